@@ -260,7 +260,12 @@ def read_table(path: str | os.PathLike, *, layer: str | None = None, fmt: str | 
             kw: dict[str, Any] = {}
             if layer:
                 kw["layer"] = layer
-            df = gpd.read_file(path, **kw)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                df = gpd.read_file(path, **kw)
+            for w in caught[:5]:
+                report.add(None, "geometry", f"GDAL: {str(w.message)[:200]}",
+                           "check the file's geometries", "warning")
     except RiskmapError:
         raise
     except Exception as e:  # noqa: BLE001 - any reader failure becomes a clear message
@@ -472,6 +477,11 @@ def write_sites(sites: gpd.GeoDataFrame, path: str | os.PathLike, *, fmt: str | 
             gdf.to_parquet(tmp, index=False)
         return path
     if fmt == "shp":
+        kinds = sorted(set(gdf.geom_type.str.replace("Multi", "")))
+        if len(kinds) > 1:
+            raise RiskmapInputError(
+                f"{path}: a Shapefile holds one geometry type but these sites mix {', '.join(kinds)}; "
+                "write a GeoPackage instead, or filter the sites by geometry type")
         return _write_shapefile(gdf.rename(columns=SHAPEFILE_NAMES), path)
     driver = {"geojson": "GeoJSON", "gpkg": "GPKG"}[fmt]
     with atomic_path(path) as tmp:

@@ -154,7 +154,12 @@ AOI_BOXES: dict[str, tuple[float, float, float, float]] = {
     "central_asia": (58.0, 36.0, 80.0, 48.0),
 }
 
-_COUNTRY_ALIASES = {"KOS": "XKX", "KAB": "KAZ", "UNK": "XKX"}
+#: Non-ISO codes seen in practice (Natural Earth, IOC) and their ISO3 equivalent.
+_COUNTRY_ALIASES = {"KOS": "XKX", "KAB": "KAZ", "UNK": "XKX", "RKS": "XKX"}
+_COUNTRY_HINTS = {"KYR": "KGZ", "TAJ": "TJK", "MKO": "MKD", "MAC": "MKD", "BOS": "BIH",
+                  "SER": "SRB", "MON": "MNE", "KAS": "KAZ", "UZ": "UZB", "KG": "KGZ",
+                  "TJ": "TJK", "KZ": "KAZ", "AL": "ALB", "MK": "MKD", "ME": "MNE",
+                  "BA": "BIH", "RS": "SRB", "XK": "XKX"}
 
 
 def column_names() -> list[str]:
@@ -376,14 +381,13 @@ def _to_number(v: Any, decimal_comma: bool) -> float:
 
 
 def _suggest(value: str, allowed: Iterable[str]) -> str:
+    """Closest allowed value: most shared words first, then string similarity."""
     allowed = list(allowed)
     norm = re.sub(r"[^a-z0-9]+", "_", value.lower()).strip("_")
-    m = difflib.get_close_matches(norm, allowed, n=1, cutoff=0.0)
-    # prefer a value that contains the word typed (e.g. "uranium" -> tailings_uranium)
-    for a in allowed:
-        if norm and (norm in a or a in norm):
-            return a
-    return m[0] if m else allowed[0]
+    words = set(norm.split("_")) - {""}
+    best = max(allowed, key=lambda a: (len(words & set(a.split("_"))),
+                                       difflib.SequenceMatcher(None, norm, a).ratio()))
+    return best
 
 
 def _in_aoi(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
@@ -469,7 +473,7 @@ def validate_sites(
 
     # ---- geometry -----------------------------------------------------
     has_geom = isinstance(df, gpd.GeoDataFrame) and df.geometry.name in df.columns \
-        and df.geometry.notna().any()
+        and (~df.geometry.isna()).any()
     lon_col = next((lower[a] for a in _LON_ALIASES if a in lower), None)
     lat_col = next((lower[a] for a in _LAT_ALIASES if a in lower), None)
 
@@ -509,11 +513,13 @@ def validate_sites(
                     bad[i] = True
         ok = ~bad
         projected = ok & ((np.abs(lons) > 360) | (np.abs(lats) > 360))
-        swapped_range = ok & ~projected & (np.abs(lats) > 90) & (np.abs(lons) <= 90)
-        out_range = ok & ~projected & ~swapped_range & ((np.abs(lons) > 180) | (np.abs(lats) > 90))
         in_aoi = _in_aoi(lons, lats)
         in_aoi_swapped = _in_aoi(lats, lons)
-        swapped_aoi = ok & ~projected & ~swapped_range & ~out_range & ~in_aoi & in_aoi_swapped
+        # swapped: the point is outside riskmap's regions (or out of range) but
+        # falls inside one when latitude and longitude are exchanged
+        swapped_range = np.zeros(n, dtype=bool)
+        swapped_aoi = ok & ~projected & ~in_aoi & in_aoi_swapped
+        out_range = ok & ~projected & ~swapped_aoi & ((np.abs(lons) > 180) | (np.abs(lats) > 90))
         for i in np.flatnonzero(projected):
             err(i, f"{lon_col}/{lat_col}",
                 f"coordinates ({lons[i]:g}, {lats[i]:g}) look projected (metres), not degrees",
@@ -530,6 +536,17 @@ def validate_sites(
         bad |= projected | swapped_range | swapped_aoi | out_range
         pts = shapely.points(np.where(bad, 0.0, lons), np.where(bad, 0.0, lats))
         geoms = np.where(bad, None, pts)
+        if "geometry_wkt" in lower:
+            # lines/polygons in tabular files: WKT wins over the lon/lat label point
+            for i, w in enumerate(df[lower["geometry_wkt"]].tolist()):
+                if bad[i] or _blank(w):
+                    continue
+                try:
+                    geoms[i] = shapely.from_wkt(str(w))
+                except shapely.errors.GEOSException as e:
+                    err(i, "geometry_wkt", f"unparseable WKT geometry ({e})",
+                        "give a WKT LineString/Polygon in lon/lat, or leave blank for points")
+                    bad[i] = True
 
     # empty / invalid geometry
     for i in range(n):
@@ -673,6 +690,7 @@ def validate_sites(
     if countries is not None and len(sites):
         _derive_country(sites, countries)
     report.n_kept = len(sites)
+    report.issues.sort(key=lambda i: (i.row is not None, i.row or 0))
     if strict and not report.ok:
         raise RiskmapValidationError(report)
     return sites, report
@@ -680,6 +698,9 @@ def validate_sites(
 
 def _country_hint(s: str) -> str:
     up = s.strip().upper()
+    if up in _COUNTRY_HINTS:
+        code = _COUNTRY_HINTS[up]
+        return f"; did you mean {code!r} ({ISO3_NAMES[code]})?"
     name_hits = [code for code, name in ISO3_NAMES.items() if name.lower() == s.strip().lower()]
     if name_hits:
         return f"; did you mean {name_hits[0]!r}?"
@@ -698,3 +719,73 @@ def _derive_country(sites: gpd.GeoDataFrame, countries: gpd.GeoDataFrame) -> Non
     j = j[~j.index.duplicated(keep="first")]
     sites.loc[blank, "country"] = j["iso3"].reindex(sites.index[blank]).where(
         j["iso3"].notna(), None).to_numpy()
+
+
+def schema_markdown() -> str:
+    """Render the schema as Markdown (the content of ``docs/schema.md``).
+
+    Regenerate the doc with
+    ``python -c "from riskmap.schema import schema_markdown; print(schema_markdown(), end='')" > docs/schema.md``.
+    """
+    out = [
+        "# The riskmap site schema",
+        "",
+        "Generated from `riskmap/schema.py` by `riskmap.schema.schema_markdown()`; do not edit by hand.",
+        "",
+        "Every inventory record riskmap reads, writes or analyses has these columns, in this order, plus a",
+        "geometry: a WGS84 (EPSG:4326) point, or a polygon footprint / line (pipelines). In CSV and XLSX the",
+        "geometry is given as `lon`, `lat` (the point, or a representative point) and `geometry_wkt` (only for",
+        "non-point geometries). On input, `longitude`/`lng`/`x` and `latitude`/`y` are accepted as aliases, and",
+        "any vector format with a CRS is reprojected.",
+        "",
+        "**Missing values stay missing**: blank cells are read as missing (NaN for numbers) and are never",
+        "replaced by 0. A blank `status` means `unknown`; a blank `country` is derived from the location.",
+        "",
+        "| column | kind | required | description |",
+        "|---|---|---|---|",
+    ]
+    for c in COLUMNS:
+        out.append(f"| `{c.name}` | {c.kind} | {'yes' if c.required else 'no'} | {c.description} |")
+    out += ["", "## Controlled vocabularies", ""]
+    for title, vocab in (("category", CATEGORIES), ("status", STATUSES),
+                         ("coord_precision", COORD_PRECISIONS)):
+        out += [f"### `{title}`", "", "| value | meaning |", "|---|---|"]
+        out += [f"| `{k}` | {v} |" for k, v in vocab.items()]
+        out.append("")
+    out += [
+        "Tailings management facilities (the THI/TRI indices apply) are the categories "
+        + ", ".join(f"`{c}`" for c in sorted(TMF_CATEGORIES)) + ".",
+        "",
+        "### `dam_condition`",
+        "",
+        ", ".join(f"`{d}`" for d in DAM_CONDITIONS),
+        "",
+        "### `substances`",
+        "",
+        "A JSON list of objects `{\"name\": str, \"quantity_t\": number or null, \"wgk\": 1 | 2 | 3 | \"unknown\"}`:",
+        "the substance, its quantity in tonnes (null when unknown) and its German water hazard class",
+        "(WGK 1 slightly, 2 clearly, 3 strongly water-endangering). Example:",
+        "`[{\"name\": \"sodium cyanide\", \"quantity_t\": 12, \"wgk\": 3}]`.",
+        "",
+        "### `source_refs`",
+        "",
+        "A JSON list of `\"source:source_id\"` strings: every source record merged into the site.",
+        "",
+        "### `country`",
+        "",
+        "ISO 3166-1 alpha-3. Kosovo has no ISO code and uses `XKX`; Natural Earth's `KOS` is accepted and",
+        "converted with a warning, and the Baikonur lease `KAB` is Kazakhstan (`KAZ`).",
+        "",
+        "## Validation",
+        "",
+        "`riskmap validate FILE` (or `riskmap.read_sites(FILE)`, whose report is in",
+        "`sites.attrs[\"validation\"]`) reports every problem with the file, line/row, column, reason and a",
+        "suggested fix: missing required columns, unparseable numbers, coordinates out of range, probably",
+        "swapped latitude/longitude, coordinates that look projected (metres), empty or invalid geometries",
+        "(invalid ones are repaired with `make_valid` and reported as warnings), duplicate `site_id`, unknown",
+        "category, status, coordinate precision or country code (with the closest allowed value), bad",
+        "substance lists and dates. The lenient mode (default) keeps the good rows; `--strict` refuses the",
+        "file. The command exits 1 when there are errors.",
+        "",
+    ]
+    return "\n".join(out)

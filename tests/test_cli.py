@@ -1,0 +1,57 @@
+"""The command line: help everywhere, exit codes, python -m riskmap."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from riskmap.cli import main
+
+
+def _all_commands(group: click.Group, prefix=()):
+    for name, cmd in group.commands.items():
+        yield (*prefix, name), cmd
+        if isinstance(cmd, click.Group):
+            yield from _all_commands(cmd, (*prefix, name))
+
+
+def test_every_command_has_help():
+    runner = CliRunner()
+    cmds = list(_all_commands(main))
+    assert len(cmds) >= 3
+    for path, cmd in cmds:
+        res = runner.invoke(main, [*path, "--help"])
+        assert res.exit_code == 0, (path, res.output)
+        assert "Usage:" in res.output
+        assert (cmd.help or "").strip(), f"command {' '.join(path)} has no help text"
+
+
+def test_python_dash_m():
+    res = subprocess.run([sys.executable, "-m", "riskmap", "--help"], capture_output=True, text=True)
+    assert res.returncode == 0 and "validate" in res.stdout
+
+
+def test_validate_exit_codes(tmp_path):
+    good = tmp_path / "good.csv"
+    good.write_text("site_id,name,category,lon,lat,source,coord_precision\na,A,mine,19.3,43.3,s,exact\n")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("site_id,name,category,lon,lat,source,coord_precision\na,A,minee,19.3,43.3,s,exact\n")
+    runner = CliRunner()
+    r = runner.invoke(main, ["validate", str(good)])
+    assert r.exit_code == 0 and "0 errors" in r.output
+    r = runner.invoke(main, ["validate", str(bad), "--report", str(tmp_path / "issues.csv")])
+    assert r.exit_code == 1
+    assert "line 2, row 1, column 'category': unknown category 'minee'" in r.output
+    assert "closest: 'mine'" in r.output
+    assert "unknown category" in (tmp_path / "issues.csv").read_text()
+
+
+def test_validate_missing_column_exit_1(tmp_path):
+    f = tmp_path / "nocat.csv"
+    f.write_text("site_id,name,lon,lat,source,coord_precision\na,A,19.3,43.3,s,exact\n")
+    r = CliRunner().invoke(main, ["validate", str(f)])
+    assert r.exit_code == 1 and "column 'category': required column is missing" in r.output
