@@ -95,19 +95,471 @@ def validate(file: Path, strict: bool, crs: str | None, layer: str | None, repor
 
 # [hydrography commands]
 
+
+@data.command("build-reference")
+@SOURCES_OPTION
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Output folder (default: data/basins).")
+@click.option("--date", "build_date", default=None,
+              help="Build date for PROVENANCE (default: $SOURCE_DATE_EPOCH or now, UTC).")
+@click.option("--no-plots", is_flag=True, help="Skip the PNG overviews.")
+def build_reference_cmd(sources: Path | None, out_dir: Path | None, build_date: str | None,
+                        no_plots: bool) -> None:
+    """Build the reference hydrography (data/basins) from the public sources."""
+    from riskmap._reference_build import build_reference
+
+    out = out_dir or (DATA_DIR / "basins")
+    meta = build_reference(_sources(sources), out, date=build_date, plots=not no_plots)
+    for b, m in meta.items():
+        x = m["measured"]
+        iou = f"IoU {x['iou_tfdd']}" if x.get("iou_tfdd") is not None else f"{x['share_in_tfdd']:.0%} inside TFDD {x['tfdd_code']}"
+        click.echo(f"{b}: {x['area_km2']:,.0f} km2 (error {x['area_error_pct']} %), {iou}, "
+                   f"{x['n_reaches']} reaches, riparian {', '.join(m['riparian'])}")
+    click.echo(f"written to {out}")
+
+
+@data.command("import-hydrosheds")
+@click.option("--basins", "basins_path", required=True, type=click.Path(exists=True, path_type=Path),
+              help="HydroBASINS polygons (e.g. hybas_eu_lev08_v1c.shp).")
+@click.option("--rivers", "rivers_path", required=True, type=click.Path(exists=True, path_type=Path),
+              help="HydroRIVERS lines (e.g. HydroRIVERS_v10_eu.shp).")
+@click.option("--outlet", required=True, help="Outlet as LON,LAT.")
+@click.option("--name", required=True, help="Basin identifier for the output file (e.g. drina_hydrosheds).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Output folder (default: data/basins).")
+def import_hydrosheds_cmd(basins_path: Path, rivers_path: Path, outlet: str, name: str,
+                          out_dir: Path | None) -> None:
+    """Build a basin from user-supplied HydroSHEDS (HydroBASINS + HydroRIVERS)."""
+    from riskmap.hydrosheds import import_hydrosheds
+
+    try:
+        lon, lat = (float(v) for v in outlet.split(","))
+    except ValueError:
+        _fail(f"--outlet must be LON,LAT (got {outlet!r})")
+    path = import_hydrosheds(basins_path, rivers_path, outlet=(lon, lat), name=name,
+                             out_dir=out_dir or (DATA_DIR / "basins"))
+    click.echo(f"written {path}")
+
 # [sites commands]
+
+
+@data.command("build-sites")
+@SOURCES_OPTION
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Output folder (default: data/sites).")
+@click.option("--buffer-km", type=float, default=None,
+              help="One divide buffer (km) around the basin outlines for every site "
+                   "(default: by coordinate precision, exact 2 ... town 10 km).")
+def build_sites_cmd(sources: Path | None, out_dir: Path | None, buffer_km: float | None) -> None:
+    """Build data/sites/ (sites.csv, sites.gpkg, merges.csv, SOURCES.md, PROVENANCE.json)
+    from the public sources: import, keep the three basins, de-duplicate."""
+    from riskmap.sources.build import build_sites
+
+    res = build_sites(_sources(sources), out_dir, buffer_km=buffer_km)
+    out = out_dir or DATA_DIR / "sites"
+    counts = res.sites["basin"].value_counts().sort_index()
+    click.echo(f"wrote {out}/sites.csv: {len(res.sites)} sites ("
+               + ", ".join(f"{b} {n}" for b, n in counts.items()) + f"); {len(res.merges)} merges; "
+               f"basin regions: {res.region_method}")
+    if res.region_method != "outlines":
+        click.echo("note: basin outlines data/basins/<basin>.gpkg not found; used the documented fallback "
+                   "regions. Re-run after `riskmap data build-reference`.", err=True)
+
+
+@sites.command("summary")
+@click.argument("file", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def sites_summary_cmd(file: Path | None) -> None:
+    """Counts by basin, country, category and status, and the share of records
+    with each hazard field filled (default file: data/sites/sites.csv)."""
+    from riskmap.io import read_table
+    from riskmap.sources.summary import print_summary
+
+    path = file or SITES_CSV
+    if not path.exists():
+        _fail(f"{path} not found; run `riskmap data build-sites` first or give a FILE")
+    table, _ = read_table(path)
+    table = table.replace({"": None}) if hasattr(table, "replace") else table
+    print_summary(table, title=str(path))
 
 # [exposure commands]
 
+
+def _print_matrices(assessed, basin: str | None = None, weight: str | None = None) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from riskmap.exposure import exposure_matrix
+
+    m = exposure_matrix(assessed, basin=basin, weight=weight)
+    console = Console()
+    if m.empty:
+        console.print("no sites in any basin" if basin is None else f"no sites in basin {basin}")
+        return
+    for b in m.index.get_level_values("basin").unique():
+        sub = m.xs(b, level="basin")
+        ds_cols = [c for c in sub.columns if c not in ("sites", "transboundary") and sub[c].abs().sum() > 0]
+        what = f"sum of {weight}" if weight else "number of sites"
+        t = Table(title=f"{b}: origin country x downstream country ({what})")
+        t.add_column("origin", no_wrap=True)
+        for c in ds_cols + ["transboundary", "sites"]:
+            t.add_column(c, justify="right", no_wrap=True)
+        for origin, row in sub.iterrows():
+            t.add_row(str(origin), *[(f"{row[c]:g}" if row[c] else "·") for c in ds_cols],
+                      f"{row['transboundary']:g}", f"{row['sites']:g}")
+        console.print(t)
+
+
+@main.command("assess")
+@click.argument("sites_file", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("-o", "--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Output file (.csv, .xlsx, .gpkg, .geojson, .parquet).")
+@click.option("--max-snap-km", default=5.0, show_default=True, type=click.FloatRange(min=0),
+              help="Snap sites to a river reach within this distance; farther sites are allocated "
+                   "to the nearest reach of their sub-basin.")
+@click.option("--near-border-km", default=10.0, show_default=True, type=click.FloatRange(min=0),
+              help="Distance to a border below which a site is flagged near_border.")
+@click.option("--velocity", "velocity", default=1.0, show_default=True, type=click.FloatRange(min=0, min_open=True),
+              help="Mean flow velocity (m/s) for the travel time to the first border.")
+@click.option("--basin", "basins", multiple=True, type=click.Choice(["drin", "drina", "syr_darya"]),
+              help="Assess against these basins only (repeatable; default all three).")
+def assess_cmd(sites_file: Path | None, out: Path, max_snap_km: float, near_border_km: float,
+               velocity: float, basins: tuple[str, ...]) -> None:
+    """Find each site's basin, downstream countries, border distance and exposure class.
+
+    SITES_FILE defaults to the bundled data/sites/sites.csv. Writes the enriched
+    inventory to OUT (format from the extension) and prints, per basin, the
+    origin x downstream country matrix. Method: docs/exposure.md.
+    """
+    from riskmap.exposure import assess
+    from riskmap.io import read_sites, write_sites
+
+    src = sites_file or SITES_CSV
+    if not src.exists():
+        _fail(f"{src} not found; give a SITES_FILE or run `riskmap data build-sites`")
+    sites_gdf = read_sites(src)
+    assessed = assess(sites_gdf, list(basins) or None, max_snap_km=max_snap_km,
+                      near_border_km=near_border_km, velocity_ms=velocity)
+    write_sites(assessed, out)
+    counts = assessed["exposure_class"].value_counts()
+    click.echo(f"{len(assessed)} sites assessed ("
+               + ", ".join(f"{k}: {counts.get(k, 0)}" for k in ("very high", "high", "medium", "low", "outside"))
+               + f") -> {out}")
+    _print_matrices(assessed)
+
+
+@main.command("matrix")
+@click.argument("sites_file", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--basin", type=click.Choice(["drin", "drina", "syr_darya"]), default=None,
+              help="Show one basin only.")
+@click.option("--weight", default=None, help="Sum this column (e.g. hazard_score) instead of counting sites.")
+@click.option("-o", "--out", "out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write the matrix as CSV.")
+def matrix_cmd(sites_file: Path | None, basin: str | None, weight: str | None, out: Path | None) -> None:
+    """Print the origin x downstream country matrix of the sites, per basin.
+
+    SITES_FILE (default data/sites/sites.csv) is assessed first unless it
+    already carries the exposure columns (the output of `riskmap assess`).
+    """
+    from riskmap.exposure import assess, exposure_matrix
+    from riskmap.io import atomic_write_text, neutralise_formula, read_sites
+
+    src = sites_file or SITES_CSV
+    if not src.exists():
+        _fail(f"{src} not found; give a SITES_FILE or run `riskmap data build-sites`")
+    sites_gdf = read_sites(src)
+    if "downstream_countries" in sites_gdf.columns and "basin" in sites_gdf.columns:
+        assessed = sites_gdf
+    else:
+        assessed = assess(sites_gdf, [basin] if basin else None)
+    if weight is not None and weight not in assessed.columns:
+        _fail(f"--weight {weight!r}: no such column in {src}")
+    _print_matrices(assessed, basin=basin, weight=weight)
+    if out is not None:
+        m = exposure_matrix(assessed, basin=basin, weight=weight).reset_index()
+        m = m.map(neutralise_formula) if hasattr(m, "map") else m
+        atomic_write_text(out, m.to_csv(index=False, lineterminator="\n"))
+        click.echo(f"matrix -> {out}")
+
 # [hazard commands]
+
+
+@data.command("build-natech")
+@SOURCES_OPTION
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Output folder (default: data/natech).")
+def build_natech_cmd(sources: Path | None, out_dir: Path | None) -> None:
+    """Build data/natech/{faults,earthquakes}.gpkg (GEM faults, ISC-GEM) clipped to the AOIs."""
+    from riskmap._natech_build import build_natech
+
+    res = build_natech(_sources(sources), out_dir)
+    click.echo(f"faults: {res['faults']}, earthquakes: {res['earthquakes']} -> {res['out_dir']}")
+
+
+@main.command("score")
+@click.argument("sites_file", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("-o", "--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Output file (.csv, .xlsx, .gpkg, .geojson, .parquet).")
+@click.option("--params", "params_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              default=None, help="TOML file overriding the default scoring parameters (docs/hazard.md).")
+@click.option("--raster", "raster_opts", multiple=True, metavar="NAME=PATH",
+              help="A GeoTIFF to sample at sites and along the downstream corridor (repeatable); "
+                   "NAME 'flood_depth' (metres) also feeds the Natech flood class.")
+def score_cmd(sites_file: Path | None, out: Path, params_file: Path | None, raster_opts: tuple[str, ...]) -> None:
+    """Assess exposure, then score hazard (WRI, THI/TRI, Natech) and rank sites per basin.
+
+    SITES_FILE defaults to the bundled data/sites/sites.csv.
+    """
+    from riskmap.hazard import load_params, score
+    from riskmap.io import read_sites, write_sites
+
+    rasters = {}
+    for opt in raster_opts:
+        name, sep, path = opt.partition("=")
+        if not sep or not name.strip() or not path.strip():
+            _fail(f"--raster {opt!r}: write NAME=PATH, e.g. --raster flood_depth=depth.tif")
+        if not Path(path).exists():
+            _fail(f"--raster {opt!r}: file {path} not found")
+        rasters[name.strip()] = Path(path)
+    params = load_params(params_file)
+    src = sites_file or SITES_CSV
+    if not src.exists():
+        _fail(f"{src} not found; give a SITES_FILE")
+    sites_gdf = read_sites(src)
+    try:
+        from riskmap.exposure import assess
+    except ImportError:
+        _fail("riskmap.exposure is not available: cannot assess exposure")
+    assessed = assess(sites_gdf)
+    scored = score(assessed, params=params, rasters=rasters or None)
+    write_sites(scored, out)
+    st = scored["score_status"].value_counts()
+    click.echo(f"{len(scored)} sites scored ({', '.join(f'{k}: {v}' for k, v in st.items())}); "
+               f"parameters: {params['label']} -> {out}")
 
 # [map commands]
 
+
+@main.command("map")
+@click.argument("basin", type=click.Choice(["drin", "drina", "syr_darya"]))
+@click.option("-o", "--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Output HTML file: one self-contained page that works offline.")
+@click.option("--sites", "sites_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="Site file in any format riskmap reads (default: the bundled data/sites/sites.csv).")
+@click.option("--online-tiles", is_flag=True,
+              help="Also offer an OpenStreetMap tile layer (needs the internet; off until switched on).")
+@click.option("--no-score", is_flag=True, help="Skip the hazard scoring (markers coloured by exposure class).")
+@click.option("--cluster/--no-cluster", default=None,
+              help="Cluster site markers (default: when there are more than 200 sites).")
+def map_cmd(basin: str, out: Path, sites_file: Path | None, online_tiles: bool, no_score: bool,
+            cluster: bool | None) -> None:
+    """Write an interactive risk map of BASIN (drin, drina, syr_darya) to one HTML file.
+
+    Sites are assessed (downstream countries, first border crossing) and scored
+    (hazard priority) before mapping. The page has switchable layers, a legend,
+    a scale bar, fullscreen and a site search, and needs no network. Method and
+    symbols: docs/maps.md.
+    """
+    from riskmap.hydrography import load_basin
+    from riskmap.io import read_sites
+    from riskmap.maps import basin_map, save_map
+
+    src = sites_file or SITES_CSV
+    sites_gdf = None
+    if src.exists():
+        sites_gdf = read_sites(src)
+        from riskmap.exposure import assess
+
+        sites_gdf = assess(sites_gdf, [basin])
+        if not no_score:
+            try:
+                from riskmap.hazard import score
+
+                sites_gdf = score(sites_gdf)
+            except RiskmapError as e:  # keep the map: exposure colours instead of priority
+                click.echo(f"riskmap: warning: hazard scoring skipped: {e}", err=True)
+    elif sites_file is None:
+        click.echo(f"riskmap: warning: {src} not found; drawing the basin without sites", err=True)
+    m = basin_map(load_basin(basin), sites_gdf, online_tiles=online_tiles, cluster=cluster)
+    save_map(m, out)
+    info = m._riskmap_info
+    if info.get("dropped_no_geometry"):
+        click.echo(f"riskmap: warning: {info['dropped_no_geometry']} sites without coordinates are not on the map",
+                   err=True)
+    size_mb = out.stat().st_size / 1e6
+    click.echo(f"{basin}: {info['sites']} sites ({info.get('approximate', 0)} approximate locations), "
+               f"{info['reaches']} river reaches{', clustered' if info['clustered'] else ''} "
+               f"-> {out} ({size_mb:.1f} MB{', online tiles offered' if online_tiles else ', offline'})")
+
+
 # [report and export commands]
+
+_BASIN_CHOICE = click.Choice(["drin", "drina", "syr_darya"])
+
+
+def _report_inputs(basin: str, sites_file: Path | None):
+    from riskmap.io import read_sites
+    from riskmap.report import prepare_inputs
+
+    sites_gdf = read_sites(sites_file) if sites_file is not None else None
+    return prepare_inputs(basin, sites=sites_gdf)
+
+
+@main.command("report")
+@click.argument("basin", type=_BASIN_CHOICE)
+@click.option("-o", "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Output folder for <basin>_report.html (+ .pdf and <basin>_map.html).")
+@click.option("--pdf/--no-pdf", default=True, show_default=True,
+              help="Also print a PDF with headless Chromium (/usr/bin/chromium or $RISKMAP_CHROMIUM).")
+@click.option("--sites", "sites_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              default=None, help="Site file to report instead of the bundled inventory.")
+def report_cmd(basin: str, out_dir: Path, pdf: bool, sites_file: Path | None) -> None:
+    """Write the self-contained HTML (and PDF) inventory report of BASIN."""
+    from riskmap.report import build_report
+
+    path = build_report(_report_inputs(basin, sites_file), out_dir, pdf=pdf)
+    click.echo(f"wrote {path}")
+    if pdf:
+        click.echo(f"wrote {path.with_suffix('.pdf')}")
+
+
+@main.command("export")
+@click.argument("basin", type=_BASIN_CHOICE)
+@click.option("--format", "fmt", type=click.Choice(["csv", "gpkg", "xlsx", "geojson", "parquet"]),
+              default=None, help="Output format (default: from the file extension).")
+@click.option("-o", "--out", "out", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Output file.")
+@click.option("--sites", "sites_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              default=None, help="Site file to export instead of the bundled inventory.")
+def export_cmd(basin: str, fmt: str | None, out: Path, sites_file: Path | None) -> None:
+    """Export the assessed and scored sites of BASIN (columns: docs/data_dictionary.md)."""
+    from riskmap.export import export
+
+    inputs = _report_inputs(basin, sites_file)
+    path = export(inputs.sites, out, fmt, basin=inputs.basin, matrix=inputs.matrix)
+    click.echo(f"wrote {path} ({len(inputs.sites)} sites)")
+
 
 # [spill commands]
 
+
+@main.command("spill")
+@click.argument("site_id")
+@click.option("--mass", required=True, help="Released mass, e.g. 10t, 500kg.")
+@click.option("--duration", default="0", show_default=True, help="Release duration, e.g. 2h, 30min (0 = instantaneous).")
+@click.option("--discharge", default="mean", show_default=True,
+              help="mean, low, or a discharge TOML file (format of riskmap/params/discharge.toml).")
+@click.option("--model", type=click.Choice(["jobson", "jobson-max", "ade"]), default="jobson", show_default=True,
+              help="Jobson (1996) most-probable / maximum-probable velocity, or 1-D advection-dispersion.")
+@click.option("--threshold", type=float, default=0.01, show_default=True,
+              help="Concentration threshold (mg/L) for the 'hours above threshold' column.")
+@click.option("--basin", type=click.Choice(["drin", "drina", "syr_darya"]), default=None,
+              help="Basin (default: the site's basin, or the nearest network for lon,lat).")
+@click.option("--sites", "sites_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              default=None, help="Inventory holding SITE_ID (default: data/sites/sites.csv).")
+@click.option("--max-snap-km", type=float, default=10.0, show_default=True,
+              help="Farthest distance from the mapped river network at which a point is still accepted.")
+@click.option("-o", "--out", "out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write the result: .html (table, plot, assumptions), .csv or .geojson (timestamped path).")
+def spill_cmd(site_id: str, mass: str, duration: str, discharge: str, model: str, threshold: float,
+              basin: str | None, sites_file: Path | None, max_snap_km: float, out: Path | None) -> None:
+    """Spill scenario from SITE_ID (an inventory site_id, lon,lat, or reach:<id>) down to the basin outlet.
+
+    Prints the checkpoint table (borders, lakes/reservoirs, towns, outlet): arrival of the
+    leading edge and the peak, peak concentration, hours above the threshold, with the
+    fast (maximum-probable velocity) band. Method and limits: docs/spill.md.
+    """
+    import pandas as pd
+    from rich.console import Console
+    from rich.table import Table
+
+    from riskmap import spill as sp
+
+    site = sp.resolve_site(site_id, sites_file)
+    if isinstance(site, pd.Series):
+        if basin is None and isinstance(site.get("basin"), str) and site.get("basin"):
+            basin = site["basin"]
+        try:  # exposure's river snap, when available
+            import geopandas as gpd
+
+            from riskmap.exposure import assess
+
+            row = assess(gpd.GeoDataFrame([site], geometry="geometry", crs=4326)).iloc[0]
+            if row.get("drainage_by") in ("river snap", "basin allocation") and pd.notna(row.get("reach_id")):
+                site = row
+                basin = basin or row.get("basin")
+        except (ImportError, RiskmapError, KeyError, ValueError):
+            pass
+    if basin is None:
+        if isinstance(site, int):
+            _fail("SITE_ID reach:<id> needs --basin")
+        pt = site if not isinstance(site, pd.Series) else site.geometry.representative_point()
+        basin = sp.find_basin(pt, max_snap_km=max_snap_km)
+    res = sp.simulate_spill(site, mass, duration, discharge=discharge, model=model, basin=basin,
+                            threshold_mg_l=threshold, max_snap_km=max_snap_km)
+    con = Console(width=max(Console().width, 110))
+    p = res.params
+    t = Table(title=f"Spill {p['mass_kg']:g} kg at {p['site']} ({basin}), model {model}, {p['discharge']}",
+              title_justify="left")
+    for col in ("checkpoint", "kind", "km", "lead h", "peak h", "peak mg/L",
+                f"h>{threshold:g}", "country", "fast lead h", "high mg/L"):
+        t.add_column(col, overflow="fold")
+
+    def f(v, nd=1):
+        return "-" if v is None or (isinstance(v, float) and not pd.notna(v)) else f"{v:.{nd}f}"
+
+    for r in res.table().itertuples(index=False):
+        t.add_row(str(r.checkpoint), str(r.kind), f(r.river_km), f(r.leading_edge_h), f(r.peak_time_h),
+                  "-" if pd.isna(r.peak_mg_l) else f"{r.peak_mg_l:.3g}", f(r.above_threshold_h),
+                  str(r.country), f(r.leading_edge_h_fast),
+                  "-" if pd.isna(r.peak_mg_l_high) else f"{r.peak_mg_l_high:.3g}")
+    con.print(t)
+    seen: set[str] = set()
+    for r in res.table().itertuples(index=False):
+        if r.note and r.note not in seen:
+            seen.add(r.note)
+            con.print(f"[bold]Note[/bold] ({r.checkpoint}): {r.note}", highlight=False)
+    con.print(f"[bold]Uncertainty:[/bold] {res.uncertainty['statement']}", markup=True, highlight=False)
+    con.print("[bold]Assumptions:[/bold]", markup=True)
+    for a in res.assumptions:
+        con.print(f"  - {a}", markup=False, highlight=False)
+    if out is not None:
+        click.echo(f"wrote {sp.write_result(res, out)}")
+
 # [demo command]
+
+
+@main.command()
+@click.option("-o", "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("out"), show_default=True, help="Output folder.")
+@click.option("--basin", "basins", multiple=True, help="Only this basin (repeatable); default all three.")
+@click.option("--sites", "sites_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              default=None, help="Inventory file (default: the bundled data/sites/sites.csv).")
+@click.option("--pdf/--no-pdf", default=True, show_default=True, help="Also print reports to PDF (needs chromium).")
+def demo(out_dir: Path, basins: tuple[str, ...], sites_file: Path | None, pdf: bool) -> None:
+    """The main job: validate the bundled inventory, then build for every basin an
+    offline interactive map, a report (HTML, PDF) and an inventory CSV, plus
+    OUT/index.html linking them."""
+    from rich.console import Console
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from riskmap.io import read_sites
+    from riskmap.pipeline import run_all
+
+    console = Console(stderr=True)
+    path = sites_file or SITES_CSV
+    inv = read_sites(path, strict=True)
+    report = inv.attrs["validation"]
+    console.print(f"[bold]inventory[/bold] {report.summary()}")
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                  console=console, transient=False) as prog:
+        task = prog.add_task("starting", total=None)
+
+        def step(msg: str) -> None:
+            prog.update(task, description=msg)
+            prog.console.log(msg)
+
+        index = run_all(out_dir, basins=list(basins) or None, sites=inv, pdf=pdf, progress=step)
+    click.echo(f"open {index}")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,0 +1,402 @@
+/* riskmap map runtime (part of riskmap, MIT licence).
+ *
+ * Builds the basin layers, site markers, downstream paths, legend and site
+ * search of a riskmap basin map from one embedded data object. Every piece of
+ * text that comes from data goes through esc() (HTML) or textContent.
+ */
+(function (root) {
+  'use strict';
+
+  var ESC = {'&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;'};
+
+  function esc(v) {
+    return String(v === null || v === undefined ? '' : v).replace(/[&<>"']/g, function (c) { return ESC[c]; });
+  }
+
+  function val(S, name, i) {
+    var c = S.cols[name];
+    if (!c) { return null; }
+    if (c.v) { return c.v[i]; }
+    if (c.c) { var k = c.c[i]; return k < 0 ? null : c.k[k]; }
+    if (c.s) { var s = c.s[i]; return s === undefined ? null : s; }
+    return null;
+  }
+
+  function flatLatLngs(layer) {
+    var ll = layer.getLatLngs();
+    if (ll.length && !L.LineUtil.isFlat(ll)) {
+      var out = [];
+      ll.forEach(function (part) { out = out.concat(part); });
+      return out;
+    }
+    return ll;
+  }
+
+  function iconFor(R, shape, color, hollow) {
+    var key = shape + '|' + color + '|' + (hollow ? 1 : 0);
+    var ic = R.icons[key];
+    if (ic) { return ic; }
+    var d = R.data.shapes[shape] || R.data.shapes.circle;
+    var svg = '<svg viewBox="0 0 20 20" width="16" height="16" aria-hidden="true"><path d="' + d + '" fill="' +
+      (hollow ? '#ffffff' : color) + '" fill-opacity="' + (hollow ? '0.55' : '0.95') + '" stroke="' +
+      (hollow ? color : '#222222') + '" stroke-width="' + (hollow ? '2.6' : '1.2') + '"' +
+      (hollow ? ' stroke-dasharray="3 2"' : '') + '/></svg>';
+    ic = L.divIcon({html: svg, className: 'rm-site' + (hollow ? ' rm-site-approx' : ''),
+      iconSize: [16, 16], iconAnchor: [8, 8], popupAnchor: [0, -6], tooltipAnchor: [8, 0]});
+    R.icons[key] = ic;
+    return ic;
+  }
+
+  function fmtNum(v, digits) {
+    if (v === null || v === undefined || v === '' || (typeof v === 'number' && !isFinite(v))) { return null; }
+    if (typeof v !== 'number') { return esc(v); }
+    return v.toLocaleString('en-GB', {maximumFractionDigits: digits, minimumFractionDigits: 0});
+  }
+
+  function fmtField(kind, v) {
+    if (v === null || v === undefined || v === '') { return null; }
+    switch (kind) {
+      case 'km': return fmtNum(v, 1) + ' km';
+      case 'h': {
+        var h = fmtNum(v, 1) + ' h';
+        if (typeof v === 'number' && v >= 48) { h += ' (&asymp; ' + fmtNum(v / 24, 1) + ' days)'; }
+        return h;
+      }
+      case 'bool': return v === true || v === 1 || v === 'true' || v === 'True' ? 'yes' : 'no';
+      case 'num': return fmtNum(v, 3);
+      case 'int': return fmtNum(v, 0);
+      case 'url':
+        if (/^https?:\/\//i.test(String(v))) {
+          return '<a href="' + esc(v) + '" target="_blank" rel="noopener noreferrer">' + esc(v) + '</a>';
+        }
+        return esc(v);
+      default: return esc(v);
+    }
+  }
+
+  function popupHtml(R, i) {
+    var S = R.data.sites;
+    var h = '<div class="rm-popup-body"><h4 class="rm-title">' + esc(val(S, 'name', i)) + '</h4>';
+    var prec = val(S, 'coord_precision', i);
+    if (R.data.approx.indexOf(prec) >= 0) {
+      h += '<p class="rm-note">Approximate location (coord_precision = ' + esc(prec) +
+        '): the point is not the facility itself' + (prec === 'town' ? ' but the nearest town' : '') +
+        '. Check before use.</p>';
+    }
+    h += '<table class="rm-record">';
+    S.fields.forEach(function (f) {
+      var name = f[0], label = f[1], kind = f[2];
+      var v = fmtField(kind, val(S, name, i));
+      if (v === null) { return; }
+      if (name === 'source') {
+        var url = val(S, 'source_url', i);
+        if (url && /^https?:\/\//i.test(String(url))) {
+          v = '<a href="' + esc(url) + '" target="_blank" rel="noopener noreferrer">' + v + '</a>';
+        }
+      }
+      h += '<tr><th>' + esc(label) + '</th><td>' + v + '</td></tr>';
+    });
+    h += '</table>';
+    if (R.reachIndex && val(S, 'reach_id', i) !== null && R.data.rivers) {
+      h += '<p class="rm-hint">The downstream path is drawn on the map while this popup is open.</p>';
+    }
+    return h + '</div>';
+  }
+
+  /* Reaches downstream of `start`, in flow order (start first). */
+  function walk(R, start) {
+    var out = [], seen = {}, id = start;
+    while (id !== null && id !== undefined && id !== -1 && R.reachIndex[id] && !seen[id]) {
+      seen[id] = 1;
+      out.push(R.reachIndex[id]);
+      id = R.reachIndex[id].feature.properties.dn;
+    }
+    return out;
+  }
+
+  /* First border crossing on a path: {k, km, latlng, to} or null. */
+  function firstCrossing(path, country) {
+    var km = 0;
+    for (var k = 0; k < path.length; k++) {
+      var p = path[k].feature.properties;
+      if (p.b || (country && p.c && p.c !== country)) {
+        return {k: k, km: km, latlng: flatLatLngs(path[k])[0], to: p.c};
+      }
+      if (k > 0 && typeof p.km === 'number') { km += p.km; }
+    }
+    return null;
+  }
+
+  function pathLine(path, style) {
+    return L.polyline(path.map(flatLatLngs), style);
+  }
+
+  function crossingMarker(R, cr, title) {
+    var m = L.circleMarker(cr.latlng, {pane: 'rmCross', radius: 7, color: '#000000', weight: 2,
+      fillColor: '#ffeb3b', fillOpacity: 1, className: 'rm-crossing'});
+    m.bindTooltip(esc(title) + '<br>first border crossing: ' + esc(cr.to || 'border') +
+      '<br>&asymp; ' + fmtNum(cr.km, 1) + ' km along the rivers', {direction: 'top'});
+    return m;
+  }
+
+  function isTransboundary(R, i, path) {
+    var tb = val(R.data.sites, 'transboundary_downstream', i);
+    if (tb !== null) { return tb === true || tb === 1 || tb === 'true' || tb === 'True'; }
+    var c = val(R.data.sites, 'country', i);
+    return firstCrossing(path, c) !== null;
+  }
+
+  function showPath(R, i) {
+    var G = R.groups;
+    if (!G.selected) { return; }
+    G.selected.clearLayers();
+    var rid = val(R.data.sites, 'reach_id', i);
+    if (rid === null) { return; }
+    var path = walk(R, rid);
+    if (!path.length) { return; }
+    pathLine(path, {pane: 'rmPath', color: '#d7301f', weight: 6, opacity: 0.9, className: 'rm-selected-path',
+      interactive: false}).addTo(G.selected);
+    var cr = firstCrossing(path, val(R.data.sites, 'country', i));
+    if (cr) {
+      if (cr.k === 0) { cr.latlng = R.markers[i].getLatLng(); }  // the site is on border water itself
+      crossingMarker(R, cr, val(R.data.sites, 'name', i)).addTo(G.selected);
+    }
+    if (!R.map.hasLayer(G.selected)) { R.map.addLayer(G.selected); }
+  }
+
+  function geo(R, key, group, opts) {
+    if (!R.data[key] || !group) { return null; }
+    return L.geoJSON(R.data[key], opts).addTo(group);
+  }
+
+  function buildBasemap(R) {
+    var D = R.data, G = R.groups, st = D.style;
+    geo(R, 'countries', G.countries, {pane: 'rmLand', interactive: false, style: function (f) {
+      return {color: '#9e9e9e', weight: 0.6, fillColor: f.properties.r ? st.land : st.landOther, fillOpacity: 1};
+    }});
+    if (D.labels && G.countries) {
+      D.labels.forEach(function (lb) {
+        L.marker([lb[1], lb[0]], {pane: 'rmLabels', interactive: false, keyboard: false,
+          icon: L.divIcon({className: 'rm-label', html: esc(lb[2]), iconSize: null})}).addTo(G.countries);
+      });
+    }
+    geo(R, 'borders', G.borders, {pane: 'rmLines', interactive: false, style: function (f) {
+      return {color: '#4a4a4a', weight: 1.6, opacity: 0.9, dashArray: f.properties.d ? '6 4' : null};
+    }});
+    geo(R, 'sub_basins', G.sub_basins, {pane: 'rmBasin', style: function () {
+      return {color: '#6a51a3', weight: 1, opacity: 0.8, dashArray: '4 3', fill: true, fillOpacity: 0.02};
+    }, onEachFeature: function (f, l) { l.bindTooltip('Sub-basin: ' + esc(f.properties.n), {sticky: true}); }});
+    geo(R, 'outline', G.outline, {pane: 'rmBasin', interactive: false, style: function () {
+      return {color: '#3f007d', weight: 2.5, opacity: 0.9, fill: false};
+    }});
+    geo(R, 'lakes', G.lakes, {pane: 'rmWater', style: function (f) {
+      return {color: st.water, weight: 1, fillColor: st.lake, fillOpacity: 0.9,
+        dashArray: f.properties.k === 'reservoir' ? '3 2' : null};
+    }, onEachFeature: function (f, l) {
+      l.bindTooltip(esc(f.properties.n || 'unnamed') + ' (' + esc(f.properties.k || 'lake') + ')' +
+        (f.properties.s ? ', shared: ' + esc(f.properties.c) : ''), {sticky: true});
+    }});
+    var rl = geo(R, 'rivers', G.rivers, {pane: 'rmWater', style: function (f) {
+      var o = f.properties.o || 1;
+      return {color: f.properties.b ? st.borderRiver : st.water, weight: Math.min(1 + 0.8 * (o - 1), 6) + (f.properties.b ? 1.5 : 0),
+        opacity: 0.95, lineCap: 'round', className: f.properties.b ? 'rm-river rm-border-river' : 'rm-river'};
+    }, onEachFeature: function (f, l) {
+      R.reachIndex[f.properties.id] = l;
+      l.bindTooltip(esc(f.properties.n || 'unnamed river') + (f.properties.b ? ' &ndash; border stretch (' +
+        esc(f.properties.c) + ')' : '') + (f.properties.w ? ', ' + esc(f.properties.w) : ''), {sticky: true});
+    }});
+    R.riverLayer = rl;
+    geo(R, 'towns', G.towns, {pane: 'rmLabels', pointToLayer: function (f, ll) {
+      return L.circleMarker(ll, {radius: 3, color: '#333333', weight: 1, fillColor: '#ffffff', fillOpacity: 1});
+    }, onEachFeature: function (f, l) { l.bindTooltip(esc(f.properties.n) + (f.properties.c ? ' (' + esc(f.properties.c) + ')' : '')); }});
+  }
+
+  function buildSites(R) {
+    var D = R.data, S = D.sites, G = R.groups;
+    if (!S || !G.sites) { return; }
+    var markers = new Array(S.n);
+    if (G.sites.options && G.sites.addLayers) {
+      // cluster colour = the most severe class among its sites (class 0 is the most severe)
+      G.sites.options.iconCreateFunction = function (cluster) {
+        var ms = cluster.getAllChildMarkers(), best = 1e9;
+        for (var k = 0; k < ms.length; k++) { var c = S.cls[ms[k].options.riskmapIndex]; if (c < best) { best = c; } }
+        var col = S.colors[best] || '#777777', n = cluster.getChildCount();
+        var size = n < 10 ? 26 : n < 100 ? 32 : n < 1000 ? 38 : 44;
+        return L.divIcon({html: '<div style="background:' + col + '"><span>' + n + '</span></div>',
+          className: 'rm-cluster', iconSize: [size, size]});
+      };
+    }
+    for (var i = 0; i < S.n; i++) {
+      var m = L.marker([S.lat[i], S.lon[i]], {
+        icon: iconFor(R, D.shapeNames[S.shape[i]], S.colors[S.cls[i]], S.hollow[i] === 1),
+        riskmapIndex: i, keyboard: true, alt: ''});
+      m.bindTooltip(esc(val(S, 'name', i)), {direction: 'top'});
+      m.bindPopup((function (j) { return function () { return popupHtml(R, j); }; })(i),
+        {maxWidth: 380, minWidth: 240, maxHeight: 420, className: 'rm-popup'});
+      markers[i] = m;
+    }
+    if (G.sites.addLayers) { G.sites.addLayers(markers); } else { markers.forEach(function (m) { G.sites.addLayer(m); }); }
+    R.markers = markers;
+    R.map.on('popupopen', function (e) {
+      var src = e.popup && e.popup._source;
+      if (src && src.options && src.options.riskmapIndex !== undefined) { showPath(R, src.options.riskmapIndex); }
+    });
+    R.map.on('popupclose', function () { if (G.selected) { G.selected.clearLayers(); } });
+    if (D.lines && G.lines) {
+      L.geoJSON(D.lines, {pane: 'rmPath', style: function (f) {
+        return {color: S.colors[f.properties.cl], weight: 3.5, opacity: 0.95, dashArray: f.properties.h ? '2 5' : '9 4',
+          lineCap: 'butt', className: 'rm-site-line'};
+      }, onEachFeature: function (f, l) {
+        l.bindTooltip(esc(val(S, 'name', f.properties.i)), {sticky: true});
+        l.options.riskmapIndex = f.properties.i;
+        l.bindPopup(function () { return popupHtml(R, f.properties.i); }, {maxWidth: 380, minWidth: 240, maxHeight: 420});
+      }}).addTo(G.lines);
+    }
+  }
+
+  function buildPaths(R) {
+    var D = R.data, S = D.sites, G = R.groups;
+    if (!S || !G.paths || !D.rivers || !S.cols.reach_id) { return; }
+    var onPath = {}, crossings = {}, nTb = 0, memo = {};
+    for (var i = 0; i < S.n; i++) {
+      var rid = val(S, 'reach_id', i);
+      if (rid === null || !R.reachIndex[rid]) { continue; }
+      var c = val(S, 'country', i), key = rid + '|' + c;
+      var res = memo[key];
+      if (res === undefined) {
+        var path = walk(R, rid);
+        res = isTransboundary(R, i, path) ? {path: path, cr: firstCrossing(path, c)} : null;
+        memo[key] = res;
+      }
+      if (!res) { continue; }
+      nTb++;
+      res.path.forEach(function (l) { onPath[l.feature.properties.id] = l; });
+      if (res.cr && res.cr.k > 0) {  // sites on border water are their own crossing: no extra dot
+        var ck = res.path[res.cr.k].feature.properties.id;
+        if (!crossings[ck]) { crossings[ck] = {cr: res.cr, names: []}; }
+        if (crossings[ck].names.length < 5) { crossings[ck].names.push(val(S, 'name', i)); }
+        crossings[ck].n = (crossings[ck].n || 0) + 1;
+      }
+    }
+    var ids = Object.keys(onPath);
+    if (ids.length) {
+      pathLine(ids.map(function (k) { return onPath[k]; }), {pane: 'rmPath', color: '#ef6548', weight: 4,
+        opacity: 0.75, className: 'rm-tb-path', interactive: false}).addTo(G.paths);
+    }
+    Object.keys(crossings).forEach(function (k) {
+      var x = crossings[k];
+      var title = x.n + ' transboundary site' + (x.n > 1 ? 's' : '') + ' upstream, e.g. ' + x.names.join('; ');
+      crossingMarker(R, x.cr, title).addTo(G.paths);
+    });
+    R.transboundarySites = nTb;
+    R.crossings = Object.keys(crossings).length;
+  }
+
+  function addSearch(R) {
+    var S = R.data.sites;
+    if (!S || !S.n) { return; }
+    var names = [], lower = [];
+    for (var i = 0; i < S.n; i++) {
+      var n = String(val(S, 'name', i) || '');
+      names.push(n);
+      lower.push(n.toLowerCase());
+    }
+    var Search = L.Control.extend({
+      options: {position: 'topleft'},
+      onAdd: function () {
+        var div = L.DomUtil.create('div', 'rm-search leaflet-bar');
+        var input = L.DomUtil.create('input', 'rm-search-input', div);
+        input.type = 'search';
+        input.placeholder = 'Search sites\u2026';
+        input.setAttribute('aria-label', 'Search site names');
+        var list = L.DomUtil.create('ul', 'rm-search-results', div);
+        L.DomEvent.disableClickPropagation(div);
+        L.DomEvent.disableScrollPropagation(div);
+        function go(j) {
+          list.textContent = '';
+          var m = R.markers[j], G = R.groups;
+          if (!R.map.hasLayer(G.sites)) { R.map.addLayer(G.sites); }
+          if (G.sites.zoomToShowLayer) {
+            G.sites.zoomToShowLayer(m, function () { m.openPopup(); });
+          } else {
+            R.map.setView(m.getLatLng(), Math.max(R.map.getZoom(), 10));
+            m.openPopup();
+          }
+        }
+        var first = null;
+        input.addEventListener('input', function () {
+          list.textContent = '';
+          first = null;
+          var q = input.value.trim().toLowerCase();
+          if (!q) { return; }
+          var hits = 0;
+          for (var j = 0; j < lower.length && hits < 12; j++) {
+            if (lower[j].indexOf(q) < 0) { continue; }
+            var li = document.createElement('li');
+            var c = val(S, 'country', j);
+            li.textContent = names[j] + (c ? ' (' + c + ')' : '');
+            li.tabIndex = 0;
+            li.className = 'rm-search-hit';
+            li.addEventListener('click', (function (k) { return function () { go(k); }; })(j));
+            li.addEventListener('keydown', (function (k) {
+              return function (e) { if (e.key === 'Enter') { go(k); } };
+            })(j));
+            list.appendChild(li);
+            if (first === null) { first = j; }
+            hits++;
+          }
+          if (!hits) {
+            var none = document.createElement('li');
+            none.className = 'rm-search-none';
+            none.textContent = 'No site found';
+            list.appendChild(none);
+          }
+        });
+        input.addEventListener('keydown', function (e) {
+          if (e.key === 'Enter' && first !== null) { go(first); }
+        });
+        return div;
+      }
+    });
+    R.search = new Search().addTo(R.map);
+  }
+
+  function addLegend(R) {
+    if (!R.data.legend) { return; }
+    var Legend = L.Control.extend({
+      options: {position: 'bottomright'},
+      onAdd: function () {
+        var div = L.DomUtil.create('div', 'rm-legend');
+        div.innerHTML = R.data.legend;  // built and escaped by riskmap.maps
+        L.DomEvent.disableClickPropagation(div);
+        L.DomEvent.disableScrollPropagation(div);
+        return div;
+      }
+    });
+    R.legend = new Legend().addTo(R.map);
+  }
+
+  function build(map, data, groups) {
+    var R = {map: map, data: data, groups: groups, icons: {}, markers: [], reachIndex: {}};
+    if (map.options.maxZoom === undefined) { map.setMaxZoom(data.maxZoom || 18); }
+    if (map.options.minZoom === undefined) { map.setMinZoom(data.minZoom || 3); }
+    var panes = [['rmLand', 250], ['rmBasin', 360], ['rmWater', 380], ['rmLines', 390], ['rmPath', 410],
+      ['rmLabels', 420], ['rmCross', 590]];
+    panes.forEach(function (p) { if (!map.getPane(p[0])) { map.createPane(p[0]).style.zIndex = p[1]; } });
+    map.getPane('rmLabels').style.pointerEvents = 'none';
+    map.getContainer().style.background = data.style.sea;
+    if (data.attribution && map.attributionControl) { map.attributionControl.addAttribution(esc(data.attribution)); }
+    if (data.bounds) { map.fitBounds(data.bounds, {padding: [10, 10], animate: false}); }
+    buildBasemap(R);
+    buildSites(R);
+    buildPaths(R);
+    addSearch(R);
+    addLegend(R);
+    R.ready = true;
+    root.RISKMAP_MAPS = root.RISKMAP_MAPS || [];
+    root.RISKMAP_MAPS.push(R);
+    return R;
+  }
+
+  root.riskmap = {build: build, esc: esc};
+})(window);

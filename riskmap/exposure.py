@@ -1,0 +1,1105 @@
+"""Transboundary exposure: where does a site's water go, and whose is it?
+
+:func:`assess` enriches a site inventory with its basin, sub-basin and
+country, the distance to the nearest international border, the river reach
+it drains to and the ordered list of countries downstream, the river
+distance and travel time to the first border, and an exposure class.
+:func:`exposure_matrix` summarises the result as origin country x downstream
+country counts per basin.
+
+Everything is vectorised over sites: per basin, riskmap precomputes once
+(and caches) a lookup grid for the polygons, k-d trees over the densified
+reaches and borders, and per reach x origin country tables of what lies
+downstream; the sites are then resolved by integer array look-ups. The
+method, its accuracy and the exposure-class rule are documented in
+``docs/exposure.md``.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Sequence
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyproj
+import shapely
+
+from riskmap._errors import RiskmapInputError
+from riskmap._geo import GEOD, aeqd_for_bounds
+
+__all__ = [
+    "BASIN_IDS",
+    "EXPOSURE_CLASSES",
+    "EXPOSURE_COLUMNS",
+    "assess",
+    "exposure_matrix",
+    "format_continuation",
+]
+
+#: The three basins, in display order.
+BASIN_IDS: tuple[str, ...] = ("drin", "drina", "syr_darya")
+
+#: Columns added by :func:`assess`, in order.
+EXPOSURE_COLUMNS: tuple[str, ...] = (
+    "basin", "sub_basin", "in_basin", "country", "country_check", "border_km", "border_neighbour",
+    "reach_id", "reach_name", "snap_km", "drainage_by", "downstream_countries",
+    "first_border_river_km", "outlet_river_km", "continuation", "travel_time_h",
+    "transboundary_downstream", "near_border", "on_border_water", "exposure_class",
+)
+
+#: Exposure classes, most to least exposed (see ``docs/exposure.md``).
+EXPOSURE_CLASSES: tuple[str, ...] = ("very high", "high", "medium", "low", "outside")
+
+#: First border within this river distance (km) makes a transboundary site "very high".
+VERY_HIGH_RIVER_KM = 10.0
+#: First border within this river distance (km) makes a transboundary site "high".
+HIGH_RIVER_KM = 50.0
+#: Sites outside every outline but within this distance (km) of one are allocated to it.
+DIVIDE_BUFFER_KM = 2.0
+
+# Densification step (m) of reaches and borders for the k-d tree search: the
+# distance error of the nearest-segment search is at most half of it, and is
+# removed entirely (exact fallback) where it could matter (see _SegmentIndex).
+_STEP_M = 250.0
+_STEP_DEG = 0.0025
+# Far from the lines (beyond _FAR_M) the search runs on a coarse copy: simplified
+# by _COARSE_TOL_M and densified to _COARSE_STEP_M; distance error there is at most
+# _COARSE_TOL_M + _COARSE_STEP_M**2 / (8 * _FAR_M) = 20 + 25 m (<= 0.25 %).
+_FAR_M = 20_000.0
+_COARSE_TOL_M = 20.0
+_COARSE_STEP_M = 2_000.0
+_CACHE_MAX = 8
+_N_THREADS = max(1, min(8, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)))
+
+
+# --------------------------------------------------------------------------
+# Vectorised geometry helpers
+# --------------------------------------------------------------------------
+
+
+class _SegmentIndex:
+    """Nearest-segment search over many lines, vectorised over query points.
+
+    Lines (projected, metres) are densified to ``step`` and their vertices
+    put in a :class:`scipy.spatial.cKDTree`. For each query point the ``k``
+    nearest vertices are found and the exact point-to-segment distance is
+    computed for the segments adjacent to them. The nearest vertex of the
+    true nearest segment is at most ``sqrt(D**2 + step**2 / 4)`` away (D the
+    true distance), so the distance found is never more than
+    ``min(step / 2, step**2 / (8 D))`` too long (8 m at 1 km for a 250 m
+    step). Within ``exact_within`` metres the result is made exact: a point
+    is provably resolved when its k-th vertex is farther than
+    ``best + step / 2``; the others are re-queried with more neighbours and,
+    if still unproven, solved with shapely's STRtree.
+    """
+
+    def __init__(self, lines: np.ndarray, step: float = _STEP_M, coarse: bool = True) -> None:
+        from scipy.spatial import cKDTree
+
+        lines = np.asarray(lines, dtype=object)
+        self.coarse: _SegmentIndex | None = None
+        if coarse and step < _COARSE_STEP_M:
+            self.coarse = _SegmentIndex(shapely.simplify(lines, _COARSE_TOL_M), _COARSE_STEP_M, coarse=False)
+        self.n_lines = len(lines)
+        self.step = float(step)
+        parts, owner = shapely.get_parts(shapely.segmentize(lines, step), return_index=True)
+        keep = ~shapely.is_empty(parts)
+        parts, owner = parts[keep], owner[keep]
+        xy, vpart = shapely.get_coordinates(parts, return_index=True)
+        n = len(xy)
+        self.n = n
+        # arrays have one extra sentinel slot at index n (an invalid segment), so
+        # that "vertex - 1" for vertex 0 (index -1) and "not found" (index n) land on it
+        vx = np.append(xy[:, 0], 0.0)
+        vy = np.append(xy[:, 1], 0.0)
+        same = np.zeros(n + 1, dtype=bool)
+        if n > 1:
+            same[:n - 1] = vpart[:-1] == vpart[1:]
+        dx = np.zeros(n + 1)
+        dy = np.zeros(n + 1)
+        dx[:n - 1] = vx[1:n] - vx[:n - 1]
+        dy[:n - 1] = vy[1:n] - vy[:n - 1]
+        dx[~same] = 0.0
+        dy[~same] = 0.0
+        self.vx, self.vy, self.dx, self.dy, self.seg_ok = vx, vy, dx, dy, same
+        l2 = dx * dx + dy * dy
+        self.inv_l2 = np.where(l2 > 0, 1.0 / np.where(l2 > 0, l2, 1.0), 0.0)
+        seglen = np.sqrt(l2)
+        self.seglen = seglen
+        vline = np.full(n + 1, -1, dtype=np.intp)
+        vline[:n] = owner[vpart] if n else vline[:n]
+        self.vline = vline
+        # along-part distance (m) at each vertex and total length of its part
+        cum = np.zeros(n + 1)
+        part_len = np.zeros(n + 1)
+        if n:
+            c = np.concatenate([[0.0], np.cumsum(seglen[:n] * same[:n])[:-1]])
+            first = np.r_[True, vpart[1:] != vpart[:-1]]
+            start_val = np.maximum.accumulate(np.where(first, c, -np.inf))
+            cum[:n] = c - start_val
+            plen = np.bincount(vpart, weights=seglen[:n] * same[:n], minlength=vpart.max() + 1)
+            part_len[:n] = plen[vpart]
+        self.vcum, self.part_len = cum, part_len
+        self.tree = cKDTree(xy) if n else None
+        self._strtree: tuple[np.ndarray, shapely.STRtree] | None = None
+        self._grid: tuple[float, float, float, np.ndarray] | None = None
+        self.vlon: np.ndarray | None = None
+        if n:
+            self._upper_bound(np.zeros(1), np.zeros(1))  # build the search grid now (cached index)
+
+    def attach_lonlat(self, to_ll: pyproj.Transformer) -> None:
+        """Keep vertex lon/lat so that nearest points come back in lon/lat too."""
+        lo, la = to_ll.transform(self.vx, self.vy)
+        self.vlon, self.vlat = np.asarray(lo, dtype=float), np.asarray(la, dtype=float)
+        self.dlon = np.zeros_like(self.vlon)
+        self.dlat = np.zeros_like(self.vlat)
+        self.dlon[:-1] = np.where(self.seg_ok[:-1], self.vlon[1:] - self.vlon[:-1], 0.0)
+        self.dlat[:-1] = np.where(self.seg_ok[:-1], self.vlat[1:] - self.vlat[:-1], 0.0)
+        if self.coarse is not None:
+            self.coarse.attach_lonlat(to_ll)
+
+    def _upper_bound(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """Distance to *some* vertex near each point: a tight upper bound on the
+        nearest-vertex distance, from a distance transform of the occupied grid
+        cells (k-d tree queries far from the data are slow without one)."""
+        from scipy import ndimage
+
+        if self._grid is None:
+            vx, vy = self.vx[:self.n], self.vy[:self.n]
+            x0, y0 = vx.min(), vy.min()
+            span = max(vx.max() - x0, vy.max() - y0, 1.0)
+            area = max((vx.max() - x0) * (vy.max() - y0), span * span / 100)
+            cell = max(500.0, math.sqrt(area / 1e6), span / 2000)
+            w = int((vx.max() - x0) // cell) + 1
+            h = int((vy.max() - y0) // cell) + 1
+            col = ((vx - x0) // cell).astype(np.int64)
+            row = ((vy - y0) // cell).astype(np.int64)
+            rep = np.full(h * w, -1, dtype=np.int64)
+            rep[row * w + col] = np.arange(self.n)
+            empty = (rep < 0).reshape(h, w)
+            if empty.any():
+                _, (ir, ic) = ndimage.distance_transform_edt(empty, return_indices=True)
+                near = rep[(ir * w + ic).ravel()].reshape(h, w).astype(np.int64)
+            else:
+                near = rep.reshape(h, w)
+            self._grid = (x0, y0, cell, near)
+        x0, y0, cell, near = self._grid
+        h, w = near.shape
+        col = np.clip(((x - x0) // cell).astype(np.int64), 0, w - 1)
+        row = np.clip(((y - y0) // cell).astype(np.int64), 0, h - 1)
+        v = near[row, col]
+        return np.hypot(x - self.vx[v], y - self.vy[v])
+
+    def _best(self, x: np.ndarray, y: np.ndarray, ik: np.ndarray
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Best segment among those adjacent to the vertices ``ik`` (n = none)."""
+        m = len(x)
+        bd2 = np.full(m, np.inf)
+        bseg = np.full(m, self.n, dtype=np.intp)
+        bt = np.zeros(m)
+        for col in range(ik.shape[1]):
+            for seg in (ik[:, col] - 1, ik[:, col]):
+                seg = np.where(seg < 0, self.n, seg)
+                ax, ay, sx, sy = self.vx[seg], self.vy[seg], self.dx[seg], self.dy[seg]
+                px, py = x - ax, y - ay
+                t = np.minimum(np.maximum((px * sx + py * sy) * self.inv_l2[seg], 0.0), 1.0)
+                ex, ey = px - t * sx, py - t * sy
+                d2 = ex * ex + ey * ey
+                better = (d2 < bd2) & self.seg_ok[seg]
+                bd2 = np.where(better, d2, bd2)
+                bseg = np.where(better, seg, bseg)
+                bt = np.where(better, t, bt)
+        return np.sqrt(bd2), bseg, bt
+
+    def _exact(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        if self._strtree is None:
+            j = np.flatnonzero(self.seg_ok)
+            segs = shapely.linestrings(np.stack([np.c_[self.vx[j], self.vy[j]],
+                                                 np.c_[self.vx[j + 1], self.vy[j + 1]]], axis=1))
+            self._strtree = (j, shapely.STRtree(segs))
+        j, tree = self._strtree
+        (qi, ti), dd = tree.query_nearest(shapely.points(x, y), return_distance=True, all_matches=False)
+        order = np.argsort(qi, kind="stable")
+        seg = j[ti[order]]
+        t = ((x - self.vx[seg]) * self.dx[seg] + (y - self.vy[seg]) * self.dy[seg]) * self.inv_l2[seg]
+        return np.asarray(dd)[order], seg, np.minimum(np.maximum(t, 0.0), 1.0)
+
+    def nearest(self, x: np.ndarray, y: np.ndarray, max_dist: float | None = None, k: int = 2,
+                exact_within: float = 1000.0) -> dict[str, np.ndarray]:
+        """Nearest segment of every point.
+
+        Returns a dict of arrays: ``line`` (line index, -1 if none within
+        ``max_dist``), ``dist`` (m), ``nx``, ``ny`` (nearest point) and
+        ``frac`` (position of the nearest point along its line part, 0..1).
+        """
+        x = np.ascontiguousarray(x, dtype=float)
+        y = np.ascontiguousarray(y, dtype=float)
+        m = len(x)
+        out = {"line": np.full(m, -1, dtype=np.intp), "dist": np.full(m, np.nan),
+               "nx": np.full(m, np.nan), "ny": np.full(m, np.nan), "frac": np.full(m, np.nan)}
+        if m == 0 or self.tree is None:
+            return out
+        ub = np.inf if max_dist is None else max_dist + self.step
+        half = self.step / 2 + 1e-6
+        if max_dist is None and self.coarse is not None and self.coarse.tree is not None:
+            # far points: the coarse copy is accurate enough (see _FAR_M); near ones: fine search.
+            # The grid bound is >= the true distance, so points under _FAR_M are surely near.
+            maybe_far = np.flatnonzero(self._upper_bound(x, y) > _FAR_M)
+            if len(maybe_far):
+                rc = self.coarse.nearest(x[maybe_far], y[maybe_far], k=k, exact_within=0.0)
+                far = rc["dist"] > _FAR_M
+                is_fine = np.ones(m, dtype=bool)
+                is_fine[maybe_far[far]] = False
+                fine = np.flatnonzero(is_fine)
+                rn = self._nearest_fine(x[fine], y[fine], ub, half, k, exact_within)
+                for key in rn:
+                    out[key] = np.empty(m, dtype=rn[key].dtype)
+                    out[key][fine] = rn[key]
+                    out[key][maybe_far[far]] = rc[key][far]
+                return out
+        return self._nearest_fine(x, y, ub, half, k, exact_within)
+
+    def _nearest_fine(self, x: np.ndarray, y: np.ndarray, ub: float, half: float,
+                      k: int = 2, exact_within: float = 1000.0) -> dict[str, np.ndarray]:
+        m = len(x)
+        out = {"line": np.full(m, -1, dtype=np.intp), "dist": np.full(m, np.nan),
+               "nx": np.full(m, np.nan), "ny": np.full(m, np.nan), "frac": np.full(m, np.nan)}
+        if self.vlon is not None:
+            out["nlon"], out["nlat"] = np.full(m, np.nan), np.full(m, np.nan)
+        if m == 0:
+            return out
+        max_dist = None if not np.isfinite(ub) else ub - self.step
+
+        def run(xs, ys, kk):
+            kk = int(min(kk, self.n))
+            # per-point search radius: a vertex known to be near, plus room for k-1 more
+            # (k-d tree queries are fast only when bounded); bucketed in 5 % steps
+            bound = np.minimum(self._upper_bound(xs, ys) + (kk + 1) * self.step, ub)
+            lvl = np.ceil(np.log(np.maximum(bound, 1.0)) / np.log(1.05)).astype(np.int64)
+            dk = np.full((len(xs), kk), np.inf)
+            ik = np.full((len(xs), kk), self.n, dtype=np.intp)
+            order = np.argsort(lvl, kind="stable")
+            levels, starts = np.unique(lvl[order], return_index=True)
+            groups = np.split(order, starts[1:])
+
+            def query(j: int) -> None:  # cKDTree releases the GIL: buckets run in parallel
+                sel = groups[j]
+                r = min(float(1.05 ** levels[j]), ub)
+                d_, i_ = self.tree.query(np.c_[xs[sel], ys[sel]], k=kk, distance_upper_bound=r)
+                if kk == 1:
+                    d_, i_ = d_[:, None], i_[:, None]
+                dk[sel], ik[sel] = d_, i_
+
+            if len(xs) > 20_000 and _N_THREADS > 1:
+                with ThreadPoolExecutor(_N_THREADS) as ex:
+                    list(ex.map(query, range(len(groups))))
+            else:
+                for j in range(len(groups)):
+                    query(j)
+            bd, bseg, bt = self._best(xs, ys, ik)
+            unsure = np.isfinite(dk[:, -1]) & (dk[:, -1] < bd + half) & (bd <= exact_within)
+            return bd, bseg, bt, unsure
+
+        bd, bseg, bt, unsure = run(x, y, k)
+        if unsure.any():
+            ui = np.flatnonzero(unsure)
+            bd2, bseg2, bt2, uns2 = run(x[ui], y[ui], 24)
+            bd[ui], bseg[ui], bt[ui] = bd2, bseg2, bt2
+            if uns2.any():
+                vi = ui[uns2]
+                bd[vi], bseg[vi], bt[vi] = self._exact(x[vi], y[vi])
+        ok = np.isfinite(bd)
+        if max_dist is not None:
+            ok &= bd <= max_dist
+        along = self.vcum[bseg] + bt * self.seglen[bseg]
+        plen = self.part_len[bseg]
+        frac = np.where(plen > 0, along / np.where(plen > 0, plen, 1.0), 0.0)
+        out["line"][ok] = self.vline[bseg[ok]]
+        out["dist"][ok] = bd[ok]
+        out["nx"][ok] = self.vx[bseg[ok]] + bt[ok] * self.dx[bseg[ok]]
+        out["ny"][ok] = self.vy[bseg[ok]] + bt[ok] * self.dy[bseg[ok]]
+        out["frac"][ok] = np.minimum(np.maximum(frac[ok], 0.0), 1.0)
+        if self.vlon is not None:  # segments are <= step long: linear interpolation in lon/lat
+            out["nlon"][ok] = self.vlon[bseg[ok]] + bt[ok] * self.dlon[bseg[ok]]
+            out["nlat"][ok] = self.vlat[bseg[ok]] + bt[ok] * self.dlat[bseg[ok]]
+        return out
+
+
+class _PolygonLabeler:
+    """Point-in-polygon labelling through a lookup grid plus exact tests.
+
+    The polygons (lon/lat) are burnt into a grid; cells touched by any
+    polygon boundary (dilated by one cell) are marked "mixed". A point in a
+    pure cell takes the cell's label; a point in a mixed cell is tested
+    exactly with :func:`shapely.contains_xy` on the prepared polygons, so the
+    result equals an exact point-in-polygon join (boundary points excepted).
+    Overlapping polygons: the first one wins.
+    """
+
+    def __init__(self, polygons: Sequence[shapely.Geometry], max_cells: float = 6e6) -> None:
+        from rasterio import features
+        from rasterio.transform import from_origin
+        from scipy import ndimage
+
+        self.polys = [p for p in polygons]
+        for p in self.polys:
+            if p is not None:
+                shapely.prepare(p)
+        geoms = [p for p in self.polys if p is not None and not p.is_empty]
+        self.bboxes = np.array([p.bounds if (p is not None and not p.is_empty) else (np.nan,) * 4
+                                for p in self.polys], dtype=float).reshape(-1, 4)
+        if not geoms:
+            self.grid = None
+            return
+        minx, miny, maxx, maxy = shapely.total_bounds(np.array(geoms, dtype=object))
+        cell = max(0.002, math.sqrt(max((maxx - minx) * (maxy - miny), 1e-9) / max_cells))
+        minx, miny = minx - cell, miny - cell
+        w = int(math.ceil((maxx - minx) / cell)) + 2
+        h = int(math.ceil((maxy - miny) / cell)) + 2
+        self.x0, self.y1, self.cell, self.w, self.h = minx, miny + h * cell, cell, w, h
+        tr = from_origin(minx, self.y1, cell, cell)
+        shapes = [(p, i + 1) for i, p in enumerate(self.polys) if p is not None and not p.is_empty]
+        grid = features.rasterize(shapes[::-1], out_shape=(h, w), transform=tr, fill=0, dtype="int32")
+        edges = [(shapely.boundary(p), 1) for p, _ in shapes]
+        mixed = features.rasterize(edges, out_shape=(h, w), transform=tr, fill=0, all_touched=True,
+                                   dtype="uint8").astype(bool)
+        mixed = ndimage.binary_dilation(mixed, structure=np.ones((3, 3), bool))
+        grid[mixed] = -1
+        self.grid = grid
+
+    def label(self, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+        """Index of the polygon containing each point, -1 for none."""
+        out = np.full(len(lon), -1, dtype=np.intp)
+        if self.grid is None or len(lon) == 0:
+            return out
+        col = np.floor((lon - self.x0) / self.cell).astype(np.int64)
+        row = np.floor((self.y1 - lat) / self.cell).astype(np.int64)
+        inside = (col >= 0) & (col < self.w) & (row >= 0) & (row < self.h) & np.isfinite(lon) & np.isfinite(lat)
+        v = np.zeros(len(lon), dtype=np.int64)
+        v[inside] = self.grid[row[inside], col[inside]]
+        out[v > 0] = v[v > 0] - 1
+        todo = np.flatnonzero(v == -1)
+        for i, p in enumerate(self.polys):
+            if len(todo) == 0:
+                break
+            if p is None or p.is_empty:
+                continue
+            bx0, by0, bx1, by1 = self.bboxes[i]
+            lx, ly = lon[todo], lat[todo]
+            sel = (lx >= bx0) & (lx <= bx1) & (ly >= by0) & (ly <= by1)
+            if not sel.any():
+                continue
+            idx = todo[sel]
+            hit = shapely.contains_xy(p, lon[idx], lat[idx])
+            out[idx[hit]] = i
+            todo = np.setdiff1d(todo, idx[hit], assume_unique=True)
+        return out
+
+
+# --------------------------------------------------------------------------
+# Per-basin precomputation (cached)
+# --------------------------------------------------------------------------
+
+
+def _union(geoms: Iterable[Any]) -> shapely.Geometry | None:
+    g = [x for x in geoms if x is not None and not x.is_empty]
+    if not g:
+        return None
+    return shapely.union_all(np.array(g, dtype=object)) if len(g) > 1 else g[0]
+
+
+def _clean_codes(col: pd.Series) -> np.ndarray:
+    """Text column -> object array of stripped upper-case strings, None where blank (vectorised)."""
+    s = col.astype("string").str.strip().str.upper()
+    s = s.where(s.str.len() > 0)
+    return s.astype(object).where(s.notna(), None).to_numpy(dtype=object)
+
+
+def _str_or_none(v: Any) -> str | None:
+    if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA:
+        return None
+    s = str(v).strip()
+    return s or None
+
+
+def format_continuation(meta: dict[str, Any] | None) -> str | None:
+    """Render a basin's ``continuation`` (beyond its outlet) as one line of text.
+
+    Parameters
+    ----------
+    meta : dict
+        The basin's ``basins.json`` entry (``Basin.meta``).
+
+    Returns
+    -------
+    str or None
+        e.g. ``"Sava (BIH|SRB, SRB) → Danube (SRB, ...) → Black Sea"``; None
+        when the entry has no continuation.
+
+    Examples
+    --------
+    >>> format_continuation({"continuation": [{"water": "Sava", "countries": ["BIH|SRB", "SRB"]},
+    ...                                        {"water": "Black Sea", "countries": []}]})
+    'Sava (BIH|SRB, SRB) → Black Sea'
+    """
+    steps = (meta or {}).get("continuation") or []
+    parts = []
+    for s in steps:
+        if isinstance(s, str):
+            parts.append(s)
+            continue
+        water = s.get("water") or "?"
+        cs = [c for c in (s.get("countries") or []) if c]
+        parts.append(f"{water} ({', '.join(cs)})" if cs else water)
+    return " → ".join(parts) if parts else None
+
+
+@dataclass
+class _BasinIndex:
+    """Everything :func:`assess` needs about one basin, precomputed."""
+
+    id: str
+    bounds: tuple[float, float, float, float]
+    to_xy: pyproj.Transformer
+    to_ll: pyproj.Transformer
+    outline: shapely.Geometry
+    outline_lab: _PolygonLabeler
+    outline_edge: _SegmentIndex
+    sub_names: np.ndarray
+    sub_lab: _PolygonLabeler
+    country_codes: np.ndarray
+    country_lab: _PolygonLabeler
+    border_a: np.ndarray
+    border_b: np.ndarray
+    border_idx: _SegmentIndex | None
+    reach_ids: np.ndarray
+    reach_names: np.ndarray
+    reach_country: np.ndarray
+    reach_len: np.ndarray
+    reach_dto: np.ndarray
+    reach_border: np.ndarray
+    reach_sub: np.ndarray
+    reach_idx: _SegmentIndex | None
+    sub_reach_idx: dict[str, tuple[np.ndarray, _SegmentIndex]]
+    origins: dict[str, int]
+    exit_up: np.ndarray  # (n_reaches, n_origins + 1): upstream-end dto of first reach not in origin
+    ds_code: np.ndarray  # (n_reaches, n_origins + 1): code into ds_lists
+    ds_lists: list[tuple[str, ...]]
+    shared_lakes: tuple[_PolygonLabeler, _SegmentIndex] | None
+    shared_bounds: tuple[float, float, float, float]
+    continuation: str | None
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+_INDEX_CACHE: dict[int, tuple[Any, _BasinIndex]] = {}
+
+
+def _basin_index(basin: Any) -> _BasinIndex:
+    key = id(basin)
+    hit = _INDEX_CACHE.get(key)
+    if hit is not None and hit[0] is basin:
+        return hit[1]
+    idx = _build_index(basin)
+    if len(_INDEX_CACHE) >= _CACHE_MAX:
+        _INDEX_CACHE.pop(next(iter(_INDEX_CACHE)))
+    _INDEX_CACHE[key] = (basin, idx)
+    return idx
+
+
+def _ll(gdf: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame | None:
+    if gdf is None:
+        return None
+    if gdf.crs is not None and not gdf.crs.equals("EPSG:4326"):
+        return gdf.to_crs("EPSG:4326")
+    return gdf
+
+
+def _build_index(basin: Any) -> _BasinIndex:
+    bid = str(getattr(basin, "id", None) or getattr(basin, "name", "basin"))
+    outline_gdf = _ll(basin.outline)
+    outline = _union(outline_gdf.geometry)
+    if outline is None:
+        raise RiskmapInputError(f"basin {bid!r}: empty outline")
+    bounds = tuple(float(v) for v in outline.bounds)
+    crs = aeqd_for_bounds(bounds)
+    to_xy = pyproj.Transformer.from_crs("EPSG:4326", crs, always_xy=True)
+    to_ll = pyproj.Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
+
+    def proj(geoms: Any) -> np.ndarray:
+        # densify in degrees first: a straight lon/lat segment stays the same curve once projected
+        arr = shapely.segmentize(np.asarray(geoms, dtype=object), _STEP_DEG)
+        return shapely.transform(arr, lambda c: np.c_[to_xy.transform(c[:, 0], c[:, 1])])
+
+    outline_lab = _PolygonLabeler([outline])
+    outline_edge = _SegmentIndex(proj([shapely.boundary(outline)]))
+
+    subs = _ll(basin.sub_basins)
+    if subs is not None and len(subs):
+        sub_names = subs["sub_basin"].map(_str_or_none).to_numpy(dtype=object)
+        sub_lab = _PolygonLabeler(list(subs.geometry.to_numpy()))
+    else:
+        sub_names, sub_lab = np.array([], dtype=object), _PolygonLabeler([])
+
+    ctry = _ll(basin.countries)
+    if ctry is not None and len(ctry):
+        country_codes = ctry["iso3"].map(_str_or_none).to_numpy(dtype=object)
+        country_lab = _PolygonLabeler(list(ctry.geometry.to_numpy()))
+    else:
+        country_codes, country_lab = np.array([], dtype=object), _PolygonLabeler([])
+
+    borders = _ll(basin.borders)
+    if borders is not None and len(borders):
+        border_a = borders["iso3_a"].map(_str_or_none).to_numpy(dtype=object)
+        border_b = borders["iso3_b"].map(_str_or_none).to_numpy(dtype=object)
+        border_idx = _SegmentIndex(proj(borders.geometry.to_numpy()))
+        border_idx.attach_lonlat(to_ll)
+    else:
+        border_a = border_b = np.array([], dtype=object)
+        border_idx = None
+
+    reaches = _ll(basin.reaches)
+    n = 0 if reaches is None else len(reaches)
+    if n:
+        reach_ids = reaches["reach_id"].to_numpy(dtype=np.int64)
+        down = reaches["downstream_id"].to_numpy(dtype=np.int64)
+        reach_names = reaches["name"].map(_str_or_none).to_numpy(dtype=object) if "name" in reaches \
+            else np.full(n, None, dtype=object)
+        reach_country = reaches["country"].map(_str_or_none).to_numpy(dtype=object)
+        reach_len = reaches["length_km"].to_numpy(dtype=float)
+        reach_dto = reaches["dist_to_outlet_km"].to_numpy(dtype=float)
+        reach_border = (reaches["is_border"].fillna(False).to_numpy(dtype=bool).copy() if "is_border" in reaches
+                        else np.zeros(n, bool))
+        reach_border |= np.array(["|" in (c or "") for c in reach_country], dtype=bool)
+        reach_sub = (reaches["sub_basin"].map(_str_or_none).to_numpy(dtype=object) if "sub_basin" in reaches
+                     else np.full(n, None, dtype=object))
+        rgeom = proj(reaches.geometry.to_numpy())
+        reach_idx = _SegmentIndex(rgeom)
+        sub_reach_idx: dict[str, tuple[np.ndarray, _SegmentIndex]] = {}
+        for s in pd.unique(reach_sub):
+            if s is None:
+                continue
+            sel = np.flatnonzero(reach_sub == s)
+            sub_reach_idx[s] = (sel, _SegmentIndex(rgeom[sel]))
+        pos = {int(r): i for i, r in enumerate(reach_ids)}
+        if len(pos) != n:
+            raise RiskmapInputError(f"basin {bid!r}: reach_id values are not unique")
+        down_idx = np.array([pos.get(int(d), -1) for d in down], dtype=np.intp)
+    else:
+        reach_ids = np.zeros(0, np.int64)
+        reach_names = reach_country = reach_sub = np.array([], dtype=object)
+        reach_len = reach_dto = np.zeros(0)
+        reach_border = np.zeros(0, bool)
+        reach_idx = None
+        sub_reach_idx = {}
+        down_idx = np.zeros(0, np.intp)
+
+    # ---- per reach x origin country: what is downstream ------------------
+    meta = dict(getattr(basin, "meta", None) or {})
+    origin_list: list[str] = []
+    for c in list(meta.get("riparian") or []) + [c for c in reach_country if c]:
+        if c not in origin_list:
+            origin_list.append(c)
+    origins = {c: i for i, c in enumerate(origin_list)}
+    n_o = len(origin_list) + 1  # last column: an origin that matches no reach
+    up_end = reach_dto + reach_len
+    # flow order: process each reach after its downstream reach
+    order_idx = _flow_order(down_idx, bid)
+    seqs: list[tuple[str, ...]] = [()] * n
+    exit_up = np.full((n, n_o), np.nan)
+    ds_code = np.zeros((n, n_o), dtype=np.int64)
+    lists: dict[tuple[str, ...], int] = {(): 0}
+    code_of_country = (pd.Index(origin_list).get_indexer(pd.Series(reach_country, dtype=object))
+                       if n else np.zeros(0, np.intp))
+    for i in order_idx:
+        d = down_idx[i]
+        c = reach_country[i] or "unknown"
+        tail = seqs[d] if d >= 0 else ()
+        seqs[i] = tail if (tail and tail[0] == c) else (c,) + tail
+        row = np.full(n_o, up_end[i])
+        cc = code_of_country[i]
+        if cc >= 0:
+            row[cc] = exit_up[d, cc] if d >= 0 else np.nan
+        exit_up[i] = row
+        s = seqs[i]
+        for o, oc in enumerate(origin_list + [None]):
+            j = 0
+            while j < len(s) and s[j] == oc:
+                j += 1
+            ds_code[i, o] = lists.setdefault(s[j:], len(lists))
+    ds_lists = [None] * len(lists)  # type: ignore[list-item]
+    for t, cidx in lists.items():
+        ds_lists[cidx] = t
+
+    lakes = _ll(getattr(basin, "lakes", None))
+    shared = None
+    shared_bounds = (np.nan,) * 4
+    if lakes is not None and len(lakes):
+        sh = lakes["shared"].fillna(False).to_numpy(dtype=bool) if "shared" in lakes else \
+            np.array(["|" in str(c or "") for c in lakes.get("countries", [None] * len(lakes))])
+        geoms = lakes.geometry.to_numpy()[sh]
+        if len(geoms):  # inside (lon/lat labeller) or near the shore (projected segments)
+            shared = (_PolygonLabeler(list(geoms)), _SegmentIndex(proj(shapely.boundary(geoms))))
+            shared_bounds = tuple(float(v) for v in shapely.total_bounds(geoms))
+    return _BasinIndex(
+        id=bid, bounds=bounds, to_xy=to_xy, to_ll=to_ll, outline=outline, outline_lab=outline_lab,
+        outline_edge=outline_edge, sub_names=sub_names, sub_lab=sub_lab, country_codes=country_codes,
+        country_lab=country_lab, border_a=border_a, border_b=border_b, border_idx=border_idx,
+        reach_ids=reach_ids, reach_names=reach_names, reach_country=reach_country, reach_len=reach_len,
+        reach_dto=reach_dto, reach_border=reach_border, reach_sub=reach_sub, reach_idx=reach_idx,
+        sub_reach_idx=sub_reach_idx, origins=origins, exit_up=exit_up,
+        ds_code=ds_code, ds_lists=ds_lists, shared_lakes=shared, shared_bounds=shared_bounds,
+        continuation=format_continuation(meta), meta=meta)
+
+
+def _flow_order(down_idx: np.ndarray, bid: str) -> list[int]:
+    """Reach indices ordered so that each comes after its downstream reach."""
+    n = len(down_idx)
+    depth = np.full(n, -1, dtype=np.int64)
+    for i in range(n):
+        path = []
+        j = i
+        while j >= 0 and depth[j] < 0:
+            path.append(j)
+            if len(path) > n:
+                raise RiskmapInputError(f"basin {bid!r}: the reach network has a cycle (reach index {i})")
+            j = down_idx[j]
+        base = depth[j] if j >= 0 else -1
+        for k in reversed(path):
+            base += 1
+            depth[k] = base
+    return list(np.argsort(depth, kind="stable"))
+
+
+# --------------------------------------------------------------------------
+# assess
+# --------------------------------------------------------------------------
+
+
+def _resolve_basins(basins: Any, data_dir: Any) -> list[Any]:
+    if basins is None:
+        basins = list(BASIN_IDS)
+    if isinstance(basins, str) or not isinstance(basins, (list, tuple)):
+        basins = [basins]
+    out = []
+    for b in basins:
+        if isinstance(b, str):
+            from riskmap.hydrography import load_basin
+
+            out.append(load_basin(b, data_dir=data_dir))
+        else:
+            out.append(b)
+    return out
+
+
+def _site_points(sites: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
+    g = sites.geometry
+    if g.crs is not None and not g.crs.equals("EPSG:4326"):
+        g = g.to_crs("EPSG:4326")
+    arr = g.to_numpy()
+    lon = np.full(len(arr), np.nan)
+    lat = np.full(len(arr), np.nan)
+    ok = ~(shapely.is_missing(arr) | shapely.is_empty(arr))
+    is_pt = ok & (shapely.get_type_id(arr) == 0)
+    if is_pt.any():
+        lon[is_pt] = shapely.get_x(arr[is_pt])
+        lat[is_pt] = shapely.get_y(arr[is_pt])
+    other = ok & ~is_pt
+    if other.any():  # lines (pipelines) and footprints: a representative point
+        rp = shapely.point_on_surface(arr[other])
+        lon[other], lat[other] = shapely.get_x(rp), shapely.get_y(rp)
+    return lon, lat
+
+
+def assess(sites: gpd.GeoDataFrame, basins: Any = None, *, max_snap_km: float = 5.0,
+           near_border_km: float = 10.0, velocity_ms: float = 1.0,
+           divide_buffer_km: float = DIVIDE_BUFFER_KM, data_dir: Any = None) -> gpd.GeoDataFrame:
+    """Find each site's basin, downstream countries and transboundary exposure.
+
+    Parameters
+    ----------
+    sites : geopandas.GeoDataFrame
+        Site inventory (any CRS; lines and polygons use a representative point).
+    basins : None, str, Basin or list of them
+        Basins to assess against: ``None`` for all three bundled basins, basin
+        ids (loaded with :func:`riskmap.hydrography.load_basin`) or ``Basin``
+        objects.
+    max_snap_km : float
+        Largest distance (km) at which a site is snapped to the nearest river
+        reach ("river snap"); farther sites are allocated to the nearest reach
+        of their sub-basin ("basin allocation").
+    near_border_km : float
+        ``near_border`` is True when ``border_km`` is at most this.
+    velocity_ms : float
+        Mean flow velocity (m/s) used for ``travel_time_h``.
+    divide_buffer_km : float
+        Sites outside every outline but within this distance of one are
+        allocated to the nearest basin (``in_basin`` False).
+    data_dir : path, optional
+        Data folder passed to :func:`riskmap.hydrography.load_basin`.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        A copy of ``sites`` (same index and order) with the columns of
+        :data:`EXPOSURE_COLUMNS` added (``country`` is filled where blank).
+
+    Examples
+    --------
+    >>> import riskmap
+    >>> from riskmap.exposure import assess
+    >>> sites = riskmap.read_sites(riskmap.DATA_DIR / "sites" / "sites.csv")  # doctest: +SKIP
+    >>> out = assess(sites)  # doctest: +SKIP
+    >>> out[["name", "country", "downstream_countries", "exposure_class"]].head()  # doctest: +SKIP
+    """
+    if not isinstance(sites, gpd.GeoDataFrame):
+        raise RiskmapInputError("assess: sites must be a GeoDataFrame")
+    if not (max_snap_km >= 0 and near_border_km >= 0 and divide_buffer_km >= 0):
+        raise RiskmapInputError("assess: max_snap_km, near_border_km and divide_buffer_km must be >= 0")
+    if not (velocity_ms > 0 and math.isfinite(velocity_ms)):
+        raise RiskmapInputError(f"assess: velocity_ms must be a positive number, got {velocity_ms!r}")
+    idxs = [_basin_index(b) for b in _resolve_basins(basins, data_dir)]
+    n = len(sites)
+    lon, lat = _site_points(sites)
+
+    # ---- 1. basin by outline, then divide buffer -------------------------
+    bsel = np.full(n, -1, dtype=np.intp)
+    for k, ix in enumerate(idxs):
+        x0, y0, x1, y1 = ix.bounds
+        cand = np.flatnonzero((bsel < 0) & (lon >= x0) & (lon <= x1) & (lat >= y0) & (lat <= y1))
+        if len(cand):
+            hit = ix.outline_lab.label(lon[cand], lat[cand]) >= 0
+            bsel[cand[hit]] = k
+    in_basin = bsel >= 0
+    if divide_buffer_km > 0:
+        best_d = np.full(n, np.inf)
+        pad = divide_buffer_km / 60.0 + 0.05  # degrees; generous (1 deg lat ~ 111 km)
+        for k, ix in enumerate(idxs):
+            x0, y0, x1, y1 = ix.bounds
+            padx = pad / max(math.cos(math.radians(max(abs(y0), abs(y1)))), 0.2)
+            cand = np.flatnonzero(~in_basin & np.isfinite(lon) & (lon >= x0 - padx) & (lon <= x1 + padx)
+                                  & (lat >= y0 - pad) & (lat <= y1 + pad))
+            if not len(cand):
+                continue
+            x, y = ix.to_xy.transform(lon[cand], lat[cand])
+            r = ix.outline_edge.nearest(np.asarray(x), np.asarray(y), max_dist=divide_buffer_km * 1000.0)
+            d = r["dist"]
+            better = np.isfinite(d) & (d < best_d[cand])
+            best_d[cand[better]] = d[better]
+            bsel[cand[better]] = k
+
+    cols: dict[str, Any] = {
+        "basin": np.full(n, None, dtype=object), "sub_basin": np.full(n, None, dtype=object),
+        "in_basin": in_basin, "country_poly": np.full(n, None, dtype=object),
+        "border_km": np.full(n, np.nan), "border_neighbour": np.full(n, None, dtype=object),
+        "reach_id": np.full(n, -1, dtype=np.int64), "reach_name": np.full(n, None, dtype=object),
+        "snap_km": np.full(n, np.nan), "drainage_by": np.full(n, "none", dtype=object),
+        "ds_basin": np.full(n, -1, dtype=np.intp), "ds_code": np.zeros(n, dtype=np.int64),
+        "first_border_river_km": np.full(n, np.nan), "outlet_river_km": np.full(n, np.nan),
+        "continuation": np.full(n, None, dtype=object), "on_border_water": np.zeros(n, dtype=bool),
+        "reach_is_border": np.zeros(n, dtype=bool),
+    }
+    given = _clean_codes(sites["country"]) if "country" in sites.columns else np.full(n, None, dtype=object)
+    for k, ix in enumerate(idxs):
+        rows = np.flatnonzero(bsel == k)
+        if len(rows):
+            _assess_basin(ix, rows, lon[rows], lat[rows], given[rows], cols, k,
+                          max_snap_km=max_snap_km)
+
+    # ---- assemble ---------------------------------------------------------
+    out = sites.copy()
+    poly = cols["country_poly"]
+    has_given = pd.notna(given)
+    has_poly = pd.notna(poly)
+    country = np.where(has_given, given, poly)
+    check = np.full(n, None, dtype=object)
+    check[has_given & has_poly & (given == poly)] = "ok"
+    diff = has_given & has_poly & (given != poly)
+    check[diff] = np.array([f"differs: location is in {p}" for p in poly[diff]], dtype=object)
+    check[~has_given & has_poly] = "derived from location"
+    check[~has_poly] = "not checked (outside the basin countries)"
+    def obj(v: np.ndarray) -> pd.Series:  # keep object dtype: no per-row string conversion
+        return pd.Series(v, index=out.index, dtype=object)
+
+    out["basin"] = obj(cols["basin"])
+    out["sub_basin"] = obj(cols["sub_basin"])
+    out["in_basin"] = in_basin
+    out["country"] = obj(country)
+    out["country_check"] = obj(check)
+    out["border_km"] = cols["border_km"]
+    out["border_neighbour"] = obj(cols["border_neighbour"])
+    rid = cols["reach_id"]
+    out["reach_id"] = pd.array(np.where(rid >= 0, rid, 0), dtype="Int64")
+    out.loc[rid < 0, "reach_id"] = pd.NA
+    out["reach_name"] = obj(cols["reach_name"])
+    out["snap_km"] = cols["snap_km"]
+    out["drainage_by"] = obj(cols["drainage_by"])
+    ds = np.empty(n, dtype=object)
+    has_path = cols["ds_basin"] >= 0
+    ds_len = np.zeros(n, dtype=np.int64)
+    for k, ix in enumerate(idxs):
+        sel = np.flatnonzero(cols["ds_basin"] == k)
+        if not len(sel):
+            continue
+        codes = cols["ds_code"][sel]
+        lens = np.array([len(t) for t in ix.ds_lists], dtype=np.int64)
+        ds_len[sel] = lens[codes]
+        objs = np.empty(len(ix.ds_lists), dtype=object)
+        for j, t in enumerate(ix.ds_lists):  # one list per distinct path (shared by its sites)
+            objs[j] = list(t)
+        ds[sel] = objs[codes]
+    out["downstream_countries"] = obj(ds)
+    fb = cols["first_border_river_km"]
+    out["first_border_river_km"] = fb
+    out["outlet_river_km"] = cols["outlet_river_km"]
+    out["continuation"] = obj(cols["continuation"])
+    out["travel_time_h"] = fb * 1000.0 / velocity_ms / 3600.0
+    trans = has_path & (ds_len > 0)
+    out["transboundary_downstream"] = pd.array(np.where(has_path, trans, False), dtype="boolean")
+    out.loc[~has_path, "transboundary_downstream"] = pd.NA
+    bk = cols["border_km"]
+    near = pd.array(bk <= near_border_km, dtype="boolean")
+    near[np.isnan(bk)] = pd.NA
+    out["near_border"] = near
+    obw = pd.array(cols["on_border_water"], dtype="boolean")
+    obw[~has_path] = pd.NA
+    out["on_border_water"] = obw
+    out["exposure_class"] = obj(_classify(has_path, trans, fb, cols["on_border_water"],
+                                      np.nan_to_num(bk, nan=np.inf) <= near_border_km,
+                                      cols["basin"]))
+    out.attrs["exposure"] = {"max_snap_km": max_snap_km, "near_border_km": near_border_km,
+                             "velocity_ms": velocity_ms, "divide_buffer_km": divide_buffer_km,
+                             "basins": [ix.id for ix in idxs]}
+    return out
+
+
+def _classify(has_path: np.ndarray, trans: np.ndarray, first_km: np.ndarray, on_water: np.ndarray,
+              near: np.ndarray, basin: np.ndarray) -> np.ndarray:
+    """The exposure-class rule (documented in ``docs/exposure.md``)."""
+    fk = np.nan_to_num(first_km, nan=np.inf)
+    in_b = pd.notna(basin)
+    return np.select(
+        [~in_b,
+         has_path & (on_water | (trans & (fk <= VERY_HIGH_RIVER_KM))),
+         (trans & (fk <= HIGH_RIVER_KM)) | near,
+         trans],
+        ["outside", "very high", "high", "medium"], default="low").astype(object)
+
+
+def _assess_basin(ix: _BasinIndex, rows: np.ndarray, lon: np.ndarray, lat: np.ndarray,
+                  given: np.ndarray, cols: dict[str, Any], k: int, *, max_snap_km: float) -> None:
+    m = len(rows)
+    cols["basin"][rows] = ix.id
+    cols["continuation"][rows] = ix.continuation
+    x, y = ix.to_xy.transform(lon, lat)
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+
+    # sub-basin and country by point in polygon
+    si = ix.sub_lab.label(lon, lat)
+    sub = np.full(m, None, dtype=object)
+    if len(ix.sub_names):
+        sub[si >= 0] = ix.sub_names[si[si >= 0]]
+    ci = ix.country_lab.label(lon, lat)
+    poly = np.full(m, None, dtype=object)
+    if len(ix.country_codes):
+        poly[ci >= 0] = ix.country_codes[ci[ci >= 0]]
+    cols["country_poly"][rows] = poly
+    # the path starts in the country the site physically lies in; the given code when unknown
+    origin = np.where(pd.notna(poly), poly, given)
+
+    # border distance: nearest point in the local projection, length geodesic
+    if ix.border_idx is not None:
+        r = ix.border_idx.nearest(x, y)
+        ok = r["line"] >= 0
+        if ok.any():
+            _, _, dist = GEOD.inv(lon[ok], lat[ok], r["nlon"][ok], r["nlat"][ok])
+            bk = np.full(m, np.nan)
+            bk[ok] = np.asarray(dist) / 1000.0
+            cols["border_km"][rows] = bk
+            a = ix.border_a[r["line"][ok]]
+            b = ix.border_b[r["line"][ok]]
+            o = origin[ok]
+            nb = np.where(a == o, b, np.where(b == o, a, None)).astype(object)
+            odd = np.flatnonzero(pd.isna(nb))
+            nb[odd] = [f"{p}|{q}" for p, q in zip(a[odd], b[odd])]  # site on neither side
+            tmp = np.full(m, None, dtype=object)
+            tmp[ok] = nb
+            cols["border_neighbour"][rows] = tmp
+
+    if ix.reach_idx is None:
+        cols["sub_basin"][rows] = sub
+        return
+    # snap to the network
+    r = ix.reach_idx.nearest(x, y, max_dist=max_snap_km * 1000.0)
+    reach = r["line"].copy()
+    dist = r["dist"].copy()
+    frac = r["frac"].copy()
+    how = np.where(reach >= 0, "river snap", "basin allocation").astype(object)
+    # sites outside sub-basin polygons (divide buffer, slivers): sub-basin of the nearest reach
+    far = np.flatnonzero(reach < 0)
+    if len(far):
+        fsub = sub[far]
+        for s in pd.unique(fsub):
+            grp = far[fsub == s] if s is not None else far[pd.isna(fsub)]
+            if s is not None and s in ix.sub_reach_idx:
+                sel, sidx = ix.sub_reach_idx[s]
+                rr = sidx.nearest(x[grp], y[grp])
+                got = rr["line"] >= 0
+                reach[grp[got]] = sel[rr["line"][got]]
+                dist[grp[got]], frac[grp[got]] = rr["dist"][got], rr["frac"][got]
+            else:
+                rr = ix.reach_idx.nearest(x[grp], y[grp])
+                got = rr["line"] >= 0
+                reach[grp[got]] = rr["line"][got]
+                dist[grp[got]], frac[grp[got]] = rr["dist"][got], rr["frac"][got]
+    nosub = pd.isna(sub) & (reach >= 0)
+    sub[nosub] = ix.reach_sub[reach[nosub]]
+    cols["sub_basin"][rows] = sub
+    ok = reach >= 0
+    how[~ok] = "none"
+    cols["drainage_by"][rows] = how
+    rsafe = np.where(ok, reach, 0)
+    rid = np.where(ok, ix.reach_ids[rsafe], -1)
+    cols["reach_id"][rows] = rid
+    names = ix.reach_names[rsafe].copy()
+    names[~ok] = None
+    cols["reach_name"][rows] = names
+    cols["snap_km"][rows] = np.where(ok, dist / 1000.0, np.nan)
+
+    # along-river distances
+    L = ix.reach_len[rsafe]
+    site_dto = ix.reach_dto[rsafe] + (1.0 - np.nan_to_num(frac, nan=0.0)) * L
+    n_o = ix.exit_up.shape[1]
+    okeys = pd.Index(list(ix.origins))
+    ocode = okeys.get_indexer(pd.Series(origin, dtype=object))
+    ocode = np.where(ocode >= 0, ocode, n_o - 1)  # a country no reach is in
+    rc = okeys.get_indexer(pd.Series(ix.reach_country, dtype=object))
+    rc = np.where(rc >= 0, rc, n_o - 1)
+    ocode = np.where(pd.notna(origin), ocode, rc[rsafe])  # unknown origin: the reach's country
+    ex = ix.exit_up[rsafe, ocode]
+    first = np.maximum(site_dto - ex, 0.0)
+    first = np.where(ok, first, np.nan)
+    cols["first_border_river_km"][rows] = first
+    cols["outlet_river_km"][rows] = np.where(ok, site_dto, np.nan)
+    cols["ds_basin"][rows] = np.where(ok, k, -1)
+    cols["ds_code"][rows] = ix.ds_code[rsafe, ocode]
+    onw = ok & (how == "river snap") & ix.reach_border[rsafe]
+    if ix.shared_lakes is not None:
+        lab, shore = ix.shared_lakes
+        lim_deg = max_snap_km / 60.0 + 0.01  # generous: 1 deg >= 60 km at these latitudes
+        bx0, by0, bx1, by1 = ix.shared_bounds
+        c = np.flatnonzero(ok & ~onw & (lon >= bx0 - 2 * lim_deg) & (lon <= bx1 + 2 * lim_deg)
+                           & (lat >= by0 - lim_deg) & (lat <= by1 + lim_deg))
+        if len(c):
+            near = lab.label(lon[c], lat[c]) >= 0
+            rest = c[~near]
+            near_shore = shore.nearest(x[rest], y[rest], max_dist=max_snap_km * 1000.0)["line"] >= 0
+            onw[c[near]] = True
+            onw[rest[near_shore]] = True
+    cols["on_border_water"][rows] = onw
+
+
+# --------------------------------------------------------------------------
+# Matrix
+# --------------------------------------------------------------------------
+
+
+def exposure_matrix(assessed: pd.DataFrame, basin: str | None = None,
+                    weight: str | None = None) -> pd.DataFrame:
+    """Origin country x downstream country counts of sites, per basin.
+
+    A site counts once for every country its water reaches after leaving
+    the origin country (``downstream_countries``; border stretches such as
+    ``"BIH|SRB"`` count for both countries, the origin itself excluded).
+
+    Parameters
+    ----------
+    assessed : DataFrame
+        Output of :func:`assess`.
+    basin : str, optional
+        Keep only this basin.
+    weight : str, optional
+        Column to sum instead of counting (e.g. a hazard score); missing
+        weights are skipped, not counted as 0.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index (``basin``, ``origin``), one column per downstream country
+        (sorted), plus ``sites`` (number of sites of that origin, or their
+        summed weight) and ``transboundary`` (those with any downstream
+        country). Cells are 0 where no site of the origin reaches the country.
+
+    Examples
+    --------
+    >>> m = exposure_matrix(assess(sites), basin="drina")  # doctest: +SKIP
+    >>> m.loc[("drina", "MNE"), "BIH"]  # doctest: +SKIP
+    """
+    for c in ("basin", "country", "downstream_countries"):
+        if c not in assessed.columns:
+            raise RiskmapInputError(f"exposure_matrix: column {c!r} missing; run assess() first")
+    df = assessed[assessed["basin"].notna()]
+    if basin is not None:
+        df = df[df["basin"] == basin]
+    if weight is not None:
+        if weight not in df.columns:
+            raise RiskmapInputError(f"exposure_matrix: weight column {weight!r} not found")
+        w = pd.to_numeric(df[weight], errors="coerce").to_numpy(dtype=float)
+    else:
+        w = np.ones(len(df))
+    origin = pd.Series(_clean_codes(df["country"]), dtype=object).fillna("unknown").to_numpy(dtype=object)
+    # group identical paths first (few distinct ones), then expand each group once
+    keys = [v if isinstance(v, str) else tuple(v) if isinstance(v, (list, tuple, np.ndarray)) else ()
+            for v in df["downstream_countries"].to_numpy()]
+    g = (pd.DataFrame({"basin": df["basin"].to_numpy(dtype=object), "origin": origin,
+                       "key": pd.Series(keys, dtype=object).to_numpy(), "w": w})
+         .groupby(["basin", "origin", "key"], sort=False, dropna=False)["w"].sum(min_count=1).reset_index())
+    recs = []
+    base = []
+    for b, o, key, wi in g.itertuples(index=False):
+        lst = _as_list(key if isinstance(key, str) else list(key))
+        base.append((b, o, wi, bool(lst)))
+        if math.isnan(wi):
+            continue
+        seen: set[str] = set()
+        for e in lst:
+            for c in str(e).split("|"):
+                if c and c != o and c not in seen:
+                    seen.add(c)
+                    recs.append((b, o, c, wi))
+    bdf = pd.DataFrame(base, columns=["basin", "origin", "w", "trans"])
+    if bdf.empty:
+        return pd.DataFrame(index=pd.MultiIndex.from_tuples([], names=["basin", "origin"]),
+                            columns=["sites", "transboundary"], dtype=float)
+    tot = bdf.groupby(["basin", "origin"])["w"].sum(min_count=1).rename("sites")
+    tr = bdf[bdf["trans"]].groupby(["basin", "origin"])["w"].sum(min_count=1).rename("transboundary")
+    if recs:
+        r = pd.DataFrame(recs, columns=["basin", "origin", "to", "w"])
+        mat = r.pivot_table(index=["basin", "origin"], columns="to", values="w", aggfunc="sum", fill_value=0)
+        mat = mat[sorted(mat.columns)]
+    else:
+        mat = pd.DataFrame(index=tot.index)
+    mat = mat.reindex(tot.index).fillna(0)
+    mat["sites"] = tot
+    mat["transboundary"] = tr.reindex(tot.index).fillna(0)
+    mat.columns.name = None
+    if weight is None:
+        mat = mat.astype(int)
+    return mat
+
+
+def _as_list(v: Any) -> list[str]:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return []
+    if isinstance(v, str):
+        import json
+
+        try:
+            v = json.loads(v)
+        except ValueError:
+            return [s for s in v.split(",") if s]
+    return list(v)

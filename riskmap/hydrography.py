@@ -1,0 +1,338 @@
+"""Load the reference hydrography of a basin and walk its river network downstream.
+
+The data are the products of ``riskmap data build-reference`` in
+``data/basins/`` (contract: docs/architecture.md, method: docs/hydrography.md).
+
+Examples
+--------
+>>> from riskmap.hydrography import list_basins, load_basin
+>>> list_basins()
+['drin', 'drina', 'syr_darya']
+>>> b = load_basin("drina")
+>>> rid = int(b.reaches.loc[b.reaches["dist_to_outlet_km"].idxmax(), "reach_id"])
+>>> b.downstream_countries(rid)[-1]
+'BIH|SRB'
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from riskmap._errors import RiskmapInputError
+from riskmap._paths import DATA_DIR
+
+#: Basin identifiers, in display order.
+BASINS: tuple[str, ...] = ("drin", "drina", "syr_darya")
+#: Display names.
+BASIN_NAMES: dict[str, str] = {"drin": "Drin", "drina": "Drina", "syr_darya": "Syr Darya"}
+LAYERS: tuple[str, ...] = ("outline", "sub_basins", "reaches", "lakes", "countries", "borders", "towns")
+
+
+def _basins_dir(data_dir: str | Path | None) -> Path:
+    d = Path(data_dir) if data_dir is not None else DATA_DIR
+    return d / "basins" if (d / "basins").is_dir() else d
+
+
+def list_basins(data_dir: str | Path | None = None) -> list[str]:
+    """Identifiers of the basins available in ``data/basins``.
+
+    The three reference basins first, then any basin imported with
+    :func:`riskmap.hydrosheds.import_hydrosheds` (listed in ``basins.json``).
+
+    Examples
+    --------
+    >>> list_basins()
+    ['drin', 'drina', 'syr_darya']
+    """
+    d = _basins_dir(data_dir)
+    known = [b for b in BASINS if (d / f"{b}.gpkg").is_file()]
+    extra = sorted(k for k in _read_meta(d) if k not in BASINS and (d / f"{k}.gpkg").is_file())
+    return known + extra
+
+
+def clear_cache() -> None:
+    """Forget loaded basins (call after rebuilding ``data/basins`` in the same session).
+
+    Examples
+    --------
+    >>> clear_cache()
+    """
+    _load.cache_clear()
+
+
+def split_country(label: str | None) -> list[str]:
+    """``"BIH|SRB"`` -> ``["BIH", "SRB"]``; ``"BIH"`` -> ``["BIH"]``; None -> ``[]``.
+
+    Examples
+    --------
+    >>> split_country("BIH|SRB")
+    ['BIH', 'SRB']
+    """
+    if not label or not isinstance(label, str):
+        return []
+    return label.split("|")
+
+
+def flatten_countries(seq: list[str]) -> list[str]:
+    """Expand border pairs into single countries and drop consecutive repeats.
+
+    A pair is expanded so that a member equal to the previous country comes
+    first (the river leaves that country along the border); otherwise so that
+    the member equal to the next entry comes last.
+
+    Examples
+    --------
+    >>> flatten_countries(["KGZ", "KGZ|UZB", "UZB", "TJK|UZB", "TJK"])
+    ['KGZ', 'UZB', 'TJK']
+    >>> flatten_countries(["XKX", "ALB|XKX", "ALB", "ALB|MNE"])
+    ['XKX', 'ALB', 'MNE']
+    """
+    out: list[str] = []
+    for i, lab in enumerate(seq):
+        parts = split_country(lab)
+        if len(parts) > 1:
+            prev = out[-1] if out else None
+            nxt = split_country(seq[i + 1]) if i + 1 < len(seq) else []
+            first = [p for p in parts if p == prev]
+            last = [p for p in parts if p in nxt and p not in first]
+            mid = [p for p in parts if p not in first and p not in last]
+            parts = first + mid + last
+        for p in parts:
+            if not out or out[-1] != p:
+                out.append(p)
+    return out
+
+
+@dataclass
+class Basin:
+    """One basin's reference hydrography (all layers EPSG:4326).
+
+    Attributes
+    ----------
+    name : str
+        Display name (``"Drina"``).
+    id : str
+        Identifier (``"drina"``).
+    outline, sub_basins, reaches, lakes, countries, borders, towns : GeoDataFrame
+        The layers of ``data/basins/<id>.gpkg``.
+    meta : dict
+        The basin's ``basins.json`` entry.
+    """
+
+    name: str
+    id: str
+    outline: gpd.GeoDataFrame
+    sub_basins: gpd.GeoDataFrame
+    reaches: gpd.GeoDataFrame
+    lakes: gpd.GeoDataFrame
+    countries: gpd.GeoDataFrame
+    borders: gpd.GeoDataFrame
+    towns: gpd.GeoDataFrame
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        r = self.reaches
+        self._ids = r["reach_id"].to_numpy(dtype=np.int64)
+        self._pos = {int(k): i for i, k in enumerate(self._ids)}
+        ds = r["downstream_id"].to_numpy(dtype=np.int64)
+        self._down = np.array([self._pos.get(int(d), -1) for d in ds], dtype=np.int64)
+        self._table: pd.DataFrame | None = None
+
+    def __repr__(self) -> str:
+        return f"Basin({self.id!r}, reaches={len(self.reaches)}, riparian={self.meta.get('riparian')})"
+
+    def _path_positions(self, reach_id: int) -> list[int]:
+        if int(reach_id) not in self._pos:
+            raise RiskmapInputError(f"basin {self.id}: reach_id {reach_id} does not exist")
+        out = [self._pos[int(reach_id)]]
+        while self._down[out[-1]] >= 0:
+            out.append(int(self._down[out[-1]]))
+            if len(out) > len(self._ids):
+                raise RiskmapInputError(f"basin {self.id}: cycle in reaches downstream of {reach_id}")
+        return out
+
+    def downstream_path(self, reach_id: int) -> pd.DataFrame:
+        """The reaches from ``reach_id`` to the outlet, in flow order.
+
+        Columns: ``reach_id``, ``name``, ``length_km``, ``country``, ``is_border``,
+        ``waterbody``, ``cum_km`` (km from the start reach's downstream end to the
+        downstream end of each reach; 0 for the start reach).
+
+        Examples
+        --------
+        >>> b = load_basin("drin")
+        >>> p = b.downstream_path(int(b.reaches["reach_id"].iloc[-1]))
+        >>> int(p["reach_id"].iloc[-1]) in set(b.reaches.loc[b.reaches.downstream_id == -1, "reach_id"])
+        True
+        """
+        pos = self._path_positions(reach_id)
+        r = self.reaches.iloc[pos]
+        out = pd.DataFrame({
+            "reach_id": r["reach_id"].to_numpy(),
+            "name": r["name"].to_numpy(),
+            "length_km": r["length_km"].to_numpy(dtype=float),
+            "country": r["country"].to_numpy(),
+            "is_border": r["is_border"].to_numpy(dtype=bool),
+            "waterbody": r["waterbody"].to_numpy(),
+        })
+        lens = out["length_km"].to_numpy()
+        out["cum_km"] = np.concatenate([[0.0], np.cumsum(lens[1:])])
+        return out
+
+    def downstream_countries(self, reach_id: int) -> list[str]:
+        """Ordered countries along the path to the outlet (consecutive repeats removed).
+
+        Border stretches appear as sorted pairs (``"BIH|SRB"``); use
+        :func:`flatten_countries` for single countries.
+
+        Examples
+        --------
+        >>> b = load_basin("drina")
+        >>> "BIH|SRB" in b.downstream_countries(int(b.reaches["reach_id"].iloc[-1]))
+        True
+        """
+        out: list[str] = []
+        for c in self.downstream_path(reach_id)["country"]:
+            if not out or out[-1] != c:
+                out.append(c)
+        return out
+
+    def reach_table(self) -> pd.DataFrame:
+        """Per-reach downstream summary, computed once per basin (for vectorised exposure).
+
+        Returns a DataFrame indexed by ``reach_id`` with:
+
+        - ``downstream_countries``: tuple of labels from :meth:`downstream_countries`,
+        - ``downstream_flat``: tuple of single countries (:func:`flatten_countries`),
+        - ``country``: the reach's own label,
+        - ``km_to_country_change``: km from the reach's downstream end to the first
+          reach whose label differs from this reach's (NaN if none before the outlet),
+        - ``km_to_border``: km from the reach's downstream end to the upstream end of
+          the first border reach downstream (0 if the reach itself is a border
+          reach; NaN if none),
+        - ``first_foreign_country``: first single country downstream not in this
+          reach's label (None if none),
+        - ``dist_to_outlet_km``, ``sub_basin``, ``order``, ``discharge_m3s`` (NaN if absent).
+
+        Examples
+        --------
+        >>> t = load_basin("drina").reach_table()
+        >>> bool((t["km_to_border"] >= 0).all() or t["km_to_border"].isna().any())
+        True
+        """
+        if self._table is not None:
+            return self._table
+        r = self.reaches
+        n = len(r)
+        lab = r["country"].to_numpy()
+        isb = r["is_border"].to_numpy(dtype=bool)
+        length = r["length_km"].to_numpy(dtype=float)
+        # process in order of increasing distance to the outlet so the downstream row is ready
+        order = np.argsort(r["dist_to_outlet_km"].to_numpy(dtype=float), kind="stable")
+        seqs: list[tuple[str, ...] | None] = [None] * n
+        km_change = np.full(n, np.nan)
+        km_border = np.full(n, np.nan)
+        for i in order:
+            d = self._down[i]
+            if d < 0:
+                seqs[i] = (lab[i],)
+            else:
+                ds = seqs[d]
+                if ds is None:  # not ready (should not happen); walk explicitly
+                    ds = tuple(self.downstream_countries(int(self._ids[d])))
+                seqs[i] = ds if ds[0] == lab[i] else (lab[i],) + ds
+                # change of label
+                if lab[d] != lab[i]:
+                    km_change[i] = 0.0
+                elif np.isfinite(km_change[d]):
+                    km_change[i] = km_change[d] + length[d]
+                if isb[d]:
+                    km_border[i] = 0.0
+                elif np.isfinite(km_border[d]):
+                    km_border[i] = km_border[d] + length[d]
+            if isb[i]:
+                km_border[i] = 0.0
+        flat = [tuple(flatten_countries(list(s))) for s in seqs]
+        first_foreign = []
+        for s, own in zip(flat, lab):
+            mine = set(split_country(own))
+            first_foreign.append(next((c for c in s if c not in mine), None))
+        table = pd.DataFrame({
+            "reach_id": self._ids,
+            "country": lab,
+            "downstream_countries": seqs,
+            "downstream_flat": flat,
+            "first_foreign_country": first_foreign,
+            "km_to_country_change": km_change,
+            "km_to_border": km_border,
+            "dist_to_outlet_km": r["dist_to_outlet_km"].to_numpy(dtype=float),
+            "sub_basin": r["sub_basin"].to_numpy(),
+            "order": r["order"].to_numpy(),
+            "discharge_m3s": (r["discharge_m3s"].to_numpy(dtype=float) if "discharge_m3s" in r
+                              else np.full(n, np.nan)),
+        }).set_index("reach_id")
+        self._table = table
+        return table
+
+
+def _read_meta(d: Path) -> dict[str, Any]:
+    p = d / "basins.json"
+    if not p.is_file():
+        return {}
+    try:
+        return json.loads(p.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        raise RiskmapInputError(f"{p}: cannot read basins.json: {e}") from None
+
+
+@functools.lru_cache(maxsize=16)
+def _load(basin: str, d: str) -> Basin:
+    path = Path(d) / f"{basin}.gpkg"
+    if not path.is_file():
+        raise RiskmapInputError(f"{path}: basin file not found; run `riskmap data build-reference`")
+    layers: dict[str, gpd.GeoDataFrame] = {}
+    for lyr in LAYERS:
+        try:
+            layers[lyr] = gpd.read_file(path, layer=lyr)
+        except Exception as e:  # noqa: BLE001
+            raise RiskmapInputError(f"{path}: cannot read layer {lyr!r}: {e}") from None
+    r = layers["reaches"]
+    for c in ("name", "waterbody"):
+        r[c] = r[c].astype(object).where(r[c].notna(), None)
+    r["is_border"] = r["is_border"].astype(bool)
+    meta = _read_meta(Path(d)).get(basin, {})
+    return Basin(name=meta.get("name", BASIN_NAMES.get(basin, basin)), id=basin, meta=meta, **layers)
+
+
+def load_basin(basin: str, data_dir: str | Path | None = None) -> Basin:
+    """Load one basin (cached per data folder).
+
+    Parameters
+    ----------
+    basin : str
+        ``"drin"``, ``"drina"`` or ``"syr_darya"`` (display names are accepted too).
+    data_dir : path, optional
+        ``data/`` or ``data/basins/`` folder (default: the bundled data).
+
+    Returns
+    -------
+    Basin
+
+    Examples
+    --------
+    >>> load_basin("Syr Darya").id
+    'syr_darya'
+    """
+    key = str(basin).strip().lower().replace(" ", "_")
+    d = _basins_dir(data_dir)
+    if key not in BASINS and not (d / f"{key}.gpkg").is_file():
+        raise RiskmapInputError(f"unknown basin {basin!r}; available: {', '.join(list_basins(data_dir))}")
+    return _load(key, str(d.resolve()))

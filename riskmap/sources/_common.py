@@ -1,0 +1,208 @@
+"""Shared helpers of the site importers: mapping tables, result type, countries."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import tomllib
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Iterable
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from riskmap._errors import RiskmapInputError
+from riskmap._iso3 import ISO3_NAMES
+from riskmap.schema import COLUMNS, NUMERIC_COLUMNS
+
+MAPPINGS_FILE = Path(__file__).with_name("mappings.toml")
+
+
+@lru_cache(maxsize=1)
+def mappings() -> dict[str, Any]:
+    """The mapping tables of ``riskmap/sources/mappings.toml`` (cached)."""
+    with MAPPINGS_FILE.open("rb") as fh:
+        return tomllib.load(fh)
+
+
+@dataclass
+class SourceResult:
+    """What one importer produced.
+
+    Attributes
+    ----------
+    key : str
+        Short source name, used in ``source`` and in ``source_refs`` (e.g. ``gem-gcpt``).
+    title : str
+        Human-readable dataset name and release.
+    sites : geopandas.GeoDataFrame
+        Records in the site schema (plus geometry), EPSG:4326.
+    rows_read : int
+        Rows (or units) read from the input files.
+    dropped : collections.Counter
+        Rows dropped, by reason.
+    licence, attribution : str
+        Licence of the source and the attribution text to show.
+    files : list of pathlib.Path
+        Input files read.
+    release : str
+        Release or research date of the source as published (may be a month).
+    aggregation : str
+        How rows were aggregated into sites (blank: one row = one site).
+    """
+
+    key: str
+    title: str
+    sites: gpd.GeoDataFrame
+    rows_read: int
+    dropped: Counter = field(default_factory=Counter)
+    licence: str = ""
+    attribution: str = ""
+    files: list[Path] = field(default_factory=list)
+    release: str = ""
+    aggregation: str = ""
+
+
+def require(path: Path) -> Path:
+    """Return ``path`` or raise a clear error when the source file is absent."""
+    if not path.exists():
+        raise RiskmapInputError(f"{path}: source file not found; check --sources")
+    return path
+
+
+def read_csv(path: Path) -> pd.DataFrame:
+    """Read a source CSV as text (blank cells are empty strings)."""
+    require(path)
+    try:
+        return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+    except Exception as e:  # noqa: BLE001
+        raise RiskmapInputError(f"{path}: cannot read CSV: {e}") from None
+
+
+def sha256(path: Path) -> str:
+    """Hex SHA-256 of a file."""
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def to_number(s: pd.Series, missing: Iterable[float] = ()) -> pd.Series:
+    """Parse numbers; blanks, unparseable values and the ``missing`` codes become NaN."""
+    v = pd.to_numeric(s.astype(str).str.strip().replace({"": None, "--": None}), errors="coerce")
+    for m in missing:
+        v = v.mask(v == m)
+    return v.astype("float64")
+
+
+def slug(text: str, maxlen: int = 48) -> str:
+    """ASCII slug for ids: ``'Višegrad dam (Drina)'`` -> ``'visegrad-dam-drina'``."""
+    from riskmap.sources.dedupe import transliterate
+
+    s = re.sub(r"[^a-z0-9]+", "-", transliterate(text).lower()).strip("-")
+    return s[:maxlen].rstrip("-")
+
+
+def _name_to_iso3() -> dict[str, str]:
+    table = {v.lower(): k for k, v in ISO3_NAMES.items()}
+    table.update({k.lower(): v for k, v in mappings()["country_names"].items()})
+    return table
+
+
+def country_codes(names: pd.Series) -> pd.Series:
+    """Map source country names (or ISO3 codes) to ISO3; unknown -> None."""
+    table = _name_to_iso3()
+    out = []
+    for n in names.astype(str):
+        n = n.strip()
+        up = n.upper()
+        if up in ISO3_NAMES:
+            out.append(up)
+        elif up in ("KOS", "XKX"):
+            out.append("XKX")
+        else:
+            out.append(table.get(n.lower()))
+    return pd.Series(out, index=names.index, dtype=object)
+
+
+def map_values(values: pd.Series, table: dict[str, str], what: str, source: str) -> pd.Series:
+    """Map raw values through a table; a value absent from the table raises."""
+    raw = values.astype(str).str.strip()
+    missing = sorted(set(raw) - set(table))
+    if missing:
+        raise RiskmapInputError(
+            f"{source}: {what} value(s) {missing} not in riskmap/sources/mappings.toml; add them")
+    return raw.map(table)
+
+
+def split_drop(mapped: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Split mapped values into (keep mask, drop reason or None)."""
+    is_drop = mapped.astype(str).str.startswith("drop:")
+    reason = mapped.where(is_drop).str.slice(5)
+    return ~is_drop, reason
+
+
+def make_sites(data: dict[str, Any], geometry: Any, index: pd.Index | None = None) -> gpd.GeoDataFrame:
+    """Assemble a schema-ordered GeoDataFrame from column values."""
+    n = len(geometry)
+    frame = pd.DataFrame(index=range(n))
+    for c in COLUMNS:
+        v = data.get(c.name)
+        if v is None:
+            frame[c.name] = np.nan if c.kind == "number" else None
+        else:
+            vals = list(v) if not np.isscalar(v) else [v] * n
+            frame[c.name] = pd.Series(vals, dtype="float64" if c.kind == "number" else object).to_numpy()
+    for c in frame.columns:
+        if c not in NUMERIC_COLUMNS:
+            frame[c] = frame[c].astype(object).where(frame[c].notna(), None)
+            frame[c] = frame[c].map(lambda x: None if isinstance(x, str) and not x.strip() else x)
+    return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(list(geometry), crs="EPSG:4326"), crs="EPSG:4326")
+
+
+def points(lon: pd.Series, lat: pd.Series) -> gpd.GeoSeries:
+    """Points from lon/lat strings or numbers."""
+    return gpd.GeoSeries.from_xy(to_number(lon), to_number(lat), crs="EPSG:4326")
+
+
+def valid_xy(lon: pd.Series, lat: pd.Series) -> pd.Series:
+    """True where lon/lat parse as finite numbers."""
+    x, y = to_number(lon), to_number(lat)
+    return x.notna() & y.notna() & x.between(-180, 180) & y.between(-90, 90)
+
+
+def join_notes(*parts: Iterable[Any]) -> list[str | None]:
+    """Row-wise join of note fragments with '; ' (blank fragments skipped)."""
+    out = []
+    for row in zip(*parts):
+        frags = [str(p).strip() for p in row if p is not None and not (isinstance(p, float) and np.isnan(p))
+                 and str(p).strip()]
+        out.append("; ".join(frags) or None)
+    return out
+
+
+def strip_accents(s: str) -> str:
+    return "".join(ch for ch in unicodedata.normalize("NFKD", s) if not unicodedata.combining(ch))
+
+
+def refs(key: str, ids: Iterable[Any]) -> list[str]:
+    """``source_refs`` cells: a JSON list with the record's own ``key:id``."""
+    import json
+
+    return [json.dumps([f"{key}:{i}"], ensure_ascii=False) for i in ids]
+
+
+#: Order used to give an aggregated plant the status of its "most present" unit.
+STATUS_ORDER = ["operating", "under_construction", "closed", "abandoned", "remediated", "planned", "unknown"]
+
+
+def best_status(statuses: pd.Series) -> str:
+    """Plant status from unit statuses: operating > under construction > closed > ... > planned."""
+    present = set(statuses.dropna())
+    return next((s for s in STATUS_ORDER if s in present), "unknown")

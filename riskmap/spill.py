@@ -1,0 +1,1472 @@
+"""Spill scenarios along a directed river network, for contingency planning.
+
+A release of ``mass_kg`` of a conservative (non-decaying, non-sorbing) substance
+at a site is routed down the reach network (the ``reaches`` layer of a basin,
+see ``docs/architecture.md``) to the basin outlet. At every *checkpoint* --
+border crossings, lakes and reservoirs, towns near the river, the outlet -- the
+model reports when the leading edge and the peak arrive, how high the peak
+concentration is and how long the concentration stays above a threshold.
+
+Models (``docs/spill.md`` has the equations, units and sources):
+
+``"jobson"`` (default)
+    Jobson (1996, USGS WRIR 96-4013) empirical relations: most-probable peak
+    velocity from drainage area, discharge and mean annual discharge (the
+    no-slope relation, because reach slopes are not part of the hydrography),
+    time to peak ``Tp = L / Vp``, leading edge ``0.890 Tp``, unit peak
+    concentration ``Cup = 857 Tp^(-0.760 (Q/Qa)^-0.079)``, peak concentration
+    ``Cp = Cup M / (10^6 Q)``, passage time ``Td10 = 2 10^6 / Cup`` (s).
+``"jobson-max"``
+    The same with Jobson's maximum-probable velocity (earliest arrival,
+    highest concentration: the cautious planning case).
+``"ade"``
+    1-D advection--dispersion, the analytical solution for an instantaneous
+    release written as a flux (inverse-Gaussian) travel-time density, with the
+    longitudinal dispersion coefficient from Fischer (1975) on the same
+    hydraulics; a finite-duration release is the superposition (convolution)
+    of instantaneous ones.
+
+Lakes and reservoirs on the path are completely mixed reactors: the arriving
+mass mixes into the lake volume ``V`` and leaves with the outflow, the outflow
+concentration decaying with the residence time ``V / Q``. A lake without a
+cited volume in the parameter file stops the computation there, with a reason.
+
+Nothing here imports from the presentation layers; geometry work happens in a
+local azimuthal-equidistant projection, never in degrees.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, Mapping
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+import shapely.ops
+
+try:  # Python >= 3.11
+    import tomllib
+except ImportError:  # pragma: no cover
+    import tomli as tomllib  # type: ignore[no-redef]
+
+from riskmap._errors import RiskmapInputError
+from riskmap._paths import PARAMS_DIR
+
+__all__ = [
+    "MODELS",
+    "CHECKPOINT_COLUMNS",
+    "SpillResult",
+    "simulate_spill",
+    "load_discharge_table",
+    "assign_discharge",
+    "jobson_velocity",
+    "jobson_unit_peak",
+    "fischer_dispersion",
+    "parse_mass",
+    "parse_duration",
+    "resolve_site",
+    "find_basin",
+    "write_result",
+]
+
+#: Model names accepted by :func:`simulate_spill`.
+MODELS: tuple[str, ...] = ("jobson", "jobson-max", "ade")
+
+#: Columns of :attr:`SpillResult.checkpoints`, in order.
+CHECKPOINT_COLUMNS: list[str] = [
+    "checkpoint", "kind", "river_km", "leading_edge_h", "peak_time_h", "peak_mg_l",
+    "above_threshold_h", "country", "leading_edge_h_fast", "peak_mg_l_high", "discharge_m3s",
+    "note",
+]
+
+#: Default bundled discharge/lake-volume table.
+DEFAULT_DISCHARGE_FILE = PARAMS_DIR / "discharge.toml"
+
+G = 9.8  # m/s2, as in Jobson (1996)
+# Input guards (riskmap's, documented in docs/spill.md): refuse absurd inputs.
+MAX_MASS_KG = 1.0e8          # 100,000 t
+MAX_DURATION_H = 720.0       # 30 days; longer releases are chronic pollution, not a spill
+# Jobson (1996) regressions were fitted on US rivers at ordinary flows; riskmap refuses
+# relative discharges Q/Qa outside this band (see docs/spill.md, "Limits").
+QREL_RANGE = (0.05, 20.0)
+MIN_MIXED_TP_H = 1.0         # closer than 1 h travel the cloud is not laterally mixed
+TOWN_BUFFER_KM = 5.0
+# Fischer (1975) needs width, depth and shear velocity; riskmap uses the width-discharge
+# relation of Andreadis et al. (2013) and a shear-velocity ratio u*/U (docs/spill.md).
+WIDTH_COEF, WIDTH_EXP = 7.2, 0.5
+USTAR_RATIO = 0.1
+
+
+# ------------------------------------------------------------------ input parsing
+
+
+def parse_mass(value: str | float | int) -> float:
+    """Parse a released mass (``"10t"``, ``"500 kg"``, ``"2.5e3"``) into kilograms.
+
+    Examples
+    --------
+    >>> parse_mass("10t"), parse_mass("500 kg"), parse_mass(20)
+    (10000.0, 500.0, 20.0)
+    """
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    m = re.fullmatch(r"\s*([-+]?\d+(?:\.\d*)?(?:[eE][-+]?\d+)?)\s*(kg|t|g|tonnes?|mg)?\s*",
+                     str(value))
+    if not m:
+        raise RiskmapInputError(f"--mass: cannot read {value!r}; write e.g. 10t, 500kg or 2.5e3 (kg)")
+    num, unit = float(m.group(1)), (m.group(2) or "kg").lower()
+    factor = {"kg": 1.0, "t": 1000.0, "tonne": 1000.0, "tonnes": 1000.0, "g": 1e-3, "mg": 1e-6}[unit]
+    return num * factor
+
+
+def parse_duration(value: str | float | int) -> float:
+    """Parse a release duration (``"2h"``, ``"30min"``, ``"1d"``, ``0``) into hours.
+
+    Examples
+    --------
+    >>> parse_duration("2h"), parse_duration("30min"), parse_duration("1d"), parse_duration(0)
+    (2.0, 0.5, 24.0, 0.0)
+    """
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    m = re.fullmatch(r"\s*([-+]?\d+(?:\.\d*)?)\s*(h|hr|hours?|min|m|d|days?|s)?\s*", str(value))
+    if not m:
+        raise RiskmapInputError(f"--duration: cannot read {value!r}; write e.g. 2h, 30min or 1d")
+    num, unit = float(m.group(1)), (m.group(2) or "h").lower()
+    factor = {"h": 1.0, "hr": 1.0, "hour": 1.0, "hours": 1.0, "min": 1 / 60, "m": 1 / 60,
+              "d": 24.0, "day": 24.0, "days": 24.0, "s": 1 / 3600}[unit]
+    return num * factor
+
+
+# ------------------------------------------------------------------ Jobson (1996) relations
+
+
+def jobson_velocity(q: Any, qa: Any, area_m2: Any, kind: str = "most-probable") -> np.ndarray:
+    """Velocity of the peak concentration, m/s, from Jobson (1996) without slope.
+
+    With the mean annual discharge ``qa`` (m3/s) known, Jobson's no-slope relations
+    (eq. 14 most probable, eq. 15 maximum probable) are used::
+
+        D'a = Da^1.25 sqrt(g) / Qa ,  Q'a = Q / Qa
+        Vp  = 0.020 + 0.051 D'a^0.821 Q'a^-0.465 Q / Da
+        Vmp = 0.200 + 0.093 D'a^0.821 Q'a^-0.465 Q / Da
+
+    Where ``qa`` is NaN, the drainage-area-only relations (eqs. 16, 17, with
+    ``D''a = Da^1.25 sqrt(g) / Q``)::
+
+        Vp  = 0.152 + 8.1  D''a^0.595 Q / Da
+        Vmp = 0.200 + 40.0 D''a^0.595 Q / Da
+
+    Parameters
+    ----------
+    q : array-like
+        Discharge at the time of the spill, m3/s.
+    qa : array-like
+        Mean annual discharge, m3/s (NaN when unknown).
+    area_m2 : array-like
+        Drainage area, m2.
+    kind : {"most-probable", "maximum-probable"}
+
+    Returns
+    -------
+    numpy.ndarray
+        Peak velocity in m/s.
+
+    Examples
+    --------
+    >>> round(float(jobson_velocity(100.0, 100.0, 5e9)), 4)
+    0.5534
+    """
+    q, qa, da = (np.asarray(x, dtype=float) for x in (q, qa, area_m2))
+    if kind not in ("most-probable", "maximum-probable"):
+        raise RiskmapInputError(f"unknown velocity kind {kind!r}")
+    mx = kind == "maximum-probable"
+    with np.errstate(invalid="ignore", divide="ignore"):
+        dpa = da**1.25 * math.sqrt(G) / qa
+        with_qa = (0.200 if mx else 0.020) + (0.093 if mx else 0.051) * dpa**0.821 * (q / qa) ** -0.465 * q / da
+        dppa = da**1.25 * math.sqrt(G) / q
+        no_qa = (0.200 if mx else 0.152) + (40.0 if mx else 8.1) * dppa**0.595 * q / da
+    return np.where(np.isfinite(qa), with_qa, no_qa)
+
+
+def jobson_unit_peak(tp_h: Any, q: Any, qa: Any) -> np.ndarray:
+    """Unit peak concentration ``Cup`` of Jobson (1996), in 10^-6 s^-1.
+
+    ``Cup = 857 Tp^(-0.760 (Q/Qa)^-0.079)`` with ``Tp`` in hours (eq. 7); when
+    ``Qa`` is unknown ``Cup = 1025 Tp^-0.887``. ``Cup = 10^6 Cp Q / M`` in any
+    consistent units, so with M in kg and Q in m3/s, ``Cp = Cup M / (10^6 Q)``
+    is in kg/m3 and ``10^3`` times that in mg/L.
+
+    Examples
+    --------
+    >>> round(float(jobson_unit_peak(10.0, 100.0, 100.0)), 3)
+    148.93
+    """
+    tp, q, qa = (np.asarray(x, dtype=float) for x in (tp_h, q, qa))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        with_qa = 857.0 * tp ** (-0.760 * (q / qa) ** -0.079)
+        no_qa = 1025.0 * tp**-0.887
+    return np.where(np.isfinite(qa), with_qa, no_qa)
+
+
+def fischer_dispersion(q: Any, u: Any) -> np.ndarray:
+    """Longitudinal dispersion coefficient K (m2/s) from Fischer (1975).
+
+    ``K = 0.011 U^2 W^2 / (h u*)`` with width ``W = 7.2 Q^0.5`` (Andreadis et
+    al. 2013, Water Resour. Res. 49), depth from continuity ``h = Q / (W U)`` and ``u* = 0.1 U``.
+
+    Examples
+    --------
+    >>> round(float(fischer_dispersion(100.0, 0.5)), 1)
+    102.6
+    """
+    q, u = np.asarray(q, dtype=float), np.asarray(u, dtype=float)
+    w = WIDTH_COEF * q**WIDTH_EXP
+    h = q / (w * u)
+    return 0.011 * u**2 * w**2 / (h * USTAR_RATIO * u)
+
+
+# ------------------------------------------------------------------ names
+
+
+def _norm(name: Any) -> str:
+    """Accent-, case- and generic-word-insensitive key for river/lake names."""
+    if name is None or (isinstance(name, float) and math.isnan(name)):
+        return ""
+    s = str(name).replace("đ", "d").replace("Đ", "D").replace("ë", "e")
+    s = unicodedata.normalize("NFKD", s)
+    s = "".join(c for c in s if not unicodedata.combining(c)).lower()
+    s = re.sub(r"[^a-z0-9]+", " ", s)
+    drop = {"lake", "reservoir", "river", "jezero", "liqeni", "lumi", "reka", "rijeka", "i",
+            "e", "the", "of", "vodokhranilishche", "res", "hpp", "dam", "akumulacija"}
+    return " ".join(w for w in s.split() if w not in drop)
+
+
+def _variants(name: Any) -> frozenset[str]:
+    """Name keys of a reach: the whole name, the part before brackets, the bracketed part, "/"-parts.
+
+    ``"Black Drin (Crni Drim)"`` -> {"black drin crni drim", "black drin", "crni drim"}.
+    """
+    if not isinstance(name, str) or not name.strip():
+        return frozenset()
+    parts = {name}
+    m = re.match(r"^(.*?)\((.*?)\)\s*$", name)
+    if m:
+        parts |= {m.group(1), m.group(2)}
+    for p in list(parts):
+        parts |= set(p.split("/"))
+    return frozenset(k for k in (_norm(p) for p in parts) if k)
+
+
+# ------------------------------------------------------------------ discharge table
+
+
+def load_discharge_table(path: str | Path | None = None) -> dict[str, Any]:
+    """Read a discharge/lake-volume parameter file (TOML, see ``riskmap/params/discharge.toml``).
+
+    Parameters
+    ----------
+    path : path-like, optional
+        The file; default the bundled ``riskmap/params/discharge.toml``.
+
+    Returns
+    -------
+    dict
+        ``{"meta": {...}, "station": [...], "lake": [...], "path": str}``.
+
+    Examples
+    --------
+    >>> table = load_discharge_table()
+    >>> any(s["river"] == "Drina" for s in table["station"])
+    True
+    """
+    p = Path(path) if path is not None else DEFAULT_DISCHARGE_FILE
+    try:
+        with open(p, "rb") as fh:
+            data = tomllib.load(fh)
+    except FileNotFoundError:
+        raise RiskmapInputError(f"{p}: discharge file not found") from None
+    except tomllib.TOMLDecodeError as e:
+        raise RiskmapInputError(f"{p}: not valid TOML ({e})") from None
+    stations, lakes = data.get("station", []), data.get("lake", [])
+    for i, s in enumerate(stations, 1):
+        for key in ("river", "at", "mean_m3s", "citation"):
+            if key not in s:
+                raise RiskmapInputError(f"{p}: [[station]] #{i} ({s.get('river', '?')}): missing {key!r}")
+        for key in ("mean_m3s", "low_m3s", "area_km2"):
+            if key in s and not (isinstance(s[key], (int, float)) and s[key] > 0):
+                raise RiskmapInputError(f"{p}: [[station]] #{i} ({s['river']}): {key} must be a positive number")
+        if not re.fullmatch(r"mouth|source|confluence:.+|km_above_mouth:\d+(\.\d*)?", str(s["at"])):
+            raise RiskmapInputError(f"{p}: [[station]] #{i} ({s['river']}): unknown at={s['at']!r}; "
+                                    "use mouth, source, confluence:<River> or km_above_mouth:<km>")
+    for i, lk in enumerate(lakes, 1):
+        for key in ("name", "volume_m3", "citation"):
+            if key not in lk:
+                raise RiskmapInputError(f"{p}: [[lake]] #{i} ({lk.get('name', '?')}): missing {key!r}")
+        if not (isinstance(lk["volume_m3"], (int, float)) and lk["volume_m3"] > 0):
+            raise RiskmapInputError(f"{p}: [[lake]] #{i} ({lk['name']}): volume_m3 must be positive")
+    return {"meta": data.get("meta", {}), "station": stations, "lake": lakes, "path": str(p)}
+
+
+# ------------------------------------------------------------------ network helpers
+
+
+class _Network:
+    """Index over a reaches table: downstream links, upstream channel length."""
+
+    def __init__(self, reaches: pd.DataFrame):
+        need = {"reach_id", "downstream_id", "length_km"}
+        missing = need - set(reaches.columns)
+        if missing:
+            raise RiskmapInputError(f"reaches table lacks column(s) {sorted(missing)}")
+        r = reaches.copy()
+        r["reach_id"] = r["reach_id"].astype("int64")
+        r["downstream_id"] = r["downstream_id"].astype("int64")
+        if r["reach_id"].duplicated().any():
+            raise RiskmapInputError("reaches table: reach_id is not unique")
+        for col, default in (("name", None), ("country", None), ("is_border", False),
+                             ("waterbody", None), ("sub_basin", None)):
+            if col not in r.columns:
+                r[col] = default
+        self.r = r.set_index("reach_id", drop=False)
+        self.down = dict(zip(self.r["reach_id"], self.r["downstream_id"]))
+        self.length = dict(zip(self.r["reach_id"], self.r["length_km"].astype(float)))
+        self.key = {rid: _variants(n) for rid, n in zip(self.r["reach_id"], self.r["name"])}
+        self.subkey = {rid: _variants(n) for rid, n in zip(self.r["reach_id"], self.r["sub_basin"])}
+
+        ups: dict[int, list[int]] = {}
+        for rid, d in self.down.items():
+            if d != -1:
+                if d not in self.down:
+                    raise RiskmapInputError(f"reach {rid}: downstream_id {d} is not a reach")
+                ups.setdefault(d, []).append(rid)
+        self.ups = ups
+        # depth (hops to outlet) then accumulate upstream channel length
+        depth: dict[int, int] = {}
+        for rid in self.down:
+            chain, cur = [], rid
+            while cur != -1 and cur not in depth:
+                chain.append(cur)
+                if len(chain) > len(self.down):
+                    raise RiskmapInputError(f"reaches table: the network has a loop through reach {rid}")
+                cur = self.down[cur]
+            base = -1 if cur == -1 else depth[cur]
+            for k, c in enumerate(reversed(chain)):
+                depth[c] = base + 1 + k
+        self.upl = dict(self.length)
+        for rid in sorted(depth, key=depth.get, reverse=True):
+            d = self.down[rid]
+            if d != -1:
+                self.upl[d] += self.upl[rid]
+
+    def members(self, keys: set[str] | frozenset[str]) -> list[int]:
+        """Reaches named ``keys``; failing that, the reaches of the sub-basin named ``keys``."""
+        hit = [rid for rid, k in self.key.items() if k & keys]
+        return hit or [rid for rid, k in self.subkey.items() if k & keys]
+
+    def path(self, rid: int) -> list[int]:
+        out, cur = [], rid
+        while cur != -1:
+            out.append(cur)
+            cur = self.down[cur]
+        return out
+
+
+def _place_station(net: _Network, st: Mapping[str, Any]) -> int | None:
+    keys = set(_variants(st["river"])).union(*(_variants(a) for a in st.get("aliases", [])))
+    members = net.members(keys)
+    if not members:
+        return None
+    mset = set(members)
+    at = str(st["at"])
+    mouths = [rid for rid in members if net.down[rid] not in mset]
+    mouth = max(mouths, key=lambda r: net.upl[r])
+    if at == "mouth":
+        return mouth
+    if at == "source":
+        # walk up the main stem (largest upstream length) while the name holds
+        cur = mouth
+        while True:
+            nxt = [u for u in net.ups.get(cur, []) if u in mset]
+            if not nxt:
+                return cur
+            cur = max(nxt, key=lambda r: net.upl[r])
+    if at.startswith("confluence:"):
+        tkeys = _variants(at.split(":", 1)[1])
+        cands = [net.down[rid] for rid in net.members(tkeys) if net.down[rid] in mset]
+        return max(cands, key=lambda r: net.upl[r]) if cands else None
+    if at.startswith("km_above_mouth:"):
+        km = float(at.split(":", 1)[1])
+        cur, acc = mouth, 0.0
+        while True:
+            acc += net.length[cur]
+            if acc >= km:
+                return cur
+            nxt = [u for u in net.ups.get(cur, []) if u in mset]
+            if not nxt:
+                return None
+            cur = max(nxt, key=lambda r: net.upl[r])
+    return None
+
+
+def assign_discharge(reaches: pd.DataFrame, table: Mapping[str, Any] | str | Path | None = None,
+                     basin: str | None = None) -> pd.DataFrame:
+    """Discharge, low flow and drainage area per reach from published station figures.
+
+    Each station of the table is placed on the reach it names (``at = mouth``,
+    ``source``, ``confluence:<River>`` or ``km_above_mouth:<km>``). A reach takes
+    the first station found walking *downstream* from it, scaled by the ratio of
+    upstream channel length (reach / station), a stand-in for the drainage-area
+    ratio. A reach with no station downstream takes the largest station upstream,
+    held constant (not scaled up: lower courses lose water to irrigation and
+    evaporation). Drainage areas scale the same way; a station without an area
+    gets one from the specific runoff of the basin's stations that have one.
+
+    Parameters
+    ----------
+    reaches : pandas.DataFrame
+        Reach table (``reach_id``, ``downstream_id``, ``length_km``, ``name``...).
+    table : dict or path, optional
+        A table from :func:`load_discharge_table` or a file; default the bundled one.
+    basin : str, optional
+        Use only stations of this basin id (stations without ``basin`` always apply).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``reach_id``: ``q_mean_m3s``, ``q_low_m3s``, ``area_km2``,
+        ``q_station``, ``q_method``, ``q_citation``. NaN where nothing applies.
+
+    Examples
+    --------
+    >>> r = pd.DataFrame({"reach_id": [1, 2], "downstream_id": [2, -1],
+    ...                   "length_km": [10.0, 30.0], "name": ["Drina", "Drina"]})
+    >>> t = {"station": [{"river": "Drina", "at": "mouth", "mean_m3s": 100.0,
+    ...                   "area_km2": 1000.0, "citation": "test"}], "lake": []}
+    >>> assign_discharge(r, t)["q_mean_m3s"].round(2).tolist()
+    [25.0, 100.0]
+    """
+    if table is None or isinstance(table, (str, Path)):
+        table = load_discharge_table(table)
+    net = _Network(reaches)
+    stations = [s for s in table.get("station", []) if basin is None or s.get("basin") in (None, basin)]
+    placed: dict[int, dict[str, Any]] = {}
+    unplaced: list[str] = []
+    for s in stations:
+        rid = _place_station(net, s)
+        if rid is not None and rid not in placed:
+            placed[rid] = dict(s)
+        else:
+            unplaced.append(f"{s['river']} ({s['at']})")
+    # areas for stations lacking one: specific runoff of stations with an area
+    with_area = [s for s in placed.values() if s.get("area_km2")]
+    for s in placed.values():
+        if not s.get("area_km2") and with_area:
+            ref = min(with_area, key=lambda w: abs(math.log(w["mean_m3s"] / s["mean_m3s"])))
+            s["area_km2"] = s["mean_m3s"] * ref["area_km2"] / ref["mean_m3s"]
+            s["_area_note"] = f"area from the specific runoff at {ref['river']} {ref['at']}"
+    rows = []
+    upstream_of: dict[int, list[int]] = {}
+    for srid in placed:
+        for rid in net.path(srid):
+            upstream_of.setdefault(rid, []).append(srid)
+    for rid in net.r["reach_id"]:
+        srid, method = None, ""
+        for cur in net.path(rid):
+            if cur in placed:
+                srid = cur
+                ratio = net.upl[rid] / net.upl[cur]
+                method = f"scaled by upstream channel length (x{ratio:.3g})"
+                break
+        if srid is None:
+            cands = upstream_of.get(rid, [])
+            if cands:
+                srid = max(cands, key=lambda c: net.upl[c])
+                ratio = 1.0
+                method = "held constant below the lowest station"
+        if srid is None:
+            hyd = net.r.at[rid, "discharge_m3s"] if "discharge_m3s" in net.r.columns else np.nan
+            rows.append((rid, float(hyd) if pd.notna(hyd) else np.nan, np.nan, np.nan, None,
+                         "hydrography discharge_m3s" if pd.notna(hyd) else "no station", None))
+            continue
+        s = placed[srid]
+        label = f"{s['river']} ({s['at']})"
+        rows.append((rid, s["mean_m3s"] * ratio,
+                     s["low_m3s"] * ratio if s.get("low_m3s") else np.nan,
+                     s["area_km2"] * ratio if s.get("area_km2") else np.nan,
+                     label, method + ("; " + s["_area_note"] if s.get("_area_note") else ""),
+                     s.get("citation")))
+    out = pd.DataFrame(rows, columns=["reach_id", "q_mean_m3s", "q_low_m3s", "area_km2",
+                                      "q_station", "q_method", "q_citation"]).set_index("reach_id")
+    out.attrs["unplaced_stations"] = unplaced
+    return out
+
+
+def _lake_lookup(table: Mapping[str, Any], name: str) -> dict[str, Any] | None:
+    k = _variants(name)
+    for lk in table.get("lake", []):
+        keys = set(_variants(lk["name"])).union(*(_variants(a) for a in lk.get("aliases", [])))
+        if k & keys:
+            return lk
+    return None
+
+
+# ------------------------------------------------------------------ signals
+
+
+@dataclass
+class _Signal:
+    """Mass flux (kg/s) on a uniform time grid (hours from the release)."""
+
+    t0: float
+    dt: float
+    flux: np.ndarray
+
+    @property
+    def t(self) -> np.ndarray:
+        return self.t0 + self.dt * np.arange(len(self.flux))
+
+    def mass(self) -> float:
+        return float(self.flux.sum() * self.dt * 3600.0)
+
+    def shifted(self, hours: float) -> "_Signal":
+        return _Signal(self.t0 + hours, self.dt, self.flux)
+
+    def regrid(self, t0: float, dt: float, n: int) -> "_Signal":
+        """Mass-conserving resampling (interpolate the cumulative mass)."""
+        edges = self.t0 - self.dt / 2 + self.dt * np.arange(len(self.flux) + 1)
+        cum = np.concatenate([[0.0], np.cumsum(self.flux) * self.dt])
+        new_edges = t0 - dt / 2 + dt * np.arange(n + 1)
+        c = np.interp(new_edges, edges, cum, left=0.0, right=cum[-1])
+        return _Signal(t0, dt, np.diff(c) / dt)
+
+
+def _source_signal(mass_kg: float, duration_h: float, kernel_t: np.ndarray,
+                   kernel: np.ndarray, dt: float) -> _Signal:
+    """Flux = mass x (kernel convolved with the release box); kernel in 1/h on grid."""
+    if duration_h > 0:
+        nb = max(1, int(round(duration_h / dt)))
+        box = np.full(nb, 1.0 / (nb * dt))
+        k = np.convolve(kernel, box) * dt
+    else:
+        k = kernel
+    k = k / (k.sum() * dt)  # exact unit area (removes sampling error)
+    return _Signal(float(kernel_t[0]), dt, mass_kg * k / 3600.0)
+
+
+def _grid(lo: float, hi: float, duration_h: float, n: int = 3000) -> tuple[np.ndarray, float]:
+    lo = max(lo, 0.0)
+    span = max(hi - lo, 1e-6)
+    dt = span / n
+    if duration_h > 0:
+        dt = min(dt, duration_h / 20)
+        dt = max(dt, (span + duration_h) / 200000)
+    return lo + dt * np.arange(int(span / dt) + 2), dt
+
+
+def _jobson_kernel(tp_h: float, cup: float, duration_h: float) -> tuple[np.ndarray, np.ndarray, float]:
+    """Jobson's triangle (1/h): zero at Tl = 0.89 Tp, peak Cup/10^6 per s at Tp, zero at Tl + Td10.
+
+    With ``Td10 = 2 10^6 / Cup`` seconds the triangle's area is exactly 1, i.e. the
+    peak ``Cp = Cup M / (10^6 Q)`` and the passage time conserve the released mass.
+    """
+    tl = 0.890 * tp_h
+    td10_h = 2.0e6 / cup / 3600.0
+    t_end = max(tl + td10_h, tp_h * (1 + 1e-6))
+    t, dt = _grid(tl, t_end, duration_h)
+    peak = cup * 1e-6 * 3600.0  # 1/h  (= Cp Q / M)
+    up = np.clip((t - tl) / max(tp_h - tl, 1e-12), 0, 1)
+    down = np.clip((t_end - t) / max(t_end - tp_h, 1e-12), 0, 1)
+    k = np.where(t <= tp_h, up, down) * peak
+    return t, k, dt
+
+
+def _jobson_analytic(tp_h: float, q: float, qa: float, mass: float, threshold: float) -> dict[str, float]:
+    """Exact checkpoint values of an instantaneous Jobson cloud (no lake upstream)."""
+    cup = float(jobson_unit_peak(tp_h, q, qa))
+    cp = cup * mass / (1e6 * q) * 1e3  # kg/m3 -> mg/L
+    td10_h = 2.0e6 / cup / 3600.0
+    above = td10_h * (1 - threshold / cp) if cp > threshold else 0.0
+    return dict(leading=0.890 * tp_h, tpeak=tp_h, cpeak=cp, above=above)
+
+
+def _ig_kernel(mu_h: float, var_h2: float, duration_h: float) -> tuple[np.ndarray, np.ndarray, float]:
+    """Inverse-Gaussian travel-time density (1/h) with mean mu and variance var."""
+    lam = mu_h**3 / var_h2
+    sd = math.sqrt(var_h2)
+    t, dt = _grid(max(mu_h - 8 * sd, mu_h * 0.02), mu_h + 14 * sd, duration_h, n=4000)
+    t = np.maximum(t, 1e-9)
+    k = np.sqrt(lam / (2 * np.pi * t**3)) * np.exp(-lam * (t - mu_h) ** 2 / (2 * mu_h**2 * t))
+    return t, k, dt
+
+
+def _cstr(sig: _Signal, tau_h: float) -> _Signal:
+    """Completely mixed reactor: outflow flux of a lake with residence time tau."""
+    from scipy.signal import lfilter
+
+    t_in_end = sig.t[-1]
+    span = (t_in_end - sig.t0) + 10.0 * tau_h
+    dt = min(max(sig.dt, (t_in_end - sig.t0) / 50), tau_h / 20)
+    dt = max(dt, span / 200000)
+    n = int(span / dt) + 2
+    s = sig.regrid(sig.t0, dt, n)
+    a = math.exp(-dt / tau_h)
+    # storage S_k = a S_{k-1} + inflow mass in step k; outflow mass per step = S_k (1 - a)
+    inflow = s.flux * dt
+    store = lfilter([1.0], [1.0, -a], inflow)
+    out = store * (1.0 - a) / dt
+    return _Signal(s.t0, dt, out)
+
+
+def _metrics(sig: _Signal, q: float, threshold: float) -> dict[str, float]:
+    c = sig.flux / q * 1e3  # kg/m3 -> mg/L
+    if not np.any(c > 0):
+        return dict(leading=np.nan, tpeak=np.nan, cpeak=0.0, above=0.0)
+    i = int(np.argmax(c))
+    cp = float(c[i])
+    t = sig.t
+    first = int(np.argmax(c >= 0.01 * cp))
+    above = float(np.count_nonzero(c >= threshold) * sig.dt) if cp >= threshold else 0.0
+    return dict(leading=float(t[first]), tpeak=float(t[i]), cpeak=cp, above=above)
+
+
+# ------------------------------------------------------------------ result
+
+
+@dataclass
+class SpillResult:
+    """Outcome of :func:`simulate_spill`.
+
+    Attributes
+    ----------
+    checkpoints : pandas.DataFrame
+        One row per checkpoint in flow order, columns :data:`CHECKPOINT_COLUMNS`
+        (times in hours after the start of the release, concentrations in mg/L).
+    assumptions : list of str
+        Every assumption the numbers rest on.
+    uncertainty : dict
+        The band: ``velocity`` (most-probable vs maximum-probable), ``arrival_h``
+        (per checkpoint [fast, central] leading edge), ``concentration_factor``.
+    path : geopandas.GeoDataFrame
+        The reaches from the release to the outlet with ``cum_km`` and peak times.
+    curves : dict
+        checkpoint name -> (t_h, c_mg_l) arrays, for plotting.
+    params : dict
+        The inputs (mass, duration, model, discharge, threshold, site).
+    """
+
+    checkpoints: pd.DataFrame
+    assumptions: list[str]
+    uncertainty: dict[str, Any]
+    path: gpd.GeoDataFrame
+    curves: dict[str, tuple[np.ndarray, np.ndarray]] = field(repr=False)
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def to_geojson_timestamped(self, start: datetime | None = None) -> dict[str, Any]:
+        """A FeatureCollection for ``folium.plugins.TimestampedGeoJson``.
+
+        The path is split into reach segments, each a LineString whose vertices
+        carry the peak-arrival time (``properties.times``); each checkpoint is a
+        Point at its peak time with the concentration in ``properties``.
+
+        Parameters
+        ----------
+        start : datetime, optional
+            Clock time of the release (default 2000-01-01 00:00, i.e. times read
+            as elapsed time).
+
+        Examples
+        --------
+        >>> fc = result.to_geojson_timestamped()  # doctest: +SKIP
+        >>> fc["type"]  # doctest: +SKIP
+        'FeatureCollection'
+        """
+        t0 = start or datetime(2000, 1, 1)
+        feats: list[dict[str, Any]] = []
+        for _, row in self.path.iterrows():
+            geom = row.geometry
+            if geom is None or geom.is_empty or not np.isfinite(row["peak_time_end_h"]):
+                continue
+            coords = list(shapely.get_coordinates(geom))
+            n = len(coords)
+            ts = np.linspace(row["peak_time_start_h"], row["peak_time_end_h"], n)
+            feats.append({
+                "type": "Feature",
+                "geometry": {"type": "LineString", "coordinates": [list(map(float, c)) for c in coords]},
+                "properties": {"times": [(t0 + timedelta(hours=float(x))).isoformat() for x in ts],
+                               "kind": "path", "reach_id": int(row["reach_id"]),
+                               "style": {"color": "#c0392b", "weight": 4}},
+            })
+        for _, cp in self.checkpoints.iterrows():
+            if not np.isfinite(cp["peak_time_h"]) or pd.isna(cp.get("_lon")):
+                continue
+            feats.append({
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [float(cp["_lon"]), float(cp["_lat"])]},
+                "properties": {"time": (t0 + timedelta(hours=float(cp["peak_time_h"]))).isoformat(),
+                               "kind": cp["kind"], "name": str(cp["checkpoint"]),
+                               "peak_mg_l": None if pd.isna(cp["peak_mg_l"]) else float(cp["peak_mg_l"]),
+                               "popup": f"{cp['checkpoint']}: peak {cp['peak_mg_l']:.3g} mg/L "
+                                        f"at {cp['peak_time_h']:.1f} h"},
+            })
+        return {"type": "FeatureCollection", "features": feats}
+
+    def table(self) -> pd.DataFrame:
+        """The public checkpoint table (without private helper columns)."""
+        return self.checkpoints[[c for c in CHECKPOINT_COLUMNS if c in self.checkpoints.columns]]
+
+    def plot(self, ax: Any = None, log: bool | None = None) -> Any:
+        """Concentration vs time at each checkpoint (matplotlib); returns the axes.
+
+        ``log=None`` picks a log scale when peaks span more than two orders of
+        magnitude (lakes); the time axis stops at three times the latest peak.
+
+        Examples
+        --------
+        >>> ax = result.plot()  # doctest: +SKIP
+        """
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            _, ax = plt.subplots(figsize=(9, 4.5))
+        for name, (t, c) in self.curves.items():
+            ax.plot(t, c, label=name)
+        thr = self.params.get("threshold_mg_l")
+        if thr:
+            ax.axhline(thr, color="k", ls=":", lw=1, label=f"threshold {thr:g} mg/L")
+        peaks = [float(c.max()) for _, c in self.curves.values() if len(c)]
+        if log is None:
+            log = bool(peaks) and max(peaks) > 100 * max(min(peaks), 1e-300)
+        if log:
+            ax.set_yscale("log")
+            if peaks:
+                ax.set_ylim(min(peaks) / 100, max(peaks) * 2)
+        tpk = [float(t[np.argmax(c)]) for t, c in self.curves.values() if len(c)]
+        if tpk:
+            ax.set_xlim(0, 3 * max(tpk) + 1)
+        ax.set_xlabel("hours after the start of the release")
+        ax.set_ylabel("concentration (mg/L)")
+        ax.set_title(f"Spill of {self.params.get('mass_kg', float('nan')):g} kg, model {self.params.get('model')}")
+        ax.legend(fontsize=7, loc="upper right")
+        return ax
+
+
+# ------------------------------------------------------------------ locating the release
+
+
+def _aeqd(lon: float, lat: float) -> str:
+    return f"+proj=aeqd +lat_0={lat:.6f} +lon_0={lon:.6f} +datum=WGS84 +units=m +no_defs"
+
+
+def _locate(point: shapely.Point, reaches: gpd.GeoDataFrame, max_km: float) -> tuple[int, float, float]:
+    """Nearest reach (STRtree in a local equidistant projection): (reach_id, fraction, km)."""
+    crs = _aeqd(point.x, point.y)
+    r = reaches.to_crs(crs)
+    p = gpd.GeoSeries([point], crs=4326).to_crs(crs).iloc[0]
+    tree = shapely.STRtree(r.geometry.values)
+    idx, dist = tree.query_nearest(p, return_distance=True)
+    i = int(idx[0])
+    km = float(dist[0]) / 1000.0
+    if km > max_km:
+        raise RiskmapInputError(f"site at {point.x:.4f}E {point.y:.4f}N is {km:.1f} km from the nearest "
+                                f"river reach (limit {max_km:g} km): not on the river network")
+    line = r.geometry.values[i]
+    frac = float(shapely.line_locate_point(line, p, normalized=True)) if line.length > 0 else 1.0
+    return int(r["reach_id"].values[i]), frac, km
+
+
+# ------------------------------------------------------------------ main
+
+
+def simulate_spill(
+    site_or_point: Any,
+    mass_kg: float | str,
+    duration_h: float | str = 0.0,
+    discharge: str | Path | Mapping[str, Any] = "mean",
+    model: str = "jobson",
+    basin: Any = None,
+    threshold_mg_l: float = 0.01,
+    *,
+    reaches: gpd.GeoDataFrame | None = None,
+    lakes: gpd.GeoDataFrame | None = None,
+    towns: gpd.GeoDataFrame | None = None,
+    discharge_table: Mapping[str, Any] | str | Path | None = None,
+    max_snap_km: float = 10.0,
+    town_buffer_km: float = TOWN_BUFFER_KM,
+    on_unknown_lake: str = "stop",
+) -> SpillResult:
+    """Route a spill down the river network and report the checkpoints.
+
+    Parameters
+    ----------
+    site_or_point : shapely Point, (lon, lat), site row/GeoDataFrame, site_id str, or int reach_id
+        Where the release enters the river. A site row carrying ``reach_id``
+        (from :func:`riskmap.exposure.assess`) is used as snapped; otherwise the
+        nearest reach within ``max_snap_km`` is taken.
+    mass_kg : float or str
+        Released mass (kg, or a string such as ``"10t"``).
+    duration_h : float or str
+        Release duration in hours (0 = instantaneous).
+    discharge : {"mean", "low"} or path or dict
+        Which flow to use: the long-term mean, the cited low flow, or a user
+        parameter file with the format of ``riskmap/params/discharge.toml``.
+    model : {"jobson", "jobson-max", "ade"}
+    basin : str or Basin, optional
+        Basin id (loaded with :func:`riskmap.hydrography.load_basin`) or a loaded
+        Basin; not needed when ``reaches`` is given.
+    threshold_mg_l : float
+        Concentration threshold for the "hours above threshold" column.
+    reaches, lakes, towns : GeoDataFrame, optional
+        Use this network instead of a basin's (schema of ``docs/architecture.md``).
+    discharge_table : dict or path, optional
+        Station/lake table used with ``discharge="mean"|"low"`` (default bundled).
+    on_unknown_lake : {"stop", "raise"}
+        A lake without a cited volume stops the routing there (default, reason in
+        the table) or raises.
+
+    Returns
+    -------
+    SpillResult
+
+    Raises
+    ------
+    riskmap.RiskmapInputError
+        Zero/negative/absurd mass, absurd duration, unknown model, discharge
+        outside the model's range or missing, site off the network.
+
+    Examples
+    --------
+    >>> res = simulate_spill((19.36, 43.36), "10t", basin="drina")  # doctest: +SKIP
+    >>> res.table()  # doctest: +SKIP
+    """
+    mass = parse_mass(mass_kg)
+    dur = parse_duration(duration_h)
+    if not (np.isfinite(mass) and mass > 0):
+        raise RiskmapInputError(f"mass must be a positive number of kg, got {mass_kg!r}")
+    if mass > MAX_MASS_KG:
+        raise RiskmapInputError(f"mass {mass:g} kg exceeds {MAX_MASS_KG:g} kg (100,000 t): not a spill scenario")
+    if not (np.isfinite(dur) and 0 <= dur <= MAX_DURATION_H):
+        raise RiskmapInputError(f"duration must be between 0 and {MAX_DURATION_H:g} h, got {duration_h!r}")
+    if model not in MODELS:
+        raise RiskmapInputError(f"unknown model {model!r}; choose one of {', '.join(MODELS)}")
+    if not (np.isfinite(threshold_mg_l) and threshold_mg_l > 0):
+        raise RiskmapInputError(f"threshold must be a positive concentration in mg/L, got {threshold_mg_l!r}")
+    if on_unknown_lake not in ("stop", "raise"):
+        raise RiskmapInputError("on_unknown_lake must be 'stop' or 'raise'")
+
+    basin_id = None
+    if basin is None and reaches is None and isinstance(site_or_point, pd.Series):
+        b = site_or_point.get("basin")
+        basin = b if isinstance(b, str) and b else None
+    if reaches is None:
+        if basin is None:
+            raise RiskmapInputError("give basin= (drin, drina, syr_darya) or a reaches= network")
+        if isinstance(basin, str):
+            basin_id = basin
+            basin = _load_basin(basin)
+        else:
+            basin_id = getattr(basin, "id", None)
+        reaches, lakes, towns = basin.reaches, getattr(basin, "lakes", None), getattr(basin, "towns", None)
+    elif isinstance(basin, str):
+        basin_id = basin
+    if isinstance(reaches, gpd.GeoDataFrame) and reaches.crs is not None and not reaches.crs.equals("EPSG:4326"):
+        reaches = reaches.to_crs(4326)
+    net = _Network(reaches)
+
+    # ---- discharge
+    if isinstance(discharge, (str, Path)) and str(discharge) not in ("mean", "low"):
+        table = load_discharge_table(discharge)
+        flow = "mean"
+        qsource = f"user file {discharge}"
+    elif isinstance(discharge, Mapping):
+        table, flow, qsource = discharge, "mean", "user table"
+    else:
+        table = discharge_table if isinstance(discharge_table, Mapping) else load_discharge_table(discharge_table)
+        flow = str(discharge)
+        qsource = f"{Path(table.get('path', 'bundled')).name} ({flow} flow)"
+    q = assign_discharge(reaches, table, basin=basin_id)
+
+    # ---- release location
+    rid0, frac0, snap_km, site_label = _resolve_release(site_or_point, reaches, net, max_snap_km)
+    path_ids = net.path(rid0)
+    pr = net.r.loc[path_ids].copy()
+    pr["remaining_km"] = pr["length_km"].astype(float)
+    pr.iloc[0, pr.columns.get_loc("remaining_km")] = float(pr["length_km"].iloc[0]) * (1 - frac0)
+    pr["cum_end_km"] = pr["remaining_km"].cumsum()
+    pr["cum_start_km"] = pr["cum_end_km"] - pr["remaining_km"]
+    pr = pr.join(q, how="left")
+    qcol = "q_low_m3s" if flow == "low" else "q_mean_m3s"
+    pr["Q"] = pr[qcol]
+    pr["Qa"] = pr["q_mean_m3s"]
+    pr["Da"] = pr["area_km2"] * 1e6
+
+    bad = pr[~(pr["Q"] > 0)]
+    if len(bad):
+        b = bad.iloc[0]
+        what = "low-flow" if flow == "low" else "mean"
+        raise RiskmapInputError(
+            f"no cited {what} discharge for reach {int(b['reach_id'])} ({b['name'] or 'unnamed'}) on the path "
+            f"({qsource}); pass --discharge FILE with a station for it")
+    qrel = pr["Q"] / pr["Qa"]
+    out_of_range = pr[(qrel < QREL_RANGE[0]) | (qrel > QREL_RANGE[1])]
+    if len(out_of_range):
+        b = out_of_range.iloc[0]
+        raise RiskmapInputError(
+            f"relative discharge Q/Qa = {b['Q'] / b['Qa']:.3g} on {b['name']} is outside the range "
+            f"{QREL_RANGE} riskmap accepts for Jobson (1996) relations")
+    if pr["Da"].isna().any():
+        raise RiskmapInputError("drainage area unknown on the path (no station with area_km2 in the basin)")
+
+    pr["Vp"] = jobson_velocity(pr["Q"], pr["Qa"], pr["Da"], "most-probable")
+    pr["Vmax"] = jobson_velocity(pr["Q"], pr["Qa"], pr["Da"], "maximum-probable")
+    pr["K"] = fischer_dispersion(pr["Q"], pr["Vp"])
+    pr["lake"] = pd.Series([w.strip() if isinstance(w, str) and w.strip() else "" for w in pr["waterbody"]],
+                           index=pr.index, dtype=object)
+
+    # ---- checkpoints along the path (position in km from the release)
+    cps = _checkpoints(pr, towns, town_buffer_km, lakes, frac0)
+
+    # ---- route
+    assumptions = _assumptions(model, flow, qsource, dur, pr, table, snap_km, site_label)
+    used = pr.dropna(subset=["q_station"]).drop_duplicates("q_station")
+    for _, u in used.iterrows():
+        assumptions.append(f"discharge station used: {u['q_station']} -- {u['q_citation']}")
+    if q.attrs.get("unplaced_stations"):
+        assumptions.append("stations of the table not found on this network (river name absent): "
+                           + ", ".join(q.attrs["unplaced_stations"]))
+    marked = set().union(*(_variants(w) for w in net.r["waterbody"] if isinstance(w, str)))
+    unmarked = [lk["name"] for lk in table.get("lake", [])
+                if basin_id and lk.get("basin") == basin_id
+                and not (set(_variants(lk["name"])).union(*(_variants(a) for a in lk.get("aliases", []))) & marked)]
+    if unmarked:
+        assumptions.append("lakes/reservoirs of this basin NOT marked on the network, so not modelled even if "
+                           "the path passes them (concentrations below them are then overestimated): "
+                           + ", ".join(unmarked))
+    if snap_km > 1.0:
+        assumptions.append(f"the release point is {snap_km:.1f} km from the mapped network; travel along "
+                           "unmapped streams to it is NOT included (arrival times there are lower bounds, "
+                           "and the dilution before it is ignored)")
+    rows, curves = [], {}
+    stop_reason = None
+    for cp in cps:
+        res = {}
+        for variant in ("main", "fast"):
+            vcol = "Vmax" if (variant == "fast" or model == "jobson-max") else "Vp"
+            try:
+                sig, qx, note = _route(pr, cp["km"], mass, dur, model, vcol, table, variant)
+            except _LakeUnknown as e:
+                if on_unknown_lake == "raise":
+                    raise RiskmapInputError(str(e)) from None
+                stop_reason = str(e)
+                sig = None
+                qx, note = np.nan, str(e)
+            res[variant] = (sig, qx, note)
+        sig, qx, note = res["main"]
+        if sig is None:
+            rows.append(dict(checkpoint=cp["name"], kind=cp["kind"], river_km=round(cp["km"], 2), leading_edge_h=np.nan,
+                             peak_time_h=np.nan, peak_mg_l=np.nan, above_threshold_h=np.nan,
+                             country=cp["country"], leading_edge_h_fast=np.nan, peak_mg_l_high=np.nan,
+                             discharge_m3s=np.nan, note=note, _lon=cp["lon"], _lat=cp["lat"]))
+            continue
+        m = _metrics(sig, qx, threshold_mg_l)
+        mf = _metrics(res["fast"][0], res["fast"][1], threshold_mg_l) if res["fast"][0] is not None else m
+        if note.startswith("jobson-analytic"):
+            tp, qa_x = (float(x) for x in note.split("=", 1)[1].split(","))
+            m = _jobson_analytic(tp, qx, qa_x, mass, threshold_mg_l)
+            note = ""
+        fnote = res["fast"][2]
+        if fnote.startswith("jobson-analytic"):
+            tpf, qaf = (float(x) for x in fnote.split("=", 1)[1].split(","))
+            mf = _jobson_analytic(tpf, res["fast"][1], qaf, mass, threshold_mg_l)
+        tsig = sig.t
+        csig = sig.flux / qx * 1e3
+        keep = csig >= 1e-4 * max(csig.max(), 1e-300)
+        curves[cp["name"]] = (tsig[keep], csig[keep])
+        unmixed = ""
+        if m["tpeak"] < MIN_MIXED_TP_H and "lake" not in note:
+            unmixed = "within 1 h of the release: cloud not yet mixed across the river, peak not reliable"
+        rows.append(dict(
+            checkpoint=cp["name"], kind=cp["kind"], river_km=round(cp["km"], 2),
+            leading_edge_h=m["leading"], peak_time_h=m["tpeak"],
+            peak_mg_l=np.nan if unmixed else m["cpeak"], above_threshold_h=np.nan if unmixed else m["above"],
+            country=cp["country"], leading_edge_h_fast=min(mf["leading"], m["leading"]),
+            peak_mg_l_high=np.nan if unmixed else max(mf["cpeak"], m["cpeak"]), discharge_m3s=qx,
+            note="; ".join(x for x in (note, unmixed) if x), _lon=cp["lon"], _lat=cp["lat"]))
+    table_df = pd.DataFrame(rows)
+    if table_df.empty:
+        table_df = pd.DataFrame(columns=CHECKPOINT_COLUMNS + ["_lon", "_lat"])
+    if stop_reason:
+        assumptions.append(f"STOPPED: {stop_reason}")
+
+    # path with peak times for the animation
+    tp_cum = (pr["remaining_km"] * 1000 / (pr["Vmax"] if model == "jobson-max" else pr["Vp"]) / 3600).cumsum()
+    pr["peak_time_end_h"] = tp_cum.values
+    pr["peak_time_start_h"] = pr["peak_time_end_h"] - (pr["remaining_km"] * 1000 /
+                                                     (pr["Vmax"] if model == "jobson-max" else pr["Vp"]) / 3600)
+    if "geometry" in pr.columns:
+        pgdf = gpd.GeoDataFrame(pr.reset_index(drop=True), geometry="geometry", crs=getattr(reaches, "crs", None))
+        if frac0 > 0 and pgdf.crs is not None and len(pgdf):
+            g0 = pgdf.geometry.iloc[0]
+            if g0 is not None and not g0.is_empty:
+                pgdf.loc[0, "geometry"] = shapely.ops.substring(g0, frac0, 1.0, normalized=True)
+    else:
+        pgdf = gpd.GeoDataFrame(pr.reset_index(drop=True))
+    pgdf["cum_km"] = pgdf["cum_end_km"]
+    factor = _conc_factor(table_df)
+    uncertainty = {
+        "velocity": "most-probable (central) vs maximum-probable (fast) peak velocity, Jobson (1996)",
+        "arrival_h": {r["checkpoint"]: [r["leading_edge_h_fast"], r["leading_edge_h"]] for _, r in table_df.iterrows()},
+        "concentration_factor": factor,
+        "statement": (f"arrival times: between the fast and central columns; peak concentrations: "
+                      f"within a factor of about {factor:.2g} (fast vs central) and further limited by the "
+                      "discharge estimate (published long-term means scaled by channel length)"),
+    }
+    params = dict(mass_kg=mass, duration_h=dur, model=model, discharge=qsource, threshold_mg_l=threshold_mg_l,
+                  site=site_label,
+                  start_reach=rid0, snap_km=snap_km, basin=basin_id)
+    return SpillResult(table_df, assumptions, uncertainty, pgdf, curves, params)
+
+
+def _load_basin(basin_id: str, data_dir: Any = None) -> Any:
+    """``riskmap.hydrography.load_basin``, or the contract's GeoPackage layers read directly."""
+    try:
+        from riskmap.hydrography import load_basin
+    except ImportError:
+        load_basin = None
+    if load_basin is not None:
+        return load_basin(basin_id, data_dir=data_dir) if data_dir is not None else load_basin(basin_id)
+    from types import SimpleNamespace
+
+    from riskmap._paths import DATA_DIR
+
+    f = (Path(data_dir) if data_dir is not None else DATA_DIR) / "basins" / f"{basin_id}.gpkg"
+    if not f.exists():
+        raise RiskmapInputError(f"{f} not found: unknown basin {basin_id!r} or data/basins not built")
+    layers = {k: gpd.read_file(f, layer=k) for k in ("reaches", "lakes", "towns")}
+    return SimpleNamespace(id=basin_id, **layers)
+
+
+class _LakeUnknown(Exception):
+    pass
+
+
+def _conc_factor(df: pd.DataFrame) -> float:
+    if df.empty:
+        return float("nan")
+    r = (df["peak_mg_l_high"] / df["peak_mg_l"]).replace([np.inf, -np.inf], np.nan).dropna()
+    return float(max(r.max(), 1.0)) if len(r) else float("nan")
+
+
+def _resolve_release(site: Any, reaches: pd.DataFrame, net: _Network, max_km: float
+                     ) -> tuple[int, float, float, str]:
+    if isinstance(site, (int, np.integer)) and not isinstance(site, bool):
+        if int(site) not in net.down:
+            raise RiskmapInputError(f"reach {site} is not in the network")
+        return int(site), 0.0, 0.0, f"reach {int(site)}"
+    if isinstance(site, gpd.GeoDataFrame):
+        if len(site) != 1:
+            raise RiskmapInputError(f"give exactly one site, got {len(site)}")
+        site = site.iloc[0]
+    label = "release point"
+    if isinstance(site, pd.Series):
+        label = str(site.get("name") or site.get("site_id") or label)
+        geom = site.get("geometry")
+        if geom is None and {"lon", "lat"} <= set(site.index):
+            geom = shapely.Point(float(site["lon"]), float(site["lat"]))
+        rid = site.get("reach_id")
+        if rid is not None and pd.notna(rid) and int(rid) in net.down and geom is not None and "geometry" in reaches:
+            line = reaches.set_index("reach_id").geometry.loc[int(rid)]
+            pt = geom if geom.geom_type == "Point" else geom.representative_point()
+            crs = _aeqd(pt.x, pt.y)
+            gl = gpd.GeoSeries([line], crs=4326).to_crs(crs).iloc[0]
+            gp = gpd.GeoSeries([pt], crs=4326).to_crs(crs).iloc[0]
+            frac = float(shapely.line_locate_point(gl, gp, normalized=True))
+            snap = site.get("snap_km")
+            return int(rid), frac, float(snap) if snap is not None and pd.notna(snap) else gl.distance(gp) / 1000, label
+        if geom is None:
+            raise RiskmapInputError(f"site {label}: no geometry and no reach_id")
+        site = geom if geom.geom_type == "Point" else geom.representative_point()
+    if isinstance(site, (tuple, list)) and len(site) == 2:
+        site = shapely.Point(float(site[0]), float(site[1]))
+        label = f"{site.x:.4f}E {site.y:.4f}N"
+    if isinstance(site, shapely.Point):
+        if label == "release point":
+            label = f"{site.x:.4f}E {site.y:.4f}N"
+        if "geometry" not in reaches.columns:
+            raise RiskmapInputError("the reaches table has no geometry: give a reach_id instead of a point")
+        rg = reaches if isinstance(reaches, gpd.GeoDataFrame) else gpd.GeoDataFrame(reaches, crs=4326)
+        if rg.crs is None:
+            rg = rg.set_crs(4326)
+        rid, frac, km = _locate(site, rg.to_crs(4326), max_km)
+        return rid, frac, km, label
+    raise RiskmapInputError(f"cannot locate a release from {type(site).__name__}; give (lon, lat), a Point, "
+                            "a site row or a reach_id")
+
+
+def _checkpoints(pr: pd.DataFrame, towns: Any, buffer_km: float, lakes: Any, frac0: float = 0.0
+                 ) -> list[dict[str, Any]]:
+    cps: list[dict[str, Any]] = []
+    has_geom = "geometry" in pr.columns
+
+    def endpoint(i: int, which: str) -> tuple[float | None, float | None]:
+        if not has_geom:
+            return None, None
+        g = pr["geometry"].iloc[i]
+        if g is None or g.is_empty:
+            return None, None
+        c = shapely.get_coordinates(g)
+        x, y = (c[0] if which == "start" else c[-1])
+        return float(x), float(y)
+
+    countries = pr["country"].tolist()
+    borders = pr["is_border"].fillna(False).astype(bool).tolist()
+    for i in range(1, len(pr)):
+        if countries[i] != countries[i - 1] or (borders[i] and not borders[i - 1]):
+            lon, lat = endpoint(i, "start")
+            a, b = countries[i - 1] or "unknown", countries[i] or "unknown"
+            cps.append(dict(name=f"border {a} -> {b}", kind="border", km=float(pr["cum_start_km"].iloc[i]),
+                            country=b, lon=lon, lat=lat))
+    lake_kind = {}
+    if lakes is not None and len(lakes) and "name" in lakes.columns:
+        for n, k in zip(lakes["name"], lakes.get("kind", pd.Series(["lake"] * len(lakes)))):
+            lake_kind[_norm(n)] = k
+    lk = pr["lake"].tolist()
+    for i in range(len(pr)):
+        if lk[i] and (i + 1 == len(pr) or lk[i + 1] != lk[i]):
+            lon, lat = endpoint(i, "end")
+            natural = any(w in str(lk[i]).lower() for w in ("lake", "jezero", "liqen", "ozero", "köl", "kol"))
+            kind = lake_kind.get(_norm(lk[i]), "lake" if natural else "reservoir")
+            cps.append(dict(name=f"{lk[i]} (outflow)", kind=kind if kind in ("lake", "reservoir") else "reservoir",
+                            km=float(pr["cum_end_km"].iloc[i]), country=countries[i], lon=lon, lat=lat))
+    if towns is not None and len(towns) and has_geom:
+        cps.extend(_town_checkpoints(pr, towns, buffer_km, frac0))
+    lon, lat = endpoint(len(pr) - 1, "end")
+    cps.append(dict(name="outlet", kind="outlet", km=float(pr["cum_end_km"].iloc[-1]),
+                    country=countries[-1], lon=lon, lat=lat))
+    order = {"lake": 0, "reservoir": 0, "border": 1, "town": 2, "outlet": 3}
+    cps.sort(key=lambda c: (round(c["km"], 6), order.get(c["kind"], 2)))
+    seen, out = set(), []
+    for c in cps:
+        if c["name"] in seen:
+            continue
+        seen.add(c["name"])
+        out.append(c)
+    return out
+
+
+def _town_checkpoints(pr: pd.DataFrame, towns: gpd.GeoDataFrame, buffer_km: float, frac0: float
+                      ) -> list[dict[str, Any]]:
+    cols = ["reach_id", "geometry", "cum_start_km", "length_km", "remaining_km"]
+    g = gpd.GeoDataFrame(pr[cols].reset_index(drop=True), geometry="geometry", crs=4326)
+    c = g.geometry.union_all().centroid
+    crs = _aeqd(c.x, c.y)
+    gp = g.to_crs(crs)
+    t = towns if towns.crs is not None else towns.set_crs(4326)
+    tp = t.to_crs(crs)
+    tree = shapely.STRtree(gp.geometry.values)
+    ti, pi_ = tree.query(tp.geometry.values, predicate="dwithin", distance=buffer_km * 1000)
+    if len(ti) == 0:
+        return []
+    d = shapely.distance(tp.geometry.values[ti], gp.geometry.values[pi_])
+    best: dict[int, tuple[float, int]] = {}
+    for a, b, dd in zip(ti, pi_, d):
+        if a not in best or dd < best[a][0]:
+            best[a] = (dd, b)
+    out = []
+    for a, (dd, b) in best.items():
+        line = gp.geometry.values[b]
+        frac = float(shapely.line_locate_point(line, tp.geometry.values[a], normalized=True))
+        rowp = g.iloc[b]
+        if b == 0:  # the first reach starts at the release point
+            km = (frac - frac0) * float(rowp["length_km"])
+        else:
+            km = float(rowp["cum_start_km"]) + frac * float(rowp["length_km"])
+        if km <= 0:
+            continue
+        name = str(towns.iloc[a].get("name", "town"))
+        country = towns.iloc[a].get("country", None)
+        pt = t.geometry.iloc[a]
+        out.append(dict(name=name, kind="town", km=km, country=country, lon=float(pt.x), lat=float(pt.y)))
+    return out
+
+
+def _route(pr: pd.DataFrame, km: float, mass: float, dur: float, model: str, vcol: str,
+           table: Mapping[str, Any], variant: str) -> tuple[_Signal, float, str]:
+    """Signal at river km ``km`` from the release; returns (signal, Q there, note)."""
+    cum_end = pr["cum_end_km"].to_numpy()
+    idx = int(np.searchsorted(cum_end, km - 1e-9))
+    idx = min(idx, len(pr) - 1)
+    q_here = float(pr["Q"].iloc[idx])
+    qa_here = float(pr["Qa"].iloc[idx])
+    # segments between the release and km: (kind, length_km, reach row index)
+    segs: list[tuple[str, float, int]] = []
+    for i in range(idx + 1):
+        start = float(pr["cum_start_km"].iloc[i])
+        end = min(float(cum_end[i]), km)
+        L = max(end - start, 0.0)
+        lake = pr["lake"].iloc[i]
+        segs.append(("lake" if lake else "river", L, i))
+    sig: _Signal | None = None
+    river_tp = 0.0       # hours of river travel since the last re-mixing point
+    river_var = 0.0      # h2, ADE travel-time variance
+    delay = 0.0
+    notes = []
+    lakes_done: list[str] = []
+    i = 0
+    while i < len(segs):
+        kind, L, ri = segs[i]
+        if kind == "river":
+            v = float(pr[vcol].iloc[ri])
+            tt = L * 1000 / v / 3600
+            if sig is None:
+                river_tp += tt
+                river_var += 2 * float(pr["K"].iloc[ri]) * L * 1000 / v**3 / 3600**2
+            else:
+                delay += tt
+            i += 1
+            continue
+        # a lake: gather consecutive reaches with the same lake name
+        name = pr["lake"].iloc[ri]
+        j = i
+        while j < len(segs) and segs[j][0] == "lake" and pr["lake"].iloc[segs[j][2]] == name:
+            j += 1
+        last_ri = segs[j - 1][2]
+        lake_complete = cum_end[last_ri] <= km + 1e-9
+        info = _lake_lookup(table, name)
+        if info is None:
+            raise _LakeUnknown(f"path crosses {name}, whose volume is not in the discharge file: "
+                               "no cited volume, so no concentration is computed from here on")
+        qa_lake = float(pr["Q"].iloc[last_ri])
+        tau_h = float(info["volume_m3"]) / qa_lake / 3600
+        # inflow signal at the lake entry
+        q_in = float(pr["Q"].iloc[ri])
+        if sig is None and river_tp < 1e-3:
+            sig = _box_signal(mass, dur)
+        elif sig is None:
+            sig = _river_signal(mass, dur, river_tp, river_var, q_in, float(pr["Qa"].iloc[ri]), model)
+        else:
+            sig = sig.shifted(delay)
+            delay = 0.0
+        sig = _cstr(sig, tau_h)
+        lakes_done.append(f"{name}: mixed into {info['volume_m3']:.3g} m3, residence {tau_h / 24:.3g} d")
+        i = j
+        if not lake_complete:
+            notes.append(f"inside {name}: outflow concentration of the mixed lake")
+    if sig is None:
+        if river_tp <= 0:
+            river_tp = 1e-6
+        sig = _river_signal(mass, dur, river_tp, river_var, q_here, qa_here, model)
+        note = f"jobson-analytic={river_tp!r},{qa_here!r}" if model.startswith("jobson") and dur == 0 else ""
+    else:
+        sig = sig.shifted(delay)
+        note = "after lake(s) " + "; ".join(lakes_done)
+    if notes:
+        note = "; ".join([note] + notes) if note else "; ".join(notes)
+    return sig, q_here, note
+
+
+def _box_signal(mass: float, dur: float) -> _Signal:
+    """The release itself (mass flux at the release point)."""
+    if dur > 0:
+        n = 200
+        dt = dur / n
+        return _Signal(dt / 2, dt, np.full(n, mass / (dur * 3600.0)))
+    dt = 1e-3
+    return _Signal(0.0, dt, np.array([mass / (dt * 3600.0)]))
+
+
+def _river_signal(mass: float, dur: float, tp_h: float, var_h2: float, q: float, qa: float, model: str) -> _Signal:
+    if model.startswith("jobson"):
+        cup = float(jobson_unit_peak(tp_h, q, qa))
+        t, k, dt = _jobson_kernel(tp_h, cup, dur)
+    else:
+        t, k, dt = _ig_kernel(tp_h, max(var_h2, 1e-12), dur)
+    return _source_signal(mass, dur, t, k, dt)
+
+
+def _assumptions(model: str, flow: str, qsource: str, dur: float, pr: pd.DataFrame,
+                 table: Mapping[str, Any], snap_km: float, site: str) -> list[str]:
+    a = [
+        "conservative substance: no decay, settling, sorption or volatilisation (real peaks are lower for reactive ones)",
+        "complete mixing over the river cross-section; values within about 1 h of travel from the release are not reliable",
+        f"discharge: {qsource}; published long-term figures scaled to each reach by upstream channel length "
+        "(a stand-in for drainage area); steady flow during the event",
+        "no river slopes in the hydrography: Jobson's no-slope velocity relations (eqs. 14-15) are used, "
+        "drainage areas scaled from the stations like the discharge",
+        "lakes and reservoirs are completely mixed reactors at the cited volume (low end of the range: cautious); "
+        "real stratified lakes and reservoirs operated for hydropower can pass a cloud faster",
+        "after a lake the outflow is carried downstream by advection only (its residence time dwarfs river dispersion)",
+        "tributaries dilute the cloud as the discharge grows along the path (mass is conserved)",
+    ]
+    if model == "jobson":
+        a.append("model: Jobson (1996) most-probable peak velocity; maximum-probable velocity gives the fast band")
+    elif model == "jobson-max":
+        a.append("model: Jobson (1996) maximum-probable peak velocity (cautious: earliest arrival, highest peak)")
+    else:
+        a.append("model: 1-D advection-dispersion (instantaneous-release flux solution), velocity = Jobson "
+                 "most-probable, dispersion Fischer (1975) with W = 7.2 Q^0.5 and u* = 0.1 U")
+    if dur > 0:
+        a.append(f"release spread evenly over {dur:g} h (superposition of instantaneous releases)")
+    else:
+        a.append("instantaneous release")
+    a.append(f"release at {site}, {snap_km:.2f} km from the river line it was snapped to")
+    a.append("leading edge: first time the concentration reaches 1% of its peak "
+             "(for a Jobson river-only cloud this is Jobson's 0.89 Tp)")
+    return a
+
+
+# ------------------------------------------------------------------ sites, basins, output files
+
+
+def resolve_site(site_id: str, sites: gpd.GeoDataFrame | str | Path | None = None
+                 ) -> pd.Series | shapely.Point | int:
+    """A site row by ``site_id`` from an inventory, a point from ``"lon,lat"``, or ``"reach:<id>"``.
+
+    Parameters
+    ----------
+    site_id : str
+        A ``site_id`` of the inventory, ``"lon,lat"`` in decimal degrees, or
+        ``"reach:<reach_id>"`` (release at the upstream end of that reach; needs a basin).
+    sites : GeoDataFrame or path, optional
+        The inventory (default ``data/sites/sites.csv``).
+
+    Examples
+    --------
+    >>> resolve_site("19.36,43.36")
+    <POINT (19.36 43.36)>
+    >>> resolve_site("reach:57")
+    57
+    """
+    r = re.fullmatch(r"\s*reach:(\d+)\s*", str(site_id))
+    if r:
+        return int(r.group(1))
+    m = re.fullmatch(r"\s*(-?\d+(?:\.\d+)?)\s*,\s*(-?\d+(?:\.\d+)?)\s*", str(site_id))
+    if m:
+        lon, lat = float(m.group(1)), float(m.group(2))
+        if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+            raise RiskmapInputError(f"{site_id!r}: longitude/latitude out of range")
+        return shapely.Point(lon, lat)
+    if sites is None or isinstance(sites, (str, Path)):
+        from riskmap._paths import DATA_DIR
+        from riskmap.io import read_sites
+
+        path = Path(sites) if sites is not None else DATA_DIR / "sites" / "sites.csv"
+        if not path.exists():
+            raise RiskmapInputError(f"{path}: site inventory not found; give --sites FILE or lon,lat")
+        sites = read_sites(path)
+    hit = sites[sites["site_id"].astype(str) == str(site_id)]
+    if hit.empty:
+        close = [s for s in sites["site_id"].astype(str) if str(site_id).lower() in s.lower()][:5]
+        hint = f"; similar: {', '.join(close)}" if close else ""
+        raise RiskmapInputError(f"site_id {site_id!r} not found in the inventory{hint}")
+    return hit.iloc[0]
+
+
+def find_basin(point: shapely.Point, max_snap_km: float = 10.0, data_dir: Any = None) -> str:
+    """The basin whose river network passes nearest to ``point`` (within ``max_snap_km``).
+
+    Examples
+    --------
+    >>> find_basin(shapely.Point(19.36, 43.36))  # doctest: +SKIP
+    'drina'
+    """
+    from riskmap._paths import DATA_DIR
+
+    folder = Path(data_dir) / "basins" if data_dir is not None else DATA_DIR / "basins"
+    ids = [b for b in ("drin", "drina", "syr_darya") if (folder / f"{b}.gpkg").exists()]
+    if not ids:
+        raise RiskmapInputError(f"no basin networks in {folder}: run `riskmap data build-reference`")
+    best: tuple[float, str] | None = None
+    for b in ids:
+        basin = _load_basin(b, data_dir)
+        try:
+            _, _, km = _locate(point, basin.reaches.to_crs(4326), max_snap_km)
+        except RiskmapInputError:
+            continue
+        if best is None or km < best[0]:
+            best = (km, b)
+    if best is None:
+        raise RiskmapInputError(f"{point.x:.4f}E {point.y:.4f}N is not within {max_snap_km:g} km of a river "
+                                "of the Drin, Drina or Syr Darya networks: outside the basins")
+    return best[1]
+
+
+def write_result(result: SpillResult, path: str | Path) -> Path:
+    """Write a spill result: ``.csv`` (checkpoint table), ``.geojson`` (timestamped path) or ``.html``.
+
+    Text cells of the CSV are formula-neutralised; the HTML escapes every text and
+    embeds the concentration plot, so it works offline.
+
+    Examples
+    --------
+    >>> write_result(result, "spill.csv")  # doctest: +SKIP
+    """
+    import html
+    import json
+
+    from riskmap.io import atomic_write_text, neutralise_formula
+
+    p = Path(path)
+    ext = p.suffix.lower()
+    tab = result.table()
+    if ext == ".csv":
+        out = tab.copy()
+        for c in out.columns:
+            if out[c].dtype == object or pd.api.types.is_string_dtype(out[c]):
+                out[c] = out[c].astype(object).map(neutralise_formula)
+        head = "".join(f"# {neutralise_formula(a)}\n" for a in
+                       [f"riskmap spill: {result.params}"] + result.assumptions)
+        return atomic_write_text(p, head + out.to_csv(index=False, lineterminator="\n", float_format="%.6g"))
+    if ext in (".geojson", ".json"):
+        return atomic_write_text(p, json.dumps(result.to_geojson_timestamped(), ensure_ascii=False))
+    if ext in (".html", ".htm"):
+        import base64
+        import io as _io
+
+        import matplotlib
+
+        matplotlib.use("Agg", force=False)
+        import matplotlib.pyplot as plt
+
+        fig, ax = plt.subplots(figsize=(9, 4.5))
+        result.plot(ax=ax)
+        buf = _io.BytesIO()
+        fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
+        plt.close(fig)
+        img = base64.b64encode(buf.getvalue()).decode("ascii")
+        e = html.escape
+
+        def fmt(v: Any) -> str:
+            if isinstance(v, float):
+                return "" if not np.isfinite(v) else f"{v:.4g}"
+            return e("" if v is None else str(v))
+
+        rows = "".join("<tr>" + "".join(f"<td>{fmt(v)}</td>" for v in r) + "</tr>"
+                       for r in tab.itertuples(index=False))
+        heads = "".join(f"<th>{e(c)}</th>" for c in tab.columns)
+        prm = result.params
+        doc = f"""<!doctype html><html><head><meta charset="utf-8">
+<title>riskmap spill scenario</title>
+<style>body{{font-family:sans-serif;margin:2em;max-width:1200px}}table{{border-collapse:collapse;font-size:13px}}
+td,th{{border:1px solid #bbb;padding:3px 6px;text-align:right}}th{{background:#eee}}td:first-child{{text-align:left}}</style>
+</head><body>
+<h1>Spill scenario: {e(str(prm.get("site")))}</h1>
+<p>Mass {fmt(prm.get("mass_kg"))} kg, release duration {fmt(prm.get("duration_h"))} h, model {e(str(prm.get("model")))},
+discharge {e(str(prm.get("discharge")))}, threshold {fmt(prm.get("threshold_mg_l"))} mg/L.
+Times in hours after the start of the release; concentrations in mg/L.</p>
+<table><thead><tr>{heads}</tr></thead><tbody>{rows}</tbody></table>
+<h2>Uncertainty</h2><p>{e(str(result.uncertainty.get("statement", "")))}</p>
+<h2>Assumptions</h2><ul>{"".join(f"<li>{e(a)}</li>" for a in result.assumptions)}</ul>
+<img alt="concentration at each checkpoint" src="data:image/png;base64,{img}">
+<p>Method: docs/spill.md (Jobson 1996, USGS WRIR 96-4013; Fischer 1975). Not an operational
+warning model: use for contingency planning only.</p>
+</body></html>"""
+        return atomic_write_text(p, doc)
+    raise RiskmapInputError(f"{p}: unknown output type {ext!r}; use .csv, .geojson or .html")

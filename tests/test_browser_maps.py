@@ -1,0 +1,287 @@
+"""Open riskmap's saved HTML maps in headless chromium with the network blocked.
+
+One browser per module. Every request other than ``file:`` and ``data:`` is
+blocked and counted (the count must be 0). Checks: no page errors, Leaflet
+loaded, the expected number of site markers and river paths, a click on a
+site opens its popup with the right name, the downstream path and border
+crossing appear, hostile names stay text (no element, no dialog), the search
+box finds sites. Screenshots go to ``test-artifacts/``.
+
+Without chromium or Playwright the tests skip, except in CI (``CI`` set)
+where they fail.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from pathlib import Path
+
+import pytest
+
+from riskmap import maps
+from riskmap._paths import DATA_DIR
+
+from _fixtures_maps import XSS_IMG, XSS_SCRIPT, many_sites, synthetic_basin, synthetic_sites
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+BASINS = ("drin", "drina", "syr_darya")
+
+
+def _real_data_available(basin_id: str) -> bool:
+    return ((DATA_DIR / "basins" / f"{basin_id}.gpkg").is_file()
+            and importlib.util.find_spec("riskmap.hydrography") is not None)
+
+
+@pytest.fixture(scope="module")
+def browser(chromium_path):
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:  # pragma: no cover - depends on the environment
+        if os.environ.get("CI"):
+            pytest.fail("playwright is not installed (CI must install riskmap[test])")
+        pytest.skip("playwright is not installed")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+class Page:
+    """A page with all network blocked and every error and dialog recorded."""
+
+    def __init__(self, browser, path: Path):
+        self.blocked: list[str] = []
+        self.errors: list[str] = []
+        self.dialogs: list[str] = []
+        self.page = browser.new_page(viewport={"width": 1200, "height": 800})
+        self.page.route("**/*", self._route)
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.on("dialog", self._dialog)
+        self.page.goto(path.resolve().as_uri())
+        self.page.wait_for_function("window.RISKMAP_MAPS && RISKMAP_MAPS.length && RISKMAP_MAPS[0].ready",
+                                    timeout=15000)
+
+    def _route(self, route):
+        url = route.request.url
+        if url.startswith(("file:", "data:")):
+            route.continue_()
+        else:
+            self.blocked.append(url)
+            route.abort()
+
+    def _dialog(self, dialog):
+        self.dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    def js(self, expr: str):
+        return self.page.evaluate(expr)
+
+    def run(self, statement: str) -> None:
+        """Run JS for its effect (never serialise a returned Leaflet object: that is slow)."""
+        self.page.evaluate(f"() => {{ {statement}; }}")
+
+    def close_popup(self) -> None:
+        """Close the open popup and wait for its fade-out (it would catch the next click)."""
+        self.run("RISKMAP_MAPS[0].map.closePopup()")
+        self.page.wait_for_function("!document.querySelector('.leaflet-popup')", timeout=5000)
+
+    def open_site(self, i: int) -> str:
+        """Open site i's popup by a real click on its marker (shown first when clustered)."""
+        self.close_popup()
+        if self.js("!!RISKMAP_MAPS[0].groups.sites.zoomToShowLayer"):
+            self.js(f"new Promise(r => RISKMAP_MAPS[0].groups.sites.zoomToShowLayer("
+                    f"RISKMAP_MAPS[0].markers[{i}], r))")
+            self.close_popup()
+        self.run(f"RISKMAP_MAPS[0].map.panTo(RISKMAP_MAPS[0].markers[{i}].getLatLng(), {{animate: false}})")
+        self.run(f"RISKMAP_MAPS[0].markers[{i}].setZIndexOffset(100000)")  # above overlapping neighbours
+        icon = self.page.evaluate_handle(f"RISKMAP_MAPS[0].markers[{i}]._icon").as_element()
+        assert icon is not None, f"marker {i} has no icon in the DOM"
+        box = icon.bounding_box()
+        self.page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        self.run(f"RISKMAP_MAPS[0].markers[{i}].setZIndexOffset(0)")
+        self.page.wait_for_function(
+            f"(p => p && p.isOpen() && p._source && p._source.options.riskmapIndex === {i})"
+            "(RISKMAP_MAPS[0].map._popup)", timeout=5000)
+        return self.js("RISKMAP_MAPS[0].map._popup.getElement().querySelector('.rm-title').textContent")
+
+    def close(self):
+        self.page.close()
+
+    def assert_clean(self):
+        assert self.blocked == [], f"network requests attempted: {self.blocked[:5]}"
+        assert self.errors == [], f"page errors: {self.errors}"
+        assert self.dialogs == [], f"dialogs fired: {self.dialogs}"
+
+
+def _no_injected_elements(pg: Page) -> None:
+    assert pg.js("document.querySelectorAll('img[src=\"x\"]').length") == 0
+    assert pg.js("Array.from(document.scripts).filter(s => s.textContent.trim() === 'alert(2)').length") == 0
+
+
+@pytest.fixture(scope="module")
+def synthetic_html(tmp_path_factory):
+    path = tmp_path_factory.mktemp("maps") / "synthetic.html"
+    maps.save_map(maps.basin_map(synthetic_basin(), synthetic_sites()), path)
+    return path
+
+
+def test_synthetic_map_in_browser(browser, synthetic_html, artifacts_dir):
+    pg = Page(browser, synthetic_html)
+    try:
+        assert pg.js("L.version") == "1.9.3"
+        assert pg.js("typeof L.markerClusterGroup") == "undefined"  # not needed, not shipped
+        assert pg.js("typeof L.control.fullscreen") == "function"
+        # 8 sites -> 8 DOM markers (not clustered); 7 reaches -> 7 river paths; the pipeline line
+        assert pg.js("RISKMAP_MAPS[0].markers.length") == 8
+        assert pg.js("document.querySelectorAll('.leaflet-marker-icon.rm-site').length") == 8
+        assert pg.js("document.querySelectorAll('.leaflet-marker-icon.rm-site-approx').length") == 2
+        assert pg.js("document.querySelectorAll('path.rm-river').length") == 7
+        assert pg.js("document.querySelectorAll('path.rm-border-river').length") == 2
+        assert pg.js("document.querySelectorAll('path.rm-site-line').length") == 1
+        # downstream paths layer: one merged path and the first border crossings
+        assert pg.js("RISKMAP_MAPS[0].transboundarySites") == 6
+        assert pg.js("document.querySelectorAll('path.rm-tb-path').length") == 1
+        # one crossing (start of the BIH|SRB border stretch); sites on border water are their own crossing
+        assert pg.js("document.querySelectorAll('path.rm-crossing').length") == 1
+        # controls: layers, scale, fullscreen, search, legend
+        for sel in (".leaflet-control-layers", ".leaflet-control-scale", ".leaflet-control-zoom-fullscreen",
+                    ".rm-search input", ".rm-legend"):
+            assert pg.js(f"document.querySelectorAll('{sel}').length") == 1, sel
+        layers = pg.js("Array.from(document.querySelectorAll('.leaflet-control-layers-overlays span'))"
+                       ".map(s => s.textContent.trim())")
+        assert "Sites (8)" in layers and "Rivers (border stretches highlighted)" in layers
+
+        # click a site: popup with its name, approximate note, downstream path + crossing drawn
+        assert pg.open_site(0) == "Gradina tailings"
+        popup = pg.js("document.querySelector('.leaflet-popup-content').textContent")
+        assert "River km to first border" in popup and "45 km" in popup and "BIH \u2192 BIH|SRB" in popup
+        assert pg.js("document.querySelectorAll('path.rm-selected-path').length") == 1
+        assert pg.js("document.querySelectorAll('.leaflet-rmCross-pane path.rm-crossing').length") == 2
+        assert pg.js("document.querySelector('.leaflet-popup-content a').href") == "https://example.org/site/0"
+        pg.page.wait_for_timeout(300)  # popup fade-in
+        pg.page.screenshot(path=str(artifacts_dir / "map_synthetic_popup.png"))
+        assert pg.open_site(2) == "Prijepolje depot"
+        assert "Approximate location" in pg.js("document.querySelector('.rm-note').textContent")
+
+        # hostile names: text in popup, tooltip and search; no element, no dialog
+        assert pg.open_site(1) == XSS_IMG
+        assert pg.js("document.querySelectorAll('.leaflet-popup-content a').length") == 0  # javascript: dropped
+        notes = pg.js("document.querySelector('.leaflet-popup-content').textContent")
+        assert notes.count(XSS_IMG) == 2  # title and notes, as text
+        pg.close_popup()
+        pg.page.evaluate_handle("RISKMAP_MAPS[0].markers[1]._icon").as_element().hover()
+        pg.page.wait_for_function("name => Array.from(document.querySelectorAll('.leaflet-tooltip'))"
+                                  ".some(t => t.textContent === name && !t.querySelector('*'))",
+                                  arg=XSS_IMG, timeout=5000)
+        assert pg.open_site(5) == XSS_SCRIPT
+        pg.page.fill(".rm-search input", "<img")
+        hits = pg.js("Array.from(document.querySelectorAll('.rm-search-hit')).map(li => li.textContent)")
+        assert hits == [XSS_IMG + " (BIH)"]
+        pg.page.fill(".rm-search input", "alert")
+        assert len(pg.js("Array.from(document.querySelectorAll('.rm-search-hit'))")) == 2
+        _no_injected_elements(pg)
+        # the layer control switches layers: sites off, then on again
+        pg.close_popup()
+        pg.page.hover(".leaflet-control-layers")
+        pg.page.get_by_text("Sites (8)").click()
+        assert pg.js("document.querySelectorAll('.leaflet-marker-icon.rm-site').length") == 0
+        pg.page.get_by_text("Sites (8)").click()
+        assert pg.js("document.querySelectorAll('.leaflet-marker-icon.rm-site').length") == 8
+        pg.page.wait_for_timeout(100)
+        pg.assert_clean()
+    finally:
+        pg.close()
+
+
+def test_search_opens_clustered_site(browser, tmp_path, artifacts_dir):
+    sites = many_sites(500)
+    path = maps.save_map(maps.basin_map(synthetic_basin(), sites), tmp_path / "many.html")
+    pg = Page(browser, path)
+    try:
+        assert pg.js("RISKMAP_MAPS[0].markers.length") == 500
+        assert pg.js("typeof L.markerClusterGroup") == "function"
+        assert pg.js("document.querySelectorAll('.marker-cluster, .rm-cluster').length") > 0
+        # far fewer DOM markers than sites: clustered
+        assert pg.js("document.querySelectorAll('.leaflet-marker-icon.rm-site').length") < 500
+        pg.page.fill(".rm-search input", "Synthetic site 123 ")
+        pg.page.click(".rm-search-hit")
+        pg.page.wait_for_selector(".leaflet-popup .rm-title", timeout=5000)
+        assert pg.js("document.querySelector('.leaflet-popup .rm-title').textContent") == "Synthetic site 123 Lim"
+        pg.page.screenshot(path=str(artifacts_dir / "map_synthetic_500_search.png"))
+        pg.assert_clean()
+    finally:
+        pg.close()
+
+
+@pytest.fixture(scope="module")
+def real_sites():
+    """The bundled inventory, assessed, when data and riskmap.exposure exist (else None)."""
+    csv = DATA_DIR / "sites" / "sites.csv"
+    if not csv.is_file() or importlib.util.find_spec("riskmap.exposure") is None:
+        return None
+    from riskmap.exposure import assess
+    from riskmap.io import read_sites
+
+    return assess(read_sites(csv))
+
+
+def _basin_and_sites(basin_id: str, real_sites):
+    """Real basin and assessed sites when available, else the synthetic ones."""
+    if not _real_data_available(basin_id):
+        return synthetic_basin(), synthetic_sites(), "synthetic"
+    from riskmap.hydrography import load_basin
+
+    return load_basin(basin_id), real_sites, "real"
+
+
+def _column(data: dict, name: str) -> list:
+    """Decode one embedded site column (dense, categorical or sparse) to a list."""
+    n = data["sites"]["n"]
+    c = data["sites"]["cols"].get(name)
+    if c is None:
+        return [None] * n
+    if "v" in c:
+        return c["v"]
+    if "c" in c:
+        return [None if k < 0 else c["k"][k] for k in c["c"]]
+    return [c["s"].get(str(i)) for i in range(n)]
+
+
+@pytest.mark.parametrize("basin_id", BASINS)
+def test_basin_map_in_browser(browser, basin_id, tmp_path, artifacts_dir, real_sites):
+    basin, sites, kind = _basin_and_sites(basin_id, real_sites)
+    m = maps.basin_map(basin, sites)
+    path = maps.save_map(m, tmp_path / f"{basin_id}.html")
+    n_sites = m._riskmap_info["sites"]
+    n_reaches = len(basin.reaches)
+    pg = Page(browser, path)
+    try:
+        assert pg.js("L.version") == "1.9.3"
+        assert pg.js("RISKMAP_MAPS[0].markers.length") == n_sites
+        assert pg.js("document.querySelectorAll('path.rm-river').length") == n_reaches
+        assert pg.js("document.querySelectorAll('.leaflet-rmBasin-pane path').length") >= 1
+        if n_sites and m._riskmap_data["sites"]["cols"].get("reach_id"):
+            # the transboundary layer is drawn when the assessment found such sites
+            n_tb = pg.js("RISKMAP_MAPS[0].transboundarySites || 0")
+            assert (n_tb > 0) == (pg.js("document.querySelectorAll('path.rm-tb-path').length") == 1)
+        pg.page.screenshot(path=str(artifacts_dir / f"map_{basin_id}_{kind}.png"))
+        if n_sites and not m._riskmap_info["clustered"]:
+            assert pg.js("document.querySelectorAll('.leaflet-marker-icon.rm-site').length") == n_sites
+        if n_sites:
+            names = _column(m._riskmap_data, "name")
+            assert pg.open_site(0) == names[0]
+            tb = _column(m._riskmap_data, "transboundary_downstream")
+            rid = _column(m._riskmap_data, "reach_id")
+            k = next((i for i in range(n_sites) if tb[i] and rid[i] is not None), None)
+            if k is not None:  # a transboundary site: its downstream path and first crossing appear
+                assert pg.open_site(k) == names[k]
+                assert pg.js("document.querySelectorAll('path.rm-selected-path').length") == 1
+            pg.page.wait_for_timeout(300)  # popup fade-in
+            pg.page.screenshot(path=str(artifacts_dir / f"map_{basin_id}_{kind}_popup.png"))
+        _no_injected_elements(pg)
+        pg.assert_clean()
+    finally:
+        pg.close()

@@ -1,0 +1,50 @@
+"""The `riskmap assess` and `riskmap matrix` commands on the bundled basins."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+import _fixtures_exposure as F
+from riskmap.cli import main
+from riskmap.io import write_sites
+
+
+@pytest.fixture(scope="module")
+def sites_csv(tmp_path_factory):
+    if any(F.load_real_basin(b) is None for b in ("drin", "drina", "syr_darya")):
+        pytest.skip("reference hydrography (data/basins) not built")
+    s = F.sites([(19.36, 43.36), (72.45, 41.26), (10.0, 10.0)], ["MNE", "KGZ", None])
+    s["category"] = "mine"
+    s["coord_precision"] = "approximate"
+    s["source"] = "test"
+    p = tmp_path_factory.mktemp("cli") / "sites.csv"
+    write_sites(s, p)
+    return p
+
+
+def test_assess_writes_inventory_and_prints_matrix(sites_csv, tmp_path):
+    out = tmp_path / "assessed.csv"
+    res = CliRunner().invoke(main, ["assess", str(sites_csv), "-o", str(out), "--velocity", "2"])
+    assert res.exit_code == 0, res.output
+    assert "3 sites assessed" in res.output and "drina" in res.output and "syr_darya" in res.output
+    t = pd.read_csv(out)
+    assert list(t["basin"].fillna("-")) == ["drina", "syr_darya", "-"]
+    ds = json.loads(t.loc[1, "downstream_countries"])
+    assert "UZB" in ds and "KAZ" in ds
+    assert t.loc[1, "travel_time_h"] == pytest.approx(t.loc[1, "first_border_river_km"] / 7.2)
+    assert t.loc[2, "exposure_class"] == "outside"
+
+    res = CliRunner().invoke(main, ["matrix", str(out), "--basin", "syr_darya", "-o", str(tmp_path / "m.csv")])
+    assert res.exit_code == 0, res.output
+    m = pd.read_csv(tmp_path / "m.csv")
+    row = m[m.origin == "KGZ"].iloc[0]
+    assert row["UZB"] == 1 and row["KAZ"] == 1 and row["sites"] == 1
+
+
+def test_assess_bad_velocity(sites_csv, tmp_path):
+    res = CliRunner().invoke(main, ["assess", str(sites_csv), "-o", str(tmp_path / "x.csv"), "--velocity", "0"])
+    assert res.exit_code != 0

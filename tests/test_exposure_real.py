@@ -1,0 +1,141 @@
+"""Exposure engine on the bundled reference hydrography (data/basins)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+
+import _fixtures_exposure as F
+from riskmap._geo import GEOD
+from riskmap.exposure import assess, exposure_matrix
+
+IDS = ("drin", "drina", "syr_darya")
+
+
+@pytest.fixture(scope="module")
+def basins():
+    bs = [F.load_real_basin(b) for b in IDS]
+    if any(b is None for b in bs):
+        pytest.skip("reference hydrography (data/basins) not built")
+    return dict(zip(IDS, bs))
+
+
+@pytest.fixture(scope="module")
+def hot(basins):
+    pts = [(19.36, 43.36), (20.68, 41.18), (19.24, 42.39), (72.45, 41.26), (10.0, 10.0), (19.8, 44.9)]
+    s = F.sites(pts, ["MNE", "MKD", None, "KGZ", None, None])
+    s["name"] = ["Pljevlja", "Struga", "KAP Podgorica", "Mailuu-Suu", "Gulf of Guinea", "Sremska Mitrovica"]
+    return assess(s, list(basins.values())).set_index("name")
+
+
+def _after(seq, first, then):
+    """True when ``then`` occurs somewhere after ``first`` in ``seq``."""
+    return first in seq and then in seq[seq.index(first) + 1:]
+
+
+def test_pljevlja_drains_through_bih_then_bih_srb_drina(hot):
+    r = hot.loc["Pljevlja"]
+    assert r.basin == "drina" and r.country == "MNE"
+    ds = r.downstream_countries
+    assert _after(ds, "BIH", "BIH|SRB"), ds
+    assert r.first_border_river_km >= 0 and bool(r.transboundary_downstream)
+    assert "Sava" in r.continuation and "Danube" in r.continuation
+
+
+def test_struga_reaches_albania(hot):
+    r = hot.loc["Struga"]
+    assert r.basin == "drin" and r.country == "MKD"
+    assert any("ALB" in c.split("|") for c in r.downstream_countries)
+    assert "ALB" in r.downstream_countries  # the Black Drin in Albania itself
+    assert r.border_neighbour == "ALB"
+
+
+def test_kap_reaches_lake_skadar_shared_with_albania(hot, basins):
+    r = hot.loc["KAP Podgorica"]
+    assert r.basin == "drin" and r.country == "MNE" and r.sub_basin == "Moraca-Skadar"
+    assert r.downstream_countries[0] == "ALB|MNE"
+    # the first reach off Montenegrin territory is in the lake
+    b = basins["drin"]
+    reaches = b.reaches.set_index("reach_id")
+    rid = int(r.reach_id)
+    while reaches.loc[rid, "country"] == "MNE":
+        rid = int(reaches.loc[rid, "downstream_id"])
+    wb = str(reaches.loc[rid, "waterbody"] or "")
+    assert "skadar" in wb.lower() or "shkod" in wb.lower(), wb
+
+
+def test_mailuu_suu_reaches_uzb_then_tjk_and_kaz(hot):
+    r = hot.loc["Mailuu-Suu"]
+    assert r.basin == "syr_darya" and r.country == "KGZ"
+    singles = [c for c in r.downstream_countries if "|" not in c]
+    assert singles[0] == "UZB"
+    assert _after(singles, "UZB", "TJK") and _after(singles, "TJK", "KAZ")
+    assert singles[-1] == "KAZ"
+    assert r.outlet_river_km > 1000  # to the North Aral Sea
+
+
+def test_outside_sites_kept_and_flagged(hot):
+    for name in ("Gulf of Guinea", "Sremska Mitrovica"):  # the latter: on the Sava, below the Drina
+        r = hot.loc[name]
+        assert pd.isna(r.basin) and not r.in_basin and r.drainage_by == "none"
+        assert r.exposure_class == "outside"
+    assert len(hot) == 6
+
+
+def test_border_km_against_independent_geodesic(basins):
+    rng = np.random.default_rng(7)
+    for bid, b in basins.items():
+        outline = shapely.union_all(b.outline.to_crs(4326).geometry.to_numpy())
+        x0, y0, x1, y1 = outline.bounds
+        lon, lat = rng.uniform(x0, x1, 60), rng.uniform(y0, y1, 60)
+        keep = shapely.contains_xy(outline, lon, lat)
+        lon, lat = lon[keep][:8], lat[keep][:8]
+        out = assess(F.sites(list(zip(lon, lat))), [b])
+        xy = np.vstack([shapely.get_coordinates(shapely.segmentize(g, 0.001))
+                        for g in b.borders.to_crs(4326).geometry])
+        for lo, la, got in zip(lon, lat, out["border_km"]):
+            _, _, d = GEOD.inv(np.full(len(xy), lo), np.full(len(xy), la), xy[:, 0], xy[:, 1])
+            want = d.min() / 1000
+            # 0.001 deg densification of the reference: up to ~60 m of its own error
+            assert got == pytest.approx(want, abs=0.07, rel=0.002), (bid, lo, la)
+
+
+def test_consistency_over_random_sites(basins):
+    rng = np.random.default_rng(11)
+    pts = []
+    for b in basins.values():
+        x0, y0, x1, y1 = b.outline.to_crs(4326).total_bounds
+        pts += list(zip(rng.uniform(x0, x1, 300), rng.uniform(y0, y1, 300)))
+    out = assess(F.sites(pts), list(basins.values()), velocity_ms=1.5)
+    inb = out["basin"].notna()
+    assert inb.sum() > 200 and (~inb).sum() > 50
+    fb = out["first_border_river_km"]
+    assert np.allclose(out["travel_time_h"].dropna(), (fb.dropna() * 1000 / 1.5 / 3600))
+    assert (fb.dropna() >= 0).all()
+    assert (fb.dropna() <= out.loc[fb.notna(), "outlet_river_km"] + 1e-6).all()
+    assert (out.loc[inb, "drainage_by"].isin(["river snap", "basin allocation"])).all()
+    assert (out.loc[out.drainage_by == "river snap", "snap_km"] <= 5.0).all()
+    trans = out["transboundary_downstream"].fillna(False).astype(bool)
+    assert (trans == out["downstream_countries"].map(lambda v: bool(v) if isinstance(v, list) else False)).all()
+    assert fb[trans].notna().all() and fb[inb & ~trans].isna().all()
+    assert set(out.loc[inb, "exposure_class"]) <= {"very high", "high", "medium", "low"}
+    assert (out.loc[~inb, "exposure_class"] == "outside").all()
+    # every in-basin site has a country from the basin's riparian set (or the given one)
+    m = exposure_matrix(out)
+    assert set(m.index.get_level_values("basin")) <= set(IDS)
+    assert (m["transboundary"] <= m["sites"]).all()
+
+
+def test_precomputed_paths_match_hydrography(basins):
+    from riskmap.exposure import _basin_index
+
+    for b in basins.values():
+        if not hasattr(b, "downstream_countries"):
+            pytest.skip("riskmap.hydrography.Basin not available")
+        ix = _basin_index(b)
+        for i, rid in enumerate(ix.reach_ids):
+            o = ix.origins[ix.reach_country[i]]
+            mine = [ix.reach_country[i]] + list(ix.ds_lists[ix.ds_code[i, o]])
+            assert mine == b.downstream_countries(int(rid)), (b.id, rid)
