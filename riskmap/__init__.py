@@ -26,15 +26,39 @@ from riskmap.schema import ValidationReport, validate_sites
 
 __version__ = "0.1.0"
 
-# public name -> module that defines it (imported lazily)
-_LAZY: dict[str, str] = {}
+# public name -> (module, attribute) that defines it (imported lazily)
+_LAZY: dict[str, tuple[str, str]] = {
+    "list_basins": ("riskmap.hydrography", "list_basins"),
+    "load_basin": ("riskmap.hydrography", "load_basin"),
+    "Basin": ("riskmap.hydrography", "Basin"),
+    "import_hydrosheds": ("riskmap.hydrosheds", "import_hydrosheds"),
+    "assess": ("riskmap.exposure", "assess"),
+    "exposure_matrix": ("riskmap.exposure", "exposure_matrix"),
+    "score": ("riskmap.hazard", "score"),
+    "load_params": ("riskmap.hazard", "load_params"),
+    "rank": ("riskmap.hazard", "rank"),
+    "sample": ("riskmap.rasters", "sample"),
+    "zonal_stats": ("riskmap.rasters", "zonal_stats"),
+    "basin_map": ("riskmap.maps", "basin_map"),
+    "save_map": ("riskmap.maps", "save_map"),
+    "build_report": ("riskmap.report", "build_report"),
+    "export_sites": ("riskmap.export", "export"),
+    "read_export": ("riskmap.export", "read_export"),
+    "simulate_spill": ("riskmap.spill", "simulate_spill"),
+    "SpillResult": ("riskmap.spill", "SpillResult"),
+    "build_sites": ("riskmap.sources", "build_sites"),
+    "summarize_sites": ("riskmap.sources", "summarize_sites"),
+    "prepare_sites": ("riskmap.pipeline", "prepare_sites"),
+    "run_all": ("riskmap.pipeline", "run_all"),
+}
 
 
 def __getattr__(name: str) -> Any:
     if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    if name in {"maps", "report", "export", "hydrography", "exposure", "hazard", "spill",
-                "rasters", "sources", "schema", "io"}:
+        module, attr = _LAZY[name]
+        return getattr(importlib.import_module(module), attr)
+    if name in {"maps", "report", "export", "hydrography", "hydrosheds", "exposure", "hazard",
+                "spill", "rasters", "sources", "schema", "io", "pipeline"}:
         return importlib.import_module(f"riskmap.{name}")
     raise AttributeError(f"module 'riskmap' has no attribute {name!r}")
 

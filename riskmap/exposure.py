@@ -48,7 +48,7 @@ BASIN_IDS: tuple[str, ...] = ("drin", "drina", "syr_darya")
 EXPOSURE_COLUMNS: tuple[str, ...] = (
     "basin", "sub_basin", "in_basin", "country", "country_check", "border_km", "border_neighbour",
     "reach_id", "reach_name", "snap_km", "drainage_by", "downstream_countries",
-    "first_border_river_km", "outlet_river_km", "continuation", "travel_time_h",
+    "first_border_river_km", "outlet_river_km", "river_km_basis", "continuation", "travel_time_h",
     "transboundary_downstream", "near_border", "on_border_water", "exposure_class",
 )
 
@@ -853,9 +853,26 @@ def assess(sites: gpd.GeoDataFrame, basins: Any = None, *, max_snap_km: float = 
             objs[j] = list(t)
         ds[sel] = objs[codes]
     out["downstream_countries"] = obj(ds)
-    fb = cols["first_border_river_km"]
+    fb = cols["first_border_river_km"].copy()
+    dto = cols["outlet_river_km"].copy()
+    # Sites allocated to a reach beyond max_snap_km drain through an unmapped
+    # stretch at least as long as the straight line to that reach: add it, so the
+    # distances stay lower bounds but are not shortened by the map's gaps. When the
+    # allocated reach is already foreign, the border is crossed on the unmapped
+    # stretch, which is at least as long as the straight line to the nearest border.
+    alloc = cols["drainage_by"] == "basin allocation"
+    snap = np.nan_to_num(cols["snap_km"], nan=0.0)
+    crossed_off_map = alloc & (fb == 0.0) & ~cols["on_border_water"]
+    basis = np.full(n, None, dtype=object)
+    basis[has_path] = "river"
+    basis[has_path & alloc] = "straight line to allocated reach + river (lower bound)"
+    fb = np.where(alloc & ~crossed_off_map, fb + snap, fb)
+    fb = np.where(crossed_off_map, np.fmin(cols["border_km"], snap), fb)
+    basis[has_path & crossed_off_map] = "border crossed off the mapped network: straight line to border (lower bound)"
+    dto = np.where(alloc, dto + snap, dto)
     out["first_border_river_km"] = fb
-    out["outlet_river_km"] = cols["outlet_river_km"]
+    out["outlet_river_km"] = dto
+    out["river_km_basis"] = obj(basis)
     out["continuation"] = obj(cols["continuation"])
     out["travel_time_h"] = fb * 1000.0 / velocity_ms / 3600.0
     trans = has_path & (ds_len > 0)

@@ -166,6 +166,7 @@ POPUP_FIELDS: tuple[tuple[str, str, str], ...] = (
     ("first_border_river_km", "River km to first border", "km"),
     ("travel_time_h", "Travel time to first border", "h"),
     ("outlet_river_km", "River km to basin outlet", "km"),
+    ("river_km_basis", "River distances measured as", "text"),
     ("continuation", "Beyond the outlet", "text"),
     ("border_km", "Distance to border (straight)", "km"),
     ("border_neighbour", "Nearest neighbour country", "text"),

@@ -85,8 +85,7 @@ def run_all(out_dir: str | Path, *, basins: Sequence[str] | None = None,
     PosixPath('out/index.html')
     """
     from riskmap.export import export
-    from riskmap.hydrography import list_basins, load_basin
-    from riskmap.maps import basin_map, save_map
+    from riskmap.hydrography import list_basins
     from riskmap.report import build_report
 
     say = progress or (lambda msg: None)
@@ -97,13 +96,10 @@ def run_all(out_dir: str | Path, *, basins: Sequence[str] | None = None,
     scored = prepare_sites(sites)
     rows = []
     for b in basins:
-        basin = load_basin(b)
         sub = scored[scored["basin"] == b]
-        say(f"{BASIN_NAMES.get(b, b)}: map")
+        say(f"{BASIN_NAMES.get(b, b)}: interactive map and report")
+        report_path = build_report(b, out, sites=sub, pdf=pdf)  # also writes <basin>_map.html
         map_path = out / f"{b}_map.html"
-        save_map(basin_map(basin, sub), map_path)
-        say(f"{BASIN_NAMES.get(b, b)}: report")
-        report_path = build_report(b, out, sites=sub, pdf=pdf, map_path=map_path)
         say(f"{BASIN_NAMES.get(b, b)}: CSV")
         csv_path = export(sub, out / f"{b}_sites.csv", basin=b)
         pdf_path = report_path.with_suffix(".pdf")

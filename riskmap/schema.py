@@ -685,6 +685,13 @@ def validate_sites(
         frame[c.name] = frame[c.name].astype("float64" if c.kind == "number" else "object")
         if c.kind != "number":
             frame[c.name] = frame[c.name].where(frame[c.name].notna(), None)
+    # columns outside the schema are kept (after the schema columns), never dropped silently
+    used = {lon_col, lat_col, "geometry_wkt", "geometry"}
+    if isinstance(df, gpd.GeoDataFrame):
+        used.add(df.geometry.name)
+    extra = [c for c in df.columns if c not in _BY_NAME and c not in used]
+    for c in extra:
+        frame[c] = [v for v, k in zip(df[c].tolist(), keep) if k]
     sites = gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(list(geoms[keep]), crs="EPSG:4326"),
                              crs="EPSG:4326")
     if countries is not None and len(sites):

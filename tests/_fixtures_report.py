@@ -142,6 +142,7 @@ def assessed_sites() -> gpd.GeoDataFrame:
                                      [], ["ALB|MNE"], ["ALB", "ALB|MNE"], [], ["ALB", "ALB|MNE"]]
     sites["first_border_river_km"] = [80.0, 60.0, 70.0, np.nan, 0.0, 55.0, np.nan, 58.0]
     sites["outlet_river_km"] = [180.0, 100.0, 170.0, np.nan, 40.0, 95.0, np.nan, 98.0]
+    sites["river_km_basis"] = ["river", "river", "river", None, "river", "river", None, "river"]
     sites["continuation"] = "Adriatic Sea"
     sites["travel_time_h"] = [20.0, 15.0, 18.0, np.nan, 1.0, 14.0, np.nan, 14.5]
     sites["transboundary_downstream"] = [True, True, True, False, True, True, False, True]

@@ -55,3 +55,11 @@ def test_validate_missing_column_exit_1(tmp_path):
     f.write_text("site_id,name,lon,lat,source,coord_precision\na,A,19.3,43.3,s,exact\n")
     r = CliRunner().invoke(main, ["validate", str(f)])
     assert r.exit_code == 1 and "column 'category': required column is missing" in r.output
+
+
+def test_public_api_names_resolve():
+    import riskmap
+
+    for name in riskmap.__all__:
+        assert getattr(riskmap, name) is not None, name
+    assert callable(riskmap.assess) and callable(riskmap.basin_map) and callable(riskmap.export_sites)

@@ -249,3 +249,17 @@ def test_through_load_basin(tmp_path):
         pytest.skip(f"load_basin refuses the synthetic basin: {e}")
     r = assess(F.sites([(20.2, 43.12)]), [b]).iloc[0]
     assert r.downstream_countries == ["BBB", "BBB|CCC", "CCC"]
+
+
+def test_allocated_site_distances_include_the_unmapped_stretch(basin):
+    """Allocation beyond max_snap_km adds the straight line to the reach (a lower bound)."""
+    r = _one(basin, (20.1, 43.4), max_snap_km=5)
+    snap = geodesic_distance_km(20.1, 43.4, 20.1, 43.1)
+    along = geodesic_distance_km(20.1, 43.1, 20.4, 43.1)  # snap point -> AAA/BBB crossing
+    assert r.river_km_basis.startswith("straight line to allocated reach")
+    assert r.first_border_river_km == pytest.approx(snap + along, abs=0.1)
+    assert r.first_border_river_km > r.snap_km
+    assert r.travel_time_h == pytest.approx(r.first_border_river_km / 3.6, rel=1e-9)
+    snapped = _one(basin, (20.1, 43.11), max_snap_km=5)
+    assert snapped.river_km_basis == "river"
+    assert snapped.outlet_river_km < r.outlet_river_km

@@ -206,3 +206,12 @@ def test_fuzz_geojson(tmp_path_factory, data, valid_props):
                             "coord_precision": "exact"}}]}
     p.write_text(json.dumps(data), encoding="utf-8")
     _only_riskmap_outcome(p)
+
+
+def test_extra_columns_are_kept_not_dropped(tmp_path):
+    p = tmp_path / "x.csv"
+    p.write_text("site_id,name,category,lon,lat,source,coord_precision,my_code,basin\n"
+                 "a,A,mine,19.3,43.3,s,exact,K-7,drina\n")
+    s = riskmap.read_sites(p, strict=True)
+    assert s.loc[0, "my_code"] == "K-7" and s.loc[0, "basin"] == "drina"
+    assert list(s.columns[: len(column_names())]) == column_names()
