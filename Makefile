@@ -28,6 +28,7 @@ test: install-test
 data: install
 	$(BIN)/riskmap data build-reference
 	$(BIN)/riskmap data build-sites
+	$(BIN)/riskmap data build-natech
 
 clean:
 	rm -rf $(OUT) .pytest_cache

@@ -29,6 +29,7 @@ import pandas as pd
 import pyproj
 import shapely
 
+from riskmap.schema import DIVIDE_BUFFER_KM as DIVIDE_BUFFER_BY_PRECISION
 from riskmap._errors import RiskmapInputError
 from riskmap._geo import GEOD, aeqd_for_bounds
 
@@ -696,7 +697,10 @@ def _resolve_basins(basins: Any, data_dir: Any) -> list[Any]:
     return out
 
 
-def _site_points(sites: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
+def _site_points(sites: gpd.GeoDataFrame, idxs: list[_BasinIndex] | None = None,
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """Lon/lat of each site: the point itself, or for lines and footprints a point
+    on their longest part inside a basin outline (else a representative point)."""
     g = sites.geometry
     if g.crs is not None and not g.crs.equals("EPSG:4326"):
         g = g.to_crs("EPSG:4326")
@@ -708,16 +712,48 @@ def _site_points(sites: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
     if is_pt.any():
         lon[is_pt] = shapely.get_x(arr[is_pt])
         lat[is_pt] = shapely.get_y(arr[is_pt])
-    other = ok & ~is_pt
-    if other.any():  # lines (pipelines) and footprints: a representative point
+    other = np.flatnonzero(ok & ~is_pt)
+    if len(other):  # lines (pipelines) and footprints
         rp = shapely.point_on_surface(arr[other])
+        best = np.zeros(len(other))
+        for ix in idxs or []:
+            part = shapely.intersection(arr[other], ix.outline)
+            size = np.where(shapely.get_dimensions(arr[other]) == 1, shapely.length(part), shapely.area(part))
+            better = size > best
+            if better.any():
+                best[better] = size[better]
+                rp[better] = shapely.point_on_surface(part[better])
+        miss = best == 0  # wholly outside: the point of the site nearest to a basin (divide buffer)
+        if miss.any() and idxs:
+            near_d = np.full(int(miss.sum()), np.inf)
+            for ix in idxs:
+                link = shapely.shortest_line(arr[other][miss], ix.outline)
+                d = shapely.length(link)  # degrees: only to pick the nearest basin
+                closer = d < near_d
+                near_d[closer] = d[closer]
+                sub = rp[miss]
+                sub[closer] = shapely.get_point(link[closer], 0)
+                rp[miss] = sub
         lon[other], lat[other] = shapely.get_x(rp), shapely.get_y(rp)
     return lon, lat
 
 
+def _divide_buffers(sites: gpd.GeoDataFrame, divide_buffer_km: float | None) -> np.ndarray:
+    """Divide buffer (km) per site: one value, or by ``coord_precision`` (lines: ``lines``)."""
+    n = len(sites)
+    if divide_buffer_km is not None:
+        return np.full(n, float(divide_buffer_km))
+    table = DIVIDE_BUFFER_BY_PRECISION
+    prec = sites["coord_precision"] if "coord_precision" in sites.columns else pd.Series([None] * n)
+    buf = pd.Series(prec.to_numpy(dtype=object)).map(table).to_numpy(dtype="float64")
+    buf = np.where(np.isnan(buf), DIVIDE_BUFFER_KM, buf)
+    not_pt = ~(shapely.get_type_id(sites.geometry.to_numpy()) == 0)
+    return np.where(not_pt, np.fmax(buf, table["lines"]), buf)
+
+
 def assess(sites: gpd.GeoDataFrame, basins: Any = None, *, max_snap_km: float = 5.0,
            near_border_km: float = 10.0, velocity_ms: float = 1.0,
-           divide_buffer_km: float = DIVIDE_BUFFER_KM, data_dir: Any = None) -> gpd.GeoDataFrame:
+           divide_buffer_km: float | None = None, data_dir: Any = None) -> gpd.GeoDataFrame:
     """Find each site's basin, downstream countries and transboundary exposure.
 
     Parameters
@@ -736,9 +772,12 @@ def assess(sites: gpd.GeoDataFrame, basins: Any = None, *, max_snap_km: float = 
         ``near_border`` is True when ``border_km`` is at most this.
     velocity_ms : float
         Mean flow velocity (m/s) used for ``travel_time_h``.
-    divide_buffer_km : float
-        Sites outside every outline but within this distance of one are
-        allocated to the nearest basin (``in_basin`` False).
+    divide_buffer_km : float, optional
+        Sites outside every outline but within this distance (km) of one are
+        allocated to the nearest basin (``in_basin`` False). Default: by
+        ``coord_precision`` from :data:`riskmap.schema.DIVIDE_BUFFER_KM` (exact
+        2 km, approximate 5, town/estimated 10, lines 5), the same rule the
+        inventory build uses; 2 km when the precision is missing.
     data_dir : path, optional
         Data folder passed to :func:`riskmap.hydrography.load_basin`.
 
@@ -758,13 +797,14 @@ def assess(sites: gpd.GeoDataFrame, basins: Any = None, *, max_snap_km: float = 
     """
     if not isinstance(sites, gpd.GeoDataFrame):
         raise RiskmapInputError("assess: sites must be a GeoDataFrame")
-    if not (max_snap_km >= 0 and near_border_km >= 0 and divide_buffer_km >= 0):
+    if not (max_snap_km >= 0 and near_border_km >= 0 and (divide_buffer_km is None or divide_buffer_km >= 0)):
         raise RiskmapInputError("assess: max_snap_km, near_border_km and divide_buffer_km must be >= 0")
     if not (velocity_ms > 0 and math.isfinite(velocity_ms)):
         raise RiskmapInputError(f"assess: velocity_ms must be a positive number, got {velocity_ms!r}")
     idxs = [_basin_index(b) for b in _resolve_basins(basins, data_dir)]
     n = len(sites)
-    lon, lat = _site_points(sites)
+    lon, lat = _site_points(sites, idxs)
+    buf_km = _divide_buffers(sites, divide_buffer_km)
 
     # ---- 1. basin by outline, then divide buffer -------------------------
     bsel = np.full(n, -1, dtype=np.intp)
@@ -775,9 +815,10 @@ def assess(sites: gpd.GeoDataFrame, basins: Any = None, *, max_snap_km: float = 
             hit = ix.outline_lab.label(lon[cand], lat[cand]) >= 0
             bsel[cand[hit]] = k
     in_basin = bsel >= 0
-    if divide_buffer_km > 0:
+    max_buf = float(np.max(buf_km, initial=0.0))
+    if max_buf > 0:
         best_d = np.full(n, np.inf)
-        pad = divide_buffer_km / 60.0 + 0.05  # degrees; generous (1 deg lat ~ 111 km)
+        pad = max_buf / 60.0 + 0.05  # degrees; generous (1 deg lat ~ 111 km)
         for k, ix in enumerate(idxs):
             x0, y0, x1, y1 = ix.bounds
             padx = pad / max(math.cos(math.radians(max(abs(y0), abs(y1)))), 0.2)
@@ -786,9 +827,9 @@ def assess(sites: gpd.GeoDataFrame, basins: Any = None, *, max_snap_km: float = 
             if not len(cand):
                 continue
             x, y = ix.to_xy.transform(lon[cand], lat[cand])
-            r = ix.outline_edge.nearest(np.asarray(x), np.asarray(y), max_dist=divide_buffer_km * 1000.0)
+            r = ix.outline_edge.nearest(np.asarray(x), np.asarray(y), max_dist=max_buf * 1000.0)
             d = r["dist"]
-            better = np.isfinite(d) & (d < best_d[cand])
+            better = np.isfinite(d) & (d <= buf_km[cand] * 1000.0) & (d < best_d[cand])
             best_d[cand[better]] = d[better]
             bsel[cand[better]] = k
 
@@ -889,7 +930,9 @@ def assess(sites: gpd.GeoDataFrame, basins: Any = None, *, max_snap_km: float = 
                                       np.nan_to_num(bk, nan=np.inf) <= near_border_km,
                                       cols["basin"]))
     out.attrs["exposure"] = {"max_snap_km": max_snap_km, "near_border_km": near_border_km,
-                             "velocity_ms": velocity_ms, "divide_buffer_km": divide_buffer_km,
+                             "velocity_ms": velocity_ms,
+                             "divide_buffer_km": divide_buffer_km if divide_buffer_km is not None
+                             else dict(DIVIDE_BUFFER_BY_PRECISION),
                              "basins": [ix.id for ix in idxs]}
     return out
 

@@ -87,6 +87,14 @@ COORD_PRECISIONS: dict[str, str] = {
     "estimated": "Estimated location (e.g. a helper or analyst guess), check before use",
 }
 
+#: Divide buffer (km) by coordinate precision: a site outside every basin outline
+#: but within this distance of one belongs to the nearest basin (its coordinate
+#: may be that far off). ``lines`` applies to pipelines and footprints. Used by
+#: the inventory build (riskmap.sources) and by riskmap.exposure.assess alike.
+DIVIDE_BUFFER_KM: dict[str, float] = {
+    "exact": 2.0, "approximate": 5.0, "town": 10.0, "estimated": 10.0, "lines": 5.0,
+}
+
 #: German water hazard classes (WGK); ``unknown`` is treated as WGK 3 by the WRI.
 WGK_CLASSES = ("1", "2", "3", "unknown")
 

@@ -139,3 +139,17 @@ def test_precomputed_paths_match_hydrography(basins):
             o = ix.origins[ix.reach_country[i]]
             mine = [ix.reach_country[i]] + list(ix.ds_lists[ix.ds_code[i, o]])
             assert mine == b.downstream_countries(int(rid)), (b.id, rid)
+
+
+def test_assess_agrees_with_the_inventory_basin(basins):
+    """The inventory build and assess use one divide-buffer rule: no bundled site is lost."""
+    import riskmap
+
+    inv = riskmap.read_sites(riskmap.DATA_DIR / "sites" / "sites.csv", strict=True)
+    out = assess(inv.rename(columns={"basin": "inventory_basin"}), list(basins.values()))
+    assert (out["basin"].astype(object) == out["inventory_basin"].astype(object)).all(), \
+        out.loc[out["basin"].astype(object) != out["inventory_basin"].astype(object),
+                ["name", "inventory_basin", "basin"]]
+    assert (out["exposure_class"] != "outside").all()
+    kadamjay = out[out["name"].str.contains("Kadamjay")].iloc[0]
+    assert kadamjay["basin"] == "syr_darya" and not kadamjay["in_basin"]

@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from riskmap.schema import DIVIDE_BUFFER_KM as DIVIDE_BUFFER_BY_PRECISION
 from riskmap._errors import RiskmapInputError, RiskmapValidationError
 from riskmap._paths import DATA_DIR
 from riskmap.io import atomic_write_text, neutralise_formula, read_sites, write_sites
@@ -135,12 +136,12 @@ def basin_regions(data_dir: str | Path | None = None, sources_dir: str | Path | 
 def divide_buffers(precision: pd.Series, buffer_km: float | None = None) -> np.ndarray:
     """Divide buffer (km) of each site: ``buffer_km`` for all, or by ``coord_precision``.
 
-    The default table ``[divide_buffer_km]`` of ``mappings.toml`` grows with the
+    The default table :data:`riskmap.schema.DIVIDE_BUFFER_KM` grows with the
     coordinate's uncertainty (exact 2 km ... town/estimated 10 km).
     """
     if buffer_km is not None:
         return np.full(len(precision), float(buffer_km))
-    table = mappings()["divide_buffer_km"]
+    table = DIVIDE_BUFFER_BY_PRECISION
     return precision.map(table).fillna(table["lines"]).to_numpy(dtype=float)
 
 
@@ -161,7 +162,7 @@ def assign_basins(sites: gpd.GeoDataFrame, regions: gpd.GeoDataFrame, buffer_km:
     n = len(sites)
     prec = sites["coord_precision"] if "coord_precision" in sites.columns else pd.Series([None] * n)
     buf_km = divide_buffers(pd.Series(prec).reset_index(drop=True), buffer_km)
-    line_km = float(buffer_km) if buffer_km is not None else float(mappings()["divide_buffer_km"]["lines"])
+    line_km = float(buffer_km) if buffer_km is not None else float(DIVIDE_BUFFER_BY_PRECISION["lines"])
     basin = np.full(n, None, dtype=object)
     best_d = np.full(n, np.inf)
     best_len = np.zeros(n)
@@ -346,7 +347,7 @@ def _provenance(res: BuildResult, sources_dir: Path, buffer_km: float | None) ->
         "product": "data/sites/sites.csv", "riskmap_version": ver,
         "build_date": _dt.datetime.now(_dt.timezone.utc).date().isoformat(),
         "basin_regions": res.region_method,
-        "divide_buffer_km": buffer_km if buffer_km is not None else dict(mappings()["divide_buffer_km"]),
+        "divide_buffer_km": buffer_km if buffer_km is not None else dict(DIVIDE_BUFFER_BY_PRECISION),
         "country_method": res.stats["_country_method"]["method"],
         "sites": len(res.sites), "merges": len(res.merges), "sources": per,
     }
