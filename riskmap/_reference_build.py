@@ -78,6 +78,11 @@ GRID_M = {"western_balkans": 1500.0, "central_asia": 3000.0}
 #: under ``minor_shares_km2`` in basins.json.
 RIPARIAN_MIN_SHARE = 0.02
 RIPARIAN_MIN_KM2 = 20.0
+#: Dams of the GEM Global Hydropower Tracker kept for the ``dams`` layer: operating, exact location,
+#: capacity >= DAM_MIN_MW, within DAM_SNAP_M of a basin reach (the reach nearest the dam is its marker).
+DAM_MIN_MW = 50.0
+DAM_SNAP_M = 3000.0
+GHPT_ATTRIBUTION = "Global Energy Monitor, Global Hydropower Tracker, May 2024 release"
 #: GSHHG levels kept (1-4 permanent rivers).
 GSHHG_LEVELS = (1, 2, 3, 4)
 
@@ -87,6 +92,22 @@ SOURCES = {
     "gshhg": "gshhg-wdbii-rivers",
     "places": "natural-earth-10m-populated-places",
     "tfdd": "tfdd-international-basins",
+}
+#: Dam datasets (one file each for both regions): GeoDAR (unnamed dam points, used to anchor rivers
+#: missing from both networks) and the GEM Global Hydropower Tracker (named dams -> ``dams`` layer).
+DAM_SOURCES = {
+    "geodar": ("geodar-dams", "geodar_v11_dams_beta_pr1_aoi.csv"),
+    "ghpt": ("gem-trackers", "hydropower_ghpt_2024-05_aoi.csv"),
+}
+
+#: Neighbouring river systems missing from both GSHHG and Natural Earth, anchored by large dams
+#: (GeoDAR points that are GRanD v1.3 dams, selected by ``ID_GRDv13``): each dam point becomes an
+#: "other" allocation seed, so land nearer to it than to a basin river is not given to the basin.
+#: The Mat (Albania, to the Adriatic south of Lezhe) has no line in either source; without these
+#: anchors the Drin (its Lezhe branch) took the Mat valley (Rubik, Ulez, Shkopet).
+UNMAPPED_SYSTEMS: dict[str, list[tuple[str, tuple[int, ...], str]]] = {
+    "western_balkans": [("Mat", (3981, 3982), "Shkopet (GRanD 3981) and Ulez (GRanD 3982) dams on the Mat")],
+    "central_asia": [],
 }
 
 REGIONS: dict[str, dict[str, str]] = {
@@ -161,6 +182,11 @@ class BasinSpec:
     name_overrides: dict[str, dict[str, str]] = field(default_factory=dict)
     #: (label, point): the reach nearest the point and every reach downstream of it get the label.
     path_labels: list[tuple[str, tuple[float, float]]] = field(default_factory=list)
+    #: sub-basin -> name given to its reaches that carry no Natural Earth name (documented stems).
+    fill_names: dict[str, str] = field(default_factory=dict)
+    #: (sub-basin, (lon, lat), note): allocation seeds for tributaries missing from both networks,
+    #: at a sourced location on the tributary (the point is a seed only, never a reach).
+    anchors: list[tuple[str, tuple[float, float], str]] = field(default_factory=list)
     sub_basin_note: str = ""
     notes: tuple[str, ...] = ()
     towns_note: str = ""
@@ -224,8 +250,16 @@ BASIN_SPECS: dict[str, BasinSpec] = {
             ("Kara Darya", (71.841, 40.918), True),
         ],
         tfdd_code="ARAL", tfdd_mode="share",
+        # The Kara Darya sub-basin is one GSHHG chain from the Naryn confluence (Uchkurgan/Namangan)
+        # upstream past Andijan into KGZ: NE has no line for it; the NE "Naryn" name that reaches the
+        # first km above the confluence (3 km name buffer) is replaced.
+        fill_names={"Kara Darya": "Kara Darya"},
+        anchors=[("Kara Darya", (72.44972, 41.26),
+                  "Mailuu-Suu town (literature-sites/sites.csv, approximate-town): the Mailuu-Suu river, "
+                  "missing from both networks, flows to the Kara Darya in the Fergana valley")],
         corridor_km={"Lower Syr Darya": 60.0},
         max_alloc_km=100.0,
+        name_overrides={"Kara Darya": {"Naryn": "Kara Darya"}},
         exclude_countries=("CHN",),
         notes=("Land in China is not allocated: the Syr Darya headwater divide follows the KGZ-CHN border "
                "(Kokshaal-Too/Torugart), and the Tarim headwaters are missing from the source networks.",
@@ -347,6 +381,8 @@ class RegionNetwork:
     countries: gpd.GeoDataFrame  # projected
     borders: gpd.GeoDataFrame  # projected
     land: Any
+    #: projected points of unmapped neighbouring river systems ("other" seeds), see UNMAPPED_SYSTEMS
+    other_points: np.ndarray = field(default_factory=lambda: np.empty((0, 2)))
 
 
 def _load_region_lines(sources: Path, region: str, crs) -> tuple[list[LineString], list[str], gpd.GeoDataFrame]:
@@ -567,7 +603,23 @@ def build_region_network(sources: Path, region: str, countries: gpd.GeoDataFrame
     bp = borders[borders.intersects(shapely.box(*bounds).buffer(0.5))].to_crs(crs)
     land = shapely.union_all(cp.geometry.values)
     return RegionNetwork(region, crs, gdf, node_xy, lakes, ne, cp.reset_index(drop=True),
-                         bp.reset_index(drop=True), land)
+                         bp.reset_index(drop=True), land, _unmapped_points(sources, region, crs))
+
+
+def _unmapped_points(sources: Path, region: str, crs) -> np.ndarray:
+    """Projected GeoDAR/GRanD dam points anchoring the region's :data:`UNMAPPED_SYSTEMS`."""
+    specs = UNMAPPED_SYSTEMS.get(region, [])
+    if not specs:
+        return np.empty((0, 2))
+    d = pd.read_csv(sources / DAM_SOURCES["geodar"][0] / DAM_SOURCES["geodar"][1])
+    ids = sorted({i for _, grand, _ in specs for i in grand})
+    sel = d[pd.to_numeric(d["ID_GRDv13"], errors="coerce").isin(ids)].sort_values("ID_GRDv13")
+    if len(sel) != len(ids):
+        from riskmap._errors import RiskmapInputError
+
+        raise RiskmapInputError(f"geodar: GRanD ids {ids} not all found (UNMAPPED_SYSTEMS)")
+    g = gpd.GeoSeries(gpd.points_from_xy(sel["longitude"], sel["latitude"]), crs="EPSG:4326").to_crs(crs)
+    return shapely.get_coordinates(g.values)
 
 
 # ---------------------------------------------------------------- basin tree
@@ -925,6 +977,9 @@ def finish_reaches(R: gpd.GeoDataFrame, net: RegionNetwork, spec: BasinSpec) -> 
     for sb, mapping in spec.name_overrides.items():
         m = R["sub_basin"] == sb
         R.loc[m, "name"] = R.loc[m, "name"].map(lambda x: mapping.get(x, x) if x else x)
+    for sb, nm in spec.fill_names.items():
+        m = (R["sub_basin"] == sb).values & pd.isna(R["name"]).values
+        R.loc[m, "name"] = nm
     R["is_border"] = R["country"].str.contains("|", regex=False)
     # deterministic ids: by distance to outlet, then downstream-end coordinates
     ends = shapely.get_coordinates(shapely.get_point(geo.geometry.values, -1))
@@ -992,6 +1047,14 @@ def allocate(net: RegionNetwork, spec: BasinSpec, reaches: gpd.GeoDataFrame,
         pts = _sample(ring, SEED_M)
         sx.append(pts)
         sl.append(np.zeros(len(pts), int))
+    if len(net.other_points):
+        sx.append(np.asarray(net.other_points, float))
+        sl.append(np.zeros(len(net.other_points), int))
+    for sb_label, (ax, ay), _ in spec.anchors:
+        if sb_label in lab_of:
+            p = gpd.GeoSeries([Point(ax, ay)], crs="EPSG:4326").to_crs(net.crs).iloc[0]
+            sx.append(np.array([[p.x, p.y]]))
+            sl.append(np.array([lab_of[sb_label]]))
     seeds = np.vstack(sx)
     seed_lab = np.concatenate(sl)
     tree = cKDTree(seeds)
@@ -1166,12 +1229,68 @@ def _towns(sources: Path, spec: BasinSpec, outline, crs) -> gpd.GeoDataFrame:
     return t.sort_values(["country", "name"]).reset_index(drop=True)
 
 
+def _dams(sources: Path, reaches: gpd.GeoDataFrame, crs) -> gpd.GeoDataFrame:
+    """Operating large hydropower dams (GEM GHPT) on the basin network, one row per location.
+
+    A dam is kept when it is operating, its ``location_accuracy`` is ``exact``, its capacity is at
+    least :data:`DAM_MIN_MW` and it lies within :data:`DAM_SNAP_M` of a reach; ``reach_id`` is the
+    nearest reach. Several GEM units at one location (e.g. Bajina Basta and its pumped-storage plant)
+    become one row with the summed capacity; pumped-storage plants alone do not mark a reservoir.
+    """
+    d = pd.read_csv(sources / DAM_SOURCES["ghpt"][0] / DAM_SOURCES["ghpt"][1])
+    cap = pd.to_numeric(d["capacity_(mw)"], errors="coerce")
+    d = d[(d["status"] == "operating") & (d["location_accuracy"] == "exact") & (cap >= DAM_MIN_MW)].copy()
+    d["capacity_mw"] = cap[d.index].astype(float)
+    cols = {"name": [], "river": [], "capacity_mw": [], "reach_id": [], "dist_km": [], "plants": [],
+            "source": [], "geometry": []}
+    empty = gpd.GeoDataFrame({k: [] for k in cols if k != "geometry"}, geometry=[], crs="EPSG:4326")
+    if d.empty or reaches.empty:
+        return empty
+    pts = gpd.GeoSeries(gpd.points_from_xy(d["lng"], d["lat"]), crs="EPSG:4326").to_crs(crs).values
+    rp = reaches.to_crs(crs).geometry.values
+    tree = shapely.STRtree(rp)
+    idx, dist = tree.query_nearest(pts, max_distance=DAM_SNAP_M, return_distance=True, all_matches=False)
+    d = d.iloc[idx[0]].copy()
+    d["reach_id"] = reaches["reach_id"].values[idx[1]]
+    d["dist_km"] = np.round(dist / 1000.0, 3)
+    d["short"] = d["project_name"].astype(str).str.replace(r"\s*hydroelectric plant.*$", "", regex=True)
+    d["key"] = list(zip(d["lat"].round(3), d["lng"].round(3)))
+    for _, g in sorted(d.groupby("key"), key=lambda kv: kv[0]):
+        main = g[~g["short"].str.contains("Pumped Storage", case=False)]
+        if main.empty:
+            continue
+        main = main.sort_values(["capacity_mw", "short"], ascending=[False, True])
+        r0 = main.iloc[0]
+        river = next((str(x) for x in g["river_/_watercourse"] if isinstance(x, str) and x.strip()), None)
+        if river is None:
+            nm = reaches.loc[reaches["reach_id"] == r0["reach_id"], "name"].iloc[0]
+            river = nm if isinstance(nm, str) else None
+        cols["name"].append(str(r0["short"]))
+        cols["river"].append(river)
+        cols["capacity_mw"].append(float(g["capacity_mw"].sum()))
+        cols["reach_id"].append(int(r0["reach_id"]))
+        cols["dist_km"].append(float(r0["dist_km"]))
+        cols["plants"].append("; ".join(sorted(g["project_name"].astype(str))))
+        cols["source"].append(GHPT_ATTRIBUTION + " (CC BY 4.0)")
+        cols["geometry"].append(Point(float(r0["lng"]), float(r0["lat"])))
+    if not cols["name"]:
+        return empty
+    out = gpd.GeoDataFrame(cols, geometry="geometry", crs="EPSG:4326")
+    out["river"] = out["river"].astype(object)
+    return out.sort_values("name").reset_index(drop=True)
+
+
 def build_basin(sources: Path, spec: BasinSpec, net: RegionNetwork, countries: gpd.GeoDataFrame,
                 borders: gpd.GeoDataFrame) -> dict[str, Any]:
     """All layers and metadata of one basin (nothing written)."""
     edges, basin_idx = basin_tree(net, spec)
     R = build_reaches(net, spec, edges)
     reaches = finish_reaches(R, net, spec)
+    dams = _dams(sources, reaches, net.crs)
+    # the dam's reach marks the reservoir (its extent is unknown here); mapped lakes keep their name
+    for nm, rid in zip(dams["name"], dams["reach_id"]):
+        m = (reaches["reach_id"] == rid).values & pd.isna(reaches["waterbody"]).values
+        reaches.loc[m, "waterbody"] = f"{nm} reservoir"
     subs = allocate(net, spec, reaches, basin_idx)
     outline_geom = _as_multi(shapely.make_valid(shapely.union_all(subs.geometry.values)))
     area = round(float(geodesic_area_km2(outline_geom)), 1)
@@ -1239,7 +1358,11 @@ def build_basin(sources: Path, spec: BasinSpec, net: RegionNetwork, countries: g
                      + ", ".join(f"{v:g} km around the {k} network" for k, v in spec.corridor_km.items())
                      + " (the endorheic desert is left out).")
     meta["notes"] = notes
-    return {"outline": outline, "sub_basins": subs, "reaches": reaches, "lakes": lakes,
+    meta["dams"] = {"n": int(len(dams)), "source": GHPT_ATTRIBUTION,
+                    "rule": f"operating, location_accuracy exact, >= {DAM_MIN_MW:g} MW, within "
+                            f"{DAM_SNAP_M / 1000:g} km of a reach; the nearest reach gets waterbody "
+                            "'<name> reservoir' unless it lies in a mapped lake (reservoir extent unknown)"}
+    return {"outline": outline, "sub_basins": subs, "reaches": reaches, "lakes": lakes, "dams": dams,
             "countries": rip, "borders": bsel, "towns": towns, "meta": meta}
 
 
@@ -1342,8 +1465,8 @@ def build_reference(sources: Path | str, out_dir: Path | str, *, date: str | Non
             nets[spec.region] = build_region_network(sources, spec.region, countries, borders)
         res = build_basin(sources, spec, nets[spec.region], countries, borders)
         write_layers(out_dir / f"{bid}.gpkg", {k: res[k] for k in
-                                               ("outline", "sub_basins", "reaches", "lakes", "countries",
-                                                "borders", "towns")})
+                                               ("outline", "sub_basins", "reaches", "lakes", "dams",
+                                                "countries", "borders", "towns")})
         if plots:
             _plot(out_dir / f"{bid}.png", spec, res["outline"], res["sub_basins"], res["reaches"],
                   res["lakes"], res["borders"], res["towns"])
