@@ -83,6 +83,9 @@ RIPARIAN_MIN_KM2 = 20.0
 DAM_MIN_MW = 50.0
 DAM_SNAP_M = 3000.0
 GHPT_ATTRIBUTION = "Global Energy Monitor, Global Hydropower Tracker, May 2024 release"
+#: Diversion plants whose reservoirs are off the mapped river: kept in ``dams`` but their reach is not
+#: marked as a reservoir (Perucica takes water from the Niksic field reservoirs, not from the Zeta/Moraca).
+DAM_NO_RESERVOIR = ("Perucica",)
 #: GSHHG levels kept (1-4 permanent rivers).
 GSHHG_LEVELS = (1, 2, 3, 4)
 
@@ -1242,7 +1245,7 @@ def _dams(sources: Path, reaches: gpd.GeoDataFrame, crs) -> gpd.GeoDataFrame:
     d = d[(d["status"] == "operating") & (d["location_accuracy"] == "exact") & (cap >= DAM_MIN_MW)].copy()
     d["capacity_mw"] = cap[d.index].astype(float)
     cols = {"name": [], "river": [], "capacity_mw": [], "reach_id": [], "dist_km": [], "plants": [],
-            "source": [], "geometry": []}
+            "marks_reservoir": [], "source": [], "geometry": []}
     empty = gpd.GeoDataFrame({k: [] for k in cols if k != "geometry"}, geometry=[], crs="EPSG:4326")
     if d.empty or reaches.empty:
         return empty
@@ -1271,6 +1274,7 @@ def _dams(sources: Path, reaches: gpd.GeoDataFrame, crs) -> gpd.GeoDataFrame:
         cols["reach_id"].append(int(r0["reach_id"]))
         cols["dist_km"].append(float(r0["dist_km"]))
         cols["plants"].append("; ".join(sorted(g["project_name"].astype(str))))
+        cols["marks_reservoir"].append(str(r0["short"]) not in DAM_NO_RESERVOIR)
         cols["source"].append(GHPT_ATTRIBUTION + " (CC BY 4.0)")
         cols["geometry"].append(Point(float(r0["lng"]), float(r0["lat"])))
     if not cols["name"]:
@@ -1288,7 +1292,7 @@ def build_basin(sources: Path, spec: BasinSpec, net: RegionNetwork, countries: g
     reaches = finish_reaches(R, net, spec)
     dams = _dams(sources, reaches, net.crs)
     # the dam's reach marks the reservoir (its extent is unknown here); mapped lakes keep their name
-    for nm, rid in zip(dams["name"], dams["reach_id"]):
+    for nm, rid in zip(dams["name"][dams["marks_reservoir"]], dams["reach_id"][dams["marks_reservoir"]]):
         m = (reaches["reach_id"] == rid).values & pd.isna(reaches["waterbody"]).values
         reaches.loc[m, "waterbody"] = f"{nm} reservoir"
     subs = allocate(net, spec, reaches, basin_idx)
@@ -1373,6 +1377,10 @@ def _source_files(sources: Path) -> list[dict[str, str]]:
             p = sources / SOURCES[key] / files[key]
             out.append({"dataset": SOURCES[key], "path": f"{SOURCES[key]}/{files[key]}", "sha256": _sha256(p),
                         "use": "validation only (not in any product)" if key == "tfdd" else "product input"})
+    for key, (ds, fn) in DAM_SOURCES.items():
+        out.append({"dataset": ds, "path": f"{ds}/{fn}", "sha256": _sha256(sources / ds / fn),
+                    "use": ("product input (dams layer, reservoir markers)" if key == "ghpt" else
+                            "product input (Mat anchors: GRanD dams 3981, 3982 as allocation seeds)")})
     return out
 
 
@@ -1385,6 +1393,11 @@ LICENCES = [
      "attribution": "GSHHG 2.3.7 rivers (CIA World Data Bank II) by P. Wessel and W. H. F. Smith: "
                     "Wessel, P., and W. H. F. Smith (1996), A global, self-consistent, hierarchical, "
                     "high-resolution shoreline database, J. Geophys. Res., 101(B4), 8741-8743."},
+    {"dataset": "gem-trackers (hydropower_ghpt_2024-05_aoi.csv)", "licence": "CC BY 4.0",
+     "attribution": "Global Energy Monitor, Global Hydropower Tracker, May 2024 release."},
+    {"dataset": "geodar-dams", "licence": "CC BY 4.0",
+     "attribution": "Wang, J., et al. (2022). GeoDAR: georeferenced global dams and reservoirs dataset. "
+                    "Earth System Science Data 14, 1869-1899 (incl. GRanD v1.3)."},
     {"dataset": "tfdd-international-basins", "licence": "not stated (attribution required)",
      "attribution": "TFDD, Oregon State University; used only to measure agreement, not redistributed."},
 ]
@@ -1412,6 +1425,13 @@ STEPS = [
     "Balkans) / 100 km (Syr Darya) from the basin's own rivers dropped, Lower Syr Darya limited to a 60 km "
     "corridor, land in China excluded for the Syr Darya; enclosed gaps filled; cells polygonised per "
     "sub-basin, clipped to land and dissolved",
+    "unmapped systems: the Mat (Albania) is in neither river source; its Shkopet and Ulez dams (GeoDAR/GRanD "
+    "3981, 3982) are 'other' allocation seeds. Unmapped tributaries: the Mailuu-Suu (to the Kara Darya) is a "
+    "Kara Darya seed at Mailuu-Suu town (literature-sites). Kara Darya sub-basin stem named 'Kara Darya'",
+    f"dams: GEM Global Hydropower Tracker (May 2024) operating plants with exact location, >= {DAM_MIN_MW:g} MW, "
+    f"within {DAM_SNAP_M / 1000:g} km of a reach -> layer dams; the nearest reach gets waterbody "
+    "'<name> reservoir' unless already in a mapped lake (reservoir extents unknown; diversion plant Perucica "
+    "not marked)",
     "riparian countries: >= 2 % of the outline area (smaller shares listed as minor_shares_km2)",
     "towns: NE populated places v5.0.1 within 10 km of the outline; population = pop_max (NaN if missing)",
 ]

@@ -534,8 +534,9 @@ def spill_cmd(site_id: str, mass: str, duration: str, discharge: str, model: str
 @click.option("--basin", "basins", multiple=True, help="Only this basin (repeatable); default all three.")
 @click.option("--sites", "sites_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               default=None, help="Inventory file (default: the bundled data/sites/sites.csv).")
-@click.option("--pdf/--no-pdf", default=True, show_default=True, help="Also print reports to PDF (needs chromium).")
-def demo(out_dir: Path, basins: tuple[str, ...], sites_file: Path | None, pdf: bool) -> None:
+@click.option("--pdf/--no-pdf", default=None,
+              help="Print reports to PDF (needs Chromium). Default: when Chromium is installed.")
+def demo(out_dir: Path, basins: tuple[str, ...], sites_file: Path | None, pdf: bool | None) -> None:
     """The main job: validate the bundled inventory, then build for every basin an
     offline interactive map, a report (HTML, PDF) and an inventory CSV, plus
     OUT/index.html linking them."""

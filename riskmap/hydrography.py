@@ -25,6 +25,7 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyogrio
 
 from riskmap._errors import RiskmapInputError
 from riskmap._paths import DATA_DIR
@@ -125,6 +126,10 @@ class Basin:
         The layers of ``data/basins/<id>.gpkg``.
     meta : dict
         The basin's ``basins.json`` entry.
+    dams : GeoDataFrame
+        Layer ``dams`` (operating large hydropower dams on the network, GEM GHPT: ``name``, ``river``,
+        ``capacity_mw``, ``reach_id``, ``dist_km``, ``plants``, ``marks_reservoir``, ``source``); empty when
+        the file has no such layer (e.g. a HydroSHEDS import).
     """
 
     name: str
@@ -137,6 +142,7 @@ class Basin:
     borders: gpd.GeoDataFrame
     towns: gpd.GeoDataFrame
     meta: dict[str, Any] = field(default_factory=dict)
+    dams: gpd.GeoDataFrame = field(default_factory=lambda: gpd.GeoDataFrame(geometry=[], crs="EPSG:4326"))
 
     def __post_init__(self) -> None:
         r = self.reaches
@@ -304,6 +310,8 @@ def _load(basin: str, d: str) -> Basin:
             layers[lyr] = gpd.read_file(path, layer=lyr)
         except Exception as e:  # noqa: BLE001
             raise RiskmapInputError(f"{path}: cannot read layer {lyr!r}: {e}") from None
+    if "dams" in {name for name, _ in pyogrio.list_layers(path)}:
+        layers["dams"] = gpd.read_file(path, layer="dams")
     r = layers["reaches"]
     for c in ("name", "waterbody"):
         r[c] = r[c].astype(object).where(r[c].notna(), None)

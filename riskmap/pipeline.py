@@ -19,7 +19,7 @@ import geopandas as gpd
 from riskmap._paths import DATA_DIR
 from riskmap.io import atomic_write_text, read_sites
 
-__all__ = ["run_all", "prepare_sites"]
+__all__ = ["run_all", "prepare_sites", "pdf_available"]
 
 BASIN_NAMES = {"drin": "Drin", "drina": "Drina", "syr_darya": "Syr Darya"}
 
@@ -56,8 +56,17 @@ def prepare_sites(sites: gpd.GeoDataFrame | str | Path | None = None, *,
     return score(assessed)
 
 
+def pdf_available() -> bool:
+    """True when reports can be printed to PDF (Playwright and a Chromium are installed)."""
+    import importlib.util
+    import os
+
+    exe = os.environ.get("RISKMAP_CHROMIUM", "/usr/bin/chromium")
+    return importlib.util.find_spec("playwright") is not None and Path(exe).exists()
+
+
 def run_all(out_dir: str | Path, *, basins: Sequence[str] | None = None,
-            sites: gpd.GeoDataFrame | str | Path | None = None, pdf: bool = True,
+            sites: gpd.GeoDataFrame | str | Path | None = None, pdf: bool | None = None,
             progress: Callable[[str], Any] | None = None) -> Path:
     """Build map, report and CSV for each basin into ``out_dir`` plus ``index.html``.
 
@@ -69,8 +78,9 @@ def run_all(out_dir: str | Path, *, basins: Sequence[str] | None = None,
         Basin ids; default all (``drin``, ``drina``, ``syr_darya``).
     sites : GeoDataFrame or path, optional
         Inventory; default the bundled one.
-    pdf : bool
-        Also print each report to PDF (needs chromium).
+    pdf : bool, optional
+        Also print each report to PDF (needs Chromium). Default: when
+        :func:`pdf_available`, else the PDFs are skipped with a message.
     progress : callable, optional
         Called with a short message before each step (the CLI shows a progress bar).
 
@@ -89,6 +99,10 @@ def run_all(out_dir: str | Path, *, basins: Sequence[str] | None = None,
     from riskmap.report import build_report
 
     say = progress or (lambda msg: None)
+    if pdf is None:
+        pdf = pdf_available()
+        if not pdf:
+            say("Chromium not found (apt install chromium): reports are written as HTML only, no PDF")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     basins = list(basins or list_basins())
