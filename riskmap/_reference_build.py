@@ -22,8 +22,12 @@ Method (details and tolerances in ``docs/hydrography.md``):
 4. Reaches: tree chains between confluences, split where the country / border
    label changes and to at most :data:`MAX_REACH_KM`; attributes per contract.
 5. Outlines: land (union of countries) gridded at :data:`GRID_M`; each cell goes
-   to the nearest river vertex of any river system of the region; cells of the
-   target basin form the outline, labelled by sub-basin.
+   to the nearest river vertex of any river system of the region (plus dam
+   anchors of systems missing from both networks, :data:`UNMAPPED_SYSTEMS`, and
+   tributary anchors, ``BasinSpec.anchors``); cells of the target basin form the
+   outline, labelled by sub-basin.
+6. Dams: GEM Global Hydropower Tracker plants on the network (layer ``dams``);
+   the dam's reach marks its reservoir (``waterbody``), whose extent is unknown.
 """
 
 from __future__ import annotations
@@ -262,7 +266,8 @@ BASIN_SPECS: dict[str, BasinSpec] = {
                   "missing from both networks, flows to the Kara Darya in the Fergana valley")],
         corridor_km={"Lower Syr Darya": 60.0},
         max_alloc_km=100.0,
-        name_overrides={"Kara Darya": {"Naryn": "Kara Darya"}},
+        # NE's "Naryn" line continues below the Naryn-Kara Darya confluence: there it is the Syr Darya
+        name_overrides={"Kara Darya": {"Naryn": "Kara Darya"}, "Middle Syr Darya": {"Naryn": "Syr Darya"}},
         exclude_countries=("CHN",),
         notes=("Land in China is not allocated: the Syr Darya headwater divide follows the KGZ-CHN border "
                "(Kokshaal-Too/Torugart), and the Tarim headwaters are missing from the source networks.",
@@ -1232,20 +1237,24 @@ def _towns(sources: Path, spec: BasinSpec, outline, crs) -> gpd.GeoDataFrame:
     return t.sort_values(["country", "name"]).reset_index(drop=True)
 
 
-def _dams(sources: Path, reaches: gpd.GeoDataFrame, crs) -> gpd.GeoDataFrame:
+def _dams(sources: Path, reaches: gpd.GeoDataFrame, crs,
+          lakes: gpd.GeoDataFrame | None = None) -> gpd.GeoDataFrame:
     """Operating large hydropower dams (GEM GHPT) on the basin network, one row per location.
 
     A dam is kept when it is operating, its ``location_accuracy`` is ``exact``, its capacity is at
     least :data:`DAM_MIN_MW` and it lies within :data:`DAM_SNAP_M` of a reach; ``reach_id`` is the
     nearest reach. Several GEM units at one location (e.g. Bajina Basta and its pumped-storage plant)
     become one row with the summed capacity; pumped-storage plants alone do not mark a reservoir.
+    ``reservoir`` is the mapped lake/reservoir polygon within :data:`DAM_SNAP_M` of the dam (e.g.
+    Kairakkum -> "Kayrakkum reservoir"), else "<name> reservoir" (its extent unknown; the dam's reach
+    is the marker), or None for diversion plants (:data:`DAM_NO_RESERVOIR`).
     """
     d = pd.read_csv(sources / DAM_SOURCES["ghpt"][0] / DAM_SOURCES["ghpt"][1])
     cap = pd.to_numeric(d["capacity_(mw)"], errors="coerce")
     d = d[(d["status"] == "operating") & (d["location_accuracy"] == "exact") & (cap >= DAM_MIN_MW)].copy()
     d["capacity_mw"] = cap[d.index].astype(float)
     cols = {"name": [], "river": [], "capacity_mw": [], "reach_id": [], "dist_km": [], "plants": [],
-            "marks_reservoir": [], "source": [], "geometry": []}
+            "reservoir": [], "marks_reservoir": [], "source": [], "geometry": []}
     empty = gpd.GeoDataFrame({k: [] for k in cols if k != "geometry"}, geometry=[], crs="EPSG:4326")
     if d.empty or reaches.empty:
         return empty
@@ -1258,6 +1267,15 @@ def _dams(sources: Path, reaches: gpd.GeoDataFrame, crs) -> gpd.GeoDataFrame:
     d["dist_km"] = np.round(dist / 1000.0, 3)
     d["short"] = d["project_name"].astype(str).str.replace(r"\s*hydroelectric plant.*$", "", regex=True)
     d["key"] = list(zip(d["lat"].round(3), d["lng"].round(3)))
+    d["lake"] = None
+    if lakes is not None and len(lakes):
+        lk = lakes[lakes["name"].notna()].to_crs(crs).reset_index(drop=True)
+        li, _ = shapely.STRtree(lk.geometry.values).query_nearest(
+            gpd.GeoSeries(gpd.points_from_xy(d["lng"], d["lat"]), crs="EPSG:4326").to_crs(crs).values,
+            max_distance=DAM_SNAP_M, return_distance=True, all_matches=False)
+        lake = np.array([None] * len(d), dtype=object)
+        lake[li[0]] = lk["name"].values[li[1]]
+        d["lake"] = lake
     for _, g in sorted(d.groupby("key"), key=lambda kv: kv[0]):
         main = g[~g["short"].str.contains("Pumped Storage", case=False)]
         if main.empty:
@@ -1274,13 +1292,17 @@ def _dams(sources: Path, reaches: gpd.GeoDataFrame, crs) -> gpd.GeoDataFrame:
         cols["reach_id"].append(int(r0["reach_id"]))
         cols["dist_km"].append(float(r0["dist_km"]))
         cols["plants"].append("; ".join(sorted(g["project_name"].astype(str))))
-        cols["marks_reservoir"].append(str(r0["short"]) not in DAM_NO_RESERVOIR)
+        diversion = str(r0["short"]) in DAM_NO_RESERVOIR
+        mapped = r0["lake"] if isinstance(r0["lake"], str) else None
+        cols["reservoir"].append(None if diversion else (mapped or f"{r0['short']} reservoir"))
+        cols["marks_reservoir"].append(not diversion and mapped is None)
         cols["source"].append(GHPT_ATTRIBUTION + " (CC BY 4.0)")
         cols["geometry"].append(Point(float(r0["lng"]), float(r0["lat"])))
     if not cols["name"]:
         return empty
     out = gpd.GeoDataFrame(cols, geometry="geometry", crs="EPSG:4326")
     out["river"] = out["river"].astype(object)
+    out["reservoir"] = out["reservoir"].astype(object)
     return out.sort_values("name").reset_index(drop=True)
 
 
@@ -1290,11 +1312,11 @@ def build_basin(sources: Path, spec: BasinSpec, net: RegionNetwork, countries: g
     edges, basin_idx = basin_tree(net, spec)
     R = build_reaches(net, spec, edges)
     reaches = finish_reaches(R, net, spec)
-    dams = _dams(sources, reaches, net.crs)
+    dams = _dams(sources, reaches, net.crs, net.lakes)
     # the dam's reach marks the reservoir (its extent is unknown here); mapped lakes keep their name
-    for nm, rid in zip(dams["name"][dams["marks_reservoir"]], dams["reach_id"][dams["marks_reservoir"]]):
+    for wb, rid in zip(dams["reservoir"][dams["marks_reservoir"]], dams["reach_id"][dams["marks_reservoir"]]):
         m = (reaches["reach_id"] == rid).values & pd.isna(reaches["waterbody"]).values
-        reaches.loc[m, "waterbody"] = f"{nm} reservoir"
+        reaches.loc[m, "waterbody"] = wb
     subs = allocate(net, spec, reaches, basin_idx)
     outline_geom = _as_multi(shapely.make_valid(shapely.union_all(subs.geometry.values)))
     area = round(float(geodesic_area_km2(outline_geom)), 1)
@@ -1365,7 +1387,9 @@ def build_basin(sources: Path, spec: BasinSpec, net: RegionNetwork, countries: g
     meta["dams"] = {"n": int(len(dams)), "source": GHPT_ATTRIBUTION,
                     "rule": f"operating, location_accuracy exact, >= {DAM_MIN_MW:g} MW, within "
                             f"{DAM_SNAP_M / 1000:g} km of a reach; the nearest reach gets waterbody "
-                            "'<name> reservoir' unless it lies in a mapped lake (reservoir extent unknown)"}
+                            "'<name> reservoir' unless the dam is within that distance of a mapped "
+                            "lake/reservoir polygon (then that polygon is its reservoir); reservoir extents "
+                            "are unknown"}
     return {"outline": outline, "sub_basins": subs, "reaches": reaches, "lakes": lakes, "dams": dams,
             "countries": rip, "borders": bsel, "towns": towns, "meta": meta}
 
@@ -1430,8 +1454,9 @@ STEPS = [
     "Kara Darya seed at Mailuu-Suu town (literature-sites). Kara Darya sub-basin stem named 'Kara Darya'",
     f"dams: GEM Global Hydropower Tracker (May 2024) operating plants with exact location, >= {DAM_MIN_MW:g} MW, "
     f"within {DAM_SNAP_M / 1000:g} km of a reach -> layer dams; the nearest reach gets waterbody "
-    "'<name> reservoir' unless already in a mapped lake (reservoir extents unknown; diversion plant Perucica "
-    "not marked)",
+    "'<name> reservoir' unless the dam is that close to a mapped lake/reservoir polygon (then it is that "
+    "reservoir's dam) or the reach already has a waterbody (reservoir extents unknown; the diversion plant "
+    "Perucica marks nothing)",
     "riparian countries: >= 2 % of the outline area (smaller shares listed as minor_shares_km2)",
     "towns: NE populated places v5.0.1 within 10 km of the outline; population = pop_max (NaN if missing)",
 ]
@@ -1533,8 +1558,9 @@ def write_provenance(sources: Path, out_dir: Path, meta: dict[str, Any], *, date
         "products": {
             "countries.gpkg": {"sources": [f["path"] for f in files if "admin0" in f["path"]]},
             **{f"{b}.gpkg": {"sources": [f["path"] for f in files if "tfdd" not in f["path"]
-                                         and REGIONS[BASIN_SPECS[b].region]["admin0"].split("_", 2)[2]
-                                         in f["path"]],
+                                         and (REGIONS[BASIN_SPECS[b].region]["admin0"].split("_", 2)[2]
+                                              in f["path"] or f["dataset"] in {v[0] for v in
+                                                                                DAM_SOURCES.values()})],
                              "measured": m["measured"]} for b, m in meta.items()},
         },
         "build_seconds": round(seconds, 1),

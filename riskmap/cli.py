@@ -474,26 +474,7 @@ def spill_cmd(site_id: str, mass: str, duration: str, discharge: str, model: str
 
     from riskmap import spill as sp
 
-    site = sp.resolve_site(site_id, sites_file)
-    if isinstance(site, pd.Series):
-        if basin is None and isinstance(site.get("basin"), str) and site.get("basin"):
-            basin = site["basin"]
-        try:  # exposure's river snap, when available
-            import geopandas as gpd
-
-            from riskmap.exposure import assess
-
-            row = assess(gpd.GeoDataFrame([site], geometry="geometry", crs=4326)).iloc[0]
-            if row.get("drainage_by") in ("river snap", "basin allocation") and pd.notna(row.get("reach_id")):
-                site = row
-                basin = basin or row.get("basin")
-        except (ImportError, RiskmapError, KeyError, ValueError):
-            pass
-    if basin is None:
-        if isinstance(site, int):
-            _fail("SITE_ID reach:<id> needs --basin")
-        pt = site if not isinstance(site, pd.Series) else site.geometry.representative_point()
-        basin = sp.find_basin(pt, max_snap_km=max_snap_km)
+    site, basin = sp.locate_release(site_id, sites_file, basin=basin, max_snap_km=max_snap_km)
     res = sp.simulate_spill(site, mass, duration, discharge=discharge, model=model, basin=basin,
                             threshold_mg_l=threshold, max_snap_km=max_snap_km)
     con = Console(width=max(Console().width, 110))

@@ -56,7 +56,7 @@ try:  # Python >= 3.11
 except ImportError:  # pragma: no cover
     import tomli as tomllib  # type: ignore[no-redef]
 
-from riskmap._errors import RiskmapInputError
+from riskmap._errors import RiskmapError, RiskmapInputError
 from riskmap._paths import PARAMS_DIR
 
 __all__ = [
@@ -72,6 +72,7 @@ __all__ = [
     "parse_mass",
     "parse_duration",
     "resolve_site",
+    "locate_release",
     "find_basin",
     "write_result",
 ]
@@ -800,7 +801,7 @@ def simulate_spill(
     discharge_table: Mapping[str, Any] | str | Path | None = None,
     max_snap_km: float = 10.0,
     town_buffer_km: float = TOWN_BUFFER_KM,
-    on_unknown_lake: str = "stop",
+    on_unknown_lake: str = "river",
 ) -> SpillResult:
     """Route a spill down the river network and report the checkpoints.
 
@@ -827,9 +828,13 @@ def simulate_spill(
         Use this network instead of a basin's (schema of ``docs/architecture.md``).
     discharge_table : dict or path, optional
         Station/lake table used with ``discharge="mean"|"low"`` (default bundled).
-    on_unknown_lake : {"stop", "raise"}
-        A lake without a cited volume stops the routing there (default, reason in
-        the table) or raises.
+    on_unknown_lake : {"river", "stop", "raise"}
+        What to do at a lake or reservoir without a cited volume: ``"river"``
+        (default) routes through it as river, with no retention or dilution,
+        and says so in the notes and assumptions: peak concentrations below it
+        are then upper bounds and arrival times lower bounds (the cautious
+        direction for warnings); ``"stop"`` stops the computation there (reason
+        in the table); ``"raise"`` raises.
 
     Returns
     -------
@@ -858,8 +863,8 @@ def simulate_spill(
         raise RiskmapInputError(f"unknown model {model!r}; choose one of {', '.join(MODELS)}")
     if not (np.isfinite(threshold_mg_l) and threshold_mg_l > 0):
         raise RiskmapInputError(f"threshold must be a positive concentration in mg/L, got {threshold_mg_l!r}")
-    if on_unknown_lake not in ("stop", "raise"):
-        raise RiskmapInputError("on_unknown_lake must be 'stop' or 'raise'")
+    if on_unknown_lake not in ("river", "stop", "raise"):
+        raise RiskmapInputError("on_unknown_lake must be 'river', 'stop' or 'raise'")
 
     basin_id = None
     if basin is None and reaches is None and isinstance(site_or_point, pd.Series):
@@ -960,7 +965,8 @@ def simulate_spill(
         for variant in ("main", "fast"):
             vcol = "Vmax" if (variant == "fast" or model == "jobson-max") else "Vp"
             try:
-                sig, qx, note = _route(pr, cp["km"], mass, dur, model, vcol, table, variant)
+                sig, qx, note = _route(pr, cp["km"], mass, dur, model, vcol, table, variant,
+                                       unknown_as_river=on_unknown_lake == "river")
             except _LakeUnknown as e:
                 if on_unknown_lake == "raise":
                     raise RiskmapInputError(str(e)) from None
@@ -978,12 +984,13 @@ def simulate_spill(
         m = _metrics(sig, qx, threshold_mg_l)
         mf = _metrics(res["fast"][0], res["fast"][1], threshold_mg_l) if res["fast"][0] is not None else m
         if note.startswith("jobson-analytic"):
-            tp, qa_x = (float(x) for x in note.split("=", 1)[1].split(","))
+            head, _, rest = note.partition("; ")
+            tp, qa_x = (float(x) for x in head.split("=", 1)[1].split(","))
             m = _jobson_analytic(tp, qx, qa_x, mass, threshold_mg_l)
-            note = ""
+            note = rest
         fnote = res["fast"][2]
         if fnote.startswith("jobson-analytic"):
-            tpf, qaf = (float(x) for x in fnote.split("=", 1)[1].split(","))
+            tpf, qaf = (float(x) for x in fnote.split("; ")[0].split("=", 1)[1].split(","))
             mf = _jobson_analytic(tpf, res["fast"][1], qaf, mass, threshold_mg_l)
         tsig = sig.t
         csig = sig.flux / qx * 1e3
@@ -1198,7 +1205,8 @@ def _town_checkpoints(pr: pd.DataFrame, towns: gpd.GeoDataFrame, buffer_km: floa
 
 
 def _route(pr: pd.DataFrame, km: float, mass: float, dur: float, model: str, vcol: str,
-           table: Mapping[str, Any], variant: str) -> tuple[_Signal, float, str]:
+           table: Mapping[str, Any], variant: str, *, unknown_as_river: bool = False,
+           ) -> tuple[_Signal, float, str]:
     """Signal at river km ``km`` from the release; returns (signal, Q there, note)."""
     cum_end = pr["cum_end_km"].to_numpy()
     idx = int(np.searchsorted(cum_end, km - 1e-9))
@@ -1240,6 +1248,12 @@ def _route(pr: pd.DataFrame, km: float, mass: float, dur: float, model: str, vco
         last_ri = segs[j - 1][2]
         lake_complete = cum_end[last_ri] <= km + 1e-9
         info = _lake_lookup(table, name)
+        if info is None and unknown_as_river:
+            notes.append(f"{name}: no cited volume, routed as river (no retention or dilution): "
+                         "peaks below it are upper bounds, arrival times lower bounds")
+            for t in range(i, j):
+                segs[t] = ("river", segs[t][1], segs[t][2])
+            continue
         if info is None:
             raise _LakeUnknown(f"path crosses {name}, whose volume is not in the discharge file: "
                                "no cited volume, so no concentration is computed from here on")
@@ -1301,6 +1315,7 @@ def _assumptions(model: str, flow: str, qsource: str, dur: float, pr: pd.DataFra
         "no river slopes in the hydrography: Jobson's no-slope velocity relations (eqs. 14-15) are used, "
         "drainage areas scaled from the stations like the discharge",
         "lakes and reservoirs are completely mixed reactors at the cited volume (low end of the range: cautious); "
+        "those without a cited volume are routed as river unless on_unknown_lake='stop' (see the notes); "
         "real stratified lakes and reservoirs operated for hydropower can pass a cloud faster",
         "after a lake the outflow is carried downstream by advection only (its residence time dwarfs river dispersion)",
         "tributaries dilute the cloud as the discharge grows along the path (mass is conserved)",
@@ -1323,6 +1338,48 @@ def _assumptions(model: str, flow: str, qsource: str, dur: float, pr: pd.DataFra
 
 
 # ------------------------------------------------------------------ sites, basins, output files
+
+
+def locate_release(site_id: str, sites: gpd.GeoDataFrame | str | Path | None = None, *,
+                   basin: Any = None, max_snap_km: float = 10.0) -> tuple[Any, Any]:
+    """Where a release at ``site_id`` enters the network, and in which basin.
+
+    An inventory site is located like :func:`riskmap.exposure.assess` does
+    (river snap, or allocation to a reach of its sub-basin), so the spill starts
+    on the same reach the exposure engine reports; a ``"lon,lat"`` point or
+    ``"reach:<id>"`` is returned as given (the point snaps in
+    :func:`simulate_spill`).
+
+    Returns
+    -------
+    (site, basin)
+        The object to pass to :func:`simulate_spill` and the basin id (or the
+        ``basin`` given).
+
+    Examples
+    --------
+    >>> site, basin = locate_release("lit-mailuu-suu-uranium-tailings-and-waste-dumps")  # doctest: +SKIP
+    >>> simulate_spill(site, "10t", basin=basin)  # doctest: +SKIP
+    """
+    site = resolve_site(site_id, sites)
+    if isinstance(site, pd.Series):
+        if basin is None and isinstance(site.get("basin"), str) and site.get("basin"):
+            basin = site["basin"]
+        try:  # exposure's river snap / basin allocation, when available
+            from riskmap.exposure import assess
+
+            row = assess(gpd.GeoDataFrame([site], geometry="geometry", crs=4326)).iloc[0]
+            if row.get("drainage_by") in ("river snap", "basin allocation") and pd.notna(row.get("reach_id")):
+                site = row
+                basin = basin or row.get("basin")
+        except (ImportError, RiskmapError, KeyError, ValueError):
+            pass
+    if basin is None:
+        if isinstance(site, int):
+            raise RiskmapInputError("a release at reach:<id> needs a basin")
+        pt = site if not isinstance(site, pd.Series) else site.geometry.representative_point()
+        basin = find_basin(pt, max_snap_km=max_snap_km)
+    return site, basin
 
 
 def resolve_site(site_id: str, sites: gpd.GeoDataFrame | str | Path | None = None

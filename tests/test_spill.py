@@ -228,8 +228,19 @@ def test_lake_is_a_mixed_reactor():
     assert t.loc["outlet", "peak_mg_l"] == pytest.approx(lk["peak_mg_l"] * lk["discharge_m3s"] / q, rel=0.02)
 
 
-def test_unknown_lake_stops_or_refuses():
+def test_unknown_lake_routed_as_river_stops_or_refuses():
+    # default: routed as river, said in the note (upper-bound peaks below it)
     res = spill.simulate_spill(10, 1000, reaches=_lake_net(), discharge=_table())
+    t = res.checkpoints.set_index("checkpoint")
+    assert np.isfinite(t.loc["outlet", "peak_mg_l"])
+    assert "Lake Testo: no cited volume, routed as river" in t.loc["outlet", "note"]
+    assert not any(a.startswith("STOPPED") for a in res.assumptions)
+    # without the lake's dilution the outlet peak is higher than with a cited volume
+    lake = {"name": "Testo", "aliases": ["Lake Testo"], "volume_m3": 1e8, "citation": "synthetic"}
+    with_volume = spill.simulate_spill(10, 1000, reaches=_lake_net(), discharge=_table(lakes=[lake]))
+    assert t.loc["outlet", "peak_mg_l"] > with_volume.checkpoints.set_index("checkpoint").loc["outlet", "peak_mg_l"]
+    # stop: no concentration from the lake on, and a STOPPED assumption
+    res = spill.simulate_spill(10, 1000, reaches=_lake_net(), discharge=_table(), on_unknown_lake="stop")
     t = res.checkpoints.set_index("checkpoint")
     assert np.isfinite(t.loc["border MNE -> ALB|MNE", "peak_mg_l"])
     assert np.isnan(t.loc["outlet", "peak_mg_l"])
@@ -388,7 +399,10 @@ def test_worked_scenarios_on_real_basins(basin, pt):
     assert cp["kind"].iloc[-1] == "outlet"
     assert (cp["river_km"].diff().dropna() >= -1e-9).all()
     finite = cp[np.isfinite(cp["peak_time_h"])]
-    assert len(finite) >= 2
+    # reservoirs marked from GEM dams without a cited volume are routed as river and named in the notes
+    assert len(finite) == len(cp) >= 2
+    if basin == "syr_darya":
+        assert cp["note"].fillna("").str.contains("Uch-Kurgan reservoir: no cited volume").any()
     assert (finite["peak_mg_l"].dropna() > 0).all()
     assert (finite["leading_edge_h"] <= finite["peak_time_h"] + 1e-9).all()
     # concentrations fall downstream (dilution, lakes) and the first border is crossed
