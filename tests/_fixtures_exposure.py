@@ -17,9 +17,7 @@ stretch.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -27,6 +25,7 @@ import pandas as pd
 from shapely.geometry import LineString, MultiLineString, Point, box
 
 from riskmap._geo import geodesic_length_km
+from riskmap.hydrography import Basin
 
 CRS = "EPSG:4326"
 
@@ -45,22 +44,6 @@ META = {
     "outlet": [20.95, 43.45],
     "continuation": [{"water": "Big River", "countries": ["CCC"]}, {"water": "Sea", "countries": []}],
 }
-
-
-@dataclass
-class ToyBasin:
-    """Stand-in with the attributes of ``riskmap.hydrography.Basin``."""
-
-    name: str
-    id: str
-    outline: gpd.GeoDataFrame
-    sub_basins: gpd.GeoDataFrame
-    reaches: gpd.GeoDataFrame
-    lakes: gpd.GeoDataFrame
-    countries: gpd.GeoDataFrame
-    borders: gpd.GeoDataFrame
-    towns: gpd.GeoDataFrame
-    meta: dict[str, Any] = field(default_factory=dict)
 
 
 def _reaches() -> gpd.GeoDataFrame:
@@ -82,7 +65,7 @@ def _reaches() -> gpd.GeoDataFrame:
     return g
 
 
-def make_basin() -> ToyBasin:
+def make_basin() -> Basin:
     """Build the synthetic basin in memory."""
     outline = gpd.GeoDataFrame({"basin": ["toy"], "name": ["Toy"], "area_km2": [np.nan]},
                                geometry=[box(20.0, 43.0, 21.0, 43.5)], crs=CRS)
@@ -104,7 +87,7 @@ def make_basin() -> ToyBasin:
                               "shared": [True]}, geometry=[box(20.70, 43.23, 20.80, 43.27)], crs=CRS)
     towns = gpd.GeoDataFrame({"name": ["Atown"], "country": ["AAA"], "population": [np.nan],
                               "source": ["synthetic"]}, geometry=[Point(20.1, 43.05)], crs=CRS)
-    return ToyBasin(name="Toy", id="toy", outline=outline, sub_basins=subs, reaches=_reaches(),
+    return Basin(name="Toy", id="toy", outline=outline, sub_basins=subs, reaches=_reaches(),
                     lakes=lakes, countries=countries, borders=borders, towns=towns, meta=dict(META))
 
 
@@ -150,4 +133,4 @@ def load_real_basin(bid: str):
     meta = {}
     if (d / "basins.json").exists():
         meta = json.loads((d / "basins.json").read_text(encoding="utf-8")).get(bid, {})
-    return ToyBasin(name=meta.get("name", bid), id=bid, meta=meta, **layers)
+    return Basin(name=meta.get("name", bid), id=bid, meta=meta, **layers)

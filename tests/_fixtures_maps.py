@@ -9,36 +9,19 @@ missing values.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from riskmap.hydrography import Basin
 
 XSS_IMG = "<img src=x onerror=alert(1)>"
 XSS_SCRIPT = "</script><script>alert(2)</script>"
 CRS = "EPSG:4326"
 
 
-@dataclass
-class SyntheticBasin:
-    """Duck-typed stand-in for riskmap.hydrography.Basin."""
-
-    id: str
-    name: str
-    outline: gpd.GeoDataFrame
-    sub_basins: gpd.GeoDataFrame
-    reaches: gpd.GeoDataFrame
-    lakes: gpd.GeoDataFrame
-    countries: gpd.GeoDataFrame
-    borders: gpd.GeoDataFrame
-    towns: gpd.GeoDataFrame
-    meta: dict[str, Any] = field(default_factory=dict)
-
-
-def synthetic_basin() -> SyntheticBasin:
+def synthetic_basin() -> Basin:
     outline = gpd.GeoDataFrame({"basin": ["drina"], "name": ["Drina"], "area_km2": [19570.0]},
                                geometry=[shapely.box(18.5, 43.0, 20.0, 44.5)], crs=CRS)
     sub = gpd.GeoDataFrame(
@@ -80,8 +63,9 @@ def synthetic_basin() -> SyntheticBasin:
     towns = gpd.GeoDataFrame({"name": ["Foca", "Visegrad", "Priboj"], "country": ["BIH", "BIH", "SRB"],
                               "population": [12000.0, np.nan, 14000.0], "source": ["test"] * 3},
                              geometry=shapely.points([(18.78, 43.5), (19.29, 43.78), (19.52, 43.58)]), crs=CRS)
-    return SyntheticBasin("drina", "Drina", outline, sub, reaches, lakes, countries, borders, towns,
-                          meta={"name": "Drina", "riparian": ["BIH", "MNE", "SRB"]})
+    return Basin(id="drina", name="Drina", outline=outline, sub_basins=sub, reaches=reaches, lakes=lakes,
+                 countries=countries, borders=borders, towns=towns,
+                 meta={"name": "Drina", "riparian": ["BIH", "MNE", "SRB"]})
 
 
 def synthetic_sites() -> gpd.GeoDataFrame:

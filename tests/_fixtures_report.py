@@ -8,7 +8,6 @@ injection), a pipeline line, Kosovo (XKX) and missing values.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from typing import Any
 
 import geopandas as gpd
@@ -17,45 +16,14 @@ import pandas as pd
 import shapely
 
 from riskmap.schema import validate_sites
+from riskmap.hydrography import Basin
 
 XSS_SCRIPT = "<script>alert(1)</script>"
 XSS_IMG = "<img src=x onerror=alert(1)>"
 FORMULA = '=HYPERLINK("http://evil.example","x")'
 
 
-@dataclass
-class FakeBasin:
-    """Duck-typed stand-in for riskmap.hydrography.Basin."""
-
-    id: str
-    name: str
-    outline: gpd.GeoDataFrame
-    sub_basins: gpd.GeoDataFrame
-    reaches: gpd.GeoDataFrame
-    lakes: gpd.GeoDataFrame
-    countries: gpd.GeoDataFrame
-    borders: gpd.GeoDataFrame
-    towns: gpd.GeoDataFrame
-    meta: dict[str, Any] = field(default_factory=dict)
-
-    def downstream_path(self, reach_id: int) -> pd.DataFrame:
-        r = self.reaches.set_index("reach_id")
-        out, cur, cum = [], int(reach_id), 0.0
-        while cur != -1:
-            row = r.loc[cur]
-            out.append({"reach_id": cur, "name": row["name"], "length_km": row["length_km"],
-                        "country": row["country"], "is_border": row["is_border"],
-                        "waterbody": row["waterbody"], "cum_km": cum})
-            cum += row["length_km"]
-            cur = int(row["downstream_id"])
-        return pd.DataFrame(out)
-
-    def downstream_countries(self, reach_id: int) -> list[str]:
-        cs = self.downstream_path(reach_id)["country"].tolist()
-        return [c for k, c in enumerate(cs) if k == 0 or cs[k - 1] != c]
-
-
-def fake_basin() -> FakeBasin:
+def fake_basin() -> Basin:
     crs = "EPSG:4326"
     outline = gpd.GeoDataFrame({"basin": ["drin"], "name": ["Drin"], "area_km2": [1234.5]},
                                geometry=[shapely.box(19.0, 41.0, 21.0, 43.0)], crs=crs)
@@ -86,7 +54,8 @@ def fake_basin() -> FakeBasin:
             "continuation": [{"water": "Adriatic Sea", "countries": ["ALB|MNE"]}],
             "published_area_km2": [14200, 19600],
             "measured": {"area_km2": 1234.5, "area_error_pct": -3.2, "iou_tfdd": 0.91}}
-    return FakeBasin("drin", "Drin", outline, sub, reaches, lakes, countries, borders, towns, meta)
+    return Basin(id="drin", name="Drin", outline=outline, sub_basins=sub, reaches=reaches, lakes=lakes,
+                 countries=countries, borders=borders, towns=towns, meta=meta)
 
 
 def raw_sites() -> pd.DataFrame:

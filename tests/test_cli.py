@@ -6,7 +6,6 @@ import subprocess
 import sys
 
 import click
-import pytest
 from click.testing import CliRunner
 
 from riskmap.cli import main

@@ -12,7 +12,6 @@ import pandas as pd
 import pytest
 import shapely
 
-import riskmap
 from riskmap import schema
 from riskmap._errors import RiskmapValidationError
 

@@ -26,7 +26,6 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import tomllib
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,7 +40,7 @@ from riskmap._errors import RiskmapInputError, RiskmapValidationError
 from riskmap._paths import DATA_DIR
 from riskmap.io import atomic_write_text, neutralise_formula, read_sites, write_sites
 from riskmap.schema import column_names
-from riskmap.sources._common import SourceResult, mappings, sha256
+from riskmap.sources._common import SourceResult, sha256
 from riskmap.sources.dedupe import dedupe_sites
 from riskmap.sources.fineprint import read_fineprint
 from riskmap.sources.gem import GEM_READERS

@@ -21,7 +21,6 @@ under construction > closed > planned). GEM's location accuracy gives
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from pathlib import Path
 from typing import Callable

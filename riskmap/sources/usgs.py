@@ -14,7 +14,6 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-import pandas as pd
 
 from riskmap.sources._common import (SourceResult, country_codes, make_sites, map_values, mappings, points,
                                      read_csv, refs, split_drop, valid_xy)
