@@ -717,15 +717,19 @@ def report_context(inputs: ReportInputs, *, generated_at: _dt.datetime | None = 
     area = measured.get("area_km2")
     if area is None and outline is not None and "area_km2" in getattr(outline, "columns", []):
         area = float(outline["area_km2"].sum())
-    continuation = [
-        f"{step.get('water', '?')} ({', '.join(country_label(c) for c in step.get('countries', []))})"
-        if isinstance(step, dict) else str(step) for step in (meta.get("continuation") or [])]
+    continuation = []
+    for step in meta.get("continuation") or []:
+        if not isinstance(step, dict):
+            continuation.append(str(step))
+            continue
+        countries = ", ".join(country_label(c) for c in step.get("countries", []))
+        continuation.append(f"{step.get('water', '?')} ({countries})" if countries else str(step.get("water", "?")))
     when = generated_at or _generation_time()
     ctx: dict[str, Any] = {
         "basin_id": inputs.basin_id, "basin_name": name,
         "riparian": [country_label(c) for c in riparian],
         "area_km2": _fmt(area, 0) if area is not None else None,
-        "published_area": meta.get("published_area_km2"),
+        "published_area": [f"{float(a):,.0f}" for a in (meta.get("published_area_km2") or [])],
         "area_error_pct": measured.get("area_error_pct"),
         "continuation": continuation,
         "n_sites": len(sites),
