@@ -316,6 +316,9 @@ def downstream_paths(sites: gpd.GeoDataFrame, basin: Any) -> gpd.GeoDataFrame:
     mask = (rid_num.notna() & (rid_num >= 0)).to_numpy(dtype=bool).copy()  # -1: no reach
     if tb is not None:
         mask &= tb.astype("boolean").fillna(False).to_numpy(dtype=bool)
+    bid = getattr(basin, "id", None)
+    if bid is not None and "basin" in sites.columns:  # reach ids are only unique within a basin
+        mask &= (sites["basin"].astype(object) == bid).to_numpy(dtype=bool)
     sel = sites.loc[mask]
     if sel.empty:
         return empty

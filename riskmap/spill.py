@@ -867,9 +867,21 @@ def simulate_spill(
         raise RiskmapInputError("on_unknown_lake must be 'river', 'stop' or 'raise'")
 
     basin_id = None
+    if isinstance(site_or_point, str):  # "site_id", "lon,lat" or "reach:<id>", as on the CLI
+        site_or_point, basin = locate_release(site_or_point, basin=basin if reaches is None else None,
+                                              max_snap_km=max_snap_km)
     if basin is None and reaches is None and isinstance(site_or_point, pd.Series):
         b = site_or_point.get("basin")
         basin = b if isinstance(b, str) and b else None
+    if basin is None and reaches is None and not isinstance(site_or_point, (int, np.integer)):
+        pt = site_or_point
+        if isinstance(pt, pd.Series):
+            pt = pt.geometry
+        elif isinstance(pt, (tuple, list)) and len(pt) == 2:
+            pt = shapely.Point(float(pt[0]), float(pt[1]))
+        if isinstance(pt, shapely.Geometry):
+            basin = find_basin(pt.representative_point() if pt.geom_type != "Point" else pt,
+                               max_snap_km=max_snap_km)
     if reaches is None:
         if basin is None:
             raise RiskmapInputError("give basin= (drin, drina, syr_darya) or a reaches= network")

@@ -332,3 +332,15 @@ def test_cli_export_help():
     assert r.exit_code == 0
     for f in FORMATS:
         assert f in r.output
+
+
+def test_downstream_paths_skip_sites_of_other_basins(sites, basin):
+    """Reach ids are unique only within a basin: a site of another basin is not looked up."""
+    mixed = sites.copy()
+    other = mixed.index[mixed["reach_id"].notna()][0]
+    mixed.loc[other, "basin"] = "syr_darya"
+    mixed.loc[other, "reach_id"] = 99999  # not a reach of the Drin fixture
+    paths = ex.downstream_paths(mixed, basin)
+    assert mixed.loc[other, "site_id"] not in set(paths["site_id"])
+    assert len(paths) == len(ex.downstream_paths(sites, basin)) - int(
+        sites.loc[other, "site_id"] in set(ex.downstream_paths(sites, basin)["site_id"]))

@@ -482,3 +482,14 @@ def test_projected_network_gives_same_answer():
     a = spill.simulate_spill((19.3, 44.01), 1000, reaches=_two_reach(), discharge=_table())
     b = spill.simulate_spill((19.3, 44.01), 1000, reaches=_two_reach().to_crs(32634), discharge=_table())
     pd.testing.assert_frame_equal(a.table(), b.table(), check_exact=False, rtol=1e-6)
+
+
+def test_api_accepts_site_ids_and_points_like_the_cli():
+    """simulate_spill takes the CLI's SITE_ID forms and finds the basin itself."""
+    if not (_BASINS / "drin.gpkg").exists():
+        pytest.skip("data/basins not built")
+    by_id = spill.simulate_spill("lit-kap-aluminium-plant-red-mud-basins-podgorica", "10t")
+    by_pt = spill.simulate_spill((19.24, 42.39), "10t")
+    assert by_id.params["basin"] == by_pt.params["basin"] == "drin"
+    assert by_id.params["start_reach"] == by_pt.params["start_reach"]
+    assert by_id.checkpoints["checkpoint"].tolist() == by_pt.checkpoints["checkpoint"].tolist()
