@@ -31,6 +31,9 @@ class _Group(click.Group):
             sys.exit(1)
         except RiskmapError as e:
             _fail(str(e))
+        except OSError as e:  # unwritable/missing output folder, disk full: one line, not a traceback
+            where = f"{e.filename}: " if e.filename else ""
+            _fail(f"{where}{e.strerror or e}", code=1)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -71,7 +74,7 @@ def _sources(path: Path | None) -> Path:
 @click.option("--strict", is_flag=True, help="Refuse the whole file on any error (default: lenient).")
 @click.option("--crs", default=None, help="CRS of x/y columns or of a vector file without one, e.g. EPSG:32634.")
 @click.option("--layer", default=None, help="Layer (GeoPackage) or sheet (XLSX) to read.")
-@click.option("--report", "report_out", type=click.Path(path_type=Path), default=None,
+@click.option("--report", "report_out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also write the issues as CSV to this file.")
 def validate(file: Path, strict: bool, crs: str | None, layer: str | None, report_out: Path | None) -> None:
     """Validate a site file against the schema and print every problem.
@@ -79,7 +82,7 @@ def validate(file: Path, strict: bool, crs: str | None, layer: str | None, repor
     Each problem names the file, line/row, column, reason and a fix. Exits 1
     when there are errors, 0 otherwise (warnings alone do not fail).
     """
-    from riskmap.io import atomic_write_text, read_sites
+    from riskmap.io import atomic_write_text, neutralise_formula, read_sites
 
     try:
         sites_gdf = read_sites(file, strict=False, crs=crs, layer=layer)
@@ -88,7 +91,8 @@ def validate(file: Path, strict: bool, crs: str | None, layer: str | None, repor
         report = e.report
     click.echo(str(report))
     if report_out is not None:
-        atomic_write_text(report_out, report.to_frame().to_csv(index=False, lineterminator="\n"))
+        issues = report.to_frame().astype(object).map(neutralise_formula)  # file names, values: user text
+        atomic_write_text(report_out, issues.to_csv(index=False, lineterminator="\n"))
     if report.errors or (strict and report.issues and not report.ok):
         sys.exit(1)
 
@@ -186,6 +190,7 @@ def sites_summary_cmd(file: Path | None) -> None:
 
 def _print_matrices(assessed, basin: str | None = None, weight: str | None = None) -> None:
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     from riskmap.exposure import exposure_matrix
@@ -199,12 +204,12 @@ def _print_matrices(assessed, basin: str | None = None, weight: str | None = Non
         sub = m.xs(b, level="basin")
         ds_cols = [c for c in sub.columns if c not in ("sites", "transboundary") and sub[c].abs().sum() > 0]
         what = f"sum of {weight}" if weight else "number of sites"
-        t = Table(title=f"{b}: origin country x downstream country ({what})")
+        t = Table(title=escape(f"{b}: origin country x downstream country ({what})"))
         t.add_column("origin", no_wrap=True)
         for c in ds_cols + ["transboundary", "sites"]:
-            t.add_column(c, justify="right", no_wrap=True)
+            t.add_column(escape(str(c)), justify="right", no_wrap=True)
         for origin, row in sub.iterrows():
-            t.add_row(str(origin), *[(f"{row[c]:g}" if row[c] else "·") for c in ds_cols],
+            t.add_row(escape(str(origin)), *[(f"{row[c]:g}" if row[c] else "·") for c in ds_cols],
                       f"{row['transboundary']:g}", f"{row['sites']:g}")
         console.print(t)
 
@@ -470,6 +475,7 @@ def spill_cmd(site_id: str, mass: str, duration: str, discharge: str, model: str
     """
     import pandas as pd
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     from riskmap import spill as sp
@@ -479,7 +485,7 @@ def spill_cmd(site_id: str, mass: str, duration: str, discharge: str, model: str
                             threshold_mg_l=threshold, max_snap_km=max_snap_km)
     con = Console(width=max(Console().width, 110))
     p = res.params
-    t = Table(title=f"Spill {p['mass_kg']:g} kg at {p['site']} ({basin}), model {model}, {p['discharge']}",
+    t = Table(title=escape(f"Spill {p['mass_kg']:g} kg at {p['site']} ({basin}), model {model}, {p['discharge']}"),
               title_justify="left")
     for col in ("checkpoint", "kind", "km", "lead h", "peak h", "peak mg/L",
                 f"h>{threshold:g}", "country", "fast lead h", "high mg/L"):
@@ -489,17 +495,17 @@ def spill_cmd(site_id: str, mass: str, duration: str, discharge: str, model: str
         return "-" if v is None or (isinstance(v, float) and not pd.notna(v)) else f"{v:.{nd}f}"
 
     for r in res.table().itertuples(index=False):
-        t.add_row(str(r.checkpoint), str(r.kind), f(r.river_km), f(r.leading_edge_h), f(r.peak_time_h),
+        t.add_row(escape(str(r.checkpoint)), escape(str(r.kind)), f(r.river_km), f(r.leading_edge_h), f(r.peak_time_h),
                   "-" if pd.isna(r.peak_mg_l) else f"{r.peak_mg_l:.3g}", f(r.above_threshold_h),
-                  str(r.country), f(r.leading_edge_h_fast),
+                  escape(str(r.country)), f(r.leading_edge_h_fast),
                   "-" if pd.isna(r.peak_mg_l_high) else f"{r.peak_mg_l_high:.3g}")
     con.print(t)
     seen: set[str] = set()
     for r in res.table().itertuples(index=False):
         if r.note and r.note not in seen:
             seen.add(r.note)
-            con.print(f"[bold]Note[/bold] ({r.checkpoint}): {r.note}", highlight=False)
-    con.print(f"[bold]Uncertainty:[/bold] {res.uncertainty['statement']}", markup=True, highlight=False)
+            con.print(f"[bold]Note[/bold] ({escape(str(r.checkpoint))}): {escape(str(r.note))}", highlight=False)
+    con.print(f"[bold]Uncertainty:[/bold] {escape(str(res.uncertainty['statement']))}", markup=True, highlight=False)
     con.print("[bold]Assumptions:[/bold]", markup=True)
     for a in res.assumptions:
         con.print(f"  - {a}", markup=False, highlight=False)
@@ -522,6 +528,7 @@ def demo(out_dir: Path, basins: tuple[str, ...], sites_file: Path | None, pdf: b
     offline interactive map, a report (HTML, PDF) and an inventory CSV, plus
     OUT/index.html linking them."""
     from rich.console import Console
+    from rich.markup import escape
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from riskmap.io import read_sites
@@ -531,14 +538,14 @@ def demo(out_dir: Path, basins: tuple[str, ...], sites_file: Path | None, pdf: b
     path = sites_file or SITES_CSV
     inv = read_sites(path, strict=True)
     report = inv.attrs["validation"]
-    console.print(f"[bold]inventory[/bold] {report.summary()}")
+    console.print(f"[bold]inventory[/bold] {escape(report.summary())}")  # the file name is user text
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
                   console=console, transient=False) as prog:
         task = prog.add_task("starting", total=None)
 
         def step(msg: str) -> None:
-            prog.update(task, description=msg)
-            prog.console.log(msg)
+            prog.update(task, description=escape(msg))  # messages hold user paths: not markup
+            prog.console.log(escape(msg))
 
         index = run_all(out_dir, basins=list(basins) or None, sites=inv, pdf=pdf, progress=step)
     click.echo(f"open {index}")

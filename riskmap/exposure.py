@@ -1092,7 +1092,8 @@ def exposure_matrix(assessed: pd.DataFrame, basin: str | None = None,
         Index (``basin``, ``origin``), one column per downstream country
         (sorted), plus ``sites`` (number of sites of that origin, or their
         summed weight) and ``transboundary`` (those with any downstream
-        country). Cells are 0 where no site of the origin reaches the country.
+        country). Cells are 0 where no site of the origin reaches the country;
+        with ``weight``, NaN where sites reach it but all their weights are missing.
 
     Examples
     --------
@@ -1123,8 +1124,6 @@ def exposure_matrix(assessed: pd.DataFrame, basin: str | None = None,
     for b, o, key, wi in g.itertuples(index=False):
         lst = _as_list(key if isinstance(key, str) else list(key))
         base.append((b, o, wi, bool(lst)))
-        if math.isnan(wi):
-            continue
         seen: set[str] = set()
         for e in lst:
             for c in str(e).split("|"):
@@ -1139,13 +1138,17 @@ def exposure_matrix(assessed: pd.DataFrame, basin: str | None = None,
     tr = bdf[bdf["trans"]].groupby(["basin", "origin"])["w"].sum(min_count=1).rename("transboundary")
     if recs:
         r = pd.DataFrame(recs, columns=["basin", "origin", "to", "w"])
-        mat = r.pivot_table(index=["basin", "origin"], columns="to", values="w", aggfunc="sum", fill_value=0)
+        grp = r.groupby(["basin", "origin", "to"])["w"]
+        # 0 where no site of the origin reaches the country; NaN (unknown) where sites
+        # reach it but all their weights are missing: missing never becomes 0
+        mat = grp.sum(min_count=1).unstack("to").where(grp.size().unstack("to").notna(), 0.0)
         mat = mat[sorted(mat.columns)]
     else:
         mat = pd.DataFrame(index=tot.index)
-    mat = mat.reindex(tot.index).fillna(0)
+    mat = mat.reindex(tot.index, fill_value=0.0)  # origins whose sites reach no other country
     mat["sites"] = tot
-    mat["transboundary"] = tr.reindex(tot.index).fillna(0)
+    has_tr = bdf[bdf["trans"]].groupby(["basin", "origin"]).size().reindex(tot.index).notna()
+    mat["transboundary"] = tr.reindex(tot.index).where(has_tr, 0.0)
     mat.columns.name = None
     if weight is None:
         mat = mat.astype(int)

@@ -290,6 +290,8 @@ def read_table(path: str | os.PathLike, *, layer: str | None = None, fmt: str | 
     for c in df.columns:
         if c != getattr(df, "_geometry_column_name", None) and df[c].dtype == object:
             df[c] = df[c].map(_unneutralise)
+    if any(isinstance(c, str) and _unneutralise(c) != c for c in df.columns):
+        df = df.rename(columns=lambda c: _unneutralise(c) if isinstance(c, str) else c)
     return df, opts
 
 
@@ -430,6 +432,8 @@ def sites_to_table(sites: gpd.GeoDataFrame, *, neutralise: bool = True) -> pd.Da
         if table[c].dtype == object or pd.api.types.is_string_dtype(table[c]):
             col = table[c].map(_cell)
             table[c] = col.map(neutralise_formula) if neutralise else col
+    if neutralise:  # a user column named "=HYPERLINK(...)" is a header cell too
+        table.columns = [neutralise_formula(str(c)) for c in table.columns]
     return table.reset_index(drop=True)
 
 

@@ -382,9 +382,9 @@ def _sources_md(prov: dict[str, Any], res: BuildResult) -> str:
 
 def _merges_csv(merges: pd.DataFrame) -> str:
     out = merges.copy()
-    for c in out.columns:
-        if out[c].dtype == object:
-            out[c] = out[c].map(neutralise_formula)
+    for c in out.columns:  # pandas >= 3 stores text as the "str" dtype, not object
+        if out[c].dtype == object or pd.api.types.is_string_dtype(out[c]):
+            out[c] = out[c].astype(object).map(neutralise_formula)
     return out.to_csv(index=False, lineterminator="\n")
 
 

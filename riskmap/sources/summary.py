@@ -59,17 +59,18 @@ def summarize_sites(sites: pd.DataFrame) -> dict[str, pd.DataFrame]:
 def print_summary(sites: pd.DataFrame, title: str = "Site inventory", console=None) -> None:
     """Print :func:`summarize_sites` as rich tables."""
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     console = console or Console()
     s = summarize_sites(sites)
-    console.print(f"[bold]{title}[/bold]: {len(sites)} sites")
+    console.print(f"[bold]{escape(title)}[/bold]: {len(sites)} sites")
     for key in ("basin", "country", "category", "status"):
         t = Table(title=f"by {key}", show_lines=False)
         t.add_column(key)
         t.add_column("sites", justify="right")
         for r in s[key].itertuples():
-            t.add_row(str(r.value), str(r.sites))
+            t.add_row(escape(str(r.value)), str(r.sites))  # values come from the file: not markup
         console.print(t)
     t = Table(title="hazard fields filled")
     t.add_column("field")
