@@ -121,6 +121,10 @@ class ReportInputs:
     other_provenance : dict, optional
         Use (e.g. ``"Natech screening"``) -> provenance dict of further inputs
         (``data/natech/PROVENANCE.json``); their sources are cited too.
+    screening : geopandas.GeoDataFrame, optional
+        The same sites scored with the labelled category screening
+        (``priority.category_proxy = true``), shown next to the index ranking
+        when the indices leave sites unranked (see :data:`SCREENING_PARAMS`).
     """
 
     basin_id: str
@@ -133,6 +137,14 @@ class ReportInputs:
     input_files: dict[str, Path] = field(default_factory=dict)
     basin_name: str | None = None
     other_provenance: dict[str, dict] = field(default_factory=dict)
+    screening: gpd.GeoDataFrame | None = None
+
+
+#: Parameter overrides of the category screening shown beside the index ranking.
+SCREENING_PARAMS: dict[str, Any] = {
+    "label": "riskmap defaults v1 + category screening (proxy: category-typical hazard, not site data)",
+    "priority": {"category_proxy": True},
+}
 
 
 # --------------------------------------------------------------------------
@@ -740,6 +752,8 @@ def report_context(inputs: ReportInputs, *, generated_at: _dt.datetime | None = 
         "map_png": _map_figure(sites, basin, f"{name} basin: {len(sites)} sites"),
         "interactive_map": inputs.interactive_map,
         "top": _top_sites(sites),
+        "screening_top": _top_sites(inputs.screening) if inputs.screening is not None else [],
+        "screening_label": SCREENING_PARAMS["label"],
         "top_n": TOP_N,
         "matrix": matrix,
         "countries": _country_sections(sites, riparian),
@@ -922,6 +936,12 @@ def prepare_inputs(basin: str, *, sites: gpd.GeoDataFrame | None = None,
 
         sites = score(sites) if data_dir is None else score(
             sites, natech=load_natech_layers(sites, data_dir=data_dir))
+    screening = None
+    if "priority_rank" in sites.columns and pd.to_numeric(sites["priority_rank"], errors="coerce").isna().any():
+        from riskmap.hazard import load_natech_layers, score
+
+        screening = score(sites, params=SCREENING_PARAMS) if data_dir is None else score(
+            sites, params=SCREENING_PARAMS, natech=load_natech_layers(sites, data_dir=data_dir))
     matrix = None
     try:
         from riskmap.exposure import exposure_matrix
@@ -935,7 +955,7 @@ def prepare_inputs(basin: str, *, sites: gpd.GeoDataFrame | None = None,
         basins_provenance=_read_json(data / "basins" / "PROVENANCE.json"),
         other_provenance={k: v for k, v in {
             "Natech screening": _read_json(data / "natech" / "PROVENANCE.json")}.items() if v},
-        input_files=files)
+        input_files=files, screening=screening)
 
 
 def build_report(basin: str | ReportInputs, out_dir: str | os.PathLike, *,

@@ -128,6 +128,15 @@ def test_full_report_of_real_basin(basin, tmp_path):
     top = table(t, id="top-sites")
     ranks = [int(r[0].replace(",", "")) for r in top[1:]]
     assert ranks == sorted(ranks) and len(ranks) == min(rp.TOP_N, int(sites["priority_rank"].notna().sum()))
+    # when the indices leave sites unranked, the report adds the labelled category screening of all sites
+    unranked = int(sites["priority_rank"].isna().sum())
+    assert (inputs.screening is not None) == (unranked > 0)
+    if unranked:
+        assert inputs.screening["priority_rank"].notna().all()
+        assert (inputs.screening["score_status"] != "scored").all() or (sites["score_status"] == "scored").any()
+        scr = table(t, id="screening-sites")
+        assert len(scr) - 1 == min(rp.TOP_N, len(sites))
+        assert "category screening" in html and "category_proxy = true" in html
     cited = {r[0]: r for r in table(t, id="sources-table")[1:]}
     assert set(sites["source"]) <= set(cited)
     # every source of every provenance file used is cited, with its licence and attribution
