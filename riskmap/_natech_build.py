@@ -20,7 +20,6 @@ Both products are share-alike: GEM faults CC BY-SA 4.0, ISC-GEM CC BY-SA 3.0.
 from __future__ import annotations
 
 import datetime as _dt
-import hashlib
 import json
 import re
 from pathlib import Path
@@ -32,7 +31,7 @@ import shapely
 
 from riskmap._errors import RiskmapInputError
 from riskmap._paths import DATA_DIR, default_sources_dir
-from riskmap.io import atomic_write_text, write_layers
+from riskmap.io import atomic_write_text, sha256_file, write_layers
 from riskmap.schema import AOI_BOXES
 
 __all__ = ["build_natech", "fix_isc_date"]
@@ -85,14 +84,6 @@ def fix_isc_date(value: str | None) -> str | None:
     except ValueError:
         return None
     return f"{d}T{t}" if t else d
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _boxes() -> gpd.GeoDataFrame:
@@ -191,7 +182,7 @@ def build_natech(sources: str | Path | None = None, out_dir: str | Path | None =
         "products": {
             "faults.gpkg": {
                 **_ATTRIBUTION["faults"],
-                "sources": [{"path": str(FAULTS_SRC), "sha256": _sha256(fp)}],
+                "sources": [{"path": str(FAULTS_SRC), "sha256": sha256_file(fp)}],
                 "features": int(len(faults)),
                 "by_aoi": {str(k): int(v) for k, v in faults["aoi"].value_counts().sort_index().items()},
                 "steps": ["read GeoJSON (EPSG:4326)", "drop empty geometries", "number features fault_id",
@@ -200,7 +191,7 @@ def build_natech(sources: str | Path | None = None, out_dir: str | Path | None =
             },
             "earthquakes.gpkg": {
                 **_ATTRIBUTION["earthquakes"],
-                "sources": [{"path": str(QUAKES_SRC), "sha256": _sha256(qp)}],
+                "sources": [{"path": str(QUAKES_SRC), "sha256": sha256_file(qp)}],
                 "features": int(len(quakes)),
                 "by_aoi": {str(k): int(v) for k, v in quakes["aoi"].value_counts().sort_index().items()},
                 "mw_range": [float(quakes["mw"].min()), float(quakes["mw"].max())] if len(quakes) else None,

@@ -33,7 +33,6 @@ Method (details and tolerances in ``docs/hydrography.md``):
 from __future__ import annotations
 
 import datetime as _dt
-import hashlib
 import json
 import os
 import time
@@ -54,6 +53,7 @@ from shapely.ops import substring
 
 from riskmap._geo import aeqd_for_bounds, geodesic_area_km2, geodesic_length_km
 from riskmap._iso3 import ISO3_NAMES
+from riskmap.io import sha256_file
 
 # ---------------------------------------------------------------- parameters
 
@@ -278,14 +278,6 @@ BASIN_SPECS: dict[str, BasinSpec] = {
 
 
 # ---------------------------------------------------------------- helpers
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _iso3(a3: str) -> str:
@@ -878,7 +870,11 @@ def build_reaches(net: RegionNetwork, spec: BasinSpec, edges: list[dict]) -> gpd
     return R
 
 
-def _strahler(down: np.ndarray) -> np.ndarray:
+def strahler_order(down: np.ndarray) -> np.ndarray:
+    """Strahler order of each reach from its downstream position (``-1`` at outlets).
+
+    Shared by the reference build and :mod:`riskmap.hydrosheds`.
+    """
     n = len(down)
     ups: list[list[int]] = [[] for _ in range(n)]
     for i, d in enumerate(down):
@@ -886,13 +882,10 @@ def _strahler(down: np.ndarray) -> np.ndarray:
             ups[d].append(i)
     order = np.zeros(n, dtype=int)
     # process in topological order (leaves first)
-    indeg = np.array([len(u) for u in ups])
-    stack = [i for i in range(n) if indeg[i] == 0]
-    done = 0
-    remaining = indeg.copy()
+    remaining = np.array([len(u) for u in ups])
+    stack = [i for i in range(n) if remaining[i] == 0]
     while stack:
         i = stack.pop()
-        done += 1
         if not ups[i]:
             order[i] = 1
         else:
@@ -928,7 +921,7 @@ def finish_reaches(R: gpd.GeoDataFrame, net: RegionNetwork, spec: BasinSpec) -> 
             dist[s] = base
             base = base + R["length_km"].values[s]
     R["dist_to_outlet_km"] = dist
-    R["order"] = _strahler(down)
+    R["order"] = strahler_order(down)
     # names from NE
     ne = net.ne[net.ne["name"].notna()].reset_index(drop=True)
     ne_tree = shapely.STRtree(ne.geometry.values)
@@ -1399,10 +1392,10 @@ def _source_files(sources: Path) -> list[dict[str, str]]:
     for key in ("admin0", "physical", "gshhg", "places", "tfdd"):
         for region, files in REGIONS.items():
             p = sources / SOURCES[key] / files[key]
-            out.append({"dataset": SOURCES[key], "path": f"{SOURCES[key]}/{files[key]}", "sha256": _sha256(p),
+            out.append({"dataset": SOURCES[key], "path": f"{SOURCES[key]}/{files[key]}", "sha256": sha256_file(p),
                         "use": "validation only (not in any product)" if key == "tfdd" else "product input"})
     for key, (ds, fn) in DAM_SOURCES.items():
-        out.append({"dataset": ds, "path": f"{ds}/{fn}", "sha256": _sha256(sources / ds / fn),
+        out.append({"dataset": ds, "path": f"{ds}/{fn}", "sha256": sha256_file(sources / ds / fn),
                     "use": ("product input (dams layer, reservoir markers)" if key == "ghpt" else
                             "product input (Mat anchors: GRanD dams 3981, 3982 as allocation seeds)")})
     return out

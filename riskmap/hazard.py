@@ -624,12 +624,7 @@ def tri(sites: pd.DataFrame, thi_frame: pd.DataFrame | None = None, *, params=No
     if thi_frame is None:
         thi_frame = thi(sites, params=P)
     n = len(sites)
-    own = _text(sites, "country").tolist()
-    ds = sites["downstream_countries"].tolist() if "downstream_countries" in sites.columns else [None] * n
-    n_foreign = np.array([_foreign_countries(d, o) for d, o in zip(ds, own)], dtype="float64")
-    tb = _bool(sites, "transboundary_downstream")
-    # a known "nothing foreign downstream" also sets the count to 0
-    n_foreign = np.where(np.isnan(n_foreign) & (tb == 0), 0.0, n_foreign)
+    n_foreign, tb = _n_foreign(sites)
     c_term = np.minimum(n_foreign, float(p["max_downstream_countries"])) * float(p["per_downstream_country"])
     fb_km = _num(sites, "first_border_river_km")
     tt_h = _num(sites, "travel_time_h")
@@ -884,15 +879,22 @@ def _corridors(sites: pd.DataFrame, basins: Mapping[str, Any], length_km: float,
 # --------------------------------------------------------------------------
 
 
-def _exposure(sites: pd.DataFrame, P: dict) -> tuple[np.ndarray, list[dict], np.ndarray, np.ndarray]:
-    """Exposure score (0..1), its terms, inputs present and applicable."""
-    e = P["priority"]["exposure"]
+def _n_foreign(sites: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Foreign countries downstream of each site (NaN unknown) and ``transboundary_downstream``
+    (1/0/NaN); a known "nothing foreign downstream" sets the count to 0."""
     n = len(sites)
     own = _text(sites, "country").tolist()
     ds = sites["downstream_countries"].tolist() if "downstream_countries" in sites.columns else [None] * n
     n_foreign = np.array([_foreign_countries(d, o) for d, o in zip(ds, own)], dtype="float64")
     tb = _bool(sites, "transboundary_downstream")
-    n_foreign = np.where(np.isnan(n_foreign) & (tb == 0), 0.0, n_foreign)
+    return np.where(np.isnan(n_foreign) & (tb == 0), 0.0, n_foreign), tb
+
+
+def _exposure(sites: pd.DataFrame, P: dict) -> tuple[np.ndarray, list[dict], np.ndarray, np.ndarray]:
+    """Exposure score (0..1), its terms, inputs present and applicable."""
+    e = P["priority"]["exposure"]
+    n = len(sites)
+    n_foreign, tb = _n_foreign(sites)
     tb = np.where(np.isnan(tb) & np.isfinite(n_foreign), (n_foreign > 0).astype(float), tb)
     obw = _bool(sites, "on_border_water")
     fb_km = _num(sites, "first_border_river_km")

@@ -28,6 +28,7 @@ from shapely import Point
 from riskmap._errors import RiskmapInputError
 from riskmap._geo import aeqd_for_bounds, geodesic_area_km2, geodesic_length_km
 from riskmap._paths import DATA_DIR
+from riskmap._reference_build import strahler_order
 
 BASIN_COLUMNS = ("HYBAS_ID", "NEXT_DOWN", "PFAF_ID", "UP_AREA", "SUB_AREA")
 RIVER_COLUMNS = ("HYRIV_ID", "NEXT_DOWN", "MAIN_RIV", "LENGTH_KM", "DIS_AV_CMS", "UPLAND_SKM")
@@ -76,27 +77,6 @@ def _upstream(ids: np.ndarray, next_down: np.ndarray, start: int) -> np.ndarray:
         mask[i] = True
         stack.extend(children.get(int(ids[i]), []))
     return mask
-
-
-def _strahler(ids: np.ndarray, down_pos: np.ndarray) -> np.ndarray:
-    n = len(ids)
-    ups: list[list[int]] = [[] for _ in range(n)]
-    for i, d in enumerate(down_pos):
-        if d >= 0:
-            ups[d].append(i)
-    order = np.zeros(n, dtype=int)
-    remaining = np.array([len(u) for u in ups])
-    stack = [i for i in range(n) if remaining[i] == 0]
-    while stack:
-        i = stack.pop()
-        o = sorted((order[u] for u in ups[i]), reverse=True)
-        order[i] = 1 if not o else (o[0] + 1 if len(o) > 1 and o[0] == o[1] else o[0])
-        d = down_pos[i]
-        if d >= 0:
-            remaining[d] -= 1
-            if remaining[d] == 0:
-                stack.append(d)
-    return order
 
 
 def _labels(lines: gpd.GeoSeries, countries: gpd.GeoDataFrame, borders: gpd.GeoDataFrame) -> list[str]:
@@ -270,7 +250,7 @@ def import_hydrosheds(basins_path: str | Path, rivers_path: str | Path, *, outle
         "name": pd.Series([None] * len(r), dtype=object),
         "length_km": np.round(length, 4),
         "dist_to_outlet_km": np.round(dist, 4),
-        "order": _strahler(ids, down_pos).astype("int64"),
+        "order": strahler_order(down_pos).astype("int64"),
         "country": labels,
         "is_border": [("|" in c) for c in labels],
         "waterbody": pd.Series([None] * len(r), dtype=object),

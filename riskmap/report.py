@@ -39,7 +39,7 @@ import pandas as pd
 from riskmap._errors import RiskmapError, RiskmapInputError
 from riskmap._iso3 import ISO3_NAMES
 from riskmap._paths import DATA_DIR
-from riskmap.io import atomic_path, atomic_write_text
+from riskmap.io import atomic_path, atomic_write_text, sha256_file
 from riskmap.schema import CATEGORIES, COORD_PRECISIONS, STATUSES, TMF_CATEGORIES
 
 __all__ = [
@@ -253,12 +253,6 @@ def _sha256_bytes(b: bytes) -> str:
     return hashlib.sha256(b).hexdigest()
 
 
-def _sha256_file(p: Path) -> str:
-    h = hashlib.sha256()
-    with open(p, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _version() -> str:
@@ -678,7 +672,7 @@ def _checksums(inputs: ReportInputs, sites: gpd.GeoDataFrame) -> list[dict[str, 
     for label, p in sorted(inputs.input_files.items()):
         p = Path(p)
         if p.is_file():
-            out.append({"label": f"{label} ({p.name})", "sha256": _sha256_file(p)})
+            out.append({"label": f"{label} ({p.name})", "sha256": sha256_file(p)})
     return out
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
 import tomllib
 import unicodedata
@@ -18,6 +17,7 @@ import pandas as pd
 
 from riskmap._errors import RiskmapInputError
 from riskmap._iso3 import ISO3_NAMES
+from riskmap.io import sha256_file
 from riskmap.schema import COLUMNS, NUMERIC_COLUMNS
 
 MAPPINGS_FILE = Path(__file__).with_name("mappings.toml")
@@ -84,13 +84,7 @@ def read_csv(path: Path) -> pd.DataFrame:
         raise RiskmapInputError(f"{path}: cannot read CSV: {e}") from None
 
 
-def sha256(path: Path) -> str:
-    """Hex SHA-256 of a file."""
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+sha256 = sha256_file  # hex SHA-256 of a source file (riskmap.io.sha256_file)
 
 
 def to_number(s: pd.Series, missing: Iterable[float] = ()) -> pd.Series:
