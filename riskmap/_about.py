@@ -12,7 +12,7 @@ Examples
 --------
 >>> from riskmap._about import version_string
 >>> version_string()  # doctest: +SKIP
-'riskmap 0.1.0; data 2026-11-27 sha256:932f068c69c2'
+'riskmap 0.1.0 (data 2026-11-27 sha256:932f068c69c2)'
 """
 
 from __future__ import annotations
@@ -126,15 +126,27 @@ def data_version(data_dir: str | os.PathLike | None = None) -> str:
     return f"{info['date']} sha256:{info['sha256'][:SHORT_SHA]}"
 
 
+def version_label(data_dir: str | os.PathLike | None = None) -> str:
+    """``"0.1.0 (data 2026-11-27 sha256:932f068c69c2)"``: the text after "riskmap" in footers."""
+    return f"{__version__} (data {data_version(data_dir)})"
+
+
 def version_string(data_dir: str | os.PathLike | None = None) -> str:
-    """The package and data versions in one line, for footers and metadata.
+    """The package and data versions in one line, for footers and file metadata.
 
     Examples
     --------
-    >>> version_string().startswith("riskmap " + __version__ + "; data ")
+    >>> version_string().startswith("riskmap " + __version__ + " (data ")
     True
     """
-    return f"riskmap {__version__}; data {data_version(data_dir)}"
+    return f"riskmap {version_label(data_dir)}"
+
+
+def version_metadata() -> dict[str, str]:
+    """Version keys for file metadata (GeoPackage layer metadata, XLSX properties)."""
+    info = data_info()
+    return {"riskmap_version": __version__, "riskmap_data_date": str(info["date"]),
+            "riskmap_data_sha256": str(info["sha256"] or "none"), "generator": version_string()}
 
 
 def version_report() -> str:

@@ -522,11 +522,15 @@ def _write_shapefile(gdf: gpd.GeoDataFrame, path: Path) -> Path:
     return path
 
 
-def write_layers(path: str | os.PathLike, layers: Mapping[str, gpd.GeoDataFrame | pd.DataFrame]) -> Path:
+def write_layers(path: str | os.PathLike, layers: Mapping[str, gpd.GeoDataFrame | pd.DataFrame],
+                 metadata: Mapping[str, str] | None = None) -> Path:
     """Write several layers into one GeoPackage, atomically (all or nothing).
 
-    Non-spatial DataFrames are written as attribute tables.
+    Non-spatial DataFrames are written as attribute tables. ``metadata``
+    (str -> str, e.g. riskmap and data versions) is stored as every layer's
+    GeoPackage metadata.
     """
+    meta = dict(metadata) if metadata else None
     path = Path(path)
     with atomic_path(path) as tmp:
         for name, frame in layers.items():
@@ -535,7 +539,7 @@ def write_layers(path: str | os.PathLike, layers: Mapping[str, gpd.GeoDataFrame 
                 for c in out.columns:
                     if c != out.geometry.name and out[c].dtype == object:
                         out[c] = out[c].map(_cell)
-                out.to_file(tmp, layer=name, driver="GPKG")
+                out.to_file(tmp, layer=name, driver="GPKG", metadata=meta)
             else:
                 import pyogrio
 
@@ -543,7 +547,7 @@ def write_layers(path: str | os.PathLike, layers: Mapping[str, gpd.GeoDataFrame 
                 for c in out.columns:
                     if out[c].dtype == object:
                         out[c] = out[c].map(_cell)
-                pyogrio.write_dataframe(out, tmp, layer=name, driver="GPKG")
+                pyogrio.write_dataframe(out, tmp, layer=name, driver="GPKG", metadata=meta)
     return path
 
 

@@ -256,14 +256,10 @@ def _sha256_bytes(b: bytes) -> str:
 
 
 def _version() -> str:
-    try:
-        from importlib.metadata import version
+    """Package version and the data's date and checksum, e.g. ``0.1.0 (data 2026-11-27 sha256:932f068c69c2)``."""
+    from riskmap._about import version_label
 
-        return version("riskmap")
-    except Exception:  # noqa: BLE001 - not installed: fall back to the package attribute
-        import riskmap
-
-        return getattr(riskmap, "__version__", "unknown")
+    return version_label()
 
 
 # --------------------------------------------------------------------------
