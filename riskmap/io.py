@@ -263,6 +263,9 @@ def read_table(path: str | os.PathLike, *, layer: str | None = None, fmt: str | 
                 df = pd.read_excel(path, sheet_name=layer or 0, dtype=object, engine="openpyxl")
             opts["line_offset"] = 2
         elif fmt == "parquet":
+            from riskmap._extras import require
+
+            require("pyarrow", f"{path}: ")
             try:
                 df = gpd.read_parquet(path)
             except ValueError:
@@ -488,6 +491,9 @@ def write_sites(sites: gpd.GeoDataFrame, path: str | os.PathLike, *, fmt: str | 
         if c != gdf.geometry.name and gdf[c].dtype == object:
             gdf[c] = gdf[c].map(_cell)
     if fmt == "parquet":
+        from riskmap._extras import require
+
+        require("pyarrow", f"{path}: ")
         with atomic_path(path) as tmp:
             gdf.to_parquet(tmp, index=False)
         return path

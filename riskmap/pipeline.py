@@ -102,7 +102,11 @@ def run_all(out_dir: str | Path, *, basins: Sequence[str] | None = None,
     if pdf is None:
         pdf = pdf_available()
         if not pdf:
-            say("Chromium not found (apt install chromium): reports are written as HTML only, no PDF")
+            from riskmap._extras import EXTRAS, available
+
+            say("Chromium not found (apt install chromium): reports are written as HTML only, no PDF"
+                if available("playwright") else
+                f"no PDF reports (HTML only): pip install 'riskmap[{EXTRAS['playwright'][0]}]' to print them")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     basins = list(basins or list_basins())

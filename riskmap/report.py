@@ -815,7 +815,9 @@ def html_to_pdf(html_path: str | os.PathLike, pdf_path: str | os.PathLike, *,
     try:
         from playwright.sync_api import sync_playwright
     except ImportError as e:
-        raise RiskmapError("PDF output needs the 'playwright' package (pip install playwright)") from e
+        from riskmap._extras import missing_message
+
+        raise RiskmapError(f"{missing_message('playwright')}, or use --no-pdf") from e
     if not Path(exe).exists():
         raise RiskmapError(f"PDF output needs Chromium at {exe} (apt install chromium, or set "
                            "RISKMAP_CHROMIUM); use --no-pdf to skip the PDF")
