@@ -494,6 +494,7 @@ def write_sites(sites: gpd.GeoDataFrame, path: str | os.PathLike, *, fmt: str | 
         from riskmap._extras import require
 
         require("pyarrow", f"{path}: ")
+        gdf.attrs = {}  # e.g. the ValidationReport of read_sites: not file metadata (pandas would JSON it)
         with atomic_path(path) as tmp:
             gdf.to_parquet(tmp, index=False)
         return path
