@@ -11,7 +11,6 @@ import re
 import shutil
 import subprocess
 import sys
-import tomllib
 from pathlib import Path
 
 import pandas as pd
@@ -23,6 +22,11 @@ from riskmap._about import __version__, data_info, data_version, version_metadat
 from riskmap._errors import RiskmapError
 from riskmap._extras import MissingExtraError
 from riskmap.cli import main
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data"

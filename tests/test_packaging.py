@@ -20,6 +20,7 @@ import shutil
 import site
 import subprocess
 import sys
+import tarfile
 import venv
 import zipfile
 from pathlib import Path
@@ -41,7 +42,7 @@ def _run(cmd: list[str], cwd: Path, env: dict[str, str], timeout: float = 300) -
 
 
 def _copy_sources(dest: Path) -> Path:
-    """What an sdist holds: metadata files, the package and data/ (no build/ or egg-info leftovers)."""
+    """What an sdist holds: metadata files, the package, data/ and tests/ (no build/ or egg-info leftovers)."""
     dest.mkdir()
     for name in ("pyproject.toml", "README.md", "LICENSE", "MANIFEST.in", "CHANGELOG.md", "CITATION.cff"):
         if (ROOT / name).exists():
@@ -49,6 +50,7 @@ def _copy_sources(dest: Path) -> Path:
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "_data", ".*")
     shutil.copytree(ROOT / "riskmap", dest / "riskmap", ignore=ignore)
     shutil.copytree(ROOT / "data", dest / "data", ignore=ignore)
+    shutil.copytree(ROOT / "tests", dest / "tests", ignore=ignore)
     return dest
 
 
@@ -84,7 +86,7 @@ def installed(tmp_path_factory):
     run = tmp / "run"
     run.mkdir()
     return {"wheel": wheels[0], "python": py, "bin": bindir, "env": env, "run": run, "venv": env_dir,
-            "purelib": Path(purelib)}
+            "purelib": Path(purelib), "src": src, "tmp": tmp}
 
 
 def test_wheel_carries_the_data(installed):
@@ -103,6 +105,30 @@ def test_wheel_carries_the_data(installed):
     assert "Provides-Extra: pdf" in meta and "Provides-Extra: parquet" in meta
     assert not [ln for ln in meta.splitlines() if ln.startswith("Requires-Dist: playwright")
                 and "extra ==" not in ln], "playwright must be optional (riskmap[pdf])"
+
+
+def test_sdist_carries_the_data_and_builds_the_same_wheel(installed):
+    tmp, src = installed["tmp"], installed["src"]
+    r = _run([sys.executable, "-c", "import sys; from setuptools import build_meta as b; "
+              "print(b.build_sdist(sys.argv[1]))", str(tmp / "sdist")], cwd=src, env=dict(os.environ))
+    assert r.returncode == 0, r.stderr[-3000:]
+    sdist = tmp / "sdist" / r.stdout.strip().splitlines()[-1]
+    with tarfile.open(sdist) as tf:
+        names = {n.split("/", 1)[1] for n in tf.getnames() if "/" in n}
+        if hasattr(tarfile, "data_filter"):
+            tf.extractall(tmp / "unpacked", filter="data")
+        else:  # pragma: no cover - Python without extraction filters
+            tf.extractall(tmp / "unpacked")
+    repo_files = {p.relative_to(ROOT).as_posix() for p in (ROOT / "data").rglob("*") if p.is_file()}
+    assert repo_files <= names
+    assert {"CITATION.cff", "CHANGELOG.md", "LICENSE", "pyproject.toml", "tests/conftest.py"} <= names
+    assert not [n for n in names if "__pycache__" in n or n.startswith("riskmap/_data")]
+    unpacked = tmp / "unpacked" / sdist.name.removesuffix(".tar.gz")
+    r = _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index", "--quiet",
+              "-w", str(tmp / "dist2"), str(unpacked)], cwd=tmp, env=dict(os.environ))
+    assert r.returncode == 0, r.stderr[-3000:]
+    (wheel2,) = (tmp / "dist2").glob("riskmap-*.whl")
+    assert sorted(zipfile.ZipFile(wheel2).namelist()) == sorted(zipfile.ZipFile(installed["wheel"]).namelist())
 
 
 def test_imports_from_the_fresh_environment(installed):
