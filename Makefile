@@ -1,6 +1,8 @@
 # riskmap: two commands for a fresh machine (see README.md).
-#   make demo  - create .venv, install riskmap, build maps/reports/CSVs for the three basins into out/
-#   make test  - create .venv, install riskmap with test extras, run the whole test suite
+#   make demo  - create .venv, install riskmap (+ PDF extra), build maps/reports/CSVs for the three basins into out/
+#   make test  - create .venv, install riskmap with its test extras, run the whole test suite
+# The installs are stamped ($(VENV)/.stamp-*, remade only when pyproject.toml changes), so re-runs
+# do not call pip again and work offline.
 PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
@@ -12,11 +14,19 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-install: $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e .
+# riskmap with PDF printing (playwright) and GeoParquet (pyarrow)
+$(VENV)/.stamp-install: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[pdf,parquet]"
+	touch $@
 
-install-test: $(BIN)/python
+# + test tools (pytest, nbclient, setuptools for the wheel test, ...)
+$(VENV)/.stamp-install-test: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[test]"
+	touch $@ $(VENV)/.stamp-install
+
+install: $(VENV)/.stamp-install
+
+install-test: $(VENV)/.stamp-install-test
 
 demo: install
 	$(BIN)/riskmap demo -o $(OUT)
@@ -24,7 +34,7 @@ demo: install
 test: install-test
 	$(BIN)/python -m pytest
 
-# Rebuild data/ from the public sources (../shared/data/sources by default).
+# Rebuild data/ from the public sources (../shared/data/sources by default, or RISKMAP_SOURCES).
 data: install
 	$(BIN)/riskmap data build-reference
 	$(BIN)/riskmap data build-sites

@@ -5,6 +5,11 @@ for the Drin, Drina and Syr Darya basins, finds who is exposed downstream
 across borders, scores hazards, and renders offline maps, reports and
 inventory exports.
 
+``riskmap.__version__`` is the package version (PEP 440);
+``riskmap.__data_version__`` the date and checksum of the data riskmap reads
+(``riskmap.data_info()`` for details, ``riskmap.version_string()`` for both
+in one line, as printed in output footers and ``riskmap --version``).
+
 The public API is re-exported here; heavy modules (maps, reports) are only
 imported when first used.
 
@@ -20,11 +25,10 @@ import importlib
 from typing import Any
 
 from riskmap._errors import RiskmapError, RiskmapInputError, RiskmapValidationError
+from riskmap._about import __version__
 from riskmap._paths import DATA_DIR, PARAMS_DIR
 from riskmap.io import read_sites, write_sites
 from riskmap.schema import ValidationReport, validate_sites
-
-__version__ = "0.1.0"
 
 # public name -> (module, attribute) that defines it (imported lazily)
 _LAZY: dict[str, tuple[str, str]] = {
@@ -50,10 +54,17 @@ _LAZY: dict[str, tuple[str, str]] = {
     "summarize_sites": ("riskmap.sources", "summarize_sites"),
     "prepare_sites": ("riskmap.pipeline", "prepare_sites"),
     "run_all": ("riskmap.pipeline", "run_all"),
+    "data_info": ("riskmap._about", "data_info"),
+    "data_version": ("riskmap._about", "data_version"),
+    "version_string": ("riskmap._about", "version_string"),
 }
 
 
 def __getattr__(name: str) -> Any:
+    if name == "__data_version__":  # the bundled data's date and checksum, computed on first use
+        from riskmap._about import data_version
+
+        return data_version()
     if name in _LAZY:
         module, attr = _LAZY[name]
         return getattr(importlib.import_module(module), attr)
@@ -74,5 +85,6 @@ __all__ = [
     "validate_sites",
     "write_sites",
     "__version__",
+    "__data_version__",
     *_LAZY,
 ]

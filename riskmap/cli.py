@@ -6,13 +6,14 @@ lives here. ``riskmap --help`` and ``riskmap COMMAND --help`` document each.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
 import click
 
 from riskmap._errors import RiskmapError, RiskmapValidationError
-from riskmap._paths import DATA_DIR, default_sources_dir
+from riskmap._paths import DATA_DIR, data_dir_is_writable_default, default_sources_dir
 
 
 def _fail(message: str, code: int = 2) -> None:
@@ -36,8 +37,18 @@ class _Group(click.Group):
             _fail(f"{where}{e.strerror or e}", code=1)
 
 
+def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if not value or ctx.resilient_parsing:
+        return
+    from riskmap._about import version_report
+
+    click.echo(version_report())
+    ctx.exit()
+
+
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="riskmap")
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_print_version,
+              help="Show the riskmap version and the date, checksum and folder of its data, then exit.")
 def main() -> None:
     """riskmap: transboundary technological risk inventories, maps and reports
     for the Drin, Drina and Syr Darya basins."""
@@ -59,11 +70,74 @@ SOURCES_OPTION = click.option(
     help="Folder of public source datasets (default: $RISKMAP_SOURCES or ../shared/data/sources).")
 
 
-def _sources(path: Path | None) -> Path:
+DATA_DIR_OPTION = click.option(
+    "--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+    help="Data folder to write into (<DIR>/basins, <DIR>/sites, <DIR>/natech) instead of riskmap's own "
+         "(default: $RISKMAP_DATA_DIR, or data/ in a source checkout; required for an installed package).")
+
+
+def _source_folders(command: str) -> list[str]:
+    """The dataset folders ``riskmap data COMMAND`` reads from the sources folder."""
+    if command == "build-reference":
+        from riskmap._reference_build import DAM_SOURCES, SOURCES
+
+        return sorted({*SOURCES.values(), *(d for d, _ in DAM_SOURCES.values())})
+    if command == "build-natech":
+        from riskmap._natech_build import FAULTS_SRC, QUAKES_SRC
+
+        return sorted({FAULTS_SRC.parts[0], QUAKES_SRC.parts[0]})
+    from riskmap.sources import fineprint, gem, geodar, gppd, literature, usgs
+
+    return sorted({fineprint.FILE.split("/")[0], gem.DIR, geodar.FILE.split("/")[0], gppd.FILE.split("/")[0],
+                   literature.FILE.split("/")[0], usgs.DIR})
+
+
+def _sources(path: Path | None, command: str) -> Path:
+    """The source folder for ``riskmap data COMMAND``, or a clear error naming the expected layout."""
     p = path or default_sources_dir()
-    if not p.is_dir():
-        _fail(f"source folder {p} not found; pass --sources")
-    return p
+    need = _source_folders(command)
+    missing = [d for d in need if not (p / d).is_dir()]
+    if p.is_dir() and not missing:
+        return p
+    if path is not None:
+        where = f"--sources {p}"
+    elif os.environ.get("RISKMAP_SOURCES"):
+        where = f"RISKMAP_SOURCES={p}"
+    else:
+        where = f"the default {p} (../shared/data/sources beside a source checkout)"
+    problem = "is not a folder" if not p.is_dir() else f"lacks {', '.join(missing)}"
+    layout = "\n".join(f"  SOURCES/{d}/" for d in need)
+    _fail(f"riskmap data {command} needs the public source datasets, but {where} {problem}.\n"
+          f"Pass --sources SOURCES or set RISKMAP_SOURCES=SOURCES, a folder with one sub-folder per "
+          f"dataset (each with its SOURCE.md):\n{layout}")
+    raise AssertionError  # unreachable: _fail exits
+
+
+def _build_out(out_dir: Path | None, data_dir: Path | None, product: str) -> Path:
+    """Where ``riskmap data build-*`` writes ``product``: never into an installed package."""
+    if out_dir is not None:
+        return out_dir
+    if data_dir is not None:
+        return data_dir / product
+    if not data_dir_is_writable_default():
+        _fail(f"riskmap is installed as a package: its bundled data ({DATA_DIR}) are read-only and are "
+              f"never rebuilt inside the installation. Choose a folder for the rebuilt data with "
+              f"--data-dir DIR (or set RISKMAP_DATA_DIR=DIR); riskmap reads them from there when "
+              f"RISKMAP_DATA_DIR=DIR is set.")
+    return DATA_DIR / product
+
+
+def _say_where(out: Path, product: str) -> None:
+    """Tell the user how to use data written outside riskmap's data folder."""
+    root = out.resolve().parent
+    if os.path.realpath(root) == os.path.realpath(DATA_DIR) and out.name == product:
+        return
+    if out.name == product:
+        click.echo(f"note: riskmap reads these data only with RISKMAP_DATA_DIR={root} "
+                   f"(it now reads {DATA_DIR})", err=True)
+    else:
+        click.echo(f"note: riskmap reads data from DIR/{product} with RISKMAP_DATA_DIR=DIR; "
+                   f"{out} is not such a folder (it now reads {DATA_DIR})", err=True)
 
 
 # ---------------------------------------------------------------- validate
@@ -102,24 +176,27 @@ def validate(file: Path, strict: bool, crs: str | None, layer: str | None, repor
 
 @data.command("build-reference")
 @SOURCES_OPTION
+@DATA_DIR_OPTION
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Output folder (default: data/basins).")
 @click.option("--date", "build_date", default=None,
               help="Build date for PROVENANCE (default: $SOURCE_DATE_EPOCH or now, UTC).")
 @click.option("--no-plots", is_flag=True, help="Skip the PNG overviews.")
-def build_reference_cmd(sources: Path | None, out_dir: Path | None, build_date: str | None,
-                        no_plots: bool) -> None:
+def build_reference_cmd(sources: Path | None, data_dir: Path | None, out_dir: Path | None,
+                        build_date: str | None, no_plots: bool) -> None:
     """Build the reference hydrography (data/basins) from the public sources."""
     from riskmap._reference_build import build_reference
 
-    out = out_dir or (DATA_DIR / "basins")
-    meta = build_reference(_sources(sources), out, date=build_date, plots=not no_plots)
+    src = _sources(sources, "build-reference")
+    out = _build_out(out_dir, data_dir, "basins")
+    meta = build_reference(src, out, date=build_date, plots=not no_plots)
     for b, m in meta.items():
         x = m["measured"]
         iou = f"IoU {x['iou_tfdd']}" if x.get("iou_tfdd") is not None else f"{x['share_in_tfdd']:.0%} inside TFDD {x['tfdd_code']}"
         click.echo(f"{b}: {x['area_km2']:,.0f} km2 (error {x['area_error_pct']} %), {iou}, "
                    f"{x['n_reaches']} reaches, riparian {', '.join(m['riparian'])}")
     click.echo(f"written to {out}")
+    _say_where(out, "basins")
 
 
 @data.command("import-hydrosheds")
@@ -131,8 +208,9 @@ def build_reference_cmd(sources: Path | None, out_dir: Path | None, build_date: 
 @click.option("--name", required=True, help="Basin identifier for the output file (e.g. drina_hydrosheds).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Output folder (default: data/basins).")
+@DATA_DIR_OPTION
 def import_hydrosheds_cmd(basins_path: Path, rivers_path: Path, outlet: str, name: str,
-                          out_dir: Path | None) -> None:
+                          out_dir: Path | None, data_dir: Path | None) -> None:
     """Build a basin from user-supplied HydroSHEDS (HydroBASINS + HydroRIVERS)."""
     from riskmap.hydrosheds import import_hydrosheds
 
@@ -140,27 +218,33 @@ def import_hydrosheds_cmd(basins_path: Path, rivers_path: Path, outlet: str, nam
         lon, lat = (float(v) for v in outlet.split(","))
     except ValueError:
         _fail(f"--outlet must be LON,LAT (got {outlet!r})")
-    path = import_hydrosheds(basins_path, rivers_path, outlet=(lon, lat), name=name,
-                             out_dir=out_dir or (DATA_DIR / "basins"))
+    out = _build_out(out_dir, data_dir, "basins")
+    path = import_hydrosheds(basins_path, rivers_path, outlet=(lon, lat), name=name, out_dir=out)
     click.echo(f"written {path}")
+    _say_where(out, "basins")
 
 # [sites commands]
 
 
 @data.command("build-sites")
 @SOURCES_OPTION
+@DATA_DIR_OPTION
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Output folder (default: data/sites).")
 @click.option("--buffer-km", type=float, default=None,
               help="One divide buffer (km) around the basin outlines for every site "
                    "(default: by coordinate precision, exact 2 ... town 10 km).")
-def build_sites_cmd(sources: Path | None, out_dir: Path | None, buffer_km: float | None) -> None:
+def build_sites_cmd(sources: Path | None, data_dir: Path | None, out_dir: Path | None,
+                    buffer_km: float | None) -> None:
     """Build data/sites/ (sites.csv, sites.gpkg, merges.csv, SOURCES.md, PROVENANCE.json)
     from the public sources: import, keep the three basins, de-duplicate."""
     from riskmap.sources.build import build_sites
 
-    res = build_sites(_sources(sources), out_dir, buffer_km=buffer_km)
-    out = out_dir or DATA_DIR / "sites"
+    src = _sources(sources, "build-sites")
+    out = _build_out(out_dir, data_dir, "sites")
+    # basin outlines: from --data-dir when it holds them (a full rebuild there), else riskmap's own
+    outlines = data_dir if data_dir is not None and (data_dir / "basins").is_dir() else None
+    res = build_sites(src, out, data_dir=outlines, buffer_km=buffer_km)
     counts = res.sites["basin"].value_counts().sort_index()
     click.echo(f"wrote {out}/sites.csv: {len(res.sites)} sites ("
                + ", ".join(f"{b} {n}" for b, n in counts.items()) + f"); {len(res.merges)} merges; "
@@ -168,6 +252,7 @@ def build_sites_cmd(sources: Path | None, out_dir: Path | None, buffer_km: float
     if res.region_method != "outlines":
         click.echo("note: basin outlines data/basins/<basin>.gpkg not found; used the documented fallback "
                    "regions. Re-run after `riskmap data build-reference`.", err=True)
+    _say_where(out, "sites")
 
 
 @sites.command("summary")
@@ -290,14 +375,18 @@ def matrix_cmd(sites_file: Path | None, basin: str | None, weight: str | None, o
 
 @data.command("build-natech")
 @SOURCES_OPTION
+@DATA_DIR_OPTION
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Output folder (default: data/natech).")
-def build_natech_cmd(sources: Path | None, out_dir: Path | None) -> None:
+def build_natech_cmd(sources: Path | None, data_dir: Path | None, out_dir: Path | None) -> None:
     """Build data/natech/{faults,earthquakes}.gpkg (GEM faults, ISC-GEM) clipped to the AOIs."""
     from riskmap._natech_build import build_natech
 
-    res = build_natech(_sources(sources), out_dir)
+    src = _sources(sources, "build-natech")
+    out = _build_out(out_dir, data_dir, "natech")
+    res = build_natech(src, out)
     click.echo(f"faults: {res['faults']}, earthquakes: {res['earthquakes']} -> {res['out_dir']}")
+    _say_where(out, "natech")
 
 
 @main.command("score")

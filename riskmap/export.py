@@ -531,7 +531,9 @@ def export(sites: gpd.GeoDataFrame, path: str | os.PathLike, fmt: str | None = N
     if fmt == "gpkg":
         layers: dict[str, Any] = {"sites": frame}
         layers.update(_basin_layers(sites, basin))
-        return write_layers(path, layers)
+        from riskmap._about import version_metadata
+
+        return write_layers(path, layers, metadata=version_metadata())
     return write_sites(frame, path, fmt=fmt)
 
 
@@ -557,6 +559,9 @@ def _export_xlsx(sites: gpd.GeoDataFrame, path: Path, *, basin: Any, matrix: pd.
     sheets["data_dictionary"] = _neutralise_frame(data_dictionary())
     with atomic_path(path) as tmp:
         with pd.ExcelWriter(tmp, engine="openpyxl") as xw:
+            from riskmap._about import version_string
+
+            xw.book.properties.creator = xw.book.properties.description = version_string()
             for name, df in sheets.items():
                 df.to_excel(xw, sheet_name=name, index=False)
                 ws = xw.sheets[name]

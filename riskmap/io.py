@@ -263,6 +263,9 @@ def read_table(path: str | os.PathLike, *, layer: str | None = None, fmt: str | 
                 df = pd.read_excel(path, sheet_name=layer or 0, dtype=object, engine="openpyxl")
             opts["line_offset"] = 2
         elif fmt == "parquet":
+            from riskmap._extras import require
+
+            require("pyarrow", f"{path}: ")
             try:
                 df = gpd.read_parquet(path)
             except ValueError:
@@ -488,6 +491,10 @@ def write_sites(sites: gpd.GeoDataFrame, path: str | os.PathLike, *, fmt: str | 
         if c != gdf.geometry.name and gdf[c].dtype == object:
             gdf[c] = gdf[c].map(_cell)
     if fmt == "parquet":
+        from riskmap._extras import require
+
+        require("pyarrow", f"{path}: ")
+        gdf.attrs = {}  # e.g. the ValidationReport of read_sites: not file metadata (pandas would JSON it)
         with atomic_path(path) as tmp:
             gdf.to_parquet(tmp, index=False)
         return path
@@ -522,11 +529,15 @@ def _write_shapefile(gdf: gpd.GeoDataFrame, path: Path) -> Path:
     return path
 
 
-def write_layers(path: str | os.PathLike, layers: Mapping[str, gpd.GeoDataFrame | pd.DataFrame]) -> Path:
+def write_layers(path: str | os.PathLike, layers: Mapping[str, gpd.GeoDataFrame | pd.DataFrame],
+                 metadata: Mapping[str, str] | None = None) -> Path:
     """Write several layers into one GeoPackage, atomically (all or nothing).
 
-    Non-spatial DataFrames are written as attribute tables.
+    Non-spatial DataFrames are written as attribute tables. ``metadata``
+    (str -> str, e.g. riskmap and data versions) is stored as every layer's
+    GeoPackage metadata.
     """
+    meta = dict(metadata) if metadata else None
     path = Path(path)
     with atomic_path(path) as tmp:
         for name, frame in layers.items():
@@ -535,7 +546,7 @@ def write_layers(path: str | os.PathLike, layers: Mapping[str, gpd.GeoDataFrame 
                 for c in out.columns:
                     if c != out.geometry.name and out[c].dtype == object:
                         out[c] = out[c].map(_cell)
-                out.to_file(tmp, layer=name, driver="GPKG")
+                out.to_file(tmp, layer=name, driver="GPKG", metadata=meta)
             else:
                 import pyogrio
 
@@ -543,7 +554,7 @@ def write_layers(path: str | os.PathLike, layers: Mapping[str, gpd.GeoDataFrame 
                 for c in out.columns:
                     if out[c].dtype == object:
                         out[c] = out[c].map(_cell)
-                pyogrio.write_dataframe(out, tmp, layer=name, driver="GPKG")
+                pyogrio.write_dataframe(out, tmp, layer=name, driver="GPKG", metadata=meta)
     return path
 
 

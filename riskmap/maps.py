@@ -47,6 +47,7 @@ import shapely
 from branca.element import MacroElement
 from folium.template import Template
 
+from riskmap._about import version_string as _version_string
 from riskmap._errors import RiskmapError, RiskmapInputError
 from riskmap.io import atomic_write_text
 from riskmap.schema import CATEGORIES
@@ -356,7 +357,8 @@ def basin_map(
     layers = _basemap_data(basin, simplify_deg)
     data: dict[str, Any] = {"style": _STYLE, "approx": list(APPROXIMATE_PRECISIONS), "shapes": SHAPE_PATHS,
                             "shapeNames": list(_SHAPE_NAMES),
-                            "attribution": "Basin layers: riskmap reference hydrography (see data/basins/PROVENANCE.md)"}
+                            "attribution": "Basin layers: riskmap reference hydrography (see data/basins/PROVENANCE.md)"
+                                           f" · {_version_string()}"}
     data.update(layers)
 
     site_info: dict[str, Any] = {"n": 0}

@@ -102,7 +102,11 @@ def run_all(out_dir: str | Path, *, basins: Sequence[str] | None = None,
     if pdf is None:
         pdf = pdf_available()
         if not pdf:
-            say("Chromium not found (apt install chromium): reports are written as HTML only, no PDF")
+            from riskmap._extras import EXTRAS, available
+
+            say("Chromium not found (apt install chromium): reports are written as HTML only, no PDF"
+                if available("playwright") else
+                f"no PDF reports (HTML only): pip install 'riskmap[{EXTRAS['playwright'][0]}]' to print them")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     basins = list(basins or list_basins())
@@ -126,7 +130,7 @@ def run_all(out_dir: str | Path, *, basins: Sequence[str] | None = None,
 
 
 def _index_html(rows: list[tuple[str, int, str, str, str | None, str]]) -> str:
-    from riskmap import __version__
+    from riskmap._about import version_string
 
     e = html.escape
     items = []
@@ -148,7 +152,7 @@ transboundary river basins. Every file here works offline.</p>
 <table><thead><tr><th>basin</th><th>sites</th><th>outputs</th></tr></thead><tbody>
 {''.join(items)}
 </tbody></table>
-<p><small>riskmap {e(__version__)}, generated {today}. References to Kosovo shall be understood to be in
+<p><small>{e(version_string())}, generated {today}. References to Kosovo shall be understood to be in
 the context of United Nations Security Council resolution 1244 (1999).</small></p>
 </body></html>
 """

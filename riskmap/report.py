@@ -256,14 +256,10 @@ def _sha256_bytes(b: bytes) -> str:
 
 
 def _version() -> str:
-    try:
-        from importlib.metadata import version
+    """Package version and the data's date and checksum, e.g. ``0.1.0 (data 2026-11-27 sha256:932f068c69c2)``."""
+    from riskmap._about import version_label
 
-        return version("riskmap")
-    except Exception:  # noqa: BLE001 - not installed: fall back to the package attribute
-        import riskmap
-
-        return getattr(riskmap, "__version__", "unknown")
+    return version_label()
 
 
 # --------------------------------------------------------------------------
@@ -819,7 +815,9 @@ def html_to_pdf(html_path: str | os.PathLike, pdf_path: str | os.PathLike, *,
     try:
         from playwright.sync_api import sync_playwright
     except ImportError as e:
-        raise RiskmapError("PDF output needs the 'playwright' package (pip install playwright)") from e
+        from riskmap._extras import missing_message
+
+        raise RiskmapError(f"{missing_message('playwright')}, or use --no-pdf") from e
     if not Path(exe).exists():
         raise RiskmapError(f"PDF output needs Chromium at {exe} (apt install chromium, or set "
                            "RISKMAP_CHROMIUM); use --no-pdf to skip the PDF")
