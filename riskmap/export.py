@@ -47,6 +47,7 @@ from riskmap.io import (
     sites_to_table,
     write_layers,
     write_sites,
+    xlsx_safe_frame,
 )
 from riskmap.schema import COLUMNS, column_names
 
@@ -558,7 +559,7 @@ def _export_xlsx(sites: gpd.GeoDataFrame, path: Path, *, basin: Any, matrix: pd.
     with atomic_path(path) as tmp:
         with pd.ExcelWriter(tmp, engine="openpyxl") as xw:
             for name, df in sheets.items():
-                df.to_excel(xw, sheet_name=name, index=False)
+                xlsx_safe_frame(df).to_excel(xw, sheet_name=name, index=False)
                 ws = xw.sheets[name]
                 ws.freeze_panes = "A2"
     return path
