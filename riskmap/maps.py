@@ -17,7 +17,9 @@ countries, rivers and lakes.
 Every piece of user-supplied text (site names, sources, notes ...) is embedded
 as JSON data with ``<``, ``>`` and ``&`` escaped and rendered by the map code
 through an HTML-escaping function or ``textContent``; links are only made from
-``http(s)://`` URLs.
+``http(s)://`` URLs. No user text is ever part of a (Jinja) template's source:
+riskmap's layer element adds its code and data as raw text (see
+``docs/security.md``).
 
 The site columns of :mod:`riskmap.exposure` and :mod:`riskmap.hazard` are used
 when present (colour by ``priority_score`` or ``exposure_class``; downstream
