@@ -833,7 +833,7 @@ def html_to_pdf(html_path: str | os.PathLike, pdf_path: str | os.PathLike, *,
             browser = p.chromium.launch(executable_path=exe, args=[
                 "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
             try:
-                page = browser.new_page()
+                page = browser.new_page(java_script_enabled=False)  # the report has no scripts
                 page.route("**/*", lambda route: route.continue_()
                            if route.request.url.startswith(("file:", "data:")) else route.abort())
                 page.goto(html_path.as_uri(), wait_until="load")
