@@ -56,6 +56,7 @@ NASTY = (
     "\x1b[31mred\x1b[0m terminal",
     "\u202eevil\u202c reversed",
     LONG,
+    "W" * 20000,  # one 20,000-character word
 )
 
 #: Free-text columns shown in the popup (substances/source_refs are JSON: their text is one item).
@@ -163,7 +164,8 @@ def _open_popup(w: Watched, i: int) -> dict:
     pg.evaluate(f"() => RISKMAP_MAPS[0].markers[{i}].setZIndexOffset(0)")
     return pg.evaluate("""() => {
         const el = RISKMAP_MAPS[0].map._popup.getElement();
-        return {title: el.querySelector('.rm-title').textContent,
+        const h = el.querySelector('.rm-title');
+        return {title: h.textContent, overflow: h.scrollWidth > h.clientWidth,
                 cells: Array.from(el.querySelectorAll('td')).map(td => td.textContent),
                 text: el.innerText};
     }""")
@@ -180,6 +182,7 @@ def test_map_shows_every_hostile_string_as_text(browser, outputs, artifacts_dir)
         for i in range(len(NASTY)):
             pop = _open_popup(w, i)
             assert pop["title"] == value(i, "name")
+            assert not pop["overflow"], "the site name overflows its popup"
             for f in FIELDS[1:]:
                 assert value(i, f) in pop["cells"] or f"name: {value(i, f)}" in pop["cells"], (i, f)
             if i == NASTY.index(f"<img src=x onerror=\"{PWN};alert(2)\">"):
