@@ -193,6 +193,11 @@ def test_map_shows_every_hostile_string_as_text(browser, outputs, artifacts_dir)
         hits = w.page.eval_on_selector_all(".rm-search-hit", "els => els.map(e => e.textContent)")
         k = NASTY.index("=HYPERLINK(\"http://x\",\"click\")")
         assert hits == [f"{value(k, 'name')} ({hostile_sites()['country'][k]})"]
+        # a bidi override in a name is isolated: it cannot reorder the country after it
+        w.page.fill(".rm-search-input", "reversed")
+        k = NASTY.index("\u202eevil\u202c reversed")
+        isolated = w.page.eval_on_selector_all(".rm-search-hit > bdi", "els => els.map(e => e.textContent)")
+        assert isolated == [value(k, "name")]
         w.assert_nothing_ran()
     finally:
         w.page.close()
@@ -208,6 +213,8 @@ def test_report_shows_every_hostile_string_as_text(browser, outputs):
             for f in ("name", "site_id", "source"):
                 assert value(i, f) in body, (i, f)
         assert w.page.locator("script").count() == 0
+        isolated = set(w.page.eval_on_selector_all("td > bdi", "els => els.map(e => e.textContent)"))
+        assert {value(i, "name") for i in range(len(NASTY))} <= isolated
         w.assert_nothing_ran()
     finally:
         w.page.close()
