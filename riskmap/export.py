@@ -47,6 +47,7 @@ from riskmap.io import (
     sites_to_table,
     write_layers,
     write_sites,
+    xlsx_safe_frame,
 )
 from riskmap.schema import COLUMNS, column_names
 
@@ -563,7 +564,7 @@ def _export_xlsx(sites: gpd.GeoDataFrame, path: Path, *, basin: Any, matrix: pd.
 
             xw.book.properties.creator = xw.book.properties.description = version_string()
             for name, df in sheets.items():
-                df.to_excel(xw, sheet_name=name, index=False)
+                xlsx_safe_frame(df).to_excel(xw, sheet_name=name, index=False)
                 ws = xw.sheets[name]
                 ws.freeze_panes = "A2"
     return path

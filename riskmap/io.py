@@ -20,6 +20,7 @@ import io as _io
 import json
 import math
 import os
+import re
 import shutil
 import tempfile
 import warnings
@@ -173,6 +174,32 @@ def neutralise_formula(value: Any) -> Any:
     if isinstance(value, str) and value.startswith(_FORMULA_START):
         return "'" + value
     return value
+
+
+#: Characters an XLSX (XML 1.0) cell cannot hold: C0 controls other than tab, newline and carriage return.
+_XLSX_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def xlsx_safe_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """Text cells and headers an XLSX sheet can hold: control characters as OOXML escapes.
+
+    A terminal escape (``\\x1b[31m``) or other C0 control character in a site
+    name would make openpyxl refuse the whole workbook; it is written as
+    ``_x001B_``, the spreadsheet format's own escape (Excel shows the
+    character).
+    """
+
+    def fix(v: Any) -> Any:
+        if isinstance(v, str) and _XLSX_ILLEGAL.search(v):
+            return _XLSX_ILLEGAL.sub(lambda m: f"_x{ord(m.group(0)):04X}_", v)
+        return v
+
+    out = df.copy()
+    for c in out.columns:
+        if out[c].dtype == object or pd.api.types.is_string_dtype(out[c]):
+            out[c] = out[c].map(fix)
+    out.columns = [fix(c) for c in out.columns]
+    return out
 
 
 def _unneutralise(value: Any) -> Any:
@@ -480,7 +507,7 @@ def write_sites(sites: gpd.GeoDataFrame, path: str | os.PathLike, *, fmt: str | 
             return atomic_write_bytes(path, _table_to_csv_bytes(table))
         with atomic_path(path) as tmp:
             with pd.ExcelWriter(tmp, engine="openpyxl") as xw:
-                table.to_excel(xw, sheet_name=layer[:31], index=False)
+                xlsx_safe_frame(table).to_excel(xw, sheet_name=layer[:31], index=False)
         return path
     gdf = sites.copy()
     if gdf.crs is None:

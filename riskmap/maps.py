@@ -17,7 +17,9 @@ countries, rivers and lakes.
 Every piece of user-supplied text (site names, sources, notes ...) is embedded
 as JSON data with ``<``, ``>`` and ``&`` escaped and rendered by the map code
 through an HTML-escaping function or ``textContent``; links are only made from
-``http(s)://`` URLs.
+``http(s)://`` URLs. No user text is ever part of a (Jinja) template's source:
+riskmap's layer element adds its code and data as raw text (see
+``docs/security.md``).
 
 The site columns of :mod:`riskmap.exposure` and :mod:`riskmap.hazard` are used
 when present (colour by ``priority_score`` or ``exposure_class``; downstream
@@ -44,8 +46,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from branca.element import MacroElement
-from folium.template import Template
+from branca.element import Element, Figure, MacroElement
 
 from riskmap._about import version_string as _version_string
 from riskmap._errors import RiskmapError, RiskmapInputError
@@ -244,32 +245,61 @@ class RiskMap(folium.Map):
         )
 
 
-class _RiskmapLayers(MacroElement):
-    """Injects riskmap's runtime (CSS + JS) and the map data, then builds the layers."""
+class _RawText(Element):
+    """Text placed in the page verbatim: it is never parsed as a template.
 
-    _template = Template(
-        """
-{% macro header(this, kwargs) %}
-<style>{{ this.runtime_css }}</style>
-<script>{{ this.runtime_js }}</script>
-{% endmacro %}
-{% macro script(this, kwargs) %}
-var {{ this.get_name() }} = riskmap.build({{ this._parent.get_name() }}, {{ this.data_json }}, {
-{%- for key, group in this.groups.items() %}
-  {{ key }}: {{ group.get_name() if group is not none else 'null' }},
-{%- endfor %}
-});
-{% endmacro %}
-"""
-    )
+    branca's :meth:`MacroElement.render` wraps the *rendered* output of an
+    element's ``header``/``script`` macros in ``Element(text)``, whose
+    ``Template(text)`` parses that output as Jinja source a second time: any
+    ``{{ ... }}`` or ``{% ... %}`` inside the data would then be executed.
+    riskmap's own element adds its code and data through this class instead.
+    """
+
+    def __init__(self, text: str):
+        super().__init__()
+        self._name = "RawText"
+        self.text = text
+
+    def render(self, **kwargs: Any) -> str:
+        """Return the text unchanged."""
+        return self.text
+
+
+class _RiskmapLayers(MacroElement):
+    """Injects riskmap's runtime (CSS + JS) and the map data, then builds the layers.
+
+    No template is involved: :meth:`render` assembles the ``<style>``, the
+    runtime ``<script>`` and the ``riskmap.build(...)`` call in Python and
+    adds them as :class:`_RawText`, so user text (site names, notes, basin
+    names ...) is only ever data: JSON with ``<``, ``>`` and ``&`` escaped
+    (:func:`_js_json`), never Jinja or JavaScript source.
+    """
 
     def __init__(self, data: Mapping[str, Any], groups: Mapping[str, Any]):
         super().__init__()
         self._name = "RiskmapLayers"
         self.data_json = _js_json(data)
         self.groups = dict(groups)
-        self.runtime_js = _asset_text("riskmap/riskmap.js")
-        self.runtime_css = _asset_text("riskmap/riskmap.css")
+        self.runtime_js = _asset_text("riskmap/riskmap.js").replace("</script", "<\\/script")
+        self.runtime_css = _asset_text("riskmap/riskmap.css").replace("</style", "<\\/style")
+
+    def _script(self) -> str:
+        groups = "".join(f"\n  {key}: {group.get_name() if group is not None else 'null'},"
+                         for key, group in self.groups.items())
+        parent = self._parent.get_name() if self._parent is not None else "null"
+        return (f"var {self.get_name()} = riskmap.build({parent}, {self.data_json}, "
+                f"{{{groups}\n}});\n")
+
+    def render(self, **kwargs: Any) -> None:
+        """Add the runtime to the page header and the build call to the page script."""
+        figure = self.get_root()
+        if not isinstance(figure, Figure):
+            raise RiskmapError("the riskmap layers can only be rendered inside a map (folium.Map)")
+        runtime = f"<style>{self.runtime_css}</style>\n<script>{self.runtime_js}</script>\n"
+        figure.header.add_child(_RawText(runtime), name=self.get_name())
+        figure.script.add_child(_RawText(self._script()), name=self.get_name())
+        for element in self._children.values():
+            element.render(**kwargs)
 
 
 # --------------------------------------------------------------------------

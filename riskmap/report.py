@@ -287,6 +287,11 @@ def _class_colours(classes: list[str]) -> dict[str, str]:
     return out
 
 
+def _mpl_text(text: Any) -> str:
+    """Text for a matplotlib label shown literally: ``$`` would start mathtext (and can crash the plot)."""
+    return str(text).replace("$", r"\$")
+
+
 def _class_column(sites: pd.DataFrame) -> str | None:
     for c in ("exposure_class", "score_status", "category"):
         if c in sites.columns:
@@ -329,10 +334,10 @@ def _map_figure(sites: gpd.GeoDataFrame, basin: Any, title: str) -> str:
             n = len(sub)
             if len(pts):
                 pts.plot(ax=ax, color=colours[cls], markersize=22, edgecolor="black", linewidth=0.4,
-                         label=f"{cls} ({n})", zorder=5)
+                         label=_mpl_text(f"{cls} ({n})"), zorder=5)
             if len(lines):
                 lines.plot(ax=ax, color=colours[cls], linewidth=1.6, zorder=4,
-                           label=None if len(pts) else f"{cls} ({n})")
+                           label=None if len(pts) else _mpl_text(f"{cls} ({n})"))
         ax.legend(title=col.replace("_", " "), loc="best", fontsize=8, title_fontsize=8, framealpha=0.9)
     outline = _part(basin, "outline")
     frame = outline if outline is not None and len(outline) else (sites if len(sites) else None)
@@ -342,7 +347,7 @@ def _map_figure(sites: gpd.GeoDataFrame, basin: Any, title: str) -> str:
         ax.set_xlim(x0 - dx, x1 + dx)
         ax.set_ylim(y0 - dy, y1 + dy)
         ax.set_aspect(1.0 / max(math.cos(math.radians((y0 + y1) / 2)), 0.2))
-    ax.set_title(title, fontsize=11)
+    ax.set_title(_mpl_text(title), fontsize=11)
     ax.set_xlabel("longitude (°E, WGS84)", fontsize=8)
     ax.set_ylabel("latitude (°N)", fontsize=8)
     ax.tick_params(labelsize=7)
@@ -364,7 +369,7 @@ def _summary_figure(summary: dict[str, list[dict[str, Any]]]) -> str:
     fig, axes = plt.subplots(nrows, ncols, figsize=(9.0, 2.4 * nrows), squeeze=False, layout="constrained")
     for ax, key in zip(axes.flat, keys):
         rows = summary[key][:12]
-        labels = [r["label"] for r in rows][::-1]
+        labels = [_mpl_text(r["label"]) for r in rows][::-1]
         colours = ([_CLASS_COLOURS.get(r["key"], "#2c7fb8") for r in rows][::-1] if "exposure" in key
                    else "#2c7fb8")
         ax.barh(range(len(rows)), [r["n"] for r in rows][::-1], color=colours, edgecolor="#555555",
@@ -372,7 +377,7 @@ def _summary_figure(summary: dict[str, list[dict[str, Any]]]) -> str:
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_yticks(range(len(rows)))
         ax.set_yticklabels(labels, fontsize=7)
-        ax.set_title(key, fontsize=9)
+        ax.set_title(_mpl_text(key), fontsize=9)
         ax.tick_params(axis="x", labelsize=7)
     for ax in list(axes.flat)[len(keys):]:
         ax.axis("off")
@@ -826,7 +831,7 @@ def html_to_pdf(html_path: str | os.PathLike, pdf_path: str | os.PathLike, *,
             browser = p.chromium.launch(executable_path=exe, args=[
                 "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
             try:
-                page = browser.new_page()
+                page = browser.new_page(java_script_enabled=False)  # the report has no scripts
                 page.route("**/*", lambda route: route.continue_()
                            if route.request.url.startswith(("file:", "data:")) else route.abort())
                 page.goto(html_path.as_uri(), wait_until="load")

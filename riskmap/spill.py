@@ -738,7 +738,7 @@ class SpillResult:
         if ax is None:
             _, ax = plt.subplots(figsize=(9, 4.5))
         for name, (t, c) in self.curves.items():
-            ax.plot(t, c, label=name)
+            ax.plot(t, c, label=str(name).replace("$", r"\$"))  # "$" would start mathtext
         thr = self.params.get("threshold_mg_l")
         if thr:
             ax.axhline(thr, color="k", ls=":", lw=1, label=f"threshold {thr:g} mg/L")

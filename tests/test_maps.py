@@ -255,7 +255,7 @@ def test_vendored_assets_are_documented_and_licensed():
 def test_runtime_escapes_everything_it_inserts():
     js = (Path(maps.__file__).parent / "assets" / "riskmap" / "riskmap.js").read_text()
     # every innerHTML-bound string from data goes through esc(); search results use textContent
-    assert "li.textContent = names[j]" in js
+    assert "label.textContent = names[j]" in js
     assert "innerHTML" in js and js.count("innerHTML") == 1  # only the Python-built legend
     assert "bindTooltip(esc(val(S, 'name', i))" in js
 

@@ -334,7 +334,10 @@
             if (lower[j].indexOf(q) < 0) { continue; }
             var li = document.createElement('li');
             var c = val(S, 'country', j);
-            li.textContent = names[j] + (c ? ' (' + c + ')' : '');
+            var label = document.createElement('bdi');  // a bidi control in a name cannot reorder the rest
+            label.textContent = names[j];
+            li.appendChild(label);
+            if (c) { li.appendChild(document.createTextNode(' (' + c + ')')); }
             li.tabIndex = 0;
             li.className = 'rm-search-hit';
             li.addEventListener('click', (function (k) { return function () { go(k); }; })(j));
