@@ -19,7 +19,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from riskmap._errors import RiskmapError, RiskmapInputError, RiskmapValidationError
+from riskmap._errors import RiskmapError, RiskmapInputError, RiskmapOutputError, RiskmapValidationError
 from riskmap._paths import DATA_DIR, PARAMS_DIR
 from riskmap.io import read_sites, write_sites
 from riskmap.schema import ValidationReport, validate_sites
@@ -68,6 +68,7 @@ __all__ = [
     "PARAMS_DIR",
     "RiskmapError",
     "RiskmapInputError",
+    "RiskmapOutputError",
     "RiskmapValidationError",
     "ValidationReport",
     "read_sites",

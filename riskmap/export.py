@@ -43,6 +43,7 @@ from riskmap.io import (
     atomic_path,
     atomic_write_text,
     _unneutralise,
+    json_cells,
     neutralise_formula,
     sites_to_table,
     write_layers,
@@ -218,7 +219,7 @@ def _prepared(sites: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     geom = g.geometry.name
     for c in g.columns:
         if c != geom and g[c].dtype == object:
-            g[c] = g[c].map(_json_cell)
+            g[c] = json_cells(g[c], sort_keys=True)
     kinds = {c.name: c.kind for c in COLUMNS}
     for c in column_names():
         if c not in g.columns:

@@ -20,7 +20,9 @@ import io as _io
 import json
 import math
 import os
+import re
 import shutil
+import sys
 import tempfile
 import warnings
 from pathlib import Path
@@ -31,7 +33,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from riskmap._errors import RiskmapError, RiskmapInputError, RiskmapValidationError
+from riskmap._errors import RiskmapError, RiskmapInputError, RiskmapOutputError, RiskmapValidationError
 from riskmap.schema import ValidationReport, column_names, validate_sites
 
 __all__ = [
@@ -45,7 +47,11 @@ __all__ = [
     "atomic_write_bytes",
     "sites_to_table",
     "neutralise_formula",
+    "neutralise_array",
+    "json_cells",
     "sha256_file",
+    "remove_stale_temps",
+    "TMP_PREFIX",
 ]
 
 #: Extension -> format name.
@@ -98,12 +104,112 @@ def _format_of(path: Path, fmt: str | None) -> str:
 # --------------------------------------------------------------------------
 
 
+#: Prefix of every temporary file or folder riskmap writes next to an output
+#: (``.riskmap-tmp.<output name>.<pid>.<random>``); see :func:`atomic_path`.
+TMP_PREFIX = ".riskmap-tmp."
+
+#: Errors of the GDAL writers (pyogrio) that mean "the file could not be written".
+_WRITE_ERRORS: tuple[type[BaseException], ...] = (OSError,)
+try:  # pyogrio is a geopandas dependency; its errors are not OSError subclasses
+    import pyogrio.errors as _pyogrio_errors
+
+    _WRITE_ERRORS = (OSError, _pyogrio_errors.DataSourceError, _pyogrio_errors.DataLayerError,
+                     _pyogrio_errors.FieldError, _pyogrio_errors.GeometryError, _pyogrio_errors.CRSError)
+except ImportError:  # pragma: no cover
+    pass
+
+
+def _tmp_prefix(path: Path) -> str:
+    return f"{TMP_PREFIX}{path.name}."
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True  # exists, owned by someone else
+    return True
+
+
+def _remove_path(p: Path) -> None:
+    if p.is_dir() and not p.is_symlink():
+        shutil.rmtree(p, ignore_errors=True)
+    else:
+        with contextlib.suppress(FileNotFoundError):
+            p.unlink()
+
+
+def remove_stale_temps(path: str | os.PathLike) -> list[Path]:
+    """Remove temporary files a killed riskmap write of ``path`` left behind.
+
+    A write that is killed outright (``SIGKILL``, power loss) cannot clean up
+    after itself. Its temporary files and folders are named
+    ``.riskmap-tmp.<output name>.<pid>.<random>`` (plus ``-journal``/``-wal``
+    files GDAL adds); those of the same output whose process is no longer
+    running are removed here, before every new write of that output.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The removed paths.
+    """
+    path = Path(path)
+    prefix = _tmp_prefix(path)
+    removed = []
+    try:
+        entries = [e for e in path.parent.iterdir() if e.name.startswith(prefix)]
+    except OSError:
+        return removed
+    for e in entries:
+        pid_text = e.name[len(prefix):].split(".", 1)[0]
+        if not pid_text.isdigit():
+            continue
+        pid = int(pid_text)
+        if pid == os.getpid() or _pid_alive(pid):
+            continue  # this process, or a writer still running
+        _remove_path(e)
+        removed.append(e)
+    return removed
+
+
+def _remove_tmp(tmp: Path) -> None:
+    """Remove a temporary output and the side files a driver may have added (``-journal``, ``-wal``)."""
+    _remove_path(tmp)
+    with contextlib.suppress(OSError):
+        for e in tmp.parent.iterdir():
+            if e.name.startswith(tmp.name):
+                _remove_path(e)
+
+
+def _make_tmp_name(path: Path, suffix: str, directory: bool = False) -> Path:
+    prefix = f"{_tmp_prefix(path)}{os.getpid()}."
+    if directory:
+        return Path(tempfile.mkdtemp(prefix=prefix, dir=path.parent))
+    fd, tmp = tempfile.mkstemp(prefix=prefix, suffix=f".tmp{suffix}", dir=path.parent)
+    os.close(fd)
+    os.unlink(tmp)  # drivers (GDAL) want to create the file themselves
+    return Path(tmp)
+
+
+def _output_error(path: Path, e: BaseException) -> RiskmapOutputError:
+    reason = getattr(e, "strerror", None) or str(e) or type(e).__name__
+    return RiskmapOutputError(f"{path}: cannot write the output: {reason}; nothing was written "
+                              "(an existing file is unchanged)")
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike, suffix: str | None = None) -> Iterator[Path]:
     """Yield a temporary path next to ``path``; rename it onto ``path`` on success.
 
-    If the body raises, the temporary file is removed and ``path`` is left
-    untouched (an existing file is never half-overwritten).
+    If the body raises (any exception, including ``KeyboardInterrupt`` and
+    ``SystemExit``), the temporary file and any side files of it are removed
+    and ``path`` is left untouched (an existing file is never
+    half-overwritten). A write error (disk full, permission, a GDAL write
+    failure) becomes a :class:`~riskmap.RiskmapOutputError` naming ``path``,
+    never the temporary name. Temporary files of earlier writes of ``path``
+    whose process was killed are removed first (:func:`remove_stale_temps`).
 
     Examples
     --------
@@ -113,20 +219,26 @@ def atomic_path(path: str | os.PathLike, suffix: str | None = None) -> Iterator[
     ...     _ = tmp.write_text("hello")
     >>> (d / "out.txt").read_text()
     'hello'
+    >>> sorted(p.name for p in d.iterdir())
+    ['out.txt']
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    suffix = path.suffix if suffix is None else suffix
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".tmp{suffix}", dir=path.parent)
-    os.close(fd)
-    os.unlink(tmp)  # drivers (GDAL) want to create the file themselves
-    tmp_path = Path(tmp)
     try:
-        yield tmp_path
-        os.replace(tmp_path, path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        remove_stale_temps(path)
+        tmp_path = _make_tmp_name(path, path.suffix if suffix is None else suffix)
+    except OSError as e:
+        raise _output_error(path, e) from None
+    try:
+        try:
+            yield tmp_path
+            os.replace(tmp_path, path)
+        except RiskmapError:
+            raise
+        except _WRITE_ERRORS as e:
+            raise _output_error(path, e) from None
     finally:
-        if tmp_path.exists():
-            tmp_path.unlink()
+        _remove_tmp(tmp_path)
 
 
 def sha256_file(path: str | os.PathLike) -> str:
@@ -155,13 +267,19 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
 # --------------------------------------------------------------------------
 
 
+#: A plain decimal number (``-5``, ``+0.25``, ``-1.5e3``): starts with a sign but is not a formula.
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+
+
 def neutralise_formula(value: Any) -> Any:
     """Make a text cell safe for spreadsheets.
 
     Text starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return would
     be run as a formula by Excel/LibreOffice; it gets a leading apostrophe.
-    Other values are returned unchanged. :func:`read_sites` removes the
-    apostrophe again, so a round trip keeps the text.
+    Text that is a plain signed number (``-5``, ``+0.25``, ``-1.5e3``) is not
+    a formula and is left alone, as are all non-text values (numbers are never
+    turned into text). :func:`read_sites` removes the apostrophe again, so a
+    round trip keeps the text.
 
     Examples
     --------
@@ -169,10 +287,33 @@ def neutralise_formula(value: Any) -> Any:
     '\\'=HYPERLINK("http://x")'
     >>> neutralise_formula("Pljevlja")
     'Pljevlja'
+    >>> neutralise_formula("-5"), neutralise_formula(-5), neutralise_formula("-5+cmd|' /C calc'!A0")
+    ('-5', -5, "'-5+cmd|' /C calc'!A0")
     """
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
+    if (isinstance(value, str) and value.startswith(_FORMULA_START)
+            and not _PLAIN_NUMBER.fullmatch(value)):
         return "'" + value
     return value
+
+
+def neutralise_array(values: Any) -> np.ndarray:
+    """Vectorised :func:`neutralise_formula` over a column (any array-like; returns an object array).
+
+    Non-text cells (numbers, missing values) are returned unchanged.
+    """
+    arr = np.asarray(values, dtype=object)
+    if arr.size == 0:
+        return arr.copy()
+    kind = pd.api.types.infer_dtype(arr, skipna=True)
+    if kind not in ("string", "empty"):  # mixed cells: one Python pass
+        return np.array([neutralise_formula(v) for v in arr], dtype=object)
+    ser = pd.Series(arr, dtype="string")
+    starts = ser.str.startswith(_FORMULA_START).fillna(False).to_numpy(dtype=bool)
+    out = arr.copy()
+    if starts.any():
+        idx = np.flatnonzero(starts)
+        out[idx] = np.array([neutralise_formula(v) for v in arr[idx]], dtype=object)
+    return out
 
 
 def _unneutralise(value: Any) -> Any:
@@ -186,8 +327,25 @@ def _unneutralise(value: Any) -> Any:
 # --------------------------------------------------------------------------
 
 
+def _raise_csv_field_limit() -> None:
+    """Let :mod:`csv` read fields of any length (its default stops at 131,072 characters).
+
+    The limit is a C ``long``: the largest value the platform accepts is used.
+    """
+    import ctypes
+
+    limit = min(sys.maxsize, 2 ** (8 * ctypes.sizeof(ctypes.c_long) - 1) - 1)
+    while True:
+        try:
+            csv.field_size_limit(limit)
+            return
+        except OverflowError:  # pragma: no cover - platforms with a smaller C long
+            limit //= 2
+
+
 def _read_csv_raw(path: Path, report: ValidationReport) -> tuple[pd.DataFrame, bool]:
     """Read a CSV as strings. Returns (frame, decimal_comma)."""
+    _raise_csv_field_limit()
     raw = path.read_bytes()
     try:
         text = raw.decode("utf-8-sig")
@@ -415,6 +573,48 @@ def _json_default(o: Any) -> Any:
     return str(o)
 
 
+def json_cells(values: Any, *, sort_keys: bool = False) -> np.ndarray:
+    """Serialise the list/tuple/dict/array cells of a column as compact JSON (vectorised).
+
+    Scalars are returned unchanged. A column of plain text or numbers is
+    returned as is without a per-cell pass; lists of text (e.g.
+    ``downstream_countries``) are serialised once per distinct list.
+
+    Returns
+    -------
+    numpy.ndarray
+        Object array of the cells.
+    """
+    arr = values.to_numpy(dtype=object) if isinstance(values, (pd.Series, pd.Index)) else np.asarray(
+        values, dtype=object)
+    if arr.size == 0 or pd.api.types.infer_dtype(arr, skipna=True) in (
+            "string", "empty", "integer", "floating", "mixed-integer-float", "boolean", "decimal"):
+        return arr
+
+    def dumps(v: Any) -> str:
+        if isinstance(v, np.ndarray):
+            v = v.tolist()
+        return json.dumps(v, ensure_ascii=False, sort_keys=sort_keys, separators=(",", ":"),
+                          default=_json_default)
+
+    cache: dict[tuple, str] = {}
+
+    def enc(v: Any) -> Any:
+        if isinstance(v, list) and all(type(x) is str for x in v):
+            key = tuple(v)
+            r = cache.get(key)
+            if r is None:
+                r = cache[key] = dumps(v)
+            return r
+        if isinstance(v, (list, tuple, dict, np.ndarray)):
+            return dumps(v)
+        return v
+
+    out = np.empty(arr.shape[0], dtype=object)
+    out[:] = [enc(v) for v in arr]
+    return out
+
+
 def sites_to_table(sites: gpd.GeoDataFrame, *, neutralise: bool = True) -> pd.DataFrame:
     """Flatten a site GeoDataFrame into a plain table for CSV/XLSX.
 
@@ -422,7 +622,9 @@ def sites_to_table(sites: gpd.GeoDataFrame, *, neutralise: bool = True) -> pd.Da
     ``lat`` (of the point, or of a representative point for lines and
     polygons), ``geometry_wkt`` (only for non-point geometries, else blank),
     then any extra columns in their existing order. List cells become JSON;
-    text cells are formula-neutralised unless ``neutralise=False``.
+    text cells are formula-neutralised unless ``neutralise=False`` (numbers,
+    also in extra columns, stay numbers: :func:`neutralise_formula`).
+    Vectorised: no Python loop over rows except for list cells.
     """
     g = sites.geometry.to_crs("EPSG:4326") if sites.crs is not None else sites.geometry
     rep = g.copy()
@@ -430,22 +632,25 @@ def sites_to_table(sites: gpd.GeoDataFrame, *, neutralise: bool = True) -> pd.Da
     rep[~is_pt] = g[~is_pt].representative_point()
     schema = column_names()
     extra = [c for c in sites.columns if c not in schema and c != sites.geometry.name]
-    table = pd.DataFrame(index=sites.index)
+    cols: dict[str, Any] = {}
     for c in schema:
-        table[c] = sites[c] if c in sites.columns else None
-    table["lon"] = np.round(shapely.get_x(rep.values), 7)
-    table["lat"] = np.round(shapely.get_y(rep.values), 7)
-    table["geometry_wkt"] = [None if p else shapely.to_wkt(x, rounding_precision=7)
-                             for p, x in zip(is_pt, g.values)]
+        cols[c] = sites[c].array if c in sites.columns else np.full(len(sites), None, dtype=object)
+    cols["lon"] = np.round(shapely.get_x(rep.values), 7)
+    cols["lat"] = np.round(shapely.get_y(rep.values), 7)
+    wkt = np.full(len(g), None, dtype=object)
+    if (~is_pt).any():
+        wkt[~is_pt] = shapely.to_wkt(np.asarray(g.values)[~is_pt], rounding_precision=7)
+    cols["geometry_wkt"] = wkt
     for c in extra:
-        table[c] = sites[c]
+        cols[c] = sites[c].array
+    table = pd.DataFrame(cols, index=pd.RangeIndex(len(sites)))
     for c in table.columns:
         if table[c].dtype == object or pd.api.types.is_string_dtype(table[c]):
-            col = table[c].map(_cell)
-            table[c] = col.map(neutralise_formula) if neutralise else col
+            col = json_cells(table[c])
+            table[c] = neutralise_array(col) if neutralise else col
     if neutralise:  # a user column named "=HYPERLINK(...)" is a header cell too
         table.columns = [neutralise_formula(str(c)) for c in table.columns]
-    return table.reset_index(drop=True)
+    return table
 
 
 def _table_to_csv_bytes(table: pd.DataFrame) -> bytes:
@@ -486,7 +691,7 @@ def write_sites(sites: gpd.GeoDataFrame, path: str | os.PathLike, *, fmt: str | 
         gdf = gdf.to_crs("EPSG:4326")
     for c in gdf.columns:
         if c != gdf.geometry.name and gdf[c].dtype == object:
-            gdf[c] = gdf[c].map(_cell)
+            gdf[c] = json_cells(gdf[c])
     if fmt == "parquet":
         with atomic_path(path) as tmp:
             gdf.to_parquet(tmp, index=False)
@@ -500,23 +705,79 @@ def write_sites(sites: gpd.GeoDataFrame, path: str | os.PathLike, *, fmt: str | 
         return _write_shapefile(gdf.rename(columns=SHAPEFILE_NAMES), path)
     driver = {"geojson": "GeoJSON", "gpkg": "GPKG"}[fmt]
     with atomic_path(path) as tmp:
-        kw: dict[str, Any] = {"driver": driver}
-        if fmt == "gpkg":
-            kw["layer"] = layer
-        gdf.to_file(tmp, **kw)
+        # GeoJSON stores the layer name as its "name" member: the output's stem, never the
+        # temporary file's random name (the output is byte-identical across runs)
+        gdf.to_file(tmp, driver=driver, layer=layer if fmt == "gpkg" else path.stem)
     return path
 
 
-def _write_shapefile(gdf: gpd.GeoDataFrame, path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmpdir = Path(tempfile.mkdtemp(prefix=f".{path.stem}.", dir=path.parent))
+#: Component files of a Shapefile (lower case; the set is replaced as a whole).
+SHAPEFILE_PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg", ".qix", ".sbn", ".sbx", ".shp.xml")
+
+
+def _replace(src: Path, dst: Path) -> None:
+    """``os.replace``; one place tests can make fail midway."""
+    os.replace(src, dst)
+
+
+def _shapefile_set(path: Path) -> list[Path]:
+    """Existing component files of the Shapefile ``path`` (same stem, known extensions, any case)."""
+    stem = path.name[: -len(path.suffix)] if path.suffix else path.name
     try:
-        tmp = tmpdir / path.name
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            gdf.to_file(tmp, driver="ESRI Shapefile", encoding="UTF-8")
-        for f in sorted(tmpdir.iterdir()):
-            os.replace(f, path.parent / f.name)
+        return sorted(e for e in path.parent.iterdir()
+                      if e.is_file() and e.name[: len(stem)] == stem
+                      and e.name[len(stem):].lower() in SHAPEFILE_PARTS)
+    except OSError:
+        return []
+
+
+def _write_shapefile(gdf: gpd.GeoDataFrame, path: Path) -> Path:
+    """Write a Shapefile as a set: all components or none.
+
+    The new components are written into a temporary folder next to ``path``;
+    the old set is moved aside into it, the new set moved in, and the old set
+    deleted only then. If anything fails (or the process is interrupted by an
+    exception), the new components moved so far are removed and the old set
+    is moved back, so ``.shp``, ``.shx`` and ``.dbf`` always agree.
+    """
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        remove_stale_temps(path)
+        tmpdir = _make_tmp_name(path, "", directory=True)
+    except OSError as e:
+        raise _output_error(path, e) from None
+    try:
+        new_dir = tmpdir / "new"
+        old_dir = tmpdir / "old"
+        new_dir.mkdir()
+        old_dir.mkdir()
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                gdf.to_file(new_dir / path.name, driver="ESRI Shapefile", encoding="UTF-8")
+        except _WRITE_ERRORS as e:
+            raise _output_error(path, e) from None
+        new_parts = sorted(new_dir.iterdir())
+        old_parts = _shapefile_set(path)
+        moved_old: list[Path] = []
+        moved_new: list[Path] = []
+        try:
+            for f in old_parts:
+                _replace(f, old_dir / f.name)
+                moved_old.append(f)
+            for f in new_parts:
+                _replace(f, path.parent / f.name)
+                moved_new.append(path.parent / f.name)
+        except BaseException as e:
+            for f in moved_new:
+                with contextlib.suppress(OSError):
+                    f.unlink()
+            for f in moved_old:
+                with contextlib.suppress(OSError):
+                    os.replace(old_dir / f.name, f)
+            if isinstance(e, _WRITE_ERRORS):
+                raise _output_error(path, e) from None
+            raise
     finally:
         shutil.rmtree(tmpdir, ignore_errors=True)
     return path
@@ -534,7 +795,7 @@ def write_layers(path: str | os.PathLike, layers: Mapping[str, gpd.GeoDataFrame 
                 out = frame.copy()
                 for c in out.columns:
                     if c != out.geometry.name and out[c].dtype == object:
-                        out[c] = out[c].map(_cell)
+                        out[c] = json_cells(out[c])
                 out.to_file(tmp, layer=name, driver="GPKG")
             else:
                 import pyogrio
@@ -542,7 +803,7 @@ def write_layers(path: str | os.PathLike, layers: Mapping[str, gpd.GeoDataFrame 
                 out = frame.copy()
                 for c in out.columns:
                     if out[c].dtype == object:
-                        out[c] = out[c].map(_cell)
+                        out[c] = json_cells(out[c])
                 pyogrio.write_dataframe(out, tmp, layer=name, driver="GPKG")
     return path
 
