@@ -41,6 +41,7 @@ def main(n: int) -> None:
     basins = load_basins()
     assess(random_sites(basins, 30, seed=99), basins)  # index build, once per process
     pts = random_sites(basins, n)
+    pts["name"] = "site " + pts["site_id"]  # a text column, as every real inventory has
     print(f"{n:,} sites; peak memory after drawing them: {_peak_gb():.2f} GB")
     t = time.perf_counter()
     out = assess(pts, basins)

@@ -1467,11 +1467,21 @@ def find_basin(point: shapely.Point, max_snap_km: float = 10.0, data_dir: Any = 
     return best[1]
 
 
+def scenario_sidecar(path: str | Path) -> Path:
+    """The JSON file beside a spill CSV holding its scenario: ``x.csv`` -> ``x.scenario.json``."""
+    p = Path(path)
+    return p.with_name(f"{p.stem}.scenario.json")
+
+
 def write_result(result: SpillResult, path: str | Path) -> Path:
     """Write a spill result: ``.csv`` (checkpoint table), ``.geojson`` (timestamped path) or ``.html``.
 
-    Text cells of the CSV are formula-neutralised; the HTML escapes every text and
-    embeds the concentration plot, so it works offline.
+    The CSV holds the checkpoint table only: a plain RFC 4180 table (text cells
+    quoted and formula-neutralised) that spreadsheets and ``pandas.read_csv``
+    open as is. The scenario (parameters including the site name, uncertainty
+    statement, assumptions) is free text, so it is written beside it as JSON,
+    :func:`scenario_sidecar` (``x.csv`` -> ``x.scenario.json``). The HTML
+    escapes every text and embeds the concentration plot, so it works offline.
 
     Examples
     --------
@@ -1486,13 +1496,22 @@ def write_result(result: SpillResult, path: str | Path) -> Path:
     ext = p.suffix.lower()
     tab = result.table()
     if ext == ".csv":
+        import csv
+
         out = tab.copy()
         for c in out.columns:
             if out[c].dtype == object or pd.api.types.is_string_dtype(out[c]):
                 out[c] = out[c].astype(object).map(neutralise_formula)
-        head = "".join(f"# {neutralise_formula(a)}\n" for a in
-                       [f"riskmap spill: {result.params}"] + result.assumptions)
-        return atomic_write_text(p, head + out.to_csv(index=False, lineterminator="\n", float_format="%.6g"))
+        # the scenario (parameters, uncertainty, assumptions) is free text holding user text (the
+        # site name): it goes to a JSON sidecar, never into CSV lines a spreadsheet would split into
+        # cells; the CSV is the checkpoint table only, every text cell quoted and formula-neutralised
+        atomic_write_text(scenario_sidecar(p), json.dumps(
+            {"riskmap spill": {k: v for k, v in result.params.items()},
+             "uncertainty": result.uncertainty.get("statement", ""),
+             "assumptions": list(result.assumptions), "table": p.name},
+            ensure_ascii=False, indent=1, sort_keys=True, default=str) + "\n")
+        return atomic_write_text(p, out.to_csv(index=False, lineterminator="\n", float_format="%.6g",
+                                               quoting=csv.QUOTE_NONNUMERIC))
     if ext in (".geojson", ".json"):
         return atomic_write_text(p, json.dumps(result.to_geojson_timestamped(), ensure_ascii=False))
     if ext in (".html", ".htm"):
