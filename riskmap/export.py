@@ -222,8 +222,11 @@ def _prepared(sites: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         g = g.to_crs("EPSG:4326")
     geom = g.geometry.name
     for c in g.columns:
-        if c != geom and g[c].dtype == object:
-            g[c] = json_cells(g[c], sort_keys=True)
+        col = g[c]
+        if c != geom and col.dtype == object:
+            cells = json_cells(col, sort_keys=True)
+            if cells is not col:  # reassigning an unchanged column would convert it again
+                g[c] = cells
     kinds = {c.name: c.kind for c in COLUMNS}
     for c in column_names():
         if c not in g.columns:
