@@ -634,16 +634,23 @@ def json_cells(values: Any, *, sort_keys: bool = False) -> Any:
         return json.dumps(v, ensure_ascii=False, sort_keys=sort_keys, separators=(",", ":"),
                           default=_json_default)
 
-    cache: dict[tuple, str] = {}
+    by_id: dict[int, str] = {}  # the same list object shared by many rows (valid while arr lives)
+    by_value: dict[tuple, str] = {}
 
     def enc(v: Any) -> Any:
-        if isinstance(v, list) and all(type(x) is str for x in v):
-            key = tuple(v)
-            r = cache.get(key)
+        if isinstance(v, list):
+            r = by_id.get(id(v))
             if r is None:
-                r = cache[key] = dumps(v)
+                if all(type(x) is str for x in v):
+                    key = tuple(v)
+                    r = by_value.get(key)
+                    if r is None:
+                        r = by_value[key] = dumps(v)
+                else:
+                    r = dumps(v)
+                by_id[id(v)] = r
             return r
-        if isinstance(v, (list, tuple, dict, np.ndarray)):
+        if isinstance(v, (tuple, dict, np.ndarray)):
             return dumps(v)
         return v
 
@@ -752,7 +759,10 @@ def _csv_field_strings(col: pd.Series) -> Any:
             text[~na] = col[~na].to_numpy(dtype=object).astype(str)
         return pa.array(text, type=pa.large_string())
     if isinstance(dt, pd.StringDtype) and dt.storage == "pyarrow":  # already Arrow: no conversion
-        return _csv_quote(pa.array(col.array).cast(pa.large_string())).fill_null("")
+        arr = pa.array(col.array)
+        if isinstance(arr, pa.ChunkedArray):
+            arr = arr.combine_chunks()
+        return _csv_quote(arr.cast(pa.large_string())).fill_null("")
     if dt == object or pd.api.types.is_string_dtype(dt):
         vals = col.to_numpy(dtype=object)
         if pd.api.types.infer_dtype(vals, skipna=True) not in ("string", "empty"):
@@ -783,6 +793,8 @@ def _fast_csv_bytes(table: pd.DataFrame) -> bytes | None:
     if len(fields) == 1:  # csv writes a lone empty field as "" so the row is not blank
         rows = pc.if_else(pc.equal(rows, pa.scalar("", ls)), pa.scalar('""', ls), rows)
     rows = pc.binary_join_element_wise(rows, pa.scalar("", ls), pa.scalar("\n", ls))  # row + "\n"
+    if isinstance(rows, pa.ChunkedArray):
+        rows = rows.combine_chunks()
     head = ",".join(header.to_pylist()) + "\n"
     offsets = np.frombuffer(rows.buffers()[1], dtype=np.int64)[rows.offset: rows.offset + len(rows) + 1]
     body = rows.buffers()[2].to_pybytes()[offsets[0]: offsets[-1]] if rows.buffers()[2] is not None else b""
