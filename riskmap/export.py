@@ -297,17 +297,21 @@ def _path_of(path: pd.DataFrame, geom_of: dict[int, Any], country: Any,
     """Line, ``ends_at`` and countries of one downstream path starting ``start`` (0..1) along its first reach."""
     parts, ends_at = [], "outlet"
     countries: list[str] = []
-    for k, r in enumerate(path.itertuples(index=False)):  # reaches of one path (tens), not sites
-        line = geom_of.get(int(r.reach_id))
+    n = len(path)
+    rids = path["reach_id"].to_numpy()
+    cs = path["country"].to_numpy(dtype=object) if "country" in path.columns else np.full(n, None, dtype=object)
+    border = (path["is_border"].fillna(False).to_numpy(dtype=bool) if "is_border" in path.columns
+              else np.zeros(n, dtype=bool))
+    for k in range(n):  # reaches of one path (tens), not sites
+        line = geom_of.get(int(rids[k]))
         if line is None:
             continue
         if k == 0 and start > 0:
             line = shapely.ops.substring(line, start, 1.0, normalized=True)
-        c = getattr(r, "country", None)
+        c = None if _blank(cs[k]) else cs[k]
         if c and (not countries or countries[-1] != c):
             countries.append(str(c))
-        crosses = bool(getattr(r, "is_border", False)) or (
-            country is not None and c is not None and str(c) != str(country))
+        crosses = bool(border[k]) or (country is not None and c is not None and str(c) != str(country))
         if crosses:
             if not parts:  # the sites drain straight into border water: show that stretch
                 parts.append(line)
