@@ -536,6 +536,8 @@ def spill_cmd(site_id: str, mass: str, duration: str, discharge: str, model: str
         con.print(f"  - {console_text(a)}", markup=False, highlight=False)
     if out is not None:
         _echo(f"wrote {sp.write_result(res, out)}")
+        if out.suffix.lower() == ".csv":
+            _echo(f"wrote {sp.scenario_sidecar(out)} (the scenario of that table)")
 
 # [demo command]
 

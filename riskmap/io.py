@@ -739,25 +739,24 @@ def _csv_quote(arr: Any) -> Any:
 def _csv_field_strings(col: pd.Series) -> Any:
     """One column as an Arrow array of CSV field text (no nulls), or None if the type is not plain."""
     import pyarrow as pa
+    import pyarrow.compute as pc
 
     dt = col.dtype
     if isinstance(dt, np.dtype) and dt.kind == "f":  # pandas: values.astype(str), NaN -> na_rep
         vals = col.to_numpy(dtype=np.float64)
         nan = np.isnan(vals)
         if nan.all():
-            return pa.array(np.full(len(vals), "", dtype=object), type=pa.large_string())
-        # float.__repr__ is numpy's float64 str (shortest round trip) and several times faster
-        text = np.array(list(map(float.__repr__, vals.tolist())), dtype=object)
-        text[nan] = ""
-        return pa.array(text, type=pa.large_string())
-    if isinstance(dt, np.dtype) and dt.kind in "iub":
-        return pa.array(col.to_numpy().astype(str).astype(object), type=pa.large_string())
-    if isinstance(dt, (pd.Int64Dtype, pd.Int32Dtype, pd.BooleanDtype)):
-        na = col.isna().to_numpy()
-        text = np.full(len(col), "", dtype=object)
-        if (~na).any():
-            text[~na] = col[~na].to_numpy(dtype=object).astype(str)
-        return pa.array(text, type=pa.large_string())
+            return pa.nulls(len(vals), type=pa.large_string()).fill_null(pa.scalar("", pa.large_string()))
+        return _float_text(vals, nan)
+    ls = pa.large_string()
+    if (isinstance(dt, np.dtype) and dt.kind == "b") or isinstance(dt, pd.BooleanDtype):  # True/False
+        b = pa.array(col.array) if isinstance(dt, pd.BooleanDtype) else pa.array(col.to_numpy())
+        text = pc.if_else(b, pa.scalar("True", ls), pa.scalar("False", ls))
+        return text.fill_null("") if text.null_count else text
+    if (isinstance(dt, np.dtype) and dt.kind in "iu") or isinstance(dt, (pd.Int64Dtype, pd.Int32Dtype)):
+        ints = pa.array(col.array) if isinstance(dt, pd.api.extensions.ExtensionDtype) else pa.array(col.to_numpy())
+        text = pc.cast(ints, ls)
+        return text.fill_null("") if text.null_count else text
     if isinstance(dt, pd.StringDtype) and dt.storage == "pyarrow":  # already Arrow: no conversion
         arr = pa.array(col.array)
         if isinstance(arr, pa.ChunkedArray):
@@ -767,9 +766,34 @@ def _csv_field_strings(col: pd.Series) -> Any:
         vals = col.to_numpy(dtype=object)
         if pd.api.types.infer_dtype(vals, skipna=True) not in ("string", "empty"):
             return None
-        arr = pa.array(vals, type=pa.large_string(), from_pandas=True)
+        arr = pa.array(vals.tolist(), type=pa.large_string(), from_pandas=True)  # a list converts faster
         return _csv_quote(arr).fill_null("")
     return None
+
+
+def _float_text(vals: np.ndarray, nan: np.ndarray) -> Any:
+    """Floats as Python's ``repr`` (what pandas writes), NaN as "", as an Arrow string array.
+
+    Arrow's cast gives the same shortest round-trip digits as ``repr`` for
+    1e-4 <= |x| < 1e10 and zero, except that ``repr`` adds ``.0`` to whole
+    numbers; other values (rare) go through ``repr`` itself.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    ls = pa.large_string()
+    text = pc.cast(pa.array(vals), ls)
+    whole = pc.invert(pc.match_substring(text, "."))
+    text = pc.if_else(whole, pc.binary_join_element_wise(text, pa.scalar(".0", ls), pa.scalar("", ls)), text)
+    mag = np.abs(vals)
+    with np.errstate(invalid="ignore"):
+        other = ~nan & ~(((mag >= 1e-4) & (mag < 1e10)) | (vals == 0))
+    if other.any():
+        text = pc.replace_with_mask(text, pa.array(other),
+                                    pa.array([repr(x) for x in vals[other].tolist()], type=ls))
+    if nan.any():
+        text = pc.if_else(pa.array(nan), pa.scalar("", ls), text)
+    return text
 
 
 def _fast_csv_bytes(table: pd.DataFrame) -> bytes | None:
@@ -779,7 +803,8 @@ def _fast_csv_bytes(table: pd.DataFrame) -> bytes | None:
         import pyarrow.compute as pc
     except ImportError:  # pragma: no cover - pyarrow is a dependency of the parquet output
         return None
-    if len(table) == 0 or len(table.columns) == 0 or table.columns.duplicated().any():
+    if (len(table) == 0 or len(table.columns) == 0 or isinstance(table.columns, pd.MultiIndex)
+            or table.columns.duplicated().any()):
         return None
     fields = []
     for c in table.columns:
