@@ -725,11 +725,23 @@ def _table_to_csv_bytes(table: pd.DataFrame) -> bytes:
     return table.to_csv(index=False, lineterminator="\n", na_rep="").encode("utf-8")
 
 
+_CSV_SPECIAL_BYTES = np.zeros(256, dtype=bool)
+_CSV_SPECIAL_BYTES[[ord(","), ord('"'), ord("\r"), ord("\n")]] = True
+
+
 def _csv_quote(arr: Any) -> Any:
     """Quote Arrow strings the way :mod:`csv` does with ``QUOTE_MINIMAL`` (delimiter, quote, CR, LF)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    if arr.type == pa.large_string() and len(arr):  # one byte scan: most columns need no quotes at all
+        bufs = arr.buffers()
+        if bufs[2] is None:
+            return arr
+        offsets = np.frombuffer(bufs[1], dtype=np.int64)[arr.offset: arr.offset + len(arr) + 1]
+        raw = np.frombuffer(bufs[2], dtype=np.uint8)[offsets[0]: offsets[-1]]
+        if not _CSV_SPECIAL_BYTES[raw].any():  # ASCII bytes never occur inside UTF-8 sequences
+            return arr
     q, e = pa.scalar('"', pa.large_string()), pa.scalar("", pa.large_string())
     need = pc.match_substring_regex(arr, '[,"\r\n]')
     quoted = pc.binary_join_element_wise(q, pc.replace_substring(arr, '"', '""'), q, e)
