@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 
 from riskmap._console import console_text
-from riskmap._errors import RiskmapError, RiskmapValidationError
+from riskmap._errors import RiskmapError, RiskmapOutputError, RiskmapValidationError
 from riskmap._paths import DATA_DIR, default_sources_dir
 
 
@@ -49,6 +49,8 @@ class _Group(click.Group):
         except RiskmapValidationError as e:
             _echo(str(e.report), err=True)
             sys.exit(1)
+        except RiskmapOutputError as e:  # disk full, unwritable: exit 1 like any OSError below
+            _fail(str(e), code=1)
         except RiskmapError as e:
             _fail(str(e))
         except OSError as e:  # unwritable/missing output folder, disk full: one line, not a traceback

@@ -285,6 +285,26 @@ def test_full_disk_gives_a_clear_error_naming_the_output(tmp_path, ext):
     assert list(tmp_path.iterdir()) == []  # no temporary file, no partial output
 
 
+_FULL_DISK_CLI = textwrap.dedent("""
+    import resource, signal, sys
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    from riskmap.cli import main
+    resource.setrlimit(resource.RLIMIT_FSIZE, (20_000, 20_000))  # the disk is full at 20 kB
+    main(["export", "drina", "-o", sys.argv[1]])
+""")
+
+
+@pytest.mark.parametrize("ext", ["gpkg", "geojson"])
+def test_full_disk_under_the_cli_is_one_line_naming_the_output(tmp_path, ext):
+    target = tmp_path / f"drina.{ext}"
+    r = subprocess.run([PY, "-c", _FULL_DISK_CLI, str(target)], env=ENV, capture_output=True, text=True,
+                       timeout=600)
+    assert r.returncode == 1, r.stderr
+    assert "Traceback" not in r.stderr
+    assert f"riskmap: error: {target}: cannot write the output" in r.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_output_error_is_an_oserror_and_a_clean_cli_message(tmp_path):
     assert issubclass(RiskmapOutputError, OSError) and issubclass(RiskmapOutputError, riskmap.RiskmapError)
     blocker = tmp_path / "not_a_folder"
