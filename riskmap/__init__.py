@@ -24,7 +24,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from riskmap._errors import RiskmapError, RiskmapInputError, RiskmapValidationError
+from riskmap._errors import RiskmapError, RiskmapInputError, RiskmapOutputError, RiskmapValidationError
 from riskmap._about import __version__
 from riskmap._paths import DATA_DIR, PARAMS_DIR
 from riskmap.io import read_sites, write_sites
@@ -79,6 +79,7 @@ __all__ = [
     "PARAMS_DIR",
     "RiskmapError",
     "RiskmapInputError",
+    "RiskmapOutputError",
     "RiskmapValidationError",
     "ValidationReport",
     "read_sites",

@@ -30,3 +30,11 @@ class RiskmapValidationError(RiskmapError, ValueError):
 
 class RiskmapInputError(RiskmapError, ValueError):
     """A file or argument cannot be used (unreadable, unknown format, out of range)."""
+
+
+class RiskmapOutputError(RiskmapError, OSError):
+    """An output could not be written (disk full, no permission, a driver failure).
+
+    The message names the user's output path, never a temporary file; nothing
+    was written and an existing file at that path is unchanged.
+    """

@@ -12,13 +12,33 @@ from pathlib import Path
 
 import click
 
-from riskmap._errors import RiskmapError, RiskmapValidationError
+from riskmap._console import console_text
+from riskmap._errors import RiskmapError, RiskmapOutputError, RiskmapValidationError
 from riskmap._paths import DATA_DIR, data_dir_is_writable_default, default_sources_dir
 
 
 def _fail(message: str, code: int = 2) -> None:
-    click.echo(f"riskmap: error: {message}", err=True)
+    click.echo(f"riskmap: error: {console_text(message, multiline=True)}", err=True)
     sys.exit(code)
+
+
+def _echo(message: str, err: bool = False) -> None:
+    """``click.echo`` of a message that may quote user text (terminal controls shown escaped)."""
+    click.echo(console_text(message, multiline=True), err=err)
+
+
+def _exit_on_sigterm() -> None:
+    """Turn SIGTERM into ``SystemExit(143)`` so outputs being written clean up their temporary files."""
+    import signal
+
+    def _handler(signum, frame):  # noqa: ARG001
+        sys.exit(128 + signum)
+
+    try:
+        if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+            signal.signal(signal.SIGTERM, _handler)
+    except ValueError:  # not the main thread (e.g. an embedding application): leave it alone
+        pass
 
 
 class _Group(click.Group):
@@ -28,8 +48,10 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except RiskmapValidationError as e:
-            click.echo(str(e.report), err=True)
+            _echo(str(e.report), err=True)
             sys.exit(1)
+        except RiskmapOutputError as e:  # disk full, unwritable: exit 1 like any OSError below
+            _fail(str(e), code=1)
         except RiskmapError as e:
             _fail(str(e))
         except OSError as e:  # unwritable/missing output folder, disk full: one line, not a traceback
@@ -52,6 +74,7 @@ def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> 
 def main() -> None:
     """riskmap: transboundary technological risk inventories, maps and reports
     for the Drin, Drina and Syr Darya basins."""
+    _exit_on_sigterm()
 
 
 @main.group()
@@ -163,7 +186,7 @@ def validate(file: Path, strict: bool, crs: str | None, layer: str | None, repor
         report = sites_gdf.attrs["validation"]
     except RiskmapValidationError as e:
         report = e.report
-    click.echo(str(report))
+    _echo(str(report))
     if report_out is not None:
         issues = report.to_frame().astype(object).map(neutralise_formula)  # file names, values: user text
         atomic_write_text(report_out, issues.to_csv(index=False, lineterminator="\n"))
@@ -289,12 +312,12 @@ def _print_matrices(assessed, basin: str | None = None, weight: str | None = Non
         sub = m.xs(b, level="basin")
         ds_cols = [c for c in sub.columns if c not in ("sites", "transboundary") and sub[c].abs().sum() > 0]
         what = f"sum of {weight}" if weight else "number of sites"
-        t = Table(title=escape(f"{b}: origin country x downstream country ({what})"))
+        t = Table(title=escape(console_text(f"{b}: origin country x downstream country ({what})")))
         t.add_column("origin", no_wrap=True)
         for c in ds_cols + ["transboundary", "sites"]:
-            t.add_column(escape(str(c)), justify="right", no_wrap=True)
+            t.add_column(escape(console_text(c)), justify="right", no_wrap=True)
         for origin, row in sub.iterrows():
-            t.add_row(escape(str(origin)), *[(f"{row[c]:g}" if row[c] else "·") for c in ds_cols],
+            t.add_row(escape(console_text(origin)), *[(f"{row[c]:g}" if row[c] else "·") for c in ds_cols],
                       f"{row['transboundary']:g}", f"{row['sites']:g}")
         console.print(t)
 
@@ -331,9 +354,9 @@ def assess_cmd(sites_file: Path | None, out: Path, max_snap_km: float, near_bord
                       near_border_km=near_border_km, velocity_ms=velocity)
     write_sites(assessed, out)
     counts = assessed["exposure_class"].value_counts()
-    click.echo(f"{len(assessed)} sites assessed ("
-               + ", ".join(f"{k}: {counts.get(k, 0)}" for k in ("very high", "high", "medium", "low", "outside"))
-               + f") -> {out}")
+    _echo(f"{len(assessed)} sites assessed ("
+          + ", ".join(f"{k}: {counts.get(k, 0)}" for k in ("very high", "high", "medium", "low", "outside"))
+          + f") -> {out}")
     _print_matrices(assessed)
 
 
@@ -427,8 +450,8 @@ def score_cmd(sites_file: Path | None, out: Path, params_file: Path | None, rast
     scored = score(assessed, params=params, rasters=rasters or None)
     write_sites(scored, out)
     st = scored["score_status"].value_counts()
-    click.echo(f"{len(scored)} sites scored ({', '.join(f'{k}: {v}' for k, v in st.items())}); "
-               f"parameters: {params['label']} -> {out}")
+    _echo(f"{len(scored)} sites scored ({', '.join(f'{k}: {v}' for k, v in st.items())}); "
+          f"parameters: {params['label']} -> {out}")
 
 # [map commands]
 
@@ -470,7 +493,7 @@ def map_cmd(basin: str, out: Path, sites_file: Path | None, online_tiles: bool, 
 
                 sites_gdf = score(sites_gdf)
             except RiskmapError as e:  # keep the map: exposure colours instead of priority
-                click.echo(f"riskmap: warning: hazard scoring skipped: {e}", err=True)
+                _echo(f"riskmap: warning: hazard scoring skipped: {e}", err=True)
     elif sites_file is None:
         click.echo(f"riskmap: warning: {src} not found; drawing the basin without sites", err=True)
     m = basin_map(load_basin(basin), sites_gdf, online_tiles=online_tiles, cluster=cluster)
@@ -530,7 +553,7 @@ def export_cmd(basin: str, fmt: str | None, out: Path, sites_file: Path | None) 
 
     inputs = _report_inputs(basin, sites_file)
     path = export(inputs.sites, out, fmt, basin=inputs.basin, matrix=inputs.matrix)
-    click.echo(f"wrote {path} ({len(inputs.sites)} sites)")
+    _echo(f"wrote {path} ({len(inputs.sites)} sites)")
 
 
 # [spill commands]
@@ -574,7 +597,8 @@ def spill_cmd(site_id: str, mass: str, duration: str, discharge: str, model: str
                             threshold_mg_l=threshold, max_snap_km=max_snap_km)
     con = Console(width=max(Console().width, 110))
     p = res.params
-    t = Table(title=escape(f"Spill {p['mass_kg']:g} kg at {p['site']} ({basin}), model {model}, {p['discharge']}"),
+    t = Table(title=escape(console_text(
+        f"Spill {p['mass_kg']:g} kg at {p['site']} ({basin}), model {model}, {p['discharge']}")),
               title_justify="left")
     for col in ("checkpoint", "kind", "km", "lead h", "peak h", "peak mg/L",
                 f"h>{threshold:g}", "country", "fast lead h", "high mg/L"):
@@ -584,22 +608,27 @@ def spill_cmd(site_id: str, mass: str, duration: str, discharge: str, model: str
         return "-" if v is None or (isinstance(v, float) and not pd.notna(v)) else f"{v:.{nd}f}"
 
     for r in res.table().itertuples(index=False):
-        t.add_row(escape(str(r.checkpoint)), escape(str(r.kind)), f(r.river_km), f(r.leading_edge_h), f(r.peak_time_h),
+        t.add_row(escape(console_text(r.checkpoint)), escape(console_text(r.kind)), f(r.river_km),
+                  f(r.leading_edge_h), f(r.peak_time_h),
                   "-" if pd.isna(r.peak_mg_l) else f"{r.peak_mg_l:.3g}", f(r.above_threshold_h),
-                  escape(str(r.country)), f(r.leading_edge_h_fast),
+                  escape(console_text(r.country)), f(r.leading_edge_h_fast),
                   "-" if pd.isna(r.peak_mg_l_high) else f"{r.peak_mg_l_high:.3g}")
     con.print(t)
     seen: set[str] = set()
     for r in res.table().itertuples(index=False):
         if r.note and r.note not in seen:
             seen.add(r.note)
-            con.print(f"[bold]Note[/bold] ({escape(str(r.checkpoint))}): {escape(str(r.note))}", highlight=False)
-    con.print(f"[bold]Uncertainty:[/bold] {escape(str(res.uncertainty['statement']))}", markup=True, highlight=False)
+            con.print(f"[bold]Note[/bold] ({escape(console_text(r.checkpoint))}): {escape(console_text(r.note))}",
+                      highlight=False)
+    con.print(f"[bold]Uncertainty:[/bold] {escape(console_text(res.uncertainty['statement']))}", markup=True,
+              highlight=False)
     con.print("[bold]Assumptions:[/bold]", markup=True)
     for a in res.assumptions:
-        con.print(f"  - {a}", markup=False, highlight=False)
+        con.print(f"  - {console_text(a)}", markup=False, highlight=False)
     if out is not None:
-        click.echo(f"wrote {sp.write_result(res, out)}")
+        _echo(f"wrote {sp.write_result(res, out)}")
+        if out.suffix.lower() == ".csv":
+            _echo(f"wrote {sp.scenario_sidecar(out)} (the scenario of that table)")
 
 # [demo command]
 
@@ -627,13 +656,14 @@ def demo(out_dir: Path, basins: tuple[str, ...], sites_file: Path | None, pdf: b
     path = sites_file or SITES_CSV
     inv = read_sites(path, strict=True)
     report = inv.attrs["validation"]
-    console.print(f"[bold]inventory[/bold] {escape(report.summary())}")  # the file name is user text
+    console.print(f"[bold]inventory[/bold] {escape(console_text(report.summary()))}")  # the file name is user text
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
                   console=console, transient=False) as prog:
         task = prog.add_task("starting", total=None)
 
         def step(msg: str) -> None:
-            prog.update(task, description=escape(msg))  # messages hold user paths: not markup
+            msg = console_text(msg)  # messages hold user paths: not markup, not terminal codes
+            prog.update(task, description=escape(msg))
             prog.console.log(escape(msg))
 
         index = run_all(out_dir, basins=list(basins) or None, sites=inv, pdf=pdf, progress=step)

@@ -22,6 +22,7 @@ import math
 import os
 import re
 import shutil
+import sys
 import tempfile
 import warnings
 from pathlib import Path
@@ -32,7 +33,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from riskmap._errors import RiskmapError, RiskmapInputError, RiskmapValidationError
+from riskmap._errors import RiskmapError, RiskmapInputError, RiskmapOutputError, RiskmapValidationError
 from riskmap.schema import ValidationReport, column_names, validate_sites
 
 __all__ = [
@@ -46,7 +47,11 @@ __all__ = [
     "atomic_write_bytes",
     "sites_to_table",
     "neutralise_formula",
+    "neutralise_array",
+    "json_cells",
     "sha256_file",
+    "remove_stale_temps",
+    "TMP_PREFIX",
 ]
 
 #: Extension -> format name.
@@ -99,12 +104,126 @@ def _format_of(path: Path, fmt: str | None) -> str:
 # --------------------------------------------------------------------------
 
 
+#: Prefix of every temporary file or folder riskmap writes next to an output
+#: (``.riskmap-tmp.<output name>.<pid>.<random>``); see :func:`atomic_path`.
+TMP_PREFIX = ".riskmap-tmp."
+
+#: Errors of the GDAL writers (pyogrio) that mean "the file could not be written".
+_WRITE_ERRORS: tuple[type[BaseException], ...] = (OSError,)
+try:  # pyogrio is a geopandas dependency; its errors are not OSError subclasses
+    import pyogrio.errors as _pyogrio_errors
+
+    _WRITE_ERRORS = (OSError, _pyogrio_errors.DataSourceError, _pyogrio_errors.DataLayerError,
+                     _pyogrio_errors.FieldError, _pyogrio_errors.GeometryError, _pyogrio_errors.CRSError)
+except ImportError:  # pragma: no cover
+    pass
+
+
+def _arrow_writes() -> bool:
+    """Whether GDAL writes GeoDataFrames through Arrow (pyarrow installed, GDAL >= 3.8): much faster."""
+    try:
+        import pyarrow  # noqa: F401
+        import pyogrio
+
+        return tuple(pyogrio.__gdal_version__[:2]) >= (3, 8)
+    except (ImportError, AttributeError):  # pragma: no cover
+        return False
+
+
+_USE_ARROW = _arrow_writes()
+
+
+def _tmp_prefix(path: Path) -> str:
+    return f"{TMP_PREFIX}{path.name}."
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True  # exists, owned by someone else
+    return True
+
+
+def _remove_path(p: Path) -> None:
+    if p.is_dir() and not p.is_symlink():
+        shutil.rmtree(p, ignore_errors=True)
+    else:
+        with contextlib.suppress(FileNotFoundError):
+            p.unlink()
+
+
+def remove_stale_temps(path: str | os.PathLike) -> list[Path]:
+    """Remove temporary files a killed riskmap write of ``path`` left behind.
+
+    A write that is killed outright (``SIGKILL``, power loss) cannot clean up
+    after itself. Its temporary files and folders are named
+    ``.riskmap-tmp.<output name>.<pid>.<random>`` (plus ``-journal``/``-wal``
+    files GDAL adds); those of the same output whose process is no longer
+    running are removed here, before every new write of that output.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The removed paths.
+    """
+    path = Path(path)
+    prefix = _tmp_prefix(path)
+    removed = []
+    try:
+        entries = [e for e in path.parent.iterdir() if e.name.startswith(prefix)]
+    except OSError:
+        return removed
+    for e in entries:
+        pid_text = e.name[len(prefix):].split(".", 1)[0]
+        if not pid_text.isdigit():
+            continue
+        pid = int(pid_text)
+        if pid == os.getpid() or _pid_alive(pid):
+            continue  # this process, or a writer still running
+        _remove_path(e)
+        removed.append(e)
+    return removed
+
+
+def _remove_tmp(tmp: Path) -> None:
+    """Remove a temporary output and the side files a driver may have added (``-journal``, ``-wal``)."""
+    _remove_path(tmp)
+    with contextlib.suppress(OSError):
+        for e in tmp.parent.iterdir():
+            if e.name.startswith(tmp.name):
+                _remove_path(e)
+
+
+def _make_tmp_name(path: Path, suffix: str, directory: bool = False) -> Path:
+    prefix = f"{_tmp_prefix(path)}{os.getpid()}."
+    if directory:
+        return Path(tempfile.mkdtemp(prefix=prefix, dir=path.parent))
+    fd, tmp = tempfile.mkstemp(prefix=prefix, suffix=f".tmp{suffix}", dir=path.parent)
+    os.close(fd)
+    os.unlink(tmp)  # drivers (GDAL) want to create the file themselves
+    return Path(tmp)
+
+
+def _output_error(path: Path, e: BaseException) -> RiskmapOutputError:
+    reason = getattr(e, "strerror", None) or str(e) or type(e).__name__
+    return RiskmapOutputError(f"{path}: cannot write the output: {reason}; nothing was written "
+                              "(an existing file is unchanged)")
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike, suffix: str | None = None) -> Iterator[Path]:
     """Yield a temporary path next to ``path``; rename it onto ``path`` on success.
 
-    If the body raises, the temporary file is removed and ``path`` is left
-    untouched (an existing file is never half-overwritten).
+    If the body raises (any exception, including ``KeyboardInterrupt`` and
+    ``SystemExit``), the temporary file and any side files of it are removed
+    and ``path`` is left untouched (an existing file is never
+    half-overwritten). A write error (disk full, permission, a GDAL write
+    failure) becomes a :class:`~riskmap.RiskmapOutputError` naming ``path``,
+    never the temporary name. Temporary files of earlier writes of ``path``
+    whose process was killed are removed first (:func:`remove_stale_temps`).
 
     Examples
     --------
@@ -114,20 +233,26 @@ def atomic_path(path: str | os.PathLike, suffix: str | None = None) -> Iterator[
     ...     _ = tmp.write_text("hello")
     >>> (d / "out.txt").read_text()
     'hello'
+    >>> sorted(p.name for p in d.iterdir())
+    ['out.txt']
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    suffix = path.suffix if suffix is None else suffix
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".tmp{suffix}", dir=path.parent)
-    os.close(fd)
-    os.unlink(tmp)  # drivers (GDAL) want to create the file themselves
-    tmp_path = Path(tmp)
     try:
-        yield tmp_path
-        os.replace(tmp_path, path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        remove_stale_temps(path)
+        tmp_path = _make_tmp_name(path, path.suffix if suffix is None else suffix)
+    except OSError as e:
+        raise _output_error(path, e) from None
+    try:
+        try:
+            yield tmp_path
+            os.replace(tmp_path, path)
+        except RiskmapError:
+            raise
+        except _WRITE_ERRORS as e:
+            raise _output_error(path, e) from None
     finally:
-        if tmp_path.exists():
-            tmp_path.unlink()
+        _remove_tmp(tmp_path)
 
 
 def sha256_file(path: str | os.PathLike) -> str:
@@ -156,13 +281,19 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
 # --------------------------------------------------------------------------
 
 
+#: A plain decimal number (``-5``, ``+0.25``, ``-1.5e3``): starts with a sign but is not a formula.
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+
+
 def neutralise_formula(value: Any) -> Any:
     """Make a text cell safe for spreadsheets.
 
     Text starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return would
     be run as a formula by Excel/LibreOffice; it gets a leading apostrophe.
-    Other values are returned unchanged. :func:`read_sites` removes the
-    apostrophe again, so a round trip keeps the text.
+    Text that is a plain signed number (``-5``, ``+0.25``, ``-1.5e3``) is not
+    a formula and is left alone, as are all non-text values (numbers are never
+    turned into text). :func:`read_sites` removes the apostrophe again, so a
+    round trip keeps the text.
 
     Examples
     --------
@@ -170,8 +301,11 @@ def neutralise_formula(value: Any) -> Any:
     '\\'=HYPERLINK("http://x")'
     >>> neutralise_formula("Pljevlja")
     'Pljevlja'
+    >>> neutralise_formula("-5"), neutralise_formula(-5), neutralise_formula("-5+cmd|' /C calc'!A0")
+    ('-5', -5, "'-5+cmd|' /C calc'!A0")
     """
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
+    if (isinstance(value, str) and value.startswith(_FORMULA_START)
+            and not _PLAIN_NUMBER.fullmatch(value)):
         return "'" + value
     return value
 
@@ -202,6 +336,47 @@ def xlsx_safe_frame(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def neutralise_array(values: Any) -> np.ndarray:
+    """Vectorised :func:`neutralise_formula` over a column (any array-like; returns an object array).
+
+    Non-text cells (numbers, missing values) are returned unchanged.
+    """
+    arr = values.to_numpy(dtype=object) if isinstance(values, (pd.Series, pd.Index)) else np.asarray(
+        values, dtype=object)
+    out = _neutralise_column(arr)
+    return out.copy() if out is arr else out
+
+
+def _neutralise_column(values: Any) -> Any:
+    """:func:`neutralise_formula` over a Series or object array; returns ``values`` itself when no cell changes."""
+    if isinstance(values, pd.Series) and isinstance(values.dtype, pd.StringDtype):
+        starts = values.str.startswith(_FORMULA_START).fillna(False).to_numpy(dtype=bool)
+        if not starts.any():
+            return values
+        idx = np.flatnonzero(starts)
+        fixed = [neutralise_formula(v) for v in values.iloc[idx]]
+        if all(a == b for a, b in zip(fixed, values.iloc[idx])):
+            return values
+        out = values.copy()
+        out.iloc[idx] = fixed
+        return out
+    arr = values.to_numpy(dtype=object) if isinstance(values, pd.Series) else values
+    if arr.size == 0:
+        return values
+    kind = pd.api.types.infer_dtype(arr, skipna=True)
+    if kind not in ("string", "empty"):  # mixed cells: one Python pass
+        new = np.empty(arr.shape[0], dtype=object)
+        new[:] = [neutralise_formula(v) for v in arr]
+        return new
+    starts = pd.Series(arr, dtype=object).str.startswith(_FORMULA_START).fillna(False).to_numpy(dtype=bool)
+    if not starts.any():
+        return values
+    idx = np.flatnonzero(starts)
+    out = arr.copy()
+    out[idx] = np.array([neutralise_formula(v) for v in arr[idx]], dtype=object)
+    return out
+
+
 def _unneutralise(value: Any) -> Any:
     if isinstance(value, str) and len(value) > 1 and value[0] == "'" and value[1] in "=+-@\t\r":
         return value[1:]
@@ -213,8 +388,25 @@ def _unneutralise(value: Any) -> Any:
 # --------------------------------------------------------------------------
 
 
+def _raise_csv_field_limit() -> None:
+    """Let :mod:`csv` read fields of any length (its default stops at 131,072 characters).
+
+    The limit is a C ``long``: the largest value the platform accepts is used.
+    """
+    import ctypes
+
+    limit = min(sys.maxsize, 2 ** (8 * ctypes.sizeof(ctypes.c_long) - 1) - 1)
+    while True:
+        try:
+            csv.field_size_limit(limit)
+            return
+        except OverflowError:  # pragma: no cover - platforms with a smaller C long
+            limit //= 2
+
+
 def _read_csv_raw(path: Path, report: ValidationReport) -> tuple[pd.DataFrame, bool]:
     """Read a CSV as strings. Returns (frame, decimal_comma)."""
+    _raise_csv_field_limit()
     raw = path.read_bytes()
     try:
         text = raw.decode("utf-8-sig")
@@ -445,6 +637,69 @@ def _json_default(o: Any) -> Any:
     return str(o)
 
 
+def json_cells(values: Any, *, sort_keys: bool = False) -> Any:
+    """Serialise the list/tuple/dict/array cells of a column as compact JSON (vectorised).
+
+    Scalars are returned unchanged. A column of plain text or numbers is
+    returned as is without a per-cell pass; lists of text (e.g.
+    ``downstream_countries``) are serialised once per distinct list.
+
+    Returns
+    -------
+    numpy.ndarray or pandas.Series
+        Object array of the cells, or ``values`` itself when it has nothing to serialise.
+    """
+    if isinstance(values, pd.Series) and not values.dtype == object:
+        return values  # typed column (text, numbers): no lists or dicts in it
+    arr = values.to_numpy(dtype=object) if isinstance(values, (pd.Series, pd.Index)) else np.asarray(
+        values, dtype=object)
+    if arr.size == 0 or pd.api.types.infer_dtype(arr, skipna=True) in (
+            "string", "empty", "integer", "floating", "mixed-integer-float", "boolean", "decimal"):
+        return values if isinstance(values, pd.Series) else arr
+
+    def dumps(v: Any) -> str:
+        if isinstance(v, np.ndarray):
+            v = v.tolist()
+        return json.dumps(v, ensure_ascii=False, sort_keys=sort_keys, separators=(",", ":"),
+                          default=_json_default)
+
+    by_id: dict[int, str] = {}  # the same list object shared by many rows (valid while arr lives)
+    by_value: dict[tuple, str] = {}
+
+    def enc(v: Any) -> Any:
+        if isinstance(v, list):
+            r = by_id.get(id(v))
+            if r is None:
+                if all(type(x) is str for x in v):
+                    key = tuple(v)
+                    r = by_value.get(key)
+                    if r is None:
+                        r = by_value[key] = dumps(v)
+                else:
+                    r = dumps(v)
+                by_id[id(v)] = r
+            return r
+        if isinstance(v, (tuple, dict, np.ndarray)):
+            return dumps(v)
+        return v
+
+    out = np.empty(arr.shape[0], dtype=object)
+    out[:] = [enc(v) for v in arr]
+    return out
+
+
+def _json_columns(df: pd.DataFrame) -> pd.DataFrame:
+    """Serialise list/dict cells of every object column in place (:func:`json_cells`); returns ``df``."""
+    geom = df.geometry.name if isinstance(df, gpd.GeoDataFrame) else None
+    for c in df.columns:
+        col = df[c]
+        if c != geom and col.dtype == object:
+            cells = json_cells(col)
+            if cells is not col:
+                df[c] = cells
+    return df
+
+
 def sites_to_table(sites: gpd.GeoDataFrame, *, neutralise: bool = True) -> pd.DataFrame:
     """Flatten a site GeoDataFrame into a plain table for CSV/XLSX.
 
@@ -452,7 +707,9 @@ def sites_to_table(sites: gpd.GeoDataFrame, *, neutralise: bool = True) -> pd.Da
     ``lat`` (of the point, or of a representative point for lines and
     polygons), ``geometry_wkt`` (only for non-point geometries, else blank),
     then any extra columns in their existing order. List cells become JSON;
-    text cells are formula-neutralised unless ``neutralise=False``.
+    text cells are formula-neutralised unless ``neutralise=False`` (numbers,
+    also in extra columns, stay numbers: :func:`neutralise_formula`).
+    Vectorised: no Python loop over rows except for list cells.
     """
     g = sites.geometry.to_crs("EPSG:4326") if sites.crs is not None else sites.geometry
     rep = g.copy()
@@ -460,26 +717,154 @@ def sites_to_table(sites: gpd.GeoDataFrame, *, neutralise: bool = True) -> pd.Da
     rep[~is_pt] = g[~is_pt].representative_point()
     schema = column_names()
     extra = [c for c in sites.columns if c not in schema and c != sites.geometry.name]
-    table = pd.DataFrame(index=sites.index)
+    cols: dict[str, Any] = {}
     for c in schema:
-        table[c] = sites[c] if c in sites.columns else None
-    table["lon"] = np.round(shapely.get_x(rep.values), 7)
-    table["lat"] = np.round(shapely.get_y(rep.values), 7)
-    table["geometry_wkt"] = [None if p else shapely.to_wkt(x, rounding_precision=7)
-                             for p, x in zip(is_pt, g.values)]
+        cols[c] = sites[c].array if c in sites.columns else np.full(len(sites), None, dtype=object)
+    cols["lon"] = np.round(shapely.get_x(rep.values), 7)
+    cols["lat"] = np.round(shapely.get_y(rep.values), 7)
+    wkt = np.full(len(g), None, dtype=object)
+    if (~is_pt).any():
+        wkt[~is_pt] = shapely.to_wkt(np.asarray(g.values)[~is_pt], rounding_precision=7)
+    cols["geometry_wkt"] = wkt
     for c in extra:
-        table[c] = sites[c]
+        cols[c] = sites[c].array
+    table = pd.DataFrame(cols, index=pd.RangeIndex(len(sites)))
     for c in table.columns:
-        if table[c].dtype == object or pd.api.types.is_string_dtype(table[c]):
-            col = table[c].map(_cell)
-            table[c] = col.map(neutralise_formula) if neutralise else col
+        col = table[c]
+        if col.dtype == object or pd.api.types.is_string_dtype(col):
+            new = json_cells(col)
+            new = _neutralise_column(new) if neutralise else new
+            if new is not col:  # reassigning an unchanged column would convert it again
+                table[c] = new
     if neutralise:  # a user column named "=HYPERLINK(...)" is a header cell too
         table.columns = [neutralise_formula(str(c)) for c in table.columns]
-    return table.reset_index(drop=True)
+    return table
 
 
 def _table_to_csv_bytes(table: pd.DataFrame) -> bytes:
+    """The table as UTF-8 CSV: exactly the bytes of ``DataFrame.to_csv`` (minimal quoting, ``\\n``).
+
+    Built column-wise with Arrow compute kernels (:func:`_fast_csv_bytes`) when
+    every column has a plain type, which is many times faster than pandas'
+    row writer for large tables; any other table goes through pandas.
+    """
+    fast = _fast_csv_bytes(table)
+    if fast is not None:
+        return fast
     return table.to_csv(index=False, lineterminator="\n", na_rep="").encode("utf-8")
+
+
+_CSV_SPECIAL_BYTES = np.zeros(256, dtype=bool)
+_CSV_SPECIAL_BYTES[[ord(","), ord('"'), ord("\r"), ord("\n")]] = True
+
+
+def _csv_quote(arr: Any) -> Any:
+    """Quote Arrow strings the way :mod:`csv` does with ``QUOTE_MINIMAL`` (delimiter, quote, CR, LF)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if arr.type == pa.large_string() and len(arr):  # one byte scan: most columns need no quotes at all
+        bufs = arr.buffers()
+        if bufs[2] is None:
+            return arr
+        offsets = np.frombuffer(bufs[1], dtype=np.int64)[arr.offset: arr.offset + len(arr) + 1]
+        raw = np.frombuffer(bufs[2], dtype=np.uint8)[offsets[0]: offsets[-1]]
+        if not _CSV_SPECIAL_BYTES[raw].any():  # ASCII bytes never occur inside UTF-8 sequences
+            return arr
+    q, e = pa.scalar('"', pa.large_string()), pa.scalar("", pa.large_string())
+    need = pc.match_substring_regex(arr, '[,"\r\n]')
+    quoted = pc.binary_join_element_wise(q, pc.replace_substring(arr, '"', '""'), q, e)
+    return pc.if_else(need, quoted, arr)
+
+
+def _csv_field_strings(col: pd.Series) -> Any:
+    """One column as an Arrow array of CSV field text (no nulls), or None if the type is not plain."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    dt = col.dtype
+    if isinstance(dt, np.dtype) and dt.kind == "f":  # pandas: values.astype(str), NaN -> na_rep
+        vals = col.to_numpy(dtype=np.float64)
+        nan = np.isnan(vals)
+        if nan.all():
+            return pa.nulls(len(vals), type=pa.large_string()).fill_null(pa.scalar("", pa.large_string()))
+        return _float_text(vals, nan)
+    ls = pa.large_string()
+    if (isinstance(dt, np.dtype) and dt.kind == "b") or isinstance(dt, pd.BooleanDtype):  # True/False
+        b = pa.array(col.array) if isinstance(dt, pd.BooleanDtype) else pa.array(col.to_numpy())
+        text = pc.if_else(b, pa.scalar("True", ls), pa.scalar("False", ls))
+        return text.fill_null("") if text.null_count else text
+    if (isinstance(dt, np.dtype) and dt.kind in "iu") or isinstance(dt, (pd.Int64Dtype, pd.Int32Dtype)):
+        ints = pa.array(col.array) if isinstance(dt, pd.api.extensions.ExtensionDtype) else pa.array(col.to_numpy())
+        text = pc.cast(ints, ls)
+        return text.fill_null("") if text.null_count else text
+    if isinstance(dt, pd.StringDtype) and dt.storage == "pyarrow":  # already Arrow: no conversion
+        arr = pa.array(col.array)
+        if isinstance(arr, pa.ChunkedArray):
+            arr = arr.combine_chunks()
+        return _csv_quote(arr.cast(pa.large_string())).fill_null("")
+    if dt == object or pd.api.types.is_string_dtype(dt):
+        vals = col.to_numpy(dtype=object)
+        if pd.api.types.infer_dtype(vals, skipna=True) not in ("string", "empty"):
+            return None
+        arr = pa.array(vals.tolist(), type=pa.large_string(), from_pandas=True)  # a list converts faster
+        return _csv_quote(arr).fill_null("")
+    return None
+
+
+def _float_text(vals: np.ndarray, nan: np.ndarray) -> Any:
+    """Floats as Python's ``repr`` (what pandas writes), NaN as "", as an Arrow string array.
+
+    Arrow's cast gives the same shortest round-trip digits as ``repr`` for
+    1e-4 <= |x| < 1e10 and zero, except that ``repr`` adds ``.0`` to whole
+    numbers; other values (rare) go through ``repr`` itself.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    ls = pa.large_string()
+    text = pc.cast(pa.array(vals), ls)
+    whole = pc.invert(pc.match_substring(text, "."))
+    text = pc.if_else(whole, pc.binary_join_element_wise(text, pa.scalar(".0", ls), pa.scalar("", ls)), text)
+    mag = np.abs(vals)
+    with np.errstate(invalid="ignore"):
+        other = ~nan & ~(((mag >= 1e-4) & (mag < 1e10)) | (vals == 0))
+    if other.any():
+        text = pc.replace_with_mask(text, pa.array(other),
+                                    pa.array([repr(x) for x in vals[other].tolist()], type=ls))
+    if nan.any():
+        text = pc.if_else(pa.array(nan), pa.scalar("", ls), text)
+    return text
+
+
+def _fast_csv_bytes(table: pd.DataFrame) -> bytes | None:
+    """Column-wise CSV writer (Arrow kernels), byte-identical to pandas; None when not applicable."""
+    try:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+    except ImportError:  # pragma: no cover - pyarrow is a dependency of the parquet output
+        return None
+    if (len(table) == 0 or len(table.columns) == 0 or isinstance(table.columns, pd.MultiIndex)
+            or table.columns.duplicated().any()):
+        return None
+    fields = []
+    for c in table.columns:
+        f = _csv_field_strings(table[c])
+        if f is None:
+            return None
+        fields.append(f)
+    header = _csv_quote(pa.array([str(c) for c in table.columns], type=pa.large_string()))
+    ls = pa.large_string()
+    rows = pc.binary_join_element_wise(*fields, pa.scalar(",", ls))
+    if len(fields) == 1:  # csv writes a lone empty field as "" so the row is not blank
+        rows = pc.if_else(pc.equal(rows, pa.scalar("", ls)), pa.scalar('""', ls), rows)
+    rows = pc.binary_join_element_wise(rows, pa.scalar("", ls), pa.scalar("\n", ls))  # row + "\n"
+    if isinstance(rows, pa.ChunkedArray):
+        rows = rows.combine_chunks()
+    head = ",".join(header.to_pylist()) + "\n"
+    offsets = np.frombuffer(rows.buffers()[1], dtype=np.int64)[rows.offset: rows.offset + len(rows) + 1]
+    body = rows.buffers()[2].to_pybytes()[offsets[0]: offsets[-1]] if rows.buffers()[2] is not None else b""
+    return head.encode("utf-8") + body
 
 
 def write_sites(sites: gpd.GeoDataFrame, path: str | os.PathLike, *, fmt: str | None = None,
@@ -514,9 +899,7 @@ def write_sites(sites: gpd.GeoDataFrame, path: str | os.PathLike, *, fmt: str | 
         gdf = gdf.set_crs("EPSG:4326")
     elif not gdf.crs.equals("EPSG:4326"):
         gdf = gdf.to_crs("EPSG:4326")
-    for c in gdf.columns:
-        if c != gdf.geometry.name and gdf[c].dtype == object:
-            gdf[c] = gdf[c].map(_cell)
+    _json_columns(gdf)
     if fmt == "parquet":
         from riskmap._extras import require
 
@@ -534,23 +917,80 @@ def write_sites(sites: gpd.GeoDataFrame, path: str | os.PathLike, *, fmt: str | 
         return _write_shapefile(gdf.rename(columns=SHAPEFILE_NAMES), path)
     driver = {"geojson": "GeoJSON", "gpkg": "GPKG"}[fmt]
     with atomic_path(path) as tmp:
-        kw: dict[str, Any] = {"driver": driver}
-        if fmt == "gpkg":
-            kw["layer"] = layer
-        gdf.to_file(tmp, **kw)
+        # GeoJSON stores the layer name as its "name" member: the output's stem, never the
+        # temporary file's random name (the output is byte-identical across runs)
+        gdf.to_file(tmp, driver=driver, layer=layer if fmt == "gpkg" else path.stem,
+                    **({"use_arrow": True} if fmt == "gpkg" and _USE_ARROW else {}))
     return path
 
 
-def _write_shapefile(gdf: gpd.GeoDataFrame, path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmpdir = Path(tempfile.mkdtemp(prefix=f".{path.stem}.", dir=path.parent))
+#: Component files of a Shapefile (lower case; the set is replaced as a whole).
+SHAPEFILE_PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg", ".qix", ".sbn", ".sbx", ".shp.xml")
+
+
+def _replace(src: Path, dst: Path) -> None:
+    """``os.replace``; one place tests can make fail midway."""
+    os.replace(src, dst)
+
+
+def _shapefile_set(path: Path) -> list[Path]:
+    """Existing component files of the Shapefile ``path`` (same stem, known extensions, any case)."""
+    stem = path.name[: -len(path.suffix)] if path.suffix else path.name
     try:
-        tmp = tmpdir / path.name
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            gdf.to_file(tmp, driver="ESRI Shapefile", encoding="UTF-8")
-        for f in sorted(tmpdir.iterdir()):
-            os.replace(f, path.parent / f.name)
+        return sorted(e for e in path.parent.iterdir()
+                      if e.is_file() and e.name[: len(stem)] == stem
+                      and e.name[len(stem):].lower() in SHAPEFILE_PARTS)
+    except OSError:
+        return []
+
+
+def _write_shapefile(gdf: gpd.GeoDataFrame, path: Path) -> Path:
+    """Write a Shapefile as a set: all components or none.
+
+    The new components are written into a temporary folder next to ``path``;
+    the old set is moved aside into it, the new set moved in, and the old set
+    deleted only then. If anything fails (or the process is interrupted by an
+    exception), the new components moved so far are removed and the old set
+    is moved back, so ``.shp``, ``.shx`` and ``.dbf`` always agree.
+    """
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        remove_stale_temps(path)
+        tmpdir = _make_tmp_name(path, "", directory=True)
+    except OSError as e:
+        raise _output_error(path, e) from None
+    try:
+        new_dir = tmpdir / "new"
+        old_dir = tmpdir / "old"
+        new_dir.mkdir()
+        old_dir.mkdir()
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                gdf.to_file(new_dir / path.name, driver="ESRI Shapefile", encoding="UTF-8")
+        except _WRITE_ERRORS as e:
+            raise _output_error(path, e) from None
+        new_parts = sorted(new_dir.iterdir())
+        old_parts = _shapefile_set(path)
+        moved_old: list[Path] = []
+        moved_new: list[Path] = []
+        try:
+            for f in old_parts:
+                _replace(f, old_dir / f.name)
+                moved_old.append(f)
+            for f in new_parts:
+                _replace(f, path.parent / f.name)
+                moved_new.append(path.parent / f.name)
+        except BaseException as e:
+            for f in moved_new:
+                with contextlib.suppress(OSError):
+                    f.unlink()
+            for f in moved_old:
+                with contextlib.suppress(OSError):
+                    os.replace(old_dir / f.name, f)
+            if isinstance(e, _WRITE_ERRORS):
+                raise _output_error(path, e) from None
+            raise
     finally:
         shutil.rmtree(tmpdir, ignore_errors=True)
     return path
@@ -569,18 +1009,12 @@ def write_layers(path: str | os.PathLike, layers: Mapping[str, gpd.GeoDataFrame 
     with atomic_path(path) as tmp:
         for name, frame in layers.items():
             if isinstance(frame, gpd.GeoDataFrame):
-                out = frame.copy()
-                for c in out.columns:
-                    if c != out.geometry.name and out[c].dtype == object:
-                        out[c] = out[c].map(_cell)
-                out.to_file(tmp, layer=name, driver="GPKG", metadata=meta)
+                out = _json_columns(frame.copy())
+                out.to_file(tmp, layer=name, driver="GPKG", use_arrow=_USE_ARROW, metadata=meta)
             else:
                 import pyogrio
 
-                out = frame.copy()
-                for c in out.columns:
-                    if out[c].dtype == object:
-                        out[c] = out[c].map(_cell)
+                out = _json_columns(frame.copy())
                 pyogrio.write_dataframe(out, tmp, layer=name, driver="GPKG", metadata=meta)
     return path
 

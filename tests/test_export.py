@@ -199,10 +199,21 @@ def test_gpkg_layers_and_validity(sites, basin, tmp_path):
     assert outline.geometry.iloc[0].equals(basin.outline.geometry.iloc[0])
 
 
+def _paths_by_site(paths):
+    """One row per served site (the layer holds one feature per distinct path)."""
+    rows = paths.assign(site_id=paths["site_ids"].map(json.loads)).explode("site_id")
+    return gpd.GeoDataFrame(rows, geometry="geometry", crs=paths.crs).set_index("site_id")
+
+
 def test_downstream_paths_end_at_first_border(sites, basin):
-    paths = ex.downstream_paths(sites, basin).set_index("site_id")
+    raw = ex.downstream_paths(sites, basin)
+    paths = _paths_by_site(raw)
     tb = sites.loc[sites["transboundary_downstream"] & sites["reach_id"].notna(), "site_id"]
     assert set(paths.index) <= set(tb)
+    # one feature per distinct (start reach, country): s2, s6, s8 (Albania, reach 2) share one
+    assert len(raw) == 4 and raw["path_id"].tolist() == [1, 2, 3, 4]
+    assert raw["n_sites"].tolist() == [len(json.loads(v)) for v in raw["site_ids"]] == [1, 3, 1, 1]
+    assert paths.loc["s2", "path_id"] == paths.loc["s6", "path_id"] == paths.loc["s8", "path_id"]
     # s1 (Kosovo, reach 1) stops where the river leaves Kosovo, at the end of reach 1
     s1 = paths.loc["s1"]
     assert s1["ends_at"] == "border"
@@ -216,7 +227,10 @@ def test_downstream_paths_end_at_first_border(sites, basin):
     s2 = paths.loc["s2"]
     assert s2["ends_at"] == "border"
     assert shapely.get_point(s2.geometry, -1).equals_exact(shapely.Point(19.7, 41.9), 1e-9)
-    assert 0 < s2["path_km"] < 60  # geodesic km, a part of the 60 km reach
+    from pyproj import Geod
+
+    reach2_km = Geod(ellps="WGS84").geometry_length(basin.reaches.geometry.iloc[1]) / 1000
+    assert 0 < s2["path_km"] < reach2_km  # geodesic km, a part of reach 2 (from the most upstream site)
     # s5 drains straight into the border river: its line is the rest of that reach
     s5 = paths.loc["s5"]
     assert s5["ends_at"] == "on border water"
@@ -340,7 +354,7 @@ def test_downstream_paths_skip_sites_of_other_basins(sites, basin):
     other = mixed.index[mixed["reach_id"].notna()][0]
     mixed.loc[other, "basin"] = "syr_darya"
     mixed.loc[other, "reach_id"] = 99999  # not a reach of the Drin fixture
-    paths = ex.downstream_paths(mixed, basin)
-    assert mixed.loc[other, "site_id"] not in set(paths["site_id"])
-    assert len(paths) == len(ex.downstream_paths(sites, basin)) - int(
-        sites.loc[other, "site_id"] in set(ex.downstream_paths(sites, basin)["site_id"]))
+    paths = _paths_by_site(ex.downstream_paths(mixed, basin))
+    full = _paths_by_site(ex.downstream_paths(sites, basin))
+    assert mixed.loc[other, "site_id"] not in set(paths.index)
+    assert len(paths) == len(full) - int(sites.loc[other, "site_id"] in set(full.index))

@@ -62,15 +62,17 @@ def print_summary(sites: pd.DataFrame, title: str = "Site inventory", console=No
     from rich.markup import escape
     from rich.table import Table
 
+    from riskmap._console import console_text
+
     console = console or Console()
     s = summarize_sites(sites)
-    console.print(f"[bold]{escape(title)}[/bold]: {len(sites)} sites")
+    console.print(f"[bold]{escape(console_text(title))}[/bold]: {len(sites)} sites")
     for key in ("basin", "country", "category", "status"):
         t = Table(title=f"by {key}", show_lines=False)
         t.add_column(key)
         t.add_column("sites", justify="right")
         for r in s[key].itertuples():
-            t.add_row(escape(str(r.value)), str(r.sites))  # values come from the file: not markup
+            t.add_row(escape(console_text(r.value)), str(r.sites))  # values come from the file: not markup, not terminal codes
         console.print(t)
     t = Table(title="hazard fields filled")
     t.add_column("field")
