@@ -19,7 +19,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from riskmap._errors import RiskmapError, RiskmapInputError, RiskmapValidationError
+from riskmap._errors import RiskmapDataWarning, RiskmapError, RiskmapInputError, RiskmapValidationError
 from riskmap._paths import DATA_DIR, PARAMS_DIR
 from riskmap.io import read_sites, write_sites
 from riskmap.schema import ValidationReport, validate_sites
@@ -66,6 +66,7 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "DATA_DIR",
     "PARAMS_DIR",
+    "RiskmapDataWarning",
     "RiskmapError",
     "RiskmapInputError",
     "RiskmapValidationError",

@@ -30,3 +30,12 @@ class RiskmapValidationError(RiskmapError, ValueError):
 
 class RiskmapInputError(RiskmapError, ValueError):
     """A file or argument cannot be used (unreadable, unknown format, out of range)."""
+
+
+class RiskmapDataWarning(UserWarning):
+    """Input rows were dropped or look suspicious; the data were still loaded.
+
+    The command line prints these as ``riskmap: warning: ...`` on stderr; in a
+    notebook they show as ordinary Python warnings. The full list of problems
+    is in ``sites.attrs["validation"]`` (a :class:`riskmap.schema.ValidationReport`).
+    """
