@@ -568,8 +568,8 @@ _QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"|\([^)]*\)|-?\d[\d.,e+-]*")
 
 def _reason_kind(reason: str) -> str:
     """The reason without values (quoted text, numbers, parentheses): for tallies."""
-    kind = reason.split(":", 1)[0] if reason.startswith(("unparseable", "bad substances")) else reason
-    kind = re.sub(r"\s+", " ", _QUOTED.sub("", kind)).strip(" ,;.")
+    kind = _QUOTED.sub("", reason).split(":", 1)[0]
+    kind = re.sub(r"\s+", " ", kind).strip(" ,;.?")
     return kind or reason[:40]
 
 

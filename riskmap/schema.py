@@ -379,6 +379,8 @@ def _to_number(v: Any, decimal_comma: bool) -> float:
         s = str(v).strip().replace("\u00a0", "").replace(" ", "")
         if decimal_comma and s.count(",") == 1 and "." not in s:
             s = s.replace(",", ".")
+        if "_" in s:  # Python's float() reads "1_9.3" as 19.3; no spreadsheet or survey means that
+            raise ValueError(f"{v!r} is not a number (underscore)")
         try:
             f = float(s)
         except ValueError:
@@ -386,6 +388,23 @@ def _to_number(v: Any, decimal_comma: bool) -> float:
     if not math.isfinite(f):
         raise ValueError(f"{v!r} is not a finite number")
     return f
+
+
+def _parse_date(v: Any, s: str) -> str:
+    """ISO date of a cell: a date/datetime object, ``YYYY-MM-DD`` or an ISO date-time; nothing else.
+
+    ``2024-01-01garbage`` raises ValueError (only the first ten characters must
+    not be enough).
+    """
+    if isinstance(v, (_dt.datetime, pd.Timestamp)):
+        return v.date().isoformat()
+    if isinstance(v, _dt.date):
+        return v.isoformat()
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", s):
+        return _dt.date.fromisoformat(s).isoformat()
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?", s):
+        return _dt.datetime.fromisoformat(s.replace("Z", "+00:00")).date().isoformat()
+    raise ValueError(s)
 
 
 def _suggest(value: str, allowed: Iterable[str]) -> str:
@@ -396,6 +415,66 @@ def _suggest(value: str, allowed: Iterable[str]) -> str:
     best = max(allowed, key=lambda a: (len(words & set(a.split("_"))),
                                        difflib.SequenceMatcher(None, norm, a).ratio()))
     return best
+
+
+def _refuse_ambiguous_columns(df: pd.DataFrame, report: ValidationReport) -> None:
+    """Refuse columns that differ only in case (``lon`` and ``LON``) where riskmap looks names up
+    case-insensitively: which one would be used is not defined."""
+    known = set(_BY_NAME) | set(_LON_ALIASES) | set(_LAT_ALIASES) | {"geometry_wkt"}
+    groups: dict[str, list[str]] = {}
+    for c in df.columns:
+        if isinstance(df, gpd.GeoDataFrame) and c == df.geometry.name:
+            continue
+        groups.setdefault(str(c).lower(), []).append(str(c))
+    clash = {k: v for k, v in groups.items() if len(v) > 1 and k in known}
+    if not clash:
+        return
+    for k, cols in sorted(clash.items()):
+        report.add(None, k, f"ambiguous columns {', '.join(repr(c) for c in cols)}: names differ only in case",
+                   f"keep one of them (or rename the other, e.g. '{cols[1]}_2')")
+    raise RiskmapValidationError(report)
+
+
+def _nonfinite_rows(geoms: np.ndarray) -> np.ndarray:
+    """Boolean mask: geometries with a NaN or infinite coordinate."""
+    bad = np.zeros(len(geoms), dtype=bool)
+    if len(geoms):
+        xy, idx = shapely.get_coordinates(geoms, return_index=True)
+        if len(xy):
+            bad[np.unique(idx[~np.isfinite(xy).all(axis=1)])] = True
+    return bad
+
+
+def _location_warnings(geoms: np.ndarray, rows: np.ndarray, countries: gpd.GeoDataFrame | None,
+                       err: Any) -> None:
+    """Warn (not refuse) about sites at (0, 0), far from riskmap's regions, or outside every country."""
+    if not len(geoms):
+        return
+    rep = shapely.point_on_surface(geoms)
+    x, y = shapely.get_x(rep), shapely.get_y(rep)
+    zero = (np.abs(x) < 1e-9) & (np.abs(y) < 1e-9)
+    far = ~zero & ~_in_aoi(x, y)
+    for i in np.flatnonzero(zero):
+        err(rows[i], "geometry", "the site is at (0, 0), in the Gulf of Guinea: a missing coordinate written as 0?",
+            "give the real coordinates, or leave them blank if unknown", "warning")
+    for i in np.flatnonzero(far):
+        err(rows[i], "geometry",
+            f"the site ({x[i]:.4g}, {y[i]:.4g}) is far from riskmap's basins (Drin, Drina in the Western "
+            "Balkans; Syr Darya in Central Asia): wrong coordinates, or another continent?",
+            "check the coordinates (lon/lat order, sign); it will be 'outside' in every assessment", "warning")
+    if countries is None or not len(countries):
+        return
+    near = np.flatnonzero(~zero & ~far)
+    if not len(near):
+        return
+    c = countries.to_crs("EPSG:4326") if countries.crs is not None and not countries.crs.equals("EPSG:4326") \
+        else countries
+    tree = shapely.STRtree(np.asarray(c.geometry.values))
+    hit, _ = tree.query(geoms[near], predicate="intersects")
+    for i in near[np.setdiff1d(np.arange(len(near)), hit)]:
+        err(rows[i], "geometry",
+            f"the site ({x[i]:.4g}, {y[i]:.4g}) is outside every country polygon (at sea, or wrong coordinates?)",
+            "check the coordinates", "warning")
 
 
 def _in_aoi(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
@@ -460,6 +539,7 @@ def validate_sites(
     report = ValidationReport(file=file, n_rows=len(df))
     df = df.copy()
     df.columns = [str(c).strip().lstrip("\ufeff") for c in df.columns]
+    _refuse_ambiguous_columns(df, report)
     lower = {c.lower(): c for c in df.columns}
     rename = {}
     for c in list(df.columns):
@@ -498,12 +578,29 @@ def validate_sites(
     geoms = np.full(n, None, dtype=object)
     if has_geom:
         g = df.geometry
+        nonfinite = _nonfinite_rows(np.asarray(g.values, dtype=object))
+        for i in np.flatnonzero(nonfinite):
+            err(i, "geometry", "geometry has NaN or infinite coordinates",
+                "give real coordinates, or remove the feature")
+        bad |= nonfinite
+        if nonfinite.any():
+            g = g.where(~nonfinite, None)
         if g.crs is None:
             err(None, "geometry", "the file has no CRS; assumed WGS84 (EPSG:4326)",
                 "declare the CRS in the file or pass crs=", "warning")
         elif not g.crs.equals("EPSG:4326"):
-            g = g.to_crs("EPSG:4326")
+            try:
+                g = g.to_crs("EPSG:4326")
+            except Exception as e:  # noqa: BLE001 - pyproj: a CRS that cannot be transformed
+                report.add(None, "geometry", f"cannot reproject from {g.crs} to EPSG:4326 ({e})",
+                           "reproject the file to EPSG:4326 first")
+                raise RiskmapValidationError(report) from None
         geoms = np.asarray(g.values, dtype=object)
+        after = _nonfinite_rows(geoms) & ~bad  # points outside the projection's domain
+        for i in np.flatnonzero(after):
+            err(i, "geometry", f"coordinates cannot be converted from {g.crs if df.crs is None else df.crs} "
+                "to lon/lat (outside the projection's area?)", "check the coordinates and the file's CRS")
+        bad |= after
     else:
         lons = np.full(n, np.nan)
         lats = np.full(n, np.nan)
@@ -555,8 +652,15 @@ def validate_sites(
                     err(i, "geometry_wkt", f"unparseable WKT geometry ({e})",
                         "give a WKT LineString/Polygon in lon/lat, or leave blank for points")
                     bad[i] = True
+                    continue
+                if _nonfinite_rows(np.array([geoms[i]], dtype=object))[0]:
+                    err(i, "geometry_wkt", "WKT geometry has NaN or infinite coordinates",
+                        "give real lon/lat coordinates")
+                    bad[i] = True
 
     # empty / invalid geometry
+    n_out_of_range = 0
+    bad_before_geom = bad.copy()
     for i in range(n):
         if bad[i]:
             continue
@@ -574,12 +678,23 @@ def validate_sites(
             geoms[i] = fixed
             err(i, "geometry", f"invalid geometry ({why}); repaired with make_valid",
                 "check the repaired footprint", "warning")
-        if has_geom:
-            b = shapely.bounds(geoms[i])
-            if b[0] < -180 or b[2] > 180 or b[1] < -90 or b[3] > 90:
-                err(i, "geometry", "geometry coordinates outside lon/lat range (projected data without a CRS?)",
+        b = shapely.bounds(geoms[i])
+        gcol = "geometry" if has_geom else "geometry_wkt"
+        if b[0] < -180 or b[2] > 180 or b[1] < -90 or b[3] > 90:
+            if has_geom:
+                err(i, gcol, "geometry coordinates outside lon/lat range (projected data without a CRS?)",
                     "declare the file's CRS or reproject it to EPSG:4326")
-                bad[i] = True
+            else:
+                err(i, gcol, f"WKT coordinates outside lon/lat range (x {b[0]:g}..{b[2]:g}, y {b[1]:g}..{b[3]:g}): "
+                    "projected (metres)?", "write the WKT in WGS84 longitude/latitude degrees")
+            n_out_of_range += 1
+            bad[i] = True
+            continue
+        if b[2] - b[0] > 180:
+            err(i, gcol, f"geometry spans {b[2] - b[0]:.0f} degrees of longitude: it crosses the antimeridian "
+                "(or mixes hemispheres) and would become a band around the globe",
+                "split it at 180 degrees, or check the coordinates' signs")
+            bad[i] = True
 
     # ---- text / vocabulary columns ---------------------------------------
     out: dict[str, list[Any]] = {c.name: [None] * n for c in COLUMNS}
@@ -664,7 +779,7 @@ def validate_sites(
                 s = code
             if c.kind == "date" and s is not None:
                 try:
-                    s = _dt.date.fromisoformat(s[:10]).isoformat()
+                    s = _parse_date(v, s)
                 except ValueError:
                     err(i, c.name, f"unparseable date {s!r}", "write the date as YYYY-MM-DD")
                     bad[i] = True
@@ -702,6 +817,13 @@ def validate_sites(
         frame[c] = [v for v, k in zip(df[c].tolist(), keep) if k]
     sites = gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(list(geoms[keep]), crs="EPSG:4326"),
                              crs="EPSG:4326")
+    if has_geom and df.geometry.crs is None and n_out_of_range and n_out_of_range == int((~bad_before_geom).sum()):
+        report.add(None, "geometry",
+                   "the coordinates are not longitude/latitude and the file declares no CRS "
+                   "(a Shapefile without its .prj file?)",
+                   "give the CRS, e.g. riskmap validate FILE --crs EPSG:32634 (the same --crs works with "
+                   "every command), or add the .prj file")
+    _location_warnings(np.asarray(sites.geometry.values, dtype=object), np.flatnonzero(keep), countries, err)
     if countries is not None and len(sites):
         _derive_country(sites, countries)
     report.n_kept = len(sites)
