@@ -38,7 +38,7 @@ import shapely
 from riskmap._errors import RiskmapInputError
 from riskmap._paths import DATA_DIR, PARAMS_DIR
 from riskmap.rasters import _local_groups, buffer_km, sample, zonal_stats
-from riskmap.schema import TMF_CATEGORIES, parse_substances
+from riskmap.schema import TMF_CATEGORIES, parse_substances, set_aside_computed, settle_computed
 
 __all__ = [
     "DEFAULT_LABEL",
@@ -62,6 +62,9 @@ HAZARD_COLUMNS = (
     "priority_score", "priority_rank", "score_status", "completeness", "score_terms",
     "score_reason", "params_label",
 )
+
+#: Every column :func:`score` writes (an input column of that name is kept as ``<name>_input``).
+SCORE_OUTPUT_COLUMNS = (*HAZARD_COLUMNS, "natech_fault_km", "natech_max_mw", "natech_water_km", "exposure_score")
 
 #: Parameter tables where a user file may add new keys (all others are closed).
 _OPEN_TABLES = {("thi", "toxicity"), ("thi", "toxicity_keywords"), ("priority", "category_hazard")}
@@ -1083,6 +1086,7 @@ def score(sites: gpd.GeoDataFrame, *, params=None, rasters: Mapping[str, Any] | 
     >>> scored.nsmallest(10, "priority_rank")[["name", "priority_score", "score_terms"]]  # doctest: +SKIP
     """
     P = _params(params)
+    sites, moved = set_aside_computed(sites, SCORE_OUTPUT_COLUMNS)
     out = sites.copy()
     n = len(out)
     if out.crs is None:
@@ -1230,7 +1234,7 @@ def score(sites: gpd.GeoDataFrame, *, params=None, rasters: Mapping[str, Any] | 
     out["score_terms"] = terms
     out["score_reason"] = reason
     out["params_label"] = P["label"]
-    return rank(out, by="basin")
+    return settle_computed(rank(out, by="basin"), moved, "score")
 
 
 def rank(scored: pd.DataFrame, by: str | None = "basin") -> pd.DataFrame:

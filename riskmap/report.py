@@ -939,13 +939,16 @@ def prepare_inputs(basin: str, *, sites: gpd.GeoDataFrame | None = None,
                      ("hydrography provenance", data / "basins" / "PROVENANCE.json")):
         if f.is_file():
             files[label] = f
-    if "exposure_class" not in sites.columns:
+    from riskmap.exposure import EXPOSURE_COLUMNS
+    from riskmap.hazard import HAZARD_COLUMNS
+
+    if not set(EXPOSURE_COLUMNS) <= set(sites.columns):  # a lone 'exposure_class' is the user's, not riskmap's
         from riskmap.exposure import assess
 
         sites = assess(sites, b) if data_dir is None else assess(sites, b, data_dir=data_dir)
     if "basin" in sites.columns:
         sites = sites[sites["basin"].astype(object) == basin]
-    if "priority_score" not in sites.columns:
+    if not set(HAZARD_COLUMNS) <= set(sites.columns):
         from riskmap.hazard import load_natech_layers, score
 
         sites = score(sites) if data_dir is None else score(
@@ -954,8 +957,11 @@ def prepare_inputs(basin: str, *, sites: gpd.GeoDataFrame | None = None,
     if "priority_rank" in sites.columns and pd.to_numeric(sites["priority_rank"], errors="coerce").isna().any():
         from riskmap.hazard import load_natech_layers, score
 
-        screening = score(sites, params=SCREENING_PARAMS) if data_dir is None else score(
-            sites, params=SCREENING_PARAMS, natech=load_natech_layers(sites, data_dir=data_dir))
+        from riskmap.hazard import SCORE_OUTPUT_COLUMNS
+
+        base = sites.drop(columns=[c for c in SCORE_OUTPUT_COLUMNS if c in sites.columns])  # rescored here
+        screening = score(base, params=SCREENING_PARAMS) if data_dir is None else score(
+            base, params=SCREENING_PARAMS, natech=load_natech_layers(base, data_dir=data_dir))
     matrix = None
     try:
         from riskmap.exposure import exposure_matrix

@@ -833,6 +833,97 @@ def validate_sites(
     return sites, report
 
 
+# --------------------------------------------------------------------------
+# Input columns named like computed columns
+# --------------------------------------------------------------------------
+
+
+def set_aside_computed(frame: pd.DataFrame, names: Iterable[str]) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Rename input columns that a step is about to compute to ``<name>_input``.
+
+    A file may carry a column that happens to be named like one that
+    :func:`riskmap.exposure.assess` or :func:`riskmap.hazard.score` writes
+    (``exposure_class``, ``priority_score`` ...): the step must compute its
+    own value and must not lose the user's. Call :func:`settle_computed` on
+    the step's result.
+
+    Returns
+    -------
+    (frame, moved)
+        The renamed frame and ``{name: new_name}``.
+    """
+    present = [c for c in names if c in frame.columns]
+    if not present:
+        return frame, {}
+    moved: dict[str, str] = {}
+    for c in present:
+        new, k = f"{c}_input", 2
+        while new in frame.columns or new in moved.values():
+            new, k = f"{c}_input{k}", k + 1
+        moved[c] = new
+    return frame.rename(columns=moved), moved
+
+
+def _norm_cell(v: Any) -> str:
+    if isinstance(v, (list, tuple, np.ndarray)):
+        return json.dumps([str(x) for x in v])
+    if _blank(v):
+        return ""
+    if isinstance(v, str):
+        t = v.strip()
+        if t.startswith("["):
+            try:
+                return json.dumps([str(x) for x in json.loads(t)])
+            except (ValueError, TypeError):
+                return t
+        if t.lower() in ("true", "false"):
+            return t.lower()
+        try:
+            return repr(round(float(t), 6))
+        except ValueError:
+            return t
+    if isinstance(v, (bool, np.bool_)):
+        return str(bool(v)).lower()
+    try:
+        return repr(round(float(v), 6))
+    except (TypeError, ValueError):
+        return str(v)
+
+
+def settle_computed(out: pd.DataFrame, moved: dict[str, str], step: str) -> pd.DataFrame:
+    """Drop set-aside input columns equal to the computed ones; keep the others and warn.
+
+    An input column whose values equal what riskmap computed wherever it
+    computed one (e.g. a file written by ``riskmap assess`` and read back)
+    adds nothing and is dropped;
+    one that differs stays as ``<name>_input`` and a
+    :class:`~riskmap.RiskmapDataWarning` names it.
+    """
+    if not moved:
+        return out
+    import warnings
+
+    from riskmap._errors import RiskmapDataWarning
+
+    kept = []
+    for c, new in moved.items():
+        same = False
+        if c in out.columns:
+            computed = out[c].map(_norm_cell)
+            given = out[new].map(_norm_cell)
+            # where riskmap computed nothing (e.g. a site of a basin not assessed) the input adds nothing new
+            same = bool(((computed == given) | (computed == "")).all())
+        if same:
+            out = out.drop(columns=new)
+        else:
+            kept.append(f"'{c}' (kept as '{new}')")
+    if kept:
+        warnings.warn(f"{step}: the input has column(s) {', '.join(kept)} named like riskmap's computed "
+                      "columns; the computed values are used and the file's values are kept under the new name "
+                      "(docs/schema.md, 'Columns riskmap computes')", RiskmapDataWarning, stacklevel=3)
+    return out
+
+
 def _country_hint(s: str) -> str:
     up = s.strip().upper()
     if up in _COUNTRY_HINTS:
