@@ -222,13 +222,26 @@ def build_sites_cmd(sources: Path | None, out_dir: Path | None, buffer_km: float
 def sites_summary_cmd(file: Path | None, strict: bool, layer: str | None, crs: str | None) -> None:
     """Counts by basin, country, category and status, and the share of records
     with each hazard field filled (default file: data/sites/sites.csv).
-    Rows that fail validation are not counted (stderr says how many)."""
+
+    The file is summarised as it is (every row); rows that the other commands
+    would drop are counted on stderr (with --strict the file is refused)."""
+    from riskmap.io import read_table
     from riskmap.sources.summary import print_summary
 
     path = file or SITES_CSV
     if not path.exists():
         _fail(f"{path} not found; run `riskmap data build-sites` first or give a FILE")
-    table = _read_sites(path, strict, layer, crs)
+    try:
+        _read_sites(path, strict, layer, crs)  # the dropped-rows message, like every command
+    except RiskmapValidationError as e:
+        if strict or not e.report.errors[-1].reason.startswith("no usable site"):
+            raise
+        click.echo(f"riskmap: warning: {e.report.file}: none of the {e.report.n_rows} rows is usable "
+                   f"(full list: riskmap validate {e.report.file})", err=True)
+    with warnings.catch_warnings():  # said once above
+        warnings.simplefilter("ignore", RiskmapDataWarning)
+        table, _ = read_table(path, layer=layer, crs=crs)
+    table = table.replace({"": None}) if hasattr(table, "replace") else table
     print_summary(table, title=str(path))
 
 # [exposure commands]
