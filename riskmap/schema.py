@@ -864,16 +864,31 @@ def set_aside_computed(frame: pd.DataFrame, names: Iterable[str]) -> tuple[pd.Da
     return frame.rename(columns=moved), moved
 
 
-def _norm_cell(v: Any) -> str:
+def _canon(v: Any) -> Any:
+    """A comparable form of a cell: numbers rounded, containers recursively, blanks ''."""
+    if isinstance(v, dict):
+        return {str(k): _canon(x) for k, x in v.items()}
     if isinstance(v, (list, tuple, np.ndarray)):
-        return json.dumps([str(x) for x in v])
+        return [_canon(x) for x in v]
+    if _blank(v):
+        return ""
+    if isinstance(v, (bool, np.bool_)):
+        return str(bool(v)).lower()
+    if isinstance(v, (int, float, np.integer, np.floating)):
+        return repr(round(float(v), 6))
+    return str(v)
+
+
+def _norm_cell(v: Any) -> str:
+    if isinstance(v, (list, tuple, np.ndarray, dict)):
+        return json.dumps(_canon(v), sort_keys=True)
     if _blank(v):
         return ""
     if isinstance(v, str):
         t = v.strip()
-        if t.startswith("["):
+        if t.startswith(("[", "{")):
             try:
-                return json.dumps([str(x) for x in json.loads(t)])
+                return json.dumps(_canon(json.loads(t)), sort_keys=True)
             except (ValueError, TypeError):
                 return t
         if t.lower() in ("true", "false"):
@@ -893,9 +908,8 @@ def _norm_cell(v: Any) -> str:
 def settle_computed(out: pd.DataFrame, moved: dict[str, str], step: str) -> pd.DataFrame:
     """Drop set-aside input columns equal to the computed ones; keep the others and warn.
 
-    An input column whose values equal what riskmap computed wherever it
-    computed one (e.g. a file written by ``riskmap assess`` and read back)
-    adds nothing and is dropped;
+    An input column whose values equal what riskmap computed (e.g. a file
+    written by ``riskmap assess`` and read back) adds nothing and is dropped;
     one that differs stays as ``<name>_input`` and a
     :class:`~riskmap.RiskmapDataWarning` names it.
     """
@@ -907,12 +921,7 @@ def settle_computed(out: pd.DataFrame, moved: dict[str, str], step: str) -> pd.D
 
     kept = []
     for c, new in moved.items():
-        same = False
-        if c in out.columns:
-            computed = out[c].map(_norm_cell)
-            given = out[new].map(_norm_cell)
-            # where riskmap computed nothing (e.g. a site of a basin not assessed) the input adds nothing new
-            same = bool(((computed == given) | (computed == "")).all())
+        same = c in out.columns and bool((out[c].map(_norm_cell) == out[new].map(_norm_cell)).all())
         if same:
             out = out.drop(columns=new)
         else:
