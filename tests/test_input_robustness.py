@@ -408,9 +408,9 @@ def test_property_geometry_files_load_or_raise_riskmap_error(tmp_path_factory, g
         path = _geojson(d / "x.geojson", geoms)
         kw = {"crs": crs} if crs else {}
     else:
-        shapes = [shapely.geometry.shape(g) for g in geoms]
         path = d / "x.gpkg"
         try:
+            shapes = [shapely.geometry.shape(g) for g in geoms]
             gpd.GeoDataFrame([_row(f"s{i}") for i in range(len(shapes))], geometry=shapes,
                              crs=crs).to_file(path)
         except Exception:  # noqa: BLE001 - GDAL cannot even write it: nothing to read
