@@ -186,8 +186,9 @@ def import_hydrosheds_cmd(basins_path: Path, rivers_path: Path, outlet: str, nam
         lon, lat = (float(v) for v in outlet.split(","))
     except ValueError:
         _fail(f"--outlet must be LON,LAT (got {outlet!r})")
-    path = import_hydrosheds(basins_path, rivers_path, outlet=(lon, lat), name=name,
-                             out_dir=out_dir or (DATA_DIR / "basins"))
+    out = out_dir or (DATA_DIR / "basins")
+    _not_input([out / f"{name}.gpkg", out / "basins.json"], basins_path, rivers_path)
+    path = import_hydrosheds(basins_path, rivers_path, outlet=(lon, lat), name=name, out_dir=out)
     click.echo(f"written {path}")
 
 # [sites commands]

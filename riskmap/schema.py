@@ -659,7 +659,6 @@ def validate_sites(
                     bad[i] = True
 
     # empty / invalid geometry
-    n_out_of_range = 0
     bad_before_geom = bad.copy()
     for i in range(n):
         if bad[i]:
@@ -678,23 +677,27 @@ def validate_sites(
             geoms[i] = fixed
             err(i, "geometry", f"invalid geometry ({why}); repaired with make_valid",
                 "check the repaired footprint", "warning")
-        b = shapely.bounds(geoms[i])
-        gcol = "geometry" if has_geom else "geometry_wkt"
-        if b[0] < -180 or b[2] > 180 or b[1] < -90 or b[3] > 90:
-            if has_geom:
-                err(i, gcol, "geometry coordinates outside lon/lat range (projected data without a CRS?)",
-                    "declare the file's CRS or reproject it to EPSG:4326")
-            else:
-                err(i, gcol, f"WKT coordinates outside lon/lat range (x {b[0]:g}..{b[2]:g}, y {b[1]:g}..{b[3]:g}): "
-                    "projected (metres)?", "write the WKT in WGS84 longitude/latitude degrees")
-            n_out_of_range += 1
-            bad[i] = True
-            continue
-        if b[2] - b[0] > 180:
-            err(i, gcol, f"geometry spans {b[2] - b[0]:.0f} degrees of longitude: it crosses the antimeridian "
-                "(or mixes hemispheres) and would become a band around the globe",
-                "split it at 180 degrees, or check the coordinates' signs")
-            bad[i] = True
+
+    # lon/lat range (vector files without a CRS, projected WKT) and antimeridian crossings, vectorised
+    gcol = "geometry" if has_geom else "geometry_wkt"
+    cand = np.flatnonzero(~bad)
+    b = shapely.bounds(np.asarray(geoms[cand], dtype=object)) if len(cand) else np.zeros((0, 4))
+    outside = (b[:, 0] < -180) | (b[:, 2] > 180) | (b[:, 1] < -90) | (b[:, 3] > 90)
+    wide = ~outside & (b[:, 2] - b[:, 0] > 180)
+    for k in np.flatnonzero(outside):
+        if has_geom:
+            err(cand[k], gcol, "geometry coordinates outside lon/lat range (projected data without a CRS?)",
+                "declare the file's CRS or reproject it to EPSG:4326")
+        else:
+            err(cand[k], gcol, f"WKT coordinates outside lon/lat range (x {b[k, 0]:g}..{b[k, 2]:g}, "
+                f"y {b[k, 1]:g}..{b[k, 3]:g}): projected (metres)?",
+                "write the WKT in WGS84 longitude/latitude degrees")
+    for k in np.flatnonzero(wide):
+        err(cand[k], gcol, f"geometry spans {b[k, 2] - b[k, 0]:.0f} degrees of longitude: it crosses the "
+            "antimeridian (or mixes hemispheres) and would become a band around the globe",
+            "split it at 180 degrees, or check the coordinates' signs")
+    bad[cand[outside | wide]] = True
+    n_out_of_range = int(outside.sum())
 
     # ---- text / vocabulary columns ---------------------------------------
     out: dict[str, list[Any]] = {c.name: [None] * n for c in COLUMNS}

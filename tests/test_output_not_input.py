@@ -99,3 +99,14 @@ def test_helper_compares_shapefile_components(tmp_path):
         check_output_not_input(shp, [tmp_path / "." / "in.shp"])
     check_output_not_input(tmp_path / "other.shp", [shp])
     check_output_not_input(None, [shp])
+
+
+def test_import_hydrosheds_refuses_to_overwrite_its_input(tmp_path):
+    basins = tmp_path / "drina_hs.gpkg"
+    basins.write_bytes(b"not really a geopackage")
+    rivers = tmp_path / "rivers.gpkg"
+    rivers.write_bytes(b"x")
+    res = CliRunner().invoke(main, ["data", "import-hydrosheds", "--basins", str(basins), "--rivers", str(rivers),
+                                    "--outlet", "19.33,44.90", "--name", "drina_hs", "--out", str(tmp_path)])
+    assert res.exit_code == 2 and "would overwrite the input file" in res.output
+    assert basins.read_bytes() == b"not really a geopackage"
