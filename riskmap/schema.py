@@ -467,14 +467,28 @@ def _location_warnings(geoms: np.ndarray, rows: np.ndarray, countries: gpd.GeoDa
     near = np.flatnonzero(~zero & ~far)
     if not len(near):
         return
-    c = countries.to_crs("EPSG:4326") if countries.crs is not None and not countries.crs.equals("EPSG:4326") \
-        else countries
-    tree = shapely.STRtree(np.asarray(c.geometry.values))
-    hit, _ = tree.query(geoms[near], predicate="intersects")
-    for i in near[np.setdiff1d(np.arange(len(near)), hit)]:
+    land = _land(countries)
+    on_land = shapely.intersects(land, geoms[near])
+    for i in near[~on_land]:
         err(rows[i], "geometry",
             f"the site ({x[i]:.4g}, {y[i]:.4g}) is outside every country polygon (at sea, or wrong coordinates?)",
             "check the coordinates", "warning")
+
+
+_LAND_CACHE: dict[int, Any] = {}
+
+
+def _land(countries: gpd.GeoDataFrame) -> Any:
+    """Union of the country polygons in EPSG:4326, prepared for fast vectorised tests (cached)."""
+    key = id(countries)
+    if key not in _LAND_CACHE:
+        c = countries.to_crs("EPSG:4326") if countries.crs is not None and not countries.crs.equals("EPSG:4326") \
+            else countries
+        land = shapely.union_all(np.asarray(c.geometry.values))
+        shapely.prepare(land)
+        _LAND_CACHE.clear()
+        _LAND_CACHE[key] = (countries, land)  # keep the frame alive so its id is not reused
+    return _LAND_CACHE[key][1]
 
 
 def _in_aoi(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
