@@ -97,6 +97,8 @@ def _not_input(outputs: Any, *inputs: Any) -> None:
     from riskmap.io import check_output_not_input
 
     check_output_not_input(outputs, [i for i in inputs if i is not None])
+
+
 SOURCES_OPTION = click.option(
     "--sources", type=click.Path(path_type=Path), default=None,
     help="Folder of public source datasets (default: $RISKMAP_SOURCES or ../shared/data/sources).")
