@@ -110,6 +110,7 @@ def test_demo_with_a_user_file_reports_dropped_rows(bad_csv, tmp_path):
                                     "--basin", "drina", "--no-pdf"])
     assert res.exit_code == 0, res.output
     _check_message(_stderr(res), bad_csv)
+    assert "6 of the 8 rows of eight.csv failed validation" in (tmp_path / "d" / "drina_report.html").read_text()
     res = CliRunner().invoke(main, ["demo", "--sites", str(bad_csv), "-o", str(tmp_path / "s"),
                                     "--basin", "drina", "--no-pdf", "--strict"])
     assert res.exit_code == 1
