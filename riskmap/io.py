@@ -424,6 +424,8 @@ def read_table(path: str | os.PathLike, *, layer: str | None = None, fmt: str | 
     fmt = _format_of(path, fmt)
     if crs is not None:
         _check_crs(crs, path)
+    if layer is not None and fmt in ("csv", "parquet"):
+        raise RiskmapInputError(f"{path}: a {fmt.upper()} file has no layers or sheets; drop --layer {layer}")
     report = ValidationReport(file=str(path))
     opts: dict[str, Any] = {"report": report, "line_offset": None, "decimal_comma": False}
     try:

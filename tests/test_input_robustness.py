@@ -280,6 +280,12 @@ def test_multi_layer_geopackage_warns_and_layer_option_chooses(tmp_path):
             assert list(riskmap.read_sites(p, layer=layer)["site_id"]) == ["second1", "second2"]
     with pytest.raises(RiskmapInputError, match="no layer 'nope'; the file has 'plants', 'tailings'"):
         riskmap.read_sites(p, layer="nope")
+    with pytest.raises(RiskmapInputError, match="no layer 5; the file has"):
+        riskmap.read_sites(p, layer=5)
+    csv = tmp_path / "c.csv"
+    csv.write_text(f"site_id,name,category,coord_precision,source,lon,lat\na,A,mine,exact,t,{OK_LON},{OK_LAT}\n")
+    with pytest.raises(RiskmapInputError, match="a CSV file has no layers or sheets"):
+        riskmap.read_sites(csv, layer="tailings")
     res = CliRunner().invoke(main, ["assess", str(p), "-o", str(tmp_path / "o.csv"), "--layer", "tailings"])
     assert res.exit_code == 0 and "2 sites assessed" in res.output
     res = CliRunner().invoke(main, ["export", "drina", "--sites", str(p), "-o", str(tmp_path / "e.csv")])
