@@ -287,7 +287,7 @@ def _read_csv_raw(path: Path, report: ValidationReport) -> tuple[pd.DataFrame, b
             continue
         n_data += 1
         if len(r) > len(head):
-            report.add(n_data, None, f"{len(r)} fields but the header has {len(head)}",
+            report.add(n_data, None, f"too many fields ({len(r)}; the header has {len(head)})",
                        f"remove the extra '{delim}' or quote the value", "error", k)
             continue
         body.append(r + [""] * (len(head) - len(r)))

@@ -159,3 +159,14 @@ def test_utm_shapefile_without_prj_is_an_error_naming_the_crs(tmp_path):
     res = CliRunner().invoke(main, ["assess", str(shp), "-o", str(tmp_path / "o.csv"), "--crs", "EPSG:32634"])
     assert res.exit_code == 0, res.output
     assert (tmp_path / "o.csv").exists()
+
+
+def test_tally_groups_reasons_without_the_values(tmp_path):
+    p = tmp_path / "t.csv"
+    p.write_text(HEADER + "a,A,mine,exact,t,19.3,43.3,extra\nb,B,minee,exact,t,19.3,43.3\n"
+                 "c,C,mineral,exact,t,19.3,43.3\nd,D,mine,exact,t,19.3563,43.3563\n")
+    with pytest.warns(RiskmapDataWarning) as rec:
+        riskmap.read_sites(p)
+    msg = str(rec[0].message)
+    assert "3 of 4 rows dropped (2 category: unknown category; 1 too many fields)" in msg
+    assert "minee" not in msg and "mineral" not in msg  # values (user text) stay in the full report
