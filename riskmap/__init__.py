@@ -24,7 +24,8 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from riskmap._errors import RiskmapError, RiskmapInputError, RiskmapOutputError, RiskmapValidationError
+from riskmap._errors import (RiskmapDataWarning, RiskmapError, RiskmapInputError, RiskmapOutputError,
+                             RiskmapValidationError)
 from riskmap._about import __version__
 from riskmap._paths import DATA_DIR, PARAMS_DIR
 from riskmap.io import read_sites, write_sites
@@ -77,6 +78,7 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "DATA_DIR",
     "PARAMS_DIR",
+    "RiskmapDataWarning",
     "RiskmapError",
     "RiskmapInputError",
     "RiskmapOutputError",

@@ -38,3 +38,12 @@ class RiskmapOutputError(RiskmapError, OSError):
     The message names the user's output path, never a temporary file; nothing
     was written and an existing file at that path is unchanged.
     """
+
+
+class RiskmapDataWarning(UserWarning):
+    """Input rows were dropped or look suspicious; the data were still loaded.
+
+    The command line prints these as ``riskmap: warning: ...`` on stderr; in a
+    notebook they show as ordinary Python warnings. The full list of problems
+    is in ``sites.attrs["validation"]`` (a :class:`riskmap.schema.ValidationReport`).
+    """

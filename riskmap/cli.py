@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import os
 import sys
+import warnings
 from pathlib import Path
+from typing import Any, Callable
 
 import click
 
 from riskmap._console import console_text
-from riskmap._errors import RiskmapError, RiskmapOutputError, RiskmapValidationError
+from riskmap._errors import RiskmapDataWarning, RiskmapError, RiskmapOutputError, RiskmapValidationError
 from riskmap._paths import DATA_DIR, data_dir_is_writable_default, default_sources_dir
 
 
@@ -41,12 +43,26 @@ def _exit_on_sigterm() -> None:
         pass
 
 
+def _show_data_warning(message, category, filename, lineno, file=None, line=None) -> None:  # noqa: ANN001
+    """Print riskmap's data warnings (dropped rows, several layers ...) as one stderr line each."""
+    if issubclass(category, RiskmapDataWarning):
+        _echo(f"riskmap: warning: {message}", err=True)
+    else:
+        _default_showwarning(message, category, filename, lineno, file, line)
+
+
+_default_showwarning = warnings.showwarning
+
+
 class _Group(click.Group):
     """A click group that turns riskmap's own errors into clean messages."""
 
     def invoke(self, ctx: click.Context):  # type: ignore[override]
         try:
-            return super().invoke(ctx)
+            with warnings.catch_warnings():
+                warnings.simplefilter("always", RiskmapDataWarning)
+                warnings.showwarning = _show_data_warning
+                return super().invoke(ctx)
         except RiskmapValidationError as e:
             _echo(str(e.report), err=True)
             sys.exit(1)
@@ -88,6 +104,35 @@ def sites() -> None:
 
 
 SITES_CSV = DATA_DIR / "sites" / "sites.csv"
+
+
+def site_read_options(f: Callable) -> Callable:
+    """``--strict``, ``--layer`` and ``--crs``: how every command that reads sites reads them."""
+    f = click.option("--crs", default=None,
+                     help="CRS of x/y columns or of a vector file without one, e.g. EPSG:32634.")(f)
+    f = click.option("--layer", default=None,
+                     help="Layer (GeoPackage) or sheet (XLSX) to read, by name or 0-based index "
+                          "(default: the first, with a warning naming all when there are several).")(f)
+    f = click.option("--strict", is_flag=True,
+                     help="Refuse the file (exit 1, nothing written) when any row is invalid; "
+                          "default: drop invalid rows and say how many and why.")(f)
+    return f
+
+
+def _read_sites(path: Path, strict: bool = False, layer: str | None = None, crs: str | None = None) -> Any:
+    """read_sites with the command's options; dropped rows are reported on stderr (RiskmapDataWarning)."""
+    from riskmap.io import read_sites
+
+    return read_sites(path, strict=strict, layer=layer, crs=crs)
+
+
+def _not_input(outputs: Any, *inputs: Any) -> None:
+    """Refuse an output path that is one of the inputs (before anything is read or written)."""
+    from riskmap.io import check_output_not_input
+
+    check_output_not_input(outputs, [i for i in inputs if i is not None])
+
+
 SOURCES_OPTION = click.option(
     "--sources", type=click.Path(path_type=Path), default=None,
     help="Folder of public source datasets (default: $RISKMAP_SOURCES or ../shared/data/sources).")
@@ -181,8 +226,11 @@ def validate(file: Path, strict: bool, crs: str | None, layer: str | None, repor
     """
     from riskmap.io import atomic_write_text, neutralise_formula, read_sites
 
+    _not_input(report_out, file)
     try:
-        sites_gdf = read_sites(file, strict=False, crs=crs, layer=layer)
+        with warnings.catch_warnings():  # the full report is printed below
+            warnings.simplefilter("ignore", RiskmapDataWarning)
+            sites_gdf = read_sites(file, strict=False, crs=crs, layer=layer)
         report = sites_gdf.attrs["validation"]
     except RiskmapValidationError as e:
         report = e.report
@@ -242,6 +290,7 @@ def import_hydrosheds_cmd(basins_path: Path, rivers_path: Path, outlet: str, nam
     except ValueError:
         _fail(f"--outlet must be LON,LAT (got {outlet!r})")
     out = _build_out(out_dir, data_dir, "basins")
+    _not_input([out / f"{name}.gpkg", out / "basins.json"], basins_path, rivers_path)
     path = import_hydrosheds(basins_path, rivers_path, outlet=(lon, lat), name=name, out_dir=out)
     click.echo(f"written {path}")
     _say_where(out, "basins")
@@ -280,16 +329,29 @@ def build_sites_cmd(sources: Path | None, data_dir: Path | None, out_dir: Path |
 
 @sites.command("summary")
 @click.argument("file", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def sites_summary_cmd(file: Path | None) -> None:
+@site_read_options
+def sites_summary_cmd(file: Path | None, strict: bool, layer: str | None, crs: str | None) -> None:
     """Counts by basin, country, category and status, and the share of records
-    with each hazard field filled (default file: data/sites/sites.csv)."""
+    with each hazard field filled (default file: data/sites/sites.csv).
+
+    The file is summarised as it is (every row); rows that the other commands
+    would drop are counted on stderr (with --strict the file is refused)."""
     from riskmap.io import read_table
     from riskmap.sources.summary import print_summary
 
     path = file or SITES_CSV
     if not path.exists():
         _fail(f"{path} not found; run `riskmap data build-sites` first or give a FILE")
-    table, _ = read_table(path)
+    try:
+        _read_sites(path, strict, layer, crs)  # the dropped-rows message, like every command
+    except RiskmapValidationError as e:
+        if strict or not e.report.errors[-1].reason.startswith("no usable site"):
+            raise
+        click.echo(f"riskmap: warning: {e.report.file}: none of the {e.report.n_rows} rows is usable "
+                   f"(full list: riskmap validate {e.report.file})", err=True)
+    with warnings.catch_warnings():  # said once above
+        warnings.simplefilter("ignore", RiskmapDataWarning)
+        table, _ = read_table(path, layer=layer, crs=crs)
     table = table.replace({"": None}) if hasattr(table, "replace") else table
     print_summary(table, title=str(path))
 
@@ -335,8 +397,10 @@ def _print_matrices(assessed, basin: str | None = None, weight: str | None = Non
               help="Mean flow velocity (m/s) for the travel time to the first border.")
 @click.option("--basin", "basins", multiple=True, type=click.Choice(["drin", "drina", "syr_darya"]),
               help="Assess against these basins only (repeatable; default all three).")
+@site_read_options
 def assess_cmd(sites_file: Path | None, out: Path, max_snap_km: float, near_border_km: float,
-               velocity: float, basins: tuple[str, ...]) -> None:
+               velocity: float, basins: tuple[str, ...], strict: bool, layer: str | None,
+               crs: str | None) -> None:
     """Find each site's basin, downstream countries, border distance and exposure class.
 
     SITES_FILE defaults to the bundled data/sites/sites.csv. Writes the enriched
@@ -344,12 +408,13 @@ def assess_cmd(sites_file: Path | None, out: Path, max_snap_km: float, near_bord
     origin x downstream country matrix. Method: docs/exposure.md.
     """
     from riskmap.exposure import assess
-    from riskmap.io import read_sites, write_sites
+    from riskmap.io import write_sites
 
     src = sites_file or SITES_CSV
     if not src.exists():
         _fail(f"{src} not found; give a SITES_FILE or run `riskmap data build-sites`")
-    sites_gdf = read_sites(src)
+    _not_input(out, src)
+    sites_gdf = _read_sites(src, strict, layer, crs)
     assessed = assess(sites_gdf, list(basins) or None, max_snap_km=max_snap_km,
                       near_border_km=near_border_km, velocity_ms=velocity)
     write_sites(assessed, out)
@@ -367,19 +432,22 @@ def assess_cmd(sites_file: Path | None, out: Path, max_snap_km: float, near_bord
 @click.option("--weight", default=None, help="Sum this column (e.g. hazard_score) instead of counting sites.")
 @click.option("-o", "--out", "out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also write the matrix as CSV.")
-def matrix_cmd(sites_file: Path | None, basin: str | None, weight: str | None, out: Path | None) -> None:
+@site_read_options
+def matrix_cmd(sites_file: Path | None, basin: str | None, weight: str | None, out: Path | None,
+               strict: bool, layer: str | None, crs: str | None) -> None:
     """Print the origin x downstream country matrix of the sites, per basin.
 
     SITES_FILE (default data/sites/sites.csv) is assessed first unless it
     already carries the exposure columns (the output of `riskmap assess`).
     """
     from riskmap.exposure import assess, exposure_matrix
-    from riskmap.io import atomic_write_text, neutralise_formula, read_sites
+    from riskmap.io import atomic_write_text, neutralise_formula
 
     src = sites_file or SITES_CSV
     if not src.exists():
         _fail(f"{src} not found; give a SITES_FILE or run `riskmap data build-sites`")
-    sites_gdf = read_sites(src)
+    _not_input(out, src)
+    sites_gdf = _read_sites(src, strict, layer, crs)
     if "downstream_countries" in sites_gdf.columns and "basin" in sites_gdf.columns:
         assessed = sites_gdf
     else:
@@ -421,13 +489,15 @@ def build_natech_cmd(sources: Path | None, data_dir: Path | None, out_dir: Path 
 @click.option("--raster", "raster_opts", multiple=True, metavar="NAME=PATH",
               help="A GeoTIFF to sample at sites and along the downstream corridor (repeatable); "
                    "NAME 'flood_depth' (metres) also feeds the Natech flood class.")
-def score_cmd(sites_file: Path | None, out: Path, params_file: Path | None, raster_opts: tuple[str, ...]) -> None:
+@site_read_options
+def score_cmd(sites_file: Path | None, out: Path, params_file: Path | None, raster_opts: tuple[str, ...],
+              strict: bool, layer: str | None, crs: str | None) -> None:
     """Assess exposure, then score hazard (WRI, THI/TRI, Natech) and rank sites per basin.
 
     SITES_FILE defaults to the bundled data/sites/sites.csv.
     """
     from riskmap.hazard import load_params, score
-    from riskmap.io import read_sites, write_sites
+    from riskmap.io import write_sites
 
     rasters = {}
     for opt in raster_opts:
@@ -437,11 +507,12 @@ def score_cmd(sites_file: Path | None, out: Path, params_file: Path | None, rast
         if not Path(path).exists():
             _fail(f"--raster {opt!r}: file {path} not found")
         rasters[name.strip()] = Path(path)
-    params = load_params(params_file)
     src = sites_file or SITES_CSV
     if not src.exists():
         _fail(f"{src} not found; give a SITES_FILE")
-    sites_gdf = read_sites(src)
+    _not_input(out, src, params_file, *rasters.values())
+    params = load_params(params_file)
+    sites_gdf = _read_sites(src, strict, layer, crs)
     try:
         from riskmap.exposure import assess
     except ImportError:
@@ -467,8 +538,9 @@ def score_cmd(sites_file: Path | None, out: Path, params_file: Path | None, rast
 @click.option("--no-score", is_flag=True, help="Skip the hazard scoring (markers coloured by exposure class).")
 @click.option("--cluster/--no-cluster", default=None,
               help="Cluster site markers (default: when there are more than 200 sites).")
+@site_read_options
 def map_cmd(basin: str, out: Path, sites_file: Path | None, online_tiles: bool, no_score: bool,
-            cluster: bool | None) -> None:
+            cluster: bool | None, strict: bool, layer: str | None, crs: str | None) -> None:
     """Write an interactive risk map of BASIN (drin, drina, syr_darya) to one HTML file.
 
     Sites are assessed (downstream countries, first border crossing) and scored
@@ -477,13 +549,13 @@ def map_cmd(basin: str, out: Path, sites_file: Path | None, online_tiles: bool, 
     symbols: docs/maps.md.
     """
     from riskmap.hydrography import load_basin
-    from riskmap.io import read_sites
     from riskmap.maps import basin_map, save_map
 
     src = sites_file or SITES_CSV
+    _not_input(out, src)
     sites_gdf = None
     if src.exists():
-        sites_gdf = read_sites(src)
+        sites_gdf = _read_sites(src, strict, layer, crs)
         from riskmap.exposure import assess
 
         sites_gdf = assess(sites_gdf, [basin])
@@ -513,11 +585,11 @@ def map_cmd(basin: str, out: Path, sites_file: Path | None, online_tiles: bool, 
 _BASIN_CHOICE = click.Choice(["drin", "drina", "syr_darya"])
 
 
-def _report_inputs(basin: str, sites_file: Path | None):
-    from riskmap.io import read_sites
+def _report_inputs(basin: str, sites_file: Path | None, strict: bool = False, layer: str | None = None,
+                   crs: str | None = None):
     from riskmap.report import prepare_inputs
 
-    sites_gdf = read_sites(sites_file) if sites_file is not None else None
+    sites_gdf = _read_sites(sites_file, strict, layer, crs) if sites_file is not None else None
     return prepare_inputs(basin, sites=sites_gdf)
 
 
@@ -529,11 +601,17 @@ def _report_inputs(basin: str, sites_file: Path | None):
               help="Also print a PDF with headless Chromium (/usr/bin/chromium or $RISKMAP_CHROMIUM).")
 @click.option("--sites", "sites_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               default=None, help="Site file to report instead of the bundled inventory.")
-def report_cmd(basin: str, out_dir: Path, pdf: bool, sites_file: Path | None) -> None:
-    """Write the self-contained HTML (and PDF) inventory report of BASIN."""
+@site_read_options
+def report_cmd(basin: str, out_dir: Path, pdf: bool, sites_file: Path | None, strict: bool,
+               layer: str | None, crs: str | None) -> None:
+    """Write the self-contained HTML (and PDF) inventory report of BASIN.
+
+    Rows of --sites that fail validation are listed in the report's data-quality section."""
     from riskmap.report import build_report
 
-    path = build_report(_report_inputs(basin, sites_file), out_dir, pdf=pdf)
+    _not_input([out_dir / f"{basin}_{k}" for k in ("report.html", "report.pdf", "map.html")],
+               sites_file or SITES_CSV)
+    path = build_report(_report_inputs(basin, sites_file, strict, layer, crs), out_dir, pdf=pdf)
     click.echo(f"wrote {path}")
     if pdf:
         click.echo(f"wrote {path.with_suffix('.pdf')}")
@@ -547,11 +625,14 @@ def report_cmd(basin: str, out_dir: Path, pdf: bool, sites_file: Path | None) ->
               help="Output file.")
 @click.option("--sites", "sites_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               default=None, help="Site file to export instead of the bundled inventory.")
-def export_cmd(basin: str, fmt: str | None, out: Path, sites_file: Path | None) -> None:
+@site_read_options
+def export_cmd(basin: str, fmt: str | None, out: Path, sites_file: Path | None, strict: bool,
+               layer: str | None, crs: str | None) -> None:
     """Export the assessed and scored sites of BASIN (columns: docs/data_dictionary.md)."""
     from riskmap.export import export
 
-    inputs = _report_inputs(basin, sites_file)
+    _not_input(out, sites_file or SITES_CSV)
+    inputs = _report_inputs(basin, sites_file, strict, layer, crs)
     path = export(inputs.sites, out, fmt, basin=inputs.basin, matrix=inputs.matrix)
     _echo(f"wrote {path} ({len(inputs.sites)} sites)")
 
@@ -577,8 +658,10 @@ def export_cmd(basin: str, fmt: str | None, out: Path, sites_file: Path | None) 
               help="Farthest distance from the mapped river network at which a point is still accepted.")
 @click.option("-o", "--out", "out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also write the result: .html (table, plot, assumptions), .csv or .geojson (timestamped path).")
+@site_read_options
 def spill_cmd(site_id: str, mass: str, duration: str, discharge: str, model: str, threshold: float,
-              basin: str | None, sites_file: Path | None, max_snap_km: float, out: Path | None) -> None:
+              basin: str | None, sites_file: Path | None, max_snap_km: float, out: Path | None,
+              strict: bool, layer: str | None, crs: str | None) -> None:
     """Spill scenario from SITE_ID (an inventory site_id, lon,lat, or reach:<id>) down to the basin outlet.
 
     Prints the checkpoint table (borders, lakes/reservoirs, towns, outlet): arrival of the
@@ -592,7 +675,10 @@ def spill_cmd(site_id: str, mass: str, duration: str, discharge: str, model: str
 
     from riskmap import spill as sp
 
-    site, basin = sp.locate_release(site_id, sites_file, basin=basin, max_snap_km=max_snap_km)
+    disch_file = Path(discharge) if discharge not in ("mean", "low") else None
+    _not_input(out, sites_file or SITES_CSV, disch_file)
+    inventory = _read_sites(sites_file, strict, layer, crs) if sites_file is not None else None
+    site, basin = sp.locate_release(site_id, inventory, basin=basin, max_snap_km=max_snap_km)
     res = sp.simulate_spill(site, mass, duration, discharge=discharge, model=model, basin=basin,
                             threshold_mg_l=threshold, max_snap_km=max_snap_km)
     con = Console(width=max(Console().width, 110))
@@ -641,7 +727,9 @@ def spill_cmd(site_id: str, mass: str, duration: str, discharge: str, model: str
               default=None, help="Inventory file (default: the bundled data/sites/sites.csv).")
 @click.option("--pdf/--no-pdf", default=None,
               help="Print reports to PDF (needs Chromium). Default: when Chromium is installed.")
-def demo(out_dir: Path, basins: tuple[str, ...], sites_file: Path | None, pdf: bool | None) -> None:
+@site_read_options
+def demo(out_dir: Path, basins: tuple[str, ...], sites_file: Path | None, pdf: bool | None, strict: bool,
+         layer: str | None, crs: str | None) -> None:
     """The main job: validate the bundled inventory, then build for every basin an
     offline interactive map, a report (HTML, PDF) and an inventory CSV, plus
     OUT/index.html linking them."""
@@ -649,12 +737,16 @@ def demo(out_dir: Path, basins: tuple[str, ...], sites_file: Path | None, pdf: b
     from rich.markup import escape
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    from riskmap.io import read_sites
+    from riskmap.hydrography import list_basins
     from riskmap.pipeline import run_all
 
     console = Console(stderr=True)
     path = sites_file or SITES_CSV
-    inv = read_sites(path, strict=True)
+    written = [out_dir / "index.html"]
+    for b in basins or list_basins():
+        written += [out_dir / f"{b}_{k}" for k in ("map.html", "report.html", "report.pdf", "sites.csv")]
+    _not_input(written, path)
+    inv = _read_sites(path, strict or sites_file is None, layer, crs)
     report = inv.attrs["validation"]
     console.print(f"[bold]inventory[/bold] {escape(console_text(report.summary()))}")  # the file name is user text
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),

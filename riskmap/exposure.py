@@ -30,6 +30,7 @@ import pyproj
 import shapely
 
 from riskmap.schema import DIVIDE_BUFFER_KM as DIVIDE_BUFFER_BY_PRECISION
+from riskmap.schema import set_aside_computed, settle_computed
 from riskmap._errors import RiskmapInputError
 from riskmap._geo import GEOD, aeqd_for_bounds
 
@@ -802,6 +803,9 @@ def assess(sites: gpd.GeoDataFrame, basins: Any = None, *, max_snap_km: float = 
     if not (velocity_ms > 0 and math.isfinite(velocity_ms)):
         raise RiskmapInputError(f"assess: velocity_ms must be a positive number, got {velocity_ms!r}")
     idxs = [_basin_index(b) for b in _resolve_basins(basins, data_dir)]
+    # country is a schema column (filled where blank); basin is written by `riskmap data build-sites` and
+    # recomputed here (docs/schema.md, "Columns riskmap computes")
+    sites, moved = set_aside_computed(sites, [c for c in EXPOSURE_COLUMNS if c not in ("country", "basin")])
     n = len(sites)
     lon, lat = _site_points(sites, idxs)
     buf_km = _divide_buffers(sites, divide_buffer_km)
@@ -934,7 +938,7 @@ def assess(sites: gpd.GeoDataFrame, basins: Any = None, *, max_snap_km: float = 
                              "divide_buffer_km": divide_buffer_km if divide_buffer_km is not None
                              else dict(DIVIDE_BUFFER_BY_PRECISION),
                              "basins": [ix.id for ix in idxs]}
-    return out
+    return settle_computed(out, moved, "assess")
 
 
 def _classify(has_path: np.ndarray, trans: np.ndarray, first_km: np.ndarray, on_water: np.ndarray,

@@ -33,7 +33,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from riskmap._errors import RiskmapError, RiskmapInputError, RiskmapOutputError, RiskmapValidationError
+from riskmap._errors import (RiskmapDataWarning, RiskmapError, RiskmapInputError, RiskmapOutputError,
+                             RiskmapValidationError)
 from riskmap.schema import ValidationReport, column_names, validate_sites
 
 __all__ = [
@@ -52,6 +53,9 @@ __all__ = [
     "sha256_file",
     "remove_stale_temps",
     "TMP_PREFIX",
+    "dropped_rows_message",
+    "check_output_not_input",
+    "list_layers",
 ]
 
 #: Extension -> format name.
@@ -264,6 +268,67 @@ def sha256_file(path: str | os.PathLike) -> str:
     return h.hexdigest()
 
 
+_SHP_PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg", ".qix", ".sbn", ".sbx")
+
+
+def _with_parts(path: Path) -> list[Path]:
+    """A path plus, for a Shapefile, its component files (``.dbf``, ``.shx`` ...)."""
+    if path.suffix.lower() == ".shp":
+        return [path.with_suffix(ext) for ext in _SHP_PARTS]
+    return [path]
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    if os.path.realpath(a) == os.path.realpath(b):
+        return True
+    try:
+        return a.exists() and b.exists() and os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def check_output_not_input(outputs: Any, inputs: Any) -> None:
+    """Refuse to write an output over one of the command's input files.
+
+    A path is the same file as an input when both resolve to the same real
+    path (symbolic links followed) or, where both exist, when they are the
+    same file on disk (``os.path.samefile``: hard links too). Shapefiles are
+    compared with all their component files.
+
+    Parameters
+    ----------
+    outputs, inputs : path or iterable of paths
+        ``None`` entries are ignored.
+
+    Raises
+    ------
+    RiskmapInputError
+        If an output is an input; nothing has been written at that point.
+
+    Examples
+    --------
+    >>> check_output_not_input("out.csv", ["sites.csv"])
+    >>> check_output_not_input("sites.csv", ["./sites.csv"])
+    Traceback (most recent call last):
+    ...
+    riskmap._errors.RiskmapInputError: sites.csv: the output would overwrite the input file ./sites.csv; write to another file
+    """
+    def paths(x: Any) -> list[Path]:
+        if x is None:
+            return []
+        if isinstance(x, (str, os.PathLike)):
+            return [Path(x)]
+        return [Path(p) for p in x if p is not None]
+
+    ins = [(i, part) for i in paths(inputs) for part in _with_parts(i)]
+    for out in paths(outputs):
+        for part in _with_parts(out):
+            for given, inp in ins:
+                if _same_file(part, inp):
+                    raise RiskmapInputError(
+                        f"{out}: the output would overwrite the input file {given}; write to another file")
+
+
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
     """Write bytes to ``path`` atomically and return the path."""
     with atomic_path(path) as tmp:
@@ -441,7 +506,7 @@ def _read_csv_raw(path: Path, report: ValidationReport) -> tuple[pd.DataFrame, b
             continue
         n_data += 1
         if len(r) > len(head):
-            report.add(n_data, None, f"{len(r)} fields but the header has {len(head)}",
+            report.add(n_data, None, f"too many fields ({len(r)}; the header has {len(head)})",
                        f"remove the extra '{delim}' or quote the value", "error", k)
             continue
         body.append(r + [""] * (len(head) - len(r)))
@@ -452,6 +517,112 @@ def _read_csv_raw(path: Path, report: ValidationReport) -> tuple[pd.DataFrame, b
     df.attrs["rows"] = rows_of
     report.n_rows = n_data
     return df, delim == ";"
+
+
+def _check_crs(crs: Any, path: Path) -> None:
+    """Refuse an unknown CRS with a clear message (not a pyproj traceback)."""
+    import pyproj
+
+    try:
+        pyproj.CRS.from_user_input(crs)
+    except Exception as e:  # noqa: BLE001 - pyproj raises CRSError and others
+        raise RiskmapInputError(
+            f"{path}: crs {crs!r} is not a known coordinate reference system ({str(e).splitlines()[0][:200]}); "
+            "give an EPSG code such as EPSG:32634 (UTM 34N) or EPSG:4326") from None
+
+
+def list_layers(path: str | os.PathLike) -> list[str]:
+    """Names of the layers (GeoPackage, other vector files) or sheets (XLSX) of a file, in file order.
+
+    Examples
+    --------
+    >>> list_layers("inventory.gpkg")  # doctest: +SKIP
+    ['sites', 'pipelines']
+    """
+    path = Path(path)
+    if _format_of(path, None) == "xlsx":
+        return _xlsx_sheets(path)
+    return _vector_layers(path)
+
+
+def _vector_layers(path: Path) -> list[str]:
+    import pyogrio
+
+    try:
+        return [str(n) for n in pyogrio.list_layers(path)[:, 0]]
+    except Exception as e:  # noqa: BLE001
+        raise RiskmapInputError(f"{path}: cannot read the file's layers: {type(e).__name__}: {e}") from None
+
+
+def _xlsx_sheets(path: Path) -> list[str]:
+    import openpyxl
+
+    try:
+        wb = openpyxl.load_workbook(path, read_only=True)
+    except Exception as e:  # noqa: BLE001
+        raise RiskmapInputError(f"{path}: cannot read as xlsx: {type(e).__name__}: {e}") from None
+    try:
+        return list(wb.sheetnames)
+    finally:
+        wb.close()
+
+
+def _choose_layer(path: Path, names: list[str], layer: str | int | None, what: str,
+                  report: ValidationReport) -> str:
+    """The layer/sheet to read: ``layer`` (a name or a 0-based index) or the first, with a warning
+    naming all of them when the file has several and none was chosen."""
+    if not names:
+        raise RiskmapInputError(f"{path}: the file has no {what}")
+    if layer is None:
+        if len(names) > 1:
+            msg = (f"{path}: the file has {len(names)} {what}s ({', '.join(map(repr, names))}); "
+                   f"read only the first, {names[0]!r}: choose one with --layer NAME or --layer INDEX")
+            report.add(None, None, msg.split(": ", 1)[1], "choose the layer with --layer", "warning")
+            warnings.warn(msg, RiskmapDataWarning, stacklevel=4)
+        return names[0]
+    key = str(layer).strip()
+    if key in names:
+        return key
+    if key.lstrip("-").isdigit() and -len(names) <= int(key) < len(names):
+        return names[int(key)]
+    raise RiskmapInputError(f"{path}: no {what} {layer!r}; the file has {', '.join(map(repr, names))} "
+                            f"(give a name or a 0-based index)")
+
+
+def _drop_uncached_formulas(path: Path, sheet: str, df: pd.DataFrame, report: ValidationReport,
+                            opts: dict[str, Any]) -> pd.DataFrame:
+    """Report formula cells that have no cached value (they would read as blank) and drop their rows.
+
+    Excel stores the last computed value of a formula; files written by scripts
+    (openpyxl, some exporters) often do not, and reading them gives a blank.
+    """
+    import openpyxl
+
+    wb = openpyxl.load_workbook(path, read_only=True, data_only=False)
+    try:
+        ws = wb[sheet]
+        hits: list[tuple[int, int, str]] = []
+        for r, row in enumerate(ws.iter_rows(min_row=2, values_only=True)):
+            for j, v in enumerate(row):
+                if isinstance(v, str) and v.startswith("=") and r < len(df) and j < df.shape[1] \
+                        and _blank_cell(df.iat[r, j]):
+                    hits.append((r, j, v))
+    finally:
+        wb.close()
+    report.n_rows = len(df)
+    if not hits:
+        return df
+    bad_rows = sorted({r for r, _, _ in hits})
+    for r, j, v in hits:
+        report.add(r + 1, str(df.columns[j]), f"formula {v[:60]!r} has no saved value (it would read as blank)",
+                   "open the file in Excel or LibreOffice and save it, or paste the values", "error", r + 2)
+    keep = [i for i in range(len(df)) if i not in set(bad_rows)]
+    opts.update(line_offset=None, lines=[i + 2 for i in keep], rows=[i + 1 for i in keep])
+    return df.iloc[keep].reset_index(drop=True)
+
+
+def _blank_cell(v: Any) -> bool:
+    return v is None or (isinstance(v, float) and math.isnan(v)) or (isinstance(v, str) and not v.strip())
 
 
 def read_table(path: str | os.PathLike, *, layer: str | None = None, fmt: str | None = None,
@@ -470,6 +641,10 @@ def read_table(path: str | os.PathLike, *, layer: str | None = None, fmt: str | 
     if not path.exists():
         raise RiskmapInputError(f"{path}: no such file")
     fmt = _format_of(path, fmt)
+    if crs is not None:
+        _check_crs(crs, path)
+    if layer is not None and fmt in ("csv", "parquet"):
+        raise RiskmapInputError(f"{path}: a {fmt.upper()} file has no layers or sheets; drop --layer {layer}")
     report = ValidationReport(file=str(path))
     opts: dict[str, Any] = {"report": report, "line_offset": None, "decimal_comma": False}
     try:
@@ -477,10 +652,12 @@ def read_table(path: str | os.PathLike, *, layer: str | None = None, fmt: str | 
             df, dec = _read_csv_raw(path, report)
             opts.update(decimal_comma=dec, lines=df.attrs["lines"], rows=df.attrs["rows"])
         elif fmt == "xlsx":
+            sheet = _choose_layer(path, _xlsx_sheets(path), layer, "sheet", report)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                df = pd.read_excel(path, sheet_name=layer or 0, dtype=object, engine="openpyxl")
+                df = pd.read_excel(path, sheet_name=sheet, dtype=object, engine="openpyxl")
             opts["line_offset"] = 2
+            df = _drop_uncached_formulas(path, sheet, df, report, opts)
         elif fmt == "parquet":
             from riskmap._extras import require
 
@@ -491,8 +668,8 @@ def read_table(path: str | os.PathLike, *, layer: str | None = None, fmt: str | 
                 df = pd.read_parquet(path)
         else:
             kw: dict[str, Any] = {}
-            if layer:
-                kw["layer"] = layer
+            if fmt == "gpkg" or layer is not None:
+                kw["layer"] = _choose_layer(path, _vector_layers(path), layer, "layer", report)
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
                 df = gpd.read_file(path, **kw)
@@ -528,7 +705,7 @@ def read_table(path: str | os.PathLike, *, layer: str | None = None, fmt: str | 
     return df, opts
 
 
-def read_sites(path: str | os.PathLike, *, strict: bool = False, layer: str | None = None,
+def read_sites(path: str | os.PathLike, *, strict: bool = False, layer: str | int | None = None,
                fmt: str | None = None, crs: Any = None, derive_country: bool = True,
                ) -> gpd.GeoDataFrame:
     """Read a site inventory file into a validated GeoDataFrame (EPSG:4326).
@@ -540,8 +717,10 @@ def read_sites(path: str | os.PathLike, *, strict: bool = False, layer: str | No
     strict : bool
         Refuse the file (raise) if any row has an error. Default: lenient,
         keep good rows and report the bad ones.
-    layer : str, optional
-        Layer (GeoPackage) or sheet (XLSX) to read.
+    layer : str or int, optional
+        Layer (GeoPackage) or sheet (XLSX) to read, by name or 0-based index.
+        Default: the first; a :class:`~riskmap.RiskmapDataWarning` names all
+        layers when the file has several.
     fmt : str, optional
         Force a format instead of guessing from the extension.
     crs : optional
@@ -554,14 +733,17 @@ def read_sites(path: str | os.PathLike, *, strict: bool = False, layer: str | No
     -------
     geopandas.GeoDataFrame
         Validated sites; the :class:`~riskmap.schema.ValidationReport` is in
-        ``sites.attrs["validation"]``.
+        ``sites.attrs["validation"]``. When rows were dropped, a
+        :class:`~riskmap.RiskmapDataWarning` says how many and why
+        (:func:`dropped_rows_message`).
 
     Raises
     ------
     RiskmapInputError
         The file cannot be read.
     RiskmapValidationError
-        A required column is missing, or (strict mode) any row has an error.
+        A required column is missing, (strict mode) any row has an error, or
+        no row at all is usable.
 
     Examples
     --------
@@ -593,7 +775,66 @@ def read_sites(path: str | os.PathLike, *, strict: bool = False, layer: str | No
     sites.attrs["validation"] = report
     if strict and not report.ok:
         raise RiskmapValidationError(report)
+    if report.n_rows > 0 and report.n_kept == 0:
+        report.add(None, None, f"no usable site: all {report.n_rows} rows have errors",
+                   "fix the errors listed here (riskmap validate FILE), then run the command again")
+        raise RiskmapValidationError(report)
+    msg = dropped_rows_message(report)
+    if msg:
+        warnings.warn(msg, RiskmapDataWarning, stacklevel=2)
+    elif report.n_rows == 0:
+        warnings.warn(f"{path}: the file has no data rows (0 sites)", RiskmapDataWarning, stacklevel=2)
     return sites
+
+
+_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"|\([^)]*\)|-?\d[\d.,e+-]*")
+
+
+def _reason_kind(reason: str) -> str:
+    """The reason without values (quoted text, numbers, parentheses): for tallies."""
+    kind = _QUOTED.sub("", reason).split(":", 1)[0]
+    kind = re.sub(r"\s+", " ", kind).strip(" ,;.?")
+    return kind or reason[:40]
+
+
+def _printable(text: str) -> str:
+    return "".join(ch if ch.isprintable() else "?" for ch in text)
+
+
+def dropped_rows_message(report: ValidationReport) -> str | None:
+    """One line saying how many rows of a file were dropped and why, or None if none were.
+
+    The reasons are tallied by kind (column and reason, without the values);
+    the line ends by pointing to the full report, ``riskmap validate FILE``.
+    :func:`read_sites` issues it as a :class:`~riskmap.RiskmapDataWarning` and
+    every command prints it on stderr.
+
+    Examples
+    --------
+    >>> from riskmap.schema import ValidationReport
+    >>> r = ValidationReport("x.csv", n_rows=3, n_kept=1)
+    >>> r.add(1, "category", "unknown category 'minee'", "use mine")
+    >>> r.add(3, "lat", "coordinate is blank", "give degrees")
+    >>> print(dropped_rows_message(r))
+    x.csv: 2 of 3 rows dropped (1 category: unknown category; 1 lat: coordinate is blank); full list: riskmap validate x.csv
+    """
+    n_drop = report.n_rows - report.n_kept
+    if n_drop <= 0:
+        return None
+    rows_by_kind: dict[str, set[int]] = {}
+    for i in report.errors:
+        if i.row is None:
+            continue
+        kind = f"{i.column}: {_reason_kind(i.reason)}" if i.column else _reason_kind(i.reason)
+        rows_by_kind.setdefault(kind, set()).add(i.row)
+    tally = sorted(rows_by_kind.items(), key=lambda kv: (-len(kv[1]), kv[0]))
+    parts = [f"{len(rows)} {kind}" for kind, rows in tally[:6]]
+    if len(tally) > 6:
+        parts.append(f"{len(tally) - 6} more kinds")
+    import shlex
+
+    return _printable(f"{report.file}: {n_drop} of {report.n_rows} rows dropped ({'; '.join(parts)}); "
+                      f"full list: riskmap validate {shlex.quote(report.file)}")
 
 
 _COUNTRIES_CACHE: dict[str, gpd.GeoDataFrame] = {}

@@ -125,6 +125,9 @@ class ReportInputs:
         The same sites scored with the labelled category screening
         (``priority.category_proxy = true``), shown next to the index ranking
         when the indices leave sites unranked (see :data:`SCREENING_PARAMS`).
+    validation : riskmap.schema.ValidationReport, optional
+        The validation report of the input file; its dropped rows (row,
+        column, reason) are listed in the data-quality section.
     """
 
     basin_id: str
@@ -138,6 +141,7 @@ class ReportInputs:
     basin_name: str | None = None
     other_provenance: dict[str, dict] = field(default_factory=dict)
     screening: gpd.GeoDataFrame | None = None
+    validation: Any = None
 
 
 #: Parameter overrides of the category screening shown beside the index ranking.
@@ -613,6 +617,21 @@ def _country_sections(sites: pd.DataFrame, riparian: list[str]) -> list[dict[str
     return out
 
 
+#: At most this many dropped rows are listed in the report (the rest: ``riskmap validate FILE``).
+MAX_DROPPED_LISTED = 200
+
+
+def _dropped_rows_context(report: Any) -> dict[str, Any] | None:
+    """Rows of the input file that failed validation (row, line, column, reason), or None."""
+    if report is None or report.n_rows - report.n_kept <= 0:
+        return None
+    rows = [{"row": i.row, "line": i.line if i.line is not None else "", "column": i.column or "",
+             "reason": i.reason} for i in report.errors if i.row is not None]
+    return {"file": Path(str(report.file)).name, "n_rows": report.n_rows,
+            "n_dropped": report.n_rows - report.n_kept, "rows": rows[:MAX_DROPPED_LISTED],
+            "more": max(0, len(rows) - MAX_DROPPED_LISTED)}
+
+
 def _quality_context(sites: pd.DataFrame) -> dict[str, Any]:
     q: dict[str, Any] = {"precision": _counts(sites["coord_precision"], COORD_PRECISIONS)
                          if "coord_precision" in sites.columns else []}
@@ -752,7 +771,7 @@ def report_context(inputs: ReportInputs, *, generated_at: _dt.datetime | None = 
         "top_n": TOP_N,
         "matrix": matrix,
         "countries": _country_sections(sites, riparian),
-        "quality": _quality_context(sites),
+        "quality": {**_quality_context(sites), "dropped": _dropped_rows_context(inputs.validation)},
         "method": _methodology_context(sites),
         "sources": _sources_context(sites, [("site inventory", inputs.sites_provenance),
                                             ("basin hydrography", inputs.basins_provenance),
@@ -916,19 +935,23 @@ def prepare_inputs(basin: str, *, sites: gpd.GeoDataFrame | None = None,
             raise RiskmapInputError(f"{csv}: no site inventory; run 'riskmap data build-sites' or pass sites")
         sites = read_sites(csv)
         files["site inventory"] = csv
+    validation = sites.attrs.get("validation")
     for label, f in (("basin hydrography", data / "basins" / f"{basin}.gpkg"),
                      ("basin metadata", data / "basins" / "basins.json"),
                      ("site provenance", data / "sites" / "PROVENANCE.json"),
                      ("hydrography provenance", data / "basins" / "PROVENANCE.json")):
         if f.is_file():
             files[label] = f
-    if "exposure_class" not in sites.columns:
+    from riskmap.exposure import EXPOSURE_COLUMNS
+    from riskmap.hazard import HAZARD_COLUMNS
+
+    if not set(EXPOSURE_COLUMNS) <= set(sites.columns):  # a lone 'exposure_class' is the user's, not riskmap's
         from riskmap.exposure import assess
 
         sites = assess(sites, b) if data_dir is None else assess(sites, b, data_dir=data_dir)
     if "basin" in sites.columns:
         sites = sites[sites["basin"].astype(object) == basin]
-    if "priority_score" not in sites.columns:
+    if not set(HAZARD_COLUMNS) <= set(sites.columns):
         from riskmap.hazard import load_natech_layers, score
 
         sites = score(sites) if data_dir is None else score(
@@ -937,8 +960,11 @@ def prepare_inputs(basin: str, *, sites: gpd.GeoDataFrame | None = None,
     if "priority_rank" in sites.columns and pd.to_numeric(sites["priority_rank"], errors="coerce").isna().any():
         from riskmap.hazard import load_natech_layers, score
 
-        screening = score(sites, params=SCREENING_PARAMS) if data_dir is None else score(
-            sites, params=SCREENING_PARAMS, natech=load_natech_layers(sites, data_dir=data_dir))
+        from riskmap.hazard import SCORE_OUTPUT_COLUMNS
+
+        base = sites.drop(columns=[c for c in SCORE_OUTPUT_COLUMNS if c in sites.columns])  # rescored here
+        screening = score(base, params=SCREENING_PARAMS) if data_dir is None else score(
+            base, params=SCREENING_PARAMS, natech=load_natech_layers(base, data_dir=data_dir))
     matrix = None
     try:
         from riskmap.exposure import exposure_matrix
@@ -952,7 +978,7 @@ def prepare_inputs(basin: str, *, sites: gpd.GeoDataFrame | None = None,
         basins_provenance=_read_json(data / "basins" / "PROVENANCE.json"),
         other_provenance={k: v for k, v in {
             "Natech screening": _read_json(data / "natech" / "PROVENANCE.json")}.items() if v},
-        input_files=files, screening=screening)
+        input_files=files, screening=screening, validation=validation)
 
 
 def build_report(basin: str | ReportInputs, out_dir: str | os.PathLike, *,

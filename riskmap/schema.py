@@ -379,6 +379,8 @@ def _to_number(v: Any, decimal_comma: bool) -> float:
         s = str(v).strip().replace("\u00a0", "").replace(" ", "")
         if decimal_comma and s.count(",") == 1 and "." not in s:
             s = s.replace(",", ".")
+        if "_" in s:  # Python's float() reads "1_9.3" as 19.3; no spreadsheet or survey means that
+            raise ValueError(f"{v!r} is not a number (underscore)")
         try:
             f = float(s)
         except ValueError:
@@ -386,6 +388,23 @@ def _to_number(v: Any, decimal_comma: bool) -> float:
     if not math.isfinite(f):
         raise ValueError(f"{v!r} is not a finite number")
     return f
+
+
+def _parse_date(v: Any, s: str) -> str:
+    """ISO date of a cell: a date/datetime object, ``YYYY-MM-DD`` or an ISO date-time; nothing else.
+
+    ``2024-01-01garbage`` raises ValueError (only the first ten characters must
+    not be enough).
+    """
+    if isinstance(v, (_dt.datetime, pd.Timestamp)):
+        return v.date().isoformat()
+    if isinstance(v, _dt.date):
+        return v.isoformat()
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", s):
+        return _dt.date.fromisoformat(s).isoformat()
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?", s):
+        return _dt.datetime.fromisoformat(s.replace("Z", "+00:00")).date().isoformat()
+    raise ValueError(s)
 
 
 def _suggest(value: str, allowed: Iterable[str]) -> str:
@@ -396,6 +415,80 @@ def _suggest(value: str, allowed: Iterable[str]) -> str:
     best = max(allowed, key=lambda a: (len(words & set(a.split("_"))),
                                        difflib.SequenceMatcher(None, norm, a).ratio()))
     return best
+
+
+def _refuse_ambiguous_columns(df: pd.DataFrame, report: ValidationReport) -> None:
+    """Refuse columns that differ only in case (``lon`` and ``LON``) where riskmap looks names up
+    case-insensitively: which one would be used is not defined."""
+    known = set(_BY_NAME) | set(_LON_ALIASES) | set(_LAT_ALIASES) | {"geometry_wkt"}
+    groups: dict[str, list[str]] = {}
+    for c in df.columns:
+        if isinstance(df, gpd.GeoDataFrame) and c == df.geometry.name:
+            continue
+        groups.setdefault(str(c).lower(), []).append(str(c))
+    clash = {k: v for k, v in groups.items() if len(v) > 1 and k in known}
+    if not clash:
+        return
+    for k, cols in sorted(clash.items()):
+        report.add(None, k, f"ambiguous columns {', '.join(repr(c) for c in cols)}: names differ only in case",
+                   f"keep one of them (or rename the other, e.g. '{cols[1]}_2')")
+    raise RiskmapValidationError(report)
+
+
+def _nonfinite_rows(geoms: np.ndarray) -> np.ndarray:
+    """Boolean mask: geometries with a NaN or infinite coordinate."""
+    bad = np.zeros(len(geoms), dtype=bool)
+    if len(geoms):
+        xy, idx = shapely.get_coordinates(geoms, return_index=True)
+        if len(xy):
+            bad[np.unique(idx[~np.isfinite(xy).all(axis=1)])] = True
+    return bad
+
+
+def _location_warnings(geoms: np.ndarray, rows: np.ndarray, countries: gpd.GeoDataFrame | None,
+                       err: Any) -> None:
+    """Warn (not refuse) about sites at (0, 0), far from riskmap's regions, or outside every country."""
+    if not len(geoms):
+        return
+    rep = shapely.point_on_surface(geoms)
+    x, y = shapely.get_x(rep), shapely.get_y(rep)
+    zero = (np.abs(x) < 1e-9) & (np.abs(y) < 1e-9)
+    far = ~zero & ~_in_aoi(x, y)
+    for i in np.flatnonzero(zero):
+        err(rows[i], "geometry", "the site is at (0, 0), in the Gulf of Guinea: a missing coordinate written as 0?",
+            "give the real coordinates, or leave them blank if unknown", "warning")
+    for i in np.flatnonzero(far):
+        err(rows[i], "geometry",
+            f"the site ({x[i]:.4g}, {y[i]:.4g}) is far from riskmap's basins (Drin, Drina in the Western "
+            "Balkans; Syr Darya in Central Asia): wrong coordinates, or another continent?",
+            "check the coordinates (lon/lat order, sign); it will be 'outside' in every assessment", "warning")
+    if countries is None or not len(countries):
+        return
+    near = np.flatnonzero(~zero & ~far)
+    if not len(near):
+        return
+    land = _land(countries)
+    on_land = shapely.intersects(land, geoms[near])
+    for i in near[~on_land]:
+        err(rows[i], "geometry",
+            f"the site ({x[i]:.4g}, {y[i]:.4g}) is outside every country polygon (at sea, or wrong coordinates?)",
+            "check the coordinates", "warning")
+
+
+_LAND_CACHE: dict[int, Any] = {}
+
+
+def _land(countries: gpd.GeoDataFrame) -> Any:
+    """Union of the country polygons in EPSG:4326, prepared for fast vectorised tests (cached)."""
+    key = id(countries)
+    if key not in _LAND_CACHE:
+        c = countries.to_crs("EPSG:4326") if countries.crs is not None and not countries.crs.equals("EPSG:4326") \
+            else countries
+        land = shapely.union_all(np.asarray(c.geometry.values))
+        shapely.prepare(land)
+        _LAND_CACHE.clear()
+        _LAND_CACHE[key] = (countries, land)  # keep the frame alive so its id is not reused
+    return _LAND_CACHE[key][1]
 
 
 def _in_aoi(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
@@ -460,6 +553,7 @@ def validate_sites(
     report = ValidationReport(file=file, n_rows=len(df))
     df = df.copy()
     df.columns = [str(c).strip().lstrip("\ufeff") for c in df.columns]
+    _refuse_ambiguous_columns(df, report)
     lower = {c.lower(): c for c in df.columns}
     rename = {}
     for c in list(df.columns):
@@ -498,12 +592,29 @@ def validate_sites(
     geoms = np.full(n, None, dtype=object)
     if has_geom:
         g = df.geometry
+        nonfinite = _nonfinite_rows(np.asarray(g.values, dtype=object))
+        for i in np.flatnonzero(nonfinite):
+            err(i, "geometry", "geometry has NaN or infinite coordinates",
+                "give real coordinates, or remove the feature")
+        bad |= nonfinite
+        if nonfinite.any():
+            g = g.where(~nonfinite, None)
         if g.crs is None:
             err(None, "geometry", "the file has no CRS; assumed WGS84 (EPSG:4326)",
                 "declare the CRS in the file or pass crs=", "warning")
         elif not g.crs.equals("EPSG:4326"):
-            g = g.to_crs("EPSG:4326")
+            try:
+                g = g.to_crs("EPSG:4326")
+            except Exception as e:  # noqa: BLE001 - pyproj: a CRS that cannot be transformed
+                report.add(None, "geometry", f"cannot reproject from {g.crs} to EPSG:4326 ({e})",
+                           "reproject the file to EPSG:4326 first")
+                raise RiskmapValidationError(report) from None
         geoms = np.asarray(g.values, dtype=object)
+        after = _nonfinite_rows(geoms) & ~bad  # points outside the projection's domain
+        for i in np.flatnonzero(after):
+            err(i, "geometry", f"coordinates cannot be converted from {g.crs if df.crs is None else df.crs} "
+                "to lon/lat (outside the projection's area?)", "check the coordinates and the file's CRS")
+        bad |= after
     else:
         lons = np.full(n, np.nan)
         lats = np.full(n, np.nan)
@@ -555,8 +666,14 @@ def validate_sites(
                     err(i, "geometry_wkt", f"unparseable WKT geometry ({e})",
                         "give a WKT LineString/Polygon in lon/lat, or leave blank for points")
                     bad[i] = True
+                    continue
+                if _nonfinite_rows(np.array([geoms[i]], dtype=object))[0]:
+                    err(i, "geometry_wkt", "WKT geometry has NaN or infinite coordinates",
+                        "give real lon/lat coordinates")
+                    bad[i] = True
 
     # empty / invalid geometry
+    bad_before_geom = bad.copy()
     for i in range(n):
         if bad[i]:
             continue
@@ -574,12 +691,27 @@ def validate_sites(
             geoms[i] = fixed
             err(i, "geometry", f"invalid geometry ({why}); repaired with make_valid",
                 "check the repaired footprint", "warning")
+
+    # lon/lat range (vector files without a CRS, projected WKT) and antimeridian crossings, vectorised
+    gcol = "geometry" if has_geom else "geometry_wkt"
+    cand = np.flatnonzero(~bad)
+    b = shapely.bounds(np.asarray(geoms[cand], dtype=object)) if len(cand) else np.zeros((0, 4))
+    outside = (b[:, 0] < -180) | (b[:, 2] > 180) | (b[:, 1] < -90) | (b[:, 3] > 90)
+    wide = ~outside & (b[:, 2] - b[:, 0] > 180)
+    for k in np.flatnonzero(outside):
         if has_geom:
-            b = shapely.bounds(geoms[i])
-            if b[0] < -180 or b[2] > 180 or b[1] < -90 or b[3] > 90:
-                err(i, "geometry", "geometry coordinates outside lon/lat range (projected data without a CRS?)",
-                    "declare the file's CRS or reproject it to EPSG:4326")
-                bad[i] = True
+            err(cand[k], gcol, "geometry coordinates outside lon/lat range (projected data without a CRS?)",
+                "declare the file's CRS or reproject it to EPSG:4326")
+        else:
+            err(cand[k], gcol, f"WKT coordinates outside lon/lat range (x {b[k, 0]:g}..{b[k, 2]:g}, "
+                f"y {b[k, 1]:g}..{b[k, 3]:g}): projected (metres)?",
+                "write the WKT in WGS84 longitude/latitude degrees")
+    for k in np.flatnonzero(wide):
+        err(cand[k], gcol, f"geometry spans {b[k, 2] - b[k, 0]:.0f} degrees of longitude: it crosses the "
+            "antimeridian (or mixes hemispheres) and would become a band around the globe",
+            "split it at 180 degrees, or check the coordinates' signs")
+    bad[cand[outside | wide]] = True
+    n_out_of_range = int(outside.sum())
 
     # ---- text / vocabulary columns ---------------------------------------
     out: dict[str, list[Any]] = {c.name: [None] * n for c in COLUMNS}
@@ -664,7 +796,7 @@ def validate_sites(
                 s = code
             if c.kind == "date" and s is not None:
                 try:
-                    s = _dt.date.fromisoformat(s[:10]).isoformat()
+                    s = _parse_date(v, s)
                 except ValueError:
                     err(i, c.name, f"unparseable date {s!r}", "write the date as YYYY-MM-DD")
                     bad[i] = True
@@ -702,6 +834,13 @@ def validate_sites(
         frame[c] = [v for v, k in zip(df[c].tolist(), keep) if k]
     sites = gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(list(geoms[keep]), crs="EPSG:4326"),
                              crs="EPSG:4326")
+    if has_geom and df.geometry.crs is None and n_out_of_range and n_out_of_range == int((~bad_before_geom).sum()):
+        report.add(None, "geometry",
+                   "the coordinates are not longitude/latitude and the file declares no CRS "
+                   "(a Shapefile without its .prj file?)",
+                   "give the CRS, e.g. riskmap validate FILE --crs EPSG:32634 (the same --crs works with "
+                   "every command), or add the .prj file")
+    _location_warnings(np.asarray(sites.geometry.values, dtype=object), np.flatnonzero(keep), countries, err)
     if countries is not None and len(sites):
         _derive_country(sites, countries)
     report.n_kept = len(sites)
@@ -709,6 +848,106 @@ def validate_sites(
     if strict and not report.ok:
         raise RiskmapValidationError(report)
     return sites, report
+
+
+# --------------------------------------------------------------------------
+# Input columns named like computed columns
+# --------------------------------------------------------------------------
+
+
+def set_aside_computed(frame: pd.DataFrame, names: Iterable[str]) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Rename input columns that a step is about to compute to ``<name>_input``.
+
+    A file may carry a column that happens to be named like one that
+    :func:`riskmap.exposure.assess` or :func:`riskmap.hazard.score` writes
+    (``exposure_class``, ``priority_score`` ...): the step must compute its
+    own value and must not lose the user's. Call :func:`settle_computed` on
+    the step's result.
+
+    Returns
+    -------
+    (frame, moved)
+        The renamed frame and ``{name: new_name}``.
+    """
+    present = [c for c in names if c in frame.columns]
+    if not present:
+        return frame, {}
+    moved: dict[str, str] = {}
+    for c in present:
+        new, k = f"{c}_input", 2
+        while new in frame.columns or new in moved.values():
+            new, k = f"{c}_input{k}", k + 1
+        moved[c] = new
+    return frame.rename(columns=moved), moved
+
+
+def _canon(v: Any) -> Any:
+    """A comparable form of a cell: numbers rounded, containers recursively, blanks ''."""
+    if isinstance(v, dict):
+        return {str(k): _canon(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple, np.ndarray)):
+        return [_canon(x) for x in v]
+    if _blank(v):
+        return ""
+    if isinstance(v, (bool, np.bool_)):
+        return str(bool(v)).lower()
+    if isinstance(v, (int, float, np.integer, np.floating)):
+        return repr(round(float(v), 6))
+    return str(v)
+
+
+def _norm_cell(v: Any) -> str:
+    if isinstance(v, (list, tuple, np.ndarray, dict)):
+        return json.dumps(_canon(v), sort_keys=True)
+    if _blank(v):
+        return ""
+    if isinstance(v, str):
+        t = v.strip()
+        if t.startswith(("[", "{")):
+            try:
+                return json.dumps(_canon(json.loads(t)), sort_keys=True)
+            except (ValueError, TypeError):
+                return t
+        if t.lower() in ("true", "false"):
+            return t.lower()
+        try:
+            return repr(round(float(t), 6))
+        except ValueError:
+            return t
+    if isinstance(v, (bool, np.bool_)):
+        return str(bool(v)).lower()
+    try:
+        return repr(round(float(v), 6))
+    except (TypeError, ValueError):
+        return str(v)
+
+
+def settle_computed(out: pd.DataFrame, moved: dict[str, str], step: str) -> pd.DataFrame:
+    """Drop set-aside input columns equal to the computed ones; keep the others and warn.
+
+    An input column whose values equal what riskmap computed (e.g. a file
+    written by ``riskmap assess`` and read back) adds nothing and is dropped;
+    one that differs stays as ``<name>_input`` and a
+    :class:`~riskmap.RiskmapDataWarning` names it.
+    """
+    if not moved:
+        return out
+    import warnings
+
+    from riskmap._errors import RiskmapDataWarning
+
+    kept = []
+    for c, new in moved.items():
+        same = c in out.columns and bool((out[c].map(_norm_cell) == out[new].map(_norm_cell)).all())
+        if same:
+            out = out.drop(columns=new)
+        else:
+            kept.append(f"'{c}' (kept as '{new}')")
+    if kept:
+        warnings.warn(f"{step}: the input has column(s) {', '.join(kept)} named like riskmap's computed "
+                      "columns; the computed values are used and the file's values are kept under the new name "
+                      "(docs/schema.md, 'Columns riskmap computes')", RiskmapDataWarning, stacklevel=3)
+    return out
 
 
 def _country_hint(s: str) -> str:
@@ -801,6 +1040,43 @@ def schema_markdown() -> str:
         "category, status, coordinate precision or country code (with the closest allowed value), bad",
         "substance lists and dates. The lenient mode (default) keeps the good rows; `--strict` refuses the",
         "file. The command exits 1 when there are errors.",
+        "",
+        "Also refused: numbers with underscores (`1_9.3`; Python would read 19.3), dates with anything after",
+        "the date (`2024-01-01garbage`; `YYYY-MM-DD` or an ISO date-time only), NaN or infinite coordinates",
+        "in a geometry or in `geometry_wkt`, `geometry_wkt` outside the lon/lat range (projected metres),",
+        "lines and polygons wider than 180 degrees of longitude (crossing the antimeridian: they would",
+        "become a band around the globe), two columns whose names differ only in case (`lon` and `LON`),",
+        "and XLSX formula cells that have no saved value (they would read as blank; open and save the",
+        "workbook in Excel or LibreOffice). A site at (0, 0), far from the three basins or outside every",
+        "country polygon (at sea) is kept with a warning.",
+        "",
+        "## Reading sites in every command",
+        "",
+        "Every command that reads a site file (`assess`, `score`, `matrix`, `map`, `report`, `export`,",
+        "`spill --sites`, `demo --sites`, `sites summary`) validates it the same way and:",
+        "",
+        "- prints on stderr how many rows it dropped and why (a tally by column and reason), pointing to",
+        "  `riskmap validate FILE` for the full list; `riskmap.read_sites` issues the same line as a",
+        "  `riskmap.RiskmapDataWarning` and returns the full report in `sites.attrs[\"validation\"]`;",
+        "- with `--strict`, refuses the file (exit 1, nothing written) when any row is invalid;",
+        "- refuses a file with no usable row at all (exit 1), e.g. a projected Shapefile without its `.prj`",
+        "  (give the CRS with `--crs EPSG:xxxx`, accepted by the same commands);",
+        "- reads the layer (GeoPackage) or sheet (XLSX) given with `--layer NAME` or `--layer INDEX`",
+        "  (0-based); without it, the first, with a warning naming all layers when there are several.",
+        "",
+        "The report (`riskmap report`) lists the dropped rows (row, line, column, reason) in its data-quality",
+        "section. No command writes over one of its inputs: an output path that is an input file (also",
+        "through a symbolic or hard link) is refused before anything is read or written.",
+        "",
+        "## Columns riskmap computes",
+        "",
+        "`assess` writes the exposure columns (`sub_basin`, `in_basin`, `border_km`, ... `exposure_class`:",
+        "docs/exposure.md) and `score` the hazard columns (`wri` ... `priority_score`, `priority_rank`,",
+        "`score_status`, `exposure_score`, `natech_fault_km` ...: docs/hazard.md). They are always computed",
+        "afresh. When an input file already has a column of one of those names, the file's values are kept",
+        "as `<name>_input` (e.g. `exposure_class_input`) and a warning names the column; when they equal",
+        "the computed values (a riskmap output read back), the copy is dropped. `country` is an inventory",
+        "column (only blanks are filled) and `basin`, written by `riskmap data build-sites`, is recomputed.",
         "",
     ]
     return "\n".join(out)

@@ -296,14 +296,38 @@ def load_discharge_table(path: str | Path | None = None) -> dict[str, Any]:
         raise RiskmapInputError(f"{p}: discharge file not found") from None
     except tomllib.TOMLDecodeError as e:
         raise RiskmapInputError(f"{p}: not valid TOML ({e})") from None
+    except UnicodeDecodeError as e:
+        raise RiskmapInputError(f"{p}: not UTF-8 text (byte 0x{e.object[e.start]:02x} at offset {e.start}); "
+                                "save the discharge file as UTF-8") from None
+    except IsADirectoryError:
+        raise RiskmapInputError(f"{p}: is a folder, not a discharge file") from None
     stations, lakes = data.get("station", []), data.get("lake", [])
+    for what, rows in (("station", stations), ("lake", lakes)):
+        if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+            raise RiskmapInputError(f"{p}: '{what}' must be an array of tables ([[{what}]] blocks)")
+    if not isinstance(data.get("meta", {}), dict):
+        raise RiskmapInputError(f"{p}: 'meta' must be a table ([meta])")
+
+    def _positive(v: Any) -> bool:
+        return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and v > 0
+
+    def _texts(row: dict, where: str, keys: tuple[str, ...]) -> None:
+        for key in keys:
+            if key in row and not isinstance(row[key], str):
+                raise RiskmapInputError(f"{p}: {where}: {key} must be text, got {row[key]!r}")
+        al = row.get("aliases", [])
+        if not isinstance(al, list) or not all(isinstance(a, str) for a in al):
+            raise RiskmapInputError(f"{p}: {where}: aliases must be a list of names")
+
     for i, s in enumerate(stations, 1):
         for key in ("river", "at", "mean_m3s", "citation"):
             if key not in s:
                 raise RiskmapInputError(f"{p}: [[station]] #{i} ({s.get('river', '?')}): missing {key!r}")
+        _texts(s, f"[[station]] #{i}", ("river", "at", "citation", "basin", "url", "low_definition"))
         for key in ("mean_m3s", "low_m3s", "area_km2"):
-            if key in s and not (isinstance(s[key], (int, float)) and s[key] > 0):
-                raise RiskmapInputError(f"{p}: [[station]] #{i} ({s['river']}): {key} must be a positive number")
+            if key in s and not _positive(s[key]):
+                raise RiskmapInputError(f"{p}: [[station]] #{i} ({s['river']}): {key} must be a positive, "
+                                        f"finite number, got {s[key]!r}")
         if not re.fullmatch(r"mouth|source|confluence:.+|km_above_mouth:\d+(\.\d*)?", str(s["at"])):
             raise RiskmapInputError(f"{p}: [[station]] #{i} ({s['river']}): unknown at={s['at']!r}; "
                                     "use mouth, source, confluence:<River> or km_above_mouth:<km>")
@@ -311,8 +335,10 @@ def load_discharge_table(path: str | Path | None = None) -> dict[str, Any]:
         for key in ("name", "volume_m3", "citation"):
             if key not in lk:
                 raise RiskmapInputError(f"{p}: [[lake]] #{i} ({lk.get('name', '?')}): missing {key!r}")
-        if not (isinstance(lk["volume_m3"], (int, float)) and lk["volume_m3"] > 0):
-            raise RiskmapInputError(f"{p}: [[lake]] #{i} ({lk['name']}): volume_m3 must be positive")
+        _texts(lk, f"[[lake]] #{i}", ("name", "citation", "basin", "url"))
+        if not _positive(lk["volume_m3"]):
+            raise RiskmapInputError(f"{p}: [[lake]] #{i} ({lk['name']}): volume_m3 must be a positive, "
+                                    f"finite number, got {lk['volume_m3']!r}")
     return {"meta": data.get("meta", {}), "station": stations, "lake": lakes, "path": str(p)}
 
 
