@@ -32,6 +32,7 @@ import shapely
 from riskmap.schema import DIVIDE_BUFFER_KM as DIVIDE_BUFFER_BY_PRECISION
 from riskmap._errors import RiskmapInputError
 from riskmap._geo import GEOD, aeqd_for_bounds
+from riskmap.network import network_of
 
 __all__ = [
     "BASIN_IDS",
@@ -566,8 +567,8 @@ def _build_index(basin: Any) -> _BasinIndex:
     reaches = _ll(basin.reaches)
     n = 0 if reaches is None else len(reaches)
     if n:
-        reach_ids = reaches["reach_id"].to_numpy(dtype=np.int64)
-        down = reaches["downstream_id"].to_numpy(dtype=np.int64)
+        net = network_of(basin, name=f"basin {bid!r}")
+        reach_ids = net.ids
         reach_names = reaches["name"].map(_str_or_none).to_numpy(dtype=object) if "name" in reaches \
             else np.full(n, None, dtype=object)
         reach_country = reaches["country"].map(_str_or_none).to_numpy(dtype=object)
@@ -586,10 +587,8 @@ def _build_index(basin: Any) -> _BasinIndex:
                 continue
             sel = np.flatnonzero(reach_sub == s)
             sub_reach_idx[s] = (sel, _SegmentIndex(rgeom[sel]))
-        pos = {int(r): i for i, r in enumerate(reach_ids)}
-        if len(pos) != n:
-            raise RiskmapInputError(f"basin {bid!r}: reach_id values are not unique")
-        down_idx = np.array([pos.get(int(d), -1) for d in down], dtype=np.intp)
+        down_idx = net.down
+        order_idx = net.flow_order  # each reach after its downstream reach (raises on a cycle)
     else:
         reach_ids = np.zeros(0, np.int64)
         reach_names = reach_country = reach_sub = np.array([], dtype=object)
@@ -598,6 +597,7 @@ def _build_index(basin: Any) -> _BasinIndex:
         reach_idx = None
         sub_reach_idx = {}
         down_idx = np.zeros(0, np.intp)
+        order_idx = np.zeros(0, np.intp)
 
     # ---- per reach x origin country: what is downstream ------------------
     meta = dict(getattr(basin, "meta", None) or {})
@@ -608,8 +608,6 @@ def _build_index(basin: Any) -> _BasinIndex:
     origins = {c: i for i, c in enumerate(origin_list)}
     n_o = len(origin_list) + 1  # last column: an origin that matches no reach
     up_end = reach_dto + reach_len
-    # flow order: process each reach after its downstream reach
-    order_idx = _flow_order(down_idx, bid)
     seqs: list[tuple[str, ...]] = [()] * n
     exit_up = np.full((n, n_o), np.nan)
     ds_code = np.zeros((n, n_o), dtype=np.int64)
@@ -655,25 +653,6 @@ def _build_index(basin: Any) -> _BasinIndex:
         sub_reach_idx=sub_reach_idx, origins=origins, exit_up=exit_up,
         ds_code=ds_code, ds_lists=ds_lists, shared_lakes=shared, shared_bounds=shared_bounds,
         continuation=format_continuation(meta), meta=meta)
-
-
-def _flow_order(down_idx: np.ndarray, bid: str) -> list[int]:
-    """Reach indices ordered so that each comes after its downstream reach."""
-    n = len(down_idx)
-    depth = np.full(n, -1, dtype=np.int64)
-    for i in range(n):
-        path = []
-        j = i
-        while j >= 0 and depth[j] < 0:
-            path.append(j)
-            if len(path) > n:
-                raise RiskmapInputError(f"basin {bid!r}: the reach network has a cycle (reach index {i})")
-            j = down_idx[j]
-        base = depth[j] if j >= 0 else -1
-        for k in reversed(path):
-            base += 1
-            depth[k] = base
-    return list(np.argsort(depth, kind="stable"))
 
 
 # --------------------------------------------------------------------------
