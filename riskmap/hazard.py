@@ -37,6 +37,7 @@ import shapely
 
 from riskmap._errors import RiskmapInputError
 from riskmap._paths import DATA_DIR, PARAMS_DIR
+from riskmap.network import network_of
 from riskmap.rasters import _local_groups, buffer_km, sample, zonal_stats
 from riskmap.schema import TMF_CATEGORIES, parse_substances
 
@@ -855,16 +856,10 @@ def _corridors(sites: pd.DataFrame, basins: Mapping[str, Any], length_km: float,
             continue
         key = (b, int(r))
         if key not in cache:
-            bas = basins[b]
-            try:
-                path = bas.downstream_path(int(r))
-            except Exception:  # noqa: BLE001 - unknown reach id
-                cache[key] = None
-                continue
-            start = path["cum_km"].to_numpy(dtype="float64") - path["length_km"].to_numpy(dtype="float64")
-            keep = path["reach_id"].to_numpy()[start < length_km]
-            reaches = bas.reaches.to_crs("EPSG:4326").set_index("reach_id")
-            cache[key] = shapely.union_all(reaches.loc[keep].geometry.values) if len(keep) else None
+            net = network_of(basins[b])
+            # whole reaches starting within length_km of the site reach's downstream end
+            cache[key] = (net.path_geometry(key[1], fraction=1.0, max_km=length_km, cut=False)
+                          if key[1] in net else None)
         geoms[i] = cache[key]
     lines = gpd.GeoSeries(geoms, index=sites.index, crs="EPSG:4326")
     ok = ~(lines.isna() | lines.is_empty)
