@@ -331,6 +331,26 @@ class RiverNetwork:
         return pd.DataFrame({"reach_id": self.ids[pos], "position": pos, "length_km": length,
                              "remaining_km": remaining, "start_km": end - remaining, "end_km": end})
 
+    def first_downstream(self, mask: Iterable[bool]) -> np.ndarray:
+        """For each reach, the first reach of ``mask`` met walking downstream from it (itself included).
+
+        Returns positions (table order), -1 where no reach of ``mask`` lies
+        downstream. One vectorised step per level.
+
+        Examples
+        --------
+        >>> net = RiverNetwork([1, 2, 3, 4], [3, 3, 4, -1])
+        >>> net.first_downstream([False, False, True, False]).tolist()
+        [2, 2, 2, -1]
+        """
+        m = np.asarray(list(mask) if not isinstance(mask, np.ndarray) else mask, dtype=bool)
+        if len(m) != len(self):
+            raise RiskmapInputError(f"{self.name}: mask of {len(m)} values for {len(self)} reaches")
+        hit = np.where(m, np.arange(len(self)), -1)
+        for lev in self.levels[1:]:
+            hit[lev] = np.where(m[lev], lev, hit[self.down[lev]])
+        return hit
+
     def path_geometry(self, reach_id: int, *, fraction: float = 0.0, max_km: float | None = None,
                       cut: bool = True) -> shapely.Geometry | None:
         """The river line from a point on ``reach_id`` downstream (EPSG:4326).
