@@ -847,26 +847,26 @@ def load_natech_layers(sites: pd.DataFrame | None = None, data_dir: str | Path |
 def _corridors(sites: pd.DataFrame, basins: Mapping[str, Any], length_km: float,
                buffer: float) -> gpd.GeoSeries:
     """Buffered downstream path (first ``length_km`` km) of each snapped site; None when unknown."""
-    geoms = np.full(len(sites), None, dtype=object)
     bas_col = _text(sites, "basin").tolist()
     rid = _num(sites, "reach_id")
-    cache: dict[tuple[str, int], Any] = {}
+    site_key: list[tuple[str, int] | None] = [None] * len(sites)
+    lines: dict[tuple[str, int], Any] = {}
     for i, (b, r) in enumerate(zip(bas_col, rid)):
         if b is None or b not in basins or not np.isfinite(r):
             continue
-        key = (b, int(r))
-        if key not in cache:
+        key = site_key[i] = (b, int(r))
+        if key not in lines:
             net = network_of(basins[b])
             # whole reaches starting within length_km of the site reach's downstream end
-            cache[key] = (net.path_geometry(key[1], fraction=1.0, max_km=length_km, cut=False)
+            lines[key] = (net.path_geometry(key[1], fraction=1.0, max_km=length_km, cut=False)
                           if key[1] in net else None)
-        geoms[i] = cache[key]
-    lines = gpd.GeoSeries(geoms, index=sites.index, crs="EPSG:4326")
-    ok = ~(lines.isna() | lines.is_empty)
-    out = gpd.GeoSeries([None] * len(sites), index=sites.index, crs="EPSG:4326")
-    if ok.any():
-        out[ok] = buffer_km(lines[ok], buffer)
-    return out
+    # one buffer per distinct path (sites on the same reach share it)
+    keys = [k for k, g in lines.items() if g is not None and not g.is_empty]
+    buffered: dict[tuple[str, int] | None, Any] = {}
+    if keys:
+        done = buffer_km(gpd.GeoSeries([lines[k] for k in keys], crs="EPSG:4326"), buffer)
+        buffered = dict(zip(keys, done.to_numpy()))
+    return gpd.GeoSeries([buffered.get(k) for k in site_key], index=sites.index, crs="EPSG:4326")
 
 
 # --------------------------------------------------------------------------

@@ -319,6 +319,12 @@ class RiverNetwork:
         >>> net.downstream_path(1, fraction=0.25)[["reach_id", "start_km", "end_km"]].values.tolist()
         [[1.0, 0.0, 7.5], [2.0, 7.5, 27.5], [3.0, 27.5, 32.5]]
         """
+        pos, length, remaining, end = self._path_km(reach_id, fraction)
+        return pd.DataFrame({"reach_id": self.ids[pos], "position": pos, "length_km": length,
+                             "remaining_km": remaining, "start_km": end - remaining, "end_km": end})
+
+    def _path_km(self, reach_id: int, fraction: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Positions, lengths, remaining lengths and end distances (km) of the path from a point."""
         if self.length_km is None:
             raise RiskmapInputError(f"{self.name}: no length_km: distances along the path are unknown")
         if not 0.0 <= float(fraction) <= 1.0:
@@ -327,9 +333,7 @@ class RiverNetwork:
         length = self.length_km[pos]
         remaining = length.copy()
         remaining[0] = float(length[0]) * (1 - float(fraction))
-        end = np.cumsum(remaining)
-        return pd.DataFrame({"reach_id": self.ids[pos], "position": pos, "length_km": length,
-                             "remaining_km": remaining, "start_km": end - remaining, "end_km": end})
+        return pos, length, remaining, np.cumsum(remaining)
 
     def first_downstream(self, mask: Iterable[bool]) -> np.ndarray:
         """For each reach, the first reach of ``mask`` met walking downstream from it (itself included).
@@ -380,9 +384,9 @@ class RiverNetwork:
         """
         if self.geometry is None:
             raise RiskmapInputError(f"{self.name}: the reaches have no geometry")
-        path = self.downstream_path(reach_id, fraction)
-        keep = np.ones(len(path), bool) if max_km is None else path["start_km"].to_numpy() < float(max_km)
-        geoms = self.geometry[path["position"].to_numpy()[keep]]
+        pos, _, remaining, end = self._path_km(reach_id, fraction)
+        keep = np.ones(len(pos), bool) if max_km is None else (end - remaining) < float(max_km)
+        geoms = self.geometry[pos[keep]]
         if not len(geoms):
             return None
         if cut and keep[0] and float(fraction) > 0:
