@@ -17,10 +17,17 @@ method, its accuracy and the exposure-class rule are documented in
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import json
 import math
 import os
+import pickle
+import tempfile
+import zlib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 import geopandas as gpd
@@ -76,12 +83,24 @@ _FAR_M = 20_000.0
 _COARSE_TOL_M = 20.0
 _COARSE_STEP_M = 2_000.0
 _CACHE_MAX = 8
+#: Bump when the layout of the per-basin index changes (invalidates ``.index-cache`` files).
+INDEX_CACHE_VERSION = 1
 _N_THREADS = max(1, min(8, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)))
 
 
 # --------------------------------------------------------------------------
 # Vectorised geometry helpers
 # --------------------------------------------------------------------------
+
+
+def _pack(a: np.ndarray) -> tuple[str, tuple[int, ...], bytes]:
+    """Compress an array for the on-disk index cache (lookup grids are long runs of equal values)."""
+    return (a.dtype.str, a.shape, zlib.compress(np.ascontiguousarray(a).tobytes(), 1))
+
+
+def _unpack(packed: tuple[str, tuple[int, ...], bytes]) -> np.ndarray:
+    dtype, shape, data = packed
+    return np.frombuffer(zlib.decompress(data), dtype=np.dtype(dtype)).reshape(shape).copy()
 
 
 class _SegmentIndex:
@@ -153,6 +172,19 @@ class _SegmentIndex:
         self.vlon: np.ndarray | None = None
         if n:
             self._upper_bound(np.zeros(1), np.zeros(1))  # build the search grid now (cached index)
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle state for the on-disk index cache: the search grid compressed, no STRtree."""
+        state = dict(self.__dict__)
+        state["_strtree"] = None
+        if self._grid is not None:
+            state["_grid"] = (*self._grid[:3], _pack(self._grid[3]))
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        if state.get("_grid") is not None:
+            state["_grid"] = (*state["_grid"][:3], _unpack(state["_grid"][3]))
+        self.__dict__.update(state)
 
     def attach_lonlat(self, to_ll: pyproj.Transformer) -> None:
         """Keep vertex lon/lat so that nearest points come back in lon/lat too."""
@@ -374,6 +406,21 @@ class _PolygonLabeler:
         grid[mixed] = -1
         self.grid = grid
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle state for the on-disk index cache: the grid compressed."""
+        state = dict(self.__dict__)
+        if self.grid is not None:
+            state["grid"] = _pack(self.grid)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        if state.get("grid") is not None:
+            state["grid"] = _unpack(state["grid"])
+        self.__dict__.update(state)
+        for p in self.polys:
+            if p is not None:
+                shapely.prepare(p)
+
     def label(self, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
         """Index of the polygon containing each point, -1 for none."""
         out = np.full(len(lon), -1, dtype=np.intp)
@@ -506,11 +553,72 @@ def _basin_index(basin: Any) -> _BasinIndex:
     hit = _INDEX_CACHE.get(key)
     if hit is not None and hit[0] is basin:
         return hit[1]
-    idx = _build_index(basin)
+    cache_file = _index_cache_file(basin)
+    idx = _read_index_cache(cache_file) if cache_file is not None else None
+    if idx is None:
+        idx = _build_index(basin)
+        if cache_file is not None:
+            _write_index_cache(cache_file, idx)
     if len(_INDEX_CACHE) >= _CACHE_MAX:
         _INDEX_CACHE.pop(next(iter(_INDEX_CACHE)))
     _INDEX_CACHE[key] = (basin, idx)
     return idx
+
+
+def _index_cache_file(basin: Any) -> Path | None:
+    """Cache file of a basin loaded unchanged from ``data/basins/<id>.gpkg``; None otherwise.
+
+    The name holds a digest of the GeoPackage (sha256 taken when it was
+    loaded), the basin's ``basins.json`` entry, :data:`INDEX_CACHE_VERSION` and
+    the source of this module, so that any change of data or code misses.
+    The folder is ``<data>/basins/.index-cache`` (or ``$RISKMAP_INDEX_CACHE``;
+    ``RISKMAP_INDEX_CACHE=off`` disables the cache).
+    """
+    src = getattr(basin, "source_file", None)
+    setting = os.environ.get("RISKMAP_INDEX_CACHE", "")
+    if src is None or setting.lower() in ("0", "off", "no", "false"):
+        return None
+    gpkg, digest = src
+    h = hashlib.sha256()
+    for part in (digest, json.dumps(getattr(basin, "meta", None) or {}, sort_keys=True, default=str),
+                 str(INDEX_CACHE_VERSION), _module_digest()):
+        h.update(part.encode("utf-8") + b"\0")
+    folder = Path(setting) if setting else Path(gpkg).parent / ".index-cache"
+    return folder / f"{getattr(basin, 'id', 'basin')}-{h.hexdigest()[:24]}.pkl"
+
+
+@functools.lru_cache(maxsize=1)
+def _module_digest() -> str:
+    return hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
+
+
+def _read_index_cache(path: Path) -> _BasinIndex | None:
+    """The cached index, or None (missing, unreadable or from another version: rebuilt)."""
+    try:
+        with open(path, "rb") as f:
+            idx = pickle.load(f)  # written by _write_index_cache beside the basin data
+    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, ValueError, TypeError):
+        return None
+    return idx if isinstance(idx, _BasinIndex) else None
+
+
+def _write_index_cache(path: Path, idx: _BasinIndex) -> None:
+    """Write atomically; drop older cache files of the same basin. A read-only folder is skipped."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=path.stem + ".", suffix=".tmp", dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as f:
+                pickle.dump(idx, f, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, path)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+        for old in path.parent.glob(f"{path.name.rsplit('-', 1)[0]}-*.pkl"):
+            if old != path:
+                old.unlink(missing_ok=True)
+    except OSError:
+        return
 
 
 def _ll(gdf: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame | None:

@@ -17,6 +17,7 @@ Examples
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -144,6 +145,9 @@ class Basin:
     towns: gpd.GeoDataFrame
     meta: dict[str, Any] = field(default_factory=dict)
     dams: gpd.GeoDataFrame = field(default_factory=lambda: gpd.GeoDataFrame(geometry=[], crs="EPSG:4326"))
+    #: (path, sha256) of the GeoPackage read by :func:`load_basin`; None for a basin built or
+    #: modified in memory (``dataclasses.replace`` resets it). Keys the exposure index cache.
+    source_file: tuple[str, str] | None = field(default=None, init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         self._table: pd.DataFrame | None = None
@@ -312,7 +316,9 @@ def _load(basin: str, d: str) -> Basin:
         r[c] = r[c].astype(object).where(r[c].notna(), None)
     r["is_border"] = r["is_border"].astype(bool)
     meta = _read_meta(Path(d)).get(basin, {})
-    return Basin(name=meta.get("name", BASIN_NAMES.get(basin, basin)), id=basin, meta=meta, **layers)
+    out = Basin(name=meta.get("name", BASIN_NAMES.get(basin, basin)), id=basin, meta=meta, **layers)
+    out.source_file = (str(path), hashlib.sha256(path.read_bytes()).hexdigest())
+    return out
 
 
 def load_basin(basin: str, data_dir: str | Path | None = None) -> Basin:
