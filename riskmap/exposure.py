@@ -46,6 +46,7 @@ __all__ = [
     "EXPOSURE_CLASSES",
     "EXPOSURE_COLUMNS",
     "assess",
+    "clear_cache",
     "exposure_matrix",
     "format_continuation",
 ]
@@ -85,12 +86,41 @@ _COARSE_STEP_M = 2_000.0
 _CACHE_MAX = 8
 #: Bump when the layout of the per-basin index changes (invalidates ``.index-cache`` files).
 INDEX_CACHE_VERSION = 1
+#: Polygon lookup grids are built on the first query of at least this many points (fewer: exact tests).
+_GRID_MIN_POINTS = 5_000
 _N_THREADS = max(1, min(8, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)))
 
 
 # --------------------------------------------------------------------------
 # Vectorised geometry helpers
 # --------------------------------------------------------------------------
+
+
+@dataclass
+class _Runs:
+    """A 2-D integer grid stored as runs of equal values (row-major), for the on-disk cache.
+
+    Lookup grids are long runs of equal values: a few hundred thousand runs
+    instead of millions of cells. :meth:`take` reads cells without decoding.
+    """
+
+    shape: tuple[int, int]
+    starts: np.ndarray  # flat index of the first cell of each run
+    values: np.ndarray
+
+    @classmethod
+    def encode(cls, a: np.ndarray) -> _Runs:
+        flat = a.ravel()
+        starts = np.r_[0, np.flatnonzero(flat[1:] != flat[:-1]) + 1] if len(flat) else np.zeros(0, np.int64)
+        small = np.int32 if flat.size < 2**31 and (not len(flat) or np.abs(flat).max() < 2**31) else np.int64
+        return cls((int(a.shape[0]), int(a.shape[1])), starts.astype(small), flat[starts].astype(small))
+
+    def take(self, flat_idx: np.ndarray) -> np.ndarray:
+        return self.values[np.searchsorted(self.starts, flat_idx, side="right") - 1].astype(np.int64)
+
+    def decode(self) -> np.ndarray:
+        lengths = np.diff(np.r_[self.starts, self.shape[0] * self.shape[1]])
+        return np.repeat(self.values.astype(np.int64), lengths).reshape(self.shape)
 
 
 def _pack(a: np.ndarray) -> tuple[str, tuple[int, ...], bytes]:
@@ -174,17 +204,12 @@ class _SegmentIndex:
             self._upper_bound(np.zeros(1), np.zeros(1))  # build the search grid now (cached index)
 
     def __getstate__(self) -> dict[str, Any]:
-        """Pickle state for the on-disk index cache: the search grid compressed, no STRtree."""
+        """Pickle state for the on-disk index cache: the search grid run-length encoded, no STRtree."""
         state = dict(self.__dict__)
         state["_strtree"] = None
-        if self._grid is not None:
-            state["_grid"] = (*self._grid[:3], _pack(self._grid[3]))
+        if self._grid is not None and isinstance(self._grid[3], np.ndarray):
+            state["_grid"] = (*self._grid[:3], _Runs.encode(self._grid[3]))
         return state
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        if state.get("_grid") is not None:
-            state["_grid"] = (*state["_grid"][:3], _unpack(state["_grid"][3]))
-        self.__dict__.update(state)
 
     def attach_lonlat(self, to_ll: pyproj.Transformer) -> None:
         """Keep vertex lon/lat so that nearest points come back in lon/lat too."""
@@ -223,10 +248,13 @@ class _SegmentIndex:
                 near = rep.reshape(h, w)
             self._grid = (x0, y0, cell, near)
         x0, y0, cell, near = self._grid
+        if isinstance(near, _Runs) and len(x) >= _GRID_MIN_POINTS:  # from the cache; many queries
+            near = near.decode()
+            self._grid = (x0, y0, cell, near)
         h, w = near.shape
         col = np.clip(((x - x0) // cell).astype(np.int64), 0, w - 1)
         row = np.clip(((y - y0) // cell).astype(np.int64), 0, h - 1)
-        v = near[row, col]
+        v = near[row, col] if isinstance(near, np.ndarray) else near.take(row * w + col)
         return np.hypot(x - self.vx[v], y - self.vy[v])
 
     def _best(self, x: np.ndarray, y: np.ndarray, ik: np.ndarray
@@ -376,22 +404,25 @@ class _PolygonLabeler:
     """
 
     def __init__(self, polygons: Sequence[shapely.Geometry], max_cells: float = 6e6) -> None:
-        from rasterio import features
-        from rasterio.transform import from_origin
-        from scipy import ndimage
-
         self.polys = [p for p in polygons]
         for p in self.polys:
             if p is not None:
                 shapely.prepare(p)
-        geoms = [p for p in self.polys if p is not None and not p.is_empty]
         self.bboxes = np.array([p.bounds if (p is not None and not p.is_empty) else (np.nan,) * 4
                                 for p in self.polys], dtype=float).reshape(-1, 4)
+        self.max_cells = max_cells
+        self.grid: np.ndarray | None = None  # built on the first query of _GRID_MIN_POINTS points or more
+
+    def _build_grid(self) -> None:
+        from rasterio import features
+        from rasterio.transform import from_origin
+        from scipy import ndimage
+
+        geoms = [p for p in self.polys if p is not None and not p.is_empty]
         if not geoms:
-            self.grid = None
             return
         minx, miny, maxx, maxy = shapely.total_bounds(np.array(geoms, dtype=object))
-        cell = max(0.002, math.sqrt(max((maxx - minx) * (maxy - miny), 1e-9) / max_cells))
+        cell = max(0.002, math.sqrt(max((maxx - minx) * (maxy - miny), 1e-9) / self.max_cells))
         minx, miny = minx - cell, miny - cell
         w = int(math.ceil((maxx - minx) / cell)) + 2
         h = int(math.ceil((maxy - miny) / cell)) + 2
@@ -424,15 +455,20 @@ class _PolygonLabeler:
     def label(self, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
         """Index of the polygon containing each point, -1 for none."""
         out = np.full(len(lon), -1, dtype=np.intp)
-        if self.grid is None or len(lon) == 0:
+        if len(lon) == 0:
             return out
-        col = np.floor((lon - self.x0) / self.cell).astype(np.int64)
-        row = np.floor((self.y1 - lat) / self.cell).astype(np.int64)
-        inside = (col >= 0) & (col < self.w) & (row >= 0) & (row < self.h) & np.isfinite(lon) & np.isfinite(lat)
-        v = np.zeros(len(lon), dtype=np.int64)
-        v[inside] = self.grid[row[inside], col[inside]]
-        out[v > 0] = v[v > 0] - 1
-        todo = np.flatnonzero(v == -1)
+        if self.grid is None and len(lon) >= _GRID_MIN_POINTS:
+            self._build_grid()
+        if self.grid is None:  # few points (or no polygons): exact tests only, same answers
+            todo = np.flatnonzero(np.isfinite(lon) & np.isfinite(lat))
+        else:
+            col = np.floor((lon - self.x0) / self.cell).astype(np.int64)
+            row = np.floor((self.y1 - lat) / self.cell).astype(np.int64)
+            inside = (col >= 0) & (col < self.w) & (row >= 0) & (row < self.h) & np.isfinite(lon) & np.isfinite(lat)
+            v = np.zeros(len(lon), dtype=np.int64)
+            v[inside] = self.grid[row[inside], col[inside]]
+            out[v > 0] = v[v > 0] - 1
+            todo = np.flatnonzero(v == -1)
         for i, p in enumerate(self.polys):
             if len(todo) == 0:
                 break
@@ -546,6 +582,16 @@ class _BasinIndex:
 
 
 _INDEX_CACHE: dict[int, tuple[Any, _BasinIndex]] = {}
+
+
+def clear_cache() -> None:
+    """Forget the per-basin indexes held in memory (the on-disk cache stays; it is keyed by content).
+
+    Examples
+    --------
+    >>> clear_cache()
+    """
+    _INDEX_CACHE.clear()
 
 
 def _basin_index(basin: Any) -> _BasinIndex:
