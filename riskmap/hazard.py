@@ -947,6 +947,7 @@ def score(sites: gpd.GeoDataFrame, *, params=None, rasters: Mapping[str, Any] | 
     """
     P = _params(params)
     out = sites.copy()
+    attrs, out.attrs = out.attrs, {}  # pandas deep-copies attrs on every column access: restored at the end
     n = len(out)
     if out.crs is None:
         raise RiskmapInputError("sites have no CRS; set one (e.g. .set_crs('EPSG:4326'))")
@@ -1093,6 +1094,7 @@ def score(sites: gpd.GeoDataFrame, *, params=None, rasters: Mapping[str, Any] | 
     out["score_terms"] = terms
     out["score_reason"] = reason
     out["params_label"] = P["label"]
+    out.attrs = attrs
     return rank(out, by="basin")
 
 
