@@ -19,10 +19,12 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import hmac
 import json
 import math
 import os
 import pickle
+import secrets
 import tempfile
 import zlib
 from concurrent.futures import ThreadPoolExecutor
@@ -638,24 +640,61 @@ def _module_digest() -> str:
     return hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
 
 
-def _read_index_cache(path: Path) -> _BasinIndex | None:
-    """The cached index, or None (missing, unreadable or from another version: rebuilt)."""
+def _cache_secret() -> bytes | None:
+    """This user's key authenticating index-cache files (created on first use; None: no cache).
+
+    Stored in ``$XDG_CACHE_HOME/riskmap/index-cache.key`` (default ``~/.cache``), mode 0600. A cache
+    file not written with it (copied in with a data folder, tampered with) is ignored, never unpickled.
+    """
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    path = base / "riskmap" / "index-cache.key"
     try:
-        with open(path, "rb") as f:
-            idx = pickle.load(f)  # written by _write_index_cache beside the basin data
-    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, ValueError, TypeError):
+        if not path.is_file():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as f:
+                f.write(secrets.token_bytes(32))
+        key = path.read_bytes()
+    except OSError:  # another process just created it, or no writable home: try reading, else no cache
+        try:
+            key = path.read_bytes()
+        except OSError:
+            return None
+    return key if len(key) == 32 else None
+
+
+def _read_index_cache(path: Path) -> _BasinIndex | None:
+    """The cached index, or None (missing, not authenticated, unreadable or stale: rebuilt)."""
+    key = _cache_secret()
+    try:
+        blob = path.read_bytes()
+    except OSError:
+        return None
+    if key is None or len(blob) < 32:
+        return None
+    tag, data = blob[:32], blob[32:]
+    if not hmac.compare_digest(tag, hmac.new(key, data, hashlib.sha256).digest()):
+        return None
+    try:
+        idx = pickle.loads(data)  # authenticated: written by _write_index_cache with this user's key
+    except (EOFError, pickle.UnpicklingError, AttributeError, ImportError, ValueError, TypeError):
         return None
     return idx if isinstance(idx, _BasinIndex) else None
 
 
 def _write_index_cache(path: Path, idx: _BasinIndex) -> None:
     """Write atomically; drop older cache files of the same basin. A read-only folder is skipped."""
+    key = _cache_secret()
+    if key is None:
+        return
+    data = pickle.dumps(idx, protocol=pickle.HIGHEST_PROTOCOL)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=path.stem + ".", suffix=".tmp", dir=path.parent)
         try:
             with os.fdopen(fd, "wb") as f:
-                pickle.dump(idx, f, protocol=pickle.HIGHEST_PROTOCOL)
+                f.write(hmac.new(key, data, hashlib.sha256).digest())
+                f.write(data)
             os.replace(tmp, path)
         finally:
             if os.path.exists(tmp):

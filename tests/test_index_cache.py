@@ -18,6 +18,7 @@ from riskmap.hydrography import load_basin
 def cache_dir(tmp_path, monkeypatch):
     d = tmp_path / "index-cache"
     monkeypatch.setenv("RISKMAP_INDEX_CACHE", str(d))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))  # this test's own cache key
     clear_cache()
     yield d
     clear_cache()
@@ -89,3 +90,32 @@ def test_small_and_large_batches_agree(cache_dir):
     big = assess(pd.concat([sites, pad], ignore_index=True), [b]).iloc[:len(sites)]
     pd.testing.assert_frame_equal(pd.DataFrame(small).reset_index(drop=True),
                                   pd.DataFrame(big).reset_index(drop=True))
+
+
+class _Planted:
+    """Unpickling this calls os.mkdir(marker): what a hostile cache file could do."""
+
+    def __init__(self, marker: str) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        import os
+
+        return (os.mkdir, (self.marker,))
+
+
+def test_planted_cache_file_is_never_unpickled(cache_dir, tmp_path):
+    import pickle
+
+    b = load_basin("drina")
+    assess(_sites(b).iloc[:2], [b])
+    (f,) = cache_dir.glob("drina-*.pkl")
+    marker = tmp_path / "unpickled"
+    payload = pickle.dumps(_Planted(str(marker)))
+    f.write_bytes(bytes(32) + payload)  # right name, wrong authentication tag
+    clear_cache()
+    out = assess(_sites(b).iloc[:2], [b])
+    assert not marker.exists()
+    assert out["basin"].eq("drina").all()
+    blob = f.read_bytes()
+    assert blob[32:] != payload  # rebuilt and rewritten
