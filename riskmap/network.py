@@ -127,6 +127,13 @@ class RiverNetwork:
         lacking = {"reach_id", "downstream_id"} - set(reaches.columns)
         if lacking:
             raise RiskmapInputError(f"{name}: reaches table lacks column(s) {sorted(lacking)}")
+        for col in ("reach_id", "downstream_id"):
+            v = pd.to_numeric(reaches[col], errors="coerce")
+            bad = np.flatnonzero((v.isna() | (v != v.round())).to_numpy())
+            if len(bad):
+                val = reaches[col].iloc[bad[0]]
+                shown = "missing" if pd.isna(val) else f"{str(val)!r} is not an integer id"
+                raise RiskmapInputError(f"{name}: reaches row {int(bad[0]) + 1}, column {col}: {shown}")
         geom = None
         if hasattr(reaches, "geometry") and "geometry" in reaches.columns:
             g = reaches.geometry

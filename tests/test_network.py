@@ -101,6 +101,10 @@ def test_bad_tables_get_clear_errors():
         RiverNetwork([1, 2], [2, -1]).downstream_ids(5)
     with pytest.raises(RiskmapInputError, match="lacks column"):
         RiverNetwork.from_reaches(pd.DataFrame({"reach_id": [1]}))
+    with pytest.raises(RiskmapInputError, match=r"row 2, column downstream_id: missing"):
+        RiverNetwork.from_reaches(pd.DataFrame({"reach_id": [1, 2], "downstream_id": [2, None]}))
+    with pytest.raises(RiskmapInputError, match=r"row 1, column reach_id: 'a' is not an integer id"):
+        RiverNetwork.from_reaches(pd.DataFrame({"reach_id": ["a", "2"], "downstream_id": [2, -1]}))
 
 
 def _walk_strahler(down: np.ndarray) -> np.ndarray:
