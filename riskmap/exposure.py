@@ -228,9 +228,9 @@ class _SegmentIndex:
         """Distance to *some* vertex near each point: a tight upper bound on the
         nearest-vertex distance, from a distance transform of the occupied grid
         cells (k-d tree queries far from the data are slow without one)."""
-        from scipy import ndimage
-
         if self._grid is None:
+            from scipy import ndimage  # slow to import: only when a grid is built (not from the cache)
+
             vx, vy = self.vx[:self.n], self.vy[:self.n]
             x0, y0 = vx.min(), vy.min()
             span = max(vx.max() - x0, vy.max() - y0, 1.0)
@@ -663,6 +663,11 @@ def _cache_secret() -> bytes | None:
     return key if len(key) == 32 else None
 
 
+def _mac(key: bytes, data: bytes) -> bytes:
+    """Keyed BLAKE2b (32 bytes) of a cache file's content: authenticates it before unpickling."""
+    return hashlib.blake2b(data, key=key, digest_size=32).digest()
+
+
 def _read_index_cache(path: Path) -> _BasinIndex | None:
     """The cached index, or None (missing, not authenticated, unreadable or stale: rebuilt)."""
     key = _cache_secret()
@@ -673,7 +678,7 @@ def _read_index_cache(path: Path) -> _BasinIndex | None:
     if key is None or len(blob) < 32:
         return None
     tag, data = blob[:32], blob[32:]
-    if not hmac.compare_digest(tag, hmac.new(key, data, hashlib.sha256).digest()):
+    if not hmac.compare_digest(tag, _mac(key, data)):
         return None
     try:
         idx = pickle.loads(data)  # authenticated: written by _write_index_cache with this user's key
@@ -693,7 +698,7 @@ def _write_index_cache(path: Path, idx: _BasinIndex) -> None:
         fd, tmp = tempfile.mkstemp(prefix=path.stem + ".", suffix=".tmp", dir=path.parent)
         try:
             with os.fdopen(fd, "wb") as f:
-                f.write(hmac.new(key, data, hashlib.sha256).digest())
+                f.write(_mac(key, data))
                 f.write(data)
             os.replace(tmp, path)
         finally:
