@@ -617,8 +617,10 @@ def _index_cache_file(basin: Any) -> Path | None:
     """Cache file of a basin loaded unchanged from ``data/basins/<id>.gpkg``; None otherwise.
 
     The name holds a digest of the GeoPackage (sha256 taken when it was
-    loaded), the basin's ``basins.json`` entry, :data:`INDEX_CACHE_VERSION` and
-    the source of this module, so that any change of data or code misses.
+    loaded), the basin's ``basins.json`` entry, :data:`INDEX_CACHE_VERSION`,
+    the source of this module, :mod:`riskmap.network` and :mod:`riskmap._geo`
+    and the numpy/scipy/shapely/pyproj versions, so that any change of data
+    or code misses.
     The folder is ``<data>/basins/.index-cache`` (or ``$RISKMAP_INDEX_CACHE``;
     ``RISKMAP_INDEX_CACHE=off`` disables the cache).
     """
@@ -637,7 +639,16 @@ def _index_cache_file(basin: Any) -> Path | None:
 
 @functools.lru_cache(maxsize=1)
 def _module_digest() -> str:
-    return hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
+    """Digest of the code an index depends on: this module, the network model, geo helpers, library versions."""
+    import scipy
+
+    from riskmap import _geo, network
+
+    h = hashlib.sha256()
+    for mod in (__file__, network.__file__, _geo.__file__):
+        h.update(Path(mod).read_bytes())
+    h.update(f"{np.__version__} {scipy.__version__} {shapely.__version__} {pyproj.__version__}".encode())
+    return h.hexdigest()
 
 
 def _cache_secret() -> bytes | None:

@@ -328,6 +328,7 @@ class _Network:
         missing = need - set(reaches.columns)
         if missing:
             raise RiskmapInputError(f"reaches table lacks column(s) {sorted(missing)}")
+        self.net = RiverNetwork.from_reaches(reaches, name="reaches table", missing="raise")
         r = reaches.copy()
         r["reach_id"] = r["reach_id"].astype("int64")
         r["downstream_id"] = r["downstream_id"].astype("int64")
@@ -335,7 +336,6 @@ class _Network:
                              ("waterbody", None), ("sub_basin", None)):
             if col not in r.columns:
                 r[col] = default
-        self.net = RiverNetwork.from_reaches(r, name="reaches table", missing="raise")
         self.r = r.set_index("reach_id", drop=False)
         self.down = dict(zip(self.r["reach_id"], self.r["downstream_id"]))
         self.length = dict(zip(self.r["reach_id"], self.r["length_km"].astype(float)))
