@@ -36,6 +36,7 @@ _LAZY: dict[str, tuple[str, str]] = {
     "list_basins": ("riskmap.hydrography", "list_basins"),
     "load_basin": ("riskmap.hydrography", "load_basin"),
     "Basin": ("riskmap.hydrography", "Basin"),
+    "RiverNetwork": ("riskmap.network", "RiverNetwork"),
     "import_hydrosheds": ("riskmap.hydrosheds", "import_hydrosheds"),
     "assess": ("riskmap.exposure", "assess"),
     "exposure_matrix": ("riskmap.exposure", "exposure_matrix"),
@@ -70,7 +71,7 @@ def __getattr__(name: str) -> Any:
         module, attr = _LAZY[name]
         return getattr(importlib.import_module(module), attr)
     if name in {"maps", "report", "export", "hydrography", "hydrosheds", "exposure", "hazard",
-                "spill", "rasters", "sources", "schema", "io", "pipeline"}:
+                "spill", "rasters", "sources", "schema", "io", "pipeline", "network"}:
         return importlib.import_module(f"riskmap.{name}")
     raise AttributeError(f"module 'riskmap' has no attribute {name!r}")
 

@@ -54,6 +54,7 @@ from shapely.ops import substring
 from riskmap._geo import aeqd_for_bounds, geodesic_area_km2, geodesic_length_km
 from riskmap._iso3 import ISO3_NAMES
 from riskmap.io import sha256_file
+from riskmap.network import RiverNetwork
 
 # ---------------------------------------------------------------- parameters
 
@@ -870,35 +871,6 @@ def build_reaches(net: RegionNetwork, spec: BasinSpec, edges: list[dict]) -> gpd
     return R
 
 
-def strahler_order(down: np.ndarray) -> np.ndarray:
-    """Strahler order of each reach from its downstream position (``-1`` at outlets).
-
-    Shared by the reference build and :mod:`riskmap.hydrosheds`.
-    """
-    n = len(down)
-    ups: list[list[int]] = [[] for _ in range(n)]
-    for i, d in enumerate(down):
-        if d >= 0:
-            ups[d].append(i)
-    order = np.zeros(n, dtype=int)
-    # process in topological order (leaves first)
-    remaining = np.array([len(u) for u in ups])
-    stack = [i for i in range(n) if remaining[i] == 0]
-    while stack:
-        i = stack.pop()
-        if not ups[i]:
-            order[i] = 1
-        else:
-            o = sorted((order[u] for u in ups[i]), reverse=True)
-            order[i] = o[0] + 1 if len(o) > 1 and o[0] == o[1] else o[0]
-        d = down[i]
-        if d >= 0:
-            remaining[d] -= 1
-            if remaining[d] == 0:
-                stack.append(d)
-    return order
-
-
 def finish_reaches(R: gpd.GeoDataFrame, net: RegionNetwork, spec: BasinSpec) -> gpd.GeoDataFrame:
     """Compute ids, distances, order, names, waterbodies and sub-basins."""
     geo = R.to_crs("EPSG:4326")
@@ -906,22 +878,11 @@ def finish_reaches(R: gpd.GeoDataFrame, net: RegionNetwork, spec: BasinSpec) -> 
     R["length_km"] = geodesic_length_km(geo.geometry)
     down = R["_down"].values
     n = len(R)
-    # dist_to_outlet: along downstream chain
-    dist = np.full(n, np.nan)
-    for i in range(n):
-        stack = []
-        j = i
-        while j >= 0 and np.isnan(dist[j]):
-            stack.append(j)
-            j = down[j]
-            if len(stack) > n:
-                raise RuntimeError("cycle in reach graph")
-        base = 0.0 if j < 0 else dist[j] + R["length_km"].values[j]
-        for s in reversed(stack):
-            dist[s] = base
-            base = base + R["length_km"].values[s]
+    rnet = RiverNetwork.from_positions(down, length_km=R["length_km"].to_numpy(dtype=float),
+                                       name=f"reference build {spec.id}")
+    dist = rnet.dist_to_outlet()
     R["dist_to_outlet_km"] = dist
-    R["order"] = strahler_order(down)
+    R["order"] = rnet.strahler()
     # names from NE
     ne = net.ne[net.ne["name"].notna()].reset_index(drop=True)
     ne_tree = shapely.STRtree(ne.geometry.values)
@@ -954,26 +915,17 @@ def finish_reaches(R: gpd.GeoDataFrame, net: RegionNetwork, spec: BasinSpec) -> 
     R["name"] = [w if (nm is None and w) else nm for nm, w in zip(names, wb)]
     # sub-basins
     sub = np.array([spec.main_sub_basin] * n, dtype=object)
-    ups: list[list[int]] = [[] for _ in range(n)]
-    for i, d in enumerate(down):
-        if d >= 0:
-            ups[d].append(i)
+    n_up = rnet.upstream_counts
     for label, pt, walk in spec.sub_basins:
         p = gpd.GeoSeries([Point(pt)], crs="EPSG:4326").to_crs(net.crs).iloc[0]
         k = int(np.argmin(shapely.distance(R.geometry.values, p)))
-        while walk and down[k] >= 0 and len(ups[down[k]]) == 1:
+        while walk and down[k] >= 0 and n_up[down[k]] == 1:  # up to the confluence
             k = int(down[k])
-        stack = [k]
-        while stack:
-            i = stack.pop()
-            sub[i] = label
-            stack.extend(ups[i])
+        sub[rnet.upstream_mask(k)] = label
     for label, pt in spec.path_labels:
         p = gpd.GeoSeries([Point(pt)], crs="EPSG:4326").to_crs(net.crs).iloc[0]
         k = int(np.argmin(shapely.distance(R.geometry.values, p)))
-        while k >= 0:
-            sub[k] = label
-            k = int(down[k])
+        sub[rnet.path_positions(k)] = label
     R["sub_basin"] = sub
     for sb, mapping in spec.name_overrides.items():
         m = R["sub_basin"] == sb

@@ -17,10 +17,19 @@ method, its accuracy and the exposure-class rule are documented in
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import hmac
+import json
 import math
 import os
+import pickle
+import secrets
+import tempfile
+import zlib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 import geopandas as gpd
@@ -33,12 +42,14 @@ from riskmap.schema import DIVIDE_BUFFER_KM as DIVIDE_BUFFER_BY_PRECISION
 from riskmap.schema import set_aside_computed, settle_computed
 from riskmap._errors import RiskmapInputError
 from riskmap._geo import GEOD, aeqd_for_bounds
+from riskmap.network import network_of
 
 __all__ = [
     "BASIN_IDS",
     "EXPOSURE_CLASSES",
     "EXPOSURE_COLUMNS",
     "assess",
+    "clear_cache",
     "exposure_matrix",
     "format_continuation",
 ]
@@ -76,12 +87,53 @@ _FAR_M = 20_000.0
 _COARSE_TOL_M = 20.0
 _COARSE_STEP_M = 2_000.0
 _CACHE_MAX = 8
+#: Bump when the layout of the per-basin index changes (invalidates the index-cache files).
+INDEX_CACHE_VERSION = 1
+#: Polygon lookup grids are built on the first query of at least this many points (fewer: exact tests).
+_GRID_MIN_POINTS = 5_000
 _N_THREADS = max(1, min(8, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)))
 
 
 # --------------------------------------------------------------------------
 # Vectorised geometry helpers
 # --------------------------------------------------------------------------
+
+
+@dataclass
+class _Runs:
+    """A 2-D integer grid stored as runs of equal values (row-major), for the on-disk cache.
+
+    Lookup grids are long runs of equal values: a few hundred thousand runs
+    instead of millions of cells. :meth:`take` reads cells without decoding.
+    """
+
+    shape: tuple[int, int]
+    starts: np.ndarray  # flat index of the first cell of each run
+    values: np.ndarray
+
+    @classmethod
+    def encode(cls, a: np.ndarray) -> _Runs:
+        flat = a.ravel()
+        starts = np.r_[0, np.flatnonzero(flat[1:] != flat[:-1]) + 1] if len(flat) else np.zeros(0, np.int64)
+        small = np.int32 if flat.size < 2**31 and (not len(flat) or np.abs(flat).max() < 2**31) else np.int64
+        return cls((int(a.shape[0]), int(a.shape[1])), starts.astype(small), flat[starts].astype(small))
+
+    def take(self, flat_idx: np.ndarray) -> np.ndarray:
+        return self.values[np.searchsorted(self.starts, flat_idx, side="right") - 1].astype(np.int64)
+
+    def decode(self) -> np.ndarray:
+        lengths = np.diff(np.r_[self.starts, self.shape[0] * self.shape[1]])
+        return np.repeat(self.values.astype(np.int64), lengths).reshape(self.shape)
+
+
+def _pack(a: np.ndarray) -> tuple[str, tuple[int, ...], bytes]:
+    """Compress an array for the on-disk index cache (lookup grids are long runs of equal values)."""
+    return (a.dtype.str, a.shape, zlib.compress(np.ascontiguousarray(a).tobytes(), 1))
+
+
+def _unpack(packed: tuple[str, tuple[int, ...], bytes]) -> np.ndarray:
+    dtype, shape, data = packed
+    return np.frombuffer(zlib.decompress(data), dtype=np.dtype(dtype)).reshape(shape).copy()
 
 
 class _SegmentIndex:
@@ -154,6 +206,14 @@ class _SegmentIndex:
         if n:
             self._upper_bound(np.zeros(1), np.zeros(1))  # build the search grid now (cached index)
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle state for the on-disk index cache: the search grid run-length encoded, no STRtree."""
+        state = dict(self.__dict__)
+        state["_strtree"] = None
+        if self._grid is not None and isinstance(self._grid[3], np.ndarray):
+            state["_grid"] = (*self._grid[:3], _Runs.encode(self._grid[3]))
+        return state
+
     def attach_lonlat(self, to_ll: pyproj.Transformer) -> None:
         """Keep vertex lon/lat so that nearest points come back in lon/lat too."""
         lo, la = to_ll.transform(self.vx, self.vy)
@@ -169,9 +229,9 @@ class _SegmentIndex:
         """Distance to *some* vertex near each point: a tight upper bound on the
         nearest-vertex distance, from a distance transform of the occupied grid
         cells (k-d tree queries far from the data are slow without one)."""
-        from scipy import ndimage
-
         if self._grid is None:
+            from scipy import ndimage  # slow to import: only when a grid is built (not from the cache)
+
             vx, vy = self.vx[:self.n], self.vy[:self.n]
             x0, y0 = vx.min(), vy.min()
             span = max(vx.max() - x0, vy.max() - y0, 1.0)
@@ -191,10 +251,13 @@ class _SegmentIndex:
                 near = rep.reshape(h, w)
             self._grid = (x0, y0, cell, near)
         x0, y0, cell, near = self._grid
+        if isinstance(near, _Runs) and len(x) >= _GRID_MIN_POINTS:  # from the cache; many queries
+            near = near.decode()
+            self._grid = (x0, y0, cell, near)
         h, w = near.shape
         col = np.clip(((x - x0) // cell).astype(np.int64), 0, w - 1)
         row = np.clip(((y - y0) // cell).astype(np.int64), 0, h - 1)
-        v = near[row, col]
+        v = near[row, col] if isinstance(near, np.ndarray) else near.take(row * w + col)
         return np.hypot(x - self.vx[v], y - self.vy[v])
 
     def _best(self, x: np.ndarray, y: np.ndarray, ik: np.ndarray
@@ -344,22 +407,25 @@ class _PolygonLabeler:
     """
 
     def __init__(self, polygons: Sequence[shapely.Geometry], max_cells: float = 6e6) -> None:
-        from rasterio import features
-        from rasterio.transform import from_origin
-        from scipy import ndimage
-
         self.polys = [p for p in polygons]
         for p in self.polys:
             if p is not None:
                 shapely.prepare(p)
-        geoms = [p for p in self.polys if p is not None and not p.is_empty]
         self.bboxes = np.array([p.bounds if (p is not None and not p.is_empty) else (np.nan,) * 4
                                 for p in self.polys], dtype=float).reshape(-1, 4)
+        self.max_cells = max_cells
+        self.grid: np.ndarray | None = None  # built on the first query of _GRID_MIN_POINTS points or more
+
+    def _build_grid(self) -> None:
+        from rasterio import features
+        from rasterio.transform import from_origin
+        from scipy import ndimage
+
+        geoms = [p for p in self.polys if p is not None and not p.is_empty]
         if not geoms:
-            self.grid = None
             return
         minx, miny, maxx, maxy = shapely.total_bounds(np.array(geoms, dtype=object))
-        cell = max(0.002, math.sqrt(max((maxx - minx) * (maxy - miny), 1e-9) / max_cells))
+        cell = max(0.002, math.sqrt(max((maxx - minx) * (maxy - miny), 1e-9) / self.max_cells))
         minx, miny = minx - cell, miny - cell
         w = int(math.ceil((maxx - minx) / cell)) + 2
         h = int(math.ceil((maxy - miny) / cell)) + 2
@@ -374,18 +440,38 @@ class _PolygonLabeler:
         grid[mixed] = -1
         self.grid = grid
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle state for the on-disk index cache: the grid compressed."""
+        state = dict(self.__dict__)
+        if self.grid is not None:
+            state["grid"] = _pack(self.grid)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        if state.get("grid") is not None:
+            state["grid"] = _unpack(state["grid"])
+        self.__dict__.update(state)
+        for p in self.polys:
+            if p is not None:
+                shapely.prepare(p)
+
     def label(self, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
         """Index of the polygon containing each point, -1 for none."""
         out = np.full(len(lon), -1, dtype=np.intp)
-        if self.grid is None or len(lon) == 0:
+        if len(lon) == 0:
             return out
-        col = np.floor((lon - self.x0) / self.cell).astype(np.int64)
-        row = np.floor((self.y1 - lat) / self.cell).astype(np.int64)
-        inside = (col >= 0) & (col < self.w) & (row >= 0) & (row < self.h) & np.isfinite(lon) & np.isfinite(lat)
-        v = np.zeros(len(lon), dtype=np.int64)
-        v[inside] = self.grid[row[inside], col[inside]]
-        out[v > 0] = v[v > 0] - 1
-        todo = np.flatnonzero(v == -1)
+        if self.grid is None and len(lon) >= _GRID_MIN_POINTS:
+            self._build_grid()
+        if self.grid is None:  # few points (or no polygons): exact tests only, same answers
+            todo = np.flatnonzero(np.isfinite(lon) & np.isfinite(lat))
+        else:
+            col = np.floor((lon - self.x0) / self.cell).astype(np.int64)
+            row = np.floor((self.y1 - lat) / self.cell).astype(np.int64)
+            inside = (col >= 0) & (col < self.w) & (row >= 0) & (row < self.h) & np.isfinite(lon) & np.isfinite(lat)
+            v = np.zeros(len(lon), dtype=np.int64)
+            v[inside] = self.grid[row[inside], col[inside]]
+            out[v > 0] = v[v > 0] - 1
+            todo = np.flatnonzero(v == -1)
         for i, p in enumerate(self.polys):
             if len(todo) == 0:
                 break
@@ -501,16 +587,146 @@ class _BasinIndex:
 _INDEX_CACHE: dict[int, tuple[Any, _BasinIndex]] = {}
 
 
+def clear_cache() -> None:
+    """Forget the per-basin indexes held in memory (the on-disk cache stays; it is keyed by content).
+
+    Examples
+    --------
+    >>> clear_cache()
+    """
+    _INDEX_CACHE.clear()
+
+
 def _basin_index(basin: Any) -> _BasinIndex:
     key = id(basin)
     hit = _INDEX_CACHE.get(key)
     if hit is not None and hit[0] is basin:
         return hit[1]
-    idx = _build_index(basin)
+    cache_file = _index_cache_file(basin)
+    idx = _read_index_cache(cache_file) if cache_file is not None else None
+    if idx is None:
+        idx = _build_index(basin)
+        if cache_file is not None:
+            _write_index_cache(cache_file, idx)
     if len(_INDEX_CACHE) >= _CACHE_MAX:
         _INDEX_CACHE.pop(next(iter(_INDEX_CACHE)))
     _INDEX_CACHE[key] = (basin, idx)
     return idx
+
+
+def _index_cache_file(basin: Any) -> Path | None:
+    """Cache file of a basin loaded unchanged from ``data/basins/<id>.gpkg``; None otherwise.
+
+    The name holds a digest of the GeoPackage (sha256 taken when it was
+    loaded), the basin's ``basins.json`` entry, :data:`INDEX_CACHE_VERSION`,
+    the source of this module, :mod:`riskmap.network` and :mod:`riskmap._geo`
+    and the numpy/scipy/shapely/pyproj versions, so that any change of data
+    or code misses.
+    The folder is the user's cache, ``$XDG_CACHE_HOME/riskmap/index-cache``
+    (default ``~/.cache``), never the data folder, which may be an installed
+    package; ``$RISKMAP_INDEX_CACHE`` names another folder and
+    ``RISKMAP_INDEX_CACHE=off`` disables the cache.
+    """
+    src = getattr(basin, "source_file", None)
+    setting = os.environ.get("RISKMAP_INDEX_CACHE", "")
+    if src is None or setting.lower() in ("0", "off", "no", "false"):
+        return None
+    gpkg, digest = src
+    h = hashlib.sha256()
+    for part in (digest, json.dumps(getattr(basin, "meta", None) or {}, sort_keys=True, default=str),
+                 str(INDEX_CACHE_VERSION), _module_digest()):
+        h.update(part.encode("utf-8") + b"\0")
+    folder = Path(setting) if setting else _user_cache_dir() / "index-cache"
+    return folder / f"{getattr(basin, 'id', 'basin')}-{h.hexdigest()[:24]}.pkl"
+
+
+@functools.lru_cache(maxsize=1)
+def _module_digest() -> str:
+    """Digest of the code an index depends on: this module, the network model, geo helpers, library versions."""
+    import scipy
+
+    from riskmap import _geo, network
+
+    h = hashlib.sha256()
+    for mod in (__file__, network.__file__, _geo.__file__):
+        h.update(Path(mod).read_bytes())
+    h.update(f"{np.__version__} {scipy.__version__} {shapely.__version__} {pyproj.__version__}".encode())
+    return h.hexdigest()
+
+
+def _user_cache_dir() -> Path:
+    """riskmap's folder in the user's cache: ``$XDG_CACHE_HOME/riskmap`` (default ``~/.cache/riskmap``)."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "riskmap"
+
+
+def _cache_secret() -> bytes | None:
+    """This user's key authenticating index-cache files (created on first use; None: no cache).
+
+    Stored in ``$XDG_CACHE_HOME/riskmap/index-cache.key`` (default ``~/.cache``), mode 0600. A cache
+    file not written with it (copied in with a data folder, tampered with) is ignored, never unpickled.
+    """
+    path = _user_cache_dir() / "index-cache.key"
+    try:
+        if not path.is_file():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as f:
+                f.write(secrets.token_bytes(32))
+        key = path.read_bytes()
+    except OSError:  # another process just created it, or no writable home: try reading, else no cache
+        try:
+            key = path.read_bytes()
+        except OSError:
+            return None
+    return key if len(key) == 32 else None
+
+
+def _mac(key: bytes, data: bytes) -> bytes:
+    """Keyed BLAKE2b (32 bytes) of a cache file's content: authenticates it before unpickling."""
+    return hashlib.blake2b(data, key=key, digest_size=32).digest()
+
+
+def _read_index_cache(path: Path) -> _BasinIndex | None:
+    """The cached index, or None (missing, not authenticated, unreadable or stale: rebuilt)."""
+    key = _cache_secret()
+    try:
+        blob = path.read_bytes()
+    except OSError:
+        return None
+    if key is None or len(blob) < 32:
+        return None
+    tag, data = blob[:32], blob[32:]
+    if not hmac.compare_digest(tag, _mac(key, data)):
+        return None
+    try:
+        idx = pickle.loads(data)  # authenticated: written by _write_index_cache with this user's key
+    except (EOFError, pickle.UnpicklingError, AttributeError, ImportError, ValueError, TypeError):
+        return None
+    return idx if isinstance(idx, _BasinIndex) else None
+
+
+def _write_index_cache(path: Path, idx: _BasinIndex) -> None:
+    """Write atomically; drop older cache files of the same basin. A read-only folder is skipped."""
+    key = _cache_secret()
+    if key is None:
+        return
+    data = pickle.dumps(idx, protocol=pickle.HIGHEST_PROTOCOL)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=path.stem + ".", suffix=".tmp", dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(_mac(key, data))
+                f.write(data)
+            os.replace(tmp, path)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+        for old in path.parent.glob(f"{path.name.rsplit('-', 1)[0]}-*.pkl"):
+            if old != path:
+                old.unlink(missing_ok=True)
+    except OSError:
+        return
 
 
 def _ll(gdf: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame | None:
@@ -567,8 +783,8 @@ def _build_index(basin: Any) -> _BasinIndex:
     reaches = _ll(basin.reaches)
     n = 0 if reaches is None else len(reaches)
     if n:
-        reach_ids = reaches["reach_id"].to_numpy(dtype=np.int64)
-        down = reaches["downstream_id"].to_numpy(dtype=np.int64)
+        net = network_of(basin, name=f"basin {bid!r}")
+        reach_ids = net.ids
         reach_names = reaches["name"].map(_str_or_none).to_numpy(dtype=object) if "name" in reaches \
             else np.full(n, None, dtype=object)
         reach_country = reaches["country"].map(_str_or_none).to_numpy(dtype=object)
@@ -587,10 +803,8 @@ def _build_index(basin: Any) -> _BasinIndex:
                 continue
             sel = np.flatnonzero(reach_sub == s)
             sub_reach_idx[s] = (sel, _SegmentIndex(rgeom[sel]))
-        pos = {int(r): i for i, r in enumerate(reach_ids)}
-        if len(pos) != n:
-            raise RiskmapInputError(f"basin {bid!r}: reach_id values are not unique")
-        down_idx = np.array([pos.get(int(d), -1) for d in down], dtype=np.intp)
+        down_idx = net.down
+        order_idx = net.flow_order  # each reach after its downstream reach (raises on a cycle)
     else:
         reach_ids = np.zeros(0, np.int64)
         reach_names = reach_country = reach_sub = np.array([], dtype=object)
@@ -599,6 +813,7 @@ def _build_index(basin: Any) -> _BasinIndex:
         reach_idx = None
         sub_reach_idx = {}
         down_idx = np.zeros(0, np.intp)
+        order_idx = np.zeros(0, np.intp)
 
     # ---- per reach x origin country: what is downstream ------------------
     meta = dict(getattr(basin, "meta", None) or {})
@@ -609,8 +824,6 @@ def _build_index(basin: Any) -> _BasinIndex:
     origins = {c: i for i, c in enumerate(origin_list)}
     n_o = len(origin_list) + 1  # last column: an origin that matches no reach
     up_end = reach_dto + reach_len
-    # flow order: process each reach after its downstream reach
-    order_idx = _flow_order(down_idx, bid)
     seqs: list[tuple[str, ...]] = [()] * n
     exit_up = np.full((n, n_o), np.nan)
     ds_code = np.zeros((n, n_o), dtype=np.int64)
@@ -656,25 +869,6 @@ def _build_index(basin: Any) -> _BasinIndex:
         sub_reach_idx=sub_reach_idx, origins=origins, exit_up=exit_up,
         ds_code=ds_code, ds_lists=ds_lists, shared_lakes=shared, shared_bounds=shared_bounds,
         continuation=format_continuation(meta), meta=meta)
-
-
-def _flow_order(down_idx: np.ndarray, bid: str) -> list[int]:
-    """Reach indices ordered so that each comes after its downstream reach."""
-    n = len(down_idx)
-    depth = np.full(n, -1, dtype=np.int64)
-    for i in range(n):
-        path = []
-        j = i
-        while j >= 0 and depth[j] < 0:
-            path.append(j)
-            if len(path) > n:
-                raise RiskmapInputError(f"basin {bid!r}: the reach network has a cycle (reach index {i})")
-            j = down_idx[j]
-        base = depth[j] if j >= 0 else -1
-        for k in reversed(path):
-            base += 1
-            depth[k] = base
-    return list(np.argsort(depth, kind="stable"))
 
 
 # --------------------------------------------------------------------------

@@ -37,6 +37,7 @@ import shapely
 
 from riskmap._errors import RiskmapInputError
 from riskmap._paths import DATA_DIR, PARAMS_DIR
+from riskmap.network import network_of
 from riskmap.rasters import _local_groups, buffer_km, sample, zonal_stats
 from riskmap.schema import TMF_CATEGORIES, parse_substances, set_aside_computed, settle_computed
 
@@ -981,32 +982,26 @@ def load_natech_layers(sites: pd.DataFrame | None = None, data_dir: str | Path |
 def _corridors(sites: pd.DataFrame, basins: Mapping[str, Any], length_km: float,
                buffer: float) -> gpd.GeoSeries:
     """Buffered downstream path (first ``length_km`` km) of each snapped site; None when unknown."""
-    geoms = np.full(len(sites), None, dtype=object)
     bas_col = _text(sites, "basin").tolist()
     rid = _num(sites, "reach_id")
-    cache: dict[tuple[str, int], Any] = {}
+    site_key: list[tuple[str, int] | None] = [None] * len(sites)
+    lines: dict[tuple[str, int], Any] = {}
     for i, (b, r) in enumerate(zip(bas_col, rid)):
         if b is None or b not in basins or not np.isfinite(r):
             continue
-        key = (b, int(r))
-        if key not in cache:
-            bas = basins[b]
-            try:
-                path = bas.downstream_path(int(r))
-            except Exception:  # noqa: BLE001 - unknown reach id
-                cache[key] = None
-                continue
-            start = path["cum_km"].to_numpy(dtype="float64") - path["length_km"].to_numpy(dtype="float64")
-            keep = path["reach_id"].to_numpy()[start < length_km]
-            reaches = bas.reaches.to_crs("EPSG:4326").set_index("reach_id")
-            cache[key] = shapely.union_all(reaches.loc[keep].geometry.values) if len(keep) else None
-        geoms[i] = cache[key]
-    lines = gpd.GeoSeries(geoms, index=sites.index, crs="EPSG:4326")
-    ok = ~(lines.isna() | lines.is_empty)
-    out = gpd.GeoSeries([None] * len(sites), index=sites.index, crs="EPSG:4326")
-    if ok.any():
-        out[ok] = buffer_km(lines[ok], buffer)
-    return out
+        key = site_key[i] = (b, int(r))
+        if key not in lines:
+            net = network_of(basins[b])
+            # whole reaches starting within length_km of the site reach's downstream end
+            lines[key] = (net.path_geometry(key[1], fraction=1.0, max_km=length_km, cut=False)
+                          if key[1] in net else None)
+    # one buffer per distinct path (sites on the same reach share it)
+    keys = [k for k, g in lines.items() if g is not None and not g.is_empty]
+    buffered: dict[tuple[str, int] | None, Any] = {}
+    if keys:
+        done = buffer_km(gpd.GeoSeries([lines[k] for k in keys], crs="EPSG:4326"), buffer)
+        buffered = dict(zip(keys, done.to_numpy()))
+    return gpd.GeoSeries([buffered.get(k) for k in site_key], index=sites.index, crs="EPSG:4326")
 
 
 # --------------------------------------------------------------------------
@@ -1088,6 +1083,7 @@ def score(sites: gpd.GeoDataFrame, *, params=None, rasters: Mapping[str, Any] | 
     P = _params(params)
     sites, moved = set_aside_computed(sites, SCORE_OUTPUT_COLUMNS)
     out = sites.copy()
+    attrs, out.attrs = out.attrs, {}  # pandas deep-copies attrs on every column access: restored at the end
     n = len(out)
     if out.crs is None:
         raise RiskmapInputError("sites have no CRS; set one (e.g. .set_crs('EPSG:4326'))")
@@ -1234,6 +1230,7 @@ def score(sites: gpd.GeoDataFrame, *, params=None, rasters: Mapping[str, Any] | 
     out["score_terms"] = terms
     out["score_reason"] = reason
     out["params_label"] = P["label"]
+    out.attrs = attrs
     return settle_computed(rank(out, by="basin"), moved, "score")
 
 

@@ -17,6 +17,7 @@ Examples
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +30,7 @@ import pyogrio
 
 from riskmap._errors import RiskmapInputError
 from riskmap._paths import DATA_DIR
+from riskmap.network import RiverNetwork
 
 #: Basin identifiers, in display order.
 BASINS: tuple[str, ...] = ("drin", "drina", "syr_darya")
@@ -143,27 +145,26 @@ class Basin:
     towns: gpd.GeoDataFrame
     meta: dict[str, Any] = field(default_factory=dict)
     dams: gpd.GeoDataFrame = field(default_factory=lambda: gpd.GeoDataFrame(geometry=[], crs="EPSG:4326"))
+    #: (path, sha256) of the GeoPackage read by :func:`load_basin`; None for a basin built or
+    #: modified in memory (``dataclasses.replace`` resets it). Keys the exposure index cache.
+    source_file: tuple[str, str] | None = field(default=None, init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
-        r = self.reaches
-        self._ids = r["reach_id"].to_numpy(dtype=np.int64)
-        self._pos = {int(k): i for i, k in enumerate(self._ids)}
-        ds = r["downstream_id"].to_numpy(dtype=np.int64)
-        self._down = np.array([self._pos.get(int(d), -1) for d in ds], dtype=np.int64)
         self._table: pd.DataFrame | None = None
+
+    @functools.cached_property
+    def network(self) -> RiverNetwork:
+        """The basin's :class:`riskmap.network.RiverNetwork` (built once, on first use).
+
+        Examples
+        --------
+        >>> load_basin("drina").network
+        RiverNetwork('basin drina', reaches=77, outlets=1)
+        """
+        return RiverNetwork.from_reaches(self.reaches, name=f"basin {self.id}")
 
     def __repr__(self) -> str:
         return f"Basin({self.id!r}, reaches={len(self.reaches)}, riparian={self.meta.get('riparian')})"
-
-    def _path_positions(self, reach_id: int) -> list[int]:
-        if int(reach_id) not in self._pos:
-            raise RiskmapInputError(f"basin {self.id}: reach_id {reach_id} does not exist")
-        out = [self._pos[int(reach_id)]]
-        while self._down[out[-1]] >= 0:
-            out.append(int(self._down[out[-1]]))
-            if len(out) > len(self._ids):
-                raise RiskmapInputError(f"basin {self.id}: cycle in reaches downstream of {reach_id}")
-        return out
 
     def downstream_path(self, reach_id: int) -> pd.DataFrame:
         """The reaches from ``reach_id`` to the outlet, in flow order.
@@ -179,8 +180,8 @@ class Basin:
         >>> int(p["reach_id"].iloc[-1]) in set(b.reaches.loc[b.reaches.downstream_id == -1, "reach_id"])
         True
         """
-        pos = self._path_positions(reach_id)
-        r = self.reaches.iloc[pos]
+        path = self.network.downstream_path(reach_id, fraction=1.0)
+        r = self.reaches.iloc[path["position"].to_numpy()]
         out = pd.DataFrame({
             "reach_id": r["reach_id"].to_numpy(),
             "name": r["name"].to_numpy(),
@@ -189,8 +190,7 @@ class Basin:
             "is_border": r["is_border"].to_numpy(dtype=bool),
             "waterbody": r["waterbody"].to_numpy(),
         })
-        lens = out["length_km"].to_numpy()
-        out["cum_km"] = np.concatenate([[0.0], np.cumsum(lens[1:])])
+        out["cum_km"] = path["end_km"].to_numpy()
         return out
 
     def downstream_countries(self, reach_id: int) -> list[str]:
@@ -241,19 +241,18 @@ class Basin:
         lab = r["country"].to_numpy()
         isb = r["is_border"].to_numpy(dtype=bool)
         length = r["length_km"].to_numpy(dtype=float)
-        # process in order of increasing distance to the outlet so the downstream row is ready
-        order = np.argsort(r["dist_to_outlet_km"].to_numpy(dtype=float), kind="stable")
+        net = self.network
+        down = net.down
         seqs: list[tuple[str, ...] | None] = [None] * n
         km_change = np.full(n, np.nan)
         km_border = np.full(n, np.nan)
-        for i in order:
-            d = self._down[i]
+        for i in net.flow_order:  # each reach after its downstream reach
+            d = down[i]
             if d < 0:
                 seqs[i] = (lab[i],)
             else:
                 ds = seqs[d]
-                if ds is None:  # not ready (should not happen); walk explicitly
-                    ds = tuple(self.downstream_countries(int(self._ids[d])))
+                assert ds is not None
                 seqs[i] = ds if ds[0] == lab[i] else (lab[i],) + ds
                 # change of label
                 if lab[d] != lab[i]:
@@ -272,7 +271,7 @@ class Basin:
             mine = set(split_country(own))
             first_foreign.append(next((c for c in s if c not in mine), None))
         table = pd.DataFrame({
-            "reach_id": self._ids,
+            "reach_id": net.ids,
             "country": lab,
             "downstream_countries": seqs,
             "downstream_flat": flat,
@@ -317,7 +316,9 @@ def _load(basin: str, d: str) -> Basin:
         r[c] = r[c].astype(object).where(r[c].notna(), None)
     r["is_border"] = r["is_border"].astype(bool)
     meta = _read_meta(Path(d)).get(basin, {})
-    return Basin(name=meta.get("name", BASIN_NAMES.get(basin, basin)), id=basin, meta=meta, **layers)
+    out = Basin(name=meta.get("name", BASIN_NAMES.get(basin, basin)), id=basin, meta=meta, **layers)
+    out.source_file = (str(path), hashlib.sha256(path.read_bytes()).hexdigest())
+    return out
 
 
 def load_basin(basin: str, data_dir: str | Path | None = None) -> Basin:

@@ -28,7 +28,7 @@ from shapely import Point
 from riskmap._errors import RiskmapInputError
 from riskmap._geo import aeqd_for_bounds, geodesic_area_km2, geodesic_length_km
 from riskmap._paths import DATA_DIR
-from riskmap._reference_build import strahler_order
+from riskmap.network import RiverNetwork
 
 BASIN_COLUMNS = ("HYBAS_ID", "NEXT_DOWN", "PFAF_ID", "UP_AREA", "SUB_AREA")
 RIVER_COLUMNS = ("HYRIV_ID", "NEXT_DOWN", "MAIN_RIV", "LENGTH_KM", "DIS_AV_CMS", "UPLAND_SKM")
@@ -62,21 +62,9 @@ def _read(path: Path, columns: tuple[str, ...], kind: str) -> gpd.GeoDataFrame:
     return gdf
 
 
-def _upstream(ids: np.ndarray, next_down: np.ndarray, start: int) -> np.ndarray:
+def _upstream(ids: np.ndarray, next_down: np.ndarray, start: int, kind: str) -> np.ndarray:
     """Boolean mask of the elements whose NEXT_DOWN chain reaches ``start`` (inclusive)."""
-    children: dict[int, list[int]] = {}
-    for i, nd in enumerate(next_down):
-        children.setdefault(int(nd), []).append(i)
-    pos = {int(k): i for i, k in enumerate(ids)}
-    mask = np.zeros(len(ids), bool)
-    stack = [pos[int(start)]]
-    while stack:
-        i = stack.pop()
-        if mask[i]:
-            continue
-        mask[i] = True
-        stack.extend(children.get(int(ids[i]), []))
-    return mask
+    return RiverNetwork(ids, next_down, name=kind).upstream_mask(start)
 
 
 def _labels(lines: gpd.GeoSeries, countries: gpd.GeoDataFrame, borders: gpd.GeoDataFrame) -> list[str]:
@@ -171,7 +159,7 @@ def import_hydrosheds(basins_path: str | Path, rivers_path: str | Path, *, outle
     if d.min() > OUTLET_TOLERANCE_M:
         raise RiskmapInputError(f"{basins_path}: outlet ({lon}, {lat}) is {d.min() / 1000:.1f} km from any basin")
     start = int(hb["HYBAS_ID"].iloc[int(np.argmin(d))])
-    up = _upstream(hb["HYBAS_ID"].to_numpy(), hb["NEXT_DOWN"].to_numpy(), start)
+    up = _upstream(hb["HYBAS_ID"].to_numpy(), hb["NEXT_DOWN"].to_numpy(), start, f"{basins_path}")
     sel = hb[up].copy()
     codes = sel["PFAF_ID"].astype("int64").astype(str)
     prefix = 0
@@ -196,7 +184,7 @@ def import_hydrosheds(basins_path: str | Path, rivers_path: str | Path, *, outle
     if dr.min() > OUTLET_TOLERANCE_M:
         raise RiskmapInputError(f"{rivers_path}: outlet ({lon}, {lat}) is {dr.min() / 1000:.1f} km from any river")
     rstart = int(hr["HYRIV_ID"].iloc[int(np.argmin(dr))])
-    rup = _upstream(hr["HYRIV_ID"].to_numpy(), hr["NEXT_DOWN"].to_numpy(), rstart)
+    rup = _upstream(hr["HYRIV_ID"].to_numpy(), hr["NEXT_DOWN"].to_numpy(), rstart, f"{rivers_path}")
     r = hr[rup].copy().reset_index(drop=True)
     ids = r["HYRIV_ID"].to_numpy()
     pos = {int(k): i for i, k in enumerate(ids)}
@@ -216,16 +204,8 @@ def import_hydrosheds(basins_path: str | Path, rivers_path: str | Path, *, outle
         geoms[i] = g
     r["geometry"] = geoms
     length = geodesic_length_km(r.geometry)
-    dist = np.full(len(r), np.nan)
-    for i in range(len(r)):
-        stack, j = [], i
-        while j >= 0 and np.isnan(dist[j]):
-            stack.append(j)
-            j = down_pos[j]
-        base = 0.0 if j < 0 else dist[j] + length[j]
-        for s in reversed(stack):
-            dist[s] = base
-            base += length[s]
+    rnet = RiverNetwork.from_positions(down_pos, length_km=length, name=f"{rivers_path}")
+    dist = rnet.dist_to_outlet()
     # countries / borders
     if isinstance(countries, gpd.GeoDataFrame):
         cgdf = countries
@@ -250,7 +230,7 @@ def import_hydrosheds(basins_path: str | Path, rivers_path: str | Path, *, outle
         "name": pd.Series([None] * len(r), dtype=object),
         "length_km": np.round(length, 4),
         "dist_to_outlet_km": np.round(dist, 4),
-        "order": strahler_order(down_pos).astype("int64"),
+        "order": rnet.strahler().astype("int64"),
         "country": labels,
         "is_border": [("|" in c) for c in labels],
         "waterbody": pd.Series([None] * len(r), dtype=object),

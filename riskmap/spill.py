@@ -58,6 +58,7 @@ except ImportError:  # pragma: no cover
 
 from riskmap._errors import RiskmapError, RiskmapInputError
 from riskmap._paths import PARAMS_DIR
+from riskmap.network import RiverNetwork
 
 __all__ = [
     "MODELS",
@@ -346,18 +347,17 @@ def load_discharge_table(path: str | Path | None = None) -> dict[str, Any]:
 
 
 class _Network:
-    """Index over a reaches table: downstream links, upstream channel length."""
+    """Name lookups over a reaches table, on top of its :class:`~riskmap.network.RiverNetwork`."""
 
     def __init__(self, reaches: pd.DataFrame):
         need = {"reach_id", "downstream_id", "length_km"}
         missing = need - set(reaches.columns)
         if missing:
             raise RiskmapInputError(f"reaches table lacks column(s) {sorted(missing)}")
+        self.net = RiverNetwork.from_reaches(reaches, name="reaches table", missing="raise")
         r = reaches.copy()
         r["reach_id"] = r["reach_id"].astype("int64")
         r["downstream_id"] = r["downstream_id"].astype("int64")
-        if r["reach_id"].duplicated().any():
-            raise RiskmapInputError("reaches table: reach_id is not unique")
         for col, default in (("name", None), ("country", None), ("is_border", False),
                              ("waterbody", None), ("sub_basin", None)):
             if col not in r.columns:
@@ -367,31 +367,13 @@ class _Network:
         self.length = dict(zip(self.r["reach_id"], self.r["length_km"].astype(float)))
         self.key = {rid: _variants(n) for rid, n in zip(self.r["reach_id"], self.r["name"])}
         self.subkey = {rid: _variants(n) for rid, n in zip(self.r["reach_id"], self.r["sub_basin"])}
-
         ups: dict[int, list[int]] = {}
         for rid, d in self.down.items():
             if d != -1:
-                if d not in self.down:
-                    raise RiskmapInputError(f"reach {rid}: downstream_id {d} is not a reach")
                 ups.setdefault(d, []).append(rid)
         self.ups = ups
-        # depth (hops to outlet) then accumulate upstream channel length
-        depth: dict[int, int] = {}
-        for rid in self.down:
-            chain, cur = [], rid
-            while cur != -1 and cur not in depth:
-                chain.append(cur)
-                if len(chain) > len(self.down):
-                    raise RiskmapInputError(f"reaches table: the network has a loop through reach {rid}")
-                cur = self.down[cur]
-            base = -1 if cur == -1 else depth[cur]
-            for k, c in enumerate(reversed(chain)):
-                depth[c] = base + 1 + k
-        self.upl = dict(self.length)
-        for rid in sorted(depth, key=depth.get, reverse=True):
-            d = self.down[rid]
-            if d != -1:
-                self.upl[d] += self.upl[rid]
+        #: upstream channel length (km) of each reach, itself included
+        self.upl = dict(zip(self.net.ids.tolist(), self.net.accumulate(self.net.length_km).tolist()))
 
     def members(self, keys: set[str] | frozenset[str]) -> list[int]:
         """Reaches named ``keys``; failing that, the reaches of the sub-basin named ``keys``."""
@@ -399,11 +381,8 @@ class _Network:
         return hit or [rid for rid, k in self.subkey.items() if k & keys]
 
     def path(self, rid: int) -> list[int]:
-        out, cur = [], rid
-        while cur != -1:
-            out.append(cur)
-            cur = self.down[cur]
-        return out
+        """Reach ids from ``rid`` to the outlet."""
+        return self.net.downstream_ids(rid)
 
 
 def _place_station(net: _Network, st: Mapping[str, Any]) -> int | None:
@@ -504,14 +483,13 @@ def assign_discharge(reaches: pd.DataFrame, table: Mapping[str, Any] | str | Pat
     for srid in placed:
         for rid in net.path(srid):
             upstream_of.setdefault(rid, []).append(srid)
-    for rid in net.r["reach_id"]:
+    station_below = net.net.first_downstream(np.isin(net.net.ids, list(placed)))
+    for rid, below in zip(net.r["reach_id"], station_below):
         srid, method = None, ""
-        for cur in net.path(rid):
-            if cur in placed:
-                srid = cur
-                ratio = net.upl[rid] / net.upl[cur]
-                method = f"scaled by upstream channel length (x{ratio:.3g})"
-                break
+        if below >= 0:
+            srid = cur = int(net.net.ids[below])
+            ratio = net.upl[rid] / net.upl[cur]
+            method = f"scaled by upstream channel length (x{ratio:.3g})"
         if srid is None:
             cands = upstream_of.get(rid, [])
             if cands:

@@ -1,0 +1,121 @@
+"""The per-basin exposure index is cached on disk, keyed by the basin data, and gives the same answers."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+
+from riskmap.exposure import assess, clear_cache
+from riskmap.hydrography import load_basin
+
+
+@pytest.fixture()
+def cache_dir(tmp_path, monkeypatch):
+    d = tmp_path / "index-cache"
+    monkeypatch.setenv("RISKMAP_INDEX_CACHE", str(d))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))  # this test's own cache key
+    clear_cache()
+    yield d
+    clear_cache()
+
+
+def _sites(basin) -> gpd.GeoDataFrame:
+    """Points part-way along every tenth reach plus points off the network, inside the outline."""
+    r = basin.reaches.iloc[::10]
+    on = shapely.line_interpolate_point(r.geometry.to_numpy(), 0.3, normalized=True)
+    off = shapely.get_coordinates(on) + np.array([0.05, -0.04])
+    pts = np.concatenate([shapely.get_coordinates(on), off])
+    return gpd.GeoDataFrame({"site_id": [f"s{i}" for i in range(len(pts))], "country": [None] * len(pts)},
+                            geometry=gpd.points_from_xy(pts[:, 0], pts[:, 1]), crs="EPSG:4326")
+
+
+def test_cached_index_gives_the_same_assessment(cache_dir):
+    b = load_basin("drina")
+    assert b.source_file is not None and b.source_file[0].endswith("drina.gpkg")
+    sites = _sites(b)
+    first = assess(sites, [b])
+    files = sorted(cache_dir.glob("drina-*.pkl"))
+    assert len(files) == 1 and files[0].stat().st_size > 0
+    assert not list(cache_dir.glob("*.tmp"))
+    clear_cache()  # the next call reads the file
+    stamp = files[0].stat().st_mtime_ns
+    again = assess(sites, [b])
+    assert files[0].stat().st_mtime_ns == stamp
+    pd.testing.assert_frame_equal(pd.DataFrame(first), pd.DataFrame(again))
+    assert first["reach_id"].notna().sum() >= len(b.reaches.iloc[::10])
+
+
+def test_modified_basin_is_not_cached_and_corrupt_files_are_rebuilt(cache_dir):
+    b = load_basin("drina")
+    changed = dataclasses.replace(b, reaches=b.reaches.copy())
+    assert changed.source_file is None
+    assess(_sites(b).iloc[:3], [changed])
+    assert not cache_dir.exists() or not list(cache_dir.iterdir())
+    assess(_sites(b).iloc[:3], [b])
+    (f,) = cache_dir.glob("drina-*.pkl")
+    f.write_bytes(b"not a pickle")
+    clear_cache()
+    out = assess(_sites(b).iloc[:3], [b])
+    assert out["basin"].eq("drina").all()
+    assert f.stat().st_size > 100  # rewritten
+
+
+def test_cache_can_be_switched_off(tmp_path, monkeypatch):
+    monkeypatch.setenv("RISKMAP_INDEX_CACHE", "off")
+    clear_cache()
+    b = load_basin("drina")
+    assess(_sites(b).iloc[:2], [b])
+    assert not list(tmp_path.iterdir())
+    clear_cache()
+
+
+def test_small_and_large_batches_agree(cache_dir):
+    """Few sites use exact tests and run-length grids; many sites use the full lookup grids."""
+    b = load_basin("drina")
+    sites = _sites(b)
+    assess(sites.iloc[:1], [b])  # build and cache the index
+    clear_cache()
+    small = assess(sites, [b])  # from the cache, below the grid threshold
+    rng = np.random.default_rng(3)
+    x0, y0, x1, y1 = b.outline.total_bounds
+    n = 6000
+    pad = gpd.GeoDataFrame({"site_id": [f"p{i}" for i in range(n)], "country": [None] * n},
+                           geometry=gpd.points_from_xy(rng.uniform(x0, x1, n), rng.uniform(y0, y1, n)),
+                           crs="EPSG:4326")
+    big = assess(pd.concat([sites, pad], ignore_index=True), [b]).iloc[:len(sites)]
+    pd.testing.assert_frame_equal(pd.DataFrame(small).reset_index(drop=True),
+                                  pd.DataFrame(big).reset_index(drop=True))
+
+
+class _Planted:
+    """Unpickling this calls os.mkdir(marker): what a hostile cache file could do."""
+
+    def __init__(self, marker: str) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        import os
+
+        return (os.mkdir, (self.marker,))
+
+
+def test_planted_cache_file_is_never_unpickled(cache_dir, tmp_path):
+    import pickle
+
+    b = load_basin("drina")
+    assess(_sites(b).iloc[:2], [b])
+    (f,) = cache_dir.glob("drina-*.pkl")
+    marker = tmp_path / "unpickled"
+    payload = pickle.dumps(_Planted(str(marker)))
+    f.write_bytes(bytes(32) + payload)  # right name, wrong authentication tag
+    clear_cache()
+    out = assess(_sites(b).iloc[:2], [b])
+    assert not marker.exists()
+    assert out["basin"].eq("drina").all()
+    blob = f.read_bytes()
+    assert blob[32:] != payload  # rebuilt and rewritten
