@@ -148,6 +148,10 @@ COLUMNS: tuple[Column, ...] = (
     Column("capacity_mw", "number", False, "Installed capacity in MW (power plants)"),
     Column("capacity_t_yr", "number", False, "Production or throughput capacity in tonnes per year"),
     Column("notes", "text", False, "Free text: evidence, caveats, conflicting values"),
+    Column("name_source", "text", False,
+           "Where the name comes from: a source key (e.g. gem-ghpt, grand, icmm) or 'geonames' for a name "
+           "made from the nearest GeoNames place (e.g. 'Dam near Foca')"),
+    Column("alt_names", "text", False, "Alternative names of the site, separated by ' | '"),
 )
 
 _BY_NAME = {c.name: c for c in COLUMNS}

@@ -46,7 +46,10 @@ from riskmap.sources.fineprint import read_fineprint
 from riskmap.sources.gem import GEM_READERS
 from riskmap.sources.geodar import read_geodar
 from riskmap.sources.gppd import read_gppd
+from riskmap.sources.grand import attach_grand, fill_grand_volumes
+from riskmap.sources.icmm import read_icmm
 from riskmap.sources.literature import read_literature
+from riskmap.sources.names import name_sites, read_places
 from riskmap.sources.usgs import read_usgs
 
 __all__ = ["BASINS", "DIVIDE_BUFFER_KM", "read_all_sources", "basin_regions", "assign_basins", "divide_buffers",
@@ -57,7 +60,7 @@ BASINS = ("drin", "drina", "syr_darya")
 #: ``mappings.toml`` by coordinate precision unless a single value is given.
 DIVIDE_BUFFER_KM = 5.0
 FALLBACK_FILE = Path(__file__).with_name("basin_fallback.toml")
-READERS = (read_literature, *GEM_READERS, read_gppd, read_geodar, read_usgs, read_fineprint)
+READERS = (read_literature, *GEM_READERS, read_gppd, read_geodar, read_usgs, read_fineprint, read_icmm)
 
 
 @dataclass
@@ -69,6 +72,7 @@ class BuildResult:
     results: list[SourceResult]
     region_method: str
     stats: dict[str, dict[str, Any]] = field(default_factory=dict)
+    volume_joins: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def read_all_sources(sources_dir: str | Path) -> list[SourceResult]:
@@ -83,7 +87,10 @@ def read_all_sources(sources_dir: str | Path) -> list[SourceResult]:
     sources_dir = Path(sources_dir)
     if not sources_dir.is_dir():
         raise RiskmapInputError(f"{sources_dir}: source folder not found")
-    return [reader(sources_dir) for reader in READERS]
+    results = [reader(sources_dir) for reader in READERS]
+    # GRanD names the GeoDAR dams it shares an id with; its other dams are a source of their own
+    results.append(attach_grand(results, sources_dir))
+    return results
 
 
 def _aeqd(geom: Any) -> str:
@@ -317,7 +324,9 @@ def build_inventory(sources_dir: str | Path, data_dir: str | Path | None = None,
     merged = gpd.GeoDataFrame(merged.loc[inside, cols + ["basin", "geometry"]], geometry="geometry",
                               crs="EPSG:4326")
     merged = merged.sort_values("site_id", kind="mergesort").reset_index(drop=True)
-    res = BuildResult(merged, merges, results, method, stats)
+    merged, joins = fill_grand_volumes(merged, sources_dir)
+    merged = name_sites(merged, read_places(sources_dir), data_dir)
+    res = BuildResult(merged, merges, results, method, stats, joins)
     res.stats["_country_method"] = {"method": cmethod}  # type: ignore[assignment]
     return res
 
@@ -349,6 +358,9 @@ def _provenance(res: BuildResult, sources_dir: Path, buffer_km: float | None) ->
         "divide_buffer_km": buffer_km if buffer_km is not None else dict(DIVIDE_BUFFER_BY_PRECISION),
         "country_method": res.stats["_country_method"]["method"],
         "sites": len(res.sites), "merges": len(res.merges), "sources": per,
+        "names": {k: int(v) for k, v in res.sites["name_source"].value_counts().sort_index().items()},
+        "grand_volume_joins": res.volume_joins.to_dict("records"),
+        "returns": res.stats.get("_returns", {}).get("files", []),
     }
 
 
@@ -365,7 +377,13 @@ def _sources_md(prov: dict[str, Any], res: BuildResult) -> str:
         + (f"{prov['divide_buffer_km']:g}" if not isinstance(prov["divide_buffer_km"], dict) else
            ", ".join(f"{k} {v:g}" for k, v in prov["divide_buffer_km"].items())),
         f"- Country: from the location ({prov['country_method']})",
-        f"- Sites: {prov['sites']}; merges of duplicate records: {prov['merges']} (see `merges.csv`)", "",
+        f"- Sites: {prov['sites']}; merges of duplicate records: {prov['merges']} (see `merges.csv`)",
+        "- Names (column `name_source`): " + ", ".join(f"{k} {v}" for k, v in prov["names"].items())
+        + "; `geonames` = a placeholder name (e.g. GeoDAR's \"Dam (GeoDAR 611)\") replaced by the kind and "
+        "the nearest GeoNames place (riskmap/sources/names.py); the replaced name is kept in `alt_names`",
+        f"- GRanD v1.3: dam names and volumes joined on the GRanD id carried by GeoDAR; "
+        f"{len(prov['grand_volume_joins'])} further volume(s) joined by location and name "
+        "(rule in riskmap/sources/grand.py)", "",
         "| source | licence | rows read | in inventory | merged | dropped (reason: n) |",
         "|---|---|---|---|---|---|",
     ]
