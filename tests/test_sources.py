@@ -440,6 +440,7 @@ def test_icmm_importer_maps_confidence_and_asset_type(built):
     assert (by_id.loc[conf.index[conf.isin(["High", "Moderate"])], "coord_precision"] == "approximate").all()
     assert by_id.loc["ICMM13334", "category"] == "smelter_refinery"  # Birac alumina refinery
     assert by_id.loc["ICMM05804", "category"] == "mine"  # Pljevlja coal
+    assert by_id.loc["ICMM13334", "name"] == "Birac"  # as published; the build adds the kind after dedupe
     assert by_id.loc["ICMM06983", "name"] == "Shymkent Smelter"  # "Chimkentzn" is a code
     assert "Chimkentzn" in by_id.loc["ICMM06983", "alt_names"]
     assert by_id.loc["ICMM05897", "name"] == "Guri Kuq" and "Benaks" in by_id.loc["ICMM05897", "alt_names"]
@@ -449,6 +450,9 @@ def test_icmm_importer_maps_confidence_and_asset_type(built):
 @needs_sources
 def test_icmm_facilities_land_in_their_basins(built):
     s = built.sites
+    named = s.set_index("site_id")
+    assert named.loc["icmm-icmm13748", "name"] == "Podgorica aluminium smelter"
+    assert named.loc["icmm-icmm13748", "alt_names"] == "Podgorica"
     refs = s["source_refs"].map(json.loads)
     for icmm_id, basin in [("ICMM13748", "drin"), ("ICMM13285", "syr_darya"), ("ICMM09594", "syr_darya"),
                            ("ICMM05804", "drina"), ("ICMM06961", "syr_darya")]:

@@ -360,7 +360,6 @@ def _provenance(res: BuildResult, sources_dir: Path, buffer_km: float | None) ->
         "sites": len(res.sites), "merges": len(res.merges), "sources": per,
         "names": {k: int(v) for k, v in res.sites["name_source"].value_counts().sort_index().items()},
         "grand_volume_joins": res.volume_joins.to_dict("records"),
-        "returns": res.stats.get("_returns", {}).get("files", []),
     }
 
 
@@ -407,7 +406,7 @@ def _merges_csv(merges: pd.DataFrame) -> str:
 
 
 def build_sites(sources_dir: str | Path, out_dir: str | Path | None = None, *, data_dir: str | Path | None = None,
-                buffer_km: float | None = None) -> BuildResult:
+                buffer_km: float | None = None, after: Any = None) -> BuildResult:
     """Build and write the default inventory (``sites.csv``, ``sites.gpkg``, ``merges.csv``,
     ``SOURCES.md``, ``PROVENANCE.json``).
 
@@ -422,6 +421,12 @@ def build_sites(sources_dir: str | Path, out_dir: str | Path | None = None, *, d
     buffer_km : float, optional
         One divide buffer (km) for every site; default: by coordinate precision
         (``[divide_buffer_km]`` in ``mappings.toml``).
+    after : callable, optional
+        ``after(sites) -> (sites, files, info)`` applied to the built sites
+        before writing: extra files (name -> text) are written next to the
+        inventory and ``info`` (with ``title``, ``lines``) becomes a section
+        of ``SOURCES.md`` and ``PROVENANCE.json`` (``after``). The CLI passes
+        the questionnaire returns of ``<out>/returns/`` this way.
 
     Raises
     ------
@@ -435,6 +440,10 @@ def build_sites(sources_dir: str | Path, out_dir: str | Path | None = None, *, d
     sources_dir = Path(sources_dir)
     out = Path(out_dir) if out_dir is not None else (Path(data_dir) if data_dir else DATA_DIR) / "sites"
     res = build_inventory(sources_dir, data_dir, buffer_km)
+    extra_files: dict[str, str] = {}
+    info: dict[str, Any] = {}
+    if after is not None:
+        res.sites, extra_files, info = after(res.sites)
     out.mkdir(parents=True, exist_ok=True)
     csv_path = write_sites(res.sites, out / "sites.csv")
     check = read_sites(csv_path, derive_country=False)
@@ -443,7 +452,14 @@ def build_sites(sources_dir: str | Path, out_dir: str | Path | None = None, *, d
         raise RiskmapValidationError(report)
     write_sites(res.sites, out / "sites.gpkg")
     atomic_write_text(out / "merges.csv", _merges_csv(res.merges))
+    for name, text in extra_files.items():
+        atomic_write_text(out / name, text)
     prov = _provenance(res, sources_dir, buffer_km)
+    if info:
+        prov["after"] = info
+    md = _sources_md(prov, res)
+    if info:
+        md += "\n".join(["", f"## {info.get('title', 'After the build')}", "", *info.get("lines", []), ""])
     atomic_write_text(out / "PROVENANCE.json", json.dumps(prov, indent=2, ensure_ascii=False) + "\n")
-    atomic_write_text(out / "SOURCES.md", _sources_md(prov, res))
+    atomic_write_text(out / "SOURCES.md", md)
     return res

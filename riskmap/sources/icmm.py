@@ -17,6 +17,10 @@ facilities of the workbook's ``External`` sheet inside the three basin boxes).
   Names)" -> "Prrenjas Mines"); a code-like name (``[names.icmm]`` lists them,
   e.g. "Chimkentzn") is replaced by the record's own alternative name given
   there. The other ``Group Names`` go to ``alt_names``.
+- after de-duplication (which compares the published names), a bare place
+  name of a site named by ICMM gets the record's primary commodity and asset
+  type (:func:`with_kind`, applied by :mod:`riskmap.sources.names`: "Birac" ->
+  "Birac alumina refinery"); the published name goes to ``alt_names``.
 - ``status`` is not given (``unknown``); commodities go to ``notes``.
 """
 
@@ -31,7 +35,7 @@ import pandas as pd
 from riskmap.sources._common import (SourceResult, country_codes, make_sites, map_values, mappings, points,
                                      read_csv, refs, valid_xy)
 
-__all__ = ["read_icmm", "clean_icmm_name"]
+__all__ = ["read_icmm", "clean_icmm_name", "with_kind"]
 
 DIR = "icmm-global-mining-dataset"
 FILE = "icmm_facilities_riskmap_boxes.csv"
@@ -51,6 +55,30 @@ def clean_icmm_name(name: str) -> str:
     'Prrenjas Mines'
     """
     return _TAIL.sub("", str(name)).strip()
+
+
+_KIND_WORDS = re.compile(r"\b(mine|mines|plant|smelter|refinery|combine|concentrator|field|works|deposit)\b", re.I)
+_ASSET = {"Mine": "mine", "Plant": "plant", "Refinery": "refinery", "Smelter": "smelter",
+          "Mine;Plant": "mine and plant", "Smelter;Refinery": "smelter and refinery",
+          "Mine;Smelter;Refinery": "mine, smelter and refinery"}
+_NOTE = re.compile(r"asset type ([A-Za-z;]+); commodities ([a-z ]+)")
+
+
+def with_kind(name: str, notes: object) -> str:
+    """A bare ICMM place name gets its commodity and asset type from the record's notes.
+
+    Examples
+    --------
+    >>> with_kind("Birac", "asset type Refinery; commodities alumina; ICMM confidence factor High")
+    'Birac alumina refinery'
+    >>> with_kind("Angren Coal Mine", "asset type Mine; commodities thermal coal")
+    'Angren Coal Mine'
+    """
+    m = _NOTE.search(str(notes or ""))
+    if _KIND_WORDS.search(name) or m is None:
+        return name
+    commodity = m.group(2).strip().replace("thermal coal", "coal")
+    return " ".join(filter(None, [name, commodity, _ASSET.get(m.group(1), "site")]))
 
 
 def _alt_names(group: pd.Series, names: pd.Series) -> list[str | None]:

@@ -198,7 +198,7 @@ def name_sites(sites: gpd.GeoDataFrame, places: gpd.GeoDataFrame, data_dir: str 
     --------
     >>> named = name_sites(sites, read_places(default_sources_dir()))  # doctest: +SKIP
     """
-    from riskmap.sources.icmm import clean_icmm_name
+    from riskmap.sources.icmm import clean_icmm_name, with_kind
 
     out = sites.copy()
     out["name_source"] = out["name_source"].where(out["name_source"].notna(), out["source"])
@@ -240,6 +240,12 @@ def name_sites(sites: gpd.GeoDataFrame, places: gpd.GeoDataFrame, data_dir: str 
             out.at[idx, "alt_names"] = _add_alt(row["alt_names"], row["name"].strip())
         out.at[idx, "name"] = new
         out.at[idx, "name_source"] = "geonames"
+    # a bare ICMM place name ("Birac") gets its commodity and asset type ("Birac alumina refinery")
+    for idx in out.index[out["name_source"] == "icmm"]:
+        kinded = with_kind(out.at[idx, "name"], out.at[idx, "notes"])
+        if kinded != out.at[idx, "name"]:
+            out.at[idx, "alt_names"] = _add_alt(out.at[idx, "alt_names"], out.at[idx, "name"])
+            out.at[idx, "name"] = kinded
     return _make_unique(out, near, data_dir)
 
 
