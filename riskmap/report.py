@@ -638,7 +638,25 @@ def _quality_context(sites: pd.DataFrame) -> dict[str, Any]:
         q["completeness_mean"] = _fmt(c.mean()) if c.notna().any() else "unknown"
     if "drainage_by" in sites.columns:
         q["drainage_by"] = _counts(sites["drainage_by"], ("river snap", "basin allocation", "none"))
+    q.update(_coverage_context(sites))
     return q
+
+
+def _coverage_context(sites: pd.DataFrame) -> dict[str, Any]:
+    """Hazard-field coverage per country and category, by whom, and the questionnaire effect (issue 17)."""
+    from riskmap.sources.summary import COVERAGE_FIELDS, field_coverage
+
+    cov = field_coverage(sites)
+    rows = [{"country": country_label(r["country"]), "category": r["category"], "sites": r["sites"],
+             "cells": [f"{r[f]}/{r['sites']}" if r[f] else "-" for f in COVERAGE_FIELDS],
+             "by": r["filled_by"] or "-"} for r in cov.to_dict("records")]
+    fs = sites["field_sources"] if "field_sources" in sites.columns else pd.Series([None] * len(sites))
+    from_q = fs.astype(str).str.contains("questionnaire", na=False).to_numpy()
+    out: dict[str, Any] = {"coverage": rows, "coverage_fields": list(COVERAGE_FIELDS),
+                           "questionnaire_sites": int(from_q.sum())}
+    if "score_status" in sites.columns:
+        out["questionnaire_scored"] = int((from_q & (sites["score_status"] != "insufficient data").to_numpy()).sum())
+    return out
 
 
 def _methodology_context(sites: pd.DataFrame) -> dict[str, Any]:

@@ -263,6 +263,10 @@ def test_cli_write_and_merge(tmp_path, returned):
         assert (tmp_path / "m" / f).exists(), f
     merged = read_sites(tmp_path / "m" / "sites.csv")
     assert merged.attrs["validation"].ok and "q-mne-gradac-flotation-tailings-pond" in set(merged["site_id"])
+    r = CliRunner().invoke(main, ["sites", "summary", str(tmp_path / "m" / "sites.csv")])
+    assert r.exit_code == 0 and "hazard-field coverage" in r.output
+    line = next(x for x in r.output.splitlines() if "MNE" in x and "tailings_metal" in x)
+    assert "3/3" in line and "questionnaire MNE 2026-10-01 2" in line  # Suplja Stijena: volume, condition
     # never over an input
     shutil.copy(SITES_CSV, tmp_path / "m" / "sites.csv")
     r = CliRunner().invoke(main, ["questionnaire", "merge", str(returned), "-o", str(tmp_path / "m"),
@@ -314,3 +318,14 @@ def test_libreoffice_round_trip_keeps_validation_and_protection(blank, returned,
     key = ["site_id", "field", "action"]
     assert lo.provenance[key].astype(str).values.tolist() == ours.provenance[key].astype(str).values.tolist()
     assert _errors(lo).keys() == _errors(ours).keys()
+
+
+def test_field_coverage_says_who_filled_what(merged):
+    from riskmap.sources.summary import field_coverage
+
+    cov = field_coverage(merged.sites).set_index(["country", "category"])
+    row = cov.loc[("MNE", "tailings_metal")]
+    assert row["sites"] == 3 and row["tailings_volume_m3"] == 3 and row["dam_condition"] == 2
+    assert row["filled_by"] == ("questionnaire MNE 2026-10-01 2; questionnaire MNE 2026-11-02 1; "
+                                "questionnaire MNE 2026-11-03 3")
+    assert cov.loc[("MNE", "dam_reservoir"), "filled_by"].startswith("public sources")

@@ -422,3 +422,19 @@ def test_cli_report_and_export_use_prepared_inputs(tmp_path, monkeypatch, fast_f
     assert calls == ["drin", "drin"]
     r = runner.invoke(main, ["export", "danube", "-o", str(tmp_path / "x.csv")])
     assert r.exit_code != 0 and "danube" in r.output
+
+
+def test_field_coverage_section_escapes_and_counts(fast_figures):
+    s = assessed_sites()
+    s["field_sources"] = None
+    s.loc[0, "tailings_volume_m3"] = 1e6
+    s.loc[0, "field_sources"] = '{"tailings_volume_m3": "questionnaire ALB 2026-11-03 (respondent: <b>x</b>)"}'
+    s.loc[1, "dam_condition"] = "<script>alert(1)</script>"
+    s.loc[1, "field_sources"] = '{"dam_condition": "questionnaire <script>ALB</script> 2026-11-03"}'
+    html = rp.report_html(inputs(sites=s), generated_at=WHEN)
+    assert "<script>ALB" not in html and "&lt;script&gt;ALB&lt;/script&gt;" in html
+    rows = table(parse(html), id="field-coverage")
+    assert rows[0][:3] == ["country", "category", "sites"] and rows[0][-1] == "filled by"
+    by = " ".join(r[-1] for r in rows[1:])
+    assert "questionnaire ALB 2026-11-03 1" in by and "<b>" not in by
+    assert "2 site(s) hold values from questionnaire returns" in " ".join(html.split())

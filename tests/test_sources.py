@@ -409,7 +409,7 @@ def test_cli_summary(inventory):
     out = CliRunner().invoke(main, ["sites", "summary", str(SITES_CSV)])
     assert out.exit_code == 0, out.output
     for word in ("by basin", "syr_darya", "by category", "by status", "hazard fields filled",
-                 "tailings_volume_m3"):
+                 "tailings_volume_m3", "hazard-field coverage by country and category", "public sources"):
         assert word in out.output
     n = len(inventory)
     assert re.search(rf"\b{n} sites\b", out.output)
