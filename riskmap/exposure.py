@@ -17,6 +17,7 @@ method, its accuracy and the exposure-class rule are documented in
 
 from __future__ import annotations
 
+import json
 import math
 import os
 from concurrent.futures import ThreadPoolExecutor
@@ -37,7 +38,10 @@ __all__ = [
     "BASIN_IDS",
     "EXPOSURE_CLASSES",
     "EXPOSURE_COLUMNS",
+    "POPULATION_COLUMNS",
     "assess",
+    "downstream_population",
+    "load_places",
     "exposure_matrix",
     "format_continuation",
 ]
@@ -929,6 +933,10 @@ def assess(sites: gpd.GeoDataFrame, basins: Any = None, *, max_snap_km: float = 
     out["exposure_class"] = obj(_classify(has_path, trans, fb, cols["on_border_water"],
                                       np.nan_to_num(bk, nan=np.inf) <= near_border_km,
                                       cols["basin"]))
+    # ---- downstream population: GeoNames places along the path (data/sites/places.csv) ----
+    pop = _population_columns(out, basins, data_dir)
+    for c in POPULATION_COLUMNS:
+        out[c] = pop[c]
     out.attrs["exposure"] = {"max_snap_km": max_snap_km, "near_border_km": near_border_km,
                              "velocity_ms": velocity_ms,
                              "divide_buffer_km": divide_buffer_km if divide_buffer_km is not None
@@ -1166,3 +1174,183 @@ def _as_list(v: Any) -> list[str]:
         except ValueError:
             return [s for s in v.split(",") if s]
     return list(v)
+
+
+# --------------------------------------------------------------------------
+# Downstream population (GeoNames places along the downstream path)
+# --------------------------------------------------------------------------
+
+#: Columns added by :func:`downstream_population` (and by :func:`assess`).
+POPULATION_COLUMNS: tuple[str, ...] = (
+    "downstream_pop_first_km", "downstream_pop_to_border", "downstream_pop_total", "downstream_pop_by_country",
+    "downstream_places_first_km",
+)
+#: Default distance (km) from the river within which a place counts, and length of the first stretch (km).
+POP_RADIUS_KM = 5.0
+POP_FIRST_KM = 50.0
+
+
+def load_places(path: Any = None) -> gpd.GeoDataFrame:
+    """The bundled places layer ``data/sites/places.csv`` (GeoNames, population >= 1,000) as points.
+
+    Columns: ``geonameid``, ``name``, ``country`` (ISO3), ``population``, ``basin_box``, geometry (EPSG:4326).
+    """
+    from pathlib import Path
+
+    from riskmap._paths import DATA_DIR
+
+    p = Path(path) if path is not None else DATA_DIR / "sites" / "places.csv"
+    if not p.exists():
+        raise RiskmapInputError(f"{p}: places layer not found; run `riskmap data build-sites`")
+    t = pd.read_csv(p, dtype={"geonameid": str, "name": str, "country": str, "basin_box": str})
+    return gpd.GeoDataFrame(t.drop(columns=["lon", "lat"]), geometry=gpd.points_from_xy(t["lon"], t["lat"]),
+                            crs="EPSG:4326")
+
+
+_POP_CACHE: dict[tuple[int, str], Any] = {}
+
+
+def _projected_reaches(basin: Any) -> tuple[Any, pd.Series]:
+    """(local CRS, reach geometries in it by reach_id) of a basin, cached per Basin object."""
+    key = (id(basin), "reaches")
+    hit = _POP_CACHE.get(key)
+    if hit is None or hit[0] is not basin:
+        reaches = basin.reaches.to_crs("EPSG:4326")
+        crs = aeqd_for_bounds(tuple(reaches.total_bounds))
+        rproj = reaches.to_crs(crs)
+        hit = (basin, crs, pd.Series(rproj.geometry.values, index=rproj["reach_id"].to_numpy()), {})
+        _POP_CACHE[key] = hit
+    return hit[1], hit[2]
+
+
+def _path_line(basin: Any, reach_id: int) -> shapely.LineString:
+    """The downstream path of ``reach_id`` as one line in the basin's local projection (cached)."""
+    _, by_id = _projected_reaches(basin)
+    paths = _POP_CACHE[(id(basin), "reaches")][3]
+    if reach_id not in paths:
+        ids = basin.downstream_path(int(reach_id))["reach_id"].to_numpy()
+        paths[reach_id] = shapely.LineString(np.concatenate([shapely.get_coordinates(g)
+                                                             for g in by_id.loc[ids].to_numpy()]))
+    return paths[reach_id]
+
+
+def _population_columns(assessed: gpd.GeoDataFrame, basins: Any, data_dir: Any) -> pd.DataFrame:
+    """:func:`downstream_population` with the defaults; all missing when the places layer is absent."""
+    try:
+        own = None if data_dir is None else os.path.join(str(data_dir), "sites", "places.csv")
+        places = load_places(own if own is not None and os.path.exists(own) else None)
+    except RiskmapInputError:
+        return pd.DataFrame({c: pd.Series(np.nan if c != "downstream_pop_by_country" else None,
+                                          index=assessed.index, dtype=float if c != "downstream_pop_by_country"
+                                          else object) for c in POPULATION_COLUMNS})
+    return downstream_population(assessed, basins, places, data_dir=data_dir)
+
+
+def downstream_population(assessed: pd.DataFrame, basins: Any = None, places: gpd.GeoDataFrame | None = None, *,
+                          radius_km: float = POP_RADIUS_KM, first_km: float = POP_FIRST_KM,
+                          data_dir: Any = None) -> pd.DataFrame:
+    """Population of the places along each site's downstream path, within ``radius_km`` of the river.
+
+    For each distinct start reach the downstream path (reaches to the basin
+    outlet, :meth:`riskmap.hydrography.Basin.downstream_path`) is one line in
+    the basin's local azimuthal equidistant projection; a place counts for a
+    site when it lies within ``radius_km`` of that line and projects onto it at
+    or below the site's own position. Sums of GeoNames population:
+
+    - ``downstream_pop_first_km``: the first ``first_km`` km of the path;
+    - ``downstream_pop_to_border``: up to ``first_border_river_km`` (the whole
+      path when the water never leaves the site's country inside the basin);
+    - ``downstream_pop_total``: the whole path to the basin outlet (the
+      continuation beyond the outlet is not mapped);
+    - ``downstream_pop_by_country``: JSON object ISO3 -> population (whole path);
+    - ``downstream_places_first_km``: number of such places in the first ``first_km`` km.
+
+    Sites without a downstream path get missing values (never 0); 0 means no
+    place of the layer is near the path. Places below the layer's threshold
+    (1,000 inhabitants) or without a population in GeoNames are not counted, so
+    the sums are lower bounds.
+
+    Parameters
+    ----------
+    assessed : pandas.DataFrame
+        Output of :func:`assess` (``basin``, ``reach_id``, ``first_border_river_km``,
+        ``transboundary_downstream`` and a geometry).
+    basins : None, str, Basin or list
+        As in :func:`assess`.
+    places : geopandas.GeoDataFrame, optional
+        Points with ``population`` and ``country`` (default :func:`load_places`).
+    radius_km, first_km : float
+        Distance from the river (km) and length of the first stretch (km).
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`POPULATION_COLUMNS`, indexed like ``assessed``.
+
+    Examples
+    --------
+    >>> pop = downstream_population(assess(sites))  # doctest: +SKIP
+    """
+    if not (radius_km >= 0 and first_km >= 0):
+        raise RiskmapInputError("downstream_population: radius_km and first_km must be >= 0")
+    n = len(assessed)
+    out = {c: np.full(n, np.nan) for c in POPULATION_COLUMNS if c != "downstream_pop_by_country"}
+    by_country = np.full(n, None, dtype=object)
+    places = load_places() if places is None else places.to_crs("EPSG:4326")
+    bmap = {b.id: b for b in _resolve_basins(basins, data_dir)}
+    basin_col = assessed["basin"].to_numpy(dtype=object) if "basin" in assessed.columns else np.full(n, None)
+    rid = pd.to_numeric(assessed["reach_id"], errors="coerce").to_numpy(dtype=float) \
+        if "reach_id" in assessed.columns else np.full(n, np.nan)
+    fb = pd.to_numeric(assessed.get("first_border_river_km", pd.Series(np.nan, index=assessed.index)),
+                       errors="coerce").to_numpy(dtype=float)
+    tb = assessed.get("transboundary_downstream", pd.Series(pd.NA, index=assessed.index)).astype("boolean")
+    never_leaves = (tb == False).fillna(False).to_numpy(dtype=bool)  # noqa: E712 - nullable boolean
+    geom = assessed.geometry if isinstance(assessed, gpd.GeoDataFrame) else None
+    pts = geom.to_crs("EPSG:4326").representative_point() if geom is not None else None
+    pop_all = places["population"].to_numpy(dtype=float)
+    ctry_all = places["country"].astype(object).to_numpy()
+    for bid, basin in bmap.items():
+        rows = np.flatnonzero((basin_col == bid) & np.isfinite(rid))
+        if not len(rows) or pts is None:
+            continue
+        crs, _ = _projected_reaches(basin)
+        x0, y0, x1, y1 = basin.reaches.to_crs("EPSG:4326").total_bounds
+        pad = radius_km / 60.0 + 0.05
+        sel = (places.geometry.x.between(x0 - 2 * pad, x1 + 2 * pad) & places.geometry.y.between(y0 - pad, y1 + pad))
+        pl_idx = np.flatnonzero(sel.to_numpy())
+        pl_geom = places.geometry.iloc[pl_idx].to_crs(crs).to_numpy()
+        site_geom = pts.iloc[rows].to_crs(crs).to_numpy()
+        for r in np.unique(rid[rows]):  # one path geometry per distinct start reach, shared by its sites
+            srows = rows[rid[rows] == r]
+            line = _path_line(basin, int(r))
+            near = shapely.distance(pl_geom, line) <= radius_km * 1000.0
+            k = pl_idx[near]
+            s_pl = shapely.line_locate_point(line, pl_geom[near]) / 1000.0
+            s_site = shapely.line_locate_point(line, site_geom[np.searchsorted(rows, srows)]) / 1000.0
+            rel = s_pl[None, :] - s_site[:, None]
+            down = rel >= 0.0
+            pop = pop_all[k]
+            first = down & (rel <= first_km)
+            out["downstream_pop_first_km"][srows] = first.astype(float) @ pop
+            out["downstream_places_first_km"][srows] = first.sum(axis=1)
+            out["downstream_pop_total"][srows] = down.astype(float) @ pop
+            lim = np.where(never_leaves[srows], np.inf, fb[srows])
+            to_b = down & (rel <= lim[:, None])
+            out["downstream_pop_to_border"][srows] = np.where(np.isnan(lim), np.nan, to_b.astype(float) @ pop)
+            ctry = ctry_all[k]
+            for c in sorted(set(ctry.tolist()) - {None}):
+                m = ctry == c
+                tot = down[:, m].astype(float) @ pop[m]
+                for j, v in zip(srows, tot):
+                    if v > 0:
+                        by_country[j] = {**(by_country[j] or {}), c: int(v)}
+            for j in srows:
+                if by_country[j] is None:
+                    by_country[j] = {}
+    frame = pd.DataFrame({c: out[c] for c in out}, index=assessed.index)
+    frame["downstream_pop_by_country"] = pd.Series(
+        [None if v is None else json.dumps(v, sort_keys=True) for v in by_country], index=assessed.index,
+        dtype=object)
+    frame.attrs["population"] = {"radius_km": radius_km, "first_km": first_km,
+                                 "places": "data/sites/places.csv (GeoNames cities500, population >= 1,000)"}
+    return frame[list(POPULATION_COLUMNS)]

@@ -656,6 +656,16 @@ def _coverage_context(sites: pd.DataFrame) -> dict[str, Any]:
                            "questionnaire_sites": int(from_q.sum())}
     if "score_status" in sites.columns:
         out["questionnaire_scored"] = int((from_q & (sites["score_status"] != "insufficient data").to_numpy()).sum())
+    if "downstream_pop_total" in sites.columns:
+        tot = pd.to_numeric(sites["downstream_pop_total"], errors="coerce")
+        top = sites.loc[tot.nlargest(10).index]
+        out["population"] = [{
+            "name": r.get("name"), "country": country_label(r.get("country")),
+            "first": _fmt(r.get("downstream_pop_first_km"), 0), "border": _fmt(r.get("downstream_pop_to_border"), 0),
+            "total": _fmt(r.get("downstream_pop_total"), 0),
+            "by": ", ".join(f"{country_label(k)} {_fmt(v, 0)}"
+                            for k, v in _as_dict(r.get("downstream_pop_by_country")).items()),
+        } for r in top.to_dict("records") if pd.notna(r.get("downstream_pop_total"))]
     return out
 
 

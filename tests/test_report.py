@@ -438,3 +438,17 @@ def test_field_coverage_section_escapes_and_counts(fast_figures):
     by = " ".join(r[-1] for r in rows[1:])
     assert "questionnaire ALB 2026-11-03 1" in by and "<b>" not in by
     assert "2 site(s) hold values from questionnaire returns" in " ".join(html.split())
+
+
+def test_downstream_population_table(fast_figures):
+    s = assessed_sites()
+    s["downstream_pop_first_km"] = [1000.0, 0.0, None, 5.0, 6.0, 7.0, 8.0, 9.0]
+    s["downstream_pop_to_border"] = [1000.0, 0.0, None, 5.0, 6.0, 7.0, 8.0, 9.0]
+    s["downstream_pop_total"] = [250000.0, 12.0, None, 5.0, 6.0, 7.0, 8.0, 9.0]
+    s["downstream_pop_by_country"] = ['{"ALB": 200000, "MNE": 50000}', '{"<i>X</i>": 12}', None, "{}", "{}", "{}",
+                                      "{}", "{}"]
+    html = rp.report_html(inputs(sites=s), generated_at=WHEN)
+    rows = table(parse(html), id="downstream-population")
+    assert len(rows) == 1 + 7  # the site without a path is not listed
+    assert rows[1][2:5] == ["1,000", "1,000", "250,000"] and "50,000" in rows[1][5]
+    assert "<i>X</i>" not in html and "&lt;i&gt;X&lt;/i&gt;" in html

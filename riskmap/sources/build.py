@@ -49,7 +49,7 @@ from riskmap.sources.gppd import read_gppd
 from riskmap.sources.grand import attach_grand, fill_grand_volumes
 from riskmap.sources.icmm import read_icmm
 from riskmap.sources.literature import read_literature
-from riskmap.sources.names import name_sites, read_places
+from riskmap.sources.names import PLACE_MIN_POPULATION, PLACES_FILE, name_sites, places_layer, read_places
 from riskmap.sources.usgs import read_usgs
 
 __all__ = ["BASINS", "DIVIDE_BUFFER_KM", "read_all_sources", "basin_regions", "assign_basins", "divide_buffers",
@@ -73,6 +73,7 @@ class BuildResult:
     region_method: str
     stats: dict[str, dict[str, Any]] = field(default_factory=dict)
     volume_joins: pd.DataFrame = field(default_factory=pd.DataFrame)
+    places: Any = None
 
 
 def read_all_sources(sources_dir: str | Path) -> list[SourceResult]:
@@ -325,8 +326,10 @@ def build_inventory(sources_dir: str | Path, data_dir: str | Path | None = None,
                               crs="EPSG:4326")
     merged = merged.sort_values("site_id", kind="mergesort").reset_index(drop=True)
     merged, joins = fill_grand_volumes(merged, sources_dir)
-    merged = name_sites(merged, read_places(sources_dir), data_dir)
+    places = read_places(sources_dir)
+    merged = name_sites(merged, places, data_dir)
     res = BuildResult(merged, merges, results, method, stats, joins)
+    res.places = places_layer(places, regions)
     res.stats["_country_method"] = {"method": cmethod}  # type: ignore[assignment]
     return res
 
@@ -358,6 +361,12 @@ def _provenance(res: BuildResult, sources_dir: Path, buffer_km: float | None) ->
         "divide_buffer_km": buffer_km if buffer_km is not None else dict(DIVIDE_BUFFER_BY_PRECISION),
         "country_method": res.stats["_country_method"]["method"],
         "sites": len(res.sites), "merges": len(res.merges), "sources": per,
+        "places": {"file": "places.csv", "source": PLACES_FILE,
+                   "sha256": sha256(Path(sources_dir) / PLACES_FILE) if (Path(sources_dir) / PLACES_FILE).exists()
+                   else None, "licence": "CC BY 4.0", "attribution": "GeoNames (geonames.org)",
+                   "rule": f"GeoNames cities500 places with population >= {PLACE_MIN_POPULATION} inside a basin "
+                           "outline's bounding box widened by 0.1 degree",
+                   "rows": 0 if res.places is None else len(res.places)},
         "names": {k: int(v) for k, v in res.sites["name_source"].value_counts().sort_index().items()},
         "grand_volume_joins": res.volume_joins.to_dict("records"),
     }
@@ -380,6 +389,8 @@ def _sources_md(prov: dict[str, Any], res: BuildResult) -> str:
         "- Names (column `name_source`): " + ", ".join(f"{k} {v}" for k, v in prov["names"].items())
         + "; `geonames` = a placeholder name (e.g. GeoDAR's \"Dam (GeoDAR 611)\") replaced by the kind and "
         "the nearest GeoNames place (riskmap/sources/names.py); the replaced name is kept in `alt_names`",
+        f"- Places (`places.csv`, {prov['places']['rows']} rows, for site names and downstream population "
+        f"exposure): {prov['places']['rule']}; GeoNames (geonames.org), CC BY 4.0",
         f"- GRanD v1.3: dam names and volumes joined on the GRanD id carried by GeoDAR; "
         f"{len(prov['grand_volume_joins'])} further volume(s) joined by location and name "
         "(rule in riskmap/sources/grand.py)", "",
@@ -454,6 +465,12 @@ def build_sites(sources_dir: str | Path, out_dir: str | Path | None = None, *, d
     atomic_write_text(out / "merges.csv", _merges_csv(res.merges))
     for name, text in extra_files.items():
         atomic_write_text(out / name, text)
+    if res.places is not None:
+        pl = pd.DataFrame(res.places.drop(columns="geometry"))
+        pl["lon"] = res.places.geometry.x.round(5)
+        pl["lat"] = res.places.geometry.y.round(5)
+        pl["population"] = pl["population"].astype("int64")
+        atomic_write_text(out / "places.csv", _merges_csv(pl))
     prov = _provenance(res, sources_dir, buffer_km)
     if info:
         prov["after"] = info

@@ -33,7 +33,7 @@ import shapely
 
 from riskmap.sources._common import read_csv, to_number
 
-__all__ = ["is_placeholder", "readable", "read_places", "nearest_places", "name_sites", "NEAR_KM",
+__all__ = ["places_layer", "PLACE_MIN_POPULATION", "ISO2_TO_ISO3", "is_placeholder", "readable", "read_places", "nearest_places", "name_sites", "NEAR_KM",
            "MIN_POPULATION", "RIVER_KM", "PLACES_FILE"]
 
 PLACES_FILE = "geonames-cities500/cities500_riskmap_boxes.csv"
@@ -94,6 +94,40 @@ def read_places(sources_dir: str | Path) -> gpd.GeoDataFrame:
         "geonameid": raw["geonameid"], "name": raw["name"].str.strip(), "country2": raw["countrycode"],
         "population": pop.mask(pop <= 0), "boxes": raw["boxes"],
     }, geometry=gpd.points_from_xy(to_number(raw["longitude"]), to_number(raw["latitude"])), crs="EPSG:4326")
+
+
+#: Places bundled in ``data/sites/places.csv`` for downstream exposure: at least this many inhabitants
+#: (GeoNames population; 0 = unknown, left out).
+PLACE_MIN_POPULATION = 1000
+#: GeoNames country codes of the boxes -> ISO3 (Kosovo XK -> XKX).
+ISO2_TO_ISO3 = {"AL": "ALB", "BA": "BIH", "ME": "MNE", "MK": "MKD", "RS": "SRB", "XK": "XKX", "HR": "HRV",
+                "GR": "GRC", "KG": "KGZ", "KZ": "KAZ", "TJ": "TJK", "UZ": "UZB", "TM": "TKM", "CN": "CHN"}
+
+
+def places_layer(places: gpd.GeoDataFrame, regions: gpd.GeoDataFrame, margin_deg: float = 0.1,
+                 min_population: float = PLACE_MIN_POPULATION) -> gpd.GeoDataFrame:
+    """The places of the bundled ``places.csv``: population >= ``min_population`` inside a basin's bounding box.
+
+    ``regions`` has ``basin`` and the outline geometry; the box is the
+    outline's bounds widened by ``margin_deg``. Columns: ``geonameid``,
+    ``name``, ``country`` (ISO3), ``population``, ``basin_box``, geometry.
+    """
+    keep = places["population"] >= min_population
+    out = []
+    for row in regions.itertuples():
+        x0, y0, x1, y1 = row.geometry.bounds
+        g = places[keep & places.geometry.x.between(x0 - margin_deg, x1 + margin_deg)
+                   & places.geometry.y.between(y0 - margin_deg, y1 + margin_deg)].copy()
+        g["basin_box"] = row.basin
+        out.append(g)
+    g = gpd.GeoDataFrame(pd.concat(out, ignore_index=True), crs="EPSG:4326")
+    g = g.groupby("geonameid", sort=False).agg({"name": "first", "country2": "first", "population": "first",
+                                                 "basin_box": lambda s: "|".join(sorted(s)),
+                                                 "geometry": "first"}).reset_index()
+    g = gpd.GeoDataFrame(g, geometry="geometry", crs="EPSG:4326")
+    g["country"] = g["country2"].map(ISO2_TO_ISO3)
+    g = g.sort_values(["basin_box", "country", "name", "geonameid"], kind="mergesort").reset_index(drop=True)
+    return g[["geonameid", "name", "country", "population", "basin_box", "geometry"]]
 
 
 def _local_crs(geoms: gpd.GeoSeries) -> str:
