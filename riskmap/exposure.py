@@ -1266,7 +1266,11 @@ def downstream_population(assessed: pd.DataFrame, basins: Any = None, places: gp
     - ``downstream_places_first_km``: number of such places in the first ``first_km`` km.
 
     Sites without a downstream path get missing values (never 0); 0 means no
-    place of the layer is near the path. Places below the layer's threshold
+    place of the layer is near the path. For sites allocated to a reach beyond
+    the snapping distance (``drainage_by = "basin allocation"``) the path
+    starts at that reach and the straight line to it (``snap_km``) is added to
+    the along-path km, as for ``first_border_river_km``; places along the
+    unmapped stretch are not counted. Places below the layer's threshold
     (1,000 inhabitants) or without a population in GeoNames are not counted, so
     the sums are lower bounds.
 
@@ -1305,6 +1309,13 @@ def downstream_population(assessed: pd.DataFrame, basins: Any = None, places: gp
                        errors="coerce").to_numpy(dtype=float)
     tb = assessed.get("transboundary_downstream", pd.Series(pd.NA, index=assessed.index)).astype("boolean")
     never_leaves = (tb == False).fillna(False).to_numpy(dtype=bool)  # noqa: E712 - nullable boolean
+    # allocated sites first cross an unmapped stretch at least as long as the straight line to their reach
+    # (as for first_border_river_km): along-path km are counted from the site, places on that stretch are missed
+    alloc = (assessed["drainage_by"] == "basin allocation").to_numpy(dtype=bool) \
+        if "drainage_by" in assessed.columns else np.zeros(n, dtype=bool)
+    snap = pd.to_numeric(assessed.get("snap_km", pd.Series(np.nan, index=assessed.index)),
+                         errors="coerce").fillna(0.0).to_numpy(dtype=float)
+    offset = np.where(alloc, snap, 0.0)
     geom = assessed.geometry if isinstance(assessed, gpd.GeoDataFrame) else None
     pts = geom.to_crs("EPSG:4326").representative_point() if geom is not None else None
     pop_all = places["population"].to_numpy(dtype=float)
@@ -1327,8 +1338,8 @@ def downstream_population(assessed: pd.DataFrame, basins: Any = None, places: gp
             k = pl_idx[near]
             s_pl = shapely.line_locate_point(line, pl_geom[near]) / 1000.0
             s_site = shapely.line_locate_point(line, site_geom[np.searchsorted(rows, srows)]) / 1000.0
-            rel = s_pl[None, :] - s_site[:, None]
-            down = rel >= 0.0
+            down = (s_pl[None, :] - s_site[:, None]) >= 0.0
+            rel = s_pl[None, :] - s_site[:, None] + offset[srows][:, None]
             pop = pop_all[k]
             first = down & (rel <= first_km)
             out["downstream_pop_first_km"][srows] = first.astype(float) @ pop
