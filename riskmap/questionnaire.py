@@ -927,7 +927,8 @@ def _add_new_sites(ret: ReturnData, f: str | Path, rep: _Issues, taken: set[str]
                               "tailings_type", "dam_condition", "reservoir_volume_m3", "capacity_mw", "capacity_t_yr")
                   if not _missing(rec.get(c)) and not (c == "status" and rec.get(c) == "unknown")]
         who = rec["source"] + (f" (respondent: {r.get('respondent_source')})" if r.get("respondent_source") else "")
-        rec["field_sources"] = json.dumps({c: who for c in filled}, ensure_ascii=False, sort_keys=True) or None
+        rec["field_sources"] = json.dumps({c: who for c in filled}, ensure_ascii=False, sort_keys=True) \
+            if filled else None
         if "basin" in inventory.columns:
             rec["basin"] = ret.basin
         new_rows.append(rec)
