@@ -930,12 +930,31 @@ def _add_new_sites(ret: ReturnData, f: str | Path, rep: _Issues, taken: set[str]
         rec["field_sources"] = json.dumps({c: who for c in filled}, ensure_ascii=False, sort_keys=True) \
             if filled else None
         if "basin" in inventory.columns:
-            rec["basin"] = ret.basin
+            rec["basin"] = _basin_of(valid.geometry.iloc[k], ret.basin, rep, r)
         new_rows.append(rec)
         new_geoms.append(valid.geometry.iloc[k])
         prov.append({"site_id": rec["site_id"], "field": "(new site)", "value": rec["name"], "previous": None,
                      "action": "new site", "source": rec["source"], "respondent_source": r.get("respondent_source"),
                      "file": Path(f).name, "sheet": r["sheet"], "row": r["row"], "column": None})
+
+
+def _basin_of(point: Any, expected: str | None, rep: _Issues, row: dict) -> str | None:
+    """Basin of a new site from its location (outlines + divide buffer); warns when it is not ``expected``."""
+    from riskmap.sources.build import assign_basins, basin_regions  # noqa: PLC0415
+
+    try:
+        regions, _ = basin_regions()
+    except RiskmapInputError:
+        return expected
+    g = gpd.GeoDataFrame({"coord_precision": ["estimated"]}, geometry=[point], crs="EPSG:4326")
+    found = assign_basins(g, regions)[0].iloc[0]
+    if found != expected:
+        rep.add(row["sheet"], row["row"], "lon/lat",
+                f"the new site lies {'in the ' + found + ' basin' if found else 'outside the three basins'}"
+                + (f", not in the {expected} basin of this questionnaire" if expected else "")
+                + f"; recorded with basin {found or expected}", "check the coordinates (WGS84 decimal degrees)",
+                "warning")
+    return found or expected
 
 
 def write_merge(result: MergeResult, out_dir: str | Path, inputs: Iterable[str | Path] = ()) -> list[Path]:
@@ -995,17 +1014,25 @@ def returns_step(returns_dir: str | Path) -> Any:
                                          "(*.xlsx, *.csv). Put returns there and rebuild; see docs/questionnaire.md."]}
         res = merge_returns(files, sites)
         merged = res.sites.sort_values("site_id", kind="mergesort").reset_index(drop=True)
+        try:
+            ch = score_change(sites, res)
+            change = {k: ch[k] for k in ("touched", "moved", "before_insufficient", "after_insufficient")}
+        except Exception as e:  # noqa: BLE001 - scoring needs data/basins; the merge stands without it
+            change = {"error": f"not scored: {type(e).__name__}: {e}"}
         acts = res.provenance["action"].value_counts()
         lines = [f"- `{f['file']}` ({f['country'] or 'country from the inventory'}, {f['basin'] or 'basin n/a'}): "
                  f"sha256 {f['sha256']}" for f in res.files]
         lines += ["", f"Values filled: {int(acts.get('filled', 0))}; confirmed: {int(acts.get('confirmed', 0))}; "
                   f"conflicts (previous value kept): {len(res.conflicts)}; new sites: {len(res.new_ids)}; "
                   f"problems reported: {len(res.report.errors)} errors, {len(res.report.warnings)} warnings "
-                  "(`returns_issues.csv`)."]
+                  "(`returns_issues.csv`).",
+                  "Scores of the touched sites: " + (f"{change['moved']} of {change['touched']} moved from "
+                                                     "'insufficient data' to a score" if "moved" in change
+                                                     else change["error"]) + "."]
         out_files = {"returns_provenance.csv": _csv_text(res.provenance),
                      "returns_conflicts.csv": _csv_text(res.conflicts),
                      "returns_issues.csv": _csv_text(res.report.to_frame())}
-        return merged, out_files, {"title": title, "files": res.files, "lines": lines}
+        return merged, out_files, {"title": title, "files": res.files, "lines": lines, "score_change": change}
 
     return after
 

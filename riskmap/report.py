@@ -642,6 +642,15 @@ def _quality_context(sites: pd.DataFrame) -> dict[str, Any]:
     return q
 
 
+def _returns_context(prov: dict | None) -> dict[str, Any]:
+    """The questionnaire returns the inventory build merged, and how many sites they moved to a score."""
+    after = (prov or {}).get("after") if isinstance(prov, dict) else None
+    if not isinstance(after, dict) or not after.get("files"):
+        return {}
+    ch = after.get("score_change") if isinstance(after.get("score_change"), dict) else {}
+    return {"returns": {"files": len(after["files"]), "moved": ch.get("moved"), "touched": ch.get("touched")}}
+
+
 def _coverage_context(sites: pd.DataFrame) -> dict[str, Any]:
     """Hazard-field coverage per country and category, by whom, and the questionnaire effect (issue 17)."""
     from riskmap.sources.summary import COVERAGE_FIELDS, field_coverage
@@ -779,7 +788,7 @@ def report_context(inputs: ReportInputs, *, generated_at: _dt.datetime | None = 
         "top_n": TOP_N,
         "matrix": matrix,
         "countries": _country_sections(sites, riparian),
-        "quality": _quality_context(sites),
+        "quality": {**_quality_context(sites), **_returns_context(inputs.sites_provenance)},
         "method": _methodology_context(sites),
         "sources": _sources_context(sites, [("site inventory", inputs.sites_provenance),
                                             ("basin hydrography", inputs.basins_provenance),

@@ -297,6 +297,10 @@ def test_build_includes_returns_folder(tmp_path, returned):
     md = (out / "SOURCES.md").read_text()
     assert "## Questionnaire returns" in md and returned.name in md
     assert (out / "returns_conflicts.csv").exists() and (out / "returns_issues.csv").exists()
+    prov = json.loads((out / "PROVENANCE.json").read_text())
+    ch = prov["after"]["score_change"]
+    assert ch["moved"] >= 2 and ch["touched"] == 5, ch
+    assert f"{ch['moved']} of 5 moved from 'insufficient data' to a score" in md
 
 
 @pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) not installed")

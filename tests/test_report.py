@@ -438,6 +438,11 @@ def test_field_coverage_section_escapes_and_counts(fast_figures):
     by = " ".join(r[-1] for r in rows[1:])
     assert "questionnaire ALB 2026-11-03 1" in by and "<b>" not in by
     assert "2 site(s) hold values from questionnaire returns" in " ".join(html.split())
+    sp, _ = provenance()
+    sp = {**(sp or {}), "after": {"files": [{"file": "r.xlsx"}], "score_change": {"moved": 3, "touched": 4}}}
+    html = rp.report_html(inputs(sites=s, sites_provenance=sp), generated_at=WHEN)
+    assert ("merged 1 questionnaire return(s): 3 of the 4 sites they filled moved from \"insufficient data\" "
+            "to a score") in " ".join(html.split()).replace("&#34;", '"')
 
 
 def test_downstream_population_table(fast_figures):
