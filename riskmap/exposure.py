@@ -1218,20 +1218,9 @@ def _projected_reaches(basin: Any) -> tuple[Any, pd.Series]:
         reaches = basin.reaches.to_crs("EPSG:4326")
         crs = aeqd_for_bounds(tuple(reaches.total_bounds))
         rproj = reaches.to_crs(crs)
-        hit = (basin, crs, pd.Series(rproj.geometry.values, index=rproj["reach_id"].to_numpy()), {})
+        hit = (basin, crs, pd.Series(rproj.geometry.values, index=rproj["reach_id"].to_numpy()))
         _POP_CACHE[key] = hit
     return hit[1], hit[2]
-
-
-def _path_line(basin: Any, reach_id: int) -> shapely.LineString:
-    """The downstream path of ``reach_id`` as one line in the basin's local projection (cached)."""
-    _, by_id = _projected_reaches(basin)
-    paths = _POP_CACHE[(id(basin), "reaches")][3]
-    if reach_id not in paths:
-        ids = basin.downstream_path(int(reach_id))["reach_id"].to_numpy()
-        paths[reach_id] = shapely.LineString(np.concatenate([shapely.get_coordinates(g)
-                                                             for g in by_id.loc[ids].to_numpy()]))
-    return paths[reach_id]
 
 
 def _population_columns(assessed: gpd.GeoDataFrame, basins: Any, data_dir: Any) -> pd.DataFrame:
@@ -1251,11 +1240,14 @@ def downstream_population(assessed: pd.DataFrame, basins: Any = None, places: gp
                           data_dir: Any = None) -> pd.DataFrame:
     """Population of the places along each site's downstream path, within ``radius_km`` of the river.
 
-    For each distinct start reach the downstream path (reaches to the basin
-    outlet, :meth:`riskmap.hydrography.Basin.downstream_path`) is one line in
-    the basin's local azimuthal equidistant projection; a place counts for a
-    site when it lies within ``radius_km`` of that line and projects onto it at
-    or below the site's own position. Sums of GeoNames population:
+    Places within ``radius_km`` of each reach are found once per basin (an
+    STRtree query in the basin's local azimuthal equidistant projection); for
+    each distinct start reach the downstream path (reaches to the basin outlet,
+    :meth:`riskmap.hydrography.Basin.downstream_path`) then takes every place
+    near one of its reaches, positioned at its nearest reach of the path
+    (km from the path's start: lengths of the reaches above plus the position
+    on that reach). A place counts for a site when it lies at or below the
+    site's own position on the start reach. Sums of GeoNames population:
 
     - ``downstream_pop_first_km``: the first ``first_km`` km of the path;
     - ``downstream_pop_to_border``: up to ``first_border_river_km`` (the whole
@@ -1324,44 +1316,64 @@ def downstream_population(assessed: pd.DataFrame, basins: Any = None, places: gp
         rows = np.flatnonzero((basin_col == bid) & np.isfinite(rid))
         if not len(rows) or pts is None:
             continue
-        crs, _ = _projected_reaches(basin)
+        crs, by_id = _projected_reaches(basin)
         x0, y0, x1, y1 = basin.reaches.to_crs("EPSG:4326").total_bounds
         pad = radius_km / 60.0 + 0.05
         sel = (places.geometry.x.between(x0 - 2 * pad, x1 + 2 * pad) & places.geometry.y.between(y0 - pad, y1 + pad))
         pl_idx = np.flatnonzero(sel.to_numpy())
         pl_geom = places.geometry.iloc[pl_idx].to_crs(crs).to_numpy()
         site_geom = pts.iloc[rows].to_crs(crs).to_numpy()
-        for r in np.unique(rid[rows]):  # one path geometry per distinct start reach, shared by its sites
-            srows = rows[rid[rows] == r]
-            line = _path_line(basin, int(r))
-            near = shapely.distance(pl_geom, line) <= radius_km * 1000.0
-            k = pl_idx[near]
-            s_pl = shapely.line_locate_point(line, pl_geom[near]) / 1000.0
-            s_site = shapely.line_locate_point(line, site_geom[np.searchsorted(rows, srows)]) / 1000.0
-            down = (s_pl[None, :] - s_site[:, None]) >= 0.0
-            rel = s_pl[None, :] - s_site[:, None] + offset[srows][:, None]
+        # place-reach pairs within the radius, once per basin: (place, reach, distance, position on the reach)
+        rgeom = by_id.to_numpy()
+        rids = by_id.index.to_numpy()
+        pi, ri = shapely.STRtree(rgeom).query(pl_geom, predicate="dwithin", distance=radius_km * 1000.0)
+        pdist = shapely.distance(pl_geom[pi], rgeom[ri])
+        ppos = shapely.line_locate_point(rgeom[ri], pl_geom[pi]) / 1000.0
+        pair_rid = rids[ri]
+        rlen = pd.Series(shapely.length(rgeom) / 1000.0, index=rids)
+        by_reach = rows[np.argsort(rid[rows], kind="stable")]
+        starts = np.flatnonzero(np.r_[True, np.diff(rid[by_reach]) != 0])
+        for srows in np.split(by_reach, starts[1:]):  # one path per distinct start reach, shared by its sites
+            r = int(rid[srows[0]])
+            path = basin.downstream_path(r)["reach_id"].to_numpy()
+            upstream_end = pd.Series(np.concatenate([[0.0], np.cumsum(rlen.loc[path].to_numpy())[:-1]]), index=path)
+            on = np.isin(pair_rid, path)
+            # each place once: at its nearest reach of the path, position = km from the path's start
+            cand = pd.DataFrame({"p": pi[on], "d": pdist[on],
+                                 "s": upstream_end.loc[pair_rid[on]].to_numpy() + ppos[on]})
+            cand = cand.sort_values(["p", "d"], kind="stable").drop_duplicates("p")
+            k = pl_idx[cand["p"].to_numpy()]
+            s_pl = cand["s"].to_numpy()
+            s_site = shapely.line_locate_point(by_id.loc[r], site_geom[np.searchsorted(rows, srows)]) / 1000.0
+            order = np.argsort(s_pl, kind="stable")
+            s_pl, k = s_pl[order], k[order]
             pop = pop_all[k]
-            first = down & (rel <= first_km)
-            out["downstream_pop_first_km"][srows] = first.astype(float) @ pop
-            out["downstream_places_first_km"][srows] = first.sum(axis=1)
-            out["downstream_pop_total"][srows] = down.astype(float) @ pop
+            cum = np.concatenate([[0.0], np.cumsum(pop)])  # prefix sums over places sorted along the path
+            off = offset[srows]
+            lo = np.searchsorted(s_pl, s_site, side="left")  # first place at or below the site
+
+            def upto(km: np.ndarray) -> np.ndarray:
+                """Index past the last place within ``km`` along-path km of the site (km counted from the site)."""
+                return np.maximum(np.searchsorted(s_pl, s_site + km - off, side="right"), lo)
+
+            hi_first = upto(np.full(len(srows), first_km))
+            out["downstream_pop_first_km"][srows] = cum[hi_first] - cum[lo]
+            out["downstream_places_first_km"][srows] = hi_first - lo
+            out["downstream_pop_total"][srows] = cum[-1] - cum[lo]
             lim = np.where(never_leaves[srows], np.inf, fb[srows])
-            to_b = down & (rel <= lim[:, None])
-            out["downstream_pop_to_border"][srows] = np.where(np.isnan(lim), np.nan, to_b.astype(float) @ pop)
-            ctry = ctry_all[k]
-            for c in sorted(set(ctry.tolist()) - {None}):
-                m = ctry == c
-                tot = down[:, m].astype(float) @ pop[m]
-                for j, v in zip(srows, tot):
-                    if v > 0:
-                        by_country[j] = {**(by_country[j] or {}), c: int(v)}
-            for j in srows:
-                if by_country[j] is None:
-                    by_country[j] = {}
+            hi_b = upto(np.where(np.isnan(lim), 0.0, lim))
+            out["downstream_pop_to_border"][srows] = np.where(np.isnan(lim), np.nan, cum[hi_b] - cum[lo])
+            ctry = pd.Series(ctry_all[k], dtype=object).fillna("unknown").to_numpy()
+            codes = sorted(set(ctry.tolist()))
+            ccum = [np.concatenate([[0.0], np.cumsum(np.where(ctry == c, pop, 0.0))]) for c in codes]
+            per = np.stack([cc[-1] - cc[lo] for cc in ccum], axis=1) if codes else np.zeros((len(srows), 0))
+            # sites of one reach share few distinct totals: one JSON text per distinct row
+            uniq, inv = np.unique(per, axis=0, return_inverse=True)
+            texts = np.array([json.dumps({c: int(v) for c, v in zip(codes, u) if v > 0}, sort_keys=True)
+                              for u in uniq], dtype=object)
+            by_country[srows] = texts[np.asarray(inv).reshape(-1)]
     frame = pd.DataFrame({c: out[c] for c in out}, index=assessed.index)
-    frame["downstream_pop_by_country"] = pd.Series(
-        [None if v is None else json.dumps(v, sort_keys=True) for v in by_country], index=assessed.index,
-        dtype=object)
+    frame["downstream_pop_by_country"] = pd.Series(by_country, index=assessed.index, dtype=object)
     frame.attrs["population"] = {"radius_km": radius_km, "first_km": first_km,
                                  "places": "data/sites/places.csv (GeoNames cities500, population >= 1,000)"}
     return frame[list(POPULATION_COLUMNS)]
