@@ -312,11 +312,17 @@ def build_sites_cmd(sources: Path | None, data_dir: Path | None, out_dir: Path |
     from the public sources: import, keep the three basins, de-duplicate."""
     from riskmap.sources.build import build_sites
 
+    from riskmap.questionnaire import return_files, returns_step
+
     src = _sources(sources, "build-sites")
     out = _build_out(out_dir, data_dir, "sites")
+    returns = out / "returns"
     # basin outlines: from --data-dir when it holds them (a full rebuild there), else riskmap's own
     outlines = data_dir if data_dir is not None and (data_dir / "basins").is_dir() else None
-    res = build_sites(src, out, data_dir=outlines, buffer_km=buffer_km)
+    res = build_sites(src, out, data_dir=outlines, buffer_km=buffer_km, after=returns_step(returns))
+    if return_files(returns):
+        click.echo(f"included {len(return_files(returns))} questionnaire return(s) from {returns} "
+                   "(see SOURCES.md, returns_*.csv)")
     counts = res.sites["basin"].value_counts().sort_index()
     click.echo(f"wrote {out}/sites.csv: {len(res.sites)} sites ("
                + ", ".join(f"{b} {n}" for b, n in counts.items()) + f"); {len(res.merges)} merges; "
@@ -356,6 +362,85 @@ def sites_summary_cmd(file: Path | None, strict: bool, layer: str | None, crs: s
     print_summary(table, title=str(path))
 
 # [exposure commands]
+
+
+# ---------------------------------------------------------------- questionnaire
+
+
+class _QuestionnaireGroup(_Group):
+    """``riskmap questionnaire BASIN ...`` writes; ``riskmap questionnaire merge ...`` merges."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] not in ("-h", "--help"):
+            args = ["write", *args]
+        return super().parse_args(ctx, args)
+
+
+@main.group(cls=_QuestionnaireGroup)
+def questionnaire() -> None:
+    """Questionnaires for competent authorities (docs/questionnaire.md).
+
+    \b
+    riskmap questionnaire BASIN --country ISO3 -o FILE.xlsx    write the workbook
+    riskmap questionnaire merge FILES... -o OUT_DIR             merge returned workbooks/CSV
+    """
+
+
+@questionnaire.command("write")
+@click.argument("basin", type=click.Choice(["drin", "drina", "syr_darya"]))
+@click.option("--country", required=True, help="ISO3 code of the country (Kosovo XKX).")
+@click.option("-o", "--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="The .xlsx workbook to write.")
+@click.option("--sites", "sites_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="Inventory with a basin column (default: data/sites/sites.csv).")
+def questionnaire_write_cmd(basin: str, country: str, out: Path, sites_file: Path | None) -> None:
+    """Write the questionnaire workbook for BASIN and one country."""
+    from riskmap.io import read_sites
+    from riskmap.questionnaire import questionnaire_sites, write_questionnaire
+
+    path = sites_file or SITES_CSV
+    if out.resolve() == path.resolve():
+        _fail(f"{out}: is the inventory read; choose another output file")
+    inv = read_sites(path)
+    write_questionnaire(basin, country, out, sites=inv)
+    n = len(questionnaire_sites(inv, basin, country.strip().upper()))
+    click.echo(f"wrote {out}: {n} sites of {country.strip().upper()} in the {basin} basin")
+
+
+@questionnaire.command("merge")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("-o", "--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Output folder: sites.csv, provenance.csv, conflicts.csv, issues.csv, returns.json.")
+@click.option("--sites", "sites_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="Inventory to merge into (default: data/sites/sites.csv).")
+@click.option("--score/--no-score", default=True, show_default=True,
+              help="Assess and score the touched sites before and after, and report the change.")
+def questionnaire_merge_cmd(files: tuple[Path, ...], out: Path, sites_file: Path | None, score: bool) -> None:
+    """Merge returned questionnaires (FILES: .xlsx or .csv) into the inventory, with provenance."""
+    from rich.console import Console
+    from rich.markup import escape
+
+    from riskmap.io import read_sites
+    from riskmap.questionnaire import merge_returns, score_change, write_merge
+
+    path = sites_file or SITES_CSV
+    inv = read_sites(path)
+    res = merge_returns(files, inv)
+    write_merge(res, out, inputs=[*files, path])
+    console = Console(stderr=True)
+    for issue in res.report.issues:
+        console.print(escape(str(issue)), soft_wrap=True)  # cell text is data, not markup
+    acts = res.provenance["action"].value_counts()
+    click.echo(f"merged {len(files)} return(s) into {out}/sites.csv: {int(acts.get('filled', 0))} values filled, "
+               f"{int(acts.get('confirmed', 0))} confirmed, {len(res.conflicts)} conflicts (previous kept, see "
+               f"conflicts.csv), {len(res.new_ids)} new sites; {len(res.report.errors)} errors and "
+               f"{len(res.report.warnings)} warnings (issues.csv)")
+    if score:
+        ch = score_change(inv, res)
+        click.echo(f"scores: {ch['moved']} of {ch['touched']} touched sites moved from 'insufficient data' to a "
+                   f"score ({ch['before_insufficient']} were insufficient before, {ch['after_insufficient']} after)")
+    if res.report.errors:
+        sys.exit(1)
 
 
 def _print_matrices(assessed, basin: str | None = None, weight: str | None = None) -> None:

@@ -1101,6 +1101,11 @@ def score(sites: gpd.GeoDataFrame, *, params=None, rasters: Mapping[str, Any] | 
                                float(buf["corridor_buffer_km"]))
     if "downstream_towns" in layers:
         out["downstream_towns"] = np.asarray(layers["downstream_towns"], dtype="float64")
+    elif "downstream_places_first_km" in out.columns and out["downstream_places_first_km"].notna().any():
+        # riskmap.exposure.assess: GeoNames places (>= 1,000 inhabitants) within 5 km of the first 50 km
+        # of the downstream path; preferred to the basins' Natural Earth towns (none on the Drina)
+        out["downstream_towns"] = pd.to_numeric(out["downstream_places_first_km"], errors="coerce"
+                                                ).to_numpy(dtype="float64")
     elif corridors is not None and layers.get("basins"):
         towns = [b.towns.to_crs("EPSG:4326") for b in layers["basins"].values()
                  if getattr(b, "towns", None) is not None and len(b.towns)]

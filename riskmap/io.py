@@ -84,6 +84,8 @@ SHAPEFILE_NAMES: dict[str, str] = {
     "reservoir_volume_m3": "res_vol",
     "capacity_mw": "cap_mw",
     "capacity_t_yr": "cap_t_yr",
+    "name_source": "name_src",
+    "field_sources": "field_srcs",
 }
 _SHAPEFILE_BACK = {v: k for k, v in SHAPEFILE_NAMES.items()}
 

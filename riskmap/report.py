@@ -658,7 +658,44 @@ def _quality_context(sites: pd.DataFrame) -> dict[str, Any]:
         q["completeness_mean"] = _fmt(c.mean()) if c.notna().any() else "unknown"
     if "drainage_by" in sites.columns:
         q["drainage_by"] = _counts(sites["drainage_by"], ("river snap", "basin allocation", "none"))
+    q.update(_coverage_context(sites))
     return q
+
+
+def _returns_context(prov: dict | None) -> dict[str, Any]:
+    """The questionnaire returns the inventory build merged, and how many sites they moved to a score."""
+    after = (prov or {}).get("after") if isinstance(prov, dict) else None
+    if not isinstance(after, dict) or not after.get("files"):
+        return {}
+    ch = after.get("score_change") if isinstance(after.get("score_change"), dict) else {}
+    return {"returns": {"files": len(after["files"]), "moved": ch.get("moved"), "touched": ch.get("touched")}}
+
+
+def _coverage_context(sites: pd.DataFrame) -> dict[str, Any]:
+    """Hazard-field coverage per country and category, by whom, and the questionnaire effect (issue 17)."""
+    from riskmap.sources.summary import COVERAGE_FIELDS, field_coverage
+
+    cov = field_coverage(sites)
+    rows = [{"country": country_label(r["country"]), "category": r["category"], "sites": r["sites"],
+             "cells": [f"{r[f]}/{r['sites']}" if r[f] else "-" for f in COVERAGE_FIELDS],
+             "by": r["filled_by"] or "-"} for r in cov.to_dict("records")]
+    fs = sites["field_sources"] if "field_sources" in sites.columns else pd.Series([None] * len(sites))
+    from_q = fs.astype(str).str.contains("questionnaire", na=False).to_numpy()
+    out: dict[str, Any] = {"coverage": rows, "coverage_fields": list(COVERAGE_FIELDS),
+                           "questionnaire_sites": int(from_q.sum())}
+    if "score_status" in sites.columns:
+        out["questionnaire_scored"] = int((from_q & (sites["score_status"] != "insufficient data").to_numpy()).sum())
+    if "downstream_pop_total" in sites.columns:
+        tot = pd.to_numeric(sites["downstream_pop_total"], errors="coerce")
+        top = sites.loc[tot.nlargest(10).index]
+        out["population"] = [{
+            "name": r.get("name"), "country": country_label(r.get("country")),
+            "first": _fmt(r.get("downstream_pop_first_km"), 0), "border": _fmt(r.get("downstream_pop_to_border"), 0),
+            "total": _fmt(r.get("downstream_pop_total"), 0),
+            "by": ", ".join(f"{country_label(k)} {_fmt(v, 0)}"
+                            for k, v in _as_dict(r.get("downstream_pop_by_country")).items()),
+        } for r in top.to_dict("records") if pd.notna(r.get("downstream_pop_total"))]
+    return out
 
 
 def _methodology_context(sites: pd.DataFrame) -> dict[str, Any]:
@@ -771,7 +808,8 @@ def report_context(inputs: ReportInputs, *, generated_at: _dt.datetime | None = 
         "top_n": TOP_N,
         "matrix": matrix,
         "countries": _country_sections(sites, riparian),
-        "quality": {**_quality_context(sites), "dropped": _dropped_rows_context(inputs.validation)},
+        "quality": {**_quality_context(sites), "dropped": _dropped_rows_context(inputs.validation),
+                    **_returns_context(inputs.sites_provenance)},
         "method": _methodology_context(sites),
         "sources": _sources_context(sites, [("site inventory", inputs.sites_provenance),
                                             ("basin hydrography", inputs.basins_provenance),

@@ -148,6 +148,14 @@ COLUMNS: tuple[Column, ...] = (
     Column("capacity_mw", "number", False, "Installed capacity in MW (power plants)"),
     Column("capacity_t_yr", "number", False, "Production or throughput capacity in tonnes per year"),
     Column("notes", "text", False, "Free text: evidence, caveats, conflicting values"),
+    Column("name_source", "text", False,
+           "Where the name comes from: a source key (e.g. gem-ghpt, grand, icmm) or 'geonames' for a name "
+           "made from the nearest GeoNames place (e.g. 'Dam near Foca')"),
+    Column("alt_names", "text", False, "Alternative names of the site, separated by ' | '"),
+    Column("field_sources", "json", False,
+           "Who supplied field values merged after the build (questionnaire returns): JSON object "
+           "field -> 'questionnaire <ISO3> <date> (respondent: <their source>)'; fields not listed come "
+           "from the site's own sources"),
 )
 
 _BY_NAME = {c.name: c for c in COLUMNS}
@@ -764,6 +772,16 @@ def validate_sites(
                 except ValueError:
                     err(i, c.name, "source_refs must be a JSON list of strings",
                         'write e.g. ["gem-gcpt:G100000108106", "wri-gppd:WRI1019881"]')
+                    bad[i] = True
+                    continue
+            if c.name == "field_sources" and s is not None:
+                try:
+                    fs = json.loads(s)
+                    if not isinstance(fs, dict) or not all(isinstance(v, str) for v in fs.values()):
+                        raise ValueError
+                except ValueError:
+                    err(i, c.name, "field_sources must be a JSON object of field -> text",
+                        'write e.g. {"tailings_volume_m3": "questionnaire MNE 2026-11-03"}')
                     bad[i] = True
                     continue
             if c.vocabulary and s is not None:

@@ -422,3 +422,38 @@ def test_cli_report_and_export_use_prepared_inputs(tmp_path, monkeypatch, fast_f
     assert calls == ["drin", "drin"]
     r = runner.invoke(main, ["export", "danube", "-o", str(tmp_path / "x.csv")])
     assert r.exit_code != 0 and "danube" in r.output
+
+
+def test_field_coverage_section_escapes_and_counts(fast_figures):
+    s = assessed_sites()
+    s["field_sources"] = None
+    s.loc[0, "tailings_volume_m3"] = 1e6
+    s.loc[0, "field_sources"] = '{"tailings_volume_m3": "questionnaire ALB 2026-11-03 (respondent: <b>x</b>)"}'
+    s.loc[1, "dam_condition"] = "<script>alert(1)</script>"
+    s.loc[1, "field_sources"] = '{"dam_condition": "questionnaire <script>ALB</script> 2026-11-03"}'
+    html = rp.report_html(inputs(sites=s), generated_at=WHEN)
+    assert "<script>ALB" not in html and "&lt;script&gt;ALB&lt;/script&gt;" in html
+    rows = table(parse(html), id="field-coverage")
+    assert rows[0][:3] == ["country", "category", "sites"] and rows[0][-1] == "filled by"
+    by = " ".join(r[-1] for r in rows[1:])
+    assert "questionnaire ALB 2026-11-03 1" in by and "<b>" not in by
+    assert "2 site(s) hold values from questionnaire returns" in " ".join(html.split())
+    sp, _ = provenance()
+    sp = {**(sp or {}), "after": {"files": [{"file": "r.xlsx"}], "score_change": {"moved": 3, "touched": 4}}}
+    html = rp.report_html(inputs(sites=s, sites_provenance=sp), generated_at=WHEN)
+    assert ("merged 1 questionnaire return(s): 3 of the 4 sites they filled moved from \"insufficient data\" "
+            "to a score") in " ".join(html.split()).replace("&#34;", '"')
+
+
+def test_downstream_population_table(fast_figures):
+    s = assessed_sites()
+    s["downstream_pop_first_km"] = [1000.0, 0.0, None, 5.0, 6.0, 7.0, 8.0, 9.0]
+    s["downstream_pop_to_border"] = [1000.0, 0.0, None, 5.0, 6.0, 7.0, 8.0, 9.0]
+    s["downstream_pop_total"] = [250000.0, 12.0, None, 5.0, 6.0, 7.0, 8.0, 9.0]
+    s["downstream_pop_by_country"] = ['{"ALB": 200000, "MNE": 50000}', '{"<i>X</i>": 12}', None, "{}", "{}", "{}",
+                                      "{}", "{}"]
+    html = rp.report_html(inputs(sites=s), generated_at=WHEN)
+    rows = table(parse(html), id="downstream-population")
+    assert len(rows) == 1 + 7  # the site without a path is not listed
+    assert rows[1][2:5] == ["1,000", "1,000", "250,000"] and "50,000" in rows[1][5]
+    assert "<i>X</i>" not in html and "&lt;i&gt;X&lt;/i&gt;" in html

@@ -165,7 +165,11 @@ def test_importer_details(built):
     assert gppd.dropped["solar plant (not a hazardous water site)"] == 148
     assert not gppd.sites["notes"].str.contains("primary fuel Solar").any()
     geo = res["geodar"].sites
-    assert geo["name"].str.fullmatch(r"Dam \(GeoDAR \d+\)").all()
+    # GeoDAR has no names: a placeholder, unless GRanD names the dam on the GRanD id it carries
+    by_grand = geo["name_source"].eq("grand")
+    assert geo.loc[~by_grand, "name"].str.fullmatch(r"Dam \(GeoDAR \d+\)").all()
+    assert by_grand.sum() >= 20 and geo.loc[by_grand, "notes"].str.contains("GRanD v1.3 id").all()
+    assert geo.loc[geo["source_id"] == "8", "name"].item() == "Banja dam"  # GRanD 6871
     assert (geo["reservoir_volume_m3"].dropna() >= 0).all()
     raw = _raw("geodar-dams/geodar_v11_dams_beta_pr1_aoi.csv").set_index("ID_v11")
     row7 = geo[geo["source_id"] == "7"].iloc[0]
@@ -405,7 +409,119 @@ def test_cli_summary(inventory):
     out = CliRunner().invoke(main, ["sites", "summary", str(SITES_CSV)])
     assert out.exit_code == 0, out.output
     for word in ("by basin", "syr_darya", "by category", "by status", "hazard fields filled",
-                 "tailings_volume_m3"):
+                 "tailings_volume_m3", "hazard-field coverage by country and category", "public sources"):
         assert word in out.output
     n = len(inventory)
     assert re.search(rf"\b{n} sites\b", out.output)
+
+
+# --------------------------------------------------------------- ICMM, GRanD, names (issue 17)
+
+def test_icmm_names_are_cleaned_and_codes_replaced():
+    from riskmap.sources.icmm import clean_icmm_name
+    from riskmap.sources.names import is_placeholder, readable
+
+    assert clean_icmm_name("Guri Kuq Including: See Alt Names") == "Guri Kuq"
+    assert clean_icmm_name("Prrenjas Mines (See Names)") == "Prrenjas Mines"
+    assert clean_icmm_name("Birac") == "Birac"
+    assert is_placeholder("Dam (GeoDAR 611)") and is_placeholder("Kyrgy12")
+    assert is_placeholder("Oil pipeline route P0665 (GEM GOIT)") and not is_placeholder("Kam")
+    assert readable("Dam near Foča") and not readable("Dam (GeoDAR 611)") and not readable("12")
+
+
+@needs_sources
+def test_icmm_importer_maps_confidence_and_asset_type(built):
+    icmm = {r.key: r for r in built.results}["icmm"].sites
+    raw = _raw("icmm-global-mining-dataset/icmm_facilities_riskmap_boxes.csv").set_index("ICMMID")
+    assert len(icmm) == len(raw) == 65
+    by_id = icmm.set_index("source_id")
+    conf = raw["Confidence Factor"]
+    assert (by_id.loc[conf.index[conf == "Very Low"], "coord_precision"] == "estimated").all()
+    assert (by_id.loc[conf.index[conf.isin(["High", "Moderate"])], "coord_precision"] == "approximate").all()
+    assert by_id.loc["ICMM13334", "category"] == "smelter_refinery"  # Birac alumina refinery
+    assert by_id.loc["ICMM05804", "category"] == "mine"  # Pljevlja coal
+    assert by_id.loc["ICMM13334", "name"] == "Birac"  # as published; the build adds the kind after dedupe
+    assert by_id.loc["ICMM06983", "name"] == "Shymkent Smelter"  # "Chimkentzn" is a code
+    assert "Chimkentzn" in by_id.loc["ICMM06983", "alt_names"]
+    assert by_id.loc["ICMM05897", "name"] == "Guri Kuq" and "Benaks" in by_id.loc["ICMM05897", "alt_names"]
+    assert (icmm["licence"] == "CC BY 4.0").all()
+
+
+@needs_sources
+def test_icmm_facilities_land_in_their_basins(built):
+    s = built.sites
+    named = s.set_index("site_id")
+    assert named.loc["icmm-icmm13748", "name"] == "Podgorica aluminium smelter"
+    assert named.loc["icmm-icmm13748", "alt_names"] == "Podgorica"
+    refs = s["source_refs"].map(json.loads)
+    for icmm_id, basin in [("ICMM13748", "drin"), ("ICMM13285", "syr_darya"), ("ICMM09594", "syr_darya"),
+                           ("ICMM05804", "drina"), ("ICMM06961", "syr_darya")]:
+        hit = s[refs.map(lambda r: f"icmm:{icmm_id}" in r)]
+        assert len(hit) == 1 and hit["basin"].iloc[0] == basin, icmm_id
+    # the Sabac zinc refinery and the Kolubara coal mines are outside the Drina basin
+    for icmm_id in ("ICMM05773", "ICMM10955", "ICMM09026"):
+        assert not refs.map(lambda r: f"icmm:{icmm_id}" in r).any(), icmm_id
+
+
+@needs_sources
+def test_grand_names_and_volumes_join_on_the_grand_id(built):
+    s = built.sites.set_index("site_id")
+    assert s.loc["geodar-23067", "name"] == "Kokin Brod dam"
+    assert s.loc["geodar-23067", "name_source"] == "grand"
+    assert "Dam (GeoDAR 23067)" in s.loc["geodar-23067", "alt_names"]
+    assert "grand:3916" in json.loads(s.loc["geodar-23067", "source_refs"])
+    # Toktogul: GRanD 19,500 million m3
+    tok = _find(built.sites, "toktogul")
+    assert len(tok) == 1 and tok["reservoir_volume_m3"].iloc[0] == pytest.approx(19.5e9)
+    assert "grand" in s.loc["geodar-23067", "licence"].lower()
+
+
+def test_grand_location_rule_fills_a_dam_without_id(tmp_path):
+    from riskmap.sources.grand import fill_grand_volumes
+
+    (tmp_path / "grand-reservoirs").mkdir()
+    (tmp_path / "grand-reservoirs" / "grand_dams_riskmap_boxes.csv").write_text(
+        "GRAND_ID,DamName,DamLon,DamLat,TotalVol_mcm\n1,Alpha_Dam,19.0,43.0,100\n2,Beta,19.5,43.0,50\n"
+        "3,Gamma,20.0,43.0,-999\n", encoding="utf-8")
+    sites = _common.make_sites({
+        "site_id": ["a", "b", "c", "d"], "name": ["Alpha hydro", "Somewhere", "Far", "Gamma"],
+        "category": "dam_reservoir", "coord_precision": "exact", "source": "x", "source_refs": '["x:1"]',
+    }, shapely.points([(19.02, 43.0), (19.505, 43.0), (19.3, 43.0), (20.0, 43.0)]))
+    out, joins = fill_grand_volumes(sites, tmp_path)
+    v = out.set_index("site_id")["reservoir_volume_m3"]
+    assert v["a"] == 100e6  # 1.6 km, similar name
+    assert v["b"] == 50e6  # 0.4 km, any name
+    assert np.isnan(v["c"]) and np.isnan(v["d"])  # too far; GRanD volume missing stays missing
+    assert set(joins["site_id"]) == {"a", "b"}
+
+
+def test_name_sites_replaces_placeholders_and_disambiguates():
+    from riskmap.sources.names import name_sites
+
+    places = gpd.GeoDataFrame({"name": ["Foča", "Goražde"], "population": [12000.0, 20000.0]},
+                              geometry=shapely.points([(18.78, 43.50), (18.97, 43.67)]), crs="EPSG:4326")
+    sites = _common.make_sites({
+        "site_id": ["g1", "g2", "k1", "k2", "k3"],
+        "name": ["Dam (GeoDAR 1)", "Dam (GeoDAR 2)", "Kam", "Kam", "Kam"],
+        "category": ["dam_reservoir", "dam_reservoir", "mine", "mine", "dam_reservoir"],
+        "coord_precision": "exact", "source": ["geodar", "geodar", "usgs", "icmm", "usgs"],
+        "source_id": ["1", "2", "a", "b", "c"],
+    }, shapely.points([(18.80, 43.50), (18.79, 43.45), (18.97, 43.68), (18.78, 43.52), (18.79, 43.53)]))
+    sites["basin"] = "drina"
+    out = name_sites(sites, places).set_index("site_id")
+    assert out.loc["g1", "name_source"] == "geonames" and "Foča" in out.loc["g1", "name"]
+    assert "Dam (GeoDAR 1)" in out.loc["g1", "alt_names"]
+    assert out["name"].str.casefold().is_unique, out["name"].tolist()
+    assert out.loc["k1", "name"] == "Kam (near Goražde)" and out.loc["k1", "name_source"] == "usgs"
+
+
+def test_bundled_inventory_names_are_readable_and_unique(inventory):
+    from riskmap.sources.names import readable
+
+    raw = pd.read_csv(SITES_CSV, dtype=str, keep_default_na=False)
+    assert raw["name"].map(readable).mean() >= 0.95
+    assert not (raw["basin"] + "\x00" + raw["name"].str.casefold()).duplicated().any()
+    assert not raw["name"].str.contains(r"GeoDAR \d+\)$|See Alt Names", regex=True).any()
+    assert raw["name_source"].ne("").all()
+    kap = raw[raw["site_id"] == "lit-mailuu-suu-uranium-tailings-and-waste-dumps"]
+    assert len(kap) == 1  # existing ids stay

@@ -46,7 +46,10 @@ from riskmap.sources.fineprint import read_fineprint
 from riskmap.sources.gem import GEM_READERS
 from riskmap.sources.geodar import read_geodar
 from riskmap.sources.gppd import read_gppd
+from riskmap.sources.grand import attach_grand, fill_grand_volumes
+from riskmap.sources.icmm import read_icmm
 from riskmap.sources.literature import read_literature
+from riskmap.sources.names import PLACE_MIN_POPULATION, PLACES_FILE, name_sites, places_layer, read_places
 from riskmap.sources.usgs import read_usgs
 
 __all__ = ["BASINS", "DIVIDE_BUFFER_KM", "read_all_sources", "basin_regions", "assign_basins", "divide_buffers",
@@ -57,7 +60,7 @@ BASINS = ("drin", "drina", "syr_darya")
 #: ``mappings.toml`` by coordinate precision unless a single value is given.
 DIVIDE_BUFFER_KM = 5.0
 FALLBACK_FILE = Path(__file__).with_name("basin_fallback.toml")
-READERS = (read_literature, *GEM_READERS, read_gppd, read_geodar, read_usgs, read_fineprint)
+READERS = (read_literature, *GEM_READERS, read_gppd, read_geodar, read_usgs, read_fineprint, read_icmm)
 
 
 @dataclass
@@ -69,6 +72,8 @@ class BuildResult:
     results: list[SourceResult]
     region_method: str
     stats: dict[str, dict[str, Any]] = field(default_factory=dict)
+    volume_joins: pd.DataFrame = field(default_factory=pd.DataFrame)
+    places: Any = None
 
 
 def read_all_sources(sources_dir: str | Path) -> list[SourceResult]:
@@ -83,7 +88,10 @@ def read_all_sources(sources_dir: str | Path) -> list[SourceResult]:
     sources_dir = Path(sources_dir)
     if not sources_dir.is_dir():
         raise RiskmapInputError(f"{sources_dir}: source folder not found")
-    return [reader(sources_dir) for reader in READERS]
+    results = [reader(sources_dir) for reader in READERS]
+    # GRanD names the GeoDAR dams it shares an id with; its other dams are a source of their own
+    results.append(attach_grand(results, sources_dir))
+    return results
 
 
 def _aeqd(geom: Any) -> str:
@@ -317,7 +325,11 @@ def build_inventory(sources_dir: str | Path, data_dir: str | Path | None = None,
     merged = gpd.GeoDataFrame(merged.loc[inside, cols + ["basin", "geometry"]], geometry="geometry",
                               crs="EPSG:4326")
     merged = merged.sort_values("site_id", kind="mergesort").reset_index(drop=True)
-    res = BuildResult(merged, merges, results, method, stats)
+    merged, joins = fill_grand_volumes(merged, sources_dir)
+    places = read_places(sources_dir)
+    merged = name_sites(merged, places, data_dir)
+    res = BuildResult(merged, merges, results, method, stats, joins)
+    res.places = places_layer(places, regions)
     res.stats["_country_method"] = {"method": cmethod}  # type: ignore[assignment]
     return res
 
@@ -349,6 +361,14 @@ def _provenance(res: BuildResult, sources_dir: Path, buffer_km: float | None) ->
         "divide_buffer_km": buffer_km if buffer_km is not None else dict(DIVIDE_BUFFER_BY_PRECISION),
         "country_method": res.stats["_country_method"]["method"],
         "sites": len(res.sites), "merges": len(res.merges), "sources": per,
+        "places": {"file": "places.csv", "source": PLACES_FILE,
+                   "sha256": sha256(Path(sources_dir) / PLACES_FILE) if (Path(sources_dir) / PLACES_FILE).exists()
+                   else None, "licence": "CC BY 4.0", "attribution": "GeoNames (geonames.org)",
+                   "rule": f"GeoNames cities500 places with population >= {PLACE_MIN_POPULATION} inside a basin "
+                           "outline's bounding box widened by 0.1 degree",
+                   "rows": 0 if res.places is None else len(res.places)},
+        "names": {k: int(v) for k, v in res.sites["name_source"].value_counts().sort_index().items()},
+        "grand_volume_joins": res.volume_joins.to_dict("records"),
     }
 
 
@@ -365,7 +385,15 @@ def _sources_md(prov: dict[str, Any], res: BuildResult) -> str:
         + (f"{prov['divide_buffer_km']:g}" if not isinstance(prov["divide_buffer_km"], dict) else
            ", ".join(f"{k} {v:g}" for k, v in prov["divide_buffer_km"].items())),
         f"- Country: from the location ({prov['country_method']})",
-        f"- Sites: {prov['sites']}; merges of duplicate records: {prov['merges']} (see `merges.csv`)", "",
+        f"- Sites: {prov['sites']}; merges of duplicate records: {prov['merges']} (see `merges.csv`)",
+        "- Names (column `name_source`): " + ", ".join(f"{k} {v}" for k, v in prov["names"].items())
+        + "; `geonames` = a placeholder name (e.g. GeoDAR's \"Dam (GeoDAR 611)\") replaced by the kind and "
+        "the nearest GeoNames place (riskmap/sources/names.py); the replaced name is kept in `alt_names`",
+        f"- Places (`places.csv`, {prov['places']['rows']} rows, for site names and downstream population "
+        f"exposure): {prov['places']['rule']}; GeoNames (geonames.org), CC BY 4.0",
+        f"- GRanD v1.3: dam names and volumes joined on the GRanD id carried by GeoDAR; "
+        f"{len(prov['grand_volume_joins'])} further volume(s) joined by location and name "
+        "(rule in riskmap/sources/grand.py)", "",
         "| source | licence | rows read | in inventory | merged | dropped (reason: n) |",
         "|---|---|---|---|---|---|",
     ]
@@ -389,7 +417,7 @@ def _merges_csv(merges: pd.DataFrame) -> str:
 
 
 def build_sites(sources_dir: str | Path, out_dir: str | Path | None = None, *, data_dir: str | Path | None = None,
-                buffer_km: float | None = None) -> BuildResult:
+                buffer_km: float | None = None, after: Any = None) -> BuildResult:
     """Build and write the default inventory (``sites.csv``, ``sites.gpkg``, ``merges.csv``,
     ``SOURCES.md``, ``PROVENANCE.json``).
 
@@ -404,6 +432,12 @@ def build_sites(sources_dir: str | Path, out_dir: str | Path | None = None, *, d
     buffer_km : float, optional
         One divide buffer (km) for every site; default: by coordinate precision
         (``[divide_buffer_km]`` in ``mappings.toml``).
+    after : callable, optional
+        ``after(sites) -> (sites, files, info)`` applied to the built sites
+        before writing: extra files (name -> text) are written next to the
+        inventory and ``info`` (with ``title``, ``lines``) becomes a section
+        of ``SOURCES.md`` and ``PROVENANCE.json`` (``after``). The CLI passes
+        the questionnaire returns of ``<out>/returns/`` this way.
 
     Raises
     ------
@@ -417,6 +451,10 @@ def build_sites(sources_dir: str | Path, out_dir: str | Path | None = None, *, d
     sources_dir = Path(sources_dir)
     out = Path(out_dir) if out_dir is not None else (Path(data_dir) if data_dir else DATA_DIR) / "sites"
     res = build_inventory(sources_dir, data_dir, buffer_km)
+    extra_files: dict[str, str] = {}
+    info: dict[str, Any] = {}
+    if after is not None:
+        res.sites, extra_files, info = after(res.sites)
     out.mkdir(parents=True, exist_ok=True)
     csv_path = write_sites(res.sites, out / "sites.csv")
     check = read_sites(csv_path, derive_country=False)
@@ -425,7 +463,20 @@ def build_sites(sources_dir: str | Path, out_dir: str | Path | None = None, *, d
         raise RiskmapValidationError(report)
     write_sites(res.sites, out / "sites.gpkg")
     atomic_write_text(out / "merges.csv", _merges_csv(res.merges))
+    for name, text in extra_files.items():
+        atomic_write_text(out / name, text)
+    if res.places is not None:
+        pl = pd.DataFrame(res.places.drop(columns="geometry"))
+        pl["lon"] = res.places.geometry.x.round(5)
+        pl["lat"] = res.places.geometry.y.round(5)
+        pl["population"] = pl["population"].astype("int64")
+        atomic_write_text(out / "places.csv", _merges_csv(pl))
     prov = _provenance(res, sources_dir, buffer_km)
+    if info:
+        prov["after"] = info
+    md = _sources_md(prov, res)
+    if info:
+        md += "\n".join(["", f"## {info.get('title', 'After the build')}", "", *info.get("lines", []), ""])
     atomic_write_text(out / "PROVENANCE.json", json.dumps(prov, indent=2, ensure_ascii=False) + "\n")
-    atomic_write_text(out / "SOURCES.md", _sources_md(prov, res))
+    atomic_write_text(out / "SOURCES.md", md)
     return res

@@ -208,11 +208,15 @@ def _match_pairs(sites: gpd.GeoDataFrame, cfg: dict[str, Any]) -> pd.DataFrame:
     i, j, d = i[~same_src & same_grp], j[~same_src & same_grp], d[~same_src & same_grp]
     names = sites["name"].to_numpy()
     unnamed = sites["source"].isin(cfg["unnamed_sources"]).to_numpy()
+    # a record of an unnamed source that another source named (a GeoDAR dam named after GRanD on the
+    # GRanD id) still matches by the unnamed-source rules, and also by the name rules
+    named_by = sites["name_source"] if "name_source" in sites.columns else pd.Series([None] * len(sites))
+    nameless = unnamed & ~(named_by.notna().to_numpy() & (named_by.to_numpy() != sites["source"].to_numpy()))
     cat = sites["category"].to_numpy()
     prec = sites["coord_precision"].to_numpy()
     rows = []
     for a, b, dist in zip(i, j, d):  # few candidate pairs; not a per-site hot path
-        score = 0.0 if (unnamed[a] or unnamed[b]) else name_score(names[a], names[b])
+        score = 0.0 if (nameless[a] or nameless[b]) else name_score(names[a], names[b])
         for k, r in enumerate(rules):
             if dist > r["max_km"]:
                 continue
@@ -220,7 +224,7 @@ def _match_pairs(sites: gpd.GeoDataFrame, cfg: dict[str, Any]) -> pd.DataFrame:
                 continue
             if r.get("unnamed") and not (unnamed[a] or unnamed[b]):
                 continue
-            if not r.get("unnamed") and (unnamed[a] or unnamed[b]):
+            if not r.get("unnamed") and (nameless[a] or nameless[b]):
                 continue
             if score < r.get("min_name_score", 0.0):
                 continue
@@ -292,6 +296,20 @@ def _merge_cluster(recs: list[dict[str, Any]], geoms: list[Any], cfg: dict[str, 
                     and r["name"] != rec["name"]})
     if other:
         notes.append("also named: " + " | ".join(other))
+    # alternative names: the other records' names (unnamed sources only when another source named them,
+    # e.g. a GeoDAR dam named after GRanD) and their own alternative names
+    alts: list[str] = []
+    for k in by_id:
+        r = recs[k]
+        cands = [r.get("name")] if (r["source"] not in unnamed or r.get("name_source") not in
+                                    (None, r["source"])) else []
+        cands += str(r.get("alt_names") or "").split(" | ") if not _missing(r.get("alt_names")) else []
+        for a in cands:
+            if not _missing(a) and str(a).strip() and str(a).strip() != rec["name"] and str(a).strip() not in alts:
+                alts.append(str(a).strip())
+    rec["alt_names"] = " | ".join(alts) or None
+    rec["name_source"] = primary.get("name_source") if not _missing(primary.get("name_source")) \
+        else primary["source"]
     lics = sorted({r["licence"] for r in recs if not _missing(r.get("licence"))})
     rec["licence"] = "; ".join(lics) if lics else None
     dates = sorted(r["last_verified"] for r in recs if not _missing(r.get("last_verified")))
