@@ -54,6 +54,12 @@ TFDD_PARENT: dict[str, tuple[str, tuple[str, ...]]] = {
     "drina": ("tfdd_basins_western_balkans.gpkg", ("DANU",)),
     "syr_darya": ("tfdd_basins_central_asia.gpkg", ("ARAL",)),
 }
+#: TFDD neighbours across each bundled basin's divide (the outline should not reach into them).
+TFDD_NEIGHBOURS: dict[str, tuple[str, ...]] = {
+    "drin": ("DANU", "VRDR", "VJSE"),
+    "drina": ("DRIN", "NRTV"),
+    "syr_darya": ("SHUR", "TALA"),
+}
 
 
 def load_places(path: Path = PLACES_CSV) -> pd.DataFrame:
@@ -113,6 +119,9 @@ def evaluate(places: pd.DataFrame, out: pd.DataFrame) -> pd.DataFrame:
                         for d, c in zip(out["downstream_countries"], places["country"])]
     res["got_km"] = pd.to_numeric(out["first_border_river_km"]).to_numpy()
     res["river_km_basis"] = out["river_km_basis"].to_numpy()
+    res["got_in_basin"] = out["in_basin"].to_numpy()
+    res["drainage_by"] = out["drainage_by"].to_numpy()
+    res["reach_name"] = out["reach_name"].to_numpy()
     res["ok_basin"] = pd.array(got_basin == places["expected_basin"].to_numpy(), dtype="boolean")
     exp = [expected_order(c) for c in places["expected_downstream"]]
     ok_order = [pd.NA if e is None else (gb == eb and g == (">".join(e) or "none"))
@@ -176,7 +185,11 @@ def tfdd_overlap(basins: dict, sources_dir: Path | None = None) -> pd.DataFrame 
         a_mine = float(geodesic_area_km2(mine))
         a_inter = float(geodesic_area_km2(shapely.intersection(mine, parent)))
         a_union = float(geodesic_area_km2(shapely.union(mine, parent)))
+        nb = shapely.make_valid(shapely.union_all(
+            t.loc[t["BCODE"].isin(TFDD_NEIGHBOURS[bid])].geometry.to_numpy()))
+        a_nb = float(geodesic_area_km2(shapely.intersection(mine, nb)))
         rows.append({"basin": bid, "tfdd": "+".join(codes), "share_inside": a_inter / a_mine,
+                     "neighbours": "+".join(TFDD_NEIGHBOURS[bid]), "share_in_neighbours": a_nb / a_mine,
                      "iou": a_inter / a_union, "tfdd_area_km2_clipped": float(geodesic_area_km2(parent))})
     return pd.DataFrame(rows)
 
