@@ -18,7 +18,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import _geo_places as G  # noqa: E402
+import _geo_places as G
 
 PLACES = G.load_places()
 VALID_BASINS = set(G.BASINS) | {"outside"}
@@ -184,7 +184,7 @@ def _summary() -> None:
             print(t.round(3).to_string(index=False))
         print("\nfailing checks:")
         for chk in G.CHECKS:
-            bad = res[res[f"ok_{chk}"].fillna(True) == False]  # noqa: E712
+            bad = res[~res[f"ok_{chk}"].fillna(True).astype(bool)]
             for _, r in bad.iterrows():
                 exp = {"basin": r.expected_basin, "order": r.expected_downstream,
                        "km": f"{r.km_min:g}-{r.km_max:g}"}[chk]
