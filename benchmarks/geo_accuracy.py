@@ -5,7 +5,7 @@ membership right %, downstream order right %, river km within range %, the media
 the range midpoint, the bundled outline areas against the published ranges, the TFDD overlap
 (validation only) and every failing check::
 
-    PYTHONPATH=. python benchmarks/geo_accuracy.py
+    PYTHONPATH=. python benchmarks/geo_accuracy.py [--json figures.json]
 """
 
 from __future__ import annotations

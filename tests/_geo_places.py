@@ -151,6 +151,25 @@ def figures(res: pd.DataFrame) -> dict[str, float]:
     return f
 
 
+def figures_by_basin(res: pd.DataFrame) -> pd.DataFrame:
+    """:func:`figures` for the places of each expected basin (``outside`` included)."""
+    return pd.DataFrame({b: figures(g) for b, g in res.groupby("expected_basin")}).T
+
+
+def failures(res: pd.DataFrame) -> list[dict]:
+    """Every failing asserted check: place, check, expected and obtained values."""
+    out = []
+    for chk in CHECKS:
+        bad = res[~res[f"ok_{chk}"].fillna(True).astype(bool)]
+        for _, r in bad.iterrows():
+            exp = {"basin": r.expected_basin, "order": r.expected_downstream,
+                   "km": f"{r.km_min:g}-{r.km_max:g}"}[chk]
+            got = {"basin": r.got_basin, "order": f"{r.got_basin}: {r.got_order}",
+                   "km": f"{r.got_km:.1f} ({r.river_km_basis})"}[chk]
+            out.append({"check": chk, "name": r["name"], "expected": exp, "got": got})
+    return out
+
+
 def outline_areas(basins: dict) -> pd.DataFrame:
     """Bundled outline area (geodesic km2) against the published range."""
     from riskmap._geo import geodesic_area_km2

@@ -14,6 +14,7 @@ import csv
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -29,7 +30,7 @@ def _params(check: str) -> list:
     for i, row in PLACES.iterrows():
         if check == "order" and G.expected_order(row["expected_downstream"]) is None:
             continue
-        if check == "km" and not (row["km_min"] == row["km_min"] and row["km_max"] == row["km_max"]):
+        if check == "km" and not (pd.notna(row["km_min"]) and pd.notna(row["km_max"])):
             continue
         reason = str(row[f"xfail_{check}"]).strip()
         marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
@@ -160,13 +161,20 @@ def test_outlines_against_tfdd(basins, sources_dir):
     assert t.loc["syr_darya", "share_in_neighbours"] < 0.03, t.loc["syr_darya"].to_dict()
 
 
-def _summary() -> None:
-    """Print the accuracy figures (the issue's targets) and the failing places."""
-    import pandas as pd
+def _summary(argv: list[str]) -> None:
+    """Print the accuracy figures (the issue's targets) and the failing places.
+
+    ``--json PATH`` also writes them as JSON (for before/after comparisons).
+    """
+    import json
+    import math
+    import os
+    import tempfile
 
     basins = G.load_bundled()
     res = G.run(PLACES, basins)
     f = G.figures(res)
+    by = G.figures_by_basin(res)
     print(f"places: {len(res)} (drin {sum(PLACES.expected_basin == 'drin')}, drina "
           f"{sum(PLACES.expected_basin == 'drina')}, syr_darya {sum(PLACES.expected_basin == 'syr_darya')}, "
           f"outside {sum(PLACES.expected_basin == 'outside')})")
@@ -175,23 +183,40 @@ def _summary() -> None:
     print(f"river km within range:  {f['km_right_pct']:.1f} % of {f['km_n']:.0f}   (target >= 85 %)")
     print(f"median |error| vs range midpoint: {f['km_median_err_pct']:.1f} %  (signed median "
           f"{f['km_median_signed_err_pct']:+.1f} %; target <= 10 %)")
+    areas = G.outline_areas(basins)
+    t = G.tfdd_overlap(basins)
+    fails = G.failures(res)
     with pd.option_context("display.width", 200, "display.max_colwidth", 60, "display.max_rows", 500):
+        print("\nby expected basin:")
+        print(by.round(1).to_string())
         print("\nbasin areas (km2):")
-        print(G.outline_areas(basins).round(0).to_string(index=False))
-        t = G.tfdd_overlap(basins)
+        print(areas.round(0).to_string(index=False))
         if t is not None:
             print("\nTFDD overlap (validation only):")
             print(t.round(3).to_string(index=False))
-        print("\nfailing checks:")
-        for chk in G.CHECKS:
-            bad = res[~res[f"ok_{chk}"].fillna(True).astype(bool)]
-            for _, r in bad.iterrows():
-                exp = {"basin": r.expected_basin, "order": r.expected_downstream,
-                       "km": f"{r.km_min:g}-{r.km_max:g}"}[chk]
-                got = {"basin": r.got_basin, "order": f"{r.got_basin}: {r.got_order}",
-                       "km": f"{r.got_km:.1f} ({r.river_km_basis})"}[chk]
-                print(f"  {chk:5s} {r['name']:<28s} expected {exp:<14s} got {got}")
+    print("\nfailing checks:")
+    for x in fails:
+        print(f"  {x['check']:5s} {x['name']:<28s} expected {x['expected']:<14s} got {x['got']}")
+    if len(argv) >= 2 and argv[0] == "--json":
+        def clean(o):
+            if isinstance(o, dict):
+                return {k: clean(v) for k, v in o.items()}
+            if isinstance(o, list):
+                return [clean(v) for v in o]
+            return None if (o is pd.NA or (isinstance(o, float) and math.isnan(o))) else o
+
+        doc = {"overall": f, "by_basin": by.to_dict(orient="index"), "areas": areas.to_dict(orient="records"),
+               "tfdd": None if t is None else t.to_dict(orient="records"), "failures": fails}
+        target = Path(argv[1])
+        fd, tmp = tempfile.mkstemp(dir=target.parent if str(target.parent) else ".", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                json.dump(clean(doc), fh, indent=1, allow_nan=False, default=str)
+            os.replace(tmp, target)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
 
 
 if __name__ == "__main__":
-    _summary()
+    _summary(sys.argv[1:])
