@@ -48,9 +48,10 @@ PUBLISHED_AREA_KM2: dict[str, tuple[float, float]] = {
 }
 
 #: TFDD basin codes each bundled basin should sit inside (validation only: a coarse, generalised
-#: outline). The Drina has no TFDD basin of its own: it is part of the Danube (DANU).
+#: outline). The Drina has no TFDD basin of its own: it is part of the Danube (DANU). Our Drin includes
+#: the Prespa catchment, which TFDD keeps as a separate basin (LKPP).
 TFDD_PARENT: dict[str, tuple[str, tuple[str, ...]]] = {
-    "drin": ("tfdd_basins_western_balkans.gpkg", ("DRIN", "LKPP")),
+    "drin": ("tfdd_basins_western_balkans.gpkg", ("DRIN",)),  # TFDD's LKPP (7,704 km2) is far too big
     "drina": ("tfdd_basins_western_balkans.gpkg", ("DANU",)),
     "syr_darya": ("tfdd_basins_central_asia.gpkg", ("ARAL",)),
 }

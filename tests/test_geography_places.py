@@ -154,7 +154,7 @@ def test_outline_areas_near_published(basins):
 def test_outlines_against_tfdd(basins, sources_dir):
     """Validation only: TFDD is a coarse, web-simplified outline, so only gross agreement is asserted."""
     t = G.tfdd_overlap(basins, sources_dir).set_index("basin")
-    assert t.loc["drin", "share_inside"] >= 0.7 and t.loc["drin", "iou"] >= 0.45, t.loc["drin"].to_dict()
+    assert t.loc["drin", "share_inside"] >= 0.7 and t.loc["drin", "iou"] >= 0.6, t.loc["drin"].to_dict()
     assert t.loc["drina", "share_inside"] >= 0.85 and t.loc["drina", "iou"] < 0.15, t.loc["drina"].to_dict()
     assert t.loc["syr_darya", "share_inside"] >= 0.9, t.loc["syr_darya"].to_dict()
     # the Syr Darya outline reaches little into TFDD's Chu and Talas (2.0 % on 2026-11-27; TFDD is coarse)
@@ -183,6 +183,10 @@ def _summary(argv: list[str]) -> None:
     print(f"river km within range:  {f['km_right_pct']:.1f} % of {f['km_n']:.0f}   (target >= 85 %)")
     print(f"median |error| vs range midpoint: {f['km_median_err_pct']:.1f} %  (signed median "
           f"{f['km_median_signed_err_pct']:+.1f} %; target <= 10 %)")
+    right_in = res[(res.expected_basin != "outside") & res.ok_basin.fillna(False).astype(bool)]
+    buffered = right_in[~right_in.got_in_basin.astype(bool)]
+    print(f"in the right basin only through the divide buffer (in_basin False): {len(buffered)} of "
+          f"{len(right_in)}: {', '.join(buffered['name'])}")
     areas = G.outline_areas(basins)
     t = G.tfdd_overlap(basins)
     fails = G.failures(res)
