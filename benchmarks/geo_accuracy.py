@@ -1,0 +1,18 @@
+"""Geography accuracy figures of the bundled hydrography (issue 15 "Targets").
+
+Runs ``riskmap.exposure.assess`` on the real places of ``tests/geo_places.csv`` and prints basin
+membership right %, downstream order right %, river km within range %, the median error against
+the range midpoint, the bundled outline areas against the published ranges, the TFDD overlap
+(validation only) and every failing check::
+
+    PYTHONPATH=. python benchmarks/geo_accuracy.py [--json figures.json]
+"""
+
+from __future__ import annotations
+
+import runpy
+from pathlib import Path
+
+if __name__ == "__main__":
+    runpy.run_path(str(Path(__file__).resolve().parent.parent / "tests" / "test_geography_places.py"),
+                   run_name="__main__")
