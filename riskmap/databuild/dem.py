@@ -674,7 +674,7 @@ def build_from_dem(dems: Sequence[str | Path] | str | Path, *, outlet: tuple[flo
     pathlib.Path
         The written GeoPackage.
     """
-    from riskmap.hydrography import _basins_dir, clear_cache
+    from riskmap.hydrography import clear_cache
     from riskmap.io import atomic_write_text, sha256_file, write_layers
 
     t0 = time.perf_counter()
@@ -686,7 +686,7 @@ def build_from_dem(dems: Sequence[str | Path] | str | Path, *, outlet: tuple[flo
     if not (-180 <= lon <= 180 and -90 <= lat <= 90):
         raise RiskmapInputError(f"outlet {outlet!r}: not a lon,lat pair")
     paths = [dems] if isinstance(dems, (str, Path)) else list(dems)
-    out = _basins_dir(data_dir)
+    out = _out_dir(data_dir)
     out.mkdir(parents=True, exist_ok=True)
     target = out / f"{name}.gpkg"
     if any(Path(p).resolve() == target.resolve() for p in [*paths, *([burn_path] if burn_path else [])]):
@@ -797,6 +797,20 @@ def build_from_dem(dems: Sequence[str | Path] | str | Path, *, outlet: tuple[flo
     _write_provenance(out, name, meta[name], grid, n_burn, stream_km2, date, time.perf_counter() - t0)
     clear_cache()
     return target
+
+
+def _out_dir(data_dir: str | Path | None) -> Path:
+    """``data_dir/basins`` (created) unless ``data_dir`` is itself a basins folder."""
+    from riskmap._paths import DATA_DIR
+
+    if data_dir is None:
+        return DATA_DIR / "basins"
+    d = Path(data_dir)
+    if d.name == "basins":
+        return d
+    if (d / "basins").is_dir() or not ((d / "basins.json").is_file() or any(d.glob("*.gpkg"))):
+        return d / "basins"
+    return d
 
 
 def _write_provenance(out: Path, name: str, entry: dict[str, Any], grid: DemGrid, n_burn: int,
