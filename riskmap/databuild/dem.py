@@ -516,7 +516,11 @@ def label_reaches(reaches: gpd.GeoDataFrame, rivers: gpd.GeoDataFrame, countries
     pts, owner, crs = _samples(reaches.geometry)
     n = len(reaches)
     # names: nearest mapped river within NAME_M
-    named = rivers[rivers["name"].notna()] if len(rivers) else rivers
+    # lake links of the cartographic network carry the lake's name: not a river name
+    lake_names = set(lakes["name"].dropna()) if len(lakes) and "name" in lakes else set()
+    named = (rivers[rivers["name"].notna() & ~rivers["name"].isin(lake_names)
+                    & ~rivers["name"].astype(str).str.contains(r"\blink\b|reservoir|\blake\b", case=False)]
+             if len(rivers) else rivers)
     nm = np.array([None] * len(pts), dtype=object)
     if len(named):
         R = named.to_crs(crs)
@@ -706,6 +710,8 @@ def build_from_dem(dems: Sequence[str | Path] | str | Path, *, outlet: tuple[flo
     env = shapely.box(*reaches.total_bounds).buffer(0.5)
     lakes = ctx["lakes"][ctx["lakes"].intersects(env)].drop_duplicates("name").reset_index(drop=True)
     reaches = label_reaches(reaches, rivers, ctx["countries"], ctx["borders"], lakes)
+    if len(ctx["lakes"]):  # names of every bundled lake are not river names (lake links)
+        reaches.loc[reaches["name"].isin(set(ctx["lakes"]["name"].dropna())), "name"] = None
     outlet_name = reaches.loc[reaches["downstream_id"] == -1].sort_values("upland_km2")["name"].iloc[-1]
     main_label = f"{outlet_name} main" if outlet_name else f"{display_name or name} main"
     sub, labels = sub_basin_raster(flw, grid, reaches, basin, idx_out, main_label)
