@@ -234,10 +234,15 @@ def import_hydrosheds_cmd(basins_path: Path, rivers_path: Path, outlet: str, nam
 @click.option("--allow-partial", is_flag=True,
               help="Build a basin cut off by the DEM edge (warns) instead of refusing.")
 @click.option("--display-name", default=None, help="Display name (default: NAME).")
+@click.option("--join-downstream", "join", default=None, metavar="BASIN",
+              help="Continue the basin below the DEM outlet with the course of this cartographic basin "
+                   "(e.g. syr_darya: the lower Syr Darya west of the GEBCO grid).")
+@click.option("--join-from", "join_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder of the basin named by --join-downstream (default: the bundled data).")
 @DATA_DIR_OPTION
 def build_from_dem_cmd(dems: tuple[Path, ...], outlet: str, name: str, burn_path: Path | None,
                        stream_km2: float | None, allow_partial: bool, display_name: str | None,
-                       data_dir: Path | None) -> None:
+                       join: str | None, join_dir: Path | None, data_dir: Path | None) -> None:
     """Build a basin's hydrography (data/basins/NAME.gpkg) from DEM tiles (GeoTIFF, SRTM .hgt)."""
     import warnings
 
@@ -249,6 +254,10 @@ def build_from_dem_cmd(dems: tuple[Path, ...], outlet: str, name: str, burn_path
         path = build_from_dem(list(dems), outlet=parse_outlet(outlet), name=name, burn_path=burn_path,
                               stream_km2=STREAM_KM2 if stream_km2 is None else stream_km2, data_dir=out,
                               allow_partial=allow_partial, display_name=display_name)
+        if join:
+            from riskmap.databuild.dem import join_downstream
+
+            path = join_downstream(name, join, data_dir=out, carto_dir=join_dir)
     for w in caught:
         click.echo(f"warning: {w.message}", err=True)
     from riskmap.hydrography import load_basin

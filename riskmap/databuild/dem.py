@@ -309,7 +309,11 @@ def read_burn(path: str | Path, bounds: tuple[float, float, float, float]) -> gp
     """User river lines to burn (any vector format; a ``name`` column is used for reach names)."""
     p = Path(path)
     try:
-        g = gpd.read_file(p)
+        import pyogrio
+
+        layers = [n for n, _ in pyogrio.list_layers(p)] if p.suffix.lower() == ".gpkg" else []
+        # a riskmap basin file: its river network (layer "reaches")
+        g = gpd.read_file(p, layer="reaches") if "reaches" in layers else gpd.read_file(p)
     except Exception as e:  # noqa: BLE001
         raise RiskmapInputError(f"{p}: cannot read the river lines to burn: {e}") from None
     if g.crs is None:
