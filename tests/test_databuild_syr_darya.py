@@ -111,3 +111,14 @@ def test_joined_network_reaches_the_aral(sd):
     assert abs(out[0] - 60.9) < 0.2 and abs(out[1] - 46.1) < 0.2
     assert set(r.loc[r["downstream_id"] != -1, "downstream_id"]) <= set(r["reach_id"])
     assert 2000 < r["dist_to_outlet_km"].max() < 3100  # Naryn + Syr Darya: 3,019 km
+
+
+def test_layers_follow_the_reference_contract(sd):
+    r = sd.reaches.set_index("reach_id")
+    ds = r["downstream_id"].to_numpy()
+    inner = ds != -1
+    last = shapely.get_point(r.geometry.values[inner], -1)
+    nxt = shapely.get_point(r.loc[ds[inner]].geometry.values, 0)
+    assert (shapely.distance(last, nxt) < 1e-4).all()  # the junction included
+    assert set(sd.countries["iso3"]) == set(sd.meta["riparian"])
+    assert "CHN" in sd.meta["minor_shares_km2"]

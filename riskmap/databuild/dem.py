@@ -742,6 +742,7 @@ def build_from_dem(dems: Sequence[str | Path] | str | Path, *, outlet: tuple[flo
     cin = cin[cin["area_km2_in_basin"] > 0][["iso3", "name", "area_km2_in_basin", "geometry"]]
     cin = cin.sort_values("iso3").reset_index(drop=True)
     is_rip = (cin["area_km2_in_basin"] >= RIPARIAN_MIN_SHARE * area) & (cin["area_km2_in_basin"] >= RIPARIAN_MIN_KM2)
+    cin_all, cin = cin, cin[is_rip].reset_index(drop=True)  # layer: riparian countries only (as the reference)
     B = ctx["borders"]
     bsel = B[B.intersects(og.buffer(0.2))].reset_index(drop=True)
     towns = ctx["towns"]
@@ -786,7 +787,7 @@ def build_from_dem(dems: Sequence[str | Path] | str | Path, *, outlet: tuple[flo
         notes.append(cover_note + " (built with --allow-partial).")
     meta[name] = {
         "name": label,
-        "riparian": list(cin.loc[is_rip, "iso3"]),
+        "riparian": list(cin["iso3"]),
         "outlet": [round(lon, 5), round(lat, 5)],
         "continuation": prev.get("continuation", []),
         "published_area_km2": pub,
@@ -794,8 +795,9 @@ def build_from_dem(dems: Sequence[str | Path] | str | Path, *, outlet: tuple[flo
                      "n_reaches": int(len(reaches)),
                      "network_km": round(float(reaches["length_km"].sum()), 1),
                      "sub_basin_km2": {s: float(a) for s, a in zip(sub_poly["sub_basin"], sub_poly["area_km2"])}},
-        "area_in_basin_km2": {i: float(a) for i, a, k in zip(cin["iso3"], cin["area_km2_in_basin"], is_rip) if k},
-        "minor_shares_km2": {i: float(a) for i, a, k in zip(cin["iso3"], cin["area_km2_in_basin"], is_rip) if not k},
+        "area_in_basin_km2": {i: float(a) for i, a, k in zip(cin_all["iso3"], cin_all["area_km2_in_basin"], is_rip) if k},
+        "minor_shares_km2": {i: float(a) for i, a, k in zip(cin_all["iso3"], cin_all["area_km2_in_basin"], is_rip)
+                             if not k},
         "notes": notes,
         "source": {"dem": dem_src, "burn": burn_src, "builder": "riskmap data build-from-dem "
                    "(riskmap/databuild/dem.py)", "dem_grid_bounds": [round(v, 6) for v in grid.bounds]},
@@ -954,6 +956,7 @@ def join_downstream(name: str, carto: str = "syr_darya", *, data_dir: str | Path
     g = C.geometry.iloc[k]
     cut = substring(g, g.project(jp), g.length)
     cut_ll = gpd.GeoSeries([cut], crs=crs).to_crs("EPSG:4326").iloc[0]
+    cut_ll = LineString([(jx, jy), *cut_ll.coords[1:]])  # starts exactly where the DEM outlet reach ends
     kid = int(ids[k])
     lower.loc[lower["reach_id"] == kid, "geometry"] = cut_ll
     lower.loc[lower["reach_id"] == kid, "length_km"] = round(float(geodesic_length_km(cut_ll)), 4)
@@ -1002,6 +1005,7 @@ def join_downstream(name: str, carto: str = "syr_darya", *, data_dir: str | Path
     cin = cin[cin["area_km2_in_basin"] > 0][["iso3", "name", "area_km2_in_basin", "geometry"]]
     cin = cin.sort_values("iso3").reset_index(drop=True)
     is_rip = (cin["area_km2_in_basin"] >= RIPARIAN_MIN_SHARE * area) & (cin["area_km2_in_basin"] >= RIPARIAN_MIN_KM2)
+    cin_all, cin = cin, cin[is_rip].reset_index(drop=True)
     lakes = gpd.GeoDataFrame(pd.concat([dem.lakes, cb.lakes], ignore_index=True), geometry="geometry",
                              crs="EPSG:4326").drop_duplicates("name").reset_index(drop=True)
     towns = gpd.GeoDataFrame(pd.concat([dem.towns, cb.towns], ignore_index=True), geometry="geometry",
@@ -1023,9 +1027,10 @@ def join_downstream(name: str, carto: str = "syr_darya", *, data_dir: str | Path
     e["outlet"] = cb.meta.get("outlet", e["outlet"])
     e["continuation"] = cb.meta.get("continuation", [])
     e["published_area_km2"] = pub
-    e["riparian"] = list(cin.loc[is_rip, "iso3"])
-    e["area_in_basin_km2"] = {i: float(a) for i, a, q in zip(cin["iso3"], cin["area_km2_in_basin"], is_rip) if q}
-    e["minor_shares_km2"] = {i: float(a) for i, a, q in zip(cin["iso3"], cin["area_km2_in_basin"], is_rip) if not q}
+    e["riparian"] = list(cin["iso3"])
+    e["area_in_basin_km2"] = {i: float(a) for i, a, q in zip(cin_all["iso3"], cin_all["area_km2_in_basin"], is_rip) if q}
+    e["minor_shares_km2"] = {i: float(a) for i, a, q in zip(cin_all["iso3"], cin_all["area_km2_in_basin"], is_rip)
+                             if not q}
     m = e["measured"]
     m["area_km2"] = round(area, 1)
     if pub:
