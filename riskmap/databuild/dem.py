@@ -49,9 +49,10 @@ import datetime as _dt
 import json
 import time
 import warnings
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -372,8 +373,8 @@ def snap_outlet(grid: DemGrid, upa: np.ndarray, outlet: tuple[float, float], str
     if grid.outside[r, c]:
         raise RiskmapInputError(f"outlet ({lon}, {lat}) lies in the sea or on nodata of the DEM ({grid.label}); "
                                 f"move it onto the river a little upstream of its mouth")
-    ky = max(1, int(round(OUTLET_SNAP_KM / (grid.res * 111.32))))
-    kx = max(1, int(round(OUTLET_SNAP_KM / (grid.res * 111.32 * max(np.cos(np.radians(lat)), 0.1)))))
+    ky = max(1, round(OUTLET_SNAP_KM / (grid.res * 111.32)))
+    kx = max(1, round(OUTLET_SNAP_KM / (grid.res * 111.32 * max(np.cos(np.radians(lat)), 0.1))))
     rs, cs = slice(max(r - ky, 0), min(r + ky + 1, h)), slice(max(c - kx, 0), min(c + kx + 1, w))
     win = np.where(np.isfinite(upa[rs, cs]), upa[rs, cs], -1.0)
     ii, jj = np.mgrid[rs, cs]
@@ -391,7 +392,7 @@ def check_cover(grid: DemGrid, mask: np.ndarray, idx_out: int, allow_partial: bo
     """Refuse (or warn about) a basin that reaches the DEM edge away from its outlet."""
     h, w = grid.shape
     ro, co = divmod(idx_out, w)
-    k = max(2, int(round(OUTLET_SNAP_KM / (grid.res * 111.32))) * 2)
+    k = max(2, round(OUTLET_SNAP_KM / (grid.res * 111.32)) * 2)
     edge = np.zeros_like(mask)
     edge[0, :] = edge[-1, :] = True
     edge[:, 0] = edge[:, -1] = True
@@ -607,6 +608,8 @@ def polygons(grid: DemGrid, sub: np.ndarray, names: dict[int, str]) -> gpd.GeoDa
 
 def _context(out: Path, data_dir: str | Path | None) -> dict[str, gpd.GeoDataFrame]:
     """countries/borders (countries.gpkg) and lakes/towns/dams of all bundled basins."""
+    import pyogrio
+
     from riskmap._paths import DATA_DIR
     from riskmap.hydrography import BASINS
 
@@ -620,11 +623,8 @@ def _context(out: Path, data_dir: str | Path | None) -> dict[str, gpd.GeoDataFra
         parts = []
         for b in BASINS:
             p = src / f"{b}.gpkg"
-            if p.is_file():
-                try:
-                    parts.append(gpd.read_file(p, layer=lyr))
-                except Exception:  # noqa: BLE001  (no dams layer)
-                    continue
+            if p.is_file() and lyr in {n for n, _ in pyogrio.list_layers(p)}:
+                parts.append(gpd.read_file(p, layer=lyr))
         ctx[lyr] = (gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), geometry="geometry", crs="EPSG:4326")
                     if parts else gpd.GeoDataFrame(geometry=[], crs="EPSG:4326"))
     ctx["_countries_path"] = cpath  # type: ignore[assignment]
@@ -780,9 +780,9 @@ def build_from_dem(dems: Sequence[str | Path] | str | Path, *, outlet: tuple[flo
     burn_src = ({"file": Path(burn_path).name, "sha256": sha256_file(burn_path)} if burn_path
                 else {"file": "bundled reaches (" + ", ".join(sorted(set(rivers["source"]))) + ")"
                       if len(rivers) else "none"})
-    notes = [f"Built from a DEM by riskmap data build-from-dem: D8 flow directions (pyflwdir), mapped rivers "
-             f"burned {BURN_M:g} m, streams from {stream_km2:g} km2 upstream area, reaches <= {MAX_REACH_KM:g} km; "
-             f"outline simplified with a tolerance of {SIMPLIFY_CELLS:g} cell ({grid.res * 3600:.1f} arc-seconds)."]
+    notes = [(f"Built from a DEM by riskmap data build-from-dem: D8 flow directions (pyflwdir), mapped rivers "
+              f"burned {BURN_M:g} m, streams from {stream_km2:g} km2 upstream area, reaches <= {MAX_REACH_KM:g} km; "
+              f"outline simplified with a tolerance of {SIMPLIFY_CELLS:g} cell ({grid.res * 3600:.1f} arc-seconds).")]
     if cover_note:
         notes.append(cover_note + " (built with --allow-partial).")
     meta[name] = {
@@ -792,7 +792,7 @@ def build_from_dem(dems: Sequence[str | Path] | str | Path, *, outlet: tuple[flo
         "continuation": prev.get("continuation", []),
         "published_area_km2": pub,
         "measured": {"area_km2": round(area, 1), "area_error_pct": err, "iou_tfdd": None,
-                     "n_reaches": int(len(reaches)),
+                     "n_reaches": len(reaches),
                      "network_km": round(float(reaches["length_km"].sum()), 1),
                      "sub_basin_km2": {s: float(a) for s, a in zip(sub_poly["sub_basin"], sub_poly["area_km2"])}},
         "area_in_basin_km2": {i: float(a) for i, a, k in zip(cin_all["iso3"], cin_all["area_km2_in_basin"], is_rip) if k},
@@ -803,7 +803,7 @@ def build_from_dem(dems: Sequence[str | Path] | str | Path, *, outlet: tuple[flo
                    "(riskmap/databuild/dem.py)", "dem_grid_bounds": [round(v, 6) for v in grid.bounds]},
     }
     if "dams" in layers:
-        meta[name]["dams"] = {"n": int(len(dams)), "source": "bundled dams layer re-attached to the DEM reaches "
+        meta[name]["dams"] = {"n": len(dams), "source": "bundled dams layer re-attached to the DEM reaches "
                               f"(nearest within {DAM_SNAP_M / 1000:g} km)"}
     atomic_write_text(meta_path, json.dumps(meta, indent=2, ensure_ascii=False) + "\n")
     _write_provenance(out, name, meta[name], grid, n_burn, stream_km2, date, time.perf_counter() - t0)
@@ -879,7 +879,7 @@ def parse_outlet(text: str) -> tuple[float, float]:
     return lon, lat
 
 
-__all__: Iterable[str] = ("build_from_dem", "read_dem", "BURN_M", "STREAM_KM2")
+__all__: Iterable[str] = ("BURN_M", "STREAM_KM2", "build_from_dem", "read_dem")
 
 
 # ---------------------------------------------------------------- joining a cartographic lower course
@@ -1037,15 +1037,15 @@ def join_downstream(name: str, carto: str = "syr_darya", *, data_dir: str | Path
         lo, hi = pub
         m["area_error_pct"] = round(0.0 if lo <= area <= hi else 100.0 * min(abs(area - lo), abs(area - hi))
                                     / (lo if area < lo else hi), 1)
-    m["n_reaches"] = int(len(reaches))
+    m["n_reaches"] = len(reaches)
     m["network_km"] = round(float(reaches["length_km"].sum()), 1)
     m["sub_basin_km2"] = {s: float(a) for s, a in zip(sub["sub_basin"], sub["area_km2"])}
     e["notes"] = [n for n in e["notes"] if "does not cover the whole basin" not in n] + [
-        f"Joined at ({jx:.4f}, {jy:.4f}) on the main stem (the DEM outlet, at the edge of the DEM grid) to the "
-        f"cartographic course of '{carto}' below it: {len(lower)} reaches, {lower['length_km'].sum():.1f} river km "
-        f"and the cartographic outline outside the DEM grid come from the reference build."]
+        (f"Joined at ({jx:.4f}, {jy:.4f}) on the main stem (the DEM outlet, at the edge of the DEM grid) to the "
+         f"cartographic course of '{carto}' below it: {len(lower)} reaches, {lower['length_km'].sum():.1f} river km "
+         f"and the cartographic outline outside the DEM grid come from the reference build.")]
     e["source"]["joined_downstream"] = {"basin": carto, "junction": [round(jx, 5), round(jy, 5)],
-                                        "n_reaches": int(len(lower))}
+                                        "n_reaches": len(lower)}
     atomic_write_text(meta_path, json.dumps(meta, indent=2, ensure_ascii=False) + "\n")
     pj = out / "PROVENANCE.json"
     if pj.is_file():
