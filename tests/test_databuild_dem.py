@@ -274,3 +274,24 @@ def test_srtm_river_lengths_vs_cartographic(skadar):
     dem_km = _river_km(b, *dan) - _river_km(b, *conf)
     ref_km = _river_km(ref, *dan) - _river_km(ref, *conf)
     assert 1.0 < dem_km / ref_km < 1.33
+
+
+def test_never_burns_and_overwrites_the_same_basin_file(built):
+    d, _ = built
+    data = d / "data"
+    # a basin folder holding a "drina.gpkg" whose reaches cross the DEM: rebuilding drina there from its
+    # own reaches would overwrite the burn input
+    import shutil
+
+    from riskmap._paths import DATA_DIR
+
+    own = d / "own"
+    (own / "basins").mkdir(parents=True)
+    shutil.copy(DATA_DIR / "basins" / "drina.gpkg", own / "basins" / "drina.gpkg")
+    shutil.copy(DATA_DIR / "basins" / "countries.gpkg", own / "basins" / "countries.gpkg")
+    z = valley()
+    dem = write_tif(d / "tara.tif", z, x0=19.40, y0=43.00)  # crosses the Tara (drina reaches)
+    with pytest.raises(RiskmapInputError, match="would be burned into the DEM and then overwritten"):
+        build_from_dem([dem], outlet=(19.40 + 60 * RES, 43.00 - 118.5 * RES), name="drina", data_dir=own,
+                       stream_km2=2.0)
+    assert data.is_dir()

@@ -302,8 +302,11 @@ def bundled_rivers(bounds: tuple[float, float, float, float], data_dir: str | Pa
             if len(r):
                 parts.append(r[["name", "geometry"]].assign(source=f"{b}.gpkg reaches"))
     if not parts:
-        return gpd.GeoDataFrame({"name": [], "source": []}, geometry=[], crs="EPSG:4326")
-    return gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), geometry="geometry", crs="EPSG:4326")
+        out = gpd.GeoDataFrame({"name": [], "source": []}, geometry=[], crs="EPSG:4326")
+    else:
+        out = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), geometry="geometry", crs="EPSG:4326")
+    out.attrs["dir"] = str(d)
+    return out
 
 
 def read_burn(path: str | Path, bounds: tuple[float, float, float, float]) -> gpd.GeoDataFrame:
@@ -702,6 +705,12 @@ def build_from_dem(dems: Sequence[str | Path] | str | Path, *, outlet: tuple[flo
 
     grid = read_dem(paths)
     rivers = read_burn(burn_path, grid.bounds) if burn_path else bundled_rivers(grid.bounds, data_dir)
+    read_from = rivers.attrs.get("dir")
+    if burn_path is None and target.is_file() and f"{name}.gpkg reaches" in set(rivers["source"]) \
+            and read_from is not None and (Path(read_from) / f"{name}.gpkg").resolve() == target.resolve():
+        raise RiskmapInputError(f"{target}: its reaches would be burned into the DEM and then overwritten; "
+                                f"build the cartographic reference elsewhere (`riskmap data build-reference "
+                                f"--out REF`) and pass --burn REF/{name}.gpkg")
     burned, n_burn = burn(grid, rivers)
     flw, upa = route(grid, burned)
     idx_out = snap_outlet(grid, upa, (lon, lat), float(stream_km2))
