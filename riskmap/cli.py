@@ -295,6 +295,53 @@ def import_hydrosheds_cmd(basins_path: Path, rivers_path: Path, outlet: str, nam
     click.echo(f"written {path}")
     _say_where(out, "basins")
 
+@data.command("build-from-dem")
+@click.argument("dems", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--outlet", required=True, help="Outlet as LON,LAT (a point on the river at the basin outlet).")
+@click.option("--name", required=True, help="Basin identifier for the output file (e.g. moraca_dem).")
+@click.option("--burn", "burn_path", type=click.Path(path_type=Path), default=None,
+              help="River lines to burn into the DEM (default: the bundled reaches crossing the DEM).")
+@click.option("--stream-km2", type=float, default=None,
+              help="Upstream area (km2) from which a cell is a river (default 100).")
+@click.option("--allow-partial", is_flag=True,
+              help="Build a basin cut off by the DEM edge (warns) instead of refusing.")
+@click.option("--display-name", default=None, help="Display name (default: NAME).")
+@click.option("--join-downstream", "join", default=None, metavar="BASIN",
+              help="Continue the basin below the DEM outlet with the course of this cartographic basin "
+                   "(e.g. syr_darya: the lower Syr Darya west of the GEBCO grid).")
+@click.option("--join-from", "join_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder of the basin named by --join-downstream (default: the bundled data).")
+@DATA_DIR_OPTION
+def build_from_dem_cmd(dems: tuple[Path, ...], outlet: str, name: str, burn_path: Path | None,
+                       stream_km2: float | None, allow_partial: bool, display_name: str | None,
+                       join: str | None, join_dir: Path | None, data_dir: Path | None) -> None:
+    """Build a basin's hydrography (data/basins/NAME.gpkg) from DEM tiles (GeoTIFF, SRTM .hgt)."""
+    import warnings
+
+    from riskmap.databuild.dem import STREAM_KM2, build_from_dem, parse_outlet
+
+    out = _build_out(None, data_dir, "basins")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        path = build_from_dem(list(dems), outlet=parse_outlet(outlet), name=name, burn_path=burn_path,
+                              stream_km2=STREAM_KM2 if stream_km2 is None else stream_km2, data_dir=out,
+                              allow_partial=allow_partial, display_name=display_name)
+        if join:
+            from riskmap.databuild.dem import join_downstream
+
+            path = join_downstream(name, join, data_dir=out, carto_dir=join_dir)
+    for w in caught:
+        click.echo(f"warning: {w.message}", err=True)
+    from riskmap.hydrography import load_basin
+
+    b = load_basin(name, out)
+    m = b.meta.get("measured", {})
+    click.echo(f"{name}: {m.get('area_km2', 0):,.0f} km2, {m.get('n_reaches')} reaches, "
+               f"{m.get('network_km', 0):,.0f} river km, riparian {', '.join(b.meta.get('riparian', []))}")
+    click.echo(f"written {path}")
+    _say_where(out, "basins")
+
+
 # [sites commands]
 
 

@@ -1,0 +1,124 @@
+"""The Syr Darya rebuilt from GEBCO 2023 15" (build-from-dem + the cartographic course below 66.14 E).
+
+Built into tmp_path as ``syr_darya_dem`` (not the bundled basin) and checked on verifiable geography:
+the published area range, the TFDD ARAL outline (validation only), and divide-edge places.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+
+from riskmap._geo import geodesic_area_km2
+from riskmap.databuild.dem import build_from_dem, join_downstream
+from riskmap.hydrography import flatten_countries, load_basin
+
+SRC = Path("/work/shared/data/sources")
+GEBCO = SRC / "gebco-2023-15s-syr-darya" / "gebco_2023_15s_syr_darya.tif"
+TFDD = SRC / "tfdd-international-basins" / "tfdd_basins_central_asia.gpkg"
+#: where the Syr Darya leaves the GEBCO grid (66.1375 E): the junction with the cartographic lower course
+JUNCTION = (66.15, 44.427)
+
+#: (lon, lat), inside the Syr Darya basin?  Sources: GeoNames cities500 ids, literature-sites (town precision)
+PLACES = {
+    "Kadamjay": ((71.72361, 40.12667), True),       # literature-sites, town; south Fergana (Shakhimardan side)
+    "Khaidarkan": ((71.34184, 39.94319), True),     # GeoNames 1222635 Aydarken; south Fergana
+    "Chaek": ((74.51699, 41.92768), True),          # GeoNames 1528566 Chayek; Kokomeren -> Naryn
+    "Angren": ((70.14361, 41.01667), True),         # GeoNames 1514581
+    "Almalyk": ((69.59833, 40.84472), True),        # GeoNames 1513064 Olmaliq
+    "Chirchiq": ((69.58222, 41.46889), True),       # GeoNames 1514210
+    "Mailuu-Suu": ((72.44972, 41.26), True),        # literature-sites, town
+    "Turkistan": ((68.25685, 43.29458), True),      # GeoNames 1517945
+    "Daroot-Korgon": ((72.20518, 39.55274), False),  # GeoNames 1222683; Kyzyl-Suu -> Amu Darya
+    "Talas": ((72.2417, 42.52256), False),          # GeoNames 1527299; Talas basin
+    "Kochkor": ((75.75659, 42.21552), False),       # GeoNames 1527902; Chu basin
+}
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def sd(tmp_path_factory):
+    if not GEBCO.is_file():
+        pytest.skip("GEBCO Syr Darya grid not available")
+    d = tmp_path_factory.mktemp("sd")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the basin meets the west edge of the grid (joined below)
+        build_from_dem([GEBCO], outlet=JUNCTION, name="syr_darya_dem", data_dir=d, stream_km2=300.0,
+                       allow_partial=True, display_name="Syr Darya")
+    join_downstream("syr_darya_dem", "syr_darya", data_dir=d)
+    return load_basin("syr_darya_dem", d)
+
+
+def _reach(b, lon: float, lat: float) -> int:
+    r = b.reaches.to_crs(f"+proj=aeqd +lat_0={lat} +lon_0={lon}")
+    return int(b.reaches["reach_id"].iloc[int(np.argmin(r.distance(shapely.Point(0, 0)).to_numpy()))])
+
+
+def test_area_within_published_range_and_tfdd(sd):
+    lo, hi = sd.meta["published_area_km2"]
+    area = sd.outline["area_km2"].iloc[0]
+    assert lo <= area <= hi
+    assert sd.meta["continuation"][0]["water"] == "North Aral Sea"
+    assert sd.meta["riparian"] == ["KAZ", "KGZ", "TJK", "UZB"]
+    if TFDD.is_file():
+        tf = gpd.read_file(TFDD)
+        col = next(c for c in tf.columns if tf[c].astype(str).eq("ARAL").any())
+        aral = shapely.union_all(tf.loc[tf[col] == "ARAL"].geometry.values)
+        og = sd.outline.geometry.iloc[0]
+        assert geodesic_area_km2(og.intersection(aral)) / geodesic_area_km2(og) > 0.99
+
+
+def test_divide_places(sd):
+    og = sd.outline.geometry.iloc[0]
+    wrong = [n for n, (xy, inside) in PLACES.items() if og.contains(shapely.Point(xy)) != inside]
+    assert wrong == []
+
+
+def test_routes_from_tashkent_oblast_stay_uzb_to_kaz(sd):
+    for n in ("Angren", "Almalyk", "Chirchiq"):
+        rid = _reach(sd, *PLACES[n][0])
+        assert flatten_countries(list(sd.downstream_path(rid)["country"])) == ["UZB", "KAZ"], n
+    # Angren drains by the Akhangaran, not through Charvak (Chirchik)
+    path = sd.downstream_path(_reach(sd, *PLACES["Angren"][0]))
+    assert not path["reach_id"].isin(sd.dams.loc[sd.dams["name"] == "Charvak", "reach_id"]).any()
+
+
+def test_mailuu_suu_first_crossing_kgz_uzb(sd):
+    rid = _reach(sd, *PLACES["Mailuu-Suu"][0])
+    seq = flatten_countries(list(sd.downstream_path(rid)["country"]))
+    assert seq[:2] == ["KGZ", "UZB"] and seq[-1] == "KAZ"
+    km = sd.reach_table().loc[rid, "km_to_country_change"]
+    assert 5 < km < 60
+
+
+def test_border_only_where_river_follows_border(sd):
+    # Bekabad (GeoNames 1514402) is on the Syr Darya in Uzbekistan, ~1.5 km from the TJK border
+    rid = _reach(sd, 69.26972, 40.22083)
+    r = sd.reaches.set_index("reach_id").loc[rid]
+    assert r["country"] == "UZB" and not r["is_border"]
+
+
+def test_joined_network_reaches_the_aral(sd):
+    r = sd.reaches
+    assert (r["downstream_id"] == -1).sum() == 1
+    out = r.loc[r["downstream_id"] == -1].geometry.iloc[0].coords[-1]
+    assert abs(out[0] - 60.9) < 0.2 and abs(out[1] - 46.1) < 0.2
+    assert set(r.loc[r["downstream_id"] != -1, "downstream_id"]) <= set(r["reach_id"])
+    assert 2000 < r["dist_to_outlet_km"].max() < 3100  # Naryn + Syr Darya: 3,019 km
+
+
+def test_layers_follow_the_reference_contract(sd):
+    r = sd.reaches.set_index("reach_id")
+    ds = r["downstream_id"].to_numpy()
+    inner = ds != -1
+    last = shapely.get_point(r.geometry.values[inner], -1)
+    nxt = shapely.get_point(r.loc[ds[inner]].geometry.values, 0)
+    assert (shapely.distance(last, nxt) < 1e-4).all()  # the junction included
+    assert set(sd.countries["iso3"]) == set(sd.meta["riparian"])
+    assert "CHN" in sd.meta["minor_shares_km2"]
