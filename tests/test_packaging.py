@@ -97,7 +97,7 @@ def test_wheel_carries_the_data(installed):
     bundled = sorted(n.removeprefix("riskmap/_data/") for n in names if n.startswith("riskmap/_data/"))
     assert bundled == repo_files
     for needed in ("riskmap/params/priority.toml", "riskmap/templates/report.html.j2",
-                   "riskmap/assets/leaflet/leaflet.js", "riskmap/sources/mappings.toml"):
+                   "riskmap/assets/leaflet/leaflet.js", "riskmap/databuild/sites/mappings.toml"):
         assert needed in names
     assert not [n for n in names if n.startswith(("data/", "tests/")) or "__pycache__" in n]
     meta = zipfile.ZipFile(installed["wheel"]).read(f"riskmap-{__version__}.dist-info/METADATA").decode()
