@@ -11,6 +11,10 @@ import numpy as np
 import pandas as pd
 import pyogrio
 import shapely
+from scipy.spatial import cKDTree
+from shapely import LineString, Point
+from shapely.ops import substring
+
 from riskmap._geo import aeqd_for_bounds
 from riskmap._iso3 import ISO3_NAMES
 from riskmap.databuild.reference.specs import (
@@ -26,9 +30,6 @@ from riskmap.databuild.reference.specs import (
     SOURCES,
     UNMAPPED_SYSTEMS,
 )
-from scipy.spatial import cKDTree
-from shapely import LineString, Point
-from shapely.ops import substring
 
 # ---------------------------------------------------------------- helpers
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 import geopandas as gpd
 import numpy as np
 import shapely
+from scipy.spatial import cKDTree
+from shapely import Point
+
 from riskmap._geo import geodesic_area_km2
 from riskmap.databuild.reference.lines import RegionNetwork, _explode_lines, _sample
 from riskmap.databuild.reference.specs import GRID_M, SEED_M, BasinSpec
-from scipy.spatial import cKDTree
-from shapely import Point
 
 # ---------------------------------------------------------------- outlines
 

@@ -13,6 +13,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from shapely import Point
+
 from riskmap._geo import geodesic_area_km2
 from riskmap.databuild.reference.lines import RegionNetwork, _iso3, build_region_network, load_countries
 from riskmap.databuild.reference.outlines import _as_multi, allocate
@@ -38,10 +40,11 @@ from riskmap.databuild.reference.specs import (
     SEED_M,
     SNAP_M,
     SOURCES,
+    TABLES_FILE,
     BasinSpec,
+    _load,
 )
 from riskmap.io import sha256_file
-from shapely import Point
 
 # ---------------------------------------------------------------- products
 
@@ -292,23 +295,8 @@ def _source_files(sources: Path) -> list[dict[str, str]]:
     return out
 
 
-LICENCES = [
-    {"dataset": "natural-earth-10m-admin0-v5.1.2, natural-earth-10m-physical-v4.0.0, "
-                "natural-earth-10m-populated-places",
-     "licence": "public domain",
-     "attribution": "Made with Natural Earth. Free vector and raster map data @ naturalearthdata.com."},
-    {"dataset": "gshhg-wdbii-rivers", "licence": "LGPL-3.0-or-later",
-     "attribution": "GSHHG 2.3.7 rivers (CIA World Data Bank II) by P. Wessel and W. H. F. Smith: "
-                    "Wessel, P., and W. H. F. Smith (1996), A global, self-consistent, hierarchical, "
-                    "high-resolution shoreline database, J. Geophys. Res., 101(B4), 8741-8743."},
-    {"dataset": "gem-trackers (hydropower_ghpt_2024-05_aoi.csv)", "licence": "CC BY 4.0",
-     "attribution": "Global Energy Monitor, Global Hydropower Tracker, May 2024 release."},
-    {"dataset": "geodar-dams", "licence": "CC BY 4.0",
-     "attribution": "Wang, J., et al. (2022). GeoDAR: georeferenced global dams and reservoirs dataset. "
-                    "Earth System Science Data 14, 1869-1899 (incl. GRanD v1.3)."},
-    {"dataset": "tfdd-international-basins", "licence": "not stated (attribution required)",
-     "attribution": "TFDD, Oregon State University; used only to measure agreement, not redistributed."},
-]
+#: Licences and attribution of the sources (``specs.toml``, ``[[licences]]``).
+LICENCES: list[dict[str, str]] = [dict(x) for x in _load(TABLES_FILE)["licences"]]
 
 STEPS = [
     "countries: NE admin-0 v5.1.2 (both AOI files); ISO3 from ADM0_A3, KOS->XKX, KAB (Baikonur lease) "

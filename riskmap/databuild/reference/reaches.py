@@ -6,14 +6,15 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from riskmap._geo import geodesic_length_km
-from riskmap.databuild.reference.lines import RegionNetwork, _sample
-from riskmap.databuild.reference.specs import BORDER_M, MAX_REACH_KM, MIN_RUN_M, NAME_M, SAMPLE_M, BasinSpec
-from riskmap.network import RiverNetwork
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components, dijkstra
 from shapely import LineString, Point
 from shapely.ops import substring
+
+from riskmap._geo import geodesic_length_km
+from riskmap.databuild.reference.lines import RegionNetwork, _sample
+from riskmap.databuild.reference.specs import BORDER_M, MAX_REACH_KM, MIN_RUN_M, NAME_M, SAMPLE_M, BasinSpec
+from riskmap.network import RiverNetwork
 
 # ---------------------------------------------------------------- basin tree
 

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
+
+import tomllib
 
 # ---------------------------------------------------------------- parameters
 
@@ -43,74 +46,39 @@ DAM_NO_RESERVOIR = ("Perucica",)
 #: GSHHG levels kept (1-4 permanent rivers).
 GSHHG_LEVELS = (1, 2, 3, 4)
 
-SOURCES = {
-    "admin0": "natural-earth-10m-admin0-v5.1.2",
-    "physical": "natural-earth-10m-physical-v4.0.0",
-    "gshhg": "gshhg-wdbii-rivers",
-    "places": "natural-earth-10m-populated-places",
-    "tfdd": "tfdd-international-basins",
-}
+#: Tables of the build (``specs.toml``) and the basin specifications (``basins.toml``), beside this module.
+TABLES_FILE = Path(__file__).with_name("specs.toml")
+BASINS_FILE = Path(__file__).with_name("basins.toml")
+
+
+def _load(path: Path) -> dict[str, Any]:
+    with path.open("rb") as fh:
+        return tomllib.load(fh)
+
+
+def _xy(p: list[float]) -> tuple[float, float]:
+    return (float(p[0]), float(p[1]))
+
+
+_T = _load(TABLES_FILE)
+#: Source dataset folders by key.
+SOURCES: dict[str, str] = dict(_T["sources"])
 #: Dam datasets (one file each for both regions): GeoDAR (unnamed dam points, used to anchor rivers
 #: missing from both networks) and the GEM Global Hydropower Tracker (named dams -> ``dams`` layer).
-DAM_SOURCES = {
-    "geodar": ("geodar-dams", "geodar_v11_dams_beta_pr1_aoi.csv"),
-    "ghpt": ("gem-trackers", "hydropower_ghpt_2024-05_aoi.csv"),
-}
-
+DAM_SOURCES: dict[str, tuple[str, str]] = {k: (v["folder"], v["file"]) for k, v in _T["dam_sources"].items()}
+#: Files of each region by source key.
+REGIONS: dict[str, dict[str, str]] = {r: dict(files) for r, files in _T["regions"].items()}
 #: Neighbouring river systems missing from both GSHHG and Natural Earth, anchored by large dams
-#: (GeoDAR points that are GRanD v1.3 dams, selected by ``ID_GRDv13``): each dam point becomes an
-#: "other" allocation seed, so land nearer to it than to a basin river is not given to the basin.
-#: The Mat (Albania, to the Adriatic south of Lezhe) has no line in either source; without these
-#: anchors the Drin (its Lezhe branch) took the Mat valley (Rubik, Ulez, Shkopet).
+#: (name, GRanD ids, note); see ``specs.toml``.
 UNMAPPED_SYSTEMS: dict[str, list[tuple[str, tuple[int, ...], str]]] = {
-    "western_balkans": [("Mat", (3981, 3982), "Shkopet (GRanD 3981) and Ulez (GRanD 3982) dams on the Mat")],
-    "central_asia": [],
-}
-
-REGIONS: dict[str, dict[str, str]] = {
-    "western_balkans": {
-        "admin0": "ne10m_admin0_western_balkans.gpkg",
-        "physical": "ne10m_physical_western_balkans.gpkg",
-        "gshhg": "gshhg_wdbii_rivers_western_balkans.gpkg",
-        "places": "ne10m_populated_places_western_balkans.gpkg",
-        "tfdd": "tfdd_basins_western_balkans.gpkg",
-    },
-    "central_asia": {
-        "admin0": "ne10m_admin0_central_asia.gpkg",
-        "physical": "ne10m_physical_central_asia.gpkg",
-        "gshhg": "gshhg_wdbii_rivers_central_asia.gpkg",
-        "places": "ne10m_populated_places_central_asia.gpkg",
-        "tfdd": "tfdd_basins_central_asia.gpkg",
-    },
-}
-
+    r: [(u["name"], tuple(int(i) for i in u["grand_ids"]), u["note"])
+        for u in _T.get("unmapped_systems", {}).get(r, [])] for r in REGIONS}
 #: Lake names by location (NE leaves Ohrid and Prespa unnamed); (lon, lat) inside the polygon.
 LAKE_NAMES: dict[str, list[tuple[str, str, tuple[float, float]]]] = {
-    "western_balkans": [
-        ("Lake Ohrid", "lake", (20.73, 41.04)),
-        ("Lake Prespa", "lake", (21.03, 40.89)),
-        ("Small Prespa", "lake", (21.10, 40.74)),
-        ("Lake Skadar", "lake", (19.30, 42.20)),
-        ("Fierza reservoir", "reservoir", (20.30, 42.15)),
-        ("Vau i Dejes reservoir", "reservoir", (19.64, 42.05)),
-    ],
-    "central_asia": [
-        ("Toktogul reservoir", "reservoir", (72.9, 41.78)),
-        ("Kayrakkum reservoir", "reservoir", (70.1, 40.33)),
-        ("Shardara reservoir", "reservoir", (68.2, 41.15)),
-        ("Aral Sea", "lake", (60.5, 46.4)),
-        ("Aydarkul", "lake", (67.0, 40.8)),
-    ],
-}
-
+    r: [(x["name"], x["kind"], _xy(x["point"])) for x in _T.get("lake_names", {}).get(r, [])] for r in REGIONS}
 #: Extra links (documented): Prespa drains underground (karst) to Ohrid.
 EXTRA_LINKS: dict[str, list[tuple[str, str, str]]] = {
-    "western_balkans": [
-        ("Prespa-Ohrid karst link (underground)", "Lake Prespa", "Lake Ohrid"),
-        ("Small Prespa-Prespa channel", "Small Prespa", "Lake Prespa"),
-    ],
-    "central_asia": [],
-}
+    r: [(x["name"], x["from"], x["to"]) for x in _T.get("extra_links", {}).get(r, [])] for r in REGIONS}
 
 
 @dataclass
@@ -149,79 +117,20 @@ class BasinSpec:
     towns_note: str = ""
 
 
-BASIN_SPECS: dict[str, BasinSpec] = {
-    "drin": BasinSpec(
-        id="drin", name="Drin", region="western_balkans",
-        outlet=(19.368, 41.851), stem=(19.44, 41.97),
-        published_area_km2=(14200.0, 19600.0),
-        continuation=[{"water": "Adriatic Sea", "countries": []}],
-        main_sub_basin="Drin main",
-        sub_basins=[
-            ("Moraca-Skadar", (19.481, 42.05), False),
-            ("White Drin", (20.506, 42.139), True),
-            ("Black Drin", (20.368, 42.004), True),
-        ],
-        path_labels=[("Moraca-Skadar", (19.40, 41.95))],
-        distributaries=[((19.570, 41.7525), (19.61, 42.007))],
-        tfdd_code="DRIN", tfdd_mode="iou",
-        notes=("Lake Prespa drains underground (karst) to Lake Ohrid; the network links them with a straight "
-               "'Prespa-Ohrid karst link (underground)' reach (its length is not a flow path length).",
-               "The Drin splits below Vau i Dejes: the main outlet is the Buna/Bojana mouth (ALB|MNE border); "
-               "the branch to the sea near Lezhe is kept as a distributary with its own mouth (downstream_id -1).",
-               "TFDD treats Lake Prespa as a separate basin (LKPP), so the Prespa part counts against the IoU "
-               "with TFDD DRIN."),
-        name_overrides={"Black Drin": {"Drin": "Black Drin (Crni Drim)"},
-                        "White Drin": {"Drin": "White Drin (Beli Drim)", "Beli Drim": "White Drin (Beli Drim)"}},
-    ),
-    "drina": BasinSpec(
-        id="drina", name="Drina", region="western_balkans",
-        outlet=(19.355, 44.894), stem=(19.33, 44.80),
-        published_area_km2=(19570.0, 20320.0),
-        continuation=[
-            {"water": "Sava", "countries": ["BIH|SRB", "SRB"]},
-            {"water": "Danube", "countries": ["SRB", "ROU|SRB", "BGR|ROU", "ROU", "MDA|UKR"]},
-            {"water": "Black Sea", "countries": []},
-        ],
-        main_sub_basin="Drina main",
-        sub_basins=[
-            ("Tara-Piva", (18.956, 43.313), True),
-            ("Tara-Piva", (18.839, 43.269), True),
-            ("Lim", (19.37, 43.616), True),
-        ],
-        sub_basin_note=("The Cehotina is not in the source networks (neither GSHHG nor Natural Earth), "
-                        "so its catchment is part of 'Drina main'."),
-        tfdd_code="DANU", tfdd_mode="share",
-        towns_note=("Natural Earth 1:10m populated places has no town in the Drina valley "
-                    "(Foca, Gorazde, Visegrad, Zvornik, Pljevlja are absent); none were added."),
-    ),
-    "syr_darya": BasinSpec(
-        id="syr_darya", name="Syr Darya", region="central_asia",
-        outlet=(60.896, 46.106), stem=(61.2, 45.9),
-        published_area_km2=(219000.0, 402760.0),
-        continuation=[{"water": "North Aral Sea", "countries": ["KAZ"]}],
-        main_sub_basin="Lower Syr Darya",
-        sub_basins=[
-            ("Middle Syr Darya", (67.975, 41.25), False),
-            ("Chirchik", (68.877, 40.962), True),
-            ("Naryn", (71.832, 40.952), True),
-            ("Kara Darya", (71.841, 40.918), True),
-        ],
-        tfdd_code="ARAL", tfdd_mode="share",
-        # The Kara Darya sub-basin is one GSHHG chain from the Naryn confluence (Uchkurgan/Namangan)
-        # upstream past Andijan into KGZ: NE has no line for it; the NE "Naryn" name that reaches the
-        # first km above the confluence (3 km name buffer) is replaced.
-        fill_names={"Kara Darya": "Kara Darya"},
-        anchors=[("Kara Darya", (72.44972, 41.26),
-                  "Mailuu-Suu town (literature-sites/sites.csv, approximate-town): the Mailuu-Suu river, "
-                  "missing from both networks, flows to the Kara Darya in the Fergana valley")],
-        corridor_km={"Lower Syr Darya": 60.0},
-        max_alloc_km=100.0,
-        # NE's "Naryn" line continues below the Naryn-Kara Darya confluence: there it is the Syr Darya
-        name_overrides={"Kara Darya": {"Naryn": "Kara Darya"}, "Middle Syr Darya": {"Naryn": "Syr Darya"}},
-        exclude_countries=("CHN",),
-        notes=("Land in China is not allocated: the Syr Darya headwater divide follows the KGZ-CHN border "
-               "(Kokshaal-Too/Torugart), and the Tarim headwaters are missing from the source networks.",
-               "Kara Darya, Chirchik and other tributaries come from unnamed GSHHG lines; only Naryn and Syr "
-               "Darya carry Natural Earth names."),
-    ),
-}
+def _spec(bid: str, t: dict[str, Any]) -> BasinSpec:
+    """A :class:`BasinSpec` from its table in ``basins.toml`` (points as tuples)."""
+    t = dict(t)
+    for key in ("outlet", "stem", "published_area_km2"):
+        t[key] = _xy(t[key])
+    t["sub_basins"] = [(x["label"], _xy(x["point"]), bool(x["walk"])) for x in t["sub_basins"]]
+    t["path_labels"] = [(x["label"], _xy(x["point"])) for x in t.get("path_labels", [])]
+    t["distributaries"] = [(_xy(x["mouth"]), _xy(x["split"])) for x in t.get("distributaries", [])]
+    t["anchors"] = [(x["sub_basin"], _xy(x["point"]), x["note"]) for x in t.get("anchors", [])]
+    for key in ("exclude_countries", "notes"):
+        if key in t:
+            t[key] = tuple(t[key])
+    return BasinSpec(id=bid, **t)
+
+
+#: The basins the reference build makes, from ``basins.toml``.
+BASIN_SPECS: dict[str, BasinSpec] = {bid: _spec(bid, t) for bid, t in _load(BASINS_FILE).items()}
