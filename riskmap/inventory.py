@@ -166,7 +166,7 @@ def print_summary(sites: pd.DataFrame, title: str = "Site inventory", console=No
         t.add_column(short.get(c, c), justify="right" if c in COVERAGE_FIELDS or c == "sites" else "left",
                      no_wrap=c != "filled_by")
     for r in cov.to_dict("records"):
-        t.add_row(escape(r["country"]), escape(r["category"]), str(r["sites"]),
+        t.add_row(escape(console_text(r["country"])), escape(console_text(r["category"])), str(r["sites"]),
                   *[f"{r[f]}/{r['sites']}" if r[f] else "-" for f in COVERAGE_FIELDS],
-                  escape(r["filled_by"]) or "-")
+                  escape(console_text(r["filled_by"])) or "-")
     console.print(t)

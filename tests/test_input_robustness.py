@@ -61,7 +61,7 @@ def test_parquet_output_written_and_read_back(cmd, data_dir, tmp_path):
     res = CliRunner().invoke(main, [cmd, str(data_dir / "sites" / "sites.csv"), "-o", str(out)])
     assert res.exit_code == 0, res.output
     back = riskmap.read_sites(out)
-    assert len(back) == 205
+    assert len(back) == len(riskmap.read_sites(data_dir / "sites" / "sites.csv")) > 200
     assert back["exposure_class"].notna().all()
     if cmd == "score":
         assert back["score_status"].notna().all()
