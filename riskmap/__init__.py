@@ -37,7 +37,7 @@ _LAZY: dict[str, tuple[str, str]] = {
     "load_basin": ("riskmap.hydrography", "load_basin"),
     "Basin": ("riskmap.hydrography", "Basin"),
     "RiverNetwork": ("riskmap.network", "RiverNetwork"),
-    "import_hydrosheds": ("riskmap.hydrosheds", "import_hydrosheds"),
+    "import_hydrosheds": ("riskmap.databuild.hydrosheds", "import_hydrosheds"),
     "assess": ("riskmap.exposure", "assess"),
     "exposure_matrix": ("riskmap.exposure", "exposure_matrix"),
     "score": ("riskmap.hazard", "score"),
@@ -52,14 +52,17 @@ _LAZY: dict[str, tuple[str, str]] = {
     "read_export": ("riskmap.export", "read_export"),
     "simulate_spill": ("riskmap.spill", "simulate_spill"),
     "SpillResult": ("riskmap.spill", "SpillResult"),
-    "build_sites": ("riskmap.sources", "build_sites"),
-    "summarize_sites": ("riskmap.sources", "summarize_sites"),
+    "build_sites": ("riskmap.databuild.sites", "build_sites"),
+    "summarize_sites": ("riskmap.inventory", "summarize_sites"),
     "prepare_sites": ("riskmap.pipeline", "prepare_sites"),
     "run_all": ("riskmap.pipeline", "run_all"),
     "data_info": ("riskmap._about", "data_info"),
     "data_version": ("riskmap._about", "data_version"),
     "version_string": ("riskmap._about", "version_string"),
 }
+
+#: ``riskmap.<old name>`` -> the module's place in the data build package
+_MOVED: dict[str, str] = {"sources": "riskmap.databuild.sites", "hydrosheds": "riskmap.databuild.hydrosheds"}
 
 
 def __getattr__(name: str) -> Any:
@@ -70,8 +73,10 @@ def __getattr__(name: str) -> Any:
     if name in _LAZY:
         module, attr = _LAZY[name]
         return getattr(importlib.import_module(module), attr)
-    if name in {"maps", "report", "export", "hydrography", "hydrosheds", "exposure", "hazard",
-                "spill", "rasters", "sources", "schema", "io", "pipeline", "network"}:
+    if name in _MOVED:  # modules of the data build, moved to riskmap.databuild (issue 14)
+        return importlib.import_module(_MOVED[name])
+    if name in {"maps", "report", "export", "hydrography", "exposure", "hazard",
+                "spill", "rasters", "schema", "io", "pipeline", "network", "inventory"}:
         return importlib.import_module(f"riskmap.{name}")
     raise AttributeError(f"module 'riskmap' has no attribute {name!r}")
 

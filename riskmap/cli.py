@@ -147,14 +147,14 @@ DATA_DIR_OPTION = click.option(
 def _source_folders(command: str) -> list[str]:
     """The dataset folders ``riskmap data COMMAND`` reads from the sources folder."""
     if command == "build-reference":
-        from riskmap._reference_build import DAM_SOURCES, SOURCES
+        from riskmap.databuild.reference import DAM_SOURCES, SOURCES
 
         return sorted({*SOURCES.values(), *(d for d, _ in DAM_SOURCES.values())})
     if command == "build-natech":
-        from riskmap._natech_build import FAULTS_SRC, QUAKES_SRC
+        from riskmap.databuild.natech import FAULTS_SRC, QUAKES_SRC
 
         return sorted({FAULTS_SRC.parts[0], QUAKES_SRC.parts[0]})
-    from riskmap.sources import fineprint, gem, geodar, gppd, literature, usgs
+    from riskmap.databuild.sites import fineprint, gem, geodar, gppd, literature, usgs
 
     return sorted({fineprint.FILE.split("/")[0], gem.DIR, geodar.FILE.split("/")[0], gppd.FILE.split("/")[0],
                    literature.FILE.split("/")[0], usgs.DIR})
@@ -256,7 +256,7 @@ def validate(file: Path, strict: bool, crs: str | None, layer: str | None, repor
 def build_reference_cmd(sources: Path | None, data_dir: Path | None, out_dir: Path | None,
                         build_date: str | None, no_plots: bool) -> None:
     """Build the reference hydrography (data/basins) from the public sources."""
-    from riskmap._reference_build import build_reference
+    from riskmap.databuild.reference import build_reference
 
     src = _sources(sources, "build-reference")
     out = _build_out(out_dir, data_dir, "basins")
@@ -283,7 +283,7 @@ def build_reference_cmd(sources: Path | None, data_dir: Path | None, out_dir: Pa
 def import_hydrosheds_cmd(basins_path: Path, rivers_path: Path, outlet: str, name: str,
                           out_dir: Path | None, data_dir: Path | None) -> None:
     """Build a basin from user-supplied HydroSHEDS (HydroBASINS + HydroRIVERS)."""
-    from riskmap.hydrosheds import import_hydrosheds
+    from riskmap.databuild.hydrosheds import import_hydrosheds
 
     try:
         lon, lat = (float(v) for v in outlet.split(","))
@@ -357,7 +357,7 @@ def build_sites_cmd(sources: Path | None, data_dir: Path | None, out_dir: Path |
                     buffer_km: float | None) -> None:
     """Build data/sites/ (sites.csv, sites.gpkg, merges.csv, SOURCES.md, PROVENANCE.json)
     from the public sources: import, keep the three basins, de-duplicate."""
-    from riskmap.sources.build import build_sites
+    from riskmap.databuild.sites.build import build_sites
 
     from riskmap.questionnaire import return_files, returns_step
 
@@ -390,7 +390,7 @@ def sites_summary_cmd(file: Path | None, strict: bool, layer: str | None, crs: s
     The file is summarised as it is (every row); rows that the other commands
     would drop are counted on stderr (with --strict the file is refused)."""
     from riskmap.io import read_table
-    from riskmap.sources.summary import print_summary
+    from riskmap.inventory import print_summary
 
     path = file or SITES_CSV
     if not path.exists():
@@ -603,7 +603,7 @@ def matrix_cmd(sites_file: Path | None, basin: str | None, weight: str | None, o
               help="Output folder (default: data/natech).")
 def build_natech_cmd(sources: Path | None, data_dir: Path | None, out_dir: Path | None) -> None:
     """Build data/natech/{faults,earthquakes}.gpkg (GEM faults, ISC-GEM) clipped to the AOIs."""
-    from riskmap._natech_build import build_natech
+    from riskmap.databuild.natech import build_natech
 
     src = _sources(sources, "build-natech")
     out = _build_out(out_dir, data_dir, "natech")

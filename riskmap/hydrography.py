@@ -48,7 +48,7 @@ def list_basins(data_dir: str | Path | None = None) -> list[str]:
     """Identifiers of the basins available in ``data/basins``.
 
     The three reference basins first, then any basin imported with
-    :func:`riskmap.hydrosheds.import_hydrosheds` (listed in ``basins.json``).
+    :func:`riskmap.databuild.hydrosheds.import_hydrosheds` (listed in ``basins.json``).
 
     Examples
     --------

@@ -521,7 +521,7 @@ class RiverNetwork:
 def strahler_order(down: Iterable[int]) -> np.ndarray:
     """Strahler order of each reach from its downstream *position* (``-1`` at outlets).
 
-    Used by the reference build and :mod:`riskmap.hydrosheds`.
+    Used by the reference build and :mod:`riskmap.databuild.hydrosheds`.
 
     Examples
     --------

@@ -756,7 +756,7 @@ def _label(country: str | None, date: str | None) -> str:
 
 
 def _new_site_id(country: str, name: str, taken: set[str]) -> str:
-    from riskmap.sources._common import slug  # noqa: PLC0415 - text helper only
+    from riskmap._text import slug  # noqa: PLC0415 - text helper only
 
     base = f"q-{country.lower()}-{slug(name, 40) or 'site'}"
     sid, k = base, 2
@@ -940,10 +940,10 @@ def _add_new_sites(ret: ReturnData, f: str | Path, rep: _Issues, taken: set[str]
 
 def _basin_of(point: Any, expected: str | None, rep: _Issues, row: dict) -> str | None:
     """Basin of a new site from its location (outlines + divide buffer); warns when it is not ``expected``."""
-    from riskmap.sources.build import assign_basins, basin_regions  # noqa: PLC0415
+    from riskmap.basin_assign import assign_basins, outline_regions  # noqa: PLC0415
 
     try:
-        regions, _ = basin_regions()
+        regions = outline_regions()
     except RiskmapInputError:
         return expected
     g = gpd.GeoDataFrame({"coord_precision": ["estimated"]}, geometry=[point], crs="EPSG:4326")
@@ -997,7 +997,7 @@ def return_files(returns_dir: str | Path) -> list[Path]:
 
 
 def returns_step(returns_dir: str | Path) -> Any:
-    """The ``after`` step of :func:`riskmap.sources.build.build_sites` that merges ``returns_dir``.
+    """The ``after`` step of :func:`riskmap.databuild.sites.build.build_sites` that merges ``returns_dir``.
 
     The returns are inputs like any other source: the built ``sites.csv``
     includes them, ``returns_provenance.csv``, ``returns_conflicts.csv`` and

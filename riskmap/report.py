@@ -673,7 +673,7 @@ def _returns_context(prov: dict | None) -> dict[str, Any]:
 
 def _coverage_context(sites: pd.DataFrame) -> dict[str, Any]:
     """Hazard-field coverage per country and category, by whom, and the questionnaire effect (issue 17)."""
-    from riskmap.sources.summary import COVERAGE_FIELDS, field_coverage
+    from riskmap.inventory import COVERAGE_FIELDS, field_coverage
 
     cov = field_coverage(sites)
     rows = [{"country": country_label(r["country"]), "category": r["category"], "sites": r["sites"],

@@ -90,7 +90,7 @@ COORD_PRECISIONS: dict[str, str] = {
 #: Divide buffer (km) by coordinate precision: a site outside every basin outline
 #: but within this distance of one belongs to the nearest basin (its coordinate
 #: may be that far off). ``lines`` applies to pipelines and footprints. Used by
-#: the inventory build (riskmap.sources) and by riskmap.exposure.assess alike.
+#: the inventory build (riskmap.databuild.sites) and by riskmap.exposure.assess alike.
 DIVIDE_BUFFER_KM: dict[str, float] = {
     "exact": 2.0, "approximate": 5.0, "town": 10.0, "estimated": 10.0, "lines": 5.0,
 }

@@ -13,7 +13,7 @@ import pytest
 import shapely
 from click.testing import CliRunner
 
-from riskmap._natech_build import build_natech, fix_isc_date
+from riskmap.databuild.natech import build_natech, fix_isc_date
 from riskmap.hazard import natech, score
 
 GEOD = pyproj.Geod(ellps="WGS84")

@@ -14,7 +14,7 @@ BASINS_DIR = DATA_DIR / "basins"
 
 @pytest.mark.slow
 def test_rebuild_matches_bundled_data(sources_dir, tmp_path):
-    from riskmap._reference_build import build_reference
+    from riskmap.databuild.reference import build_reference
 
     if not (BASINS_DIR / "basins.json").is_file():
         pytest.skip("data/basins not built")
@@ -33,7 +33,7 @@ def test_rebuild_matches_bundled_data(sources_dir, tmp_path):
 
 
 def test_build_date_from_source_date_epoch(monkeypatch):
-    from riskmap._reference_build import _build_date
+    from riskmap.databuild.reference.products import _build_date
 
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "0")
     assert _build_date(None) == "1970-01-01T00:00:00Z"

@@ -113,7 +113,7 @@ def test_synthetic_dams_rule():
     """The dam rule keeps operating, exact, >= 50 MW plants near a reach, one row per location."""
     import pandas as pd
 
-    from riskmap import _reference_build as rb
+    from riskmap.databuild.reference import products as rb
 
     reaches = gpd.GeoDataFrame({"reach_id": [1, 2], "name": ["A", None]},
                                geometry=[shapely.LineString([(20.0, 42.0), (20.1, 42.0)]),

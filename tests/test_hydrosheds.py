@@ -1,4 +1,4 @@
-"""riskmap.hydrosheds on small synthetic HydroBASINS / HydroRIVERS shapefiles."""
+"""riskmap.databuild.hydrosheds on small synthetic HydroBASINS / HydroRIVERS shapefiles."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from shapely import LineString, box
 
 from riskmap._errors import RiskmapInputError
 from riskmap.hydrography import load_basin
-from riskmap.hydrosheds import import_hydrosheds
+from riskmap.databuild.hydrosheds import import_hydrosheds
 
 
 def _countries():

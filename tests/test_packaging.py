@@ -97,8 +97,14 @@ def test_wheel_carries_the_data(installed):
     bundled = sorted(n.removeprefix("riskmap/_data/") for n in names if n.startswith("riskmap/_data/"))
     assert bundled == repo_files
     for needed in ("riskmap/params/priority.toml", "riskmap/templates/report.html.j2",
-                   "riskmap/assets/leaflet/leaflet.js", "riskmap/sources/mappings.toml"):
+                   "riskmap/assets/leaflet/leaflet.js", "riskmap/databuild/sites/mappings.toml",
+                   "riskmap/databuild/reference/basins.toml", "riskmap/databuild/reference/specs.toml",
+                   "riskmap/databuild/natech.toml", "riskmap/databuild/reference/products.py"):
         assert needed in names
+    # every module and table of the package (subpackages such as riskmap/databuild/* included)
+    code = {p.relative_to(ROOT).as_posix() for p in (ROOT / "riskmap").rglob("*")
+            if p.is_file() and p.suffix in (".py", ".toml", ".csv") and "__pycache__" not in p.parts}
+    assert not code - set(names), f"not in the wheel: {sorted(code - set(names))}"
     assert not [n for n in names if n.startswith(("data/", "tests/")) or "__pycache__" in n]
     meta = zipfile.ZipFile(installed["wheel"]).read(f"riskmap-{__version__}.dist-info/METADATA").decode()
     assert "License-Expression: MIT" in meta

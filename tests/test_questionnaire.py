@@ -279,7 +279,7 @@ def test_cli_write_and_merge(tmp_path, returned):
 def test_build_includes_returns_folder(tmp_path, returned):
     from riskmap._paths import DATA_DIR, default_sources_dir
     from riskmap.questionnaire import returns_step
-    from riskmap.sources.build import build_sites
+    from riskmap.databuild.sites.build import build_sites
 
     src = default_sources_dir()
     if not src.is_dir():
@@ -325,7 +325,7 @@ def test_libreoffice_round_trip_keeps_validation_and_protection(blank, returned,
 
 
 def test_field_coverage_says_who_filled_what(merged):
-    from riskmap.sources.summary import field_coverage
+    from riskmap.inventory import field_coverage
 
     cov = field_coverage(merged.sites).set_index(["country", "category"])
     row = cov.loc[("MNE", "tailings_metal")]

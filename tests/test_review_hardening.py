@@ -168,7 +168,7 @@ def test_output_under_a_file_gives_one_line_error_not_traceback(tmp_path, drina_
 def test_merges_csv_neutralises_pandas3_string_columns():
     import pandas as pd
 
-    from riskmap.sources.build import _merges_csv
+    from riskmap.databuild.sites.build import _merges_csv
 
     df = pd.DataFrame({"kept": ["=HYPERLINK(\"x\")", "ok"], "n": [1, 2], "missing": ["@SUM(1)", None]})
     assert pd.api.types.is_string_dtype(df["kept"])  # the pandas 3 default, not object

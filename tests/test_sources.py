@@ -1,4 +1,4 @@
-"""Tests of the site importers, de-duplication and the default inventory (riskmap.sources)."""
+"""Tests of the site importers, de-duplication and the default inventory (riskmap.databuild.sites)."""
 
 from __future__ import annotations
 
@@ -15,10 +15,10 @@ from click.testing import CliRunner
 from riskmap._paths import DATA_DIR, default_sources_dir
 from riskmap.io import read_sites
 from riskmap.schema import CATEGORIES, COORD_PRECISIONS, STATUSES
-from riskmap.sources import _common
-from riskmap.sources.build import assign_basins, build_inventory, build_sites, derive_countries
-from riskmap.sources.dedupe import dedupe_sites, name_key, name_score, transliterate
-from riskmap.sources.literature import literature_category, literature_precision, literature_status
+from riskmap.databuild.sites import _common
+from riskmap.databuild.sites.build import assign_basins, build_inventory, build_sites, derive_countries
+from riskmap.databuild.sites.dedupe import dedupe_sites, name_key, name_score, transliterate
+from riskmap.databuild.sites.literature import literature_category, literature_precision, literature_status
 
 SRC = default_sources_dir()
 SITES_CSV = DATA_DIR / "sites" / "sites.csv"
@@ -144,7 +144,7 @@ def test_literature_values_all_map():
 
 
 def test_unmapped_value_raises():
-    with pytest.raises(Exception, match="not in riskmap/sources/mappings.toml"):
+    with pytest.raises(Exception, match="not in riskmap/databuild/sites/mappings.toml"):
         _common.map_values(pd.Series(["operating", "brand-new-status"]),
                            _common.mappings()["status"]["gem_gcpt"], "status", "x.csv")
     with pytest.raises(Exception, match="matches no rule"):
@@ -197,7 +197,7 @@ def test_kosovo_records_under_serbia_get_xkx(built):
 
 
 def _countries():
-    from riskmap.sources.build import _country_polygons
+    from riskmap.databuild.sites.build import _country_polygons
 
     return _country_polygons(DATA_DIR, SRC)[0]
 
@@ -212,7 +212,7 @@ def _site(sid, name, src, x, y, cat="thermal_power_plant", cap=np.nan, prec="exa
 
 
 def _frame(rows):
-    from riskmap.sources._common import make_sites
+    from riskmap.databuild.sites._common import make_sites
 
     df = pd.DataFrame(rows)
     return make_sites({c: df[c] for c in df.columns if c != "geometry"}, df["geometry"])
@@ -418,8 +418,8 @@ def test_cli_summary(inventory):
 # --------------------------------------------------------------- ICMM, GRanD, names (issue 17)
 
 def test_icmm_names_are_cleaned_and_codes_replaced():
-    from riskmap.sources.icmm import clean_icmm_name
-    from riskmap.sources.names import is_placeholder, readable
+    from riskmap.databuild.sites.icmm import clean_icmm_name
+    from riskmap.databuild.sites.names import is_placeholder, readable
 
     assert clean_icmm_name("Guri Kuq Including: See Alt Names") == "Guri Kuq"
     assert clean_icmm_name("Prrenjas Mines (See Names)") == "Prrenjas Mines"
@@ -477,7 +477,7 @@ def test_grand_names_and_volumes_join_on_the_grand_id(built):
 
 
 def test_grand_location_rule_fills_a_dam_without_id(tmp_path):
-    from riskmap.sources.grand import fill_grand_volumes
+    from riskmap.databuild.sites.grand import fill_grand_volumes
 
     (tmp_path / "grand-reservoirs").mkdir()
     (tmp_path / "grand-reservoirs" / "grand_dams_riskmap_boxes.csv").write_text(
@@ -496,7 +496,7 @@ def test_grand_location_rule_fills_a_dam_without_id(tmp_path):
 
 
 def test_name_sites_replaces_placeholders_and_disambiguates():
-    from riskmap.sources.names import name_sites
+    from riskmap.databuild.sites.names import name_sites
 
     places = gpd.GeoDataFrame({"name": ["Foča", "Goražde"], "population": [12000.0, 20000.0]},
                               geometry=shapely.points([(18.78, 43.50), (18.97, 43.67)]), crs="EPSG:4326")
@@ -516,7 +516,7 @@ def test_name_sites_replaces_placeholders_and_disambiguates():
 
 
 def test_bundled_inventory_names_are_readable_and_unique(inventory):
-    from riskmap.sources.names import readable
+    from riskmap.databuild.sites.names import readable
 
     raw = pd.read_csv(SITES_CSV, dtype=str, keep_default_na=False)
     assert raw["name"].map(readable).mean() >= 0.95

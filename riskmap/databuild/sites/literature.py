@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from riskmap._errors import RiskmapInputError
-from riskmap.sources._common import (SourceResult, country_codes, make_sites, map_values, mappings, points,
+from riskmap.databuild.sites._common import (SourceResult, country_codes, make_sites, map_values, mappings, points,
                                      read_csv, refs, slug, valid_xy)
 
 __all__ = ["read_literature", "literature_status", "literature_category", "literature_precision"]

@@ -1,6 +1,6 @@
 """Global Energy Monitor (GEM) tracker importers.
 
-One function per tracker; each returns a :class:`~riskmap.sources._common.SourceResult`.
+One function per tracker; each returns a :class:`~riskmap.databuild.sites._common.SourceResult`.
 
 - GCPT coal plants: units aggregated to plants by ``GEM location ID``
   (capacity summed over the kept units); cancelled and shelved units were
@@ -31,7 +31,7 @@ import pandas as pd
 import shapely
 
 from riskmap._errors import RiskmapInputError
-from riskmap.sources._common import (SourceResult, best_status, country_codes, make_sites, map_values,
+from riskmap.databuild.sites._common import (SourceResult, best_status, country_codes, make_sites, map_values,
                                      mappings, points, read_csv, refs, require, split_drop, to_number,
                                      valid_xy)
 

@@ -28,6 +28,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+import tomllib
 
 from riskmap._errors import RiskmapInputError
 from riskmap._paths import DATA_DIR, default_sources_dir
@@ -39,26 +40,10 @@ __all__ = ["build_natech", "fix_isc_date"]
 FAULTS_SRC = Path("gem-global-active-faults") / "gem_active_faults_2017-05_aoi.geojson"
 QUAKES_SRC = Path("isc-gem-earthquake-catalogue") / "isc_gem_cat_aoi.csv"
 
-_ATTRIBUTION = {
-    "faults": {
-        "title": "GEM Global Active Faults Database (2017-05 snapshot, AOI subset)",
-        "licence": "CC BY-SA 4.0",
-        "attribution": ("GEM Foundation. Styron, R., and Pagani, M. (2020). The GEM Global Active Faults "
-                        "Database. Earthquake Spectra 36(1_suppl), 160-180. doi:10.1177/8755293020944182"),
-        "url": "https://github.com/GEMScienceTools/gem-global-active-faults",
-        "caveat": ("Early (2017) version: in Central Asia mostly the HimaTibetMap catalogue; later versions "
-                   "add Tien Shan faults. Distances to faults there may be overestimated."),
-    },
-    "earthquakes": {
-        "title": "ISC-GEM Global Instrumental Earthquake Catalogue (1900-2012 release), AOI subset",
-        "licence": "CC BY-SA 3.0",
-        "attribution": ("International Seismological Centre and GEM Foundation. Storchak, D. A., et al. (2013), "
-                        "Seismological Research Letters 84(5), 810-815; Di Giacomo, D., et al. (2018), "
-                        "Earth System Science Data 10, 1877-1899"),
-        "url": "http://www.isc.ac.uk/iscgem/",
-        "caveat": "Early release (v2/v3 era, events to 2012, roughly Mw >= 5.5); not the current catalogue.",
-    },
-}
+#: Titles, licences, attribution and caveats of the two sources (``natech.toml`` beside this module).
+ATTRIBUTION_FILE = Path(__file__).with_name("natech.toml")
+with ATTRIBUTION_FILE.open("rb") as _fh:
+    _ATTRIBUTION: dict[str, dict[str, str]] = tomllib.load(_fh)
 
 _DATE_RE = re.compile(r"^(\d{4}-\d{2}-\d{2})T?\s*(\d{2}:\d{2}:\d{2}(?:\.\d+)?)?$")
 

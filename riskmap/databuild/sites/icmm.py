@@ -19,7 +19,7 @@ facilities of the workbook's ``External`` sheet inside the three basin boxes).
   there. The other ``Group Names`` go to ``alt_names``.
 - after de-duplication (which compares the published names), a bare place
   name of a site named by ICMM gets the record's primary commodity and asset
-  type (:func:`with_kind`, applied by :mod:`riskmap.sources.names`: "Birac" ->
+  type (:func:`with_kind`, applied by :mod:`riskmap.databuild.sites.names`: "Birac" ->
   "Birac alumina refinery"); the published name goes to ``alt_names``.
 - ``status`` is not given (``unknown``); commodities go to ``notes``.
 """
@@ -32,7 +32,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from riskmap.sources._common import (SourceResult, country_codes, make_sites, map_values, mappings, points,
+from riskmap.databuild.sites._common import (SourceResult, country_codes, make_sites, map_values, mappings, points,
                                      read_csv, refs, valid_xy)
 
 __all__ = ["read_icmm", "clean_icmm_name", "with_kind"]

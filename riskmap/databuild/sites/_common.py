@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import tomllib
 import unicodedata
 from collections import Counter
@@ -19,13 +18,14 @@ from riskmap._errors import RiskmapInputError
 from riskmap._iso3 import ISO3_NAMES
 from riskmap.io import sha256_file
 from riskmap.schema import COLUMNS, NUMERIC_COLUMNS
+from riskmap._text import slug  # noqa: F401 - used by the importers
 
 MAPPINGS_FILE = Path(__file__).with_name("mappings.toml")
 
 
 @lru_cache(maxsize=1)
 def mappings() -> dict[str, Any]:
-    """The mapping tables of ``riskmap/sources/mappings.toml`` (cached)."""
+    """The mapping tables of ``riskmap/databuild/sites/mappings.toml`` (cached)."""
     with MAPPINGS_FILE.open("rb") as fh:
         return tomllib.load(fh)
 
@@ -95,14 +95,6 @@ def to_number(s: pd.Series, missing: Iterable[float] = ()) -> pd.Series:
     return v.astype("float64")
 
 
-def slug(text: str, maxlen: int = 48) -> str:
-    """ASCII slug for ids: ``'Višegrad dam (Drina)'`` -> ``'visegrad-dam-drina'``."""
-    from riskmap.sources.dedupe import transliterate
-
-    s = re.sub(r"[^a-z0-9]+", "-", transliterate(text).lower()).strip("-")
-    return s[:maxlen].rstrip("-")
-
-
 def _name_to_iso3() -> dict[str, str]:
     table = {v.lower(): k for k, v in ISO3_NAMES.items()}
     table.update({k.lower(): v for k, v in mappings()["country_names"].items()})
@@ -131,7 +123,7 @@ def map_values(values: pd.Series, table: dict[str, str], what: str, source: str)
     missing = sorted(set(raw) - set(table))
     if missing:
         raise RiskmapInputError(
-            f"{source}: {what} value(s) {missing} not in riskmap/sources/mappings.toml; add them")
+            f"{source}: {what} value(s) {missing} not in riskmap/databuild/sites/mappings.toml; add them")
     return raw.map(table)
 
 

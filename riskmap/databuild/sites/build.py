@@ -4,7 +4,7 @@ Steps (:func:`build_sites`):
 
 1. run every importer (GPPD, GEM trackers, GeoDAR, USGS, FINEPRINT, literature);
 2. derive the country from the location (see 3.) and merge records of the same
-   facility over the whole AOI (:func:`riskmap.sources.dedupe.dedupe_sites`), so a
+   facility over the whole AOI (:func:`riskmap.databuild.sites.dedupe.dedupe_sites`), so a
    facility is in or out as one site, at its best coordinate;
 3. keep the sites inside the three basins: the basin outlines
    ``data/basins/<basin>.gpkg`` (layer ``outline``) buffered by
@@ -40,22 +40,22 @@ from riskmap._errors import RiskmapInputError, RiskmapValidationError
 from riskmap._paths import DATA_DIR
 from riskmap.io import atomic_write_text, neutralise_formula, read_sites, write_sites
 from riskmap.schema import column_names
-from riskmap.sources._common import SourceResult, sha256
-from riskmap.sources.dedupe import dedupe_sites
-from riskmap.sources.fineprint import read_fineprint
-from riskmap.sources.gem import GEM_READERS
-from riskmap.sources.geodar import read_geodar
-from riskmap.sources.gppd import read_gppd
-from riskmap.sources.grand import attach_grand, fill_grand_volumes
-from riskmap.sources.icmm import read_icmm
-from riskmap.sources.literature import read_literature
-from riskmap.sources.names import PLACE_MIN_POPULATION, PLACES_FILE, name_sites, places_layer, read_places
-from riskmap.sources.usgs import read_usgs
+from riskmap.basin_assign import BASINS, assign_basins, divide_buffers, outline_regions
+from riskmap.databuild.sites._common import SourceResult, sha256
+from riskmap.databuild.sites.dedupe import dedupe_sites
+from riskmap.databuild.sites.fineprint import read_fineprint
+from riskmap.databuild.sites.gem import GEM_READERS
+from riskmap.databuild.sites.geodar import read_geodar
+from riskmap.databuild.sites.gppd import read_gppd
+from riskmap.databuild.sites.grand import attach_grand, fill_grand_volumes
+from riskmap.databuild.sites.icmm import read_icmm
+from riskmap.databuild.sites.literature import read_literature
+from riskmap.databuild.sites.names import PLACE_MIN_POPULATION, PLACES_FILE, name_sites, places_layer, read_places
+from riskmap.databuild.sites.usgs import read_usgs
 
 __all__ = ["BASINS", "DIVIDE_BUFFER_KM", "read_all_sources", "basin_regions", "assign_basins", "divide_buffers",
            "derive_countries", "build_inventory", "build_sites", "BuildResult"]
 
-BASINS = ("drin", "drina", "syr_darya")
 #: Default divide buffer (km) for lines; points use ``[divide_buffer_km]`` of
 #: ``mappings.toml`` by coordinate precision unless a single value is given.
 DIVIDE_BUFFER_KM = 5.0
@@ -94,11 +94,6 @@ def read_all_sources(sources_dir: str | Path) -> list[SourceResult]:
     return results
 
 
-def _aeqd(geom: Any) -> str:
-    c = shapely.centroid(geom)
-    return f"+proj=aeqd +lat_0={c.y:.4f} +lon_0={c.x:.4f} +datum=WGS84 +units=m +no_defs"
-
-
 def basin_regions(data_dir: str | Path | None = None, sources_dir: str | Path | None = None,
                   ) -> tuple[gpd.GeoDataFrame, str]:
     """The three basin regions (``basin``, geometry, EPSG:4326) and how they were obtained.
@@ -113,16 +108,11 @@ def basin_regions(data_dir: str | Path | None = None, sources_dir: str | Path | 
     method : str
         ``"outlines"`` or ``"fallback"``.
     """
-    data_dir = Path(data_dir) if data_dir is not None else DATA_DIR
-    files = {b: data_dir / "basins" / f"{b}.gpkg" for b in BASINS}
-    if all(p.exists() for p in files.values()):
-        geoms = []
-        for b, p in files.items():
-            g = gpd.read_file(p, layer="outline").to_crs("EPSG:4326")
-            geoms.append(shapely.union_all(g.geometry.values))
-        return gpd.GeoDataFrame({"basin": list(BASINS)}, geometry=geoms, crs="EPSG:4326"), "outlines"
-    if sources_dir is None:
-        raise RiskmapInputError("basin outlines missing and no sources folder given for the fallback")
+    try:
+        return outline_regions(data_dir), "outlines"
+    except RiskmapInputError:
+        if sources_dir is None:
+            raise RiskmapInputError("basin outlines missing and no sources folder given for the fallback") from None
     with FALLBACK_FILE.open("rb") as fh:
         cfg = tomllib.load(fh)
     tdir = Path(sources_dir) / "tfdd-international-basins"
@@ -138,64 +128,6 @@ def basin_regions(data_dir: str | Path | None = None, sources_dir: str | Path | 
             region = shapely.union(region, shapely.intersection(shapely.make_valid(extra), shapely.Polygon(box)))
         geoms.append(region)
     return gpd.GeoDataFrame({"basin": list(BASINS)}, geometry=geoms, crs="EPSG:4326"), "fallback"
-
-
-def divide_buffers(precision: pd.Series, buffer_km: float | None = None) -> np.ndarray:
-    """Divide buffer (km) of each site: ``buffer_km`` for all, or by ``coord_precision``.
-
-    The default table :data:`riskmap.schema.DIVIDE_BUFFER_KM` grows with the
-    coordinate's uncertainty (exact 2 km ... town/estimated 10 km).
-    """
-    if buffer_km is not None:
-        return np.full(len(precision), float(buffer_km))
-    table = DIVIDE_BUFFER_BY_PRECISION
-    return precision.map(table).fillna(table["lines"]).to_numpy(dtype=float)
-
-
-def assign_basins(sites: gpd.GeoDataFrame, regions: gpd.GeoDataFrame, buffer_km: float | None = None,
-                  ) -> tuple[pd.Series, gpd.GeoSeries]:
-    """Basin of each site (None when outside all), and the geometry clipped to it.
-
-    A point belongs to the basin whose region contains it, else to the
-    nearest basin within its divide buffer (:func:`divide_buffers`; distances
-    in a basin-centred azimuthal equidistant projection, so in true km). A
-    line belongs to the basin whose buffered region holds its longest part
-    and is clipped to it.
-
-    Examples
-    --------
-    >>> basin, geom = assign_basins(sites, regions)  # doctest: +SKIP
-    """
-    n = len(sites)
-    prec = sites["coord_precision"] if "coord_precision" in sites.columns else pd.Series([None] * n)
-    buf_km = divide_buffers(pd.Series(prec).reset_index(drop=True), buffer_km)
-    line_km = float(buffer_km) if buffer_km is not None else float(DIVIDE_BUFFER_BY_PRECISION["lines"])
-    basin = np.full(n, None, dtype=object)
-    best_d = np.full(n, np.inf)
-    best_len = np.zeros(n)
-    geoms = np.asarray(sites.geometry.values, dtype=object).copy()
-    is_pt = np.asarray(sites.geom_type == "Point")
-    for row in regions.itertuples():
-        crs = _aeqd(row.geometry)
-        reg = gpd.GeoSeries([row.geometry], crs="EPSG:4326").to_crs(crs).iloc[0]
-        proj = sites.geometry.to_crs(crs).values
-        # points: distance to the region (0 inside)
-        d = np.where(is_pt, shapely.distance(reg, proj) / 1000.0, np.inf)
-        take = is_pt & (d <= buf_km) & (d < best_d)
-        basin[take], best_d[take] = row.basin, d[take]
-        # lines
-        lines = np.flatnonzero(~is_pt)
-        if len(lines):
-            buf = shapely.buffer(reg, line_km * 1000.0)
-            clipped = shapely.intersection(proj[lines], buf)
-            length = shapely.length(clipped)
-            for k, li in enumerate(lines):
-                if length[k] > best_len[li]:
-                    best_len[li] = length[k]
-                    basin[li] = row.basin
-                    geoms[li] = gpd.GeoSeries([clipped[k]], crs=crs).to_crs("EPSG:4326").iloc[0]
-    return (pd.Series(basin, index=sites.index, dtype=object),
-            gpd.GeoSeries(geoms, index=sites.index, crs="EPSG:4326"))
 
 
 def _country_polygons(data_dir: Path, sources_dir: Path | None) -> tuple[gpd.GeoDataFrame | None, str]:
@@ -374,7 +306,7 @@ def _provenance(res: BuildResult, sources_dir: Path, buffer_km: float | None) ->
 
 def _sources_md(prov: dict[str, Any], res: BuildResult) -> str:
     region = ("basin outlines data/basins/<basin>.gpkg (layer outline)" if res.region_method == "outlines" else
-              "FALLBACK regions (TFDD basins cut by hand-drawn envelopes, riskmap/sources/basin_fallback.toml); "
+              "FALLBACK regions (TFDD basins cut by hand-drawn envelopes, riskmap/databuild/sites/basin_fallback.toml); "
               "rebuild when data/basins outlines exist")
     lines = [
         "# Sources of the site inventory", "",
@@ -388,12 +320,12 @@ def _sources_md(prov: dict[str, Any], res: BuildResult) -> str:
         f"- Sites: {prov['sites']}; merges of duplicate records: {prov['merges']} (see `merges.csv`)",
         "- Names (column `name_source`): " + ", ".join(f"{k} {v}" for k, v in prov["names"].items())
         + "; `geonames` = a placeholder name (e.g. GeoDAR's \"Dam (GeoDAR 611)\") replaced by the kind and "
-        "the nearest GeoNames place (riskmap/sources/names.py); the replaced name is kept in `alt_names`",
+        "the nearest GeoNames place (riskmap/databuild/sites/names.py); the replaced name is kept in `alt_names`",
         f"- Places (`places.csv`, {prov['places']['rows']} rows, for site names and downstream population "
         f"exposure): {prov['places']['rule']}; GeoNames (geonames.org), CC BY 4.0",
         f"- GRanD v1.3: dam names and volumes joined on the GRanD id carried by GeoDAR; "
         f"{len(prov['grand_volume_joins'])} further volume(s) joined by location and name "
-        "(rule in riskmap/sources/grand.py)", "",
+        "(rule in riskmap/databuild/sites/grand.py)", "",
         "| source | licence | rows read | in inventory | merged | dropped (reason: n) |",
         "|---|---|---|---|---|---|",
     ]

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-from riskmap.sources._common import (SourceResult, country_codes, make_sites, map_values, mappings, points,
+from riskmap.databuild.sites._common import (SourceResult, country_codes, make_sites, map_values, mappings, points,
                                      read_csv, refs, split_drop, to_number, valid_xy)
 
 __all__ = ["read_gppd"]

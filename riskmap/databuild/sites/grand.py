@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 from pyproj import Geod
 
-from riskmap.sources._common import SourceResult, make_sites, points, read_csv, refs, to_number, valid_xy
+from riskmap.databuild.sites._common import SourceResult, make_sites, points, read_csv, refs, to_number, valid_xy
 
 __all__ = ["read_grand_table", "attach_grand", "fill_grand_volumes", "MATCH_KM", "NEAR_KM", "MIN_NAME_SCORE"]
 
@@ -128,7 +128,7 @@ def fill_grand_volumes(sites: gpd.GeoDataFrame, sources_dir: Path) -> tuple[gpd.
         One row per filled volume: ``site_id``, ``grand_id``, ``grand_name``, ``distance_km``,
         ``name_score``, ``rule``.
     """
-    from riskmap.sources.dedupe import name_score
+    from riskmap.databuild.sites.dedupe import name_score
 
     table, _ = read_grand_table(sources_dir)
     out = sites.copy()

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from riskmap.sources._common import (SourceResult, make_sites, map_values, mappings, points, read_csv, refs,
+from riskmap.databuild.sites._common import (SourceResult, make_sites, map_values, mappings, points, read_csv, refs,
                                      to_number, valid_xy)
 
 __all__ = ["read_geodar"]

@@ -8,7 +8,7 @@ and removal of generic words) and merges them into one site that keeps every
 source reference, with conflicting attribute values written to ``notes``.
 
 Thresholds, category groups and the precedence of sources are data in
-``riskmap/sources/mappings.toml`` (section ``[dedupe]``).
+``riskmap/databuild/sites/mappings.toml`` (section ``[dedupe]``).
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ import difflib
 import json
 import math
 import re
-import unicodedata
 from typing import Any
 
 import geopandas as gpd
@@ -25,23 +24,13 @@ import numpy as np
 import pandas as pd
 from pyproj import Geod
 
+from riskmap._text import transliterate
 from riskmap.schema import COLUMNS, NUMERIC_COLUMNS
 
 __all__ = ["transliterate", "name_key", "name_score", "dedupe_sites"]
 
 _GEOD = Geod(ellps="WGS84")
 
-# Serbian/Macedonian/Russian/Kyrgyz/Kazakh/Uzbek Cyrillic -> Latin.
-_CYR = {
-    "а": "a", "б": "b", "в": "v", "г": "g", "ґ": "g", "д": "d", "ђ": "dj", "ѓ": "gj", "е": "e", "ё": "e",
-    "є": "e", "ж": "zh", "з": "z", "ѕ": "dz", "и": "i", "і": "i", "ї": "i", "й": "y", "ј": "j", "к": "k",
-    "ќ": "kj", "л": "l", "љ": "lj", "м": "m", "н": "n", "њ": "nj", "ң": "ng", "о": "o", "ө": "o", "п": "p",
-    "р": "r", "с": "s", "т": "t", "ћ": "c", "у": "u", "ў": "u", "ү": "u", "ұ": "u", "ф": "f", "х": "h",
-    "һ": "h", "ҳ": "h", "қ": "q", "ғ": "g", "ә": "a", "ц": "c", "ч": "ch", "џ": "dz", "ш": "sh",
-    "щ": "shch", "ъ": "", "ы": "y", "ь": "", "э": "e", "ю": "yu", "я": "ya",
-}
-# Latin letters that Unicode does not decompose into base + accent.
-_LATIN = {"đ": "dj", "ð": "d", "ł": "l", "ø": "o", "ß": "ss", "æ": "ae", "œ": "oe", "ı": "i", "þ": "th"}
 _DIGRAPHS = (("shch", "sc"), ("sh", "s"), ("zh", "z"), ("ch", "c"), ("kh", "h"), ("ts", "c"), ("dzh", "dz"))
 
 _GENERIC = {
@@ -56,33 +45,6 @@ _GENERIC = {
     "tajikistan", "uzbekistan", "kazakhstan", "russian", "uzbek",
 }
 
-
-def transliterate(text: str) -> str:
-    """Latin transliteration without diacritics, preserving case.
-
-    Cyrillic is transliterated (ш -> sh, ђ -> dj, љ -> lj), Latin accents are
-    stripped (č -> c, ë -> e) and letters without a decomposition are mapped
-    (đ -> dj, ł -> l).
-
-    Examples
-    --------
-    >>> transliterate("Пљевља")
-    'Pljevlja'
-    >>> transliterate("Višegrad, Đurđevac, Vau i Dejës")
-    'Visegrad, Djurdjevac, Vau i Dejes'
-    """
-    out = []
-    for ch in str(text):
-        low = ch.lower()
-        rep = _CYR.get(low, _LATIN.get(low))
-        if rep is None:
-            out.append(ch)
-        elif ch != low and rep:
-            out.append(rep[0].upper() + rep[1:])
-        else:
-            out.append(rep)
-    s = unicodedata.normalize("NFKD", "".join(out))
-    return "".join(ch for ch in s if not unicodedata.combining(ch))
 
 
 def name_key(name: Any) -> str:
@@ -147,7 +109,7 @@ def name_score(a: Any, b: Any) -> float:
 
 
 def _cfg() -> dict[str, Any]:
-    from riskmap.sources._common import mappings
+    from riskmap.databuild.sites._common import mappings
 
     return mappings()["dedupe"]
 

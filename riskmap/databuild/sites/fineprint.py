@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-from riskmap.sources._common import (SourceResult, country_codes, make_sites, map_values, mappings, points,
+from riskmap.databuild.sites._common import (SourceResult, country_codes, make_sites, map_values, mappings, points,
                                      read_csv, refs, slug, valid_xy)
 
 __all__ = ["read_fineprint"]

@@ -11,7 +11,7 @@ assignment):
    first, else any place); a pipeline gets "<Kind> <place A>-<place B>" from
    its two ends. ``name_source`` becomes ``geonames`` and the placeholder goes
    to ``alt_names``. GRanD names (joined on the GRanD id) were already set by
-   :func:`riskmap.sources.grand.attach_grand`.
+   :func:`riskmap.databuild.sites.grand.attach_grand`.
 2. **unique within a basin**: sites sharing a name get, in turn, the river
    (nearest named reach of ``data/basins/<basin>.gpkg`` within
    :data:`RIVER_KM`), the nearest place, their kind, and finally their source
@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from riskmap.sources._common import read_csv, to_number
+from riskmap.databuild.sites._common import read_csv, to_number
 
 __all__ = ["places_layer", "PLACE_MIN_POPULATION", "ISO2_TO_ISO3", "is_placeholder", "readable", "read_places", "nearest_places", "name_sites", "NEAR_KM",
            "MIN_POPULATION", "RIVER_KM", "PLACES_FILE"]
@@ -232,7 +232,7 @@ def name_sites(sites: gpd.GeoDataFrame, places: gpd.GeoDataFrame, data_dir: str 
     --------
     >>> named = name_sites(sites, read_places(default_sources_dir()))  # doctest: +SKIP
     """
-    from riskmap.sources.icmm import clean_icmm_name, with_kind
+    from riskmap.databuild.sites.icmm import clean_icmm_name, with_kind
 
     out = sites.copy()
     out["name_source"] = out["name_source"].where(out["name_source"].notna(), out["source"])

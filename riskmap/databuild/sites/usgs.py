@@ -15,7 +15,7 @@ from collections import Counter
 from pathlib import Path
 
 
-from riskmap.sources._common import (SourceResult, country_codes, make_sites, map_values, mappings, points,
+from riskmap.databuild.sites._common import (SourceResult, country_codes, make_sites, map_values, mappings, points,
                                      read_csv, refs, split_drop, valid_xy)
 
 __all__ = ["read_usgs"]

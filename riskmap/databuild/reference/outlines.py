@@ -1,0 +1,158 @@
+"""Basin outlines: land cells allocated to the nearest river seed, by sub-basin."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import shapely
+from scipy.spatial import cKDTree
+from shapely import Point
+
+from riskmap._geo import geodesic_area_km2
+from riskmap.databuild.reference.lines import RegionNetwork, _explode_lines, _sample
+from riskmap.databuild.reference.specs import GRID_M, SEED_M, BasinSpec
+
+# ---------------------------------------------------------------- outlines
+
+
+def allocate(net: RegionNetwork, spec: BasinSpec, reaches: gpd.GeoDataFrame,
+             basin_idx: np.ndarray) -> gpd.GeoDataFrame:
+    """Sub-basin polygons (EPSG:4326) by nearest-river allocation of gridded land.
+
+    Every land cell (size :data:`GRID_M`) goes to the nearest seed point; seeds
+    are points every :data:`SEED_M` along the basin's reaches (labelled by
+    sub-basin) and along every other river line of the region plus the shores
+    of lakes outside the basin (labelled "other").
+    """
+    import rasterio.features
+    from affine import Affine
+
+    R = reaches.to_crs(net.crs)
+    labels = sorted(R["sub_basin"].unique())
+    lab_of = {s: i + 1 for i, s in enumerate(labels)}
+    sx, sl = [], []
+    for g, s in zip(R.geometry, R["sub_basin"]):
+        pts = _sample(g, SEED_M)
+        sx.append(pts)
+        sl.append(np.full(len(pts), lab_of[s]))
+    others = np.setdiff1d(np.arange(len(net.lines)), basin_idx)
+    for g in net.lines.geometry.values[others]:
+        pts = _sample(g, SEED_M)
+        sx.append(pts)
+        sl.append(np.zeros(len(pts), int))
+    used_lakes = set(reaches["waterbody"].dropna())
+    for name, g in zip(net.lakes["name"], net.lakes.geometry):
+        if name in used_lakes:
+            continue
+        for ring in _explode_lines([shapely.boundary(g)]):
+            pts = _sample(ring, SEED_M)
+            sx.append(pts)
+            sl.append(np.zeros(len(pts), int))
+    # the sea/lake coast (land boundary without the clip-box edges) drains to the coast, not the basin
+    coast = shapely.difference(shapely.boundary(net.land), shapely.buffer(shapely.boundary(_region_box(net)), 2000.0))
+    for ring in _explode_lines([coast]):
+        pts = _sample(ring, SEED_M)
+        sx.append(pts)
+        sl.append(np.zeros(len(pts), int))
+    if len(net.other_points):
+        sx.append(np.asarray(net.other_points, float))
+        sl.append(np.zeros(len(net.other_points), int))
+    for sb_label, (ax, ay), _ in spec.anchors:
+        if sb_label in lab_of:
+            p = gpd.GeoSeries([Point(ax, ay)], crs="EPSG:4326").to_crs(net.crs).iloc[0]
+            sx.append(np.array([[p.x, p.y]]))
+            sl.append(np.array([lab_of[sb_label]]))
+    seeds = np.vstack(sx)
+    seed_lab = np.concatenate(sl)
+    tree = cKDTree(seeds)
+    cell = GRID_M[spec.region]
+    minx, miny, maxx, maxy = R.total_bounds
+    pad = 150_000.0
+    x0 = np.floor((minx - pad) / cell) * cell
+    y1 = np.ceil((maxy + pad) / cell) * cell
+    nx = int(np.ceil((maxx + pad - x0) / cell))
+    ny = int(np.ceil((y1 - (miny - pad)) / cell))
+    xs = x0 + (np.arange(nx) + 0.5) * cell
+    ys = y1 - (np.arange(ny) + 0.5) * cell
+    X, Y = np.meshgrid(xs, ys)
+    land = net.land
+    shapely.prepare(land)
+    on_land = shapely.contains_xy(land, X.ravel(), Y.ravel())
+    lab = np.zeros(X.size, dtype=np.int32)
+    q = np.flatnonzero(on_land)
+    d, nearest = tree.query(np.c_[X.ravel()[q], Y.ravel()[q]])
+    lab[q] = seed_lab[nearest]
+    tgt = np.flatnonzero(seed_lab > 0)
+    dt, _ = cKDTree(seeds[tgt]).query(np.c_[X.ravel()[q], Y.ravel()[q]], distance_upper_bound=spec.max_alloc_km * 1000.0)
+    lab[q[~np.isfinite(dt)]] = 0
+    for iso in spec.exclude_countries:
+        g = net.countries.geometry[net.countries["iso3"] == iso]
+        if len(g):
+            gg = g.iloc[0]
+            shapely.prepare(gg)
+            lab[q[shapely.contains_xy(gg, X.ravel()[q], Y.ravel()[q])]] = 0
+    for sb, km in spec.corridor_km.items():
+        if sb in lab_of:
+            far = (lab[q] == lab_of[sb]) & (d > km * 1000.0)
+            lab[q[far]] = 0
+    arr = lab.reshape(ny, nx)
+    # fill enclosed gaps left by the distance cap (not land of another river system)
+    from scipy import ndimage
+
+    other_or_sea = np.ones(X.size, bool)
+    other_or_sea[q] = seed_lab[nearest] == 0
+    comp, ncomp = ndimage.label(arr == 0)
+    bad = np.unique(np.r_[comp[0], comp[-1], comp[:, 0], comp[:, -1], comp.ravel()[other_or_sea]])
+    fill = (arr == 0) & ~np.isin(comp, bad)
+    if fill.any():
+        fi = np.flatnonzero(fill.ravel())
+        _, ti = cKDTree(seeds[tgt]).query(np.c_[X.ravel()[fi], Y.ravel()[fi]])
+        arr.ravel()[fi] = seed_lab[tgt[ti]]
+    transform = Affine(cell, 0, x0, 0, -cell, y1)
+    polys: dict[int, list] = {}
+    for geom, val in rasterio.features.shapes(arr, mask=arr > 0, transform=transform, connectivity=4):
+        polys.setdefault(int(val), []).append(shapely.geometry.shape(geom))
+    rows = []
+    land_ll = None
+    for s in labels:
+        parts = polys.get(lab_of[s], [])
+        if not parts:
+            continue
+        g = shapely.union_all(parts)
+        g = shapely.simplify(g, 1.0)
+        rows.append({"basin": spec.id, "sub_basin": s, "geometry": g})
+    sb = gpd.GeoDataFrame(rows, geometry="geometry", crs=net.crs)
+    # keep only the part connected to the network (drop islands of other-basin land)
+    sb = sb.to_crs("EPSG:4326")
+    land_ll = gpd.GeoSeries([net.land], crs=net.crs).to_crs("EPSG:4326").iloc[0]
+    sb["geometry"] = [_as_multi(shapely.intersection(shapely.make_valid(g), land_ll)) for g in sb.geometry]
+    sb["geometry"] = shapely.set_precision(sb.geometry.values, 1e-6)
+    sb["geometry"] = [_as_multi(shapely.make_valid(g)) for g in sb.geometry]
+    sb["area_km2"] = np.round(geodesic_area_km2(sb.geometry), 1)
+    return sb[["basin", "sub_basin", "area_km2", "geometry"]].sort_values("sub_basin").reset_index(drop=True)
+
+
+def _region_box(net: RegionNetwork):
+    """The source clip box of the region, projected (its edges are not coast)."""
+    b = {"western_balkans": (15.0, 39.0, 24.0, 46.0), "central_asia": (58.0, 36.0, 80.0, 48.0)}[net.region]
+    box = shapely.segmentize(shapely.box(*b), 0.05)
+    return gpd.GeoSeries([box], crs="EPSG:4326").to_crs(net.crs).iloc[0]
+
+
+def _as_multi(g):
+    if g is None or g.is_empty:
+        return shapely.MultiPolygon()
+    if g.geom_type == "Polygon":
+        return shapely.MultiPolygon([g])
+    if g.geom_type == "MultiPolygon":
+        return g
+    polys = [p for p in _explode_polys(g)]
+    return shapely.MultiPolygon(polys)
+
+
+def _explode_polys(g):
+    if g.geom_type == "Polygon":
+        yield g
+    elif hasattr(g, "geoms"):
+        for p in g.geoms:
+            yield from _explode_polys(p)
