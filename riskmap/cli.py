@@ -120,10 +120,17 @@ def site_read_options(f: Callable) -> Callable:
 
 
 def _read_sites(path: Path, strict: bool = False, layer: str | None = None, crs: str | None = None) -> Any:
-    """read_sites with the command's options; dropped rows are reported on stderr (RiskmapDataWarning)."""
-    from riskmap.io import read_sites
+    """The pipeline's read step with the command's options; dropped rows are reported on stderr."""
+    from riskmap.pipeline import ReadOptions, read_step
 
-    return read_sites(path, strict=strict, layer=layer, crs=crs)
+    return read_step(path, read=ReadOptions(strict=strict, layer=layer, crs=crs)).sites
+
+
+def _prepare(path: Path, strict: bool, layer: str | None, crs: str | None, **steps: Any) -> Any:
+    """:func:`riskmap.pipeline.prepare` with the command's read options (``steps``: its keywords)."""
+    from riskmap.pipeline import ReadOptions, prepare
+
+    return prepare(path, read=ReadOptions(strict=strict, layer=layer, crs=crs), **steps)
 
 
 def _not_input(outputs: Any, *inputs: Any) -> None:
@@ -492,16 +499,16 @@ def assess_cmd(sites_file: Path | None, out: Path, max_snap_km: float, near_bord
     inventory to OUT (format from the extension) and prints, per basin, the
     origin x downstream country matrix. Method: docs/exposure.md.
     """
-    from riskmap.exposure import assess
     from riskmap.io import write_sites
+    from riskmap.pipeline import AssessOptions
 
     src = sites_file or SITES_CSV
     if not src.exists():
         _fail(f"{src} not found; give a SITES_FILE or run `riskmap data build-sites`")
     _not_input(out, src)
-    sites_gdf = _read_sites(src, strict, layer, crs)
-    assessed = assess(sites_gdf, list(basins) or None, max_snap_km=max_snap_km,
-                      near_border_km=near_border_km, velocity_ms=velocity)
+    opts = AssessOptions(max_snap_km=max_snap_km, near_border_km=near_border_km, velocity_ms=velocity)
+    assessed = _prepare(src, strict, layer, crs, basins=list(basins) or None, score=False,
+                        assess_options=opts).sites
     write_sites(assessed, out)
     counts = assessed["exposure_class"].value_counts()
     _echo(f"{len(assessed)} sites assessed ("
@@ -522,21 +529,17 @@ def matrix_cmd(sites_file: Path | None, basin: str | None, weight: str | None, o
                strict: bool, layer: str | None, crs: str | None) -> None:
     """Print the origin x downstream country matrix of the sites, per basin.
 
-    SITES_FILE (default data/sites/sites.csv) is assessed first unless it
-    already carries the exposure columns (the output of `riskmap assess`).
+    SITES_FILE (default data/sites/sites.csv) is assessed first (a file written
+    by `riskmap assess` is assessed again; equal columns are not duplicated).
     """
-    from riskmap.exposure import assess, exposure_matrix
+    from riskmap.exposure import exposure_matrix
     from riskmap.io import atomic_write_text, neutralise_formula
 
     src = sites_file or SITES_CSV
     if not src.exists():
         _fail(f"{src} not found; give a SITES_FILE or run `riskmap data build-sites`")
     _not_input(out, src)
-    sites_gdf = _read_sites(src, strict, layer, crs)
-    if "downstream_countries" in sites_gdf.columns and "basin" in sites_gdf.columns:
-        assessed = sites_gdf
-    else:
-        assessed = assess(sites_gdf, [basin] if basin else None)
+    assessed = _prepare(src, strict, layer, crs, basins=[basin] if basin else None, score=False).sites
     if weight is not None and weight not in assessed.columns:
         _fail(f"--weight {weight!r}: no such column in {src}")
     _print_matrices(assessed, basin=basin, weight=weight)
@@ -581,8 +584,9 @@ def score_cmd(sites_file: Path | None, out: Path, params_file: Path | None, rast
 
     SITES_FILE defaults to the bundled data/sites/sites.csv.
     """
-    from riskmap.hazard import load_params, score
+    from riskmap.hazard import load_params
     from riskmap.io import write_sites
+    from riskmap.pipeline import ScoreOptions
 
     rasters = {}
     for opt in raster_opts:
@@ -597,13 +601,8 @@ def score_cmd(sites_file: Path | None, out: Path, params_file: Path | None, rast
         _fail(f"{src} not found; give a SITES_FILE")
     _not_input(out, src, params_file, *rasters.values())
     params = load_params(params_file)
-    sites_gdf = _read_sites(src, strict, layer, crs)
-    try:
-        from riskmap.exposure import assess
-    except ImportError:
-        _fail("riskmap.exposure is not available: cannot assess exposure")
-    assessed = assess(sites_gdf)
-    scored = score(assessed, params=params, rasters=rasters or None)
+    scored = _prepare(src, strict, layer, crs,
+                      score_options=ScoreOptions(params=params, rasters=rasters or None)).sites
     write_sites(scored, out)
     st = scored["score_status"].value_counts()
     _echo(f"{len(scored)} sites scored ({', '.join(f'{k}: {v}' for k, v in st.items())}); "
@@ -634,28 +633,25 @@ def map_cmd(basin: str, out: Path, sites_file: Path | None, online_tiles: bool, 
     symbols: docs/maps.md.
     """
     from riskmap.hydrography import load_basin
-    from riskmap.maps import basin_map, save_map
+    from riskmap.maps import basin_map, map_info, save_map
+    from riskmap.pipeline import score_step
 
     src = sites_file or SITES_CSV
     _not_input(out, src)
     sites_gdf = None
     if src.exists():
-        sites_gdf = _read_sites(src, strict, layer, crs)
-        from riskmap.exposure import assess
-
-        sites_gdf = assess(sites_gdf, [basin])
+        prepared = _prepare(src, strict, layer, crs, basins=[basin], score=False)
         if not no_score:
             try:
-                from riskmap.hazard import score
-
-                sites_gdf = score(sites_gdf)
+                prepared = score_step(prepared)
             except RiskmapError as e:  # keep the map: exposure colours instead of priority
                 _echo(f"riskmap: warning: hazard scoring skipped: {e}", err=True)
+        sites_gdf = prepared.sites
     elif sites_file is None:
         click.echo(f"riskmap: warning: {src} not found; drawing the basin without sites", err=True)
     m = basin_map(load_basin(basin), sites_gdf, online_tiles=online_tiles, cluster=cluster)
     save_map(m, out)
-    info = m._riskmap_info
+    info = map_info(m)
     if info.get("dropped_no_geometry"):
         click.echo(f"riskmap: warning: {info['dropped_no_geometry']} sites without coordinates are not on the map",
                    err=True)
@@ -671,11 +667,12 @@ _BASIN_CHOICE = click.Choice(["drin", "drina", "syr_darya"])
 
 
 def _report_inputs(basin: str, sites_file: Path | None, strict: bool = False, layer: str | None = None,
-                   crs: str | None = None):
+                   crs: str | None = None) -> Any:
+    """Report inputs of BASIN: the pipeline's read, assess and score steps on the site file."""
+    from riskmap.pipeline import ReadOptions
     from riskmap.report import prepare_inputs
 
-    sites_gdf = _read_sites(sites_file, strict, layer, crs) if sites_file is not None else None
-    return prepare_inputs(basin, sites=sites_gdf)
+    return prepare_inputs(basin, sites=sites_file or SITES_CSV, read=ReadOptions(strict=strict, layer=layer, crs=crs))
 
 
 @main.command("report")
@@ -692,14 +689,15 @@ def report_cmd(basin: str, out_dir: Path, pdf: bool, sites_file: Path | None, st
     """Write the self-contained HTML (and PDF) inventory report of BASIN.
 
     Rows of --sites that fail validation are listed in the report's data-quality section."""
-    from riskmap.report import build_report
+    from riskmap.pipeline import write_map_and_report
 
     _not_input([out_dir / f"{basin}_{k}" for k in ("report.html", "report.pdf", "map.html")],
                sites_file or SITES_CSV)
-    path = build_report(_report_inputs(basin, sites_file, strict, layer, crs), out_dir, pdf=pdf)
-    click.echo(f"wrote {path}")
+    map_path, path = write_map_and_report(_report_inputs(basin, sites_file, strict, layer, crs), out_dir, pdf=pdf)
+    _echo(f"wrote {map_path}")
+    _echo(f"wrote {path}")
     if pdf:
-        click.echo(f"wrote {path.with_suffix('.pdf')}")
+        _echo(f"wrote {path.with_suffix('.pdf')}")
 
 
 @main.command("export")
@@ -762,7 +760,7 @@ def spill_cmd(site_id: str, mass: str, duration: str, discharge: str, model: str
 
     disch_file = Path(discharge) if discharge not in ("mean", "low") else None
     _not_input(out, sites_file or SITES_CSV, disch_file)
-    inventory = _read_sites(sites_file, strict, layer, crs) if sites_file is not None else None
+    inventory = _read_sites(sites_file, strict, layer, crs) if sites_file is not None else None  # else: bundled
     site, basin = sp.locate_release(site_id, inventory, basin=basin, max_snap_km=max_snap_km)
     res = sp.simulate_spill(site, mass, duration, discharge=discharge, model=model, basin=basin,
                             threshold_mg_l=threshold, max_snap_km=max_snap_km)

@@ -53,6 +53,7 @@ from riskmap.io import (
     write_sites,
     xlsx_safe_frame,
 )
+from riskmap.pipeline import Prepared, exposure_matrix_of
 from riskmap.schema import COLUMNS, column_names
 
 __all__ = [
@@ -548,14 +549,15 @@ def write_data_dictionary(path: str | os.PathLike | None = None) -> Path:
 # --------------------------------------------------------------------------
 
 
-def export(sites: gpd.GeoDataFrame, path: str | os.PathLike, fmt: str | None = None, *,
+def export(sites: gpd.GeoDataFrame | Prepared, path: str | os.PathLike, fmt: str | None = None, *,
            basin: Any = None, matrix: pd.DataFrame | None = None) -> Path:
     """Export assessed sites to a file, atomically, in the stable column order.
 
     Parameters
     ----------
-    sites : geopandas.GeoDataFrame
-        Site inventory, optionally with exposure and hazard columns.
+    sites : geopandas.GeoDataFrame or riskmap.pipeline.Prepared
+        Site inventory, optionally with exposure and hazard columns, or the
+        output of :func:`riskmap.pipeline.prepare`.
     path : str or path-like
         Output file. An existing file is replaced only when the write succeeds.
     fmt : str, optional
@@ -586,6 +588,9 @@ def export(sites: gpd.GeoDataFrame, path: str | os.PathLike, fmt: str | None = N
     >>> export(assessed, "out/drina.gpkg", basin=riskmap.hydrography.load_basin("drina"))  # doctest: +SKIP
     """
     path = Path(path)
+    prepared = sites if isinstance(sites, Prepared) else None
+    if prepared is not None:
+        sites = prepared.sites
     if isinstance(basin, str):
         from riskmap.hydrography import load_basin
 
@@ -601,7 +606,7 @@ def export(sites: gpd.GeoDataFrame, path: str | os.PathLike, fmt: str | None = N
     if fmt == "csv":
         return atomic_write_bytes(path, _table_to_csv_bytes(export_table(sites)))
     if fmt == "xlsx":
-        return _export_xlsx(sites, path, basin=basin, matrix=matrix)
+        return _export_xlsx(prepared if prepared is not None else sites, path, basin=basin, matrix=matrix)
     frame = _vector_frame(sites)
     if fmt == "gpkg":
         layers: dict[str, Any] = {"sites": frame}
@@ -612,16 +617,11 @@ def export(sites: gpd.GeoDataFrame, path: str | os.PathLike, fmt: str | None = N
     return write_sites(frame, path, fmt=fmt)
 
 
-def _export_xlsx(sites: gpd.GeoDataFrame, path: Path, *, basin: Any, matrix: pd.DataFrame | None) -> Path:
-    table = export_table(sites)
-    bid = _basin_part(basin, "id")
-    if matrix is None and bid is not None and {"basin", "downstream_countries"} <= set(sites.columns):
-        try:
-            from riskmap.exposure import exposure_matrix
-        except ImportError:  # exposure module not available
-            exposure_matrix = None
-        if exposure_matrix is not None:
-            matrix = exposure_matrix(sites, str(bid))
+def _export_xlsx(sites: gpd.GeoDataFrame | Prepared, path: Path, *, basin: Any,
+                 matrix: pd.DataFrame | None) -> Path:
+    if matrix is None:
+        matrix = exposure_matrix_of(sites, _basin_part(basin, "id"))
+    table = export_table(sites.sites if isinstance(sites, Prepared) else sites)
     sheets: dict[str, pd.DataFrame] = {"sites": table}
     if matrix is not None:
         m = matrix.copy()

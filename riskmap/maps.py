@@ -57,6 +57,7 @@ __all__ = [
     "RiskMap",
     "basin_map",
     "save_map",
+    "map_info",
     "map_html",
     "external_references",
     "CATEGORY_SHAPES",
@@ -457,6 +458,25 @@ def basin_map(
         **site_info, "sites": n_sites, "clustered": bool(n_sites and do_cluster),
         "reaches": len(data.get("rivers", {}).get("features", []))}
     return m
+
+
+def map_info(m: folium.Map) -> dict[str, Any]:
+    """What :func:`basin_map` put on the map: counts for a summary line.
+
+    Keys: ``sites`` (markers), ``reaches`` (river lines), ``clustered``,
+    ``approximate`` (sites with approximate locations), ``dropped_no_geometry``
+    (sites without coordinates, not on the map).
+
+    Examples
+    --------
+    >>> m = basin_map(riskmap.hydrography.load_basin("drina"))  # doctest: +SKIP
+    >>> map_info(m)["sites"]  # doctest: +SKIP
+    0
+    """
+    info = getattr(m, "_riskmap_info", None)
+    if info is None:
+        raise TypeError("map_info needs a map made by riskmap.maps.basin_map")
+    return dict(info)
 
 
 def map_html(m: folium.Map) -> str:

@@ -1044,15 +1044,14 @@ def score_change(before: gpd.GeoDataFrame, result: MergeResult) -> dict[str, Any
     ``moved`` (insufficient data before, a score after) and ``table`` (per
     site: ``site_id``, ``name``, ``before``, ``after``, ``hazard_score``).
     """
-    from riskmap.exposure import assess  # noqa: PLC0415 - analysis layer, only when scoring
-    from riskmap.hazard import score  # noqa: PLC0415
+    from riskmap.pipeline import prepare  # noqa: PLC0415 - analysis, only when scoring
 
     ok = result.provenance["action"].isin(["filled", "new site"])
     ids = sorted(set(result.provenance.loc[ok, "site_id"].dropna()))
     after_sites = result.sites[result.sites["site_id"].isin(ids)]
     before_sites = before[before["site_id"].isin(ids)]
-    a = score(assess(after_sites)).set_index("site_id")
-    b = score(assess(before_sites)).set_index("site_id") if len(before_sites) else None
+    a = prepare(after_sites).sites.set_index("site_id")
+    b = prepare(before_sites).sites.set_index("site_id") if len(before_sites) else None
     rows = []
     for sid in ids:
         st_b = b.loc[sid, "score_status"] if b is not None and sid in b.index else "(new site)"

@@ -49,6 +49,7 @@ __all__ = [
     "TOP_N",
     "build_report",
     "prepare_inputs",
+    "report_inputs",
     "render_report",
     "report_context",
     "report_html",
@@ -940,107 +941,119 @@ def _read_json(p: Path) -> dict | None:
         raise RiskmapInputError(f"{p}: cannot read provenance JSON: {e}") from None
 
 
-def prepare_inputs(basin: str, *, sites: gpd.GeoDataFrame | None = None,
-                   data_dir: str | os.PathLike | None = None) -> ReportInputs:
-    """Load a bundled basin, its sites, and assess and score them (lazy imports).
+def prepare_inputs(basin: str, *, sites: gpd.GeoDataFrame | str | os.PathLike | None = None,
+                   data_dir: str | os.PathLike | None = None, read: Any = None) -> ReportInputs:
+    """Read, assess and score the sites of one basin, then gather the report's inputs.
+
+    The steps are :func:`riskmap.pipeline.prepare` (always run: a file that
+    already carries computed columns is assessed and scored again) followed
+    by :func:`report_inputs`.
 
     Parameters
     ----------
     basin : str
         ``drin``, ``drina`` or ``syr_darya``.
-    sites : geopandas.GeoDataFrame, optional
-        Sites to use instead of the bundled inventory (assessed and scored
-        here unless they already carry exposure/hazard columns).
+    sites : geopandas.GeoDataFrame or path, optional
+        Sites to use instead of the bundled inventory.
     data_dir : path, optional
         Alternative ``data/`` folder.
+    read : riskmap.pipeline.ReadOptions, optional
+        How a site file is read (``strict``, ``layer``, ``crs``).
 
     Examples
     --------
     >>> inputs = prepare_inputs("drina")  # doctest: +SKIP
     """
-    try:
-        from riskmap.hydrography import load_basin
-    except ImportError as e:  # pragma: no cover - the hydrography module ships with riskmap
-        raise RiskmapError(f"cannot load basin {basin!r}: riskmap.hydrography is not available ({e})") from None
-    from riskmap.io import read_sites
+    from riskmap.pipeline import prepare
 
-    data = Path(data_dir) if data_dir is not None else DATA_DIR
-    b = load_basin(basin, data_dir=data_dir) if data_dir is not None else load_basin(basin)
+    prepared = prepare(sites, basins=[basin], read=read, data_dir=data_dir)
+    return report_inputs(basin, prepared, data_dir=data_dir)
+
+
+def _input_files(basin: str, data: Path, source: Path | None) -> dict[str, Path]:
     files: dict[str, Path] = {}
-    if sites is None:
-        csv = data / "sites" / "sites.csv"
-        if not csv.is_file():
-            raise RiskmapInputError(f"{csv}: no site inventory; run 'riskmap data build-sites' or pass sites")
-        sites = read_sites(csv)
-        files["site inventory"] = csv
-    validation = sites.attrs.get("validation")
+    if source is not None and source.resolve() == (data / "sites" / "sites.csv").resolve():
+        files["site inventory"] = source
     for label, f in (("basin hydrography", data / "basins" / f"{basin}.gpkg"),
                      ("basin metadata", data / "basins" / "basins.json"),
                      ("site provenance", data / "sites" / "PROVENANCE.json"),
                      ("hydrography provenance", data / "basins" / "PROVENANCE.json")):
         if f.is_file():
             files[label] = f
-    from riskmap.exposure import EXPOSURE_COLUMNS
-    from riskmap.hazard import HAZARD_COLUMNS
+    return files
 
-    if not set(EXPOSURE_COLUMNS) <= set(sites.columns):  # a lone 'exposure_class' is the user's, not riskmap's
-        from riskmap.exposure import assess
 
-        sites = assess(sites, b) if data_dir is None else assess(sites, b, data_dir=data_dir)
-    if "basin" in sites.columns:
-        sites = sites[sites["basin"].astype(object) == basin]
-    if not set(HAZARD_COLUMNS) <= set(sites.columns):
-        from riskmap.hazard import load_natech_layers, score
+def _screening(prepared: Any, data_dir: str | os.PathLike | None) -> gpd.GeoDataFrame | None:
+    """The category screening of the sites when the index ranking leaves some unranked."""
+    from riskmap.hazard import SCORE_OUTPUT_COLUMNS
+    from riskmap.pipeline import ScoreOptions, score_step
 
-        sites = score(sites) if data_dir is None else score(
-            sites, natech=load_natech_layers(sites, data_dir=data_dir))
-    screening = None
-    if "priority_rank" in sites.columns and pd.to_numeric(sites["priority_rank"], errors="coerce").isna().any():
-        from riskmap.hazard import load_natech_layers, score
+    sites = prepared.sites
+    if not prepared.scored or not pd.to_numeric(sites["priority_rank"], errors="coerce").isna().any():
+        return None
+    base = sites.drop(columns=[c for c in SCORE_OUTPUT_COLUMNS if c in sites.columns])  # rescored here
+    return score_step(dataclasses.replace(prepared, sites=base), options=ScoreOptions(params=SCREENING_PARAMS),
+                      data_dir=data_dir).sites
 
-        from riskmap.hazard import SCORE_OUTPUT_COLUMNS
 
-        base = sites.drop(columns=[c for c in SCORE_OUTPUT_COLUMNS if c in sites.columns])  # rescored here
-        screening = score(base, params=SCREENING_PARAMS) if data_dir is None else score(
-            base, params=SCREENING_PARAMS, natech=load_natech_layers(base, data_dir=data_dir))
-    matrix = None
-    try:
-        from riskmap.exposure import exposure_matrix
-    except ImportError:
-        exposure_matrix = None
-    if exposure_matrix is not None and "downstream_countries" in sites.columns:
-        matrix = exposure_matrix(sites, basin)
+def report_inputs(basin: str, prepared: Any, *, data_dir: str | os.PathLike | None = None) -> ReportInputs:
+    """The report's inputs from prepared sites (:func:`riskmap.pipeline.prepare`); no analysis reruns.
+
+    Parameters
+    ----------
+    basin : str
+        Basin id; the sites are narrowed to those assessed in it.
+    prepared : riskmap.pipeline.Prepared
+        Read, assessed and (normally) scored sites.
+    data_dir : path, optional
+        Alternative ``data/`` folder (basin, provenance files).
+
+    Examples
+    --------
+    >>> from riskmap.pipeline import prepare
+    >>> report_inputs("drina", prepare(basins=["drina"])).basin_id
+    'drina'
+    """
+    from riskmap.hydrography import load_basin
+    from riskmap.pipeline import exposure_matrix_of
+
+    data = Path(data_dir) if data_dir is not None else DATA_DIR
+    b = load_basin(basin, data_dir=data_dir) if data_dir is not None else load_basin(basin)
+    if prepared.assessed:
+        prepared = prepared.subset(prepared.sites["basin"].astype(object) == basin)
     return ReportInputs(
-        basin_id=basin, sites=sites, basin=b, matrix=matrix,
+        basin_id=basin, sites=prepared.sites, basin=b, matrix=exposure_matrix_of(prepared, basin),
         sites_provenance=_read_json(data / "sites" / "PROVENANCE.json"),
         basins_provenance=_read_json(data / "basins" / "PROVENANCE.json"),
         other_provenance={k: v for k, v in {
             "Natech screening": _read_json(data / "natech" / "PROVENANCE.json")}.items() if v},
-        input_files=files, screening=screening, validation=validation)
+        input_files=_input_files(basin, data, prepared.source), screening=_screening(prepared, data_dir),
+        validation=prepared.validation)
 
 
 def build_report(basin: str | ReportInputs, out_dir: str | os.PathLike, *,
                  sites: gpd.GeoDataFrame | None = None, pdf: bool = True,
-                 interactive_map: bool = True, data_dir: str | os.PathLike | None = None,
+                 data_dir: str | os.PathLike | None = None,
                  generated_at: _dt.datetime | None = None) -> Path:
     """Build the inventory report of a basin: ``out_dir/<basin>_report.html`` (+ ``.pdf``).
+
+    Writes the report only: the interactive map is the caller's (see
+    :func:`riskmap.pipeline.run_all` and ``riskmap report``), linked when
+    ``inputs.interactive_map`` names it.
 
     Parameters
     ----------
     basin : str or ReportInputs
-        A basin id (loaded, assessed and scored through riskmap.hydrography,
-        riskmap.exposure and riskmap.hazard) or prepared :class:`ReportInputs`.
+        Prepared :class:`ReportInputs` (see :func:`report_inputs`), or a basin
+        id, prepared here with :func:`prepare_inputs`.
     out_dir : path
         Output folder (created if needed).
     sites : geopandas.GeoDataFrame, optional
-        Sites to report instead of the bundled inventory.
+        With a basin id: sites to report instead of the bundled inventory.
     pdf : bool
         Also print a PDF with headless Chromium.
-    interactive_map : bool
-        Also write ``<basin>_map.html`` with :func:`riskmap.maps.basin_map`
-        (when the maps module is available) and link it from the report.
     data_dir : path, optional
-        Alternative ``data/`` folder.
+        With a basin id: alternative ``data/`` folder.
     generated_at : datetime, optional
         Date stamped in the footer (default: ``$SOURCE_DATE_EPOCH`` if set, else now, UTC).
 
@@ -1055,15 +1068,4 @@ def build_report(basin: str | ReportInputs, out_dir: str | os.PathLike, *,
     PosixPath('out/drina_report.html')
     """
     inputs = basin if isinstance(basin, ReportInputs) else prepare_inputs(basin, sites=sites, data_dir=data_dir)
-    out_dir = Path(out_dir)
-    if interactive_map and inputs.interactive_map is None and inputs.basin is not None:
-        try:
-            from riskmap.maps import basin_map, save_map
-        except ImportError:
-            basin_map = None
-        if basin_map is not None:
-            name = f"{inputs.basin_id}_map.html"
-            out_dir.mkdir(parents=True, exist_ok=True)
-            save_map(basin_map(inputs.basin, inputs.sites), out_dir / name)
-            inputs = dataclasses.replace(inputs, interactive_map=name)
     return render_report(inputs, out_dir, pdf=pdf, generated_at=generated_at)
