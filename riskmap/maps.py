@@ -30,13 +30,11 @@ left out when absent.
 
 from __future__ import annotations
 
-import base64
 import html as _html
 import json
 import math
 import re
 import warnings
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
@@ -51,6 +49,9 @@ from branca.element import Element, Figure, MacroElement
 from riskmap._about import version_string as _version_string
 from riskmap._errors import RiskmapError, RiskmapInputError
 from riskmap.io import atomic_write_text
+from riskmap.map_assets import _ASSET_FOR, ASSETS_DIR, external_references, inline_assets  # noqa: F401 - re-exported
+from riskmap.map_assets import asset_text as _asset_text
+from riskmap.map_assets import js_json as _js_json
 from riskmap.schema import CATEGORIES
 
 __all__ = [
@@ -63,9 +64,6 @@ __all__ = [
     "CATEGORY_SHAPES",
     "CLUSTER_THRESHOLD",
 ]
-
-#: Folder of the vendored JavaScript/CSS (see ``assets/README.md``).
-ASSETS_DIR = Path(__file__).resolve().parent / "assets"
 
 #: Sites are clustered (Leaflet.markercluster) above this many sites when ``cluster=None``.
 CLUSTER_THRESHOLD = 200
@@ -202,18 +200,6 @@ POPUP_FIELDS: tuple[tuple[str, str, str], ...] = (
     ("capacity_t_yr", "Capacity (t/yr)", "int"),
     ("notes", "Notes", "text"),
 )
-
-# Known CDN file -> (vendored asset, package the URL must name).
-_ASSET_FOR: dict[str, tuple[str, str]] = {
-    "leaflet.js": ("leaflet/leaflet.js", "leaflet"),
-    "leaflet.css": ("leaflet/leaflet.css", "leaflet"),
-    "leaflet.markercluster.js": ("leaflet.markercluster/leaflet.markercluster.js", "markercluster"),
-    "MarkerCluster.css": ("leaflet.markercluster/MarkerCluster.css", "markercluster"),
-    "MarkerCluster.Default.css": ("leaflet.markercluster/MarkerCluster.Default.css", "markercluster"),
-    "Control.FullScreen.min.js": ("leaflet.fullscreen/Control.FullScreen.js", "fullscreen"),
-    "Control.FullScreen.js": ("leaflet.fullscreen/Control.FullScreen.js", "fullscreen"),
-    "Control.FullScreen.css": ("leaflet.fullscreen/Control.FullScreen.css", "fullscreen"),
-}
 
 _OSM_TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 _OSM_ATTR = '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
@@ -509,21 +495,7 @@ def map_html(m: folium.Map) -> str:
     >>> external_references(html)             # doctest: +SKIP
     []
     """
-    out = m.get_root().render()
-
-    def script(match: re.Match) -> str:
-        return "<script>" + _inline_js(_vendored(match.group(1))) + "</script>"
-
-    def style(match: re.Match) -> str:
-        return "<style>" + _inline_css(_vendored(match.group(1))) + "</style>"
-
-    out = re.sub(r'<script\s+src="(https?://[^"]+)"\s*>\s*</script>', script, out)
-    out = re.sub(r'<link\s+rel="stylesheet"\s+href="(https?://[^"]+)"\s*/?>', style, out)
-    refs = external_references(out, allow_tiles=bool(getattr(m, "_riskmap_online_tiles", False)))
-    if refs:
-        raise RiskmapError("the map still references external resources that riskmap cannot inline: "
-                           + ", ".join(refs[:5]))
-    return out
+    return inline_assets(m.get_root().render(), allow_tiles=bool(getattr(m, "_riskmap_online_tiles", False)))
 
 
 def save_map(m: folium.Map, path: str | Path) -> Path:
@@ -547,102 +519,6 @@ def save_map(m: folium.Map, path: str | Path) -> Path:
     PosixPath('out/drin.html')
     """
     return atomic_write_text(path, map_html(m))
-
-
-def external_references(html_text: str, *, allow_tiles: bool = False) -> list[str]:
-    """External (http/https/protocol-relative) resources an HTML map would load.
-
-    Looks at ``<script src>``, ``<link href>``, ``<img src>``, ``<iframe src>``,
-    CSS ``url(...)`` and ``@import``, and tile URL templates (``{z}/{x}/{y}``).
-    Plain hyperlinks (``<a href>``, popups' source links) are not resources
-    and are ignored.
-
-    Parameters
-    ----------
-    html_text : str
-        The HTML document.
-    allow_tiles : bool, default False
-        Ignore tile URL templates (maps saved with ``online_tiles=True``).
-
-    Returns
-    -------
-    list of str
-        The offending URLs, in document order (empty when self-contained).
-
-    Examples
-    --------
-    >>> external_references('<script src="https://x.org/a.js"></script><a href="https://x.org">x</a>')
-    ['https://x.org/a.js']
-    """
-    ext = r"(?:https?:)?//[^\s\"'<>)]+"
-    patterns = [
-        rf"<script[^>]*\ssrc\s*=\s*[\"']?({ext})",
-        rf"<link[^>]*\shref\s*=\s*[\"']?({ext})",
-        rf"<img[^>]*\ssrc\s*=\s*[\"']?({ext})",
-        rf"<iframe[^>]*\ssrc\s*=\s*[\"']?({ext})",
-        rf"url\(\s*[\"']?({ext})",
-        rf"@import\s+[\"']({ext})",
-    ]
-    found: list[tuple[int, str]] = []
-    for p in patterns:
-        found += [(mt.start(1), mt.group(1)) for mt in re.finditer(p, html_text, flags=re.I)]
-    if not allow_tiles:
-        found += [(mt.start(), mt.group(0)) for mt in
-                  re.finditer(r"(?:https?:)?//[^\s\"'<>]*\{z\}[^\s\"'<>]*", html_text)]
-    return [u for _, u in sorted(set(found))]
-
-
-# --------------------------------------------------------------------------
-# Assets
-# --------------------------------------------------------------------------
-
-
-@lru_cache(maxsize=None)
-def _asset_text(rel: str) -> str:
-    return (ASSETS_DIR / rel).read_text(encoding="utf-8")
-
-
-def _vendored(url: str) -> str:
-    name = url.rsplit("/", 1)[-1].split("?", 1)[0]
-    hit = _ASSET_FOR.get(name)
-    if hit is None or hit[1] not in url:
-        raise RiskmapError(f"the map needs {url}, which riskmap does not vendor in riskmap/assets; "
-                           "remove the element that adds it or use riskmap's own layers")
-    return hit[0]
-
-
-@lru_cache(maxsize=None)
-def _inline_js(rel: str) -> str:
-    text = _asset_text(rel)
-    text = re.sub(r"//# sourceMappingURL=\S+\s*$", "", text)
-    return text.replace("</script", "<\\/script")
-
-
-@lru_cache(maxsize=None)
-def _inline_css(rel: str) -> str:
-    folder = (ASSETS_DIR / rel).parent
-    text = _asset_text(rel)
-
-    def data_uri(match: re.Match) -> str:
-        ref = match.group(2)
-        if ref.startswith(("data:", "#")):
-            return match.group(0)
-        file = folder / ref
-        if not file.is_file():
-            raise RiskmapError(f"vendored stylesheet {rel} refers to missing file {ref}")
-        mime = {".png": "image/png", ".svg": "image/svg+xml", ".gif": "image/gif"}[file.suffix.lower()]
-        b64 = base64.b64encode(file.read_bytes()).decode("ascii")
-        return f'url("data:{mime};base64,{b64}")'
-
-    text = re.sub(r"url\((['\"]?)([^)'\"]+)\1\)", data_uri, text)
-    return text.replace("</style", "<\\/style")
-
-
-def _js_json(obj: Any) -> str:
-    """JSON safe to embed in a ``<script>`` element (no ``</script>``, ``<!--`` or line separators)."""
-    text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-    return (text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-            .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
 
 
 # --------------------------------------------------------------------------

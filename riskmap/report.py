@@ -19,12 +19,9 @@ All text that comes from data is escaped (Jinja2 autoescape). Kosovo is named
 
 from __future__ import annotations
 
-import base64
 import dataclasses
 import datetime as _dt
 import hashlib
-import html as _html
-import io as _io
 import json
 import math
 import os
@@ -36,10 +33,16 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from riskmap._errors import RiskmapError, RiskmapInputError
+from riskmap._errors import RiskmapInputError
 from riskmap._iso3 import ISO3_NAMES
 from riskmap._paths import DATA_DIR
-from riskmap.io import atomic_path, atomic_write_text, sha256_file
+from riskmap.io import atomic_write_text, sha256_file
+from riskmap.report_figures import EXPOSURE_ORDER as _EXPOSURE_ORDER
+from riskmap.report_figures import basin_part as _part
+from riskmap.report_figures import class_column as _class_column  # noqa: F401 - old private name
+from riskmap.report_figures import map_figure as _map_figure
+from riskmap.report_figures import summary_figure as _summary_figure
+from riskmap.report_pdf import html_to_pdf
 from riskmap.schema import CATEGORIES, COORD_PRECISIONS, STATUSES, TMF_CATEGORIES
 
 __all__ = [
@@ -70,14 +73,6 @@ _MAIN_TERMS = ("priority_hazard_part", "priority_exposure_part", "hazard_score",
 
 #: Number of sites listed in the top-priority table.
 TOP_N = 15
-
-_CLASS_COLOURS = {
-    "very high": "#7f0000", "high": "#d7301f", "medium": "#fc8d59", "moderate": "#fc8d59",
-    "low": "#fdd49e", "outside": "#cccccc", "none": "#cccccc", "unknown": "#969696",
-}
-#: Exposure classes, most to least exposed (riskmap.exposure.EXPOSURE_CLASSES).
-_EXPOSURE_ORDER = ("very high", "high", "medium", "low", "outside")
-_FALLBACK_COLOURS = ["#1f78b4", "#33a02c", "#6a3d9a", "#b15928", "#a6cee3", "#b2df8a", "#cab2d6"]
 
 #: Hazard-relevant input fields and the categories they apply to (None = every site).
 _QUALITY_FIELDS: tuple[tuple[str, frozenset[str] | None], ...] = (
@@ -187,14 +182,6 @@ def _missing(v: Any) -> bool:
     return isinstance(v, str) and not v.strip()
 
 
-def _part(basin: Any, name: str) -> Any:
-    if basin is None:
-        return None
-    if isinstance(basin, dict):
-        return basin.get(name)
-    return getattr(basin, name, None)
-
-
 def _fmt(v: Any, digits: int = 2) -> str:
     """Format a value for a table cell; missing values read 'unknown'."""
     if _missing(v):
@@ -265,128 +252,6 @@ def _version() -> str:
     from riskmap._about import version_label
 
     return version_label()
-
-
-# --------------------------------------------------------------------------
-# Figures (matplotlib, Agg) as data: URIs
-# --------------------------------------------------------------------------
-
-
-def _png_uri(fig) -> str:
-    buf = _io.BytesIO()
-    fig.savefig(buf, format="png", dpi=100, metadata={"Software": None})
-    import matplotlib.pyplot as plt
-
-    plt.close(fig)
-    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
-
-
-def _class_colours(classes: list[str]) -> dict[str, str]:
-    out, k = {}, 0
-    for c in classes:
-        if c in _CLASS_COLOURS:
-            out[c] = _CLASS_COLOURS[c]
-        else:
-            out[c] = _FALLBACK_COLOURS[k % len(_FALLBACK_COLOURS)]
-            k += 1
-    return out
-
-
-def _mpl_text(text: Any) -> str:
-    """Text for a matplotlib label shown literally: ``$`` would start mathtext (and can crash the plot)."""
-    return str(text).replace("$", r"\$")
-
-
-def _class_column(sites: pd.DataFrame) -> str | None:
-    for c in ("exposure_class", "score_status", "category"):
-        if c in sites.columns:
-            return c
-    return None
-
-
-def _map_figure(sites: gpd.GeoDataFrame, basin: Any, title: str) -> str:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(8.0, 6.5), layout="constrained")
-    for name, kw in (("countries", dict(facecolor="#f4f1ea", edgecolor="#b0a99f", linewidth=0.6)),
-                     ("outline", dict(facecolor="#e3eef7", edgecolor="#1b4f72", linewidth=1.4, alpha=0.8)),
-                     ("lakes", dict(facecolor="#8fc1e3", edgecolor="#3b7fb6", linewidth=0.5))):
-        g = _part(basin, name)
-        if g is not None and len(g):
-            g.to_crs("EPSG:4326").plot(ax=ax, **kw)
-    reaches = _part(basin, "reaches")
-    if reaches is not None and len(reaches):
-        r = reaches.to_crs("EPSG:4326")
-        lw = 0.4 + 0.35 * pd.to_numeric(r.get("order", pd.Series(1, index=r.index)), errors="coerce").fillna(1)
-        r.plot(ax=ax, color="#2c7fb8", linewidth=lw.clip(upper=3.0).to_numpy())
-    borders = _part(basin, "borders")
-    if borders is not None and len(borders):
-        borders.to_crs("EPSG:4326").plot(ax=ax, color="#444444", linewidth=0.9, linestyle="--")
-    col = _class_column(sites)
-    if len(sites) and col:
-        s = sites.to_crs("EPSG:4326") if sites.crs is not None else sites
-        classes = s[col].astype(object).where(s[col].notna(), "unknown").map(str)
-        present = [c for c in _EXPOSURE_ORDER if c in set(classes)]
-        present += sorted(c for c in classes.unique() if c not in present)
-        colours = _class_colours(present)
-        for cls in present:
-            sub = s[(classes == cls).to_numpy()]
-            pts = sub[sub.geom_type == "Point"]
-            lines = sub[sub.geom_type != "Point"]
-            n = len(sub)
-            if len(pts):
-                pts.plot(ax=ax, color=colours[cls], markersize=22, edgecolor="black", linewidth=0.4,
-                         label=_mpl_text(f"{cls} ({n})"), zorder=5)
-            if len(lines):
-                lines.plot(ax=ax, color=colours[cls], linewidth=1.6, zorder=4,
-                           label=None if len(pts) else _mpl_text(f"{cls} ({n})"))
-        ax.legend(title=col.replace("_", " "), loc="best", fontsize=8, title_fontsize=8, framealpha=0.9)
-    outline = _part(basin, "outline")
-    frame = outline if outline is not None and len(outline) else (sites if len(sites) else None)
-    if frame is not None:
-        x0, y0, x1, y1 = frame.to_crs("EPSG:4326").total_bounds
-        dx, dy = (x1 - x0) * 0.05 + 0.05, (y1 - y0) * 0.05 + 0.05
-        ax.set_xlim(x0 - dx, x1 + dx)
-        ax.set_ylim(y0 - dy, y1 + dy)
-        ax.set_aspect(1.0 / max(math.cos(math.radians((y0 + y1) / 2)), 0.2))
-    ax.set_title(_mpl_text(title), fontsize=11)
-    ax.set_xlabel("longitude (°E, WGS84)", fontsize=8)
-    ax.set_ylabel("latitude (°N)", fontsize=8)
-    ax.tick_params(labelsize=7)
-    return _png_uri(fig)
-
-
-def _summary_figure(summary: dict[str, list[dict[str, Any]]]) -> str:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from matplotlib.ticker import MaxNLocator
-
-    keys = [k for k in summary if summary[k]]
-    n = max(len(keys), 1)
-    ncols = 2
-    nrows = (n + 1) // 2
-    fig, axes = plt.subplots(nrows, ncols, figsize=(9.0, 2.4 * nrows), squeeze=False, layout="constrained")
-    for ax, key in zip(axes.flat, keys):
-        rows = summary[key][:12]
-        labels = [_mpl_text(r["label"]) for r in rows][::-1]
-        colours = ([_CLASS_COLOURS.get(r["key"], "#2c7fb8") for r in rows][::-1] if "exposure" in key
-                   else "#2c7fb8")
-        ax.barh(range(len(rows)), [r["n"] for r in rows][::-1], color=colours, edgecolor="#555555",
-                linewidth=0.3)
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.set_yticks(range(len(rows)))
-        ax.set_yticklabels(labels, fontsize=7)
-        ax.set_title(_mpl_text(key), fontsize=9)
-        ax.tick_params(axis="x", labelsize=7)
-    for ax in list(axes.flat)[len(keys):]:
-        ax.axis("off")
-    return _png_uri(fig)
 
 
 # --------------------------------------------------------------------------
@@ -855,58 +720,6 @@ def report_html(inputs: ReportInputs, *, generated_at: _dt.datetime | None = Non
     """
     ctx = report_context(inputs, generated_at=generated_at)
     return _environment().get_template("report.html.j2").render(**ctx)
-
-
-def html_to_pdf(html_path: str | os.PathLike, pdf_path: str | os.PathLike, *,
-                executable_path: str | None = None, footer: str | None = None) -> Path:
-    """Print an HTML file to PDF (A4) with headless Chromium via Playwright, atomically.
-
-    All network requests are blocked while printing. Pages are numbered in
-    the footer, after the (escaped) ``footer`` text.
-
-    Raises
-    ------
-    RiskmapError
-        Playwright or Chromium is not available, or printing failed.
-
-    Examples
-    --------
-    >>> html_to_pdf("out/drina_report.html", "out/drina_report.pdf")  # doctest: +SKIP
-    """
-    html_path, pdf_path = Path(html_path).resolve(), Path(pdf_path)
-    exe = executable_path or os.environ.get("RISKMAP_CHROMIUM", "/usr/bin/chromium")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError as e:
-        from riskmap._extras import missing_message
-
-        raise RiskmapError(f"{missing_message('playwright')}, or use --no-pdf") from e
-    if not Path(exe).exists():
-        raise RiskmapError(f"PDF output needs Chromium at {exe} (apt install chromium, or set "
-                           "RISKMAP_CHROMIUM); use --no-pdf to skip the PDF")
-    try:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=exe, args=[
-                "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-            try:
-                page = browser.new_page(java_script_enabled=False)  # the report has no scripts
-                page.route("**/*", lambda route: route.continue_()
-                           if route.request.url.startswith(("file:", "data:")) else route.abort())
-                page.goto(html_path.as_uri(), wait_until="load")
-                foot = (f'<div style="font-size:7pt;color:#555;width:100%;text-align:center">'
-                        f'{_html.escape(footer or "")} page <span class="pageNumber"></span> of '
-                        f'<span class="totalPages"></span></div>')
-                with atomic_path(pdf_path) as tmp:
-                    page.pdf(path=str(tmp), format="A4", print_background=True, display_header_footer=True,
-                             header_template="<div></div>", footer_template=foot,
-                             margin={"top": "14mm", "bottom": "16mm", "left": "12mm", "right": "12mm"})
-            finally:
-                browser.close()
-    except RiskmapError:
-        raise
-    except Exception as e:  # noqa: BLE001 - any browser failure becomes a clear message
-        raise RiskmapError(f"printing {html_path} to PDF failed: {type(e).__name__}: {e}") from None
-    return pdf_path
 
 
 def render_report(inputs: ReportInputs, out_dir: str | os.PathLike, *, pdf: bool = True,
