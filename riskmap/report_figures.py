@@ -126,7 +126,6 @@ def summary_figure(summary: dict[str, list[dict[str, Any]]]) -> str:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-
     from matplotlib.ticker import MaxNLocator
 
     keys = [k for k in summary if summary[k]]

@@ -15,7 +15,12 @@ from typing import Any, Callable
 import click
 
 from riskmap._console import console_text
-from riskmap._errors import RiskmapDataWarning, RiskmapError, RiskmapOutputError, RiskmapValidationError
+from riskmap._errors import (
+    RiskmapDataWarning,
+    RiskmapError,
+    RiskmapOutputError,
+    RiskmapValidationError,
+)
 from riskmap._paths import DATA_DIR, data_dir_is_writable_default, default_sources_dir
 
 

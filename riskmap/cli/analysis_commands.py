@@ -17,7 +17,6 @@ from riskmap.cli._base import (
     site_read_options,
 )
 
-
 # [exposure commands]
 
 def _print_matrices(assessed, basin: str | None = None, weight: str | None = None) -> None:

@@ -17,7 +17,6 @@ from riskmap.cli._base import (
     data,
 )
 
-
 # [hydrography commands]
 
 
@@ -86,9 +85,8 @@ def build_sites_cmd(sources: Path | None, data_dir: Path | None, out_dir: Path |
                     buffer_km: float | None) -> None:
     """Build data/sites/ (sites.csv, sites.gpkg, merges.csv, SOURCES.md, PROVENANCE.json)
     from the public sources: import, keep the three basins, de-duplicate."""
-    from riskmap.sources.build import build_sites
-
     from riskmap.questionnaire import return_files, returns_step
+    from riskmap.sources.build import build_sites
 
     src = _sources(sources, "build-sites")
     out = _build_out(out_dir, data_dir, "sites")

@@ -20,7 +20,6 @@ from riskmap.cli._base import (
     site_read_options,
 )
 
-
 # [map commands]
 
 

@@ -16,7 +16,6 @@ from riskmap.cli._base import (
     site_read_options,
 )
 
-
 # [spill commands]
 
 
