@@ -55,6 +55,7 @@ _LAZY: dict[str, tuple[str, str]] = {
     "build_sites": ("riskmap.databuild.sites", "build_sites"),
     "summarize_sites": ("riskmap.inventory", "summarize_sites"),
     "prepare_sites": ("riskmap.pipeline", "prepare_sites"),
+    "prepare": ("riskmap.pipeline", "prepare"),
     "run_all": ("riskmap.pipeline", "run_all"),
     "data_info": ("riskmap._about", "data_info"),
     "data_version": ("riskmap._about", "data_version"),

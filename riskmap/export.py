@@ -53,6 +53,10 @@ from riskmap.io import (
     write_sites,
     xlsx_safe_frame,
 )
+from riskmap.export_layers import DOWNSTREAM_PATH_COLUMNS, downstream_paths
+from riskmap.export_layers import _basin_part, _blank
+from riskmap.export_layers import basin_layers as _basin_layers
+from riskmap.pipeline import Prepared, exposure_matrix_of
 from riskmap.schema import COLUMNS, column_names
 
 __all__ = [
@@ -276,187 +280,6 @@ def _neutralise_frame(df: pd.DataFrame) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------
-# Basin layers
-# --------------------------------------------------------------------------
-
-
-def _basin_part(basin: Any, name: str) -> Any:
-    if basin is None:
-        return None
-    if isinstance(basin, dict):
-        return basin.get(name)
-    return getattr(basin, name, None)
-
-
-#: Columns of the ``downstream_paths`` layer (before the geometry).
-DOWNSTREAM_PATH_COLUMNS = ["path_id", "reach_id", "country", "n_sites", "site_ids", "path_km", "ends_at",
-                           "countries"]
-
-
-def _path_of(path: pd.DataFrame, geom_of: dict[int, Any], country: Any,
-             start: float) -> tuple[Any, str, list[str]] | None:
-    """Line, ``ends_at`` and countries of one downstream path starting ``start`` (0..1) along its first reach."""
-    parts, ends_at = [], "outlet"
-    countries: list[str] = []
-    n = len(path)
-    rids = path["reach_id"].to_numpy()
-    cs = path["country"].to_numpy(dtype=object) if "country" in path.columns else np.full(n, None, dtype=object)
-    border = (path["is_border"].fillna(False).to_numpy(dtype=bool) if "is_border" in path.columns
-              else np.zeros(n, dtype=bool))
-    for k in range(n):  # reaches of one path (tens), not sites
-        line = geom_of.get(int(rids[k]))
-        if line is None:
-            continue
-        if k == 0 and start > 0:
-            line = shapely.ops.substring(line, start, 1.0, normalized=True)
-        c = None if _blank(cs[k]) else cs[k]
-        if c and (not countries or countries[-1] != c):
-            countries.append(str(c))
-        crosses = bool(border[k]) or (country is not None and c is not None and str(c) != str(country))
-        if crosses:
-            if not parts:  # the sites drain straight into border water: show that stretch
-                parts.append(line)
-                ends_at = "on border water"
-            else:
-                ends_at = "border"
-            break
-        parts.append(line)
-    lines = [ln for ln in parts if ln.geom_type == "LineString" and not ln.is_empty]
-    if not lines:
-        return None
-    merged = shapely.line_merge(shapely.MultiLineString(lines))
-    if merged.is_empty:
-        return None
-    return merged, ends_at, countries
-
-
-def downstream_paths(sites: gpd.GeoDataFrame, basin: Any) -> gpd.GeoDataFrame:
-    """One line per distinct downstream path of the transboundary sites, with the sites it serves.
-
-    A site's path to the first border depends only on its start reach and its
-    country (a path ends where the river leaves that country), so sites are
-    grouped by ``(reach_id, country)`` and each group's path is computed and
-    stored once, whatever the number of sites: the cost grows with the number
-    of distinct start reaches, not of sites. The line starts at the most
-    upstream snap point of the group's sites on the start reach, so every
-    served site's own path is the downstream part of it.
-
-    Parameters
-    ----------
-    sites : geopandas.GeoDataFrame
-        Assessed sites with ``reach_id`` and ``transboundary_downstream``.
-    basin : riskmap.hydrography.Basin
-        Provides ``reaches`` and ``downstream_path(reach_id)``.
-
-    Returns
-    -------
-    geopandas.GeoDataFrame
-        Columns ``path_id`` (1, 2, ... in order of ``reach_id``, ``country``),
-        ``reach_id`` (start reach), ``country`` (of the sites served),
-        ``n_sites``, ``site_ids`` (JSON list of the ``site_id`` served, in
-        input order), ``path_km`` (geodesic length of the line), ``ends_at``
-        (``border``, ``outlet``, or ``on border water`` when the sites drain
-        straight into a border river or shared lake: the line is then the rest
-        of that reach), ``countries`` (JSON list of the countries of the
-        path's reaches), geometry (LineString, EPSG:4326). Empty when exposure
-        did not provide ``reach_id`` or the basin has no downstream paths.
-
-    Examples
-    --------
-    >>> paths = downstream_paths(assessed, basin)  # doctest: +SKIP
-    """
-    cols = DOWNSTREAM_PATH_COLUMNS
-    empty = gpd.GeoDataFrame({c: pd.Series(dtype=object) for c in cols},
-                             geometry=gpd.GeoSeries([], crs="EPSG:4326"), crs="EPSG:4326")
-    reaches = _basin_part(basin, "reaches")
-    path_fn = getattr(basin, "downstream_path", None)
-    if reaches is None or path_fn is None or "reach_id" not in sites.columns or not len(sites):
-        return empty
-    tb = sites.get("transboundary_downstream")
-    rid_num = pd.to_numeric(sites["reach_id"], errors="coerce")
-    mask = (rid_num.notna() & (rid_num >= 0)).to_numpy(dtype=bool).copy()  # -1: no reach
-    if tb is not None:
-        mask &= tb.astype("boolean").fillna(False).to_numpy(dtype=bool)
-    bid = getattr(basin, "id", None)
-    if bid is not None and "basin" in sites.columns:  # reach ids are only unique within a basin
-        mask &= (sites["basin"].astype(object) == bid).to_numpy(dtype=bool)
-    if not mask.any():
-        return empty
-    reaches = reaches.to_crs("EPSG:4326") if reaches.crs is not None else reaches
-    geom_of = dict(zip(reaches["reach_id"].astype("int64"), reaches.geometry.values))
-    rid = rid_num.to_numpy(dtype=float)[mask].astype("int64")
-    known = np.array([r in geom_of for r in np.unique(rid)], dtype=bool)  # distinct reaches only
-    ok = np.isin(rid, np.unique(rid)[known])
-    if not ok.any():
-        return empty
-    sel_idx = np.flatnonzero(mask)[ok]
-    rid = rid[ok]
-    geom = sites.geometry
-    if geom.crs is not None and not geom.crs.equals("EPSG:4326"):
-        geom = geom.to_crs("EPSG:4326")
-    pts = np.asarray(geom.values)[sel_idx]
-    not_pt = shapely.get_type_id(pts) != 0
-    pts = pts.copy()
-    pts[not_pt] = shapely.point_on_surface(pts[not_pt])
-    ureach, inv = np.unique(rid, return_inverse=True)
-    first = np.array([geom_of[int(r)] for r in ureach], dtype=object)[inv]
-    pos = shapely.line_locate_point(first, pts, normalized=True)  # 0 upstream end .. 1 downstream end
-    pos = np.where(np.isfinite(pos), pos, 0.0)
-    if "country" in sites.columns:
-        cser = sites["country"].iloc[sel_idx].astype(object)
-        country = cser.where(cser.notna(), "").astype(str).to_numpy(dtype=object)
-    else:
-        country = np.full(len(sel_idx), "", dtype=object)
-    site_id = (sites["site_id"].astype(object).to_numpy()[sel_idx] if "site_id" in sites.columns
-               else sel_idx.astype(object))
-    df = pd.DataFrame({"reach_id": rid, "country": country,
-                       "pos": pos, "site_id": site_id})
-    groups = df.groupby(["reach_id", "country"], sort=True)
-    start = groups["pos"].min()
-    members = groups["site_id"].agg(list)
-    from pyproj import Geod
-
-    geod = Geod(ellps="WGS84")
-    rows = []
-    path_cache: dict[int, pd.DataFrame] = {}
-    for (r, c), s0 in start.items():  # one iteration per distinct (reach, country), never per site
-        r = int(r)
-        if r not in path_cache:
-            path_cache[r] = path_fn(r)
-        path = path_cache[r]
-        if path is None or len(path) == 0:
-            continue
-        got = _path_of(path, geom_of, c or None, float(s0))
-        if got is None:
-            continue
-        line, ends_at, countries = got
-        ids = members.loc[(r, c)]
-        rows.append({"reach_id": r, "country": c or None, "n_sites": len(ids),
-                     "site_ids": json.dumps([str(i) for i in ids], ensure_ascii=False, separators=(",", ":")),
-                     "path_km": round(geod.geometry_length(line) / 1000.0, 3), "ends_at": ends_at,
-                     "countries": json.dumps(countries, ensure_ascii=False), "geometry": line})
-    if not rows:
-        return empty
-    out = gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:4326")
-    out.insert(0, "path_id", np.arange(1, len(out) + 1, dtype="int64"))
-    return out[cols + ["geometry"]]
-
-
-def _basin_layers(sites: gpd.GeoDataFrame, basin: Any) -> dict[str, gpd.GeoDataFrame]:
-    layers: dict[str, gpd.GeoDataFrame] = {}
-    outline = _basin_part(basin, "outline")
-    if outline is not None and len(outline):
-        layers["basin"] = outline
-    reaches = _basin_part(basin, "reaches")
-    if reaches is not None and len(reaches):
-        layers["rivers"] = reaches
-    paths = downstream_paths(sites, basin) if basin is not None else None
-    if paths is not None and len(paths):
-        layers["downstream_paths"] = paths
-    return layers
-
-
-# --------------------------------------------------------------------------
 # Data dictionary
 # --------------------------------------------------------------------------
 
@@ -548,14 +371,15 @@ def write_data_dictionary(path: str | os.PathLike | None = None) -> Path:
 # --------------------------------------------------------------------------
 
 
-def export(sites: gpd.GeoDataFrame, path: str | os.PathLike, fmt: str | None = None, *,
+def export(sites: gpd.GeoDataFrame | Prepared, path: str | os.PathLike, fmt: str | None = None, *,
            basin: Any = None, matrix: pd.DataFrame | None = None) -> Path:
     """Export assessed sites to a file, atomically, in the stable column order.
 
     Parameters
     ----------
-    sites : geopandas.GeoDataFrame
-        Site inventory, optionally with exposure and hazard columns.
+    sites : geopandas.GeoDataFrame or riskmap.pipeline.Prepared
+        Site inventory, optionally with exposure and hazard columns, or the
+        output of :func:`riskmap.pipeline.prepare`.
     path : str or path-like
         Output file. An existing file is replaced only when the write succeeds.
     fmt : str, optional
@@ -586,6 +410,9 @@ def export(sites: gpd.GeoDataFrame, path: str | os.PathLike, fmt: str | None = N
     >>> export(assessed, "out/drina.gpkg", basin=riskmap.hydrography.load_basin("drina"))  # doctest: +SKIP
     """
     path = Path(path)
+    prepared = sites if isinstance(sites, Prepared) else None
+    if prepared is not None:
+        sites = prepared.sites
     if isinstance(basin, str):
         from riskmap.hydrography import load_basin
 
@@ -601,7 +428,7 @@ def export(sites: gpd.GeoDataFrame, path: str | os.PathLike, fmt: str | None = N
     if fmt == "csv":
         return atomic_write_bytes(path, _table_to_csv_bytes(export_table(sites)))
     if fmt == "xlsx":
-        return _export_xlsx(sites, path, basin=basin, matrix=matrix)
+        return _export_xlsx(prepared if prepared is not None else sites, path, basin=basin, matrix=matrix)
     frame = _vector_frame(sites)
     if fmt == "gpkg":
         layers: dict[str, Any] = {"sites": frame}
@@ -612,16 +439,11 @@ def export(sites: gpd.GeoDataFrame, path: str | os.PathLike, fmt: str | None = N
     return write_sites(frame, path, fmt=fmt)
 
 
-def _export_xlsx(sites: gpd.GeoDataFrame, path: Path, *, basin: Any, matrix: pd.DataFrame | None) -> Path:
-    table = export_table(sites)
-    bid = _basin_part(basin, "id")
-    if matrix is None and bid is not None and {"basin", "downstream_countries"} <= set(sites.columns):
-        try:
-            from riskmap.exposure import exposure_matrix
-        except ImportError:  # exposure module not available
-            exposure_matrix = None
-        if exposure_matrix is not None:
-            matrix = exposure_matrix(sites, str(bid))
+def _export_xlsx(sites: gpd.GeoDataFrame | Prepared, path: Path, *, basin: Any,
+                 matrix: pd.DataFrame | None) -> Path:
+    if matrix is None:
+        matrix = exposure_matrix_of(sites, _basin_part(basin, "id"))
+    table = export_table(sites.sites if isinstance(sites, Prepared) else sites)
     sheets: dict[str, pd.DataFrame] = {"sites": table}
     if matrix is not None:
         m = matrix.copy()
@@ -654,11 +476,6 @@ def _column_kinds() -> dict[str, str]:
     for cols in (LOCATION_COLUMNS, EXPOSURE_COLUMNS, HAZARD_COLUMNS, HAZARD_DETAIL_COLUMNS):
         kinds.update({n: k for n, k, _ in cols})
     return kinds
-
-
-def _blank(v: Any) -> bool:
-    return (v is None or v is pd.NA or v is pd.NaT or (isinstance(v, str) and v == "")
-            or (isinstance(v, (float, np.floating)) and math.isnan(v)))
 
 
 def _typed(df: pd.DataFrame) -> pd.DataFrame:

@@ -11,22 +11,197 @@ from __future__ import annotations
 
 import datetime as _dt
 import html
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import geopandas as gpd
+import pandas as pd
 
 from riskmap._paths import DATA_DIR
 from riskmap.io import atomic_write_text, read_sites
 
-__all__ = ["run_all", "prepare_sites", "pdf_available"]
+__all__ = ["run_all", "prepare", "prepare_sites", "pdf_available", "Prepared", "ReadOptions",
+           "AssessOptions", "ScoreOptions", "read_step", "assess_step", "score_step", "exposure_matrix_of", "write_map_and_report"]
 
 BASIN_NAMES = {"drin": "Drin", "drina": "Drina", "syr_darya": "Syr Darya"}
 
 
+@dataclass(frozen=True)
+class ReadOptions:
+    """How a site file is read (the CLI's ``--strict``, ``--layer``, ``--crs``)."""
+
+    strict: bool = False
+    layer: str | None = None
+    crs: str | None = None
+
+
+@dataclass(frozen=True)
+class AssessOptions:
+    """Options of :func:`riskmap.exposure.assess` (the ``riskmap assess`` options)."""
+
+    max_snap_km: float = 5.0
+    near_border_km: float = 10.0
+    velocity_ms: float = 1.0
+
+
+@dataclass(frozen=True)
+class ScoreOptions:
+    """Options of :func:`riskmap.hazard.score`: parameters (a TOML path or dict) and rasters."""
+
+    params: Any = None
+    rasters: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """Sites after the pipeline's steps, with what was done to them.
+
+    Attributes
+    ----------
+    sites : geopandas.GeoDataFrame
+        The frame after the last step run.
+    validation : riskmap.schema.ValidationReport or None
+        The validation report of the file read (``None`` for a frame given
+        without one).
+    source : pathlib.Path or None
+        The file read, if the sites came from a file.
+    assessed, scored : bool
+        Whether :func:`assess_step` / :func:`score_step` ran.
+    """
+
+    sites: gpd.GeoDataFrame
+    validation: Any = None
+    source: Path | None = None
+    assessed: bool = False
+    scored: bool = False
+    steps: tuple[str, ...] = field(default=())
+
+    def subset(self, mask: Any) -> "Prepared":
+        """The same preparation for a row subset (e.g. one basin)."""
+        return replace(self, sites=self.sites[mask])
+
+
+def bundled_inventory(data_dir: str | Path | None = None) -> Path:
+    """Path of the inventory in ``data_dir`` (default the bundled ``data/sites/sites.csv``)."""
+    return Path(data_dir or DATA_DIR) / "sites" / "sites.csv"
+
+
+def read_step(sites: gpd.GeoDataFrame | str | Path | None = None, *, read: ReadOptions | None = None,
+              data_dir: str | Path | None = None) -> Prepared:
+    """Step 1: read and validate a site file (a frame is taken as already read).
+
+    Parameters
+    ----------
+    sites : GeoDataFrame, path or None
+        A frame (its ``attrs["validation"]`` is kept), a site file, or ``None``
+        for the inventory of ``data_dir`` (default the bundled one).
+    read : ReadOptions, optional
+        ``strict``, ``layer``, ``crs`` for :func:`riskmap.io.read_sites`.
+    data_dir : path, optional
+        Alternative data folder.
+
+    Returns
+    -------
+    Prepared
+        The validated sites, not assessed.
+
+    Examples
+    --------
+    >>> read_step().sites.crs.to_epsg()
+    4326
+    """
+    if isinstance(sites, gpd.GeoDataFrame):
+        return Prepared(sites=sites, validation=sites.attrs.get("validation"), steps=("given",))
+    opts = read or ReadOptions()
+    path = Path(sites) if sites is not None else bundled_inventory(data_dir)
+    if sites is None and not path.is_file():
+        from riskmap._errors import RiskmapInputError
+
+        raise RiskmapInputError(f"{path}: no site inventory; run 'riskmap data build-sites' or pass sites")
+    frame = read_sites(path, strict=opts.strict, layer=opts.layer, crs=opts.crs)
+    return Prepared(sites=frame, validation=frame.attrs.get("validation"), source=path, steps=("read",))
+
+
+def assess_step(prepared: Prepared, *, basins: Any = None, options: AssessOptions | None = None,
+                data_dir: str | Path | None = None) -> Prepared:
+    """Step 2: transboundary exposure (:func:`riskmap.exposure.assess`), always computed.
+
+    Columns of the input named like exposure's computed columns follow the
+    rule of :func:`riskmap.schema.set_aside_computed` (kept as ``<name>_input``
+    when they differ).
+    """
+    from riskmap.exposure import assess
+
+    o = options or AssessOptions()
+    kw: dict[str, Any] = {"max_snap_km": o.max_snap_km, "near_border_km": o.near_border_km,
+                          "velocity_ms": o.velocity_ms}
+    if data_dir is not None:
+        kw["data_dir"] = data_dir
+    out = assess(prepared.sites, basins, **kw)
+    return replace(prepared, sites=out, assessed=True, steps=(*prepared.steps, "assess"))
+
+
+def score_step(prepared: Prepared, *, options: ScoreOptions | None = None,
+               data_dir: str | Path | None = None) -> Prepared:
+    """Step 3: hazard scores and priority ranks (:func:`riskmap.hazard.score`), always computed."""
+    from riskmap.hazard import load_natech_layers, score
+
+    o = options or ScoreOptions()
+    kw: dict[str, Any] = {"params": o.params, "rasters": dict(o.rasters) if o.rasters else None}
+    if data_dir is not None:
+        kw["natech"] = load_natech_layers(prepared.sites, data_dir=data_dir)
+    out = score(prepared.sites, **kw)
+    return replace(prepared, sites=out, scored=True, steps=(*prepared.steps, "score"))
+
+
+def prepare(sites: gpd.GeoDataFrame | str | Path | None = None, *, basins: Any = None, assess: bool = True,
+            score: bool = True, read: ReadOptions | None = None, assess_options: AssessOptions | None = None,
+            score_options: ScoreOptions | None = None, data_dir: str | Path | None = None) -> Prepared:
+    """Read/validate, then assess, then score: the explicit steps every output shares.
+
+    Each step runs when asked, whatever columns the input carries (a file
+    written by ``riskmap score`` and read back is assessed and scored again;
+    equal values are not duplicated, see :func:`riskmap.schema.settle_computed`).
+
+    Parameters
+    ----------
+    sites : GeoDataFrame, path or None
+        The inventory; default the bundled ``data/sites/sites.csv``.
+    basins : str or list, optional
+        Basins to assess against (default all).
+    assess, score : bool
+        Run :func:`assess_step` / :func:`score_step` (scoring needs assessing).
+    read, assess_options, score_options : optional
+        Options of the three steps.
+    data_dir : path, optional
+        Alternative data folder (with ``basins/``, ``sites/``, ``natech/``).
+
+    Returns
+    -------
+    Prepared
+
+    Examples
+    --------
+    >>> p = prepare(basins=["drina"], score=False)
+    >>> p.assessed, p.scored
+    (True, False)
+    """
+    if score and not assess:
+        from riskmap._errors import RiskmapInputError
+
+        raise RiskmapInputError("scoring needs assessed sites: prepare(..., assess=True)")
+    out = read_step(sites, read=read, data_dir=data_dir)
+    if assess:
+        out = assess_step(out, basins=basins, options=assess_options, data_dir=data_dir)
+    if score:
+        out = score_step(out, options=score_options, data_dir=data_dir)
+    return out
+
+
 def prepare_sites(sites: gpd.GeoDataFrame | str | Path | None = None, *,
                   data_dir: Path | None = None) -> gpd.GeoDataFrame:
-    """Load (if needed), assess and score sites: the analysis every output shares.
+    """Load (strictly, if a file), assess and score sites: :func:`prepare` returning the frame.
 
     Parameters
     ----------
@@ -45,15 +220,27 @@ def prepare_sites(sites: gpd.GeoDataFrame | str | Path | None = None, *,
     >>> scored = prepare_sites()  # doctest: +SKIP
     >>> scored.groupby("basin").size()  # doctest: +SKIP
     """
-    from riskmap.exposure import assess
-    from riskmap.hazard import score
+    return prepare(sites, read=ReadOptions(strict=True), data_dir=data_dir).sites
 
-    if sites is None:
-        sites = (data_dir or DATA_DIR) / "sites" / "sites.csv"
-    if not isinstance(sites, gpd.GeoDataFrame):
-        sites = read_sites(sites, strict=True)
-    assessed = assess(sites, data_dir=data_dir)
-    return score(assessed)
+
+def exposure_matrix_of(sites: gpd.GeoDataFrame | Prepared, basin: Any) -> pd.DataFrame | None:
+    """The origin x downstream matrix of one basin, or ``None`` when the sites are not assessed.
+
+    A :class:`Prepared` says whether it was assessed; a plain frame (e.g. a
+    file written by ``riskmap assess``) needs the two columns the matrix is
+    counted from, ``basin`` and ``downstream_countries``.
+    """
+    from riskmap.exposure import exposure_matrix
+
+    if basin is None:
+        return None
+    if isinstance(sites, Prepared):
+        if not sites.assessed:
+            return None
+        sites = sites.sites
+    elif not {"basin", "downstream_countries"} <= set(sites.columns):
+        return None
+    return exposure_matrix(sites, str(basin))
 
 
 def pdf_available() -> bool:
@@ -96,7 +283,7 @@ def run_all(out_dir: str | Path, *, basins: Sequence[str] | None = None,
     """
     from riskmap.export import export
     from riskmap.hydrography import list_basins
-    from riskmap.report import build_report
+    from riskmap.report import report_inputs
 
     say = progress or (lambda msg: None)
     if pdf is None:
@@ -111,22 +298,50 @@ def run_all(out_dir: str | Path, *, basins: Sequence[str] | None = None,
     out.mkdir(parents=True, exist_ok=True)
     basins = list(basins or list_basins())
     say("assessing exposure and scoring hazards")
-    scored = prepare_sites(sites)
+    prepared = prepare(sites, read=ReadOptions(strict=True))
     rows = []
     for b in basins:
-        sub = scored[scored["basin"] == b]
         say(f"{BASIN_NAMES.get(b, b)}: interactive map and report")
-        report_path = build_report(b, out, sites=sub, pdf=pdf)  # also writes <basin>_map.html
-        map_path = out / f"{b}_map.html"
+        inputs = report_inputs(b, prepared)
+        map_path, report_path = write_map_and_report(inputs, out, pdf=pdf)
         say(f"{BASIN_NAMES.get(b, b)}: CSV")
-        csv_path = export(sub, out / f"{b}_sites.csv", basin=b)
+        csv_path = export(inputs.sites, out / f"{b}_sites.csv", basin=b)
         pdf_path = report_path.with_suffix(".pdf")
-        rows.append((b, len(sub), map_path.name, report_path.name,
+        rows.append((b, len(inputs.sites), map_path.name, report_path.name,
                      pdf_path.name if pdf_path.exists() else None, csv_path.name))
     index = out / "index.html"
     atomic_write_text(index, _index_html(rows))
     say(f"wrote {index}")
     return index
+
+
+def write_map_and_report(inputs: Any, out_dir: str | Path, *, pdf: bool = True,
+                         generated_at: _dt.datetime | None = None) -> tuple[Path, Path]:
+    """Write ``<basin>_map.html`` and the report linking it: two explicit outputs of one basin.
+
+    Parameters
+    ----------
+    inputs : riskmap.report.ReportInputs
+        Prepared report inputs (with ``basin`` loaded).
+    out_dir : path
+        Output folder (created).
+    pdf : bool
+        Also print the report to PDF.
+    generated_at : datetime, optional
+        Footer date of the report.
+
+    Returns
+    -------
+    (map_path, report_path)
+    """
+    from riskmap.maps import basin_map, save_map
+    from riskmap.report import build_report
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    map_path = save_map(basin_map(inputs.basin, inputs.sites), out / f"{inputs.basin_id}_map.html")
+    report = build_report(replace(inputs, interactive_map=map_path.name), out, pdf=pdf, generated_at=generated_at)
+    return map_path, report
 
 
 def _index_html(rows: list[tuple[str, int, str, str, str | None, str]]) -> str:

@@ -136,7 +136,7 @@ def test_data_builds_without_sources_name_the_layout(tmp_path, command, folders)
 
 
 def test_data_builds_never_write_into_an_installed_package(tmp_path, monkeypatch):
-    import riskmap.cli as cli
+    import riskmap.cli._base as cli
 
     src = tmp_path / "sources"
     for folder in ("gem-global-active-faults", "isc-gem-earthquake-catalogue"):

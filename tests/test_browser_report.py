@@ -12,6 +12,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from _fixtures_report import assessed_sites, fake_basin, matrix, provenance  # noqa: E402
 
 from riskmap import report as rp  # noqa: E402
+from riskmap.pipeline import write_map_and_report  # noqa: E402
 
 pytestmark = pytest.mark.browser
 
@@ -32,7 +33,7 @@ def report_file(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("browser_report")
     inputs = rp.ReportInputs("drin", assessed_sites(), basin=fake_basin(), matrix=matrix(),
                              sites_provenance=sp, basins_provenance=bp)
-    return rp.build_report(inputs, out, pdf=False)
+    return write_map_and_report(inputs, out, pdf=False)[1]
 
 
 def test_report_opens_offline_without_errors(report_file, chromium_path, artifacts_dir):

@@ -30,6 +30,7 @@ from _fixtures_maps import synthetic_basin  # noqa: E402
 
 from riskmap import maps  # noqa: E402
 from riskmap import report as rp  # noqa: E402
+from riskmap.pipeline import write_map_and_report  # noqa: E402
 from riskmap.export import export  # noqa: E402
 from riskmap.io import neutralise_formula  # noqa: E402
 
@@ -97,7 +98,7 @@ def outputs(tmp_path_factory) -> dict[str, Path]:
     basin.name = basin_name()
     sites = hostile_sites()
     inputs = rp.ReportInputs("drina", sites, basin=basin, basin_name=basin_name())
-    report = rp.build_report(inputs, out, pdf=False)  # also writes drina_map.html
+    _, report = write_map_and_report(inputs, out, pdf=False)
     return {"report": report, "map": out / "drina_map.html",
             "csv": export(sites, out / "sites.csv"), "xlsx": export(sites, out / "sites.xlsx")}
 

@@ -397,7 +397,7 @@ def test_cli_report_and_export_use_prepared_inputs(tmp_path, monkeypatch, fast_f
 
     calls = []
 
-    def fake_prepare(basin, sites=None, data_dir=None):
+    def fake_prepare(basin, sites=None, data_dir=None, read=None):
         calls.append(basin)
         return inputs()
 

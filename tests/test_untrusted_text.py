@@ -9,7 +9,7 @@ command on the machine building the map, ``{{ 7*7 }}`` became ``49`` and
 field and checks that: no command ran (the payload would create a marker
 file), the text reaches the output literally, nothing crashes. Covered:
 :func:`riskmap.basin_map` / :func:`riskmap.save_map` / ``_repr_html_``, the
-report (:func:`riskmap.report.build_report`, which also writes the map),
+report and its map (:func:`riskmap.pipeline.write_map_and_report`),
 the spill scenario document, and ``riskmap map`` / ``report`` / ``demo`` on
 real bundled sites.
 """
@@ -35,6 +35,7 @@ from _fixtures_report import assessed_sites, fake_basin, matrix, provenance  # n
 
 from riskmap import maps  # noqa: E402
 from riskmap import report as rp  # noqa: E402
+from riskmap.pipeline import write_map_and_report  # noqa: E402
 from riskmap._paths import DATA_DIR  # noqa: E402
 from riskmap.cli import main  # noqa: E402
 
@@ -204,7 +205,7 @@ def test_report_text_is_never_a_template(tmp_path):
     sp, bp = provenance()
     inputs = rp.ReportInputs("drin", sites, basin=fake_basin(), matrix=matrix(), sites_provenance=sp,
                              basins_provenance=bp)
-    path = rp.build_report(inputs, tmp_path / "out", pdf=False)
+    _, path = write_map_and_report(inputs, tmp_path / "out", pdf=False)
     assert [p.name for p in tmp_path.glob("pwned_*")] == [], "a template expression in site text ran"
     page = html.unescape(path.read_text(encoding="utf-8"))
     for field in ("name", "site_id", "source", "score_reason"):  # the fields the report shows

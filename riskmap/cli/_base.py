@@ -1,0 +1,223 @@
+"""The ``riskmap`` command line, shared parts: the top group, error handling, read options, data folders.
+
+Every command calls the same public functions a notebook would; no analysis
+lives here. ``riskmap --help`` and ``riskmap COMMAND --help`` document each.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import warnings
+from pathlib import Path
+from typing import Any, Callable
+
+import click
+
+from riskmap._console import console_text
+from riskmap._errors import (
+    RiskmapDataWarning,
+    RiskmapError,
+    RiskmapOutputError,
+    RiskmapValidationError,
+)
+from riskmap._paths import DATA_DIR, data_dir_is_writable_default, default_sources_dir
+
+
+def _fail(message: str, code: int = 2) -> None:
+    click.echo(f"riskmap: error: {console_text(message, multiline=True)}", err=True)
+    sys.exit(code)
+
+
+def _echo(message: str, err: bool = False) -> None:
+    """``click.echo`` of a message that may quote user text (terminal controls shown escaped)."""
+    click.echo(console_text(message, multiline=True), err=err)
+
+
+def _exit_on_sigterm() -> None:
+    """Turn SIGTERM into ``SystemExit(143)`` so outputs being written clean up their temporary files."""
+    import signal
+
+    def _handler(signum, frame):  # noqa: ARG001
+        sys.exit(128 + signum)
+
+    try:
+        if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+            signal.signal(signal.SIGTERM, _handler)
+    except ValueError:  # not the main thread (e.g. an embedding application): leave it alone
+        pass
+
+
+def _show_data_warning(message, category, filename, lineno, file=None, line=None) -> None:  # noqa: ANN001
+    """Print riskmap's data warnings (dropped rows, several layers ...) as one stderr line each."""
+    if issubclass(category, RiskmapDataWarning):
+        _echo(f"riskmap: warning: {message}", err=True)
+    else:
+        _default_showwarning(message, category, filename, lineno, file, line)
+
+
+_default_showwarning = warnings.showwarning
+
+
+class _Group(click.Group):
+    """A click group that turns riskmap's own errors into clean messages."""
+
+    def invoke(self, ctx: click.Context):  # type: ignore[override]
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("always", RiskmapDataWarning)
+                warnings.showwarning = _show_data_warning
+                return super().invoke(ctx)
+        except RiskmapValidationError as e:
+            _echo(str(e.report), err=True)
+            sys.exit(1)
+        except RiskmapOutputError as e:  # disk full, unwritable: exit 1 like any OSError below
+            _fail(str(e), code=1)
+        except RiskmapError as e:
+            _fail(str(e))
+        except OSError as e:  # unwritable/missing output folder, disk full: one line, not a traceback
+            where = f"{e.filename}: " if e.filename else ""
+            _fail(f"{where}{e.strerror or e}", code=1)
+
+
+def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if not value or ctx.resilient_parsing:
+        return
+    from riskmap._about import version_report
+
+    click.echo(version_report())
+    ctx.exit()
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_print_version,
+              help="Show the riskmap version and the date, checksum and folder of its data, then exit.")
+def main() -> None:
+    """riskmap: transboundary technological risk inventories, maps and reports
+    for the Drin, Drina and Syr Darya basins."""
+    _exit_on_sigterm()
+
+
+@main.group()
+def data() -> None:
+    """Build the bundled reference data (hydrography, sites) from public sources."""
+
+
+@main.group()
+def sites() -> None:
+    """Inspect the site inventory."""
+
+
+SITES_CSV = DATA_DIR / "sites" / "sites.csv"
+
+
+def site_read_options(f: Callable) -> Callable:
+    """``--strict``, ``--layer`` and ``--crs``: how every command that reads sites reads them."""
+    f = click.option("--crs", default=None,
+                     help="CRS of x/y columns or of a vector file without one, e.g. EPSG:32634.")(f)
+    f = click.option("--layer", default=None,
+                     help="Layer (GeoPackage) or sheet (XLSX) to read, by name or 0-based index "
+                          "(default: the first, with a warning naming all when there are several).")(f)
+    f = click.option("--strict", is_flag=True,
+                     help="Refuse the file (exit 1, nothing written) when any row is invalid; "
+                          "default: drop invalid rows and say how many and why.")(f)
+    return f
+
+
+def _read_sites(path: Path, strict: bool = False, layer: str | None = None, crs: str | None = None) -> Any:
+    """The pipeline's read step with the command's options; dropped rows are reported on stderr."""
+    from riskmap.pipeline import ReadOptions, read_step
+
+    return read_step(path, read=ReadOptions(strict=strict, layer=layer, crs=crs)).sites
+
+
+def _prepare(path: Path, strict: bool, layer: str | None, crs: str | None, **steps: Any) -> Any:
+    """:func:`riskmap.pipeline.prepare` with the command's read options (``steps``: its keywords)."""
+    from riskmap.pipeline import ReadOptions, prepare
+
+    return prepare(path, read=ReadOptions(strict=strict, layer=layer, crs=crs), **steps)
+
+
+def _not_input(outputs: Any, *inputs: Any) -> None:
+    """Refuse an output path that is one of the inputs (before anything is read or written)."""
+    from riskmap.io import check_output_not_input
+
+    check_output_not_input(outputs, [i for i in inputs if i is not None])
+
+
+SOURCES_OPTION = click.option(
+    "--sources", type=click.Path(path_type=Path), default=None,
+    help="Folder of public source datasets (default: $RISKMAP_SOURCES or ../shared/data/sources).")
+
+
+DATA_DIR_OPTION = click.option(
+    "--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+    help="Data folder to write into (<DIR>/basins, <DIR>/sites, <DIR>/natech) instead of riskmap's own "
+         "(default: $RISKMAP_DATA_DIR, or data/ in a source checkout; required for an installed package).")
+
+
+def _source_folders(command: str) -> list[str]:
+    """The dataset folders ``riskmap data COMMAND`` reads from the sources folder."""
+    if command == "build-reference":
+        from riskmap.databuild.reference import DAM_SOURCES, SOURCES
+
+        return sorted({*SOURCES.values(), *(d for d, _ in DAM_SOURCES.values())})
+    if command == "build-natech":
+        from riskmap.databuild.natech import FAULTS_SRC, QUAKES_SRC
+
+        return sorted({FAULTS_SRC.parts[0], QUAKES_SRC.parts[0]})
+    from riskmap.databuild.sites import fineprint, gem, geodar, gppd, literature, usgs
+
+    return sorted({fineprint.FILE.split("/")[0], gem.DIR, geodar.FILE.split("/")[0], gppd.FILE.split("/")[0],
+                   literature.FILE.split("/")[0], usgs.DIR})
+
+
+def _sources(path: Path | None, command: str) -> Path:
+    """The source folder for ``riskmap data COMMAND``, or a clear error naming the expected layout."""
+    p = path or default_sources_dir()
+    need = _source_folders(command)
+    missing = [d for d in need if not (p / d).is_dir()]
+    if p.is_dir() and not missing:
+        return p
+    if path is not None:
+        where = f"--sources {p}"
+    elif os.environ.get("RISKMAP_SOURCES"):
+        where = f"RISKMAP_SOURCES={p}"
+    else:
+        where = f"the default {p} (../shared/data/sources beside a source checkout)"
+    problem = "is not a folder" if not p.is_dir() else f"lacks {', '.join(missing)}"
+    layout = "\n".join(f"  SOURCES/{d}/" for d in need)
+    _fail(f"riskmap data {command} needs the public source datasets, but {where} {problem}.\n"
+          f"Pass --sources SOURCES or set RISKMAP_SOURCES=SOURCES, a folder with one sub-folder per "
+          f"dataset (each with its SOURCE.md):\n{layout}")
+    raise AssertionError  # unreachable: _fail exits
+
+
+def _build_out(out_dir: Path | None, data_dir: Path | None, product: str) -> Path:
+    """Where ``riskmap data build-*`` writes ``product``: never into an installed package."""
+    if out_dir is not None:
+        return out_dir
+    if data_dir is not None:
+        return data_dir / product
+    if not data_dir_is_writable_default():
+        _fail(f"riskmap is installed as a package: its bundled data ({DATA_DIR}) are read-only and are "
+              f"never rebuilt inside the installation. Choose a folder for the rebuilt data with "
+              f"--data-dir DIR (or set RISKMAP_DATA_DIR=DIR); riskmap reads them from there when "
+              f"RISKMAP_DATA_DIR=DIR is set.")
+    return DATA_DIR / product
+
+
+def _say_where(out: Path, product: str) -> None:
+    """Tell the user how to use data written outside riskmap's data folder."""
+    root = out.resolve().parent
+    if os.path.realpath(root) == os.path.realpath(DATA_DIR) and out.name == product:
+        return
+    if out.name == product:
+        click.echo(f"note: riskmap reads these data only with RISKMAP_DATA_DIR={root} "
+                   f"(it now reads {DATA_DIR})", err=True)
+    else:
+        click.echo(f"note: riskmap reads data from DIR/{product} with RISKMAP_DATA_DIR=DIR; "
+                   f"{out} is not such a folder (it now reads {DATA_DIR})", err=True)
+
+
+_BASIN_CHOICE = click.Choice(["drin", "drina", "syr_darya"])

@@ -1,0 +1,159 @@
+"""``riskmap assess``, ``matrix`` and ``score``: the pipeline's steps on a site file, written to a file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from riskmap._console import console_text
+from riskmap.cli._base import (
+    SITES_CSV,
+    _echo,
+    _fail,
+    _not_input,
+    _prepare,
+    main,
+    site_read_options,
+)
+
+# [exposure commands]
+
+def _print_matrices(assessed, basin: str | None = None, weight: str | None = None) -> None:
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    from riskmap.exposure import exposure_matrix
+
+    m = exposure_matrix(assessed, basin=basin, weight=weight)
+    console = Console()
+    if m.empty:
+        console.print("no sites in any basin" if basin is None else f"no sites in basin {basin}")
+        return
+    for b in m.index.get_level_values("basin").unique():
+        sub = m.xs(b, level="basin")
+        ds_cols = [c for c in sub.columns if c not in ("sites", "transboundary") and sub[c].abs().sum() > 0]
+        what = f"sum of {weight}" if weight else "number of sites"
+        t = Table(title=escape(console_text(f"{b}: origin country x downstream country ({what})")))
+        t.add_column("origin", no_wrap=True)
+        for c in ds_cols + ["transboundary", "sites"]:
+            t.add_column(escape(console_text(c)), justify="right", no_wrap=True)
+        for origin, row in sub.iterrows():
+            t.add_row(escape(console_text(origin)), *[(f"{row[c]:g}" if row[c] else "·") for c in ds_cols],
+                      f"{row['transboundary']:g}", f"{row['sites']:g}")
+        console.print(t)
+
+
+@main.command("assess")
+@click.argument("sites_file", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("-o", "--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Output file (.csv, .xlsx, .gpkg, .geojson, .parquet).")
+@click.option("--max-snap-km", default=5.0, show_default=True, type=click.FloatRange(min=0),
+              help="Snap sites to a river reach within this distance; farther sites are allocated "
+                   "to the nearest reach of their sub-basin.")
+@click.option("--near-border-km", default=10.0, show_default=True, type=click.FloatRange(min=0),
+              help="Distance to a border below which a site is flagged near_border.")
+@click.option("--velocity", "velocity", default=1.0, show_default=True, type=click.FloatRange(min=0, min_open=True),
+              help="Mean flow velocity (m/s) for the travel time to the first border.")
+@click.option("--basin", "basins", multiple=True, type=click.Choice(["drin", "drina", "syr_darya"]),
+              help="Assess against these basins only (repeatable; default all three).")
+@site_read_options
+def assess_cmd(sites_file: Path | None, out: Path, max_snap_km: float, near_border_km: float,
+               velocity: float, basins: tuple[str, ...], strict: bool, layer: str | None,
+               crs: str | None) -> None:
+    """Find each site's basin, downstream countries, border distance and exposure class.
+
+    SITES_FILE defaults to the bundled data/sites/sites.csv. Writes the enriched
+    inventory to OUT (format from the extension) and prints, per basin, the
+    origin x downstream country matrix. Method: docs/exposure.md.
+    """
+    from riskmap.io import write_sites
+    from riskmap.pipeline import AssessOptions
+
+    src = sites_file or SITES_CSV
+    if not src.exists():
+        _fail(f"{src} not found; give a SITES_FILE or run `riskmap data build-sites`")
+    _not_input(out, src)
+    opts = AssessOptions(max_snap_km=max_snap_km, near_border_km=near_border_km, velocity_ms=velocity)
+    assessed = _prepare(src, strict, layer, crs, basins=list(basins) or None, score=False,
+                        assess_options=opts).sites
+    write_sites(assessed, out)
+    counts = assessed["exposure_class"].value_counts()
+    _echo(f"{len(assessed)} sites assessed ("
+          + ", ".join(f"{k}: {counts.get(k, 0)}" for k in ("very high", "high", "medium", "low", "outside"))
+          + f") -> {out}")
+    _print_matrices(assessed)
+
+
+@main.command("matrix")
+@click.argument("sites_file", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--basin", type=click.Choice(["drin", "drina", "syr_darya"]), default=None,
+              help="Show one basin only.")
+@click.option("--weight", default=None, help="Sum this column (e.g. hazard_score) instead of counting sites.")
+@click.option("-o", "--out", "out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write the matrix as CSV.")
+@site_read_options
+def matrix_cmd(sites_file: Path | None, basin: str | None, weight: str | None, out: Path | None,
+               strict: bool, layer: str | None, crs: str | None) -> None:
+    """Print the origin x downstream country matrix of the sites, per basin.
+
+    SITES_FILE (default data/sites/sites.csv) is assessed first (a file written
+    by `riskmap assess` is assessed again; equal columns are not duplicated).
+    """
+    from riskmap.exposure import exposure_matrix
+    from riskmap.io import atomic_write_text, neutralise_formula
+
+    src = sites_file or SITES_CSV
+    if not src.exists():
+        _fail(f"{src} not found; give a SITES_FILE or run `riskmap data build-sites`")
+    _not_input(out, src)
+    assessed = _prepare(src, strict, layer, crs, basins=[basin] if basin else None, score=False).sites
+    if weight is not None and weight not in assessed.columns:
+        _fail(f"--weight {weight!r}: no such column in {src}")
+    _print_matrices(assessed, basin=basin, weight=weight)
+    if out is not None:
+        m = exposure_matrix(assessed, basin=basin, weight=weight).reset_index()
+        m = m.map(neutralise_formula) if hasattr(m, "map") else m
+        atomic_write_text(out, m.to_csv(index=False, lineterminator="\n"))
+        click.echo(f"matrix -> {out}")
+
+@main.command("score")
+@click.argument("sites_file", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("-o", "--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Output file (.csv, .xlsx, .gpkg, .geojson, .parquet).")
+@click.option("--params", "params_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              default=None, help="TOML file overriding the default scoring parameters (docs/hazard.md).")
+@click.option("--raster", "raster_opts", multiple=True, metavar="NAME=PATH",
+              help="A GeoTIFF to sample at sites and along the downstream corridor (repeatable); "
+                   "NAME 'flood_depth' (metres) also feeds the Natech flood class.")
+@site_read_options
+def score_cmd(sites_file: Path | None, out: Path, params_file: Path | None, raster_opts: tuple[str, ...],
+              strict: bool, layer: str | None, crs: str | None) -> None:
+    """Assess exposure, then score hazard (WRI, THI/TRI, Natech) and rank sites per basin.
+
+    SITES_FILE defaults to the bundled data/sites/sites.csv.
+    """
+    from riskmap.hazard import load_params
+    from riskmap.io import write_sites
+    from riskmap.pipeline import ScoreOptions
+
+    rasters = {}
+    for opt in raster_opts:
+        name, sep, path = opt.partition("=")
+        if not sep or not name.strip() or not path.strip():
+            _fail(f"--raster {opt!r}: write NAME=PATH, e.g. --raster flood_depth=depth.tif")
+        if not Path(path).exists():
+            _fail(f"--raster {opt!r}: file {path} not found")
+        rasters[name.strip()] = Path(path)
+    src = sites_file or SITES_CSV
+    if not src.exists():
+        _fail(f"{src} not found; give a SITES_FILE")
+    _not_input(out, src, params_file, *rasters.values())
+    params = load_params(params_file)
+    scored = _prepare(src, strict, layer, crs,
+                      score_options=ScoreOptions(params=params, rasters=rasters or None)).sites
+    write_sites(scored, out)
+    st = scored["score_status"].value_counts()
+    _echo(f"{len(scored)} sites scored ({', '.join(f'{k}: {v}' for k, v in st.items())}); "
+          f"parameters: {params['label']} -> {out}")

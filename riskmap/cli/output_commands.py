@@ -1,0 +1,175 @@
+"""``riskmap map``, ``report``, ``export`` and ``demo``: the outputs, from prepared sites."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from riskmap._console import console_text
+from riskmap._errors import RiskmapError
+from riskmap.cli._base import (
+    _BASIN_CHOICE,
+    SITES_CSV,
+    _echo,
+    _not_input,
+    _prepare,
+    _read_sites,
+    main,
+    site_read_options,
+)
+
+# [map commands]
+
+
+@main.command("map")
+@click.argument("basin", type=click.Choice(["drin", "drina", "syr_darya"]))
+@click.option("-o", "--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Output HTML file: one self-contained page that works offline.")
+@click.option("--sites", "sites_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="Site file in any format riskmap reads (default: the bundled data/sites/sites.csv).")
+@click.option("--online-tiles", is_flag=True,
+              help="Also offer an OpenStreetMap tile layer (needs the internet; off until switched on).")
+@click.option("--no-score", is_flag=True, help="Skip the hazard scoring (markers coloured by exposure class).")
+@click.option("--cluster/--no-cluster", default=None,
+              help="Cluster site markers (default: when there are more than 200 sites).")
+@site_read_options
+def map_cmd(basin: str, out: Path, sites_file: Path | None, online_tiles: bool, no_score: bool,
+            cluster: bool | None, strict: bool, layer: str | None, crs: str | None) -> None:
+    """Write an interactive risk map of BASIN (drin, drina, syr_darya) to one HTML file.
+
+    Sites are assessed (downstream countries, first border crossing) and scored
+    (hazard priority) before mapping. The page has switchable layers, a legend,
+    a scale bar, fullscreen and a site search, and needs no network. Method and
+    symbols: docs/maps.md.
+    """
+    from riskmap.hydrography import load_basin
+    from riskmap.maps import basin_map, map_info, save_map
+    from riskmap.pipeline import score_step
+
+    src = sites_file or SITES_CSV
+    _not_input(out, src)
+    sites_gdf = None
+    if src.exists():
+        prepared = _prepare(src, strict, layer, crs, basins=[basin], score=False)
+        if not no_score:
+            try:
+                prepared = score_step(prepared)
+            except RiskmapError as e:  # keep the map: exposure colours instead of priority
+                _echo(f"riskmap: warning: hazard scoring skipped: {e}", err=True)
+        sites_gdf = prepared.sites
+    elif sites_file is None:
+        click.echo(f"riskmap: warning: {src} not found; drawing the basin without sites", err=True)
+    m = basin_map(load_basin(basin), sites_gdf, online_tiles=online_tiles, cluster=cluster)
+    save_map(m, out)
+    info = map_info(m)
+    if info.get("dropped_no_geometry"):
+        click.echo(f"riskmap: warning: {info['dropped_no_geometry']} sites without coordinates are not on the map",
+                   err=True)
+    size_mb = out.stat().st_size / 1e6
+    click.echo(f"{basin}: {info['sites']} sites ({info.get('approximate', 0)} approximate locations), "
+               f"{info['reaches']} river reaches{', clustered' if info['clustered'] else ''} "
+               f"-> {out} ({size_mb:.1f} MB{', online tiles offered' if online_tiles else ', offline'})")
+
+
+# [report and export commands]
+
+def _report_inputs(basin: str, sites_file: Path | None, strict: bool = False, layer: str | None = None,
+                   crs: str | None = None) -> Any:
+    """Report inputs of BASIN: the pipeline's read, assess and score steps on the site file."""
+    from riskmap.pipeline import ReadOptions
+    from riskmap.report import prepare_inputs
+
+    return prepare_inputs(basin, sites=sites_file or SITES_CSV, read=ReadOptions(strict=strict, layer=layer, crs=crs))
+
+
+@main.command("report")
+@click.argument("basin", type=_BASIN_CHOICE)
+@click.option("-o", "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Output folder for <basin>_report.html (+ .pdf and <basin>_map.html).")
+@click.option("--pdf/--no-pdf", default=True, show_default=True,
+              help="Also print a PDF with headless Chromium (/usr/bin/chromium or $RISKMAP_CHROMIUM).")
+@click.option("--sites", "sites_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              default=None, help="Site file to report instead of the bundled inventory.")
+@site_read_options
+def report_cmd(basin: str, out_dir: Path, pdf: bool, sites_file: Path | None, strict: bool,
+               layer: str | None, crs: str | None) -> None:
+    """Write the self-contained HTML (and PDF) inventory report of BASIN.
+
+    Rows of --sites that fail validation are listed in the report's data-quality section."""
+    from riskmap.pipeline import write_map_and_report
+
+    _not_input([out_dir / f"{basin}_{k}" for k in ("report.html", "report.pdf", "map.html")],
+               sites_file or SITES_CSV)
+    map_path, path = write_map_and_report(_report_inputs(basin, sites_file, strict, layer, crs), out_dir, pdf=pdf)
+    _echo(f"wrote {map_path}")
+    _echo(f"wrote {path}")
+    if pdf:
+        _echo(f"wrote {path.with_suffix('.pdf')}")
+
+
+@main.command("export")
+@click.argument("basin", type=_BASIN_CHOICE)
+@click.option("--format", "fmt", type=click.Choice(["csv", "gpkg", "xlsx", "geojson", "parquet"]),
+              default=None, help="Output format (default: from the file extension).")
+@click.option("-o", "--out", "out", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Output file.")
+@click.option("--sites", "sites_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              default=None, help="Site file to export instead of the bundled inventory.")
+@site_read_options
+def export_cmd(basin: str, fmt: str | None, out: Path, sites_file: Path | None, strict: bool,
+               layer: str | None, crs: str | None) -> None:
+    """Export the assessed and scored sites of BASIN (columns: docs/data_dictionary.md)."""
+    from riskmap.export import export
+
+    _not_input(out, sites_file or SITES_CSV)
+    inputs = _report_inputs(basin, sites_file, strict, layer, crs)
+    path = export(inputs.sites, out, fmt, basin=inputs.basin, matrix=inputs.matrix)
+    _echo(f"wrote {path} ({len(inputs.sites)} sites)")
+
+# [demo command]
+
+
+@main.command()
+@click.option("-o", "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("out"), show_default=True, help="Output folder.")
+@click.option("--basin", "basins", multiple=True, help="Only this basin (repeatable); default all three.")
+@click.option("--sites", "sites_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              default=None, help="Inventory file (default: the bundled data/sites/sites.csv).")
+@click.option("--pdf/--no-pdf", default=None,
+              help="Print reports to PDF (needs Chromium). Default: when Chromium is installed.")
+@site_read_options
+def demo(out_dir: Path, basins: tuple[str, ...], sites_file: Path | None, pdf: bool | None, strict: bool,
+         layer: str | None, crs: str | None) -> None:
+    """The main job: validate the bundled inventory, then build for every basin an
+    offline interactive map, a report (HTML, PDF) and an inventory CSV, plus
+    OUT/index.html linking them."""
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from riskmap.hydrography import list_basins
+    from riskmap.pipeline import run_all
+
+    console = Console(stderr=True)
+    path = sites_file or SITES_CSV
+    written = [out_dir / "index.html"]
+    for b in basins or list_basins():
+        written += [out_dir / f"{b}_{k}" for k in ("map.html", "report.html", "report.pdf", "sites.csv")]
+    _not_input(written, path)
+    inv = _read_sites(path, strict or sites_file is None, layer, crs)
+    report = inv.attrs["validation"]
+    console.print(f"[bold]inventory[/bold] {escape(console_text(report.summary()))}")  # the file name is user text
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                  console=console, transient=False) as prog:
+        task = prog.add_task("starting", total=None)
+
+        def step(msg: str) -> None:
+            msg = console_text(msg)  # messages hold user paths: not markup, not terminal codes
+            prog.update(task, description=escape(msg))
+            prog.console.log(escape(msg))
+
+        index = run_all(out_dir, basins=list(basins) or None, sites=inv, pdf=pdf, progress=step)
+    click.echo(f"open {index}")
+

@@ -1,0 +1,161 @@
+"""Commands on a site file: ``validate``, ``sites summary``, ``questionnaire write/merge``."""
+
+from __future__ import annotations
+
+import sys
+import warnings
+from pathlib import Path
+
+import click
+
+from riskmap._errors import RiskmapDataWarning, RiskmapValidationError
+from riskmap.cli._base import (
+    SITES_CSV,
+    _echo,
+    _fail,
+    _Group,
+    _not_input,
+    _read_sites,
+    main,
+    site_read_options,
+    sites,
+)
+
+# ---------------------------------------------------------------- validate
+
+
+@main.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--strict", is_flag=True, help="Refuse the whole file on any error (default: lenient).")
+@click.option("--crs", default=None, help="CRS of x/y columns or of a vector file without one, e.g. EPSG:32634.")
+@click.option("--layer", default=None, help="Layer (GeoPackage) or sheet (XLSX) to read.")
+@click.option("--report", "report_out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write the issues as CSV to this file.")
+def validate(file: Path, strict: bool, crs: str | None, layer: str | None, report_out: Path | None) -> None:
+    """Validate a site file against the schema and print every problem.
+
+    Each problem names the file, line/row, column, reason and a fix. Exits 1
+    when there are errors, 0 otherwise (warnings alone do not fail).
+    """
+    from riskmap.io import atomic_write_text, neutralise_formula, read_sites
+
+    _not_input(report_out, file)
+    try:
+        with warnings.catch_warnings():  # the full report is printed below
+            warnings.simplefilter("ignore", RiskmapDataWarning)
+            sites_gdf = read_sites(file, strict=False, crs=crs, layer=layer)
+        report = sites_gdf.attrs["validation"]
+    except RiskmapValidationError as e:
+        report = e.report
+    _echo(str(report))
+    if report_out is not None:
+        issues = report.to_frame().astype(object).map(neutralise_formula)  # file names, values: user text
+        atomic_write_text(report_out, issues.to_csv(index=False, lineterminator="\n"))
+    if report.errors or (strict and report.issues and not report.ok):
+        sys.exit(1)
+
+@sites.command("summary")
+@click.argument("file", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@site_read_options
+def sites_summary_cmd(file: Path | None, strict: bool, layer: str | None, crs: str | None) -> None:
+    """Counts by basin, country, category and status, and the share of records
+    with each hazard field filled (default file: data/sites/sites.csv).
+
+    The file is summarised as it is (every row); rows that the other commands
+    would drop are counted on stderr (with --strict the file is refused)."""
+    from riskmap.io import read_table
+    from riskmap.inventory import print_summary
+
+    path = file or SITES_CSV
+    if not path.exists():
+        _fail(f"{path} not found; run `riskmap data build-sites` first or give a FILE")
+    try:
+        _read_sites(path, strict, layer, crs)  # the dropped-rows message, like every command
+    except RiskmapValidationError as e:
+        if strict or not e.report.errors[-1].reason.startswith("no usable site"):
+            raise
+        click.echo(f"riskmap: warning: {e.report.file}: none of the {e.report.n_rows} rows is usable "
+                   f"(full list: riskmap validate {e.report.file})", err=True)
+    with warnings.catch_warnings():  # said once above
+        warnings.simplefilter("ignore", RiskmapDataWarning)
+        table, _ = read_table(path, layer=layer, crs=crs)
+    table = table.replace({"": None}) if hasattr(table, "replace") else table
+    print_summary(table, title=str(path))
+
+# ---------------------------------------------------------------- questionnaire
+
+
+class _QuestionnaireGroup(_Group):
+    """``riskmap questionnaire BASIN ...`` writes; ``riskmap questionnaire merge ...`` merges."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] not in ("-h", "--help"):
+            args = ["write", *args]
+        return super().parse_args(ctx, args)
+
+
+@main.group(cls=_QuestionnaireGroup)
+def questionnaire() -> None:
+    """Questionnaires for competent authorities (docs/questionnaire.md).
+
+    \b
+    riskmap questionnaire BASIN --country ISO3 -o FILE.xlsx    write the workbook
+    riskmap questionnaire merge FILES... -o OUT_DIR             merge returned workbooks/CSV
+    """
+
+
+@questionnaire.command("write")
+@click.argument("basin", type=click.Choice(["drin", "drina", "syr_darya"]))
+@click.option("--country", required=True, help="ISO3 code of the country (Kosovo XKX).")
+@click.option("-o", "--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="The .xlsx workbook to write.")
+@click.option("--sites", "sites_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="Inventory with a basin column (default: data/sites/sites.csv).")
+def questionnaire_write_cmd(basin: str, country: str, out: Path, sites_file: Path | None) -> None:
+    """Write the questionnaire workbook for BASIN and one country."""
+    from riskmap.io import read_sites
+    from riskmap.questionnaire import questionnaire_sites, write_questionnaire
+
+    path = sites_file or SITES_CSV
+    if out.resolve() == path.resolve():
+        _fail(f"{out}: is the inventory read; choose another output file")
+    inv = read_sites(path)
+    write_questionnaire(basin, country, out, sites=inv)
+    n = len(questionnaire_sites(inv, basin, country.strip().upper()))
+    click.echo(f"wrote {out}: {n} sites of {country.strip().upper()} in the {basin} basin")
+
+
+@questionnaire.command("merge")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("-o", "--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Output folder: sites.csv, provenance.csv, conflicts.csv, issues.csv, returns.json.")
+@click.option("--sites", "sites_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="Inventory to merge into (default: data/sites/sites.csv).")
+@click.option("--score/--no-score", default=True, show_default=True,
+              help="Assess and score the touched sites before and after, and report the change.")
+def questionnaire_merge_cmd(files: tuple[Path, ...], out: Path, sites_file: Path | None, score: bool) -> None:
+    """Merge returned questionnaires (FILES: .xlsx or .csv) into the inventory, with provenance."""
+    from rich.console import Console
+    from rich.markup import escape
+
+    from riskmap.io import read_sites
+    from riskmap.questionnaire import merge_returns, score_change, write_merge
+
+    path = sites_file or SITES_CSV
+    inv = read_sites(path)
+    res = merge_returns(files, inv)
+    write_merge(res, out, inputs=[*files, path])
+    console = Console(stderr=True)
+    for issue in res.report.issues:
+        console.print(escape(str(issue)), soft_wrap=True)  # cell text is data, not markup
+    acts = res.provenance["action"].value_counts()
+    click.echo(f"merged {len(files)} return(s) into {out}/sites.csv: {int(acts.get('filled', 0))} values filled, "
+               f"{int(acts.get('confirmed', 0))} confirmed, {len(res.conflicts)} conflicts (previous kept, see "
+               f"conflicts.csv), {len(res.new_ids)} new sites; {len(res.report.errors)} errors and "
+               f"{len(res.report.warnings)} warnings (issues.csv)")
+    if score:
+        ch = score_change(inv, res)
+        click.echo(f"scores: {ch['moved']} of {ch['touched']} touched sites moved from 'insufficient data' to a "
+                   f"score ({ch['before_insufficient']} were insufficient before, {ch['after_insufficient']} after)")
+    if res.report.errors:
+        sys.exit(1)

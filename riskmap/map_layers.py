@@ -1,0 +1,512 @@
+"""The data a basin map is drawn from: basemap features, site features and colours, popups, the legend.
+
+:func:`riskmap.maps.basin_map` hands these to the map's JavaScript
+(``riskmap/assets/riskmap/riskmap.js``) as JSON data; user text stays data.
+"""
+
+from __future__ import annotations
+
+import html as _html
+import json
+import math
+import re
+from typing import Any, Iterable, Mapping
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from riskmap.map_assets import (  # noqa: F401 - re-exported
+    _ASSET_FOR,
+    ASSETS_DIR,
+    external_references,
+    inline_assets,
+)
+from riskmap.schema import CATEGORIES
+
+#: Coordinate precisions drawn hollow and dashed, with a note in the popup.
+APPROXIMATE_PRECISIONS = ("town", "estimated")
+
+#: SVG path (viewBox 0 0 20 20) of each marker shape.
+SHAPE_PATHS: dict[str, str] = {
+    "circle": "M10 2.5a7.5 7.5 0 1 0 0.001 0Z",
+    "square": "M3.5 3.5H16.5V16.5H3.5Z",
+    "triangle": "M10 2L18.5 17H1.5Z",
+    "triangle_down": "M1.5 3H18.5L10 18Z",
+    "diamond": "M10 1.5L18.5 10L10 18.5L1.5 10Z",
+    "pentagon": "M10 1.8L18.2 7.8L15.1 17.5H4.9L1.8 7.8Z",
+    "hexagon": "M5.5 2.2H14.5L19 10L14.5 17.8H5.5L1 10Z",
+    "star": "M10 1.2L12.5 7.3L19 7.6L13.9 11.7L15.7 18.2L10 14.5L4.3 18.2L6.1 11.7L1 7.6L7.5 7.3Z",
+    "cross": "M7 2H13V7H18V13H13V18H7V13H2V7H7Z",
+    "bar": "M2 6.5H18V13.5H2Z",
+}
+
+#: Marker shape of each site category.
+CATEGORY_SHAPES: dict[str, str] = {
+    "tailings_metal": "triangle",
+    "tailings_uranium": "star",
+    "tailings_red_mud": "triangle_down",
+    "tailings_ash": "triangle_down",
+    "mine": "diamond",
+    "smelter_refinery": "square",
+    "chemical_plant": "hexagon",
+    "oil_refinery_depot": "pentagon",
+    "oil_gas_extraction": "pentagon",
+    "pipeline": "bar",
+    "thermal_power_plant": "square",
+    "dam_reservoir": "bar",
+    "landfill": "cross",
+    "other": "circle",
+}
+
+_SHAPE_NAMES = tuple(SHAPE_PATHS)
+
+_UNKNOWN_COLOUR = "#9e9e9e"
+_DEFAULT_COLOUR = "#6a3d9a"
+
+#: Colours of exposure classes (lower-cased, known words); others get _FALLBACK colours.
+_EXPOSURE_COLOURS: dict[str, str] = {
+    "very high": "#67000d",
+    "critical": "#67000d",
+    "high": "#d7301f",
+    "transboundary": "#d7301f",
+    "medium": "#fc8d59",
+    "moderate": "#fc8d59",
+    "border": "#fc8d59",
+    "low": "#fdcc8a",
+    "national": "#fdcc8a",
+    "local": "#fef0d9",
+    "very low": "#fef0d9",
+    "none": "#c7e9c0",
+    "not exposed": "#c7e9c0",
+    "outside basin": "#d9d9d9",
+    "outside": "#d9d9d9",
+    "unknown": _UNKNOWN_COLOUR,
+}
+_FALLBACK = ("#1b9e77", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#1f78b4", "#b15928")
+
+#: Hazard priority bands (share of the scored sites on the map, from the top).
+_PRIORITY_BANDS: tuple[tuple[str, float, str], ...] = (
+    ("top 10 %", 0.10, "#67000d"),
+    ("10-25 %", 0.25, "#d7301f"),
+    ("25-50 %", 0.50, "#fc8d59"),
+    ("lower 50 %", 1.0, "#fdcc8a"),
+)
+
+_STYLE = {
+    "sea": "#dfe9f2",
+    "land": "#f4f1ea",
+    "landOther": "#e6e3dc",
+    "water": "#3a87c8",
+    "lake": "#a6cbe8",
+    "borderRiver": "#c51b8a",
+}
+
+#: Popup rows: (column, label, kind) in display order; only present, non-empty values are shown.
+POPUP_FIELDS: tuple[tuple[str, str, str], ...] = (
+    ("category", "Category", "text"),
+    ("status", "Status", "text"),
+    ("country", "Country", "text"),
+    ("coord_precision", "Coordinates", "text"),
+    ("site_id", "Site id", "text"),
+    ("source", "Source", "text"),
+    ("source_id", "Source id", "text"),
+    ("source_url", "Source link", "url"),
+    ("licence", "Licence", "text"),
+    ("last_verified", "Last verified", "text"),
+    ("source_refs", "All sources", "text"),
+    ("basin", "Basin", "text"),
+    ("sub_basin", "Sub-basin", "text"),
+    ("exposure_class", "Exposure class", "text"),
+    ("transboundary_downstream", "Transboundary downstream", "bool"),
+    ("downstream_countries", "Downstream countries", "text"),
+    ("first_border_river_km", "River km to first border", "km"),
+    ("travel_time_h", "Travel time to first border", "h"),
+    ("outlet_river_km", "River km to basin outlet", "km"),
+    ("river_km_basis", "River distances measured as", "text"),
+    ("continuation", "Beyond the outlet", "text"),
+    ("border_km", "Distance to border (straight)", "km"),
+    ("border_neighbour", "Nearest neighbour country", "text"),
+    ("near_border", "Near a border", "bool"),
+    ("on_border_water", "On border water", "bool"),
+    ("snap_km", "Distance to river", "km"),
+    ("drainage_by", "Drainage found by", "text"),
+    ("priority_rank", "Priority rank in basin", "int"),
+    ("priority_score", "Priority score", "num"),
+    ("hazard_score", "Hazard score", "num"),
+    ("score_status", "Score status", "text"),
+    ("completeness", "Data completeness", "num"),
+    ("wri", "WRI", "num"),
+    ("wri_band", "WRI band", "text"),
+    ("thi", "THI", "num"),
+    ("tri", "TRI", "num"),
+    ("natech_seismic", "Natech: seismic class", "num"),
+    ("natech_flood", "Natech: flood class", "num"),
+    ("score_terms", "Hazard terms", "text"),
+    ("score_reason", "Score reason", "text"),
+    ("params_label", "Parameters", "text"),
+    ("substances", "Substances", "text"),
+    ("tailings_volume_m3", "Tailings volume (m\u00b3)", "int"),
+    ("tailings_area_ha", "Tailings area (ha)", "num"),
+    ("dam_height_m", "Dam height (m)", "num"),
+    ("tailings_type", "Tailings type", "text"),
+    ("dam_condition", "Dam condition", "text"),
+    ("reservoir_volume_m3", "Reservoir volume (m\u00b3)", "int"),
+    ("capacity_mw", "Capacity (MW)", "num"),
+    ("capacity_t_yr", "Capacity (t/yr)", "int"),
+    ("notes", "Notes", "text"),
+)
+
+
+# --------------------------------------------------------------------------
+# Basemap layers
+# --------------------------------------------------------------------------
+
+
+def _layer(basin: Any, name: str) -> gpd.GeoDataFrame | None:
+    gdf = getattr(basin, name, None)
+    if gdf is None or not isinstance(gdf, gpd.GeoDataFrame) or gdf.empty:
+        return None
+    if gdf.crs is not None and not gdf.crs.equals("EPSG:4326"):
+        gdf = gdf.to_crs("EPSG:4326")
+    gdf = gdf[~(gdf.geometry.isna() | gdf.geometry.is_empty)]
+    return gdf if not gdf.empty else None
+
+
+def _rounded(geoms: Any, tol: float, digits: int = 5) -> np.ndarray:
+    arr = np.asarray(geoms, dtype=object)
+    if tol > 0:
+        arr = shapely.simplify(arr, tol, preserve_topology=True)
+    return shapely.transform(arr, lambda xy: np.round(xy, digits))
+
+
+def _features(gdf: gpd.GeoDataFrame, props: Mapping[str, Iterable[Any]], tol: float) -> dict[str, Any]:
+    geoms = _rounded(gdf.geometry.to_numpy(), tol)
+    gj = [json.loads(g) for g in shapely.to_geojson(geoms)]
+    cols = {k: _plain_list(v) for k, v in props.items()}
+    feats = []
+    for i, g in enumerate(gj):
+        feats.append({"type": "Feature", "geometry": g, "properties": {k: v[i] for k, v in cols.items()}})
+    return {"type": "FeatureCollection", "features": feats}
+
+
+def _plain_list(values: Iterable[Any]) -> list[Any]:
+    out = []
+    for v in values:
+        if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA or v is pd.NaT:
+            out.append(None)
+        elif isinstance(v, (np.bool_, bool)):
+            out.append(int(bool(v)))
+        elif isinstance(v, np.integer):
+            out.append(int(v))
+        elif isinstance(v, (np.floating, float)):
+            out.append(None if not np.isfinite(v) else round(float(v), 3))
+        else:
+            out.append(str(v) if not isinstance(v, (int, str)) else v)
+    return out
+
+
+def _col(gdf: gpd.GeoDataFrame, name: str, default: Any = None) -> list[Any]:
+    if name in gdf.columns:
+        return _plain_list(gdf[name].tolist())
+    return [default] * len(gdf)
+
+
+def _basemap_data(basin: Any, tol: float) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    riparian = set()
+    meta = getattr(basin, "meta", None) or {}
+    if isinstance(meta, Mapping):
+        riparian = set(meta.get("riparian") or [])
+    countries = _layer(basin, "countries")
+    if countries is not None:
+        iso = _col(countries, "iso3")
+        if not riparian:
+            riparian = {c for c in iso if c}
+        out["countries"] = _features(countries, {"r": [int(c in riparian) for c in iso]}, tol)
+        names = _col(countries, "name")
+        pts = shapely.point_on_surface(countries.geometry.to_numpy())
+        xy = np.round(shapely.get_coordinates(pts), 4)
+        out["labels"] = [[float(x), float(y), str(n or c or "")] for (x, y), n, c in zip(xy, names, iso)]
+    borders = _layer(basin, "borders")
+    if borders is not None:
+        disputed = [int(v == "disputed") for v in _col(borders, "border_class")]
+        out["borders"] = _features(borders, {"d": disputed}, tol / 2)
+    sub = _layer(basin, "sub_basins")
+    if sub is not None:
+        out["sub_basins"] = _features(sub, {"n": _col(sub, "sub_basin")}, tol)
+    outline = _layer(basin, "outline")
+    if outline is not None:
+        out["outline"] = _features(outline, {"n": _col(outline, "name")}, tol)
+    lakes = _layer(basin, "lakes")
+    if lakes is not None:
+        out["lakes"] = _features(lakes, {"n": _col(lakes, "name"), "k": _col(lakes, "kind"),
+                                         "c": _col(lakes, "countries"), "s": _col(lakes, "shared")}, tol / 2)
+    reaches = _layer(basin, "reaches")
+    if reaches is not None:
+        if "reach_id" in reaches.columns:
+            rid = _col(reaches, "reach_id")
+        else:
+            rid = list(range(len(reaches)))
+        out["rivers"] = _features(reaches, {
+            "id": rid, "dn": _col(reaches, "downstream_id", -1), "o": _col(reaches, "order", 1),
+            "b": [int(bool(v)) if v is not None else 0 for v in _col(reaches, "is_border", 0)],
+            "n": _col(reaches, "name"), "c": _col(reaches, "country"), "w": _col(reaches, "waterbody"),
+            "km": _col(reaches, "length_km")}, tol / 4)
+    towns = _layer(basin, "towns")
+    if towns is not None:
+        out["towns"] = _features(towns, {"n": _col(towns, "name"), "c": _col(towns, "country")}, 0)
+    return out
+
+
+def _bounds(basin: Any, data: Mapping[str, Any]) -> list[list[float]] | None:
+    for name in ("outline", "reaches", "sub_basins", "countries"):
+        gdf = _layer(basin, name)
+        if gdf is not None:
+            x0, y0, x1, y1 = gdf.total_bounds
+            return [[float(y0), float(x0)], [float(y1), float(x1)]]
+    s = data.get("sites")
+    if s and s["n"]:
+        return [[min(s["lat"]), min(s["lon"])], [max(s["lat"]), max(s["lon"])]]
+    return None
+
+
+# --------------------------------------------------------------------------
+# Sites
+# --------------------------------------------------------------------------
+
+
+def _text_value(v: Any, sep: str = "; ") -> str | None:
+    """One cell as display text: lists joined with ``sep``, dicts as ``k: v; ...``, JSON strings parsed."""
+    if v is None or v is pd.NA or v is pd.NaT:
+        return None
+    if isinstance(v, float) and math.isnan(v):
+        return None
+    if isinstance(v, str):
+        t = v.strip()
+        if t[:1] in "[{" and t[-1:] in "]}":
+            try:
+                return _text_value(json.loads(t), sep)
+            except (ValueError, TypeError):
+                return v
+        return v if t else None
+    if isinstance(v, Mapping):
+        parts = []
+        for k, x in v.items():
+            if isinstance(x, float):
+                x = "unknown" if math.isnan(x) else f"{x:.3g}"
+            elif isinstance(x, Mapping):
+                x = ", ".join(f"{a}={b}" for a, b in x.items())
+            parts.append(f"{k}: {x}")
+        return "; ".join(parts) or None
+    if isinstance(v, (list, tuple, np.ndarray)):
+        items = [_text_value(x, sep) for x in v]
+        return sep.join(i for i in items if i) or None
+    if isinstance(v, (bool, np.bool_)):
+        return "yes" if v else "no"
+    return str(v)
+
+
+def _encode(values: list[Any]) -> dict[str, Any] | None:
+    """Compact column: dense ``v``, categorical ``c``/``k`` or sparse ``s``; None when all empty."""
+    n = len(values)
+    present = [i for i, v in enumerate(values) if v is not None]
+    if not present:
+        return None
+    if len(present) < 0.4 * n:
+        return {"s": {str(i): values[i] for i in present}}
+    codes, uniques = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=True)
+    if len(uniques) <= max(16, n // 4) and all(isinstance(u, str) for u in uniques):
+        return {"c": codes.tolist(), "k": list(uniques)}
+    return {"v": values}
+
+
+def _site_column(s: pd.DataFrame, name: str, kind: str) -> list[Any] | None:
+    if name not in s.columns:
+        return None
+    series = s[name]
+    if kind in ("num", "km", "h", "int"):
+        num = pd.to_numeric(series, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        digits = {"km": 1, "h": 1, "int": 0}.get(kind, 4)
+        vals = np.round(num, digits)
+        return [None if not np.isfinite(v) else (int(v) if kind == "int" else float(v)) for v in vals]
+    if kind == "bool":
+        out = []
+        for v in series.tolist():
+            if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)):
+                out.append(None)
+            elif isinstance(v, str):
+                out.append(v.strip().lower() in ("true", "1", "yes"))
+            else:
+                out.append(bool(v))
+        return out
+    sep = " \u2192 " if name == "downstream_countries" else "; "
+    return [_text_value(v, sep) for v in series.tolist()]
+
+
+def _colour_classes(s: pd.DataFrame, color_by: str) -> tuple[np.ndarray, list[str], list[str], str]:
+    """Per-site class index, class labels, colours and the legend heading."""
+    n = len(s)
+    mode = color_by
+    if mode == "auto":
+        n_prio = int(pd.to_numeric(s["priority_score"], errors="coerce").notna().sum()) \
+            if "priority_score" in s.columns else 0
+        n_expo = int(s["exposure_class"].notna().sum()) if "exposure_class" in s.columns else 0
+        if n_prio and n_prio >= 0.5 * n:
+            mode = "priority"
+        elif n_expo:
+            mode = "exposure"
+        elif n_prio:
+            mode = "priority"
+        else:
+            mode = "none"
+    if mode == "priority" and "priority_score" in s.columns:
+        score = pd.to_numeric(s["priority_score"], errors="coerce")
+        if "score_status" in s.columns:
+            score = score.where(s["score_status"].astype("string").ne("insufficient data").fillna(True))
+        pct = score.rank(ascending=False, method="min", pct=True).to_numpy()
+        labels = [b[0] for b in _PRIORITY_BANDS] + ["not scored"]
+        colours = [b[2] for b in _PRIORITY_BANDS] + [_UNKNOWN_COLOUR]
+        cls = np.full(n, len(_PRIORITY_BANDS), dtype=int)
+        for k in range(len(_PRIORITY_BANDS) - 1, -1, -1):
+            cls[np.nan_to_num(pct, nan=2.0) <= _PRIORITY_BANDS[k][1]] = k
+        return cls, labels, colours, "Hazard priority (share of scored sites on this map)"
+    if mode == "exposure" and "exposure_class" in s.columns:
+        raw = s["exposure_class"].astype("string").str.strip()
+        codes, uniques = pd.factorize(raw, use_na_sentinel=True)
+        labels = [str(u) for u in uniques]
+        known = list(_EXPOSURE_COLOURS)
+        order = sorted(range(len(labels)), key=lambda k: (known.index(labels[k].lower())
+                                                          if labels[k].lower() in known else len(known), labels[k]))
+        labels = [labels[k] for k in order]
+        remap = np.empty(len(order), dtype=int)
+        remap[order] = np.arange(len(order))
+        fallback = iter(_FALLBACK * 4)
+        colours = [_EXPOSURE_COLOURS.get(lb.lower()) or next(fallback) for lb in labels]
+        cls = np.where(codes < 0, len(labels), remap[np.clip(codes, 0, None)] if len(order) else 0)
+        if (codes < 0).any():
+            labels.append("not assessed")
+            colours.append(_UNKNOWN_COLOUR)
+        return cls.astype(int), labels, colours, "Exposure class"
+    return np.zeros(n, dtype=int), ["site"], [_DEFAULT_COLOUR], ""
+
+
+def _site_data(sites: gpd.GeoDataFrame, color_by: str) -> tuple[dict | None, dict | None, dict[str, Any]]:
+    s = sites
+    if s.crs is not None and not s.crs.equals("EPSG:4326"):
+        s = s.to_crs("EPSG:4326")
+    geom = s.geometry
+    keep = ~(geom.isna() | geom.is_empty).to_numpy()
+    s = s[keep]
+    info: dict[str, Any] = {"n": 0, "dropped_no_geometry": int((~keep).sum())}
+    if s.empty:
+        return None, None, info
+    g = s.geometry.to_numpy()
+    is_point = shapely.get_type_id(g) == 0
+    pts = np.where(is_point, g, shapely.point_on_surface(g))
+    xy = np.round(shapely.get_coordinates(pts), 5)
+    n = len(s)
+
+    cls, labels, colours, heading = _colour_classes(s, color_by)
+    cats = s["category"].astype("string").to_numpy(dtype=object, na_value=None) if "category" in s.columns \
+        else np.full(n, None, dtype=object)
+    shape_code = {c: _SHAPE_NAMES.index(shape) for c, shape in CATEGORY_SHAPES.items()}
+    shape_idx = pd.Series(cats, dtype=object).map(shape_code).fillna(_SHAPE_NAMES.index("circle")) \
+        .to_numpy(dtype=int)
+    prec = s["coord_precision"].astype("string").to_numpy(dtype=object, na_value="") \
+        if "coord_precision" in s.columns else np.full(n, "", dtype=object)
+    hollow = np.isin(prec.astype(str), APPROXIMATE_PRECISIONS).astype(int)
+
+    cols: dict[str, Any] = {}
+    name = _site_column(s, "name", "text") or [None] * n
+    cols["name"] = _encode([v if v is not None else "unnamed site" for v in name])
+    for field, _label, kind in POPUP_FIELDS:
+        vals = _site_column(s, field, kind)
+        if field == "source_url" and vals is not None:
+            vals = [v if v and re.match(r"^https?://", v, flags=re.I) else None for v in vals]
+        enc = _encode(vals) if vals is not None else None
+        if enc is not None:
+            cols[field] = enc
+    if "reach_id" in s.columns:
+        rid = pd.to_numeric(s["reach_id"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        enc = _encode([int(v) if np.isfinite(v) else None for v in rid])
+        if enc is not None:
+            cols["reach_id"] = enc
+    fields = [[f, lb, k] for f, lb, k in POPUP_FIELDS if f in cols and f not in ("source_url",)]
+    enc_sites = {"n": n, "lon": xy[:, 0].tolist(), "lat": xy[:, 1].tolist(), "shape": shape_idx.tolist(),
+                 "cls": cls.tolist(), "colors": colours, "hollow": hollow.tolist(), "cols": cols, "fields": fields}
+    lines = None
+    if (~is_point).any():
+        idx = np.flatnonzero(~is_point)
+        sub = gpd.GeoDataFrame({"i": idx}, geometry=g[idx], crs="EPSG:4326")
+        lines = _features(sub, {"i": idx.tolist(), "cl": cls[idx].tolist(), "h": hollow[idx].tolist()}, 0.0005)
+    present_cls = sorted(set(cls.tolist()))
+    info.update({"n": n, "heading": heading, "classes": [(labels[k], colours[k]) for k in present_cls],
+                 "categories": sorted({c for c in cats if c}, key=lambda c: list(CATEGORIES).index(c)
+                                      if c in CATEGORIES else 99),
+                 "approximate": int(hollow.sum()), "lines": int((~is_point).sum())})
+    return enc_sites, lines, info
+
+
+# --------------------------------------------------------------------------
+# Legend
+# --------------------------------------------------------------------------
+
+
+def _svg(shape: str, fill: str, stroke: str = "#222222", hollow: bool = False) -> str:
+    d = SHAPE_PATHS[shape]
+    if hollow:
+        return (f'<svg class="rm-swatch" viewBox="0 0 20 20"><path d="{d}" fill="#ffffff" stroke="{fill}" '
+                'stroke-width="2.6" stroke-dasharray="3 2"/></svg>')
+    return f'<svg class="rm-swatch" viewBox="0 0 20 20"><path d="{d}" fill="{fill}" stroke="{stroke}" stroke-width="1.2"/></svg>'
+
+
+def _line(colour: str, width: float, dash: str | None = None) -> str:
+    dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
+    return (f'<svg class="rm-swatch" viewBox="0 0 20 20"><line x1="1" y1="10" x2="19" y2="10" stroke="{colour}" '
+            f'stroke-width="{width}"{dash_attr}/></svg>')
+
+
+def _row(symbol: str, text: str) -> str:
+    return f'<div class="rm-row">{symbol}<span>{_html.escape(text)}</span></div>'
+
+
+def _legend_html(title: str, data: Mapping[str, Any], info: Mapping[str, Any]) -> str:
+    parts = [f"<details open><summary>{_html.escape(title)}</summary>"]
+    if info.get("n"):
+        parts.append("<h5>Sites: kind (shape)</h5>")
+        for c in info["categories"]:
+            label = c.replace("_", " ") if c in CATEGORIES else f"{c} (unknown category)"
+            parts.append(_row(_svg(CATEGORY_SHAPES.get(c, "circle"), "#bbbbbb"), label))
+        if info.get("heading"):
+            parts.append(f"<h5>{_html.escape(info['heading'])} (colour)</h5>")
+            for label, colour in info["classes"]:
+                parts.append(_row(_svg("circle", colour), label))
+        if info.get("lines"):
+            parts.append(_row(_line("#555555", 3.5, "9 4"), "line site (pipeline), in its colour"))
+        if info.get("approximate"):
+            parts.append(_row(_svg("circle", "#555555", hollow=True),
+                              "approximate location (" + " / ".join(APPROXIMATE_PRECISIONS) + ")"))
+    parts.append("<h5>Basin</h5>")
+    st = _STYLE
+    if "outline" in data:
+        parts.append(_row(_line("#3f007d", 2.5), "basin outline"))
+    if "sub_basins" in data:
+        parts.append(_row(_line("#6a51a3", 1.2, "4 3"), "sub-basin"))
+    if "rivers" in data:
+        parts.append(_row(_line(st["water"], 2.5), "river (width by order)"))
+        parts.append(_row(_line(st["borderRiver"], 3.5), "border stretch of a river"))
+    if "lakes" in data:
+        parts.append(_row(_svg("square", st["lake"], st["water"]), "lake / reservoir"))
+    if "borders" in data:
+        parts.append(_row(_line("#4a4a4a", 1.6), "international border"))
+        parts.append(_row(_line("#4a4a4a", 1.6, "6 4"), "disputed border"))
+    if info.get("n") and "rivers" in data and "reach_id" in data.get("sites", {}).get("cols", {}):
+        parts.append(_row(_line("#ef6548", 4), "downstream path of transboundary sites"))
+        parts.append(_row(_line("#d7301f", 6), "downstream path of the clicked site"))
+        parts.append(_row('<svg class="rm-swatch" viewBox="0 0 20 20"><circle cx="10" cy="10" r="6" '
+                          'fill="#ffeb3b" stroke="#000" stroke-width="2"/></svg>', "first border crossing"))
+    parts.append('<div class="rm-caveat">Screening map: locations and scores are indicative; '
+                 "see each site's source.</div></details>")
+    return "".join(parts)

@@ -1,0 +1,161 @@
+"""The questionnaire fields: which hazard fields each category is asked, their units, vocabularies and local terms."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import re
+import unicodedata
+from typing import Any
+
+import pandas as pd
+
+from riskmap._paths import DATA_DIR
+from riskmap.schema import (
+    CATEGORIES,
+    COORD_PRECISIONS,
+    DAM_CONDITIONS,
+    STATUSES,
+    TMF_CATEGORIES,
+    WGK_CLASSES,
+)
+
+#: Substance rows offered per site.
+N_SUBSTANCES = 3
+#: The format version written to the hidden ``_meta`` sheet.
+FORMAT_VERSION = "1"
+SITES_CSV = DATA_DIR / "sites" / "sites.csv"
+
+
+@dataclasses.dataclass(frozen=True)
+class Field:
+    """One input column of the questionnaire."""
+
+    key: str
+    kind: str  # number, text, list, date
+    label: str
+    unit: str = ""
+    vocabulary: tuple[str, ...] = ()
+    lo: float = 0.0
+    hi: float = 1e13
+
+
+def _substance_fields() -> list[Field]:
+    out = []
+    for k in range(1, N_SUBSTANCES + 1):
+        out += [Field(f"substance_{k}_name", "text", f"Substance {k}: name"),
+                Field(f"substance_{k}_quantity_t", "number", f"Substance {k}: quantity", "t", hi=1e9),
+                Field(f"substance_{k}_wgk", "list", f"Substance {k}: WGK class (1, 2, 3, unknown)", "",
+                      WGK_CLASSES)]
+    return out
+
+
+#: Every input field, in sheet order.
+FIELDS: dict[str, Field] = {f.key: f for f in [
+    Field("status", "list", "Operating status", "", tuple(STATUSES)),
+    Field("tailings_volume_m3", "number", "Tailings volume", "m3"),
+    Field("tailings_area_ha", "number", "Tailings facility area", "ha", hi=1e6),
+    Field("dam_height_m", "number", "Dam height", "m", hi=400),
+    Field("tailings_type", "text", "Kind of tailings (e.g. Pb-Zn flotation)"),
+    Field("dam_condition", "list", "Dam / facility condition", "", DAM_CONDITIONS),
+    Field("reservoir_volume_m3", "number", "Reservoir volume", "m3"),
+    Field("capacity_mw", "number", "Installed capacity", "MW", hi=1e5),
+    Field("capacity_t_yr", "number", "Production / throughput capacity", "t/yr", hi=1e10),
+    *_substance_fields(),
+    Field("respondent_source", "text", "Your source for these values (document, register, inspection)"),
+    Field("respondent_date", "date", "Date of the information (YYYY-MM-DD)"),
+    Field("comment", "text", "Comment"),
+]}
+_SUBST = [f.key for f in _substance_fields()]
+_ALWAYS = ["status", *_SUBST, "respondent_source", "respondent_date", "comment"]
+_TAILINGS = ["tailings_volume_m3", "tailings_area_ha", "dam_height_m", "tailings_type", "dam_condition"]
+#: Input fields asked per category (others: :data:`_DEFAULT_FIELDS`).
+CATEGORY_FIELDS: dict[str, list[str]] = {
+    **{c: _TAILINGS for c in TMF_CATEGORIES},
+    "dam_reservoir": ["dam_height_m", "dam_condition", "reservoir_volume_m3", "capacity_mw"],
+    "thermal_power_plant": ["capacity_mw", *_TAILINGS],
+    "pipeline": ["capacity_t_yr"],
+}
+_DEFAULT_FIELDS = ["capacity_t_yr", *_TAILINGS]
+#: Fixed (locked) columns of a site sheet.
+FIXED = ["site_id", "name", "basin", "lon", "lat", "coord_precision", "inventory_status", "known_values",
+         "inventory_source"]
+#: Extra fixed-layout columns of the New sites sheet (all unlocked).
+NEW_SITE_COLUMNS = ["new_site_name", "category", "lon", "lat", "coord_precision"]
+_LABELS = {"site_id": "Site id (fixed, do not change)", "name": "Name (fixed)", "basin": "Basin (fixed)",
+           "lon": "Longitude (WGS84, decimal degrees)", "lat": "Latitude (WGS84, decimal degrees)",
+           "coord_precision": "Coordinate precision", "inventory_status": "Status in the inventory (fixed)",
+           "known_values": "Already known (value, source) (fixed)", "inventory_source": "Inventory source (fixed)",
+           "new_site_name": "Name of the site", "category": "Category"}
+
+#: Category, status, condition and WGK words in the basin countries' languages (and English variants),
+#: normalised (lower case, no accents, spaces -> _), understood on reading.
+TERMS: dict[str, dict[str, str]] = {
+    "status": {
+        "u_radu": "operating", "aktivan": "operating", "aktivno": "operating", "radi": "operating",
+        "ne_pune": "operating", "aktiv": "operating", "funksional": "operating", "deistvuiushchii": "operating",
+        "active": "operating", "in_operation": "operating", "zatvoren": "closed", "zatvoreno": "closed",
+        "mbyllur": "closed", "zakryt": "closed", "closed_down": "closed", "napusten": "abandoned",
+        "napusteno": "abandoned", "braktisur": "abandoned", "zabroshen": "abandoned", "sanirano": "remediated",
+        "saniran": "remediated", "rehabilituar": "remediated", "rekultivirovan": "remediated",
+        "u_izgradnji": "under_construction", "ne_ndertim": "under_construction", "planiran": "planned",
+        "planifikuar": "planned", "nepoznato": "unknown", "panjohur": "unknown", "neizvestno": "unknown",
+    },
+    "dam_condition": {
+        "dobro": "good", "dobar": "good", "mire": "good", "e_mire": "good", "khoroshee": "good",
+        "zadovoljavajuce": "fair", "srednje": "fair", "mesatare": "fair", "udovletvoritelnoe": "fair",
+        "lose": "poor", "los": "poor", "keq": "poor", "e_keqe": "poor", "plokhoe": "poor", "bad": "poor",
+        "srusena": "failed", "srusen": "failed", "razrushena": "failed", "nepoznato": "unknown",
+        "panjohur": "unknown", "neizvestno": "unknown",
+    },
+    "category": {
+        "jaloviste": "tailings_metal", "flotacijsko_jaloviste": "tailings_metal", "rudnik": "mine",
+        "mine_shaft": "mine", "miniere": "mine", "minierë": "mine", "rudnik_uglja": "mine",
+        "termoelektrana": "thermal_power_plant", "hidroelektrana": "dam_reservoir", "brana": "dam_reservoir",
+        "akumulacija": "dam_reservoir", "dige": "dam_reservoir", "hidrocentral": "dam_reservoir",
+        "topionica": "smelter_refinery", "shkrirje": "smelter_refinery", "hemijska_industrija": "chemical_plant",
+        "deponija": "landfill", "pepeliste": "tailings_ash", "crveni_mulj": "tailings_red_mud",
+        "khvostokhranilishche": "tailings_metal", "rudnik_urana": "tailings_uranium", "plotina": "dam_reservoir",
+        "tec": "thermal_power_plant", "ges": "dam_reservoir", "shakhta": "mine", "karer": "mine",
+    },
+    "coord_precision": {"tocno": "exact", "precizno": "exact", "sakte": "exact", "priblizno": "approximate",
+                        "perafersisht": "approximate", "grad": "town", "naselje": "town", "qytet": "town"},
+    "wgk": {"wgk_1": "1", "wgk_2": "2", "wgk_3": "3", "wgk1": "1", "wgk2": "2", "wgk3": "3", "nwg": "unknown",
+            "nepoznato": "unknown"},
+}
+_VOCAB = {"status": tuple(STATUSES), "dam_condition": DAM_CONDITIONS, "category": tuple(CATEGORIES),
+          "coord_precision": tuple(COORD_PRECISIONS), "wgk": WGK_CLASSES}
+_CYR = str.maketrans({"а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "ђ": "dj", "е": "e", "ё": "e", "ж": "zh",
+                      "з": "z", "и": "i", "й": "i", "ј": "j", "к": "k", "л": "l", "љ": "lj", "м": "m", "н": "n",
+                      "њ": "nj", "о": "o", "п": "p", "р": "r", "с": "s", "т": "t", "ћ": "c", "у": "u", "ф": "f",
+                      "х": "kh", "ц": "c", "ч": "ch", "џ": "dz", "ш": "sh", "щ": "shch", "ъ": "", "ы": "y",
+                      "ь": "", "э": "e", "ю": "iu", "я": "ia", "ѓ": "gj", "ќ": "kj", "ѕ": "dz"})
+
+
+def _norm(text: Any) -> str:
+    s = str(text).strip().lower().translate(_CYR).replace("đ", "dj").replace("ë", "e")
+    s = "".join(ch for ch in unicodedata.normalize("NFKD", s) if not unicodedata.combining(ch))
+    return re.sub(r"[^a-z0-9]+", "_", s).strip("_")
+
+
+# --------------------------------------------------------------------------- sites of a questionnaire
+
+
+def questionnaire_sites(sites: pd.DataFrame, basin: str, country: str) -> pd.DataFrame:
+    """The point sites of ``basin`` in ``country`` (the rows a questionnaire pre-fills), sorted by category, id."""
+    sel = (sites["basin"] == basin) & (sites["country"] == country)
+    out = sites[sel].copy()
+    return out.sort_values(["category", "site_id"], kind="mergesort")
+
+
+def _known(row: pd.Series, fields: list[str]) -> str:
+    parts = []
+    fs = json.loads(row["field_sources"]) if isinstance(row.get("field_sources"), str) else {}
+    for f in [*fields, "substances"]:
+        v = row.get(f)
+        if v is None or (isinstance(v, float) and math.isnan(v)) or f in _SUBST:
+            continue
+        parts.append(f"{f} = {v:.6g}" if isinstance(v, float) else f"{f} = {v}")
+        parts[-1] += f" ({fs.get(f, row.get('source'))})"
+    return "; ".join(parts) or "nothing yet"

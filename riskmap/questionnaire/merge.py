@@ -1,0 +1,381 @@
+"""Merging returned questionnaires into the inventory, with provenance, conflicts and new sites."""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import json
+import math
+from pathlib import Path
+from typing import Any, Iterable
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from riskmap._errors import RiskmapInputError
+from riskmap.io import (
+    atomic_write_text,
+    neutralise_formula,
+    read_sites,
+    sha256_file,
+    write_sites,
+)
+from riskmap.questionnaire.fields import SITES_CSV
+from riskmap.questionnaire.returns import ReturnData, _col_name, _Issues, read_return
+from riskmap.schema import ValidationReport, validate_sites
+
+# --------------------------------------------------------------------------- merging
+
+
+@dataclasses.dataclass
+class MergeResult:
+    """Outcome of :func:`merge_returns`.
+
+    Attributes
+    ----------
+    sites : geopandas.GeoDataFrame
+        The merged inventory.
+    provenance : pandas.DataFrame
+        One row per value read: ``site_id``, ``field``, ``value``, ``previous``, ``action`` (``filled``,
+        ``confirmed``, ``conflict: previous kept``, ``new site``, ``rejected``), ``source``,
+        ``respondent_source``, ``file``, ``sheet``, ``row``, ``column``.
+    conflicts : pandas.DataFrame
+        The ``conflict`` rows of ``provenance``.
+    report : riskmap.schema.ValidationReport
+        Every problem of every file.
+    new_ids : list of str
+        ``site_id`` of the added sites.
+    files : list of dict
+        ``file``, ``sha256``, ``country``, ``basin`` of each return merged.
+    """
+
+    sites: gpd.GeoDataFrame
+    provenance: pd.DataFrame
+    conflicts: pd.DataFrame
+    report: ValidationReport
+    new_ids: list[str]
+    files: list[dict[str, Any]]
+
+
+def _missing(v: Any) -> bool:
+    return v is None or (isinstance(v, float) and math.isnan(v)) or (isinstance(v, str) and not v.strip())
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+        return math.isclose(float(a), float(b), rel_tol=1e-9, abs_tol=1e-9)
+    return str(a).strip().lower() == str(b).strip().lower()
+
+
+def _label(country: str | None, date: str | None) -> str:
+    return f"questionnaire {country or 'unknown country'} {date or 'undated'}"
+
+
+def _new_site_id(country: str, name: str, taken: set[str]) -> str:
+    from riskmap._text import slug  # noqa: PLC0415 - text helper only
+
+    base = f"q-{country.lower()}-{slug(name, 40) or 'site'}"
+    sid, k = base, 2
+    while sid in taken:
+        sid, k = f"{base}-{k}", k + 1
+    taken.add(sid)
+    return sid
+
+
+def merge_returns(files: Iterable[str | Path], sites: gpd.GeoDataFrame | None = None) -> MergeResult:
+    """Merge returned questionnaires into an inventory, with provenance and conflicts.
+
+    Files are merged in the order given: for a blank field, the first return
+    that answers it fills it and a later, different answer is a conflict.
+
+    Parameters
+    ----------
+    files : paths
+        Returned ``.xlsx`` workbooks or ``.csv`` files.
+    sites : geopandas.GeoDataFrame, optional
+        The inventory (default: the bundled ``data/sites/sites.csv``).
+
+    Examples
+    --------
+    >>> res = merge_returns(["mne_returned.xlsx"])  # doctest: +SKIP
+    >>> res.conflicts  # doctest: +SKIP
+    """
+    base = read_sites(SITES_CSV) if sites is None else sites
+    out = base.copy()
+    for c in ("field_sources", "source_refs", "notes"):
+        if c not in out.columns:
+            out[c] = None
+        out[c] = out[c].astype(object)
+    pos = {sid: i for i, sid in enumerate(out["site_id"])}
+    report = ValidationReport(file="questionnaire returns")
+    prov: list[dict] = []
+    new_rows: list[dict] = []
+    new_geoms: list[Any] = []
+    taken = set(out["site_id"])
+    file_info = []
+    for f in files:
+        ret = read_return(f)
+        file_info.append({"file": Path(f).name, "sha256": sha256_file(f), "country": ret.country,
+                          "basin": ret.basin})
+        report.issues.extend(ret.report.issues)
+        rep = _Issues(report, str(f))
+        touched: dict[int, list[str]] = {}
+        for v in ret.values.to_dict("records"):
+            sid = v["site_id"]
+            base_row = {"site_id": sid, "field": v["field"], "value": v["value"], "source": None,
+                        "respondent_source": v["respondent_source"], "file": Path(f).name, "sheet": v["sheet"],
+                        "row": v["row"], "column": v["column"]}
+            if sid not in pos:
+                close = difflib.get_close_matches(sid, list(pos), n=1, cutoff=0.6)
+                rep.add(v["sheet"], v["row"], "site_id", f"site_id {sid!r} is not in the inventory"
+                        + (f" (closest: {close[0]!r})" if close else "") + "; the row's values were not merged",
+                        "the id column is protected: restore the id from the blank questionnaire, or enter the "
+                        "site on the New sites sheet")
+                prov.append({**base_row, "previous": None, "action": "rejected: unknown site_id"})
+                continue
+            i = pos[sid]
+            country = ret.country or out["country"].iat[i]
+            if ret.country and out["country"].iat[i] != ret.country:
+                rep.add(v["sheet"], v["row"], "site_id", f"site {sid!r} is in {out['country'].iat[i]}, not in "
+                        f"{ret.country} (the questionnaire's country); merged anyway", "check the row", "warning")
+            if v["respondent_date"] is None:
+                rep.add(v["sheet"], v["row"], "respondent_date", "no date for this row's information: recorded "
+                        "as 'undated'", "give the date of the information (YYYY-MM-DD)", "warning")
+            src = _label(country, v["respondent_date"])
+            base_row["source"] = src
+            field = v["field"]
+            prev = out[field].iat[i] if field in out.columns else None
+            if field == "status" and prev == "unknown":
+                prev = None
+            if _missing(prev):
+                out.iloc[i, out.columns.get_loc(field)] = v["value"]
+                action = "filled"
+                fs = json.loads(out["field_sources"].iat[i]) if isinstance(out["field_sources"].iat[i], str) else {}
+                who = src + (f" (respondent: {v['respondent_source']})" if v["respondent_source"] else "")
+                fs[field] = who
+                out.iloc[i, out.columns.get_loc("field_sources")] = json.dumps(fs, ensure_ascii=False,
+                                                                               sort_keys=True)
+                touched.setdefault(i, []).append(field)
+            elif _same(prev, v["value"]):
+                action = "confirmed"
+            else:
+                action = "conflict: previous kept"
+            prev_out = prev.item() if isinstance(prev, np.generic) else prev
+            prov.append({**base_row, "previous": None if _missing(prev_out) else prev_out, "action": action})
+            ref = f"questionnaire-{country}:{Path(f).name}#{v['sheet']}!{v['row']}"
+            refs = json.loads(out["source_refs"].iat[i]) if isinstance(out["source_refs"].iat[i], str) else []
+            if ref not in refs:
+                out.iloc[i, out.columns.get_loc("source_refs")] = json.dumps(refs + [ref], ensure_ascii=False)
+        for i, fields in touched.items():
+            note = f"{Path(f).name}: filled {', '.join(fields)}"
+            cur = out["notes"].iat[i]
+            out.iloc[i, out.columns.get_loc("notes")] = "; ".join(filter(None, [cur if isinstance(cur, str) else "",
+                                                                               note]))
+        if ret.new_sites:
+            _add_new_sites(ret, f, rep, taken, new_rows, new_geoms, prov, out)
+    if new_rows:
+        add = gpd.GeoDataFrame(pd.DataFrame(new_rows), geometry=new_geoms, crs="EPSG:4326")
+        out = gpd.GeoDataFrame(pd.concat([out, add], ignore_index=True), geometry=out.geometry.name,
+                               crs="EPSG:4326")
+    cols = ["site_id", "field", "value", "previous", "action", "source", "respondent_source", "file", "sheet",
+            "row", "column"]
+    provenance = pd.DataFrame(prov, columns=cols)
+    conflicts = provenance[provenance["action"].str.startswith("conflict")].reset_index(drop=True)
+    report.n_rows = len(provenance)
+    report.n_kept = int(provenance["action"].isin(["filled", "confirmed", "new site"]).sum())
+    return MergeResult(out, provenance, conflicts, report, [r["site_id"] for r in new_rows], file_info)
+
+
+def _add_new_sites(ret: ReturnData, f: str | Path, rep: _Issues, taken: set[str], new_rows: list[dict],
+                   new_geoms: list[Any], prov: list[dict], inventory: gpd.GeoDataFrame) -> None:
+    """Validate the New sites rows with the schema validation and append the good ones."""
+    rows = ret.new_sites
+    recs = []
+    for r in rows:
+        if not r.get("coord_precision") and "coord_precision" not in r["_failed"]:
+            rep.add(r["sheet"], r["row"], _col_name(r["_letters"].get("coord_precision"), "coord_precision"),
+                    "coordinate precision blank: 'estimated' assumed", "choose exact, approximate, town or estimated",
+                    "warning")
+        country = ret.country
+        date = r.get("respondent_date")
+        recs.append({
+            "site_id": f"pending-{r['row']}", "name": r.get("new_site_name"), "category": r.get("category"),
+            "status": r.get("status"), "country": None, "coord_precision": r.get("coord_precision") or "estimated",
+            "source": _label(country, date), "source_id": f"{Path(f).name}#{r['sheet']}!{r['row']}",
+            "licence": "questionnaire return: terms of the responding authority", "lon": r.get("lon"),
+            "lat": r.get("lat"), "substances": r.get("substances"),
+            **{k: r.get(k) for k in ("tailings_volume_m3", "tailings_area_ha", "dam_height_m", "tailings_type",
+                                     "dam_condition", "reservoir_volume_m3", "capacity_mw", "capacity_t_yr")},
+            "notes": "; ".join(filter(None, [f"respondent source: {r.get('respondent_source')}"
+                                             if r.get("respondent_source") else None, r.get("comment")])) or None,
+        })
+    from riskmap.io import _bundled_countries  # noqa: PLC0415 - country polygons for the new points
+
+    df = pd.DataFrame(recs)
+    valid, vrep = validate_sites(df, file=str(f), countries=_bundled_countries())
+    bad_rows = set()
+    for iss in vrep.issues:
+        r = rows[iss.row - 1] if iss.row else None
+        col = iss.column
+        if r is not None and col in r["_failed"]:
+            bad_rows.add(r["row"])  # already reported when the cell was read
+            continue
+        if r is not None and col in r.get("_letters", {}):
+            col = _col_name(r["_letters"][col], col)
+        rep.add(r["sheet"] if r else None, r["row"] if r else None, col, iss.reason, iss.fix, iss.severity)
+        if iss.severity == "error" and r is not None:
+            bad_rows.add(r["row"])
+    kept = [r for r in rows if r["row"] not in bad_rows]
+    for r in rows:
+        if r["row"] in bad_rows:
+            prov.append({"site_id": None, "field": "(new site)", "value": r.get("new_site_name"), "previous": None,
+                         "action": "rejected: invalid new site", "source": _label(ret.country, r.get("respondent_date")),
+                         "respondent_source": r.get("respondent_source"), "file": Path(f).name, "sheet": r["sheet"],
+                         "row": r["row"], "column": None})
+    for k, (idx, v) in enumerate(valid.iterrows()):
+        r = kept[k]
+        rec = v.drop(labels=[valid.geometry.name]).to_dict()
+        country = rec.get("country") or ret.country or "unknown"
+        rec["site_id"] = _new_site_id(country, str(rec["name"]), taken)
+        rec["source_refs"] = json.dumps([f"questionnaire-{country}:{rec['source_id']}"], ensure_ascii=False)
+        rec["name_source"] = rec["source"]
+        filled = [c for c in ("status", "substances", "tailings_volume_m3", "tailings_area_ha", "dam_height_m",
+                              "tailings_type", "dam_condition", "reservoir_volume_m3", "capacity_mw", "capacity_t_yr")
+                  if not _missing(rec.get(c)) and not (c == "status" and rec.get(c) == "unknown")]
+        who = rec["source"] + (f" (respondent: {r.get('respondent_source')})" if r.get("respondent_source") else "")
+        rec["field_sources"] = json.dumps({c: who for c in filled}, ensure_ascii=False, sort_keys=True) \
+            if filled else None
+        if "basin" in inventory.columns:
+            rec["basin"] = _basin_of(valid.geometry.iloc[k], ret.basin, rep, r)
+        new_rows.append(rec)
+        new_geoms.append(valid.geometry.iloc[k])
+        prov.append({"site_id": rec["site_id"], "field": "(new site)", "value": rec["name"], "previous": None,
+                     "action": "new site", "source": rec["source"], "respondent_source": r.get("respondent_source"),
+                     "file": Path(f).name, "sheet": r["sheet"], "row": r["row"], "column": None})
+
+
+def _basin_of(point: Any, expected: str | None, rep: _Issues, row: dict) -> str | None:
+    """Basin of a new site from its location (outlines + divide buffer); warns when it is not ``expected``."""
+    from riskmap.basin_assign import assign_basins, outline_regions  # noqa: PLC0415
+
+    try:
+        regions = outline_regions()
+    except RiskmapInputError:
+        return expected
+    g = gpd.GeoDataFrame({"coord_precision": ["estimated"]}, geometry=[point], crs="EPSG:4326")
+    found = assign_basins(g, regions)[0].iloc[0]
+    if found != expected:
+        rep.add(row["sheet"], row["row"], "lon/lat",
+                f"the new site lies {'in the ' + found + ' basin' if found else 'outside the three basins'}"
+                + (f", not in the {expected} basin of this questionnaire" if expected else "")
+                + f"; recorded with basin {found or expected}", "check the coordinates (WGS84 decimal degrees)",
+                "warning")
+    return found or expected
+
+
+def write_merge(result: MergeResult, out_dir: str | Path, inputs: Iterable[str | Path] = ()) -> list[Path]:
+    """Write a merge: ``sites.csv``, ``provenance.csv``, ``conflicts.csv``, ``issues.csv``, ``returns.json``.
+
+    Refuses to write over any of ``inputs`` (the returns and the inventory read).
+    """
+    out_dir = Path(out_dir)
+    targets = [out_dir / n for n in ("sites.csv", "provenance.csv", "conflicts.csv", "issues.csv", "returns.json")]
+    ins = {Path(p).resolve() for p in inputs}
+    for t in targets:
+        if t.resolve() in ins:
+            raise RiskmapInputError(f"{t}: is an input of this merge; choose another output folder")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    write_sites(result.sites, targets[0])
+
+    atomic_write_text(targets[1], _csv_text(result.provenance))
+    atomic_write_text(targets[2], _csv_text(result.conflicts))
+    atomic_write_text(targets[3], _csv_text(result.report.to_frame()))
+    atomic_write_text(targets[4], json.dumps({"returns": result.files, "new_sites": result.new_ids},
+                                             indent=2, ensure_ascii=False) + "\n")
+    return targets
+
+
+def _csv_text(df: pd.DataFrame) -> str:
+    d = df.copy()
+    for c in d.columns:
+        if d[c].dtype == object or pd.api.types.is_string_dtype(d[c]):
+            d[c] = d[c].astype(object).map(neutralise_formula)
+    return d.to_csv(index=False, lineterminator="\n")
+
+
+def return_files(returns_dir: str | Path) -> list[Path]:
+    """The returns in a folder (``*.xlsx`` and ``*.csv``, sorted by name; other files are ignored)."""
+    d = Path(returns_dir)
+    if not d.is_dir():
+        return []
+    return sorted(p for p in d.iterdir() if p.is_file() and p.suffix.lower() in (".xlsx", ".csv")
+                  and not p.name.startswith((".", "~$")))
+
+
+def returns_step(returns_dir: str | Path) -> Any:
+    """The ``after`` step of :func:`riskmap.databuild.sites.build.build_sites` that merges ``returns_dir``.
+
+    The returns are inputs like any other source: the built ``sites.csv``
+    includes them, ``returns_provenance.csv``, ``returns_conflicts.csv`` and
+    ``returns_issues.csv`` are written beside it, and ``SOURCES.md`` lists each
+    return with its SHA-256.
+    """
+    files = return_files(returns_dir)
+
+    def after(sites: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, dict[str, str], dict[str, Any]]:
+        title = "Questionnaire returns"
+        if not files:
+            return sites, {}, {"title": title, "files": [],
+                               "lines": [f"None: `{Path(returns_dir).name}/` holds no returned questionnaire "
+                                         "(*.xlsx, *.csv). Put returns there and rebuild; see docs/questionnaire.md."]}
+        res = merge_returns(files, sites)
+        merged = res.sites.sort_values("site_id", kind="mergesort").reset_index(drop=True)
+        try:
+            ch = score_change(sites, res)
+            change = {k: ch[k] for k in ("touched", "moved", "before_insufficient", "after_insufficient")}
+        except Exception as e:  # noqa: BLE001 - scoring needs data/basins; the merge stands without it
+            change = {"error": f"not scored: {type(e).__name__}: {e}"}
+        acts = res.provenance["action"].value_counts()
+        lines = [f"- `{f['file']}` ({f['country'] or 'country from the inventory'}, {f['basin'] or 'basin n/a'}): "
+                 f"sha256 {f['sha256']}" for f in res.files]
+        lines += ["", f"Values filled: {int(acts.get('filled', 0))}; confirmed: {int(acts.get('confirmed', 0))}; "
+                  f"conflicts (previous value kept): {len(res.conflicts)}; new sites: {len(res.new_ids)}; "
+                  f"problems reported: {len(res.report.errors)} errors, {len(res.report.warnings)} warnings "
+                  "(`returns_issues.csv`).",
+                  "Scores of the touched sites: " + (f"{change['moved']} of {change['touched']} moved from "
+                                                     "'insufficient data' to a score" if "moved" in change
+                                                     else change["error"]) + "."]
+        out_files = {"returns_provenance.csv": _csv_text(res.provenance),
+                     "returns_conflicts.csv": _csv_text(res.conflicts),
+                     "returns_issues.csv": _csv_text(res.report.to_frame())}
+        return merged, out_files, {"title": title, "files": res.files, "lines": lines, "score_change": change}
+
+    return after
+
+
+def score_change(before: gpd.GeoDataFrame, result: MergeResult) -> dict[str, Any]:
+    """Assess and score the sites a merge touched, before and after; count the moves to a score.
+
+    Returns ``touched``, ``before_insufficient``, ``after_insufficient``,
+    ``moved`` (insufficient data before, a score after) and ``table`` (per
+    site: ``site_id``, ``name``, ``before``, ``after``, ``hazard_score``).
+    """
+    from riskmap.pipeline import prepare  # noqa: PLC0415 - analysis, only when scoring
+
+    ok = result.provenance["action"].isin(["filled", "new site"])
+    ids = sorted(set(result.provenance.loc[ok, "site_id"].dropna()))
+    after_sites = result.sites[result.sites["site_id"].isin(ids)]
+    before_sites = before[before["site_id"].isin(ids)]
+    a = prepare(after_sites).sites.set_index("site_id")
+    b = prepare(before_sites).sites.set_index("site_id") if len(before_sites) else None
+    rows = []
+    for sid in ids:
+        st_b = b.loc[sid, "score_status"] if b is not None and sid in b.index else "(new site)"
+        rows.append({"site_id": sid, "name": a.loc[sid, "name"], "before": st_b, "after": a.loc[sid, "score_status"],
+                     "hazard_score": a.loc[sid, "hazard_score"]})
+    t = pd.DataFrame(rows, columns=["site_id", "name", "before", "after", "hazard_score"])
+    ins = "insufficient data"
+    return {"touched": len(t), "before_insufficient": int((t["before"] == ins).sum()),
+            "after_insufficient": int((t["after"] == ins).sum()),
+            "moved": int(((t["before"] == ins) & (t["after"] != ins)).sum()), "table": t}

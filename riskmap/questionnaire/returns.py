@@ -1,0 +1,348 @@
+"""Reading returned questionnaires (XLSX or CSV), cell by cell, with precise issues."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as _dt
+import difflib
+import math
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from riskmap._errors import RiskmapInputError
+from riskmap.questionnaire.fields import (
+    _VOCAB,
+    FIELDS,
+    FIXED,
+    N_SUBSTANCES,
+    NEW_SITE_COLUMNS,
+    TERMS,
+    Field,
+    _norm,
+)
+from riskmap.questionnaire.workbook import _header_label
+from riskmap.schema import (
+    ValidationIssue,
+    ValidationReport,
+    format_substances,
+    parse_substances,
+)
+
+# --------------------------------------------------------------------------- reading
+
+
+@dataclasses.dataclass
+class ReturnData:
+    """What one returned file holds after reading.
+
+    Attributes
+    ----------
+    file : str
+    country, basin : str or None
+        From the workbook's ``_meta`` sheet (None for CSV returns).
+    values : pandas.DataFrame
+        One row per readable value: ``site_id``, ``field``, ``value``, ``sheet``, ``row``, ``column``,
+        ``respondent_source``, ``respondent_date``.
+    new_sites : list of dict
+        One dict per new site (schema-like keys plus ``sheet``, ``row``, ``respondent_*``).
+    report : riskmap.schema.ValidationReport
+    """
+
+    file: str
+    country: str | None
+    basin: str | None
+    values: pd.DataFrame
+    new_sites: list[dict[str, Any]]
+    report: ValidationReport
+
+
+class _Issues:
+    def __init__(self, report: ValidationReport, file: str) -> None:
+        self.report, self.file = report, file
+
+    def add(self, sheet: str | None, row: int | None, col: str | None, reason: str, fix: str,
+            severity: str = "error") -> None:
+        where = self.file if sheet is None else f"{self.file}, sheet '{sheet}'"
+        self.report.issues.append(ValidationIssue(where, row, col, reason, fix, severity))
+
+
+_SKIP_SHEETS = {"instructions", "lists", "_meta"}
+
+
+def _col_name(letter: str | None, key: str) -> str:
+    return f"{letter} ({key})" if letter else key
+
+
+def _parse_number(v: Any, f: Field) -> float:
+    if isinstance(v, bool):
+        raise ValueError(f"{v!r} is not a number")
+    if isinstance(v, (int, float, np.integer, np.floating)):
+        x = float(v)
+    else:
+        s = str(v).strip().replace("\u00a0", "").replace("\u202f", "").replace(" ", "").replace("'", "")
+        if re.fullmatch(r"-?\d+,\d{3}", s):
+            raise ValueError(f"{v!r} is ambiguous (decimal comma or thousands separator?)")
+        if re.fullmatch(r"-?\d{1,3}(\.\d{3})+,\d+", s):  # 1.234,5
+            s = s.replace(".", "").replace(",", ".")
+        elif re.fullmatch(r"-?\d{1,3}(,\d{3})+\.\d+", s):  # 1,234.5
+            s = s.replace(",", "")
+        elif s.count(",") == 1 and "." not in s:  # decimal comma
+            s = s.replace(",", ".")
+        try:
+            x = float(s)
+        except ValueError:
+            raise ValueError(f"{v!r} is not a number") from None
+    if not math.isfinite(x):
+        raise ValueError(f"{v!r} is not a finite number")
+    if x < f.lo:
+        raise ValueError(f"negative value {x:g}" if x < 0 else f"{x:g} is below {f.lo:g}")
+    if x > f.hi:
+        raise ValueError(f"{x:g} {f.unit} is above the plausible maximum {f.hi:g}")
+    return x
+
+
+def _parse_date(v: Any) -> str:
+    if isinstance(v, _dt.datetime):
+        return v.date().isoformat()
+    if isinstance(v, _dt.date):
+        return v.isoformat()
+    if isinstance(v, (int, float)) and not isinstance(v, bool) and 18264 <= float(v) <= 73051:
+        return (_dt.date(1899, 12, 30) + _dt.timedelta(days=int(v))).isoformat()  # Excel serial day
+    s = str(v).strip()
+    for fmt in ("%Y-%m-%d", "%d.%m.%Y", "%d.%m.%Y.", "%d/%m/%Y", "%Y/%m/%d", "%d-%m-%Y", "%Y-%m-%d %H:%M:%S"):
+        try:
+            return _dt.datetime.strptime(s, fmt).date().isoformat()
+        except ValueError:
+            continue
+    if re.fullmatch(r"\d{4}(-\d{2})?", s):
+        return s
+    raise ValueError(f"{v!r} is not a date")
+
+
+def _parse_list(v: Any, vocab_key: str) -> tuple[str, str | None]:
+    """(value, note) where note says which translation was applied."""
+    vocab = _VOCAB[vocab_key]
+    raw = v
+    if isinstance(v, float) and v.is_integer():
+        v = int(v)
+    n = _norm(v)
+    if n in vocab:
+        return n, None
+    if vocab_key == "wgk" and n.replace("wgk", "").strip("_") in vocab:
+        return n.replace("wgk", "").strip("_"), None
+    hit = TERMS.get(vocab_key, {}).get(n)
+    if hit:
+        return hit, f"{raw!r} read as {hit!r}"
+    close = difflib.get_close_matches(n, list(vocab) + list(TERMS.get(vocab_key, {})), n=1, cutoff=0.5)
+    sug = TERMS.get(vocab_key, {}).get(close[0], close[0]) if close else None
+    raise ValueError(f"unknown {vocab_key} {raw!r}" + (f" (closest: {sug!r})" if sug else ""))
+
+
+def _header_map(cells: list[Any]) -> dict[int, str]:
+    """Column position -> field key, from a header row of keys or labels (moved columns are fine)."""
+    known = {k: k for k in [*FIXED, *NEW_SITE_COLUMNS, *FIELDS]}
+    by_label = {_norm(_header_label(k)): k for k in known}
+    out = {}
+    for i, v in enumerate(cells):
+        if v is None or not str(v).strip():
+            continue
+        n = _norm(v)
+        n_nounit = _norm(re.sub(r"\s*\([^)]*\)\s*$", "", str(v)))
+        key = known.get(n) or by_label.get(n) or known.get(n_nounit) or by_label.get(n_nounit)
+        if key:
+            out[i] = key
+        else:
+            out[i] = "?" + str(v)
+    return out
+
+
+def _sheet_rows(ws: Any) -> tuple[list[list[Any]], list[list[str]], list[str]]:
+    """Cell values, cell data types and column letters of a worksheet."""
+    from openpyxl.utils import get_column_letter
+
+    values, types = [], []
+    for row in ws.iter_rows():
+        values.append([c.value for c in row])
+        types.append([getattr(c, "data_type", "n") for c in row])
+    ncol = max((len(r) for r in values), default=0)
+    return values, types, [get_column_letter(i + 1) for i in range(ncol)]
+
+
+def _read_table_rows(issues: _Issues, sheet: str, values: list[list[Any]], types: list[list[str]],
+                     letters: list[str], merged: list[str], values_out: list[dict], new_out: list[dict]) -> None:
+    hdr_row = next((r for r in range(min(6, len(values)))
+                    if any(_norm(v) in ("site_id", "new_site_name") for v in values[r] if v is not None)), None)
+    if hdr_row is None:
+        if any(any(v not in (None, "") for v in r) for r in values):
+            issues.add(sheet, None, None, "no header row with 'site_id' or 'new_site_name' in the first 6 rows; "
+                       "the sheet was not read", "keep the two header rows of the questionnaire (keys in row 1)",
+                       "error")
+        return
+    hmap = _header_map(values[hdr_row])
+    for i, k in hmap.items():
+        if k.startswith("?"):
+            issues.add(sheet, hdr_row + 1, _col_name(letters[i], k[1:]), f"column header {k[1:]!r} not recognised; "
+                       "its values were not read", "restore the header from the blank questionnaire", "error")
+    keys = {k: i for i, k in hmap.items() if not k.startswith("?")}
+    is_new = "new_site_name" in keys
+    for rng in merged:
+        issues.add(sheet, None, rng, f"merged cells {rng}: only the top-left cell's value was read, the other "
+                   "cells count as blank", "unmerge the cells and fill each row", "warning")
+    first = hdr_row + 1
+    if first < len(values):  # skip the label row under the keys
+        idc = keys.get("new_site_name" if is_new else "site_id")
+        lab = values[first][idc] if idc is not None and idc < len(values[first]) else None
+        if lab is not None and _norm(lab) == _norm(_header_label("new_site_name" if is_new else "site_id")):
+            first += 1
+    for r in range(first, len(values)):
+        row, typ = values[r], types[r]
+        excel_row = r + 1
+
+        def cell(k: str) -> tuple[Any, str | None, bool]:
+            i = keys.get(k)
+            if i is None or i >= len(row):
+                return None, None, False
+            v = row[i]
+            is_formula = typ[i] == "f" or (isinstance(v, str) and v.startswith("=") and len(v) > 1)
+            return v, letters[i], is_formula
+
+        inputs = [k for k in keys if k in FIELDS or (is_new and k in NEW_SITE_COLUMNS)]
+        present = [k for k in inputs if cell(k)[0] not in (None, "") and not (isinstance(cell(k)[0], str)
+                                                                             and not cell(k)[0].strip())]
+        if not present:
+            continue
+        parsed: dict[str, Any] = {}
+        failed: set[str] = set()
+        for k in present:
+            v, letter, formula = cell(k)
+            col = _col_name(letter, k)
+            if formula:
+                issues.add(sheet, excel_row, col, f"formula {str(v)[:60]!r} not evaluated (riskmap reads typed "
+                           "values only); the cell was not read", "type the value itself")
+                failed.add(k)
+                continue
+            try:
+                if k in ("lon", "lat"):
+                    parsed[k] = _parse_number(v, Field(k, "number", k, lo=-180 if k == "lon" else -90,
+                                                       hi=180 if k == "lon" else 90))
+                elif k in ("category", "coord_precision"):
+                    parsed[k], note = _parse_list(v, k)
+                    if note:
+                        issues.add(sheet, excel_row, col, note, "none needed (documented translation)", "warning")
+                elif k in FIELDS:
+                    f = FIELDS[k]
+                    if f.kind == "number":
+                        parsed[k] = _parse_number(v, f)
+                        if isinstance(v, str):
+                            issues.add(sheet, excel_row, col, f"number typed as text {v!r} read as {parsed[k]:g}",
+                                       "none needed", "warning")
+                    elif f.kind == "date":
+                        parsed[k] = _parse_date(v)
+                    elif f.kind == "list":
+                        parsed[k], note = _parse_list(v, "wgk" if k.endswith("_wgk") else k)
+                        if note:
+                            issues.add(sheet, excel_row, col, note, "none needed (documented translation)",
+                                       "warning")
+                    else:
+                        parsed[k] = str(v).strip()
+                else:
+                    parsed[k] = str(v).strip()
+            except ValueError as e:
+                fix = {"number": "write a plain number in the unit of the header (no units, no text), or leave "
+                                 "blank when unknown",
+                       "date": "write the date as YYYY-MM-DD",
+                       "list": "choose a value from the drop-down list"}.get(
+                    FIELDS[k].kind if k in FIELDS else ("list" if k in ("category", "coord_precision")
+                                                        else "number"), "check the value")
+                issues.add(sheet, excel_row, col, str(e), fix)
+                failed.add(k)
+        subs = []
+        for n in range(1, N_SUBSTANCES + 1):
+            nm, q, w = (parsed.pop(f"substance_{n}_name", None), parsed.pop(f"substance_{n}_quantity_t", None),
+                        parsed.pop(f"substance_{n}_wgk", None))
+            if nm is None and (q is not None or w is not None):
+                issues.add(sheet, excel_row, _col_name(cell(f"substance_{n}_name")[1], f"substance_{n}_name"),
+                           f"substance {n}: quantity or WGK given without a substance name; not read",
+                           "give the substance name")
+            elif nm is not None:
+                subs.append({"name": nm, "quantity_t": q, "wgk": w or "unknown"})
+        if subs:
+            parsed["substances"] = format_substances(parse_substances(subs))
+        meta = {"sheet": sheet, "row": excel_row, "respondent_source": parsed.pop("respondent_source", None),
+                "respondent_date": parsed.pop("respondent_date", None), "comment": parsed.pop("comment", None)}
+        if is_new:
+            letters_of = {k: cell(k)[1] for k in keys}
+            new_out.append({**parsed, **meta, "_letters": letters_of, "_failed": failed})
+            continue
+        sid_v, sid_letter, _ = cell("site_id")
+        sid = str(sid_v).strip() if sid_v not in (None, "") else None
+        if sid is None:
+            issues.add(sheet, excel_row, _col_name(sid_letter, "site_id"), "the row has answers but no site_id; "
+                       "not read", "restore the site id (the id column is protected), or use the New sites sheet")
+            continue
+        for k, v in parsed.items():
+            values_out.append({"site_id": sid, "field": k, "value": v, "column": _col_name(cell(
+                k if k != "substances" else "substance_1_name")[1], k), **meta})
+
+
+def read_return(path: str | Path) -> ReturnData:
+    """Read one returned questionnaire (``.xlsx``, or ``.csv`` with the same column keys).
+
+    Never raises on bad cells: every problem is in ``report`` (file, sheet,
+    row, column, reason, fix). Raises :class:`~riskmap._errors.RiskmapInputError`
+    only when the file cannot be opened at all.
+
+    Examples
+    --------
+    >>> ret = read_return("mne_drina_returned.xlsx")  # doctest: +SKIP
+    >>> print(ret.report)  # doctest: +SKIP
+    """
+    path = Path(path)
+    report = ValidationReport(file=str(path))
+    issues = _Issues(report, str(path))
+    values: list[dict] = []
+    new: list[dict] = []
+    country = basin = None
+    suffix = path.suffix.lower()
+    if not path.exists():
+        raise RiskmapInputError(f"{path}: no such file")
+    if suffix == ".xlsx":
+        from openpyxl import load_workbook
+
+        try:
+            wb = load_workbook(path, data_only=False)
+        except Exception as e:  # noqa: BLE001 - any reader failure is an input problem
+            raise RiskmapInputError(f"{path}: cannot read the workbook ({type(e).__name__}: {e})") from None
+        if "_meta" in wb.sheetnames:
+            meta = {str(r[0]): r[1] for r in wb["_meta"].iter_rows(values_only=True) if r and r[0]}
+            country, basin = meta.get("country"), meta.get("basin")
+        else:
+            issues.add(None, None, None, "no _meta sheet: country and basin unknown (taken from the inventory per "
+                       "site)", "return the workbook riskmap wrote, not a copy of its sheets", "warning")
+        for ws in wb.worksheets:
+            if ws.title.strip().lower() in _SKIP_SHEETS:
+                continue
+            vals, types, letters = _sheet_rows(ws)
+            _read_table_rows(issues, ws.title, vals, types, letters, [str(r) for r in ws.merged_cells.ranges],
+                             values, new)
+    elif suffix == ".csv":
+        try:
+            df = pd.read_csv(path, dtype=str, keep_default_na=False, sep=None, engine="python", header=None,
+                             encoding="utf-8-sig")
+        except Exception as e:  # noqa: BLE001
+            raise RiskmapInputError(f"{path}: cannot read the CSV ({type(e).__name__}: {e})") from None
+        vals = [[None if v == "" else v for v in r] for r in df.to_numpy().tolist()]
+        types = [["s"] * len(r) for r in vals]
+        from openpyxl.utils import get_column_letter
+
+        _read_table_rows(issues, "csv", vals, types, [get_column_letter(i + 1) for i in range(df.shape[1])], [],
+                         values, new)
+    else:
+        raise RiskmapInputError(f"{path}: a questionnaire return is an .xlsx workbook or a .csv file")
+    cols = ["site_id", "field", "value", "sheet", "row", "column", "respondent_source", "respondent_date", "comment"]
+    report.n_rows = len(values) + len(new)
+    return ReturnData(str(path), country, basin, pd.DataFrame(values, columns=cols), new, report)

@@ -1,0 +1,150 @@
+"""Figures of the report (matplotlib, Agg backend) as ``data:`` URIs: the static basin map and the summary bars.
+
+Labels are data: :func:`mpl_text` escapes ``$`` so that a name is never read
+as mathtext.
+"""
+
+from __future__ import annotations
+
+import base64
+import io as _io
+import math
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+
+__all__ = ["map_figure", "summary_figure", "basin_part", "EXPOSURE_ORDER", "CLASS_COLOURS"]
+
+CLASS_COLOURS = {
+    "very high": "#7f0000", "high": "#d7301f", "medium": "#fc8d59", "moderate": "#fc8d59",
+    "low": "#fdd49e", "outside": "#cccccc", "none": "#cccccc", "unknown": "#969696",
+}
+#: Exposure classes, most to least exposed (riskmap.exposure.EXPOSURE_CLASSES).
+EXPOSURE_ORDER = ("very high", "high", "medium", "low", "outside")
+FALLBACK_COLOURS = ["#1f78b4", "#33a02c", "#6a3d9a", "#b15928", "#a6cee3", "#b2df8a", "#cab2d6"]
+
+
+def basin_part(basin: Any, name: str) -> Any:
+    """A part of a basin (``Basin`` attribute or dict key), ``None`` when absent."""
+    if basin is None:
+        return None
+    if isinstance(basin, dict):
+        return basin.get(name)
+    return getattr(basin, name, None)
+
+
+def png_uri(fig) -> str:
+    buf = _io.BytesIO()
+    fig.savefig(buf, format="png", dpi=100, metadata={"Software": None})
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def class_colours(classes: list[str]) -> dict[str, str]:
+    out, k = {}, 0
+    for c in classes:
+        if c in CLASS_COLOURS:
+            out[c] = CLASS_COLOURS[c]
+        else:
+            out[c] = FALLBACK_COLOURS[k % len(FALLBACK_COLOURS)]
+            k += 1
+    return out
+
+
+def mpl_text(text: Any) -> str:
+    """Text for a matplotlib label shown literally: ``$`` would start mathtext (and can crash the plot)."""
+    return str(text).replace("$", r"\$")
+
+
+def class_column(sites: pd.DataFrame) -> str | None:
+    for c in ("exposure_class", "score_status", "category"):
+        if c in sites.columns:
+            return c
+    return None
+
+
+def map_figure(sites: gpd.GeoDataFrame, basin: Any, title: str) -> str:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(8.0, 6.5), layout="constrained")
+    for name, kw in (("countries", dict(facecolor="#f4f1ea", edgecolor="#b0a99f", linewidth=0.6)),
+                     ("outline", dict(facecolor="#e3eef7", edgecolor="#1b4f72", linewidth=1.4, alpha=0.8)),
+                     ("lakes", dict(facecolor="#8fc1e3", edgecolor="#3b7fb6", linewidth=0.5))):
+        g = basin_part(basin, name)
+        if g is not None and len(g):
+            g.to_crs("EPSG:4326").plot(ax=ax, **kw)
+    reaches = basin_part(basin, "reaches")
+    if reaches is not None and len(reaches):
+        r = reaches.to_crs("EPSG:4326")
+        lw = 0.4 + 0.35 * pd.to_numeric(r.get("order", pd.Series(1, index=r.index)), errors="coerce").fillna(1)
+        r.plot(ax=ax, color="#2c7fb8", linewidth=lw.clip(upper=3.0).to_numpy())
+    borders = basin_part(basin, "borders")
+    if borders is not None and len(borders):
+        borders.to_crs("EPSG:4326").plot(ax=ax, color="#444444", linewidth=0.9, linestyle="--")
+    col = class_column(sites)
+    if len(sites) and col:
+        s = sites.to_crs("EPSG:4326") if sites.crs is not None else sites
+        classes = s[col].astype(object).where(s[col].notna(), "unknown").map(str)
+        present = [c for c in EXPOSURE_ORDER if c in set(classes)]
+        present += sorted(c for c in classes.unique() if c not in present)
+        colours = class_colours(present)
+        for cls in present:
+            sub = s[(classes == cls).to_numpy()]
+            pts = sub[sub.geom_type == "Point"]
+            lines = sub[sub.geom_type != "Point"]
+            n = len(sub)
+            if len(pts):
+                pts.plot(ax=ax, color=colours[cls], markersize=22, edgecolor="black", linewidth=0.4,
+                         label=mpl_text(f"{cls} ({n})"), zorder=5)
+            if len(lines):
+                lines.plot(ax=ax, color=colours[cls], linewidth=1.6, zorder=4,
+                           label=None if len(pts) else mpl_text(f"{cls} ({n})"))
+        ax.legend(title=col.replace("_", " "), loc="best", fontsize=8, title_fontsize=8, framealpha=0.9)
+    outline = basin_part(basin, "outline")
+    frame = outline if outline is not None and len(outline) else (sites if len(sites) else None)
+    if frame is not None:
+        x0, y0, x1, y1 = frame.to_crs("EPSG:4326").total_bounds
+        dx, dy = (x1 - x0) * 0.05 + 0.05, (y1 - y0) * 0.05 + 0.05
+        ax.set_xlim(x0 - dx, x1 + dx)
+        ax.set_ylim(y0 - dy, y1 + dy)
+        ax.set_aspect(1.0 / max(math.cos(math.radians((y0 + y1) / 2)), 0.2))
+    ax.set_title(mpl_text(title), fontsize=11)
+    ax.set_xlabel("longitude (°E, WGS84)", fontsize=8)
+    ax.set_ylabel("latitude (°N)", fontsize=8)
+    ax.tick_params(labelsize=7)
+    return png_uri(fig)
+
+
+def summary_figure(summary: dict[str, list[dict[str, Any]]]) -> str:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
+
+    keys = [k for k in summary if summary[k]]
+    n = max(len(keys), 1)
+    ncols = 2
+    nrows = (n + 1) // 2
+    fig, axes = plt.subplots(nrows, ncols, figsize=(9.0, 2.4 * nrows), squeeze=False, layout="constrained")
+    for ax, key in zip(axes.flat, keys):
+        rows = summary[key][:12]
+        labels = [mpl_text(r["label"]) for r in rows][::-1]
+        colours = ([CLASS_COLOURS.get(r["key"], "#2c7fb8") for r in rows][::-1] if "exposure" in key
+                   else "#2c7fb8")
+        ax.barh(range(len(rows)), [r["n"] for r in rows][::-1], color=colours, edgecolor="#555555",
+                linewidth=0.3)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_yticks(range(len(rows)))
+        ax.set_yticklabels(labels, fontsize=7)
+        ax.set_title(mpl_text(key), fontsize=9)
+        ax.tick_params(axis="x", labelsize=7)
+    for ax in list(axes.flat)[len(keys):]:
+        ax.axis("off")
+    return png_uri(fig)
