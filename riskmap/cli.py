@@ -14,6 +14,7 @@ from typing import Any, Callable
 
 import click
 
+from riskmap._cli_basin import BASIN
 from riskmap._console import console_text
 from riskmap._errors import RiskmapDataWarning, RiskmapError, RiskmapOutputError, RiskmapValidationError
 from riskmap._paths import DATA_DIR, data_dir_is_writable_default, default_sources_dir
@@ -387,7 +388,7 @@ def questionnaire() -> None:
 
 
 @questionnaire.command("write")
-@click.argument("basin", type=click.Choice(["drin", "drina", "syr_darya"]))
+@click.argument("basin", type=BASIN)
 @click.option("--country", required=True, help="ISO3 code of the country (Kosovo XKX).")
 @click.option("-o", "--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="The .xlsx workbook to write.")
@@ -480,7 +481,7 @@ def _print_matrices(assessed, basin: str | None = None, weight: str | None = Non
               help="Distance to a border below which a site is flagged near_border.")
 @click.option("--velocity", "velocity", default=1.0, show_default=True, type=click.FloatRange(min=0, min_open=True),
               help="Mean flow velocity (m/s) for the travel time to the first border.")
-@click.option("--basin", "basins", multiple=True, type=click.Choice(["drin", "drina", "syr_darya"]),
+@click.option("--basin", "basins", multiple=True, type=BASIN,
               help="Assess against these basins only (repeatable; default all three).")
 @site_read_options
 def assess_cmd(sites_file: Path | None, out: Path, max_snap_km: float, near_border_km: float,
@@ -512,7 +513,7 @@ def assess_cmd(sites_file: Path | None, out: Path, max_snap_km: float, near_bord
 
 @main.command("matrix")
 @click.argument("sites_file", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--basin", type=click.Choice(["drin", "drina", "syr_darya"]), default=None,
+@click.option("--basin", type=BASIN, default=None,
               help="Show one basin only.")
 @click.option("--weight", default=None, help="Sum this column (e.g. hazard_score) instead of counting sites.")
 @click.option("-o", "--out", "out", type=click.Path(dir_okay=False, path_type=Path), default=None,
@@ -613,7 +614,7 @@ def score_cmd(sites_file: Path | None, out: Path, params_file: Path | None, rast
 
 
 @main.command("map")
-@click.argument("basin", type=click.Choice(["drin", "drina", "syr_darya"]))
+@click.argument("basin", type=BASIN)
 @click.option("-o", "--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="Output HTML file: one self-contained page that works offline.")
 @click.option("--sites", "sites_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
@@ -667,7 +668,7 @@ def map_cmd(basin: str, out: Path, sites_file: Path | None, online_tiles: bool, 
 
 # [report and export commands]
 
-_BASIN_CHOICE = click.Choice(["drin", "drina", "syr_darya"])
+_BASIN_CHOICE = BASIN
 
 
 def _report_inputs(basin: str, sites_file: Path | None, strict: bool = False, layer: str | None = None,
@@ -735,7 +736,7 @@ def export_cmd(basin: str, fmt: str | None, out: Path, sites_file: Path | None, 
               help="Jobson (1996) most-probable / maximum-probable velocity, or 1-D advection-dispersion.")
 @click.option("--threshold", type=float, default=0.01, show_default=True,
               help="Concentration threshold (mg/L) for the 'hours above threshold' column.")
-@click.option("--basin", type=click.Choice(["drin", "drina", "syr_darya"]), default=None,
+@click.option("--basin", type=BASIN, default=None,
               help="Basin (default: the site's basin, or the nearest network for lon,lat).")
 @click.option("--sites", "sites_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               default=None, help="Inventory holding SITE_ID (default: data/sites/sites.csv).")
@@ -807,7 +808,7 @@ def spill_cmd(site_id: str, mass: str, duration: str, discharge: str, model: str
 @main.command()
 @click.option("-o", "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               default=Path("out"), show_default=True, help="Output folder.")
-@click.option("--basin", "basins", multiple=True, help="Only this basin (repeatable); default all three.")
+@click.option("--basin", "basins", multiple=True, type=BASIN, help="Only this basin (repeatable); default all three.")
 @click.option("--sites", "sites_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               default=None, help="Inventory file (default: the bundled data/sites/sites.csv).")
 @click.option("--pdf/--no-pdf", default=None,

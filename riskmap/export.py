@@ -39,6 +39,7 @@ import shapely
 import shapely.ops
 
 from riskmap._errors import RiskmapInputError
+from riskmap._geo import GEOD
 from riskmap.io import (
     _format_of,
     _table_to_csv_bytes,
@@ -414,9 +415,8 @@ def downstream_paths(sites: gpd.GeoDataFrame, basin: Any) -> gpd.GeoDataFrame:
     groups = df.groupby(["reach_id", "country"], sort=True)
     start = groups["pos"].min()
     members = groups["site_id"].agg(list)
-    from pyproj import Geod
 
-    geod = Geod(ellps="WGS84")
+    geod = GEOD
     rows = []
     path_cache: dict[int, pd.DataFrame] = {}
     for (r, c), s0 in start.items():  # one iteration per distinct (reach, country), never per site

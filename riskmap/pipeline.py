@@ -17,11 +17,10 @@ from typing import Any, Callable, Sequence
 import geopandas as gpd
 
 from riskmap._paths import DATA_DIR
+from riskmap.basins import BASIN_NAMES
 from riskmap.io import atomic_write_text, read_sites
 
 __all__ = ["run_all", "prepare_sites", "pdf_available"]
-
-BASIN_NAMES = {"drin": "Drin", "drina": "Drina", "syr_darya": "Syr Darya"}
 
 
 def prepare_sites(sites: gpd.GeoDataFrame | str | Path | None = None, *,

@@ -39,8 +39,9 @@ import pandas as pd
 from riskmap._errors import RiskmapError, RiskmapInputError
 from riskmap._iso3 import ISO3_NAMES
 from riskmap._paths import DATA_DIR
+from riskmap.basins import BASIN_NAMES
 from riskmap.io import atomic_path, atomic_write_text, sha256_file
-from riskmap.schema import CATEGORIES, COORD_PRECISIONS, STATUSES, TMF_CATEGORIES
+from riskmap.schema import CATEGORIES, COORD_PRECISIONS, DIVIDE_BUFFER_KM, STATUSES, TMF_CATEGORIES
 
 __all__ = [
     "ReportInputs",
@@ -59,9 +60,6 @@ __all__ = [
 #: The footnote that goes with every mention of Kosovo (docs/REFERENCE naming rule).
 KOSOVO_FOOTNOTE = ("* Kosovo: this designation is without prejudice to positions on status and is "
                    "in accordance with UN Security Council resolution 1244 (1999).")
-
-#: Display names of the bundled basins.
-BASIN_NAMES = {"drin": "Drin", "drina": "Drina", "syr_darya": "Syr Darya"}
 
 #: Score terms shown first in the top-priority table (the rest follow in small print).
 _MAIN_TERMS = ("priority_hazard_part", "priority_exposure_part", "hazard_score", "exposure_score",
@@ -706,7 +704,7 @@ def _methodology_context(sites: pd.DataFrame) -> dict[str, Any]:
         from riskmap import exposure as _exposure  # analysis layer: allowed below presentation
 
         rule = {"very_high_km": _exposure.VERY_HIGH_RIVER_KM, "high_km": _exposure.HIGH_RIVER_KM,
-                "divide_km": _exposure.DIVIDE_BUFFER_KM}
+                "divide_km": DIVIDE_BUFFER_KM["exact"]}
     except (ImportError, AttributeError):
         pass
     return {

@@ -23,13 +23,13 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from pyproj import Geod
+from riskmap._geo import GEOD
 
 from riskmap.schema import COLUMNS, NUMERIC_COLUMNS
 
 __all__ = ["transliterate", "name_key", "name_score", "dedupe_sites"]
 
-_GEOD = Geod(ellps="WGS84")
+_GEOD = GEOD
 
 # Serbian/Macedonian/Russian/Kyrgyz/Kazakh/Uzbek Cyrillic -> Latin.
 _CYR = {
