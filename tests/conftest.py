@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import os
 import shutil
 from pathlib import Path
@@ -96,3 +97,44 @@ def hydrosheds(tmp_path):
     c.to_file(out / "countries.gpkg", layer="countries")
     b.to_file(out / "countries.gpkg", layer="borders")
     return bp, rp, out
+
+
+# ---------------------------------------------------------------- rows of the bundled inventory
+
+
+@pytest.fixture(scope="session")
+def bundled_rows() -> tuple[list[str], list[dict[str, str]]]:
+    """Header and rows (as text) of the bundled data/sites/sites.csv."""
+    with (DATA_DIR / "sites" / "sites.csv").open(newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    return list(rows[0].keys()), rows
+
+
+@pytest.fixture()
+def drina_rows(bundled_rows) -> tuple[list[str], list[dict[str, str]]]:
+    """Header and the first three Drina rows of the bundled inventory (copies: safe to edit)."""
+    header, rows = bundled_rows
+    return list(header), [dict(r) for r in rows if r["basin"] == "drina"][:3]
+
+
+def _rows_to_csv(path: Path, header: list[str], rows: list[dict[str, str]]) -> Path:
+    with Path(path).open("w", newline="", encoding="utf-8") as f:
+        w = csv.DictWriter(f, header)
+        w.writeheader()
+        for r in rows:
+            w.writerow(r)
+    return Path(path)
+
+
+@pytest.fixture()
+def rows_to_csv():
+    """``rows_to_csv(path, header, rows) -> path``: write text rows as a CSV site file."""
+    return _rows_to_csv
+
+
+@pytest.fixture()
+def formula_column_file(tmp_path, drina_rows) -> Path:
+    """Drina rows plus a user column whose header is a spreadsheet formula."""
+    header, rows = drina_rows
+    col = '=HYPERLINK("http://evil.example","x")'
+    return _rows_to_csv(tmp_path / "in.csv", header + [col], [dict(r, **{col: "1"}) for r in rows])
