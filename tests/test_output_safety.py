@@ -26,7 +26,6 @@ import pytest
 import shapely
 from click.testing import CliRunner
 
-sys.path.insert(0, str(Path(__file__).parent))
 from _fixtures_report import assessed_sites, fake_basin  # noqa: E402
 
 import riskmap  # noqa: E402

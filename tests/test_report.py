@@ -7,14 +7,12 @@ import hashlib
 import re
 import shutil
 import subprocess
-import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
 from _fixtures_report import (  # noqa: E402
     XSS_IMG,
     XSS_SCRIPT,
