@@ -964,6 +964,7 @@ def prepare_inputs(basin: str, *, sites: gpd.GeoDataFrame | None = None,
 
     data = Path(data_dir) if data_dir is not None else DATA_DIR
     b = load_basin(basin, data_dir=data_dir) if data_dir is not None else load_basin(basin)
+    basin = b.id  # "Drina" / "DRINA" name the drina basin (riskmap.basins)
     files: dict[str, Path] = {}
     if sites is None:
         csv = data / "sites" / "sites.csv"

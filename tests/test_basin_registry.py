@@ -155,3 +155,13 @@ def test_imported_basin_usable_by_assess_and_map(imported_data_dir):
     res = _riskmap(["map", "drina", "-o", str(d / "x.html")], d)  # not in this data folder
     assert res.returncode == 2 and "known basins: synthetic_river" in res.stderr
     assert not (d / "x.html").exists()
+
+
+@pytest.mark.slow
+def test_report_inputs_accept_a_display_name():
+    from riskmap.report import prepare_inputs
+
+    a, b = prepare_inputs("Drina"), prepare_inputs("drina")
+    assert a.basin_id == b.basin_id == "drina"
+    assert len(a.sites) == len(b.sites) > 0
+    assert set(a.sites["basin"]) == {"drina"}

@@ -366,6 +366,7 @@ def _pdftotext(p: Path, layout: bool = True) -> str:
     return subprocess.run(args, check=True, capture_output=True, text=True).stdout
 
 
+@pytest.mark.browser  # prints with headless Chromium
 def test_pdf_text(pdf_path):
     assert pdf_path.read_bytes().startswith(b"%PDF-")
     text = _pdftotext(pdf_path)
