@@ -138,3 +138,49 @@ def formula_column_file(tmp_path, drina_rows) -> Path:
     header, rows = drina_rows
     col = '=HYPERLINK("http://evil.example","x")'
     return _rows_to_csv(tmp_path / "in.csv", header + [col], [dict(r, **{col: "1"}) for r in rows])
+
+
+# ---------------------------------------------------------------- markers: `pytest -m "not slow and not browser"`
+
+#: Tests that take more than ~5 s each (measured with ``--durations``), marked ``slow`` here in one
+#: place (besides the ``@pytest.mark.slow`` in the test files) so the quick inner loop skips them.
+SLOW_TESTS = frozenset({
+    "test_dropped_rows.py::test_demo_with_a_user_file_reports_dropped_rows",
+    "test_dropped_rows.py::test_report_lists_dropped_rows_in_data_quality",
+    "test_dropped_rows.py::test_report_of_a_clean_file_has_no_dropped_rows_table",
+    "test_exposure_real.py::test_border_km_against_independent_geodesic",
+    "test_exposure_real.py::test_consistency_over_random_sites",
+    "test_exposure_real.py::test_precomputed_paths_match_hydrography",
+    "test_hazard.py::test_monotonic_more_tailings_more_toxic_closer_border",
+    "test_index_cache.py::test_small_and_large_batches_agree",
+    "test_input_robustness.py::test_input_columns_named_like_outputs_are_recomputed_and_kept",
+    "test_input_robustness.py::test_parquet_output_written_and_read_back",
+    "test_input_robustness.py::test_property_geometry_files_load_or_raise_riskmap_error",
+    "test_input_robustness.py::test_property_params_file_is_clean_error_or_valid",
+    "test_output_safety.py::test_full_disk_gives_a_clear_error_naming_the_output",
+    "test_output_safety.py::test_full_disk_under_the_cli_is_one_line_naming_the_output",
+    "test_output_safety.py::test_killed_write_leaves_nothing_the_next_run_trips_over",
+    "test_output_safety.py::test_sigterm_under_the_cli_cleans_up_at_once",
+    "test_pipeline.py::test_demo_builds_linked_outputs_for_every_basin",
+    "test_questionnaire.py::test_build_includes_returns_folder",
+    "test_questionnaire.py::test_libreoffice_round_trip_keeps_validation_and_protection",
+    "test_report.py::test_report_is_deterministic_for_fixed_date",
+    "test_report_real.py::test_full_report_of_real_basin",
+    "test_sources.py::test_build_is_deterministic",
+    "test_sources.py::test_cli_build_sites",
+    "test_untrusted_text.py::test_cli_map_report_demo_keep_site_text_literal",
+    "test_untrusted_text.py::test_report_basin_name_with_template_and_mathtext",
+    "test_untrusted_text.py::test_report_text_is_never_a_template",
+})
+#: Fixtures that start headless Chromium: a test using one is a ``browser`` test.
+BROWSER_FIXTURES = frozenset({"chromium_path", "browser", "pdf_path"})
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark ``slow`` the tests of :data:`SLOW_TESTS` and ``browser`` those using a browser fixture."""
+    for item in items:
+        name = item.nodeid.split("[", 1)[0]
+        if name.removeprefix("tests/") in SLOW_TESTS:
+            item.add_marker(pytest.mark.slow)
+        if BROWSER_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.browser)
