@@ -16,11 +16,14 @@ import shapely
 
 from riskmap._errors import RiskmapInputError
 from riskmap._paths import DATA_DIR
+from riskmap._geo import local_aeqd
+from riskmap.basins import BASIN_IDS
 from riskmap.schema import DIVIDE_BUFFER_KM as DIVIDE_BUFFER_BY_PRECISION
 
 __all__ = ["BASINS", "outline_regions", "divide_buffers", "assign_basins"]
 
-BASINS = ("drin", "drina", "syr_darya")
+#: The reference basins (riskmap.basins, the one registry).
+BASINS = BASIN_IDS
 
 
 def outline_regions(data_dir: str | Path | None = None) -> gpd.GeoDataFrame:
@@ -43,9 +46,9 @@ def outline_regions(data_dir: str | Path | None = None) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame({"basin": list(BASINS)}, geometry=geoms, crs="EPSG:4326")
 
 
-def _aeqd(geom: Any) -> str:
+def _aeqd(geom: Any) -> Any:
     c = shapely.centroid(geom)
-    return f"+proj=aeqd +lat_0={c.y:.4f} +lon_0={c.x:.4f} +datum=WGS84 +units=m +no_defs"
+    return local_aeqd(round(c.x, 4), round(c.y, 4))
 
 
 def divide_buffers(precision: pd.Series, buffer_km: float | None = None) -> np.ndarray:

@@ -57,6 +57,8 @@ from riskmap.export_layers import DOWNSTREAM_PATH_COLUMNS, downstream_paths
 from riskmap.export_layers import _basin_part, _blank
 from riskmap.export_layers import basin_layers as _basin_layers
 from riskmap.pipeline import Prepared, exposure_matrix_of
+from riskmap.exposure import EXPOSURE_COLUMNS as ASSESS_OUTPUT_COLUMNS
+from riskmap.hazard import SCORE_OUTPUT_COLUMNS
 from riskmap.schema import COLUMNS, column_names
 
 __all__ = [
@@ -151,8 +153,10 @@ HAZARD_DETAIL_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("exposure_score", "number", "Exposure part of the priority score, 0 to 1"),
 )
 
-_EXPOSURE_NAMES = tuple(c[0] for c in EXPOSURE_COLUMNS)
-_HAZARD_NAMES = tuple(c[0] for c in HAZARD_COLUMNS) + tuple(c[0] for c in HAZARD_DETAIL_COLUMNS)
+# Column order comes from the modules that add the columns (one list each); the
+# tables above only describe them (tests/test_column_lists.py keeps them in step).
+_EXPOSURE_NAMES = ASSESS_OUTPUT_COLUMNS
+_HAZARD_NAMES = SCORE_OUTPUT_COLUMNS
 
 
 # --------------------------------------------------------------------------

@@ -16,6 +16,8 @@ import pandas as pd
 import shapely
 import shapely.ops
 
+from riskmap._geo import GEOD
+
 __all__ = ["DOWNSTREAM_PATH_COLUMNS", "downstream_paths", "basin_layers"]
 
 
@@ -158,9 +160,7 @@ def downstream_paths(sites: gpd.GeoDataFrame, basin: Any) -> gpd.GeoDataFrame:
     groups = df.groupby(["reach_id", "country"], sort=True)
     start = groups["pos"].min()
     members = groups["site_id"].agg(list)
-    from pyproj import Geod
-
-    geod = Geod(ellps="WGS84")
+    geod = GEOD
     rows = []
     path_cache: dict[int, pd.DataFrame] = {}
     for (r, c), s0 in start.items():  # one iteration per distinct (reach, country), never per site

@@ -42,6 +42,7 @@ from riskmap.schema import DIVIDE_BUFFER_KM as DIVIDE_BUFFER_BY_PRECISION
 from riskmap.schema import set_aside_computed, settle_computed
 from riskmap._errors import RiskmapInputError
 from riskmap._geo import GEOD, aeqd_for_bounds
+from riskmap.basins import BASIN_IDS
 from riskmap.network import network_of
 
 __all__ = [
@@ -56,9 +57,6 @@ __all__ = [
     "exposure_matrix",
     "format_continuation",
 ]
-
-#: The three basins, in display order.
-BASIN_IDS: tuple[str, ...] = ("drin", "drina", "syr_darya")
 
 #: Columns added by :func:`assess`, in order.
 EXPOSURE_COLUMNS: tuple[str, ...] = (
@@ -75,8 +73,6 @@ EXPOSURE_CLASSES: tuple[str, ...] = ("very high", "high", "medium", "low", "outs
 VERY_HIGH_RIVER_KM = 10.0
 #: First border within this river distance (km) makes a transboundary site "high".
 HIGH_RIVER_KM = 50.0
-#: Sites outside every outline but within this distance (km) of one are allocated to it.
-DIVIDE_BUFFER_KM = 2.0
 
 # Densification step (m) of reaches and borders for the k-d tree search: the
 # distance error of the nearest-segment search is at most half of it, and is
@@ -944,7 +940,7 @@ def _divide_buffers(sites: gpd.GeoDataFrame, divide_buffer_km: float | None) -> 
     table = DIVIDE_BUFFER_BY_PRECISION
     prec = sites["coord_precision"] if "coord_precision" in sites.columns else pd.Series([None] * n)
     buf = pd.Series(prec.to_numpy(dtype=object)).map(table).to_numpy(dtype="float64")
-    buf = np.where(np.isnan(buf), DIVIDE_BUFFER_KM, buf)
+    buf = np.where(np.isnan(buf), table["exact"], buf)
     not_pt = ~(shapely.get_type_id(sites.geometry.to_numpy()) == 0)
     return np.where(not_pt, np.fmax(buf, table["lines"]), buf)
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,19 +28,12 @@ import pandas as pd
 import pyogrio
 
 from riskmap._errors import RiskmapInputError
-from riskmap._paths import DATA_DIR
+from riskmap.basins import BASIN_IDS as BASINS
+from riskmap.basins import BASIN_NAMES, basins_dir, known_basins, resolve_basin
+from riskmap.basins import read_meta as _read_meta
 from riskmap.network import RiverNetwork
 
-#: Basin identifiers, in display order.
-BASINS: tuple[str, ...] = ("drin", "drina", "syr_darya")
-#: Display names.
-BASIN_NAMES: dict[str, str] = {"drin": "Drin", "drina": "Drina", "syr_darya": "Syr Darya"}
 LAYERS: tuple[str, ...] = ("outline", "sub_basins", "reaches", "lakes", "countries", "borders", "towns")
-
-
-def _basins_dir(data_dir: str | Path | None) -> Path:
-    d = Path(data_dir) if data_dir is not None else DATA_DIR
-    return d / "basins" if (d / "basins").is_dir() else d
 
 
 def list_basins(data_dir: str | Path | None = None) -> list[str]:
@@ -55,10 +47,7 @@ def list_basins(data_dir: str | Path | None = None) -> list[str]:
     >>> list_basins()
     ['drin', 'drina', 'syr_darya']
     """
-    d = _basins_dir(data_dir)
-    known = [b for b in BASINS if (d / f"{b}.gpkg").is_file()]
-    extra = sorted(k for k in _read_meta(d) if k not in BASINS and (d / f"{k}.gpkg").is_file())
-    return known + extra
+    return list(known_basins(data_dir))
 
 
 def clear_cache() -> None:
@@ -288,16 +277,6 @@ class Basin:
         return table
 
 
-def _read_meta(d: Path) -> dict[str, Any]:
-    p = d / "basins.json"
-    if not p.is_file():
-        return {}
-    try:
-        return json.loads(p.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as e:
-        raise RiskmapInputError(f"{p}: cannot read basins.json: {e}") from None
-
-
 @functools.lru_cache(maxsize=16)
 def _load(basin: str, d: str) -> Basin:
     path = Path(d) / f"{basin}.gpkg"
@@ -327,7 +306,8 @@ def load_basin(basin: str, data_dir: str | Path | None = None) -> Basin:
     Parameters
     ----------
     basin : str
-        ``"drin"``, ``"drina"`` or ``"syr_darya"`` (display names are accepted too).
+        Identifier or display name, any case (``"drina"``, ``"Drina"``, ``"Syr Darya"``),
+        of a reference basin or of one imported into ``data_dir`` (:mod:`riskmap.basins`).
     data_dir : path, optional
         ``data/`` or ``data/basins/`` folder (default: the bundled data).
 
@@ -341,7 +321,6 @@ def load_basin(basin: str, data_dir: str | Path | None = None) -> Basin:
     'syr_darya'
     """
     key = str(basin).strip().lower().replace(" ", "_")
-    d = _basins_dir(data_dir)
-    if key not in BASINS and not (d / f"{key}.gpkg").is_file():
-        raise RiskmapInputError(f"unknown basin {basin!r}; available: {', '.join(list_basins(data_dir))}")
-    return _load(key, str(d.resolve()))
+    if key not in BASINS:  # a reference basin missing from data_dir gets the "run build-reference" hint
+        key = resolve_basin(basin, data_dir)
+    return _load(key, str(basins_dir(data_dir).resolve()))

@@ -19,12 +19,11 @@ import geopandas as gpd
 import pandas as pd
 
 from riskmap._paths import DATA_DIR
+from riskmap.basins import BASIN_NAMES
 from riskmap.io import atomic_write_text, read_sites
 
 __all__ = ["run_all", "prepare", "prepare_sites", "pdf_available", "Prepared", "ReadOptions",
            "AssessOptions", "ScoreOptions", "read_step", "assess_step", "score_step", "exposure_matrix_of", "write_map_and_report"]
-
-BASIN_NAMES = {"drin": "Drin", "drina": "Drina", "syr_darya": "Syr Darya"}
 
 
 @dataclass(frozen=True)

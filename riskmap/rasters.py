@@ -20,9 +20,11 @@ from typing import Iterable, Iterator, Sequence
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyproj
 import shapely
 
 from riskmap._errors import RiskmapInputError
+from riskmap._geo import local_aeqd
 from riskmap.schema import AOI_BOXES
 
 __all__ = ["sample", "zonal_stats", "buffer_km", "STATS"]
@@ -36,9 +38,8 @@ STATS = ("mean", "max", "min", "sum", "median", "std", "count")
 # --------------------------------------------------------------------------
 
 
-def _aeqd(lon0: float, lat0: float) -> str:
-    return (f"+proj=aeqd +lat_0={lat0:.4f} +lon_0={lon0:.4f} +x_0=0 +y_0=0 "
-            "+datum=WGS84 +units=m +no_defs")
+def _aeqd(lon0: float, lat0: float) -> pyproj.CRS:
+    return local_aeqd(round(lon0, 4), round(lat0, 4))
 
 
 def _local_groups(geoms: gpd.GeoSeries) -> Iterator[tuple[str, np.ndarray]]:

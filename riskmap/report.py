@@ -32,6 +32,7 @@ import pandas as pd
 
 from riskmap._errors import RiskmapInputError
 from riskmap._paths import DATA_DIR
+from riskmap.basins import BASIN_NAMES, resolve_basin
 from riskmap.io import atomic_write_text, sha256_file
 from riskmap.report_figures import EXPOSURE_ORDER as _EXPOSURE_ORDER
 from riskmap.report_figures import basin_part as _part
@@ -87,8 +88,6 @@ __all__ = [
 KOSOVO_FOOTNOTE = ("* Kosovo: this designation is without prejudice to positions on status and is "
                    "in accordance with UN Security Council resolution 1244 (1999).")
 
-#: Display names of the bundled basins.
-BASIN_NAMES = {"drin": "Drin", "drina": "Drina", "syr_darya": "Syr Darya"}
 
 
 
@@ -346,6 +345,7 @@ def prepare_inputs(basin: str, *, sites: gpd.GeoDataFrame | str | os.PathLike | 
     """
     from riskmap.pipeline import prepare
 
+    basin = resolve_basin(basin, data_dir)  # "Drina" / "DRINA" name the drina basin (riskmap.basins)
     prepared = prepare(sites, basins=[basin], read=read, data_dir=data_dir)
     return report_inputs(basin, prepared, data_dir=data_dir)
 

@@ -18,7 +18,7 @@ import pandas as pd
 from riskmap._iso3 import ISO3_NAMES
 from riskmap.report_figures import EXPOSURE_ORDER as _EXPOSURE_ORDER
 from riskmap.report_figures import class_column as _class_column  # noqa: F401 - old private name
-from riskmap.schema import CATEGORIES, COORD_PRECISIONS, STATUSES, TMF_CATEGORIES
+from riskmap.schema import CATEGORIES, COORD_PRECISIONS, DIVIDE_BUFFER_KM, STATUSES, TMF_CATEGORIES
 
 #: Score terms shown first in the top-priority table (the rest follow in small print).
 _MAIN_TERMS = ("priority_hazard_part", "priority_exposure_part", "hazard_score", "exposure_score",
@@ -468,7 +468,7 @@ def _methodology_context(sites: pd.DataFrame) -> dict[str, Any]:
         )
 
         rule = {"very_high_km": _exposure.VERY_HIGH_RIVER_KM, "high_km": _exposure.HIGH_RIVER_KM,
-                "divide_km": _exposure.DIVIDE_BUFFER_KM}
+                "divide_km": DIVIDE_BUFFER_KM["exact"]}
     except (ImportError, AttributeError):
         pass
     return {

@@ -57,7 +57,9 @@ except ImportError:  # pragma: no cover
     import tomli as tomllib  # type: ignore[no-redef]
 
 from riskmap._errors import RiskmapError, RiskmapInputError
+from riskmap._geo import local_aeqd
 from riskmap._paths import PARAMS_DIR
+from riskmap.basins import basins_dir, known_basins
 from riskmap.network import RiverNetwork
 
 __all__ = [
@@ -766,8 +768,8 @@ class SpillResult:
 # ------------------------------------------------------------------ locating the release
 
 
-def _aeqd(lon: float, lat: float) -> str:
-    return f"+proj=aeqd +lat_0={lat:.6f} +lon_0={lon:.6f} +datum=WGS84 +units=m +no_defs"
+def _aeqd(lon: float, lat: float) -> Any:
+    return local_aeqd(lon, lat)
 
 
 def _locate(point: shapely.Point, reaches: gpd.GeoDataFrame, max_km: float) -> tuple[int, float, float]:
@@ -1450,10 +1452,8 @@ def find_basin(point: shapely.Point, max_snap_km: float = 10.0, data_dir: Any = 
     >>> find_basin(shapely.Point(19.36, 43.36))  # doctest: +SKIP
     'drina'
     """
-    from riskmap._paths import DATA_DIR
-
-    folder = Path(data_dir) / "basins" if data_dir is not None else DATA_DIR / "basins"
-    ids = [b for b in ("drin", "drina", "syr_darya") if (folder / f"{b}.gpkg").exists()]
+    folder = basins_dir(data_dir)
+    ids = list(known_basins(data_dir))  # reference and imported basins (riskmap.basins)
     if not ids:
         raise RiskmapInputError(f"no basin networks in {folder}: run `riskmap data build-reference`")
     best: tuple[float, str] | None = None

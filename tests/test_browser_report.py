@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
 from _fixtures_report import assessed_sites, fake_basin, matrix, provenance  # noqa: E402
 
 from riskmap import report as rp  # noqa: E402

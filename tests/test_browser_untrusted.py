@@ -17,7 +17,6 @@ from __future__ import annotations
 import csv
 import json
 import os
-import sys
 from pathlib import Path
 
 import geopandas as gpd
@@ -25,7 +24,6 @@ import pandas as pd
 import pytest
 import shapely
 
-sys.path.insert(0, str(Path(__file__).parent))
 from _fixtures_maps import synthetic_basin  # noqa: E402
 
 from riskmap import maps  # noqa: E402

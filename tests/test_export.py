@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import math
 import sqlite3
-import sys
 from pathlib import Path
 
 import geopandas as gpd
@@ -15,7 +14,6 @@ import pyogrio
 import pytest
 import shapely
 
-sys.path.insert(0, str(Path(__file__).parent))
 from _fixtures_report import FORMULA, XSS_SCRIPT, assessed_sites, fake_basin, matrix  # noqa: E402
 
 from riskmap import export as ex  # noqa: E402

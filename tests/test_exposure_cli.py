@@ -48,3 +48,26 @@ def test_assess_writes_inventory_and_prints_matrix(sites_csv, tmp_path):
 def test_assess_bad_velocity(sites_csv, tmp_path):
     res = CliRunner().invoke(main, ["assess", str(sites_csv), "-o", str(tmp_path / "x.csv"), "--velocity", "0"])
     assert res.exit_code != 0
+
+
+def test_weighted_matrix_all_missing_weights_stay_missing(drina_rows, tmp_path, rows_to_csv):
+    import numpy as np
+
+    from riskmap.exposure import assess, exposure_matrix
+    from riskmap.io import read_sites
+
+    header, rows = drina_rows
+    a = assess(read_sites(rows_to_csv(tmp_path / "m.csv", header, rows)), ["drina"])
+    counts = exposure_matrix(a)
+    a["w"] = np.nan
+    m = exposure_matrix(a, weight="w")
+    assert list(m.index) == list(counts.index)
+    # sites reach these countries but every weight is unknown: NaN, never 0
+    for origin, row in counts.iterrows():
+        for c in counts.columns:
+            if c in ("sites", "transboundary") or row[c] > 0:
+                assert np.isnan(m.loc[origin, c]), (origin, c, m.loc[origin, c])
+            else:  # no site of the origin reaches c: a true 0
+                assert m.loc[origin, c] == 0
+    a["w"] = 2.0  # fully known weights: twice the counts
+    assert (exposure_matrix(a, weight="w") == 2 * counts).all().all()

@@ -242,3 +242,103 @@ def test_flatten_countries():
     assert flatten_countries(["BIH", "BIH|SRB", "SRB"]) == ["BIH", "SRB"]
     assert flatten_countries(["MKD", "ALB|MKD", "ALB", "ALB|MNE"]) == ["MKD", "ALB", "MNE"]
     assert flatten_countries([]) == []
+
+
+# ---------------------------------------------------------------- fixed places: Mat valley, Kara Darya, dams
+
+
+def _inside(b, lonlat, buffer_km=0.0):
+    o = b.outline.to_crs(b.outline.estimate_utm_crs())
+    p = gpd.GeoSeries([Point(lonlat)], crs=4326).to_crs(o.crs).iloc[0]
+    return bool(o.geometry.iloc[0].buffer(buffer_km * 1000.0).contains(p))
+
+
+def _sub_basin_at(b, lonlat):
+    hit = b.sub_basins[b.sub_basins.contains(Point(lonlat))]
+    return hit["sub_basin"].iloc[0] if len(hit) else None
+
+
+@pytest.mark.parametrize("place, lonlat", [("Rubik", (19.786, 41.774)), ("Ulez dam", (19.898, 41.681)),
+                                           ("Shkopet dam", (19.833, 41.692))])
+def test_mat_valley_is_not_drin(place, lonlat):
+    # the Mat drains to the Adriatic south of Lezhe, not through the Drin
+    assert not _inside(load_basin("drin"), lonlat), place
+
+
+def test_drin_agreement_with_tfdd_not_worse():
+    m = load_basin("drin").meta["measured"]
+    assert m["iou_tfdd"] >= 0.62 and m["share_in_tfdd"] >= 0.72
+    assert 19000 < m["area_km2"] < 21000
+
+
+def test_kara_darya_named_and_in_its_sub_basin():
+    b = load_basin("syr_darya")
+    r = b.reaches
+    kd = r[r["name"] == "Kara Darya"]
+    assert kd["length_km"].sum() > 250
+    assert set(kd["sub_basin"]) == {"Kara Darya"}
+    # the reach near Andijan is named Kara Darya, the Naryn keeps its name
+    rp = r.to_crs(r.estimate_utm_crs())
+    andijan = gpd.GeoSeries([Point(72.34, 40.79)], crs=4326).to_crs(rp.crs).iloc[0]
+    near = r.iloc[int(np.argmin(rp.distance(andijan)))]
+    assert near["name"] == "Kara Darya" and near["sub_basin"] == "Kara Darya"
+    assert "Naryn" in set(r.loc[r["sub_basin"] == "Naryn", "name"].dropna())
+    # below the confluence the river is the Syr Darya (NE's Naryn line runs on into the Fergana valley)
+    assert set(r.loc[r["name"] == "Naryn", "sub_basin"]) == {"Naryn"}
+
+
+def test_mailuu_suu_drains_to_kara_darya():
+    from riskmap import exposure
+
+    b = load_basin("syr_darya")
+    assert _sub_basin_at(b, (72.45, 41.26)) == "Kara Darya"
+    sites = gpd.GeoDataFrame({"site_id": ["mailuu"], "name": ["Mailuu-Suu"], "country": ["KGZ"]},
+                             geometry=[Point(72.45, 41.26)], crs=4326)
+    out = exposure.assess(sites)
+    row = out.iloc[0]
+    assert row["sub_basin"] == "Kara Darya"
+    reach = b.reaches.set_index("reach_id").loc[int(row["reach_id"])]
+    assert reach["name"] == "Kara Darya"
+    seq = flatten_countries(["KGZ", *row["downstream_countries"]])
+    assert seq == ["KGZ", "UZB", "TJK", "UZB", "KAZ"], seq
+
+
+def test_dams_layer_and_reservoir_markers():
+    expected = {"drin": {"Komani", "Fierza", "Vau i Dejës"},
+                "drina": {"Mratinje", "Višegrad", "Bajina Bašta", "Zvornik"},
+                "syr_darya": {"Andijan-1", "Charvak", "Toktogul", "Kairakkum", "Shardara"}}
+    for bid, names in expected.items():
+        b = load_basin(bid)
+        d = b.dams
+        assert names <= set(d["name"]), (bid, set(d["name"]))
+        assert (d["capacity_mw"] >= 50).all() and (d["dist_km"] <= 3).all()
+        assert set(d["reach_id"]) <= set(b.reaches["reach_id"])
+        assert d["source"].str.contains("Global Energy Monitor").all()
+        wb = b.reaches.set_index("reach_id")["waterbody"]
+        for nm, rid, marks in zip(d["name"], d["reach_id"], d["marks_reservoir"]):
+            if marks:
+                assert isinstance(wb.loc[rid], str) and wb.loc[rid], (bid, nm)
+    drina = load_basin("drina").reaches
+    assert {"Višegrad reservoir", "Zvornik reservoir", "Bajina Bašta reservoir",
+            "Mratinje reservoir"} <= set(drina["waterbody"].dropna())
+    # a diversion plant marks no reservoir on the river
+    drin = load_basin("drin")
+    assert "Perucica reservoir" not in set(drin.reaches["waterbody"].dropna())
+    assert not any("Pumped Storage" in n for n in load_basin("drina").dams["name"])
+
+
+def test_lakes_layer_stays_polygons():
+    for bid in ("drin", "drina", "syr_darya"):
+        lk = load_basin(bid).lakes
+        assert set(lk.geom_type) <= {"MultiPolygon", "Polygon"}
+
+
+def test_provenance_lists_dam_sources():
+    import json
+
+    prov = json.loads((DATA_DIR / "basins" / "PROVENANCE.json").read_text(encoding="utf-8"))
+    paths = {s["path"] for s in prov["sources"]}
+    assert "gem-trackers/hydropower_ghpt_2024-05_aoi.csv" in paths
+    assert all(len(s["sha256"]) == 64 for s in prov["sources"])
+    assert any("Global Hydropower Tracker" in x["attribution"] and x["licence"] == "CC BY 4.0"
+               for x in prov["licences"])

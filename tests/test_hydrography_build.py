@@ -6,6 +6,7 @@ import json
 
 import geopandas as gpd
 import pytest
+import shapely
 
 from riskmap._paths import DATA_DIR
 
@@ -38,3 +39,38 @@ def test_build_date_from_source_date_epoch(monkeypatch):
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "0")
     assert _build_date(None) == "1970-01-01T00:00:00Z"
     assert _build_date("2026-01-01") == "2026-01-01"
+
+
+def test_synthetic_dams_rule():
+    """The dam rule keeps operating, exact, >= 50 MW plants near a reach, one row per location."""
+    import pandas as pd
+
+    from riskmap.databuild.reference import products as rb
+
+    reaches = gpd.GeoDataFrame({"reach_id": [1, 2], "name": ["A", None]},
+                               geometry=[shapely.LineString([(20.0, 42.0), (20.1, 42.0)]),
+                                         shapely.LineString([(21.0, 42.0), (21.1, 42.0)])], crs=4326)
+    rows = [  # name, cap, status, acc, lon, lat, river
+        ("Near hydroelectric plant", 100, "operating", "exact", 20.05, 42.01, None),
+        ("Near Pumped Storage hydroelectric plant", 500, "operating", "exact", 20.05, 42.01, None),
+        ("Small hydroelectric plant", 20, "operating", "exact", 21.05, 42.0, "X River"),
+        ("Planned hydroelectric plant", 300, "announced", "exact", 21.05, 42.0, None),
+        ("Vague hydroelectric plant", 300, "operating", "approximate", 21.05, 42.0, None),
+        ("Far hydroelectric plant", 300, "operating", "exact", 21.05, 42.2, None),
+    ]
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as t:
+        src = Path(t)
+        (src / "gem-trackers").mkdir()
+        pd.DataFrame({"project_name": [r[0] for r in rows], "capacity_(mw)": [r[1] for r in rows],
+                      "status": [r[2] for r in rows], "location_accuracy": [r[3] for r in rows],
+                      "lng": [r[4] for r in rows], "lat": [r[5] for r in rows],
+                      "river_/_watercourse": [r[6] for r in rows]}).to_csv(
+            src / "gem-trackers" / "hydropower_ghpt_2024-05_aoi.csv", index=False)
+        from riskmap._geo import aeqd_for_bounds
+
+        d = rb._dams(src, reaches, aeqd_for_bounds((19.5, 41.5, 21.5, 42.5)))
+    assert list(d["name"]) == ["Near"]
+    assert d["capacity_mw"].iloc[0] == 600.0 and d["reach_id"].iloc[0] == 1 and d["river"].iloc[0] == "A"

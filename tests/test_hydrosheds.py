@@ -9,56 +9,10 @@ import numpy as np
 import pytest
 import shapely
 from click.testing import CliRunner
-from shapely import LineString, box
 
 from riskmap._errors import RiskmapInputError
 from riskmap.hydrography import load_basin
 from riskmap.databuild.hydrosheds import import_hydrosheds
-
-
-def _countries():
-    c = gpd.GeoDataFrame({"iso3": ["AAA", "BBB"], "name": ["Aland", "Bland"]},
-                         geometry=[box(0, -1, 1, 2), box(1, -1, 2, 2)], crs="EPSG:4326")
-    b = gpd.GeoDataFrame({"iso3_a": ["AAA"], "iso3_b": ["BBB"], "border_class": ["international"]},
-                         geometry=[shapely.MultiLineString([[(1, -1), (1, 2)]])], crs="EPSG:4326")
-    return c, b
-
-
-@pytest.fixture()
-def hydrosheds(tmp_path):
-    """4 HydroBASINS cells draining to cell 1 (+ one unrelated), 5 HydroRIVERS reaches (+ one unrelated)."""
-    basins = gpd.GeoDataFrame({
-        "HYBAS_ID": [1, 2, 3, 4, 5],
-        "NEXT_DOWN": [0, 1, 1, 2, 0],
-        "PFAF_ID": [22110, 22121, 22130, 22122, 23000],
-        "UP_AREA": [12000.0, 6000.0, 3000.0, 3000.0, 3000.0],
-        "SUB_AREA": [3000.0] * 5,
-    }, geometry=[box(0.5, 0, 1.0, 0.5), box(1.0, 0, 1.5, 0.5), box(0.5, 0.5, 1.0, 1.0),
-                 box(1.0, 0.5, 1.5, 1.0), box(0.0, 0, 0.5, 0.5)], crs="EPSG:4326")
-    rivers = gpd.GeoDataFrame({
-        "HYRIV_ID": [10, 20, 30, 40, 60, 50],
-        "NEXT_DOWN": [0, 10, 10, 30, 30, 0],
-        "MAIN_RIV": [10, 10, 10, 10, 10, 50],
-        "LENGTH_KM": [44.5, 55.6, 55.6, 55.6, 54.5, 44.5],
-        "DIS_AV_CMS": [30.0, 10.0, 15.0, 8.0, 5.0, 2.0],
-        "UPLAND_SKM": [12000.0, 3000.0, 8000.0, 3000.0, 2000.0, 3000.0],
-    }, geometry=[
-        LineString([(0.75, 0.45), (0.75, 0.05)]),            # outlet reach, AAA
-        LineString([(0.75, 0.45), (0.75, 0.95)]),            # digitised upstream on purpose (must be flipped)
-        LineString([(1.45, 0.45), (1.2, 0.45), (0.75, 0.45)]),  # mostly BBB
-        LineString([(1.3, 0.95), (1.45, 0.45)]),             # BBB
-        LineString([(1.01, 0.95), (1.01, 0.47)]),            # along the AAA|BBB border
-        LineString([(0.25, 0.45), (0.25, 0.05)]),            # another river (not upstream)
-    ], crs="EPSG:4326")
-    bp, rp = tmp_path / "hybas_test.shp", tmp_path / "hyriv_test.shp"
-    basins.to_file(bp)
-    rivers.to_file(rp)
-    c, b = _countries()
-    out = tmp_path / "out"
-    out.mkdir()
-    c.to_file(out / "countries.gpkg", layer="countries")
-    b.to_file(out / "countries.gpkg", layer="borders")
-    return bp, rp, out
 
 
 def test_import_builds_contract_layers(hydrosheds):

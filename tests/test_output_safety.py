@@ -26,7 +26,6 @@ import pytest
 import shapely
 from click.testing import CliRunner
 
-sys.path.insert(0, str(Path(__file__).parent))
 from _fixtures_report import assessed_sites, fake_basin  # noqa: E402
 
 import riskmap  # noqa: E402
@@ -477,3 +476,27 @@ def test_downstream_paths_are_stored_once_per_distinct_path(tmp_path):
     p = ex.export(many, tmp_path / "many.gpkg", basin=fake_basin())
     layer = gpd.read_file(p, layer="downstream_paths")
     assert len(layer) == 1 and pyogrio.read_info(p, layer="sites")["features"] == 500
+
+
+# ---------------------------------------------------------------- clean errors for bad output paths
+
+
+def test_validate_report_to_a_folder_is_a_clean_usage_error(tmp_path, drina_rows, rows_to_csv):
+    header, rows = drina_rows
+    f = rows_to_csv(tmp_path / "s.csv", header, rows)
+    (tmp_path / "adir").mkdir()
+    r = CliRunner().invoke(main, ["validate", str(f), "--report", str(tmp_path / "adir")])
+    assert isinstance(r.exception, SystemExit), repr(r.exception)
+    assert r.exit_code == 2
+    assert "is a directory" in r.output
+
+
+def test_output_under_a_file_gives_one_line_error_not_traceback(tmp_path, drina_rows, rows_to_csv):
+    header, rows = drina_rows
+    f = rows_to_csv(tmp_path / "s.csv", header, rows)
+    (tmp_path / "afile").write_text("x")
+    r = CliRunner().invoke(main, ["assess", str(f), "-o", str(tmp_path / "afile" / "out.csv")])
+    assert isinstance(r.exception, SystemExit), repr(r.exception)
+    assert r.exit_code == 1
+    assert "riskmap: error:" in r.output and "afile" in r.output
+    assert (tmp_path / "afile").read_text() == "x"  # nothing overwritten

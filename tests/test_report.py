@@ -7,14 +7,12 @@ import hashlib
 import re
 import shutil
 import subprocess
-import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
 from _fixtures_report import (  # noqa: E402
     XSS_IMG,
     XSS_SCRIPT,
@@ -368,6 +366,7 @@ def _pdftotext(p: Path, layout: bool = True) -> str:
     return subprocess.run(args, check=True, capture_output=True, text=True).stdout
 
 
+@pytest.mark.browser  # prints with headless Chromium
 def test_pdf_text(pdf_path):
     assert pdf_path.read_bytes().startswith(b"%PDF-")
     text = _pdftotext(pdf_path)

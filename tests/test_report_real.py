@@ -5,13 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-import sys
-from pathlib import Path
 
 import pandas as pd
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
 from test_export import assert_same_sites  # noqa: E402
 from test_report import Tables, parse, table  # noqa: E402
 

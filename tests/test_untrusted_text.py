@@ -20,7 +20,6 @@ import html
 import importlib.util
 import json
 import re
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +28,6 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-sys.path.insert(0, str(Path(__file__).parent))
 from _fixtures_maps import synthetic_basin, synthetic_sites  # noqa: E402
 from _fixtures_report import assessed_sites, fake_basin, matrix, provenance  # noqa: E402
 

@@ -14,6 +14,8 @@ from typing import Any, Callable
 
 import click
 
+from riskmap._cli_basin import BASIN
+
 from riskmap._console import console_text
 from riskmap._errors import (
     RiskmapDataWarning,
@@ -220,4 +222,4 @@ def _say_where(out: Path, product: str) -> None:
                    f"{out} is not such a folder (it now reads {DATA_DIR})", err=True)
 
 
-_BASIN_CHOICE = click.Choice(["drin", "drina", "syr_darya"])
+_BASIN_CHOICE = BASIN

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from riskmap._cli_basin import BASIN
+
 from riskmap._console import console_text
 from riskmap.cli._base import (
     SITES_CSV,
@@ -56,7 +58,7 @@ def _print_matrices(assessed, basin: str | None = None, weight: str | None = Non
               help="Distance to a border below which a site is flagged near_border.")
 @click.option("--velocity", "velocity", default=1.0, show_default=True, type=click.FloatRange(min=0, min_open=True),
               help="Mean flow velocity (m/s) for the travel time to the first border.")
-@click.option("--basin", "basins", multiple=True, type=click.Choice(["drin", "drina", "syr_darya"]),
+@click.option("--basin", "basins", multiple=True, type=BASIN,
               help="Assess against these basins only (repeatable; default all three).")
 @site_read_options
 def assess_cmd(sites_file: Path | None, out: Path, max_snap_km: float, near_border_km: float,
@@ -88,7 +90,7 @@ def assess_cmd(sites_file: Path | None, out: Path, max_snap_km: float, near_bord
 
 @main.command("matrix")
 @click.argument("sites_file", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--basin", type=click.Choice(["drin", "drina", "syr_darya"]), default=None,
+@click.option("--basin", type=BASIN, default=None,
               help="Show one basin only.")
 @click.option("--weight", default=None, help="Sum this column (e.g. hazard_score) instead of counting sites.")
 @click.option("-o", "--out", "out", type=click.Path(dir_okay=False, path_type=Path), default=None,

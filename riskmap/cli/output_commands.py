@@ -7,6 +7,8 @@ from typing import Any
 
 import click
 
+from riskmap._cli_basin import BASIN
+
 from riskmap._console import console_text
 from riskmap._errors import RiskmapError
 from riskmap.cli._base import (
@@ -24,7 +26,7 @@ from riskmap.cli._base import (
 
 
 @main.command("map")
-@click.argument("basin", type=click.Choice(["drin", "drina", "syr_darya"]))
+@click.argument("basin", type=BASIN)
 @click.option("-o", "--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="Output HTML file: one self-contained page that works offline.")
 @click.option("--sites", "sites_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
@@ -134,7 +136,7 @@ def export_cmd(basin: str, fmt: str | None, out: Path, sites_file: Path | None, 
 @main.command()
 @click.option("-o", "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               default=Path("out"), show_default=True, help="Output folder.")
-@click.option("--basin", "basins", multiple=True, help="Only this basin (repeatable); default all three.")
+@click.option("--basin", "basins", multiple=True, type=BASIN, help="Only this basin (repeatable); default all three.")
 @click.option("--sites", "sites_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               default=None, help="Inventory file (default: the bundled data/sites/sites.csv).")
 @click.option("--pdf/--no-pdf", default=None,

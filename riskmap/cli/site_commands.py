@@ -8,6 +8,8 @@ from pathlib import Path
 
 import click
 
+from riskmap._cli_basin import BASIN
+
 from riskmap._errors import RiskmapDataWarning, RiskmapValidationError
 from riskmap.cli._base import (
     SITES_CSV,
@@ -105,7 +107,7 @@ def questionnaire() -> None:
 
 
 @questionnaire.command("write")
-@click.argument("basin", type=click.Choice(["drin", "drina", "syr_darya"]))
+@click.argument("basin", type=BASIN)
 @click.option("--country", required=True, help="ISO3 code of the country (Kosovo XKX).")
 @click.option("-o", "--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="The .xlsx workbook to write.")

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from riskmap._cli_basin import BASIN
+
 from riskmap._console import console_text
 from riskmap.cli._base import (
     SITES_CSV,
@@ -29,7 +31,7 @@ from riskmap.cli._base import (
               help="Jobson (1996) most-probable / maximum-probable velocity, or 1-D advection-dispersion.")
 @click.option("--threshold", type=float, default=0.01, show_default=True,
               help="Concentration threshold (mg/L) for the 'hours above threshold' column.")
-@click.option("--basin", type=click.Choice(["drin", "drina", "syr_darya"]), default=None,
+@click.option("--basin", type=BASIN, default=None,
               help="Basin (default: the site's basin, or the nearest network for lon,lat).")
 @click.option("--sites", "sites_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               default=None, help="Inventory holding SITE_ID (default: data/sites/sites.csv).")

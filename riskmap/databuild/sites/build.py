@@ -37,6 +37,7 @@ import shapely
 
 from riskmap.schema import DIVIDE_BUFFER_KM as DIVIDE_BUFFER_BY_PRECISION
 from riskmap._errors import RiskmapInputError, RiskmapValidationError
+from riskmap._geo import local_aeqd
 from riskmap._paths import DATA_DIR
 from riskmap.io import atomic_write_text, neutralise_formula, read_sites, write_sites
 from riskmap.schema import column_names
@@ -56,9 +57,8 @@ from riskmap.databuild.sites.usgs import read_usgs
 __all__ = ["BASINS", "DIVIDE_BUFFER_KM", "read_all_sources", "basin_regions", "assign_basins", "divide_buffers",
            "derive_countries", "build_inventory", "build_sites", "BuildResult"]
 
-#: Default divide buffer (km) for lines; points use ``[divide_buffer_km]`` of
-#: ``mappings.toml`` by coordinate precision unless a single value is given.
-DIVIDE_BUFFER_KM = 5.0
+#: The one divide-buffer table (km by coordinate precision): :data:`riskmap.schema.DIVIDE_BUFFER_KM`.
+DIVIDE_BUFFER_KM = DIVIDE_BUFFER_BY_PRECISION
 FALLBACK_FILE = Path(__file__).with_name("basin_fallback.toml")
 READERS = (read_literature, *GEM_READERS, read_gppd, read_geodar, read_usgs, read_fineprint, read_icmm)
 
@@ -157,7 +157,7 @@ def _near_country(geom: Any, iso3: str, countries: gpd.GeoDataFrame, tol_km: flo
     if poly.empty:
         return False
     c = shapely.centroid(geom)
-    crs = f"+proj=aeqd +lat_0={c.y:.5f} +lon_0={c.x:.5f} +datum=WGS84 +units=m +no_defs"
+    crs = local_aeqd(round(c.x, 5), round(c.y, 5))
     g = gpd.GeoSeries([geom], crs="EPSG:4326").to_crs(crs).iloc[0]
     p = poly.to_crs(crs).union_all()
     return bool(shapely.distance(g, p) <= tol_km * 1000.0)
@@ -238,7 +238,7 @@ def build_inventory(sources_dir: str | Path, data_dir: str | Path | None = None,
     clipped = ~geom.geom_equals_exact(merged.geometry, tolerance=0) & merged.geom_type.ne("Point")
     merged = merged.set_geometry(geom.values)
     note = ("line clipped to the basin (+"
-            f"{buffer_km if buffer_km is not None else DIVIDE_BUFFER_KM:g} km)")
+            f"{buffer_km if buffer_km is not None else DIVIDE_BUFFER_KM['lines']:g} km)")
     sel = clipped & basin.notna()
     merged.loc[sel, "notes"] = merged.loc[sel, "notes"].map(lambda s: "; ".join(filter(None, [s, note])))
     inside = basin.notna().to_numpy()

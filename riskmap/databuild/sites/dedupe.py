@@ -22,14 +22,14 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from pyproj import Geod
+from riskmap._geo import GEOD
 
 from riskmap._text import transliterate
 from riskmap.schema import COLUMNS, NUMERIC_COLUMNS
 
 __all__ = ["transliterate", "name_key", "name_score", "dedupe_sites"]
 
-_GEOD = Geod(ellps="WGS84")
+_GEOD = GEOD
 
 _DIGRAPHS = (("shch", "sc"), ("sh", "s"), ("zh", "z"), ("ch", "c"), ("kh", "h"), ("ts", "c"), ("dzh", "dz"))
 

@@ -31,7 +31,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from pyproj import Geod
+from riskmap._geo import GEOD
 
 from riskmap.databuild.sites._common import SourceResult, make_sites, points, read_csv, refs, to_number, valid_xy
 
@@ -48,7 +48,7 @@ ATTRIBUTION = ("Lehner, B., et al. (2011) High-resolution mapping of the world's
 MATCH_KM = 3.0
 MIN_NAME_SCORE = 0.6
 NEAR_KM = 1.0
-_GEOD = Geod(ellps="WGS84")
+_GEOD = GEOD
 
 
 def grand_name(raw: str) -> str:

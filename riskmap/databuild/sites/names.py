@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from riskmap._geo import local_aeqd
 from riskmap.databuild.sites._common import read_csv, to_number
 
 __all__ = ["places_layer", "PLACE_MIN_POPULATION", "ISO2_TO_ISO3", "is_placeholder", "readable", "read_places", "nearest_places", "name_sites", "NEAR_KM",
@@ -132,7 +133,7 @@ def places_layer(places: gpd.GeoDataFrame, regions: gpd.GeoDataFrame, margin_deg
 
 def _local_crs(geoms: gpd.GeoSeries) -> str:
     c = shapely.centroid(shapely.union_all(shapely.envelope(geoms.values)))
-    return f"+proj=aeqd +lat_0={c.y:.4f} +lon_0={c.x:.4f} +datum=WGS84 +units=m +no_defs"
+    return local_aeqd(round(c.x, 4), round(c.y, 4))
 
 
 def nearest_places(points_: gpd.GeoSeries, places: gpd.GeoDataFrame, max_km: float = NEAR_KM,
