@@ -41,7 +41,7 @@ _LAZY: dict[str, tuple[str, str]] = {
     "assess": ("riskmap.exposure", "assess"),
     "exposure_matrix": ("riskmap.exposure", "exposure_matrix"),
     "score": ("riskmap.hazard", "score"),
-    "load_params": ("riskmap.hazard", "load_params"),
+    "load_params": ("riskmap.params", "load_params"),
     "rank": ("riskmap.hazard", "rank"),
     "sample": ("riskmap.rasters", "sample"),
     "zonal_stats": ("riskmap.rasters", "zonal_stats"),

@@ -51,14 +51,9 @@ import pandas as pd
 import shapely
 import shapely.ops
 
-try:  # Python >= 3.11
-    import tomllib
-except ImportError:  # pragma: no cover
-    import tomli as tomllib  # type: ignore[no-redef]
-
 from riskmap._errors import RiskmapError, RiskmapInputError
-from riskmap._paths import PARAMS_DIR
 from riskmap.network import RiverNetwork
+from riskmap.params import DEFAULT_DISCHARGE_FILE, load_discharge_table  # noqa: F401  (re-exported)
 
 __all__ = [
     "MODELS",
@@ -87,9 +82,6 @@ CHECKPOINT_COLUMNS: list[str] = [
     "above_threshold_h", "country", "leading_edge_h_fast", "peak_mg_l_high", "discharge_m3s",
     "note",
 ]
-
-#: Default bundled discharge/lake-volume table.
-DEFAULT_DISCHARGE_FILE = PARAMS_DIR / "discharge.toml"
 
 G = 9.8  # m/s2, as in Jobson (1996)
 # Input guards (riskmap's, documented in docs/spill.md): refuse absurd inputs.
@@ -268,79 +260,6 @@ def _variants(name: Any) -> frozenset[str]:
 
 
 # ------------------------------------------------------------------ discharge table
-
-
-def load_discharge_table(path: str | Path | None = None) -> dict[str, Any]:
-    """Read a discharge/lake-volume parameter file (TOML, see ``riskmap/params/discharge.toml``).
-
-    Parameters
-    ----------
-    path : path-like, optional
-        The file; default the bundled ``riskmap/params/discharge.toml``.
-
-    Returns
-    -------
-    dict
-        ``{"meta": {...}, "station": [...], "lake": [...], "path": str}``.
-
-    Examples
-    --------
-    >>> table = load_discharge_table()
-    >>> any(s["river"] == "Drina" for s in table["station"])
-    True
-    """
-    p = Path(path) if path is not None else DEFAULT_DISCHARGE_FILE
-    try:
-        with open(p, "rb") as fh:
-            data = tomllib.load(fh)
-    except FileNotFoundError:
-        raise RiskmapInputError(f"{p}: discharge file not found") from None
-    except tomllib.TOMLDecodeError as e:
-        raise RiskmapInputError(f"{p}: not valid TOML ({e})") from None
-    except UnicodeDecodeError as e:
-        raise RiskmapInputError(f"{p}: not UTF-8 text (byte 0x{e.object[e.start]:02x} at offset {e.start}); "
-                                "save the discharge file as UTF-8") from None
-    except IsADirectoryError:
-        raise RiskmapInputError(f"{p}: is a folder, not a discharge file") from None
-    stations, lakes = data.get("station", []), data.get("lake", [])
-    for what, rows in (("station", stations), ("lake", lakes)):
-        if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
-            raise RiskmapInputError(f"{p}: '{what}' must be an array of tables ([[{what}]] blocks)")
-    if not isinstance(data.get("meta", {}), dict):
-        raise RiskmapInputError(f"{p}: 'meta' must be a table ([meta])")
-
-    def _positive(v: Any) -> bool:
-        return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and v > 0
-
-    def _texts(row: dict, where: str, keys: tuple[str, ...]) -> None:
-        for key in keys:
-            if key in row and not isinstance(row[key], str):
-                raise RiskmapInputError(f"{p}: {where}: {key} must be text, got {row[key]!r}")
-        al = row.get("aliases", [])
-        if not isinstance(al, list) or not all(isinstance(a, str) for a in al):
-            raise RiskmapInputError(f"{p}: {where}: aliases must be a list of names")
-
-    for i, s in enumerate(stations, 1):
-        for key in ("river", "at", "mean_m3s", "citation"):
-            if key not in s:
-                raise RiskmapInputError(f"{p}: [[station]] #{i} ({s.get('river', '?')}): missing {key!r}")
-        _texts(s, f"[[station]] #{i}", ("river", "at", "citation", "basin", "url", "low_definition"))
-        for key in ("mean_m3s", "low_m3s", "area_km2"):
-            if key in s and not _positive(s[key]):
-                raise RiskmapInputError(f"{p}: [[station]] #{i} ({s['river']}): {key} must be a positive, "
-                                        f"finite number, got {s[key]!r}")
-        if not re.fullmatch(r"mouth|source|confluence:.+|km_above_mouth:\d+(\.\d*)?", str(s["at"])):
-            raise RiskmapInputError(f"{p}: [[station]] #{i} ({s['river']}): unknown at={s['at']!r}; "
-                                    "use mouth, source, confluence:<River> or km_above_mouth:<km>")
-    for i, lk in enumerate(lakes, 1):
-        for key in ("name", "volume_m3", "citation"):
-            if key not in lk:
-                raise RiskmapInputError(f"{p}: [[lake]] #{i} ({lk.get('name', '?')}): missing {key!r}")
-        _texts(lk, f"[[lake]] #{i}", ("name", "citation", "basin", "url"))
-        if not _positive(lk["volume_m3"]):
-            raise RiskmapInputError(f"{p}: [[lake]] #{i} ({lk['name']}): volume_m3 must be a positive, "
-                                    f"finite number, got {lk['volume_m3']!r}")
-    return {"meta": data.get("meta", {}), "station": stations, "lake": lakes, "path": str(p)}
 
 
 # ------------------------------------------------------------------ network helpers
