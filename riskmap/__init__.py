@@ -71,7 +71,8 @@ def __getattr__(name: str) -> Any:
         module, attr = _LAZY[name]
         return getattr(importlib.import_module(module), attr)
     if name in {"maps", "report", "export", "hydrography", "hydrosheds", "exposure", "hazard",
-                "spill", "rasters", "sources", "schema", "io", "pipeline", "network", "params", "natech"}:
+                "spill", "rasters", "sources", "schema", "io", "pipeline", "network", "params", "natech",
+                "discharge", "transport"}:
         return importlib.import_module(f"riskmap.{name}")
     raise AttributeError(f"module 'riskmap' has no attribute {name!r}")
 
