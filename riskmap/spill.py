@@ -38,6 +38,7 @@ local azimuthal-equidistant projection, never in degrees.
 from __future__ import annotations
 
 import re
+import dataclasses
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -60,6 +61,7 @@ __all__ = [
     "MODELS",
     "CHECKPOINT_COLUMNS",
     "SpillResult",
+    "SpillOptions",
     "simulate_spill",
     "load_discharge_table",
     "assign_discharge",
@@ -283,35 +285,12 @@ def _locate(point: shapely.Point, reaches: gpd.GeoDataFrame, max_km: float) -> t
 # ------------------------------------------------------------------ main
 
 
-def simulate_spill(
-    site_or_point: Any,
-    mass_kg: float | str,
-    duration_h: float | str = 0.0,
-    discharge: str | Path | Mapping[str, Any] = "mean",
-    model: str = "jobson",
-    basin: Any = None,
-    threshold_mg_l: float = 0.01,
-    *,
-    reaches: gpd.GeoDataFrame | None = None,
-    lakes: gpd.GeoDataFrame | None = None,
-    towns: gpd.GeoDataFrame | None = None,
-    discharge_table: Mapping[str, Any] | str | Path | None = None,
-    max_snap_km: float = 10.0,
-    town_buffer_km: float = TOWN_BUFFER_KM,
-    on_unknown_lake: str = "river",
-) -> SpillResult:
-    """Route a spill down the river network and report the checkpoints.
+@dataclass(frozen=True)
+class SpillOptions:
+    """How :func:`simulate_spill` runs: flows, model, network and reporting choices.
 
-    Parameters
+    Attributes
     ----------
-    site_or_point : shapely Point, (lon, lat), site row/GeoDataFrame, site_id str, or int reach_id
-        Where the release enters the river. A site row carrying ``reach_id``
-        (from :func:`riskmap.exposure.assess`) is used as snapped; otherwise the
-        nearest reach within ``max_snap_km`` is taken.
-    mass_kg : float or str
-        Released mass (kg, or a string such as ``"10t"``).
-    duration_h : float or str
-        Release duration in hours (0 = instantaneous).
     discharge : {"mean", "low"} or path or dict
         Which flow to use: the long-term mean, the cited low flow, or a user
         parameter file with the format of ``riskmap/params/discharge.toml``.
@@ -325,8 +304,84 @@ def simulate_spill(
         Use this network instead of a basin's (schema of ``docs/architecture.md``).
     discharge_table : dict or path, optional
         Station/lake table used with ``discharge="mean"|"low"`` (default bundled).
+    max_snap_km : float
+        Farthest a release point may lie from the network.
+    town_buffer_km : float
+        Towns within this distance of the path are checkpoints.
     on_unknown_lake : {"river", "stop", "raise"}
-        What to do at a lake or reservoir without a cited volume: ``"river"``
+        What to do at a lake or reservoir without a cited volume (see :func:`simulate_spill`).
+    """
+
+    discharge: str | Path | Mapping[str, Any] = "mean"
+    model: str = "jobson"
+    basin: Any = None
+    threshold_mg_l: float = 0.01
+    reaches: gpd.GeoDataFrame | None = None
+    lakes: gpd.GeoDataFrame | None = None
+    towns: gpd.GeoDataFrame | None = None
+    discharge_table: Mapping[str, Any] | str | Path | None = None
+    max_snap_km: float = 10.0
+    town_buffer_km: float = TOWN_BUFFER_KM
+    on_unknown_lake: str = "river"
+
+
+@dataclass
+class _Release:
+    """The network a spill runs on and where it enters it."""
+
+    site: Any
+    basin_id: str | None
+    reaches: Any
+    lakes: Any
+    towns: Any
+
+
+@dataclass
+class _Flows:
+    """The discharge table used, which flow, where it came from, and per-reach flows."""
+
+    table: Mapping[str, Any]
+    flow: str
+    qsource: str
+    q: pd.DataFrame
+
+
+@dataclass
+class _Routed:
+    """The signal at a checkpoint, as :func:`_route` returns it.
+
+    ``analytic`` holds ``(Tp_h, Qa)`` when the closed-form Jobson metrics apply
+    (instantaneous release, river only); ``note`` never carries it.
+    """
+
+    signal: _Signal | None
+    q: float
+    note: str
+    analytic: tuple[float, float] | None = None
+
+
+def simulate_spill(site_or_point: Any, mass_kg: float | str, duration_h: float | str = 0.0,
+                   options: SpillOptions | None = None, **overrides: Any) -> SpillResult:
+    """Route a spill down the river network and report the checkpoints.
+
+    Parameters
+    ----------
+    site_or_point : shapely Point, (lon, lat), site row/GeoDataFrame, site_id str, or int reach_id
+        Where the release enters the river. A site row carrying ``reach_id``
+        (from :func:`riskmap.exposure.assess`) is used as snapped; otherwise the
+        nearest reach within ``max_snap_km`` is taken.
+    mass_kg : float or str
+        Released mass (kg, or a string such as ``"10t"``).
+    duration_h : float or str
+        Release duration in hours (0 = instantaneous).
+    options : SpillOptions, optional
+        All other choices (see :class:`SpillOptions`).
+    **overrides
+        Any :class:`SpillOptions` field by keyword (``discharge=``, ``model=``,
+        ``basin=``, ``threshold_mg_l=``, ``reaches=``, ``lakes=``, ``towns=``,
+        ``discharge_table=``, ``max_snap_km=``, ``town_buffer_km=``,
+        ``on_unknown_lake=``), over ``options``. ``on_unknown_lake`` is what to do
+        at a lake or reservoir without a cited volume: ``"river"``
         (default) routes through it as river, with no retention or dilution,
         and says so in the notes and assumptions: peak concentrations below it
         are then upper bounds and arrival times lower bounds (the cautious
@@ -348,6 +403,28 @@ def simulate_spill(
     >>> res = simulate_spill((19.36, 43.36), "10t", basin="drina")  # doctest: +SKIP
     >>> res.table()  # doctest: +SKIP
     """
+    opts = dataclasses.replace(options or SpillOptions(), **overrides)
+    mass, dur = _check_inputs(mass_kg, duration_h, opts)
+    rel = _release_network(site_or_point, opts)
+    net = _Network(rel.reaches)
+    flows = _flows(rel.reaches, opts, rel.basin_id)
+    rid0, frac0, snap_km, site_label = _resolve_release(rel.site, rel.reaches, net, opts.max_snap_km)
+    pr = _path_table(net, rid0, frac0, flows)
+    cps = _checkpoints(pr, rel.towns, opts.town_buffer_km, rel.lakes, frac0)
+    assumptions = _assumptions(opts.model, flows.flow, flows.qsource, dur, pr, flows.table, snap_km, site_label)
+    assumptions += _path_assumptions(pr, net, flows, rel.basin_id, snap_km)
+    table_df, curves, stop_reason = _checkpoint_table(pr, cps, mass, dur, flows.table, opts)
+    if stop_reason:
+        assumptions.append(f"STOPPED: {stop_reason}")
+    pgdf = _path_frame(pr, frac0, opts.model, rel.reaches)
+    params = dict(mass_kg=mass, duration_h=dur, model=opts.model, discharge=flows.qsource,
+                  threshold_mg_l=opts.threshold_mg_l, site=site_label,
+                  start_reach=rid0, snap_km=snap_km, basin=rel.basin_id)
+    return SpillResult(table_df, assumptions, _uncertainty(table_df), pgdf, curves, params)
+
+
+def _check_inputs(mass_kg: Any, duration_h: Any, opts: SpillOptions) -> tuple[float, float]:
+    """Parsed mass (kg) and duration (h); absurd inputs and unknown choices are refused."""
     mass = parse_mass(mass_kg)
     dur = parse_duration(duration_h)
     if not (np.isfinite(mass) and mass > 0):
@@ -356,13 +433,20 @@ def simulate_spill(
         raise RiskmapInputError(f"mass {mass:g} kg exceeds {MAX_MASS_KG:g} kg (100,000 t): not a spill scenario")
     if not (np.isfinite(dur) and 0 <= dur <= MAX_DURATION_H):
         raise RiskmapInputError(f"duration must be between 0 and {MAX_DURATION_H:g} h, got {duration_h!r}")
-    if model not in MODELS:
-        raise RiskmapInputError(f"unknown model {model!r}; choose one of {', '.join(MODELS)}")
+    if opts.model not in MODELS:
+        raise RiskmapInputError(f"unknown model {opts.model!r}; choose one of {', '.join(MODELS)}")
+    threshold_mg_l = opts.threshold_mg_l
     if not (np.isfinite(threshold_mg_l) and threshold_mg_l > 0):
         raise RiskmapInputError(f"threshold must be a positive concentration in mg/L, got {threshold_mg_l!r}")
-    if on_unknown_lake not in ("river", "stop", "raise"):
+    if opts.on_unknown_lake not in ("river", "stop", "raise"):
         raise RiskmapInputError("on_unknown_lake must be 'river', 'stop' or 'raise'")
+    return mass, dur
 
+
+def _release_network(site_or_point: Any, opts: SpillOptions) -> _Release:
+    """The release object, basin id and network layers (the basin's, or the ones given)."""
+    basin, reaches, lakes, towns = opts.basin, opts.reaches, opts.lakes, opts.towns
+    max_snap_km = opts.max_snap_km
     basin_id = None
     if isinstance(site_or_point, str):  # "site_id", "lon,lat" or "reach:<id>", as on the CLI
         site_or_point, basin = locate_release(site_or_point, basin=basin if reaches is None else None,
@@ -392,9 +476,12 @@ def simulate_spill(
         basin_id = basin
     if isinstance(reaches, gpd.GeoDataFrame) and reaches.crs is not None and not reaches.crs.equals("EPSG:4326"):
         reaches = reaches.to_crs(4326)
-    net = _Network(reaches)
+    return _Release(site_or_point, basin_id, reaches, lakes, towns)
 
-    # ---- discharge
+
+def _flows(reaches: pd.DataFrame, opts: SpillOptions, basin_id: str | None) -> _Flows:
+    """The discharge table and flow chosen by ``opts.discharge``, and the flow on every reach."""
+    discharge = opts.discharge
     if isinstance(discharge, (str, Path)) and str(discharge) not in ("mean", "low"):
         table = load_discharge_table(discharge)
         flow = "mean"
@@ -402,32 +489,43 @@ def simulate_spill(
     elif isinstance(discharge, Mapping):
         table, flow, qsource = discharge, "mean", "user table"
     else:
-        table = discharge_table if isinstance(discharge_table, Mapping) else load_discharge_table(discharge_table)
+        dt = opts.discharge_table
+        table = dt if isinstance(dt, Mapping) else load_discharge_table(dt)
         flow = str(discharge)
         qsource = f"{Path(table.get('path', 'bundled')).name} ({flow} flow)"
-    q = assign_discharge(reaches, table, basin=basin_id)
+    return _Flows(table, flow, qsource, assign_discharge(reaches, table, basin=basin_id))
 
-    # ---- release location
-    rid0, frac0, snap_km, site_label = _resolve_release(site_or_point, reaches, net, max_snap_km)
-    path_ids = net.path(rid0)
-    pr = net.r.loc[path_ids].copy()
+
+def _path_table(net: _Network, rid0: int, frac0: float, flows: _Flows) -> pd.DataFrame:
+    """The reaches from the release to the outlet, with distances, flows and hydraulics."""
+    pr = net.r.loc[net.path(rid0)].copy()
     pr["remaining_km"] = pr["length_km"].astype(float)
     pr.iloc[0, pr.columns.get_loc("remaining_km")] = float(pr["length_km"].iloc[0]) * (1 - frac0)
     pr["cum_end_km"] = pr["remaining_km"].cumsum()
     pr["cum_start_km"] = pr["cum_end_km"] - pr["remaining_km"]
-    pr = pr.join(q, how="left")
-    qcol = "q_low_m3s" if flow == "low" else "q_mean_m3s"
+    pr = pr.join(flows.q, how="left")
+    qcol = "q_low_m3s" if flows.flow == "low" else "q_mean_m3s"
     pr["Q"] = pr[qcol]
     pr["Qa"] = pr["q_mean_m3s"]
     pr["Da"] = pr["area_km2"] * 1e6
+    _check_path_flows(pr, flows)
+    pr["Vp"] = jobson_velocity(pr["Q"], pr["Qa"], pr["Da"], "most-probable")
+    pr["Vmax"] = jobson_velocity(pr["Q"], pr["Qa"], pr["Da"], "maximum-probable")
+    pr["K"] = fischer_dispersion(pr["Q"], pr["Vp"])
+    pr["lake"] = pd.Series([w.strip() if isinstance(w, str) and w.strip() else "" for w in pr["waterbody"]],
+                           index=pr.index, dtype=object)
+    return pr
 
+
+def _check_path_flows(pr: pd.DataFrame, flows: _Flows) -> None:
+    """Refuse a path with a reach without flow, out of Jobson's Q/Qa range, or without drainage area."""
     bad = pr[~(pr["Q"] > 0)]
     if len(bad):
         b = bad.iloc[0]
-        what = "low-flow" if flow == "low" else "mean"
+        what = "low-flow" if flows.flow == "low" else "mean"
         raise RiskmapInputError(
             f"no cited {what} discharge for reach {int(b['reach_id'])} ({b['name'] or 'unnamed'}) on the path "
-            f"({qsource}); pass --discharge FILE with a station for it")
+            f"({flows.qsource}); pass --discharge FILE with a station for it")
     qrel = pr["Q"] / pr["Qa"]
     out_of_range = pr[(qrel < QREL_RANGE[0]) | (qrel > QREL_RANGE[1])]
     if len(out_of_range):
@@ -438,94 +536,99 @@ def simulate_spill(
     if pr["Da"].isna().any():
         raise RiskmapInputError("drainage area unknown on the path (no station with area_km2 in the basin)")
 
-    pr["Vp"] = jobson_velocity(pr["Q"], pr["Qa"], pr["Da"], "most-probable")
-    pr["Vmax"] = jobson_velocity(pr["Q"], pr["Qa"], pr["Da"], "maximum-probable")
-    pr["K"] = fischer_dispersion(pr["Q"], pr["Vp"])
-    pr["lake"] = pd.Series([w.strip() if isinstance(w, str) and w.strip() else "" for w in pr["waterbody"]],
-                           index=pr.index, dtype=object)
 
-    # ---- checkpoints along the path (position in km from the release)
-    cps = _checkpoints(pr, towns, town_buffer_km, lakes, frac0)
-
-    # ---- route
-    assumptions = _assumptions(model, flow, qsource, dur, pr, table, snap_km, site_label)
+def _path_assumptions(pr: pd.DataFrame, net: _Network, flows: _Flows, basin_id: str | None,
+                      snap_km: float) -> list[str]:
+    """Assumptions specific to this path: stations used, unplaced stations, unmarked lakes, snap distance."""
+    out = []
     used = pr.dropna(subset=["q_station"]).drop_duplicates("q_station")
     for _, u in used.iterrows():
-        assumptions.append(f"discharge station used: {u['q_station']} -- {u['q_citation']}")
-    if q.attrs.get("unplaced_stations"):
-        assumptions.append("stations of the table not found on this network (river name absent): "
-                           + ", ".join(q.attrs["unplaced_stations"]))
+        out.append(f"discharge station used: {u['q_station']} -- {u['q_citation']}")
+    if flows.q.attrs.get("unplaced_stations"):
+        out.append("stations of the table not found on this network (river name absent): "
+                   + ", ".join(flows.q.attrs["unplaced_stations"]))
     marked = set().union(*(_variants(w) for w in net.r["waterbody"] if isinstance(w, str)))
-    unmarked = [lk["name"] for lk in table.get("lake", [])
+    unmarked = [lk["name"] for lk in flows.table.get("lake", [])
                 if basin_id and lk.get("basin") == basin_id
                 and not (set(_variants(lk["name"])).union(*(_variants(a) for a in lk.get("aliases", []))) & marked)]
     if unmarked:
-        assumptions.append("lakes/reservoirs of this basin NOT marked on the network, so not modelled even if "
-                           "the path passes them (concentrations below them are then overestimated): "
-                           + ", ".join(unmarked))
+        out.append("lakes/reservoirs of this basin NOT marked on the network, so not modelled even if "
+                   "the path passes them (concentrations below them are then overestimated): "
+                   + ", ".join(unmarked))
     if snap_km > 1.0:
-        assumptions.append(f"the release point is {snap_km:.1f} km from the mapped network; travel along "
-                           "unmapped streams to it is NOT included (arrival times there are lower bounds, "
-                           "and the dilution before it is ignored)")
+        out.append(f"the release point is {snap_km:.1f} km from the mapped network; travel along "
+                   "unmapped streams to it is NOT included (arrival times there are lower bounds, "
+                   "and the dilution before it is ignored)")
+    return out
+
+
+def _checkpoint_table(pr: pd.DataFrame, cps: list[dict[str, Any]], mass: float, dur: float,
+                      table: Mapping[str, Any], opts: SpillOptions
+                      ) -> tuple[pd.DataFrame, dict[str, Any], str | None]:
+    """Route to every checkpoint (central and fast velocity): the table rows, curves and any stop reason."""
     rows, curves = [], {}
     stop_reason = None
     for cp in cps:
         res = {}
         for variant in ("main", "fast"):
-            vcol = "Vmax" if (variant == "fast" or model == "jobson-max") else "Vp"
+            vcol = "Vmax" if (variant == "fast" or opts.model == "jobson-max") else "Vp"
             try:
-                sig, qx, note = _route(pr, cp["km"], mass, dur, model, vcol, table, variant,
-                                       unknown_as_river=on_unknown_lake == "river")
+                res[variant] = _route(pr, cp["km"], mass, dur, opts.model, vcol, table, variant,
+                                      unknown_as_river=opts.on_unknown_lake == "river")
             except _LakeUnknown as e:
-                if on_unknown_lake == "raise":
+                if opts.on_unknown_lake == "raise":
                     raise RiskmapInputError(str(e)) from None
                 stop_reason = str(e)
-                sig = None
-                qx, note = np.nan, str(e)
-            res[variant] = (sig, qx, note)
-        sig, qx, note = res["main"]
-        if sig is None:
-            rows.append(dict(checkpoint=cp["name"], kind=cp["kind"], river_km=round(cp["km"], 2), leading_edge_h=np.nan,
-                             peak_time_h=np.nan, peak_mg_l=np.nan, above_threshold_h=np.nan,
-                             country=cp["country"], leading_edge_h_fast=np.nan, peak_mg_l_high=np.nan,
-                             discharge_m3s=np.nan, note=note, _lon=cp["lon"], _lat=cp["lat"]))
-            continue
-        m = _metrics(sig, qx, threshold_mg_l)
-        mf = _metrics(res["fast"][0], res["fast"][1], threshold_mg_l) if res["fast"][0] is not None else m
-        if note.startswith("jobson-analytic"):
-            head, _, rest = note.partition("; ")
-            tp, qa_x = (float(x) for x in head.split("=", 1)[1].split(","))
-            m = _jobson_analytic(tp, qx, qa_x, mass, threshold_mg_l)
-            note = rest
-        fnote = res["fast"][2]
-        if fnote.startswith("jobson-analytic"):
-            tpf, qaf = (float(x) for x in fnote.split("; ")[0].split("=", 1)[1].split(","))
-            mf = _jobson_analytic(tpf, res["fast"][1], qaf, mass, threshold_mg_l)
-        tsig = sig.t
-        csig = sig.flux / qx * 1e3
-        keep = csig >= 1e-4 * max(csig.max(), 1e-300)
-        curves[cp["name"]] = (tsig[keep], csig[keep])
-        unmixed = ""
-        if m["tpeak"] < MIN_MIXED_TP_H and "lake" not in note:
-            unmixed = "within 1 h of the release: cloud not yet mixed across the river, peak not reliable"
-        rows.append(dict(
-            checkpoint=cp["name"], kind=cp["kind"], river_km=round(cp["km"], 2),
-            leading_edge_h=m["leading"], peak_time_h=m["tpeak"],
-            peak_mg_l=np.nan if unmixed else m["cpeak"], above_threshold_h=np.nan if unmixed else m["above"],
-            country=cp["country"], leading_edge_h_fast=min(mf["leading"], m["leading"]),
-            peak_mg_l_high=np.nan if unmixed else max(mf["cpeak"], m["cpeak"]), discharge_m3s=qx,
-            note="; ".join(x for x in (note, unmixed) if x), _lon=cp["lon"], _lat=cp["lat"]))
+                res[variant] = _Routed(None, np.nan, str(e))
+        row, curve = _checkpoint_row(cp, res["main"], res["fast"], mass, opts.threshold_mg_l)
+        rows.append(row)
+        if curve is not None:
+            curves[cp["name"]] = curve
     table_df = pd.DataFrame(rows)
     if table_df.empty:
         table_df = pd.DataFrame(columns=CHECKPOINT_COLUMNS + ["_lon", "_lat"])
-    if stop_reason:
-        assumptions.append(f"STOPPED: {stop_reason}")
+    return table_df, curves, stop_reason
 
-    # path with peak times for the animation
-    tp_cum = (pr["remaining_km"] * 1000 / (pr["Vmax"] if model == "jobson-max" else pr["Vp"]) / 3600).cumsum()
+
+def _routed_metrics(r: _Routed, mass: float, threshold: float) -> dict[str, float]:
+    """Checkpoint metrics of a routed signal (closed-form Jobson when it applies)."""
+    if r.analytic is not None:
+        return _jobson_analytic(r.analytic[0], r.q, r.analytic[1], mass, threshold)
+    return _metrics(r.signal, r.q, threshold)
+
+
+def _checkpoint_row(cp: dict[str, Any], main: _Routed, fast: _Routed, mass: float, threshold: float
+                    ) -> tuple[dict[str, Any], tuple[np.ndarray, np.ndarray] | None]:
+    """One row of the checkpoint table and the concentration curve there (None when stopped)."""
+    if main.signal is None:
+        return dict(checkpoint=cp["name"], kind=cp["kind"], river_km=round(cp["km"], 2), leading_edge_h=np.nan,
+                    peak_time_h=np.nan, peak_mg_l=np.nan, above_threshold_h=np.nan,
+                    country=cp["country"], leading_edge_h_fast=np.nan, peak_mg_l_high=np.nan,
+                    discharge_m3s=np.nan, note=main.note, _lon=cp["lon"], _lat=cp["lat"]), None
+    m = _routed_metrics(main, mass, threshold)
+    mf = _routed_metrics(fast, mass, threshold) if fast.signal is not None else m
+    sig, qx, note = main.signal, main.q, main.note
+    csig = sig.flux / qx * 1e3
+    keep = csig >= 1e-4 * max(csig.max(), 1e-300)
+    unmixed = ""
+    if m["tpeak"] < MIN_MIXED_TP_H and "lake" not in note:
+        unmixed = "within 1 h of the release: cloud not yet mixed across the river, peak not reliable"
+    row = dict(
+        checkpoint=cp["name"], kind=cp["kind"], river_km=round(cp["km"], 2),
+        leading_edge_h=m["leading"], peak_time_h=m["tpeak"],
+        peak_mg_l=np.nan if unmixed else m["cpeak"], above_threshold_h=np.nan if unmixed else m["above"],
+        country=cp["country"], leading_edge_h_fast=min(mf["leading"], m["leading"]),
+        peak_mg_l_high=np.nan if unmixed else max(mf["cpeak"], m["cpeak"]), discharge_m3s=qx,
+        note="; ".join(x for x in (note, unmixed) if x), _lon=cp["lon"], _lat=cp["lat"])
+    return row, (sig.t[keep], csig[keep])
+
+
+def _path_frame(pr: pd.DataFrame, frac0: float, model: str, reaches: Any) -> gpd.GeoDataFrame:
+    """The path with peak times, for the map animation (first reach cut at the release)."""
+    v = pr["Vmax"] if model == "jobson-max" else pr["Vp"]
+    tp_cum = (pr["remaining_km"] * 1000 / v / 3600).cumsum()
     pr["peak_time_end_h"] = tp_cum.values
-    pr["peak_time_start_h"] = pr["peak_time_end_h"] - (pr["remaining_km"] * 1000 /
-                                                     (pr["Vmax"] if model == "jobson-max" else pr["Vp"]) / 3600)
+    pr["peak_time_start_h"] = pr["peak_time_end_h"] - (pr["remaining_km"] * 1000 / v / 3600)
     if "geometry" in pr.columns:
         pgdf = gpd.GeoDataFrame(pr.reset_index(drop=True), geometry="geometry", crs=getattr(reaches, "crs", None))
         if frac0 > 0 and pgdf.crs is not None and len(pgdf):
@@ -535,8 +638,13 @@ def simulate_spill(
     else:
         pgdf = gpd.GeoDataFrame(pr.reset_index(drop=True))
     pgdf["cum_km"] = pgdf["cum_end_km"]
+    return pgdf
+
+
+def _uncertainty(table_df: pd.DataFrame) -> dict[str, Any]:
+    """The fast-vs-central spread of arrival times and peak concentrations."""
     factor = _conc_factor(table_df)
-    uncertainty = {
+    return {
         "velocity": "most-probable (central) vs maximum-probable (fast) peak velocity, Jobson (1996)",
         "arrival_h": {r["checkpoint"]: [r["leading_edge_h_fast"], r["leading_edge_h"]] for _, r in table_df.iterrows()},
         "concentration_factor": factor,
@@ -544,10 +652,6 @@ def simulate_spill(
                       f"within a factor of about {factor:.2g} (fast vs central) and further limited by the "
                       "discharge estimate (published long-term means scaled by channel length)"),
     }
-    params = dict(mass_kg=mass, duration_h=dur, model=model, discharge=qsource, threshold_mg_l=threshold_mg_l,
-                  site=site_label,
-                  start_reach=rid0, snap_km=snap_km, basin=basin_id)
-    return SpillResult(table_df, assumptions, uncertainty, pgdf, curves, params)
 
 
 def _load_basin(basin_id: str, data_dir: Any = None) -> Any:
@@ -715,8 +819,8 @@ def _town_checkpoints(pr: pd.DataFrame, towns: gpd.GeoDataFrame, buffer_km: floa
 
 def _route(pr: pd.DataFrame, km: float, mass: float, dur: float, model: str, vcol: str,
            table: Mapping[str, Any], variant: str, *, unknown_as_river: bool = False,
-           ) -> tuple[_Signal, float, str]:
-    """Signal at river km ``km`` from the release; returns (signal, Q there, note)."""
+           ) -> _Routed:
+    """Signal at river km ``km`` from the release, with the flow there and notes."""
     cum_end = pr["cum_end_km"].to_numpy()
     idx = int(np.searchsorted(cum_end, km - 1e-9))
     idx = min(idx, len(pr) - 1)
@@ -782,17 +886,20 @@ def _route(pr: pd.DataFrame, km: float, mass: float, dur: float, model: str, vco
         i = j
         if not lake_complete:
             notes.append(f"inside {name}: outflow concentration of the mixed lake")
+    analytic = None
     if sig is None:
         if river_tp <= 0:
             river_tp = 1e-6
         sig = _river_signal(mass, dur, river_tp, river_var, q_here, qa_here, model)
-        note = f"jobson-analytic={river_tp!r},{qa_here!r}" if model.startswith("jobson") and dur == 0 else ""
+        note = ""
+        if model.startswith("jobson") and dur == 0:
+            analytic = (river_tp, qa_here)
     else:
         sig = sig.shifted(delay)
         note = "after lake(s) " + "; ".join(lakes_done)
     if notes:
         note = "; ".join([note] + notes) if note else "; ".join(notes)
-    return sig, q_here, note
+    return _Routed(sig, q_here, note, analytic)
 
 
 def _assumptions(model: str, flow: str, qsource: str, dur: float, pr: pd.DataFrame,
