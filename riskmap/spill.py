@@ -50,8 +50,9 @@ import pandas as pd
 import shapely
 import shapely.ops
 
-from riskmap._errors import RiskmapError, RiskmapInputError
+from riskmap._errors import RiskmapInputError
 from riskmap.discharge import _lake_lookup, _Network, _norm, _variants, assign_discharge
+from riskmap.exposure import assess
 from riskmap.params import DEFAULT_DISCHARGE_FILE, load_discharge_table  # noqa: F401  (re-exported)
 from riskmap.transport import (G, USTAR_RATIO, WIDTH_COEF, WIDTH_EXP, _box_signal,  # noqa: F401  (re-exported)
                                _cstr, _jobson_analytic, _metrics, _river_signal, _Signal, fischer_dispersion,
@@ -962,20 +963,26 @@ def locate_release(site_id: str, sites: gpd.GeoDataFrame | str | Path | None = N
     if isinstance(site, pd.Series):
         if basin is None and isinstance(site.get("basin"), str) and site.get("basin"):
             basin = site["basin"]
-        try:  # exposure's river snap / basin allocation, when available
-            from riskmap.exposure import assess
-
-            row = assess(gpd.GeoDataFrame([site], geometry="geometry", crs=4326)).iloc[0]
-            if row.get("drainage_by") in ("river snap", "basin allocation") and pd.notna(row.get("reach_id")):
-                site = row
-                basin = basin or row.get("basin")
-        except (ImportError, RiskmapError, KeyError, ValueError):
-            pass
+        site, basin = _assessed_release(site, basin)
     if basin is None:
         if isinstance(site, int):
             raise RiskmapInputError("a release at reach:<id> needs a basin")
         pt = site if not isinstance(site, pd.Series) else site.geometry.representative_point()
         basin = find_basin(pt, max_snap_km=max_snap_km)
+    return site, basin
+
+
+def _assessed_release(site: pd.Series, basin: Any) -> tuple[pd.Series, Any]:
+    """The site as :func:`riskmap.exposure.assess` places it, when it sits on a reach.
+
+    The explicit "assess" step of the analysis, with no error swallowed: a site
+    the exposure engine refuses raises its :class:`RiskmapInputError`. A site
+    that is neither snapped to a river nor allocated to a reach is returned
+    unchanged (the release point then snaps in :func:`simulate_spill`).
+    """
+    row = assess(gpd.GeoDataFrame([site], geometry="geometry", crs=4326)).iloc[0]
+    if row.get("drainage_by") in ("river snap", "basin allocation") and pd.notna(row.get("reach_id")):
+        return row, basin or row.get("basin")
     return site, basin
 
 
