@@ -29,7 +29,8 @@ from riskmap._errors import (RiskmapDataWarning, RiskmapError, RiskmapInputError
 from riskmap._about import __version__
 from riskmap._paths import DATA_DIR, PARAMS_DIR
 from riskmap.io import read_sites, write_sites
-from riskmap.schema import ValidationReport, validate_sites
+from riskmap.schema import ValidationReport
+from riskmap.validation import validate_sites
 
 # public name -> (module, attribute) that defines it (imported lazily)
 _LAZY: dict[str, tuple[str, str]] = {
@@ -72,7 +73,7 @@ def __getattr__(name: str) -> Any:
         return getattr(importlib.import_module(module), attr)
     if name in {"maps", "report", "export", "hydrography", "hydrosheds", "exposure", "hazard",
                 "spill", "rasters", "sources", "schema", "io", "pipeline", "network", "params", "natech",
-                "discharge", "transport"}:
+                "validation", "discharge", "transport"}:
         return importlib.import_module(f"riskmap.{name}")
     raise AttributeError(f"module 'riskmap' has no attribute {name!r}")
 
