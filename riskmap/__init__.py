@@ -73,7 +73,7 @@ def __getattr__(name: str) -> Any:
         return getattr(importlib.import_module(module), attr)
     if name in {"maps", "report", "export", "hydrography", "hydrosheds", "exposure", "hazard",
                 "spill", "rasters", "sources", "schema", "io", "pipeline", "network", "params", "natech",
-                "validation", "discharge", "transport"}:
+                "validation", "discharge", "transport", "basin_index", "population"}:
         return importlib.import_module(f"riskmap.{name}")
     raise AttributeError(f"module 'riskmap' has no attribute {name!r}")
 
