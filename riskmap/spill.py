@@ -574,7 +574,7 @@ def _checkpoint_table(pr: pd.DataFrame, cps: list[dict[str, Any]], mass: float, 
         for variant in ("main", "fast"):
             vcol = "Vmax" if (variant == "fast" or opts.model == "jobson-max") else "Vp"
             try:
-                res[variant] = _route(pr, cp["km"], mass, dur, opts.model, vcol, table, variant,
+                res[variant] = _route(pr, cp["km"], mass, dur, opts.model, vcol, table,
                                       unknown_as_river=opts.on_unknown_lake == "river")
             except _LakeUnknown as e:
                 if opts.on_unknown_lake == "raise":
@@ -819,7 +819,7 @@ def _town_checkpoints(pr: pd.DataFrame, towns: gpd.GeoDataFrame, buffer_km: floa
 
 
 def _route(pr: pd.DataFrame, km: float, mass: float, dur: float, model: str, vcol: str,
-           table: Mapping[str, Any], variant: str, *, unknown_as_river: bool = False,
+           table: Mapping[str, Any], *, unknown_as_river: bool = False,
            ) -> _Routed:
     """Signal at river km ``km`` from the release, with the flow there and notes."""
     cum_end = pr["cum_end_km"].to_numpy()
