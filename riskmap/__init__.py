@@ -29,7 +29,8 @@ from riskmap._errors import (RiskmapDataWarning, RiskmapError, RiskmapInputError
 from riskmap._about import __version__
 from riskmap._paths import DATA_DIR, PARAMS_DIR
 from riskmap.io import read_sites, write_sites
-from riskmap.schema import ValidationReport, validate_sites
+from riskmap.schema import ValidationReport
+from riskmap.validation import validate_sites
 
 # public name -> (module, attribute) that defines it (imported lazily)
 _LAZY: dict[str, tuple[str, str]] = {
@@ -41,7 +42,7 @@ _LAZY: dict[str, tuple[str, str]] = {
     "assess": ("riskmap.exposure", "assess"),
     "exposure_matrix": ("riskmap.exposure", "exposure_matrix"),
     "score": ("riskmap.hazard", "score"),
-    "load_params": ("riskmap.hazard", "load_params"),
+    "load_params": ("riskmap.params", "load_params"),
     "rank": ("riskmap.hazard", "rank"),
     "sample": ("riskmap.rasters", "sample"),
     "zonal_stats": ("riskmap.rasters", "zonal_stats"),
@@ -77,7 +78,8 @@ def __getattr__(name: str) -> Any:
     if name in _MOVED:  # modules of the data build, moved to riskmap.databuild (issue 14)
         return importlib.import_module(_MOVED[name])
     if name in {"maps", "report", "export", "hydrography", "exposure", "hazard",
-                "spill", "rasters", "schema", "io", "pipeline", "network", "inventory"}:
+                "spill", "rasters", "schema", "io", "pipeline", "network", "inventory", "params", "natech",
+                "validation", "discharge", "transport", "basin_index", "population", "basins"}:
         return importlib.import_module(f"riskmap.{name}")
     raise AttributeError(f"module 'riskmap' has no attribute {name!r}")
 

@@ -35,7 +35,8 @@ import shapely
 
 from riskmap._errors import (RiskmapDataWarning, RiskmapError, RiskmapInputError, RiskmapOutputError,
                              RiskmapValidationError)
-from riskmap.schema import ValidationReport, column_names, validate_sites
+from riskmap.schema import ValidationReport, column_names
+from riskmap.validation import validate_sites
 
 __all__ = [
     "FORMATS",

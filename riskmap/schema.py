@@ -13,21 +13,15 @@ Missing values stay missing: numeric fields are ``NaN`` and text fields are
 
 from __future__ import annotations
 
-import datetime as _dt
-import difflib
 import json
 import math
-import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 
-from riskmap._errors import RiskmapValidationError
-from riskmap._iso3 import ISO3_CODES, ISO3_NAMES
 
 __all__ = [
     "CATEGORIES",
@@ -39,7 +33,7 @@ __all__ = [
     "ValidationIssue",
     "ValidationReport",
     "column_names",
-    "validate_sites",
+    "validate_sites",  # noqa: F822  (lazy, from riskmap.validation)
     "empty_sites",
     "parse_substances",
     "format_substances",
@@ -362,11 +356,8 @@ def format_substances(items: list[dict[str, Any]] | None) -> str | None:
 
 
 # --------------------------------------------------------------------------
-# Validation
+# Cell helper shared with riskmap.validation
 # --------------------------------------------------------------------------
-
-_LON_ALIASES = ("lon", "longitude", "lng", "long", "x")
-_LAT_ALIASES = ("lat", "latitude", "y")
 
 
 def _blank(v: Any) -> bool:
@@ -378,494 +369,6 @@ def _blank(v: Any) -> bool:
         return True
     return isinstance(v, str) and not v.strip()
 
-
-def _to_number(v: Any, decimal_comma: bool) -> float:
-    """Parse a number; raise ValueError with a short reason."""
-    if isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool):
-        f = float(v)
-    else:
-        s = str(v).strip().replace("\u00a0", "").replace(" ", "")
-        if decimal_comma and s.count(",") == 1 and "." not in s:
-            s = s.replace(",", ".")
-        if "_" in s:  # Python's float() reads "1_9.3" as 19.3; no spreadsheet or survey means that
-            raise ValueError(f"{v!r} is not a number (underscore)")
-        try:
-            f = float(s)
-        except ValueError:
-            raise ValueError(f"{v!r} is not a number") from None
-    if not math.isfinite(f):
-        raise ValueError(f"{v!r} is not a finite number")
-    return f
-
-
-def _parse_date(v: Any, s: str) -> str:
-    """ISO date of a cell: a date/datetime object, ``YYYY-MM-DD`` or an ISO date-time; nothing else.
-
-    ``2024-01-01garbage`` raises ValueError (only the first ten characters must
-    not be enough).
-    """
-    if isinstance(v, (_dt.datetime, pd.Timestamp)):
-        return v.date().isoformat()
-    if isinstance(v, _dt.date):
-        return v.isoformat()
-    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", s):
-        return _dt.date.fromisoformat(s).isoformat()
-    if re.fullmatch(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?", s):
-        return _dt.datetime.fromisoformat(s.replace("Z", "+00:00")).date().isoformat()
-    raise ValueError(s)
-
-
-def _suggest(value: str, allowed: Iterable[str]) -> str:
-    """Closest allowed value: most shared words first, then string similarity."""
-    allowed = list(allowed)
-    norm = re.sub(r"[^a-z0-9]+", "_", value.lower()).strip("_")
-    words = set(norm.split("_")) - {""}
-    best = max(allowed, key=lambda a: (len(words & set(a.split("_"))),
-                                       difflib.SequenceMatcher(None, norm, a).ratio()))
-    return best
-
-
-def _refuse_ambiguous_columns(df: pd.DataFrame, report: ValidationReport) -> None:
-    """Refuse columns that differ only in case (``lon`` and ``LON``) where riskmap looks names up
-    case-insensitively: which one would be used is not defined."""
-    known = set(_BY_NAME) | set(_LON_ALIASES) | set(_LAT_ALIASES) | {"geometry_wkt"}
-    groups: dict[str, list[str]] = {}
-    for c in df.columns:
-        if isinstance(df, gpd.GeoDataFrame) and c == df.geometry.name:
-            continue
-        groups.setdefault(str(c).lower(), []).append(str(c))
-    clash = {k: v for k, v in groups.items() if len(v) > 1 and k in known}
-    if not clash:
-        return
-    for k, cols in sorted(clash.items()):
-        report.add(None, k, f"ambiguous columns {', '.join(repr(c) for c in cols)}: names differ only in case",
-                   f"keep one of them (or rename the other, e.g. '{cols[1]}_2')")
-    raise RiskmapValidationError(report)
-
-
-def _nonfinite_rows(geoms: np.ndarray) -> np.ndarray:
-    """Boolean mask: geometries with a NaN or infinite coordinate."""
-    bad = np.zeros(len(geoms), dtype=bool)
-    if len(geoms):
-        xy, idx = shapely.get_coordinates(geoms, return_index=True)
-        if len(xy):
-            bad[np.unique(idx[~np.isfinite(xy).all(axis=1)])] = True
-    return bad
-
-
-def _location_warnings(geoms: np.ndarray, rows: np.ndarray, countries: gpd.GeoDataFrame | None,
-                       err: Any) -> None:
-    """Warn (not refuse) about sites at (0, 0), far from riskmap's regions, or outside every country."""
-    if not len(geoms):
-        return
-    rep = shapely.point_on_surface(geoms)
-    x, y = shapely.get_x(rep), shapely.get_y(rep)
-    zero = (np.abs(x) < 1e-9) & (np.abs(y) < 1e-9)
-    far = ~zero & ~_in_aoi(x, y)
-    for i in np.flatnonzero(zero):
-        err(rows[i], "geometry", "the site is at (0, 0), in the Gulf of Guinea: a missing coordinate written as 0?",
-            "give the real coordinates, or leave them blank if unknown", "warning")
-    for i in np.flatnonzero(far):
-        err(rows[i], "geometry",
-            f"the site ({x[i]:.4g}, {y[i]:.4g}) is far from riskmap's basins (Drin, Drina in the Western "
-            "Balkans; Syr Darya in Central Asia): wrong coordinates, or another continent?",
-            "check the coordinates (lon/lat order, sign); it will be 'outside' in every assessment", "warning")
-    if countries is None or not len(countries):
-        return
-    near = np.flatnonzero(~zero & ~far)
-    if not len(near):
-        return
-    land = _land(countries)
-    on_land = shapely.intersects(land, geoms[near])
-    for i in near[~on_land]:
-        err(rows[i], "geometry",
-            f"the site ({x[i]:.4g}, {y[i]:.4g}) is outside every country polygon (at sea, or wrong coordinates?)",
-            "check the coordinates", "warning")
-
-
-_LAND_CACHE: dict[int, Any] = {}
-
-
-def _land(countries: gpd.GeoDataFrame) -> Any:
-    """Union of the country polygons in EPSG:4326, prepared for fast vectorised tests (cached)."""
-    key = id(countries)
-    if key not in _LAND_CACHE:
-        c = countries.to_crs("EPSG:4326") if countries.crs is not None and not countries.crs.equals("EPSG:4326") \
-            else countries
-        land = shapely.union_all(np.asarray(c.geometry.values))
-        shapely.prepare(land)
-        _LAND_CACHE.clear()
-        _LAND_CACHE[key] = (countries, land)  # keep the frame alive so its id is not reused
-    return _LAND_CACHE[key][1]
-
-
-def _in_aoi(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
-    inside = np.zeros(len(lon), dtype=bool)
-    for x0, y0, x1, y1 in AOI_BOXES.values():
-        inside |= (lon >= x0) & (lon <= x1) & (lat >= y0) & (lat <= y1)
-    return inside
-
-
-def validate_sites(
-    df: pd.DataFrame,
-    *,
-    file: str = "<memory>",
-    strict: bool = False,
-    line_offset: int | None = None,
-    decimal_comma: bool = False,
-    countries: gpd.GeoDataFrame | None = None,
-) -> tuple[gpd.GeoDataFrame, ValidationReport]:
-    """Validate a table of sites against the schema.
-
-    Parameters
-    ----------
-    df : pandas.DataFrame or geopandas.GeoDataFrame
-        Raw records. Either a geometry column (any CRS; reprojected to
-        EPSG:4326) or ``lon``/``lat`` columns (aliases: longitude, lng, x;
-        latitude, y) in WGS84 decimal degrees.
-    file : str
-        Name used in the report.
-    strict : bool
-        If True, raise :class:`~riskmap._errors.RiskmapValidationError` when any
-        error is found; if False (lenient), keep the good rows and report the bad.
-    line_offset : int, optional
-        For text files: file line of data row 1 (2 for a CSV with one header
-        line), so issues also name the line.
-    decimal_comma : bool
-        Accept ``1,5`` as 1.5 in numeric columns (semicolon-separated CSV).
-    countries : geopandas.GeoDataFrame, optional
-        Country polygons with an ``iso3`` column, used to derive ``country``
-        when blank. Without it a blank country stays blank.
-
-    Returns
-    -------
-    sites : geopandas.GeoDataFrame
-        The valid rows with every schema column, in schema order, EPSG:4326.
-    report : ValidationReport
-
-    Raises
-    ------
-    RiskmapValidationError
-        In strict mode when the report holds errors, or in any mode when the
-        file as a whole is unusable (e.g. a required column is missing).
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> raw = pd.DataFrame({"site_id": ["a"], "name": ["Mine"], "category": ["mine"],
-    ...     "lon": [19.3], "lat": [43.3], "source": ["survey"], "coord_precision": ["exact"]})
-    >>> sites, report = validate_sites(raw)
-    >>> report.ok, len(sites)
-    (True, 1)
-    """
-    report = ValidationReport(file=file, n_rows=len(df))
-    df = df.copy()
-    df.columns = [str(c).strip().lstrip("\ufeff") for c in df.columns]
-    _refuse_ambiguous_columns(df, report)
-    lower = {c.lower(): c for c in df.columns}
-    rename = {}
-    for c in list(df.columns):
-        cl = c.lower()
-        if cl in _BY_NAME and c != cl:
-            rename[c] = cl
-    df = df.rename(columns=rename)
-    lower = {c.lower(): c for c in df.columns}
-
-    n = len(df)
-    bad = np.zeros(n, dtype=bool)
-
-    def line_of(i: int) -> int | None:
-        return None if line_offset is None else line_offset + i
-
-    def err(i: int | None, col: str | None, reason: str, fix: str, severity: str = "error") -> None:
-        report.add(None if i is None else i + 1, col, reason, fix, severity,
-                   None if i is None else line_of(i))
-
-    # ---- geometry -----------------------------------------------------
-    has_geom = isinstance(df, gpd.GeoDataFrame) and df.geometry.name in df.columns \
-        and (~df.geometry.isna()).any()
-    lon_col = next((lower[a] for a in _LON_ALIASES if a in lower), None)
-    lat_col = next((lower[a] for a in _LAT_ALIASES if a in lower), None)
-
-    missing = [c for c in REQUIRED_COLUMNS if c not in df.columns]
-    if not has_geom and (lon_col is None or lat_col is None):
-        missing.append("lon/lat (or a geometry)")
-    if missing:
-        for c in missing:
-            report.add(None, c, "required column is missing",
-                       f"add a column '{c}' (see docs/schema.md; found columns: "
-                       f"{', '.join(map(str, df.columns)) or 'none'})")
-        raise RiskmapValidationError(report)
-
-    geoms = np.full(n, None, dtype=object)
-    if has_geom:
-        g = df.geometry
-        nonfinite = _nonfinite_rows(np.asarray(g.values, dtype=object))
-        for i in np.flatnonzero(nonfinite):
-            err(i, "geometry", "geometry has NaN or infinite coordinates",
-                "give real coordinates, or remove the feature")
-        bad |= nonfinite
-        if nonfinite.any():
-            g = g.where(~nonfinite, None)
-        if g.crs is None:
-            err(None, "geometry", "the file has no CRS; assumed WGS84 (EPSG:4326)",
-                "declare the CRS in the file or pass crs=", "warning")
-        elif not g.crs.equals("EPSG:4326"):
-            try:
-                g = g.to_crs("EPSG:4326")
-            except Exception as e:  # noqa: BLE001 - pyproj: a CRS that cannot be transformed
-                report.add(None, "geometry", f"cannot reproject from {g.crs} to EPSG:4326 ({e})",
-                           "reproject the file to EPSG:4326 first")
-                raise RiskmapValidationError(report) from None
-        geoms = np.asarray(g.values, dtype=object)
-        after = _nonfinite_rows(geoms) & ~bad  # points outside the projection's domain
-        for i in np.flatnonzero(after):
-            err(i, "geometry", f"coordinates cannot be converted from {g.crs if df.crs is None else df.crs} "
-                "to lon/lat (outside the projection's area?)", "check the coordinates and the file's CRS")
-        bad |= after
-    else:
-        lons = np.full(n, np.nan)
-        lats = np.full(n, np.nan)
-        for i, (xv, yv) in enumerate(zip(df[lon_col].tolist(), df[lat_col].tolist())):
-            for col, v, arr in ((lon_col, xv, lons), (lat_col, yv, lats)):
-                if _blank(v):
-                    err(i, col, "coordinate is blank", "give decimal degrees (WGS84)")
-                    bad[i] = True
-                    continue
-                try:
-                    arr[i] = _to_number(v, decimal_comma)
-                except ValueError as e:
-                    err(i, col, f"unparseable coordinate: {e}",
-                        "write decimal degrees with a point, e.g. 43.3563")
-                    bad[i] = True
-        ok = ~bad
-        projected = ok & ((np.abs(lons) > 360) | (np.abs(lats) > 360))
-        in_aoi = _in_aoi(lons, lats)
-        in_aoi_swapped = _in_aoi(lats, lons)
-        # swapped: the point is outside riskmap's regions (or out of range) but
-        # falls inside one when latitude and longitude are exchanged
-        swapped_range = np.zeros(n, dtype=bool)
-        swapped_aoi = ok & ~projected & ~in_aoi & in_aoi_swapped
-        out_range = ok & ~projected & ~swapped_aoi & ((np.abs(lons) > 180) | (np.abs(lats) > 90))
-        for i in np.flatnonzero(projected):
-            err(i, f"{lon_col}/{lat_col}",
-                f"coordinates ({lons[i]:g}, {lats[i]:g}) look projected (metres), not degrees",
-                "reproject to WGS84 lon/lat, or load the file with crs='EPSG:xxxx' "
-                "(e.g. riskmap validate FILE --crs EPSG:32634)")
-        for i in np.flatnonzero(swapped_range | swapped_aoi):
-            err(i, f"{lon_col}/{lat_col}",
-                f"latitude and longitude are probably swapped (lon={lons[i]:g}, lat={lats[i]:g})",
-                f"swap them: lon={lats[i]:g}, lat={lons[i]:g}")
-        for i in np.flatnonzero(out_range):
-            col = lat_col if abs(lats[i]) > 90 else lon_col
-            err(i, col, f"coordinate out of range (lon={lons[i]:g}, lat={lats[i]:g})",
-                "longitude must be within -180..180 and latitude within -90..90")
-        bad |= projected | swapped_range | swapped_aoi | out_range
-        pts = shapely.points(np.where(bad, 0.0, lons), np.where(bad, 0.0, lats))
-        geoms = np.where(bad, None, pts)
-        if "geometry_wkt" in lower:
-            # lines/polygons in tabular files: WKT wins over the lon/lat label point
-            for i, w in enumerate(df[lower["geometry_wkt"]].tolist()):
-                if bad[i] or _blank(w):
-                    continue
-                try:
-                    geoms[i] = shapely.from_wkt(str(w))
-                except shapely.errors.GEOSException as e:
-                    err(i, "geometry_wkt", f"unparseable WKT geometry ({e})",
-                        "give a WKT LineString/Polygon in lon/lat, or leave blank for points")
-                    bad[i] = True
-                    continue
-                if _nonfinite_rows(np.array([geoms[i]], dtype=object))[0]:
-                    err(i, "geometry_wkt", "WKT geometry has NaN or infinite coordinates",
-                        "give real lon/lat coordinates")
-                    bad[i] = True
-
-    # empty / invalid geometry
-    bad_before_geom = bad.copy()
-    for i in range(n):
-        if bad[i]:
-            continue
-        gm = geoms[i]
-        if gm is None or gm.is_empty:
-            err(i, "geometry", "geometry is empty", "give a point (lon/lat) or a polygon footprint")
-            bad[i] = True
-            continue
-        if not gm.is_valid:
-            why = shapely.is_valid_reason(gm)
-            fixed = shapely.make_valid(gm)
-            if fixed.geom_type == "GeometryCollection":
-                polys = [p for p in fixed.geoms if p.geom_type in ("Polygon", "MultiPolygon")]
-                fixed = shapely.union_all(polys) if polys else fixed
-            geoms[i] = fixed
-            err(i, "geometry", f"invalid geometry ({why}); repaired with make_valid",
-                "check the repaired footprint", "warning")
-
-    # lon/lat range (vector files without a CRS, projected WKT) and antimeridian crossings, vectorised
-    gcol = "geometry" if has_geom else "geometry_wkt"
-    cand = np.flatnonzero(~bad)
-    b = shapely.bounds(np.asarray(geoms[cand], dtype=object)) if len(cand) else np.zeros((0, 4))
-    outside = (b[:, 0] < -180) | (b[:, 2] > 180) | (b[:, 1] < -90) | (b[:, 3] > 90)
-    wide = ~outside & (b[:, 2] - b[:, 0] > 180)
-    for k in np.flatnonzero(outside):
-        if has_geom:
-            err(cand[k], gcol, "geometry coordinates outside lon/lat range (projected data without a CRS?)",
-                "declare the file's CRS or reproject it to EPSG:4326")
-        else:
-            err(cand[k], gcol, f"WKT coordinates outside lon/lat range (x {b[k, 0]:g}..{b[k, 2]:g}, "
-                f"y {b[k, 1]:g}..{b[k, 3]:g}): projected (metres)?",
-                "write the WKT in WGS84 longitude/latitude degrees")
-    for k in np.flatnonzero(wide):
-        err(cand[k], gcol, f"geometry spans {b[k, 2] - b[k, 0]:.0f} degrees of longitude: it crosses the "
-            "antimeridian (or mixes hemispheres) and would become a band around the globe",
-            "split it at 180 degrees, or check the coordinates' signs")
-    bad[cand[outside | wide]] = True
-    n_out_of_range = int(outside.sum())
-
-    # ---- text / vocabulary columns ---------------------------------------
-    out: dict[str, list[Any]] = {c.name: [None] * n for c in COLUMNS}
-
-    def text_val(v: Any) -> str | None:
-        if _blank(v):
-            return None
-        s = str(v).strip()
-        if s.endswith(".0") and isinstance(v, (float, np.floating)):
-            s = s[:-2]
-        return s
-
-    ids_seen: dict[str, int] = {}
-    for c in COLUMNS:
-        if c.name not in df.columns:
-            continue
-        values = df[c.name].tolist()
-        for i, v in enumerate(values):
-            if c.kind == "number":
-                if _blank(v):
-                    out[c.name][i] = np.nan
-                    continue
-                try:
-                    f = _to_number(v, decimal_comma)
-                except ValueError as e:
-                    err(i, c.name, f"unparseable number: {e}",
-                        "write a plain number (no units), or leave blank when unknown")
-                    bad[i] = True
-                    continue
-                if f < 0:
-                    err(i, c.name, f"negative value {f:g}", "quantities cannot be negative; leave blank when unknown")
-                    bad[i] = True
-                    continue
-                out[c.name][i] = f
-                continue
-            s = text_val(v)
-            if c.name == "substances":
-                try:
-                    out[c.name][i] = format_substances(parse_substances(v))
-                except ValueError as e:
-                    err(i, c.name, f"bad substances list: {e}",
-                        'write e.g. [{"name": "sodium cyanide", "quantity_t": 12, "wgk": 3}]')
-                    bad[i] = True
-                continue
-            if c.name == "source_refs" and s is not None:
-                try:
-                    refs = json.loads(s)
-                    if not isinstance(refs, list) or not all(isinstance(r, str) for r in refs):
-                        raise ValueError
-                except ValueError:
-                    err(i, c.name, "source_refs must be a JSON list of strings",
-                        'write e.g. ["gem-gcpt:G100000108106", "wri-gppd:WRI1019881"]')
-                    bad[i] = True
-                    continue
-            if c.name == "field_sources" and s is not None:
-                try:
-                    fs = json.loads(s)
-                    if not isinstance(fs, dict) or not all(isinstance(v, str) for v in fs.values()):
-                        raise ValueError
-                except ValueError:
-                    err(i, c.name, "field_sources must be a JSON object of field -> text",
-                        'write e.g. {"tailings_volume_m3": "questionnaire MNE 2026-11-03"}')
-                    bad[i] = True
-                    continue
-            if c.vocabulary and s is not None:
-                key = s.lower().replace(" ", "_").replace("-", "_")
-                if key not in c.vocabulary:
-                    err(i, c.name, f"unknown {c.name} {s!r}",
-                        f"use one of {', '.join(c.vocabulary)}; closest: {_suggest(s, c.vocabulary)!r}")
-                    bad[i] = True
-                    continue
-                s = key
-            if c.name == "dam_condition" and s is not None:
-                if s.lower() not in DAM_CONDITIONS:
-                    err(i, c.name, f"unknown dam_condition {s!r}",
-                        f"use one of {', '.join(DAM_CONDITIONS)}; closest: {_suggest(s, DAM_CONDITIONS)!r}")
-                    bad[i] = True
-                    continue
-                s = s.lower()
-            if c.name == "country" and s is not None:
-                code = s.upper()
-                if code in _COUNTRY_ALIASES:
-                    err(i, c.name, f"country code {s!r} is not ISO 3166-1 alpha-3",
-                        f"converted to {_COUNTRY_ALIASES[code]!r}", "warning")
-                    code = _COUNTRY_ALIASES[code]
-                if code not in ISO3_CODES:
-                    hint = _country_hint(s)
-                    err(i, c.name, f"unknown country code {s!r}",
-                        f"use an ISO 3166-1 alpha-3 code (Kosovo: XKX){hint}")
-                    bad[i] = True
-                    continue
-                s = code
-            if c.kind == "date" and s is not None:
-                try:
-                    s = _parse_date(v, s)
-                except ValueError:
-                    err(i, c.name, f"unparseable date {s!r}", "write the date as YYYY-MM-DD")
-                    bad[i] = True
-                    continue
-            if c.required and s is None:
-                err(i, c.name, "required value is blank", f"fill in '{c.name}'")
-                bad[i] = True
-                continue
-            if c.name == "site_id" and s is not None:
-                if s in ids_seen:
-                    err(i, c.name, f"duplicate site_id {s!r} (first used in row {ids_seen[s] + 1})",
-                        "give every site a unique site_id")
-                    bad[i] = True
-                    continue
-                ids_seen[s] = i
-            out[c.name][i] = s
-
-    for i in range(n):
-        if out["status"][i] is None:
-            out["status"][i] = "unknown"
-
-    keep = ~bad
-    data = {c.name: [v for v, k in zip(out[c.name], keep) if k] for c in COLUMNS}
-    frame = pd.DataFrame(data)
-    for c in COLUMNS:
-        frame[c.name] = frame[c.name].astype("float64" if c.kind == "number" else "object")
-        if c.kind != "number":
-            frame[c.name] = frame[c.name].where(frame[c.name].notna(), None)
-    # columns outside the schema are kept (after the schema columns), never dropped silently
-    used = {lon_col, lat_col, "geometry_wkt", "geometry"}
-    if isinstance(df, gpd.GeoDataFrame):
-        used.add(df.geometry.name)
-    extra = [c for c in df.columns if c not in _BY_NAME and c not in used]
-    for c in extra:
-        frame[c] = [v for v, k in zip(df[c].tolist(), keep) if k]
-    sites = gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(list(geoms[keep]), crs="EPSG:4326"),
-                             crs="EPSG:4326")
-    if has_geom and df.geometry.crs is None and n_out_of_range and n_out_of_range == int((~bad_before_geom).sum()):
-        report.add(None, "geometry",
-                   "the coordinates are not longitude/latitude and the file declares no CRS "
-                   "(a Shapefile without its .prj file?)",
-                   "give the CRS, e.g. riskmap validate FILE --crs EPSG:32634 (the same --crs works with "
-                   "every command), or add the .prj file")
-    _location_warnings(np.asarray(sites.geometry.values, dtype=object), np.flatnonzero(keep), countries, err)
-    if countries is not None and len(sites):
-        _derive_country(sites, countries)
-    report.n_kept = len(sites)
-    report.issues.sort(key=lambda i: (i.row is not None, i.row or 0))
-    if strict and not report.ok:
-        raise RiskmapValidationError(report)
-    return sites, report
 
 
 # --------------------------------------------------------------------------
@@ -966,31 +469,6 @@ def settle_computed(out: pd.DataFrame, moved: dict[str, str], step: str) -> pd.D
                       "columns; the computed values are used and the file's values are kept under the new name "
                       "(docs/schema.md, 'Columns riskmap computes')", RiskmapDataWarning, stacklevel=3)
     return out
-
-
-def _country_hint(s: str) -> str:
-    up = s.strip().upper()
-    if up in _COUNTRY_HINTS:
-        code = _COUNTRY_HINTS[up]
-        return f"; did you mean {code!r} ({ISO3_NAMES[code]})?"
-    name_hits = [code for code, name in ISO3_NAMES.items() if name.lower() == s.strip().lower()]
-    if name_hits:
-        return f"; did you mean {name_hits[0]!r}?"
-    close = difflib.get_close_matches(up, list(ISO3_CODES), n=1, cutoff=0.6)
-    return f"; closest code: {close[0]!r} ({ISO3_NAMES.get(close[0], '')})" if close else ""
-
-
-def _derive_country(sites: gpd.GeoDataFrame, countries: gpd.GeoDataFrame) -> None:
-    """Fill blank ``country`` values from country polygons (in place)."""
-    blank = sites["country"].isna().to_numpy()
-    if not blank.any():
-        return
-    pts = sites.geometry[blank].representative_point()
-    j = gpd.sjoin(gpd.GeoDataFrame(geometry=pts, crs=sites.crs),
-                  countries[["iso3", "geometry"]].to_crs(sites.crs), how="left", predicate="within")
-    j = j[~j.index.duplicated(keep="first")]
-    sites.loc[blank, "country"] = j["iso3"].reindex(sites.index[blank]).where(
-        j["iso3"].notna(), None).to_numpy()
 
 
 def schema_markdown() -> str:
@@ -1098,3 +576,12 @@ def schema_markdown() -> str:
         "",
     ]
     return "\n".join(out)
+
+
+def __getattr__(name: str) -> Any:
+    """``validate_sites`` lives in :mod:`riskmap.validation`; it stays importable from here."""
+    if name == "validate_sites":
+        from riskmap.validation import validate_sites
+
+        return validate_sites
+    raise AttributeError(f"module 'riskmap.schema' has no attribute {name!r}")

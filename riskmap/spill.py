@@ -37,9 +37,8 @@ local azimuthal-equidistant projection, never in degrees.
 
 from __future__ import annotations
 
-import math
 import re
-import unicodedata
+import dataclasses
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -51,21 +50,21 @@ import pandas as pd
 import shapely
 import shapely.ops
 
-try:  # Python >= 3.11
-    import tomllib
-except ImportError:  # pragma: no cover
-    import tomli as tomllib  # type: ignore[no-redef]
-
-from riskmap._errors import RiskmapError, RiskmapInputError
+from riskmap._errors import RiskmapInputError
 from riskmap._geo import local_aeqd
-from riskmap._paths import PARAMS_DIR
 from riskmap.basins import basins_dir, known_basins
-from riskmap.network import RiverNetwork
+from riskmap.discharge import _lake_lookup, _Network, _norm, _variants, assign_discharge
+from riskmap.exposure import assess
+from riskmap.params import DEFAULT_DISCHARGE_FILE, load_discharge_table  # noqa: F401  (re-exported)
+from riskmap.transport import (G, USTAR_RATIO, WIDTH_COEF, WIDTH_EXP, _box_signal,  # noqa: F401  (re-exported)
+                               _cstr, _jobson_analytic, _metrics, _river_signal, _Signal, fischer_dispersion,
+                               jobson_unit_peak, jobson_velocity)
 
 __all__ = [
     "MODELS",
     "CHECKPOINT_COLUMNS",
     "SpillResult",
+    "SpillOptions",
     "simulate_spill",
     "load_discharge_table",
     "assign_discharge",
@@ -90,10 +89,6 @@ CHECKPOINT_COLUMNS: list[str] = [
     "note",
 ]
 
-#: Default bundled discharge/lake-volume table.
-DEFAULT_DISCHARGE_FILE = PARAMS_DIR / "discharge.toml"
-
-G = 9.8  # m/s2, as in Jobson (1996)
 # Input guards (riskmap's, documented in docs/spill.md): refuse absurd inputs.
 MAX_MASS_KG = 1.0e8          # 100,000 t
 MAX_DURATION_H = 720.0       # 30 days; longer releases are chronic pollution, not a spill
@@ -102,10 +97,6 @@ MAX_DURATION_H = 720.0       # 30 days; longer releases are chronic pollution, n
 QREL_RANGE = (0.05, 20.0)
 MIN_MIXED_TP_H = 1.0         # closer than 1 h travel the cloud is not laterally mixed
 TOWN_BUFFER_KM = 5.0
-# Fischer (1975) needs width, depth and shear velocity; riskmap uses the width-discharge
-# relation of Andreadis et al. (2013) and a shear-velocity ratio u*/U (docs/spill.md).
-WIDTH_COEF, WIDTH_EXP = 7.2, 0.5
-USTAR_RATIO = 0.1
 
 
 # ------------------------------------------------------------------ input parsing
@@ -147,501 +138,6 @@ def parse_duration(value: str | float | int) -> float:
     factor = {"h": 1.0, "hr": 1.0, "hour": 1.0, "hours": 1.0, "min": 1 / 60, "m": 1 / 60,
               "d": 24.0, "day": 24.0, "days": 24.0, "s": 1 / 3600}[unit]
     return num * factor
-
-
-# ------------------------------------------------------------------ Jobson (1996) relations
-
-
-def jobson_velocity(q: Any, qa: Any, area_m2: Any, kind: str = "most-probable") -> np.ndarray:
-    """Velocity of the peak concentration, m/s, from Jobson (1996) without slope.
-
-    With the mean annual discharge ``qa`` (m3/s) known, Jobson's no-slope relations
-    (eq. 14 most probable, eq. 15 maximum probable) are used::
-
-        D'a = Da^1.25 sqrt(g) / Qa ,  Q'a = Q / Qa
-        Vp  = 0.020 + 0.051 D'a^0.821 Q'a^-0.465 Q / Da
-        Vmp = 0.200 + 0.093 D'a^0.821 Q'a^-0.465 Q / Da
-
-    Where ``qa`` is NaN, the drainage-area-only relations (eqs. 16, 17, with
-    ``D''a = Da^1.25 sqrt(g) / Q``)::
-
-        Vp  = 0.152 + 8.1  D''a^0.595 Q / Da
-        Vmp = 0.200 + 40.0 D''a^0.595 Q / Da
-
-    Parameters
-    ----------
-    q : array-like
-        Discharge at the time of the spill, m3/s.
-    qa : array-like
-        Mean annual discharge, m3/s (NaN when unknown).
-    area_m2 : array-like
-        Drainage area, m2.
-    kind : {"most-probable", "maximum-probable"}
-
-    Returns
-    -------
-    numpy.ndarray
-        Peak velocity in m/s.
-
-    Examples
-    --------
-    >>> round(float(jobson_velocity(100.0, 100.0, 5e9)), 4)
-    0.5534
-    """
-    q, qa, da = (np.asarray(x, dtype=float) for x in (q, qa, area_m2))
-    if kind not in ("most-probable", "maximum-probable"):
-        raise RiskmapInputError(f"unknown velocity kind {kind!r}")
-    mx = kind == "maximum-probable"
-    with np.errstate(invalid="ignore", divide="ignore"):
-        dpa = da**1.25 * math.sqrt(G) / qa
-        with_qa = (0.200 if mx else 0.020) + (0.093 if mx else 0.051) * dpa**0.821 * (q / qa) ** -0.465 * q / da
-        dppa = da**1.25 * math.sqrt(G) / q
-        no_qa = (0.200 if mx else 0.152) + (40.0 if mx else 8.1) * dppa**0.595 * q / da
-    return np.where(np.isfinite(qa), with_qa, no_qa)
-
-
-def jobson_unit_peak(tp_h: Any, q: Any, qa: Any) -> np.ndarray:
-    """Unit peak concentration ``Cup`` of Jobson (1996), in 10^-6 s^-1.
-
-    ``Cup = 857 Tp^(-0.760 (Q/Qa)^-0.079)`` with ``Tp`` in hours (eq. 7); when
-    ``Qa`` is unknown ``Cup = 1025 Tp^-0.887``. ``Cup = 10^6 Cp Q / M`` in any
-    consistent units, so with M in kg and Q in m3/s, ``Cp = Cup M / (10^6 Q)``
-    is in kg/m3 and ``10^3`` times that in mg/L.
-
-    Examples
-    --------
-    >>> round(float(jobson_unit_peak(10.0, 100.0, 100.0)), 3)
-    148.93
-    """
-    tp, q, qa = (np.asarray(x, dtype=float) for x in (tp_h, q, qa))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        with_qa = 857.0 * tp ** (-0.760 * (q / qa) ** -0.079)
-        no_qa = 1025.0 * tp**-0.887
-    return np.where(np.isfinite(qa), with_qa, no_qa)
-
-
-def fischer_dispersion(q: Any, u: Any) -> np.ndarray:
-    """Longitudinal dispersion coefficient K (m2/s) from Fischer (1975).
-
-    ``K = 0.011 U^2 W^2 / (h u*)`` with width ``W = 7.2 Q^0.5`` (Andreadis et
-    al. 2013, Water Resour. Res. 49), depth from continuity ``h = Q / (W U)`` and ``u* = 0.1 U``.
-
-    Examples
-    --------
-    >>> round(float(fischer_dispersion(100.0, 0.5)), 1)
-    102.6
-    """
-    q, u = np.asarray(q, dtype=float), np.asarray(u, dtype=float)
-    w = WIDTH_COEF * q**WIDTH_EXP
-    h = q / (w * u)
-    return 0.011 * u**2 * w**2 / (h * USTAR_RATIO * u)
-
-
-# ------------------------------------------------------------------ names
-
-
-def _norm(name: Any) -> str:
-    """Accent-, case- and generic-word-insensitive key for river/lake names."""
-    if name is None or (isinstance(name, float) and math.isnan(name)):
-        return ""
-    s = str(name).replace("đ", "d").replace("Đ", "D").replace("ë", "e")
-    s = unicodedata.normalize("NFKD", s)
-    s = "".join(c for c in s if not unicodedata.combining(c)).lower()
-    s = re.sub(r"[^a-z0-9]+", " ", s)
-    drop = {"lake", "reservoir", "river", "jezero", "liqeni", "lumi", "reka", "rijeka", "i",
-            "e", "the", "of", "vodokhranilishche", "res", "hpp", "dam", "akumulacija"}
-    return " ".join(w for w in s.split() if w not in drop)
-
-
-def _variants(name: Any) -> frozenset[str]:
-    """Name keys of a reach: the whole name, the part before brackets, the bracketed part, "/"-parts.
-
-    ``"Black Drin (Crni Drim)"`` -> {"black drin crni drim", "black drin", "crni drim"}.
-    """
-    if not isinstance(name, str) or not name.strip():
-        return frozenset()
-    parts = {name}
-    m = re.match(r"^(.*?)\((.*?)\)\s*$", name)
-    if m:
-        parts |= {m.group(1), m.group(2)}
-    for p in list(parts):
-        parts |= set(p.split("/"))
-    return frozenset(k for k in (_norm(p) for p in parts) if k)
-
-
-# ------------------------------------------------------------------ discharge table
-
-
-def load_discharge_table(path: str | Path | None = None) -> dict[str, Any]:
-    """Read a discharge/lake-volume parameter file (TOML, see ``riskmap/params/discharge.toml``).
-
-    Parameters
-    ----------
-    path : path-like, optional
-        The file; default the bundled ``riskmap/params/discharge.toml``.
-
-    Returns
-    -------
-    dict
-        ``{"meta": {...}, "station": [...], "lake": [...], "path": str}``.
-
-    Examples
-    --------
-    >>> table = load_discharge_table()
-    >>> any(s["river"] == "Drina" for s in table["station"])
-    True
-    """
-    p = Path(path) if path is not None else DEFAULT_DISCHARGE_FILE
-    try:
-        with open(p, "rb") as fh:
-            data = tomllib.load(fh)
-    except FileNotFoundError:
-        raise RiskmapInputError(f"{p}: discharge file not found") from None
-    except tomllib.TOMLDecodeError as e:
-        raise RiskmapInputError(f"{p}: not valid TOML ({e})") from None
-    except UnicodeDecodeError as e:
-        raise RiskmapInputError(f"{p}: not UTF-8 text (byte 0x{e.object[e.start]:02x} at offset {e.start}); "
-                                "save the discharge file as UTF-8") from None
-    except IsADirectoryError:
-        raise RiskmapInputError(f"{p}: is a folder, not a discharge file") from None
-    stations, lakes = data.get("station", []), data.get("lake", [])
-    for what, rows in (("station", stations), ("lake", lakes)):
-        if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
-            raise RiskmapInputError(f"{p}: '{what}' must be an array of tables ([[{what}]] blocks)")
-    if not isinstance(data.get("meta", {}), dict):
-        raise RiskmapInputError(f"{p}: 'meta' must be a table ([meta])")
-
-    def _positive(v: Any) -> bool:
-        return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and v > 0
-
-    def _texts(row: dict, where: str, keys: tuple[str, ...]) -> None:
-        for key in keys:
-            if key in row and not isinstance(row[key], str):
-                raise RiskmapInputError(f"{p}: {where}: {key} must be text, got {row[key]!r}")
-        al = row.get("aliases", [])
-        if not isinstance(al, list) or not all(isinstance(a, str) for a in al):
-            raise RiskmapInputError(f"{p}: {where}: aliases must be a list of names")
-
-    for i, s in enumerate(stations, 1):
-        for key in ("river", "at", "mean_m3s", "citation"):
-            if key not in s:
-                raise RiskmapInputError(f"{p}: [[station]] #{i} ({s.get('river', '?')}): missing {key!r}")
-        _texts(s, f"[[station]] #{i}", ("river", "at", "citation", "basin", "url", "low_definition"))
-        for key in ("mean_m3s", "low_m3s", "area_km2"):
-            if key in s and not _positive(s[key]):
-                raise RiskmapInputError(f"{p}: [[station]] #{i} ({s['river']}): {key} must be a positive, "
-                                        f"finite number, got {s[key]!r}")
-        if not re.fullmatch(r"mouth|source|confluence:.+|km_above_mouth:\d+(\.\d*)?", str(s["at"])):
-            raise RiskmapInputError(f"{p}: [[station]] #{i} ({s['river']}): unknown at={s['at']!r}; "
-                                    "use mouth, source, confluence:<River> or km_above_mouth:<km>")
-    for i, lk in enumerate(lakes, 1):
-        for key in ("name", "volume_m3", "citation"):
-            if key not in lk:
-                raise RiskmapInputError(f"{p}: [[lake]] #{i} ({lk.get('name', '?')}): missing {key!r}")
-        _texts(lk, f"[[lake]] #{i}", ("name", "citation", "basin", "url"))
-        if not _positive(lk["volume_m3"]):
-            raise RiskmapInputError(f"{p}: [[lake]] #{i} ({lk['name']}): volume_m3 must be a positive, "
-                                    f"finite number, got {lk['volume_m3']!r}")
-    return {"meta": data.get("meta", {}), "station": stations, "lake": lakes, "path": str(p)}
-
-
-# ------------------------------------------------------------------ network helpers
-
-
-class _Network:
-    """Name lookups over a reaches table, on top of its :class:`~riskmap.network.RiverNetwork`."""
-
-    def __init__(self, reaches: pd.DataFrame):
-        need = {"reach_id", "downstream_id", "length_km"}
-        missing = need - set(reaches.columns)
-        if missing:
-            raise RiskmapInputError(f"reaches table lacks column(s) {sorted(missing)}")
-        self.net = RiverNetwork.from_reaches(reaches, name="reaches table", missing="raise")
-        r = reaches.copy()
-        r["reach_id"] = r["reach_id"].astype("int64")
-        r["downstream_id"] = r["downstream_id"].astype("int64")
-        for col, default in (("name", None), ("country", None), ("is_border", False),
-                             ("waterbody", None), ("sub_basin", None)):
-            if col not in r.columns:
-                r[col] = default
-        self.r = r.set_index("reach_id", drop=False)
-        self.down = dict(zip(self.r["reach_id"], self.r["downstream_id"]))
-        self.length = dict(zip(self.r["reach_id"], self.r["length_km"].astype(float)))
-        self.key = {rid: _variants(n) for rid, n in zip(self.r["reach_id"], self.r["name"])}
-        self.subkey = {rid: _variants(n) for rid, n in zip(self.r["reach_id"], self.r["sub_basin"])}
-        ups: dict[int, list[int]] = {}
-        for rid, d in self.down.items():
-            if d != -1:
-                ups.setdefault(d, []).append(rid)
-        self.ups = ups
-        #: upstream channel length (km) of each reach, itself included
-        self.upl = dict(zip(self.net.ids.tolist(), self.net.accumulate(self.net.length_km).tolist()))
-
-    def members(self, keys: set[str] | frozenset[str]) -> list[int]:
-        """Reaches named ``keys``; failing that, the reaches of the sub-basin named ``keys``."""
-        hit = [rid for rid, k in self.key.items() if k & keys]
-        return hit or [rid for rid, k in self.subkey.items() if k & keys]
-
-    def path(self, rid: int) -> list[int]:
-        """Reach ids from ``rid`` to the outlet."""
-        return self.net.downstream_ids(rid)
-
-
-def _place_station(net: _Network, st: Mapping[str, Any]) -> int | None:
-    keys = set(_variants(st["river"])).union(*(_variants(a) for a in st.get("aliases", [])))
-    members = net.members(keys)
-    if not members:
-        return None
-    mset = set(members)
-    at = str(st["at"])
-    mouths = [rid for rid in members if net.down[rid] not in mset]
-    mouth = max(mouths, key=lambda r: net.upl[r])
-    if at == "mouth":
-        return mouth
-    if at == "source":
-        # walk up the main stem (largest upstream length) while the name holds
-        cur = mouth
-        while True:
-            nxt = [u for u in net.ups.get(cur, []) if u in mset]
-            if not nxt:
-                return cur
-            cur = max(nxt, key=lambda r: net.upl[r])
-    if at.startswith("confluence:"):
-        tkeys = _variants(at.split(":", 1)[1])
-        cands = [net.down[rid] for rid in net.members(tkeys) if net.down[rid] in mset]
-        return max(cands, key=lambda r: net.upl[r]) if cands else None
-    if at.startswith("km_above_mouth:"):
-        km = float(at.split(":", 1)[1])
-        cur, acc = mouth, 0.0
-        while True:
-            acc += net.length[cur]
-            if acc >= km:
-                return cur
-            nxt = [u for u in net.ups.get(cur, []) if u in mset]
-            if not nxt:
-                return None
-            cur = max(nxt, key=lambda r: net.upl[r])
-    return None
-
-
-def assign_discharge(reaches: pd.DataFrame, table: Mapping[str, Any] | str | Path | None = None,
-                     basin: str | None = None) -> pd.DataFrame:
-    """Discharge, low flow and drainage area per reach from published station figures.
-
-    Each station of the table is placed on the reach it names (``at = mouth``,
-    ``source``, ``confluence:<River>`` or ``km_above_mouth:<km>``). A reach takes
-    the first station found walking *downstream* from it, scaled by the ratio of
-    upstream channel length (reach / station), a stand-in for the drainage-area
-    ratio. A reach with no station downstream takes the largest station upstream,
-    held constant (not scaled up: lower courses lose water to irrigation and
-    evaporation). Drainage areas scale the same way; a station without an area
-    gets one from the specific runoff of the basin's stations that have one.
-
-    Parameters
-    ----------
-    reaches : pandas.DataFrame
-        Reach table (``reach_id``, ``downstream_id``, ``length_km``, ``name``...).
-    table : dict or path, optional
-        A table from :func:`load_discharge_table` or a file; default the bundled one.
-    basin : str, optional
-        Use only stations of this basin id (stations without ``basin`` always apply).
-
-    Returns
-    -------
-    pandas.DataFrame
-        Indexed by ``reach_id``: ``q_mean_m3s``, ``q_low_m3s``, ``area_km2``,
-        ``q_station``, ``q_method``, ``q_citation``. NaN where nothing applies.
-
-    Examples
-    --------
-    >>> r = pd.DataFrame({"reach_id": [1, 2], "downstream_id": [2, -1],
-    ...                   "length_km": [10.0, 30.0], "name": ["Drina", "Drina"]})
-    >>> t = {"station": [{"river": "Drina", "at": "mouth", "mean_m3s": 100.0,
-    ...                   "area_km2": 1000.0, "citation": "test"}], "lake": []}
-    >>> assign_discharge(r, t)["q_mean_m3s"].round(2).tolist()
-    [25.0, 100.0]
-    """
-    if table is None or isinstance(table, (str, Path)):
-        table = load_discharge_table(table)
-    net = _Network(reaches)
-    stations = [s for s in table.get("station", []) if basin is None or s.get("basin") in (None, basin)]
-    placed: dict[int, dict[str, Any]] = {}
-    unplaced: list[str] = []
-    for s in stations:
-        rid = _place_station(net, s)
-        if rid is not None and rid not in placed:
-            placed[rid] = dict(s)
-        else:
-            unplaced.append(f"{s['river']} ({s['at']})")
-    # areas for stations lacking one: specific runoff of stations with an area
-    with_area = [s for s in placed.values() if s.get("area_km2")]
-    for s in placed.values():
-        if not s.get("area_km2") and with_area:
-            ref = min(with_area, key=lambda w: abs(math.log(w["mean_m3s"] / s["mean_m3s"])))
-            s["area_km2"] = s["mean_m3s"] * ref["area_km2"] / ref["mean_m3s"]
-            s["_area_note"] = f"area from the specific runoff at {ref['river']} {ref['at']}"
-    rows = []
-    upstream_of: dict[int, list[int]] = {}
-    for srid in placed:
-        for rid in net.path(srid):
-            upstream_of.setdefault(rid, []).append(srid)
-    station_below = net.net.first_downstream(np.isin(net.net.ids, list(placed)))
-    for rid, below in zip(net.r["reach_id"], station_below):
-        srid, method = None, ""
-        if below >= 0:
-            srid = cur = int(net.net.ids[below])
-            ratio = net.upl[rid] / net.upl[cur]
-            method = f"scaled by upstream channel length (x{ratio:.3g})"
-        if srid is None:
-            cands = upstream_of.get(rid, [])
-            if cands:
-                srid = max(cands, key=lambda c: net.upl[c])
-                ratio = 1.0
-                method = "held constant below the lowest station"
-        if srid is None:
-            hyd = net.r.at[rid, "discharge_m3s"] if "discharge_m3s" in net.r.columns else np.nan
-            rows.append((rid, float(hyd) if pd.notna(hyd) else np.nan, np.nan, np.nan, None,
-                         "hydrography discharge_m3s" if pd.notna(hyd) else "no station", None))
-            continue
-        s = placed[srid]
-        label = f"{s['river']} ({s['at']})"
-        rows.append((rid, s["mean_m3s"] * ratio,
-                     s["low_m3s"] * ratio if s.get("low_m3s") else np.nan,
-                     s["area_km2"] * ratio if s.get("area_km2") else np.nan,
-                     label, method + ("; " + s["_area_note"] if s.get("_area_note") else ""),
-                     s.get("citation")))
-    out = pd.DataFrame(rows, columns=["reach_id", "q_mean_m3s", "q_low_m3s", "area_km2",
-                                      "q_station", "q_method", "q_citation"]).set_index("reach_id")
-    out.attrs["unplaced_stations"] = unplaced
-    return out
-
-
-def _lake_lookup(table: Mapping[str, Any], name: str) -> dict[str, Any] | None:
-    k = _variants(name)
-    for lk in table.get("lake", []):
-        keys = set(_variants(lk["name"])).union(*(_variants(a) for a in lk.get("aliases", [])))
-        if k & keys:
-            return lk
-    return None
-
-
-# ------------------------------------------------------------------ signals
-
-
-@dataclass
-class _Signal:
-    """Mass flux (kg/s) on a uniform time grid (hours from the release)."""
-
-    t0: float
-    dt: float
-    flux: np.ndarray
-
-    @property
-    def t(self) -> np.ndarray:
-        return self.t0 + self.dt * np.arange(len(self.flux))
-
-    def mass(self) -> float:
-        return float(self.flux.sum() * self.dt * 3600.0)
-
-    def shifted(self, hours: float) -> "_Signal":
-        return _Signal(self.t0 + hours, self.dt, self.flux)
-
-    def regrid(self, t0: float, dt: float, n: int) -> "_Signal":
-        """Mass-conserving resampling (interpolate the cumulative mass)."""
-        edges = self.t0 - self.dt / 2 + self.dt * np.arange(len(self.flux) + 1)
-        cum = np.concatenate([[0.0], np.cumsum(self.flux) * self.dt])
-        new_edges = t0 - dt / 2 + dt * np.arange(n + 1)
-        c = np.interp(new_edges, edges, cum, left=0.0, right=cum[-1])
-        return _Signal(t0, dt, np.diff(c) / dt)
-
-
-def _source_signal(mass_kg: float, duration_h: float, kernel_t: np.ndarray,
-                   kernel: np.ndarray, dt: float) -> _Signal:
-    """Flux = mass x (kernel convolved with the release box); kernel in 1/h on grid."""
-    if duration_h > 0:
-        nb = max(1, int(round(duration_h / dt)))
-        box = np.full(nb, 1.0 / (nb * dt))
-        k = np.convolve(kernel, box) * dt
-    else:
-        k = kernel
-    k = k / (k.sum() * dt)  # exact unit area (removes sampling error)
-    return _Signal(float(kernel_t[0]), dt, mass_kg * k / 3600.0)
-
-
-def _grid(lo: float, hi: float, duration_h: float, n: int = 3000) -> tuple[np.ndarray, float]:
-    lo = max(lo, 0.0)
-    span = max(hi - lo, 1e-6)
-    dt = span / n
-    if duration_h > 0:
-        dt = min(dt, duration_h / 20)
-        dt = max(dt, (span + duration_h) / 200000)
-    return lo + dt * np.arange(int(span / dt) + 2), dt
-
-
-def _jobson_kernel(tp_h: float, cup: float, duration_h: float) -> tuple[np.ndarray, np.ndarray, float]:
-    """Jobson's triangle (1/h): zero at Tl = 0.89 Tp, peak Cup/10^6 per s at Tp, zero at Tl + Td10.
-
-    With ``Td10 = 2 10^6 / Cup`` seconds the triangle's area is exactly 1, i.e. the
-    peak ``Cp = Cup M / (10^6 Q)`` and the passage time conserve the released mass.
-    """
-    tl = 0.890 * tp_h
-    td10_h = 2.0e6 / cup / 3600.0
-    t_end = max(tl + td10_h, tp_h * (1 + 1e-6))
-    t, dt = _grid(tl, t_end, duration_h)
-    peak = cup * 1e-6 * 3600.0  # 1/h  (= Cp Q / M)
-    up = np.clip((t - tl) / max(tp_h - tl, 1e-12), 0, 1)
-    down = np.clip((t_end - t) / max(t_end - tp_h, 1e-12), 0, 1)
-    k = np.where(t <= tp_h, up, down) * peak
-    return t, k, dt
-
-
-def _jobson_analytic(tp_h: float, q: float, qa: float, mass: float, threshold: float) -> dict[str, float]:
-    """Exact checkpoint values of an instantaneous Jobson cloud (no lake upstream)."""
-    cup = float(jobson_unit_peak(tp_h, q, qa))
-    cp = cup * mass / (1e6 * q) * 1e3  # kg/m3 -> mg/L
-    td10_h = 2.0e6 / cup / 3600.0
-    above = td10_h * (1 - threshold / cp) if cp > threshold else 0.0
-    return dict(leading=0.890 * tp_h, tpeak=tp_h, cpeak=cp, above=above)
-
-
-def _ig_kernel(mu_h: float, var_h2: float, duration_h: float) -> tuple[np.ndarray, np.ndarray, float]:
-    """Inverse-Gaussian travel-time density (1/h) with mean mu and variance var."""
-    lam = mu_h**3 / var_h2
-    sd = math.sqrt(var_h2)
-    t, dt = _grid(max(mu_h - 8 * sd, mu_h * 0.02), mu_h + 14 * sd, duration_h, n=4000)
-    t = np.maximum(t, 1e-9)
-    k = np.sqrt(lam / (2 * np.pi * t**3)) * np.exp(-lam * (t - mu_h) ** 2 / (2 * mu_h**2 * t))
-    return t, k, dt
-
-
-def _cstr(sig: _Signal, tau_h: float) -> _Signal:
-    """Completely mixed reactor: outflow flux of a lake with residence time tau."""
-    from scipy.signal import lfilter
-
-    t_in_end = sig.t[-1]
-    span = (t_in_end - sig.t0) + 10.0 * tau_h
-    dt = min(max(sig.dt, (t_in_end - sig.t0) / 50), tau_h / 20)
-    dt = max(dt, span / 200000)
-    n = int(span / dt) + 2
-    s = sig.regrid(sig.t0, dt, n)
-    a = math.exp(-dt / tau_h)
-    # storage S_k = a S_{k-1} + inflow mass in step k; outflow mass per step = S_k (1 - a)
-    inflow = s.flux * dt
-    store = lfilter([1.0], [1.0, -a], inflow)
-    out = store * (1.0 - a) / dt
-    return _Signal(s.t0, dt, out)
-
-
-def _metrics(sig: _Signal, q: float, threshold: float) -> dict[str, float]:
-    c = sig.flux / q * 1e3  # kg/m3 -> mg/L
-    if not np.any(c > 0):
-        return dict(leading=np.nan, tpeak=np.nan, cpeak=0.0, above=0.0)
-    i = int(np.argmax(c))
-    cp = float(c[i])
-    t = sig.t
-    first = int(np.argmax(c >= 0.01 * cp))
-    above = float(np.count_nonzero(c >= threshold) * sig.dt) if cp >= threshold else 0.0
-    return dict(leading=float(t[first]), tpeak=float(t[i]), cpeak=cp, above=above)
 
 
 # ------------------------------------------------------------------ result
@@ -792,35 +288,12 @@ def _locate(point: shapely.Point, reaches: gpd.GeoDataFrame, max_km: float) -> t
 # ------------------------------------------------------------------ main
 
 
-def simulate_spill(
-    site_or_point: Any,
-    mass_kg: float | str,
-    duration_h: float | str = 0.0,
-    discharge: str | Path | Mapping[str, Any] = "mean",
-    model: str = "jobson",
-    basin: Any = None,
-    threshold_mg_l: float = 0.01,
-    *,
-    reaches: gpd.GeoDataFrame | None = None,
-    lakes: gpd.GeoDataFrame | None = None,
-    towns: gpd.GeoDataFrame | None = None,
-    discharge_table: Mapping[str, Any] | str | Path | None = None,
-    max_snap_km: float = 10.0,
-    town_buffer_km: float = TOWN_BUFFER_KM,
-    on_unknown_lake: str = "river",
-) -> SpillResult:
-    """Route a spill down the river network and report the checkpoints.
+@dataclass(frozen=True)
+class SpillOptions:
+    """How :func:`simulate_spill` runs: flows, model, network and reporting choices.
 
-    Parameters
+    Attributes
     ----------
-    site_or_point : shapely Point, (lon, lat), site row/GeoDataFrame, site_id str, or int reach_id
-        Where the release enters the river. A site row carrying ``reach_id``
-        (from :func:`riskmap.exposure.assess`) is used as snapped; otherwise the
-        nearest reach within ``max_snap_km`` is taken.
-    mass_kg : float or str
-        Released mass (kg, or a string such as ``"10t"``).
-    duration_h : float or str
-        Release duration in hours (0 = instantaneous).
     discharge : {"mean", "low"} or path or dict
         Which flow to use: the long-term mean, the cited low flow, or a user
         parameter file with the format of ``riskmap/params/discharge.toml``.
@@ -834,8 +307,84 @@ def simulate_spill(
         Use this network instead of a basin's (schema of ``docs/architecture.md``).
     discharge_table : dict or path, optional
         Station/lake table used with ``discharge="mean"|"low"`` (default bundled).
+    max_snap_km : float
+        Farthest a release point may lie from the network.
+    town_buffer_km : float
+        Towns within this distance of the path are checkpoints.
     on_unknown_lake : {"river", "stop", "raise"}
-        What to do at a lake or reservoir without a cited volume: ``"river"``
+        What to do at a lake or reservoir without a cited volume (see :func:`simulate_spill`).
+    """
+
+    discharge: str | Path | Mapping[str, Any] = "mean"
+    model: str = "jobson"
+    basin: Any = None
+    threshold_mg_l: float = 0.01
+    reaches: gpd.GeoDataFrame | None = None
+    lakes: gpd.GeoDataFrame | None = None
+    towns: gpd.GeoDataFrame | None = None
+    discharge_table: Mapping[str, Any] | str | Path | None = None
+    max_snap_km: float = 10.0
+    town_buffer_km: float = TOWN_BUFFER_KM
+    on_unknown_lake: str = "river"
+
+
+@dataclass
+class _Release:
+    """The network a spill runs on and where it enters it."""
+
+    site: Any
+    basin_id: str | None
+    reaches: Any
+    lakes: Any
+    towns: Any
+
+
+@dataclass
+class _Flows:
+    """The discharge table used, which flow, where it came from, and per-reach flows."""
+
+    table: Mapping[str, Any]
+    flow: str
+    qsource: str
+    q: pd.DataFrame
+
+
+@dataclass
+class _Routed:
+    """The signal at a checkpoint, as :func:`_route` returns it.
+
+    ``analytic`` holds ``(Tp_h, Qa)`` when the closed-form Jobson metrics apply
+    (instantaneous release, river only); ``note`` never carries it.
+    """
+
+    signal: _Signal | None
+    q: float
+    note: str
+    analytic: tuple[float, float] | None = None
+
+
+def simulate_spill(site_or_point: Any, mass_kg: float | str, duration_h: float | str = 0.0,
+                   options: SpillOptions | None = None, **overrides: Any) -> SpillResult:
+    """Route a spill down the river network and report the checkpoints.
+
+    Parameters
+    ----------
+    site_or_point : shapely Point, (lon, lat), site row/GeoDataFrame, site_id str, or int reach_id
+        Where the release enters the river. A site row carrying ``reach_id``
+        (from :func:`riskmap.exposure.assess`) is used as snapped; otherwise the
+        nearest reach within ``max_snap_km`` is taken.
+    mass_kg : float or str
+        Released mass (kg, or a string such as ``"10t"``).
+    duration_h : float or str
+        Release duration in hours (0 = instantaneous).
+    options : SpillOptions, optional
+        All other choices (see :class:`SpillOptions`).
+    **overrides
+        Any :class:`SpillOptions` field by keyword (``discharge=``, ``model=``,
+        ``basin=``, ``threshold_mg_l=``, ``reaches=``, ``lakes=``, ``towns=``,
+        ``discharge_table=``, ``max_snap_km=``, ``town_buffer_km=``,
+        ``on_unknown_lake=``), over ``options``. ``on_unknown_lake`` is what to do
+        at a lake or reservoir without a cited volume: ``"river"``
         (default) routes through it as river, with no retention or dilution,
         and says so in the notes and assumptions: peak concentrations below it
         are then upper bounds and arrival times lower bounds (the cautious
@@ -857,6 +406,28 @@ def simulate_spill(
     >>> res = simulate_spill((19.36, 43.36), "10t", basin="drina")  # doctest: +SKIP
     >>> res.table()  # doctest: +SKIP
     """
+    opts = dataclasses.replace(options or SpillOptions(), **overrides)
+    mass, dur = _check_inputs(mass_kg, duration_h, opts)
+    rel = _release_network(site_or_point, opts)
+    net = _Network(rel.reaches)
+    flows = _flows(rel.reaches, opts, rel.basin_id)
+    rid0, frac0, snap_km, site_label = _resolve_release(rel.site, rel.reaches, net, opts.max_snap_km)
+    pr = _path_table(net, rid0, frac0, flows)
+    cps = _checkpoints(pr, rel.towns, opts.town_buffer_km, rel.lakes, frac0)
+    assumptions = _assumptions(opts.model, flows.flow, flows.qsource, dur, pr, flows.table, snap_km, site_label)
+    assumptions += _path_assumptions(pr, net, flows, rel.basin_id, snap_km)
+    table_df, curves, stop_reason = _checkpoint_table(pr, cps, mass, dur, flows.table, opts)
+    if stop_reason:
+        assumptions.append(f"STOPPED: {stop_reason}")
+    pgdf = _path_frame(pr, frac0, opts.model, rel.reaches)
+    params = dict(mass_kg=mass, duration_h=dur, model=opts.model, discharge=flows.qsource,
+                  threshold_mg_l=opts.threshold_mg_l, site=site_label,
+                  start_reach=rid0, snap_km=snap_km, basin=rel.basin_id)
+    return SpillResult(table_df, assumptions, _uncertainty(table_df), pgdf, curves, params)
+
+
+def _check_inputs(mass_kg: Any, duration_h: Any, opts: SpillOptions) -> tuple[float, float]:
+    """Parsed mass (kg) and duration (h); absurd inputs and unknown choices are refused."""
     mass = parse_mass(mass_kg)
     dur = parse_duration(duration_h)
     if not (np.isfinite(mass) and mass > 0):
@@ -865,13 +436,20 @@ def simulate_spill(
         raise RiskmapInputError(f"mass {mass:g} kg exceeds {MAX_MASS_KG:g} kg (100,000 t): not a spill scenario")
     if not (np.isfinite(dur) and 0 <= dur <= MAX_DURATION_H):
         raise RiskmapInputError(f"duration must be between 0 and {MAX_DURATION_H:g} h, got {duration_h!r}")
-    if model not in MODELS:
-        raise RiskmapInputError(f"unknown model {model!r}; choose one of {', '.join(MODELS)}")
+    if opts.model not in MODELS:
+        raise RiskmapInputError(f"unknown model {opts.model!r}; choose one of {', '.join(MODELS)}")
+    threshold_mg_l = opts.threshold_mg_l
     if not (np.isfinite(threshold_mg_l) and threshold_mg_l > 0):
         raise RiskmapInputError(f"threshold must be a positive concentration in mg/L, got {threshold_mg_l!r}")
-    if on_unknown_lake not in ("river", "stop", "raise"):
+    if opts.on_unknown_lake not in ("river", "stop", "raise"):
         raise RiskmapInputError("on_unknown_lake must be 'river', 'stop' or 'raise'")
+    return mass, dur
 
+
+def _release_network(site_or_point: Any, opts: SpillOptions) -> _Release:
+    """The release object, basin id and network layers (the basin's, or the ones given)."""
+    basin, reaches, lakes, towns = opts.basin, opts.reaches, opts.lakes, opts.towns
+    max_snap_km = opts.max_snap_km
     basin_id = None
     if isinstance(site_or_point, str):  # "site_id", "lon,lat" or "reach:<id>", as on the CLI
         site_or_point, basin = locate_release(site_or_point, basin=basin if reaches is None else None,
@@ -901,9 +479,12 @@ def simulate_spill(
         basin_id = basin
     if isinstance(reaches, gpd.GeoDataFrame) and reaches.crs is not None and not reaches.crs.equals("EPSG:4326"):
         reaches = reaches.to_crs(4326)
-    net = _Network(reaches)
+    return _Release(site_or_point, basin_id, reaches, lakes, towns)
 
-    # ---- discharge
+
+def _flows(reaches: pd.DataFrame, opts: SpillOptions, basin_id: str | None) -> _Flows:
+    """The discharge table and flow chosen by ``opts.discharge``, and the flow on every reach."""
+    discharge = opts.discharge
     if isinstance(discharge, (str, Path)) and str(discharge) not in ("mean", "low"):
         table = load_discharge_table(discharge)
         flow = "mean"
@@ -911,32 +492,43 @@ def simulate_spill(
     elif isinstance(discharge, Mapping):
         table, flow, qsource = discharge, "mean", "user table"
     else:
-        table = discharge_table if isinstance(discharge_table, Mapping) else load_discharge_table(discharge_table)
+        dt = opts.discharge_table
+        table = dt if isinstance(dt, Mapping) else load_discharge_table(dt)
         flow = str(discharge)
         qsource = f"{Path(table.get('path', 'bundled')).name} ({flow} flow)"
-    q = assign_discharge(reaches, table, basin=basin_id)
+    return _Flows(table, flow, qsource, assign_discharge(reaches, table, basin=basin_id))
 
-    # ---- release location
-    rid0, frac0, snap_km, site_label = _resolve_release(site_or_point, reaches, net, max_snap_km)
-    path_ids = net.path(rid0)
-    pr = net.r.loc[path_ids].copy()
+
+def _path_table(net: _Network, rid0: int, frac0: float, flows: _Flows) -> pd.DataFrame:
+    """The reaches from the release to the outlet, with distances, flows and hydraulics."""
+    pr = net.r.loc[net.path(rid0)].copy()
     pr["remaining_km"] = pr["length_km"].astype(float)
     pr.iloc[0, pr.columns.get_loc("remaining_km")] = float(pr["length_km"].iloc[0]) * (1 - frac0)
     pr["cum_end_km"] = pr["remaining_km"].cumsum()
     pr["cum_start_km"] = pr["cum_end_km"] - pr["remaining_km"]
-    pr = pr.join(q, how="left")
-    qcol = "q_low_m3s" if flow == "low" else "q_mean_m3s"
+    pr = pr.join(flows.q, how="left")
+    qcol = "q_low_m3s" if flows.flow == "low" else "q_mean_m3s"
     pr["Q"] = pr[qcol]
     pr["Qa"] = pr["q_mean_m3s"]
     pr["Da"] = pr["area_km2"] * 1e6
+    _check_path_flows(pr, flows)
+    pr["Vp"] = jobson_velocity(pr["Q"], pr["Qa"], pr["Da"], "most-probable")
+    pr["Vmax"] = jobson_velocity(pr["Q"], pr["Qa"], pr["Da"], "maximum-probable")
+    pr["K"] = fischer_dispersion(pr["Q"], pr["Vp"])
+    pr["lake"] = pd.Series([w.strip() if isinstance(w, str) and w.strip() else "" for w in pr["waterbody"]],
+                           index=pr.index, dtype=object)
+    return pr
 
+
+def _check_path_flows(pr: pd.DataFrame, flows: _Flows) -> None:
+    """Refuse a path with a reach without flow, out of Jobson's Q/Qa range, or without drainage area."""
     bad = pr[~(pr["Q"] > 0)]
     if len(bad):
         b = bad.iloc[0]
-        what = "low-flow" if flow == "low" else "mean"
+        what = "low-flow" if flows.flow == "low" else "mean"
         raise RiskmapInputError(
             f"no cited {what} discharge for reach {int(b['reach_id'])} ({b['name'] or 'unnamed'}) on the path "
-            f"({qsource}); pass --discharge FILE with a station for it")
+            f"({flows.qsource}); pass --discharge FILE with a station for it")
     qrel = pr["Q"] / pr["Qa"]
     out_of_range = pr[(qrel < QREL_RANGE[0]) | (qrel > QREL_RANGE[1])]
     if len(out_of_range):
@@ -947,94 +539,99 @@ def simulate_spill(
     if pr["Da"].isna().any():
         raise RiskmapInputError("drainage area unknown on the path (no station with area_km2 in the basin)")
 
-    pr["Vp"] = jobson_velocity(pr["Q"], pr["Qa"], pr["Da"], "most-probable")
-    pr["Vmax"] = jobson_velocity(pr["Q"], pr["Qa"], pr["Da"], "maximum-probable")
-    pr["K"] = fischer_dispersion(pr["Q"], pr["Vp"])
-    pr["lake"] = pd.Series([w.strip() if isinstance(w, str) and w.strip() else "" for w in pr["waterbody"]],
-                           index=pr.index, dtype=object)
 
-    # ---- checkpoints along the path (position in km from the release)
-    cps = _checkpoints(pr, towns, town_buffer_km, lakes, frac0)
-
-    # ---- route
-    assumptions = _assumptions(model, flow, qsource, dur, pr, table, snap_km, site_label)
+def _path_assumptions(pr: pd.DataFrame, net: _Network, flows: _Flows, basin_id: str | None,
+                      snap_km: float) -> list[str]:
+    """Assumptions specific to this path: stations used, unplaced stations, unmarked lakes, snap distance."""
+    out = []
     used = pr.dropna(subset=["q_station"]).drop_duplicates("q_station")
     for _, u in used.iterrows():
-        assumptions.append(f"discharge station used: {u['q_station']} -- {u['q_citation']}")
-    if q.attrs.get("unplaced_stations"):
-        assumptions.append("stations of the table not found on this network (river name absent): "
-                           + ", ".join(q.attrs["unplaced_stations"]))
+        out.append(f"discharge station used: {u['q_station']} -- {u['q_citation']}")
+    if flows.q.attrs.get("unplaced_stations"):
+        out.append("stations of the table not found on this network (river name absent): "
+                   + ", ".join(flows.q.attrs["unplaced_stations"]))
     marked = set().union(*(_variants(w) for w in net.r["waterbody"] if isinstance(w, str)))
-    unmarked = [lk["name"] for lk in table.get("lake", [])
+    unmarked = [lk["name"] for lk in flows.table.get("lake", [])
                 if basin_id and lk.get("basin") == basin_id
                 and not (set(_variants(lk["name"])).union(*(_variants(a) for a in lk.get("aliases", []))) & marked)]
     if unmarked:
-        assumptions.append("lakes/reservoirs of this basin NOT marked on the network, so not modelled even if "
-                           "the path passes them (concentrations below them are then overestimated): "
-                           + ", ".join(unmarked))
+        out.append("lakes/reservoirs of this basin NOT marked on the network, so not modelled even if "
+                   "the path passes them (concentrations below them are then overestimated): "
+                   + ", ".join(unmarked))
     if snap_km > 1.0:
-        assumptions.append(f"the release point is {snap_km:.1f} km from the mapped network; travel along "
-                           "unmapped streams to it is NOT included (arrival times there are lower bounds, "
-                           "and the dilution before it is ignored)")
+        out.append(f"the release point is {snap_km:.1f} km from the mapped network; travel along "
+                   "unmapped streams to it is NOT included (arrival times there are lower bounds, "
+                   "and the dilution before it is ignored)")
+    return out
+
+
+def _checkpoint_table(pr: pd.DataFrame, cps: list[dict[str, Any]], mass: float, dur: float,
+                      table: Mapping[str, Any], opts: SpillOptions
+                      ) -> tuple[pd.DataFrame, dict[str, Any], str | None]:
+    """Route to every checkpoint (central and fast velocity): the table rows, curves and any stop reason."""
     rows, curves = [], {}
     stop_reason = None
     for cp in cps:
         res = {}
         for variant in ("main", "fast"):
-            vcol = "Vmax" if (variant == "fast" or model == "jobson-max") else "Vp"
+            vcol = "Vmax" if (variant == "fast" or opts.model == "jobson-max") else "Vp"
             try:
-                sig, qx, note = _route(pr, cp["km"], mass, dur, model, vcol, table, variant,
-                                       unknown_as_river=on_unknown_lake == "river")
+                res[variant] = _route(pr, cp["km"], mass, dur, opts.model, vcol, table,
+                                      unknown_as_river=opts.on_unknown_lake == "river")
             except _LakeUnknown as e:
-                if on_unknown_lake == "raise":
+                if opts.on_unknown_lake == "raise":
                     raise RiskmapInputError(str(e)) from None
                 stop_reason = str(e)
-                sig = None
-                qx, note = np.nan, str(e)
-            res[variant] = (sig, qx, note)
-        sig, qx, note = res["main"]
-        if sig is None:
-            rows.append(dict(checkpoint=cp["name"], kind=cp["kind"], river_km=round(cp["km"], 2), leading_edge_h=np.nan,
-                             peak_time_h=np.nan, peak_mg_l=np.nan, above_threshold_h=np.nan,
-                             country=cp["country"], leading_edge_h_fast=np.nan, peak_mg_l_high=np.nan,
-                             discharge_m3s=np.nan, note=note, _lon=cp["lon"], _lat=cp["lat"]))
-            continue
-        m = _metrics(sig, qx, threshold_mg_l)
-        mf = _metrics(res["fast"][0], res["fast"][1], threshold_mg_l) if res["fast"][0] is not None else m
-        if note.startswith("jobson-analytic"):
-            head, _, rest = note.partition("; ")
-            tp, qa_x = (float(x) for x in head.split("=", 1)[1].split(","))
-            m = _jobson_analytic(tp, qx, qa_x, mass, threshold_mg_l)
-            note = rest
-        fnote = res["fast"][2]
-        if fnote.startswith("jobson-analytic"):
-            tpf, qaf = (float(x) for x in fnote.split("; ")[0].split("=", 1)[1].split(","))
-            mf = _jobson_analytic(tpf, res["fast"][1], qaf, mass, threshold_mg_l)
-        tsig = sig.t
-        csig = sig.flux / qx * 1e3
-        keep = csig >= 1e-4 * max(csig.max(), 1e-300)
-        curves[cp["name"]] = (tsig[keep], csig[keep])
-        unmixed = ""
-        if m["tpeak"] < MIN_MIXED_TP_H and "lake" not in note:
-            unmixed = "within 1 h of the release: cloud not yet mixed across the river, peak not reliable"
-        rows.append(dict(
-            checkpoint=cp["name"], kind=cp["kind"], river_km=round(cp["km"], 2),
-            leading_edge_h=m["leading"], peak_time_h=m["tpeak"],
-            peak_mg_l=np.nan if unmixed else m["cpeak"], above_threshold_h=np.nan if unmixed else m["above"],
-            country=cp["country"], leading_edge_h_fast=min(mf["leading"], m["leading"]),
-            peak_mg_l_high=np.nan if unmixed else max(mf["cpeak"], m["cpeak"]), discharge_m3s=qx,
-            note="; ".join(x for x in (note, unmixed) if x), _lon=cp["lon"], _lat=cp["lat"]))
+                res[variant] = _Routed(None, np.nan, str(e))
+        row, curve = _checkpoint_row(cp, res["main"], res["fast"], mass, opts.threshold_mg_l)
+        rows.append(row)
+        if curve is not None:
+            curves[cp["name"]] = curve
     table_df = pd.DataFrame(rows)
     if table_df.empty:
         table_df = pd.DataFrame(columns=CHECKPOINT_COLUMNS + ["_lon", "_lat"])
-    if stop_reason:
-        assumptions.append(f"STOPPED: {stop_reason}")
+    return table_df, curves, stop_reason
 
-    # path with peak times for the animation
-    tp_cum = (pr["remaining_km"] * 1000 / (pr["Vmax"] if model == "jobson-max" else pr["Vp"]) / 3600).cumsum()
+
+def _routed_metrics(r: _Routed, mass: float, threshold: float) -> dict[str, float]:
+    """Checkpoint metrics of a routed signal (closed-form Jobson when it applies)."""
+    if r.analytic is not None:
+        return _jobson_analytic(r.analytic[0], r.q, r.analytic[1], mass, threshold)
+    return _metrics(r.signal, r.q, threshold)
+
+
+def _checkpoint_row(cp: dict[str, Any], main: _Routed, fast: _Routed, mass: float, threshold: float
+                    ) -> tuple[dict[str, Any], tuple[np.ndarray, np.ndarray] | None]:
+    """One row of the checkpoint table and the concentration curve there (None when stopped)."""
+    if main.signal is None:
+        return dict(checkpoint=cp["name"], kind=cp["kind"], river_km=round(cp["km"], 2), leading_edge_h=np.nan,
+                    peak_time_h=np.nan, peak_mg_l=np.nan, above_threshold_h=np.nan,
+                    country=cp["country"], leading_edge_h_fast=np.nan, peak_mg_l_high=np.nan,
+                    discharge_m3s=np.nan, note=main.note, _lon=cp["lon"], _lat=cp["lat"]), None
+    m = _routed_metrics(main, mass, threshold)
+    mf = _routed_metrics(fast, mass, threshold) if fast.signal is not None else m
+    sig, qx, note = main.signal, main.q, main.note
+    csig = sig.flux / qx * 1e3
+    keep = csig >= 1e-4 * max(csig.max(), 1e-300)
+    unmixed = ""
+    if m["tpeak"] < MIN_MIXED_TP_H and "lake" not in note:
+        unmixed = "within 1 h of the release: cloud not yet mixed across the river, peak not reliable"
+    row = dict(
+        checkpoint=cp["name"], kind=cp["kind"], river_km=round(cp["km"], 2),
+        leading_edge_h=m["leading"], peak_time_h=m["tpeak"],
+        peak_mg_l=np.nan if unmixed else m["cpeak"], above_threshold_h=np.nan if unmixed else m["above"],
+        country=cp["country"], leading_edge_h_fast=min(mf["leading"], m["leading"]),
+        peak_mg_l_high=np.nan if unmixed else max(mf["cpeak"], m["cpeak"]), discharge_m3s=qx,
+        note="; ".join(x for x in (note, unmixed) if x), _lon=cp["lon"], _lat=cp["lat"])
+    return row, (sig.t[keep], csig[keep])
+
+
+def _path_frame(pr: pd.DataFrame, frac0: float, model: str, reaches: Any) -> gpd.GeoDataFrame:
+    """The path with peak times, for the map animation (first reach cut at the release)."""
+    v = pr["Vmax"] if model == "jobson-max" else pr["Vp"]
+    tp_cum = (pr["remaining_km"] * 1000 / v / 3600).cumsum()
     pr["peak_time_end_h"] = tp_cum.values
-    pr["peak_time_start_h"] = pr["peak_time_end_h"] - (pr["remaining_km"] * 1000 /
-                                                     (pr["Vmax"] if model == "jobson-max" else pr["Vp"]) / 3600)
+    pr["peak_time_start_h"] = pr["peak_time_end_h"] - (pr["remaining_km"] * 1000 / v / 3600)
     if "geometry" in pr.columns:
         pgdf = gpd.GeoDataFrame(pr.reset_index(drop=True), geometry="geometry", crs=getattr(reaches, "crs", None))
         if frac0 > 0 and pgdf.crs is not None and len(pgdf):
@@ -1044,8 +641,13 @@ def simulate_spill(
     else:
         pgdf = gpd.GeoDataFrame(pr.reset_index(drop=True))
     pgdf["cum_km"] = pgdf["cum_end_km"]
+    return pgdf
+
+
+def _uncertainty(table_df: pd.DataFrame) -> dict[str, Any]:
+    """The fast-vs-central spread of arrival times and peak concentrations."""
     factor = _conc_factor(table_df)
-    uncertainty = {
+    return {
         "velocity": "most-probable (central) vs maximum-probable (fast) peak velocity, Jobson (1996)",
         "arrival_h": {r["checkpoint"]: [r["leading_edge_h_fast"], r["leading_edge_h"]] for _, r in table_df.iterrows()},
         "concentration_factor": factor,
@@ -1053,10 +655,6 @@ def simulate_spill(
                       f"within a factor of about {factor:.2g} (fast vs central) and further limited by the "
                       "discharge estimate (published long-term means scaled by channel length)"),
     }
-    params = dict(mass_kg=mass, duration_h=dur, model=model, discharge=qsource, threshold_mg_l=threshold_mg_l,
-                  site=site_label,
-                  start_reach=rid0, snap_km=snap_km, basin=basin_id)
-    return SpillResult(table_df, assumptions, uncertainty, pgdf, curves, params)
 
 
 def _load_basin(basin_id: str, data_dir: Any = None) -> Any:
@@ -1223,9 +821,9 @@ def _town_checkpoints(pr: pd.DataFrame, towns: gpd.GeoDataFrame, buffer_km: floa
 
 
 def _route(pr: pd.DataFrame, km: float, mass: float, dur: float, model: str, vcol: str,
-           table: Mapping[str, Any], variant: str, *, unknown_as_river: bool = False,
-           ) -> tuple[_Signal, float, str]:
-    """Signal at river km ``km`` from the release; returns (signal, Q there, note)."""
+           table: Mapping[str, Any], *, unknown_as_river: bool = False,
+           ) -> _Routed:
+    """Signal at river km ``km`` from the release, with the flow there and notes."""
     cum_end = pr["cum_end_km"].to_numpy()
     idx = int(np.searchsorted(cum_end, km - 1e-9))
     idx = min(idx, len(pr) - 1)
@@ -1291,36 +889,20 @@ def _route(pr: pd.DataFrame, km: float, mass: float, dur: float, model: str, vco
         i = j
         if not lake_complete:
             notes.append(f"inside {name}: outflow concentration of the mixed lake")
+    analytic = None
     if sig is None:
         if river_tp <= 0:
             river_tp = 1e-6
         sig = _river_signal(mass, dur, river_tp, river_var, q_here, qa_here, model)
-        note = f"jobson-analytic={river_tp!r},{qa_here!r}" if model.startswith("jobson") and dur == 0 else ""
+        note = ""
+        if model.startswith("jobson") and dur == 0:
+            analytic = (river_tp, qa_here)
     else:
         sig = sig.shifted(delay)
         note = "after lake(s) " + "; ".join(lakes_done)
     if notes:
         note = "; ".join([note] + notes) if note else "; ".join(notes)
-    return sig, q_here, note
-
-
-def _box_signal(mass: float, dur: float) -> _Signal:
-    """The release itself (mass flux at the release point)."""
-    if dur > 0:
-        n = 200
-        dt = dur / n
-        return _Signal(dt / 2, dt, np.full(n, mass / (dur * 3600.0)))
-    dt = 1e-3
-    return _Signal(0.0, dt, np.array([mass / (dt * 3600.0)]))
-
-
-def _river_signal(mass: float, dur: float, tp_h: float, var_h2: float, q: float, qa: float, model: str) -> _Signal:
-    if model.startswith("jobson"):
-        cup = float(jobson_unit_peak(tp_h, q, qa))
-        t, k, dt = _jobson_kernel(tp_h, cup, dur)
-    else:
-        t, k, dt = _ig_kernel(tp_h, max(var_h2, 1e-12), dur)
-    return _source_signal(mass, dur, t, k, dt)
+    return _Routed(sig, q_here, note, analytic)
 
 
 def _assumptions(model: str, flow: str, qsource: str, dur: float, pr: pd.DataFrame,
@@ -1383,20 +965,26 @@ def locate_release(site_id: str, sites: gpd.GeoDataFrame | str | Path | None = N
     if isinstance(site, pd.Series):
         if basin is None and isinstance(site.get("basin"), str) and site.get("basin"):
             basin = site["basin"]
-        try:  # exposure's river snap / basin allocation, when available
-            from riskmap.exposure import assess
-
-            row = assess(gpd.GeoDataFrame([site], geometry="geometry", crs=4326)).iloc[0]
-            if row.get("drainage_by") in ("river snap", "basin allocation") and pd.notna(row.get("reach_id")):
-                site = row
-                basin = basin or row.get("basin")
-        except (ImportError, RiskmapError, KeyError, ValueError):
-            pass
+        site, basin = _assessed_release(site, basin)
     if basin is None:
         if isinstance(site, int):
             raise RiskmapInputError("a release at reach:<id> needs a basin")
         pt = site if not isinstance(site, pd.Series) else site.geometry.representative_point()
         basin = find_basin(pt, max_snap_km=max_snap_km)
+    return site, basin
+
+
+def _assessed_release(site: pd.Series, basin: Any) -> tuple[pd.Series, Any]:
+    """The site as :func:`riskmap.exposure.assess` places it, when it sits on a reach.
+
+    The explicit "assess" step of the analysis, with no error swallowed: a site
+    the exposure engine refuses raises its :class:`RiskmapInputError`. A site
+    that is neither snapped to a river nor allocated to a reach is returned
+    unchanged (the release point then snaps in :func:`simulate_spill`).
+    """
+    row = assess(gpd.GeoDataFrame([site], geometry="geometry", crs=4326)).iloc[0]
+    if row.get("drainage_by") in ("river snap", "basin allocation") and pd.notna(row.get("reach_id")):
+        return row, basin or row.get("basin")
     return site, basin
 
 

@@ -1,0 +1,651 @@
+"""Validation of a site table against the schema (:mod:`riskmap.schema`).
+
+:func:`validate_sites` reads raw records in steps -- column names, geometry
+(vector geometry, or lon/lat columns with optional WKT), geometry repair and
+range checks, then every schema column through its chain of per-column
+validators (:func:`validators_for`) -- and returns the valid rows plus a
+:class:`~riskmap.schema.ValidationReport` naming row, line, column, reason and
+fix for everything refused or repaired. A bottom-layer module: it imports only
+``schema``, ``_errors`` and ``_iso3``.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import difflib
+import json
+import math
+import re
+from typing import Any, Callable, Iterable
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from riskmap._errors import RiskmapValidationError
+from riskmap._iso3 import ISO3_CODES, ISO3_NAMES
+from riskmap.schema import (_BY_NAME, _COUNTRY_ALIASES, _COUNTRY_HINTS, AOI_BOXES, COLUMNS, DAM_CONDITIONS,
+                            REQUIRED_COLUMNS, Column, ValidationReport, _blank, format_substances,
+                            parse_substances)
+
+__all__ = ["validate_sites", "validators_for"]
+
+
+_LON_ALIASES = ("lon", "longitude", "lng", "long", "x")
+_LAT_ALIASES = ("lat", "latitude", "y")
+
+
+def _to_number(v: Any, decimal_comma: bool) -> float:
+    """Parse a number; raise ValueError with a short reason."""
+    if isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool):
+        f = float(v)
+    else:
+        s = str(v).strip().replace("\u00a0", "").replace(" ", "")
+        if decimal_comma and s.count(",") == 1 and "." not in s:
+            s = s.replace(",", ".")
+        if "_" in s:  # Python's float() reads "1_9.3" as 19.3; no spreadsheet or survey means that
+            raise ValueError(f"{v!r} is not a number (underscore)")
+        try:
+            f = float(s)
+        except ValueError:
+            raise ValueError(f"{v!r} is not a number") from None
+    if not math.isfinite(f):
+        raise ValueError(f"{v!r} is not a finite number")
+    return f
+
+
+def _parse_date(v: Any, s: str) -> str:
+    """ISO date of a cell: a date/datetime object, ``YYYY-MM-DD`` or an ISO date-time; nothing else.
+
+    ``2024-01-01garbage`` raises ValueError (only the first ten characters must
+    not be enough).
+    """
+    if isinstance(v, (_dt.datetime, pd.Timestamp)):
+        return v.date().isoformat()
+    if isinstance(v, _dt.date):
+        return v.isoformat()
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", s):
+        return _dt.date.fromisoformat(s).isoformat()
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?", s):
+        return _dt.datetime.fromisoformat(s.replace("Z", "+00:00")).date().isoformat()
+    raise ValueError(s)
+
+
+def _suggest(value: str, allowed: Iterable[str]) -> str:
+    """Closest allowed value: most shared words first, then string similarity."""
+    allowed = list(allowed)
+    norm = re.sub(r"[^a-z0-9]+", "_", value.lower()).strip("_")
+    words = set(norm.split("_")) - {""}
+    best = max(allowed, key=lambda a: (len(words & set(a.split("_"))),
+                                       difflib.SequenceMatcher(None, norm, a).ratio()))
+    return best
+
+
+def _refuse_ambiguous_columns(df: pd.DataFrame, report: ValidationReport) -> None:
+    """Refuse columns that differ only in case (``lon`` and ``LON``) where riskmap looks names up
+    case-insensitively: which one would be used is not defined."""
+    known = set(_BY_NAME) | set(_LON_ALIASES) | set(_LAT_ALIASES) | {"geometry_wkt"}
+    groups: dict[str, list[str]] = {}
+    for c in df.columns:
+        if isinstance(df, gpd.GeoDataFrame) and c == df.geometry.name:
+            continue
+        groups.setdefault(str(c).lower(), []).append(str(c))
+    clash = {k: v for k, v in groups.items() if len(v) > 1 and k in known}
+    if not clash:
+        return
+    for k, cols in sorted(clash.items()):
+        report.add(None, k, f"ambiguous columns {', '.join(repr(c) for c in cols)}: names differ only in case",
+                   f"keep one of them (or rename the other, e.g. '{cols[1]}_2')")
+    raise RiskmapValidationError(report)
+
+
+def _nonfinite_rows(geoms: np.ndarray) -> np.ndarray:
+    """Boolean mask: geometries with a NaN or infinite coordinate."""
+    bad = np.zeros(len(geoms), dtype=bool)
+    if len(geoms):
+        xy, idx = shapely.get_coordinates(geoms, return_index=True)
+        if len(xy):
+            bad[np.unique(idx[~np.isfinite(xy).all(axis=1)])] = True
+    return bad
+
+
+def _location_warnings(geoms: np.ndarray, rows: np.ndarray, countries: gpd.GeoDataFrame | None,
+                       err: Any) -> None:
+    """Warn (not refuse) about sites at (0, 0), far from riskmap's regions, or outside every country."""
+    if not len(geoms):
+        return
+    rep = shapely.point_on_surface(geoms)
+    x, y = shapely.get_x(rep), shapely.get_y(rep)
+    zero = (np.abs(x) < 1e-9) & (np.abs(y) < 1e-9)
+    far = ~zero & ~_in_aoi(x, y)
+    for i in np.flatnonzero(zero):
+        err(rows[i], "geometry", "the site is at (0, 0), in the Gulf of Guinea: a missing coordinate written as 0?",
+            "give the real coordinates, or leave them blank if unknown", "warning")
+    for i in np.flatnonzero(far):
+        err(rows[i], "geometry",
+            f"the site ({x[i]:.4g}, {y[i]:.4g}) is far from riskmap's basins (Drin, Drina in the Western "
+            "Balkans; Syr Darya in Central Asia): wrong coordinates, or another continent?",
+            "check the coordinates (lon/lat order, sign); it will be 'outside' in every assessment", "warning")
+    if countries is None or not len(countries):
+        return
+    near = np.flatnonzero(~zero & ~far)
+    if not len(near):
+        return
+    land = _land(countries)
+    on_land = shapely.intersects(land, geoms[near])
+    for i in near[~on_land]:
+        err(rows[i], "geometry",
+            f"the site ({x[i]:.4g}, {y[i]:.4g}) is outside every country polygon (at sea, or wrong coordinates?)",
+            "check the coordinates", "warning")
+
+
+_LAND_CACHE: dict[int, Any] = {}
+
+
+def _land(countries: gpd.GeoDataFrame) -> Any:
+    """Union of the country polygons in EPSG:4326, prepared for fast vectorised tests (cached)."""
+    key = id(countries)
+    if key not in _LAND_CACHE:
+        c = countries.to_crs("EPSG:4326") if countries.crs is not None and not countries.crs.equals("EPSG:4326") \
+            else countries
+        land = shapely.union_all(np.asarray(c.geometry.values))
+        shapely.prepare(land)
+        _LAND_CACHE.clear()
+        _LAND_CACHE[key] = (countries, land)  # keep the frame alive so its id is not reused
+    return _LAND_CACHE[key][1]
+
+
+def _in_aoi(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    inside = np.zeros(len(lon), dtype=bool)
+    for x0, y0, x1, y1 in AOI_BOXES.values():
+        inside |= (lon >= x0) & (lon <= x1) & (lat >= y0) & (lat <= y1)
+    return inside
+
+
+def _country_hint(s: str) -> str:
+    up = s.strip().upper()
+    if up in _COUNTRY_HINTS:
+        code = _COUNTRY_HINTS[up]
+        return f"; did you mean {code!r} ({ISO3_NAMES[code]})?"
+    name_hits = [code for code, name in ISO3_NAMES.items() if name.lower() == s.strip().lower()]
+    if name_hits:
+        return f"; did you mean {name_hits[0]!r}?"
+    close = difflib.get_close_matches(up, list(ISO3_CODES), n=1, cutoff=0.6)
+    return f"; closest code: {close[0]!r} ({ISO3_NAMES.get(close[0], '')})" if close else ""
+
+
+def _derive_country(sites: gpd.GeoDataFrame, countries: gpd.GeoDataFrame) -> None:
+    """Fill blank ``country`` values from country polygons (in place)."""
+    blank = sites["country"].isna().to_numpy()
+    if not blank.any():
+        return
+    pts = sites.geometry[blank].representative_point()
+    j = gpd.sjoin(gpd.GeoDataFrame(geometry=pts, crs=sites.crs),
+                  countries[["iso3", "geometry"]].to_crs(sites.crs), how="left", predicate="within")
+    j = j[~j.index.duplicated(keep="first")]
+    sites.loc[blank, "country"] = j["iso3"].reindex(sites.index[blank]).where(
+        j["iso3"].notna(), None).to_numpy()
+
+
+class _Cells:
+    """What the validation steps share: the report, the rows refused so far and the line numbering."""
+
+    def __init__(self, report: ValidationReport, n: int, line_offset: int | None, decimal_comma: bool) -> None:
+        self.report = report
+        self.n = n
+        self.bad = np.zeros(n, dtype=bool)
+        self.line_offset = line_offset
+        self.decimal_comma = decimal_comma
+        self.ids_seen: dict[str, int] = {}
+
+    def err(self, i: int | None, col: str | None, reason: str, fix: str, severity: str = "error") -> None:
+        """Report an issue on data row ``i`` (0-based; None for the whole file)."""
+        line = None if i is None or self.line_offset is None else self.line_offset + i
+        self.report.add(None if i is None else i + 1, col, reason, fix, severity, line)
+
+
+class _Refused(ValueError):
+    """A cell that fails its column's check: the reason and the fix for the report."""
+
+    def __init__(self, reason: str, fix: str) -> None:
+        super().__init__(reason)
+        self.reason, self.fix = reason, fix
+
+
+def validate_sites(
+    df: pd.DataFrame,
+    *,
+    file: str = "<memory>",
+    strict: bool = False,
+    line_offset: int | None = None,
+    decimal_comma: bool = False,
+    countries: gpd.GeoDataFrame | None = None,
+) -> tuple[gpd.GeoDataFrame, ValidationReport]:
+    """Validate a table of sites against the schema.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame or geopandas.GeoDataFrame
+        Raw records. Either a geometry column (any CRS; reprojected to
+        EPSG:4326) or ``lon``/``lat`` columns (aliases: longitude, lng, x;
+        latitude, y) in WGS84 decimal degrees.
+    file : str
+        Name used in the report.
+    strict : bool
+        If True, raise :class:`~riskmap._errors.RiskmapValidationError` when any
+        error is found; if False (lenient), keep the good rows and report the bad.
+    line_offset : int, optional
+        For text files: file line of data row 1 (2 for a CSV with one header
+        line), so issues also name the line.
+    decimal_comma : bool
+        Accept ``1,5`` as 1.5 in numeric columns (semicolon-separated CSV).
+    countries : geopandas.GeoDataFrame, optional
+        Country polygons with an ``iso3`` column, used to derive ``country``
+        when blank. Without it a blank country stays blank.
+
+    Returns
+    -------
+    sites : geopandas.GeoDataFrame
+        The valid rows with every schema column, in schema order, EPSG:4326.
+    report : ValidationReport
+
+    Raises
+    ------
+    RiskmapValidationError
+        In strict mode when the report holds errors, or in any mode when the
+        file as a whole is unusable (e.g. a required column is missing).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> raw = pd.DataFrame({"site_id": ["a"], "name": ["Mine"], "category": ["mine"],
+    ...     "lon": [19.3], "lat": [43.3], "source": ["survey"], "coord_precision": ["exact"]})
+    >>> sites, report = validate_sites(raw)
+    >>> report.ok, len(sites)
+    (True, 1)
+    """
+    report = ValidationReport(file=file, n_rows=len(df))
+    df = _normalised_columns(df, report)
+    lower = {c.lower(): c for c in df.columns}
+    cells = _Cells(report, len(df), line_offset, decimal_comma)
+    has_geom = isinstance(df, gpd.GeoDataFrame) and df.geometry.name in df.columns \
+        and (~df.geometry.isna()).any()
+    lon_col = next((lower[a] for a in _LON_ALIASES if a in lower), None)
+    lat_col = next((lower[a] for a in _LAT_ALIASES if a in lower), None)
+    _require_columns(df, report, has_geom, lon_col, lat_col)
+    if has_geom:
+        geoms = _geometry_column(df, cells)
+    else:
+        geoms = _lonlat_points(df, cells, lon_col, lat_col)
+        if "geometry_wkt" in lower:
+            _wkt_geometries(df[lower["geometry_wkt"]].tolist(), geoms, cells)
+    bad_before_geom = cells.bad.copy()
+    _repair_geometries(geoms, cells)
+    n_out_of_range = _check_lonlat_range(geoms, cells, has_geom)
+    out = _column_values(df, cells)
+    sites = _assemble(df, out, geoms, cells.bad, {lon_col, lat_col, "geometry_wkt", "geometry"})
+    if has_geom and df.geometry.crs is None and n_out_of_range and n_out_of_range == int((~bad_before_geom).sum()):
+        report.add(None, "geometry",
+                   "the coordinates are not longitude/latitude and the file declares no CRS "
+                   "(a Shapefile without its .prj file?)",
+                   "give the CRS, e.g. riskmap validate FILE --crs EPSG:32634 (the same --crs works with "
+                   "every command), or add the .prj file")
+    _location_warnings(np.asarray(sites.geometry.values, dtype=object), np.flatnonzero(~cells.bad), countries,
+                       cells.err)
+    if countries is not None and len(sites):
+        _derive_country(sites, countries)
+    report.n_kept = len(sites)
+    report.issues.sort(key=lambda i: (i.row is not None, i.row or 0))
+    if strict and not report.ok:
+        raise RiskmapValidationError(report)
+    return sites, report
+
+
+def _normalised_columns(df: pd.DataFrame, report: ValidationReport) -> pd.DataFrame:
+    """A copy with stripped header names and schema columns in lower case (ambiguity refused)."""
+    df = df.copy()
+    df.columns = [str(c).strip().lstrip("\ufeff") for c in df.columns]
+    _refuse_ambiguous_columns(df, report)
+    rename = {c: c.lower() for c in df.columns if c.lower() in _BY_NAME and c != c.lower()}
+    return df.rename(columns=rename)
+
+
+def _require_columns(df: pd.DataFrame, report: ValidationReport, has_geom: bool,
+                     lon_col: str | None, lat_col: str | None) -> None:
+    """Refuse the whole file when a required column (or any location) is missing."""
+    missing = [c for c in REQUIRED_COLUMNS if c not in df.columns]
+    if not has_geom and (lon_col is None or lat_col is None):
+        missing.append("lon/lat (or a geometry)")
+    if missing:
+        for c in missing:
+            report.add(None, c, "required column is missing",
+                       f"add a column '{c}' (see docs/schema.md; found columns: "
+                       f"{', '.join(map(str, df.columns)) or 'none'})")
+        raise RiskmapValidationError(report)
+
+
+def _geometry_column(df: gpd.GeoDataFrame, cells: _Cells) -> np.ndarray:
+    """The geometries of a vector file in EPSG:4326; non-finite ones refused."""
+    err, bad = cells.err, cells.bad
+    g = df.geometry
+    nonfinite = _nonfinite_rows(np.asarray(g.values, dtype=object))
+    for i in np.flatnonzero(nonfinite):
+        err(i, "geometry", "geometry has NaN or infinite coordinates",
+            "give real coordinates, or remove the feature")
+    bad |= nonfinite
+    if nonfinite.any():
+        g = g.where(~nonfinite, None)
+    if g.crs is None:
+        err(None, "geometry", "the file has no CRS; assumed WGS84 (EPSG:4326)",
+            "declare the CRS in the file or pass crs=", "warning")
+    elif not g.crs.equals("EPSG:4326"):
+        try:
+            g = g.to_crs("EPSG:4326")
+        except Exception as e:  # noqa: BLE001 - pyproj: a CRS that cannot be transformed
+            cells.report.add(None, "geometry", f"cannot reproject from {g.crs} to EPSG:4326 ({e})",
+                             "reproject the file to EPSG:4326 first")
+            raise RiskmapValidationError(cells.report) from None
+    geoms = np.asarray(g.values, dtype=object)
+    after = _nonfinite_rows(geoms) & ~bad  # points outside the projection's domain
+    for i in np.flatnonzero(after):
+        err(i, "geometry", f"coordinates cannot be converted from {g.crs if df.crs is None else df.crs} "
+            "to lon/lat (outside the projection's area?)", "check the coordinates and the file's CRS")
+    bad |= after
+    return geoms
+
+
+def _parse_coordinates(df: pd.DataFrame, cells: _Cells, lon_col: str, lat_col: str
+                       ) -> tuple[np.ndarray, np.ndarray]:
+    """Longitudes and latitudes as numbers (NaN where blank or unparseable, reported)."""
+    n = cells.n
+    lons = np.full(n, np.nan)
+    lats = np.full(n, np.nan)
+    for i, (xv, yv) in enumerate(zip(df[lon_col].tolist(), df[lat_col].tolist())):
+        for col, v, arr in ((lon_col, xv, lons), (lat_col, yv, lats)):
+            if _blank(v):
+                cells.err(i, col, "coordinate is blank", "give decimal degrees (WGS84)")
+                cells.bad[i] = True
+                continue
+            try:
+                arr[i] = _to_number(v, cells.decimal_comma)
+            except ValueError as e:
+                cells.err(i, col, f"unparseable coordinate: {e}",
+                          "write decimal degrees with a point, e.g. 43.3563")
+                cells.bad[i] = True
+    return lons, lats
+
+
+def _lonlat_points(df: pd.DataFrame, cells: _Cells, lon_col: str, lat_col: str) -> np.ndarray:
+    """Points from lon/lat columns; projected, swapped and out-of-range coordinates refused."""
+    err, bad, n = cells.err, cells.bad, cells.n
+    lons, lats = _parse_coordinates(df, cells, lon_col, lat_col)
+    ok = ~bad
+    projected = ok & ((np.abs(lons) > 360) | (np.abs(lats) > 360))
+    in_aoi = _in_aoi(lons, lats)
+    in_aoi_swapped = _in_aoi(lats, lons)
+    # swapped: the point is outside riskmap's regions (or out of range) but
+    # falls inside one when latitude and longitude are exchanged
+    swapped_range = np.zeros(n, dtype=bool)
+    swapped_aoi = ok & ~projected & ~in_aoi & in_aoi_swapped
+    out_range = ok & ~projected & ~swapped_aoi & ((np.abs(lons) > 180) | (np.abs(lats) > 90))
+    for i in np.flatnonzero(projected):
+        err(i, f"{lon_col}/{lat_col}",
+            f"coordinates ({lons[i]:g}, {lats[i]:g}) look projected (metres), not degrees",
+            "reproject to WGS84 lon/lat, or load the file with crs='EPSG:xxxx' "
+            "(e.g. riskmap validate FILE --crs EPSG:32634)")
+    for i in np.flatnonzero(swapped_range | swapped_aoi):
+        err(i, f"{lon_col}/{lat_col}",
+            f"latitude and longitude are probably swapped (lon={lons[i]:g}, lat={lats[i]:g})",
+            f"swap them: lon={lats[i]:g}, lat={lons[i]:g}")
+    for i in np.flatnonzero(out_range):
+        col = lat_col if abs(lats[i]) > 90 else lon_col
+        err(i, col, f"coordinate out of range (lon={lons[i]:g}, lat={lats[i]:g})",
+            "longitude must be within -180..180 and latitude within -90..90")
+    bad |= projected | swapped_range | swapped_aoi | out_range
+    pts = shapely.points(np.where(bad, 0.0, lons), np.where(bad, 0.0, lats))
+    return np.where(bad, None, pts)
+
+
+def _wkt_geometries(wkts: list[Any], geoms: np.ndarray, cells: _Cells) -> None:
+    """Lines/polygons in tabular files: WKT wins over the lon/lat label point (in place)."""
+    for i, w in enumerate(wkts):
+        if cells.bad[i] or _blank(w):
+            continue
+        try:
+            geoms[i] = shapely.from_wkt(str(w))
+        except shapely.errors.GEOSException as e:
+            cells.err(i, "geometry_wkt", f"unparseable WKT geometry ({e})",
+                      "give a WKT LineString/Polygon in lon/lat, or leave blank for points")
+            cells.bad[i] = True
+            continue
+        if _nonfinite_rows(np.array([geoms[i]], dtype=object))[0]:
+            cells.err(i, "geometry_wkt", "WKT geometry has NaN or infinite coordinates",
+                      "give real lon/lat coordinates")
+            cells.bad[i] = True
+
+
+def _repair_geometries(geoms: np.ndarray, cells: _Cells) -> None:
+    """Refuse empty geometries; repair invalid ones with ``make_valid`` and warn (in place)."""
+    for i in range(cells.n):
+        if cells.bad[i]:
+            continue
+        gm = geoms[i]
+        if gm is None or gm.is_empty:
+            cells.err(i, "geometry", "geometry is empty", "give a point (lon/lat) or a polygon footprint")
+            cells.bad[i] = True
+            continue
+        if not gm.is_valid:
+            why = shapely.is_valid_reason(gm)
+            fixed = shapely.make_valid(gm)
+            if fixed.geom_type == "GeometryCollection":
+                polys = [p for p in fixed.geoms if p.geom_type in ("Polygon", "MultiPolygon")]
+                fixed = shapely.union_all(polys) if polys else fixed
+            geoms[i] = fixed
+            cells.err(i, "geometry", f"invalid geometry ({why}); repaired with make_valid",
+                      "check the repaired footprint", "warning")
+
+
+def _check_lonlat_range(geoms: np.ndarray, cells: _Cells, has_geom: bool) -> int:
+    """Refuse geometries outside lon/lat range or crossing the antimeridian; return how many were outside."""
+    err = cells.err
+    gcol = "geometry" if has_geom else "geometry_wkt"
+    cand = np.flatnonzero(~cells.bad)
+    b = shapely.bounds(np.asarray(geoms[cand], dtype=object)) if len(cand) else np.zeros((0, 4))
+    outside = (b[:, 0] < -180) | (b[:, 2] > 180) | (b[:, 1] < -90) | (b[:, 3] > 90)
+    wide = ~outside & (b[:, 2] - b[:, 0] > 180)
+    for k in np.flatnonzero(outside):
+        if has_geom:
+            err(cand[k], gcol, "geometry coordinates outside lon/lat range (projected data without a CRS?)",
+                "declare the file's CRS or reproject it to EPSG:4326")
+        else:
+            err(cand[k], gcol, f"WKT coordinates outside lon/lat range (x {b[k, 0]:g}..{b[k, 2]:g}, "
+                f"y {b[k, 1]:g}..{b[k, 3]:g}): projected (metres)?",
+                "write the WKT in WGS84 longitude/latitude degrees")
+    for k in np.flatnonzero(wide):
+        err(cand[k], gcol, f"geometry spans {b[k, 2] - b[k, 0]:.0f} degrees of longitude: it crosses the "
+            "antimeridian (or mixes hemispheres) and would become a band around the globe",
+            "split it at 180 degrees, or check the coordinates' signs")
+    cells.bad[cand[outside | wide]] = True
+    return int(outside.sum())
+
+
+# ---- per-column validators: (column, raw value, stripped text, cells, row) -> value, or raise _Refused
+
+
+def _text_val(v: Any) -> str | None:
+    if _blank(v):
+        return None
+    s = str(v).strip()
+    if s.endswith(".0") and isinstance(v, (float, np.floating)):
+        s = s[:-2]
+    return s
+
+
+def _v_number(c: Column, v: Any, s: str | None, cells: _Cells, i: int) -> Any:
+    if _blank(v):
+        return np.nan
+    try:
+        f = _to_number(v, cells.decimal_comma)
+    except ValueError as e:
+        raise _Refused(f"unparseable number: {e}",
+                       "write a plain number (no units), or leave blank when unknown") from None
+    if f < 0:
+        raise _Refused(f"negative value {f:g}", "quantities cannot be negative; leave blank when unknown")
+    return f
+
+
+def _v_substances(c: Column, v: Any, s: str | None, cells: _Cells, i: int) -> Any:
+    try:
+        return format_substances(parse_substances(v))
+    except ValueError as e:
+        raise _Refused(f"bad substances list: {e}",
+                       'write e.g. [{"name": "sodium cyanide", "quantity_t": 12, "wgk": 3}]') from None
+
+
+def _v_source_refs(c: Column, v: Any, s: str | None, cells: _Cells, i: int) -> Any:
+    if s is not None:
+        try:
+            refs = json.loads(s)
+            if not isinstance(refs, list) or not all(isinstance(r, str) for r in refs):
+                raise ValueError
+        except ValueError:
+            raise _Refused("source_refs must be a JSON list of strings",
+                           'write e.g. ["gem-gcpt:G100000108106", "wri-gppd:WRI1019881"]') from None
+    return s
+
+
+def _v_field_sources(c: Column, v: Any, s: str | None, cells: _Cells, i: int) -> Any:
+    if s is not None:
+        try:
+            fs = json.loads(s)
+            if not isinstance(fs, dict) or not all(isinstance(x, str) for x in fs.values()):
+                raise ValueError
+        except ValueError:
+            raise _Refused("field_sources must be a JSON object of field -> text",
+                           'write e.g. {"tailings_volume_m3": "questionnaire MNE 2026-11-03"}') from None
+    return s
+
+
+def _v_vocabulary(c: Column, v: Any, s: str | None, cells: _Cells, i: int) -> Any:
+    if s is None:
+        return s
+    key = s.lower().replace(" ", "_").replace("-", "_")
+    if key not in c.vocabulary:
+        raise _Refused(f"unknown {c.name} {s!r}",
+                       f"use one of {', '.join(c.vocabulary)}; closest: {_suggest(s, c.vocabulary)!r}")
+    return key
+
+
+def _v_dam_condition(c: Column, v: Any, s: str | None, cells: _Cells, i: int) -> Any:
+    if s is None:
+        return s
+    if s.lower() not in DAM_CONDITIONS:
+        raise _Refused(f"unknown dam_condition {s!r}",
+                       f"use one of {', '.join(DAM_CONDITIONS)}; closest: {_suggest(s, DAM_CONDITIONS)!r}")
+    return s.lower()
+
+
+def _v_country(c: Column, v: Any, s: str | None, cells: _Cells, i: int) -> Any:
+    if s is None:
+        return s
+    code = s.upper()
+    if code in _COUNTRY_ALIASES:
+        cells.err(i, c.name, f"country code {s!r} is not ISO 3166-1 alpha-3",
+                  f"converted to {_COUNTRY_ALIASES[code]!r}", "warning")
+        code = _COUNTRY_ALIASES[code]
+    if code not in ISO3_CODES:
+        raise _Refused(f"unknown country code {s!r}",
+                       f"use an ISO 3166-1 alpha-3 code (Kosovo: XKX){_country_hint(s)}")
+    return code
+
+
+def _v_date(c: Column, v: Any, s: str | None, cells: _Cells, i: int) -> Any:
+    if s is None:
+        return s
+    try:
+        return _parse_date(v, s)
+    except ValueError:
+        raise _Refused(f"unparseable date {s!r}", "write the date as YYYY-MM-DD") from None
+
+
+def _v_required(c: Column, v: Any, s: str | None, cells: _Cells, i: int) -> Any:
+    if c.required and s is None:
+        raise _Refused("required value is blank", f"fill in '{c.name}'")
+    return s
+
+
+def _v_unique_id(c: Column, v: Any, s: str | None, cells: _Cells, i: int) -> Any:
+    if s is not None:
+        if s in cells.ids_seen:
+            raise _Refused(f"duplicate site_id {s!r} (first used in row {cells.ids_seen[s] + 1})",
+                           "give every site a unique site_id")
+        cells.ids_seen[s] = i
+    return s
+
+
+_Validator = Callable[[Column, Any, Any, _Cells, int], Any]
+
+#: Column-specific checks, run before the vocabulary, date, required and uniqueness checks.
+_COLUMN_VALIDATORS: dict[str, tuple[_Validator, ...]] = {
+    "source_refs": (_v_source_refs,),
+    "field_sources": (_v_field_sources,),
+    "dam_condition": (_v_dam_condition,),
+    "country": (_v_country,),
+}
+
+
+def validators_for(c: Column) -> tuple[_Validator, ...]:
+    """The chain of checks a cell of column ``c`` goes through, first to last.
+
+    Each check takes ``(column, raw value, stripped text, cells, row)`` and
+    returns the (normalised) value for the next one, or raises a refusal.
+    """
+    if c.kind == "number":
+        return (_v_number,)
+    if c.name == "substances":
+        return (_v_substances,)
+    chain = _COLUMN_VALIDATORS.get(c.name, ()) + ((_v_vocabulary,) if c.vocabulary else ())
+    chain += ((_v_date,) if c.kind == "date" else ()) + (_v_required,)
+    return chain + ((_v_unique_id,) if c.name == "site_id" else ())
+
+
+def _column_values(df: pd.DataFrame, cells: _Cells) -> dict[str, list[Any]]:
+    """Every schema column's checked values (None/NaN where absent); refused cells mark their row bad."""
+    n = cells.n
+    out: dict[str, list[Any]] = {c.name: [None] * n for c in COLUMNS}
+    for c in COLUMNS:
+        if c.name not in df.columns:
+            continue
+        chain = validators_for(c)
+        for i, v in enumerate(df[c.name].tolist()):
+            value = None if c.kind == "number" else _text_val(v)
+            try:
+                for check in chain:
+                    value = check(c, v, value, cells, i)
+            except _Refused as r:
+                cells.err(i, c.name, r.reason, r.fix)
+                cells.bad[i] = True
+                continue
+            out[c.name][i] = value
+    out["status"] = [s if s is not None else "unknown" for s in out["status"]]
+    return out
+
+
+def _assemble(df: pd.DataFrame, out: dict[str, list[Any]], geoms: np.ndarray, bad: np.ndarray,
+              used: set[Any]) -> gpd.GeoDataFrame:
+    """The kept rows: schema columns in order, then the columns outside the schema, EPSG:4326."""
+    keep = ~bad
+    data = {c.name: [v for v, k in zip(out[c.name], keep) if k] for c in COLUMNS}
+    frame = pd.DataFrame(data)
+    for c in COLUMNS:
+        frame[c.name] = frame[c.name].astype("float64" if c.kind == "number" else "object")
+        if c.kind != "number":
+            frame[c.name] = frame[c.name].where(frame[c.name].notna(), None)
+    # columns outside the schema are kept (after the schema columns), never dropped silently
+    if isinstance(df, gpd.GeoDataFrame):
+        used = used | {df.geometry.name}
+    extra = [c for c in df.columns if c not in _BY_NAME and c not in used]
+    for c in extra:
+        frame[c] = [v for v, k in zip(df[c].tolist(), keep) if k]
+    return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(list(geoms[keep]), crs="EPSG:4326"), crs="EPSG:4326")
