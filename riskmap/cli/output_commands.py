@@ -170,7 +170,7 @@ def demo(out_dir: Path, basins: tuple[str, ...], sites_file: Path | None, pdf: b
         def step(msg: str) -> None:
             msg = console_text(msg)  # messages hold user paths: not markup, not terminal codes
             prog.update(task, description=escape(msg))
-            prog.console.log(escape(msg))
+            prog.console.print(escape(msg))  # plain lines: no timestamp or file:line suffix
 
         index = run_all(out_dir, basins=list(basins) or None, sites=inv, pdf=pdf, progress=step)
     click.echo(f"open {index}")

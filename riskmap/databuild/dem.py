@@ -285,7 +285,8 @@ def _fill_voids(grid: DemGrid) -> None:
 
 def bundled_rivers(bounds: tuple[float, float, float, float], data_dir: str | Path | None = None) -> gpd.GeoDataFrame:
     """The bundled reaches (``name``, geometry) of every bundled basin crossing ``bounds``."""
-    from riskmap.hydrography import BASINS, _basins_dir
+    from riskmap.basins import BASIN_IDS as BASINS
+    from riskmap.basins import basins_dir as _basins_dir
 
     d = _basins_dir(data_dir)
     if not any((d / f"{b}.gpkg").is_file() for b in BASINS):
@@ -614,7 +615,7 @@ def _context(out: Path, data_dir: str | Path | None) -> dict[str, gpd.GeoDataFra
     import pyogrio
 
     from riskmap._paths import DATA_DIR
-    from riskmap.hydrography import BASINS
+    from riskmap.basins import BASIN_IDS as BASINS
 
     cands = [out / "countries.gpkg", DATA_DIR / "basins" / "countries.gpkg"]
     cpath = next((p for p in cands if p.is_file()), None)
