@@ -41,6 +41,10 @@ def artifacts_dir() -> Path:
     return ARTIFACTS
 
 
+#: How the browser tests start Debian's chromium (headless, no sandbox as root, no background traffic).
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
 @pytest.fixture(scope="session")
 def chromium_path() -> str:
     """Path of Debian's chromium; fails (not skips) in CI when missing."""
@@ -50,6 +54,20 @@ def chromium_path() -> str:
             pytest.fail("chromium is not installed (CI must apt-get install chromium)")
         pytest.skip("chromium is not installed")
     return path
+
+
+@pytest.fixture(scope="module")
+def browser(chromium_path):
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:  # pragma: no cover - depends on the environment
+        if os.environ.get("CI"):
+            pytest.fail("playwright is not installed (CI must install riskmap[test])")
+        pytest.skip("playwright is not installed")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
 
 
 def _hydrosheds_countries():

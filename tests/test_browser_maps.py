@@ -14,7 +14,6 @@ where they fail.
 from __future__ import annotations
 
 import importlib.util
-import os
 from pathlib import Path
 
 import pytest
@@ -26,27 +25,12 @@ from _fixtures_maps import XSS_IMG, XSS_SCRIPT, many_sites, synthetic_basin, syn
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 BASINS = ("drin", "drina", "syr_darya")
 
 
 def _real_data_available(basin_id: str) -> bool:
     return ((DATA_DIR / "basins" / f"{basin_id}.gpkg").is_file()
             and importlib.util.find_spec("riskmap.hydrography") is not None)
-
-
-@pytest.fixture(scope="module")
-def browser(chromium_path):
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:  # pragma: no cover - depends on the environment
-        if os.environ.get("CI"):
-            pytest.fail("playwright is not installed (CI must install riskmap[test])")
-        pytest.skip("playwright is not installed")
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 class Page:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 from pathlib import Path
 
 import geopandas as gpd
@@ -34,7 +33,6 @@ from riskmap.io import neutralise_formula  # noqa: E402
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 PWN = "window.__pwned=1"
 LONG = ("<script>" + PWN + "</script>{{ 7*7 }}&amp;\u202e" * 600)[:20000]
 
@@ -99,20 +97,6 @@ def outputs(tmp_path_factory) -> dict[str, Path]:
     _, report = write_map_and_report(inputs, out, pdf=False)
     return {"report": report, "map": out / "drina_map.html",
             "csv": export(sites, out / "sites.csv"), "xlsx": export(sites, out / "sites.xlsx")}
-
-
-@pytest.fixture(scope="module")
-def browser(chromium_path):
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:  # pragma: no cover - depends on the environment
-        if os.environ.get("CI"):
-            pytest.fail("playwright is not installed (CI must install riskmap[test])")
-        pytest.skip("playwright is not installed")
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 class Watched:

@@ -61,6 +61,7 @@ import shapely
 from shapely import LineString
 
 from riskmap._errors import RiskmapInputError
+from riskmap.basins import read_meta
 from riskmap._geo import aeqd_for_bounds, geodesic_area_km2, geodesic_length_km
 
 # ---------------------------------------------------------------- parameters
@@ -774,12 +775,7 @@ def build_from_dem(dems: Sequence[str | Path] | str | Path, *, outlet: tuple[flo
 
     # ---- basins.json
     meta_path = out / "basins.json"
-    meta: dict[str, Any] = {}
-    if meta_path.is_file():
-        try:
-            meta = json.loads(meta_path.read_text(encoding="utf-8"))
-        except ValueError:
-            meta = {}
+    meta: dict[str, Any] = read_meta(out)  # a corrupt basins.json is an error, never silently replaced
     prev = meta.get(name, {})
     pub = prev.get("published_area_km2")
     err = None

@@ -26,6 +26,7 @@ import shapely
 from shapely import Point
 
 from riskmap._errors import RiskmapInputError
+from riskmap.basins import read_meta
 from riskmap._geo import aeqd_for_bounds, geodesic_area_km2, geodesic_length_km
 from riskmap._paths import DATA_DIR
 from riskmap.network import RiverNetwork
@@ -257,12 +258,7 @@ def import_hydrosheds(basins_path: str | Path, rivers_path: str | Path, *, outle
     write_layers(path, {"outline": outline, "sub_basins": sub, "reaches": reaches, "lakes": lakes,
                         "countries": cin, "borders": bsel, "towns": towns})
     meta_path = out / "basins.json"
-    meta: dict[str, Any] = {}
-    if meta_path.is_file():
-        try:
-            meta = json.loads(meta_path.read_text(encoding="utf-8"))
-        except ValueError:
-            meta = {}
+    meta: dict[str, Any] = read_meta(out)  # a corrupt basins.json is an error, never silently replaced
     meta[name] = {
         "name": name,
         "riparian": list(cin.loc[cin["area_km2_in_basin"] >= 0.002 * outline["area_km2"].iloc[0], "iso3"]),
