@@ -153,6 +153,53 @@ HAZARD_DETAIL_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("exposure_score", "number", "Exposure part of the priority score, 0 to 1"),
 )
 
+#: Short human headers of the XLSX ``sites`` sheet (machine names: ``data_dictionary`` sheet, column
+#: ``column``; other columns keep their machine name as header).
+HUMAN_HEADERS: dict[str, str] = {
+    "site_id": "Site ID", "name": "Name", "category": "Category", "status": "Status",
+    "country": "Country", "coord_precision": "Coordinate precision", "source": "Source",
+    "source_id": "Source record ID", "source_url": "Source link", "licence": "Licence",
+    "last_verified": "Last verified", "source_refs": "All source references",
+    "substances": "Hazardous substances", "tailings_volume_m3": "Tailings volume (m³)",
+    "tailings_area_ha": "Tailings area (ha)", "dam_height_m": "Dam height (m)",
+    "tailings_type": "Tailings type", "dam_condition": "Dam condition",
+    "reservoir_volume_m3": "Reservoir volume (m³)", "capacity_mw": "Capacity (MW)",
+    "capacity_t_yr": "Capacity (t/year)", "notes": "Notes", "name_source": "Name from",
+    "alt_names": "Other names", "field_sources": "Field values supplied by",
+    "lon": "Longitude (WGS84)", "lat": "Latitude (WGS84)", "geometry_wkt": "Line geometry (WKT)",
+    "basin": "Basin", "sub_basin": "Sub-basin", "in_basin": "Inside basin outline",
+    "country_check": "Country check", "border_km": "Distance to border (km)",
+    "border_neighbour": "Country across nearest border", "reach_id": "River reach ID",
+    "reach_name": "River reach", "snap_km": "Distance to river (km)", "drainage_by": "Drainage found by",
+    "downstream_countries": "Countries downstream",
+    "first_border_river_km": "River km to first border", "outlet_river_km": "River km to basin outlet",
+    "river_km_basis": "River km basis", "continuation": "Beyond the basin outlet",
+    "travel_time_h": "Travel time to first border (h)",
+    "transboundary_downstream": "Transboundary downstream", "near_border": "Near a border",
+    "on_border_water": "On border water", "exposure_class": "Exposure class",
+    "wri": "Water Risk Index (WRI)", "wri_band": "WRI band", "thi": "Tailings Hazard Index (THI)",
+    "tri": "Tailings Risk Index (TRI)", "natech_seismic": "Natech seismic score",
+    "natech_flood": "Natech flood score", "hazard_score": "Hazard score", "priority_score": "Priority score",
+    "priority_rank": "Priority rank", "score_status": "Score status", "completeness": "Data completeness",
+    "score_terms": "Priority score terms", "score_reason": "Why it ranks here",
+    "params_label": "Parameter set", "natech_fault_km": "Distance to active fault (km)",
+    "natech_max_mw": "Largest nearby earthquake (Mw)", "natech_water_km": "Distance to water (km)",
+    "exposure_score": "Exposure score",
+}
+
+#: XLSX number formats of the ``sites`` sheet; kilometres and hours are also rounded to 1 decimal.
+_ONE_DECIMAL = ("border_km", "snap_km", "first_border_river_km", "outlet_river_km", "travel_time_h",
+                "natech_fault_km", "natech_water_km")
+_XLSX_NUMBER_FORMATS: dict[str, str] = {
+    **{c: "0.0" for c in _ONE_DECIMAL},
+    "lon": "0.00000", "lat": "0.00000",
+    "tailings_volume_m3": "#,##0", "reservoir_volume_m3": "#,##0", "capacity_t_yr": "#,##0",
+    "tailings_area_ha": "#,##0.0", "dam_height_m": "0.0", "capacity_mw": "#,##0.0",
+    "wri": "0.00", "thi": "0.00", "tri": "0.00", "natech_seismic": "0.00", "natech_flood": "0.00",
+    "hazard_score": "0.000", "priority_score": "0.000", "completeness": "0%", "exposure_score": "0.000",
+    "natech_max_mw": "0.0", "priority_rank": "0",
+}
+
 # Column order comes from the modules that add the columns (one list each); the
 # tables above only describe them (tests/test_column_lists.py keeps them in step).
 _EXPOSURE_NAMES = ASSESS_OUTPUT_COLUMNS
@@ -295,7 +342,7 @@ def data_dictionary() -> pd.DataFrame:
     --------
     >>> dd = data_dictionary()
     >>> dd.columns.tolist()
-    ['column', 'group', 'kind', 'required', 'description', 'allowed_values']
+    ['column', 'header', 'group', 'kind', 'required', 'description', 'allowed_values']
     >>> dd["column"].iloc[0]
     'site_id'
     """
@@ -306,7 +353,9 @@ def data_dictionary() -> pd.DataFrame:
                         ("hazard", HAZARD_COLUMNS), ("hazard detail", HAZARD_DETAIL_COLUMNS)):
         rows += [{"column": n, "group": group, "kind": k, "required": False, "description": d,
                   "allowed_values": ""} for n, k, d in cols]
-    return pd.DataFrame(rows, columns=["column", "group", "kind", "required", "description",
+    for r in rows:
+        r["header"] = HUMAN_HEADERS.get(r["column"], r["column"])
+    return pd.DataFrame(rows, columns=["column", "header", "group", "kind", "required", "description",
                                        "allowed_values"])
 
 
@@ -344,7 +393,11 @@ def data_dictionary_markdown() -> str:
         "  same reach from the same country: `site_ids` lists them, `n_sites` counts them; the line runs",
         "  from the most upstream of their snap points to the first border or the outlet; `ends_at` says",
         "  which, or `on border water` when the sites drain straight into a border river or shared lake).",
-        "- XLSX sheets: `sites`, `exposure_matrix`, `data_dictionary`.",
+        "- XLSX sheets: `sites` (one human header row, e.g. `River km to first border` for",
+        "  `first_border_river_km`; bold frozen header, autofilter, number formats; kilometres and hours",
+        "  rounded to 1 decimal; lists as `A; B; C`), `exposure_matrix`, `data_dictionary` (the",
+        "  `header` column gives the machine name of each human header) and the hidden sheet",
+        "  `sites_data` (machine headers, full precision, JSON cells; what `read_export` reads).",
         "",
     ]
     for group, title in (("schema", "Site schema"), ("location", "Location"),
@@ -448,7 +501,7 @@ def _export_xlsx(sites: gpd.GeoDataFrame | Prepared, path: Path, *, basin: Any,
     if matrix is None:
         matrix = exposure_matrix_of(sites, _basin_part(basin, "id"))
     table = export_table(sites.sites if isinstance(sites, Prepared) else sites)
-    sheets: dict[str, pd.DataFrame] = {"sites": table}
+    sheets: dict[str, pd.DataFrame] = {"sites": _human_table(table)}
     if matrix is not None:
         m = matrix.copy()
         if m.index.name is not None or not isinstance(m.index, pd.RangeIndex):
@@ -458,6 +511,7 @@ def _export_xlsx(sites: gpd.GeoDataFrame | Prepared, path: Path, *, basin: Any,
         sheets["exposure_matrix"] = pd.DataFrame(
             {"note": ["no exposure matrix: the sites were not assessed for a basin"]})
     sheets["data_dictionary"] = _neutralise_frame(data_dictionary())
+    sheets[XLSX_DATA_SHEET] = table
     with atomic_path(path) as tmp:
         with pd.ExcelWriter(tmp, engine="openpyxl") as xw:
             from riskmap._about import version_string
@@ -465,9 +519,77 @@ def _export_xlsx(sites: gpd.GeoDataFrame | Prepared, path: Path, *, basin: Any,
             xw.book.properties.creator = xw.book.properties.description = version_string()
             for name, df in sheets.items():
                 xlsx_safe_frame(df).to_excel(xw, sheet_name=name, index=False)
-                ws = xw.sheets[name]
-                ws.freeze_panes = "A2"
+                _style_sheet(xw.sheets[name], df, table.columns if name == "sites" else None)
+            xw.sheets[XLSX_DATA_SHEET].sheet_state = "hidden"
     return path
+
+
+#: Hidden XLSX sheet with the machine table (machine headers, full precision, JSON cells).
+XLSX_DATA_SHEET = "sites_data"
+
+
+def _list_text(v: Any) -> Any:
+    """A parsed JSON cell as plain text: lists as ``A; B; C``, objects as ``key: value; ...``."""
+    def one(x: Any) -> str:
+        if isinstance(x, dict):
+            return ", ".join(f"{k} {one(w)}" if k != "name" else one(w)
+                             for k, w in x.items() if not _blank(w))
+        if isinstance(x, float) and x.is_integer():
+            return str(int(x))
+        return str(x)
+
+    if isinstance(v, list):
+        return "; ".join(one(x) for x in v if not _blank(x))
+    if isinstance(v, dict):
+        return "; ".join(f"{k}: {one(w)}" for k, w in v.items() if not _blank(w))
+    return v
+
+
+def _parsed_json(v: Any) -> Any:
+    """A JSON list or object cell parsed; any other cell unchanged."""
+    if isinstance(v, str) and v[:1] in "[{":
+        try:
+            return json.loads(v)
+        except ValueError:
+            return v
+    return v
+
+
+def _human_table(table: pd.DataFrame) -> pd.DataFrame:
+    """The ``sites`` sheet: human headers, lists as text, kilometres and hours rounded to 1 decimal."""
+    kinds = _column_kinds()
+    out = table.copy()
+    for c in out.columns:
+        if kinds.get(c) == "json":
+            out[c] = out[c].map(_parsed_json).map(_list_text).map(neutralise_formula)
+        elif c in _ONE_DECIMAL:
+            out[c] = pd.to_numeric(out[c], errors="coerce").round(1)
+    out.columns = [HUMAN_HEADERS.get(c, c) for c in out.columns]
+    return out
+
+
+def _style_sheet(ws: Any, df: pd.DataFrame, machine: Any) -> None:
+    """Bold frozen header with an autofilter, column widths and (``sites``) number formats."""
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
+
+    bold = Font(bold=True)
+    for cell in ws[1]:
+        cell.font = bold
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    ws.freeze_panes = "C2" if machine is not None else "A2"
+    if ws.max_row >= 1 and ws.max_column >= 1:
+        ws.auto_filter.ref = ws.dimensions
+    for i, c in enumerate(df.columns, start=1):
+        text = df[c].astype(str).where(df[c].notna(), "")
+        longest = int(text.str.len().max()) if len(text) else 0
+        head = str(c)
+        width = max(min(max(longest, 8) + 2, 50), min(len(head), 30) + 2)
+        ws.column_dimensions[get_column_letter(i)].width = width
+        fmt = _XLSX_NUMBER_FORMATS.get(machine[i - 1]) if machine is not None else None
+        if fmt:
+            for (cell,) in ws.iter_rows(min_row=2, min_col=i, max_col=i):
+                cell.number_format = fmt
 
 
 # --------------------------------------------------------------------------
@@ -532,6 +654,12 @@ def read_export(path: str | os.PathLike, *, layer: str = "sites") -> gpd.GeoData
             if fmt == "csv":
                 df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
             else:
+                if layer == "sites":  # the hidden machine sheet when there is one (older exports: none)
+                    import openpyxl
+
+                    wb = openpyxl.load_workbook(path, read_only=True)
+                    layer = XLSX_DATA_SHEET if XLSX_DATA_SHEET in wb.sheetnames else layer
+                    wb.close()
                 df = pd.read_excel(path, sheet_name=layer, dtype=object, engine="openpyxl")
             df = _typed(df)
             wkt = df.pop("geometry_wkt") if "geometry_wkt" in df.columns else pd.Series(None, index=df.index)

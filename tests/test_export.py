@@ -246,7 +246,7 @@ def test_downstream_paths_without_reach_ids_is_empty(sites, basin):
 def test_xlsx_sheets_and_neutralised_cells(sites, basin, tmp_path):
     p = ex.export(sites, tmp_path / "s.xlsx", basin=basin, matrix=matrix())
     wb = openpyxl.load_workbook(p)
-    assert wb.sheetnames == ["sites", "exposure_matrix", "data_dictionary"]
+    assert wb.sheetnames == ["sites", "exposure_matrix", "data_dictionary", "sites_data"]
     for ws in wb.worksheets:
         for row in ws.iter_rows():
             for cell in row:
