@@ -49,6 +49,7 @@ from riskmap.io import (
     json_cells,
     neutralise_formula,
     sites_to_table,
+    table_to_excel_csv_bytes,
     write_layers,
     write_sites,
     xlsx_safe_frame,
@@ -429,7 +430,7 @@ def write_data_dictionary(path: str | os.PathLike | None = None) -> Path:
 
 
 def export(sites: gpd.GeoDataFrame | Prepared, path: str | os.PathLike, fmt: str | None = None, *,
-           basin: Any = None, matrix: pd.DataFrame | None = None) -> Path:
+           basin: Any = None, matrix: pd.DataFrame | None = None, excel: bool = False) -> Path:
     """Export assessed sites to a file, atomically, in the stable column order.
 
     Parameters
@@ -450,6 +451,12 @@ def export(sites: gpd.GeoDataFrame | Prepared, path: str | os.PathLike, fmt: str
         and the exposure module is available.
     matrix : pandas.DataFrame, optional
         Transboundary exposure matrix for the XLSX sheet ``exposure_matrix``.
+    excel : bool
+        CSV only: write the table of the XLSX ``sites`` sheet (human headers,
+        lists as ``A; B; C``, kilometres and hours rounded to 1 decimal) as
+        UTF-8 with BOM, ``;`` separator and decimal comma, which Excel opens
+        with split columns and correct letters in any locale. Not read back by
+        :func:`read_export` (the default CSV is the machine-readable one).
 
     Returns
     -------
@@ -482,7 +489,11 @@ def export(sites: gpd.GeoDataFrame | Prepared, path: str | os.PathLike, fmt: str
         fmt = _format_of(path, None)
         if fmt not in EXPORT_FORMATS:
             raise RiskmapInputError(f"{path}: cannot export to {fmt!r}; use one of {sorted(EXPORT_FORMATS)}")
+    if excel and fmt != "csv":
+        raise RiskmapInputError(f"{path}: the Excel option applies to CSV only, not {fmt}")
     if fmt == "csv":
+        if excel:
+            return atomic_write_bytes(path, table_to_excel_csv_bytes(_human_table(export_table(sites))))
         return atomic_write_bytes(path, _table_to_csv_bytes(export_table(sites)))
     if fmt == "xlsx":
         return _export_xlsx(prepared if prepared is not None else sites, path, basin=basin, matrix=matrix)

@@ -998,6 +998,21 @@ def _table_to_csv_bytes(table: pd.DataFrame) -> bytes:
     return table.to_csv(index=False, lineterminator="\n", na_rep="").encode("utf-8")
 
 
+def table_to_excel_csv_bytes(table: pd.DataFrame) -> bytes:
+    """The table as a CSV that Excel opens in any locale: UTF-8 with BOM, ``;`` separator, decimal comma.
+
+    Lines end with ``\r\n`` and cells holding ``;``, quotes or line breaks are
+    quoted. Text cells must already be formula-neutralised.
+
+    Examples
+    --------
+    >>> table_to_excel_csv_bytes(pd.DataFrame({"name": ["Bajina Bašta"], "km": [1.5]}))[:3]
+    b'\\xef\\xbb\\xbf'
+    """
+    text = table.to_csv(index=False, sep=";", decimal=",", lineterminator="\r\n", na_rep="")
+    return text.encode("utf-8-sig")
+
+
 _CSV_SPECIAL_BYTES = np.zeros(256, dtype=bool)
 _CSV_SPECIAL_BYTES[[ord(","), ord('"'), ord("\r"), ord("\n")]] = True
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+
 import openpyxl
 import pytest
 
@@ -65,3 +68,56 @@ def test_list_text():
     assert ex._list_text([{"name": "cyanide", "quantity_t": 5.0, "wgk": 3}]) == "cyanide, quantity_t 5, wgk 3"
     assert ex._list_text({"a": 1.5, "b": None}) == "a: 1.5"
     assert ex._list_text("plain") == "plain"
+
+
+# ----------------------------------------------------------------- CSV for Excel
+
+
+def test_excel_csv_bytes(sites, tmp_path):
+    p = ex.export(sites, tmp_path / "x.csv", excel=True)
+    raw = p.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf") and b"\r\n" in raw
+    head = raw[3:].split(b"\r\n", 1)[0].decode("utf-8").split(";")
+    assert head[:2] == ["Site ID", "Name"] and "River km to first border" in head
+    text = raw.decode("utf-8-sig")
+    assert '"[' not in text and ";[" not in text and ";{" not in text  # no JSON in cells
+    # the default CSV is unchanged: comma, no BOM, machine headers
+    plain = ex.export(sites, tmp_path / "p.csv").read_bytes()
+    assert plain.startswith(b"site_id,name,")
+    with pytest.raises(ex.RiskmapInputError, match="CSV only"):
+        ex.export(sites, tmp_path / "x.xlsx", excel=True)
+
+
+def test_excel_csv_refused_for_other_formats_before_work(tmp_path):
+    from click.testing import CliRunner
+
+    from riskmap.cli import main
+
+    r = CliRunner().invoke(main, ["export", "drina", "--excel", "-o", str(tmp_path / "d.gpkg")])
+    assert r.exit_code == 2 and "--excel" in r.output
+    assert not (tmp_path / "d.gpkg").exists()
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) not installed")
+def test_excel_csv_round_trips_through_libreoffice(tmp_path):
+    from click.testing import CliRunner
+
+    from riskmap.cli import main
+
+    csv_path = tmp_path / "drina.csv"
+    r = CliRunner().invoke(main, ["export", "drina", "--excel", "-o", str(csv_path)])
+    assert r.exit_code == 0, r.output
+    # ';' separator and a locale with decimal comma (de-DE, as in BIH/SRB/ALB); the charset is left to
+    # LibreOffice's detection, which reads the BOM (without it the text would be read as Latin-1)
+    out = tmp_path / "lo"
+    subprocess.run(["soffice", f"-env:UserInstallation=file://{tmp_path / 'profile'}", "--headless",
+                    "--infilter=CSV:59,34,,1,,1031", "--convert-to", "xlsx", "--outdir", str(out),
+                    str(csv_path)], check=True, capture_output=True, timeout=300)
+    ws = openpyxl.load_workbook(out / "drina.xlsx").active
+    head = [c.value for c in ws[1]]
+    assert head[:3] == ["Site ID", "Name", "Category"]
+    assert len(head) > 40  # columns split
+    names = [row[1] for row in ws.iter_rows(min_row=2, values_only=True)]
+    assert "Bajina Bašta hydroelectric plant" in names
+    km = [row[head.index("River km to first border")] for row in ws.iter_rows(min_row=2, values_only=True)]
+    assert any(isinstance(v, float) and not v.is_integer() for v in km)  # decimal comma read as a number
