@@ -389,7 +389,11 @@ def data_dictionary_markdown() -> str:
         "  numbers stay numbers, and text that is a plain signed number (`-5`, `+0.25`) is not a formula.",
         "- Coordinates are WGS84 (EPSG:4326). Vector formats store the geometry natively and omit",
         "  `geometry_wkt`.",
-        "- GeoPackage layers: `sites`, `basin` (outline), `rivers` (reaches), `downstream_paths`",
+        "- GeoPackage layers, one geometry type each and styled for QGIS (QGIS's `layer_styles` table,",
+        "  one default style per layer): `sites` (points; this column list), `site_lines` (line sites such",
+        "  as pipelines, same columns; `fid` is the position in the export), `basin` (outline),",
+        "  `countries`, `borders`, `rivers` (reaches), `lakes`, `towns` (when the basin data has them),",
+        "  `downstream_paths`",
         "  (one line per distinct path of the transboundary sites, which share it when they drain to the",
         "  same reach from the same country: `site_ids` lists them, `n_sites` counts them; the line runs",
         "  from the most upstream of their snap points to the first border or the outlet; `ends_at` says",
@@ -499,12 +503,29 @@ def export(sites: gpd.GeoDataFrame | Prepared, path: str | os.PathLike, fmt: str
         return _export_xlsx(prepared if prepared is not None else sites, path, basin=basin, matrix=matrix)
     frame = _vector_frame(sites)
     if fmt == "gpkg":
-        layers: dict[str, Any] = {"sites": frame}
-        layers.update(_basin_layers(sites, basin))
         from riskmap._about import version_metadata
+        from riskmap.export_layers import layer_qml
 
-        return write_layers(path, layers, metadata=version_metadata())
+        layers: dict[str, Any] = _site_layers(frame)
+        layers.update(_basin_layers(sites, basin))
+        styles = {name: layer_qml(name) for name in layers if layer_qml(name)}
+        return write_layers(path, layers, metadata=version_metadata(), styles=styles)
     return write_sites(frame, path, fmt=fmt)
+
+
+def _site_layers(frame: gpd.GeoDataFrame) -> dict[str, gpd.GeoDataFrame]:
+    """GeoPackage ``sites`` (points) and ``site_lines`` (lines and polygons), one geometry type each.
+
+    The feature id (``fid``) is the 1-based position in the export, so
+    :func:`read_export` restores the order of the sites across both layers.
+    """
+    g = frame.copy()
+    g.insert(0, "fid", np.arange(1, len(g) + 1, dtype="int64"))
+    pt = (g.geom_type.isin(["Point", "MultiPoint"]) | g.geometry.isna()).to_numpy()
+    layers = {"sites": g[pt]}
+    if (~pt).any():
+        layers["site_lines"] = g[~pt]
+    return layers
 
 
 def _export_xlsx(sites: gpd.GeoDataFrame | Prepared, path: Path, *, basin: Any,
@@ -645,6 +666,18 @@ def _typed(df: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
+def _read_gpkg_sites(path: Path, layer: str) -> gpd.GeoDataFrame:
+    """A GeoPackage layer; ``sites`` also takes ``site_lines`` back, in export order (by ``fid``)."""
+    import pyogrio
+
+    names = {str(n) for n in pyogrio.list_layers(path)[:, 0]}
+    if layer != "sites" or "site_lines" not in names:
+        return gpd.read_file(path, layer=layer)
+    parts = [gpd.read_file(path, layer=n, fid_as_index=True) for n in ("sites", "site_lines")]
+    g = pd.concat(parts).sort_index().reset_index(drop=True)
+    return gpd.GeoDataFrame(g, geometry=parts[0].geometry.name, crs=parts[0].crs)
+
+
 def read_export(path: str | os.PathLike, *, layer: str = "sites") -> gpd.GeoDataFrame:
     """Read a file written by :func:`export` back into a GeoDataFrame with its documented types.
 
@@ -681,7 +714,7 @@ def read_export(path: str | os.PathLike, *, layer: str = "sites") -> gpd.GeoData
         if fmt == "parquet":
             g = gpd.read_parquet(path)
         else:
-            g = gpd.read_file(path, layer=layer) if fmt == "gpkg" else gpd.read_file(path)
+            g = _read_gpkg_sites(path, layer) if fmt == "gpkg" else gpd.read_file(path)
     except RiskmapInputError:
         raise
     except Exception as e:  # noqa: BLE001 - any reader failure becomes a clear message

@@ -1256,12 +1256,14 @@ def _write_shapefile(gdf: gpd.GeoDataFrame, path: Path) -> Path:
 
 
 def write_layers(path: str | os.PathLike, layers: Mapping[str, gpd.GeoDataFrame | pd.DataFrame],
-                 metadata: Mapping[str, str] | None = None) -> Path:
+                 metadata: Mapping[str, str] | None = None, styles: Mapping[str, str] | None = None) -> Path:
     """Write several layers into one GeoPackage, atomically (all or nothing).
 
     Non-spatial DataFrames are written as attribute tables. ``metadata``
     (str -> str, e.g. riskmap and data versions) is stored as every layer's
-    GeoPackage metadata.
+    GeoPackage metadata. ``styles`` (layer -> QGIS QML) are stored in QGIS's
+    ``layer_styles`` table as each layer's default style, so QGIS opens the
+    layers styled. An integer ``fid`` column becomes the feature id.
     """
     meta = dict(metadata) if metadata else None
     path = Path(path)
@@ -1275,7 +1277,29 @@ def write_layers(path: str | os.PathLike, layers: Mapping[str, gpd.GeoDataFrame 
 
                 out = _json_columns(frame.copy())
                 pyogrio.write_dataframe(out, tmp, layer=name, driver="GPKG", metadata=meta)
+        if styles:
+            _write_layer_styles(tmp, styles)
     return path
+
+
+def _write_layer_styles(gpkg: Path, styles: Mapping[str, str]) -> None:
+    """Add QGIS's ``layer_styles`` table (one default style per written spatial layer)."""
+    import sqlite3
+
+    import pyogrio
+
+    con = sqlite3.connect(gpkg)
+    try:
+        geom_cols = dict(con.execute("SELECT table_name, column_name FROM gpkg_geometry_columns").fetchall())
+    finally:
+        con.close()
+    rows = [{"f_table_catalog": "", "f_table_schema": "", "f_table_name": name,
+             "f_geometry_column": geom_cols[name], "styleName": name, "styleQML": qml, "styleSLD": "",
+             "useAsDefault": True, "description": f"riskmap default style of {name}", "owner": "riskmap",
+             "ui": "", "update_time": pd.Timestamp("2000-01-01")}
+            for name, qml in styles.items() if name in geom_cols]
+    if rows:
+        pyogrio.write_dataframe(pd.DataFrame(rows), gpkg, layer="layer_styles", driver="GPKG")
 
 
 def read_layer(path: str | os.PathLike, layer: str) -> gpd.GeoDataFrame:

@@ -185,12 +185,14 @@ def test_reprojected_input_is_written_in_wgs84(sites, tmp_path):
 def test_gpkg_layers_and_validity(sites, basin, tmp_path):
     p = ex.export(sites, tmp_path / "drin.gpkg", basin=basin)
     layers = dict(pyogrio.list_layers(p).tolist())
-    assert set(layers) == {"sites", "basin", "rivers", "downstream_paths"}
+    spatial = {"sites", "site_lines", "basin", "countries", "borders", "rivers", "lakes", "towns",
+               "downstream_paths"}
+    assert set(layers) == spatial | {"layer_styles"}
     with sqlite3.connect(p) as con:
         assert con.execute("PRAGMA application_id").fetchone()[0] == 0x47504B47  # 'GPKG'
         assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         contents = {r[0]: r[1] for r in con.execute("SELECT table_name, srs_id FROM gpkg_contents")}
-    assert contents == {"sites": 4326, "basin": 4326, "rivers": 4326, "downstream_paths": 4326}
+    assert {k: v for k, v in contents.items() if k != "layer_styles"} == {k: 4326 for k in spatial}
     rivers = gpd.read_file(p, layer="rivers")
     assert rivers["reach_id"].tolist() == [1, 2, 3]
     outline = gpd.read_file(p, layer="basin")

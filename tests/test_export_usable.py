@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 
+import geopandas as gpd
 import openpyxl
 import pytest
 
@@ -121,3 +122,46 @@ def test_excel_csv_round_trips_through_libreoffice(tmp_path):
     assert "Bajina Bašta hydroelectric plant" in names
     km = [row[head.index("River km to first border")] for row in ws.iter_rows(min_row=2, values_only=True)]
     assert any(isinstance(v, float) and not v.is_integer() for v in km)  # decimal comma read as a number
+
+
+# ----------------------------------------------------------------- GeoPackage for QGIS
+
+
+@pytest.mark.parametrize("basin_id", ["drin", "drina"])
+def test_gpkg_layers_are_single_type_and_styled(tmp_path, basin_id):
+    import re
+    import sqlite3
+
+    from click.testing import CliRunner
+
+    from riskmap.cli import main
+    from riskmap.hydrography import load_basin
+
+    p = tmp_path / f"{basin_id}.gpkg"
+    r = CliRunner().invoke(main, ["export", basin_id, "-o", str(p)])
+    assert r.exit_code == 0, r.output
+    with sqlite3.connect(p) as con:
+        geom = dict(con.execute("SELECT table_name, geometry_type_name FROM gpkg_geometry_columns"))
+        styles = con.execute("SELECT f_table_name, f_geometry_column, styleName, styleQML, useAsDefault "
+                             "FROM layer_styles").fetchall()
+        cols = [c[1] for c in con.execute("PRAGMA table_info(layer_styles)")]
+    b = load_basin(basin_id)
+    expected = {"sites", "basin", "countries", "borders", "rivers", "downstream_paths"}
+    expected |= {n for n in ("lakes", "towns") if len(getattr(b, n))}  # the Drina data has neither (yet)
+    assert expected <= set(geom), geom
+    assert basin_id != "drin" or {"lakes", "towns"} <= set(geom)
+    assert "GEOMETRY" not in {v.upper() for v in geom.values()}, geom
+    assert geom["sites"].upper() == "POINT"
+    if basin_id == "drina":  # the bundled Drina inventory has a pipeline (a line site)
+        assert "LINESTRING" in geom["site_lines"].upper()
+    for c in ("f_table_catalog", "f_table_schema", "f_table_name", "f_geometry_column", "styleName",
+              "styleQML", "styleSLD", "useAsDefault", "description", "owner", "ui", "update_time"):
+        assert c in cols, c
+    assert sorted(s[0] for s in styles) == sorted(geom)  # one default style per spatial layer
+    assert all(s[4] and s[3].startswith("<!DOCTYPE qgis") and "<renderer-v2" in s[3] for s in styles)
+    for layer in geom:
+        g = gpd.read_file(p, layer=layer)
+        assert len(g) and g.geom_type.str.replace("Multi", "").nunique() == 1, layer
+    back = ex.read_export(p)
+    n = int(re.search(r"\((\d+) sites\)", r.output).group(1))
+    assert len(back) == n and back["site_id"].is_unique
