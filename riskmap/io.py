@@ -655,7 +655,10 @@ def read_table(path: str | os.PathLike, *, layer: str | None = None, fmt: str | 
             df, dec = _read_csv_raw(path, report)
             opts.update(decimal_comma=dec, lines=df.attrs["lines"], rows=df.attrs["rows"])
         elif fmt == "xlsx":
-            sheet = _choose_layer(path, _xlsx_sheets(path), layer, "sheet", report)
+            sheets = _xlsx_sheets(path)
+            if layer in (None, "sites") and sheets[:1] == ["sites"] and "sites_data" in sheets:
+                layer = "sites_data"  # a riskmap export: its machine table (the `sites` sheet is for people)
+            sheet = _choose_layer(path, sheets, layer, "sheet", report)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 df = pd.read_excel(path, sheet_name=sheet, dtype=object, engine="openpyxl")
@@ -671,11 +674,18 @@ def read_table(path: str | os.PathLike, *, layer: str | None = None, fmt: str | 
                 df = pd.read_parquet(path)
         else:
             kw: dict[str, Any] = {}
-            if fmt == "gpkg" or layer is not None:
-                kw["layer"] = _choose_layer(path, _vector_layers(path), layer, "layer", report)
+            names = _vector_layers(path) if fmt == "gpkg" or layer is not None else []
+            export_sites = fmt == "gpkg" and layer in (None, "sites") and names[:2] == ["sites", "site_lines"]
+            if not export_sites and (fmt == "gpkg" or layer is not None):
+                kw["layer"] = _choose_layer(path, names, layer, "layer", report)
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
-                df = gpd.read_file(path, **kw)
+                if export_sites:  # a riskmap export: point and line sites, in export order (fid)
+                    parts = [gpd.read_file(path, layer=n, fid_as_index=True) for n in ("sites", "site_lines")]
+                    df = gpd.GeoDataFrame(pd.concat(parts).sort_index().reset_index(drop=True),
+                                          geometry=parts[0].geometry.name, crs=parts[0].crs)
+                else:
+                    df = gpd.read_file(path, **kw)
             for w in caught[:5]:
                 report.add(None, "geometry", f"GDAL: {str(w.message)[:200]}",
                            "check the file's geometries", "warning")

@@ -165,3 +165,19 @@ def test_gpkg_layers_are_single_type_and_styled(tmp_path, basin_id):
     back = ex.read_export(p)
     n = int(re.search(r"\((\d+) sites\)", r.output).group(1))
     assert len(back) == n and back["site_id"].is_unique
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "gpkg"])
+def test_read_sites_takes_an_export_back_whole(sites, basin, tmp_path, fmt):
+    """The human XLSX sheet and the split GPKG site layers still read back as the whole inventory."""
+    import warnings
+
+    from riskmap import read_sites
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        want = read_sites(ex.export(sites, tmp_path / "s.csv"))
+        got = read_sites(ex.export(sites, tmp_path / f"s.{fmt}", basin=basin, matrix=matrix()))
+    assert len(want) and got["site_id"].tolist() == want["site_id"].tolist()
+    assert got.geom_type.tolist() == want.geom_type.tolist()
+    assert "LineString" in set(got.geom_type)
