@@ -49,6 +49,7 @@ from riskmap.io import (
     json_cells,
     neutralise_formula,
     sites_to_table,
+    table_to_excel_csv_bytes,
     write_layers,
     write_sites,
     xlsx_safe_frame,
@@ -152,6 +153,53 @@ HAZARD_DETAIL_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("natech_water_km", "number", "Distance to the nearest river reach or lake, km"),
     ("exposure_score", "number", "Exposure part of the priority score, 0 to 1"),
 )
+
+#: Short human headers of the XLSX ``sites`` sheet (machine names: ``data_dictionary`` sheet, column
+#: ``column``; other columns keep their machine name as header).
+HUMAN_HEADERS: dict[str, str] = {
+    "site_id": "Site ID", "name": "Name", "category": "Category", "status": "Status",
+    "country": "Country", "coord_precision": "Coordinate precision", "source": "Source",
+    "source_id": "Source record ID", "source_url": "Source link", "licence": "Licence",
+    "last_verified": "Last verified", "source_refs": "All source references",
+    "substances": "Hazardous substances", "tailings_volume_m3": "Tailings volume (m³)",
+    "tailings_area_ha": "Tailings area (ha)", "dam_height_m": "Dam height (m)",
+    "tailings_type": "Tailings type", "dam_condition": "Dam condition",
+    "reservoir_volume_m3": "Reservoir volume (m³)", "capacity_mw": "Capacity (MW)",
+    "capacity_t_yr": "Capacity (t/year)", "notes": "Notes", "name_source": "Name from",
+    "alt_names": "Other names", "field_sources": "Field values supplied by",
+    "lon": "Longitude (WGS84)", "lat": "Latitude (WGS84)", "geometry_wkt": "Line geometry (WKT)",
+    "basin": "Basin", "sub_basin": "Sub-basin", "in_basin": "Inside basin outline",
+    "country_check": "Country check", "border_km": "Distance to border (km)",
+    "border_neighbour": "Country across nearest border", "reach_id": "River reach ID",
+    "reach_name": "River reach", "snap_km": "Distance to river (km)", "drainage_by": "Drainage found by",
+    "downstream_countries": "Countries downstream",
+    "first_border_river_km": "River km to first border", "outlet_river_km": "River km to basin outlet",
+    "river_km_basis": "River km basis", "continuation": "Beyond the basin outlet",
+    "travel_time_h": "Travel time to first border (h)",
+    "transboundary_downstream": "Transboundary downstream", "near_border": "Near a border",
+    "on_border_water": "On border water", "exposure_class": "Exposure class",
+    "wri": "Water Risk Index (WRI)", "wri_band": "WRI band", "thi": "Tailings Hazard Index (THI)",
+    "tri": "Tailings Risk Index (TRI)", "natech_seismic": "Natech seismic score",
+    "natech_flood": "Natech flood score", "hazard_score": "Hazard score", "priority_score": "Priority score",
+    "priority_rank": "Priority rank", "score_status": "Score status", "completeness": "Data completeness",
+    "score_terms": "Priority score terms", "score_reason": "Why it ranks here",
+    "params_label": "Parameter set", "natech_fault_km": "Distance to active fault (km)",
+    "natech_max_mw": "Largest nearby earthquake (Mw)", "natech_water_km": "Distance to water (km)",
+    "exposure_score": "Exposure score",
+}
+
+#: XLSX number formats of the ``sites`` sheet; kilometres and hours are also rounded to 1 decimal.
+_ONE_DECIMAL = ("border_km", "snap_km", "first_border_river_km", "outlet_river_km", "travel_time_h",
+                "natech_fault_km", "natech_water_km")
+_XLSX_NUMBER_FORMATS: dict[str, str] = {
+    **{c: "0.0" for c in _ONE_DECIMAL},
+    "lon": "0.00000", "lat": "0.00000",
+    "tailings_volume_m3": "#,##0", "reservoir_volume_m3": "#,##0", "capacity_t_yr": "#,##0",
+    "tailings_area_ha": "#,##0.0", "dam_height_m": "0.0", "capacity_mw": "#,##0.0",
+    "wri": "0.00", "thi": "0.00", "tri": "0.00", "natech_seismic": "0.00", "natech_flood": "0.00",
+    "hazard_score": "0.000", "priority_score": "0.000", "completeness": "0%", "exposure_score": "0.000",
+    "natech_max_mw": "0.0", "priority_rank": "0",
+}
 
 # Column order comes from the modules that add the columns (one list each); the
 # tables above only describe them (tests/test_column_lists.py keeps them in step).
@@ -295,7 +343,7 @@ def data_dictionary() -> pd.DataFrame:
     --------
     >>> dd = data_dictionary()
     >>> dd.columns.tolist()
-    ['column', 'group', 'kind', 'required', 'description', 'allowed_values']
+    ['column', 'header', 'group', 'kind', 'required', 'description', 'allowed_values']
     >>> dd["column"].iloc[0]
     'site_id'
     """
@@ -306,7 +354,9 @@ def data_dictionary() -> pd.DataFrame:
                         ("hazard", HAZARD_COLUMNS), ("hazard detail", HAZARD_DETAIL_COLUMNS)):
         rows += [{"column": n, "group": group, "kind": k, "required": False, "description": d,
                   "allowed_values": ""} for n, k, d in cols]
-    return pd.DataFrame(rows, columns=["column", "group", "kind", "required", "description",
+    for r in rows:
+        r["header"] = HUMAN_HEADERS.get(r["column"], r["column"])
+    return pd.DataFrame(rows, columns=["column", "header", "group", "kind", "required", "description",
                                        "allowed_values"])
 
 
@@ -339,12 +389,20 @@ def data_dictionary_markdown() -> str:
         "  numbers stay numbers, and text that is a plain signed number (`-5`, `+0.25`) is not a formula.",
         "- Coordinates are WGS84 (EPSG:4326). Vector formats store the geometry natively and omit",
         "  `geometry_wkt`.",
-        "- GeoPackage layers: `sites`, `basin` (outline), `rivers` (reaches), `downstream_paths`",
+        "- GeoPackage layers, one geometry type each and styled for QGIS (QGIS's `layer_styles` table,",
+        "  one default style per layer): `sites` (points; this column list), `site_lines` (line sites such",
+        "  as pipelines, same columns; `fid` is the position in the export), `basin` (outline),",
+        "  `countries`, `borders`, `rivers` (reaches), `lakes`, `towns` (when the basin data has them),",
+        "  `downstream_paths`",
         "  (one line per distinct path of the transboundary sites, which share it when they drain to the",
         "  same reach from the same country: `site_ids` lists them, `n_sites` counts them; the line runs",
         "  from the most upstream of their snap points to the first border or the outlet; `ends_at` says",
         "  which, or `on border water` when the sites drain straight into a border river or shared lake).",
-        "- XLSX sheets: `sites`, `exposure_matrix`, `data_dictionary`.",
+        "- XLSX sheets: `sites` (one human header row, e.g. `River km to first border` for",
+        "  `first_border_river_km`; bold frozen header, autofilter, number formats; kilometres and hours",
+        "  rounded to 1 decimal; lists as `A; B; C`), `exposure_matrix`, `data_dictionary` (the",
+        "  `header` column gives the machine name of each human header) and the hidden sheet",
+        "  `sites_data` (machine headers, full precision, JSON cells; what `read_export` reads).",
         "",
     ]
     for group, title in (("schema", "Site schema"), ("location", "Location"),
@@ -376,7 +434,7 @@ def write_data_dictionary(path: str | os.PathLike | None = None) -> Path:
 
 
 def export(sites: gpd.GeoDataFrame | Prepared, path: str | os.PathLike, fmt: str | None = None, *,
-           basin: Any = None, matrix: pd.DataFrame | None = None) -> Path:
+           basin: Any = None, matrix: pd.DataFrame | None = None, excel: bool = False) -> Path:
     """Export assessed sites to a file, atomically, in the stable column order.
 
     Parameters
@@ -397,6 +455,12 @@ def export(sites: gpd.GeoDataFrame | Prepared, path: str | os.PathLike, fmt: str
         and the exposure module is available.
     matrix : pandas.DataFrame, optional
         Transboundary exposure matrix for the XLSX sheet ``exposure_matrix``.
+    excel : bool
+        CSV only: write the table of the XLSX ``sites`` sheet (human headers,
+        lists as ``A; B; C``, kilometres and hours rounded to 1 decimal) as
+        UTF-8 with BOM, ``;`` separator and decimal comma, which Excel opens
+        with split columns and correct letters in any locale. Not read back by
+        :func:`read_export` (the default CSV is the machine-readable one).
 
     Returns
     -------
@@ -429,18 +493,39 @@ def export(sites: gpd.GeoDataFrame | Prepared, path: str | os.PathLike, fmt: str
         fmt = _format_of(path, None)
         if fmt not in EXPORT_FORMATS:
             raise RiskmapInputError(f"{path}: cannot export to {fmt!r}; use one of {sorted(EXPORT_FORMATS)}")
+    if excel and fmt != "csv":
+        raise RiskmapInputError(f"{path}: the Excel option applies to CSV only, not {fmt}")
     if fmt == "csv":
+        if excel:
+            return atomic_write_bytes(path, table_to_excel_csv_bytes(_human_table(export_table(sites))))
         return atomic_write_bytes(path, _table_to_csv_bytes(export_table(sites)))
     if fmt == "xlsx":
         return _export_xlsx(prepared if prepared is not None else sites, path, basin=basin, matrix=matrix)
     frame = _vector_frame(sites)
     if fmt == "gpkg":
-        layers: dict[str, Any] = {"sites": frame}
-        layers.update(_basin_layers(sites, basin))
         from riskmap._about import version_metadata
+        from riskmap.export_layers import layer_qml
 
-        return write_layers(path, layers, metadata=version_metadata())
+        layers: dict[str, Any] = _site_layers(frame)
+        layers.update(_basin_layers(sites, basin))
+        styles = {name: layer_qml(name) for name in layers if layer_qml(name)}
+        return write_layers(path, layers, metadata=version_metadata(), styles=styles)
     return write_sites(frame, path, fmt=fmt)
+
+
+def _site_layers(frame: gpd.GeoDataFrame) -> dict[str, gpd.GeoDataFrame]:
+    """GeoPackage ``sites`` (points) and ``site_lines`` (lines and polygons), one geometry type each.
+
+    The feature id (``fid``) is the 1-based position in the export, so
+    :func:`read_export` restores the order of the sites across both layers.
+    """
+    g = frame.copy()
+    g.insert(0, "fid", np.arange(1, len(g) + 1, dtype="int64"))
+    pt = (g.geom_type.isin(["Point", "MultiPoint"]) | g.geometry.isna()).to_numpy()
+    layers = {"sites": g[pt]}
+    if (~pt).any():
+        layers["site_lines"] = g[~pt]
+    return layers
 
 
 def _export_xlsx(sites: gpd.GeoDataFrame | Prepared, path: Path, *, basin: Any,
@@ -448,7 +533,7 @@ def _export_xlsx(sites: gpd.GeoDataFrame | Prepared, path: Path, *, basin: Any,
     if matrix is None:
         matrix = exposure_matrix_of(sites, _basin_part(basin, "id"))
     table = export_table(sites.sites if isinstance(sites, Prepared) else sites)
-    sheets: dict[str, pd.DataFrame] = {"sites": table}
+    sheets: dict[str, pd.DataFrame] = {"sites": _human_table(table)}
     if matrix is not None:
         m = matrix.copy()
         if m.index.name is not None or not isinstance(m.index, pd.RangeIndex):
@@ -458,6 +543,7 @@ def _export_xlsx(sites: gpd.GeoDataFrame | Prepared, path: Path, *, basin: Any,
         sheets["exposure_matrix"] = pd.DataFrame(
             {"note": ["no exposure matrix: the sites were not assessed for a basin"]})
     sheets["data_dictionary"] = _neutralise_frame(data_dictionary())
+    sheets[XLSX_DATA_SHEET] = table
     with atomic_path(path) as tmp:
         with pd.ExcelWriter(tmp, engine="openpyxl") as xw:
             from riskmap._about import version_string
@@ -465,9 +551,77 @@ def _export_xlsx(sites: gpd.GeoDataFrame | Prepared, path: Path, *, basin: Any,
             xw.book.properties.creator = xw.book.properties.description = version_string()
             for name, df in sheets.items():
                 xlsx_safe_frame(df).to_excel(xw, sheet_name=name, index=False)
-                ws = xw.sheets[name]
-                ws.freeze_panes = "A2"
+                _style_sheet(xw.sheets[name], df, table.columns if name == "sites" else None)
+            xw.sheets[XLSX_DATA_SHEET].sheet_state = "hidden"
     return path
+
+
+#: Hidden XLSX sheet with the machine table (machine headers, full precision, JSON cells).
+XLSX_DATA_SHEET = "sites_data"
+
+
+def _list_text(v: Any) -> Any:
+    """A parsed JSON cell as plain text: lists as ``A; B; C``, objects as ``key: value; ...``."""
+    def one(x: Any) -> str:
+        if isinstance(x, dict):
+            return ", ".join(f"{k} {one(w)}" if k != "name" else one(w)
+                             for k, w in x.items() if not _blank(w))
+        if isinstance(x, float) and x.is_integer():
+            return str(int(x))
+        return str(x)
+
+    if isinstance(v, list):
+        return "; ".join(one(x) for x in v if not _blank(x))
+    if isinstance(v, dict):
+        return "; ".join(f"{k}: {one(w)}" for k, w in v.items() if not _blank(w))
+    return v
+
+
+def _parsed_json(v: Any) -> Any:
+    """A JSON list or object cell parsed; any other cell unchanged."""
+    if isinstance(v, str) and v[:1] in "[{":
+        try:
+            return json.loads(v)
+        except ValueError:
+            return v
+    return v
+
+
+def _human_table(table: pd.DataFrame) -> pd.DataFrame:
+    """The ``sites`` sheet: human headers, lists as text, kilometres and hours rounded to 1 decimal."""
+    kinds = _column_kinds()
+    out = table.copy()
+    for c in out.columns:
+        if kinds.get(c) == "json":
+            out[c] = out[c].map(_parsed_json).map(_list_text).map(neutralise_formula)
+        elif c in _ONE_DECIMAL:
+            out[c] = pd.to_numeric(out[c], errors="coerce").round(1)
+    out.columns = [HUMAN_HEADERS.get(c, c) for c in out.columns]
+    return out
+
+
+def _style_sheet(ws: Any, df: pd.DataFrame, machine: Any) -> None:
+    """Bold frozen header with an autofilter, column widths and (``sites``) number formats."""
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
+
+    bold = Font(bold=True)
+    for cell in ws[1]:
+        cell.font = bold
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    ws.freeze_panes = "C2" if machine is not None else "A2"
+    if ws.max_row >= 1 and ws.max_column >= 1:
+        ws.auto_filter.ref = ws.dimensions
+    for i, c in enumerate(df.columns, start=1):
+        text = df[c].astype(str).where(df[c].notna(), "")
+        longest = int(text.str.len().max()) if len(text) else 0
+        head = str(c)
+        width = max(min(max(longest, 8) + 2, 50), min(len(head), 30) + 2)
+        ws.column_dimensions[get_column_letter(i)].width = width
+        fmt = _XLSX_NUMBER_FORMATS.get(machine[i - 1]) if machine is not None else None
+        if fmt:
+            for (cell,) in ws.iter_rows(min_row=2, min_col=i, max_col=i):
+                cell.number_format = fmt
 
 
 # --------------------------------------------------------------------------
@@ -512,6 +666,18 @@ def _typed(df: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
+def _read_gpkg_sites(path: Path, layer: str) -> gpd.GeoDataFrame:
+    """A GeoPackage layer; ``sites`` also takes ``site_lines`` back, in export order (by ``fid``)."""
+    import pyogrio
+
+    names = {str(n) for n in pyogrio.list_layers(path)[:, 0]}
+    if layer != "sites" or "site_lines" not in names:
+        return gpd.read_file(path, layer=layer)
+    parts = [gpd.read_file(path, layer=n, fid_as_index=True) for n in ("sites", "site_lines")]
+    g = pd.concat(parts).sort_index().reset_index(drop=True)
+    return gpd.GeoDataFrame(g, geometry=parts[0].geometry.name, crs=parts[0].crs)
+
+
 def read_export(path: str | os.PathLike, *, layer: str = "sites") -> gpd.GeoDataFrame:
     """Read a file written by :func:`export` back into a GeoDataFrame with its documented types.
 
@@ -532,6 +698,12 @@ def read_export(path: str | os.PathLike, *, layer: str = "sites") -> gpd.GeoData
             if fmt == "csv":
                 df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
             else:
+                if layer == "sites":  # the hidden machine sheet when there is one (older exports: none)
+                    import openpyxl
+
+                    wb = openpyxl.load_workbook(path, read_only=True)
+                    layer = XLSX_DATA_SHEET if XLSX_DATA_SHEET in wb.sheetnames else layer
+                    wb.close()
                 df = pd.read_excel(path, sheet_name=layer, dtype=object, engine="openpyxl")
             df = _typed(df)
             wkt = df.pop("geometry_wkt") if "geometry_wkt" in df.columns else pd.Series(None, index=df.index)
@@ -542,7 +714,7 @@ def read_export(path: str | os.PathLike, *, layer: str = "sites") -> gpd.GeoData
         if fmt == "parquet":
             g = gpd.read_parquet(path)
         else:
-            g = gpd.read_file(path, layer=layer) if fmt == "gpkg" else gpd.read_file(path)
+            g = _read_gpkg_sites(path, layer) if fmt == "gpkg" else gpd.read_file(path)
     except RiskmapInputError:
         raise
     except Exception as e:  # noqa: BLE001 - any reader failure becomes a clear message

@@ -18,7 +18,7 @@ import shapely.ops
 
 from riskmap._geo import GEOD
 
-__all__ = ["DOWNSTREAM_PATH_COLUMNS", "downstream_paths", "basin_layers"]
+__all__ = ["DOWNSTREAM_PATH_COLUMNS", "downstream_paths", "basin_layers", "layer_qml", "LAYER_SYMBOLS"]
 
 
 def _blank(v: Any) -> bool:
@@ -188,13 +188,58 @@ def downstream_paths(sites: gpd.GeoDataFrame, basin: Any) -> gpd.GeoDataFrame:
 
 def basin_layers(sites: gpd.GeoDataFrame, basin: Any) -> dict[str, gpd.GeoDataFrame]:
     layers: dict[str, gpd.GeoDataFrame] = {}
-    outline = _basin_part(basin, "outline")
-    if outline is not None and len(outline):
-        layers["basin"] = outline
-    reaches = _basin_part(basin, "reaches")
-    if reaches is not None and len(reaches):
-        layers["rivers"] = reaches
+    for layer, part in (("basin", "outline"), ("countries", "countries"), ("borders", "borders"),
+                        ("rivers", "reaches"), ("lakes", "lakes"), ("towns", "towns")):
+        frame = _basin_part(basin, part)
+        if isinstance(frame, gpd.GeoDataFrame) and len(frame):
+            layers[layer] = frame
     paths = downstream_paths(sites, basin) if basin is not None else None
     if paths is not None and len(paths):
         layers["downstream_paths"] = paths
     return layers
+
+
+#: QGIS symbol of each GeoPackage layer: (symbol type, colour as "r,g,b,a", size or width in mm).
+LAYER_SYMBOLS: dict[str, tuple[str, str, float]] = {
+    "sites": ("marker", "215,48,39,255", 2.6),
+    "site_lines": ("line", "215,48,39,255", 0.8),
+    "basin": ("fill", "0,0,0,0", 0.6),
+    "countries": ("fill", "240,240,235,255", 0.3),
+    "borders": ("line", "90,90,90,255", 0.6),
+    "rivers": ("line", "70,130,200,255", 0.4),
+    "lakes": ("fill", "166,206,227,255", 0.2),
+    "towns": ("marker", "40,40,40,255", 1.6),
+    "downstream_paths": ("line", "255,127,0,200", 1.0),
+}
+
+_QML_LAYER = {
+    "marker": ("SimpleMarker", {"name": "circle", "size": "{size}", "outline_color": "35,35,35,255",
+                                "outline_width": "0.2"}),
+    "line": ("SimpleLine", {"line_color": "{color}", "line_width": "{size}", "line_style": "solid"}),
+    "fill": ("SimpleFill", {"style": "solid", "outline_color": "60,60,60,255", "outline_width": "{size}"}),
+}
+
+
+def layer_qml(layer: str) -> str | None:
+    """A QGIS style (QML, single symbol) for a GeoPackage layer of :data:`LAYER_SYMBOLS`, else None.
+
+    Examples
+    --------
+    >>> "SimpleMarker" in layer_qml("sites")
+    True
+    """
+    if layer not in LAYER_SYMBOLS:
+        return None
+    kind, color, size = LAYER_SYMBOLS[layer]
+    cls, opts = _QML_LAYER[kind]
+    opts = {"color": color, **{k: v.format(color=color, size=size) for k, v in opts.items()}}
+    options = "".join(f'<Option type="QString" name="{k}" value="{v}"/>' for k, v in opts.items())
+    style = "no" if color.endswith(",0") else "solid"
+    if kind == "fill":
+        options = options.replace('name="style" value="solid"', f'name="style" value="{style}"')
+    return ("<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>"
+            '<qgis version="3.28.0" styleCategories="Symbology">'
+            '<renderer-v2 type="singleSymbol" symbollevels="0" enableorderby="0" forceraster="0"><symbols>'
+            f'<symbol type="{kind}" name="0" alpha="1" clip_to_extent="1" force_rhr="0">'
+            f'<layer class="{cls}" enabled="1" locked="0" pass="0"><Option type="Map">{options}</Option>'
+            "</layer></symbol></symbols></renderer-v2></qgis>")

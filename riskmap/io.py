@@ -655,7 +655,10 @@ def read_table(path: str | os.PathLike, *, layer: str | None = None, fmt: str | 
             df, dec = _read_csv_raw(path, report)
             opts.update(decimal_comma=dec, lines=df.attrs["lines"], rows=df.attrs["rows"])
         elif fmt == "xlsx":
-            sheet = _choose_layer(path, _xlsx_sheets(path), layer, "sheet", report)
+            sheets = _xlsx_sheets(path)
+            if layer in (None, "sites") and sheets[:1] == ["sites"] and "sites_data" in sheets:
+                layer = "sites_data"  # a riskmap export: its machine table (the `sites` sheet is for people)
+            sheet = _choose_layer(path, sheets, layer, "sheet", report)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 df = pd.read_excel(path, sheet_name=sheet, dtype=object, engine="openpyxl")
@@ -671,11 +674,18 @@ def read_table(path: str | os.PathLike, *, layer: str | None = None, fmt: str | 
                 df = pd.read_parquet(path)
         else:
             kw: dict[str, Any] = {}
-            if fmt == "gpkg" or layer is not None:
-                kw["layer"] = _choose_layer(path, _vector_layers(path), layer, "layer", report)
+            names = _vector_layers(path) if fmt == "gpkg" or layer is not None else []
+            export_sites = fmt == "gpkg" and layer in (None, "sites") and names[:2] == ["sites", "site_lines"]
+            if not export_sites and (fmt == "gpkg" or layer is not None):
+                kw["layer"] = _choose_layer(path, names, layer, "layer", report)
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
-                df = gpd.read_file(path, **kw)
+                if export_sites:  # a riskmap export: point and line sites, in export order (fid)
+                    parts = [gpd.read_file(path, layer=n, fid_as_index=True) for n in ("sites", "site_lines")]
+                    df = gpd.GeoDataFrame(pd.concat(parts).sort_index().reset_index(drop=True),
+                                          geometry=parts[0].geometry.name, crs=parts[0].crs)
+                else:
+                    df = gpd.read_file(path, **kw)
             for w in caught[:5]:
                 report.add(None, "geometry", f"GDAL: {str(w.message)[:200]}",
                            "check the file's geometries", "warning")
@@ -998,6 +1008,21 @@ def _table_to_csv_bytes(table: pd.DataFrame) -> bytes:
     return table.to_csv(index=False, lineterminator="\n", na_rep="").encode("utf-8")
 
 
+def table_to_excel_csv_bytes(table: pd.DataFrame) -> bytes:
+    """The table as a CSV that Excel opens in any locale: UTF-8 with BOM, ``;`` separator, decimal comma.
+
+    Lines end with ``\r\n`` and cells holding ``;``, quotes or line breaks are
+    quoted. Text cells must already be formula-neutralised.
+
+    Examples
+    --------
+    >>> table_to_excel_csv_bytes(pd.DataFrame({"name": ["Bajina Bašta"], "km": [1.5]}))[:3]
+    b'\\xef\\xbb\\xbf'
+    """
+    text = table.to_csv(index=False, sep=";", decimal=",", lineterminator="\r\n", na_rep="")
+    return text.encode("utf-8-sig")
+
+
 _CSV_SPECIAL_BYTES = np.zeros(256, dtype=bool)
 _CSV_SPECIAL_BYTES[[ord(","), ord('"'), ord("\r"), ord("\n")]] = True
 
@@ -1241,12 +1266,14 @@ def _write_shapefile(gdf: gpd.GeoDataFrame, path: Path) -> Path:
 
 
 def write_layers(path: str | os.PathLike, layers: Mapping[str, gpd.GeoDataFrame | pd.DataFrame],
-                 metadata: Mapping[str, str] | None = None) -> Path:
+                 metadata: Mapping[str, str] | None = None, styles: Mapping[str, str] | None = None) -> Path:
     """Write several layers into one GeoPackage, atomically (all or nothing).
 
     Non-spatial DataFrames are written as attribute tables. ``metadata``
     (str -> str, e.g. riskmap and data versions) is stored as every layer's
-    GeoPackage metadata.
+    GeoPackage metadata. ``styles`` (layer -> QGIS QML) are stored in QGIS's
+    ``layer_styles`` table as each layer's default style, so QGIS opens the
+    layers styled. An integer ``fid`` column becomes the feature id.
     """
     meta = dict(metadata) if metadata else None
     path = Path(path)
@@ -1260,7 +1287,29 @@ def write_layers(path: str | os.PathLike, layers: Mapping[str, gpd.GeoDataFrame 
 
                 out = _json_columns(frame.copy())
                 pyogrio.write_dataframe(out, tmp, layer=name, driver="GPKG", metadata=meta)
+        if styles:
+            _write_layer_styles(tmp, styles)
     return path
+
+
+def _write_layer_styles(gpkg: Path, styles: Mapping[str, str]) -> None:
+    """Add QGIS's ``layer_styles`` table (one default style per written spatial layer)."""
+    import sqlite3
+
+    import pyogrio
+
+    con = sqlite3.connect(gpkg)
+    try:
+        geom_cols = dict(con.execute("SELECT table_name, column_name FROM gpkg_geometry_columns").fetchall())
+    finally:
+        con.close()
+    rows = [{"f_table_catalog": "", "f_table_schema": "", "f_table_name": name,
+             "f_geometry_column": geom_cols[name], "styleName": name, "styleQML": qml, "styleSLD": "",
+             "useAsDefault": True, "description": f"riskmap default style of {name}", "owner": "riskmap",
+             "ui": "", "update_time": pd.Timestamp("2000-01-01")}
+            for name, qml in styles.items() if name in geom_cols]
+    if rows:
+        pyogrio.write_dataframe(pd.DataFrame(rows), gpkg, layer="layer_styles", driver="GPKG")
 
 
 def read_layer(path: str | os.PathLike, layer: str) -> gpd.GeoDataFrame:

@@ -185,12 +185,14 @@ def test_reprojected_input_is_written_in_wgs84(sites, tmp_path):
 def test_gpkg_layers_and_validity(sites, basin, tmp_path):
     p = ex.export(sites, tmp_path / "drin.gpkg", basin=basin)
     layers = dict(pyogrio.list_layers(p).tolist())
-    assert set(layers) == {"sites", "basin", "rivers", "downstream_paths"}
+    spatial = {"sites", "site_lines", "basin", "countries", "borders", "rivers", "lakes", "towns",
+               "downstream_paths"}
+    assert set(layers) == spatial | {"layer_styles"}
     with sqlite3.connect(p) as con:
         assert con.execute("PRAGMA application_id").fetchone()[0] == 0x47504B47  # 'GPKG'
         assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         contents = {r[0]: r[1] for r in con.execute("SELECT table_name, srs_id FROM gpkg_contents")}
-    assert contents == {"sites": 4326, "basin": 4326, "rivers": 4326, "downstream_paths": 4326}
+    assert {k: v for k, v in contents.items() if k != "layer_styles"} == {k: 4326 for k in spatial}
     rivers = gpd.read_file(p, layer="rivers")
     assert rivers["reach_id"].tolist() == [1, 2, 3]
     outline = gpd.read_file(p, layer="basin")
@@ -246,7 +248,7 @@ def test_downstream_paths_without_reach_ids_is_empty(sites, basin):
 def test_xlsx_sheets_and_neutralised_cells(sites, basin, tmp_path):
     p = ex.export(sites, tmp_path / "s.xlsx", basin=basin, matrix=matrix())
     wb = openpyxl.load_workbook(p)
-    assert wb.sheetnames == ["sites", "exposure_matrix", "data_dictionary"]
+    assert wb.sheetnames == ["sites", "exposure_matrix", "data_dictionary", "sites_data"]
     for ws in wb.worksheets:
         for row in ws.iter_rows():
             for cell in row:

@@ -119,15 +119,19 @@ def report_cmd(basin: str, out_dir: Path, pdf: bool, sites_file: Path | None, st
               help="Output file.")
 @click.option("--sites", "sites_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               default=None, help="Site file to export instead of the bundled inventory.")
+@click.option("--excel", is_flag=True,
+              help="CSV for Excel in any locale: UTF-8 with BOM, ';' separator, decimal comma, human headers.")
 @site_read_options
-def export_cmd(basin: str, fmt: str | None, out: Path, sites_file: Path | None, strict: bool,
+def export_cmd(basin: str, fmt: str | None, out: Path, sites_file: Path | None, excel: bool, strict: bool,
                layer: str | None, crs: str | None) -> None:
     """Export the assessed and scored sites of BASIN (columns: docs/data_dictionary.md)."""
     from riskmap.export import export
 
     _not_input(out, sites_file or SITES_CSV)
+    if excel and (fmt or out.suffix.lower().lstrip(".")) != "csv":
+        raise click.BadParameter(f"{out}: --excel applies to CSV output only", param_hint="--excel")
     inputs = _report_inputs(basin, sites_file, strict, layer, crs)
-    path = export(inputs.sites, out, fmt, basin=inputs.basin, matrix=inputs.matrix)
+    path = export(inputs.sites, out, fmt, basin=inputs.basin, matrix=inputs.matrix, excel=excel)
     _echo(f"wrote {path} ({len(inputs.sites)} sites)")
 
 # [demo command]
