@@ -40,6 +40,7 @@ import shapely.ops
 
 from riskmap._errors import RiskmapInputError
 from riskmap.io import (
+    read_export_site_layers,
     _format_of,
     _table_to_csv_bytes,
     atomic_write_bytes,
@@ -514,17 +515,21 @@ def export(sites: gpd.GeoDataFrame | Prepared, path: str | os.PathLike, fmt: str
 
 
 def _site_layers(frame: gpd.GeoDataFrame) -> dict[str, gpd.GeoDataFrame]:
-    """GeoPackage ``sites`` (points) and ``site_lines`` (lines and polygons), one geometry type each.
+    """GeoPackage ``sites`` (points), ``site_lines`` (lines) and ``site_areas`` (polygons), one geometry type each.
 
     The feature id (``fid``) is the 1-based position in the export, so
     :func:`read_export` restores the order of the sites across both layers.
     """
     g = frame.copy()
     g.insert(0, "fid", np.arange(1, len(g) + 1, dtype="int64"))
-    pt = (g.geom_type.isin(["Point", "MultiPoint"]) | g.geometry.isna()).to_numpy()
+    kind = g.geom_type
+    pt = (kind.isin(["Point", "MultiPoint"]) | g.geometry.isna()).to_numpy()
+    line = kind.isin(["LineString", "MultiLineString"]).to_numpy() & ~pt
     layers = {"sites": g[pt]}
-    if (~pt).any():
-        layers["site_lines"] = g[~pt]
+    if line.any():
+        layers["site_lines"] = g[line]
+    if (~pt & ~line).any():
+        layers["site_areas"] = g[~pt & ~line]
     return layers
 
 
@@ -671,11 +676,9 @@ def _read_gpkg_sites(path: Path, layer: str) -> gpd.GeoDataFrame:
     import pyogrio
 
     names = {str(n) for n in pyogrio.list_layers(path)[:, 0]}
-    if layer != "sites" or "site_lines" not in names:
+    if layer != "sites" or not names & {"site_lines", "site_areas"}:
         return gpd.read_file(path, layer=layer)
-    parts = [gpd.read_file(path, layer=n, fid_as_index=True) for n in ("sites", "site_lines")]
-    g = pd.concat(parts).sort_index().reset_index(drop=True)
-    return gpd.GeoDataFrame(g, geometry=parts[0].geometry.name, crs=parts[0].crs)
+    return read_export_site_layers(path)
 
 
 def read_export(path: str | os.PathLike, *, layer: str = "sites") -> gpd.GeoDataFrame:

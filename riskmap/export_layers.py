@@ -203,6 +203,7 @@ def basin_layers(sites: gpd.GeoDataFrame, basin: Any) -> dict[str, gpd.GeoDataFr
 LAYER_SYMBOLS: dict[str, tuple[str, str, float]] = {
     "sites": ("marker", "215,48,39,255", 2.6),
     "site_lines": ("line", "215,48,39,255", 0.8),
+    "site_areas": ("fill", "215,48,39,120", 0.4),
     "basin": ("fill", "0,0,0,0", 0.6),
     "countries": ("fill", "240,240,235,255", 0.3),
     "borders": ("line", "90,90,90,255", 0.6),

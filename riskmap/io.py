@@ -451,6 +451,35 @@ def _unneutralise(value: Any) -> Any:
     return value
 
 
+#: GeoPackage layers of a riskmap export holding the sites, one geometry type each (points first).
+EXPORT_SITE_LAYERS = ("sites", "site_lines", "site_areas")
+
+
+def read_export_site_layers(path: str | os.PathLike) -> gpd.GeoDataFrame:
+    """The sites of a riskmap GeoPackage export, put back together in export order.
+
+    :func:`riskmap.export.export` writes point sites to ``sites``, line sites to
+    ``site_lines`` and area sites to ``site_areas`` (one geometry type per
+    layer, as GIS programs expect), each feature's ``fid`` being its position
+    in the export. A layer of mixed single and multi parts is stored as the
+    multi type; single-part multi geometries are returned as their one part,
+    so a round trip gives back the geometries that were written.
+    """
+    import pyogrio
+
+    names = {str(n) for n in pyogrio.list_layers(path)[:, 0]}
+    parts = [gpd.read_file(path, layer=n, fid_as_index=True) for n in EXPORT_SITE_LAYERS if n in names]
+    g = gpd.GeoDataFrame(pd.concat(parts).sort_index().reset_index(drop=True),
+                         geometry=parts[0].geometry.name, crs=parts[0].crs)
+    geom = g.geometry.to_numpy()
+    multi = np.isin(shapely.get_type_id(geom), (4, 5, 6)) & (shapely.get_num_geometries(geom) == 1)
+    if multi.any():
+        geom = geom.copy()
+        geom[multi] = shapely.get_geometry(geom[multi], 0)
+        g = g.set_geometry(gpd.GeoSeries(geom, index=g.index, crs=g.crs), crs=g.crs)
+    return g
+
+
 # --------------------------------------------------------------------------
 # Reading
 # --------------------------------------------------------------------------
@@ -675,15 +704,14 @@ def read_table(path: str | os.PathLike, *, layer: str | None = None, fmt: str | 
         else:
             kw: dict[str, Any] = {}
             names = _vector_layers(path) if fmt == "gpkg" or layer is not None else []
-            export_sites = fmt == "gpkg" and layer in (None, "sites") and names[:2] == ["sites", "site_lines"]
+            export_sites = (fmt == "gpkg" and layer in (None, "sites") and names[:1] == ["sites"]
+                            and bool({"site_lines", "site_areas"} & set(names)))
             if not export_sites and (fmt == "gpkg" or layer is not None):
                 kw["layer"] = _choose_layer(path, names, layer, "layer", report)
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
-                if export_sites:  # a riskmap export: point and line sites, in export order (fid)
-                    parts = [gpd.read_file(path, layer=n, fid_as_index=True) for n in ("sites", "site_lines")]
-                    df = gpd.GeoDataFrame(pd.concat(parts).sort_index().reset_index(drop=True),
-                                          geometry=parts[0].geometry.name, crs=parts[0].crs)
+                if export_sites:  # a riskmap export: point, line (and area) sites, in export order (fid)
+                    df = read_export_site_layers(path)
                 else:
                     df = gpd.read_file(path, **kw)
             for w in caught[:5]:
