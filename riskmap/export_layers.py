@@ -14,6 +14,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from shapely.ops import substring
 
 from riskmap._geo import GEOD
 from riskmap.network import RiverNetwork, network_of
@@ -44,7 +45,7 @@ def _path_of(net: RiverNetwork, reach_id: int, country: Any,
     """Line, ``ends_at`` and countries of one downstream path starting ``start`` (0..1) along its first reach.
 
     The reach sequence and the line come from the basin's :class:`RiverNetwork`
-    (``downstream_path`` and ``path_geometry``); this function only decides
+    (``downstream_path`` and its ``geometry``); this function only decides
     where the path stops: at the first border reach or change of country.
     """
     path = net.downstream_path(reach_id, fraction=float(start))
@@ -64,14 +65,26 @@ def _path_of(net: RiverNetwork, reach_id: int, country: Any,
     n_keep = max(k, 1)  # draining straight into border water: show that stretch
     seen = [c for c in cs[:min(k + 1, n)] if c is not None]
     countries = [c for i, c in enumerate(seen) if i == 0 or seen[i - 1] != c]
-    max_km = None if n_keep >= n else float(path["start_km"].iloc[n_keep])
-    line = net.path_geometry(reach_id, fraction=float(start), max_km=max_km, cut=True)
-    if line is None or line.is_empty:
+    line = _line_of(net, path["position"].to_numpy()[:n_keep], float(start))
+    return None if line is None else (line, ends_at, countries)
+
+
+def _line_of(net: RiverNetwork, pos: np.ndarray, start: float) -> Any:
+    """The reach lines at ``pos`` (flow order) merged into one line, the first cut ``start`` (0..1) along.
+
+    Not :meth:`RiverNetwork.path_geometry`: its ``union_all`` nodes a river that
+    crosses itself (Drin) into several parts, where ``line_merge`` of the reach
+    lines keeps the single LineString the layer has always held.
+    """
+    geoms = net.geometry[pos]
+    if start > 0 and len(geoms):
+        geoms = geoms.copy()
+        geoms[0] = substring(geoms[0], start, 1.0, normalized=True)
+    lines = [ln for ln in geoms if ln is not None and ln.geom_type == "LineString" and not ln.is_empty]
+    if not lines:
         return None
-    merged = shapely.line_merge(line) if line.geom_type == "MultiLineString" else line
-    if merged.is_empty or merged.geom_type not in ("LineString", "MultiLineString"):
-        return None
-    return merged, ends_at, countries
+    merged = shapely.line_merge(shapely.MultiLineString(lines))
+    return None if merged.is_empty else merged
 
 
 def downstream_paths(sites: gpd.GeoDataFrame, basin: Any) -> gpd.GeoDataFrame:
