@@ -1,6 +1,6 @@
 """GeoPackage layers of an export: basin outline, rivers and the downstream paths of the transboundary sites.
 
-Each path follows the basin's river network (``Basin.downstream_path``) from
+Each path follows the basin's river network (``basin.network``, :mod:`riskmap.network`) from
 the site's reach to where the river leaves the site's country.
 """
 
@@ -14,9 +14,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-import shapely.ops
+from shapely.ops import substring
 
 from riskmap._geo import GEOD
+from riskmap.network import RiverNetwork, network_of
 
 __all__ = ["DOWNSTREAM_PATH_COLUMNS", "downstream_paths", "basin_layers", "layer_qml", "LAYER_SYMBOLS"]
 
@@ -39,41 +40,51 @@ DOWNSTREAM_PATH_COLUMNS = ["path_id", "reach_id", "country", "n_sites", "site_id
                            "countries"]
 
 
-def _path_of(path: pd.DataFrame, geom_of: dict[int, Any], country: Any,
+def _path_of(net: RiverNetwork, reach_id: int, country: Any,
              start: float) -> tuple[Any, str, list[str]] | None:
-    """Line, ``ends_at`` and countries of one downstream path starting ``start`` (0..1) along its first reach."""
-    parts, ends_at = [], "outlet"
-    countries: list[str] = []
+    """Line, ``ends_at`` and countries of one downstream path starting ``start`` (0..1) along its first reach.
+
+    The reach sequence and the line come from the basin's :class:`RiverNetwork`
+    (``downstream_path`` and its ``geometry``); this function only decides
+    where the path stops: at the first border reach or change of country.
+    """
+    path = net.downstream_path(reach_id, fraction=float(start))
+    table = net.table if net.table is not None else pd.DataFrame(index=range(len(net)))
+    rows = table.iloc[path["position"].to_numpy()]
     n = len(path)
-    rids = path["reach_id"].to_numpy()
-    cs = path["country"].to_numpy(dtype=object) if "country" in path.columns else np.full(n, None, dtype=object)
-    border = (path["is_border"].fillna(False).to_numpy(dtype=bool) if "is_border" in path.columns
+    cs = rows["country"].to_numpy(dtype=object) if "country" in rows.columns else np.full(n, None, dtype=object)
+    cs = np.array([None if _blank(c) else str(c) for c in cs], dtype=object)  # reaches of one path (tens)
+    border = (rows["is_border"].astype("boolean").fillna(False).to_numpy(dtype=bool) if "is_border" in rows.columns
               else np.zeros(n, dtype=bool))
-    for k in range(n):  # reaches of one path (tens), not sites
-        line = geom_of.get(int(rids[k]))
-        if line is None:
-            continue
-        if k == 0 and start > 0:
-            line = shapely.ops.substring(line, start, 1.0, normalized=True)
-        c = None if _blank(cs[k]) else cs[k]
-        if c and (not countries or countries[-1] != c):
-            countries.append(str(c))
-        crosses = bool(border[k]) or (country is not None and c is not None and str(c) != str(country))
-        if crosses:
-            if not parts:  # the sites drain straight into border water: show that stretch
-                parts.append(line)
-                ends_at = "on border water"
-            else:
-                ends_at = "border"
-            break
-        parts.append(line)
-    lines = [ln for ln in parts if ln.geom_type == "LineString" and not ln.is_empty]
+    crosses = border.copy()
+    if country is not None:
+        crosses |= np.array([c is not None and c != str(country) for c in cs], dtype=bool)
+    hit = np.flatnonzero(crosses)
+    k = int(hit[0]) if len(hit) else n  # first reach beyond the country (n: none)
+    ends_at = "outlet" if k == n else ("on border water" if k == 0 else "border")
+    n_keep = max(k, 1)  # draining straight into border water: show that stretch
+    seen = [c for c in cs[:min(k + 1, n)] if c is not None]
+    countries = [c for i, c in enumerate(seen) if i == 0 or seen[i - 1] != c]
+    line = _line_of(net, path["position"].to_numpy()[:n_keep], float(start))
+    return None if line is None else (line, ends_at, countries)
+
+
+def _line_of(net: RiverNetwork, pos: np.ndarray, start: float) -> Any:
+    """The reach lines at ``pos`` (flow order) merged into one line, the first cut ``start`` (0..1) along.
+
+    Not :meth:`RiverNetwork.path_geometry`: its ``union_all`` nodes a river that
+    crosses itself (Drin) into several parts, where ``line_merge`` of the reach
+    lines keeps the single LineString the layer has always held.
+    """
+    geoms = net.geometry[pos]
+    if start > 0 and len(geoms):
+        geoms = geoms.copy()
+        geoms[0] = substring(geoms[0], start, 1.0, normalized=True)
+    lines = [ln for ln in geoms if ln is not None and ln.geom_type == "LineString" and not ln.is_empty]
     if not lines:
         return None
     merged = shapely.line_merge(shapely.MultiLineString(lines))
-    if merged.is_empty:
-        return None
-    return merged, ends_at, countries
+    return None if merged.is_empty else merged
 
 
 def downstream_paths(sites: gpd.GeoDataFrame, basin: Any) -> gpd.GeoDataFrame:
@@ -92,7 +103,8 @@ def downstream_paths(sites: gpd.GeoDataFrame, basin: Any) -> gpd.GeoDataFrame:
     sites : geopandas.GeoDataFrame
         Assessed sites with ``reach_id`` and ``transboundary_downstream``.
     basin : riskmap.hydrography.Basin
-        Provides ``reaches`` and ``downstream_path(reach_id)``.
+        Provides ``reaches`` and ``network`` (a :class:`riskmap.network.RiverNetwork`;
+        built from ``reaches`` when absent).
 
     Returns
     -------
@@ -115,8 +127,10 @@ def downstream_paths(sites: gpd.GeoDataFrame, basin: Any) -> gpd.GeoDataFrame:
     empty = gpd.GeoDataFrame({c: pd.Series(dtype=object) for c in cols},
                              geometry=gpd.GeoSeries([], crs="EPSG:4326"), crs="EPSG:4326")
     reaches = _basin_part(basin, "reaches")
-    path_fn = getattr(basin, "downstream_path", None)
-    if reaches is None or path_fn is None or "reach_id" not in sites.columns or not len(sites):
+    if reaches is None or "reach_id" not in sites.columns or not len(sites):
+        return empty
+    net = network_of(basin)
+    if net.geometry is None or net.length_km is None:
         return empty
     tb = sites.get("transboundary_downstream")
     rid_num = pd.to_numeric(sites["reach_id"], errors="coerce")
@@ -128,8 +142,7 @@ def downstream_paths(sites: gpd.GeoDataFrame, basin: Any) -> gpd.GeoDataFrame:
         mask &= (sites["basin"].astype(object) == bid).to_numpy(dtype=bool)
     if not mask.any():
         return empty
-    reaches = reaches.to_crs("EPSG:4326") if reaches.crs is not None else reaches
-    geom_of = dict(zip(reaches["reach_id"].astype("int64"), reaches.geometry.values))
+    geom_of = dict(zip(net.ids.tolist(), net.geometry))
     rid = rid_num.to_numpy(dtype=float)[mask].astype("int64")
     known = np.array([r in geom_of for r in np.unique(rid)], dtype=bool)  # distinct reaches only
     ok = np.isin(rid, np.unique(rid)[known])
@@ -162,15 +175,9 @@ def downstream_paths(sites: gpd.GeoDataFrame, basin: Any) -> gpd.GeoDataFrame:
     members = groups["site_id"].agg(list)
     geod = GEOD
     rows = []
-    path_cache: dict[int, pd.DataFrame] = {}
     for (r, c), s0 in start.items():  # one iteration per distinct (reach, country), never per site
         r = int(r)
-        if r not in path_cache:
-            path_cache[r] = path_fn(r)
-        path = path_cache[r]
-        if path is None or len(path) == 0:
-            continue
-        got = _path_of(path, geom_of, c or None, float(s0))
+        got = _path_of(net, r, c or None, float(s0))
         if got is None:
             continue
         line, ends_at, countries = got

@@ -23,6 +23,7 @@ from riskmap.map_assets import (  # noqa: F401 - re-exported
     external_references,
     inline_assets,
 )
+from riskmap.network import network_of
 from riskmap.schema import CATEGORIES
 
 #: Coordinate precisions drawn hollow and dashed, with a note in the popup.
@@ -250,7 +251,7 @@ def _basemap_data(basin: Any, tol: float) -> dict[str, Any]:
         else:
             rid = list(range(len(reaches)))
         out["rivers"] = _features(reaches, {
-            "id": rid, "dn": _col(reaches, "downstream_id", -1), "o": _col(reaches, "order", 1),
+            "id": rid, "o": _col(reaches, "order", 1),
             "b": [int(bool(v)) if v is not None else 0 for v in _col(reaches, "is_border", 0)],
             "n": _col(reaches, "name"), "c": _col(reaches, "country"), "w": _col(reaches, "waterbody"),
             "km": _col(reaches, "length_km")}, tol / 4)
@@ -258,6 +259,31 @@ def _basemap_data(basin: Any, tol: float) -> dict[str, Any]:
     if towns is not None:
         out["towns"] = _features(towns, {"n": _col(towns, "name"), "c": _col(towns, "country")}, 0)
     return out
+
+
+def _downstream_table(basin: Any, sites: pd.DataFrame | None) -> dict[str, list[int]] | None:
+    """Precomputed downstream reach ids (flow order, start first) per distinct start reach of ``sites``.
+
+    The map's JavaScript only looks paths up in this table (``data["downstream"]``,
+    keyed by the reach id as text); the walk itself is
+    :meth:`riskmap.network.RiverNetwork.downstream_ids`. One entry per distinct
+    ``reach_id`` of the sites that is a reach of the basin; None when there is none.
+
+    Examples
+    --------
+    >>> from riskmap.hydrography import load_basin
+    >>> b = load_basin("drina")
+    >>> table = _downstream_table(b, pd.DataFrame({"reach_id": [77, 77, -1]}))
+    >>> list(table) == ["77"] and table["77"] == b.network.downstream_ids(77)
+    True
+    """
+    if sites is None or "reach_id" not in sites.columns or _layer(basin, "reaches") is None:
+        return None
+    rid = pd.to_numeric(sites["reach_id"], errors="coerce").dropna()
+    rid = rid[(rid >= 0) & (rid == rid.round())].astype("int64").unique()
+    net = network_of(basin)
+    starts = [int(r) for r in np.sort(rid) if int(r) in net]  # distinct start reaches, not sites
+    return {str(r): net.downstream_ids(r) for r in starts} or None
 
 
 def _bounds(basin: Any, data: Mapping[str, Any]) -> list[list[float]] | None:

@@ -60,6 +60,7 @@ from riskmap.map_layers import (  # noqa: F401 - constants re-exported from risk
     SHAPE_PATHS,
     _basemap_data,
     _bounds,
+    _downstream_table,
     _legend_html,
     _site_data,
 )
@@ -265,6 +266,9 @@ def basin_map(
             data["sites"] = enc
         if lines is not None:
             data["lines"] = lines
+        downstream = _downstream_table(basin, s)
+        if downstream is not None:
+            data["downstream"] = downstream
     data["bounds"] = _bounds(basin, data)
     data["legend"] = _legend_html(title, data, site_info)
 

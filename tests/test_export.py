@@ -358,3 +358,26 @@ def test_downstream_paths_skip_sites_of_other_basins(sites, basin):
     full = _paths_by_site(ex.downstream_paths(sites, basin))
     assert mixed.loc[other, "site_id"] not in set(paths.index)
     assert len(paths) == len(full) - int(sites.loc[other, "site_id"] in set(full.index))
+
+
+def test_real_downstream_paths_follow_the_basin_network():
+    """Drin paths come from basin.network and stay single lines (the Drin crosses itself)."""
+    from riskmap._paths import DATA_DIR
+    from riskmap.exposure import assess
+    from riskmap.hydrography import load_basin
+    from riskmap.io import read_sites
+
+    csv = DATA_DIR / "sites" / "sites.csv"
+    if not csv.is_file() or not (DATA_DIR / "basins" / "drin.gpkg").is_file():
+        pytest.skip("no bundled data")
+    b = load_basin("drin")
+    raw = ex.downstream_paths(assess(read_sites(csv)), b)
+    assert len(raw) > 10
+    assert set(raw.geom_type) == {"LineString"}  # line_merge of the reaches, never a noded union
+    geom = dict(zip(b.network.ids.tolist(), b.network.geometry))
+    for rid, line in zip(raw["reach_id"], raw.geometry):
+        ids = b.network.downstream_ids(int(rid))
+        end = shapely.get_point(line, -1)
+        # the line ends at the downstream end of one of the reaches on the network's path
+        assert any(shapely.get_point(geom[r], -1).equals_exact(end, 1e-9) for r in ids)
+        assert line.within(shapely.union_all([geom[r] for r in ids]).buffer(1e-9))

@@ -166,7 +166,7 @@ def test_site_data_contents(basin, sites):
     assert fields.index("category") < fields.index("source") < fields.index("first_border_river_km")
     # rivers carry what the downstream-path code needs
     props = data["rivers"]["features"][3]["properties"]
-    assert props == {"id": 4, "dn": 5, "o": 4, "b": 1, "n": "Drina", "c": "BIH|SRB", "w": "Lake Perucac",
+    assert props == {"id": 4, "o": 4, "b": 1, "n": "Drina", "c": "BIH|SRB", "w": "Lake Perucac",
                      "km": 33.0}
     info = m._riskmap_info
     assert info["sites"] == 8 and info["approximate"] == 2 and info["lines"] == 1 and info["reaches"] == 7
@@ -300,3 +300,27 @@ def test_real_basin_map(basin_id, real_sites):
         assert '"Downstream paths of transboundary sites"' in html
         legend = data["legend"]
         assert "Exposure class" in legend or "Hazard priority" in legend
+
+
+@pytest.mark.skipif("drina" not in REAL_BASINS, reason="no bundled Drina basin data")
+def test_map_data_carries_precomputed_downstream_paths(real_sites):
+    """The map gets each site's downstream reaches from riskmap.network; riskmap.js walks nothing."""
+    from riskmap.hydrography import load_basin
+
+    if real_sites is None:
+        pytest.skip("no bundled inventory")
+    b = load_basin("drina")
+    data = maps.basin_map(b, real_sites)._riskmap_data
+    drina = real_sites[(real_sites["basin"] == "drina") & (real_sites["reach_id"] >= 0)]
+    starts = {str(int(r)) for r in drina["reach_id"]}
+    assert starts and set(data["downstream"]) == starts  # one entry per distinct start reach
+    site = drina.iloc[0]
+    path = data["downstream"][str(int(site["reach_id"]))]
+    assert path == b.network.downstream_ids(int(site["reach_id"]))
+    assert path[0] == int(site["reach_id"]) and path[-1] in set(b.network.outlets.tolist())
+    for key, ids in data["downstream"].items():
+        assert ids == b.network.downstream_ids(int(key))
+    assert all("dn" not in f["properties"] for f in data["rivers"]["features"])
+    js = (Path(maps.__file__).parent / "assets" / "riskmap" / "riskmap.js").read_text(encoding="utf-8")
+    assert "data.downstream" in js
+    assert not re.search(r"\.dn\b|\[['\"]dn['\"]\]", js)

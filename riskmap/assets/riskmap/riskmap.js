@@ -103,14 +103,11 @@
     return h + '</div>';
   }
 
-  /* Reaches downstream of `start`, in flow order (start first). */
+  /* Reaches downstream of `start`, in flow order (start first): looked up in the table
+     Python precomputed (data.downstream, riskmap.network); no walking here. */
   function walk(R, start) {
-    var out = [], seen = {}, id = start;
-    while (id !== null && id !== undefined && id !== -1 && R.reachIndex[id] && !seen[id]) {
-      seen[id] = 1;
-      out.push(R.reachIndex[id]);
-      id = R.reachIndex[id].feature.properties.dn;
-    }
+    var ids = (R.data.downstream && R.data.downstream[String(start)]) || [], out = [];
+    for (var k = 0; k < ids.length && R.reachIndex[ids[k]]; k++) { out.push(R.reachIndex[ids[k]]); }
     return out;
   }
 
