@@ -55,6 +55,19 @@ def _status(values: pd.Series, table: str, path: Path) -> pd.Series:
     return map_values(values.str.strip(), mappings()["status"][table], "status", str(path))
 
 
+def _built_with_coordinates(raw: pd.DataFrame, status: pd.Series) -> tuple[pd.DataFrame, pd.Series, Counter]:
+    """Rows of a point tracker that were built and have coordinates (``lng``/``lat``).
+
+    Returns the kept rows, their status, and the dropped rows counted by reason.
+    """
+    keep, reason = split_drop(status)
+    dropped = Counter(reason.dropna())
+    ok = valid_xy(raw["lng"], raw["lat"])
+    dropped["no coordinates"] += int((keep & ~ok).sum())
+    keep &= ok
+    return raw[keep], status[keep], dropped
+
+
 def _units_to_plants(d: pd.DataFrame, key: str, status: pd.Series, capacity: pd.Series | None,
                      dropped: Counter) -> tuple[pd.DataFrame, pd.Series, pd.Series, pd.Series]:
     """Drop never-built units and aggregate the rest by ``key``.
@@ -225,12 +238,7 @@ def read_giomt(sources_dir: Path) -> SourceResult:
     path = require(Path(sources_dir) / DIR / "iron_ore_mines_giomt_2024-11_aoi.csv")
     raw = read_csv(path)
     status = _status(raw["Operating status"], "gem_giomt", path)
-    keep, reason = split_drop(status)
-    dropped = Counter(reason.dropna())
-    ok = valid_xy(raw["lng"], raw["lat"])
-    dropped["no coordinates"] += int((keep & ~ok).sum())
-    keep &= ok
-    d, st = raw[keep], status[keep]
+    d, st, dropped = _built_with_coordinates(raw, status)
     key = "gem-giomt"
     ids = d["GEM Asset ID"]
     sites = make_sites({
@@ -251,12 +259,7 @@ def read_goget(sources_dir: Path) -> SourceResult:
     path = require(Path(sources_dir) / DIR / "oil_gas_extraction_goget_2025-02_aoi.csv")
     raw = read_csv(path)
     status = _status(raw["status"], "gem_goget", path)
-    keep, reason = split_drop(status)
-    dropped = Counter(reason.dropna())
-    ok = valid_xy(raw["lng"], raw["lat"])
-    dropped["no coordinates"] += int((keep & ~ok).sum())
-    keep &= ok
-    d, st = raw[keep], status[keep]
+    d, st, dropped = _built_with_coordinates(raw, status)
     key = "gem-goget"
     ids = d["unit-id"]
     notes = d["status"].map(lambda s: "" if s.strip() else "status not found in source") 
