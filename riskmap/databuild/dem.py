@@ -611,6 +611,21 @@ def polygons(grid: DemGrid, sub: np.ndarray, names: dict[int, str]) -> gpd.GeoDa
 # ---------------------------------------------------------------- context layers
 
 
+def _countries_in(countries: gpd.GeoDataFrame, outline: Any, area: float) -> tuple[gpd.GeoDataFrame, pd.Series]:
+    """Countries overlapping a basin outline with their area inside it, and which of them are riparians.
+
+    Riparians hold at least :data:`RIPARIAN_MIN_SHARE` of the basin's ``area``
+    (km²) and at least :data:`RIPARIAN_MIN_KM2`.
+    """
+    cin = countries[countries.intersects(outline)].copy()
+    cin["area_km2_in_basin"] = np.round(np.asarray(geodesic_area_km2(
+        shapely.intersection(cin.geometry.values, outline)), dtype=float), 1)
+    cin = cin[cin["area_km2_in_basin"] > 0][["iso3", "name", "area_km2_in_basin", "geometry"]]
+    cin = cin.sort_values("iso3").reset_index(drop=True)
+    is_rip = (cin["area_km2_in_basin"] >= RIPARIAN_MIN_SHARE * area) & (cin["area_km2_in_basin"] >= RIPARIAN_MIN_KM2)
+    return cin, is_rip
+
+
 def _context(out: Path, data_dir: str | Path | None) -> dict[str, gpd.GeoDataFrame]:
     """countries/borders (countries.gpkg) and lakes/towns/dams of all bundled basins."""
     import pyogrio
@@ -746,14 +761,8 @@ def build_from_dem(dems: Sequence[str | Path] | str | Path, *, outlet: tuple[flo
     sub_poly = sub_poly[["basin", "sub_basin", "area_km2", "geometry"]].sort_values("sub_basin").reset_index(drop=True)
     outline = gpd.GeoDataFrame({"basin": [name], "name": [label], "area_km2": [round(area, 1)]},
                                geometry=[og], crs="EPSG:4326")
-    C = ctx["countries"]
-    cin = C[C.intersects(og)].copy()
-    cin["area_km2_in_basin"] = np.round(np.asarray(geodesic_area_km2(
-        shapely.intersection(cin.geometry.values, og)), dtype=float), 1)
-    cin = cin[cin["area_km2_in_basin"] > 0][["iso3", "name", "area_km2_in_basin", "geometry"]]
-    cin = cin.sort_values("iso3").reset_index(drop=True)
-    is_rip = (cin["area_km2_in_basin"] >= RIPARIAN_MIN_SHARE * area) & (cin["area_km2_in_basin"] >= RIPARIAN_MIN_KM2)
-    cin_all, cin = cin, cin[is_rip].reset_index(drop=True)  # layer: riparian countries only (as the reference)
+    cin_all, is_rip = _countries_in(ctx["countries"], og, area)
+    cin = cin_all[is_rip].reset_index(drop=True)  # layer: riparian countries only (as the reference)
     B = ctx["borders"]
     bsel = B[B.intersects(og.buffer(0.2))].reset_index(drop=True)
     towns = ctx["towns"]
@@ -1005,13 +1014,8 @@ def join_downstream(name: str, carto: str = "syr_darya", *, data_dir: str | Path
     reaches.loc[reaches["reach_id"].isin(newid.values()), "sub_basin"] = [
         s if s in lower_labels else "unknown" for s in lower["sub_basin"]]
     C2 = gpd.read_file(_context(out, data_dir)["_countries_path"], layer="countries")
-    cin = C2[C2.intersects(og)].copy()
-    cin["area_km2_in_basin"] = np.round(np.asarray(geodesic_area_km2(
-        shapely.intersection(cin.geometry.values, og)), dtype=float), 1)
-    cin = cin[cin["area_km2_in_basin"] > 0][["iso3", "name", "area_km2_in_basin", "geometry"]]
-    cin = cin.sort_values("iso3").reset_index(drop=True)
-    is_rip = (cin["area_km2_in_basin"] >= RIPARIAN_MIN_SHARE * area) & (cin["area_km2_in_basin"] >= RIPARIAN_MIN_KM2)
-    cin_all, cin = cin, cin[is_rip].reset_index(drop=True)
+    cin_all, is_rip = _countries_in(C2, og, area)
+    cin = cin_all[is_rip].reset_index(drop=True)
     lakes = gpd.GeoDataFrame(pd.concat([dem.lakes, cb.lakes], ignore_index=True), geometry="geometry",
                              crs="EPSG:4326").drop_duplicates("name").reset_index(drop=True)
     towns = gpd.GeoDataFrame(pd.concat([dem.towns, cb.towns], ignore_index=True), geometry="geometry",
