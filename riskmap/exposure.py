@@ -348,7 +348,7 @@ def _km_range(km: np.ndarray, dem: np.ndarray, lower_bound: np.ndarray) -> tuple
     lo = np.where(dem, km / DEM_LENGTH_OVERSTATE, km)
     hi = np.where(dem, km, km / CARTO_LENGTH_RATIO)
     hi = np.where(lower_bound, np.nan, hi)
-    return np.round(lo, 3), np.round(hi, 3)
+    return lo, hi
 
 
 def _classify(has_path: np.ndarray, trans: np.ndarray, first_km: np.ndarray, on_water: np.ndarray,
