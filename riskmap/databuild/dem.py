@@ -794,7 +794,12 @@ def build_from_dem(dems: Sequence[str | Path] | str | Path, *, outlet: tuple[flo
         lo, hi = pub
         err = round(0.0 if lo <= area <= hi else 100.0 * min(abs(area - lo), abs(area - hi)) / (lo if area < lo else hi), 1)
     dem_src = [{"file": str(Path(p).name), "sha256": sha256_file(p)} for p in grid.files]
-    burn_src = ({"file": Path(burn_path).name, "sha256": sha256_file(burn_path)} if burn_path
+    # the burned lines' content (a GeoPackage's bytes change with GDAL's timestamps on every rebuild)
+    import hashlib
+
+    lines_sha = hashlib.sha256(b"".join(shapely.to_wkb(rivers.geometry.values).tolist())
+                               + "\0".join(map(str, rivers["name"])).encode()).hexdigest()
+    burn_src = ({"file": Path(burn_path).name, "lines_sha256": lines_sha} if burn_path
                 else {"file": "bundled reaches (" + ", ".join(sorted(set(rivers["source"]))) + ")"
                       if len(rivers) else "none"})
     notes = [(f"Built from a DEM by riskmap data build-from-dem: D8 flow directions (pyflwdir), mapped rivers "
