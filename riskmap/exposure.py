@@ -53,7 +53,8 @@ __all__ = [
 EXPOSURE_COLUMNS: tuple[str, ...] = (
     "basin", "sub_basin", "in_basin", "country", "country_check", "border_km", "border_neighbour",
     "reach_id", "reach_name", "snap_km", "drainage_by", "reach_frac", "downstream_countries",
-    "first_border_river_km", "first_border_river_km_low", "first_border_river_km_high", "outlet_river_km", "river_km_basis", "continuation", "travel_time_h",
+    "first_border_river_km", "first_border_river_km_low", "first_border_river_km_high", "outlet_river_km",
+    "river_km_basis", "continuation", "travel_time_h",
     "transboundary_downstream", "near_border", "on_border_water", "exposure_class",
 )
 

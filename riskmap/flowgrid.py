@@ -136,7 +136,7 @@ class FlowGrid:
             x0, y0 = self._centre(cur[a])
             x1, y1 = self._centre(nxt)
             km[a] += np.asarray(GEOD.inv(x0, y0, x1, y1)[2]) / 1000.0
-            leave = np.isnan(cross[a]) & (self.country[nxt] != own[a]) & (self.country[nxt] > 0)
+            leave = np.isnan(cross[a]) & (own[a] > 0) & (self.country[nxt] != own[a]) & (self.country[nxt] > 0)
             cross[a[leave]] = km[a[leave]]
             cur[a] = nxt
             active[a] = self.reach_at[nxt] < 0
