@@ -115,7 +115,10 @@ def test_consistency_over_random_sites(basins):
     assert np.allclose(out["travel_time_h"].dropna(), (fb.dropna() * 1000 / 1.5 / 3600))
     assert (fb.dropna() >= 0).all()
     assert (fb.dropna() <= out.loc[fb.notna(), "outlet_river_km"] + 1e-6).all()
-    assert (out.loc[inb, "drainage_by"].isin(["river snap", "basin allocation"])).all()
+    assert (out.loc[inb, "drainage_by"].isin(["river snap", "basin allocation", "dem flow path"])).all()
+    assert (out["drainage_by"] == "dem flow path").sum() > 50  # the Syr Darya's sites on its DEM cells
+    lo, hi = out["first_border_river_km_low"], out["first_border_river_km_high"]
+    assert (lo[fb.notna()] <= fb.dropna() + 1e-9).all() and (fb[hi.notna()] <= hi.dropna() + 1e-9).all()
     assert (out.loc[out.drainage_by == "river snap", "snap_km"] <= 5.0).all()
     trans = out["transboundary_downstream"].fillna(False).astype(bool)
     assert (trans == out["downstream_countries"].map(lambda v: bool(v) if isinstance(v, list) else False)).all()
