@@ -614,10 +614,10 @@ def _module_digest() -> str:
     """Digest of the code an index depends on: this module (basin_index.py), network.py, _geo.py, library versions."""
     import scipy
 
-    from riskmap import _geo, network
+    from riskmap import _geo, flowgrid, network
 
     h = hashlib.sha256()
-    for mod in (__file__, network.__file__, _geo.__file__):
+    for mod in (__file__, network.__file__, _geo.__file__, flowgrid.__file__):
         h.update(Path(mod).read_bytes())
     h.update(f"{np.__version__} {scipy.__version__} {shapely.__version__} {pyproj.__version__}".encode())
     return h.hexdigest()

@@ -110,12 +110,19 @@ EXPOSURE_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("border_neighbour", "text", "ISO3 code of the country across the nearest border"),
     ("reach_id", "integer", "Identifier of the river reach the site drains to (reaches layer of the basin; -1 when none)"),
     ("reach_name", "text", "Name of that river reach (blank when unnamed)"),
-    ("snap_km", "number", "Geodesic distance from the site to its snapped river reach, km"),
-    ("drainage_by", "text", "How the drainage was found: 'river snap', 'basin allocation' or 'none'"),
+    ("snap_km", "number", "Geodesic distance from the site to its snapped river reach, km; for 'dem flow "
+                          "path' the length of the overland flow path from the site's DEM cell to the river, km"),
+    ("drainage_by", "text", "How the drainage was found: 'dem flow path' (the site's own DEM cell walked "
+                            "downstream to the river), 'river snap', 'basin allocation' or 'none'"),
+    ("reach_frac", "number", "Where the site's route joins its reach: 0 at the reach's upstream end, 1 at its "
+                             "downstream end (blank when unknown)"),
     ("downstream_countries", "json", "Countries the water passes downstream, in flow order; border stretches "
                                      "as 'BIH|SRB' (JSON list)"),
     ("first_border_river_km", "number", "Along-river distance to the first international border or border "
                                         "river, km (blank when none before the outlet)"),
+    ("first_border_river_km_low", "number", "Low end of the range of first_border_river_km from the measured "
+                                            "length bias of the river network, km (docs/hydrography.md)"),
+    ("first_border_river_km_high", "number", "High end of that range, km (blank for a lower bound)"),
     ("outlet_river_km", "number", "Along-river distance to the basin outlet, km"),
     ("river_km_basis", "text", "How the river distances were measured: 'river', or a lower bound for sites "
                                "allocated to a reach beyond the snap distance (see docs/exposure.md)"),

@@ -32,6 +32,7 @@ from riskmap._geo import GEOD
 from riskmap.basins import BASIN_IDS
 from riskmap.basin_index import (_BasinIndex, _basin_index, _clean_codes,  # noqa: F401  (re-exported)
                                  _PolygonLabeler, _resolve_basins, _SegmentIndex, clear_cache, format_continuation)
+from riskmap.flowgrid import FlowGrid, load_flowgrid
 from riskmap.population import (POP_FIRST_KM, POP_RADIUS_KM, POPULATION_COLUMNS,  # noqa: F401  (re-exported)
                                 _population_columns, downstream_population, load_places)
 
@@ -51,8 +52,9 @@ __all__ = [
 #: Columns added by :func:`assess`, in order.
 EXPOSURE_COLUMNS: tuple[str, ...] = (
     "basin", "sub_basin", "in_basin", "country", "country_check", "border_km", "border_neighbour",
-    "reach_id", "reach_name", "snap_km", "drainage_by", "downstream_countries",
-    "first_border_river_km", "outlet_river_km", "river_km_basis", "continuation", "travel_time_h",
+    "reach_id", "reach_name", "snap_km", "drainage_by", "reach_frac", "downstream_countries",
+    "first_border_river_km", "first_border_river_km_low", "first_border_river_km_high", "outlet_river_km",
+    "river_km_basis", "continuation", "travel_time_h",
     "transboundary_downstream", "near_border", "on_border_water", "exposure_class",
 )
 
@@ -63,6 +65,11 @@ EXPOSURE_CLASSES: tuple[str, ...] = ("very high", "high", "medium", "low", "outs
 VERY_HIGH_RIVER_KM = 10.0
 #: First border within this river distance (km) makes a transboundary site "high".
 HIGH_RIVER_KM = 50.0
+#: Cartographic river lines are shorter than the river: measured cartographic / DEM length on the
+#: Syr Darya main stem, Naryn town to Shardara (``benchmarks/dem_length_bias.py``, docs/hydrography.md).
+CARTO_LENGTH_RATIO = 0.87
+#: D8 flow paths through cell centres overstate a river's length by up to this factor (docs/hydrography.md).
+DEM_LENGTH_OVERSTATE = 1.08
 
 # --------------------------------------------------------------------------
 # assess
@@ -173,7 +180,9 @@ def assess(sites: gpd.GeoDataFrame, basins: Any = None, *, max_snap_km: float = 
         raise RiskmapInputError("assess: max_snap_km, near_border_km and divide_buffer_km must be >= 0")
     if not (velocity_ms > 0 and math.isfinite(velocity_ms)):
         raise RiskmapInputError(f"assess: velocity_ms must be a positive number, got {velocity_ms!r}")
-    idxs = [_basin_index(b) for b in _resolve_basins(basins, data_dir)]
+    resolved = _resolve_basins(basins, data_dir)
+    idxs = [_basin_index(b) for b in resolved]
+    grids = [load_flowgrid(b) for b in resolved]  # DEM-built basins: sites located on the flow grid
     # country is a schema column (filled where blank); basin is written by `riskmap data build-sites` and
     # recomputed here (docs/schema.md, "Columns riskmap computes")
     sites, moved = set_aside_computed(sites, [c for c in EXPOSURE_COLUMNS if c not in ("country", "basin")])
@@ -217,14 +226,15 @@ def assess(sites: gpd.GeoDataFrame, basins: Any = None, *, max_snap_km: float = 
         "ds_basin": np.full(n, -1, dtype=np.intp), "ds_code": np.zeros(n, dtype=np.int64),
         "first_border_river_km": np.full(n, np.nan), "outlet_river_km": np.full(n, np.nan),
         "continuation": np.full(n, None, dtype=object), "on_border_water": np.zeros(n, dtype=bool),
-        "reach_is_border": np.zeros(n, dtype=bool),
+        "reach_is_border": np.zeros(n, dtype=bool), "reach_frac": np.full(n, np.nan),
+        "cross_km": np.full(n, np.nan), "dem_network": np.zeros(n, dtype=bool),
     }
     given = _clean_codes(sites["country"]) if "country" in sites.columns else np.full(n, None, dtype=object)
     for k, ix in enumerate(idxs):
         rows = np.flatnonzero(bsel == k)
         if len(rows):
             _assess_basin(ix, rows, lon[rows], lat[rows], given[rows], cols, k,
-                          max_snap_km=max_snap_km)
+                          max_snap_km=max_snap_km, grid=grids[k])
 
     # ---- assemble ---------------------------------------------------------
     out = sites.copy()
@@ -254,6 +264,7 @@ def assess(sites: gpd.GeoDataFrame, basins: Any = None, *, max_snap_km: float = 
     out["reach_name"] = obj(cols["reach_name"])
     out["snap_km"] = cols["snap_km"]
     out["drainage_by"] = obj(cols["drainage_by"])
+    out["reach_frac"] = cols["reach_frac"]
     ds = np.empty(n, dtype=object)
     has_path = cols["ds_basin"] >= 0
     ds_len = np.zeros(n, dtype=np.int64)
@@ -286,7 +297,18 @@ def assess(sites: gpd.GeoDataFrame, basins: Any = None, *, max_snap_km: float = 
     fb = np.where(crossed_off_map, np.fmin(cols["border_km"], snap), fb)
     basis[has_path & crossed_off_map] = "border crossed off the mapped network: straight line to border (lower bound)"
     dto = np.where(alloc, dto + snap, dto)
+    # DEM flow path: the overland path from the site's own cell is part of the route
+    demp = cols["drainage_by"] == "dem flow path"
+    crossed_overland = demp & np.isfinite(cols["cross_km"])
+    fb = np.where(demp, fb + snap, fb)
+    fb = np.where(crossed_overland, cols["cross_km"], fb)
+    dto = np.where(demp, dto + snap, dto)
+    basis[has_path & demp] = "DEM flow path from the site's cell + river"
+    basis[has_path & crossed_overland] = "DEM flow path from the site's cell (border crossed overland)"
     out["first_border_river_km"] = fb
+    lower_bound = alloc
+    out["first_border_river_km_low"], out["first_border_river_km_high"] = _km_range(
+        fb, cols["dem_network"], lower_bound)
     out["outlet_river_km"] = dto
     out["river_km_basis"] = obj(basis)
     out["continuation"] = obj(cols["continuation"])
@@ -316,6 +338,20 @@ def assess(sites: gpd.GeoDataFrame, basins: Any = None, *, max_snap_km: float = 
     return settle_computed(out, moved, "assess")
 
 
+def _km_range(km: np.ndarray, dem: np.ndarray, lower_bound: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Range of a river distance from the measured length bias of its network.
+
+    Cartographic lines lose the meanders: the true length is between the map value and the map
+    value / :data:`CARTO_LENGTH_RATIO`. DEM (D8) paths overstate by up to :data:`DEM_LENGTH_OVERSTATE`:
+    between the value / that factor and the value. A lower bound (unmapped stretch measured as a
+    straight line) has no upper end (NaN).
+    """
+    lo = np.where(dem, km / DEM_LENGTH_OVERSTATE, km)
+    hi = np.where(dem, km, km / CARTO_LENGTH_RATIO)
+    hi = np.where(lower_bound, np.nan, hi)
+    return lo, hi
+
+
 def _classify(has_path: np.ndarray, trans: np.ndarray, first_km: np.ndarray, on_water: np.ndarray,
               near: np.ndarray, basin: np.ndarray) -> np.ndarray:
     """The exposure-class rule (documented in ``docs/exposure.md``)."""
@@ -330,7 +366,8 @@ def _classify(has_path: np.ndarray, trans: np.ndarray, first_km: np.ndarray, on_
 
 
 def _assess_basin(ix: _BasinIndex, rows: np.ndarray, lon: np.ndarray, lat: np.ndarray,
-                  given: np.ndarray, cols: dict[str, Any], k: int, *, max_snap_km: float) -> None:
+                  given: np.ndarray, cols: dict[str, Any], k: int, *, max_snap_km: float,
+                  grid: FlowGrid | None = None) -> None:
     m = len(rows)
     cols["basin"][rows] = ix.id
     cols["continuation"][rows] = ix.continuation
@@ -395,6 +432,8 @@ def _assess_basin(ix: _BasinIndex, rows: np.ndarray, lon: np.ndarray, lat: np.nd
                 got = rr["line"] >= 0
                 reach[grp[got]] = rr["line"][got]
                 dist[grp[got]], frac[grp[got]] = rr["dist"][got], rr["frac"][got]
+    if grid is not None:  # sites on the DEM: their own cell's flow path (docs/hydrography.md)
+        _dem_locate(ix, grid, lon, lat, reach, dist, frac, how, rows, cols)
     nosub = pd.isna(sub) & (reach >= 0)
     sub[nosub] = ix.reach_sub[reach[nosub]]
     cols["sub_basin"][rows] = sub
@@ -408,6 +447,7 @@ def _assess_basin(ix: _BasinIndex, rows: np.ndarray, lon: np.ndarray, lat: np.nd
     names[~ok] = None
     cols["reach_name"][rows] = names
     cols["snap_km"][rows] = np.where(ok, dist / 1000.0, np.nan)
+    cols["reach_frac"][rows] = np.where(ok, frac, np.nan)
 
     # along-river distances
     L = ix.reach_len[rsafe]
@@ -440,6 +480,29 @@ def _assess_basin(ix: _BasinIndex, rows: np.ndarray, lon: np.ndarray, lat: np.nd
             onw[c[near]] = True
             onw[rest[near_shore]] = True
     cols["on_border_water"][rows] = onw
+
+
+def _dem_locate(ix: _BasinIndex, grid: FlowGrid, lon: np.ndarray, lat: np.ndarray, reach: np.ndarray,
+                dist: np.ndarray, frac: np.ndarray, how: np.ndarray, rows: np.ndarray,
+                cols: dict[str, Any]) -> None:
+    """Replace the nearest-reach snap by the DEM flow path where the site's cell is on the grid.
+
+    ``drainage_by`` becomes "dem flow path" (``snap_km`` = overland km to the first stream cell),
+    or stays "river snap" for a site whose own cell is a stream cell (``snap_km`` 0).
+    """
+    loc = grid.locate(lon, lat)
+    pos = pd.Index(ix.reach_ids).get_indexer(loc["reach_id"])
+    dem = (loc["reach_id"] >= 0) & (pos >= 0)
+    if not dem.any():
+        return
+    reach[dem] = pos[dem]
+    frac[dem] = loc["frac"][dem]
+    dist[dem] = loc["overland_km"][dem] * 1000.0
+    on_stream = dem & (loc["overland_km"] == 0)
+    how[dem & ~on_stream] = "dem flow path"
+    how[on_stream] = "river snap"
+    cols["cross_km"][rows[dem]] = loc["cross_km"][dem]
+    cols["dem_network"][rows[dem]] = True
 
 
 # --------------------------------------------------------------------------

@@ -110,6 +110,9 @@ def assessed_sites() -> gpd.GeoDataFrame:
     sites["downstream_countries"] = [["XKX", "ALB", "ALB|MNE"], ["ALB", "ALB|MNE"], ["ALB", "ALB|MNE"],
                                      [], ["ALB|MNE"], ["ALB", "ALB|MNE"], [], ["ALB", "ALB|MNE"]]
     sites["first_border_river_km"] = [80.0, 60.0, 70.0, np.nan, 0.0, 55.0, np.nan, 58.0]
+    sites["reach_frac"] = [0.5, 0.2, 0.9, np.nan, 0.4, 0.3, np.nan, 0.6]
+    sites["first_border_river_km_low"] = sites["first_border_river_km"]
+    sites["first_border_river_km_high"] = sites["first_border_river_km"] / 0.87
     sites["outlet_river_km"] = [180.0, 100.0, 170.0, np.nan, 40.0, 95.0, np.nan, 98.0]
     sites["river_km_basis"] = ["river", "river", "river", None, "river", "river", None, "river"]
     sites["continuation"] = "Adriatic Sea"

@@ -1,12 +1,12 @@
-"""The Syr Darya rebuilt from GEBCO 2023 15" (build-from-dem + the cartographic course below 66.14 E).
+"""The bundled Syr Darya, built from GEBCO 2023 15" (build-from-dem + the cartographic course below 66.14 E).
 
-Built into tmp_path as ``syr_darya_dem`` (not the bundled basin) and checked on verifiable geography:
-the published area range, the TFDD ARAL outline (validation only), and divide-edge places.
+`riskmap data build-reference` builds it (:func:`riskmap.databuild.dem.build_bundled`;
+``tests/test_hydrography_build.py`` rebuilds it and compares); here it is checked on verifiable
+geography: the published area range, the TFDD ARAL outline (validation only), and divide-edge places.
 """
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 
 import geopandas as gpd
@@ -15,7 +15,7 @@ import pytest
 import shapely
 
 from riskmap._geo import geodesic_area_km2
-from riskmap.databuild.dem import build_from_dem, join_downstream
+from riskmap._paths import DATA_DIR
 from riskmap.hydrography import flatten_countries, load_basin
 
 SRC = Path("/work/shared/data/sources")
@@ -39,20 +39,15 @@ PLACES = {
     "Kochkor": ((75.75659, 42.21552), False),       # GeoNames 1527902; Chu basin
 }
 
-pytestmark = pytest.mark.slow
-
 
 @pytest.fixture(scope="module")
-def sd(tmp_path_factory):
-    if not GEBCO.is_file():
-        pytest.skip("GEBCO Syr Darya grid not available")
-    d = tmp_path_factory.mktemp("sd")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # the basin meets the west edge of the grid (joined below)
-        build_from_dem([GEBCO], outlet=JUNCTION, name="syr_darya_dem", data_dir=d, stream_km2=300.0,
-                       allow_partial=True, display_name="Syr Darya")
-    join_downstream("syr_darya_dem", "syr_darya", data_dir=d)
-    return load_basin("syr_darya_dem", d)
+def sd():
+    if not (DATA_DIR / "basins" / "syr_darya.flowdir.npz").is_file():
+        pytest.skip("bundled DEM Syr Darya not built")
+    b = load_basin("syr_darya")
+    jx, jy = b.meta["source"]["joined_downstream"]["junction"]
+    assert abs(jx - JUNCTION[0]) < 0.05 and abs(jy - JUNCTION[1]) < 0.05
+    return b
 
 
 def _reach(b, lon: float, lat: float) -> int:

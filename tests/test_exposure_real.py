@@ -115,7 +115,10 @@ def test_consistency_over_random_sites(basins):
     assert np.allclose(out["travel_time_h"].dropna(), (fb.dropna() * 1000 / 1.5 / 3600))
     assert (fb.dropna() >= 0).all()
     assert (fb.dropna() <= out.loc[fb.notna(), "outlet_river_km"] + 1e-6).all()
-    assert (out.loc[inb, "drainage_by"].isin(["river snap", "basin allocation"])).all()
+    assert (out.loc[inb, "drainage_by"].isin(["river snap", "basin allocation", "dem flow path"])).all()
+    assert (out["drainage_by"] == "dem flow path").sum() > 50  # the Syr Darya's sites on its DEM cells
+    lo, hi = out["first_border_river_km_low"], out["first_border_river_km_high"]
+    assert (lo[fb.notna()] <= fb.dropna() + 1e-9).all() and (fb[hi.notna()] <= hi.dropna() + 1e-9).all()
     assert (out.loc[out.drainage_by == "river snap", "snap_km"] <= 5.0).all()
     trans = out["transboundary_downstream"].fillna(False).astype(bool)
     assert (trans == out["downstream_countries"].map(lambda v: bool(v) if isinstance(v, list) else False)).all()
@@ -152,4 +155,6 @@ def test_assess_agrees_with_the_inventory_basin(basins):
                 ["name", "inventory_basin", "basin"]]
     assert (out["exposure_class"] != "outside").all()
     kadamjay = out[out["name"].str.contains("Kadamjay")].iloc[0]
-    assert kadamjay["basin"] == "syr_darya" and not kadamjay["in_basin"]
+    # inside the DEM outline (the south Fergana valley up to the Alay crest), located on its own DEM cell
+    assert kadamjay["basin"] == "syr_darya" and kadamjay["in_basin"]
+    assert kadamjay["drainage_by"] in ("dem flow path", "river snap")

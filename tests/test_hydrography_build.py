@@ -15,12 +15,19 @@ BASINS_DIR = DATA_DIR / "basins"
 
 @pytest.mark.slow
 def test_rebuild_matches_bundled_data(sources_dir, tmp_path):
-    from riskmap.databuild.reference import build_reference
+    """`riskmap data build-reference`: the cartographic reference, then the Syr Darya from the GEBCO DEM."""
+    import numpy as np
+
+    from riskmap.databuild.dem import build_bundled
 
     if not (BASINS_DIR / "basins.json").is_file():
         pytest.skip("data/basins not built")
     out = tmp_path / "basins"
-    meta = build_reference(sources_dir, out, date="2000-01-01T00:00:00Z", plots=False)
+    meta = build_bundled(sources_dir, out, date="2000-01-01T00:00:00Z", plots=False)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["basins"]  # the temporary reference is gone
+    assert meta["syr_darya"]["source"]["joined_downstream"]["basin"] == "syr_darya"
+    with np.load(out / "syr_darya.flowdir.npz") as new, np.load(BASINS_DIR / "syr_darya.flowdir.npz") as old:
+        assert all(np.array_equal(new[k], old[k]) for k in old.files)
     bundled = json.loads((BASINS_DIR / "basins.json").read_text())
     assert meta == {k: bundled[k] for k in meta}
     assert (out / "basins.json").read_text() == (BASINS_DIR / "basins.json").read_text()

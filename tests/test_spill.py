@@ -402,7 +402,9 @@ def test_worked_scenarios_on_real_basins(basin, pt):
     # reservoirs marked from GEM dams without a cited volume are routed as river and named in the notes
     assert len(finite) == len(cp) >= 2
     if basin == "syr_darya":
-        assert cp["note"].fillna("").str.contains("Uch-Kurgan reservoir: no cited volume").any()
+        # Mailuu-Suu: down its own river (DEM network) into Uzbekistan, then the Kara Darya and Syr Darya
+        assert cp.loc[cp["kind"] == "border", "checkpoint"].iloc[0] == "border KGZ -> UZB"
+        assert cp["note"].fillna("").str.contains("Farkhad reservoir: no cited volume").any()
     assert (finite["peak_mg_l"].dropna() > 0).all()
     assert (finite["leading_edge_h"] <= finite["peak_time_h"] + 1e-9).all()
     # concentrations fall downstream (dilution, lakes) and the first border is crossed

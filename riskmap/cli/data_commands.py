@@ -30,15 +30,18 @@ from riskmap.cli._base import (
 @click.option("--no-plots", is_flag=True, help="Skip the PNG overviews.")
 def build_reference_cmd(sources: Path | None, data_dir: Path | None, out_dir: Path | None,
                         build_date: str | None, no_plots: bool) -> None:
-    """Build the reference hydrography (data/basins) from the public sources."""
-    from riskmap.databuild.reference import build_reference
+    """Build the reference hydrography (data/basins) from the public sources: the cartographic
+    reference, then the Syr Darya from the GEBCO DEM joined to its cartographic lower course."""
+    from riskmap.databuild.dem import build_bundled
 
     src = _sources(sources, "build-reference")
     out = _build_out(out_dir, data_dir, "basins")
-    meta = build_reference(src, out, date=build_date, plots=not no_plots)
+    meta = build_bundled(src, out, date=build_date, plots=not no_plots)
     for b, m in meta.items():
         x = m["measured"]
-        iou = f"IoU {x['iou_tfdd']}" if x.get("iou_tfdd") is not None else f"{x['share_in_tfdd']:.0%} inside TFDD {x['tfdd_code']}"
+        iou = (f"IoU {x['iou_tfdd']}" if x.get("iou_tfdd") is not None
+               else f"{x['share_in_tfdd']:.0%} inside TFDD {x['tfdd_code']}" if "share_in_tfdd" in x
+               else "built from a DEM")
         click.echo(f"{b}: {x['area_km2']:,.0f} km2 (error {x['area_error_pct']} %), {iou}, "
                    f"{x['n_reaches']} reaches, riparian {', '.join(m['riparian'])}")
     click.echo(f"written to {out}")

@@ -743,6 +743,7 @@ def build_from_dem(dems: Sequence[str | Path] | str | Path, *, outlet: tuple[flo
     if len(ctx["lakes"]):  # names of every bundled lake are not river names (lake links)
         reaches.loc[reaches["name"].isin(set(ctx["lakes"]["name"].dropna())), "name"] = None
     outlet_name = reaches.loc[reaches["downstream_id"] == -1].sort_values("upland_km2")["name"].iloc[-1]
+    reaches = name_stems(reaches, outlet_name)
     main_label = f"{outlet_name} main" if outlet_name else f"{display_name or name} main"
     sub, labels = sub_basin_raster(flw, grid, reaches, basin, idx_out, main_label)
     sub_poly = polygons(grid, sub, labels)
@@ -781,6 +782,7 @@ def build_from_dem(dems: Sequence[str | Path] | str | Path, *, outlet: tuple[flo
     if len(dams):
         layers["dams"] = dams
     write_layers(target, layers)
+    fg = save_flowgrid(target, flw, grid, basin, ctx["countries"], reaches)
 
     # ---- basins.json
     meta_path = out / "basins.json"
@@ -792,7 +794,12 @@ def build_from_dem(dems: Sequence[str | Path] | str | Path, *, outlet: tuple[flo
         lo, hi = pub
         err = round(0.0 if lo <= area <= hi else 100.0 * min(abs(area - lo), abs(area - hi)) / (lo if area < lo else hi), 1)
     dem_src = [{"file": str(Path(p).name), "sha256": sha256_file(p)} for p in grid.files]
-    burn_src = ({"file": Path(burn_path).name, "sha256": sha256_file(burn_path)} if burn_path
+    # the burned lines' content (a GeoPackage's bytes change with GDAL's timestamps on every rebuild)
+    import hashlib
+
+    lines_sha = hashlib.sha256(b"".join(shapely.to_wkb(rivers.geometry.values).tolist())
+                               + "\0".join(map(str, rivers["name"])).encode()).hexdigest()
+    burn_src = ({"file": Path(burn_path).name, "lines_sha256": lines_sha} if burn_path
                 else {"file": "bundled reaches (" + ", ".join(sorted(set(rivers["source"]))) + ")"
                       if len(rivers) else "none"})
     notes = [(f"Built from a DEM by riskmap data build-from-dem: D8 flow directions (pyflwdir), mapped rivers "
@@ -815,7 +822,10 @@ def build_from_dem(dems: Sequence[str | Path] | str | Path, *, outlet: tuple[flo
                              if not k},
         "notes": notes,
         "source": {"dem": dem_src, "burn": burn_src, "builder": "riskmap data build-from-dem "
-                   "(riskmap/databuild/dem.py)", "dem_grid_bounds": [round(v, 6) for v in grid.bounds]},
+                   "(riskmap/databuild/dem.py)", "dem_grid_bounds": [round(v, 6) for v in grid.bounds],
+                   "flow_grid": {"file": fg.name, "sha256": sha256_file(fg),
+                                 "content": "pyflwdir D8 codes of the basin's cells (247 outside) and the "
+                                            "country of each cell; read by riskmap.flowgrid"}},
     }
     if "dams" in layers:
         meta[name]["dams"] = {"n": len(dams), "source": "bundled dams layer re-attached to the DEM reaches "
@@ -1065,3 +1075,162 @@ def join_downstream(name: str, carto: str = "syr_darya", *, data_dir: str | Path
     clear_cache()
     return target
 
+
+
+# ---------------------------------------------------------------- names of unnamed stems
+
+#: Stems that neither mapped network names (Natural Earth / GSHHG have no line or no name), keyed by
+#: the name of the river at the basin outlet: (name, lon, lat, basis). The reach nearest the point
+#: and every unnamed reach downstream of it, until the stem meets a named river, get the name.
+NAMED_STEMS: dict[str, tuple[tuple[str, float, float, str], ...]] = {
+    "Syr Darya": (
+        ("Chirchik", 69.975, 41.625, "Charvak dam (GRanD 4676; GEM watercourse 'Chirchiq River')"),
+        ("Akhangaran", 70.208, 41.058, "Akhangaran dam (GRanD 4681), above Angren"),
+    ),
+}
+
+
+def _up_main(reaches: pd.DataFrame) -> dict[int, int]:
+    """Per reach id, the upstream reach of largest upland area (the stem continues there)."""
+    up = reaches[reaches["downstream_id"] >= 0].sort_values("upland_km2", ascending=False)
+    return dict(zip(up.drop_duplicates("downstream_id")["downstream_id"].astype(int),
+                    up.drop_duplicates("downstream_id")["reach_id"].astype(int)))
+
+
+def name_stems(reaches: gpd.GeoDataFrame, outlet_name: str | None) -> gpd.GeoDataFrame:
+    """Name unnamed stems: :data:`NAMED_STEMS`, then gaps along a stem between two reaches of one name.
+
+    A reach through a reservoir or lake carries no river name (lake links are not river names);
+    an unnamed run of reaches whose nearest named reach downstream and nearest named reach
+    upstream (along the largest upstream branch) carry the same name gets that name (e.g. the
+    Naryn through Toktogul, the Syr Darya through Shardara).
+    """
+    r = reaches.copy()
+    ids = r["reach_id"].astype(int).to_numpy()
+    down = dict(zip(ids, r["downstream_id"].astype(int)))
+    name = {int(i): (None if pd.isna(v) else str(v)) for i, v in zip(ids, r["name"])}
+    for nm, lon, lat, _basis in NAMED_STEMS.get(str(outlet_name), ()):
+        crs = aeqd_for_bounds((lon - 0.5, lat - 0.5, lon + 0.5, lat + 0.5))
+        d = r.to_crs(crs).distance(shapely.Point(0, 0)).to_numpy()
+        k = int(np.argmin(d))
+        if d[k] > 3000:  # the stem point is not on this network
+            continue
+        x = int(ids[k])
+        while x != -1 and name.get(x) is None:
+            name[x] = nm
+            x = down.get(x, -1)
+    upm = _up_main(r)
+    changed = True
+    while changed:
+        changed = False
+        for x in ids:
+            if name[x] is not None:
+                continue
+            y = down.get(x, -1)
+            while y != -1 and name.get(y) is None:
+                y = down.get(y, -1)
+            if y == -1:
+                continue
+            z = upm.get(int(x))
+            while z is not None and name.get(z) is None:
+                z = upm.get(z)
+            if z is not None and name[y] == name[z]:
+                name[x] = name[y]
+                changed = True
+    r["name"] = pd.Series([name[int(i)] for i in ids], index=r.index, dtype=object)
+    return r
+
+
+# ---------------------------------------------------------------- the flow-direction grid kept with a basin
+
+#: D8 code of cells outside the basin in the saved flow grid (pyflwdir's nodata value).
+FLOWGRID_NODATA = 247
+
+
+def flowgrid_path(gpkg: str | Path) -> Path:
+    """``<name>.flowdir.npz`` next to ``<name>.gpkg``."""
+    p = Path(gpkg)
+    return p.with_name(p.stem + ".flowdir.npz")
+
+
+def save_flowgrid(target: Path, flw: Any, grid: DemGrid, basin: np.ndarray, countries: gpd.GeoDataFrame,
+                  reaches: gpd.GeoDataFrame) -> Path:
+    """Write the basin's D8 flow directions (pyflwdir codes, cells outside the basin = 247) and the
+    country of each cell, compressed, for :mod:`riskmap.flowgrid` (sites located on the DEM)."""
+    from rasterio.features import rasterize
+
+    from riskmap.io import atomic_path
+
+    d8 = np.asarray(flw.to_array("d8"), dtype=np.uint8)
+    d8 = np.where(basin, d8, FLOWGRID_NODATA).astype(np.uint8)
+    codes = sorted(set(countries["iso3"].dropna()))
+    C = countries[countries["iso3"].isin(codes)]
+    cc = rasterize(((g, codes.index(i) + 1) for g, i in zip(C.geometry, C["iso3"])), out_shape=grid.shape,
+                   transform=grid.transform, fill=0, dtype="uint8")
+    cc = np.where(basin, cc, 0).astype(np.uint8)
+    t = grid.transform
+    path = flowgrid_path(target)
+    with atomic_path(path, suffix=".npz") as tmp:
+        with open(tmp, "wb") as fh:
+            np.savez_compressed(fh, d8=d8, country=cc, country_codes=np.array(codes, dtype="U3"),
+                                transform=np.array([t.a, t.b, t.c, t.d, t.e, t.f], dtype="float64"),
+                                reach_ids=reaches["reach_id"].to_numpy(dtype="int64"))
+    return path
+
+
+# ---------------------------------------------------------------- the bundled data: reference + DEM Syr Darya
+
+#: The bundled basins built from a DEM after the cartographic reference: basin id ->
+#: (DEM file under the sources folder, junction/outlet on the main stem at the grid edge, stream km2).
+BUNDLED_DEM_BASINS: dict[str, tuple[str, tuple[float, float], float]] = {
+    "syr_darya": ("gebco-2023-15s-syr-darya/gebco_2023_15s_syr_darya.tif", (66.15, 44.427), 300.0),
+}
+
+
+def build_bundled(sources: str | Path, out_dir: str | Path, *, date: str | None = None,
+                  plots: bool = True) -> dict[str, Any]:
+    """Rebuild ``data/basins`` as bundled: the cartographic reference, then the DEM basins.
+
+    The reference is built into a temporary folder next to ``out_dir`` (its Syr Darya reaches are
+    the burn lines and its lower course the part joined below the DEM grid); its files are moved
+    into ``out_dir``, then every basin of :data:`BUNDLED_DEM_BASINS` is rebuilt from its DEM into
+    ``out_dir`` and joined to the cartographic course below the grid. No input is overwritten and
+    the temporary folder is removed.
+
+    Returns
+    -------
+    dict
+        The final ``basins.json`` content.
+    """
+    import os
+    import shutil
+    import tempfile
+
+    from riskmap.databuild.reference import build_reference
+    from riskmap.databuild.reference.products import _plot
+    from riskmap.databuild.reference.specs import BASIN_SPECS
+    from riskmap.hydrography import load_basin
+
+    sources, out = Path(sources), Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".reference-", dir=out.parent) as t:
+        ref = Path(t) / "basins"
+        build_reference(sources, ref, date=date, plots=plots)
+        for f in sorted(ref.iterdir()):
+            os.replace(f, out / f.name)  # same file system: atomic per file
+        carto = Path(t) / "carto"
+        carto.mkdir()
+        for bid, (dem, junction, km2) in BUNDLED_DEM_BASINS.items():
+            shutil.copy2(out / f"{bid}.gpkg", carto / f"{bid}.gpkg")
+            shutil.copy2(out / "basins.json", carto / "basins.json")
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # the basin meets the grid edge at the junction (joined below)
+                build_from_dem([sources / dem], outlet=junction, name=bid, burn_path=carto / f"{bid}.gpkg",
+                               stream_km2=km2, data_dir=out, allow_partial=True,
+                               display_name=BASIN_SPECS[bid].name if bid in BASIN_SPECS else bid, date=date)
+            join_downstream(bid, bid, data_dir=out, carto_dir=carto, date=date)
+            if plots and bid in BASIN_SPECS:
+                b = load_basin(bid, out)
+                _plot(out / f"{bid}.png", BASIN_SPECS[bid], b.outline, b.sub_basins, b.reaches, b.lakes,
+                      b.borders, b.towns)
+    return read_meta(out)

@@ -1,0 +1,249 @@
+"""Sites located on a DEM: walk each site's own cell down the D8 flow grid to the river network.
+
+A basin built from a DEM (:mod:`riskmap.databuild.dem`) keeps its flow directions next to its
+GeoPackage (``<id>.flowdir.npz``: pyflwdir D8 codes, 247 outside the basin, and the country of each
+cell). :func:`load_flowgrid` reads it; :meth:`FlowGrid.locate` starts at the cell each site stands
+in, follows the flow directions until the first stream cell (a vertex cell of a DEM reach) and
+returns that reach, the position along it (``frac``: 0 at its upstream end, 1 at its downstream
+end) and the length of the overland flow path (km, geodesic between cell centres), plus the km
+along that path at which it first leaves the site's country. Vectorised over sites: one step of
+all active sites at a time.
+
+Bottom layer: depends on numpy, shapely and pyproj only (no pyflwdir/numba at run time).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import shapely
+
+from riskmap._errors import RiskmapInputError
+from riskmap._geo import GEOD
+
+#: D8 code (pyflwdir convention) -> (row step, column step); 0 and 255 are pits, 247 outside.
+_D8_STEPS: dict[int, tuple[int, int]] = {1: (0, 1), 2: (1, 1), 4: (1, 0), 8: (1, -1), 16: (0, -1),
+                                         32: (-1, -1), 64: (-1, 0), 128: (-1, 1)}
+#: Cells outside the basin.
+NODATA = 247
+#: Longest overland path walked (cells) before a site is left to the cartographic rule.
+MAX_STEPS = 5000
+
+_DR = np.zeros(256, dtype=np.int64)
+_DC = np.zeros(256, dtype=np.int64)
+_MOVES = np.zeros(256, dtype=bool)
+for _code, (_r, _c) in _D8_STEPS.items():
+    _DR[_code], _DC[_code], _MOVES[_code] = _r, _c, True
+
+
+@dataclass(frozen=True)
+class FlowGrid:
+    """A basin's D8 flow grid and the reach cell of every stream cell.
+
+    Attributes
+    ----------
+    d8 : numpy.ndarray
+        uint8 pyflwdir D8 codes (247 outside the basin).
+    transform : tuple of float
+        Affine ``(a, b, c, d, e, f)`` of the grid (lon/lat).
+    reach_at : numpy.ndarray
+        Per cell (flattened), the ``reach_id`` of the stream cell, -1 elsewhere.
+    frac_at : numpy.ndarray
+        Per cell, the position of the cell along its reach (0 upstream end, 1 downstream end).
+    country : numpy.ndarray
+        Per cell, 1-based index into ``country_codes`` (0: no country).
+    country_codes : numpy.ndarray
+        ISO3 codes.
+    """
+
+    d8: np.ndarray
+    transform: tuple[float, ...]
+    reach_at: np.ndarray
+    frac_at: np.ndarray
+    country: np.ndarray
+    country_codes: np.ndarray
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.d8.shape  # type: ignore[return-value]
+
+    def _centre(self, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        a, _, c, _, e, f = self.transform
+        r, col = np.divmod(idx, self.shape[1])
+        return c + (col + 0.5) * a, f + (r + 0.5) * e
+
+    def cells(self, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+        """Flat cell index of each point inside the basin's cells, -1 elsewhere."""
+        a, _, c, _, e, f = self.transform
+        lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
+        col = np.floor((lon - c) / a)
+        row = np.floor((lat - f) / e)
+        h, w = self.shape
+        ok = np.isfinite(col) & np.isfinite(row) & (col >= 0) & (col < w) & (row >= 0) & (row < h)
+        idx = np.full(len(lon), -1, dtype=np.int64)
+        idx[ok] = row[ok].astype(np.int64) * w + col[ok].astype(np.int64)
+        inside = np.zeros(len(lon), dtype=bool)
+        inside[ok] = self.d8.ravel()[idx[ok]] != NODATA
+        return np.where(inside, idx, -1)
+
+    def locate(self, lon: np.ndarray, lat: np.ndarray) -> dict[str, np.ndarray]:
+        """Walk each site's cell downstream to the first stream cell.
+
+        Parameters
+        ----------
+        lon, lat : array_like
+            Site coordinates (degrees).
+
+        Returns
+        -------
+        dict of numpy.ndarray
+            ``reach_id`` (-1 when the site is not on the grid or no stream was reached), ``frac``
+            (position along the reach from its upstream end), ``overland_km`` (0 for a site whose
+            own cell is a stream cell), ``cross_km`` (km along the overland path where it first
+            enters a cell of another country than the site's own cell; NaN when it does not).
+        """
+        start = self.cells(lon, lat)
+        n = len(start)
+        d8 = self.d8.ravel()
+        w = self.shape[1]
+        h = self.shape[0]
+        cur = start.copy()
+        km = np.zeros(n)
+        cross = np.full(n, np.nan)
+        own = np.where(start >= 0, self.country[np.maximum(start, 0)], 0)
+        active = (start >= 0) & (self.reach_at[np.maximum(start, 0)] < 0)
+        for _ in range(MAX_STEPS):
+            a = np.flatnonzero(active)
+            if not len(a):
+                break
+            code = d8[cur[a]]
+            moves = _MOVES[code]
+            stop = a[~moves]  # a pit off the network: no route
+            cur[stop] = -1
+            active[stop] = False
+            a = a[moves]
+            r, c = np.divmod(cur[a], w)
+            r2, c2 = r + _DR[d8[cur[a]]], c + _DC[d8[cur[a]]]
+            off = (r2 < 0) | (r2 >= h) | (c2 < 0) | (c2 >= w)
+            nxt = np.where(off, -1, r2 * w + c2)
+            off |= d8[np.maximum(nxt, 0)] == NODATA
+            cur[a[off]] = -1
+            active[a[off]] = False
+            a, nxt = a[~off], nxt[~off]
+            x0, y0 = self._centre(cur[a])
+            x1, y1 = self._centre(nxt)
+            km[a] += np.asarray(GEOD.inv(x0, y0, x1, y1)[2]) / 1000.0
+            leave = np.isnan(cross[a]) & (own[a] > 0) & (self.country[nxt] != own[a]) & (self.country[nxt] > 0)
+            cross[a[leave]] = km[a[leave]]
+            cur[a] = nxt
+            active[a] = self.reach_at[nxt] < 0
+        cur[active] = -1  # longer than MAX_STEPS: left to the cartographic rule
+        got = cur >= 0
+        safe = np.maximum(cur, 0)
+        return {"reach_id": np.where(got, self.reach_at[safe], -1),
+                "frac": np.where(got, self.frac_at[safe], np.nan),
+                "overland_km": np.where(got, km, np.nan),
+                "cross_km": np.where(got, cross, np.nan)}
+
+
+def flowgrid_file(basin: Any) -> Path | None:
+    """``<id>.flowdir.npz`` next to the basin's GeoPackage, when there is one."""
+    src = getattr(basin, "source_file", None)
+    if not src:
+        return None
+    p = Path(src[0])
+    f = p.with_name(p.stem + ".flowdir.npz")
+    return f if f.is_file() else None
+
+
+def load_flowgrid(basin: Any) -> FlowGrid | None:
+    """The basin's flow grid (``None`` for a basin without one, e.g. the cartographic reference).
+
+    Raises
+    ------
+    RiskmapInputError
+        The file is unreadable or does not belong to the basin's reaches.
+    """
+    f = flowgrid_file(basin)
+    if f is None:
+        return None
+    st = f.stat()
+    r = basin.reaches
+    digest = hash((r["reach_id"].to_numpy(dtype="int64").tobytes(),
+                   b"".join(shapely.to_wkb(r.geometry.values).tolist())))
+    key = (str(f), st.st_mtime_ns, st.st_size, digest)
+    hit = _GRIDS.get(key)
+    if hit is None:
+        hit = _build(str(f), _reach_table(r))
+        if len(_GRIDS) >= 4:
+            _GRIDS.pop(next(iter(_GRIDS)))
+        _GRIDS[key] = hit
+    return hit
+
+
+_GRIDS: dict[tuple[str, int, int, int], FlowGrid] = {}
+
+
+def _reach_table(r: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Vertices (lon, lat), their reach id and their position along the reach (0..1)."""
+    xy, owner = shapely.get_coordinates(r.geometry.values, return_index=True)
+    ids = r["reach_id"].to_numpy(dtype="int64")[owner]
+    seg = np.zeros(len(xy))
+    same = owner[1:] == owner[:-1]
+    dx = np.diff(xy[:, 0]) * np.cos(np.radians(0.5 * (xy[1:, 1] + xy[:-1, 1])))
+    seg[1:] = np.where(same, np.hypot(dx, np.diff(xy[:, 1])), 0.0)
+    cum = np.cumsum(seg)
+    first = np.r_[0, np.flatnonzero(~same) + 1]
+    start = np.repeat(cum[first], np.diff(np.r_[first, len(xy)]))
+    along = cum - start
+    total = np.repeat(along[np.r_[first[1:] - 1, len(xy) - 1]], np.diff(np.r_[first, len(xy)]))
+    frac = np.where(total > 0, along / np.where(total > 0, total, 1.0), 0.0)
+    last = np.zeros(len(xy), dtype=bool)
+    last[np.r_[first[1:] - 1, len(xy) - 1]] = True
+    return np.c_[xy, last.astype(float)], ids, frac
+
+
+def _read(path: str) -> dict[str, np.ndarray]:
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            return {k: z[k] for k in ("d8", "country", "country_codes", "transform", "reach_ids")}
+    except (OSError, ValueError, KeyError) as e:
+        raise RiskmapInputError(f"{path}: cannot read the flow grid ({e}); rebuild the basin with "
+                                f"`riskmap data build-reference` or `riskmap data build-from-dem`") from None
+
+
+def _build(path: str, table: tuple[np.ndarray, np.ndarray, np.ndarray]) -> FlowGrid:
+    """The flow grid of ``path`` with the stream cells of the reach vertices in ``table``."""
+    z = _read(path)
+    d8 = z["d8"].astype(np.uint8)
+    t = tuple(float(v) for v in z["transform"])
+    h, w = d8.shape
+    xyl, ids, frac = table
+    keep = np.isin(ids, z["reach_ids"])
+    xyl, ids, frac = xyl[keep], ids[keep], frac[keep]
+    a, _, c, _, e, f = t
+    col = np.floor((xyl[:, 0] - c) / a).astype(np.int64)
+    row = np.floor((xyl[:, 1] - f) / e).astype(np.int64)
+    ok = (col >= 0) & (col < w) & (row >= 0) & (row < h)
+    if not ok.all():
+        raise RiskmapInputError(f"{path}: the flow grid does not match the basin's reaches (a DEM reach lies "
+                                f"off the grid); rebuild the basin")
+    cell = row * w + col
+    reach_at = np.full(h * w, -1, dtype=np.int32)
+    frac_at = np.full(h * w, np.nan, dtype=np.float32)
+    # a reach's last vertex is the confluence cell of its downstream reach: own vertices first,
+    # then last vertices only where no reach owns the cell (the outlet pit)
+    is_last = xyl[:, 2] > 0
+    for sel in (is_last, ~is_last):  # later writes win: own vertices override
+        reach_at[cell[sel]] = ids[sel]
+        frac_at[cell[sel]] = frac[sel]
+    fg = FlowGrid(d8=d8, transform=t, reach_at=reach_at, frac_at=frac_at,
+                  country=z["country"].astype(np.uint8).ravel(),
+                  country_codes=np.asarray(z["country_codes"]).astype(object))
+    return fg
+
+
+__all__ = ["FlowGrid", "load_flowgrid", "flowgrid_file"]
