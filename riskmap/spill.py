@@ -77,6 +77,8 @@ __all__ = [
     "locate_release",
     "find_basin",
     "write_result",
+    "priority_sites",
+    "simulate_batch",
 ]
 
 #: Model names accepted by :func:`simulate_spill`.
@@ -495,7 +497,7 @@ def _with_overland(pr: pd.DataFrame, snap_km: float, origin: str | None, cross_k
     elif crossing:
         parts = [(snap_km, origin)]
     else:
-        parts = [(snap_km, rc or origin)]
+        parts = [(snap_km, origin or rc)]
     geom = None
     if site_pt is not None and "geometry" in pr.columns and first_real["geometry"] is not None:
         c = shapely.get_coordinates(first_real["geometry"])
@@ -732,9 +734,8 @@ def _path_assumptions(pr: pd.DataFrame, net: _Network, flows: _Flows, basin_id: 
                    "the path passes them (concentrations below them are then overestimated): "
                    + ", ".join(unmarked))
     if snap_km > 1.0:
-        out.append(f"the release point is {snap_km:.1f} km from the mapped network; travel along "
-                   "unmapped streams to it is NOT included (arrival times there are lower bounds, "
-                   "and the dilution before it is ignored)")
+        out.append(f"the release point is {snap_km:.1f} km from the mapped network; that stretch is counted as "
+                   "straight-line km (a lower bound of the true route) and the dilution before the river is ignored")
     return out
 
 
@@ -955,6 +956,9 @@ def _resolve_release(site: Any, reaches: pd.DataFrame, net: _Network, max_km: fl
             gl = gpd.GeoSeries([line], crs=4326).to_crs(crs).iloc[0]
             gp = gpd.GeoSeries([pt], crs=4326).to_crs(crs).iloc[0]
             frac = float(shapely.line_locate_point(gl, gp, normalized=True))
+            given = site.get("reach_frac")  # dem-syr's assess: where the site's own route joins the reach
+            if given is not None and pd.notna(given) and 0 <= float(given) <= 1:
+                frac = float(given)
             snap = site.get("snap_km")
             return int(rid), frac, float(snap) if snap is not None and pd.notna(snap) else gl.distance(gp) / 1000, label
         if geom is None:
@@ -1189,13 +1193,17 @@ def _assumptions(model: str, flow: str, qsource: str, dur: float, pr: pd.DataFra
     a = [
         "conservative substance: no decay, settling, sorption or volatilisation (real peaks are lower for reactive ones)",
         "complete mixing over the river cross-section; values within about 1 h of travel from the release are not reliable",
-        f"discharge: {qsource}; published long-term figures scaled to each reach by upstream channel length "
-        "(a stand-in for drainage area); steady flow during the event",
-        "no river slopes in the hydrography: Jobson's no-slope velocity relations (eqs. 14-15) are used, "
-        "drainage areas scaled from the stations like the discharge",
-        "lakes and reservoirs are completely mixed reactors at the cited volume (low end of the range: cautious); "
-        "those without a cited volume are routed as river unless on_unknown_lake='stop' (see the notes); "
-        "real stratified lakes and reservoirs operated for hydropower can pass a cloud faster",
+        f"discharge: {qsource}; " + (
+            "each reach's flow and drainage area interpolated between the gauges (rule per reach in q_method), "
+            "conserved at confluences, losing where the gauges lose; steady flow during the event"
+            if qsource.startswith("GRDC") else
+            "published long-term figures scaled to each reach by upstream channel length (a stand-in for "
+            "drainage area); steady flow during the event"),
+        ("reach slopes: Jobson's relations with slope (eqs. 12-13) where the reaches carry a slope column"
+         if ("slope" in pr.columns or "slope_m_m" in pr.columns) else
+         "no river slopes in the hydrography: Jobson's no-slope velocity relations (eqs. 14-15) are used"),
+        "real stratified lakes and reservoirs operated for hydropower can pass a cloud faster than the lake "
+        "transit model; those without a volume are routed as river unless on_unknown_lake='stop'",
         "after a lake the outflow is carried downstream by advection only (its residence time dwarfs river dispersion)",
         "tributaries dilute the cloud as the discharge grows along the path (mass is conserved)",
     ]
@@ -1336,6 +1344,72 @@ def find_basin(point: shapely.Point, max_snap_km: float = 10.0, data_dir: Any = 
         raise RiskmapInputError(f"{point.x:.4f}E {point.y:.4f}N is not within {max_snap_km:g} km of a river "
                                 "of the Drin, Drina or Syr Darya networks: outside the basins")
     return best[1]
+
+
+def priority_sites(basin: str, top: int = 10, sites: gpd.GeoDataFrame | str | Path | None = None
+                   ) -> gpd.GeoDataFrame:
+    """The ``top`` priority sites of ``basin``, assessed (``exposure.assess``) and ranked (``hazard.rank``).
+
+    Ranked sites come first by ``priority_rank``; when fewer than ``top`` are
+    ranked, unranked sites of the basin with a downstream path follow, by
+    ``site_id`` (stated in the ``selection`` column).
+    """
+    from riskmap._paths import DATA_DIR
+    from riskmap.hazard import rank, score
+    from riskmap.io import read_sites
+
+    if basin not in set(known_basins()):
+        raise RiskmapInputError(f"unknown basin {basin!r}; known: {', '.join(sorted(known_basins()))}")
+    if top < 1:
+        raise RiskmapInputError(f"--top must be at least 1, got {top}")
+    if sites is None or isinstance(sites, (str, Path)):
+        sites = read_sites(Path(sites) if sites is not None else DATA_DIR / "sites" / "sites.csv")
+    mine = sites[sites["basin"] == basin]
+    if mine.empty:
+        raise RiskmapInputError(f"no site of the inventory lies in basin {basin!r}")
+    ranked = rank(score(assess(mine)))
+    ranked = ranked[ranked["reach_id"].notna()]
+    ranked["selection"] = np.where(ranked["priority_rank"].notna(), "priority rank", "unranked (filler)")
+    order = ranked.assign(_r=ranked["priority_rank"].astype("Float64").fillna(np.inf)).sort_values(["_r", "site_id"])
+    return order.drop(columns="_r").head(top)
+
+
+def simulate_batch(sites: gpd.GeoDataFrame, mass_kg: float | str, duration_h: float | str = 0.0,
+                   **options: Any) -> pd.DataFrame:
+    """One spill per assessed site row: the first border crossing and the downstream population.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``site_id``, ``name``, ``first_border``, ``first_border_km``, ``overland_km``,
+        ``arrival_h`` / ``arrival_h_low`` / ``arrival_h_high`` (leading edge at the first border),
+        ``peak_mg_l`` / ``peak_mg_l_high`` there, ``outlet_km``, ``downstream_population``,
+        ``checkpoints``, ``error`` (a site that cannot be routed says why; the others still run).
+    """
+    rows = []
+    for _, site in sites.iterrows():
+        rec: dict[str, Any] = dict(site_id=site.get("site_id"), name=site.get("name"))
+        try:
+            res = simulate_spill(site, mass_kg, duration_h, basin=site.get("basin"), **options)
+        except RiskmapInputError as e:
+            rows.append(dict(rec, error=str(e)))
+            continue
+        t = res.checkpoints
+        b = t[t["kind"] == "border"]
+        first = b.iloc[0] if len(b) else None
+        rec.update(first_border=None if first is None else first["checkpoint"],
+                   first_border_km=np.nan if first is None else first["river_km"],
+                   overland_km=res.params.get("snap_km"),
+                   arrival_h=np.nan if first is None else first["leading_edge_h"],
+                   arrival_h_low=np.nan if first is None else first["leading_edge_h_low"],
+                   arrival_h_high=np.nan if first is None else first["leading_edge_h_high"],
+                   peak_mg_l=np.nan if first is None else first["peak_mg_l"],
+                   peak_mg_l_high=np.nan if first is None else first["peak_mg_l_high"],
+                   outlet_km=float(t["river_km"].max()) if len(t) else np.nan,
+                   downstream_population=int(sum(res.params.get("downstream_population", {}).values())),
+                   checkpoints=len(t), error=None)
+        rows.append(rec)
+    return pd.DataFrame(rows)
 
 
 def scenario_sidecar(path: str | Path) -> Path:
