@@ -72,13 +72,13 @@ def spill_cmd(site_id: str | None, all_basin: str | None, top: int, mass: str, d
     site, basin = sp.locate_release(site_id, inventory, basin=basin, max_snap_km=max_snap_km)
     res = sp.simulate_spill(site, mass, duration, discharge=discharge, model=model, basin=basin,
                             threshold_mg_l=threshold, max_snap_km=max_snap_km)
-    con = Console(width=max(Console().width, 110))
+    con = Console(width=max(Console().width, 150))
     p = res.params
     t = Table(title=escape(console_text(
         f"Spill {p['mass_kg']:g} kg at {p['site']} ({basin}), model {model}, {p['discharge']}")),
               title_justify="left")
-    for col in ("checkpoint", "kind", "km", "lead h", "lead h range", "peak h", "peak mg/L",
-                "peak range", f"h>{threshold:g}", "country", "Q m3/s", "basis", "pop."):
+    for col in ("checkpoint", "kind", "km", "lead h (range)", "peak h", "peak mg/L (range)",
+                f"h>{threshold:g}", "country", "Q m3/s", "basis", "pop."):
         t.add_column(col, overflow="fold")
 
     def f(v, nd=1):
@@ -90,8 +90,8 @@ def spill_cmd(site_id: str | None, all_basin: str | None, top: int, mass: str, d
 
         t.add_row(escape(console_text(r.checkpoint)), escape(console_text(r.kind)),
                   f(r.river_km),
-                  f(r.leading_edge_h), f"{f(r.leading_edge_h_low)}-{f(r.leading_edge_h_high)}", f(r.peak_time_h),
-                  g(r.peak_mg_l), f"{g(r.peak_mg_l_low)}-{g(r.peak_mg_l_high)}", f(r.above_threshold_h),
+                  f"{f(r.leading_edge_h)} ({f(r.leading_edge_h_low)}-{f(r.leading_edge_h_high)})", f(r.peak_time_h),
+                  f"{g(r.peak_mg_l)} ({g(r.peak_mg_l_low)}-{g(r.peak_mg_l_high)})", f(r.above_threshold_h),
                   escape(console_text(r.country)), f(r.discharge_m3s, 0),
                   escape(console_text(r.discharge_basis)) + ("" if pd.isna(r.volume_source) or not r.volume_source
                                                               else f"; volume {escape(console_text(r.volume_source))}"),
