@@ -746,7 +746,11 @@ def _checkpoint_table(pr: pd.DataFrame, cps: list[dict[str, Any]], mass: float, 
     rows, curves = [], {}
     stop_reason = None
     arr = _arrays(pr)
+    retain = _retained_fraction(pr)
+    cum_end = pr["cum_end_km"].to_numpy()
     for cp in cps:
+        k = min(int(np.searchsorted(cum_end, cp["km"] - 1e-9)), len(pr) - 1)
+        m_cp = mass * float(retain[k])
         if cp["kind"] in ("lake", "reservoir") and callable(table):
             info = table(cp.get("lake", ""))
             cp["volume_m3"] = None if info is None else float(info["volume_m3"])
@@ -756,15 +760,18 @@ def _checkpoint_table(pr: pd.DataFrame, cps: list[dict[str, Any]], mass: float, 
             vcol = "Vmax" if (variant == "fast" or opts.model == "jobson-max") else "Vp"
             vcol = "Vslow" if variant == "slow" and opts.model != "jobson-max" else vcol
             try:
-                res[variant] = _route(pr, cp["km"], mass, dur, opts.model, vcol, table, arr=arr,
+                res[variant] = _route(pr, cp["km"], m_cp, dur, opts.model, vcol, table, arr=arr,
                                       unknown_as_river=opts.on_unknown_lake == "river")
             except _LakeUnknown as e:
                 if opts.on_unknown_lake == "raise":
                     raise RiskmapInputError(str(e)) from None
                 stop_reason = str(e)
                 res[variant] = _Routed(None, np.nan, str(e))
-        row, curve = _checkpoint_row(cp, res["main"], res["fast"], mass, opts.threshold_mg_l)
-        row.update(_range_columns(cp, pr, res, mass, opts.threshold_mg_l, row))
+        row, curve = _checkpoint_row(cp, res["main"], res["fast"], m_cp, opts.threshold_mg_l)
+        row.update(_range_columns(cp, pr, res, m_cp, opts.threshold_mg_l, row))
+        if retain[k] < 0.999 and res["main"].signal is not None:
+            row["note"] = "; ".join(x for x in (row["note"], f"{1 - retain[k]:.0%} of the released mass left the "
+                                                "river with the water lost upstream (gauged losses)") if x)
         rows.append(row)
         if curve is not None:
             curves[cp["name"]] = curve
@@ -772,6 +779,21 @@ def _checkpoint_table(pr: pd.DataFrame, cps: list[dict[str, Any]], mass: float, 
     if table_df.empty:
         table_df = pd.DataFrame(columns=CHECKPOINT_COLUMNS + ["_lon", "_lat"])
     return table_df, curves, stop_reason
+
+
+def _retained_fraction(pr: pd.DataFrame) -> np.ndarray:
+    """Fraction of the released mass still in the river on each path row.
+
+    Where the flow falls along the path (a losing stretch: irrigation
+    withdrawals, evaporation, seepage) the water leaving carries the substance
+    at the river's concentration: the mass falls in proportion to the flow and
+    the concentration is not raised by the loss. Rises (tributaries) dilute.
+    """
+    q = pr["Q"].to_numpy(dtype=float)
+    step = np.ones(len(q))
+    if len(q) > 1:
+        step[1:] = np.minimum(1.0, q[1:] / q[:-1])
+    return np.cumprod(step)
 
 
 def _range_columns(cp: dict[str, Any], pr: pd.DataFrame, res: dict[str, _Routed], mass: float,

@@ -409,7 +409,9 @@ def test_worked_scenarios_on_real_basins(basin, pt):
     assert (finite["peak_mg_l"].dropna() > 0).all()
     assert (finite["leading_edge_h"] <= finite["peak_time_h"] + 1e-9).all()
     # concentrations fall downstream (dilution, lakes) and the first border is crossed
-    assert finite["peak_mg_l"].dropna().is_monotonic_decreasing
+    # (a losing stretch takes the substance out with the water: concentration not raised; float tolerance)
+    pk = finite["peak_mg_l"].dropna().to_numpy()
+    assert (np.diff(pk) <= 1e-9 * pk[:-1]).all()
     assert (cp["kind"] == "border").any()
     if res.params["snap_km"] > 1:
         assert any("straight-line km" in a for a in res.assumptions)
