@@ -432,7 +432,7 @@ def simulate_spill(site_or_point: Any, mass_kg: float | str, duration_h: float |
     opts = dataclasses.replace(options or SpillOptions(), **overrides)
     mass, dur = _check_inputs(mass_kg, duration_h, opts)
     rel = _release_network(site_or_point, opts)
-    net = _Network(rel.reaches)
+    net = _network(rel.reaches)
     flows = _flows(rel.reaches, opts, rel.basin_id)
     rid0, frac0, snap_km, site_label = _resolve_release(rel.site, rel.reaches, net, opts.max_snap_km)
     pr = _path_table(net, rid0, frac0, flows)
@@ -631,6 +631,16 @@ def _release_network(site_or_point: Any, opts: SpillOptions) -> _Release:
 
 
 _GAUGED: dict[tuple[Any, ...], pd.DataFrame] = {}
+_NETS: dict[tuple[int, int], tuple[Any, _Network]] = {}
+
+
+def _network(reaches: pd.DataFrame) -> _Network:
+    """The name-aware network of a reaches table, built once per table object (basins are cached)."""
+    key = (id(reaches), len(reaches))
+    hit = _NETS.get(key)
+    if hit is None or hit[0] is not reaches:
+        hit = _NETS[key] = (reaches, _Network(reaches))
+    return hit[1]
 
 
 def _flows(reaches: pd.DataFrame, opts: SpillOptions, basin_id: str | None) -> _Flows:
@@ -725,7 +735,9 @@ def _path_assumptions(pr: pd.DataFrame, net: _Network, flows: _Flows, basin_id: 
     if flows.q.attrs.get("unplaced_stations"):
         out.append("stations of the table not found on this network (river name absent): "
                    + ", ".join(flows.q.attrs["unplaced_stations"]))
-    marked = set().union(*(_variants(w) for w in net.r["waterbody"] if isinstance(w, str)))
+    marked = getattr(net, "_marked", None)
+    if marked is None:
+        marked = net._marked = set().union(*(_variants(w) for w in net.r["waterbody"] if isinstance(w, str)))
     unmarked = [lk["name"] for lk in flows.table.get("lake", [])
                 if basin_id and lk.get("basin") == basin_id
                 and not (set(_variants(lk["name"])).union(*(_variants(a) for a in lk.get("aliases", []))) & marked)]
@@ -746,6 +758,7 @@ def _checkpoint_table(pr: pd.DataFrame, cps: list[dict[str, Any]], mass: float, 
     rows, curves = [], {}
     stop_reason = None
     arr = _arrays(pr)
+    memo: dict[Any, Any] = {}
     retain = _retained_fraction(pr)
     cum_end = pr["cum_end_km"].to_numpy()
     for cp in cps:
@@ -760,7 +773,7 @@ def _checkpoint_table(pr: pd.DataFrame, cps: list[dict[str, Any]], mass: float, 
             vcol = "Vmax" if (variant == "fast" or opts.model == "jobson-max") else "Vp"
             vcol = "Vslow" if variant == "slow" and opts.model != "jobson-max" else vcol
             try:
-                res[variant] = _route(pr, cp["km"], m_cp, dur, opts.model, vcol, table, arr=arr,
+                res[variant] = _route(pr, cp["km"], m_cp, dur, opts.model, vcol, table, arr=arr, memo=memo,
                                       unknown_as_river=opts.on_unknown_lake == "river")
             except _LakeUnknown as e:
                 if opts.on_unknown_lake == "raise":
@@ -768,7 +781,7 @@ def _checkpoint_table(pr: pd.DataFrame, cps: list[dict[str, Any]], mass: float, 
                 stop_reason = str(e)
                 res[variant] = _Routed(None, np.nan, str(e))
         row, curve = _checkpoint_row(cp, res["main"], res["fast"], m_cp, opts.threshold_mg_l)
-        row.update(_range_columns(cp, pr, res, m_cp, opts.threshold_mg_l, row))
+        row.update(_range_columns(cp, pr, res, m_cp, opts.threshold_mg_l, row, arr))
         if retain[k] < 0.999 and res["main"].signal is not None:
             row["note"] = "; ".join(x for x in (row["note"], f"{1 - retain[k]:.0%} of the released mass left the "
                                                 "river with the water lost upstream (gauged losses)") if x)
@@ -797,7 +810,7 @@ def _retained_fraction(pr: pd.DataFrame) -> np.ndarray:
 
 
 def _range_columns(cp: dict[str, Any], pr: pd.DataFrame, res: dict[str, _Routed], mass: float,
-                   threshold: float, row: dict[str, Any]) -> dict[str, Any]:
+                   threshold: float, row: dict[str, Any], arr: dict[str, Any] | None = None) -> dict[str, Any]:
     """The issue-16 columns of a checkpoint: ranges, overland km, what it rests on, volume, population.
 
     Arrival range: fast = Jobson maximum-probable velocity, slow = most-probable
@@ -805,10 +818,11 @@ def _range_columns(cp: dict[str, Any], pr: pd.DataFrame, res: dict[str, _Routed]
     fast peaks widened by the relative discharge uncertainty at the checkpoint
     (:data:`DISCHARGE_UNCERTAINTY`; the peak scales as 1/Q).
     """
-    idx = min(int(np.searchsorted(pr["cum_end_km"].to_numpy(), cp["km"] - 1e-9)), len(pr) - 1)
-    u = float(pr["q_unc"].iloc[idx])
-    qb = str(pr["q_basis"].iloc[idx])
-    overland = float(pr.loc[pr["overland"], "remaining_km"].sum()) if "overland" in pr.columns else 0.0
+    arr = _arrays(pr) if arr is None else arr
+    idx = min(int(np.searchsorted(arr["cum_end_km"], cp["km"] - 1e-9)), len(pr) - 1)
+    u = float(arr["q_unc"][idx])
+    qb = str(arr["q_basis"][idx])
+    overland = float(arr["overland_km"])
     ov_km = min(float(cp["km"]), overland)
     out: dict[str, Any] = dict(overland_km=round(ov_km, 2), discharge_basis=qb, volume_m3=np.nan,
                                volume_source=cp.get("volume_source"), population=cp.get("population", np.nan))
@@ -818,7 +832,7 @@ def _range_columns(cp: dict[str, Any], pr: pd.DataFrame, res: dict[str, _Routed]
     if cp.get("volume_m3") is not None:
         out["volume_m3"] = cp["volume_m3"]
         parts.append(f"lake transit: plug flow + mixed tank (assumed), volume {cp.get('volume_source')}")
-    if pr["karst"].iloc[: idx + 1].any():
+    if arr["karst"][: idx + 1].any():
         parts.append("underground karst link on the path: travel time unknown (not included)")
     out["basis"] = "; ".join(parts)
     if res["main"].signal is None:
@@ -1071,6 +1085,10 @@ def _town_checkpoints(pr: pd.DataFrame, towns: gpd.GeoDataFrame, buffer_km: floa
     crs = _aeqd(c.x, c.y)
     gp = g.to_crs(crs)
     t = towns if towns.crs is not None else towns.set_crs(4326)
+    x0, y0, x1, y1 = g.total_bounds
+    pad = buffer_km / 70.0 + 0.01  # degrees: >= buffer_km at these latitudes (1 deg lon >= 75 km below 47N)
+    t = t.cx[x0 - pad:x1 + pad, y0 - pad:y1 + pad]
+    towns = t
     tp = t.to_crs(crs)
     tree = shapely.STRtree(gp.geometry.values)
     ti, pi_ = tree.query(tp.geometry.values, predicate="dwithin", distance=buffer_km * 1000)
@@ -1105,17 +1123,23 @@ def _town_checkpoints(pr: pd.DataFrame, towns: gpd.GeoDataFrame, buffer_km: floa
 
 def _arrays(pr: pd.DataFrame) -> dict[str, np.ndarray]:
     """The path's columns as numpy arrays (built once per path: ``_route`` runs many times on it)."""
-    cols = ["cum_start_km", "cum_end_km", "Q", "Qa", "K", "lake", "Vp", "Vmax", "Vslow", "karst"]
-    arr = {c: pr[c].to_numpy() for c in cols if c in pr.columns}
+    cols = ["cum_start_km", "cum_end_km", "Q", "Qa", "K", "lake", "Vp", "Vmax", "Vslow", "karst", "q_unc", "q_basis"]
+    arr: dict[str, Any] = {c: pr[c].to_numpy() for c in cols if c in pr.columns}
     if "karst" not in arr:
         arr["karst"] = np.zeros(len(pr), dtype=bool)
+    arr["overland_km"] = float(pr.loc[pr["overland"], "remaining_km"].sum()) if "overland" in pr.columns else 0.0
     return arr
 
 
 def _route(pr: pd.DataFrame, km: float, mass: float, dur: float, model: str, vcol: str,
            table: Any, *, unknown_as_river: bool = False, arr: dict[str, np.ndarray] | None = None,
-           ) -> _Routed:
-    """Signal at river km ``km`` from the release, with the flow there and notes."""
+           memo: dict[Any, Any] | None = None) -> _Routed:
+    """Signal at river km ``km`` from the release, with the flow there and notes.
+
+    ``memo`` keeps the (per-kg) signal at each completed lake outflow, so the
+    checkpoints below a lake do not recompute its transit (the signal is linear
+    in the mass).
+    """
     a = arr if arr is not None else _arrays(pr)
     cum_end = a["cum_end_km"]
     idx = int(np.searchsorted(cum_end, km - 1e-9))
@@ -1163,6 +1187,12 @@ def _route(pr: pd.DataFrame, km: float, mass: float, dur: float, model: str, vco
             j += 1
         last_ri = segs[j - 1][2]
         lake_complete = cum_end[last_ri] <= km + 1e-9
+        key = (vcol, model, dur, last_ri)
+        if memo is not None and lake_complete and key in memo:
+            s_kg, notes_m, done_m = memo[key]
+            sig = _Signal(s_kg.t0, s_kg.dt, s_kg.flux * mass)
+            notes, lakes_done, delay, i = list(notes_m), list(done_m), 0.0, j
+            continue
         info = table(name) if callable(table) else _lake_lookup(table, name)
         if info is None and unknown_as_river:
             notes.append(f"{name}: no cited volume, routed as river (no retention or dilution): "
@@ -1189,6 +1219,10 @@ def _route(pr: pd.DataFrame, km: float, mass: float, dur: float, model: str, vco
             sig = sig.shifted(delay)
             delay = 0.0
         sig = _cstr(sig.shifted(plug_h), tau_h - plug_h)
+        if memo is not None and lake_complete:
+            memo[key] = (_Signal(sig.t0, sig.dt, sig.flux / mass), list(notes),
+                         lakes_done + [f"{name}: {info['volume_m3']:.3g} m3 ({info.get('source', 'cited')}), residence "
+                                       f"{tau_h / 24:.3g} d, plug-flow delay {plug_h / 24:.3g} d then mixed"])
         lakes_done.append(f"{name}: {info['volume_m3']:.3g} m3 ({info.get('source', 'cited')}), residence "
                           f"{tau_h / 24:.3g} d, plug-flow delay {plug_h / 24:.3g} d then mixed")
         i = j
