@@ -247,8 +247,18 @@ def build_hydrology(sources: str | Path, out_dir: str | Path, *, build_date: str
                 out_dir=str(out))
 
 
+def _riskmap_version() -> str:
+    """The package version only (not the data hash: the build must not record its own output)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("riskmap")
+    except PackageNotFoundError:
+        return "unknown"
+
+
 def _write_provenance(out: Path, sources: Path, date: str, gauges: pd.DataFrame, res: pd.DataFrame) -> None:
-    from riskmap._about import version_string
+    version_string = _riskmap_version
 
     srcs = [
         dict(dataset="grdc-station-catalogue", path=str(GAUGES_SRC), sha256=sha256_file(sources / GAUGES_SRC),
@@ -279,8 +289,8 @@ def _write_provenance(out: Path, sources: Path, date: str, gauges: pd.DataFrame,
                 counts=dict(gauges=int(len(gauges)), gauges_used=int((gauges["status"] == "used").sum()),
                             reservoirs=int(len(res)), reservoirs_with_volume=int(res["volume_m3"].notna().sum())))
     atomic_write_text(out / "PROVENANCE.hydrology.json", json.dumps(prov, indent=2, ensure_ascii=False) + "\n")
-    md = [f"# Provenance of data/basins/gauges.csv and reservoirs.csv", "",
-          f"Built by `riskmap data build-hydrology` ({version_string()}) on {date}.", "", "## Sources", ""]
+    md = ["# Provenance of data/basins/gauges.csv and reservoirs.csv", "",
+          f"Built by `riskmap data build-hydrology` (riskmap {version_string()}) on {date}.", "", "## Sources", ""]
     for s in srcs:
         md += [f"- **{s['dataset']}** (`{s['path']}`, sha256 `{s['sha256']}`): {s['use']}. "
                f"Licence: {s['licence']}. Attribution: {s['attribution']}."]
