@@ -929,12 +929,19 @@ def _uncertainty(table_df: pd.DataFrame) -> dict[str, Any]:
     """The fast-vs-central spread of arrival times and peak concentrations."""
     factor = _conc_factor(table_df)
     return {
-        "velocity": "most-probable (central) vs maximum-probable (fast) peak velocity, Jobson (1996)",
+        "velocity": ("most-probable (central) vs maximum-probable (fast) peak velocity, Jobson (1996); the late "
+                     "end: most-probable velocity at the low end of the discharge range"),
         "arrival_h": {r["checkpoint"]: [r["leading_edge_h_fast"], r["leading_edge_h"]] for _, r in table_df.iterrows()},
+        "arrival_range_h": {r["checkpoint"]: [r.get("leading_edge_h_low"), r.get("leading_edge_h_high")]
+                            for _, r in table_df.iterrows()},
         "concentration_factor": factor,
-        "statement": (f"arrival times: between the fast and central columns; peak concentrations: "
-                      f"within a factor of about {factor:.2g} (fast vs central) and further limited by the "
-                      "discharge estimate (published long-term means scaled by channel length)"),
+        "discharge_uncertainty": dict(DISCHARGE_UNCERTAINTY),
+        "statement": (f"arrival times: between leading_edge_h_low and leading_edge_h_high (velocity band x "
+                      f"discharge uncertainty); peak concentrations: between peak_mg_l_low and peak_mg_l_high, "
+                      f"a factor of about {factor:.2g} above the central value at most; discharge measured at "
+                      f"gauges +/-{DISCHARGE_UNCERTAINTY['measured']:.0%}, interpolated "
+                      f"+/-{DISCHARGE_UNCERTAINTY['interpolated']:.0%}, assumed "
+                      f"+/-{DISCHARGE_UNCERTAINTY['assumed']:.0%} (column discharge_basis)"),
     }
 
 
