@@ -53,8 +53,8 @@ def main(top: int) -> None:
         site, basin = sp.locate_release(sid)
         res = sp.simulate_spill(site, "10t", basin=basin)  # warm-up: basin, gauges, places
         sp.simulate_spill(site, "10t", basin=basin, discharge=legacy)
-        t_new = _median_time(lambda: sp.simulate_spill(site, "10t", basin=basin))
-        t_old = _median_time(lambda: sp.simulate_spill(site, "10t", basin=basin, discharge=legacy))
+        t_new = _median_time(lambda s=site, b=basin: sp.simulate_spill(s, "10t", basin=b))
+        t_old = _median_time(lambda s=site, b=basin: sp.simulate_spill(s, "10t", basin=b, discharge=legacy))
         print(f"{label:15s} {len(res.checkpoints):11d} {t_new:10.3f} {t_old:10.3f} {t_new / t_old:6.2f}")
     for basin in ("drin", "drina", "syr_darya"):
         t = time.perf_counter()

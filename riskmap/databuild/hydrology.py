@@ -41,7 +41,7 @@ from riskmap._errors import RiskmapInputError
 from riskmap._geo import local_aeqd
 from riskmap.io import atomic_write_text, sha256_file
 
-__all__ = ["build_hydrology", "GAUGES_SRC", "GRAND_SRC", "BASINS", "EXCLUDED_GAUGES"]
+__all__ = ["BASINS", "EXCLUDED_GAUGES", "GAUGES_SRC", "GRAND_SRC", "build_hydrology"]
 
 GAUGES_SRC = Path("grdc-station-catalogue") / "grdc_stations_riskmap_boxes.csv"
 GRAND_SRC = Path("grand-reservoirs") / "grand_dams_riskmap_boxes.csv"
@@ -242,8 +242,8 @@ def build_hydrology(sources: str | Path, out_dir: str | Path, *, build_date: str
     atomic_write_text(out / "reservoirs.csv", res_df.to_csv(index=False, lineterminator="\n"))
     date = build_date or _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     _write_provenance(out, sources, date, gauges_df, res_df)
-    return dict(gauges=int(len(gauges_df)), gauges_used=int((gauges_df["status"] == "used").sum()),
-                reservoirs=int(len(res_df)), with_volume=int(res_df["volume_m3"].notna().sum()),
+    return dict(gauges=len(gauges_df), gauges_used=int((gauges_df["status"] == "used").sum()),
+                reservoirs=len(res_df), with_volume=int(res_df["volume_m3"].notna().sum()),
                 out_dir=str(out))
 
 
@@ -274,20 +274,20 @@ def _write_provenance(out: Path, sources: Path, date: str, gauges: pd.DataFrame,
              use="reservoirs.csv: total storage volume (TotalVol_mcm = GRanD CAP_MCM)"),
     ]
     steps = [
-        "gauges: stations of the source's basin box; river names mapped to the network's "
-        f"({', '.join(f'{k} -> {v}' for k, v in GRDC_RIVER_NAMES.items())}); placed on the nearest reach of "
-        f"that river within {MAX_GAUGE_KM:g} km (local azimuthal equidistant projection); "
-        "catchment area -999 -> NaN; excluded stations listed in `status` with the reason",
-        "reservoirs: every `waterbody` on the basin's reaches; GRanD dam of the same name within "
-        f"{MAX_DAM_KM:g} km of the waterbody's outflow (or of its reaches); else the cited volume of "
-        "riskmap/params/discharge.toml; else 'unknown' with the consequence for the spill model",
+        ("gauges: stations of the source's basin box; river names mapped to the network's "
+         f"({', '.join(f'{k} -> {v}' for k, v in GRDC_RIVER_NAMES.items())}); placed on the nearest reach of "
+         f"that river within {MAX_GAUGE_KM:g} km (local azimuthal equidistant projection); "
+         "catchment area -999 -> NaN; excluded stations listed in `status` with the reason"),
+        ("reservoirs: every `waterbody` on the basin's reaches; GRanD dam of the same name within "
+         f"{MAX_DAM_KM:g} km of the waterbody's outflow (or of its reaches); else the cited volume of "
+         "riskmap/params/discharge.toml; else 'unknown' with the consequence for the spill model"),
         "no raw rows are copied: only the fields listed above, per station and per waterbody",
     ]
     prov = dict(product="riskmap hydrology tables (data/basins/gauges.csv, reservoirs.csv)",
                 builder="riskmap data build-hydrology (riskmap/databuild/hydrology.py)",
                 riskmap_version=version_string(), build_date=date, sources=srcs, processing=steps,
-                counts=dict(gauges=int(len(gauges)), gauges_used=int((gauges["status"] == "used").sum()),
-                            reservoirs=int(len(res)), reservoirs_with_volume=int(res["volume_m3"].notna().sum())))
+                counts=dict(gauges=len(gauges), gauges_used=int((gauges["status"] == "used").sum()),
+                            reservoirs=len(res), reservoirs_with_volume=int(res["volume_m3"].notna().sum())))
     atomic_write_text(out / "PROVENANCE.hydrology.json", json.dumps(prov, indent=2, ensure_ascii=False) + "\n")
     md = ["# Provenance of data/basins/gauges.csv and reservoirs.csv", "",
           f"Built by `riskmap data build-hydrology` (riskmap {version_string()}) on {date}.", "", "## Sources", ""]
