@@ -1333,7 +1333,8 @@ def _assessed_release(site: pd.Series, basin: Any) -> tuple[pd.Series, Any]:
     unchanged (the release point then snaps in :func:`simulate_spill`).
     """
     row = assess(gpd.GeoDataFrame([site], geometry="geometry", crs=4326)).iloc[0]
-    if row.get("drainage_by") in ("river snap", "basin allocation") and pd.notna(row.get("reach_id")):
+    # every located site ("river snap", "basin allocation", dem-syr's "dem flow path"): start where assess says
+    if row.get("drainage_by") not in (None, "none") and pd.notna(row.get("reach_id")):
         return row, basin or row.get("basin")
     return site, basin
 
