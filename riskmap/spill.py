@@ -509,7 +509,9 @@ def _with_overland(pr: pd.DataFrame, snap_km: float, origin: str | None, cross_k
         r["downstream_id"] = -1
         r["name"] = f"overland/unmapped route to {first_real['name'] or 'the river'} (approximate)"
         r["length_km"] = r["remaining_km"] = length
-        r["country"], r["is_border"], r["lake"], r["waterbody"], r["karst"] = country, False, "", None, False
+        same = country == rc  # the route is in the first reach's country (or border stretch): no crossing
+        r["country"], r["lake"], r["waterbody"], r["karst"] = country, "", None, False
+        r["is_border"] = bool(first_real["is_border"]) if same and pd.notna(first_real["is_border"]) else False
         if "geometry" in pr.columns:
             r["geometry"] = geom if len(parts) == 1 else (
                 shapely.ops.substring(geom, 0, cross_km / snap_km, normalized=True) if k == 0 and geom is not None
@@ -1175,9 +1177,9 @@ def _route(pr: pd.DataFrame, km: float, mass: float, dur: float, model: str, vco
             tt = L * 1000 / v / 3600
             if bool(a["karst"][ri]):
                 tt = 0.0
-                if L > 0:
-                    notes.append("underground karst link, travel time unknown (not included: arrival is a "
-                                 "lower bound)")
+                karst_note = "underground karst link, travel time unknown (not included: arrival is a lower bound)"
+                if L > 0 and karst_note not in notes:
+                    notes.append(karst_note)
                 i += 1
                 continue
             if sig is None:
