@@ -37,6 +37,7 @@ test: install-test
 # Rebuild data/ from the public sources (../shared/data/sources by default, or RISKMAP_SOURCES).
 data: install
 	$(BIN)/riskmap data build-reference
+	$(BIN)/riskmap data build-hydrology
 	$(BIN)/riskmap data build-sites
 	$(BIN)/riskmap data build-natech
 

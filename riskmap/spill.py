@@ -53,7 +53,7 @@ import shapely.ops
 from riskmap._errors import RiskmapInputError
 from riskmap._geo import local_aeqd
 from riskmap.basins import basins_dir, known_basins
-from riskmap.discharge import _lake_lookup, _Network, _norm, _variants, assign_discharge
+from riskmap.discharge import _lake_lookup, _Network, _norm, _variants, assign_discharge, gauged_discharge
 from riskmap.exposure import assess
 from riskmap.params import DEFAULT_DISCHARGE_FILE, load_discharge_table  # noqa: F401  (re-exported)
 from riskmap.transport import (G, USTAR_RATIO, WIDTH_COEF, WIDTH_EXP, _box_signal,  # noqa: F401  (re-exported)
@@ -77,6 +77,8 @@ __all__ = [
     "locate_release",
     "find_basin",
     "write_result",
+    "priority_sites",
+    "simulate_batch",
 ]
 
 #: Model names accepted by :func:`simulate_spill`.
@@ -87,7 +89,17 @@ CHECKPOINT_COLUMNS: list[str] = [
     "checkpoint", "kind", "river_km", "leading_edge_h", "peak_time_h", "peak_mg_l",
     "above_threshold_h", "country", "leading_edge_h_fast", "peak_mg_l_high", "discharge_m3s",
     "note",
+    # issue 16: ranges (velocity band x discharge uncertainty), what the numbers rest on, towns
+    "leading_edge_h_low", "leading_edge_h_high", "peak_time_h_low", "peak_time_h_high",
+    "peak_mg_l_low", "overland_km", "basis", "discharge_basis", "volume_m3", "volume_source", "population",
 ]
+
+#: Relative uncertainty of the mean discharge by what it rests on (riskmap assumption, docs/spill.md):
+#: a GRDC long-term mean at its gauge, a value interpolated between gauges, an assumed value.
+DISCHARGE_UNCERTAINTY: dict[str, float] = {"measured": 0.10, "interpolated": 0.25, "assumed": 0.50}
+#: Lake/reservoir transit: plug-flow delay = this fraction of the residence time V/Q (central, fast),
+#: followed by a completely mixed tank holding the rest of the residence time (docs/spill.md).
+LAKE_PLUG_FRACTION: tuple[float, float] = (0.10, 0.03)
 
 # Input guards (riskmap's, documented in docs/spill.md): refuse absurd inputs.
 MAX_MASS_KG = 1.0e8          # 100,000 t
@@ -97,28 +109,39 @@ MAX_DURATION_H = 720.0       # 30 days; longer releases are chronic pollution, n
 QREL_RANGE = (0.05, 20.0)
 MIN_MIXED_TP_H = 1.0         # closer than 1 h travel the cloud is not laterally mixed
 TOWN_BUFFER_KM = 5.0
+#: Towns of at least this population are checkpoints; all towns count for the downstream population.
+TOWN_CHECKPOINT_MIN_POP = 5000
+#: Accepted mass units (a mass without a unit is refused).
+MASS_UNITS: dict[str, float] = {"kg": 1.0, "t": 1000.0, "tonne": 1000.0, "tonnes": 1000.0, "g": 1e-3, "mg": 1e-6}
 
 
 # ------------------------------------------------------------------ input parsing
 
 
 def parse_mass(value: str | float | int) -> float:
-    """Parse a released mass (``"10t"``, ``"500 kg"``, ``"2.5e3"``) into kilograms.
+    """Parse a released mass (``"10t"``, ``"500 kg"``, ``"2.5e3 kg"``) into kilograms.
 
     Examples
     --------
     >>> parse_mass("10t"), parse_mass("500 kg"), parse_mass(20)
     (10000.0, 500.0, 20.0)
+
+    A string without a unit (``"10"``) is refused: the message names the accepted units.
     """
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return float(value)
-    m = re.fullmatch(r"\s*([-+]?\d+(?:\.\d*)?(?:[eE][-+]?\d+)?)\s*(kg|t|g|tonnes?|mg)?\s*",
-                     str(value))
+    units = ", ".join(MASS_UNITS)
+    m = re.fullmatch(r"\s*([-+]?\d+(?:\.\d*)?(?:[eE][-+]?\d+)?)\s*([A-Za-z]+)?\s*", str(value))
     if not m:
-        raise RiskmapInputError(f"--mass: cannot read {value!r}; write e.g. 10t, 500kg or 2.5e3 (kg)")
-    num, unit = float(m.group(1)), (m.group(2) or "kg").lower()
-    factor = {"kg": 1.0, "t": 1000.0, "tonne": 1000.0, "tonnes": 1000.0, "g": 1e-3, "mg": 1e-6}[unit]
-    return num * factor
+        raise RiskmapInputError(f"--mass: cannot read {value!r}; write a number with a unit ({units}), "
+                                "e.g. 10t or 500kg")
+    if not m.group(2):
+        raise RiskmapInputError(f"--mass {value!r} has no unit; write it with one of {units} (e.g. {value}t "
+                                f"or {value}kg)")
+    unit = m.group(2).lower()
+    if unit not in MASS_UNITS:
+        raise RiskmapInputError(f"--mass {value!r}: unknown unit {m.group(2)!r}; accepted units: {units}")
+    return float(m.group(1)) * MASS_UNITS[unit]
 
 
 def parse_duration(value: str | float | int) -> float:
@@ -409,21 +432,148 @@ def simulate_spill(site_or_point: Any, mass_kg: float | str, duration_h: float |
     opts = dataclasses.replace(options or SpillOptions(), **overrides)
     mass, dur = _check_inputs(mass_kg, duration_h, opts)
     rel = _release_network(site_or_point, opts)
-    net = _Network(rel.reaches)
+    net = _network(rel.reaches)
     flows = _flows(rel.reaches, opts, rel.basin_id)
     rid0, frac0, snap_km, site_label = _resolve_release(rel.site, rel.reaches, net, opts.max_snap_km)
     pr = _path_table(net, rid0, frac0, flows)
-    cps = _checkpoints(pr, rel.towns, opts.town_buffer_km, rel.lakes, frac0)
+    origin, cross_km, site_pt = _origin(rel.site)
+    pr = _with_overland(pr, snap_km, origin, cross_km, site_pt)
+    towns = rel.towns if opts.towns is not None or rel.basin_id is None else _places()
+    cps, pop = _checkpoints(pr, towns, opts.town_buffer_km, rel.lakes, frac0)
     assumptions = _assumptions(opts.model, flows.flow, flows.qsource, dur, pr, flows.table, snap_km, site_label)
     assumptions += _path_assumptions(pr, net, flows, rel.basin_id, snap_km)
-    table_df, curves, stop_reason = _checkpoint_table(pr, cps, mass, dur, flows.table, opts)
+    lake_fn = _lake_volumes(rel.basin_id, flows.table, user=flows.qsource.startswith("user"))
+    table_df, curves, stop_reason = _checkpoint_table(pr, cps, mass, dur, lake_fn, opts)
     if stop_reason:
         assumptions.append(f"STOPPED: {stop_reason}")
+    assumptions += _transit_assumptions(pr, opts.town_buffer_km, pop)
     pgdf = _path_frame(pr, frac0, opts.model, rel.reaches)
     params = dict(mass_kg=mass, duration_h=dur, model=opts.model, discharge=flows.qsource,
                   threshold_mg_l=opts.threshold_mg_l, site=site_label,
-                  start_reach=rid0, snap_km=snap_km, basin=rel.basin_id)
+                  start_reach=rid0, start_frac=frac0, snap_km=snap_km, basin=rel.basin_id,
+                  origin_country=origin, downstream_population=pop, town_buffer_km=opts.town_buffer_km)
     return SpillResult(table_df, assumptions, _uncertainty(table_df), pgdf, curves, params)
+
+
+def _origin(site: Any) -> tuple[str | None, float | None, shapely.Point | None]:
+    """The site's country, the km to a border crossed before the mapped river (``assess``), the site point."""
+    if isinstance(site, gpd.GeoDataFrame) and len(site) == 1:
+        site = site.iloc[0]
+    if not isinstance(site, pd.Series):
+        pt = site if isinstance(site, shapely.Point) else None
+        return None, None, pt
+    c = site.get("country")
+    origin = str(c) if isinstance(c, str) and c else None
+    cross = None
+    basis = site.get("river_km_basis")
+    if isinstance(basis, str) and basis.startswith("border crossed off"):
+        fb = site.get("first_border_river_km")
+        cross = float(fb) if fb is not None and pd.notna(fb) else None
+    g = site.get("geometry")
+    pt = None if g is None else (g if g.geom_type == "Point" else g.representative_point())
+    return origin, cross, pt
+
+
+def _with_overland(pr: pd.DataFrame, snap_km: float, origin: str | None, cross_km: float | None,
+                   site_pt: shapely.Point | None) -> pd.DataFrame:
+    """Prepend the site's overland/unmapped route to the river (``snap_km``) as explicit path rows.
+
+    The rows (``reach_id`` -1, -2) carry the first reach's flow and velocities
+    (an approximation, flagged in every checkpoint below). When the site's
+    country differs from the first reach's, the border is crossed on that
+    route: at ``cross_km`` (the straight line to the border, from ``assess``)
+    when known, else at its end.
+    """
+    first_real = pr.iloc[0]
+    if not (snap_km and snap_km > 0):
+        pr = pr.copy()
+        pr["overland"] = False
+        return pr
+    rc = str(first_real["country"] or "")
+    crossing = origin is not None and rc and origin not in rc.split("|")
+    parts: list[tuple[float, str]] = []
+    if crossing and cross_km is not None and 0 < cross_km < snap_km:
+        parts = [(cross_km, origin), (snap_km - cross_km, rc)]
+    elif crossing:
+        parts = [(snap_km, origin)]
+    else:
+        parts = [(snap_km, origin or rc)]
+    geom = None
+    if site_pt is not None and "geometry" in pr.columns and first_real["geometry"] is not None:
+        c = shapely.get_coordinates(first_real["geometry"])
+        geom = shapely.LineString([(site_pt.x, site_pt.y), tuple(c[0])])
+    rows = []
+    for k, (length, country) in enumerate(parts):
+        r = first_real.copy()
+        r["reach_id"] = -(k + 1)
+        r["downstream_id"] = -1
+        r["name"] = f"overland/unmapped route to {first_real['name'] or 'the river'} (approximate)"
+        r["length_km"] = r["remaining_km"] = length
+        same = country == rc  # the route is in the first reach's country (or border stretch): no crossing
+        r["country"], r["lake"], r["waterbody"], r["karst"] = country, "", None, False
+        r["is_border"] = bool(first_real["is_border"]) if same and pd.notna(first_real["is_border"]) else False
+        if "geometry" in pr.columns:
+            r["geometry"] = geom if len(parts) == 1 else (
+                shapely.ops.substring(geom, 0, cross_km / snap_km, normalized=True) if k == 0 and geom is not None
+                else shapely.ops.substring(geom, cross_km / snap_km, 1, normalized=True) if geom is not None else None)
+        rows.append(r)
+    out = pd.concat([pd.DataFrame(rows), pr], ignore_index=False)
+    out["overland"] = out["reach_id"].astype(int) < 0
+    out["cum_end_km"] = out["remaining_km"].cumsum()
+    out["cum_start_km"] = out["cum_end_km"] - out["remaining_km"]
+    return out
+
+
+_PLACES: list[Any] = []
+
+
+def _places() -> Any:
+    """GeoNames towns with population (``data/sites/places.csv``, :func:`riskmap.population.load_places`)."""
+    if not _PLACES:
+        from riskmap.population import load_places
+
+        try:
+            _PLACES.append(load_places())
+        except RiskmapInputError:
+            _PLACES.append(None)
+    return _PLACES[0]
+
+
+_RESERVOIRS: dict[str, pd.DataFrame] = {}
+
+
+def _lake_volumes(basin_id: str | None, table: Mapping[str, Any], *, user: bool = False) -> Any:
+    """A lookup ``name -> {volume_m3, source, citation}``: GRanD/cited (reservoirs.csv), then the table."""
+    res = pd.DataFrame()
+    if basin_id is not None:
+        if basin_id not in _RESERVOIRS:
+            f = basins_dir() / "reservoirs.csv"
+            allr = pd.read_csv(f) if f.exists() else pd.DataFrame(columns=["basin", "waterbody"])
+            _RESERVOIRS[basin_id] = allr[allr["basin"] == basin_id]
+        res = _RESERVOIRS[basin_id]
+
+    memo: dict[str, dict[str, Any] | None] = {}
+
+    def lookup(name: str) -> dict[str, Any] | None:
+        if name not in memo:
+            memo[name] = _lookup(name)
+        return memo[name]
+
+    def _lookup(name: str) -> dict[str, Any] | None:
+        cited = _lake_lookup(table, name)
+        if user and cited is not None:
+            return dict(cited, source="user table")
+        if len(res):
+            hit = res[res["waterbody"] == name]
+            if len(hit) and pd.notna(hit["volume_m3"].iloc[0]):
+                h = hit.iloc[0]
+                return dict(volume_m3=float(h["volume_m3"]), source=str(h["volume_source"]),
+                            citation=str(h["citation"]), name=name)
+        if cited is not None:
+            return dict(cited, source="cited")
+        return None
+
+    return lookup
 
 
 def _check_inputs(mass_kg: Any, duration_h: Any, opts: SpillOptions) -> tuple[float, float]:
@@ -482,6 +632,19 @@ def _release_network(site_or_point: Any, opts: SpillOptions) -> _Release:
     return _Release(site_or_point, basin_id, reaches, lakes, towns)
 
 
+_GAUGED: dict[tuple[Any, ...], pd.DataFrame] = {}
+_NETS: dict[tuple[int, int], tuple[Any, _Network]] = {}
+
+
+def _network(reaches: pd.DataFrame) -> _Network:
+    """The name-aware network of a reaches table, built once per table object (basins are cached)."""
+    key = (id(reaches), len(reaches))
+    hit = _NETS.get(key)
+    if hit is None or hit[0] is not reaches:
+        hit = _NETS[key] = (reaches, _Network(reaches))
+    return hit[1]
+
+
 def _flows(reaches: pd.DataFrame, opts: SpillOptions, basin_id: str | None) -> _Flows:
     """The discharge table and flow chosen by ``opts.discharge``, and the flow on every reach."""
     discharge = opts.discharge
@@ -496,7 +659,21 @@ def _flows(reaches: pd.DataFrame, opts: SpillOptions, basin_id: str | None) -> _
         table = dt if isinstance(dt, Mapping) else load_discharge_table(dt)
         flow = str(discharge)
         qsource = f"{Path(table.get('path', 'bundled')).name} ({flow} flow)"
-    return _Flows(table, flow, qsource, assign_discharge(reaches, table, basin=basin_id))
+        if basin_id is not None and flow == "mean":
+            key = (basin_id, id(reaches), len(reaches), str(table.get("path", "")), opts.discharge_table is None)
+            try:
+                q = _GAUGED.get(key)
+                if q is None:
+                    q = _GAUGED.setdefault(key, gauged_discharge(reaches, basin_id, table=table))
+            except RiskmapInputError:
+                q = None
+            if q is not None:
+                qsource = ("GRDC gauges (data/basins/gauges.csv) interpolated along the network, cited "
+                           f"figures of {Path(table.get('path', 'bundled')).name} where GRDC has no gauge (mean flow)")
+                return _Flows(table, flow, qsource, q)
+    q = assign_discharge(reaches, table, basin=basin_id)
+    q["q_basis"] = np.where(q["q_mean_m3s"].notna(), "assumed", None)
+    return _Flows(table, flow, qsource, q)
 
 
 def _path_table(net: _Network, rid0: int, frac0: float, flows: _Flows) -> pd.DataFrame:
@@ -512,9 +689,19 @@ def _path_table(net: _Network, rid0: int, frac0: float, flows: _Flows) -> pd.Dat
     pr["Qa"] = pr["q_mean_m3s"]
     pr["Da"] = pr["area_km2"] * 1e6
     _check_path_flows(pr, flows)
-    pr["Vp"] = jobson_velocity(pr["Q"], pr["Qa"], pr["Da"], "most-probable")
-    pr["Vmax"] = jobson_velocity(pr["Q"], pr["Qa"], pr["Da"], "maximum-probable")
+    slope = next((pr[c] for c in ("slope", "slope_m_m") if c in pr.columns), None)
+    pr["Vp"] = jobson_velocity(pr["Q"], pr["Qa"], pr["Da"], "most-probable", slope=slope)
+    pr["Vmax"] = jobson_velocity(pr["Q"], pr["Qa"], pr["Da"], "maximum-probable", slope=slope)
+    pr["q_basis"] = pr["q_basis"].fillna("assumed") if "q_basis" in pr.columns else "assumed"
+    pr["q_unc"] = pr["q_basis"].map(DISCHARGE_UNCERTAINTY).fillna(DISCHARGE_UNCERTAINTY["assumed"])
+    # the slow end of the range: most-probable velocity at the low end of the discharge range
+    pr["Vslow"] = jobson_velocity(pr["Q"] * (1 - pr["q_unc"]), pr["Qa"] * (1 - pr["q_unc"]), pr["Da"],
+                                  "most-probable", slope=slope)
     pr["K"] = fischer_dispersion(pr["Q"], pr["Vp"])
+    if "karst" in pr.columns:
+        pr["karst"] = pr["karst"].fillna(False).astype(bool)
+    else:  # drin-fix adds the column; until then the reach name says it
+        pr["karst"] = pr["name"].fillna("").astype(str).str.contains("karst", case=False)
     pr["lake"] = pd.Series([w.strip() if isinstance(w, str) and w.strip() else "" for w in pr["waterbody"]],
                            index=pr.index, dtype=object)
     return pr
@@ -550,7 +737,9 @@ def _path_assumptions(pr: pd.DataFrame, net: _Network, flows: _Flows, basin_id: 
     if flows.q.attrs.get("unplaced_stations"):
         out.append("stations of the table not found on this network (river name absent): "
                    + ", ".join(flows.q.attrs["unplaced_stations"]))
-    marked = set().union(*(_variants(w) for w in net.r["waterbody"] if isinstance(w, str)))
+    marked = getattr(net, "_marked", None)
+    if marked is None:
+        marked = net._marked = set().union(*(_variants(w) for w in net.r["waterbody"] if isinstance(w, str)))
     unmarked = [lk["name"] for lk in flows.table.get("lake", [])
                 if basin_id and lk.get("basin") == basin_id
                 and not (set(_variants(lk["name"])).union(*(_variants(a) for a in lk.get("aliases", []))) & marked)]
@@ -559,31 +748,45 @@ def _path_assumptions(pr: pd.DataFrame, net: _Network, flows: _Flows, basin_id: 
                    "the path passes them (concentrations below them are then overestimated): "
                    + ", ".join(unmarked))
     if snap_km > 1.0:
-        out.append(f"the release point is {snap_km:.1f} km from the mapped network; travel along "
-                   "unmapped streams to it is NOT included (arrival times there are lower bounds, "
-                   "and the dilution before it is ignored)")
+        out.append(f"the release point is {snap_km:.1f} km from the mapped network; that stretch is counted as "
+                   "straight-line km (a lower bound of the true route) and the dilution before the river is ignored")
     return out
 
 
 def _checkpoint_table(pr: pd.DataFrame, cps: list[dict[str, Any]], mass: float, dur: float,
-                      table: Mapping[str, Any], opts: SpillOptions
+                      table: Any, opts: SpillOptions
                       ) -> tuple[pd.DataFrame, dict[str, Any], str | None]:
     """Route to every checkpoint (central and fast velocity): the table rows, curves and any stop reason."""
     rows, curves = [], {}
     stop_reason = None
+    arr = _arrays(pr)
+    memo: dict[Any, Any] = {}
+    retain = _retained_fraction(pr)
+    cum_end = pr["cum_end_km"].to_numpy()
     for cp in cps:
+        k = min(int(np.searchsorted(cum_end, cp["km"] - 1e-9)), len(pr) - 1)
+        m_cp = mass * float(retain[k])
+        if cp["kind"] in ("lake", "reservoir") and callable(table):
+            info = table(cp.get("lake", ""))
+            cp["volume_m3"] = None if info is None else float(info["volume_m3"])
+            cp["volume_source"] = "unknown (routed as river)" if info is None else info.get("source", "cited")
         res = {}
-        for variant in ("main", "fast"):
+        for variant in ("main", "fast", "slow"):
             vcol = "Vmax" if (variant == "fast" or opts.model == "jobson-max") else "Vp"
+            vcol = "Vslow" if variant == "slow" and opts.model != "jobson-max" else vcol
             try:
-                res[variant] = _route(pr, cp["km"], mass, dur, opts.model, vcol, table,
+                res[variant] = _route(pr, cp["km"], m_cp, dur, opts.model, vcol, table, arr=arr, memo=memo,
                                       unknown_as_river=opts.on_unknown_lake == "river")
             except _LakeUnknown as e:
                 if opts.on_unknown_lake == "raise":
                     raise RiskmapInputError(str(e)) from None
                 stop_reason = str(e)
                 res[variant] = _Routed(None, np.nan, str(e))
-        row, curve = _checkpoint_row(cp, res["main"], res["fast"], mass, opts.threshold_mg_l)
+        row, curve = _checkpoint_row(cp, res["main"], res["fast"], m_cp, opts.threshold_mg_l)
+        row.update(_range_columns(cp, pr, res, m_cp, opts.threshold_mg_l, row, arr))
+        if retain[k] < 0.999 and res["main"].signal is not None:
+            row["note"] = "; ".join(x for x in (row["note"], f"{1 - retain[k]:.0%} of the released mass left the "
+                                                "river with the water lost upstream (gauged losses)") if x)
         rows.append(row)
         if curve is not None:
             curves[cp["name"]] = curve
@@ -591,6 +794,85 @@ def _checkpoint_table(pr: pd.DataFrame, cps: list[dict[str, Any]], mass: float, 
     if table_df.empty:
         table_df = pd.DataFrame(columns=CHECKPOINT_COLUMNS + ["_lon", "_lat"])
     return table_df, curves, stop_reason
+
+
+def _retained_fraction(pr: pd.DataFrame) -> np.ndarray:
+    """Fraction of the released mass still in the river on each path row.
+
+    Where the flow falls along the path (a losing stretch: irrigation
+    withdrawals, evaporation, seepage) the water leaving carries the substance
+    at the river's concentration: the mass falls in proportion to the flow and
+    the concentration is not raised by the loss. Rises (tributaries) dilute.
+    """
+    q = pr["Q"].to_numpy(dtype=float)
+    step = np.ones(len(q))
+    if len(q) > 1:
+        step[1:] = np.minimum(1.0, q[1:] / q[:-1])
+    return np.cumprod(step)
+
+
+def _range_columns(cp: dict[str, Any], pr: pd.DataFrame, res: dict[str, _Routed], mass: float,
+                   threshold: float, row: dict[str, Any], arr: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The issue-16 columns of a checkpoint: ranges, overland km, what it rests on, volume, population.
+
+    Arrival range: fast = Jobson maximum-probable velocity, slow = most-probable
+    velocity at the low end of the discharge range. Peak range: the central and
+    fast peaks widened by the relative discharge uncertainty at the checkpoint
+    (:data:`DISCHARGE_UNCERTAINTY`; the peak scales as 1/Q).
+    """
+    arr = _arrays(pr) if arr is None else arr
+    idx = min(int(np.searchsorted(arr["cum_end_km"], cp["km"] - 1e-9)), len(pr) - 1)
+    u = float(arr["q_unc"][idx])
+    qb = str(arr["q_basis"][idx])
+    overland = float(arr["overland_km"])
+    ov_km = min(float(cp["km"]), overland)
+    out: dict[str, Any] = dict(overland_km=round(ov_km, 2), discharge_basis=qb, volume_m3=np.nan,
+                               volume_source=cp.get("volume_source"), population=cp.get("population", np.nan))
+    parts = [f"discharge {qb} (+/-{u:.0%})", "travel time: Jobson (1996) regression"]
+    if ov_km > 0:
+        parts.append(f"first {ov_km:.1f} km overland/unmapped: approximate")
+    if cp.get("volume_m3") is not None:
+        out["volume_m3"] = cp["volume_m3"]
+        parts.append(f"lake transit: plug flow + mixed tank (assumed), volume {cp.get('volume_source')}")
+    if arr["karst"][: idx + 1].any():
+        parts.append("underground karst link on the path: travel time unknown (not included)")
+    out["basis"] = "; ".join(parts)
+    if res["main"].signal is None:
+        out.update(leading_edge_h_low=np.nan, leading_edge_h_high=np.nan, peak_time_h_low=np.nan,
+                   peak_time_h_high=np.nan, peak_mg_l_low=np.nan)
+        return out
+    mf = _routed_metrics(res["fast"], mass, threshold) if res["fast"].signal is not None else None
+    ms = _routed_metrics(res["slow"], mass, threshold) if res["slow"].signal is not None else None
+    lead, tpk = row["leading_edge_h"], row["peak_time_h"]
+    out["leading_edge_h_low"] = row["leading_edge_h_fast"]
+    out["leading_edge_h_high"] = max(lead, ms["leading"]) if ms else lead
+    out["peak_time_h_low"] = min(tpk, mf["tpeak"]) if mf else tpk
+    out["peak_time_h_high"] = max(tpk, ms["tpeak"]) if ms else tpk
+    out["peak_mg_l_low"] = row["peak_mg_l"] / (1 + u) if pd.notna(row["peak_mg_l"]) else np.nan
+    out["peak_mg_l_high"] = row["peak_mg_l_high"] / (1 - u) if pd.notna(row["peak_mg_l_high"]) else np.nan
+    return out
+
+
+def _transit_assumptions(pr: pd.DataFrame, buffer_km: float, pop: dict[str, Any]) -> list[str]:
+    """Assumptions of the issue-16 model: overland route, lake transit, karst, ranges, towns."""
+    a = [f"lakes and reservoirs: plug-flow delay of {LAKE_PLUG_FRACTION[0]:.0%} of the residence time V/Q "
+         f"(fast band {LAKE_PLUG_FRACTION[1]:.0%}; never shorter than the lake length at river velocity), then "
+         "a completely mixed tank for the rest of it; volume from GRanD v1.3, else a cited figure; a lake "
+         "without a volume is routed as river (see the notes)",
+         "ranges: arrival between the maximum-probable velocity (early) and the most-probable velocity at the "
+         "low end of the discharge range (late); peaks widened by the discharge uncertainty "
+         + ", ".join(f"{k} +/-{v:.0%}" for k, v in DISCHARGE_UNCERTAINTY.items()) + " (riskmap assumption)"]
+    if "overland" in pr.columns and pr["overland"].any():
+        km = float(pr.loc[pr["overland"], "remaining_km"].sum())
+        a.append(f"the first {km:.1f} km (site to the mapped river) are an overland/unmapped route, "
+                 "counted as straight-line km at the first reach's flow and velocity: approximate")
+    if pr["karst"].any():
+        a.append("underground karst link on the path (Prespa -> Ohrid): not a surface river; its travel time "
+                 "is unknown and NOT included, so arrival times below it are lower bounds")
+    if pop:
+        a.append(f"downstream population: GeoNames towns (data/sites/places.csv) within {buffer_km:g} km of the "
+                 "path, per country: " + ", ".join(f"{k} {int(v):,}" for k, v in pop.items()))
+    return a
 
 
 def _routed_metrics(r: _Routed, mass: float, threshold: float) -> dict[str, float]:
@@ -634,10 +916,11 @@ def _path_frame(pr: pd.DataFrame, frac0: float, model: str, reaches: Any) -> gpd
     pr["peak_time_start_h"] = pr["peak_time_end_h"] - (pr["remaining_km"] * 1000 / v / 3600)
     if "geometry" in pr.columns:
         pgdf = gpd.GeoDataFrame(pr.reset_index(drop=True), geometry="geometry", crs=getattr(reaches, "crs", None))
+        k0 = int(np.argmax(~pgdf["overland"].to_numpy(bool))) if "overland" in pgdf.columns else 0
         if frac0 > 0 and pgdf.crs is not None and len(pgdf):
-            g0 = pgdf.geometry.iloc[0]
+            g0 = pgdf.geometry.iloc[k0]
             if g0 is not None and not g0.is_empty:
-                pgdf.loc[0, "geometry"] = shapely.ops.substring(g0, frac0, 1.0, normalized=True)
+                pgdf.loc[k0, "geometry"] = shapely.ops.substring(g0, frac0, 1.0, normalized=True)
     else:
         pgdf = gpd.GeoDataFrame(pr.reset_index(drop=True))
     pgdf["cum_km"] = pgdf["cum_end_km"]
@@ -648,12 +931,19 @@ def _uncertainty(table_df: pd.DataFrame) -> dict[str, Any]:
     """The fast-vs-central spread of arrival times and peak concentrations."""
     factor = _conc_factor(table_df)
     return {
-        "velocity": "most-probable (central) vs maximum-probable (fast) peak velocity, Jobson (1996)",
+        "velocity": ("most-probable (central) vs maximum-probable (fast) peak velocity, Jobson (1996); the late "
+                     "end: most-probable velocity at the low end of the discharge range"),
         "arrival_h": {r["checkpoint"]: [r["leading_edge_h_fast"], r["leading_edge_h"]] for _, r in table_df.iterrows()},
+        "arrival_range_h": {r["checkpoint"]: [r.get("leading_edge_h_low"), r.get("leading_edge_h_high")]
+                            for _, r in table_df.iterrows()},
         "concentration_factor": factor,
-        "statement": (f"arrival times: between the fast and central columns; peak concentrations: "
-                      f"within a factor of about {factor:.2g} (fast vs central) and further limited by the "
-                      "discharge estimate (published long-term means scaled by channel length)"),
+        "discharge_uncertainty": dict(DISCHARGE_UNCERTAINTY),
+        "statement": (f"arrival times: between leading_edge_h_low and leading_edge_h_high (velocity band x "
+                      f"discharge uncertainty); peak concentrations: between peak_mg_l_low and peak_mg_l_high, "
+                      f"a factor of about {factor:.2g} above the central value at most; discharge measured at "
+                      f"gauges +/-{DISCHARGE_UNCERTAINTY['measured']:.0%}, interpolated "
+                      f"+/-{DISCHARGE_UNCERTAINTY['interpolated']:.0%}, assumed "
+                      f"+/-{DISCHARGE_UNCERTAINTY['assumed']:.0%} (column discharge_basis)"),
     }
 
 
@@ -711,6 +1001,9 @@ def _resolve_release(site: Any, reaches: pd.DataFrame, net: _Network, max_km: fl
             gl = gpd.GeoSeries([line], crs=4326).to_crs(crs).iloc[0]
             gp = gpd.GeoSeries([pt], crs=4326).to_crs(crs).iloc[0]
             frac = float(shapely.line_locate_point(gl, gp, normalized=True))
+            given = site.get("reach_frac")  # dem-syr's assess: where the site's own route joins the reach
+            if given is not None and pd.notna(given) and 0 <= float(given) <= 1:
+                frac = float(given)
             snap = site.get("snap_km")
             return int(rid), frac, float(snap) if snap is not None and pd.notna(snap) else gl.distance(gp) / 1000, label
         if geom is None:
@@ -734,7 +1027,8 @@ def _resolve_release(site: Any, reaches: pd.DataFrame, net: _Network, max_km: fl
 
 
 def _checkpoints(pr: pd.DataFrame, towns: Any, buffer_km: float, lakes: Any, frac0: float = 0.0
-                 ) -> list[dict[str, Any]]:
+                 ) -> tuple[list[dict[str, Any]], dict[str, int]]:
+    """Checkpoints in flow order (borders, lake outflows, towns, outlet) and downstream population by country."""
     cps: list[dict[str, Any]] = []
     has_geom = "geometry" in pr.columns
 
@@ -767,9 +1061,16 @@ def _checkpoints(pr: pd.DataFrame, towns: Any, buffer_km: float, lakes: Any, fra
             natural = any(w in str(lk[i]).lower() for w in ("lake", "jezero", "liqen", "ozero", "köl", "kol"))
             kind = lake_kind.get(_norm(lk[i]), "lake" if natural else "reservoir")
             cps.append(dict(name=f"{lk[i]} (outflow)", kind=kind if kind in ("lake", "reservoir") else "reservoir",
-                            km=float(pr["cum_end_km"].iloc[i]), country=countries[i], lon=lon, lat=lat))
+                            km=float(pr["cum_end_km"].iloc[i]), country=countries[i], lon=lon, lat=lat,
+                            lake=lk[i]))
+    pop: dict[str, int] = {}
     if towns is not None and len(towns) and has_geom:
-        cps.extend(_town_checkpoints(pr, towns, buffer_km, frac0))
+        tcps = _town_checkpoints(pr, towns, buffer_km, frac0)
+        for t in tcps:
+            if pd.notna(t.get("population")):
+                key = str(t["country"] or "unknown")
+                pop[key] = pop.get(key, 0) + int(t["population"])
+        cps.extend(t for t in tcps if not (t.get("population", np.nan) < TOWN_CHECKPOINT_MIN_POP))
     lon, lat = endpoint(len(pr) - 1, "end")
     cps.append(dict(name="outlet", kind="outlet", km=float(pr["cum_end_km"].iloc[-1]),
                     country=countries[-1], lon=lon, lat=lat))
@@ -781,17 +1082,22 @@ def _checkpoints(pr: pd.DataFrame, towns: Any, buffer_km: float, lakes: Any, fra
             continue
         seen.add(c["name"])
         out.append(c)
-    return out
+    return out, pop
 
 
 def _town_checkpoints(pr: pd.DataFrame, towns: gpd.GeoDataFrame, buffer_km: float, frac0: float
                       ) -> list[dict[str, Any]]:
     cols = ["reach_id", "geometry", "cum_start_km", "length_km", "remaining_km"]
-    g = gpd.GeoDataFrame(pr[cols].reset_index(drop=True), geometry="geometry", crs=4326)
+    real = pr[~pr["overland"]] if "overland" in pr.columns else pr
+    g = gpd.GeoDataFrame(real[cols].reset_index(drop=True), geometry="geometry", crs=4326)
     c = g.geometry.union_all().centroid
     crs = _aeqd(c.x, c.y)
     gp = g.to_crs(crs)
     t = towns if towns.crs is not None else towns.set_crs(4326)
+    x0, y0, x1, y1 = g.total_bounds
+    pad = buffer_km / 70.0 + 0.01  # degrees: >= buffer_km at these latitudes (1 deg lon >= 75 km below 47N)
+    t = t.cx[x0 - pad:x1 + pad, y0 - pad:y1 + pad]
+    towns = t
     tp = t.to_crs(crs)
     tree = shapely.STRtree(gp.geometry.values)
     ti, pi_ = tree.query(tp.geometry.values, predicate="dwithin", distance=buffer_km * 1000)
@@ -807,35 +1113,55 @@ def _town_checkpoints(pr: pd.DataFrame, towns: gpd.GeoDataFrame, buffer_km: floa
         line = gp.geometry.values[b]
         frac = float(shapely.line_locate_point(line, tp.geometry.values[a], normalized=True))
         rowp = g.iloc[b]
-        if b == 0:  # the first reach starts at the release point
-            km = (frac - frac0) * float(rowp["length_km"])
+        if b == 0:  # the first river reach starts at the release point
+            km = float(rowp["cum_start_km"]) + (frac - frac0) * float(rowp["length_km"])
         else:
             km = float(rowp["cum_start_km"]) + frac * float(rowp["length_km"])
         if km <= 0:
             continue
+        if b == 0 and frac < frac0:
+            continue
         name = str(towns.iloc[a].get("name", "town"))
         country = towns.iloc[a].get("country", None)
+        popn = towns.iloc[a].get("population", np.nan)
         pt = t.geometry.iloc[a]
-        out.append(dict(name=name, kind="town", km=km, country=country, lon=float(pt.x), lat=float(pt.y)))
+        out.append(dict(name=name, kind="town", km=km, country=country, lon=float(pt.x), lat=float(pt.y),
+                        population=float(popn) if popn is not None and pd.notna(popn) else np.nan))
     return out
 
 
+def _arrays(pr: pd.DataFrame) -> dict[str, np.ndarray]:
+    """The path's columns as numpy arrays (built once per path: ``_route`` runs many times on it)."""
+    cols = ["cum_start_km", "cum_end_km", "Q", "Qa", "K", "lake", "Vp", "Vmax", "Vslow", "karst", "q_unc", "q_basis"]
+    arr: dict[str, Any] = {c: pr[c].to_numpy() for c in cols if c in pr.columns}
+    if "karst" not in arr:
+        arr["karst"] = np.zeros(len(pr), dtype=bool)
+    arr["overland_km"] = float(pr.loc[pr["overland"], "remaining_km"].sum()) if "overland" in pr.columns else 0.0
+    return arr
+
+
 def _route(pr: pd.DataFrame, km: float, mass: float, dur: float, model: str, vcol: str,
-           table: Mapping[str, Any], *, unknown_as_river: bool = False,
-           ) -> _Routed:
-    """Signal at river km ``km`` from the release, with the flow there and notes."""
-    cum_end = pr["cum_end_km"].to_numpy()
+           table: Any, *, unknown_as_river: bool = False, arr: dict[str, np.ndarray] | None = None,
+           memo: dict[Any, Any] | None = None) -> _Routed:
+    """Signal at river km ``km`` from the release, with the flow there and notes.
+
+    ``memo`` keeps the (per-kg) signal at each completed lake outflow, so the
+    checkpoints below a lake do not recompute its transit (the signal is linear
+    in the mass).
+    """
+    a = arr if arr is not None else _arrays(pr)
+    cum_end = a["cum_end_km"]
     idx = int(np.searchsorted(cum_end, km - 1e-9))
     idx = min(idx, len(pr) - 1)
-    q_here = float(pr["Q"].iloc[idx])
-    qa_here = float(pr["Qa"].iloc[idx])
+    q_here = float(a["Q"][idx])
+    qa_here = float(a["Qa"][idx])
     # segments between the release and km: (kind, length_km, reach row index)
     segs: list[tuple[str, float, int]] = []
     for i in range(idx + 1):
-        start = float(pr["cum_start_km"].iloc[i])
+        start = float(a["cum_start_km"][i])
         end = min(float(cum_end[i]), km)
         L = max(end - start, 0.0)
-        lake = pr["lake"].iloc[i]
+        lake = a["lake"][i]
         segs.append(("lake" if lake else "river", L, i))
     sig: _Signal | None = None
     river_tp = 0.0       # hours of river travel since the last re-mixing point
@@ -847,23 +1173,36 @@ def _route(pr: pd.DataFrame, km: float, mass: float, dur: float, model: str, vco
     while i < len(segs):
         kind, L, ri = segs[i]
         if kind == "river":
-            v = float(pr[vcol].iloc[ri])
+            v = float(a[vcol][ri])
             tt = L * 1000 / v / 3600
+            if bool(a["karst"][ri]):
+                tt = 0.0
+                karst_note = "underground karst link, travel time unknown (not included: arrival is a lower bound)"
+                if L > 0 and karst_note not in notes:
+                    notes.append(karst_note)
+                i += 1
+                continue
             if sig is None:
                 river_tp += tt
-                river_var += 2 * float(pr["K"].iloc[ri]) * L * 1000 / v**3 / 3600**2
+                river_var += 2 * float(a["K"][ri]) * L * 1000 / v**3 / 3600**2
             else:
                 delay += tt
             i += 1
             continue
         # a lake: gather consecutive reaches with the same lake name
-        name = pr["lake"].iloc[ri]
+        name = a["lake"][ri]
         j = i
-        while j < len(segs) and segs[j][0] == "lake" and pr["lake"].iloc[segs[j][2]] == name:
+        while j < len(segs) and segs[j][0] == "lake" and a["lake"][segs[j][2]] == name:
             j += 1
         last_ri = segs[j - 1][2]
         lake_complete = cum_end[last_ri] <= km + 1e-9
-        info = _lake_lookup(table, name)
+        key = (vcol, model, dur, last_ri)
+        if memo is not None and lake_complete and key in memo:
+            s_kg, notes_m, done_m = memo[key]
+            sig = _Signal(s_kg.t0, s_kg.dt, s_kg.flux * mass)
+            notes, lakes_done, delay, i = list(notes_m), list(done_m), 0.0, j
+            continue
+        info = table(name) if callable(table) else _lake_lookup(table, name)
         if info is None and unknown_as_river:
             notes.append(f"{name}: no cited volume, routed as river (no retention or dilution): "
                          "peaks below it are upper bounds, arrival times lower bounds")
@@ -873,19 +1212,28 @@ def _route(pr: pd.DataFrame, km: float, mass: float, dur: float, model: str, vco
         if info is None:
             raise _LakeUnknown(f"path crosses {name}, whose volume is not in the discharge file: "
                                "no cited volume, so no concentration is computed from here on")
-        qa_lake = float(pr["Q"].iloc[last_ri])
+        qa_lake = float(a["Q"][last_ri])
         tau_h = float(info["volume_m3"]) / qa_lake / 3600
+        lake_len_km = sum(segs[t][1] for t in range(i, j))
+        v_lake = float(a[vcol][ri])
+        frac = LAKE_PLUG_FRACTION[1] if vcol == "Vmax" else LAKE_PLUG_FRACTION[0]
+        plug_h = min(max(frac * tau_h, lake_len_km * 1000 / v_lake / 3600), 0.9 * tau_h)
         # inflow signal at the lake entry
-        q_in = float(pr["Q"].iloc[ri])
+        q_in = float(a["Q"][ri])
         if sig is None and river_tp < 1e-3:
             sig = _box_signal(mass, dur)
         elif sig is None:
-            sig = _river_signal(mass, dur, river_tp, river_var, q_in, float(pr["Qa"].iloc[ri]), model)
+            sig = _river_signal(mass, dur, river_tp, river_var, q_in, float(a["Qa"][ri]), model)
         else:
             sig = sig.shifted(delay)
             delay = 0.0
-        sig = _cstr(sig, tau_h)
-        lakes_done.append(f"{name}: mixed into {info['volume_m3']:.3g} m3, residence {tau_h / 24:.3g} d")
+        sig = _cstr(sig.shifted(plug_h), tau_h - plug_h)
+        if memo is not None and lake_complete:
+            memo[key] = (_Signal(sig.t0, sig.dt, sig.flux / mass), list(notes),
+                         lakes_done + [f"{name}: {info['volume_m3']:.3g} m3 ({info.get('source', 'cited')}), residence "
+                                       f"{tau_h / 24:.3g} d, plug-flow delay {plug_h / 24:.3g} d then mixed"])
+        lakes_done.append(f"{name}: {info['volume_m3']:.3g} m3 ({info.get('source', 'cited')}), residence "
+                          f"{tau_h / 24:.3g} d, plug-flow delay {plug_h / 24:.3g} d then mixed")
         i = j
         if not lake_complete:
             notes.append(f"inside {name}: outflow concentration of the mixed lake")
@@ -910,13 +1258,17 @@ def _assumptions(model: str, flow: str, qsource: str, dur: float, pr: pd.DataFra
     a = [
         "conservative substance: no decay, settling, sorption or volatilisation (real peaks are lower for reactive ones)",
         "complete mixing over the river cross-section; values within about 1 h of travel from the release are not reliable",
-        f"discharge: {qsource}; published long-term figures scaled to each reach by upstream channel length "
-        "(a stand-in for drainage area); steady flow during the event",
-        "no river slopes in the hydrography: Jobson's no-slope velocity relations (eqs. 14-15) are used, "
-        "drainage areas scaled from the stations like the discharge",
-        "lakes and reservoirs are completely mixed reactors at the cited volume (low end of the range: cautious); "
-        "those without a cited volume are routed as river unless on_unknown_lake='stop' (see the notes); "
-        "real stratified lakes and reservoirs operated for hydropower can pass a cloud faster",
+        f"discharge: {qsource}; " + (
+            "each reach's flow and drainage area interpolated between the gauges (rule per reach in q_method), "
+            "conserved at confluences, losing where the gauges lose; steady flow during the event"
+            if qsource.startswith("GRDC") else
+            "published long-term figures scaled to each reach by upstream channel length (a stand-in for "
+            "drainage area); steady flow during the event"),
+        ("reach slopes: Jobson's relations with slope (eqs. 12-13) where the reaches carry a slope column"
+         if ("slope" in pr.columns or "slope_m_m" in pr.columns) else
+         "no river slopes in the hydrography: Jobson's no-slope velocity relations (eqs. 14-15) are used"),
+        "real stratified lakes and reservoirs operated for hydropower can pass a cloud faster than the lake "
+        "transit model; those without a volume are routed as river unless on_unknown_lake='stop'",
         "after a lake the outflow is carried downstream by advection only (its residence time dwarfs river dispersion)",
         "tributaries dilute the cloud as the discharge grows along the path (mass is conserved)",
     ]
@@ -983,7 +1335,8 @@ def _assessed_release(site: pd.Series, basin: Any) -> tuple[pd.Series, Any]:
     unchanged (the release point then snaps in :func:`simulate_spill`).
     """
     row = assess(gpd.GeoDataFrame([site], geometry="geometry", crs=4326)).iloc[0]
-    if row.get("drainage_by") in ("river snap", "basin allocation") and pd.notna(row.get("reach_id")):
+    # every located site ("river snap", "basin allocation", dem-syr's "dem flow path"): start where assess says
+    if row.get("drainage_by") not in (None, "none") and pd.notna(row.get("reach_id")):
         return row, basin or row.get("basin")
     return site, basin
 
@@ -1057,6 +1410,72 @@ def find_basin(point: shapely.Point, max_snap_km: float = 10.0, data_dir: Any = 
         raise RiskmapInputError(f"{point.x:.4f}E {point.y:.4f}N is not within {max_snap_km:g} km of a river "
                                 "of the Drin, Drina or Syr Darya networks: outside the basins")
     return best[1]
+
+
+def priority_sites(basin: str, top: int = 10, sites: gpd.GeoDataFrame | str | Path | None = None
+                   ) -> gpd.GeoDataFrame:
+    """The ``top`` priority sites of ``basin``, assessed (``exposure.assess``) and ranked (``hazard.rank``).
+
+    Ranked sites come first by ``priority_rank``; when fewer than ``top`` are
+    ranked, unranked sites of the basin with a downstream path follow, by
+    ``site_id`` (stated in the ``selection`` column).
+    """
+    from riskmap._paths import DATA_DIR
+    from riskmap.hazard import rank, score
+    from riskmap.io import read_sites
+
+    if basin not in set(known_basins()):
+        raise RiskmapInputError(f"unknown basin {basin!r}; known: {', '.join(sorted(known_basins()))}")
+    if top < 1:
+        raise RiskmapInputError(f"--top must be at least 1, got {top}")
+    if sites is None or isinstance(sites, (str, Path)):
+        sites = read_sites(Path(sites) if sites is not None else DATA_DIR / "sites" / "sites.csv")
+    mine = sites[sites["basin"] == basin]
+    if mine.empty:
+        raise RiskmapInputError(f"no site of the inventory lies in basin {basin!r}")
+    ranked = rank(score(assess(mine)))
+    ranked = ranked[ranked["reach_id"].notna()]
+    ranked["selection"] = np.where(ranked["priority_rank"].notna(), "priority rank", "unranked (filler)")
+    order = ranked.assign(_r=ranked["priority_rank"].astype("Float64").fillna(np.inf)).sort_values(["_r", "site_id"])
+    return order.drop(columns="_r").head(top)
+
+
+def simulate_batch(sites: gpd.GeoDataFrame, mass_kg: float | str, duration_h: float | str = 0.0,
+                   **options: Any) -> pd.DataFrame:
+    """One spill per assessed site row: the first border crossing and the downstream population.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``site_id``, ``name``, ``first_border``, ``first_border_km``, ``overland_km``,
+        ``arrival_h`` / ``arrival_h_low`` / ``arrival_h_high`` (leading edge at the first border),
+        ``peak_mg_l`` / ``peak_mg_l_high`` there, ``outlet_km``, ``downstream_population``,
+        ``checkpoints``, ``error`` (a site that cannot be routed says why; the others still run).
+    """
+    rows = []
+    for _, site in sites.iterrows():
+        rec: dict[str, Any] = dict(site_id=site.get("site_id"), name=site.get("name"))
+        try:
+            res = simulate_spill(site, mass_kg, duration_h, basin=site.get("basin"), **options)
+        except RiskmapInputError as e:
+            rows.append(dict(rec, error=str(e)))
+            continue
+        t = res.checkpoints
+        b = t[t["kind"] == "border"]
+        first = b.iloc[0] if len(b) else None
+        rec.update(first_border=None if first is None else first["checkpoint"],
+                   first_border_km=np.nan if first is None else first["river_km"],
+                   overland_km=res.params.get("snap_km"),
+                   arrival_h=np.nan if first is None else first["leading_edge_h"],
+                   arrival_h_low=np.nan if first is None else first["leading_edge_h_low"],
+                   arrival_h_high=np.nan if first is None else first["leading_edge_h_high"],
+                   peak_mg_l=np.nan if first is None else first["peak_mg_l"],
+                   peak_mg_l_high=np.nan if first is None else first["peak_mg_l_high"],
+                   outlet_km=float(t["river_km"].max()) if len(t) else np.nan,
+                   downstream_population=int(sum(res.params.get("downstream_population", {}).values())),
+                   checkpoints=len(t), error=None)
+        rows.append(rec)
+    return pd.DataFrame(rows)
 
 
 def scenario_sidecar(path: str | Path) -> Path:

@@ -33,8 +33,14 @@ USTAR_RATIO = 0.1
 # ------------------------------------------------------------------ Jobson (1996) relations
 
 
-def jobson_velocity(q: Any, qa: Any, area_m2: Any, kind: str = "most-probable") -> np.ndarray:
-    """Velocity of the peak concentration, m/s, from Jobson (1996) without slope.
+def jobson_velocity(q: Any, qa: Any, area_m2: Any, kind: str = "most-probable", slope: Any = None) -> np.ndarray:
+    """Velocity of the peak concentration, m/s, from Jobson (1996).
+
+    Where the reach slope ``S`` (m/m) is known, Jobson's relations with slope
+    (eq. 12 most probable, eq. 13 maximum probable)::
+
+        Vp  = 0.094 + 0.0143 D'a^0.919 Q'a^-0.469 S^0.159 Q / Da
+        Vmp = 0.25  + 0.02   D'a^0.919 Q'a^-0.469 S^0.159 Q / Da
 
     With the mean annual discharge ``qa`` (m3/s) known, Jobson's no-slope relations
     (eq. 14 most probable, eq. 15 maximum probable) are used::
@@ -58,6 +64,8 @@ def jobson_velocity(q: Any, qa: Any, area_m2: Any, kind: str = "most-probable") 
     area_m2 : array-like
         Drainage area, m2.
     kind : {"most-probable", "maximum-probable"}
+    slope : array-like, optional
+        Reach slope (m/m); NaN or None: the relations without slope.
 
     Returns
     -------
@@ -78,7 +86,13 @@ def jobson_velocity(q: Any, qa: Any, area_m2: Any, kind: str = "most-probable") 
         with_qa = (0.200 if mx else 0.020) + (0.093 if mx else 0.051) * dpa**0.821 * (q / qa) ** -0.465 * q / da
         dppa = da**1.25 * math.sqrt(G) / q
         no_qa = (0.200 if mx else 0.152) + (40.0 if mx else 8.1) * dppa**0.595 * q / da
-    return np.where(np.isfinite(qa), with_qa, no_qa)
+        v = np.where(np.isfinite(qa), with_qa, no_qa)
+        if slope is not None:
+            s = np.asarray(slope, dtype=float)
+            with_s = (0.25 if mx else 0.094) + (0.02 if mx else 0.0143) * dpa**0.919 * (q / qa) ** -0.469 \
+                * s**0.159 * q / da
+            v = np.where(np.isfinite(qa) & np.isfinite(s) & (s > 0), with_s, v)
+    return v
 
 
 def jobson_unit_peak(tp_h: Any, q: Any, qa: Any) -> np.ndarray:

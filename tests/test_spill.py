@@ -80,7 +80,7 @@ def test_unit_peak_eq7_by_hand():
         857 * 10 ** (-0.760 * 0.5**-0.079), rel=1e-12)
 
 
-@pytest.mark.parametrize("text,kg", [("10t", 1e4), ("500 kg", 500.0), ("2.5e3", 2500.0), ("750g", 0.75)])
+@pytest.mark.parametrize("text,kg", [("10t", 1e4), ("500 kg", 500.0), ("2.5e3 kg", 2500.0), ("750g", 0.75)])
 def test_parse_mass(text, kg):
     assert spill.parse_mass(text) == pytest.approx(kg)
 
@@ -215,8 +215,11 @@ def test_lake_is_a_mixed_reactor():
     t = res.checkpoints.set_index("checkpoint")
     lk = t.loc["Lake Testo (outflow)"]
     assert lk["kind"] == "lake"
-    # residence 1e8 m3 / Q >> cloud duration: peak outflow ~ M / V = 1e-5 kg/m3 = 0.01 mg/L
-    assert lk["peak_mg_l"] == pytest.approx(1000 / 1e8 * 1e3, rel=0.01)
+    # residence 1e8 m3 / Q >> cloud duration: a plug-flow delay of 10 % of the residence time, then a mixed
+    # tank holding the other 90 %: peak outflow ~ M / (0.9 V) = 0.0111 mg/L
+    assert lk["peak_mg_l"] == pytest.approx(1000 / (0.9 * 1e8) * 1e3, rel=0.01)
+    tau_h = 1e8 / lk["discharge_m3s"] / 3600
+    assert lk["leading_edge_h"] >= spill.LAKE_PLUG_FRACTION[0] * tau_h
     assert "Lake Testo" in lk["note"]
     # far below the river peak just upstream of the lake
     assert lk["peak_mg_l"] < t.loc["border MNE -> ALB|MNE", "peak_mg_l"] / 100
@@ -404,14 +407,17 @@ def test_worked_scenarios_on_real_basins(basin, pt):
     if basin == "syr_darya":
         # Mailuu-Suu: down its own river (DEM network) into Uzbekistan, then the Kara Darya and Syr Darya
         assert cp.loc[cp["kind"] == "border", "checkpoint"].iloc[0] == "border KGZ -> UZB"
-        assert cp["note"].fillna("").str.contains("Farkhad reservoir: no cited volume").any()
+        # GRanD v1.3 gives the Uch-Kurgan volume (data/basins/reservoirs.csv)
+        assert cp["note"].fillna("").str.contains("Uch-Kurgan reservoir: 4.8e+07 m3 (GRanD v1.3)", regex=False).any()
     assert (finite["peak_mg_l"].dropna() > 0).all()
     assert (finite["leading_edge_h"] <= finite["peak_time_h"] + 1e-9).all()
     # concentrations fall downstream (dilution, lakes) and the first border is crossed
-    assert finite["peak_mg_l"].dropna().is_monotonic_decreasing
+    # (a losing stretch takes the substance out with the water: concentration not raised; float tolerance)
+    pk = finite["peak_mg_l"].dropna().to_numpy()
+    assert (np.diff(pk) <= 1e-9 * pk[:-1]).all()
     assert (cp["kind"] == "border").any()
     if res.params["snap_km"] > 1:
-        assert any("NOT included" in a for a in res.assumptions)
+        assert any("straight-line km" in a for a in res.assumptions)
 
 
 def test_name_variants_match_bracketed_names_only_exactly():

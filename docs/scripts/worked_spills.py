@@ -13,7 +13,9 @@ from riskmap.spill import locate_release, simulate_spill
 #: (title, inventory site_id): the release enters the reach riskmap.exposure.assess reports
 CASES = [("Mailuu-Suu uranium tailings", "lit-mailuu-suu-uranium-tailings-and-waste-dumps"),
          ("Pljevlja power station and ash landfill", "gem-gcpt-L100000103049"),
-         ("KAP Podgorica red mud basins", "lit-kap-aluminium-plant-red-mud-basins-podgorica")]
+         ("KAP Podgorica red mud basins", "lit-kap-aluminium-plant-red-mud-basins-podgorica"),
+         ("Stolice antimony mine tailings (Jadar, Krupanj)", "lit-stolice-antimony-mine-tailings-kostajnik-krupanj"),
+         ("Almalyk Mining and Metallurgical Complex", "lit-almalyk-mining-and-metallurgical-complex-ammc")]
 
 
 def _f(v: float) -> str:
@@ -30,23 +32,27 @@ def main() -> None:
         print(f"### {title}, basin {basin}\n")
         print(f"`riskmap spill {site_id} --mass 10t` — release enters reach "
               f"{p['start_reach']}, {p['snap_km']:.1f} km from the site ({site.get('drainage_by', 'snap')}).\n")
-        print("| checkpoint | kind | river km | leading edge h | peak h | peak mg/L | h ≥ 0.01 mg/L | country "
-              "| fast lead h | high mg/L |")
-        print("|---|---|---|---|---|---|---|---|---|---|")
+        print("| checkpoint | kind | km (overland) | leading edge h (range) | peak h | peak mg/L (range) "
+              "| h ≥ 0.01 mg/L | country | Q m³/s (basis) | volume | population |")
+        print("|---|---|---|---|---|---|---|---|---|---|---|")
         notes = []
         for _, r in res.checkpoints.iterrows():
-            cells = [r.checkpoint, r.kind, f"{r.river_km:.1f}", _f(r.leading_edge_h), _f(r.peak_time_h),
-                     _f(r.peak_mg_l), _f(r.above_threshold_h), r.country, _f(r.leading_edge_h_fast),
-                     _f(r.peak_mg_l_high)]
+            vol = "" if not isinstance(r.volume_source, str) else (
+                f"{r.volume_m3 / 1e6:,.0f} hm³ ({r.volume_source})" if np.isfinite(r.volume_m3) else r.volume_source)
+            cells = [r.checkpoint, r.kind, f"{r.river_km:.1f} ({r.overland_km:.1f})",
+                     f"{_f(r.leading_edge_h)} ({_f(r.leading_edge_h_low)}–{_f(r.leading_edge_h_high)})",
+                     _f(r.peak_time_h), f"{_f(r.peak_mg_l)} ({_f(r.peak_mg_l_low)}–{_f(r.peak_mg_l_high)})",
+                     _f(r.above_threshold_h), r.country, f"{r.discharge_m3s:.0f} ({r.discharge_basis})", vol,
+                     "" if not np.isfinite(r.population) else f"{r.population:,.0f}"]
             print("| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |")
             if isinstance(r.note, str) and r.note and r.note not in notes:
                 notes.append(r.note)
         print()
-        for n in notes:
-            print(f"*Note:* {n}\n")
+        if notes:  # the outlet's note holds every lake passed and the share of mass lost on the way
+            print(f"*Note at the last checkpoint:* {notes[-1]}\n")
         for a in res.assumptions:
             if a.startswith(("discharge station", "stations of", "lakes/reservoirs", "the release point",
-                             "STOPPED")):
+                             "STOPPED", "downstream population", "underground karst")):
                 print(f"- {a}")
         for model in ("jobson-max", "ade"):
             alt = simulate_spill(site, "10t", basin=basin, model=model)

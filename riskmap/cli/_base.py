@@ -164,6 +164,10 @@ def _source_folders(command: str) -> list[str]:
         from riskmap.databuild.reference import DAM_SOURCES, SOURCES
 
         return sorted({*SOURCES.values(), *(d for d, _ in DAM_SOURCES.values())})
+    if command == "build-hydrology":
+        from riskmap.databuild.hydrology import GAUGES_SRC, GRAND_SRC
+
+        return sorted({GAUGES_SRC.parts[0], GRAND_SRC.parts[0]})
     if command == "build-natech":
         from riskmap.databuild.natech import FAULTS_SRC, QUAKES_SRC
 

@@ -160,6 +160,23 @@ def build_sites_cmd(sources: Path | None, data_dir: Path | None, out_dir: Path |
 # [hazard commands]
 
 
+@data.command("build-hydrology")
+@SOURCES_OPTION
+@DATA_DIR_OPTION
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Basins folder holding <basin>.gpkg (default: data/basins).")
+def build_hydrology_cmd(sources: Path | None, data_dir: Path | None, out_dir: Path | None) -> None:
+    """Build data/basins/{gauges,reservoirs}.csv (GRDC stations, GRanD volumes) for the spill model."""
+    from riskmap.databuild.hydrology import build_hydrology
+
+    src = _sources(sources, "build-hydrology")
+    out = _build_out(out_dir, data_dir, "basins")
+    res = build_hydrology(src, out)
+    click.echo(f"gauges: {res['gauges']} ({res['gauges_used']} used), reservoirs: {res['reservoirs']} "
+               f"({res['with_volume']} with a volume) -> {res['out_dir']}")
+    _say_where(out, "basins")
+
+
 @data.command("build-natech")
 @SOURCES_OPTION
 @DATA_DIR_OPTION

@@ -22,7 +22,10 @@ from riskmap.cli._base import (
 
 
 @main.command("spill")
-@click.argument("site_id")
+@click.argument("site_id", required=False)
+@click.option("--all", "all_basin", type=BASIN, default=None,
+              help="Batch: run the scenario for the priority sites of this basin (one summary row each).")
+@click.option("--top", type=int, default=10, show_default=True, help="With --all: how many priority sites.")
 @click.option("--mass", required=True, help="Released mass, e.g. 10t, 500kg.")
 @click.option("--duration", default="0", show_default=True, help="Release duration, e.g. 2h, 30min (0 = instantaneous).")
 @click.option("--discharge", default="mean", show_default=True,
@@ -40,9 +43,9 @@ from riskmap.cli._base import (
 @click.option("-o", "--out", "out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also write the result: .html (table, plot, assumptions), .csv or .geojson (timestamped path).")
 @site_read_options
-def spill_cmd(site_id: str, mass: str, duration: str, discharge: str, model: str, threshold: float,
-              basin: str | None, sites_file: Path | None, max_snap_km: float, out: Path | None,
-              strict: bool, layer: str | None, crs: str | None) -> None:
+def spill_cmd(site_id: str | None, all_basin: str | None, top: int, mass: str, duration: str, discharge: str,
+              model: str, threshold: float, basin: str | None, sites_file: Path | None, max_snap_km: float,
+              out: Path | None, strict: bool, layer: str | None, crs: str | None) -> None:
     """Spill scenario from SITE_ID (an inventory site_id, lon,lat, or reach:<id>) down to the basin outlet.
 
     Prints the checkpoint table (borders, lakes/reservoirs, towns, outlet): arrival of the
@@ -58,29 +61,49 @@ def spill_cmd(site_id: str, mass: str, duration: str, discharge: str, model: str
 
     disch_file = Path(discharge) if discharge not in ("mean", "low") else None
     _not_input(out, sites_file or SITES_CSV, disch_file)
+    if (site_id is None) == (all_basin is None):
+        raise click.UsageError("give either SITE_ID or --all BASIN")
+    sp.parse_mass(mass)  # refuse a mass without a unit before any work
     inventory = _read_sites(sites_file, strict, layer, crs) if sites_file is not None else None  # else: bundled
+    if all_basin is not None:
+        _spill_batch(all_basin, top, inventory, mass, duration, out, discharge=discharge, model=model,
+                     threshold_mg_l=threshold, max_snap_km=max_snap_km)
+        return
     site, basin = sp.locate_release(site_id, inventory, basin=basin, max_snap_km=max_snap_km)
     res = sp.simulate_spill(site, mass, duration, discharge=discharge, model=model, basin=basin,
                             threshold_mg_l=threshold, max_snap_km=max_snap_km)
-    con = Console(width=max(Console().width, 110))
+    con = Console(width=max(Console().width, 150))
     p = res.params
     t = Table(title=escape(console_text(
         f"Spill {p['mass_kg']:g} kg at {p['site']} ({basin}), model {model}, {p['discharge']}")),
               title_justify="left")
-    for col in ("checkpoint", "kind", "km", "lead h", "peak h", "peak mg/L",
-                f"h>{threshold:g}", "country", "fast lead h", "high mg/L"):
+    for col in ("checkpoint", "kind", "km", "lead h (range)", "peak h", "peak mg/L (range)",
+                f"h>{threshold:g}", "country", "Q m3/s", "basis", "pop."):
         t.add_column(col, overflow="fold")
 
     def f(v, nd=1):
         return "-" if v is None or (isinstance(v, float) and not pd.notna(v)) else f"{v:.{nd}f}"
 
     for r in res.table().itertuples(index=False):
-        t.add_row(escape(console_text(r.checkpoint)), escape(console_text(r.kind)), f(r.river_km),
-                  f(r.leading_edge_h), f(r.peak_time_h),
-                  "-" if pd.isna(r.peak_mg_l) else f"{r.peak_mg_l:.3g}", f(r.above_threshold_h),
-                  escape(console_text(r.country)), f(r.leading_edge_h_fast),
-                  "-" if pd.isna(r.peak_mg_l_high) else f"{r.peak_mg_l_high:.3g}")
+        def g(v):
+            return "-" if v is None or pd.isna(v) else f"{v:.3g}"
+
+        t.add_row(escape(console_text(r.checkpoint)), escape(console_text(r.kind)),
+                  f(r.river_km),
+                  f"{f(r.leading_edge_h)} ({f(r.leading_edge_h_low)}-{f(r.leading_edge_h_high)})", f(r.peak_time_h),
+                  f"{g(r.peak_mg_l)} ({g(r.peak_mg_l_low)}-{g(r.peak_mg_l_high)})", f(r.above_threshold_h),
+                  escape(console_text(r.country)), f(r.discharge_m3s, 0),
+                  escape(console_text(r.discharge_basis)) + ("" if pd.isna(r.volume_source) or not r.volume_source
+                                                              else f"; volume {escape(console_text(r.volume_source))}"),
+                  "-" if pd.isna(r.population) else f"{int(r.population):,}")
     con.print(t)
+    if p.get("snap_km"):
+        con.print(f"[bold]km and hours include[/bold] {p['snap_km']:.1f} km overland/unmapped from the site to the "
+                  "mapped river (straight line at the first reach's velocity: approximate)", highlight=False)
+    pop = p.get("downstream_population") or {}
+    if pop:
+        con.print(f"[bold]Downstream population[/bold] (GeoNames towns within {p['town_buffer_km']:g} km of the "
+                  "path): " + escape(console_text(", ".join(f"{k} {v:,}" for k, v in pop.items()))), highlight=False)
     seen: set[str] = set()
     for r in res.table().itertuples(index=False):
         if r.note and r.note not in seen:
@@ -96,3 +119,48 @@ def spill_cmd(site_id: str, mass: str, duration: str, discharge: str, model: str
         _echo(f"wrote {sp.write_result(res, out)}")
         if out.suffix.lower() == ".csv":
             _echo(f"wrote {sp.scenario_sidecar(out)} (the scenario of that table)")
+
+
+def _spill_batch(basin: str, top: int, inventory, mass: str, duration: str, out: Path | None, **opts) -> None:
+    """``riskmap spill --all BASIN``: one scenario per priority site, a summary table (and CSV with -o)."""
+    import pandas as pd
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    from riskmap import spill as sp
+
+    sites = sp.priority_sites(basin, top, inventory)
+    summary = sp.simulate_batch(sites, mass, duration, **opts)
+    con = Console(width=max(Console().width, 110))
+    t = Table(title=escape(console_text(f"Spill {mass} at the {len(sites)} priority sites of {basin}")),
+              title_justify="left")
+    for col in ("site", "first border", "km", "lead h (range)", "peak mg/L", "downstream pop.", "error"):
+        t.add_column(col, overflow="fold")
+
+    def f(v, nd=1):
+        return "-" if v is None or pd.isna(v) else f"{v:.{nd}f}"
+
+    for r in summary.itertuples(index=False):
+        t.add_row(escape(console_text(r.name)), escape(console_text(r.first_border or "-")),
+                  f(getattr(r, "first_border_km", None)),
+                  f"{f(getattr(r, 'arrival_h', None))} ({f(getattr(r, 'arrival_h_low', None))}-"
+                  f"{f(getattr(r, 'arrival_h_high', None))})",
+                  "-" if pd.isna(getattr(r, "peak_mg_l", None)) else f"{r.peak_mg_l:.3g}",
+                  "-" if pd.isna(getattr(r, "downstream_population", None)) else f"{int(r.downstream_population):,}",
+                  escape(console_text(r.error or "")))
+    con.print(t)
+    if out is not None:
+        if out.suffix.lower() != ".csv":
+            raise click.UsageError("with --all, -o must be a .csv file (the summary table)")
+        import csv
+
+        from riskmap.io import atomic_write_text, neutralise_formula
+
+        tab = summary.copy()
+        for c in tab.columns:
+            if tab[c].dtype == object:
+                tab[c] = tab[c].astype(object).map(neutralise_formula)
+        _echo(f"wrote {atomic_write_text(out, tab.to_csv(index=False, lineterminator=chr(10), float_format='%.6g', quoting=csv.QUOTE_NONNUMERIC))}")
+    if summary["error"].notna().all():
+        raise click.ClickException("no priority site could be routed")
