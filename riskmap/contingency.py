@@ -99,7 +99,7 @@ def load_contingency_params(path: str | Path | Mapping | None = None) -> dict[st
     Returns
     -------
     dict
-        ``meta`` and ``tailings`` tables, checked.
+        ``meta``, ``tailings`` and ``exercise`` tables, checked.
 
     Raises
     ------
@@ -143,6 +143,9 @@ def load_contingency_params(path: str | Path | Mapping | None = None) -> dict[st
     _check_number(t["max_mass_kg"], where, "tailings.max_mass_kg", 1e-3, 1e8)
     if m["model"] not in ("jobson", "jobson-max", "ade"):
         raise RiskmapInputError(f"{where}: meta.model: {m['model']!r} is not jobson, jobson-max or ade")
+    e = out["exercise"]
+    _check_number(e["first_report_h"], where, "exercise.first_report_h", 0, 720)
+    _check_number(e["verification_h"], where, "exercise.verification_h", 0, 720)
     if m["discharge"] not in ("mean", "low"):
         raise RiskmapInputError(f"{where}: meta.discharge: {m['discharge']!r} is not mean or low")
     return out
@@ -319,7 +322,7 @@ def release_scenario(site: Mapping[str, Any], params: Mapping[str, Any]) -> dict
     if what != "stored quantity unknown":
         basis = basis.replace("stored quantity unknown", what)
     return {"mass_kg": nominal, "duration_h": float(meta["duration_h"]), "basis": basis,
-            "assumptions": [basis], "volume_known": False}
+            "assumptions": [], "volume_known": False}
 
 
 def _mass_text(kg: float) -> str:
