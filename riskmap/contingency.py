@@ -45,7 +45,8 @@ from riskmap._paths import PARAMS_DIR
 
 __all__ = ["DEFAULT_CONTINGENCY_FILE", "CONTACTS_TEMPLATE", "CONTACT_COLUMNS", "SOP_STEPS", "ScenarioCard",
            "ContingencyPlan", "load_contingency_params", "read_contacts", "select_sites", "release_scenario",
-           "scenario_card", "notification_table", "notification_matrix", "build_contingency", "plan_html"]
+           "scenario_card", "notification_table", "notification_matrix", "build_contingency", "plan_html",
+           "climate_section_html"]
 
 #: Default release-scenario parameters.
 DEFAULT_CONTINGENCY_FILE = PARAMS_DIR / "contingency.toml"
@@ -795,3 +796,20 @@ def build_contingency(basin: str, out_dir: str | Path, *, sites: str | Sequence[
     files.append(atomic_write_text(out / f"{basin_id}_timelines.csv", _csv_text(tl)))
     plan.files = files
     return plan
+
+
+def climate_section_html(sites: pd.DataFrame) -> str:
+    """The Natech-under-climate-change report section as an HTML fragment ("" without climate columns).
+
+    The report can include it as is (autoescaped template ``contingency_climate.html.j2``;
+    context from :func:`riskmap.natech.climate_section`).
+
+    Examples
+    --------
+    >>> climate_section_html(pd.DataFrame({"name": ["x"]}))
+    ''
+    """
+    from riskmap.natech import climate_section
+
+    ctx = climate_section(sites)
+    return "" if ctx is None else _environment().get_template("contingency_climate.html.j2").render(**ctx)
