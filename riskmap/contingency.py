@@ -28,13 +28,13 @@ from __future__ import annotations
 
 import copy
 import csv
-import datetime as _dt
 import io as _io
 import math
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -43,10 +43,24 @@ import pandas as pd
 from riskmap._errors import RiskmapInputError
 from riskmap._paths import PARAMS_DIR
 
-__all__ = ["DEFAULT_CONTINGENCY_FILE", "CONTACTS_TEMPLATE", "CONTACT_COLUMNS", "SOP_STEPS", "ScenarioCard",
-           "ContingencyPlan", "load_contingency_params", "read_contacts", "select_sites", "release_scenario",
-           "scenario_card", "notification_table", "notification_matrix", "build_contingency", "plan_html",
-           "climate_section_html"]
+__all__ = [
+    "CONTACTS_TEMPLATE",
+    "CONTACT_COLUMNS",
+    "DEFAULT_CONTINGENCY_FILE",
+    "SOP_STEPS",
+    "ContingencyPlan",
+    "ScenarioCard",
+    "build_contingency",
+    "climate_section_html",
+    "load_contingency_params",
+    "notification_matrix",
+    "notification_table",
+    "plan_html",
+    "read_contacts",
+    "release_scenario",
+    "scenario_card",
+    "select_sites",
+]
 
 #: Default release-scenario parameters.
 DEFAULT_CONTINGENCY_FILE = PARAMS_DIR / "contingency.toml"
@@ -309,8 +323,8 @@ def release_scenario(site: Mapping[str, Any], params: Mapping[str, Any]) -> dict
     if site.get("category") in tail["categories"] and pd.notna(vol) and vol > 0 and tail["dissolved_load_kg_m3"] > 0:
         released = float(vol) * float(tail["release_fraction"])
         mass = released * float(tail["dissolved_load_kg_m3"])
-        notes = [f"released tailings: {tail['release_fraction']:g} x {float(vol):,.6g} m³ = {released:,.6g} m³ "
-                 f"({tail['release_fraction_source']})",
+        notes = [(f"released tailings: {tail['release_fraction']:g} x {float(vol):,.6g} m³ = {released:,.6g} m³ "
+                  f"({tail['release_fraction_source']})"),
                  f"dissolved load {tail['dissolved_load_kg_m3']:g} kg/m³ ({tail['dissolved_load_source']})"]
         if mass > tail["max_mass_kg"]:
             notes.append(f"capped at max_mass_kg = {tail['max_mass_kg']:g} kg")

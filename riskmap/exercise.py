@@ -24,15 +24,16 @@ from __future__ import annotations
 import datetime as _dt
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import pandas as pd
 
 from riskmap._errors import RiskmapInputError
 
-__all__ = ["DEFAULT_START", "Inject", "ExercisePack", "parse_start", "exercise_injects", "build_exercise"]
+__all__ = ["DEFAULT_START", "ExercisePack", "Inject", "build_exercise", "exercise_injects", "parse_start"]
 
 #: Default start of the exercise scenario (wall clock, local time as given).
 DEFAULT_START = "2027-05-12 06:00"
@@ -233,8 +234,14 @@ def build_exercise(basin: str, site_id: str, out_dir: str | Path, *, start: str 
     >>> pack = build_exercise("syr_darya", "lit-mailuu-suu-uranium-tailings-and-waste-dumps", "out/ex")  # doctest: +SKIP
     """
     from riskmap.basins import resolve_basin
-    from riskmap.contingency import (_csv_text, _environment, load_contingency_params, read_contacts,
-                                     scenario_card, select_sites)
+    from riskmap.contingency import (
+        _csv_text,
+        _environment,
+        load_contingency_params,
+        read_contacts,
+        scenario_card,
+        select_sites,
+    )
     from riskmap.hydrography import load_basin
     from riskmap.io import atomic_write_text
     from riskmap.pipeline import prepare, read_step

@@ -25,8 +25,8 @@ from riskmap.network import network_of
 from riskmap.params import _params
 from riskmap.rasters import _local_groups, buffer_km
 
-__all__ = ["natech", "load_natech_layers", "climate_scenarios", "climate_section", "parse_scenario_key",
-           "load_climate_params", "NO_CLIMATE_DATA"]
+__all__ = ["NO_CLIMATE_DATA", "climate_scenarios", "climate_section", "load_climate_params", "load_natech_layers",
+           "natech", "parse_scenario_key"]
 
 
 def _distance_km(geoms: gpd.GeoSeries, layer: gpd.GeoDataFrame | gpd.GeoSeries) -> np.ndarray:

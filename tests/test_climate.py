@@ -8,8 +8,6 @@ and one without a CRS.
 
 from __future__ import annotations
 
-import warnings
-
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -23,7 +21,7 @@ from riskmap.contingency import climate_section_html
 from riskmap.natech import NO_CLIMATE_DATA, climate_scenarios, parse_scenario_key
 
 rasterio = pytest.importorskip("rasterio")
-from rasterio.transform import from_origin  # noqa: E402
+from rasterio.transform import from_origin
 
 X0, Y0, RES, COLS, ROWS = 18.0, 45.0, 0.01, 300, 280
 

@@ -8,7 +8,14 @@ import click
 
 from riskmap._cli_basin import BASIN
 from riskmap._console import console_text
-from riskmap.cli._base import SITES_CSV, _echo, _not_input, _read_sites, main, site_read_options
+from riskmap.cli._base import (
+    SITES_CSV,
+    _echo,
+    _not_input,
+    _read_sites,
+    main,
+    site_read_options,
+)
 
 _PARAMS = click.option("--params", "params_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
                        default=None, help="Release-scenario parameters overriding riskmap/params/contingency.toml.")
