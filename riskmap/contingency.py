@@ -785,6 +785,10 @@ def build_contingency(basin: str, out_dir: str | Path, *, sites: str | Sequence[
     raw = read_step(inventory, data_dir=data_dir).sites
     prepared = prepare(raw, basins=[basin_id], data_dir=data_dir).sites
     chosen = select_sites(prepared, basin_id, sites, int(par["meta"]["top_n"]))
+    where = chosen["basin"].astype("string").fillna("none")
+    if (where != basin_id).any():
+        bad = [f"{i} (basin {b})" for i, b in zip(chosen["site_id"].astype(str), where) if b != basin_id]
+        raise RiskmapInputError(f"--sites: {', '.join(bad)} not in basin {basin_id}")
     b = load_basin(basin_id, data_dir) if data_dir is not None else load_basin(basin_id)
     cards = [scenario_card(row, basin_id, par, inventory=raw, basin=b) for _, row in chosen.iterrows()]
     riparian = [str(c) for c in (b.meta.get("riparian") or [])]

@@ -138,6 +138,8 @@ def test_cli_refuses_unknown_site_and_bad_top(tmp_path):
     assert r.exit_code != 0 and "no-such-site" in r.output and "Traceback" not in r.output
     r = CliRunner().invoke(main, ["contingency", "drina", "--sites", "top:0", "--no-pdf", "-o", str(tmp_path)])
     assert r.exit_code != 0 and "top:N" in r.output
+    r = CliRunner().invoke(main, ["contingency", "drina", "--sites", MAILUU, "--no-pdf", "-o", str(tmp_path)])
+    assert r.exit_code != 0 and "not in basin drina" in r.output and "Traceback" not in r.output
     assert not list(tmp_path.iterdir())
 
 

@@ -48,6 +48,8 @@ def contingency_cmd(basin: str, sites_spec: str | None, params_file: Path | None
     the documented defaults (riskmap/params/contingency.toml). Method and
     limits: docs/contingency.md.
     """
+    import pandas as pd
+
     from riskmap.contingency import build_contingency
 
     _not_input(out, sites_file or SITES_CSV, params_file, contacts_file)
@@ -55,9 +57,12 @@ def contingency_cmd(basin: str, sites_spec: str | None, params_file: Path | None
     plan = build_contingency(basin, out, sites=sites_spec, params=params_file, contacts=contacts_file,
                              inventory=inventory, pdf=not no_pdf)
     for c in plan.cards:
-        first = c.notifications.iloc[0] if len(c.notifications) else None
-        msg = "" if first is None else (f"; first to notify: {first['notified']} "
-                                        f"({'before the first checkpoint' if first['warning_h_fast'] != first['warning_h_fast'] else format(first['warning_h_fast'], '.1f') + ' h fast case'})")
+        msg = ""
+        if len(c.notifications):
+            first = c.notifications.iloc[0]
+            when = ("before the first checkpoint" if pd.isna(first["warning_h_fast"])
+                    else f"{first['warning_h_fast']:.1f} h fast case")
+            msg = f"; first to notify: {first['notified']} ({when})"
         _echo(console_text(f"card: {c.site['name']} ({c.site['site_id']}){msg}"))
     for p in plan.files:
         _echo(f"wrote {console_text(str(p))}")
