@@ -142,7 +142,7 @@ def exercise_injects(card: Any, start: _dt.datetime, params: Mapping[str, Any]) 
     vh = float(ex["verification_h"])
     for i, n in enumerate(card.notifications.itertuples(index=False)):
         model = (f"time available: {_num(n.warning_h_fast)} h (fast), {_num(n.warning_h)} h (central) "
-                 f"to {n.checkpoint}")
+                 f"to {n.checkpoint}") if pd.notna(n.warning_h) else f"time available: unknown ({n.checkpoint})"
         raw.append((vh, 2 + i, "notification", str(n.notified),
                     f"Release confirmed upstream: {n.notified} must be notified",
                     model, ((origin, f"notify {n.notified} through the UNECE IAN point of contact and the basin body"),
