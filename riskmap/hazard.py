@@ -536,6 +536,8 @@ def score(sites: gpd.GeoDataFrame, *, params=None, rasters: Mapping[str, Any] | 
         ``raster_<name>_site_mean``/``_max`` (within ``natech.buffers.site_buffer_km``)
         and, when downstream corridors are available, ``raster_<name>_corridor_mean``/``_max``.
         A raster named ``flood_depth`` (metres) also feeds the Natech flood class.
+        A name ``HAZARD:SCENARIO`` (``flood:present``, ``flood:2050``) is a climate
+        scenario raster: :func:`riskmap.natech.climate_scenarios` columns instead.
     natech : mapping or DataFrame, optional
         Layers ``faults``, ``earthquakes``, ``water``, ``basins`` (``{id: Basin}``),
         ``corridors`` (GeoSeries aligned with ``sites``), ``downstream_towns``
@@ -594,7 +596,8 @@ def score(sites: gpd.GeoDataFrame, *, params=None, rasters: Mapping[str, Any] | 
             out["downstream_towns"] = cnt
     # ---- rasters -----------------------------------------------------------
     flood_depth = None
-    for name, path in (rasters or {}).items():
+    climate = {k: v for k, v in (rasters or {}).items() if ":" in str(k)}  # HAZARD:SCENARIO (natech.climate_scenarios)
+    for name, path in ((k, v) for k, v in (rasters or {}).items() if k not in climate):
         col = f"raster_{name}"
         out[col] = sample(out, path)
         st = zonal_stats(buffer_km(out, float(buf["site_buffer_km"])), path, stats=("mean", "max"))
@@ -612,6 +615,11 @@ def score(sites: gpd.GeoDataFrame, *, params=None, rasters: Mapping[str, Any] | 
             out[f"{col}_corridor_max"] = cx
         if name == "flood_depth":
             flood_depth = out[col].to_numpy()
+    if climate:
+        from riskmap.natech import climate_scenarios
+
+        for c, v in climate_scenarios(out, climate).items():
+            out[c] = v.to_numpy()
     # ---- Natech ------------------------------------------------------------
     if ready:
         nat = natech.reindex(out.index)

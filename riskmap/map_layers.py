@@ -536,3 +536,50 @@ def _legend_html(title: str, data: Mapping[str, Any], info: Mapping[str, Any]) -
     parts.append('<div class="rm-caveat">Screening map: locations and scores are indicative; '
                  "see each site's source.</div></details>")
     return "".join(parts)
+
+
+# --------------------------------------------------------------------------
+# Climate scenario layers (riskmap.natech.climate_scenarios columns; issue 19)
+# --------------------------------------------------------------------------
+
+#: Colours of the climate scenario classes 0..3 and of "no data".
+CLIMATE_CLASS_COLOURS = {0: "#cccccc", 1: "#fdd49e", 2: "#fc8d59", 3: "#d7301f", None: "#969696"}
+
+
+def climate_layers(sites: gpd.GeoDataFrame | None) -> list[tuple[str, dict[str, Any]]]:
+    """One point layer per climate scenario column (``climate_<hazard>_<scenario>_class``).
+
+    Returns
+    -------
+    list of (layer name, GeoJSON FeatureCollection)
+        Features carry ``style`` (colour by class, grey for no data) and ``label``
+        (HTML-escaped site name, value and class). Empty without climate columns.
+    """
+    if sites is None or not len(sites):
+        return []
+    cls_cols = [c for c in sites.columns if c.startswith("climate_") and c.endswith("_class")]
+    if not cls_cols:
+        return []
+    s = sites.to_crs("EPSG:4326") if sites.crs is not None and not sites.crs.equals("EPSG:4326") else sites
+    keep = ~(s.geometry.isna() | s.geometry.is_empty).to_numpy()
+    s = s[keep]
+    g = s.geometry.to_numpy()
+    pts = np.where(shapely.get_type_id(g) == 0, g, shapely.point_on_surface(g))
+    xy = np.round(shapely.get_coordinates(pts), 5)
+    names = s["name"].astype("string").fillna("unnamed site").tolist() if "name" in s.columns else [""] * len(s)
+    out = []
+    for col in cls_cols:
+        key = col[len("climate_"):-len("_class")]
+        hazard, _, scen = key.partition("_")
+        vals = pd.to_numeric(s.get(col[:-len("_class")]), errors="coerce").to_numpy(dtype=float)
+        cls = pd.to_numeric(s[col], errors="coerce").to_numpy(dtype=float)
+        feats = []
+        for (x, y), nm, v, k in zip(xy.tolist(), names, vals, cls):
+            kk = int(k) if np.isfinite(k) else None
+            txt = "no data" if not np.isfinite(v) else f"{v:.3g} (class {'unknown' if kk is None else kk})"
+            feats.append({"type": "Feature", "geometry": {"type": "Point", "coordinates": [x, y]},
+                          "properties": {"label": _html.escape(f"{nm}: {txt}"),
+                                         "style": {"color": "#222222", "weight": 1, "fillOpacity": 0.9,
+                                                   "fillColor": CLIMATE_CLASS_COLOURS.get(kk, "#969696")}}})
+        out.append((f"Climate: {hazard} {scen} (class)", {"type": "FeatureCollection", "features": feats}))
+    return out

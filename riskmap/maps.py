@@ -51,6 +51,7 @@ from riskmap.map_assets import (  # noqa: F401 - re-exported
 )
 from riskmap.map_assets import asset_text as _asset_text
 from riskmap.map_assets import js_json as _js_json
+from riskmap.map_layers import climate_layers
 from riskmap.map_layers import (  # noqa: F401 - constants re-exported from riskmap.maps
     _SHAPE_NAMES,
     _STYLE,
@@ -318,6 +319,10 @@ def basin_map(
         else:
             groups["sites"] = group(label)
     _RiskmapLayers(data, groups).add_to(m)
+    for name, fc in climate_layers(s if sites is not None else None):  # one layer per climate scenario (issue 19)
+        folium.GeoJson(fc, name=name, show=False, marker=folium.CircleMarker(radius=5),
+                       style_function=lambda f: f["properties"]["style"],
+                       tooltip=folium.GeoJsonTooltip(["label"], labels=False)).add_to(m)
     folium.plugins.Fullscreen(position="topleft").add_to(m)
     folium.LayerControl(collapsed=True, position="topright").add_to(m)
     m._riskmap_data = data  # type: ignore[attr-defined]

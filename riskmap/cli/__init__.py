@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from riskmap.cli import (  # noqa: F401 - importing a command module registers its commands
     analysis_commands,
+    contingency_commands,
     data_commands,
     output_commands,
     site_commands,
