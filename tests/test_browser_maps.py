@@ -397,6 +397,10 @@ def test_map_as_a_working_tool(browser, basin_id, tmp_path, artifacts_dir, real_
             box = _popup_on_screen(phone)
             _assert_fully_on_screen(box)
             assert box["r"] - box["l"] <= 390
+            for ctl in (".leaflet-control-zoom", ".leaflet-control-layers"):  # not hidden under the controls
+                c = phone.js(f"(() => {{ const r = document.querySelector('{ctl}').getBoundingClientRect();"
+                             " return {l: r.left, t: r.top, r: r.right, b: r.bottom}; })()")
+                assert c["r"] <= box["l"] or c["l"] >= box["r"] or c["b"] <= box["t"] or c["t"] >= box["b"], (ctl, c, box)
         shot = artifacts_dir / f"map_{basin_id}_{kind}_phone_popup.png"
         phone.page.screenshot(path=str(shot))
         if kind == "real" and basin_id == "drina":

@@ -126,9 +126,11 @@
   function popupOptions(R) {
     var size = R.map.getSize();
     // room for the controls: search and zoom (left), filters and layers (top right), attribution (bottom)
-    return {maxWidth: Math.max(160, Math.min(380, size.x - 70)), minWidth: Math.min(240, size.x - 70),
+    var narrow = size.x < 600, left = narrow ? 58 : 12, right = narrow ? 8 : 12;
+    return {maxWidth: Math.max(150, Math.min(380, size.x - left - right - 40)),
+      minWidth: Math.min(240, size.x - left - right - 40),
       maxHeight: Math.max(120, Math.min(440, size.y - 190)), autoPan: true, keepInView: true,
-      autoPanPaddingTopLeft: L.point(12, 100), autoPanPaddingBottomRight: L.point(12, 50), className: 'rm-popup'};
+      autoPanPaddingTopLeft: L.point(left, 100), autoPanPaddingBottomRight: L.point(right, 50), className: 'rm-popup'};
   }
 
   function fitPopup(R, popup) {
