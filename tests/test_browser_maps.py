@@ -331,6 +331,8 @@ def test_map_as_a_working_tool(browser, basin_id, tmp_path, artifacts_dir, real_
                 assert pg.js(f"document.querySelectorAll('{sel}').length") == 0
                 pg.page.get_by_text(label, exact=True).click()
                 assert pg.js(f"document.querySelectorAll('{sel}').length") > 0
+                pg.page.get_by_text(label, exact=True).click()  # off again (busy), as by default
+                assert pg.js(f"document.querySelectorAll('{sel}').length") == 0
         pg.page.mouse.move(600, 400)
 
         # every filter: untick its first value -> those sites disappear; tick again -> all back

@@ -319,7 +319,7 @@ def test_hostile_text_is_never_markup(html8, basin, sites):
 def test_vendored_assets_are_documented_and_licensed():
     root = Path(maps.__file__).parent / "assets"
     readme = (root / "README.md").read_text()
-    for folder in ("leaflet", "leaflet.markercluster", "leaflet.fullscreen"):
+    for folder in ("leaflet", "leaflet.markercluster", "leaflet.fullscreen", "leaflet-measure"):
         assert (root / folder / "LICENSE").is_file(), folder
         for f in (root / folder).rglob("*"):
             if f.is_file() and f.name != "LICENSE" and f.parent.name != "images":
