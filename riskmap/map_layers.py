@@ -500,9 +500,9 @@ def _encode(values: list[Any]) -> dict[str, Any] | None:
 
 
 _LOOKUPS: dict[str, Any] = {
-    "category": lambda v: CATEGORY_LABELS.get(v, f"{v} (unknown kind)"),
-    "status": lambda v: STATUS_LABELS.get(v, v),
-    "precision": lambda v: PRECISION_LABELS.get(v, v),
+    "category": lambda v: CATEGORY_LABELS.get(v.strip(), f"{v} (unknown kind)"),
+    "status": lambda v: STATUS_LABELS.get(v.strip(), v),
+    "precision": lambda v: PRECISION_LABELS.get(v.strip(), v),
     "country": country_name,
     "countries": countries_text,
     "source": source_name,
@@ -544,8 +544,8 @@ def _site_column(s: pd.DataFrame, name: str, kind: str) -> list[Any] | None:
         return out
     if kind in _LOOKUPS:
         look = _LOOKUPS[kind]
-        return [None if _text_value(v) is None else look(v if kind in ("countries", "sources") else
-                                                         str(v).strip()) for v in series.tolist()]
+        return [None if _text_value(v) is None else look(v if kind in ("countries", "sources") else str(v))
+                for v in series.tolist()]
     sep = " \u2192 " if name == "downstream_countries" else "; "
     return [_text_value(v, sep) for v in series.tolist()]
 

@@ -156,7 +156,7 @@ def source_name(code: Any) -> str | None:
     """
     if _missing(code):
         return None
-    return SOURCE_NAMES.get(str(code).strip(), str(code))
+    return SOURCE_NAMES.get(str(code).strip(), str(code))  # unknown keys are shown exactly as given
 
 
 def sources_text(v: Any) -> str | None:
@@ -173,8 +173,10 @@ def sources_text(v: Any) -> str | None:
     out = []
     for ref in items:
         key, _, rid = str(ref).partition(":")
-        out.append(f"{source_name(key)} ({rid})" if rid else str(source_name(key)))
-    return "; ".join(out) or None
+        known = key.strip() in SOURCE_NAMES
+        out.append(f"{SOURCE_NAMES[key.strip()]} ({rid})" if known and rid else
+                   SOURCE_NAMES[key.strip()] if known else str(ref))  # anything else exactly as given
+    return "; ".join(o for o in out if o) or None
 
 
 def _num(s: pd.DataFrame, col: str) -> pd.Series:
