@@ -410,3 +410,24 @@ def test_map_as_a_working_tool(browser, basin_id, tmp_path, artifacts_dir, real_
         phone.assert_clean()
     finally:
         phone.close()
+
+
+def test_legend_starts_collapsed_in_a_notebook_frame(browser, tmp_path):
+    """Jupyter shows the map in an iframe (RiskMap._repr_html_): the legend starts collapsed there."""
+    m = maps.basin_map(synthetic_basin(), synthetic_sites())
+    page_path = tmp_path / "notebook.html"
+    page_path.write_text("<!DOCTYPE html><html><body style='width:900px'>" + m._repr_html_() + "</body></html>",
+                         encoding="utf-8")
+    page = browser.new_page(viewport={"width": 1200, "height": 800})
+    blocked: list[str] = []
+    page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(("file:", "data:", "about:"))
+               else (blocked.append(r.request.url), r.abort()))
+    try:
+        page.goto(page_path.resolve().as_uri())
+        frame = page.frames[1]
+        frame.wait_for_function("window.RISKMAP_MAPS && RISKMAP_MAPS[0].ready", timeout=15000)
+        assert frame.evaluate("document.querySelector('.rm-legend details').open") is False
+        assert frame.evaluate("RISKMAP_MAPS[0].map.getSize().x") > 600  # wide, yet collapsed: it is framed
+        assert blocked == []
+    finally:
+        page.close()
