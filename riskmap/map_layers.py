@@ -162,6 +162,7 @@ POPUP_ROWS: tuple[tuple[str, str, str, str], ...] = (
     ("hazard_score", "Hazard score", "num", "Hazard"),
     ("score_status", "Score status", "text", "Hazard"),
     ("score_reason", "Why the score is limited", "text", "Hazard"),
+    ("params_label", "Scoring parameters", "text", "Hazard"),
     ("completeness", "Data completeness (0-1)", "num", "Hazard"),
     ("wri", "Water risk index (WRI)", "num", "Hazard"),
     ("wri_band", "WRI band", "text", "Hazard"),
@@ -260,8 +261,8 @@ def _basemap_data(basin: Any, tol: float) -> dict[str, Any]:
         names = _col(countries, "name")
         pts = shapely.point_on_surface(countries.geometry.to_numpy())
         xy = np.round(shapely.get_coordinates(pts), 4)
-        out["labels"] = [[float(x), float(y), country_name(c) or str(n or ""), int(c in riparian)]
-                         for (x, y), n, c in zip(xy, names, iso)]
+        out["labels"] = [[float(x), float(y), (n if c != "XKX" else None) or country_name(c) or "",
+                          int(c in riparian)] for (x, y), n, c in zip(xy, names, iso)]
     out["riparian"] = sorted(riparian)
     borders = _layer(basin, "borders")
     if borders is not None:
@@ -323,8 +324,14 @@ def _aoi_box(x: float, y: float) -> Any:
     return None
 
 
-def _country_context(view: Any, aoi: Any, riparian: set[str], tol: float) -> dict[str, Any]:
-    """Whole countries around the basin (as bundled), their names, and the sea inside the AOI box."""
+def _country_context(view: Any, aoi: Any, riparian: set[str], tol: float,
+                     names: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Whole countries around the basin (as bundled), their names, and the sea inside the AOI box.
+
+    ``names`` (ISO3 -> name, from the basin's own countries layer) take precedence over the
+    ISO names, except for Kosovo, always ``Kosovo*``.
+    """
+    names = dict(names or {})
     out: dict[str, Any] = {}
     countries = _in_box(_read_layer(DATA_DIR / "basins" / "countries.gpkg", "countries"), view)
     if countries is None:
@@ -338,8 +345,8 @@ def _country_context(view: Any, aoi: Any, riparian: set[str], tol: float) -> dic
         {"type": "Feature", "geometry": g, "properties": {"r": r, "iso": c}} for g, r, c in zip(gj, rip, iso)]}
     pts = shapely.point_on_surface(shapely.intersection(geoms, view))
     xy = np.round(shapely.get_coordinates(pts), 4)
-    out["labels"] = [[float(x), float(y), country_name(c) or str(c or ""), r]
-                     for (x, y), c, r in zip(xy, iso, rip)]
+    out["labels"] = [[float(x), float(y), (names.get(c) if c != "XKX" else None) or country_name(c) or str(c or ""),
+                      r] for (x, y), c, r in zip(xy, iso, rip)]
     if aoi is not None:  # inside the AOI box, what no country covers is sea
         land = shapely.union_all(_read_layer(DATA_DIR / "basins" / "countries.gpkg", "countries").geometry.to_numpy())
         sea = shapely.simplify(shapely.difference(aoi, land), tol * 4)
@@ -403,7 +410,10 @@ def _context_data(basin: Any, bounds: list[list[float]] | None, riparian: set[st
     (y0, x0), (y1, x1) = bounds
     m = CONTEXT_MARGIN_DEG
     view = shapely.box(x0 - m, y0 - m, x1 + m, y1 + m)
-    out = _country_context(view, _aoi_box((x0 + x1) / 2, (y0 + y1) / 2), riparian, tol)
+    own = _layer(basin, "countries")
+    names = {} if own is None or "name" not in own.columns else {
+        str(c): str(n) for c, n in zip(_col(own, "iso3"), _col(own, "name")) if c and n}
+    out = _country_context(view, _aoi_box((x0 + x1) / 2, (y0 + y1) / 2), riparian, tol, names)
     out.update(_hazard_context(view))
     out.update(_lake_context(basin, view))
     towns = _town_context(shapely.box(x0 - 0.3, y0 - 0.3, x1 + 0.3, y1 + 0.3))
