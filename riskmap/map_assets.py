@@ -16,7 +16,7 @@ from typing import Any
 
 from riskmap._errors import RiskmapError
 
-__all__ = ["ASSETS_DIR", "asset_text", "external_references", "inline_assets", "js_json"]
+__all__ = ["ASSETS_DIR", "asset_text", "external_references", "inline_assets", "is_vendored", "js_json"]
 
 #: Folder of the vendored JavaScript/CSS (see ``assets/README.md``).
 ASSETS_DIR = Path(__file__).resolve().parent / "assets"
@@ -31,7 +31,26 @@ _ASSET_FOR: dict[str, tuple[str, str]] = {
     "Control.FullScreen.min.js": ("leaflet.fullscreen/Control.FullScreen.js", "fullscreen"),
     "Control.FullScreen.js": ("leaflet.fullscreen/Control.FullScreen.js", "fullscreen"),
     "Control.FullScreen.css": ("leaflet.fullscreen/Control.FullScreen.css", "fullscreen"),
+    "leaflet-measure.min.js": ("leaflet-measure/leaflet-measure.min.js", "leaflet-measure"),
+    "leaflet-measure.js": ("leaflet-measure/leaflet-measure.min.js", "leaflet-measure"),
+    "leaflet-measure.min.css": ("leaflet-measure/leaflet-measure.css", "leaflet-measure"),
+    "leaflet-measure.css": ("leaflet-measure/leaflet-measure.css", "leaflet-measure"),
 }
+
+
+def is_vendored(url: str) -> bool:
+    """Whether riskmap can inline ``url`` (a CDN file of a vendored package).
+
+    Examples
+    --------
+    >>> is_vendored("https://cdn.jsdelivr.net/gh/ljagis/leaflet-measure@2.1.7/dist/leaflet-measure.min.js")
+    True
+    >>> is_vendored("https://cdn.jsdelivr.net/npm/leaflet-draw@1.0.4/dist/leaflet.draw.js")
+    False
+    """
+    name = url.rsplit("/", 1)[-1].split("?", 1)[0]
+    hit = _ASSET_FOR.get(name)
+    return hit is not None and hit[1] in url
 
 
 def inline_assets(html_text: str, *, allow_tiles: bool = False) -> str:
@@ -111,12 +130,10 @@ def asset_text(rel: str) -> str:
 
 
 def _vendored(url: str) -> str:
-    name = url.rsplit("/", 1)[-1].split("?", 1)[0]
-    hit = _ASSET_FOR.get(name)
-    if hit is None or hit[1] not in url:
+    if not is_vendored(url):
         raise RiskmapError(f"the map needs {url}, which riskmap does not vendor in riskmap/assets; "
                            "remove the element that adds it or use riskmap's own layers")
-    return hit[0]
+    return _ASSET_FOR[url.rsplit("/", 1)[-1].split("?", 1)[0]][0]
 
 
 @lru_cache(maxsize=None)

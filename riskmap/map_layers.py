@@ -10,6 +10,7 @@ import html as _html
 import json
 import math
 import re
+from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 import geopandas as gpd
@@ -23,8 +24,20 @@ from riskmap.map_assets import (  # noqa: F401 - re-exported
     external_references,
     inline_assets,
 )
+from riskmap.map_text import (
+    CATEGORY_LABELS,
+    KOSOVO_NOTE,
+    PRECISION_LABELS,
+    STATUS_LABELS,
+    countries_text,
+    country_name,
+    source_name,
+    sources_text,
+    why_texts,
+)
 from riskmap.network import network_of
-from riskmap.schema import CATEGORIES
+from riskmap._paths import DATA_DIR
+from riskmap.schema import AOI_BOXES, CATEGORIES
 
 #: Coordinate precisions drawn hollow and dashed, with a note in the popup.
 APPROXIMATE_PRECISIONS = ("town", "estimated")
@@ -41,6 +54,10 @@ SHAPE_PATHS: dict[str, str] = {
     "star": "M10 1.2L12.5 7.3L19 7.6L13.9 11.7L15.7 18.2L10 14.5L4.3 18.2L6.1 11.7L1 7.6L7.5 7.3Z",
     "cross": "M7 2H13V7H18V13H13V18H7V13H2V7H7Z",
     "bar": "M2 6.5H18V13.5H2Z",
+    "hourglass": "M2.5 2H17.5L11.2 10L17.5 18H2.5L8.8 10Z",
+    "drop": "M10 1.2C10 1.2 16.8 9 16.8 12.4A6.8 6.8 0 0 1 3.2 12.4C3.2 9 10 1.2 10 1.2Z",
+    "trapezoid": "M1.2 4H18.8L14.2 16.5H5.8Z",
+    "arch": "M2 17.5V10A8 8 0 0 1 18 10V17.5Z",
 }
 
 #: Marker shape of each site category.
@@ -48,15 +65,15 @@ CATEGORY_SHAPES: dict[str, str] = {
     "tailings_metal": "triangle",
     "tailings_uranium": "star",
     "tailings_red_mud": "triangle_down",
-    "tailings_ash": "triangle_down",
+    "tailings_ash": "trapezoid",
     "mine": "diamond",
     "smelter_refinery": "square",
     "chemical_plant": "hexagon",
     "oil_refinery_depot": "pentagon",
-    "oil_gas_extraction": "pentagon",
+    "oil_gas_extraction": "drop",
     "pipeline": "bar",
-    "thermal_power_plant": "square",
-    "dam_reservoir": "bar",
+    "thermal_power_plant": "hourglass",
+    "dam_reservoir": "arch",
     "landfill": "cross",
     "other": "circle",
 }
@@ -96,7 +113,8 @@ _PRIORITY_BANDS: tuple[tuple[str, float, str], ...] = (
 )
 
 _STYLE = {
-    "sea": "#dfe9f2",
+    "sea": "#cfe1f0",
+    "outside": "#e9e9e9",
     "land": "#f4f1ea",
     "landOther": "#e6e3dc",
     "water": "#3a87c8",
@@ -104,60 +122,74 @@ _STYLE = {
     "borderRiver": "#c51b8a",
 }
 
-#: Popup rows: (column, label, kind) in display order; only present, non-empty values are shown.
-POPUP_FIELDS: tuple[tuple[str, str, str], ...] = (
-    ("category", "Category", "text"),
-    ("status", "Status", "text"),
-    ("country", "Country", "text"),
-    ("coord_precision", "Coordinates", "text"),
-    ("site_id", "Site id", "text"),
-    ("source", "Source", "text"),
-    ("source_id", "Source id", "text"),
-    ("source_url", "Source link", "url"),
-    ("licence", "Licence", "text"),
-    ("last_verified", "Last verified", "text"),
-    ("source_refs", "All sources", "text"),
-    ("basin", "Basin", "text"),
-    ("sub_basin", "Sub-basin", "text"),
-    ("exposure_class", "Exposure class", "text"),
-    ("transboundary_downstream", "Transboundary downstream", "bool"),
-    ("downstream_countries", "Downstream countries", "text"),
-    ("first_border_river_km", "River km to first border", "km"),
-    ("travel_time_h", "Travel time to first border", "h"),
-    ("outlet_river_km", "River km to basin outlet", "km"),
-    ("river_km_basis", "River distances measured as", "text"),
-    ("continuation", "Beyond the outlet", "text"),
-    ("border_km", "Distance to border (straight)", "km"),
-    ("border_neighbour", "Nearest neighbour country", "text"),
-    ("near_border", "Near a border", "bool"),
-    ("on_border_water", "On border water", "bool"),
-    ("snap_km", "Distance to river", "km"),
-    ("drainage_by", "Drainage found by", "text"),
-    ("priority_rank", "Priority rank in basin", "int"),
-    ("priority_score", "Priority score", "num"),
-    ("hazard_score", "Hazard score", "num"),
-    ("score_status", "Score status", "text"),
-    ("completeness", "Data completeness", "num"),
-    ("wri", "WRI", "num"),
-    ("wri_band", "WRI band", "text"),
-    ("thi", "THI", "num"),
-    ("tri", "TRI", "num"),
-    ("natech_seismic", "Natech: seismic class", "num"),
-    ("natech_flood", "Natech: flood class", "num"),
-    ("score_terms", "Hazard terms", "text"),
-    ("score_reason", "Score reason", "text"),
-    ("params_label", "Parameters", "text"),
-    ("substances", "Substances", "text"),
-    ("tailings_volume_m3", "Tailings volume (m\u00b3)", "int"),
-    ("tailings_area_ha", "Tailings area (ha)", "num"),
-    ("dam_height_m", "Dam height (m)", "num"),
-    ("tailings_type", "Tailings type", "text"),
-    ("dam_condition", "Dam condition", "text"),
-    ("reservoir_volume_m3", "Reservoir volume (m\u00b3)", "int"),
-    ("capacity_mw", "Capacity (MW)", "num"),
-    ("capacity_t_yr", "Capacity (t/yr)", "int"),
-    ("notes", "Notes", "text"),
+#: Popup groups, in display order.
+POPUP_GROUPS: tuple[str, ...] = ("What it is", "Exposure downstream", "Hazard", "Sources")
+
+#: Popup rows: (column, label, kind, group) in display order; only present, non-empty values are
+#: shown. Kinds: text, km, h, num, int, bool, url, and the name look-ups category, status,
+#: precision, country, countries, source, sources (codes become names in Python).
+POPUP_ROWS: tuple[tuple[str, str, str, str], ...] = (
+    ("category", "Kind", "category", "What it is"),
+    ("status", "Status", "status", "What it is"),
+    ("country", "Country", "country", "What it is"),
+    ("sub_basin", "Sub-basin", "text", "What it is"),
+    ("coord_precision", "Location", "precision", "What it is"),
+    ("substances", "Substances", "text", "What it is"),
+    ("tailings_volume_m3", "Tailings volume (m\u00b3)", "int", "What it is"),
+    ("tailings_area_ha", "Tailings area (ha)", "num", "What it is"),
+    ("dam_height_m", "Dam height (m)", "num", "What it is"),
+    ("tailings_type", "Tailings type", "text", "What it is"),
+    ("dam_condition", "Dam condition", "text", "What it is"),
+    ("reservoir_volume_m3", "Reservoir volume (m\u00b3)", "int", "What it is"),
+    ("capacity_mw", "Capacity (MW)", "num", "What it is"),
+    ("capacity_t_yr", "Capacity (t/yr)", "int", "What it is"),
+    ("exposure_class", "Exposure class", "text", "Exposure downstream"),
+    ("transboundary_downstream", "Water crosses a border downstream", "bool", "Exposure downstream"),
+    ("downstream_countries", "Countries downstream (flow order)", "countries", "Exposure downstream"),
+    ("first_border_river_km", "River km to the first border", "km", "Exposure downstream"),
+    ("first_border_km_range", "Range of that distance", "text", "Exposure downstream"),
+    ("travel_time_h", "Travel time to the first border", "h", "Exposure downstream"),
+    ("outlet_river_km", "River km to the basin outlet", "km", "Exposure downstream"),
+    ("continuation", "Beyond the outlet", "text", "Exposure downstream"),
+    ("on_border_water", "On a border river", "bool", "Exposure downstream"),
+    ("border_km", "Straight distance to a border", "km", "Exposure downstream"),
+    ("border_neighbour", "Nearest neighbouring country", "country", "Exposure downstream"),
+    ("downstream_pop_total", "People in towns downstream", "int", "Exposure downstream"),
+    ("snap_km", "Distance to the mapped river", "km", "Exposure downstream"),
+    ("river_km_basis", "How river km were measured", "text", "Exposure downstream"),
+    ("priority_rank", "Hazard priority rank in the basin", "int", "Hazard"),
+    ("priority_score", "Priority score (0-1)", "num", "Hazard"),
+    ("hazard_score", "Hazard score", "num", "Hazard"),
+    ("score_status", "Score status", "text", "Hazard"),
+    ("score_reason", "Why the score is limited", "text", "Hazard"),
+    ("params_label", "Scoring parameters", "text", "Hazard"),
+    ("completeness", "Data completeness (0-1)", "num", "Hazard"),
+    ("wri", "Water risk index (WRI)", "num", "Hazard"),
+    ("wri_band", "WRI band", "text", "Hazard"),
+    ("thi", "Tailings hazard index (THI)", "num", "Hazard"),
+    ("tri", "Tailings risk index (TRI)", "num", "Hazard"),
+    ("natech_seismic", "Earthquake class (0-3)", "num", "Hazard"),
+    ("natech_fault_km", "Nearest active fault (km)", "km", "Hazard"),
+    ("natech_max_mw", "Largest earthquake nearby (Mw)", "num", "Hazard"),
+    ("natech_flood", "Flood class (0-3)", "num", "Hazard"),
+    ("source", "Main source", "source", "Sources"),
+    ("source_id", "Record in that source", "text", "Sources"),
+    ("source_url", "Source link", "url", "Sources"),
+    ("source_refs", "All sources", "sources", "Sources"),
+    ("licence", "Licence", "text", "Sources"),
+    ("last_verified", "Last verified", "text", "Sources"),
+    ("site_id", "riskmap site id", "text", "Sources"),
+    ("notes", "Notes", "text", "Sources"),
 )
+
+#: Popup rows without their group: (column, label, kind) (older name).
+POPUP_FIELDS: tuple[tuple[str, str, str], ...] = tuple(r[:3] for r in POPUP_ROWS)
+
+#: Client-side site filters: (key, label) in display order.
+FILTERS: tuple[tuple[str, str], ...] = (("category", "Kind"), ("exposure_class", "Exposure class"),
+                                        ("status", "Status"), ("country", "Country"))
+
+_EXPOSURE_ORDER = ("very high", "high", "medium", "low", "none", "outside basin")
 
 
 # --------------------------------------------------------------------------
@@ -229,7 +261,9 @@ def _basemap_data(basin: Any, tol: float) -> dict[str, Any]:
         names = _col(countries, "name")
         pts = shapely.point_on_surface(countries.geometry.to_numpy())
         xy = np.round(shapely.get_coordinates(pts), 4)
-        out["labels"] = [[float(x), float(y), str(n or c or "")] for (x, y), n, c in zip(xy, names, iso)]
+        out["labels"] = [[float(x), float(y), (n if c != "XKX" else None) or country_name(c) or "",
+                          int(c in riparian)] for (x, y), n, c in zip(xy, names, iso)]
+    out["riparian"] = sorted(riparian)
     borders = _layer(basin, "borders")
     if borders is not None:
         disputed = [int(v == "disputed") for v in _col(borders, "border_class")]
@@ -258,6 +292,133 @@ def _basemap_data(basin: Any, tol: float) -> dict[str, Any]:
     towns = _layer(basin, "towns")
     if towns is not None:
         out["towns"] = _features(towns, {"n": _col(towns, "name"), "c": _col(towns, "country")}, 0)
+    return out
+
+
+#: Margin (degrees) around the basin for the context layers (countries, lakes, towns, faults ...).
+CONTEXT_MARGIN_DEG = 3.0
+
+
+def _read_layer(path: Path, layer: str | None = None) -> gpd.GeoDataFrame | None:
+    if not path.is_file():
+        return None
+    gdf = gpd.read_file(path, layer=layer)
+    if gdf.crs is not None and not gdf.crs.equals("EPSG:4326"):
+        gdf = gdf.to_crs("EPSG:4326")
+    gdf = gdf[~(gdf.geometry.isna() | gdf.geometry.is_empty)]
+    return gdf if not gdf.empty else None
+
+
+def _in_box(gdf: gpd.GeoDataFrame | None, box: Any) -> gpd.GeoDataFrame | None:
+    if gdf is None:
+        return None
+    gdf = gdf[shapely.intersects(gdf.geometry.to_numpy(), box)]
+    return gdf if not gdf.empty else None
+
+
+def _aoi_box(x: float, y: float) -> Any:
+    """The riskmap AOI box (``schema.AOI_BOXES``) holding the point, else None."""
+    for b in AOI_BOXES.values():
+        if b[0] <= x <= b[2] and b[1] <= y <= b[3]:
+            return shapely.box(*b)
+    return None
+
+
+def _country_context(view: Any, aoi: Any, riparian: set[str], tol: float,
+                     names: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Whole countries around the basin (as bundled), their names, and the sea inside the AOI box.
+
+    ``names`` (ISO3 -> name, from the basin's own countries layer) take precedence over the
+    ISO names, except for Kosovo, always ``Kosovo*``.
+    """
+    names = dict(names or {})
+    out: dict[str, Any] = {}
+    countries = _in_box(_read_layer(DATA_DIR / "basins" / "countries.gpkg", "countries"), view)
+    if countries is None:
+        return out
+    iso = _col(countries, "iso3")
+    rip = [int(c in riparian) for c in iso]
+    geoms = countries.geometry.to_numpy()
+    simple = np.where(np.array(rip, dtype=bool), _rounded(geoms, tol), _rounded(geoms, tol * 4))
+    gj = [json.loads(g) for g in shapely.to_geojson(simple)]
+    out["countries"] = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "geometry": g, "properties": {"r": r, "iso": c}} for g, r, c in zip(gj, rip, iso)]}
+    pts = shapely.point_on_surface(shapely.intersection(geoms, view))
+    xy = np.round(shapely.get_coordinates(pts), 4)
+    out["labels"] = [[float(x), float(y), (names.get(c) if c != "XKX" else None) or country_name(c) or str(c or ""),
+                      r] for (x, y), c, r in zip(xy, iso, rip)]
+    if aoi is not None:  # inside the AOI box, what no country covers is sea
+        land = shapely.union_all(_read_layer(DATA_DIR / "basins" / "countries.gpkg", "countries").geometry.to_numpy())
+        sea = shapely.simplify(shapely.difference(aoi, land), tol * 4)
+        if not sea.is_empty and sea.area > 1e-3:
+            out["sea"] = {"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {},
+                                                                      "geometry": json.loads(shapely.to_geojson(
+                                                                          _rounded([sea], 0)[0]))}]}
+        out["aoi"] = [[aoi.bounds[1], aoi.bounds[0]], [aoi.bounds[3], aoi.bounds[2]]]
+    return out
+
+
+def _hazard_context(view: Any) -> dict[str, Any]:
+    """Active faults (GEM) and earthquakes (ISC-GEM) around the basin, from ``data/natech``."""
+    out: dict[str, Any] = {}
+    faults = _in_box(_read_layer(DATA_DIR / "natech" / "faults.gpkg"), view)
+    if faults is not None:
+        out["faults"] = _features(faults, {"n": _col(faults, "name"), "t": _col(faults, "slip_type"),
+                                           "r": _col(faults, "net_slip_rate")}, 0.002)
+    quakes = _in_box(_read_layer(DATA_DIR / "natech" / "earthquakes.gpkg"), view)
+    if quakes is not None:
+        out["quakes"] = _features(quakes, {"m": _col(quakes, "mw"), "y": _col(quakes, "year"),
+                                           "d": _col(quakes, "depth_km")}, 0)
+    return out
+
+
+def _town_context(view: Any) -> dict[str, Any] | None:
+    """Towns and villages (``data/sites/places.csv``, GeoNames) around the basin, largest first."""
+    path = DATA_DIR / "sites" / "places.csv"
+    if not path.is_file():
+        return None
+    df = pd.read_csv(path, usecols=["name", "country", "population", "lon", "lat"])
+    x0, y0, x1, y1 = view.bounds
+    df = df[df["lon"].between(x0, x1) & df["lat"].between(y0, y1)].sort_values("population", ascending=False)
+    if df.empty:
+        return None
+    pop = pd.to_numeric(df["population"], errors="coerce")
+    return {"n": df["name"].astype(str).tolist(), "c": [country_name(c) for c in df["country"]],
+            "p": [None if not np.isfinite(v) else int(v) for v in pop.to_numpy(dtype=float)],
+            "lon": df["lon"].round(4).tolist(), "lat": df["lat"].round(4).tolist()}
+
+
+def _lake_context(basin: Any, view: Any) -> dict[str, Any]:
+    """Lakes and reservoirs around the basin (``data/context``) and the basin's dams with their reservoirs."""
+    out: dict[str, Any] = {}
+    lakes = _in_box(_read_layer(DATA_DIR / "context" / "lakes.gpkg", "lakes"), view)
+    if lakes is not None:
+        out["ctx_lakes"] = _features(lakes, {"n": _col(lakes, "name"), "k": _col(lakes, "kind")}, 0.001)
+    dams = _layer(basin, "dams")
+    if dams is not None:
+        dams = dams[shapely.get_type_id(dams.geometry.to_numpy()) == 0]
+        if not dams.empty:
+            out["dams"] = _features(dams, {"n": _col(dams, "name"), "r": _col(dams, "reservoir"),
+                                           "v": _col(dams, "river"), "mw": _col(dams, "capacity_mw")}, 0)
+    return out
+
+
+def _context_data(basin: Any, bounds: list[list[float]] | None, riparian: set[str], tol: float) -> dict[str, Any]:
+    """All context layers around ``bounds`` (``[[lat0, lon0], [lat1, lon1]]``); empty without bounds."""
+    if not bounds:
+        return {}
+    (y0, x0), (y1, x1) = bounds
+    m = CONTEXT_MARGIN_DEG
+    view = shapely.box(x0 - m, y0 - m, x1 + m, y1 + m)
+    own = _layer(basin, "countries")
+    names = {} if own is None or "name" not in own.columns else {
+        str(c): str(n) for c, n in zip(_col(own, "iso3"), _col(own, "name")) if c and n}
+    out = _country_context(view, _aoi_box((x0 + x1) / 2, (y0 + y1) / 2), riparian, tol, names)
+    out.update(_hazard_context(view))
+    out.update(_lake_context(basin, view))
+    towns = _town_context(shapely.box(x0 - 0.3, y0 - 0.3, x1 + 0.3, y1 + 0.3))
+    if towns is not None:
+        out["places"] = towns
     return out
 
 
@@ -348,7 +509,31 @@ def _encode(values: list[Any]) -> dict[str, Any] | None:
     return {"v": values}
 
 
+_LOOKUPS: dict[str, Any] = {
+    "category": lambda v: CATEGORY_LABELS.get(v.strip(), f"{v} (unknown kind)"),
+    "status": lambda v: STATUS_LABELS.get(v.strip(), v),
+    "precision": lambda v: PRECISION_LABELS.get(v.strip(), v),
+    "country": country_name,
+    "countries": countries_text,
+    "source": source_name,
+    "sources": sources_text,
+}
+
+
+def _km_range(s: pd.DataFrame) -> list[Any] | None:
+    """``first_border_river_km_low``-``_high`` as text ("40-52 km") when both are known."""
+    if "first_border_river_km_low" not in s.columns or "first_border_river_km_high" not in s.columns:
+        return None
+    lo = pd.to_numeric(s["first_border_river_km_low"], errors="coerce").round(0)
+    hi = pd.to_numeric(s["first_border_river_km_high"], errors="coerce").round(0)
+    ok = lo.notna() & hi.notna()
+    text = lo.map("{:,.0f}".format).where(ok) + "\u2013" + hi.map("{:,.0f}".format).where(ok) + " km"
+    return [v if isinstance(v, str) else None for v in text.tolist()]
+
+
 def _site_column(s: pd.DataFrame, name: str, kind: str) -> list[Any] | None:
+    if name == "first_border_km_range":
+        return _km_range(s)
     if name not in s.columns:
         return None
     series = s[name]
@@ -367,8 +552,45 @@ def _site_column(s: pd.DataFrame, name: str, kind: str) -> list[Any] | None:
             else:
                 out.append(bool(v))
         return out
+    if kind in _LOOKUPS:
+        look = _LOOKUPS[kind]
+        return [None if _text_value(v) is None else look(v if kind in ("countries", "sources") else str(v))
+                for v in series.tolist()]
     sep = " \u2192 " if name == "downstream_countries" else "; "
     return [_text_value(v, sep) for v in series.tolist()]
+
+
+def _filter_data(s: pd.DataFrame) -> list[dict[str, Any]]:
+    """Per filter: its values ``[code, label, count]`` and each site's value index (``idx``)."""
+    out = []
+    for key, label in FILTERS:
+        if key not in s.columns:
+            continue
+        raw = s[key].astype("string").str.strip().replace("", pd.NA)
+        missing = "not assessed" if key == "exposure_class" else "unknown"
+        raw = raw.fillna(missing)
+        counts = raw.value_counts()
+        if key == "category":
+            order = [c for c in CATEGORIES if c in counts.index]
+        elif key == "status":
+            order = [c for c in STATUS_LABELS if c in counts.index]
+        elif key == "exposure_class":
+            order = [c for c in _EXPOSURE_ORDER if c in counts.index]
+        else:
+            order = list(counts.index)  # most sites first
+        order += sorted(c for c in counts.index if c not in order)
+        if key == "category":
+            names = [CATEGORY_LABELS.get(c, c) for c in order]
+        elif key == "status":
+            names = [STATUS_LABELS.get(c, c) for c in order]
+        elif key == "country":
+            names = [country_name(c) if c != "unknown" else c for c in order]
+        else:
+            names = list(order)
+        code = {c: k for k, c in enumerate(order)}
+        out.append({"key": key, "label": label, "values": [[c, n, int(counts[c])] for c, n in zip(order, names)],
+                    "idx": raw.map(code).astype(int).tolist()})
+    return out
 
 
 def _colour_classes(s: pd.DataFrame, color_by: str) -> tuple[np.ndarray, list[str], list[str], str]:
@@ -447,21 +669,34 @@ def _site_data(sites: gpd.GeoDataFrame, color_by: str) -> tuple[dict | None, dic
     cols: dict[str, Any] = {}
     name = _site_column(s, "name", "text") or [None] * n
     cols["name"] = _encode([v if v is not None else "unnamed site" for v in name])
-    for field, _label, kind in POPUP_FIELDS:
+    why = _encode(why_texts(s))
+    if why is not None:
+        cols["why"] = why
+    for field, _label, kind, _group in POPUP_ROWS:
         vals = _site_column(s, field, kind)
         if field == "source_url" and vals is not None:
             vals = [v if v and re.match(r"^https?://", v, flags=re.I) else None for v in vals]
         enc = _encode(vals) if vals is not None else None
         if enc is not None:
             cols[field] = enc
+    if "country" in s.columns:  # raw codes for the downstream-path logic (the popup shows names)
+        enc = _encode([v.strip() if isinstance(v, str) and v.strip() else None
+                       for v in s["country"].astype("string").to_numpy(dtype=object, na_value=None)])
+        if enc is not None:
+            cols["country_code"] = enc
     if "reach_id" in s.columns:
         rid = pd.to_numeric(s["reach_id"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
         enc = _encode([int(v) if np.isfinite(v) else None for v in rid])
         if enc is not None:
             cols["reach_id"] = enc
-    fields = [[f, lb, k] for f, lb, k in POPUP_FIELDS if f in cols and f not in ("source_url",)]
+    fields = [[f, lb, k, g] for f, lb, k, g in POPUP_ROWS if f in cols and f not in ("source_url",)]
+    n_ranked = int(pd.to_numeric(s["priority_rank"], errors="coerce").notna().sum()) \
+        if "priority_rank" in s.columns else 0
+    country_codes = s["country"].astype("string").fillna("") if "country" in s.columns else pd.Series([""] * n)
     enc_sites = {"n": n, "lon": xy[:, 0].tolist(), "lat": xy[:, 1].tolist(), "shape": shape_idx.tolist(),
-                 "cls": cls.tolist(), "colors": colours, "hollow": hollow.tolist(), "cols": cols, "fields": fields}
+                 "cls": cls.tolist(), "colors": colours, "hollow": hollow.tolist(), "cols": cols, "fields": fields,
+                 "groups": list(POPUP_GROUPS), "nRanked": n_ranked, "filters": _filter_data(s),
+                 "kosovo": bool(country_codes.str.contains("XKX").any())}
     lines = None
     if (~is_point).any():
         idx = np.flatnonzero(~is_point)
@@ -503,7 +738,7 @@ def _legend_html(title: str, data: Mapping[str, Any], info: Mapping[str, Any]) -
     if info.get("n"):
         parts.append("<h5>Sites: kind (shape)</h5>")
         for c in info["categories"]:
-            label = c.replace("_", " ") if c in CATEGORIES else f"{c} (unknown category)"
+            label = CATEGORY_LABELS[c] if c in CATEGORY_LABELS else f"{c} (unknown kind)"
             parts.append(_row(_svg(CATEGORY_SHAPES.get(c, "circle"), "#bbbbbb"), label))
         if info.get("heading"):
             parts.append(f"<h5>{_html.escape(info['heading'])} (colour)</h5>")
@@ -525,6 +760,17 @@ def _legend_html(title: str, data: Mapping[str, Any], info: Mapping[str, Any]) -
         parts.append(_row(_line(st["borderRiver"], 3.5), "border stretch of a river"))
     if "lakes" in data:
         parts.append(_row(_svg("square", st["lake"], st["water"]), "lake / reservoir"))
+    if "dams" in data:
+        parts.append(_row('<svg class="rm-swatch" viewBox="0 0 20 20"><circle cx="10" cy="10" r="5" fill="#08306b" '
+                          'stroke="#fff" stroke-width="1.5"/></svg>', "large dam (hydropower)"))
+    if "places" in data:
+        parts.append(_row('<svg class="rm-swatch" viewBox="0 0 20 20"><circle cx="10" cy="10" r="3.5" fill="#fff" '
+                          'stroke="#333" stroke-width="1.5"/></svg>', "town (more as you zoom in)"))
+    if "faults" in data:
+        parts.append(_row(_line("#8c2d04", 1.6), "active fault (layer control)"))
+    if "quakes" in data:
+        parts.append(_row('<svg class="rm-swatch" viewBox="0 0 20 20"><circle cx="10" cy="10" r="6" fill="#fc4e2a" '
+                          'fill-opacity="0.45" stroke="#7f0000"/></svg>', "earthquake, size by magnitude (layer control)"))
     if "borders" in data:
         parts.append(_row(_line("#4a4a4a", 1.6), "international border"))
         parts.append(_row(_line("#4a4a4a", 1.6, "6 4"), "disputed border"))
@@ -533,8 +779,11 @@ def _legend_html(title: str, data: Mapping[str, Any], info: Mapping[str, Any]) -
         parts.append(_row(_line("#d7301f", 6), "downstream path of the clicked site"))
         parts.append(_row('<svg class="rm-swatch" viewBox="0 0 20 20"><circle cx="10" cy="10" r="6" '
                           'fill="#ffeb3b" stroke="#000" stroke-width="2"/></svg>', "first border crossing"))
+    kosovo = any("Kosovo*" in str(lb[2]) for lb in data.get("labels", [])) or \
+        bool(data.get("sites", {}).get("kosovo"))
     parts.append('<div class="rm-caveat">Screening map: locations and scores are indicative; '
-                 "see each site's source.</div></details>")
+                 "see each site's source. Boundaries and names do not imply endorsement or acceptance."
+                 + (f" {_html.escape(KOSOVO_NOTE)}" if kosovo else "") + "</div></details>")
     return "".join(parts)
 
 

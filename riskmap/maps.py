@@ -48,8 +48,10 @@ from riskmap.map_assets import (  # noqa: F401 - re-exported
     ASSETS_DIR,
     external_references,
     inline_assets,
+    is_vendored,
 )
 from riskmap.map_assets import asset_text as _asset_text
+from riskmap.map_text import KOSOVO_NOTE, country_name
 from riskmap.map_assets import js_json as _js_json
 from riskmap.map_layers import climate_layers
 from riskmap.map_layers import (  # noqa: F401 - constants re-exported from riskmap.maps
@@ -61,6 +63,7 @@ from riskmap.map_layers import (  # noqa: F401 - constants re-exported from risk
     SHAPE_PATHS,
     _basemap_data,
     _bounds,
+    _context_data,
     _downstream_table,
     _legend_html,
     _site_data,
@@ -168,6 +171,16 @@ class _RiskmapLayers(MacroElement):
             element.render(**kwargs)
 
 
+def _country_names(data: Mapping[str, Any]) -> dict[str, str]:
+    """Display names of the country codes the map's rivers and sites use (``"XKX"`` -> ``"Kosovo*"``)."""
+    codes: set[str] = set(data.get("riparian", []))
+    for f in data.get("rivers", {}).get("features", []):
+        codes.update(str(f["properties"].get("c") or "").split("|"))
+    for f in data.get("countries", {}).get("features", []):
+        codes.add(str(f["properties"].get("iso") or ""))
+    return {c: country_name(c) or c for c in sorted(codes) if c}
+
+
 # --------------------------------------------------------------------------
 # Public API
 # --------------------------------------------------------------------------
@@ -183,6 +196,8 @@ def basin_map(
     only_basin_sites: bool = True,
     title: str | None = None,
     simplify_deg: float = 0.002,
+    context: bool = True,
+    measure: bool = True,
 ) -> RiskMap:
     """Build an interactive risk map of one basin and its sites.
 
@@ -218,6 +233,15 @@ def basin_map(
     simplify_deg : float, default 0.002
         Tolerance (degrees, display only) used to simplify the basemap
         polygons and lines; ``0`` keeps every vertex.
+    context : bool, default True
+        Draw the bundled context around the basin: whole neighbouring
+        countries (as far as ``data/basins/countries.gpkg`` reaches) and the sea,
+        lakes and reservoirs (``data/context``, incl. the Aral Sea) and the
+        basin's dams, towns (``data/sites/places.csv``, labelled by size as you
+        zoom in), active faults and earthquakes (``data/natech``).
+    measure : bool, default True
+        Add folium's :class:`folium.plugins.MeasureControl` (distances and
+        areas; inlined, works offline).
 
     Returns
     -------
@@ -271,6 +295,10 @@ def basin_map(
         if downstream is not None:
             data["downstream"] = downstream
     data["bounds"] = _bounds(basin, data)
+    if context:
+        data.update(_context_data(basin, data["bounds"], set(data.get("riparian", [])), simplify_deg))
+    data["countryNames"] = _country_names(data)
+    data["kosovoNote"] = KOSOVO_NOTE
     data["legend"] = _legend_html(title, data, site_info)
 
     b = data["bounds"]
@@ -288,14 +316,18 @@ def basin_map(
     def group(name: str, show: bool = True) -> folium.FeatureGroup:
         return folium.FeatureGroup(name=name, show=show).add_to(m)
 
+    has_lakes = any(k in data for k in ("lakes", "ctx_lakes", "dams"))
     groups: dict[str, Any] = {
-        "countries": group("Riparian countries") if "countries" in data else None,
+        "countries": group("Countries (riparian darker) and sea") if "countries" in data else None,
         "borders": group("International borders") if "borders" in data else None,
         "sub_basins": group("Sub-basins") if "sub_basins" in data else None,
         "outline": group("Basin outline") if "outline" in data else None,
-        "lakes": group("Lakes and reservoirs") if "lakes" in data else None,
+        "lakes": group("Lakes and reservoirs") if has_lakes else None,
         "rivers": group("Rivers (border stretches highlighted)") if "rivers" in data else None,
+        "places": group("Towns (labels by size as you zoom in)") if "places" in data else None,
         "towns": group("Checkpoint towns", show=False) if "towns" in data else None,
+        "faults": group("Active faults (GEM)", show=False) if "faults" in data else None,
+        "quakes": group("Earthquakes since 1900 (ISC-GEM)", show=False) if "quakes" in data else None,
         "paths": None,
         "selected": None,
         "lines": None,
@@ -324,6 +356,10 @@ def basin_map(
                        style_function=lambda f: f["properties"]["style"],
                        tooltip=folium.GeoJsonTooltip(["label"], labels=False)).add_to(m)
     folium.plugins.Fullscreen(position="topleft").add_to(m)
+    if measure:
+        folium.plugins.MeasureControl(position="topleft", primary_length_unit="kilometers",
+                                      secondary_length_unit="miles", primary_area_unit="sqkilometers",
+                                      secondary_area_unit="hectares").add_to(m)
     folium.LayerControl(collapsed=True, position="topright").add_to(m)
     m._riskmap_data = data  # type: ignore[attr-defined]
     m._riskmap_info = {  # type: ignore[attr-defined]
@@ -381,7 +417,33 @@ def map_html(m: folium.Map) -> str:
     >>> external_references(html)             # doctest: +SKIP
     []
     """
+    _check_plugin_assets(m)
     return inline_assets(m.get_root().render(), allow_tiles=bool(getattr(m, "_riskmap_online_tiles", False)))
+
+
+def _elements(element: Any) -> Any:
+    yield element
+    for child in getattr(element, "_children", {}).values():
+        yield from _elements(child)
+
+
+def _check_plugin_assets(m: folium.Map) -> None:
+    """Refuse, naming the folium element, any script or stylesheet riskmap cannot inline.
+
+    Raises
+    ------
+    RiskmapError
+        ``"folium element Draw (draw_1a2b) needs https://..., which riskmap does not vendor ..."``.
+    """
+    for el in _elements(m):
+        if el is m:
+            continue
+        for _name, url in list(getattr(el, "default_js", [])) + list(getattr(el, "default_css", [])):
+            if str(url).startswith(("http://", "https://", "//")) and not is_vendored(str(url)):
+                raise RiskmapError(
+                    f"folium element {type(el).__name__} ({el.get_name()}) needs {url}, which riskmap does "
+                    "not vendor in riskmap/assets, so the map cannot be saved as one offline file; remove "
+                    "that element, or add the file to riskmap/assets and riskmap.map_assets._ASSET_FOR")
 
 
 def save_map(m: folium.Map, path: str | Path) -> Path:

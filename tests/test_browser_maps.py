@@ -36,11 +36,11 @@ def _real_data_available(basin_id: str) -> bool:
 class Page:
     """A page with all network blocked and every error and dialog recorded."""
 
-    def __init__(self, browser, path: Path):
+    def __init__(self, browser, path: Path, width: int = 1200, height: int = 800):
         self.blocked: list[str] = []
         self.errors: list[str] = []
         self.dialogs: list[str] = []
-        self.page = browser.new_page(viewport={"width": 1200, "height": 800})
+        self.page = browser.new_page(viewport={"width": width, "height": height})
         self.page.route("**/*", self._route)
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
         self.page.on("dialog", self._dialog)
@@ -141,7 +141,11 @@ def test_synthetic_map_in_browser(browser, synthetic_html, artifacts_dir):
         # click a site: popup with its name, approximate note, downstream path + crossing drawn
         assert pg.open_site(0) == "Gradina tailings"
         popup = pg.js("document.querySelector('.leaflet-popup-content').textContent")
-        assert "River km to first border" in popup and "45 km" in popup and "BIH \u2192 BIH|SRB" in popup
+        assert "River km to the first border" in popup and "45 km" in popup
+        assert "Bosnia and Herzegovina \u2192 Bosnia and Herzegovina / Serbia border" in popup  # names, not codes
+        assert "Why it matters" in popup and "BIH|SRB" not in popup
+        assert pg.js("Array.from(document.querySelectorAll('.leaflet-popup .rm-group summary'))"
+                     ".map(s => s.textContent)") == ["What it is", "Exposure downstream", "Hazard", "Sources"]
         assert pg.js("document.querySelectorAll('path.rm-selected-path').length") == 1
         assert pg.js("document.querySelectorAll('.leaflet-rmCross-pane path.rm-crossing').length") == 2
         assert pg.js("document.querySelector('.leaflet-popup-content a').href") == "https://example.org/site/0"
@@ -163,7 +167,7 @@ def test_synthetic_map_in_browser(browser, synthetic_html, artifacts_dir):
         assert pg.open_site(5) == XSS_SCRIPT
         pg.page.fill(".rm-search input", "<img")
         hits = pg.js("Array.from(document.querySelectorAll('.rm-search-hit')).map(li => li.textContent)")
-        assert hits == [XSS_IMG + " (BIH)"]
+        assert hits == [XSS_IMG + " (Bosnia and Herzegovina)"]
         pg.page.fill(".rm-search input", "alert")
         assert len(pg.js("Array.from(document.querySelectorAll('.rm-search-hit'))")) == 2
         _no_injected_elements(pg)
@@ -269,3 +273,161 @@ def test_basin_map_in_browser(browser, basin_id, tmp_path, artifacts_dir, real_s
         pg.assert_clean()
     finally:
         pg.close()
+
+
+def _popup_on_screen(pg: Page) -> dict:
+    """Wait for the popup's auto-pan to settle; return its box and the viewport."""
+    pg.page.wait_for_timeout(700)  # fade-in and auto-pan animation
+    return pg.js("(() => { const r = document.querySelector('.leaflet-popup').getBoundingClientRect();"
+                 " return {l: r.left, t: r.top, r: r.right, b: r.bottom, w: innerWidth, h: innerHeight}; })()")
+
+
+def _assert_fully_on_screen(box: dict) -> None:
+    assert box["l"] >= 0 and box["t"] >= 0, box
+    assert box["r"] <= box["w"] and box["b"] <= box["h"], box
+
+
+def _save_docs_img(src: Path, name: str) -> None:
+    """With RISKMAP_DOCS_IMG=1, copy a screenshot into docs/img (regenerates the README's map pictures)."""
+    import os
+    import shutil
+
+    if os.environ.get("RISKMAP_DOCS_IMG"):
+        shutil.copyfile(src, Path(__file__).resolve().parent.parent / "docs" / "img" / name)
+
+
+@pytest.mark.parametrize("basin_id", BASINS)
+def test_map_as_a_working_tool(browser, basin_id, tmp_path, artifacts_dir, real_sites):
+    """Each basin map: click a site, use every filter, layers and measure tool; at phone width (390 px) the
+    legend starts collapsed and toggles, and the popup is fully on screen."""
+    basin, sites, kind = _basin_and_sites(basin_id, real_sites)
+    m = maps.basin_map(basin, sites)
+    path = maps.save_map(m, tmp_path / f"{basin_id}.html")
+    n = m._riskmap_info["sites"]
+    if not n:
+        pytest.skip("no sites on this map")
+    filters = m._riskmap_data["sites"]["filters"]
+    pg = Page(browser, path)
+    try:
+        # desktop: legend open, measure tool, towns labelled, context layers drawn
+        assert pg.js("document.querySelector('.rm-legend details').open") is True
+        assert pg.js("document.querySelectorAll('.leaflet-control-measure').length") == 1
+        assert pg.js("document.querySelectorAll('path.rm-country').length") >= 4
+        if kind == "real":
+            assert pg.js("RISKMAP_MAPS[0].townsShown") > 0
+            assert pg.js("document.querySelectorAll('.rm-town').length") == pg.js("RISKMAP_MAPS[0].townsShown")
+            assert pg.js("document.querySelectorAll('path.rm-border-top').length") > 0  # border above paths
+            top = pg.js("+getComputedStyle(document.querySelector('.leaflet-rmBorderTop-pane')).zIndex")
+            assert top > pg.js("+getComputedStyle(document.querySelector('.leaflet-rmPath-pane')).zIndex")
+            assert pg.js("document.querySelectorAll('path.rm-lake, path.rm-reservoir-reach').length") > 0
+        if basin_id == "syr_darya" and kind == "real":
+            names = [f["properties"]["n"] for f in m._riskmap_data["ctx_lakes"]["features"]]
+            assert "Aral Sea" in names
+        # the natural-hazard overlays are off by default and switch on from the layer control
+        pg.page.hover(".leaflet-control-layers")
+        for label, sel in (("Active faults (GEM)", "path.rm-fault"), ("Earthquakes since 1900 (ISC-GEM)", "path.rm-quake")):
+            if pg.js(f"Array.from(document.querySelectorAll('.leaflet-control-layers-overlays span'))"
+                     f".some(s => s.textContent.trim() === {label!r})"):
+                assert pg.js(f"document.querySelectorAll('{sel}').length") == 0
+                pg.page.get_by_text(label, exact=True).click()
+                assert pg.js(f"document.querySelectorAll('{sel}').length") > 0
+                pg.page.get_by_text(label, exact=True).click()  # off again (busy), as by default
+                assert pg.js(f"document.querySelectorAll('{sel}').length") == 0
+        pg.page.mouse.move(600, 400)
+
+        # every filter: untick its first value -> those sites disappear; tick again -> all back
+        pg.page.click(".rm-filters summary")
+        assert pg.js("document.querySelector('.rm-filter-count').textContent") == f"{n} of {n} sites shown"
+        assert [f["key"] for f in filters] == ["category", "exposure_class", "status", "country"]
+        for f in filters:
+            code, _label, count = f["values"][0]
+            box = pg.page.locator(f".rm-filter[data-filter='{f['key']}'] input").first
+            box.click()
+            assert pg.js("RISKMAP_MAPS[0].visibleSites") == n - count, f["key"]
+            assert pg.js("document.querySelector('.rm-filter-count').textContent") == f"{n - count} of {n} sites shown"
+            hidden = [i for i, k in enumerate(f["idx"]) if k == 0]
+            assert pg.js(f"RISKMAP_MAPS[0].groups.sites.hasLayer(RISKMAP_MAPS[0].markers[{hidden[0]}])") is False
+            if not m._riskmap_info["clustered"]:
+                n_lines = sum(1 for i in hidden if i in set(m._riskmap_data.get("lines", {}).get("features") and
+                                                              [ft["properties"]["i"] for ft in
+                                                               m._riskmap_data["lines"]["features"]] or []))
+                assert pg.js("document.querySelectorAll('.leaflet-marker-icon.rm-site').length") == n - count
+                assert n_lines >= 0
+            if f["key"] == "category":
+                pg.page.screenshot(path=str(artifacts_dir / f"map_{basin_id}_{kind}_filter.png"))
+            box.click()
+            assert pg.js("RISKMAP_MAPS[0].visibleSites") == n
+        # combined filters, then "Show all sites"
+        pg.page.locator(".rm-filter[data-filter='country'] input").first.click()
+        pg.page.locator(".rm-filter[data-filter='status'] input").first.click()
+        both = sum(1 for a, b in zip(filters[3]["idx"], filters[2]["idx"]) if a != 0 and b != 0)
+        assert pg.js("RISKMAP_MAPS[0].visibleSites") == both
+        pg.page.click(".rm-filter-reset")
+        assert pg.js("RISKMAP_MAPS[0].visibleSites") == n
+        pg.page.click(".rm-filters summary")
+
+        # click a site: grouped popup with names, fully on screen
+        names = _column(m._riskmap_data, "name")
+        assert pg.open_site(0) == names[0]
+        _assert_fully_on_screen(_popup_on_screen(pg))
+        shot = artifacts_dir / f"map_{basin_id}_{kind}_desktop_popup.png"
+        pg.page.screenshot(path=str(shot))
+        if kind == "real":
+            _save_docs_img(shot, f"map_{basin_id}_popup.png")
+        pg.close_popup()
+        shot = artifacts_dir / f"map_{basin_id}_{kind}_desktop.png"
+        pg.page.screenshot(path=str(shot))
+        if kind == "real" and basin_id == "drin":
+            _save_docs_img(shot, "map_drin.png")
+        _no_injected_elements(pg)
+        pg.assert_clean()
+    finally:
+        pg.close()
+
+    phone = Page(browser, path, width=390, height=844)
+    try:
+        legend = ".rm-legend details"
+        assert phone.js(f"document.querySelector('{legend}').open") is False  # collapsed by default
+        assert phone.js("document.querySelector('.rm-legend').getBoundingClientRect().width") < 200
+        phone.page.click(f"{legend} > summary")
+        assert phone.js(f"document.querySelector('{legend}').open") is True
+        phone.page.screenshot(path=str(artifacts_dir / f"map_{basin_id}_{kind}_phone_legend.png"))
+        phone.page.click(f"{legend} > summary")
+        assert phone.js(f"document.querySelector('{legend}').open") is False
+        for i in sorted({0, n // 2, n - 1}):
+            assert phone.open_site(i) == names[i]
+            box = _popup_on_screen(phone)
+            _assert_fully_on_screen(box)
+            assert box["r"] - box["l"] <= 390
+            for ctl in (".leaflet-control-zoom", ".leaflet-control-layers"):  # not hidden under the controls
+                c = phone.js(f"(() => {{ const r = document.querySelector('{ctl}').getBoundingClientRect();"
+                             " return {l: r.left, t: r.top, r: r.right, b: r.bottom}; })()")
+                assert c["r"] <= box["l"] or c["l"] >= box["r"] or c["b"] <= box["t"] or c["t"] >= box["b"], (ctl, c, box)
+        shot = artifacts_dir / f"map_{basin_id}_{kind}_phone_popup.png"
+        phone.page.screenshot(path=str(shot))
+        if kind == "real" and basin_id == "drina":
+            _save_docs_img(shot, "map_drina_phone_popup.png")
+        phone.assert_clean()
+    finally:
+        phone.close()
+
+
+def test_legend_starts_collapsed_in_a_notebook_frame(browser, tmp_path):
+    """Jupyter shows the map in an iframe (RiskMap._repr_html_): the legend starts collapsed there."""
+    m = maps.basin_map(synthetic_basin(), synthetic_sites())
+    page_path = tmp_path / "notebook.html"
+    page_path.write_text("<!DOCTYPE html><html><body style='width:900px'>" + m._repr_html_() + "</body></html>",
+                         encoding="utf-8")
+    page = browser.new_page(viewport={"width": 1200, "height": 800})
+    blocked: list[str] = []
+    page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(("file:", "data:", "about:"))
+               else (blocked.append(r.request.url), r.abort()))
+    try:
+        page.goto(page_path.resolve().as_uri())
+        frame = page.frames[1]
+        frame.wait_for_function("window.RISKMAP_MAPS && RISKMAP_MAPS[0].ready", timeout=15000)
+        assert frame.evaluate("document.querySelector('.rm-legend details').open") is False
+        assert frame.evaluate("RISKMAP_MAPS[0].map.getSize().x") > 600  # wide, yet collapsed: it is framed
+        assert blocked == []
+    finally:
+        page.close()

@@ -93,6 +93,71 @@ def test_unvendored_asset_raises(basin):
         maps.map_html(m)
 
 
+def test_user_plugins_save_offline_or_are_named(basin, sites, tmp_path):
+    """A folium plugin riskmap vendors is inlined; any other is refused with the plugin's name."""
+    m = maps.basin_map(basin, sites, measure=False)
+    assert "L.Control.Measure" not in maps.map_html(m)
+    folium.plugins.MeasureControl(position="bottomleft").add_to(m)  # as a user would
+    out = maps.save_map(m, tmp_path / "measure.html")
+    html = out.read_text(encoding="utf-8")
+    assert maps.external_references(html) == [] and "new L.Control.Measure(" in html
+    assert "leaflet-measure" not in "".join(re.findall(r'<script src="[^"]*"', html))
+    folium.plugins.Draw().add_to(m)
+    with pytest.raises(RiskmapError, match=r"folium element Draw \(draw_control_[0-9a-f]+\) needs https://\S+leaflet\.draw"):
+        maps.save_map(m, tmp_path / "draw.html")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["measure.html"]  # nothing half-written
+
+
+def test_category_symbols_are_distinct_and_labelled(basin, sites):
+    from riskmap.map_text import CATEGORY_LABELS
+    from riskmap.schema import CATEGORIES
+
+    assert set(maps.CATEGORY_SHAPES) == set(CATEGORIES) == set(CATEGORY_LABELS)
+    assert len(set(maps.CATEGORY_SHAPES.values())) == len(maps.CATEGORY_SHAPES)  # one shape per category
+    legend = maps.basin_map(basin, sites)._riskmap_data["legend"]
+    assert "Ash and slag pond or landfill" in legend and "tailings_ash" not in legend
+    assert legend.startswith("<details open>")  # the map's code collapses it on small screens
+
+
+def test_filter_data(basin, sites):
+    s = maps.basin_map(basin, sites)._riskmap_data["sites"]
+    filters = {f["key"]: f for f in s["filters"]}
+    assert list(filters) == ["category", "exposure_class", "status", "country"]
+    for f in filters.values():
+        assert len(f["idx"]) == 8 and sum(v[2] for v in f["values"]) == 8
+        assert all(0 <= k < len(f["values"]) for k in f["idx"])
+    expo = filters["exposure_class"]["values"]
+    assert [v[0] for v in expo] == ["high", "medium", "low", "not assessed"] and expo[0][2] == 3
+    assert filters["country"]["values"][0][:2] == ["BIH", "Bosnia and Herzegovina"]
+    assert filters["status"]["values"][-1][0] == "unknown" and filters["status"]["values"][-1][2] == 2
+
+
+def test_why_texts_reasons():
+    import pandas as pd
+
+    from riskmap.map_text import why_texts
+
+    df = pd.DataFrame({
+        "country": ["BIH", "SRB", "MNE"], "transboundary_downstream": [False, True, False],
+        "on_border_water": [True, False, False], "downstream_countries": [["BIH|SRB"], ["SRB", "BIH|SRB"], None],
+        "first_border_river_km": [0.0, 120.0, None], "travel_time_h": [0.0, 50.0, None],
+        "downstream_pop_total": [12345, None, 0], "natech_seismic": [3, 0, None], "natech_fault_km": [0.4, 9, None],
+        "natech_max_mw": [6.06, None, None], "score_status": ["scored", "insufficient data", "insufficient data"],
+        "score_reason": [None, "no substance inventory", None], "priority_rank": [1, None, None],
+        "category": ["tailings_metal", "mine", "other"], "tailings_volume_m3": [2.5e6, None, None]})
+    w = why_texts(df)
+    assert w[0].split("\n") == [
+        "On a border river: a spill is transboundary from the start.",
+        "About 12,300 people live in towns along the river downstream.",
+        "Ranked 1 of 1 by hazard priority (tailings facility (metal ore) holding about 2.5 million m\u00b3 of "
+        "tailings).",
+        "Earthquake-prone: active fault less than 1 km away, earthquakes up to M6.1 recorded nearby."]
+    assert w[1].split("\n") == [
+        "Water from the site reaches the Bosnia and Herzegovina / Serbia border: 120 km along the rivers to the "
+        "first border, about 2.1 days.", "Not ranked: no substance inventory."]
+    assert w[2] == "Not ranked: too little data on the facility."
+
+
 def test_external_references_detector():
     doc = ('<script src="https://x.org/a.js"></script><link rel="stylesheet" href="//cdn.x/b.css"/>'
            '<style>.a{background:url("http://x.org/i.png")}</style><img src="https://x.org/p.png">'
@@ -129,11 +194,13 @@ def test_jupyter_repr_is_offline(basin, sites):
 
 
 def test_layers_and_controls(html8):
-    for name in ("Riparian countries", "International borders", "Sub-basins", "Basin outline",
+    for name in ("Countries (riparian darker) and sea", "International borders", "Sub-basins", "Basin outline",
                  "Lakes and reservoirs", "Rivers (border stretches highlighted)", "Checkpoint towns",
                  "Sites (8)", "Downstream paths of transboundary sites", "Downstream path of the selected site",
-                 "Pipelines (lines)"):
+                 "Pipelines (lines)", "Towns (labels by size as you zoom in)", "Active faults (GEM)",
+                 "Earthquakes since 1900 (ISC-GEM)"):
         assert f'"{name}"' in html8, name
+    assert "new L.Control.Measure(" in html8  # folium's MeasureControl, inlined (leaflet-measure)
     assert "L.control.layers" in html8
     assert "L.control.scale" in html8
     assert "riskmap.build(" in html8
@@ -156,14 +223,23 @@ def test_site_data_contents(basin, sites):
     assert s["colors"][s["cls"][3]] == "#9e9e9e" and s["colors"][s["cls"][7]] == "#9e9e9e"
     assert s["colors"][s["cls"][0]] != "#9e9e9e"
     # exposure/hazard columns flow into the popup record
-    assert _site_value(data, "downstream_countries", 0) == "BIH \u2192 BIH|SRB"
+    # ... with names, not codes
+    assert _site_value(data, "downstream_countries", 0) == (
+        "Bosnia and Herzegovina \u2192 Bosnia and Herzegovina / Serbia border")
+    assert _site_value(data, "country", 0) == "Bosnia and Herzegovina"
+    assert _site_value(data, "country_code", 0) == "BIH"  # raw code kept for the path logic
+    assert _site_value(data, "category", 0) == "Tailings facility (metal ore)"
+    assert _site_value(data, "status", 1) == "Closed (not remediated)"
     assert _site_value(data, "first_border_river_km", 0) == 45.0
     assert _site_value(data, "travel_time_h", 2) is None  # missing stays missing
-    assert _site_value(data, "score_terms", 0) == "wri: 3.1; thi: 2"
-    assert _site_value(data, "score_terms", 4) == "wri: unknown"
+    assert "score_terms" not in s["cols"]  # no term dumps in the popup
+    why = _site_value(data, "why", 0).split("\n")
+    assert 1 <= len(why) <= 4 and why[0].startswith("Water from the site reaches the Bosnia and Herzegovina / Serbia")
+    assert "45 km along the rivers" in why[0]
+    assert [f[3] for f in s["fields"]][0] == "What it is" and s["fields"][-1][3] == "Sources"
     assert _site_value(data, "reach_id", 7) is None and _site_value(data, "reach_id", 0) == 1
     fields = [f[0] for f in s["fields"]]
-    assert fields.index("category") < fields.index("source") < fields.index("first_border_river_km")
+    assert fields.index("category") < fields.index("first_border_river_km") < fields.index("source")
     # rivers carry what the downstream-path code needs
     props = data["rivers"]["features"][3]["properties"]
     assert props == {"id": 4, "o": 4, "b": 1, "n": "Drina", "c": "BIH|SRB", "w": "Lake Perucac",
@@ -243,7 +319,7 @@ def test_hostile_text_is_never_markup(html8, basin, sites):
 def test_vendored_assets_are_documented_and_licensed():
     root = Path(maps.__file__).parent / "assets"
     readme = (root / "README.md").read_text()
-    for folder in ("leaflet", "leaflet.markercluster", "leaflet.fullscreen"):
+    for folder in ("leaflet", "leaflet.markercluster", "leaflet.fullscreen", "leaflet-measure"):
         assert (root / folder / "LICENSE").is_file(), folder
         for f in (root / folder).rglob("*"):
             if f.is_file() and f.name != "LICENSE" and f.parent.name != "images":
@@ -324,3 +400,54 @@ def test_map_data_carries_precomputed_downstream_paths(real_sites):
     js = (Path(maps.__file__).parent / "assets" / "riskmap" / "riskmap.js").read_text(encoding="utf-8")
     assert "data.downstream" in js
     assert not re.search(r"\.dn\b|\[['\"]dn['\"]\]", js)
+
+
+@pytest.mark.skipif(not REAL_BASINS, reason="no bundled basin data")
+def test_context_layers_on_real_maps():
+    """Whole neighbouring countries and sea, lakes (Aral Sea), towns, dams, faults and earthquakes."""
+    from riskmap.hydrography import load_basin
+
+    data = {b: maps.basin_map(load_basin(b))._riskmap_data for b in REAL_BASINS}
+    if "drina" in data:
+        d = data["drina"]
+        isos = {f["properties"]["iso"] for f in d["countries"]["features"]}
+        assert {"BIH", "MNE", "SRB", "HRV", "XKX", "ALB"} <= isos  # not only the basin's riparian clip
+        assert {f["properties"]["iso"] for f in d["countries"]["features"] if f["properties"]["r"]} >= {"BIH", "SRB"}
+        assert "sea" in d and d["sea"]["features"][0]["geometry"]["type"] in ("Polygon", "MultiPolygon")
+        assert any(lb[2] == "Kosovo*" for lb in d["labels"]) and "* Kosovo: this designation" in d["legend"]
+        assert len(d["dams"]["features"]) == len(load_basin("drina").dams) > 0  # Drina reservoirs by their dams
+        assert any("reservoir" in str(f["properties"]["w"]) for f in d["rivers"]["features"])
+        assert "Višegrad" in d["places"]["n"] or "Visegrad" in d["places"]["n"]
+        assert d["places"]["p"] == sorted(d["places"]["p"], key=lambda v: -(v or 0))  # largest first
+        assert d["faults"]["features"] and d["quakes"]["features"]
+        assert d["style"]["outside"] != d["style"]["sea"]  # beyond the bundled countries is not painted as sea
+    if "syr_darya" in data:
+        d = data["syr_darya"]
+        names = [f["properties"]["n"] for f in d["ctx_lakes"]["features"]]
+        assert "Aral Sea" in names
+        assert {"KAZ", "UZB", "KGZ", "TJK", "TKM"} <= {f["properties"]["iso"] for f in d["countries"]["features"]}
+        assert "sea" not in d  # no sea in the Central Asian box
+
+
+def test_map_context_build(tmp_path):
+    from riskmap._paths import default_sources_dir
+    from riskmap.databuild.map_context import LAKE_SOURCES, build_map_context
+
+    src = default_sources_dir()
+    if not all((src / rel).is_file() for rel, _, _ in LAKE_SOURCES):
+        pytest.skip("Natural Earth sources not available")
+    res = build_map_context(src, tmp_path)
+    import json
+
+    import geopandas as gpd
+
+    lakes = gpd.read_file(tmp_path / "lakes.gpkg", layer="lakes")
+    assert res["lakes"] == len(lakes) > 20
+    assert "Aral Sea" in set(lakes["name"]) and set(lakes["kind"]) <= {"lake", "reservoir", "alkaline lake"}
+    assert lakes["name"].isna().any()  # unnamed lakes stay unnamed
+    prov = json.loads((tmp_path / "PROVENANCE.json").read_text())
+    entry = prov["products"]["lakes.gpkg"]
+    assert entry["features"] == len(lakes) and all(len(s["sha256"]) == 64 for s in entry["sources"])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["PROVENANCE.json", "lakes.gpkg"]
+    bundled = gpd.read_file(DATA_DIR / "context" / "lakes.gpkg", layer="lakes")
+    assert len(bundled) == len(lakes)  # the bundled layer is this build's output

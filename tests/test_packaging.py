@@ -92,7 +92,7 @@ def installed(tmp_path_factory):
 def test_wheel_carries_the_data(installed):
     names = zipfile.ZipFile(installed["wheel"]).namelist()
     repo_files = sorted(p.relative_to(ROOT / "data").as_posix() for p in (ROOT / "data").rglob("*")
-                        if p.is_file() and p.relative_to(ROOT / "data").parts[0] in ("basins", "sites", "natech"))
+                        if p.is_file() and p.relative_to(ROOT / "data").parts[0] in ("basins", "sites", "natech", "context"))
     assert repo_files, "no data/ in the checkout"
     bundled = sorted(n.removeprefix("riskmap/_data/") for n in names if n.startswith("riskmap/_data/"))
     assert bundled == repo_files

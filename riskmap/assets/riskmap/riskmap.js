@@ -77,30 +77,68 @@
   function popupHtml(R, i) {
     var S = R.data.sites;
     var h = '<div class="rm-popup-body"><h4 class="rm-title">' + esc(val(S, 'name', i)) + '</h4>';
-    var prec = val(S, 'coord_precision', i);
-    if (R.data.approx.indexOf(prec) >= 0) {
-      h += '<p class="rm-note">Approximate location (coord_precision = ' + esc(prec) +
-        '): the point is not the facility itself' + (prec === 'town' ? ' but the nearest town' : '') +
-        '. Check before use.</p>';
+    var cat = val(S, 'category', i);
+    if (cat) { h += '<p class="rm-kind">' + esc(cat) + '</p>'; }
+    var prec = val(S, 'coord_precision', i), rawPrec = S.hollow[i] === 1;
+    if (rawPrec) {
+      h += '<p class="rm-note">Approximate location (' + esc(prec) +
+        '): the point is not the facility itself. Check before use.</p>';
     }
-    h += '<table class="rm-record">';
-    S.fields.forEach(function (f) {
-      var name = f[0], label = f[1], kind = f[2];
-      var v = fmtField(kind, val(S, name, i));
-      if (v === null) { return; }
-      if (name === 'source') {
-        var url = val(S, 'source_url', i);
-        if (url && /^https?:\/\//i.test(String(url))) {
-          v = '<a href="' + esc(url) + '" target="_blank" rel="noopener noreferrer">' + v + '</a>';
+    var why = val(S, 'why', i);
+    if (why) {
+      h += '<div class="rm-why"><h5>Why it matters</h5><ul>';
+      String(why).split('\n').forEach(function (w) { h += '<li>' + esc(w) + '</li>'; });
+      h += '</ul></div>';
+    }
+    var groups = S.groups || [''];
+    groups.forEach(function (g) {
+      var rows = '';
+      S.fields.forEach(function (f) {
+        var name = f[0], label = f[1], kind = f[2];
+        if ((f[3] || '') !== g || name === 'category') { return; }
+        var raw = val(S, name, i);
+        var v = fmtField(kind, raw);
+        if (v === null) { return; }
+        if (name === 'priority_rank' && S.nRanked) { v += ' of ' + fmtNum(S.nRanked, 0); }
+        if (name === 'source') {
+          var url = val(S, 'source_url', i);
+          if (url && /^https?:\/\//i.test(String(url))) {
+            v = '<a href="' + esc(url) + '" target="_blank" rel="noopener noreferrer">' + v + '</a>';
+          }
         }
+        rows += '<tr><th>' + esc(label) + '</th><td>' + v + '</td></tr>';
+      });
+      if (rows) {
+        h += '<details class="rm-group"' + (g === 'Sources' ? '' : ' open') + '><summary>' + esc(g) +
+          '</summary><table class="rm-record">' + rows + '</table></details>';
       }
-      h += '<tr><th>' + esc(label) + '</th><td>' + v + '</td></tr>';
     });
-    h += '</table>';
     if (R.reachIndex && val(S, 'reach_id', i) !== null && R.data.rivers) {
       h += '<p class="rm-hint">The downstream path is drawn on the map while this popup is open.</p>';
     }
+    if (S.kosovo && /Kosovo\*/.test(String(val(S, 'country', i)) + String(val(S, 'downstream_countries', i)))) {
+      h += '<p class="rm-hint">' + esc(R.data.kosovoNote || '') + '</p>';
+    }
     return h + '</div>';
+  }
+
+  /* Popup size from the map's size, so that it always fits on screen (phones, notebooks). */
+  function popupOptions(R) {
+    var size = R.map.getSize();
+    // room for the controls: search and zoom (left), filters and layers (top right), attribution (bottom)
+    var narrow = size.x < 600, left = narrow ? 58 : 12, right = narrow ? 8 : 12;
+    return {maxWidth: Math.max(150, Math.min(380, size.x - left - right - 40)),
+      minWidth: Math.min(240, size.x - left - right - 40),
+      maxHeight: Math.max(120, Math.min(440, size.y - 190)), autoPan: true, keepInView: true,
+      autoPanPaddingTopLeft: L.point(left, 100), autoPanPaddingBottomRight: L.point(right, 50), className: 'rm-popup'};
+  }
+
+  function fitPopup(R, popup) {
+    var o = popupOptions(R);
+    popup.options.maxWidth = o.maxWidth;
+    popup.options.minWidth = o.minWidth;
+    popup.options.maxHeight = o.maxHeight;
+    popup.update();
   }
 
   /* Reaches downstream of `start`, in flow order (start first): looked up in the table
@@ -124,6 +162,13 @@
     return null;
   }
 
+  function countryName(R, code) {
+    if (!code) { return null; }
+    var names = R.data.countryNames || {};
+    return String(code).split('|').map(function (c) { return names[c] || c; }).join(' / ') +
+      (String(code).indexOf('|') >= 0 ? ' border' : '');
+  }
+
   function pathLine(path, style) {
     return L.polyline(path.map(flatLatLngs), style);
   }
@@ -131,7 +176,7 @@
   function crossingMarker(R, cr, title) {
     var m = L.circleMarker(cr.latlng, {pane: 'rmCross', radius: 7, color: '#000000', weight: 2,
       fillColor: '#ffeb3b', fillOpacity: 1, className: 'rm-crossing'});
-    m.bindTooltip(esc(title) + '<br>first border crossing: ' + esc(cr.to || 'border') +
+    m.bindTooltip(esc(title) + '<br>first border crossing: ' + esc(countryName(R, cr.to) || 'border') +
       '<br>&asymp; ' + fmtNum(cr.km, 1) + ' km along the rivers', {direction: 'top'});
     return m;
   }
@@ -139,7 +184,7 @@
   function isTransboundary(R, i, path) {
     var tb = val(R.data.sites, 'transboundary_downstream', i);
     if (tb !== null) { return tb === true || tb === 1 || tb === 'true' || tb === 'True'; }
-    var c = val(R.data.sites, 'country', i);
+    var c = val(R.data.sites, 'country_code', i);
     return firstCrossing(path, c) !== null;
   }
 
@@ -153,7 +198,7 @@
     if (!path.length) { return; }
     pathLine(path, {pane: 'rmPath', color: '#d7301f', weight: 6, opacity: 0.9, className: 'rm-selected-path',
       interactive: false}).addTo(G.selected);
-    var cr = firstCrossing(path, val(R.data.sites, 'country', i));
+    var cr = firstCrossing(path, val(R.data.sites, 'country_code', i));
     if (cr) {
       if (cr.k === 0) { cr.latlng = R.markers[i].getLatLng(); }  // the site is on border water itself
       crossingMarker(R, cr, val(R.data.sites, 'name', i)).addTo(G.selected);
@@ -168,13 +213,18 @@
 
   function buildBasemap(R) {
     var D = R.data, G = R.groups, st = D.style;
+    geo(R, 'sea', G.countries, {pane: 'rmLand', interactive: false, style: function () {
+      return {stroke: false, fillColor: st.sea, fillOpacity: 1, className: 'rm-sea'};
+    }});
     geo(R, 'countries', G.countries, {pane: 'rmLand', interactive: false, style: function (f) {
-      return {color: '#9e9e9e', weight: 0.6, fillColor: f.properties.r ? st.land : st.landOther, fillOpacity: 1};
+      return {color: '#9e9e9e', weight: 0.6, fillColor: f.properties.r ? st.land : st.landOther, fillOpacity: 1,
+        className: 'rm-country'};
     }});
     if (D.labels && G.countries) {
       D.labels.forEach(function (lb) {
         L.marker([lb[1], lb[0]], {pane: 'rmLabels', interactive: false, keyboard: false,
-          icon: L.divIcon({className: 'rm-label', html: esc(lb[2]), iconSize: null})}).addTo(G.countries);
+          icon: L.divIcon({className: 'rm-label' + (lb[3] ? '' : ' rm-label-other'), html: esc(lb[2]),
+            iconSize: null})}).addTo(G.countries);
       });
     }
     geo(R, 'borders', G.borders, {pane: 'rmLines', interactive: false, style: function (f) {
@@ -186,12 +236,31 @@
     geo(R, 'outline', G.outline, {pane: 'rmBasin', interactive: false, style: function () {
       return {color: '#3f007d', weight: 2.5, opacity: 0.9, fill: false};
     }});
-    geo(R, 'lakes', G.lakes, {pane: 'rmWater', style: function (f) {
-      return {color: st.water, weight: 1, fillColor: st.lake, fillOpacity: 0.9,
+    var lakeStyle = function (f) {
+      return {color: st.water, weight: 1, fillColor: st.lake, fillOpacity: 0.9, className: 'rm-lake',
         dashArray: f.properties.k === 'reservoir' ? '3 2' : null};
-    }, onEachFeature: function (f, l) {
+    };
+    geo(R, 'ctx_lakes', G.lakes, {pane: 'rmWater', style: lakeStyle, onEachFeature: function (f, l) {
+      l.bindTooltip(esc(f.properties.n || 'unnamed lake') + ' (' + esc(f.properties.k || 'lake') + ')', {sticky: true});
+    }});
+    geo(R, 'lakes', G.lakes, {pane: 'rmWater', style: lakeStyle, onEachFeature: function (f, l) {
       l.bindTooltip(esc(f.properties.n || 'unnamed') + ' (' + esc(f.properties.k || 'lake') + ')' +
         (f.properties.s ? ', shared: ' + esc(f.properties.c) : ''), {sticky: true});
+    }});
+    if (D.rivers && G.lakes) {  // reservoir and lake stretches of the rivers, drawn wide in lake colour
+      L.geoJSON({type: 'FeatureCollection', features: D.rivers.features.filter(function (f) {
+        return f.properties.w && /reservoir|lake|jezero|ezero/i.test(String(f.properties.w));
+      })}, {pane: 'rmWater', interactive: false, style: function () {
+        return {color: st.lake, weight: 7, opacity: 0.95, lineCap: 'round', className: 'rm-reservoir-reach'};
+      }}).addTo(G.lakes);
+    }
+    geo(R, 'dams', G.lakes, {pane: 'rmLabels', pointToLayer: function (f, ll) {
+      return L.circleMarker(ll, {radius: 4, color: '#ffffff', weight: 1.5, fillColor: '#08306b', fillOpacity: 1,
+        className: 'rm-dam'});
+    }, onEachFeature: function (f, l) {
+      var p = f.properties;
+      l.bindTooltip('Dam ' + esc(p.n) + (p.v ? ' (' + esc(p.v) + ')' : '') + (p.r ? '<br>' + esc(p.r) : '') +
+        (p.mw ? '<br>' + fmtNum(p.mw, 0) + ' MW' : ''));
     }});
     var rl = geo(R, 'rivers', G.rivers, {pane: 'rmWater', style: function (f) {
       var o = f.properties.o || 1;
@@ -200,12 +269,67 @@
     }, onEachFeature: function (f, l) {
       R.reachIndex[f.properties.id] = l;
       l.bindTooltip(esc(f.properties.n || 'unnamed river') + (f.properties.b ? ' &ndash; border stretch (' +
-        esc(f.properties.c) + ')' : '') + (f.properties.w ? ', ' + esc(f.properties.w) : ''), {sticky: true});
+        esc(countryName(R, f.properties.c)) + ')' : '') + (f.properties.w ? ', ' + esc(f.properties.w) : ''), {sticky: true});
     }});
     R.riverLayer = rl;
+    if (D.rivers && G.rivers) {  // border stretches again, above the downstream paths: the border stays visible
+      L.geoJSON({type: 'FeatureCollection', features: D.rivers.features.filter(function (f) { return f.properties.b; })},
+        {pane: 'rmBorderTop', interactive: false, style: function (f) {
+          return {color: st.borderRiver, weight: Math.min(1 + 0.8 * ((f.properties.o || 1) - 1), 3.5), opacity: 1,
+            lineCap: 'round', className: 'rm-border-top'};
+        }}).addTo(G.rivers);
+    }
     geo(R, 'towns', G.towns, {pane: 'rmLabels', pointToLayer: function (f, ll) {
       return L.circleMarker(ll, {radius: 3, color: '#333333', weight: 1, fillColor: '#ffffff', fillOpacity: 1});
     }, onEachFeature: function (f, l) { l.bindTooltip(esc(f.properties.n) + (f.properties.c ? ' (' + esc(f.properties.c) + ')' : '')); }});
+    buildPlaces(R);
+    geo(R, 'faults', G.faults, {pane: 'rmHazard', style: function () {
+      return {color: '#8c2d04', weight: 1.6, opacity: 0.85, className: 'rm-fault'};
+    }, onEachFeature: function (f, l) {
+      var p = f.properties;
+      l.bindTooltip('Active fault' + (p.n ? ': ' + esc(p.n) : '') + (p.t ? '<br>' + esc(p.t) : '') +
+        (p.r ? '<br>slip rate ' + esc(p.r) : ''), {sticky: true});
+    }});
+    geo(R, 'quakes', G.quakes, {pane: 'rmHazard', pointToLayer: function (f, ll) {
+      var m = f.properties.m || 5;
+      return L.circleMarker(ll, {radius: Math.max(2.5, 2.5 + (m - 5) * 2.2), color: '#7f0000', weight: 1,
+        fillColor: '#fc4e2a', fillOpacity: 0.45, className: 'rm-quake'});
+    }, onEachFeature: function (f, l) {
+      var p = f.properties;
+      l.bindTooltip('Earthquake M' + fmtNum(p.m, 1) + (p.y ? ', ' + esc(p.y) : '') +
+        (p.d !== null && p.d !== undefined ? ', depth ' + fmtNum(p.d, 0) + ' km' : ''));
+    }});
+  }
+
+  /* Towns (GeoNames places): a dot and a label, the larger ones first as you zoom in. */
+  var TOWN_MIN_POP = [[6, 200000], [7, 50000], [8, 15000], [9, 5000], [10, 0]];
+
+  function townThreshold(zoom) {
+    for (var k = 0; k < TOWN_MIN_POP.length; k++) { if (zoom <= TOWN_MIN_POP[k][0]) { return TOWN_MIN_POP[k][1]; } }
+    return 0;
+  }
+
+  function buildPlaces(R) {
+    var P = R.data.places, G = R.groups;
+    if (!P || !G.places) { return; }
+    var ms = [];
+    for (var k = 0; k < P.n.length; k++) {
+      var icon = L.divIcon({className: 'rm-town', iconSize: null,
+        html: '<span class="rm-town-dot"></span><span class="rm-town-name">' + esc(P.n[k]) + '</span>'});
+      ms.push(L.marker([P.lat[k], P.lon[k]], {pane: 'rmLabels', interactive: false, keyboard: false, icon: icon}));
+    }
+    function update() {
+      var min = townThreshold(R.map.getZoom()), shown = 0;
+      for (var j = 0; j < ms.length; j++) {
+        var want = (P.p[j] || 0) >= min && shown < 60;
+        if (want) { shown++; }
+        if (want && !G.places.hasLayer(ms[j])) { G.places.addLayer(ms[j]); }
+        if (!want && G.places.hasLayer(ms[j])) { G.places.removeLayer(ms[j]); }
+      }
+      R.townsShown = shown;
+    }
+    R.map.on('zoomend', update);
+    update();
   }
 
   function buildSites(R) {
@@ -228,14 +352,14 @@
         icon: iconFor(R, D.shapeNames[S.shape[i]], S.colors[S.cls[i]], S.hollow[i] === 1),
         riskmapIndex: i, keyboard: true, alt: ''});
       m.bindTooltip(esc(val(S, 'name', i)), {direction: 'top'});
-      m.bindPopup((function (j) { return function () { return popupHtml(R, j); }; })(i),
-        {maxWidth: 380, minWidth: 240, maxHeight: 420, className: 'rm-popup'});
+      m.bindPopup((function (j) { return function () { return popupHtml(R, j); }; })(i), popupOptions(R));
       markers[i] = m;
     }
     if (G.sites.addLayers) { G.sites.addLayers(markers); } else { markers.forEach(function (m) { G.sites.addLayer(m); }); }
     R.markers = markers;
     R.map.on('popupopen', function (e) {
       var src = e.popup && e.popup._source;
+      if (src && src.options && src.options.riskmapIndex !== undefined) { fitPopup(R, e.popup); }
       if (src && src.options && src.options.riskmapIndex !== undefined) { showPath(R, src.options.riskmapIndex); }
     });
     R.map.on('popupclose', function () { if (G.selected) { G.selected.clearLayers(); } });
@@ -246,7 +370,8 @@
       }, onEachFeature: function (f, l) {
         l.bindTooltip(esc(val(S, 'name', f.properties.i)), {sticky: true});
         l.options.riskmapIndex = f.properties.i;
-        l.bindPopup(function () { return popupHtml(R, f.properties.i); }, {maxWidth: 380, minWidth: 240, maxHeight: 420});
+        R.lineLayers[f.properties.i] = l;
+        l.bindPopup(function () { return popupHtml(R, f.properties.i); }, popupOptions(R));
       }}).addTo(G.lines);
     }
   }
@@ -258,7 +383,7 @@
     for (var i = 0; i < S.n; i++) {
       var rid = val(S, 'reach_id', i);
       if (rid === null || !R.reachIndex[rid]) { continue; }
-      var c = val(S, 'country', i), key = rid + '|' + c;
+      var c = val(S, 'country_code', i), key = rid + '|' + c;
       var res = memo[key];
       if (res === undefined) {
         var path = walk(R, rid);
@@ -334,7 +459,7 @@
             var label = document.createElement('bdi');  // a bidi control in a name cannot reorder the rest
             label.textContent = names[j];
             li.appendChild(label);
-            if (c) { li.appendChild(document.createTextNode(' (' + c + ')')); }
+            if (c) { li.appendChild(document.createTextNode(' (' + c + ')')); }  // country name, as text
             li.tabIndex = 0;
             li.className = 'rm-search-hit';
             li.addEventListener('click', (function (k) { return function () { go(k); }; })(j));
@@ -361,6 +486,13 @@
     R.search = new Search().addTo(R.map);
   }
 
+  /* Collapsed by default on small screens and inside frames (Jupyter notebooks). */
+  function startCollapsed(R) {
+    var framed = false;
+    try { framed = root.self !== root.top; } catch (err) { framed = true; }
+    return framed || R.map.getSize().x < 600;
+  }
+
   function addLegend(R) {
     if (!R.data.legend) { return; }
     var Legend = L.Control.extend({
@@ -368,6 +500,8 @@
       onAdd: function () {
         var div = L.DomUtil.create('div', 'rm-legend');
         div.innerHTML = R.data.legend;  // built and escaped by riskmap.maps
+        var det = div.querySelector('details');
+        if (det && startCollapsed(R)) { det.removeAttribute('open'); }
         L.DomEvent.disableClickPropagation(div);
         L.DomEvent.disableScrollPropagation(div);
         return div;
@@ -376,21 +510,108 @@
     R.legend = new Legend().addTo(R.map);
   }
 
+  /* Site filters (kind, exposure class, status, country) over the embedded data. */
+  function applyFilters(R) {
+    var S = R.data.sites, G = R.groups, F = S.filters, show = [], hide = [], n = 0;
+    for (var i = 0; i < S.n; i++) {
+      var ok = true;
+      for (var k = 0; k < F.length && ok; k++) { ok = R.filterOn[k][F[k].idx[i]]; }
+      (ok ? show : hide).push(R.markers[i]);
+      if (ok) { n++; }
+      var ln = R.lineLayers[i];
+      if (ln && G.lines) {
+        if (ok && !G.lines.hasLayer(ln)) { G.lines.addLayer(ln); }
+        if (!ok && G.lines.hasLayer(ln)) { G.lines.removeLayer(ln); }
+      }
+    }
+    if (G.sites.removeLayers) {
+      G.sites.removeLayers(hide);
+      G.sites.addLayers(show.filter(function (m) { return !G.sites.hasLayer(m); }));
+    } else {
+      hide.forEach(function (m) { if (G.sites.hasLayer(m)) { G.sites.removeLayer(m); } });
+      show.forEach(function (m) { if (!G.sites.hasLayer(m)) { G.sites.addLayer(m); } });
+    }
+    R.visibleSites = n;
+    if (R.filterCount) { R.filterCount.textContent = n + ' of ' + S.n + ' sites shown'; }
+  }
+
+  function addFilters(R) {
+    var S = R.data.sites;
+    if (!S || !S.n || !S.filters || !S.filters.length || !R.groups.sites) { return; }
+    R.filterOn = S.filters.map(function (f) { return f.values.map(function () { return true; }); });
+    R.visibleSites = S.n;
+    var Filters = L.Control.extend({
+      options: {position: 'topright'},
+      onAdd: function () {
+        var div = L.DomUtil.create('div', 'rm-filters leaflet-bar');
+        var det = document.createElement('details');
+        var sum = document.createElement('summary');
+        sum.textContent = 'Filter sites';
+        det.appendChild(sum);
+        var count = document.createElement('div');
+        count.className = 'rm-filter-count';
+        det.appendChild(count);
+        R.filterCount = count;
+        S.filters.forEach(function (f, k) {
+          var fs = document.createElement('fieldset');
+          fs.className = 'rm-filter';
+          fs.setAttribute('data-filter', f.key);
+          var lg = document.createElement('legend');
+          lg.textContent = f.label;
+          fs.appendChild(lg);
+          f.values.forEach(function (v, j) {
+            var lab = document.createElement('label');
+            var box = document.createElement('input');
+            box.type = 'checkbox';
+            box.checked = true;
+            box.value = String(v[0]);
+            box.addEventListener('change', function () { R.filterOn[k][j] = box.checked; applyFilters(R); });
+            lab.appendChild(box);
+            var txt = document.createElement('span');
+            txt.textContent = ' ' + v[1] + ' (' + v[2] + ')';
+            lab.appendChild(txt);
+            fs.appendChild(lab);
+          });
+          det.appendChild(fs);
+        });
+        var reset = document.createElement('button');
+        reset.type = 'button';
+        reset.className = 'rm-filter-reset';
+        reset.textContent = 'Show all sites';
+        reset.addEventListener('click', function () {
+          R.filterOn = S.filters.map(function (f) { return f.values.map(function () { return true; }); });
+          Array.prototype.forEach.call(div.querySelectorAll('input[type=checkbox]'), function (b) { b.checked = true; });
+          applyFilters(R);
+        });
+        det.appendChild(reset);
+        div.appendChild(det);
+        count.textContent = S.n + ' of ' + S.n + ' sites shown';
+        L.DomEvent.disableClickPropagation(div);
+        L.DomEvent.disableScrollPropagation(div);
+        return div;
+      }
+    });
+    R.filters = new Filters().addTo(R.map);
+  }
+
   function build(map, data, groups) {
-    var R = {map: map, data: data, groups: groups, icons: {}, markers: [], reachIndex: {}};
+    var R = {map: map, data: data, groups: groups, icons: {}, markers: [], reachIndex: {}, lineLayers: {}};
     if (map.options.maxZoom === undefined) { map.setMaxZoom(data.maxZoom || 18); }
     if (map.options.minZoom === undefined) { map.setMinZoom(data.minZoom || 3); }
-    var panes = [['rmLand', 250], ['rmBasin', 360], ['rmWater', 380], ['rmLines', 390], ['rmPath', 410],
-      ['rmLabels', 420], ['rmCross', 590]];
+    var panes = [['rmLand', 250], ['rmBasin', 360], ['rmWater', 380], ['rmHazard', 385], ['rmLines', 390],
+      ['rmPath', 410], ['rmBorderTop', 415], ['rmLabels', 420], ['rmCross', 590]];
     panes.forEach(function (p) { if (!map.getPane(p[0])) { map.createPane(p[0]).style.zIndex = p[1]; } });
     map.getPane('rmLabels').style.pointerEvents = 'none';
-    map.getContainer().style.background = data.style.sea;
+    map.getPane('rmBorderTop').style.pointerEvents = 'none';
+    map.getContainer().style.background = data.style.outside || data.style.sea;
     if (data.attribution && map.attributionControl) { map.attributionControl.addAttribution(esc(data.attribution)); }
     if (data.bounds) { map.fitBounds(data.bounds, {padding: [10, 10], animate: false}); }
+
     buildBasemap(R);
     buildSites(R);
     buildPaths(R);
     addSearch(R);
+    addFilters(R);
     addLegend(R);
     R.ready = true;
     root.RISKMAP_MAPS = root.RISKMAP_MAPS || [];
