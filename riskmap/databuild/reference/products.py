@@ -259,6 +259,8 @@ def build_basin(sources: Path, spec: BasinSpec, net: RegionNetwork, countries: g
         "minor_shares_km2": {k: float(v) for k, v in zip(creg["iso3"], creg["area_km2_in_basin"])
                              if k not in set(rip["iso3"]) and v > 0},
     }
+    if spec.divide_buffer_max_km is not None:
+        meta["divide_buffer_max_km"] = float(spec.divide_buffer_max_km)
     if spec.distributaries:
         meta["other_mouths"] = [[m[0], m[1]] for m, _ in spec.distributaries]
     notes = list(spec.notes)

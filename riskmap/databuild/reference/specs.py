@@ -112,6 +112,9 @@ class BasinSpec:
     #: (sub-basin, (lon, lat), note): allocation seeds for tributaries missing from both networks,
     #: at a sourced location on the tributary (the point is a seed only, never a reach).
     anchors: list[tuple[str, tuple[float, float], str]] = field(default_factory=list)
+    #: largest divide buffer (km) for sites outside the outline (``basins.json`` ``divide_buffer_max_km``,
+    #: read by :func:`riskmap.exposure.assess`); None: the per-precision buffer unchanged.
+    divide_buffer_max_km: float | None = None
     sub_basin_note: str = ""
     notes: tuple[str, ...] = ()
     towns_note: str = ""
