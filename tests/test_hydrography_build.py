@@ -20,11 +20,14 @@ def test_rebuild_matches_bundled_data(sources_dir, tmp_path):
     if not (BASINS_DIR / "basins.json").is_file():
         pytest.skip("data/basins not built")
     out = tmp_path / "basins"
-    meta = build_reference(sources_dir, out, date="2000-01-01T00:00:00Z", plots=False)
+    # the Drin and Drina are bundled from the cartographic reference build (the Syr Darya from the DEM
+    # build, issue 15: its own test); basins.json holds their entries unchanged
+    ref = ["drin", "drina"]
+    meta = build_reference(sources_dir, out, date="2000-01-01T00:00:00Z", plots=False, basins=ref)
     bundled = json.loads((BASINS_DIR / "basins.json").read_text())
+    assert set(meta) == set(ref)
     assert meta == {k: bundled[k] for k in meta}
-    assert (out / "basins.json").read_text() == (BASINS_DIR / "basins.json").read_text()
-    for b in ("drin", "drina", "syr_darya"):
+    for b in ref:
         for layer in ("reaches", "sub_basins", "outline", "towns", "lakes"):
             new = gpd.read_file(out / f"{b}.gpkg", layer=layer)
             old = gpd.read_file(BASINS_DIR / f"{b}.gpkg", layer=layer)
