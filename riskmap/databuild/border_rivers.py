@@ -10,8 +10,9 @@ basins, and meant for the DEM build) is:
    Earth borders against GSHHG / Natural Earth river lines, measured on the Drina where the river
    is the BIH/SRB border: 95-100 % of its samples lie within 1.5 km of the border line).
 2. Only runs of consecutive near samples with the same border pair at least :data:`MIN_RUN_M` long
-   count (4 km > 2 x ``NEAR_M``: a river crossing a border at any angle has at most 2 x 1.5 = 3 km
-   within 1.5 km of it, so a crossing never qualifies). Gaps shorter than :data:`MAX_GAP_M` between
+   count (6 km: a river crossing a border line at an angle theta stays within ``NEAR_M`` of it for
+   2 x 1.5 km / sin(theta), which is under 6 km for every crossing steeper than 30 degrees; a river
+   that meets the border at a shallower angle runs along it). Gaps shorter than :data:`MAX_GAP_M` between
    two runs of the same pair are bridged (where generalised lines drift apart for a bend).
 3. A reach is a border reach when at least :data:`MIN_SHARE` of its length lies in qualifying runs;
    its label is that border pair ``"A|B"`` (ISO3, sorted).
@@ -36,8 +37,8 @@ __all__ = ["NEAR_M", "MIN_RUN_M", "MAX_GAP_M", "MIN_SHARE", "SAMPLE_M", "border_
 
 #: A river sample within this distance (m) of a border line is near that border.
 NEAR_M = 1500.0
-#: Shortest run (m) of near samples that counts as following the border (> 2 x NEAR_M).
-MIN_RUN_M = 4000.0
+#: Shortest run (m) of near samples that counts as following the border (2 x NEAR_M / sin 30 deg).
+MIN_RUN_M = 6000.0
 #: Gaps (m) between two runs of the same border pair that are bridged.
 MAX_GAP_M = 3000.0
 #: Share of a reach's length in qualifying runs that makes it a border reach.
