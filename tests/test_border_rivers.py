@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import geopandas as gpd
 import numpy as np
-import pandas as pd
 import pytest
-import shapely
 from shapely.geometry import LineString
 
 from riskmap._paths import DATA_DIR
-from riskmap.databuild.border_rivers import MIN_RUN_M, NEAR_M, border_pairs_along, is_border_reach, label_border_reaches
+from riskmap.databuild.border_rivers import (
+    MIN_RUN_M,
+    NEAR_M,
+    border_pairs_along,
+    is_border_reach,
+    label_border_reaches,
+)
 
 UTM = "EPSG:32634"
 
@@ -104,8 +108,9 @@ def test_drin_border_rivers_on_the_bundled_network():
 def test_rudo_is_not_on_a_border_river():
     """Rudo (BIH) on the Lim: the old 2.5 km rule gave a BIH|SRB label and 0 km; the river enters SRB
     downstream (Priboj is upstream, in SRB), so the first border is the Drina."""
-    import riskmap
     from shapely.geometry import Point
+
+    import riskmap
 
     sites = gpd.GeoDataFrame({"site_id": ["rudo"], "name": ["Rudo"], "category": ["other"],
                               "coord_precision": ["town"], "country": ["BIH"]},

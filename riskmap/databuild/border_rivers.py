@@ -32,8 +32,16 @@ import numpy as np
 import pandas as pd
 import shapely
 
-__all__ = ["NEAR_M", "MIN_RUN_M", "MAX_GAP_M", "MIN_SHARE", "SAMPLE_M", "border_pairs_along",
-           "label_border_reaches", "is_border_reach"]
+__all__ = [
+    "MAX_GAP_M",
+    "MIN_RUN_M",
+    "MIN_SHARE",
+    "NEAR_M",
+    "SAMPLE_M",
+    "border_pairs_along",
+    "is_border_reach",
+    "label_border_reaches",
+]
 
 #: A river sample within this distance (m) of a border line is near that border.
 NEAR_M = 1500.0
