@@ -104,7 +104,7 @@ def assign_basins(sites: gpd.GeoDataFrame, regions: gpd.GeoDataFrame, buffer_km:
         # lines
         lines = np.flatnonzero(~is_pt)
         if len(lines):
-            buf = shapely.buffer(reg, line_km * 1000.0)
+            buf = shapely.buffer(reg, min(line_km, cap) * 1000.0)
             clipped = shapely.intersection(proj[lines], buf)
             length = shapely.length(clipped)
             for k, li in enumerate(lines):
