@@ -43,7 +43,12 @@ def outline_regions(data_dir: str | Path | None = None) -> gpd.GeoDataFrame:
     for p in files.values():
         g = gpd.read_file(p, layer="outline").to_crs("EPSG:4326")
         geoms.append(shapely.union_all(g.geometry.values))
-    return gpd.GeoDataFrame({"basin": list(BASINS)}, geometry=geoms, crs="EPSG:4326")
+    from riskmap.basins import read_meta  # noqa: PLC0415
+
+    meta = read_meta(data_dir / "basins")
+    caps = [float((meta.get(b) or {}).get("divide_buffer_max_km", np.inf)) for b in BASINS]
+    return gpd.GeoDataFrame({"basin": list(BASINS), "divide_buffer_max_km": caps}, geometry=geoms,
+                            crs="EPSG:4326")
 
 
 def _aeqd(geom: Any) -> Any:
@@ -68,7 +73,8 @@ def assign_basins(sites: gpd.GeoDataFrame, regions: gpd.GeoDataFrame, buffer_km:
     """Basin of each site (None when outside all), and the geometry clipped to it.
 
     A point belongs to the basin whose region contains it, else to the
-    nearest basin within its divide buffer (:func:`divide_buffers`; distances
+    nearest basin within its divide buffer (:func:`divide_buffers`, capped by the
+    region's ``divide_buffer_max_km`` when present and ``buffer_km`` is not given; distances
     in a basin-centred azimuthal equidistant projection, so in true km). A
     line belongs to the basin whose buffered region holds its longest part
     and is clipped to it.
@@ -92,12 +98,13 @@ def assign_basins(sites: gpd.GeoDataFrame, regions: gpd.GeoDataFrame, buffer_km:
         proj = sites.geometry.to_crs(crs).values
         # points: distance to the region (0 inside)
         d = np.where(is_pt, shapely.distance(reg, proj) / 1000.0, np.inf)
-        take = is_pt & (d <= buf_km) & (d < best_d)
+        cap = getattr(row, "divide_buffer_max_km", np.inf) if buffer_km is None else np.inf
+        take = is_pt & (d <= np.fmin(buf_km, cap)) & (d < best_d)
         basin[take], best_d[take] = row.basin, d[take]
         # lines
         lines = np.flatnonzero(~is_pt)
         if len(lines):
-            buf = shapely.buffer(reg, line_km * 1000.0)
+            buf = shapely.buffer(reg, min(line_km, cap) * 1000.0)
             clipped = shapely.intersection(proj[lines], buf)
             length = shapely.length(clipped)
             for k, li in enumerate(lines):

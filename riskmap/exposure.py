@@ -130,6 +130,24 @@ def _divide_buffers(sites: gpd.GeoDataFrame, divide_buffer_km: float | None) -> 
     return np.where(not_pt, np.fmax(buf, table["lines"]), buf)
 
 
+def _divide_buffer_caps(basins: list[Any], divide_buffer_km: float | None) -> np.ndarray:
+    """Largest divide buffer (km) per basin: ``meta["divide_buffer_max_km"]`` (inf when absent).
+
+    A basin whose outline is drawn between densely mapped neighbouring river systems (the Drin and
+    Drina reference outlines) caps the per-precision buffer at its own divide uncertainty, so a
+    town 5-10 km beyond such a divide is not pulled in (``docs/exposure.md``). An explicit
+    ``divide_buffer_km`` is never capped.
+    """
+    caps = np.full(len(basins), np.inf)
+    if divide_buffer_km is not None:
+        return caps
+    for k, b in enumerate(basins):
+        cap = (getattr(b, "meta", None) or {}).get("divide_buffer_max_km")
+        if isinstance(cap, (int, float)) and cap >= 0:
+            caps[k] = float(cap)
+    return caps
+
+
 def assess(sites: gpd.GeoDataFrame, basins: Any = None, *, max_snap_km: float = 5.0,
            near_border_km: float = 10.0, velocity_ms: float = 1.0,
            divide_buffer_km: float | None = None, data_dir: Any = None) -> gpd.GeoDataFrame:
@@ -156,7 +174,9 @@ def assess(sites: gpd.GeoDataFrame, basins: Any = None, *, max_snap_km: float = 
         allocated to the nearest basin (``in_basin`` False). Default: by
         ``coord_precision`` from :data:`riskmap.schema.DIVIDE_BUFFER_KM` (exact
         2 km, approximate 5, town/estimated 10, lines 5), the same rule the
-        inventory build uses; 2 km when the precision is missing.
+        inventory build uses; 2 km when the precision is missing. A basin may cap it
+        at its own divide uncertainty (``divide_buffer_max_km`` in ``basins.json``: 3 km
+        for the Drin and Drina); an explicit value is not capped.
     data_dir : path, optional
         Data folder passed to :func:`riskmap.hydrography.load_basin`.
 
@@ -180,15 +200,16 @@ def assess(sites: gpd.GeoDataFrame, basins: Any = None, *, max_snap_km: float = 
         raise RiskmapInputError("assess: max_snap_km, near_border_km and divide_buffer_km must be >= 0")
     if not (velocity_ms > 0 and math.isfinite(velocity_ms)):
         raise RiskmapInputError(f"assess: velocity_ms must be a positive number, got {velocity_ms!r}")
-    resolved = _resolve_basins(basins, data_dir)
-    idxs = [_basin_index(b) for b in resolved]
-    grids = [load_flowgrid(b) for b in resolved]  # DEM-built basins: sites located on the flow grid
+    bobjs = _resolve_basins(basins, data_dir)
+    idxs = [_basin_index(b) for b in bobjs]
+    grids = [load_flowgrid(b) for b in bobjs]  # DEM-built basins: sites located on the flow grid
     # country is a schema column (filled where blank); basin is written by `riskmap data build-sites` and
     # recomputed here (docs/schema.md, "Columns riskmap computes")
     sites, moved = set_aside_computed(sites, [c for c in EXPOSURE_COLUMNS if c not in ("country", "basin")])
     n = len(sites)
     lon, lat = _site_points(sites, idxs)
     buf_km = _divide_buffers(sites, divide_buffer_km)
+    buf_cap_km = _divide_buffer_caps(bobjs, divide_buffer_km)
 
     # ---- 1. basin by outline, then divide buffer -------------------------
     bsel = np.full(n, -1, dtype=np.intp)
@@ -213,7 +234,8 @@ def assess(sites: gpd.GeoDataFrame, basins: Any = None, *, max_snap_km: float = 
             x, y = ix.to_xy.transform(lon[cand], lat[cand])
             r = ix.outline_edge.nearest(np.asarray(x), np.asarray(y), max_dist=max_buf * 1000.0)
             d = r["dist"]
-            better = np.isfinite(d) & (d <= buf_km[cand] * 1000.0) & (d < best_d[cand])
+            lim_km = np.fmin(buf_km[cand], buf_cap_km[k])
+            better = np.isfinite(d) & (d <= lim_km * 1000.0) & (d < best_d[cand])
             best_d[cand[better]] = d[better]
             bsel[cand[better]] = k
 

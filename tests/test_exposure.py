@@ -125,6 +125,22 @@ def test_outside_and_divide_buffer(basin):
     assert out2.iloc[0].basin == "toy"
 
 
+def test_basin_caps_the_divide_buffer(basin):
+    """``meta["divide_buffer_max_km"]`` caps the per-precision buffer (town 10 km) for that basin only;
+    an explicit ``divide_buffer_km`` is not capped."""
+    import dataclasses
+
+    pts = F.sites([(20.5, 43.51), (20.5, 43.56)])  # 1.1 km and 6.7 km north of the outline
+    pts["coord_precision"] = "town"
+    free = assess(pts, [basin])
+    assert list(free["basin"]) == ["toy", "toy"]  # 10 km town buffer
+    capped = dataclasses.replace(basin, meta={**basin.meta, "divide_buffer_max_km": 3.0})
+    out = assess(pts, [capped])
+    assert out.iloc[0].basin == "toy" and not out.iloc[0].in_basin
+    assert pd.isna(out.iloc[1].basin)  # 6.7 km > 3 km cap
+    assert assess(pts, [capped], divide_buffer_km=10).iloc[1].basin == "toy"
+
+
 def test_country_kept_and_checked(basin):
     out = assess(F.sites([(20.2, 43.12), (20.2, 43.12), (20.2, 43.12)], ["BBB", "aaa", None]), [basin])
     assert list(out["country"]) == ["BBB", "AAA", "AAA"]

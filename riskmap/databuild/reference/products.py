@@ -16,12 +16,14 @@ import shapely
 from shapely import Point
 
 from riskmap._geo import geodesic_area_km2
+from riskmap.databuild.border_rivers import MAX_GAP_M as BR_MAX_GAP_M
+from riskmap.databuild.border_rivers import MIN_RUN_M as BR_MIN_RUN_M
+from riskmap.databuild.border_rivers import NEAR_M as BR_NEAR_M
 from riskmap.databuild.reference.lines import RegionNetwork, _iso3, build_region_network, load_countries
 from riskmap.databuild.reference.outlines import _as_multi, allocate
 from riskmap.databuild.reference.reaches import basin_tree, build_reaches, finish_reaches
 from riskmap.databuild.reference.specs import (
     BASIN_SPECS,
-    BORDER_M,
     DAM_MIN_MW,
     DAM_NO_RESERVOIR,
     DAM_SNAP_M,
@@ -259,6 +261,8 @@ def build_basin(sources: Path, spec: BasinSpec, net: RegionNetwork, countries: g
         "minor_shares_km2": {k: float(v) for k, v in zip(creg["iso3"], creg["area_km2_in_basin"])
                              if k not in set(rip["iso3"]) and v > 0},
     }
+    if spec.divide_buffer_max_km is not None:
+        meta["divide_buffer_max_km"] = float(spec.divide_buffer_max_km)
     if spec.distributaries:
         meta["other_mouths"] = [[m[0], m[1]] for m, _ in spec.distributaries]
     notes = list(spec.notes)
@@ -310,9 +314,11 @@ STEPS = [
     f"noding: line ends within {SNAP_M / 1000:g} km of another line snapped onto it, that line split there",
     "per basin: network component upstream of the outlet (receiving river excluded), shortest-path tree to "
     "the outlet (loops dropped), distributary mouths re-oriented toward their mouth",
-    f"reaches: tree chains between confluences split where the country/border label changes (border when "
-    f"within {BORDER_M / 1000:g} km of a shared border line; runs < {MIN_RUN_M / 1000:g} km merged into a "
-    f"neighbour) and to <= {MAX_REACH_KM:g} km; length geodesic (WGS84)",
+    f"reaches: tree chains between confluences split where the country/border label changes (border only "
+    f"where the river follows the border: within {BR_NEAR_M / 1000:g} km of a shared border line of its own "
+    f"country for runs >= {BR_MIN_RUN_M / 1000:g} km, gaps <= {BR_MAX_GAP_M / 1000:g} km bridged, "
+    "riskmap.databuild.border_rivers; other label runs < "
+    f"{MIN_RUN_M / 1000:g} km merged into a neighbour) and to <= {MAX_REACH_KM:g} km; length geodesic (WGS84)",
     f"names: majority NE name within {NAME_M / 1000:g} km of the reach (>= 50 % of sample points)",
     "outlines: land (union of countries) gridded (1.5 km Western Balkans, 3 km Central Asia, local "
     "azimuthal-equidistant projection), each cell allocated to the nearest river seed point (every 1 km along "
@@ -425,7 +431,8 @@ def write_provenance(sources: Path, out_dir: Path, meta: dict[str, Any], *, date
                                "keep the GSHHG attribution (Wessel & Smith) with the reaches and outlines",
         "steps": STEPS,
         "parameters": {"NE_COVER_M": NE_COVER_M, "NAME_M": NAME_M, "SNAP_M": SNAP_M, "LAKE_LINK_M": LAKE_LINK_M,
-                       "BORDER_M": BORDER_M, "MIN_RUN_M": MIN_RUN_M, "MAX_REACH_KM": MAX_REACH_KM,
+                       "BORDER_NEAR_M": BR_NEAR_M, "BORDER_MIN_RUN_M": BR_MIN_RUN_M,
+                       "BORDER_MAX_GAP_M": BR_MAX_GAP_M, "MIN_RUN_M": MIN_RUN_M, "MAX_REACH_KM": MAX_REACH_KM,
                        "GRID_M": GRID_M, "SEED_M": SEED_M, "GSHHG_LEVELS": list(GSHHG_LEVELS)},
         "products": {
             "countries.gpkg": {"sources": [f["path"] for f in files if "admin0" in f["path"]]},

@@ -12,8 +12,9 @@ from shapely import LineString, Point
 from shapely.ops import substring
 
 from riskmap._geo import geodesic_length_km
+from riskmap.databuild.border_rivers import border_pairs_along
 from riskmap.databuild.reference.lines import RegionNetwork, _sample
-from riskmap.databuild.reference.specs import BORDER_M, MAX_REACH_KM, MIN_RUN_M, NAME_M, SAMPLE_M, BasinSpec
+from riskmap.databuild.reference.specs import MAX_REACH_KM, MIN_RUN_M, NAME_M, SAMPLE_M, BasinSpec
 from riskmap.network import RiverNetwork
 
 # ---------------------------------------------------------------- basin tree
@@ -92,8 +93,13 @@ def basin_tree(net: RegionNetwork, spec: BasinSpec) -> tuple[list[dict], np.ndar
 # ---------------------------------------------------------------- reaches
 
 
-def _point_labels(pts: np.ndarray, net: RegionNetwork, lake_geoms, lake_countries) -> list[str]:
-    """Country / border-pair label of sample points (projected)."""
+def _point_labels(pts: np.ndarray, net: RegionNetwork, lake_geoms, lake_countries,
+                  line: LineString, step: float) -> list[str]:
+    """Country / border-pair label of sample points (projected) along ``line``, ``step`` m apart.
+
+    Border pairs follow the one border-river rule (:mod:`riskmap.databuild.border_rivers`): only
+    where the line follows a border of the point's own country.
+    """
     pp = shapely.points(pts)
     C = net.countries
     lab = np.array([None] * len(pts), dtype=object)
@@ -105,13 +111,9 @@ def _point_labels(pts: np.ndarray, net: RegionNetwork, lake_geoms, lake_countrie
         tree = shapely.STRtree(C.geometry.values)
         nearest = tree.query_nearest(pp[miss], all_matches=False)
         lab[miss[nearest[0]]] = C["iso3"].values[nearest[1]]
-    B = net.borders
-    btree = shapely.STRtree(B.geometry.values)
-    idx, bd = btree.query_nearest(pp, max_distance=BORDER_M, return_distance=True, all_matches=False)
-    for pi, bi in zip(idx[0], idx[1]):
-        a, b = B["iso3_a"].values[bi], B["iso3_b"].values[bi]
-        if lab[pi] in (a, b):
-            lab[pi] = f"{a}|{b}"
+    pairs = border_pairs_along(line, net.borders, sample_pts=pp, step_m=step)
+    own = np.array([p != "" and str(c) in p.split("|") for p, c in zip(pairs, lab)], dtype=bool)
+    lab[own] = pairs[own]
     for geom, cs in zip(lake_geoms, lake_countries):
         if "|" in cs:
             inside = shapely.contains_xy(geom, pts[:, 0], pts[:, 1])
@@ -225,7 +227,7 @@ def build_reaches(net: RegionNetwork, spec: BasinSpec, edges: list[dict]) -> gpd
         d = np.linspace(0, line.length, n + 1)
         mid = (d[:-1] + d[1:]) / 2
         pts = shapely.get_coordinates(shapely.line_interpolate_point(line, mid))
-        labs = _smooth(_point_labels(pts, net, lake_geoms, lake_countries), line.length / n)
+        labs = _smooth(_point_labels(pts, net, lake_geoms, lake_countries, line, line.length / n), line.length / n)
         # cut positions: label changes, then max length
         cuts = [0.0]
         for i in range(1, len(labs)):
@@ -323,6 +325,12 @@ def finish_reaches(R: gpd.GeoDataFrame, net: RegionNetwork, spec: BasinSpec) -> 
     for sb, mapping in spec.name_overrides.items():
         m = R["sub_basin"] == sb
         R.loc[m, "name"] = R.loc[m, "name"].map(lambda x: mapping.get(x, x) if x else x)
+    for nm, pt, replace in spec.upstream_names:  # a river's own name upstream of a point (Tara, Piva, Klina)
+        p = gpd.GeoSeries([Point(pt)], crs="EPSG:4326").to_crs(net.crs).iloc[0]
+        k = int(np.argmin(shapely.distance(R.geometry.values, p)))
+        cur = R["name"].to_numpy(dtype=object)
+        hit = rnet.upstream_mask(k) & np.array([(x if isinstance(x, str) else "") in replace for x in cur])
+        R.loc[hit, "name"] = nm
     for sb, nm in spec.fill_names.items():
         m = (R["sub_basin"] == sb).values & pd.isna(R["name"]).values
         R.loc[m, "name"] = nm
@@ -347,5 +355,6 @@ def finish_reaches(R: gpd.GeoDataFrame, net: RegionNetwork, spec: BasinSpec) -> 
         "is_border": R["is_border"].astype(bool),
         "waterbody": R["waterbody"].astype(object),
         "sub_basin": R["sub_basin"].astype(str),
+        "karst": R["link"].map(lambda x: isinstance(x, str) and "karst" in x).astype(bool).to_numpy(),
     }, geometry=shapely.set_precision(geo.geometry.values, 1e-6), crs="EPSG:4326")
     return out.sort_values("reach_id").reset_index(drop=True)

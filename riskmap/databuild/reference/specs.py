@@ -18,8 +18,7 @@ NAME_M = 3000.0
 SNAP_M = 2500.0
 #: River ends within this distance of a lake polygon are linked to the lake centre (m).
 LAKE_LINK_M = 2500.0
-#: A sample point within this distance of a border line is "on the border" (m).
-BORDER_M = 2500.0
+#: Border stretches: see :mod:`riskmap.databuild.border_rivers` (the one border-river rule).
 #: Runs of the same country/border label shorter than this are merged into a neighbour (m).
 MIN_RUN_M = 4000.0
 #: Longest reach (km); longer chains are split into equal parts.
@@ -109,9 +108,16 @@ class BasinSpec:
     path_labels: list[tuple[str, tuple[float, float]]] = field(default_factory=list)
     #: sub-basin -> name given to its reaches that carry no Natural Earth name (documented stems).
     fill_names: dict[str, str] = field(default_factory=dict)
+    #: (name, (lon, lat), names replaced): the reach nearest the point and every reach upstream of it
+    #: whose name is one of ``replaced`` ("" = unnamed) get ``name`` (a river's own name where the
+    #: Natural Earth line carries the main river's name up a tributary, e.g. the Tara named "Drina").
+    upstream_names: list[tuple[str, tuple[float, float], tuple[str, ...]]] = field(default_factory=list)
     #: (sub-basin, (lon, lat), note): allocation seeds for tributaries missing from both networks,
     #: at a sourced location on the tributary (the point is a seed only, never a reach).
     anchors: list[tuple[str, tuple[float, float], str]] = field(default_factory=list)
+    #: largest divide buffer (km) for sites outside the outline (``basins.json`` ``divide_buffer_max_km``,
+    #: read by :func:`riskmap.exposure.assess`); None: the per-precision buffer unchanged.
+    divide_buffer_max_km: float | None = None
     sub_basin_note: str = ""
     notes: tuple[str, ...] = ()
     towns_note: str = ""
@@ -125,6 +131,7 @@ def _spec(bid: str, t: dict[str, Any]) -> BasinSpec:
     t["sub_basins"] = [(x["label"], _xy(x["point"]), bool(x["walk"])) for x in t["sub_basins"]]
     t["path_labels"] = [(x["label"], _xy(x["point"])) for x in t.get("path_labels", [])]
     t["distributaries"] = [(_xy(x["mouth"]), _xy(x["split"])) for x in t.get("distributaries", [])]
+    t["upstream_names"] = [(x["name"], _xy(x["point"]), tuple(x["replace"])) for x in t.get("upstream_names", [])]
     t["anchors"] = [(x["sub_basin"], _xy(x["point"]), x["note"]) for x in t.get("anchors", [])]
     for key in ("exclude_countries", "notes"):
         if key in t:
