@@ -189,3 +189,15 @@ def label_border_reaches(reaches: gpd.GeoDataFrame, borders: gpd.GeoDataFrame, *
 def is_border_reach(reaches: gpd.GeoDataFrame, borders: gpd.GeoDataFrame, **kw: float) -> pd.Series:
     """Boolean: the reach follows a border (:func:`label_border_reaches` is not None)."""
     return label_border_reaches(reaches, borders, **kw).notna()
+
+
+def rule_params() -> dict[str, float]:
+    """The rule's thresholds, as recorded in a build's provenance.
+
+    Examples
+    --------
+    >>> rule_params()["near_m"]
+    1500.0
+    """
+    return {"near_m": NEAR_M, "min_run_m": MIN_RUN_M, "max_gap_m": MAX_GAP_M, "min_share": MIN_SHARE,
+            "sample_m": SAMPLE_M}

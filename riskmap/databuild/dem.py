@@ -26,8 +26,8 @@ Method (every tolerance is a module constant, documented in ``docs/hydrography.m
    ``length_km`` (geodesic), ``dist_to_outlet_km``, ``upland_km2``, ``slope`` (m/m, void-filled
    DEM before burning), Strahler ``order``, ``name`` (the mapped river followed by at least
    :data:`NAME_SHARE` of the reach's sample points within :data:`NAME_M`), ``country`` /
-   ``is_border`` (a border reach only when at least :data:`BORDER_SHARE` of its sample points lie
-   within :data:`BORDER_M` of a border of the reach's country), ``waterbody``, ``sub_basin``.
+   ``is_border`` (the one border-river rule of :mod:`riskmap.databuild.border_rivers`: the river
+   follows the border line), ``waterbody``, ``sub_basin``.
 6. Outline and sub-basins from the flow directions (the catchments of the named tributaries
    larger than :data:`SUB_BASIN_MIN_SHARE` of the basin), vectorised with
    :func:`rasterio.features.shapes` and simplified as a coverage (no gaps, no overlaps) with a
@@ -61,6 +61,7 @@ import shapely
 from shapely import LineString
 
 from riskmap._errors import RiskmapInputError
+from riskmap.databuild.border_rivers import label_border_reaches, rule_params as border_rule_params
 from riskmap.basins import read_meta
 from riskmap._geo import aeqd_for_bounds, geodesic_area_km2, geodesic_length_km
 
@@ -82,10 +83,6 @@ MAX_VOID_SHARE = 0.25
 SEA_M = 0.0
 #: Spacing of sample points along reaches (m).
 SAMPLE_M = 250.0
-#: A sample point within this distance of a border line is "on the border" (m).
-BORDER_M = 1000.0
-#: A reach is a border reach when at least this share of its sample points is on the border.
-BORDER_SHARE = 0.5
 #: Mapped-river names are transferred to reaches whose sample points lie within this distance (m) ...
 NAME_M = 3000.0
 #: ... for at least this share of the reach's sample points.
@@ -543,21 +540,10 @@ def label_reaches(reaches: gpd.GeoDataFrame, rivers: gpd.GeoDataFrame, countries
                if len(C) else (np.array([], int), np.array([], int)))
     iso = np.array([None] * len(pts), dtype=object)
     iso[ci] = C["iso3"].to_numpy()[pi2]
-    lab = iso.copy()
-    on_border = np.zeros(len(pts), bool)
-    if len(borders):
-        B = borders.to_crs(crs)
-        bi, bj = shapely.STRtree(B.geometry.values).query_nearest(pts, max_distance=BORDER_M, all_matches=False)
-        a, b = B["iso3_a"].to_numpy()[bj], B["iso3_b"].to_numpy()[bj]
-        own = (iso[bi] == a) | (iso[bi] == b)
-        pair = np.array([f"{x}|{y}" if x < y else f"{y}|{x}" for x, y in zip(a, b)], dtype=object)
-        lab[bi[own]] = pair[own]
-        on_border[bi[own]] = True
-    border_share = np.bincount(owner, weights=on_border, minlength=n) / np.bincount(owner, minlength=n)
-    is_border = border_share >= BORDER_SHARE
-    pair_lab = _majority(owner[on_border], lab[on_border], n, 0.0) if on_border.any() else np.array([None] * n)
+    # border rivers: the one rule of riskmap.databuild.border_rivers (the river follows the border)
+    pairs = label_border_reaches(reaches, borders).to_numpy() if len(borders) else np.array([None] * n)
     country = _majority(owner, iso, n, 0.0)
-    country = np.where(is_border & pd.notna(pair_lab), pair_lab, country)
+    country = np.where(pd.notna(pairs), pairs, country)
     country = np.array([c if c is not None else "unknown" for c in country], dtype=object)
     is_border = np.array(["|" in c for c in country])
     # waterbodies: lake polygons holding at least half of the sample points
@@ -867,7 +853,7 @@ def _write_provenance(out: Path, name: str, entry: dict[str, Any], grid: DemGrid
                  "bounds": [round(v, 5) for v in grid.bounds], "void_cells_filled": grid.n_voids,
                  "burned_cells": n_burn},
         "parameters": {"burn_m": BURN_M, "stream_km2": stream_km2, "max_reach_km": MAX_REACH_KM,
-                       "outlet_snap_km": OUTLET_SNAP_KM, "border_m": BORDER_M, "border_share": BORDER_SHARE,
+                       "outlet_snap_km": OUTLET_SNAP_KM, "border_rule": border_rule_params(),
                        "name_m": NAME_M, "name_share": NAME_SHARE, "simplify_cells": SIMPLIFY_CELLS,
                        "sub_basin_min_share": SUB_BASIN_MIN_SHARE},
         "build_seconds": round(seconds, 1),
