@@ -26,7 +26,8 @@ import zlib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
+from collections.abc import Iterable, Sequence
 
 import geopandas as gpd
 import numpy as np
@@ -195,9 +196,11 @@ class _SegmentIndex:
             self.coarse.attach_lonlat(to_ll)
 
     def _upper_bound(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        """Distance to *some* vertex near each point: a tight upper bound on the
-        nearest-vertex distance, from a distance transform of the occupied grid
-        cells (k-d tree queries far from the data are slow without one)."""
+        """Distance to *some* vertex near each point: an upper bound on the nearest-vertex distance.
+
+        From a distance transform of the occupied grid cells (k-d tree queries
+        far from the data are slow without one).
+        """
         if self._grid is None:
             from scipy import ndimage  # slow to import: only when a grid is built (not from the cache)
 
@@ -624,12 +627,12 @@ def _module_digest() -> str:
 
 
 def _user_cache_dir() -> Path:
-    """riskmap's folder in the user's cache: ``$XDG_CACHE_HOME/riskmap`` (default ``~/.cache/riskmap``)."""
+    """Riskmap's folder in the user's cache: ``$XDG_CACHE_HOME/riskmap`` (default ``~/.cache/riskmap``)."""
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "riskmap"
 
 
 def _cache_secret() -> bytes | None:
-    """This user's key authenticating index-cache files (created on first use; None: no cache).
+    """The key of this user authenticating index-cache files (created on first use; None: no cache).
 
     Stored in ``$XDG_CACHE_HOME/riskmap/index-cache.key`` (default ``~/.cache``), mode 0600. A cache
     file not written with it (copied in with a data folder, tampered with) is ignored, never unpickled.
@@ -706,7 +709,7 @@ def _ll(gdf: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame | None:
     return gdf
 
 
-def _build_index(basin: Any) -> _BasinIndex:
+def _build_index(basin: Any) -> _BasinIndex:  # noqa: C901 - to split
     bid = str(getattr(basin, "id", None) or getattr(basin, "name", "basin"))
     outline_gdf = _ll(basin.outline)
     outline = _union(outline_gdf.geometry)

@@ -194,6 +194,7 @@ def downstream_paths(sites: gpd.GeoDataFrame, basin: Any) -> gpd.GeoDataFrame:
 
 
 def basin_layers(sites: gpd.GeoDataFrame, basin: Any) -> dict[str, gpd.GeoDataFrame]:
+    """The reference layers of ``basin`` for an export: outline, countries, borders, rivers, lakes, towns."""
     layers: dict[str, gpd.GeoDataFrame] = {}
     for layer, part in (("basin", "outline"), ("countries", "countries"), ("borders", "borders"),
                         ("rivers", "reaches"), ("lakes", "lakes"), ("towns", "towns")):

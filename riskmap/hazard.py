@@ -24,7 +24,8 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any, Mapping
+from typing import Any
+from collections.abc import Mapping
 
 import geopandas as gpd
 import numpy as np
@@ -484,8 +485,10 @@ def tri(sites: pd.DataFrame, thi_frame: pd.DataFrame | None = None, *, params=No
 
 
 def _n_foreign(sites: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """Foreign countries downstream of each site (NaN unknown) and ``transboundary_downstream``
-    (1/0/NaN); a known "nothing foreign downstream" sets the count to 0."""
+    """Foreign countries downstream of each site (NaN unknown) and ``transboundary_downstream`` (1/0/NaN).
+
+    A known "nothing foreign downstream" sets the count to 0.
+    """
     n = len(sites)
     own = _text(sites, "country").tolist()
     ds = sites["downstream_countries"].tolist() if "downstream_countries" in sites.columns else [None] * n
@@ -516,7 +519,7 @@ def _exposure(sites: pd.DataFrame, P: dict) -> tuple[np.ndarray, list[dict], np.
     return score, terms, present, np.full(n, 4)
 
 
-def score(sites: gpd.GeoDataFrame, *, params=None, rasters: Mapping[str, Any] | None = None,
+def score(sites: gpd.GeoDataFrame, *, params=None, rasters: Mapping[str, Any] | None = None,  # noqa: C901 - to split
           natech: Mapping[str, Any] | pd.DataFrame | None = None) -> gpd.GeoDataFrame:
     """Score assessed sites: WRI, THI/TRI, Natech, hazard, priority and rank.
 
@@ -551,8 +554,11 @@ def score(sites: gpd.GeoDataFrame, *, params=None, rasters: Mapping[str, Any] | 
 
     Examples
     --------
-    >>> scored = score(exposure.assess(read_sites("data/sites/sites.csv")))  # doctest: +SKIP
-    >>> scored.nsmallest(10, "priority_rank")[["name", "priority_score", "score_terms"]]  # doctest: +SKIP
+    >>> from riskmap import DATA_DIR, exposure, read_sites
+    >>> sites = read_sites(DATA_DIR / "sites" / "sites.csv")
+    >>> scored = score(exposure.assess(sites[sites["basin"] == "drina"], "drina"))
+    >>> int(scored["priority_rank"].min()), bool(scored["priority_score"].dropna().between(0, 1).all())
+    (1, True)
     """
     P = _params(params)
     sites, moved = set_aside_computed(sites, SCORE_OUTPUT_COLUMNS)

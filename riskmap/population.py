@@ -43,7 +43,6 @@ def load_places(path: Any = None) -> gpd.GeoDataFrame:
 
     Columns: ``geonameid``, ``name``, ``country`` (ISO3), ``population``, ``basin_box``, geometry (EPSG:4326).
     """
-
     from riskmap._paths import DATA_DIR
 
     p = Path(path) if path is not None else DATA_DIR / "sites" / "places.csv"
@@ -132,7 +131,13 @@ def downstream_population(assessed: pd.DataFrame, basins: Any = None, places: gp
 
     Examples
     --------
-    >>> pop = downstream_population(assess(sites))  # doctest: +SKIP
+    >>> from riskmap import DATA_DIR, read_sites
+    >>> from riskmap.exposure import assess
+    >>> sites = read_sites(DATA_DIR / "sites" / "sites.csv")
+    >>> assessed = assess(sites[sites["basin"] == "drina"], "drina")
+    >>> pop = downstream_population(assessed, "drina")
+    >>> bool((pop["downstream_pop_total"].dropna() >= pop["downstream_pop_first_km"].dropna()).all())
+    True
     """
     if not (radius_km >= 0 and first_km >= 0):
         raise RiskmapInputError("downstream_population: radius_km and first_km must be >= 0")
@@ -199,7 +204,8 @@ def downstream_population(assessed: pd.DataFrame, basins: Any = None, places: gp
             off = offset[srows]
             lo = np.searchsorted(s_pl, s_site, side="left")  # first place at or below the site
 
-            def upto(km: np.ndarray) -> np.ndarray:
+            def upto(km: np.ndarray, s_pl: np.ndarray = s_pl, s_site: np.ndarray = s_site, off: np.ndarray = off,
+                     lo: np.ndarray = lo) -> np.ndarray:
                 """Index past the last place within ``km`` along-path km of the site (km counted from the site)."""
                 return np.maximum(np.searchsorted(s_pl, s_site + km - off, side="right"), lo)
 

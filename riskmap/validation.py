@@ -16,7 +16,8 @@ import difflib
 import json
 import math
 import re
-from typing import Any, Callable, Iterable
+from typing import Any
+from collections.abc import Callable, Iterable
 
 import geopandas as gpd
 import numpy as np
@@ -83,8 +84,10 @@ def _suggest(value: str, allowed: Iterable[str]) -> str:
 
 
 def _refuse_ambiguous_columns(df: pd.DataFrame, report: ValidationReport) -> None:
-    """Refuse columns that differ only in case (``lon`` and ``LON``) where riskmap looks names up
-    case-insensitively: which one would be used is not defined."""
+    """Refuse columns that differ only in case (``lon`` and ``LON``).
+
+    riskmap looks these names up case-insensitively: which one would be used is not defined.
+    """
     known = set(_BY_NAME) | set(_LON_ALIASES) | set(_LAT_ALIASES) | {"geometry_wkt"}
     groups: dict[str, list[str]] = {}
     for c in df.columns:

@@ -38,7 +38,8 @@ def build_reference_cmd(sources: Path | None, data_dir: Path | None, out_dir: Pa
     meta = build_reference(src, out, date=build_date, plots=not no_plots)
     for b, m in meta.items():
         x = m["measured"]
-        iou = f"IoU {x['iou_tfdd']}" if x.get("iou_tfdd") is not None else f"{x['share_in_tfdd']:.0%} inside TFDD {x['tfdd_code']}"
+        iou = (f"IoU {x['iou_tfdd']}" if x.get("iou_tfdd") is not None
+               else f"{x['share_in_tfdd']:.0%} inside TFDD {x['tfdd_code']}")
         click.echo(f"{b}: {x['area_km2']:,.0f} km2 (error {x['area_error_pct']} %), {iou}, "
                    f"{x['n_reaches']} reaches, riparian {', '.join(m['riparian'])}")
     click.echo(f"written to {out}")
@@ -131,8 +132,10 @@ def build_from_dem_cmd(dems: tuple[Path, ...], outlet: str, name: str, burn_path
                    "(default: by coordinate precision, exact 2 ... town 10 km).")
 def build_sites_cmd(sources: Path | None, data_dir: Path | None, out_dir: Path | None,
                     buffer_km: float | None) -> None:
-    """Build data/sites/ (sites.csv, sites.gpkg, merges.csv, SOURCES.md, PROVENANCE.json)
-    from the public sources: import, keep the three basins, de-duplicate."""
+    """Build data/sites/ from the public sources: import, keep the three basins, de-duplicate.
+
+    Writes sites.csv, sites.gpkg, merges.csv, SOURCES.md and PROVENANCE.json.
+    """
     from riskmap.questionnaire import return_files, returns_step
     from riskmap.databuild.sites.build import build_sites
 

@@ -8,7 +8,8 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
+from collections.abc import Iterator
 
 
 from riskmap._errors import (RiskmapError, RiskmapInputError, RiskmapOutputError)
@@ -222,7 +223,7 @@ def check_output_not_input(outputs: Any, inputs: Any) -> None:
     >>> check_output_not_input("sites.csv", ["./sites.csv"])
     Traceback (most recent call last):
     ...
-    riskmap._errors.RiskmapInputError: sites.csv: the output would overwrite the input file ./sites.csv; write to another file
+    riskmap._errors.RiskmapInputError: sites.csv: the output would overwrite the input file sites.csv; write to another file
     """
     def paths(x: Any) -> list[Path]:
         if x is None:

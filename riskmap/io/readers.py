@@ -142,8 +142,9 @@ def list_layers(path: str | os.PathLike) -> list[str]:
 
     Examples
     --------
-    >>> list_layers("inventory.gpkg")  # doctest: +SKIP
-    ['sites', 'pipelines']
+    >>> from riskmap._paths import DATA_DIR
+    >>> list_layers(DATA_DIR / "basins" / "drina.gpkg")[:3]
+    ['outline', 'sub_basins', 'reaches']
     """
     path = Path(path)
     if _format_of(path, None) == "xlsx":
@@ -175,8 +176,10 @@ def _xlsx_sheets(path: Path) -> list[str]:
 
 def _choose_layer(path: Path, names: list[str], layer: str | int | None, what: str,
                   report: ValidationReport) -> str:
-    """The layer/sheet to read: ``layer`` (a name or a 0-based index) or the first, with a warning
-    naming all of them when the file has several and none was chosen."""
+    """The layer/sheet to read: ``layer`` (a name or a 0-based index) or the first.
+
+    Warns, naming all of them, when the file has several and none was chosen.
+    """
     if not names:
         raise RiskmapInputError(f"{path}: the file has no {what}")
     if layer is None:
@@ -231,7 +234,7 @@ def _blank_cell(v: Any) -> bool:
     return v is None or (isinstance(v, float) and math.isnan(v)) or (isinstance(v, str) and not v.strip())
 
 
-def read_table(path: str | os.PathLike, *, layer: str | None = None, fmt: str | None = None,
+def read_table(path: str | os.PathLike, *, layer: str | None = None, fmt: str | None = None,  # noqa: C901 - to split
                crs: Any = None) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Read a file into a raw (unvalidated) DataFrame or GeoDataFrame.
 
@@ -363,8 +366,8 @@ def read_sites(path: str | os.PathLike, *, strict: bool = False, layer: str | in
     Examples
     --------
     >>> import riskmap
-    >>> sites = riskmap.read_sites(riskmap.DATA_DIR / "sites" / "sites.csv")  # doctest: +SKIP
-    >>> sites.attrs["validation"].ok  # doctest: +SKIP
+    >>> sites = riskmap.read_sites(riskmap.DATA_DIR / "sites" / "sites.csv")
+    >>> sites.attrs["validation"].ok
     True
     """
     df, opts = read_table(path, layer=layer, fmt=fmt, crs=crs)

@@ -7,7 +7,8 @@ import os
 import shutil
 import warnings
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
+from collections.abc import Mapping
 
 import geopandas as gpd
 import numpy as np
@@ -145,7 +146,7 @@ def _csv_field_strings(col: pd.Series) -> Any:
         if isinstance(arr, pa.ChunkedArray):
             arr = arr.combine_chunks()
         return _csv_quote(arr.cast(pa.large_string())).fill_null("")
-    if dt == object or pd.api.types.is_string_dtype(dt):
+    if pd.api.types.is_object_dtype(dt) or pd.api.types.is_string_dtype(dt):
         vals = col.to_numpy(dtype=object)
         if pd.api.types.infer_dtype(vals, skipna=True) not in ("string", "empty"):
             return None
