@@ -76,7 +76,7 @@ def _line_of(net: RiverNetwork, pos: np.ndarray, start: float) -> Any:
     crosses itself (Drin) into several parts, where ``line_merge`` of the reach
     lines keeps the single LineString the layer has always held.
     """
-    geoms = net.geometry[pos]
+    geoms = net.geometry[pos]  # type: ignore[index]
     if start > 0 and len(geoms):
         geoms = geoms.copy()
         geoms[0] = substring(geoms[0], start, 1.0, normalized=True)

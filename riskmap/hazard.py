@@ -333,8 +333,10 @@ def thi(sites: pd.DataFrame, *, params=None) -> pd.DataFrame:
     total = capacity + tox + mgmt + seis + flood
     present = ((vol_ok & ~vol_proxy).astype(int) + (~tox_proxy).astype(int) + cond_known.astype(int)
                + np.isfinite(seis_cls).astype(int) + np.isfinite(flood_cls).astype(int))
-    status, reason, terms = [], [], []
-    for i in range(n):
+    status: list[str] = []
+    reason: list[str] = []
+    terms: list[dict[str, Any]] = []
+    for i in range(n):  # type: ignore[assignment]
         if not is_tmf[i]:
             status.append("not applicable")
             reason.append("")
@@ -439,7 +441,9 @@ def tri(sites: pd.DataFrame, thi_frame: pd.DataFrame | None = None, *, params=No
     present = (np.isfinite(n_foreign).astype(int) + np.isfinite(fb).astype(int)
                + np.isfinite(tt).astype(int) + (np.isfinite(towns).astype(int) if has_towns else 0))
     n_inputs = 3 + int(has_towns)
-    status, reason, terms = [], [], []
+    status: list[str] = []
+    reason: list[str] = []
+    terms: list[dict[str, Any]] = []
     for i in range(n):
         ts = thi_frame["thi_status"].iat[i]
         if ts == "not applicable":
@@ -620,7 +624,7 @@ def score(sites: gpd.GeoDataFrame, *, params=None, rasters: Mapping[str, Any] | 
             flood_depth = out[col].to_numpy()
     # ---- Natech ------------------------------------------------------------
     if ready:
-        nat = natech.reindex(out.index)
+        nat = natech.reindex(out.index)  # type: ignore[union-attr]
         for c in ("natech_fault_km", "natech_max_mw", "natech_water_km"):
             if c not in nat.columns:
                 nat[c] = np.nan

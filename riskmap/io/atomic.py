@@ -87,7 +87,7 @@ def remove_stale_temps(path: str | os.PathLike) -> list[Path]:
     """
     path = Path(path)
     prefix = _tmp_prefix(path)
-    removed = []
+    removed: list[Path] = []
     try:
         entries = [e for e in path.parent.iterdir() if e.name.startswith(prefix)]
     except OSError:

@@ -370,7 +370,7 @@ def read_sites(path: str | os.PathLike, *, strict: bool = False, layer: str | in
     >>> sites.attrs["validation"].ok
     True
     """
-    df, opts = read_table(path, layer=layer, fmt=fmt, crs=crs)
+    df, opts = read_table(path, layer=layer, fmt=fmt, crs=crs)  # type: ignore[arg-type]
     pre: ValidationReport = opts["report"]
     countries = _bundled_countries() if derive_country else None
     try:
@@ -385,7 +385,7 @@ def read_sites(path: str | os.PathLike, *, strict: bool = False, layer: str | in
         remapped = []
         for i in report.issues:
             if i.row is not None and i.row <= len(lines):
-                i = type(i)(i.file, rows[i.row - 1], i.column, i.reason, i.fix, i.severity, lines[i.row - 1])
+                i = type(i)(i.file, rows[i.row - 1], i.column, i.reason, i.fix, i.severity, lines[i.row - 1])  # type: ignore[index]
             remapped.append(i)
         report.issues = remapped
         report.n_rows = pre.n_rows

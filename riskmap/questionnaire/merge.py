@@ -217,7 +217,7 @@ def _add_new_sites(ret: ReturnData, f: str | Path, rep: _Issues, taken: set[str]
     valid, vrep = validate_sites(df, file=str(f), countries=_bundled_countries())
     bad_rows = set()
     for iss in vrep.issues:
-        r = rows[iss.row - 1] if iss.row else None
+        r = rows[iss.row - 1] if iss.row else None  # type: ignore[assignment]
         col = iss.column
         if r is not None and col in r["_failed"]:
             bad_rows.add(r["row"])  # already reported when the cell was read

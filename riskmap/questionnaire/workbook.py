@@ -215,7 +215,7 @@ def write_questionnaire(basin: str, country: str, path: str | Path, *, sites: pd
                                    *[k for k in _ALWAYS if k != "status"]]
     _write_sheet(wb, "New sites", new_keys, set(), [], lists, n_blank=new_site_rows)
     meta = wb.create_sheet("_meta")
-    for r, (k, v) in enumerate([("format", f"riskmap questionnaire {FORMAT_VERSION}"), ("basin", basin),
+    for r, (k, v) in enumerate([("format", f"riskmap questionnaire {FORMAT_VERSION}"), ("basin", basin),  # type: ignore[assignment]
                                 ("country", country), ("generated", today), ("sites", len(sel))], 1):
         meta.cell(r, 1, k)
         meta.cell(r, 2, v)

@@ -133,7 +133,7 @@ def places_layer(places: gpd.GeoDataFrame, regions: gpd.GeoDataFrame, margin_deg
 
 def _local_crs(geoms: gpd.GeoSeries) -> str:
     c = shapely.centroid(shapely.union_all(shapely.envelope(geoms.values)))
-    return local_aeqd(round(c.x, 4), round(c.y, 4))
+    return local_aeqd(round(c.x, 4), round(c.y, 4))  # type: ignore[return-value]
 
 
 def nearest_places(points_: gpd.GeoSeries, places: gpd.GeoDataFrame, max_km: float = NEAR_KM,
