@@ -580,12 +580,15 @@ def score(sites: gpd.GeoDataFrame, *, params=None, rasters: Mapping[str, Any] | 
         layers = dict(natech)
     buf = P["natech"]["buffers"]
     corridors = layers.get("corridors")
-    if corridors is None and layers.get("basins") and ("reach_id" in out.columns):
+    has_places = "downstream_places_first_km" in out.columns and out["downstream_places_first_km"].notna().any()
+    # the corridors feed the raster statistics and the towns count when neither is given: built only then
+    need_corridors = bool(rasters) or not ("downstream_towns" in layers or has_places)
+    if corridors is None and need_corridors and layers.get("basins") and ("reach_id" in out.columns):
         corridors = _corridors(out, layers["basins"], float(buf["corridor_length_km"]),
                                float(buf["corridor_buffer_km"]))
     if "downstream_towns" in layers:
         out["downstream_towns"] = np.asarray(layers["downstream_towns"], dtype="float64")
-    elif "downstream_places_first_km" in out.columns and out["downstream_places_first_km"].notna().any():
+    elif has_places:
         # riskmap.exposure.assess: GeoNames places (>= 1,000 inhabitants) within 5 km of the first 50 km
         # of the downstream path; preferred to the basins' Natural Earth towns (none on the Drina)
         out["downstream_towns"] = pd.to_numeric(out["downstream_places_first_km"], errors="coerce"

@@ -23,6 +23,7 @@ import shapely
 from riskmap._errors import RiskmapInputError
 from riskmap._geo import aeqd_for_bounds
 from riskmap.basin_index import _resolve_basins
+from riskmap.network import network_of
 
 
 __all__ = ["POPULATION_COLUMNS", "downstream_population", "load_places"]
@@ -176,27 +177,28 @@ def downstream_population(assessed: pd.DataFrame, basins: Any = None, places: gp
         pl_geom = places.geometry.iloc[pl_idx].to_crs(crs).to_numpy()
         site_geom = pts.iloc[rows].to_crs(crs).to_numpy()
         # place-reach pairs within the radius, once per basin: (place, reach, distance, position on the reach)
-        rgeom = by_id.to_numpy()
-        rids = by_id.index.to_numpy()
+        rgeom = by_id.to_numpy()  # table order: position i is row i of basin.reaches (and of basin.network)
+        net = network_of(basin)
         pi, ri = shapely.STRtree(rgeom).query(pl_geom, predicate="dwithin", distance=radius_km * 1000.0)
         pdist = shapely.distance(pl_geom[pi], rgeom[ri])
         ppos = shapely.line_locate_point(rgeom[ri], pl_geom[pi]) / 1000.0
-        pair_rid = rids[ri]
-        rlen = pd.Series(shapely.length(rgeom) / 1000.0, index=rids)
+        rlen = shapely.length(rgeom) / 1000.0
         by_reach = rows[np.argsort(rid[rows], kind="stable")]
         starts = np.flatnonzero(np.r_[True, np.diff(rid[by_reach]) != 0])
+        upstream_end = np.full(len(rgeom), np.nan)
         for srows in np.split(by_reach, starts[1:]):  # one path per distinct start reach, shared by its sites
             r = int(rid[srows[0]])
-            path = basin.downstream_path(r)["reach_id"].to_numpy()
-            upstream_end = pd.Series(np.concatenate([[0.0], np.cumsum(rlen.loc[path].to_numpy())[:-1]]), index=path)
-            on = np.isin(pair_rid, path)
+            path = net.path_positions(r)
+            upstream_end[:] = np.nan
+            upstream_end[path] = np.concatenate([[0.0], np.cumsum(rlen[path])[:-1]])
+            on = np.flatnonzero(np.isfinite(upstream_end[ri]))
             # each place once: at its nearest reach of the path, position = km from the path's start
-            cand = pd.DataFrame({"p": pi[on], "d": pdist[on],
-                                 "s": upstream_end.loc[pair_rid[on]].to_numpy() + ppos[on]})
-            cand = cand.sort_values(["p", "d"], kind="stable").drop_duplicates("p")
-            k = pl_idx[cand["p"].to_numpy()]
-            s_pl = cand["s"].to_numpy()
-            s_site = shapely.line_locate_point(by_id.loc[r], site_geom[np.searchsorted(rows, srows)]) / 1000.0
+            first = np.lexsort((pdist[on], pi[on]))  # by place, then distance (stable: ties keep pair order)
+            on = on[first]
+            on = on[np.r_[True, pi[on][1:] != pi[on][:-1]]] if len(on) else on
+            k = pl_idx[pi[on]]
+            s_pl = upstream_end[ri[on]] + ppos[on]
+            s_site = shapely.line_locate_point(rgeom[path[0]], site_geom[np.searchsorted(rows, srows)]) / 1000.0
             order = np.argsort(s_pl, kind="stable")
             s_pl, k = s_pl[order], k[order]
             pop = pop_all[k]
