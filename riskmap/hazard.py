@@ -336,6 +336,7 @@ def thi(sites: pd.DataFrame, *, params=None) -> pd.DataFrame:
     status: list[str] = []
     reason: list[str] = []
     terms: list[dict[str, Any]] = []
+    tailings_type = _text(sites, "tailings_type").to_numpy(dtype=object)
     for i in range(n):  # type: ignore[assignment]
         if not is_tmf[i]:
             status.append("not applicable")
@@ -351,7 +352,7 @@ def thi(sites: pd.DataFrame, *, params=None) -> pd.DataFrame:
         if vol_proxy[i] and vol_ok[i]:
             proxies.append(f"tailings_volume_m3 blank, {vol[i]:.3g} m3 read from notes ('{vol_txt[i]}')")
         if tox_proxy[i]:
-            tt = _text(sites, "tailings_type").iat[i]
+            tt = tailings_type[i]
             proxies.append(f"tailings_type missing (category-typical toxicity '{tox_kind[i]}')" if tt is None
                            else f"tailings_type '{tt}' not in the toxicity table "
                                 f"(category-typical '{tox_kind[i]}')")
@@ -444,8 +445,9 @@ def tri(sites: pd.DataFrame, thi_frame: pd.DataFrame | None = None, *, params=No
     status: list[str] = []
     reason: list[str] = []
     terms: list[dict[str, Any]] = []
+    thi_status = thi_frame["thi_status"].to_numpy()
     for i in range(n):
-        ts = thi_frame["thi_status"].iat[i]
+        ts = thi_status[i]
         if ts == "not applicable":
             status.append("not applicable")
             reason.append("")
@@ -656,17 +658,22 @@ def score(sites: gpd.GeoDataFrame, *, params=None, rasters: Mapping[str, Any] | 
     # ---- per-site status, reason, completeness, terms ----------------------
     status, reason, terms, completeness = [], [], [], np.full(n, np.nan)
     hazard_out = hazard.copy()
+    # cells read by position in the loop below: numpy arrays (a DataFrame lookup per cell is slow)
+    wa, ta, ra = ({c: f[c].to_numpy() for c in f.columns} for f in (w, t, r))
+    oa = {c: out[c].to_numpy() for c in ("natech_fault_km", "natech_max_mw", "natech_water_km", "natech_seismic",
+                                         "natech_flood")}
+    cat_a = cat.to_numpy()
     for i in range(n):
-        ws, ts, rs = w["wri_status"].iat[i], t["thi_status"].iat[i], r["tri_status"].iat[i]
-        msgs = [m for m in (w["wri_reason"].iat[i] if ws != "not applicable" else "",
-                            t["thi_reason"].iat[i], r["tri_reason"].iat[i]) if m]
+        ws, ts, rs = wa["wri_status"][i], ta["thi_status"][i], ra["tri_status"][i]
+        msgs = [m for m in (wa["wri_reason"][i] if ws != "not applicable" else "",
+                            ta["thi_reason"][i], ra["tri_reason"][i]) if m]
         present, inputs = 0.0, 0
         if ws != "not applicable":
-            present += (0.0 if np.isnan(w["wri_known_share"].iat[i]) else w["wri_known_share"].iat[i])
+            present += (0.0 if np.isnan(wa["wri_known_share"][i]) else wa["wri_known_share"][i])
             inputs += 1
         if ts != "not applicable":
-            present += float(t["thi_present"].iat[i]) + float(r["tri_present"].iat[i])
-            inputs += int(t["thi_inputs"].iat[i]) + int(r["tri_inputs"].iat[i])
+            present += float(ta["thi_present"][i]) + float(ra["tri_present"][i])
+            inputs += int(ta["thi_inputs"][i]) + int(ra["tri_inputs"][i])
         if ws == "not applicable" and ts == "not applicable":
             inputs += 1  # the missing substance inventory / tailings data
             msgs.insert(0, "no substance inventory (WRI) and not a tailings facility (THI)")
@@ -679,7 +686,7 @@ def score(sites: gpd.GeoDataFrame, *, params=None, rasters: Mapping[str, Any] | 
         elif use_cat and np.isfinite(cat_h[i]):
             st = _PROXY
             hazard_out[i] = cat_h[i]
-            msgs.append(f"hazard_score is the category-typical value for {cat.iat[i]} "
+            msgs.append(f"hazard_score is the category-typical value for {cat_a[i]} "
                         "(priority.category_proxy)")
         else:
             st = _INSUFFICIENT
@@ -688,19 +695,19 @@ def score(sites: gpd.GeoDataFrame, *, params=None, rasters: Mapping[str, Any] | 
             msgs.append("exposure not assessed (transboundary_downstream unknown): not ranked")
         term: dict[str, Any] = {}
         if ws != "not applicable":
-            term.update({"wri": _r(wri_v[i]), "wri_weighted": _r(w["wri_weighted"].iat[i]),
-                         "wri_substances": int(w["wri_n"].iat[i])})
-        term.update(t["thi_terms"].iat[i])
+            term.update({"wri": _r(wri_v[i]), "wri_weighted": _r(wa["wri_weighted"][i]),
+                         "wri_substances": int(wa["wri_n"][i])})
+        term.update(ta["thi_terms"][i])
         if ts != "not applicable":
             term["thi"] = _r(thi_v[i])
-        term.update(r["tri_terms"].iat[i])
+        term.update(ra["tri_terms"][i])
         if rs != "not applicable":
-            term["tri"] = _r(r["tri"].iat[i])
-        term.update({"natech_fault_km": _r(out["natech_fault_km"].iat[i]),
-                     "natech_max_mw": _r(out["natech_max_mw"].iat[i]),
-                     "natech_water_km": _r(out["natech_water_km"].iat[i]),
-                     "natech_seismic": _r(out["natech_seismic"].iat[i]),
-                     "natech_flood": _r(out["natech_flood"].iat[i])})
+            term["tri"] = _r(ra["tri"][i])
+        term.update({"natech_fault_km": _r(oa["natech_fault_km"][i]),
+                     "natech_max_mw": _r(oa["natech_max_mw"][i]),
+                     "natech_water_km": _r(oa["natech_water_km"][i]),
+                     "natech_seismic": _r(oa["natech_seismic"][i]),
+                     "natech_flood": _r(oa["natech_flood"][i])})
         term.update(exp_terms[i])
         term["hazard_score"] = _r(hazard_out[i])
         term["exposure_score"] = _r(exp_score[i])
