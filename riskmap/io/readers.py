@@ -234,7 +234,85 @@ def _blank_cell(v: Any) -> bool:
     return v is None or (isinstance(v, float) and math.isnan(v)) or (isinstance(v, str) and not v.strip())
 
 
-def read_table(path: str | os.PathLike, *, layer: str | None = None, fmt: str | None = None,  # noqa: C901 - to split
+def _read_xlsx(path: Path, layer: str | int | None, report: ValidationReport, opts: dict[str, Any]) -> pd.DataFrame:
+    """One sheet of a workbook as text cells (a riskmap export: its machine table ``sites_data``)."""
+    sheets = _xlsx_sheets(path)
+    if layer in (None, "sites") and sheets[:1] == ["sites"] and "sites_data" in sheets:
+        layer = "sites_data"  # a riskmap export: its machine table (the `sites` sheet is for people)
+    sheet = _choose_layer(path, sheets, layer, "sheet", report)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        df = pd.read_excel(path, sheet_name=sheet, dtype=object, engine="openpyxl")
+    opts["line_offset"] = 2
+    return _drop_uncached_formulas(path, sheet, df, report, opts)
+
+
+def _read_parquet(path: Path) -> pd.DataFrame:
+    """A GeoParquet file (or a plain Parquet table)."""
+    from riskmap._extras import require
+
+    require("pyarrow", f"{path}: ")
+    try:
+        return gpd.read_parquet(path)
+    except ValueError:
+        return pd.read_parquet(path)
+
+
+def _read_vector(path: Path, fmt: str, layer: str | int | None, report: ValidationReport) -> pd.DataFrame:
+    """A layer of a vector file (a riskmap GeoPackage export: its site layers put back together)."""
+    kw: dict[str, Any] = {}
+    names = _vector_layers(path) if fmt == "gpkg" or layer is not None else []
+    export_sites = (fmt == "gpkg" and layer in (None, "sites") and names[:1] == ["sites"]
+                    and bool({"site_lines", "site_areas"} & set(names)))
+    if not export_sites and (fmt == "gpkg" or layer is not None):
+        kw["layer"] = _choose_layer(path, names, layer, "layer", report)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        if export_sites:  # a riskmap export: point, line (and area) sites, in export order (fid)
+            df = read_export_site_layers(path)
+        else:
+            df = gpd.read_file(path, **kw)
+    for w in caught[:5]:
+        report.add(None, "geometry", f"GDAL: {str(w.message)[:200]}",
+                   "check the file's geometries", "warning")
+    return df
+
+
+def _read_raw(path: Path, fmt: str, layer: str | int | None, opts: dict[str, Any]) -> pd.DataFrame:
+    """The file read by its format's reader; any reader failure becomes a clear message."""
+    report = opts["report"]
+    try:
+        if fmt == "csv":
+            df, dec = _read_csv_raw(path, report)
+            opts.update(decimal_comma=dec, lines=df.attrs["lines"], rows=df.attrs["rows"])
+            return df
+        if fmt == "xlsx":
+            return _read_xlsx(path, layer, report, opts)
+        if fmt == "parquet":
+            return _read_parquet(path)
+        return _read_vector(path, fmt, layer, report)
+    except RiskmapError:
+        raise
+    except Exception as e:  # noqa: BLE001 - any reader failure becomes a clear message
+        raise RiskmapInputError(f"{path}: cannot read as {fmt}: {type(e).__name__}: {e}") from None
+
+
+def _apply_crs(df: pd.DataFrame, crs: Any, path: Path, decimal_comma: bool) -> pd.DataFrame:
+    """Points from x/y columns in ``crs`` for a plain table; ``crs`` set on a GeoDataFrame that has none."""
+    if isinstance(df, gpd.GeoDataFrame):
+        return df.set_crs(crs) if df.crs is None else df
+    lower = {str(c).lower(): c for c in df.columns}
+    xc = next((lower[a] for a in ("x", "lon", "longitude", "easting") if a in lower), None)
+    yc = next((lower[a] for a in ("y", "lat", "latitude", "northing") if a in lower), None)
+    if xc is None or yc is None:
+        raise RiskmapInputError(f"{path}: crs={crs!r} given but no x/y columns found")
+    xs = pd.to_numeric(df[xc].astype(str).str.replace(",", ".") if decimal_comma else df[xc], errors="coerce")
+    ys = pd.to_numeric(df[yc].astype(str).str.replace(",", ".") if decimal_comma else df[yc], errors="coerce")
+    pts = [shapely.Point(x, y) if np.isfinite(x) and np.isfinite(y) else None for x, y in zip(xs, ys)]
+    return gpd.GeoDataFrame(df.drop(columns=[xc, yc]), geometry=pts, crs=crs)
+
+
+def read_table(path: str | os.PathLike, *, layer: str | None = None, fmt: str | None = None,
                crs: Any = None) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Read a file into a raw (unvalidated) DataFrame or GeoDataFrame.
 
@@ -254,67 +332,12 @@ def read_table(path: str | os.PathLike, *, layer: str | None = None, fmt: str | 
         _check_crs(crs, path)
     if layer is not None and fmt in ("csv", "parquet"):
         raise RiskmapInputError(f"{path}: a {fmt.upper()} file has no layers or sheets; drop --layer {layer}")
-    report = ValidationReport(file=str(path))
-    opts: dict[str, Any] = {"report": report, "line_offset": None, "decimal_comma": False}
-    try:
-        if fmt == "csv":
-            df, dec = _read_csv_raw(path, report)
-            opts.update(decimal_comma=dec, lines=df.attrs["lines"], rows=df.attrs["rows"])
-        elif fmt == "xlsx":
-            sheets = _xlsx_sheets(path)
-            if layer in (None, "sites") and sheets[:1] == ["sites"] and "sites_data" in sheets:
-                layer = "sites_data"  # a riskmap export: its machine table (the `sites` sheet is for people)
-            sheet = _choose_layer(path, sheets, layer, "sheet", report)
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                df = pd.read_excel(path, sheet_name=sheet, dtype=object, engine="openpyxl")
-            opts["line_offset"] = 2
-            df = _drop_uncached_formulas(path, sheet, df, report, opts)
-        elif fmt == "parquet":
-            from riskmap._extras import require
-
-            require("pyarrow", f"{path}: ")
-            try:
-                df = gpd.read_parquet(path)
-            except ValueError:
-                df = pd.read_parquet(path)
-        else:
-            kw: dict[str, Any] = {}
-            names = _vector_layers(path) if fmt == "gpkg" or layer is not None else []
-            export_sites = (fmt == "gpkg" and layer in (None, "sites") and names[:1] == ["sites"]
-                            and bool({"site_lines", "site_areas"} & set(names)))
-            if not export_sites and (fmt == "gpkg" or layer is not None):
-                kw["layer"] = _choose_layer(path, names, layer, "layer", report)
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always")
-                if export_sites:  # a riskmap export: point, line (and area) sites, in export order (fid)
-                    df = read_export_site_layers(path)
-                else:
-                    df = gpd.read_file(path, **kw)
-            for w in caught[:5]:
-                report.add(None, "geometry", f"GDAL: {str(w.message)[:200]}",
-                           "check the file's geometries", "warning")
-    except RiskmapError:
-        raise
-    except Exception as e:  # noqa: BLE001 - any reader failure becomes a clear message
-        raise RiskmapInputError(f"{path}: cannot read as {fmt}: {type(e).__name__}: {e}") from None
+    opts: dict[str, Any] = {"report": ValidationReport(file=str(path)), "line_offset": None, "decimal_comma": False}
+    df = _read_raw(path, fmt, layer, opts)
     if fmt == "shp":
         df = df.rename(columns=_SHAPEFILE_BACK)
-    if crs is not None and not isinstance(df, gpd.GeoDataFrame):
-        lower = {str(c).lower(): c for c in df.columns}
-        xc = next((lower[a] for a in ("x", "lon", "longitude", "easting") if a in lower), None)
-        yc = next((lower[a] for a in ("y", "lat", "latitude", "northing") if a in lower), None)
-        if xc is None or yc is None:
-            raise RiskmapInputError(f"{path}: crs={crs!r} given but no x/y columns found")
-        xs = pd.to_numeric(df[xc].astype(str).str.replace(",", ".") if opts["decimal_comma"] else df[xc],
-                           errors="coerce")
-        ys = pd.to_numeric(df[yc].astype(str).str.replace(",", ".") if opts["decimal_comma"] else df[yc],
-                           errors="coerce")
-        pts = [shapely.Point(x, y) if np.isfinite(x) and np.isfinite(y) else None
-               for x, y in zip(xs, ys)]
-        df = gpd.GeoDataFrame(df.drop(columns=[xc, yc]), geometry=pts, crs=crs)
-    elif crs is not None and isinstance(df, gpd.GeoDataFrame) and df.crs is None:
-        df = df.set_crs(crs)
+    if crs is not None:
+        df = _apply_crs(df, crs, path, opts["decimal_comma"])
     for c in df.columns:
         if c != getattr(df, "_geometry_column_name", None) and df[c].dtype == object:
             df[c] = df[c].map(_unneutralise)
