@@ -563,7 +563,7 @@ def score(sites: gpd.GeoDataFrame, *, params=None, rasters: Mapping[str, Any] | 
     >>> from riskmap import DATA_DIR, exposure, read_sites
     >>> sites = read_sites(DATA_DIR / "sites" / "sites.csv")
     >>> scored = score(exposure.assess(sites[sites["basin"] == "drina"], "drina"))
-    >>> int(scored["priority_rank"].min()), bool(scored["priority_score"].dropna().between(0, 1).all())
+    >>> int(scored["priority_rank"].min()), bool(scored["priority_score"].dropna().between(0, 100).all())
     (1, True)
     """
     P = _params(params)
