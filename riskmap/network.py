@@ -167,6 +167,11 @@ class RiverNetwork:
 
     # ------------------------------------------------------------------ ids <-> positions
 
+    @functools.cached_property
+    def _row_of(self) -> dict[int, int]:
+        """reach_id -> row (a dict lookup is much cheaper than an index lookup per call)."""
+        return {int(r): i for i, r in enumerate(self.ids.tolist())}
+
     def position(self, reach_id: int) -> int:
         """Row of ``reach_id``.
 
@@ -180,7 +185,7 @@ class RiverNetwork:
         >>> RiverNetwork([7, 9], [9, -1]).position(9)
         1
         """
-        i = self._index.get_indexer([int(reach_id)])[0]
+        i = self._row_of.get(int(reach_id), -1)
         if i < 0:
             raise RiskmapInputError(f"{self.name}: reach_id {reach_id} does not exist")
         return int(i)

@@ -188,8 +188,19 @@ def _site_inputs(assessed: pd.DataFrame) -> dict[str, Any]:
         "rid": num("reach_id"), "fb": num("first_border_river_km"),
         "never_leaves": (tb == False).fillna(False).to_numpy(dtype=bool),  # noqa: E712 - nullable boolean
         "offset": np.where(alloc & ~np.isnan(snap), snap, 0.0),
-        "pts": geom.to_crs("EPSG:4326").representative_point() if geom is not None else None,
+        "pts": _representative_points(geom) if geom is not None else None,
     }
+
+
+def _representative_points(geom: gpd.GeoSeries) -> gpd.GeoSeries:
+    """``representative_point`` in EPSG:4326, computed only for the non-point geometries (points are kept)."""
+    g = geom.to_crs("EPSG:4326")
+    arr = g.to_numpy()
+    other = shapely.get_type_id(arr) != 0
+    if other.any():
+        arr = arr.copy()
+        arr[other] = shapely.point_on_surface(arr[other])
+    return gpd.GeoSeries(arr, index=g.index, crs=g.crs)
 
 
 def _place_pairs(basin: Any, places: gpd.GeoDataFrame, radius_km: float) -> dict[str, Any]:
