@@ -1,6 +1,6 @@
 # riskmap: two commands for a fresh machine (see README.md).
 #   make demo  - create .venv, install riskmap (+ PDF extra), build maps/reports/CSVs for the three basins into out/
-#   make test  - create .venv, install riskmap with its test extras, run the whole test suite
+#   make test  - create .venv, install riskmap with its test extras, run ruff, mypy and the whole test suite
 # The installs are stamped ($(VENV)/.stamp-*, remade only when pyproject.toml changes), so re-runs
 # do not call pip again and work offline.
 PYTHON ?= python3
@@ -31,7 +31,10 @@ install-test: $(VENV)/.stamp-install-test
 demo: install
 	$(BIN)/riskmap demo -o $(OUT)
 
+# lint (ruff) and type-check (mypy) the package, then the tests and the docstring examples
 test: install-test
+	$(BIN)/python -m ruff check riskmap
+	$(BIN)/python -m mypy riskmap
 	$(BIN)/python -m pytest
 
 # Rebuild data/ from the public sources (../shared/data/sources by default, or RISKMAP_SOURCES).

@@ -7,7 +7,7 @@ area of interest (:func:`local_aeqd`), never in degrees.
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 import numpy as np
 import pyproj

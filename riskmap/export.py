@@ -363,7 +363,7 @@ def data_dictionary() -> pd.DataFrame:
         rows += [{"column": n, "group": group, "kind": k, "required": False, "description": d,
                   "allowed_values": ""} for n, k, d in cols]
     for r in rows:
-        r["header"] = HUMAN_HEADERS.get(r["column"], r["column"])
+        r["header"] = HUMAN_HEADERS.get(r["column"], r["column"])  # type: ignore[call-overload]
     return pd.DataFrame(rows, columns=["column", "header", "group", "kind", "required", "description",
                                        "allowed_values"])
 
@@ -517,7 +517,7 @@ def export(sites: gpd.GeoDataFrame | Prepared, path: str | os.PathLike, fmt: str
         layers: dict[str, Any] = _site_layers(frame)
         layers.update(_basin_layers(sites, basin))
         styles = {name: layer_qml(name) for name in layers if layer_qml(name)}
-        return write_layers(path, layers, metadata=version_metadata(), styles=styles)
+        return write_layers(path, layers, metadata=version_metadata(), styles=styles)  # type: ignore[arg-type]
     return write_sites(frame, path, fmt=fmt)
 
 

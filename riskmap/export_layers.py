@@ -76,7 +76,7 @@ def _line_of(net: RiverNetwork, pos: np.ndarray, start: float) -> Any:
     crosses itself (Drin) into several parts, where ``line_merge`` of the reach
     lines keeps the single LineString the layer has always held.
     """
-    geoms = net.geometry[pos]
+    geoms = net.geometry[pos]  # type: ignore[index]
     if start > 0 and len(geoms):
         geoms = geoms.copy()
         geoms[0] = substring(geoms[0], start, 1.0, normalized=True)
@@ -194,6 +194,7 @@ def downstream_paths(sites: gpd.GeoDataFrame, basin: Any) -> gpd.GeoDataFrame:
 
 
 def basin_layers(sites: gpd.GeoDataFrame, basin: Any) -> dict[str, gpd.GeoDataFrame]:
+    """The reference layers of ``basin`` for an export: outline, countries, borders, rivers, lakes, towns."""
     layers: dict[str, gpd.GeoDataFrame] = {}
     for layer, part in (("basin", "outline"), ("countries", "countries"), ("borders", "borders"),
                         ("rivers", "reaches"), ("lakes", "lakes"), ("towns", "towns")):

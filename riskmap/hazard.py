@@ -24,7 +24,8 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any, Mapping
+from typing import Any
+from collections.abc import Mapping
 
 import geopandas as gpd
 import numpy as np
@@ -332,8 +333,11 @@ def thi(sites: pd.DataFrame, *, params=None) -> pd.DataFrame:
     total = capacity + tox + mgmt + seis + flood
     present = ((vol_ok & ~vol_proxy).astype(int) + (~tox_proxy).astype(int) + cond_known.astype(int)
                + np.isfinite(seis_cls).astype(int) + np.isfinite(flood_cls).astype(int))
-    status, reason, terms = [], [], []
-    for i in range(n):
+    status: list[str] = []
+    reason: list[str] = []
+    terms: list[dict[str, Any]] = []
+    tailings_type = _text(sites, "tailings_type").to_numpy(dtype=object)
+    for i in range(n):  # type: ignore[assignment]
         if not is_tmf[i]:
             status.append("not applicable")
             reason.append("")
@@ -348,7 +352,7 @@ def thi(sites: pd.DataFrame, *, params=None) -> pd.DataFrame:
         if vol_proxy[i] and vol_ok[i]:
             proxies.append(f"tailings_volume_m3 blank, {vol[i]:.3g} m3 read from notes ('{vol_txt[i]}')")
         if tox_proxy[i]:
-            tt = _text(sites, "tailings_type").iat[i]
+            tt = tailings_type[i]
             proxies.append(f"tailings_type missing (category-typical toxicity '{tox_kind[i]}')" if tt is None
                            else f"tailings_type '{tt}' not in the toxicity table "
                                 f"(category-typical '{tox_kind[i]}')")
@@ -438,9 +442,12 @@ def tri(sites: pd.DataFrame, thi_frame: pd.DataFrame | None = None, *, params=No
     present = (np.isfinite(n_foreign).astype(int) + np.isfinite(fb).astype(int)
                + np.isfinite(tt).astype(int) + (np.isfinite(towns).astype(int) if has_towns else 0))
     n_inputs = 3 + int(has_towns)
-    status, reason, terms = [], [], []
+    status: list[str] = []
+    reason: list[str] = []
+    terms: list[dict[str, Any]] = []
+    thi_status = thi_frame["thi_status"].to_numpy()
     for i in range(n):
-        ts = thi_frame["thi_status"].iat[i]
+        ts = thi_status[i]
         if ts == "not applicable":
             status.append("not applicable")
             reason.append("")
@@ -484,8 +491,10 @@ def tri(sites: pd.DataFrame, thi_frame: pd.DataFrame | None = None, *, params=No
 
 
 def _n_foreign(sites: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """Foreign countries downstream of each site (NaN unknown) and ``transboundary_downstream``
-    (1/0/NaN); a known "nothing foreign downstream" sets the count to 0."""
+    """Foreign countries downstream of each site (NaN unknown) and ``transboundary_downstream`` (1/0/NaN).
+
+    A known "nothing foreign downstream" sets the count to 0.
+    """
     n = len(sites)
     own = _text(sites, "country").tolist()
     ds = sites["downstream_countries"].tolist() if "downstream_countries" in sites.columns else [None] * n
@@ -516,7 +525,7 @@ def _exposure(sites: pd.DataFrame, P: dict) -> tuple[np.ndarray, list[dict], np.
     return score, terms, present, np.full(n, 4)
 
 
-def score(sites: gpd.GeoDataFrame, *, params=None, rasters: Mapping[str, Any] | None = None,
+def score(sites: gpd.GeoDataFrame, *, params=None, rasters: Mapping[str, Any] | None = None,  # noqa: C901 - to split
           natech: Mapping[str, Any] | pd.DataFrame | None = None) -> gpd.GeoDataFrame:
     """Score assessed sites: WRI, THI/TRI, Natech, hazard, priority and rank.
 
@@ -553,8 +562,11 @@ def score(sites: gpd.GeoDataFrame, *, params=None, rasters: Mapping[str, Any] | 
 
     Examples
     --------
-    >>> scored = score(exposure.assess(read_sites("data/sites/sites.csv")))  # doctest: +SKIP
-    >>> scored.nsmallest(10, "priority_rank")[["name", "priority_score", "score_terms"]]  # doctest: +SKIP
+    >>> from riskmap import DATA_DIR, exposure, read_sites
+    >>> sites = read_sites(DATA_DIR / "sites" / "sites.csv")
+    >>> scored = score(exposure.assess(sites[sites["basin"] == "drina"], "drina"))
+    >>> int(scored["priority_rank"].min()), bool(scored["priority_score"].dropna().between(0, 100).all())
+    (1, True)
     """
     P = _params(params)
     sites, moved = set_aside_computed(sites, SCORE_OUTPUT_COLUMNS)
@@ -572,12 +584,15 @@ def score(sites: gpd.GeoDataFrame, *, params=None, rasters: Mapping[str, Any] | 
         layers = dict(natech)
     buf = P["natech"]["buffers"]
     corridors = layers.get("corridors")
-    if corridors is None and layers.get("basins") and ("reach_id" in out.columns):
+    has_places = "downstream_places_first_km" in out.columns and out["downstream_places_first_km"].notna().any()
+    # the corridors feed the raster statistics and the towns count when neither is given: built only then
+    need_corridors = bool(rasters) or not ("downstream_towns" in layers or has_places)
+    if corridors is None and need_corridors and layers.get("basins") and ("reach_id" in out.columns):
         corridors = _corridors(out, layers["basins"], float(buf["corridor_length_km"]),
                                float(buf["corridor_buffer_km"]))
     if "downstream_towns" in layers:
         out["downstream_towns"] = np.asarray(layers["downstream_towns"], dtype="float64")
-    elif "downstream_places_first_km" in out.columns and out["downstream_places_first_km"].notna().any():
+    elif has_places:
         # riskmap.exposure.assess: GeoNames places (>= 1,000 inhabitants) within 5 km of the first 50 km
         # of the downstream path; preferred to the basins' Natural Earth towns (none on the Drina)
         out["downstream_towns"] = pd.to_numeric(out["downstream_places_first_km"], errors="coerce"
@@ -622,7 +637,7 @@ def score(sites: gpd.GeoDataFrame, *, params=None, rasters: Mapping[str, Any] | 
             out[c] = v.to_numpy()
     # ---- Natech ------------------------------------------------------------
     if ready:
-        nat = natech.reindex(out.index)
+        nat = natech.reindex(out.index)  # type: ignore[union-attr]
         for c in ("natech_fault_km", "natech_max_mw", "natech_water_km"):
             if c not in nat.columns:
                 nat[c] = np.nan
@@ -651,17 +666,22 @@ def score(sites: gpd.GeoDataFrame, *, params=None, rasters: Mapping[str, Any] | 
     # ---- per-site status, reason, completeness, terms ----------------------
     status, reason, terms, completeness = [], [], [], np.full(n, np.nan)
     hazard_out = hazard.copy()
+    # cells read by position in the loop below: numpy arrays (a DataFrame lookup per cell is slow)
+    wa, ta, ra = ({c: f[c].to_numpy() for c in f.columns} for f in (w, t, r))
+    oa = {c: out[c].to_numpy() for c in ("natech_fault_km", "natech_max_mw", "natech_water_km", "natech_seismic",
+                                         "natech_flood")}
+    cat_a = cat.to_numpy()
     for i in range(n):
-        ws, ts, rs = w["wri_status"].iat[i], t["thi_status"].iat[i], r["tri_status"].iat[i]
-        msgs = [m for m in (w["wri_reason"].iat[i] if ws != "not applicable" else "",
-                            t["thi_reason"].iat[i], r["tri_reason"].iat[i]) if m]
+        ws, ts, rs = wa["wri_status"][i], ta["thi_status"][i], ra["tri_status"][i]
+        msgs = [m for m in (wa["wri_reason"][i] if ws != "not applicable" else "",
+                            ta["thi_reason"][i], ra["tri_reason"][i]) if m]
         present, inputs = 0.0, 0
         if ws != "not applicable":
-            present += (0.0 if np.isnan(w["wri_known_share"].iat[i]) else w["wri_known_share"].iat[i])
+            present += (0.0 if np.isnan(wa["wri_known_share"][i]) else wa["wri_known_share"][i])
             inputs += 1
         if ts != "not applicable":
-            present += float(t["thi_present"].iat[i]) + float(r["tri_present"].iat[i])
-            inputs += int(t["thi_inputs"].iat[i]) + int(r["tri_inputs"].iat[i])
+            present += float(ta["thi_present"][i]) + float(ra["tri_present"][i])
+            inputs += int(ta["thi_inputs"][i]) + int(ra["tri_inputs"][i])
         if ws == "not applicable" and ts == "not applicable":
             inputs += 1  # the missing substance inventory / tailings data
             msgs.insert(0, "no substance inventory (WRI) and not a tailings facility (THI)")
@@ -674,7 +694,7 @@ def score(sites: gpd.GeoDataFrame, *, params=None, rasters: Mapping[str, Any] | 
         elif use_cat and np.isfinite(cat_h[i]):
             st = _PROXY
             hazard_out[i] = cat_h[i]
-            msgs.append(f"hazard_score is the category-typical value for {cat.iat[i]} "
+            msgs.append(f"hazard_score is the category-typical value for {cat_a[i]} "
                         "(priority.category_proxy)")
         else:
             st = _INSUFFICIENT
@@ -683,19 +703,19 @@ def score(sites: gpd.GeoDataFrame, *, params=None, rasters: Mapping[str, Any] | 
             msgs.append("exposure not assessed (transboundary_downstream unknown): not ranked")
         term: dict[str, Any] = {}
         if ws != "not applicable":
-            term.update({"wri": _r(wri_v[i]), "wri_weighted": _r(w["wri_weighted"].iat[i]),
-                         "wri_substances": int(w["wri_n"].iat[i])})
-        term.update(t["thi_terms"].iat[i])
+            term.update({"wri": _r(wri_v[i]), "wri_weighted": _r(wa["wri_weighted"][i]),
+                         "wri_substances": int(wa["wri_n"][i])})
+        term.update(ta["thi_terms"][i])
         if ts != "not applicable":
             term["thi"] = _r(thi_v[i])
-        term.update(r["tri_terms"].iat[i])
+        term.update(ra["tri_terms"][i])
         if rs != "not applicable":
-            term["tri"] = _r(r["tri"].iat[i])
-        term.update({"natech_fault_km": _r(out["natech_fault_km"].iat[i]),
-                     "natech_max_mw": _r(out["natech_max_mw"].iat[i]),
-                     "natech_water_km": _r(out["natech_water_km"].iat[i]),
-                     "natech_seismic": _r(out["natech_seismic"].iat[i]),
-                     "natech_flood": _r(out["natech_flood"].iat[i])})
+            term["tri"] = _r(ra["tri"][i])
+        term.update({"natech_fault_km": _r(oa["natech_fault_km"][i]),
+                     "natech_max_mw": _r(oa["natech_max_mw"][i]),
+                     "natech_water_km": _r(oa["natech_water_km"][i]),
+                     "natech_seismic": _r(oa["natech_seismic"][i]),
+                     "natech_flood": _r(oa["natech_flood"][i])})
         term.update(exp_terms[i])
         term["hazard_score"] = _r(hazard_out[i])
         term["exposure_score"] = _r(exp_score[i])

@@ -254,7 +254,7 @@ class Basin:
                     km_border[i] = km_border[d] + length[d]
             if isb[i]:
                 km_border[i] = 0.0
-        flat = [tuple(flatten_countries(list(s))) for s in seqs]
+        flat = [tuple(flatten_countries(list(s))) for s in seqs]  # type: ignore[arg-type]
         first_foreign = []
         for s, own in zip(flat, lab):
             mine = set(split_country(own))

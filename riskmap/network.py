@@ -167,6 +167,11 @@ class RiverNetwork:
 
     # ------------------------------------------------------------------ ids <-> positions
 
+    @functools.cached_property
+    def _row_of(self) -> dict[int, int]:
+        """reach_id -> row (a dict lookup is much cheaper than an index lookup per call)."""
+        return {int(r): i for i, r in enumerate(self.ids.tolist())}
+
     def position(self, reach_id: int) -> int:
         """Row of ``reach_id``.
 
@@ -180,7 +185,7 @@ class RiverNetwork:
         >>> RiverNetwork([7, 9], [9, -1]).position(9)
         1
         """
-        i = self._index.get_indexer([int(reach_id)])[0]
+        i = self._row_of.get(int(reach_id), -1)
         if i < 0:
             raise RiskmapInputError(f"{self.name}: reach_id {reach_id} does not exist")
         return int(i)
@@ -288,8 +293,12 @@ class RiverNetwork:
         [1, 2, 3]
         """
         i = self.position(reach_id)
-        n_steps = int(self.depth[i]) + 1
-        return csgraph.breadth_first_order(self.graph, i, directed=True, return_predecessors=False)[:n_steps]
+        out = np.empty(int(self.depth[i]) + 1, dtype=np.intp)
+        down = self.down
+        for k in range(len(out)):  # at most the network's depth: cheaper than a graph search per call
+            out[k] = i
+            i = down[i]
+        return out
 
     def downstream_ids(self, reach_id: int) -> list[int]:
         """Reach ids from ``reach_id`` to its outlet, in flow order.

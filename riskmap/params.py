@@ -19,12 +19,10 @@ import copy
 import math
 import re
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
+from collections.abc import Mapping
 
-try:  # Python >= 3.11
-    import tomllib
-except ImportError:  # pragma: no cover
-    import tomli as tomllib  # type: ignore[no-redef]
+import tomllib  # Python >= 3.11 (pyproject: requires-python)
 
 from riskmap._errors import RiskmapInputError
 from riskmap._paths import PARAMS_DIR
@@ -273,7 +271,7 @@ def _params(params) -> dict:
 
 
 
-def load_discharge_table(path: str | Path | None = None) -> dict[str, Any]:
+def load_discharge_table(path: str | Path | None = None) -> dict[str, Any]:  # noqa: C901 - to split
     """Read a discharge/lake-volume parameter file (TOML, see ``riskmap/params/discharge.toml``).
 
     Parameters

@@ -13,7 +13,8 @@ import datetime as _dt
 import html
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
+from collections.abc import Callable, Mapping, Sequence
 
 import geopandas as gpd
 import pandas as pd
@@ -23,7 +24,8 @@ from riskmap.basins import BASIN_NAMES
 from riskmap.io import atomic_write_text, read_sites
 
 __all__ = ["run_all", "prepare", "prepare_sites", "pdf_available", "Prepared", "ReadOptions",
-           "AssessOptions", "ScoreOptions", "read_step", "assess_step", "score_step", "exposure_matrix_of", "write_map_and_report"]
+           "AssessOptions", "ScoreOptions", "read_step", "assess_step", "score_step", "exposure_matrix_of",
+           "write_map_and_report"]
 
 
 @dataclass(frozen=True)
@@ -76,7 +78,7 @@ class Prepared:
     scored: bool = False
     steps: tuple[str, ...] = field(default=())
 
-    def subset(self, mask: Any) -> "Prepared":
+    def subset(self, mask: Any) -> Prepared:
         """The same preparation for a row subset (e.g. one basin)."""
         return replace(self, sites=self.sites[mask])
 

@@ -23,6 +23,7 @@ import shapely
 from riskmap._errors import RiskmapInputError
 from riskmap._geo import aeqd_for_bounds
 from riskmap.basin_index import _resolve_basins
+from riskmap.network import network_of
 
 
 __all__ = ["POPULATION_COLUMNS", "downstream_population", "load_places"]
@@ -43,7 +44,6 @@ def load_places(path: Any = None) -> gpd.GeoDataFrame:
 
     Columns: ``geonameid``, ``name``, ``country`` (ISO3), ``population``, ``basin_box``, geometry (EPSG:4326).
     """
-
     from riskmap._paths import DATA_DIR
 
     p = Path(path) if path is not None else DATA_DIR / "sites" / "places.csv"
@@ -132,95 +132,148 @@ def downstream_population(assessed: pd.DataFrame, basins: Any = None, places: gp
 
     Examples
     --------
-    >>> pop = downstream_population(assess(sites))  # doctest: +SKIP
+    >>> from riskmap import DATA_DIR, read_sites
+    >>> from riskmap.exposure import assess
+    >>> sites = read_sites(DATA_DIR / "sites" / "sites.csv")
+    >>> assessed = assess(sites[sites["basin"] == "drina"], "drina")
+    >>> pop = downstream_population(assessed, "drina")
+    >>> bool((pop["downstream_pop_total"].dropna() >= pop["downstream_pop_first_km"].dropna()).all())
+    True
     """
     if not (radius_km >= 0 and first_km >= 0):
         raise RiskmapInputError("downstream_population: radius_km and first_km must be >= 0")
     n = len(assessed)
     out = {c: np.full(n, np.nan) for c in POPULATION_COLUMNS if c != "downstream_pop_by_country"}
-    by_country = np.full(n, None, dtype=object)
+    out["by_country"] = np.full(n, None, dtype=object)
     places = load_places() if places is None else places.to_crs("EPSG:4326")
     bmap = {b.id: b for b in _resolve_basins(basins, data_dir)}
-    basin_col = assessed["basin"].to_numpy(dtype=object) if "basin" in assessed.columns else np.full(n, None)
-    rid = pd.to_numeric(assessed["reach_id"], errors="coerce").to_numpy(dtype=float) \
-        if "reach_id" in assessed.columns else np.full(n, np.nan)
-    fb = pd.to_numeric(assessed.get("first_border_river_km", pd.Series(np.nan, index=assessed.index)),
-                       errors="coerce").to_numpy(dtype=float)
+    site = _site_inputs(assessed)
+    if site["pts"] is None:
+        return _frame(out, assessed.index, radius_km, first_km)
+    for bid, basin in bmap.items():
+        rows = np.flatnonzero((site["basin"] == bid) & np.isfinite(site["rid"]))
+        if not len(rows):
+            continue
+        pairs = _place_pairs(basin, places, radius_km)
+        site_geom = site["pts"].iloc[rows].to_crs(pairs["crs"]).to_numpy()
+        rid = site["rid"]
+        by_reach = rows[np.argsort(rid[rows], kind="stable")]
+        starts = np.flatnonzero(np.r_[True, np.diff(rid[by_reach]) != 0])
+        for srows in np.split(by_reach, starts[1:]):  # one path per distinct start reach, shared by its sites
+            path = pairs["net"].path_positions(int(rid[srows[0]]))
+            s_pl, k = _places_along(pairs, path)
+            s_site = shapely.line_locate_point(pairs["rgeom"][path[0]],
+                                               site_geom[np.searchsorted(rows, srows)]) / 1000.0
+            _fill(out, srows, site, s_pl, pairs["pop"][k], pairs["country"][k], s_site, first_km)
+    return _frame(out, assessed.index, radius_km, first_km)
+
+
+def _site_inputs(assessed: pd.DataFrame) -> dict[str, Any]:
+    """The columns of ``assessed`` the population sums need, as arrays (missing columns: unknown)."""
+    n = len(assessed)
+
+    def num(col: str) -> np.ndarray:
+        return pd.to_numeric(assessed.get(col, pd.Series(np.nan, index=assessed.index)),
+                             errors="coerce").to_numpy(dtype=float)
+
     tb = assessed.get("transboundary_downstream", pd.Series(pd.NA, index=assessed.index)).astype("boolean")
-    never_leaves = (tb == False).fillna(False).to_numpy(dtype=bool)  # noqa: E712 - nullable boolean
     # allocated sites first cross an unmapped stretch at least as long as the straight line to their reach
     # (as for first_border_river_km): along-path km are counted from the site, places on that stretch are missed
     alloc = (assessed["drainage_by"] == "basin allocation").to_numpy(dtype=bool) \
         if "drainage_by" in assessed.columns else np.zeros(n, dtype=bool)
-    snap = pd.to_numeric(assessed.get("snap_km", pd.Series(np.nan, index=assessed.index)),
-                         errors="coerce").fillna(0.0).to_numpy(dtype=float)
-    offset = np.where(alloc, snap, 0.0)
     geom = assessed.geometry if isinstance(assessed, gpd.GeoDataFrame) else None
-    pts = geom.to_crs("EPSG:4326").representative_point() if geom is not None else None
-    pop_all = places["population"].to_numpy(dtype=float)
-    ctry_all = places["country"].astype(object).to_numpy()
-    for bid, basin in bmap.items():
-        rows = np.flatnonzero((basin_col == bid) & np.isfinite(rid))
-        if not len(rows) or pts is None:
-            continue
-        crs, by_id = _projected_reaches(basin)
-        x0, y0, x1, y1 = basin.reaches.to_crs("EPSG:4326").total_bounds
-        pad = radius_km / 60.0 + 0.05
-        sel = (places.geometry.x.between(x0 - 2 * pad, x1 + 2 * pad) & places.geometry.y.between(y0 - pad, y1 + pad))
-        pl_idx = np.flatnonzero(sel.to_numpy())
-        pl_geom = places.geometry.iloc[pl_idx].to_crs(crs).to_numpy()
-        site_geom = pts.iloc[rows].to_crs(crs).to_numpy()
-        # place-reach pairs within the radius, once per basin: (place, reach, distance, position on the reach)
-        rgeom = by_id.to_numpy()
-        rids = by_id.index.to_numpy()
-        pi, ri = shapely.STRtree(rgeom).query(pl_geom, predicate="dwithin", distance=radius_km * 1000.0)
-        pdist = shapely.distance(pl_geom[pi], rgeom[ri])
-        ppos = shapely.line_locate_point(rgeom[ri], pl_geom[pi]) / 1000.0
-        pair_rid = rids[ri]
-        rlen = pd.Series(shapely.length(rgeom) / 1000.0, index=rids)
-        by_reach = rows[np.argsort(rid[rows], kind="stable")]
-        starts = np.flatnonzero(np.r_[True, np.diff(rid[by_reach]) != 0])
-        for srows in np.split(by_reach, starts[1:]):  # one path per distinct start reach, shared by its sites
-            r = int(rid[srows[0]])
-            path = basin.downstream_path(r)["reach_id"].to_numpy()
-            upstream_end = pd.Series(np.concatenate([[0.0], np.cumsum(rlen.loc[path].to_numpy())[:-1]]), index=path)
-            on = np.isin(pair_rid, path)
-            # each place once: at its nearest reach of the path, position = km from the path's start
-            cand = pd.DataFrame({"p": pi[on], "d": pdist[on],
-                                 "s": upstream_end.loc[pair_rid[on]].to_numpy() + ppos[on]})
-            cand = cand.sort_values(["p", "d"], kind="stable").drop_duplicates("p")
-            k = pl_idx[cand["p"].to_numpy()]
-            s_pl = cand["s"].to_numpy()
-            s_site = shapely.line_locate_point(by_id.loc[r], site_geom[np.searchsorted(rows, srows)]) / 1000.0
-            order = np.argsort(s_pl, kind="stable")
-            s_pl, k = s_pl[order], k[order]
-            pop = pop_all[k]
-            cum = np.concatenate([[0.0], np.cumsum(pop)])  # prefix sums over places sorted along the path
-            off = offset[srows]
-            lo = np.searchsorted(s_pl, s_site, side="left")  # first place at or below the site
+    snap = num("snap_km")
+    return {
+        "basin": assessed["basin"].to_numpy(dtype=object) if "basin" in assessed.columns else np.full(n, None),
+        "rid": num("reach_id"), "fb": num("first_border_river_km"),
+        "never_leaves": (tb == False).fillna(False).to_numpy(dtype=bool),  # noqa: E712 - nullable boolean
+        "offset": np.where(alloc & ~np.isnan(snap), snap, 0.0),
+        "pts": _representative_points(geom) if geom is not None else None,
+    }
 
-            def upto(km: np.ndarray) -> np.ndarray:
-                """Index past the last place within ``km`` along-path km of the site (km counted from the site)."""
-                return np.maximum(np.searchsorted(s_pl, s_site + km - off, side="right"), lo)
 
-            hi_first = upto(np.full(len(srows), first_km))
-            out["downstream_pop_first_km"][srows] = cum[hi_first] - cum[lo]
-            out["downstream_places_first_km"][srows] = hi_first - lo
-            out["downstream_pop_total"][srows] = cum[-1] - cum[lo]
-            lim = np.where(never_leaves[srows], np.inf, fb[srows])
-            hi_b = upto(np.where(np.isnan(lim), 0.0, lim))
-            out["downstream_pop_to_border"][srows] = np.where(np.isnan(lim), np.nan, cum[hi_b] - cum[lo])
-            ctry = pd.Series(ctry_all[k], dtype=object).fillna("unknown").to_numpy()
-            codes = sorted(set(ctry.tolist()))
-            ccum = [np.concatenate([[0.0], np.cumsum(np.where(ctry == c, pop, 0.0))]) for c in codes]
-            per = np.stack([cc[-1] - cc[lo] for cc in ccum], axis=1) if codes else np.zeros((len(srows), 0))
-            # sites of one reach share few distinct totals: one JSON text per distinct row
-            uniq, inv = np.unique(per, axis=0, return_inverse=True)
-            texts = np.array([json.dumps({c: int(v) for c, v in zip(codes, u) if v > 0}, sort_keys=True)
-                              for u in uniq], dtype=object)
-            by_country[srows] = texts[np.asarray(inv).reshape(-1)]
-    frame = pd.DataFrame({c: out[c] for c in out}, index=assessed.index)
-    frame["downstream_pop_by_country"] = pd.Series(by_country, index=assessed.index, dtype=object)
+def _representative_points(geom: gpd.GeoSeries) -> gpd.GeoSeries:
+    """``representative_point`` in EPSG:4326, computed only for the non-point geometries (points are kept)."""
+    g = geom.to_crs("EPSG:4326")
+    arr = g.to_numpy()
+    other = shapely.get_type_id(arr) != 0
+    if other.any():
+        arr = arr.copy()
+        arr[other] = shapely.point_on_surface(arr[other])
+    return gpd.GeoSeries(arr, index=g.index, crs=g.crs)
+
+
+def _place_pairs(basin: Any, places: gpd.GeoDataFrame, radius_km: float) -> dict[str, Any]:
+    """Place-reach pairs within ``radius_km`` of a basin's reaches, found once per basin (local projection).
+
+    ``pi``/``ri``: place (into ``pop``/``country``) and reach position (table order:
+    row i of ``basin.reaches`` and of its network), ``d``: distance, ``pos``: km of
+    the place's nearest point along the reach from its upstream end.
+    """
+    crs, by_id = _projected_reaches(basin)
+    x0, y0, x1, y1 = basin.reaches.to_crs("EPSG:4326").total_bounds
+    pad = radius_km / 60.0 + 0.05
+    sel = (places.geometry.x.between(x0 - 2 * pad, x1 + 2 * pad) & places.geometry.y.between(y0 - pad, y1 + pad))
+    pl_idx = np.flatnonzero(sel.to_numpy())
+    pl_geom = places.geometry.iloc[pl_idx].to_crs(crs).to_numpy()
+    rgeom = by_id.to_numpy()
+    pi, ri = shapely.STRtree(rgeom).query(pl_geom, predicate="dwithin", distance=radius_km * 1000.0)
+    return {"crs": crs, "rgeom": rgeom, "net": network_of(basin), "rlen": shapely.length(rgeom) / 1000.0,
+            "pi": pi, "ri": ri, "d": shapely.distance(pl_geom[pi], rgeom[ri]),
+            "pos": shapely.line_locate_point(rgeom[ri], pl_geom[pi]) / 1000.0,
+            "pop": places["population"].to_numpy(dtype=float)[pl_idx],
+            "country": places["country"].astype(object).to_numpy()[pl_idx]}
+
+
+def _places_along(pairs: dict[str, Any], path: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(km from the path's start, place) of each place near the path, sorted along it.
+
+    Each place counts once, at its nearest reach of the path.
+    """
+    upstream_end = np.full(len(pairs["rgeom"]), np.nan)
+    upstream_end[path] = np.concatenate([[0.0], np.cumsum(pairs["rlen"][path])[:-1]])
+    pi, ri = pairs["pi"], pairs["ri"]
+    on = np.flatnonzero(np.isfinite(upstream_end[ri]))
+    on = on[np.lexsort((pairs["d"][on], pi[on]))]  # by place, then distance (stable: ties keep pair order)
+    on = on[np.r_[True, pi[on][1:] != pi[on][:-1]]] if len(on) else on
+    s_pl = upstream_end[ri[on]] + pairs["pos"][on]
+    order = np.argsort(s_pl, kind="stable")
+    return s_pl[order], pi[on][order]
+
+
+def _fill(out: dict[str, np.ndarray], srows: np.ndarray, site: dict[str, Any], s_pl: np.ndarray,
+          pop: np.ndarray, country: np.ndarray, s_site: np.ndarray, first_km: float) -> None:
+    """Write the sums of the sites ``srows`` (sharing one path; places sorted along it) into ``out``."""
+    cum = np.concatenate([[0.0], np.cumsum(pop)])  # prefix sums over places sorted along the path
+    off = site["offset"][srows]
+    lo = np.searchsorted(s_pl, s_site, side="left")  # first place at or below the site
+
+    def upto(km: np.ndarray) -> np.ndarray:
+        """Index past the last place within ``km`` along-path km of the site (km counted from the site)."""
+        return np.maximum(np.searchsorted(s_pl, s_site + km - off, side="right"), lo)
+
+    hi_first = upto(np.full(len(srows), first_km))
+    out["downstream_pop_first_km"][srows] = cum[hi_first] - cum[lo]
+    out["downstream_places_first_km"][srows] = hi_first - lo
+    out["downstream_pop_total"][srows] = cum[-1] - cum[lo]
+    lim = np.where(site["never_leaves"][srows], np.inf, site["fb"][srows])
+    hi_b = upto(np.where(np.isnan(lim), 0.0, lim))
+    out["downstream_pop_to_border"][srows] = np.where(np.isnan(lim), np.nan, cum[hi_b] - cum[lo])
+    ctry = pd.Series(country, dtype=object).fillna("unknown").to_numpy()
+    codes = sorted(set(ctry.tolist()))
+    ccum = [np.concatenate([[0.0], np.cumsum(np.where(ctry == c, pop, 0.0))]) for c in codes]
+    per = np.stack([cc[-1] - cc[lo] for cc in ccum], axis=1) if codes else np.zeros((len(srows), 0))
+    # sites of one reach share few distinct totals: one JSON text per distinct row
+    uniq, inv = np.unique(per, axis=0, return_inverse=True)
+    texts = np.array([json.dumps({c: int(v) for c, v in zip(codes, u) if v > 0}, sort_keys=True)
+                      for u in uniq], dtype=object)
+    out["by_country"][srows] = texts[np.asarray(inv).reshape(-1)]
+
+
+def _frame(out: dict[str, np.ndarray], index: pd.Index, radius_km: float, first_km: float) -> pd.DataFrame:
+    """The result frame: :data:`POPULATION_COLUMNS` in order, with the settings in ``attrs``."""
+    frame = pd.DataFrame({c: out[c] for c in POPULATION_COLUMNS if c != "downstream_pop_by_country"}, index=index)
+    frame["downstream_pop_by_country"] = pd.Series(out["by_country"], index=index, dtype=object)
     frame.attrs["population"] = {"radius_km": radius_km, "first_km": first_km,
                                  "places": "data/sites/places.csv (GeoNames cities500, population >= 1,000)"}
     return frame[list(POPULATION_COLUMNS)]

@@ -3,7 +3,7 @@
 :func:`validate_sites` reads raw records in steps -- column names, geometry
 (vector geometry, or lon/lat columns with optional WKT), geometry repair and
 range checks, then every schema column through its chain of per-column
-validators (:func:`validators_for`) -- and returns the valid rows plus a
+validators (:func:`validators_for`, in :mod:`riskmap.column_validators`) -- and returns the valid rows plus a
 :class:`~riskmap.schema.ValidationReport` naming row, line, column, reason and
 fix for everything refused or repaired. A bottom-layer module: it imports only
 ``schema``, ``_errors`` and ``_iso3``.
@@ -11,12 +11,7 @@ fix for everything refused or repaired. A bottom-layer module: it imports only
 
 from __future__ import annotations
 
-import datetime as _dt
-import difflib
-import json
-import math
-import re
-from typing import Any, Callable, Iterable
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -24,10 +19,9 @@ import pandas as pd
 import shapely
 
 from riskmap._errors import RiskmapValidationError
-from riskmap._iso3 import ISO3_CODES, ISO3_NAMES
-from riskmap.schema import (_BY_NAME, _COUNTRY_ALIASES, _COUNTRY_HINTS, AOI_BOXES, COLUMNS, DAM_CONDITIONS,
-                            REQUIRED_COLUMNS, Column, ValidationReport, _blank, format_substances,
-                            parse_substances)
+from riskmap.schema import (_BY_NAME, AOI_BOXES, COLUMNS, REQUIRED_COLUMNS, ValidationReport, _blank)
+
+from riskmap.column_validators import _Cells, _Refused, _text_val, _to_number, validators_for
 
 __all__ = ["validate_sites", "validators_for"]
 
@@ -36,55 +30,11 @@ _LON_ALIASES = ("lon", "longitude", "lng", "long", "x")
 _LAT_ALIASES = ("lat", "latitude", "y")
 
 
-def _to_number(v: Any, decimal_comma: bool) -> float:
-    """Parse a number; raise ValueError with a short reason."""
-    if isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool):
-        f = float(v)
-    else:
-        s = str(v).strip().replace("\u00a0", "").replace(" ", "")
-        if decimal_comma and s.count(",") == 1 and "." not in s:
-            s = s.replace(",", ".")
-        if "_" in s:  # Python's float() reads "1_9.3" as 19.3; no spreadsheet or survey means that
-            raise ValueError(f"{v!r} is not a number (underscore)")
-        try:
-            f = float(s)
-        except ValueError:
-            raise ValueError(f"{v!r} is not a number") from None
-    if not math.isfinite(f):
-        raise ValueError(f"{v!r} is not a finite number")
-    return f
-
-
-def _parse_date(v: Any, s: str) -> str:
-    """ISO date of a cell: a date/datetime object, ``YYYY-MM-DD`` or an ISO date-time; nothing else.
-
-    ``2024-01-01garbage`` raises ValueError (only the first ten characters must
-    not be enough).
-    """
-    if isinstance(v, (_dt.datetime, pd.Timestamp)):
-        return v.date().isoformat()
-    if isinstance(v, _dt.date):
-        return v.isoformat()
-    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", s):
-        return _dt.date.fromisoformat(s).isoformat()
-    if re.fullmatch(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?", s):
-        return _dt.datetime.fromisoformat(s.replace("Z", "+00:00")).date().isoformat()
-    raise ValueError(s)
-
-
-def _suggest(value: str, allowed: Iterable[str]) -> str:
-    """Closest allowed value: most shared words first, then string similarity."""
-    allowed = list(allowed)
-    norm = re.sub(r"[^a-z0-9]+", "_", value.lower()).strip("_")
-    words = set(norm.split("_")) - {""}
-    best = max(allowed, key=lambda a: (len(words & set(a.split("_"))),
-                                       difflib.SequenceMatcher(None, norm, a).ratio()))
-    return best
-
-
 def _refuse_ambiguous_columns(df: pd.DataFrame, report: ValidationReport) -> None:
-    """Refuse columns that differ only in case (``lon`` and ``LON``) where riskmap looks names up
-    case-insensitively: which one would be used is not defined."""
+    """Refuse columns that differ only in case (``lon`` and ``LON``).
+
+    riskmap looks these names up case-insensitively: which one would be used is not defined.
+    """
     known = set(_BY_NAME) | set(_LON_ALIASES) | set(_LAT_ALIASES) | {"geometry_wkt"}
     groups: dict[str, list[str]] = {}
     for c in df.columns:
@@ -163,18 +113,6 @@ def _in_aoi(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
     return inside
 
 
-def _country_hint(s: str) -> str:
-    up = s.strip().upper()
-    if up in _COUNTRY_HINTS:
-        code = _COUNTRY_HINTS[up]
-        return f"; did you mean {code!r} ({ISO3_NAMES[code]})?"
-    name_hits = [code for code, name in ISO3_NAMES.items() if name.lower() == s.strip().lower()]
-    if name_hits:
-        return f"; did you mean {name_hits[0]!r}?"
-    close = difflib.get_close_matches(up, list(ISO3_CODES), n=1, cutoff=0.6)
-    return f"; closest code: {close[0]!r} ({ISO3_NAMES.get(close[0], '')})" if close else ""
-
-
 def _derive_country(sites: gpd.GeoDataFrame, countries: gpd.GeoDataFrame) -> None:
     """Fill blank ``country`` values from country polygons (in place)."""
     blank = sites["country"].isna().to_numpy()
@@ -186,31 +124,6 @@ def _derive_country(sites: gpd.GeoDataFrame, countries: gpd.GeoDataFrame) -> Non
     j = j[~j.index.duplicated(keep="first")]
     sites.loc[blank, "country"] = j["iso3"].reindex(sites.index[blank]).where(
         j["iso3"].notna(), None).to_numpy()
-
-
-class _Cells:
-    """What the validation steps share: the report, the rows refused so far and the line numbering."""
-
-    def __init__(self, report: ValidationReport, n: int, line_offset: int | None, decimal_comma: bool) -> None:
-        self.report = report
-        self.n = n
-        self.bad = np.zeros(n, dtype=bool)
-        self.line_offset = line_offset
-        self.decimal_comma = decimal_comma
-        self.ids_seen: dict[str, int] = {}
-
-    def err(self, i: int | None, col: str | None, reason: str, fix: str, severity: str = "error") -> None:
-        """Report an issue on data row ``i`` (0-based; None for the whole file)."""
-        line = None if i is None or self.line_offset is None else self.line_offset + i
-        self.report.add(None if i is None else i + 1, col, reason, fix, severity, line)
-
-
-class _Refused(ValueError):
-    """A cell that fails its column's check: the reason and the fix for the report."""
-
-    def __init__(self, reason: str, fix: str) -> None:
-        super().__init__(reason)
-        self.reason, self.fix = reason, fix
 
 
 def validate_sites(
@@ -277,7 +190,7 @@ def validate_sites(
     if has_geom:
         geoms = _geometry_column(df, cells)
     else:
-        geoms = _lonlat_points(df, cells, lon_col, lat_col)
+        geoms = _lonlat_points(df, cells, lon_col, lat_col)  # type: ignore[arg-type]
         if "geometry_wkt" in lower:
             _wkt_geometries(df[lower["geometry_wkt"]].tolist(), geoms, cells)
     bad_before_geom = cells.bad.copy()
@@ -331,7 +244,7 @@ def _geometry_column(df: gpd.GeoDataFrame, cells: _Cells) -> np.ndarray:
     g = df.geometry
     nonfinite = _nonfinite_rows(np.asarray(g.values, dtype=object))
     for i in np.flatnonzero(nonfinite):
-        err(i, "geometry", "geometry has NaN or infinite coordinates",
+        err(i, "geometry", "geometry has NaN or infinite coordinates",  # type: ignore[arg-type]
             "give real coordinates, or remove the feature")
     bad |= nonfinite
     if nonfinite.any():
@@ -349,7 +262,7 @@ def _geometry_column(df: gpd.GeoDataFrame, cells: _Cells) -> np.ndarray:
     geoms = np.asarray(g.values, dtype=object)
     after = _nonfinite_rows(geoms) & ~bad  # points outside the projection's domain
     for i in np.flatnonzero(after):
-        err(i, "geometry", f"coordinates cannot be converted from {g.crs if df.crs is None else df.crs} "
+        err(i, "geometry", f"coordinates cannot be converted from {g.crs if df.crs is None else df.crs} "  # type: ignore[arg-type]
             "to lon/lat (outside the projection's area?)", "check the coordinates and the file's CRS")
     bad |= after
     return geoms
@@ -390,21 +303,21 @@ def _lonlat_points(df: pd.DataFrame, cells: _Cells, lon_col: str, lat_col: str) 
     swapped_aoi = ok & ~projected & ~in_aoi & in_aoi_swapped
     out_range = ok & ~projected & ~swapped_aoi & ((np.abs(lons) > 180) | (np.abs(lats) > 90))
     for i in np.flatnonzero(projected):
-        err(i, f"{lon_col}/{lat_col}",
+        err(i, f"{lon_col}/{lat_col}",  # type: ignore[arg-type]
             f"coordinates ({lons[i]:g}, {lats[i]:g}) look projected (metres), not degrees",
             "reproject to WGS84 lon/lat, or load the file with crs='EPSG:xxxx' "
             "(e.g. riskmap validate FILE --crs EPSG:32634)")
     for i in np.flatnonzero(swapped_range | swapped_aoi):
-        err(i, f"{lon_col}/{lat_col}",
+        err(i, f"{lon_col}/{lat_col}",  # type: ignore[arg-type]
             f"latitude and longitude are probably swapped (lon={lons[i]:g}, lat={lats[i]:g})",
             f"swap them: lon={lats[i]:g}, lat={lons[i]:g}")
     for i in np.flatnonzero(out_range):
         col = lat_col if abs(lats[i]) > 90 else lon_col
-        err(i, col, f"coordinate out of range (lon={lons[i]:g}, lat={lats[i]:g})",
+        err(i, col, f"coordinate out of range (lon={lons[i]:g}, lat={lats[i]:g})",  # type: ignore[arg-type]
             "longitude must be within -180..180 and latitude within -90..90")
     bad |= projected | swapped_range | swapped_aoi | out_range
     pts = shapely.points(np.where(bad, 0.0, lons), np.where(bad, 0.0, lats))
-    return np.where(bad, None, pts)
+    return np.where(bad, None, pts)  # type: ignore[return-value]
 
 
 def _wkt_geometries(wkts: list[Any], geoms: np.ndarray, cells: _Cells) -> None:
@@ -468,146 +381,6 @@ def _check_lonlat_range(geoms: np.ndarray, cells: _Cells, has_geom: bool) -> int
             "split it at 180 degrees, or check the coordinates' signs")
     cells.bad[cand[outside | wide]] = True
     return int(outside.sum())
-
-
-# ---- per-column validators: (column, raw value, stripped text, cells, row) -> value, or raise _Refused
-
-
-def _text_val(v: Any) -> str | None:
-    if _blank(v):
-        return None
-    s = str(v).strip()
-    if s.endswith(".0") and isinstance(v, (float, np.floating)):
-        s = s[:-2]
-    return s
-
-
-def _v_number(c: Column, v: Any, s: str | None, cells: _Cells, i: int) -> Any:
-    if _blank(v):
-        return np.nan
-    try:
-        f = _to_number(v, cells.decimal_comma)
-    except ValueError as e:
-        raise _Refused(f"unparseable number: {e}",
-                       "write a plain number (no units), or leave blank when unknown") from None
-    if f < 0:
-        raise _Refused(f"negative value {f:g}", "quantities cannot be negative; leave blank when unknown")
-    return f
-
-
-def _v_substances(c: Column, v: Any, s: str | None, cells: _Cells, i: int) -> Any:
-    try:
-        return format_substances(parse_substances(v))
-    except ValueError as e:
-        raise _Refused(f"bad substances list: {e}",
-                       'write e.g. [{"name": "sodium cyanide", "quantity_t": 12, "wgk": 3}]') from None
-
-
-def _v_source_refs(c: Column, v: Any, s: str | None, cells: _Cells, i: int) -> Any:
-    if s is not None:
-        try:
-            refs = json.loads(s)
-            if not isinstance(refs, list) or not all(isinstance(r, str) for r in refs):
-                raise ValueError
-        except ValueError:
-            raise _Refused("source_refs must be a JSON list of strings",
-                           'write e.g. ["gem-gcpt:G100000108106", "wri-gppd:WRI1019881"]') from None
-    return s
-
-
-def _v_field_sources(c: Column, v: Any, s: str | None, cells: _Cells, i: int) -> Any:
-    if s is not None:
-        try:
-            fs = json.loads(s)
-            if not isinstance(fs, dict) or not all(isinstance(x, str) for x in fs.values()):
-                raise ValueError
-        except ValueError:
-            raise _Refused("field_sources must be a JSON object of field -> text",
-                           'write e.g. {"tailings_volume_m3": "questionnaire MNE 2026-11-03"}') from None
-    return s
-
-
-def _v_vocabulary(c: Column, v: Any, s: str | None, cells: _Cells, i: int) -> Any:
-    if s is None:
-        return s
-    key = s.lower().replace(" ", "_").replace("-", "_")
-    if key not in c.vocabulary:
-        raise _Refused(f"unknown {c.name} {s!r}",
-                       f"use one of {', '.join(c.vocabulary)}; closest: {_suggest(s, c.vocabulary)!r}")
-    return key
-
-
-def _v_dam_condition(c: Column, v: Any, s: str | None, cells: _Cells, i: int) -> Any:
-    if s is None:
-        return s
-    if s.lower() not in DAM_CONDITIONS:
-        raise _Refused(f"unknown dam_condition {s!r}",
-                       f"use one of {', '.join(DAM_CONDITIONS)}; closest: {_suggest(s, DAM_CONDITIONS)!r}")
-    return s.lower()
-
-
-def _v_country(c: Column, v: Any, s: str | None, cells: _Cells, i: int) -> Any:
-    if s is None:
-        return s
-    code = s.upper()
-    if code in _COUNTRY_ALIASES:
-        cells.err(i, c.name, f"country code {s!r} is not ISO 3166-1 alpha-3",
-                  f"converted to {_COUNTRY_ALIASES[code]!r}", "warning")
-        code = _COUNTRY_ALIASES[code]
-    if code not in ISO3_CODES:
-        raise _Refused(f"unknown country code {s!r}",
-                       f"use an ISO 3166-1 alpha-3 code (Kosovo: XKX){_country_hint(s)}")
-    return code
-
-
-def _v_date(c: Column, v: Any, s: str | None, cells: _Cells, i: int) -> Any:
-    if s is None:
-        return s
-    try:
-        return _parse_date(v, s)
-    except ValueError:
-        raise _Refused(f"unparseable date {s!r}", "write the date as YYYY-MM-DD") from None
-
-
-def _v_required(c: Column, v: Any, s: str | None, cells: _Cells, i: int) -> Any:
-    if c.required and s is None:
-        raise _Refused("required value is blank", f"fill in '{c.name}'")
-    return s
-
-
-def _v_unique_id(c: Column, v: Any, s: str | None, cells: _Cells, i: int) -> Any:
-    if s is not None:
-        if s in cells.ids_seen:
-            raise _Refused(f"duplicate site_id {s!r} (first used in row {cells.ids_seen[s] + 1})",
-                           "give every site a unique site_id")
-        cells.ids_seen[s] = i
-    return s
-
-
-_Validator = Callable[[Column, Any, Any, _Cells, int], Any]
-
-#: Column-specific checks, run before the vocabulary, date, required and uniqueness checks.
-_COLUMN_VALIDATORS: dict[str, tuple[_Validator, ...]] = {
-    "source_refs": (_v_source_refs,),
-    "field_sources": (_v_field_sources,),
-    "dam_condition": (_v_dam_condition,),
-    "country": (_v_country,),
-}
-
-
-def validators_for(c: Column) -> tuple[_Validator, ...]:
-    """The chain of checks a cell of column ``c`` goes through, first to last.
-
-    Each check takes ``(column, raw value, stripped text, cells, row)`` and
-    returns the (normalised) value for the next one, or raises a refusal.
-    """
-    if c.kind == "number":
-        return (_v_number,)
-    if c.name == "substances":
-        return (_v_substances,)
-    chain = _COLUMN_VALIDATORS.get(c.name, ()) + ((_v_vocabulary,) if c.vocabulary else ())
-    chain += ((_v_date,) if c.kind == "date" else ()) + (_v_required,)
-    return chain + ((_v_unique_id,) if c.name == "site_id" else ())
 
 
 def _column_values(df: pd.DataFrame, cells: _Cells) -> dict[str, list[Any]]:

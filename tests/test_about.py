@@ -23,10 +23,7 @@ from riskmap._errors import RiskmapError
 from riskmap._extras import MissingExtraError
 from riskmap.cli import main
 
-try:
-    import tomllib
-except ModuleNotFoundError:  # Python 3.10
-    import tomli as tomllib
+import tomllib
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data"
@@ -272,3 +269,12 @@ def test_notebooks_find_data_through_the_api():
         assert "__file__" not in code and "chdir" not in code
         if "read_sites(riskmap.DATA_DIR" not in code:
             assert "read_sites(user_csv)" in code  # 04 brings its own file
+
+
+def test_declared_python_floor_is_the_one_the_code_needs():
+    """tomllib is standard from 3.11: the package declares >= 3.11 and nothing falls back to tomli."""
+    meta = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert meta["requires-python"] == ">=3.11"
+    assert not [d for d in meta["dependencies"] if d.startswith("tomli")]
+    users = [p for p in (ROOT / "riskmap").rglob("*.py") if "import tomli" in p.read_text(encoding="utf-8")]
+    assert users == [], users

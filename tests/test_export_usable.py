@@ -9,23 +9,21 @@ import geopandas as gpd
 import openpyxl
 import pytest
 
-from _fixtures_report import assessed_sites, fake_basin, matrix  # noqa: E402
-
-from riskmap import export as ex  # noqa: E402
+from riskmap import export as ex
 
 
 @pytest.fixture(scope="module")
-def sites():
-    return assessed_sites()
+def sites(report_sites):
+    return report_sites
 
 
 @pytest.fixture(scope="module")
-def basin():
-    return fake_basin()
+def basin(report_basin):
+    return report_basin
 
 
-def test_xlsx_sites_sheet_is_human(sites, basin, tmp_path):
-    p = ex.export(sites, tmp_path / "s.xlsx", basin=basin, matrix=matrix())
+def test_xlsx_sites_sheet_is_human(sites, basin, report_matrix, tmp_path):
+    p = ex.export(sites, tmp_path / "s.xlsx", basin=basin, matrix=report_matrix)
     wb = openpyxl.load_workbook(p)
     assert wb.sheetnames == ["sites", "exposure_matrix", "data_dictionary", "sites_data"]
     assert wb["sites_data"].sheet_state == "hidden"
@@ -168,7 +166,7 @@ def test_gpkg_layers_are_single_type_and_styled(tmp_path, basin_id):
 
 
 @pytest.mark.parametrize("fmt", ["xlsx", "gpkg"])
-def test_read_sites_takes_an_export_back_whole(sites, basin, tmp_path, fmt):
+def test_read_sites_takes_an_export_back_whole(sites, basin, report_matrix, tmp_path, fmt):
     """The human XLSX sheet and the split GPKG site layers still read back as the whole inventory."""
     import warnings
 
@@ -177,7 +175,7 @@ def test_read_sites_takes_an_export_back_whole(sites, basin, tmp_path, fmt):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         want = read_sites(ex.export(sites, tmp_path / "s.csv"))
-        got = read_sites(ex.export(sites, tmp_path / f"s.{fmt}", basin=basin, matrix=matrix()))
+        got = read_sites(ex.export(sites, tmp_path / f"s.{fmt}", basin=basin, matrix=report_matrix))
     assert len(want) and got["site_id"].tolist() == want["site_id"].tolist()
     assert got.geom_type.tolist() == want.geom_type.tolist()
     assert "LineString" in set(got.geom_type)

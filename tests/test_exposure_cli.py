@@ -8,16 +8,15 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-import _fixtures_exposure as F
 from riskmap.cli import main
 from riskmap.io import write_sites
 
 
 @pytest.fixture(scope="module")
-def sites_csv(tmp_path_factory):
-    if any(F.load_real_basin(b) is None for b in ("drin", "drina", "syr_darya")):
+def sites_csv(tmp_path_factory, real_basin, make_sites):
+    if any(real_basin(b) is None for b in ("drin", "drina", "syr_darya")):
         pytest.skip("reference hydrography (data/basins) not built")
-    s = F.sites([(19.36, 43.36), (72.45, 41.26), (10.0, 10.0)], ["MNE", "KGZ", None])
+    s = make_sites([(19.36, 43.36), (72.45, 41.26), (10.0, 10.0)], ["MNE", "KGZ", None])
     s["category"] = "mine"
     s["coord_precision"] = "approximate"
     s["source"] = "test"

@@ -10,7 +10,6 @@ import pandas as pd
 import pytest
 from shapely.geometry import Point
 
-import _fixtures_exposure as F
 import riskmap
 from riskmap.exposure import POPULATION_COLUMNS, assess, downstream_population, load_places
 
@@ -31,9 +30,9 @@ PLACES = [
 
 
 @pytest.fixture(scope="module")
-def toy():
-    basin = F.make_basin()
-    s = F.sites([(20.10, 43.10), (20.55, 43.40), (25.0, 40.0)])
+def toy(make_toy_basin, make_sites):
+    basin = make_toy_basin()
+    s = make_sites([(20.10, 43.10), (20.55, 43.40), (25.0, 40.0)])
     a = assess(s, [basin])
     return basin, a
 

@@ -7,7 +7,6 @@ import pandas as pd
 import pytest
 import shapely
 
-import _fixtures_exposure as F
 from riskmap._geo import GEOD
 from riskmap.exposure import assess, exposure_matrix
 
@@ -15,17 +14,17 @@ IDS = ("drin", "drina", "syr_darya")
 
 
 @pytest.fixture(scope="module")
-def basins():
-    bs = [F.load_real_basin(b) for b in IDS]
+def basins(real_basin):
+    bs = [real_basin(b) for b in IDS]
     if any(b is None for b in bs):
         pytest.skip("reference hydrography (data/basins) not built")
     return dict(zip(IDS, bs))
 
 
 @pytest.fixture(scope="module")
-def hot(basins):
+def hot(basins, make_sites):
     pts = [(19.36, 43.36), (20.68, 41.18), (19.24, 42.39), (72.45, 41.26), (10.0, 10.0), (19.8, 44.9)]
-    s = F.sites(pts, ["MNE", "MKD", None, "KGZ", None, None])
+    s = make_sites(pts, ["MNE", "MKD", None, "KGZ", None, None])
     s["name"] = ["Pljevlja", "Struga", "KAP Podgorica", "Mailuu-Suu", "Gulf of Guinea", "Sremska Mitrovica"]
     return assess(s, list(basins.values())).set_index("name")
 
@@ -84,7 +83,7 @@ def test_outside_sites_kept_and_flagged(hot):
     assert len(hot) == 6
 
 
-def test_border_km_against_independent_geodesic(basins):
+def test_border_km_against_independent_geodesic(basins, make_sites):
     rng = np.random.default_rng(7)
     for bid, b in basins.items():
         outline = shapely.union_all(b.outline.to_crs(4326).geometry.to_numpy())
@@ -92,7 +91,7 @@ def test_border_km_against_independent_geodesic(basins):
         lon, lat = rng.uniform(x0, x1, 60), rng.uniform(y0, y1, 60)
         keep = shapely.contains_xy(outline, lon, lat)
         lon, lat = lon[keep][:8], lat[keep][:8]
-        out = assess(F.sites(list(zip(lon, lat))), [b])
+        out = assess(make_sites(list(zip(lon, lat))), [b])
         xy = np.vstack([shapely.get_coordinates(shapely.segmentize(g, 0.001))
                         for g in b.borders.to_crs(4326).geometry])
         for lo, la, got in zip(lon, lat, out["border_km"]):
@@ -102,13 +101,13 @@ def test_border_km_against_independent_geodesic(basins):
             assert got == pytest.approx(want, abs=0.07, rel=0.002), (bid, lo, la)
 
 
-def test_consistency_over_random_sites(basins):
+def test_consistency_over_random_sites(basins, make_sites):
     rng = np.random.default_rng(11)
     pts = []
     for b in basins.values():
         x0, y0, x1, y1 = b.outline.to_crs(4326).total_bounds
         pts += list(zip(rng.uniform(x0, x1, 300), rng.uniform(y0, y1, 300)))
-    out = assess(F.sites(pts), list(basins.values()), velocity_ms=1.5)
+    out = assess(make_sites(pts), list(basins.values()), velocity_ms=1.5)
     inb = out["basin"].notna()
     assert inb.sum() > 200 and (~inb).sum() > 50
     fb = out["first_border_river_km"]

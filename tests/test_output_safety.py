@@ -331,7 +331,9 @@ def test_shapefile_failure_midway_keeps_the_old_set_consistent(tmp_path, monkeyp
     before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
     assert {".shp", ".shx", ".dbf", ".prj"} <= {Path(n).suffix for n in before}
     calls = {"n": 0}
-    real = rio._replace
+    from riskmap.io import writers
+
+    real = writers._replace
 
     def flaky(src, dst):
         calls["n"] += 1
@@ -339,13 +341,13 @@ def test_shapefile_failure_midway_keeps_the_old_set_consistent(tmp_path, monkeyp
             raise OSError(28, "No space left on device")
         real(src, dst)
 
-    monkeypatch.setattr(rio, "_replace", flaky)
+    monkeypatch.setattr(writers, "_replace", flaky)
     with pytest.raises(RiskmapOutputError, match="sites.shp"):
         rio.write_sites(_points(5, "new"), target)
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before  # old set intact, no temp dir
     back = gpd.read_file(target)
     assert back["site_id"].tolist() == ["old0", "old1", "old2"]
-    monkeypatch.setattr(rio, "_replace", real)
+    monkeypatch.setattr(writers, "_replace", real)
     (tmp_path / "sites.qix").write_bytes(b"stale index of the old set")
     rio.write_sites(_points(5, "new"), target)
     assert gpd.read_file(target)["site_id"].tolist() == [f"new{i}" for i in range(5)]

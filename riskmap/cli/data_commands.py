@@ -134,8 +134,10 @@ def build_from_dem_cmd(dems: tuple[Path, ...], outlet: str, name: str, burn_path
                    "(default: by coordinate precision, exact 2 ... town 10 km).")
 def build_sites_cmd(sources: Path | None, data_dir: Path | None, out_dir: Path | None,
                     buffer_km: float | None) -> None:
-    """Build data/sites/ (sites.csv, sites.gpkg, merges.csv, SOURCES.md, PROVENANCE.json)
-    from the public sources: import, keep the three basins, de-duplicate."""
+    """Build data/sites/ from the public sources: import, keep the three basins, de-duplicate.
+
+    Writes sites.csv, sites.gpkg, merges.csv, SOURCES.md and PROVENANCE.json.
+    """
     from riskmap.questionnaire import return_files, returns_step
     from riskmap.databuild.sites.build import build_sites
 

@@ -60,11 +60,13 @@ def validate(file: Path, strict: bool, crs: str | None, layer: str | None, repor
 @click.argument("file", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @site_read_options
 def sites_summary_cmd(file: Path | None, strict: bool, layer: str | None, crs: str | None) -> None:
-    """Counts by basin, country, category and status, and the share of records
-    with each hazard field filled (default file: data/sites/sites.csv).
+    """Counts by basin, country, category and status, and the share of records with each hazard field filled.
+
+    Default file: data/sites/sites.csv.
 
     The file is summarised as it is (every row); rows that the other commands
-    would drop are counted on stderr (with --strict the file is refused)."""
+    would drop are counted on stderr (with --strict the file is refused).
+    """
     from riskmap.io import read_table
     from riskmap.inventory import print_summary
 

@@ -205,7 +205,7 @@ def import_hydrosheds(basins_path: str | Path, rivers_path: str | Path, *, outle
         geoms[i] = g
     r["geometry"] = geoms
     length = geodesic_length_km(r.geometry)
-    rnet = RiverNetwork.from_positions(down_pos, length_km=length, name=f"{rivers_path}")
+    rnet = RiverNetwork.from_positions(down_pos, length_km=length, name=f"{rivers_path}")  # type: ignore[arg-type]
     dist = rnet.dist_to_outlet()
     # countries / borders
     if isinstance(countries, gpd.GeoDataFrame):

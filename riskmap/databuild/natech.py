@@ -162,7 +162,7 @@ def build_natech(sources: str | Path | None = None, out_dir: str | Path | None =
         rv = "unknown"
     prov = {
         "riskmap_version": rv,
-        "build_date": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "build_date": _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "aoi_boxes": {k: list(v) for k, v in AOI_BOXES.items()},
         "products": {
             "faults.gpkg": {

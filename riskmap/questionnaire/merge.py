@@ -7,7 +7,8 @@ import difflib
 import json
 import math
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
+from collections.abc import Iterable
 
 import geopandas as gpd
 import numpy as np
@@ -216,7 +217,7 @@ def _add_new_sites(ret: ReturnData, f: str | Path, rep: _Issues, taken: set[str]
     valid, vrep = validate_sites(df, file=str(f), countries=_bundled_countries())
     bad_rows = set()
     for iss in vrep.issues:
-        r = rows[iss.row - 1] if iss.row else None
+        r = rows[iss.row - 1] if iss.row else None  # type: ignore[assignment]
         col = iss.column
         if r is not None and col in r["_failed"]:
             bad_rows.add(r["row"])  # already reported when the cell was read
@@ -233,7 +234,7 @@ def _add_new_sites(ret: ReturnData, f: str | Path, rep: _Issues, taken: set[str]
                          "action": "rejected: invalid new site", "source": _label(ret.country, r.get("respondent_date")),
                          "respondent_source": r.get("respondent_source"), "file": Path(f).name, "sheet": r["sheet"],
                          "row": r["row"], "column": None})
-    for k, (idx, v) in enumerate(valid.iterrows()):
+    for k, (_idx, v) in enumerate(valid.iterrows()):
         r = kept[k]
         rec = v.drop(labels=[valid.geometry.name]).to_dict()
         country = rec.get("country") or ret.country or "unknown"

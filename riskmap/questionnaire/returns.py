@@ -172,7 +172,7 @@ def _sheet_rows(ws: Any) -> tuple[list[list[Any]], list[list[str]], list[str]]:
     return values, types, [get_column_letter(i + 1) for i in range(ncol)]
 
 
-def _read_table_rows(issues: _Issues, sheet: str, values: list[list[Any]], types: list[list[str]],
+def _read_table_rows(issues: _Issues, sheet: str, values: list[list[Any]], types: list[list[str]],  # noqa: C901 - to split
                      letters: list[str], merged: list[str], values_out: list[dict], new_out: list[dict]) -> None:
     hdr_row = next((r for r in range(min(6, len(values)))
                     if any(_norm(v) in ("site_id", "new_site_name") for v in values[r] if v is not None)), None)
@@ -202,7 +202,7 @@ def _read_table_rows(issues: _Issues, sheet: str, values: list[list[Any]], types
         row, typ = values[r], types[r]
         excel_row = r + 1
 
-        def cell(k: str) -> tuple[Any, str | None, bool]:
+        def cell(k: str, row: list[Any] = row, typ: list[str] = typ) -> tuple[Any, str | None, bool]:
             i = keys.get(k)
             if i is None or i >= len(row):
                 return None, None, False

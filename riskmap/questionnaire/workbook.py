@@ -177,7 +177,7 @@ def write_questionnaire(basin: str, country: str, path: str | Path, *, sites: pd
         raise RiskmapInputError("the inventory has no 'basin' column (use data/sites/sites.csv or an assessed file)")
     if basin not in set(sites["basin"].dropna()):
         raise RiskmapInputError(f"basin {basin!r} has no sites; basins: {', '.join(sorted(set(sites['basin'].dropna())))}")
-    today = today or _dt.datetime.now(_dt.timezone.utc).date().isoformat()
+    today = today or _dt.datetime.now(_dt.UTC).date().isoformat()
     sel = questionnaire_sites(sites, basin, country)
     if sel.empty:
         raise RiskmapInputError(f"no sites of {country} in the {basin} basin; countries there: "
@@ -215,7 +215,7 @@ def write_questionnaire(basin: str, country: str, path: str | Path, *, sites: pd
                                    *[k for k in _ALWAYS if k != "status"]]
     _write_sheet(wb, "New sites", new_keys, set(), [], lists, n_blank=new_site_rows)
     meta = wb.create_sheet("_meta")
-    for r, (k, v) in enumerate([("format", f"riskmap questionnaire {FORMAT_VERSION}"), ("basin", basin),
+    for r, (k, v) in enumerate([("format", f"riskmap questionnaire {FORMAT_VERSION}"), ("basin", basin),  # type: ignore[assignment]
                                 ("country", country), ("generated", today), ("sites", len(sel))], 1):
         meta.cell(r, 1, k)
         meta.cell(r, 2, v)

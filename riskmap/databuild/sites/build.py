@@ -288,7 +288,7 @@ def _provenance(res: BuildResult, sources_dir: Path, buffer_km: float | None) ->
         }
     return {
         "product": "data/sites/sites.csv", "riskmap_version": ver,
-        "build_date": _dt.datetime.now(_dt.timezone.utc).date().isoformat(),
+        "build_date": _dt.datetime.now(_dt.UTC).date().isoformat(),
         "basin_regions": res.region_method,
         "divide_buffer_km": buffer_km if buffer_km is not None else dict(DIVIDE_BUFFER_BY_PRECISION),
         "country_method": res.stats["_country_method"]["method"],
@@ -350,8 +350,9 @@ def _merges_csv(merges: pd.DataFrame) -> str:
 
 def build_sites(sources_dir: str | Path, out_dir: str | Path | None = None, *, data_dir: str | Path | None = None,
                 buffer_km: float | None = None, after: Any = None) -> BuildResult:
-    """Build and write the default inventory (``sites.csv``, ``sites.gpkg``, ``merges.csv``,
-    ``SOURCES.md``, ``PROVENANCE.json``).
+    """Build and write the default inventory.
+
+    Writes ``sites.csv``, ``sites.gpkg``, ``merges.csv``, ``SOURCES.md`` and ``PROVENANCE.json``.
 
     Parameters
     ----------

@@ -216,7 +216,7 @@ def _fmt(v: Any) -> str:
     return str(v)
 
 
-def _merge_cluster(recs: list[dict[str, Any]], geoms: list[Any], cfg: dict[str, Any],
+def _merge_cluster(recs: list[dict[str, Any]], geoms: list[Any], cfg: dict[str, Any],  # noqa: C901 - to split
                    ) -> tuple[dict[str, Any], Any, str]:
     """Merge the records of one cluster (plain dicts). Returns (record, geometry, primary site_id)."""
     prec = cfg["precedence"]

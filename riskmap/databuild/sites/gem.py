@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
-from typing import Callable
+from collections.abc import Callable
 
 import geopandas as gpd
 import numpy as np
@@ -262,7 +262,7 @@ def read_goget(sources_dir: Path) -> SourceResult:
     d, st, dropped = _built_with_coordinates(raw, status)
     key = "gem-goget"
     ids = d["unit-id"]
-    notes = d["status"].map(lambda s: "" if s.strip() else "status not found in source") 
+    notes = d["status"].map(lambda s: "" if s.strip() else "status not found in source")
     sites = make_sites({
         "site_id": "gem-goget-" + ids, "name": d["wiki-name"], "category": "oil_gas_extraction", "status": st,
         "country": country_codes(d["country/area"]), "coord_precision": _prec(d["location-accuracy"], path),
@@ -289,7 +289,7 @@ def read_ggit(sources_dir: Path) -> SourceResult:
     d = raw[keep].assign(_status=status[keep], _geom=geom[keep].values)
     # a pipeline id can appear once per segment: union the segments
     rows, geoms = [], []
-    for pid, g in d.groupby("id", sort=True):
+    for _pid, g in d.groupby("id", sort=True):
         rows.append(g.iloc[0].to_dict() | {"_status": best_status(g["_status"]), "_n": len(g)})
         geoms.append(shapely.line_merge(shapely.union_all(g["_geom"].to_list()))
                      if len(g) > 1 else g["_geom"].iloc[0])

@@ -24,7 +24,7 @@ FILE = "geodar-dams/geodar_v11_dams_beta_pr1_aoi.csv"
 KEY = "geodar"
 
 
-def read_geodar(sources_dir: Path) -> "SourceResult":
+def read_geodar(sources_dir: Path) -> SourceResult:
     """Read the GeoDAR subset into site records.
 
     Examples

@@ -151,7 +151,7 @@ def fill_grand_volumes(sites: gpd.GeoDataFrame, sources_dir: Path) -> tuple[gpd.
         x = out.geometry.iloc[cand].x.to_numpy()
         y = out.geometry.iloc[cand].y.to_numpy()
         ii, jj = np.meshgrid(np.arange(len(cand)), np.arange(len(free)), indexing="ij")
-        ii, jj = ii.ravel(), jj.ravel()
+        ii, jj = ii.ravel(), jj.ravel()  # type: ignore[assignment]
         _, _, d = _GEOD.inv(x[ii], y[ii], free["lon"].to_numpy()[jj], free["lat"].to_numpy()[jj])
         d_km = np.asarray(d) / 1000.0
         close = d_km <= MATCH_KM
@@ -173,7 +173,7 @@ def fill_grand_volumes(sites: gpd.GeoDataFrame, sources_dir: Path) -> tuple[gpd.
                 sorted(set(refs_.iloc[i]) | {f"{KEY}:{g}"}), ensure_ascii=False)
             rule = f"within {NEAR_KM:g} km" if dk <= NEAR_KM else \
                 f"within {MATCH_KM:g} km and name score >= {MIN_NAME_SCORE:g}"
-            rows.append((out["site_id"].iloc[i], g, free["name"].iloc[b], round(float(dk), 3), sc, rule))
+            rows.append((out["site_id"].iloc[i], g, free["name"].iloc[b], round(float(dk), 3), sc, rule))  # type: ignore[arg-type]
     joins = pd.DataFrame(rows, columns=["site_id", "grand_id", "grand_name", "distance_km", "name_score", "rule"])
     filled = out["site_id"].isin(joins["site_id"])
     if filled.any():

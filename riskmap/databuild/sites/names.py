@@ -34,8 +34,8 @@ import shapely
 from riskmap._geo import local_aeqd
 from riskmap.databuild.sites._common import read_csv, to_number
 
-__all__ = ["places_layer", "PLACE_MIN_POPULATION", "ISO2_TO_ISO3", "is_placeholder", "readable", "read_places", "nearest_places", "name_sites", "NEAR_KM",
-           "MIN_POPULATION", "RIVER_KM", "PLACES_FILE"]
+__all__ = ["places_layer", "PLACE_MIN_POPULATION", "ISO2_TO_ISO3", "is_placeholder", "readable", "read_places",
+           "nearest_places", "name_sites", "NEAR_KM", "MIN_POPULATION", "RIVER_KM", "PLACES_FILE"]
 
 PLACES_FILE = "geonames-cities500/cities500_riskmap_boxes.csv"
 #: Largest distance (km) from a site to the place it is named after.
@@ -133,7 +133,7 @@ def places_layer(places: gpd.GeoDataFrame, regions: gpd.GeoDataFrame, margin_deg
 
 def _local_crs(geoms: gpd.GeoSeries) -> str:
     c = shapely.centroid(shapely.union_all(shapely.envelope(geoms.values)))
-    return local_aeqd(round(c.x, 4), round(c.y, 4))
+    return local_aeqd(round(c.x, 4), round(c.y, 4))  # type: ignore[return-value]
 
 
 def nearest_places(points_: gpd.GeoSeries, places: gpd.GeoDataFrame, max_km: float = NEAR_KM,

@@ -1,0 +1,143 @@
+"""On-disk cache of the per-basin exposure indexes (:mod:`riskmap.basin_index`).
+
+Files live in the user's cache folder, are named by a digest of the basin
+data and of the code the index depends on, are authenticated with a key of
+this user before unpickling, and are written atomically.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import hmac
+import json
+import os
+import pickle
+import secrets
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyproj
+import shapely
+
+
+
+
+#: Bump when the layout of the per-basin index changes (invalidates the index-cache files).
+INDEX_CACHE_VERSION = 1
+
+def _index_cache_file(basin: Any) -> Path | None:
+    """Cache file of a basin loaded unchanged from ``data/basins/<id>.gpkg``; None otherwise.
+
+    The name holds a digest of the GeoPackage (sha256 taken when it was
+    loaded), the basin's ``basins.json`` entry, :data:`INDEX_CACHE_VERSION`,
+    the source of this module, :mod:`riskmap.network` and :mod:`riskmap._geo`
+    and the numpy/scipy/shapely/pyproj versions, so that any change of data
+    or code misses.
+    The folder is the user's cache, ``$XDG_CACHE_HOME/riskmap/index-cache``
+    (default ``~/.cache``), never the data folder, which may be an installed
+    package; ``$RISKMAP_INDEX_CACHE`` names another folder and
+    ``RISKMAP_INDEX_CACHE=off`` disables the cache.
+    """
+    src = getattr(basin, "source_file", None)
+    setting = os.environ.get("RISKMAP_INDEX_CACHE", "")
+    if src is None or setting.lower() in ("0", "off", "no", "false"):
+        return None
+    gpkg, digest = src
+    h = hashlib.sha256()
+    for part in (digest, json.dumps(getattr(basin, "meta", None) or {}, sort_keys=True, default=str),
+                 str(INDEX_CACHE_VERSION), _module_digest()):
+        h.update(part.encode("utf-8") + b"\0")
+    folder = Path(setting) if setting else _user_cache_dir() / "index-cache"
+    return folder / f"{getattr(basin, 'id', 'basin')}-{h.hexdigest()[:24]}.pkl"
+
+
+@functools.lru_cache(maxsize=1)
+def _module_digest() -> str:
+    """Digest of the code an index depends on: basin_index, spatial_index, network, flowgrid, _geo, library versions."""
+    import scipy
+
+    from riskmap import _geo, basin_index, flowgrid, network, spatial_index
+
+    h = hashlib.sha256()
+    for mod in (basin_index.__file__, spatial_index.__file__, network.__file__, flowgrid.__file__, _geo.__file__):
+        h.update(Path(mod).read_bytes())
+    h.update(f"{np.__version__} {scipy.__version__} {shapely.__version__} {pyproj.__version__}".encode())
+    return h.hexdigest()
+
+
+def _user_cache_dir() -> Path:
+    """Riskmap's folder in the user's cache: ``$XDG_CACHE_HOME/riskmap`` (default ``~/.cache/riskmap``)."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "riskmap"
+
+
+def _cache_secret() -> bytes | None:
+    """The key of this user authenticating index-cache files (created on first use; None: no cache).
+
+    Stored in ``$XDG_CACHE_HOME/riskmap/index-cache.key`` (default ``~/.cache``), mode 0600. A cache
+    file not written with it (copied in with a data folder, tampered with) is ignored, never unpickled.
+    """
+    path = _user_cache_dir() / "index-cache.key"
+    try:
+        if not path.is_file():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as f:
+                f.write(secrets.token_bytes(32))
+        key = path.read_bytes()
+    except OSError:  # another process just created it, or no writable home: try reading, else no cache
+        try:
+            key = path.read_bytes()
+        except OSError:
+            return None
+    return key if len(key) == 32 else None
+
+
+def _mac(key: bytes, data: bytes) -> bytes:
+    """Keyed BLAKE2b (32 bytes) of a cache file's content: authenticates it before unpickling."""
+    return hashlib.blake2b(data, key=key, digest_size=32).digest()
+
+
+def _read_index_cache(path: Path) -> Any | None:
+    """The cached index, or None (missing, not authenticated, unreadable or stale: rebuilt)."""
+    key = _cache_secret()
+    try:
+        blob = path.read_bytes()
+    except OSError:
+        return None
+    if key is None or len(blob) < 32:
+        return None
+    tag, data = blob[:32], blob[32:]
+    if not hmac.compare_digest(tag, _mac(key, data)):
+        return None
+    try:
+        idx = pickle.loads(data)  # authenticated: written by _write_index_cache with this user's key
+    except (EOFError, pickle.UnpicklingError, AttributeError, ImportError, ValueError, TypeError):
+        return None
+    return idx
+
+
+def _write_index_cache(path: Path, idx: Any) -> None:
+    """Write atomically; drop older cache files of the same basin. A read-only folder is skipped."""
+    key = _cache_secret()
+    if key is None:
+        return
+    data = pickle.dumps(idx, protocol=pickle.HIGHEST_PROTOCOL)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=path.stem + ".", suffix=".tmp", dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(_mac(key, data))
+                f.write(data)
+            os.replace(tmp, path)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+        for old in path.parent.glob(f"{path.name.rsplit('-', 1)[0]}-*.pkl"):
+            if old != path:
+                old.unlink(missing_ok=True)
+    except OSError:
+        return

@@ -1,0 +1,439 @@
+"""Vectorised point lookups used by the exposure index: nearest line vertex and point-in-polygon.
+
+``_SegmentIndex`` finds the nearest of many projected lines for millions of
+points (k-d trees over densified vertices, a coarse copy far from the
+lines, an exact fallback where the approximation could matter);
+``_PolygonLabeler`` labels lon/lat points with the polygon they fall in
+(a lookup grid for large batches, exact tests at the cell edges). Used by
+:mod:`riskmap.basin_index`.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import zlib
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+from collections.abc import Sequence
+
+import numpy as np
+import pyproj
+import shapely
+
+
+
+
+# Densification step (m) of reaches and borders for the k-d tree search: the
+# distance error of the nearest-segment search is at most half of it, and is
+# removed entirely (exact fallback) where it could matter (see _SegmentIndex).
+_STEP_M = 250.0
+_STEP_DEG = 0.0025
+# Far from the lines (beyond _FAR_M) the search runs on a coarse copy: simplified
+# by _COARSE_TOL_M and densified to _COARSE_STEP_M; distance error there is at most
+# _COARSE_TOL_M + _COARSE_STEP_M**2 / (8 * _FAR_M) = 20 + 25 m (<= 0.25 %).
+_FAR_M = 20_000.0
+_COARSE_TOL_M = 20.0
+_COARSE_STEP_M = 2_000.0
+#: Polygon lookup grids are built on the first query of at least this many points (fewer: exact tests).
+_GRID_MIN_POINTS = 5_000
+_N_THREADS = max(1, min(8, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)))
+
+
+# --------------------------------------------------------------------------
+# Vectorised geometry helpers
+# --------------------------------------------------------------------------
+
+
+@dataclass
+class _Runs:
+    """A 2-D integer grid stored as runs of equal values (row-major), for the on-disk cache.
+
+    Lookup grids are long runs of equal values: a few hundred thousand runs
+    instead of millions of cells. :meth:`take` reads cells without decoding.
+    """
+
+    shape: tuple[int, int]
+    starts: np.ndarray  # flat index of the first cell of each run
+    values: np.ndarray
+
+    @classmethod
+    def encode(cls, a: np.ndarray) -> _Runs:
+        flat = a.ravel()
+        starts = np.r_[0, np.flatnonzero(flat[1:] != flat[:-1]) + 1] if len(flat) else np.zeros(0, np.int64)
+        small = np.int32 if flat.size < 2**31 and (not len(flat) or np.abs(flat).max() < 2**31) else np.int64
+        return cls((int(a.shape[0]), int(a.shape[1])), starts.astype(small), flat[starts].astype(small))
+
+    def take(self, flat_idx: np.ndarray) -> np.ndarray:
+        return self.values[np.searchsorted(self.starts, flat_idx, side="right") - 1].astype(np.int64)
+
+    def decode(self) -> np.ndarray:
+        lengths = np.diff(np.r_[self.starts, self.shape[0] * self.shape[1]])
+        return np.repeat(self.values.astype(np.int64), lengths).reshape(self.shape)
+
+
+def _pack(a: np.ndarray) -> tuple[str, tuple[int, ...], bytes]:
+    """Compress an array for the on-disk index cache (lookup grids are long runs of equal values)."""
+    return (a.dtype.str, a.shape, zlib.compress(np.ascontiguousarray(a).tobytes(), 1))
+
+
+def _unpack(packed: tuple[str, tuple[int, ...], bytes]) -> np.ndarray:
+    dtype, shape, data = packed
+    return np.frombuffer(zlib.decompress(data), dtype=np.dtype(dtype)).reshape(shape).copy()
+
+
+class _SegmentIndex:
+    """Nearest-segment search over many lines, vectorised over query points.
+
+    Lines (projected, metres) are densified to ``step`` and their vertices
+    put in a :class:`scipy.spatial.cKDTree`. For each query point the ``k``
+    nearest vertices are found and the exact point-to-segment distance is
+    computed for the segments adjacent to them. The nearest vertex of the
+    true nearest segment is at most ``sqrt(D**2 + step**2 / 4)`` away (D the
+    true distance), so the distance found is never more than
+    ``min(step / 2, step**2 / (8 D))`` too long (8 m at 1 km for a 250 m
+    step). Within ``exact_within`` metres the result is made exact: a point
+    is provably resolved when its k-th vertex is farther than
+    ``best + step / 2``; the others are re-queried with more neighbours and,
+    if still unproven, solved with shapely's STRtree.
+    """
+
+    def __init__(self, lines: np.ndarray, step: float = _STEP_M, coarse: bool = True) -> None:
+        from scipy.spatial import cKDTree
+
+        lines = np.asarray(lines, dtype=object)
+        self.coarse: _SegmentIndex | None = None
+        if coarse and step < _COARSE_STEP_M:
+            self.coarse = _SegmentIndex(shapely.simplify(lines, _COARSE_TOL_M), _COARSE_STEP_M, coarse=False)
+        self.n_lines = len(lines)
+        self.step = float(step)
+        parts, owner = shapely.get_parts(shapely.segmentize(lines, step), return_index=True)
+        keep = ~shapely.is_empty(parts)
+        parts, owner = parts[keep], owner[keep]
+        xy, vpart = shapely.get_coordinates(parts, return_index=True)
+        n = len(xy)
+        self.n = n
+        # arrays have one extra sentinel slot at index n (an invalid segment), so
+        # that "vertex - 1" for vertex 0 (index -1) and "not found" (index n) land on it
+        vx = np.append(xy[:, 0], 0.0)
+        vy = np.append(xy[:, 1], 0.0)
+        same = np.zeros(n + 1, dtype=bool)
+        if n > 1:
+            same[:n - 1] = vpart[:-1] == vpart[1:]
+        dx = np.zeros(n + 1)
+        dy = np.zeros(n + 1)
+        dx[:n - 1] = vx[1:n] - vx[:n - 1]
+        dy[:n - 1] = vy[1:n] - vy[:n - 1]
+        dx[~same] = 0.0
+        dy[~same] = 0.0
+        self.vx, self.vy, self.dx, self.dy, self.seg_ok = vx, vy, dx, dy, same
+        l2 = dx * dx + dy * dy
+        self.inv_l2 = np.where(l2 > 0, 1.0 / np.where(l2 > 0, l2, 1.0), 0.0)
+        seglen = np.sqrt(l2)
+        self.seglen = seglen
+        vline = np.full(n + 1, -1, dtype=np.intp)
+        vline[:n] = owner[vpart] if n else vline[:n]
+        self.vline = vline
+        # along-part distance (m) at each vertex and total length of its part
+        cum = np.zeros(n + 1)
+        part_len = np.zeros(n + 1)
+        if n:
+            c = np.concatenate([[0.0], np.cumsum(seglen[:n] * same[:n])[:-1]])
+            first = np.r_[True, vpart[1:] != vpart[:-1]]
+            start_val = np.maximum.accumulate(np.where(first, c, -np.inf))
+            cum[:n] = c - start_val
+            plen = np.bincount(vpart, weights=seglen[:n] * same[:n], minlength=vpart.max() + 1)
+            part_len[:n] = plen[vpart]
+        self.vcum, self.part_len = cum, part_len
+        self.tree = cKDTree(xy) if n else None
+        self._strtree: tuple[np.ndarray, shapely.STRtree] | None = None
+        self._grid: tuple[float, float, float, np.ndarray] | None = None
+        self.vlon: np.ndarray | None = None
+        if n:
+            self._upper_bound(np.zeros(1), np.zeros(1))  # build the search grid now (cached index)
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle state for the on-disk index cache: the search grid run-length encoded, no STRtree."""
+        state = dict(self.__dict__)
+        state["_strtree"] = None
+        if self._grid is not None and isinstance(self._grid[3], np.ndarray):
+            state["_grid"] = (*self._grid[:3], _Runs.encode(self._grid[3]))
+        return state
+
+    def attach_lonlat(self, to_ll: pyproj.Transformer) -> None:
+        """Keep vertex lon/lat so that nearest points come back in lon/lat too."""
+        lo, la = to_ll.transform(self.vx, self.vy)
+        self.vlon, self.vlat = np.asarray(lo, dtype=float), np.asarray(la, dtype=float)
+        self.dlon = np.zeros_like(self.vlon)
+        self.dlat = np.zeros_like(self.vlat)
+        self.dlon[:-1] = np.where(self.seg_ok[:-1], self.vlon[1:] - self.vlon[:-1], 0.0)
+        self.dlat[:-1] = np.where(self.seg_ok[:-1], self.vlat[1:] - self.vlat[:-1], 0.0)
+        if self.coarse is not None:
+            self.coarse.attach_lonlat(to_ll)
+
+    def _upper_bound(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """Distance to *some* vertex near each point: an upper bound on the nearest-vertex distance.
+
+        From a distance transform of the occupied grid cells (k-d tree queries
+        far from the data are slow without one).
+        """
+        if self._grid is None:
+            from scipy import ndimage  # slow to import: only when a grid is built (not from the cache)
+
+            vx, vy = self.vx[:self.n], self.vy[:self.n]
+            x0, y0 = vx.min(), vy.min()
+            span = max(vx.max() - x0, vy.max() - y0, 1.0)
+            area = max((vx.max() - x0) * (vy.max() - y0), span * span / 100)
+            cell = max(500.0, math.sqrt(area / 1e6), span / 2000)
+            w = int((vx.max() - x0) // cell) + 1
+            h = int((vy.max() - y0) // cell) + 1
+            col = ((vx - x0) // cell).astype(np.int64)
+            row = ((vy - y0) // cell).astype(np.int64)
+            rep = np.full(h * w, -1, dtype=np.int64)
+            rep[row * w + col] = np.arange(self.n)
+            empty = (rep < 0).reshape(h, w)
+            if empty.any():
+                _, (ir, ic) = ndimage.distance_transform_edt(empty, return_indices=True)
+                near = rep[(ir * w + ic).ravel()].reshape(h, w).astype(np.int64)
+            else:
+                near = rep.reshape(h, w)
+            self._grid = (x0, y0, cell, near)
+        x0, y0, cell, near = self._grid
+        if isinstance(near, _Runs) and len(x) >= _GRID_MIN_POINTS:  # from the cache; many queries
+            near = near.decode()
+            self._grid = (x0, y0, cell, near)
+        h, w = near.shape
+        col = np.clip(((x - x0) // cell).astype(np.int64), 0, w - 1)
+        row = np.clip(((y - y0) // cell).astype(np.int64), 0, h - 1)
+        v = near[row, col] if isinstance(near, np.ndarray) else near.take(row * w + col)
+        return np.hypot(x - self.vx[v], y - self.vy[v])
+
+    def _best(self, x: np.ndarray, y: np.ndarray, ik: np.ndarray
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Best segment among those adjacent to the vertices ``ik`` (n = none)."""
+        m = len(x)
+        bd2 = np.full(m, np.inf)
+        bseg = np.full(m, self.n, dtype=np.intp)
+        bt = np.zeros(m)
+        for col in range(ik.shape[1]):
+            for seg in (ik[:, col] - 1, ik[:, col]):
+                seg = np.where(seg < 0, self.n, seg)
+                ax, ay, sx, sy = self.vx[seg], self.vy[seg], self.dx[seg], self.dy[seg]
+                px, py = x - ax, y - ay
+                t = np.minimum(np.maximum((px * sx + py * sy) * self.inv_l2[seg], 0.0), 1.0)
+                ex, ey = px - t * sx, py - t * sy
+                d2 = ex * ex + ey * ey
+                better = (d2 < bd2) & self.seg_ok[seg]
+                bd2 = np.where(better, d2, bd2)
+                bseg = np.where(better, seg, bseg)
+                bt = np.where(better, t, bt)
+        return np.sqrt(bd2), bseg, bt
+
+    def _exact(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        if self._strtree is None:
+            j = np.flatnonzero(self.seg_ok)
+            segs = shapely.linestrings(np.stack([np.c_[self.vx[j], self.vy[j]],
+                                                 np.c_[self.vx[j + 1], self.vy[j + 1]]], axis=1))
+            self._strtree = (j, shapely.STRtree(segs))
+        j, tree = self._strtree
+        (qi, ti), dd = tree.query_nearest(shapely.points(x, y), return_distance=True, all_matches=False)
+        order = np.argsort(qi, kind="stable")
+        seg = j[ti[order]]
+        t = ((x - self.vx[seg]) * self.dx[seg] + (y - self.vy[seg]) * self.dy[seg]) * self.inv_l2[seg]
+        return np.asarray(dd)[order], seg, np.minimum(np.maximum(t, 0.0), 1.0)
+
+    def nearest(self, x: np.ndarray, y: np.ndarray, max_dist: float | None = None, k: int = 2,
+                exact_within: float = 1000.0) -> dict[str, np.ndarray]:
+        """Nearest segment of every point.
+
+        Returns a dict of arrays: ``line`` (line index, -1 if none within
+        ``max_dist``), ``dist`` (m), ``nx``, ``ny`` (nearest point) and
+        ``frac`` (position of the nearest point along its line part, 0..1).
+        """
+        x = np.ascontiguousarray(x, dtype=float)
+        y = np.ascontiguousarray(y, dtype=float)
+        m = len(x)
+        out = {"line": np.full(m, -1, dtype=np.intp), "dist": np.full(m, np.nan),
+               "nx": np.full(m, np.nan), "ny": np.full(m, np.nan), "frac": np.full(m, np.nan)}
+        if m == 0 or self.tree is None:
+            return out
+        ub = np.inf if max_dist is None else max_dist + self.step
+        half = self.step / 2 + 1e-6
+        if max_dist is None and self.coarse is not None and self.coarse.tree is not None:
+            # far points: the coarse copy is accurate enough (see _FAR_M); near ones: fine search.
+            # The grid bound is >= the true distance, so points under _FAR_M are surely near.
+            maybe_far = np.flatnonzero(self._upper_bound(x, y) > _FAR_M)
+            if len(maybe_far):
+                rc = self.coarse.nearest(x[maybe_far], y[maybe_far], k=k, exact_within=0.0)
+                far = rc["dist"] > _FAR_M
+                is_fine = np.ones(m, dtype=bool)
+                is_fine[maybe_far[far]] = False
+                fine = np.flatnonzero(is_fine)
+                rn = self._nearest_fine(x[fine], y[fine], ub, half, k, exact_within)
+                for key in rn:
+                    out[key] = np.empty(m, dtype=rn[key].dtype)
+                    out[key][fine] = rn[key]
+                    out[key][maybe_far[far]] = rc[key][far]
+                return out
+        return self._nearest_fine(x, y, ub, half, k, exact_within)
+
+    def _nearest_fine(self, x: np.ndarray, y: np.ndarray, ub: float, half: float,
+                      k: int = 2, exact_within: float = 1000.0) -> dict[str, np.ndarray]:
+        m = len(x)
+        out = {"line": np.full(m, -1, dtype=np.intp), "dist": np.full(m, np.nan),
+               "nx": np.full(m, np.nan), "ny": np.full(m, np.nan), "frac": np.full(m, np.nan)}
+        if self.vlon is not None:
+            out["nlon"], out["nlat"] = np.full(m, np.nan), np.full(m, np.nan)
+        if m == 0:
+            return out
+        max_dist = None if not np.isfinite(ub) else ub - self.step
+
+        def run(xs, ys, kk):
+            kk = int(min(kk, self.n))
+            # per-point search radius: a vertex known to be near, plus room for k-1 more
+            # (k-d tree queries are fast only when bounded); bucketed in 5 % steps
+            bound = np.minimum(self._upper_bound(xs, ys) + (kk + 1) * self.step, ub)
+            lvl = np.ceil(np.log(np.maximum(bound, 1.0)) / np.log(1.05)).astype(np.int64)
+            dk = np.full((len(xs), kk), np.inf)
+            ik = np.full((len(xs), kk), self.n, dtype=np.intp)
+            order = np.argsort(lvl, kind="stable")
+            levels, starts = np.unique(lvl[order], return_index=True)
+            groups = np.split(order, starts[1:])
+
+            def query(j: int) -> None:  # cKDTree releases the GIL: buckets run in parallel
+                sel = groups[j]
+                r = min(float(1.05 ** levels[j]), ub)
+                d_, i_ = self.tree.query(  # type: ignore[union-attr]
+                    np.c_[xs[sel], ys[sel]], k=kk, distance_upper_bound=r)
+                if kk == 1:
+                    d_, i_ = d_[:, None], i_[:, None]
+                dk[sel], ik[sel] = d_, i_
+
+            if len(xs) > 20_000 and _N_THREADS > 1:
+                with ThreadPoolExecutor(_N_THREADS) as ex:
+                    list(ex.map(query, range(len(groups))))
+            else:
+                for j in range(len(groups)):
+                    query(j)
+            bd, bseg, bt = self._best(xs, ys, ik)
+            unsure = np.isfinite(dk[:, -1]) & (dk[:, -1] < bd + half) & (bd <= exact_within)
+            return bd, bseg, bt, unsure
+
+        bd, bseg, bt, unsure = run(x, y, k)
+        if unsure.any():
+            ui = np.flatnonzero(unsure)
+            bd2, bseg2, bt2, uns2 = run(x[ui], y[ui], 24)
+            bd[ui], bseg[ui], bt[ui] = bd2, bseg2, bt2
+            if uns2.any():
+                vi = ui[uns2]
+                bd[vi], bseg[vi], bt[vi] = self._exact(x[vi], y[vi])
+        ok = np.isfinite(bd)
+        if max_dist is not None:
+            ok &= bd <= max_dist
+        along = self.vcum[bseg] + bt * self.seglen[bseg]
+        plen = self.part_len[bseg]
+        frac = np.where(plen > 0, along / np.where(plen > 0, plen, 1.0), 0.0)
+        out["line"][ok] = self.vline[bseg[ok]]
+        out["dist"][ok] = bd[ok]
+        out["nx"][ok] = self.vx[bseg[ok]] + bt[ok] * self.dx[bseg[ok]]
+        out["ny"][ok] = self.vy[bseg[ok]] + bt[ok] * self.dy[bseg[ok]]
+        out["frac"][ok] = np.minimum(np.maximum(frac[ok], 0.0), 1.0)
+        if self.vlon is not None:  # segments are <= step long: linear interpolation in lon/lat
+            out["nlon"][ok] = self.vlon[bseg[ok]] + bt[ok] * self.dlon[bseg[ok]]
+            out["nlat"][ok] = self.vlat[bseg[ok]] + bt[ok] * self.dlat[bseg[ok]]
+        return out
+
+
+class _PolygonLabeler:
+    """Point-in-polygon labelling through a lookup grid plus exact tests.
+
+    The polygons (lon/lat) are burnt into a grid; cells touched by any
+    polygon boundary (dilated by one cell) are marked "mixed". A point in a
+    pure cell takes the cell's label; a point in a mixed cell is tested
+    exactly with :func:`shapely.contains_xy` on the prepared polygons, so the
+    result equals an exact point-in-polygon join (boundary points excepted).
+    Overlapping polygons: the first one wins.
+    """
+
+    def __init__(self, polygons: Sequence[shapely.Geometry], max_cells: float = 6e6) -> None:
+        self.polys = [p for p in polygons]
+        for p in self.polys:
+            if p is not None:
+                shapely.prepare(p)
+        self.bboxes = np.array([p.bounds if (p is not None and not p.is_empty) else (np.nan,) * 4
+                                for p in self.polys], dtype=float).reshape(-1, 4)
+        self.max_cells = max_cells
+        self.grid: np.ndarray | None = None  # built on the first query of _GRID_MIN_POINTS points or more
+
+    def _build_grid(self) -> None:
+        from rasterio import features
+        from rasterio.transform import from_origin
+        from scipy import ndimage
+
+        geoms = [p for p in self.polys if p is not None and not p.is_empty]
+        if not geoms:
+            return
+        minx, miny, maxx, maxy = shapely.total_bounds(np.array(geoms, dtype=object))
+        cell = max(0.002, math.sqrt(max((maxx - minx) * (maxy - miny), 1e-9) / self.max_cells))
+        minx, miny = minx - cell, miny - cell
+        w = int(math.ceil((maxx - minx) / cell)) + 2
+        h = int(math.ceil((maxy - miny) / cell)) + 2
+        self.x0, self.y1, self.cell, self.w, self.h = minx, miny + h * cell, cell, w, h
+        tr = from_origin(minx, self.y1, cell, cell)
+        shapes = [(p, i + 1) for i, p in enumerate(self.polys) if p is not None and not p.is_empty]
+        grid = features.rasterize(shapes[::-1], out_shape=(h, w), transform=tr, fill=0, dtype="int32")
+        edges = [(shapely.boundary(p), 1) for p, _ in shapes]
+        mixed = features.rasterize(edges, out_shape=(h, w), transform=tr, fill=0, all_touched=True,
+                                   dtype="uint8").astype(bool)
+        mixed = ndimage.binary_dilation(mixed, structure=np.ones((3, 3), bool))
+        grid[mixed] = -1
+        self.grid = grid
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle state for the on-disk index cache: the grid compressed."""
+        state = dict(self.__dict__)
+        if self.grid is not None:
+            state["grid"] = _pack(self.grid)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        if state.get("grid") is not None:
+            state["grid"] = _unpack(state["grid"])
+        self.__dict__.update(state)
+        for p in self.polys:
+            if p is not None:
+                shapely.prepare(p)
+
+    def label(self, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+        """Index of the polygon containing each point, -1 for none."""
+        out = np.full(len(lon), -1, dtype=np.intp)
+        if len(lon) == 0:
+            return out
+        if self.grid is None and len(lon) >= _GRID_MIN_POINTS:
+            self._build_grid()
+        if self.grid is None:  # few points (or no polygons): exact tests only, same answers
+            todo = np.flatnonzero(np.isfinite(lon) & np.isfinite(lat))
+        else:
+            col = np.floor((lon - self.x0) / self.cell).astype(np.int64)
+            row = np.floor((self.y1 - lat) / self.cell).astype(np.int64)
+            inside = (col >= 0) & (col < self.w) & (row >= 0) & (row < self.h) & np.isfinite(lon) & np.isfinite(lat)
+            v = np.zeros(len(lon), dtype=np.int64)
+            v[inside] = self.grid[row[inside], col[inside]]
+            out[v > 0] = v[v > 0] - 1
+            todo = np.flatnonzero(v == -1)
+        for i, p in enumerate(self.polys):
+            if len(todo) == 0:
+                break
+            if p is None or p.is_empty:
+                continue
+            bx0, by0, bx1, by1 = self.bboxes[i]
+            lx, ly = lon[todo], lat[todo]
+            sel = (lx >= bx0) & (lx <= bx1) & (ly >= by0) & (ly <= by1)
+            if not sel.any():
+                continue
+            idx = todo[sel]
+            hit = shapely.contains_xy(p, lon[idx], lat[idx])
+            out[idx[hit]] = i
+            todo = np.setdiff1d(todo, idx[hit], assume_unique=True)
+        return out
