@@ -245,10 +245,10 @@ def exposure_matrix_of(sites: gpd.GeoDataFrame | Prepared, basin: Any) -> pd.Dat
 def pdf_available() -> bool:
     """True when reports can be printed to PDF (Playwright and a Chromium are installed)."""
     import importlib.util
-    import os
 
-    exe = os.environ.get("RISKMAP_CHROMIUM", "/usr/bin/chromium")
-    return importlib.util.find_spec("playwright") is not None and Path(exe).exists()
+    from riskmap.report_pdf import find_browser
+
+    return importlib.util.find_spec("playwright") is not None and find_browser() is not None
 
 
 def run_all(out_dir: str | Path, *, basins: Sequence[str] | None = None,

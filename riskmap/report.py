@@ -41,6 +41,7 @@ from riskmap.report_figures import map_figure as _map_figure
 from riskmap.report_figures import summary_figure as _summary_figure
 from riskmap.report_pdf import html_to_pdf
 from riskmap.report_sections import (  # noqa: F401 - re-exported (public names and the old private ones)
+    ANNEX_COLUMNS,
     MAX_DROPPED_LISTED,
     TOP_N,
     _MAIN_TERMS,
@@ -80,6 +81,7 @@ __all__ = [
     "render_report",
     "report_context",
     "report_html",
+    "provenance_record",
     "html_to_pdf",
     "country_label",
 ]
@@ -144,6 +146,9 @@ class ReportInputs:
     validation: Any = None
 
 
+#: The static map prints the rank number of this many top sites.
+MAP_NUMBERED = 40
+
 #: Parameter overrides of the category screening shown beside the index ranking.
 SCREENING_PARAMS: dict[str, Any] = {
     "label": "riskmap defaults v1 + category screening (proxy: category-typical hazard, not site data)",
@@ -173,20 +178,45 @@ def _generation_time() -> _dt.datetime:
     return _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0)
 
 
+def _url_parts(url: Any) -> list[str]:
+    """A URL cut after ``/``, ``.``, ``-``, ``_``, ``?``, ``&`` and ``=`` so that it breaks there (``<wbr>``)."""
+    import re
+
+    return [p for p in re.split(r"(?<=[/.\-_?&=])", str(url)) if p] if url else []
+
+
+def _source_titles(sources: list[dict[str, Any]]) -> dict[str, str]:
+    return {str(e["name"]): str(e["title"]) for e in sources if e.get("title")}
+
+
 def report_context(inputs: ReportInputs, *, generated_at: _dt.datetime | None = None) -> dict[str, Any]:
     """Build the template context of a report (plain values, no HTML).
+
+    The sites are ranked once (:func:`riskmap.report_sections.ranking_frame`):
+    the category screening when the inputs carry one, else the index ranking.
+    Every table, the map and the text use that ranking's numbers.
 
     Examples
     --------
     >>> ctx = report_context(ReportInputs("drina", sites))  # doctest: +SKIP
     >>> ctx["n_sites"]  # doctest: +SKIP
     """
+    from riskmap.report_labels import category_name, score_status_name, source_name, status_name
+    from riskmap.report_sections import (
+        executive_summary,
+        key_findings,
+        limitations_context,
+        ranking_context,
+        ranking_frame,
+        recommendations_context,
+    )
+
     sites = inputs.sites
     if not isinstance(sites, gpd.GeoDataFrame):
         raise RiskmapInputError("report: sites must be a GeoDataFrame")
     if "category" not in sites.columns:
         raise RiskmapInputError("report: sites have no 'category' column; validate them first")
-    sites = sites.reset_index(drop=True)
+    sites = ranking_frame(sites, inputs.screening)
     basin = inputs.basin
     meta = _part(basin, "meta") or {}
     name = (inputs.basin_name or meta.get("name") or _part(basin, "name")
@@ -194,18 +224,24 @@ def report_context(inputs: ReportInputs, *, generated_at: _dt.datetime | None = 
     riparian = [str(c) for c in (meta.get("riparian") or [])]
     if not riparian and _part(basin, "countries") is not None:
         riparian = sorted(_part(basin, "countries")["iso3"].astype(str))
+    sources = _sources_context(sites, [("site inventory", inputs.sites_provenance),
+                                       ("basin hydrography", inputs.basins_provenance),
+                                       *sorted(inputs.other_provenance.items())])
+    titles = _source_titles(sources)
+    for e in sources:
+        e["label"] = source_name(e["name"], titles)
+        e["url_parts"] = _url_parts(e.get("url"))
     summary = {
-        "Sites by category": _counts(sites["category"], CATEGORIES),
+        "Sites by category": _counts(sites["category"], CATEGORIES, category_name),
         "Sites by country": _counts(sites["country"], riparian, country_label)
         if "country" in sites.columns else [],
-        "Sites by status": _counts(sites["status"], STATUSES) if "status" in sites.columns else [],
+        "Sites by status": _counts(sites["status"], STATUSES, status_name) if "status" in sites.columns else [],
     }
     if "exposure_class" in sites.columns:
         summary["Sites by exposure class"] = _counts(sites["exposure_class"], _EXPOSURE_ORDER)
-    if "score_status" in sites.columns:
-        summary["Sites by score status"] = _counts(sites["score_status"], ("scored", "proxy", "insufficient data"))
-    if "wri_band" in sites.columns and sites["wri_band"].notna().any():
-        summary["Sites by WRI band"] = _counts(sites["wri_band"].dropna())
+    if "basis" in sites.columns and sites["basis"].notna().any():
+        summary["Sites by what the hazard rests on"] = _counts(
+            sites["basis"], ("scored", "proxy", "insufficient data"), score_status_name)
     matrix = _matrix_context(inputs.matrix)
     measured = meta.get("measured") or {}
     outline = _part(basin, "outline")
@@ -220,6 +256,8 @@ def report_context(inputs: ReportInputs, *, generated_at: _dt.datetime | None = 
         countries = ", ".join(country_label(c) for c in step.get("countries", []))
         continuation.append(f"{step.get('water', '?')} ({countries})" if countries else str(step.get("water", "?")))
     when = generated_at or _generation_time()
+    ranking = ranking_context(sites)
+    numbers = sites["priority_rank"] if "priority_rank" in sites.columns else None
     ctx: dict[str, Any] = {
         "basin_id": inputs.basin_id, "basin_name": name,
         "riparian": [country_label(c) for c in riparian],
@@ -232,24 +270,27 @@ def report_context(inputs: ReportInputs, *, generated_at: _dt.datetime | None = 
         if "transboundary_downstream" in sites.columns else None,
         "summary": summary,
         "summary_png": _summary_figure(summary),
-        "map_png": _map_figure(sites, basin, f"{name} basin: {len(sites)} sites"),
+        "map_png": _map_figure(sites, basin, f"{name} basin: {len(sites)} sites", numbers=numbers),
+        "map_numbered": MAP_NUMBERED,
         "interactive_map": inputs.interactive_map,
-        "top": _top_sites(sites),
-        "screening_top": _top_sites(inputs.screening) if inputs.screening is not None else [],
-        "screening_label": SCREENING_PARAMS["label"],
+        "executive_summary": executive_summary(sites, ranking, name),
+        "findings": key_findings(sites, ranking),
+        "ranking": ranking,
+        "screening_used": inputs.screening is not None,
+        "annex_headers": [h for _, h, _ in ANNEX_COLUMNS],
         "top_n": TOP_N,
         "matrix": matrix,
-        "countries": _country_sections(sites, riparian),
+        "countries": _country_sections(sites, riparian, titles),
         "quality": {**_quality_context(sites), "dropped": _dropped_rows_context(inputs.validation),
                     **_returns_context(inputs.sites_provenance)},
+        "limitations": limitations_context(sites, meta),
+        "recommendations": recommendations_context(sites, ranking),
         "method": _methodology_context(sites),
-        "sources": _sources_context(sites, [("site inventory", inputs.sites_provenance),
-                                            ("basin hydrography", inputs.basins_provenance),
-                                            *sorted(inputs.other_provenance.items())]),
+        "sources": sources,
         "version": _version(),
         "generated": when.strftime("%Y-%m-%d %H:%M UTC") if isinstance(when, _dt.datetime) else str(when),
-        "checksums": _checksums(inputs, sites),
-        "category_help": CATEGORIES,
+        "date": when.strftime("%d %B %Y").lstrip("0") if isinstance(when, _dt.datetime) else str(when),
+        "category_help": {category_name(k).capitalize(): v for k, v in CATEGORIES.items()},
     }
     codes = set(riparian) | set(sites.get("country", pd.Series(dtype=object)).dropna().astype(str))
     for lst in sites.get("downstream_countries", pd.Series(dtype=object)):
@@ -259,6 +300,25 @@ def report_context(inputs: ReportInputs, *, generated_at: _dt.datetime | None = 
     ctx["kosovo"] = "XKX" in codes
     ctx["kosovo_footnote"] = KOSOVO_FOOTNOTE
     return ctx
+
+
+def provenance_record(inputs: ReportInputs, *, generated_at: _dt.datetime | None = None) -> dict[str, Any]:
+    """What the report was made from: versions, input files and source files with their SHA-256.
+
+    Written next to the report as ``<basin>_report_provenance.json`` (not in the report body).
+    """
+    ctx_sources = _sources_context(inputs.sites, [("site inventory", inputs.sites_provenance),
+                                                  ("basin hydrography", inputs.basins_provenance),
+                                                  *sorted(inputs.other_provenance.items())])
+    when = generated_at or _generation_time()
+    return {
+        "report": f"{inputs.basin_id}_report.html", "basin": inputs.basin_id, "riskmap": _version(),
+        "generated": when.isoformat() if isinstance(when, _dt.datetime) else str(when),
+        "inputs": _checksums(inputs, inputs.sites),
+        "sources": [{"name": s["name"], "sha256": s.get("sha256"),
+                     "files": [{"path": p, "sha256": h} for p, h in s.get("files") or []]}
+                    for s in ctx_sources if s.get("sha256") or s.get("files")],
+    }
 
 
 # --------------------------------------------------------------------------
@@ -305,9 +365,12 @@ def render_report(inputs: ReportInputs, out_dir: str | os.PathLike, *, pdf: bool
     out_dir.mkdir(parents=True, exist_ok=True)
     html = report_html(inputs, generated_at=generated_at)
     path = atomic_write_text(out_dir / f"{inputs.basin_id}_report.html", html)
+    atomic_write_text(out_dir / f"{inputs.basin_id}_report_provenance.json",
+                      json.dumps(provenance_record(inputs, generated_at=generated_at), indent=2,
+                                 ensure_ascii=False) + "\n")
     if pdf:
         name = inputs.basin_name or BASIN_NAMES.get(inputs.basin_id, inputs.basin_id)
-        html_to_pdf(path, out_dir / f"{inputs.basin_id}_report.pdf", footer=f"riskmap {name} basin report ·")
+        html_to_pdf(path, out_dir / f"{inputs.basin_id}_report.pdf", footer=f"{name} basin: technological risk inventory ·")
     return path
 
 

@@ -91,7 +91,7 @@ def _report_inputs(basin: str, sites_file: Path | None, strict: bool = False, la
 @click.option("-o", "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
               help="Output folder for <basin>_report.html (+ .pdf and <basin>_map.html).")
 @click.option("--pdf/--no-pdf", default=True, show_default=True,
-              help="Also print a PDF with headless Chromium (/usr/bin/chromium or $RISKMAP_CHROMIUM).")
+              help="Also print a PDF with headless Chromium, Chrome or Edge (found on PATH, or $RISKMAP_CHROMIUM).")
 @click.option("--sites", "sites_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               default=None, help="Site file to report instead of the bundled inventory.")
 @site_read_options
