@@ -384,7 +384,8 @@ def _read_json(p: Path) -> dict | None:
 
 
 def prepare_inputs(basin: str, *, sites: gpd.GeoDataFrame | str | os.PathLike | None = None,
-                   data_dir: str | os.PathLike | None = None, read: Any = None) -> ReportInputs:
+                   data_dir: str | os.PathLike | None = None, read: Any = None,
+                   score_options: Any = None) -> ReportInputs:
     """Read, assess and score the sites of one basin, then gather the report's inputs.
 
     The steps are :func:`riskmap.pipeline.prepare` (always run: a file that
@@ -401,6 +402,12 @@ def prepare_inputs(basin: str, *, sites: gpd.GeoDataFrame | str | os.PathLike | 
         Alternative ``data/`` folder.
     read : riskmap.pipeline.ReadOptions, optional
         How a site file is read (``strict``, ``layer``, ``crs``).
+    score_options : riskmap.pipeline.ScoreOptions, optional
+        Scoring parameters and rasters (the CLI's ``--params``, ``--raster``).
+
+    The sites are assessed against every basin and then the basin's are
+    selected, so that a site near a divide belongs to one basin only and the
+    report, map, export and demo show the same inventory of a basin.
 
     Examples
     --------
@@ -409,8 +416,8 @@ def prepare_inputs(basin: str, *, sites: gpd.GeoDataFrame | str | os.PathLike | 
     from riskmap.pipeline import prepare
 
     basin = resolve_basin(basin, data_dir)  # "Drina" / "DRINA" name the drina basin (riskmap.basins)
-    prepared = prepare(sites, basins=[basin], read=read, data_dir=data_dir)
-    return report_inputs(basin, prepared, data_dir=data_dir)
+    prepared = prepare(sites, read=read, data_dir=data_dir, score_options=score_options)
+    return report_inputs(basin, prepared, data_dir=data_dir, score_options=score_options)
 
 
 def _input_files(basin: str, data: Path, source: Path | None) -> dict[str, Path]:
@@ -426,8 +433,9 @@ def _input_files(basin: str, data: Path, source: Path | None) -> dict[str, Path]
     return files
 
 
-def _screening(prepared: Any, data_dir: str | os.PathLike | None) -> gpd.GeoDataFrame | None:
-    """The category screening of the sites when the index ranking leaves some unranked."""
+def _screening(prepared: Any, data_dir: str | os.PathLike | None,
+               score_options: Any = None) -> gpd.GeoDataFrame | None:
+    """The category screening of the sites when the index ranking leaves some unranked (with the user's parameters)."""
     from riskmap.hazard import SCORE_OUTPUT_COLUMNS
     from riskmap.pipeline import ScoreOptions, score_step
 
@@ -435,11 +443,22 @@ def _screening(prepared: Any, data_dir: str | os.PathLike | None) -> gpd.GeoData
     if not prepared.scored or not pd.to_numeric(sites["priority_rank"], errors="coerce").isna().any():
         return None
     base = sites.drop(columns=[c for c in SCORE_OUTPUT_COLUMNS if c in sites.columns])  # rescored here
-    return score_step(dataclasses.replace(prepared, sites=base), options=ScoreOptions(params=SCREENING_PARAMS),
+    user = getattr(score_options, "params", None)
+    if user is None:
+        params: Any = SCREENING_PARAMS
+    else:
+        from riskmap.params import load_params
+
+        full = load_params(user)
+        params = {**full, "label": f"{full['label']} + category screening (proxy: category-typical hazard)",
+                  "priority": {**full.get("priority", {}), "category_proxy": True}}
+    rasters = getattr(score_options, "rasters", None)
+    return score_step(dataclasses.replace(prepared, sites=base), options=ScoreOptions(params=params, rasters=rasters),
                       data_dir=data_dir).sites
 
 
-def report_inputs(basin: str, prepared: Any, *, data_dir: str | os.PathLike | None = None) -> ReportInputs:
+def report_inputs(basin: str, prepared: Any, *, data_dir: str | os.PathLike | None = None,
+                  score_options: Any = None) -> ReportInputs:
     """The report's inputs from prepared sites (:func:`riskmap.pipeline.prepare`); no analysis reruns.
 
     Parameters
@@ -450,6 +469,8 @@ def report_inputs(basin: str, prepared: Any, *, data_dir: str | os.PathLike | No
         Read, assessed and (normally) scored sites.
     data_dir : path, optional
         Alternative ``data/`` folder (basin, provenance files).
+    score_options : riskmap.pipeline.ScoreOptions, optional
+        The options the sites were scored with (the screening uses the same).
 
     Examples
     --------
@@ -470,7 +491,7 @@ def report_inputs(basin: str, prepared: Any, *, data_dir: str | os.PathLike | No
         basins_provenance=_read_json(data / "basins" / "PROVENANCE.json"),
         other_provenance={k: v for k, v in {
             "Natech screening": _read_json(data / "natech" / "PROVENANCE.json")}.items() if v},
-        input_files=_input_files(basin, data, prepared.source), screening=_screening(prepared, data_dir),
+        input_files=_input_files(basin, data, prepared.source), screening=_screening(prepared, data_dir, score_options),
         validation=prepared.validation)
 
 
