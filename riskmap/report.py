@@ -269,7 +269,6 @@ def report_context(inputs: ReportInputs, *, generated_at: _dt.datetime | None = 
         "n_transboundary": int(sites["transboundary_downstream"].astype("boolean").fillna(False).sum())
         if "transboundary_downstream" in sites.columns else None,
         "summary": summary,
-        "summary_png": _summary_figure(summary),
         "map_png": _map_figure(sites, basin, f"{name} basin: {len(sites)} sites", numbers=numbers),
         "map_numbered": MAP_NUMBERED,
         "interactive_map": inputs.interactive_map,
