@@ -201,7 +201,7 @@ def report_context(inputs: ReportInputs, *, generated_at: _dt.datetime | None = 
     >>> ctx = report_context(ReportInputs("drina", sites))  # doctest: +SKIP
     >>> ctx["n_sites"]  # doctest: +SKIP
     """
-    from riskmap.report_labels import category_name, score_status_name, source_name, status_name
+    from riskmap.report_labels import category_name, source_name, status_name
     from riskmap.report_sections import (
         executive_summary,
         key_findings,
@@ -239,9 +239,6 @@ def report_context(inputs: ReportInputs, *, generated_at: _dt.datetime | None = 
     }
     if "exposure_class" in sites.columns:
         summary["Sites by exposure class"] = _counts(sites["exposure_class"], _EXPOSURE_ORDER)
-    if "basis" in sites.columns and sites["basis"].notna().any():
-        summary["Sites by what the hazard rests on"] = _counts(
-            sites["basis"], ("scored", "proxy", "insufficient data"), score_status_name)
     matrix = _matrix_context(inputs.matrix)
     measured = meta.get("measured") or {}
     outline = _part(basin, "outline")
@@ -286,7 +283,7 @@ def report_context(inputs: ReportInputs, *, generated_at: _dt.datetime | None = 
         "recommendations": recommendations_context(sites, ranking),
         "method": _methodology_context(sites),
         "sources": sources,
-        "version": _version(),
+        "version": _display_version(),
         "generated": when.strftime("%Y-%m-%d %H:%M UTC") if isinstance(when, _dt.datetime) else str(when),
         "date": when.strftime("%d %B %Y").lstrip("0") if isinstance(when, _dt.datetime) else str(when),
         "category_help": {category_name(k).capitalize(): v for k, v in CATEGORIES.items()},
@@ -299,6 +296,13 @@ def report_context(inputs: ReportInputs, *, generated_at: _dt.datetime | None = 
     ctx["kosovo"] = "XKX" in codes
     ctx["kosovo_footnote"] = KOSOVO_FOOTNOTE
     return ctx
+
+
+def _display_version() -> str:
+    """The version for readers: ``0.1.0 (data 2026-11-27)`` (the data checksum is in the provenance file)."""
+    import re
+
+    return re.sub(r"\s*sha256:[0-9a-f]+", "", _version())
 
 
 def provenance_record(inputs: ReportInputs, *, generated_at: _dt.datetime | None = None) -> dict[str, Any]:

@@ -174,6 +174,8 @@ def map_figure(sites: gpd.GeoDataFrame, basin: Any, title: str, numbers: Any = N
         ax.set_xlim(x0, x1)
         ax.set_ylim(y0, y1)
         ax.set_aspect(1.0 / max(math.cos(math.radians((y0 + y1) / 2)), 0.2))
+        ratio = (y1 - y0) / max((x1 - x0) * max(math.cos(math.radians((y0 + y1) / 2)), 0.2), 1e-9)
+        fig.set_size_inches(8.0, min(max(7.0 * ratio + 0.8, 4.5), 8.6))  # tall basins get a tall figure
         _context_labels(ax, basin, (x0, y0, x1, y1))
         _scale_bar(ax, (y0 + y1) / 2)
     if numbers is not None and len(sites):

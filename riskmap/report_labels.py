@@ -95,6 +95,15 @@ TERM_NAMES: dict[str, str] = {
 
 _SOURCE_FALLBACK: dict[str, str] = {
     "literature": "Literature-documented hazardous sites (riskmap compilation)",
+    "gem-trackers": "Global Energy Monitor trackers (dams and hydropower)",
+    "geodar-dams": "GeoDAR georeferenced global dams and reservoirs",
+    "gshhg-wdbii-rivers": "GSHHG / WDBII rivers and borders",
+    "natural-earth-10m-admin0-v5.1.2": "Natural Earth 1:10m admin-0 countries (v5.1.2)",
+    "natural-earth-10m-physical-v4.0.0": "Natural Earth 1:10m physical (rivers and lakes, v4.0.0)",
+    "natural-earth-10m-populated-places": "Natural Earth 1:10m populated places",
+    "tfdd-international-basins": "Transboundary Freshwater Dispute Database international basins",
+    "hydrosheds": "HydroSHEDS / HydroRIVERS",
+    "geonames": "GeoNames populated places",
 }
 
 

@@ -243,7 +243,7 @@ def test_footer_version_date_and_checksums_in_a_provenance_file(html, tmp_path, 
     from riskmap.export import export_table
 
     foot = html.split("<footer>")[1]
-    assert f"riskmap {rp._version()}" in foot
+    assert f"riskmap {rp._display_version()}" in foot
     assert "2026-11-27 03:00 UTC" in foot
     digest = hashlib.sha256(export_table(assessed_sites()).to_csv(index=False, lineterminator="\n")
                             .encode("utf-8")).hexdigest()
