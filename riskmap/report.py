@@ -450,9 +450,9 @@ def _screening(prepared: Any, data_dir: str | os.PathLike | None,
     if user is None:
         params: Any = SCREENING_PARAMS
     else:
-        from riskmap.params import load_params
+        from riskmap.params import _params
 
-        full = load_params(user)
+        full = _params(user)  # a full set (CLI --params) as is, an override dict merged over the defaults
         params = {**full, "label": f"{full['label']} + category screening (proxy: category-typical hazard)",
                   "priority": {**full.get("priority", {}), "category_proxy": True}}
     rasters = getattr(score_options, "rasters", None)
