@@ -160,7 +160,7 @@ def test_page_images_written(pdfs, artifacts_dir):
     if os.environ.get("RISKMAP_UPDATE_DOCS"):
         for b in pdfs:
             imgs = sorted((artifacts_dir / f"report_{b}").glob("page-*.png"))
-            for k, p in enumerate(imgs[:6], 1):
+            for k, p in enumerate(imgs[:4], 1):
                 shutil.copyfile(p, ROOT / "docs" / "img" / f"report_{b}_page{k}.png")
 
 
