@@ -147,7 +147,7 @@ class ReportInputs:
 
 
 #: The static map prints the rank number of this many top sites.
-MAP_NUMBERED = 40
+MAP_NUMBERED = 20
 
 #: Parameter overrides of the category screening shown beside the index ranking.
 SCREENING_PARAMS: dict[str, Any] = {
@@ -266,7 +266,8 @@ def report_context(inputs: ReportInputs, *, generated_at: _dt.datetime | None = 
         "n_transboundary": int(sites["transboundary_downstream"].astype("boolean").fillna(False).sum())
         if "transboundary_downstream" in sites.columns else None,
         "summary": summary,
-        "map_png": _map_figure(sites, basin, f"{name} basin: {len(sites)} sites", numbers=numbers),
+        "map_png": _map_figure(sites, basin, f"{name} basin: {len(sites)} sites", numbers=numbers,
+                              max_numbers=MAP_NUMBERED),
         "map_numbered": MAP_NUMBERED,
         "interactive_map": inputs.interactive_map,
         "executive_summary": executive_summary(sites, ranking, name),
