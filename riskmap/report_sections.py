@@ -674,7 +674,7 @@ def ranking_context(ranked: pd.DataFrame, n: int = TOP_N) -> list[dict[str, Any]
     for r in top.to_dict("records"):
         terms = _as_dict(r.get("score_terms"))
         out.append({
-            "no": int(r["priority_rank"]), "name": r.get("name"), "category": category_name(r.get("category")),
+            "no": int(r["priority_rank"]), "name": _fmt(r.get("name")), "category": category_name(r.get("category")),
             "country": country_label(r.get("country")), "exposure_class": _fmt(r.get("exposure_class")),
             "basis": score_status_name(r.get("basis")), "reasons": why_reasons(r),
             "numbers": [_fmt(_finite(r.get(c, terms.get(c))), d) for c, _, d in ANNEX_COLUMNS],
@@ -715,7 +715,7 @@ def short_warning(sites: pd.DataFrame, ranked_no: pd.Series | None = None) -> li
         return []
     h = pd.to_numeric(sites["travel_time_h"], errors="coerce")
     sub = sites[(h < SHORT_WARNING_H).to_numpy()].assign(_h=h).sort_values("_h", kind="stable")
-    return [{"name": r.get("name"), "country": country_label(r.get("country")), "hours": _fmt(r["_h"], 0),
+    return [{"name": _fmt(r.get("name")), "country": country_label(r.get("country")), "hours": _fmt(r["_h"], 0),
              "no": _fmt(r.get("priority_rank"))} for r in sub.to_dict("records")]
 
 
@@ -870,7 +870,7 @@ def recommendations_context(sites: pd.DataFrame, ranking: list[dict[str, Any]]) 
                     f"notification procedure and contact points for it, and exercise them together."})
     fast = short_warning(sites)
     if fast:
-        names = ", ".join(f["name"] for f in fast[:5]) + (f" and {len(fast) - 5} more" if len(fast) > 5 else "")
+        names = ", ".join(_fmt(f["name"]) for f in fast[:5]) + (f" and {len(fast) - 5} more" if len(fast) > 5 else "")
         out.append({"title": "Early warning for sites with short warning times", "text":
                     f"A spill from {_site_word(len(fast))} would cross a border in less than "
                     f"{SHORT_WARNING_H:.0f} hours ({names}). Their operators and the downstream country should "
