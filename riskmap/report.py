@@ -1,13 +1,17 @@
-"""Self-contained HTML (and PDF) inventory reports for one basin.
+"""Self-contained HTML (and PDF) inventory reports for one basin, written as a publication.
 
 A report is one HTML file with its CSS and images inline (``data:`` URIs) and
-no external reference, so it opens offline and can be mailed as is. It holds:
-summary figures, a static basin map, a link to the interactive map written
-next to it, the top priority sites and why they rank high, the transboundary
-exposure matrix, per-country sections, a data-quality section, the
-methodology, every source with its licence and attribution, and a footer with
-the riskmap version, the generation date and input checksums. A PDF is printed
-from the same HTML with headless Chromium (Playwright).
+no external reference, so it opens offline and can be mailed as is. It reads
+as a document for a working group: a title page (basin, date, version, the
+disclaimer on boundaries and Kosovo*), an executive summary and key findings
+written from the data, a numbered static map, ONE priority ranking with three
+or four reasons in words per site, who is exposed, per-country sections,
+recommendations for transboundary cooperation, limitations with their measured
+size, data quality, methodology, sources, and an annex with the numbers behind
+the ranking. Codes become names (``riskmap.report_labels``). Input checksums
+go to ``<basin>_report_provenance.json`` beside the report, not into it. A PDF
+is printed from the same HTML with a Chromium-family browser (Playwright,
+the optional ``pdf`` extra; see :func:`riskmap.report_pdf.find_browser`).
 
 All text that comes from data is escaped (Jinja2 autoescape). Kosovo is named
 "Kosovo*" with the footnote "in accordance with UN Security Council resolution
