@@ -391,6 +391,19 @@ def _read_json(p: Path) -> dict | None:
         raise RiskmapInputError(f"{p}: cannot read provenance JSON: {e}") from None
 
 
+def assessment_basins(basin: str, data_dir: str | os.PathLike | None = None) -> list[str]:
+    """Every basin whose hydrography is in the data folder (``basin`` included): what sites are assessed against.
+
+    Sites are assessed against all of them and then the basin's are selected,
+    so a site near a divide belongs to one basin only, in every output.
+    """
+    from riskmap.hydrography import list_basins
+
+    data = Path(data_dir) if data_dir is not None else DATA_DIR
+    found = [b for b in list_basins(data_dir) if (data / "basins" / f"{b}.gpkg").is_file()]
+    return found if basin in found else [*found, basin]
+
+
 def prepare_inputs(basin: str, *, sites: gpd.GeoDataFrame | str | os.PathLike | None = None,
                    data_dir: str | os.PathLike | None = None, read: Any = None,
                    score_options: Any = None) -> ReportInputs:
@@ -424,7 +437,8 @@ def prepare_inputs(basin: str, *, sites: gpd.GeoDataFrame | str | os.PathLike | 
     from riskmap.pipeline import prepare
 
     basin = resolve_basin(basin, data_dir)  # "Drina" / "DRINA" name the drina basin (riskmap.basins)
-    prepared = prepare(sites, read=read, data_dir=data_dir, score_options=score_options)
+    prepared = prepare(sites, basins=assessment_basins(basin, data_dir), read=read, data_dir=data_dir,
+                       score_options=score_options)
     return report_inputs(basin, prepared, data_dir=data_dir, score_options=score_options)
 
 

@@ -59,7 +59,10 @@ def map_cmd(basin: str, out: Path, sites_file: Path | None, online_tiles: bool, 
     _not_input(out, src, params_file, *(options.rasters or {}).values())
     sites_gdf = None
     if src.exists():
-        prepared = _prepare(src, strict, layer, crs, score=False)  # all basins, then this one's sites
+        from riskmap.report import assessment_basins
+
+        prepared = _prepare(src, strict, layer, crs, score=False,
+                            basins=assessment_basins(basin))  # all basins, then this one's sites
         prepared = prepared.subset((prepared.sites["basin"].astype(object) == basin).to_numpy())
         if not no_score:
             try:
