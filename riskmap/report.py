@@ -288,7 +288,7 @@ def report_context(inputs: ReportInputs, *, generated_at: _dt.datetime | None = 
         "recommendations": recommendations_context(sites, ranking),
         "method": _methodology_context(sites),
         "sources": sources,
-        "version": _display_version(),
+        "version": _display_version(), "full_version": _version(),
         "generated": when.strftime("%Y-%m-%d %H:%M UTC") if isinstance(when, _dt.datetime) else str(when),
         "date": when.strftime("%d %B %Y").lstrip("0") if isinstance(when, _dt.datetime) else str(when),
         "category_help": {category_name(k).capitalize(): v for k, v in CATEGORIES.items()},
