@@ -228,7 +228,7 @@ def test_every_source_is_cited_with_licence(parsed, html):
         assert n == int((s["source"] == src).sum())
         assert cited[label][3] != "not stated"
     # provenance-only sources (hydrography) are cited too, with attribution
-    ne = cited["natural-earth-10m-admin0-v5.1.2"]
+    ne = cited[source_name("natural-earth-10m-admin0-v5.1.2")]
     assert ne[1] == "basin hydrography" and ne[3] == "Public domain" and ne[4] == "Made with Natural Earth"
     assert cited[source_name("gem-trackers")][4] == "Global Energy Monitor, Global Energy Trackers"
     assert cited["fineprint-mining-compilation"][3] == "CC BY-SA 4.0"
