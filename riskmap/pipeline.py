@@ -247,15 +247,15 @@ def exposure_matrix_of(sites: gpd.GeoDataFrame | Prepared, basin: Any) -> pd.Dat
 def pdf_available() -> bool:
     """True when reports can be printed to PDF (Playwright and a Chromium are installed)."""
     import importlib.util
-    import os
 
-    exe = os.environ.get("RISKMAP_CHROMIUM", "/usr/bin/chromium")
-    return importlib.util.find_spec("playwright") is not None and Path(exe).exists()
+    from riskmap.report_pdf import find_browser
+
+    return importlib.util.find_spec("playwright") is not None and find_browser() is not None
 
 
 def run_all(out_dir: str | Path, *, basins: Sequence[str] | None = None,
             sites: gpd.GeoDataFrame | str | Path | None = None, pdf: bool | None = None,
-            progress: Callable[[str], Any] | None = None) -> Path:
+            progress: Callable[[str], Any] | None = None, score_options: ScoreOptions | None = None) -> Path:
     """Build map, report and CSV for each basin into ``out_dir`` plus ``index.html``.
 
     Parameters
@@ -271,6 +271,8 @@ def run_all(out_dir: str | Path, *, basins: Sequence[str] | None = None,
         :func:`pdf_available`, else the PDFs are skipped with a message.
     progress : callable, optional
         Called with a short message before each step (the CLI shows a progress bar).
+    score_options : ScoreOptions, optional
+        Scoring parameters and rasters (``riskmap demo --params/--raster``).
 
     Returns
     -------
@@ -299,13 +301,13 @@ def run_all(out_dir: str | Path, *, basins: Sequence[str] | None = None,
     out.mkdir(parents=True, exist_ok=True)
     basins = list(basins or list_basins())
     say("assessing exposure and scoring hazards")
-    prepared = prepare(sites, read=ReadOptions(strict=True))
+    prepared = prepare(sites, read=ReadOptions(strict=True), score_options=score_options)
     rows = []
-    for b in basins:
-        say(f"{BASIN_NAMES.get(b, b)}: interactive map and report")
-        inputs = report_inputs(b, prepared)
+    for k, b in enumerate(basins, 1):
+        say(f"[{k}/{len(basins)}] {BASIN_NAMES.get(b, b)}: interactive map and report")
+        inputs = report_inputs(b, prepared, score_options=score_options)
         map_path, report_path = write_map_and_report(inputs, out, pdf=pdf)
-        say(f"{BASIN_NAMES.get(b, b)}: CSV")
+        say(f"[{k}/{len(basins)}] {BASIN_NAMES.get(b, b)}: CSV")
         csv_path = export(inputs.sites, out / f"{b}_sites.csv", basin=b)
         pdf_path = report_path.with_suffix(".pdf")
         rows.append((b, len(inputs.sites), map_path.name, report_path.name,

@@ -1,13 +1,17 @@
-"""Self-contained HTML (and PDF) inventory reports for one basin.
+"""Self-contained HTML (and PDF) inventory reports for one basin, written as a publication.
 
 A report is one HTML file with its CSS and images inline (``data:`` URIs) and
-no external reference, so it opens offline and can be mailed as is. It holds:
-summary figures, a static basin map, a link to the interactive map written
-next to it, the top priority sites and why they rank high, the transboundary
-exposure matrix, per-country sections, a data-quality section, the
-methodology, every source with its licence and attribution, and a footer with
-the riskmap version, the generation date and input checksums. A PDF is printed
-from the same HTML with headless Chromium (Playwright).
+no external reference, so it opens offline and can be mailed as is. It reads
+as a document for a working group: a title page (basin, date, version, the
+disclaimer on boundaries and Kosovo*), an executive summary and key findings
+written from the data, a numbered static map, ONE priority ranking with three
+or four reasons in words per site, who is exposed, per-country sections,
+recommendations for transboundary cooperation, limitations with their measured
+size, data quality, methodology, sources, and an annex with the numbers behind
+the ranking. Codes become names (``riskmap.report_labels``). Input checksums
+go to ``<basin>_report_provenance.json`` beside the report, not into it. A PDF
+is printed from the same HTML with a Chromium-family browser (Playwright,
+the optional ``pdf`` extra; see :func:`riskmap.report_pdf.find_browser`).
 
 All text that comes from data is escaped (Jinja2 autoescape). Kosovo is named
 "Kosovo*" with the footnote "in accordance with UN Security Council resolution
@@ -41,6 +45,7 @@ from riskmap.report_figures import map_figure as _map_figure
 from riskmap.report_figures import summary_figure as _summary_figure
 from riskmap.report_pdf import html_to_pdf
 from riskmap.report_sections import (  # noqa: F401 - re-exported (public names and the old private ones)
+    ANNEX_COLUMNS,
     MAX_DROPPED_LISTED,
     TOP_N,
     _MAIN_TERMS,
@@ -80,6 +85,7 @@ __all__ = [
     "render_report",
     "report_context",
     "report_html",
+    "provenance_record",
     "html_to_pdf",
     "country_label",
 ]
@@ -144,6 +150,9 @@ class ReportInputs:
     validation: Any = None
 
 
+#: The static map prints the rank number of this many top sites.
+MAP_NUMBERED = 20
+
 #: Parameter overrides of the category screening shown beside the index ranking.
 SCREENING_PARAMS: dict[str, Any] = {
     "label": "riskmap defaults v1 + category screening (proxy: category-typical hazard, not site data)",
@@ -173,20 +182,45 @@ def _generation_time() -> _dt.datetime:
     return _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0)
 
 
+def _url_parts(url: Any) -> list[str]:
+    """A URL cut after ``/``, ``.``, ``-``, ``_``, ``?``, ``&`` and ``=`` so that it breaks there (``<wbr>``)."""
+    import re
+
+    return [p for p in re.split(r"(?<=[/.\-_?&=])", str(url)) if p] if url else []
+
+
+def _source_titles(sources: list[dict[str, Any]]) -> dict[str, str]:
+    return {str(e["name"]): str(e["title"]) for e in sources if e.get("title")}
+
+
 def report_context(inputs: ReportInputs, *, generated_at: _dt.datetime | None = None) -> dict[str, Any]:
     """Build the template context of a report (plain values, no HTML).
+
+    The sites are ranked once (:func:`riskmap.report_sections.ranking_frame`):
+    the category screening when the inputs carry one, else the index ranking.
+    Every table, the map and the text use that ranking's numbers.
 
     Examples
     --------
     >>> ctx = report_context(ReportInputs("drina", sites))  # doctest: +SKIP
     >>> ctx["n_sites"]  # doctest: +SKIP
     """
+    from riskmap.report_labels import category_name, source_name, status_name
+    from riskmap.report_sections import (
+        executive_summary,
+        key_findings,
+        limitations_context,
+        ranking_context,
+        ranking_frame,
+        recommendations_context,
+    )
+
     sites = inputs.sites
     if not isinstance(sites, gpd.GeoDataFrame):
         raise RiskmapInputError("report: sites must be a GeoDataFrame")
     if "category" not in sites.columns:
         raise RiskmapInputError("report: sites have no 'category' column; validate them first")
-    sites = sites.reset_index(drop=True)
+    sites = ranking_frame(sites, inputs.screening)
     basin = inputs.basin
     meta = _part(basin, "meta") or {}
     name = (inputs.basin_name or meta.get("name") or _part(basin, "name")
@@ -194,18 +228,21 @@ def report_context(inputs: ReportInputs, *, generated_at: _dt.datetime | None = 
     riparian = [str(c) for c in (meta.get("riparian") or [])]
     if not riparian and _part(basin, "countries") is not None:
         riparian = sorted(_part(basin, "countries")["iso3"].astype(str))
+    sources = _sources_context(sites, [("site inventory", inputs.sites_provenance),
+                                       ("basin hydrography", inputs.basins_provenance),
+                                       *sorted(inputs.other_provenance.items())])
+    titles = _source_titles(sources)
+    for e in sources:
+        e["label"] = source_name(e["name"], titles)
+        e["url_parts"] = _url_parts(e.get("url"))
     summary = {
-        "Sites by category": _counts(sites["category"], CATEGORIES),
+        "Sites by category": _counts(sites["category"], CATEGORIES, category_name),
         "Sites by country": _counts(sites["country"], riparian, country_label)
         if "country" in sites.columns else [],
-        "Sites by status": _counts(sites["status"], STATUSES) if "status" in sites.columns else [],
+        "Sites by status": _counts(sites["status"], STATUSES, status_name) if "status" in sites.columns else [],
     }
     if "exposure_class" in sites.columns:
         summary["Sites by exposure class"] = _counts(sites["exposure_class"], _EXPOSURE_ORDER)
-    if "score_status" in sites.columns:
-        summary["Sites by score status"] = _counts(sites["score_status"], ("scored", "proxy", "insufficient data"))
-    if "wri_band" in sites.columns and sites["wri_band"].notna().any():
-        summary["Sites by WRI band"] = _counts(sites["wri_band"].dropna())
     matrix = _matrix_context(inputs.matrix)
     measured = meta.get("measured") or {}
     outline = _part(basin, "outline")
@@ -220,6 +257,8 @@ def report_context(inputs: ReportInputs, *, generated_at: _dt.datetime | None = 
         countries = ", ".join(country_label(c) for c in step.get("countries", []))
         continuation.append(f"{step.get('water', '?')} ({countries})" if countries else str(step.get("water", "?")))
     when = generated_at or _generation_time()
+    ranking = ranking_context(sites)
+    numbers = sites["priority_rank"] if "priority_rank" in sites.columns else None
     ctx: dict[str, Any] = {
         "basin_id": inputs.basin_id, "basin_name": name,
         "riparian": [country_label(c) for c in riparian],
@@ -231,25 +270,28 @@ def report_context(inputs: ReportInputs, *, generated_at: _dt.datetime | None = 
         "n_transboundary": int(sites["transboundary_downstream"].astype("boolean").fillna(False).sum())
         if "transboundary_downstream" in sites.columns else None,
         "summary": summary,
-        "summary_png": _summary_figure(summary),
-        "map_png": _map_figure(sites, basin, f"{name} basin: {len(sites)} sites"),
+        "map_png": _map_figure(sites, basin, f"{name} basin: {len(sites)} sites", numbers=numbers,
+                              max_numbers=MAP_NUMBERED),
+        "map_numbered": MAP_NUMBERED,
         "interactive_map": inputs.interactive_map,
-        "top": _top_sites(sites),
-        "screening_top": _top_sites(inputs.screening) if inputs.screening is not None else [],
-        "screening_label": SCREENING_PARAMS["label"],
+        "executive_summary": executive_summary(sites, ranking, name),
+        "findings": key_findings(sites, ranking),
+        "ranking": ranking,
+        "screening_used": inputs.screening is not None,
+        "annex_headers": [h for _, h, _ in ANNEX_COLUMNS],
         "top_n": TOP_N,
         "matrix": matrix,
-        "countries": _country_sections(sites, riparian),
+        "countries": _country_sections(sites, riparian, titles),
         "quality": {**_quality_context(sites), "dropped": _dropped_rows_context(inputs.validation),
                     **_returns_context(inputs.sites_provenance)},
+        "limitations": limitations_context(sites, meta),
+        "recommendations": recommendations_context(sites, ranking),
         "method": _methodology_context(sites),
-        "sources": _sources_context(sites, [("site inventory", inputs.sites_provenance),
-                                            ("basin hydrography", inputs.basins_provenance),
-                                            *sorted(inputs.other_provenance.items())]),
-        "version": _version(),
+        "sources": sources,
+        "version": _display_version(), "full_version": _version(),
         "generated": when.strftime("%Y-%m-%d %H:%M UTC") if isinstance(when, _dt.datetime) else str(when),
-        "checksums": _checksums(inputs, sites),
-        "category_help": CATEGORIES,
+        "date": when.strftime("%d %B %Y").lstrip("0") if isinstance(when, _dt.datetime) else str(when),
+        "category_help": {category_name(k).capitalize(): v for k, v in CATEGORIES.items()},
     }
     codes = set(riparian) | set(sites.get("country", pd.Series(dtype=object)).dropna().astype(str))
     for lst in sites.get("downstream_countries", pd.Series(dtype=object)):
@@ -259,6 +301,32 @@ def report_context(inputs: ReportInputs, *, generated_at: _dt.datetime | None = 
     ctx["kosovo"] = "XKX" in codes
     ctx["kosovo_footnote"] = KOSOVO_FOOTNOTE
     return ctx
+
+
+def _display_version() -> str:
+    """The version for readers: ``0.1.0 (data 2026-11-27)`` (the data checksum is in the provenance file)."""
+    import re
+
+    return re.sub(r"\s*sha256:[0-9a-f]+", "", _version())
+
+
+def provenance_record(inputs: ReportInputs, *, generated_at: _dt.datetime | None = None) -> dict[str, Any]:
+    """What the report was made from: versions, input files and source files with their SHA-256.
+
+    Written next to the report as ``<basin>_report_provenance.json`` (not in the report body).
+    """
+    ctx_sources = _sources_context(inputs.sites, [("site inventory", inputs.sites_provenance),
+                                                  ("basin hydrography", inputs.basins_provenance),
+                                                  *sorted(inputs.other_provenance.items())])
+    when = generated_at or _generation_time()
+    return {
+        "report": f"{inputs.basin_id}_report.html", "basin": inputs.basin_id, "riskmap": _version(),
+        "generated": when.isoformat() if isinstance(when, _dt.datetime) else str(when),
+        "inputs": _checksums(inputs, inputs.sites),
+        "sources": [{"name": s["name"], "sha256": s.get("sha256"),
+                     "files": [{"path": p, "sha256": h} for p, h in s.get("files") or []]}
+                    for s in ctx_sources if s.get("sha256") or s.get("files")],
+    }
 
 
 # --------------------------------------------------------------------------
@@ -305,9 +373,12 @@ def render_report(inputs: ReportInputs, out_dir: str | os.PathLike, *, pdf: bool
     out_dir.mkdir(parents=True, exist_ok=True)
     html = report_html(inputs, generated_at=generated_at)
     path = atomic_write_text(out_dir / f"{inputs.basin_id}_report.html", html)
+    atomic_write_text(out_dir / f"{inputs.basin_id}_report_provenance.json",
+                      json.dumps(provenance_record(inputs, generated_at=generated_at), indent=2,
+                                 ensure_ascii=False) + "\n")
     if pdf:
         name = inputs.basin_name or BASIN_NAMES.get(inputs.basin_id, inputs.basin_id)
-        html_to_pdf(path, out_dir / f"{inputs.basin_id}_report.pdf", footer=f"riskmap {name} basin report ·")
+        html_to_pdf(path, out_dir / f"{inputs.basin_id}_report.pdf", footer=f"{name} basin: technological risk inventory ·")
     return path
 
 
@@ -320,8 +391,22 @@ def _read_json(p: Path) -> dict | None:
         raise RiskmapInputError(f"{p}: cannot read provenance JSON: {e}") from None
 
 
+def assessment_basins(basin: str, data_dir: str | os.PathLike | None = None) -> list[str]:
+    """Every basin whose hydrography is in the data folder (``basin`` included): what sites are assessed against.
+
+    Sites are assessed against all of them and then the basin's are selected,
+    so a site near a divide belongs to one basin only, in every output.
+    """
+    from riskmap.hydrography import list_basins
+
+    data = Path(data_dir) if data_dir is not None else DATA_DIR
+    found = [b for b in list_basins(data_dir) if (data / "basins" / f"{b}.gpkg").is_file()]
+    return found if basin in found else [*found, basin]
+
+
 def prepare_inputs(basin: str, *, sites: gpd.GeoDataFrame | str | os.PathLike | None = None,
-                   data_dir: str | os.PathLike | None = None, read: Any = None) -> ReportInputs:
+                   data_dir: str | os.PathLike | None = None, read: Any = None,
+                   score_options: Any = None) -> ReportInputs:
     """Read, assess and score the sites of one basin, then gather the report's inputs.
 
     The steps are :func:`riskmap.pipeline.prepare` (always run: a file that
@@ -338,6 +423,12 @@ def prepare_inputs(basin: str, *, sites: gpd.GeoDataFrame | str | os.PathLike | 
         Alternative ``data/`` folder.
     read : riskmap.pipeline.ReadOptions, optional
         How a site file is read (``strict``, ``layer``, ``crs``).
+    score_options : riskmap.pipeline.ScoreOptions, optional
+        Scoring parameters and rasters (the CLI's ``--params``, ``--raster``).
+
+    The sites are assessed against every basin and then the basin's are
+    selected, so that a site near a divide belongs to one basin only and the
+    report, map, export and demo show the same inventory of a basin.
 
     Examples
     --------
@@ -346,8 +437,9 @@ def prepare_inputs(basin: str, *, sites: gpd.GeoDataFrame | str | os.PathLike | 
     from riskmap.pipeline import prepare
 
     basin = resolve_basin(basin, data_dir)  # "Drina" / "DRINA" name the drina basin (riskmap.basins)
-    prepared = prepare(sites, basins=[basin], read=read, data_dir=data_dir)
-    return report_inputs(basin, prepared, data_dir=data_dir)
+    prepared = prepare(sites, basins=assessment_basins(basin, data_dir), read=read, data_dir=data_dir,
+                       score_options=score_options)
+    return report_inputs(basin, prepared, data_dir=data_dir, score_options=score_options)
 
 
 def _input_files(basin: str, data: Path, source: Path | None) -> dict[str, Path]:
@@ -363,8 +455,9 @@ def _input_files(basin: str, data: Path, source: Path | None) -> dict[str, Path]
     return files
 
 
-def _screening(prepared: Any, data_dir: str | os.PathLike | None) -> gpd.GeoDataFrame | None:
-    """The category screening of the sites when the index ranking leaves some unranked."""
+def _screening(prepared: Any, data_dir: str | os.PathLike | None,
+               score_options: Any = None) -> gpd.GeoDataFrame | None:
+    """The category screening of the sites when the index ranking leaves some unranked (with the user's parameters)."""
     from riskmap.hazard import SCORE_OUTPUT_COLUMNS
     from riskmap.pipeline import ScoreOptions, score_step
 
@@ -372,11 +465,22 @@ def _screening(prepared: Any, data_dir: str | os.PathLike | None) -> gpd.GeoData
     if not prepared.scored or not pd.to_numeric(sites["priority_rank"], errors="coerce").isna().any():
         return None
     base = sites.drop(columns=[c for c in SCORE_OUTPUT_COLUMNS if c in sites.columns])  # rescored here
-    return score_step(dataclasses.replace(prepared, sites=base), options=ScoreOptions(params=SCREENING_PARAMS),
+    user = getattr(score_options, "params", None)
+    if user is None:
+        params: Any = SCREENING_PARAMS
+    else:
+        from riskmap.params import _params
+
+        full = _params(user)  # a full set (CLI --params) as is, an override dict merged over the defaults
+        params = {**full, "label": f"{full['label']} + category screening (proxy: category-typical hazard)",
+                  "priority": {**full.get("priority", {}), "category_proxy": True}}
+    rasters = getattr(score_options, "rasters", None)
+    return score_step(dataclasses.replace(prepared, sites=base), options=ScoreOptions(params=params, rasters=rasters),
                       data_dir=data_dir).sites
 
 
-def report_inputs(basin: str, prepared: Any, *, data_dir: str | os.PathLike | None = None) -> ReportInputs:
+def report_inputs(basin: str, prepared: Any, *, data_dir: str | os.PathLike | None = None,
+                  score_options: Any = None) -> ReportInputs:
     """The report's inputs from prepared sites (:func:`riskmap.pipeline.prepare`); no analysis reruns.
 
     Parameters
@@ -387,6 +491,8 @@ def report_inputs(basin: str, prepared: Any, *, data_dir: str | os.PathLike | No
         Read, assessed and (normally) scored sites.
     data_dir : path, optional
         Alternative ``data/`` folder (basin, provenance files).
+    score_options : riskmap.pipeline.ScoreOptions, optional
+        The options the sites were scored with (the screening uses the same).
 
     Examples
     --------
@@ -407,7 +513,7 @@ def report_inputs(basin: str, prepared: Any, *, data_dir: str | os.PathLike | No
         basins_provenance=_read_json(data / "basins" / "PROVENANCE.json"),
         other_provenance={k: v for k, v in {
             "Natech screening": _read_json(data / "natech" / "PROVENANCE.json")}.items() if v},
-        input_files=_input_files(basin, data, prepared.source), screening=_screening(prepared, data_dir),
+        input_files=_input_files(basin, data, prepared.source), screening=_screening(prepared, data_dir, score_options),
         validation=prepared.validation)
 
 

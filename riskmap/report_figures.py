@@ -34,9 +34,9 @@ def basin_part(basin: Any, name: str) -> Any:
     return getattr(basin, name, None)
 
 
-def png_uri(fig) -> str:
+def png_uri(fig, dpi: int = 100) -> str:
     buf = _io.BytesIO()
-    fig.savefig(buf, format="png", dpi=100, metadata={"Software": None})
+    fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": None})
     import matplotlib.pyplot as plt
 
     plt.close(fig)
@@ -66,7 +66,66 @@ def class_column(sites: pd.DataFrame) -> str | None:
     return None
 
 
-def map_figure(sites: gpd.GeoDataFrame, basin: Any, title: str) -> str:
+def _scale_bar(ax, lat: float) -> None:
+    """A scale bar (km, geodesic at the map's middle latitude) in the lower left corner."""
+    x0, x1 = ax.get_xlim()
+    y0, y1 = ax.get_ylim()
+    km_per_deg = 111.32 * max(math.cos(math.radians(lat)), 0.05)
+    width_km = (x1 - x0) * km_per_deg
+    nice = [1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000]
+    length = max([n for n in nice if n <= width_km / 5] or [1])
+    bx, by = x0 + 0.04 * (x1 - x0), y0 + 0.05 * (y1 - y0)
+    dx = length / km_per_deg
+    ax.plot([bx, bx + dx], [by, by], color="black", linewidth=3, solid_capstyle="butt", zorder=9)
+    ax.plot([bx, bx + dx / 2], [by, by], color="white", linewidth=1.4, solid_capstyle="butt", zorder=10)
+    ax.text(bx + dx / 2, by + 0.012 * (y1 - y0), f"{length:g} km", ha="center", va="bottom", fontsize=7,
+            zorder=10, bbox=dict(facecolor="white", edgecolor="none", alpha=0.7, pad=0.5))
+    ax.annotate("N", xy=(x1 - 0.04 * (x1 - x0), y1 - 0.05 * (y1 - y0)),
+                xytext=(x1 - 0.04 * (x1 - x0), y1 - 0.13 * (y1 - y0)), ha="center", va="center", fontsize=8,
+                arrowprops=dict(arrowstyle="-|>", color="black", lw=1.0), zorder=10)
+
+
+def _context_labels(ax, basin: Any, frame_bounds) -> None:
+    """Country names (at a point inside the part in view) and the largest towns."""
+    import shapely
+
+    x0, y0, x1, y1 = frame_bounds
+    view = shapely.box(x0, y0, x1, y1)
+    countries = basin_part(basin, "countries")
+    if countries is not None and len(countries) and "name" in countries.columns:
+        c = countries.to_crs("EPSG:4326")
+        parts = shapely.intersection(c.geometry.to_numpy(), view)
+        areas = shapely.area(parts)
+        big = areas > 0.04 * view.area
+        pts = shapely.point_on_surface(parts[big])
+        codes = c["iso3"].astype(str).to_numpy()[big] if "iso3" in c.columns else [None] * int(big.sum())
+        for pt, name, code in zip(pts, c["name"].astype(str).to_numpy()[big], codes):
+            label = "Kosovo*" if code == "XKX" else name
+            ax.text(pt.x, pt.y, mpl_text(label.upper()), fontsize=7, color="#6b6358", ha="center", va="center",
+                    alpha=0.9, zorder=3)
+    towns = basin_part(basin, "towns")
+    if towns is not None and len(towns) and "name" in towns.columns:
+        t = towns.to_crs("EPSG:4326")
+        t = t[t.geometry.within(view)]
+        if "population" in t.columns:
+            t = t.assign(_p=pd.to_numeric(t["population"], errors="coerce")).sort_values(
+                "_p", ascending=False, na_position="last")
+        t = t.head(8)
+        ax.scatter(t.geometry.x, t.geometry.y, s=8, color="#333333", marker="s", zorder=6)
+        for x, y, name in zip(t.geometry.x, t.geometry.y, t["name"].astype(str)):
+            ax.text(x, y, " " + mpl_text(name), fontsize=6.5, color="#333333", ha="left", va="center", zorder=6)
+
+
+def map_figure(sites: gpd.GeoDataFrame, basin: Any, title: str, numbers: Any = None,
+               max_numbers: int = 40) -> str:
+    """The static basin map: rivers, lakes, borders, countries and towns named, sites by exposure class.
+
+    Parameters
+    ----------
+    numbers : pandas.Series, optional
+        Rank number of each site (aligned with ``sites``): the first ``max_numbers``
+        are printed next to their symbol, matching the report's tables.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
@@ -88,8 +147,8 @@ def map_figure(sites: gpd.GeoDataFrame, basin: Any, title: str) -> str:
     if borders is not None and len(borders):
         borders.to_crs("EPSG:4326").plot(ax=ax, color="#444444", linewidth=0.9, linestyle="--")
     col = class_column(sites)
+    s = sites.to_crs("EPSG:4326") if len(sites) and sites.crs is not None else sites
     if len(sites) and col:
-        s = sites.to_crs("EPSG:4326") if sites.crs is not None else sites
         classes = s[col].astype(object).where(s[col].notna(), "unknown").map(str)
         present = [c for c in EXPOSURE_ORDER if c in set(classes)]
         present += sorted(c for c in classes.unique() if c not in present)
@@ -99,26 +158,48 @@ def map_figure(sites: gpd.GeoDataFrame, basin: Any, title: str) -> str:
             pts = sub[sub.geom_type == "Point"]
             lines = sub[sub.geom_type != "Point"]
             n = len(sub)
+            label = mpl_text(f"{cls.replace('_', ' ')} ({n})")
             if len(pts):
                 pts.plot(ax=ax, color=colours[cls], markersize=22, edgecolor="black", linewidth=0.4,
-                         label=mpl_text(f"{cls} ({n})"), zorder=5)
+                         label=label, zorder=5)
             if len(lines):
-                lines.plot(ax=ax, color=colours[cls], linewidth=1.6, zorder=4,
-                           label=None if len(pts) else mpl_text(f"{cls} ({n})"))
-        ax.legend(title=col.replace("_", " "), loc="best", fontsize=8, title_fontsize=8, framealpha=0.9)
+                lines.plot(ax=ax, color=colours[cls], linewidth=1.6, zorder=4, label=None if len(pts) else label)
+        ax.legend(title=col.replace("_", " "), loc="upper left", fontsize=7, title_fontsize=7, framealpha=0.9)
     outline = basin_part(basin, "outline")
     frame = outline if outline is not None and len(outline) else (sites if len(sites) else None)
     if frame is not None:
         x0, y0, x1, y1 = frame.to_crs("EPSG:4326").total_bounds
         dx, dy = (x1 - x0) * 0.05 + 0.05, (y1 - y0) * 0.05 + 0.05
-        ax.set_xlim(x0 - dx, x1 + dx)
-        ax.set_ylim(y0 - dy, y1 + dy)
+        x0, y0, x1, y1 = x0 - dx, y0 - dy, x1 + dx, y1 + dy
+        ax.set_xlim(x0, x1)
+        ax.set_ylim(y0, y1)
         ax.set_aspect(1.0 / max(math.cos(math.radians((y0 + y1) / 2)), 0.2))
+        ratio = (y1 - y0) / max((x1 - x0) * max(math.cos(math.radians((y0 + y1) / 2)), 0.2), 1e-9)
+        fig.set_size_inches(8.0, min(max(7.0 * ratio + 0.8, 4.5), 8.6))  # tall basins get a tall figure
+        _context_labels(ax, basin, (x0, y0, x1, y1))
+        _scale_bar(ax, (y0 + y1) / 2)
+    if numbers is not None and len(sites):
+        _number_labels(ax, s, numbers, max_numbers)
     ax.set_title(mpl_text(title), fontsize=11)
     ax.set_xlabel("longitude (°E, WGS84)", fontsize=8)
     ax.set_ylabel("latitude (°N)", fontsize=8)
     ax.tick_params(labelsize=7)
-    return png_uri(fig)
+    return png_uri(fig, dpi=150)
+
+
+def _number_labels(ax, sites: gpd.GeoDataFrame, numbers: Any, max_numbers: int) -> None:
+    """Rank numbers beside the first ``max_numbers`` sites (a point on the line for pipelines)."""
+    import shapely
+
+    no = pd.to_numeric(pd.Series(list(numbers), index=sites.index), errors="coerce")
+    keep = no.notna() & (no <= max_numbers) & ~sites.geometry.is_empty & sites.geometry.notna()
+    sub, no = sites[keep.to_numpy()], no[keep]
+    pts = shapely.point_on_surface(sub.geometry.to_numpy())
+    for pt, k in zip(pts, no.astype(int)):
+        ax.annotate(str(k), (pt.x, pt.y), xytext=(3, 3), textcoords="offset points", fontsize=6.5,
+                    fontweight="bold", zorder=8,
+                    bbox=dict(boxstyle="round,pad=0.12", facecolor="white", edgecolor="#555555", linewidth=0.3,
+                              alpha=0.85))
 
 
 def summary_figure(summary: dict[str, list[dict[str, Any]]]) -> str:

@@ -9,7 +9,72 @@ from pathlib import Path
 from riskmap._errors import RiskmapError
 from riskmap.io import atomic_path
 
-__all__ = ["html_to_pdf"]
+__all__ = ["html_to_pdf", "find_browser", "BROWSER_ENV"]
+
+#: Environment variable naming the browser executable to print with (checked first).
+BROWSER_ENV = "RISKMAP_CHROMIUM"
+
+#: Executable names looked up on PATH, in order (Chromium, Chrome, Edge).
+BROWSER_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome",
+                 "microsoft-edge", "microsoft-edge-stable", "msedge")
+
+
+def _common_paths() -> list[Path]:
+    """Usual install places of Chromium, Chrome and Edge on Windows and macOS."""
+    out: list[Path] = []
+    for var in ("PROGRAMFILES", "PROGRAMFILES(X86)", "LOCALAPPDATA"):
+        base = os.environ.get(var)
+        if base:
+            out += [Path(base) / "Google" / "Chrome" / "Application" / "chrome.exe",
+                    Path(base) / "Microsoft" / "Edge" / "Application" / "msedge.exe",
+                    Path(base) / "Chromium" / "Application" / "chrome.exe"]
+    out += [Path(r"C:\Program Files (x86)\Microsoft\Edge\Application\msedge.exe"),
+            Path(r"C:\Program Files\Google\Chrome\Application\chrome.exe")]
+    for app in ("Google Chrome.app/Contents/MacOS/Google Chrome", "Chromium.app/Contents/MacOS/Chromium",
+                "Microsoft Edge.app/Contents/MacOS/Microsoft Edge"):
+        out += [Path("/Applications") / app, Path.home() / "Applications" / app]
+    return out
+
+
+def find_browser() -> str | None:
+    """The Chromium-family browser to print PDFs with, or ``None`` when none is installed.
+
+    Looked up in order: ``$RISKMAP_CHROMIUM``; ``chromium``, ``google-chrome``,
+    ``msedge`` ... on ``PATH``; the usual Windows and macOS install folders;
+    Playwright's own downloaded Chromium (``playwright install chromium``).
+
+    Examples
+    --------
+    >>> find_browser()  # doctest: +SKIP
+    '/usr/bin/chromium'
+    """
+    import shutil
+
+    env = os.environ.get(BROWSER_ENV)
+    if env:
+        return env if Path(env).is_file() else None
+    for name in BROWSER_NAMES:
+        hit = shutil.which(name)
+        if hit:
+            return hit
+    for p in _common_paths():
+        if p.is_file():
+            return str(p)
+    return _playwright_chromium()
+
+
+def _playwright_chromium() -> str | None:
+    """Playwright's downloaded Chromium, when Playwright is installed and has one (no browser is started)."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        return None
+    try:
+        with sync_playwright() as p:
+            exe = p.chromium.executable_path
+    except Exception:  # noqa: BLE001 - no driver or no browser: not found
+        return None
+    return exe if exe and Path(exe).is_file() else None
 
 
 def html_to_pdf(html_path: str | os.PathLike, pdf_path: str | os.PathLike, *,
@@ -29,16 +94,19 @@ def html_to_pdf(html_path: str | os.PathLike, pdf_path: str | os.PathLike, *,
     >>> html_to_pdf("out/drina_report.html", "out/drina_report.pdf")  # doctest: +SKIP
     """
     html_path, pdf_path = Path(html_path).resolve(), Path(pdf_path)
-    exe = executable_path or os.environ.get("RISKMAP_CHROMIUM", "/usr/bin/chromium")
     try:
         from playwright.sync_api import sync_playwright
     except ImportError as e:
         from riskmap._extras import missing_message
 
         raise RiskmapError(f"{missing_message('playwright')}, or use --no-pdf") from e
-    if not Path(exe).exists():
-        raise RiskmapError(f"PDF output needs Chromium at {exe} (apt install chromium, or set "
-                           "RISKMAP_CHROMIUM); use --no-pdf to skip the PDF")
+    exe = executable_path or find_browser()
+    if exe is None or not Path(exe).is_file():
+        where = (f"{BROWSER_ENV}={os.environ[BROWSER_ENV]} is not a file" if os.environ.get(BROWSER_ENV)
+                 else "no Chromium, Chrome or Edge was found")
+        raise RiskmapError(f"PDF output needs a Chromium-family browser, but {where}: install one (e.g. apt "
+                           f"install chromium, or playwright install chromium) or set {BROWSER_ENV}=PATH; "
+                           "use --no-pdf to skip the PDF")
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=exe, args=[

@@ -10,7 +10,7 @@ import hashlib
 import json
 import math
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -335,8 +335,10 @@ def _matrix_context(matrix: pd.DataFrame | None) -> dict[str, Any] | None:
     }
 
 
-def _site_rows(sub: pd.DataFrame) -> list[dict[str, Any]]:
-    """Every site of a country: ranked first, then by exposure class and name."""
+def _site_rows(sub: pd.DataFrame, titles: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
+    """Every site of a country in words: ranked first (its number in the ranking), then by exposure and name."""
+    from riskmap.report_labels import category_name, precision_name, score_status_name, source_name, status_name
+
     if sub.empty:
         return []
     n = len(sub)
@@ -347,14 +349,21 @@ def _site_rows(sub: pd.DataFrame) -> list[dict[str, Any]]:
         if "exposure_class" in sub.columns else np.zeros(n)
     names = sub["name"].astype(object).map(lambda v: "" if _missing(v) else str(v).lower()).to_numpy()
     order = np.lexsort((names, ecls, np.nan_to_num(rank, nan=np.inf)))
-    cols = ["site_id", "name", "category", "status", "coord_precision", "source",
-            "exposure_class", "priority_rank", "score_status"]
     rows = sub.iloc[order]
-    return [{c: _fmt(rows[c].iloc[k]) if c in rows.columns else "unknown" for c in cols}
-            for k in range(len(rows))]
+    get = (lambda c: rows[c].tolist() if c in rows.columns else [None] * n)
+    basis = get("basis") if "basis" in rows.columns else get("score_status")
+    return [{"no": _fmt(no) if not _missing(no) else "", "name": nm, "category": category_name(cat),
+             "status": status_name(st), "exposure_class": _fmt(ex), "basis": score_status_name(b),
+             "coord_precision": precision_name(pr), "source": source_name(src, titles)}
+            for no, nm, cat, st, ex, b, pr, src in zip(get("priority_rank"), get("name"), get("category"),
+                                                          get("status"), get("exposure_class"), basis,
+                                                          get("coord_precision"), get("source"))]
 
 
-def _country_sections(sites: pd.DataFrame, riparian: list[str]) -> list[dict[str, Any]]:
+def _country_sections(sites: pd.DataFrame, riparian: list[str],
+                      titles: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
+    from riskmap.report_labels import category_name, status_name
+
     country = (sites["country"].astype(object).map(lambda v: "unknown" if _missing(v) else str(v))
                if "country" in sites.columns else pd.Series("unknown", index=sites.index, dtype=object))
     codes = list(dict.fromkeys([*riparian, *sorted(c for c in country.unique() if c != "unknown")]))
@@ -366,13 +375,17 @@ def _country_sections(sites: pd.DataFrame, riparian: list[str]) -> list[dict[str
         tb = None
         if "transboundary_downstream" in sub.columns:
             tb = int(sub["transboundary_downstream"].astype("boolean").fillna(False).sum())
+        foreign = pd.Series([c for codes_, own in zip(sub.get("downstream_countries", []), sub.get("country", []))
+                             for c in foreign_downstream(codes_, own)], dtype=object).value_counts()
         out.append({
             "code": code, "label": country_label(code), "n": len(sub),
-            "by_category": _counts(sub["category"], CATEGORIES) if len(sub) else [],
-            "by_status": _counts(sub["status"], STATUSES) if len(sub) and "status" in sub.columns else [],
+            "by_category": _counts(sub["category"], CATEGORIES, category_name) if len(sub) else [],
+            "by_status": _counts(sub["status"], STATUSES, status_name)
+            if len(sub) and "status" in sub.columns else [],
             "transboundary": tb,
+            "reaches": [f"{country_label(c)} ({_fmt(int(k))})" for c, k in foreign.items()],
             "top": _top_sites(sub, 5),
-            "sites": _site_rows(sub),
+            "sites": _site_rows(sub, titles),
         })
     return out
 
@@ -393,7 +406,9 @@ def _dropped_rows_context(report: Any) -> dict[str, Any] | None:
 
 
 def _quality_context(sites: pd.DataFrame) -> dict[str, Any]:
-    q: dict[str, Any] = {"precision": _counts(sites["coord_precision"], COORD_PRECISIONS)
+    from riskmap.report_labels import category_name, drainage_name, field_name, precision_name, score_status_name
+
+    q: dict[str, Any] = {"precision": _counts(sites["coord_precision"], COORD_PRECISIONS, precision_name)
                          if "coord_precision" in sites.columns else []}
     q["precision_help"] = COORD_PRECISIONS
     rows = []
@@ -407,17 +422,20 @@ def _quality_context(sites: pd.DataFrame) -> dict[str, Any]:
                 vals.map(lambda v: _missing(v) or v == "unknown").sum())
         else:
             miss = n_rel
-        rows.append({"field": col, "applies_to": "all sites" if cats is None else ", ".join(sorted(cats)),
+        rows.append({"field": field_name(col),
+                     "applies_to": "all sites" if cats is None else ", ".join(sorted(category_name(c) for c in cats)),
                      "n": n_rel, "missing": miss,
                      "share": f"{100.0 * miss / n_rel:.0f} %" if n_rel else "no such sites"})
     q["missing"] = rows
     if "score_status" in sites.columns:
-        q["score_status"] = _counts(sites["score_status"], ("scored", "proxy", "insufficient data"))
+        q["score_status"] = _counts(sites["basis"] if "basis" in sites.columns else sites["score_status"],
+                                    ("scored", "proxy", "insufficient data"), score_status_name)
     if "completeness" in sites.columns:
         c = pd.to_numeric(sites["completeness"], errors="coerce")
         q["completeness_mean"] = _fmt(c.mean()) if c.notna().any() else "unknown"
     if "drainage_by" in sites.columns:
-        q["drainage_by"] = _counts(sites["drainage_by"], ("river snap", "basin allocation", "none"))
+        q["drainage_by"] = _counts(sites["drainage_by"], ("dem flow path", "river snap", "basin allocation", "none"),
+                                   drainage_name)
     q.update(_coverage_context(sites))
     return q
 
@@ -436,15 +454,18 @@ def _coverage_context(sites: pd.DataFrame) -> dict[str, Any]:
     from riskmap.inventory import COVERAGE_FIELDS, field_coverage
 
     cov = field_coverage(sites)
-    rows = [{"country": country_label(r["country"]), "category": r["category"], "sites": r["sites"],
+    from riskmap.report_labels import category_name, field_name
+
+    rows = [{"country": country_label(r["country"]), "category": category_name(r["category"]), "sites": r["sites"],
              "cells": [f"{r[f]}/{r['sites']}" if r[f] else "-" for f in COVERAGE_FIELDS],
              "by": r["filled_by"] or "-"} for r in cov.to_dict("records")]
     fs = sites["field_sources"] if "field_sources" in sites.columns else pd.Series([None] * len(sites))
     from_q = fs.astype(str).str.contains("questionnaire", na=False).to_numpy()
-    out: dict[str, Any] = {"coverage": rows, "coverage_fields": list(COVERAGE_FIELDS),
+    out: dict[str, Any] = {"coverage": rows, "coverage_fields": [field_name(f) for f in COVERAGE_FIELDS],
                            "questionnaire_sites": int(from_q.sum())}
     if "score_status" in sites.columns:
-        out["questionnaire_scored"] = int((from_q & (sites["score_status"] != "insufficient data").to_numpy()).sum())
+        basis = sites["basis"] if "basis" in sites.columns else sites["score_status"]
+        out["questionnaire_scored"] = int((from_q & (basis != "insufficient data").to_numpy()).sum())
     if "downstream_pop_total" in sites.columns:
         tot = pd.to_numeric(sites["downstream_pop_total"], errors="coerce")
         top = sites.loc[tot.nlargest(10).index]
@@ -480,3 +501,398 @@ def _methodology_context(sites: pd.DataFrame) -> dict[str, Any]:
         "exposure_classes": _counts(sites["exposure_class"], _EXPOSURE_ORDER) if "exposure_class" in have else [],
         "n_proxy": int((sites["score_status"] == "proxy").sum()) if "score_status" in have else None,
     }
+
+
+# --------------------------------------------------------------------------
+# The publication: one ranking, plain-language reasons, summary, findings,
+# limitations and recommendations (issue 18 item 1). Each function returns
+# plain data; the template words the headings.
+# --------------------------------------------------------------------------
+
+#: Travel time to the first border (hours, at the assessed velocity) below which a site's warning time is short.
+SHORT_WARNING_H = 6.0
+
+#: River km to the first border counted as "close to a border" in the findings.
+NEAR_BORDER_RIVER_KM = 50.0
+
+#: Measured accuracy of the hydrography on known places (docs/accuracy.md, "Figures on the bundled data").
+#: tests/test_report_publication.py checks that each value is still the one in docs/accuracy.md.
+ACCURACY: dict[str, Any] = {
+    "date": "2026-11-27",
+    "basin_right": ("88.6 %", "149"),
+    "order_right": ("95.0 %", "101"),
+    "km_in_range": ("40.9 %", "22"),
+    "km_median_error": "32.0 %",
+}
+
+
+def _finite(v: Any) -> float | None:
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return None
+    return f if math.isfinite(f) else None
+
+
+def ranking_frame(sites: pd.DataFrame, screening: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The sites with the report's ONE ranking in ``priority_rank`` and what the hazard rests on in ``basis``.
+
+    The index ranking ranks only sites with site data (the rest are
+    "insufficient data"); the category screening ranks every site with the
+    same rule, taking the site's data where the sources give them and the
+    typical hazard of its category otherwise. When a screening is given its
+    rank and scores replace the index ones (sites with data keep their data
+    based hazard in it), so the report shows one ranking of all sites.
+    ``basis`` keeps the index ``score_status`` (what is known about the site).
+    """
+    out = sites.reset_index(drop=True).copy()
+    out["basis"] = out["score_status"] if "score_status" in out.columns else pd.Series(None, index=out.index)
+    if screening is None or "priority_rank" not in screening.columns or "site_id" not in out.columns:
+        return out
+    cols = [c for c in ("priority_rank", "priority_score", "hazard_score", "exposure_score", "score_terms",
+                        "score_reason") if c in screening.columns]
+    scr = screening.drop_duplicates("site_id").set_index("site_id")[cols]
+    return out.drop(columns=[c for c in cols if c in out.columns]).join(scr, on="site_id")
+
+
+def _parts(codes: Any) -> list[str]:
+    return [p for c in _as_list(codes) for p in str(c).split("|")]
+
+
+def first_border(codes: Any, own: Any) -> str | None:
+    """The first border a spill meets: a border water (``"BIH|SRB"``) or the first foreign country."""
+    for c in _as_list(codes):
+        c = str(c)
+        if "|" in c:
+            return " – ".join(country_label(p) for p in c.split("|")) + " border"
+        if not _missing(own) and c != str(own):
+            return f"border of {country_label(c)}"
+    return None
+
+
+def foreign_downstream(codes: Any, own: Any) -> list[str]:
+    """Countries downstream other than the site's own, in path order."""
+    return list(dict.fromkeys(p for p in _parts(codes) if _missing(own) or p != str(own)))
+
+
+def _quantity(r: Mapping[str, Any]) -> str | None:
+    tv, rv = _finite(r.get("tailings_volume_m3")), _finite(r.get("reservoir_volume_m3"))
+    mw = _finite(r.get("capacity_mw"))
+    if tv:
+        return f"about {_amount(tv)} m³ of tailings"
+    if rv:
+        return f"a reservoir of about {_amount(rv)} m³"
+    if mw:
+        return f"a capacity of {mw:,.0f} MW"
+    return None
+
+
+def _amount(v: float) -> str:
+    if v >= 1e9:
+        return f"{v / 1e9:.1f} billion"
+    if v >= 1e6:
+        return f"{v / 1e6:.1f} million"
+    return f"{v:,.0f}"
+
+
+def _a(word: str) -> str:
+    return ("an " if word[:1].lower() in "aeiou" else "a ") + word
+
+
+def why_reasons(r: Mapping[str, Any], max_reasons: int = 4) -> list[str]:
+    """Three or four short reasons in words why a site ranks where it does (the numbers are in the annex).
+
+    Examples
+    --------
+    >>> why_reasons({"category": "mine", "on_border_water": True, "basis": "insufficient data"})[0]
+    'On border water: a spill enters a border river or shared lake at once.'
+    """
+    from riskmap.report_labels import category_name
+
+    out: list[str] = []
+    km, hours = _finite(r.get("first_border_river_km")), _finite(r.get("travel_time_h"))
+    border = first_border(r.get("downstream_countries"), r.get("country"))
+    if bool(r.get("on_border_water")) is True:
+        out.append("On border water: a spill enters a border river or shared lake at once.")
+    elif km is not None and border:
+        when = f" (about {hours:.0f} h)" if hours is not None else ""
+        out.append(f"A spill reaches the {border} after about {km:.0f} km of river{when}.")
+    elif bool(r.get("near_border")) is True and _finite(r.get("border_km")) is not None:
+        out.append(f"{float(r['border_km']):.0f} km from an international border.")
+    else:
+        out.append("No border crossing found downstream within the basin.")
+    what, qty = category_name(r.get("category")), _quantity(r)
+    basis = r.get("basis", r.get("score_status"))
+    if basis == "insufficient data":
+        out.append(f"{_a(what).capitalize()}: hazard of its category, as the sources give no quantities.")
+    elif basis == "proxy":
+        out.append(f"{_a(what).capitalize()}{' with ' + qty if qty else ''}; data gaps filled with cautious "
+                   "defaults.")
+    else:
+        out.append(f"{_a(what).capitalize()}{' with ' + qty if qty else ''}, scored on site data.")
+    foreign = foreign_downstream(r.get("downstream_countries"), r.get("country"))
+    if foreign:
+        out.append(f"Flows on into {_and([country_label(c) for c in foreign])}.")
+    pop = _finite(r.get("downstream_pop_total"))
+    if pop:
+        out.append(f"Towns downstream: at least {_amount(pop) if pop >= 1e6 else f'{pop:,.0f}'} people.")
+    terms = _as_dict(r.get("score_terms"))
+    fault = _finite(r.get("natech_fault_km", terms.get("natech_fault_km")))
+    if fault is not None and fault <= 10:
+        out.append(f"{fault:.0f} km from an active fault (earthquake hazard).")
+    return out[:max_reasons]
+
+
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+#: Numbers behind the reasons, in the annex: (column or score term, header, digits).
+ANNEX_COLUMNS: tuple[tuple[str, str, int], ...] = (
+    ("priority_score", "priority score", 1),
+    ("priority_hazard_part", "of which hazard", 1),
+    ("priority_exposure_part", "of which exposure", 1),
+    ("thi", "Tailings Hazard Index", 1),
+    ("wri", "Water Risk Index", 1),
+    ("first_border_river_km", "river km to first border", 0),
+    ("travel_time_h", "hours to first border", 0),
+    ("natech_fault_km", "km to active fault", 0),
+    ("downstream_pop_total", "people in towns downstream", 0),
+    ("completeness", "data completeness", 2),
+)
+
+
+def ranking_context(ranked: pd.DataFrame, n: int = TOP_N) -> list[dict[str, Any]]:
+    """The top ``n`` of the ranking: number, site, category, country, exposure, basis, reasons and annex numbers."""
+    from riskmap.report_labels import category_name, score_status_name
+
+    if "priority_rank" not in ranked.columns:
+        return []
+    key = pd.to_numeric(ranked["priority_rank"], errors="coerce")
+    top = ranked.loc[key.dropna().sort_values(kind="stable").index].head(n)
+    out = []
+    for r in top.to_dict("records"):
+        terms = _as_dict(r.get("score_terms"))
+        out.append({
+            "no": int(r["priority_rank"]), "name": _fmt(r.get("name")), "category": category_name(r.get("category")),
+            "country": country_label(r.get("country")), "exposure_class": _fmt(r.get("exposure_class")),
+            "basis": score_status_name(r.get("basis")), "reasons": why_reasons(r),
+            "numbers": [_fmt(_finite(r.get(c, terms.get(c))), d) for c, _, d in ANNEX_COLUMNS],
+        })
+    return out
+
+
+def _site_word(n: int) -> str:
+    return f"{n} site" if n == 1 else f"{n} sites"
+
+
+def _share(n: int, total: int) -> str:
+    return f"{100.0 * n / total:.0f} %" if total else "0 %"
+
+
+def border_stretches(sites: pd.DataFrame) -> list[dict[str, Any]]:
+    """Border waters (``"BIH|SRB"``) with the number of upstream sites and how many reach them within 50 km."""
+    if "downstream_countries" not in sites.columns:
+        return []
+    km = pd.to_numeric(sites.get("first_border_river_km"), errors="coerce")
+    rows = pd.DataFrame({"codes": sites["downstream_countries"].map(
+        lambda v: sorted({str(c) for c in _as_list(v) if "|" in str(c)})), "km": km})
+    ex = rows.explode("codes").dropna(subset=["codes"])
+    if ex.empty:
+        return []
+    first = sites["downstream_countries"].map(lambda v: next((str(c) for c in _as_list(v) if "|" in str(c)), None))
+    near = (km <= NEAR_BORDER_RIVER_KM).fillna(False)
+    out = []
+    for code, n in ex["codes"].value_counts().items():
+        out.append({"code": code, "label": " – ".join(country_label(p) for p in code.split("|")),
+                    "n": int(n), "near": int(((first == code) & near).sum())})
+    return out
+
+
+def short_warning(sites: pd.DataFrame, ranked_no: pd.Series | None = None) -> list[dict[str, Any]]:
+    """Sites whose spill reaches a border in less than :data:`SHORT_WARNING_H` hours (fastest first)."""
+    if "travel_time_h" not in sites.columns:
+        return []
+    h = pd.to_numeric(sites["travel_time_h"], errors="coerce")
+    sub = sites[(h < SHORT_WARNING_H).to_numpy()].assign(_h=h).sort_values("_h", kind="stable")
+    return [{"name": _fmt(r.get("name")), "country": country_label(r.get("country")), "hours": _fmt(r["_h"], 0),
+             "no": _fmt(r.get("priority_rank"))} for r in sub.to_dict("records")]
+
+
+def data_gaps(sites: pd.DataFrame) -> list[dict[str, Any]]:
+    """Per country: sites, sites with insufficient data for a site-specific score, unknown status."""
+    if "country" not in sites.columns or not len(sites):
+        return []
+    basis = sites["basis"] if "basis" in sites.columns else sites.get("score_status")
+    df = pd.DataFrame({
+        "country": sites["country"].astype(object).where(sites["country"].notna(), "unknown"),
+        "insufficient": (basis == "insufficient data") if basis is not None else False,
+        "status_unknown": sites["status"].astype(object).isin(["unknown", None]) | sites["status"].isna()
+        if "status" in sites.columns else False,
+        "approx": ~sites["coord_precision"].isin(["exact"]) if "coord_precision" in sites.columns else False,
+    })
+    g = df.groupby("country").agg(n=("insufficient", "size"), insufficient=("insufficient", "sum"),
+                                  status_unknown=("status_unknown", "sum"), approx=("approx", "sum"))
+    g = g.sort_values(["insufficient", "n"], ascending=False)
+    return [{"country": country_label(c), "n": int(r.n), "insufficient": int(r.insufficient),
+             "insufficient_pct": _share(int(r.insufficient), int(r.n)), "status_unknown": int(r.status_unknown),
+             "approx": int(r.approx)} for c, r in g.iterrows()]
+
+
+def executive_summary(sites: pd.DataFrame, ranking: list[dict[str, Any]], basin_name: str) -> list[str]:
+    """Three or four paragraphs written from the data: what is where, what matters most for whom, what is unknown."""
+    from riskmap.report_labels import category_plural
+
+    n = len(sites)
+    if not n:
+        return [f"The inventory holds no site in the {basin_name} basin."]
+    cats = sites["category"].value_counts()
+    what = ", ".join(category_plural(c, int(k)) for c, k in cats.head(4).items())
+    rest = n - int(cats.head(4).sum())
+    countries = sites["country"].map(country_label).value_counts() if "country" in sites.columns else pd.Series()
+    where = ", ".join(f"{c} {k}" for c, k in countries.items())
+    paras = [f"The inventory holds {_site_word(n)} in the {basin_name} basin: {what}"
+             f"{f' and {rest} other' if rest else ''}. By country: {where}."]
+    if "transboundary_downstream" in sites.columns:
+        tb = int(sites["transboundary_downstream"].astype("boolean").fillna(False).sum())
+        vh = int((sites.get("exposure_class") == "very high").sum()) if "exposure_class" in sites.columns else 0
+        who = pd.Series([c for codes, own in zip(sites["downstream_countries"], sites["country"])
+                         for c in foreign_downstream(codes, own)]).value_counts()
+        whom = ", ".join(f"{country_label(c)} ({_site_word(int(k))})" for c, k in who.head(4).items())
+        paras.append(f"A spill from {_site_word(tb)} ({_share(tb, n)}) would cross an international border "
+                     f"downstream; {_site_word(vh)} lie on border water or reach a border within a short "
+                     f"distance (very high exposure)."
+                     + (f" Spills from other countries would reach {whom}." if whom else ""))
+    if ranking:
+        top = "; ".join(f"{r['no']}. {r['name']} ({r['country']})" for r in ranking[:3])
+        paras.append(f"The sites that matter most for transboundary preparedness are {top}. The ranking and the "
+                     f"reasons behind it are in the chapter 'Priority sites'.")
+    basis = sites["basis"] if "basis" in sites.columns else sites.get("score_status")
+    if basis is not None:
+        ins = int((basis == "insufficient data").sum())
+        st = int(sites["status"].isna().sum() + (sites["status"] == "unknown").sum()) if "status" in sites else 0
+        paras.append(f"Much is unknown: for {_site_word(ins)} ({_share(ins, n)}) the public sources give no "
+                     f"quantity (volume, substances, capacity), so their hazard is estimated from their category "
+                     f"only; the operating status of {_site_word(st)} is not known. These gaps, and the limits of "
+                     f"the river model, are set out under 'Limitations'.")
+    return paras
+
+
+def key_findings(sites: pd.DataFrame, ranking: list[dict[str, Any]]) -> list[str]:
+    """Short findings (one sentence each) from the data."""
+    from riskmap.report_labels import category_plural
+
+    out: list[str] = []
+    n = len(sites)
+    if not n:
+        return out
+    cat = sites["category"].value_counts()
+    out.append(f"The largest group is {category_plural(cat.index[0], int(cat.iloc[0]))} ({_share(int(cat.iloc[0]), n)} "
+               f"of the sites).")
+    tmf = int(sites["category"].isin(TMF_CATEGORIES).sum())
+    if tmf:
+        out.append(f"{tmf} {'site is a tailings facility' if tmf == 1 else 'sites are tailings facilities'}, the category behind the worst "
+                   f"transboundary accidents in the region.")
+    stretches = border_stretches(sites)
+    if stretches:
+        s = stretches[0]
+        out.append(f"The {s['label']} border water has the most sites upstream: {s['n']}, of which {s['near']} "
+                   f"reach it within {NEAR_BORDER_RIVER_KM:.0f} river km.")
+    fast = short_warning(sites)
+    if fast:
+        out.append(f"{_site_word(len(fast)).capitalize()} would send a spill across a border in less than "
+                   f"{SHORT_WARNING_H:.0f} hours (at the assumed flow speed): too little time for a "
+                   f"downstream country to act without an agreed warning procedure.")
+    gaps = data_gaps(sites)
+    if gaps and gaps[0]["insufficient"]:
+        g = gaps[0]
+        out.append(f"The largest data gap is in {g['country']}: {g['insufficient']} of its {g['n']} sites "
+                   f"({g['insufficient_pct']}) have no quantity in the public sources.")
+    if ranking:
+        r = ranking[0]
+        out.append(f"The first priority is {r['name']} ({r['country']}), a {r['category']}.")
+    return out
+
+
+def limitations_context(sites: pd.DataFrame, meta: Mapping[str, Any] | None) -> list[dict[str, str]]:
+    """The data and model limits with their measured size."""
+    out: list[dict[str, str]] = []
+    n = len(sites)
+    basis = sites["basis"] if "basis" in sites.columns else sites.get("score_status")
+    if n and basis is not None:
+        ins = int((basis == "insufficient data").sum())
+        out.append({"title": "Incomplete site data", "text":
+                    f"The inventory is compiled from public global and regional datasets and the literature, not "
+                    f"from national registers. For {ins} of {n} sites ({_share(ins, n)}) the sources give no "
+                    f"quantity (tailings volume, substances, capacity); their hazard is the typical hazard of "
+                    f"their category. Missing values are never replaced by zero. Sites that no public source "
+                    f"records are missing altogether."})
+    if n and "coord_precision" in sites.columns:
+        exact = int((sites["coord_precision"] == "exact").sum())
+        out.append({"title": "Locations", "text":
+                    f"{exact} of {n} sites ({_share(exact, n)}) are located to about 100 m; the others only "
+                    f"approximately (a few km) or by the nearest town, which can place a site on the wrong "
+                    f"side of a divide or river."})
+    measured = (meta or {}).get("measured") or {}
+    area_err = _finite(measured.get("area_error_pct"))
+    a = ACCURACY
+    text = (f"The river network and basin outlines are generalised. Tested on known places "
+            f"(docs/accuracy.md, {a['date']}): the basin is right for {a['basin_right'][0]} of "
+            f"{a['basin_right'][1]} places, the downstream countries are in the right order for "
+            f"{a['order_right'][0]} of {a['order_right'][1]}, but the river distance to the first border is "
+            f"within the published range for only {a['km_in_range'][0]} of {a['km_in_range'][1]} places, with a "
+            f"median error of {a['km_median_error']}, mostly too short. River kilometres in this report are "
+            f"therefore best read as lower bounds.")
+    if area_err is not None:
+        text += f" The basin area as mapped differs by {area_err:.1f} % from the published range."
+    out.append({"title": "River distances and basins", "text": text})
+    out.append({"title": "Travel times", "text":
+                "Hours to the first border assume a constant flow speed of 1 m/s; real speeds vary several-fold "
+                "with discharge, and reservoirs hold spills back. They indicate an order of magnitude only."})
+    if "downstream_pop_total" in sites.columns:
+        out.append({"title": "People downstream", "text":
+                    "Downstream population counts only towns of 1,000 inhabitants or more within 5 km of the "
+                    "river (GeoNames); it is a lower bound."})
+    out.append({"title": "Scores", "text":
+                "The scores use riskmap's documented default weights, not the official ICPDR or UNECE tables. "
+                "They rank sites for attention; they are not a risk assessment of any single facility."})
+    return out
+
+
+def recommendations_context(sites: pd.DataFrame, ranking: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """Recommendations for transboundary cooperation, each derived from a finding of this report."""
+    out: list[dict[str, str]] = []
+    stretches = border_stretches(sites)
+    for s in stretches[:2]:
+        out.append({"title": f"Joint alerting on the {s['label']} border water", "text":
+                    f"{_site_word(s['n']).capitalize()} drain to this border water ({s['near']} of them within "
+                    f"{NEAR_BORDER_RIVER_KM:.0f} river km). The riparian authorities should agree one "
+                    f"notification procedure and contact points for it, and exercise them together."})
+    fast = short_warning(sites)
+    if fast:
+        names = ", ".join(_fmt(f["name"]) for f in fast[:5]) + (f" and {len(fast) - 5} more" if len(fast) > 5 else "")
+        out.append({"title": "Early warning for sites with short warning times", "text":
+                    f"A spill from {_site_word(len(fast))} would cross a border in less than "
+                    f"{SHORT_WARNING_H:.0f} hours ({names}). Their operators and the downstream country should "
+                    f"have direct 24-hour contacts and alarm plans, as the UNECE Industrial Accidents Convention "
+                    f"provides."})
+    tmf = sites[sites["category"].isin(TMF_CATEGORIES)] if "category" in sites.columns else sites.iloc[:0]
+    if len(tmf):
+        out.append({"title": "Tailings safety", "text":
+                    f"Apply the UNECE Safety Guidelines and Good Practices for Tailings Management Facilities "
+                    f"(and its checklist) to the {len(tmf)} tailings {'facility' if len(tmf) == 1 else 'facilities'}"
+                    f" listed here, starting with those ranked highest."})
+    gaps = [g for g in data_gaps(sites) if g["insufficient"]]
+    if gaps:
+        worst = ", ".join(f"{g['country']} ({g['insufficient']} of {g['n']})" for g in gaps[:4])
+        out.append({"title": "Close the data gaps", "text":
+                    f"Sites without quantities, by country: {worst}. Each country should complete the riskmap "
+                    f"questionnaire for them (volumes, substances, dam condition, status), so that they are "
+                    f"ranked on their own data rather than on their category."})
+    if "coord_precision" in sites.columns:
+        rough = int((sites["coord_precision"] != "exact").sum())
+        if rough:
+            out.append({"title": "Verify locations", "text":
+                        f"{_site_word(rough).capitalize()} have only approximate locations; verifying them (site "
+                        f"visit or imagery) decides which river, and so which neighbour, a spill would reach."})
+    return out

@@ -85,7 +85,7 @@ def test_demo_runs_for_a_basin_given_by_display_name(tmp_path):
     res = CliRunner().invoke(main, ["demo", "--basin", "Drina", "--no-pdf", "-o", str(tmp_path)])
     assert res.exit_code == 0, res.output
     assert sorted(p.name for p in tmp_path.iterdir()) == [
-        "drina_map.html", "drina_report.html", "drina_sites.csv", "index.html"]
+        "drina_map.html", "drina_report.html", "drina_report_provenance.json", "drina_sites.csv", "index.html"]
 
 
 # ---------------------------------------------------------------- imported basins

@@ -58,9 +58,9 @@ def test_report_opens_offline_without_errors(report_file, chromium_path, artifac
             page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
             page.goto(page_url, wait_until="load")
             page.wait_for_timeout(300)
-            assert page.title() == "Drin basin: transboundary industrial risk inventory"
+            assert page.title() == "Drin River Basin: inventory of technological disaster risk sites"
             imgs = page.eval_on_selector_all("img", "els => els.map(e => [e.complete, e.naturalWidth])")
-            assert len(imgs) == 2 and all(c and w > 100 for c, w in imgs), imgs
+            assert len(imgs) == 1 and all(c and w > 100 for c, w in imgs), imgs  # the static map
             # hostile names are shown as text, never run
             assert page.locator("script").count() == 0
             body = page.inner_text("body")
@@ -69,7 +69,7 @@ def test_report_opens_offline_without_errors(report_file, chromium_path, artifac
             # the interactive map link points to the file written next to the report
             href = page.get_attribute("#map a", "href")
             assert href == "drin_map.html" and (report_file.parent / href).is_file()
-            assert "in accordance with UN Security Council resolution 1244" in page.inner_text("footer")
+            assert "in accordance with UN Security Council resolution 1244" in page.inner_text("#title")
             page.emulate_media(media="print")
             page.screenshot(path=str(artifacts_dir / "report_drin_synthetic.png"), full_page=False)
         finally:
@@ -107,7 +107,7 @@ def test_real_basin_report_opens_offline(tmp_path, chromium_path):
             page.route("**/*", route)
             page.on("pageerror", lambda e: errors.append(str(e)))
             page.goto(url, wait_until="load")
-            assert page.title().startswith("Drina basin")
+            assert page.title().startswith("Drina River Basin")
             imgs = page.eval_on_selector_all("img", "els => els.map(e => e.naturalWidth)")
             assert imgs and all(w > 100 for w in imgs)
             n_rows = page.eval_on_selector_all("table.site-list tr", "els => els.length")

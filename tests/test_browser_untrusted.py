@@ -193,9 +193,9 @@ def test_report_shows_every_hostile_string_as_text(browser, outputs):
     try:
         body = w.page.inner_text("body")
         title = w.page.inner_text("h1")
-        assert title == f"{basin_name()} basin: transboundary industrial risk inventory"
+        assert title == f"{basin_name()} River Basin"
         for i in range(len(NASTY)):
-            for f in ("name", "site_id", "source"):
+            for f in ("name", "source"):  # site ids are not printed in the report since issue 18
                 assert value(i, f) in body, (i, f)
         assert w.page.locator("script").count() == 0
         isolated = set(w.page.eval_on_selector_all("td > bdi", "els => els.map(e => e.textContent)"))

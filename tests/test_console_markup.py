@@ -49,7 +49,7 @@ def test_demo_prints_bracketed_file_and_folder_names(tmp_path, drina_rows, monke
     f = rows_to_csv(Path("[bold]inv.csv"), header, rows)
     out = Path("[red]out")
 
-    def fake_run_all(out_dir, basins=None, sites=None, pdf=None, progress=None):
+    def fake_run_all(out_dir, basins=None, sites=None, pdf=None, progress=None, score_options=None):
         progress(f"wrote {Path(out_dir) / 'index.html'}")  # the real run_all reports its paths like this
         return Path(out_dir) / "index.html"
 

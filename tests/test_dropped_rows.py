@@ -88,7 +88,7 @@ def test_report_lists_dropped_rows_in_data_quality(bad_csv, tmp_path):
     assert res.exit_code == 0, res.output
     _check_message(_stderr(res), bad_csv)
     html = (tmp_path / "r" / "drina_report.html").read_text()
-    quality = html[html.index('<section id="quality">'):]
+    quality = html[html.index('<section id="quality"'):]
     quality = quality[:quality.index("</section>")]
     assert 'id="dropped-rows"' in quality
     assert "6 of the 8 rows of eight.csv failed validation" in quality

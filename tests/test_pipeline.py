@@ -93,7 +93,7 @@ def test_report_inputs_rerun_no_analysis_and_build_report_writes_no_map(prepared
     assert len(inputs.sites) and (inputs.sites["basin"] == "drina").all()
     assert inputs.matrix is not None and inputs.validation is prepared_drina.validation
     build_report(inputs, tmp_path, pdf=False)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["drina_report.html"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["drina_report.html", "drina_report_provenance.json"]
     map_path, report = pipeline.write_map_and_report(inputs, tmp_path / "both", pdf=False)
     assert map_path.name == "drina_map.html" and 'href="drina_map.html"' in report.read_text(encoding="utf-8")
 

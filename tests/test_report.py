@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import re
 import shutil
 import subprocess
@@ -22,7 +23,8 @@ from _fixtures_report import (  # noqa: E402
     provenance,
 )
 
-from riskmap import report as rp  # noqa: E402
+from riskmap import report as rp
+from riskmap.report_labels import category_name, precision_name, source_name, status_name  # noqa: E402
 from riskmap._errors import RiskmapInputError  # noqa: E402
 
 WHEN = dt.datetime(2026, 11, 27, 3, 0, tzinfo=dt.timezone.utc)
@@ -125,12 +127,12 @@ def test_html_from_data_is_escaped(html, parsed):
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "&lt;img src=x onerror=alert(1)&gt;" in html
     # the text survives the escaping: the parsed page shows the names verbatim
-    top = table(parsed, id="top-sites")
+    top = table(parsed, id="ranking")
     names = " ".join(r[1] for r in top[1:])
     assert XSS_SCRIPT in names and XSS_IMG in names
     # every <img> in the page is ours (data: PNG), none comes from data
     imgs = [a for tag, a in parsed.attrs if tag == "img"]
-    assert len(imgs) == 2 and all(a["src"].startswith("data:image/png") for a in imgs)
+    assert len(imgs) == 1 and all(a["src"].startswith("data:image/png") for a in imgs)
 
 
 # ----------------------------------------------------------------- contents
@@ -143,9 +145,10 @@ def _counts(rows):
 def test_summary_tables_match_the_inventory(parsed):
     s = assessed_sites()
     cat = _counts(table(parsed, **{"data-summary": "Sites by category"}))
-    assert cat == s["category"].value_counts().to_dict()
+    assert cat == {category_name(k): v for k, v in s["category"].value_counts().items()}
+    assert "metal-ore tailings facility" in cat  # names, not codes
     status = _counts(table(parsed, **{"data-summary": "Sites by status"}))
-    assert status == s["status"].fillna("unknown").value_counts().to_dict()
+    assert status == {status_name(k): v for k, v in s["status"].fillna("unknown").value_counts().items()}
     country = _counts(table(parsed, **{"data-summary": "Sites by country"}))
     assert country == {rp.country_label(k): v for k, v in s["country"].value_counts().items()}
     exp = table(parsed, **{"data-summary": "Sites by exposure class"})
@@ -158,15 +161,22 @@ def test_summary_tables_match_the_inventory(parsed):
 
 def test_top_sites_in_rank_order_with_reasons(parsed):
     s = assessed_sites()
-    top = table(parsed, id="top-sites")
+    top = table(parsed, id="ranking")
+    assert top[0] == ["No.", "site", "category", "country", "exposure", "hazard rests on", "why it ranks here"]
     ranks = [int(r[0]) for r in top[1:]]
     assert ranks == sorted(s["priority_rank"].dropna().astype(int).tolist())
     first = top[1]
-    assert first[1].startswith("Trepça tailings") and first[3] == "Kosovo*"
-    assert "Kosovo-Albania border" in first[9]
-    assert "tri: 0.900" in first[9] and "exposure: 1.000" in first[9]
+    assert first == ["1", "Trepça tailings", "metal-ore tailings facility", "Kosovo*", "high", "site data",
+                     first[6]]
+    # the reasons in words: the border it reaches, what it is, where the water goes; numbers in the annex
+    assert "A spill reaches the border of Albania after about 80 km of river (about 20 h)." in first[6]
+    assert "A metal-ore tailings facility" in first[6] and "Flows on into Albania and Montenegro." in first[6]
+    assert "tri" not in first[6].split() and "_" not in first[6]
+    annex = table(parsed, id="ranking-numbers")
+    assert annex[0][:3] == ["No.", "site", "priority score"]
+    assert annex[1][:2] == ["1", "Trepça tailings"] and annex[1][7] == "80"
     # unranked sites (insufficient data) are not listed as priorities
-    assert "s4" not in " ".join(r[1] for r in top[1:])
+    assert "-1+2 plant" in " ".join(r[1] for r in top[1:]) and len(top) - 1 == 6
 
 
 def test_matrix_and_country_sections(parsed, html):
@@ -180,27 +190,30 @@ def test_matrix_and_country_sections(parsed, html):
         assert f'id="country-{code}"' in html
     sec = html.split('id="country-XKX"')[1].split("</section>")[0]
     assert "Kosovo*" in sec and "1 sites" in sec
-    # every site is listed once under its country, ranked sites first
+    # every site is listed once under its country (by name, no identifiers), ranked sites first, with its number
     s = assessed_sites()
+    id_of = dict(zip(s["name"], s["site_id"]))
     listed = []
     for code in ("ALB", "MKD", "MNE", "XKX"):
         rows = table(parsed, **{"data-country": code})[1:]
         assert len(rows) == int((s["country"] == code).sum())
-        listed += [re.search(r"(s\d)$", r[0]).group(1) for r in rows]
+        listed += [id_of[r[1]] for r in rows]
     assert sorted(listed) == sorted(s["site_id"])
-    alb = [re.search(r"(s\d)$", r[0]).group(1) for r in table(parsed, **{"data-country": "ALB"})[1:]]
-    assert alb == ["s5", "s6", "s2", "s8", "s7"]  # ranks 2, 3, 4, 5, then unranked
+    alb = table(parsed, **{"data-country": "ALB"})[1:]
+    assert [id_of[r[1]] for r in alb] == ["s5", "s6", "s2", "s8", "s7"]  # ranks 2, 3, 4, 5, then unranked
+    assert [r[0] for r in alb] == ["2", "3", "4", "5", ""]
+    assert alb[0][2:4] == ["thermal power plant", "operating"] and alb[0][7] == "wri-gppd"
 
 
 def test_data_quality_section(parsed, html):
     s = assessed_sites()
     prec = {r[0]: int(r[2]) for r in table(parsed, id="coord-precision")[1:]}
-    assert prec == s["coord_precision"].value_counts().to_dict()
+    assert prec == {precision_name(k): v for k, v in s["coord_precision"].value_counts().items()}
     miss = {r[0]: r[1:] for r in table(parsed, id="missing-fields")[1:]}
-    assert miss["tailings_volume_m3"] == ["tailings_ash, tailings_metal, tailings_red_mud, tailings_uranium",
-                                          "1", "0", "0 %"]
-    assert miss["capacity_mw"][1:] == ["1", "1", "100 %"]  # one power plant, capacity unknown
-    assert miss["status"][1:] == ["8", "1", "12 %"]
+    assert miss["tailings volume (m³)"] == ["ash and slag pond, metal-ore tailings facility, red mud (bauxite residue) "
+                                           "basin, uranium tailings or waste dump", "1", "0", "0 %"]
+    assert miss["capacity (MW)"][1:] == ["1", "1", "100 %"]  # one power plant, capacity unknown
+    assert miss["operating status"][1:] == ["8", "1", "12 %"]
     assert "Mean completeness of the scoring inputs: 0.41" in html
 
 
@@ -209,15 +222,16 @@ def test_every_source_is_cited_with_licence(parsed, html):
     rows = table(parsed, id="sources-table")
     cited = {r[0]: r for r in rows[1:]}
     for src in s["source"].unique():
-        assert src in cited, src
-        n = int(cited[src][3])
+        label = source_name(src)  # readable names for known ids (gem-trackers), else the source's own name
+        assert label in cited, src
+        n = int(cited[label][2])
         assert n == int((s["source"] == src).sum())
-        assert cited[src][4] != "not stated"
+        assert cited[label][3] != "not stated"
     # provenance-only sources (hydrography) are cited too, with attribution
-    ne = cited["natural-earth-10m-admin0-v5.1.2"]
-    assert ne[2] == "basin hydrography" and ne[4] == "Public domain" and ne[5] == "Made with Natural Earth"
-    assert cited["gem-trackers"][5] == "Global Energy Monitor, Global Energy Trackers"
-    assert cited["fineprint-mining-compilation"][4] == "CC BY-SA 4.0"
+    ne = cited[source_name("natural-earth-10m-admin0-v5.1.2")]
+    assert ne[1] == "basin hydrography" and ne[3] == "Public domain" and ne[4] == "Made with Natural Earth"
+    assert cited[source_name("gem-trackers")][4] == "Global Energy Monitor, Global Energy Trackers"
+    assert cited["fineprint-mining-compilation"][3] == "CC BY-SA 4.0"
 
 
 def test_methodology_labels_defaults(html):
@@ -226,16 +240,20 @@ def test_methodology_labels_defaults(html):
     assert "Water Risk Index" in html and "Tailings Hazard Index" in html
 
 
-def test_footer_version_date_checksums(html):
+def test_footer_version_date_and_checksums_in_a_provenance_file(html, tmp_path, fast_figures):
     from riskmap.export import export_table
 
     foot = html.split("<footer>")[1]
-    assert f"riskmap {rp._version()}" in foot
+    assert f"riskmap {rp._display_version()}" in foot
     assert "2026-11-27 03:00 UTC" in foot
     digest = hashlib.sha256(export_table(assessed_sites()).to_csv(index=False, lineterminator="\n")
                             .encode("utf-8")).hexdigest()
-    assert digest in foot
-    assert "ab" * 32 in foot  # source checksum from provenance
+    assert digest not in html and "ab" * 32 not in html  # no checksum in the report body
+    rp.render_report(inputs(), tmp_path, pdf=False, generated_at=WHEN)
+    prov = json.loads((tmp_path / "drin_report_provenance.json").read_text(encoding="utf-8"))
+    assert prov["report"] == "drin_report.html" and prov["riskmap"] == rp._version()
+    assert digest in [c["sha256"] for c in prov["inputs"]]
+    assert "ab" * 32 in [s["sha256"] for s in prov["sources"]]  # source checksum from provenance
 
 
 def test_kosovo_footnote_only_when_xkx_appears(html, fast_figures):
@@ -278,7 +296,7 @@ def test_hostile_sources_provenance_and_basin_meta_are_escaped(fast_figures):
     assert not any(k.startswith("on") for _, a in t.attrs for k in a)
     assert not any(str(v).lower().startswith("javascript:") for _, a in t.attrs for v in a.values())
     cited = {r[0]: r for r in table(t, id="sources-table")[1:]}
-    assert cited[evil_src][5] == evil_attr  # shown as text
+    assert cited[evil_src][4] == evil_attr  # shown as text
 
 
 def test_country_labels():
@@ -297,9 +315,10 @@ def test_report_without_exposure_or_hazard_columns(fast_figures):
     s = assessed_sites()
     bare = s[column_names() + ["geometry"]]
     html = rp.report_html(rp.ReportInputs("drin", bare, basin=None), generated_at=WHEN)
-    assert "No priority scores" in html and "No exposure matrix" in html
+    assert "No ranking" in html and "No exposure matrix" in html
     t = parse(html)
-    assert _counts(table(t, **{"data-summary": "Sites by category"})) == s["category"].value_counts().to_dict()
+    assert _counts(table(t, **{"data-summary": "Sites by category"})) == {
+        category_name(k): v for k, v in s["category"].value_counts().items()}
 
 
 def test_bad_inputs_raise(fast_figures):
@@ -322,7 +341,7 @@ def test_render_writes_html_atomically_and_keeps_old_on_failure(tmp_path, monkey
     with pytest.raises(RuntimeError):
         rp.render_report(inputs(), tmp_path, pdf=False)
     assert p.read_bytes() == before
-    assert sorted(x.name for x in tmp_path.iterdir()) == ["drin_report.html"]
+    assert sorted(x.name for x in tmp_path.iterdir()) == ["drin_report.html", "drin_report_provenance.json"]
 
 
 def test_build_report_links_interactive_map(tmp_path, fast_figures):
@@ -335,7 +354,9 @@ def test_build_report_links_interactive_map(tmp_path, fast_figures):
 
 
 def _chromium_available() -> bool:
-    return Path("/usr/bin/chromium").exists()
+    from riskmap.report_pdf import find_browser
+
+    return find_browser() is not None
 
 
 @pytest.fixture(scope="module")
@@ -373,17 +394,17 @@ def test_pdf_text(pdf_path):
     flat = " ".join(text.split())
     squeezed = "".join(_pdftotext(pdf_path, layout=False).split())  # table cells wrap long words
     assert "".join(XSS_SCRIPT.split()) in squeezed
-    for needle in ("Drin basin: transboundary industrial risk inventory", "Top priority sites",
-                   "Transboundary exposure matrix", "Data quality", "Methodology",
+    for needle in ("Drin River Basin", "Executive summary", "Key findings", "Priority sites",
+                   "Who is exposed", "Recommendations", "Limitations", "Data quality", "Methodology",
                    "Sources, licences and attributions", "resolution 1244", "Trepça tailings",
                    "riskmap defaults v1"):
         assert needle in flat, needle
     for src in assessed_sites()["source"].unique():
-        assert src in squeezed, src
+        assert "".join(source_name(src).split()) in squeezed, src
     pages = subprocess.run(["pdfinfo", str(pdf_path)], capture_output=True, text=True).stdout
     n = int(re.search(r"Pages:\s+(\d+)", pages).group(1))
     assert 3 <= n <= 30
-    assert f"page {n} of {n}" in flat and "riskmap Drin basin report" in flat
+    assert f"page {n} of {n}" in flat and "Drin basin: technological risk inventory" in flat
 
 
 # ----------------------------------------------------------------- CLI
@@ -396,7 +417,7 @@ def test_cli_report_and_export_use_prepared_inputs(tmp_path, monkeypatch, fast_f
 
     calls = []
 
-    def fake_prepare(basin, sites=None, data_dir=None, read=None):
+    def fake_prepare(basin, sites=None, data_dir=None, read=None, score_options=None):
         calls.append(basin)
         return inputs()
 

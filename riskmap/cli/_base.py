@@ -147,6 +147,33 @@ def _not_input(outputs: Any, *inputs: Any) -> None:
     check_output_not_input(outputs, [i for i in inputs if i is not None])
 
 
+def score_options(f: Callable) -> Callable:
+    """``--params`` and ``--raster``: how every command that scores sites scores them."""
+    f = click.option("--raster", "raster_opts", multiple=True, metavar="NAME=PATH",
+                     help="A GeoTIFF to sample at sites and along the downstream corridor (repeatable); "
+                          "NAME 'flood_depth' (metres) also feeds the Natech flood class.")(f)
+    f = click.option("--params", "params_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                     default=None, help="TOML file overriding the default scoring parameters (docs/hazard.md).")(f)
+    return f
+
+
+def _score_options(params_file: Path | None, raster_opts: tuple[str, ...]) -> Any:
+    """The :class:`riskmap.pipeline.ScoreOptions` of ``--params``/``--raster`` (checked before any work)."""
+    from riskmap.params import load_params
+    from riskmap.pipeline import ScoreOptions
+
+    rasters: dict[str, Path] = {}
+    for opt in raster_opts:
+        name, sep, path = opt.partition("=")
+        if not sep or not name.strip() or not path.strip():
+            _fail(f"--raster {opt!r}: write NAME=PATH, e.g. --raster flood_depth=depth.tif")
+        if not Path(path).is_file():
+            _fail(f"--raster {opt!r}: file {path} not found")
+        rasters[name.strip()] = Path(path)
+    params = load_params(params_file)  # a bad file fails here, naming it, before any site is read
+    return ScoreOptions(params=params, rasters=rasters or None)
+
+
 SOURCES_OPTION = click.option(
     "--sources", type=click.Path(path_type=Path), default=None,
     help="Folder of public source datasets (default: $RISKMAP_SOURCES or ../shared/data/sources).")

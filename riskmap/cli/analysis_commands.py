@@ -15,7 +15,9 @@ from riskmap.cli._base import (
     _fail,
     _not_input,
     _prepare,
+    _score_options,
     main,
+    score_options,
     site_read_options,
 )
 
@@ -124,11 +126,7 @@ def matrix_cmd(sites_file: Path | None, basin: str | None, weight: str | None, o
 @click.argument("sites_file", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("-o", "--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="Output file (.csv, .xlsx, .gpkg, .geojson, .parquet).")
-@click.option("--params", "params_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              default=None, help="TOML file overriding the default scoring parameters (docs/hazard.md).")
-@click.option("--raster", "raster_opts", multiple=True, metavar="NAME=PATH",
-              help="A GeoTIFF to sample at sites and along the downstream corridor (repeatable); "
-                   "NAME 'flood_depth' (metres) also feeds the Natech flood class.")
+@score_options
 @site_read_options
 def score_cmd(sites_file: Path | None, out: Path, params_file: Path | None, raster_opts: tuple[str, ...],
               strict: bool, layer: str | None, crs: str | None) -> None:
@@ -136,25 +134,15 @@ def score_cmd(sites_file: Path | None, out: Path, params_file: Path | None, rast
 
     SITES_FILE defaults to the bundled data/sites/sites.csv.
     """
-    from riskmap.hazard import load_params
     from riskmap.io import write_sites
-    from riskmap.pipeline import ScoreOptions
 
-    rasters = {}
-    for opt in raster_opts:
-        name, sep, path = opt.partition("=")
-        if not sep or not name.strip() or not path.strip():
-            _fail(f"--raster {opt!r}: write NAME=PATH, e.g. --raster flood_depth=depth.tif")
-        if not Path(path).exists():
-            _fail(f"--raster {opt!r}: file {path} not found")
-        rasters[name.strip()] = Path(path)
     src = sites_file or SITES_CSV
     if not src.exists():
         _fail(f"{src} not found; give a SITES_FILE")
-    _not_input(out, src, params_file, *rasters.values())
-    params = load_params(params_file)
-    scored = _prepare(src, strict, layer, crs,
-                      score_options=ScoreOptions(params=params, rasters=rasters or None)).sites
+    options = _score_options(params_file, raster_opts)
+    _not_input(out, src, params_file, *(options.rasters or {}).values())
+    params = options.params
+    scored = _prepare(src, strict, layer, crs, score_options=options).sites
     write_sites(scored, out)
     st = scored["score_status"].value_counts()
     _echo(f"{len(scored)} sites scored ({', '.join(f'{k}: {v}' for k, v in st.items())}); "

@@ -18,7 +18,9 @@ from riskmap.cli._base import (
     _not_input,
     _prepare,
     _read_sites,
+    _score_options,
     main,
+    score_options,
     site_read_options,
 )
 
@@ -36,9 +38,11 @@ from riskmap.cli._base import (
 @click.option("--no-score", is_flag=True, help="Skip the hazard scoring (markers coloured by exposure class).")
 @click.option("--cluster/--no-cluster", default=None,
               help="Cluster site markers (default: when there are more than 200 sites).")
+@score_options
 @site_read_options
 def map_cmd(basin: str, out: Path, sites_file: Path | None, online_tiles: bool, no_score: bool,
-            cluster: bool | None, strict: bool, layer: str | None, crs: str | None) -> None:
+            cluster: bool | None, params_file: Path | None, raster_opts: tuple[str, ...], strict: bool,
+            layer: str | None, crs: str | None) -> None:
     """Write an interactive risk map of BASIN (drin, drina, syr_darya) to one HTML file.
 
     Sites are assessed (downstream countries, first border crossing) and scored
@@ -51,13 +55,18 @@ def map_cmd(basin: str, out: Path, sites_file: Path | None, online_tiles: bool, 
     from riskmap.pipeline import score_step
 
     src = sites_file or SITES_CSV
-    _not_input(out, src)
+    options = _score_options(params_file, raster_opts)
+    _not_input(out, src, params_file, *(options.rasters or {}).values())
     sites_gdf = None
     if src.exists():
-        prepared = _prepare(src, strict, layer, crs, basins=[basin], score=False)
+        from riskmap.report import assessment_basins
+
+        prepared = _prepare(src, strict, layer, crs, score=False,
+                            basins=assessment_basins(basin))  # all basins, then this one's sites
+        prepared = prepared.subset((prepared.sites["basin"].astype(object) == basin).to_numpy())
         if not no_score:
             try:
-                prepared = score_step(prepared)
+                prepared = score_step(prepared, options=options)
             except RiskmapError as e:  # keep the map: exposure colours instead of priority
                 _echo(f"riskmap: warning: hazard scoring skipped: {e}", err=True)
         sites_gdf = prepared.sites
@@ -78,12 +87,13 @@ def map_cmd(basin: str, out: Path, sites_file: Path | None, online_tiles: bool, 
 # [report and export commands]
 
 def _report_inputs(basin: str, sites_file: Path | None, strict: bool = False, layer: str | None = None,
-                   crs: str | None = None) -> Any:
-    """Report inputs of BASIN: the pipeline's read, assess and score steps on the site file."""
+                   crs: str | None = None, options: Any = None) -> Any:
+    """Report inputs of BASIN: the pipeline's read, assess (all basins) and score steps on the site file."""
     from riskmap.pipeline import ReadOptions
     from riskmap.report import prepare_inputs
 
-    return prepare_inputs(basin, sites=sites_file or SITES_CSV, read=ReadOptions(strict=strict, layer=layer, crs=crs))
+    return prepare_inputs(basin, sites=sites_file or SITES_CSV, read=ReadOptions(strict=strict, layer=layer, crs=crs),
+                          score_options=options)
 
 
 @main.command("report")
@@ -91,20 +101,24 @@ def _report_inputs(basin: str, sites_file: Path | None, strict: bool = False, la
 @click.option("-o", "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
               help="Output folder for <basin>_report.html (+ .pdf and <basin>_map.html).")
 @click.option("--pdf/--no-pdf", default=True, show_default=True,
-              help="Also print a PDF with headless Chromium (/usr/bin/chromium or $RISKMAP_CHROMIUM).")
+              help="Also print a PDF with headless Chromium, Chrome or Edge (found on PATH, or $RISKMAP_CHROMIUM).")
 @click.option("--sites", "sites_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               default=None, help="Site file to report instead of the bundled inventory.")
+@score_options
 @site_read_options
-def report_cmd(basin: str, out_dir: Path, pdf: bool, sites_file: Path | None, strict: bool,
-               layer: str | None, crs: str | None) -> None:
+def report_cmd(basin: str, out_dir: Path, pdf: bool, sites_file: Path | None, params_file: Path | None,
+               raster_opts: tuple[str, ...], strict: bool, layer: str | None, crs: str | None) -> None:
     """Write the self-contained HTML (and PDF) inventory report of BASIN.
 
     Rows of --sites that fail validation are listed in the report's data-quality section."""
     from riskmap.pipeline import write_map_and_report
 
-    _not_input([out_dir / f"{basin}_{k}" for k in ("report.html", "report.pdf", "map.html")],
-               sites_file or SITES_CSV)
-    map_path, path = write_map_and_report(_report_inputs(basin, sites_file, strict, layer, crs), out_dir, pdf=pdf)
+    options = _score_options(params_file, raster_opts)
+    _not_input([out_dir / f"{basin}_{k}" for k in ("report.html", "report.pdf", "report_provenance.json",
+                                                    "map.html")],
+               sites_file or SITES_CSV, params_file, *(options.rasters or {}).values())
+    map_path, path = write_map_and_report(_report_inputs(basin, sites_file, strict, layer, crs, options), out_dir,
+                                          pdf=pdf)
     _echo(f"wrote {map_path}")
     _echo(f"wrote {path}")
     if pdf:
@@ -121,16 +135,19 @@ def report_cmd(basin: str, out_dir: Path, pdf: bool, sites_file: Path | None, st
               default=None, help="Site file to export instead of the bundled inventory.")
 @click.option("--excel", is_flag=True,
               help="CSV for Excel in any locale: UTF-8 with BOM, ';' separator, decimal comma, human headers.")
+@score_options
 @site_read_options
-def export_cmd(basin: str, fmt: str | None, out: Path, sites_file: Path | None, excel: bool, strict: bool,
+def export_cmd(basin: str, fmt: str | None, out: Path, sites_file: Path | None, excel: bool,
+               params_file: Path | None, raster_opts: tuple[str, ...], strict: bool,
                layer: str | None, crs: str | None) -> None:
     """Export the assessed and scored sites of BASIN (columns: docs/data_dictionary.md)."""
     from riskmap.export import export
 
-    _not_input(out, sites_file or SITES_CSV)
+    options = _score_options(params_file, raster_opts)
+    _not_input(out, sites_file or SITES_CSV, params_file, *(options.rasters or {}).values())
     if excel and (fmt or out.suffix.lower().lstrip(".")) != "csv":
         raise click.BadParameter(f"{out}: --excel applies to CSV output only", param_hint="--excel")
-    inputs = _report_inputs(basin, sites_file, strict, layer, crs)
+    inputs = _report_inputs(basin, sites_file, strict, layer, crs, options)
     path = export(inputs.sites, out, fmt, basin=inputs.basin, matrix=inputs.matrix, excel=excel)
     _echo(f"wrote {path} ({len(inputs.sites)} sites)")
 
@@ -144,9 +161,11 @@ def export_cmd(basin: str, fmt: str | None, out: Path, sites_file: Path | None, 
 @click.option("--sites", "sites_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               default=None, help="Inventory file (default: the bundled data/sites/sites.csv).")
 @click.option("--pdf/--no-pdf", default=None,
-              help="Print reports to PDF (needs Chromium). Default: when Chromium is installed.")
+              help="Print reports to PDF (needs Chromium, Chrome or Edge). Default: when one is installed.")
+@score_options
 @site_read_options
-def demo(out_dir: Path, basins: tuple[str, ...], sites_file: Path | None, pdf: bool | None, strict: bool,
+def demo(out_dir: Path, basins: tuple[str, ...], sites_file: Path | None, pdf: bool | None,
+         params_file: Path | None, raster_opts: tuple[str, ...], strict: bool,
          layer: str | None, crs: str | None) -> None:
     """The main job: validate the bundled inventory, then build for every basin an
     offline interactive map, a report (HTML, PDF) and an inventory CSV, plus
@@ -160,15 +179,17 @@ def demo(out_dir: Path, basins: tuple[str, ...], sites_file: Path | None, pdf: b
 
     console = Console(stderr=True)
     path = sites_file or SITES_CSV
+    options = _score_options(params_file, raster_opts)
     written = [out_dir / "index.html"]
     for b in basins or list_basins():
-        written += [out_dir / f"{b}_{k}" for k in ("map.html", "report.html", "report.pdf", "sites.csv")]
-    _not_input(written, path)
+        written += [out_dir / f"{b}_{k}" for k in ("map.html", "report.html", "report.pdf", "report_provenance.json",
+                                                    "sites.csv")]
+    _not_input(written, path, params_file, *(options.rasters or {}).values())
     inv = _read_sites(path, strict or sites_file is None, layer, crs)
     report = inv.attrs["validation"]
     console.print(f"[bold]inventory[/bold] {escape(console_text(report.summary()))}")  # the file name is user text
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
-                  console=console, transient=False) as prog:
+                  console=console, transient=True) as prog:  # the spinner line goes when done
         task = prog.add_task("starting", total=None)
 
         def step(msg: str) -> None:
@@ -176,6 +197,7 @@ def demo(out_dir: Path, basins: tuple[str, ...], sites_file: Path | None, pdf: b
             prog.update(task, description=escape(msg))
             prog.console.print(escape(msg))  # plain lines: no timestamp or file:line suffix
 
-        index = run_all(out_dir, basins=list(basins) or None, sites=inv, pdf=pdf, progress=step)
+        index = run_all(out_dir, basins=list(basins) or None, sites=inv, pdf=pdf, progress=step,
+                        score_options=options)
     click.echo(f"open {index}")
 
