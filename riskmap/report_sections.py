@@ -519,10 +519,10 @@ NEAR_BORDER_RIVER_KM = 50.0
 #: tests/test_report_publication.py checks that each value is still the one in docs/accuracy.md.
 ACCURACY: dict[str, Any] = {
     "date": "2026-11-27",
-    "basin_right": ("88.6 %", "149"),
-    "order_right": ("95.0 %", "101"),
-    "km_in_range": ("40.9 %", "22"),
-    "km_median_error": "32.0 %",
+    "basin_right": ("94.9 %", "158"),
+    "order_right": ("99.1 %", "108"),
+    "km_in_range": ("77.3 %", "22"),
+    "km_median_error": "19.6 %",
 }
 
 
