@@ -148,7 +148,7 @@ class Basin:
         Examples
         --------
         >>> load_basin("drina").network
-        RiverNetwork('basin drina', reaches=77, outlets=1)
+        RiverNetwork('basin drina', reaches=..., outlets=1)
         """
         return RiverNetwork.from_reaches(self.reaches, name=f"basin {self.id}")
 

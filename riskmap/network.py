@@ -20,7 +20,7 @@ Examples
 >>> from riskmap.hydrography import load_basin
 >>> net = load_basin("drina").network
 >>> net
-RiverNetwork('basin drina', reaches=77, outlets=1)
+RiverNetwork('basin drina', reaches=..., outlets=1)
 >>> path = net.downstream_path(77)
 >>> int(path["reach_id"].iloc[-1]) in set(net.outlets)
 True
@@ -122,7 +122,7 @@ class RiverNetwork:
         --------
         >>> from riskmap.hydrography import load_basin
         >>> RiverNetwork.from_reaches(load_basin("drin").reaches, name="drin")
-        RiverNetwork('drin', reaches=85, outlets=2)
+        RiverNetwork('drin', reaches=..., outlets=2)
         """
         lacking = {"reach_id", "downstream_id"} - set(reaches.columns)
         if lacking:
