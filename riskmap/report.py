@@ -38,6 +38,7 @@ from riskmap._errors import RiskmapInputError
 from riskmap._paths import DATA_DIR
 from riskmap.basins import BASIN_NAMES, resolve_basin
 from riskmap.io import atomic_write_text, sha256_file
+from riskmap.natech import climate_section
 from riskmap.report_figures import EXPOSURE_ORDER as _EXPOSURE_ORDER
 from riskmap.report_figures import basin_part as _part
 from riskmap.report_figures import class_column as _class_column  # noqa: F401 - old private name
@@ -270,6 +271,7 @@ def report_context(inputs: ReportInputs, *, generated_at: _dt.datetime | None = 
         "n_transboundary": int(sites["transboundary_downstream"].astype("boolean").fillna(False).sum())
         if "transboundary_downstream" in sites.columns else None,
         "summary": summary,
+        "climate": climate_section(sites),  # Natech under climate change (user's scenario rasters), or None
         "map_png": _map_figure(sites, basin, f"{name} basin: {len(sites)} sites", numbers=numbers,
                               max_numbers=MAP_NUMBERED),
         "map_numbered": MAP_NUMBERED,

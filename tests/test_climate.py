@@ -170,3 +170,30 @@ def test_end_to_end_score_cli_report_section_and_map(tmp_path, rasters, drina_si
     assert "Climate: flood present (class)" in page and "Climate: flood 2050 (class)" in page
     assert "<b>Pond</b>" not in page
     assert external_references(page) == []
+
+
+@pytest.mark.slow
+def test_report_and_map_commands_carry_the_climate_scenarios(tmp_path, rasters, drina_sites):
+    """`riskmap report/map BASIN --raster flood:present=A --raster flood:2050=B`: a report chapter and map layers."""
+    from riskmap.io import write_sites
+
+    sub = drina_sites.copy()
+    sub.loc[sub.index[0], "name"] = "<b>Pond</b> {{ 7*7 }}"
+    src = tmp_path / "sites.csv"
+    write_sites(sub, src)
+    opts = ["--sites", str(src), "--raster", f"flood:present={rasters['present']}",
+            "--raster", f"flood:2050={rasters['2050']}"]
+    r = CliRunner().invoke(main, ["report", "drina", "-o", str(tmp_path / "rep"), "--no-pdf", *opts])
+    assert r.exit_code == 0, r.output
+    html = (tmp_path / "rep" / "drina_report.html").read_text(encoding="utf-8")
+    assert '<section id="climate" class="chapter">' in html and "Natech under climate change" in html
+    assert "<th>present</th><th>2050</th>" in html
+    assert "&lt;b&gt;Pond&lt;/b&gt; {{ 7*7 }}" in html and "<b>Pond</b>" not in html
+    r = CliRunner().invoke(main, ["map", "drina", "-o", str(tmp_path / "m.html"), *opts])
+    assert r.exit_code == 0, r.output
+    page = (tmp_path / "m.html").read_text(encoding="utf-8")
+    assert "Climate: flood present (class)" in page and "Climate: flood 2050 (class)" in page
+    # without climate rasters: no chapter
+    r = CliRunner().invoke(main, ["report", "drina", "-o", str(tmp_path / "rep0"), "--no-pdf", "--sites", str(src)])
+    assert r.exit_code == 0, r.output
+    assert 'id="climate"' not in (tmp_path / "rep0" / "drina_report.html").read_text(encoding="utf-8")

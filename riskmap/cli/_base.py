@@ -151,7 +151,9 @@ def score_options(f: Callable) -> Callable:
     """``--params`` and ``--raster``: how every command that scores sites scores them."""
     f = click.option("--raster", "raster_opts", multiple=True, metavar="NAME=PATH",
                      help="A GeoTIFF to sample at sites and along the downstream corridor (repeatable); "
-                          "NAME 'flood_depth' (metres) also feeds the Natech flood class.")(f)
+                          "NAME 'flood_depth' (metres) also feeds the Natech flood class; "
+                          "NAME 'HAZARD:SCENARIO' (e.g. flood:present, flood:2050) adds a climate "
+                          "scenario (docs/contingency.md).")(f)
     f = click.option("--params", "params_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
                      default=None, help="TOML file overriding the default scoring parameters (docs/hazard.md).")(f)
     return f
