@@ -1,4 +1,4 @@
-"""Transboundary exposure: where does a site's water go, and whose is it?
+"""Transboundary exposure: where a site's water goes, and whose it is.
 
 :func:`assess` enriches a site inventory with its basin, sub-basin and
 country, the distance to the nearest international border, the river reach
@@ -78,8 +78,11 @@ DEM_LENGTH_OVERSTATE = 1.08
 
 def _site_points(sites: gpd.GeoDataFrame, idxs: list[_BasinIndex] | None = None,
                  ) -> tuple[np.ndarray, np.ndarray]:
-    """Lon/lat of each site: the point itself, or for lines and footprints a point
-    on their longest part inside a basin outline (else a representative point)."""
+    """Lon/lat of each site.
+
+    The point itself, or for lines and footprints a point on their longest part inside a
+    basin outline (else a representative point).
+    """
     g = sites.geometry
     if g.crs is not None and not g.crs.equals("EPSG:4326"):
         g = g.to_crs("EPSG:4326")

@@ -33,7 +33,8 @@ from __future__ import annotations
 import html as _html
 import warnings
 from pathlib import Path
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import folium
 import folium.plugins

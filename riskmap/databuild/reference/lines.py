@@ -126,6 +126,12 @@ def load_countries(sources: Path) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
 
 @dataclass
 class RegionNetwork:
+    """The noded river network of one source region, in the region's projected CRS.
+
+    Built by :func:`build_region_network`; the reach, outline and product steps read it. Field
+    comments give the columns; every frame is projected to ``crs``.
+    """
+
     region: str
     crs: Any
     lines: gpd.GeoDataFrame  # projected pieces: geometry, u, v, src, link (name of lake link) ...
@@ -250,7 +256,7 @@ def _node(lines: list[LineString]) -> tuple[list[LineString], np.ndarray, np.nda
     n = len(lines)
     splits: list[list[float]] = [[] for _ in range(n)]
     new_coords = [shapely.get_coordinates(ln).copy() for ln in lines]
-    for i, ln in enumerate(lines):
+    for i in range(n):
         c = new_coords[i]
         for end in (0, -1):
             p = Point(c[end])

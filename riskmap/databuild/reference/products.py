@@ -288,7 +288,7 @@ def build_basin(sources: Path, spec: BasinSpec, net: RegionNetwork, countries: g
 def _source_files(sources: Path) -> list[dict[str, str]]:
     out = []
     for key in ("admin0", "physical", "gshhg", "places", "tfdd"):
-        for region, files in REGIONS.items():
+        for files in REGIONS.values():
             p = sources / SOURCES[key] / files[key]
             out.append({"dataset": SOURCES[key], "path": f"{SOURCES[key]}/{files[key]}", "sha256": sha256_file(p),
                         "use": "validation only (not in any product)" if key == "tfdd" else "product input"})
@@ -405,12 +405,27 @@ def _build_date(date: str | None) -> str:
         return date
     sde = os.environ.get("SOURCE_DATE_EPOCH")
     if sde:
-        return _dt.datetime.fromtimestamp(int(sde), tz=_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return _dt.datetime.now(tz=_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return _dt.datetime.fromtimestamp(int(sde), tz=_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return _dt.datetime.now(tz=_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def write_provenance(sources: Path, out_dir: Path, meta: dict[str, Any], *, date: str | None,
                      seconds: float) -> None:
+    """Write PROVENANCE.json and PROVENANCE.md of data/basins into ``out_dir``.
+
+    Parameters
+    ----------
+    sources : pathlib.Path
+        Folder of the public source datasets (checksummed).
+    out_dir : pathlib.Path
+        Output folder (data/basins).
+    meta : dict
+        Per basin id, the build record with its ``measured`` agreement figures.
+    date : str or None
+        Build date to record; None: ``SOURCE_DATE_EPOCH`` or now (UTC).
+    seconds : float
+        Build time (not written, to keep the files deterministic apart from the date).
+    """
     from importlib.metadata import PackageNotFoundError, version
 
     from riskmap.io import atomic_write_text
@@ -454,7 +469,8 @@ def write_provenance(sources: Path, out_dir: Path, meta: dict[str, Any], *, date
     lines += [f"- **{l_['dataset']}**: {l_['licence']}. {l_['attribution']}" for l_ in LICENCES]
     lines += ["", "## Processing steps", ""]
     lines += [f"{i + 1}. {s}" for i, s in enumerate(STEPS)]
-    lines += ["", "## Measured agreement", "", "| basin | area km2 | published km2 | error % | IoU TFDD | share inside TFDD | reaches |",
+    lines += ["", "## Measured agreement", "",
+              "| basin | area km2 | published km2 | error % | IoU TFDD | share inside TFDD | reaches |",
               "|---|---|---|---|---|---|---|"]
     for b, m in meta.items():
         x = m["measured"]

@@ -214,7 +214,7 @@ def build_reaches(net: RegionNetwork, spec: BasinSpec, edges: list[dict]) -> gpd
 
     reaches = []
     chain_first: dict[int, int] = {}
-    for ci, chain in enumerate(chains):
+    for chain in chains:
         chain_first[chain[0]] = len(reaches)
         coords = [shapely.get_coordinates(geoms[chain[0]])]
         for k in chain[1:]:
@@ -324,7 +324,7 @@ def finish_reaches(R: gpd.GeoDataFrame, net: RegionNetwork, spec: BasinSpec) -> 
     R["sub_basin"] = sub
     for sb, mapping in spec.name_overrides.items():
         m = R["sub_basin"] == sb
-        R.loc[m, "name"] = R.loc[m, "name"].map(lambda x: mapping.get(x, x) if x else x)
+        R.loc[m, "name"] = R.loc[m, "name"].map(lambda x, mapping=mapping: mapping.get(x, x) if x else x)
     for nm, pt, replace in spec.upstream_names:  # a river's own name upstream of a point (Tara, Piva, Klina)
         p = gpd.GeoSeries([Point(pt)], crs="EPSG:4326").to_crs(net.crs).iloc[0]
         k = int(np.argmin(shapely.distance(R.geometry.values, p)))
