@@ -160,7 +160,8 @@ class _RiskmapLayers(MacroElement):
         return (f"var {self.get_name()} = riskmap.build({parent}, {self.data_json}, "
                 f"{{{groups}\n}});\n")
 
-    def render(self, **kwargs: Any) -> None:
+    # branca's MacroElement.render (unannotated) returns None as well; only Element.render declares str
+    def render(self, **kwargs: Any) -> None:  # type: ignore[override]
         """Add the runtime to the page header and the build call to the page script."""
         figure = self.get_root()
         if not isinstance(figure, Figure):
@@ -315,7 +316,9 @@ def basin_map(
                          show=False, max_zoom=19).add_to(m)
 
     def group(name: str, show: bool = True) -> folium.FeatureGroup:
-        return folium.FeatureGroup(name=name, show=show).add_to(m)
+        fg = folium.FeatureGroup(name=name, show=show)
+        fg.add_to(m)
+        return fg
 
     has_lakes = any(k in data for k in ("lakes", "ctx_lakes", "dams"))
     groups: dict[str, Any] = {

@@ -49,7 +49,7 @@ import datetime as _dt
 import json
 import time
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -893,7 +893,7 @@ def parse_outlet(text: str) -> tuple[float, float]:
     return lon, lat
 
 
-__all__: Iterable[str] = ("BURN_M", "STREAM_KM2", "build_from_dem", "read_dem")
+__all__: Sequence[str] = ("BURN_M", "STREAM_KM2", "build_from_dem", "read_dem")
 
 
 # ---------------------------------------------------------------- joining a cartographic lower course

@@ -222,12 +222,12 @@ def _lakes(sources: Path, region: str, crs) -> gpd.GeoDataFrame:
 
 def _lake_links(lines: list[LineString], lakes: gpd.GeoDataFrame) -> tuple[list[LineString], list[str]]:
     """Straight links from river ends at a lake shore to the lake's representative point."""
-    ends = []
+    end_list = []
     for ln in lines:
         c = shapely.get_coordinates(ln)
-        ends.append(c[0])
-        ends.append(c[-1])
-    ends = np.asarray(ends)
+        end_list.append(c[0])
+        end_list.append(c[-1])
+    ends = np.asarray(end_list)
     ep = shapely.points(ends)
     out, names = [], []
     for name, geom in zip(lakes["name"], lakes.geometry):

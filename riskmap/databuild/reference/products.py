@@ -57,10 +57,10 @@ def _tfdd_metrics(sources: Path, spec: BasinSpec, outline) -> dict[str, Any]:
     if t.empty:
         return {}
     tg = shapely.make_valid(shapely.union_all(t.geometry.values))
-    inter = geodesic_area_km2(shapely.intersection(outline, tg))
-    a = geodesic_area_km2(outline)
+    inter = float(geodesic_area_km2(shapely.intersection(outline, tg)))
+    a = float(geodesic_area_km2(outline))
     if spec.tfdd_mode == "iou":
-        union = geodesic_area_km2(shapely.union(outline, tg))
+        union = float(geodesic_area_km2(shapely.union(outline, tg)))
         extra = {}
         lk = gpd.read_file(sources / SOURCES["tfdd"] / REGIONS[spec.region]["tfdd"])
         lk = lk[lk["BCODE"] == "LKPP"]
@@ -68,10 +68,10 @@ def _tfdd_metrics(sources: Path, spec: BasinSpec, outline) -> dict[str, Any]:
             # TFDD keeps Lake Prespa as its own basin; compare without our part inside LKPP as well
             lg = shapely.difference(shapely.make_valid(shapely.union_all(lk.geometry.values)), tg)
             o2 = shapely.difference(outline, lg)
-            i2 = geodesic_area_km2(shapely.intersection(o2, tg))
-            extra["iou_tfdd_without_prespa"] = round(i2 / geodesic_area_km2(shapely.union(o2, tg)), 3)
+            i2 = float(geodesic_area_km2(shapely.intersection(o2, tg)))
+            extra["iou_tfdd_without_prespa"] = round(i2 / float(geodesic_area_km2(shapely.union(o2, tg))), 3)
         return {"tfdd_code": spec.tfdd_code, "iou_tfdd": round(inter / union, 3), **extra,
-                "share_in_tfdd": round(inter / a, 3), "tfdd_area_km2_clipped": round(geodesic_area_km2(tg), 0)}
+                "share_in_tfdd": round(inter / a, 3), "tfdd_area_km2_clipped": round(float(geodesic_area_km2(tg)), 0)}
     return {"tfdd_code": spec.tfdd_code, "iou_tfdd": None, "share_in_tfdd": round(inter / a, 3)}
 
 
@@ -142,7 +142,7 @@ def _dams(sources: Path, reaches: gpd.GeoDataFrame, crs,
     cap = pd.to_numeric(d["capacity_(mw)"], errors="coerce")
     d = d[(d["status"] == "operating") & (d["location_accuracy"] == "exact") & (cap >= DAM_MIN_MW)].copy()
     d["capacity_mw"] = cap[d.index].astype(float)
-    cols = {"name": [], "river": [], "capacity_mw": [], "reach_id": [], "dist_km": [], "plants": [],
+    cols: dict[str, list[Any]] = {"name": [], "river": [], "capacity_mw": [], "reach_id": [], "dist_km": [], "plants": [],
             "reservoir": [], "marks_reservoir": [], "source": [], "geometry": []}
     empty = gpd.GeoDataFrame({k: [] for k in cols if k != "geometry"}, geometry=[], crs="EPSG:4326")
     if d.empty or reaches.empty:
@@ -250,7 +250,7 @@ def build_basin(sources: Path, spec: BasinSpec, net: RegionNetwork, countries: g
         "network_km": round(float(reaches["length_km"].sum()), 1),
         "sub_basin_km2": {s: float(a) for s, a in zip(subs["sub_basin"], subs["area_km2"])},
     }
-    meta = {
+    meta: dict[str, Any] = {
         "name": spec.name,
         "riparian": list(rip["iso3"]),
         "outlet": [spec.outlet[0], spec.outlet[1]],

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -212,7 +214,7 @@ def build_reaches(net: RegionNetwork, spec: BasinSpec, edges: list[dict]) -> gpd
         lake_countries.append("|".join(isos))
     lake_geoms = list(lk.geometry)
 
-    reaches = []
+    reaches: list[dict[str, Any]] = []
     chain_first: dict[int, int] = {}
     for chain in chains:
         chain_first[chain[0]] = len(reaches)
@@ -234,7 +236,7 @@ def build_reaches(net: RegionNetwork, spec: BasinSpec, edges: list[dict]) -> gpd
             if labs[i] != labs[i - 1]:
                 cuts.append(d[i])
         cuts.append(line.length)
-        pieces = []
+        pieces: list[tuple[float, float]] = []
         for a, b in zip(cuts[:-1], cuts[1:]):
             m = int(np.ceil((b - a) / (MAX_REACH_KM * 1000.0)))
             sub = np.linspace(a, b, m + 1)
