@@ -736,22 +736,28 @@ def _row(symbol: str, text: str) -> str:
     return f'<div class="rm-row">{symbol}<span>{_html.escape(text)}</span></div>'
 
 
+def _legend_sites(info: Mapping[str, Any]) -> list[str]:
+    """Legend rows of the sites: kinds (shape), colour classes, line and approximate sites."""
+    parts = ["<h5>Sites: kind (shape)</h5>"]
+    for c in info["categories"]:
+        label = CATEGORY_LABELS[c] if c in CATEGORY_LABELS else f"{c} (unknown kind)"
+        parts.append(_row(_svg(CATEGORY_SHAPES.get(c, "circle"), "#bbbbbb"), label))
+    if info.get("heading"):
+        parts.append(f"<h5>{_html.escape(info['heading'])} (colour)</h5>")
+        for label, colour in info["classes"]:
+            parts.append(_row(_svg("circle", colour), label))
+    if info.get("lines"):
+        parts.append(_row(_line("#555555", 3.5, "9 4"), "line site (pipeline), in its colour"))
+    if info.get("approximate"):
+        parts.append(_row(_svg("circle", "#555555", hollow=True),
+                          "approximate location (" + " / ".join(APPROXIMATE_PRECISIONS) + ")"))
+    return parts
+
+
 def _legend_html(title: str, data: Mapping[str, Any], info: Mapping[str, Any]) -> str:
     parts = [f"<details open><summary>{_html.escape(title)}</summary>"]
     if info.get("n"):
-        parts.append("<h5>Sites: kind (shape)</h5>")
-        for c in info["categories"]:
-            label = CATEGORY_LABELS[c] if c in CATEGORY_LABELS else f"{c} (unknown kind)"
-            parts.append(_row(_svg(CATEGORY_SHAPES.get(c, "circle"), "#bbbbbb"), label))
-        if info.get("heading"):
-            parts.append(f"<h5>{_html.escape(info['heading'])} (colour)</h5>")
-            for label, colour in info["classes"]:
-                parts.append(_row(_svg("circle", colour), label))
-        if info.get("lines"):
-            parts.append(_row(_line("#555555", 3.5, "9 4"), "line site (pipeline), in its colour"))
-        if info.get("approximate"):
-            parts.append(_row(_svg("circle", "#555555", hollow=True),
-                              "approximate location (" + " / ".join(APPROXIMATE_PRECISIONS) + ")"))
+        parts += _legend_sites(info)
     parts.append("<h5>Basin</h5>")
     st = _STYLE
     if "outline" in data:

@@ -160,24 +160,13 @@ def _link(L: gpd.GeoDataFrame, e: dict) -> str | None:
     return v if isinstance(v, str) else None
 
 
-def build_reaches(net: RegionNetwork, spec: BasinSpec, edges: list[dict]) -> gpd.GeoDataFrame:
-    """Split the basin tree into reaches with the contract's attributes (projected geometry)."""
-    L = net.lines
-    # directed piece geometry (a -> b)
-    out_edge: dict[int, int] = {}
-    in_edges: dict[int, list[int]] = {}
-    for k, e in enumerate(edges):
-        cur = out_edge.get(e["a"])
-        if cur is None or (edges[cur].get("distributary") and not e.get("distributary")):
-            out_edge[e["a"]] = k
-        in_edges.setdefault(e["b"], []).append(k)
-    geoms = []
-    for e in edges:
-        g = L.geometry.values[e["piece"]]
-        if L["u"].values[e["piece"]] != e["a"]:
-            g = g.reverse()
-        geoms.append(g)
-    # chains: merge pieces through nodes with exactly one in-edge and whose out edge is unique
+def _chains(L: gpd.GeoDataFrame, edges: list[dict], out_edge: dict[int, int],
+            in_edges: dict[int, list[int]]) -> list[list[int]]:
+    """Edges of :func:`build_reaches` merged into chains (lists of edge positions, upstream first).
+
+    A chain passes through nodes with exactly one in-edge whose out edge is unique and of the
+    same lake link.
+    """
     indeg = {n: len(v) for n, v in in_edges.items()}
     chains: list[list[int]] = []
     used = set()
@@ -204,6 +193,27 @@ def build_reaches(net: RegionNetwork, spec: BasinSpec, edges: list[dict]) -> gpd
     leftover = [k for k in range(len(edges)) if k not in used]
     for k in leftover:  # isolated cycles cannot occur in a tree; keep singletons defensively
         chains.append([k])
+    return chains
+
+
+def build_reaches(net: RegionNetwork, spec: BasinSpec, edges: list[dict]) -> gpd.GeoDataFrame:
+    """Split the basin tree into reaches with the contract's attributes (projected geometry)."""
+    L = net.lines
+    # directed piece geometry (a -> b)
+    out_edge: dict[int, int] = {}
+    in_edges: dict[int, list[int]] = {}
+    for k, e in enumerate(edges):
+        cur = out_edge.get(e["a"])
+        if cur is None or (edges[cur].get("distributary") and not e.get("distributary")):
+            out_edge[e["a"]] = k
+        in_edges.setdefault(e["b"], []).append(k)
+    geoms = []
+    for e in edges:
+        g = L.geometry.values[e["piece"]]
+        if L["u"].values[e["piece"]] != e["a"]:
+            g = g.reverse()
+        geoms.append(g)
+    chains = _chains(L, edges, out_edge, in_edges)
 
     # lakes with their countries
     lk = net.lakes[net.lakes["name"].notna()]
