@@ -1,4 +1,4 @@
-"""Transboundary exposure: where does a site's water go, and whose is it?
+"""Transboundary exposure: where a site's water goes, and whose it is.
 
 :func:`assess` enriches a site inventory with its basin, sub-basin and
 country, the distance to the nearest international border, the river reach
@@ -78,8 +78,11 @@ DEM_LENGTH_OVERSTATE = 1.08
 
 def _site_points(sites: gpd.GeoDataFrame, idxs: list[_BasinIndex] | None = None,
                  ) -> tuple[np.ndarray, np.ndarray]:
-    """Lon/lat of each site: the point itself, or for lines and footprints a point
-    on their longest part inside a basin outline (else a representative point)."""
+    """Lon/lat of each site.
+
+    The point itself, or for lines and footprints a point on their longest part inside a
+    basin outline (else a representative point).
+    """
     g = sites.geometry
     if g.crs is not None and not g.crs.equals("EPSG:4326"):
         g = g.to_crs("EPSG:4326")
@@ -148,6 +151,59 @@ def _divide_buffer_caps(basins: list[Any], divide_buffer_km: float | None) -> np
     return caps
 
 
+def _basin_of_sites(idxs: list[_BasinIndex], lon: np.ndarray, lat: np.ndarray, buf_km: np.ndarray,
+                    buf_cap_km: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Basin of each site: by outline, then by divide buffer.
+
+    Parameters
+    ----------
+    idxs : list of _BasinIndex
+        The basins' lookup indexes.
+    lon, lat : numpy.ndarray
+        Site points (degrees).
+    buf_km : numpy.ndarray
+        Per site, the divide buffer (km) within which a site outside every outline is
+        allocated to the nearest basin.
+    buf_cap_km : numpy.ndarray
+        Per basin, the cap on ``buf_km``.
+
+    Returns
+    -------
+    bsel : numpy.ndarray of intp
+        Position in ``idxs`` of each site's basin, -1 for none.
+    in_basin : numpy.ndarray of bool
+        True where the site lies inside the basin outline (not only within the buffer).
+    """
+    n = len(lon)
+    bsel = np.full(n, -1, dtype=np.intp)
+    for k, ix in enumerate(idxs):
+        x0, y0, x1, y1 = ix.bounds
+        cand = np.flatnonzero((bsel < 0) & (lon >= x0) & (lon <= x1) & (lat >= y0) & (lat <= y1))
+        if len(cand):
+            hit = ix.outline_lab.label(lon[cand], lat[cand]) >= 0
+            bsel[cand[hit]] = k
+    in_basin = bsel >= 0
+    max_buf = float(np.max(buf_km, initial=0.0))
+    if max_buf > 0:
+        best_d = np.full(n, np.inf)
+        pad = max_buf / 60.0 + 0.05  # degrees; generous (1 deg lat ~ 111 km)
+        for k, ix in enumerate(idxs):
+            x0, y0, x1, y1 = ix.bounds
+            padx = pad / max(math.cos(math.radians(max(abs(y0), abs(y1)))), 0.2)
+            cand = np.flatnonzero(~in_basin & np.isfinite(lon) & (lon >= x0 - padx) & (lon <= x1 + padx)
+                                  & (lat >= y0 - pad) & (lat <= y1 + pad))
+            if not len(cand):
+                continue
+            x, y = ix.to_xy.transform(lon[cand], lat[cand])
+            r = ix.outline_edge.nearest(np.asarray(x), np.asarray(y), max_dist=max_buf * 1000.0)
+            d = r["dist"]
+            lim_km = np.fmin(buf_km[cand], buf_cap_km[k])
+            better = np.isfinite(d) & (d <= lim_km * 1000.0) & (d < best_d[cand])
+            best_d[cand[better]] = d[better]
+            bsel[cand[better]] = k
+    return bsel, in_basin
+
+
 def assess(sites: gpd.GeoDataFrame, basins: Any = None, *, max_snap_km: float = 5.0,
            near_border_km: float = 10.0, velocity_ms: float = 1.0,
            divide_buffer_km: float | None = None, data_dir: Any = None) -> gpd.GeoDataFrame:
@@ -212,32 +268,7 @@ def assess(sites: gpd.GeoDataFrame, basins: Any = None, *, max_snap_km: float = 
     buf_cap_km = _divide_buffer_caps(bobjs, divide_buffer_km)
 
     # ---- 1. basin by outline, then divide buffer -------------------------
-    bsel = np.full(n, -1, dtype=np.intp)
-    for k, ix in enumerate(idxs):
-        x0, y0, x1, y1 = ix.bounds
-        cand = np.flatnonzero((bsel < 0) & (lon >= x0) & (lon <= x1) & (lat >= y0) & (lat <= y1))
-        if len(cand):
-            hit = ix.outline_lab.label(lon[cand], lat[cand]) >= 0
-            bsel[cand[hit]] = k
-    in_basin = bsel >= 0
-    max_buf = float(np.max(buf_km, initial=0.0))
-    if max_buf > 0:
-        best_d = np.full(n, np.inf)
-        pad = max_buf / 60.0 + 0.05  # degrees; generous (1 deg lat ~ 111 km)
-        for k, ix in enumerate(idxs):
-            x0, y0, x1, y1 = ix.bounds
-            padx = pad / max(math.cos(math.radians(max(abs(y0), abs(y1)))), 0.2)
-            cand = np.flatnonzero(~in_basin & np.isfinite(lon) & (lon >= x0 - padx) & (lon <= x1 + padx)
-                                  & (lat >= y0 - pad) & (lat <= y1 + pad))
-            if not len(cand):
-                continue
-            x, y = ix.to_xy.transform(lon[cand], lat[cand])
-            r = ix.outline_edge.nearest(np.asarray(x), np.asarray(y), max_dist=max_buf * 1000.0)
-            d = r["dist"]
-            lim_km = np.fmin(buf_km[cand], buf_cap_km[k])
-            better = np.isfinite(d) & (d <= lim_km * 1000.0) & (d < best_d[cand])
-            best_d[cand[better]] = d[better]
-            bsel[cand[better]] = k
+    bsel, in_basin = _basin_of_sites(idxs, lon, lat, buf_km, buf_cap_km)
 
     cols: dict[str, Any] = {
         "basin": np.full(n, None, dtype=object), "sub_basin": np.full(n, None, dtype=object),

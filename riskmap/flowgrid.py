@@ -68,6 +68,7 @@ class FlowGrid:
 
     @property
     def shape(self) -> tuple[int, int]:
+        """Rows and columns of the grid."""
         return self.d8.shape  # type: ignore[return-value]
 
     def _centre(self, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import json
 import re
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -123,7 +123,7 @@ def external_references(html_text: str, *, allow_tiles: bool = False) -> list[st
 
 
 
-@lru_cache(maxsize=None)
+@cache
 def asset_text(rel: str) -> str:
     """Text of a vendored file, ``rel`` to :data:`ASSETS_DIR`."""
     return (ASSETS_DIR / rel).read_text(encoding="utf-8")
@@ -136,14 +136,14 @@ def _vendored(url: str) -> str:
     return _ASSET_FOR[url.rsplit("/", 1)[-1].split("?", 1)[0]][0]
 
 
-@lru_cache(maxsize=None)
+@cache
 def _inline_js(rel: str) -> str:
     text = asset_text(rel)
     text = re.sub(r"//# sourceMappingURL=\S+\s*$", "", text)
     return text.replace("</script", "<\\/script")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _inline_css(rel: str) -> str:
     folder = (ASSETS_DIR / rel).parent
     text = asset_text(rel)

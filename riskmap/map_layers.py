@@ -11,7 +11,8 @@ import json
 import math
 import re
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -225,7 +226,7 @@ def _features(gdf: gpd.GeoDataFrame, props: Mapping[str, Iterable[Any]], tol: fl
 
 
 def _plain_list(values: Iterable[Any]) -> list[Any]:
-    out = []
+    out: list[Any] = []
     for v in values:
         if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA or v is pd.NaT:
             out.append(None)
@@ -333,8 +334,9 @@ def _country_context(view: Any, aoi: Any, riparian: set[str], tol: float,
     """
     names = dict(names or {})
     out: dict[str, Any] = {}
-    countries = _in_box(_read_layer(DATA_DIR / "basins" / "countries.gpkg", "countries"), view)
-    if countries is None:
+    all_countries = _read_layer(DATA_DIR / "basins" / "countries.gpkg", "countries")
+    countries = _in_box(all_countries, view)
+    if countries is None or all_countries is None:
         return out
     iso = _col(countries, "iso3")
     rip = [int(c in riparian) for c in iso]
@@ -348,7 +350,7 @@ def _country_context(view: Any, aoi: Any, riparian: set[str], tol: float,
     out["labels"] = [[float(x), float(y), (names.get(c) if c != "XKX" else None) or country_name(c) or str(c or ""),
                       r] for (x, y), c, r in zip(xy, iso, rip)]
     if aoi is not None:  # inside the AOI box, what no country covers is sea
-        land = shapely.union_all(_read_layer(DATA_DIR / "basins" / "countries.gpkg", "countries").geometry.to_numpy())
+        land = shapely.union_all(all_countries.geometry.to_numpy())
         sea = shapely.simplify(shapely.difference(aoi, land), tol * 4)
         if not sea.is_empty and sea.area > 1e-3:
             out["sea"] = {"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {},
@@ -543,7 +545,7 @@ def _site_column(s: pd.DataFrame, name: str, kind: str) -> list[Any] | None:
         vals = np.round(num, digits)
         return [None if not np.isfinite(v) else (int(v) if kind == "int" else float(v)) for v in vals]
     if kind == "bool":
-        out = []
+        out: list[bool | None] = []
         for v in series.tolist():
             if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)):
                 out.append(None)
@@ -579,6 +581,7 @@ def _filter_data(s: pd.DataFrame) -> list[dict[str, Any]]:
         else:
             order = list(counts.index)  # most sites first
         order += sorted(c for c in counts.index if c not in order)
+        names: list[str | None]
         if key == "category":
             names = [CATEGORY_LABELS.get(c, c) for c in order]
         elif key == "status":
@@ -733,22 +736,28 @@ def _row(symbol: str, text: str) -> str:
     return f'<div class="rm-row">{symbol}<span>{_html.escape(text)}</span></div>'
 
 
+def _legend_sites(info: Mapping[str, Any]) -> list[str]:
+    """Legend rows of the sites: kinds (shape), colour classes, line and approximate sites."""
+    parts = ["<h5>Sites: kind (shape)</h5>"]
+    for c in info["categories"]:
+        label = CATEGORY_LABELS[c] if c in CATEGORY_LABELS else f"{c} (unknown kind)"
+        parts.append(_row(_svg(CATEGORY_SHAPES.get(c, "circle"), "#bbbbbb"), label))
+    if info.get("heading"):
+        parts.append(f"<h5>{_html.escape(info['heading'])} (colour)</h5>")
+        for label, colour in info["classes"]:
+            parts.append(_row(_svg("circle", colour), label))
+    if info.get("lines"):
+        parts.append(_row(_line("#555555", 3.5, "9 4"), "line site (pipeline), in its colour"))
+    if info.get("approximate"):
+        parts.append(_row(_svg("circle", "#555555", hollow=True),
+                          "approximate location (" + " / ".join(APPROXIMATE_PRECISIONS) + ")"))
+    return parts
+
+
 def _legend_html(title: str, data: Mapping[str, Any], info: Mapping[str, Any]) -> str:
     parts = [f"<details open><summary>{_html.escape(title)}</summary>"]
     if info.get("n"):
-        parts.append("<h5>Sites: kind (shape)</h5>")
-        for c in info["categories"]:
-            label = CATEGORY_LABELS[c] if c in CATEGORY_LABELS else f"{c} (unknown kind)"
-            parts.append(_row(_svg(CATEGORY_SHAPES.get(c, "circle"), "#bbbbbb"), label))
-        if info.get("heading"):
-            parts.append(f"<h5>{_html.escape(info['heading'])} (colour)</h5>")
-            for label, colour in info["classes"]:
-                parts.append(_row(_svg("circle", colour), label))
-        if info.get("lines"):
-            parts.append(_row(_line("#555555", 3.5, "9 4"), "line site (pipeline), in its colour"))
-        if info.get("approximate"):
-            parts.append(_row(_svg("circle", "#555555", hollow=True),
-                              "approximate location (" + " / ".join(APPROXIMATE_PRECISIONS) + ")"))
+        parts += _legend_sites(info)
     parts.append("<h5>Basin</h5>")
     st = _STYLE
     if "outline" in data:

@@ -247,14 +247,17 @@ def why_texts(s: pd.DataFrame) -> list[str | None]:
     vol = _num(s, "tailings_volume_m3")
     holds = np.where(vol > 0, " holding about " + _fmt(vol / 1e6, "{:,.1f}") + " million m\u00b3 of tailings", "")
     what = cat.map(lambda c: CATEGORY_LABELS.get(c, "") if pd.notna(c) else "").astype(str) + holds
-    reasons["rank"] = np.where(rank.notna(), "Ranked " + _fmt(rank, "{:.0f}") + f" of {n_rank} by hazard priority"
-                               + np.where(what.str.len() > 0, " (" + what.str.lower() + ").", "."), None)
+    rank_text = ("Ranked " + _fmt(rank, "{:.0f}") + f" of {n_rank} by hazard priority"
+                 + np.where(what.str.len() > 0, " (" + what.str.lower() + ").", "."))
+    # numpy's stubs reject None as the object fill of np.where (valid at runtime): [call-overload] ignores
+    reasons["rank"] = np.where(rank.notna(), rank_text, None)  # type: ignore[call-overload]
     seis, flood = _num(s, "natech_seismic"), _num(s, "natech_flood")
     fault, mw = _num(s, "natech_fault_km"), _num(s, "natech_max_mw")
-    reasons["quake"] = np.where(seis >= 2, "Earthquake-prone: " + np.where(
+    reasons["quake"] = np.where(seis >= 2, "Earthquake-prone: " + np.where(  # type: ignore[call-overload]
         fault.notna(), "active fault " + np.where(fault < 1, "less than 1", _fmt(fault, "{:,.0f}")) + " km away", "seismic zone")
         + np.where(mw.notna(), ", earthquakes up to M" + _fmt(mw, "{:.1f}") + " recorded nearby", "") + ".", None)
-    reasons["flood"] = np.where(flood >= 2, "Close to a river or lake: flood-prone location.", None)
+    flood_text = "Close to a river or lake: flood-prone location."
+    reasons["flood"] = np.where(flood >= 2, flood_text, None)  # type: ignore[call-overload]
     status = s["score_status"].astype("string") if "score_status" in s.columns else pd.Series(pd.NA, index=s.index)
     reason = s["score_reason"].astype("string") if "score_reason" in s.columns else pd.Series(pd.NA, index=s.index)
     gap = status.eq("insufficient data").fillna(False).to_numpy(bool)

@@ -33,7 +33,8 @@ from __future__ import annotations
 import html as _html
 import warnings
 from pathlib import Path
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import folium
 import folium.plugins
@@ -159,7 +160,8 @@ class _RiskmapLayers(MacroElement):
         return (f"var {self.get_name()} = riskmap.build({parent}, {self.data_json}, "
                 f"{{{groups}\n}});\n")
 
-    def render(self, **kwargs: Any) -> None:
+    # branca's MacroElement.render (unannotated) returns None as well; only Element.render declares str
+    def render(self, **kwargs: Any) -> None:  # type: ignore[override]
         """Add the runtime to the page header and the build call to the page script."""
         figure = self.get_root()
         if not isinstance(figure, Figure):
@@ -184,6 +186,53 @@ def _country_names(data: Mapping[str, Any]) -> dict[str, str]:
 # --------------------------------------------------------------------------
 # Public API
 # --------------------------------------------------------------------------
+
+
+def _feature_group(m: folium.Map, name: str, show: bool = True) -> folium.FeatureGroup:
+    """A layer-control group added to ``m``."""
+    fg = folium.FeatureGroup(name=name, show=show)
+    fg.add_to(m)
+    return fg
+
+
+def _add_site_groups(m: folium.Map, groups: dict[str, Any], data: Mapping[str, Any], n_sites: int,
+                     cluster: bool | None) -> bool:
+    """Add the groups of the sites, pipelines and downstream paths to ``m`` and ``groups``.
+
+    Parameters
+    ----------
+    m : folium.Map
+        The map.
+    groups : dict
+        Group of each layer key, filled in place (``paths``, ``selected``, ``lines``, ``sites``).
+    data : mapping
+        The map data (``sites``, ``rivers``, ``lines`` keys).
+    n_sites : int
+        Number of sites on the map; none: no group is added.
+    cluster : bool or None
+        Cluster the markers; None: when there are more than :data:`CLUSTER_THRESHOLD` sites.
+
+    Returns
+    -------
+    bool
+        Whether the site markers are clustered.
+    """
+    if not n_sites:
+        return False
+    if "rivers" in data and "reach_id" in data["sites"]["cols"]:
+        groups["paths"] = _feature_group(m, "Downstream paths of transboundary sites")
+        groups["selected"] = _feature_group(m, "Downstream path of the selected site")
+    if "lines" in data:
+        groups["lines"] = _feature_group(m, "Pipelines (lines)")
+    do_cluster = n_sites > CLUSTER_THRESHOLD if cluster is None else bool(cluster)
+    label = f"Sites ({n_sites})"
+    if do_cluster:
+        groups["sites"] = folium.plugins.MarkerCluster(
+            name=label, options={"maxClusterRadius": 45, "spiderfyOnMaxZoom": True,
+                                 "showCoverageOnHover": False, "disableClusteringAtZoom": 13}).add_to(m)
+    else:
+        groups["sites"] = _feature_group(m, label)
+    return do_cluster
 
 
 def basin_map(
@@ -314,7 +363,7 @@ def basin_map(
                          show=False, max_zoom=19).add_to(m)
 
     def group(name: str, show: bool = True) -> folium.FeatureGroup:
-        return folium.FeatureGroup(name=name, show=show).add_to(m)
+        return _feature_group(m, name, show)
 
     has_lakes = any(k in data for k in ("lakes", "ctx_lakes", "dams"))
     groups: dict[str, Any] = {
@@ -334,22 +383,7 @@ def basin_map(
         "sites": None,
     }
     n_sites = site_info["n"]
-    do_cluster = False
-    if n_sites:
-        has_paths = "rivers" in data and "reach_id" in data["sites"]["cols"]
-        if has_paths:
-            groups["paths"] = group("Downstream paths of transboundary sites")
-            groups["selected"] = group("Downstream path of the selected site")
-        if "lines" in data:
-            groups["lines"] = group("Pipelines (lines)")
-        do_cluster = n_sites > CLUSTER_THRESHOLD if cluster is None else bool(cluster)
-        label = f"Sites ({n_sites})"
-        if do_cluster:
-            groups["sites"] = folium.plugins.MarkerCluster(
-                name=label, options={"maxClusterRadius": 45, "spiderfyOnMaxZoom": True,
-                                     "showCoverageOnHover": False, "disableClusteringAtZoom": 13}).add_to(m)
-        else:
-            groups["sites"] = group(label)
+    do_cluster = _add_site_groups(m, groups, data, n_sites, cluster)
     _RiskmapLayers(data, groups).add_to(m)
     for name, fc in climate_layers(s if sites is not None else None):  # one layer per climate scenario (issue 19)
         folium.GeoJson(fc, name=name, show=False, marker=folium.CircleMarker(radius=5),

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 import os
-from typing import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 import geopandas as gpd
 import numpy as np
@@ -42,7 +42,7 @@ def _aeqd(lon0: float, lat0: float) -> pyproj.CRS:
     return local_aeqd(round(lon0, 4), round(lat0, 4))
 
 
-def _local_groups(geoms: gpd.GeoSeries) -> Iterator[tuple[str, np.ndarray]]:
+def _local_groups(geoms: gpd.GeoSeries) -> Iterator[tuple[pyproj.CRS, np.ndarray]]:
     """Split geometries (EPSG:4326) into regional groups, each with a local AEQD CRS.
 
     Sites inside one of riskmap's AOI boxes share a projection centred on that
@@ -51,7 +51,7 @@ def _local_groups(geoms: gpd.GeoSeries) -> Iterator[tuple[str, np.ndarray]]:
 
     Yields
     ------
-    (crs, positions) : (str, numpy.ndarray of int)
+    (crs, positions) : (pyproj.CRS, numpy.ndarray of int)
     """
     g = geoms.to_crs("EPSG:4326") if geoms.crs is not None else geoms
     valid = ~(g.isna() | g.is_empty).to_numpy()

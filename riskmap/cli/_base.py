@@ -10,7 +10,8 @@ import os
 import sys
 import warnings
 from pathlib import Path
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import click
 
@@ -95,8 +96,10 @@ def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> 
 @click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_print_version,
               help="Show the riskmap version and the date, checksum and folder of its data, then exit.")
 def main() -> None:
-    """riskmap: transboundary technological risk inventories, maps and reports
-    for the Drin, Drina and Syr Darya basins."""
+    """riskmap: transboundary technological risk inventories, maps and reports.
+
+    Covers the Drin, Drina and Syr Darya basins.
+    """
     _exit_on_sigterm()
 
 

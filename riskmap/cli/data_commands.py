@@ -30,8 +30,11 @@ from riskmap.cli._base import (
 @click.option("--no-plots", is_flag=True, help="Skip the PNG overviews.")
 def build_reference_cmd(sources: Path | None, data_dir: Path | None, out_dir: Path | None,
                         build_date: str | None, no_plots: bool) -> None:
-    """Build the reference hydrography (data/basins) from the public sources: the cartographic
-    reference, then the Syr Darya from the GEBCO DEM joined to its cartographic lower course."""
+    """Build the reference hydrography (data/basins) from the public sources.
+
+    First the cartographic reference, then the Syr Darya from the GEBCO DEM joined to its
+    cartographic lower course.
+    """
     from riskmap.databuild.dem import build_bundled
 
     src = _sources(sources, "build-reference")

@@ -61,7 +61,7 @@ def _pair_codes(borders: gpd.GeoDataFrame) -> np.ndarray:
     return np.where(a <= b, np.char.add(np.char.add(a, "|"), b), np.char.add(np.char.add(b, "|"), a))
 
 
-def _runs(group: np.ndarray, pair: np.ndarray, step: np.ndarray, min_run_m: np.ndarray | float,
+def _runs(group: np.ndarray, pair: np.ndarray, step: np.ndarray | float, min_run_m: np.ndarray | float,
           max_gap_m: float) -> np.ndarray:
     """Pair of each sample kept only in runs (per ``group``) of >= ``min_run_m``; '' elsewhere.
 
@@ -131,6 +131,8 @@ def border_pairs_along(line_xy: shapely.LineString, borders_xy: gpd.GeoDataFrame
         step_m = line_xy.length / n
         d = (np.arange(n) + 0.5) * step_m
         sample_pts = shapely.line_interpolate_point(line_xy, d)
+    elif step_m is None:
+        raise TypeError("border_pairs_along: step_m is required with sample_pts")
     near = _near_pairs(np.asarray(sample_pts), borders_xy.geometry.to_numpy(), _pair_codes(borders_xy), near_m)
     group = np.zeros(len(near), dtype=np.int64)
     return _runs(group, near, float(step_m), min(min_run_m, 0.999 * line_xy.length), max_gap_m)

@@ -49,7 +49,7 @@ import datetime as _dt
 import json
 import time
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -347,7 +347,7 @@ def burn(grid: DemGrid, rivers: gpd.GeoDataFrame) -> tuple[np.ndarray, int]:
 
 
 def route(grid: DemGrid, elev: np.ndarray) -> tuple[Any, np.ndarray]:
-    """pyflwdir flow directions and upstream area (km2) of a conditioned DEM."""
+    """Flow directions (pyflwdir) and upstream area (km2) of a conditioned DEM."""
     import pyflwdir
 
     data = np.where(np.isfinite(elev), elev, _NODATA).astype("float32")
@@ -361,8 +361,11 @@ def route(grid: DemGrid, elev: np.ndarray) -> tuple[Any, np.ndarray]:
 
 
 def snap_outlet(grid: DemGrid, upa: np.ndarray, outlet: tuple[float, float], stream_km2: float = STREAM_KM2) -> int:
-    """Linear index of the outlet cell: the nearest stream cell within :data:`OUTLET_SNAP_KM`
-    (else the cell of largest upstream area there)."""
+    """Linear index of the outlet cell.
+
+    The nearest stream cell within :data:`OUTLET_SNAP_KM` (else the cell of largest upstream
+    area there).
+    """
     lon, lat = float(outlet[0]), float(outlet[1])
     x0, y0, x1, y1 = grid.bounds
     if not (x0 <= lon <= x1 and y0 <= lat <= y1):
@@ -842,7 +845,7 @@ def _write_provenance(out: Path, name: str, entry: dict[str, Any], grid: DemGrid
     from riskmap._about import __version__
     from riskmap.io import atomic_write_text
 
-    when = date or _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    when = date or _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     rec = {
         "builder": "riskmap data build-from-dem (riskmap/databuild/dem.py)",
         "riskmap_version": __version__,
@@ -890,7 +893,7 @@ def parse_outlet(text: str) -> tuple[float, float]:
     return lon, lat
 
 
-__all__: Iterable[str] = ("BURN_M", "STREAM_KM2", "build_from_dem", "read_dem")
+__all__: Sequence[str] = ("BURN_M", "STREAM_KM2", "build_from_dem", "read_dem")
 
 
 # ---------------------------------------------------------------- joining a cartographic lower course
@@ -1141,8 +1144,11 @@ def flowgrid_path(gpkg: str | Path) -> Path:
 
 def save_flowgrid(target: Path, flw: Any, grid: DemGrid, basin: np.ndarray, countries: gpd.GeoDataFrame,
                   reaches: gpd.GeoDataFrame) -> Path:
-    """Write the basin's D8 flow directions (pyflwdir codes, cells outside the basin = 247) and the
-    country of each cell, compressed, for :mod:`riskmap.flowgrid` (sites located on the DEM)."""
+    """Write the basin's D8 flow directions and the country of each cell, compressed.
+
+    Flow directions are pyflwdir codes (cells outside the basin = 247); the file serves
+    :mod:`riskmap.flowgrid` (sites located on the DEM).
+    """
     from rasterio.features import rasterize
 
     from riskmap.io import atomic_path

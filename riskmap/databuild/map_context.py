@@ -112,7 +112,7 @@ def build_map_context(sources: str | Path | None = None, out_dir: str | Path | N
         rv = "unknown"
     prov = {
         "riskmap_version": rv,
-        "build_date": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "build_date": _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "products": {"lakes.gpkg": {
             **_ATTRIBUTION,
             "sources": [{"path": str(rel), "sha256": sha256_file(src / rel)} for rel in files],

@@ -126,6 +126,12 @@ def load_countries(sources: Path) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
 
 @dataclass
 class RegionNetwork:
+    """The noded river network of one source region, in the region's projected CRS.
+
+    Built by :func:`build_region_network`; the reach, outline and product steps read it. Field
+    comments give the columns; every frame is projected to ``crs``.
+    """
+
     region: str
     crs: Any
     lines: gpd.GeoDataFrame  # projected pieces: geometry, u, v, src, link (name of lake link) ...
@@ -216,12 +222,12 @@ def _lakes(sources: Path, region: str, crs) -> gpd.GeoDataFrame:
 
 def _lake_links(lines: list[LineString], lakes: gpd.GeoDataFrame) -> tuple[list[LineString], list[str]]:
     """Straight links from river ends at a lake shore to the lake's representative point."""
-    ends = []
+    end_list = []
     for ln in lines:
         c = shapely.get_coordinates(ln)
-        ends.append(c[0])
-        ends.append(c[-1])
-    ends = np.asarray(ends)
+        end_list.append(c[0])
+        end_list.append(c[-1])
+    ends = np.asarray(end_list)
     ep = shapely.points(ends)
     out, names = [], []
     for name, geom in zip(lakes["name"], lakes.geometry):
@@ -250,7 +256,7 @@ def _node(lines: list[LineString]) -> tuple[list[LineString], np.ndarray, np.nda
     n = len(lines)
     splits: list[list[float]] = [[] for _ in range(n)]
     new_coords = [shapely.get_coordinates(ln).copy() for ln in lines]
-    for i, ln in enumerate(lines):
+    for i in range(n):
         c = new_coords[i]
         for end in (0, -1):
             p = Point(c[end])

@@ -15,21 +15,14 @@ from riskmap.databuild.reference.specs import GRID_M, SEED_M, BasinSpec
 # ---------------------------------------------------------------- outlines
 
 
-def allocate(net: RegionNetwork, spec: BasinSpec, reaches: gpd.GeoDataFrame,
-             basin_idx: np.ndarray) -> gpd.GeoDataFrame:
-    """Sub-basin polygons (EPSG:4326) by nearest-river allocation of gridded land.
+def _seeds(net: RegionNetwork, spec: BasinSpec, R: gpd.GeoDataFrame, reaches: gpd.GeoDataFrame,
+           basin_idx: np.ndarray, lab_of: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
+    """Seed points of :func:`allocate` (projected) and their labels.
 
-    Every land cell (size :data:`GRID_M`) goes to the nearest seed point; seeds
-    are points every :data:`SEED_M` along the basin's reaches (labelled by
-    sub-basin) and along every other river line of the region plus the shores
-    of lakes outside the basin (labelled "other").
+    Label ``lab_of[sub_basin]`` along the basin's reaches ``R`` (projected) and at the
+    spec's anchors; 0 ("other") along the region's other lines, the shores of lakes the
+    basin does not use, the coast and the unmapped neighbouring systems.
     """
-    import rasterio.features
-    from affine import Affine
-
-    R = reaches.to_crs(net.crs)
-    labels = sorted(R["sub_basin"].unique())
-    lab_of = {s: i + 1 for i, s in enumerate(labels)}
     sx, sl = [], []
     for g, s in zip(R.geometry, R["sub_basin"]):
         pts = _sample(g, SEED_M)
@@ -62,8 +55,25 @@ def allocate(net: RegionNetwork, spec: BasinSpec, reaches: gpd.GeoDataFrame,
             p = gpd.GeoSeries([Point(ax, ay)], crs="EPSG:4326").to_crs(net.crs).iloc[0]
             sx.append(np.array([[p.x, p.y]]))
             sl.append(np.array([lab_of[sb_label]]))
-    seeds = np.vstack(sx)
-    seed_lab = np.concatenate(sl)
+    return np.vstack(sx), np.concatenate(sl)
+
+
+def allocate(net: RegionNetwork, spec: BasinSpec, reaches: gpd.GeoDataFrame,
+             basin_idx: np.ndarray) -> gpd.GeoDataFrame:
+    """Sub-basin polygons (EPSG:4326) by nearest-river allocation of gridded land.
+
+    Every land cell (size :data:`GRID_M`) goes to the nearest seed point; seeds
+    are points every :data:`SEED_M` along the basin's reaches (labelled by
+    sub-basin) and along every other river line of the region plus the shores
+    of lakes outside the basin (labelled "other").
+    """
+    import rasterio.features
+    from affine import Affine
+
+    R = reaches.to_crs(net.crs)
+    labels = sorted(R["sub_basin"].unique())
+    lab_of = {s: i + 1 for i, s in enumerate(labels)}
+    seeds, seed_lab = _seeds(net, spec, R, reaches, basin_idx, lab_of)
     tree = cKDTree(seeds)
     cell = GRID_M[spec.region]
     minx, miny, maxx, maxy = R.total_bounds

@@ -57,10 +57,10 @@ def _tfdd_metrics(sources: Path, spec: BasinSpec, outline) -> dict[str, Any]:
     if t.empty:
         return {}
     tg = shapely.make_valid(shapely.union_all(t.geometry.values))
-    inter = geodesic_area_km2(shapely.intersection(outline, tg))
-    a = geodesic_area_km2(outline)
+    inter = float(geodesic_area_km2(shapely.intersection(outline, tg)))
+    a = float(geodesic_area_km2(outline))
     if spec.tfdd_mode == "iou":
-        union = geodesic_area_km2(shapely.union(outline, tg))
+        union = float(geodesic_area_km2(shapely.union(outline, tg)))
         extra = {}
         lk = gpd.read_file(sources / SOURCES["tfdd"] / REGIONS[spec.region]["tfdd"])
         lk = lk[lk["BCODE"] == "LKPP"]
@@ -68,10 +68,10 @@ def _tfdd_metrics(sources: Path, spec: BasinSpec, outline) -> dict[str, Any]:
             # TFDD keeps Lake Prespa as its own basin; compare without our part inside LKPP as well
             lg = shapely.difference(shapely.make_valid(shapely.union_all(lk.geometry.values)), tg)
             o2 = shapely.difference(outline, lg)
-            i2 = geodesic_area_km2(shapely.intersection(o2, tg))
-            extra["iou_tfdd_without_prespa"] = round(i2 / geodesic_area_km2(shapely.union(o2, tg)), 3)
+            i2 = float(geodesic_area_km2(shapely.intersection(o2, tg)))
+            extra["iou_tfdd_without_prespa"] = round(i2 / float(geodesic_area_km2(shapely.union(o2, tg))), 3)
         return {"tfdd_code": spec.tfdd_code, "iou_tfdd": round(inter / union, 3), **extra,
-                "share_in_tfdd": round(inter / a, 3), "tfdd_area_km2_clipped": round(geodesic_area_km2(tg), 0)}
+                "share_in_tfdd": round(inter / a, 3), "tfdd_area_km2_clipped": round(float(geodesic_area_km2(tg)), 0)}
     return {"tfdd_code": spec.tfdd_code, "iou_tfdd": None, "share_in_tfdd": round(inter / a, 3)}
 
 
@@ -142,7 +142,7 @@ def _dams(sources: Path, reaches: gpd.GeoDataFrame, crs,
     cap = pd.to_numeric(d["capacity_(mw)"], errors="coerce")
     d = d[(d["status"] == "operating") & (d["location_accuracy"] == "exact") & (cap >= DAM_MIN_MW)].copy()
     d["capacity_mw"] = cap[d.index].astype(float)
-    cols = {"name": [], "river": [], "capacity_mw": [], "reach_id": [], "dist_km": [], "plants": [],
+    cols: dict[str, list[Any]] = {"name": [], "river": [], "capacity_mw": [], "reach_id": [], "dist_km": [], "plants": [],
             "reservoir": [], "marks_reservoir": [], "source": [], "geometry": []}
     empty = gpd.GeoDataFrame({k: [] for k in cols if k != "geometry"}, geometry=[], crs="EPSG:4326")
     if d.empty or reaches.empty:
@@ -250,7 +250,7 @@ def build_basin(sources: Path, spec: BasinSpec, net: RegionNetwork, countries: g
         "network_km": round(float(reaches["length_km"].sum()), 1),
         "sub_basin_km2": {s: float(a) for s, a in zip(subs["sub_basin"], subs["area_km2"])},
     }
-    meta = {
+    meta: dict[str, Any] = {
         "name": spec.name,
         "riparian": list(rip["iso3"]),
         "outlet": [spec.outlet[0], spec.outlet[1]],
@@ -288,7 +288,7 @@ def build_basin(sources: Path, spec: BasinSpec, net: RegionNetwork, countries: g
 def _source_files(sources: Path) -> list[dict[str, str]]:
     out = []
     for key in ("admin0", "physical", "gshhg", "places", "tfdd"):
-        for region, files in REGIONS.items():
+        for files in REGIONS.values():
             p = sources / SOURCES[key] / files[key]
             out.append({"dataset": SOURCES[key], "path": f"{SOURCES[key]}/{files[key]}", "sha256": sha256_file(p),
                         "use": "validation only (not in any product)" if key == "tfdd" else "product input"})
@@ -405,12 +405,27 @@ def _build_date(date: str | None) -> str:
         return date
     sde = os.environ.get("SOURCE_DATE_EPOCH")
     if sde:
-        return _dt.datetime.fromtimestamp(int(sde), tz=_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return _dt.datetime.now(tz=_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return _dt.datetime.fromtimestamp(int(sde), tz=_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return _dt.datetime.now(tz=_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def write_provenance(sources: Path, out_dir: Path, meta: dict[str, Any], *, date: str | None,
                      seconds: float) -> None:
+    """Write PROVENANCE.json and PROVENANCE.md of data/basins into ``out_dir``.
+
+    Parameters
+    ----------
+    sources : pathlib.Path
+        Folder of the public source datasets (checksummed).
+    out_dir : pathlib.Path
+        Output folder (data/basins).
+    meta : dict
+        Per basin id, the build record with its ``measured`` agreement figures.
+    date : str or None
+        Build date to record; None: ``SOURCE_DATE_EPOCH`` or now (UTC).
+    seconds : float
+        Build time (not written, to keep the files deterministic apart from the date).
+    """
     from importlib.metadata import PackageNotFoundError, version
 
     from riskmap.io import atomic_write_text
@@ -454,7 +469,8 @@ def write_provenance(sources: Path, out_dir: Path, meta: dict[str, Any], *, date
     lines += [f"- **{l_['dataset']}**: {l_['licence']}. {l_['attribution']}" for l_ in LICENCES]
     lines += ["", "## Processing steps", ""]
     lines += [f"{i + 1}. {s}" for i, s in enumerate(STEPS)]
-    lines += ["", "## Measured agreement", "", "| basin | area km2 | published km2 | error % | IoU TFDD | share inside TFDD | reaches |",
+    lines += ["", "## Measured agreement", "",
+              "| basin | area km2 | published km2 | error % | IoU TFDD | share inside TFDD | reaches |",
               "|---|---|---|---|---|---|---|"]
     for b, m in meta.items():
         x = m["measured"]

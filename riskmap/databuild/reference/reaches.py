@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -158,24 +160,13 @@ def _link(L: gpd.GeoDataFrame, e: dict) -> str | None:
     return v if isinstance(v, str) else None
 
 
-def build_reaches(net: RegionNetwork, spec: BasinSpec, edges: list[dict]) -> gpd.GeoDataFrame:
-    """Split the basin tree into reaches with the contract's attributes (projected geometry)."""
-    L = net.lines
-    # directed piece geometry (a -> b)
-    out_edge: dict[int, int] = {}
-    in_edges: dict[int, list[int]] = {}
-    for k, e in enumerate(edges):
-        cur = out_edge.get(e["a"])
-        if cur is None or (edges[cur].get("distributary") and not e.get("distributary")):
-            out_edge[e["a"]] = k
-        in_edges.setdefault(e["b"], []).append(k)
-    geoms = []
-    for e in edges:
-        g = L.geometry.values[e["piece"]]
-        if L["u"].values[e["piece"]] != e["a"]:
-            g = g.reverse()
-        geoms.append(g)
-    # chains: merge pieces through nodes with exactly one in-edge and whose out edge is unique
+def _chains(L: gpd.GeoDataFrame, edges: list[dict], out_edge: dict[int, int],
+            in_edges: dict[int, list[int]]) -> list[list[int]]:
+    """Edges of :func:`build_reaches` merged into chains (lists of edge positions, upstream first).
+
+    A chain passes through nodes with exactly one in-edge whose out edge is unique and of the
+    same lake link.
+    """
     indeg = {n: len(v) for n, v in in_edges.items()}
     chains: list[list[int]] = []
     used = set()
@@ -202,6 +193,27 @@ def build_reaches(net: RegionNetwork, spec: BasinSpec, edges: list[dict]) -> gpd
     leftover = [k for k in range(len(edges)) if k not in used]
     for k in leftover:  # isolated cycles cannot occur in a tree; keep singletons defensively
         chains.append([k])
+    return chains
+
+
+def build_reaches(net: RegionNetwork, spec: BasinSpec, edges: list[dict]) -> gpd.GeoDataFrame:
+    """Split the basin tree into reaches with the contract's attributes (projected geometry)."""
+    L = net.lines
+    # directed piece geometry (a -> b)
+    out_edge: dict[int, int] = {}
+    in_edges: dict[int, list[int]] = {}
+    for k, e in enumerate(edges):
+        cur = out_edge.get(e["a"])
+        if cur is None or (edges[cur].get("distributary") and not e.get("distributary")):
+            out_edge[e["a"]] = k
+        in_edges.setdefault(e["b"], []).append(k)
+    geoms = []
+    for e in edges:
+        g = L.geometry.values[e["piece"]]
+        if L["u"].values[e["piece"]] != e["a"]:
+            g = g.reverse()
+        geoms.append(g)
+    chains = _chains(L, edges, out_edge, in_edges)
 
     # lakes with their countries
     lk = net.lakes[net.lakes["name"].notna()]
@@ -212,9 +224,9 @@ def build_reaches(net: RegionNetwork, spec: BasinSpec, edges: list[dict]) -> gpd
         lake_countries.append("|".join(isos))
     lake_geoms = list(lk.geometry)
 
-    reaches = []
+    reaches: list[dict[str, Any]] = []
     chain_first: dict[int, int] = {}
-    for ci, chain in enumerate(chains):
+    for chain in chains:
         chain_first[chain[0]] = len(reaches)
         coords = [shapely.get_coordinates(geoms[chain[0]])]
         for k in chain[1:]:
@@ -234,7 +246,7 @@ def build_reaches(net: RegionNetwork, spec: BasinSpec, edges: list[dict]) -> gpd
             if labs[i] != labs[i - 1]:
                 cuts.append(d[i])
         cuts.append(line.length)
-        pieces = []
+        pieces: list[tuple[float, float]] = []
         for a, b in zip(cuts[:-1], cuts[1:]):
             m = int(np.ceil((b - a) / (MAX_REACH_KM * 1000.0)))
             sub = np.linspace(a, b, m + 1)
@@ -324,7 +336,7 @@ def finish_reaches(R: gpd.GeoDataFrame, net: RegionNetwork, spec: BasinSpec) -> 
     R["sub_basin"] = sub
     for sb, mapping in spec.name_overrides.items():
         m = R["sub_basin"] == sb
-        R.loc[m, "name"] = R.loc[m, "name"].map(lambda x: mapping.get(x, x) if x else x)
+        R.loc[m, "name"] = R.loc[m, "name"].map(lambda x, mapping=mapping: mapping.get(x, x) if x else x)
     for nm, pt, replace in spec.upstream_names:  # a river's own name upstream of a point (Tara, Piva, Klina)
         p = gpd.GeoSeries([Point(pt)], crs="EPSG:4326").to_crs(net.crs).iloc[0]
         k = int(np.argmin(shapely.distance(R.geometry.values, p)))

@@ -82,6 +82,12 @@ EXTRA_LINKS: dict[str, list[tuple[str, str, str]]] = {
 
 @dataclass
 class BasinSpec:
+    """How one bundled basin is built from its region's network.
+
+    The outlet, stem and published area identify and check the basin; the other fields
+    (commented where not obvious) steer allocation, sub-basin labels and reach names.
+    """
+
     id: str
     name: str
     region: str
