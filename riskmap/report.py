@@ -43,7 +43,6 @@ from riskmap.report_figures import EXPOSURE_ORDER as _EXPOSURE_ORDER
 from riskmap.report_figures import basin_part as _part
 from riskmap.report_figures import class_column as _class_column  # noqa: F401 - old private name
 from riskmap.report_figures import map_figure as _map_figure
-from riskmap.report_figures import summary_figure as _summary_figure
 from riskmap.report_pdf import html_to_pdf
 from riskmap.report_sections import (  # noqa: F401 - re-exported (public names and the old private ones)
     ANNEX_COLUMNS,
@@ -179,8 +178,8 @@ def _generation_time() -> _dt.datetime:
     """Now (UTC), or ``$SOURCE_DATE_EPOCH`` for reproducible builds."""
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     if epoch and epoch.strip().isdigit():
-        return _dt.datetime.fromtimestamp(int(epoch), _dt.timezone.utc)
-    return _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0)
+        return _dt.datetime.fromtimestamp(int(epoch), _dt.UTC)
+    return _dt.datetime.now(_dt.UTC).replace(microsecond=0)
 
 
 def _url_parts(url: Any) -> list[str]:
@@ -393,7 +392,7 @@ def _read_json(p: Path) -> dict | None:
         raise RiskmapInputError(f"{p}: cannot read provenance JSON: {e}") from None
 
 
-def assessment_basins(basin: str, data_dir: str | os.PathLike | None = None) -> list[str]:
+def assessment_basins(basin: str, data_dir: str | Path | None = None) -> list[str]:
     """Every basin whose hydrography is in the data folder (``basin`` included): what sites are assessed against.
 
     Sites are assessed against all of them and then the basin's are selected,
@@ -407,7 +406,7 @@ def assessment_basins(basin: str, data_dir: str | os.PathLike | None = None) -> 
 
 
 def prepare_inputs(basin: str, *, sites: gpd.GeoDataFrame | str | os.PathLike | None = None,
-                   data_dir: str | os.PathLike | None = None, read: Any = None,
+                   data_dir: str | Path | None = None, read: Any = None,
                    score_options: Any = None) -> ReportInputs:
     """Read, assess and score the sites of one basin, then gather the report's inputs.
 
@@ -457,7 +456,7 @@ def _input_files(basin: str, data: Path, source: Path | None) -> dict[str, Path]
     return files
 
 
-def _screening(prepared: Any, data_dir: str | os.PathLike | None,
+def _screening(prepared: Any, data_dir: str | Path | None,
                score_options: Any = None) -> gpd.GeoDataFrame | None:
     """The category screening of the sites when the index ranking leaves some unranked (with the user's parameters)."""
     from riskmap.hazard import SCORE_OUTPUT_COLUMNS
@@ -481,7 +480,7 @@ def _screening(prepared: Any, data_dir: str | os.PathLike | None,
                       data_dir=data_dir).sites
 
 
-def report_inputs(basin: str, prepared: Any, *, data_dir: str | os.PathLike | None = None,
+def report_inputs(basin: str, prepared: Any, *, data_dir: str | Path | None = None,
                   score_options: Any = None) -> ReportInputs:
     """The report's inputs from prepared sites (:func:`riskmap.pipeline.prepare`); no analysis reruns.
 
@@ -521,7 +520,7 @@ def report_inputs(basin: str, prepared: Any, *, data_dir: str | os.PathLike | No
 
 def build_report(basin: str | ReportInputs, out_dir: str | os.PathLike, *,
                  sites: gpd.GeoDataFrame | None = None, pdf: bool = True,
-                 data_dir: str | os.PathLike | None = None,
+                 data_dir: str | Path | None = None,
                  generated_at: _dt.datetime | None = None) -> Path:
     """Build the inventory report of a basin: ``out_dir/<basin>_report.html`` (+ ``.pdf``).
 

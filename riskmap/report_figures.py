@@ -14,7 +14,7 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
-__all__ = ["map_figure", "summary_figure", "basin_part", "EXPOSURE_ORDER", "CLASS_COLOURS"]
+__all__ = ["map_figure", "basin_part", "EXPOSURE_ORDER", "CLASS_COLOURS"]
 
 CLASS_COLOURS = {
     "very high": "#7f0000", "high": "#d7301f", "medium": "#fc8d59", "moderate": "#fc8d59",
@@ -201,31 +201,3 @@ def _number_labels(ax, sites: gpd.GeoDataFrame, numbers: Any, max_numbers: int) 
                     bbox=dict(boxstyle="round,pad=0.12", facecolor="white", edgecolor="#555555", linewidth=0.3,
                               alpha=0.85))
 
-
-def summary_figure(summary: dict[str, list[dict[str, Any]]]) -> str:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from matplotlib.ticker import MaxNLocator
-
-    keys = [k for k in summary if summary[k]]
-    n = max(len(keys), 1)
-    ncols = 2
-    nrows = (n + 1) // 2
-    fig, axes = plt.subplots(nrows, ncols, figsize=(9.0, 2.4 * nrows), squeeze=False, layout="constrained")
-    for ax, key in zip(axes.flat, keys):
-        rows = summary[key][:12]
-        labels = [mpl_text(r["label"]) for r in rows][::-1]
-        colours = ([CLASS_COLOURS.get(r["key"], "#2c7fb8") for r in rows][::-1] if "exposure" in key
-                   else "#2c7fb8")
-        ax.barh(range(len(rows)), [r["n"] for r in rows][::-1], color=colours, edgecolor="#555555",
-                linewidth=0.3)
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.set_yticks(range(len(rows)))
-        ax.set_yticklabels(labels, fontsize=7)
-        ax.set_title(mpl_text(key), fontsize=9)
-        ax.tick_params(axis="x", labelsize=7)
-    for ax in list(axes.flat)[len(keys):]:
-        ax.axis("off")
-    return png_uri(fig)

@@ -9,7 +9,8 @@ a new category never shows a snake_case identifier.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 __all__ = ["CATEGORY_NAMES", "CATEGORY_PLURALS", "STATUS_NAMES", "PRECISION_NAMES", "SCORE_STATUS_NAMES",
            "DRAINAGE_NAMES", "FIELD_NAMES", "TERM_NAMES", "category_name", "category_plural", "status_name",

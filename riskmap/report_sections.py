@@ -10,7 +10,8 @@ import hashlib
 import json
 import math
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
+from collections.abc import Iterable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -153,56 +154,60 @@ def _version() -> str:
 # --------------------------------------------------------------------------
 
 
+def _source_entry(entry: Any, key: str | None = None, parent: dict | None = None) -> dict[str, Any] | None:
+    """One PROVENANCE source entry as a flat dict (None when it names no dataset)."""
+    if isinstance(entry, str):  # a bare dataset name or "dataset/file" path
+        return {"name": entry.split("/")[0], "path": entry}
+    if not isinstance(entry, dict):
+        return None
+    name = (entry.get("name") or entry.get("id") or entry.get("dataset") or entry.get("source")
+            or (str(entry["path"]).split("/")[0] if entry.get("path") else None) or key)
+    if not name:
+        return None
+    if parent:  # a file entry under a product that states licence and attribution
+        entry = {**{k: parent.get(k) for k in ("licence", "license", "attribution", "citation", "url",
+                                               "title", "release", "version") if parent.get(k)},
+                 **entry}
+    return {
+        "name": str(name),
+        "licence": entry.get("licence") or entry.get("license"),
+        "attribution": entry.get("attribution") or entry.get("citation"),
+        "url": entry.get("url") or entry.get("homepage"),
+        "date": (entry.get("date") or entry.get("version") or entry.get("retrieved")
+                 or entry.get("accessed") or entry.get("release")),
+        "sha256": entry.get("sha256") or entry.get("checksum"),
+        "path": entry.get("path"),
+        "title": entry.get("title"),
+        "files": [(str(f.get("path", "")), str(f["sha256"])) for f in entry.get("files") or []
+                  if isinstance(f, dict) and f.get("sha256")],
+    }
+
+
+def _walk_sources(node: Any, out: list[dict[str, Any]], depth: int = 0) -> None:
+    """Collect the source entries of a PROVENANCE tree into ``out`` (at most 4 levels deep)."""
+    if depth > 4 or node is None:
+        return
+    if isinstance(node, dict):
+        for k, v in node.items():
+            if k in ("sources", "inputs"):
+                items = v.items() if isinstance(v, dict) else ((None, e) for e in (v or []))
+                bare = isinstance(v, list)
+                for key, e in items:
+                    n = _source_entry(e, key, node if bare else None)
+                    if n:
+                        out.append(n)
+            elif isinstance(v, (dict, list)):
+                _walk_sources(v, out, depth + 1)
+    elif isinstance(node, list):
+        for v in node:
+            _walk_sources(v, out, depth + 1)
+
+
 def _provenance_sources(prov: dict | None) -> list[dict[str, Any]]:
     """Flatten a PROVENANCE.json into source entries (tolerant of its layout)."""
     out: list[dict[str, Any]] = []
 
-    def norm(entry: Any, key: str | None = None, parent: dict | None = None) -> dict[str, Any] | None:
-        if isinstance(entry, str):  # a bare dataset name or "dataset/file" path
-            return {"name": entry.split("/")[0], "path": entry}
-        if not isinstance(entry, dict):
-            return None
-        name = (entry.get("name") or entry.get("id") or entry.get("dataset") or entry.get("source")
-                or (str(entry["path"]).split("/")[0] if entry.get("path") else None) or key)
-        if not name:
-            return None
-        if parent:  # a file entry under a product that states licence and attribution
-            entry = {**{k: parent.get(k) for k in ("licence", "license", "attribution", "citation", "url",
-                                                   "title", "release", "version") if parent.get(k)},
-                     **entry}
-        return {
-            "name": str(name),
-            "licence": entry.get("licence") or entry.get("license"),
-            "attribution": entry.get("attribution") or entry.get("citation"),
-            "url": entry.get("url") or entry.get("homepage"),
-            "date": (entry.get("date") or entry.get("version") or entry.get("retrieved")
-                     or entry.get("accessed") or entry.get("release")),
-            "sha256": entry.get("sha256") or entry.get("checksum"),
-            "path": entry.get("path"),
-            "title": entry.get("title"),
-            "files": [(str(f.get("path", "")), str(f["sha256"])) for f in entry.get("files") or []
-                      if isinstance(f, dict) and f.get("sha256")],
-        }
-
-    def walk(node: Any, depth: int = 0) -> None:
-        if depth > 4 or node is None:
-            return
-        if isinstance(node, dict):
-            for k, v in node.items():
-                if k in ("sources", "inputs"):
-                    items = v.items() if isinstance(v, dict) else ((None, e) for e in (v or []))
-                    bare = isinstance(v, list)
-                    for key, e in items:
-                        n = norm(e, key, node if bare else None)
-                        if n:
-                            out.append(n)
-                elif isinstance(v, (dict, list)):
-                    walk(v, depth + 1)
-        elif isinstance(node, list):
-            for v in node:
-                walk(v, depth + 1)
-
-    walk(prov)
+    _walk_sources(prov, out)
     # merge entries of the same dataset (one per file), keeping every file checksum
     merged: dict[str, dict[str, Any]] = {}
     for e in out:
@@ -320,7 +325,7 @@ def _matrix_context(matrix: pd.DataFrame | None) -> dict[str, Any] | None:
             m = m.copy()
             m.index = [" / ".join(str(x) for x in t) for t in m.index]
     index_name = str(m.index.name or "")
-    if isinstance(m.index, pd.RangeIndex) and m.shape[1] > 1 and m.dtypes.iloc[0] == object:
+    if isinstance(m.index, pd.RangeIndex) and m.shape[1] > 1 and m.dtypes.iloc[0] == object:  # noqa: E721 - dtype equality, not a type check
         index_name = str(m.columns[0])
         m = m.set_index(m.columns[0])
     if index_name in ("origin", ""):
@@ -350,7 +355,10 @@ def _site_rows(sub: pd.DataFrame, titles: Mapping[str, str] | None = None) -> li
     names = sub["name"].astype(object).map(lambda v: "" if _missing(v) else str(v).lower()).to_numpy()
     order = np.lexsort((names, ecls, np.nan_to_num(rank, nan=np.inf)))
     rows = sub.iloc[order]
-    get = (lambda c: rows[c].tolist() if c in rows.columns else [None] * n)
+
+    def get(c: str) -> list[Any]:
+        return rows[c].tolist() if c in rows.columns else [None] * n
+
     basis = get("basis") if "basis" in rows.columns else get("score_status")
     return [{"no": _fmt(no) if not _missing(no) else "", "name": nm, "category": category_name(cat),
              "status": status_name(st), "exposure_class": _fmt(ex), "basis": score_status_name(b),
@@ -445,7 +453,8 @@ def _returns_context(prov: dict | None) -> dict[str, Any]:
     after = (prov or {}).get("after") if isinstance(prov, dict) else None
     if not isinstance(after, dict) or not after.get("files"):
         return {}
-    ch = after.get("score_change") if isinstance(after.get("score_change"), dict) else {}
+    sc = after.get("score_change")
+    ch: dict[str, Any] = sc if isinstance(sc, dict) else {}
     return {"returns": {"files": len(after["files"]), "moved": ch.get("moved"), "touched": ch.get("touched")}}
 
 
@@ -791,8 +800,8 @@ def key_findings(sites: pd.DataFrame, ranking: list[dict[str, Any]]) -> list[str
                f"of the sites).")
     tmf = int(sites["category"].isin(TMF_CATEGORIES).sum())
     if tmf:
-        out.append(f"{tmf} {'site is a tailings facility' if tmf == 1 else 'sites are tailings facilities'}, the category behind the worst "
-                   f"transboundary accidents in the region.")
+        what = "site is a tailings facility" if tmf == 1 else "sites are tailings facilities"
+        out.append(f"{tmf} {what}, the category behind the worst transboundary accidents in the region.")
     stretches = border_stretches(sites)
     if stretches:
         s = stretches[0]

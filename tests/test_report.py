@@ -90,7 +90,6 @@ _PIXEL = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAA
 def fast_figures(monkeypatch):
     """Skip the matplotlib figures in tests that are not about them (keeps the suite fast)."""
     monkeypatch.setattr(rp, "_map_figure", lambda *a, **k: _PIXEL)
-    monkeypatch.setattr(rp, "_summary_figure", lambda *a, **k: _PIXEL)
 
 
 @pytest.fixture(scope="module")

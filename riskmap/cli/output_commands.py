@@ -110,7 +110,8 @@ def report_cmd(basin: str, out_dir: Path, pdf: bool, sites_file: Path | None, pa
                raster_opts: tuple[str, ...], strict: bool, layer: str | None, crs: str | None) -> None:
     """Write the self-contained HTML (and PDF) inventory report of BASIN.
 
-    Rows of --sites that fail validation are listed in the report's data-quality section."""
+    Rows of --sites that fail validation are listed in the report's data-quality section.
+    """
     from riskmap.pipeline import write_map_and_report
 
     options = _score_options(params_file, raster_opts)
@@ -167,9 +168,12 @@ def export_cmd(basin: str, fmt: str | None, out: Path, sites_file: Path | None, 
 def demo(out_dir: Path, basins: tuple[str, ...], sites_file: Path | None, pdf: bool | None,
          params_file: Path | None, raster_opts: tuple[str, ...], strict: bool,
          layer: str | None, crs: str | None) -> None:
-    """The main job: validate the bundled inventory, then build for every basin an
-    offline interactive map, a report (HTML, PDF) and an inventory CSV, plus
-    OUT/index.html linking them."""
+    """The main job: maps, reports and inventory CSVs of every basin.
+
+    Validates the bundled inventory, then builds for every basin an offline
+    interactive map, a report (HTML, PDF) and an inventory CSV, plus
+    OUT/index.html linking them.
+    """
     from rich.console import Console
     from rich.markup import escape
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
