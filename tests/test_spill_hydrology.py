@@ -237,7 +237,10 @@ def _assess_km(site_id: str) -> tuple[float, float]:
 @needs_tables
 @pytest.mark.parametrize("site_id,first", [
     (MAILUU, "border KGZ -> UZB"), (PLJEVLJA, "border MNE -> BIH|MNE"), (KAP, "border MNE -> ALB|MNE"),
-    (STOLICE, "border SRB -> BIH|SRB"), (ALMALYK, "border UZB -> KAZ|UZB")])
+    (STOLICE, "border SRB -> BIH|SRB"),
+    # on the DEM Syr Darya the one border-river rule finds no >= 6 km run where the main stem follows the
+    # UZB/KAZ border (its KAZ|UZB reaches are side channels): the river crosses from UZB into KAZ
+    (ALMALYK, "border UZB -> KAZ")])
 def test_first_border_crossing_same_km_as_assess(site_id, first):
     site, basin = spill.locate_release(site_id)
     res = spill.simulate_spill(site, "10t", basin=basin)
