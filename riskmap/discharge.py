@@ -14,7 +14,8 @@ import math
 import re
 import unicodedata
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd

@@ -42,7 +42,8 @@ import dataclasses
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
+from collections.abc import Mapping
 
 import geopandas as gpd
 import numpy as np
@@ -1109,7 +1110,7 @@ def _town_checkpoints(pr: pd.DataFrame, towns: gpd.GeoDataFrame, buffer_km: floa
         if a not in best or dd < best[a][0]:
             best[a] = (dd, b)
     out = []
-    for a, (dd, b) in best.items():
+    for a, (_dd, b) in best.items():
         line = gp.geometry.values[b]
         frac = float(shapely.line_locate_point(line, tp.geometry.values[a], normalized=True))
         rowp = g.iloc[b]
@@ -1155,14 +1156,7 @@ def _route(pr: pd.DataFrame, km: float, mass: float, dur: float, model: str, vco
     idx = min(idx, len(pr) - 1)
     q_here = float(a["Q"][idx])
     qa_here = float(a["Qa"][idx])
-    # segments between the release and km: (kind, length_km, reach row index)
-    segs: list[tuple[str, float, int]] = []
-    for i in range(idx + 1):
-        start = float(a["cum_start_km"][i])
-        end = min(float(cum_end[i]), km)
-        L = max(end - start, 0.0)
-        lake = a["lake"][i]
-        segs.append(("lake" if lake else "river", L, i))
+    segs = _segments(a, idx, km)
     sig: _Signal | None = None
     river_tp = 0.0       # hours of river travel since the last re-mixing point
     river_var = 0.0      # h2, ADE travel-time variance
@@ -1218,15 +1212,8 @@ def _route(pr: pd.DataFrame, km: float, mass: float, dur: float, model: str, vco
         v_lake = float(a[vcol][ri])
         frac = LAKE_PLUG_FRACTION[1] if vcol == "Vmax" else LAKE_PLUG_FRACTION[0]
         plug_h = min(max(frac * tau_h, lake_len_km * 1000 / v_lake / 3600), 0.9 * tau_h)
-        # inflow signal at the lake entry
-        q_in = float(a["Q"][ri])
-        if sig is None and river_tp < 1e-3:
-            sig = _box_signal(mass, dur)
-        elif sig is None:
-            sig = _river_signal(mass, dur, river_tp, river_var, q_in, float(a["Qa"][ri]), model)
-        else:
-            sig = sig.shifted(delay)
-            delay = 0.0
+        sig = _lake_inflow(sig, a, ri, mass, dur, river_tp, river_var, delay, model)
+        delay = 0.0
         sig = _cstr(sig.shifted(plug_h), tau_h - plug_h)
         if memo is not None and lake_complete:
             memo[key] = (_Signal(sig.t0, sig.dt, sig.flux / mass), list(notes),
@@ -1237,10 +1224,36 @@ def _route(pr: pd.DataFrame, km: float, mass: float, dur: float, model: str, vco
         i = j
         if not lake_complete:
             notes.append(f"inside {name}: outflow concentration of the mixed lake")
+    return _finish_route(sig, mass, dur, model, (river_tp, river_var, delay), (q_here, qa_here),
+                         lakes_done, notes)
+
+
+def _segments(a: dict[str, np.ndarray], idx: int, km: float) -> list[tuple[str, float, int]]:
+    """Segments between the release and ``km``: (``"lake"`` or ``"river"``, length km, reach row index)."""
+    start = a["cum_start_km"][: idx + 1].astype(float)
+    end = np.minimum(a["cum_end_km"][: idx + 1].astype(float), km)
+    lengths = np.maximum(end - start, 0.0)
+    return [("lake" if a["lake"][i] else "river", float(lengths[i]), i) for i in range(idx + 1)]
+
+
+def _lake_inflow(sig: _Signal | None, a: dict[str, np.ndarray], ri: int, mass: float, dur: float,
+                 river_tp: float, river_var: float, delay: float, model: str) -> _Signal:
+    """The signal entering a lake at reach row ``ri``: the release, the river signal, or the shifted one."""
+    if sig is not None:
+        return sig.shifted(delay)
+    if river_tp < 1e-3:
+        return _box_signal(mass, dur)
+    return _river_signal(mass, dur, river_tp, river_var, float(a["Q"][ri]), float(a["Qa"][ri]), model)
+
+
+def _finish_route(sig: _Signal | None, mass: float, dur: float, model: str, river: tuple[float, float, float],
+                  flow: tuple[float, float], lakes_done: list[str], notes: list[str]) -> _Routed:
+    """The signal at the checkpoint: river-only (with Jobson's analytic peak) or after lakes, with notes."""
+    river_tp, river_var, delay = river
+    q_here, qa_here = flow
     analytic = None
     if sig is None:
-        if river_tp <= 0:
-            river_tp = 1e-6
+        river_tp = river_tp if river_tp > 0 else 1e-6
         sig = _river_signal(mass, dur, river_tp, river_var, q_here, qa_here, model)
         note = ""
         if model.startswith("jobson") and dur == 0:
@@ -1249,7 +1262,7 @@ def _route(pr: pd.DataFrame, km: float, mass: float, dur: float, model: str, vco
         sig = sig.shifted(delay)
         note = "after lake(s) " + "; ".join(lakes_done)
     if notes:
-        note = "; ".join([note] + notes) if note else "; ".join(notes)
+        note = "; ".join([note, *notes]) if note else "; ".join(notes)
     return _Routed(sig, q_here, note, analytic)
 
 

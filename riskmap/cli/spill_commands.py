@@ -161,6 +161,7 @@ def _spill_batch(basin: str, top: int, inventory, mass: str, duration: str, out:
         for c in tab.columns:
             if tab[c].dtype == object:
                 tab[c] = tab[c].astype(object).map(neutralise_formula)
-        _echo(f"wrote {atomic_write_text(out, tab.to_csv(index=False, lineterminator=chr(10), float_format='%.6g', quoting=csv.QUOTE_NONNUMERIC))}")
+        text = tab.to_csv(index=False, lineterminator=chr(10), float_format="%.6g", quoting=csv.QUOTE_NONNUMERIC)
+        _echo(f"wrote {atomic_write_text(out, text)}")
     if summary["error"].notna().all():
         raise click.ClickException("no priority site could be routed")

@@ -205,7 +205,8 @@ def _match_reservoirs(grand: pd.DataFrame, basin: str, reaches: gpd.GeoDataFrame
         ends = gpd.GeoSeries(shapely.line_interpolate_point(outs.geometry.values, 1.0, normalized=True),
                              crs=4326).to_crs(crs)
         wbgeom = gpd.GeoSeries(grp.geometry.values, crs=4326).to_crs(crs).union_all()
-        d_end = shapely.distance(gp[:, None], np.asarray(ends.array, dtype=object)[None, :]).min(axis=1) if len(gp) else np.array([])
+        end_pts = np.asarray(ends.array, dtype=object)
+        d_end = shapely.distance(gp[:, None], end_pts[None, :]).min(axis=1) if len(gp) else np.array([])
         d_wb = shapely.distance(gp, wbgeom) if len(gp) else np.array([])
         name_ok = np.array([_key(n) and (_key(n) in _key(wb) or _key(wb) in _key(n))
                             for n in g["DamName"].str.replace("_", " ")], dtype=bool)
@@ -278,7 +279,7 @@ def build_hydrology(sources: str | Path, out_dir: str | Path, *, build_date: str
     res_df = pd.concat(res, ignore_index=True)
     atomic_write_text(out / "gauges.csv", gauges_df.to_csv(index=False, lineterminator="\n"))
     atomic_write_text(out / "reservoirs.csv", res_df.to_csv(index=False, lineterminator="\n"))
-    date = build_date or _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    date = build_date or _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     _write_provenance(out, sources, date, gauges_df, res_df)
     return dict(gauges=len(gauges_df), gauges_used=int((gauges_df["status"] == "used").sum()),
                 reservoirs=len(res_df), with_volume=int(res_df["volume_m3"].notna().sum()),
