@@ -90,8 +90,20 @@ class _Network:
             if d != -1:
                 ups.setdefault(d, []).append(rid)
         self.ups = ups
+        self._wb_keys: set[str] | None = None
+        lengths = self.net.length_km
+        if lengths is None:  # from_reaches always sets it; kept for the type checker
+            raise RiskmapInputError("reaches table lacks length_km")
+        #: channel length (km) per reach, in the order of ``self.net``
+        self.length_km: np.ndarray = lengths
         #: upstream channel length (km) of each reach, itself included
-        self.upl = dict(zip(self.net.ids.tolist(), self.net.accumulate(self.net.length_km).tolist()))
+        self.upl = dict(zip(self.net.ids.tolist(), self.net.accumulate(lengths).tolist()))
+
+    def waterbody_keys(self) -> set[str]:
+        """Name keys of every ``waterbody`` on the reaches (computed once)."""
+        if self._wb_keys is None:
+            self._wb_keys = set().union(*(_variants(w) for w in self.r["waterbody"] if isinstance(w, str)))
+        return self._wb_keys
 
     def members(self, keys: set[str] | frozenset[str]) -> list[int]:
         """Reaches named ``keys``; failing that, the reaches of the sub-basin named ``keys``."""
@@ -196,11 +208,11 @@ def assign_discharge(reaches: pd.DataFrame, table: Mapping[str, Any] | str | Pat
             ref = min(with_area, key=lambda w: abs(math.log(w["mean_m3s"] / s["mean_m3s"])))
             s["area_km2"] = s["mean_m3s"] * ref["area_km2"] / ref["mean_m3s"]
             s["_area_note"] = f"area from the specific runoff at {ref['river']} {ref['at']}"
-    rows = []
+    rows: list[tuple[Any, ...]] = []
     upstream_of: dict[int, list[int]] = {}
-    for srid in placed:
-        for rid in net.path(srid):
-            upstream_of.setdefault(rid, []).append(srid)
+    for prid in placed:
+        for rid in net.path(prid):
+            upstream_of.setdefault(rid, []).append(prid)
     station_below = net.net.first_downstream(np.isin(net.net.ids, list(placed)))
     for rid, below in zip(net.r["reach_id"], station_below):
         srid, method = None, ""
@@ -308,7 +320,7 @@ def _interpolate(net: _Network, anchors: dict[int, float], w: np.ndarray, *, hol
     n = len(net.net)
     ids = net.net.ids
     down = net.net.down
-    length = net.net.length_km.astype(float)
+    length = net.length_km.astype(float)
     pos = {int(r): i for i, r in enumerate(ids)}
     amask = np.zeros(n, dtype=bool)
     aval = np.full(n, np.nan)
@@ -452,14 +464,14 @@ def gauged_discharge(reaches: pd.DataFrame, basin: str | None = None, *, gauges:
         keys = set(_variants(s["river"])).union(*(_variants(a) for a in s.get("aliases", [])))
         if keys & gauged_rivers:
             continue  # GRDC has a gauge on this river: the gauge wins
-        rid = _place_station(net, s)
-        if rid is None or rid in anchors_q:
+        srid = _place_station(net, s)
+        if srid is None or srid in anchors_q:
             continue
-        anchors_q[rid] = float(s["mean_m3s"])
-        names[rid] = f"cited {s['river']} ({s['at']})"
-        cites[rid] = str(s.get("citation", ""))
+        anchors_q[srid] = float(s["mean_m3s"])
+        names[srid] = f"cited {s['river']} ({s['at']})"
+        cites[srid] = str(s.get("citation", ""))
         if s.get("area_km2"):
-            anchors_a[rid] = float(s["area_km2"])
+            anchors_a[srid] = float(s["area_km2"])
     w, wname = _anchor_weights(net, reaches)
     ids = net.net.ids
     if not anchors_q:

@@ -492,7 +492,7 @@ def _with_overland(pr: pd.DataFrame, snap_km: float, origin: str | None, cross_k
         return pr
     rc = str(first_real["country"] or "")
     crossing = origin is not None and rc and origin not in rc.split("|")
-    parts: list[tuple[float, str]] = []
+    parts: list[tuple[float, str | None]] = []
     if crossing and cross_km is not None and 0 < cross_km < snap_km:
         parts = [(cross_km, origin), (snap_km - cross_km, rc)]
     elif crossing:
@@ -503,6 +503,7 @@ def _with_overland(pr: pd.DataFrame, snap_km: float, origin: str | None, cross_k
     if site_pt is not None and "geometry" in pr.columns and first_real["geometry"] is not None:
         c = shapely.get_coordinates(first_real["geometry"])
         geom = shapely.LineString([(site_pt.x, site_pt.y), tuple(c[0])])
+    cut = cross_km / snap_km if cross_km is not None else 1.0
     rows = []
     for k, (length, country) in enumerate(parts):
         r = first_real.copy()
@@ -515,8 +516,8 @@ def _with_overland(pr: pd.DataFrame, snap_km: float, origin: str | None, cross_k
         r["is_border"] = bool(first_real["is_border"]) if same and pd.notna(first_real["is_border"]) else False
         if "geometry" in pr.columns:
             r["geometry"] = geom if len(parts) == 1 else (
-                shapely.ops.substring(geom, 0, cross_km / snap_km, normalized=True) if k == 0 and geom is not None
-                else shapely.ops.substring(geom, cross_km / snap_km, 1, normalized=True) if geom is not None else None)
+                shapely.ops.substring(geom, 0, cut, normalized=True) if k == 0 and geom is not None
+                else shapely.ops.substring(geom, cut, 1, normalized=True) if geom is not None else None)
         rows.append(r)
     out = pd.concat([pd.DataFrame(rows), pr], ignore_index=False)
     out["overland"] = out["reach_id"].astype(int) < 0
@@ -649,6 +650,7 @@ def _network(reaches: pd.DataFrame) -> _Network:
 def _flows(reaches: pd.DataFrame, opts: SpillOptions, basin_id: str | None) -> _Flows:
     """The discharge table and flow chosen by ``opts.discharge``, and the flow on every reach."""
     discharge = opts.discharge
+    table: Mapping[str, Any]
     if isinstance(discharge, (str, Path)) and str(discharge) not in ("mean", "low"):
         table = load_discharge_table(discharge)
         flow = "mean"
@@ -673,7 +675,7 @@ def _flows(reaches: pd.DataFrame, opts: SpillOptions, basin_id: str | None) -> _
                            f"figures of {Path(table.get('path', 'bundled')).name} where GRDC has no gauge (mean flow)")
                 return _Flows(table, flow, qsource, q)
     q = assign_discharge(reaches, table, basin=basin_id)
-    q["q_basis"] = np.where(q["q_mean_m3s"].notna(), "assumed", None)
+    q["q_basis"] = q["q_mean_m3s"].notna().map({True: "assumed", False: None})
     return _Flows(table, flow, qsource, q)
 
 
@@ -738,9 +740,7 @@ def _path_assumptions(pr: pd.DataFrame, net: _Network, flows: _Flows, basin_id: 
     if flows.q.attrs.get("unplaced_stations"):
         out.append("stations of the table not found on this network (river name absent): "
                    + ", ".join(flows.q.attrs["unplaced_stations"]))
-    marked = getattr(net, "_marked", None)
-    if marked is None:
-        marked = net._marked = set().union(*(_variants(w) for w in net.r["waterbody"] if isinstance(w, str)))
+    marked = net.waterbody_keys()
     unmarked = [lk["name"] for lk in flows.table.get("lake", [])
                 if basin_id and lk.get("basin") == basin_id
                 and not (set(_variants(lk["name"])).union(*(_variants(a) for a in lk.get("aliases", []))) & marked)]
@@ -880,6 +880,8 @@ def _routed_metrics(r: _Routed, mass: float, threshold: float) -> dict[str, floa
     """Checkpoint metrics of a routed signal (closed-form Jobson when it applies)."""
     if r.analytic is not None:
         return _jobson_analytic(r.analytic[0], r.q, r.analytic[1], mass, threshold)
+    if r.signal is None:
+        raise ValueError("no signal to measure (routing stopped before this checkpoint)")
     return _metrics(r.signal, r.q, threshold)
 
 
@@ -953,8 +955,8 @@ def _load_basin(basin_id: str, data_dir: Any = None) -> Any:
     try:
         from riskmap.hydrography import load_basin
     except ImportError:
-        load_basin = None
-    if load_basin is not None:
+        pass
+    else:
         return load_basin(basin_id, data_dir=data_dir) if data_dir is not None else load_basin(basin_id)
     from types import SimpleNamespace
 
@@ -1389,10 +1391,12 @@ def resolve_site(site_id: str, sites: gpd.GeoDataFrame | str | Path | None = Non
         path = Path(sites) if sites is not None else DATA_DIR / "sites" / "sites.csv"
         if not path.exists():
             raise RiskmapInputError(f"{path}: site inventory not found; give --sites FILE or lon,lat")
-        sites = read_sites(path)
-    hit = sites[sites["site_id"].astype(str) == str(site_id)]
+        inv = read_sites(path)
+    else:
+        inv = sites
+    hit = inv[inv["site_id"].astype(str) == str(site_id)]
     if hit.empty:
-        close = [s for s in sites["site_id"].astype(str) if str(site_id).lower() in s.lower()][:5]
+        close = [s for s in inv["site_id"].astype(str) if str(site_id).lower() in s.lower()][:5]
         hint = f"; similar: {', '.join(close)}" if close else ""
         raise RiskmapInputError(f"site_id {site_id!r} not found in the inventory{hint}")
     return hit.iloc[0]
@@ -1441,9 +1445,9 @@ def priority_sites(basin: str, top: int = 10, sites: gpd.GeoDataFrame | str | Pa
         raise RiskmapInputError(f"unknown basin {basin!r}; known: {', '.join(sorted(known_basins()))}")
     if top < 1:
         raise RiskmapInputError(f"--top must be at least 1, got {top}")
-    if sites is None or isinstance(sites, (str, Path)):
-        sites = read_sites(Path(sites) if sites is not None else DATA_DIR / "sites" / "sites.csv")
-    mine = sites[sites["basin"] == basin]
+    inv = (read_sites(Path(sites) if sites is not None else DATA_DIR / "sites" / "sites.csv")
+           if sites is None or isinstance(sites, (str, Path)) else sites)
+    mine = inv[inv["basin"] == basin]
     if mine.empty:
         raise RiskmapInputError(f"no site of the inventory lies in basin {basin!r}")
     ranked = rank(score(assess(mine)))
