@@ -311,6 +311,19 @@ def _anchor_weights(net: _Network, reaches: pd.DataFrame) -> tuple[np.ndarray, s
     return r["length_km"].to_numpy(dtype=float), "channel length (stand-in for drainage area: no area column)"
 
 
+def _inflow_from(net: _Network, local: np.ndarray, side: np.ndarray, into: np.ndarray) -> np.ndarray:
+    """Flow accumulated on the ``side`` reaches (positions) that enters each reach of the mask ``into``."""
+    n = len(net.net)
+    down = net.net.down
+    side_only = np.zeros(n)
+    side_only[side] = local[side]
+    acc = net.net.accumulate(side_only)
+    mouths = side[(down[side] >= 0) & into[np.where(down[side] >= 0, down[side], 0)]]
+    out = np.zeros(n)
+    np.add.at(out, down[mouths], acc[mouths])
+    return out
+
+
 def _interpolate(net: _Network, anchors: dict[int, float], w: np.ndarray, *, hold_below: bool,
                  names: dict[int, str]) -> tuple[np.ndarray, list[str], list[str]]:
     """Spread anchor values over the network, conserving at every confluence (see :func:`gauged_discharge`).
@@ -363,12 +376,9 @@ def _interpolate(net: _Network, anchors: dict[int, float], w: np.ndarray, *, hol
         else:
             local[side] = y_dry * w[side]
             # the tributaries' flow is lost where they meet the losing channel (no perennial inflow)
-            side_only = np.zeros(n)
-            side_only[side] = local[side]
-            acc = net.net.accumulate(side_only)
-            into_main = side[np.isin(down[side], main)]
-            absorb = np.zeros(n)
-            np.add.at(absorb, down[into_main], acc[into_main])
+            is_main = np.zeros(n, dtype=bool)
+            is_main[main] = True
+            absorb = _inflow_from(net, local, side, is_main)
             lm = length[main].sum()
             if lm > 0:
                 local[main] = nv * length[main] / lm - absorb[main]
@@ -381,14 +391,16 @@ def _interpolate(net: _Network, anchors: dict[int, float], w: np.ndarray, *, hol
     free = fd < 0
     main_free = free & up_anchor
     side_free = free & ~up_anchor
+    local[side_free] = y0 * w[side_free]
+    rule[side_free] = "no gauge downstream: the basin's median specific yield of the gauged intervals"
     if hold_below:
-        local[main_free] = 0.0
-        rule[main_free] = "held constant below the lowest gauge (no gain assumed on the lower course)"
+        # the lower course below the lowest gauge is held: tributaries joining it are lost at their mouths
+        local[main_free] = -_inflow_from(net, local, np.flatnonzero(side_free), main_free)[main_free]
+        rule[main_free] = ("held constant below the lowest gauge (no gain assumed on the lower course; "
+                           "ungauged tributaries lost at their mouths)")
     else:
         local[main_free] = y0 * w[main_free]
         rule[main_free] = "below the lowest anchor: the basin's median density"
-    local[side_free] = y0 * w[side_free]
-    rule[side_free] = "no gauge downstream: the basin's median specific yield of the gauged intervals"
     basis[free] = "assumed"
     return net.net.accumulate(local), list(rule), list(basis)
 
