@@ -481,8 +481,11 @@ def notification_matrix(cards: Sequence[ScenarioCard]) -> pd.DataFrame:
 
 
 def notification_pairs(cards: Sequence[ScenarioCard]) -> pd.DataFrame:
-    """Long form of the matrix: ``origin``, ``notified``, ``min_warning_h_fast``, ``min_warning_h``,
-    ``unknown_time`` (a card reaches the country before any modelled checkpoint), ``sites``."""
+    """Long form of the notification matrix, one row per origin and notified country.
+
+    Columns ``origin``, ``notified``, ``min_warning_h_fast``, ``min_warning_h``,
+    ``unknown_time`` (a card reaches the country before any modelled checkpoint), ``sites``.
+    """
     allrows = [c.notifications.assign(site=c.site["name"]) for c in cards if len(c.notifications)]
     if not allrows:
         return pd.DataFrame(columns=["origin", "notified", "min_warning_h_fast", "min_warning_h",

@@ -14,7 +14,8 @@ import math
 import re
 import unicodedata
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
@@ -89,8 +90,20 @@ class _Network:
             if d != -1:
                 ups.setdefault(d, []).append(rid)
         self.ups = ups
+        self._wb_keys: set[str] | None = None
+        lengths = self.net.length_km
+        if lengths is None:  # from_reaches always sets it; kept for the type checker
+            raise RiskmapInputError("reaches table lacks length_km")
+        #: channel length (km) per reach, in the order of ``self.net``
+        self.length_km: np.ndarray = lengths
         #: upstream channel length (km) of each reach, itself included
-        self.upl = dict(zip(self.net.ids.tolist(), self.net.accumulate(self.net.length_km).tolist()))
+        self.upl = dict(zip(self.net.ids.tolist(), self.net.accumulate(lengths).tolist()))
+
+    def waterbody_keys(self) -> set[str]:
+        """Name keys of every ``waterbody`` on the reaches (computed once)."""
+        if self._wb_keys is None:
+            self._wb_keys = set().union(*(_variants(w) for w in self.r["waterbody"] if isinstance(w, str)))
+        return self._wb_keys
 
     def members(self, keys: set[str] | frozenset[str]) -> list[int]:
         """Reaches named ``keys``; failing that, the reaches of the sub-basin named ``keys``."""
@@ -195,11 +208,11 @@ def assign_discharge(reaches: pd.DataFrame, table: Mapping[str, Any] | str | Pat
             ref = min(with_area, key=lambda w: abs(math.log(w["mean_m3s"] / s["mean_m3s"])))
             s["area_km2"] = s["mean_m3s"] * ref["area_km2"] / ref["mean_m3s"]
             s["_area_note"] = f"area from the specific runoff at {ref['river']} {ref['at']}"
-    rows = []
+    rows: list[tuple[Any, ...]] = []
     upstream_of: dict[int, list[int]] = {}
-    for srid in placed:
-        for rid in net.path(srid):
-            upstream_of.setdefault(rid, []).append(srid)
+    for prid in placed:
+        for rid in net.path(prid):
+            upstream_of.setdefault(rid, []).append(prid)
     station_below = net.net.first_downstream(np.isin(net.net.ids, list(placed)))
     for rid, below in zip(net.r["reach_id"], station_below):
         srid, method = None, ""
@@ -264,17 +277,51 @@ def read_gauges(basin: str | None = None, data_dir: Any = None) -> pd.DataFrame:
     return g[g["basin"] == basin].reset_index(drop=True) if basin is not None else g
 
 
-def _anchor_weights(net: _Network, reaches: pd.DataFrame) -> tuple[np.ndarray, str]:
-    """Local weight per reach (table order of ``net.net``): incremental drainage area or channel length."""
+#: Drainage-area columns a reaches table may carry, first match wins (``upland_km2``: the GEBCO DEM build).
+AREA_COLUMNS = ("upland_km2", "upstream_area_km2", "area_km2", "drainage_area_km2")
+
+
+def _dem_area(net: _Network) -> tuple[np.ndarray, str | None]:
+    """The reaches' own drainage area (km2, table order of ``net.net``; NaN where absent) and its column."""
     r = net.r.loc[net.net.ids]
-    for col in ("upstream_area_km2", "area_km2", "drainage_area_km2"):
-        if col in r.columns and r[col].notna().all():
-            a = r[col].to_numpy(dtype=float)
-            up = np.zeros(len(a))
-            has = net.net.down >= 0
-            np.add.at(up, net.net.down[has], a[has])
-            return np.clip(a - up, 0.0, None), f"incremental drainage area ({col}, DEM)"
+    for col in AREA_COLUMNS:
+        if col in r.columns and r[col].notna().any():
+            return r[col].to_numpy(dtype=float), col
+    return np.full(len(r), np.nan), None
+
+
+def _anchor_weights(net: _Network, reaches: pd.DataFrame) -> tuple[np.ndarray, str]:
+    """Local weight per reach (table order of ``net.net``): incremental drainage area or channel length.
+
+    With a drainage-area column (the DEM's ``upland_km2``), the weight of a reach
+    is its area minus the areas of the reaches flowing into it (clipped at 0);
+    a reach without an area (the lower Syr Darya beyond the DEM build) gets 0:
+    no gain is assumed there (desert lower course; its losses come from the
+    gauges). Without such a column: channel length, stated as a stand-in.
+    """
+    a, col = _dem_area(net)
+    if col is not None:
+        up = np.zeros(len(a))
+        has = net.net.down >= 0
+        np.add.at(up, net.net.down[has], np.nan_to_num(a[has]))
+        w = np.where(np.isfinite(a), np.clip(a - up, 0.0, None), 0.0)
+        note = "; 0 where the reach has no DEM area" if np.isnan(a).any() else ""
+        return w, f"incremental drainage area ({col}, DEM{note})"
+    r = net.r.loc[net.net.ids]
     return r["length_km"].to_numpy(dtype=float), "channel length (stand-in for drainage area: no area column)"
+
+
+def _inflow_from(net: _Network, local: np.ndarray, side: np.ndarray, into: np.ndarray) -> np.ndarray:
+    """Flow accumulated on the ``side`` reaches (positions) that enters each reach of the mask ``into``."""
+    n = len(net.net)
+    down = net.net.down
+    side_only = np.zeros(n)
+    side_only[side] = local[side]
+    acc = net.net.accumulate(side_only)
+    mouths = side[(down[side] >= 0) & into[np.where(down[side] >= 0, down[side], 0)]]
+    out = np.zeros(n)
+    np.add.at(out, down[mouths], acc[mouths])
+    return out
 
 
 def _interpolate(net: _Network, anchors: dict[int, float], w: np.ndarray, *, hold_below: bool,
@@ -286,6 +333,7 @@ def _interpolate(net: _Network, anchors: dict[int, float], w: np.ndarray, *, hol
     n = len(net.net)
     ids = net.net.ids
     down = net.net.down
+    length = net.length_km.astype(float)
     pos = {int(r): i for i, r in enumerate(ids)}
     amask = np.zeros(n, dtype=bool)
     aval = np.full(n, np.nan)
@@ -313,6 +361,8 @@ def _interpolate(net: _Network, anchors: dict[int, float], w: np.ndarray, *, hol
         if nets[a] > 0 and wsum > 0:
             yields.append(nets[a] / wsum)
     y0 = float(np.median(yields)) if yields else 0.0
+    # a losing stretch lies in the arid lowland: its ungauged tributaries take the driest gauged yield
+    y_dry = float(min(yields)) if yields else 0.0
     for a in np.flatnonzero(amask):
         members = np.flatnonzero(fd == a)
         upnames = ", ".join(names[int(ids[u])] for u in ups.get(int(a), [])) or "the sources"
@@ -324,28 +374,33 @@ def _interpolate(net: _Network, anchors: dict[int, float], w: np.ndarray, *, hol
             local[members] = nv * w[members] / wsum
             rule[members] = f"interpolated between {upnames} and {names[int(ids[a])]} in proportion to weight"
         else:
-            gain = y0 * w[side]
-            local[side] = gain
-            wm = w[main].sum()
-            loss = nv - gain.sum()
-            if wm > 0:
-                local[main] = loss * w[main] / wm
-            rule[side] = "ungauged tributary of a losing stretch: the basin's median specific yield"
+            local[side] = y_dry * w[side]
+            # the tributaries' flow is lost where they meet the losing channel (no perennial inflow)
+            is_main = np.zeros(n, dtype=bool)
+            is_main[main] = True
+            absorb = _inflow_from(net, local, side, is_main)
+            lm = length[main].sum()
+            if lm > 0:
+                local[main] = nv * length[main] / lm - absorb[main]
+            rule[side] = ("ungauged tributary of a losing stretch (arid lowland): the lowest specific yield of the "
+                          "basin's gauged intervals, lost at its mouth")
             rule[main] = (f"losing stretch between {upnames} and {names[int(ids[a])]}: the gauged loss "
-                          "spread along the channel")
+                          "spread along the channel; ungauged tributaries lost at their mouths")
         basis[members] = "interpolated"
         basis[a] = "measured"
     free = fd < 0
     main_free = free & up_anchor
     side_free = free & ~up_anchor
+    local[side_free] = y0 * w[side_free]
+    rule[side_free] = "no gauge downstream: the basin's median specific yield of the gauged intervals"
     if hold_below:
-        local[main_free] = 0.0
-        rule[main_free] = "held constant below the lowest gauge (no gain assumed on the lower course)"
+        # the lower course below the lowest gauge is held: tributaries joining it are lost at their mouths
+        local[main_free] = -_inflow_from(net, local, np.flatnonzero(side_free), main_free)[main_free]
+        rule[main_free] = ("held constant below the lowest gauge (no gain assumed on the lower course; "
+                           "ungauged tributaries lost at their mouths)")
     else:
         local[main_free] = y0 * w[main_free]
         rule[main_free] = "below the lowest anchor: the basin's median density"
-    local[side_free] = y0 * w[side_free]
-    rule[side_free] = "no gauge downstream: the basin's median specific yield of the gauged intervals"
     basis[free] = "assumed"
     return net.net.accumulate(local), list(rule), list(basis)
 
@@ -369,7 +424,10 @@ def gauged_discharge(reaches: pd.DataFrame, basin: str | None = None, *, gauges:
     specific yield. The flow of a reach is the sum of these local terms over
     itself and everything upstream, so flow is conserved at every confluence
     and equals the gauged mean at every anchor. Drainage areas (Jobson's Da)
-    follow the same rule from the anchors with an area.
+    are the reaches' DEM ``upland_km2`` where they carry it (held at the DEM's
+    last value below it); otherwise they follow the same rule from the anchors
+    with an area. A losing stretch's loss is spread in proportion to channel
+    length.
 
     Parameters
     ----------
@@ -418,20 +476,24 @@ def gauged_discharge(reaches: pd.DataFrame, basin: str | None = None, *, gauges:
         keys = set(_variants(s["river"])).union(*(_variants(a) for a in s.get("aliases", [])))
         if keys & gauged_rivers:
             continue  # GRDC has a gauge on this river: the gauge wins
-        rid = _place_station(net, s)
-        if rid is None or rid in anchors_q:
+        srid = _place_station(net, s)
+        if srid is None or srid in anchors_q:
             continue
-        anchors_q[rid] = float(s["mean_m3s"])
-        names[rid] = f"cited {s['river']} ({s['at']})"
-        cites[rid] = str(s.get("citation", ""))
+        anchors_q[srid] = float(s["mean_m3s"])
+        names[srid] = f"cited {s['river']} ({s['at']})"
+        cites[srid] = str(s.get("citation", ""))
         if s.get("area_km2"):
-            anchors_a[rid] = float(s["area_km2"])
+            anchors_a[srid] = float(s["area_km2"])
     w, wname = _anchor_weights(net, reaches)
     ids = net.net.ids
     if not anchors_q:
         raise RiskmapInputError(f"no gauge or cited discharge on the {basin or 'given'} network")
     q, rule, basis = _interpolate(net, anchors_q, w, hold_below=True, names=names)
-    if anchors_a:
+    dem_a, dem_col = _dem_area(net)
+    if dem_col is not None:
+        # Jobson's Da straight from the DEM; held below the DEM's last reach (lower Syr Darya)
+        area = np.where(np.isfinite(dem_a), dem_a, net.net.accumulate(w))
+    elif anchors_a:
         area, _, _ = _interpolate(net, anchors_a, w, hold_below=False, names=names)
     else:
         area = np.full(len(ids), np.nan)

@@ -42,7 +42,8 @@ import dataclasses
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
+from collections.abc import Mapping
 
 import geopandas as gpd
 import numpy as np
@@ -491,7 +492,7 @@ def _with_overland(pr: pd.DataFrame, snap_km: float, origin: str | None, cross_k
         return pr
     rc = str(first_real["country"] or "")
     crossing = origin is not None and rc and origin not in rc.split("|")
-    parts: list[tuple[float, str]] = []
+    parts: list[tuple[float, str | None]] = []
     if crossing and cross_km is not None and 0 < cross_km < snap_km:
         parts = [(cross_km, origin), (snap_km - cross_km, rc)]
     elif crossing:
@@ -502,6 +503,7 @@ def _with_overland(pr: pd.DataFrame, snap_km: float, origin: str | None, cross_k
     if site_pt is not None and "geometry" in pr.columns and first_real["geometry"] is not None:
         c = shapely.get_coordinates(first_real["geometry"])
         geom = shapely.LineString([(site_pt.x, site_pt.y), tuple(c[0])])
+    cut = cross_km / snap_km if cross_km is not None else 1.0
     rows = []
     for k, (length, country) in enumerate(parts):
         r = first_real.copy()
@@ -514,8 +516,8 @@ def _with_overland(pr: pd.DataFrame, snap_km: float, origin: str | None, cross_k
         r["is_border"] = bool(first_real["is_border"]) if same and pd.notna(first_real["is_border"]) else False
         if "geometry" in pr.columns:
             r["geometry"] = geom if len(parts) == 1 else (
-                shapely.ops.substring(geom, 0, cross_km / snap_km, normalized=True) if k == 0 and geom is not None
-                else shapely.ops.substring(geom, cross_km / snap_km, 1, normalized=True) if geom is not None else None)
+                shapely.ops.substring(geom, 0, cut, normalized=True) if k == 0 and geom is not None
+                else shapely.ops.substring(geom, cut, 1, normalized=True) if geom is not None else None)
         rows.append(r)
     out = pd.concat([pd.DataFrame(rows), pr], ignore_index=False)
     out["overland"] = out["reach_id"].astype(int) < 0
@@ -648,6 +650,7 @@ def _network(reaches: pd.DataFrame) -> _Network:
 def _flows(reaches: pd.DataFrame, opts: SpillOptions, basin_id: str | None) -> _Flows:
     """The discharge table and flow chosen by ``opts.discharge``, and the flow on every reach."""
     discharge = opts.discharge
+    table: Mapping[str, Any]
     if isinstance(discharge, (str, Path)) and str(discharge) not in ("mean", "low"):
         table = load_discharge_table(discharge)
         flow = "mean"
@@ -672,7 +675,7 @@ def _flows(reaches: pd.DataFrame, opts: SpillOptions, basin_id: str | None) -> _
                            f"figures of {Path(table.get('path', 'bundled')).name} where GRDC has no gauge (mean flow)")
                 return _Flows(table, flow, qsource, q)
     q = assign_discharge(reaches, table, basin=basin_id)
-    q["q_basis"] = np.where(q["q_mean_m3s"].notna(), "assumed", None)
+    q["q_basis"] = q["q_mean_m3s"].notna().map({True: "assumed", False: None})
     return _Flows(table, flow, qsource, q)
 
 
@@ -737,9 +740,7 @@ def _path_assumptions(pr: pd.DataFrame, net: _Network, flows: _Flows, basin_id: 
     if flows.q.attrs.get("unplaced_stations"):
         out.append("stations of the table not found on this network (river name absent): "
                    + ", ".join(flows.q.attrs["unplaced_stations"]))
-    marked = getattr(net, "_marked", None)
-    if marked is None:
-        marked = net._marked = set().union(*(_variants(w) for w in net.r["waterbody"] if isinstance(w, str)))
+    marked = net.waterbody_keys()
     unmarked = [lk["name"] for lk in flows.table.get("lake", [])
                 if basin_id and lk.get("basin") == basin_id
                 and not (set(_variants(lk["name"])).union(*(_variants(a) for a in lk.get("aliases", []))) & marked)]
@@ -879,6 +880,8 @@ def _routed_metrics(r: _Routed, mass: float, threshold: float) -> dict[str, floa
     """Checkpoint metrics of a routed signal (closed-form Jobson when it applies)."""
     if r.analytic is not None:
         return _jobson_analytic(r.analytic[0], r.q, r.analytic[1], mass, threshold)
+    if r.signal is None:
+        raise ValueError("no signal to measure (routing stopped before this checkpoint)")
     return _metrics(r.signal, r.q, threshold)
 
 
@@ -952,8 +955,8 @@ def _load_basin(basin_id: str, data_dir: Any = None) -> Any:
     try:
         from riskmap.hydrography import load_basin
     except ImportError:
-        load_basin = None
-    if load_basin is not None:
+        pass
+    else:
         return load_basin(basin_id, data_dir=data_dir) if data_dir is not None else load_basin(basin_id)
     from types import SimpleNamespace
 
@@ -1109,7 +1112,7 @@ def _town_checkpoints(pr: pd.DataFrame, towns: gpd.GeoDataFrame, buffer_km: floa
         if a not in best or dd < best[a][0]:
             best[a] = (dd, b)
     out = []
-    for a, (dd, b) in best.items():
+    for a, (_dd, b) in best.items():
         line = gp.geometry.values[b]
         frac = float(shapely.line_locate_point(line, tp.geometry.values[a], normalized=True))
         rowp = g.iloc[b]
@@ -1155,14 +1158,7 @@ def _route(pr: pd.DataFrame, km: float, mass: float, dur: float, model: str, vco
     idx = min(idx, len(pr) - 1)
     q_here = float(a["Q"][idx])
     qa_here = float(a["Qa"][idx])
-    # segments between the release and km: (kind, length_km, reach row index)
-    segs: list[tuple[str, float, int]] = []
-    for i in range(idx + 1):
-        start = float(a["cum_start_km"][i])
-        end = min(float(cum_end[i]), km)
-        L = max(end - start, 0.0)
-        lake = a["lake"][i]
-        segs.append(("lake" if lake else "river", L, i))
+    segs = _segments(a, idx, km)
     sig: _Signal | None = None
     river_tp = 0.0       # hours of river travel since the last re-mixing point
     river_var = 0.0      # h2, ADE travel-time variance
@@ -1218,15 +1214,8 @@ def _route(pr: pd.DataFrame, km: float, mass: float, dur: float, model: str, vco
         v_lake = float(a[vcol][ri])
         frac = LAKE_PLUG_FRACTION[1] if vcol == "Vmax" else LAKE_PLUG_FRACTION[0]
         plug_h = min(max(frac * tau_h, lake_len_km * 1000 / v_lake / 3600), 0.9 * tau_h)
-        # inflow signal at the lake entry
-        q_in = float(a["Q"][ri])
-        if sig is None and river_tp < 1e-3:
-            sig = _box_signal(mass, dur)
-        elif sig is None:
-            sig = _river_signal(mass, dur, river_tp, river_var, q_in, float(a["Qa"][ri]), model)
-        else:
-            sig = sig.shifted(delay)
-            delay = 0.0
+        sig = _lake_inflow(sig, a, ri, mass, dur, river_tp, river_var, delay, model)
+        delay = 0.0
         sig = _cstr(sig.shifted(plug_h), tau_h - plug_h)
         if memo is not None and lake_complete:
             memo[key] = (_Signal(sig.t0, sig.dt, sig.flux / mass), list(notes),
@@ -1237,10 +1226,36 @@ def _route(pr: pd.DataFrame, km: float, mass: float, dur: float, model: str, vco
         i = j
         if not lake_complete:
             notes.append(f"inside {name}: outflow concentration of the mixed lake")
+    return _finish_route(sig, mass, dur, model, (river_tp, river_var, delay), (q_here, qa_here),
+                         lakes_done, notes)
+
+
+def _segments(a: dict[str, np.ndarray], idx: int, km: float) -> list[tuple[str, float, int]]:
+    """Segments between the release and ``km``: (``"lake"`` or ``"river"``, length km, reach row index)."""
+    start = a["cum_start_km"][: idx + 1].astype(float)
+    end = np.minimum(a["cum_end_km"][: idx + 1].astype(float), km)
+    lengths = np.maximum(end - start, 0.0)
+    return [("lake" if a["lake"][i] else "river", float(lengths[i]), i) for i in range(idx + 1)]
+
+
+def _lake_inflow(sig: _Signal | None, a: dict[str, np.ndarray], ri: int, mass: float, dur: float,
+                 river_tp: float, river_var: float, delay: float, model: str) -> _Signal:
+    """The signal entering a lake at reach row ``ri``: the release, the river signal, or the shifted one."""
+    if sig is not None:
+        return sig.shifted(delay)
+    if river_tp < 1e-3:
+        return _box_signal(mass, dur)
+    return _river_signal(mass, dur, river_tp, river_var, float(a["Q"][ri]), float(a["Qa"][ri]), model)
+
+
+def _finish_route(sig: _Signal | None, mass: float, dur: float, model: str, river: tuple[float, float, float],
+                  flow: tuple[float, float], lakes_done: list[str], notes: list[str]) -> _Routed:
+    """The signal at the checkpoint: river-only (with Jobson's analytic peak) or after lakes, with notes."""
+    river_tp, river_var, delay = river
+    q_here, qa_here = flow
     analytic = None
     if sig is None:
-        if river_tp <= 0:
-            river_tp = 1e-6
+        river_tp = river_tp if river_tp > 0 else 1e-6
         sig = _river_signal(mass, dur, river_tp, river_var, q_here, qa_here, model)
         note = ""
         if model.startswith("jobson") and dur == 0:
@@ -1249,7 +1264,7 @@ def _route(pr: pd.DataFrame, km: float, mass: float, dur: float, model: str, vco
         sig = sig.shifted(delay)
         note = "after lake(s) " + "; ".join(lakes_done)
     if notes:
-        note = "; ".join([note] + notes) if note else "; ".join(notes)
+        note = "; ".join([note, *notes]) if note else "; ".join(notes)
     return _Routed(sig, q_here, note, analytic)
 
 
@@ -1376,10 +1391,12 @@ def resolve_site(site_id: str, sites: gpd.GeoDataFrame | str | Path | None = Non
         path = Path(sites) if sites is not None else DATA_DIR / "sites" / "sites.csv"
         if not path.exists():
             raise RiskmapInputError(f"{path}: site inventory not found; give --sites FILE or lon,lat")
-        sites = read_sites(path)
-    hit = sites[sites["site_id"].astype(str) == str(site_id)]
+        inv = read_sites(path)
+    else:
+        inv = sites
+    hit = inv[inv["site_id"].astype(str) == str(site_id)]
     if hit.empty:
-        close = [s for s in sites["site_id"].astype(str) if str(site_id).lower() in s.lower()][:5]
+        close = [s for s in inv["site_id"].astype(str) if str(site_id).lower() in s.lower()][:5]
         hint = f"; similar: {', '.join(close)}" if close else ""
         raise RiskmapInputError(f"site_id {site_id!r} not found in the inventory{hint}")
     return hit.iloc[0]
@@ -1428,9 +1445,9 @@ def priority_sites(basin: str, top: int = 10, sites: gpd.GeoDataFrame | str | Pa
         raise RiskmapInputError(f"unknown basin {basin!r}; known: {', '.join(sorted(known_basins()))}")
     if top < 1:
         raise RiskmapInputError(f"--top must be at least 1, got {top}")
-    if sites is None or isinstance(sites, (str, Path)):
-        sites = read_sites(Path(sites) if sites is not None else DATA_DIR / "sites" / "sites.csv")
-    mine = sites[sites["basin"] == basin]
+    inv = (read_sites(Path(sites) if sites is not None else DATA_DIR / "sites" / "sites.csv")
+           if sites is None or isinstance(sites, (str, Path)) else sites)
+    mine = inv[inv["basin"] == basin]
     if mine.empty:
         raise RiskmapInputError(f"no site of the inventory lies in basin {basin!r}")
     ranked = rank(score(assess(mine)))

@@ -150,10 +150,10 @@ class _Signal:
     def mass(self) -> float:
         return float(self.flux.sum() * self.dt * 3600.0)
 
-    def shifted(self, hours: float) -> "_Signal":
+    def shifted(self, hours: float) -> _Signal:
         return _Signal(self.t0 + hours, self.dt, self.flux)
 
-    def regrid(self, t0: float, dt: float, n: int) -> "_Signal":
+    def regrid(self, t0: float, dt: float, n: int) -> _Signal:
         """Mass-conserving resampling (interpolate the cumulative mass)."""
         edges = self.t0 - self.dt / 2 + self.dt * np.arange(len(self.flux) + 1)
         cum = np.concatenate([[0.0], np.cumsum(self.flux) * self.dt])

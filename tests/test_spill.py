@@ -407,8 +407,10 @@ def test_worked_scenarios_on_real_basins(basin, pt):
     if basin == "syr_darya":
         # Mailuu-Suu: down its own river (DEM network) into Uzbekistan, then the Kara Darya and Syr Darya
         assert cp.loc[cp["kind"] == "border", "checkpoint"].iloc[0] == "border KGZ -> UZB"
-        # GRanD v1.3 gives the Uch-Kurgan volume (data/basins/reservoirs.csv)
-        assert cp["note"].fillna("").str.contains("Uch-Kurgan reservoir: 4.8e+07 m3 (GRanD v1.3)", regex=False).any()
+        # the Mailuu-Suu joins the Kara Darya, not the Naryn: the path no longer passes Uch-Kurgan (on the
+        # Naryn); GRanD v1.3 gives the Kayrakkum volume (data/basins/reservoirs.csv)
+        assert cp["note"].fillna("").str.contains("Kayrakkum reservoir: 4.16e+09 m3 (GRanD v1.3)", regex=False).any()
+        assert not cp["note"].fillna("").str.contains("Uch-Kurgan").any()
     assert (finite["peak_mg_l"].dropna() > 0).all()
     assert (finite["leading_edge_h"] <= finite["peak_time_h"] + 1e-9).all()
     # concentrations fall downstream (dilution, lakes) and the first border is crossed

@@ -69,6 +69,8 @@ def spill_cmd(site_id: str | None, all_basin: str | None, top: int, mass: str, d
         _spill_batch(all_basin, top, inventory, mass, duration, out, discharge=discharge, model=model,
                      threshold_mg_l=threshold, max_snap_km=max_snap_km)
         return
+    if site_id is None:  # unreachable: checked above; narrows the type
+        raise click.UsageError("give either SITE_ID or --all BASIN")
     site, basin = sp.locate_release(site_id, inventory, basin=basin, max_snap_km=max_snap_km)
     res = sp.simulate_spill(site, mass, duration, discharge=discharge, model=model, basin=basin,
                             threshold_mg_l=threshold, max_snap_km=max_snap_km)
@@ -161,6 +163,7 @@ def _spill_batch(basin: str, top: int, inventory, mass: str, duration: str, out:
         for c in tab.columns:
             if tab[c].dtype == object:
                 tab[c] = tab[c].astype(object).map(neutralise_formula)
-        _echo(f"wrote {atomic_write_text(out, tab.to_csv(index=False, lineterminator=chr(10), float_format='%.6g', quoting=csv.QUOTE_NONNUMERIC))}")
+        text = tab.to_csv(index=False, lineterminator=chr(10), float_format="%.6g", quoting=csv.QUOTE_NONNUMERIC)
+        _echo(f"wrote {atomic_write_text(out, text)}")
     if summary["error"].notna().all():
         raise click.ClickException("no priority site could be routed")

@@ -65,6 +65,9 @@ EXCLUDED_GAUGES: dict[int, str] = {
 
 #: Farthest a gauge may lie from a reach of its river and still be placed on it (km).
 MAX_GAUGE_KM = 15.0
+#: Weight of the distance (per km) against the drainage-area mismatch ``|ln(upland/area)|`` when a
+#: gauge is placed on a DEM network (1 km costs as much as a 1 % area mismatch).
+AREA_MATCH_KM_WEIGHT = 0.01
 #: Farthest a GRanD dam may lie from the downstream end of a waterbody on the network (km).
 MAX_DAM_KM = 12.0
 
@@ -121,14 +124,13 @@ def _place_gauges(g: pd.DataFrame, basin: str, reaches: gpd.GeoDataFrame) -> pd.
                else rp[rp["name"] == river])
         if sel.empty:
             continue
-        tree = shapely.STRtree(sel.geometry.values)
         pos = out.index.get_indexer(idx)
-        near, dist = tree.query_nearest(pts[pos], return_distance=True, all_matches=False)
-        lines = sel.geometry.values[near[1]]
-        frac = shapely.line_locate_point(lines, pts[pos][near[0]], normalized=True)
-        rows = pos[near[0]]
+        rows, near_j, dist = _nearest_reach(sel, pts[pos], out["area_km2"].to_numpy(dtype=float)[pos])
+        rows = pos[rows]
+        lines = sel.geometry.values[near_j]
+        frac = shapely.line_locate_point(lines, pts[rows], normalized=True)
         ok = dist <= MAX_GAUGE_KM * 1000
-        out.iloc[rows[ok], out.columns.get_loc("reach_id")] = sel["reach_id"].values[near[1]][ok]
+        out.iloc[rows[ok], out.columns.get_loc("reach_id")] = sel["reach_id"].values[near_j][ok]
         out.iloc[rows[ok], out.columns.get_loc("reach_frac")] = np.round(frac[ok], 4)
         out.iloc[rows, out.columns.get_loc("distance_km")] = np.round(dist / 1000, 2)
         out.iloc[rows[ok], out.columns.get_loc("status")] = "used"
@@ -138,6 +140,42 @@ def _place_gauges(g: pd.DataFrame, basin: str, reaches: gpd.GeoDataFrame) -> pd.
         out.loc[(out["grdc_no"] == no) & (out["status"] == "used"), "status"] = why
     out.loc[(out["status"] == "used") & out["mean_m3s"].isna(), "status"] = "excluded: no long-term mean"
     return out.sort_values(["basin", "grdc_no"]).reset_index(drop=True)
+
+
+def _nearest_reach(sel: gpd.GeoDataFrame, pts: np.ndarray, area_km2: np.ndarray
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The reach of ``sel`` each gauge point lies on: nearest, or best drainage-area match on a DEM network.
+
+    Where the reaches carry the DEM drainage area ``upland_km2`` and the gauge a
+    catchment area, the candidates are the river's reaches within
+    :data:`MAX_GAUGE_KM`; the one minimising ``|ln(upland / area)| +
+    AREA_MATCH_KM_WEIGHT * distance_km`` wins (a gauge on the Naryn main stem is
+    not put on a 2,000 km2 side channel that passes closer to it). Otherwise the
+    nearest reach.
+
+    Returns
+    -------
+    tuple of ndarray
+        Positions into ``pts``, positions into ``sel`` and distances (m).
+    """
+    tree = shapely.STRtree(sel.geometry.values)
+    near, dist = tree.query_nearest(pts, return_distance=True, all_matches=False)
+    rows, js, ds = near[0].copy(), near[1].copy(), np.asarray(dist, dtype=float).copy()
+    if "upland_km2" not in sel.columns:
+        return rows, js, ds
+    up = sel["upland_km2"].to_numpy(dtype=float)
+    pi, cj = tree.query(pts, predicate="dwithin", distance=MAX_GAUGE_KM * 1000)
+    if not len(pi):
+        return rows, js, ds
+    cd = shapely.distance(pts[pi], sel.geometry.values[cj])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        score = np.abs(np.log(up[cj] / area_km2[pi])) + AREA_MATCH_KM_WEIGHT * cd / 1000
+    cand = pd.DataFrame({"p": pi, "j": cj, "d": cd, "score": score}).dropna(subset=["score"])
+    best = cand.sort_values(["p", "score"]).drop_duplicates("p").set_index("p")
+    k = np.flatnonzero(np.isin(rows, best.index))
+    js[k] = best.loc[rows[k], "j"].to_numpy()
+    ds[k] = best.loc[rows[k], "d"].to_numpy()
+    return rows, js, ds
 
 
 def _cited_lakes() -> list[dict[str, Any]]:
@@ -167,7 +205,8 @@ def _match_reservoirs(grand: pd.DataFrame, basin: str, reaches: gpd.GeoDataFrame
         ends = gpd.GeoSeries(shapely.line_interpolate_point(outs.geometry.values, 1.0, normalized=True),
                              crs=4326).to_crs(crs)
         wbgeom = gpd.GeoSeries(grp.geometry.values, crs=4326).to_crs(crs).union_all()
-        d_end = shapely.distance(gp[:, None], np.asarray(ends.array, dtype=object)[None, :]).min(axis=1) if len(gp) else np.array([])
+        end_pts = np.asarray(ends.array, dtype=object)
+        d_end = shapely.distance(gp[:, None], end_pts[None, :]).min(axis=1) if len(gp) else np.array([])
         d_wb = shapely.distance(gp, wbgeom) if len(gp) else np.array([])
         name_ok = np.array([_key(n) and (_key(n) in _key(wb) or _key(wb) in _key(n))
                             for n in g["DamName"].str.replace("_", " ")], dtype=bool)
@@ -240,7 +279,7 @@ def build_hydrology(sources: str | Path, out_dir: str | Path, *, build_date: str
     res_df = pd.concat(res, ignore_index=True)
     atomic_write_text(out / "gauges.csv", gauges_df.to_csv(index=False, lineterminator="\n"))
     atomic_write_text(out / "reservoirs.csv", res_df.to_csv(index=False, lineterminator="\n"))
-    date = build_date or _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    date = build_date or _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     _write_provenance(out, sources, date, gauges_df, res_df)
     return dict(gauges=len(gauges_df), gauges_used=int((gauges_df["status"] == "used").sum()),
                 reservoirs=len(res_df), with_volume=int(res_df["volume_m3"].notna().sum()),
@@ -276,7 +315,10 @@ def _write_provenance(out: Path, sources: Path, date: str, gauges: pd.DataFrame,
     steps = [
         ("gauges: stations of the source's basin box; river names mapped to the network's "
          f"({', '.join(f'{k} -> {v}' for k, v in GRDC_RIVER_NAMES.items())}); placed on the nearest reach of "
-         f"that river within {MAX_GAUGE_KM:g} km (local azimuthal equidistant projection); "
+         f"that river within {MAX_GAUGE_KM:g} km (local azimuthal equidistant projection); on a DEM "
+         "network (reaches with `upland_km2`) the reach of that river within that distance whose DEM "
+         "drainage area best matches the GRDC catchment area (score |ln(upland/area)| + "
+         f"{AREA_MATCH_KM_WEIGHT:g} x km); "
          "catchment area -999 -> NaN; excluded stations listed in `status` with the reason"),
         ("reservoirs: every `waterbody` on the basin's reaches; GRanD dam of the same name within "
          f"{MAX_DAM_KM:g} km of the waterbody's outflow (or of its reaches); else the cited volume of "
