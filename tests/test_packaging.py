@@ -186,7 +186,7 @@ def test_demo_writes_maps_reports_and_csvs(installed):
         page = (out / f"{b}_map.html").read_text(encoding="utf-8")
         assert len(page) > 100_000 and name in page and label in page  # version in the map attribution
         report = (out / f"{b}_report.html").read_text(encoding="utf-8")
-        assert f"{name} basin" in report and f'content="riskmap {label}"' in report  # full label, data checksum
+        assert f"{name} basin" in report and f'content="riskmap {label})"' in report  # full label, data checksum
         assert (out / f"{b}_report_provenance.json").is_file()
         csv = pd.read_csv(out / f"{b}_sites.csv")
         assert len(csv) == expected[b] > 0
