@@ -258,3 +258,8 @@ ISO3_NAMES: dict[str, str] = {
 }
 
 ISO3_CODES = frozenset(ISO3_NAMES)
+
+
+#: The footnote that goes with every mention of Kosovo (REFERENCE naming rule): maps and reports.
+KOSOVO_NOTE = ("* Kosovo: this designation is without prejudice to positions on status and is "
+               "in accordance with UN Security Council resolution 1244 (1999).")

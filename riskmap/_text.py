@@ -52,3 +52,22 @@ def slug(text: str, maxlen: int = 48) -> str:
     """ASCII slug for ids: ``'Višegrad dam (Drina)'`` -> ``'visegrad-dam-drina'``."""
     s = re.sub(r"[^a-z0-9]+", "-", transliterate(text).lower()).strip("-")
     return s[:maxlen].rstrip("-")
+
+
+def is_missing(v: object) -> bool:
+    """True for None, pandas NA/NaT, a float NaN or a blank string (a cell with no value).
+
+    Examples
+    --------
+    >>> [is_missing(x) for x in (None, float("nan"), " ", "x", 0)]
+    [True, True, True, False, False]
+    """
+    import math
+
+    import pandas as pd
+
+    if v is None or v is pd.NA or v is pd.NaT:
+        return True
+    if isinstance(v, float) and math.isnan(v):
+        return True
+    return isinstance(v, str) and not v.strip()

@@ -7,12 +7,13 @@ by the map's JavaScript when shown), never markup.
 from __future__ import annotations
 
 import json
-import math
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from riskmap._iso3 import KOSOVO_NOTE as _KOSOVO_NOTE
+from riskmap._text import is_missing
 from riskmap._iso3 import ISO3_NAMES
 
 __all__ = ["CATEGORY_LABELS", "STATUS_LABELS", "PRECISION_LABELS", "SOURCE_NAMES", "KOSOVO_NOTE",
@@ -77,16 +78,10 @@ SOURCE_NAMES: dict[str, str] = {
 }
 
 #: The note that goes with every map that names Kosovo (same wording as the report).
-KOSOVO_NOTE = ("* Kosovo: this designation is without prejudice to positions on status and is "
-               "in accordance with UN Security Council resolution 1244 (1999).")
+KOSOVO_NOTE = _KOSOVO_NOTE  # the one text, riskmap._iso3
 
 
-def _missing(v: Any) -> bool:
-    if v is None or v is pd.NA or v is pd.NaT:
-        return True
-    if isinstance(v, float) and math.isnan(v):
-        return True
-    return isinstance(v, str) and not v.strip()
+_missing = is_missing
 
 
 def country_name(code: Any) -> str | None:

@@ -34,6 +34,7 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
+from riskmap._iso3 import KOSOVO_NOTE
 from riskmap._errors import RiskmapInputError
 from riskmap._paths import DATA_DIR
 from riskmap.basins import BASIN_NAMES, resolve_basin
@@ -91,8 +92,7 @@ __all__ = [
 ]
 
 #: The footnote that goes with every mention of Kosovo (docs/REFERENCE naming rule).
-KOSOVO_FOOTNOTE = ("* Kosovo: this designation is without prejudice to positions on status and is "
-                   "in accordance with UN Security Council resolution 1244 (1999).")
+KOSOVO_FOOTNOTE = KOSOVO_NOTE
 
 
 

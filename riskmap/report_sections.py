@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping
 import numpy as np
 import pandas as pd
 
+from riskmap._text import is_missing
 from riskmap._iso3 import ISO3_NAMES
 from riskmap.report_figures import EXPOSURE_ORDER as _EXPOSURE_ORDER
 from riskmap.report_figures import class_column as _class_column  # noqa: F401 - old private name
@@ -69,12 +70,7 @@ def country_label(code: Any) -> str:
     return ISO3_NAMES.get(code, code)
 
 
-def _missing(v: Any) -> bool:
-    if v is None or v is pd.NA or v is pd.NaT:
-        return True
-    if isinstance(v, float) and math.isnan(v):
-        return True
-    return isinstance(v, str) and not v.strip()
+_missing = is_missing
 
 
 def _fmt(v: Any, digits: int = 2) -> str:
