@@ -8,7 +8,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 OUT    ?= out
 
-.PHONY: demo test install install-test data clean
+.PHONY: demo test install install-test data i18n clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,11 @@ data: install
 	$(BIN)/riskmap data build-hydrology
 	$(BIN)/riskmap data build-sites
 	$(BIN)/riskmap data build-natech
+
+# Re-extract the user-facing messages into the gettext catalogues (riskmap/locale/*/LC_MESSAGES/*.po)
+# and list what is still untranslated.
+i18n: install
+	$(BIN)/python -m riskmap._i18n_catalog update
 
 clean:
 	rm -rf $(OUT) .pytest_cache

@@ -1,0 +1,161 @@
+"""The translation layer: catalogues complete, glossary respected, formats per language."""
+
+from __future__ import annotations
+
+import csv
+import re
+from pathlib import Path
+
+import pytest
+
+from riskmap import i18n
+from riskmap._i18n_catalog import extract, problems
+from riskmap._errors import RiskmapInputError
+
+LOCALE = Path(i18n.__file__).parent / "locale"
+
+
+def test_every_user_facing_message_has_a_russian_translation():
+    found = problems("ru")
+    assert found == [], "\n".join(found[:60]) + (f"\n... {len(found)} in all" if len(found) > 60 else "")
+
+
+def test_extraction_finds_messages_in_every_kind_of_source():
+    cats = extract()
+    assert sum(len(c) for c in cats.values()) > 0
+    assert any(m.id == "unknown" for m in cats["common"])
+
+
+def test_a_missing_translation_is_reported(monkeypatch):
+    from babel.messages.catalog import Catalog
+
+    import riskmap._i18n_catalog as cat_mod
+
+    fake = Catalog(domain="common")
+    fake.add("A sentence nobody translated", locations=[("x.py", 1)])
+    monkeypatch.setattr(cat_mod, "extract", lambda: {"common": fake})
+    assert any("A sentence nobody translated" in p for p in problems("ru"))
+
+
+def _glossary() -> list[dict[str, str]]:
+    with open(LOCALE / "glossary.csv", encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_glossary_is_well_formed():
+    rows = _glossary()
+    assert len(rows) >= 40
+    ens = [r["term_en"].lower() for r in rows]
+    assert len(ens) == len(set(ens)), "one English term, one entry"
+    assert all(r["term_ru"] and r["ru_stem"] for r in rows)
+    by = {r["term_en"]: r["term_ru"] for r in rows}
+    assert by["tailings management facility"] == "хвостохранилище"
+    assert by["transboundary effect"] == "трансграничное воздействие"
+    assert by["industrial accident"] == "промышленная авария"
+
+
+# terms whose Russian stem must appear wherever the English term is in a message (the whole word)
+_CHECKED = ["tailings management facility", "tailings facility", "transboundary", "industrial accident",
+            "competent authority", "point of contact", "contingency plan", "travel time", "checkpoint",
+            "discharge", "reservoir", "questionnaire", "legend", "downstream", "upstream", "hazard score",
+            "remediation", "red mud", "dilution", "concentration", "catchment", "exercise", "notification"]
+
+
+def test_translations_use_the_glossary_terms():
+    from babel.messages.pofile import read_po
+
+    stems = {r["term_en"]: r["ru_stem"] for r in _glossary()}
+    stems["tailings facility"] = stems["tailings management facility"]
+    stems["transboundary"] = stems["transboundary effect"]
+    bad = []
+    for po in sorted((LOCALE / "ru" / "LC_MESSAGES").glob("*.po")):
+        with po.open("rb") as fh:
+            cat = read_po(fh, locale="ru")
+        for m in cat:
+            if not m.id or not m.string:
+                continue
+            src = m.id if isinstance(m.id, str) else m.id[0]
+            dst = m.string if isinstance(m.string, str) else " ".join(m.string)
+            for term in _CHECKED:
+                if re.search(rf"\b{re.escape(term)}\b", src, flags=re.I) and term in stems:
+                    if stems[term].lower() not in dst.lower():
+                        bad.append(f"{po.name}: {src!r} -> {dst!r} lacks {stems[term]!r} ({term})")
+    assert bad == [], "\n".join(bad[:40])
+
+
+def test_no_translation_calls_a_site_a_website():
+    for po in (LOCALE / "ru" / "LC_MESSAGES").glob("*.po"):
+        text = po.read_text(encoding="utf-8")
+        assert not re.search(r"\bсайт", text, flags=re.I), po.name
+
+
+def test_languages_and_contexts():
+    assert i18n.check_lang("ru-RU") == "ru"
+    with pytest.raises(RiskmapInputError, match="unknown language 'de'"):
+        i18n.check_lang("de")
+    with i18n.use_lang("ru"):
+        assert i18n.current_lang() == "ru"
+        with i18n.use_lang(None):
+            assert i18n.current_lang() == "ru"
+        with i18n.use_lang("en"):
+            assert i18n.gettext("unknown") == "unknown"
+        assert i18n.gettext("unknown") == "неизвестно"
+        assert i18n.gettext("A message not in any catalogue") == "A message not in any catalogue"
+    assert i18n.current_lang() == "en"
+
+
+def test_language_is_per_thread():
+    import threading
+
+    seen = {}
+
+    def worker():
+        seen["lang"] = i18n.current_lang()
+
+    with i18n.use_lang("ru"):
+        t = threading.Thread(target=worker)
+        t.start()
+        t.join()
+    assert seen["lang"] == "en"
+
+
+@pytest.mark.parametrize(("lang", "x", "digits", "want"), [
+    ("en", 1234567.891, 1, "1,234,567.9"),
+    ("ru", 1234567.891, 1, "1\u00a0234\u00a0567,9"),
+    ("ru", 0.05, 2, "0,05"),
+    ("ru", -3.0, 0, "-3"),
+    ("en", float("nan"), 1, "unknown"),
+    ("ru", None, 1, "неизвестно"),
+])
+def test_number_formats(lang, x, digits, want):
+    with i18n.use_lang(lang):
+        assert i18n.format_number(x, digits) == want
+
+
+@pytest.mark.parametrize(("text", "lang", "want"), [
+    ("1\u00a0234,5", "ru", 1234.5), ("1 234,5", "ru", 1234.5), ("0,25", "ru", 0.25), ("1,234.5", "en", 1234.5),
+    ("1.234,5", "ru", 1234.5), ("12", "ru", 12.0), ("-0,5", "ru", -0.5), ("1,234", "en", 1234.0),
+    ("1,234", "ru", 1.234), ("1\u202f000", "ru", 1000.0),
+])
+def test_numbers_read_back_in_either_language(text, lang, want):
+    assert i18n.parse_number(text, lang) == pytest.approx(want)
+
+
+@pytest.mark.parametrize("text", ["", "abc", "1,2,3x", "nan", "inf"])
+def test_non_numbers_are_refused(text):
+    with pytest.raises(ValueError):
+        i18n.parse_number(text, "ru")
+
+
+def test_country_names_in_russian_for_every_riparian():
+    want = {"ALB": "Албания", "XKX": "Косово", "MKD": "Северная Македония", "MNE": "Черногория",
+            "BIH": "Босния и Герцеговина", "SRB": "Сербия", "KGZ": "Кыргызстан", "UZB": "Узбекистан",
+            "TJK": "Таджикистан", "KAZ": "Казахстан", "HRV": "Хорватия", "GRC": "Греция"}
+    assert {k: i18n.country_name(k, "ru") for k in want} == want
+    assert i18n.country_name("KGZ", "en") == "Kyrgyzstan"
+
+
+def test_dates():
+    assert i18n.format_date("2026-11-27") == "27 November 2026"
+    with i18n.use_lang("ru"):
+        assert i18n.format_date("2026-03-01") == "1 марта 2026\u202fг."
