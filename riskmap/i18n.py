@@ -4,8 +4,8 @@ English is the source language; every user-facing string is written in English
 in the code, marked with :func:`_` (or :func:`N_` where it is stored before it
 is shown), and translated from the gettext catalogues in ``riskmap/locale``.
 Russian is the second language (``lang="ru"``). The catalogues are plain ``.po``
-files, one per gettext domain (``common``, ``maps``, ``report``, ``contingency``,
-``questionnaire``, ``cli``); they are compiled in memory when first used, so a
+files, one per gettext domain (``common``, ``maps``, ``report``, ``report_text``,
+``contingency``, ``exercise``, ``questionnaire``, ``cli``); they are compiled in memory when first used, so a
 checkout and a wheel read the same files. ``python -m riskmap._i18n_catalog``
 re-extracts the messages and updates the catalogues.
 
@@ -48,7 +48,7 @@ from riskmap._errors import RiskmapInputError
 __all__ = [
     "LANGUAGES", "DEFAULT_LANG", "DOMAINS", "check_lang", "use_lang", "current_lang",
     "_", "N_", "gettext", "ngettext", "pgettext", "format_number", "format_int", "format_percent",
-    "format_date", "parse_number", "country_name", "language_name", "translations",
+    "format_date", "parse_number", "country_name", "town_name", "language_name", "translations",
 ]
 
 #: Output languages: English (the source language) and Russian.
@@ -56,7 +56,8 @@ LANGUAGES: tuple[str, ...] = ("en", "ru")
 #: The language used when none is given.
 DEFAULT_LANG = "en"
 #: The gettext domains, one ``.po`` file each in ``riskmap/locale/<lang>/LC_MESSAGES``.
-DOMAINS: tuple[str, ...] = ("common", "maps", "report", "contingency", "questionnaire", "cli")
+DOMAINS: tuple[str, ...] = ("common", "maps", "report", "report_text", "contingency", "exercise",
+                             "questionnaire", "cli")
 
 _LANG: contextvars.ContextVar[str] = contextvars.ContextVar("riskmap_lang", default=DEFAULT_LANG)
 
@@ -358,3 +359,55 @@ def language_name(lang: str) -> str:
     from babel import Locale
 
     return str(Locale.parse(check_lang(lang)).get_display_name(check_lang(lang))).capitalize()
+
+
+#: Town names in other languages, from a cited source (``riskmap data build-reference`` writes it).
+TOWN_NAMES_FILE = "town_names.csv"
+
+
+@functools.cache
+def _town_names() -> dict[tuple[str, str], dict[str, str]]:
+    import csv
+
+    from riskmap._paths import DATA_DIR
+
+    path = DATA_DIR / "basins" / TOWN_NAMES_FILE
+    if not path.is_file():
+        return {}
+    out: dict[tuple[str, str], dict[str, str]] = {}
+    with open(path, encoding="utf-8", newline="") as fh:
+        for row in csv.DictReader(fh):
+            key = (row["country"], row["name"].casefold())
+            out.setdefault(key, {}).update({k[5:]: v for k, v in row.items() if k.startswith("name_") and v})
+    return out
+
+
+def town_name(name: Any, country: Any = None, lang: str | None = None) -> Any:
+    """A town's name in ``lang`` where a cited source gives one, else the name as given.
+
+    The Russian names are Natural Earth's ``NAME_RU`` (populated places), matched
+    to the towns riskmap uses (Natural Earth and GeoNames) by country and name;
+    see ``data/basins/town_names.csv`` and its provenance. Without a match the
+    original name is kept (a transliteration would be invented, not sourced).
+    ``country`` is the ISO3 code; it may be omitted when the name is unambiguous.
+
+    Examples
+    --------
+    >>> town_name("Shkodër", "ALB")
+    'Shkodër'
+    >>> town_name("A town nobody named", "ALB", "ru")
+    'A town nobody named'
+    """
+    if _missing(name):
+        return name
+    lang = check_lang(lang)
+    if lang == DEFAULT_LANG:
+        return name
+    names = _town_names()
+    key = str(name).strip().casefold()
+    if country is not None and not _missing(country):
+        hit = names.get((str(country).strip().upper(), key))
+    else:
+        hits = [v for (c, n), v in names.items() if n == key]
+        hit = hits[0] if len(hits) == 1 else None
+    return hit.get(lang, name) if hit else name
