@@ -260,6 +260,24 @@ ISO3_NAMES: dict[str, str] = {
 ISO3_CODES = frozenset(ISO3_NAMES)
 
 
+from riskmap.i18n import N_  # noqa: E402 - the table above is generated
+
 #: The footnote that goes with every mention of Kosovo (REFERENCE naming rule): maps and reports.
-KOSOVO_NOTE = ("* Kosovo: this designation is without prejudice to positions on status and is "
+#: In English as written; show it as ``riskmap.i18n._(KOSOVO_NOTE)`` (or :func:`kosovo_note`).
+KOSOVO_NOTE = N_("* Kosovo: this designation is without prejudice to positions on status and is "
                "in accordance with UN Security Council resolution 1244 (1999).")
+
+
+def kosovo_note() -> str:
+    """The Kosovo footnote in the current output language (see :mod:`riskmap.i18n`).
+
+    Examples
+    --------
+    >>> from riskmap.i18n import use_lang
+    >>> with use_lang("ru"):
+    ...     kosovo_note()[:30]
+    '* Косово: это обозначение не з'
+    """
+    from riskmap.i18n import gettext
+
+    return gettext(KOSOVO_NOTE)
