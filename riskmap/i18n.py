@@ -361,7 +361,7 @@ def language_name(lang: str) -> str:
     return str(Locale.parse(check_lang(lang)).get_display_name(check_lang(lang))).capitalize()
 
 
-#: Town names in other languages, from a cited source (``riskmap data build-reference`` writes it).
+#: Town names in other languages, from a cited source, in ``data/sites`` (``riskmap data build-sites`` writes it).
 TOWN_NAMES_FILE = "town_names.csv"
 
 
@@ -371,7 +371,7 @@ def _town_names() -> dict[tuple[str, str], dict[str, str]]:
 
     from riskmap._paths import DATA_DIR
 
-    path = DATA_DIR / "basins" / TOWN_NAMES_FILE
+    path = DATA_DIR / "sites" / TOWN_NAMES_FILE
     if not path.is_file():
         return {}
     out: dict[tuple[str, str], dict[str, str]] = {}
@@ -387,14 +387,14 @@ def town_name(name: Any, country: Any = None, lang: str | None = None) -> Any:
 
     The Russian names are Natural Earth's ``NAME_RU`` (populated places), matched
     to the towns riskmap uses (Natural Earth and GeoNames) by country and name;
-    see ``data/basins/town_names.csv`` and its provenance. Without a match the
+    see ``data/sites/town_names.csv`` and ``data/sites/SOURCES.md``. Without a match the
     original name is kept (a transliteration would be invented, not sourced).
     ``country`` is the ISO3 code; it may be omitted when the name is unambiguous.
 
     Examples
     --------
-    >>> town_name("Shkodër", "ALB")
-    'Shkodër'
+    >>> town_name("Shkodër", "ALB"), town_name("Shkodër", "ALB", "ru"), town_name("Banja Luka", lang="ru")
+    ('Shkodër', 'Шкодер', 'Баня-Лука')
     >>> town_name("A town nobody named", "ALB", "ru")
     'A town nobody named'
     """

@@ -159,3 +159,39 @@ def test_dates():
     assert i18n.format_date("2026-11-27") == "27 November 2026"
     with i18n.use_lang("ru"):
         assert i18n.format_date("2026-03-01") == "1 марта 2026\u202fг."
+
+
+def test_town_names_are_sourced_cyrillic_and_cover_the_basin_towns():
+    import geopandas as gpd
+    import pandas as pd
+
+    from riskmap._paths import DATA_DIR
+
+    t = pd.read_csv(DATA_DIR / "sites" / "town_names.csv", dtype=str)
+    assert set(t["source"]) == {"Natural Earth 10m populated places v4.0.0 NAME_RU (public domain)"}
+    assert t["name_ru"].str.fullmatch(r"[\u0400-\u04FF\s\-'’.()ʼ]+").all()
+    towns = pd.concat([gpd.read_file(DATA_DIR / "basins" / f"{b}.gpkg", layer="towns")
+                       for b in ("drin", "drina", "syr_darya")])
+    assert len(towns) > 20
+    with i18n.use_lang("ru"):
+        ru = [i18n.town_name(n, c) for n, c in zip(towns["name"], towns["country"])]
+    share = sum(r != n for r, n in zip(ru, towns["name"])) / len(towns)
+    assert share > 0.9, share  # the basin files' towns are Natural Earth's own
+    with i18n.use_lang("ru"):
+        assert i18n.town_name("Pljevlja", "MNE") in {"Плевля", "Пљевља", "Pljevlja"}
+        assert i18n.town_name("Jalal Abad", "KGZ") == "Джалал-Абад"
+        assert i18n.town_name("Jalal Abad", "UZB") == "Jalal Abad"  # another country: no match, no guess
+    assert i18n.town_name("Jalal Abad", "KGZ") == "Jalal Abad"
+
+
+def test_town_names_rebuild_from_the_sources(sources_dir, tmp_path):
+    import shutil
+
+    from riskmap._paths import DATA_DIR
+    from riskmap.databuild.town_names import write_town_names
+
+    shutil.copy(DATA_DIR / "sites" / "places.csv", tmp_path / "places.csv")
+    out = write_town_names(sources_dir, tmp_path)
+    assert out.read_text(encoding="utf-8") == (DATA_DIR / "sites" / "town_names.csv").read_text(encoding="utf-8")
+    assert [p.name for p in tmp_path.iterdir()] == ["places.csv", "town_names.csv"] or \
+        sorted(p.name for p in tmp_path.iterdir()) == ["places.csv", "town_names.csv"]

@@ -51,6 +51,8 @@ from riskmap.databuild.sites.gppd import read_gppd
 from riskmap.databuild.sites.grand import attach_grand, fill_grand_volumes
 from riskmap.databuild.sites.icmm import read_icmm
 from riskmap.databuild.sites.literature import read_literature
+from riskmap.databuild.town_names import SOURCE as TOWN_NAMES_SOURCE
+from riskmap.databuild.town_names import write_town_names
 from riskmap.databuild.sites.names import PLACE_MIN_POPULATION, PLACES_FILE, name_sites, places_layer, read_places
 from riskmap.databuild.sites.usgs import read_usgs
 
@@ -404,10 +406,17 @@ def build_sites(sources_dir: str | Path, out_dir: str | Path | None = None, *, d
         pl["lat"] = res.places.geometry.y.round(5)
         pl["population"] = pl["population"].astype("int64")
         atomic_write_text(out / "places.csv", _merges_csv(pl))
+    names_path = write_town_names(sources_dir, out)
     prov = _provenance(res, sources_dir, buffer_km)
+    n_names = sum(1 for _ in open(names_path, encoding="utf-8")) - 1
+    prov["town_names"] = {"file": names_path.name, "source": TOWN_NAMES_SOURCE, "rows": n_names,
+                          "rule": "Natural Earth towns by name and country; GeoNames places by the GEONAMEID "
+                                  "Natural Earth records; no match: the original name in every language"}
     if info:
         prov["after"] = info
     md = _sources_md(prov, res)
+    md += (f"\n- Town names in Russian (`{names_path.name}`, {n_names} rows, for the Russian maps and reports): "
+           f"{prov['town_names']['source']}; {prov['town_names']['rule']}\n")
     if info:
         md += "\n".join(["", f"## {info.get('title', 'After the build')}", "", *info.get("lines", []), ""])
     atomic_write_text(out / "PROVENANCE.json", json.dumps(prov, indent=2, ensure_ascii=False) + "\n")
