@@ -5,7 +5,7 @@ in the code, marked with :func:`_` (or :func:`N_` where it is stored before it
 is shown), and translated from the gettext catalogues in ``riskmap/locale``.
 Russian is the second language (``lang="ru"``). The catalogues are plain ``.po``
 files, one per gettext domain (``common``, ``maps``, ``report``, ``report_text``,
-``contingency``, ``exercise``, ``questionnaire``, ``cli``); they are compiled in memory when first used, so a
+``contingency``, ``exercise``, ``questionnaire``, ``spill``, ``cli``); they are compiled in memory when first used, so a
 checkout and a wheel read the same files. ``python -m riskmap._i18n_catalog``
 re-extracts the messages and updates the catalogues.
 
@@ -57,7 +57,7 @@ LANGUAGES: tuple[str, ...] = ("en", "ru")
 DEFAULT_LANG = "en"
 #: The gettext domains, one ``.po`` file each in ``riskmap/locale/<lang>/LC_MESSAGES``.
 DOMAINS: tuple[str, ...] = ("common", "maps", "report", "report_text", "contingency", "exercise",
-                             "questionnaire", "cli")
+                             "questionnaire", "spill", "cli")
 
 _LANG: contextvars.ContextVar[str] = contextvars.ContextVar("riskmap_lang", default=DEFAULT_LANG)
 

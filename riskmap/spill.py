@@ -52,6 +52,7 @@ import shapely
 import shapely.ops
 
 from riskmap._errors import RiskmapInputError
+from riskmap.i18n import _, country_name, format_number, town_name
 from riskmap._geo import local_aeqd
 from riskmap.basins import basins_dir, known_basins
 from riskmap.discharge import _lake_lookup, _Network, _norm, _variants, assign_discharge, gauged_discharge
@@ -67,6 +68,7 @@ __all__ = [
     "SpillResult",
     "SpillOptions",
     "simulate_spill",
+    "checkpoint_label",
     "load_discharge_table",
     "assign_discharge",
     "jobson_velocity",
@@ -264,10 +266,11 @@ class SpillResult:
         if ax is None:
             _, ax = plt.subplots(figsize=(9, 4.5))
         for name, (t, c) in self.curves.items():
-            ax.plot(t, c, label=str(name).replace("$", r"\$"))  # "$" would start mathtext
+            ax.plot(t, c, label=checkpoint_label(name).replace("$", r"\$"))  # "$" would start mathtext
         thr = self.params.get("threshold_mg_l")
         if thr:
-            ax.axhline(thr, color="k", ls=":", lw=1, label=f"threshold {thr:g} mg/L")
+            ax.axhline(thr, color="k", ls=":", lw=1,
+                       label=_("threshold {value} mg/L").format(value=format_number(thr, 3 if thr < 1 else 1)))
         peaks = [float(c.max()) for _, c in self.curves.values() if len(c)]
         if log is None:
             log = bool(peaks) and max(peaks) > 100 * max(min(peaks), 1e-300)
@@ -278,11 +281,43 @@ class SpillResult:
         tpk = [float(t[np.argmax(c)]) for t, c in self.curves.values() if len(c)]
         if tpk:
             ax.set_xlim(0, 3 * max(tpk) + 1)
-        ax.set_xlabel("hours after the start of the release")
-        ax.set_ylabel("concentration (mg/L)")
-        ax.set_title(f"Spill of {self.params.get('mass_kg', float('nan')):g} kg, model {self.params.get('model')}")
+        ax.set_xlabel(_("hours after the start of the release"))
+        ax.set_ylabel(_("concentration (mg/L)"))
+        ax.set_title(_("Release of {mass} kg, model {model}").format(
+            mass=format_number(self.params.get("mass_kg", float("nan")), 0), model=self.params.get("model")))
         ax.legend(fontsize=7, loc="upper right")
         return ax
+
+
+def checkpoint_label(name: Any, kind: Any = None, country: Any = None) -> str:
+    """A checkpoint's name for people, in the current output language (:mod:`riskmap.i18n`).
+
+    The ``checkpoint`` column keeps riskmap's own identifiers (``"border KGZ -> UZB"``,
+    ``"Kayrakkum Reservoir (outflow)"``, ``"outlet"``, a town's name); this turns them
+    into text: country names, "outflow" and "outlet" translated, towns under their
+    sourced Russian name (:func:`riskmap.i18n.town_name`).
+
+    Examples
+    --------
+    >>> from riskmap.i18n import use_lang
+    >>> checkpoint_label("border KGZ -> UZB")
+    'border Kyrgyzstan → Uzbekistan'
+    >>> with use_lang("ru"):
+    ...     checkpoint_label("border KGZ -> UZB"), checkpoint_label("outlet"), checkpoint_label("Lake X (outflow)")
+    ('граница Кыргызстан → Узбекистан', 'устье', 'Lake X, выход из водоёма')
+    """
+    text = "" if name is None else str(name)
+    m = re.fullmatch(r"border (\S+) -> (\S+)", text)
+    if m:
+        a, b = (country_name(x) or x if x != "unknown" else _("unknown") for x in m.groups())
+        return _("border {a} → {b}").format(a=a, b=b)
+    if text == "outlet" and kind in (None, "outlet"):
+        return _("outlet")
+    if text.endswith(" (outflow)"):
+        return _("{lake} (outflow)").format(lake=text[: -len(" (outflow)")])
+    if kind in (None, "town"):
+        return str(town_name(text, country))
+    return text
 
 
 # ------------------------------------------------------------------ locating the release
