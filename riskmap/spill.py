@@ -219,7 +219,7 @@ class SpillResult:
         """
         t0 = start or datetime(2000, 1, 1)
         feats: list[dict[str, Any]] = []
-        for _, row in self.path.iterrows():
+        for _i, row in self.path.iterrows():
             geom = row.geometry
             if geom is None or geom.is_empty or not np.isfinite(row["peak_time_end_h"]):
                 continue
@@ -770,7 +770,7 @@ def _path_assumptions(pr: pd.DataFrame, net: _Network, flows: _Flows, basin_id: 
     """Assumptions specific to this path: stations used, unplaced stations, unmarked lakes, snap distance."""
     out = []
     used = pr.dropna(subset=["q_station"]).drop_duplicates("q_station")
-    for _, u in used.iterrows():
+    for _i, u in used.iterrows():
         out.append(f"discharge station used: {u['q_station']} -- {u['q_citation']}")
     if flows.q.attrs.get("unplaced_stations"):
         out.append("stations of the table not found on this network (river name absent): "
@@ -1505,7 +1505,7 @@ def simulate_batch(sites: gpd.GeoDataFrame, mass_kg: float | str, duration_h: fl
         ``checkpoints``, ``error`` (a site that cannot be routed says why; the others still run).
     """
     rows = []
-    for _, site in sites.iterrows():
+    for _i, site in sites.iterrows():
         rec: dict[str, Any] = dict(site_id=site.get("site_id"), name=site.get("name"))
         try:
             res = simulate_spill(site, mass_kg, duration_h, basin=site.get("basin"), **options)
