@@ -233,7 +233,7 @@ class SpillResult:
                                "kind": "path", "reach_id": int(row["reach_id"]),
                                "style": {"color": "#c0392b", "weight": 4}},
             })
-        for _, cp in self.checkpoints.iterrows():
+        for _i, cp in self.checkpoints.iterrows():
             if not np.isfinite(cp["peak_time_h"]) or pd.isna(cp.get("_lon")):
                 continue
             feats.append({
