@@ -264,7 +264,7 @@ class SpillResult:
         import matplotlib.pyplot as plt
 
         if ax is None:
-            _, ax = plt.subplots(figsize=(9, 4.5))
+            _fig, ax = plt.subplots(figsize=(9, 4.5))
         for name, (t, c) in self.curves.items():
             ax.plot(t, c, label=checkpoint_label(name).replace("$", r"\$"))  # "$" would start mathtext
         thr = self.params.get("threshold_mg_l")
@@ -1453,7 +1453,7 @@ def find_basin(point: shapely.Point, max_snap_km: float = 10.0, data_dir: Any = 
     for b in ids:
         basin = _load_basin(b, data_dir)
         try:
-            _, _, km = _locate(point, basin.reaches.to_crs(4326), max_snap_km)
+            _r, _f, km = _locate(point, basin.reaches.to_crs(4326), max_snap_km)
         except RiskmapInputError:
             continue
         if best is None or km < best[0]:

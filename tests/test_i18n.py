@@ -195,3 +195,36 @@ def test_town_names_rebuild_from_the_sources(sources_dir, tmp_path):
     assert out.read_text(encoding="utf-8") == (DATA_DIR / "sites" / "town_names.csv").read_text(encoding="utf-8")
     assert [p.name for p in tmp_path.iterdir()] == ["places.csv", "town_names.csv"] or \
         sorted(p.name for p in tmp_path.iterdir()) == ["places.csv", "town_names.csv"]
+
+
+def test_no_function_rebinds_the_gettext_alias():
+    """``_`` is gettext wherever it is imported: a ``_, x = ...`` or ``for _ in`` inside a function makes
+    it a local name there, and every ``_("...")`` of that function fails (TypeError/UnboundLocalError)."""
+    import ast
+
+    pkg = Path(i18n.__file__).parent
+    bad = []
+    for path in sorted(pkg.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        imports_gettext = any(isinstance(n, ast.ImportFrom) and n.module == "riskmap.i18n"
+                              and any(a.name == "_" and a.asname in (None, "_") for a in n.names)
+                              for n in ast.walk(tree)) or path.name == "i18n.py"
+        if not imports_gettext:
+            continue
+        for fn in ast.walk(tree):
+            if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            for node in ast.walk(fn):
+                if isinstance(node, (ast.comprehension,)):
+                    continue
+                targets = []
+                if isinstance(node, ast.Assign):
+                    targets = node.targets
+                elif isinstance(node, (ast.For, ast.AsyncFor, ast.With)):
+                    targets = [node.target] if isinstance(node, (ast.For, ast.AsyncFor)) else \
+                        [i.optional_vars for i in node.items if i.optional_vars is not None]
+                for t in targets:
+                    names = [n.id for n in ast.walk(t) if isinstance(n, ast.Name)]
+                    if "_" in names:
+                        bad.append(f"{path.relative_to(pkg)}:{node.lineno} in {fn.name}()")
+    assert bad == [], "rename the throwaway variable (e.g. _i): " + ", ".join(bad)
