@@ -195,9 +195,9 @@ FILTERS: tuple[tuple[str, str], ...] = (("category", N_("Kind")), ("exposure_cla
                                         ("status", N_("Status")), ("country", N_("Country")))
 
 def _value_names(column: str) -> dict[str, str]:
-    """Display names, in the current language, of riskmap's exposure classes and score statuses.
+    """Display names, in the current language, of riskmap's exposure classes, river km bases and score statuses.
 
-    Other values (and other columns) are shown as they are.
+    Keys are the lower-cased values; other values (and other columns) are shown as they are.
     """
     if column == "exposure_class":
         return {"very high": pgettext("exposure class", "very high"), "high": pgettext("exposure class", "high"),
@@ -205,6 +205,16 @@ def _value_names(column: str) -> dict[str, str]:
                 "none": pgettext("exposure class", "none"), "outside": pgettext("exposure class", "outside"),
                 "outside basin": pgettext("exposure class", "outside basin"),
                 "not assessed": pgettext("exposure class", "not assessed")}
+    if column == "river_km_basis":  # riskmap.exposure's explanations of how the river km were measured
+        return {"river": pgettext("river km basis", "river"),
+                "straight line to allocated reach + river (lower bound)": pgettext(
+                    "river km basis", "straight line to allocated reach + river (lower bound)"),
+                "border crossed off the mapped network: straight line to border (lower bound)": pgettext(
+                    "river km basis", "border crossed off the mapped network: straight line to border (lower bound)"),
+                "dem flow path from the site's cell + river": pgettext(
+                    "river km basis", "DEM flow path from the site's cell + river"),
+                "dem flow path from the site's cell (border crossed overland)": pgettext(
+                    "river km basis", "DEM flow path from the site's cell (border crossed overland)")}
     if column == "score_status":
         return {"scored": pgettext("score status", "scored"), "proxy": pgettext("score status", "proxy"),
                 "insufficient data": pgettext("score status", "insufficient data")}
@@ -781,11 +791,13 @@ def _precision_words() -> dict[str, str]:
 
 def _legend_sites(info: Mapping[str, Any]) -> list[str]:
     """Legend rows of the sites: kinds (shape), colour classes, line and approximate sites."""
-    parts = [f"<h5>{_html.escape(_('Sites: kind (shape)'))}</h5>"]
+    heading = _("Sites: kind (shape)")
+    parts = [f"<h5>{_html.escape(heading)}</h5>"]
     for c in info["categories"]:
         parts.append(_row(_svg(CATEGORY_SHAPES.get(c, "circle"), "#bbbbbb"), category_label(c)))
     if info.get("heading"):
-        parts.append(f"<h5>{_html.escape(_('{heading} (colour)').format(heading=info['heading']))}</h5>")
+        colour_heading = _("{heading} (colour)").format(heading=info["heading"])
+        parts.append(f"<h5>{_html.escape(colour_heading)}</h5>")
         for label, colour in info["classes"]:
             parts.append(_row(_svg("circle", colour), label))
     if info.get("lines"):
@@ -804,7 +816,8 @@ def _legend_html(title: str, data: Mapping[str, Any], info: Mapping[str, Any]) -
     parts = [f"<details open><summary>{_html.escape(title)}</summary>"]
     if info.get("n"):
         parts += _legend_sites(info)
-    parts.append(f"<h5>{_html.escape(_('Basin'))}</h5>")
+    basin_heading = _("Basin")
+    parts.append(f"<h5>{_html.escape(basin_heading)}</h5>")
     st = _STYLE
     if "outline" in data:
         parts.append(_row(_line("#3f007d", 2.5), _("basin outline")))
