@@ -415,11 +415,14 @@ def _basin_map(basin: Any, sites: gpd.GeoDataFrame | None, *, online_tiles: bool
     folium.plugins.Fullscreen(position="topleft", title=_("Full Screen"),
                               title_cancel=_("Exit Full Screen")).add_to(m)
     if measure:
-        # leaflet-measure has its own Russian texts (option "localization"); English keeps folium's default
-        loc = {} if current_lang() == "en" else {"localization": current_lang()}
+        # leaflet-measure has its own Russian texts (option "localization"), and metres instead of miles;
+        # English keeps folium's default
+        english = current_lang() == "en"
+        loc = {} if english else {"localization": current_lang()}
         folium.plugins.MeasureControl(position="topleft", primary_length_unit="kilometers",
-                                      secondary_length_unit="miles", primary_area_unit="sqkilometers",
-                                      secondary_area_unit="hectares", **loc).add_to(m)
+                                      secondary_length_unit="miles" if english else "meters",
+                                      primary_area_unit="sqkilometers", secondary_area_unit="hectares",
+                                      **loc).add_to(m)
     folium.LayerControl(collapsed=True, position="topright").add_to(m)
     m._riskmap_data = data  # type: ignore[attr-defined]
     m._riskmap_info = {  # type: ignore[attr-defined]
