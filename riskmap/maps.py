@@ -52,7 +52,7 @@ from riskmap.map_assets import (  # noqa: F401 - re-exported
     is_vendored,
 )
 from riskmap.map_assets import asset_text as _asset_text
-from riskmap.i18n import _, current_lang, use_lang
+from riskmap.i18n import _, check_lang, current_lang, use_lang
 from riskmap.map_text import KOSOVO_NOTE, basin_display_name, country_name, js_catalogue, kosovo_note  # noqa: F401
 from riskmap.map_assets import js_json as _js_json
 from riskmap.map_layers import climate_layers
@@ -523,8 +523,12 @@ def _check_plugin_assets(m: folium.Map) -> None:
                     "that element, or add the file to riskmap/assets and riskmap.map_assets._ASSET_FOR")
 
 
-def save_map(m: folium.Map, path: str | Path) -> Path:
+def save_map(m: folium.Map, path: str | Path, *, lang: str | None = None) -> Path:
     """Write a map as one self-contained HTML file, atomically.
+
+    The map's texts are in the language :func:`basin_map` built it in; the page
+    says so (``<html lang="ru">`` and the map's title as the page title in a
+    language other than English).
 
     Parameters
     ----------
@@ -532,15 +536,29 @@ def save_map(m: folium.Map, path: str | Path) -> Path:
         A map from :func:`basin_map`.
     path : str or Path
         Target ``.html`` file (its folder must exist).
+    lang : {"en", "ru"}, optional
+        Only checked: a language given here must be the one the map was built
+        in (texts are made when the map is built, not when it is written).
 
     Returns
     -------
     Path
         The written file.
 
+    Raises
+    ------
+    RiskmapInputError
+        ``lang`` is unknown or not the map's language.
+
     Examples
     --------
     >>> save_map(basin_map("drin"), "out/drin.html")   # doctest: +SKIP
     PosixPath('out/drin.html')
+    >>> save_map(basin_map("drin", lang="ru"), "out/drin_ru.html", lang="ru")   # doctest: +SKIP
+    PosixPath('out/drin_ru.html')
     """
+    built = getattr(m, "_riskmap_lang", "en")
+    if lang is not None and check_lang(lang) != built:
+        raise RiskmapInputError(f"this map was built in {built!r}, not {check_lang(lang)!r}: build it with "
+                                f"riskmap.maps.basin_map(..., lang={check_lang(lang)!r}) to write it in that language")
     return atomic_write_text(path, map_html(m))

@@ -161,8 +161,8 @@ def test_russian_map_in_browser(browser, russian_map, artifacts_dir):
         pg.page.wait_for_timeout(400)  # fade-in and auto-pan
         popup = pg.js("document.querySelector('.leaflet-popup-content').innerText")
         assert "Почему это важно" in popup and "Подверженность воздействию ниже по течению" in popup
-        assert "Время добегания до первой границы" in popup and re.search(r"\d ч\b", popup)
-        assert re.search(r"\d км", popup)
+        assert "Время добегания до первой границы" in popup and re.search(r"\d\u00a0ч\b", popup)
+        assert re.search(r"\d\u00a0км", popup)
         ui = pg.js(_VISIBLE_UI_TEXT)
         assert _english_left(ui) == [], ui
         shot = artifacts_dir / "map_ru_popup.png"
@@ -170,18 +170,51 @@ def test_russian_map_in_browser(browser, russian_map, artifacts_dir):
         _save_docs_img(shot, "map_ru_popup.png")
 
         # the scale bar and the search box
-        assert re.fullmatch(r"\d+ (км|м)", pg.js("document.querySelector('.leaflet-control-scale-line').textContent"))
-        assert pg.js("document.querySelector('.rm-search-input').placeholder") == "Поиск объектов…"
+        assert re.fullmatch(r"\d+\u00a0(км|м)", pg.js("document.querySelector('.leaflet-control-scale-line').textContent"))
+        assert pg.js("document.querySelector('.rm-search-input').placeholder") == "Найти объект…"
         pg.close_popup()
         pg.page.fill(".rm-search-input", "zzzz-no-such-site")
         assert pg.js("document.querySelector('.rm-search-none').textContent") == "Объект не найден"
         pg.page.fill(".rm-search-input", "")
+
+        # the Russian plural rule of the runtime (one / few / many)
+        forms = pg.js("[1, 3, 5, 11, 21, 22, 112].map(n => RISKMAP_MAPS[0].ngettext("
+                      "'{n} transboundary site upstream, e.g. {names}', '{n} transboundary sites upstream, e.g. {names}', n)"
+                      ".split(' ')[1])")
+        assert forms == ["объект", "объекта", "объектов", "объектов", "объект", "объекта", "объектов"]
 
         # Cyrillic is drawn with real glyphs: no U+FFFD, no missing-glyph boxes
         glyphs = pg.js(_TOFU)
         assert glyphs["cyrillic"] > 200, glyphs
         assert glyphs["fffd"] is False
         assert glyphs["tofu"] == "", glyphs
+        pg.assert_clean()
+    finally:
+        pg.close()
+
+
+def test_russian_popup_fits_a_phone(browser, russian_map, artifacts_dir):
+    """The longer Russian labels: at 390 px the popup and the open legend stay on screen, nothing overflows."""
+    m, path = russian_map
+    pg = Page(browser, path, width=390, height=844)
+    try:
+        k = _transboundary_site(m)
+        pg.open_site(k)
+        pg.page.wait_for_timeout(700)  # fade-in and auto-pan
+        box = pg.js("(() => { const r = document.querySelector('.leaflet-popup').getBoundingClientRect();"
+                    " return {l: r.left, t: r.top, r: r.right, b: r.bottom, w: innerWidth, h: innerHeight}; })()")
+        assert box["l"] >= 0 and box["t"] >= 0 and box["r"] <= box["w"] and box["b"] <= box["h"], box
+        # no label or value wider than its cell (a Russian word clipped or running out of the popup)
+        over = pg.js("Array.from(document.querySelectorAll('.leaflet-popup-content th, .leaflet-popup-content td,"
+                     " .leaflet-popup-content li')).filter(e => e.scrollWidth > e.clientWidth + 1).length")
+        assert over == 0
+        pg.page.screenshot(path=str(artifacts_dir / "map_ru_phone_popup.png"))
+        pg.close_popup()
+        pg.page.click(".rm-legend details > summary")
+        legend = pg.js("(() => { const e = document.querySelector('.rm-legend');"
+                       " return {r: e.getBoundingClientRect().right, sw: e.scrollWidth, cw: e.clientWidth}; })()")
+        assert legend["r"] <= 390 and legend["sw"] <= legend["cw"] + 1, legend
+        pg.page.screenshot(path=str(artifacts_dir / "map_ru_phone_legend.png"))
         pg.assert_clean()
     finally:
         pg.close()

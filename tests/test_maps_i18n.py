@@ -128,8 +128,11 @@ def test_russian_page_language_and_title(ru_map, tmp_path):
     assert page.startswith('<!DOCTYPE html>\n<html lang="ru">\n<head>\n<title>Бассейн реки Дрина</title>\n')
     hostile = maps.basin_map(synthetic_basin(), synthetic_sites(), lang="ru", title="<b>Дрина</b> & co")
     assert "<title>&lt;b&gt;Дрина&lt;/b&gt; &amp; co</title>" in maps.map_html(hostile)
-    path = maps.save_map(ru_map, tmp_path / "ru.html")
+    path = maps.save_map(ru_map, tmp_path / "ru.html", lang="ru")
     assert path.read_text(encoding="utf-8").startswith('<!DOCTYPE html>\n<html lang="ru">')
+    with pytest.raises(RiskmapInputError, match="this map was built in 'ru', not 'en'"):
+        maps.save_map(ru_map, tmp_path / "en.html", lang="en")
+    assert not (tmp_path / "en.html").exists()
     assert '"localization": "ru"' in page and '"secondaryLengthUnit": "meters"' in page  # leaflet-measure's texts
 
 
@@ -152,12 +155,12 @@ def test_why_texts_in_russian():
     assert w[0].split("\n") == [
         "На пограничной реке: аварийный сброс сразу имеет трансграничный характер.",
         "Ниже по течению в населённых пунктах вдоль реки проживает около 12\u00a0300 человек.",
-        "Место 1 из 1 по приоритету опасности (хвостохранилище (руды металлов), около 2,5 млн м³ хвостов).",
-        "Сейсмоопасное место: активный разлом на расстоянии менее 1 км, поблизости зарегистрированы "
+        "Место 1 из 1 по приоритету опасности (хвостохранилище (руды металлов), около 2,5\u00a0млн\u00a0м³ хвостов).",
+        "Сейсмоопасное место: активный разлом на расстоянии менее 1\u00a0км, поблизости зарегистрированы "
         "землетрясения магнитудой до M6,1."]
     assert w[1].split("\n") == [
         "Вода от объекта достигает следующей страны ниже по течению (граница Босния и Герцеговина / Сербия): "
-        "1\u00a0234 км по руслу до первой границы, время добегания около 2,1 суток.",
+        "1\u00a0234\u00a0км по руслу до первой границы, время добегания около 2,1\u00a0суток.",
         "Не ранжирован: no substance inventory."]  # the reason is data: as given
 
 
