@@ -865,6 +865,12 @@ def _legend_html(title: str, data: Mapping[str, Any], info: Mapping[str, Any]) -
 CLIMATE_CLASS_COLOURS = {0: "#cccccc", 1: "#fdd49e", 2: "#fc8d59", 3: "#d7301f", None: "#969696"}
 
 
+def _sig3(v: float) -> str:
+    """``v`` to 3 significant digits (``f"{v:.3g}"``), with a decimal comma outside English."""
+    text = f"{v:.3g}"
+    return text if current_lang() == "en" else text.replace(".", ",")
+
+
 def climate_layers(sites: gpd.GeoDataFrame | None) -> list[tuple[str, dict[str, Any]]]:
     """One point layer per climate scenario column (``climate_<hazard>_<scenario>_class``).
 
@@ -896,12 +902,12 @@ def climate_layers(sites: gpd.GeoDataFrame | None) -> list[tuple[str, dict[str, 
         feats = []
         for (x, y), nm, v, k in zip(xy.tolist(), names, vals, cls):
             kk = int(k) if np.isfinite(k) else None
-            value = f"{v:.3g}" if current_lang() == "en" else number_text(float(f"{v:.3g}"), 3).rstrip("0").rstrip(",")
             txt = no_data if not np.isfinite(v) else _("{value} (class {cls})").format(
-                value=value, cls=_("unknown") if kk is None else kk)
+                value=_sig3(v), cls=_("unknown") if kk is None else kk)
             feats.append({"type": "Feature", "geometry": {"type": "Point", "coordinates": [x, y]},
                           "properties": {"label": _html.escape(f"{nm}: {txt}"),
                                          "style": {"color": "#222222", "weight": 1, "fillOpacity": 0.9,
                                                    "fillColor": CLIMATE_CLASS_COLOURS.get(kk, "#969696")}}})
-        out.append((_("Climate: {hazard} {scenario} (class)").format(hazard=hazard, scenario=scen), {"type": "FeatureCollection", "features": feats}))
+        name = _("Climate: {hazard} {scenario} (class)").format(hazard=hazard, scenario=scen)
+        out.append((name, {"type": "FeatureCollection", "features": feats}))
     return out
