@@ -165,7 +165,7 @@ def country_name(code: Any) -> str | None:
     >>> from riskmap.i18n import use_lang
     >>> with use_lang("ru"):
     ...     country_name("KGZ"), country_name("XKX"), country_name("BIH|SRB")
-    ('Кыргызстан', 'Косово*', 'граница Босния и Герцеговина / Сербия')
+    ('Кыргызстан', 'Косово*', 'граница (Босния и Герцеговина / Сербия)')
     """
     if _missing(code):
         return None

@@ -137,7 +137,7 @@ def test_russian_map_in_browser(browser, russian_map, artifacts_dir):
             f"Показано: {shown} из {n} ")
         pg.page.click(".rm-filter-reset")
         filter_text = pg.js("document.querySelector('.rm-filters').innerText")
-        assert "Показать все объекты" in filter_text and "Вид объекта" in filter_text and "Состояние" in filter_text
+        assert "Показать все объекты" in filter_text and "Тип" in filter_text and "Статус" in filter_text
         pg.page.hover(".leaflet-control-layers")
         pg.page.wait_for_function("document.querySelector('.leaflet-control-layers-expanded')", timeout=5000)
         layers = pg.js("document.querySelector('.leaflet-control-layers').innerText")

@@ -79,8 +79,8 @@ def test_russian_map_data_is_russian(ru_map):
         assert [v[1] for v in f["values"] if not CYRILLIC.search(str(v[1]))] == [], f["key"]
     filters = {f["key"]: f for f in s["filters"]}
     assert filters["country"]["values"][0][:2] == ["BIH", "Босния и Герцеговина"]  # codes stay, names translate
-    assert [v[1] for v in filters["exposure_class"]["values"]] == ["высокий", "средний", "низкий", "не оценён"]
-    assert filters["status"]["values"][-1][1] == "Состояние неизвестно"
+    assert [v[1] for v in filters["exposure_class"]["values"]] == ["высокая", "средняя", "низкая", "не оценена"]
+    assert filters["status"]["values"][-1][1] == "Статус неизвестен"
     left = [t for t in _texts(d["legend"]) if not CYRILLIC.search(t) and not NUMERIC.match(t)]
     assert left == []
     assert _texts(d["legend"])[0] == "Бассейн реки Дрина"
@@ -159,7 +159,7 @@ def test_why_texts_in_russian():
         "Сейсмоопасное место: активный разлом на расстоянии менее 1\u00a0км, поблизости зарегистрированы "
         "землетрясения магнитудой до M6,1."]
     assert w[1].split("\n") == [
-        "Вода от объекта достигает следующей страны ниже по течению (граница Босния и Герцеговина / Сербия): "
+        "Вода от объекта достигает следующей страны ниже по течению (граница (Босния и Герцеговина / Сербия)): "
         "1\u00a0234\u00a0км по руслу до первой границы, время добегания около 2,1\u00a0суток.",
         "Не ранжирован: no substance inventory."]  # the reason is data: as given
 
@@ -169,7 +169,7 @@ def test_country_names_in_russian():
         assert country_name("XKX") == "Косово*"
         assert country_name("KGZ") == "Кыргызстан"
         assert countries_text(["BIH", "BIH|SRB", "SRB"]) == (
-            "Босния и Герцеговина \u2192 граница Босния и Герцеговина / Сербия \u2192 Сербия")
+            "Босния и Герцеговина \u2192 граница (Босния и Герцеговина / Сербия) \u2192 Сербия")
     assert country_name("XKX") == "Kosovo*"
 
 
