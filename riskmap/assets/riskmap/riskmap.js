@@ -338,7 +338,10 @@
     }
     geo(R, 'towns', G.towns, {pane: 'rmLabels', pointToLayer: function (f, ll) {
       return L.circleMarker(ll, {radius: 3, color: '#333333', weight: 1, fillColor: '#ffffff', fillOpacity: 1});
-    }, onEachFeature: function (f, l) { l.bindTooltip(esc(f.properties.n) + (f.properties.c ? ' (' + esc(f.properties.c) + ')' : '')); }});
+    }, onEachFeature: function (f, l) {  // the country code (English, as before) or name (other languages)
+      var c = f.properties.c, cn = c && R.lang !== 'en' ? countryName(R, c) : c;
+      l.bindTooltip(esc(f.properties.n) + (c ? ' (' + esc(cn) + ')' : ''));
+    }});
     buildPlaces(R);
     geo(R, 'faults', G.faults, {pane: 'rmHazard', style: function () {
       return {color: '#8c2d04', weight: 1.6, opacity: 0.85, className: 'rm-fault'};
