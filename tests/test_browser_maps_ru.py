@@ -170,7 +170,7 @@ def test_russian_map_in_browser(browser, russian_map, artifacts_dir):
         _save_docs_img(shot, "map_ru_popup.png")
 
         # the scale bar and the search box
-        assert re.fullmatch(r"\d+\u00a0(км|м)", pg.js("document.querySelector('.leaflet-control-scale-line').textContent"))
+        assert re.fullmatch(r"\d+[ \u00a0](км|м)", pg.js("document.querySelector('.leaflet-control-scale-line').textContent"))
         assert pg.js("document.querySelector('.rm-search-input').placeholder") == "Найти объект…"
         pg.close_popup()
         pg.page.fill(".rm-search-input", "zzzz-no-such-site")
