@@ -25,15 +25,19 @@ from riskmap.map_assets import (  # noqa: F401 - re-exported
     external_references,
     inline_assets,
 )
+from riskmap.i18n import N_, _, current_lang, pgettext, town_name
 from riskmap.map_text import (
     CATEGORY_LABELS,
-    KOSOVO_NOTE,
-    PRECISION_LABELS,
     STATUS_LABELS,
+    category_label,
     countries_text,
     country_name,
+    kosovo_note,
+    number_text,
+    precision_label,
     source_name,
     sources_text,
+    status_label,
     why_texts,
 )
 from riskmap.network import network_of
@@ -107,10 +111,10 @@ _FALLBACK = ("#1b9e77", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "
 
 #: Hazard priority bands (share of the scored sites on the map, from the top).
 _PRIORITY_BANDS: tuple[tuple[str, float, str], ...] = (
-    ("top 10 %", 0.10, "#67000d"),
-    ("10-25 %", 0.25, "#d7301f"),
-    ("25-50 %", 0.50, "#fc8d59"),
-    ("lower 50 %", 1.0, "#fdcc8a"),
+    (N_("top 10 %"), 0.10, "#67000d"),
+    (N_("10-25 %"), 0.25, "#d7301f"),
+    (N_("25-50 %"), 0.50, "#fc8d59"),
+    (N_("lower 50 %"), 1.0, "#fdcc8a"),
 )
 
 _STYLE = {
@@ -124,71 +128,104 @@ _STYLE = {
 }
 
 #: Popup groups, in display order.
-POPUP_GROUPS: tuple[str, ...] = ("What it is", "Exposure downstream", "Hazard", "Sources")
+POPUP_GROUPS: tuple[str, ...] = (N_("What it is"), N_("Exposure downstream"), N_("Hazard"), N_("Sources"))
 
 #: Popup rows: (column, label, kind, group) in display order; only present, non-empty values are
 #: shown. Kinds: text, km, h, num, int, bool, url, and the name look-ups category, status,
 #: precision, country, countries, source, sources (codes become names in Python).
 POPUP_ROWS: tuple[tuple[str, str, str, str], ...] = (
-    ("category", "Kind", "category", "What it is"),
-    ("status", "Status", "status", "What it is"),
-    ("country", "Country", "country", "What it is"),
-    ("sub_basin", "Sub-basin", "text", "What it is"),
-    ("coord_precision", "Location", "precision", "What it is"),
-    ("substances", "Substances", "text", "What it is"),
-    ("tailings_volume_m3", "Tailings volume (m\u00b3)", "int", "What it is"),
-    ("tailings_area_ha", "Tailings area (ha)", "num", "What it is"),
-    ("dam_height_m", "Dam height (m)", "num", "What it is"),
-    ("tailings_type", "Tailings type", "text", "What it is"),
-    ("dam_condition", "Dam condition", "text", "What it is"),
-    ("reservoir_volume_m3", "Reservoir volume (m\u00b3)", "int", "What it is"),
-    ("capacity_mw", "Capacity (MW)", "num", "What it is"),
-    ("capacity_t_yr", "Capacity (t/yr)", "int", "What it is"),
-    ("exposure_class", "Exposure class", "text", "Exposure downstream"),
-    ("transboundary_downstream", "Water crosses a border downstream", "bool", "Exposure downstream"),
-    ("downstream_countries", "Countries downstream (flow order)", "countries", "Exposure downstream"),
-    ("first_border_river_km", "River km to the first border", "km", "Exposure downstream"),
-    ("first_border_km_range", "Range of that distance", "text", "Exposure downstream"),
-    ("travel_time_h", "Travel time to the first border", "h", "Exposure downstream"),
-    ("outlet_river_km", "River km to the basin outlet", "km", "Exposure downstream"),
-    ("continuation", "Beyond the outlet", "text", "Exposure downstream"),
-    ("on_border_water", "On a border river", "bool", "Exposure downstream"),
-    ("border_km", "Straight distance to a border", "km", "Exposure downstream"),
-    ("border_neighbour", "Nearest neighbouring country", "country", "Exposure downstream"),
-    ("downstream_pop_total", "People in towns downstream", "int", "Exposure downstream"),
-    ("snap_km", "Distance to the mapped river", "km", "Exposure downstream"),
-    ("river_km_basis", "How river km were measured", "text", "Exposure downstream"),
-    ("priority_rank", "Hazard priority rank in the basin", "int", "Hazard"),
-    ("priority_score", "Priority score (0-1)", "num", "Hazard"),
-    ("hazard_score", "Hazard score", "num", "Hazard"),
-    ("score_status", "Score status", "text", "Hazard"),
-    ("score_reason", "Why the score is limited", "text", "Hazard"),
-    ("params_label", "Scoring parameters", "text", "Hazard"),
-    ("completeness", "Data completeness (0-1)", "num", "Hazard"),
-    ("wri", "Water risk index (WRI)", "num", "Hazard"),
-    ("wri_band", "WRI band", "text", "Hazard"),
-    ("thi", "Tailings hazard index (THI)", "num", "Hazard"),
-    ("tri", "Tailings risk index (TRI)", "num", "Hazard"),
-    ("natech_seismic", "Earthquake class (0-3)", "num", "Hazard"),
-    ("natech_fault_km", "Nearest active fault (km)", "km", "Hazard"),
-    ("natech_max_mw", "Largest earthquake nearby (Mw)", "num", "Hazard"),
-    ("natech_flood", "Flood class (0-3)", "num", "Hazard"),
-    ("source", "Main source", "source", "Sources"),
-    ("source_id", "Record in that source", "text", "Sources"),
-    ("source_url", "Source link", "url", "Sources"),
-    ("source_refs", "All sources", "sources", "Sources"),
-    ("licence", "Licence", "text", "Sources"),
-    ("last_verified", "Last verified", "text", "Sources"),
-    ("site_id", "riskmap site id", "text", "Sources"),
-    ("notes", "Notes", "text", "Sources"),
+    ("category", N_("Kind"), "category", N_("What it is")),
+    ("status", N_("Status"), "status", N_("What it is")),
+    ("country", N_("Country"), "country", N_("What it is")),
+    ("sub_basin", N_("Sub-basin"), "text", N_("What it is")),
+    ("coord_precision", N_("Location"), "precision", N_("What it is")),
+    ("substances", N_("Substances"), "text", N_("What it is")),
+    ("tailings_volume_m3", N_("Tailings volume (m\u00b3)"), "int", N_("What it is")),
+    ("tailings_area_ha", N_("Tailings area (ha)"), "num", N_("What it is")),
+    ("dam_height_m", N_("Dam height (m)"), "num", N_("What it is")),
+    ("tailings_type", N_("Tailings type"), "text", N_("What it is")),
+    ("dam_condition", N_("Dam condition"), "text", N_("What it is")),
+    ("reservoir_volume_m3", N_("Reservoir volume (m\u00b3)"), "int", N_("What it is")),
+    ("capacity_mw", N_("Capacity (MW)"), "num", N_("What it is")),
+    ("capacity_t_yr", N_("Capacity (t/yr)"), "int", N_("What it is")),
+    ("exposure_class", N_("Exposure class"), "text", N_("Exposure downstream")),
+    ("transboundary_downstream", N_("Water crosses a border downstream"), "bool", N_("Exposure downstream")),
+    ("downstream_countries", N_("Countries downstream (flow order)"), "countries", N_("Exposure downstream")),
+    ("first_border_river_km", N_("River km to the first border"), "km", N_("Exposure downstream")),
+    ("first_border_km_range", N_("Range of that distance"), "text", N_("Exposure downstream")),
+    ("travel_time_h", N_("Travel time to the first border"), "h", N_("Exposure downstream")),
+    ("outlet_river_km", N_("River km to the basin outlet"), "km", N_("Exposure downstream")),
+    ("continuation", N_("Beyond the outlet"), "text", N_("Exposure downstream")),
+    ("on_border_water", N_("On a border river"), "bool", N_("Exposure downstream")),
+    ("border_km", N_("Straight distance to a border"), "km", N_("Exposure downstream")),
+    ("border_neighbour", N_("Nearest neighbouring country"), "country", N_("Exposure downstream")),
+    ("downstream_pop_total", N_("People in towns downstream"), "int", N_("Exposure downstream")),
+    ("snap_km", N_("Distance to the mapped river"), "km", N_("Exposure downstream")),
+    ("river_km_basis", N_("How river km were measured"), "text", N_("Exposure downstream")),
+    ("priority_rank", N_("Hazard priority rank in the basin"), "int", N_("Hazard")),
+    ("priority_score", N_("Priority score (0-1)"), "num", N_("Hazard")),
+    ("hazard_score", N_("Hazard score"), "num", N_("Hazard")),
+    ("score_status", N_("Score status"), "text", N_("Hazard")),
+    ("score_reason", N_("Why the score is limited"), "text", N_("Hazard")),
+    ("params_label", N_("Scoring parameters"), "text", N_("Hazard")),
+    ("completeness", N_("Data completeness (0-1)"), "num", N_("Hazard")),
+    ("wri", N_("Water risk index (WRI)"), "num", N_("Hazard")),
+    ("wri_band", N_("WRI band"), "text", N_("Hazard")),
+    ("thi", N_("Tailings hazard index (THI)"), "num", N_("Hazard")),
+    ("tri", N_("Tailings risk index (TRI)"), "num", N_("Hazard")),
+    ("natech_seismic", N_("Earthquake class (0-3)"), "num", N_("Hazard")),
+    ("natech_fault_km", N_("Nearest active fault (km)"), "km", N_("Hazard")),
+    ("natech_max_mw", N_("Largest earthquake nearby (Mw)"), "num", N_("Hazard")),
+    ("natech_flood", N_("Flood class (0-3)"), "num", N_("Hazard")),
+    ("source", N_("Main source"), "source", N_("Sources")),
+    ("source_id", N_("Record in that source"), "text", N_("Sources")),
+    ("source_url", N_("Source link"), "url", N_("Sources")),
+    ("source_refs", N_("All sources"), "sources", N_("Sources")),
+    ("licence", N_("Licence"), "text", N_("Sources")),
+    ("last_verified", N_("Last verified"), "text", N_("Sources")),
+    ("site_id", N_("riskmap site id"), "text", N_("Sources")),
+    ("notes", N_("Notes"), "text", N_("Sources")),
 )
 
 #: Popup rows without their group: (column, label, kind) (older name).
 POPUP_FIELDS: tuple[tuple[str, str, str], ...] = tuple(r[:3] for r in POPUP_ROWS)
 
 #: Client-side site filters: (key, label) in display order.
-FILTERS: tuple[tuple[str, str], ...] = (("category", "Kind"), ("exposure_class", "Exposure class"),
-                                        ("status", "Status"), ("country", "Country"))
+FILTERS: tuple[tuple[str, str], ...] = (("category", N_("Kind")), ("exposure_class", N_("Exposure class")),
+                                        ("status", N_("Status")), ("country", N_("Country")))
+
+def _value_names(column: str) -> dict[str, str]:
+    """Display names, in the current language, of riskmap's exposure classes, river km bases and score statuses.
+
+    Keys are the lower-cased values; other values (and other columns) are shown as they are.
+    """
+    if column == "exposure_class":
+        return {"very high": pgettext("exposure class", "very high"), "high": pgettext("exposure class", "high"),
+                "medium": pgettext("exposure class", "medium"), "low": pgettext("exposure class", "low"),
+                "none": pgettext("exposure class", "none"), "outside": pgettext("exposure class", "outside"),
+                "outside basin": pgettext("exposure class", "outside basin"),
+                "not assessed": pgettext("exposure class", "not assessed")}
+    if column == "river_km_basis":  # riskmap.exposure's explanations of how the river km were measured
+        return {"river": pgettext("river km basis", "river"),
+                "straight line to allocated reach + river (lower bound)": pgettext(
+                    "river km basis", "straight line to allocated reach + river (lower bound)"),
+                "border crossed off the mapped network: straight line to border (lower bound)": pgettext(
+                    "river km basis", "border crossed off the mapped network: straight line to border (lower bound)"),
+                "dem flow path from the site's cell + river": pgettext(
+                    "river km basis", "DEM flow path from the site's cell + river"),
+                "dem flow path from the site's cell (border crossed overland)": pgettext(
+                    "river km basis", "DEM flow path from the site's cell (border crossed overland)")}
+    if column == "score_status":
+        return {"scored": pgettext("score status", "scored"), "proxy": pgettext("score status", "proxy"),
+                "insufficient data": pgettext("score status", "insufficient data")}
+    return {}
+
+
+def _value_name(column: str, value: Any) -> Any:
+    """``value`` of ``column`` as shown on the map (see :func:`_value_names`); English keeps the value as is."""
+    if current_lang() == "en" or not isinstance(value, str):
+        return value
+    return _value_names(column).get(value.strip().lower(), value)
 
 _EXPOSURE_ORDER = ("very high", "high", "medium", "low", "none", "outside basin")
 
@@ -262,7 +299,8 @@ def _basemap_data(basin: Any, tol: float) -> dict[str, Any]:
         names = _col(countries, "name")
         pts = shapely.point_on_surface(countries.geometry.to_numpy())
         xy = np.round(shapely.get_coordinates(pts), 4)
-        out["labels"] = [[float(x), float(y), (n if c != "XKX" else None) or country_name(c) or "",
+        english = current_lang() == "en"  # the data's own names are English; other languages: translated
+        out["labels"] = [[float(x), float(y), (n if c != "XKX" and english else None) or country_name(c) or "",
                           int(c in riparian)] for (x, y), n, c in zip(xy, names, iso)]
     out["riparian"] = sorted(riparian)
     borders = _layer(basin, "borders")
@@ -292,7 +330,9 @@ def _basemap_data(basin: Any, tol: float) -> dict[str, Any]:
             "km": _col(reaches, "length_km")}, tol / 4)
     towns = _layer(basin, "towns")
     if towns is not None:
-        out["towns"] = _features(towns, {"n": _col(towns, "name"), "c": _col(towns, "country")}, 0)
+        iso = _col(towns, "country")
+        out["towns"] = _features(towns, {"n": [town_name(n, c) for n, c in zip(_col(towns, "name"), iso)],
+                                         "c": iso}, 0)
     return out
 
 
@@ -347,8 +387,9 @@ def _country_context(view: Any, aoi: Any, riparian: set[str], tol: float,
         {"type": "Feature", "geometry": g, "properties": {"r": r, "iso": c}} for g, r, c in zip(gj, rip, iso)]}
     pts = shapely.point_on_surface(shapely.intersection(geoms, view))
     xy = np.round(shapely.get_coordinates(pts), 4)
-    out["labels"] = [[float(x), float(y), (names.get(c) if c != "XKX" else None) or country_name(c) or str(c or ""),
-                      r] for (x, y), c, r in zip(xy, iso, rip)]
+    english = current_lang() == "en"  # the data's own names are English; other languages: translated
+    out["labels"] = [[float(x), float(y), (names.get(c) if c != "XKX" and english else None) or country_name(c)
+                      or str(c or ""), r] for (x, y), c, r in zip(xy, iso, rip)]
     if aoi is not None:  # inside the AOI box, what no country covers is sea
         land = shapely.union_all(all_countries.geometry.to_numpy())
         sea = shapely.simplify(shapely.difference(aoi, land), tol * 4)
@@ -385,7 +426,8 @@ def _town_context(view: Any) -> dict[str, Any] | None:
     if df.empty:
         return None
     pop = pd.to_numeric(df["population"], errors="coerce")
-    return {"n": df["name"].astype(str).tolist(), "c": [country_name(c) for c in df["country"]],
+    names = [str(town_name(n, c)) for n, c in zip(df["name"].astype(str), df["country"])]
+    return {"n": names, "c": [country_name(c) for c in df["country"]],
             "p": [None if not np.isfinite(v) else int(v) for v in pop.to_numpy(dtype=float)],
             "lon": df["lon"].round(4).tolist(), "lat": df["lat"].round(4).tolist()}
 
@@ -484,7 +526,7 @@ def _text_value(v: Any, sep: str = "; ") -> str | None:
         parts = []
         for k, x in v.items():
             if isinstance(x, float):
-                x = "unknown" if math.isnan(x) else f"{x:.3g}"
+                x = _("unknown") if math.isnan(x) else f"{x:.3g}"
             elif isinstance(x, Mapping):
                 x = ", ".join(f"{a}={b}" for a, b in x.items())
             parts.append(f"{k}: {x}")
@@ -493,7 +535,7 @@ def _text_value(v: Any, sep: str = "; ") -> str | None:
         items = [_text_value(x, sep) for x in v]
         return sep.join(i for i in items if i) or None
     if isinstance(v, (bool, np.bool_)):
-        return "yes" if v else "no"
+        return _("yes") if v else _("no")
     return str(v)
 
 
@@ -512,9 +554,9 @@ def _encode(values: list[Any]) -> dict[str, Any] | None:
 
 
 _LOOKUPS: dict[str, Any] = {
-    "category": lambda v: CATEGORY_LABELS.get(v.strip(), f"{v} (unknown kind)"),
-    "status": lambda v: STATUS_LABELS.get(v.strip(), v),
-    "precision": lambda v: PRECISION_LABELS.get(v.strip(), v),
+    "category": category_label,
+    "status": status_label,
+    "precision": precision_label,
     "country": country_name,
     "countries": countries_text,
     "source": source_name,
@@ -528,9 +570,10 @@ def _km_range(s: pd.DataFrame) -> list[Any] | None:
         return None
     lo = pd.to_numeric(s["first_border_river_km_low"], errors="coerce").round(0)
     hi = pd.to_numeric(s["first_border_river_km_high"], errors="coerce").round(0)
-    ok = lo.notna() & hi.notna()
-    text = lo.map("{:,.0f}".format).where(ok) + "\u2013" + hi.map("{:,.0f}".format).where(ok) + " km"
-    return [v if isinstance(v, str) else None for v in text.tolist()]
+    ok = (lo.notna() & hi.notna()).to_numpy()
+    msg = _("{low}\u2013{high} km")
+    return [msg.format(low=number_text(a, 0), high=number_text(b, 0)) if k else None
+            for a, b, k in zip(lo.to_numpy(), hi.to_numpy(), ok)]
 
 
 def _site_column(s: pd.DataFrame, name: str, kind: str) -> list[Any] | None:
@@ -559,7 +602,7 @@ def _site_column(s: pd.DataFrame, name: str, kind: str) -> list[Any] | None:
         return [None if _text_value(v) is None else look(v if kind in ("countries", "sources") else str(v))
                 for v in series.tolist()]
     sep = " \u2192 " if name == "downstream_countries" else "; "
-    return [_text_value(v, sep) for v in series.tolist()]
+    return [_value_name(name, _text_value(v, sep)) for v in series.tolist()]
 
 
 def _filter_data(s: pd.DataFrame) -> list[dict[str, Any]]:
@@ -569,7 +612,7 @@ def _filter_data(s: pd.DataFrame) -> list[dict[str, Any]]:
         if key not in s.columns:
             continue
         raw = s[key].astype("string").str.strip().replace("", pd.NA)
-        missing = "not assessed" if key == "exposure_class" else "unknown"
+        missing = "not assessed" if key == "exposure_class" else "unknown"  # codes; shown translated below
         raw = raw.fillna(missing)
         counts = raw.value_counts()
         if key == "category":
@@ -583,15 +626,15 @@ def _filter_data(s: pd.DataFrame) -> list[dict[str, Any]]:
         order += sorted(c for c in counts.index if c not in order)
         names: list[str | None]
         if key == "category":
-            names = [CATEGORY_LABELS.get(c, c) for c in order]
+            names = [_(CATEGORY_LABELS[c]) if c in CATEGORY_LABELS else c for c in order]
         elif key == "status":
-            names = [STATUS_LABELS.get(c, c) for c in order]
+            names = [_(STATUS_LABELS[c]) if c in STATUS_LABELS else c for c in order]
         elif key == "country":
-            names = [country_name(c) if c != "unknown" else c for c in order]
+            names = [country_name(c) if c != "unknown" else _("unknown") for c in order]
         else:
-            names = list(order)
+            names = [_value_name(key, c) for c in order]
         code = {c: k for k, c in enumerate(order)}
-        out.append({"key": key, "label": label, "values": [[c, n, int(counts[c])] for c, n in zip(order, names)],
+        out.append({"key": key, "label": _(label), "values": [[c, n, int(counts[c])] for c, n in zip(order, names)],
                     "idx": raw.map(code).astype(int).tolist()})
     return out
 
@@ -617,12 +660,12 @@ def _colour_classes(s: pd.DataFrame, color_by: str) -> tuple[np.ndarray, list[st
         if "score_status" in s.columns:
             score = score.where(s["score_status"].astype("string").ne("insufficient data").fillna(True))
         pct = score.rank(ascending=False, method="min", pct=True).to_numpy()
-        labels = [b[0] for b in _PRIORITY_BANDS] + ["not scored"]
+        labels = [_(b[0]) for b in _PRIORITY_BANDS] + [_("not scored")]
         colours = [b[2] for b in _PRIORITY_BANDS] + [_UNKNOWN_COLOUR]
         cls = np.full(n, len(_PRIORITY_BANDS), dtype=int)
         for k in range(len(_PRIORITY_BANDS) - 1, -1, -1):
             cls[np.nan_to_num(pct, nan=2.0) <= _PRIORITY_BANDS[k][1]] = k
-        return cls, labels, colours, "Hazard priority (share of scored sites on this map)"
+        return cls, labels, colours, _("Hazard priority (share of scored sites on this map)")
     if mode == "exposure" and "exposure_class" in s.columns:
         raw = s["exposure_class"].astype("string").str.strip()
         codes, uniques = pd.factorize(raw, use_na_sentinel=True)
@@ -636,10 +679,11 @@ def _colour_classes(s: pd.DataFrame, color_by: str) -> tuple[np.ndarray, list[st
         fallback = iter(_FALLBACK * 4)
         colours = [_EXPOSURE_COLOURS.get(lb.lower()) or next(fallback) for lb in labels]
         cls = np.where(codes < 0, len(labels), remap[np.clip(codes, 0, None)] if len(order) else 0)
+        labels = [_value_name("exposure_class", lb) for lb in labels]
         if (codes < 0).any():
-            labels.append("not assessed")
+            labels.append(_value_name("exposure_class", "not assessed"))
             colours.append(_UNKNOWN_COLOUR)
-        return cls.astype(int), labels, colours, "Exposure class"
+        return cls.astype(int), labels, colours, _("Exposure class")
     return np.zeros(n, dtype=int), ["site"], [_DEFAULT_COLOUR], ""
 
 
@@ -671,7 +715,8 @@ def _site_data(sites: gpd.GeoDataFrame, color_by: str) -> tuple[dict | None, dic
 
     cols: dict[str, Any] = {}
     name = _site_column(s, "name", "text") or [None] * n
-    cols["name"] = _encode([v if v is not None else "unnamed site" for v in name])
+    unnamed = _("unnamed site")
+    cols["name"] = _encode([v if v is not None else unnamed for v in name])
     why = _encode(why_texts(s))
     if why is not None:
         cols["why"] = why
@@ -692,7 +737,7 @@ def _site_data(sites: gpd.GeoDataFrame, color_by: str) -> tuple[dict | None, dic
         enc = _encode([int(v) if np.isfinite(v) else None for v in rid])
         if enc is not None:
             cols["reach_id"] = enc
-    fields = [[f, lb, k, g] for f, lb, k, g in POPUP_ROWS if f in cols and f not in ("source_url",)]
+    fields = [[f, _(lb), k, g] for f, lb, k, g in POPUP_ROWS if f in cols and f not in ("source_url",)]
     n_ranked = int(pd.to_numeric(s["priority_rank"], errors="coerce").notna().sum()) \
         if "priority_rank" in s.columns else 0
     country_codes = s["country"].astype("string").fillna("") if "country" in s.columns else pd.Series([""] * n)
@@ -700,6 +745,8 @@ def _site_data(sites: gpd.GeoDataFrame, color_by: str) -> tuple[dict | None, dic
                  "cls": cls.tolist(), "colors": colours, "hollow": hollow.tolist(), "cols": cols, "fields": fields,
                  "groups": list(POPUP_GROUPS), "nRanked": n_ranked, "filters": _filter_data(s),
                  "kosovo": bool(country_codes.str.contains("XKX").any())}
+    if current_lang() != "en":  # the groups' names as shown (English: the keys themselves)
+        enc_sites["groupNames"] = [_(g) for g in POPUP_GROUPS]
     lines = None
     if (~is_point).any():
         idx = np.flatnonzero(~is_point)
@@ -736,63 +783,77 @@ def _row(symbol: str, text: str) -> str:
     return f'<div class="rm-row">{symbol}<span>{_html.escape(text)}</span></div>'
 
 
+def _precision_words() -> dict[str, str]:
+    """Short names of the approximate coordinate precisions, for the legend."""
+    return {"town": pgettext("coordinate precision", "town"),
+            "estimated": pgettext("coordinate precision", "estimated")}
+
+
 def _legend_sites(info: Mapping[str, Any]) -> list[str]:
     """Legend rows of the sites: kinds (shape), colour classes, line and approximate sites."""
-    parts = ["<h5>Sites: kind (shape)</h5>"]
+    heading = _("Sites: kind (shape)")
+    parts = [f"<h5>{_html.escape(heading)}</h5>"]
     for c in info["categories"]:
-        label = CATEGORY_LABELS[c] if c in CATEGORY_LABELS else f"{c} (unknown kind)"
-        parts.append(_row(_svg(CATEGORY_SHAPES.get(c, "circle"), "#bbbbbb"), label))
+        parts.append(_row(_svg(CATEGORY_SHAPES.get(c, "circle"), "#bbbbbb"), category_label(c)))
     if info.get("heading"):
-        parts.append(f"<h5>{_html.escape(info['heading'])} (colour)</h5>")
+        colour_heading = _("{heading} (colour)").format(heading=info["heading"])
+        parts.append(f"<h5>{_html.escape(colour_heading)}</h5>")
         for label, colour in info["classes"]:
             parts.append(_row(_svg("circle", colour), label))
     if info.get("lines"):
-        parts.append(_row(_line("#555555", 3.5, "9 4"), "line site (pipeline), in its colour"))
+        parts.append(_row(_line("#555555", 3.5, "9 4"), _("line site (pipeline), in its colour")))
     if info.get("approximate"):
-        parts.append(_row(_svg("circle", "#555555", hollow=True),
-                          "approximate location (" + " / ".join(APPROXIMATE_PRECISIONS) + ")"))
+        words = _precision_words()
+        parts.append(_row(_svg("circle", "#555555", hollow=True), _("approximate location ({precisions})").format(
+            precisions=" / ".join(words.get(p, p) for p in APPROXIMATE_PRECISIONS))))
     return parts
+
+
+_DOT = '<svg class="rm-swatch" viewBox="0 0 20 20"><circle cx="10" cy="10" '
 
 
 def _legend_html(title: str, data: Mapping[str, Any], info: Mapping[str, Any]) -> str:
     parts = [f"<details open><summary>{_html.escape(title)}</summary>"]
     if info.get("n"):
         parts += _legend_sites(info)
-    parts.append("<h5>Basin</h5>")
+    basin_heading = _("Basin")
+    parts.append(f"<h5>{_html.escape(basin_heading)}</h5>")
     st = _STYLE
     if "outline" in data:
-        parts.append(_row(_line("#3f007d", 2.5), "basin outline"))
+        parts.append(_row(_line("#3f007d", 2.5), _("basin outline")))
     if "sub_basins" in data:
-        parts.append(_row(_line("#6a51a3", 1.2, "4 3"), "sub-basin"))
+        parts.append(_row(_line("#6a51a3", 1.2, "4 3"), _("sub-basin")))
     if "rivers" in data:
-        parts.append(_row(_line(st["water"], 2.5), "river (width by order)"))
-        parts.append(_row(_line(st["borderRiver"], 3.5), "border stretch of a river"))
+        parts.append(_row(_line(st["water"], 2.5), _("river (width by order)")))
+        parts.append(_row(_line(st["borderRiver"], 3.5), _("border stretch of a river")))
     if "lakes" in data:
-        parts.append(_row(_svg("square", st["lake"], st["water"]), "lake / reservoir"))
+        parts.append(_row(_svg("square", st["lake"], st["water"]), _("lake / reservoir")))
     if "dams" in data:
-        parts.append(_row('<svg class="rm-swatch" viewBox="0 0 20 20"><circle cx="10" cy="10" r="5" fill="#08306b" '
-                          'stroke="#fff" stroke-width="1.5"/></svg>', "large dam (hydropower)"))
+        parts.append(_row(_DOT + 'r="5" fill="#08306b" stroke="#fff" stroke-width="1.5"/></svg>',
+                          _("large dam (hydropower)")))
     if "places" in data:
-        parts.append(_row('<svg class="rm-swatch" viewBox="0 0 20 20"><circle cx="10" cy="10" r="3.5" fill="#fff" '
-                          'stroke="#333" stroke-width="1.5"/></svg>', "town (more as you zoom in)"))
+        parts.append(_row(_DOT + 'r="3.5" fill="#fff" stroke="#333" stroke-width="1.5"/></svg>',
+                          _("town (more as you zoom in)")))
     if "faults" in data:
-        parts.append(_row(_line("#8c2d04", 1.6), "active fault (layer control)"))
+        parts.append(_row(_line("#8c2d04", 1.6), _("active fault (layer control)")))
     if "quakes" in data:
-        parts.append(_row('<svg class="rm-swatch" viewBox="0 0 20 20"><circle cx="10" cy="10" r="6" fill="#fc4e2a" '
-                          'fill-opacity="0.45" stroke="#7f0000"/></svg>', "earthquake, size by magnitude (layer control)"))
+        parts.append(_row(_DOT + 'r="6" fill="#fc4e2a" fill-opacity="0.45" stroke="#7f0000"/></svg>',
+                          _("earthquake, size by magnitude (layer control)")))
     if "borders" in data:
-        parts.append(_row(_line("#4a4a4a", 1.6), "international border"))
-        parts.append(_row(_line("#4a4a4a", 1.6, "6 4"), "disputed border"))
+        parts.append(_row(_line("#4a4a4a", 1.6), _("international border")))
+        parts.append(_row(_line("#4a4a4a", 1.6, "6 4"), _("disputed border")))
     if info.get("n") and "rivers" in data and "reach_id" in data.get("sites", {}).get("cols", {}):
-        parts.append(_row(_line("#ef6548", 4), "downstream path of transboundary sites"))
-        parts.append(_row(_line("#d7301f", 6), "downstream path of the clicked site"))
-        parts.append(_row('<svg class="rm-swatch" viewBox="0 0 20 20"><circle cx="10" cy="10" r="6" '
-                          'fill="#ffeb3b" stroke="#000" stroke-width="2"/></svg>', "first border crossing"))
-    kosovo = any("Kosovo*" in str(lb[2]) for lb in data.get("labels", [])) or \
+        parts.append(_row(_line("#ef6548", 4), _("downstream path of transboundary sites")))
+        parts.append(_row(_line("#d7301f", 6), _("downstream path of the clicked site")))
+        parts.append(_row(_DOT + 'r="6" fill="#ffeb3b" stroke="#000" stroke-width="2"/></svg>',
+                          _("first border crossing")))
+    kosovo_label = country_name("XKX") or "Kosovo*"
+    kosovo = any(kosovo_label in str(lb[2]) for lb in data.get("labels", [])) or \
         bool(data.get("sites", {}).get("kosovo"))
-    parts.append('<div class="rm-caveat">Screening map: locations and scores are indicative; '
-                 "see each site's source. Boundaries and names do not imply endorsement or acceptance."
-                 + (f" {_html.escape(KOSOVO_NOTE)}" if kosovo else "") + "</div></details>")
+    caveat = _("Screening map: locations and scores are indicative; see each site's source. Boundaries and "
+               "names do not imply endorsement or acceptance.")
+    parts.append(f'<div class="rm-caveat">{_html.escape(caveat, quote=False)}'
+                 + (f" {_html.escape(kosovo_note())}" if kosovo else "") + "</div></details>")
     return "".join(parts)
 
 
@@ -802,6 +863,12 @@ def _legend_html(title: str, data: Mapping[str, Any], info: Mapping[str, Any]) -
 
 #: Colours of the climate scenario classes 0..3 and of "no data".
 CLIMATE_CLASS_COLOURS = {0: "#cccccc", 1: "#fdd49e", 2: "#fc8d59", 3: "#d7301f", None: "#969696"}
+
+
+def _sig3(v: float) -> str:
+    """``v`` to 3 significant digits (``f"{v:.3g}"``), with a decimal comma outside English."""
+    text = f"{v:.3g}"
+    return text if current_lang() == "en" else text.replace(".", ",")
 
 
 def climate_layers(sites: gpd.GeoDataFrame | None) -> list[tuple[str, dict[str, Any]]]:
@@ -824,20 +891,23 @@ def climate_layers(sites: gpd.GeoDataFrame | None) -> list[tuple[str, dict[str, 
     g = s.geometry.to_numpy()
     pts = np.where(shapely.get_type_id(g) == 0, g, shapely.point_on_surface(g))
     xy = np.round(shapely.get_coordinates(pts), 5)
-    names = s["name"].astype("string").fillna("unnamed site").tolist() if "name" in s.columns else [""] * len(s)
+    names = s["name"].astype("string").fillna(_("unnamed site")).tolist() if "name" in s.columns else [""] * len(s)
+    no_data = _("no data")
     out = []
     for col in cls_cols:
         key = col[len("climate_"):-len("_class")]
-        hazard, _, scen = key.partition("_")
+        hazard, _sep, scen = key.partition("_")
         vals = pd.to_numeric(s.get(col[:-len("_class")]), errors="coerce").to_numpy(dtype=float)
         cls = pd.to_numeric(s[col], errors="coerce").to_numpy(dtype=float)
         feats = []
         for (x, y), nm, v, k in zip(xy.tolist(), names, vals, cls):
             kk = int(k) if np.isfinite(k) else None
-            txt = "no data" if not np.isfinite(v) else f"{v:.3g} (class {'unknown' if kk is None else kk})"
+            txt = no_data if not np.isfinite(v) else _("{value} (class {cls})").format(
+                value=_sig3(v), cls=_("unknown") if kk is None else kk)
             feats.append({"type": "Feature", "geometry": {"type": "Point", "coordinates": [x, y]},
                           "properties": {"label": _html.escape(f"{nm}: {txt}"),
                                          "style": {"color": "#222222", "weight": 1, "fillOpacity": 0.9,
                                                    "fillColor": CLIMATE_CLASS_COLOURS.get(kk, "#969696")}}})
-        out.append((f"Climate: {hazard} {scen} (class)", {"type": "FeatureCollection", "features": feats}))
+        name = _("Climate: {hazard} {scenario} (class)").format(hazard=hazard, scenario=scen)
+        out.append((name, {"type": "FeatureCollection", "features": feats}))
     return out

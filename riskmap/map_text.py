@@ -6,54 +6,60 @@ by the map's JavaScript when shown), never markup.
 
 from __future__ import annotations
 
+import functools
 import json
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from riskmap._iso3 import KOSOVO_NOTE as _KOSOVO_NOTE
+from riskmap._iso3 import kosovo_note
 from riskmap._text import is_missing
-from riskmap._iso3 import ISO3_NAMES
+from riskmap.i18n import N_, _, current_lang, format_number, ngettext
+from riskmap.i18n import country_name as _country_name
 
 __all__ = ["CATEGORY_LABELS", "STATUS_LABELS", "PRECISION_LABELS", "SOURCE_NAMES", "KOSOVO_NOTE",
+           "category_label", "status_label", "precision_label", "kosovo_note", "number_text",
+           "basin_display_name", "js_catalogue", "JS_RUNTIME",
            "country_name", "countries_text", "source_name", "sources_text", "why_texts"]
 
 #: Short display names of the site categories.
 CATEGORY_LABELS: dict[str, str] = {
-    "tailings_metal": "Tailings facility (metal ore)",
-    "tailings_uranium": "Tailings or waste dump (uranium legacy)",
-    "tailings_red_mud": "Red mud basin (bauxite residue)",
-    "tailings_ash": "Ash and slag pond or landfill",
-    "mine": "Mine or mining district",
-    "smelter_refinery": "Smelter, metallurgical works or refinery",
-    "chemical_plant": "Chemical, fertiliser or pharmaceutical plant",
-    "oil_refinery_depot": "Oil refinery or depot",
-    "oil_gas_extraction": "Oil or gas field",
-    "pipeline": "Oil or gas pipeline",
-    "thermal_power_plant": "Thermal power plant",
-    "dam_reservoir": "Dam and reservoir",
-    "landfill": "Landfill or waste dump",
-    "other": "Other hazardous activity",
+    "tailings_metal": N_("Tailings facility (metal ore)"),
+    "tailings_uranium": N_("Tailings or waste dump (uranium legacy)"),
+    "tailings_red_mud": N_("Red mud basin (bauxite residue)"),
+    "tailings_ash": N_("Ash and slag pond or landfill"),
+    "mine": N_("Mine or mining district"),
+    "smelter_refinery": N_("Smelter, metallurgical works or refinery"),
+    "chemical_plant": N_("Chemical, fertiliser or pharmaceutical plant"),
+    "oil_refinery_depot": N_("Oil refinery or depot"),
+    "oil_gas_extraction": N_("Oil or gas field"),
+    "pipeline": N_("Oil or gas pipeline"),
+    "thermal_power_plant": N_("Thermal power plant"),
+    "dam_reservoir": N_("Dam and reservoir"),
+    "landfill": N_("Landfill or waste dump"),
+    "other": N_("Other hazardous activity"),
 }
 
 #: Display names of the operating statuses.
 STATUS_LABELS: dict[str, str] = {
-    "operating": "Operating",
-    "closed": "Closed (not remediated)",
-    "abandoned": "Abandoned (no operator)",
-    "remediated": "Remediated or under remediation",
-    "under_construction": "Under construction",
-    "planned": "Planned",
-    "unknown": "Status unknown",
+    "operating": N_("Operating"),
+    "closed": N_("Closed (not remediated)"),
+    "abandoned": N_("Abandoned (no operator)"),
+    "remediated": N_("Remediated or under remediation"),
+    "under_construction": N_("Under construction"),
+    "planned": N_("Planned"),
+    "unknown": N_("Status unknown"),
 }
 
 #: Display text of the coordinate precisions.
 PRECISION_LABELS: dict[str, str] = {
-    "exact": "exact (the facility, about 100 m)",
-    "approximate": "approximate (within a few km)",
-    "town": "nearest town, not the facility",
-    "estimated": "estimated, check before use",
+    "exact": N_("exact (the facility, about 100 m)"),
+    "approximate": N_("approximate (within a few km)"),
+    "town": N_("nearest town, not the facility"),
+    "estimated": N_("estimated, check before use"),
 }
 
 #: Display names of the inventory sources (``source`` column and ``source_refs`` prefixes).
@@ -71,7 +77,7 @@ SOURCE_NAMES: dict[str, str] = {
     "geodar": "GeoDAR dams and reservoirs",
     "grand": "GRanD reservoirs and dams",
     "icmm": "ICMM Global Mining Dataset",
-    "literature": "Published literature",
+    "literature": N_("Published literature"),
     "usgs-pge-ni-cr": "USGS nickel, chromium and PGE deposit index",
     "wri-gppd": "WRI Global Power Plant Database",
     "geonames": "GeoNames",
@@ -83,9 +89,68 @@ KOSOVO_NOTE = _KOSOVO_NOTE  # the one text, riskmap._iso3
 
 _missing = is_missing
 
+#: The reference basins' display names, for the catalogue (an imported basin keeps its own name).
+_BASIN_NAMES: tuple[str, ...] = (N_("Drin"), N_("Drina"), N_("Syr Darya"))
+
+
+def basin_display_name(name: Any) -> str:
+    """A basin's display name in the current language (the reference basins; others as given).
+
+    Examples
+    --------
+    >>> from riskmap.i18n import use_lang
+    >>> with use_lang("ru"):
+    ...     basin_display_name("Syr Darya"), basin_display_name("Lake Nowhere")
+    ('Сырдарья', 'Lake Nowhere')
+    """
+    return _(str(name)) if str(name) in _BASIN_NAMES else str(name)
+
+
+def category_label(code: Any) -> str:
+    """Display name of a category code in the current language (unknown codes: ``"<code> (unknown kind)"``).
+
+    Examples
+    --------
+    >>> category_label("mine"), category_label("volcano")
+    ('Mine or mining district', 'volcano (unknown kind)')
+    """
+    key = str(code).strip()
+    if key in CATEGORY_LABELS:
+        return _(CATEGORY_LABELS[key])
+    return _("{code} (unknown kind)").format(code=code)
+
+
+def status_label(code: Any) -> str:
+    """Display name of a status code in the current language (unknown codes as given)."""
+    code = str(code).strip()
+    return _(STATUS_LABELS[code]) if code in STATUS_LABELS else code
+
+
+def precision_label(code: Any) -> str:
+    """Display text of a coordinate precision in the current language (unknown codes as given)."""
+    code = str(code).strip()
+    return _(PRECISION_LABELS[code]) if code in PRECISION_LABELS else code
+
+
+def number_text(x: Any, digits: int = 0, group: bool = True) -> str:
+    """A number for the map's text in the current language (English exactly as ``"{:,.1f}"`` formats it).
+
+    Examples
+    --------
+    >>> number_text(12345.67, 1)
+    '12,345.7'
+    >>> from riskmap.i18n import use_lang
+    >>> with use_lang("ru"):
+    ...     number_text(12345.67, 1)
+    '12\xa0345,7'
+    """
+    if current_lang() == "en":
+        return f"{float(x):{',' if group else ''}.{digits}f}"
+    return format_number(x, digits, group=group)
+
 
 def country_name(code: Any) -> str | None:
-    """Display name of an ISO3 code or a ``"BIH|SRB"`` border pair; Kosovo is ``Kosovo*``.
+    """Display name of an ISO3 code or a ``"BIH|SRB"`` border pair in the current language; Kosovo is ``Kosovo*``.
 
     Examples
     --------
@@ -97,15 +162,19 @@ def country_name(code: Any) -> str | None:
     'Atlantis'
     >>> country_name(None) is None
     True
+    >>> from riskmap.i18n import use_lang
+    >>> with use_lang("ru"):
+    ...     country_name("KGZ"), country_name("XKX"), country_name("BIH|SRB")
+    ('Кыргызстан', 'Косово*', 'граница (Босния и Герцеговина / Сербия)')
     """
     if _missing(code):
         return None
     code = str(code).strip()
     if "|" in code:
-        return " / ".join(country_name(c) or c for c in code.split("|")) + " border"
+        return _("{countries} border").format(countries=" / ".join(country_name(c) or c for c in code.split("|")))
     if code == "XKX":
-        return "Kosovo*"
-    return ISO3_NAMES.get(code, code)
+        return f"{_country_name('XKX')}*"
+    return _country_name(code) or code
 
 
 def _as_list(v: Any) -> list[Any] | None:
@@ -151,7 +220,8 @@ def source_name(code: Any) -> str | None:
     """
     if _missing(code):
         return None
-    return SOURCE_NAMES.get(str(code).strip(), str(code))  # unknown keys are shown exactly as given
+    key = str(code).strip()
+    return _(SOURCE_NAMES[key]) if key in SOURCE_NAMES else str(code)  # unknown keys exactly as given
 
 
 def sources_text(v: Any) -> str | None:
@@ -167,10 +237,10 @@ def sources_text(v: Any) -> str | None:
         return None if _missing(v) else str(v)
     out = []
     for ref in items:
-        key, _, rid = str(ref).partition(":")
+        key, _sep, rid = str(ref).partition(":")
         known = key.strip() in SOURCE_NAMES
-        out.append(f"{SOURCE_NAMES[key.strip()]} ({rid})" if known and rid else
-                   SOURCE_NAMES[key.strip()] if known else str(ref))  # anything else exactly as given
+        name = _(SOURCE_NAMES[key.strip()]) if known else ""
+        out.append(f"{name} ({rid})" if known and rid else name if known else str(ref))  # else exactly as given
     return "; ".join(o for o in out if o) or None
 
 
@@ -189,16 +259,68 @@ def _flag(s: pd.DataFrame, col: str) -> pd.Series:
     return v.fillna(False).astype(bool)
 
 
-def _fmt(values: pd.Series, fmt: str) -> pd.Series:
-    return values.map(lambda x: fmt.format(x) if pd.notna(x) else "")
+def _fmt(values: pd.Series, digits: int, group: bool = True) -> pd.Series:
+    """Numbers as text in the current language (:func:`number_text`); missing values as ``""``."""
+    return values.map(lambda x: number_text(x, digits, group) if pd.notna(x) else "")
 
 
 def _first_country(v: Any, own: Any) -> str | None:
     items = _as_list(v) or []
     for c in items:
         if c and c != own:
-            return ("the " if "|" in str(c) else "") + str(country_name(c))
+            if "|" in str(c):
+                names = " / ".join(country_name(x) or x for x in str(c).split("|"))
+                return _("the {countries} border").format(countries=names)
+            return str(country_name(c))
     return None
+
+
+def _where_text(country: str | None, km: float, hours: float) -> str:
+    """Where the water goes: the next country, river km and travel time to the first border (each if known)."""
+    country = country or _("another country")
+    time = None
+    if not np.isnan(hours):
+        time = (_("{n} days").format(n=number_text(hours / 24, 1)) if hours >= 48
+                else _("{n} h").format(n=number_text(hours, 1)))
+    has_km = not np.isnan(km)
+    kmt = number_text(km, 0) if has_km else ""
+    if has_km and time:
+        msg = _("Water from the site reaches {country}: {km} km along the rivers to the first border, "
+                "about {time}.")
+    elif has_km:
+        msg = _("Water from the site reaches {country}: {km} km along the rivers to the first border.")
+    elif time:
+        msg = _("Water from the site reaches {country}, about {time}.")
+    else:
+        msg = _("Water from the site reaches {country}.")
+    return msg.format(country=country, km=kmt, time=time)
+
+
+def _rank_text(rank: str, n_rank: int, what: str, vol: str) -> str:
+    """The hazard rank, and what the facility is and holds."""
+    if vol:
+        msg = _("Ranked {rank} of {n} by hazard priority ({what} holding about {volume} million m\u00b3 of "
+                "tailings).")
+    elif what:
+        msg = _("Ranked {rank} of {n} by hazard priority ({what}).")
+    else:
+        msg = _("Ranked {rank} of {n} by hazard priority.")
+    return msg.format(rank=rank, n=n_rank, what=what.lower(), volume=vol)
+
+
+def _quake_text(fault: float, mw: float) -> str:
+    """The seismic setting: distance to an active fault and the largest earthquake nearby (each if known)."""
+    km = "" if np.isnan(fault) else (_("less than 1") if fault < 1 else number_text(fault, 0))
+    mag = "" if np.isnan(mw) else number_text(mw, 1, group=False)
+    if km and mag:
+        msg = _("Earthquake-prone: active fault {km} km away, earthquakes up to M{mw} recorded nearby.")
+    elif km:
+        msg = _("Earthquake-prone: active fault {km} km away.")
+    elif mag:
+        msg = _("Earthquake-prone: seismic zone, earthquakes up to M{mw} recorded nearby.")
+    else:
+        msg = _("Earthquake-prone: seismic zone.")
+    return msg.format(km=km, mw=mag)
 
 
 def why_texts(s: pd.DataFrame) -> list[str | None]:
@@ -209,7 +331,9 @@ def why_texts(s: pd.DataFrame) -> list[str | None]:
     border, or "on a border river"), people downstream, the hazard rank and
     what the facility holds, the Natech setting (active fault, earthquakes,
     flood), and data gaps (no score). Returns one text per row, reasons
-    separated by newlines; None when nothing is known.
+    separated by newlines; None when nothing is known. The texts are in the
+    current language (:func:`riskmap.i18n.use_lang`); data (the reason a
+    score is limited) stay as they are.
 
     Examples
     --------
@@ -220,45 +344,90 @@ def why_texts(s: pd.DataFrame) -> list[str | None]:
     """
     n = len(s)
     reasons = pd.DataFrame(index=s.index)
-    tb = _flag(s, "transboundary_downstream")
-    on_border = _flag(s, "on_border_water")
+    tb = _flag(s, "transboundary_downstream").to_numpy(bool)
+    on_border = _flag(s, "on_border_water").to_numpy(bool)
     km, hours = _num(s, "first_border_river_km"), _num(s, "travel_time_h")
     own = s["country"] if "country" in s.columns else pd.Series(None, index=s.index)
-    nxt = pd.Series([_first_country(v, o) for v, o in
-                     zip(s["downstream_countries"] if "downstream_countries" in s.columns else [None] * n, own)],
-                    index=s.index, dtype=object)
-    where = ("Water from the site reaches " + nxt.fillna("another country").astype(str)
-             + np.where(km.notna(), ": " + _fmt(km, "{:,.0f}") + " km along the rivers to the first border", "")
-             + np.where(hours.notna(), ", about " + np.where(hours >= 48, _fmt(hours / 24, "{:,.1f}") + " days",
-                                                              _fmt(hours, "{:,.1f}") + " h"), "") + ".")
-    reasons["where"] = np.where(on_border, "On a border river: a spill is transboundary from the start.",
-                                np.where(tb, where, None))
+    nxt = [_first_country(v, o) for v, o in
+           zip(s["downstream_countries"] if "downstream_countries" in s.columns else [None] * n, own)]
+    where = [_where_text(c, k, h) if t else None for c, k, h, t in zip(nxt, km.to_numpy(), hours.to_numpy(), tb)]
+    border_text = _("On a border river: a spill is transboundary from the start.")
+    reasons["where"] = [border_text if b else w for b, w in zip(on_border, where)]
     pop = _num(s, "downstream_pop_total")
-    reasons["people"] = np.where(pop > 0, "About " + _fmt(pop.round(-2), "{:,.0f}")
-                                 + " people live in towns along the river downstream.", None)
+    people = _("About {n} people live in towns along the river downstream.")
+    reasons["people"] = [people.format(n=p) if ok else None
+                         for p, ok in zip(_fmt(pop.round(-2), 0), (pop > 0).to_numpy())]
     rank = _num(s, "priority_rank")
     n_rank = int(rank.notna().sum())
     cat = s["category"].astype("string") if "category" in s.columns else pd.Series(pd.NA, index=s.index)
     vol = _num(s, "tailings_volume_m3")
-    holds = np.where(vol > 0, " holding about " + _fmt(vol / 1e6, "{:,.1f}") + " million m\u00b3 of tailings", "")
-    what = cat.map(lambda c: CATEGORY_LABELS.get(c, "") if pd.notna(c) else "").astype(str) + holds
-    rank_text = ("Ranked " + _fmt(rank, "{:.0f}") + f" of {n_rank} by hazard priority"
-                 + np.where(what.str.len() > 0, " (" + what.str.lower() + ").", "."))
-    # numpy's stubs reject None as the object fill of np.where (valid at runtime): [call-overload] ignores
-    reasons["rank"] = np.where(rank.notna(), rank_text, None)  # type: ignore[call-overload]
+    vol_text = _fmt(vol.where(vol > 0) / 1e6, 1)
+    what = cat.map(lambda c: _(CATEGORY_LABELS[c]) if pd.notna(c) and c in CATEGORY_LABELS else "").astype(str)
+    reasons["rank"] = [_rank_text(r, n_rank, w, v) if r else None
+                       for r, w, v in zip(_fmt(rank, 0, group=False), what, vol_text)]
     seis, flood = _num(s, "natech_seismic"), _num(s, "natech_flood")
     fault, mw = _num(s, "natech_fault_km"), _num(s, "natech_max_mw")
-    reasons["quake"] = np.where(seis >= 2, "Earthquake-prone: " + np.where(  # type: ignore[call-overload]
-        fault.notna(), "active fault " + np.where(fault < 1, "less than 1", _fmt(fault, "{:,.0f}")) + " km away", "seismic zone")
-        + np.where(mw.notna(), ", earthquakes up to M" + _fmt(mw, "{:.1f}") + " recorded nearby", "") + ".", None)
-    flood_text = "Close to a river or lake: flood-prone location."
+    reasons["quake"] = [_quake_text(f, m) if ok else None
+                        for f, m, ok in zip(fault.to_numpy(), mw.to_numpy(), (seis >= 2).to_numpy())]
+    flood_text = _("Close to a river or lake: flood-prone location.")
     reasons["flood"] = np.where(flood >= 2, flood_text, None)  # type: ignore[call-overload]
     status = s["score_status"].astype("string") if "score_status" in s.columns else pd.Series(pd.NA, index=s.index)
     reason = s["score_reason"].astype("string") if "score_reason" in s.columns else pd.Series(pd.NA, index=s.index)
     gap = status.eq("insufficient data").fillna(False).to_numpy(bool)
-    reasons["gap"] = np.where(gap, "Not ranked: " + reason.fillna("too little data on the facility").astype(str)
-                              + ".", None)
+    not_ranked = _("Not ranked: {reason}.")
+    reasons["gap"] = [not_ranked.format(reason=r) if g else None
+                      for r, g in zip(reason.fillna(_("too little data on the facility")).astype(str), gap)]
     stacked = reasons.stack()  # drops None: only the reasons that apply, in column order
     stacked = stacked[stacked.astype(str).str.len() > 0]
     joined = stacked.groupby(level=0, sort=False).apply(lambda r: "\n".join(r.head(4)))
     return [joined.get(i) for i in s.index]
+
+
+#: The map's JavaScript runtime, whose ``t("...")`` and ``ngettext("...", "...", n)`` messages
+#: :func:`js_catalogue` embeds in the map.
+JS_RUNTIME = Path(__file__).resolve().parent / "assets" / "riskmap" / "riskmap.js"
+
+
+@functools.cache
+def _js_messages() -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
+    """The messages of the map's JavaScript: (``t`` msgids, ``ngettext`` singular/plural pairs)."""
+    from babel.messages.extract import extract_javascript
+
+    singles: list[str] = []
+    plurals: list[tuple[str, str]] = []
+    with open(JS_RUNTIME, "rb") as fh:
+        for _line, func, msg, _comments in extract_javascript(fh, {"t": None, "ngettext": (1, 2)}, [], {}):
+            if func == "ngettext" and isinstance(msg, tuple) and len(msg) >= 2 and msg[0] and msg[1]:
+                plurals.append((str(msg[0]), str(msg[1])))
+            elif func == "t" and isinstance(msg, str) and msg:
+                singles.append(msg)
+    return tuple(dict.fromkeys(singles)), tuple(dict.fromkeys(plurals))
+
+
+#: Numbers whose plural form is taken to fill the JavaScript plural table: the forms of
+#: ``n % 10 == 1``, ``n % 10 in 2..4`` and the rest (English uses the first two).
+_PLURAL_SAMPLES = (1, 2, 5)
+
+
+def js_catalogue() -> tuple[dict[str, str], dict[str, list[str]]]:
+    """The translations the map's JavaScript needs, in the current language.
+
+    Returns
+    -------
+    (dict, dict)
+        ``{msgid: translation}`` for every ``t("...")`` of ``riskmap.js``, and
+        ``{singular: [form for 1, form for 2, form for 5]}`` for every
+        ``ngettext(...)`` (the JavaScript picks the form with the language's
+        plural rule). Messages without a translation map to themselves.
+
+    Examples
+    --------
+    >>> from riskmap.i18n import use_lang
+    >>> with use_lang("ru"):
+    ...     single, plural = js_catalogue()
+    >>> single["Filter sites"]
+    'Фильтр объектов'
+    """
+    singles, plurals = _js_messages()
+    return ({m: _(m) for m in singles},
+            {s: [ngettext(s, p, n) for n in _PLURAL_SAMPLES] for s, p in plurals})

@@ -52,7 +52,8 @@ from riskmap.map_assets import (  # noqa: F401 - re-exported
     is_vendored,
 )
 from riskmap.map_assets import asset_text as _asset_text
-from riskmap.map_text import KOSOVO_NOTE, country_name
+from riskmap.i18n import _, check_lang, current_lang, use_lang
+from riskmap.map_text import KOSOVO_NOTE, basin_display_name, country_name, js_catalogue, kosovo_note  # noqa: F401
 from riskmap.map_assets import js_json as _js_json
 from riskmap.map_layers import climate_layers
 from riskmap.map_layers import (  # noqa: F401 - constants re-exported from riskmap.maps
@@ -220,12 +221,12 @@ def _add_site_groups(m: folium.Map, groups: dict[str, Any], data: Mapping[str, A
     if not n_sites:
         return False
     if "rivers" in data and "reach_id" in data["sites"]["cols"]:
-        groups["paths"] = _feature_group(m, "Downstream paths of transboundary sites")
-        groups["selected"] = _feature_group(m, "Downstream path of the selected site")
+        groups["paths"] = _feature_group(m, _("Downstream paths of transboundary sites"))
+        groups["selected"] = _feature_group(m, _("Downstream path of the selected site"))
     if "lines" in data:
-        groups["lines"] = _feature_group(m, "Pipelines (lines)")
+        groups["lines"] = _feature_group(m, _("Pipelines (lines)"))
     do_cluster = n_sites > CLUSTER_THRESHOLD if cluster is None else bool(cluster)
-    label = f"Sites ({n_sites})"
+    label = _("Sites ({n})").format(n=n_sites)
     if do_cluster:
         groups["sites"] = folium.plugins.MarkerCluster(
             name=label, options={"maxClusterRadius": 45, "spiderfyOnMaxZoom": True,
@@ -247,6 +248,7 @@ def basin_map(
     simplify_deg: float = 0.002,
     context: bool = True,
     measure: bool = True,
+    lang: str | None = None,
 ) -> RiskMap:
     """Build an interactive risk map of one basin and its sites.
 
@@ -291,6 +293,11 @@ def basin_map(
     measure : bool, default True
         Add folium's :class:`folium.plugins.MeasureControl` (distances and
         areas; inlined, works offline).
+    lang : {"en", "ru"}, optional
+        Language of every label, popup, legend, filter and layer name, of the
+        numbers and of country and town names (default: the current language,
+        :func:`riskmap.i18n.use_lang`). Data (site names, notes, sources'
+        records) are shown as they are.
 
     Returns
     -------
@@ -301,7 +308,7 @@ def basin_map(
     Raises
     ------
     RiskmapInputError
-        If ``color_by`` is unknown or ``sites`` is not a GeoDataFrame.
+        If ``color_by`` or ``lang`` is unknown or ``sites`` is not a GeoDataFrame.
 
     Examples
     --------
@@ -309,7 +316,18 @@ def basin_map(
     >>> m = basin_map(load_basin("drina"), sites)    # doctest: +SKIP
     >>> save_map(m, "drina.html")                    # doctest: +SKIP
     PosixPath('drina.html')
+    >>> ru = basin_map("drina", sites, lang="ru")     # doctest: +SKIP
     """
+    with use_lang(lang):
+        return _basin_map(basin, sites, online_tiles=online_tiles, cluster=cluster, color_by=color_by,
+                          only_basin_sites=only_basin_sites, title=title, simplify_deg=simplify_deg,
+                          context=context, measure=measure)
+
+
+def _basin_map(basin: Any, sites: gpd.GeoDataFrame | None, *, online_tiles: bool, cluster: bool | None,
+               color_by: str, only_basin_sites: bool, title: str | None, simplify_deg: float, context: bool,
+               measure: bool) -> RiskMap:
+    """:func:`basin_map` in the current language."""
     if isinstance(basin, str):
         from riskmap.hydrography import load_basin
 
@@ -321,13 +339,13 @@ def basin_map(
 
     basin_id = getattr(basin, "id", None)
     display = getattr(basin, "name", None) or (str(basin_id) if basin_id else "Basin")
-    title = title or f"{display} basin"
+    title = title or _("{basin} basin").format(basin=basin_display_name(display))
 
     layers = _basemap_data(basin, simplify_deg)
     data: dict[str, Any] = {"style": _STYLE, "approx": list(APPROXIMATE_PRECISIONS), "shapes": SHAPE_PATHS,
                             "shapeNames": list(_SHAPE_NAMES),
-                            "attribution": "Basin layers: riskmap reference hydrography (see data/basins/PROVENANCE.md)"
-                                           f" · {_version_string()}"}
+                            "attribution": _("Basin layers: riskmap reference hydrography (see "
+                                             "data/basins/PROVENANCE.md)") + f" · {_version_string()}"}
     data.update(layers)
 
     site_info: dict[str, Any] = {"n": 0}
@@ -347,8 +365,11 @@ def basin_map(
     if context:
         data.update(_context_data(basin, data["bounds"], set(data.get("riparian", [])), simplify_deg))
     data["countryNames"] = _country_names(data)
-    data["kosovoNote"] = KOSOVO_NOTE
+    data["kosovoNote"] = kosovo_note()
     data["legend"] = _legend_html(title, data, site_info)
+    if current_lang() != "en":  # the map's JavaScript translates with t(); English needs no catalogue
+        data["lang"] = current_lang()
+        data["i18n"], data["i18nPlural"] = js_catalogue()
 
     b = data["bounds"]
     centre = [(b[0][0] + b[1][0]) / 2, (b[0][1] + b[1][1]) / 2] if b else None
@@ -357,9 +378,11 @@ def basin_map(
     m.default_js = [js for js in folium.Map.default_js if js[0] == "leaflet"]
     m.default_css = [css for css in folium.Map.default_css if css[0] == "leaflet_css"]
     m._riskmap_online_tiles = bool(online_tiles)  # type: ignore[attr-defined]
+    m._riskmap_lang = current_lang()  # type: ignore[attr-defined]
+    m._riskmap_title = title  # type: ignore[attr-defined]
 
     if online_tiles:
-        folium.TileLayer(_OSM_TILES, attr=_OSM_ATTR, name="OpenStreetMap (online)", overlay=True,
+        folium.TileLayer(_OSM_TILES, attr=_OSM_ATTR, name=_("OpenStreetMap (online)"), overlay=True,
                          show=False, max_zoom=19).add_to(m)
 
     def group(name: str, show: bool = True) -> folium.FeatureGroup:
@@ -367,16 +390,16 @@ def basin_map(
 
     has_lakes = any(k in data for k in ("lakes", "ctx_lakes", "dams"))
     groups: dict[str, Any] = {
-        "countries": group("Countries (riparian darker) and sea") if "countries" in data else None,
-        "borders": group("International borders") if "borders" in data else None,
-        "sub_basins": group("Sub-basins") if "sub_basins" in data else None,
-        "outline": group("Basin outline") if "outline" in data else None,
-        "lakes": group("Lakes and reservoirs") if has_lakes else None,
-        "rivers": group("Rivers (border stretches highlighted)") if "rivers" in data else None,
-        "places": group("Towns (labels by size as you zoom in)") if "places" in data else None,
-        "towns": group("Checkpoint towns", show=False) if "towns" in data else None,
-        "faults": group("Active faults (GEM)", show=False) if "faults" in data else None,
-        "quakes": group("Earthquakes since 1900 (ISC-GEM)", show=False) if "quakes" in data else None,
+        "countries": group(_("Countries (riparian darker) and sea")) if "countries" in data else None,
+        "borders": group(_("International borders")) if "borders" in data else None,
+        "sub_basins": group(_("Sub-basins")) if "sub_basins" in data else None,
+        "outline": group(_("Basin outline")) if "outline" in data else None,
+        "lakes": group(_("Lakes and reservoirs")) if has_lakes else None,
+        "rivers": group(_("Rivers (border stretches highlighted)")) if "rivers" in data else None,
+        "places": group(_("Towns (labels by size as you zoom in)")) if "places" in data else None,
+        "towns": group(_("Checkpoint towns"), show=False) if "towns" in data else None,
+        "faults": group(_("Active faults (GEM)"), show=False) if "faults" in data else None,
+        "quakes": group(_("Earthquakes since 1900 (ISC-GEM)"), show=False) if "quakes" in data else None,
         "paths": None,
         "selected": None,
         "lines": None,
@@ -389,11 +412,17 @@ def basin_map(
         folium.GeoJson(fc, name=name, show=False, marker=folium.CircleMarker(radius=5),
                        style_function=lambda f: f["properties"]["style"],
                        tooltip=folium.GeoJsonTooltip(["label"], labels=False)).add_to(m)
-    folium.plugins.Fullscreen(position="topleft").add_to(m)
+    folium.plugins.Fullscreen(position="topleft", title=_("Full Screen"),
+                              title_cancel=_("Exit Full Screen")).add_to(m)
     if measure:
+        # leaflet-measure has its own Russian texts (option "localization"), and metres instead of miles;
+        # English keeps folium's default
+        english = current_lang() == "en"
+        loc = {} if english else {"localization": current_lang()}
         folium.plugins.MeasureControl(position="topleft", primary_length_unit="kilometers",
-                                      secondary_length_unit="miles", primary_area_unit="sqkilometers",
-                                      secondary_area_unit="hectares").add_to(m)
+                                      secondary_length_unit="miles" if english else "meters",
+                                      primary_area_unit="sqkilometers", secondary_area_unit="hectares",
+                                      **loc).add_to(m)
     folium.LayerControl(collapsed=True, position="topright").add_to(m)
     m._riskmap_data = data  # type: ignore[attr-defined]
     m._riskmap_info = {  # type: ignore[attr-defined]
@@ -452,7 +481,21 @@ def map_html(m: folium.Map) -> str:
     []
     """
     _check_plugin_assets(m)
-    return inline_assets(m.get_root().render(), allow_tiles=bool(getattr(m, "_riskmap_online_tiles", False)))
+    page = inline_assets(m.get_root().render(), allow_tiles=bool(getattr(m, "_riskmap_online_tiles", False)))
+    return _page_language(page, getattr(m, "_riskmap_lang", "en"), getattr(m, "_riskmap_title", None))
+
+
+def _page_language(page: str, lang: str, title: str | None) -> str:
+    """``<html lang="..">`` and the (escaped) map title as the page title, for a map not in English.
+
+    English pages stay exactly as folium writes them.
+    """
+    if lang == "en" or not page.startswith("<!DOCTYPE html>\n<html>\n<head>\n"):
+        return page
+    head = f'<!DOCTYPE html>\n<html lang="{_html.escape(lang)}">\n<head>\n'
+    if title:
+        head += f"<title>{_html.escape(title)}</title>\n"
+    return head + page[len("<!DOCTYPE html>\n<html>\n<head>\n"):]
 
 
 def _elements(element: Any) -> Any:
@@ -480,8 +523,12 @@ def _check_plugin_assets(m: folium.Map) -> None:
                     "that element, or add the file to riskmap/assets and riskmap.map_assets._ASSET_FOR")
 
 
-def save_map(m: folium.Map, path: str | Path) -> Path:
+def save_map(m: folium.Map, path: str | Path, *, lang: str | None = None) -> Path:
     """Write a map as one self-contained HTML file, atomically.
+
+    The map's texts are in the language :func:`basin_map` built it in; the page
+    says so (``<html lang="ru">`` and the map's title as the page title in a
+    language other than English).
 
     Parameters
     ----------
@@ -489,15 +536,29 @@ def save_map(m: folium.Map, path: str | Path) -> Path:
         A map from :func:`basin_map`.
     path : str or Path
         Target ``.html`` file (its folder must exist).
+    lang : {"en", "ru"}, optional
+        Only checked: a language given here must be the one the map was built
+        in (texts are made when the map is built, not when it is written).
 
     Returns
     -------
     Path
         The written file.
 
+    Raises
+    ------
+    RiskmapInputError
+        ``lang`` is unknown or not the map's language.
+
     Examples
     --------
     >>> save_map(basin_map("drin"), "out/drin.html")   # doctest: +SKIP
     PosixPath('out/drin.html')
+    >>> save_map(basin_map("drin", lang="ru"), "out/drin_ru.html", lang="ru")   # doctest: +SKIP
+    PosixPath('out/drin_ru.html')
     """
+    built = getattr(m, "_riskmap_lang", "en")
+    if lang is not None and check_lang(lang) != built:
+        raise RiskmapInputError(f"this map was built in {built!r}, not {check_lang(lang)!r}: build it with "
+                                f"riskmap.maps.basin_map(..., lang={check_lang(lang)!r}) to write it in that language")
     return atomic_write_text(path, map_html(m))

@@ -3,6 +3,11 @@
  * Builds the basin layers, site markers, downstream paths, legend and site
  * search of a riskmap basin map from one embedded data object. Every piece of
  * text that comes from data goes through esc() (HTML) or textContent.
+ *
+ * Language: riskmap's own texts are written in English as R.t('...') and
+ * R.ngettext('...', '...', n); the map's data carry their translations
+ * (data.i18n, data.i18nPlural, built by riskmap.map_text.js_catalogue) and the
+ * language (data.lang). A message without a translation is shown in English.
  */
 (function (root) {
   'use strict';
@@ -47,24 +52,62 @@
     return ic;
   }
 
-  function fmtNum(v, digits) {
-    if (v === null || v === undefined || v === '' || (typeof v === 'number' && !isFinite(v))) { return null; }
-    if (typeof v !== 'number') { return esc(v); }
-    return v.toLocaleString('en-GB', {maximumFractionDigits: digits, minimumFractionDigits: 0});
+  /* `text` with each {name} replaced by params[name] (as given: the caller escapes for HTML). */
+  function fill(text, params) {
+    return String(text).replace(/\{([a-z_0-9]+)\}/g, function (all, k) {
+      return params && Object.prototype.hasOwnProperty.call(params, k) ? String(params[k]) : all;
+    });
   }
 
-  function fmtField(kind, v) {
+  /* A translated template, HTML-escaped, with HTML-safe params filled in. */
+  function fillHtml(text, params) {
+    return fill(esc(text), params);
+  }
+
+  /* CLDR plural category index: Russian one / few / many, English one / other. */
+  function pluralIndex(lang, n) {
+    if (lang === 'ru') {
+      var m10 = n % 10, m100 = n % 100;
+      if (m10 === 1 && m100 !== 11) { return 0; }
+      return m10 >= 2 && m10 <= 4 && (m100 < 12 || m100 > 14) ? 1 : 2;
+    }
+    return n === 1 ? 0 : 1;
+  }
+
+  /* The translation functions of one map (its language and catalogue). */
+  function setLanguage(R) {
+    var D = R.data, cat = D.i18n || {}, plural = D.i18nPlural || {}, lang = D.lang || 'en';
+    var has = Object.prototype.hasOwnProperty;
+    R.lang = lang;
+    R.locale = lang === 'en' ? 'en-GB' : lang;
+    R.t = function (msg) { return has.call(cat, msg) && cat[msg] ? cat[msg] : msg; };
+    R.ngettext = function (one, many, n) {
+      var forms = has.call(plural, one) ? plural[one] : null, k = pluralIndex(lang, n);
+      if (forms && forms[Math.min(k, forms.length - 1)]) { return forms[Math.min(k, forms.length - 1)]; }
+      return n === 1 ? one : many;
+    };
+  }
+
+  function fmtNum(R, v, digits) {
+    if (v === null || v === undefined || v === '' || (typeof v === 'number' && !isFinite(v))) { return null; }
+    if (typeof v !== 'number') { return esc(v); }
+    return v.toLocaleString(R.locale || 'en-GB', {maximumFractionDigits: digits, minimumFractionDigits: 0});
+  }
+
+  function fmtField(R, kind, v) {
     if (v === null || v === undefined || v === '') { return null; }
     switch (kind) {
-      case 'km': return fmtNum(v, 1) + ' km';
+      case 'km': return fillHtml(R.t('{n} km'), {n: fmtNum(R, v, 1)});
       case 'h': {
-        var h = fmtNum(v, 1) + ' h';
-        if (typeof v === 'number' && v >= 48) { h += ' (&asymp; ' + fmtNum(v / 24, 1) + ' days)'; }
+        var h = fillHtml(R.t('{n} h'), {n: fmtNum(R, v, 1)});
+        if (typeof v === 'number' && v >= 48) {
+          h += ' (&asymp; ' + fillHtml(R.t('{n} days'), {n: fmtNum(R, v / 24, 1)}) + ')';
+        }
         return h;
       }
-      case 'bool': return v === true || v === 1 || v === 'true' || v === 'True' ? 'yes' : 'no';
-      case 'num': return fmtNum(v, 3);
-      case 'int': return fmtNum(v, 0);
+      case 'bool': return v === true || v === 1 || v === 'true' || v === 'True' ? esc(R.t('yes')) : esc(R.t('no'));
+      case 'num': return fmtNum(R, v, 3);
+      case 'int': return fmtNum(R, v, 0);
       case 'url':
         if (/^https?:\/\//i.test(String(v))) {
           return '<a href="' + esc(v) + '" target="_blank" rel="noopener noreferrer">' + esc(v) + '</a>';
@@ -81,25 +124,27 @@
     if (cat) { h += '<p class="rm-kind">' + esc(cat) + '</p>'; }
     var prec = val(S, 'coord_precision', i), rawPrec = S.hollow[i] === 1;
     if (rawPrec) {
-      h += '<p class="rm-note">Approximate location (' + esc(prec) +
-        '): the point is not the facility itself. Check before use.</p>';
+      h += '<p class="rm-note">' + fillHtml(R.t('Approximate location ({precision}): the point is not the ' +
+        'facility itself. Check before use.'), {precision: esc(prec)}) + '</p>';
     }
     var why = val(S, 'why', i);
     if (why) {
-      h += '<div class="rm-why"><h5>Why it matters</h5><ul>';
+      h += '<div class="rm-why"><h5>' + esc(R.t('Why it matters')) + '</h5><ul>';
       String(why).split('\n').forEach(function (w) { h += '<li>' + esc(w) + '</li>'; });
       h += '</ul></div>';
     }
     var groups = S.groups || [''];
-    groups.forEach(function (g) {
+    groups.forEach(function (g, gi) {
       var rows = '';
       S.fields.forEach(function (f) {
         var name = f[0], label = f[1], kind = f[2];
         if ((f[3] || '') !== g || name === 'category') { return; }
         var raw = val(S, name, i);
-        var v = fmtField(kind, raw);
+        var v = fmtField(R, kind, raw);
         if (v === null) { return; }
-        if (name === 'priority_rank' && S.nRanked) { v += ' of ' + fmtNum(S.nRanked, 0); }
+        if (name === 'priority_rank' && S.nRanked) {
+          v = fillHtml(R.t('{rank} of {n}'), {rank: v, n: fmtNum(R, S.nRanked, 0)});
+        }
         if (name === 'source') {
           var url = val(S, 'source_url', i);
           if (url && /^https?:\/\//i.test(String(url))) {
@@ -109,14 +154,17 @@
         rows += '<tr><th>' + esc(label) + '</th><td>' + v + '</td></tr>';
       });
       if (rows) {
-        h += '<details class="rm-group"' + (g === 'Sources' ? '' : ' open') + '><summary>' + esc(g) +
+        h += '<details class="rm-group"' + (g === 'Sources' ? '' : ' open') + '><summary>' +
+          esc((S.groupNames && S.groupNames[gi]) || g) +
           '</summary><table class="rm-record">' + rows + '</table></details>';
       }
     });
     if (R.reachIndex && val(S, 'reach_id', i) !== null && R.data.rivers) {
-      h += '<p class="rm-hint">The downstream path is drawn on the map while this popup is open.</p>';
+      h += '<p class="rm-hint">' + esc(R.t('The downstream path is drawn on the map while this popup is open.')) +
+        '</p>';
     }
-    if (S.kosovo && /Kosovo\*/.test(String(val(S, 'country', i)) + String(val(S, 'downstream_countries', i)))) {
+    var kosovo = (R.data.countryNames && R.data.countryNames.XKX) || 'Kosovo*';
+    if (S.kosovo && (String(val(S, 'country', i)) + String(val(S, 'downstream_countries', i))).indexOf(kosovo) >= 0) {
       h += '<p class="rm-hint">' + esc(R.data.kosovoNote || '') + '</p>';
     }
     return h + '</div>';
@@ -165,8 +213,8 @@
   function countryName(R, code) {
     if (!code) { return null; }
     var names = R.data.countryNames || {};
-    return String(code).split('|').map(function (c) { return names[c] || c; }).join(' / ') +
-      (String(code).indexOf('|') >= 0 ? ' border' : '');
+    var joined = String(code).split('|').map(function (c) { return names[c] || c; }).join(' / ');
+    return String(code).indexOf('|') >= 0 ? fill(R.t('{countries} border'), {countries: joined}) : joined;
   }
 
   function pathLine(path, style) {
@@ -176,8 +224,9 @@
   function crossingMarker(R, cr, title) {
     var m = L.circleMarker(cr.latlng, {pane: 'rmCross', radius: 7, color: '#000000', weight: 2,
       fillColor: '#ffeb3b', fillOpacity: 1, className: 'rm-crossing'});
-    m.bindTooltip(esc(title) + '<br>first border crossing: ' + esc(countryName(R, cr.to) || 'border') +
-      '<br>&asymp; ' + fmtNum(cr.km, 1) + ' km along the rivers', {direction: 'top'});
+    m.bindTooltip(esc(title) + '<br>' + fillHtml(R.t('first border crossing: {border}'),
+      {border: esc(countryName(R, cr.to) || R.t('border'))}) + '<br>&asymp; ' +
+      fillHtml(R.t('{n} km along the rivers'), {n: fmtNum(R, cr.km, 1)}), {direction: 'top'});
     return m;
   }
 
@@ -232,7 +281,9 @@
     }});
     geo(R, 'sub_basins', G.sub_basins, {pane: 'rmBasin', style: function () {
       return {color: '#6a51a3', weight: 1, opacity: 0.8, dashArray: '4 3', fill: true, fillOpacity: 0.02};
-    }, onEachFeature: function (f, l) { l.bindTooltip('Sub-basin: ' + esc(f.properties.n), {sticky: true}); }});
+    }, onEachFeature: function (f, l) {
+      l.bindTooltip(fillHtml(R.t('Sub-basin: {name}'), {name: esc(f.properties.n)}), {sticky: true});
+    }});
     geo(R, 'outline', G.outline, {pane: 'rmBasin', interactive: false, style: function () {
       return {color: '#3f007d', weight: 2.5, opacity: 0.9, fill: false};
     }});
@@ -240,12 +291,17 @@
       return {color: st.water, weight: 1, fillColor: st.lake, fillOpacity: 0.9, className: 'rm-lake',
         dashArray: f.properties.k === 'reservoir' ? '3 2' : null};
     };
+    var lakeKind = function (k) {  // riskmap's two kinds in the map's language, anything else as it is
+      return k === 'reservoir' ? R.t('reservoir') : !k || k === 'lake' ? R.t('lake') : k;
+    };
     geo(R, 'ctx_lakes', G.lakes, {pane: 'rmWater', style: lakeStyle, onEachFeature: function (f, l) {
-      l.bindTooltip(esc(f.properties.n || 'unnamed lake') + ' (' + esc(f.properties.k || 'lake') + ')', {sticky: true});
+      l.bindTooltip(esc(f.properties.n || R.t('unnamed lake')) + ' (' + esc(lakeKind(f.properties.k)) + ')',
+        {sticky: true});
     }});
     geo(R, 'lakes', G.lakes, {pane: 'rmWater', style: lakeStyle, onEachFeature: function (f, l) {
-      l.bindTooltip(esc(f.properties.n || 'unnamed') + ' (' + esc(f.properties.k || 'lake') + ')' +
-        (f.properties.s ? ', shared: ' + esc(f.properties.c) : ''), {sticky: true});
+      l.bindTooltip(esc(f.properties.n || R.t('unnamed')) + ' (' + esc(lakeKind(f.properties.k)) + ')' +
+        (f.properties.s ? fillHtml(R.t(', shared: {countries}'), {countries: esc(f.properties.c)}) : ''),
+        {sticky: true});
     }});
     if (D.rivers && G.lakes) {  // reservoir and lake stretches of the rivers, drawn wide in lake colour
       L.geoJSON({type: 'FeatureCollection', features: D.rivers.features.filter(function (f) {
@@ -259,8 +315,8 @@
         className: 'rm-dam'});
     }, onEachFeature: function (f, l) {
       var p = f.properties;
-      l.bindTooltip('Dam ' + esc(p.n) + (p.v ? ' (' + esc(p.v) + ')' : '') + (p.r ? '<br>' + esc(p.r) : '') +
-        (p.mw ? '<br>' + fmtNum(p.mw, 0) + ' MW' : ''));
+      l.bindTooltip(fillHtml(R.t('Dam {name}'), {name: esc(p.n)}) + (p.v ? ' (' + esc(p.v) + ')' : '') +
+        (p.r ? '<br>' + esc(p.r) : '') + (p.mw ? '<br>' + fillHtml(R.t('{n} MW'), {n: fmtNum(R, p.mw, 0)}) : ''));
     }});
     var rl = geo(R, 'rivers', G.rivers, {pane: 'rmWater', style: function (f) {
       var o = f.properties.o || 1;
@@ -268,8 +324,9 @@
         opacity: 0.95, lineCap: 'round', className: f.properties.b ? 'rm-river rm-border-river' : 'rm-river'};
     }, onEachFeature: function (f, l) {
       R.reachIndex[f.properties.id] = l;
-      l.bindTooltip(esc(f.properties.n || 'unnamed river') + (f.properties.b ? ' &ndash; border stretch (' +
-        esc(countryName(R, f.properties.c)) + ')' : '') + (f.properties.w ? ', ' + esc(f.properties.w) : ''), {sticky: true});
+      l.bindTooltip(esc(f.properties.n || R.t('unnamed river')) + (f.properties.b ? ' &ndash; ' +
+        fillHtml(R.t('border stretch ({countries})'), {countries: esc(countryName(R, f.properties.c))}) : '') +
+        (f.properties.w ? ', ' + esc(f.properties.w) : ''), {sticky: true});
     }});
     R.riverLayer = rl;
     if (D.rivers && G.rivers) {  // border stretches again, above the downstream paths: the border stays visible
@@ -281,14 +338,18 @@
     }
     geo(R, 'towns', G.towns, {pane: 'rmLabels', pointToLayer: function (f, ll) {
       return L.circleMarker(ll, {radius: 3, color: '#333333', weight: 1, fillColor: '#ffffff', fillOpacity: 1});
-    }, onEachFeature: function (f, l) { l.bindTooltip(esc(f.properties.n) + (f.properties.c ? ' (' + esc(f.properties.c) + ')' : '')); }});
+    }, onEachFeature: function (f, l) {  // the country code (English, as before) or name (other languages)
+      var c = f.properties.c, cn = c && R.lang !== 'en' ? countryName(R, c) : c;
+      l.bindTooltip(esc(f.properties.n) + (c ? ' (' + esc(cn) + ')' : ''));
+    }});
     buildPlaces(R);
     geo(R, 'faults', G.faults, {pane: 'rmHazard', style: function () {
       return {color: '#8c2d04', weight: 1.6, opacity: 0.85, className: 'rm-fault'};
     }, onEachFeature: function (f, l) {
       var p = f.properties;
-      l.bindTooltip('Active fault' + (p.n ? ': ' + esc(p.n) : '') + (p.t ? '<br>' + esc(p.t) : '') +
-        (p.r ? '<br>slip rate ' + esc(p.r) : ''), {sticky: true});
+      l.bindTooltip((p.n ? fillHtml(R.t('Active fault: {name}'), {name: esc(p.n)}) : esc(R.t('Active fault'))) +
+        (p.t ? '<br>' + esc(p.t) : '') +
+        (p.r ? '<br>' + fillHtml(R.t('slip rate {rate}'), {rate: esc(p.r)}) : ''), {sticky: true});
     }});
     geo(R, 'quakes', G.quakes, {pane: 'rmHazard', pointToLayer: function (f, ll) {
       var m = f.properties.m || 5;
@@ -296,8 +357,9 @@
         fillColor: '#fc4e2a', fillOpacity: 0.45, className: 'rm-quake'});
     }, onEachFeature: function (f, l) {
       var p = f.properties;
-      l.bindTooltip('Earthquake M' + fmtNum(p.m, 1) + (p.y ? ', ' + esc(p.y) : '') +
-        (p.d !== null && p.d !== undefined ? ', depth ' + fmtNum(p.d, 0) + ' km' : ''));
+      l.bindTooltip(fillHtml(R.t('Earthquake M{magnitude}'), {magnitude: fmtNum(R, p.m, 1)}) +
+        (p.y ? ', ' + esc(p.y) : '') + (p.d !== null && p.d !== undefined ?
+          fillHtml(R.t(', depth {n} km'), {n: fmtNum(R, p.d, 0)}) : ''));
     }});
   }
 
@@ -407,7 +469,8 @@
     }
     Object.keys(crossings).forEach(function (k) {
       var x = crossings[k];
-      var title = x.n + ' transboundary site' + (x.n > 1 ? 's' : '') + ' upstream, e.g. ' + x.names.join('; ');
+      var title = fill(R.ngettext('{n} transboundary site upstream, e.g. {names}',
+        '{n} transboundary sites upstream, e.g. {names}', x.n), {n: x.n, names: x.names.join('; ')});
       crossingMarker(R, x.cr, title).addTo(G.paths);
     });
     R.transboundarySites = nTb;
@@ -429,8 +492,8 @@
         var div = L.DomUtil.create('div', 'rm-search leaflet-bar');
         var input = L.DomUtil.create('input', 'rm-search-input', div);
         input.type = 'search';
-        input.placeholder = 'Search sites\u2026';
-        input.setAttribute('aria-label', 'Search site names');
+        input.placeholder = R.t('Search sites\u2026');
+        input.setAttribute('aria-label', R.t('Search site names'));
         var list = L.DomUtil.create('ul', 'rm-search-results', div);
         L.DomEvent.disableClickPropagation(div);
         L.DomEvent.disableScrollPropagation(div);
@@ -473,7 +536,7 @@
           if (!hits) {
             var none = document.createElement('li');
             none.className = 'rm-search-none';
-            none.textContent = 'No site found';
+            none.textContent = R.t('No site found');
             list.appendChild(none);
           }
         });
@@ -532,7 +595,12 @@
       show.forEach(function (m) { if (!G.sites.hasLayer(m)) { G.sites.addLayer(m); } });
     }
     R.visibleSites = n;
-    if (R.filterCount) { R.filterCount.textContent = n + ' of ' + S.n + ' sites shown'; }
+    if (R.filterCount) { R.filterCount.textContent = shownText(R, n, S.n); }
+  }
+
+  function shownText(R, n, total) {
+    return fill(R.ngettext('{n} of {total} site shown', '{n} of {total} sites shown', total),
+      {n: n.toLocaleString(R.locale), total: total.toLocaleString(R.locale)});
   }
 
   function addFilters(R) {
@@ -546,7 +614,7 @@
         var div = L.DomUtil.create('div', 'rm-filters leaflet-bar');
         var det = document.createElement('details');
         var sum = document.createElement('summary');
-        sum.textContent = 'Filter sites';
+        sum.textContent = R.t('Filter sites');
         det.appendChild(sum);
         var count = document.createElement('div');
         count.className = 'rm-filter-count';
@@ -577,7 +645,7 @@
         var reset = document.createElement('button');
         reset.type = 'button';
         reset.className = 'rm-filter-reset';
-        reset.textContent = 'Show all sites';
+        reset.textContent = R.t('Show all sites');
         reset.addEventListener('click', function () {
           R.filterOn = S.filters.map(function (f) { return f.values.map(function () { return true; }); });
           Array.prototype.forEach.call(div.querySelectorAll('input[type=checkbox]'), function (b) { b.checked = true; });
@@ -585,7 +653,7 @@
         });
         det.appendChild(reset);
         div.appendChild(det);
-        count.textContent = S.n + ' of ' + S.n + ' sites shown';
+        count.textContent = shownText(R, S.n, S.n);
         L.DomEvent.disableClickPropagation(div);
         L.DomEvent.disableScrollPropagation(div);
         return div;
@@ -594,8 +662,34 @@
     R.filters = new Filters().addTo(R.map);
   }
 
+  /* Leaflet's own control texts (zoom buttons, scale bar) in the map's language; English maps untouched. */
+  function translateControls(R) {
+    if (R.lang === 'en') { return; }
+    var zc = R.map.zoomControl;
+    if (zc && zc._zoomInButton) {
+      [[zc._zoomInButton, R.t('Zoom in')], [zc._zoomOutButton, R.t('Zoom out')]].forEach(function (b) {
+        b[0].title = b[1];
+        b[0].setAttribute('aria-label', b[1]);
+      });
+    }
+    var el = R.map.getContainer().querySelector('.leaflet-control-scale');
+    if (!el) { return; }
+    // folium keeps no handle on its scale bar: its class is patched (one language per page, as in a notebook frame)
+    L.Control.Scale.prototype._updateMetric = function (maxMeters) {
+      var meters = this._getRoundNum(maxMeters);
+      var label = meters < 1000 ? fill(R.t('{n} m'), {n: meters}) : fill(R.t('{n} km'), {n: meters / 1000});
+      this._updateScale(this._mScale, label, meters / maxMeters);
+    };
+    L.Control.Scale.prototype._updateImperial = function () {};  // miles and feet: not on a metric map
+    Array.prototype.forEach.call(el.querySelectorAll('.leaflet-control-scale-line'), function (line, k) {
+      if (k > 0) { line.style.display = 'none'; }
+    });
+  }
+
   function build(map, data, groups) {
     var R = {map: map, data: data, groups: groups, icons: {}, markers: [], reachIndex: {}, lineLayers: {}};
+    setLanguage(R);
+    translateControls(R);
     if (map.options.maxZoom === undefined) { map.setMaxZoom(data.maxZoom || 18); }
     if (map.options.minZoom === undefined) { map.setMinZoom(data.minZoom || 3); }
     var panes = [['rmLand', 250], ['rmBasin', 360], ['rmWater', 380], ['rmHazard', 385], ['rmLines', 390],
