@@ -417,6 +417,7 @@ def _environment():
         loader=jinja2.FileSystemLoader(str(Path(__file__).resolve().parent / "templates")),
         autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
         extensions=["jinja2.ext.i18n"])
+    env.policies["ext.i18n.trimmed"] = True  # as the catalogue is extracted (riskmap._i18n_catalog)
     env.install_gettext_callables(gettext=i18n.gettext, ngettext=i18n.ngettext, newstyle=True)
     env.filters["fmt"] = _num
     env.filters["country"] = _country
