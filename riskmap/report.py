@@ -379,7 +379,10 @@ def _display_version() -> str:
     """The version for readers: ``0.1.0 (data 2026-11-27)`` (the data checksum is in the provenance file)."""
     import re
 
-    return re.sub(r"\s*sha256:[0-9a-f]+", "", _version())
+    label = re.sub(r"\s*sha256:[0-9a-f]+", "", _version())
+    if current_lang() == "en":
+        return label
+    return re.sub(r"\(data ([^)]*)\)", lambda m: _("(data {date})").format(date=m.group(1)), label)
 
 
 def provenance_record(inputs: ReportInputs, *, generated_at: _dt.datetime | None = None) -> dict[str, Any]:
