@@ -104,6 +104,9 @@ KOSOVO_FOOTNOTE = KOSOVO_NOTE
 #: The reference basins' names, marked for the catalogue (a basin named by the user is shown as given).
 _BASIN_NAMES_I18N = (N_("Drin"), N_("Drina"), N_("Syr Darya"))
 
+#: What an input is used for (the "used for" column of the sources; other uses are shown as given).
+_USES = (N_("site inventory"), N_("basin hydrography"), N_("Natech screening"))
+
 #: Headings of the summary tables (the tables keep their English ``data-summary`` key).
 _SUMMARY_HEADINGS = {"Sites by category": N_("Category"), "Sites by country": N_("Country"),
                      "Sites by status": N_("Status"), "Sites by exposure class": N_("Exposure class")}
@@ -303,6 +306,7 @@ def _report_context(inputs: ReportInputs, *, generated_at: _dt.datetime | None =
     for e in sources:
         e["label"] = source_name(e["name"], titles)
         e["url_parts"] = _url_parts(e.get("url"))
+        e["used_for"] = _(e["used_for"]) if e.get("used_for") in _USES else e.get("used_for")
     summary = {
         "Sites by category": _counts(sites["category"], CATEGORIES, category_name),
         "Sites by country": _counts(sites["country"], riparian, _country)

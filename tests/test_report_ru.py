@@ -136,6 +136,8 @@ def test_russian_summary_and_label_tables_are_translated(html_ru):
     assert ["Хвостохранилище металлических руд",
             "Хвостохранилище, металлические руды (Pb, Zn, Cu, Au, Sb, Hg ...)"] in cats
     assert _english_left([c for r in cats[1:] for c in r]) == []
+    uses = {r[1] for r in table(parsed, id="sources-table")[1:]}
+    assert uses and uses <= {"перечень объектов", "гидрография бассейна", "предварительная оценка Natech"}, uses
 
 
 def test_russian_numbers_dates_and_units(html_ru):
