@@ -162,6 +162,13 @@ def test_russian_report_keeps_data_and_escapes_it(html_ru):
     assert XSS_SCRIPT not in html_ru
 
 
+def test_names_inside_translated_sentences_are_escaped(monkeypatch):
+    monkeypatch.setattr(rp, "_map_figure", lambda *a, **k: "data:image/png;base64,")
+    html = rp.report_html(inputs(basin_name='<b onmouseover="x">Дрин</b>'), generated_at=WHEN, lang="ru")
+    assert "<b onmouseover" not in html
+    assert "Бассейн реки &lt;b onmouseover=&#34;x&#34;&gt;Дрин&lt;/b&gt;" in html
+
+
 def test_kosovo_footnote_in_russian(html_ru):
     assert "Совета Безопасности ООН" in html_ru and "1244" in html_ru
     assert "Security Council" not in html_ru
