@@ -289,8 +289,9 @@ def drin_ru(tmp_path_factory, chromium_path) -> Path:
     if not (DATA_DIR / "basins" / "drin.gpkg").is_file() or not (DATA_DIR / "sites" / "sites.csv").is_file():
         pytest.skip("bundled data not built yet")
     out = tmp_path_factory.mktemp("report_ru")
-    os.environ.setdefault("RISKMAP_CHROMIUM", chromium_path)
-    return rp.build_report("drin", out, pdf=True, lang="ru", generated_at=WHEN)
+    with pytest.MonkeyPatch.context() as mp:  # print with the browser the tests use, without leaking the setting
+        mp.setenv("RISKMAP_CHROMIUM", chromium_path)
+        return rp.build_report("drin", out, pdf=True, lang="ru", generated_at=WHEN)
 
 
 def _update_docs(*images: Path) -> None:
@@ -326,7 +327,7 @@ def test_russian_pdf_has_extractable_cyrillic_and_embedded_fonts(drin_ru, artifa
     _update_docs(first.with_suffix(".png"))
 
 
-def test_russian_report_in_the_browser(drin_ru, artifacts_dir):
+def test_russian_report_in_the_browser(drin_ru, artifacts_dir, chromium_path):
     from playwright.sync_api import sync_playwright
 
     from conftest import CHROMIUM_ARGS
@@ -342,8 +343,7 @@ def test_russian_report_in_the_browser(drin_ru, artifacts_dir):
             r.abort()
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=os.environ.get("RISKMAP_CHROMIUM") or shutil.which("chromium"),
-                                    args=CHROMIUM_ARGS)
+        browser = p.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": 1100, "height": 1400})
             page.route("**/*", route)
