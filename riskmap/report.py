@@ -17,6 +17,11 @@ All text that comes from data is escaped (Jinja2 autoescape). Kosovo is named
 "Kosovo*" with the footnote "in accordance with UN Security Council resolution
 1244" wherever ``XKX`` appears.
 
+The report is written in English or Russian (``lang="ru"``, or the language of
+the surrounding :func:`riskmap.i18n.use_lang`): headings, labels, units, numbers
+(decimal comma), the date and country names follow the language; site names,
+notes and every other field read from the data stay as they are.
+
 :func:`render_report` works from prepared inputs (:class:`ReportInputs`);
 :func:`build_report` loads, assesses and scores a bundled basin first.
 """
@@ -34,10 +39,11 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
-from riskmap._iso3 import KOSOVO_NOTE
+from riskmap._iso3 import KOSOVO_NOTE, kosovo_note
 from riskmap._errors import RiskmapInputError
 from riskmap._paths import DATA_DIR
 from riskmap.basins import BASIN_NAMES, resolve_basin
+from riskmap.i18n import N_, _, country_name, current_lang, format_date, format_int, format_number, ngettext, use_lang
 from riskmap.io import atomic_write_text, sha256_file
 from riskmap.natech import climate_section
 from riskmap.report_figures import EXPOSURE_ORDER as _EXPOSURE_ORDER
@@ -91,11 +97,19 @@ __all__ = [
     "country_label",
 ]
 
-#: The footnote that goes with every mention of Kosovo (docs/REFERENCE naming rule).
+#: The footnote that goes with every mention of Kosovo (docs/REFERENCE naming rule), in English;
+#: the report shows :func:`riskmap._iso3.kosovo_note` (the output language).
 KOSOVO_FOOTNOTE = KOSOVO_NOTE
 
+#: The reference basins' names, marked for the catalogue (a basin named by the user is shown as given).
+_BASIN_NAMES_I18N = (N_("Drin"), N_("Drina"), N_("Syr Darya"))
 
+#: What an input is used for (the "used for" column of the sources; other uses are shown as given).
+_USES = (N_("site inventory"), N_("basin hydrography"), N_("Natech screening"))
 
+#: Headings of the summary tables (the tables keep their English ``data-summary`` key).
+_SUMMARY_HEADINGS = {"Sites by category": N_("Category"), "Sites by country": N_("Country"),
+                     "Sites by status": N_("Status"), "Sites by exposure class": N_("Exposure class")}
 
 
 
@@ -193,8 +207,60 @@ def _source_titles(sources: list[dict[str, Any]]) -> dict[str, str]:
     return {str(e["name"]): str(e["title"]) for e in sources if e.get("title")}
 
 
-def report_context(inputs: ReportInputs, *, generated_at: _dt.datetime | None = None) -> dict[str, Any]:
-    """Build the template context of a report (plain values, no HTML).
+def _country(code: Any) -> str:
+    """A country (or ``"BIH|SRB"`` border pair) in the output language; Kosovo gets its asterisk.
+
+    English is :func:`riskmap.report_sections.country_label` unchanged; other
+    languages take the names from :func:`riskmap.i18n.country_name` (CLDR/UNTERM).
+    """
+    if current_lang() == "en":
+        return country_label(code)
+    if _missing(code):
+        return _("unknown")
+    code = str(code)
+    if "|" in code:
+        return _("{countries} (border)").format(countries=" / ".join(_country(c) for c in code.split("|")))
+    name = country_name(code) or code
+    return f"{name}*" if code == "XKX" else name
+
+
+def _num(v: Any, digits: int = 2) -> str:
+    """A table value in the output language (English: :func:`riskmap.report_sections._fmt` unchanged)."""
+    import numpy as np
+
+    if current_lang() == "en" or _missing(v):
+        return _fmt(v, digits) if current_lang() == "en" else _("unknown")
+    if isinstance(v, (bool, np.bool_)):
+        return _("yes") if v else _("no")
+    if isinstance(v, (int, np.integer)):
+        return format_int(v)
+    if isinstance(v, (float, np.floating)):
+        return format_number(v, 0 if float(v).is_integer() and abs(float(v)) >= 1000 else digits)
+    if isinstance(v, (list, tuple)):
+        return " → ".join(_country(x) if isinstance(x, str) and _looks_iso(x) else str(x) for x in v)
+    return str(v)
+
+
+def _count(n: Any) -> str:
+    """A count in a table cell (English as before; Russian with no-break thousands)."""
+    return str(n) if current_lang() == "en" or _missing(n) else format_int(n)
+
+
+def _pct0(pct: Any) -> str:
+    """A percentage share with no decimals (``45 %``; Russian ``45\u00a0%``)."""
+    if current_lang() == "en":
+        return f"{pct:.0f} %"
+    return f"{format_number(pct, 0)}\u00a0%"
+
+
+def _basin_name(name: str) -> str:
+    """A reference basin's name in the output language (any other name as given)."""
+    return _(name) if name in _BASIN_NAMES_I18N else name
+
+
+def report_context(inputs: ReportInputs, *, generated_at: _dt.datetime | None = None,
+                   lang: str | None = None) -> dict[str, Any]:
+    """Build the template context of a report (plain values, no HTML), in ``lang`` (None: the current language).
 
     The sites are ranked once (:func:`riskmap.report_sections.ranking_frame`):
     the category screening when the inputs carry one, else the index ranking.
@@ -205,7 +271,12 @@ def report_context(inputs: ReportInputs, *, generated_at: _dt.datetime | None = 
     >>> ctx = report_context(ReportInputs("drina", sites))  # doctest: +SKIP
     >>> ctx["n_sites"]  # doctest: +SKIP
     """
-    from riskmap.report_labels import category_name, source_name, status_name
+    with use_lang(lang):
+        return _report_context(inputs, generated_at=generated_at)
+
+
+def _report_context(inputs: ReportInputs, *, generated_at: _dt.datetime | None = None) -> dict[str, Any]:
+    from riskmap.report_labels import category_help, category_name, exposure_name, source_name, status_name
     from riskmap.report_sections import (
         executive_summary,
         key_findings,
@@ -223,8 +294,8 @@ def report_context(inputs: ReportInputs, *, generated_at: _dt.datetime | None = 
     sites = ranking_frame(sites, inputs.screening)
     basin = inputs.basin
     meta = _part(basin, "meta") or {}
-    name = (inputs.basin_name or meta.get("name") or _part(basin, "name")
-            or BASIN_NAMES.get(inputs.basin_id, inputs.basin_id))
+    name = _basin_name(inputs.basin_name or meta.get("name") or _part(basin, "name")
+                       or BASIN_NAMES.get(inputs.basin_id, inputs.basin_id))
     riparian = [str(c) for c in (meta.get("riparian") or [])]
     if not riparian and _part(basin, "countries") is not None:
         riparian = sorted(_part(basin, "countries")["iso3"].astype(str))
@@ -235,14 +306,15 @@ def report_context(inputs: ReportInputs, *, generated_at: _dt.datetime | None = 
     for e in sources:
         e["label"] = source_name(e["name"], titles)
         e["url_parts"] = _url_parts(e.get("url"))
+        e["used_for"] = _(e["used_for"]) if e.get("used_for") in _USES else e.get("used_for")
     summary = {
         "Sites by category": _counts(sites["category"], CATEGORIES, category_name),
-        "Sites by country": _counts(sites["country"], riparian, country_label)
+        "Sites by country": _counts(sites["country"], riparian, _country)
         if "country" in sites.columns else [],
         "Sites by status": _counts(sites["status"], STATUSES, status_name) if "status" in sites.columns else [],
     }
     if "exposure_class" in sites.columns:
-        summary["Sites by exposure class"] = _counts(sites["exposure_class"], _EXPOSURE_ORDER)
+        summary["Sites by exposure class"] = _counts(sites["exposure_class"], _EXPOSURE_ORDER, exposure_name)
     matrix = _matrix_context(inputs.matrix)
     measured = meta.get("measured") or {}
     outline = _part(basin, "outline")
@@ -254,16 +326,16 @@ def report_context(inputs: ReportInputs, *, generated_at: _dt.datetime | None = 
         if not isinstance(step, dict):
             continuation.append(str(step))
             continue
-        countries = ", ".join(country_label(c) for c in step.get("countries", []))
+        countries = ", ".join(_country(c) for c in step.get("countries", []))
         continuation.append(f"{step.get('water', '?')} ({countries})" if countries else str(step.get("water", "?")))
     when = generated_at or _generation_time()
     ranking = ranking_context(sites)
     numbers = sites["priority_rank"] if "priority_rank" in sites.columns else None
     ctx: dict[str, Any] = {
         "basin_id": inputs.basin_id, "basin_name": name,
-        "riparian": [country_label(c) for c in riparian],
-        "area_km2": _fmt(area, 0) if area is not None else None,
-        "published_area": [f"{float(a):,.0f}" for a in (meta.get("published_area_km2") or [])],
+        "riparian": [_country(c) for c in riparian],
+        "area_km2": _num(area, 0) if area is not None else None,
+        "published_area": [format_number(a, 0) for a in (meta.get("published_area_km2") or [])],
         "area_error_pct": measured.get("area_error_pct"),
         "continuation": continuation,
         "n_sites": len(sites),
@@ -271,8 +343,9 @@ def report_context(inputs: ReportInputs, *, generated_at: _dt.datetime | None = 
         if "transboundary_downstream" in sites.columns else None,
         "summary": summary,
         "climate": climate_section(sites),  # Natech under climate change (user's scenario rasters), or None
-        "map_png": _map_figure(sites, basin, f"{name} basin: {len(sites)} sites", numbers=numbers,
-                              max_numbers=MAP_NUMBERED),
+        "map_png": _map_figure(sites, basin, ngettext("{basin} basin: {n} site", "{basin} basin: {n} sites",
+                                                      len(sites)).format(basin=name, n=_count(len(sites))),
+                              numbers=numbers, max_numbers=MAP_NUMBERED),
         "map_numbered": MAP_NUMBERED,
         "interactive_map": inputs.interactive_map,
         "executive_summary": executive_summary(sites, ranking, name),
@@ -291,8 +364,10 @@ def report_context(inputs: ReportInputs, *, generated_at: _dt.datetime | None = 
         "sources": sources,
         "version": _display_version(), "full_version": _version(),
         "generated": when.strftime("%Y-%m-%d %H:%M UTC") if isinstance(when, _dt.datetime) else str(when),
-        "date": when.strftime("%d %B %Y").lstrip("0") if isinstance(when, _dt.datetime) else str(when),
-        "category_help": {category_name(k).capitalize(): v for k, v in CATEGORIES.items()},
+        "date": format_date(when) if isinstance(when, _dt.datetime) else str(when),
+        "category_help": {category_name(k).capitalize(): category_help(k) for k in CATEGORIES},
+        "summary_headings": {k: _(v) for k, v in _SUMMARY_HEADINGS.items()},
+        "lang": current_lang(),
     }
     codes = set(riparian) | set(sites.get("country", pd.Series(dtype=object)).dropna().astype(str))
     for lst in sites.get("downstream_countries", pd.Series(dtype=object)):
@@ -300,7 +375,7 @@ def report_context(inputs: ReportInputs, *, generated_at: _dt.datetime | None = 
     if matrix:
         codes |= {p for c in matrix["codes"] for p in str(c).split("|")}
     ctx["kosovo"] = "XKX" in codes
-    ctx["kosovo_footnote"] = KOSOVO_FOOTNOTE
+    ctx["kosovo_footnote"] = kosovo_note()
     return ctx
 
 
@@ -308,7 +383,10 @@ def _display_version() -> str:
     """The version for readers: ``0.1.0 (data 2026-11-27)`` (the data checksum is in the provenance file)."""
     import re
 
-    return re.sub(r"\s*sha256:[0-9a-f]+", "", _version())
+    label = re.sub(r"\s*sha256:[0-9a-f]+", "", _version())
+    if current_lang() == "en":
+        return label
+    return re.sub(r"\(data ([^)]*)\)", lambda m: _("(data {date})").format(date=m.group(1)), label)
 
 
 def provenance_record(inputs: ReportInputs, *, generated_at: _dt.datetime | None = None) -> dict[str, Any]:
@@ -336,30 +414,46 @@ def provenance_record(inputs: ReportInputs, *, generated_at: _dt.datetime | None
 
 
 def _environment():
+    """The report's Jinja environment: autoescape, gettext (``{{ _("...") }}``) in the current language."""
     import jinja2
+
+    from riskmap import i18n
+    from riskmap.report_labels import exposure_name
 
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(Path(__file__).resolve().parent / "templates")),
-        autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    env.filters["fmt"] = _fmt
-    env.filters["country"] = country_label
+        autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"])
+    env.policies["ext.i18n.trimmed"] = True  # as the catalogue is extracted (riskmap._i18n_catalog)
+    env.install_gettext_callables(gettext=i18n.gettext, ngettext=i18n.ngettext, newstyle=True)
+    env.filters["fmt"] = _num
+    env.filters["country"] = _country
+    env.filters["count"] = _count
+    env.filters["pct0"] = _pct0
+    env.filters["exposure"] = exposure_name
     return env
 
 
-def report_html(inputs: ReportInputs, *, generated_at: _dt.datetime | None = None) -> str:
-    """Render the report of ``inputs`` to a self-contained HTML string.
+def report_html(inputs: ReportInputs, *, generated_at: _dt.datetime | None = None, lang: str | None = None) -> str:
+    """Render the report of ``inputs`` to a self-contained HTML string in ``lang`` (``"en"``, ``"ru"``).
+
+    ``lang=None`` writes the current language (:func:`riskmap.i18n.use_lang`, English by default).
 
     Examples
     --------
-    >>> html = report_html(ReportInputs("drina", sites, basin=basin))  # doctest: +SKIP
+    >>> html = report_html(ReportInputs("drina", sites, basin=basin), lang="ru")  # doctest: +SKIP
     """
-    ctx = report_context(inputs, generated_at=generated_at)
-    return _environment().get_template("report.html.j2").render(**ctx)
+    with use_lang(lang):
+        ctx = _report_context(inputs, generated_at=generated_at)
+        return _environment().get_template("report.html.j2").render(**ctx)
 
 
 def render_report(inputs: ReportInputs, out_dir: str | os.PathLike, *, pdf: bool = True,
-                  generated_at: _dt.datetime | None = None) -> Path:
-    """Write ``<basin>_report.html`` (and ``.pdf``) for prepared inputs into ``out_dir``.
+                  generated_at: _dt.datetime | None = None, lang: str | None = None) -> Path:
+    """Write ``<basin>_report.html`` (and ``.pdf``) for prepared inputs into ``out_dir``, in ``lang``.
+
+    ``lang`` is ``"en"`` or ``"ru"`` (``None``: the current language); the PDF
+    is printed from the HTML of the same language, its footer too.
 
     Returns
     -------
@@ -370,17 +464,19 @@ def render_report(inputs: ReportInputs, out_dir: str | os.PathLike, *, pdf: bool
     --------
     >>> render_report(ReportInputs("drina", sites, basin=basin), "out", pdf=False)  # doctest: +SKIP
     """
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    html = report_html(inputs, generated_at=generated_at)
-    path = atomic_write_text(out_dir / f"{inputs.basin_id}_report.html", html)
-    atomic_write_text(out_dir / f"{inputs.basin_id}_report_provenance.json",
-                      json.dumps(provenance_record(inputs, generated_at=generated_at), indent=2,
-                                 ensure_ascii=False) + "\n")
-    if pdf:
-        name = inputs.basin_name or BASIN_NAMES.get(inputs.basin_id, inputs.basin_id)
-        html_to_pdf(path, out_dir / f"{inputs.basin_id}_report.pdf", footer=f"{name} basin: technological risk inventory ·")
-    return path
+    with use_lang(lang):
+        out_dir = Path(out_dir)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        html = report_html(inputs, generated_at=generated_at)
+        path = atomic_write_text(out_dir / f"{inputs.basin_id}_report.html", html)
+        atomic_write_text(out_dir / f"{inputs.basin_id}_report_provenance.json",
+                          json.dumps(provenance_record(inputs, generated_at=generated_at), indent=2,
+                                     ensure_ascii=False) + "\n")
+        if pdf:
+            name = _basin_name(inputs.basin_name or BASIN_NAMES.get(inputs.basin_id, inputs.basin_id))
+            html_to_pdf(path, out_dir / f"{inputs.basin_id}_report.pdf",
+                        footer=_("{basin} basin: technological risk inventory ·").format(basin=name))
+        return path
 
 
 def _read_json(p: Path) -> dict | None:
@@ -521,7 +617,7 @@ def report_inputs(basin: str, prepared: Any, *, data_dir: str | Path | None = No
 def build_report(basin: str | ReportInputs, out_dir: str | os.PathLike, *,
                  sites: gpd.GeoDataFrame | None = None, pdf: bool = True,
                  data_dir: str | Path | None = None,
-                 generated_at: _dt.datetime | None = None) -> Path:
+                 generated_at: _dt.datetime | None = None, lang: str | None = None) -> Path:
     """Build the inventory report of a basin: ``out_dir/<basin>_report.html`` (+ ``.pdf``).
 
     Writes the report only: the interactive map is the caller's (see
@@ -543,6 +639,8 @@ def build_report(basin: str | ReportInputs, out_dir: str | os.PathLike, *,
         With a basin id: alternative ``data/`` folder.
     generated_at : datetime, optional
         Date stamped in the footer (default: ``$SOURCE_DATE_EPOCH`` if set, else now, UTC).
+    lang : {"en", "ru"}, optional
+        Language of the report (default: the current language, see :func:`riskmap.i18n.use_lang`).
 
     Returns
     -------
@@ -555,4 +653,4 @@ def build_report(basin: str | ReportInputs, out_dir: str | os.PathLike, *,
     PosixPath('out/drina_report.html')
     """
     inputs = basin if isinstance(basin, ReportInputs) else prepare_inputs(basin, sites=sites, data_dir=data_dir)
-    return render_report(inputs, out_dir, pdf=pdf, generated_at=generated_at)
+    return render_report(inputs, out_dir, pdf=pdf, generated_at=generated_at, lang=lang)

@@ -1,7 +1,9 @@
 """Figures of the report (matplotlib, Agg backend) as ``data:`` URIs: the static basin map and the summary bars.
 
 Labels are data: :func:`mpl_text` escapes ``$`` so that a name is never read
-as mathtext.
+as mathtext. Titles, legends, axis labels, units and country and town names
+follow the output language (:func:`riskmap.i18n.use_lang`); the font is
+DejaVu Sans (bundled with matplotlib), which has the Cyrillic glyphs.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from typing import Any
 
 import geopandas as gpd
 import pandas as pd
+
+from riskmap.i18n import N_, _, country_name, current_lang, town_name
 
 __all__ = ["map_figure", "basin_part", "EXPOSURE_ORDER", "CLASS_COLOURS"]
 
@@ -78,9 +82,9 @@ def _scale_bar(ax, lat: float) -> None:
     dx = length / km_per_deg
     ax.plot([bx, bx + dx], [by, by], color="black", linewidth=3, solid_capstyle="butt", zorder=9)
     ax.plot([bx, bx + dx / 2], [by, by], color="white", linewidth=1.4, solid_capstyle="butt", zorder=10)
-    ax.text(bx + dx / 2, by + 0.012 * (y1 - y0), f"{length:g} km", ha="center", va="bottom", fontsize=7,
+    ax.text(bx + dx / 2, by + 0.012 * (y1 - y0), _("{n} km").format(n=f"{length:g}"), ha="center", va="bottom", fontsize=7,
             zorder=10, bbox=dict(facecolor="white", edgecolor="none", alpha=0.7, pad=0.5))
-    ax.annotate("N", xy=(x1 - 0.04 * (x1 - x0), y1 - 0.05 * (y1 - y0)),
+    ax.annotate(_("N"), xy=(x1 - 0.04 * (x1 - x0), y1 - 0.05 * (y1 - y0)),
                 xytext=(x1 - 0.04 * (x1 - x0), y1 - 0.13 * (y1 - y0)), ha="center", va="center", fontsize=8,
                 arrowprops=dict(arrowstyle="-|>", color="black", lw=1.0), zorder=10)
 
@@ -100,7 +104,7 @@ def _context_labels(ax, basin: Any, frame_bounds) -> None:
         pts = shapely.point_on_surface(parts[big])
         codes = c["iso3"].astype(str).to_numpy()[big] if "iso3" in c.columns else [None] * int(big.sum())
         for pt, name, code in zip(pts, c["name"].astype(str).to_numpy()[big], codes):
-            label = "Kosovo*" if code == "XKX" else name
+            label = _country_name(name, code)
             ax.text(pt.x, pt.y, mpl_text(label.upper()), fontsize=7, color="#6b6358", ha="center", va="center",
                     alpha=0.9, zorder=3)
     towns = basin_part(basin, "towns")
@@ -112,8 +116,35 @@ def _context_labels(ax, basin: Any, frame_bounds) -> None:
                 "_p", ascending=False, na_position="last")
         t = t.head(8)
         ax.scatter(t.geometry.x, t.geometry.y, s=8, color="#333333", marker="s", zorder=6)
-        for x, y, name in zip(t.geometry.x, t.geometry.y, t["name"].astype(str)):
-            ax.text(x, y, " " + mpl_text(name), fontsize=6.5, color="#333333", ha="left", va="center", zorder=6)
+        iso = t["country"] if "country" in t.columns else t["iso3"] if "iso3" in t.columns else [None] * len(t)
+        for x, y, name, code in zip(t.geometry.x, t.geometry.y, t["name"].astype(str), iso):
+            ax.text(x, y, " " + mpl_text(town_name(name, code)), fontsize=6.5, color="#333333", ha="left", va="center", zorder=6)
+
+
+def _country_name(name: str, code: Any) -> str:
+    """A country's name on the map: Kosovo with its asterisk, others in the output language when it is not English."""
+    if code == "XKX":
+        return f"{country_name('XKX') or 'Kosovo'}*"
+    if current_lang() == "en" or code is None:
+        return name
+    return country_name(code) or name
+
+
+def _class_label(col: str, cls: str) -> str:
+    """A legend entry: an exposure class, basis or category in the output language."""
+    from riskmap.report_labels import category_name, exposure_name, score_status_name
+
+    if col == "exposure_class":
+        return exposure_name(cls)
+    if col == "score_status":
+        return score_status_name(cls) if cls != "unknown" else _("unknown")
+    if col == "category":
+        return category_name(cls) if cls != "unknown" else _("unknown")
+    return cls.replace("_", " ")
+
+
+#: Legend titles of the class columns.
+_LEGEND_TITLES = {"exposure_class": N_("exposure class"), "score_status": N_("score status"), "category": N_("category")}
 
 
 def map_figure(sites: gpd.GeoDataFrame, basin: Any, title: str, numbers: Any = None,
@@ -158,13 +189,14 @@ def map_figure(sites: gpd.GeoDataFrame, basin: Any, title: str, numbers: Any = N
             pts = sub[sub.geom_type == "Point"]
             lines = sub[sub.geom_type != "Point"]
             n = len(sub)
-            label = mpl_text(f"{cls.replace('_', ' ')} ({n})")
+            label = mpl_text(f"{_class_label(col, cls)} ({n})") if current_lang() != "en" \
+                else mpl_text(f"{cls.replace('_', ' ')} ({n})")
             if len(pts):
                 pts.plot(ax=ax, color=colours[cls], markersize=22, edgecolor="black", linewidth=0.4,
                          label=label, zorder=5)
             if len(lines):
                 lines.plot(ax=ax, color=colours[cls], linewidth=1.6, zorder=4, label=None if len(pts) else label)
-        ax.legend(title=col.replace("_", " "), loc="upper left", fontsize=7, title_fontsize=7, framealpha=0.9)
+        ax.legend(title=_(_LEGEND_TITLES[col]) if col in _LEGEND_TITLES else col.replace("_", " "), loc="upper left", fontsize=7, title_fontsize=7, framealpha=0.9)
     outline = basin_part(basin, "outline")
     frame = outline if outline is not None and len(outline) else (sites if len(sites) else None)
     if frame is not None:
@@ -181,8 +213,8 @@ def map_figure(sites: gpd.GeoDataFrame, basin: Any, title: str, numbers: Any = N
     if numbers is not None and len(sites):
         _number_labels(ax, s, numbers, max_numbers)
     ax.set_title(mpl_text(title), fontsize=11)
-    ax.set_xlabel("longitude (°E, WGS84)", fontsize=8)
-    ax.set_ylabel("latitude (°N)", fontsize=8)
+    ax.set_xlabel(_("longitude (°E, WGS84)"), fontsize=8)
+    ax.set_ylabel(_("latitude (°N)"), fontsize=8)
     ax.tick_params(labelsize=7)
     return png_uri(fig, dpi=150)
 

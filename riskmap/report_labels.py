@@ -5,34 +5,39 @@ is "metal-ore tailings facility", ``gem-ghpt`` is the title of the Global
 Hydropower Tracker, ``reservoir_volume_m3`` is "reservoir volume (m³)".
 Unknown codes fall back to the code with underscores turned into spaces, so
 a new category never shows a snake_case identifier.
+
+The tables hold the English names (marked with ``N_``); the functions return
+them in the current output language (:func:`riskmap.i18n.use_lang`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
+
+from riskmap.i18n import N_, _, ngettext, pgettext
 
 __all__ = ["CATEGORY_NAMES", "CATEGORY_PLURALS", "STATUS_NAMES", "PRECISION_NAMES", "SCORE_STATUS_NAMES",
            "DRAINAGE_NAMES", "FIELD_NAMES", "TERM_NAMES", "category_name", "category_plural", "status_name",
            "precision_name", "score_status_name", "drainage_name", "field_name", "term_name", "source_name",
-           "plain"]
+           "exposure_name", "category_help", "CATEGORY_HELP", "plain"]
 
 #: Category code -> name in a sentence or table cell.
 CATEGORY_NAMES: dict[str, str] = {
-    "tailings_metal": "metal-ore tailings facility",
-    "tailings_uranium": "uranium tailings or waste dump",
-    "tailings_red_mud": "red mud (bauxite residue) basin",
-    "tailings_ash": "ash and slag pond",
-    "mine": "mine",
-    "smelter_refinery": "smelter or metallurgical plant",
-    "chemical_plant": "chemical plant",
-    "oil_refinery_depot": "oil refinery or depot",
-    "oil_gas_extraction": "oil or gas field",
-    "pipeline": "oil or gas pipeline",
-    "thermal_power_plant": "thermal power plant",
-    "dam_reservoir": "dam and reservoir",
-    "landfill": "landfill or waste dump",
-    "other": "other hazardous activity",
+    "tailings_metal": N_("metal-ore tailings facility"),
+    "tailings_uranium": N_("uranium tailings or waste dump"),
+    "tailings_red_mud": N_("red mud (bauxite residue) basin"),
+    "tailings_ash": N_("ash and slag pond"),
+    "mine": N_("mine"),
+    "smelter_refinery": N_("smelter or metallurgical plant"),
+    "chemical_plant": N_("chemical plant"),
+    "oil_refinery_depot": N_("oil refinery or depot"),
+    "oil_gas_extraction": N_("oil or gas field"),
+    "pipeline": N_("oil or gas pipeline"),
+    "thermal_power_plant": N_("thermal power plant"),
+    "dam_reservoir": N_("dam and reservoir"),
+    "landfill": N_("landfill or waste dump"),
+    "other": N_("other hazardous activity"),
 }
 
 #: Category code -> plural (for counts in sentences).
@@ -54,68 +59,117 @@ CATEGORY_PLURALS: dict[str, str] = {
 }
 
 STATUS_NAMES: dict[str, str] = {
-    "operating": "operating", "closed": "closed", "abandoned": "abandoned", "remediated": "remediated",
-    "under_construction": "under construction", "planned": "planned", "unknown": "not known",
+    "operating": N_("operating"), "closed": N_("closed"), "abandoned": N_("abandoned"), "remediated": N_("remediated"),
+    "under_construction": N_("under construction"), "planned": N_("planned"), "unknown": N_("not known"),
 }
 
 PRECISION_NAMES: dict[str, str] = {
-    "exact": "exact (about 100 m)", "approximate": "approximate (a few km)", "town": "nearest town",
-    "estimated": "estimated",
+    "exact": N_("exact (about 100 m)"), "approximate": N_("approximate (a few km)"), "town": N_("nearest town"),
+    "estimated": N_("estimated"),
 }
 
 SCORE_STATUS_NAMES: dict[str, str] = {
-    "scored": "site data", "proxy": "site data, gaps estimated", "insufficient data": "insufficient data",
+    "scored": N_("site data"), "proxy": N_("site data, gaps estimated"), "insufficient data": N_("insufficient data"),
 }
 
 DRAINAGE_NAMES: dict[str, str] = {
-    "river snap": "nearest mapped river", "basin allocation": "allocated to its sub-basin",
-    "dem flow path": "terrain flow path (DEM)", "none": "not found",
+    "river snap": N_("nearest mapped river"), "basin allocation": N_("allocated to its sub-basin"),
+    "dem flow path": N_("terrain flow path (DEM)"), "none": N_("not found"),
 }
 
 #: Input field -> human name.
 FIELD_NAMES: dict[str, str] = {
-    "status": "operating status", "substances": "substances stored or handled",
-    "tailings_volume_m3": "tailings volume (m³)", "tailings_area_ha": "tailings area (ha)",
-    "dam_height_m": "dam height (m)", "dam_condition": "dam condition",
-    "reservoir_volume_m3": "reservoir volume (m³)", "capacity_mw": "capacity (MW)",
-    "capacity_t_yr": "production capacity (t/year)", "tailings_type": "tailings type",
-    "coord_precision": "location precision",
+    "status": N_("operating status"), "substances": N_("substances stored or handled"),
+    "tailings_volume_m3": N_("tailings volume (m³)"), "tailings_area_ha": N_("tailings area (ha)"),
+    "dam_height_m": N_("dam height (m)"), "dam_condition": N_("dam condition"),
+    "reservoir_volume_m3": N_("reservoir volume (m³)"), "capacity_mw": N_("capacity (MW)"),
+    "capacity_t_yr": N_("production capacity (t/year)"), "tailings_type": N_("tailings type"),
+    "coord_precision": N_("location precision"),
 }
 
 #: Score term -> human name (annex of the ranking).
 TERM_NAMES: dict[str, str] = {
-    "priority_hazard_part": "hazard part of the priority score",
-    "priority_exposure_part": "exposure part of the priority score",
-    "hazard_score": "hazard score (0-1)", "exposure_score": "exposure score (0-1)",
-    "wri": "Water Risk Index", "thi": "Tailings Hazard Index", "tri": "Tailings Risk Index",
-    "natech_seismic": "earthquake (Natech) class", "natech_flood": "flood (Natech) class",
-    "natech_fault_km": "distance to an active fault (km)", "natech_water_km": "distance to a river or lake (km)",
-    "natech_max_mw": "largest historical earthquake nearby (Mw)",
-    "category_default": "typical hazard of the category",
+    "priority_hazard_part": N_("hazard part of the priority score"),
+    "priority_exposure_part": N_("exposure part of the priority score"),
+    "hazard_score": N_("hazard score (0-1)"), "exposure_score": N_("exposure score (0-1)"),
+    "wri": N_("Water Risk Index"), "thi": N_("Tailings Hazard Index"), "tri": N_("Tailings Risk Index"),
+    "natech_seismic": N_("earthquake (Natech) class"), "natech_flood": N_("flood (Natech) class"),
+    "natech_fault_km": N_("distance to an active fault (km)"), "natech_water_km": N_("distance to a river or lake (km)"),
+    "natech_max_mw": N_("largest historical earthquake nearby (Mw)"),
+    "category_default": N_("typical hazard of the category"),
+}
+
+#: Category code -> what it covers (the English of ``riskmap.schema.CATEGORIES``, marked here for the
+#: report's catalogue; :func:`category_help` translates the schema's text when it is the same).
+CATEGORY_HELP: dict[str, str] = {
+    "tailings_metal": N_("Tailings management facility, metal ore (Pb, Zn, Cu, Au, Sb, Hg ...)"),
+    "tailings_uranium": N_("Tailings management facility or waste dump, uranium legacy"),
+    "tailings_red_mud": N_("Red mud (bauxite residue) basin of an alumina refinery"),
+    "tailings_ash": N_("Ash and slag landfill or pond of a thermal power plant"),
+    "mine": N_("Mine or mining district (open pit, underground), incl. iron ore and chromite"),
+    "smelter_refinery": N_("Smelter, metallurgical plant, alumina refinery, iron and steel works"),
+    "chemical_plant": N_("Chemical, fertiliser or pharmaceutical plant"),
+    "oil_refinery_depot": N_("Oil refinery, oil or fuel depot, LNG terminal"),
+    "oil_gas_extraction": N_("Oil or gas field, well cluster, gas processing"),
+    "pipeline": N_("Oil or gas pipeline (line feature)"),
+    "thermal_power_plant": N_("Thermal power plant (coal, lignite, gas, oil, nuclear)"),
+    "dam_reservoir": N_("Dam and reservoir (hydropower, irrigation, water supply)"),
+    "landfill": N_("Landfill or waste dump (municipal, industrial, hazardous)"),
+    "other": N_("Any other hazardous activity"),
 }
 
 _SOURCE_FALLBACK: dict[str, str] = {
-    "literature": "Literature-documented hazardous sites (riskmap compilation)",
-    "gem-trackers": "Global Energy Monitor trackers (dams and hydropower)",
-    "geodar-dams": "GeoDAR georeferenced global dams and reservoirs",
-    "gshhg-wdbii-rivers": "GSHHG / WDBII rivers and borders",
-    "natural-earth-10m-admin0-v5.1.2": "Natural Earth 1:10m admin-0 countries (v5.1.2)",
-    "natural-earth-10m-physical-v4.0.0": "Natural Earth 1:10m physical (rivers and lakes, v4.0.0)",
-    "natural-earth-10m-populated-places": "Natural Earth 1:10m populated places",
-    "tfdd-international-basins": "Transboundary Freshwater Dispute Database international basins",
-    "hydrosheds": "HydroSHEDS / HydroRIVERS",
-    "geonames": "GeoNames populated places",
+    "literature": N_("Literature-documented hazardous sites (riskmap compilation)"),
+    "gem-trackers": N_("Global Energy Monitor trackers (dams and hydropower)"),
+    "geodar-dams": N_("GeoDAR georeferenced global dams and reservoirs"),
+    "gshhg-wdbii-rivers": N_("GSHHG / WDBII rivers and borders"),
+    "natural-earth-10m-admin0-v5.1.2": N_("Natural Earth 1:10m admin-0 countries (v5.1.2)"),
+    "natural-earth-10m-physical-v4.0.0": N_("Natural Earth 1:10m physical (rivers and lakes, v4.0.0)"),
+    "natural-earth-10m-populated-places": N_("Natural Earth 1:10m populated places"),
+    "tfdd-international-basins": N_("Transboundary Freshwater Dispute Database international basins"),
+    "hydrosheds": N_("HydroSHEDS / HydroRIVERS"),
+    "geonames": N_("GeoNames populated places"),
 }
 
 
+#: Category code -> its count in words, in the current language (three plural forms in Russian).
+_CATEGORY_COUNTS: dict[str, Callable[[int], str]] = {
+    "tailings_metal": lambda n: ngettext("%(n)s metal-ore tailings facility", "%(n)s metal-ore tailings facilities", n),
+    "tailings_uranium": lambda n: ngettext("%(n)s uranium tailings or waste dump",
+                                           "%(n)s uranium tailings sites or waste dumps", n),
+    "tailings_red_mud": lambda n: ngettext("%(n)s red mud (bauxite residue) basin", "%(n)s red mud basins", n),
+    "tailings_ash": lambda n: ngettext("%(n)s ash and slag pond", "%(n)s ash and slag ponds", n),
+    "mine": lambda n: ngettext("%(n)s mine", "%(n)s mines", n),
+    "smelter_refinery": lambda n: ngettext("%(n)s smelter or metallurgical plant",
+                                           "%(n)s smelters or metallurgical plants", n),
+    "chemical_plant": lambda n: ngettext("%(n)s chemical plant", "%(n)s chemical plants", n),
+    "oil_refinery_depot": lambda n: ngettext("%(n)s oil refinery or depot", "%(n)s oil refineries or depots", n),
+    "oil_gas_extraction": lambda n: ngettext("%(n)s oil or gas field", "%(n)s oil or gas fields", n),
+    "pipeline": lambda n: ngettext("%(n)s oil or gas pipeline", "%(n)s oil or gas pipelines", n),
+    "thermal_power_plant": lambda n: ngettext("%(n)s thermal power plant", "%(n)s thermal power plants", n),
+    "dam_reservoir": lambda n: ngettext("%(n)s dam and reservoir", "%(n)s dams and reservoirs", n),
+    "landfill": lambda n: ngettext("%(n)s landfill or waste dump", "%(n)s landfills or waste dumps", n),
+    "other": lambda n: ngettext("%(n)s other hazardous activity", "%(n)s other hazardous activities", n),
+}
+
+
+def _exposure_names() -> dict[str, str]:
+    """Exposure class -> name in the current language (``riskmap.exposure.EXPOSURE_CLASSES``)."""
+    return {"very high": pgettext("exposure class", "very high"), "high": pgettext("exposure class", "high"),
+            "medium": pgettext("exposure class", "medium"), "moderate": pgettext("exposure class", "moderate"),
+            "low": pgettext("exposure class", "low"), "outside": pgettext("exposure class", "outside"),
+            "none": pgettext("exposure class", "none"), "unknown": _("unknown")}
+
+
 def _fallback(code: Any) -> str:
-    return str(code).replace("_", " ").strip() or "not known"
+    return str(code).replace("_", " ").strip() or _("not known")
 
 
 def _lookup(table: Mapping[str, str], code: Any) -> str:
     if code is None or (isinstance(code, float) and code != code):
-        return "not known"
-    return table.get(str(code), _fallback(code))
+        return _("not known")
+    hit = table.get(str(code))
+    return _(hit) if hit is not None else _fallback(code)
 
 
 def category_name(code: Any) -> str:
@@ -139,7 +193,10 @@ def category_plural(code: Any, n: int) -> str:
     >>> category_plural("dam_reservoir", 2)
     '2 dams and reservoirs'
     """
-    return f"{n} {category_name(code) if n == 1 else CATEGORY_PLURALS.get(str(code), _fallback(code))}"
+    count = _CATEGORY_COUNTS.get(str(code))
+    if count is not None:
+        return count(n) % {"n": n}
+    return f"{n} {_fallback(code)}"
 
 
 def status_name(code: Any) -> str:
@@ -171,11 +228,12 @@ def term_name(code: Any) -> str:
     """Name of a score term; ``thi_*``/``tri_*``/``exp_*`` parts read as words."""
     code = str(code)
     if code in TERM_NAMES:
-        return TERM_NAMES[code]
-    for prefix, what in (("thi_", "Tailings Hazard Index"), ("tri_", "Tailings Risk Index"),
-                         ("exp_", "exposure"), ("priority_", "priority"), ("wri_", "Water Risk Index")):
+        return _(TERM_NAMES[code])
+    for prefix, what in (("thi_", N_("Tailings Hazard Index")), ("tri_", N_("Tailings Risk Index")),
+                         ("exp_", N_("exposure")), ("priority_", N_("priority")),
+                         ("wri_", N_("Water Risk Index"))):
         if code.startswith(prefix):
-            return f"{what}: {_fallback(code[len(prefix):])}"
+            return f"{_(what)}: {_fallback(code[len(prefix):])}"
     return _fallback(code)
 
 
@@ -183,7 +241,33 @@ def source_name(code: Any, titles: Mapping[str, str] | None = None) -> str:
     """Title of a data source (from the provenance files), else a readable fallback."""
     if titles and str(code) in titles and titles[str(code)]:
         return str(titles[str(code)])
-    return _SOURCE_FALLBACK.get(str(code), str(code))
+    hit = _SOURCE_FALLBACK.get(str(code))
+    return _(hit) if hit is not None else str(code)
+
+
+def category_help(code: Any) -> str:
+    """What a category covers (``riskmap.schema.CATEGORIES``), in the current language where translated."""
+    from riskmap.schema import CATEGORIES
+
+    text = CATEGORIES.get(str(code), CATEGORY_HELP.get(str(code), _fallback(code)))
+    return _(text) if text else text
+
+
+def exposure_name(code: Any) -> str:
+    """Name of an exposure class (``very high`` ... ``outside``) in the current language; others as given.
+
+    Examples
+    --------
+    >>> from riskmap.i18n import use_lang
+    >>> exposure_name("very high")
+    'very high'
+    >>> with use_lang("ru"):
+    ...     exposure_name("very high")
+    'очень высокая'
+    """
+    if code is None or (isinstance(code, float) and code != code):
+        return _("unknown")
+    return _exposure_names().get(str(code), str(code))
 
 
 def plain(value: Any) -> str:

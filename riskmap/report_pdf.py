@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 from riskmap._errors import RiskmapError
+from riskmap.i18n import _
 from riskmap.io import atomic_path
 
 __all__ = ["html_to_pdf", "find_browser", "BROWSER_ENV"]
@@ -82,7 +83,8 @@ def html_to_pdf(html_path: str | os.PathLike, pdf_path: str | os.PathLike, *,
     """Print an HTML file to PDF (A4) with headless Chromium via Playwright, atomically.
 
     All network requests are blocked while printing. Pages are numbered in
-    the footer, after the (escaped) ``footer`` text.
+    the footer, after the (escaped) ``footer`` text, in the current output
+    language (:func:`riskmap.i18n.use_lang`: "page 1 of 9", "стр. 1 из 9").
 
     Raises
     ------
@@ -116,9 +118,10 @@ def html_to_pdf(html_path: str | os.PathLike, pdf_path: str | os.PathLike, *,
                 page.route("**/*", lambda route: route.continue_()
                            if route.request.url.startswith(("file:", "data:")) else route.abort())
                 page.goto(html_path.as_uri(), wait_until="load")
-                foot = (f'<div style="font-size:7pt;color:#555;width:100%;text-align:center">'
-                        f'{_html.escape(footer or "")} page <span class="pageNumber"></span> of '
-                        f'<span class="totalPages"></span></div>')
+                pages = _("{footer} page {page} of {total}").format(
+                    footer=_html.escape(footer or ""), page='<span class="pageNumber"></span>',
+                    total='<span class="totalPages"></span>')
+                foot = f'<div style="font-size:7pt;color:#555;width:100%;text-align:center">{pages}</div>'
                 with atomic_path(pdf_path) as tmp:
                     page.pdf(path=str(tmp), format="A4", print_background=True, display_header_footer=True,
                              header_template="<div></div>", footer_template=foot,

@@ -188,7 +188,7 @@ def test_matrix_and_country_sections(parsed, html):
     for code in ("ALB", "MKD", "MNE", "XKX"):
         assert f'id="country-{code}"' in html
     sec = html.split('id="country-XKX"')[1].split("</section>")[0]
-    assert "Kosovo*" in sec and "1 sites" in sec
+    assert "Kosovo*" in sec and "1 site," in sec
     # every site is listed once under its country (by name, no identifiers), ranked sites first, with its number
     s = assessed_sites()
     id_of = dict(zip(s["name"], s["site_id"]))
