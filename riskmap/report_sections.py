@@ -35,6 +35,7 @@ from riskmap.i18n import (
     format_number,
     ngettext,
     pgettext,
+    use_lang,
 )
 from riskmap.report_figures import EXPOSURE_ORDER as _EXPOSURE_ORDER
 from riskmap.report_figures import class_column as _class_column  # noqa: F401 - old private name
@@ -301,7 +302,7 @@ def _provenance_sources(prov: dict | None) -> list[dict[str, Any]]:
 
 
 #: What a source is used for, as the report's callers name it (translated when shown).
-_USED_FOR = (N_("site inventory"), N_("basin hydrography"))
+_USED_FOR = (N_("site inventory"), N_("basin hydrography"), N_("Natech screening"))
 
 
 def _sources_context(sites: pd.DataFrame, provs: list[tuple[str, dict | None]]) -> list[dict[str, Any]]:
@@ -803,7 +804,17 @@ def annex_headers() -> list[str]:
     return [_(h) for _c, h, _d in ANNEX_COLUMNS]
 
 
-def ranking_context(ranked: pd.DataFrame, n: int = TOP_N) -> list[dict[str, Any]]:
+def ranking_context(ranked: pd.DataFrame, n: int = TOP_N, *, lang: str | None = None) -> list[dict[str, Any]]:
+    """The top ``n`` of the ranking: number, site, category, country, exposure, basis, reasons and annex numbers.
+
+    ``lang`` is the output language (``"en"``, ``"ru"``; ``None``: the current one, see
+    :func:`riskmap.i18n.use_lang`).
+    """
+    with use_lang(lang):
+        return _ranking_context(ranked, n)
+
+
+def _ranking_context(ranked: pd.DataFrame, n: int = TOP_N) -> list[dict[str, Any]]:
     """The top ``n`` of the ranking: number, site, category, country, exposure, basis, reasons and annex numbers."""
     from riskmap.report_labels import category_name, score_status_name
 
@@ -947,7 +958,18 @@ def _unknown_paragraph(sites: pd.DataFrame, basis: pd.Series) -> str:
                 chapter=_("Limitations")))
 
 
-def executive_summary(sites: pd.DataFrame, ranking: list[dict[str, Any]], basin_name: str) -> list[str]:
+def executive_summary(sites: pd.DataFrame, ranking: list[dict[str, Any]], basin_name: str,
+                      *, lang: str | None = None) -> list[str]:
+    """Three or four paragraphs written from the data: what is where, what matters most for whom, what is unknown.
+
+    ``lang`` is the output language (``"en"``, ``"ru"``; ``None``: the current one, see
+    :func:`riskmap.i18n.use_lang`).
+    """
+    with use_lang(lang):
+        return _executive_summary(sites, ranking, basin_name)
+
+
+def _executive_summary(sites: pd.DataFrame, ranking: list[dict[str, Any]], basin_name: str) -> list[str]:
     """Three or four paragraphs written from the data: what is where, what matters most for whom, what is unknown."""
     if not len(sites):
         return [_("The inventory holds no site in the {basin} basin.").format(basin=basin_name)]
@@ -965,7 +987,17 @@ def executive_summary(sites: pd.DataFrame, ranking: list[dict[str, Any]], basin_
     return paras
 
 
-def key_findings(sites: pd.DataFrame, ranking: list[dict[str, Any]]) -> list[str]:
+def key_findings(sites: pd.DataFrame, ranking: list[dict[str, Any]], *, lang: str | None = None) -> list[str]:
+    """Short findings (one sentence each) from the data.
+
+    ``lang`` is the output language (``"en"``, ``"ru"``; ``None``: the current one, see
+    :func:`riskmap.i18n.use_lang`).
+    """
+    with use_lang(lang):
+        return _key_findings(sites, ranking)
+
+
+def _key_findings(sites: pd.DataFrame, ranking: list[dict[str, Any]]) -> list[str]:
     """Short findings (one sentence each) from the data."""
     from riskmap.report_labels import category_plural
 
@@ -1032,7 +1064,18 @@ def _river_limits(meta: Mapping[str, Any] | None) -> str:
     return text
 
 
-def limitations_context(sites: pd.DataFrame, meta: Mapping[str, Any] | None) -> list[dict[str, str]]:
+def limitations_context(sites: pd.DataFrame, meta: Mapping[str, Any] | None,
+                        *, lang: str | None = None) -> list[dict[str, str]]:
+    """The data and model limits with their measured size.
+
+    ``lang`` is the output language (``"en"``, ``"ru"``; ``None``: the current one, see
+    :func:`riskmap.i18n.use_lang`).
+    """
+    with use_lang(lang):
+        return _limitations_context(sites, meta)
+
+
+def _limitations_context(sites: pd.DataFrame, meta: Mapping[str, Any] | None) -> list[dict[str, str]]:
     """The data and model limits with their measured size."""
     out: list[dict[str, str]] = []
     n = len(sites)
@@ -1077,7 +1120,18 @@ def _short_warning_names(fast: list[dict[str, Any]]) -> str:
     return _("{names} and {n} more").format(names=names, n=_int(len(fast) - 5)) if len(fast) > 5 else names
 
 
-def recommendations_context(sites: pd.DataFrame, ranking: list[dict[str, Any]]) -> list[dict[str, str]]:
+def recommendations_context(sites: pd.DataFrame, ranking: list[dict[str, Any]],
+                            *, lang: str | None = None) -> list[dict[str, str]]:
+    """Recommendations for transboundary cooperation, each derived from a finding of this report.
+
+    ``lang`` is the output language (``"en"``, ``"ru"``; ``None``: the current one, see
+    :func:`riskmap.i18n.use_lang`).
+    """
+    with use_lang(lang):
+        return _recommendations_context(sites, ranking)
+
+
+def _recommendations_context(sites: pd.DataFrame, ranking: list[dict[str, Any]]) -> list[dict[str, str]]:
     """Recommendations for transboundary cooperation, each derived from a finding of this report."""
     out: list[dict[str, str]] = []
     stretches = border_stretches(sites)

@@ -334,3 +334,32 @@ def test_english_prose_is_unchanged():
         "Tailings safety", "Close the data gaps", "Verify locations"]
     assert ctx["recommendations"][3]["text"].startswith(
         "Sites without quantities, by country: Albania (1 of 5), North Macedonia (1 of 1). Each country")
+
+
+def test_lang_keyword_of_the_section_builders():
+    """``lang=`` gives the same text as a ``use_lang`` block, and leaves the current language alone."""
+    sites = rs.ranking_frame(assessed_sites())
+    meta = fake_basin().meta
+    ranking_ru = rs.ranking_context(sites, lang="ru")
+    with use_lang("ru"):
+        assert ranking_ru == rs.ranking_context(sites)
+        assert rs.executive_summary(sites, ranking_ru, "Дрин") == rs.executive_summary(sites, ranking_ru, "Дрин",
+                                                                                        lang=None)
+        want = (rs.key_findings(sites, ranking_ru), rs.limitations_context(sites, meta),
+                rs.recommendations_context(sites, ranking_ru))
+        assert rs.key_findings(sites, rs.ranking_context(sites, lang="en"), lang="en") == EN_FINDINGS
+    assert (rs.key_findings(sites, ranking_ru, lang="ru"), rs.limitations_context(sites, meta, lang="ru"),
+            rs.recommendations_context(sites, ranking_ru, lang="ru")) == want
+    assert rs.executive_summary(sites, rs.ranking_context(sites), "Drin") == EN_SUMMARY
+
+
+def test_sources_are_described_in_russian():
+    sites = assessed_sites()
+    prov = {"sources": [{"name": "natural-earth", "licence": None, "url": "https://example.org"}]}
+    with use_lang("ru"):
+        src = rs._sources_context(sites, [("site inventory", None), ("Natech screening", prov)])
+    inv = {e["name"]: e for e in src}
+    assert inv["literature-sites"]["used_for"] == "перечень объектов"
+    assert inv["literature-sites"]["verified"] == "2026-11-01"  # dates stay ISO (data)
+    assert inv["natural-earth"]["used_for"] == "предварительная оценка опасности аварий Natech"
+    assert inv["natural-earth"]["licence"] == "не указано"
