@@ -2,6 +2,13 @@
 
 Every function returns plain data for ``templates/report.html.j2``; text from
 the data is escaped by the template (Jinja2 autoescape), never here.
+
+The prose and labels written here follow the output language
+(:func:`riskmap.i18n.use_lang`; gettext domain ``report_text``): every sentence
+is one message with named placeholders, counts use ``ngettext`` (Russian has
+three plural forms), numbers are formatted for the language and country names
+come from :func:`riskmap.i18n.country_name`. Site names and other data stay as
+they are. English output is unchanged by the translation layer.
 """
 
 from __future__ import annotations
@@ -18,6 +25,18 @@ import pandas as pd
 
 from riskmap._text import is_missing
 from riskmap._iso3 import ISO3_NAMES
+from riskmap.i18n import (
+    N_,
+    _,
+    country_name,
+    current_lang,
+    format_date,
+    format_int,
+    format_number,
+    ngettext,
+    pgettext,
+    use_lang,
+)
 from riskmap.report_figures import EXPOSURE_ORDER as _EXPOSURE_ORDER
 from riskmap.report_figures import class_column as _class_column  # noqa: F401 - old private name
 from riskmap.schema import CATEGORIES, COORD_PRECISIONS, DIVIDE_BUFFER_KM, STATUSES, TMF_CATEGORIES
@@ -49,7 +68,7 @@ _QUALITY_FIELDS: tuple[tuple[str, frozenset[str] | None], ...] = (
 
 
 def country_label(code: Any) -> str:
-    """Display name of an ISO3 code or ``"BIH|SRB"`` border pair (Kosovo gets an asterisk).
+    """Display name of an ISO3 code or ``"BIH|SRB"`` border pair (Kosovo gets an asterisk), in the output language.
 
     Examples
     --------
@@ -59,15 +78,62 @@ def country_label(code: Any) -> str:
     'Bosnia and Herzegovina / Serbia (border)'
     >>> country_label(None)
     'unknown'
+    >>> from riskmap.i18n import use_lang
+    >>> with use_lang("ru"):
+    ...     country_label("KGZ|UZB"), country_label("XKX")
+    ('Кыргызстан / Узбекистан (граница)', 'Косово*')
     """
-    if _missing(code):
-        return "unknown"
+    if _missing(code) or code == "unknown":
+        return _("unknown")
     code = str(code)
     if "|" in code:
-        return " / ".join(country_label(c) for c in code.split("|")) + " (border)"
+        return _("{countries} (border)").format(countries=" / ".join(country_label(c) for c in code.split("|")))
     if code == "XKX":
-        return "Kosovo*"
-    return ISO3_NAMES.get(code, code)
+        return f"{country_name(code)}*"
+    if _en():
+        return ISO3_NAMES.get(code, code)
+    return country_name(code) or code
+
+
+def _en() -> bool:
+    """True when the output language is English (the source language: text as written)."""
+    return current_lang() == "en"
+
+
+def _int(n: Any) -> str:
+    """A count in a sentence: as written in English (``1234``), grouped in other languages (``1 234``)."""
+    return str(n) if _en() else format_int(n)
+
+
+def _dec(x: float, digits: int = 0) -> str:
+    """A number in a sentence with ``digits`` decimals: ``12.5`` in English, ``12,5`` in Russian."""
+    return f"{x:.{digits}f}" if _en() else format_number(x, digits)
+
+
+def _cap(text: str) -> str:
+    """``text`` with its first letter in upper case (the rest untouched)."""
+    return text[:1].upper() + text[1:]
+
+
+def exposure_name(code: Any) -> str:
+    """Name of an exposure class in the output language (``very high`` -> ``очень высокий``).
+
+    Examples
+    --------
+    >>> exposure_name("very high"), exposure_name(None)
+    ('very high', 'unknown')
+    """
+    if _missing(code) or code == "unknown":
+        return _("unknown")
+    names = {"very high": pgettext("exposure class", "very high"), "high": pgettext("exposure class", "high"),
+             "medium": pgettext("exposure class", "medium"), "low": pgettext("exposure class", "low"),
+             "outside": pgettext("exposure class", "outside")}
+    return names.get(str(code), str(code))
+
+
+def _value_label(key: Any) -> str:
+    """Default label of a counted value: exposure classes and "unknown" in the output language, else as is."""
+    return exposure_name(key) if key in _EXPOSURE_ORDER or key == "unknown" else str(key)
 
 
 _missing = is_missing
@@ -76,16 +142,16 @@ _missing = is_missing
 def _fmt(v: Any, digits: int = 2) -> str:
     """Format a value for a table cell; missing values read 'unknown'."""
     if _missing(v):
-        return "unknown"
+        return _("unknown")
     if isinstance(v, (bool, np.bool_)):
-        return "yes" if v else "no"
+        return _("yes") if v else _("no")
     if isinstance(v, (int, np.integer)):
-        return f"{int(v):,}"
+        return f"{int(v):,}" if _en() else format_int(int(v))
     if isinstance(v, (float, np.floating)):
         f = float(v)
         if f.is_integer() and abs(f) >= 1000:
-            return f"{int(f):,}"
-        return f"{f:,.{digits}f}"
+            return f"{int(f):,}" if _en() else format_int(f)
+        return f"{f:,.{digits}f}" if _en() else format_number(f, digits)
     if isinstance(v, (list, tuple)):
         return " → ".join(country_label(x) if isinstance(x, str) and _looks_iso(x) else str(x) for x in v)
     return str(v)
@@ -121,8 +187,11 @@ def _as_dict(v: Any) -> dict:
     return {}
 
 
-def _counts(series: pd.Series, order: Iterable[str] | None = None, label=str) -> list[dict[str, Any]]:
-    """Counts of values (missing counted as 'unknown'), in vocabulary order then by count."""
+def _counts(series: pd.Series, order: Iterable[str] | None = None, label=_value_label) -> list[dict[str, Any]]:
+    """Counts of values (missing counted as 'unknown'), in vocabulary order then by count.
+
+    ``label`` names a value; the default shows exposure classes and "unknown" in the output language.
+    """
     s = series.astype(object).where(series.notna(), "unknown").map(str)
     vc = s.value_counts()
     keys = [k for k in (order or []) if k in vc.index]
@@ -232,8 +301,16 @@ def _provenance_sources(prov: dict | None) -> list[dict[str, Any]]:
     return list(merged.values())
 
 
+#: What a source is used for, as the report's callers name it (translated when shown).
+_USED_FOR = (N_("site inventory"), N_("basin hydrography"), N_("Natech screening"))
+
+
 def _sources_context(sites: pd.DataFrame, provs: list[tuple[str, dict | None]]) -> list[dict[str, Any]]:
-    """One entry per source: every inventory source plus every provenance source."""
+    """One entry per source: every inventory source plus every provenance source.
+
+    ``used_for`` is shown in the output language ("site inventory", "basin
+    hydrography" and any other text the catalogue holds; else as given).
+    """
     entries: dict[str, dict[str, Any]] = {}
     prov_entries: list[tuple[str, dict[str, Any]]] = []
     for used_for, p in provs:
@@ -241,7 +318,7 @@ def _sources_context(sites: pd.DataFrame, provs: list[tuple[str, dict | None]]) 
             prov_entries.append((used_for, e))
 
     def find_prov(name: str) -> dict[str, Any] | None:
-        for _, e in prov_entries:
+        for _used, e in prov_entries:
             if e["name"] == name or (e.get("path") and name in str(e["path"])):
                 return e
         return None
@@ -257,19 +334,21 @@ def _sources_context(sites: pd.DataFrame, provs: list[tuple[str, dict | None]]) 
             dates = sorted(str(x) for x in lv[m] if not _missing(x))
             pe = find_prov(name) or {}
             entries[name] = {
-                "name": name, "used_for": "site inventory", "n_sites": int(m.sum()),
-                "licence": pe.get("licence") or ("; ".join(lics) if lics else "not stated"),
+                "name": name, "used_for": _("site inventory"), "n_sites": int(m.sum()),
+                "licence": pe.get("licence") or ("; ".join(lics) if lics else _("not stated")),
                 "attribution": pe.get("attribution"), "url": pe.get("url"),
                 "date": pe.get("date"),
-                "verified": (f"{dates[0]} to {dates[-1]}" if dates and dates[0] != dates[-1]
+                "verified": (_("{first} to {last}").format(first=dates[0], last=dates[-1])
+                             if dates and dates[0] != dates[-1]
                              else (dates[0] if dates else None)),
                 "sha256": pe.get("sha256"), "title": pe.get("title"), "files": pe.get("files") or [],
             }
     for used_for, e in prov_entries:
         if e["name"] in entries:
             continue
-        entries[e["name"]] = {"name": e["name"], "used_for": used_for, "n_sites": None,
-                              "licence": e.get("licence") or "not stated", "attribution": e.get("attribution"),
+        entries[e["name"]] = {"name": e["name"], "used_for": _(str(used_for)) if used_for else used_for,
+                              "n_sites": None,
+                              "licence": e.get("licence") or _("not stated"), "attribution": e.get("attribution"),
                               "url": e.get("url"), "date": e.get("date"), "verified": None,
                               "sha256": e.get("sha256"), "title": e.get("title"), "files": e.get("files") or []}
     return list(entries.values())
@@ -288,7 +367,7 @@ def _top_sites(sites: pd.DataFrame, n: int = TOP_N) -> list[dict[str, Any]]:
     else:
         return []
     out = []
-    for _, r in ranked.head(n).iterrows():
+    for _i, r in ranked.head(n).iterrows():
         terms = _as_dict(r.get("score_terms"))
         main = [k for k in _MAIN_TERMS if k in terms]
         main += [k for k in sorted(terms) if k.startswith("priority_") and k not in main]
@@ -296,7 +375,7 @@ def _top_sites(sites: pd.DataFrame, n: int = TOP_N) -> list[dict[str, Any]]:
         out.append({
             "rank": _fmt(r.get("priority_rank")), "site_id": r.get("site_id"), "name": r.get("name"),
             "category": r.get("category"), "country": country_label(r.get("country")),
-            "exposure_class": _fmt(r.get("exposure_class")), "score": _fmt(r.get("priority_score"), 3),
+            "exposure_class": exposure_name(r.get("exposure_class")), "score": _fmt(r.get("priority_score"), 3),
             "status": _fmt(r.get("score_status")), "completeness": _fmt(r.get("completeness")),
             "downstream": _fmt(_as_list(r.get("downstream_countries")) or None),
             "first_border_km": _fmt(r.get("first_border_river_km"), 1),
@@ -307,7 +386,7 @@ def _top_sites(sites: pd.DataFrame, n: int = TOP_N) -> list[dict[str, Any]]:
     return out
 
 
-_MATRIX_LABELS = {"sites": "sites (all)", "transboundary": "sites with a transboundary path"}
+_MATRIX_LABELS = {"sites": N_("sites (all)"), "transboundary": N_("sites with a transboundary path")}
 
 
 def _matrix_context(matrix: pd.DataFrame | None) -> dict[str, Any] | None:
@@ -325,11 +404,12 @@ def _matrix_context(matrix: pd.DataFrame | None) -> dict[str, Any] | None:
         index_name = str(m.columns[0])
         m = m.set_index(m.columns[0])
     if index_name in ("origin", ""):
-        index_name = "country of the site"
+        index_name = _("country of the site")
     cols = [str(c) for c in m.columns]
     return {
         "index_name": index_name.replace("_", " "),
-        "columns": [country_label(c) if _looks_iso(c) else _MATRIX_LABELS.get(c, c) for c in cols],
+        "columns": [country_label(c) if _looks_iso(c) else _(_MATRIX_LABELS[c]) if c in _MATRIX_LABELS else c
+                    for c in cols],
         "rows": [{"label": country_label(i) if isinstance(i, str) and _looks_iso(i) else _fmt(i),
                   "values": [_fmt(v) for v in row]} for i, row in zip(m.index, m.to_numpy())],
         "codes": [str(i) for i in m.index] + cols,
@@ -357,7 +437,7 @@ def _site_rows(sub: pd.DataFrame, titles: Mapping[str, str] | None = None) -> li
 
     basis = get("basis") if "basis" in rows.columns else get("score_status")
     return [{"no": _fmt(no) if not _missing(no) else "", "name": nm, "category": category_name(cat),
-             "status": status_name(st), "exposure_class": _fmt(ex), "basis": score_status_name(b),
+             "status": status_name(st), "exposure_class": exposure_name(ex), "basis": score_status_name(b),
              "coord_precision": precision_name(pr), "source": source_name(src, titles)}
             for no, nm, cat, st, ex, b, pr, src in zip(get("priority_rank"), get("name"), get("category"),
                                                           get("status"), get("exposure_class"), basis,
@@ -427,16 +507,17 @@ def _quality_context(sites: pd.DataFrame) -> dict[str, Any]:
         else:
             miss = n_rel
         rows.append({"field": field_name(col),
-                     "applies_to": "all sites" if cats is None else ", ".join(sorted(category_name(c) for c in cats)),
+                     "applies_to": _("all sites") if cats is None
+                     else ", ".join(sorted(category_name(c) for c in cats)),
                      "n": n_rel, "missing": miss,
-                     "share": f"{100.0 * miss / n_rel:.0f} %" if n_rel else "no such sites"})
+                     "share": _share(miss, n_rel) if n_rel else _("no such sites")})
     q["missing"] = rows
     if "score_status" in sites.columns:
         q["score_status"] = _counts(sites["basis"] if "basis" in sites.columns else sites["score_status"],
                                     ("scored", "proxy", "insufficient data"), score_status_name)
     if "completeness" in sites.columns:
         c = pd.to_numeric(sites["completeness"], errors="coerce")
-        q["completeness_mean"] = _fmt(c.mean()) if c.notna().any() else "unknown"
+        q["completeness_mean"] = _fmt(c.mean()) if c.notna().any() else _("unknown")
     if "drainage_by" in sites.columns:
         q["drainage_by"] = _counts(sites["drainage_by"], ("dem flow path", "river snap", "basin allocation", "none"),
                                    drainage_name)
@@ -503,7 +584,8 @@ def _methodology_context(sites: pd.DataFrame) -> dict[str, Any]:
         "defaults_used": any("default" in lbl.lower() for lbl in labels),
         "has_exposure": "exposure_class" in have,
         "has_hazard": "priority_score" in have,
-        "exposure_classes": _counts(sites["exposure_class"], _EXPOSURE_ORDER) if "exposure_class" in have else [],
+        "exposure_classes": _counts(sites["exposure_class"], _EXPOSURE_ORDER, exposure_name)
+        if "exposure_class" in have else [],
         "n_proxy": int((sites["score_status"] == "proxy").sum()) if "score_status" in have else None,
     }
 
@@ -564,15 +646,32 @@ def _parts(codes: Any) -> list[str]:
     return [p for c in _as_list(codes) for p in str(c).split("|")]
 
 
-def first_border(codes: Any, own: Any) -> str | None:
-    """The first border a spill meets: a border water (``"BIH|SRB"``) or the first foreign country."""
+def _first_border_parts(codes: Any, own: Any) -> tuple[str, str] | None:
+    """The first border a spill meets as ``("water", "A – B")`` or ``("country", "B")`` (names shown), or None."""
     for c in _as_list(codes):
         c = str(c)
         if "|" in c:
-            return " – ".join(country_label(p) for p in c.split("|")) + " border"
+            return "water", " – ".join(country_label(p) for p in c.split("|"))
         if not _missing(own) and c != str(own):
-            return f"border of {country_label(c)}"
+            return "country", country_label(c)
     return None
+
+
+def first_border(codes: Any, own: Any) -> str | None:
+    """The first border a spill meets: a border water (``"BIH|SRB"``) or the first foreign country.
+
+    Examples
+    --------
+    >>> first_border(["BIH", "BIH|SRB"], "BIH"), first_border(["MNE", "ALB"], "MNE")
+    ('Bosnia and Herzegovina – Serbia border', 'border of Albania')
+    """
+    found = _first_border_parts(codes, own)
+    if found is None:
+        return None
+    kind, label = found
+    if kind == "water":
+        return _("{countries} border").format(countries=label)
+    return _("border of {country}").format(country=label)
 
 
 def foreign_downstream(codes: Any, own: Any) -> list[str]:
@@ -584,24 +683,59 @@ def _quantity(r: Mapping[str, Any]) -> str | None:
     tv, rv = _finite(r.get("tailings_volume_m3")), _finite(r.get("reservoir_volume_m3"))
     mw = _finite(r.get("capacity_mw"))
     if tv:
-        return f"about {_amount(tv)} m³ of tailings"
+        return _("about {amount} m³ of tailings").format(amount=_amount(tv))
     if rv:
-        return f"a reservoir of about {_amount(rv)} m³"
+        return _("a reservoir of about {amount} m³").format(amount=_amount(rv))
     if mw:
-        return f"a capacity of {mw:,.0f} MW"
+        return _("a capacity of {mw} MW").format(mw=f"{mw:,.0f}" if _en() else format_number(mw, 0))
     return None
 
 
 def _amount(v: float) -> str:
+    """A large amount in words: ``1.2 billion``, ``3.4 million`` (Russian ``1,2 млрд``, ``3,4 млн``)."""
     if v >= 1e9:
-        return f"{v / 1e9:.1f} billion"
+        return _("{x} billion").format(x=_dec(v / 1e9, 1))
     if v >= 1e6:
-        return f"{v / 1e6:.1f} million"
-    return f"{v:,.0f}"
+        return _("{x} million").format(x=_dec(v / 1e6, 1))
+    return f"{v:,.0f}" if _en() else format_number(v, 0)
 
 
 def _a(word: str) -> str:
     return ("an " if word[:1].lower() in "aeiou" else "a ") + word
+
+
+def _what(category: str) -> str:
+    """The category as the subject of a reason: ``A mine`` in English, capitalised in other languages."""
+    return _a(category).capitalize() if _en() else _cap(category)
+
+
+def _border_reason(border: tuple[str, str], km: float, hours: float | None) -> str:
+    """The reason "a spill reaches the border after about N km of river (about H h)"."""
+    kind, label = border
+    args = {"countries": label, "country": label, "km": _dec(km), "hours": _dec(hours) if hours is not None else ""}
+    if kind == "water":
+        msg = (_("A spill reaches the {countries} border after about {km} km of river (about {hours} h).")
+               if hours is not None else _("A spill reaches the {countries} border after about {km} km of river."))
+    else:
+        msg = (_("A spill reaches the border of {country} after about {km} km of river (about {hours} h).")
+               if hours is not None else _("A spill reaches the border of {country} after about {km} km of river."))
+    return msg.format(**args)
+
+
+def _basis_reason(r: Mapping[str, Any]) -> str:
+    """The reason that says what the site's hazard rests on (its category, or site data)."""
+    from riskmap.report_labels import category_name
+
+    what, qty = _what(category_name(r.get("category"))), _quantity(r)
+    basis = r.get("basis", r.get("score_status"))
+    if basis == "insufficient data":
+        return _("{what}: hazard of its category, as the sources give no quantities.").format(what=what)
+    if basis == "proxy":
+        msg = (_("{what} with {quantity}; data gaps filled with cautious defaults.") if qty
+               else _("{what}; data gaps filled with cautious defaults."))
+    else:
+        msg = _("{what} with {quantity}, scored on site data.") if qty else _("{what}, scored on site data.")
+    return msg.format(what=what, quantity=qty)
 
 
 def why_reasons(r: Mapping[str, Any], max_reasons: int = 4) -> list[str]:
@@ -612,62 +746,75 @@ def why_reasons(r: Mapping[str, Any], max_reasons: int = 4) -> list[str]:
     >>> why_reasons({"category": "mine", "on_border_water": True, "basis": "insufficient data"})[0]
     'On border water: a spill enters a border river or shared lake at once.'
     """
-    from riskmap.report_labels import category_name
-
     out: list[str] = []
     km, hours = _finite(r.get("first_border_river_km")), _finite(r.get("travel_time_h"))
-    border = first_border(r.get("downstream_countries"), r.get("country"))
+    border = _first_border_parts(r.get("downstream_countries"), r.get("country"))
     if bool(r.get("on_border_water")) is True:
-        out.append("On border water: a spill enters a border river or shared lake at once.")
+        out.append(_("On border water: a spill enters a border river or shared lake at once."))
     elif km is not None and border:
-        when = f" (about {hours:.0f} h)" if hours is not None else ""
-        out.append(f"A spill reaches the {border} after about {km:.0f} km of river{when}.")
+        out.append(_border_reason(border, km, hours))
     elif bool(r.get("near_border")) is True and _finite(r.get("border_km")) is not None:
-        out.append(f"{float(r['border_km']):.0f} km from an international border.")
+        out.append(_("{km} km from an international border.").format(km=_dec(float(r["border_km"]))))
     else:
-        out.append("No border crossing found downstream within the basin.")
-    what, qty = category_name(r.get("category")), _quantity(r)
-    basis = r.get("basis", r.get("score_status"))
-    if basis == "insufficient data":
-        out.append(f"{_a(what).capitalize()}: hazard of its category, as the sources give no quantities.")
-    elif basis == "proxy":
-        out.append(f"{_a(what).capitalize()}{' with ' + qty if qty else ''}; data gaps filled with cautious "
-                   "defaults.")
-    else:
-        out.append(f"{_a(what).capitalize()}{' with ' + qty if qty else ''}, scored on site data.")
+        out.append(_("No border crossing found downstream within the basin."))
+    out.append(_basis_reason(r))
     foreign = foreign_downstream(r.get("downstream_countries"), r.get("country"))
     if foreign:
-        out.append(f"Flows on into {_and([country_label(c) for c in foreign])}.")
+        out.append(_("Flows on into {countries}.").format(countries=_and([country_label(c) for c in foreign])))
     pop = _finite(r.get("downstream_pop_total"))
     if pop:
-        out.append(f"Towns downstream: at least {_amount(pop) if pop >= 1e6 else f'{pop:,.0f}'} people.")
+        if pop >= 1e6:
+            out.append(_("Towns downstream: at least {amount} people.").format(amount=_amount(pop)))
+        else:
+            people = f"{pop:,.0f}" if _en() else format_number(pop, 0)
+            out.append(ngettext("Towns downstream: at least {n} person.", "Towns downstream: at least {n} people.",
+                                int(round(pop))).format(n=people))
     terms = _as_dict(r.get("score_terms"))
     fault = _finite(r.get("natech_fault_km", terms.get("natech_fault_km")))
     if fault is not None and fault <= 10:
-        out.append(f"{fault:.0f} km from an active fault (earthquake hazard).")
+        out.append(_("{km} km from an active fault (earthquake hazard).").format(km=_dec(fault)))
     return out[:max_reasons]
 
 
 def _and(items: list[str]) -> str:
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+    """``a, b and c`` in the output language."""
+    if len(items) == 1:
+        return items[0]
+    return _("{items} and {last}").format(items=", ".join(items[:-1]), last=items[-1])
 
 
-#: Numbers behind the reasons, in the annex: (column or score term, header, digits).
+#: Numbers behind the reasons, in the annex: (column or score term, header, digits). The headers are
+#: in English; show them with :func:`annex_headers` (or ``_()``) in the output language.
 ANNEX_COLUMNS: tuple[tuple[str, str, int], ...] = (
-    ("priority_score", "priority score", 1),
-    ("priority_hazard_part", "of which hazard", 1),
-    ("priority_exposure_part", "of which exposure", 1),
-    ("thi", "Tailings Hazard Index", 1),
-    ("wri", "Water Risk Index", 1),
-    ("first_border_river_km", "river km to first border", 0),
-    ("travel_time_h", "hours to first border", 0),
-    ("natech_fault_km", "km to active fault", 0),
-    ("downstream_pop_total", "people in towns downstream", 0),
-    ("completeness", "data completeness", 2),
+    ("priority_score", N_("priority score"), 1),
+    ("priority_hazard_part", N_("of which hazard"), 1),
+    ("priority_exposure_part", N_("of which exposure"), 1),
+    ("thi", N_("Tailings Hazard Index"), 1),
+    ("wri", N_("Water Risk Index"), 1),
+    ("first_border_river_km", N_("river km to first border"), 0),
+    ("travel_time_h", N_("hours to first border"), 0),
+    ("natech_fault_km", N_("km to active fault"), 0),
+    ("downstream_pop_total", N_("people in towns downstream"), 0),
+    ("completeness", N_("data completeness"), 2),
 )
 
 
-def ranking_context(ranked: pd.DataFrame, n: int = TOP_N) -> list[dict[str, Any]]:
+def annex_headers() -> list[str]:
+    """The headers of the annex table (:data:`ANNEX_COLUMNS`) in the output language."""
+    return [_(h) for _c, h, _d in ANNEX_COLUMNS]
+
+
+def ranking_context(ranked: pd.DataFrame, n: int = TOP_N, *, lang: str | None = None) -> list[dict[str, Any]]:
+    """The top ``n`` of the ranking: number, site, category, country, exposure, basis, reasons and annex numbers.
+
+    ``lang`` is the output language (``"en"``, ``"ru"``; ``None``: the current one, see
+    :func:`riskmap.i18n.use_lang`).
+    """
+    with use_lang(lang):
+        return _ranking_context(ranked, n)
+
+
+def _ranking_context(ranked: pd.DataFrame, n: int = TOP_N) -> list[dict[str, Any]]:
     """The top ``n`` of the ranking: number, site, category, country, exposure, basis, reasons and annex numbers."""
     from riskmap.report_labels import category_name, score_status_name
 
@@ -680,19 +827,32 @@ def ranking_context(ranked: pd.DataFrame, n: int = TOP_N) -> list[dict[str, Any]
         terms = _as_dict(r.get("score_terms"))
         out.append({
             "no": int(r["priority_rank"]), "name": _fmt(r.get("name")), "category": category_name(r.get("category")),
-            "country": country_label(r.get("country")), "exposure_class": _fmt(r.get("exposure_class")),
+            "country": country_label(r.get("country")), "exposure_class": exposure_name(r.get("exposure_class")),
             "basis": score_status_name(r.get("basis")), "reasons": why_reasons(r),
-            "numbers": [_fmt(_finite(r.get(c, terms.get(c))), d) for c, _, d in ANNEX_COLUMNS],
+            "numbers": [_fmt(_finite(r.get(c, terms.get(c))), d) for c, _h, d in ANNEX_COLUMNS],
         })
     return out
 
 
 def _site_word(n: int) -> str:
-    return f"{n} site" if n == 1 else f"{n} sites"
+    """``1 site``, ``3 sites`` (Russian ``1 объект``, ``3 объекта``, ``5 объектов``)."""
+    return ngettext("{n} site", "{n} sites", n).format(n=_int(n))
 
 
 def _share(n: int, total: int) -> str:
-    return f"{100.0 * n / total:.0f} %" if total else "0 %"
+    """``n`` as a share of ``total``: ``25 %`` (a no-break space before the sign in Russian)."""
+    if _en():
+        return f"{100.0 * n / total:.0f} %" if total else "0 %"
+    return format_number(100.0 * n / total if total else 0.0, 0) + "\u00a0%"
+
+
+def _accuracy_pct(text: str) -> str:
+    """A percentage of :data:`ACCURACY` (``"94.9 %"``, as in docs/accuracy.md) in the output language."""
+    if _en():
+        return text
+    num = text.replace("%", "").strip()
+    digits = len(num.split(".")[1]) if "." in num else 0
+    return format_number(float(num), digits) + "\u00a0%"
 
 
 def border_stretches(sites: pd.DataFrame) -> list[dict[str, Any]]:
@@ -744,46 +904,100 @@ def data_gaps(sites: pd.DataFrame) -> list[dict[str, Any]]:
              "approx": int(r.approx)} for c, r in g.iterrows()]
 
 
-def executive_summary(sites: pd.DataFrame, ranking: list[dict[str, Any]], basin_name: str) -> list[str]:
-    """Three or four paragraphs written from the data: what is where, what matters most for whom, what is unknown."""
+def _inventory_paragraph(sites: pd.DataFrame, basin_name: str) -> str:
+    """The first paragraph of the summary: how many sites of which kinds, by country."""
     from riskmap.report_labels import category_plural
 
     n = len(sites)
-    if not n:
-        return [f"The inventory holds no site in the {basin_name} basin."]
     cats = sites["category"].value_counts()
     what = ", ".join(category_plural(c, int(k)) for c, k in cats.head(4).items())
     rest = n - int(cats.head(4).sum())
+    if rest:
+        what = ngettext("{what} and {n} other", "{what} and {n} other", rest).format(what=what, n=_int(rest))
     countries = sites["country"].map(country_label).value_counts() if "country" in sites.columns else pd.Series()
-    where = ", ".join(f"{c} {k}" for c, k in countries.items())
-    paras = [f"The inventory holds {_site_word(n)} in the {basin_name} basin: {what}"
-             f"{f' and {rest} other' if rest else ''}. By country: {where}."]
+    where = ", ".join(f"{c} {_int(k)}" for c, k in countries.items())
+    return ngettext("The inventory holds {n} site in the {basin} basin: {what}. By country: {where}.",
+                    "The inventory holds {n} sites in the {basin} basin: {what}. By country: {where}.",
+                    n).format(n=_int(n), basin=basin_name, what=what, where=where)
+
+
+def _spill_paragraph(sites: pd.DataFrame) -> str:
+    """The second paragraph of the summary: how many sites would send a spill abroad, and to whom."""
+    n = len(sites)
+    tb = int(sites["transboundary_downstream"].astype("boolean").fillna(False).sum())
+    vh = int((sites.get("exposure_class") == "very high").sum()) if "exposure_class" in sites.columns else 0
+    who = pd.Series([c for codes, own in zip(sites["downstream_countries"], sites["country"])
+                     for c in foreign_downstream(codes, own)]).value_counts()
+    whom = ", ".join(f"{country_label(c)} ({_site_word(int(k))})" for c, k in who.head(4).items())
+    cross = ngettext("A spill from {n} site ({share}) would cross an international border downstream",
+                     "A spill from {n} sites ({share}) would cross an international border downstream",
+                     tb).format(n=_int(tb), share=_share(tb, n))
+    near = ngettext("{n} site lies on border water or reaches a border within a short distance (very high exposure)",
+                    "{n} sites lie on border water or reach a border within a short distance (very high exposure)",
+                    vh).format(n=_int(vh))
+    text = _("{first}; {second}.").format(first=cross, second=near)
+    if whom:
+        text += " " + _("Spills from other countries would reach {countries}.").format(countries=whom)
+    return text
+
+
+def _unknown_paragraph(sites: pd.DataFrame, basis: pd.Series) -> str:
+    """The last paragraph of the summary: what the public sources do not say."""
+    n = len(sites)
+    ins = int((basis == "insufficient data").sum())
+    st = int(sites["status"].isna().sum() + (sites["status"] == "unknown").sum()) if "status" in sites else 0
+    gaps = ngettext("Much is unknown: for {n} site ({share}) the public sources give no quantity (volume, "
+                    "substances, capacity), so its hazard is estimated from its category only",
+                    "Much is unknown: for {n} sites ({share}) the public sources give no quantity (volume, "
+                    "substances, capacity), so their hazard is estimated from their category only",
+                    ins).format(n=_int(ins), share=_share(ins, n))
+    status = ngettext("the operating status of {n} site is not known", "the operating status of {n} sites is not known",
+                      st).format(n=_int(st))
+    return (_("{first}; {second}.").format(first=gaps, second=status) + " "
+            + _("These gaps, and the limits of the river model, are set out under '{chapter}'.").format(
+                chapter=_("Limitations")))
+
+
+def executive_summary(sites: pd.DataFrame, ranking: list[dict[str, Any]], basin_name: str,
+                      *, lang: str | None = None) -> list[str]:
+    """Three or four paragraphs written from the data: what is where, what matters most for whom, what is unknown.
+
+    ``lang`` is the output language (``"en"``, ``"ru"``; ``None``: the current one, see
+    :func:`riskmap.i18n.use_lang`).
+    """
+    with use_lang(lang):
+        return _executive_summary(sites, ranking, basin_name)
+
+
+def _executive_summary(sites: pd.DataFrame, ranking: list[dict[str, Any]], basin_name: str) -> list[str]:
+    """Three or four paragraphs written from the data: what is where, what matters most for whom, what is unknown."""
+    if not len(sites):
+        return [_("The inventory holds no site in the {basin} basin.").format(basin=basin_name)]
+    paras = [_inventory_paragraph(sites, basin_name)]
     if "transboundary_downstream" in sites.columns:
-        tb = int(sites["transboundary_downstream"].astype("boolean").fillna(False).sum())
-        vh = int((sites.get("exposure_class") == "very high").sum()) if "exposure_class" in sites.columns else 0
-        who = pd.Series([c for codes, own in zip(sites["downstream_countries"], sites["country"])
-                         for c in foreign_downstream(codes, own)]).value_counts()
-        whom = ", ".join(f"{country_label(c)} ({_site_word(int(k))})" for c, k in who.head(4).items())
-        paras.append(f"A spill from {_site_word(tb)} ({_share(tb, n)}) would cross an international border "
-                     f"downstream; {_site_word(vh)} lie on border water or reach a border within a short "
-                     f"distance (very high exposure)."
-                     + (f" Spills from other countries would reach {whom}." if whom else ""))
+        paras.append(_spill_paragraph(sites))
     if ranking:
         top = "; ".join(f"{r['no']}. {r['name']} ({r['country']})" for r in ranking[:3])
-        paras.append(f"The sites that matter most for transboundary preparedness are {top}. The ranking and the "
-                     f"reasons behind it are in the chapter 'Priority sites'.")
+        paras.append(_("The sites that matter most for transboundary preparedness are {sites}. The ranking and the "
+                       "reasons behind it are in the chapter '{chapter}'.").format(sites=top,
+                                                                                    chapter=_("Priority sites")))
     basis = sites["basis"] if "basis" in sites.columns else sites.get("score_status")
     if basis is not None:
-        ins = int((basis == "insufficient data").sum())
-        st = int(sites["status"].isna().sum() + (sites["status"] == "unknown").sum()) if "status" in sites else 0
-        paras.append(f"Much is unknown: for {_site_word(ins)} ({_share(ins, n)}) the public sources give no "
-                     f"quantity (volume, substances, capacity), so their hazard is estimated from their category "
-                     f"only; the operating status of {_site_word(st)} is not known. These gaps, and the limits of "
-                     f"the river model, are set out under 'Limitations'.")
+        paras.append(_unknown_paragraph(sites, basis))
     return paras
 
 
-def key_findings(sites: pd.DataFrame, ranking: list[dict[str, Any]]) -> list[str]:
+def key_findings(sites: pd.DataFrame, ranking: list[dict[str, Any]], *, lang: str | None = None) -> list[str]:
+    """Short findings (one sentence each) from the data.
+
+    ``lang`` is the output language (``"en"``, ``"ru"``; ``None``: the current one, see
+    :func:`riskmap.i18n.use_lang`).
+    """
+    with use_lang(lang):
+        return _key_findings(sites, ranking)
+
+
+def _key_findings(sites: pd.DataFrame, ranking: list[dict[str, Any]]) -> list[str]:
     """Short findings (one sentence each) from the data."""
     from riskmap.report_labels import category_plural
 
@@ -792,112 +1006,177 @@ def key_findings(sites: pd.DataFrame, ranking: list[dict[str, Any]]) -> list[str
     if not n:
         return out
     cat = sites["category"].value_counts()
-    out.append(f"The largest group is {category_plural(cat.index[0], int(cat.iloc[0]))} ({_share(int(cat.iloc[0]), n)} "
-               f"of the sites).")
+    out.append(_("The largest group is {group} ({share} of the sites).").format(
+        group=category_plural(cat.index[0], int(cat.iloc[0])), share=_share(int(cat.iloc[0]), n)))
     tmf = int(sites["category"].isin(TMF_CATEGORIES).sum())
     if tmf:
-        what = "site is a tailings facility" if tmf == 1 else "sites are tailings facilities"
-        out.append(f"{tmf} {what}, the category behind the worst transboundary accidents in the region.")
+        out.append(ngettext("{n} site is a tailings facility, the category behind the worst transboundary accidents "
+                            "in the region.",
+                            "{n} sites are tailings facilities, the category behind the worst transboundary "
+                            "accidents in the region.", tmf).format(n=_int(tmf)))
     stretches = border_stretches(sites)
     if stretches:
         s = stretches[0]
-        out.append(f"The {s['label']} border water has the most sites upstream: {s['n']}, of which {s['near']} "
-                   f"reach it within {NEAR_BORDER_RIVER_KM:.0f} river km.")
+        out.append(_("The {border} border water has the most sites upstream: {n}, of which {near} reach it within "
+                     "{km} river km.").format(border=s["label"], n=_int(s["n"]), near=_int(s["near"]),
+                                              km=_dec(NEAR_BORDER_RIVER_KM)))
     fast = short_warning(sites)
     if fast:
-        out.append(f"{_site_word(len(fast)).capitalize()} would send a spill across a border in less than "
-                   f"{SHORT_WARNING_H:.0f} hours (at the assumed flow speed): too little time for a "
-                   f"downstream country to act without an agreed warning procedure.")
+        out.append(ngettext("{n} site would send a spill across a border in less than {hours} hours (at the assumed "
+                            "flow speed): too little time for a downstream country to act without an agreed warning "
+                            "procedure.",
+                            "{n} sites would send a spill across a border in less than {hours} hours (at the assumed "
+                            "flow speed): too little time for a downstream country to act without an agreed warning "
+                            "procedure.", len(fast)).format(n=_int(len(fast)), hours=_dec(SHORT_WARNING_H)))
     gaps = data_gaps(sites)
     if gaps and gaps[0]["insufficient"]:
         g = gaps[0]
-        out.append(f"The largest data gap is in {g['country']}: {g['insufficient']} of its {g['n']} sites "
-                   f"({g['insufficient_pct']}) have no quantity in the public sources.")
+        out.append(ngettext("The largest data gap is in {country}: {insufficient} of its {n} site ({share}) have no "
+                            "quantity in the public sources.",
+                            "The largest data gap is in {country}: {insufficient} of its {n} sites ({share}) have no "
+                            "quantity in the public sources.", g["n"]).format(
+            country=g["country"], insufficient=_int(g["insufficient"]), n=_int(g["n"]), share=g["insufficient_pct"]))
     if ranking:
         r = ranking[0]
-        out.append(f"The first priority is {r['name']} ({r['country']}), a {r['category']}.")
+        out.append(_("The first priority is {name} ({country}), a {category}.").format(
+            name=r["name"], country=r["country"], category=r["category"]))
     return out
 
 
-def limitations_context(sites: pd.DataFrame, meta: Mapping[str, Any] | None) -> list[dict[str, str]]:
+def _river_limits(meta: Mapping[str, Any] | None) -> str:
+    """The limitation of the river model, with its measured accuracy (docs/accuracy.md)."""
+    measured = (meta or {}).get("measured") or {}
+    area_err = _finite(measured.get("area_error_pct"))
+    a = ACCURACY
+    text = _("The river network and basin outlines are generalised. Tested on known places (docs/accuracy.md, "
+             "{date}): the basin is right for {basin_right} of {basin_n} places, the downstream countries are in "
+             "the right order for {order_right} of {order_n}, but the river distance to the first border is within "
+             "the published range for only {km_in_range} of {km_n} places, with a median error of {median_error}, "
+             "mostly too short. River kilometres in this report are therefore best read as lower bounds.").format(
+        date=a["date"] if _en() else format_date(a["date"]),
+        basin_right=_accuracy_pct(a["basin_right"][0]), basin_n=a["basin_right"][1],
+        order_right=_accuracy_pct(a["order_right"][0]), order_n=a["order_right"][1],
+        km_in_range=_accuracy_pct(a["km_in_range"][0]), km_n=a["km_in_range"][1],
+        median_error=_accuracy_pct(a["km_median_error"]))
+    if area_err is not None:
+        text += " " + _("The basin area as mapped differs by {pct} % from the published range.").format(
+            pct=_dec(area_err, 1))
+    return text
+
+
+def limitations_context(sites: pd.DataFrame, meta: Mapping[str, Any] | None,
+                        *, lang: str | None = None) -> list[dict[str, str]]:
+    """The data and model limits with their measured size.
+
+    ``lang`` is the output language (``"en"``, ``"ru"``; ``None``: the current one, see
+    :func:`riskmap.i18n.use_lang`).
+    """
+    with use_lang(lang):
+        return _limitations_context(sites, meta)
+
+
+def _limitations_context(sites: pd.DataFrame, meta: Mapping[str, Any] | None) -> list[dict[str, str]]:
     """The data and model limits with their measured size."""
     out: list[dict[str, str]] = []
     n = len(sites)
     basis = sites["basis"] if "basis" in sites.columns else sites.get("score_status")
     if n and basis is not None:
         ins = int((basis == "insufficient data").sum())
-        out.append({"title": "Incomplete site data", "text":
-                    f"The inventory is compiled from public global and regional datasets and the literature, not "
-                    f"from national registers. For {ins} of {n} sites ({_share(ins, n)}) the sources give no "
-                    f"quantity (tailings volume, substances, capacity); their hazard is the typical hazard of "
-                    f"their category. Missing values are never replaced by zero. Sites that no public source "
-                    f"records are missing altogether."})
+        out.append({"title": _("Incomplete site data"), "text": ngettext(
+            "The inventory is compiled from public global and regional datasets and the literature, not from "
+            "national registers. For {insufficient} of {n} site ({share}) the sources give no quantity (tailings "
+            "volume, substances, capacity); their hazard is the typical hazard of their category. Missing values "
+            "are never replaced by zero. Sites that no public source records are missing altogether.",
+            "The inventory is compiled from public global and regional datasets and the literature, not from "
+            "national registers. For {insufficient} of {n} sites ({share}) the sources give no quantity (tailings "
+            "volume, substances, capacity); their hazard is the typical hazard of their category. Missing values "
+            "are never replaced by zero. Sites that no public source records are missing altogether.",
+            n).format(insufficient=_int(ins), n=_int(n), share=_share(ins, n))})
     if n and "coord_precision" in sites.columns:
         exact = int((sites["coord_precision"] == "exact").sum())
-        out.append({"title": "Locations", "text":
-                    f"{exact} of {n} sites ({_share(exact, n)}) are located to about 100 m; the others only "
-                    f"approximately (a few km) or by the nearest town, which can place a site on the wrong "
-                    f"side of a divide or river."})
-    measured = (meta or {}).get("measured") or {}
-    area_err = _finite(measured.get("area_error_pct"))
-    a = ACCURACY
-    text = (f"The river network and basin outlines are generalised. Tested on known places "
-            f"(docs/accuracy.md, {a['date']}): the basin is right for {a['basin_right'][0]} of "
-            f"{a['basin_right'][1]} places, the downstream countries are in the right order for "
-            f"{a['order_right'][0]} of {a['order_right'][1]}, but the river distance to the first border is "
-            f"within the published range for only {a['km_in_range'][0]} of {a['km_in_range'][1]} places, with a "
-            f"median error of {a['km_median_error']}, mostly too short. River kilometres in this report are "
-            f"therefore best read as lower bounds.")
-    if area_err is not None:
-        text += f" The basin area as mapped differs by {area_err:.1f} % from the published range."
-    out.append({"title": "River distances and basins", "text": text})
-    out.append({"title": "Travel times", "text":
-                "Hours to the first border assume a constant flow speed of 1 m/s; real speeds vary several-fold "
-                "with discharge, and reservoirs hold spills back. They indicate an order of magnitude only."})
+        out.append({"title": _("Locations"), "text": ngettext(
+            "{exact} of {n} site ({share}) are located to about 100 m; the others only approximately (a few km) or "
+            "by the nearest town, which can place a site on the wrong side of a divide or river.",
+            "{exact} of {n} sites ({share}) are located to about 100 m; the others only approximately (a few km) or "
+            "by the nearest town, which can place a site on the wrong side of a divide or river.",
+            n).format(exact=_int(exact), n=_int(n), share=_share(exact, n))})
+    out.append({"title": _("River distances and basins"), "text": _river_limits(meta)})
+    out.append({"title": _("Travel times"), "text":
+                _("Hours to the first border assume a constant flow speed of 1 m/s; real speeds vary several-fold "
+                  "with discharge, and reservoirs hold spills back. They indicate an order of magnitude only.")})
     if "downstream_pop_total" in sites.columns:
-        out.append({"title": "People downstream", "text":
-                    "Downstream population counts only towns of 1,000 inhabitants or more within 5 km of the "
-                    "river (GeoNames); it is a lower bound."})
-    out.append({"title": "Scores", "text":
-                "The scores use riskmap's documented default weights, not the official ICPDR or UNECE tables. "
-                "They rank sites for attention; they are not a risk assessment of any single facility."})
+        out.append({"title": _("People downstream"), "text":
+                    _("Downstream population counts only towns of 1,000 inhabitants or more within 5 km of the "
+                      "river (GeoNames); it is a lower bound.")})
+    out.append({"title": _("Scores"), "text":
+                _("The scores use riskmap's documented default weights, not the official ICPDR or UNECE tables. "
+                  "They rank sites for attention; they are not a risk assessment of any single facility.")})
     return out
 
 
-def recommendations_context(sites: pd.DataFrame, ranking: list[dict[str, Any]]) -> list[dict[str, str]]:
+def _short_warning_names(fast: list[dict[str, Any]]) -> str:
+    """The first five sites with a short warning time, and how many more."""
+    names = ", ".join(_fmt(f["name"]) for f in fast[:5])
+    return _("{names} and {n} more").format(names=names, n=_int(len(fast) - 5)) if len(fast) > 5 else names
+
+
+def recommendations_context(sites: pd.DataFrame, ranking: list[dict[str, Any]],
+                            *, lang: str | None = None) -> list[dict[str, str]]:
+    """Recommendations for transboundary cooperation, each derived from a finding of this report.
+
+    ``lang`` is the output language (``"en"``, ``"ru"``; ``None``: the current one, see
+    :func:`riskmap.i18n.use_lang`).
+    """
+    with use_lang(lang):
+        return _recommendations_context(sites, ranking)
+
+
+def _recommendations_context(sites: pd.DataFrame, ranking: list[dict[str, Any]]) -> list[dict[str, str]]:
     """Recommendations for transboundary cooperation, each derived from a finding of this report."""
     out: list[dict[str, str]] = []
     stretches = border_stretches(sites)
     for s in stretches[:2]:
-        out.append({"title": f"Joint alerting on the {s['label']} border water", "text":
-                    f"{_site_word(s['n']).capitalize()} drain to this border water ({s['near']} of them within "
-                    f"{NEAR_BORDER_RIVER_KM:.0f} river km). The riparian authorities should agree one "
-                    f"notification procedure and contact points for it, and exercise them together."})
+        out.append({"title": _("Joint alerting on the {border} border water").format(border=s["label"]),
+                    "text": ngettext(
+                        "{n} site drains to this border water ({near} of them within {km} river km). The riparian "
+                        "authorities should agree one notification procedure and contact points for it, and exercise "
+                        "them together.",
+                        "{n} sites drain to this border water ({near} of them within {km} river km). The riparian "
+                        "authorities should agree one notification procedure and contact points for it, and exercise "
+                        "them together.", s["n"]).format(n=_int(s["n"]), near=_int(s["near"]),
+                                                          km=_dec(NEAR_BORDER_RIVER_KM))})
     fast = short_warning(sites)
     if fast:
-        names = ", ".join(_fmt(f["name"]) for f in fast[:5]) + (f" and {len(fast) - 5} more" if len(fast) > 5 else "")
-        out.append({"title": "Early warning for sites with short warning times", "text":
-                    f"A spill from {_site_word(len(fast))} would cross a border in less than "
-                    f"{SHORT_WARNING_H:.0f} hours ({names}). Their operators and the downstream country should "
-                    f"have direct 24-hour contacts and alarm plans, as the UNECE Industrial Accidents Convention "
-                    f"provides."})
+        out.append({"title": _("Early warning for sites with short warning times"), "text": ngettext(
+            "A spill from {n} site would cross a border in less than {hours} hours ({names}). Their operators and "
+            "the downstream country should have direct 24-hour contacts and alarm plans, as the UNECE Industrial "
+            "Accidents Convention provides.",
+            "A spill from {n} sites would cross a border in less than {hours} hours ({names}). Their operators and "
+            "the downstream country should have direct 24-hour contacts and alarm plans, as the UNECE Industrial "
+            "Accidents Convention provides.", len(fast)).format(
+            n=_int(len(fast)), hours=_dec(SHORT_WARNING_H), names=_short_warning_names(fast))})
     tmf = sites[sites["category"].isin(TMF_CATEGORIES)] if "category" in sites.columns else sites.iloc[:0]
     if len(tmf):
-        out.append({"title": "Tailings safety", "text":
-                    f"Apply the UNECE Safety Guidelines and Good Practices for Tailings Management Facilities "
-                    f"(and its checklist) to the {len(tmf)} tailings {'facility' if len(tmf) == 1 else 'facilities'}"
-                    f" listed here, starting with those ranked highest."})
+        out.append({"title": _("Tailings safety"), "text": ngettext(
+            "Apply the UNECE Safety Guidelines and Good Practices for Tailings Management Facilities (and its "
+            "checklist) to the {n} tailings facility listed here, starting with those ranked highest.",
+            "Apply the UNECE Safety Guidelines and Good Practices for Tailings Management Facilities (and its "
+            "checklist) to the {n} tailings facilities listed here, starting with those ranked highest.",
+            len(tmf)).format(n=_int(len(tmf)))})
     gaps = [g for g in data_gaps(sites) if g["insufficient"]]
     if gaps:
-        worst = ", ".join(f"{g['country']} ({g['insufficient']} of {g['n']})" for g in gaps[:4])
-        out.append({"title": "Close the data gaps", "text":
-                    f"Sites without quantities, by country: {worst}. Each country should complete the riskmap "
-                    f"questionnaire for them (volumes, substances, dam condition, status), so that they are "
-                    f"ranked on their own data rather than on their category."})
+        worst = ", ".join(_("{country} ({insufficient} of {n})").format(
+            country=g["country"], insufficient=_int(g["insufficient"]), n=_int(g["n"])) for g in gaps[:4])
+        out.append({"title": _("Close the data gaps"), "text":
+                    _("Sites without quantities, by country: {countries}. Each country should complete the riskmap "
+                      "questionnaire for them (volumes, substances, dam condition, status), so that they are "
+                      "ranked on their own data rather than on their category.").format(countries=worst)})
     if "coord_precision" in sites.columns:
         rough = int((sites["coord_precision"] != "exact").sum())
         if rough:
-            out.append({"title": "Verify locations", "text":
-                        f"{_site_word(rough).capitalize()} have only approximate locations; verifying them (site "
-                        f"visit or imagery) decides which river, and so which neighbour, a spill would reach."})
+            out.append({"title": _("Verify locations"), "text": ngettext(
+                "{n} site has only an approximate location; verifying it (site visit or imagery) decides which "
+                "river, and so which neighbour, a spill would reach.",
+                "{n} sites have only approximate locations; verifying them (site visit or imagery) decides which "
+                "river, and so which neighbour, a spill would reach.", rough).format(n=_int(rough))})
     return out
