@@ -121,11 +121,11 @@ def _arrival_decisions(kind: str, name: str, countries: list[str], population: A
     from riskmap.contingency import _loc
 
     if kind == "border":
-        what = _("sample at the {checkpoint} crossing and share results with the upstream country; "
-                 "alert water users downstream").format(checkpoint=name)
+        what = _("sample at the {place} crossing and share results with the upstream country; "
+                 "alert water users downstream").format(place=name)
     elif kind in ("reservoir", "lake"):
-        what = _("decide on the operation of {checkpoint} (hold or release) and sample at its outflow").format(
-            checkpoint=name)
+        what = _("decide on the operation of {place} (hold or release) and sample at its outflow").format(
+            place=name)
     elif kind == "town":
         if population is None or pd.isna(population):
             what = _("decide on drinking-water and irrigation intakes at {town}; inform the public").format(town=name)
@@ -135,7 +135,7 @@ def _arrival_decisions(kind: str, name: str, countries: list[str], population: A
     elif kind == "outlet":
         what = _("inform the next water body's authorities; agree the all-clear criteria")
     else:
-        what = _("sample at {checkpoint}").format(checkpoint=name)
+        what = _("sample at {place}").format(place=name)
     return tuple((c, what) for c in countries)
 
 
@@ -162,9 +162,9 @@ def exercise_injects(card: Any, start: _dt.datetime, params: Mapping[str, Any]) 
     vh = float(ex["verification_h"])
     for i, n in enumerate(card.notifications.itertuples(index=False)):
         at = checkpoint_label(n.checkpoint)
-        model = (_("time available: {fast} h (fast), {central} h (central) to {checkpoint}").format(
-                     fast=_num(n.warning_h_fast), central=_num(n.warning_h), checkpoint=at)
-                 if pd.notna(n.warning_h) else _("time available: unknown ({checkpoint})").format(checkpoint=at))
+        model = (_("time available: {fast} h (fast), {central} h (central) to {place}").format(
+                     fast=_num(n.warning_h_fast), central=_num(n.warning_h), place=at)
+                 if pd.notna(n.warning_h) else _("time available: unknown ({place})").format(place=at))
         who = _code_or_label(n.notified)
         raw.append((vh, 2 + i, "notification", str(n.notified),
                     _("Release confirmed upstream: {country} must be notified").format(country=who),
@@ -182,7 +182,7 @@ def exercise_injects(card: Any, start: _dt.datetime, params: Mapping[str, Any]) 
                                           high=_mg(r.peak_mg_l_high), km=_num(r.river_km))
         where = checkpoint_label(r.checkpoint, r.kind, r.country)
         raw.append((float(r.leading_edge_h), base + j, "arrival", str(r.country),
-                    _("Pollution arriving at {checkpoint} ({kind})").format(checkpoint=where, kind=kind_label(r.kind)),
+                    _("Pollution arriving at {place} ({kind})").format(place=where, kind=kind_label(r.kind)),
                     model, _arrival_decisions(str(r.kind), where, _parts(r.country), r.population)))
     raw.sort(key=lambda x: (x[0], x[1]))
     return [Inject(k + 1, t, clock_at(start, t), kind, c, title, model, dec)
