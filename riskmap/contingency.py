@@ -917,10 +917,32 @@ def _csv_text(df: pd.DataFrame) -> str:
     return out.to_csv(index=False, lineterminator="\n", float_format="%.4g", quoting=csv.QUOTE_NONNUMERIC)
 
 
+def date_time_text(when: Any, suffix: str = "") -> str:
+    """A date and time as written in the documents, in the current language.
+
+    English ``2027-05-12 06:00`` (as before); Russian ``12 мая 2027 г., 06:00``
+    (:func:`riskmap.i18n.format_date`).
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> date_time_text(dt.datetime(2027, 5, 12, 6, 0))
+    '2027-05-12 06:00'
+    >>> with use_lang("ru"):
+    ...     date_time_text(dt.datetime(2027, 5, 12, 6, 0), " UTC") == "12 мая 2027\u202fг., 06:00 UTC"
+    True
+    """
+    from riskmap.i18n import format_date
+
+    if current_lang() == "en":
+        return when.strftime("%Y-%m-%d %H:%M") + suffix
+    return f"{format_date(when)}, {when:%H:%M}{suffix}"
+
+
 def _generated() -> str:
     from riskmap.report import _generation_time
 
-    return _generation_time().strftime("%Y-%m-%d %H:%M UTC")
+    return date_time_text(_generation_time(), " UTC")
 
 
 def build_contingency(basin: str, out_dir: str | Path, *, sites: str | Sequence[str] | None = None,

@@ -219,7 +219,7 @@ class ExercisePack:
 
 
 def _context(pack: ExercisePack, contacts: pd.DataFrame, params: Mapping[str, Any]) -> dict[str, Any]:
-    from riskmap.contingency import _card_context, _kosovo_note, country_label, sop_context
+    from riskmap.contingency import _card_context, _kosovo_note, country_label, date_time_text, sop_context
     from riskmap.report_sections import _version
 
     card = _card_context(pack.card, contacts)
@@ -232,7 +232,7 @@ def _context(pack: ExercisePack, contacts: pd.DataFrame, params: Mapping[str, An
                    fast=_num(n.warning_h_fast), central=_num(n.warning_h))
                for n in pack.card.notifications.itertuples(index=False)}
     codes = {p for c in countries for p in _parts(c)} | {p for i in pack.injects for p in _parts(i.country)}
-    return {"card": card, "injects": inj, "start": pack.start.strftime(_CLOCK), "site": card["site"],
+    return {"card": card, "injects": inj, "start": date_time_text(pack.start), "site": card["site"],
             "mass": card["mass"], "countries": [{"code": c, "label": country_label(c),
                                                  "target": targets.get(c, "")} for c in countries],
             "sop": sop_context(), "version": _version(),

@@ -211,6 +211,8 @@ def test_russian_exercise_packs_have_no_english_label(exercise_ru):
     fac = _visible(_file(exercise_ru, "_facilitator.html")).lower()
     for term in ("пункт связи", "компетентный орган", "выше по течению", "ниже по течению", "контрольн"):
         assert term in fac, term
+    part = _visible(_file(exercise_ru, "_participant.html"))
+    assert "начало: 12 мая 2027 г., 06:00 (местное время, как задано)" in part  # the start, as a Russian date
     ev = _file(exercise_ru, "_evaluation.html").read_text(encoding="utf-8")
     for country in ("Кыргызстан", "Узбекистан", "Таджикистан", "Казахстан"):
         assert f"<h2>{country}</h2>" in ev
