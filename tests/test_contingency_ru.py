@@ -142,7 +142,9 @@ def test_russian_numbers_have_a_decimal_comma(syr_ru):
     assert {"notified", "origin", "warning_h_fast"} <= set(notes.columns)
     assert set(notes["origin"]) <= {"KGZ", "UZB", "TJK", "KAZ"}
     assert notes["warning_h_fast"].dtype.kind == "f"
-    assert not CYRILLIC.search((out / "syr_darya_timelines.csv").read_text(encoding="utf-8"))
+    tl = pd.read_csv(out / "syr_darya_timelines.csv")
+    assert tl["checkpoint"].iloc[0] == "border KGZ -> UZB" and tl["kind"].iloc[0] == "border"
+    assert tl["leading_edge_h"].dtype.kind == "f" and tl["country"].iloc[0] == "UZB"
 
 
 def test_russian_pdf_extracts_cyrillic_with_embedded_fonts(syr_ru):
