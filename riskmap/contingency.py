@@ -48,11 +48,16 @@ __all__ = [
     "CONTACTS_TEMPLATE",
     "CONTACT_COLUMNS",
     "DEFAULT_CONTINGENCY_FILE",
+    "PARAM_TEXTS",
     "SOP_STEPS",
     "ContingencyPlan",
     "ScenarioCard",
     "build_contingency",
+    "checkpoint_label",
     "climate_section_html",
+    "country_label",
+    "date_time_text",
+    "kind_label",
     "load_contingency_params",
     "notification_matrix",
     "notification_table",
@@ -61,6 +66,7 @@ __all__ = [
     "release_scenario",
     "scenario_card",
     "select_sites",
+    "sop_context",
 ]
 
 #: Default release-scenario parameters.
