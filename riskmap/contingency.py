@@ -42,16 +42,22 @@ import pandas as pd
 
 from riskmap._errors import RiskmapInputError
 from riskmap._paths import PARAMS_DIR
+from riskmap.i18n import N_, _, current_lang, pgettext, use_lang
 
 __all__ = [
     "CONTACTS_TEMPLATE",
     "CONTACT_COLUMNS",
     "DEFAULT_CONTINGENCY_FILE",
+    "PARAM_TEXTS",
     "SOP_STEPS",
     "ContingencyPlan",
     "ScenarioCard",
     "build_contingency",
+    "checkpoint_label",
     "climate_section_html",
+    "country_label",
+    "date_time_text",
+    "kind_label",
     "load_contingency_params",
     "notification_matrix",
     "notification_table",
@@ -60,6 +66,7 @@ __all__ = [
     "release_scenario",
     "scenario_card",
     "select_sites",
+    "sop_context",
 ]
 
 #: Default release-scenario parameters.
@@ -69,25 +76,43 @@ CONTACTS_TEMPLATE = PARAMS_DIR / "contacts_template.csv"
 #: Columns of a contacts file.
 CONTACT_COLUMNS = ("country", "role", "organisation", "contact")
 #: The harmonised SOP steps of the checklist structure (title, what the riparians complete).
+#: (English as written, marked for the catalogue: show them with ``riskmap.i18n._``.)
 SOP_STEPS: tuple[tuple[str, str], ...] = (
-    ("Alert", "who raises the alarm at the site, by which channel, within which time"),
-    ("Verification", "who confirms the release (site visit, first samples) and how the first report is made"),
-    ("Notification", "who notifies which downstream country, basin body and the UNECE IAN point of contact"),
-    ("Response", "measures at intakes, reservoirs and the site; who decides on closures and releases"),
-    ("Sampling", "where and how often each country samples; laboratories; sharing of results"),
-    ("All-clear", "criteria (concentration below the standard at the checkpoints) and who declares it"),
+    (N_("Alert"), N_("who raises the alarm at the site, by which channel, within which time")),
+    (N_("Verification"),
+     N_("who confirms the release (site visit, first samples) and how the first report is made")),
+    (N_("Notification"),
+     N_("who notifies which downstream country, basin body and the UNECE IAN point of contact")),
+    (N_("Response"), N_("measures at intakes, reservoirs and the site; who decides on closures and releases")),
+    (N_("Sampling"), N_("where and how often each country samples; laboratories; sharing of results")),
+    (N_("All-clear"), N_("criteria (concentration below the standard at the checkpoints) and who declares it")),
 )
-TO_BE_SUPPLIED = "to be supplied"
+TO_BE_SUPPLIED = N_("to be supplied")
 UNKNOWN = "unknown"
 
 _KNOWN_FIELDS: tuple[tuple[str, str, str], ...] = (
-    ("category", "Category", ""), ("status", "Status", ""), ("country", "Country", ""),
-    ("substances", "Substances", ""), ("tailings_volume_m3", "Tailings volume", "m³"),
-    ("tailings_area_ha", "Tailings area", "ha"), ("dam_height_m", "Dam height", "m"),
-    ("tailings_type", "Tailings type", ""), ("dam_condition", "Dam condition", ""),
-    ("reservoir_volume_m3", "Reservoir volume", "m³"), ("capacity_mw", "Capacity", "MW"),
-    ("capacity_t_yr", "Capacity", "t/yr"), ("coord_precision", "Coordinate precision", ""),
+    ("category", N_("Category"), ""), ("status", N_("Status"), ""), ("country", N_("Country"), ""),
+    ("substances", N_("Substances"), ""), ("tailings_volume_m3", N_("Tailings volume"), N_("m³")),
+    ("tailings_area_ha", N_("Tailings area"), N_("ha")), ("dam_height_m", N_("Dam height"), N_("m")),
+    ("tailings_type", N_("Tailings type"), ""), ("dam_condition", N_("Dam condition"), ""),
+    ("reservoir_volume_m3", N_("Reservoir volume"), N_("m³")), ("capacity_mw", N_("Capacity"), N_("MW")),
+    ("capacity_t_yr", N_("Capacity"), N_("t/yr")), ("coord_precision", N_("Coordinate precision"), ""),
 )
+#: The texts of the shipped ``contingency.toml`` (marked so that the defaults read in the output
+#: language; a text the user changes with ``--params`` is shown as given).
+PARAM_TEXTS: tuple[str, ...] = (
+    N_("riskmap contingency defaults v1 (planning assumptions, not official UNECE figures)"),
+    N_("stored quantity unknown: nominal release of {mass} of a dissolved, conservative substance "
+       "(riskmap planning assumption; change nominal_mass_t)"),
+    N_("riskmap planning assumption: one third of the stored volume. Rico, Benito and Diez-Herrero (2008), "
+       "Floods from tailings dam failures, Journal of Hazardous Materials 154, 79-87, show that only part of "
+       "the stored tailings is released and fit outflow against stored volume (r2 = 0.86); use their relation "
+       "or a site study instead"),
+    N_("riskmap planning assumption, not from a source: 1 g of dissolved conservative contaminant per m3 of "
+       "released tailings; replace with pore-water analyses of the site"),
+)
+#: Basin names as shown in the documents (data ids and the schema keep ``basin_name``'s English names).
+_BASIN_NAMES = (N_("Drin"), N_("Drina"), N_("Syr Darya"))
 _TMF_FIELDS = ("tailings_volume_m3", "tailings_area_ha", "dam_height_m", "substances", "dam_condition")
 _GENERIC_FIELDS = ("substances", "status")
 
@@ -233,6 +258,118 @@ def _missing(v: Any) -> bool:
         return False
 
 
+def _loc(text: str) -> str:
+    """A number written by Python's format (``1,234.5``, ``0.012``) with the current language's separators.
+
+    The numbers are rounded by Python's format in every language, so English is
+    unchanged and Russian shows the same digits (``1 234,5``, no-break space).
+
+    Examples
+    --------
+    >>> with use_lang("ru"):
+    ...     _loc("1,234.5") == "1\u00a0234,5"
+    True
+    """
+    if current_lang() == "en":
+        return text
+    return text.replace(",", "\u00a0").replace(".", ",")
+
+
+def _unknown() -> str:
+    from riskmap.i18n import UNKNOWN as _UNKNOWN_TEXT
+
+    return _(_UNKNOWN_TEXT)
+
+
+def country_label(code: Any) -> str:
+    """Display name of an ISO3 code or ``"BIH|SRB"`` border pair in the current language (Kosovo*).
+
+    Examples
+    --------
+    >>> country_label("BIH|SRB")
+    'Bosnia and Herzegovina / Serbia (border)'
+    >>> with use_lang("ru"):
+    ...     country_label("KGZ"), country_label("XKX")
+    ('Кыргызстан', 'Косово*')
+    """
+    from riskmap.i18n import country_name
+
+    if _missing(code):
+        return _unknown()
+    code = str(code)
+    if "|" in code:
+        return _("{countries} (border)").format(countries=" / ".join(country_label(c) for c in code.split("|")))
+    if code == "XKX":
+        return f"{country_name(code)}*"
+    return str(country_name(code))
+
+
+def _code_or_label(code: Any) -> str:
+    """ISO3 codes as written in English (as before), country names in other languages."""
+    return str(code) if current_lang() == "en" else " / ".join(country_label(c) for c in _parts(code))
+
+
+def kind_label(kind: Any) -> str:
+    """The display name of a checkpoint kind (``border``, ``town``, ...); English: the kind itself."""
+    labels = {"border": pgettext("checkpoint kind", "border"), "town": pgettext("checkpoint kind", "town"),
+              "reservoir": pgettext("checkpoint kind", "reservoir"), "lake": pgettext("checkpoint kind", "lake"),
+              "outlet": pgettext("checkpoint kind", "outlet")}
+    return labels.get(str(kind), str(kind))
+
+
+_BORDER_RE = re.compile(r"border (?P<a>\S+) -> (?P<b>\S+)")
+_OUTFLOW_RE = re.compile(r"(?P<name>.+) \(outflow\)")
+_ENTRY_RE = re.compile(r"river entry \((?P<c>[^)]*)\): before the first checkpoint")
+
+
+def checkpoint_label(name: Any, kind: Any = None, country: Any = None) -> str:
+    """A spill checkpoint's name in the current language (the spill model names them in English).
+
+    Border crossings and outflows keep their codes and water-body names (data);
+    towns are shown with :func:`riskmap.i18n.town_name` (the original name when
+    no cited translation exists).
+
+    Examples
+    --------
+    >>> with use_lang("ru"):
+    ...     checkpoint_label("border KGZ -> UZB", "border")
+    'граница KGZ -> UZB'
+    """
+    from riskmap.i18n import town_name
+
+    text = str(name)
+    if current_lang() == "en":
+        return text
+    if m := _BORDER_RE.fullmatch(text):
+        return _("border {from_} -> {to}").format(from_=m["a"], to=m["b"])
+    if m := _OUTFLOW_RE.fullmatch(text):
+        return _("{name} (outflow)").format(name=m["name"])
+    if m := _ENTRY_RE.fullmatch(text):
+        return _("river entry ({countries}): before the first checkpoint").format(countries=_code_or_label(m["c"]))
+    if text == "outlet":
+        return pgettext("checkpoint kind", "outlet")
+    if str(kind) == "town":
+        first = _parts(country)
+        return str(town_name(text, first[-1] if first else None))
+    return text
+
+
+def _value_label(key: str, v: Any) -> str:
+    """Category, status and coordinate precision codes: as written in English, their labels otherwise."""
+    if current_lang() == "en" or not isinstance(v, str):
+        return v
+    from riskmap.map_text import CATEGORY_LABELS, PRECISION_LABELS, STATUS_LABELS
+
+    table = {"category": CATEGORY_LABELS, "status": STATUS_LABELS, "coord_precision": PRECISION_LABELS}.get(key)
+    if key == "country":
+        return country_label(v)
+    if table is None:
+        return v
+    if v.strip().lower() == "unknown":
+        return _unknown()
+    return _(table[v]) if v in table else v
+
+
 def select_sites(sites: pd.DataFrame, basin_id: str, spec: str | Sequence[str] | None, top_n: int) -> pd.DataFrame:
     """The sites of a plan: ``top:N`` (best priority rank with a transboundary path) or explicit ids.
 
@@ -276,8 +413,9 @@ def select_sites(sites: pd.DataFrame, basin_id: str, spec: str | Sequence[str] |
 
 
 def _fmt_value(v: Any, unit: str) -> str:
+    unit = _(unit) if unit else ""
     if isinstance(v, (int, float, np.floating, np.integer)) and not isinstance(v, bool):
-        return f"{float(v):,.6g} {unit}".strip()
+        return f"{_loc(f'{float(v):,.6g}')} {unit}".strip()
     if isinstance(v, (list, tuple)):
         return ", ".join(str(x) for x in v)
     return f"{v} {unit}".strip()
@@ -293,9 +431,9 @@ def site_facts(site: Mapping[str, Any]) -> tuple[list[dict[str, str]], list[str]
         v = site.get(key)
         if _missing(v) or (isinstance(v, str) and v.strip().lower() == "unknown"):
             if key in relevant:
-                unknown.append(label)
+                unknown.append(_(label))
             continue
-        known.append({"label": label, "value": _fmt_value(v, unit)})
+        known.append({"label": _(label), "value": _fmt_value(_value_label(key, v), unit)})
     return known, unknown
 
 
@@ -323,25 +461,31 @@ def release_scenario(site: Mapping[str, Any], params: Mapping[str, Any]) -> dict
     if site.get("category") in tail["categories"] and pd.notna(vol) and vol > 0 and tail["dissolved_load_kg_m3"] > 0:
         released = float(vol) * float(tail["release_fraction"])
         mass = released * float(tail["dissolved_load_kg_m3"])
-        notes = [(f"released tailings: {tail['release_fraction']:g} x {float(vol):,.6g} m³ = {released:,.6g} m³ "
-                  f"({tail['release_fraction_source']})"),
-                 f"dissolved load {tail['dissolved_load_kg_m3']:g} kg/m³ ({tail['dissolved_load_source']})"]
+        notes = [_("released tailings: {fraction} x {volume} m³ = {released} m³ ({source})").format(
+                     fraction=_loc(f"{tail['release_fraction']:g}"), volume=_loc(f"{float(vol):,.6g}"),
+                     released=_loc(f"{released:,.6g}"), source=_(tail["release_fraction_source"])),
+                 _("dissolved load {load} kg/m³ ({source})").format(
+                     load=_loc(f"{tail['dissolved_load_kg_m3']:g}"), source=_(tail["dissolved_load_source"]))]
         if mass > tail["max_mass_kg"]:
-            notes.append(f"capped at max_mass_kg = {tail['max_mass_kg']:g} kg")
+            notes.append(_("capped at max_mass_kg = {max} kg").format(max=_loc(f"{tail['max_mass_kg']:g}")))
             mass = float(tail["max_mass_kg"])
-        basis = f"{_mass_text(mass)} of dissolved contaminant from a release of {released:,.6g} m³ of tailings"
+        basis = _("{mass} of dissolved contaminant from a release of {released} m³ of tailings").format(
+            mass=_mass_text(mass), released=_loc(f"{released:,.6g}"))
         return {"mass_kg": mass, "duration_h": float(meta["duration_h"]), "basis": basis, "assumptions": notes,
                 "volume_known": True}
-    what = "tailings volume unknown" if site.get("category") in tail["categories"] else "stored quantity unknown"
-    basis = str(meta["nominal_basis"]).replace("{mass}", _mass_text(nominal))
-    if what != "stored quantity unknown":
-        basis = basis.replace("stored quantity unknown", what)
+    stored = _("stored quantity unknown")
+    what = _("tailings volume unknown") if site.get("category") in tail["categories"] else stored
+    basis = _(str(meta["nominal_basis"])).replace("{mass}", _mass_text(nominal))
+    if what != stored:
+        basis = basis.replace(stored, what)
     return {"mass_kg": nominal, "duration_h": float(meta["duration_h"]), "basis": basis,
             "assumptions": [], "volume_known": False}
 
 
 def _mass_text(kg: float) -> str:
-    return f"{kg / 1000:,.4g} t" if kg >= 1000 else f"{kg:,.4g} kg"
+    if kg >= 1000:
+        return _("{value} t").format(value=_loc(f"{kg / 1000:,.4g}"))
+    return _("{value} kg").format(value=_loc(f"{kg:,.4g}"))
 
 
 # ------------------------------------------------------------------ cards
@@ -532,19 +676,22 @@ def _route_png(res: Any, basin: Any, site_geom: Any, title: str) -> str:
 
 def _card_gaps(site: Mapping[str, Any], unknown: list[str], scenario: dict[str, Any], res: Any,
                river_entry: str | None) -> list[str]:
-    gaps = [f"{lab}: unknown" for lab in unknown]
+    gaps = [_("{field}: unknown").format(field=lab) for lab in unknown]
     if not scenario["volume_known"]:
-        gaps.append("release mass: nominal (stored quantity not in the inventory)")
+        gaps.append(_("release mass: nominal (stored quantity not in the inventory)"))
     prec = str(site.get("coord_precision") or "")
     if prec in ("town", "approximate", "unknown", ""):
-        gaps.append(f"location: coordinate precision '{prec or 'unknown'}'")
+        shown = prec or "unknown"
+        gaps.append(_("location: coordinate precision '{precision}'").format(
+            precision=shown if current_lang() == "en" else _value_label("coord_precision", shown)))
     if river_entry:
-        gaps.append(f"the modelled river entry lies in {river_entry}, not in {site.get('country')}: the "
-                    "time to that border is not modelled")
+        gaps.append(_("the modelled river entry lies in {entry}, not in {country}: the time to that border is "
+                      "not modelled").format(entry=_code_or_label(river_entry),
+                                             country=_code_or_label(site.get("country"))))
     for note in dict.fromkeys(str(n) for n in res.checkpoints.get("note", pd.Series(dtype=str)).fillna("")):
         if note:
-            gaps.append(f"spill model: {note}")
-    gaps += [f"spill model: {a}" for a in res.assumptions if a.startswith("STOPPED")]
+            gaps.append(_("spill model: {note}").format(note=note))
+    gaps += [_("spill model: {note}").format(note=a) for a in res.assumptions if a.startswith("STOPPED")]
     return gaps
 
 
@@ -586,7 +733,8 @@ def scenario_card(site: pd.Series, basin_id: str, params: Mapping[str, Any], *, 
             "category": str(site.get("category") or UNKNOWN), "country": origin, "basin": basin_id,
             "priority_rank": site.get("priority_rank"), "river_entry": entry,
             "snap_km": res.params.get("snap_km")}
-    png = _route_png(res, basin, site.geometry, f"{info['name']}: route to the outlet") if draw else ""
+    title = _("{name}: route to the outlet").format(name=info["name"])
+    png = _route_png(res, basin, site.geometry, title) if draw else ""
     return ScenarioCard(info, known, unknown, scen, res, timeline, notification_table(timeline, origin, entry),
                         png, _card_gaps(site, unknown, scen, res, entry))
 
@@ -618,61 +766,74 @@ class ContingencyPlan:
 
 
 def _h(v: Any) -> str:
-    return "unknown" if v is None or (isinstance(v, float) and not math.isfinite(v)) or pd.isna(v) else f"{v:,.1f}"
+    if v is None or (isinstance(v, float) and not math.isfinite(v)) or pd.isna(v):
+        return _unknown()
+    return _loc(f"{v:,.1f}")
 
 
 def _mg(v: Any) -> str:
-    return "unknown" if v is None or pd.isna(v) else f"{v:.3g}"
+    return _unknown() if v is None or pd.isna(v) else _loc(f"{v:.3g}")
 
 
 def _contacts_for(contacts: pd.DataFrame, country: str) -> list[str]:
     sub = contacts[contacts["country"] == country]
     return [" · ".join(x for x in (r.role, r.organisation, r.contact) if x) for r in sub.itertuples()] \
-        or [TO_BE_SUPPLIED]
+        or [_(TO_BE_SUPPLIED)]
+
+
+def _population(v: Any) -> str:
+    return _unknown() if pd.isna(v) else _loc(f"{v:,.0f}")
 
 
 def _card_context(card: ScenarioCard, contacts: pd.DataFrame) -> dict[str, Any]:
-    from riskmap.report_sections import country_label
-
-    rows = [{"checkpoint": r.checkpoint, "kind": r.kind, "country": " / ".join(country_label(c) for c in _parts(r.country)),
+    rows = [{"checkpoint": checkpoint_label(r.checkpoint, r.kind, r.country), "kind": kind_label(r.kind),
+             "country": " / ".join(country_label(c) for c in _parts(r.country)),
              "km": _h(r.river_km), "lead": _h(r.leading_edge_h), "lead_fast": _h(r.leading_edge_h_fast),
              "peak": _h(r.peak_time_h), "conc": _mg(r.peak_mg_l),
              "range": f"{_mg(r.peak_mg_l_low)}–{_mg(r.peak_mg_l_high)}", "above": _h(r.above_threshold_h),
-             "population": ("unknown" if pd.isna(r.population) else f"{r.population:,.0f}") if r.kind == "town" else "",
+             "population": _population(r.population) if r.kind == "town" else "",
              "note": r.note} for r in card.timeline.itertuples(index=False)]
     notes = [{"notified": country_label(r.notified), "notified_code": r.notified,
               "origin": country_label(r.origin), "upstream": " / ".join(country_label(c) for c in _parts(r.upstream)),
-              "checkpoint": r.checkpoint, "central": _h(r.warning_h), "fast": _h(r.warning_h_fast),
+              "checkpoint": checkpoint_label(r.checkpoint), "central": _h(r.warning_h), "fast": _h(r.warning_h_fast),
               "contacts_origin": _contacts_for(contacts, r.origin),
               "contacts_notified": _contacts_for(contacts, r.notified)}
              for r in card.notifications.itertuples(index=False)]
     s = card.site
     return {"site": {**s, "country_label": country_label(s["country"]),
+                     "category_label": _value_label("category", s["category"]),
                      "river_entry_label": country_label(s["river_entry"]) if s["river_entry"] else None,
-                     "rank": "unknown" if _missing(s["priority_rank"]) else f"{float(s['priority_rank']):.0f}"},
+                     "rank": _unknown() if _missing(s["priority_rank"]) else f"{float(s['priority_rank']):.0f}"},
             "anchor": "card-" + re.sub(r"[^a-z0-9]+", "-", s["site_id"].lower()),
             "known": card.known, "unknown": card.unknown, "scenario": card.scenario,
-            "mass": _mass_text(card.scenario["mass_kg"]), "duration": f"{card.scenario['duration_h']:g} h",
-            "model": card.result.params.get("model"), "discharge": card.result.params.get("discharge"),
-            "threshold": f"{card.result.params.get('threshold_mg_l', float('nan')):g}",
+            "mass": _mass_text(card.scenario["mass_kg"]),
+            "duration": _("{value} h").format(value=_loc(f"{card.scenario['duration_h']:g}")),
+            "model": card.result.params.get("model"), "discharge": _discharge_label(card.result.params.get("discharge")),
+            "threshold": _loc(f"{card.result.params.get('threshold_mg_l', float('nan')):g}"),
             "snap": _h(card.site.get("snap_km")),
             "uncertainty": card.result.uncertainty.get("statement", ""),
             "timeline": rows, "notifications": notes, "route_png": card.route_png, "gaps": card.gaps}
 
 
-def _matrix_context(plan: ContingencyPlan) -> dict[str, Any]:
-    from riskmap.report_sections import country_label
+def _discharge_label(which: Any) -> str:
+    """The discharge case of the spill run (``mean``/``low``) in the current language."""
+    labels = {"mean": pgettext("discharge case", "mean"), "low": pgettext("discharge case", "low")}
+    return labels.get(str(which), str(which))
 
+
+def _matrix_context(plan: ContingencyPlan) -> dict[str, Any]:
     pairs = plan.pairs
     if pairs.empty:
         return {"origins": [], "notified": [], "cells": {}}
     origins, notified = sorted(pairs["origin"].unique()), sorted(pairs["notified"].unique())
     cells: dict[str, dict[str, str]] = {o: {n: "" for n in notified} for o in origins}
     for r in pairs.itertuples(index=False):
-        txt = f"{_h(r.min_warning_h_fast)} h (central {_h(r.min_warning_h)} h)"
+        fast, central = _h(r.min_warning_h_fast), _h(r.min_warning_h)
+        txt = _("{fast} h (central {central} h)").format(fast=fast, central=central)
         if r.unknown_time:
-            txt = "before the first checkpoint (time unknown)" if pd.isna(r.min_warning_h) else \
-                txt + "; before the first checkpoint for some sites"
+            txt = _("before the first checkpoint (time unknown)") if pd.isna(r.min_warning_h) else \
+                _("{fast} h (central {central} h); before the first checkpoint for some sites").format(
+                    fast=fast, central=central)
         cells[r.origin][r.notified] = txt
     return {"origins": [{"code": o, "label": country_label(o)} for o in origins],
             "notified": [{"code": n, "label": country_label(n)} for n in notified], "cells": cells}
@@ -680,8 +841,6 @@ def _matrix_context(plan: ContingencyPlan) -> dict[str, Any]:
 
 def _checkpoints_context(plan: ContingencyPlan) -> list[dict[str, Any]]:
     """Warning checkpoints of the basin: every border/reservoir/lake/town the cards pass, earliest arrival."""
-    from riskmap.report_sections import country_label
-
     frames = [c.timeline.assign(site=c.site["name"]) for c in plan.cards]
     if not frames:
         return []
@@ -691,38 +850,67 @@ def _checkpoints_context(plan: ContingencyPlan) -> list[dict[str, Any]]:
     out = pd.DataFrame({"lead_fast": g["leading_edge_h_fast"].min(), "lead": g["leading_edge_h"].min(),
                         "n": g["site"].nunique()}).reset_index()
     out = out.sort_values(["lead_fast", "checkpoint"], kind="mergesort", na_position="last")
-    return [{"checkpoint": r.checkpoint, "kind": r.kind,
+    return [{"checkpoint": checkpoint_label(r.checkpoint, r.kind, r.country), "kind": kind_label(r.kind),
              "country": " / ".join(country_label(c) for c in _parts(r.country)),
              "lead_fast": _h(r.lead_fast), "lead": _h(r.lead), "n": int(r.n)} for r in out.itertuples()]
 
 
 def plan_context(plan: ContingencyPlan, generated: str) -> dict[str, Any]:
     """Template context of the annex and the cards (plain values; the templates escape them)."""
-    from riskmap.report_sections import _version, country_label
+    from riskmap.report_sections import _version
 
     cards = [_card_context(c, plan.contacts) for c in plan.cards]
     gaps = [{"site": c["site"]["name"], "gaps": c["gaps"]} for c in cards if c["gaps"]]
     missing_contacts = [country_label(c) for c in plan.riparian if c not in set(plan.contacts["country"])]
-    return {"basin_id": plan.basin_id, "basin_name": plan.basin_name,
+    codes = set(plan.riparian) | {p for c in plan.cards for col in ("notified", "origin", "upstream")
+                                  for v in c.notifications[col] for p in _parts(v)}
+    return {"basin_id": plan.basin_id, "basin_name": _(plan.basin_name),
             "riparian": [country_label(c) for c in plan.riparian], "cards": cards,
             "matrix": _matrix_context(plan), "checkpoints": _checkpoints_context(plan), "gaps": gaps,
-            "missing_contacts": missing_contacts, "sop": [{"step": s, "what": w} for s, w in SOP_STEPS],
-            "params_label": plan.params["meta"]["label"], "version": _version(), "generated": generated,
-            "to_be_supplied": TO_BE_SUPPLIED}
+            "missing_contacts": missing_contacts, "sop": sop_context(),
+            "params_label": _(plan.params["meta"]["label"]), "version": _version(), "generated": generated,
+            "to_be_supplied": _(TO_BE_SUPPLIED), "lang": current_lang(), "kosovo_note": _kosovo_note(codes)}
+
+
+def sop_context() -> list[dict[str, str]]:
+    """The SOP steps (:data:`SOP_STEPS`) in the current language."""
+    return [{"step": _(s), "what": _(w)} for s, w in SOP_STEPS]
+
+
+def _kosovo_note(codes: Any) -> str:
+    """The Kosovo footnote when Kosovo* is named in a document ("" otherwise)."""
+    from riskmap._iso3 import kosovo_note
+
+    return kosovo_note() if "XKX" in set(codes) else ""
 
 
 def _environment():
+    """The Jinja environment of the contingency and exercise templates (autoescape, gettext installed).
+
+    ``{{ _("...") }}`` in the templates is :func:`riskmap.i18n.gettext` (newstyle:
+    ``_("%(n)s sites", n=3)`` escapes the values), so the templates follow
+    :func:`riskmap.i18n.use_lang`.
+    """
     import jinja2
 
-    return jinja2.Environment(
+    from riskmap import i18n
+
+    env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(Path(__file__).resolve().parent / "templates")),
-        autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+        autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"])
+    env.install_gettext_callables(gettext=i18n.gettext, ngettext=i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
+    return env
 
 
-def plan_html(plan: ContingencyPlan, which: str = "annex", generated: str = "") -> str:
-    """Render the annex (``which="annex"``) or the scenario cards (``"cards"``) to HTML."""
+def plan_html(plan: ContingencyPlan, which: str = "annex", generated: str = "", *, lang: str | None = None) -> str:
+    """Render the annex (``which="annex"``) or the scenario cards (``"cards"``) to HTML in ``lang``.
+
+    The cards' texts (release scenario, gaps) are in the language the plan was built in.
+    """
     tpl = {"annex": "contingency_annex.html.j2", "cards": "contingency_cards.html.j2"}[which]
-    return _environment().get_template(tpl).render(**plan_context(plan, generated))
+    with use_lang(lang):
+        return _environment().get_template(tpl).render(**plan_context(plan, generated))
 
 
 def _csv_text(df: pd.DataFrame) -> str:
@@ -735,16 +923,38 @@ def _csv_text(df: pd.DataFrame) -> str:
     return out.to_csv(index=False, lineterminator="\n", float_format="%.4g", quoting=csv.QUOTE_NONNUMERIC)
 
 
+def date_time_text(when: Any, suffix: str = "") -> str:
+    """A date and time as written in the documents, in the current language.
+
+    English ``2027-05-12 06:00`` (as before); Russian ``12 мая 2027 г., 06:00``
+    (:func:`riskmap.i18n.format_date`).
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> date_time_text(dt.datetime(2027, 5, 12, 6, 0))
+    '2027-05-12 06:00'
+    >>> with use_lang("ru"):
+    ...     date_time_text(dt.datetime(2027, 5, 12, 6, 0), " UTC") == "12 мая 2027\u202fг., 06:00 UTC"
+    True
+    """
+    from riskmap.i18n import format_date
+
+    if current_lang() == "en":
+        return when.strftime("%Y-%m-%d %H:%M") + suffix
+    return f"{format_date(when)}, {when:%H:%M}{suffix}"
+
+
 def _generated() -> str:
     from riskmap.report import _generation_time
 
-    return _generation_time().strftime("%Y-%m-%d %H:%M UTC")
+    return date_time_text(_generation_time(), " UTC")
 
 
 def build_contingency(basin: str, out_dir: str | Path, *, sites: str | Sequence[str] | None = None,
                       params: str | Path | Mapping | None = None, contacts: str | Path | None = None,
                       inventory: gpd.GeoDataFrame | str | Path | None = None, pdf: bool = True,
-                      data_dir: str | Path | None = None) -> ContingencyPlan:
+                      data_dir: str | Path | None = None, lang: str | None = None) -> ContingencyPlan:
     """Write the contingency documents of a basin: annex, scenario cards, notification tables.
 
     Parameters
@@ -767,6 +977,11 @@ def build_contingency(basin: str, out_dir: str | Path, *, sites: str | Sequence[
         Site inventory (default the bundled one).
     pdf : bool
         Also print the HTML documents to PDF (Chromium).
+    lang : str, optional
+        Output language of the documents (``"en"``, ``"ru"``; default the current
+        language, see :func:`riskmap.i18n.use_lang`). The CSV tables keep their
+        English column names and the spill model's checkpoint names and codes
+        (machine-readable); the annex and the cards are written in ``lang``.
 
     Returns
     -------
@@ -777,6 +992,13 @@ def build_contingency(basin: str, out_dir: str | Path, *, sites: str | Sequence[
     --------
     >>> plan = build_contingency("drina", "out/contingency", sites="top:2", pdf=False)  # doctest: +SKIP
     """
+    with use_lang(lang):
+        return _build_contingency(basin, out_dir, sites=sites, params=params, contacts=contacts,
+                                  inventory=inventory, pdf=pdf, data_dir=data_dir)
+
+
+def _build_contingency(basin: str, out_dir: str | Path, *, sites: Any, params: Any, contacts: Any, inventory: Any,
+                       pdf: bool, data_dir: Any) -> ContingencyPlan:
     from riskmap.basins import basin_name, resolve_basin
     from riskmap.hydrography import load_basin
     from riskmap.io import atomic_write_text
@@ -806,8 +1028,9 @@ def build_contingency(basin: str, out_dir: str | Path, *, sites: str | Sequence[
         if pdf:
             from riskmap.report_pdf import html_to_pdf
 
-            files.append(html_to_pdf(p, p.with_suffix(".pdf"),
-                                     footer=f"riskmap {plan.basin_name} contingency {which} ·"))
+            footer = (_("riskmap {basin} contingency annex ·") if which == "annex"
+                      else _("riskmap {basin} contingency cards ·")).format(basin=_(plan.basin_name))
+            files.append(html_to_pdf(p, p.with_suffix(".pdf"), footer=footer))
     notes = pd.concat([c.notifications.assign(site_id=c.site["site_id"], site=c.site["name"]) for c in cards],
                       ignore_index=True) if cards else pd.DataFrame()
     files.append(atomic_write_text(out / f"{basin_id}_notifications.csv", _csv_text(notes)))
@@ -819,11 +1042,40 @@ def build_contingency(basin: str, out_dir: str | Path, *, sites: str | Sequence[
     return plan
 
 
-def climate_section_html(sites: pd.DataFrame) -> str:
+#: :data:`riskmap.natech.NO_CLIMATE_DATA`, marked here so that the climate section reads in the output language.
+_NO_CLIMATE_DATA = N_("riskmap ships no climate data: the scenario rasters are the user's own GeoTIFFs, "
+                      "sampled as given")
+_CELL_RE = re.compile(r"(?P<value>\S+) \(class (?P<cls>\w+)\)")
+
+
+def _climate_text(text: str) -> str:
+    """A value cell (``0.42 (class 2)``, ``no data``) or change (``2050: +1; 2080: no data``) of the climate table."""
+    if text == "no data":
+        return _("no data")
+    if m := _CELL_RE.fullmatch(text):
+        cls = _unknown() if m["cls"] == "unknown" else m["cls"]
+        return _("{value} (class {cls})").format(value=_loc(m["value"]), cls=cls)
+    parts = [p.rsplit(": ", 1) for p in text.split("; ")]
+    if all(len(p) == 2 for p in parts):
+        return "; ".join(f"{k}: {_climate_text(v)}" for k, v in parts)
+    return text
+
+
+def _climate_context(ctx: dict[str, Any]) -> dict[str, Any]:
+    if current_lang() == "en":
+        return ctx
+    hazards = [{**h, "rows": [{**r, "country": _code_or_label(r["country"]) if r["country"] else "",
+                               "cells": [_climate_text(c) for c in r["cells"]], "change": _climate_text(r["change"])}
+                              for r in h["rows"]]} for h in ctx["hazards"]]
+    return {**ctx, "statement": _(ctx["statement"]), "hazards": hazards}
+
+
+def climate_section_html(sites: pd.DataFrame, *, lang: str | None = None) -> str:
     """The Natech-under-climate-change report section as an HTML fragment ("" without climate columns).
 
     The report can include it as is (autoescaped template ``contingency_climate.html.j2``;
-    context from :func:`riskmap.natech.climate_section`).
+    context from :func:`riskmap.natech.climate_section`), in ``lang`` (default the
+    current language). Hazard and scenario names are the user's raster keys (data).
 
     Examples
     --------
@@ -832,5 +1084,8 @@ def climate_section_html(sites: pd.DataFrame) -> str:
     """
     from riskmap.natech import climate_section
 
-    ctx = climate_section(sites)
-    return "" if ctx is None else _environment().get_template("contingency_climate.html.j2").render(**ctx)
+    with use_lang(lang):
+        ctx = climate_section(sites)
+        if ctx is None:
+            return ""
+        return _environment().get_template("contingency_climate.html.j2").render(**_climate_context(ctx))

@@ -14,6 +14,14 @@ From one site's scenario card (:func:`riskmap.contingency.scenario_card`)
   available) and blanks for the time achieved and comments;
 - ``injects.csv``: the facilitator's inject table.
 
+Language (``lang="ru"``, :func:`riskmap.i18n.use_lang`): the three HTML documents
+and the human text of ``injects.csv`` (``inject``, ``model``,
+``expected_decisions``) are written in the output language; the CSV keeps its
+English column names and the machine codes of ``kind`` (``detection``, ``first
+report``, ``notification``, ``arrival``) and ``country`` (ISO3), so that packs in
+either language are read the same way. Clock times are ``YYYY-MM-DD HH:MM`` in
+both languages (unambiguous in a timed exercise).
+
 Everything is deterministic from the inputs (site, start time, parameters,
 contacts, data): no generation time is written, so the same inputs give
 byte-identical files and exercises can be repeated and compared.
@@ -32,6 +40,7 @@ from typing import Any
 import pandas as pd
 
 from riskmap._errors import RiskmapInputError
+from riskmap.i18n import _, current_lang, use_lang
 
 __all__ = ["DEFAULT_START", "ExercisePack", "Inject", "build_exercise", "exercise_injects", "parse_start"]
 
@@ -98,7 +107,9 @@ def parse_start(value: str | _dt.datetime | None) -> _dt.datetime:
 def clock_at(start: _dt.datetime, hours: float) -> str:
     """Wall-clock time ``hours`` after ``start``, to the minute (``"unknown"`` when not finite)."""
     if hours is None or not math.isfinite(float(hours)):
-        return "unknown"
+        from riskmap.contingency import _unknown
+
+        return _unknown()
     return (start + _dt.timedelta(minutes=round(float(hours) * 60.0))).strftime(_CLOCK)
 
 
@@ -107,18 +118,24 @@ def _parts(country: Any) -> list[str]:
 
 
 def _arrival_decisions(kind: str, name: str, countries: list[str], population: Any) -> tuple[tuple[str, str], ...]:
+    from riskmap.contingency import _loc
+
     if kind == "border":
-        what = (f"sample at the {name} crossing and share results with the upstream country; "
-                "alert water users downstream")
+        what = _("sample at the {place} crossing and share results with the upstream country; "
+                 "alert water users downstream").format(place=name)
     elif kind in ("reservoir", "lake"):
-        what = f"decide on the operation of {name} (hold or release) and sample at its outflow"
+        what = _("decide on the operation of {place} (hold or release) and sample at its outflow").format(
+            place=name)
     elif kind == "town":
-        pop = "" if population is None or pd.isna(population) else f" (population {float(population):,.0f})"
-        what = f"decide on drinking-water and irrigation intakes at {name}{pop}; inform the public"
+        if population is None or pd.isna(population):
+            what = _("decide on drinking-water and irrigation intakes at {town}; inform the public").format(town=name)
+        else:
+            what = _("decide on drinking-water and irrigation intakes at {town} (population {population}); "
+                     "inform the public").format(town=name, population=_loc(f"{float(population):,.0f}"))
     elif kind == "outlet":
-        what = "inform the next water body's authorities; agree the all-clear criteria"
+        what = _("inform the next water body's authorities; agree the all-clear criteria")
     else:
-        what = f"sample at {name}"
+        what = _("sample at {place}").format(place=name)
     return tuple((c, what) for c in countries)
 
 
@@ -130,44 +147,58 @@ def exercise_injects(card: Any, start: _dt.datetime, params: Mapping[str, Any]) 
     the first report and the notification decisions at the exercise design
     times of ``params["exercise"]``.
     """
+    from riskmap.contingency import _code_or_label, checkpoint_label, kind_label
+
     ex = params["exercise"]
     origin = str(card.site["country"])
     name = str(card.site["name"])
     raw: list[tuple[float, int, str, str, str, str, tuple[tuple[str, str], ...]]] = []
-    raw.append((0.0, 0, "detection", origin, f"Release detected at {name}", "",
-                ((origin, "operator stops the release where possible and alerts the national authority"),)))
+    raw.append((0.0, 0, "detection", origin, _("Release detected at {site}").format(site=name), "",
+                ((origin, _("operator stops the release where possible and alerts the national authority")),)))
     fr = float(ex["first_report_h"])
-    raw.append((fr, 1, "first report", origin, f"First report from the operator of {name} to the national authority",
-                "", ((origin, "verify the release (site visit, first samples); activate the national plan"),)))
+    raw.append((fr, 1, "first report", origin,
+                _("First report from the operator of {site} to the national authority").format(site=name),
+                "", ((origin, _("verify the release (site visit, first samples); activate the national plan")),)))
     vh = float(ex["verification_h"])
     for i, n in enumerate(card.notifications.itertuples(index=False)):
-        model = (f"time available: {_num(n.warning_h_fast)} h (fast), {_num(n.warning_h)} h (central) "
-                 f"to {n.checkpoint}") if pd.notna(n.warning_h) else f"time available: unknown ({n.checkpoint})"
+        at = checkpoint_label(n.checkpoint)
+        model = (_("time available: {fast} h (fast), {central} h (central) to {place}").format(
+                     fast=_num(n.warning_h_fast), central=_num(n.warning_h), place=at)
+                 if pd.notna(n.warning_h) else _("time available: unknown ({place})").format(place=at))
+        who = _code_or_label(n.notified)
         raw.append((vh, 2 + i, "notification", str(n.notified),
-                    f"Release confirmed upstream: {n.notified} must be notified",
-                    model, ((origin, f"notify {n.notified} through the UNECE IAN point of contact and the basin body"),
-                            (str(n.notified), "acknowledge; alert intakes and water users; prepare border sampling"))))
+                    _("Release confirmed upstream: {country} must be notified").format(country=who),
+                    model, ((origin, _("notify {country} through the UNECE IAN point of contact and the basin "
+                                       "body").format(country=who)),
+                            (str(n.notified), _("acknowledge; alert intakes and water users; prepare border "
+                                                "sampling")))))
     base = 2 + len(card.notifications)
     for j, r in enumerate(card.timeline.itertuples(index=False)):
         if pd.isna(r.leading_edge_h) or not math.isfinite(float(r.leading_edge_h)):
             continue  # not reached in the model (the facilitator pack shows the card's timeline)
-        model = (f"leading edge {_num(r.leading_edge_h)} h (fast {_num(r.leading_edge_h_fast)} h), "
-                 f"peak {_num(r.peak_time_h)} h at {_mg(r.peak_mg_l)} mg/L "
-                 f"(range {_mg(r.peak_mg_l_low)}–{_mg(r.peak_mg_l_high)}), river km {_num(r.river_km)}")
+        model = _("leading edge {lead} h (fast {fast} h), peak {peak} h at {conc} mg/L (range {low}–{high}), "
+                  "river km {km}").format(lead=_num(r.leading_edge_h), fast=_num(r.leading_edge_h_fast),
+                                          peak=_num(r.peak_time_h), conc=_mg(r.peak_mg_l), low=_mg(r.peak_mg_l_low),
+                                          high=_mg(r.peak_mg_l_high), km=_num(r.river_km))
+        where = checkpoint_label(r.checkpoint, r.kind, r.country)
         raw.append((float(r.leading_edge_h), base + j, "arrival", str(r.country),
-                    f"Pollution arriving at {r.checkpoint} ({r.kind})", model,
-                    _arrival_decisions(str(r.kind), str(r.checkpoint), _parts(r.country), r.population)))
+                    _("Pollution arriving at {place} ({kind})").format(place=where, kind=kind_label(r.kind)),
+                    model, _arrival_decisions(str(r.kind), where, _parts(r.country), r.population)))
     raw.sort(key=lambda x: (x[0], x[1]))
     return [Inject(k + 1, t, clock_at(start, t), kind, c, title, model, dec)
             for k, (t, _o, kind, c, title, model, dec) in enumerate(raw)]
 
 
 def _num(v: Any) -> str:
-    return "unknown" if v is None or pd.isna(v) else f"{float(v):,.1f}"
+    from riskmap.contingency import _h
+
+    return _h(None if v is None or pd.isna(v) else float(v))
 
 
 def _mg(v: Any) -> str:
-    return "unknown" if v is None or pd.isna(v) else f"{float(v):.3g}"
+    from riskmap.contingency import _mg as mg
+
+    return mg(None if v is None or pd.isna(v) else float(v))
 
 
 @dataclass
@@ -188,8 +219,8 @@ class ExercisePack:
 
 
 def _context(pack: ExercisePack, contacts: pd.DataFrame, params: Mapping[str, Any]) -> dict[str, Any]:
-    from riskmap.contingency import SOP_STEPS, _card_context
-    from riskmap.report_sections import _version, country_label
+    from riskmap.contingency import _card_context, _kosovo_note, country_label, date_time_text, sop_context
+    from riskmap.report_sections import _version
 
     card = _card_context(pack.card, contacts)
     inj = [{"seq": i.seq, "clock": i.clock, "t": _num(i.t_h), "kind": i.kind, "country": country_label(i.country),
@@ -197,18 +228,21 @@ def _context(pack: ExercisePack, contacts: pd.DataFrame, params: Mapping[str, An
             "decisions": [{"country": country_label(c), "what": d} for c, d in i.decisions]} for i in pack.injects]
     countries = list(dict.fromkeys([str(pack.card.site["country"])]
                                    + [str(n) for n in pack.card.notifications["notified"]]))
-    targets = {str(n.notified): f"{_num(n.warning_h_fast)} h (fast) / {_num(n.warning_h)} h (central)"
+    targets = {str(n.notified): _("{fast} h (fast) / {central} h (central)").format(
+                   fast=_num(n.warning_h_fast), central=_num(n.warning_h))
                for n in pack.card.notifications.itertuples(index=False)}
-    return {"card": card, "injects": inj, "start": pack.start.strftime(_CLOCK), "site": card["site"],
+    codes = {p for c in countries for p in _parts(c)} | {p for i in pack.injects for p in _parts(i.country)}
+    return {"card": card, "injects": inj, "start": date_time_text(pack.start), "site": card["site"],
             "mass": card["mass"], "countries": [{"code": c, "label": country_label(c),
                                                  "target": targets.get(c, "")} for c in countries],
-            "sop": [{"step": s, "what": w} for s, w in SOP_STEPS], "version": _version(),
-            "params_label": params["meta"]["label"]}
+            "sop": sop_context(), "version": _version(),
+            "params_label": _(params["meta"]["label"]), "lang": current_lang(), "kosovo_note": _kosovo_note(codes)}
 
 
 def build_exercise(basin: str, site_id: str, out_dir: str | Path, *, start: str | _dt.datetime | None = None,
                    params: str | Path | Mapping | None = None, contacts: str | Path | None = None,
-                   inventory: Any = None, data_dir: str | Path | None = None) -> ExercisePack:
+                   inventory: Any = None, data_dir: str | Path | None = None,
+                   lang: str | None = None) -> ExercisePack:
     """Write a tabletop-exercise pack for a release at ``site_id``.
 
     Parameters
@@ -224,6 +258,9 @@ def build_exercise(basin: str, site_id: str, out_dir: str | Path, *, start: str 
         Wall-clock time of the release (default ``"2027-05-12 06:00"``, local time as given).
     params, contacts, inventory, data_dir : optional
         As in :func:`riskmap.contingency.build_contingency`.
+    lang : str, optional
+        Output language (``"en"``, ``"ru"``; default the current language): the
+        documents and the human text of the inject table (see the module docstring).
 
     Returns
     -------
@@ -233,6 +270,13 @@ def build_exercise(basin: str, site_id: str, out_dir: str | Path, *, start: str 
     --------
     >>> pack = build_exercise("syr_darya", "lit-mailuu-suu-uranium-tailings-and-waste-dumps", "out/ex")  # doctest: +SKIP
     """
+    with use_lang(lang):
+        return _build_exercise(basin, site_id, out_dir, start=start, params=params, contacts=contacts,
+                               inventory=inventory, data_dir=data_dir)
+
+
+def _build_exercise(basin: str, site_id: str, out_dir: str | Path, *, start: Any, params: Any, contacts: Any,
+                    inventory: Any, data_dir: Any) -> ExercisePack:
     from riskmap.basins import resolve_basin
     from riskmap.contingency import (
         _csv_text,
