@@ -16,6 +16,7 @@ from riskmap.cli._base import (
     _not_input,
     _prepare,
     _score_options,
+    lang_option,
     main,
     score_options,
     site_read_options,
@@ -63,6 +64,7 @@ def _print_matrices(assessed, basin: str | None = None, weight: str | None = Non
 @click.option("--basin", "basins", multiple=True, type=BASIN,
               help="Assess against these basins only (repeatable; default all three).")
 @site_read_options
+@lang_option
 def assess_cmd(sites_file: Path | None, out: Path, max_snap_km: float, near_border_km: float,
                velocity: float, basins: tuple[str, ...], strict: bool, layer: str | None,
                crs: str | None) -> None:
@@ -98,6 +100,7 @@ def assess_cmd(sites_file: Path | None, out: Path, max_snap_km: float, near_bord
 @click.option("-o", "--out", "out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also write the matrix as CSV.")
 @site_read_options
+@lang_option
 def matrix_cmd(sites_file: Path | None, basin: str | None, weight: str | None, out: Path | None,
                strict: bool, layer: str | None, crs: str | None) -> None:
     """Print the origin x downstream country matrix of the sites, per basin.
@@ -128,6 +131,7 @@ def matrix_cmd(sites_file: Path | None, basin: str | None, weight: str | None, o
               help="Output file (.csv, .xlsx, .gpkg, .geojson, .parquet).")
 @score_options
 @site_read_options
+@lang_option
 def score_cmd(sites_file: Path | None, out: Path, params_file: Path | None, raster_opts: tuple[str, ...],
               strict: bool, layer: str | None, crs: str | None) -> None:
     """Assess exposure, then score hazard (WRI, THI/TRI, Natech) and rank sites per basin.

@@ -13,6 +13,7 @@ from riskmap.cli._base import (
     _echo,
     _not_input,
     _read_sites,
+    lang_option,
     main,
     site_read_options,
 )
@@ -39,6 +40,7 @@ _SITES_FILE = click.option("--sites-file", "sites_file",
 @click.option("-o", "--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Output folder.")
 @site_read_options
+@lang_option
 def contingency_cmd(basin: str, sites_spec: str | None, params_file: Path | None, contacts_file: Path | None,
                     sites_file: Path | None, no_pdf: bool, out: Path, strict: bool, layer: str | None,
                     crs: str | None) -> None:
@@ -79,6 +81,7 @@ def contingency_cmd(basin: str, sites_spec: str | None, params_file: Path | None
 @click.option("-o", "--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Output folder.")
 @site_read_options
+@lang_option
 def exercise_cmd(basin: str, site_id: str, start: str, params_file: Path | None, contacts_file: Path | None,
                  sites_file: Path | None, out: Path, strict: bool, layer: str | None, crs: str | None) -> None:
     """Tabletop-exercise pack for a release at --site in BASIN: facilitator and participant packs, evaluation sheet.

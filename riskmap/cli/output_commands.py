@@ -19,6 +19,7 @@ from riskmap.cli._base import (
     _prepare,
     _read_sites,
     _score_options,
+    lang_option,
     main,
     score_options,
     site_read_options,
@@ -40,6 +41,7 @@ from riskmap.cli._base import (
               help="Cluster site markers (default: when there are more than 200 sites).")
 @score_options
 @site_read_options
+@lang_option
 def map_cmd(basin: str, out: Path, sites_file: Path | None, online_tiles: bool, no_score: bool,
             cluster: bool | None, params_file: Path | None, raster_opts: tuple[str, ...], strict: bool,
             layer: str | None, crs: str | None) -> None:
@@ -106,6 +108,7 @@ def _report_inputs(basin: str, sites_file: Path | None, strict: bool = False, la
               default=None, help="Site file to report instead of the bundled inventory.")
 @score_options
 @site_read_options
+@lang_option
 def report_cmd(basin: str, out_dir: Path, pdf: bool, sites_file: Path | None, params_file: Path | None,
                raster_opts: tuple[str, ...], strict: bool, layer: str | None, crs: str | None) -> None:
     """Write the self-contained HTML (and PDF) inventory report of BASIN.
@@ -138,6 +141,7 @@ def report_cmd(basin: str, out_dir: Path, pdf: bool, sites_file: Path | None, pa
               help="CSV for Excel in any locale: UTF-8 with BOM, ';' separator, decimal comma, human headers.")
 @score_options
 @site_read_options
+@lang_option
 def export_cmd(basin: str, fmt: str | None, out: Path, sites_file: Path | None, excel: bool,
                params_file: Path | None, raster_opts: tuple[str, ...], strict: bool,
                layer: str | None, crs: str | None) -> None:
@@ -165,6 +169,7 @@ def export_cmd(basin: str, fmt: str | None, out: Path, sites_file: Path | None, 
               help="Print reports to PDF (needs Chromium, Chrome or Edge). Default: when one is installed.")
 @score_options
 @site_read_options
+@lang_option
 def demo(out_dir: Path, basins: tuple[str, ...], sites_file: Path | None, pdf: bool | None,
          params_file: Path | None, raster_opts: tuple[str, ...], strict: bool,
          layer: str | None, crs: str | None) -> None:

@@ -18,6 +18,7 @@ from riskmap.cli._base import (
     _Group,
     _not_input,
     _read_sites,
+    lang_option,
     main,
     site_read_options,
     sites,
@@ -33,6 +34,7 @@ from riskmap.cli._base import (
 @click.option("--layer", default=None, help="Layer (GeoPackage) or sheet (XLSX) to read.")
 @click.option("--report", "report_out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also write the issues as CSV to this file.")
+@lang_option
 def validate(file: Path, strict: bool, crs: str | None, layer: str | None, report_out: Path | None) -> None:
     """Validate a site file against the schema and print every problem.
 
@@ -59,6 +61,7 @@ def validate(file: Path, strict: bool, crs: str | None, layer: str | None, repor
 @sites.command("summary")
 @click.argument("file", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @site_read_options
+@lang_option
 def sites_summary_cmd(file: Path | None, strict: bool, layer: str | None, crs: str | None) -> None:
     """Counts by basin, country, category and status, and the share of records with each hazard field filled.
 
@@ -82,7 +85,7 @@ def sites_summary_cmd(file: Path | None, strict: bool, layer: str | None, crs: s
                    f"(full list: riskmap validate {e.report.file})", err=True)
     with warnings.catch_warnings():  # said once above
         warnings.simplefilter("ignore", RiskmapDataWarning)
-        table, _ = read_table(path, layer=layer, crs=crs)
+        table, _report = read_table(path, layer=layer, crs=crs)
     table = table.replace({"": None}) if hasattr(table, "replace") else table
     print_summary(table, title=str(path))
 
@@ -115,6 +118,7 @@ def questionnaire() -> None:
               help="The .xlsx workbook to write.")
 @click.option("--sites", "sites_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="Inventory with a basin column (default: data/sites/sites.csv).")
+@lang_option
 def questionnaire_write_cmd(basin: str, country: str, out: Path, sites_file: Path | None) -> None:
     """Write the questionnaire workbook for BASIN and one country."""
     from riskmap.io import read_sites
@@ -137,6 +141,7 @@ def questionnaire_write_cmd(basin: str, country: str, out: Path, sites_file: Pat
               help="Inventory to merge into (default: data/sites/sites.csv).")
 @click.option("--score/--no-score", default=True, show_default=True,
               help="Assess and score the touched sites before and after, and report the change.")
+@lang_option
 def questionnaire_merge_cmd(files: tuple[Path, ...], out: Path, sites_file: Path | None, score: bool) -> None:
     """Merge returned questionnaires (FILES: .xlsx or .csv) into the inventory, with provenance."""
     from rich.console import Console

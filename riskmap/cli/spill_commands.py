@@ -14,6 +14,7 @@ from riskmap.cli._base import (
     _echo,
     _not_input,
     _read_sites,
+    lang_option,
     main,
     site_read_options,
 )
@@ -43,6 +44,7 @@ from riskmap.cli._base import (
 @click.option("-o", "--out", "out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also write the result: .html (table, plot, assumptions), .csv or .geojson (timestamped path).")
 @site_read_options
+@lang_option
 def spill_cmd(site_id: str | None, all_basin: str | None, top: int, mass: str, duration: str, discharge: str,
               model: str, threshold: float, basin: str | None, sites_file: Path | None, max_snap_km: float,
               out: Path | None, strict: bool, layer: str | None, crs: str | None) -> None:
