@@ -19,6 +19,7 @@ import pandas as pd
 import shapely
 
 from riskmap._errors import RiskmapValidationError
+from riskmap.i18n import _
 from riskmap.schema import (_BY_NAME, AOI_BOXES, COLUMNS, REQUIRED_COLUMNS, ValidationReport, _blank)
 
 from riskmap.column_validators import _Cells, _Refused, _text_val, _to_number, validators_for
@@ -70,13 +71,13 @@ def _location_warnings(geoms: np.ndarray, rows: np.ndarray, countries: gpd.GeoDa
     zero = (np.abs(x) < 1e-9) & (np.abs(y) < 1e-9)
     far = ~zero & ~_in_aoi(x, y)
     for i in np.flatnonzero(zero):
-        err(rows[i], "geometry", "the site is at (0, 0), in the Gulf of Guinea: a missing coordinate written as 0?",
-            "give the real coordinates, or leave them blank if unknown", "warning")
+        err(rows[i], "geometry", _("the site is at (0, 0), in the Gulf of Guinea: a missing coordinate written as 0?"),
+            _("give the real coordinates, or leave them blank if unknown"), "warning")
     for i in np.flatnonzero(far):
         err(rows[i], "geometry",
-            f"the site ({x[i]:.4g}, {y[i]:.4g}) is far from riskmap's basins (Drin, Drina in the Western "
-            "Balkans; Syr Darya in Central Asia): wrong coordinates, or another continent?",
-            "check the coordinates (lon/lat order, sign); it will be 'outside' in every assessment", "warning")
+            _("the site ({x}, {y}) is far from riskmap's basins (Drin, Drina in the Western Balkans; Syr Darya in "
+              "Central Asia): wrong coordinates, or another continent?").format(x=f"{x[i]:.4g}", y=f"{y[i]:.4g}"),
+            _("check the coordinates (lon/lat order, sign); it will be 'outside' in every assessment"), "warning")
     if countries is None or not len(countries):
         return
     near = np.flatnonzero(~zero & ~far)
@@ -86,8 +87,9 @@ def _location_warnings(geoms: np.ndarray, rows: np.ndarray, countries: gpd.GeoDa
     on_land = shapely.intersects(land, geoms[near])
     for i in near[~on_land]:
         err(rows[i], "geometry",
-            f"the site ({x[i]:.4g}, {y[i]:.4g}) is outside every country polygon (at sea, or wrong coordinates?)",
-            "check the coordinates", "warning")
+            _("the site ({x}, {y}) is outside every country polygon (at sea, or wrong coordinates?)").format(
+                x=f"{x[i]:.4g}", y=f"{y[i]:.4g}"),
+            _("check the coordinates"), "warning")
 
 
 _LAND_CACHE: dict[int, Any] = {}
@@ -232,9 +234,9 @@ def _require_columns(df: pd.DataFrame, report: ValidationReport, has_geom: bool,
         missing.append("lon/lat (or a geometry)")
     if missing:
         for c in missing:
-            report.add(None, c, "required column is missing",
-                       f"add a column '{c}' (see docs/schema.md; found columns: "
-                       f"{', '.join(map(str, df.columns)) or 'none'})")
+            report.add(None, c, _("required column is missing"),
+                       _("add a column '{column}' (see docs/schema.md; found columns: {found})").format(
+                           column=c, found=", ".join(map(str, df.columns)) or _("none")))
         raise RiskmapValidationError(report)
 
 
@@ -244,14 +246,14 @@ def _geometry_column(df: gpd.GeoDataFrame, cells: _Cells) -> np.ndarray:
     g = df.geometry
     nonfinite = _nonfinite_rows(np.asarray(g.values, dtype=object))
     for i in np.flatnonzero(nonfinite):
-        err(i, "geometry", "geometry has NaN or infinite coordinates",  # type: ignore[arg-type]
-            "give real coordinates, or remove the feature")
+        err(i, "geometry", _("geometry has NaN or infinite coordinates"),  # type: ignore[arg-type]
+            _("give real coordinates, or remove the feature"))
     bad |= nonfinite
     if nonfinite.any():
         g = g.where(~nonfinite, None)
     if g.crs is None:
-        err(None, "geometry", "the file has no CRS; assumed WGS84 (EPSG:4326)",
-            "declare the CRS in the file or pass crs=", "warning")
+        err(None, "geometry", _("the file has no CRS; assumed WGS84 (EPSG:4326)"),
+            _("declare the CRS in the file or pass crs="), "warning")
     elif not g.crs.equals("EPSG:4326"):
         try:
             g = g.to_crs("EPSG:4326")
@@ -277,14 +279,14 @@ def _parse_coordinates(df: pd.DataFrame, cells: _Cells, lon_col: str, lat_col: s
     for i, (xv, yv) in enumerate(zip(df[lon_col].tolist(), df[lat_col].tolist())):
         for col, v, arr in ((lon_col, xv, lons), (lat_col, yv, lats)):
             if _blank(v):
-                cells.err(i, col, "coordinate is blank", "give decimal degrees (WGS84)")
+                cells.err(i, col, _("coordinate is blank"), _("give decimal degrees (WGS84)"))
                 cells.bad[i] = True
                 continue
             try:
                 arr[i] = _to_number(v, cells.decimal_comma)
             except ValueError as e:
-                cells.err(i, col, f"unparseable coordinate: {e}",
-                          "write decimal degrees with a point, e.g. 43.3563")
+                cells.err(i, col, _("unparseable coordinate: {error}").format(error=e),
+                          _("write decimal degrees with a point, e.g. 43.3563"))
                 cells.bad[i] = True
     return lons, lats
 
@@ -304,17 +306,20 @@ def _lonlat_points(df: pd.DataFrame, cells: _Cells, lon_col: str, lat_col: str) 
     out_range = ok & ~projected & ~swapped_aoi & ((np.abs(lons) > 180) | (np.abs(lats) > 90))
     for i in np.flatnonzero(projected):
         err(i, f"{lon_col}/{lat_col}",  # type: ignore[arg-type]
-            f"coordinates ({lons[i]:g}, {lats[i]:g}) look projected (metres), not degrees",
-            "reproject to WGS84 lon/lat, or load the file with crs='EPSG:xxxx' "
-            "(e.g. riskmap validate FILE --crs EPSG:32634)")
+            _("coordinates ({lon}, {lat}) look projected (metres), not degrees").format(
+                lon=f"{lons[i]:g}", lat=f"{lats[i]:g}"),
+            _("reproject to WGS84 lon/lat, or load the file with crs='EPSG:xxxx' "
+              "(e.g. riskmap validate FILE --crs EPSG:32634)"))
     for i in np.flatnonzero(swapped_range | swapped_aoi):
         err(i, f"{lon_col}/{lat_col}",  # type: ignore[arg-type]
-            f"latitude and longitude are probably swapped (lon={lons[i]:g}, lat={lats[i]:g})",
-            f"swap them: lon={lats[i]:g}, lat={lons[i]:g}")
+            _("latitude and longitude are probably swapped (lon={lon}, lat={lat})").format(
+                lon=f"{lons[i]:g}", lat=f"{lats[i]:g}"),
+            _("swap them: lon={lon}, lat={lat}").format(lon=f"{lats[i]:g}", lat=f"{lons[i]:g}"))
     for i in np.flatnonzero(out_range):
         col = lat_col if abs(lats[i]) > 90 else lon_col
-        err(i, col, f"coordinate out of range (lon={lons[i]:g}, lat={lats[i]:g})",  # type: ignore[arg-type]
-            "longitude must be within -180..180 and latitude within -90..90")
+        err(i, col, _("coordinate out of range (lon={lon}, lat={lat})").format(  # type: ignore[arg-type]
+            lon=f"{lons[i]:g}", lat=f"{lats[i]:g}"),
+            _("longitude must be within -180..180 and latitude within -90..90"))
     bad |= projected | swapped_range | swapped_aoi | out_range
     pts = shapely.points(np.where(bad, 0.0, lons), np.where(bad, 0.0, lats))
     return np.where(bad, None, pts)  # type: ignore[return-value]

@@ -204,9 +204,9 @@ def _score_options(params_file: Path | None, raster_opts: tuple[str, ...]) -> An
     for opt in raster_opts:
         name, sep, path = opt.partition("=")
         if not sep or not name.strip() or not path.strip():
-            _fail(f"--raster {opt!r}: write NAME=PATH, e.g. --raster flood_depth=depth.tif")
+            _fail(_("--raster {value}: write NAME=PATH, e.g. --raster flood_depth=depth.tif").format(value=repr(opt)))
         if not Path(path).is_file():
-            _fail(f"--raster {opt!r}: file {path} not found")
+            _fail(_("--raster {value}: file {path} not found").format(value=repr(opt), path=path))
         rasters[name.strip()] = Path(path)
     params = load_params(params_file)  # a bad file fails here, naming it, before any site is read
     return ScoreOptions(params=params, rasters=rasters or None)

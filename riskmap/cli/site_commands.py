@@ -11,6 +11,7 @@ import click
 from riskmap._cli_basin import BASIN
 
 from riskmap._errors import RiskmapDataWarning, RiskmapValidationError
+from riskmap.i18n import _, ngettext
 from riskmap.cli._base import (
     SITES_CSV,
     _echo,
@@ -75,14 +76,14 @@ def sites_summary_cmd(file: Path | None, strict: bool, layer: str | None, crs: s
 
     path = file or SITES_CSV
     if not path.exists():
-        _fail(f"{path} not found; run `riskmap data build-sites` first or give a FILE")
+        _fail(_("{path} not found; run `riskmap data build-sites` first or give a FILE").format(path=path))
     try:
         _read_sites(path, strict, layer, crs)  # the dropped-rows message, like every command
     except RiskmapValidationError as e:
         if strict or not e.report.errors[-1].reason.startswith("no usable site"):
             raise
-        click.echo(f"riskmap: warning: {e.report.file}: none of the {e.report.n_rows} rows is usable "
-                   f"(full list: riskmap validate {e.report.file})", err=True)
+        _echo("riskmap: warning: " + _("{file}: none of the {n} rows is usable (full list: riskmap validate "
+                                        "{file})").format(file=e.report.file, n=e.report.n_rows), err=True)
     with warnings.catch_warnings():  # said once above
         warnings.simplefilter("ignore", RiskmapDataWarning)
         table, _report = read_table(path, layer=layer, crs=crs)
@@ -126,11 +127,13 @@ def questionnaire_write_cmd(basin: str, country: str, out: Path, sites_file: Pat
 
     path = sites_file or SITES_CSV
     if out.resolve() == path.resolve():
-        _fail(f"{out}: is the inventory read; choose another output file")
+        _fail(_("{path}: is the inventory read; choose another output file").format(path=out))
     inv = read_sites(path)
-    write_questionnaire(basin, country, out, sites=inv)
+    write_questionnaire(basin, country, out, sites=inv)  # in the language of --lang (the context)
     n = len(questionnaire_sites(inv, basin, country.strip().upper()))
-    click.echo(f"wrote {out}: {n} sites of {country.strip().upper()} in the {basin} basin")
+    _echo(ngettext("wrote {path}: {n} site of {country} in the {basin} basin",
+                   "wrote {path}: {n} sites of {country} in the {basin} basin", n).format(
+        path=out, n=n, country=country.strip().upper(), basin=basin))
 
 
 @questionnaire.command("merge")
@@ -158,13 +161,17 @@ def questionnaire_merge_cmd(files: tuple[Path, ...], out: Path, sites_file: Path
     for issue in res.report.issues:
         console.print(escape(str(issue)), soft_wrap=True)  # cell text is data, not markup
     acts = res.provenance["action"].value_counts()
-    click.echo(f"merged {len(files)} return(s) into {out}/sites.csv: {int(acts.get('filled', 0))} values filled, "
-               f"{int(acts.get('confirmed', 0))} confirmed, {len(res.conflicts)} conflicts (previous kept, see "
-               f"conflicts.csv), {len(res.new_ids)} new sites; {len(res.report.errors)} errors and "
-               f"{len(res.report.warnings)} warnings (issues.csv)")
+    _echo(_("merged {files} return(s) into {out}/sites.csv: {filled} values filled, {confirmed} confirmed, "
+            "{conflicts} conflicts (previous kept, see conflicts.csv), {new} new sites; {errors} errors and "
+            "{warnings} warnings (issues.csv)").format(
+        files=len(files), out=out, filled=int(acts.get("filled", 0)), confirmed=int(acts.get("confirmed", 0)),
+        conflicts=len(res.conflicts), new=len(res.new_ids), errors=len(res.report.errors),
+        warnings=len(res.report.warnings)))
     if score:
         ch = score_change(inv, res)
-        click.echo(f"scores: {ch['moved']} of {ch['touched']} touched sites moved from 'insufficient data' to a "
-                   f"score ({ch['before_insufficient']} were insufficient before, {ch['after_insufficient']} after)")
+        _echo(_("scores: {moved} of {touched} touched sites moved from 'insufficient data' to a score "
+                "({before} were insufficient before, {after} after)").format(
+            moved=ch["moved"], touched=ch["touched"], before=ch["before_insufficient"],
+            after=ch["after_insufficient"]))
     if res.report.errors:
         sys.exit(1)

@@ -18,6 +18,7 @@ import pandas as pd
 import shapely
 
 from riskmap._errors import (RiskmapDataWarning, RiskmapError, RiskmapInputError, RiskmapValidationError)
+from riskmap.i18n import _
 from riskmap.schema import ValidationReport
 from riskmap.validation import validate_sites
 from riskmap.io.cells import _unneutralise
@@ -417,14 +418,15 @@ def read_sites(path: str | os.PathLike, *, strict: bool = False, layer: str | in
     if strict and not report.ok:
         raise RiskmapValidationError(report)
     if report.n_rows > 0 and report.n_kept == 0:
-        report.add(None, None, f"no usable site: all {report.n_rows} rows have errors",
-                   "fix the errors listed here (riskmap validate FILE), then run the command again")
+        report.add(None, None, _("no usable site: all {n} rows have errors").format(n=report.n_rows),
+                   _("fix the errors listed here (riskmap validate FILE), then run the command again"))
         raise RiskmapValidationError(report)
     msg = dropped_rows_message(report)
     if msg:
         warnings.warn(msg, RiskmapDataWarning, stacklevel=2)
     elif report.n_rows == 0:
-        warnings.warn(f"{path}: the file has no data rows (0 sites)", RiskmapDataWarning, stacklevel=2)
+        warnings.warn(_("{path}: the file has no data rows (0 sites)").format(path=path), RiskmapDataWarning,
+                      stacklevel=2)
     return sites
 
 
@@ -471,11 +473,12 @@ def dropped_rows_message(report: ValidationReport) -> str | None:
     tally = sorted(rows_by_kind.items(), key=lambda kv: (-len(kv[1]), kv[0]))
     parts = [f"{len(rows)} {kind}" for kind, rows in tally[:6]]
     if len(tally) > 6:
-        parts.append(f"{len(tally) - 6} more kinds")
+        parts.append(_("{n} more kinds").format(n=len(tally) - 6))
     import shlex
 
-    return _printable(f"{report.file}: {n_drop} of {report.n_rows} rows dropped ({'; '.join(parts)}); "
-                      f"full list: riskmap validate {shlex.quote(report.file)}")
+    return _printable(_("{file}: {dropped} of {rows} rows dropped ({why}); full list: riskmap validate "
+                        "{quoted_file}").format(file=report.file, dropped=n_drop, rows=report.n_rows,
+                                                why="; ".join(parts), quoted_file=shlex.quote(report.file)))
 
 
 _COUNTRIES_CACHE: dict[str, gpd.GeoDataFrame] = {}
