@@ -9,7 +9,7 @@ import click
 from riskmap._cli_basin import BASIN
 
 from riskmap._console import console_text
-from riskmap.i18n import _, ngettext
+from riskmap.i18n import _, ngettext, pgettext
 from riskmap.cli._base import (
     SITES_CSV,
     _echo,
@@ -41,13 +41,13 @@ def _print_matrices(assessed, basin: str | None = None, weight: str | None = Non
     for b in m.index.get_level_values("basin").unique():
         sub = m.xs(b, level="basin")
         ds_cols = [c for c in sub.columns if c not in ("sites", "transboundary") and sub[c].abs().sum() > 0]
-        what = _("sum of {column}").format(column=weight) if weight else _("number of sites")
+        what = _("sum of {column}").format(column=weight) if weight else pgettext("cli table", "number of sites")
         t = Table(title=escape(console_text(_("{basin}: origin country x downstream country ({what})").format(
             basin=b, what=what))))
-        t.add_column(escape(_("origin")), no_wrap=True)
+        t.add_column(escape(pgettext("cli table", "origin")), no_wrap=True)
         for c in ds_cols:
             t.add_column(escape(console_text(c)), justify="right", no_wrap=True)
-        for c in (_("transboundary"), _("sites")):
+        for c in (pgettext("cli table", "transboundary"), pgettext("cli table", "sites")):
             t.add_column(escape(c), justify="right", no_wrap=True)
         for origin, row in sub.iterrows():
             t.add_row(escape(console_text(origin)), *[(f"{row[c]:g}" if row[c] else "·") for c in ds_cols],
@@ -91,8 +91,9 @@ def assess_cmd(sites_file: Path | None, out: Path, max_snap_km: float, near_bord
                         assess_options=opts).sites
     write_sites(assessed, out)
     counts = assessed["exposure_class"].value_counts()
-    classes = (("very high", _("very high")), ("high", _("high")), ("medium", _("medium")), ("low", _("low")),
-               ("outside", _("outside")))
+    classes = (("very high", pgettext("cli table", "very high")), ("high", pgettext("cli table", "high")),
+               ("medium", pgettext("cli table", "medium")), ("low", pgettext("cli table", "low")),
+               ("outside", pgettext("cli table", "outside")))
     _echo(ngettext("{n} site assessed ({classes}) -> {out}", "{n} sites assessed ({classes}) -> {out}",
                    len(assessed)).format(n=len(assessed), out=out,
                                          classes=", ".join(f"{w}: {counts.get(k, 0)}" for k, w in classes)))

@@ -206,7 +206,8 @@ def demo(out_dir: Path, basins: tuple[str, ...], sites_file: Path | None, pdf: b
     _not_input(written, path, params_file, *(options.rasters or {}).values())
     inv = _read_sites(path, strict or sites_file is None, layer, crs)
     report = inv.attrs["validation"]
-    console.print(f"[bold]{escape(_('inventory'))}[/bold] {escape(console_text(report.summary()))}")  # the file name is user text
+    # the file name is user text
+    console.print("[bold]" + escape(_("inventory")) + "[/bold] " + escape(console_text(report.summary())))
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
                   console=console, transient=True) as prog:  # the spinner line goes when done
         task = prog.add_task("starting", total=None)

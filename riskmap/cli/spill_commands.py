@@ -9,7 +9,7 @@ import click
 from riskmap._cli_basin import BASIN
 
 from riskmap._console import console_text
-from riskmap.i18n import _, current_lang, format_int, format_number, ngettext
+from riskmap.i18n import _, current_lang, format_int, format_number, ngettext, pgettext
 from riskmap.cli._base import (
     SITES_CSV,
     _echo,
@@ -108,9 +108,12 @@ def spill_cmd(site_id: str | None, all_basin: str | None, top: int, mass: str, d
         _("Spill {mass} kg at {site} ({basin}), model {model}, {discharge}").format(
             mass=_gen(p["mass_kg"]), site=p["site"], basin=basin, model=model,
             discharge=p["discharge"]))), title_justify="left")
-    for col in (_("checkpoint"), _("kind"), _("km"), _("lead h (range)"), _("peak h"), _("peak mg/L (range)"),
-                _("h>{threshold}").format(threshold=_gen(threshold)), _("country"), _("Q m3/s"), _("basis"),
-                _("pop.")):
+    for col in (pgettext("cli table", "checkpoint"), pgettext("cli table", "kind"), pgettext("cli table", "km"),
+                pgettext("cli table", "lead h (range)"), pgettext("cli table", "peak h"),
+                pgettext("cli table", "peak mg/L (range)"),
+                _("h>{threshold}").format(threshold=_gen(threshold)), pgettext("cli table", "country"),
+                pgettext("cli table", "Q m3/s"), pgettext("cli table", "basis"),
+                pgettext("cli table", "pop.")):
         t.add_column(escape(col), overflow="fold")
 
     f, g = _num, _sig
@@ -126,12 +129,12 @@ def spill_cmd(site_id: str | None, all_basin: str | None, top: int, mass: str, d
                   "-" if pd.isna(r.population) else format_int(int(r.population)))
     con.print(t)
     if p.get("snap_km"):
-        con.print(f"[bold]{escape(_('km and hours include'))}[/bold] " + escape(
+        con.print("[bold]" + escape(_("km and hours include")) + "[/bold] " + escape(
             _("{km} km overland/unmapped from the site to the mapped river (straight line at the first reach's "
               "velocity: approximate)").format(km=format_number(p["snap_km"], 1))), highlight=False)
     pop = p.get("downstream_population") or {}
     if pop:
-        con.print(f"[bold]{escape(_('Downstream population'))}[/bold] " + escape(
+        con.print("[bold]" + escape(_("Downstream population")) + "[/bold] " + escape(
             _("(GeoNames towns within {km} km of the path):").format(km=_gen(p["town_buffer_km"]))) + " "
                   + escape(console_text(", ".join(f"{k} {format_int(v)}" for k, v in pop.items()))),
                   highlight=False)
@@ -139,11 +142,11 @@ def spill_cmd(site_id: str | None, all_basin: str | None, top: int, mass: str, d
     for r in res.table().itertuples(index=False):
         if r.note and r.note not in seen:
             seen.add(r.note)
-            con.print(f"[bold]{escape(_('Note'))}[/bold] ({escape(console_text(r.checkpoint))}): "
+            con.print("[bold]" + escape(_("Note")) + f"[/bold] ({escape(console_text(r.checkpoint))}): "
                       f"{escape(console_text(r.note))}", highlight=False)
-    con.print(f"[bold]{escape(_('Uncertainty:'))}[/bold] {escape(console_text(res.uncertainty['statement']))}",
+    con.print("[bold]" + escape(_("Uncertainty:")) + f"[/bold] {escape(console_text(res.uncertainty['statement']))}",
               markup=True, highlight=False)
-    con.print(f"[bold]{escape(_('Assumptions:'))}[/bold]", markup=True)
+    con.print("[bold]" + escape(_("Assumptions:")) + "[/bold]", markup=True)
     for a in res.assumptions:
         con.print(f"  - {console_text(a)}", markup=False, highlight=False)
     if out is not None:
@@ -167,8 +170,10 @@ def _spill_batch(basin: str, top: int, inventory, mass: str, duration: str, out:
     t = Table(title=escape(console_text(ngettext(
         "Spill {mass} at the {n} priority site of {basin}", "Spill {mass} at the {n} priority sites of {basin}",
         len(sites)).format(mass=mass, n=len(sites), basin=basin))), title_justify="left")
-    for col in (_("site"), _("first border"), _("km"), _("lead h (range)"), _("peak mg/L"), _("downstream pop."),
-                _("error")):
+    for col in (pgettext("cli table", "site"), pgettext("cli table", "first border"), pgettext("cli table", "km"),
+                pgettext("cli table", "lead h (range)"), pgettext("cli table", "peak mg/L"),
+                pgettext("cli table", "downstream pop."),
+                pgettext("cli table", "error")):
         t.add_column(escape(col), overflow="fold")
     f = _num
 
