@@ -11,7 +11,7 @@ import pandas as pd
 from riskmap._errors import RiskmapInputError
 from riskmap._iso3 import ISO3_CODES
 from riskmap.basins import REFERENCE_BASINS
-from riskmap.i18n import N_, _, country_name, current_lang, format_date, ngettext, use_lang
+from riskmap.i18n import N_, _, country_name, current_lang, format_date, format_number, ngettext, use_lang
 from riskmap.io import atomic_path, neutralise_formula, read_sites
 from riskmap.questionnaire.fields import (
     _ALWAYS,
@@ -116,8 +116,8 @@ def _validation_for(key: str, lists: dict[str, str]) -> Any:
 
 
 def _num(x: float) -> str:
-    """A limit in an Excel message (a decimal comma in Russian)."""
-    return f"{x:g}" if current_lang() == "en" else f"{x:g}".replace(".", ",")
+    """A limit in an Excel message: ``1e+06`` as always in English, ``1 000 000`` in Russian."""
+    return f"{x:g}" if current_lang() == "en" else format_number(x, 0 if float(x).is_integer() else 2)
 
 
 def _header_label(key: str) -> str:
