@@ -46,8 +46,9 @@ def _refuse_ambiguous_columns(df: pd.DataFrame, report: ValidationReport) -> Non
     if not clash:
         return
     for k, cols in sorted(clash.items()):
-        report.add(None, k, f"ambiguous columns {', '.join(repr(c) for c in cols)}: names differ only in case",
-                   f"keep one of them (or rename the other, e.g. '{cols[1]}_2')")
+        report.add(None, k, _("ambiguous columns {columns}: names differ only in case").format(
+            columns=", ".join(repr(c) for c in cols)),
+                   _("keep one of them (or rename the other, e.g. '{example}')").format(example=f"{cols[1]}_2"))
     raise RiskmapValidationError(report)
 
 
@@ -202,10 +203,10 @@ def validate_sites(
     sites = _assemble(df, out, geoms, cells.bad, {lon_col, lat_col, "geometry_wkt", "geometry"})
     if has_geom and df.geometry.crs is None and n_out_of_range and n_out_of_range == int((~bad_before_geom).sum()):
         report.add(None, "geometry",
-                   "the coordinates are not longitude/latitude and the file declares no CRS "
-                   "(a Shapefile without its .prj file?)",
-                   "give the CRS, e.g. riskmap validate FILE --crs EPSG:32634 (the same --crs works with "
-                   "every command), or add the .prj file")
+                   _("the coordinates are not longitude/latitude and the file declares no CRS "
+                     "(a Shapefile without its .prj file?)"),
+                   _("give the CRS, e.g. riskmap validate FILE --crs EPSG:32634 (the same --crs works with "
+                     "every command), or add the .prj file"))
     _location_warnings(np.asarray(sites.geometry.values, dtype=object), np.flatnonzero(~cells.bad), countries,
                        cells.err)
     if countries is not None and len(sites):
@@ -258,14 +259,15 @@ def _geometry_column(df: gpd.GeoDataFrame, cells: _Cells) -> np.ndarray:
         try:
             g = g.to_crs("EPSG:4326")
         except Exception as e:  # noqa: BLE001 - pyproj: a CRS that cannot be transformed
-            cells.report.add(None, "geometry", f"cannot reproject from {g.crs} to EPSG:4326 ({e})",
-                             "reproject the file to EPSG:4326 first")
+            cells.report.add(None, "geometry", _("cannot reproject from {crs} to EPSG:4326 ({error})").format(
+                crs=g.crs, error=e), _("reproject the file to EPSG:4326 first"))
             raise RiskmapValidationError(cells.report) from None
     geoms = np.asarray(g.values, dtype=object)
     after = _nonfinite_rows(geoms) & ~bad  # points outside the projection's domain
     for i in np.flatnonzero(after):
-        err(i, "geometry", f"coordinates cannot be converted from {g.crs if df.crs is None else df.crs} "  # type: ignore[arg-type]
-            "to lon/lat (outside the projection's area?)", "check the coordinates and the file's CRS")
+        err(i, "geometry", _("coordinates cannot be converted from {crs} to lon/lat (outside the projection's "  # type: ignore[arg-type]
+                             "area?)").format(crs=g.crs if df.crs is None else df.crs),
+            _("check the coordinates and the file's CRS"))
     bad |= after
     return geoms
 
@@ -333,13 +335,13 @@ def _wkt_geometries(wkts: list[Any], geoms: np.ndarray, cells: _Cells) -> None:
         try:
             geoms[i] = shapely.from_wkt(str(w))
         except shapely.errors.GEOSException as e:
-            cells.err(i, "geometry_wkt", f"unparseable WKT geometry ({e})",
-                      "give a WKT LineString/Polygon in lon/lat, or leave blank for points")
+            cells.err(i, "geometry_wkt", _("unparseable WKT geometry ({error})").format(error=e),
+                      _("give a WKT LineString/Polygon in lon/lat, or leave blank for points"))
             cells.bad[i] = True
             continue
         if _nonfinite_rows(np.array([geoms[i]], dtype=object))[0]:
-            cells.err(i, "geometry_wkt", "WKT geometry has NaN or infinite coordinates",
-                      "give real lon/lat coordinates")
+            cells.err(i, "geometry_wkt", _("WKT geometry has NaN or infinite coordinates"),
+                      _("give real lon/lat coordinates"))
             cells.bad[i] = True
 
 
@@ -350,7 +352,7 @@ def _repair_geometries(geoms: np.ndarray, cells: _Cells) -> None:
             continue
         gm = geoms[i]
         if gm is None or gm.is_empty:
-            cells.err(i, "geometry", "geometry is empty", "give a point (lon/lat) or a polygon footprint")
+            cells.err(i, "geometry", _("geometry is empty"), _("give a point (lon/lat) or a polygon footprint"))
             cells.bad[i] = True
             continue
         if not gm.is_valid:
@@ -360,8 +362,8 @@ def _repair_geometries(geoms: np.ndarray, cells: _Cells) -> None:
                 polys = [p for p in fixed.geoms if p.geom_type in ("Polygon", "MultiPolygon")]
                 fixed = shapely.union_all(polys) if polys else fixed
             geoms[i] = fixed
-            cells.err(i, "geometry", f"invalid geometry ({why}); repaired with make_valid",
-                      "check the repaired footprint", "warning")
+            cells.err(i, "geometry", _("invalid geometry ({why}); repaired with make_valid").format(why=why),
+                      _("check the repaired footprint"), "warning")
 
 
 def _check_lonlat_range(geoms: np.ndarray, cells: _Cells, has_geom: bool) -> int:
@@ -374,16 +376,18 @@ def _check_lonlat_range(geoms: np.ndarray, cells: _Cells, has_geom: bool) -> int
     wide = ~outside & (b[:, 2] - b[:, 0] > 180)
     for k in np.flatnonzero(outside):
         if has_geom:
-            err(cand[k], gcol, "geometry coordinates outside lon/lat range (projected data without a CRS?)",
-                "declare the file's CRS or reproject it to EPSG:4326")
+            err(cand[k], gcol, _("geometry coordinates outside lon/lat range (projected data without a CRS?)"),
+                _("declare the file's CRS or reproject it to EPSG:4326"))
         else:
-            err(cand[k], gcol, f"WKT coordinates outside lon/lat range (x {b[k, 0]:g}..{b[k, 2]:g}, "
-                f"y {b[k, 1]:g}..{b[k, 3]:g}): projected (metres)?",
-                "write the WKT in WGS84 longitude/latitude degrees")
+            err(cand[k], gcol, _("WKT coordinates outside lon/lat range (x {x0}..{x1}, y {y0}..{y1}): projected "
+                                 "(metres)?").format(x0=f"{b[k, 0]:g}", x1=f"{b[k, 2]:g}", y0=f"{b[k, 1]:g}",
+                                                     y1=f"{b[k, 3]:g}"),
+                _("write the WKT in WGS84 longitude/latitude degrees"))
     for k in np.flatnonzero(wide):
-        err(cand[k], gcol, f"geometry spans {b[k, 2] - b[k, 0]:.0f} degrees of longitude: it crosses the "
-            "antimeridian (or mixes hemispheres) and would become a band around the globe",
-            "split it at 180 degrees, or check the coordinates' signs")
+        err(cand[k], gcol, _("geometry spans {degrees} degrees of longitude: it crosses the antimeridian (or mixes "
+                             "hemispheres) and would become a band around the globe").format(
+                                 degrees=f"{b[k, 2] - b[k, 0]:.0f}"),
+            _("split it at 180 degrees, or check the coordinates' signs"))
     cells.bad[cand[outside | wide]] = True
     return int(outside.sum())
 
