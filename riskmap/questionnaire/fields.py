@@ -13,7 +13,7 @@ from typing import Any
 import pandas as pd
 
 from riskmap._paths import DATA_DIR
-from riskmap.i18n import LANGUAGES, N_, pgettext, use_lang
+from riskmap.i18n import LANGUAGES, N_, current_lang, pgettext, use_lang
 from riskmap.schema import (
     CATEGORIES,
     COORD_PRECISIONS,
@@ -153,8 +153,6 @@ def vocabulary_labels(kind: str) -> dict[str, str]:
     ``kind`` is a key of ``_VOCAB`` (``status``, ``dam_condition``, ``category``,
     ``coord_precision``, ``wgk``).
     """
-    from riskmap.i18n import current_lang
-
     if current_lang() == "en":
         return {c: c for c in _VOCAB[kind]}
     return {c: _vocabulary_words()[kind].get(c, c) for c in _VOCAB[kind]}
