@@ -11,7 +11,7 @@ from riskmap._cli_basin import BASIN
 
 from riskmap._console import console_text
 from riskmap._errors import RiskmapError
-from riskmap.i18n import _, format_number, ngettext
+from riskmap.i18n import _, current_lang, format_number, ngettext
 from riskmap.cli._base import (
     _BASIN_CHOICE,
     SITES_CSV,
@@ -88,7 +88,8 @@ def map_cmd(basin: str, out: Path, sites_file: Path | None, online_tiles: bool, 
     _echo(ngettext("{basin}: {n} site ({approximate} approximate locations), {reaches} river reaches{clustered} "
                    "-> {out} ({size} MB{tiles})",
                    "{basin}: {n} sites ({approximate} approximate locations), {reaches} river reaches{clustered} "
-                   "-> {out} ({size} MB{tiles})", info["sites"]).format(
+                   "-> {out} ({size} MB{tiles})",
+                   info["sites"] if current_lang() != "en" else 2).format(  # English: "1 sites", as scripts read it
         basin=basin, n=info["sites"], approximate=info.get("approximate", 0), reaches=info["reaches"],
         clustered=_(", clustered") if info["clustered"] else "", out=out, size=format_number(size_mb, 1),
         tiles=_(", online tiles offered") if online_tiles else _(", offline")))
