@@ -129,3 +129,47 @@ def test_plural_forms_of_the_cli_catalogue():
                  for n in (1, 3, 5, 21, 11)]
     assert forms == ["записан файл x (1 объект)", "записан файл x (3 объекта)", "записан файл x (5 объектов)",
                      "записан файл x (21 объект)", "записан файл x (11 объектов)"]
+
+
+def test_spill_table_in_russian_headers_and_decimal_commas():
+    r = CliRunner().invoke(main, ["spill", "lit-mailuu-suu-uranium-tailings-and-waste-dumps", "--mass", "10t",
+                                  "--duration", "2h", "--lang", "ru"], env={"COLUMNS": "220"})
+    assert r.exit_code == 0, r.output
+    head = r.output.split("┃", 1)[1].split("\n", 1)[0]
+    assert "контрольный створ" in head and "ч>0,01" in head and "Q, м³/с" in head
+    assert "Аварийный сброс 10000 кг: Mailuu-Suu uranium tailings and waste dumps" in r.output
+    row = next(x for x in r.output.splitlines() if "border KGZ -> UZB" in x)  # data (checkpoint names) as they are
+    cells = [c.strip() for c in row.split("│")[1:-1]]
+    assert "," in cells[2] and "." not in cells[2]  # km with a decimal comma
+    assert "Допущения:" in r.output and "Неопределённость:" in r.output
+    en = CliRunner().invoke(main, ["spill", "lit-mailuu-suu-uranium-tailings-and-waste-dumps", "--mass", "10t",
+                                   "--duration", "2h"], env={"COLUMNS": "220"})
+    en_row = next(x for x in en.output.splitlines() if "border KGZ -> UZB" in x)
+    assert [c.strip() for c in en_row.split("│")[1:-1]][2] == cells[2].replace(",", ".")  # the same number
+
+
+def test_questionnaire_merge_reports_in_russian(tmp_path):
+    import openpyxl
+
+    blank = tmp_path / "kgz.xlsx"
+    assert CliRunner().invoke(main, ["questionnaire", "syr_darya", "--country", "KGZ", "-o", str(blank),
+                                     "--lang", "ru"]).exit_code == 0
+    wb = openpyxl.load_workbook(blank)
+    n = wb["Новые объекты"]
+    col = {c.value: c.column for c in n[1]}
+    n.cell(3, col["new_site_name"], "Объект без категории")
+    n.cell(3, col["category"], "Завод грёз")
+    n.cell(3, col["lon"], 72.1)
+    n.cell(3, col["lat"], 41.1)
+    ret = tmp_path / "kgz_returned.xlsx"
+    wb.save(ret)
+    r = CliRunner().invoke(main, ["questionnaire", "merge", str(ret), "-o", str(tmp_path / "m"), "--no-score",
+                                  "--lang", "ru"])
+    assert r.exit_code == 1, r.output  # the unknown category is an error
+    line = next(x for x in r.output.splitlines() if "Завод грёз" in x)
+    assert line.startswith(f"ОШИБКА: {ret}, лист 'Новые объекты', строка данных 3, столбец 'B (category)': ")
+    assert "неизвестное значение category 'Завод грёз'" in line
+    assert f"в {tmp_path / 'm'}/sites.csv объединено ответов: 1;" in r.output and "ошибок: 1" in r.output
+    issues = (tmp_path / "m" / "issues.csv").read_text(encoding="utf-8")
+    assert issues.splitlines()[0] == "severity,file,line,row,column,reason,fix"  # machine columns stay English
+    assert "неизвестное значение category" in issues
