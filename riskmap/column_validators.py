@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from riskmap._iso3 import ISO3_CODES, ISO3_NAMES
+from riskmap.i18n import _
 from riskmap.schema import (_COUNTRY_ALIASES, _COUNTRY_HINTS, DAM_CONDITIONS,
                             Column, ValidationReport, _blank, format_substances,
                             parse_substances)
@@ -37,13 +38,13 @@ def _to_number(v: Any, decimal_comma: bool) -> float:
         if decimal_comma and s.count(",") == 1 and "." not in s:
             s = s.replace(",", ".")
         if "_" in s:  # Python's float() reads "1_9.3" as 19.3; no spreadsheet or survey means that
-            raise ValueError(f"{v!r} is not a number (underscore)")
+            raise ValueError(_("{value} is not a number (underscore)").format(value=repr(v)))
         try:
             f = float(s)
         except ValueError:
-            raise ValueError(f"{v!r} is not a number") from None
+            raise ValueError(_("{value} is not a number").format(value=repr(v))) from None
     if not math.isfinite(f):
-        raise ValueError(f"{v!r} is not a finite number")
+        raise ValueError(_("{value} is not a finite number").format(value=repr(v)))
     return f
 
 
@@ -78,12 +79,13 @@ def _country_hint(s: str) -> str:
     up = s.strip().upper()
     if up in _COUNTRY_HINTS:
         code = _COUNTRY_HINTS[up]
-        return f"; did you mean {code!r} ({ISO3_NAMES[code]})?"
+        return _("; did you mean {code} ({name})?").format(code=repr(code), name=ISO3_NAMES[code])
     name_hits = [code for code, name in ISO3_NAMES.items() if name.lower() == s.strip().lower()]
     if name_hits:
-        return f"; did you mean {name_hits[0]!r}?"
+        return _("; did you mean {code}?").format(code=repr(name_hits[0]))
     close = difflib.get_close_matches(up, list(ISO3_CODES), n=1, cutoff=0.6)
-    return f"; closest code: {close[0]!r} ({ISO3_NAMES.get(close[0], '')})" if close else ""
+    return (_("; closest code: {code} ({name})").format(code=repr(close[0]), name=ISO3_NAMES.get(close[0], ""))
+            if close else "")
 
 
 class _Cells:
@@ -129,10 +131,11 @@ def _v_number(c: Column, v: Any, s: str | None, cells: _Cells, i: int) -> Any:
     try:
         f = _to_number(v, cells.decimal_comma)
     except ValueError as e:
-        raise _Refused(f"unparseable number: {e}",
-                       "write a plain number (no units), or leave blank when unknown") from None
+        raise _Refused(_("unparseable number: {error}").format(error=e),
+                       _("write a plain number (no units), or leave blank when unknown")) from None
     if f < 0:
-        raise _Refused(f"negative value {f:g}", "quantities cannot be negative; leave blank when unknown")
+        raise _Refused(_("negative value {x}").format(x=f"{f:g}"),
+                       _("quantities cannot be negative; leave blank when unknown"))
     return f
 
 
@@ -140,8 +143,9 @@ def _v_substances(c: Column, v: Any, s: str | None, cells: _Cells, i: int) -> An
     try:
         return format_substances(parse_substances(v))
     except ValueError as e:
-        raise _Refused(f"bad substances list: {e}",
-                       'write e.g. [{"name": "sodium cyanide", "quantity_t": 12, "wgk": 3}]') from None
+        raise _Refused(_("bad substances list: {error}").format(error=e),
+                       _("write e.g. {example}").format(
+                           example='[{"name": "sodium cyanide", "quantity_t": 12, "wgk": 3}]')) from None
 
 
 def _v_source_refs(c: Column, v: Any, s: str | None, cells: _Cells, i: int) -> Any:
@@ -151,8 +155,9 @@ def _v_source_refs(c: Column, v: Any, s: str | None, cells: _Cells, i: int) -> A
             if not isinstance(refs, list) or not all(isinstance(r, str) for r in refs):
                 raise ValueError
         except ValueError:
-            raise _Refused("source_refs must be a JSON list of strings",
-                           'write e.g. ["gem-gcpt:G100000108106", "wri-gppd:WRI1019881"]') from None
+            raise _Refused(_("source_refs must be a JSON list of strings"),
+                           _("write e.g. {example}").format(
+                               example='["gem-gcpt:G100000108106", "wri-gppd:WRI1019881"]')) from None
     return s
 
 
@@ -163,8 +168,9 @@ def _v_field_sources(c: Column, v: Any, s: str | None, cells: _Cells, i: int) ->
             if not isinstance(fs, dict) or not all(isinstance(x, str) for x in fs.values()):
                 raise ValueError
         except ValueError:
-            raise _Refused("field_sources must be a JSON object of field -> text",
-                           'write e.g. {"tailings_volume_m3": "questionnaire MNE 2026-11-03"}') from None
+            raise _Refused(_("field_sources must be a JSON object of field -> text"),
+                           _("write e.g. {example}").format(
+                               example='{"tailings_volume_m3": "questionnaire MNE 2026-11-03"}')) from None
     return s
 
 
@@ -173,8 +179,9 @@ def _v_vocabulary(c: Column, v: Any, s: str | None, cells: _Cells, i: int) -> An
         return s
     key = s.lower().replace(" ", "_").replace("-", "_")
     if key not in c.vocabulary:  # type: ignore[operator]
-        raise _Refused(f"unknown {c.name} {s!r}",
-                       f"use one of {', '.join(c.vocabulary)}; closest: {_suggest(s, c.vocabulary)!r}")  # type: ignore[arg-type]
+        raise _Refused(_("unknown {column} {value}").format(column=c.name, value=repr(s)),
+                       _("use one of {values}; closest: {closest}").format(
+                           values=", ".join(c.vocabulary), closest=repr(_suggest(s, c.vocabulary))))  # type: ignore[arg-type]
     return key
 
 
@@ -182,8 +189,9 @@ def _v_dam_condition(c: Column, v: Any, s: str | None, cells: _Cells, i: int) ->
     if s is None:
         return s
     if s.lower() not in DAM_CONDITIONS:
-        raise _Refused(f"unknown dam_condition {s!r}",
-                       f"use one of {', '.join(DAM_CONDITIONS)}; closest: {_suggest(s, DAM_CONDITIONS)!r}")
+        raise _Refused(_("unknown {column} {value}").format(column="dam_condition", value=repr(s)),
+                       _("use one of {values}; closest: {closest}").format(
+                           values=", ".join(DAM_CONDITIONS), closest=repr(_suggest(s, DAM_CONDITIONS))))
     return s.lower()
 
 
@@ -192,12 +200,12 @@ def _v_country(c: Column, v: Any, s: str | None, cells: _Cells, i: int) -> Any:
         return s
     code = s.upper()
     if code in _COUNTRY_ALIASES:
-        cells.err(i, c.name, f"country code {s!r} is not ISO 3166-1 alpha-3",
-                  f"converted to {_COUNTRY_ALIASES[code]!r}", "warning")
+        cells.err(i, c.name, _("country code {code} is not ISO 3166-1 alpha-3").format(code=repr(s)),
+                  _("converted to {code}").format(code=repr(_COUNTRY_ALIASES[code])), "warning")
         code = _COUNTRY_ALIASES[code]
     if code not in ISO3_CODES:
-        raise _Refused(f"unknown country code {s!r}",
-                       f"use an ISO 3166-1 alpha-3 code (Kosovo: XKX){_country_hint(s)}")
+        raise _Refused(_("unknown country code {code}").format(code=repr(s)),
+                       _("use an ISO 3166-1 alpha-3 code (Kosovo: XKX){hint}").format(hint=_country_hint(s)))
     return code
 
 
@@ -207,20 +215,20 @@ def _v_date(c: Column, v: Any, s: str | None, cells: _Cells, i: int) -> Any:
     try:
         return _parse_date(v, s)
     except ValueError:
-        raise _Refused(f"unparseable date {s!r}", "write the date as YYYY-MM-DD") from None
+        raise _Refused(_("unparseable date {value}").format(value=repr(s)), _("write the date as YYYY-MM-DD")) from None
 
 
 def _v_required(c: Column, v: Any, s: str | None, cells: _Cells, i: int) -> Any:
     if c.required and s is None:
-        raise _Refused("required value is blank", f"fill in '{c.name}'")
+        raise _Refused(_("required value is blank"), _("fill in '{column}'").format(column=c.name))
     return s
 
 
 def _v_unique_id(c: Column, v: Any, s: str | None, cells: _Cells, i: int) -> Any:
     if s is not None:
         if s in cells.ids_seen:
-            raise _Refused(f"duplicate site_id {s!r} (first used in row {cells.ids_seen[s] + 1})",
-                           "give every site a unique site_id")
+            raise _Refused(_("duplicate site_id {value} (first used in row {row})").format(
+                value=repr(s), row=cells.ids_seen[s] + 1), _("give every site a unique site_id"))
         cells.ids_seen[s] = i
     return s
 

@@ -135,33 +135,38 @@ def print_summary(sites: pd.DataFrame, title: str = "Site inventory", console=No
     from rich.table import Table
 
     from riskmap._console import console_text
+    from riskmap.i18n import _, current_lang, format_number, ngettext, pgettext
 
     if console is None:
         console = Console()
         if not console.is_terminal:  # piped or captured: wide enough for the coverage table
             console.width = max(console.width, 150)
     s = summarize_sites(sites)
-    console.print(f"[bold]{escape(console_text(title))}[/bold]: {len(sites)} sites")
+    console.print(f"[bold]{escape(console_text(title))}[/bold]: "
+                  + escape(ngettext("{n} site", "{n} sites", len(sites)).format(n=len(sites))))
     for key in ("basin", "country", "category", "status"):
-        t = Table(title=f"by {key}", show_lines=False)
+        t = Table(title=escape(_("by {column}").format(column=key)), show_lines=False)
         t.add_column(key)
-        t.add_column("sites", justify="right")
+        t.add_column(pgettext("cli table", "sites"), justify="right")
         for r in s[key].itertuples():
             t.add_row(escape(console_text(r.value)), str(r.sites))  # values come from the file: not markup, not terminal codes
         console.print(t)
-    t = Table(title="hazard fields filled")
-    t.add_column("field")
-    t.add_column("filled", justify="right")
-    t.add_column("share", justify="right")
+    t = Table(title=escape(_("hazard fields filled")))
+    t.add_column(pgettext("cli table", "field"))
+    t.add_column(pgettext("cli table", "filled"), justify="right")
+    t.add_column(pgettext("cli table", "share"), justify="right")
+    english = current_lang() == "en"
     for r in s["hazard_fields"].itertuples():
-        t.add_row(r.field, str(r.filled), "n/a" if pd.isna(r.share) else f"{100 * r.share:.1f} %")
+        share = "" if pd.isna(r.share) else (f"{100 * r.share:.1f}" if english
+                                             else format_number(100 * r.share, 1, group=False))
+        t.add_row(r.field, str(r.filled), pgettext("cli table", "n/a") if pd.isna(r.share) else f"{share} %")
     console.print(t)
     cov = s["coverage"]
     short = {"substances": "subst.", "tailings_volume_m3": "tail. vol", "tailings_area_ha": "tail. area",
              "dam_height_m": "dam h", "dam_condition": "dam cond.", "reservoir_volume_m3": "res. vol"}
-    t = Table(title="hazard-field coverage by country and category (filled/sites; filled by whom)",
-              caption="subst. substances, tail. vol tailings_volume_m3, tail. area tailings_area_ha, dam h "
-                      "dam_height_m, dam cond. dam_condition, res. vol reservoir_volume_m3")
+    t = Table(title=escape(_("hazard-field coverage by country and category (filled/sites; filled by whom)")),
+              caption=escape(_("subst. substances, tail. vol tailings_volume_m3, tail. area tailings_area_ha, dam h "
+                               "dam_height_m, dam cond. dam_condition, res. vol reservoir_volume_m3")))
     for c in ("country", "category", "sites", *COVERAGE_FIELDS, "filled_by"):
         t.add_column(short.get(c, c), justify="right" if c in COVERAGE_FIELDS or c == "sites" else "left",
                      no_wrap=c != "filled_by")

@@ -228,14 +228,18 @@ class ValidationIssue:
     line: int | None = None
 
     def __str__(self) -> str:
+        from riskmap.i18n import _
+
         where = [self.file]
         if self.line is not None:
-            where.append(f"line {self.line}")
+            where.append(_("line {n}").format(n=self.line))
         if self.row is not None:
-            where.append(f"row {self.row}")
+            where.append(_("row {n}").format(n=self.row))
         if self.column:
-            where.append(f"column '{self.column}'")
-        return f"{self.severity.upper()}: {', '.join(where)}: {self.reason}. Fix: {self.fix}"
+            where.append(_("column '{column}'").format(column=self.column))
+        severity = {"error": _("ERROR"), "warning": _("WARNING")}.get(self.severity, self.severity.upper())
+        return _("{severity}: {where}: {reason}. Fix: {fix}").format(
+            severity=severity, where=", ".join(where), reason=self.reason, fix=self.fix)
 
 
 @dataclass
@@ -285,8 +289,11 @@ class ValidationReport:
 
     def summary(self) -> str:
         """One line: rows read, kept, errors and warnings."""
-        return (f"{self.file}: {self.n_rows} rows read, {self.n_kept} kept, "
-                f"{len(self.errors)} errors, {len(self.warnings)} warnings")
+        from riskmap.i18n import _
+
+        return _("{file}: {rows} rows read, {kept} kept, {errors} errors, {warnings} warnings").format(
+            file=self.file, rows=self.n_rows, kept=self.n_kept, errors=len(self.errors),
+            warnings=len(self.warnings))
 
     def __str__(self) -> str:
         return "\n".join([self.summary(), *(str(i) for i in self.issues)])

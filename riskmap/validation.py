@@ -19,6 +19,7 @@ import pandas as pd
 import shapely
 
 from riskmap._errors import RiskmapValidationError
+from riskmap.i18n import _
 from riskmap.schema import (_BY_NAME, AOI_BOXES, COLUMNS, REQUIRED_COLUMNS, ValidationReport, _blank)
 
 from riskmap.column_validators import _Cells, _Refused, _text_val, _to_number, validators_for
@@ -45,8 +46,9 @@ def _refuse_ambiguous_columns(df: pd.DataFrame, report: ValidationReport) -> Non
     if not clash:
         return
     for k, cols in sorted(clash.items()):
-        report.add(None, k, f"ambiguous columns {', '.join(repr(c) for c in cols)}: names differ only in case",
-                   f"keep one of them (or rename the other, e.g. '{cols[1]}_2')")
+        report.add(None, k, _("ambiguous columns {columns}: names differ only in case").format(
+            columns=", ".join(repr(c) for c in cols)),
+                   _("keep one of them (or rename the other, e.g. '{example}')").format(example=f"{cols[1]}_2"))
     raise RiskmapValidationError(report)
 
 
@@ -70,13 +72,13 @@ def _location_warnings(geoms: np.ndarray, rows: np.ndarray, countries: gpd.GeoDa
     zero = (np.abs(x) < 1e-9) & (np.abs(y) < 1e-9)
     far = ~zero & ~_in_aoi(x, y)
     for i in np.flatnonzero(zero):
-        err(rows[i], "geometry", "the site is at (0, 0), in the Gulf of Guinea: a missing coordinate written as 0?",
-            "give the real coordinates, or leave them blank if unknown", "warning")
+        err(rows[i], "geometry", _("the site is at (0, 0), in the Gulf of Guinea: a missing coordinate written as 0?"),
+            _("give the real coordinates, or leave them blank if unknown"), "warning")
     for i in np.flatnonzero(far):
         err(rows[i], "geometry",
-            f"the site ({x[i]:.4g}, {y[i]:.4g}) is far from riskmap's basins (Drin, Drina in the Western "
-            "Balkans; Syr Darya in Central Asia): wrong coordinates, or another continent?",
-            "check the coordinates (lon/lat order, sign); it will be 'outside' in every assessment", "warning")
+            _("the site ({x}, {y}) is far from riskmap's basins (Drin, Drina in the Western Balkans; Syr Darya in "
+              "Central Asia): wrong coordinates, or another continent?").format(x=f"{x[i]:.4g}", y=f"{y[i]:.4g}"),
+            _("check the coordinates (lon/lat order, sign); it will be 'outside' in every assessment"), "warning")
     if countries is None or not len(countries):
         return
     near = np.flatnonzero(~zero & ~far)
@@ -86,8 +88,9 @@ def _location_warnings(geoms: np.ndarray, rows: np.ndarray, countries: gpd.GeoDa
     on_land = shapely.intersects(land, geoms[near])
     for i in near[~on_land]:
         err(rows[i], "geometry",
-            f"the site ({x[i]:.4g}, {y[i]:.4g}) is outside every country polygon (at sea, or wrong coordinates?)",
-            "check the coordinates", "warning")
+            _("the site ({x}, {y}) is outside every country polygon (at sea, or wrong coordinates?)").format(
+                x=f"{x[i]:.4g}", y=f"{y[i]:.4g}"),
+            _("check the coordinates"), "warning")
 
 
 _LAND_CACHE: dict[int, Any] = {}
@@ -200,10 +203,10 @@ def validate_sites(
     sites = _assemble(df, out, geoms, cells.bad, {lon_col, lat_col, "geometry_wkt", "geometry"})
     if has_geom and df.geometry.crs is None and n_out_of_range and n_out_of_range == int((~bad_before_geom).sum()):
         report.add(None, "geometry",
-                   "the coordinates are not longitude/latitude and the file declares no CRS "
-                   "(a Shapefile without its .prj file?)",
-                   "give the CRS, e.g. riskmap validate FILE --crs EPSG:32634 (the same --crs works with "
-                   "every command), or add the .prj file")
+                   _("the coordinates are not longitude/latitude and the file declares no CRS "
+                     "(a Shapefile without its .prj file?)"),
+                   _("give the CRS, e.g. riskmap validate FILE --crs EPSG:32634 (the same --crs works with "
+                     "every command), or add the .prj file"))
     _location_warnings(np.asarray(sites.geometry.values, dtype=object), np.flatnonzero(~cells.bad), countries,
                        cells.err)
     if countries is not None and len(sites):
@@ -232,9 +235,9 @@ def _require_columns(df: pd.DataFrame, report: ValidationReport, has_geom: bool,
         missing.append("lon/lat (or a geometry)")
     if missing:
         for c in missing:
-            report.add(None, c, "required column is missing",
-                       f"add a column '{c}' (see docs/schema.md; found columns: "
-                       f"{', '.join(map(str, df.columns)) or 'none'})")
+            report.add(None, c, _("required column is missing"),
+                       _("add a column '{column}' (see docs/schema.md; found columns: {found})").format(
+                           column=c, found=", ".join(map(str, df.columns)) or _("none")))
         raise RiskmapValidationError(report)
 
 
@@ -244,26 +247,27 @@ def _geometry_column(df: gpd.GeoDataFrame, cells: _Cells) -> np.ndarray:
     g = df.geometry
     nonfinite = _nonfinite_rows(np.asarray(g.values, dtype=object))
     for i in np.flatnonzero(nonfinite):
-        err(i, "geometry", "geometry has NaN or infinite coordinates",  # type: ignore[arg-type]
-            "give real coordinates, or remove the feature")
+        err(i, "geometry", _("geometry has NaN or infinite coordinates"),  # type: ignore[arg-type]
+            _("give real coordinates, or remove the feature"))
     bad |= nonfinite
     if nonfinite.any():
         g = g.where(~nonfinite, None)
     if g.crs is None:
-        err(None, "geometry", "the file has no CRS; assumed WGS84 (EPSG:4326)",
-            "declare the CRS in the file or pass crs=", "warning")
+        err(None, "geometry", _("the file has no CRS; assumed WGS84 (EPSG:4326)"),
+            _("declare the CRS in the file or pass crs="), "warning")
     elif not g.crs.equals("EPSG:4326"):
         try:
             g = g.to_crs("EPSG:4326")
         except Exception as e:  # noqa: BLE001 - pyproj: a CRS that cannot be transformed
-            cells.report.add(None, "geometry", f"cannot reproject from {g.crs} to EPSG:4326 ({e})",
-                             "reproject the file to EPSG:4326 first")
+            cells.report.add(None, "geometry", _("cannot reproject from {crs} to EPSG:4326 ({error})").format(
+                crs=g.crs, error=e), _("reproject the file to EPSG:4326 first"))
             raise RiskmapValidationError(cells.report) from None
     geoms = np.asarray(g.values, dtype=object)
     after = _nonfinite_rows(geoms) & ~bad  # points outside the projection's domain
     for i in np.flatnonzero(after):
-        err(i, "geometry", f"coordinates cannot be converted from {g.crs if df.crs is None else df.crs} "  # type: ignore[arg-type]
-            "to lon/lat (outside the projection's area?)", "check the coordinates and the file's CRS")
+        err(i, "geometry", _("coordinates cannot be converted from {crs} to lon/lat (outside the projection's "  # type: ignore[arg-type]
+                             "area?)").format(crs=g.crs if df.crs is None else df.crs),
+            _("check the coordinates and the file's CRS"))
     bad |= after
     return geoms
 
@@ -277,14 +281,14 @@ def _parse_coordinates(df: pd.DataFrame, cells: _Cells, lon_col: str, lat_col: s
     for i, (xv, yv) in enumerate(zip(df[lon_col].tolist(), df[lat_col].tolist())):
         for col, v, arr in ((lon_col, xv, lons), (lat_col, yv, lats)):
             if _blank(v):
-                cells.err(i, col, "coordinate is blank", "give decimal degrees (WGS84)")
+                cells.err(i, col, _("coordinate is blank"), _("give decimal degrees (WGS84)"))
                 cells.bad[i] = True
                 continue
             try:
                 arr[i] = _to_number(v, cells.decimal_comma)
             except ValueError as e:
-                cells.err(i, col, f"unparseable coordinate: {e}",
-                          "write decimal degrees with a point, e.g. 43.3563")
+                cells.err(i, col, _("unparseable coordinate: {error}").format(error=e),
+                          _("write decimal degrees with a point, e.g. 43.3563"))
                 cells.bad[i] = True
     return lons, lats
 
@@ -304,17 +308,20 @@ def _lonlat_points(df: pd.DataFrame, cells: _Cells, lon_col: str, lat_col: str) 
     out_range = ok & ~projected & ~swapped_aoi & ((np.abs(lons) > 180) | (np.abs(lats) > 90))
     for i in np.flatnonzero(projected):
         err(i, f"{lon_col}/{lat_col}",  # type: ignore[arg-type]
-            f"coordinates ({lons[i]:g}, {lats[i]:g}) look projected (metres), not degrees",
-            "reproject to WGS84 lon/lat, or load the file with crs='EPSG:xxxx' "
-            "(e.g. riskmap validate FILE --crs EPSG:32634)")
+            _("coordinates ({lon}, {lat}) look projected (metres), not degrees").format(
+                lon=f"{lons[i]:g}", lat=f"{lats[i]:g}"),
+            _("reproject to WGS84 lon/lat, or load the file with crs='EPSG:xxxx' "
+              "(e.g. riskmap validate FILE --crs EPSG:32634)"))
     for i in np.flatnonzero(swapped_range | swapped_aoi):
         err(i, f"{lon_col}/{lat_col}",  # type: ignore[arg-type]
-            f"latitude and longitude are probably swapped (lon={lons[i]:g}, lat={lats[i]:g})",
-            f"swap them: lon={lats[i]:g}, lat={lons[i]:g}")
+            _("latitude and longitude are probably swapped (lon={lon}, lat={lat})").format(
+                lon=f"{lons[i]:g}", lat=f"{lats[i]:g}"),
+            _("swap them: lon={lon}, lat={lat}").format(lon=f"{lats[i]:g}", lat=f"{lons[i]:g}"))
     for i in np.flatnonzero(out_range):
         col = lat_col if abs(lats[i]) > 90 else lon_col
-        err(i, col, f"coordinate out of range (lon={lons[i]:g}, lat={lats[i]:g})",  # type: ignore[arg-type]
-            "longitude must be within -180..180 and latitude within -90..90")
+        err(i, col, _("coordinate out of range (lon={lon}, lat={lat})").format(  # type: ignore[arg-type]
+            lon=f"{lons[i]:g}", lat=f"{lats[i]:g}"),
+            _("longitude must be within -180..180 and latitude within -90..90"))
     bad |= projected | swapped_range | swapped_aoi | out_range
     pts = shapely.points(np.where(bad, 0.0, lons), np.where(bad, 0.0, lats))
     return np.where(bad, None, pts)  # type: ignore[return-value]
@@ -328,13 +335,13 @@ def _wkt_geometries(wkts: list[Any], geoms: np.ndarray, cells: _Cells) -> None:
         try:
             geoms[i] = shapely.from_wkt(str(w))
         except shapely.errors.GEOSException as e:
-            cells.err(i, "geometry_wkt", f"unparseable WKT geometry ({e})",
-                      "give a WKT LineString/Polygon in lon/lat, or leave blank for points")
+            cells.err(i, "geometry_wkt", _("unparseable WKT geometry ({error})").format(error=e),
+                      _("give a WKT LineString/Polygon in lon/lat, or leave blank for points"))
             cells.bad[i] = True
             continue
         if _nonfinite_rows(np.array([geoms[i]], dtype=object))[0]:
-            cells.err(i, "geometry_wkt", "WKT geometry has NaN or infinite coordinates",
-                      "give real lon/lat coordinates")
+            cells.err(i, "geometry_wkt", _("WKT geometry has NaN or infinite coordinates"),
+                      _("give real lon/lat coordinates"))
             cells.bad[i] = True
 
 
@@ -345,7 +352,7 @@ def _repair_geometries(geoms: np.ndarray, cells: _Cells) -> None:
             continue
         gm = geoms[i]
         if gm is None or gm.is_empty:
-            cells.err(i, "geometry", "geometry is empty", "give a point (lon/lat) or a polygon footprint")
+            cells.err(i, "geometry", _("geometry is empty"), _("give a point (lon/lat) or a polygon footprint"))
             cells.bad[i] = True
             continue
         if not gm.is_valid:
@@ -355,8 +362,8 @@ def _repair_geometries(geoms: np.ndarray, cells: _Cells) -> None:
                 polys = [p for p in fixed.geoms if p.geom_type in ("Polygon", "MultiPolygon")]
                 fixed = shapely.union_all(polys) if polys else fixed
             geoms[i] = fixed
-            cells.err(i, "geometry", f"invalid geometry ({why}); repaired with make_valid",
-                      "check the repaired footprint", "warning")
+            cells.err(i, "geometry", _("invalid geometry ({why}); repaired with make_valid").format(why=why),
+                      _("check the repaired footprint"), "warning")
 
 
 def _check_lonlat_range(geoms: np.ndarray, cells: _Cells, has_geom: bool) -> int:
@@ -369,16 +376,18 @@ def _check_lonlat_range(geoms: np.ndarray, cells: _Cells, has_geom: bool) -> int
     wide = ~outside & (b[:, 2] - b[:, 0] > 180)
     for k in np.flatnonzero(outside):
         if has_geom:
-            err(cand[k], gcol, "geometry coordinates outside lon/lat range (projected data without a CRS?)",
-                "declare the file's CRS or reproject it to EPSG:4326")
+            err(cand[k], gcol, _("geometry coordinates outside lon/lat range (projected data without a CRS?)"),
+                _("declare the file's CRS or reproject it to EPSG:4326"))
         else:
-            err(cand[k], gcol, f"WKT coordinates outside lon/lat range (x {b[k, 0]:g}..{b[k, 2]:g}, "
-                f"y {b[k, 1]:g}..{b[k, 3]:g}): projected (metres)?",
-                "write the WKT in WGS84 longitude/latitude degrees")
+            err(cand[k], gcol, _("WKT coordinates outside lon/lat range (x {x0}..{x1}, y {y0}..{y1}): projected "
+                                 "(metres)?").format(x0=f"{b[k, 0]:g}", x1=f"{b[k, 2]:g}", y0=f"{b[k, 1]:g}",
+                                                     y1=f"{b[k, 3]:g}"),
+                _("write the WKT in WGS84 longitude/latitude degrees"))
     for k in np.flatnonzero(wide):
-        err(cand[k], gcol, f"geometry spans {b[k, 2] - b[k, 0]:.0f} degrees of longitude: it crosses the "
-            "antimeridian (or mixes hemispheres) and would become a band around the globe",
-            "split it at 180 degrees, or check the coordinates' signs")
+        err(cand[k], gcol, _("geometry spans {degrees} degrees of longitude: it crosses the antimeridian (or mixes "
+                             "hemispheres) and would become a band around the globe").format(
+                                 degrees=f"{b[k, 2] - b[k, 0]:.0f}"),
+            _("split it at 180 degrees, or check the coordinates' signs"))
     cells.bad[cand[outside | wide]] = True
     return int(outside.sum())
 

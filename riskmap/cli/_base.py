@@ -6,11 +6,13 @@ lives here. ``riskmap --help`` and ``riskmap COMMAND --help`` document each.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import os
 import sys
 import warnings
 from pathlib import Path
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import click
@@ -25,6 +27,7 @@ from riskmap._errors import (
     RiskmapValidationError,
 )
 from riskmap._paths import DATA_DIR, data_dir_is_writable_default, default_sources_dir
+from riskmap.i18n import LANGUAGES, _, use_lang
 
 
 def _fail(message: str, code: int = 2) -> None:
@@ -62,25 +65,55 @@ def _show_data_warning(message, category, filename, lineno, file=None, line=None
 _default_showwarning = warnings.showwarning
 
 
+@contextlib.contextmanager
+def _clean_errors() -> Iterator[None]:
+    """Turn riskmap's own errors (and OS errors) into one clean message on stderr and an exit code."""
+    try:
+        yield
+    except RiskmapValidationError as e:
+        _echo(str(e.report), err=True)
+        sys.exit(1)
+    except RiskmapOutputError as e:  # disk full, unwritable: exit 1 like any OSError below
+        _fail(str(e), code=1)
+    except RiskmapError as e:
+        _fail(str(e))
+    except OSError as e:  # unwritable/missing output folder, disk full: one line, not a traceback
+        where = f"{e.filename}: " if e.filename else ""
+        _fail(f"{where}{e.strerror or e}", code=1)
+
+
 class _Group(click.Group):
     """A click group that turns riskmap's own errors into clean messages."""
 
     def invoke(self, ctx: click.Context):  # type: ignore[override]
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("always", RiskmapDataWarning)
-                warnings.showwarning = _show_data_warning
-                return super().invoke(ctx)
-        except RiskmapValidationError as e:
-            _echo(str(e.report), err=True)
-            sys.exit(1)
-        except RiskmapOutputError as e:  # disk full, unwritable: exit 1 like any OSError below
-            _fail(str(e), code=1)
-        except RiskmapError as e:
-            _fail(str(e))
-        except OSError as e:  # unwritable/missing output folder, disk full: one line, not a traceback
-            where = f"{e.filename}: " if e.filename else ""
-            _fail(f"{where}{e.strerror or e}", code=1)
+        with _clean_errors(), warnings.catch_warnings():
+            warnings.simplefilter("always", RiskmapDataWarning)
+            warnings.showwarning = _show_data_warning
+            return super().invoke(ctx)
+
+
+#: Environment variable giving the default output language of every command (``en`` or ``ru``).
+LANG_ENV = "RISKMAP_LANG"
+
+
+def lang_option(f: Callable) -> Callable:
+    """``--lang en|ru``: run the whole command in that language (:func:`riskmap.i18n.use_lang`).
+
+    Every document, table and message the command writes follows the language,
+    through the context, without the functions underneath taking an argument.
+    Errors are reported inside the context too, so they are in the same language.
+    The default is ``$RISKMAP_LANG``, else English.
+    """
+
+    @functools.wraps(f)
+    def wrapper(*args: Any, lang: str | None = None, **kwargs: Any) -> Any:
+        with use_lang(lang), _clean_errors():
+            return f(*args, **kwargs)
+
+    return click.option(
+        "--lang", type=click.Choice(LANGUAGES, case_sensitive=False), default=None, envvar=LANG_ENV,
+        help=f"Language of the documents and messages: en (English) or ru (Russian). "
+             f"Default: ${LANG_ENV}, else en.")(wrapper)
 
 
 def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
@@ -171,9 +204,9 @@ def _score_options(params_file: Path | None, raster_opts: tuple[str, ...]) -> An
     for opt in raster_opts:
         name, sep, path = opt.partition("=")
         if not sep or not name.strip() or not path.strip():
-            _fail(f"--raster {opt!r}: write NAME=PATH, e.g. --raster flood_depth=depth.tif")
+            _fail(_("--raster {value}: write NAME=PATH, e.g. --raster flood_depth=depth.tif").format(value=repr(opt)))
         if not Path(path).is_file():
-            _fail(f"--raster {opt!r}: file {path} not found")
+            _fail(_("--raster {value}: file {path} not found").format(value=repr(opt), path=path))
         rasters[name.strip()] = Path(path)
     params = load_params(params_file)  # a bad file fails here, naming it, before any site is read
     return ScoreOptions(params=params, rasters=rasters or None)

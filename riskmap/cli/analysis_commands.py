@@ -9,6 +9,7 @@ import click
 from riskmap._cli_basin import BASIN
 
 from riskmap._console import console_text
+from riskmap.i18n import _, ngettext, pgettext
 from riskmap.cli._base import (
     SITES_CSV,
     _echo,
@@ -16,6 +17,7 @@ from riskmap.cli._base import (
     _not_input,
     _prepare,
     _score_options,
+    lang_option,
     main,
     score_options,
     site_read_options,
@@ -33,16 +35,20 @@ def _print_matrices(assessed, basin: str | None = None, weight: str | None = Non
     m = exposure_matrix(assessed, basin=basin, weight=weight)
     console = Console()
     if m.empty:
-        console.print("no sites in any basin" if basin is None else f"no sites in basin {basin}")
+        console.print(escape(_("no sites in any basin") if basin is None
+                             else _("no sites in basin {basin}").format(basin=basin)))
         return
     for b in m.index.get_level_values("basin").unique():
         sub = m.xs(b, level="basin")
         ds_cols = [c for c in sub.columns if c not in ("sites", "transboundary") and sub[c].abs().sum() > 0]
-        what = f"sum of {weight}" if weight else "number of sites"
-        t = Table(title=escape(console_text(f"{b}: origin country x downstream country ({what})")))
-        t.add_column("origin", no_wrap=True)
-        for c in ds_cols + ["transboundary", "sites"]:
+        what = _("sum of {column}").format(column=weight) if weight else pgettext("cli table", "number of sites")
+        t = Table(title=escape(console_text(_("{basin}: origin country x downstream country ({what})").format(
+            basin=b, what=what))))
+        t.add_column(escape(pgettext("cli table", "origin")), no_wrap=True)
+        for c in ds_cols:
             t.add_column(escape(console_text(c)), justify="right", no_wrap=True)
+        for c in (pgettext("cli table", "transboundary"), pgettext("cli table", "sites")):
+            t.add_column(escape(c), justify="right", no_wrap=True)
         for origin, row in sub.iterrows():
             t.add_row(escape(console_text(origin)), *[(f"{row[c]:g}" if row[c] else "·") for c in ds_cols],
                       f"{row['transboundary']:g}", f"{row['sites']:g}")
@@ -63,6 +69,7 @@ def _print_matrices(assessed, basin: str | None = None, weight: str | None = Non
 @click.option("--basin", "basins", multiple=True, type=BASIN,
               help="Assess against these basins only (repeatable; default all three).")
 @site_read_options
+@lang_option
 def assess_cmd(sites_file: Path | None, out: Path, max_snap_km: float, near_border_km: float,
                velocity: float, basins: tuple[str, ...], strict: bool, layer: str | None,
                crs: str | None) -> None:
@@ -77,16 +84,19 @@ def assess_cmd(sites_file: Path | None, out: Path, max_snap_km: float, near_bord
 
     src = sites_file or SITES_CSV
     if not src.exists():
-        _fail(f"{src} not found; give a SITES_FILE or run `riskmap data build-sites`")
+        _fail(_("{path} not found; give a SITES_FILE or run `riskmap data build-sites`").format(path=src))
     _not_input(out, src)
     opts = AssessOptions(max_snap_km=max_snap_km, near_border_km=near_border_km, velocity_ms=velocity)
     assessed = _prepare(src, strict, layer, crs, basins=list(basins) or None, score=False,
                         assess_options=opts).sites
     write_sites(assessed, out)
     counts = assessed["exposure_class"].value_counts()
-    _echo(f"{len(assessed)} sites assessed ("
-          + ", ".join(f"{k}: {counts.get(k, 0)}" for k in ("very high", "high", "medium", "low", "outside"))
-          + f") -> {out}")
+    classes = (("very high", pgettext("cli table", "very high")), ("high", pgettext("cli table", "high")),
+               ("medium", pgettext("cli table", "medium")), ("low", pgettext("cli table", "low")),
+               ("outside", pgettext("cli table", "outside")))
+    _echo(ngettext("{n} site assessed ({classes}) -> {out}", "{n} sites assessed ({classes}) -> {out}",
+                   len(assessed)).format(n=len(assessed), out=out,
+                                         classes=", ".join(f"{w}: {counts.get(k, 0)}" for k, w in classes)))
     _print_matrices(assessed)
 
 
@@ -98,6 +108,7 @@ def assess_cmd(sites_file: Path | None, out: Path, max_snap_km: float, near_bord
 @click.option("-o", "--out", "out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also write the matrix as CSV.")
 @site_read_options
+@lang_option
 def matrix_cmd(sites_file: Path | None, basin: str | None, weight: str | None, out: Path | None,
                strict: bool, layer: str | None, crs: str | None) -> None:
     """Print the origin x downstream country matrix of the sites, per basin.
@@ -110,17 +121,17 @@ def matrix_cmd(sites_file: Path | None, basin: str | None, weight: str | None, o
 
     src = sites_file or SITES_CSV
     if not src.exists():
-        _fail(f"{src} not found; give a SITES_FILE or run `riskmap data build-sites`")
+        _fail(_("{path} not found; give a SITES_FILE or run `riskmap data build-sites`").format(path=src))
     _not_input(out, src)
     assessed = _prepare(src, strict, layer, crs, basins=[basin] if basin else None, score=False).sites
     if weight is not None and weight not in assessed.columns:
-        _fail(f"--weight {weight!r}: no such column in {src}")
+        _fail(_("--weight {column}: no such column in {path}").format(column=repr(weight), path=src))
     _print_matrices(assessed, basin=basin, weight=weight)
     if out is not None:
         m = exposure_matrix(assessed, basin=basin, weight=weight).reset_index()
         m = m.map(neutralise_formula) if hasattr(m, "map") else m
         atomic_write_text(out, m.to_csv(index=False, lineterminator="\n"))
-        click.echo(f"matrix -> {out}")
+        _echo(_("matrix -> {path}").format(path=out))
 
 @main.command("score")
 @click.argument("sites_file", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
@@ -128,6 +139,7 @@ def matrix_cmd(sites_file: Path | None, basin: str | None, weight: str | None, o
               help="Output file (.csv, .xlsx, .gpkg, .geojson, .parquet).")
 @score_options
 @site_read_options
+@lang_option
 def score_cmd(sites_file: Path | None, out: Path, params_file: Path | None, raster_opts: tuple[str, ...],
               strict: bool, layer: str | None, crs: str | None) -> None:
     """Assess exposure, then score hazard (WRI, THI/TRI, Natech) and rank sites per basin.
@@ -138,12 +150,13 @@ def score_cmd(sites_file: Path | None, out: Path, params_file: Path | None, rast
 
     src = sites_file or SITES_CSV
     if not src.exists():
-        _fail(f"{src} not found; give a SITES_FILE")
+        _fail(_("{path} not found; give a SITES_FILE").format(path=src))
     options = _score_options(params_file, raster_opts)
     _not_input(out, src, params_file, *(options.rasters or {}).values())
     params = options.params
     scored = _prepare(src, strict, layer, crs, score_options=options).sites
     write_sites(scored, out)
     st = scored["score_status"].value_counts()
-    _echo(f"{len(scored)} sites scored ({', '.join(f'{k}: {v}' for k, v in st.items())}); "
-          f"parameters: {params['label']} -> {out}")
+    _echo(ngettext("{n} site scored ({statuses}); parameters: {params} -> {out}",
+                   "{n} sites scored ({statuses}); parameters: {params} -> {out}", len(scored)).format(
+        n=len(scored), statuses=", ".join(f"{k}: {v}" for k, v in st.items()), params=params["label"], out=out))

@@ -8,11 +8,13 @@ import click
 
 from riskmap._cli_basin import BASIN
 from riskmap._console import console_text
+from riskmap.i18n import _, format_number, ngettext
 from riskmap.cli._base import (
     SITES_CSV,
     _echo,
     _not_input,
     _read_sites,
+    lang_option,
     main,
     site_read_options,
 )
@@ -39,6 +41,7 @@ _SITES_FILE = click.option("--sites-file", "sites_file",
 @click.option("-o", "--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Output folder.")
 @site_read_options
+@lang_option
 def contingency_cmd(basin: str, sites_spec: str | None, params_file: Path | None, contacts_file: Path | None,
                     sites_file: Path | None, no_pdf: bool, out: Path, strict: bool, layer: str | None,
                     crs: str | None) -> None:
@@ -60,12 +63,13 @@ def contingency_cmd(basin: str, sites_spec: str | None, params_file: Path | None
         msg = ""
         if len(c.notifications):
             first = c.notifications.iloc[0]
-            when = ("before the first checkpoint" if pd.isna(first["warning_h_fast"])
-                    else f"{first['warning_h_fast']:.1f} h fast case")
-            msg = f"; first to notify: {first['notified']} ({when})"
-        _echo(console_text(f"card: {c.site['name']} ({c.site['site_id']}){msg}"))
+            when = (_("before the first checkpoint") if pd.isna(first["warning_h_fast"])
+                    else _("{hours} h fast case").format(hours=format_number(first["warning_h_fast"], 1)))
+            msg = _("; first to notify: {who} ({when})").format(who=first["notified"], when=when)
+        _echo(console_text(_("card: {name} ({site_id}){first}").format(name=c.site["name"],
+                                                                        site_id=c.site["site_id"], first=msg)))
     for p in plan.files:
-        _echo(f"wrote {console_text(str(p))}")
+        _echo(_("wrote {path}").format(path=console_text(str(p))))
 
 
 @main.command("exercise")
@@ -79,6 +83,7 @@ def contingency_cmd(basin: str, sites_spec: str | None, params_file: Path | None
 @click.option("-o", "--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Output folder.")
 @site_read_options
+@lang_option
 def exercise_cmd(basin: str, site_id: str, start: str, params_file: Path | None, contacts_file: Path | None,
                  sites_file: Path | None, out: Path, strict: bool, layer: str | None, crs: str | None) -> None:
     """Tabletop-exercise pack for a release at --site in BASIN: facilitator and participant packs, evaluation sheet.
@@ -94,6 +99,7 @@ def exercise_cmd(basin: str, site_id: str, start: str, params_file: Path | None,
     inventory = _read_sites(sites_file, strict, layer, crs) if sites_file is not None else None
     pack = build_exercise(basin, site_id, out, start=start, params=params_file, contacts=contacts_file,
                           inventory=inventory)
-    _echo(f"{len(pack.injects)} injects from {pack.start:%Y-%m-%d %H:%M}")
+    _echo(ngettext("{n} inject from {start}", "{n} injects from {start}", len(pack.injects)).format(
+        n=len(pack.injects), start=f"{pack.start:%Y-%m-%d %H:%M}"))
     for p in pack.files:
-        _echo(f"wrote {console_text(str(p))}")
+        _echo(_("wrote {path}").format(path=console_text(str(p))))

@@ -11,6 +11,7 @@ from riskmap._cli_basin import BASIN
 
 from riskmap._console import console_text
 from riskmap._errors import RiskmapError
+from riskmap.i18n import _, current_lang, format_number, ngettext
 from riskmap.cli._base import (
     _BASIN_CHOICE,
     SITES_CSV,
@@ -19,6 +20,7 @@ from riskmap.cli._base import (
     _prepare,
     _read_sites,
     _score_options,
+    lang_option,
     main,
     score_options,
     site_read_options,
@@ -40,6 +42,7 @@ from riskmap.cli._base import (
               help="Cluster site markers (default: when there are more than 200 sites).")
 @score_options
 @site_read_options
+@lang_option
 def map_cmd(basin: str, out: Path, sites_file: Path | None, online_tiles: bool, no_score: bool,
             cluster: bool | None, params_file: Path | None, raster_opts: tuple[str, ...], strict: bool,
             layer: str | None, crs: str | None) -> None:
@@ -68,20 +71,28 @@ def map_cmd(basin: str, out: Path, sites_file: Path | None, online_tiles: bool, 
             try:
                 prepared = score_step(prepared, options=options)
             except RiskmapError as e:  # keep the map: exposure colours instead of priority
-                _echo(f"riskmap: warning: hazard scoring skipped: {e}", err=True)
+                _echo("riskmap: warning: " + _("hazard scoring skipped: {error}").format(error=e), err=True)
         sites_gdf = prepared.sites
     elif sites_file is None:
-        click.echo(f"riskmap: warning: {src} not found; drawing the basin without sites", err=True)
+        _echo("riskmap: warning: " + _("{path} not found; drawing the basin without sites").format(path=src),
+              err=True)
     m = basin_map(load_basin(basin), sites_gdf, online_tiles=online_tiles, cluster=cluster)
     save_map(m, out)
     info = map_info(m)
     if info.get("dropped_no_geometry"):
-        click.echo(f"riskmap: warning: {info['dropped_no_geometry']} sites without coordinates are not on the map",
-                   err=True)
+        n = info["dropped_no_geometry"]
+        _echo("riskmap: warning: " + ngettext("{n} site without coordinates is not on the map",
+                                              "{n} sites without coordinates are not on the map", n).format(n=n),
+              err=True)
     size_mb = out.stat().st_size / 1e6
-    click.echo(f"{basin}: {info['sites']} sites ({info.get('approximate', 0)} approximate locations), "
-               f"{info['reaches']} river reaches{', clustered' if info['clustered'] else ''} "
-               f"-> {out} ({size_mb:.1f} MB{', online tiles offered' if online_tiles else ', offline'})")
+    _echo(ngettext("{basin}: {n} site ({approximate} approximate locations), {reaches} river reaches{clustered} "
+                   "-> {out} ({size} MB{tiles})",
+                   "{basin}: {n} sites ({approximate} approximate locations), {reaches} river reaches{clustered} "
+                   "-> {out} ({size} MB{tiles})",
+                   info["sites"] if current_lang() != "en" else 2).format(  # English: "1 sites", as scripts read it
+        basin=basin, n=info["sites"], approximate=info.get("approximate", 0), reaches=info["reaches"],
+        clustered=_(", clustered") if info["clustered"] else "", out=out, size=format_number(size_mb, 1),
+        tiles=_(", online tiles offered") if online_tiles else _(", offline")))
 
 
 # [report and export commands]
@@ -106,6 +117,7 @@ def _report_inputs(basin: str, sites_file: Path | None, strict: bool = False, la
               default=None, help="Site file to report instead of the bundled inventory.")
 @score_options
 @site_read_options
+@lang_option
 def report_cmd(basin: str, out_dir: Path, pdf: bool, sites_file: Path | None, params_file: Path | None,
                raster_opts: tuple[str, ...], strict: bool, layer: str | None, crs: str | None) -> None:
     """Write the self-contained HTML (and PDF) inventory report of BASIN.
@@ -120,10 +132,10 @@ def report_cmd(basin: str, out_dir: Path, pdf: bool, sites_file: Path | None, pa
                sites_file or SITES_CSV, params_file, *(options.rasters or {}).values())
     map_path, path = write_map_and_report(_report_inputs(basin, sites_file, strict, layer, crs, options), out_dir,
                                           pdf=pdf)
-    _echo(f"wrote {map_path}")
-    _echo(f"wrote {path}")
+    _echo(_("wrote {path}").format(path=map_path))
+    _echo(_("wrote {path}").format(path=path))
     if pdf:
-        _echo(f"wrote {path.with_suffix('.pdf')}")
+        _echo(_("wrote {path}").format(path=path.with_suffix(".pdf")))
 
 
 @main.command("export")
@@ -138,6 +150,7 @@ def report_cmd(basin: str, out_dir: Path, pdf: bool, sites_file: Path | None, pa
               help="CSV for Excel in any locale: UTF-8 with BOM, ';' separator, decimal comma, human headers.")
 @score_options
 @site_read_options
+@lang_option
 def export_cmd(basin: str, fmt: str | None, out: Path, sites_file: Path | None, excel: bool,
                params_file: Path | None, raster_opts: tuple[str, ...], strict: bool,
                layer: str | None, crs: str | None) -> None:
@@ -147,10 +160,12 @@ def export_cmd(basin: str, fmt: str | None, out: Path, sites_file: Path | None, 
     options = _score_options(params_file, raster_opts)
     _not_input(out, sites_file or SITES_CSV, params_file, *(options.rasters or {}).values())
     if excel and (fmt or out.suffix.lower().lstrip(".")) != "csv":
-        raise click.BadParameter(f"{out}: --excel applies to CSV output only", param_hint="--excel")
+        raise click.BadParameter(_("{path}: --excel applies to CSV output only").format(path=out),
+                                 param_hint="--excel")
     inputs = _report_inputs(basin, sites_file, strict, layer, crs, options)
     path = export(inputs.sites, out, fmt, basin=inputs.basin, matrix=inputs.matrix, excel=excel)
-    _echo(f"wrote {path} ({len(inputs.sites)} sites)")
+    _echo(ngettext("wrote {path} ({n} site)", "wrote {path} ({n} sites)", len(inputs.sites)).format(
+        path=path, n=len(inputs.sites)))
 
 # [demo command]
 
@@ -165,6 +180,7 @@ def export_cmd(basin: str, fmt: str | None, out: Path, sites_file: Path | None, 
               help="Print reports to PDF (needs Chromium, Chrome or Edge). Default: when one is installed.")
 @score_options
 @site_read_options
+@lang_option
 def demo(out_dir: Path, basins: tuple[str, ...], sites_file: Path | None, pdf: bool | None,
          params_file: Path | None, raster_opts: tuple[str, ...], strict: bool,
          layer: str | None, crs: str | None) -> None:
@@ -191,7 +207,8 @@ def demo(out_dir: Path, basins: tuple[str, ...], sites_file: Path | None, pdf: b
     _not_input(written, path, params_file, *(options.rasters or {}).values())
     inv = _read_sites(path, strict or sites_file is None, layer, crs)
     report = inv.attrs["validation"]
-    console.print(f"[bold]inventory[/bold] {escape(console_text(report.summary()))}")  # the file name is user text
+    # the file name is user text
+    console.print("[bold]" + escape(_("inventory")) + "[/bold] " + escape(console_text(report.summary())))
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
                   console=console, transient=True) as prog:  # the spinner line goes when done
         task = prog.add_task("starting", total=None)
@@ -203,5 +220,5 @@ def demo(out_dir: Path, basins: tuple[str, ...], sites_file: Path | None, pdf: b
 
         index = run_all(out_dir, basins=list(basins) or None, sites=inv, pdf=pdf, progress=step,
                         score_options=options)
-    click.echo(f"open {index}")
+    _echo(_("open {path}").format(path=index))
 

@@ -11,6 +11,7 @@ import click
 from riskmap._cli_basin import BASIN
 
 from riskmap._errors import RiskmapDataWarning, RiskmapValidationError
+from riskmap.i18n import _, ngettext
 from riskmap.cli._base import (
     SITES_CSV,
     _echo,
@@ -18,6 +19,7 @@ from riskmap.cli._base import (
     _Group,
     _not_input,
     _read_sites,
+    lang_option,
     main,
     site_read_options,
     sites,
@@ -33,6 +35,7 @@ from riskmap.cli._base import (
 @click.option("--layer", default=None, help="Layer (GeoPackage) or sheet (XLSX) to read.")
 @click.option("--report", "report_out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also write the issues as CSV to this file.")
+@lang_option
 def validate(file: Path, strict: bool, crs: str | None, layer: str | None, report_out: Path | None) -> None:
     """Validate a site file against the schema and print every problem.
 
@@ -59,6 +62,7 @@ def validate(file: Path, strict: bool, crs: str | None, layer: str | None, repor
 @sites.command("summary")
 @click.argument("file", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @site_read_options
+@lang_option
 def sites_summary_cmd(file: Path | None, strict: bool, layer: str | None, crs: str | None) -> None:
     """Counts by basin, country, category and status, and the share of records with each hazard field filled.
 
@@ -72,17 +76,17 @@ def sites_summary_cmd(file: Path | None, strict: bool, layer: str | None, crs: s
 
     path = file or SITES_CSV
     if not path.exists():
-        _fail(f"{path} not found; run `riskmap data build-sites` first or give a FILE")
+        _fail(_("{path} not found; run `riskmap data build-sites` first or give a FILE").format(path=path))
     try:
         _read_sites(path, strict, layer, crs)  # the dropped-rows message, like every command
     except RiskmapValidationError as e:
         if strict or not e.report.errors[-1].reason.startswith("no usable site"):
             raise
-        click.echo(f"riskmap: warning: {e.report.file}: none of the {e.report.n_rows} rows is usable "
-                   f"(full list: riskmap validate {e.report.file})", err=True)
+        _echo("riskmap: warning: " + _("{file}: none of the {n} rows is usable (full list: riskmap validate "
+                                        "{file})").format(file=e.report.file, n=e.report.n_rows), err=True)
     with warnings.catch_warnings():  # said once above
         warnings.simplefilter("ignore", RiskmapDataWarning)
-        table, _ = read_table(path, layer=layer, crs=crs)
+        table, _report = read_table(path, layer=layer, crs=crs)
     table = table.replace({"": None}) if hasattr(table, "replace") else table
     print_summary(table, title=str(path))
 
@@ -115,6 +119,7 @@ def questionnaire() -> None:
               help="The .xlsx workbook to write.")
 @click.option("--sites", "sites_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="Inventory with a basin column (default: data/sites/sites.csv).")
+@lang_option
 def questionnaire_write_cmd(basin: str, country: str, out: Path, sites_file: Path | None) -> None:
     """Write the questionnaire workbook for BASIN and one country."""
     from riskmap.io import read_sites
@@ -122,11 +127,13 @@ def questionnaire_write_cmd(basin: str, country: str, out: Path, sites_file: Pat
 
     path = sites_file or SITES_CSV
     if out.resolve() == path.resolve():
-        _fail(f"{out}: is the inventory read; choose another output file")
+        _fail(_("{path}: is the inventory read; choose another output file").format(path=out))
     inv = read_sites(path)
-    write_questionnaire(basin, country, out, sites=inv)
+    write_questionnaire(basin, country, out, sites=inv)  # in the language of --lang (the context)
     n = len(questionnaire_sites(inv, basin, country.strip().upper()))
-    click.echo(f"wrote {out}: {n} sites of {country.strip().upper()} in the {basin} basin")
+    _echo(ngettext("wrote {path}: {n} site of {country} in the {basin} basin",
+                   "wrote {path}: {n} sites of {country} in the {basin} basin", n).format(
+        path=out, n=n, country=country.strip().upper(), basin=basin))
 
 
 @questionnaire.command("merge")
@@ -137,6 +144,7 @@ def questionnaire_write_cmd(basin: str, country: str, out: Path, sites_file: Pat
               help="Inventory to merge into (default: data/sites/sites.csv).")
 @click.option("--score/--no-score", default=True, show_default=True,
               help="Assess and score the touched sites before and after, and report the change.")
+@lang_option
 def questionnaire_merge_cmd(files: tuple[Path, ...], out: Path, sites_file: Path | None, score: bool) -> None:
     """Merge returned questionnaires (FILES: .xlsx or .csv) into the inventory, with provenance."""
     from rich.console import Console
@@ -153,13 +161,17 @@ def questionnaire_merge_cmd(files: tuple[Path, ...], out: Path, sites_file: Path
     for issue in res.report.issues:
         console.print(escape(str(issue)), soft_wrap=True)  # cell text is data, not markup
     acts = res.provenance["action"].value_counts()
-    click.echo(f"merged {len(files)} return(s) into {out}/sites.csv: {int(acts.get('filled', 0))} values filled, "
-               f"{int(acts.get('confirmed', 0))} confirmed, {len(res.conflicts)} conflicts (previous kept, see "
-               f"conflicts.csv), {len(res.new_ids)} new sites; {len(res.report.errors)} errors and "
-               f"{len(res.report.warnings)} warnings (issues.csv)")
+    _echo(_("merged {files} return(s) into {out}/sites.csv: {filled} values filled, {confirmed} confirmed, "
+            "{conflicts} conflicts (previous kept, see conflicts.csv), {new} new sites; {errors} errors and "
+            "{warnings} warnings (issues.csv)").format(
+        files=len(files), out=out, filled=int(acts.get("filled", 0)), confirmed=int(acts.get("confirmed", 0)),
+        conflicts=len(res.conflicts), new=len(res.new_ids), errors=len(res.report.errors),
+        warnings=len(res.report.warnings)))
     if score:
         ch = score_change(inv, res)
-        click.echo(f"scores: {ch['moved']} of {ch['touched']} touched sites moved from 'insufficient data' to a "
-                   f"score ({ch['before_insufficient']} were insufficient before, {ch['after_insufficient']} after)")
+        _echo(_("scores: {moved} of {touched} touched sites moved from 'insufficient data' to a score "
+                "({before} were insufficient before, {after} after)").format(
+            moved=ch["moved"], touched=ch["touched"], before=ch["before_insufficient"],
+            after=ch["after_insufficient"]))
     if res.report.errors:
         sys.exit(1)

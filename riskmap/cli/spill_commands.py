@@ -9,16 +9,43 @@ import click
 from riskmap._cli_basin import BASIN
 
 from riskmap._console import console_text
+from riskmap.i18n import _, current_lang, format_int, format_number, ngettext, pgettext
 from riskmap.cli._base import (
     SITES_CSV,
     _echo,
     _not_input,
     _read_sites,
+    lang_option,
     main,
     site_read_options,
 )
 
 # [spill commands]
+
+
+def _num(v, nd: int = 1) -> str:  # noqa: ANN001
+    """A table number with ``nd`` decimals in the current language; ``-`` when missing."""
+    import pandas as pd
+
+    if v is None or pd.isna(v):
+        return "-"
+    return f"{v:.{nd}f}" if current_lang() == "en" else format_number(v, nd, group=False)
+
+
+def _gen(v: float) -> str:
+    """``f"{v:g}"`` with a decimal comma in Russian (masses, thresholds, buffers)."""
+    text = f"{v:g}"
+    return text if current_lang() == "en" else text.replace(".", ",")
+
+
+def _sig(v) -> str:  # noqa: ANN001
+    """Three significant digits (``1.2e-05``), a decimal comma in Russian; ``-`` when missing."""
+    import pandas as pd
+
+    if v is None or pd.isna(v):
+        return "-"
+    text = f"{v:.3g}"
+    return text if current_lang() == "en" else text.replace(".", ",")
 
 
 @main.command("spill")
@@ -43,6 +70,7 @@ from riskmap.cli._base import (
 @click.option("-o", "--out", "out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also write the result: .html (table, plot, assumptions), .csv or .geojson (timestamped path).")
 @site_read_options
+@lang_option
 def spill_cmd(site_id: str | None, all_basin: str | None, top: int, mass: str, duration: str, discharge: str,
               model: str, threshold: float, basin: str | None, sites_file: Path | None, max_snap_km: float,
               out: Path | None, strict: bool, layer: str | None, crs: str | None) -> None:
@@ -62,7 +90,7 @@ def spill_cmd(site_id: str | None, all_basin: str | None, top: int, mass: str, d
     disch_file = Path(discharge) if discharge not in ("mean", "low") else None
     _not_input(out, sites_file or SITES_CSV, disch_file)
     if (site_id is None) == (all_basin is None):
-        raise click.UsageError("give either SITE_ID or --all BASIN")
+        raise click.UsageError(_("give either SITE_ID or --all BASIN"))
     sp.parse_mass(mass)  # refuse a mass without a unit before any work
     inventory = _read_sites(sites_file, strict, layer, crs) if sites_file is not None else None  # else: bundled
     if all_basin is not None:
@@ -77,50 +105,54 @@ def spill_cmd(site_id: str | None, all_basin: str | None, top: int, mass: str, d
     con = Console(width=max(Console().width, 150))
     p = res.params
     t = Table(title=escape(console_text(
-        f"Spill {p['mass_kg']:g} kg at {p['site']} ({basin}), model {model}, {p['discharge']}")),
-              title_justify="left")
-    for col in ("checkpoint", "kind", "km", "lead h (range)", "peak h", "peak mg/L (range)",
-                f"h>{threshold:g}", "country", "Q m3/s", "basis", "pop."):
-        t.add_column(col, overflow="fold")
+        _("Spill {mass} kg at {site} ({basin}), model {model}, {discharge}").format(
+            mass=_gen(p["mass_kg"]), site=p["site"], basin=basin, model=model,
+            discharge=p["discharge"]))), title_justify="left")
+    for col in (pgettext("cli table", "checkpoint"), pgettext("cli table", "kind"), pgettext("cli table", "km"),
+                pgettext("cli table", "lead h (range)"), pgettext("cli table", "peak h"),
+                pgettext("cli table", "peak mg/L (range)"),
+                _("h>{threshold}").format(threshold=_gen(threshold)), pgettext("cli table", "country"),
+                pgettext("cli table", "Q m3/s"), pgettext("cli table", "basis"),
+                pgettext("cli table", "pop.")):
+        t.add_column(escape(col), overflow="fold")
 
-    def f(v, nd=1):
-        return "-" if v is None or (isinstance(v, float) and not pd.notna(v)) else f"{v:.{nd}f}"
-
+    f, g = _num, _sig
     for r in res.table().itertuples(index=False):
-        def g(v):
-            return "-" if v is None or pd.isna(v) else f"{v:.3g}"
-
         t.add_row(escape(console_text(r.checkpoint)), escape(console_text(r.kind)),
                   f(r.river_km),
                   f"{f(r.leading_edge_h)} ({f(r.leading_edge_h_low)}-{f(r.leading_edge_h_high)})", f(r.peak_time_h),
                   f"{g(r.peak_mg_l)} ({g(r.peak_mg_l_low)}-{g(r.peak_mg_l_high)})", f(r.above_threshold_h),
                   escape(console_text(r.country)), f(r.discharge_m3s, 0),
-                  escape(console_text(r.discharge_basis)) + ("" if pd.isna(r.volume_source) or not r.volume_source
-                                                              else f"; volume {escape(console_text(r.volume_source))}"),
-                  "-" if pd.isna(r.population) else f"{int(r.population):,}")
+                  escape(console_text(r.discharge_basis)) + (
+                      "" if pd.isna(r.volume_source) or not r.volume_source
+                      else _("; volume {source}").format(source=escape(console_text(r.volume_source)))),
+                  "-" if pd.isna(r.population) else format_int(int(r.population)))
     con.print(t)
     if p.get("snap_km"):
-        con.print(f"[bold]km and hours include[/bold] {p['snap_km']:.1f} km overland/unmapped from the site to the "
-                  "mapped river (straight line at the first reach's velocity: approximate)", highlight=False)
+        con.print("[bold]" + escape(_("km and hours include")) + "[/bold] " + escape(
+            _("{km} km overland/unmapped from the site to the mapped river (straight line at the first reach's "
+              "velocity: approximate)").format(km=format_number(p["snap_km"], 1))), highlight=False)
     pop = p.get("downstream_population") or {}
     if pop:
-        con.print(f"[bold]Downstream population[/bold] (GeoNames towns within {p['town_buffer_km']:g} km of the "
-                  "path): " + escape(console_text(", ".join(f"{k} {v:,}" for k, v in pop.items()))), highlight=False)
+        con.print("[bold]" + escape(_("Downstream population")) + "[/bold] " + escape(
+            _("(GeoNames towns within {km} km of the path):").format(km=_gen(p["town_buffer_km"]))) + " "
+                  + escape(console_text(", ".join(f"{k} {format_int(v)}" for k, v in pop.items()))),
+                  highlight=False)
     seen: set[str] = set()
     for r in res.table().itertuples(index=False):
         if r.note and r.note not in seen:
             seen.add(r.note)
-            con.print(f"[bold]Note[/bold] ({escape(console_text(r.checkpoint))}): {escape(console_text(r.note))}",
-                      highlight=False)
-    con.print(f"[bold]Uncertainty:[/bold] {escape(console_text(res.uncertainty['statement']))}", markup=True,
-              highlight=False)
-    con.print("[bold]Assumptions:[/bold]", markup=True)
+            con.print("[bold]" + escape(_("Note")) + f"[/bold] ({escape(console_text(r.checkpoint))}): "
+                      f"{escape(console_text(r.note))}", highlight=False)
+    con.print("[bold]" + escape(_("Uncertainty:")) + f"[/bold] {escape(console_text(res.uncertainty['statement']))}",
+              markup=True, highlight=False)
+    con.print("[bold]" + escape(_("Assumptions:")) + "[/bold]", markup=True)
     for a in res.assumptions:
         con.print(f"  - {console_text(a)}", markup=False, highlight=False)
     if out is not None:
-        _echo(f"wrote {sp.write_result(res, out)}")
+        _echo(_("wrote {path}").format(path=sp.write_result(res, out)))
         if out.suffix.lower() == ".csv":
-            _echo(f"wrote {sp.scenario_sidecar(out)} (the scenario of that table)")
+            _echo(_("wrote {path} (the scenario of that table)").format(path=sp.scenario_sidecar(out)))
 
 
 def _spill_batch(basin: str, top: int, inventory, mass: str, duration: str, out: Path | None, **opts) -> None:
@@ -135,26 +167,29 @@ def _spill_batch(basin: str, top: int, inventory, mass: str, duration: str, out:
     sites = sp.priority_sites(basin, top, inventory)
     summary = sp.simulate_batch(sites, mass, duration, **opts)
     con = Console(width=max(Console().width, 110))
-    t = Table(title=escape(console_text(f"Spill {mass} at the {len(sites)} priority sites of {basin}")),
-              title_justify="left")
-    for col in ("site", "first border", "km", "lead h (range)", "peak mg/L", "downstream pop.", "error"):
-        t.add_column(col, overflow="fold")
-
-    def f(v, nd=1):
-        return "-" if v is None or pd.isna(v) else f"{v:.{nd}f}"
+    t = Table(title=escape(console_text(ngettext(
+        "Spill {mass} at the {n} priority site of {basin}", "Spill {mass} at the {n} priority sites of {basin}",
+        len(sites)).format(mass=mass, n=len(sites), basin=basin))), title_justify="left")
+    for col in (pgettext("cli table", "site"), pgettext("cli table", "first border"), pgettext("cli table", "km"),
+                pgettext("cli table", "lead h (range)"), pgettext("cli table", "peak mg/L"),
+                pgettext("cli table", "downstream pop."),
+                pgettext("cli table", "error")):
+        t.add_column(escape(col), overflow="fold")
+    f = _num
 
     for r in summary.itertuples(index=False):
         t.add_row(escape(console_text(r.name)), escape(console_text(r.first_border or "-")),
                   f(getattr(r, "first_border_km", None)),
                   f"{f(getattr(r, 'arrival_h', None))} ({f(getattr(r, 'arrival_h_low', None))}-"
                   f"{f(getattr(r, 'arrival_h_high', None))})",
-                  "-" if pd.isna(getattr(r, "peak_mg_l", None)) else f"{r.peak_mg_l:.3g}",
-                  "-" if pd.isna(getattr(r, "downstream_population", None)) else f"{int(r.downstream_population):,}",
+                  _sig(getattr(r, "peak_mg_l", None)),
+                  "-" if pd.isna(getattr(r, "downstream_population", None))
+                  else format_int(int(r.downstream_population)),
                   escape(console_text(r.error or "")))
     con.print(t)
     if out is not None:
         if out.suffix.lower() != ".csv":
-            raise click.UsageError("with --all, -o must be a .csv file (the summary table)")
+            raise click.UsageError(_("with --all, -o must be a .csv file (the summary table)"))
         import csv
 
         from riskmap.io import atomic_write_text, neutralise_formula
@@ -164,6 +199,6 @@ def _spill_batch(basin: str, top: int, inventory, mass: str, duration: str, out:
             if tab[c].dtype == object:
                 tab[c] = tab[c].astype(object).map(neutralise_formula)
         text = tab.to_csv(index=False, lineterminator=chr(10), float_format="%.6g", quoting=csv.QUOTE_NONNUMERIC)
-        _echo(f"wrote {atomic_write_text(out, text)}")
+        _echo(_("wrote {path}").format(path=atomic_write_text(out, text)))
     if summary["error"].notna().all():
-        raise click.ClickException("no priority site could be routed")
+        raise click.ClickException(_("no priority site could be routed"))

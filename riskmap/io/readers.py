@@ -18,6 +18,7 @@ import pandas as pd
 import shapely
 
 from riskmap._errors import (RiskmapDataWarning, RiskmapError, RiskmapInputError, RiskmapValidationError)
+from riskmap.i18n import _
 from riskmap.schema import ValidationReport
 from riskmap.validation import validate_sites
 from riskmap.io.cells import _unneutralise
@@ -84,25 +85,28 @@ def _read_csv_raw(path: Path, report: ValidationReport) -> tuple[pd.DataFrame, b
     except UnicodeDecodeError as e:
         line = raw[: e.start].count(b"\n") + 1
         raise RiskmapInputError(
-            f"{path}: line {line}: the file is not UTF-8 (byte 0x{raw[e.start]:02x} at offset {e.start}); "
-            "save it as UTF-8 (in Excel: 'CSV UTF-8')") from None
+            _("{path}: line {line}: the file is not UTF-8 (byte {byte} at offset {offset}); save it as UTF-8 "
+              "(in Excel: 'CSV UTF-8')").format(path=path, line=line, byte=f"0x{raw[e.start]:02x}",
+                                                 offset=e.start)) from None
     if "\x00" in text:
-        raise RiskmapInputError(f"{path}: the file contains NUL bytes; it is not a text CSV")
+        raise RiskmapInputError(_("{path}: the file contains NUL bytes; it is not a text CSV").format(path=path))
     lines = text.splitlines()
     header = next((ln for ln in lines if ln.strip()), "")
     delim = ";" if header.count(";") > header.count(",") else ","
     try:
         rows = list(csv.reader(_io.StringIO(text, newline=""), delimiter=delim, strict=True))
     except csv.Error as e:
-        raise RiskmapInputError(f"{path}: malformed CSV: {e}; check quotes on that line") from None
+        raise RiskmapInputError(_("{path}: malformed CSV: {error}; check quotes on that line").format(
+            path=path, error=e)) from None
     while rows and not any(c.strip() for c in rows[0]):
         rows.pop(0)
     if not rows:
-        raise RiskmapInputError(f"{path}: the file is empty (no header line)")
+        raise RiskmapInputError(_("{path}: the file is empty (no header line)").format(path=path))
     head = [h.strip() for h in rows[0]]
     if len(set(head)) != len(head):
         dup = sorted({h for h in head if head.count(h) > 1})
-        raise RiskmapInputError(f"{path}: line 1: duplicate column names {dup}; rename them")
+        raise RiskmapInputError(_("{path}: line 1: duplicate column names {names}; rename them").format(
+            path=path, names=dup))
     body: list[list[str]] = []
     lines_of: list[int] = []
     rows_of: list[int] = []
@@ -112,8 +116,9 @@ def _read_csv_raw(path: Path, report: ValidationReport) -> tuple[pd.DataFrame, b
             continue
         n_data += 1
         if len(r) > len(head):
-            report.add(n_data, None, f"too many fields ({len(r)}; the header has {len(head)})",
-                       f"remove the extra '{delim}' or quote the value", "error", k)
+            report.add(n_data, None, _("too many fields ({n}; the header has {header})").format(
+                n=len(r), header=len(head)),
+                       _("remove the extra '{delimiter}' or quote the value").format(delimiter=delim), "error", k)
             continue
         body.append(r + [""] * (len(head) - len(r)))
         lines_of.append(k)
@@ -133,8 +138,9 @@ def _check_crs(crs: Any, path: Path) -> None:
         pyproj.CRS.from_user_input(crs)
     except Exception as e:  # noqa: BLE001 - pyproj raises CRSError and others
         raise RiskmapInputError(
-            f"{path}: crs {crs!r} is not a known coordinate reference system ({str(e).splitlines()[0][:200]}); "
-            "give an EPSG code such as EPSG:32634 (UTM 34N) or EPSG:4326") from None
+            _("{path}: crs {crs} is not a known coordinate reference system ({error}); give an EPSG code such as "
+              "EPSG:32634 (UTM 34N) or EPSG:4326").format(path=path, crs=repr(crs),
+                                                        error=str(e).splitlines()[0][:200])) from None
 
 
 def list_layers(path: str | os.PathLike) -> list[str]:
@@ -158,7 +164,8 @@ def _vector_layers(path: Path) -> list[str]:
     try:
         return [str(n) for n in pyogrio.list_layers(path)[:, 0]]
     except Exception as e:  # noqa: BLE001
-        raise RiskmapInputError(f"{path}: cannot read the file's layers: {type(e).__name__}: {e}") from None
+        raise RiskmapInputError(_("{path}: cannot read the file's layers: {error}").format(
+            path=path, error=f"{type(e).__name__}: {e}")) from None
 
 
 def _xlsx_sheets(path: Path) -> list[str]:
@@ -167,7 +174,8 @@ def _xlsx_sheets(path: Path) -> list[str]:
     try:
         wb = openpyxl.load_workbook(path, read_only=True)
     except Exception as e:  # noqa: BLE001
-        raise RiskmapInputError(f"{path}: cannot read as xlsx: {type(e).__name__}: {e}") from None
+        raise RiskmapInputError(_("{path}: cannot read as {format}: {error}").format(
+            path=path, format="xlsx", error=f"{type(e).__name__}: {e}")) from None
     try:
         return list(wb.sheetnames)
     finally:
@@ -223,8 +231,9 @@ def _drop_uncached_formulas(path: Path, sheet: str, df: pd.DataFrame, report: Va
         return df
     bad_rows = sorted({r for r, _, _ in hits})
     for r, j, v in hits:
-        report.add(r + 1, str(df.columns[j]), f"formula {v[:60]!r} has no saved value (it would read as blank)",
-                   "open the file in Excel or LibreOffice and save it, or paste the values", "error", r + 2)
+        report.add(r + 1, str(df.columns[j]),
+                   _("formula {formula} has no saved value (it would read as blank)").format(formula=repr(v[:60])),
+                   _("open the file in Excel or LibreOffice and save it, or paste the values"), "error", r + 2)
     keep = [i for i in range(len(df)) if i not in set(bad_rows)]
     opts.update(line_offset=None, lines=[i + 2 for i in keep], rows=[i + 1 for i in keep])
     return df.iloc[keep].reset_index(drop=True)
@@ -294,7 +303,8 @@ def _read_raw(path: Path, fmt: str, layer: str | int | None, opts: dict[str, Any
     except RiskmapError:
         raise
     except Exception as e:  # noqa: BLE001 - any reader failure becomes a clear message
-        raise RiskmapInputError(f"{path}: cannot read as {fmt}: {type(e).__name__}: {e}") from None
+        raise RiskmapInputError(_("{path}: cannot read as {format}: {error}").format(
+            path=path, format=fmt, error=f"{type(e).__name__}: {e}")) from None
 
 
 def _apply_crs(df: pd.DataFrame, crs: Any, path: Path, decimal_comma: bool) -> pd.DataFrame:
@@ -305,7 +315,7 @@ def _apply_crs(df: pd.DataFrame, crs: Any, path: Path, decimal_comma: bool) -> p
     xc = next((lower[a] for a in ("x", "lon", "longitude", "easting") if a in lower), None)
     yc = next((lower[a] for a in ("y", "lat", "latitude", "northing") if a in lower), None)
     if xc is None or yc is None:
-        raise RiskmapInputError(f"{path}: crs={crs!r} given but no x/y columns found")
+        raise RiskmapInputError(_("{path}: crs={crs} given but no x/y columns found").format(path=path, crs=repr(crs)))
     xs = pd.to_numeric(df[xc].astype(str).str.replace(",", ".") if decimal_comma else df[xc], errors="coerce")
     ys = pd.to_numeric(df[yc].astype(str).str.replace(",", ".") if decimal_comma else df[yc], errors="coerce")
     pts = [shapely.Point(x, y) if np.isfinite(x) and np.isfinite(y) else None for x, y in zip(xs, ys)]
@@ -326,12 +336,13 @@ def read_table(path: str | os.PathLike, *, layer: str | None = None, fmt: str | 
     """
     path = Path(path)
     if not path.exists():
-        raise RiskmapInputError(f"{path}: no such file")
+        raise RiskmapInputError(_("{path}: no such file").format(path=path))
     fmt = _format_of(path, fmt)
     if crs is not None:
         _check_crs(crs, path)
     if layer is not None and fmt in ("csv", "parquet"):
-        raise RiskmapInputError(f"{path}: a {fmt.upper()} file has no layers or sheets; drop --layer {layer}")
+        raise RiskmapInputError(_("{path}: a {format} file has no layers or sheets; drop --layer {layer}").format(
+            path=path, format=fmt.upper(), layer=layer))
     opts: dict[str, Any] = {"report": ValidationReport(file=str(path)), "line_offset": None, "decimal_comma": False}
     df = _read_raw(path, fmt, layer, opts)
     if fmt == "shp":
@@ -417,14 +428,15 @@ def read_sites(path: str | os.PathLike, *, strict: bool = False, layer: str | in
     if strict and not report.ok:
         raise RiskmapValidationError(report)
     if report.n_rows > 0 and report.n_kept == 0:
-        report.add(None, None, f"no usable site: all {report.n_rows} rows have errors",
-                   "fix the errors listed here (riskmap validate FILE), then run the command again")
+        report.add(None, None, _("no usable site: all {n} rows have errors").format(n=report.n_rows),
+                   _("fix the errors listed here (riskmap validate FILE), then run the command again"))
         raise RiskmapValidationError(report)
     msg = dropped_rows_message(report)
     if msg:
         warnings.warn(msg, RiskmapDataWarning, stacklevel=2)
     elif report.n_rows == 0:
-        warnings.warn(f"{path}: the file has no data rows (0 sites)", RiskmapDataWarning, stacklevel=2)
+        warnings.warn(_("{path}: the file has no data rows (0 sites)").format(path=path), RiskmapDataWarning,
+                      stacklevel=2)
     return sites
 
 
@@ -471,11 +483,12 @@ def dropped_rows_message(report: ValidationReport) -> str | None:
     tally = sorted(rows_by_kind.items(), key=lambda kv: (-len(kv[1]), kv[0]))
     parts = [f"{len(rows)} {kind}" for kind, rows in tally[:6]]
     if len(tally) > 6:
-        parts.append(f"{len(tally) - 6} more kinds")
+        parts.append(_("{n} more kinds").format(n=len(tally) - 6))
     import shlex
 
-    return _printable(f"{report.file}: {n_drop} of {report.n_rows} rows dropped ({'; '.join(parts)}); "
-                      f"full list: riskmap validate {shlex.quote(report.file)}")
+    return _printable(_("{file}: {dropped} of {rows} rows dropped ({why}); full list: riskmap validate "
+                        "{quoted_file}").format(file=report.file, dropped=n_drop, rows=report.n_rows,
+                                                why="; ".join(parts), quoted_file=shlex.quote(report.file)))
 
 
 _COUNTRIES_CACHE: dict[str, gpd.GeoDataFrame] = {}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import math
 import re
@@ -12,6 +13,7 @@ from typing import Any
 import pandas as pd
 
 from riskmap._paths import DATA_DIR
+from riskmap.i18n import LANGUAGES, N_, current_lang, pgettext, use_lang
 from riskmap.schema import (
     CATEGORIES,
     COORD_PRECISIONS,
@@ -34,38 +36,40 @@ class Field:
 
     key: str
     kind: str  # number, text, list, date
-    label: str
+    label: str  # English, marked for the catalogue; ``{k}`` is the substance number
     unit: str = ""
     vocabulary: tuple[str, ...] = ()
     lo: float = 0.0
     hi: float = 1e13
+    number: int = 0  # the substance number of a substance field
 
 
 def _substance_fields() -> list[Field]:
     out = []
     for k in range(1, N_SUBSTANCES + 1):
-        out += [Field(f"substance_{k}_name", "text", f"Substance {k}: name"),
-                Field(f"substance_{k}_quantity_t", "number", f"Substance {k}: quantity", "t", hi=1e9),
-                Field(f"substance_{k}_wgk", "list", f"Substance {k}: WGK class (1, 2, 3, unknown)", "",
-                      WGK_CLASSES)]
+        out += [Field(f"substance_{k}_name", "text", N_("Substance {k}: name"), number=k),
+                Field(f"substance_{k}_quantity_t", "number", N_("Substance {k}: quantity"), N_("t"), hi=1e9,
+                      number=k),
+                Field(f"substance_{k}_wgk", "list", N_("Substance {k}: WGK class (1, 2, 3, unknown)"), "",
+                      WGK_CLASSES, number=k)]
     return out
 
 
 #: Every input field, in sheet order.
 FIELDS: dict[str, Field] = {f.key: f for f in [
-    Field("status", "list", "Operating status", "", tuple(STATUSES)),
-    Field("tailings_volume_m3", "number", "Tailings volume", "m3"),
-    Field("tailings_area_ha", "number", "Tailings facility area", "ha", hi=1e6),
-    Field("dam_height_m", "number", "Dam height", "m", hi=400),
-    Field("tailings_type", "text", "Kind of tailings (e.g. Pb-Zn flotation)"),
-    Field("dam_condition", "list", "Dam / facility condition", "", DAM_CONDITIONS),
-    Field("reservoir_volume_m3", "number", "Reservoir volume", "m3"),
-    Field("capacity_mw", "number", "Installed capacity", "MW", hi=1e5),
-    Field("capacity_t_yr", "number", "Production / throughput capacity", "t/yr", hi=1e10),
+    Field("status", "list", N_("Operating status"), "", tuple(STATUSES)),
+    Field("tailings_volume_m3", "number", N_("Tailings volume"), N_("m3")),
+    Field("tailings_area_ha", "number", N_("Tailings facility area"), N_("ha"), hi=1e6),
+    Field("dam_height_m", "number", N_("Dam height"), N_("m"), hi=400),
+    Field("tailings_type", "text", N_("Kind of tailings (e.g. Pb-Zn flotation)")),
+    Field("dam_condition", "list", N_("Dam / facility condition"), "", DAM_CONDITIONS),
+    Field("reservoir_volume_m3", "number", N_("Reservoir volume"), N_("m3")),
+    Field("capacity_mw", "number", N_("Installed capacity"), N_("MW"), hi=1e5),
+    Field("capacity_t_yr", "number", N_("Production / throughput capacity"), N_("t/yr"), hi=1e10),
     *_substance_fields(),
-    Field("respondent_source", "text", "Your source for these values (document, register, inspection)"),
-    Field("respondent_date", "date", "Date of the information (YYYY-MM-DD)"),
-    Field("comment", "text", "Comment"),
+    Field("respondent_source", "text", N_("Your source for these values (document, register, inspection)")),
+    Field("respondent_date", "date", N_("Date of the information (YYYY-MM-DD)")),
+    Field("comment", "text", N_("Comment")),
 ]}
 _SUBST = [f.key for f in _substance_fields()]
 _ALWAYS = ["status", *_SUBST, "respondent_source", "respondent_date", "comment"]
@@ -83,11 +87,12 @@ FIXED = ["site_id", "name", "basin", "lon", "lat", "coord_precision", "inventory
          "inventory_source"]
 #: Extra fixed-layout columns of the New sites sheet (all unlocked).
 NEW_SITE_COLUMNS = ["new_site_name", "category", "lon", "lat", "coord_precision"]
-_LABELS = {"site_id": "Site id (fixed, do not change)", "name": "Name (fixed)", "basin": "Basin (fixed)",
-           "lon": "Longitude (WGS84, decimal degrees)", "lat": "Latitude (WGS84, decimal degrees)",
-           "coord_precision": "Coordinate precision", "inventory_status": "Status in the inventory (fixed)",
-           "known_values": "Already known (value, source) (fixed)", "inventory_source": "Inventory source (fixed)",
-           "new_site_name": "Name of the site", "category": "Category"}
+_LABELS = {"site_id": N_("Site id (fixed, do not change)"), "name": N_("Name (fixed)"), "basin": N_("Basin (fixed)"),
+           "lon": N_("Longitude (WGS84, decimal degrees)"), "lat": N_("Latitude (WGS84, decimal degrees)"),
+           "coord_precision": N_("Coordinate precision"), "inventory_status": N_("Status in the inventory (fixed)"),
+           "known_values": N_("Already known (value, source) (fixed)"),
+           "inventory_source": N_("Inventory source (fixed)"),
+           "new_site_name": N_("Name of the site"), "category": N_("Category")}
 
 #: Category, status, condition and WGK words in the basin countries' languages (and English variants),
 #: normalised (lower case, no accents, spaces -> _), understood on reading.
@@ -139,6 +144,90 @@ def _norm(text: Any) -> str:
     return re.sub(r"[^a-z0-9]+", "_", s).strip("_")
 
 
+def vocabulary_labels(kind: str) -> dict[str, str]:
+    """The words a workbook offers for a list field, in the current language: code -> word.
+
+    English workbooks offer the schema codes themselves (``tailings_metal``);
+    other languages offer translated names (``Хвостохранилище (металлические руды)``),
+    which :func:`vocabulary_lookup` maps back to the codes when a return is read.
+    ``kind`` is a key of ``_VOCAB`` (``status``, ``dam_condition``, ``category``,
+    ``coord_precision``, ``wgk``).
+    """
+    if current_lang() == "en":
+        return {c: c for c in _VOCAB[kind]}
+    return {c: _vocabulary_words()[kind].get(c, c) for c in _VOCAB[kind]}
+
+
+def _vocabulary_words() -> dict[str, dict[str, str]]:
+    """Translated names of the list values (the current language)."""
+    return {
+        "status": {
+            "operating": pgettext("questionnaire list", "operating"),
+            "closed": pgettext("questionnaire list", "closed (not remediated)"),
+            "abandoned": pgettext("questionnaire list", "abandoned (no operator)"),
+            "remediated": pgettext("questionnaire list", "remediated or under remediation"),
+            "under_construction": pgettext("questionnaire list", "under construction"),
+            "planned": pgettext("questionnaire list", "planned"),
+            "unknown": pgettext("questionnaire list", "unknown"),
+        },
+        "dam_condition": {
+            "good": pgettext("questionnaire list", "good"),
+            "fair": pgettext("questionnaire list", "fair"),
+            "poor": pgettext("questionnaire list", "poor"),
+            "failed": pgettext("questionnaire list", "failed"),
+            "unknown": pgettext("questionnaire list", "unknown"),
+        },
+        "category": {
+            "tailings_metal": pgettext("questionnaire list", "Tailings facility (metal ore)"),
+            "tailings_uranium": pgettext("questionnaire list", "Tailings or waste dump (uranium legacy)"),
+            "tailings_red_mud": pgettext("questionnaire list", "Red mud basin (bauxite residue)"),
+            "tailings_ash": pgettext("questionnaire list", "Ash and slag pond or landfill"),
+            "mine": pgettext("questionnaire list", "Mine or mining district"),
+            "smelter_refinery": pgettext("questionnaire list", "Smelter, metallurgical works or refinery"),
+            "chemical_plant": pgettext("questionnaire list", "Chemical, fertiliser or pharmaceutical plant"),
+            "oil_refinery_depot": pgettext("questionnaire list", "Oil refinery or depot"),
+            "oil_gas_extraction": pgettext("questionnaire list", "Oil or gas field"),
+            "pipeline": pgettext("questionnaire list", "Oil or gas pipeline"),
+            "thermal_power_plant": pgettext("questionnaire list", "Thermal power plant"),
+            "dam_reservoir": pgettext("questionnaire list", "Dam and reservoir"),
+            "landfill": pgettext("questionnaire list", "Landfill or waste dump"),
+            "other": pgettext("questionnaire list", "Other hazardous activity"),
+        },
+        "coord_precision": {
+            "exact": pgettext("questionnaire list", "exact"),
+            "approximate": pgettext("questionnaire list", "approximate"),
+            "town": pgettext("questionnaire list", "nearest town"),
+            "estimated": pgettext("questionnaire list", "estimated"),
+        },
+        "wgk": {"1": "1", "2": "2", "3": "3", "unknown": pgettext("questionnaire list", "unknown")},
+    }
+
+
+def vocabulary_lookup(kind: str) -> dict[str, str]:
+    """Normalised word (code, or its name in any output language) -> code, for reading returns.
+
+    Examples
+    --------
+    >>> vocabulary_lookup("category")[_norm("Хвостохранилище (металлические руды)")]
+    'tailings_metal'
+    >>> vocabulary_lookup("status")["operating"]
+    'operating'
+    """
+    return dict(_lookup_cache()[kind])
+
+
+@functools.cache
+def _lookup_cache() -> dict[str, dict[str, str]]:
+    out: dict[str, dict[str, str]] = {k: {c: c for c in v} for k, v in _VOCAB.items()}
+    for lang in LANGUAGES:  # English names too ("Tailings facility (metal ore)")
+        with use_lang(lang):
+            words = _vocabulary_words()
+        for kind, by_code in words.items():
+            for code, word in by_code.items():
+                out[kind].setdefault(_norm(word), code)
+    return out
+
+
 # --------------------------------------------------------------------------- sites of a questionnaire
 
 
@@ -158,4 +247,6 @@ def _known(row: pd.Series, fields: list[str]) -> str:
             continue
         parts.append(f"{f} = {v:.6g}" if isinstance(v, float) else f"{f} = {v}")
         parts[-1] += f" ({fs.get(f, row.get('source'))})"
-    return "; ".join(parts) or "nothing yet"
+    from riskmap.i18n import _
+
+    return "; ".join(parts) or _("nothing yet")

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from riskmap._errors import RiskmapInputError
+from riskmap.i18n import _
 from riskmap.io import (
     atomic_write_text,
     neutralise_formula,
@@ -129,20 +130,26 @@ def merge_returns(files: Iterable[str | Path], sites: gpd.GeoDataFrame | None = 
                         "row": v["row"], "column": v["column"]}
             if sid not in pos:
                 close = difflib.get_close_matches(sid, list(pos), n=1, cutoff=0.6)
-                rep.add(v["sheet"], v["row"], "site_id", f"site_id {sid!r} is not in the inventory"
-                        + (f" (closest: {close[0]!r})" if close else "") + "; the row's values were not merged",
-                        "the id column is protected: restore the id from the blank questionnaire, or enter the "
-                        "site on the New sites sheet")
+                reason = (_("site_id {value} is not in the inventory (closest: {closest}); the row's values were "
+                            "not merged").format(value=repr(sid), closest=repr(close[0])) if close else
+                          _("site_id {value} is not in the inventory; the row's values were not merged").format(
+                              value=repr(sid)))
+                rep.add(v["sheet"], v["row"], "site_id", reason,
+                        _("the id column is protected: restore the id from the blank questionnaire, or enter the "
+                          "site on the New sites sheet"))
                 prov.append({**base_row, "previous": None, "action": "rejected: unknown site_id"})
                 continue
             i = pos[sid]
             country = ret.country or out["country"].iat[i]
             if ret.country and out["country"].iat[i] != ret.country:
-                rep.add(v["sheet"], v["row"], "site_id", f"site {sid!r} is in {out['country'].iat[i]}, not in "
-                        f"{ret.country} (the questionnaire's country); merged anyway", "check the row", "warning")
+                rep.add(v["sheet"], v["row"], "site_id",
+                        _("site {value} is in {country}, not in {expected} (the questionnaire's country); merged "
+                          "anyway").format(value=repr(sid), country=out["country"].iat[i], expected=ret.country),
+                        _("check the row"), "warning")
             if v["respondent_date"] is None:
-                rep.add(v["sheet"], v["row"], "respondent_date", "no date for this row's information: recorded "
-                        "as 'undated'", "give the date of the information (YYYY-MM-DD)", "warning")
+                rep.add(v["sheet"], v["row"], "respondent_date",
+                        _("no date for this row's information: recorded as 'undated'"),
+                        _("give the date of the information (YYYY-MM-DD)"), "warning")
             src = _label(country, v["respondent_date"])
             base_row["source"] = src
             field = v["field"]
@@ -196,8 +203,8 @@ def _add_new_sites(ret: ReturnData, f: str | Path, rep: _Issues, taken: set[str]
     for r in rows:
         if not r.get("coord_precision") and "coord_precision" not in r["_failed"]:
             rep.add(r["sheet"], r["row"], _col_name(r["_letters"].get("coord_precision"), "coord_precision"),
-                    "coordinate precision blank: 'estimated' assumed", "choose exact, approximate, town or estimated",
-                    "warning")
+                    _("coordinate precision blank: 'estimated' assumed"),
+                    _("choose exact, approximate, town or estimated"), "warning")
         country = ret.country
         date = r.get("respondent_date")
         recs.append({
@@ -267,10 +274,17 @@ def _basin_of(point: Any, expected: str | None, rep: _Issues, row: dict) -> str 
     g = gpd.GeoDataFrame({"coord_precision": ["estimated"]}, geometry=[point], crs="EPSG:4326")
     found = assign_basins(g, regions)[0].iloc[0]
     if found != expected:
-        rep.add(row["sheet"], row["row"], "lon/lat",
-                f"the new site lies {'in the ' + found + ' basin' if found else 'outside the three basins'}"
-                + (f", not in the {expected} basin of this questionnaire" if expected else "")
-                + f"; recorded with basin {found or expected}", "check the coordinates (WGS84 decimal degrees)",
+        if found and expected:
+            reason = _("the new site lies in the {found} basin, not in the {expected} basin of this questionnaire; "
+                       "recorded with basin {found}").format(found=found, expected=expected)
+        elif found:
+            reason = _("the new site lies in the {found} basin; recorded with basin {found}").format(found=found)
+        elif expected:
+            reason = _("the new site lies outside the three basins, not in the {expected} basin of this "
+                       "questionnaire; recorded with basin {expected}").format(expected=expected)
+        else:
+            reason = _("the new site lies outside the three basins; recorded with basin None")
+        rep.add(row["sheet"], row["row"], "lon/lat", reason, _("check the coordinates (WGS84 decimal degrees)"),
                 "warning")
     return found or expected
 
@@ -285,7 +299,8 @@ def write_merge(result: MergeResult, out_dir: str | Path, inputs: Iterable[str |
     ins = {Path(p).resolve() for p in inputs}
     for t in targets:
         if t.resolve() in ins:
-            raise RiskmapInputError(f"{t}: is an input of this merge; choose another output folder")
+            raise RiskmapInputError(_("{path}: is an input of this merge; choose another output folder").format(
+                path=t))
     out_dir.mkdir(parents=True, exist_ok=True)
     write_sites(result.sites, targets[0])
 

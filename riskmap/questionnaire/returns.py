@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as _dt
 import difflib
+import functools
 import math
 import re
 from pathlib import Path
@@ -14,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from riskmap._errors import RiskmapInputError
+from riskmap.i18n import LANGUAGES, _, parse_number, use_lang
 from riskmap.questionnaire.fields import (
     _VOCAB,
     FIELDS,
@@ -23,8 +25,9 @@ from riskmap.questionnaire.fields import (
     TERMS,
     Field,
     _norm,
+    vocabulary_lookup,
 )
-from riskmap.questionnaire.workbook import _header_label
+from riskmap.questionnaire.workbook import INSTRUCTIONS_SHEET, _header_label
 from riskmap.schema import (
     ValidationIssue,
     ValidationReport,
@@ -66,11 +69,34 @@ class _Issues:
 
     def add(self, sheet: str | None, row: int | None, col: str | None, reason: str, fix: str,
             severity: str = "error") -> None:
-        where = self.file if sheet is None else f"{self.file}, sheet '{sheet}'"
+        where = self.file if sheet is None else _("{file}, sheet '{sheet}'").format(file=self.file, sheet=sheet)
         self.report.issues.append(ValidationIssue(where, row, col, reason, fix, severity))
 
 
 _SKIP_SHEETS = {"instructions", "lists", "_meta"}
+
+
+@functools.cache
+def _skip_sheets() -> frozenset[str]:
+    """Lower-case titles of the sheets without answers, in every output language."""
+    out = set(_SKIP_SHEETS)
+    for lang in LANGUAGES:
+        with use_lang(lang):
+            out.add(_(INSTRUCTIONS_SHEET).lower())
+    return frozenset(out)
+
+
+@functools.cache
+def _labels_by_norm() -> dict[str, str]:
+    """Normalised column label (second header row, every output language, with and without unit) -> key."""
+    out: dict[str, str] = {}
+    for lang in LANGUAGES:
+        with use_lang(lang):
+            for k in [*FIXED, *NEW_SITE_COLUMNS, *FIELDS]:
+                label = _header_label(k)
+                out.setdefault(_norm(label), k)
+                out.setdefault(_norm(re.sub(r"\s*\([^)]*\)\s*$", "", label)), k)
+    return out
 
 
 def _col_name(letter: str | None, key: str) -> str:
@@ -78,30 +104,32 @@ def _col_name(letter: str | None, key: str) -> str:
 
 
 def _parse_number(v: Any, f: Field) -> float:
+    """A number typed in either language: ``1234.5``, ``1234,5``, ``1 234,5`` (also no-break spaces), ``1,234.5``.
+
+    ``1,234`` alone is refused as ambiguous (a decimal comma or a thousands separator?).
+    """
     if isinstance(v, bool):
-        raise ValueError(f"{v!r} is not a number")
+        raise ValueError(_("{value} is not a number").format(value=repr(v)))
     if isinstance(v, (int, float, np.integer, np.floating)):
         x = float(v)
     else:
-        s = str(v).strip().replace("\u00a0", "").replace("\u202f", "").replace(" ", "").replace("'", "")
+        s = re.sub(r"[\s\u00a0\u202f\u2009']", "", str(v))
         if re.fullmatch(r"-?\d+,\d{3}", s):
-            raise ValueError(f"{v!r} is ambiguous (decimal comma or thousands separator?)")
-        if re.fullmatch(r"-?\d{1,3}(\.\d{3})+,\d+", s):  # 1.234,5
-            s = s.replace(".", "").replace(",", ".")
-        elif re.fullmatch(r"-?\d{1,3}(,\d{3})+\.\d+", s):  # 1,234.5
-            s = s.replace(",", "")
-        elif s.count(",") == 1 and "." not in s:  # decimal comma
-            s = s.replace(",", ".")
+            raise ValueError(_("{value} is ambiguous (decimal comma or thousands separator?)").format(value=repr(v)))
+        if not re.fullmatch(r"[-+]?[\d.,]*\d[\d.,]*(e[-+]?\d+)?", s, flags=re.I):
+            raise ValueError(_("{value} is not a number").format(value=repr(v)))
         try:
-            x = float(s)
+            x = parse_number(s)
         except ValueError:
-            raise ValueError(f"{v!r} is not a number") from None
+            raise ValueError(_("{value} is not a number").format(value=repr(v))) from None
     if not math.isfinite(x):
-        raise ValueError(f"{v!r} is not a finite number")
+        raise ValueError(_("{value} is not a finite number").format(value=repr(v)))
     if x < f.lo:
-        raise ValueError(f"negative value {x:g}" if x < 0 else f"{x:g} is below {f.lo:g}")
+        raise ValueError(_("negative value {x}").format(x=f"{x:g}") if x < 0
+                         else _("{x} is below {lo}").format(x=f"{x:g}", lo=f"{f.lo:g}"))
     if x > f.hi:
-        raise ValueError(f"{x:g} {f.unit} is above the plausible maximum {f.hi:g}")
+        raise ValueError(_("{x} {unit} is above the plausible maximum {hi}").format(
+            x=f"{x:g}", unit=_(f.unit) if f.unit else "", hi=f"{f.hi:g}"))
     return x
 
 
@@ -120,7 +148,7 @@ def _parse_date(v: Any) -> str:
             continue
     if re.fullmatch(r"\d{4}(-\d{2})?", s):
         return s
-    raise ValueError(f"{v!r} is not a date")
+    raise ValueError(_("{value} is not a date").format(value=repr(v)))
 
 
 def _parse_list(v: Any, vocab_key: str) -> tuple[str, str | None]:
@@ -134,18 +162,25 @@ def _parse_list(v: Any, vocab_key: str) -> tuple[str, str | None]:
         return n, None
     if vocab_key == "wgk" and n.replace("wgk", "").strip("_") in vocab:
         return n.replace("wgk", "").strip("_"), None
+    words = vocabulary_lookup(vocab_key)  # the workbook's own drop-down words, in any output language
+    if n in words:
+        return words[n], None
     hit = TERMS.get(vocab_key, {}).get(n)
     if hit:
-        return hit, f"{raw!r} read as {hit!r}"
-    close = difflib.get_close_matches(n, list(vocab) + list(TERMS.get(vocab_key, {})), n=1, cutoff=0.5)
-    sug = TERMS.get(vocab_key, {}).get(close[0], close[0]) if close else None
-    raise ValueError(f"unknown {vocab_key} {raw!r}" + (f" (closest: {sug!r})" if sug else ""))
+        return hit, _("{value} read as {code}").format(value=repr(raw), code=repr(hit))
+    known = {**words, **TERMS.get(vocab_key, {})}
+    close = difflib.get_close_matches(n, list(vocab) + list(known), n=1, cutoff=0.5)
+    sug = known.get(close[0], close[0]) if close else None
+    if sug:
+        raise ValueError(_("unknown {field} {value} (closest: {closest})").format(
+            field=vocab_key, value=repr(raw), closest=repr(sug)))
+    raise ValueError(_("unknown {field} {value}").format(field=vocab_key, value=repr(raw)))
 
 
 def _header_map(cells: list[Any]) -> dict[int, str]:
     """Column position -> field key, from a header row of keys or labels (moved columns are fine)."""
     known = {k: k for k in [*FIXED, *NEW_SITE_COLUMNS, *FIELDS]}
-    by_label = {_norm(_header_label(k)): k for k in known}
+    by_label = _labels_by_norm()
     out = {}
     for i, v in enumerate(cells):
         if v is None or not str(v).strip():
@@ -178,25 +213,27 @@ def _read_table_rows(issues: _Issues, sheet: str, values: list[list[Any]], types
                     if any(_norm(v) in ("site_id", "new_site_name") for v in values[r] if v is not None)), None)
     if hdr_row is None:
         if any(any(v not in (None, "") for v in r) for r in values):
-            issues.add(sheet, None, None, "no header row with 'site_id' or 'new_site_name' in the first 6 rows; "
-                       "the sheet was not read", "keep the two header rows of the questionnaire (keys in row 1)",
-                       "error")
+            issues.add(sheet, None, None, _("no header row with 'site_id' or 'new_site_name' in the first 6 rows; "
+                                            "the sheet was not read"),
+                       _("keep the two header rows of the questionnaire (keys in row 1)"), "error")
         return
     hmap = _header_map(values[hdr_row])
     for i, k in hmap.items():
         if k.startswith("?"):
-            issues.add(sheet, hdr_row + 1, _col_name(letters[i], k[1:]), f"column header {k[1:]!r} not recognised; "
-                       "its values were not read", "restore the header from the blank questionnaire", "error")
+            issues.add(sheet, hdr_row + 1, _col_name(letters[i], k[1:]),
+                       _("column header {header} not recognised; its values were not read").format(header=repr(k[1:])),
+                       _("restore the header from the blank questionnaire"), "error")
     keys = {k: i for i, k in hmap.items() if not k.startswith("?")}
     is_new = "new_site_name" in keys
     for rng in merged:
-        issues.add(sheet, None, rng, f"merged cells {rng}: only the top-left cell's value was read, the other "
-                   "cells count as blank", "unmerge the cells and fill each row", "warning")
+        issues.add(sheet, None, rng, _("merged cells {cells}: only the top-left cell's value was read, the other "
+                                       "cells count as blank").format(cells=rng),
+                   _("unmerge the cells and fill each row"), "warning")
     first = hdr_row + 1
     if first < len(values):  # skip the label row under the keys
         idc = keys.get("new_site_name" if is_new else "site_id")
         lab = values[first][idc] if idc is not None and idc < len(values[first]) else None
-        if lab is not None and _norm(lab) == _norm(_header_label("new_site_name" if is_new else "site_id")):
+        if lab is not None and _labels_by_norm().get(_norm(lab)) == ("new_site_name" if is_new else "site_id"):
             first += 1
     for r in range(first, len(values)):
         row, typ = values[r], types[r]
@@ -221,8 +258,9 @@ def _read_table_rows(issues: _Issues, sheet: str, values: list[list[Any]], types
             v, letter, formula = cell(k)
             col = _col_name(letter, k)
             if formula:
-                issues.add(sheet, excel_row, col, f"formula {str(v)[:60]!r} not evaluated (riskmap reads typed "
-                           "values only); the cell was not read", "type the value itself")
+                issues.add(sheet, excel_row, col, _("formula {formula} not evaluated (riskmap reads typed values "
+                                                    "only); the cell was not read").format(formula=repr(str(v)[:60])),
+                           _("type the value itself"))
                 failed.add(k)
                 continue
             try:
@@ -232,32 +270,33 @@ def _read_table_rows(issues: _Issues, sheet: str, values: list[list[Any]], types
                 elif k in ("category", "coord_precision"):
                     parsed[k], note = _parse_list(v, k)
                     if note:
-                        issues.add(sheet, excel_row, col, note, "none needed (documented translation)", "warning")
+                        issues.add(sheet, excel_row, col, note, _("none needed (documented translation)"),
+                                   "warning")
                 elif k in FIELDS:
                     f = FIELDS[k]
                     if f.kind == "number":
                         parsed[k] = _parse_number(v, f)
                         if isinstance(v, str):
-                            issues.add(sheet, excel_row, col, f"number typed as text {v!r} read as {parsed[k]:g}",
-                                       "none needed", "warning")
+                            issues.add(sheet, excel_row, col, _("number typed as text {value} read as {x}").format(
+                                value=repr(v), x=f"{parsed[k]:g}"), _("none needed"), "warning")
                     elif f.kind == "date":
                         parsed[k] = _parse_date(v)
                     elif f.kind == "list":
                         parsed[k], note = _parse_list(v, "wgk" if k.endswith("_wgk") else k)
                         if note:
-                            issues.add(sheet, excel_row, col, note, "none needed (documented translation)",
+                            issues.add(sheet, excel_row, col, note, _("none needed (documented translation)"),
                                        "warning")
                     else:
                         parsed[k] = str(v).strip()
                 else:
                     parsed[k] = str(v).strip()
             except ValueError as e:
-                fix = {"number": "write a plain number in the unit of the header (no units, no text), or leave "
-                                 "blank when unknown",
-                       "date": "write the date as YYYY-MM-DD",
-                       "list": "choose a value from the drop-down list"}.get(
+                fix = {"number": _("write a plain number in the unit of the header (no units, no text), or leave "
+                                   "blank when unknown"),
+                       "date": _("write the date as YYYY-MM-DD"),
+                       "list": _("choose a value from the drop-down list")}.get(
                     FIELDS[k].kind if k in FIELDS else ("list" if k in ("category", "coord_precision")
-                                                        else "number"), "check the value")
+                                                        else "number"), _("check the value"))
                 issues.add(sheet, excel_row, col, str(e), fix)
                 failed.add(k)
         subs = []
@@ -266,8 +305,8 @@ def _read_table_rows(issues: _Issues, sheet: str, values: list[list[Any]], types
                         parsed.pop(f"substance_{n}_wgk", None))
             if nm is None and (q is not None or w is not None):
                 issues.add(sheet, excel_row, _col_name(cell(f"substance_{n}_name")[1], f"substance_{n}_name"),
-                           f"substance {n}: quantity or WGK given without a substance name; not read",
-                           "give the substance name")
+                           _("substance {n}: quantity or WGK given without a substance name; not read").format(n=n),
+                           _("give the substance name"))
             elif nm is not None:
                 subs.append({"name": nm, "quantity_t": q, "wgk": w or "unknown"})
         if subs:
@@ -278,11 +317,12 @@ def _read_table_rows(issues: _Issues, sheet: str, values: list[list[Any]], types
             letters_of = {k: cell(k)[1] for k in keys}
             new_out.append({**parsed, **meta, "_letters": letters_of, "_failed": failed})
             continue
-        sid_v, sid_letter, _ = cell("site_id")
+        sid_v, sid_letter, _formula = cell("site_id")
         sid = str(sid_v).strip() if sid_v not in (None, "") else None
         if sid is None:
-            issues.add(sheet, excel_row, _col_name(sid_letter, "site_id"), "the row has answers but no site_id; "
-                       "not read", "restore the site id (the id column is protected), or use the New sites sheet")
+            issues.add(sheet, excel_row, _col_name(sid_letter, "site_id"),
+                       _("the row has answers but no site_id; not read"),
+                       _("restore the site id (the id column is protected), or use the New sites sheet"))
             continue
         for k, v in parsed.items():
             values_out.append({"site_id": sid, "field": k, "value": v, "column": _col_name(cell(
@@ -309,22 +349,24 @@ def read_return(path: str | Path) -> ReturnData:
     country = basin = None
     suffix = path.suffix.lower()
     if not path.exists():
-        raise RiskmapInputError(f"{path}: no such file")
+        raise RiskmapInputError(_("{path}: no such file").format(path=path))
     if suffix == ".xlsx":
         from openpyxl import load_workbook
 
         try:
             wb = load_workbook(path, data_only=False)
         except Exception as e:  # noqa: BLE001 - any reader failure is an input problem
-            raise RiskmapInputError(f"{path}: cannot read the workbook ({type(e).__name__}: {e})") from None
+            raise RiskmapInputError(_("{path}: cannot read the workbook ({error})").format(
+                path=path, error=f"{type(e).__name__}: {e}")) from None
         if "_meta" in wb.sheetnames:
             meta = {str(r[0]): r[1] for r in wb["_meta"].iter_rows(values_only=True) if r and r[0]}
             country, basin = meta.get("country"), meta.get("basin")
         else:
-            issues.add(None, None, None, "no _meta sheet: country and basin unknown (taken from the inventory per "
-                       "site)", "return the workbook riskmap wrote, not a copy of its sheets", "warning")
+            issues.add(None, None, None, _("no _meta sheet: country and basin unknown (taken from the inventory per "
+                                           "site)"),
+                       _("return the workbook riskmap wrote, not a copy of its sheets"), "warning")
         for ws in wb.worksheets:
-            if ws.title.strip().lower() in _SKIP_SHEETS:
+            if ws.title.strip().lower() in _skip_sheets():
                 continue
             vals, types, letters = _sheet_rows(ws)
             _read_table_rows(issues, ws.title, vals, types, letters, [str(r) for r in ws.merged_cells.ranges],
@@ -334,7 +376,8 @@ def read_return(path: str | Path) -> ReturnData:
             df = pd.read_csv(path, dtype=str, keep_default_na=False, sep=None, engine="python", header=None,
                              encoding="utf-8-sig")
         except Exception as e:  # noqa: BLE001
-            raise RiskmapInputError(f"{path}: cannot read the CSV ({type(e).__name__}: {e})") from None
+            raise RiskmapInputError(_("{path}: cannot read the CSV ({error})").format(
+                path=path, error=f"{type(e).__name__}: {e}")) from None
         vals = [[None if v == "" else v for v in r] for r in df.to_numpy().tolist()]
         types = [["s"] * len(r) for r in vals]
         from openpyxl.utils import get_column_letter
@@ -342,7 +385,8 @@ def read_return(path: str | Path) -> ReturnData:
         _read_table_rows(issues, "csv", vals, types, [get_column_letter(i + 1) for i in range(df.shape[1])], [],
                          values, new)
     else:
-        raise RiskmapInputError(f"{path}: a questionnaire return is an .xlsx workbook or a .csv file")
+        raise RiskmapInputError(_("{path}: a questionnaire return is an .xlsx workbook or a .csv file").format(
+            path=path))
     cols = ["site_id", "field", "value", "sheet", "row", "column", "respondent_source", "respondent_date", "comment"]
     report.n_rows = len(values) + len(new)
     return ReturnData(str(path), country, basin, pd.DataFrame(values, columns=cols), new, report)
