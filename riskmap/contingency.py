@@ -317,41 +317,18 @@ def kind_label(kind: Any) -> str:
     return labels.get(str(kind), str(kind))
 
 
-_BORDER_RE = re.compile(r"border (?P<a>\S+) -> (?P<b>\S+)")
-_OUTFLOW_RE = re.compile(r"(?P<name>.+) \(outflow\)")
-_ENTRY_RE = re.compile(r"river entry \((?P<c>[^)]*)\): before the first checkpoint")
-
-
 def checkpoint_label(name: Any, kind: Any = None, country: Any = None) -> str:
-    """A spill checkpoint's name in the current language (the spill model names them in English).
-
-    Border crossings and outflows keep their codes and water-body names (data);
-    towns are shown with :func:`riskmap.i18n.town_name` (the original name when
-    no cited translation exists).
+    """A spill checkpoint's name in the current language: :func:`riskmap.spill.checkpoint_label`.
 
     Examples
     --------
     >>> with use_lang("ru"):
     ...     checkpoint_label("border KGZ -> UZB", "border")
-    'граница KGZ -> UZB'
+    'граница Кыргызстан → Узбекистан'
     """
-    from riskmap.i18n import town_name
+    from riskmap.spill import checkpoint_label as _label
 
-    text = str(name)
-    if current_lang() == "en":
-        return text
-    if m := _BORDER_RE.fullmatch(text):
-        return _("border {from_} -> {to}").format(from_=m["a"], to=m["b"])
-    if m := _OUTFLOW_RE.fullmatch(text):
-        return _("{name} (outflow)").format(name=m["name"])
-    if m := _ENTRY_RE.fullmatch(text):
-        return _("river entry ({countries}): before the first checkpoint").format(countries=_code_or_label(m["c"]))
-    if text == "outlet":
-        return pgettext("checkpoint kind", "outlet")
-    if str(kind) == "town":
-        first = _parts(country)
-        return str(town_name(text, first[-1] if first else None))
-    return text
+    return _label(name, kind, country)
 
 
 def _value_label(key: str, v: Any) -> str:

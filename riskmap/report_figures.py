@@ -196,7 +196,8 @@ def map_figure(sites: gpd.GeoDataFrame, basin: Any, title: str, numbers: Any = N
                          label=label, zorder=5)
             if len(lines):
                 lines.plot(ax=ax, color=colours[cls], linewidth=1.6, zorder=4, label=None if len(pts) else label)
-        ax.legend(title=_(_LEGEND_TITLES[col]) if col in _LEGEND_TITLES else col.replace("_", " "), loc="upper left", fontsize=7, title_fontsize=7, framealpha=0.9)
+        title = _(_LEGEND_TITLES[col]) if col in _LEGEND_TITLES else col.replace("_", " ")
+        ax.legend(title=title, loc="upper left", fontsize=7, title_fontsize=7, framealpha=0.9)
     outline = basin_part(basin, "outline")
     frame = outline if outline is not None and len(outline) else (sites if len(sites) else None)
     if frame is not None:

@@ -52,7 +52,7 @@ import shapely
 import shapely.ops
 
 from riskmap._errors import RiskmapInputError
-from riskmap.i18n import _, country_name, format_number, town_name
+from riskmap.i18n import _, country_name, current_lang, format_number, pgettext, town_name
 from riskmap._geo import local_aeqd
 from riskmap.basins import basins_dir, known_basins
 from riskmap.discharge import _lake_lookup, _Network, _norm, _variants, assign_discharge, gauged_discharge
@@ -289,34 +289,51 @@ class SpillResult:
         return ax
 
 
+_BORDER_RE = re.compile(r"border (?P<a>\S+) -> (?P<b>\S+)")
+_OUTFLOW_RE = re.compile(r"(?P<name>.+) \(outflow\)")
+_ENTRY_RE = re.compile(r"river entry \((?P<c>[^)]*)\): before the first checkpoint")
+
+
+def _countries_text(codes: str) -> str:
+    return " / ".join(country_name(c) or c if c != "unknown" else _("unknown") for c in codes.split("|") if c)
+
+
 def checkpoint_label(name: Any, kind: Any = None, country: Any = None) -> str:
     """A checkpoint's name for people, in the current output language (:mod:`riskmap.i18n`).
 
     The ``checkpoint`` column keeps riskmap's own identifiers (``"border KGZ -> UZB"``,
-    ``"Kayrakkum Reservoir (outflow)"``, ``"outlet"``, a town's name); this turns them
-    into text: country names, "outflow" and "outlet" translated, towns under their
-    sourced Russian name (:func:`riskmap.i18n.town_name`).
+    ``"Kayrakkum Reservoir (outflow)"``, ``"outlet"``, a town's name), and English
+    shows them as they are. In another language the country codes become names,
+    "outflow", "outlet" and "river entry" are translated, and towns get their
+    sourced name (:func:`riskmap.i18n.town_name`; ``country`` is the town's ISO3
+    code or a ``"A|B"`` pair, the last one being the town's). Water-body names are data.
 
     Examples
     --------
     >>> from riskmap.i18n import use_lang
     >>> checkpoint_label("border KGZ -> UZB")
-    'border Kyrgyzstan → Uzbekistan'
+    'border KGZ -> UZB'
     >>> with use_lang("ru"):
     ...     checkpoint_label("border KGZ -> UZB"), checkpoint_label("outlet"), checkpoint_label("Lake X (outflow)")
-    ('граница Кыргызстан → Узбекистан', 'устье', 'Lake X, выход из водоёма')
+    ('граница Кыргызстан → Узбекистан', 'замыкающий створ', 'Lake X (выход из водоёма)')
+    >>> with use_lang("ru"):
+    ...     checkpoint_label("Jalal Abad", "town", "KGZ")
+    'Джалал-Абад'
     """
     text = "" if name is None else str(name)
-    m = re.fullmatch(r"border (\S+) -> (\S+)", text)
-    if m:
-        a, b = (country_name(x) or x if x != "unknown" else _("unknown") for x in m.groups())
-        return _("border {a} → {b}").format(a=a, b=b)
+    if current_lang() == "en":
+        return text
+    if m := _BORDER_RE.fullmatch(text):
+        return _("border {a} → {b}").format(a=_countries_text(m["a"]), b=_countries_text(m["b"]))
+    if m := _OUTFLOW_RE.fullmatch(text):
+        return _("{name} (outflow)").format(name=m["name"])
+    if m := _ENTRY_RE.fullmatch(text):
+        return _("river entry ({countries}): before the first checkpoint").format(countries=_countries_text(m["c"]))
     if text == "outlet" and kind in (None, "outlet"):
-        return _("outlet")
-    if text.endswith(" (outflow)"):
-        return _("{lake} (outflow)").format(lake=text[: -len(" (outflow)")])
+        return pgettext("checkpoint kind", "outlet")
     if kind in (None, "town"):
-        return str(town_name(text, country))
+        parts = [p for p in str(country).split("|") if p and p.lower() not in ("nan", "none")] if country else []
+        return str(town_name(text, parts[-1] if parts else None))
     return text
 
 

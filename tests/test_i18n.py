@@ -58,7 +58,8 @@ def test_glossary_is_well_formed():
 _CHECKED = ["tailings management facility", "tailings facility", "transboundary", "industrial accident",
             "competent authority", "point of contact", "contingency plan", "travel time", "checkpoint",
             "discharge", "reservoir", "questionnaire", "legend", "downstream", "upstream", "hazard score",
-            "remediation", "red mud", "dilution", "concentration", "catchment", "exercise", "notification"]
+            "remediation", "red mud", "dilution", "concentration", "catchment", "exercise", "notification",
+            "sub-basin", "inject", "leading edge", "priority site", "border water"]
 
 
 def test_translations_use_the_glossary_terms():
