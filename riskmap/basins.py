@@ -23,12 +23,13 @@ from typing import Any
 
 from riskmap import _paths
 from riskmap._errors import RiskmapInputError
+from riskmap.i18n import N_, gettext
 
 __all__ = ["REFERENCE_BASINS", "BASIN_IDS", "BASIN_NAMES", "basins_dir", "read_meta", "known_basins",
-           "basin_name", "resolve_basin"]
+           "basin_name", "basin_label", "resolve_basin"]
 
 #: The reference basins bundled with riskmap: identifier -> display name, in display order.
-REFERENCE_BASINS: dict[str, str] = {"drin": "Drin", "drina": "Drina", "syr_darya": "Syr Darya"}
+REFERENCE_BASINS: dict[str, str] = {"drin": N_("Drin"), "drina": N_("Drina"), "syr_darya": N_("Syr Darya")}
 #: Identifiers of the reference basins, in display order.
 BASIN_IDS: tuple[str, ...] = tuple(REFERENCE_BASINS)
 #: Display names of the reference basins (same object as :data:`REFERENCE_BASINS`).
@@ -89,6 +90,19 @@ def basin_name(basin_id: str, data_dir: str | Path | None = None) -> str:
     if basin_id in REFERENCE_BASINS:
         return REFERENCE_BASINS[basin_id]
     return known_basins(data_dir).get(basin_id, basin_id)
+
+
+def basin_label(basin_id: str, data_dir: str | Path | None = None) -> str:
+    """:func:`basin_name` in the current output language (:mod:`riskmap.i18n`); imported basins as named.
+
+    Examples
+    --------
+    >>> from riskmap.i18n import use_lang
+    >>> with use_lang("ru"):
+    ...     basin_label("syr_darya")
+    'Сырдарья'
+    """
+    return gettext(basin_name(basin_id, data_dir)) if basin_id in REFERENCE_BASINS else basin_name(basin_id, data_dir)
 
 
 def _key(name: str) -> str:

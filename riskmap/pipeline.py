@@ -20,7 +20,8 @@ import geopandas as gpd
 import pandas as pd
 
 from riskmap._paths import DATA_DIR
-from riskmap.basins import BASIN_NAMES
+from riskmap.basins import basin_label
+from riskmap.i18n import _, current_lang, format_date, format_int
 from riskmap.io import atomic_write_text, read_sites
 
 __all__ = ["run_all", "prepare", "prepare_sites", "pdf_available", "Prepared", "ReadOptions",
@@ -294,27 +295,28 @@ def run_all(out_dir: str | Path, *, basins: Sequence[str] | None = None,
         if not pdf:
             from riskmap._extras import EXTRAS, available
 
-            say("Chromium not found (apt install chromium): reports are written as HTML only, no PDF"
+            say(_("Chromium not found (apt install chromium): reports are written as HTML only, no PDF")
                 if available("playwright") else
-                f"no PDF reports (HTML only): pip install 'riskmap[{EXTRAS['playwright'][0]}]' to print them")
+                _("no PDF reports (HTML only): pip install 'riskmap[{extra}]' to print them").format(
+                    extra=EXTRAS["playwright"][0]))
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     basins = list(basins or list_basins())
-    say("assessing exposure and scoring hazards")
+    say(_("assessing exposure and scoring hazards"))
     prepared = prepare(sites, read=ReadOptions(strict=True), score_options=score_options)
     rows = []
     for k, b in enumerate(basins, 1):
-        say(f"[{k}/{len(basins)}] {BASIN_NAMES.get(b, b)}: interactive map and report")
+        say(_("[{k}/{n}] {basin}: interactive map and report").format(k=k, n=len(basins), basin=basin_label(b)))
         inputs = report_inputs(b, prepared, score_options=score_options)
         map_path, report_path = write_map_and_report(inputs, out, pdf=pdf)
-        say(f"[{k}/{len(basins)}] {BASIN_NAMES.get(b, b)}: CSV")
+        say(_("[{k}/{n}] {basin}: CSV").format(k=k, n=len(basins), basin=basin_label(b)))
         csv_path = export(inputs.sites, out / f"{b}_sites.csv", basin=b)
         pdf_path = report_path.with_suffix(".pdf")
         rows.append((b, len(inputs.sites), map_path.name, report_path.name,
                      pdf_path.name if pdf_path.exists() else None, csv_path.name))
     index = out / "index.html"
     atomic_write_text(index, _index_html(rows))
-    say(f"wrote {index}")
+    say(_("wrote {path}").format(path=index))
     return index
 
 
@@ -348,29 +350,36 @@ def write_map_and_report(inputs: Any, out_dir: str | Path, *, pdf: bool = True,
 
 
 def _index_html(rows: list[tuple[str, int, str, str, str | None, str]]) -> str:
-    from riskmap._about import version_string
+    """The demo's ``index.html``, in the current output language (links, counts, date, Kosovo note)."""
+    from riskmap._about import __version__, data_info
+    from riskmap._iso3 import kosovo_note
 
     e = html.escape
+    names = {"map": _("interactive map"), "report": _("report"), "pdf": _("report (PDF)"), "csv": _("inventory CSV")}
     items = []
     for b, n, m, r, p, c in rows:
-        links = [f'<a href="{e(m)}">interactive map</a>', f'<a href="{e(r)}">report</a>']
+        links = [f'<a href="{e(m)}">{e(names["map"])}</a>', f'<a href="{e(r)}">{e(names["report"])}</a>']
         if p:
-            links.append(f'<a href="{e(p)}">report (PDF)</a>')
-        links.append(f'<a href="{e(c)}">inventory CSV</a>')
-        items.append(f"<tr><th>{e(BASIN_NAMES.get(b, b))}</th><td>{n}</td><td>{' · '.join(links)}</td></tr>")
-    today = _dt.date.today().isoformat()
+            links.append(f'<a href="{e(p)}">{e(names["pdf"])}</a>')
+        links.append(f'<a href="{e(c)}">{e(names["csv"])}</a>')
+        items.append(f"<tr><th>{e(basin_label(b))}</th><td>{e(format_int(n))}</td><td>{' · '.join(links)}</td></tr>")
+    data_date = str(data_info()["date"])
+    version = f"riskmap {__version__} " + _("(data {date})").format(date=data_date)
+    footer = _("{version}, generated {date}.").format(version=version, date=format_date(_dt.date.today()))
+    title = _("riskmap: transboundary risk outputs")
+    intro = _("Hazardous sites and tailings facilities, their transboundary exposure and hazard scores, for three "
+              "transboundary river basins. Every file here works offline.")
+    heads = (_("basin"), _("number of sites"), _("outputs"), _("riskmap outputs"))
     return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>riskmap: transboundary risk outputs</title>
+<html lang="{e(current_lang())}"><head><meta charset="utf-8"><title>{e(title)}</title>
 <style>body{{font-family:system-ui,sans-serif;max-width:60em;margin:2em auto;padding:0 1em;color:#222}}
 table{{border-collapse:collapse}}td,th{{border-bottom:1px solid #ccc;padding:.4em 1em;text-align:left}}</style>
 </head><body>
-<h1>riskmap outputs</h1>
-<p>Hazardous sites and tailings facilities, their transboundary exposure and hazard scores, for three
-transboundary river basins. Every file here works offline.</p>
-<table><thead><tr><th>basin</th><th>sites</th><th>outputs</th></tr></thead><tbody>
+<h1>{e(heads[3])}</h1>
+<p>{e(intro)}</p>
+<table><thead><tr><th>{e(heads[0])}</th><th>{e(heads[1])}</th><th>{e(heads[2])}</th></tr></thead><tbody>
 {''.join(items)}
 </tbody></table>
-<p><small>{e(version_string())}, generated {today}. References to Kosovo shall be understood to be in
-the context of United Nations Security Council resolution 1244 (1999).</small></p>
+<p><small>{e(footer)} {e(kosovo_note())}</small></p>
 </body></html>
 """

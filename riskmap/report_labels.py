@@ -263,7 +263,7 @@ def exposure_name(code: Any) -> str:
     'very high'
     >>> with use_lang("ru"):
     ...     exposure_name("very high")
-    'очень высокая'
+    'очень высокий'
     """
     if code is None or (isinstance(code, float) and code != code):
         return _("unknown")

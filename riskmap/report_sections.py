@@ -494,7 +494,7 @@ def _quality_context(sites: pd.DataFrame) -> dict[str, Any]:
 
     q: dict[str, Any] = {"precision": _counts(sites["coord_precision"], COORD_PRECISIONS, precision_name)
                          if "coord_precision" in sites.columns else []}
-    q["precision_help"] = COORD_PRECISIONS
+    q["precision_help"] = {k: _(v) for k, v in COORD_PRECISIONS.items()}
     rows = []
     cat = sites["category"].astype(object) if "category" in sites.columns else pd.Series(dtype=object)
     for col, cats in _QUALITY_FIELDS:

@@ -23,6 +23,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from riskmap.i18n import N_
+
 
 __all__ = [
     "CATEGORIES",
@@ -40,22 +42,23 @@ __all__ = [
     "format_substances",
 ]
 
-#: Controlled vocabulary of site categories (value -> description).
+#: Controlled vocabulary of site categories (value -> description; descriptions marked for translation,
+#: shown with ``riskmap.i18n._``).
 CATEGORIES: dict[str, str] = {
-    "tailings_metal": "Tailings management facility, metal ore (Pb, Zn, Cu, Au, Sb, Hg ...)",
-    "tailings_uranium": "Tailings management facility or waste dump, uranium legacy",
-    "tailings_red_mud": "Red mud (bauxite residue) basin of an alumina refinery",
-    "tailings_ash": "Ash and slag landfill or pond of a thermal power plant",
-    "mine": "Mine or mining district (open pit, underground), incl. iron ore and chromite",
-    "smelter_refinery": "Smelter, metallurgical plant, alumina refinery, iron and steel works",
-    "chemical_plant": "Chemical, fertiliser or pharmaceutical plant",
-    "oil_refinery_depot": "Oil refinery, oil or fuel depot, LNG terminal",
-    "oil_gas_extraction": "Oil or gas field, well cluster, gas processing",
-    "pipeline": "Oil or gas pipeline (line feature)",
-    "thermal_power_plant": "Thermal power plant (coal, lignite, gas, oil, nuclear)",
-    "dam_reservoir": "Dam and reservoir (hydropower, irrigation, water supply)",
-    "landfill": "Landfill or waste dump (municipal, industrial, hazardous)",
-    "other": "Any other hazardous activity",
+    "tailings_metal": N_("Tailings management facility, metal ore (Pb, Zn, Cu, Au, Sb, Hg ...)"),
+    "tailings_uranium": N_("Tailings management facility or waste dump, uranium legacy"),
+    "tailings_red_mud": N_("Red mud (bauxite residue) basin of an alumina refinery"),
+    "tailings_ash": N_("Ash and slag landfill or pond of a thermal power plant"),
+    "mine": N_("Mine or mining district (open pit, underground), incl. iron ore and chromite"),
+    "smelter_refinery": N_("Smelter, metallurgical plant, alumina refinery, iron and steel works"),
+    "chemical_plant": N_("Chemical, fertiliser or pharmaceutical plant"),
+    "oil_refinery_depot": N_("Oil refinery, oil or fuel depot, LNG terminal"),
+    "oil_gas_extraction": N_("Oil or gas field, well cluster, gas processing"),
+    "pipeline": N_("Oil or gas pipeline (line feature)"),
+    "thermal_power_plant": N_("Thermal power plant (coal, lignite, gas, oil, nuclear)"),
+    "dam_reservoir": N_("Dam and reservoir (hydropower, irrigation, water supply)"),
+    "landfill": N_("Landfill or waste dump (municipal, industrial, hazardous)"),
+    "other": N_("Any other hazardous activity"),
 }
 
 #: Categories that are tailings management facilities (THI/TRI apply).
@@ -65,21 +68,21 @@ TMF_CATEGORIES = frozenset(
 
 #: Operating status vocabulary.
 STATUSES: dict[str, str] = {
-    "operating": "In operation (incl. partly operating)",
-    "closed": "Closed, retired, mothballed or idle; not remediated",
-    "abandoned": "Abandoned without an operator (orphan legacy site)",
-    "remediated": "Remediation completed or under way",
-    "under_construction": "Under construction",
-    "planned": "Planned, permitted or announced",
-    "unknown": "Status not stated by the source",
+    "operating": N_("In operation (incl. partly operating)"),
+    "closed": N_("Closed, retired, mothballed or idle; not remediated"),
+    "abandoned": N_("Abandoned without an operator (orphan legacy site)"),
+    "remediated": N_("Remediation completed or under way"),
+    "under_construction": N_("Under construction"),
+    "planned": N_("Planned, permitted or announced"),
+    "unknown": N_("Status not stated by the source"),
 }
 
 #: How good a coordinate is.
 COORD_PRECISIONS: dict[str, str] = {
-    "exact": "Facility location from the source, accurate to about 100 m",
-    "approximate": "Near the facility (same site or valley), within a few km",
-    "town": "Coordinates of the nearest town or municipality, not of the facility",
-    "estimated": "Estimated location (e.g. a helper or analyst guess), check before use",
+    "exact": N_("Facility location from the source, accurate to about 100 m"),
+    "approximate": N_("Near the facility (same site or valley), within a few km"),
+    "town": N_("Coordinates of the nearest town or municipality, not of the facility"),
+    "estimated": N_("Estimated location (e.g. a helper or analyst guess), check before use"),
 }
 
 #: Divide buffer (km) by coordinate precision: a site outside every basin outline

@@ -109,7 +109,7 @@ def test_russian_annex_and_cards_have_no_english_label(syr_ru):
         assert f" {step} " in annex, step
     # data stay as they are: the site name and id, and the border codes of the spill model
     assert "Mailuu-Suu uranium tailings and waste dumps" in annex and MAILUU in annex
-    assert "граница KGZ -> UZB" in annex
+    assert "граница Кыргызстан → Узбекистан" in annex
     # riparian countries in Russian (UNTERM: Кыргызстан)
     assert "Прибрежные страны: Казахстан, Кыргызстан, Таджикистан, Узбекистан." in annex
 
@@ -130,7 +130,7 @@ def test_russian_numbers_have_a_decimal_comma(syr_ru):
     first = plan.cards[0].timeline.iloc[0]
     assert first["checkpoint"] == "border KGZ -> UZB"
     lead, fast = f"{first['leading_edge_h']:,.1f}", f"{first['leading_edge_h_fast']:,.1f}"
-    row = f"граница KGZ -> UZB граница Узбекистан {first['river_km']:,.1f} {lead} {fast}".replace(".", ",")
+    row = f"граница Кыргызстан → Узбекистан граница Узбекистан {first['river_km']:,.1f} {lead} {fast}".replace(".", ",")
     assert row in cards
     # thousands: a no-break space, never a comma (the timeline reaches beyond 1,000 km)
     big = plan.cards[0].timeline["river_km"].max()
@@ -230,7 +230,7 @@ def test_russian_inject_table_keeps_its_machine_columns(exercise_ru):
     assert df["clock"].iloc[0] == START
     assert df["inject"].map(lambda s: bool(CYRILLIC.search(s))).all()
     arrival = df[df["kind"] == "arrival"].iloc[0]
-    assert arrival["inject"].startswith("Приход загрязнения: граница KGZ -> UZB")
+    assert arrival["inject"].startswith("Приход загрязнения: граница Кыргызстан → Узбекистан")
     assert re.search(r"приход фронта \d+,\d ч", arrival["model"])
 
 
@@ -260,7 +260,7 @@ def test_labels_in_russian_and_english():
         assert ct.country_label("TJK|UZB") == "Таджикистан / Узбекистан (граница)"
         assert ct.country_label(None) == "неизвестно"
         assert ct.kind_label("town") == "населённый пункт" and ct.kind_label("odd") == "odd"
-        assert ct.checkpoint_label("border UZB -> TJK|UZB", "border") == "граница UZB -> TJK|UZB"
+        assert ct.checkpoint_label("border UZB -> TJK|UZB", "border") == "граница Узбекистан → Таджикистан / Узбекистан"
         assert ct.checkpoint_label("Kayrakkum reservoir (outflow)", "reservoir") == \
             "Kayrakkum reservoir (выход из водоёма)"
         assert ct.checkpoint_label("river entry (UZB): before the first checkpoint") == \

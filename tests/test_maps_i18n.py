@@ -79,7 +79,7 @@ def test_russian_map_data_is_russian(ru_map):
         assert [v[1] for v in f["values"] if not CYRILLIC.search(str(v[1]))] == [], f["key"]
     filters = {f["key"]: f for f in s["filters"]}
     assert filters["country"]["values"][0][:2] == ["BIH", "Босния и Герцеговина"]  # codes stay, names translate
-    assert [v[1] for v in filters["exposure_class"]["values"]] == ["высокая", "средняя", "низкая", "не оценена"]
+    assert [v[1] for v in filters["exposure_class"]["values"]] == ["высокий", "средний", "низкий", "не определён"]
     assert filters["status"]["values"][-1][1] == "Статус неизвестен"
     left = [t for t in _texts(d["legend"]) if not CYRILLIC.search(t) and not NUMERIC.match(t)]
     assert left == []

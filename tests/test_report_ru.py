@@ -130,7 +130,7 @@ def test_russian_summary_and_label_tables_are_translated(html_ru):
     countries = [r[0] for r in table(parsed, **{"data-summary": "Sites by country"})[1:-1]]
     assert "Косово*" in countries and "Албания" in countries and "Северная Македония" in countries
     exposure = [r[0] for r in table(parsed, **{"data-summary": "Sites by exposure class"})[1:-1]]
-    assert set(exposure) <= {"очень высокая", "высокая", "средняя", "низкая", "вне бассейна", "неизвестно"}
+    assert set(exposure) <= {"очень высокий", "высокий", "средний", "низкий", "вне бассейна", "неизвестно"}
     # the category help table: Russian names and meanings, with the glossary's терм for tailings facilities
     cats = next(tb["rows"] for tb in parsed.tables if tb["rows"] and tb["rows"][0] == ["категория", "значение"])
     assert ["Хвостохранилище металлических руд",
@@ -214,7 +214,7 @@ def test_category_counts_have_the_three_russian_plural_forms():
         assert rl.status_name(None) == "неизвестно"
         assert rl.precision_name("exact") == "точная (около 100 м)"
         assert rl.exposure_name("outside") == "вне бассейна"
-        assert rl.term_name("thi") == "индекс опасности хвостохранилищ"
+        assert rl.term_name("thi") == "Индекс опасности хвостохранилищ"
         assert rl.field_name("reservoir_volume_m3") == "объём водохранилища (м³)"
     # English as before
     assert rl.category_plural("mine", 1) == "1 mine" and rl.category_plural("mine", 2) == "2 mines"
@@ -264,7 +264,7 @@ def test_russian_map_figure_renders_cyrillic_without_missing_glyphs(monkeypatch)
     glyphs = [str(w.message) for w in caught if "glyph" in str(w.message).lower()]
     assert glyphs == []
     assert "класс подверженности воздействию" in seen  # legend title
-    assert any(s.startswith("очень высокая (") for s in seen)  # legend entries
+    assert any(s.startswith("очень высокий (") for s in seen)  # legend entries
     assert any(re.fullmatch(r"\d+ км", s) for s in seen)  # scale bar unit
     assert "С" in seen  # north arrow
 

@@ -251,7 +251,7 @@ def test_russian_labels_of_countries_classes_and_tables():
         assert rs.country_label("BIH|SRB") == "Босния и Герцеговина / Сербия (граница)"
         assert rs.country_label(np.nan) == rs.country_label("unknown") == "неизвестно"
         assert [rs.exposure_name(c) for c in ("very high", "outside", None)] == \
-            ["очень высокий", "вне бассейнов", "неизвестно"]
+            ["очень высокий", "вне бассейна", "неизвестно"]
         assert rs.annex_headers()[5] == "км по руслу до первой границы"
         assert rs.first_border(["KGZ", "KGZ|UZB"], "KGZ") == "граница (Кыргызстан – Узбекистан)"
         counts = rs._counts(pd.Series(["high", None, "high"]), ("very high", "high"))
@@ -361,5 +361,5 @@ def test_sources_are_described_in_russian():
     inv = {e["name"]: e for e in src}
     assert inv["literature-sites"]["used_for"] == "перечень объектов"
     assert inv["literature-sites"]["verified"] == "2026-11-01"  # dates stay ISO (data)
-    assert inv["natural-earth"]["used_for"] == "предварительная оценка опасности аварий Natech"
+    assert inv["natural-earth"]["used_for"] == "предварительная оценка опасности Natech"
     assert inv["natural-earth"]["licence"] == "не указано"
