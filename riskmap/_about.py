@@ -142,6 +142,34 @@ def version_string(data_dir: str | os.PathLike | None = None) -> str:
     return f"riskmap {version_label(data_dir)}"
 
 
+def version_text(data_dir: str | os.PathLike | None = None) -> str:
+    """:func:`version_string` for readers, in the current output language (:mod:`riskmap.i18n`).
+
+    English is :func:`version_string` exactly; other languages translate "data" and
+    write the data date in their format (the checksum stays, for audits).
+
+    Examples
+    --------
+    >>> from riskmap.i18n import use_lang
+    >>> version_text() == version_string()
+    True
+    >>> with use_lang("ru"):
+    ...     "(данные от " in version_text()
+    True
+    """
+    from riskmap.i18n import _, current_lang, format_date
+
+    if current_lang() == "en":
+        return version_string(data_dir)
+    info = data_info(data_dir)
+    try:
+        date = format_date(str(info["date"]))
+    except ValueError:
+        date = str(info["date"])
+    sha = f" sha256:{str(info['sha256'])[:12]}" if info.get("sha256") else ""
+    return f"riskmap {__version__} " + _("(data {date})").format(date=f"{date}{sha}")
+
+
 def version_metadata() -> dict[str, str]:
     """Version keys for file metadata (GeoPackage layer metadata, XLSX properties)."""
     info = data_info()

@@ -163,7 +163,7 @@ POPUP_ROWS: tuple[tuple[str, str, str, str], ...] = (
     ("snap_km", N_("Distance to the mapped river"), "km", N_("Exposure downstream")),
     ("river_km_basis", N_("How river km were measured"), "text", N_("Exposure downstream")),
     ("priority_rank", N_("Hazard priority rank in the basin"), "int", N_("Hazard")),
-    ("priority_score", N_("Priority score (0-1)"), "num", N_("Hazard")),
+    ("priority_score", N_("Priority score (0-100)"), "num", N_("Hazard")),
     ("hazard_score", N_("Hazard score"), "num", N_("Hazard")),
     ("score_status", N_("Score status"), "text", N_("Hazard")),
     ("score_reason", N_("Why the score is limited"), "text", N_("Hazard")),

@@ -41,7 +41,7 @@ import folium.plugins
 import geopandas as gpd
 from branca.element import Element, Figure, MacroElement
 
-from riskmap._about import version_string as _version_string
+from riskmap._about import version_text as _version_string
 from riskmap._errors import RiskmapError, RiskmapInputError
 from riskmap.io import atomic_write_text
 from riskmap.map_assets import (  # noqa: F401 - re-exported

@@ -20,7 +20,7 @@ import geopandas as gpd
 import pandas as pd
 
 from riskmap._paths import DATA_DIR
-from riskmap.basins import basin_label
+from riskmap.basins import BASIN_NAMES, basin_label  # noqa: F401 - BASIN_NAMES: the one registry, re-exported
 from riskmap.i18n import _, current_lang, format_date, format_int
 from riskmap.io import atomic_write_text, read_sites
 
@@ -351,7 +351,7 @@ def write_map_and_report(inputs: Any, out_dir: str | Path, *, pdf: bool = True,
 
 def _index_html(rows: list[tuple[str, int, str, str, str | None, str]]) -> str:
     """The demo's ``index.html``, in the current output language (links, counts, date, Kosovo note)."""
-    from riskmap._about import __version__, data_info
+    from riskmap._about import version_text
     from riskmap._iso3 import kosovo_note
 
     e = html.escape
@@ -363,8 +363,7 @@ def _index_html(rows: list[tuple[str, int, str, str, str | None, str]]) -> str:
             links.append(f'<a href="{e(p)}">{e(names["pdf"])}</a>')
         links.append(f'<a href="{e(c)}">{e(names["csv"])}</a>')
         items.append(f"<tr><th>{e(basin_label(b))}</th><td>{e(format_int(n))}</td><td>{' · '.join(links)}</td></tr>")
-    data_date = str(data_info()["date"])
-    version = f"riskmap {__version__} " + _("(data {date})").format(date=data_date)
+    version = version_text()
     footer = _("{version}, generated {date}.").format(version=version, date=format_date(_dt.date.today()))
     title = _("riskmap: transboundary risk outputs")
     intro = _("Hazardous sites and tailings facilities, their transboundary exposure and hazard scores, for three "

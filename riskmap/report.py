@@ -53,6 +53,7 @@ from riskmap.report_figures import map_figure as _map_figure
 from riskmap.report_pdf import html_to_pdf
 from riskmap.report_sections import (  # noqa: F401 - re-exported (public names and the old private ones)
     ANNEX_COLUMNS,
+    annex_headers,
     MAX_DROPPED_LISTED,
     TOP_N,
     _MAIN_TERMS,
@@ -352,7 +353,7 @@ def _report_context(inputs: ReportInputs, *, generated_at: _dt.datetime | None =
         "findings": key_findings(sites, ranking),
         "ranking": ranking,
         "screening_used": inputs.screening is not None,
-        "annex_headers": [h for _, h, _ in ANNEX_COLUMNS],
+        "annex_headers": annex_headers(),
         "top_n": TOP_N,
         "matrix": matrix,
         "countries": _country_sections(sites, riparian, titles),

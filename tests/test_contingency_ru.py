@@ -265,7 +265,8 @@ def test_labels_in_russian_and_english():
             "Kayrakkum reservoir (выход из водоёма)"
         assert ct.checkpoint_label("river entry (UZB): before the first checkpoint") == \
             "место поступления в реку (Узбекистан): до первого контрольного створа"
-        assert ct.checkpoint_label("Khujand", "town", "TJK") == "Khujand"  # no cited Russian name: as given
+        assert ct.checkpoint_label("Khujand", "town", "TJK") == "Худжанд"  # Natural Earth NAME_RU
+        assert ct.checkpoint_label("Pljevlja", "town", "MNE") == "Pljevlja"  # no cited Russian name: as given
         assert ct._h(1234.56) == "1\u00a0234,6" and ct._h(np.nan) == "неизвестно"
         assert ct._mass_text(10_000.0) == "10 т" and ct._mass_text(500.0) == "500 кг"
         assert [s["step"] for s in ct.sop_context()][-1] == "Отбой"
