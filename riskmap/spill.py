@@ -52,7 +52,7 @@ import shapely
 import shapely.ops
 
 from riskmap._errors import RiskmapInputError
-from riskmap.i18n import _, country_name, current_lang, format_number, pgettext, town_name
+from riskmap.i18n import _, country_name, current_lang, format_number, format_percent, pgettext, town_name
 from riskmap._geo import local_aeqd
 from riskmap.basins import basins_dir, known_basins
 from riskmap.discharge import _lake_lookup, _Network, _norm, _variants, assign_discharge, gauged_discharge
@@ -838,8 +838,9 @@ def _checkpoint_table(pr: pd.DataFrame, cps: list[dict[str, Any]], mass: float, 
         row, curve = _checkpoint_row(cp, res["main"], res["fast"], m_cp, opts.threshold_mg_l)
         row.update(_range_columns(cp, pr, res, m_cp, opts.threshold_mg_l, row, arr))
         if retain[k] < 0.999 and res["main"].signal is not None:
-            row["note"] = "; ".join(x for x in (row["note"], f"{1 - retain[k]:.0%} of the released mass left the "
-                                                "river with the water lost upstream (gauged losses)") if x)
+            lost = _("{share} of the released mass left the river with the water lost upstream (gauged losses)")
+            share = f"{1 - retain[k]:.0%}" if current_lang() == "en" else format_percent(1 - retain[k])
+            row["note"] = "; ".join(x for x in (row["note"], lost.format(share=share)) if x)
         rows.append(row)
         if curve is not None:
             curves[cp["name"]] = curve
@@ -993,12 +994,14 @@ def _uncertainty(table_df: pd.DataFrame) -> dict[str, Any]:
                             for _, r in table_df.iterrows()},
         "concentration_factor": factor,
         "discharge_uncertainty": dict(DISCHARGE_UNCERTAINTY),
-        "statement": (f"arrival times: between leading_edge_h_low and leading_edge_h_high (velocity band x "
-                      f"discharge uncertainty); peak concentrations: between peak_mg_l_low and peak_mg_l_high, "
-                      f"a factor of about {factor:.2g} above the central value at most; discharge measured at "
-                      f"gauges +/-{DISCHARGE_UNCERTAINTY['measured']:.0%}, interpolated "
-                      f"+/-{DISCHARGE_UNCERTAINTY['interpolated']:.0%}, assumed "
-                      f"+/-{DISCHARGE_UNCERTAINTY['assumed']:.0%} (column discharge_basis)"),
+        "statement": _("arrival times: between leading_edge_h_low and leading_edge_h_high (velocity band x "
+                       "discharge uncertainty); peak concentrations: between peak_mg_l_low and peak_mg_l_high, "
+                       "a factor of about {factor} above the central value at most; discharge measured at "
+                       "gauges +/-{measured}, interpolated +/-{interpolated}, assumed +/-{assumed} "
+                       "(column discharge_basis)").format(
+            factor=f"{factor:.2g}" if current_lang() == "en" else _g2(factor),
+            **{k: f"{v:.0%}" if current_lang() == "en" else format_percent(v)
+               for k, v in DISCHARGE_UNCERTAINTY.items() if k in ("measured", "interpolated", "assumed")}),
     }
 
 
@@ -1252,8 +1255,8 @@ def _route(pr: pd.DataFrame, km: float, mass: float, dur: float, model: str, vco
             continue
         info = table(name) if callable(table) else _lake_lookup(table, name)
         if info is None and unknown_as_river:
-            notes.append(f"{name}: no cited volume, routed as river (no retention or dilution): "
-                         "peaks below it are upper bounds, arrival times lower bounds")
+            notes.append(_("{name}: no cited volume, routed as river (no retention or dilution): "
+                           "peaks below it are upper bounds, arrival times lower bounds").format(name=name))
             for t in range(i, j):
                 segs[t] = ("river", segs[t][1], segs[t][2])
             continue
@@ -1269,15 +1272,15 @@ def _route(pr: pd.DataFrame, km: float, mass: float, dur: float, model: str, vco
         sig = _lake_inflow(sig, a, ri, mass, dur, river_tp, river_var, delay, model)
         delay = 0.0
         sig = _cstr(sig.shifted(plug_h), tau_h - plug_h)
+        lake_text = _("{name}: {volume} m3 ({source}), residence {days} d, plug-flow delay {delay} d then mixed").format(
+            name=name, volume=_g3(info["volume_m3"]), source=info.get("source", "cited"), days=_g3(tau_h / 24),
+            delay=_g3(plug_h / 24))
         if memo is not None and lake_complete:
-            memo[key] = (_Signal(sig.t0, sig.dt, sig.flux / mass), list(notes),
-                         lakes_done + [f"{name}: {info['volume_m3']:.3g} m3 ({info.get('source', 'cited')}), residence "
-                                       f"{tau_h / 24:.3g} d, plug-flow delay {plug_h / 24:.3g} d then mixed"])
-        lakes_done.append(f"{name}: {info['volume_m3']:.3g} m3 ({info.get('source', 'cited')}), residence "
-                          f"{tau_h / 24:.3g} d, plug-flow delay {plug_h / 24:.3g} d then mixed")
+            memo[key] = (_Signal(sig.t0, sig.dt, sig.flux / mass), list(notes), lakes_done + [lake_text])
+        lakes_done.append(lake_text)
         i = j
         if not lake_complete:
-            notes.append(f"inside {name}: outflow concentration of the mixed lake")
+            notes.append(_("inside {name}: outflow concentration of the mixed lake").format(name=name))
     return _finish_route(sig, mass, dur, model, (river_tp, river_var, delay), (q_here, qa_here),
                          lakes_done, notes)
 
@@ -1300,6 +1303,26 @@ def _lake_inflow(sig: _Signal | None, a: dict[str, np.ndarray], ri: int, mass: f
     return _river_signal(mass, dur, river_tp, river_var, float(a["Q"][ri]), float(a["Qa"][ri]), model)
 
 
+def _g2(x: float) -> str:
+    """Two significant digits in the current language (a factor such as 2.1)."""
+    x = float(x)
+    if not np.isfinite(x) or x == 0:
+        return format_number(x, 0)
+    digits = max(0, 1 - int(np.floor(np.log10(abs(x)))))
+    return format_number(round(x, digits), digits)
+
+
+def _g3(x: float) -> str:
+    """Three significant digits: ``4.16e+09`` in English (as the notes always were), ``4 160 000 000`` otherwise."""
+    if current_lang() == "en":
+        return f"{x:.3g}"
+    x = float(x)
+    if not np.isfinite(x) or x == 0:
+        return format_number(x, 0)
+    digits = max(0, 2 - int(np.floor(np.log10(abs(x)))))
+    return format_number(round(x, digits), digits)
+
+
 def _finish_route(sig: _Signal | None, mass: float, dur: float, model: str, river: tuple[float, float, float],
                   flow: tuple[float, float], lakes_done: list[str], notes: list[str]) -> _Routed:
     """The signal at the checkpoint: river-only (with Jobson's analytic peak) or after lakes, with notes."""
@@ -1314,7 +1337,7 @@ def _finish_route(sig: _Signal | None, mass: float, dur: float, model: str, rive
             analytic = (river_tp, qa_here)
     else:
         sig = sig.shifted(delay)
-        note = "after lake(s) " + "; ".join(lakes_done)
+        note = _("after lake(s) {lakes}").format(lakes="; ".join(lakes_done))
     if notes:
         note = "; ".join([note, *notes]) if note else "; ".join(notes)
     return _Routed(sig, q_here, note, analytic)

@@ -245,7 +245,7 @@ def test_demo_index_and_progress_follow_the_language():
     for word in ("interactive map", "report", "sites", "generated", "Kosovo", "Syr Darya", "outputs"):
         assert word not in ru, word
     assert "Сырдарья" in ru and "Дрина" in ru and "1\u00a0221" in ru and "Косово" in ru and "г.." not in ru
-    assert "sha256" not in ru  # readers get the data date; the checksum is in the provenance files
+    assert "(данные от " in ru and "sha256:" in ru  # the data date in Russian, the checksum kept for audits
 
 
 def test_schema_vocabularies_have_russian_descriptions():

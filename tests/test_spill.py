@@ -503,3 +503,22 @@ def test_api_accepts_site_ids_and_points_like_the_cli():
     assert by_id.params["basin"] == by_pt.params["basin"] == "drin"
     assert by_id.params["start_reach"] == by_pt.params["start_reach"]
     assert by_id.checkpoints["checkpoint"].tolist() == by_pt.checkpoints["checkpoint"].tolist()
+
+
+def test_spill_notes_and_statement_in_russian():
+    """Mailuu-Suu through Kayrakkum: the model's notes follow the output language; the identifiers do not."""
+    from riskmap.i18n import use_lang
+
+    f = _BASINS / "syr_darya.gpkg"
+    layers = {k: gpd.read_file(f, layer=k) for k in ("reaches", "lakes", "towns")}
+    with use_lang("ru"):
+        res = spill.simulate_spill(shapely.Point(72.45, 41.26), "10t", basin="syr_darya", max_snap_km=25, **layers)
+        label = spill.checkpoint_label(res.checkpoints["checkpoint"].iloc[0], res.checkpoints["kind"].iloc[0])
+    cp = res.checkpoints
+    assert cp.loc[cp["kind"] == "border", "checkpoint"].iloc[0] == "border KGZ -> UZB"  # identifier, not text
+    notes = " ".join(cp["note"].fillna(""))
+    assert "Kayrakkum reservoir: 4\u00a0160\u00a0000\u00a0000 м³ (GRanD v1.3), время водообмена" in notes
+    assert "после водоёмов:" in notes and " m3 " not in notes and "residence" not in notes
+    assert "неопределённость расхода воды: измеренный на гидрологических постах ±10\u00a0%" in \
+        res.uncertainty["statement"]
+    assert label == "граница Кыргызстан → Узбекистан"
