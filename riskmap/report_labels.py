@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from riskmap.i18n import N_, _, ngettext, pgettext
+from riskmap.schema import CATEGORIES
 
 __all__ = ["CATEGORY_NAMES", "CATEGORY_PLURALS", "STATUS_NAMES", "PRECISION_NAMES", "SCORE_STATUS_NAMES",
            "DRAINAGE_NAMES", "FIELD_NAMES", "TERM_NAMES", "category_name", "category_plural", "status_name",
@@ -99,24 +100,9 @@ TERM_NAMES: dict[str, str] = {
     "category_default": N_("typical hazard of the category"),
 }
 
-#: Category code -> what it covers (the English of ``riskmap.schema.CATEGORIES``, marked here for the
-#: report's catalogue; :func:`category_help` translates the schema's text when it is the same).
-CATEGORY_HELP: dict[str, str] = {
-    "tailings_metal": N_("Tailings management facility, metal ore (Pb, Zn, Cu, Au, Sb, Hg ...)"),
-    "tailings_uranium": N_("Tailings management facility or waste dump, uranium legacy"),
-    "tailings_red_mud": N_("Red mud (bauxite residue) basin of an alumina refinery"),
-    "tailings_ash": N_("Ash and slag landfill or pond of a thermal power plant"),
-    "mine": N_("Mine or mining district (open pit, underground), incl. iron ore and chromite"),
-    "smelter_refinery": N_("Smelter, metallurgical plant, alumina refinery, iron and steel works"),
-    "chemical_plant": N_("Chemical, fertiliser or pharmaceutical plant"),
-    "oil_refinery_depot": N_("Oil refinery, oil or fuel depot, LNG terminal"),
-    "oil_gas_extraction": N_("Oil or gas field, well cluster, gas processing"),
-    "pipeline": N_("Oil or gas pipeline (line feature)"),
-    "thermal_power_plant": N_("Thermal power plant (coal, lignite, gas, oil, nuclear)"),
-    "dam_reservoir": N_("Dam and reservoir (hydropower, irrigation, water supply)"),
-    "landfill": N_("Landfill or waste dump (municipal, industrial, hazardous)"),
-    "other": N_("Any other hazardous activity"),
-}
+#: Category code -> what it covers: ``riskmap.schema.CATEGORIES`` (marked for translation there);
+#: :func:`category_help` shows it in the output language.
+CATEGORY_HELP: dict[str, str] = CATEGORIES
 
 _SOURCE_FALLBACK: dict[str, str] = {
     "literature": N_("Literature-documented hazardous sites (riskmap compilation)"),
@@ -247,9 +233,7 @@ def source_name(code: Any, titles: Mapping[str, str] | None = None) -> str:
 
 def category_help(code: Any) -> str:
     """What a category covers (``riskmap.schema.CATEGORIES``), in the current language where translated."""
-    from riskmap.schema import CATEGORIES
-
-    text = CATEGORIES.get(str(code), CATEGORY_HELP.get(str(code), _fallback(code)))
+    text = CATEGORY_HELP.get(str(code), _fallback(code))
     return _(text) if text else text
 
 
