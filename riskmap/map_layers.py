@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from riskmap.params import DEFAULT_LABEL
 from riskmap.map_assets import (  # noqa: F401 - re-exported
     _ASSET_FOR,
     ASSETS_DIR,
@@ -218,6 +219,8 @@ def _value_names(column: str) -> dict[str, str]:
     if column == "score_status":
         return {"scored": pgettext("score status", "scored"), "proxy": pgettext("score status", "proxy"),
                 "insufficient data": pgettext("score status", "insufficient data")}
+    if column == "params_label":  # the shipped defaults' label (riskmap.params.DEFAULT_LABEL); a user's own as written
+        return {DEFAULT_LABEL.lower(): _(DEFAULT_LABEL)}
     return {}
 
 

@@ -24,13 +24,14 @@ from collections.abc import Mapping
 
 import tomllib  # Python >= 3.11 (pyproject: requires-python)
 
+from riskmap.i18n import N_
 from riskmap._errors import RiskmapInputError
 from riskmap._paths import PARAMS_DIR
 
 __all__ = ["DEFAULT_LABEL", "DEFAULT_DISCHARGE_FILE", "load_params", "load_discharge_table"]
 
 #: Label carried by results computed with the shipped defaults.
-DEFAULT_LABEL = "riskmap defaults v1 (not official UNECE/ICPDR tables)"
+DEFAULT_LABEL = N_("riskmap defaults v1 (not official UNECE/ICPDR tables)")  # shown with riskmap.i18n._
 
 #: Parameter tables where a user file may add new keys (all others are closed).
 _OPEN_TABLES = {("thi", "toxicity"), ("thi", "toxicity_keywords"), ("priority", "category_hazard")}

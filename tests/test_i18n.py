@@ -273,3 +273,13 @@ def test_no_translated_literal_inside_an_f_string():
                             and any(isinstance(a, ast.Constant) and isinstance(a.value, str) for a in sub.args)):
                         bad.append(f"{path.relative_to(pkg)}:{sub.lineno}")
     assert bad == [], "move the _() call out of the f-string: " + ", ".join(bad)
+
+
+def test_default_parameter_label_is_shown_in_the_output_language():
+    from riskmap.map_layers import _value_name
+    from riskmap.params import DEFAULT_LABEL
+
+    assert _value_name("params_label", DEFAULT_LABEL) == DEFAULT_LABEL
+    with i18n.use_lang("ru"):
+        assert _value_name("params_label", DEFAULT_LABEL).startswith("параметры riskmap по умолчанию")
+        assert _value_name("params_label", "my ministry's table 2026") == "my ministry's table 2026"  # user's own
