@@ -544,7 +544,7 @@ def _coverage_context(sites: pd.DataFrame) -> dict[str, Any]:
 
     rows = [{"country": country_label(r["country"]), "category": category_name(r["category"]), "sites": r["sites"],
              "cells": [f"{r[f]}/{r['sites']}" if r[f] else "-" for f in COVERAGE_FIELDS],
-             "by": r["filled_by"] or "-"} for r in cov.to_dict("records")]
+             "by": _filled_by_text(r["filled_by"]) or "-"} for r in cov.to_dict("records")]
     fs = sites["field_sources"] if "field_sources" in sites.columns else pd.Series([None] * len(sites))
     from_q = fs.astype(str).str.contains("questionnaire", na=False).to_numpy()
     out: dict[str, Any] = {"coverage": rows, "coverage_fields": [field_name(f) for f in COVERAGE_FIELDS],
@@ -812,6 +812,28 @@ def ranking_context(ranked: pd.DataFrame, n: int = TOP_N, *, lang: str | None = 
     """
     with use_lang(lang):
         return _ranking_context(ranked, n)
+
+
+def _filled_by_text(text: Any) -> Any:
+    """``inventory.field_coverage``'s "filled_by" for readers: "public sources 5" in the output language.
+
+    Questionnaire and file names are data and stay as written.
+
+    Examples
+    --------
+    >>> with use_lang("ru"):
+    ...     _filled_by_text("public sources 5; questionnaire MNE 2026-11-03 3")
+    'открытые источники: 5; questionnaire MNE 2026-11-03 3'
+    """
+    from riskmap.inventory import PUBLIC
+
+    if not isinstance(text, str) or current_lang() == "en":
+        return text
+    parts = []
+    for part in text.split("; "):
+        who, _sep, n = part.rpartition(" ")
+        parts.append(_("public sources: {n}").format(n=n) if who == PUBLIC else part)
+    return "; ".join(parts)
 
 
 def _ranking_context(ranked: pd.DataFrame, n: int = TOP_N) -> list[dict[str, Any]]:
