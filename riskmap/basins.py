@@ -26,7 +26,7 @@ from riskmap._errors import RiskmapInputError
 from riskmap.i18n import N_, gettext
 
 __all__ = ["REFERENCE_BASINS", "BASIN_IDS", "BASIN_NAMES", "basins_dir", "read_meta", "known_basins",
-           "basin_name", "basin_label", "resolve_basin"]
+           "basin_name", "basin_label", "reference_name_label", "resolve_basin"]
 
 #: The reference basins bundled with riskmap: identifier -> display name, in display order.
 REFERENCE_BASINS: dict[str, str] = {"drin": N_("Drin"), "drina": N_("Drina"), "syr_darya": N_("Syr Darya")}
@@ -102,7 +102,23 @@ def basin_label(basin_id: str, data_dir: str | Path | None = None) -> str:
     ...     basin_label("syr_darya")
     'Сырдарья'
     """
-    return gettext(basin_name(basin_id, data_dir)) if basin_id in REFERENCE_BASINS else basin_name(basin_id, data_dir)
+    return reference_name_label(basin_name(basin_id, data_dir))
+
+
+def reference_name_label(name: str) -> str:
+    """A reference basin's display name in the current output language; any other name as given.
+
+    The one place the names of :data:`REFERENCE_BASINS` are translated (maps, reports,
+    contingency documents); imported basins keep the name they were given.
+
+    Examples
+    --------
+    >>> from riskmap.i18n import use_lang
+    >>> with use_lang("ru"):
+    ...     reference_name_label("Syr Darya"), reference_name_label("Lake Nowhere")
+    ('Сырдарья', 'Lake Nowhere')
+    """
+    return gettext(name) if name in REFERENCE_BASINS.values() else name
 
 
 def _key(name: str) -> str:

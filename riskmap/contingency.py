@@ -111,8 +111,6 @@ PARAM_TEXTS: tuple[str, ...] = (
     N_("riskmap planning assumption, not from a source: 1 g of dissolved conservative contaminant per m3 of "
        "released tailings; replace with pore-water analyses of the site"),
 )
-#: Basin names as shown in the documents (data ids and the schema keep ``basin_name``'s English names).
-_BASIN_NAMES = (N_("Drin"), N_("Drina"), N_("Syr Darya"))
 _TMF_FIELDS = ("tailings_volume_m3", "tailings_area_ha", "dam_height_m", "substances", "dam_condition")
 _GENERIC_FIELDS = ("substances", "status")
 

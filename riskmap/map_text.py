@@ -17,6 +17,7 @@ import pandas as pd
 from riskmap._iso3 import KOSOVO_NOTE as _KOSOVO_NOTE
 from riskmap._iso3 import kosovo_note
 from riskmap._text import is_missing
+from riskmap.basins import reference_name_label
 from riskmap.i18n import N_, _, current_lang, format_number, ngettext
 from riskmap.i18n import country_name as _country_name
 
@@ -89,12 +90,8 @@ KOSOVO_NOTE = _KOSOVO_NOTE  # the one text, riskmap._iso3
 
 _missing = is_missing
 
-#: The reference basins' display names, for the catalogue (an imported basin keeps its own name).
-_BASIN_NAMES: tuple[str, ...] = (N_("Drin"), N_("Drina"), N_("Syr Darya"))
-
-
 def basin_display_name(name: Any) -> str:
-    """A basin's display name in the current language (the reference basins; others as given).
+    """A basin's display name in the current language (:func:`riskmap.basins.reference_name_label`).
 
     Examples
     --------
@@ -103,7 +100,7 @@ def basin_display_name(name: Any) -> str:
     ...     basin_display_name("Syr Darya"), basin_display_name("Lake Nowhere")
     ('Сырдарья', 'Lake Nowhere')
     """
-    return _(str(name)) if str(name) in _BASIN_NAMES else str(name)
+    return reference_name_label(str(name))
 
 
 def category_label(code: Any) -> str:

@@ -42,7 +42,7 @@ import pandas as pd
 from riskmap._iso3 import KOSOVO_NOTE, kosovo_note
 from riskmap._errors import RiskmapInputError
 from riskmap._paths import DATA_DIR
-from riskmap.basins import BASIN_NAMES, resolve_basin
+from riskmap.basins import BASIN_NAMES, reference_name_label, resolve_basin
 from riskmap.i18n import N_, _, country_name, current_lang, format_date, format_int, format_number, ngettext, use_lang
 from riskmap.io import atomic_write_text, sha256_file
 from riskmap.natech import climate_section
@@ -101,9 +101,6 @@ __all__ = [
 #: The footnote that goes with every mention of Kosovo (docs/REFERENCE naming rule), in English;
 #: the report shows :func:`riskmap._iso3.kosovo_note` (the output language).
 KOSOVO_FOOTNOTE = KOSOVO_NOTE
-
-#: The reference basins' names, marked for the catalogue (a basin named by the user is shown as given).
-_BASIN_NAMES_I18N = (N_("Drin"), N_("Drina"), N_("Syr Darya"))
 
 #: What an input is used for (the "used for" column of the sources; other uses are shown as given).
 _USES = (N_("site inventory"), N_("basin hydrography"), N_("Natech screening"))
@@ -256,7 +253,7 @@ def _pct0(pct: Any) -> str:
 
 def _basin_name(name: str) -> str:
     """A reference basin's name in the output language (any other name as given)."""
-    return _(name) if name in _BASIN_NAMES_I18N else name
+    return reference_name_label(name)
 
 
 def report_context(inputs: ReportInputs, *, generated_at: _dt.datetime | None = None,

@@ -33,8 +33,6 @@ from riskmap.questionnaire.fields import (
 #: Titles of the sheets that are not site categories (category sheets keep the code: provenance cites them).
 INSTRUCTIONS_SHEET = N_("Instructions")
 NEW_SITES_SHEET = N_("New sites")
-#: The reference basins' names, for the catalogue (shown with ``_(REFERENCE_BASINS[basin])``).
-_BASIN_WORDS = (N_("Drin"), N_("Drina"), N_("Syr Darya"))
 
 # --------------------------------------------------------------------------- writing
 
