@@ -999,7 +999,7 @@ def _uncertainty(table_df: pd.DataFrame) -> dict[str, Any]:
                        "a factor of about {factor} above the central value at most; discharge measured at "
                        "gauges +/-{measured}, interpolated +/-{interpolated}, assumed +/-{assumed} "
                        "(column discharge_basis)").format(
-            factor=f"{factor:.2g}" if current_lang() == "en" else _g2(factor),
+            factor=_sig(factor, 2),
             **{k: f"{v:.0%}" if current_lang() == "en" else format_percent(v)
                for k, v in DISCHARGE_UNCERTAINTY.items() if k in ("measured", "interpolated", "assumed")}),
     }
@@ -1273,8 +1273,8 @@ def _route(pr: pd.DataFrame, km: float, mass: float, dur: float, model: str, vco
         delay = 0.0
         sig = _cstr(sig.shifted(plug_h), tau_h - plug_h)
         lake_text = _("{name}: {volume} m3 ({source}), residence {days} d, plug-flow delay {delay} d then mixed").format(
-            name=name, volume=_g3(info["volume_m3"]), source=info.get("source", "cited"), days=_g3(tau_h / 24),
-            delay=_g3(plug_h / 24))
+            name=name, volume=_sig(info["volume_m3"]), source=info.get("source", "cited"), days=_sig(tau_h / 24),
+            delay=_sig(plug_h / 24))
         if memo is not None and lake_complete:
             memo[key] = (_Signal(sig.t0, sig.dt, sig.flux / mass), list(notes), lakes_done + [lake_text])
         lakes_done.append(lake_text)
@@ -1303,23 +1303,18 @@ def _lake_inflow(sig: _Signal | None, a: dict[str, np.ndarray], ri: int, mass: f
     return _river_signal(mass, dur, river_tp, river_var, float(a["Q"][ri]), float(a["Qa"][ri]), model)
 
 
-def _g2(x: float) -> str:
-    """Two significant digits in the current language (a factor such as 2.1)."""
-    x = float(x)
-    if not np.isfinite(x) or x == 0:
-        return format_number(x, 0)
-    digits = max(0, 1 - int(np.floor(np.log10(abs(x)))))
-    return format_number(round(x, digits), digits)
+def _sig(x: float, n: int = 3) -> str:
+    """``x`` with ``n`` significant digits in the current language.
 
-
-def _g3(x: float) -> str:
-    """Three significant digits: ``4.16e+09`` in English (as the notes always were), ``4 160 000 000`` otherwise."""
+    English is ``f"{x:.{n}g}"`` as the notes always were (``4.16e+09``); other languages
+    have no exponent and use their number format (``4 160 000 000``, ``2,1``).
+    """
     if current_lang() == "en":
-        return f"{x:.3g}"
+        return f"{x:.{n}g}"
     x = float(x)
     if not np.isfinite(x) or x == 0:
         return format_number(x, 0)
-    digits = max(0, 2 - int(np.floor(np.log10(abs(x)))))
+    digits = max(0, n - 1 - int(np.floor(np.log10(abs(x)))))
     return format_number(round(x, digits), digits)
 
 
