@@ -42,7 +42,7 @@ import pandas as pd
 
 from riskmap._errors import RiskmapInputError
 from riskmap._paths import PARAMS_DIR
-from riskmap.i18n import N_, _, current_lang, pgettext, use_lang
+from riskmap.i18n import N_, _, country_label, current_lang, pgettext, use_lang
 
 __all__ = [
     "CONTACTS_TEMPLATE",
@@ -277,29 +277,6 @@ def _unknown() -> str:
     from riskmap.i18n import UNKNOWN as _UNKNOWN_TEXT
 
     return _(_UNKNOWN_TEXT)
-
-
-def country_label(code: Any) -> str:
-    """Display name of an ISO3 code or ``"BIH|SRB"`` border pair in the current language (Kosovo*).
-
-    Examples
-    --------
-    >>> country_label("BIH|SRB")
-    'Bosnia and Herzegovina / Serbia (border)'
-    >>> with use_lang("ru"):
-    ...     country_label("KGZ"), country_label("XKX")
-    ('Кыргызстан', 'Косово*')
-    """
-    from riskmap.i18n import country_name
-
-    if _missing(code):
-        return _unknown()
-    code = str(code)
-    if "|" in code:
-        return _("{countries} (border)").format(countries=" / ".join(country_label(c) for c in code.split("|")))
-    if code == "XKX":
-        return f"{country_name(code)}*"
-    return str(country_name(code))
 
 
 def _code_or_label(code: Any) -> str:

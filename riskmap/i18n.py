@@ -48,7 +48,7 @@ from riskmap._errors import RiskmapInputError
 __all__ = [
     "LANGUAGES", "DEFAULT_LANG", "DOMAINS", "check_lang", "use_lang", "current_lang",
     "_", "N_", "gettext", "ngettext", "pgettext", "format_number", "format_int", "format_percent",
-    "format_date", "parse_number", "country_name", "town_name", "language_name", "translations",
+    "format_date", "parse_number", "country_name", "country_label", "town_name", "language_name", "translations",
 ]
 
 #: Output languages: English (the source language) and Russian.
@@ -346,6 +346,30 @@ def country_name(code: Any, lang: str | None = None) -> str | None:
     from babel import Locale
 
     return str(Locale.parse(lang).territories.get(a2, code))
+
+
+def country_label(code: Any) -> str:
+    """A country for readers: an ISO3 code or a ``"BIH|SRB"`` border pair in the current language.
+
+    Kosovo gets its asterisk (the footnote goes with the document); a missing code
+    (None, NaN, blank, ``"unknown"``, ``"nan"``, ``"none"``) is "unknown". The one
+    helper of the report's text and the contingency documents.
+
+    Examples
+    --------
+    >>> country_label("XKX"), country_label("BIH|SRB"), country_label(None)
+    ('Kosovo*', 'Bosnia and Herzegovina / Serbia (border)', 'unknown')
+    >>> with use_lang("ru"):
+    ...     country_label("KGZ|UZB"), country_label("XKX"), country_label("unknown")
+    ('Кыргызстан / Узбекистан (граница)', 'Косово*', 'неизвестно')
+    """
+    if _missing(code) or str(code).strip().lower() in ("", "unknown", "nan", "none"):
+        return gettext(UNKNOWN)
+    code = str(code)
+    if "|" in code:
+        return gettext("{countries} (border)").format(countries=" / ".join(country_label(c) for c in code.split("|")))
+    name = country_name(code) or code
+    return f"{name}*" if code == "XKX" else name
 
 
 def language_name(lang: str) -> str:

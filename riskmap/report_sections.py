@@ -24,11 +24,10 @@ import numpy as np
 import pandas as pd
 
 from riskmap._text import is_missing
-from riskmap._iso3 import ISO3_NAMES
 from riskmap.i18n import (
     N_,
     _,
-    country_name,
+    country_label,
     current_lang,
     format_date,
     format_int,
@@ -65,34 +64,6 @@ _QUALITY_FIELDS: tuple[tuple[str, frozenset[str] | None], ...] = (
 
 # Small helpers
 # --------------------------------------------------------------------------
-
-
-def country_label(code: Any) -> str:
-    """Display name of an ISO3 code or ``"BIH|SRB"`` border pair (Kosovo gets an asterisk), in the output language.
-
-    Examples
-    --------
-    >>> country_label("XKX")
-    'Kosovo*'
-    >>> country_label("BIH|SRB")
-    'Bosnia and Herzegovina / Serbia (border)'
-    >>> country_label(None)
-    'unknown'
-    >>> from riskmap.i18n import use_lang
-    >>> with use_lang("ru"):
-    ...     country_label("KGZ|UZB"), country_label("XKX")
-    ('Кыргызстан / Узбекистан (граница)', 'Косово*')
-    """
-    if _missing(code) or code == "unknown":
-        return _("unknown")
-    code = str(code)
-    if "|" in code:
-        return _("{countries} (border)").format(countries=" / ".join(country_label(c) for c in code.split("|")))
-    if code == "XKX":
-        return f"{country_name(code)}*"
-    if _en():
-        return ISO3_NAMES.get(code, code)
-    return country_name(code) or code
 
 
 def _en() -> bool:
