@@ -272,7 +272,48 @@ def _params(params) -> dict:
 
 
 
-def load_discharge_table(path: str | Path | None = None) -> dict[str, Any]:  # noqa: C901 - to split
+def _positive(v: Any) -> bool:
+    """True for a positive, finite number (not a bool)."""
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and v > 0
+
+
+def _check_texts(p: Path, row: dict, where: str, keys: tuple[str, ...]) -> None:
+    """Text fields of a discharge-table row are text; ``aliases`` a list of names."""
+    for key in keys:
+        if key in row and not isinstance(row[key], str):
+            raise RiskmapInputError(f"{p}: {where}: {key} must be text, got {row[key]!r}")
+    al = row.get("aliases", [])
+    if not isinstance(al, list) or not all(isinstance(a, str) for a in al):
+        raise RiskmapInputError(f"{p}: {where}: aliases must be a list of names")
+
+
+def _check_station(p: Path, i: int, s: dict) -> None:
+    """One ``[[station]]`` block of a discharge table: required keys, types, ``at`` grammar."""
+    for key in ("river", "at", "mean_m3s", "citation"):
+        if key not in s:
+            raise RiskmapInputError(f"{p}: [[station]] #{i} ({s.get('river', '?')}): missing {key!r}")
+    _check_texts(p, s, f"[[station]] #{i}", ("river", "at", "citation", "basin", "url", "low_definition"))
+    for key in ("mean_m3s", "low_m3s", "area_km2"):
+        if key in s and not _positive(s[key]):
+            raise RiskmapInputError(f"{p}: [[station]] #{i} ({s['river']}): {key} must be a positive, "
+                                    f"finite number, got {s[key]!r}")
+    if not re.fullmatch(r"mouth|source|confluence:.+|km_above_mouth:\d+(\.\d*)?", str(s["at"])):
+        raise RiskmapInputError(f"{p}: [[station]] #{i} ({s['river']}): unknown at={s['at']!r}; "
+                                "use mouth, source, confluence:<River> or km_above_mouth:<km>")
+
+
+def _check_lake(p: Path, i: int, lk: dict) -> None:
+    """One ``[[lake]]`` block of a discharge table: required keys, types, a positive volume."""
+    for key in ("name", "volume_m3", "citation"):
+        if key not in lk:
+            raise RiskmapInputError(f"{p}: [[lake]] #{i} ({lk.get('name', '?')}): missing {key!r}")
+    _check_texts(p, lk, f"[[lake]] #{i}", ("name", "citation", "basin", "url"))
+    if not _positive(lk["volume_m3"]):
+        raise RiskmapInputError(f"{p}: [[lake]] #{i} ({lk['name']}): volume_m3 must be a positive, "
+                                f"finite number, got {lk['volume_m3']!r}")
+
+
+def load_discharge_table(path: str | Path | None = None) -> dict[str, Any]:
     """Read a discharge/lake-volume parameter file (TOML, see ``riskmap/params/discharge.toml``).
 
     Parameters
@@ -299,37 +340,9 @@ def load_discharge_table(path: str | Path | None = None) -> dict[str, Any]:  # n
             raise RiskmapInputError(f"{p}: '{what}' must be an array of tables ([[{what}]] blocks)")
     if not isinstance(data.get("meta", {}), dict):
         raise RiskmapInputError(f"{p}: 'meta' must be a table ([meta])")
-
-    def _positive(v: Any) -> bool:
-        return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and v > 0
-
-    def _texts(row: dict, where: str, keys: tuple[str, ...]) -> None:
-        for key in keys:
-            if key in row and not isinstance(row[key], str):
-                raise RiskmapInputError(f"{p}: {where}: {key} must be text, got {row[key]!r}")
-        al = row.get("aliases", [])
-        if not isinstance(al, list) or not all(isinstance(a, str) for a in al):
-            raise RiskmapInputError(f"{p}: {where}: aliases must be a list of names")
-
     for i, s in enumerate(stations, 1):
-        for key in ("river", "at", "mean_m3s", "citation"):
-            if key not in s:
-                raise RiskmapInputError(f"{p}: [[station]] #{i} ({s.get('river', '?')}): missing {key!r}")
-        _texts(s, f"[[station]] #{i}", ("river", "at", "citation", "basin", "url", "low_definition"))
-        for key in ("mean_m3s", "low_m3s", "area_km2"):
-            if key in s and not _positive(s[key]):
-                raise RiskmapInputError(f"{p}: [[station]] #{i} ({s['river']}): {key} must be a positive, "
-                                        f"finite number, got {s[key]!r}")
-        if not re.fullmatch(r"mouth|source|confluence:.+|km_above_mouth:\d+(\.\d*)?", str(s["at"])):
-            raise RiskmapInputError(f"{p}: [[station]] #{i} ({s['river']}): unknown at={s['at']!r}; "
-                                    "use mouth, source, confluence:<River> or km_above_mouth:<km>")
+        _check_station(p, i, s)
     for i, lk in enumerate(lakes, 1):
-        for key in ("name", "volume_m3", "citation"):
-            if key not in lk:
-                raise RiskmapInputError(f"{p}: [[lake]] #{i} ({lk.get('name', '?')}): missing {key!r}")
-        _texts(lk, f"[[lake]] #{i}", ("name", "citation", "basin", "url"))
-        if not _positive(lk["volume_m3"]):
-            raise RiskmapInputError(f"{p}: [[lake]] #{i} ({lk['name']}): volume_m3 must be a positive, "
-                                    f"finite number, got {lk['volume_m3']!r}")
+        _check_lake(p, i, lk)
     return {"meta": data.get("meta", {}), "station": stations, "lake": lakes, "path": str(p)}
 
