@@ -99,10 +99,12 @@ class _Cells:
         self.decimal_comma = decimal_comma
         self.ids_seen: dict[str, int] = {}
 
-    def err(self, i: int | None, col: str | None, reason: str, fix: str, severity: str = "error") -> None:
+    def err(self, i: int | np.integer | None, col: str | None, reason: str, fix: str,
+            severity: str = "error") -> None:
         """Report an issue on data row ``i`` (0-based; None for the whole file)."""
-        line = None if i is None or self.line_offset is None else self.line_offset + i
-        self.report.add(None if i is None else i + 1, col, reason, fix, severity, line)
+        row = None if i is None else int(i)
+        line = None if row is None or self.line_offset is None else self.line_offset + row
+        self.report.add(None if row is None else row + 1, col, reason, fix, severity, line)
 
 
 class _Refused(ValueError):

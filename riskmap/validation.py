@@ -193,7 +193,8 @@ def validate_sites(
     if has_geom:
         geoms = _geometry_column(df, cells)
     else:
-        geoms = _lonlat_points(df, cells, lon_col, lat_col)  # type: ignore[arg-type]
+        assert lon_col is not None and lat_col is not None  # _require_columns refused the file otherwise
+        geoms = _lonlat_points(df, cells, lon_col, lat_col)
         if "geometry_wkt" in lower:
             _wkt_geometries(df[lower["geometry_wkt"]].tolist(), geoms, cells)
     bad_before_geom = cells.bad.copy()
@@ -247,7 +248,7 @@ def _geometry_column(df: gpd.GeoDataFrame, cells: _Cells) -> np.ndarray:
     g = df.geometry
     nonfinite = _nonfinite_rows(np.asarray(g.values, dtype=object))
     for i in np.flatnonzero(nonfinite):
-        err(i, "geometry", _("geometry has NaN or infinite coordinates"),  # type: ignore[arg-type]
+        err(i, "geometry", _("geometry has NaN or infinite coordinates"),
             _("give real coordinates, or remove the feature"))
     bad |= nonfinite
     if nonfinite.any():
@@ -265,7 +266,7 @@ def _geometry_column(df: gpd.GeoDataFrame, cells: _Cells) -> np.ndarray:
     geoms = np.asarray(g.values, dtype=object)
     after = _nonfinite_rows(geoms) & ~bad  # points outside the projection's domain
     for i in np.flatnonzero(after):
-        err(i, "geometry", _("coordinates cannot be converted from {crs} to lon/lat (outside the projection's "  # type: ignore[arg-type]
+        err(i, "geometry", _("coordinates cannot be converted from {crs} to lon/lat (outside the projection's "
                              "area?)").format(crs=g.crs if df.crs is None else df.crs),
             _("check the coordinates and the file's CRS"))
     bad |= after
@@ -307,24 +308,26 @@ def _lonlat_points(df: pd.DataFrame, cells: _Cells, lon_col: str, lat_col: str) 
     swapped_aoi = ok & ~projected & ~in_aoi & in_aoi_swapped
     out_range = ok & ~projected & ~swapped_aoi & ((np.abs(lons) > 180) | (np.abs(lats) > 90))
     for i in np.flatnonzero(projected):
-        err(i, f"{lon_col}/{lat_col}",  # type: ignore[arg-type]
+        err(i, f"{lon_col}/{lat_col}",
             _("coordinates ({lon}, {lat}) look projected (metres), not degrees").format(
                 lon=f"{lons[i]:g}", lat=f"{lats[i]:g}"),
             _("reproject to WGS84 lon/lat, or load the file with crs='EPSG:xxxx' "
               "(e.g. riskmap validate FILE --crs EPSG:32634)"))
     for i in np.flatnonzero(swapped_range | swapped_aoi):
-        err(i, f"{lon_col}/{lat_col}",  # type: ignore[arg-type]
+        err(i, f"{lon_col}/{lat_col}",
             _("latitude and longitude are probably swapped (lon={lon}, lat={lat})").format(
                 lon=f"{lons[i]:g}", lat=f"{lats[i]:g}"),
             _("swap them: lon={lon}, lat={lat}").format(lon=f"{lats[i]:g}", lat=f"{lons[i]:g}"))
     for i in np.flatnonzero(out_range):
         col = lat_col if abs(lats[i]) > 90 else lon_col
-        err(i, col, _("coordinate out of range (lon={lon}, lat={lat})").format(  # type: ignore[arg-type]
+        err(i, col, _("coordinate out of range (lon={lon}, lat={lat})").format(
             lon=f"{lons[i]:g}", lat=f"{lats[i]:g}"),
             _("longitude must be within -180..180 and latitude within -90..90"))
     bad |= projected | swapped_range | swapped_aoi | out_range
     pts = shapely.points(np.where(bad, 0.0, lons), np.where(bad, 0.0, lats))
-    return np.where(bad, None, pts)  # type: ignore[return-value]
+    out = np.asarray(pts, dtype=object)
+    out[bad] = None
+    return out
 
 
 def _wkt_geometries(wkts: list[Any], geoms: np.ndarray, cells: _Cells) -> None:
