@@ -180,10 +180,11 @@ def _v_vocabulary(c: Column, v: Any, s: str | None, cells: _Cells, i: int) -> An
     if s is None:
         return s
     key = s.lower().replace(" ", "_").replace("-", "_")
-    if key not in c.vocabulary:  # type: ignore[operator]
+    vocab = c.vocabulary or ()
+    if key not in vocab:
         raise _Refused(_("unknown {column} {value}").format(column=c.name, value=repr(s)),
                        _("use one of {values}; closest: {closest}").format(
-                           values=", ".join(c.vocabulary), closest=repr(_suggest(s, c.vocabulary))))  # type: ignore[arg-type]
+                           values=", ".join(vocab), closest=repr(_suggest(s, vocab))))
     return key
 
 

@@ -202,7 +202,7 @@ class RiverNetwork:
 
     def __contains__(self, reach_id: object) -> bool:
         try:
-            return int(reach_id) in self._index  # type: ignore[call-overload]
+            return int(reach_id) in self._index  # type: ignore[call-overload]  # object: int() may raise
         except (TypeError, ValueError):
             return False
 

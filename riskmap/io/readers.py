@@ -322,7 +322,7 @@ def _apply_crs(df: pd.DataFrame, crs: Any, path: Path, decimal_comma: bool) -> p
     return gpd.GeoDataFrame(df.drop(columns=[xc, yc]), geometry=pts, crs=crs)
 
 
-def read_table(path: str | os.PathLike, *, layer: str | None = None, fmt: str | None = None,
+def read_table(path: str | os.PathLike, *, layer: str | int | None = None, fmt: str | None = None,
                crs: Any = None) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Read a file into a raw (unvalidated) DataFrame or GeoDataFrame.
 
@@ -404,7 +404,7 @@ def read_sites(path: str | os.PathLike, *, strict: bool = False, layer: str | in
     >>> sites.attrs["validation"].ok
     True
     """
-    df, opts = read_table(path, layer=layer, fmt=fmt, crs=crs)  # type: ignore[arg-type]
+    df, opts = read_table(path, layer=layer, fmt=fmt, crs=crs)
     pre: ValidationReport = opts["report"]
     countries = _bundled_countries() if derive_country else None
     try:
@@ -415,11 +415,11 @@ def read_sites(path: str | os.PathLike, *, strict: bool = False, layer: str | in
         e.report.issues[:0] = pre.issues
         raise
     lines, rows = opts.get("lines"), opts.get("rows")
-    if lines is not None:
+    if lines is not None and rows is not None:
         remapped = []
         for i in report.issues:
             if i.row is not None and i.row <= len(lines):
-                i = type(i)(i.file, rows[i.row - 1], i.column, i.reason, i.fix, i.severity, lines[i.row - 1])  # type: ignore[index]
+                i = type(i)(i.file, rows[i.row - 1], i.column, i.reason, i.fix, i.severity, lines[i.row - 1])
             remapped.append(i)
         report.issues = remapped
         report.n_rows = pre.n_rows
