@@ -7,8 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from _fixtures_report import assessed_sites, fake_basin, matrix, provenance  # noqa: E402
-
 from riskmap import report as rp  # noqa: E402
 from riskmap.pipeline import write_map_and_report  # noqa: E402
 
@@ -26,7 +24,7 @@ def _playwright():
 
 
 @pytest.fixture(scope="module")
-def report_file(tmp_path_factory) -> Path:
+def report_file(tmp_path_factory, assessed_sites, fake_basin, matrix, provenance) -> Path:
     sp, bp = provenance()
     out = tmp_path_factory.mktemp("browser_report")
     inputs = rp.ReportInputs("drin", assessed_sites(), basin=fake_basin(), matrix=matrix(),

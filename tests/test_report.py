@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from _fixtures_report import (  # noqa: E402
+from fixtures.report import (  # builders for inputs() (not a test), also used by test_report_ru
     XSS_IMG,
     XSS_SCRIPT,
     assessed_sites,

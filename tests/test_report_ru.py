@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from _fixtures_report import XSS_SCRIPT, assessed_sites, fake_basin, matrix, provenance  # noqa: E402
+from fixtures.report import XSS_SCRIPT
 
 from riskmap import report as rp
 from riskmap import report_labels as rl
@@ -234,7 +234,7 @@ def test_category_help_follows_the_schema():
 # ----------------------------------------------------------------- figures
 
 
-def test_russian_map_figure_renders_cyrillic_without_missing_glyphs(monkeypatch):
+def test_russian_map_figure_renders_cyrillic_without_missing_glyphs(monkeypatch, assessed_sites, fake_basin):
     import matplotlib.axes
 
     seen: list[str] = []
