@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from riskmap import maps
-from riskmap._paths import DATA_DIR
+from riskmap import DATA_DIR
 
 from fixtures.maps import XSS_IMG, XSS_SCRIPT, synthetic_basin, synthetic_sites  # builders for _basin_and_sites
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from riskmap import maps
-from riskmap._paths import DATA_DIR
+from riskmap import DATA_DIR
 
 from test_browser_maps import Page, _column
 

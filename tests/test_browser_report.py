@@ -80,7 +80,7 @@ def test_report_opens_offline_without_errors(report_file, chromium_path, artifac
 
 def test_real_basin_report_opens_offline(tmp_path, chromium_path):
     """The Drina report built from the bundled data, incl. its interactive map link, offline."""
-    from riskmap._paths import DATA_DIR
+    from riskmap import DATA_DIR
 
     pytest.importorskip("riskmap.hydrography")
     if not (DATA_DIR / "basins" / "drina.gpkg").is_file() or not (DATA_DIR / "sites" / "sites.csv").is_file():

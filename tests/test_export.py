@@ -17,7 +17,7 @@ import shapely
 from fixtures.report import FORMULA, XSS_SCRIPT
 
 from riskmap import export as ex  # noqa: E402
-from riskmap._errors import RiskmapInputError  # noqa: E402
+from riskmap import RiskmapInputError  # noqa: E402
 from riskmap.schema import column_names  # noqa: E402
 
 FORMATS = ["csv", "gpkg", "xlsx", "geojson", "parquet"]
@@ -362,7 +362,7 @@ def test_downstream_paths_skip_sites_of_other_basins(sites, basin):
 
 def test_real_downstream_paths_follow_the_basin_network():
     """Drin paths come from basin.network and stay single lines (the Drin crosses itself)."""
-    from riskmap._paths import DATA_DIR
+    from riskmap import DATA_DIR
     from riskmap.exposure import assess
     from riskmap.hydrography import load_basin
     from riskmap.io import read_sites

@@ -10,7 +10,7 @@ import pytest
 import shapely
 
 from fixtures import exposure as F
-from riskmap._errors import RiskmapInputError
+from riskmap import RiskmapInputError
 from riskmap._geo import GEOD, geodesic_distance_km
 from riskmap.exposure import (EXPOSURE_COLUMNS, _PolygonLabeler, _SegmentIndex, assess,
                               exposure_matrix, format_continuation)

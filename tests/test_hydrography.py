@@ -10,8 +10,8 @@ import pytest
 import shapely
 from shapely import Point
 
-from riskmap._errors import RiskmapInputError
-from riskmap._paths import DATA_DIR
+from riskmap import RiskmapInputError
+from riskmap import DATA_DIR
 from riskmap.hydrography import flatten_countries, list_basins, load_basin
 
 BASINS_DIR = DATA_DIR / "basins"

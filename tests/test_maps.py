@@ -16,8 +16,8 @@ import folium.plugins
 import pytest
 
 from riskmap import maps
-from riskmap._errors import RiskmapError, RiskmapInputError
-from riskmap._paths import DATA_DIR
+from riskmap import RiskmapError, RiskmapInputError
+from riskmap import DATA_DIR
 
 from fixtures.maps import XSS_IMG, XSS_SCRIPT
 

@@ -14,8 +14,8 @@ import pandas as pd
 import pytest
 
 from riskmap import maps
-from riskmap._errors import RiskmapInputError
-from riskmap._paths import DATA_DIR
+from riskmap import RiskmapInputError
+from riskmap import DATA_DIR
 from riskmap.i18n import use_lang
 from riskmap.map_text import _js_messages, country_name, countries_text, js_catalogue, why_texts
 

@@ -33,7 +33,7 @@ from riskmap import export as ex  # noqa: E402
 from riskmap import io as rio  # noqa: E402
 from riskmap import spill  # noqa: E402
 from riskmap._console import console_text  # noqa: E402
-from riskmap._errors import RiskmapOutputError  # noqa: E402
+from riskmap import RiskmapOutputError  # noqa: E402
 from riskmap.cli import main  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent

@@ -193,7 +193,7 @@ def test_current_language_is_used_when_lang_is_none(html_ru):
 
 
 def test_unknown_language_is_a_clear_error():
-    from riskmap._errors import RiskmapInputError
+    from riskmap import RiskmapInputError
 
     with pytest.raises(RiskmapInputError, match="unknown language 'fr'"):
         rp.report_html(inputs(), generated_at=WHEN, lang="fr")
@@ -283,7 +283,7 @@ def _tool(name: str) -> str:
 
 @pytest.fixture(scope="module")
 def drin_ru(tmp_path_factory, chromium_path) -> Path:
-    from riskmap._paths import DATA_DIR
+    from riskmap import DATA_DIR
 
     pytest.importorskip("playwright")
     if not (DATA_DIR / "basins" / "drin.gpkg").is_file() or not (DATA_DIR / "sites" / "sites.csv").is_file():

@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 from riskmap import report_sections as rs
-from riskmap._paths import DATA_DIR
+from riskmap import DATA_DIR
 from riskmap.i18n import use_lang
 from riskmap.report_labels import (
     CATEGORY_NAMES,

@@ -33,7 +33,7 @@ from fixtures.maps import synthetic_sites  # for _sites_with (not a test)
 from riskmap import maps  # noqa: E402
 from riskmap import report as rp  # noqa: E402
 from riskmap.pipeline import write_map_and_report  # noqa: E402
-from riskmap._paths import DATA_DIR  # noqa: E402
+from riskmap import DATA_DIR  # noqa: E402
 from riskmap.cli import main  # noqa: E402
 
 HAVE_DATA = ((DATA_DIR / "basins" / "drina.gpkg").is_file() and (DATA_DIR / "sites" / "sites.csv").is_file()
