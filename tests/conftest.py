@@ -183,6 +183,7 @@ SLOW_TESTS = frozenset({
     "test_output_safety.py::test_killed_write_leaves_nothing_the_next_run_trips_over",
     "test_output_safety.py::test_sigterm_under_the_cli_cleans_up_at_once",
     "test_pipeline.py::test_demo_builds_linked_outputs_for_every_basin",
+    "test_pipeline.py::test_report_inputs_rerun_no_analysis_and_build_report_writes_no_map",
     "test_questionnaire.py::test_build_includes_returns_folder",
     "test_questionnaire.py::test_libreoffice_round_trip_keeps_validation_and_protection",
     "test_report.py::test_report_is_deterministic_for_fixed_date",
