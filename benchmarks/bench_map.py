@@ -28,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from _fixtures_maps import many_sites, synthetic_basin  # noqa: E402
+from fixtures.maps import many_sites, synthetic_basin  # noqa: E402
 
 from riskmap import maps  # noqa: E402
 

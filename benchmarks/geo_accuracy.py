@@ -11,8 +11,11 @@ the range midpoint, the bundled outline areas against the published ranges, the 
 from __future__ import annotations
 
 import runpy
+import sys
 from pathlib import Path
 
+TESTS = Path(__file__).resolve().parent.parent / "tests"
+
 if __name__ == "__main__":
-    runpy.run_path(str(Path(__file__).resolve().parent.parent / "tests" / "test_geography_places.py"),
-                   run_name="__main__")
+    sys.path.insert(0, str(TESTS))  # the test module imports the places table from tests/fixtures/
+    runpy.run_path(str(TESTS / "test_geography_places.py"), run_name="__main__")

@@ -132,24 +132,43 @@ def downstream_paths(sites: gpd.GeoDataFrame, basin: Any) -> gpd.GeoDataFrame:
     net = network_of(basin)
     if net.geometry is None or net.length_km is None:
         return empty
+    mask = _path_site_mask(sites, getattr(basin, "id", None))
+    if not mask.any():
+        return empty
+    geom_of = dict(zip(net.ids.tolist(), net.geometry))
+    rid = pd.to_numeric(sites["reach_id"], errors="coerce").to_numpy(dtype=float)[mask].astype("int64")
+    known = np.array([r in geom_of for r in np.unique(rid)], dtype=bool)  # distinct reaches only
+    ok = np.isin(rid, np.unique(rid)[known])
+    if not ok.any():
+        return empty
+    starts = _path_starts(sites, np.flatnonzero(mask)[ok], rid[ok], geom_of)
+    rows = _path_rows(net, starts)
+    if not rows:
+        return empty
+    out = gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:4326")
+    out.insert(0, "path_id", np.arange(1, len(out) + 1, dtype="int64"))
+    return out[cols + ["geometry"]]
+
+
+def _path_site_mask(sites: gpd.GeoDataFrame, basin_id: str | None) -> np.ndarray:
+    """Which sites get a downstream path: a reach (not -1), transboundary, and of this basin."""
     tb = sites.get("transboundary_downstream")
     rid_num = pd.to_numeric(sites["reach_id"], errors="coerce")
     mask = (rid_num.notna() & (rid_num >= 0)).to_numpy(dtype=bool).copy()  # -1: no reach
     if tb is not None:
         mask &= tb.astype("boolean").fillna(False).to_numpy(dtype=bool)
-    bid = getattr(basin, "id", None)
-    if bid is not None and "basin" in sites.columns:  # reach ids are only unique within a basin
-        mask &= (sites["basin"].astype(object) == bid).to_numpy(dtype=bool)
-    if not mask.any():
-        return empty
-    geom_of = dict(zip(net.ids.tolist(), net.geometry))
-    rid = rid_num.to_numpy(dtype=float)[mask].astype("int64")
-    known = np.array([r in geom_of for r in np.unique(rid)], dtype=bool)  # distinct reaches only
-    ok = np.isin(rid, np.unique(rid)[known])
-    if not ok.any():
-        return empty
-    sel_idx = np.flatnonzero(mask)[ok]
-    rid = rid[ok]
+    if basin_id is not None and "basin" in sites.columns:  # reach ids are only unique within a basin
+        mask &= (sites["basin"].astype(object) == basin_id).to_numpy(dtype=bool)
+    return mask
+
+
+def _path_starts(sites: gpd.GeoDataFrame, sel_idx: np.ndarray, rid: np.ndarray,
+                 geom_of: dict[int, Any]) -> pd.DataFrame:
+    """Where the selected sites (positions ``sel_idx``, start reaches ``rid``) join their reach.
+
+    Columns ``reach_id``, ``country``, ``pos`` (0 upstream end .. 1 downstream end of the reach)
+    and ``site_id``.
+    """
     geom = sites.geometry
     if geom.crs is not None and not geom.crs.equals("EPSG:4326"):
         geom = geom.to_crs("EPSG:4326")
@@ -168,14 +187,16 @@ def downstream_paths(sites: gpd.GeoDataFrame, basin: Any) -> gpd.GeoDataFrame:
         country = np.full(len(sel_idx), "", dtype=object)
     site_id = (sites["site_id"].astype(object).to_numpy()[sel_idx] if "site_id" in sites.columns
                else sel_idx.astype(object))
-    df = pd.DataFrame({"reach_id": rid, "country": country,
-                       "pos": pos, "site_id": site_id})
-    groups = df.groupby(["reach_id", "country"], sort=True)
+    return pd.DataFrame({"reach_id": rid, "country": country, "pos": pos, "site_id": site_id})
+
+
+def _path_rows(net: Any, starts: pd.DataFrame) -> list[dict[str, Any]]:
+    """One record per distinct (start reach, country) of ``starts`` with its path line (never per site)."""
+    groups = starts.groupby(["reach_id", "country"], sort=True)
     start = groups["pos"].min()
     members = groups["site_id"].agg(list)
-    geod = GEOD
     rows = []
-    for (r, c), s0 in start.items():  # one iteration per distinct (reach, country), never per site
+    for (r, c), s0 in start.items():
         r = int(r)
         got = _path_of(net, r, c or None, float(s0))
         if got is None:
@@ -184,13 +205,9 @@ def downstream_paths(sites: gpd.GeoDataFrame, basin: Any) -> gpd.GeoDataFrame:
         ids = members.loc[(r, c)]
         rows.append({"reach_id": r, "country": c or None, "n_sites": len(ids),
                      "site_ids": json.dumps([str(i) for i in ids], ensure_ascii=False, separators=(",", ":")),
-                     "path_km": round(geod.geometry_length(line) / 1000.0, 3), "ends_at": ends_at,
+                     "path_km": round(GEOD.geometry_length(line) / 1000.0, 3), "ends_at": ends_at,
                      "countries": json.dumps(countries, ensure_ascii=False), "geometry": line})
-    if not rows:
-        return empty
-    out = gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:4326")
-    out.insert(0, "path_id", np.arange(1, len(out) + 1, dtype="int64"))
-    return out[cols + ["geometry"]]
+    return rows
 
 
 def basin_layers(sites: gpd.GeoDataFrame, basin: Any) -> dict[str, gpd.GeoDataFrame]:

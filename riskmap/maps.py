@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import html as _html
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 from collections.abc import Mapping
 from typing import Any
@@ -318,59 +319,109 @@ def basin_map(
     PosixPath('drina.html')
     >>> ru = basin_map("drina", sites, lang="ru")     # doctest: +SKIP
     """
+    opts = MapOptions(online_tiles=online_tiles, cluster=cluster, color_by=color_by,
+                      only_basin_sites=only_basin_sites, title=title, simplify_deg=simplify_deg,
+                      context=context, measure=measure)
     with use_lang(lang):
-        return _basin_map(basin, sites, online_tiles=online_tiles, cluster=cluster, color_by=color_by,
-                          only_basin_sites=only_basin_sites, title=title, simplify_deg=simplify_deg,
-                          context=context, measure=measure)
+        return _basin_map(basin, sites, opts)
 
 
-def _basin_map(basin: Any, sites: gpd.GeoDataFrame | None, *, online_tiles: bool, cluster: bool | None,
-               color_by: str, only_basin_sites: bool, title: str | None, simplify_deg: float, context: bool,
-               measure: bool) -> RiskMap:
+@dataclass(frozen=True)
+class MapOptions:
+    """The keyword options of :func:`basin_map` (see there), bundled for its steps."""
+
+    online_tiles: bool = False
+    cluster: bool | None = None
+    color_by: str = "auto"
+    only_basin_sites: bool = True
+    title: str | None = None
+    simplify_deg: float = 0.002
+    context: bool = True
+    measure: bool = True
+
+
+def _basin_map(basin: Any, sites: gpd.GeoDataFrame | None, opts: MapOptions) -> RiskMap:
     """:func:`basin_map` in the current language."""
     if isinstance(basin, str):
         from riskmap.hydrography import load_basin
 
         basin = load_basin(basin)
-    if color_by not in ("auto", "priority", "exposure", "none"):
-        raise RiskmapInputError(f"color_by must be auto, priority, exposure or none, not {color_by!r}")
+    if opts.color_by not in ("auto", "priority", "exposure", "none"):
+        raise RiskmapInputError(f"color_by must be auto, priority, exposure or none, not {opts.color_by!r}")
     if sites is not None and not isinstance(sites, gpd.GeoDataFrame):
         raise RiskmapInputError("sites must be a GeoDataFrame (see riskmap.read_sites)")
 
     basin_id = getattr(basin, "id", None)
     display = getattr(basin, "name", None) or (str(basin_id) if basin_id else "Basin")
-    title = title or _("{basin} basin").format(basin=basin_display_name(display))
-
-    layers = _basemap_data(basin, simplify_deg)
-    data: dict[str, Any] = {"style": _STYLE, "approx": list(APPROXIMATE_PRECISIONS), "shapes": SHAPE_PATHS,
-                            "shapeNames": list(_SHAPE_NAMES),
-                            "attribution": _("Basin layers: riskmap reference hydrography (see "
-                                             "data/basins/PROVENANCE.md)") + f" · {_version_string()}"}
-    data.update(layers)
-
-    site_info: dict[str, Any] = {"n": 0}
-    if sites is not None:
-        s = sites
-        if only_basin_sites and basin_id is not None and "basin" in s.columns:
-            s = s[s["basin"].astype("string").eq(str(basin_id)).fillna(False).to_numpy(bool)]
-        enc, lines, site_info = _site_data(s, color_by)
-        if enc is not None:
-            data["sites"] = enc
-        if lines is not None:
-            data["lines"] = lines
-        downstream = _downstream_table(basin, s)
-        if downstream is not None:
-            data["downstream"] = downstream
-    data["bounds"] = _bounds(basin, data)
-    if context:
-        data.update(_context_data(basin, data["bounds"], set(data.get("riparian", [])), simplify_deg))
-    data["countryNames"] = _country_names(data)
-    data["kosovoNote"] = kosovo_note()
+    title = opts.title or _("{basin} basin").format(basin=basin_display_name(display))
+    if sites is not None and opts.only_basin_sites and basin_id is not None and "basin" in sites.columns:
+        sites = sites[sites["basin"].astype("string").eq(str(basin_id)).fillna(False).to_numpy(bool)]
+    data, site_info = _map_data(basin, sites, opts)
     data["legend"] = _legend_html(title, data, site_info)
     if current_lang() != "en":  # the map's JavaScript translates with t(); English needs no catalogue
         data["lang"] = current_lang()
         data["i18n"], data["i18nPlural"] = js_catalogue()
 
+    m = _new_map(data, opts.online_tiles, title)
+    groups = _layer_groups(m, data)
+    n_sites = site_info["n"]
+    do_cluster = _add_site_groups(m, groups, data, n_sites, opts.cluster)
+    _RiskmapLayers(data, groups).add_to(m)
+    for name, fc in climate_layers(sites):  # one layer per climate scenario (issue 19)
+        folium.GeoJson(fc, name=name, show=False, marker=folium.CircleMarker(radius=5),
+                       style_function=lambda f: f["properties"]["style"],
+                       tooltip=folium.GeoJsonTooltip(["label"], labels=False)).add_to(m)
+    _add_controls(m, opts.measure)
+    m._riskmap_data = data  # type: ignore[attr-defined]
+    m._riskmap_info = {  # type: ignore[attr-defined]
+        **site_info, "sites": n_sites, "clustered": bool(n_sites and do_cluster),
+        "reaches": len(data.get("rivers", {}).get("features", []))}
+    return m
+
+
+def _map_data(basin: Any, sites: gpd.GeoDataFrame | None,
+              opts: MapOptions) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The map data (basemap, sites, downstream paths, context) and the site counts, without the legend.
+
+    Parameters
+    ----------
+    basin : Basin
+        The basin.
+    sites : GeoDataFrame or None
+        The sites of this basin.
+    opts : MapOptions
+        ``color_by``, ``simplify_deg`` and ``context`` are used.
+
+    Returns
+    -------
+    tuple of dict
+        ``(data, site_info)``; ``site_info["n"]`` is the number of site markers.
+    """
+    data: dict[str, Any] = {"style": _STYLE, "approx": list(APPROXIMATE_PRECISIONS), "shapes": SHAPE_PATHS,
+                            "shapeNames": list(_SHAPE_NAMES),
+                            "attribution": _("Basin layers: riskmap reference hydrography (see "
+                                             "data/basins/PROVENANCE.md)") + f" · {_version_string()}"}
+    data.update(_basemap_data(basin, opts.simplify_deg))
+    site_info: dict[str, Any] = {"n": 0}
+    if sites is not None:
+        enc, lines, site_info = _site_data(sites, opts.color_by)
+        if enc is not None:
+            data["sites"] = enc
+        if lines is not None:
+            data["lines"] = lines
+        downstream = _downstream_table(basin, sites)
+        if downstream is not None:
+            data["downstream"] = downstream
+    data["bounds"] = _bounds(basin, data)
+    if opts.context:
+        data.update(_context_data(basin, data["bounds"], set(data.get("riparian", [])), opts.simplify_deg))
+    data["countryNames"] = _country_names(data)
+    data["kosovoNote"] = kosovo_note()
+    return data, site_info
+
+
+def _new_map(data: Mapping[str, Any], online_tiles: bool, title: str) -> RiskMap:
+    """An empty :class:`RiskMap` centred on ``data["bounds"]``, with only Leaflet's own assets."""
     b = data["bounds"]
     centre = [(b[0][0] + b[1][0]) / 2, (b[0][1] + b[1][1]) / 2] if b else None
     m = RiskMap(location=centre, tiles=None, control_scale=True, zoom_start=7, maxZoom=18, minZoom=3)
@@ -380,16 +431,20 @@ def _basin_map(basin: Any, sites: gpd.GeoDataFrame | None, *, online_tiles: bool
     m._riskmap_online_tiles = bool(online_tiles)  # type: ignore[attr-defined]
     m._riskmap_lang = current_lang()  # type: ignore[attr-defined]
     m._riskmap_title = title  # type: ignore[attr-defined]
-
     if online_tiles:
         folium.TileLayer(_OSM_TILES, attr=_OSM_ATTR, name=_("OpenStreetMap (online)"), overlay=True,
                          show=False, max_zoom=19).add_to(m)
+    return m
+
+
+def _layer_groups(m: folium.Map, data: Mapping[str, Any]) -> dict[str, Any]:
+    """The feature group of each basemap layer in ``data`` (None: absent); the site groups are None."""
 
     def group(name: str, show: bool = True) -> folium.FeatureGroup:
         return _feature_group(m, name, show)
 
     has_lakes = any(k in data for k in ("lakes", "ctx_lakes", "dams"))
-    groups: dict[str, Any] = {
+    return {
         "countries": group(_("Countries (riparian darker) and sea")) if "countries" in data else None,
         "borders": group(_("International borders")) if "borders" in data else None,
         "sub_basins": group(_("Sub-basins")) if "sub_basins" in data else None,
@@ -405,13 +460,10 @@ def _basin_map(basin: Any, sites: gpd.GeoDataFrame | None, *, online_tiles: bool
         "lines": None,
         "sites": None,
     }
-    n_sites = site_info["n"]
-    do_cluster = _add_site_groups(m, groups, data, n_sites, cluster)
-    _RiskmapLayers(data, groups).add_to(m)
-    for name, fc in climate_layers(s if sites is not None else None):  # one layer per climate scenario (issue 19)
-        folium.GeoJson(fc, name=name, show=False, marker=folium.CircleMarker(radius=5),
-                       style_function=lambda f: f["properties"]["style"],
-                       tooltip=folium.GeoJsonTooltip(["label"], labels=False)).add_to(m)
+
+
+def _add_controls(m: folium.Map, measure: bool) -> None:
+    """Add the full-screen button, the optional measure tool and the layer control to ``m``."""
     folium.plugins.Fullscreen(position="topleft", title=_("Full Screen"),
                               title_cancel=_("Exit Full Screen")).add_to(m)
     if measure:
@@ -424,11 +476,6 @@ def _basin_map(basin: Any, sites: gpd.GeoDataFrame | None, *, online_tiles: bool
                                       primary_area_unit="sqkilometers", secondary_area_unit="hectares",
                                       **loc).add_to(m)
     folium.LayerControl(collapsed=True, position="topright").add_to(m)
-    m._riskmap_data = data  # type: ignore[attr-defined]
-    m._riskmap_info = {  # type: ignore[attr-defined]
-        **site_info, "sites": n_sites, "clustered": bool(n_sites and do_cluster),
-        "reaches": len(data.get("rivers", {}).get("features", []))}
-    return m
 
 
 def map_info(m: folium.Map) -> dict[str, Any]:

@@ -163,6 +163,27 @@ def map_figure(sites: gpd.GeoDataFrame, basin: Any, title: str, numbers: Any = N
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(8.0, 6.5), layout="constrained")
+    _plot_basemap(ax, basin)
+    col = class_column(sites)
+    s = sites.to_crs("EPSG:4326") if len(sites) and sites.crs is not None else sites
+    if len(sites) and col:
+        # NB: the figure's title is the legend title here (behaviour kept from before the split; see report)
+        title = _plot_classes(ax, s, col)
+    outline = basin_part(basin, "outline")
+    frame = outline if outline is not None and len(outline) else (sites if len(sites) else None)
+    if frame is not None:
+        _frame(fig, ax, basin, frame)
+    if numbers is not None and len(sites):
+        _number_labels(ax, s, numbers, max_numbers)
+    ax.set_title(mpl_text(title), fontsize=11)
+    ax.set_xlabel(_("longitude (°E, WGS84)"), fontsize=8)
+    ax.set_ylabel(_("latitude (°N)"), fontsize=8)
+    ax.tick_params(labelsize=7)
+    return png_uri(fig, dpi=150)
+
+
+def _plot_basemap(ax: Any, basin: Any) -> None:
+    """Draw the countries, the basin outline, lakes, rivers (width by order) and borders."""
     for name, kw in (("countries", dict(facecolor="#f4f1ea", edgecolor="#b0a99f", linewidth=0.6)),
                      ("outline", dict(facecolor="#e3eef7", edgecolor="#1b4f72", linewidth=1.4, alpha=0.8)),
                      ("lakes", dict(facecolor="#8fc1e3", edgecolor="#3b7fb6", linewidth=0.5))):
@@ -177,47 +198,43 @@ def map_figure(sites: gpd.GeoDataFrame, basin: Any, title: str, numbers: Any = N
     borders = basin_part(basin, "borders")
     if borders is not None and len(borders):
         borders.to_crs("EPSG:4326").plot(ax=ax, color="#444444", linewidth=0.9, linestyle="--")
-    col = class_column(sites)
-    s = sites.to_crs("EPSG:4326") if len(sites) and sites.crs is not None else sites
-    if len(sites) and col:
-        classes = s[col].astype(object).where(s[col].notna(), "unknown").map(str)
-        present = [c for c in EXPOSURE_ORDER if c in set(classes)]
-        present += sorted(c for c in classes.unique() if c not in present)
-        colours = class_colours(present)
-        for cls in present:
-            sub = s[(classes == cls).to_numpy()]
-            pts = sub[sub.geom_type == "Point"]
-            lines = sub[sub.geom_type != "Point"]
-            n = len(sub)
-            label = mpl_text(f"{_class_label(col, cls)} ({n})") if current_lang() != "en" \
-                else mpl_text(f"{cls.replace('_', ' ')} ({n})")
-            if len(pts):
-                pts.plot(ax=ax, color=colours[cls], markersize=22, edgecolor="black", linewidth=0.4,
-                         label=label, zorder=5)
-            if len(lines):
-                lines.plot(ax=ax, color=colours[cls], linewidth=1.6, zorder=4, label=None if len(pts) else label)
-        title = _(_LEGEND_TITLES[col]) if col in _LEGEND_TITLES else col.replace("_", " ")
-        ax.legend(title=title, loc="upper left", fontsize=7, title_fontsize=7, framealpha=0.9)
-    outline = basin_part(basin, "outline")
-    frame = outline if outline is not None and len(outline) else (sites if len(sites) else None)
-    if frame is not None:
-        x0, y0, x1, y1 = frame.to_crs("EPSG:4326").total_bounds
-        dx, dy = (x1 - x0) * 0.05 + 0.05, (y1 - y0) * 0.05 + 0.05
-        x0, y0, x1, y1 = x0 - dx, y0 - dy, x1 + dx, y1 + dy
-        ax.set_xlim(x0, x1)
-        ax.set_ylim(y0, y1)
-        ax.set_aspect(1.0 / max(math.cos(math.radians((y0 + y1) / 2)), 0.2))
-        ratio = (y1 - y0) / max((x1 - x0) * max(math.cos(math.radians((y0 + y1) / 2)), 0.2), 1e-9)
-        fig.set_size_inches(8.0, min(max(7.0 * ratio + 0.8, 4.5), 8.6))  # tall basins get a tall figure
-        _context_labels(ax, basin, (x0, y0, x1, y1))
-        _scale_bar(ax, (y0 + y1) / 2)
-    if numbers is not None and len(sites):
-        _number_labels(ax, s, numbers, max_numbers)
-    ax.set_title(mpl_text(title), fontsize=11)
-    ax.set_xlabel(_("longitude (°E, WGS84)"), fontsize=8)
-    ax.set_ylabel(_("latitude (°N)"), fontsize=8)
-    ax.tick_params(labelsize=7)
-    return png_uri(fig, dpi=150)
+
+
+def _plot_classes(ax: Any, s: gpd.GeoDataFrame, col: str) -> str:
+    """Draw the sites ``s`` (EPSG:4326) coloured by class column ``col`` with a legend; the legend title."""
+    classes = s[col].astype(object).where(s[col].notna(), "unknown").map(str)
+    present = [c for c in EXPOSURE_ORDER if c in set(classes)]
+    present += sorted(c for c in classes.unique() if c not in present)
+    colours = class_colours(present)
+    for cls in present:
+        sub = s[(classes == cls).to_numpy()]
+        pts = sub[sub.geom_type == "Point"]
+        lines = sub[sub.geom_type != "Point"]
+        n = len(sub)
+        label = mpl_text(f"{_class_label(col, cls)} ({n})") if current_lang() != "en" \
+            else mpl_text(f"{cls.replace('_', ' ')} ({n})")
+        if len(pts):
+            pts.plot(ax=ax, color=colours[cls], markersize=22, edgecolor="black", linewidth=0.4,
+                     label=label, zorder=5)
+        if len(lines):
+            lines.plot(ax=ax, color=colours[cls], linewidth=1.6, zorder=4, label=None if len(pts) else label)
+    title = _(_LEGEND_TITLES[col]) if col in _LEGEND_TITLES else col.replace("_", " ")
+    ax.legend(title=title, loc="upper left", fontsize=7, title_fontsize=7, framealpha=0.9)
+    return title
+
+
+def _frame(fig: Any, ax: Any, basin: Any, frame: gpd.GeoDataFrame) -> None:
+    """Zoom to ``frame`` plus a margin, size the figure to its shape, and add place names and a scale bar."""
+    x0, y0, x1, y1 = frame.to_crs("EPSG:4326").total_bounds
+    dx, dy = (x1 - x0) * 0.05 + 0.05, (y1 - y0) * 0.05 + 0.05
+    x0, y0, x1, y1 = x0 - dx, y0 - dy, x1 + dx, y1 + dy
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y0, y1)
+    ax.set_aspect(1.0 / max(math.cos(math.radians((y0 + y1) / 2)), 0.2))
+    ratio = (y1 - y0) / max((x1 - x0) * max(math.cos(math.radians((y0 + y1) / 2)), 0.2), 1e-9)
+    fig.set_size_inches(8.0, min(max(7.0 * ratio + 0.8, 4.5), 8.6))  # tall basins get a tall figure
+    _context_labels(ax, basin, (x0, y0, x1, y1))
+    _scale_bar(ax, (y0 + y1) / 2)
 
 
 def _number_labels(ax, sites: gpd.GeoDataFrame, numbers: Any, max_numbers: int) -> None:

@@ -14,6 +14,9 @@ from shapely import LineString, box
 
 from riskmap._paths import DATA_DIR, default_sources_dir
 
+#: The synthetic basins and sites (tests/fixtures/): each module defines its fixtures.
+pytest_plugins = ("fixtures.exposure", "fixtures.maps", "fixtures.report")
+
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 
 
@@ -180,6 +183,7 @@ SLOW_TESTS = frozenset({
     "test_output_safety.py::test_killed_write_leaves_nothing_the_next_run_trips_over",
     "test_output_safety.py::test_sigterm_under_the_cli_cleans_up_at_once",
     "test_pipeline.py::test_demo_builds_linked_outputs_for_every_basin",
+    "test_pipeline.py::test_report_inputs_rerun_no_analysis_and_build_report_writes_no_map",
     "test_questionnaire.py::test_build_includes_returns_folder",
     "test_questionnaire.py::test_libreoffice_round_trip_keeps_validation_and_protection",
     "test_report.py::test_report_is_deterministic_for_fixed_date",
@@ -202,89 +206,3 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.slow)
         if BROWSER_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.browser)
-
-
-# --------------------------------------------------------------------------- synthetic basins and sites
-# The builders live in tests/_fixtures_exposure.py, _fixtures_maps.py and _fixtures_report.py; tests take
-# them through these fixtures (fresh objects per test unless noted) instead of importing the modules.
-
-
-@pytest.fixture(scope="session")
-def make_toy_basin():
-    """Factory ``make_toy_basin()``: the synthetic exposure basin with known answers (a new object per call)."""
-    import _fixtures_exposure
-
-    return _fixtures_exposure.make_basin
-
-
-@pytest.fixture()
-def toy_basin(make_toy_basin):
-    """The synthetic exposure basin with known answers (``_fixtures_exposure.make_basin``)."""
-    return make_toy_basin()
-
-
-@pytest.fixture(scope="session")
-def make_sites():
-    """Factory ``make_sites(points, countries=None)``: point sites in the riskmap schema (EPSG:4326)."""
-    import _fixtures_exposure
-
-    return _fixtures_exposure.sites
-
-
-@pytest.fixture(scope="session")
-def real_basin():
-    """Factory ``real_basin(id)``: a bundled basin, or None when its reference data are not built."""
-    import _fixtures_exposure
-
-    return _fixtures_exposure.load_real_basin
-
-
-@pytest.fixture()
-def write_toy_basin():
-    """Factory ``write_toy_basin(data_dir)``: the synthetic exposure basin written as a data folder."""
-    import _fixtures_exposure
-
-    return _fixtures_exposure.write_basin
-
-
-@pytest.fixture(scope="module")
-def report_basin():
-    """The small fake basin of the report and export tests (``_fixtures_report.fake_basin``; one per module)."""
-    import _fixtures_report
-
-    return _fixtures_report.fake_basin()
-
-
-@pytest.fixture(scope="module")
-def report_sites():
-    """Assessed and scored synthetic sites with hostile text (``_fixtures_report.assessed_sites``).
-
-    One per test module: copy before modifying.
-    """
-    import _fixtures_report
-
-    return _fixtures_report.assessed_sites()
-
-
-@pytest.fixture(scope="module")
-def report_matrix():
-    """The exposure matrix matching :func:`report_sites` (``_fixtures_report.matrix``)."""
-    import _fixtures_report
-
-    return _fixtures_report.matrix()
-
-
-@pytest.fixture()
-def map_basin():
-    """The synthetic map basin (``_fixtures_maps.synthetic_basin``)."""
-    import _fixtures_maps
-
-    return _fixtures_maps.synthetic_basin()
-
-
-@pytest.fixture()
-def map_sites():
-    """Synthetic map sites with hostile names (``_fixtures_maps.synthetic_sites``)."""
-    import _fixtures_maps
-
-    return _fixtures_maps.synthetic_sites()

@@ -15,7 +15,7 @@ import shapely
 from click.testing import CliRunner
 
 from riskmap import _paths
-from riskmap._errors import RiskmapInputError
+from riskmap import RiskmapInputError
 from riskmap.basins import BASIN_IDS, BASIN_NAMES, basin_name, known_basins, resolve_basin
 from riskmap.cli import main
 from riskmap.hydrography import list_basins, load_basin

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from shapely.geometry import LineString
 
-from riskmap._paths import DATA_DIR
+from riskmap import DATA_DIR
 from riskmap.databuild.border_rivers import (
     MIN_RUN_M,
     NEAR_M,

@@ -19,9 +19,9 @@ from pathlib import Path
 import pytest
 
 from riskmap import maps
-from riskmap._paths import DATA_DIR
+from riskmap import DATA_DIR
 
-from _fixtures_maps import XSS_IMG, XSS_SCRIPT, many_sites, synthetic_basin, synthetic_sites
+from fixtures.maps import XSS_IMG, XSS_SCRIPT, synthetic_basin, synthetic_sites  # builders for _basin_and_sites
 
 pytestmark = pytest.mark.browser
 
@@ -184,7 +184,7 @@ def test_synthetic_map_in_browser(browser, synthetic_html, artifacts_dir):
         pg.close()
 
 
-def test_search_opens_clustered_site(browser, tmp_path, artifacts_dir):
+def test_search_opens_clustered_site(browser, tmp_path, artifacts_dir, many_sites):
     sites = many_sites(500)
     path = maps.save_map(maps.basin_map(synthetic_basin(), sites), tmp_path / "many.html")
     pg = Page(browser, path)

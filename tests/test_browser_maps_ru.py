@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from riskmap import maps
-from riskmap._paths import DATA_DIR
+from riskmap import DATA_DIR
 
 from test_browser_maps import Page, _column
 
@@ -220,10 +220,8 @@ def test_russian_popup_fits_a_phone(browser, russian_map, artifacts_dir):
         pg.close()
 
 
-def test_english_map_keeps_english_in_browser(browser, tmp_path):
+def test_english_map_keeps_english_in_browser(browser, tmp_path, synthetic_basin, synthetic_sites):
     """The same runtime without a catalogue: the English texts as before (no html lang, no title)."""
-    from _fixtures_maps import synthetic_basin, synthetic_sites
-
     path = maps.save_map(maps.basin_map(synthetic_basin(), synthetic_sites(), lang="en"), tmp_path / "en.html")
     pg = Page(browser, path)
     try:

@@ -7,8 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from _fixtures_report import assessed_sites, fake_basin, matrix, provenance  # noqa: E402
-
 from riskmap import report as rp  # noqa: E402
 from riskmap.pipeline import write_map_and_report  # noqa: E402
 
@@ -26,7 +24,7 @@ def _playwright():
 
 
 @pytest.fixture(scope="module")
-def report_file(tmp_path_factory) -> Path:
+def report_file(tmp_path_factory, assessed_sites, fake_basin, matrix, provenance) -> Path:
     sp, bp = provenance()
     out = tmp_path_factory.mktemp("browser_report")
     inputs = rp.ReportInputs("drin", assessed_sites(), basin=fake_basin(), matrix=matrix(),
@@ -82,7 +80,7 @@ def test_report_opens_offline_without_errors(report_file, chromium_path, artifac
 
 def test_real_basin_report_opens_offline(tmp_path, chromium_path):
     """The Drina report built from the bundled data, incl. its interactive map link, offline."""
-    from riskmap._paths import DATA_DIR
+    from riskmap import DATA_DIR
 
     pytest.importorskip("riskmap.hydrography")
     if not (DATA_DIR / "basins" / "drina.gpkg").is_file() or not (DATA_DIR / "sites" / "sites.csv").is_file():

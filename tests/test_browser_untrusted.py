@@ -23,8 +23,6 @@ import pandas as pd
 import pytest
 import shapely
 
-from _fixtures_maps import synthetic_basin  # noqa: E402
-
 from riskmap import maps  # noqa: E402
 from riskmap import report as rp  # noqa: E402
 from riskmap.pipeline import write_map_and_report  # noqa: E402
@@ -88,7 +86,7 @@ def basin_name() -> str:
 
 
 @pytest.fixture(scope="module")
-def outputs(tmp_path_factory) -> dict[str, Path]:
+def outputs(tmp_path_factory, synthetic_basin) -> dict[str, Path]:
     out = tmp_path_factory.mktemp("untrusted")
     basin = synthetic_basin()
     basin.name = basin_name()

@@ -7,7 +7,7 @@ from click.testing import CliRunner
 
 import riskmap
 from riskmap import i18n
-from riskmap._errors import RiskmapInputError
+from riskmap import RiskmapInputError
 from riskmap.cli import main
 
 SITES_CSV = riskmap.DATA_DIR / "sites" / "sites.csv"

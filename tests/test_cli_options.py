@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from riskmap._paths import DATA_DIR
+from riskmap import DATA_DIR
 from riskmap.cli import main
 
 SCORING_COMMANDS = ["score", "report", "map", "export", "demo"]

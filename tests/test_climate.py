@@ -15,7 +15,7 @@ import pytest
 import shapely
 from click.testing import CliRunner
 
-from riskmap._errors import RiskmapDataWarning, RiskmapInputError
+from riskmap import RiskmapDataWarning, RiskmapInputError
 from riskmap.cli import main
 from riskmap.contingency import climate_section_html
 from riskmap.natech import NO_CLIMATE_DATA, climate_scenarios, parse_scenario_key

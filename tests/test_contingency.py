@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from riskmap import contingency as ct
-from riskmap._errors import RiskmapInputError
+from riskmap import RiskmapInputError
 from riskmap.cli import main
 
 MAILUU = "lit-mailuu-suu-uranium-tailings-and-waste-dumps"

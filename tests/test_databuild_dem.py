@@ -17,7 +17,7 @@ import shapely
 from click.testing import CliRunner
 from rasterio.transform import from_origin
 
-from riskmap._errors import RiskmapInputError
+from riskmap import RiskmapInputError
 from riskmap.databuild.dem import build_from_dem
 from riskmap.hydrography import load_basin
 
@@ -283,7 +283,7 @@ def test_never_burns_and_overwrites_the_same_basin_file(built):
     # own reaches would overwrite the burn input
     import shutil
 
-    from riskmap._paths import DATA_DIR
+    from riskmap import DATA_DIR
 
     own = d / "own"
     (own / "basins").mkdir(parents=True)

@@ -15,7 +15,7 @@ import pytest
 import shapely
 
 from riskmap._geo import geodesic_area_km2
-from riskmap._paths import DATA_DIR
+from riskmap import DATA_DIR
 from riskmap.hydrography import flatten_countries, load_basin
 
 SRC = Path("/work/shared/data/sources")

@@ -10,7 +10,7 @@ import pytest
 import shapely
 from shapely.geometry import Point
 
-from riskmap._paths import DATA_DIR
+from riskmap import DATA_DIR
 
 pytestmark = pytest.mark.skipif(not (DATA_DIR / "basins" / "drin.gpkg").is_file(), reason="data/basins not built")
 

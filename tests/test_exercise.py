@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from riskmap import spill as sp
-from riskmap._errors import RiskmapInputError
+from riskmap import RiskmapInputError
 from riskmap.cli import main
 from riskmap.contingency import load_contingency_params, release_scenario
 from riskmap.exercise import build_exercise, clock_at, parse_start

@@ -14,10 +14,10 @@ import pyogrio
 import pytest
 import shapely
 
-from _fixtures_report import FORMULA, XSS_SCRIPT, assessed_sites, fake_basin, matrix  # noqa: E402
+from fixtures.report import FORMULA, XSS_SCRIPT
 
 from riskmap import export as ex  # noqa: E402
-from riskmap._errors import RiskmapInputError  # noqa: E402
+from riskmap import RiskmapInputError  # noqa: E402
 from riskmap.schema import column_names  # noqa: E402
 
 FORMATS = ["csv", "gpkg", "xlsx", "geojson", "parquet"]
@@ -25,12 +25,12 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
-def sites():
+def sites(assessed_sites):
     return assessed_sites()
 
 
 @pytest.fixture(scope="module")
-def basin():
+def basin(fake_basin):
     return fake_basin()
 
 
@@ -158,7 +158,7 @@ def test_csv_is_utf8_json_and_formula_safe(sites, tmp_path):
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
-def test_round_trip_every_format(sites, basin, tmp_path, fmt):
+def test_round_trip_every_format(sites, basin, tmp_path, fmt, matrix):
     p = ex.export(sites, tmp_path / f"out.{fmt}", basin=basin, matrix=matrix())
     back = ex.read_export(p)
     assert_same_sites(sites, back)
@@ -245,7 +245,7 @@ def test_downstream_paths_without_reach_ids_is_empty(sites, basin):
     assert ex.downstream_paths(sites, None).empty
 
 
-def test_xlsx_sheets_and_neutralised_cells(sites, basin, tmp_path):
+def test_xlsx_sheets_and_neutralised_cells(sites, basin, tmp_path, matrix):
     p = ex.export(sites, tmp_path / "s.xlsx", basin=basin, matrix=matrix())
     wb = openpyxl.load_workbook(p)
     assert wb.sheetnames == ["sites", "exposure_matrix", "data_dictionary", "sites_data"]
@@ -324,7 +324,7 @@ def test_format_option_overrides_extension(sites, tmp_path):
     assert p.read_bytes().startswith(b"site_id,name,category")
 
 
-def test_matrix_fixture_matches_exposure_module(sites):
+def test_matrix_fixture_matches_exposure_module(sites, matrix):
     exposure = pytest.importorskip("riskmap.exposure")
     pd.testing.assert_frame_equal(exposure.exposure_matrix(sites, "drin"), matrix(), check_dtype=False)
 
@@ -362,7 +362,7 @@ def test_downstream_paths_skip_sites_of_other_basins(sites, basin):
 
 def test_real_downstream_paths_follow_the_basin_network():
     """Drin paths come from basin.network and stay single lines (the Drin crosses itself)."""
-    from riskmap._paths import DATA_DIR
+    from riskmap import DATA_DIR
     from riskmap.exposure import assess
     from riskmap.hydrography import load_basin
     from riskmap.io import read_sites

@@ -1,4 +1,4 @@
-"""Exposure engine on a synthetic basin with known answers (see _fixtures_exposure)."""
+"""Exposure engine on a synthetic basin with known answers (see tests/fixtures/exposure.py)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 import shapely
 
-import _fixtures_exposure as F
-from riskmap._errors import RiskmapInputError
+from fixtures import exposure as F
+from riskmap import RiskmapInputError
 from riskmap._geo import GEOD, geodesic_distance_km
 from riskmap.exposure import (EXPOSURE_COLUMNS, _PolygonLabeler, _SegmentIndex, assess,
                               exposure_matrix, format_continuation)

@@ -14,7 +14,7 @@ import pytest
 import shapely
 
 from riskmap import flowgrid
-from riskmap._paths import DATA_DIR
+from riskmap import DATA_DIR
 from riskmap.hydrography import flatten_countries, load_basin
 
 RES = 0.01  # degrees per cell in the synthetic grids
@@ -89,7 +89,7 @@ def test_flowgrid_not_matching_the_reaches_is_refused(tmp_path):
     d8, reaches = _river_row2(tmp_path)
     moved = reaches.copy()
     moved["geometry"] = [shapely.LineString([(10, 10), (10.1, 10)])]
-    from riskmap._errors import RiskmapInputError
+    from riskmap import RiskmapInputError
 
     with pytest.raises(RiskmapInputError, match="does not match"):
         _grid(d8, moved, tmp=tmp_path)

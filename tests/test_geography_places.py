@@ -17,9 +17,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-import _geo_places as G
+from fixtures import places as G
 
 PLACES = G.load_places()
 VALID_BASINS = set(G.BASINS) | {"outside"}

@@ -14,7 +14,7 @@ import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from riskmap._errors import RiskmapInputError
+from riskmap import RiskmapInputError
 from riskmap.hazard import (DEFAULT_LABEL, HAZARD_COLUMNS, load_params, rank, score, thi, tri, wri)
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "hazard.md"

@@ -10,8 +10,8 @@ import pytest
 import shapely
 from shapely import Point
 
-from riskmap._errors import RiskmapInputError
-from riskmap._paths import DATA_DIR
+from riskmap import RiskmapInputError
+from riskmap import DATA_DIR
 from riskmap.hydrography import flatten_countries, list_basins, load_basin
 
 BASINS_DIR = DATA_DIR / "basins"
@@ -269,7 +269,7 @@ def test_drin_agreement_with_tfdd_not_worse():
     m = load_basin("drin").meta["measured"]
     assert m["iou_tfdd"] >= 0.64 and m["share_in_tfdd"] >= 0.72
     # the Radika and Valbona seeds (issue 15) add land that TFDD DRIN has too (IoU 0.621 -> 0.646); the
-    # bound is the published ~19,600 km2 + 10 % (tests/_geo_places.PUBLISHED_AREA_KM2)
+    # bound is the published ~19,600 km2 + 10 % (tests/fixtures/places.PUBLISHED_AREA_KM2)
     assert 19000 < m["area_km2"] < 21560
 
 

@@ -8,7 +8,7 @@ import geopandas as gpd
 import pytest
 import shapely
 
-from riskmap._paths import DATA_DIR
+from riskmap import DATA_DIR
 
 BASINS_DIR = DATA_DIR / "basins"
 

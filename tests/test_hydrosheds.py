@@ -10,7 +10,7 @@ import pytest
 import shapely
 from click.testing import CliRunner
 
-from riskmap._errors import RiskmapInputError
+from riskmap import RiskmapInputError
 from riskmap.hydrography import load_basin
 from riskmap.databuild.hydrosheds import import_hydrosheds
 

@@ -10,7 +10,7 @@ import pytest
 
 from riskmap import i18n
 from riskmap._i18n_catalog import extract, problems
-from riskmap._errors import RiskmapInputError
+from riskmap import RiskmapInputError
 
 LOCALE = Path(i18n.__file__).parent / "locale"
 
@@ -166,7 +166,7 @@ def test_town_names_are_sourced_cyrillic_and_cover_the_basin_towns():
     import geopandas as gpd
     import pandas as pd
 
-    from riskmap._paths import DATA_DIR
+    from riskmap import DATA_DIR
 
     t = pd.read_csv(DATA_DIR / "sites" / "town_names.csv", dtype=str)
     assert set(t["source"]) == {"Natural Earth 10m populated places v4.0.0 NAME_RU (public domain)"}
@@ -188,7 +188,7 @@ def test_town_names_are_sourced_cyrillic_and_cover_the_basin_towns():
 def test_town_names_rebuild_from_the_sources(sources_dir, tmp_path):
     import shutil
 
-    from riskmap._paths import DATA_DIR
+    from riskmap import DATA_DIR
     from riskmap.databuild.town_names import write_town_names
 
     shutil.copy(DATA_DIR / "sites" / "places.csv", tmp_path / "places.csv")

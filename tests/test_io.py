@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 import riskmap
 from riskmap import io
-from riskmap._errors import RiskmapError
+from riskmap import RiskmapError
 from riskmap.schema import column_names
 
 FORMATS = ["csv", "xlsx", "geojson", "gpkg", "parquet", "shp"]

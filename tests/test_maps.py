@@ -1,6 +1,6 @@
 """Tests for riskmap.maps: layers, offline inlining, escaping, clustering, degradation.
 
-Synthetic basin and sites from ``tests/_fixtures_maps.py``; real-data tests
+Synthetic basin and sites from ``tests/fixtures/maps.py`` (fixtures); real-data tests
 run when ``data/basins/<basin>.gpkg`` and the bundled sites exist. Browser
 checks are in ``tests/test_browser_maps.py``.
 """
@@ -16,22 +16,22 @@ import folium.plugins
 import pytest
 
 from riskmap import maps
-from riskmap._errors import RiskmapError, RiskmapInputError
-from riskmap._paths import DATA_DIR
+from riskmap import RiskmapError, RiskmapInputError
+from riskmap import DATA_DIR
 
-from _fixtures_maps import XSS_IMG, XSS_SCRIPT, many_sites, synthetic_basin, synthetic_sites
+from fixtures.maps import XSS_IMG, XSS_SCRIPT
 
 REAL_BASINS = [b for b in ("drin", "drina", "syr_darya") if (DATA_DIR / "basins" / f"{b}.gpkg").is_file()
                and importlib.util.find_spec("riskmap.hydrography") is not None]
 
 
 @pytest.fixture(scope="module")
-def basin():
+def basin(synthetic_basin):
     return synthetic_basin()
 
 
 @pytest.fixture(scope="module")
-def sites():
+def sites(synthetic_sites):
     return synthetic_sites()
 
 
@@ -282,7 +282,7 @@ def test_sites_of_other_basins_are_left_out(basin, sites):
     assert maps.basin_map(basin, s, only_basin_sites=False)._riskmap_data["sites"]["n"] == 8
 
 
-def test_clustering_threshold(basin):
+def test_clustering_threshold(basin, many_sites):
     assert "L.markerClusterGroup" not in maps.map_html(maps.basin_map(basin, many_sites(200)))
     assert "L.markerClusterGroup" in maps.map_html(maps.basin_map(basin, many_sites(201)))
     assert "L.markerClusterGroup" not in maps.map_html(maps.basin_map(basin, many_sites(201), cluster=False))

@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from riskmap import maps
-from riskmap._paths import DATA_DIR
+from riskmap import DATA_DIR
 from riskmap.cli import main
 
 HAVE_DATA = ((DATA_DIR / "basins" / "drina.gpkg").is_file() and (DATA_DIR / "sites" / "sites.csv").is_file()

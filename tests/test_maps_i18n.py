@@ -1,6 +1,6 @@
 """The map in Russian: legend, popups, filters, layer names and the JavaScript's texts translated; English unchanged.
 
-Synthetic basin and sites from ``tests/_fixtures_maps.py``; the real Drin map for the
+Synthetic basin and sites from ``tests/fixtures/maps.py`` (fixtures); the real Drin map for the
 Kosovo footnote and the country labels (skipped without the bundled data).
 """
 
@@ -14,12 +14,10 @@ import pandas as pd
 import pytest
 
 from riskmap import maps
-from riskmap._errors import RiskmapInputError
-from riskmap._paths import DATA_DIR
+from riskmap import RiskmapInputError
+from riskmap import DATA_DIR
 from riskmap.i18n import use_lang
 from riskmap.map_text import _js_messages, country_name, countries_text, js_catalogue, why_texts
-
-from _fixtures_maps import synthetic_basin, synthetic_sites
 
 CYRILLIC = re.compile("[\u0400-\u04ff]")
 #: Text that needs no translation: numbers, percentages and ranges.
@@ -27,12 +25,12 @@ NUMERIC = re.compile(r"^[\d\s%\-\u2013.,()]*$")
 
 
 @pytest.fixture(scope="module")
-def ru_map():
+def ru_map(synthetic_basin, synthetic_sites):
     return maps.basin_map(synthetic_basin(), synthetic_sites(), lang="ru")
 
 
 @pytest.fixture(scope="module")
-def en_map():
+def en_map(synthetic_basin, synthetic_sites):
     return maps.basin_map(synthetic_basin(), synthetic_sites())
 
 
@@ -107,7 +105,7 @@ def test_russian_popup_values(ru_map):
     assert not any(re.search(r"\b(km|days|Water|Ranked|About)\b", w) for w in why)
 
 
-def test_english_map_is_unchanged(en_map, ru_map):
+def test_english_map_is_unchanged(en_map, ru_map, synthetic_basin, synthetic_sites):
     d = en_map._riskmap_data
     assert "i18n" not in d and "lang" not in d and "groupNames" not in d["sites"]
     assert not CYRILLIC.search(str(d))
@@ -123,7 +121,7 @@ def test_english_map_is_unchanged(en_map, ru_map):
         assert maps.basin_map(synthetic_basin(), synthetic_sites())._riskmap_data["lang"] == "ru"
 
 
-def test_russian_page_language_and_title(ru_map, tmp_path):
+def test_russian_page_language_and_title(ru_map, tmp_path, synthetic_basin, synthetic_sites):
     page = maps.map_html(ru_map)
     assert page.startswith('<!DOCTYPE html>\n<html lang="ru">\n<head>\n<title>Бассейн реки Дрина</title>\n')
     hostile = maps.basin_map(synthetic_basin(), synthetic_sites(), lang="ru", title="<b>Дрина</b> & co")
@@ -136,7 +134,7 @@ def test_russian_page_language_and_title(ru_map, tmp_path):
     assert '"localization": "ru"' in page and '"secondaryLengthUnit": "meters"' in page  # leaflet-measure's texts
 
 
-def test_unknown_language_is_refused():
+def test_unknown_language_is_refused(synthetic_basin, synthetic_sites):
     with pytest.raises(RiskmapInputError, match="unknown language 'fr'"):
         maps.basin_map(synthetic_basin(), synthetic_sites(), lang="fr")
 

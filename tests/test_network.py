@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 import shapely
 
-from riskmap._errors import RiskmapInputError
+from riskmap import RiskmapInputError
 from riskmap.hydrography import flatten_countries, load_basin
 from riskmap.network import RiverNetwork, network_of, strahler_order
 

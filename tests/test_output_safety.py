@@ -26,14 +26,14 @@ import pytest
 import shapely
 from click.testing import CliRunner
 
-from _fixtures_report import assessed_sites, fake_basin  # noqa: E402
+from fixtures.report import assessed_sites  # for _points (not a test)
 
 import riskmap  # noqa: E402
 from riskmap import export as ex  # noqa: E402
 from riskmap import io as rio  # noqa: E402
 from riskmap import spill  # noqa: E402
 from riskmap._console import console_text  # noqa: E402
-from riskmap._errors import RiskmapOutputError  # noqa: E402
+from riskmap import RiskmapOutputError  # noqa: E402
 from riskmap.cli import main  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
@@ -148,7 +148,7 @@ def test_geojson_export_is_named_after_the_output_and_byte_identical(tmp_path):
 
 
 @pytest.mark.parametrize("exc", [KeyboardInterrupt, SystemExit, RuntimeError])
-def test_interrupted_gpkg_write_leaves_no_temporary_file(tmp_path, monkeypatch, exc):
+def test_interrupted_gpkg_write_leaves_no_temporary_file(tmp_path, monkeypatch, exc, fake_basin):
     target = tmp_path / "out.gpkg"
     target.write_bytes(b"old")
     orig = gpd.GeoDataFrame.to_file
@@ -169,7 +169,7 @@ _KILL_SCRIPT = textwrap.dedent("""
     warnings.simplefilter("ignore")
     import geopandas as gpd
     import pandas as pd
-    from _fixtures_report import assessed_sites, fake_basin
+    from fixtures.report import assessed_sites, fake_basin
     from riskmap.export import export
     if sys.argv[3] == "cli":
         from riskmap.cli import _exit_on_sigterm
@@ -202,7 +202,7 @@ _KILL_SCRIPT = textwrap.dedent("""
 
 @pytest.mark.parametrize("fmt", ["gpkg", "csv"])
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL])
-def test_killed_write_leaves_nothing_the_next_run_trips_over(tmp_path, fmt, sig):
+def test_killed_write_leaves_nothing_the_next_run_trips_over(tmp_path, fmt, sig, fake_basin):
     target = tmp_path / f"out.{fmt}"
     target.write_bytes(b"previous output")
     proc = subprocess.Popen([PY, "-c", _KILL_SCRIPT, str(target), fmt, "lib"], env=ENV,
@@ -254,7 +254,7 @@ _FULL_DISK_SCRIPT = textwrap.dedent("""
     import resource, signal, sys, warnings
     warnings.simplefilter("ignore")
     import pandas as pd
-    from _fixtures_report import assessed_sites, fake_basin
+    from fixtures.report import assessed_sites, fake_basin
     from riskmap.export import export
     from riskmap.io import write_sites
     sites = assessed_sites()
@@ -461,7 +461,7 @@ def test_spill_prints_no_terminal_controls(tmp_path):
 # --------------------------------------------------------------------------
 
 
-def test_downstream_paths_are_stored_once_per_distinct_path(tmp_path):
+def test_downstream_paths_are_stored_once_per_distinct_path(tmp_path, fake_basin):
     sites = assessed_sites()
     s2 = sites[sites["site_id"] == "s2"]  # Albania, reach 2 (Drin), transboundary
     many = pd.concat([s2] * 500, ignore_index=True)

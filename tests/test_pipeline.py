@@ -36,7 +36,7 @@ def test_demo_builds_linked_outputs_for_every_basin(tmp_path):
 import pytest  # noqa: E402
 
 from riskmap import pipeline  # noqa: E402
-from riskmap._errors import RiskmapInputError  # noqa: E402
+from riskmap import RiskmapInputError  # noqa: E402
 
 DRINA = riskmap.DATA_DIR / "sites" / "sites.csv"
 

@@ -12,7 +12,7 @@ import rasterio
 import shapely
 from rasterio.transform import from_origin
 
-from riskmap._errors import RiskmapInputError
+from riskmap import RiskmapInputError
 from riskmap.hazard import score
 from riskmap.rasters import buffer_km, sample, zonal_stats
 

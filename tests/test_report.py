@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from _fixtures_report import (  # noqa: E402
+from fixtures.report import (  # builders for inputs() (not a test), also used by test_report_ru
     XSS_IMG,
     XSS_SCRIPT,
     assessed_sites,
@@ -25,7 +25,7 @@ from _fixtures_report import (  # noqa: E402
 
 from riskmap import report as rp
 from riskmap.report_labels import category_name, precision_name, source_name, status_name  # noqa: E402
-from riskmap._errors import RiskmapInputError  # noqa: E402
+from riskmap import RiskmapInputError  # noqa: E402
 
 WHEN = dt.datetime(2026, 11, 27, 3, 0, tzinfo=dt.timezone.utc)
 

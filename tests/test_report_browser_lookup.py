@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from riskmap._errors import RiskmapError
+from riskmap import RiskmapError
 from riskmap import report_pdf
 
 

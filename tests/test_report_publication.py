@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from riskmap import report as rp
-from riskmap._paths import DATA_DIR
+from riskmap import DATA_DIR
 from riskmap.report_sections import ACCURACY
 
 BASINS = ["drin", "drina", "syr_darya"]

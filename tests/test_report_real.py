@@ -14,7 +14,7 @@ from test_report import Tables, parse, table  # noqa: E402
 
 from riskmap import export as ex  # noqa: E402
 from riskmap import report as rp  # noqa: E402
-from riskmap._paths import DATA_DIR  # noqa: E402
+from riskmap import DATA_DIR  # noqa: E402
 from riskmap.io import read_sites  # noqa: E402
 from riskmap.report_labels import category_name, precision_name, source_name  # noqa: E402
 

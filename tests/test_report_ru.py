@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from _fixtures_report import XSS_SCRIPT, assessed_sites, fake_basin, matrix, provenance  # noqa: E402
+from fixtures.report import XSS_SCRIPT
 
 from riskmap import report as rp
 from riskmap import report_labels as rl
@@ -193,7 +193,7 @@ def test_current_language_is_used_when_lang_is_none(html_ru):
 
 
 def test_unknown_language_is_a_clear_error():
-    from riskmap._errors import RiskmapInputError
+    from riskmap import RiskmapInputError
 
     with pytest.raises(RiskmapInputError, match="unknown language 'fr'"):
         rp.report_html(inputs(), generated_at=WHEN, lang="fr")
@@ -234,7 +234,7 @@ def test_category_help_follows_the_schema():
 # ----------------------------------------------------------------- figures
 
 
-def test_russian_map_figure_renders_cyrillic_without_missing_glyphs(monkeypatch):
+def test_russian_map_figure_renders_cyrillic_without_missing_glyphs(monkeypatch, assessed_sites, fake_basin):
     import matplotlib.axes
 
     seen: list[str] = []
@@ -283,7 +283,7 @@ def _tool(name: str) -> str:
 
 @pytest.fixture(scope="module")
 def drin_ru(tmp_path_factory, chromium_path) -> Path:
-    from riskmap._paths import DATA_DIR
+    from riskmap import DATA_DIR
 
     pytest.importorskip("playwright")
     if not (DATA_DIR / "basins" / "drin.gpkg").is_file() or not (DATA_DIR / "sites" / "sites.csv").is_file():

@@ -14,10 +14,9 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
-from _fixtures_report import assessed_sites, fake_basin
 
 from riskmap import report_sections as rs
-from riskmap._paths import DATA_DIR
+from riskmap import DATA_DIR
 from riskmap.i18n import use_lang
 from riskmap.report_labels import (
     CATEGORY_NAMES,
@@ -262,7 +261,7 @@ def test_russian_labels_of_countries_classes_and_tables():
     assert rs.annex_headers()[5] == "river km to first border"
 
 
-def test_russian_prose_of_the_synthetic_report_is_complete():
+def test_russian_prose_of_the_synthetic_report_is_complete(assessed_sites, fake_basin):
     sites = assessed_sites()
     with use_lang("ru"):
         ctx = _build(sites, fake_basin().meta, "Дрин")
@@ -321,7 +320,7 @@ EN_RIVER = (
     "lower bounds. The basin area as mapped differs by -3.2 % from the published range.")
 
 
-def test_english_prose_is_unchanged():
+def test_english_prose_is_unchanged(assessed_sites, fake_basin):
     ctx = _build(assessed_sites(), fake_basin().meta, "Drin")
     assert ctx["summary"] == EN_SUMMARY
     assert ctx["findings"] == EN_FINDINGS
@@ -336,7 +335,7 @@ def test_english_prose_is_unchanged():
         "Sites without quantities, by country: Albania (1 of 5), North Macedonia (1 of 1). Each country")
 
 
-def test_lang_keyword_of_the_section_builders():
+def test_lang_keyword_of_the_section_builders(assessed_sites, fake_basin):
     """``lang=`` gives the same text as a ``use_lang`` block, and leaves the current language alone."""
     sites = rs.ranking_frame(assessed_sites())
     meta = fake_basin().meta
@@ -353,7 +352,7 @@ def test_lang_keyword_of_the_section_builders():
     assert rs.executive_summary(sites, rs.ranking_context(sites), "Drin") == EN_SUMMARY
 
 
-def test_sources_are_described_in_russian():
+def test_sources_are_described_in_russian(assessed_sites):
     sites = assessed_sites()
     prov = {"sources": [{"name": "natural-earth", "licence": None, "url": "https://example.org"}]}
     with use_lang("ru"):

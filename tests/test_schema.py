@@ -13,7 +13,7 @@ import pytest
 import shapely
 
 from riskmap import schema
-from riskmap._errors import RiskmapValidationError
+from riskmap import RiskmapValidationError
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "schema.md"
 

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from shapely.geometry import LineString
 
 from riskmap import spill
-from riskmap._errors import RiskmapInputError
+from riskmap import RiskmapInputError
 
 G = 9.8
 _trapz = getattr(np, "trapezoid", None) or np.trapz  # numpy < 2 has only trapz

@@ -12,7 +12,7 @@ import pytest
 from shapely.geometry import LineString
 
 from riskmap import spill
-from riskmap._errors import RiskmapInputError
+from riskmap import RiskmapInputError
 from riskmap.discharge import gauged_discharge, leave_one_out, read_gauges
 from riskmap.transport import jobson_velocity
 

@@ -28,13 +28,12 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from _fixtures_maps import synthetic_basin, synthetic_sites  # noqa: E402
-from _fixtures_report import assessed_sites, fake_basin, matrix, provenance  # noqa: E402
+from fixtures.maps import synthetic_sites  # for _sites_with (not a test)
 
 from riskmap import maps  # noqa: E402
 from riskmap import report as rp  # noqa: E402
 from riskmap.pipeline import write_map_and_report  # noqa: E402
-from riskmap._paths import DATA_DIR  # noqa: E402
+from riskmap import DATA_DIR  # noqa: E402
 from riskmap.cli import main  # noqa: E402
 
 HAVE_DATA = ((DATA_DIR / "basins" / "drina.gpkg").is_file() and (DATA_DIR / "sites" / "sites.csv").is_file()
@@ -114,7 +113,7 @@ def _sites_with(field: str, text: str) -> gpd.GeoDataFrame:
 
 
 @pytest.mark.parametrize("field", SITE_FIELDS)
-def test_map_site_text_is_never_a_template(field, tmp_path):
+def test_map_site_text_is_never_a_template(field, tmp_path, synthetic_basin):
     marker = tmp_path / "pwned"
     text = payload(marker, field)
     out = maps.save_map(maps.basin_map(synthetic_basin(), _sites_with(field, text)), tmp_path / "m.html")
@@ -129,7 +128,7 @@ def test_map_site_text_is_never_a_template(field, tmp_path):
 
 
 @pytest.mark.parametrize("text", BROKEN)
-def test_map_broken_template_syntax_is_kept_literally(text, tmp_path):
+def test_map_broken_template_syntax_is_kept_literally(text, tmp_path, synthetic_basin):
     s = synthetic_sites()
     s.at[s.index[0], "name"] = text
     s.at[s.index[1], "notes"] = text
@@ -141,7 +140,7 @@ def test_map_broken_template_syntax_is_kept_literally(text, tmp_path):
 
 
 @pytest.mark.parametrize("layer,col", BASIN_FIELDS)
-def test_map_basin_text_is_never_a_template(layer, col, tmp_path):
+def test_map_basin_text_is_never_a_template(layer, col, tmp_path, synthetic_basin):
     marker = tmp_path / "pwned"
     text = payload(marker, f"{layer}.{col}")
     basin = synthetic_basin()
@@ -155,7 +154,7 @@ def test_map_basin_text_is_never_a_template(layer, col, tmp_path):
     assert not any(s.startswith("49 ") for s in strings)
 
 
-def test_map_basin_display_name_and_title(tmp_path):
+def test_map_basin_display_name_and_title(tmp_path, synthetic_basin):
     marker = tmp_path / "pwned"
     basin = synthetic_basin()
     basin.name = payload(marker, "basin name") + " {% broken"
@@ -172,7 +171,7 @@ def test_map_basin_display_name_and_title(tmp_path):
     assert map_data(html.unescape(srcdoc.group(1)))["legend"] == legend
 
 
-def test_extra_folium_elements_still_render(tmp_path):
+def test_extra_folium_elements_still_render(tmp_path, synthetic_basin):
     """The raw-text element leaves the rest of the page to folium: added elements keep working."""
     import folium
 
@@ -192,7 +191,7 @@ def test_extra_folium_elements_still_render(tmp_path):
 REPORT_FIELDS = ("score_reason", "name", "site_id", "source", "notes", "substances", "licence")  # row 0 is ranked 1st
 
 
-def test_report_text_is_never_a_template(tmp_path):
+def test_report_text_is_never_a_template(tmp_path, assessed_sites, fake_basin, matrix, provenance):
     """One report (and its map) with a payload in a different field of each site."""
     sites = assessed_sites()
     texts = {}
@@ -215,7 +214,7 @@ def test_report_text_is_never_a_template(tmp_path):
     assert not any("49 " in s for s in strings)
 
 
-def test_report_basin_name_with_template_and_mathtext(tmp_path):
+def test_report_basin_name_with_template_and_mathtext(tmp_path, assessed_sites, fake_basin, matrix, provenance):
     """A basin name (imported basins are user data) is text in the HTML and in the figures' titles."""
     marker = tmp_path / "pwned"
     name = payload(marker, "basin") + r" {% broken $\frac$ 5$"

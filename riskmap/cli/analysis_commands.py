@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -90,6 +91,12 @@ def assess_cmd(sites_file: Path | None, out: Path, max_snap_km: float, near_bord
     assessed = _prepare(src, strict, layer, crs, basins=list(basins) or None, score=False,
                         assess_options=opts).sites
     write_sites(assessed, out)
+    _echo_exposure_counts(assessed, out)
+    _print_matrices(assessed)
+
+
+def _echo_exposure_counts(assessed: Any, out: Path) -> None:
+    """Print the number of assessed sites per exposure class."""
     counts = assessed["exposure_class"].value_counts()
     classes = (("very high", pgettext("cli table", "very high")), ("high", pgettext("cli table", "high")),
                ("medium", pgettext("cli table", "medium")), ("low", pgettext("cli table", "low")),
@@ -97,7 +104,6 @@ def assess_cmd(sites_file: Path | None, out: Path, max_snap_km: float, near_bord
     _echo(ngettext("{n} site assessed ({classes}) -> {out}", "{n} sites assessed ({classes}) -> {out}",
                    len(assessed)).format(n=len(assessed), out=out,
                                          classes=", ".join(f"{w}: {counts.get(k, 0)}" for k, w in classes)))
-    _print_matrices(assessed)
 
 
 @main.command("matrix")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -51,14 +52,19 @@ def contingency_cmd(basin: str, sites_spec: str | None, params_file: Path | None
     the documented defaults (riskmap/params/contingency.toml). Method and
     limits: docs/contingency.md.
     """
-    import pandas as pd
-
     from riskmap.contingency import build_contingency
 
     _not_input(out, sites_file or SITES_CSV, params_file, contacts_file)
     inventory = _read_sites(sites_file, strict, layer, crs) if sites_file is not None else None
     plan = build_contingency(basin, out, sites=sites_spec, params=params_file, contacts=contacts_file,
                              inventory=inventory, pdf=not no_pdf)
+    _echo_plan(plan)
+
+
+def _echo_plan(plan: Any) -> None:
+    """Print each scenario card with whom to notify first, and the files written."""
+    import pandas as pd
+
     for c in plan.cards:
         msg = ""
         if len(c.notifications):

@@ -55,30 +55,44 @@ def map_cmd(basin: str, out: Path, sites_file: Path | None, online_tiles: bool, 
     """
     from riskmap.hydrography import load_basin
     from riskmap.maps import basin_map, map_info, save_map
-    from riskmap.pipeline import score_step
 
     src = sites_file or SITES_CSV
     options = _score_options(params_file, raster_opts)
     _not_input(out, src, params_file, *(options.rasters or {}).values())
     sites_gdf = None
     if src.exists():
-        from riskmap.report import assessment_basins
-
-        prepared = _prepare(src, strict, layer, crs, score=False,
-                            basins=assessment_basins(basin))  # all basins, then this one's sites
-        prepared = prepared.subset((prepared.sites["basin"].astype(object) == basin).to_numpy())
-        if not no_score:
-            try:
-                prepared = score_step(prepared, options=options)
-            except RiskmapError as e:  # keep the map: exposure colours instead of priority
-                _echo("riskmap: warning: " + _("hazard scoring skipped: {error}").format(error=e), err=True)
-        sites_gdf = prepared.sites
+        sites_gdf = _map_sites(basin, src, (strict, layer, crs), None if no_score else options)
     elif sites_file is None:
         _echo("riskmap: warning: " + _("{path} not found; drawing the basin without sites").format(path=src),
               err=True)
     m = basin_map(load_basin(basin), sites_gdf, online_tiles=online_tiles, cluster=cluster)
     save_map(m, out)
-    info = map_info(m)
+    _echo_map_summary(basin, map_info(m), out, online_tiles)
+
+
+def _map_sites(basin: str, src: Path, read: tuple[bool, str | None, str | None], options: Any) -> Any:
+    """The sites of BASIN for its map: assessed against all basins, scored unless ``options`` is None.
+
+    ``read`` is ``(strict, layer, crs)``. A scoring failure is a warning: the map then colours the
+    sites by exposure class.
+    """
+    from riskmap.pipeline import score_step
+    from riskmap.report import assessment_basins
+
+    strict, layer, crs = read
+    prepared = _prepare(src, strict, layer, crs, score=False,
+                        basins=assessment_basins(basin))  # all basins, then this one's sites
+    prepared = prepared.subset((prepared.sites["basin"].astype(object) == basin).to_numpy())
+    if options is not None:
+        try:
+            prepared = score_step(prepared, options=options)
+        except RiskmapError as e:  # keep the map: exposure colours instead of priority
+            _echo("riskmap: warning: " + _("hazard scoring skipped: {error}").format(error=e), err=True)
+    return prepared.sites
+
+
+def _echo_map_summary(basin: str, info: dict[str, Any], out: Path, online_tiles: bool) -> None:
+    """Print the sites left off the map (no coordinates) and the one-line summary of ``riskmap map``."""
     if info.get("dropped_no_geometry"):
         n = info["dropped_no_geometry"]
         _echo("riskmap: warning: " + ngettext("{n} site without coordinates is not on the map",
@@ -190,14 +204,8 @@ def demo(out_dir: Path, basins: tuple[str, ...], sites_file: Path | None, pdf: b
     interactive map, a report (HTML, PDF) and an inventory CSV, plus
     OUT/index.html linking them.
     """
-    from rich.console import Console
-    from rich.markup import escape
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
     from riskmap.hydrography import list_basins
-    from riskmap.pipeline import run_all
 
-    console = Console(stderr=True)
     path = sites_file or SITES_CSV
     options = _score_options(params_file, raster_opts)
     written = [out_dir / "index.html"]
@@ -206,6 +214,20 @@ def demo(out_dir: Path, basins: tuple[str, ...], sites_file: Path | None, pdf: b
                                                     "sites.csv")]
     _not_input(written, path, params_file, *(options.rasters or {}).values())
     inv = _read_sites(path, strict or sites_file is None, layer, crs)
+    index = _run_all_with_progress(out_dir, inv, list(basins) or None, pdf, options)
+    _echo(_("open {path}").format(path=index))
+
+
+def _run_all_with_progress(out_dir: Path, inv: Any, basins: list[str] | None, pdf: bool | None,
+                           options: Any) -> Path:
+    """:func:`riskmap.pipeline.run_all` with the inventory summary and a spinner on stderr."""
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from riskmap.pipeline import run_all
+
+    console = Console(stderr=True)
     report = inv.attrs["validation"]
     # the file name is user text
     console.print("[bold]" + escape(_("inventory")) + "[/bold] " + escape(console_text(report.summary())))
@@ -218,7 +240,4 @@ def demo(out_dir: Path, basins: tuple[str, ...], sites_file: Path | None, pdf: b
             prog.update(task, description=escape(msg))
             prog.console.print(escape(msg))  # plain lines: no timestamp or file:line suffix
 
-        index = run_all(out_dir, basins=list(basins) or None, sites=inv, pdf=pdf, progress=step,
-                        score_options=options)
-    _echo(_("open {path}").format(path=index))
-
+        return run_all(out_dir, basins=basins, sites=inv, pdf=pdf, progress=step, score_options=options)

@@ -140,7 +140,7 @@ def import_hydrosheds(basins_path: str | Path, rivers_path: str | Path, *, outle
     ...                   outlet=(19.35, 44.89), name="drina_hydrosheds")  # doctest: +SKIP
     PosixPath('data/basins/drina_hydrosheds.gpkg')
     """
-    from riskmap.io import atomic_write_text, write_layers
+    from riskmap.io import write_layers
 
     basins_path, rivers_path = Path(basins_path), Path(rivers_path)
     out = Path(out_dir) if out_dir is not None else DATA_DIR / "basins"
@@ -154,14 +154,62 @@ def import_hydrosheds(basins_path: str | Path, rivers_path: str | Path, *, outle
     crs = aeqd_for_bounds((lon - 1, lat - 1, lon + 1, lat + 1))
     op = gpd.GeoSeries([Point(lon, lat)], crs="EPSG:4326").to_crs(crs).iloc[0]
 
-    # ---- outline from HydroBASINS
-    hbp = hb.to_crs(crs)
-    d = hbp.distance(op).to_numpy()
-    if d.min() > OUTLET_TOLERANCE_M:
-        raise RiskmapInputError(f"{basins_path}: outlet ({lon}, {lat}) is {d.min() / 1000:.1f} km from any basin")
-    start = int(hb["HYBAS_ID"].iloc[int(np.argmin(d))])
+    start = _nearest_id(hb, "HYBAS_ID", op, crs, f"{basins_path}: outlet ({lon}, {lat}) is {{km}} km from any basin")
     up = _upstream(hb["HYBAS_ID"].to_numpy(), hb["NEXT_DOWN"].to_numpy(), start, f"{basins_path}")
-    sel = hb[up].copy()
+    sub = _sub_basins(hb[up].copy(), name)
+    og = shapely.make_valid(shapely.union_all(sub.geometry.values))
+    outline = gpd.GeoDataFrame({"basin": [name], "name": [name], "area_km2": [round(float(geodesic_area_km2(og)), 1)]},
+                               geometry=[og], crs="EPSG:4326")
+
+    rstart = _nearest_id(hr, "HYRIV_ID", op, crs, f"{rivers_path}: outlet ({lon}, {lat}) is {{km}} km from any river")
+    rup = _upstream(hr["HYRIV_ID"].to_numpy(), hr["NEXT_DOWN"].to_numpy(), rstart, f"{rivers_path}")
+    cgdf, bgdf = _country_layers(countries, borders, out)
+    reaches = _reaches(hr[rup].copy().reset_index(drop=True), rstart, sub, (cgdf, bgdf), f"{rivers_path}")
+
+    cin = cgdf[cgdf.intersects(og)].copy()
+    cin["area_km2_in_basin"] = np.round(geodesic_area_km2(shapely.intersection(cin.geometry.values, og)), 1)
+    cin = cin[cin["area_km2_in_basin"] > 0][["iso3", "name", "area_km2_in_basin", "geometry"]]
+    cin = cin.sort_values("iso3").reset_index(drop=True)
+    env = shapely.box(*outline.total_bounds).buffer(0.2)
+    bsel = bgdf[bgdf.intersects(env)].reset_index(drop=True) if len(bgdf) else bgdf
+    path = out / f"{name}.gpkg"
+    write_layers(path, {"outline": outline, "sub_basins": sub, "reaches": reaches, "lakes": _EMPTY_LAKES.copy(),
+                        "countries": cin, "borders": bsel, "towns": _EMPTY_TOWNS.copy()})
+    area = float(outline["area_km2"].iloc[0])
+    _write_meta(out, name, {
+        "name": name,
+        "riparian": list(cin.loc[cin["area_km2_in_basin"] >= 0.002 * area, "iso3"]),
+        "outlet": [lon, lat],
+        "continuation": [],
+        "published_area_km2": None,
+        "measured": {"area_km2": area, "area_error_pct": None, "iou_tfdd": None, "n_reaches": int(len(reaches))},
+        "source": {"hydrobasins": basins_path.name, "hydrorivers": rivers_path.name,
+                   "note": "HydroSHEDS (hydrosheds.org), user-supplied; see its licence before sharing"},
+    })
+    return path
+
+
+_EMPTY_LAKES = gpd.GeoDataFrame({"name": pd.Series([], dtype=object), "kind": pd.Series([], dtype=object),
+                                 "countries": pd.Series([], dtype=object), "shared": pd.Series([], dtype=bool)},
+                                geometry=gpd.GeoSeries([], crs="EPSG:4326"), crs="EPSG:4326")
+_EMPTY_TOWNS = gpd.GeoDataFrame({"name": pd.Series([], dtype=object), "country": pd.Series([], dtype=object),
+                                 "population": pd.Series([], dtype=float), "source": pd.Series([], dtype=object)},
+                                geometry=gpd.GeoSeries([], crs="EPSG:4326"), crs="EPSG:4326")
+
+
+def _nearest_id(frame: gpd.GeoDataFrame, id_col: str, op: Any, crs: Any, too_far: str) -> int:
+    """The ``id_col`` of the feature nearest the outlet point ``op`` (in ``crs``).
+
+    Raises RiskmapInputError with ``too_far`` (``{km}`` filled in) beyond :data:`OUTLET_TOLERANCE_M`.
+    """
+    d = frame.to_crs(crs).distance(op).to_numpy()
+    if d.min() > OUTLET_TOLERANCE_M:
+        raise RiskmapInputError(too_far.format(km=f"{d.min() / 1000:.1f}"))
+    return int(frame[id_col].iloc[int(np.argmin(d))])
+
+
+def _sub_basins(sel: gpd.GeoDataFrame, name: str) -> gpd.GeoDataFrame:
+    """The HydroBASINS polygons ``sel`` grouped by the Pfafstetter code one digit below their common prefix."""
     codes = sel["PFAF_ID"].astype("int64").astype(str)
     prefix = 0
     if len(codes) > 1:
@@ -173,25 +221,12 @@ def import_hydrosheds(basins_path: str | Path, rivers_path: str | Path, *, outle
     sub["geometry"] = shapely.make_valid(sub.geometry.values)
     sub.insert(0, "basin", name)
     sub["area_km2"] = np.round(geodesic_area_km2(sub.geometry), 1)
-    sub = gpd.GeoDataFrame(sub[["basin", "sub_basin", "area_km2", "geometry"]], geometry="geometry",
-                           crs="EPSG:4326").sort_values("sub_basin").reset_index(drop=True)
-    og = shapely.make_valid(shapely.union_all(sub.geometry.values))
-    outline = gpd.GeoDataFrame({"basin": [name], "name": [name], "area_km2": [round(float(geodesic_area_km2(og)), 1)]},
-                               geometry=[og], crs="EPSG:4326")
+    return gpd.GeoDataFrame(sub[["basin", "sub_basin", "area_km2", "geometry"]], geometry="geometry",
+                            crs="EPSG:4326").sort_values("sub_basin").reset_index(drop=True)
 
-    # ---- reaches from HydroRIVERS
-    hrp = hr.to_crs(crs)
-    dr = hrp.distance(op).to_numpy()
-    if dr.min() > OUTLET_TOLERANCE_M:
-        raise RiskmapInputError(f"{rivers_path}: outlet ({lon}, {lat}) is {dr.min() / 1000:.1f} km from any river")
-    rstart = int(hr["HYRIV_ID"].iloc[int(np.argmin(dr))])
-    rup = _upstream(hr["HYRIV_ID"].to_numpy(), hr["NEXT_DOWN"].to_numpy(), rstart, f"{rivers_path}")
-    r = hr[rup].copy().reset_index(drop=True)
-    ids = r["HYRIV_ID"].to_numpy()
-    pos = {int(k): i for i, k in enumerate(ids)}
-    down_pos = np.array([pos.get(int(nd), -1) for nd in r["NEXT_DOWN"]], dtype=int)
-    down_pos[ids == rstart] = -1
-    # digitised downstream: last vertex should meet the downstream reach
+
+def _flow_direction(r: gpd.GeoDataFrame, down_pos: np.ndarray) -> list[Any]:
+    """The reach lines as single LineStrings digitised downstream (last vertex meets the downstream reach)."""
     geoms = list(r.geometry)
     for i, g in enumerate(geoms):
         if g.geom_type == "MultiLineString":
@@ -203,29 +238,40 @@ def import_hydrosheds(basins_path: str | Path, rivers_path: str | Path, *, outle
             if Point(g.coords[0]).distance(nxt) < Point(g.coords[-1]).distance(nxt):
                 g = g.reverse()
         geoms[i] = g
-    r["geometry"] = geoms
-    length = geodesic_length_km(r.geometry)
-    rnet = RiverNetwork.from_positions(down_pos, length_km=length, name=f"{rivers_path}")  # type: ignore[arg-type]
-    dist = rnet.dist_to_outlet()
-    # countries / borders
+    return geoms
+
+
+def _country_layers(countries: str | Path | gpd.GeoDataFrame | None, borders: gpd.GeoDataFrame | None,
+                    out: Path) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """The countries and borders to label the reaches with (see :func:`import_hydrosheds`)."""
     if isinstance(countries, gpd.GeoDataFrame):
-        cgdf = countries
-        bgdf = borders if borders is not None else gpd.GeoDataFrame(
+        return countries, borders if borders is not None else gpd.GeoDataFrame(
             {"iso3_a": [], "iso3_b": [], "border_class": []}, geometry=[], crs="EPSG:4326")
-    else:
-        cpath = Path(countries) if countries is not None else (
-            out / "countries.gpkg" if (out / "countries.gpkg").is_file() else DATA_DIR / "basins" / "countries.gpkg")
-        if not cpath.is_file():
-            raise RiskmapInputError(f"{cpath}: countries.gpkg not found; run `riskmap data build-reference` first")
-        cgdf = gpd.read_file(cpath, layer="countries")
-        bgdf = gpd.read_file(cpath, layer="borders")
-    labels = _labels(r.geometry, cgdf, bgdf)
+    cpath = Path(countries) if countries is not None else (
+        out / "countries.gpkg" if (out / "countries.gpkg").is_file() else DATA_DIR / "basins" / "countries.gpkg")
+    if not cpath.is_file():
+        raise RiskmapInputError(f"{cpath}: countries.gpkg not found; run `riskmap data build-reference` first")
+    return gpd.read_file(cpath, layer="countries"), gpd.read_file(cpath, layer="borders")
+
+
+def _reaches(r: gpd.GeoDataFrame, rstart: int, sub: gpd.GeoDataFrame,
+             country_layers: tuple[gpd.GeoDataFrame, gpd.GeoDataFrame], name: str) -> gpd.GeoDataFrame:
+    """The ``reaches`` layer of the HydroRIVERS segments ``r`` upstream of segment ``rstart``."""
+    ids = r["HYRIV_ID"].to_numpy()
+    pos = {int(k): i for i, k in enumerate(ids)}
+    down_pos = np.array([pos.get(int(nd), -1) for nd in r["NEXT_DOWN"]], dtype=int)
+    down_pos[ids == rstart] = -1
+    r["geometry"] = _flow_direction(r, down_pos)
+    length = geodesic_length_km(r.geometry)
+    rnet = RiverNetwork.from_positions(down_pos, length_km=length, name=name)  # type: ignore[arg-type]
+    dist = rnet.dist_to_outlet()
+    labels = _labels(r.geometry, *country_layers)
     mids = shapely.line_interpolate_point(r.geometry.values, 0.5, normalized=True)
     sub_of = np.array(["unknown"] * len(r), dtype=object)
     for s, g in zip(sub["sub_basin"], sub.geometry):
         sub_of[shapely.contains(g, mids)] = s
     new_down = np.where(down_pos >= 0, ids[np.maximum(down_pos, 0)], -1)
-    reaches = gpd.GeoDataFrame({
+    return gpd.GeoDataFrame({
         "reach_id": ids.astype("int64"),
         "downstream_id": new_down.astype("int64"),
         "name": pd.Series([None] * len(r), dtype=object),
@@ -242,33 +288,11 @@ def import_hydrosheds(basins_path: str | Path, rivers_path: str | Path, *, outle
         "main_riv": r["MAIN_RIV"].to_numpy(dtype="int64"),
     }, geometry=r.geometry.values, crs="EPSG:4326").sort_values("reach_id").reset_index(drop=True)
 
-    cin = cgdf[cgdf.intersects(og)].copy()
-    cin["area_km2_in_basin"] = np.round(geodesic_area_km2(shapely.intersection(cin.geometry.values, og)), 1)
-    cin = cin[cin["area_km2_in_basin"] > 0][["iso3", "name", "area_km2_in_basin", "geometry"]]
-    cin = cin.sort_values("iso3").reset_index(drop=True)
-    env = shapely.box(*outline.total_bounds).buffer(0.2)
-    bsel = bgdf[bgdf.intersects(env)].reset_index(drop=True) if len(bgdf) else bgdf
-    lakes = gpd.GeoDataFrame({"name": pd.Series([], dtype=object), "kind": pd.Series([], dtype=object),
-                              "countries": pd.Series([], dtype=object), "shared": pd.Series([], dtype=bool)},
-                             geometry=gpd.GeoSeries([], crs="EPSG:4326"), crs="EPSG:4326")
-    towns = gpd.GeoDataFrame({"name": pd.Series([], dtype=object), "country": pd.Series([], dtype=object),
-                              "population": pd.Series([], dtype=float), "source": pd.Series([], dtype=object)},
-                             geometry=gpd.GeoSeries([], crs="EPSG:4326"), crs="EPSG:4326")
-    path = out / f"{name}.gpkg"
-    write_layers(path, {"outline": outline, "sub_basins": sub, "reaches": reaches, "lakes": lakes,
-                        "countries": cin, "borders": bsel, "towns": towns})
-    meta_path = out / "basins.json"
+
+def _write_meta(out: Path, name: str, entry: dict[str, Any]) -> None:
+    """Add or replace the ``basins.json`` entry of basin ``name`` in ``out``."""
+    from riskmap.io import atomic_write_text
+
     meta: dict[str, Any] = read_meta(out)  # a corrupt basins.json is an error, never silently replaced
-    meta[name] = {
-        "name": name,
-        "riparian": list(cin.loc[cin["area_km2_in_basin"] >= 0.002 * outline["area_km2"].iloc[0], "iso3"]),
-        "outlet": [lon, lat],
-        "continuation": [],
-        "published_area_km2": None,
-        "measured": {"area_km2": float(outline["area_km2"].iloc[0]), "area_error_pct": None, "iou_tfdd": None,
-                     "n_reaches": int(len(reaches))},
-        "source": {"hydrobasins": basins_path.name, "hydrorivers": rivers_path.name,
-                   "note": "HydroSHEDS (hydrosheds.org), user-supplied; see its licence before sharing"},
-    }
-    atomic_write_text(meta_path, json.dumps(meta, indent=2, ensure_ascii=False) + "\n")
-    return path
+    meta[name] = entry
+    atomic_write_text(out / "basins.json", json.dumps(meta, indent=2, ensure_ascii=False) + "\n")

@@ -103,164 +103,223 @@ def merge_returns(files: Iterable[str | Path], sites: gpd.GeoDataFrame | None = 
     >>> res = merge_returns(["mne_returned.xlsx"])  # doctest: +SKIP
     >>> res.conflicts  # doctest: +SKIP
     """
-    base = read_sites(SITES_CSV) if sites is None else sites
-    out = base.copy()
-    for c in ("field_sources", "source_refs", "notes"):
-        if c not in out.columns:
-            out[c] = None
-        out[c] = out[c].astype(object)
-    pos = {sid: i for i, sid in enumerate(out["site_id"])}
-    report = ValidationReport(file="questionnaire returns")
-    prov: list[dict] = []
-    new_rows: list[dict] = []
-    new_geoms: list[Any] = []
-    taken = set(out["site_id"])
-    file_info = []
+    state = _MergeState.start(read_sites(SITES_CSV) if sites is None else sites)
     for f in files:
-        ret = read_return(f)
-        file_info.append({"file": Path(f).name, "sha256": sha256_file(f), "country": ret.country,
-                          "basin": ret.basin})
-        report.issues.extend(ret.report.issues)
-        rep = _Issues(report, str(f))
-        touched: dict[int, list[str]] = {}
-        for v in ret.values.to_dict("records"):
-            sid = v["site_id"]
-            base_row = {"site_id": sid, "field": v["field"], "value": v["value"], "source": None,
-                        "respondent_source": v["respondent_source"], "file": Path(f).name, "sheet": v["sheet"],
-                        "row": v["row"], "column": v["column"]}
-            if sid not in pos:
-                close = difflib.get_close_matches(sid, list(pos), n=1, cutoff=0.6)
-                reason = (_("site_id {value} is not in the inventory (closest: {closest}); the row's values were "
-                            "not merged").format(value=repr(sid), closest=repr(close[0])) if close else
-                          _("site_id {value} is not in the inventory; the row's values were not merged").format(
-                              value=repr(sid)))
-                rep.add(v["sheet"], v["row"], "site_id", reason,
-                        _("the id column is protected: restore the id from the blank questionnaire, or enter the "
-                          "site on the New sites sheet"))
-                prov.append({**base_row, "previous": None, "action": "rejected: unknown site_id"})
-                continue
-            i = pos[sid]
-            country = ret.country or out["country"].iat[i]
-            if ret.country and out["country"].iat[i] != ret.country:
-                rep.add(v["sheet"], v["row"], "site_id",
-                        _("site {value} is in {country}, not in {expected} (the questionnaire's country); merged "
-                          "anyway").format(value=repr(sid), country=out["country"].iat[i], expected=ret.country),
-                        _("check the row"), "warning")
-            if v["respondent_date"] is None:
-                rep.add(v["sheet"], v["row"], "respondent_date",
-                        _("no date for this row's information: recorded as 'undated'"),
-                        _("give the date of the information (YYYY-MM-DD)"), "warning")
-            src = _label(country, v["respondent_date"])
-            base_row["source"] = src
-            field = v["field"]
-            prev = out[field].iat[i] if field in out.columns else None
-            if field == "status" and prev == "unknown":
-                prev = None
-            if _missing(prev):
-                out.iloc[i, out.columns.get_loc(field)] = v["value"]
-                action = "filled"
-                fs = json.loads(out["field_sources"].iat[i]) if isinstance(out["field_sources"].iat[i], str) else {}
-                who = src + (f" (respondent: {v['respondent_source']})" if v["respondent_source"] else "")
-                fs[field] = who
-                out.iloc[i, out.columns.get_loc("field_sources")] = json.dumps(fs, ensure_ascii=False,
-                                                                               sort_keys=True)
-                touched.setdefault(i, []).append(field)
-            elif _same(prev, v["value"]):
-                action = "confirmed"
-            else:
-                action = "conflict: previous kept"
-            prev_out = prev.item() if isinstance(prev, np.generic) else prev
-            prov.append({**base_row, "previous": None if _missing(prev_out) else prev_out, "action": action})
-            ref = f"questionnaire-{country}:{Path(f).name}#{v['sheet']}!{v['row']}"
-            refs = json.loads(out["source_refs"].iat[i]) if isinstance(out["source_refs"].iat[i], str) else []
-            if ref not in refs:
-                out.iloc[i, out.columns.get_loc("source_refs")] = json.dumps(refs + [ref], ensure_ascii=False)
-        for i, fields in touched.items():
-            note = f"{Path(f).name}: filled {', '.join(fields)}"
-            cur = out["notes"].iat[i]
-            out.iloc[i, out.columns.get_loc("notes")] = "; ".join(filter(None, [cur if isinstance(cur, str) else "",
-                                                                               note]))
-        if ret.new_sites:
-            _add_new_sites(ret, f, rep, taken, new_rows, new_geoms, prov, out)
-    if new_rows:
-        add = gpd.GeoDataFrame(pd.DataFrame(new_rows), geometry=new_geoms, crs="EPSG:4326")
-        out = gpd.GeoDataFrame(pd.concat([out, add], ignore_index=True), geometry=out.geometry.name,
-                               crs="EPSG:4326")
-    cols = ["site_id", "field", "value", "previous", "action", "source", "respondent_source", "file", "sheet",
-            "row", "column"]
-    provenance = pd.DataFrame(prov, columns=cols)
-    conflicts = provenance[provenance["action"].str.startswith("conflict")].reset_index(drop=True)
-    report.n_rows = len(provenance)
-    report.n_kept = int(provenance["action"].isin(["filled", "confirmed", "new site"]).sum())
-    return MergeResult(out, provenance, conflicts, report, [r["site_id"] for r in new_rows], file_info)
+        _merge_file(state, f)
+    return state.result()
 
 
-def _add_new_sites(ret: ReturnData, f: str | Path, rep: _Issues, taken: set[str], new_rows: list[dict],
-                   new_geoms: list[Any], prov: list[dict], inventory: gpd.GeoDataFrame) -> None:
+_NEW_SITE_MEASURES = ("tailings_volume_m3", "tailings_area_ha", "dam_height_m", "tailings_type", "dam_condition",
+                      "reservoir_volume_m3", "capacity_mw", "capacity_t_yr")
+
+
+@dataclasses.dataclass
+class _MergeState:
+    """The inventory being merged into and everything :func:`merge_returns` collects on the way."""
+
+    out: gpd.GeoDataFrame
+    pos: dict[str, int]
+    report: ValidationReport
+    taken: set[str]
+    prov: list[dict] = dataclasses.field(default_factory=list)
+    new_rows: list[dict] = dataclasses.field(default_factory=list)
+    new_geoms: list[Any] = dataclasses.field(default_factory=list)
+    file_info: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+
+    @classmethod
+    def start(cls, base: gpd.GeoDataFrame) -> _MergeState:
+        """A state over a copy of ``base`` with the provenance columns as object columns."""
+        out = base.copy()
+        for c in ("field_sources", "source_refs", "notes"):
+            if c not in out.columns:
+                out[c] = None
+            out[c] = out[c].astype(object)
+        return cls(out, {sid: i for i, sid in enumerate(out["site_id"])},
+                   ValidationReport(file="questionnaire returns"), set(out["site_id"]))
+
+    def set(self, i: int, column: str, value: Any) -> None:
+        """Set the cell of row position ``i`` and ``column`` of the merged inventory."""
+        self.out.iloc[i, self.out.columns.get_loc(column)] = value
+
+    def result(self) -> MergeResult:
+        """The merged inventory with the new sites appended, the provenance and the conflicts."""
+        out = self.out
+        if self.new_rows:
+            add = gpd.GeoDataFrame(pd.DataFrame(self.new_rows), geometry=self.new_geoms, crs="EPSG:4326")
+            out = gpd.GeoDataFrame(pd.concat([out, add], ignore_index=True), geometry=out.geometry.name,
+                                   crs="EPSG:4326")
+        cols = ["site_id", "field", "value", "previous", "action", "source", "respondent_source", "file", "sheet",
+                "row", "column"]
+        provenance = pd.DataFrame(self.prov, columns=cols)
+        conflicts = provenance[provenance["action"].str.startswith("conflict")].reset_index(drop=True)
+        self.report.n_rows = len(provenance)
+        self.report.n_kept = int(provenance["action"].isin(["filled", "confirmed", "new site"]).sum())
+        return MergeResult(out, provenance, conflicts, self.report, [r["site_id"] for r in self.new_rows],
+                           self.file_info)
+
+
+def _merge_file(state: _MergeState, f: str | Path) -> None:
+    """Merge one returned questionnaire into ``state``."""
+    ret = read_return(f)
+    state.file_info.append({"file": Path(f).name, "sha256": sha256_file(f), "country": ret.country,
+                            "basin": ret.basin})
+    state.report.issues.extend(ret.report.issues)
+    rep = _Issues(state.report, str(f))
+    touched: dict[int, list[str]] = {}
+    for v in ret.values.to_dict("records"):
+        _merge_value(state, ret, f, rep, v, touched)
+    out = state.out
+    for i, fields in touched.items():
+        note = f"{Path(f).name}: filled {', '.join(fields)}"
+        cur = out["notes"].iat[i]
+        state.set(i, "notes", "; ".join(filter(None, [cur if isinstance(cur, str) else "", note])))
+    if ret.new_sites:
+        _add_new_sites(state, ret, f, rep)
+
+
+def _merge_value(state: _MergeState, ret: ReturnData, f: str | Path, rep: _Issues, v: dict[str, Any],
+                 touched: dict[int, list[str]]) -> None:
+    """Merge one (site, field) answer ``v``; ``touched`` collects the fields filled per row position."""
+    sid = v["site_id"]
+    base_row = {"site_id": sid, "field": v["field"], "value": v["value"], "source": None,
+                "respondent_source": v["respondent_source"], "file": Path(f).name, "sheet": v["sheet"],
+                "row": v["row"], "column": v["column"]}
+    if sid not in state.pos:
+        _reject_unknown_site(state, rep, v, base_row)
+        return
+    out, i = state.out, state.pos[sid]
+    country = ret.country or out["country"].iat[i]
+    if ret.country and out["country"].iat[i] != ret.country:
+        rep.add(v["sheet"], v["row"], "site_id",
+                _("site {value} is in {country}, not in {expected} (the questionnaire's country); merged "
+                  "anyway").format(value=repr(sid), country=out["country"].iat[i], expected=ret.country),
+                _("check the row"), "warning")
+    if v["respondent_date"] is None:
+        rep.add(v["sheet"], v["row"], "respondent_date",
+                _("no date for this row's information: recorded as 'undated'"),
+                _("give the date of the information (YYYY-MM-DD)"), "warning")
+    src = _label(country, v["respondent_date"])
+    base_row["source"] = src
+    field = v["field"]
+    prev = out[field].iat[i] if field in out.columns else None
+    if field == "status" and prev == "unknown":
+        prev = None
+    if _missing(prev):
+        _fill(state, i, field, v["value"], src + (f" (respondent: {v['respondent_source']})"
+                                                   if v["respondent_source"] else ""))
+        action = "filled"
+        touched.setdefault(i, []).append(field)
+    elif _same(prev, v["value"]):
+        action = "confirmed"
+    else:
+        action = "conflict: previous kept"
+    prev_out = prev.item() if isinstance(prev, np.generic) else prev
+    state.prov.append({**base_row, "previous": None if _missing(prev_out) else prev_out, "action": action})
+    ref = f"questionnaire-{country}:{Path(f).name}#{v['sheet']}!{v['row']}"
+    refs = json.loads(out["source_refs"].iat[i]) if isinstance(out["source_refs"].iat[i], str) else []
+    if ref not in refs:
+        state.set(i, "source_refs", json.dumps(refs + [ref], ensure_ascii=False))
+
+
+def _reject_unknown_site(state: _MergeState, rep: _Issues, v: dict[str, Any], base_row: dict[str, Any]) -> None:
+    """Report an answer for a ``site_id`` that is not in the inventory (naming the closest id)."""
+    sid = v["site_id"]
+    close = difflib.get_close_matches(sid, list(state.pos), n=1, cutoff=0.6)
+    reason = (_("site_id {value} is not in the inventory (closest: {closest}); the row's values were "
+                "not merged").format(value=repr(sid), closest=repr(close[0])) if close else
+              _("site_id {value} is not in the inventory; the row's values were not merged").format(
+                  value=repr(sid)))
+    rep.add(v["sheet"], v["row"], "site_id", reason,
+            _("the id column is protected: restore the id from the blank questionnaire, or enter the "
+              "site on the New sites sheet"))
+    state.prov.append({**base_row, "previous": None, "action": "rejected: unknown site_id"})
+
+
+def _fill(state: _MergeState, i: int, field: str, value: Any, who: str) -> None:
+    """Fill the blank ``field`` of row position ``i`` and record ``who`` answered it in ``field_sources``."""
+    out = state.out
+    state.set(i, field, value)
+    fs = json.loads(out["field_sources"].iat[i]) if isinstance(out["field_sources"].iat[i], str) else {}
+    fs[field] = who
+    state.set(i, "field_sources", json.dumps(fs, ensure_ascii=False, sort_keys=True))
+
+
+def _add_new_sites(state: _MergeState, ret: ReturnData, f: str | Path, rep: _Issues) -> None:
     """Validate the New sites rows with the schema validation and append the good ones."""
     rows = ret.new_sites
-    recs = []
-    for r in rows:
-        if not r.get("coord_precision") and "coord_precision" not in r["_failed"]:
-            rep.add(r["sheet"], r["row"], _col_name(r["_letters"].get("coord_precision"), "coord_precision"),
-                    _("coordinate precision blank: 'estimated' assumed"),
-                    _("choose exact, approximate, town or estimated"), "warning")
-        country = ret.country
-        date = r.get("respondent_date")
-        recs.append({
-            "site_id": f"pending-{r['row']}", "name": r.get("new_site_name"), "category": r.get("category"),
-            "status": r.get("status"), "country": None, "coord_precision": r.get("coord_precision") or "estimated",
-            "source": _label(country, date), "source_id": f"{Path(f).name}#{r['sheet']}!{r['row']}",
-            "licence": "questionnaire return: terms of the responding authority", "lon": r.get("lon"),
-            "lat": r.get("lat"), "substances": r.get("substances"),
-            **{k: r.get(k) for k in ("tailings_volume_m3", "tailings_area_ha", "dam_height_m", "tailings_type",
-                                     "dam_condition", "reservoir_volume_m3", "capacity_mw", "capacity_t_yr")},
-            "notes": "; ".join(filter(None, [f"respondent source: {r.get('respondent_source')}"
-                                             if r.get("respondent_source") else None, r.get("comment")])) or None,
-        })
     from riskmap.io import _bundled_countries  # noqa: PLC0415 - country polygons for the new points
 
-    df = pd.DataFrame(recs)
+    df = pd.DataFrame([_new_site_record(ret, f, rep, r) for r in rows])
     valid, vrep = validate_sites(df, file=str(f), countries=_bundled_countries())
+    bad_rows = _report_new_site_issues(vrep, rows, rep)
+    kept = [r for r in rows if r["row"] not in bad_rows]
+    for r in rows:
+        if r["row"] in bad_rows:
+            state.prov.append({"site_id": None, "field": "(new site)", "value": r.get("new_site_name"),
+                               "previous": None, "action": "rejected: invalid new site",
+                               "source": _label(ret.country, r.get("respondent_date")),
+                               "respondent_source": r.get("respondent_source"), "file": Path(f).name,
+                               "sheet": r["sheet"], "row": r["row"], "column": None})
+    for k, (_idx, v) in enumerate(valid.iterrows()):
+        r = kept[k]
+        rec = _new_site_row(v.drop(labels=[valid.geometry.name]).to_dict(), ret, r, state.taken)
+        if "basin" in state.out.columns:
+            rec["basin"] = _basin_of(valid.geometry.iloc[k], ret.basin, rep, r)
+        state.new_rows.append(rec)
+        state.new_geoms.append(valid.geometry.iloc[k])
+        state.prov.append({"site_id": rec["site_id"], "field": "(new site)", "value": rec["name"], "previous": None,
+                           "action": "new site", "source": rec["source"],
+                           "respondent_source": r.get("respondent_source"), "file": Path(f).name,
+                           "sheet": r["sheet"], "row": r["row"], "column": None})
+
+
+def _new_site_record(ret: ReturnData, f: str | Path, rep: _Issues, r: dict[str, Any]) -> dict[str, Any]:
+    """The raw inventory record of New sites row ``r`` (validated afterwards)."""
+    if not r.get("coord_precision") and "coord_precision" not in r["_failed"]:
+        rep.add(r["sheet"], r["row"], _col_name(r["_letters"].get("coord_precision"), "coord_precision"),
+                _("coordinate precision blank: 'estimated' assumed"),
+                _("choose exact, approximate, town or estimated"), "warning")
+    return {
+        "site_id": f"pending-{r['row']}", "name": r.get("new_site_name"), "category": r.get("category"),
+        "status": r.get("status"), "country": None, "coord_precision": r.get("coord_precision") or "estimated",
+        "source": _label(ret.country, r.get("respondent_date")), "source_id": f"{Path(f).name}#{r['sheet']}!{r['row']}",
+        "licence": "questionnaire return: terms of the responding authority", "lon": r.get("lon"),
+        "lat": r.get("lat"), "substances": r.get("substances"),
+        **{k: r.get(k) for k in _NEW_SITE_MEASURES},
+        "notes": "; ".join(filter(None, [f"respondent source: {r.get('respondent_source')}"
+                                         if r.get("respondent_source") else None, r.get("comment")])) or None,
+    }
+
+
+def _report_new_site_issues(vrep: ValidationReport, rows: list[dict[str, Any]], rep: _Issues) -> set[Any]:
+    """Report the validation issues of the New sites rows at their cells; the rows with errors."""
     bad_rows = set()
     for iss in vrep.issues:
-        r = rows[iss.row - 1] if iss.row else None  # type: ignore[assignment]
+        r = rows[iss.row - 1] if iss.row else None
         col = iss.column
         if r is not None and col in r["_failed"]:
             bad_rows.add(r["row"])  # already reported when the cell was read
             continue
-        if r is not None and col in r.get("_letters", {}):
+        if r is not None and col is not None and col in r.get("_letters", {}):
             col = _col_name(r["_letters"][col], col)
         rep.add(r["sheet"] if r else None, r["row"] if r else None, col, iss.reason, iss.fix, iss.severity)
         if iss.severity == "error" and r is not None:
             bad_rows.add(r["row"])
-    kept = [r for r in rows if r["row"] not in bad_rows]
-    for r in rows:
-        if r["row"] in bad_rows:
-            prov.append({"site_id": None, "field": "(new site)", "value": r.get("new_site_name"), "previous": None,
-                         "action": "rejected: invalid new site", "source": _label(ret.country, r.get("respondent_date")),
-                         "respondent_source": r.get("respondent_source"), "file": Path(f).name, "sheet": r["sheet"],
-                         "row": r["row"], "column": None})
-    for k, (_idx, v) in enumerate(valid.iterrows()):
-        r = kept[k]
-        rec = v.drop(labels=[valid.geometry.name]).to_dict()
-        country = rec.get("country") or ret.country or "unknown"
-        rec["site_id"] = _new_site_id(country, str(rec["name"]), taken)
-        rec["source_refs"] = json.dumps([f"questionnaire-{country}:{rec['source_id']}"], ensure_ascii=False)
-        rec["name_source"] = rec["source"]
-        filled = [c for c in ("status", "substances", "tailings_volume_m3", "tailings_area_ha", "dam_height_m",
-                              "tailings_type", "dam_condition", "reservoir_volume_m3", "capacity_mw", "capacity_t_yr")
-                  if not _missing(rec.get(c)) and not (c == "status" and rec.get(c) == "unknown")]
-        who = rec["source"] + (f" (respondent: {r.get('respondent_source')})" if r.get("respondent_source") else "")
-        rec["field_sources"] = json.dumps({c: who for c in filled}, ensure_ascii=False, sort_keys=True) \
-            if filled else None
-        if "basin" in inventory.columns:
-            rec["basin"] = _basin_of(valid.geometry.iloc[k], ret.basin, rep, r)
-        new_rows.append(rec)
-        new_geoms.append(valid.geometry.iloc[k])
-        prov.append({"site_id": rec["site_id"], "field": "(new site)", "value": rec["name"], "previous": None,
-                     "action": "new site", "source": rec["source"], "respondent_source": r.get("respondent_source"),
-                     "file": Path(f).name, "sheet": r["sheet"], "row": r["row"], "column": None})
+    return bad_rows
+
+
+def _new_site_row(rec: dict[str, Any], ret: ReturnData, r: dict[str, Any], taken: set[str]) -> dict[str, Any]:
+    """The inventory row of a validated new site: its new id, source references and field sources."""
+    country = rec.get("country") or ret.country or "unknown"
+    rec["site_id"] = _new_site_id(country, str(rec["name"]), taken)
+    rec["source_refs"] = json.dumps([f"questionnaire-{country}:{rec['source_id']}"], ensure_ascii=False)
+    rec["name_source"] = rec["source"]
+    filled = [c for c in ("status", "substances", *_NEW_SITE_MEASURES)
+              if not _missing(rec.get(c)) and not (c == "status" and rec.get(c) == "unknown")]
+    who = rec["source"] + (f" (respondent: {r.get('respondent_source')})" if r.get("respondent_source") else "")
+    rec["field_sources"] = json.dumps({c: who for c in filled}, ensure_ascii=False, sort_keys=True) \
+        if filled else None
+    return rec
 
 
 def _basin_of(point: Any, expected: str | None, rep: _Issues, row: dict) -> str | None:

@@ -207,8 +207,57 @@ def _sheet_rows(ws: Any) -> tuple[list[list[Any]], list[list[str]], list[str]]:
     return values, types, [get_column_letter(i + 1) for i in range(ncol)]
 
 
-def _read_table_rows(issues: _Issues, sheet: str, values: list[list[Any]], types: list[list[str]],  # noqa: C901 - to split
-                     letters: list[str], merged: list[str], values_out: list[dict], new_out: list[dict]) -> None:
+@dataclasses.dataclass
+class _Table:
+    """One sheet (or CSV) of a return.
+
+    Cell values and data types by row, column letters, and (after :func:`_table_keys`) the column
+    index of each recognised key.
+    """
+
+    sheet: str
+    values: list[list[Any]]
+    types: list[list[str]]
+    letters: list[str]
+    keys: dict[str, int] = dataclasses.field(default_factory=dict)
+
+    @property
+    def is_new(self) -> bool:
+        """Whether this is the New sites sheet."""
+        return "new_site_name" in self.keys
+
+    def cell(self, r: int, k: str) -> tuple[Any, str | None, bool]:
+        """``(value, column letter, is a formula)`` of key ``k`` in row index ``r``."""
+        i = self.keys.get(k)
+        row = self.values[r]
+        if i is None or i >= len(row):
+            return None, None, False
+        v = row[i]
+        is_formula = self.types[r][i] == "f" or (isinstance(v, str) and v.startswith("=") and len(v) > 1)
+        return v, self.letters[i], is_formula
+
+
+def _read_table_rows(issues: _Issues, table: _Table, merged: list[str], values_out: list[dict],
+                     new_out: list[dict]) -> None:
+    """Read the answers of one sheet.
+
+    One row of ``values_out`` is a (site, field) answer, one dict of ``new_out`` a new site; every
+    problem goes to ``issues``.
+    """
+    first = _table_keys(issues, table)
+    if first is None:
+        return
+    for rng in merged:
+        issues.add(table.sheet, None, rng, _("merged cells {cells}: only the top-left cell's value was read, "
+                                             "the other cells count as blank").format(cells=rng),
+                   _("unmerge the cells and fill each row"), "warning")
+    for r in range(first, len(table.values)):
+        _read_answer_row(issues, table, r, values_out, new_out)
+
+
+def _table_keys(issues: _Issues, table: _Table) -> int | None:
+    """Find the header row, fill ``table.keys`` and return the index of the first data row (None: no header)."""
+    values, sheet = table.values, table.sheet
     hdr_row = next((r for r in range(min(6, len(values)))
                     if any(_norm(v) in ("site_id", "new_site_name") for v in values[r] if v is not None)), None)
     if hdr_row is None:
@@ -216,117 +265,130 @@ def _read_table_rows(issues: _Issues, sheet: str, values: list[list[Any]], types
             issues.add(sheet, None, None, _("no header row with 'site_id' or 'new_site_name' in the first 6 rows; "
                                             "the sheet was not read"),
                        _("keep the two header rows of the questionnaire (keys in row 1)"), "error")
-        return
+        return None
     hmap = _header_map(values[hdr_row])
     for i, k in hmap.items():
         if k.startswith("?"):
-            issues.add(sheet, hdr_row + 1, _col_name(letters[i], k[1:]),
+            issues.add(sheet, hdr_row + 1, _col_name(table.letters[i], k[1:]),
                        _("column header {header} not recognised; its values were not read").format(header=repr(k[1:])),
                        _("restore the header from the blank questionnaire"), "error")
-    keys = {k: i for i, k in hmap.items() if not k.startswith("?")}
-    is_new = "new_site_name" in keys
-    for rng in merged:
-        issues.add(sheet, None, rng, _("merged cells {cells}: only the top-left cell's value was read, the other "
-                                       "cells count as blank").format(cells=rng),
-                   _("unmerge the cells and fill each row"), "warning")
+    table.keys = {k: i for i, k in hmap.items() if not k.startswith("?")}
     first = hdr_row + 1
     if first < len(values):  # skip the label row under the keys
-        idc = keys.get("new_site_name" if is_new else "site_id")
-        lab = values[first][idc] if idc is not None and idc < len(values[first]) else None
-        if lab is not None and _labels_by_norm().get(_norm(lab)) == ("new_site_name" if is_new else "site_id"):
+        id_key = "new_site_name" if table.is_new else "site_id"
+        lab = table.cell(first, id_key)[0]
+        if lab is not None and _labels_by_norm().get(_norm(lab)) == id_key:
             first += 1
-    for r in range(first, len(values)):
-        row, typ = values[r], types[r]
-        excel_row = r + 1
+    return first
 
-        def cell(k: str, row: list[Any] = row, typ: list[str] = typ) -> tuple[Any, str | None, bool]:
-            i = keys.get(k)
-            if i is None or i >= len(row):
-                return None, None, False
-            v = row[i]
-            is_formula = typ[i] == "f" or (isinstance(v, str) and v.startswith("=") and len(v) > 1)
-            return v, letters[i], is_formula
 
-        inputs = [k for k in keys if k in FIELDS or (is_new and k in NEW_SITE_COLUMNS)]
-        present = [k for k in inputs if cell(k)[0] not in (None, "") and not (isinstance(cell(k)[0], str)
-                                                                             and not cell(k)[0].strip())]
-        if not present:
+def _read_answer_row(issues: _Issues, table: _Table, r: int, values_out: list[dict],
+                     new_out: list[dict]) -> None:
+    """Read data row index ``r`` of ``table`` into ``values_out`` or ``new_out`` (blank rows are skipped)."""
+    sheet, excel_row = table.sheet, r + 1
+    inputs = [k for k in table.keys if k in FIELDS or (table.is_new and k in NEW_SITE_COLUMNS)]
+    present = [k for k in inputs if not _is_blank(table.cell(r, k)[0])]
+    if not present:
+        return
+    parsed, failed = _parse_answers(issues, table, r, present)
+    _gather_substances(issues, table, r, parsed)
+    meta = {"sheet": sheet, "row": excel_row, "respondent_source": parsed.pop("respondent_source", None),
+            "respondent_date": parsed.pop("respondent_date", None), "comment": parsed.pop("comment", None)}
+    if table.is_new:
+        letters_of = {k: table.cell(r, k)[1] for k in table.keys}
+        new_out.append({**parsed, **meta, "_letters": letters_of, "_failed": failed})
+        return
+    sid_v, sid_letter, _formula = table.cell(r, "site_id")
+    sid = str(sid_v).strip() if sid_v not in (None, "") else None
+    if sid is None:
+        issues.add(sheet, excel_row, _col_name(sid_letter, "site_id"),
+                   _("the row has answers but no site_id; not read"),
+                   _("restore the site id (the id column is protected), or use the New sites sheet"))
+        return
+    for k, v in parsed.items():
+        values_out.append({"site_id": sid, "field": k, "value": v, "column": _col_name(table.cell(
+            r, k if k != "substances" else "substance_1_name")[1], k), **meta})
+
+
+def _is_blank(v: Any) -> bool:
+    """Whether a cell value is empty (None, "" or only white space)."""
+    return v in (None, "") or (isinstance(v, str) and not v.strip())
+
+
+def _parse_answers(issues: _Issues, table: _Table, r: int,
+                   present: list[str]) -> tuple[dict[str, Any], set[str]]:
+    """Parse the non-blank cells ``present`` of row index ``r``: ``(parsed values, keys that failed)``."""
+    parsed: dict[str, Any] = {}
+    failed: set[str] = set()
+    for k in present:
+        v, letter, formula = table.cell(r, k)
+        col = _col_name(letter, k)
+        if formula:
+            issues.add(table.sheet, r + 1, col, _("formula {formula} not evaluated (riskmap reads typed values "
+                                                  "only); the cell was not read").format(formula=repr(str(v)[:60])),
+                       _("type the value itself"))
+            failed.add(k)
             continue
-        parsed: dict[str, Any] = {}
-        failed: set[str] = set()
-        for k in present:
-            v, letter, formula = cell(k)
-            col = _col_name(letter, k)
-            if formula:
-                issues.add(sheet, excel_row, col, _("formula {formula} not evaluated (riskmap reads typed values "
-                                                    "only); the cell was not read").format(formula=repr(str(v)[:60])),
-                           _("type the value itself"))
-                failed.add(k)
-                continue
-            try:
-                if k in ("lon", "lat"):
-                    parsed[k] = _parse_number(v, Field(k, "number", k, lo=-180 if k == "lon" else -90,
-                                                       hi=180 if k == "lon" else 90))
-                elif k in ("category", "coord_precision"):
-                    parsed[k], note = _parse_list(v, k)
-                    if note:
-                        issues.add(sheet, excel_row, col, note, _("none needed (documented translation)"),
-                                   "warning")
-                elif k in FIELDS:
-                    f = FIELDS[k]
-                    if f.kind == "number":
-                        parsed[k] = _parse_number(v, f)
-                        if isinstance(v, str):
-                            issues.add(sheet, excel_row, col, _("number typed as text {value} read as {x}").format(
-                                value=repr(v), x=f"{parsed[k]:g}"), _("none needed"), "warning")
-                    elif f.kind == "date":
-                        parsed[k] = _parse_date(v)
-                    elif f.kind == "list":
-                        parsed[k], note = _parse_list(v, "wgk" if k.endswith("_wgk") else k)
-                        if note:
-                            issues.add(sheet, excel_row, col, note, _("none needed (documented translation)"),
-                                       "warning")
-                    else:
-                        parsed[k] = str(v).strip()
-                else:
-                    parsed[k] = str(v).strip()
-            except ValueError as e:
-                fix = {"number": _("write a plain number in the unit of the header (no units, no text), or leave "
-                                   "blank when unknown"),
-                       "date": _("write the date as YYYY-MM-DD"),
-                       "list": _("choose a value from the drop-down list")}.get(
-                    FIELDS[k].kind if k in FIELDS else ("list" if k in ("category", "coord_precision")
-                                                        else "number"), _("check the value"))
-                issues.add(sheet, excel_row, col, str(e), fix)
-                failed.add(k)
-        subs = []
-        for n in range(1, N_SUBSTANCES + 1):
-            nm, q, w = (parsed.pop(f"substance_{n}_name", None), parsed.pop(f"substance_{n}_quantity_t", None),
-                        parsed.pop(f"substance_{n}_wgk", None))
-            if nm is None and (q is not None or w is not None):
-                issues.add(sheet, excel_row, _col_name(cell(f"substance_{n}_name")[1], f"substance_{n}_name"),
-                           _("substance {n}: quantity or WGK given without a substance name; not read").format(n=n),
-                           _("give the substance name"))
-            elif nm is not None:
-                subs.append({"name": nm, "quantity_t": q, "wgk": w or "unknown"})
-        if subs:
-            parsed["substances"] = format_substances(parse_substances(subs))
-        meta = {"sheet": sheet, "row": excel_row, "respondent_source": parsed.pop("respondent_source", None),
-                "respondent_date": parsed.pop("respondent_date", None), "comment": parsed.pop("comment", None)}
-        if is_new:
-            letters_of = {k: cell(k)[1] for k in keys}
-            new_out.append({**parsed, **meta, "_letters": letters_of, "_failed": failed})
+        try:
+            parsed[k], note, fix = _parse_answer(k, v)
+        except ValueError as e:
+            issues.add(table.sheet, r + 1, col, str(e), _fix_for(k))
+            failed.add(k)
             continue
-        sid_v, sid_letter, _formula = cell("site_id")
-        sid = str(sid_v).strip() if sid_v not in (None, "") else None
-        if sid is None:
-            issues.add(sheet, excel_row, _col_name(sid_letter, "site_id"),
-                       _("the row has answers but no site_id; not read"),
-                       _("restore the site id (the id column is protected), or use the New sites sheet"))
-            continue
-        for k, v in parsed.items():
-            values_out.append({"site_id": sid, "field": k, "value": v, "column": _col_name(cell(
-                k if k != "substances" else "substance_1_name")[1], k), **meta})
+        if note:
+            issues.add(table.sheet, r + 1, col, note, fix, "warning")
+    return parsed, failed
+
+
+def _parse_answer(k: str, v: Any) -> tuple[Any, str | None, str]:
+    """The value of key ``k`` typed as ``v``, and a warning with its fix (or None); raises ValueError."""
+    translated = _("none needed (documented translation)")
+    if k in ("lon", "lat"):
+        return _parse_number(v, Field(k, "number", k, lo=-180 if k == "lon" else -90,
+                                      hi=180 if k == "lon" else 90)), None, ""
+    if k in ("category", "coord_precision"):
+        value, note = _parse_list(v, k)
+        return value, note, translated
+    f = FIELDS.get(k)
+    if f is None:
+        return str(v).strip(), None, ""
+    if f.kind == "number":
+        x = _parse_number(v, f)
+        if isinstance(v, str):
+            return x, _("number typed as text {value} read as {x}").format(value=repr(v), x=f"{x:g}"), \
+                _("none needed")
+        return x, None, ""
+    if f.kind == "date":
+        return _parse_date(v), None, ""
+    if f.kind == "list":
+        value, note = _parse_list(v, "wgk" if k.endswith("_wgk") else k)
+        return value, note, translated
+    return str(v).strip(), None, ""
+
+
+def _fix_for(k: str) -> str:
+    """How to fix a value of key ``k`` that could not be read."""
+    kind = FIELDS[k].kind if k in FIELDS else ("list" if k in ("category", "coord_precision") else "number")
+    return {"number": _("write a plain number in the unit of the header (no units, no text), or leave "
+                        "blank when unknown"),
+            "date": _("write the date as YYYY-MM-DD"),
+            "list": _("choose a value from the drop-down list")}.get(kind, _("check the value"))
+
+
+def _gather_substances(issues: _Issues, table: _Table, r: int, parsed: dict[str, Any]) -> None:
+    """Replace the ``substance_<n>_*`` answers in ``parsed`` by one ``substances`` value."""
+    subs = []
+    for n in range(1, N_SUBSTANCES + 1):
+        nm, q, w = (parsed.pop(f"substance_{n}_name", None), parsed.pop(f"substance_{n}_quantity_t", None),
+                    parsed.pop(f"substance_{n}_wgk", None))
+        if nm is None and (q is not None or w is not None):
+            issues.add(table.sheet, r + 1, _col_name(table.cell(r, f"substance_{n}_name")[1], f"substance_{n}_name"),
+                       _("substance {n}: quantity or WGK given without a substance name; not read").format(n=n),
+                       _("give the substance name"))
+        elif nm is not None:
+            subs.append({"name": nm, "quantity_t": q, "wgk": w or "unknown"})
+    if subs:
+        parsed["substances"] = format_substances(parse_substances(subs))
 
 
 def read_return(path: str | Path) -> ReturnData:
@@ -369,8 +431,8 @@ def read_return(path: str | Path) -> ReturnData:
             if ws.title.strip().lower() in _skip_sheets():
                 continue
             vals, types, letters = _sheet_rows(ws)
-            _read_table_rows(issues, ws.title, vals, types, letters, [str(r) for r in ws.merged_cells.ranges],
-                             values, new)
+            _read_table_rows(issues, _Table(ws.title, vals, types, letters),
+                             [str(r) for r in ws.merged_cells.ranges], values, new)
     elif suffix == ".csv":
         try:
             df = pd.read_csv(path, dtype=str, keep_default_na=False, sep=None, engine="python", header=None,
@@ -382,8 +444,8 @@ def read_return(path: str | Path) -> ReturnData:
         types = [["s"] * len(r) for r in vals]
         from openpyxl.utils import get_column_letter
 
-        _read_table_rows(issues, "csv", vals, types, [get_column_letter(i + 1) for i in range(df.shape[1])], [],
-                         values, new)
+        table = _Table("csv", vals, types, [get_column_letter(i + 1) for i in range(df.shape[1])])
+        _read_table_rows(issues, table, [], values, new)
     else:
         raise RiskmapInputError(_("{path}: a questionnaire return is an .xlsx workbook or a .csv file").format(
             path=path))

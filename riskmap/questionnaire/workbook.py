@@ -205,29 +205,15 @@ def _shown(kind: str, value: Any) -> Any:
 
 def _write_questionnaire(basin: str, country: str, path: Path, *, sites: pd.DataFrame | None,
                          today: str | None, new_site_rows: int) -> Path:
+    """:func:`write_questionnaire` in the current language."""
     from openpyxl import Workbook
 
     if path.suffix.lower() != ".xlsx":
         raise RiskmapInputError(_("{path}: the questionnaire is an .xlsx workbook; give a file name ending in "
                                   ".xlsx").format(path=path))
     country = country.strip().upper()
-    if country not in ISO3_CODES and country != "XKX":
-        raise RiskmapInputError(_("unknown country code {code}: use ISO 3166-1 alpha-3 (Kosovo XKX)").format(
-            code=repr(country)))
-    if sites is None:
-        sites = read_sites(SITES_CSV)
-    if "basin" not in sites.columns:
-        raise RiskmapInputError(_("the inventory has no 'basin' column (use data/sites/sites.csv or an assessed "
-                                  "file)"))
-    if basin not in set(sites["basin"].dropna()):
-        raise RiskmapInputError(_("basin {basin} has no sites; basins: {basins}").format(
-            basin=repr(basin), basins=", ".join(sorted(set(sites["basin"].dropna())))))
+    sel = _selected_sites(basin, country, read_sites(SITES_CSV) if sites is None else sites)
     today = today or _dt.datetime.now(_dt.UTC).date().isoformat()
-    sel = questionnaire_sites(sites, basin, country)
-    if sel.empty:
-        there = ", ".join(sorted(set(sites.loc[sites["basin"] == basin, "country"].dropna())))
-        raise RiskmapInputError(_("no sites of {country} in the {basin} basin; countries there: {countries}").format(
-            country=country, basin=basin, countries=there))
     wb = Workbook()
     ins = wb.active
     ins.title = _(INSTRUCTIONS_SHEET)
@@ -235,29 +221,8 @@ def _write_questionnaire(basin: str, country: str, path: Path, *, sites: pd.Data
         ins.cell(r, 1, line)
     ins.column_dimensions["A"].width = 110
     ins.protection.sheet = True
-    lw = wb.create_sheet("lists")
-    lists = {}
-    for c, (k, vocab) in enumerate(_VOCAB.items(), 1):
-        lw.cell(1, c, k)
-        words = vocabulary_labels(k)
-        for r, v in enumerate(vocab, 2):
-            lw.cell(r, c, words[v])
-        letter = lw.cell(1, c).column_letter
-        lists[k] = f"lists!${letter}$2:${letter}${1 + len(vocab)}"
-    lw.sheet_state = "hidden"
-    lw.protection.sheet = True
-    pts = sel.geometry.representative_point()
-    for cat, grp in sel.groupby("category", sort=True):
-        fields = CATEGORY_FIELDS.get(cat, _DEFAULT_FIELDS)
-        keys = FIXED + ["status"] + [f for f in fields] + [k for k in _ALWAYS if k != "status"]
-        rows = []
-        for idx, row in grp.iterrows():
-            fixed_vals = [row["site_id"], row["name"], row["basin"], round(float(pts[idx].x), 6),
-                          round(float(pts[idx].y), 6), _shown("coord_precision", row["coord_precision"]),
-                          _shown("status", row["status"]),
-                          _known(row, fields), row["source"]]
-            rows.append(fixed_vals + [None] * (len(keys) - len(FIXED)))
-        _write_sheet(wb, cat[:31], keys, set(FIXED), rows, lists)
+    lists = _write_lists(wb)
+    _write_category_sheets(wb, sel, lists)
     new_keys = NEW_SITE_COLUMNS + ["status", *dict.fromkeys(_TAILINGS + ["reservoir_volume_m3", "capacity_mw",
                                                                         "capacity_t_yr"]),
                                    *[k for k in _ALWAYS if k != "status"]]
@@ -273,3 +238,54 @@ def _write_questionnaire(basin: str, country: str, path: Path, *, sites: pd.Data
     with atomic_path(path) as tmp:
         wb.save(tmp)
     return path
+
+
+def _selected_sites(basin: str, country: str, sites: pd.DataFrame) -> pd.DataFrame:
+    """The sites of ``country`` (ISO3, upper case) in ``basin``; RiskmapInputError when there are none."""
+    if country not in ISO3_CODES and country != "XKX":
+        raise RiskmapInputError(_("unknown country code {code}: use ISO 3166-1 alpha-3 (Kosovo XKX)").format(
+            code=repr(country)))
+    if "basin" not in sites.columns:
+        raise RiskmapInputError(_("the inventory has no 'basin' column (use data/sites/sites.csv or an assessed "
+                                  "file)"))
+    if basin not in set(sites["basin"].dropna()):
+        raise RiskmapInputError(_("basin {basin} has no sites; basins: {basins}").format(
+            basin=repr(basin), basins=", ".join(sorted(set(sites["basin"].dropna())))))
+    sel = questionnaire_sites(sites, basin, country)
+    if sel.empty:
+        there = ", ".join(sorted(set(sites.loc[sites["basin"] == basin, "country"].dropna())))
+        raise RiskmapInputError(_("no sites of {country} in the {basin} basin; countries there: {countries}").format(
+            country=country, basin=basin, countries=there))
+    return sel
+
+
+def _write_lists(wb: Any) -> dict[str, str]:
+    """Write the hidden ``lists`` sheet of the drop-down words; the cell range of each vocabulary."""
+    lw = wb.create_sheet("lists")
+    lists = {}
+    for c, (k, vocab) in enumerate(_VOCAB.items(), 1):
+        lw.cell(1, c, k)
+        words = vocabulary_labels(k)
+        for r, v in enumerate(vocab, 2):
+            lw.cell(r, c, words[v])
+        letter = lw.cell(1, c).column_letter
+        lists[k] = f"lists!${letter}$2:${letter}${1 + len(vocab)}"
+    lw.sheet_state = "hidden"
+    lw.protection.sheet = True
+    return lists
+
+
+def _write_category_sheets(wb: Any, sel: pd.DataFrame, lists: dict[str, str]) -> None:
+    """One sheet per category of the selected sites, with the fixed columns filled in."""
+    pts = sel.geometry.representative_point()
+    for cat, grp in sel.groupby("category", sort=True):
+        fields = CATEGORY_FIELDS.get(cat, _DEFAULT_FIELDS)
+        keys = FIXED + ["status"] + [f for f in fields] + [k for k in _ALWAYS if k != "status"]
+        rows = []
+        for idx, row in grp.iterrows():
+            fixed_vals = [row["site_id"], row["name"], row["basin"], round(float(pts[idx].x), 6),
+                          round(float(pts[idx].y), 6), _shown("coord_precision", row["coord_precision"]),
+                          _shown("status", row["status"]),
+                          _known(row, fields), row["source"]]
+            rows.append(fixed_vals + [None] * (len(keys) - len(FIXED)))
+        _write_sheet(wb, cat[:31], keys, set(FIXED), rows, lists)

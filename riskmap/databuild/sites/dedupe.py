@@ -216,7 +216,7 @@ def _fmt(v: Any) -> str:
     return str(v)
 
 
-def _merge_cluster(recs: list[dict[str, Any]], geoms: list[Any], cfg: dict[str, Any],  # noqa: C901 - to split
+def _merge_cluster(recs: list[dict[str, Any]], geoms: list[Any], cfg: dict[str, Any],
                    ) -> tuple[dict[str, Any], Any, str]:
     """Merge the records of one cluster (plain dicts). Returns (record, geometry, primary site_id)."""
     prec = cfg["precedence"]
@@ -242,14 +242,7 @@ def _merge_cluster(recs: list[dict[str, Any]], geoms: list[Any], cfg: dict[str, 
     rec["coord_precision"] = xy["coord_precision"]
     if xy["site_id"] != primary["site_id"]:
         notes.append(f"coordinates from {xy['source']}:{xy['source_id']} ({xy['coord_precision']})")
-    num_order = order("numbers")
-    for col in NUMERIC_COLUMNS:
-        vals = [(recs[k]["source"], float(recs[k][col])) for k in num_order if not _missing(recs[k].get(col))]
-        rec[col] = vals[0][1] if vals else np.nan
-        if len(vals) > 1:
-            v = [x for _, x in vals]
-            if max(v) - min(v) > 0.01 * max(abs(max(v)), 1e-9):
-                notes.append(f"{col}: " + "; ".join(f"{src} {_fmt(x)}" for src, x in vals))
+    notes += _merge_numbers(rec, [recs[k] for k in order("numbers")])
     for col in ("country", "source_url", "tailings_type", "dam_condition", "substances"):
         if _missing(rec[col]):
             vals = [recs[k][col] for k in by_id if not _missing(recs[k].get(col))]
@@ -258,20 +251,53 @@ def _merge_cluster(recs: list[dict[str, Any]], geoms: list[Any], cfg: dict[str, 
                     and r["name"] != rec["name"]})
     if other:
         notes.append("also named: " + " | ".join(other))
-    # alternative names: the other records' names (unnamed sources only when another source named them,
-    # e.g. a GeoDAR dam named after GRanD) and their own alternative names
+    ranked_recs = [recs[k] for k in by_id]
+    rec["alt_names"] = _alt_names(ranked_recs, unnamed, rec["name"])
+    rec["name_source"] = primary.get("name_source") if not _missing(primary.get("name_source")) \
+        else primary["source"]
+    _merge_provenance(rec, recs)
+    member_notes = [f"[{r['source']}] {r['notes']}" for r in ranked_recs
+                    if isinstance(r.get("notes"), str) and r["notes"].strip()]
+    parts = (["merged: " + "; ".join(notes)] if notes else []) + member_notes
+    rec["notes"] = " || ".join(parts) or None
+    return rec, geoms[xy_order[0]], primary["site_id"]
+
+
+def _merge_numbers(rec: dict[str, Any], ranked: list[dict[str, Any]]) -> list[str]:
+    """Set each numeric column of ``rec`` from the first of the ``ranked`` records that has it.
+
+    Returns the notes on values that differ by more than 1 % between the records.
+    """
+    notes = []
+    for col in NUMERIC_COLUMNS:
+        vals = [(r["source"], float(r[col])) for r in ranked if not _missing(r.get(col))]
+        rec[col] = vals[0][1] if vals else np.nan
+        if len(vals) > 1:
+            v = [x for _, x in vals]
+            if max(v) - min(v) > 0.01 * max(abs(max(v)), 1e-9):
+                notes.append(f"{col}: " + "; ".join(f"{src} {_fmt(x)}" for src, x in vals))
+    return notes
+
+
+def _alt_names(ranked: list[dict[str, Any]], unnamed: set[str], name: Any) -> str | None:
+    """The alternative names of a merged site, ``" | "``-separated (None: none).
+
+    The other records' names (those of unnamed sources only when another source named them, e.g. a
+    GeoDAR dam named after GRanD) and their own alternative names, in the order of ``ranked``.
+    """
     alts: list[str] = []
-    for k in by_id:
-        r = recs[k]
+    for r in ranked:
         cands = [r.get("name")] if (r["source"] not in unnamed or r.get("name_source") not in
                                     (None, r["source"])) else []
         cands += str(r.get("alt_names") or "").split(" | ") if not _missing(r.get("alt_names")) else []
         for a in cands:
-            if not _missing(a) and str(a).strip() and str(a).strip() != rec["name"] and str(a).strip() not in alts:
+            if not _missing(a) and str(a).strip() and str(a).strip() != name and str(a).strip() not in alts:
                 alts.append(str(a).strip())
-    rec["alt_names"] = " | ".join(alts) or None
-    rec["name_source"] = primary.get("name_source") if not _missing(primary.get("name_source")) \
-        else primary["source"]
+    return " | ".join(alts) or None
+
+
+def _merge_provenance(rec: dict[str, Any], recs: list[dict[str, Any]]) -> None:
+    """Set the licences, the latest ``last_verified`` and the union of the ``source_refs`` of ``recs``."""
     lics = sorted({r["licence"] for r in recs if not _missing(r.get("licence"))})
     rec["licence"] = "; ".join(lics) if lics else None
     dates = sorted(r["last_verified"] for r in recs if not _missing(r.get("last_verified")))
@@ -281,11 +307,37 @@ def _merge_cluster(recs: list[dict[str, Any]], geoms: list[Any], cfg: dict[str, 
         if isinstance(r.get("source_refs"), str):
             refs.extend(json.loads(r["source_refs"]))
     rec["source_refs"] = json.dumps(sorted(set(refs)), ensure_ascii=False)
-    member_notes = [f"[{recs[k]['source']}] {recs[k]['notes']}" for k in by_id
-                    if isinstance(recs[k].get("notes"), str) and recs[k]["notes"].strip()]
-    parts = (["merged: " + "; ".join(notes)] if notes else []) + member_notes
-    rec["notes"] = " || ".join(parts) or None
-    return rec, geoms[xy_order[0]], primary["site_id"]
+
+
+def _clusters(sites: gpd.GeoDataFrame, cfg: dict[str, Any]) -> tuple[np.ndarray, pd.DataFrame]:
+    """Group the matching records: the cluster root of each row, and the accepted pairs (with ``root``).
+
+    Pairs are accepted best first (rule order, then distance); a pair that would join two records of
+    the same source family is refused.
+    """
+    pairs = _match_pairs(sites, cfg).sort_values(["priority", "distance_km", "i", "j"], kind="mergesort")
+    n = len(sites)
+    parent = list(range(n))
+    srcs: list[set[str]] = [{s} for s in _family(sites["source"], cfg)]
+
+    def find(a: int) -> int:
+        while parent[a] != a:
+            parent[a] = parent[parent[a]]
+            a = parent[a]
+        return a
+
+    accepted = []
+    for p in pairs.itertuples(index=False):
+        ra, rb = find(p.i), find(p.j)
+        if ra == rb or srcs[ra] & srcs[rb]:
+            continue
+        parent[rb] = ra
+        srcs[ra] |= srcs[rb]
+        accepted.append(p)
+    roots = np.array([find(k) for k in range(n)])
+    acc = pd.DataFrame(accepted, columns=pairs.columns)
+    acc["root"] = roots[acc["i"].to_numpy()] if len(acc) else []
+    return roots, acc
 
 
 def dedupe_sites(sites: gpd.GeoDataFrame, config: dict[str, Any] | None = None,
@@ -327,29 +379,8 @@ def dedupe_sites(sites: gpd.GeoDataFrame, config: dict[str, Any] | None = None,
     """
     cfg = config or _cfg()
     sites = sites.reset_index(drop=True)
-    pairs = _match_pairs(sites, cfg).sort_values(["priority", "distance_km", "i", "j"], kind="mergesort")
     n = len(sites)
-    parent = list(range(n))
-    srcs: list[set[str]] = [{s} for s in _family(sites["source"], cfg)]
-
-    def find(a: int) -> int:
-        while parent[a] != a:
-            parent[a] = parent[parent[a]]
-            a = parent[a]
-        return a
-
-    accepted = []
-    for p in pairs.itertuples(index=False):
-        ra, rb = find(p.i), find(p.j)
-        if ra == rb or srcs[ra] & srcs[rb]:
-            continue
-        parent[rb] = ra
-        srcs[ra] |= srcs[rb]
-        accepted.append(p)
-    roots = np.array([find(k) for k in range(n)])
-    acc = pd.DataFrame(accepted, columns=pairs.columns)
-    acc["root"] = roots[acc["i"].to_numpy()] if len(acc) else []
-
+    roots, acc = _clusters(sites, cfg)
     singles = pd.Series(roots).value_counts()
     multi = set(singles[singles > 1].index)
     keep_rows = [k for k in range(n) if roots[k] not in multi]
