@@ -12,6 +12,7 @@ checksum and by the digest of the code it depends on. Used by
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -152,15 +153,78 @@ def _basin_index(basin: Any) -> _BasinIndex:
     if hit is not None and hit[0] is basin:
         return hit[1]
     cache_file = _index_cache_file(basin)
-    idx = _read_index_cache(cache_file) if cache_file is not None else None
-    if not isinstance(idx, _BasinIndex):
+    arrays = _read_index_cache(cache_file) if cache_file is not None else None
+    idx = _index_from_arrays(arrays) if arrays is not None else None
+    if idx is None:
         idx = _build_index(basin)
         if cache_file is not None:
-            _write_index_cache(cache_file, idx)
+            _write_index_cache(cache_file, _index_to_arrays(idx))
     if len(_INDEX_CACHE) >= _CACHE_MAX:
         _INDEX_CACHE.pop(next(iter(_INDEX_CACHE)))
     _INDEX_CACHE[key] = (basin, idx)
     return idx
+
+
+#: Text (object array) fields of :class:`_BasinIndex`, kept as JSON in the index cache.
+_TEXT_FIELDS = ("sub_names", "country_codes", "border_a", "border_b", "reach_names", "reach_country", "reach_sub")
+#: Numeric array fields of :class:`_BasinIndex`.
+_ARRAY_FIELDS = ("reach_ids", "reach_len", "reach_dto", "reach_border", "exit_up", "ds_code")
+
+
+def _json_text(v: Any) -> str | float | None:
+    """A text-field value as JSON: the string, None, or NaN (pandas' missing text) kept as NaN."""
+    if v is None or isinstance(v, str):
+        return v
+    return float("nan") if isinstance(v, float) and math.isnan(v) else str(v)
+
+
+def _index_to_arrays(ix: _BasinIndex) -> dict[str, np.ndarray]:
+    """Plain arrays (numbers, WKB, one JSON header) of a basin index, for :mod:`riskmap.index_cache`."""
+    subs = list(ix.sub_reach_idx)
+    head = {"id": ix.id, "bounds": list(ix.bounds), "to_xy": ix.to_xy.to_proj4(), "to_ll": ix.to_ll.to_proj4(),
+            "origins": ix.origins, "ds_lists": [list(t) for t in ix.ds_lists], "shared": ix.shared_lakes is not None,
+            "shared_bounds": list(ix.shared_bounds), "continuation": ix.continuation, "meta": ix.meta, "subs": subs,
+            "border": ix.border_idx is not None, "reach": ix.reach_idx is not None,
+            **{f: [_json_text(v) for v in getattr(ix, f)] for f in _TEXT_FIELDS}}
+    a: dict[str, np.ndarray] = {"head": np.array(json.dumps(head, default=str)),
+                                "outline": np.frombuffer(shapely.to_wkb(ix.outline), dtype=np.uint8)}
+    a.update({f: np.asarray(getattr(ix, f)) for f in _ARRAY_FIELDS})
+    for name in ("outline_lab", "sub_lab", "country_lab"):
+        a.update(getattr(ix, name).to_arrays(f"{name}."))
+    for name in ("outline_edge", "border_idx", "reach_idx"):
+        if getattr(ix, name) is not None:
+            a.update(getattr(ix, name).to_arrays(f"{name}."))
+    for k, s in enumerate(subs):
+        sel, sidx = ix.sub_reach_idx[s]
+        a[f"sub{k}.sel"] = sel
+        a.update(sidx.to_arrays(f"sub{k}."))
+    if ix.shared_lakes is not None:
+        a.update(ix.shared_lakes[0].to_arrays("lakes_lab."))
+        a.update(ix.shared_lakes[1].to_arrays("lakes_shore."))
+    return a
+
+
+def _index_from_arrays(a: dict[str, np.ndarray]) -> _BasinIndex | None:
+    """The basin index saved by :func:`_index_to_arrays`; None when the arrays do not make one (rebuilt)."""
+    try:
+        head = json.loads(str(a["head"]))
+        seg = _SegmentIndex.from_arrays
+        text = {f: np.array(head[f], dtype=object) for f in _TEXT_FIELDS}
+        subs = {s: (a[f"sub{k}.sel"].astype(np.intp), seg(a, f"sub{k}.")) for k, s in enumerate(head["subs"])}
+        shared = ((_PolygonLabeler.from_arrays(a, "lakes_lab."), seg(a, "lakes_shore."))
+                  if head["shared"] else None)
+        return _BasinIndex(
+            id=head["id"], bounds=tuple(head["bounds"]), to_xy=pyproj.Transformer.from_pipeline(head["to_xy"]),
+            to_ll=pyproj.Transformer.from_pipeline(head["to_ll"]), outline=shapely.from_wkb(a["outline"].tobytes()),
+            outline_lab=_PolygonLabeler.from_arrays(a, "outline_lab."), outline_edge=seg(a, "outline_edge."),
+            sub_lab=_PolygonLabeler.from_arrays(a, "sub_lab."), country_lab=_PolygonLabeler.from_arrays(a, "country_lab."),
+            border_idx=seg(a, "border_idx.") if head["border"] else None,
+            reach_idx=seg(a, "reach_idx.") if head["reach"] else None, sub_reach_idx=subs,
+            origins=head["origins"], ds_lists=[tuple(t) for t in head["ds_lists"]], shared_lakes=shared,
+            shared_bounds=tuple(head["shared_bounds"]), continuation=head["continuation"], meta=head["meta"],
+            **text, **{f: a[f] for f in _ARRAY_FIELDS})
+    except (KeyError, ValueError, TypeError, pyproj.exceptions.ProjError):
+        return None
 
 
 def _ll(gdf: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame | None:
