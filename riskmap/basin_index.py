@@ -186,7 +186,7 @@ def _index_to_arrays(ix: _BasinIndex) -> dict[str, np.ndarray]:
             "shared_bounds": list(ix.shared_bounds), "continuation": ix.continuation, "meta": ix.meta, "subs": subs,
             "border": ix.border_idx is not None, "reach": ix.reach_idx is not None,
             **{f: [_json_text(v) for v in getattr(ix, f)] for f in _TEXT_FIELDS}}
-    a: dict[str, np.ndarray] = {"head": np.array(json.dumps(head, default=str)),
+    a: dict[str, np.ndarray] = {"head": np.frombuffer(json.dumps(head, default=str).encode("utf-8"), dtype=np.uint8),
                                 "outline": np.frombuffer(shapely.to_wkb(ix.outline), dtype=np.uint8)}
     a.update({f: np.asarray(getattr(ix, f)) for f in _ARRAY_FIELDS})
     for name in ("outline_lab", "sub_lab", "country_lab"):
@@ -207,7 +207,7 @@ def _index_to_arrays(ix: _BasinIndex) -> dict[str, np.ndarray]:
 def _index_from_arrays(a: dict[str, np.ndarray]) -> _BasinIndex | None:
     """The basin index saved by :func:`_index_to_arrays`; None when the arrays do not make one (rebuilt)."""
     try:
-        head = json.loads(str(a["head"]))
+        head = json.loads(a["head"].tobytes().decode("utf-8"))
         seg = _SegmentIndex.from_arrays
         text = {f: np.array(head[f], dtype=object) for f in _TEXT_FIELDS}
         subs = {s: (a[f"sub{k}.sel"].astype(np.intp), seg(a, f"sub{k}.")) for k, s in enumerate(head["subs"])}
@@ -223,7 +223,7 @@ def _index_from_arrays(a: dict[str, np.ndarray]) -> _BasinIndex | None:
             origins=head["origins"], ds_lists=[tuple(t) for t in head["ds_lists"]], shared_lakes=shared,
             shared_bounds=tuple(head["shared_bounds"]), continuation=head["continuation"], meta=head["meta"],
             **text, **{f: a[f] for f in _ARRAY_FIELDS})
-    except (KeyError, ValueError, TypeError, pyproj.exceptions.ProjError):
+    except (KeyError, ValueError, TypeError, UnicodeDecodeError, pyproj.exceptions.ProjError):
         return None
 
 

@@ -1,8 +1,8 @@
 """On-disk cache of the per-basin exposure indexes (:mod:`riskmap.basin_index`).
 
 Files live in the user's cache folder, are named by a digest of the basin
-data and of the code the index depends on, hold plain arrays (a NumPy ``.npz``
-archive: coordinates, offsets, WKB; nothing is unpickled), are authenticated
+data and of the code the index depends on, hold plain arrays (coordinates, offsets, WKB
+bytes and a JSON table of them, :func:`_pack_arrays`; nothing is unpickled), are authenticated
 with a key of this user before they are read, and are written atomically.
 """
 
@@ -11,12 +11,10 @@ from __future__ import annotations
 import functools
 import hashlib
 import hmac
-import io
 import json
 import os
 import secrets
 import tempfile
-import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -103,22 +101,55 @@ def _mac(key: bytes, data: bytes) -> bytes:
     return hashlib.blake2b(data, key=key, digest_size=32).digest()
 
 
+def _pack_arrays(arrays: dict[str, np.ndarray]) -> bytes:
+    """One buffer: 8-byte header length, JSON header (name, dtype, shape, offset), then the raw arrays (8-aligned).
+
+    Plain numbers only (object arrays are refused), so reading needs no pickle and no per-array parsing.
+    """
+    table, chunks, pos = [], [], 0
+    for name, arr in arrays.items():
+        arr = np.ascontiguousarray(arr)
+        if arr.dtype.hasobject:
+            raise TypeError(f"index cache: {name} is an object array")
+        raw = arr.tobytes()
+        table.append([name, arr.dtype.str, list(arr.shape), pos])
+        chunks.append(raw + bytes(-len(raw) % 8))
+        pos += len(chunks[-1])
+    head = json.dumps(table).encode("utf-8")
+    head += b" " * (-len(head) % 8)
+    return len(head).to_bytes(8, "little") + head + b"".join(chunks)
+
+
+def _unpack_arrays(data: memoryview) -> dict[str, np.ndarray]:
+    """The arrays of :func:`_pack_arrays` (views into ``data``; raises ValueError/KeyError/TypeError when malformed)."""
+    n = int.from_bytes(data[:8], "little")
+    base = 8 + n
+    out = {}
+    for name, dtype, shape, off in json.loads(bytes(data[8:base])):
+        dt = np.dtype(dtype)
+        if dt.hasobject:
+            raise TypeError(name)
+        count = int(np.prod(shape, dtype=np.int64))
+        out[name] = np.frombuffer(data, dtype=dt, count=count, offset=base + off).reshape(shape)
+    return out
+
+
 def _read_index_cache(path: Path) -> dict[str, np.ndarray] | None:
     """The cached index arrays, or None (missing, not authenticated, unreadable: rebuilt)."""
     key = _cache_secret()
     try:
-        blob = path.read_bytes()
+        with open(path, "rb") as f:
+            blob = bytearray(f.read())  # writable: the arrays are views into it
     except OSError:
         return None
-    if key is None or len(blob) < 32:
+    if key is None or len(blob) < 40:
         return None
     data = memoryview(blob)[32:]
-    if not hmac.compare_digest(blob[:32], _mac(key, data)):
+    if not hmac.compare_digest(bytes(blob[:32]), _mac(key, data)):
         return None
     try:
-        with np.load(io.BytesIO(data), allow_pickle=False) as z:  # plain arrays only, never pickles
-            return {k: z[k] for k in z.files}
-    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
+        return _unpack_arrays(data)  # plain arrays only, never pickles
+    except (ValueError, KeyError, TypeError):
         return None
 
 
@@ -127,9 +158,7 @@ def _write_index_cache(path: Path, arrays: dict[str, np.ndarray]) -> None:
     key = _cache_secret()
     if key is None:
         return
-    buf = io.BytesIO()
-    np.savez(buf, allow_pickle=False, **arrays)
-    data = buf.getvalue()
+    data = _pack_arrays(arrays)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=path.stem + ".", suffix=".tmp", dir=path.parent)

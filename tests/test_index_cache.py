@@ -129,9 +129,8 @@ def test_planted_cache_file_is_never_unpickled(cache_dir, tmp_path, monkeypatch,
 
 
 def test_cache_file_holds_plain_arrays_and_replaces_old_pickles(cache_dir):
-    """The file is an .npz of plain arrays (no object arrays); a version-1 ``.pkl`` of the basin is removed."""
-    import io
-    import zipfile
+    """The file holds plain arrays (no object arrays, no pickle); a version-1 ``.pkl`` of the basin is removed."""
+    from riskmap import index_cache
 
     b = load_basin("drina")
     cache_dir.mkdir(parents=True)
@@ -140,9 +139,12 @@ def test_cache_file_holds_plain_arrays_and_replaces_old_pickles(cache_dir):
     assess(_sites(b).iloc[:2], [b])
     (f,) = cache_dir.glob("drina-*.idx")
     assert not old.exists()
-    data = f.read_bytes()[32:]
-    assert zipfile.is_zipfile(io.BytesIO(data))
-    with np.load(io.BytesIO(data), allow_pickle=False) as z:
-        arrays = {k: z[k] for k in z.files}
-    assert all(a.dtype != object for a in arrays.values())
+    arrays = index_cache._read_index_cache(f)
+    assert arrays is not None and all(a.dtype != object for a in arrays.values())
     assert {"head", "outline", "reach_idx.xy", "border_idx.xy", "country_lab.wkb"} <= set(arrays)
+    with pytest.raises(TypeError):
+        index_cache._pack_arrays({"x": np.array([None], dtype=object)})
+    blob = bytearray(f.read_bytes())
+    blob[-1] ^= 1  # one flipped bit: not authenticated, ignored
+    f.write_bytes(bytes(blob))
+    assert index_cache._read_index_cache(f) is None
