@@ -106,7 +106,13 @@ class FlowGrid:
             own cell is a stream cell), ``cross_km`` (km along the overland path where it first
             enters a cell of another country than the site's own cell; NaN when it does not).
         """
-        start = self.cells(lon, lat)
+        cells = self.cells(lon, lat)
+        uniq, inv = np.unique(cells, return_inverse=True)  # sites sharing a cell share its path: walk each once
+        walked = self._walk(uniq)
+        return {k: v[np.asarray(inv).reshape(-1)] for k, v in walked.items()}
+
+    def _walk(self, start: np.ndarray) -> dict[str, np.ndarray]:
+        """:meth:`locate` for the flat cell indexes ``start`` (-1: off the grid)."""
         n = len(start)
         d8 = self.d8.ravel()
         w = self.shape[1]
