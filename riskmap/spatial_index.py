@@ -317,50 +317,61 @@ class _SegmentIndex:
             out["nlon"], out["nlat"] = np.full(m, np.nan), np.full(m, np.nan)
         if m == 0:
             return out
-        max_dist = None if not np.isfinite(ub) else ub - self.step
-
-        def run(xs, ys, kk):
-            kk = int(min(kk, self.n))
-            # per-point search radius: a vertex known to be near, plus room for k-1 more
-            # (k-d tree queries are fast only when bounded); bucketed in 5 % steps
-            bound = np.minimum(self._upper_bound(xs, ys) + (kk + 1) * self.step, ub)
-            lvl = np.ceil(np.log(np.maximum(bound, 1.0)) / np.log(1.05)).astype(np.int64)
-            dk = np.full((len(xs), kk), np.inf)
-            ik = np.full((len(xs), kk), self.n, dtype=np.intp)
-            order = np.argsort(lvl, kind="stable")
-            levels, starts = np.unique(lvl[order], return_index=True)
-            groups = np.split(order, starts[1:])
-
-            def query(j: int) -> None:  # cKDTree releases the GIL: buckets run in parallel
-                sel = groups[j]
-                r = min(float(1.05 ** levels[j]), ub)
-                d_, i_ = self.tree.query(  # type: ignore[union-attr]
-                    np.c_[xs[sel], ys[sel]], k=kk, distance_upper_bound=r)
-                if kk == 1:
-                    d_, i_ = d_[:, None], i_[:, None]
-                dk[sel], ik[sel] = d_, i_
-
-            if len(xs) > 20_000 and _N_THREADS > 1:
-                with ThreadPoolExecutor(_N_THREADS) as ex:
-                    list(ex.map(query, range(len(groups))))
-            else:
-                for j in range(len(groups)):
-                    query(j)
-            bd, bseg, bt = self._best(xs, ys, ik)
-            unsure = np.isfinite(dk[:, -1]) & (dk[:, -1] < bd + half) & (bd <= exact_within)
-            return bd, bseg, bt, unsure
-
-        bd, bseg, bt, unsure = run(x, y, k)
+        bd, bseg, bt, unsure = self._run(x, y, k, ub, half, exact_within)
         if unsure.any():
             ui = np.flatnonzero(unsure)
-            bd2, bseg2, bt2, uns2 = run(x[ui], y[ui], 24)
+            bd2, bseg2, bt2, uns2 = self._run(x[ui], y[ui], 24, ub, half, exact_within)
             bd[ui], bseg[ui], bt[ui] = bd2, bseg2, bt2
             if uns2.any():
                 vi = ui[uns2]
                 bd[vi], bseg[vi], bt[vi] = self._exact(x[vi], y[vi])
         ok = np.isfinite(bd)
-        if max_dist is not None:
-            ok &= bd <= max_dist
+        if np.isfinite(ub):
+            ok &= bd <= ub - self.step
+        self._write(out, ok, bd, bseg, bt)
+        return out
+
+    def _k_nearest(self, xs: np.ndarray, ys: np.ndarray, kk: int, ub: float) -> tuple[np.ndarray, np.ndarray]:
+        """Distances and indexes of the ``kk`` nearest vertices (k-d tree; ``n`` where none within the bound)."""
+        # per-point search radius: a vertex known to be near, plus room for k-1 more
+        # (k-d tree queries are fast only when bounded); bucketed in 5 % steps
+        bound = np.minimum(self._upper_bound(xs, ys) + (kk + 1) * self.step, ub)
+        lvl = np.ceil(np.log(np.maximum(bound, 1.0)) / np.log(1.05)).astype(np.int64)
+        dk = np.full((len(xs), kk), np.inf)
+        ik = np.full((len(xs), kk), self.n, dtype=np.intp)
+        order = np.argsort(lvl, kind="stable")
+        levels, starts = np.unique(lvl[order], return_index=True)
+        groups = np.split(order, starts[1:])
+        tree = self.tree
+
+        def query(j: int) -> None:  # cKDTree releases the GIL: buckets run in parallel
+            sel = groups[j]
+            r = min(float(1.05 ** levels[j]), ub)
+            d_, i_ = tree.query(np.c_[xs[sel], ys[sel]], k=kk, distance_upper_bound=r)
+            if kk == 1:
+                d_, i_ = d_[:, None], i_[:, None]
+            dk[sel], ik[sel] = d_, i_
+
+        if len(xs) > 20_000 and _N_THREADS > 1:
+            with ThreadPoolExecutor(_N_THREADS) as ex:
+                list(ex.map(query, range(len(groups))))
+        else:
+            for j in range(len(groups)):
+                query(j)
+        return dk, ik
+
+    def _run(self, xs: np.ndarray, ys: np.ndarray, kk: int, ub: float, half: float, exact_within: float
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Best segment near the ``kk`` nearest vertices, and which points are not provably resolved."""
+        kk = int(min(kk, self.n))
+        dk, ik = self._k_nearest(xs, ys, kk, ub)
+        bd, bseg, bt = self._best(xs, ys, ik)
+        unsure = np.isfinite(dk[:, -1]) & (dk[:, -1] < bd + half) & (bd <= exact_within)
+        return bd, bseg, bt, unsure
+
+    def _write(self, out: dict[str, np.ndarray], ok: np.ndarray, bd: np.ndarray, bseg: np.ndarray,
+               bt: np.ndarray) -> None:
+        """Line, distance, nearest point (projected and lon/lat) and position along the line, where ``ok``."""
         along = self.vcum[bseg] + bt * self.seglen[bseg]
         plen = self.part_len[bseg]
         frac = np.where(plen > 0, along / np.where(plen > 0, plen, 1.0), 0.0)
@@ -372,7 +383,6 @@ class _SegmentIndex:
         if self.vlon is not None:  # segments are <= step long: linear interpolation in lon/lat
             out["nlon"][ok] = self.vlon[bseg[ok]] + bt[ok] * self.dlon[bseg[ok]]
             out["nlat"][ok] = self.vlat[bseg[ok]] + bt[ok] * self.dlat[bseg[ok]]
-        return out
 
 
 class _PolygonLabeler:
