@@ -96,7 +96,7 @@ def _cache_secret() -> bytes | None:
     return key if len(key) == 32 else None
 
 
-def _mac(key: bytes, data: bytes) -> bytes:
+def _mac(key: bytes, data: bytes | memoryview) -> bytes:
     """Keyed BLAKE2b (32 bytes) of a cache file's content: authenticates it before it is read."""
     return hashlib.blake2b(data, key=key, digest_size=32).digest()
 
