@@ -31,7 +31,7 @@ from riskmap.index_cache import (INDEX_CACHE_VERSION, _index_cache_file,  # noqa
                                  _read_index_cache, _write_index_cache)
 from riskmap.network import network_of
 from riskmap.spatial_index import (_GRID_MIN_POINTS, _STEP_DEG, _PolygonLabeler,  # noqa: F401  (re-exported)
-                                   _SegmentIndex)
+                                   _SegmentIndex, _geoms_from_arrays, _geoms_to_arrays)
 
 __all__ = ["BASIN_IDS", "clear_cache", "format_continuation"]
 
@@ -132,6 +132,10 @@ class _BasinIndex:
     shared_bounds: tuple[float, float, float, float]
     continuation: str | None
     meta: dict[str, Any] = field(default_factory=dict)
+    #: lon/lat bounds of the reaches and the reaches in :func:`riskmap._geo.aeqd_for_bounds` of them
+    #: (table order): the projection :mod:`riskmap.population` measures along-river km in.
+    reach_bounds: tuple[float, float, float, float] | None = None
+    reach_proj: np.ndarray = field(default_factory=lambda: np.array([], dtype=object))
 
 
 _INDEX_CACHE: dict[int, tuple[Any, _BasinIndex]] = {}
@@ -185,6 +189,7 @@ def _index_to_arrays(ix: _BasinIndex) -> dict[str, np.ndarray]:
             "origins": ix.origins, "ds_lists": [list(t) for t in ix.ds_lists], "shared": ix.shared_lakes is not None,
             "shared_bounds": list(ix.shared_bounds), "continuation": ix.continuation, "meta": ix.meta, "subs": subs,
             "border": ix.border_idx is not None, "reach": ix.reach_idx is not None,
+            "reach_bounds": list(ix.reach_bounds) if ix.reach_bounds is not None else None,
             **{f: [_json_text(v) for v in getattr(ix, f)] for f in _TEXT_FIELDS}}
     a: dict[str, np.ndarray] = {"head": np.frombuffer(json.dumps(head, default=str).encode("utf-8"), dtype=np.uint8),
                                 "outline": np.frombuffer(shapely.to_wkb(ix.outline), dtype=np.uint8)}
@@ -194,6 +199,7 @@ def _index_to_arrays(ix: _BasinIndex) -> dict[str, np.ndarray]:
     for name in ("outline_edge", "border_idx", "reach_idx"):
         if getattr(ix, name) is not None:
             a.update(getattr(ix, name).to_arrays(f"{name}."))
+    a.update(_geoms_to_arrays(list(ix.reach_proj), "reach_proj."))
     for k, s in enumerate(subs):
         sel, sidx = ix.sub_reach_idx[s]
         a[f"sub{k}.sel"] = sel
@@ -222,7 +228,8 @@ def _index_from_arrays(a: dict[str, np.ndarray]) -> _BasinIndex | None:
             reach_idx=seg(a, "reach_idx.") if head["reach"] else None, sub_reach_idx=subs,
             origins=head["origins"], ds_lists=[tuple(t) for t in head["ds_lists"]], shared_lakes=shared,
             shared_bounds=tuple(head["shared_bounds"]), continuation=head["continuation"], meta=head["meta"],
-            **text, **{f: a[f] for f in _ARRAY_FIELDS})
+            reach_bounds=tuple(head["reach_bounds"]) if head["reach_bounds"] is not None else None,
+            reach_proj=_geoms_from_arrays(a, "reach_proj."), **text, **{f: a[f] for f in _ARRAY_FIELDS})
     except (KeyError, ValueError, TypeError, UnicodeDecodeError, pyproj.exceptions.ProjError):
         return None
 
@@ -389,7 +396,18 @@ def _build_index(basin: Any) -> _BasinIndex:
         reach_country=r["reach_country"], reach_len=r["reach_len"], reach_dto=r["reach_dto"],
         reach_border=r["reach_border"], reach_sub=r["reach_sub"], reach_idx=r["reach_idx"],
         sub_reach_idx=r["sub_reach_idx"], origins=origins, exit_up=exit_up, ds_code=ds_code, ds_lists=ds_lists,
-        shared_lakes=shared, shared_bounds=shared_bounds, continuation=format_continuation(meta), meta=meta)
+        shared_lakes=shared, shared_bounds=shared_bounds, continuation=format_continuation(meta), meta=meta,
+        **_population_reaches(basin))
+
+
+def _population_reaches(basin: Any) -> dict[str, Any]:
+    """``reach_bounds`` and ``reach_proj`` of :class:`_BasinIndex` (none for a basin without reaches)."""
+    if basin.reaches is None or not len(basin.reaches):
+        return {}
+    reaches = basin.reaches.to_crs("EPSG:4326")
+    x0, y0, x1, y1 = (float(v) for v in reaches.total_bounds)
+    bounds = (x0, y0, x1, y1)
+    return {"reach_bounds": bounds, "reach_proj": reaches.to_crs(aeqd_for_bounds(bounds)).geometry.to_numpy()}
 
 
 def _resolve_basins(basins: Any, data_dir: Any) -> list[Any]:

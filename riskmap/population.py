@@ -22,7 +22,7 @@ import shapely
 
 from riskmap._errors import RiskmapInputError
 from riskmap._geo import aeqd_for_bounds
-from riskmap.basin_index import _resolve_basins
+from riskmap.basin_index import _basin_index, _resolve_basins
 from riskmap.network import network_of
 
 
@@ -54,20 +54,16 @@ def load_places(path: Any = None) -> gpd.GeoDataFrame:
                             crs="EPSG:4326")
 
 
-_POP_CACHE: dict[tuple[int, str], Any] = {}
+def _projected_reaches(basin: Any) -> tuple[Any, np.ndarray, tuple[float, float, float, float]]:
+    """(local CRS, reach geometries in it in table order, lon/lat bounds of the reaches) of a basin.
 
-
-def _projected_reaches(basin: Any) -> tuple[Any, pd.Series]:
-    """(local CRS, reach geometries in it by reach_id) of a basin, cached per Basin object."""
-    key = (id(basin), "reaches")
-    hit = _POP_CACHE.get(key)
-    if hit is None or hit[0] is not basin:
-        reaches = basin.reaches.to_crs("EPSG:4326")
-        crs = aeqd_for_bounds(tuple(reaches.total_bounds))
-        rproj = reaches.to_crs(crs)
-        hit = (basin, crs, pd.Series(rproj.geometry.values, index=rproj["reach_id"].to_numpy()))
-        _POP_CACHE[key] = hit
-    return hit[1], hit[2]
+    From the basin's exposure index (:mod:`riskmap.basin_index`, cached on disk): the reaches
+    projected to :func:`riskmap._geo.aeqd_for_bounds` of their own bounds.
+    """
+    ix = _basin_index(basin)
+    if ix.reach_bounds is None:
+        raise RiskmapInputError(f"basin {ix.id!r}: no reaches")
+    return aeqd_for_bounds(ix.reach_bounds), ix.reach_proj, ix.reach_bounds
 
 
 def _population_columns(assessed: gpd.GeoDataFrame, basins: Any, data_dir: Any) -> pd.DataFrame:
@@ -199,13 +195,11 @@ def _place_pairs(basin: Any, places: gpd.GeoDataFrame, radius_km: float) -> dict
     row i of ``basin.reaches`` and of its network), ``d``: distance, ``pos``: km of
     the place's nearest point along the reach from its upstream end.
     """
-    crs, by_id = _projected_reaches(basin)
-    x0, y0, x1, y1 = basin.reaches.to_crs("EPSG:4326").total_bounds
+    crs, rgeom, (x0, y0, x1, y1) = _projected_reaches(basin)
     pad = radius_km / 60.0 + 0.05
     sel = (places.geometry.x.between(x0 - 2 * pad, x1 + 2 * pad) & places.geometry.y.between(y0 - pad, y1 + pad))
     pl_idx = np.flatnonzero(sel.to_numpy())
     pl_geom = places.geometry.iloc[pl_idx].to_crs(crs).to_numpy()
-    rgeom = by_id.to_numpy()
     pi, ri = shapely.STRtree(rgeom).query(pl_geom, predicate="dwithin", distance=radius_km * 1000.0)
     return {"crs": crs, "rgeom": rgeom, "net": network_of(basin), "rlen": shapely.length(rgeom) / 1000.0,
             "pi": pi, "ri": ri, "d": shapely.distance(pl_geom[pi], rgeom[ri]),

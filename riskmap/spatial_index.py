@@ -72,6 +72,23 @@ class _Runs:
         return np.repeat(self.values.astype(np.int64), lengths).reshape(self.shape)
 
 
+def _geoms_to_arrays(geoms: Sequence[Any], prefix: str) -> dict[str, np.ndarray]:
+    """Geometries (None allowed) as one WKB byte array plus lengths (-1: None), for the index cache."""
+    wkb = [b"" if g is None else shapely.to_wkb(g) for g in geoms]
+    return {f"{prefix}wkb": np.frombuffer(b"".join(wkb), dtype=np.uint8),
+            f"{prefix}wkb_len": np.array([len(w) if g is not None else -1 for w, g in zip(wkb, geoms)],
+                                         dtype=np.int64)}
+
+
+def _geoms_from_arrays(a: dict[str, np.ndarray], prefix: str) -> np.ndarray:
+    """The geometries saved by :func:`_geoms_to_arrays` (object array)."""
+    buf = a[f"{prefix}wkb"].tobytes()
+    lens = a[f"{prefix}wkb_len"].tolist()
+    ends = np.cumsum(np.maximum(lens, 0)).tolist() if lens else []
+    parts = [None if n < 0 else buf[e - n:e] for n, e in zip(lens, ends)]
+    return shapely.from_wkb(np.array(parts, dtype=object)) if parts else np.array([], dtype=object)
+
+
 class _SegmentIndex:
     """Nearest-segment search over many lines, vectorised over query points.
 
@@ -432,20 +449,12 @@ class _PolygonLabeler:
 
     def to_arrays(self, prefix: str) -> dict[str, np.ndarray]:
         """Plain arrays for the on-disk index cache: the polygons as WKB (the grid is built on demand)."""
-        wkb = [b"" if p is None else shapely.to_wkb(p) for p in self.polys]
-        return {f"{prefix}wkb": np.frombuffer(b"".join(wkb), dtype=np.uint8),
-                f"{prefix}wkb_len": np.array([len(w) if p is not None else -1 for w, p in zip(wkb, self.polys)],
-                                             dtype=np.int64),
-                f"{prefix}max_cells": np.array([self.max_cells])}
+        return {**_geoms_to_arrays(self.polys, prefix), f"{prefix}max_cells": np.array([self.max_cells])}
 
     @classmethod
     def from_arrays(cls, a: dict[str, np.ndarray], prefix: str) -> _PolygonLabeler:
         """The labeller saved by :meth:`to_arrays`."""
-        buf = a[f"{prefix}wkb"].tobytes()
-        lens = a[f"{prefix}wkb_len"]
-        ends = np.cumsum(np.maximum(lens, 0))
-        polys = [None if n < 0 else shapely.from_wkb(buf[e - n:e]) for n, e in zip(lens.tolist(), ends.tolist())]
-        return cls(polys, max_cells=float(a[f"{prefix}max_cells"][0]))
+        return cls(list(_geoms_from_arrays(a, prefix)), max_cells=float(a[f"{prefix}max_cells"][0]))
 
     def label(self, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
         """Index of the polygon containing each point, -1 for none."""
