@@ -12,6 +12,7 @@ checksum and by the digest of the code it depends on. Used by
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -30,7 +31,7 @@ from riskmap.index_cache import (INDEX_CACHE_VERSION, _index_cache_file,  # noqa
                                  _read_index_cache, _write_index_cache)
 from riskmap.network import network_of
 from riskmap.spatial_index import (_GRID_MIN_POINTS, _STEP_DEG, _PolygonLabeler,  # noqa: F401  (re-exported)
-                                   _SegmentIndex)
+                                   _SegmentIndex, _geoms_from_arrays, _geoms_to_arrays)
 
 __all__ = ["BASIN_IDS", "clear_cache", "format_continuation"]
 
@@ -131,6 +132,10 @@ class _BasinIndex:
     shared_bounds: tuple[float, float, float, float]
     continuation: str | None
     meta: dict[str, Any] = field(default_factory=dict)
+    #: lon/lat bounds of the reaches and the reaches in :func:`riskmap._geo.aeqd_for_bounds` of them
+    #: (table order): the projection :mod:`riskmap.population` measures along-river km in.
+    reach_bounds: tuple[float, float, float, float] | None = None
+    reach_proj: np.ndarray = field(default_factory=lambda: np.array([], dtype=object))
 
 
 _INDEX_CACHE: dict[int, tuple[Any, _BasinIndex]] = {}
@@ -152,15 +157,81 @@ def _basin_index(basin: Any) -> _BasinIndex:
     if hit is not None and hit[0] is basin:
         return hit[1]
     cache_file = _index_cache_file(basin)
-    idx = _read_index_cache(cache_file) if cache_file is not None else None
-    if not isinstance(idx, _BasinIndex):
+    arrays = _read_index_cache(cache_file) if cache_file is not None else None
+    idx = _index_from_arrays(arrays) if arrays is not None else None
+    if idx is None:
         idx = _build_index(basin)
         if cache_file is not None:
-            _write_index_cache(cache_file, idx)
+            _write_index_cache(cache_file, _index_to_arrays(idx))
     if len(_INDEX_CACHE) >= _CACHE_MAX:
         _INDEX_CACHE.pop(next(iter(_INDEX_CACHE)))
     _INDEX_CACHE[key] = (basin, idx)
     return idx
+
+
+#: Text (object array) fields of :class:`_BasinIndex`, kept as JSON in the index cache.
+_TEXT_FIELDS = ("sub_names", "country_codes", "border_a", "border_b", "reach_names", "reach_country", "reach_sub")
+#: Numeric array fields of :class:`_BasinIndex`.
+_ARRAY_FIELDS = ("reach_ids", "reach_len", "reach_dto", "reach_border", "exit_up", "ds_code")
+
+
+def _json_text(v: Any) -> str | float | None:
+    """A text-field value as JSON: the string, None, or NaN (pandas' missing text) kept as NaN."""
+    if v is None or isinstance(v, str):
+        return v
+    return float("nan") if isinstance(v, float) and math.isnan(v) else str(v)
+
+
+def _index_to_arrays(ix: _BasinIndex) -> dict[str, np.ndarray]:
+    """Plain arrays (numbers, WKB, one JSON header) of a basin index, for :mod:`riskmap.index_cache`."""
+    subs = list(ix.sub_reach_idx)
+    head = {"id": ix.id, "bounds": list(ix.bounds), "to_xy": ix.to_xy.to_proj4(), "to_ll": ix.to_ll.to_proj4(),
+            "origins": ix.origins, "ds_lists": [list(t) for t in ix.ds_lists], "shared": ix.shared_lakes is not None,
+            "shared_bounds": list(ix.shared_bounds), "continuation": ix.continuation, "meta": ix.meta, "subs": subs,
+            "border": ix.border_idx is not None, "reach": ix.reach_idx is not None,
+            "reach_bounds": list(ix.reach_bounds) if ix.reach_bounds is not None else None,
+            **{f: [_json_text(v) for v in getattr(ix, f)] for f in _TEXT_FIELDS}}
+    a: dict[str, np.ndarray] = {"head": np.frombuffer(json.dumps(head, default=str).encode("utf-8"), dtype=np.uint8),
+                                "outline": np.frombuffer(shapely.to_wkb(ix.outline), dtype=np.uint8)}
+    a.update({f: np.asarray(getattr(ix, f)) for f in _ARRAY_FIELDS})
+    for name in ("outline_lab", "sub_lab", "country_lab"):
+        a.update(getattr(ix, name).to_arrays(f"{name}."))
+    for name in ("outline_edge", "border_idx", "reach_idx"):
+        if getattr(ix, name) is not None:
+            a.update(getattr(ix, name).to_arrays(f"{name}."))
+    a.update(_geoms_to_arrays(list(ix.reach_proj), "reach_proj."))
+    for k, s in enumerate(subs):
+        sel, sidx = ix.sub_reach_idx[s]
+        a[f"sub{k}.sel"] = sel
+        a.update(sidx.to_arrays(f"sub{k}."))
+    if ix.shared_lakes is not None:
+        a.update(ix.shared_lakes[0].to_arrays("lakes_lab."))
+        a.update(ix.shared_lakes[1].to_arrays("lakes_shore."))
+    return a
+
+
+def _index_from_arrays(a: dict[str, np.ndarray]) -> _BasinIndex | None:
+    """The basin index saved by :func:`_index_to_arrays`; None when the arrays do not make one (rebuilt)."""
+    try:
+        head = json.loads(a["head"].tobytes().decode("utf-8"))
+        seg = _SegmentIndex.from_arrays
+        text = {f: np.array(head[f], dtype=object) for f in _TEXT_FIELDS}
+        subs = {s: (a[f"sub{k}.sel"].astype(np.intp), seg(a, f"sub{k}.")) for k, s in enumerate(head["subs"])}
+        shared = ((_PolygonLabeler.from_arrays(a, "lakes_lab."), seg(a, "lakes_shore."))
+                  if head["shared"] else None)
+        return _BasinIndex(
+            id=head["id"], bounds=tuple(head["bounds"]), to_xy=pyproj.Transformer.from_pipeline(head["to_xy"]),
+            to_ll=pyproj.Transformer.from_pipeline(head["to_ll"]), outline=shapely.from_wkb(a["outline"].tobytes()),
+            outline_lab=_PolygonLabeler.from_arrays(a, "outline_lab."), outline_edge=seg(a, "outline_edge."),
+            sub_lab=_PolygonLabeler.from_arrays(a, "sub_lab."), country_lab=_PolygonLabeler.from_arrays(a, "country_lab."),
+            border_idx=seg(a, "border_idx.") if head["border"] else None,
+            reach_idx=seg(a, "reach_idx.") if head["reach"] else None, sub_reach_idx=subs,
+            origins=head["origins"], ds_lists=[tuple(t) for t in head["ds_lists"]], shared_lakes=shared,
+            shared_bounds=tuple(head["shared_bounds"]), continuation=head["continuation"], meta=head["meta"],
+            reach_bounds=tuple(head["reach_bounds"]) if head["reach_bounds"] is not None else None,
+            reach_proj=_geoms_from_arrays(a, "reach_proj."), **text, **{f: a[f] for f in _ARRAY_FIELDS})
+    except (KeyError, ValueError, TypeError, UnicodeDecodeError, pyproj.exceptions.ProjError):
+        return None
 
 
 def _ll(gdf: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame | None:
@@ -325,7 +396,18 @@ def _build_index(basin: Any) -> _BasinIndex:
         reach_country=r["reach_country"], reach_len=r["reach_len"], reach_dto=r["reach_dto"],
         reach_border=r["reach_border"], reach_sub=r["reach_sub"], reach_idx=r["reach_idx"],
         sub_reach_idx=r["sub_reach_idx"], origins=origins, exit_up=exit_up, ds_code=ds_code, ds_lists=ds_lists,
-        shared_lakes=shared, shared_bounds=shared_bounds, continuation=format_continuation(meta), meta=meta)
+        shared_lakes=shared, shared_bounds=shared_bounds, continuation=format_continuation(meta), meta=meta,
+        **_population_reaches(basin))
+
+
+def _population_reaches(basin: Any) -> dict[str, Any]:
+    """``reach_bounds`` and ``reach_proj`` of :class:`_BasinIndex` (none for a basin without reaches)."""
+    if basin.reaches is None or not len(basin.reaches):
+        return {}
+    reaches = basin.reaches.to_crs("EPSG:4326")
+    x0, y0, x1, y1 = (float(v) for v in reaches.total_bounds)
+    bounds = (x0, y0, x1, y1)
+    return {"reach_bounds": bounds, "reach_proj": reaches.to_crs(aeqd_for_bounds(bounds)).geometry.to_numpy()}
 
 
 def _resolve_basins(basins: Any, data_dir: Any) -> list[Any]:

@@ -28,11 +28,11 @@ import shapely
 from riskmap.schema import DIVIDE_BUFFER_KM as DIVIDE_BUFFER_BY_PRECISION
 from riskmap.schema import set_aside_computed, settle_computed
 from riskmap._errors import RiskmapInputError
-from riskmap._geo import GEOD
 from riskmap.basins import BASIN_IDS
 from riskmap.basin_index import (_BasinIndex, _basin_index, _clean_codes,  # noqa: F401  (re-exported)
                                  _PolygonLabeler, _resolve_basins, _SegmentIndex, clear_cache, format_continuation)
-from riskmap.flowgrid import FlowGrid, load_flowgrid
+from riskmap.exposure_basin import _assess_basin, _BasinSites
+from riskmap.flowgrid import load_flowgrid
 from riskmap.population import (POP_FIRST_KM, POP_RADIUS_KM, POPULATION_COLUMNS,  # noqa: F401  (re-exported)
                                 _population_columns, downstream_population, load_places)
 
@@ -250,12 +250,7 @@ def assess(sites: gpd.GeoDataFrame, basins: Any = None, *, max_snap_km: float = 
     >>> out = assess(sites)  # doctest: +SKIP
     >>> out[["name", "country", "downstream_countries", "exposure_class"]].head()  # doctest: +SKIP
     """
-    if not isinstance(sites, gpd.GeoDataFrame):
-        raise RiskmapInputError("assess: sites must be a GeoDataFrame")
-    if not (max_snap_km >= 0 and near_border_km >= 0 and (divide_buffer_km is None or divide_buffer_km >= 0)):
-        raise RiskmapInputError("assess: max_snap_km, near_border_km and divide_buffer_km must be >= 0")
-    if not (velocity_ms > 0 and math.isfinite(velocity_ms)):
-        raise RiskmapInputError(f"assess: velocity_ms must be a positive number, got {velocity_ms!r}")
+    _check_options(sites, max_snap_km, near_border_km, velocity_ms, divide_buffer_km)
     bobjs = _resolve_basins(basins, data_dir)
     idxs = [_basin_index(b) for b in bobjs]
     grids = [load_flowgrid(b) for b in bobjs]  # DEM-built basins: sites located on the flow grid
@@ -264,121 +259,21 @@ def assess(sites: gpd.GeoDataFrame, basins: Any = None, *, max_snap_km: float = 
     sites, moved = set_aside_computed(sites, [c for c in EXPOSURE_COLUMNS if c not in ("country", "basin")])
     n = len(sites)
     lon, lat = _site_points(sites, idxs)
-    buf_km = _divide_buffers(sites, divide_buffer_km)
-    buf_cap_km = _divide_buffer_caps(bobjs, divide_buffer_km)
-
     # ---- 1. basin by outline, then divide buffer -------------------------
-    bsel, in_basin = _basin_of_sites(idxs, lon, lat, buf_km, buf_cap_km)
-
-    cols: dict[str, Any] = {
-        "basin": np.full(n, None, dtype=object), "sub_basin": np.full(n, None, dtype=object),
-        "in_basin": in_basin, "country_poly": np.full(n, None, dtype=object),
-        "border_km": np.full(n, np.nan), "border_neighbour": np.full(n, None, dtype=object),
-        "reach_id": np.full(n, -1, dtype=np.int64), "reach_name": np.full(n, None, dtype=object),
-        "snap_km": np.full(n, np.nan), "drainage_by": np.full(n, "none", dtype=object),
-        "ds_basin": np.full(n, -1, dtype=np.intp), "ds_code": np.zeros(n, dtype=np.int64),
-        "first_border_river_km": np.full(n, np.nan), "outlet_river_km": np.full(n, np.nan),
-        "continuation": np.full(n, None, dtype=object), "on_border_water": np.zeros(n, dtype=bool),
-        "reach_is_border": np.zeros(n, dtype=bool), "reach_frac": np.full(n, np.nan),
-        "cross_km": np.full(n, np.nan), "dem_network": np.zeros(n, dtype=bool),
-    }
+    bsel, in_basin = _basin_of_sites(idxs, lon, lat, _divide_buffers(sites, divide_buffer_km),
+                                     _divide_buffer_caps(bobjs, divide_buffer_km))
+    cols = _new_columns(n, in_basin)
     given = _clean_codes(sites["country"]) if "country" in sites.columns else np.full(n, None, dtype=object)
     for k, ix in enumerate(idxs):
         rows = np.flatnonzero(bsel == k)
         if len(rows):
-            _assess_basin(ix, rows, lon[rows], lat[rows], given[rows], cols, k,
-                          max_snap_km=max_snap_km, grid=grids[k])
-
+            _assess_basin(_BasinSites(ix=ix, k=k, rows=rows, lon=lon[rows], lat=lat[rows], given=given[rows],
+                                      grid=grids[k]), cols, max_snap_km=max_snap_km)
     # ---- assemble ---------------------------------------------------------
     out = sites.copy()
-    poly = cols["country_poly"]
-    has_given = pd.notna(given)
-    has_poly = pd.notna(poly)
-    country = np.where(has_given, given, poly)
-    check = np.full(n, None, dtype=object)
-    check[has_given & has_poly & (given == poly)] = "ok"
-    diff = has_given & has_poly & (given != poly)
-    check[diff] = np.array([f"differs: location is in {p}" for p in poly[diff]], dtype=object)
-    check[~has_given & has_poly] = "derived from location"
-    check[~has_poly] = "not checked (outside the basin countries)"
-    def obj(v: np.ndarray) -> pd.Series:  # keep object dtype: no per-row string conversion
-        return pd.Series(v, index=out.index, dtype=object)
-
-    out["basin"] = obj(cols["basin"])
-    out["sub_basin"] = obj(cols["sub_basin"])
-    out["in_basin"] = in_basin
-    out["country"] = obj(country)
-    out["country_check"] = obj(check)
-    out["border_km"] = cols["border_km"]
-    out["border_neighbour"] = obj(cols["border_neighbour"])
-    rid = cols["reach_id"]
-    out["reach_id"] = pd.array(np.where(rid >= 0, rid, 0), dtype="Int64")
-    out.loc[rid < 0, "reach_id"] = pd.NA
-    out["reach_name"] = obj(cols["reach_name"])
-    out["snap_km"] = cols["snap_km"]
-    out["drainage_by"] = obj(cols["drainage_by"])
-    out["reach_frac"] = cols["reach_frac"]
-    ds = np.empty(n, dtype=object)
-    has_path = cols["ds_basin"] >= 0
-    ds_len = np.zeros(n, dtype=np.int64)
-    for k, ix in enumerate(idxs):
-        sel = np.flatnonzero(cols["ds_basin"] == k)
-        if not len(sel):
-            continue
-        codes = cols["ds_code"][sel]
-        lens = np.array([len(t) for t in ix.ds_lists], dtype=np.int64)
-        ds_len[sel] = lens[codes]
-        objs = np.empty(len(ix.ds_lists), dtype=object)
-        for j, t in enumerate(ix.ds_lists):  # one list per distinct path (shared by its sites)
-            objs[j] = list(t)
-        ds[sel] = objs[codes]
-    out["downstream_countries"] = obj(ds)
-    fb = cols["first_border_river_km"].copy()
-    dto = cols["outlet_river_km"].copy()
-    # Sites allocated to a reach beyond max_snap_km drain through an unmapped
-    # stretch at least as long as the straight line to that reach: add it, so the
-    # distances stay lower bounds but are not shortened by the map's gaps. When the
-    # allocated reach is already foreign, the border is crossed on the unmapped
-    # stretch, which is at least as long as the straight line to the nearest border.
-    alloc = cols["drainage_by"] == "basin allocation"
-    snap = np.nan_to_num(cols["snap_km"], nan=0.0)
-    crossed_off_map = alloc & (fb == 0.0) & ~cols["on_border_water"]
-    basis = np.full(n, None, dtype=object)
-    basis[has_path] = "river"
-    basis[has_path & alloc] = "straight line to allocated reach + river (lower bound)"
-    fb = np.where(alloc & ~crossed_off_map, fb + snap, fb)
-    fb = np.where(crossed_off_map, np.fmin(cols["border_km"], snap), fb)
-    basis[has_path & crossed_off_map] = "border crossed off the mapped network: straight line to border (lower bound)"
-    dto = np.where(alloc, dto + snap, dto)
-    # DEM flow path: the overland path from the site's own cell is part of the route
-    demp = cols["drainage_by"] == "dem flow path"
-    crossed_overland = demp & np.isfinite(cols["cross_km"])
-    fb = np.where(demp, fb + snap, fb)
-    fb = np.where(crossed_overland, cols["cross_km"], fb)
-    dto = np.where(demp, dto + snap, dto)
-    basis[has_path & demp] = "DEM flow path from the site's cell + river"
-    basis[has_path & crossed_overland] = "DEM flow path from the site's cell (border crossed overland)"
-    out["first_border_river_km"] = fb
-    lower_bound = alloc
-    out["first_border_river_km_low"], out["first_border_river_km_high"] = _km_range(
-        fb, cols["dem_network"], lower_bound)
-    out["outlet_river_km"] = dto
-    out["river_km_basis"] = obj(basis)
-    out["continuation"] = obj(cols["continuation"])
-    out["travel_time_h"] = fb * 1000.0 / velocity_ms / 3600.0
-    trans = has_path & (ds_len > 0)
-    out["transboundary_downstream"] = pd.array(np.where(has_path, trans, False), dtype="boolean")
-    out.loc[~has_path, "transboundary_downstream"] = pd.NA
-    bk = cols["border_km"]
-    near = pd.array(bk <= near_border_km, dtype="boolean")
-    near[np.isnan(bk)] = pd.NA
-    out["near_border"] = near
-    obw = pd.array(cols["on_border_water"], dtype="boolean")
-    obw[~has_path] = pd.NA
-    out["on_border_water"] = obw
-    out["exposure_class"] = obj(_classify(has_path, trans, fb, cols["on_border_water"],
-                                      np.nan_to_num(bk, nan=np.inf) <= near_border_km,
-                                      cols["basin"]))
+    _write_location_columns(out, cols, given)
+    has_path, trans, fb = _write_river_columns(out, cols, idxs, velocity_ms)
+    _write_exposure_flags(out, cols, has_path, trans, fb, near_border_km)
     # ---- downstream population: GeoNames places along the path (data/sites/places.csv) ----
     pop = _population_columns(out, basins, data_dir)
     for c in POPULATION_COLUMNS:
@@ -418,144 +313,146 @@ def _classify(has_path: np.ndarray, trans: np.ndarray, first_km: np.ndarray, on_
         ["outside", "very high", "high", "medium"], default="low").astype(object)
 
 
-def _assess_basin(ix: _BasinIndex, rows: np.ndarray, lon: np.ndarray, lat: np.ndarray,
-                  given: np.ndarray, cols: dict[str, Any], k: int, *, max_snap_km: float,
-                  grid: FlowGrid | None = None) -> None:
-    m = len(rows)
-    cols["basin"][rows] = ix.id
-    cols["continuation"][rows] = ix.continuation
-    x, y = ix.to_xy.transform(lon, lat)
-    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
-
-    # sub-basin and country by point in polygon
-    si = ix.sub_lab.label(lon, lat)
-    sub = np.full(m, None, dtype=object)
-    if len(ix.sub_names):
-        sub[si >= 0] = ix.sub_names[si[si >= 0]]
-    ci = ix.country_lab.label(lon, lat)
-    poly = np.full(m, None, dtype=object)
-    if len(ix.country_codes):
-        poly[ci >= 0] = ix.country_codes[ci[ci >= 0]]
-    cols["country_poly"][rows] = poly
-    # the path starts in the country the site physically lies in; the given code when unknown
-    origin = np.where(pd.notna(poly), poly, given)
-
-    # border distance: nearest point in the local projection, length geodesic
-    if ix.border_idx is not None:
-        r = ix.border_idx.nearest(x, y)
-        ok = r["line"] >= 0
-        if ok.any():
-            _, _, dist = GEOD.inv(lon[ok], lat[ok], r["nlon"][ok], r["nlat"][ok])
-            bk = np.full(m, np.nan)
-            bk[ok] = np.asarray(dist) / 1000.0
-            cols["border_km"][rows] = bk
-            a = ix.border_a[r["line"][ok]]
-            b = ix.border_b[r["line"][ok]]
-            o = origin[ok]
-            nb = np.where(a == o, b, np.where(b == o, a, None)).astype(object)
-            odd = np.flatnonzero(pd.isna(nb))
-            nb[odd] = [f"{p}|{q}" for p, q in zip(a[odd], b[odd])]  # site on neither side
-            tmp = np.full(m, None, dtype=object)
-            tmp[ok] = nb
-            cols["border_neighbour"][rows] = tmp
-
-    if ix.reach_idx is None:
-        cols["sub_basin"][rows] = sub
-        return
-    # snap to the network
-    r = ix.reach_idx.nearest(x, y, max_dist=max_snap_km * 1000.0)
-    reach = r["line"].copy()
-    dist = r["dist"].copy()
-    frac = r["frac"].copy()
-    how = np.where(reach >= 0, "river snap", "basin allocation").astype(object)
-    # sites outside sub-basin polygons (divide buffer, slivers): sub-basin of the nearest reach
-    far = np.flatnonzero(reach < 0)
-    if len(far):
-        fsub = sub[far]
-        for s in pd.unique(fsub):
-            grp = far[fsub == s] if s is not None else far[pd.isna(fsub)]
-            if s is not None and s in ix.sub_reach_idx:
-                sel, sidx = ix.sub_reach_idx[s]
-                rr = sidx.nearest(x[grp], y[grp])
-                got = rr["line"] >= 0
-                reach[grp[got]] = sel[rr["line"][got]]
-                dist[grp[got]], frac[grp[got]] = rr["dist"][got], rr["frac"][got]
-            else:
-                rr = ix.reach_idx.nearest(x[grp], y[grp])
-                got = rr["line"] >= 0
-                reach[grp[got]] = rr["line"][got]
-                dist[grp[got]], frac[grp[got]] = rr["dist"][got], rr["frac"][got]
-    if grid is not None:  # sites on the DEM: their own cell's flow path (docs/hydrography.md)
-        _dem_locate(ix, grid, lon, lat, reach, dist, frac, how, rows, cols)
-    nosub = pd.isna(sub) & (reach >= 0)
-    sub[nosub] = ix.reach_sub[reach[nosub]]
-    cols["sub_basin"][rows] = sub
-    ok = reach >= 0
-    how[~ok] = "none"
-    cols["drainage_by"][rows] = how
-    rsafe = np.where(ok, reach, 0)
-    rid = np.where(ok, ix.reach_ids[rsafe], -1)
-    cols["reach_id"][rows] = rid
-    names = ix.reach_names[rsafe].copy()
-    names[~ok] = None
-    cols["reach_name"][rows] = names
-    cols["snap_km"][rows] = np.where(ok, dist / 1000.0, np.nan)
-    cols["reach_frac"][rows] = np.where(ok, frac, np.nan)
-
-    # along-river distances
-    L = ix.reach_len[rsafe]
-    site_dto = ix.reach_dto[rsafe] + (1.0 - np.nan_to_num(frac, nan=0.0)) * L
-    n_o = ix.exit_up.shape[1]
-    okeys = pd.Index(list(ix.origins))
-    ocode = okeys.get_indexer(pd.Series(origin, dtype=object))
-    ocode = np.where(ocode >= 0, ocode, n_o - 1)  # a country no reach is in
-    rc = okeys.get_indexer(pd.Series(ix.reach_country, dtype=object))
-    rc = np.where(rc >= 0, rc, n_o - 1)
-    ocode = np.where(pd.notna(origin), ocode, rc[rsafe])  # unknown origin: the reach's country
-    ex = ix.exit_up[rsafe, ocode]
-    first = np.maximum(site_dto - ex, 0.0)
-    first = np.where(ok, first, np.nan)
-    cols["first_border_river_km"][rows] = first
-    cols["outlet_river_km"][rows] = np.where(ok, site_dto, np.nan)
-    cols["ds_basin"][rows] = np.where(ok, k, -1)
-    cols["ds_code"][rows] = ix.ds_code[rsafe, ocode]
-    onw = ok & (how == "river snap") & ix.reach_border[rsafe]
-    if ix.shared_lakes is not None:
-        lab, shore = ix.shared_lakes
-        lim_deg = max_snap_km / 60.0 + 0.01  # generous: 1 deg >= 60 km at these latitudes
-        bx0, by0, bx1, by1 = ix.shared_bounds
-        c = np.flatnonzero(ok & ~onw & (lon >= bx0 - 2 * lim_deg) & (lon <= bx1 + 2 * lim_deg)
-                           & (lat >= by0 - lim_deg) & (lat <= by1 + lim_deg))
-        if len(c):
-            near = lab.label(lon[c], lat[c]) >= 0
-            rest = c[~near]
-            near_shore = shore.nearest(x[rest], y[rest], max_dist=max_snap_km * 1000.0)["line"] >= 0
-            onw[c[near]] = True
-            onw[rest[near_shore]] = True
-    cols["on_border_water"][rows] = onw
+def _check_options(sites: Any, max_snap_km: float, near_border_km: float, velocity_ms: float,
+                   divide_buffer_km: float | None) -> None:
+    """Raise :class:`RiskmapInputError` for a non-GeoDataFrame or an out-of-range setting of :func:`assess`."""
+    if not isinstance(sites, gpd.GeoDataFrame):
+        raise RiskmapInputError("assess: sites must be a GeoDataFrame")
+    if not (max_snap_km >= 0 and near_border_km >= 0 and (divide_buffer_km is None or divide_buffer_km >= 0)):
+        raise RiskmapInputError("assess: max_snap_km, near_border_km and divide_buffer_km must be >= 0")
+    if not (velocity_ms > 0 and math.isfinite(velocity_ms)):
+        raise RiskmapInputError(f"assess: velocity_ms must be a positive number, got {velocity_ms!r}")
 
 
-def _dem_locate(ix: _BasinIndex, grid: FlowGrid, lon: np.ndarray, lat: np.ndarray, reach: np.ndarray,
-                dist: np.ndarray, frac: np.ndarray, how: np.ndarray, rows: np.ndarray,
-                cols: dict[str, Any]) -> None:
-    """Replace the nearest-reach snap by the DEM flow path where the site's cell is on the grid.
+def _new_columns(n: int, in_basin: np.ndarray) -> dict[str, Any]:
+    """The per-site work arrays :func:`_assess_basin` fills (unknown everywhere to start with)."""
+    return {
+        "basin": np.full(n, None, dtype=object), "sub_basin": np.full(n, None, dtype=object),
+        "in_basin": in_basin, "country_poly": np.full(n, None, dtype=object),
+        "border_km": np.full(n, np.nan), "border_neighbour": np.full(n, None, dtype=object),
+        "reach_id": np.full(n, -1, dtype=np.int64), "reach_name": np.full(n, None, dtype=object),
+        "snap_km": np.full(n, np.nan), "drainage_by": np.full(n, "none", dtype=object),
+        "ds_basin": np.full(n, -1, dtype=np.intp), "ds_code": np.zeros(n, dtype=np.int64),
+        "first_border_river_km": np.full(n, np.nan), "outlet_river_km": np.full(n, np.nan),
+        "continuation": np.full(n, None, dtype=object), "on_border_water": np.zeros(n, dtype=bool),
+        "reach_is_border": np.zeros(n, dtype=bool), "reach_frac": np.full(n, np.nan),
+        "cross_km": np.full(n, np.nan), "dem_network": np.zeros(n, dtype=bool),
+    }
 
-    ``drainage_by`` becomes "dem flow path" (``snap_km`` = overland km to the first stream cell),
-    or stays "river snap" for a site whose own cell is a stream cell (``snap_km`` 0).
+
+def _obj(out: pd.DataFrame, v: np.ndarray) -> pd.Series:
+    """An object column of ``out`` (no per-row string conversion)."""
+    return pd.Series(v, index=out.index, dtype=object)
+
+
+def _write_location_columns(out: gpd.GeoDataFrame, cols: dict[str, Any], given: np.ndarray) -> None:
+    """Basin, sub-basin, country (given, else from the location) and its check, border, reach and snap columns."""
+    n = len(out)
+    poly = cols["country_poly"]
+    has_given = pd.notna(given)
+    has_poly = pd.notna(poly)
+    country = np.where(has_given, given, poly)
+    check = np.full(n, None, dtype=object)
+    check[has_given & has_poly & (given == poly)] = "ok"
+    diff = has_given & has_poly & (given != poly)
+    check[diff] = np.array([f"differs: location is in {p}" for p in poly[diff]], dtype=object)
+    check[~has_given & has_poly] = "derived from location"
+    check[~has_poly] = "not checked (outside the basin countries)"
+    out["basin"] = _obj(out, cols["basin"])
+    out["sub_basin"] = _obj(out, cols["sub_basin"])
+    out["in_basin"] = cols["in_basin"]
+    out["country"] = _obj(out, country)
+    out["country_check"] = _obj(out, check)
+    out["border_km"] = cols["border_km"]
+    out["border_neighbour"] = _obj(out, cols["border_neighbour"])
+    rid = cols["reach_id"]
+    out["reach_id"] = pd.array(np.where(rid >= 0, rid, 0), dtype="Int64")
+    out.loc[rid < 0, "reach_id"] = pd.NA
+    out["reach_name"] = _obj(out, cols["reach_name"])
+    out["snap_km"] = cols["snap_km"]
+    out["drainage_by"] = _obj(out, cols["drainage_by"])
+    out["reach_frac"] = cols["reach_frac"]
+
+
+def _downstream_lists(cols: dict[str, Any], idxs: list[_BasinIndex]) -> tuple[np.ndarray, np.ndarray]:
+    """``downstream_countries`` (one list object per distinct path, shared by its sites) and their lengths."""
+    n = len(cols["ds_basin"])
+    ds = np.empty(n, dtype=object)
+    ds_len = np.zeros(n, dtype=np.int64)
+    for k, ix in enumerate(idxs):
+        sel = np.flatnonzero(cols["ds_basin"] == k)
+        if not len(sel):
+            continue
+        codes = cols["ds_code"][sel]
+        lens = np.array([len(t) for t in ix.ds_lists], dtype=np.int64)
+        ds_len[sel] = lens[codes]
+        objs = np.empty(len(ix.ds_lists), dtype=object)
+        for j, t in enumerate(ix.ds_lists):  # one list per distinct path (shared by its sites)
+            objs[j] = list(t)
+        ds[sel] = objs[codes]
+    return ds, ds_len
+
+
+def _write_river_columns(out: gpd.GeoDataFrame, cols: dict[str, Any], idxs: list[_BasinIndex],
+                         velocity_ms: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Downstream countries, river distances (with their basis and range) and travel time.
+
+    Returns ``(has_path, transboundary, first_border_river_km)``.
     """
-    loc = grid.locate(lon, lat)
-    pos = pd.Index(ix.reach_ids).get_indexer(loc["reach_id"])
-    dem = (loc["reach_id"] >= 0) & (pos >= 0)
-    if not dem.any():
-        return
-    reach[dem] = pos[dem]
-    frac[dem] = loc["frac"][dem]
-    dist[dem] = loc["overland_km"][dem] * 1000.0
-    on_stream = dem & (loc["overland_km"] == 0)
-    how[dem & ~on_stream] = "dem flow path"
-    how[on_stream] = "river snap"
-    cols["cross_km"][rows[dem]] = loc["cross_km"][dem]
-    cols["dem_network"][rows[dem]] = True
+    n = len(out)
+    ds, ds_len = _downstream_lists(cols, idxs)
+    has_path = cols["ds_basin"] >= 0
+    out["downstream_countries"] = _obj(out, ds)
+    fb = cols["first_border_river_km"].copy()
+    dto = cols["outlet_river_km"].copy()
+    # Sites allocated to a reach beyond max_snap_km drain through an unmapped
+    # stretch at least as long as the straight line to that reach: add it, so the
+    # distances stay lower bounds but are not shortened by the map's gaps. When the
+    # allocated reach is already foreign, the border is crossed on the unmapped
+    # stretch, which is at least as long as the straight line to the nearest border.
+    alloc = cols["drainage_by"] == "basin allocation"
+    snap = np.nan_to_num(cols["snap_km"], nan=0.0)
+    crossed_off_map = alloc & (fb == 0.0) & ~cols["on_border_water"]
+    basis = np.full(n, None, dtype=object)
+    basis[has_path] = "river"
+    basis[has_path & alloc] = "straight line to allocated reach + river (lower bound)"
+    fb = np.where(alloc & ~crossed_off_map, fb + snap, fb)
+    fb = np.where(crossed_off_map, np.fmin(cols["border_km"], snap), fb)
+    basis[has_path & crossed_off_map] = "border crossed off the mapped network: straight line to border (lower bound)"
+    dto = np.where(alloc, dto + snap, dto)
+    # DEM flow path: the overland path from the site's own cell is part of the route
+    demp = cols["drainage_by"] == "dem flow path"
+    crossed_overland = demp & np.isfinite(cols["cross_km"])
+    fb = np.where(demp, fb + snap, fb)
+    fb = np.where(crossed_overland, cols["cross_km"], fb)
+    dto = np.where(demp, dto + snap, dto)
+    basis[has_path & demp] = "DEM flow path from the site's cell + river"
+    basis[has_path & crossed_overland] = "DEM flow path from the site's cell (border crossed overland)"
+    out["first_border_river_km"] = fb
+    lower_bound = alloc
+    out["first_border_river_km_low"], out["first_border_river_km_high"] = _km_range(
+        fb, cols["dem_network"], lower_bound)
+    out["outlet_river_km"] = dto
+    out["river_km_basis"] = _obj(out, basis)
+    out["continuation"] = _obj(out, cols["continuation"])
+    out["travel_time_h"] = fb * 1000.0 / velocity_ms / 3600.0
+    return has_path, has_path & (ds_len > 0), fb
+
+
+def _write_exposure_flags(out: gpd.GeoDataFrame, cols: dict[str, Any], has_path: np.ndarray, trans: np.ndarray,
+                          fb: np.ndarray, near_border_km: float) -> None:
+    """``transboundary_downstream``, ``near_border``, ``on_border_water`` (nullable) and ``exposure_class``."""
+    out["transboundary_downstream"] = pd.array(np.where(has_path, trans, False), dtype="boolean")
+    out.loc[~has_path, "transboundary_downstream"] = pd.NA
+    bk = cols["border_km"]
+    near = pd.array(bk <= near_border_km, dtype="boolean")
+    near[np.isnan(bk)] = pd.NA
+    out["near_border"] = near
+    obw = pd.array(cols["on_border_water"], dtype="boolean")
+    obw[~has_path] = pd.NA
+    out["on_border_water"] = obw
+    out["exposure_class"] = _obj(out, _classify(has_path, trans, fb, cols["on_border_water"],
+                                                np.nan_to_num(bk, nan=np.inf) <= near_border_km, cols["basin"]))
 
 
 # --------------------------------------------------------------------------

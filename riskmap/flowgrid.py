@@ -76,6 +76,16 @@ class FlowGrid:
         r, col = np.divmod(idx, self.shape[1])
         return c + (col + 0.5) * a, f + (r + 0.5) * e
 
+    def _step_km(self, cells: np.ndarray, nxt: np.ndarray, memo: np.ndarray) -> np.ndarray:
+        """Geodesic km from each cell centre to the next cell's, each distinct cell computed once (``memo``)."""
+        need = np.isnan(memo[cells])
+        if need.any():
+            u, first = np.unique(cells[need], return_index=True)
+            x0, y0 = self._centre(u)
+            x1, y1 = self._centre(nxt[need][first])
+            memo[u] = np.asarray(GEOD.inv(x0, y0, x1, y1)[2]) / 1000.0
+        return memo[cells]
+
     def cells(self, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
         """Flat cell index of each point inside the basin's cells, -1 elsewhere."""
         a, _, c, _, e, f = self.transform
@@ -106,7 +116,13 @@ class FlowGrid:
             own cell is a stream cell), ``cross_km`` (km along the overland path where it first
             enters a cell of another country than the site's own cell; NaN when it does not).
         """
-        start = self.cells(lon, lat)
+        cells = self.cells(lon, lat)
+        uniq, inv = np.unique(cells, return_inverse=True)  # sites sharing a cell share its path: walk each once
+        walked = self._walk(uniq)
+        return {k: v[np.asarray(inv).reshape(-1)] for k, v in walked.items()}
+
+    def _walk(self, start: np.ndarray) -> dict[str, np.ndarray]:
+        """:meth:`locate` for the flat cell indexes ``start`` (-1: off the grid)."""
         n = len(start)
         d8 = self.d8.ravel()
         w = self.shape[1]
@@ -116,6 +132,7 @@ class FlowGrid:
         cross = np.full(n, np.nan)
         own = np.where(start >= 0, self.country[np.maximum(start, 0)], 0)
         active = (start >= 0) & (self.reach_at[np.maximum(start, 0)] < 0)
+        memo = np.full(h * w, np.nan)
         for _ in range(MAX_STEPS):
             a = np.flatnonzero(active)
             if not len(a):
@@ -134,9 +151,7 @@ class FlowGrid:
             cur[a[off]] = -1
             active[a[off]] = False
             a, nxt = a[~off], nxt[~off]
-            x0, y0 = self._centre(cur[a])
-            x1, y1 = self._centre(nxt)
-            km[a] += np.asarray(GEOD.inv(x0, y0, x1, y1)[2]) / 1000.0
+            km[a] += self._step_km(cur[a], nxt, memo)  # paths converge: each cell's step once
             leave = np.isnan(cross[a]) & (own[a] > 0) & (self.country[nxt] != own[a]) & (self.country[nxt] > 0)
             cross[a[leave]] = km[a[leave]]
             cur[a] = nxt

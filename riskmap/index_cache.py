@@ -1,8 +1,9 @@
 """On-disk cache of the per-basin exposure indexes (:mod:`riskmap.basin_index`).
 
 Files live in the user's cache folder, are named by a digest of the basin
-data and of the code the index depends on, are authenticated with a key of
-this user before unpickling, and are written atomically.
+data and of the code the index depends on, hold plain arrays (coordinates, offsets, WKB
+bytes and a JSON table of them, :func:`_pack_arrays`; nothing is unpickled), are authenticated
+with a key of this user before they are read, and are written atomically.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ import hashlib
 import hmac
 import json
 import os
-import pickle
 import secrets
 import tempfile
 from pathlib import Path
@@ -23,10 +23,11 @@ import pyproj
 import shapely
 
 
-
-
 #: Bump when the layout of the per-basin index changes (invalidates the index-cache files).
-INDEX_CACHE_VERSION = 1
+INDEX_CACHE_VERSION = 3
+#: Suffix of the index-cache files (``.pkl``: pickles of version 1, removed when a basin's file is rewritten).
+_SUFFIX = ".idx"
+
 
 def _index_cache_file(basin: Any) -> Path | None:
     """Cache file of a basin loaded unchanged from ``data/basins/<id>.gpkg``; None otherwise.
@@ -51,7 +52,7 @@ def _index_cache_file(basin: Any) -> Path | None:
                  str(INDEX_CACHE_VERSION), _module_digest()):
         h.update(part.encode("utf-8") + b"\0")
     folder = Path(setting) if setting else _user_cache_dir() / "index-cache"
-    return folder / f"{getattr(basin, 'id', 'basin')}-{h.hexdigest()[:24]}.pkl"
+    return folder / f"{getattr(basin, 'id', 'basin')}-{h.hexdigest()[:24]}{_SUFFIX}"
 
 
 @functools.lru_cache(maxsize=1)
@@ -77,7 +78,7 @@ def _cache_secret() -> bytes | None:
     """The key of this user authenticating index-cache files (created on first use; None: no cache).
 
     Stored in ``$XDG_CACHE_HOME/riskmap/index-cache.key`` (default ``~/.cache``), mode 0600. A cache
-    file not written with it (copied in with a data folder, tampered with) is ignored, never unpickled.
+    file not written with it (copied in with a data folder, tampered with) is ignored, never read.
     """
     path = _user_cache_dir() / "index-cache.key"
     try:
@@ -95,36 +96,69 @@ def _cache_secret() -> bytes | None:
     return key if len(key) == 32 else None
 
 
-def _mac(key: bytes, data: bytes) -> bytes:
-    """Keyed BLAKE2b (32 bytes) of a cache file's content: authenticates it before unpickling."""
+def _mac(key: bytes, data: bytes | memoryview) -> bytes:
+    """Keyed BLAKE2b (32 bytes) of a cache file's content: authenticates it before it is read."""
     return hashlib.blake2b(data, key=key, digest_size=32).digest()
 
 
-def _read_index_cache(path: Path) -> Any | None:
-    """The cached index, or None (missing, not authenticated, unreadable or stale: rebuilt)."""
+def _pack_arrays(arrays: dict[str, np.ndarray]) -> bytes:
+    """One buffer: 8-byte header length, JSON header (name, dtype, shape, offset), then the raw arrays (8-aligned).
+
+    Plain numbers only (object arrays are refused), so reading needs no pickle and no per-array parsing.
+    """
+    table, chunks, pos = [], [], 0
+    for name, arr in arrays.items():
+        arr = np.ascontiguousarray(arr)
+        if arr.dtype.hasobject:
+            raise TypeError(f"index cache: {name} is an object array")
+        raw = arr.tobytes()
+        table.append([name, arr.dtype.str, list(arr.shape), pos])
+        chunks.append(raw + bytes(-len(raw) % 8))
+        pos += len(chunks[-1])
+    head = json.dumps(table).encode("utf-8")
+    head += b" " * (-len(head) % 8)
+    return len(head).to_bytes(8, "little") + head + b"".join(chunks)
+
+
+def _unpack_arrays(data: memoryview) -> dict[str, np.ndarray]:
+    """The arrays of :func:`_pack_arrays` (views into ``data``; raises ValueError/KeyError/TypeError when malformed)."""
+    n = int.from_bytes(data[:8], "little")
+    base = 8 + n
+    out = {}
+    for name, dtype, shape, off in json.loads(bytes(data[8:base])):
+        dt = np.dtype(dtype)
+        if dt.hasobject:
+            raise TypeError(name)
+        count = int(np.prod(shape, dtype=np.int64))
+        out[name] = np.frombuffer(data, dtype=dt, count=count, offset=base + off).reshape(shape)
+    return out
+
+
+def _read_index_cache(path: Path) -> dict[str, np.ndarray] | None:
+    """The cached index arrays, or None (missing, not authenticated, unreadable: rebuilt)."""
     key = _cache_secret()
     try:
-        blob = path.read_bytes()
+        with open(path, "rb") as f:
+            blob = bytearray(f.read())  # writable: the arrays are views into it
     except OSError:
         return None
-    if key is None or len(blob) < 32:
+    if key is None or len(blob) < 40:
         return None
-    tag, data = blob[:32], blob[32:]
-    if not hmac.compare_digest(tag, _mac(key, data)):
+    data = memoryview(blob)[32:]
+    if not hmac.compare_digest(bytes(blob[:32]), _mac(key, data)):
         return None
     try:
-        idx = pickle.loads(data)  # authenticated: written by _write_index_cache with this user's key
-    except (EOFError, pickle.UnpicklingError, AttributeError, ImportError, ValueError, TypeError):
+        return _unpack_arrays(data)  # plain arrays only, never pickles
+    except (ValueError, KeyError, TypeError):
         return None
-    return idx
 
 
-def _write_index_cache(path: Path, idx: Any) -> None:
+def _write_index_cache(path: Path, arrays: dict[str, np.ndarray]) -> None:
     """Write atomically; drop older cache files of the same basin. A read-only folder is skipped."""
     key = _cache_secret()
     if key is None:
         return
-    data = pickle.dumps(idx, protocol=pickle.HIGHEST_PROTOCOL)
+    data = _pack_arrays(arrays)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=path.stem + ".", suffix=".tmp", dir=path.parent)
@@ -136,7 +170,8 @@ def _write_index_cache(path: Path, idx: Any) -> None:
         finally:
             if os.path.exists(tmp):
                 os.unlink(tmp)
-        for old in path.parent.glob(f"{path.name.rsplit('-', 1)[0]}-*.pkl"):
+        stem = path.name.rsplit('-', 1)[0]
+        for old in [*path.parent.glob(f"{stem}-*{_SUFFIX}"), *path.parent.glob(f"{stem}-*.pkl")]:
             if old != path:
                 old.unlink(missing_ok=True)
     except OSError:

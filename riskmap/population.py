@@ -22,7 +22,7 @@ import shapely
 
 from riskmap._errors import RiskmapInputError
 from riskmap._geo import aeqd_for_bounds
-from riskmap.basin_index import _resolve_basins
+from riskmap.basin_index import _basin_index, _resolve_basins
 from riskmap.network import network_of
 
 
@@ -54,20 +54,16 @@ def load_places(path: Any = None) -> gpd.GeoDataFrame:
                             crs="EPSG:4326")
 
 
-_POP_CACHE: dict[tuple[int, str], Any] = {}
+def _projected_reaches(basin: Any) -> tuple[Any, np.ndarray, tuple[float, float, float, float]]:
+    """(local CRS, reach geometries in it in table order, lon/lat bounds of the reaches) of a basin.
 
-
-def _projected_reaches(basin: Any) -> tuple[Any, pd.Series]:
-    """(local CRS, reach geometries in it by reach_id) of a basin, cached per Basin object."""
-    key = (id(basin), "reaches")
-    hit = _POP_CACHE.get(key)
-    if hit is None or hit[0] is not basin:
-        reaches = basin.reaches.to_crs("EPSG:4326")
-        crs = aeqd_for_bounds(tuple(reaches.total_bounds))
-        rproj = reaches.to_crs(crs)
-        hit = (basin, crs, pd.Series(rproj.geometry.values, index=rproj["reach_id"].to_numpy()))
-        _POP_CACHE[key] = hit
-    return hit[1], hit[2]
+    From the basin's exposure index (:mod:`riskmap.basin_index`, cached on disk): the reaches
+    projected to :func:`riskmap._geo.aeqd_for_bounds` of their own bounds.
+    """
+    ix = _basin_index(basin)
+    if ix.reach_bounds is None:
+        raise RiskmapInputError(f"basin {ix.id!r}: no reaches")
+    return aeqd_for_bounds(ix.reach_bounds), ix.reach_proj, ix.reach_bounds
 
 
 def _population_columns(assessed: gpd.GeoDataFrame, basins: Any, data_dir: Any) -> pd.DataFrame:
@@ -152,19 +148,8 @@ def downstream_population(assessed: pd.DataFrame, basins: Any = None, places: gp
         return _frame(out, assessed.index, radius_km, first_km)
     for bid, basin in bmap.items():
         rows = np.flatnonzero((site["basin"] == bid) & np.isfinite(site["rid"]))
-        if not len(rows):
-            continue
-        pairs = _place_pairs(basin, places, radius_km)
-        site_geom = site["pts"].iloc[rows].to_crs(pairs["crs"]).to_numpy()
-        rid = site["rid"]
-        by_reach = rows[np.argsort(rid[rows], kind="stable")]
-        starts = np.flatnonzero(np.r_[True, np.diff(rid[by_reach]) != 0])
-        for srows in np.split(by_reach, starts[1:]):  # one path per distinct start reach, shared by its sites
-            path = pairs["net"].path_positions(int(rid[srows[0]]))
-            s_pl, k = _places_along(pairs, path)
-            s_site = shapely.line_locate_point(pairs["rgeom"][path[0]],
-                                               site_geom[np.searchsorted(rows, srows)]) / 1000.0
-            _fill(out, srows, site, s_pl, pairs["pop"][k], pairs["country"][k], s_site, first_km)
+        if len(rows):
+            _basin_population(out, rows, site, _place_pairs(basin, places, radius_km), first_km)
     return _frame(out, assessed.index, radius_km, first_km)
 
 
@@ -210,13 +195,11 @@ def _place_pairs(basin: Any, places: gpd.GeoDataFrame, radius_km: float) -> dict
     row i of ``basin.reaches`` and of its network), ``d``: distance, ``pos``: km of
     the place's nearest point along the reach from its upstream end.
     """
-    crs, by_id = _projected_reaches(basin)
-    x0, y0, x1, y1 = basin.reaches.to_crs("EPSG:4326").total_bounds
+    crs, rgeom, (x0, y0, x1, y1) = _projected_reaches(basin)
     pad = radius_km / 60.0 + 0.05
     sel = (places.geometry.x.between(x0 - 2 * pad, x1 + 2 * pad) & places.geometry.y.between(y0 - pad, y1 + pad))
     pl_idx = np.flatnonzero(sel.to_numpy())
     pl_geom = places.geometry.iloc[pl_idx].to_crs(crs).to_numpy()
-    rgeom = by_id.to_numpy()
     pi, ri = shapely.STRtree(rgeom).query(pl_geom, predicate="dwithin", distance=radius_km * 1000.0)
     return {"crs": crs, "rgeom": rgeom, "net": network_of(basin), "rlen": shapely.length(rgeom) / 1000.0,
             "pi": pi, "ri": ri, "d": shapely.distance(pl_geom[pi], rgeom[ri]),
@@ -225,49 +208,148 @@ def _place_pairs(basin: Any, places: gpd.GeoDataFrame, radius_km: float) -> dict
             "country": places["country"].astype(object).to_numpy()[pl_idx]}
 
 
-def _places_along(pairs: dict[str, Any], path: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(km from the path's start, place) of each place near the path, sorted along it.
+def _basin_population(out: dict[str, np.ndarray], rows: np.ndarray, site: dict[str, Any],
+                      pairs: dict[str, Any], first_km: float) -> None:
+    """Write the sums of the sites ``rows`` of one basin into ``out`` (vectorised; one path per start reach)."""
+    net = pairs["net"]
+    starts, group = np.unique(site["rid"][rows], return_inverse=True)  # distinct start reaches
+    upos = pd.Index(net.ids).get_indexer(starts.astype(np.int64))
+    for bad in starts[upos < 0][:1]:
+        net.position(int(bad))  # raises the network's own message
+    along = _places_along(pairs, _path_matrix(net.down, upos))
+    pts = _project_points(site["pts"].iloc[rows], pairs["crs"])
+    s_site = shapely.line_locate_point(pairs["rgeom"][upos[group]], pts) / 1000.0
+    _fill(out, rows, group, site, along, s_site, first_km)
 
-    Each place counts once, at its nearest reach of the path.
+
+def _path_matrix(down: np.ndarray, upos: np.ndarray) -> np.ndarray:
+    """Row ``g``: the reach positions from ``upos[g]`` to the outlet in flow order, padded with -1."""
+    cols = []
+    cur = np.asarray(upos, dtype=np.intp)
+    while len(cur) and (cur >= 0).any():
+        cols.append(cur)
+        cur = np.where(cur >= 0, down[np.maximum(cur, 0)], -1)
+    return np.stack(cols, axis=1) if cols else np.full((len(upos), 0), -1, dtype=np.intp)
+
+
+def _project_points(pts: gpd.GeoSeries, crs: Any) -> np.ndarray:
+    """Points (EPSG:4326) in ``crs``: the transformation :meth:`geopandas.GeoSeries.to_crs` applies, without its frames."""
+    from pyproj import Transformer
+
+    tr = Transformer.from_crs(pts.crs, crs, always_xy=True)
+    arr = pts.to_numpy()
+    x, y = tr.transform(shapely.get_x(arr), shapely.get_y(arr))
+    out = shapely.points(np.asarray(x, dtype=float), np.asarray(y, dtype=float))
+    out[shapely.is_missing(arr) | shapely.is_empty(arr)] = None
+    return out
+
+
+def _places_along(pairs: dict[str, Any], paths: np.ndarray) -> dict[str, np.ndarray]:
+    """The places near each path (row of ``paths``), sorted by (path, km from the path's start).
+
+    Each place counts once per path, at its nearest reach of the path (ties: the first pair).
+    Returns ``s`` (km), ``pop``, ``country`` of the places and ``bounds`` (start of each path's places, and the end).
     """
-    upstream_end = np.full(len(pairs["rgeom"]), np.nan)
-    upstream_end[path] = np.concatenate([[0.0], np.cumsum(pairs["rlen"][path])[:-1]])
-    pi, ri = pairs["pi"], pairs["ri"]
-    on = np.flatnonzero(np.isfinite(upstream_end[ri]))
-    on = on[np.lexsort((pairs["d"][on], pi[on]))]  # by place, then distance (stable: ties keep pair order)
-    on = on[np.r_[True, pi[on][1:] != pi[on][:-1]]] if len(on) else on
-    s_pl = upstream_end[ri[on]] + pairs["pos"][on]
-    order = np.argsort(s_pl, kind="stable")
-    return s_pl[order], pi[on][order]
+    n_g, width = paths.shape
+    ok = paths >= 0
+    lens = np.where(ok, pairs["rlen"][np.maximum(paths, 0)], 0.0)
+    upstream_end = np.zeros_like(lens)
+    if width > 1:
+        upstream_end[:, 1:] = np.cumsum(lens, axis=1)[:, :-1]  # row-wise: the same sums as one path at a time
+    by_reach = np.argsort(pairs["ri"], kind="stable")
+    first = np.searchsorted(pairs["ri"][by_reach], np.arange(len(pairs["rgeom"]) + 1))
+    g, j = np.nonzero(ok)
+    r = paths[g, j]
+    cnt = first[r + 1] - first[r]
+    rep = np.repeat(np.arange(len(r)), cnt)
+    k = by_reach[first[r][rep] + np.arange(len(rep)) - np.repeat(np.cumsum(cnt) - cnt, cnt)]
+    eg, pi, d = g[rep], pairs["pi"][k], pairs["d"][k]
+    s = upstream_end[g, j][rep] + pairs["pos"][k]
+    o = np.lexsort((k, d, pi, eg))  # per path and place: the nearest reach first
+    keep = o[np.r_[True, (eg[o][1:] != eg[o][:-1]) | (pi[o][1:] != pi[o][:-1])]] if len(o) else o
+    o = keep[np.lexsort((pi[keep], s[keep], eg[keep]))]
+    return {"s": s[o], "pop": pairs["pop"][pi[o]], "country": pairs["country"][pi[o]],
+            "bounds": np.searchsorted(eg[o], np.arange(n_g + 1))}
 
 
-def _fill(out: dict[str, np.ndarray], srows: np.ndarray, site: dict[str, Any], s_pl: np.ndarray,
-          pop: np.ndarray, country: np.ndarray, s_site: np.ndarray, first_km: float) -> None:
-    """Write the sums of the sites ``srows`` (sharing one path; places sorted along it) into ``out``."""
-    cum = np.concatenate([[0.0], np.cumsum(pop)])  # prefix sums over places sorted along the path
-    off = site["offset"][srows]
-    lo = np.searchsorted(s_pl, s_site, side="left")  # first place at or below the site
+def _bisect(a: np.ndarray, lo: np.ndarray, hi: np.ndarray, v: np.ndarray, right: bool) -> np.ndarray:
+    """``lo + numpy.searchsorted(a[lo:hi], v, side)`` for every query at once (NaN sorts last, as in numpy)."""
+    lo, hi = lo.copy(), hi.copy()
+    big = np.isnan(v)
+    while True:
+        act = lo < hi
+        if not act.any():
+            return lo
+        mid = (lo + hi) // 2
+        am = a[np.minimum(mid, max(len(a) - 1, 0))] if len(a) else np.zeros(len(v))
+        up = act & (((am <= v) if right else (am < v)) | big)
+        lo = np.where(up, mid + 1, lo)
+        hi = np.where(act & ~up, mid, hi)
+
+
+def _prefix(values: np.ndarray, bounds: np.ndarray) -> np.ndarray:
+    """Per-path prefix sums: path ``g``'s sums at ``[bounds[g] + g, bounds[g + 1] + g]`` (a leading 0 each).
+
+    Each path's sums are accumulated from 0 in order, as for one path at a time; whole numbers
+    (GeoNames populations) take one global pass, which gives the same numbers exactly.
+    """
+    n_g = len(bounds) - 1
+    out = np.zeros(len(values) + n_g)
+    whole = bool(np.all(np.isfinite(values)) and np.all(values == np.round(values))
+                 and np.abs(values).sum() < 2.0 ** 52)
+    if whole:
+        cum = np.concatenate([[0.0], np.cumsum(values)])
+        size = np.diff(bounds) + 1
+        gid = np.repeat(np.arange(n_g), size)
+        k = np.arange(len(out)) - np.repeat(bounds[:-1] + np.arange(n_g), size)
+        out[:] = cum[bounds[gid] + k] - cum[bounds[gid]]
+        return out
+    for g in range(n_g):
+        a, b = bounds[g], bounds[g + 1]
+        out[a + g + 1:b + g + 1] = np.cumsum(values[a:b])
+    return out
+
+
+def _fill(out: dict[str, np.ndarray], rows: np.ndarray, group: np.ndarray, site: dict[str, Any],
+          along: dict[str, np.ndarray], s_site: np.ndarray, first_km: float) -> None:
+    """Write the sums of the sites ``rows`` (path ``group`` each, at ``s_site`` km along it) into ``out``."""
+    s_pl, bounds = along["s"], along["bounds"]
+    start, end = bounds[group], bounds[group + 1]
+    off = site["offset"][rows]
+    lo = _bisect(s_pl, start, end, s_site, right=False)  # first place at or below the site
 
     def upto(km: np.ndarray) -> np.ndarray:
         """Index past the last place within ``km`` along-path km of the site (km counted from the site)."""
-        return np.maximum(np.searchsorted(s_pl, s_site + km - off, side="right"), lo)
+        return np.maximum(_bisect(s_pl, start, end, s_site + km - off, right=True), lo)
 
-    hi_first = upto(np.full(len(srows), first_km))
-    out["downstream_pop_first_km"][srows] = cum[hi_first] - cum[lo]
-    out["downstream_places_first_km"][srows] = hi_first - lo
-    out["downstream_pop_total"][srows] = cum[-1] - cum[lo]
-    lim = np.where(site["never_leaves"][srows], np.inf, site["fb"][srows])
+    pop = along["pop"]
+    cum = _prefix(pop, bounds)
+    hi_first = upto(np.full(len(rows), first_km))
+    out["downstream_pop_first_km"][rows] = cum[hi_first + group] - cum[lo + group]
+    out["downstream_places_first_km"][rows] = hi_first - lo
+    out["downstream_pop_total"][rows] = cum[end + group] - cum[lo + group]
+    lim = np.where(site["never_leaves"][rows], np.inf, site["fb"][rows])
     hi_b = upto(np.where(np.isnan(lim), 0.0, lim))
-    out["downstream_pop_to_border"][srows] = np.where(np.isnan(lim), np.nan, cum[hi_b] - cum[lo])
-    ctry = pd.Series(country, dtype=object).fillna("unknown").to_numpy()
+    out["downstream_pop_to_border"][rows] = np.where(np.isnan(lim), np.nan, cum[hi_b + group] - cum[lo + group])
+    out["by_country"][rows] = _by_country(along, group, lo, end, pop)
+
+
+def _by_country(along: dict[str, np.ndarray], group: np.ndarray, lo: np.ndarray, end: np.ndarray,
+                pop: np.ndarray) -> np.ndarray:
+    """JSON ISO3 -> population of the places from ``lo`` to the end of each site's path (one text per distinct start)."""
+    ctry = pd.Series(along["country"], dtype=object).fillna("unknown").to_numpy()
     codes = sorted(set(ctry.tolist()))
-    ccum = [np.concatenate([[0.0], np.cumsum(np.where(ctry == c, pop, 0.0))]) for c in codes]
-    per = np.stack([cc[-1] - cc[lo] for cc in ccum], axis=1) if codes else np.zeros((len(srows), 0))
-    # sites of one reach share few distinct totals: one JSON text per distinct row
-    uniq, inv = np.unique(per, axis=0, return_inverse=True)
+    key = lo.astype(np.int64) * (len(along["bounds"]) + 1) + group
+    uniq, first, inv = np.unique(key, return_index=True, return_inverse=True)
+    g, a, b = group[first], lo[first], end[first]
+    cols = []
+    for c in codes:
+        cc = _prefix(np.where(ctry == c, pop, 0.0), along["bounds"])
+        cols.append(cc[b + g] - cc[a + g])
+    per = np.stack(cols, axis=1) if codes else np.zeros((len(uniq), 0))
     texts = np.array([json.dumps({c: int(v) for c, v in zip(codes, u) if v > 0}, sort_keys=True)
-                      for u in uniq], dtype=object)
-    out["by_country"][srows] = texts[np.asarray(inv).reshape(-1)]
+                      for u in per.tolist()], dtype=object)
+    return texts[np.asarray(inv).reshape(-1)]
 
 
 def _frame(out: dict[str, np.ndarray], index: pd.Index, radius_km: float, first_km: float) -> pd.DataFrame:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import math
 import os
-import zlib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -73,14 +72,21 @@ class _Runs:
         return np.repeat(self.values.astype(np.int64), lengths).reshape(self.shape)
 
 
-def _pack(a: np.ndarray) -> tuple[str, tuple[int, ...], bytes]:
-    """Compress an array for the on-disk index cache (lookup grids are long runs of equal values)."""
-    return (a.dtype.str, a.shape, zlib.compress(np.ascontiguousarray(a).tobytes(), 1))
+def _geoms_to_arrays(geoms: Sequence[Any], prefix: str) -> dict[str, np.ndarray]:
+    """Geometries (None allowed) as one WKB byte array plus lengths (-1: None), for the index cache."""
+    wkb = [b"" if g is None else shapely.to_wkb(g) for g in geoms]
+    return {f"{prefix}wkb": np.frombuffer(b"".join(wkb), dtype=np.uint8),
+            f"{prefix}wkb_len": np.array([len(w) if g is not None else -1 for w, g in zip(wkb, geoms)],
+                                         dtype=np.int64)}
 
 
-def _unpack(packed: tuple[str, tuple[int, ...], bytes]) -> np.ndarray:
-    dtype, shape, data = packed
-    return np.frombuffer(zlib.decompress(data), dtype=np.dtype(dtype)).reshape(shape).copy()
+def _geoms_from_arrays(a: dict[str, np.ndarray], prefix: str) -> np.ndarray:
+    """The geometries saved by :func:`_geoms_to_arrays` (object array)."""
+    buf = a[f"{prefix}wkb"].tobytes()
+    lens = a[f"{prefix}wkb_len"].tolist()
+    ends = np.cumsum(np.maximum(lens, 0)).tolist() if lens else []
+    parts = [None if n < 0 else buf[e - n:e] for n, e in zip(lens, ends)]
+    return shapely.from_wkb(np.array(parts, dtype=object)) if parts else np.array([], dtype=object)
 
 
 class _SegmentIndex:
@@ -100,18 +106,23 @@ class _SegmentIndex:
     """
 
     def __init__(self, lines: np.ndarray, step: float = _STEP_M, coarse: bool = True) -> None:
-        from scipy.spatial import cKDTree
-
         lines = np.asarray(lines, dtype=object)
         self.coarse: _SegmentIndex | None = None
         if coarse and step < _COARSE_STEP_M:
             self.coarse = _SegmentIndex(shapely.simplify(lines, _COARSE_TOL_M), _COARSE_STEP_M, coarse=False)
-        self.n_lines = len(lines)
-        self.step = float(step)
         parts, owner = shapely.get_parts(shapely.segmentize(lines, step), return_index=True)
         keep = ~shapely.is_empty(parts)
         parts, owner = parts[keep], owner[keep]
         xy, vpart = shapely.get_coordinates(parts, return_index=True)
+        self._setup(xy, vpart, owner[vpart] if len(xy) else np.zeros(0, np.intp), len(lines), step)
+        if self.n:
+            self._upper_bound(np.zeros(1), np.zeros(1))  # build the search grid now (cached index)
+
+    def _setup(self, xy: np.ndarray, vpart: np.ndarray, vowner: np.ndarray, n_lines: int, step: float) -> None:
+        """Segment arrays from the densified vertices ``xy``, their part and their line (``vowner``)."""
+        self.n_lines = int(n_lines)
+        self.step = float(step)
+        self._xy, self._vpart = xy, vpart
         n = len(xy)
         self.n = n
         # arrays have one extra sentinel slot at index n (an invalid segment), so
@@ -130,47 +141,83 @@ class _SegmentIndex:
         self.vx, self.vy, self.dx, self.dy, self.seg_ok = vx, vy, dx, dy, same
         l2 = dx * dx + dy * dy
         self.inv_l2 = np.where(l2 > 0, 1.0 / np.where(l2 > 0, l2, 1.0), 0.0)
-        seglen = np.sqrt(l2)
-        self.seglen = seglen
+        self.seglen = np.sqrt(l2)
         vline = np.full(n + 1, -1, dtype=np.intp)
-        vline[:n] = owner[vpart] if n else vline[:n]
+        vline[:n] = vowner
         self.vline = vline
-        # along-part distance (m) at each vertex and total length of its part
+        self.vcum, self.part_len = self._along(vpart, same)
+        self._tree: Any = None  # the k-d tree: built on the first query (scipy.spatial is slow to import)
+        self._strtree: tuple[np.ndarray, shapely.STRtree] | None = None
+        self._grid: tuple[float, float, float, Any] | None = None
+        self.vlon: np.ndarray | None = None
+
+    def _along(self, vpart: np.ndarray, same: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Along-part distance (m) at each vertex and total length of its part."""
+        n = self.n
         cum = np.zeros(n + 1)
         part_len = np.zeros(n + 1)
         if n:
-            c = np.concatenate([[0.0], np.cumsum(seglen[:n] * same[:n])[:-1]])
+            c = np.concatenate([[0.0], np.cumsum(self.seglen[:n] * same[:n])[:-1]])
             first = np.r_[True, vpart[1:] != vpart[:-1]]
             start_val = np.maximum.accumulate(np.where(first, c, -np.inf))
             cum[:n] = c - start_val
-            plen = np.bincount(vpart, weights=seglen[:n] * same[:n], minlength=vpart.max() + 1)
+            plen = np.bincount(vpart, weights=self.seglen[:n] * same[:n], minlength=vpart.max() + 1)
             part_len[:n] = plen[vpart]
-        self.vcum, self.part_len = cum, part_len
-        self.tree = cKDTree(xy) if n else None
-        self._strtree: tuple[np.ndarray, shapely.STRtree] | None = None
-        self._grid: tuple[float, float, float, np.ndarray] | None = None
-        self.vlon: np.ndarray | None = None
-        if n:
-            self._upper_bound(np.zeros(1), np.zeros(1))  # build the search grid now (cached index)
+        return cum, part_len
 
-    def __getstate__(self) -> dict[str, Any]:
-        """Pickle state for the on-disk index cache: the search grid run-length encoded, no STRtree."""
-        state = dict(self.__dict__)
-        state["_strtree"] = None
-        if self._grid is not None and isinstance(self._grid[3], np.ndarray):
-            state["_grid"] = (*self._grid[:3], _Runs.encode(self._grid[3]))
-        return state
+    @property
+    def tree(self) -> Any:
+        """:class:`scipy.spatial.cKDTree` of the vertices (None without any), built on first use."""
+        if self._tree is None and self.n:
+            from scipy.spatial import cKDTree
+
+            self._tree = cKDTree(self._xy)
+        return self._tree
+
+    def to_arrays(self, prefix: str) -> dict[str, np.ndarray]:
+        """Plain arrays for the on-disk index cache (see :meth:`from_arrays`): no pickled objects."""
+        a = {f"{prefix}xy": self._xy, f"{prefix}vpart": self._vpart, f"{prefix}vline": self.vline[:self.n],
+             f"{prefix}size": np.array([self.n_lines, self.step])}
+        if self._grid is not None:
+            x0, y0, cell, near = self._grid
+            runs = near if isinstance(near, _Runs) else _Runs.encode(near)
+            a.update({f"{prefix}grid": np.array([x0, y0, cell]), f"{prefix}grid_shape": np.array(runs.shape),
+                      f"{prefix}grid_starts": runs.starts, f"{prefix}grid_values": runs.values})
+        if self.vlon is not None:
+            a[f"{prefix}vlon"], a[f"{prefix}vlat"] = self.vlon, self.vlat
+        if self.coarse is not None:
+            a.update(self.coarse.to_arrays(prefix + "coarse."))
+        return a
+
+    @classmethod
+    def from_arrays(cls, a: dict[str, np.ndarray], prefix: str) -> _SegmentIndex:
+        """The index saved by :meth:`to_arrays` (same answers; the k-d tree is rebuilt on first use)."""
+        self = cls.__new__(cls)
+        self.coarse = cls.from_arrays(a, prefix + "coarse.") if f"{prefix}coarse.xy" in a else None
+        n_lines, step = a[f"{prefix}size"]
+        self._setup(a[f"{prefix}xy"].reshape(-1, 2), a[f"{prefix}vpart"].astype(np.intp),
+                    a[f"{prefix}vline"].astype(np.intp), int(n_lines), float(step))
+        if f"{prefix}grid" in a:
+            x0, y0, cell = (float(v) for v in a[f"{prefix}grid"])
+            h, w = (int(v) for v in a[f"{prefix}grid_shape"])
+            self._grid = (x0, y0, cell, _Runs((h, w), a[f"{prefix}grid_starts"], a[f"{prefix}grid_values"]))
+        if f"{prefix}vlon" in a:
+            self._lonlat(a[f"{prefix}vlon"], a[f"{prefix}vlat"])
+        return self
 
     def attach_lonlat(self, to_ll: pyproj.Transformer) -> None:
         """Keep vertex lon/lat so that nearest points come back in lon/lat too."""
         lo, la = to_ll.transform(self.vx, self.vy)
-        self.vlon, self.vlat = np.asarray(lo, dtype=float), np.asarray(la, dtype=float)
+        self._lonlat(np.asarray(lo, dtype=float), np.asarray(la, dtype=float))
+        if self.coarse is not None:
+            self.coarse.attach_lonlat(to_ll)
+
+    def _lonlat(self, vlon: np.ndarray, vlat: np.ndarray) -> None:
+        self.vlon, self.vlat = vlon, vlat
         self.dlon = np.zeros_like(self.vlon)
         self.dlat = np.zeros_like(self.vlat)
         self.dlon[:-1] = np.where(self.seg_ok[:-1], self.vlon[1:] - self.vlon[:-1], 0.0)
         self.dlat[:-1] = np.where(self.seg_ok[:-1], self.vlat[1:] - self.vlat[:-1], 0.0)
-        if self.coarse is not None:
-            self.coarse.attach_lonlat(to_ll)
 
     def _upper_bound(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         """Distance to *some* vertex near each point: an upper bound on the nearest-vertex distance.
@@ -287,50 +334,61 @@ class _SegmentIndex:
             out["nlon"], out["nlat"] = np.full(m, np.nan), np.full(m, np.nan)
         if m == 0:
             return out
-        max_dist = None if not np.isfinite(ub) else ub - self.step
-
-        def run(xs, ys, kk):
-            kk = int(min(kk, self.n))
-            # per-point search radius: a vertex known to be near, plus room for k-1 more
-            # (k-d tree queries are fast only when bounded); bucketed in 5 % steps
-            bound = np.minimum(self._upper_bound(xs, ys) + (kk + 1) * self.step, ub)
-            lvl = np.ceil(np.log(np.maximum(bound, 1.0)) / np.log(1.05)).astype(np.int64)
-            dk = np.full((len(xs), kk), np.inf)
-            ik = np.full((len(xs), kk), self.n, dtype=np.intp)
-            order = np.argsort(lvl, kind="stable")
-            levels, starts = np.unique(lvl[order], return_index=True)
-            groups = np.split(order, starts[1:])
-
-            def query(j: int) -> None:  # cKDTree releases the GIL: buckets run in parallel
-                sel = groups[j]
-                r = min(float(1.05 ** levels[j]), ub)
-                d_, i_ = self.tree.query(  # type: ignore[union-attr]
-                    np.c_[xs[sel], ys[sel]], k=kk, distance_upper_bound=r)
-                if kk == 1:
-                    d_, i_ = d_[:, None], i_[:, None]
-                dk[sel], ik[sel] = d_, i_
-
-            if len(xs) > 20_000 and _N_THREADS > 1:
-                with ThreadPoolExecutor(_N_THREADS) as ex:
-                    list(ex.map(query, range(len(groups))))
-            else:
-                for j in range(len(groups)):
-                    query(j)
-            bd, bseg, bt = self._best(xs, ys, ik)
-            unsure = np.isfinite(dk[:, -1]) & (dk[:, -1] < bd + half) & (bd <= exact_within)
-            return bd, bseg, bt, unsure
-
-        bd, bseg, bt, unsure = run(x, y, k)
+        bd, bseg, bt, unsure = self._run(x, y, k, ub, half, exact_within)
         if unsure.any():
             ui = np.flatnonzero(unsure)
-            bd2, bseg2, bt2, uns2 = run(x[ui], y[ui], 24)
+            bd2, bseg2, bt2, uns2 = self._run(x[ui], y[ui], 24, ub, half, exact_within)
             bd[ui], bseg[ui], bt[ui] = bd2, bseg2, bt2
             if uns2.any():
                 vi = ui[uns2]
                 bd[vi], bseg[vi], bt[vi] = self._exact(x[vi], y[vi])
         ok = np.isfinite(bd)
-        if max_dist is not None:
-            ok &= bd <= max_dist
+        if np.isfinite(ub):
+            ok &= bd <= ub - self.step
+        self._write(out, ok, bd, bseg, bt)
+        return out
+
+    def _k_nearest(self, xs: np.ndarray, ys: np.ndarray, kk: int, ub: float) -> tuple[np.ndarray, np.ndarray]:
+        """Distances and indexes of the ``kk`` nearest vertices (k-d tree; ``n`` where none within the bound)."""
+        # per-point search radius: a vertex known to be near, plus room for k-1 more
+        # (k-d tree queries are fast only when bounded); bucketed in 5 % steps
+        bound = np.minimum(self._upper_bound(xs, ys) + (kk + 1) * self.step, ub)
+        lvl = np.ceil(np.log(np.maximum(bound, 1.0)) / np.log(1.05)).astype(np.int64)
+        dk = np.full((len(xs), kk), np.inf)
+        ik = np.full((len(xs), kk), self.n, dtype=np.intp)
+        order = np.argsort(lvl, kind="stable")
+        levels, starts = np.unique(lvl[order], return_index=True)
+        groups = np.split(order, starts[1:])
+        tree = self.tree
+
+        def query(j: int) -> None:  # cKDTree releases the GIL: buckets run in parallel
+            sel = groups[j]
+            r = min(float(1.05 ** levels[j]), ub)
+            d_, i_ = tree.query(np.c_[xs[sel], ys[sel]], k=kk, distance_upper_bound=r)
+            if kk == 1:
+                d_, i_ = d_[:, None], i_[:, None]
+            dk[sel], ik[sel] = d_, i_
+
+        if len(xs) > 20_000 and _N_THREADS > 1:
+            with ThreadPoolExecutor(_N_THREADS) as ex:
+                list(ex.map(query, range(len(groups))))
+        else:
+            for j in range(len(groups)):
+                query(j)
+        return dk, ik
+
+    def _run(self, xs: np.ndarray, ys: np.ndarray, kk: int, ub: float, half: float, exact_within: float
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Best segment near the ``kk`` nearest vertices, and which points are not provably resolved."""
+        kk = int(min(kk, self.n))
+        dk, ik = self._k_nearest(xs, ys, kk, ub)
+        bd, bseg, bt = self._best(xs, ys, ik)
+        unsure = np.isfinite(dk[:, -1]) & (dk[:, -1] < bd + half) & (bd <= exact_within)
+        return bd, bseg, bt, unsure
+
+    def _write(self, out: dict[str, np.ndarray], ok: np.ndarray, bd: np.ndarray, bseg: np.ndarray,
+               bt: np.ndarray) -> None:
+        """Line, distance, nearest point (projected and lon/lat) and position along the line, where ``ok``."""
         along = self.vcum[bseg] + bt * self.seglen[bseg]
         plen = self.part_len[bseg]
         frac = np.where(plen > 0, along / np.where(plen > 0, plen, 1.0), 0.0)
@@ -342,7 +400,6 @@ class _SegmentIndex:
         if self.vlon is not None:  # segments are <= step long: linear interpolation in lon/lat
             out["nlon"][ok] = self.vlon[bseg[ok]] + bt[ok] * self.dlon[bseg[ok]]
             out["nlat"][ok] = self.vlat[bseg[ok]] + bt[ok] * self.dlat[bseg[ok]]
-        return out
 
 
 class _PolygonLabeler:
@@ -390,20 +447,14 @@ class _PolygonLabeler:
         grid[mixed] = -1
         self.grid = grid
 
-    def __getstate__(self) -> dict[str, Any]:
-        """Pickle state for the on-disk index cache: the grid compressed."""
-        state = dict(self.__dict__)
-        if self.grid is not None:
-            state["grid"] = _pack(self.grid)
-        return state
+    def to_arrays(self, prefix: str) -> dict[str, np.ndarray]:
+        """Plain arrays for the on-disk index cache: the polygons as WKB (the grid is built on demand)."""
+        return {**_geoms_to_arrays(self.polys, prefix), f"{prefix}max_cells": np.array([self.max_cells])}
 
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        if state.get("grid") is not None:
-            state["grid"] = _unpack(state["grid"])
-        self.__dict__.update(state)
-        for p in self.polys:
-            if p is not None:
-                shapely.prepare(p)
+    @classmethod
+    def from_arrays(cls, a: dict[str, np.ndarray], prefix: str) -> _PolygonLabeler:
+        """The labeller saved by :meth:`to_arrays`."""
+        return cls(list(_geoms_from_arrays(a, prefix)), max_cells=float(a[f"{prefix}max_cells"][0]))
 
     def label(self, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
         """Index of the polygon containing each point, -1 for none."""

@@ -160,3 +160,20 @@ def test_sites_off_the_dem_keep_the_cartographic_rule():
     out = _assess({"Kyzylorda": (65.50921, 44.85275)})
     row = out.loc["Kyzylorda"]
     assert row["basin"] == "syr_darya" and row["drainage_by"] in ("river snap", "basin allocation")
+
+
+def test_sites_sharing_a_cell_get_the_same_answer_as_alone():
+    """locate walks each distinct cell once: a batch (with repeats) equals locating every site on its own."""
+    b = load_basin("syr_darya")
+    g = flowgrid.load_flowgrid(b)
+    assert g is not None
+    rng = np.random.default_rng(2)
+    x0, y0, x1, y1 = b.outline.to_crs("EPSG:4326").total_bounds
+    lon, lat = rng.uniform(x0, x1, 60), rng.uniform(y0, y1, 60)
+    lon, lat = np.r_[lon, lon[:20] + 1e-6], np.r_[lat, lat[:20]]  # repeats in the same cells
+    batch = g.locate(lon, lat)
+    assert (batch["reach_id"] >= 0).sum() > 10
+    for i in range(len(lon)):
+        alone = g.locate(lon[i:i + 1], lat[i:i + 1])
+        for k, v in alone.items():
+            np.testing.assert_array_equal(batch[k][i:i + 1], v)

@@ -39,7 +39,7 @@ def test_cached_index_gives_the_same_assessment(cache_dir):
     assert b.source_file is not None and b.source_file[0].endswith("drina.gpkg")
     sites = _sites(b)
     first = assess(sites, [b])
-    files = sorted(cache_dir.glob("drina-*.pkl"))
+    files = sorted(cache_dir.glob("drina-*.idx"))
     assert len(files) == 1 and files[0].stat().st_size > 0
     assert not list(cache_dir.glob("*.tmp"))
     clear_cache()  # the next call reads the file
@@ -57,8 +57,8 @@ def test_modified_basin_is_not_cached_and_corrupt_files_are_rebuilt(cache_dir):
     assess(_sites(b).iloc[:3], [changed])
     assert not cache_dir.exists() or not list(cache_dir.iterdir())
     assess(_sites(b).iloc[:3], [b])
-    (f,) = cache_dir.glob("drina-*.pkl")
-    f.write_bytes(b"not a pickle")
+    (f,) = cache_dir.glob("drina-*.idx")
+    f.write_bytes(b"not an index")
     clear_cache()
     out = assess(_sites(b).iloc[:3], [b])
     assert out["basin"].eq("drina").all()
@@ -104,18 +104,47 @@ class _Planted:
         return (os.mkdir, (self.marker,))
 
 
-def test_planted_cache_file_is_never_unpickled(cache_dir, tmp_path):
+@pytest.mark.parametrize("authentic", [False, True])
+def test_planted_cache_file_is_never_unpickled(cache_dir, tmp_path, monkeypatch, authentic):
+    """A pickle in a cache file is never loaded: without this user's tag, nor with it (arrays only)."""
     import pickle
+
+    from riskmap import index_cache
 
     b = load_basin("drina")
     assess(_sites(b).iloc[:2], [b])
-    (f,) = cache_dir.glob("drina-*.pkl")
+    (f,) = cache_dir.glob("drina-*.idx")
     marker = tmp_path / "unpickled"
     payload = pickle.dumps(_Planted(str(marker)))
-    f.write_bytes(bytes(32) + payload)  # right name, wrong authentication tag
+    key = index_cache._cache_secret()
+    assert key is not None
+    tag = index_cache._mac(key, payload) if authentic else bytes(32)
+    f.write_bytes(tag + payload)
     clear_cache()
     out = assess(_sites(b).iloc[:2], [b])
     assert not marker.exists()
     assert out["basin"].eq("drina").all()
     blob = f.read_bytes()
     assert blob[32:] != payload  # rebuilt and rewritten
+
+
+def test_cache_file_holds_plain_arrays_and_replaces_old_pickles(cache_dir):
+    """The file holds plain arrays (no object arrays, no pickle); a version-1 ``.pkl`` of the basin is removed."""
+    from riskmap import index_cache
+
+    b = load_basin("drina")
+    cache_dir.mkdir(parents=True)
+    old = cache_dir / "drina-000000000000000000000000.pkl"
+    old.write_bytes(b"old")
+    assess(_sites(b).iloc[:2], [b])
+    (f,) = cache_dir.glob("drina-*.idx")
+    assert not old.exists()
+    arrays = index_cache._read_index_cache(f)
+    assert arrays is not None and all(a.dtype != object for a in arrays.values())
+    assert {"head", "outline", "reach_idx.xy", "border_idx.xy", "country_lab.wkb"} <= set(arrays)
+    with pytest.raises(TypeError):
+        index_cache._pack_arrays({"x": np.array([None], dtype=object)})
+    blob = bytearray(f.read_bytes())
+    blob[-1] ^= 1  # one flipped bit: not authenticated, ignored
+    f.write_bytes(bytes(blob))
+    assert index_cache._read_index_cache(f) is None

@@ -1,0 +1,221 @@
+"""Per-basin step of :func:`riskmap.exposure.assess`: the sites of one basin against its lookup index.
+
+Sub-basin and country by point in polygon, distance to the nearest border, the reach each site
+drains to (river snap, basin allocation or the DEM flow path of its own cell), the along-river
+distances read from the basin's reach x origin tables, and border water. Everything is vectorised
+over the basin's sites; the results are written into the per-site work arrays of ``assess``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from riskmap._geo import GEOD
+from riskmap.basin_index import _BasinIndex
+from riskmap.flowgrid import FlowGrid
+
+__all__: list[str] = []
+
+
+@dataclass
+class _BasinSites:
+    """The sites of one basin: their rows in the output, points (lon/lat and local metres) and given country."""
+
+    ix: _BasinIndex
+    k: int
+    rows: np.ndarray
+    lon: np.ndarray
+    lat: np.ndarray
+    given: np.ndarray
+    grid: FlowGrid | None = None
+    x: np.ndarray = field(init=False)
+    y: np.ndarray = field(init=False)
+
+    def __post_init__(self) -> None:
+        x, y = self.ix.to_xy.transform(self.lon, self.lat)
+        self.x, self.y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+
+
+@dataclass
+class _Snap:
+    """Each site's reach (position in the basin index, -1 none), distance to it (m), position on it and rule."""
+
+    reach: np.ndarray
+    dist: np.ndarray
+    frac: np.ndarray
+    how: np.ndarray
+
+
+def _assess_basin(bs: _BasinSites, cols: dict[str, Any], *, max_snap_km: float) -> None:
+    """Fill ``cols`` for the sites of one basin: polygons, border, reach, river distances, border water."""
+    ix, rows = bs.ix, bs.rows
+    cols["basin"][rows] = ix.id
+    cols["continuation"][rows] = ix.continuation
+    sub, origin = _locate_polygons(bs, cols)
+    _border_distance(bs, origin, cols)
+    if ix.reach_idx is None:
+        cols["sub_basin"][rows] = sub
+        return
+    snap = _snap_to_network(bs, sub, max_snap_km)
+    if bs.grid is not None:  # sites on the DEM: their own cell's flow path (docs/hydrography.md)
+        _dem_locate(bs, snap, cols)
+    ok = _write_reach(bs, sub, snap, cols)
+    _along_river(bs, origin, snap, ok, cols)
+    cols["on_border_water"][rows] = _on_border_water(bs, snap, ok, max_snap_km)
+
+
+def _locate_polygons(bs: _BasinSites, cols: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+    """Sub-basin and country by point in polygon; returns ``(sub_basin, origin country)``.
+
+    The path starts in the country the site physically lies in; the given code when unknown.
+    """
+    ix, m = bs.ix, len(bs.rows)
+    si = ix.sub_lab.label(bs.lon, bs.lat)
+    sub = np.full(m, None, dtype=object)
+    if len(ix.sub_names):
+        sub[si >= 0] = ix.sub_names[si[si >= 0]]
+    ci = ix.country_lab.label(bs.lon, bs.lat)
+    poly = np.full(m, None, dtype=object)
+    if len(ix.country_codes):
+        poly[ci >= 0] = ix.country_codes[ci[ci >= 0]]
+    cols["country_poly"][bs.rows] = poly
+    return sub, np.where(pd.notna(poly), poly, bs.given)
+
+
+def _border_distance(bs: _BasinSites, origin: np.ndarray, cols: dict[str, Any]) -> None:
+    """Distance to the nearest border (nearest point in the local projection, length geodesic) and the neighbour."""
+    ix, m = bs.ix, len(bs.rows)
+    if ix.border_idx is None:
+        return
+    r = ix.border_idx.nearest(bs.x, bs.y)
+    ok = r["line"] >= 0
+    if not ok.any():
+        return
+    _, _, dist = GEOD.inv(bs.lon[ok], bs.lat[ok], r["nlon"][ok], r["nlat"][ok])
+    bk = np.full(m, np.nan)
+    bk[ok] = np.asarray(dist) / 1000.0
+    cols["border_km"][bs.rows] = bk
+    a = ix.border_a[r["line"][ok]]
+    b = ix.border_b[r["line"][ok]]
+    o = origin[ok]
+    nb = np.where(a == o, b, np.where(b == o, a, None)).astype(object)
+    odd = np.flatnonzero(pd.isna(nb))
+    nb[odd] = [f"{p}|{q}" for p, q in zip(a[odd], b[odd])]  # site on neither side
+    tmp = np.full(m, None, dtype=object)
+    tmp[ok] = nb
+    cols["border_neighbour"][bs.rows] = tmp
+
+
+def _snap_to_network(bs: _BasinSites, sub: np.ndarray, max_snap_km: float) -> _Snap:
+    """Nearest reach within ``max_snap_km`` ("river snap"), else the nearest reach of the sub-basin ("basin allocation").
+
+    Sites outside the sub-basin polygons (divide buffer, slivers) take the nearest reach of the basin.
+    """
+    ix = bs.ix
+    assert ix.reach_idx is not None
+    r = ix.reach_idx.nearest(bs.x, bs.y, max_dist=max_snap_km * 1000.0)
+    snap = _Snap(r["line"].copy(), r["dist"].copy(), r["frac"].copy(),
+                 np.where(r["line"] >= 0, "river snap", "basin allocation").astype(object))
+    far = np.flatnonzero(snap.reach < 0)
+    if not len(far):
+        return snap
+    fsub = sub[far]
+    for s in pd.unique(fsub):
+        grp = far[fsub == s] if s is not None else far[pd.isna(fsub)]
+        if s is not None and s in ix.sub_reach_idx:
+            sel, sidx = ix.sub_reach_idx[s]
+            rr = sidx.nearest(bs.x[grp], bs.y[grp])
+            got = rr["line"] >= 0
+            snap.reach[grp[got]] = sel[rr["line"][got]]
+        else:
+            rr = ix.reach_idx.nearest(bs.x[grp], bs.y[grp])
+            got = rr["line"] >= 0
+            snap.reach[grp[got]] = rr["line"][got]
+        snap.dist[grp[got]], snap.frac[grp[got]] = rr["dist"][got], rr["frac"][got]
+    return snap
+
+
+def _write_reach(bs: _BasinSites, sub: np.ndarray, snap: _Snap, cols: dict[str, Any]) -> np.ndarray:
+    """Sub-basin (from the reach where no polygon holds the site), reach, snap and rule columns; returns "has a reach"."""
+    ix, rows, reach = bs.ix, bs.rows, snap.reach
+    nosub = pd.isna(sub) & (reach >= 0)
+    sub[nosub] = ix.reach_sub[reach[nosub]]
+    cols["sub_basin"][rows] = sub
+    ok = reach >= 0
+    snap.how[~ok] = "none"
+    cols["drainage_by"][rows] = snap.how
+    rsafe = np.where(ok, reach, 0)
+    cols["reach_id"][rows] = np.where(ok, ix.reach_ids[rsafe], -1)
+    names = ix.reach_names[rsafe].copy()
+    names[~ok] = None
+    cols["reach_name"][rows] = names
+    cols["snap_km"][rows] = np.where(ok, snap.dist / 1000.0, np.nan)
+    cols["reach_frac"][rows] = np.where(ok, snap.frac, np.nan)
+    return ok
+
+
+def _along_river(bs: _BasinSites, origin: np.ndarray, snap: _Snap, ok: np.ndarray, cols: dict[str, Any]) -> None:
+    """River km to the first border and to the outlet, and the downstream countries' code, from the reach tables."""
+    ix, rows = bs.ix, bs.rows
+    rsafe = np.where(ok, snap.reach, 0)
+    L = ix.reach_len[rsafe]
+    site_dto = ix.reach_dto[rsafe] + (1.0 - np.nan_to_num(snap.frac, nan=0.0)) * L
+    n_o = ix.exit_up.shape[1]
+    okeys = pd.Index(list(ix.origins))
+    ocode = okeys.get_indexer(pd.Series(origin, dtype=object))
+    ocode = np.where(ocode >= 0, ocode, n_o - 1)  # a country no reach is in
+    rc = okeys.get_indexer(pd.Series(ix.reach_country, dtype=object))
+    rc = np.where(rc >= 0, rc, n_o - 1)
+    ocode = np.where(pd.notna(origin), ocode, rc[rsafe])  # unknown origin: the reach's country
+    ex = ix.exit_up[rsafe, ocode]
+    first = np.maximum(site_dto - ex, 0.0)
+    cols["first_border_river_km"][rows] = np.where(ok, first, np.nan)
+    cols["outlet_river_km"][rows] = np.where(ok, site_dto, np.nan)
+    cols["ds_basin"][rows] = np.where(ok, bs.k, -1)
+    cols["ds_code"][rows] = ix.ds_code[rsafe, ocode]
+
+
+def _on_border_water(bs: _BasinSites, snap: _Snap, ok: np.ndarray, max_snap_km: float) -> np.ndarray:
+    """Sites snapped to a border reach, or in or within ``max_snap_km`` of a lake shared by countries."""
+    ix, lon, lat = bs.ix, bs.lon, bs.lat
+    onw = ok & (snap.how == "river snap") & ix.reach_border[np.where(ok, snap.reach, 0)]
+    if ix.shared_lakes is None:
+        return onw
+    lab, shore = ix.shared_lakes
+    lim_deg = max_snap_km / 60.0 + 0.01  # generous: 1 deg >= 60 km at these latitudes
+    bx0, by0, bx1, by1 = ix.shared_bounds
+    c = np.flatnonzero(ok & ~onw & (lon >= bx0 - 2 * lim_deg) & (lon <= bx1 + 2 * lim_deg)
+                       & (lat >= by0 - lim_deg) & (lat <= by1 + lim_deg))
+    if len(c):
+        near = lab.label(lon[c], lat[c]) >= 0
+        rest = c[~near]
+        near_shore = shore.nearest(bs.x[rest], bs.y[rest], max_dist=max_snap_km * 1000.0)["line"] >= 0
+        onw[c[near]] = True
+        onw[rest[near_shore]] = True
+    return onw
+
+
+def _dem_locate(bs: _BasinSites, snap: _Snap, cols: dict[str, Any]) -> None:
+    """Replace the nearest-reach snap by the DEM flow path where the site's cell is on the grid.
+
+    ``drainage_by`` becomes "dem flow path" (``snap_km`` = overland km to the first stream cell),
+    or stays "river snap" for a site whose own cell is a stream cell (``snap_km`` 0).
+    """
+    assert bs.grid is not None
+    loc = bs.grid.locate(bs.lon, bs.lat)
+    pos = pd.Index(bs.ix.reach_ids).get_indexer(loc["reach_id"])
+    dem = (loc["reach_id"] >= 0) & (pos >= 0)
+    if not dem.any():
+        return
+    snap.reach[dem] = pos[dem]
+    snap.frac[dem] = loc["frac"][dem]
+    snap.dist[dem] = loc["overland_km"][dem] * 1000.0
+    on_stream = dem & (loc["overland_km"] == 0)
+    snap.how[dem & ~on_stream] = "dem flow path"
+    snap.how[on_stream] = "river snap"
+    cols["cross_km"][bs.rows[dem]] = loc["cross_km"][dem]
+    cols["dem_network"][bs.rows[dem]] = True
