@@ -159,6 +159,20 @@ class SpillResult:
         """The public checkpoint table (without private helper columns)."""
         return self.checkpoints[[c for c in CHECKPOINT_COLUMNS if c in self.checkpoints.columns]]
 
+    def notes(self) -> list[tuple[str, str]]:
+        """The distinct notes of the checkpoint table, each with the first checkpoint that carries it.
+
+        Examples
+        --------
+        >>> result.notes()  # doctest: +SKIP
+        [('Toktogul Reservoir (outflow)', 'after lake(s) Toktogul Reservoir: ...')]
+        """
+        seen: dict[str, str] = {}
+        for name, note in zip(self.checkpoints["checkpoint"], self.checkpoints["note"]):
+            if isinstance(note, str) and note and note not in seen:
+                seen[note] = str(name)
+        return [(name, note) for note, name in seen.items()]
+
     def plot(self, ax: Any = None, log: bool | None = None) -> Any:
         """Concentration vs time at each checkpoint (matplotlib); returns the axes.
 
