@@ -77,8 +77,8 @@ def write_batch_summary(summary: pd.DataFrame, path: str | Path) -> Path:
     if p.suffix.lower() != ".csv":
         raise RiskmapInputError(f"{p}: the summary of a spill batch is written as .csv, not {p.suffix!r}")
     tab = summary.copy()
-    for c in tab.columns:
-        if tab[c].dtype == object:
+    for c in tab.columns:  # pandas 3 infers a string dtype for text: not only object columns hold text
+        if tab[c].dtype == object or pd.api.types.is_string_dtype(tab[c]):
             tab[c] = tab[c].astype(object).map(neutralise_formula)
     return atomic_write_text(p, tab.to_csv(index=False, lineterminator="\n", float_format="%.6g",
                                            quoting=csv.QUOTE_NONNUMERIC))
