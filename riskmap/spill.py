@@ -29,8 +29,8 @@ Models (``docs/spill.md`` has the equations, units and sources):
 Lakes and reservoirs on the path are completely mixed reactors: the arriving
 mass mixes into the lake volume ``V`` and leaves with the outflow, the outflow
 concentration decaying with the residence time ``V / Q``. A lake without a
-cited volume in the parameter file stops the computation there, with a reason.
-
+cited volume is routed as river (said in the notes), or stops the computation
+there with a reason (``on_unknown_lake``).
 
 The model is split by job: this module is the public API (inputs, :func:`simulate_spill`,
 batches); :mod:`riskmap.spill_release` locates the release, :mod:`riskmap.spill_path` lays
@@ -218,8 +218,6 @@ def simulate_spill(site_or_point: Any, mass_kg: float | str, duration_h: float |
     >>> res = simulate_spill((19.36, 43.36), "10t", basin="drina")  # doctest: +SKIP
     >>> res.table()  # doctest: +SKIP
     """
-    opts = dataclasses.replace(options or SpillOptions(), **overrides)
-    mass, dur = _check_inputs(mass_kg, duration_h, opts)
     opts = dataclasses.replace(options or SpillOptions(), **overrides)
     mass, dur = _check_inputs(mass_kg, duration_h, opts)
     path = _spill_path(site_or_point, opts)
