@@ -39,7 +39,7 @@ DOMAIN_FILES: tuple[tuple[str, str], ...] = (
     ("templates/contingency_exercise*.j2", "exercise"),
     ("templates/contingency*.j2", "contingency"),
     ("questionnaire/*.py", "questionnaire"),
-    ("spill.py", "spill"),
+    ("spill*.py", "spill"),
     ("cli/*.py", "cli"),
     ("_cli_basin.py", "cli"),
     ("_console.py", "cli"),

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from collections.abc import Mapping
@@ -324,17 +325,45 @@ def _inflow_from(net: _Network, local: np.ndarray, side: np.ndarray, into: np.nd
     return out
 
 
-def _interpolate(net: _Network, anchors: dict[int, float], w: np.ndarray, *, hold_below: bool,
-                 names: dict[int, str]) -> tuple[np.ndarray, list[str], list[str]]:
-    """Spread anchor values over the network, conserving at every confluence (see :func:`gauged_discharge`).
+@dataclass
+class _Intervals:
+    """The anchors on the network and their intervals (positions in the table order of ``net.net``).
 
-    Returns the accumulated value per reach (table order), the rule and the basis per reach.
+    Attributes
+    ----------
+    amask : ndarray of bool
+        The anchor reaches.
+    fd : ndarray of int
+        The first anchor downstream of each reach (itself for an anchor); -1 when none: the reach's interval.
+    ups : dict
+        Anchor -> the anchors directly upstream of its interval.
+    up_anchor : ndarray of bool
+        Reaches with an anchor strictly upstream (the main channel of an interval).
+    nets : dict
+        Anchor -> its value minus the values of the anchors directly upstream (the interval's net gain).
     """
+
+    amask: np.ndarray
+    fd: np.ndarray
+    ups: dict[int, list[int]]
+    up_anchor: np.ndarray
+    nets: dict[int, float]
+
+
+@dataclass
+class _Spread:
+    """Per reach, being filled in: the local term, the rule that gave it, and its basis."""
+
+    local: np.ndarray
+    rule: np.ndarray
+    basis: np.ndarray
+
+
+def _intervals(net: _Network, anchors: dict[int, float]) -> _Intervals:
+    """Each anchor's interval, the anchors directly upstream of it and its net gain."""
     n = len(net.net)
-    ids = net.net.ids
     down = net.net.down
-    length = net.length_km.astype(float)
-    pos = {int(r): i for i, r in enumerate(ids)}
+    pos = {int(r): i for i, r in enumerate(net.net.ids)}
     amask = np.zeros(n, dtype=bool)
     aval = np.full(n, np.nan)
     for rid, v in anchors.items():
@@ -342,67 +371,146 @@ def _interpolate(net: _Network, anchors: dict[int, float], w: np.ndarray, *, hol
         aval[pos[rid]] = v
     fd = net.net.first_downstream(amask)
     below_down = np.where(down >= 0, fd[np.where(down >= 0, down, 0)], -1)
-    # anchors directly upstream of each anchor's interval
     ups: dict[int, list[int]] = {}
     for a in np.flatnonzero(amask):
         if below_down[a] >= 0:
             ups.setdefault(int(below_down[a]), []).append(int(a))
     up_anchor = net.net.accumulate(amask.astype(float)) - amask > 0  # an anchor strictly upstream
-    local = np.zeros(n)
-    rule = np.empty(n, dtype=object)
-    basis = np.empty(n, dtype=object)
-    # specific yield per unit weight of the anchors whose interval is gauged and gaining
+    nets = {int(a): aval[a] - sum(aval[u] for u in ups.get(int(a), [])) for a in np.flatnonzero(amask)}
+    return _Intervals(amask, fd, ups, up_anchor, nets)
+
+
+def _yields(iv: _Intervals, w: np.ndarray) -> tuple[float, float]:
+    """Median and lowest specific yield (net gain per unit weight) of the gauged, gaining intervals (0 if none)."""
     yields = []
-    nets = {}
-    for a in np.flatnonzero(amask):
-        members = fd == a
-        nets[a] = aval[a] - sum(aval[u] for u in ups.get(int(a), []))
-        wsum = w[members].sum()
-        if nets[a] > 0 and wsum > 0:
-            yields.append(nets[a] / wsum)
-    y0 = float(np.median(yields)) if yields else 0.0
+    for a in np.flatnonzero(iv.amask):
+        wsum = w[iv.fd == a].sum()
+        if iv.nets[int(a)] > 0 and wsum > 0:
+            yields.append(iv.nets[int(a)] / wsum)
+    return (float(np.median(yields)) if yields else 0.0), (float(min(yields)) if yields else 0.0)
+
+
+def _interpolate(net: _Network, anchors: dict[int, float], w: np.ndarray, *, hold_below: bool,
+                 names: dict[int, str]) -> tuple[np.ndarray, list[str], list[str]]:
+    """Spread anchor values over the network, conserving at every confluence (see :func:`gauged_discharge`).
+
+    Returns the accumulated value per reach (table order), the rule and the basis per reach.
+    """
+    n = len(net.net)
+    iv = _intervals(net, anchors)
+    out = _Spread(np.zeros(n), np.empty(n, dtype=object), np.empty(n, dtype=object))
+    y0, y_dry = _yields(iv, w)
     # a losing stretch lies in the arid lowland: its ungauged tributaries take the driest gauged yield
-    y_dry = float(min(yields)) if yields else 0.0
-    for a in np.flatnonzero(amask):
-        members = np.flatnonzero(fd == a)
-        upnames = ", ".join(names[int(ids[u])] for u in ups.get(int(a), [])) or "the sources"
-        main = members[up_anchor[members]]
-        side = members[~up_anchor[members]]
-        nv = nets[a]
-        wsum = w[members].sum()
-        if nv >= 0 and wsum > 0:
-            local[members] = nv * w[members] / wsum
-            rule[members] = f"interpolated between {upnames} and {names[int(ids[a])]} in proportion to weight"
-        else:
-            local[side] = y_dry * w[side]
-            # the tributaries' flow is lost where they meet the losing channel (no perennial inflow)
-            is_main = np.zeros(n, dtype=bool)
-            is_main[main] = True
-            absorb = _inflow_from(net, local, side, is_main)
-            lm = length[main].sum()
-            if lm > 0:
-                local[main] = nv * length[main] / lm - absorb[main]
-            rule[side] = ("ungauged tributary of a losing stretch (arid lowland): the lowest specific yield of the "
+    for a in np.flatnonzero(iv.amask):
+        _spread_interval(net, iv, int(a), w, y_dry, names, out)
+    _spread_free(net, iv, w, y0, hold_below, out)
+    return net.net.accumulate(out.local), list(out.rule), list(out.basis)
+
+
+def _spread_interval(net: _Network, iv: _Intervals, a: int, w: np.ndarray, y_dry: float,
+                     names: dict[int, str], out: _Spread) -> None:
+    """The local terms of anchor ``a``'s interval: its net gain by weight, or a loss along the main channel."""
+    ids = net.net.ids
+    members = np.flatnonzero(iv.fd == a)
+    upnames = ", ".join(names[int(ids[u])] for u in iv.ups.get(a, [])) or "the sources"
+    main = members[iv.up_anchor[members]]
+    side = members[~iv.up_anchor[members]]
+    nv = iv.nets[a]
+    wsum = w[members].sum()
+    if nv >= 0 and wsum > 0:
+        out.local[members] = nv * w[members] / wsum
+        out.rule[members] = f"interpolated between {upnames} and {names[int(ids[a])]} in proportion to weight"
+    else:
+        out.local[side] = y_dry * w[side]
+        # the tributaries' flow is lost where they meet the losing channel (no perennial inflow)
+        is_main = np.zeros(len(net.net), dtype=bool)
+        is_main[main] = True
+        absorb = _inflow_from(net, out.local, side, is_main)
+        length = net.length_km.astype(float)
+        lm = length[main].sum()
+        if lm > 0:
+            out.local[main] = nv * length[main] / lm - absorb[main]
+        out.rule[side] = ("ungauged tributary of a losing stretch (arid lowland): the lowest specific yield of the "
                           "basin's gauged intervals, lost at its mouth")
-            rule[main] = (f"losing stretch between {upnames} and {names[int(ids[a])]}: the gauged loss "
+        out.rule[main] = (f"losing stretch between {upnames} and {names[int(ids[a])]}: the gauged loss "
                           "spread along the channel; ungauged tributaries lost at their mouths")
-        basis[members] = "interpolated"
-        basis[a] = "measured"
-    free = fd < 0
-    main_free = free & up_anchor
-    side_free = free & ~up_anchor
-    local[side_free] = y0 * w[side_free]
-    rule[side_free] = "no gauge downstream: the basin's median specific yield of the gauged intervals"
+    out.basis[members] = "interpolated"
+    out.basis[a] = "measured"
+
+
+def _spread_free(net: _Network, iv: _Intervals, w: np.ndarray, y0: float, hold_below: bool, out: _Spread) -> None:
+    """The local terms of reaches with no anchor downstream: median yield, the main channel held or not."""
+    free = iv.fd < 0
+    main_free = free & iv.up_anchor
+    side_free = free & ~iv.up_anchor
+    out.local[side_free] = y0 * w[side_free]
+    out.rule[side_free] = "no gauge downstream: the basin's median specific yield of the gauged intervals"
     if hold_below:
         # the lower course below the lowest gauge is held: tributaries joining it are lost at their mouths
-        local[main_free] = -_inflow_from(net, local, np.flatnonzero(side_free), main_free)[main_free]
-        rule[main_free] = ("held constant below the lowest gauge (no gain assumed on the lower course; "
-                           "ungauged tributaries lost at their mouths)")
+        out.local[main_free] = -_inflow_from(net, out.local, np.flatnonzero(side_free), main_free)[main_free]
+        out.rule[main_free] = ("held constant below the lowest gauge (no gain assumed on the lower course; "
+                               "ungauged tributaries lost at their mouths)")
     else:
-        local[main_free] = y0 * w[main_free]
-        rule[main_free] = "below the lowest anchor: the basin's median density"
-    basis[free] = "assumed"
-    return net.net.accumulate(local), list(rule), list(basis)
+        out.local[main_free] = y0 * w[main_free]
+        out.rule[main_free] = "below the lowest anchor: the basin's median density"
+    out.basis[free] = "assumed"
+
+
+@dataclass
+class _Anchors:
+    """Reaches with a known mean flow (GRDC gauges, cited stations): flow, area, name and citation by reach_id."""
+
+    q: dict[int, float] = field(default_factory=dict)
+    area: dict[int, float] = field(default_factory=dict)
+    names: dict[int, str] = field(default_factory=dict)
+    cites: dict[int, str] = field(default_factory=dict)
+
+
+def _gauge_anchors(net: _Network, g: pd.DataFrame) -> _Anchors:
+    """The GRDC gauges of ``g`` placed on the network (the first gauge of a reach wins)."""
+    anchors = _Anchors()
+    for row in g.itertuples(index=False):
+        rid = int(row.reach_id)
+        if rid not in net.down or rid in anchors.q:
+            continue
+        anchors.q[rid] = float(row.mean_m3s)
+        anchors.names[rid] = f"GRDC {int(row.grdc_no)} {str(row.river).title()} at {str(row.station).title()}"
+        anchors.cites[rid] = (f"GRDC station catalogue, long-term mean {float(row.mean_m3s):.1f} m3/s "
+                              f"({row.period})")
+        if pd.notna(row.area_km2):
+            anchors.area[rid] = float(row.area_km2)
+    return anchors
+
+
+def _add_cited_anchors(net: _Network, anchors: _Anchors, table: Mapping[str, Any], basin: str | None) -> None:
+    """Add the cited stations of ``table`` on rivers without a GRDC gauge (the gauge wins) to ``anchors``."""
+    gauged_rivers: set[str] = set()
+    for rid in anchors.q:
+        gauged_rivers |= set(net.key[rid]) | set(net.subkey[rid])
+    stations = [s for s in table.get("station", []) if basin is None or s.get("basin") in (None, basin)]
+    for s in stations:
+        keys = set(_variants(s["river"])).union(*(_variants(a) for a in s.get("aliases", [])))
+        if keys & gauged_rivers:
+            continue  # GRDC has a gauge on this river: the gauge wins
+        srid = _place_station(net, s)
+        if srid is None or srid in anchors.q:
+            continue
+        anchors.q[srid] = float(s["mean_m3s"])
+        anchors.names[srid] = f"cited {s['river']} ({s['at']})"
+        anchors.cites[srid] = str(s.get("citation", ""))
+        if s.get("area_km2"):
+            anchors.area[srid] = float(s["area_km2"])
+
+
+def _areas(net: _Network, anchors: _Anchors, w: np.ndarray) -> np.ndarray:
+    """Drainage area per reach (km2, table order): the DEM's, else interpolated from the anchors; NaN if neither."""
+    dem_a, dem_col = _dem_area(net)
+    if dem_col is not None:
+        # Jobson's Da straight from the DEM; held below the DEM's last reach (lower Syr Darya)
+        return np.where(np.isfinite(dem_a), dem_a, net.net.accumulate(w))
+    if anchors.area:
+        return _interpolate(net, anchors.area, w, hold_below=False, names=anchors.names)[0]
+    return np.full(len(net.net.ids), np.nan)
 
 
 def gauged_discharge(reaches: pd.DataFrame, basin: str | None = None, *, gauges: pd.DataFrame | None = None,
@@ -454,60 +562,23 @@ def gauged_discharge(reaches: pd.DataFrame, basin: str | None = None, *, gauges:
     net = _Network(reaches)
     g = read_gauges(basin) if gauges is None else gauges
     g = g[(g["status"] == "used") & g["reach_id"].notna() & ~g["grdc_no"].isin(exclude)]
-    anchors_q: dict[int, float] = {}
-    anchors_a: dict[int, float] = {}
-    names: dict[int, str] = {}
-    cites: dict[int, str] = {}
-    for row in g.itertuples(index=False):
-        rid = int(row.reach_id)
-        if rid not in net.down or rid in anchors_q:
-            continue
-        anchors_q[rid] = float(row.mean_m3s)
-        names[rid] = f"GRDC {int(row.grdc_no)} {str(row.river).title()} at {str(row.station).title()}"
-        cites[rid] = (f"GRDC station catalogue, long-term mean {float(row.mean_m3s):.1f} m3/s "
-                      f"({row.period})")
-        if pd.notna(row.area_km2):
-            anchors_a[rid] = float(row.area_km2)
-    gauged_rivers: set[str] = set()
-    for rid in anchors_q:
-        gauged_rivers |= set(net.key[rid]) | set(net.subkey[rid])
-    stations = [s for s in table.get("station", []) if basin is None or s.get("basin") in (None, basin)]
-    for s in stations:
-        keys = set(_variants(s["river"])).union(*(_variants(a) for a in s.get("aliases", [])))
-        if keys & gauged_rivers:
-            continue  # GRDC has a gauge on this river: the gauge wins
-        srid = _place_station(net, s)
-        if srid is None or srid in anchors_q:
-            continue
-        anchors_q[srid] = float(s["mean_m3s"])
-        names[srid] = f"cited {s['river']} ({s['at']})"
-        cites[srid] = str(s.get("citation", ""))
-        if s.get("area_km2"):
-            anchors_a[srid] = float(s["area_km2"])
+    anchors = _gauge_anchors(net, g)
+    _add_cited_anchors(net, anchors, table, basin)
     w, wname = _anchor_weights(net, reaches)
     ids = net.net.ids
-    if not anchors_q:
+    if not anchors.q:
         raise RiskmapInputError(f"no gauge or cited discharge on the {basin or 'given'} network")
-    q, rule, basis = _interpolate(net, anchors_q, w, hold_below=True, names=names)
-    dem_a, dem_col = _dem_area(net)
-    if dem_col is not None:
-        # Jobson's Da straight from the DEM; held below the DEM's last reach (lower Syr Darya)
-        area = np.where(np.isfinite(dem_a), dem_a, net.net.accumulate(w))
-    elif anchors_a:
-        area, _, _ = _interpolate(net, anchors_a, w, hold_below=False, names=names)
-    else:
-        area = np.full(len(ids), np.nan)
-    amask = np.isin(ids, list(anchors_q))
-    fd = net.net.first_downstream(amask)
-    station = [names[int(ids[i])] if i >= 0 else None for i in fd]
-    cit = [cites[int(ids[i])] if i >= 0 else None for i in fd]
-    out = pd.DataFrame({"reach_id": ids.astype("int64"), "q_mean_m3s": q, "area_km2": area,
-                        "q_station": station, "q_method": [f"{r}; weight: {wname}" for r in rule],
-                        "q_citation": cit, "q_basis": basis}).set_index("reach_id")
+    q, rule, basis = _interpolate(net, anchors.q, w, hold_below=True, names=anchors.names)
+    fd = net.net.first_downstream(np.isin(ids, list(anchors.q)))
+    out = pd.DataFrame({"reach_id": ids.astype("int64"), "q_mean_m3s": q, "area_km2": _areas(net, anchors, w),
+                        "q_station": [anchors.names[int(ids[i])] if i >= 0 else None for i in fd],
+                        "q_method": [f"{r}; weight: {wname}" for r in rule],
+                        "q_citation": [anchors.cites[int(ids[i])] if i >= 0 else None for i in fd],
+                        "q_basis": basis}).set_index("reach_id")
     legacy = assign_discharge(reaches, table, basin=basin)
     out["q_low_m3s"] = legacy["q_low_m3s"].reindex(out.index)
     out.loc[out["q_mean_m3s"] <= 0, "q_mean_m3s"] = np.nan
-    out.attrs["anchors"] = dict(names)
+    out.attrs["anchors"] = dict(anchors.names)
     out.attrs["weight"] = wname
     out.attrs["unplaced_stations"] = []
     return out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -19,6 +20,12 @@ from riskmap.cli._base import (
     main,
     site_read_options,
 )
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from rich.table import Table
+
+    from riskmap.spill import SpillResult
 
 # [spill commands]
 
@@ -80,11 +87,6 @@ def spill_cmd(site_id: str | None, all_basin: str | None, top: int, mass: str, d
     leading edge and the peak, peak concentration, hours above the threshold, with the
     fast (maximum-probable velocity) band. Method and limits: docs/spill.md.
     """
-    import pandas as pd
-    from rich.console import Console
-    from rich.markup import escape
-    from rich.table import Table
-
     from riskmap import spill as sp
 
     disch_file = Path(discharge) if discharge not in ("mean", "low") else None
@@ -93,29 +95,66 @@ def spill_cmd(site_id: str | None, all_basin: str | None, top: int, mass: str, d
         raise click.UsageError(_("give either SITE_ID or --all BASIN"))
     sp.parse_mass(mass)  # refuse a mass without a unit before any work
     inventory = _read_sites(sites_file, strict, layer, crs) if sites_file is not None else None  # else: bundled
+    options = dict(discharge=discharge, model=model, threshold_mg_l=threshold, max_snap_km=max_snap_km)
     if all_basin is not None:
-        _spill_batch(all_basin, top, inventory, mass, duration, out, discharge=discharge, model=model,
-                     threshold_mg_l=threshold, max_snap_km=max_snap_km)
+        _spill_batch(all_basin, top, inventory, mass, duration, out, **options)
         return
     if site_id is None:  # unreachable: checked above; narrows the type
         raise click.UsageError("give either SITE_ID or --all BASIN")
-    site, basin = sp.locate_release(site_id, inventory, basin=basin, max_snap_km=max_snap_km)
-    res = sp.simulate_spill(site, mass, duration, discharge=discharge, model=model, basin=basin,
-                            threshold_mg_l=threshold, max_snap_km=max_snap_km)
+    res = sp.simulate_site(site_id, mass, duration, sites=inventory, basin=basin, **options)
+    _print_result(res)
+    if out is not None:
+        _echo(_("wrote {path}").format(path=sp.write_result(res, out)))
+        if out.suffix.lower() == ".csv":
+            _echo(_("wrote {path} (the scenario of that table)").format(path=sp.scenario_sidecar(out)))
+
+
+def _print_result(res: SpillResult) -> None:
+    """Print a spill scenario: the checkpoint table, the overland route, population, notes, assumptions."""
+    from rich.console import Console
+    from rich.markup import escape
+
     con = Console(width=max(Console().width, 150))
+    con.print(_result_table(res))
+    p = res.params
+    if p.get("snap_km"):
+        con.print("[bold]" + escape(_("km and hours include")) + "[/bold] " + escape(
+            _("{km} km overland/unmapped from the site to the mapped river (straight line at the first reach's "
+              "velocity: approximate)").format(km=format_number(p["snap_km"], 1))), highlight=False)
+    pop = p.get("downstream_population") or {}
+    if pop:
+        con.print("[bold]" + escape(_("Downstream population")) + "[/bold] " + escape(
+            _("(GeoNames towns within {km} km of the path):").format(km=_gen(p["town_buffer_km"]))) + " "
+                  + escape(console_text(", ".join(f"{k} {format_int(v)}" for k, v in pop.items()))),
+                  highlight=False)
+    for checkpoint, note in res.notes():
+        con.print("[bold]" + escape(_("Note")) + f"[/bold] ({escape(console_text(checkpoint))}): "
+                  f"{escape(console_text(note))}", highlight=False)
+    con.print("[bold]" + escape(_("Uncertainty:")) + f"[/bold] {escape(console_text(res.uncertainty['statement']))}",
+              markup=True, highlight=False)
+    con.print("[bold]" + escape(_("Assumptions:")) + "[/bold]", markup=True)
+    for a in res.assumptions:
+        con.print(f"  - {console_text(a)}", markup=False, highlight=False)
+
+
+def _result_table(res: SpillResult) -> Table:
+    """The checkpoint table of a spill scenario as a rich Table (every text escaped)."""
+    import pandas as pd
+    from rich.markup import escape
+    from rich.table import Table
+
     p = res.params
     t = Table(title=escape(console_text(
         _("Spill {mass} kg at {site} ({basin}), model {model}, {discharge}").format(
-            mass=_gen(p["mass_kg"]), site=p["site"], basin=basin, model=model,
+            mass=_gen(p["mass_kg"]), site=p["site"], basin=p["basin"], model=p["model"],
             discharge=p["discharge"]))), title_justify="left")
     for col in (pgettext("cli table", "checkpoint"), pgettext("cli table", "kind"), pgettext("cli table", "km"),
                 pgettext("cli table", "lead h (range)"), pgettext("cli table", "peak h"),
                 pgettext("cli table", "peak mg/L (range)"),
-                _("h>{threshold}").format(threshold=_gen(threshold)), pgettext("cli table", "country"),
+                _("h>{threshold}").format(threshold=_gen(p["threshold_mg_l"])), pgettext("cli table", "country"),
                 pgettext("cli table", "Q m3/s"), pgettext("cli table", "basis"),
                 pgettext("cli table", "pop.")):
         t.add_column(escape(col), overflow="fold")
-
     f, g = _num, _sig
     for r in res.table().itertuples(index=False):
         t.add_row(escape(console_text(r.checkpoint)), escape(console_text(r.kind)),
@@ -127,56 +166,42 @@ def spill_cmd(site_id: str | None, all_basin: str | None, top: int, mass: str, d
                       "" if pd.isna(r.volume_source) or not r.volume_source
                       else _("; volume {source}").format(source=escape(console_text(r.volume_source)))),
                   "-" if pd.isna(r.population) else format_int(int(r.population)))
-    con.print(t)
-    if p.get("snap_km"):
-        con.print("[bold]" + escape(_("km and hours include")) + "[/bold] " + escape(
-            _("{km} km overland/unmapped from the site to the mapped river (straight line at the first reach's "
-              "velocity: approximate)").format(km=format_number(p["snap_km"], 1))), highlight=False)
-    pop = p.get("downstream_population") or {}
-    if pop:
-        con.print("[bold]" + escape(_("Downstream population")) + "[/bold] " + escape(
-            _("(GeoNames towns within {km} km of the path):").format(km=_gen(p["town_buffer_km"]))) + " "
-                  + escape(console_text(", ".join(f"{k} {format_int(v)}" for k, v in pop.items()))),
-                  highlight=False)
-    seen: set[str] = set()
-    for r in res.table().itertuples(index=False):
-        if r.note and r.note not in seen:
-            seen.add(r.note)
-            con.print("[bold]" + escape(_("Note")) + f"[/bold] ({escape(console_text(r.checkpoint))}): "
-                      f"{escape(console_text(r.note))}", highlight=False)
-    con.print("[bold]" + escape(_("Uncertainty:")) + f"[/bold] {escape(console_text(res.uncertainty['statement']))}",
-              markup=True, highlight=False)
-    con.print("[bold]" + escape(_("Assumptions:")) + "[/bold]", markup=True)
-    for a in res.assumptions:
-        con.print(f"  - {console_text(a)}", markup=False, highlight=False)
-    if out is not None:
-        _echo(_("wrote {path}").format(path=sp.write_result(res, out)))
-        if out.suffix.lower() == ".csv":
-            _echo(_("wrote {path} (the scenario of that table)").format(path=sp.scenario_sidecar(out)))
+    return t
 
 
 def _spill_batch(basin: str, top: int, inventory, mass: str, duration: str, out: Path | None, **opts) -> None:
     """``riskmap spill --all BASIN``: one scenario per priority site, a summary table (and CSV with -o)."""
-    import pandas as pd
     from rich.console import Console
-    from rich.markup import escape
-    from rich.table import Table
 
     from riskmap import spill as sp
 
     sites = sp.priority_sites(basin, top, inventory)
     summary = sp.simulate_batch(sites, mass, duration, **opts)
     con = Console(width=max(Console().width, 110))
+    con.print(_batch_table(summary, mass, basin))
+    if out is not None:
+        if out.suffix.lower() != ".csv":
+            raise click.UsageError(_("with --all, -o must be a .csv file (the summary table)"))
+        _echo(_("wrote {path}").format(path=sp.write_batch_summary(summary, out)))
+    if summary["error"].notna().all():
+        raise click.ClickException(_("no priority site could be routed"))
+
+
+def _batch_table(summary: pd.DataFrame, mass: str, basin: str) -> Table:
+    """The summary of ``riskmap spill --all`` as a rich Table (every text escaped)."""
+    import pandas as pd
+    from rich.markup import escape
+    from rich.table import Table
+
     t = Table(title=escape(console_text(ngettext(
         "Spill {mass} at the {n} priority site of {basin}", "Spill {mass} at the {n} priority sites of {basin}",
-        len(sites)).format(mass=mass, n=len(sites), basin=basin))), title_justify="left")
+        len(summary)).format(mass=mass, n=len(summary), basin=basin))), title_justify="left")
     for col in (pgettext("cli table", "site"), pgettext("cli table", "first border"), pgettext("cli table", "km"),
                 pgettext("cli table", "lead h (range)"), pgettext("cli table", "peak mg/L"),
                 pgettext("cli table", "downstream pop."),
                 pgettext("cli table", "error")):
         t.add_column(escape(col), overflow="fold")
     f = _num
-
     for r in summary.itertuples(index=False):
         t.add_row(escape(console_text(r.name)), escape(console_text(r.first_border or "-")),
                   f(getattr(r, "first_border_km", None)),
@@ -186,19 +211,4 @@ def _spill_batch(basin: str, top: int, inventory, mass: str, duration: str, out:
                   "-" if pd.isna(getattr(r, "downstream_population", None))
                   else format_int(int(r.downstream_population)),
                   escape(console_text(r.error or "")))
-    con.print(t)
-    if out is not None:
-        if out.suffix.lower() != ".csv":
-            raise click.UsageError(_("with --all, -o must be a .csv file (the summary table)"))
-        import csv
-
-        from riskmap.io import atomic_write_text, neutralise_formula
-
-        tab = summary.copy()
-        for c in tab.columns:
-            if tab[c].dtype == object:
-                tab[c] = tab[c].astype(object).map(neutralise_formula)
-        text = tab.to_csv(index=False, lineterminator=chr(10), float_format="%.6g", quoting=csv.QUOTE_NONNUMERIC)
-        _echo(_("wrote {path}").format(path=atomic_write_text(out, text)))
-    if summary["error"].notna().all():
-        raise click.ClickException(_("no priority site could be routed"))
+    return t

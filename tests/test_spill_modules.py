@@ -1,0 +1,173 @@
+"""The spill model split by job (issue 14): public names, the routed dataclass, the API the CLI calls."""
+
+from __future__ import annotations
+
+import ast
+import csv
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import riskmap
+from riskmap import spill
+from riskmap._errors import RiskmapInputError
+from riskmap.i18n import use_lang
+from riskmap.spill_result import SpillOptions
+from riskmap.spill_routing import _route, _RouteContext, _Routed
+from test_spill import _lake_net, _table, _two_reach
+
+_PKG = Path(riskmap.__file__).resolve().parent
+_BASINS = riskmap.DATA_DIR / "basins"
+_LAKE = {"name": "Testo", "aliases": ["Lake Testo"], "volume_m3": 1e8, "citation": "synthetic"}
+
+
+# ------------------------------------------------------------------ public names
+
+
+@pytest.mark.parametrize("module, names", [
+    ("spill_release", ["locate_release", "resolve_site", "find_basin", "_aeqd"]),
+    ("spill_checkpoints", ["checkpoint_label", "TOWN_BUFFER_KM", "TOWN_CHECKPOINT_MIN_POP"]),
+    ("spill_routing", ["LAKE_PLUG_FRACTION"]),
+    ("spill_path", ["DISCHARGE_UNCERTAINTY", "QREL_RANGE"]),
+    ("spill_table", ["MIN_MIXED_TP_H"]),
+    ("spill_result", ["SpillResult", "SpillOptions", "CHECKPOINT_COLUMNS"]),
+    ("spill_output", ["write_result", "scenario_sidecar", "write_batch_summary"]),
+])
+def test_moved_names_stay_importable_from_riskmap_spill(module, names):
+    import importlib
+
+    mod = importlib.import_module(f"riskmap.{module}")
+    for name in names:
+        assert getattr(spill, name) is getattr(mod, name), name
+
+
+def test_every_public_name_of_spill_resolves():
+    missing = [n for n in spill.__all__ if not hasattr(spill, n)]
+    assert missing == []
+    assert riskmap.simulate_spill is spill.simulate_spill and riskmap.SpillResult is spill.SpillResult
+
+
+def _function_sizes(path: Path) -> list[tuple[str, int, int]]:
+    """(name, code lines without the docstring, parameter count) of every function in ``path``."""
+    out = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            body = node.body
+            doc = isinstance(body[0], ast.Expr) and isinstance(getattr(body[0], "value", None), ast.Constant)
+            start = body[1].lineno if doc and len(body) > 1 else body[0].lineno
+            a = node.args
+            n = len(a.posonlyargs) + len(a.args) + len(a.kwonlyargs) + bool(a.vararg) + bool(a.kwarg)
+            out.append((node.name, node.end_lineno - start + 1, n))
+    return out
+
+
+@pytest.mark.parametrize("name", ["spill.py", "spill_release.py", "spill_path.py", "spill_checkpoints.py",
+                                  "spill_routing.py", "spill_table.py", "spill_assumptions.py",
+                                  "spill_result.py", "spill_output.py", "discharge.py", "transport.py"])
+def test_spill_modules_read_on_one_screen(name):
+    """Issue 14: no module over about 600 lines, no function over 60 lines of code or 8 parameters."""
+    path = _PKG / name
+    assert len(path.read_text(encoding="utf-8").splitlines()) <= 620
+    too_big = [(f, lines, n) for f, lines, n in _function_sizes(path) if lines > 60 or n > 8]
+    assert too_big == []
+
+
+# ------------------------------------------------------------------ routing returns data
+
+
+def _context(lakes=(_LAKE,)) -> tuple[pd.DataFrame, _RouteContext]:
+    path = spill._spill_path(10, SpillOptions(reaches=_lake_net(), discharge=_table(lakes=list(lakes))))
+    table = _table(lakes=list(lakes))
+    return path.pr, _RouteContext.of(path.pr, "jobson", 0.0, table, unknown_as_river=True)
+
+
+def test_route_returns_lakes_and_notes_as_data():
+    pr, ctx = _context()
+    above = _route(ctx, 10.0, 1000.0, "Vp")          # in the river above the lake
+    below = _route(ctx, float(pr["cum_end_km"].iloc[-1]), 1000.0, "Vp")  # the outlet, below it
+    assert isinstance(above, _Routed) and isinstance(below, _Routed)
+    assert above.lakes == () and above.notes == () and above.note == "" and not above.mixed_in_lake
+    assert above.analytic is not None  # river only, instantaneous: Jobson's closed form
+    assert len(below.lakes) == 1 and below.lakes[0].startswith("Lake Testo: 1e+08 m3 (cited)")
+    assert below.mixed_in_lake and below.analytic is None
+    assert below.note == "after lake(s) " + below.lakes[0]
+    inside = _route(ctx, 20.0, 1000.0, "Vp")          # km 16-24 is the lake
+    assert inside.notes == ("inside Lake Testo: outflow concentration of the mixed lake",)
+    # the lake's transit is kept per kg: a second routing below it gives the same signal for any mass
+    again = _route(ctx, float(pr["cum_end_km"].iloc[-1]), 2000.0, "Vp")
+    assert np.allclose(again.signal.flux, 2 * below.signal.flux)
+
+
+def test_unknown_lake_note_and_stop_reason_are_data():
+    pr, ctx = _context(lakes=())
+    r = _route(ctx, float(pr["cum_end_km"].iloc[-1]), 1000.0, "Vp")
+    assert r.lakes == () and not r.mixed_in_lake
+    assert r.notes[0].startswith("Lake Testo: no cited volume, routed as river")
+    stopped = _Routed(None, np.nan, stop_reason="path crosses Lake Testo")
+    assert stopped.note == "path crosses Lake Testo"
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+def test_mixed_lake_checkpoint_within_an_hour_is_reported_in_every_language(lang):
+    """A checkpoint reached within 1 h, but through a mixed lake, keeps its peak in every language.
+
+    The old code decided this by searching the note text for "lake", which the
+    Russian note does not contain.
+    """
+    small = dict(_LAKE, volume_m3=5e4)  # residence 0.37 h at the lake's 37.5 m3/s
+    with use_lang(lang):
+        res = spill.simulate_spill(11, 1000, reaches=_lake_net(), discharge=_table(lakes=[small]))
+    lk = res.checkpoints.set_index("checkpoint").loc["Lake Testo (outflow)"]
+    assert lk["peak_time_h"] < 1.0
+    assert np.isfinite(lk["peak_mg_l"]) and "not yet mixed" not in lk["note"]
+
+
+def test_river_checkpoint_within_an_hour_is_flagged():
+    res = spill.simulate_spill(2, 1000, reaches=_two_reach(l2=1.0), discharge=_table())
+    out = res.checkpoints.set_index("checkpoint").loc["outlet"]
+    assert out["peak_time_h"] < 1.0 and np.isnan(out["peak_mg_l"]) and "not yet mixed" in out["note"]
+
+
+# ------------------------------------------------------------------ the API the CLI calls
+
+
+def test_notes_are_distinct_with_their_first_checkpoint():
+    res = spill.simulate_spill(10, 1000, reaches=_lake_net(), discharge=_table(lakes=[_LAKE]))
+    notes = res.notes()
+    texts = [n for _cp, n in notes]
+    assert len(texts) == len(set(texts)) and texts
+    table_notes = [n for n in res.checkpoints["note"] if n]
+    assert set(texts) == set(table_notes)
+    for cp, n in notes:
+        assert res.checkpoints.loc[res.checkpoints["note"] == n, "checkpoint"].iloc[0] == cp
+
+
+def test_simulate_site_is_locate_then_simulate():
+    if not (_BASINS / "drina.gpkg").exists():
+        pytest.skip("data/basins not built")
+    sid = "lit-stolice-antimony-mine-tailings-kostajnik-krupanj"
+    res = spill.simulate_site(sid, "10t", model="jobson-max", threshold_mg_l=0.1)
+    site, basin = spill.locate_release(sid)
+    ref = spill.simulate_spill(site, "10t", basin=basin, model="jobson-max", threshold_mg_l=0.1)
+    pd.testing.assert_frame_equal(res.table(), ref.table())
+    assert res.params["basin"] == basin == "drina"
+
+
+def test_simulate_site_refuses_unknown_site():
+    with pytest.raises(RiskmapInputError, match="not found in the inventory"):
+        spill.simulate_site("no-such-site", "10t")
+
+
+def test_write_batch_summary_neutralises_and_refuses_other_types(tmp_path: Path):
+    """Text cells are neutralised also in pandas 3's string columns (the old CLI looked at object columns only)."""
+    summary = pd.DataFrame({"site_id": ["a"], "name": ["=HYPERLINK(\"x\")"], "first_border_km": [12.5],
+                            "error": [None]})
+    out = spill.write_batch_summary(summary, tmp_path / "b.csv")
+    rows = list(csv.reader(out.open(encoding="utf-8")))
+    assert rows[0] == ["site_id", "name", "first_border_km", "error"]
+    assert rows[1][1] == "'=HYPERLINK(\"x\")" and rows[1][2] == "12.5"
+    assert [p.name for p in tmp_path.iterdir()] == ["b.csv"]  # no temporary file left
+    with pytest.raises(RiskmapInputError, match=r"\.csv"):
+        spill.write_batch_summary(summary, tmp_path / "b.html")
