@@ -24,6 +24,8 @@ from riskmap.databuild.reference.specs import (
     LAKE_LINK_M,
     LAKE_NAMES,
     NE_COVER_M,
+    NEIGHBOUR_RIVERS,
+    POINT_SOURCES,
     REGIONS,
     SAMPLE_M,
     SNAP_M,
@@ -143,6 +145,8 @@ class RegionNetwork:
     land: Any
     #: projected points of unmapped neighbouring river systems ("other" seeds), see UNMAPPED_SYSTEMS
     other_points: np.ndarray = field(default_factory=lambda: np.empty((0, 2)))
+    #: projected seed lines of neighbouring rivers missing from both networks ("other"), see NEIGHBOUR_RIVERS
+    other_lines: list[LineString] = field(default_factory=list)
 
 
 def _load_region_lines(sources: Path, region: str, crs) -> tuple[list[LineString], list[str], gpd.GeoDataFrame]:
@@ -363,7 +367,8 @@ def build_region_network(sources: Path, region: str, countries: gpd.GeoDataFrame
     bp = borders[borders.intersects(shapely.box(*bounds).buffer(0.5))].to_crs(crs)
     land = shapely.union_all(cp.geometry.values)
     return RegionNetwork(region, crs, gdf, node_xy, lakes, ne, cp.reset_index(drop=True),
-                         bp.reset_index(drop=True), land, _unmapped_points(sources, region, crs))
+                         bp.reset_index(drop=True), land, _unmapped_points(sources, region, crs),
+                         neighbour_lines(sources, region, crs))
 
 
 def _unmapped_points(sources: Path, region: str, crs) -> np.ndarray:
@@ -380,3 +385,52 @@ def _unmapped_points(sources: Path, region: str, crs) -> np.ndarray:
         raise RiskmapInputError(f"geodar: GRanD ids {ids} not all found (UNMAPPED_SYSTEMS)")
     g = gpd.GeoSeries(gpd.points_from_xy(sel["longitude"], sel["latitude"]), crs="EPSG:4326").to_crs(crs)
     return shapely.get_coordinates(g.values)
+
+
+def _grand_points(sources: Path, ids: list[int]) -> dict[int, tuple[float, float]]:
+    """(lon, lat) of GRanD dams by id, from GeoDAR (``ID_GRDv13``)."""
+    d = pd.read_csv(sources / DAM_SOURCES["geodar"][0] / DAM_SOURCES["geodar"][1])
+    d = d[pd.to_numeric(d["ID_GRDv13"], errors="coerce").isin(ids)]
+    return {int(i): (float(x), float(y)) for i, x, y in zip(d["ID_GRDv13"], d["longitude"], d["latitude"])}
+
+
+def resolve_points(sources: Path, refs: list[str]) -> dict[str, tuple[float, float]]:
+    """(lon, lat) of sourced point references ``geonames:ID``, ``grdc:NO`` and ``grand:ID``.
+
+    Raises
+    ------
+    RiskmapInputError
+        A reference of an unknown kind, or one that is not in its source file.
+    """
+    from riskmap._errors import RiskmapInputError
+
+    by_kind: dict[str, list[int]] = {}
+    for ref in refs:
+        kind, _, num = ref.partition(":")
+        if kind not in ("geonames", "grdc", "grand") or not num.isdigit():
+            raise RiskmapInputError(f"specs.toml: point reference {ref!r}: expected geonames:ID, grdc:NO or grand:ID")
+        by_kind.setdefault(kind, []).append(int(num))
+    found: dict[str, tuple[float, float]] = {}
+    if "grand" in by_kind:
+        found.update({f"grand:{k}": v for k, v in _grand_points(sources, by_kind["grand"]).items()})
+    for kind, (idcol, xcol, ycol) in {"geonames": ("geonameid", "longitude", "latitude"),
+                                      "grdc": ("grdc_no", "long", "lat")}.items():
+        if kind in by_kind:
+            path = sources / POINT_SOURCES[kind][0] / POINT_SOURCES[kind][1]
+            d = pd.read_csv(path, usecols=[idcol, xcol, ycol], encoding="latin-1")
+            d = d[d[idcol].isin(by_kind[kind])]
+            found.update({f"{kind}:{i}": (float(x), float(y)) for i, x, y in zip(d[idcol], d[xcol], d[ycol])})
+    missing = [r for r in refs if r not in found]
+    if missing:
+        raise RiskmapInputError(f"specs.toml neighbour_rivers: {', '.join(missing)} not found in the point sources")
+    return found
+
+
+def neighbour_lines(sources: Path, region: str, crs) -> list[LineString]:
+    """Projected seed lines of the region's :data:`NEIGHBOUR_RIVERS` (straight between their sourced points)."""
+    specs = NEIGHBOUR_RIVERS.get(region, [])
+    if not specs:
+        return []
+    xy = resolve_points(sources, sorted({r for _, refs, _ in specs for r in refs}))
+    lines = [LineString([xy[r] for r in refs]) for _, refs, _ in specs]
+    return list(gpd.GeoSeries(lines, crs="EPSG:4326").to_crs(crs).values)

@@ -47,6 +47,10 @@ def _seeds(net: RegionNetwork, spec: BasinSpec, R: gpd.GeoDataFrame, reaches: gp
         pts = _sample(ring, SEED_M)
         sx.append(pts)
         sl.append(np.zeros(len(pts), int))
+    for ln in net.other_lines:
+        pts = _sample(ln, SEED_M)
+        sx.append(pts)
+        sl.append(np.zeros(len(pts), int))
     if len(net.other_points):
         sx.append(np.asarray(net.other_points, float))
         sl.append(np.zeros(len(net.other_points), int))
