@@ -6,11 +6,10 @@ import geopandas as gpd
 import numpy as np
 import shapely
 from scipy.spatial import cKDTree
-from shapely import Point
 
 from riskmap._geo import geodesic_area_km2
 from riskmap.databuild.reference.lines import RegionNetwork, _explode_lines, _sample
-from riskmap.databuild.reference.specs import GRID_M, SEED_M, BasinSpec
+from riskmap.databuild.reference.specs import BASIN_SPECS, GRID_M, SEED_M, BasinSpec
 
 # ---------------------------------------------------------------- outlines
 
@@ -54,12 +53,33 @@ def _seeds(net: RegionNetwork, spec: BasinSpec, R: gpd.GeoDataFrame, reaches: gp
     if len(net.other_points):
         sx.append(np.asarray(net.other_points, float))
         sl.append(np.zeros(len(net.other_points), int))
-    for sb_label, (ax, ay), _ in spec.anchors:
-        if sb_label in lab_of:
-            p = gpd.GeoSeries([Point(ax, ay)], crs="EPSG:4326").to_crs(net.crs).iloc[0]
-            sx.append(np.array([[p.x, p.y]]))
-            sl.append(np.array([lab_of[sb_label]]))
+    ax_, al_ = _anchor_seeds(net, spec, lab_of)
+    sx.append(ax_)
+    sl.append(al_)
     return np.vstack(sx), np.concatenate(sl)
+
+
+def _anchor_seeds(net: RegionNetwork, spec: BasinSpec, lab_of: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
+    """Projected anchor seeds of :func:`allocate` and their labels.
+
+    The basin's own anchors are labelled by sub-basin, the anchors of the region's other basins
+    "other" (0), so that two basins of one region never both take a tributary valley.
+    """
+    xy, lab = [], []
+    for other in BASIN_SPECS.values():
+        if other.region != spec.region:
+            continue
+        for sb_label, (ax, ay), _ in other.anchors:
+            if other.id != spec.id:
+                xy.append((ax, ay))
+                lab.append(0)
+            elif sb_label in lab_of:
+                xy.append((ax, ay))
+                lab.append(lab_of[sb_label])
+    if not xy:
+        return np.empty((0, 2)), np.empty(0, int)
+    pts = gpd.GeoSeries(gpd.points_from_xy(*np.asarray(xy).T), crs="EPSG:4326").to_crs(net.crs)
+    return shapely.get_coordinates(pts.values), np.asarray(lab, int)
 
 
 def allocate(net: RegionNetwork, spec: BasinSpec, reaches: gpd.GeoDataFrame,
