@@ -155,3 +155,29 @@ def test_neighbour_river_points_resolve(sources_dir):
         resolve_points(sources_dir, ["geonames:1"])
     with pytest.raises(RiskmapInputError, match="expected geonames"):
         resolve_points(sources_dir, ["osm:5"])
+
+
+@pytest.mark.slow
+def test_srtm_moraca_against_the_cartographic_drin(sources_dir, tmp_path):
+    """The SRTM tile N42E019 as the DEM builder's real-data test: the Moraca built from it.
+
+    Facts of docs/hydrography.md ("SRTM tile"): its length is near the published 99-113 km, it holds
+    Podgorica and the Zeta, not the Tara, Lim or Adriatic towns, and nearly all of it lies in the
+    cartographic Drin (none in the Drina: the upper Moraca anchors).
+    """
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "benchmarks" / "srtm_moraca.py"
+    spec = importlib.util.spec_from_file_location("srtm_moraca", path)
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    res = mod.compare(mod.build(tmp_path))
+    lo, hi = res["published_moraca_km"]
+    assert 0.9 * lo <= res["dem_moraca_km"] <= 1.1 * hi, res["dem_moraca_km"]
+    assert all(res["places"].values()), res["places"]
+    assert res["share_in_carto_drin"] >= 0.95 and res["share_in_carto_drina"] <= 0.05, res
+    assert 2000 <= res["dem_area_km2"] <= 3200  # Moraca at the lake 3,200 km2 incl. the Zeta beyond the tile
+    # the cartographic Moraca is only its lower course (the upper Moraca is in neither source)
+    assert res["carto_moraca_km"] < 0.5 * res["dem_moraca_km"]
