@@ -35,6 +35,7 @@ from riskmap.databuild.reference.specs import (
     MAX_REACH_KM,
     MIN_RUN_M,
     NAME_M,
+    POINT_SOURCES,
     NE_COVER_M,
     REGIONS,
     RIPARIAN_MIN_KM2,
@@ -295,7 +296,10 @@ def _source_files(sources: Path) -> list[dict[str, str]]:
     for key, (ds, fn) in DAM_SOURCES.items():
         out.append({"dataset": ds, "path": f"{ds}/{fn}", "sha256": sha256_file(sources / ds / fn),
                     "use": ("product input (dams layer, reservoir markers)" if key == "ghpt" else
-                            "product input (Mat anchors: GRanD dams 3981, 3982 as allocation seeds)")})
+                            "product input (GRanD dams as allocation seeds: Mat anchors, neighbour river lines)")})
+    for ds, fn in POINT_SOURCES.values():
+        out.append({"dataset": ds, "path": f"{ds}/{fn}", "sha256": sha256_file(sources / ds / fn),
+                    "use": "product input (points of the neighbour river seed lines, specs.toml neighbour_rivers)"})
     return out
 
 
@@ -327,6 +331,9 @@ STEPS = [
     "Balkans) / 100 km (Syr Darya) from the basin's own rivers dropped, Lower Syr Darya limited to a 60 km "
     "corridor, land in China excluded for the Syr Darya; enclosed gaps filled; cells polygonised per "
     "sub-basin, clipped to land and dissolved",
+    "neighbour rivers in neither river source (Mat, Fan, Shkumbin, Ibar, Spreca): 'other' allocation seed "
+    "lines straight between sourced points on each river (GeoNames towns, GRDC gauges, GRanD dams; "
+    "specs.toml neighbour_rivers); anchors of the region's other basins are 'other' seeds too",
     "unmapped systems: the Mat (Albania) is in neither river source; its Shkopet and Ulez dams (GeoDAR/GRanD "
     "3981, 3982) are 'other' allocation seeds. Unmapped tributaries: the Mailuu-Suu (to the Kara Darya) is a "
     "Kara Darya seed at Mailuu-Suu town (literature-sites). Kara Darya sub-basin stem named 'Kara Darya'",
