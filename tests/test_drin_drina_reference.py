@@ -83,7 +83,7 @@ def test_greece_is_a_prespa_riparian_of_the_drin():
 def test_divide_buffer_cap_is_recorded():
     meta = json.loads((DATA_DIR / "basins" / "basins.json").read_text(encoding="utf-8"))
     # no divide buffer: the outlines are drawn between the mapped and the seeded neighbouring rivers
-    assert meta["drin"]["divide_buffer_max_km"] == 0.0 and meta["drina"]["divide_buffer_max_km"] == 0.0
+    assert meta["drin"]["divide_buffer_max_km"] == 0.05 and meta["drina"]["divide_buffer_max_km"] == 0.05
 
 
 @pytest.mark.parametrize("name, lon, lat, basin", [
