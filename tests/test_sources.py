@@ -320,23 +320,21 @@ def test_sites_outside_the_basins_are_absent(built, pattern):
     assert leaked == []
 
 
-def test_rubik_is_outside_the_drin_outline_and_kept_only_by_the_divide_buffer():
-    """Rubik (Mat basin) lies outside the Drin outline; its town-level coordinate is ~1 km from the
-    outline (TFDD's own DRIN outline is 6 km away), so the 10 km 'town' divide buffer keeps it,
-    flagged: assess gives in_basin False and the precision says the point is a town centre."""
+def test_rubik_is_outside_the_drin():
+    """Rubik (on the Fan -> Mat) lies outside the Drin outline, which is now drawn between the Drin and
+    the Fan/Mat seed lines (about 4 km away); the Drin's divide buffer (0.05 km) no longer pulls it in,
+    so assess gives no basin and the inventory build drops the Rubik smelter."""
+    import geopandas as gpd
+
     import riskmap
     from riskmap.hydrography import load_basin
 
+    pt = shapely.Point(19.78611, 41.77444)  # GeoNames 3184238
     outline = load_basin("drin").outline.union_all()
-    rubik = pd.read_csv(riskmap.DATA_DIR / "sites" / "sites.csv")
-    rubik = rubik[rubik["name"].str.contains("Rubik", case=False)]
-    assert len(rubik) == 1
-    pt = shapely.Point(rubik["lon"].iloc[0], rubik["lat"].iloc[0])
-    assert not outline.contains(pt)
-    assert rubik["coord_precision"].iloc[0] == "town"
-    sites = riskmap.read_sites(riskmap.DATA_DIR / "sites" / "sites.csv", strict=True)
-    row = riskmap.assess(sites[sites["name"].str.contains("Rubik", case=False)]).iloc[0]
-    assert row["basin"] == "drin" and not row["in_basin"]
+    assert not outline.contains(pt) and outline.distance(pt) > 0.02  # degrees, ~2 km
+    site = gpd.GeoDataFrame({"site_id": ["rubik"], "name": ["Rubik"], "category": ["smelter"],
+                             "coord_precision": ["town"]}, geometry=[pt], crs="EPSG:4326")
+    assert riskmap.assess(site).iloc[0]["basin"] is None or pd.isna(riskmap.assess(site).iloc[0]["basin"])
 
 
 @needs_sources

@@ -24,6 +24,8 @@ from riskmap.databuild.reference.specs import (
     LAKE_LINK_M,
     LAKE_NAMES,
     NE_COVER_M,
+    NEIGHBOUR_RIVERS,
+    POINT_SOURCES,
     REGIONS,
     SAMPLE_M,
     SNAP_M,
@@ -143,6 +145,8 @@ class RegionNetwork:
     land: Any
     #: projected points of unmapped neighbouring river systems ("other" seeds), see UNMAPPED_SYSTEMS
     other_points: np.ndarray = field(default_factory=lambda: np.empty((0, 2)))
+    #: projected seed lines of neighbouring rivers missing from both networks ("other"), see NEIGHBOUR_RIVERS
+    other_lines: list[LineString] = field(default_factory=list)
 
 
 def _load_region_lines(sources: Path, region: str, crs) -> tuple[list[LineString], list[str], gpd.GeoDataFrame]:
@@ -249,19 +253,19 @@ def _lake_links(lines: list[LineString], lakes: gpd.GeoDataFrame) -> tuple[list[
     return out, names
 
 
-def _node(lines: list[LineString]) -> tuple[list[LineString], np.ndarray, np.ndarray, np.ndarray]:
-    """Snap line ends onto nearby lines, split there; return pieces with node ids."""
-    lines = [LineString(shapely.get_coordinates(ln)) for ln in lines]
+def _snap_ends(lines: list[LineString]) -> tuple[list[np.ndarray], list[list[float]]]:
+    """Line ends within SNAP_M of another line snapped onto it (extended or moved).
+
+    Returns the new coordinates of every line and, per line, the positions along it where
+    another line's end was snapped (where it must be split).
+    """
     tree = shapely.STRtree(lines)
-    n = len(lines)
-    splits: list[list[float]] = [[] for _ in range(n)]
+    splits: list[list[float]] = [[] for _ in lines]
     new_coords = [shapely.get_coordinates(ln).copy() for ln in lines]
-    for i in range(n):
-        c = new_coords[i]
+    for i in range(len(lines)):
         for end in (0, -1):
-            p = Point(c[end])
-            cand = tree.query(p, predicate="dwithin", distance=SNAP_M)
-            cand = [j for j in cand if j != i]
+            p = Point(new_coords[i][end])
+            cand = [j for j in tree.query(p, predicate="dwithin", distance=SNAP_M) if j != i]
             if not cand:
                 continue
             dists = [lines[j].distance(p) for j in cand]
@@ -271,34 +275,39 @@ def _node(lines: list[LineString]) -> tuple[list[LineString], np.ndarray, np.nda
             q = lines[j].interpolate(pos)
             splits[j].append(pos)
             if dists[k] > 1e-6:
-                if end == 0:
-                    new_coords[i] = np.vstack([[q.x, q.y], new_coords[i]])
-                else:
-                    new_coords[i] = np.vstack([new_coords[i], [q.x, q.y]])
+                new_coords[i] = (np.vstack([[q.x, q.y], new_coords[i]]) if end == 0
+                                 else np.vstack([new_coords[i], [q.x, q.y]]))
             else:
                 new_coords[i][end] = [q.x, q.y]
-            c = new_coords[i]
+    return new_coords, splits
+
+
+def _split_pieces(lines: list[LineString], new_coords: list[np.ndarray],
+                  splits: list[list[float]]) -> list[LineString]:
+    """The snapped lines cut at their split positions (pieces longer than 1 m)."""
     pieces: list[LineString] = []
-    for i in range(n):
+    for i, orig in enumerate(lines):
         ln = LineString(new_coords[i])
+        oc = shapely.get_coordinates(orig)
         # positions on the original line map to the modified one with an offset at the start
-        offset = ln.length - lines[i].length if len(new_coords[i]) > len(shapely.get_coordinates(lines[i])) and \
-            not np.allclose(new_coords[i][0], shapely.get_coordinates(lines[i])[0]) else 0.0
+        offset = ln.length - orig.length if len(new_coords[i]) > len(oc) and \
+            not np.allclose(new_coords[i][0], oc[0]) else 0.0
         cuts = sorted({round(min(max(s + offset, 0.0), ln.length), 3) for s in splits[i]})
-        cuts = [s for s in cuts if 1.0 < s < ln.length - 1.0]
-        bounds = [0.0, *cuts, ln.length]
+        bounds = [0.0, *[s for s in cuts if 1.0 < s < ln.length - 1.0], ln.length]
         for a, b in zip(bounds[:-1], bounds[1:]):
             if b - a > 1.0:
                 pc = substring(ln, a, b)
                 if pc.geom_type == "LineString" and pc.length > 0:
                     pieces.append(pc)
-    # node keys: rounded end coordinates (1 m)
+    return pieces
+
+
+def _node_ids(pieces: list[LineString]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Start/end node ids of the pieces (ends rounded to 1 m, ends closer than 2 m merged) and node xy."""
     starts = np.array([shapely.get_coordinates(p)[0] for p in pieces])
     stops = np.array([shapely.get_coordinates(p)[-1] for p in pieces])
     allends = np.round(np.vstack([starts, stops]), 0)
-    # merge ends closer than 2 m (split points computed twice)
-    tree2 = cKDTree(allends)
-    pairs = tree2.query_pairs(2.0, output_type="ndarray")
+    pairs = cKDTree(allends).query_pairs(2.0, output_type="ndarray")  # split points computed twice
     parent = np.arange(len(allends))
 
     def find(a: int) -> int:
@@ -313,9 +322,16 @@ def _node(lines: list[LineString]) -> tuple[list[LineString], np.ndarray, np.nda
             parent[max(ra, rb)] = min(ra, rb)
     roots = np.array([find(i) for i in range(len(allends))])
     uniq, node_of = np.unique(roots, return_inverse=True)
-    node_xy = allends[uniq]
     m = len(pieces)
-    u, v = node_of[:m], node_of[m:]
+    return node_of[:m], node_of[m:], allends[uniq]
+
+
+def _node(lines: list[LineString]) -> tuple[list[LineString], np.ndarray, np.ndarray, np.ndarray]:
+    """Snap line ends onto nearby lines, split there; return pieces with node ids."""
+    lines = [LineString(shapely.get_coordinates(ln)) for ln in lines]
+    new_coords, splits = _snap_ends(lines)
+    pieces = _split_pieces(lines, new_coords, splits)
+    u, v, node_xy = _node_ids(pieces)
     # make piece ends coincide exactly with their node coordinates
     fixed = []
     for k, p in enumerate(pieces):
@@ -363,7 +379,8 @@ def build_region_network(sources: Path, region: str, countries: gpd.GeoDataFrame
     bp = borders[borders.intersects(shapely.box(*bounds).buffer(0.5))].to_crs(crs)
     land = shapely.union_all(cp.geometry.values)
     return RegionNetwork(region, crs, gdf, node_xy, lakes, ne, cp.reset_index(drop=True),
-                         bp.reset_index(drop=True), land, _unmapped_points(sources, region, crs))
+                         bp.reset_index(drop=True), land, _unmapped_points(sources, region, crs),
+                         neighbour_lines(sources, region, crs))
 
 
 def _unmapped_points(sources: Path, region: str, crs) -> np.ndarray:
@@ -380,3 +397,52 @@ def _unmapped_points(sources: Path, region: str, crs) -> np.ndarray:
         raise RiskmapInputError(f"geodar: GRanD ids {ids} not all found (UNMAPPED_SYSTEMS)")
     g = gpd.GeoSeries(gpd.points_from_xy(sel["longitude"], sel["latitude"]), crs="EPSG:4326").to_crs(crs)
     return shapely.get_coordinates(g.values)
+
+
+def _grand_points(sources: Path, ids: list[int]) -> dict[int, tuple[float, float]]:
+    """(lon, lat) of GRanD dams by id, from GeoDAR (``ID_GRDv13``)."""
+    d = pd.read_csv(sources / DAM_SOURCES["geodar"][0] / DAM_SOURCES["geodar"][1])
+    d = d[pd.to_numeric(d["ID_GRDv13"], errors="coerce").isin(ids)]
+    return {int(i): (float(x), float(y)) for i, x, y in zip(d["ID_GRDv13"], d["longitude"], d["latitude"])}
+
+
+def resolve_points(sources: Path, refs: list[str]) -> dict[str, tuple[float, float]]:
+    """(lon, lat) of sourced point references ``geonames:ID``, ``grdc:NO`` and ``grand:ID``.
+
+    Raises
+    ------
+    RiskmapInputError
+        A reference of an unknown kind, or one that is not in its source file.
+    """
+    from riskmap._errors import RiskmapInputError
+
+    by_kind: dict[str, list[int]] = {}
+    for ref in refs:
+        kind, _, num = ref.partition(":")
+        if kind not in ("geonames", "grdc", "grand") or not num.isdigit():
+            raise RiskmapInputError(f"specs.toml: point reference {ref!r}: expected geonames:ID, grdc:NO or grand:ID")
+        by_kind.setdefault(kind, []).append(int(num))
+    found: dict[str, tuple[float, float]] = {}
+    if "grand" in by_kind:
+        found.update({f"grand:{k}": v for k, v in _grand_points(sources, by_kind["grand"]).items()})
+    for kind, (idcol, xcol, ycol) in {"geonames": ("geonameid", "longitude", "latitude"),
+                                      "grdc": ("grdc_no", "long", "lat")}.items():
+        if kind in by_kind:
+            path = sources / POINT_SOURCES[kind][0] / POINT_SOURCES[kind][1]
+            d = pd.read_csv(path, usecols=[idcol, xcol, ycol], encoding="latin-1")
+            d = d[d[idcol].isin(by_kind[kind])]
+            found.update({f"{kind}:{i}": (float(x), float(y)) for i, x, y in zip(d[idcol], d[xcol], d[ycol])})
+    missing = [r for r in refs if r not in found]
+    if missing:
+        raise RiskmapInputError(f"specs.toml neighbour_rivers: {', '.join(missing)} not found in the point sources")
+    return found
+
+
+def neighbour_lines(sources: Path, region: str, crs) -> list[LineString]:
+    """Projected seed lines of the region's :data:`NEIGHBOUR_RIVERS` (straight between their sourced points)."""
+    specs = NEIGHBOUR_RIVERS.get(region, [])
+    if not specs:
+        return []
+    xy = resolve_points(sources, sorted({r for _, refs, _ in specs for r in refs}))
+    lines = [LineString([xy[r] for r in refs]) for _, refs, _ in specs]
+    return list(gpd.GeoSeries(lines, crs="EPSG:4326").to_crs(crs).values)

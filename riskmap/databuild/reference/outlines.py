@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import geopandas as gpd
 import numpy as np
 import shapely
 from scipy.spatial import cKDTree
-from shapely import Point
 
 from riskmap._geo import geodesic_area_km2
 from riskmap.databuild.reference.lines import RegionNetwork, _explode_lines, _sample
-from riskmap.databuild.reference.specs import GRID_M, SEED_M, BasinSpec
+from riskmap.databuild.reference.specs import BASIN_SPECS, GRID_M, SEED_M, BasinSpec
 
 # ---------------------------------------------------------------- outlines
 
@@ -47,15 +48,131 @@ def _seeds(net: RegionNetwork, spec: BasinSpec, R: gpd.GeoDataFrame, reaches: gp
         pts = _sample(ring, SEED_M)
         sx.append(pts)
         sl.append(np.zeros(len(pts), int))
+    for ln in net.other_lines:
+        pts = _sample(ln, SEED_M)
+        sx.append(pts)
+        sl.append(np.zeros(len(pts), int))
     if len(net.other_points):
         sx.append(np.asarray(net.other_points, float))
         sl.append(np.zeros(len(net.other_points), int))
-    for sb_label, (ax, ay), _ in spec.anchors:
-        if sb_label in lab_of:
-            p = gpd.GeoSeries([Point(ax, ay)], crs="EPSG:4326").to_crs(net.crs).iloc[0]
-            sx.append(np.array([[p.x, p.y]]))
-            sl.append(np.array([lab_of[sb_label]]))
+    ax_, al_ = _anchor_seeds(net, spec, lab_of)
+    sx.append(ax_)
+    sl.append(al_)
     return np.vstack(sx), np.concatenate(sl)
+
+
+def _anchor_seeds(net: RegionNetwork, spec: BasinSpec, lab_of: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
+    """Projected anchor seeds of :func:`allocate` and their labels.
+
+    The basin's own anchors are labelled by sub-basin, the anchors of the region's other basins
+    "other" (0), so that two basins of one region never both take a tributary valley.
+    """
+    xy, lab = [], []
+    for other in BASIN_SPECS.values():
+        if other.region != spec.region:
+            continue
+        for sb_label, (ax, ay), _ in other.anchors:
+            if other.id != spec.id:
+                xy.append((ax, ay))
+                lab.append(0)
+            elif sb_label in lab_of:
+                xy.append((ax, ay))
+                lab.append(lab_of[sb_label])
+    if not xy:
+        return np.empty((0, 2)), np.empty(0, int)
+    pts = gpd.GeoSeries(gpd.points_from_xy(*np.asarray(xy).T), crs="EPSG:4326").to_crs(net.crs)
+    return shapely.get_coordinates(pts.values), np.asarray(lab, int)
+
+
+@dataclass
+class _Grid:
+    """Cell centres of the allocation grid (projected) and its geometry."""
+
+    x0: float
+    y1: float
+    cell: float
+    nx: int
+    ny: int
+    x: np.ndarray  # cell-centre x, row-major, length nx * ny
+    y: np.ndarray
+
+
+def _grid(R: gpd.GeoDataFrame, cell: float, pad: float = 150_000.0) -> _Grid:
+    """The allocation grid: cells of ``cell`` m over the reaches' bounds plus ``pad`` m."""
+    minx, miny, maxx, maxy = R.total_bounds
+    x0 = float(np.floor((minx - pad) / cell) * cell)
+    y1 = float(np.ceil((maxy + pad) / cell) * cell)
+    nx = int(np.ceil((maxx + pad - x0) / cell))
+    ny = int(np.ceil((y1 - (miny - pad)) / cell))
+    X, Y = np.meshgrid(x0 + (np.arange(nx) + 0.5) * cell, y1 - (np.arange(ny) + 0.5) * cell)
+    return _Grid(x0, y1, cell, nx, ny, X.ravel(), Y.ravel())
+
+
+def _label_cells(net: RegionNetwork, spec: BasinSpec, grid: _Grid, seeds: np.ndarray, seed_lab: np.ndarray,
+                 lab_of: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
+    """Label of every cell (0: not the basin) and the mask of cells nearest to an "other" seed or sea.
+
+    Land cells take the label of their nearest seed, then lose it beyond ``max_alloc_km`` of the
+    basin's own seeds, in ``exclude_countries`` and outside the ``corridor_km`` of a sub-basin.
+    """
+    land = net.land
+    shapely.prepare(land)
+    q = np.flatnonzero(shapely.contains_xy(land, grid.x, grid.y))
+    xy = np.c_[grid.x[q], grid.y[q]]
+    lab = np.zeros(grid.x.size, dtype=np.int32)
+    d, nearest = cKDTree(seeds).query(xy)
+    lab[q] = seed_lab[nearest]
+    tgt = np.flatnonzero(seed_lab > 0)
+    dt, _ = cKDTree(seeds[tgt]).query(xy, distance_upper_bound=spec.max_alloc_km * 1000.0)
+    lab[q[~np.isfinite(dt)]] = 0
+    for iso in spec.exclude_countries:
+        g = net.countries.geometry[net.countries["iso3"] == iso]
+        if len(g):
+            gg = g.iloc[0]
+            shapely.prepare(gg)
+            lab[q[shapely.contains_xy(gg, xy[:, 0], xy[:, 1])]] = 0
+    for sb, km in spec.corridor_km.items():
+        if sb in lab_of:
+            lab[q[(lab[q] == lab_of[sb]) & (d > km * 1000.0)]] = 0
+    other_or_sea = np.ones(grid.x.size, bool)
+    other_or_sea[q] = seed_lab[nearest] == 0
+    return lab, other_or_sea
+
+
+def _fill_gaps(arr: np.ndarray, other_or_sea: np.ndarray, grid: _Grid, seeds: np.ndarray,
+               seed_lab: np.ndarray) -> None:
+    """Give enclosed gaps left by the distance cap (not land of another river system) their nearest label."""
+    from scipy import ndimage
+
+    comp, _ = ndimage.label(arr == 0)
+    bad = np.unique(np.r_[comp[0], comp[-1], comp[:, 0], comp[:, -1], comp.ravel()[other_or_sea]])
+    fill = (arr == 0) & ~np.isin(comp, bad)
+    if fill.any():
+        tgt = np.flatnonzero(seed_lab > 0)
+        fi = np.flatnonzero(fill.ravel())
+        _, ti = cKDTree(seeds[tgt]).query(np.c_[grid.x[fi], grid.y[fi]])
+        arr.ravel()[fi] = seed_lab[tgt[ti]]
+
+
+def _polygonise(arr: np.ndarray, grid: _Grid, net: RegionNetwork, spec: BasinSpec,
+                labels: list[str], lab_of: dict[str, int]) -> gpd.GeoDataFrame:
+    """Sub-basin polygons (EPSG:4326, clipped to land, with geodesic areas) of the labelled grid."""
+    import rasterio.features
+    from affine import Affine
+
+    transform = Affine(grid.cell, 0, grid.x0, 0, -grid.cell, grid.y1)
+    polys: dict[int, list] = {}
+    for geom, val in rasterio.features.shapes(arr, mask=arr > 0, transform=transform, connectivity=4):
+        polys.setdefault(int(val), []).append(shapely.geometry.shape(geom))
+    rows = [{"basin": spec.id, "sub_basin": s, "geometry": shapely.simplify(shapely.union_all(polys[lab_of[s]]), 1.0)}
+            for s in labels if polys.get(lab_of[s])]
+    sb = gpd.GeoDataFrame(rows, geometry="geometry", crs=net.crs).to_crs("EPSG:4326")
+    land_ll = gpd.GeoSeries([net.land], crs=net.crs).to_crs("EPSG:4326").iloc[0]
+    sb["geometry"] = [_as_multi(shapely.intersection(shapely.make_valid(g), land_ll)) for g in sb.geometry]
+    sb["geometry"] = shapely.set_precision(sb.geometry.values, 1e-6)
+    sb["geometry"] = [_as_multi(shapely.make_valid(g)) for g in sb.geometry]
+    sb["area_km2"] = np.round(geodesic_area_km2(sb.geometry), 1)
+    return sb[["basin", "sub_basin", "area_km2", "geometry"]].sort_values("sub_basin").reset_index(drop=True)
 
 
 def allocate(net: RegionNetwork, spec: BasinSpec, reaches: gpd.GeoDataFrame,
@@ -67,79 +184,15 @@ def allocate(net: RegionNetwork, spec: BasinSpec, reaches: gpd.GeoDataFrame,
     sub-basin) and along every other river line of the region plus the shores
     of lakes outside the basin (labelled "other").
     """
-    import rasterio.features
-    from affine import Affine
-
     R = reaches.to_crs(net.crs)
     labels = sorted(R["sub_basin"].unique())
     lab_of = {s: i + 1 for i, s in enumerate(labels)}
     seeds, seed_lab = _seeds(net, spec, R, reaches, basin_idx, lab_of)
-    tree = cKDTree(seeds)
-    cell = GRID_M[spec.region]
-    minx, miny, maxx, maxy = R.total_bounds
-    pad = 150_000.0
-    x0 = np.floor((minx - pad) / cell) * cell
-    y1 = np.ceil((maxy + pad) / cell) * cell
-    nx = int(np.ceil((maxx + pad - x0) / cell))
-    ny = int(np.ceil((y1 - (miny - pad)) / cell))
-    xs = x0 + (np.arange(nx) + 0.5) * cell
-    ys = y1 - (np.arange(ny) + 0.5) * cell
-    X, Y = np.meshgrid(xs, ys)
-    land = net.land
-    shapely.prepare(land)
-    on_land = shapely.contains_xy(land, X.ravel(), Y.ravel())
-    lab = np.zeros(X.size, dtype=np.int32)
-    q = np.flatnonzero(on_land)
-    d, nearest = tree.query(np.c_[X.ravel()[q], Y.ravel()[q]])
-    lab[q] = seed_lab[nearest]
-    tgt = np.flatnonzero(seed_lab > 0)
-    dt, _ = cKDTree(seeds[tgt]).query(np.c_[X.ravel()[q], Y.ravel()[q]], distance_upper_bound=spec.max_alloc_km * 1000.0)
-    lab[q[~np.isfinite(dt)]] = 0
-    for iso in spec.exclude_countries:
-        g = net.countries.geometry[net.countries["iso3"] == iso]
-        if len(g):
-            gg = g.iloc[0]
-            shapely.prepare(gg)
-            lab[q[shapely.contains_xy(gg, X.ravel()[q], Y.ravel()[q])]] = 0
-    for sb, km in spec.corridor_km.items():
-        if sb in lab_of:
-            far = (lab[q] == lab_of[sb]) & (d > km * 1000.0)
-            lab[q[far]] = 0
-    arr = lab.reshape(ny, nx)
-    # fill enclosed gaps left by the distance cap (not land of another river system)
-    from scipy import ndimage
-
-    other_or_sea = np.ones(X.size, bool)
-    other_or_sea[q] = seed_lab[nearest] == 0
-    comp, ncomp = ndimage.label(arr == 0)
-    bad = np.unique(np.r_[comp[0], comp[-1], comp[:, 0], comp[:, -1], comp.ravel()[other_or_sea]])
-    fill = (arr == 0) & ~np.isin(comp, bad)
-    if fill.any():
-        fi = np.flatnonzero(fill.ravel())
-        _, ti = cKDTree(seeds[tgt]).query(np.c_[X.ravel()[fi], Y.ravel()[fi]])
-        arr.ravel()[fi] = seed_lab[tgt[ti]]
-    transform = Affine(cell, 0, x0, 0, -cell, y1)
-    polys: dict[int, list] = {}
-    for geom, val in rasterio.features.shapes(arr, mask=arr > 0, transform=transform, connectivity=4):
-        polys.setdefault(int(val), []).append(shapely.geometry.shape(geom))
-    rows = []
-    land_ll = None
-    for s in labels:
-        parts = polys.get(lab_of[s], [])
-        if not parts:
-            continue
-        g = shapely.union_all(parts)
-        g = shapely.simplify(g, 1.0)
-        rows.append({"basin": spec.id, "sub_basin": s, "geometry": g})
-    sb = gpd.GeoDataFrame(rows, geometry="geometry", crs=net.crs)
-    # keep only the part connected to the network (drop islands of other-basin land)
-    sb = sb.to_crs("EPSG:4326")
-    land_ll = gpd.GeoSeries([net.land], crs=net.crs).to_crs("EPSG:4326").iloc[0]
-    sb["geometry"] = [_as_multi(shapely.intersection(shapely.make_valid(g), land_ll)) for g in sb.geometry]
-    sb["geometry"] = shapely.set_precision(sb.geometry.values, 1e-6)
-    sb["geometry"] = [_as_multi(shapely.make_valid(g)) for g in sb.geometry]
-    sb["area_km2"] = np.round(geodesic_area_km2(sb.geometry), 1)
-    return sb[["basin", "sub_basin", "area_km2", "geometry"]].sort_values("sub_basin").reset_index(drop=True)
+    grid = _grid(R, GRID_M[spec.region])
+    lab, other_or_sea = _label_cells(net, spec, grid, seeds, seed_lab, lab_of)
+    arr = lab.reshape(grid.ny, grid.nx)
+    _fill_gaps(arr, other_or_sea, grid, seeds, seed_lab)
+    return _polygonise(arr, grid, net, spec, labels, lab_of)
 
 
 def _region_box(net: RegionNetwork):

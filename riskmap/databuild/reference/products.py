@@ -36,6 +36,7 @@ from riskmap.databuild.reference.specs import (
     MIN_RUN_M,
     NAME_M,
     NE_COVER_M,
+    POINT_SOURCES,
     REGIONS,
     RIPARIAN_MIN_KM2,
     RIPARIAN_MIN_SHARE,
@@ -195,29 +196,19 @@ def _dams(sources: Path, reaches: gpd.GeoDataFrame, crs,
     return out.sort_values("name").reset_index(drop=True)
 
 
-def build_basin(sources: Path, spec: BasinSpec, net: RegionNetwork, countries: gpd.GeoDataFrame,
-                borders: gpd.GeoDataFrame) -> dict[str, Any]:
-    """All layers and metadata of one basin (nothing written)."""
-    edges, basin_idx = basin_tree(net, spec)
-    R = build_reaches(net, spec, edges)
-    reaches = finish_reaches(R, net, spec)
-    dams = _dams(sources, reaches, net.crs, net.lakes)
-    # the dam's reach marks the reservoir (its extent is unknown here); mapped lakes keep their name
-    for wb, rid in zip(dams["reservoir"][dams["marks_reservoir"]], dams["reach_id"][dams["marks_reservoir"]]):
-        m = (reaches["reach_id"] == rid).values & pd.isna(reaches["waterbody"]).values
-        reaches.loc[m, "waterbody"] = wb
-    subs = allocate(net, spec, reaches, basin_idx)
-    outline_geom = _as_multi(shapely.make_valid(shapely.union_all(subs.geometry.values)))
-    area = round(float(geodesic_area_km2(outline_geom)), 1)
-    outline = gpd.GeoDataFrame({"basin": [spec.id], "name": [spec.name], "area_km2": [area]},
-                               geometry=[outline_geom], crs="EPSG:4326")
-    # riparian countries
-    creg = countries[countries.intersects(shapely.box(*outline.total_bounds))].copy()
+def _riparian(countries: gpd.GeoDataFrame, outline_geom, area: float) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """Countries near the outline with their area in it, and the riparian ones (RIPARIAN_MIN_*)."""
+    creg = countries[countries.intersects(shapely.box(*outline_geom.bounds))].copy()
     creg["area_km2_in_basin"] = np.round(
         geodesic_area_km2(shapely.intersection(creg.geometry.values, outline_geom)), 1)
     rip = creg[(creg["area_km2_in_basin"] >= max(RIPARIAN_MIN_KM2, RIPARIAN_MIN_SHARE * area))]
     rip = rip[["iso3", "name", "area_km2_in_basin", "geometry"]].sort_values("iso3").reset_index(drop=True)
-    # lakes
+    return creg, rip
+
+
+def _basin_lakes(net: RegionNetwork, reaches: gpd.GeoDataFrame, outline_geom,
+                 countries: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Named lakes on the basin's reaches or mostly inside its outline, with their countries."""
     lk = net.lakes[net.lakes["name"].notna()].to_crs("EPSG:4326")
     used = set(reaches["waterbody"].dropna())
     lk = lk[lk["name"].isin(used) | (shapely.area(shapely.intersection(lk.geometry.values, outline_geom))
@@ -230,14 +221,15 @@ def build_basin(sources: Path, spec: BasinSpec, net: RegionNetwork, countries: g
                               "shared": [("|" in c) for c in lcs]},
                              geometry=[_as_multi(g) for g in lk.geometry], crs="EPSG:4326")
     lakes["geometry"] = shapely.set_precision(lakes.geometry.values, 1e-6)
-    lakes = lakes.sort_values("name").reset_index(drop=True)
-    env = shapely.box(*outline.total_bounds).buffer(0.2)
-    bsel = borders[borders.intersects(env)].reset_index(drop=True)
-    towns = _towns(sources, spec, outline_geom, net.crs)
-    tf = _tfdd_metrics(sources, spec, outline_geom)
+    return lakes.sort_values("name").reset_index(drop=True)
+
+
+def _measured(spec: BasinSpec, area: float, tf: dict[str, Any], reaches: gpd.GeoDataFrame,
+              subs: gpd.GeoDataFrame) -> dict[str, Any]:
+    """``basins.json`` ``measured``: area against the published range, TFDD agreement, network size."""
     lo, hi = spec.published_area_km2
     err = 0.0 if lo <= area <= hi else (100.0 * (area - hi) / hi if area > hi else 100.0 * (area - lo) / lo)
-    measured = {
+    return {
         "area_km2": area,
         "area_error_pct": round(err, 1),
         "area_error_basis": f"distance outside the published range {lo:,.0f}-{hi:,.0f} km2 (0 inside it)",
@@ -250,21 +242,9 @@ def build_basin(sources: Path, spec: BasinSpec, net: RegionNetwork, countries: g
         "network_km": round(float(reaches["length_km"].sum()), 1),
         "sub_basin_km2": {s: float(a) for s, a in zip(subs["sub_basin"], subs["area_km2"])},
     }
-    meta: dict[str, Any] = {
-        "name": spec.name,
-        "riparian": list(rip["iso3"]),
-        "outlet": [spec.outlet[0], spec.outlet[1]],
-        "continuation": spec.continuation,
-        "published_area_km2": [lo, hi],
-        "measured": measured,
-        "area_in_basin_km2": {k: float(v) for k, v in zip(rip["iso3"], rip["area_km2_in_basin"])},
-        "minor_shares_km2": {k: float(v) for k, v in zip(creg["iso3"], creg["area_km2_in_basin"])
-                             if k not in set(rip["iso3"]) and v > 0},
-    }
-    if spec.divide_buffer_max_km is not None:
-        meta["divide_buffer_max_km"] = float(spec.divide_buffer_max_km)
-    if spec.distributaries:
-        meta["other_mouths"] = [[m[0], m[1]] for m, _ in spec.distributaries]
+
+
+def _notes(spec: BasinSpec) -> list[str]:
     notes = list(spec.notes)
     if spec.towns_note:
         notes.append(spec.towns_note)
@@ -274,15 +254,59 @@ def build_basin(sources: Path, spec: BasinSpec, net: RegionNetwork, countries: g
         notes.append("Outline restricted to the flow-forming part plus a corridor of "
                      + ", ".join(f"{v:g} km around the {k} network" for k, v in spec.corridor_km.items())
                      + " (the endorheic desert is left out).")
-    meta["notes"] = notes
-    meta["dams"] = {"n": int(len(dams)), "source": GHPT_ATTRIBUTION,
+    return notes
+
+
+def _meta(spec: BasinSpec, measured: dict[str, Any], creg: gpd.GeoDataFrame, rip: gpd.GeoDataFrame,
+          n_dams: int) -> dict[str, Any]:
+    """The basin's ``basins.json`` entry."""
+    meta: dict[str, Any] = {
+        "name": spec.name,
+        "riparian": list(rip["iso3"]),
+        "outlet": [spec.outlet[0], spec.outlet[1]],
+        "continuation": spec.continuation,
+        "published_area_km2": list(spec.published_area_km2),
+        "measured": measured,
+        "area_in_basin_km2": {k: float(v) for k, v in zip(rip["iso3"], rip["area_km2_in_basin"])},
+        "minor_shares_km2": {k: float(v) for k, v in zip(creg["iso3"], creg["area_km2_in_basin"])
+                             if k not in set(rip["iso3"]) and v > 0},
+    }
+    if spec.divide_buffer_max_km is not None:
+        meta["divide_buffer_max_km"] = float(spec.divide_buffer_max_km)
+    if spec.distributaries:
+        meta["other_mouths"] = [[m[0], m[1]] for m, _ in spec.distributaries]
+    meta["notes"] = _notes(spec)
+    meta["dams"] = {"n": n_dams, "source": GHPT_ATTRIBUTION,
                     "rule": f"operating, location_accuracy exact, >= {DAM_MIN_MW:g} MW, within "
                             f"{DAM_SNAP_M / 1000:g} km of a reach; the nearest reach gets waterbody "
                             "'<name> reservoir' unless the dam is within that distance of a mapped "
                             "lake/reservoir polygon (then that polygon is its reservoir); reservoir extents "
                             "are unknown"}
+    return meta
+
+
+def build_basin(sources: Path, spec: BasinSpec, net: RegionNetwork, countries: gpd.GeoDataFrame,
+                borders: gpd.GeoDataFrame) -> dict[str, Any]:
+    """All layers and metadata of one basin (nothing written)."""
+    edges, basin_idx = basin_tree(net, spec)
+    reaches = finish_reaches(build_reaches(net, spec, edges), net, spec)
+    dams = _dams(sources, reaches, net.crs, net.lakes)
+    # the dam's reach marks the reservoir (its extent is unknown here); mapped lakes keep their name
+    for wb, rid in zip(dams["reservoir"][dams["marks_reservoir"]], dams["reach_id"][dams["marks_reservoir"]]):
+        m = (reaches["reach_id"] == rid).values & pd.isna(reaches["waterbody"]).values
+        reaches.loc[m, "waterbody"] = wb
+    subs = allocate(net, spec, reaches, basin_idx)
+    outline_geom = _as_multi(shapely.make_valid(shapely.union_all(subs.geometry.values)))
+    area = round(float(geodesic_area_km2(outline_geom)), 1)
+    outline = gpd.GeoDataFrame({"basin": [spec.id], "name": [spec.name], "area_km2": [area]},
+                               geometry=[outline_geom], crs="EPSG:4326")
+    creg, rip = _riparian(countries, outline_geom, area)
+    lakes = _basin_lakes(net, reaches, outline_geom, countries)
+    bsel = borders[borders.intersects(shapely.box(*outline.total_bounds).buffer(0.2))].reset_index(drop=True)
+    towns = _towns(sources, spec, outline_geom, net.crs)
+    measured = _measured(spec, area, _tfdd_metrics(sources, spec, outline_geom), reaches, subs)
     return {"outline": outline, "sub_basins": subs, "reaches": reaches, "lakes": lakes, "dams": dams,
-            "countries": rip, "borders": bsel, "towns": towns, "meta": meta}
+            "countries": rip, "borders": bsel, "towns": towns, "meta": _meta(spec, measured, creg, rip, len(dams))}
 
 
 def _source_files(sources: Path) -> list[dict[str, str]]:
@@ -295,7 +319,10 @@ def _source_files(sources: Path) -> list[dict[str, str]]:
     for key, (ds, fn) in DAM_SOURCES.items():
         out.append({"dataset": ds, "path": f"{ds}/{fn}", "sha256": sha256_file(sources / ds / fn),
                     "use": ("product input (dams layer, reservoir markers)" if key == "ghpt" else
-                            "product input (Mat anchors: GRanD dams 3981, 3982 as allocation seeds)")})
+                            "product input (GRanD dams as allocation seeds: Mat anchors, neighbour river lines)")})
+    for ds, fn in POINT_SOURCES.values():
+        out.append({"dataset": ds, "path": f"{ds}/{fn}", "sha256": sha256_file(sources / ds / fn),
+                    "use": "product input (points of the neighbour river seed lines, specs.toml neighbour_rivers)"})
     return out
 
 
@@ -327,6 +354,9 @@ STEPS = [
     "Balkans) / 100 km (Syr Darya) from the basin's own rivers dropped, Lower Syr Darya limited to a 60 km "
     "corridor, land in China excluded for the Syr Darya; enclosed gaps filled; cells polygonised per "
     "sub-basin, clipped to land and dissolved",
+    "neighbour rivers in neither river source (Mat, Fan, Shkumbin, Ibar, Spreca): 'other' allocation seed "
+    "lines straight between sourced points on each river (GeoNames towns, GRDC gauges, GRanD dams; "
+    "specs.toml neighbour_rivers); anchors of the region's other basins are 'other' seeds too",
     "unmapped systems: the Mat (Albania) is in neither river source; its Shkopet and Ulez dams (GeoDAR/GRanD "
     "3981, 3982) are 'other' allocation seeds. Unmapped tributaries: the Mailuu-Suu (to the Kara Darya) is a "
     "Kara Darya seed at Mailuu-Suu town (literature-sites). Kara Darya sub-basin stem named 'Kara Darya'",

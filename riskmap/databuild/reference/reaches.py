@@ -196,10 +196,11 @@ def _chains(L: gpd.GeoDataFrame, edges: list[dict], out_edge: dict[int, int],
     return chains
 
 
-def build_reaches(net: RegionNetwork, spec: BasinSpec, edges: list[dict]) -> gpd.GeoDataFrame:
-    """Split the basin tree into reaches with the contract's attributes (projected geometry)."""
-    L = net.lines
-    # directed piece geometry (a -> b)
+def _directed(L: gpd.GeoDataFrame, edges: list[dict]) -> tuple[list[LineString], dict[int, int], dict[int, list[int]]]:
+    """Piece geometries oriented a -> b, outgoing and incoming edges of each node.
+
+    A node's outgoing edge is its main stem when a distributary also leaves it.
+    """
     out_edge: dict[int, int] = {}
     in_edges: dict[int, list[int]] = {}
     for k, e in enumerate(edges):
@@ -210,62 +211,72 @@ def build_reaches(net: RegionNetwork, spec: BasinSpec, edges: list[dict]) -> gpd
     geoms = []
     for e in edges:
         g = L.geometry.values[e["piece"]]
-        if L["u"].values[e["piece"]] != e["a"]:
-            g = g.reverse()
-        geoms.append(g)
-    chains = _chains(L, edges, out_edge, in_edges)
+        geoms.append(g.reverse() if L["u"].values[e["piece"]] != e["a"] else g)
+    return geoms, out_edge, in_edges
 
-    # lakes with their countries
+
+def _lake_countries(net: RegionNetwork) -> tuple[list, list[str]]:
+    """Named lake geometries and their countries (``"ALB|MNE"``: > 2 % of the lake in each)."""
     lk = net.lakes[net.lakes["name"].notna()]
-    lake_countries = []
+    out = []
     for geom in lk.geometry:
-        isos = sorted(net.countries["iso3"].values[
-            (shapely.area(shapely.intersection(net.countries.geometry.values, geom)) > 0.02 * geom.area)])
-        lake_countries.append("|".join(isos))
-    lake_geoms = list(lk.geometry)
+        share = shapely.area(shapely.intersection(net.countries.geometry.values, geom))
+        out.append("|".join(sorted(net.countries["iso3"].values[share > 0.02 * geom.area])))
+    return list(lk.geometry), out
 
+
+def _cuts(labs: list[str], d: np.ndarray, length: float) -> list[tuple[float, float]]:
+    """(start, end) positions of the reaches of a chain: at label changes, then <= MAX_REACH_KM."""
+    cuts = [0.0] + [d[i] for i in range(1, len(labs)) if labs[i] != labs[i - 1]] + [length]
+    pieces: list[tuple[float, float]] = []
+    for a, b in zip(cuts[:-1], cuts[1:]):
+        m = int(np.ceil((b - a) / (MAX_REACH_KM * 1000.0)))
+        sub = np.linspace(a, b, m + 1)
+        pieces.extend(zip(sub[:-1], sub[1:]))
+    return [(a, b) for a, b in pieces if b - a > 0.5]
+
+
+def _chain_reaches(chain: list[int], edges: list[dict], geoms: list[LineString], net: RegionNetwork,
+                   lakes: tuple[list, list[str]]) -> list[dict[str, Any]]:
+    """The reaches of one chain of edges (between confluences), with their country/border label."""
+    L = net.lines
+    line = LineString(np.vstack([shapely.get_coordinates(geoms[chain[0]])]
+                                + [shapely.get_coordinates(geoms[k])[1:] for k in chain[1:]]))
+    up_node, down_node = edges[chain[0]]["a"], edges[chain[-1]]["b"]
+    links = [L["link"].values[edges[k]["piece"]] for k in chain]
+    srcs = [L["src"].values[edges[k]["piece"]] for k in chain]
+    n = max(int(np.ceil(line.length / SAMPLE_M)), 1)
+    d = np.linspace(0, line.length, n + 1)
+    mid = (d[:-1] + d[1:]) / 2
+    pts = shapely.get_coordinates(shapely.line_interpolate_point(line, mid))
+    labs = _smooth(_point_labels(pts, net, lakes[0], lakes[1], line, line.length / n), line.length / n)
+    pieces = _cuts(labs, d, line.length)
+    out = []
+    for j, (a, b) in enumerate(pieces):
+        lab_vals = [labs[i] for i in np.flatnonzero((mid >= a) & (mid <= b))] or \
+            [labs[min(int(a / (line.length / n)), n - 1)]]
+        out.append({
+            "geometry": substring(line, a, b),
+            "up_node": up_node if j == 0 else None,
+            "down_node": down_node if j == len(pieces) - 1 else None,
+            "country": pd.Series(lab_vals).mode().sort_values().iloc[0],
+            "link": next((x for x in links if isinstance(x, str) and x), None),
+            "src": "|".join(sorted(set(srcs))),
+            "_last": j == len(pieces) - 1,
+        })
+    return out
+
+
+def build_reaches(net: RegionNetwork, spec: BasinSpec, edges: list[dict]) -> gpd.GeoDataFrame:
+    """Split the basin tree into reaches with the contract's attributes (projected geometry)."""
+    geoms, out_edge, in_edges = _directed(net.lines, edges)
+    chains = _chains(net.lines, edges, out_edge, in_edges)
+    lakes = _lake_countries(net)
     reaches: list[dict[str, Any]] = []
     chain_first: dict[int, int] = {}
     for chain in chains:
         chain_first[chain[0]] = len(reaches)
-        coords = [shapely.get_coordinates(geoms[chain[0]])]
-        for k in chain[1:]:
-            coords.append(shapely.get_coordinates(geoms[k])[1:])
-        line = LineString(np.vstack(coords))
-        up_node, down_node = edges[chain[0]]["a"], edges[chain[-1]]["b"]
-        links = [L["link"].values[edges[k]["piece"]] for k in chain]
-        srcs = [L["src"].values[edges[k]["piece"]] for k in chain]
-        n = max(int(np.ceil(line.length / SAMPLE_M)), 1)
-        d = np.linspace(0, line.length, n + 1)
-        mid = (d[:-1] + d[1:]) / 2
-        pts = shapely.get_coordinates(shapely.line_interpolate_point(line, mid))
-        labs = _smooth(_point_labels(pts, net, lake_geoms, lake_countries, line, line.length / n), line.length / n)
-        # cut positions: label changes, then max length
-        cuts = [0.0]
-        for i in range(1, len(labs)):
-            if labs[i] != labs[i - 1]:
-                cuts.append(d[i])
-        cuts.append(line.length)
-        pieces: list[tuple[float, float]] = []
-        for a, b in zip(cuts[:-1], cuts[1:]):
-            m = int(np.ceil((b - a) / (MAX_REACH_KM * 1000.0)))
-            sub = np.linspace(a, b, m + 1)
-            pieces.extend(zip(sub[:-1], sub[1:]))
-        pieces = [(a, b) for a, b in pieces if b - a > 0.5]
-        for j, (a, b) in enumerate(pieces):
-            seg = substring(line, a, b)
-            sel = (mid >= a) & (mid <= b)
-            lab_vals = [labs[i] for i in np.flatnonzero(sel)] or [labs[min(int(a / (line.length / n)), n - 1)]]
-            country = pd.Series(lab_vals).mode().sort_values().iloc[0]
-            reaches.append({
-                "geometry": seg,
-                "up_node": up_node if j == 0 else None,
-                "down_node": down_node if j == len(pieces) - 1 else None,
-                "country": country,
-                "link": next((x for x in links if isinstance(x, str) and x), None),
-                "src": "|".join(sorted(set(srcs))),
-                "_last": j == len(pieces) - 1,
-            })
+        reaches.extend(_chain_reaches(chain, edges, geoms, net, lakes))
     R = gpd.GeoDataFrame(reaches, geometry="geometry", crs=net.crs)
     R["link"] = pd.Series([r["link"] for r in reaches], dtype=object).values
     down = np.full(len(reaches), -1, dtype=int)
@@ -278,95 +289,108 @@ def build_reaches(net: RegionNetwork, spec: BasinSpec, edges: list[dict]) -> gpd
     return R
 
 
+def _ne_names(R: gpd.GeoDataFrame, net: RegionNetwork) -> list[str | None]:
+    """Majority Natural Earth name within NAME_M of each reach (None below half of its sample points)."""
+    ne = net.ne[net.ne["name"].notna()].reset_index(drop=True)
+    ne_tree = shapely.STRtree(ne.geometry.values)
+    names: list[str | None] = []
+    for g in R.geometry:
+        pts = shapely.points(_sample(g, SAMPLE_M))
+        idx, _ = ne_tree.query_nearest(pts, max_distance=NAME_M, return_distance=True, all_matches=False)
+        names.append(pd.Series(ne["name"].values[idx[1]]).mode().sort_values().iloc[0]
+                     if len(idx[0]) >= 0.5 * len(pts) else None)
+    return names
+
+
+def _waterbodies(R: gpd.GeoDataFrame, net: RegionNetwork) -> list[str | None]:
+    """The named lake holding half of each reach (500 m tolerance), else its lake link's lake."""
+    wb: list[str | None] = []
+    for g, link in zip(R.geometry, R["link"]):
+        pts = _sample(g, SAMPLE_M)
+        hit = None
+        for lname, lgeom in zip(net.lakes["name"], net.lakes.geometry):
+            if isinstance(lname, str) and shapely.contains_xy(lgeom.buffer(500.0), pts[:, 0], pts[:, 1]).mean() >= 0.5:
+                hit = lname
+                break
+        if hit is None and isinstance(link, str) and "karst" not in str(link) and "channel" not in str(link):
+            hit = link
+        wb.append(hit)
+    return wb
+
+
+def _nearest_reach(R: gpd.GeoDataFrame, net: RegionNetwork, pt: tuple[float, float]) -> int:
+    p = gpd.GeoSeries([Point(pt)], crs="EPSG:4326").to_crs(net.crs).iloc[0]
+    return int(np.argmin(shapely.distance(R.geometry.values, p)))
+
+
+def _sub_basins(R: gpd.GeoDataFrame, net: RegionNetwork, spec: BasinSpec, rnet: RiverNetwork,
+                down: np.ndarray) -> np.ndarray:
+    """Sub-basin label of each reach (:attr:`BasinSpec.sub_basins`, then ``path_labels``)."""
+    sub = np.array([spec.main_sub_basin] * len(R), dtype=object)
+    n_up = rnet.upstream_counts
+    for label, pt, walk in spec.sub_basins:
+        k = _nearest_reach(R, net, pt)
+        while walk and down[k] >= 0 and n_up[down[k]] == 1:  # up to the confluence
+            k = int(down[k])
+        sub[rnet.upstream_mask(k)] = label
+    for label, pt in spec.path_labels:
+        sub[rnet.path_positions(_nearest_reach(R, net, pt))] = label
+    return sub
+
+
+def _spec_names(R: gpd.GeoDataFrame, net: RegionNetwork, spec: BasinSpec, rnet: RiverNetwork) -> None:
+    """Apply the spec's name overrides, upstream names and fill names to ``R["name"]`` (in place)."""
+    for sb, mapping in spec.name_overrides.items():
+        m = R["sub_basin"] == sb
+        R.loc[m, "name"] = R.loc[m, "name"].map(lambda x, mapping=mapping: mapping.get(x, x) if x else x)
+    for nm, pt, replace in spec.upstream_names:  # a river's own name upstream of a point (Tara, Piva, Klina)
+        cur = R["name"].to_numpy(dtype=object)
+        hit = rnet.upstream_mask(_nearest_reach(R, net, pt)) & \
+            np.array([(x if isinstance(x, str) else "") in replace for x in cur])
+        R.loc[hit, "name"] = nm
+    for sb, nm in spec.fill_names.items():
+        m = (R["sub_basin"] == sb).values & pd.isna(R["name"]).values
+        R.loc[m, "name"] = nm
+
+
+def _reach_ids(geo: gpd.GeoDataFrame, dist: np.ndarray, length_km: np.ndarray) -> np.ndarray:
+    """Deterministic ids 1..n: by distance to outlet, then downstream-end coordinates, then length."""
+    ends = shapely.get_coordinates(shapely.get_point(geo.geometry.values, -1))
+    perm = np.lexsort((np.round(length_km, 3), np.round(ends[:, 1], 5), np.round(ends[:, 0], 5),
+                       np.round(dist, 3)))
+    new_id = np.empty(len(perm), dtype=int)
+    new_id[perm] = np.arange(1, len(perm) + 1)
+    return new_id
+
+
 def finish_reaches(R: gpd.GeoDataFrame, net: RegionNetwork, spec: BasinSpec) -> gpd.GeoDataFrame:
     """Compute ids, distances, order, names, waterbodies and sub-basins."""
     geo = R.to_crs("EPSG:4326")
     R = R.copy()
     R["length_km"] = geodesic_length_km(geo.geometry)
     down = R["_down"].values
-    n = len(R)
     rnet = RiverNetwork.from_positions(down, length_km=R["length_km"].to_numpy(dtype=float),
                                        name=f"reference build {spec.id}")
     dist = rnet.dist_to_outlet()
-    R["dist_to_outlet_km"] = dist
-    R["order"] = rnet.strahler()
-    # names from NE
-    ne = net.ne[net.ne["name"].notna()].reset_index(drop=True)
-    ne_tree = shapely.STRtree(ne.geometry.values)
-    names = []
-    for g in R.geometry:
-        pts = shapely.points(_sample(g, SAMPLE_M))
-        idx, dd = ne_tree.query_nearest(pts, max_distance=NAME_M, return_distance=True, all_matches=False)
-        if len(idx[0]) >= 0.5 * len(pts):
-            names.append(pd.Series(ne["name"].values[idx[1]]).mode().sort_values().iloc[0])
-        else:
-            names.append(None)
-    # waterbody
-    wb = []
-    for g, link in zip(R.geometry, R["link"]):
-        pts = _sample(g, SAMPLE_M)
-        hit = None
-        for lname, lgeom in zip(net.lakes["name"], net.lakes.geometry):
-            if not isinstance(lname, str):
-                continue
-            inside = shapely.contains_xy(lgeom.buffer(500.0), pts[:, 0], pts[:, 1]).mean()
-            if inside >= 0.5:
-                hit = lname
-                break
-        if hit is None and isinstance(link, str) and "karst" not in str(link) and "channel" not in str(link):
-            hit = link
-        wb.append(hit)
-    R["waterbody"] = wb
+    wb = _waterbodies(R, net)
     names = [nm if nm else (lk if isinstance(lk, str) and ("karst" in lk or "channel" in lk) else None)
-             for nm, lk in zip(names, R["link"])]
+             for nm, lk in zip(_ne_names(R, net), R["link"])]
+    R["waterbody"] = wb
     R["name"] = [w if (nm is None and w) else nm for nm, w in zip(names, wb)]
-    # sub-basins
-    sub = np.array([spec.main_sub_basin] * n, dtype=object)
-    n_up = rnet.upstream_counts
-    for label, pt, walk in spec.sub_basins:
-        p = gpd.GeoSeries([Point(pt)], crs="EPSG:4326").to_crs(net.crs).iloc[0]
-        k = int(np.argmin(shapely.distance(R.geometry.values, p)))
-        while walk and down[k] >= 0 and n_up[down[k]] == 1:  # up to the confluence
-            k = int(down[k])
-        sub[rnet.upstream_mask(k)] = label
-    for label, pt in spec.path_labels:
-        p = gpd.GeoSeries([Point(pt)], crs="EPSG:4326").to_crs(net.crs).iloc[0]
-        k = int(np.argmin(shapely.distance(R.geometry.values, p)))
-        sub[rnet.path_positions(k)] = label
-    R["sub_basin"] = sub
-    for sb, mapping in spec.name_overrides.items():
-        m = R["sub_basin"] == sb
-        R.loc[m, "name"] = R.loc[m, "name"].map(lambda x, mapping=mapping: mapping.get(x, x) if x else x)
-    for nm, pt, replace in spec.upstream_names:  # a river's own name upstream of a point (Tara, Piva, Klina)
-        p = gpd.GeoSeries([Point(pt)], crs="EPSG:4326").to_crs(net.crs).iloc[0]
-        k = int(np.argmin(shapely.distance(R.geometry.values, p)))
-        cur = R["name"].to_numpy(dtype=object)
-        hit = rnet.upstream_mask(k) & np.array([(x if isinstance(x, str) else "") in replace for x in cur])
-        R.loc[hit, "name"] = nm
-    for sb, nm in spec.fill_names.items():
-        m = (R["sub_basin"] == sb).values & pd.isna(R["name"]).values
-        R.loc[m, "name"] = nm
-    R["is_border"] = R["country"].str.contains("|", regex=False)
-    # deterministic ids: by distance to outlet, then downstream-end coordinates
-    ends = shapely.get_coordinates(shapely.get_point(geo.geometry.values, -1))
-    key = pd.DataFrame({"d": np.round(dist, 3), "x": np.round(ends[:, 0], 5), "y": np.round(ends[:, 1], 5),
-                        "l": np.round(R["length_km"].values, 3)})
-    perm = np.lexsort((key["l"].values, key["y"].values, key["x"].values, key["d"].values))
-    new_id = np.empty(n, dtype=int)
-    new_id[perm] = np.arange(1, n + 1)
-    R["reach_id"] = new_id
-    R["downstream_id"] = np.where(down >= 0, new_id[np.maximum(down, 0)], -1)
+    R["sub_basin"] = _sub_basins(R, net, spec, rnet, down)
+    _spec_names(R, net, spec, rnet)
+    new_id = _reach_ids(geo, dist, R["length_km"].to_numpy(dtype=float))
     out = gpd.GeoDataFrame({
-        "reach_id": R["reach_id"].astype("int64"),
-        "downstream_id": R["downstream_id"].astype("int64"),
-        "name": R["name"].astype(object),
-        "length_km": np.round(R["length_km"].astype(float), 4),
-        "dist_to_outlet_km": np.round(R["dist_to_outlet_km"].astype(float), 4),
-        "order": R["order"].astype("int64"),
-        "country": R["country"].astype(str),
-        "is_border": R["is_border"].astype(bool),
-        "waterbody": R["waterbody"].astype(object),
-        "sub_basin": R["sub_basin"].astype(str),
+        "reach_id": new_id.astype("int64"),
+        "downstream_id": np.where(down >= 0, new_id[np.maximum(down, 0)], -1).astype("int64"),
+        "name": R["name"].astype(object).to_numpy(),
+        "length_km": np.round(R["length_km"].astype(float), 4).to_numpy(),
+        "dist_to_outlet_km": np.round(dist.astype(float), 4),
+        "order": np.asarray(rnet.strahler()).astype("int64"),
+        "country": R["country"].astype(str).to_numpy(),
+        "is_border": R["country"].str.contains("|", regex=False).astype(bool).to_numpy(),
+        "waterbody": R["waterbody"].astype(object).to_numpy(),
+        "sub_basin": R["sub_basin"].astype(str).to_numpy(),
         "karst": R["link"].map(lambda x: isinstance(x, str) and "karst" in x).astype(bool).to_numpy(),
     }, geometry=shapely.set_precision(geo.geometry.values, 1e-6), crs="EPSG:4326")
     return out.sort_values("reach_id").reset_index(drop=True)

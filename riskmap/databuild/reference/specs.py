@@ -72,6 +72,13 @@ REGIONS: dict[str, dict[str, str]] = {r: dict(files) for r, files in _T["regions
 UNMAPPED_SYSTEMS: dict[str, list[tuple[str, tuple[int, ...], str]]] = {
     r: [(u["name"], tuple(int(i) for i in u["grand_ids"]), u["note"])
         for u in _T.get("unmapped_systems", {}).get(r, [])] for r in REGIONS}
+#: Point datasets (folder, file) resolving the ``geonames:``/``grdc:`` references of NEIGHBOUR_RIVERS.
+POINT_SOURCES: dict[str, tuple[str, str]] = {k: (v["folder"], v["file"]) for k, v in _T["point_sources"].items()}
+#: Neighbouring rivers missing from both networks, drawn as "other" allocation seed lines through sourced
+#: points on them (name, point references downstream, note); see ``specs.toml``.
+NEIGHBOUR_RIVERS: dict[str, list[tuple[str, tuple[str, ...], str]]] = {
+    r: [(u["name"], tuple(u["points"]), u["note"]) for u in _T.get("neighbour_rivers", {}).get(r, [])]
+    for r in REGIONS}
 #: Lake names by location (NE leaves Ohrid and Prespa unnamed); (lon, lat) inside the polygon.
 LAKE_NAMES: dict[str, list[tuple[str, str, tuple[float, float]]]] = {
     r: [(x["name"], x["kind"], _xy(x["point"])) for x in _T.get("lake_names", {}).get(r, [])] for r in REGIONS}
