@@ -187,7 +187,9 @@ def test_missing_substance_quantities_are_insufficient_not_zero():
     assert math.isnan(r["wri"]) and r["wri_band"] is None
     assert r["score_status"] == "insufficient data"
     assert "quantity unknown" in r["score_reason"]
-    assert math.isnan(r["priority_score"]) and pd.isna(r["priority_rank"])
+    # ranked on the category-typical hazard (the one ranking), labelled as such; the index stays missing
+    assert r["hazard_score"] == pytest.approx(0.6) and r["priority_rank"] == 1
+    assert r["rank_basis"] == "category screening" and "category-typical" in r["score_reason"]
     assert 0 <= r["completeness"] < 1
 
 
@@ -205,7 +207,8 @@ def test_no_inventory_is_insufficient():
     r = score(s, natech=NO_LAYERS).iloc[0]
     assert r["score_status"] == "insufficient data"
     assert "no substance inventory" in r["score_reason"]
-    assert math.isnan(r["hazard_score"])
+    assert math.isnan(r["wri"]) and math.isnan(r["thi"])
+    assert r["hazard_score"] == pytest.approx(0.3) and r["rank_basis"] == "category screening"
 
 
 def test_tmf_without_volume_is_insufficient():
