@@ -28,7 +28,6 @@ notes and every other field read from the data stay as they are.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as _dt
 import json
 import os
@@ -139,10 +138,6 @@ class ReportInputs:
     other_provenance : dict, optional
         Use (e.g. ``"Natech screening"``) -> provenance dict of further inputs
         (``data/natech/PROVENANCE.json``); their sources are cited too.
-    screening : geopandas.GeoDataFrame, optional
-        The same sites scored with the labelled category screening
-        (``priority.category_proxy = true``), shown next to the index ranking
-        when the indices leave sites unranked (see :data:`SCREENING_PARAMS`).
     validation : riskmap.schema.ValidationReport, optional
         The validation report of the input file; its dropped rows (row,
         column, reason) are listed in the data-quality section.
@@ -158,19 +153,11 @@ class ReportInputs:
     input_files: dict[str, Path] = field(default_factory=dict)
     basin_name: str | None = None
     other_provenance: dict[str, dict] = field(default_factory=dict)
-    screening: gpd.GeoDataFrame | None = None
     validation: Any = None
 
 
 #: The static map prints the rank number of this many top sites.
 MAP_NUMBERED = 20
-
-#: Parameter overrides of the category screening shown beside the index ranking.
-SCREENING_PARAMS: dict[str, Any] = {
-    "label": "riskmap defaults v1 + category screening (proxy: category-typical hazard, not site data)",
-    "priority": {"category_proxy": True},
-}
-
 
 # --------------------------------------------------------------------------
 def _checksums(inputs: ReportInputs, sites: gpd.GeoDataFrame) -> list[dict[str, str]]:
@@ -260,9 +247,9 @@ def report_context(inputs: ReportInputs, *, generated_at: _dt.datetime | None = 
                    lang: str | None = None) -> dict[str, Any]:
     """Build the template context of a report (plain values, no HTML), in ``lang`` (None: the current language).
 
-    The sites are ranked once (:func:`riskmap.report_sections.ranking_frame`):
-    the category screening when the inputs carry one, else the index ranking.
-    Every table, the map and the text use that ranking's numbers.
+    The report ranks nothing itself: every table, the map and the text use the
+    sites' ``priority_rank`` (the one ranking of :func:`riskmap.hazard.score`,
+    see :mod:`riskmap.ranking`), which the map, contingency cards and exports show too.
 
     Examples
     --------
@@ -289,7 +276,7 @@ def _report_context(inputs: ReportInputs, *, generated_at: _dt.datetime | None =
         raise RiskmapInputError("report: sites must be a GeoDataFrame")
     if "category" not in sites.columns:
         raise RiskmapInputError("report: sites have no 'category' column; validate them first")
-    sites = ranking_frame(sites, inputs.screening)
+    sites = ranking_frame(sites)
     basin = inputs.basin
     meta = _part(basin, "meta") or {}
     name = _basin_name(inputs.basin_name or meta.get("name") or _part(basin, "name")
@@ -349,7 +336,7 @@ def _report_context(inputs: ReportInputs, *, generated_at: _dt.datetime | None =
         "executive_summary": executive_summary(sites, ranking, name),
         "findings": key_findings(sites, ranking),
         "ranking": ranking,
-        "screening_used": inputs.screening is not None,
+        "screening_used": _screened(sites),
         "annex_headers": annex_headers(),
         "top_n": TOP_N,
         "matrix": matrix,
@@ -550,28 +537,11 @@ def _input_files(basin: str, data: Path, source: Path | None) -> dict[str, Path]
     return files
 
 
-def _screening(prepared: Any, data_dir: str | Path | None,
-               score_options: Any = None) -> gpd.GeoDataFrame | None:
-    """The category screening of the sites when the index ranking leaves some unranked (with the user's parameters)."""
-    from riskmap.hazard import SCORE_OUTPUT_COLUMNS
-    from riskmap.pipeline import ScoreOptions, score_step
+def _screened(sites: pd.DataFrame) -> bool:
+    """Whether any site is ranked on the category-typical hazard (the report then says why)."""
+    from riskmap.ranking import RANK_BASIS_CATEGORY
 
-    sites = prepared.sites
-    if not prepared.scored or not pd.to_numeric(sites["priority_rank"], errors="coerce").isna().any():
-        return None
-    base = sites.drop(columns=[c for c in SCORE_OUTPUT_COLUMNS if c in sites.columns])  # rescored here
-    user = getattr(score_options, "params", None)
-    if user is None:
-        params: Any = SCREENING_PARAMS
-    else:
-        from riskmap.params import _params
-
-        full = _params(user)  # a full set (CLI --params) as is, an override dict merged over the defaults
-        params = {**full, "label": f"{full['label']} + category screening (proxy: category-typical hazard)",
-                  "priority": {**full.get("priority", {}), "category_proxy": True}}
-    rasters = getattr(score_options, "rasters", None)
-    return score_step(dataclasses.replace(prepared, sites=base), options=ScoreOptions(params=params, rasters=rasters),
-                      data_dir=data_dir).sites
+    return "rank_basis" in sites.columns and bool((sites["rank_basis"] == RANK_BASIS_CATEGORY).any())
 
 
 def report_inputs(basin: str, prepared: Any, *, data_dir: str | Path | None = None,
@@ -587,7 +557,7 @@ def report_inputs(basin: str, prepared: Any, *, data_dir: str | Path | None = No
     data_dir : path, optional
         Alternative ``data/`` folder (basin, provenance files).
     score_options : riskmap.pipeline.ScoreOptions, optional
-        The options the sites were scored with (the screening uses the same).
+        Not used: the sites carry their one ranking from the score step (kept for callers).
 
     Examples
     --------
@@ -608,8 +578,7 @@ def report_inputs(basin: str, prepared: Any, *, data_dir: str | Path | None = No
         basins_provenance=_read_json(data / "basins" / "PROVENANCE.json"),
         other_provenance={k: v for k, v in {
             "Natech screening": _read_json(data / "natech" / "PROVENANCE.json")}.items() if v},
-        input_files=_input_files(basin, data, prepared.source), screening=_screening(prepared, data_dir, score_options),
-        validation=prepared.validation)
+        input_files=_input_files(basin, data, prepared.source), validation=prepared.validation)
 
 
 def build_report(basin: str | ReportInputs, out_dir: str | os.PathLike, *,
