@@ -164,6 +164,7 @@ POPUP_ROWS: tuple[tuple[str, str, str, str], ...] = (
     ("snap_km", N_("Distance to the mapped river"), "km", N_("Exposure downstream")),
     ("river_km_basis", N_("How river km were measured"), "text", N_("Exposure downstream")),
     ("priority_rank", N_("Hazard priority rank in the basin"), "int", N_("Hazard")),
+    ("rank_basis", N_("Rank based on"), "text", N_("Hazard")),
     ("priority_score", N_("Priority score (0-100)"), "num", N_("Hazard")),
     ("hazard_score", N_("Hazard score"), "num", N_("Hazard")),
     ("score_status", N_("Score status"), "text", N_("Hazard")),
@@ -216,6 +217,9 @@ def _value_names(column: str) -> dict[str, str]:
                     "river km basis", "DEM flow path from the site's cell + river"),
                 "dem flow path from the site's cell (border crossed overland)": pgettext(
                     "river km basis", "DEM flow path from the site's cell (border crossed overland)")}
+    if column == "rank_basis":  # riskmap.ranking.RANK_BASIS_DATA / RANK_BASIS_CATEGORY
+        return {"site data": pgettext("rank basis", "site data"),
+                "category screening": pgettext("rank basis", "category screening")}
     if column == "score_status":
         return {"scored": pgettext("score status", "scored"), "proxy": pgettext("score status", "proxy"),
                 "insufficient data": pgettext("score status", "insufficient data")}
@@ -660,15 +664,15 @@ def _colour_classes(s: pd.DataFrame, color_by: str) -> tuple[np.ndarray, list[st
             mode = "none"
     if mode == "priority" and "priority_score" in s.columns:
         score = pd.to_numeric(s["priority_score"], errors="coerce")
-        if "score_status" in s.columns:
-            score = score.where(s["score_status"].astype("string").ne("insufficient data").fillna(True))
+        if "priority_rank" in s.columns:  # the one ranking (riskmap.ranking): the ranked sites are coloured
+            score = score.where(pd.to_numeric(s["priority_rank"], errors="coerce").notna())
         pct = score.rank(ascending=False, method="min", pct=True).to_numpy()
-        labels = [_(b[0]) for b in _PRIORITY_BANDS] + [_("not scored")]
+        labels = [_(b[0]) for b in _PRIORITY_BANDS] + [_("not ranked")]
         colours = [b[2] for b in _PRIORITY_BANDS] + [_UNKNOWN_COLOUR]
         cls = np.full(n, len(_PRIORITY_BANDS), dtype=int)
         for k in range(len(_PRIORITY_BANDS) - 1, -1, -1):
             cls[np.nan_to_num(pct, nan=2.0) <= _PRIORITY_BANDS[k][1]] = k
-        return cls, labels, colours, _("Hazard priority (share of scored sites on this map)")
+        return cls, labels, colours, _("Hazard priority (share of ranked sites on this map)")
     if mode == "exposure" and "exposure_class" in s.columns:
         raw = s["exposure_class"].astype("string").str.strip()
         codes, uniques = pd.factorize(raw, use_na_sentinel=True)
