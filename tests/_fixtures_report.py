@@ -130,6 +130,8 @@ def assessed_sites() -> gpd.GeoDataFrame:
     sites["hazard_score"] = [0.9, 0.6, 0.4, np.nan, 0.5, 0.7, np.nan, 0.55]
     sites["priority_score"] = [0.95, 0.61, 0.42, np.nan, 0.7, 0.66, np.nan, 0.5]
     sites["priority_rank"] = pd.array([1, 4, 6, pd.NA, 2, 3, pd.NA, 5], dtype="Int64")
+    sites["rank_basis"] = ["site data", "site data", "category screening", None, "category screening",
+                           "category screening", None, "category screening"]
     sites["score_status"] = ["scored", "scored", "proxy", "insufficient data", "proxy", "proxy",
                              "insufficient data", "proxy"]
     sites["completeness"] = [0.9, 0.8, 0.3, 0.0, 0.4, 0.5, 0.0, 0.4]
