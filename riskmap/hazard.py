@@ -592,7 +592,8 @@ def _add_scores(out: gpd.GeoDataFrame, P: dict) -> None:
     out["score_status"] = _status(ws, ts, wri_v, thi_v, screened & bool(P["priority"].get("category_proxy", False)))
     out["completeness"] = np.round(_completeness(w, t, r, exp_present, exp_inputs), 4)
     out["score_terms"] = _terms(out, w, t, r, exp_terms, P)
-    out["score_reason"] = _reasons(w, t, r, np.where(screened, cat.to_numpy(dtype=object), None), exp)
+    screened_cat = np.array([c if sc else None for c, sc in zip(cat.tolist(), screened)], dtype=object)
+    out["score_reason"] = _reasons(w, t, r, screened_cat, exp)
     out["params_label"] = P["label"]
 
 

@@ -365,7 +365,7 @@ def why_texts(s: pd.DataFrame) -> list[str | None]:
                        for r, w, v in zip(_fmt(rank, 0, group=False), what, vol_text)]
     basis = s["rank_basis"].astype("string") if "rank_basis" in s.columns else pd.Series(pd.NA, index=s.index)
     screened = _("Ranked on the typical hazard of its category: no quantity or tailings data on the site.")
-    reasons["basis"] = np.where(basis.eq("category screening").fillna(False).to_numpy(bool), screened, None)
+    reasons["basis"] = [screened if b else None for b in basis.eq("category screening").fillna(False).to_numpy(bool)]
     seis, flood = _num(s, "natech_seismic"), _num(s, "natech_flood")
     fault, mw = _num(s, "natech_fault_km"), _num(s, "natech_max_mw")
     reasons["quake"] = [_quake_text(f, m) if ok else None

@@ -248,6 +248,14 @@ def test_no_border_downstream_is_zero_terms_not_missing():
     assert r["score_status"] == "scored"
 
 
+def test_category_screening_only_where_no_index():
+    s = _frame([_site(site_id="a", category="chemical_plant"), _site(site_id="b", **T1)])
+    out = score(s, natech=_natech_ready(s)).set_index("site_id")
+    assert out.loc["a", "rank_basis"] == "category screening" and "category-typical" in out.loc["a", "score_reason"]
+    assert out.loc["b", "rank_basis"] == "site data" and "category-typical" not in out.loc["b", "score_reason"]
+    assert sorted(out["priority_rank"].tolist()) == [1, 2]
+
+
 def test_category_proxy_option():
     s = _frame([_site(category="chemical_plant")])
     r = score(s, natech=NO_LAYERS, params={"priority": {"category_proxy": True}}).iloc[0]
