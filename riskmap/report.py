@@ -261,29 +261,60 @@ def report_context(inputs: ReportInputs, *, generated_at: _dt.datetime | None = 
 
 
 def _report_context(inputs: ReportInputs, *, generated_at: _dt.datetime | None = None) -> dict[str, Any]:
-    from riskmap.report_labels import category_help, category_name, exposure_name, source_name, status_name
-    from riskmap.report_sections import (
-        executive_summary,
-        key_findings,
-        limitations_context,
-        ranking_context,
-        ranking_frame,
-        recommendations_context,
-    )
+    from riskmap.report_sections import ranking_context, ranking_frame
 
-    sites = inputs.sites
+    sites = _checked_sites(inputs.sites)
+    sites = ranking_frame(sites)
+    meta = _part(inputs.basin, "meta") or {}
+    name = _basin_name(inputs.basin_name or meta.get("name") or _part(inputs.basin, "name")
+                       or BASIN_NAMES.get(inputs.basin_id, inputs.basin_id))
+    riparian = _riparian(inputs.basin, meta)
+    sources = _sources(sites, inputs)
+    ranking = ranking_context(sites)
+    matrix = _matrix_context(inputs.matrix)
+    ctx: dict[str, Any] = {
+        "basin_id": inputs.basin_id, "basin_name": name, "riparian": [_country(c) for c in riparian],
+        **_basin_facts(inputs.basin, meta),
+        "n_sites": len(sites),
+        "n_transboundary": int(sites["transboundary_downstream"].astype("boolean").fillna(False).sum())
+        if "transboundary_downstream" in sites.columns else None,
+        "summary": _summary(sites, riparian),
+        "climate": climate_section(sites),  # Natech under climate change (user's scenario rasters), or None
+        "interactive_map": inputs.interactive_map, "matrix": matrix,
+        **_ranking_parts(sites, inputs, name, ranking, meta),
+        "countries": _country_sections(sites, riparian, _source_titles(sources)),
+        "quality": {**_quality_context(sites), "dropped": _dropped_rows_context(inputs.validation),
+                    **_returns_context(inputs.sites_provenance)},
+        "method": _methodology_context(sites),
+        "sources": sources,
+        **_footer_parts(generated_at),
+    }
+    ctx["kosovo"] = "XKX" in _codes(sites, riparian, matrix)
+    ctx["kosovo_footnote"] = kosovo_note()
+    return ctx
+
+
+def _checked_sites(sites: Any) -> gpd.GeoDataFrame:
+    """The report's sites, refused with a clear message when they are not a validated GeoDataFrame."""
     if not isinstance(sites, gpd.GeoDataFrame):
         raise RiskmapInputError("report: sites must be a GeoDataFrame")
     if "category" not in sites.columns:
         raise RiskmapInputError("report: sites have no 'category' column; validate them first")
-    sites = ranking_frame(sites)
-    basin = inputs.basin
-    meta = _part(basin, "meta") or {}
-    name = _basin_name(inputs.basin_name or meta.get("name") or _part(basin, "name")
-                       or BASIN_NAMES.get(inputs.basin_id, inputs.basin_id))
+    return sites
+
+
+def _riparian(basin: Any, meta: dict) -> list[str]:
+    """The basin's riparian countries (ISO3): from its metadata, else its country layer."""
     riparian = [str(c) for c in (meta.get("riparian") or [])]
     if not riparian and _part(basin, "countries") is not None:
         riparian = sorted(_part(basin, "countries")["iso3"].astype(str))
+    return riparian
+
+
+def _sources(sites: pd.DataFrame, inputs: ReportInputs) -> list[dict[str, Any]]:
+    """The cited sources with their reader labels, breakable URLs and uses in the output language."""
+    from riskmap.report_labels import source_name
+
     sources = _sources_context(sites, [("site inventory", inputs.sites_provenance),
                                        ("basin hydrography", inputs.basins_provenance),
                                        *sorted(inputs.other_provenance.items())])
@@ -292,6 +323,13 @@ def _report_context(inputs: ReportInputs, *, generated_at: _dt.datetime | None =
         e["label"] = source_name(e["name"], titles)
         e["url_parts"] = _url_parts(e.get("url"))
         e["used_for"] = _(e["used_for"]) if e.get("used_for") in _USES else e.get("used_for")
+    return sources
+
+
+def _summary(sites: pd.DataFrame, riparian: list[str]) -> dict[str, list]:
+    """The summary tables: sites by category, country, status and exposure class."""
+    from riskmap.report_labels import category_name, exposure_name, status_name
+
     summary = {
         "Sites by category": _counts(sites["category"], CATEGORIES, category_name),
         "Sites by country": _counts(sites["country"], riparian, _country)
@@ -300,7 +338,11 @@ def _report_context(inputs: ReportInputs, *, generated_at: _dt.datetime | None =
     }
     if "exposure_class" in sites.columns:
         summary["Sites by exposure class"] = _counts(sites["exposure_class"], _EXPOSURE_ORDER, exposure_name)
-    matrix = _matrix_context(inputs.matrix)
+    return summary
+
+
+def _basin_facts(basin: Any, meta: dict) -> dict[str, Any]:
+    """Area (measured and published), its error and where the water goes beyond the basin."""
     measured = meta.get("measured") or {}
     outline = _part(basin, "outline")
     area = measured.get("area_km2")
@@ -313,40 +355,39 @@ def _report_context(inputs: ReportInputs, *, generated_at: _dt.datetime | None =
             continue
         countries = ", ".join(_country(c) for c in step.get("countries", []))
         continuation.append(f"{step.get('water', '?')} ({countries})" if countries else str(step.get("water", "?")))
-    when = generated_at or _generation_time()
-    ranking = ranking_context(sites)
+    return {"area_km2": _num(area, 0) if area is not None else None,
+            "published_area": [format_number(a, 0) for a in (meta.get("published_area_km2") or [])],
+            "area_error_pct": measured.get("area_error_pct"), "continuation": continuation}
+
+
+def _ranking_parts(sites: pd.DataFrame, inputs: ReportInputs, name: str, ranking: list[dict[str, Any]],
+                   meta: dict) -> dict[str, Any]:
+    """What the ranking feeds: the numbered map, summary, findings, ranking table, limitations, recommendations."""
+    from riskmap.report_sections import executive_summary, key_findings, limitations_context, recommendations_context
+
     numbers = sites["priority_rank"] if "priority_rank" in sites.columns else None
-    ctx: dict[str, Any] = {
-        "basin_id": inputs.basin_id, "basin_name": name,
-        "riparian": [_country(c) for c in riparian],
-        "area_km2": _num(area, 0) if area is not None else None,
-        "published_area": [format_number(a, 0) for a in (meta.get("published_area_km2") or [])],
-        "area_error_pct": measured.get("area_error_pct"),
-        "continuation": continuation,
-        "n_sites": len(sites),
-        "n_transboundary": int(sites["transboundary_downstream"].astype("boolean").fillna(False).sum())
-        if "transboundary_downstream" in sites.columns else None,
-        "summary": summary,
-        "climate": climate_section(sites),  # Natech under climate change (user's scenario rasters), or None
-        "map_png": _map_figure(sites, basin, ngettext("{basin} basin: {n} site", "{basin} basin: {n} sites",
-                                                      len(sites)).format(basin=name, n=_count(len(sites))),
-                              numbers=numbers, max_numbers=MAP_NUMBERED),
+    title = ngettext("{basin} basin: {n} site", "{basin} basin: {n} sites", len(sites)).format(
+        basin=name, n=_count(len(sites)))
+    return {
+        "map_png": _map_figure(sites, inputs.basin, title, numbers=numbers, max_numbers=MAP_NUMBERED),
         "map_numbered": MAP_NUMBERED,
-        "interactive_map": inputs.interactive_map,
         "executive_summary": executive_summary(sites, ranking, name),
         "findings": key_findings(sites, ranking),
         "ranking": ranking,
         "screening_used": _screened(sites),
         "annex_headers": annex_headers(),
         "top_n": TOP_N,
-        "matrix": matrix,
-        "countries": _country_sections(sites, riparian, titles),
-        "quality": {**_quality_context(sites), "dropped": _dropped_rows_context(inputs.validation),
-                    **_returns_context(inputs.sites_provenance)},
         "limitations": limitations_context(sites, meta),
         "recommendations": recommendations_context(sites, ranking),
-        "method": _methodology_context(sites),
-        "sources": sources,
+    }
+
+
+def _footer_parts(generated_at: _dt.datetime | None) -> dict[str, Any]:
+    """Version, generation date and the fixed texts of the frame (category help, summary headings, language)."""
+    from riskmap.report_labels import category_help, category_name
+
+    when = generated_at or _generation_time()
+    return {
         "version": _display_version(), "full_version": _version(),
         "generated": when.strftime("%Y-%m-%d %H:%M UTC") if isinstance(when, _dt.datetime) else str(when),
         "date": format_date(when) if isinstance(when, _dt.datetime) else str(when),
@@ -354,14 +395,16 @@ def _report_context(inputs: ReportInputs, *, generated_at: _dt.datetime | None =
         "summary_headings": {k: _(v) for k, v in _SUMMARY_HEADINGS.items()},
         "lang": current_lang(),
     }
+
+
+def _codes(sites: pd.DataFrame, riparian: list[str], matrix: dict | None) -> set[str]:
+    """Every country code the report mentions (riparian, site, downstream and matrix countries)."""
     codes = set(riparian) | set(sites.get("country", pd.Series(dtype=object)).dropna().astype(str))
     for lst in sites.get("downstream_countries", pd.Series(dtype=object)):
         codes |= {p for c in _as_list(lst) for p in str(c).split("|")}
     if matrix:
         codes |= {p for c in matrix["codes"] for p in str(c).split("|")}
-    ctx["kosovo"] = "XKX" in codes
-    ctx["kosovo_footnote"] = kosovo_note()
-    return ctx
+    return codes
 
 
 def _display_version() -> str:
