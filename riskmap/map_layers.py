@@ -706,10 +706,8 @@ def _site_data(sites: gpd.GeoDataFrame, color_by: str) -> tuple[dict | None, dic
         return None, None, info
     g = s.geometry.to_numpy()
     is_point = shapely.get_type_id(g) == 0
-    pts = np.where(is_point, g, shapely.point_on_surface(g))
-    xy = np.round(shapely.get_coordinates(pts), 5)
+    xy = np.round(shapely.get_coordinates(np.where(is_point, g, shapely.point_on_surface(g))), 5)
     n = len(s)
-
     cls, labels, colours, heading = _colour_classes(s, color_by)
     cats = s["category"].astype("string").to_numpy(dtype=object, na_value=None) if "category" in s.columns \
         else np.full(n, None, dtype=object)
@@ -719,7 +717,34 @@ def _site_data(sites: gpd.GeoDataFrame, color_by: str) -> tuple[dict | None, dic
     prec = s["coord_precision"].astype("string").to_numpy(dtype=object, na_value="") \
         if "coord_precision" in s.columns else np.full(n, "", dtype=object)
     hollow = np.isin(prec.astype(str), APPROXIMATE_PRECISIONS).astype(int)
+    cols = _site_columns(s)
+    fields = [[f, _(lb), k, g] for f, lb, k, g in POPUP_ROWS if f in cols and f not in ("source_url",)]
+    # "k of N": N counts the ranked sites on the map (the one ranking, riskmap.ranking)
+    n_ranked = int(pd.to_numeric(s["priority_rank"], errors="coerce").notna().sum()) \
+        if "priority_rank" in s.columns else 0
+    country_codes = s["country"].astype("string").fillna("") if "country" in s.columns else pd.Series([""] * n)
+    enc_sites = {"n": n, "lon": xy[:, 0].tolist(), "lat": xy[:, 1].tolist(), "shape": shape_idx.tolist(),
+                 "cls": cls.tolist(), "colors": colours, "hollow": hollow.tolist(), "cols": cols, "fields": fields,
+                 "groups": list(POPUP_GROUPS), "nRanked": n_ranked, "filters": _filter_data(s),
+                 "kosovo": bool(country_codes.str.contains("XKX").any())}
+    if current_lang() != "en":  # the groups' names as shown (English: the keys themselves)
+        enc_sites["groupNames"] = [_(g) for g in POPUP_GROUPS]
+    lines = None
+    if (~is_point).any():
+        idx = np.flatnonzero(~is_point)
+        sub = gpd.GeoDataFrame({"i": idx}, geometry=g[idx], crs="EPSG:4326")
+        lines = _features(sub, {"i": idx.tolist(), "cl": cls[idx].tolist(), "h": hollow[idx].tolist()}, 0.0005)
+    present_cls = sorted(set(cls.tolist()))
+    info.update({"n": n, "heading": heading, "classes": [(labels[k], colours[k]) for k in present_cls],
+                 "categories": sorted({c for c in cats if c}, key=lambda c: list(CATEGORIES).index(c)
+                                      if c in CATEGORIES else 99),
+                 "approximate": int(hollow.sum()), "lines": int((~is_point).sum())})
+    return enc_sites, lines, info
 
+
+def _site_columns(s: pd.DataFrame) -> dict[str, Any]:
+    """The encoded popup columns: name, "why it matters", the popup rows, raw country codes and reach ids."""
+    n = len(s)
     cols: dict[str, Any] = {}
     name = _site_column(s, "name", "text") or [None] * n
     unnamed = _("unnamed site")
@@ -744,27 +769,7 @@ def _site_data(sites: gpd.GeoDataFrame, color_by: str) -> tuple[dict | None, dic
         enc = _encode([int(v) if np.isfinite(v) else None for v in rid])
         if enc is not None:
             cols["reach_id"] = enc
-    fields = [[f, _(lb), k, g] for f, lb, k, g in POPUP_ROWS if f in cols and f not in ("source_url",)]
-    n_ranked = int(pd.to_numeric(s["priority_rank"], errors="coerce").notna().sum()) \
-        if "priority_rank" in s.columns else 0
-    country_codes = s["country"].astype("string").fillna("") if "country" in s.columns else pd.Series([""] * n)
-    enc_sites = {"n": n, "lon": xy[:, 0].tolist(), "lat": xy[:, 1].tolist(), "shape": shape_idx.tolist(),
-                 "cls": cls.tolist(), "colors": colours, "hollow": hollow.tolist(), "cols": cols, "fields": fields,
-                 "groups": list(POPUP_GROUPS), "nRanked": n_ranked, "filters": _filter_data(s),
-                 "kosovo": bool(country_codes.str.contains("XKX").any())}
-    if current_lang() != "en":  # the groups' names as shown (English: the keys themselves)
-        enc_sites["groupNames"] = [_(g) for g in POPUP_GROUPS]
-    lines = None
-    if (~is_point).any():
-        idx = np.flatnonzero(~is_point)
-        sub = gpd.GeoDataFrame({"i": idx}, geometry=g[idx], crs="EPSG:4326")
-        lines = _features(sub, {"i": idx.tolist(), "cl": cls[idx].tolist(), "h": hollow[idx].tolist()}, 0.0005)
-    present_cls = sorted(set(cls.tolist()))
-    info.update({"n": n, "heading": heading, "classes": [(labels[k], colours[k]) for k in present_cls],
-                 "categories": sorted({c for c in cats if c}, key=lambda c: list(CATEGORIES).index(c)
-                                      if c in CATEGORIES else 99),
-                 "approximate": int(hollow.sum()), "lines": int((~is_point).sum())})
-    return enc_sites, lines, info
+    return cols
 
 
 # --------------------------------------------------------------------------
