@@ -31,17 +31,17 @@ def add_site_context(out: gpd.GeoDataFrame, P: dict, rasters: Mapping[str, Any] 
 
     Parameters are those of :func:`riskmap.hazard.score` (``P`` the loaded parameters).
     """
-    ready = isinstance(natech, pd.DataFrame) and not isinstance(natech, gpd.GeoDataFrame)
+    ready = natech if isinstance(natech, pd.DataFrame) and not isinstance(natech, gpd.GeoDataFrame) else None
     layers: dict[str, Any] = {}
     if natech is None:
         layers = load_natech_layers(out)
-    elif not ready:
+    elif ready is None:
         layers = dict(natech)
     corridors = _corridors_if_needed(out, P, layers, bool(rasters))
     _downstream_towns(out, layers, corridors)
     flood_depth = _raster_columns(out, rasters or {}, corridors, float(P["natech"]["buffers"]["site_buffer_km"]))
-    if ready:
-        nat = natech.reindex(out.index)  # type: ignore[union-attr]
+    if ready is not None:
+        nat = ready.reindex(out.index)
         for c in NATECH_COLUMNS[:3]:
             if c not in nat.columns:
                 nat[c] = np.nan

@@ -21,8 +21,6 @@ The formulas and defaults are in ``docs/hazard.md``.
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import pandas as pd
 
@@ -178,17 +176,3 @@ def rank(scored: pd.DataFrame, by: str | None = "basin") -> pd.DataFrame:
     if "rank_basis" in out.columns:
         out["rank_basis"] = out["rank_basis"].astype(object).where(out["priority_rank"].notna().to_numpy(), None)
     return out
-
-
-def explain_hazard(has_data: bool, category: Any, cat_h: float, proxy_label: bool) -> tuple[str | None, str]:
-    """The status override and the words for a site's hazard source (category screening only).
-
-    Returns ``(status or None, message)``: a site without site data ranked on
-    its category keeps its index status (``insufficient data``) unless
-    ``priority.category_proxy`` labels it ``proxy``.
-    """
-    if has_data or not np.isfinite(cat_h):
-        return None, ""
-    msg = (f"no site data: hazard_score is the category-typical value for {category} "
-           f"({RANK_BASIS_CATEGORY})")
-    return ("proxy" if proxy_label else None), msg
