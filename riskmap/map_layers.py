@@ -653,6 +653,8 @@ def _colour_classes(s: pd.DataFrame, color_by: str) -> tuple[np.ndarray, list[st
     if mode == "auto":
         n_prio = int(pd.to_numeric(s["priority_score"], errors="coerce").notna().sum()) \
             if "priority_score" in s.columns else 0
+        if "rank_basis" in s.columns:  # "auto" colours by priority when most ranks rest on site data
+            n_prio = int(s["rank_basis"].astype("string").eq("site data").fillna(False).sum())
         n_expo = int(s["exposure_class"].notna().sum()) if "exposure_class" in s.columns else 0
         if n_prio and n_prio >= 0.5 * n:
             mode = "priority"
