@@ -322,6 +322,28 @@ def _value_label(key: str, v: Any) -> str:
     return _(table[v]) if v in table else v
 
 
+def basin_sites(raw: Any, basin_id: str, data_dir: str | Path | None = None) -> gpd.GeoDataFrame:
+    """The inventory assessed and scored as the report and map see it: the one ranking of ``basin_id``.
+
+    The sites are assessed against every basin of the data folder (as
+    :func:`riskmap.report.prepare_inputs` does), so a site near a divide
+    belongs to one basin and its ``priority_rank`` is the report's.
+
+    Parameters
+    ----------
+    raw : GeoDataFrame, path or None
+        Validated sites (:func:`riskmap.pipeline.read_step`), a file, or None for the bundled inventory.
+    basin_id : str
+        The plan's basin.
+    data_dir : path, optional
+        Alternative ``data/`` folder.
+    """
+    from riskmap.pipeline import prepare
+    from riskmap.report import assessment_basins
+
+    return prepare(raw, basins=assessment_basins(basin_id, data_dir), data_dir=data_dir).sites
+
+
 def select_sites(sites: pd.DataFrame, basin_id: str, spec: str | Sequence[str] | None, top_n: int) -> pd.DataFrame:
     """The sites of a plan: ``top:N`` (best priority rank with a transboundary path) or explicit ids.
 
@@ -954,13 +976,13 @@ def _build_contingency(basin: str, out_dir: str | Path, *, sites: Any, params: A
     from riskmap.basins import basin_name, resolve_basin
     from riskmap.hydrography import load_basin
     from riskmap.io import atomic_write_text
-    from riskmap.pipeline import prepare, read_step
+    from riskmap.pipeline import read_step
 
     basin_id = resolve_basin(basin)
     par = load_contingency_params(params)
     cont = read_contacts(contacts)
     raw = read_step(inventory, data_dir=data_dir).sites
-    prepared = prepare(raw, basins=[basin_id], data_dir=data_dir).sites
+    prepared = basin_sites(raw, basin_id, data_dir)
     chosen = select_sites(prepared, basin_id, sites, int(par["meta"]["top_n"]))
     where = chosen["basin"].astype("string").fillna("none")
     if (where != basin_id).any():

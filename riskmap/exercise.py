@@ -283,19 +283,20 @@ def _build_exercise(basin: str, site_id: str, out_dir: str | Path, *, start: Any
         _environment,
         load_contingency_params,
         read_contacts,
+        basin_sites,
         scenario_card,
         select_sites,
     )
     from riskmap.hydrography import load_basin
     from riskmap.io import atomic_write_text
-    from riskmap.pipeline import prepare, read_step
+    from riskmap.pipeline import read_step
 
     t0 = parse_start(start)
     basin_id = resolve_basin(basin)
     par = load_contingency_params(params)
     cont = read_contacts(contacts)
     raw = read_step(inventory, data_dir=data_dir).sites
-    prepared = prepare(raw, basins=[basin_id], data_dir=data_dir).sites
+    prepared = basin_sites(raw, basin_id, data_dir)
     site = select_sites(prepared, basin_id, [site_id], 1).iloc[0]
     if str(site.get("basin")) != basin_id:
         raise RiskmapInputError(f"--site {site_id}: the site lies in basin {site.get('basin')!r}, not {basin_id!r}")

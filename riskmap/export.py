@@ -140,9 +140,13 @@ HAZARD_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("tri", "number", "Tailings Risk Index: THI plus downstream exposure, tailings facilities only"),
     ("natech_seismic", "number", "Natech seismic screening score (active faults, historical epicentres)"),
     ("natech_flood", "number", "Natech flood screening score (distance to rivers and lakes or flood raster)"),
-    ("hazard_score", "number", "Combined hazard score of the site"),
+    ("hazard_score", "number", "Hazard score of the site, 0 to 1: its normalised WRI or THI, or the "
+                               "category-typical value when it has neither (see rank_basis)"),
     ("priority_score", "number", "Priority score combining hazard and transboundary exposure"),
-    ("priority_rank", "integer", "Rank of the priority score within the basin (1 = highest)"),
+    ("priority_rank", "integer", "Rank of the priority score within the basin (1 = highest); the one ranking "
+                                 "shown in the map, report, contingency cards, exercises and spill --all"),
+    ("rank_basis", "text", "What the rank rests on: 'site data' (WRI or THI computed) or 'category screening' "
+                           "(category-typical hazard; no site data); empty when not ranked"),
     ("score_status", "text", "'scored', 'proxy' (category defaults used) or 'insufficient data'"),
     ("completeness", "number", "Share of the scoring inputs that were known, 0 to 1"),
     ("score_terms", "json", "Terms of the priority score (JSON object, term -> value)"),
@@ -186,7 +190,8 @@ HUMAN_HEADERS: dict[str, str] = {
     "wri": "Water Risk Index (WRI)", "wri_band": "WRI band", "thi": "Tailings Hazard Index (THI)",
     "tri": "Tailings Risk Index (TRI)", "natech_seismic": "Natech seismic score",
     "natech_flood": "Natech flood score", "hazard_score": "Hazard score", "priority_score": "Priority score",
-    "priority_rank": "Priority rank", "score_status": "Score status", "completeness": "Data completeness",
+    "priority_rank": "Priority rank", "rank_basis": "Rank based on", "score_status": "Score status",
+    "completeness": "Data completeness",
     "score_terms": "Priority score terms", "score_reason": "Why it ranks here",
     "params_label": "Parameter set", "natech_fault_km": "Distance to active fault (km)",
     "natech_max_mw": "Largest nearby earthquake (Mw)", "natech_water_km": "Distance to water (km)",

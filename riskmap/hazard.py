@@ -9,7 +9,9 @@ Indices (see ``docs/hazard.md`` for every formula, default and worked example):
 - **TRI** (Tailings Risk Index) = THI + downstream exposure terms.
 - **Natech** seismic and flood screening classes (0..3) from GEM active
   faults, ISC-GEM epicentres, distance to rivers/lakes and optional rasters.
-- **Priority**: a per-basin rank combining hazard and transboundary exposure.
+- **Priority**: ONE per-basin rank combining hazard and transboundary exposure
+  (:mod:`riskmap.ranking`): sites without the data of an index are ranked on
+  the category-typical hazard, and ``rank_basis`` says which.
 
 All weights and tables are data (``riskmap/params/*.toml``), loaded with
 :func:`load_params`. The defaults are riskmap's own documented choices, not
@@ -17,27 +19,34 @@ the official UNECE/ICPDR tables (which were not available); every result
 carries ``params_label`` saying which parameters produced it.
 
 Missing inputs stay missing: a site without the data an index needs gets
-``score_status = "insufficient data"`` and a ``score_reason``, never a 0.
+``score_status = "insufficient data"`` and a ``score_reason``, never a 0; its
+``hazard_score`` is the labelled category-typical value it is ranked on
+(``rank_basis = "category screening"``).
 """
 
 from __future__ import annotations
 
-import math
-import re
 from typing import Any
 from collections.abc import Mapping
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 
 from riskmap._errors import RiskmapInputError
-from riskmap._columns import _bool, _foreign_countries, _num, _r, _step_le, _text
-from riskmap.natech import _corridors, _natech_classes, load_natech_layers, natech  # noqa: F401  (re-exported)
+from riskmap._columns import _num, _r, _step_le, _text
+from riskmap.hazard_context import NATECH_COLUMNS, add_site_context
+from riskmap.natech import load_natech_layers, natech  # noqa: F401  (re-exported)
 from riskmap.params import DEFAULT_LABEL, _params, load_params  # noqa: F401  (re-exported)
-from riskmap.rasters import buffer_km, sample, zonal_stats
+from riskmap.ranking import category_hazard, data_hazard, exposure_score, n_foreign, priority, rank
 from riskmap.schema import TMF_CATEGORIES, parse_substances, set_aside_computed, settle_computed
+from riskmap.tailings_inputs import (  # noqa: F401  (_volume_from_notes re-exported: tests, old private name)
+    _thi_management,
+    _thi_natural,
+    _thi_volume,
+    _toxicity,
+    _volume_from_notes,
+)
 
 __all__ = [
     "DEFAULT_LABEL",
@@ -56,7 +65,7 @@ __all__ = [
 #: Columns :func:`score` adds (the architecture contract), in order.
 HAZARD_COLUMNS = (
     "wri", "wri_band", "thi", "tri", "natech_seismic", "natech_flood", "hazard_score",
-    "priority_score", "priority_rank", "score_status", "completeness", "score_terms",
+    "priority_score", "priority_rank", "rank_basis", "score_status", "completeness", "score_terms",
     "score_reason", "params_label",
 )
 
@@ -128,23 +137,7 @@ def wri(substances, *, params=None) -> pd.DataFrame:
     if unit is None:
         raise RiskmapInputError(f"wri.quantity_unit must be 'kg' or 't', got {p.get('quantity_unit')!r}")
     weights = {str(k): float(v) for k, v in p["weights"].items()}
-    rows_site, rows_q, rows_w = [], [], []
-    n_listed = np.zeros(len(s))
-    parse_err: dict[int, str] = {}
-    for i, v in enumerate(s.tolist()):
-        try:
-            items = parse_substances(v)
-        except ValueError as e:
-            parse_err[i] = str(e)
-            continue
-        for it in items or []:
-            n_listed[i] += 1
-            rows_site.append(i)
-            rows_q.append(np.nan if it["quantity_t"] is None else it["quantity_t"])
-            rows_w.append(weights.get(it["wgk"], weights["unknown"]))
-    site = np.asarray(rows_site, dtype=int)
-    q = np.asarray(rows_q, dtype="float64")
-    w = np.asarray(rows_w, dtype="float64")
+    site, q, w, n_listed, parse_err = _wri_items(s.tolist(), weights)
     known = ~np.isnan(q)
     weighted = np.zeros(len(s))
     n_known = np.zeros(len(s))
@@ -153,35 +146,8 @@ def wri(substances, *, params=None) -> pd.DataFrame:
     with np.errstate(divide="ignore", invalid="ignore"):
         share = np.where(n_listed > 0, n_known / np.maximum(n_listed, 1), np.nan)
         value = np.where((n_known > 0) & (weighted > 0), np.log10(weighted), np.nan)
-    allow_partial = bool(p.get("allow_partial", True))
-    status, reason = [], []
-    for i in range(len(s)):
-        if i in parse_err:
-            status.append(_INSUFFICIENT)
-            reason.append(f"WRI: substances field unreadable ({parse_err[i]})")
-            value[i] = np.nan
-        elif n_listed[i] == 0:
-            status.append("not applicable")
-            reason.append("WRI: no substance inventory")
-        elif n_known[i] == 0:
-            status.append(_INSUFFICIENT)
-            reason.append(f"WRI: quantity unknown for all {int(n_listed[i])} listed substance(s)")
-        elif weighted[i] <= 0:
-            status.append(_INSUFFICIENT)
-            reason.append("WRI: all listed quantities are 0 t (WRI undefined)")
-        elif n_known[i] < n_listed[i]:
-            if allow_partial:
-                status.append(_PROXY)
-                reason.append(f"WRI: quantity unknown for {int(n_listed[i] - n_known[i])} of "
-                              f"{int(n_listed[i])} substances (lower bound)")
-            else:
-                status.append(_INSUFFICIENT)
-                reason.append(f"WRI: quantity unknown for {int(n_listed[i] - n_known[i])} of "
-                              f"{int(n_listed[i])} substances (wri.allow_partial = false)")
-                value[i] = np.nan
-        else:
-            status.append(_SCORED)
-            reason.append("")
+    status, reason, drop = _wri_explain(parse_err, n_listed, n_known, weighted, bool(p.get("allow_partial", True)))
+    value[drop] = np.nan
     return pd.DataFrame({
         "wri": value,
         "wri_band": _band(value, p["bands"]),
@@ -193,79 +159,59 @@ def wri(substances, *, params=None) -> pd.DataFrame:
     }, index=s.index)
 
 
+def _wri_items(values: list[Any], weights: dict[str, float]
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[int, str]]:
+    """The listed substances: site position, quantity (t, NaN unknown) and WGK weight per item.
+
+    Also the number listed per site and the unreadable fields (position -> message).
+    """
+    rows_site, rows_q, rows_w = [], [], []
+    n_listed = np.zeros(len(values))
+    parse_err: dict[int, str] = {}
+    for i, v in enumerate(values):
+        try:
+            items = parse_substances(v)
+        except ValueError as e:
+            parse_err[i] = str(e)
+            continue
+        for it in items or []:
+            n_listed[i] += 1
+            rows_site.append(i)
+            rows_q.append(np.nan if it["quantity_t"] is None else it["quantity_t"])
+            rows_w.append(weights.get(it["wgk"], weights["unknown"]))
+    return (np.asarray(rows_site, dtype=int), np.asarray(rows_q, dtype="float64"),
+            np.asarray(rows_w, dtype="float64"), n_listed, parse_err)
+
+
+def _wri_explain(parse_err: dict[int, str], n_listed: np.ndarray, n_known: np.ndarray, weighted: np.ndarray,
+                 allow_partial: bool) -> tuple[list[str], list[str], np.ndarray]:
+    """WRI status and reason per site, and where the value is dropped (unreadable, or partial when not allowed)."""
+    status, reason = [], []
+    drop = np.zeros(len(n_listed), dtype=bool)
+    for i in range(len(n_listed)):
+        unknown = f"quantity unknown for {int(n_listed[i] - n_known[i])} of {int(n_listed[i])} substances"
+        if i in parse_err:
+            st, why, drop[i] = _INSUFFICIENT, f"WRI: substances field unreadable ({parse_err[i]})", True
+        elif n_listed[i] == 0:
+            st, why = "not applicable", "WRI: no substance inventory"
+        elif n_known[i] == 0:
+            st, why = _INSUFFICIENT, f"WRI: quantity unknown for all {int(n_listed[i])} listed substance(s)"
+        elif weighted[i] <= 0:
+            st, why = _INSUFFICIENT, "WRI: all listed quantities are 0 t (WRI undefined)"
+        elif n_known[i] < n_listed[i] and allow_partial:
+            st, why = _PROXY, f"WRI: {unknown} (lower bound)"
+        elif n_known[i] < n_listed[i]:
+            st, why, drop[i] = _INSUFFICIENT, f"WRI: {unknown} (wri.allow_partial = false)", True
+        else:
+            st, why = _SCORED, ""
+        status.append(st)
+        reason.append(why)
+    return status, reason, drop
+
+
 # --------------------------------------------------------------------------
 # THI and TRI
 # --------------------------------------------------------------------------
-
-
-def _toxicity(frame: pd.DataFrame, p: dict) -> tuple[np.ndarray, np.ndarray, list[str | None]]:
-    """Toxicity score, proxy flag and the kind used, per row."""
-    tox = p["toxicity"]
-    kw = p["toxicity_keywords"]
-    bycat = p["toxicity_by_category"]
-    ttype = _text(frame, "tailings_type").str.lower().fillna("")
-    tokens = ttype.map(lambda t: set(re.split(r"[^a-z0-9]+", t)) - {""})
-    cat = _text(frame, "category")
-    kind = pd.Series([None] * len(frame), index=frame.index, dtype=object)
-    for word, k in kw.items():
-        if k not in tox:
-            raise RiskmapInputError(f"thi.toxicity_keywords: '{word}' points to unknown toxicity key '{k}'")
-        w = str(word).lower()
-        if len(w) < 5:
-            found = tokens.map(lambda ts, w=w: w in ts)
-        else:
-            found = ttype.str.contains(w, regex=False)
-        hit = kind.isna() & found
-        kind[hit] = k
-    from_cat = kind.isna() & cat.isin([c for c in bycat if c != "category_default"])
-    kind[from_cat] = cat[from_cat].map(bycat)
-    proxy = kind.isna().to_numpy() & cat.isin(list(TMF_CATEGORIES)).to_numpy()
-    kind[proxy] = bycat["category_default"]
-    value = kind.map(lambda k: float(tox[k]) if k is not None else np.nan).to_numpy(dtype="float64")
-    return value, proxy, kind.tolist()
-
-
-_NUM = r"(\d+(?:[.,]\d+)*)"
-_VOLUME_UNITS = (  # (regex after the number, factor, kind) - checked together, largest figure wins
-    (r"\s*(?:mm3|mm³|million\s+m3|million\s+m³|million\s+cubic\s+met(?:re|er)s?)(?![a-z0-9])", 1e6, "m3"),
-    (r"\s*(?:m3|m³|cubic\s+met(?:re|er)s?)(?![a-z0-9])", 1.0, "m3"),
-    (r"\s*(?:mt|million\s+t|million\s+tonnes|million\s+tons)(?![a-z0-9])", 1e6, "t"),
-    (r"\s*(?:kt|thousand\s+t|thousand\s+tonnes)(?![a-z0-9])", 1e3, "t"),
-    (r"\s*(?:t|tonnes|tons)(?![a-z0-9])", 1.0, "t"),
-)
-
-
-def _parse_number(s: str) -> float:
-    if "," in s and "." not in s and re.fullmatch(r"\d{1,3}(,\d{3})+", s) is None:
-        s = s.replace(",", ".")  # decimal comma
-    return float(s.replace(",", ""))
-
-
-def _volume_from_notes(text: Any, tonnes_per_m3: float) -> tuple[float, str | None]:
-    """Largest tailings volume (m³) stated in a free-text note, with the matched text.
-
-    Examples
-    --------
-    >>> _volume_from_notes("23 tailings, ~3 Mm3 over 44 ha; 22-25 m high", 1.5)
-    (3000000.0, '3 Mm3')
-    >>> _volume_from_notes("about 7.5 Mt of red mud", 1.5)
-    (5000000.0, '7.5 Mt')
-    """
-    if text is None or (isinstance(text, float) and math.isnan(text)):
-        return np.nan, None
-    low = str(text).lower()
-    best, best_txt = np.nan, None
-    for unit, factor, kind in _VOLUME_UNITS:
-        for m in re.finditer(_NUM + unit, low):
-            try:
-                v = _parse_number(m.group(1)) * factor
-            except ValueError:
-                continue
-            if kind == "t":
-                v = v / tonnes_per_m3
-            if v > 0 and not (v <= best):
-                best, best_txt = v, str(text)[m.start():m.end()].strip()
-    return best, best_txt
 
 
 def thi(sites: pd.DataFrame, *, params=None) -> pd.DataFrame:
@@ -301,87 +247,63 @@ def thi(sites: pd.DataFrame, *, params=None) -> pd.DataFrame:
     >>> float(thi(s)["thi"].iloc[0])
     12.5
     """
-    P = _params(params)
-    p = P["thi"]
-    n = len(sites)
+    p = _params(params)["thi"]
     is_tmf = _text(sites, "category").isin(list(TMF_CATEGORIES)).to_numpy()
-    vol = _num(sites, "tailings_volume_m3")
-    vol_proxy = np.zeros(n, dtype=bool)
-    vol_txt: list[str | None] = [None] * n
-    vn = p.get("volume_from_notes", {})
-    if vn.get("enabled", False) and "notes" in sites.columns:
-        need = np.flatnonzero(np.isnan(vol) & is_tmf)
-        notes = sites["notes"].tolist()
-        for i in need:
-            v, txt = _volume_from_notes(notes[i], float(vn["tonnes_per_m3"]))
-            if np.isfinite(v):
-                vol[i], vol_proxy[i], vol_txt[i] = v, True, txt
-    vol_ok = np.isfinite(vol) & (vol >= float(p["capacity_min_m3"]))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        capacity = np.where(vol_ok, np.log10(np.where(vol_ok, vol, 1.0)), np.nan)
-    tox, tox_proxy, tox_kind = _toxicity(sites, p)
-    cond = _text(sites, "dam_condition").str.lower()
-    mgmt_tab = p["management"]
-    cond_known = cond.isin([k for k in mgmt_tab if k != "unknown"]).to_numpy()
-    mgmt = np.where(cond_known, cond.map(lambda c: mgmt_tab.get(c, np.nan) if c else np.nan)
-                    .to_numpy(dtype="float64"), float(mgmt_tab["unknown"]))
-    nh = p["natural_hazard"]
-    seis_cls = _num(sites, "natech_seismic")
-    flood_cls = _num(sites, "natech_flood")
-    seis = np.where(np.isfinite(seis_cls), seis_cls * float(nh["seismic_weight"]), float(nh["missing"]))
-    flood = np.where(np.isfinite(flood_cls), flood_cls * float(nh["flood_weight"]), float(nh["missing"]))
-    total = capacity + tox + mgmt + seis + flood
-    present = ((vol_ok & ~vol_proxy).astype(int) + (~tox_proxy).astype(int) + cond_known.astype(int)
-               + np.isfinite(seis_cls).astype(int) + np.isfinite(flood_cls).astype(int))
-    status: list[str] = []
-    reason: list[str] = []
-    terms: list[dict[str, Any]] = []
-    tailings_type = _text(sites, "tailings_type").to_numpy(dtype=object)
-    for i in range(n):  # type: ignore[assignment]
-        if not is_tmf[i]:
-            status.append("not applicable")
-            reason.append("")
-            terms.append({})
-            total[i] = np.nan
-            continue
-        why = []
-        if not vol_ok[i]:
-            why.append("tailings_volume_m3 missing" if not np.isfinite(vol[i])
-                       else f"tailings_volume_m3 {vol[i]:g} below {p['capacity_min_m3']:g}")
-        proxies = []
-        if vol_proxy[i] and vol_ok[i]:
-            proxies.append(f"tailings_volume_m3 blank, {vol[i]:.3g} m3 read from notes ('{vol_txt[i]}')")
-        if tox_proxy[i]:
-            tt = tailings_type[i]
-            proxies.append(f"tailings_type missing (category-typical toxicity '{tox_kind[i]}')" if tt is None
-                           else f"tailings_type '{tt}' not in the toxicity table "
-                                f"(category-typical '{tox_kind[i]}')")
-        if not cond_known[i]:
-            proxies.append(f"dam_condition unknown (precautionary {mgmt_tab['unknown']:g})")
-        if not np.isfinite(seis_cls[i]):
-            proxies.append(f"seismic class missing (mid-scale {nh['missing']:g})")
-        if not np.isfinite(flood_cls[i]):
-            proxies.append(f"flood class missing (mid-scale {nh['missing']:g})")
-        terms.append({"thi_volume_m3": _r(vol[i]), "thi_capacity": _r(capacity[i]), "thi_toxicity": _r(tox[i]),
-                      "thi_toxicity_kind": tox_kind[i], "thi_management": _r(mgmt[i]),
-                      "thi_seismic": _r(seis[i]), "thi_flood": _r(flood[i])})
-        if why:
-            status.append(_INSUFFICIENT)
-            also = [m for m, ok in (("tailings_type", not tox_proxy[i]), ("dam_condition", cond_known[i]),
-                                    ("seismic class", np.isfinite(seis_cls[i])),
-                                    ("flood class", np.isfinite(flood_cls[i]))) if not ok]
-            reason.append("THI: " + "; ".join(why) + (f" (also unknown: {', '.join(also)})" if also else ""))
-            total[i] = np.nan
-        elif proxies:
-            status.append(_PROXY)
-            reason.append("THI proxy: " + "; ".join(proxies))
-        else:
-            status.append(_SCORED)
-            reason.append("")
+    c: dict[str, Any] = {"is_tmf": is_tmf, **_thi_volume(sites, p, is_tmf), **_thi_management(sites, p),
+                         **_thi_natural(sites, p)}
+    c["tox"], c["tox_proxy"], c["tox_kind"] = _toxicity(sites, p)
+    c["tailings_type"] = _text(sites, "tailings_type").to_numpy(dtype=object)
+    total = c["capacity"] + c["tox"] + c["mgmt"] + c["seis"] + c["flood"]
+    present = ((c["vol_ok"] & ~c["vol_proxy"]).astype(int) + (~c["tox_proxy"]).astype(int)
+               + c["cond_known"].astype(int) + np.isfinite(c["seis_cls"]).astype(int)
+               + np.isfinite(c["flood_cls"]).astype(int))
+    rows = [_thi_explain(c, i, p) for i in range(len(sites))]
+    status = [r[0] for r in rows]
+    total[np.isin(status, ("not applicable", _INSUFFICIENT))] = np.nan
     return pd.DataFrame({
-        "thi": total, "thi_status": status, "thi_reason": reason, "thi_terms": terms,
+        "thi": total, "thi_status": status, "thi_reason": [r[1] for r in rows], "thi_terms": [r[2] for r in rows],
         "thi_present": np.where(is_tmf, present, 0), "thi_inputs": np.where(is_tmf, 5, 0),
     }, index=sites.index)
+
+
+def _thi_proxies(c: dict[str, Any], i: int, p: dict) -> list[str]:
+    """The THI inputs of site ``i`` replaced by a proxy, in words."""
+    out = []
+    if c["vol_proxy"][i] and c["vol_ok"][i]:
+        out.append(f"tailings_volume_m3 blank, {c['vol'][i]:.3g} m3 read from notes ('{c['vol_txt'][i]}')")
+    if c["tox_proxy"][i]:
+        tt, kind = c["tailings_type"][i], c["tox_kind"][i]
+        out.append(f"tailings_type missing (category-typical toxicity '{kind}')" if tt is None
+                   else f"tailings_type '{tt}' not in the toxicity table (category-typical '{kind}')")
+    if not c["cond_known"][i]:
+        out.append(f"dam_condition unknown (precautionary {p['management']['unknown']:g})")
+    missing = p["natural_hazard"]["missing"]
+    if not np.isfinite(c["seis_cls"][i]):
+        out.append(f"seismic class missing (mid-scale {missing:g})")
+    if not np.isfinite(c["flood_cls"][i]):
+        out.append(f"flood class missing (mid-scale {missing:g})")
+    return out
+
+
+def _thi_explain(c: dict[str, Any], i: int, p: dict) -> tuple[str, str, dict[str, Any]]:
+    """THI status, reason and terms of site ``i``."""
+    if not c["is_tmf"][i]:
+        return "not applicable", "", {}
+    terms = {"thi_volume_m3": _r(c["vol"][i]), "thi_capacity": _r(c["capacity"][i]), "thi_toxicity": _r(c["tox"][i]),
+             "thi_toxicity_kind": c["tox_kind"][i], "thi_management": _r(c["mgmt"][i]),
+             "thi_seismic": _r(c["seis"][i]), "thi_flood": _r(c["flood"][i])}
+    if not c["vol_ok"][i]:
+        vol = c["vol"][i]
+        why = ("tailings_volume_m3 missing" if not np.isfinite(vol)
+               else f"tailings_volume_m3 {vol:g} below {p['capacity_min_m3']:g}")
+        also = [m for m, ok in (("tailings_type", not c["tox_proxy"][i]), ("dam_condition", c["cond_known"][i]),
+                                ("seismic class", np.isfinite(c["seis_cls"][i])),
+                                ("flood class", np.isfinite(c["flood_cls"][i]))) if not ok]
+        return _INSUFFICIENT, "THI: " + why + (f" (also unknown: {', '.join(also)})" if also else ""), terms
+    proxies = _thi_proxies(c, i, p)
+    if proxies:
+        return _PROXY, "THI proxy: " + "; ".join(proxies), terms
+    return _SCORED, "", terms
 
 
 def tri(sites: pd.DataFrame, thi_frame: pd.DataFrame | None = None, *, params=None) -> pd.DataFrame:
@@ -422,112 +344,74 @@ def tri(sites: pd.DataFrame, thi_frame: pd.DataFrame | None = None, *, params=No
     14.5
     """
     P = _params(params)
-    p = P["tri"]
     if thi_frame is None:
         thi_frame = thi(sites, params=P)
-    n = len(sites)
-    n_foreign, tb = _n_foreign(sites)
-    c_term = np.minimum(n_foreign, float(p["max_downstream_countries"])) * float(p["per_downstream_country"])
-    fb_km = _num(sites, "first_border_river_km")
-    tt_h = _num(sites, "travel_time_h")
-    no_border = (tb == 0) | ((n_foreign == 0) & np.isnan(tb))
-    fb = np.where(no_border, 0.0, _step_le(fb_km, p["first_border"], "max_km"))
-    tt = np.where(no_border, 0.0, _step_le(tt_h, p["travel_time"], "max_h"))
-    has_towns = "downstream_towns" in sites.columns
-    towns = _num(sites, "downstream_towns")
-    t_term = np.minimum(towns, float(p["max_towns"])) * float(p["towns_per_town"])
+    c = _tri_parts(sites, P["tri"])
     th = thi_frame["thi"].to_numpy(dtype="float64")
-    extra = c_term + np.nan_to_num(fb) + np.nan_to_num(tt) + (np.nan_to_num(t_term) if has_towns else 0.0)
+    extra = (c["countries"] + np.nan_to_num(c["first_border"]) + np.nan_to_num(c["travel_time"])
+             + (np.nan_to_num(c["towns_term"]) if c["has_towns"] else 0.0))
     total = th + extra
-    present = (np.isfinite(n_foreign).astype(int) + np.isfinite(fb).astype(int)
-               + np.isfinite(tt).astype(int) + (np.isfinite(towns).astype(int) if has_towns else 0))
-    n_inputs = 3 + int(has_towns)
-    status: list[str] = []
-    reason: list[str] = []
-    terms: list[dict[str, Any]] = []
-    thi_status = thi_frame["thi_status"].to_numpy()
-    for i in range(n):
-        ts = thi_status[i]
-        if ts == "not applicable":
-            status.append("not applicable")
-            reason.append("")
-            terms.append({})
-            total[i] = np.nan
-            continue
-        term = {"tri_downstream_countries": _r(c_term[i]), "tri_first_border": _r(fb[i]),
-                "tri_travel_time": _r(tt[i])}
-        if has_towns:
-            term["tri_towns"] = _r(t_term[i])
-        terms.append(term)
-        why = []
-        if not np.isfinite(th[i]):
-            why.append("THI insufficient")
-        if not np.isfinite(n_foreign[i]):
-            why.append("downstream_countries not assessed")
-        lower = []
-        if not np.isfinite(fb[i]):
-            lower.append("first_border_river_km missing")
-        if not np.isfinite(tt[i]):
-            lower.append("travel_time_h missing")
-        if has_towns and not np.isfinite(towns[i]):
-            lower.append("downstream_towns missing")
-        if why:
-            status.append(_INSUFFICIENT)
-            reason.append("TRI: " + "; ".join(why))
-            total[i] = np.nan
-        elif lower or ts == _PROXY:
-            status.append(_PROXY)
-            reason.append("TRI lower bound: " + "; ".join(lower) if lower else "TRI proxy (THI proxy)")
-        else:
-            status.append(_SCORED)
-            reason.append("")
-    return pd.DataFrame({"tri": total, "tri_status": status, "tri_reason": reason, "tri_terms": terms,
-                         "tri_present": present, "tri_inputs": n_inputs}, index=sites.index)
+    present = (np.isfinite(c["n_foreign"]).astype(int) + np.isfinite(c["first_border"]).astype(int)
+               + np.isfinite(c["travel_time"]).astype(int)
+               + (np.isfinite(c["towns"]).astype(int) if c["has_towns"] else 0))
+    rows = [_tri_explain(c, i, ts, th[i]) for i, ts in enumerate(thi_frame["thi_status"].to_numpy())]
+    status = [r[0] for r in rows]
+    total[np.isin(status, ("not applicable", _INSUFFICIENT))] = np.nan
+    return pd.DataFrame({"tri": total, "tri_status": status, "tri_reason": [r[1] for r in rows],
+                         "tri_terms": [r[2] for r in rows], "tri_present": present,
+                         "tri_inputs": 3 + int(c["has_towns"])}, index=sites.index)
+
+
+def _tri_parts(sites: pd.DataFrame, p: dict) -> dict[str, Any]:
+    """The downstream terms of TRI (0 when nothing foreign lies downstream) and their inputs."""
+    nf, tb = n_foreign(sites)
+    no_border = (tb == 0) | ((nf == 0) & np.isnan(tb))
+    towns = _num(sites, "downstream_towns")
+    return {
+        "n_foreign": nf, "has_towns": "downstream_towns" in sites.columns, "towns": towns,
+        "countries": np.minimum(nf, float(p["max_downstream_countries"])) * float(p["per_downstream_country"]),
+        "first_border": np.where(no_border, 0.0, _step_le(_num(sites, "first_border_river_km"), p["first_border"],
+                                                          "max_km")),
+        "travel_time": np.where(no_border, 0.0, _step_le(_num(sites, "travel_time_h"), p["travel_time"], "max_h")),
+        "towns_term": np.minimum(towns, float(p["max_towns"])) * float(p["towns_per_town"]),
+    }
+
+
+def _tri_explain(c: dict[str, Any], i: int, thi_status: str, thi_value: float) -> tuple[str, str, dict[str, Any]]:
+    """TRI status, reason and terms of site ``i``."""
+    if thi_status == "not applicable":
+        return "not applicable", "", {}
+    term = {"tri_downstream_countries": _r(c["countries"][i]), "tri_first_border": _r(c["first_border"][i]),
+            "tri_travel_time": _r(c["travel_time"][i])}
+    if c["has_towns"]:
+        term["tri_towns"] = _r(c["towns_term"][i])
+    why = [m for m, ok in (("THI insufficient", np.isfinite(thi_value)),
+                           ("downstream_countries not assessed", np.isfinite(c["n_foreign"][i]))) if not ok]
+    lower = [m for m, ok in (("first_border_river_km missing", np.isfinite(c["first_border"][i])),
+                             ("travel_time_h missing", np.isfinite(c["travel_time"][i])),
+                             ("downstream_towns missing", not c["has_towns"] or np.isfinite(c["towns"][i]))) if not ok]
+    if why:
+        return _INSUFFICIENT, "TRI: " + "; ".join(why), term
+    if lower or thi_status == _PROXY:
+        return _PROXY, ("TRI lower bound: " + "; ".join(lower) if lower else "TRI proxy (THI proxy)"), term
+    return _SCORED, "", term
 
 
 # --------------------------------------------------------------------------
-# Combination: status, completeness, priority
+# Combination: status, completeness, priority (the ranking: riskmap.ranking)
 # --------------------------------------------------------------------------
 
 
-def _n_foreign(sites: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """Foreign countries downstream of each site (NaN unknown) and ``transboundary_downstream`` (1/0/NaN).
-
-    A known "nothing foreign downstream" sets the count to 0.
-    """
-    n = len(sites)
-    own = _text(sites, "country").tolist()
-    ds = sites["downstream_countries"].tolist() if "downstream_countries" in sites.columns else [None] * n
-    n_foreign = np.array([_foreign_countries(d, o) for d, o in zip(ds, own)], dtype="float64")
-    tb = _bool(sites, "transboundary_downstream")
-    return np.where(np.isnan(n_foreign) & (tb == 0), 0.0, n_foreign), tb
-
-
-def _exposure(sites: pd.DataFrame, P: dict) -> tuple[np.ndarray, list[dict], np.ndarray, np.ndarray]:
-    """Exposure score (0..1), its terms, inputs present and applicable."""
-    e = P["priority"]["exposure"]
-    n = len(sites)
-    n_foreign, tb = _n_foreign(sites)
-    tb = np.where(np.isnan(tb) & np.isfinite(n_foreign), (n_foreign > 0).astype(float), tb)
-    obw = _bool(sites, "on_border_water")
-    fb_km = _num(sites, "first_border_river_km")
-    fb = np.where(tb == 0, 0.0, _step_le(fb_km, e["first_border"], "max_km"))
-    t_tb = tb * float(e["transboundary_downstream"])
-    t_n = np.minimum(n_foreign, float(e["max_downstream_countries"])) * float(e["per_downstream_country"])
-    t_obw = obw * float(e["on_border_water"])
-    score = np.minimum(1.0, np.nan_to_num(t_tb) + np.nan_to_num(t_n) + np.nan_to_num(fb) + np.nan_to_num(t_obw))
-    # core: whether anything foreign lies downstream must be known
-    score = np.where(np.isfinite(tb), score, np.nan)
-    present = (np.isfinite(tb).astype(int) + np.isfinite(n_foreign).astype(int)
-               + np.isfinite(fb).astype(int) + np.isfinite(obw).astype(int))
-    terms = [{"exp_transboundary": _r(a), "exp_downstream_countries": _r(b), "exp_first_border": _r(c),
-              "exp_on_border_water": _r(d)} for a, b, c, d in zip(t_tb, t_n, fb, t_obw)]
-    return score, terms, present, np.full(n, 4)
-
-
-def score(sites: gpd.GeoDataFrame, *, params=None, rasters: Mapping[str, Any] | None = None,  # noqa: C901 - to split
+def score(sites: gpd.GeoDataFrame, *, params=None, rasters: Mapping[str, Any] | None = None,
           natech: Mapping[str, Any] | pd.DataFrame | None = None) -> gpd.GeoDataFrame:
-    """Score assessed sites: WRI, THI/TRI, Natech, hazard, priority and rank.
+    """Score assessed sites: WRI, THI/TRI, Natech, hazard, priority and the ONE rank.
+
+    Every site with an exposure score is ranked within its basin
+    (:mod:`riskmap.ranking`): on its own hazard where WRI or THI is computed
+    (``rank_basis = "site data"``), else on the category-typical hazard of
+    ``priority.category_hazard`` (``rank_basis = "category screening"``; its
+    ``score_status`` stays ``insufficient data``, or ``proxy`` with
+    ``priority.category_proxy = true``). Every output reads this rank.
 
     Parameters
     ----------
@@ -572,220 +456,113 @@ def score(sites: gpd.GeoDataFrame, *, params=None, rasters: Mapping[str, Any] | 
     sites, moved = set_aside_computed(sites, SCORE_OUTPUT_COLUMNS)
     out = sites.copy()
     attrs, out.attrs = out.attrs, {}  # pandas deep-copies attrs on every column access: restored at the end
-    n = len(out)
     if out.crs is None:
         raise RiskmapInputError("sites have no CRS; set one (e.g. .set_crs('EPSG:4326'))")
-    # ---- Natech layers ---------------------------------------------------
-    ready = isinstance(natech, pd.DataFrame) and not isinstance(natech, gpd.GeoDataFrame)
-    layers: dict[str, Any] = {}
-    if natech is None:
-        layers = load_natech_layers(out)
-    elif not ready:
-        layers = dict(natech)
-    buf = P["natech"]["buffers"]
-    corridors = layers.get("corridors")
-    has_places = "downstream_places_first_km" in out.columns and out["downstream_places_first_km"].notna().any()
-    # the corridors feed the raster statistics and the towns count when neither is given: built only then
-    need_corridors = bool(rasters) or not ("downstream_towns" in layers or has_places)
-    if corridors is None and need_corridors and layers.get("basins") and ("reach_id" in out.columns):
-        corridors = _corridors(out, layers["basins"], float(buf["corridor_length_km"]),
-                               float(buf["corridor_buffer_km"]))
-    if "downstream_towns" in layers:
-        out["downstream_towns"] = np.asarray(layers["downstream_towns"], dtype="float64")
-    elif has_places:
-        # riskmap.exposure.assess: GeoNames places (>= 1,000 inhabitants) within 5 km of the first 50 km
-        # of the downstream path; preferred to the basins' Natural Earth towns (none on the Drina)
-        out["downstream_towns"] = pd.to_numeric(out["downstream_places_first_km"], errors="coerce"
-                                                ).to_numpy(dtype="float64")
-    elif corridors is not None and layers.get("basins"):
-        towns = [b.towns.to_crs("EPSG:4326") for b in layers["basins"].values()
-                 if getattr(b, "towns", None) is not None and len(b.towns)]
-        if towns:
-            tw = gpd.GeoDataFrame(pd.concat(towns, ignore_index=True), crs="EPSG:4326")
-            cnt = np.full(n, np.nan)
-            okc = ~(corridors.isna() | corridors.is_empty).to_numpy()
-            if okc.any():
-                tree = shapely.STRtree(tw.geometry.values)
-                gi, _ = tree.query(corridors.values[okc], predicate="intersects")
-                cnt[okc] = np.bincount(gi, minlength=int(okc.sum()))
-            out["downstream_towns"] = cnt
-    # ---- rasters -----------------------------------------------------------
-    flood_depth = None
-    climate = {k: v for k, v in (rasters or {}).items() if ":" in str(k)}  # HAZARD:SCENARIO (natech.climate_scenarios)
-    for name, path in ((k, v) for k, v in (rasters or {}).items() if k not in climate):
-        col = f"raster_{name}"
-        out[col] = sample(out, path)
-        st = zonal_stats(buffer_km(out, float(buf["site_buffer_km"])), path, stats=("mean", "max"))
-        out[f"{col}_site_mean"] = st["mean"].to_numpy()
-        out[f"{col}_site_max"] = st["max"].to_numpy()
-        if corridors is not None:
-            okc = ~(corridors.isna() | corridors.is_empty)
-            cm = np.full(n, np.nan)
-            cx = np.full(n, np.nan)
-            if okc.any():
-                cs = zonal_stats(corridors[okc], path, stats=("mean", "max"))
-                cm[okc.to_numpy()] = cs["mean"].to_numpy()
-                cx[okc.to_numpy()] = cs["max"].to_numpy()
-            out[f"{col}_corridor_mean"] = cm
-            out[f"{col}_corridor_max"] = cx
-        if name == "flood_depth":
-            flood_depth = out[col].to_numpy()
-    if climate:
-        from riskmap.natech import climate_scenarios
-
-        for c, v in climate_scenarios(out, climate).items():
-            out[c] = v.to_numpy()
-    # ---- Natech ------------------------------------------------------------
-    if ready:
-        nat = natech.reindex(out.index)  # type: ignore[union-attr]
-        for c in ("natech_fault_km", "natech_max_mw", "natech_water_km"):
-            if c not in nat.columns:
-                nat[c] = np.nan
-    else:
-        nat = _natech_classes(out, faults=layers.get("faults"), earthquakes=layers.get("earthquakes"),
-                                  water=layers.get("water"), flood_depth=flood_depth, params=P)
-    for c in ("natech_fault_km", "natech_max_mw", "natech_water_km", "natech_seismic", "natech_flood"):
-        out[c] = pd.to_numeric(nat[c], errors="coerce").to_numpy(dtype="float64")
-    # ---- indices -----------------------------------------------------------
-    subs = out["substances"] if "substances" in out.columns else pd.Series([None] * n, index=out.index)
-    w = wri(subs, params=P)
-    t = thi(out, params=P)
-    r = tri(out, t, params=P)
-    exp_score, exp_terms, exp_present, exp_inputs = _exposure(out, P)
-    norm = P["priority"]["normalise"]
-    wri_v = w["wri"].to_numpy(dtype="float64")
-    thi_v = t["thi"].to_numpy(dtype="float64")
-    h_wri = np.clip((wri_v - norm["wri_lo"]) / (norm["wri_hi"] - norm["wri_lo"]), 0, 1)
-    h_thi = np.clip((thi_v - norm["thi_lo"]) / (norm["thi_hi"] - norm["thi_lo"]), 0, 1)
-    hazard = np.fmax(h_wri, h_thi)
-    cat = _text(out, "category")
-    use_cat = bool(P["priority"].get("category_proxy", False))
-    cat_h = cat.map(lambda c: P["priority"]["category_hazard"].get(c, np.nan) if c else np.nan
-                    ).to_numpy(dtype="float64")
-    pr = P["priority"]
-    # ---- per-site status, reason, completeness, terms ----------------------
-    status, reason, terms, completeness = [], [], [], np.full(n, np.nan)
-    hazard_out = hazard.copy()
-    # cells read by position in the loop below: numpy arrays (a DataFrame lookup per cell is slow)
-    wa, ta, ra = ({c: f[c].to_numpy() for c in f.columns} for f in (w, t, r))
-    oa = {c: out[c].to_numpy() for c in ("natech_fault_km", "natech_max_mw", "natech_water_km", "natech_seismic",
-                                         "natech_flood")}
-    cat_a = cat.to_numpy()
-    for i in range(n):
-        ws, ts, rs = wa["wri_status"][i], ta["thi_status"][i], ra["tri_status"][i]
-        msgs = [m for m in (wa["wri_reason"][i] if ws != "not applicable" else "",
-                            ta["thi_reason"][i], ra["tri_reason"][i]) if m]
-        present, inputs = 0.0, 0
-        if ws != "not applicable":
-            present += (0.0 if np.isnan(wa["wri_known_share"][i]) else wa["wri_known_share"][i])
-            inputs += 1
-        if ts != "not applicable":
-            present += float(ta["thi_present"][i]) + float(ra["tri_present"][i])
-            inputs += int(ta["thi_inputs"][i]) + int(ra["tri_inputs"][i])
-        if ws == "not applicable" and ts == "not applicable":
-            inputs += 1  # the missing substance inventory / tailings data
-            msgs.insert(0, "no substance inventory (WRI) and not a tailings facility (THI)")
-        present += float(exp_present[i])
-        inputs += int(exp_inputs[i])
-        completeness[i] = present / inputs if inputs else np.nan
-        used = [s for s, v in ((ws, wri_v[i]), (ts, thi_v[i])) if np.isfinite(v)]
-        if used:
-            st = _PROXY if _PROXY in used else _SCORED
-        elif use_cat and np.isfinite(cat_h[i]):
-            st = _PROXY
-            hazard_out[i] = cat_h[i]
-            msgs.append(f"hazard_score is the category-typical value for {cat_a[i]} "
-                        "(priority.category_proxy)")
-        else:
-            st = _INSUFFICIENT
-            hazard_out[i] = np.nan
-        if np.isnan(exp_score[i]):
-            msgs.append("exposure not assessed (transboundary_downstream unknown): not ranked")
-        term: dict[str, Any] = {}
-        if ws != "not applicable":
-            term.update({"wri": _r(wri_v[i]), "wri_weighted": _r(wa["wri_weighted"][i]),
-                         "wri_substances": int(wa["wri_n"][i])})
-        term.update(ta["thi_terms"][i])
-        if ts != "not applicable":
-            term["thi"] = _r(thi_v[i])
-        term.update(ra["tri_terms"][i])
-        if rs != "not applicable":
-            term["tri"] = _r(ra["tri"][i])
-        term.update({"natech_fault_km": _r(oa["natech_fault_km"][i]),
-                     "natech_max_mw": _r(oa["natech_max_mw"][i]),
-                     "natech_water_km": _r(oa["natech_water_km"][i]),
-                     "natech_seismic": _r(oa["natech_seismic"][i]),
-                     "natech_flood": _r(oa["natech_flood"][i])})
-        term.update(exp_terms[i])
-        term["hazard_score"] = _r(hazard_out[i])
-        term["exposure_score"] = _r(exp_score[i])
-        term["priority_hazard_part"] = _r(100 * pr["hazard_weight"] * hazard_out[i])
-        term["priority_exposure_part"] = _r(100 * pr["exposure_weight"] * exp_score[i])
-        terms.append(term)
-        status.append(st)
-        reason.append("; ".join(msgs) if msgs else "scored from complete inputs")
-    priority = 100.0 * (float(pr["hazard_weight"]) * hazard_out + float(pr["exposure_weight"]) * exp_score)
-    out["wri"] = wri_v
-    out["wri_band"] = w["wri_band"].to_numpy(dtype=object)
-    out["thi"] = thi_v
-    out["tri"] = r["tri"].to_numpy(dtype="float64")
-    out["hazard_score"] = hazard_out
-    out["exposure_score"] = exp_score
-    out["priority_score"] = priority
-    out["score_status"] = status
-    out["completeness"] = np.round(completeness, 4)
-    out["score_terms"] = terms
-    out["score_reason"] = reason
-    out["params_label"] = P["label"]
+    add_site_context(out, P, rasters, natech)
+    _add_scores(out, P)
     out.attrs = attrs
     return settle_computed(rank(out, by="basin"), moved, "score")
 
 
-def rank(scored: pd.DataFrame, by: str | None = "basin") -> pd.DataFrame:
-    """Rank sites by ``priority_score`` within each group (default: per basin).
+def _add_scores(out: gpd.GeoDataFrame, P: dict) -> None:
+    """The indices, hazard, exposure and priority columns of one scoring pass (in place; ranked after)."""
+    subs = out["substances"] if "substances" in out.columns else pd.Series([None] * len(out), index=out.index)
+    w = wri(subs, params=P)
+    t = thi(out, params=P)
+    r = tri(out, t, params=P)
+    exp, exp_terms, exp_present, exp_inputs = exposure_score(out, P)
+    cat = _text(out, "category")
+    wri_v, thi_v = w["wri"].to_numpy(dtype="float64"), t["thi"].to_numpy(dtype="float64")
+    data_h = data_hazard(wri_v, thi_v, P)
+    cat_h = category_hazard(cat, P)
+    hazard, prio, basis = priority(data_h, cat_h, exp, P)
+    ws, ts = w["wri_status"].to_numpy(dtype=object), t["thi_status"].to_numpy(dtype=object)
+    screened = ~np.isfinite(data_h) & np.isfinite(cat_h)
+    out["wri"] = wri_v
+    out["wri_band"] = w["wri_band"].to_numpy(dtype=object)
+    out["thi"] = thi_v
+    out["tri"] = r["tri"].to_numpy(dtype="float64")
+    out["hazard_score"] = hazard
+    out["exposure_score"] = exp
+    out["priority_score"] = prio
+    out["rank_basis"] = basis
+    out["score_status"] = _status(ws, ts, wri_v, thi_v, screened & bool(P["priority"].get("category_proxy", False)))
+    out["completeness"] = np.round(_completeness(w, t, r, exp_present, exp_inputs), 4)
+    out["score_terms"] = _terms(out, w, t, r, exp_terms, P)
+    screened_cat = np.array([c if sc else None for c, sc in zip(cat.tolist(), screened)], dtype=object)
+    out["score_reason"] = _reasons(w, t, r, screened_cat, exp)
+    out["params_label"] = P["label"]
 
-    Rank 1 is the highest score; ties are broken by ``site_id`` so the order
-    is stable. Sites without a ``priority_score`` or without a ``by`` value
-    (outside every basin) get no rank (``<NA>``).
 
-    Parameters
-    ----------
-    scored : pandas.DataFrame
-        Output of :func:`score` (needs ``priority_score``).
-    by : str or None
-        Grouping column; None ranks all sites together.
+def _status(ws: np.ndarray, ts: np.ndarray, wri_v: np.ndarray, thi_v: np.ndarray,
+            labelled_proxy: np.ndarray) -> np.ndarray:
+    """``score_status``: ``proxy`` when an index used is a proxy, ``scored`` when all are.
 
-    Returns
-    -------
-    pandas.DataFrame
-        A copy with ``priority_rank`` (nullable Int64).
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> df = pd.DataFrame({"site_id": ["a", "b", "c"], "basin": ["drin", "drin", "drina"],
-    ...                    "priority_score": [10.0, 30.0, 5.0]})
-    >>> rank(df)["priority_rank"].tolist()
-    [2, 1, 1]
+    Else ``insufficient data`` (``proxy`` for the category screening when ``priority.category_proxy``).
     """
-    out = scored.copy()
-    if "priority_score" not in out.columns:
-        raise RiskmapInputError("rank() needs a 'priority_score' column; run riskmap.hazard.score first")
-    ps = pd.to_numeric(out["priority_score"], errors="coerce")
-    ok = ps.notna()
-    if by is not None:
-        if by not in out.columns:
-            raise RiskmapInputError(f"rank(): no column {by!r} to rank by")
-        grp = out[by].astype(object).where(out[by].notna(), None)
-        ok &= grp.notna()
-    else:
-        grp = pd.Series("all", index=out.index)
-    sid = out["site_id"].astype(str) if "site_id" in out.columns else pd.Series(
-        np.arange(len(out)).astype(str), index=out.index)
-    tmp = pd.DataFrame({"g": grp, "ps": ps, "sid": sid, "pos": np.arange(len(out))})[ok.to_numpy()]
-    tmp = tmp.sort_values(["g", "ps", "sid"], ascending=[True, False, True])
-    ranks = pd.Series(pd.NA, index=np.arange(len(out)), dtype="Int64")
-    ranks.iloc[tmp["pos"].to_numpy()] = (tmp.groupby("g").cumcount() + 1).to_numpy()
-    out["priority_rank"] = ranks.to_numpy()
-    out["priority_rank"] = out["priority_rank"].astype("Int64")
+    has_w, has_t = np.isfinite(wri_v), np.isfinite(thi_v)
+    proxy = (has_w & (ws == _PROXY)) | (has_t & (ts == _PROXY))
+    st = np.where(has_w | has_t, np.where(proxy, _PROXY, _SCORED), _INSUFFICIENT).astype(object)
+    st[labelled_proxy] = _PROXY
+    return st
+
+
+def _completeness(w: pd.DataFrame, t: pd.DataFrame, r: pd.DataFrame, exp_present: np.ndarray,
+                  exp_inputs: np.ndarray) -> np.ndarray:
+    """Share of the applicable scoring inputs that were known (a site with neither index misses one)."""
+    wa = w["wri_status"].to_numpy(dtype=object) != "not applicable"
+    ta = t["thi_status"].to_numpy(dtype=object) != "not applicable"
+    share = np.nan_to_num(w["wri_known_share"].to_numpy(dtype="float64"))
+    present = (np.where(wa, share, 0.0) + np.where(ta, t["thi_present"] + r["tri_present"], 0.0)
+               + exp_present)
+    inputs = (wa.astype(int) + np.where(ta, t["thi_inputs"] + r["tri_inputs"], 0) + (~wa & ~ta).astype(int)
+              + exp_inputs)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(inputs > 0, present / np.maximum(inputs, 1), np.nan)
+
+
+def _reasons(w: pd.DataFrame, t: pd.DataFrame, r: pd.DataFrame, screened_category: np.ndarray,
+             exp: np.ndarray) -> list[str]:
+    """``score_reason`` in words: the index reasons, the category screening, an unknown exposure."""
+    out = []
+    for ws, wr, ts, tr, rr, cat, e in zip(w["wri_status"], w["wri_reason"], t["thi_status"], t["thi_reason"],
+                                          r["tri_reason"], screened_category, exp):
+        msgs = [m for m in (wr if ws != "not applicable" else "", tr, rr) if m]
+        if ws == "not applicable" and ts == "not applicable":
+            msgs.insert(0, "no substance inventory (WRI) and not a tailings facility (THI)")
+        if cat is not None:
+            msgs.append(f"hazard_score is the category-typical value for {cat} (category screening: "
+                        "no site data)")
+        if np.isnan(e):
+            msgs.append("exposure not assessed (transboundary_downstream unknown): not ranked")
+        out.append("; ".join(msgs) if msgs else "scored from complete inputs")
     return out
+
+
+def _terms(out: pd.DataFrame, w: pd.DataFrame, t: pd.DataFrame, r: pd.DataFrame, exp_terms: list[dict],
+           P: dict) -> list[dict[str, Any]]:
+    """``score_terms`` of each site: index terms, Natech, exposure terms and the two priority parts."""
+    hw, ew = 100 * float(P["priority"]["hazard_weight"]), 100 * float(P["priority"]["exposure_weight"])
+    cols = {c: out[c].to_numpy() for c in (*NATECH_COLUMNS, "wri", "thi", "tri", "hazard_score", "exposure_score")}
+    idx = {c: f[c].to_numpy() for f, names in ((w, ("wri_status", "wri_weighted", "wri_n")),
+                                               (t, ("thi_status", "thi_terms")), (r, ("tri_status", "tri_terms")))
+           for c in names}
+    terms = []
+    for i in range(len(out)):
+        term: dict[str, Any] = {}
+        if idx["wri_status"][i] != "not applicable":
+            term.update({"wri": _r(cols["wri"][i]), "wri_weighted": _r(idx["wri_weighted"][i]),
+                         "wri_substances": int(idx["wri_n"][i])})
+        term.update(idx["thi_terms"][i])
+        if idx["thi_status"][i] != "not applicable":
+            term["thi"] = _r(cols["thi"][i])
+        term.update(idx["tri_terms"][i])
+        if idx["tri_status"][i] != "not applicable":
+            term["tri"] = _r(cols["tri"][i])
+        term.update({c: _r(cols[c][i]) for c in NATECH_COLUMNS})
+        term.update(exp_terms[i])
+        h, e = cols["hazard_score"][i], cols["exposure_score"][i]
+        term.update({"hazard_score": _r(h), "exposure_score": _r(e), "priority_hazard_part": _r(hw * h),
+                     "priority_exposure_part": _r(ew * e)})
+        terms.append(term)
+    return terms

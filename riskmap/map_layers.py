@@ -164,6 +164,7 @@ POPUP_ROWS: tuple[tuple[str, str, str, str], ...] = (
     ("snap_km", N_("Distance to the mapped river"), "km", N_("Exposure downstream")),
     ("river_km_basis", N_("How river km were measured"), "text", N_("Exposure downstream")),
     ("priority_rank", N_("Hazard priority rank in the basin"), "int", N_("Hazard")),
+    ("rank_basis", N_("Rank based on"), "text", N_("Hazard")),
     ("priority_score", N_("Priority score (0-100)"), "num", N_("Hazard")),
     ("hazard_score", N_("Hazard score"), "num", N_("Hazard")),
     ("score_status", N_("Score status"), "text", N_("Hazard")),
@@ -216,6 +217,9 @@ def _value_names(column: str) -> dict[str, str]:
                     "river km basis", "DEM flow path from the site's cell + river"),
                 "dem flow path from the site's cell (border crossed overland)": pgettext(
                     "river km basis", "DEM flow path from the site's cell (border crossed overland)")}
+    if column == "rank_basis":  # riskmap.ranking.RANK_BASIS_DATA / RANK_BASIS_CATEGORY
+        return {"site data": pgettext("rank basis", "site data"),
+                "category screening": pgettext("rank basis", "category screening")}
     if column == "score_status":
         return {"scored": pgettext("score status", "scored"), "proxy": pgettext("score status", "proxy"),
                 "insufficient data": pgettext("score status", "insufficient data")}
@@ -649,6 +653,8 @@ def _colour_classes(s: pd.DataFrame, color_by: str) -> tuple[np.ndarray, list[st
     if mode == "auto":
         n_prio = int(pd.to_numeric(s["priority_score"], errors="coerce").notna().sum()) \
             if "priority_score" in s.columns else 0
+        if "rank_basis" in s.columns:  # "auto" colours by priority when most ranks rest on site data
+            n_prio = int(s["rank_basis"].astype("string").eq("site data").fillna(False).sum())
         n_expo = int(s["exposure_class"].notna().sum()) if "exposure_class" in s.columns else 0
         if n_prio and n_prio >= 0.5 * n:
             mode = "priority"
@@ -660,15 +666,15 @@ def _colour_classes(s: pd.DataFrame, color_by: str) -> tuple[np.ndarray, list[st
             mode = "none"
     if mode == "priority" and "priority_score" in s.columns:
         score = pd.to_numeric(s["priority_score"], errors="coerce")
-        if "score_status" in s.columns:
-            score = score.where(s["score_status"].astype("string").ne("insufficient data").fillna(True))
+        if "priority_rank" in s.columns:  # the one ranking (riskmap.ranking): the ranked sites are coloured
+            score = score.where(pd.to_numeric(s["priority_rank"], errors="coerce").notna())
         pct = score.rank(ascending=False, method="min", pct=True).to_numpy()
-        labels = [_(b[0]) for b in _PRIORITY_BANDS] + [_("not scored")]
+        labels = [_(b[0]) for b in _PRIORITY_BANDS] + [_("not ranked")]
         colours = [b[2] for b in _PRIORITY_BANDS] + [_UNKNOWN_COLOUR]
         cls = np.full(n, len(_PRIORITY_BANDS), dtype=int)
         for k in range(len(_PRIORITY_BANDS) - 1, -1, -1):
             cls[np.nan_to_num(pct, nan=2.0) <= _PRIORITY_BANDS[k][1]] = k
-        return cls, labels, colours, _("Hazard priority (share of scored sites on this map)")
+        return cls, labels, colours, _("Hazard priority (share of ranked sites on this map)")
     if mode == "exposure" and "exposure_class" in s.columns:
         raw = s["exposure_class"].astype("string").str.strip()
         codes, uniques = pd.factorize(raw, use_na_sentinel=True)
@@ -702,10 +708,8 @@ def _site_data(sites: gpd.GeoDataFrame, color_by: str) -> tuple[dict | None, dic
         return None, None, info
     g = s.geometry.to_numpy()
     is_point = shapely.get_type_id(g) == 0
-    pts = np.where(is_point, g, shapely.point_on_surface(g))
-    xy = np.round(shapely.get_coordinates(pts), 5)
+    xy = np.round(shapely.get_coordinates(np.where(is_point, g, shapely.point_on_surface(g))), 5)
     n = len(s)
-
     cls, labels, colours, heading = _colour_classes(s, color_by)
     cats = s["category"].astype("string").to_numpy(dtype=object, na_value=None) if "category" in s.columns \
         else np.full(n, None, dtype=object)
@@ -715,7 +719,34 @@ def _site_data(sites: gpd.GeoDataFrame, color_by: str) -> tuple[dict | None, dic
     prec = s["coord_precision"].astype("string").to_numpy(dtype=object, na_value="") \
         if "coord_precision" in s.columns else np.full(n, "", dtype=object)
     hollow = np.isin(prec.astype(str), APPROXIMATE_PRECISIONS).astype(int)
+    cols = _site_columns(s)
+    fields = [[f, _(lb), k, g] for f, lb, k, g in POPUP_ROWS if f in cols and f not in ("source_url",)]
+    # "k of N": N counts the ranked sites on the map (the one ranking, riskmap.ranking)
+    n_ranked = int(pd.to_numeric(s["priority_rank"], errors="coerce").notna().sum()) \
+        if "priority_rank" in s.columns else 0
+    country_codes = s["country"].astype("string").fillna("") if "country" in s.columns else pd.Series([""] * n)
+    enc_sites = {"n": n, "lon": xy[:, 0].tolist(), "lat": xy[:, 1].tolist(), "shape": shape_idx.tolist(),
+                 "cls": cls.tolist(), "colors": colours, "hollow": hollow.tolist(), "cols": cols, "fields": fields,
+                 "groups": list(POPUP_GROUPS), "nRanked": n_ranked, "filters": _filter_data(s),
+                 "kosovo": bool(country_codes.str.contains("XKX").any())}
+    if current_lang() != "en":  # the groups' names as shown (English: the keys themselves)
+        enc_sites["groupNames"] = [_(g) for g in POPUP_GROUPS]
+    lines = None
+    if (~is_point).any():
+        idx = np.flatnonzero(~is_point)
+        sub = gpd.GeoDataFrame({"i": idx}, geometry=g[idx], crs="EPSG:4326")
+        lines = _features(sub, {"i": idx.tolist(), "cl": cls[idx].tolist(), "h": hollow[idx].tolist()}, 0.0005)
+    present_cls = sorted(set(cls.tolist()))
+    info.update({"n": n, "heading": heading, "classes": [(labels[k], colours[k]) for k in present_cls],
+                 "categories": sorted({c for c in cats if c}, key=lambda c: list(CATEGORIES).index(c)
+                                      if c in CATEGORIES else 99),
+                 "approximate": int(hollow.sum()), "lines": int((~is_point).sum())})
+    return enc_sites, lines, info
 
+
+def _site_columns(s: pd.DataFrame) -> dict[str, Any]:
+    """The encoded popup columns: name, "why it matters", the popup rows, raw country codes and reach ids."""
+    n = len(s)
     cols: dict[str, Any] = {}
     name = _site_column(s, "name", "text") or [None] * n
     unnamed = _("unnamed site")
@@ -740,27 +771,7 @@ def _site_data(sites: gpd.GeoDataFrame, color_by: str) -> tuple[dict | None, dic
         enc = _encode([int(v) if np.isfinite(v) else None for v in rid])
         if enc is not None:
             cols["reach_id"] = enc
-    fields = [[f, _(lb), k, g] for f, lb, k, g in POPUP_ROWS if f in cols and f not in ("source_url",)]
-    n_ranked = int(pd.to_numeric(s["priority_rank"], errors="coerce").notna().sum()) \
-        if "priority_rank" in s.columns else 0
-    country_codes = s["country"].astype("string").fillna("") if "country" in s.columns else pd.Series([""] * n)
-    enc_sites = {"n": n, "lon": xy[:, 0].tolist(), "lat": xy[:, 1].tolist(), "shape": shape_idx.tolist(),
-                 "cls": cls.tolist(), "colors": colours, "hollow": hollow.tolist(), "cols": cols, "fields": fields,
-                 "groups": list(POPUP_GROUPS), "nRanked": n_ranked, "filters": _filter_data(s),
-                 "kosovo": bool(country_codes.str.contains("XKX").any())}
-    if current_lang() != "en":  # the groups' names as shown (English: the keys themselves)
-        enc_sites["groupNames"] = [_(g) for g in POPUP_GROUPS]
-    lines = None
-    if (~is_point).any():
-        idx = np.flatnonzero(~is_point)
-        sub = gpd.GeoDataFrame({"i": idx}, geometry=g[idx], crs="EPSG:4326")
-        lines = _features(sub, {"i": idx.tolist(), "cl": cls[idx].tolist(), "h": hollow[idx].tolist()}, 0.0005)
-    present_cls = sorted(set(cls.tolist()))
-    info.update({"n": n, "heading": heading, "classes": [(labels[k], colours[k]) for k in present_cls],
-                 "categories": sorted({c for c in cats if c}, key=lambda c: list(CATEGORIES).index(c)
-                                      if c in CATEGORIES else 99),
-                 "approximate": int(hollow.sum()), "lines": int((~is_point).sum())})
-    return enc_sites, lines, info
+    return cols
 
 
 # --------------------------------------------------------------------------

@@ -326,8 +326,9 @@ def why_texts(s: pd.DataFrame) -> list[str | None]:
     Reasons, in this order, each only when the data support it: where the
     water goes (the next country and the river km and hours to the first
     border, or "on a border river"), people downstream, the hazard rank and
-    what the facility holds, the Natech setting (active fault, earthquakes,
-    flood), and data gaps (no score). Returns one text per row, reasons
+    what the facility holds (and, for a site without data, that it is ranked
+    on its category), the Natech setting (active fault, earthquakes, flood),
+    and why a site is not ranked. Returns one text per row, reasons
     separated by newlines; None when nothing is known. The texts are in the
     current language (:func:`riskmap.i18n.use_lang`); data (the reason a
     score is limited) stay as they are.
@@ -362,15 +363,17 @@ def why_texts(s: pd.DataFrame) -> list[str | None]:
     what = cat.map(lambda c: _(CATEGORY_LABELS[c]) if pd.notna(c) and c in CATEGORY_LABELS else "").astype(str)
     reasons["rank"] = [_rank_text(r, n_rank, w, v) if r else None
                        for r, w, v in zip(_fmt(rank, 0, group=False), what, vol_text)]
+    basis = s["rank_basis"].astype("string") if "rank_basis" in s.columns else pd.Series(pd.NA, index=s.index)
+    screened = _("Ranked on the typical hazard of its category: no quantity or tailings data on the site.")
+    reasons["basis"] = [screened if b else None for b in basis.eq("category screening").fillna(False).to_numpy(bool)]
     seis, flood = _num(s, "natech_seismic"), _num(s, "natech_flood")
     fault, mw = _num(s, "natech_fault_km"), _num(s, "natech_max_mw")
     reasons["quake"] = [_quake_text(f, m) if ok else None
                         for f, m, ok in zip(fault.to_numpy(), mw.to_numpy(), (seis >= 2).to_numpy())]
     flood_text = _("Close to a river or lake: flood-prone location.")
     reasons["flood"] = np.where(flood >= 2, flood_text, None)  # type: ignore[call-overload]
-    status = s["score_status"].astype("string") if "score_status" in s.columns else pd.Series(pd.NA, index=s.index)
     reason = s["score_reason"].astype("string") if "score_reason" in s.columns else pd.Series(pd.NA, index=s.index)
-    gap = status.eq("insufficient data").fillna(False).to_numpy(bool)
+    gap = rank.isna().to_numpy(bool) if "priority_rank" in s.columns else np.zeros(len(s), bool)
     not_ranked = _("Not ranked: {reason}.")
     reasons["gap"] = [not_ranked.format(reason=r) if g else None
                       for r, g in zip(reason.fillna(_("too little data on the facility")).astype(str), gap)]

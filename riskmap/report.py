@@ -28,7 +28,6 @@ notes and every other field read from the data stay as they are.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as _dt
 import json
 import os
@@ -139,10 +138,6 @@ class ReportInputs:
     other_provenance : dict, optional
         Use (e.g. ``"Natech screening"``) -> provenance dict of further inputs
         (``data/natech/PROVENANCE.json``); their sources are cited too.
-    screening : geopandas.GeoDataFrame, optional
-        The same sites scored with the labelled category screening
-        (``priority.category_proxy = true``), shown next to the index ranking
-        when the indices leave sites unranked (see :data:`SCREENING_PARAMS`).
     validation : riskmap.schema.ValidationReport, optional
         The validation report of the input file; its dropped rows (row,
         column, reason) are listed in the data-quality section.
@@ -158,19 +153,11 @@ class ReportInputs:
     input_files: dict[str, Path] = field(default_factory=dict)
     basin_name: str | None = None
     other_provenance: dict[str, dict] = field(default_factory=dict)
-    screening: gpd.GeoDataFrame | None = None
     validation: Any = None
 
 
 #: The static map prints the rank number of this many top sites.
 MAP_NUMBERED = 20
-
-#: Parameter overrides of the category screening shown beside the index ranking.
-SCREENING_PARAMS: dict[str, Any] = {
-    "label": "riskmap defaults v1 + category screening (proxy: category-typical hazard, not site data)",
-    "priority": {"category_proxy": True},
-}
-
 
 # --------------------------------------------------------------------------
 def _checksums(inputs: ReportInputs, sites: gpd.GeoDataFrame) -> list[dict[str, str]]:
@@ -260,9 +247,9 @@ def report_context(inputs: ReportInputs, *, generated_at: _dt.datetime | None = 
                    lang: str | None = None) -> dict[str, Any]:
     """Build the template context of a report (plain values, no HTML), in ``lang`` (None: the current language).
 
-    The sites are ranked once (:func:`riskmap.report_sections.ranking_frame`):
-    the category screening when the inputs carry one, else the index ranking.
-    Every table, the map and the text use that ranking's numbers.
+    The report ranks nothing itself: every table, the map and the text use the
+    sites' ``priority_rank`` (the one ranking of :func:`riskmap.hazard.score`,
+    see :mod:`riskmap.ranking`), which the map, contingency cards and exports show too.
 
     Examples
     --------
@@ -274,29 +261,60 @@ def report_context(inputs: ReportInputs, *, generated_at: _dt.datetime | None = 
 
 
 def _report_context(inputs: ReportInputs, *, generated_at: _dt.datetime | None = None) -> dict[str, Any]:
-    from riskmap.report_labels import category_help, category_name, exposure_name, source_name, status_name
-    from riskmap.report_sections import (
-        executive_summary,
-        key_findings,
-        limitations_context,
-        ranking_context,
-        ranking_frame,
-        recommendations_context,
-    )
+    from riskmap.report_sections import ranking_context, ranking_frame
 
-    sites = inputs.sites
+    sites = _checked_sites(inputs.sites)
+    sites = ranking_frame(sites)
+    meta = _part(inputs.basin, "meta") or {}
+    name = _basin_name(inputs.basin_name or meta.get("name") or _part(inputs.basin, "name")
+                       or BASIN_NAMES.get(inputs.basin_id, inputs.basin_id))
+    riparian = _riparian(inputs.basin, meta)
+    sources = _sources(sites, inputs)
+    ranking = ranking_context(sites)
+    matrix = _matrix_context(inputs.matrix)
+    ctx: dict[str, Any] = {
+        "basin_id": inputs.basin_id, "basin_name": name, "riparian": [_country(c) for c in riparian],
+        **_basin_facts(inputs.basin, meta),
+        "n_sites": len(sites),
+        "n_transboundary": int(sites["transboundary_downstream"].astype("boolean").fillna(False).sum())
+        if "transboundary_downstream" in sites.columns else None,
+        "summary": _summary(sites, riparian),
+        "climate": climate_section(sites),  # Natech under climate change (user's scenario rasters), or None
+        "interactive_map": inputs.interactive_map, "matrix": matrix,
+        **_ranking_parts(sites, inputs, name, ranking, meta),
+        "countries": _country_sections(sites, riparian, _source_titles(sources)),
+        "quality": {**_quality_context(sites), "dropped": _dropped_rows_context(inputs.validation),
+                    **_returns_context(inputs.sites_provenance)},
+        "method": _methodology_context(sites),
+        "sources": sources,
+        **_footer_parts(generated_at),
+    }
+    ctx["kosovo"] = "XKX" in _codes(sites, riparian, matrix)
+    ctx["kosovo_footnote"] = kosovo_note()
+    return ctx
+
+
+def _checked_sites(sites: Any) -> gpd.GeoDataFrame:
+    """The report's sites, refused with a clear message when they are not a validated GeoDataFrame."""
     if not isinstance(sites, gpd.GeoDataFrame):
         raise RiskmapInputError("report: sites must be a GeoDataFrame")
     if "category" not in sites.columns:
         raise RiskmapInputError("report: sites have no 'category' column; validate them first")
-    sites = ranking_frame(sites, inputs.screening)
-    basin = inputs.basin
-    meta = _part(basin, "meta") or {}
-    name = _basin_name(inputs.basin_name or meta.get("name") or _part(basin, "name")
-                       or BASIN_NAMES.get(inputs.basin_id, inputs.basin_id))
+    return sites
+
+
+def _riparian(basin: Any, meta: dict) -> list[str]:
+    """The basin's riparian countries (ISO3): from its metadata, else its country layer."""
     riparian = [str(c) for c in (meta.get("riparian") or [])]
     if not riparian and _part(basin, "countries") is not None:
         riparian = sorted(_part(basin, "countries")["iso3"].astype(str))
+    return riparian
+
+
+def _sources(sites: pd.DataFrame, inputs: ReportInputs) -> list[dict[str, Any]]:
+    """The cited sources with their reader labels, breakable URLs and uses in the output language."""
+    from riskmap.report_labels import source_name
+
     sources = _sources_context(sites, [("site inventory", inputs.sites_provenance),
                                        ("basin hydrography", inputs.basins_provenance),
                                        *sorted(inputs.other_provenance.items())])
@@ -305,6 +323,13 @@ def _report_context(inputs: ReportInputs, *, generated_at: _dt.datetime | None =
         e["label"] = source_name(e["name"], titles)
         e["url_parts"] = _url_parts(e.get("url"))
         e["used_for"] = _(e["used_for"]) if e.get("used_for") in _USES else e.get("used_for")
+    return sources
+
+
+def _summary(sites: pd.DataFrame, riparian: list[str]) -> dict[str, list]:
+    """The summary tables: sites by category, country, status and exposure class."""
+    from riskmap.report_labels import category_name, exposure_name, status_name
+
     summary = {
         "Sites by category": _counts(sites["category"], CATEGORIES, category_name),
         "Sites by country": _counts(sites["country"], riparian, _country)
@@ -313,7 +338,11 @@ def _report_context(inputs: ReportInputs, *, generated_at: _dt.datetime | None =
     }
     if "exposure_class" in sites.columns:
         summary["Sites by exposure class"] = _counts(sites["exposure_class"], _EXPOSURE_ORDER, exposure_name)
-    matrix = _matrix_context(inputs.matrix)
+    return summary
+
+
+def _basin_facts(basin: Any, meta: dict) -> dict[str, Any]:
+    """Area (measured and published), its error and where the water goes beyond the basin."""
     measured = meta.get("measured") or {}
     outline = _part(basin, "outline")
     area = measured.get("area_km2")
@@ -326,40 +355,39 @@ def _report_context(inputs: ReportInputs, *, generated_at: _dt.datetime | None =
             continue
         countries = ", ".join(_country(c) for c in step.get("countries", []))
         continuation.append(f"{step.get('water', '?')} ({countries})" if countries else str(step.get("water", "?")))
-    when = generated_at or _generation_time()
-    ranking = ranking_context(sites)
+    return {"area_km2": _num(area, 0) if area is not None else None,
+            "published_area": [format_number(a, 0) for a in (meta.get("published_area_km2") or [])],
+            "area_error_pct": measured.get("area_error_pct"), "continuation": continuation}
+
+
+def _ranking_parts(sites: pd.DataFrame, inputs: ReportInputs, name: str, ranking: list[dict[str, Any]],
+                   meta: dict) -> dict[str, Any]:
+    """What the ranking feeds: the numbered map, summary, findings, ranking table, limitations, recommendations."""
+    from riskmap.report_sections import executive_summary, key_findings, limitations_context, recommendations_context
+
     numbers = sites["priority_rank"] if "priority_rank" in sites.columns else None
-    ctx: dict[str, Any] = {
-        "basin_id": inputs.basin_id, "basin_name": name,
-        "riparian": [_country(c) for c in riparian],
-        "area_km2": _num(area, 0) if area is not None else None,
-        "published_area": [format_number(a, 0) for a in (meta.get("published_area_km2") or [])],
-        "area_error_pct": measured.get("area_error_pct"),
-        "continuation": continuation,
-        "n_sites": len(sites),
-        "n_transboundary": int(sites["transboundary_downstream"].astype("boolean").fillna(False).sum())
-        if "transboundary_downstream" in sites.columns else None,
-        "summary": summary,
-        "climate": climate_section(sites),  # Natech under climate change (user's scenario rasters), or None
-        "map_png": _map_figure(sites, basin, ngettext("{basin} basin: {n} site", "{basin} basin: {n} sites",
-                                                      len(sites)).format(basin=name, n=_count(len(sites))),
-                              numbers=numbers, max_numbers=MAP_NUMBERED),
+    title = ngettext("{basin} basin: {n} site", "{basin} basin: {n} sites", len(sites)).format(
+        basin=name, n=_count(len(sites)))
+    return {
+        "map_png": _map_figure(sites, inputs.basin, title, numbers=numbers, max_numbers=MAP_NUMBERED),
         "map_numbered": MAP_NUMBERED,
-        "interactive_map": inputs.interactive_map,
         "executive_summary": executive_summary(sites, ranking, name),
         "findings": key_findings(sites, ranking),
         "ranking": ranking,
-        "screening_used": inputs.screening is not None,
+        "screening_used": _screened(sites),
         "annex_headers": annex_headers(),
         "top_n": TOP_N,
-        "matrix": matrix,
-        "countries": _country_sections(sites, riparian, titles),
-        "quality": {**_quality_context(sites), "dropped": _dropped_rows_context(inputs.validation),
-                    **_returns_context(inputs.sites_provenance)},
         "limitations": limitations_context(sites, meta),
         "recommendations": recommendations_context(sites, ranking),
-        "method": _methodology_context(sites),
-        "sources": sources,
+    }
+
+
+def _footer_parts(generated_at: _dt.datetime | None) -> dict[str, Any]:
+    """Version, generation date and the fixed texts of the frame (category help, summary headings, language)."""
+    from riskmap.report_labels import category_help, category_name
+
+    when = generated_at or _generation_time()
+    return {
         "version": _display_version(), "full_version": _version(),
         "generated": when.strftime("%Y-%m-%d %H:%M UTC") if isinstance(when, _dt.datetime) else str(when),
         "date": format_date(when) if isinstance(when, _dt.datetime) else str(when),
@@ -367,14 +395,16 @@ def _report_context(inputs: ReportInputs, *, generated_at: _dt.datetime | None =
         "summary_headings": {k: _(v) for k, v in _SUMMARY_HEADINGS.items()},
         "lang": current_lang(),
     }
+
+
+def _codes(sites: pd.DataFrame, riparian: list[str], matrix: dict | None) -> set[str]:
+    """Every country code the report mentions (riparian, site, downstream and matrix countries)."""
     codes = set(riparian) | set(sites.get("country", pd.Series(dtype=object)).dropna().astype(str))
     for lst in sites.get("downstream_countries", pd.Series(dtype=object)):
         codes |= {p for c in _as_list(lst) for p in str(c).split("|")}
     if matrix:
         codes |= {p for c in matrix["codes"] for p in str(c).split("|")}
-    ctx["kosovo"] = "XKX" in codes
-    ctx["kosovo_footnote"] = kosovo_note()
-    return ctx
+    return codes
 
 
 def _display_version() -> str:
@@ -550,28 +580,11 @@ def _input_files(basin: str, data: Path, source: Path | None) -> dict[str, Path]
     return files
 
 
-def _screening(prepared: Any, data_dir: str | Path | None,
-               score_options: Any = None) -> gpd.GeoDataFrame | None:
-    """The category screening of the sites when the index ranking leaves some unranked (with the user's parameters)."""
-    from riskmap.hazard import SCORE_OUTPUT_COLUMNS
-    from riskmap.pipeline import ScoreOptions, score_step
+def _screened(sites: pd.DataFrame) -> bool:
+    """Whether any site is ranked on the category-typical hazard (the report then says why)."""
+    from riskmap.ranking import RANK_BASIS_CATEGORY
 
-    sites = prepared.sites
-    if not prepared.scored or not pd.to_numeric(sites["priority_rank"], errors="coerce").isna().any():
-        return None
-    base = sites.drop(columns=[c for c in SCORE_OUTPUT_COLUMNS if c in sites.columns])  # rescored here
-    user = getattr(score_options, "params", None)
-    if user is None:
-        params: Any = SCREENING_PARAMS
-    else:
-        from riskmap.params import _params
-
-        full = _params(user)  # a full set (CLI --params) as is, an override dict merged over the defaults
-        params = {**full, "label": f"{full['label']} + category screening (proxy: category-typical hazard)",
-                  "priority": {**full.get("priority", {}), "category_proxy": True}}
-    rasters = getattr(score_options, "rasters", None)
-    return score_step(dataclasses.replace(prepared, sites=base), options=ScoreOptions(params=params, rasters=rasters),
-                      data_dir=data_dir).sites
+    return "rank_basis" in sites.columns and bool((sites["rank_basis"] == RANK_BASIS_CATEGORY).any())
 
 
 def report_inputs(basin: str, prepared: Any, *, data_dir: str | Path | None = None,
@@ -587,7 +600,7 @@ def report_inputs(basin: str, prepared: Any, *, data_dir: str | Path | None = No
     data_dir : path, optional
         Alternative ``data/`` folder (basin, provenance files).
     score_options : riskmap.pipeline.ScoreOptions, optional
-        The options the sites were scored with (the screening uses the same).
+        Not used: the sites carry their one ranking from the score step (kept for callers).
 
     Examples
     --------
@@ -608,8 +621,7 @@ def report_inputs(basin: str, prepared: Any, *, data_dir: str | Path | None = No
         basins_provenance=_read_json(data / "basins" / "PROVENANCE.json"),
         other_provenance={k: v for k, v in {
             "Natech screening": _read_json(data / "natech" / "PROVENANCE.json")}.items() if v},
-        input_files=_input_files(basin, data, prepared.source), screening=_screening(prepared, data_dir, score_options),
-        validation=prepared.validation)
+        input_files=_input_files(basin, data, prepared.source), validation=prepared.validation)
 
 
 def build_report(basin: str | ReportInputs, out_dir: str | os.PathLike, *,

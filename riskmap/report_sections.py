@@ -592,25 +592,16 @@ def _finite(v: Any) -> float | None:
     return f if math.isfinite(f) else None
 
 
-def ranking_frame(sites: pd.DataFrame, screening: pd.DataFrame | None = None) -> pd.DataFrame:
-    """The sites with the report's ONE ranking in ``priority_rank`` and what the hazard rests on in ``basis``.
+def ranking_frame(sites: pd.DataFrame) -> pd.DataFrame:
+    """The sites, with what is known about each in ``basis`` (their ``score_status``), for the report's tables.
 
-    The index ranking ranks only sites with site data (the rest are
-    "insufficient data"); the category screening ranks every site with the
-    same rule, taking the site's data where the sources give them and the
-    typical hazard of its category otherwise. When a screening is given its
-    rank and scores replace the index ones (sites with data keep their data
-    based hazard in it), so the report shows one ranking of all sites.
-    ``basis`` keeps the index ``score_status`` (what is known about the site).
+    The ranking itself is the sites' ``priority_rank``: the one ranking of
+    :func:`riskmap.hazard.score` (sites without site data ranked on their
+    category's typical hazard, ``rank_basis``), never recomputed here.
     """
     out = sites.reset_index(drop=True).copy()
     out["basis"] = out["score_status"] if "score_status" in out.columns else pd.Series(None, index=out.index)
-    if screening is None or "priority_rank" not in screening.columns or "site_id" not in out.columns:
-        return out
-    cols = [c for c in ("priority_rank", "priority_score", "hazard_score", "exposure_score", "score_terms",
-                        "score_reason") if c in screening.columns]
-    scr = screening.drop_duplicates("site_id").set_index("site_id")[cols]
-    return out.drop(columns=[c for c in cols if c in out.columns]).join(scr, on="site_id")
+    return out
 
 
 def _parts(codes: Any) -> list[str]:

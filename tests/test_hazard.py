@@ -187,7 +187,9 @@ def test_missing_substance_quantities_are_insufficient_not_zero():
     assert math.isnan(r["wri"]) and r["wri_band"] is None
     assert r["score_status"] == "insufficient data"
     assert "quantity unknown" in r["score_reason"]
-    assert math.isnan(r["priority_score"]) and pd.isna(r["priority_rank"])
+    # ranked on the category-typical hazard (the one ranking), labelled as such; the index stays missing
+    assert r["hazard_score"] == pytest.approx(0.6) and r["priority_rank"] == 1
+    assert r["rank_basis"] == "category screening" and "category-typical" in r["score_reason"]
     assert 0 <= r["completeness"] < 1
 
 
@@ -205,7 +207,8 @@ def test_no_inventory_is_insufficient():
     r = score(s, natech=NO_LAYERS).iloc[0]
     assert r["score_status"] == "insufficient data"
     assert "no substance inventory" in r["score_reason"]
-    assert math.isnan(r["hazard_score"])
+    assert math.isnan(r["wri"]) and math.isnan(r["thi"])
+    assert r["hazard_score"] == pytest.approx(0.3) and r["rank_basis"] == "category screening"
 
 
 def test_tmf_without_volume_is_insufficient():
@@ -243,6 +246,14 @@ def test_no_border_downstream_is_zero_terms_not_missing():
     assert r["tri"] == pytest.approx(r["thi"])
     assert r["exposure_score"] == 0.0
     assert r["score_status"] == "scored"
+
+
+def test_category_screening_only_where_no_index():
+    s = _frame([_site(site_id="a", category="chemical_plant"), _site(site_id="b", **T1)])
+    out = score(s, natech=_natech_ready(s)).set_index("site_id")
+    assert out.loc["a", "rank_basis"] == "category screening" and "category-typical" in out.loc["a", "score_reason"]
+    assert out.loc["b", "rank_basis"] == "site data" and "category-typical" not in out.loc["b", "score_reason"]
+    assert sorted(out["priority_rank"].tolist()) == [1, 2]
 
 
 def test_category_proxy_option():

@@ -14,7 +14,7 @@ import shapely
 from click.testing import CliRunner
 
 from riskmap.databuild.natech import build_natech, fix_isc_date
-from riskmap.hazard import natech, score
+from riskmap.hazard import load_params, natech, score
 
 GEOD = pyproj.Geod(ellps="WGS84")
 SITE = (20.0, 42.0)
@@ -194,8 +194,12 @@ def test_real_inventory_scores_honestly(data_dir):
     out = score(sites)  # no exposure columns: hazard only, nothing ranked
     assert set(out["score_status"]) <= {"scored", "proxy", "insufficient data"}
     insuff = out["score_status"] == "insufficient data"
-    assert out.loc[insuff, "hazard_score"].isna().all()
+    # no index: the hazard is the labelled category-typical value (never 0), the indices stay missing
+    typical = out.loc[insuff, "category"].map(load_params()["priority"]["category_hazard"])
+    assert (out.loc[insuff, "hazard_score"] == typical).all() and (typical > 0).all()
+    assert out.loc[insuff, ["wri", "thi"]].isna().all().all()
     assert out["priority_rank"].isna().all() and out["priority_score"].isna().all()
+    assert out["rank_basis"].isna().all()
     assert out["completeness"].between(0, 1).all()
     kap = out[out["name"].str.contains("KAP aluminium", na=False)].iloc[0]
     assert kap["score_status"] == "proxy" and "'7.5 Mt'" in kap["score_reason"]

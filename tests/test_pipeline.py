@@ -75,21 +75,14 @@ def test_a_scored_file_read_back_is_assessed_and_scored_again_to_the_same_values
 def test_report_inputs_rerun_no_analysis_and_build_report_writes_no_map(prepared_drina, tmp_path, monkeypatch):
     import riskmap.exposure
     import riskmap.hazard
-    from riskmap.report import SCREENING_PARAMS, build_report, report_inputs
+    from riskmap.report import build_report, report_inputs
 
     def boom(*a, **k):
-        raise AssertionError("exposure re-assessed")
-
-    score, params_seen = riskmap.hazard.score, []
-
-    def screening_only(sites, **kw):
-        params_seen.append(kw.get("params"))
-        return score(sites, **kw)
+        raise AssertionError("exposure re-assessed or sites re-scored")
 
     monkeypatch.setattr(riskmap.exposure, "assess", boom)
-    monkeypatch.setattr(riskmap.hazard, "score", screening_only)
+    monkeypatch.setattr(riskmap.hazard, "score", boom)  # the one ranking comes with the scored sites
     inputs = report_inputs("drina", prepared_drina)
-    assert all(p is SCREENING_PARAMS for p in params_seen)  # only the labelled category screening
     assert len(inputs.sites) and (inputs.sites["basin"] == "drina").all()
     assert inputs.matrix is not None and inputs.validation is prepared_drina.validation
     build_report(inputs, tmp_path, pdf=False)

@@ -128,13 +128,11 @@ def test_full_report_of_real_basin(basin, tmp_path):
     assert exp == sites["exposure_class"].fillna("unknown").value_counts().to_dict()
     top = table(t, id="ranking")
     ranks = [int(r[0].replace(",", "")) for r in top[1:]]
-    # when the indices leave sites unranked, the ONE ranking is the category screening of all sites
-    unranked = int(sites["priority_rank"].isna().sum())
-    assert (inputs.screening is not None) == (unranked > 0)
-    n_ranked = len(sites) if unranked else int(sites["priority_rank"].notna().sum())
+    # the ONE ranking (hazard.score): every assessed site ranked, sites without data on their category
+    assert sites["priority_rank"].notna().all()
+    n_ranked = len(sites)
     assert ranks == list(range(1, min(rp.TOP_N, n_ranked) + 1))
-    if unranked:
-        assert inputs.screening["priority_rank"].notna().all()
+    if (sites["rank_basis"] == "category screening").any():
         assert "typical hazard of its category" in html and "category_proxy" not in html
     cited = {r[0]: r for r in table(t, id="sources-table")[1:]}
     titles = {e["name"]: e["title"] for p in (inputs.sites_provenance, inputs.basins_provenance,

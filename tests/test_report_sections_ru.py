@@ -131,7 +131,7 @@ def real():
             continue
         inputs = rp.report_inputs(b, prepared)
         meta = basin_part(inputs.basin, "meta") or {}
-        sites = rs.ranking_frame(inputs.sites, inputs.screening)
+        sites = rs.ranking_frame(inputs.sites)
         out[b] = (sites, meta, str(meta.get("name") or b))
     return out
 

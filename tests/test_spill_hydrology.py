@@ -278,6 +278,8 @@ def test_mailuu_suu_first_crossing_was_missing_before():
 def test_batch_over_priority_sites():
     sites = spill.priority_sites("drina", top=3)
     assert len(sites) == 3 and (sites["basin"] == "drina").all()
+    # the one ranking ranks every assessed site: no unranked filler, ranks in order (tests/test_one_ranking.py)
+    assert (sites["selection"] == "priority rank").all() and sites["priority_rank"].is_monotonic_increasing
     out = spill.simulate_batch(sites, "1t")
     assert len(out) == 3 and out["error"].isna().all()
     assert (out["first_border_km"] > 0).all() and (out["arrival_h_low"] <= out["arrival_h"]).all()
