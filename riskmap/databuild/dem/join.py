@@ -1,0 +1,185 @@
+"""Joining a cartographic lower course below the DEM grid (:func:`join_downstream`)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from shapely import LineString
+
+from riskmap._errors import RiskmapInputError
+from riskmap._geo import aeqd_for_bounds, geodesic_area_km2, geodesic_length_km
+from riskmap.databuild.dem.build import _out_dir
+from riskmap.databuild.dem.context import _attach_dams, _context, _countries_in
+
+# ---------------------------------------------------------------- joining a cartographic lower course
+
+
+def join_downstream(name: str, carto: str = "syr_darya", *, data_dir: str | Path | None = None,
+                    carto_dir: str | Path | None = None, date: str | None = None) -> Path:
+    """Continue a DEM-built basin with the course of a cartographic basin below the DEM outlet.
+
+    The junction is the DEM basin's outlet (a point on the main stem, e.g. where the Syr Darya
+    leaves the GEBCO grid at 66.14 E). The cartographic reach nearest the junction is cut there;
+    it and every cartographic reach downstream of it (and their tributaries that lie outside the
+    DEM outline) are appended, with new ids after the DEM ids; the DEM outlet reach flows into
+    the cut reach and every DEM distance to the outlet grows by the cartographic river km below
+    the junction. The outline is the DEM outline plus the part of the cartographic outline outside
+    the DEM grid (lower sub-basin labels kept). The cartographic basin's outlet, continuation and
+    published area become the joined basin's.
+
+    Parameters
+    ----------
+    name : str
+        The DEM-built basin (rewritten in place: ``<data_dir>/basins/<name>.gpkg``).
+    carto : str
+        The cartographic basin to take the lower course from (default the bundled ``syr_darya``).
+    data_dir, carto_dir : path, optional
+        Folders of the DEM basin and of the cartographic basin (default: the bundled data).
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    from shapely.ops import substring
+
+    from riskmap.hydrography import clear_cache, load_basin
+    from riskmap.io import atomic_write_text, write_layers
+
+    out = _out_dir(data_dir)
+    dem = load_basin(name, out)
+    cb = load_basin(carto, carto_dir)
+    gb = dem.meta.get("source", {}).get("dem_grid_bounds")
+    if not gb:
+        raise RiskmapInputError(f"{out / (name + '.gpkg')}: not built by build-from-dem (no DEM grid bounds in "
+                                f"basins.json); build it with `riskmap data build-from-dem` first")
+    if "joined_downstream" in dem.meta.get("source", {}):
+        raise RiskmapInputError(f"{name}: already joined to {dem.meta['source']['joined_downstream']['basin']}; "
+                                f"rebuild it with build-from-dem before joining again")
+    r, c = dem.reaches.copy(), cb.reaches.copy()
+    out_reach = r.loc[r["downstream_id"] == -1].sort_values("upland_km2").iloc[-1]
+    jx, jy = out_reach.geometry.coords[-1]
+    crs = aeqd_for_bounds((jx - 1, jy - 1, jx + 1, jy + 1))
+    C = c.to_crs(crs)
+    jp = gpd.GeoSeries([shapely.Point(jx, jy)], crs="EPSG:4326").to_crs(crs).iloc[0]
+    d = C.distance(jp).to_numpy()
+    k = int(np.argmin(d))
+    if d[k] > 5000:
+        raise RiskmapInputError(f"{name}: the DEM outlet ({jx:.4f}, {jy:.4f}) is {d[k] / 1000:.1f} km from any "
+                                f"reach of {carto}; build the DEM basin with its outlet on {carto}'s main stem")
+    # reaches downstream of the junction (the cut one included) and their tributaries outside the DEM outline
+    ids = c["reach_id"].to_numpy()
+    down = dict(zip(ids, c["downstream_id"].to_numpy()))
+    path, x = [], int(ids[k])
+    while x != -1:
+        path.append(x)
+        x = int(down.get(x, -1))
+    og_dem = dem.outline.geometry.iloc[0]
+    outside = ~shapely.within(shapely.line_interpolate_point(c.geometry.values, 0.5, normalized=True), og_dem)
+    keep = set(path)
+    changed = True
+    while changed:
+        add = {int(i) for i, ds, o in zip(ids, c["downstream_id"], outside) if o and int(ds) in keep} - keep
+        changed = bool(add)
+        keep |= add
+    lower = c[c["reach_id"].isin(keep)].copy()
+    g = C.geometry.iloc[k]
+    cut = substring(g, g.project(jp), g.length)
+    cut_ll = gpd.GeoSeries([cut], crs=crs).to_crs("EPSG:4326").iloc[0]
+    cut_ll = LineString([(jx, jy), *cut_ll.coords[1:]])  # starts exactly where the DEM outlet reach ends
+    kid = int(ids[k])
+    lower.loc[lower["reach_id"] == kid, "geometry"] = cut_ll
+    lower.loc[lower["reach_id"] == kid, "length_km"] = round(float(geodesic_length_km(cut_ll)), 4)
+    offset = int(r["reach_id"].max())
+    newid = {int(i): offset + j + 1 for j, i in enumerate(sorted(keep))}
+    lower["reach_id"] = lower["reach_id"].map(newid).astype("int64")
+    lower["downstream_id"] = lower["downstream_id"].map(lambda v: newid.get(int(v), -1)).astype("int64")
+    base = float(lower.loc[lower["reach_id"] == newid[kid], "dist_to_outlet_km"].iloc[0]
+                 + lower.loc[lower["reach_id"] == newid[kid], "length_km"].iloc[0])
+    r["dist_to_outlet_km"] = np.round(r["dist_to_outlet_km"] + base, 4)
+    r.loc[r["reach_id"] == out_reach["reach_id"], "downstream_id"] = newid[kid]
+    for col in ("upland_km2", "slope"):
+        if col not in lower:
+            lower[col] = np.nan
+    reaches = gpd.GeoDataFrame(pd.concat([r, lower[r.columns]], ignore_index=True), geometry="geometry",
+                               crs="EPSG:4326")
+    from riskmap.network import strahler_order
+
+    pos = {int(v): i for i, v in enumerate(reaches["reach_id"])}
+    dpos = np.array([pos.get(int(v), -1) for v in reaches["downstream_id"]])
+    reaches["order"] = strahler_order(dpos).astype("int64")
+    # outline: the DEM outline plus the cartographic one outside the DEM grid
+    grid_box = shapely.box(*gb)
+    low_sub = cb.sub_basins.copy()
+    low_sub["geometry"] = shapely.difference(low_sub.geometry.values, grid_box)
+    low_sub = low_sub[~low_sub.geometry.is_empty]
+    sub = dem.sub_basins.copy()
+    sub = gpd.GeoDataFrame(pd.concat([sub, low_sub.assign(basin=name)], ignore_index=True), geometry="geometry",
+                           crs="EPSG:4326").dissolve("sub_basin", as_index=False)
+    sub["geometry"] = shapely.make_valid(sub.geometry.values)
+    sub["area_km2"] = np.round(np.asarray(geodesic_area_km2(sub.geometry), dtype=float), 1)
+    sub["basin"] = name
+    sub = sub[["basin", "sub_basin", "area_km2", "geometry"]].sort_values("sub_basin").reset_index(drop=True)
+    og = shapely.make_valid(shapely.union_all(sub.geometry.values))
+    area = float(geodesic_area_km2(og))
+    outline = dem.outline.copy()
+    outline["geometry"] = [og]
+    outline["area_km2"] = round(area, 1)
+    lower_labels = set(low_sub["sub_basin"])
+    reaches.loc[reaches["reach_id"].isin(newid.values()), "sub_basin"] = [
+        s if s in lower_labels else "unknown" for s in lower["sub_basin"]]
+    C2 = gpd.read_file(_context(out, data_dir)["_countries_path"], layer="countries")
+    cin_all, is_rip = _countries_in(C2, og, area)
+    cin = cin_all[is_rip].reset_index(drop=True)
+    lakes = gpd.GeoDataFrame(pd.concat([dem.lakes, cb.lakes], ignore_index=True), geometry="geometry",
+                             crs="EPSG:4326").drop_duplicates("name").reset_index(drop=True)
+    towns = gpd.GeoDataFrame(pd.concat([dem.towns, cb.towns], ignore_index=True), geometry="geometry",
+                             crs="EPSG:4326").drop_duplicates(["name", "country"]).reset_index(drop=True)
+    borders = gpd.GeoDataFrame(pd.concat([dem.borders, cb.borders], ignore_index=True), geometry="geometry",
+                               crs="EPSG:4326")
+    borders = borders[~borders.geometry.duplicated()].reset_index(drop=True)
+    dams = _attach_dams(cb.dams, reaches, og) if len(cb.dams) else dem.dams
+    layers = {"outline": outline, "sub_basins": sub, "reaches": reaches, "lakes": lakes, "countries": cin,
+              "borders": borders, "towns": towns}
+    if len(dams):
+        layers["dams"] = dams
+    target = out / f"{name}.gpkg"
+    write_layers(target, layers)
+    meta_path = out / "basins.json"
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    e = meta[name]
+    pub = cb.meta.get("published_area_km2")
+    e["outlet"] = cb.meta.get("outlet", e["outlet"])
+    e["continuation"] = cb.meta.get("continuation", [])
+    e["published_area_km2"] = pub
+    e["riparian"] = list(cin["iso3"])
+    e["area_in_basin_km2"] = {i: float(a) for i, a, q in zip(cin_all["iso3"], cin_all["area_km2_in_basin"], is_rip) if q}
+    e["minor_shares_km2"] = {i: float(a) for i, a, q in zip(cin_all["iso3"], cin_all["area_km2_in_basin"], is_rip)
+                             if not q}
+    m = e["measured"]
+    m["area_km2"] = round(area, 1)
+    if pub:
+        lo, hi = pub
+        m["area_error_pct"] = round(0.0 if lo <= area <= hi else 100.0 * min(abs(area - lo), abs(area - hi))
+                                    / (lo if area < lo else hi), 1)
+    m["n_reaches"] = len(reaches)
+    m["network_km"] = round(float(reaches["length_km"].sum()), 1)
+    m["sub_basin_km2"] = {s: float(a) for s, a in zip(sub["sub_basin"], sub["area_km2"])}
+    e["notes"] = [n for n in e["notes"] if "does not cover the whole basin" not in n] + [
+        (f"Joined at ({jx:.4f}, {jy:.4f}) on the main stem (the DEM outlet, at the edge of the DEM grid) to the "
+         f"cartographic course of '{carto}' below it: {len(lower)} reaches, {lower['length_km'].sum():.1f} river km "
+         f"and the cartographic outline outside the DEM grid come from the reference build.")]
+    e["source"]["joined_downstream"] = {"basin": carto, "junction": [round(jx, 5), round(jy, 5)],
+                                        "n_reaches": len(lower)}
+    atomic_write_text(meta_path, json.dumps(meta, indent=2, ensure_ascii=False) + "\n")
+    pj = out / "PROVENANCE.json"
+    if pj.is_file():
+        prov = json.loads(pj.read_text(encoding="utf-8"))
+        prov.setdefault("dem_builds", {}).setdefault(name, {})["joined_downstream"] = e["source"]["joined_downstream"]
+        atomic_write_text(pj, json.dumps(prov, indent=2, ensure_ascii=False) + "\n")
+    clear_cache()
+    return target
