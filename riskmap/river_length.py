@@ -32,7 +32,7 @@ import pandas as pd
 from riskmap._errors import RiskmapInputError
 from riskmap._paths import PARAMS_DIR
 
-__all__ = ["FACTORS_FILE", "length_factors", "reach_kind", "correct_reaches", "km_range"]
+__all__ = ["FACTORS_FILE", "length_factors", "reach_kind", "correct_reaches", "km_range", "uncorrected_reaches"]
 
 #: Factors written by ``python -m riskmap.databuild.length_bias --write``.
 FACTORS_FILE = PARAMS_DIR / "river_length.toml"
@@ -141,3 +141,33 @@ def km_range(km: np.ndarray, dem: np.ndarray, lower_bound: np.ndarray,
     lo = np.where(dem, km * float(d["low"]) / float(d["factor"]), km * float(c["low"]) / float(c["factor"]))
     hi = np.where(dem, km * float(d["high"]) / float(d["factor"]), km * float(c["high"]) / float(c["factor"]))
     return lo, np.where(lower_bound, np.nan, hi)
+
+
+def uncorrected_reaches(basin: Any) -> pd.DataFrame:
+    """A loaded basin's reaches with the raw ``length_km`` / ``dist_to_outlet_km`` of its GeoPackage.
+
+    For data builds that read a basin and write reaches back (``riskmap.databuild.dem.join_downstream``):
+    they must work on line lengths, or the correction would be applied twice on the next load.
+
+    Examples
+    --------
+    >>> from riskmap.hydrography import load_basin
+    >>> b = load_basin("drina")
+    >>> raw = uncorrected_reaches(b)
+    >>> bool((b.reaches["length_km"] > raw["length_km"]).all())
+    True
+    """
+    import pyogrio
+
+    reaches = basin.reaches.copy()
+    src = getattr(basin, "source_file", None)
+    if src is None or "length_km" not in reaches.columns:
+        return reaches
+    raw = pyogrio.read_dataframe(src[0], layer="reaches", columns=["reach_id", "length_km", "dist_to_outlet_km"],
+                                 read_geometry=False)
+    if not np.array_equal(raw["reach_id"].to_numpy(), reaches["reach_id"].to_numpy()):
+        raise RiskmapInputError(f"{src[0]}: reaches changed since the basin was loaded; reload it")
+    for c in ("length_km", "dist_to_outlet_km"):
+        if c in reaches.columns:
+            reaches[c] = raw[c].to_numpy(dtype=float)
+    return reaches

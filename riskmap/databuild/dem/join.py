@@ -49,6 +49,7 @@ def join_downstream(name: str, carto: str = "syr_darya", *, data_dir: str | Path
 
     from riskmap.hydrography import clear_cache, load_basin
     from riskmap.io import atomic_write_text, write_layers
+    from riskmap.river_length import uncorrected_reaches
 
     out = _out_dir(data_dir)
     dem = load_basin(name, out)
@@ -60,7 +61,7 @@ def join_downstream(name: str, carto: str = "syr_darya", *, data_dir: str | Path
     if "joined_downstream" in dem.meta.get("source", {}):
         raise RiskmapInputError(f"{name}: already joined to {dem.meta['source']['joined_downstream']['basin']}; "
                                 f"rebuild it with build-from-dem before joining again")
-    r, c = dem.reaches.copy(), cb.reaches.copy()
+    r, c = uncorrected_reaches(dem), uncorrected_reaches(cb)  # line lengths: corrected again on load
     out_reach = r.loc[r["downstream_id"] == -1].sort_values("upland_km2").iloc[-1]
     jx, jy = out_reach.geometry.coords[-1]
     crs = aeqd_for_bounds((jx - 1, jy - 1, jx + 1, jy + 1))

@@ -35,21 +35,30 @@ def _cells(grid: DemGrid, coords: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def extract_reaches(grid: DemGrid, flw: Any, upa: np.ndarray, basin: np.ndarray, stream_km2: float,
                     elev: np.ndarray) -> gpd.GeoDataFrame:
     """Stream segments of the basin as reaches (topology, length, slope, upland area, order)."""
-    from riskmap.network import strahler_order
+    rows = _stream_segments(grid, flw, upa, basin, stream_km2)
+    rows, down = _link_segments(rows)
+    return _reach_table(grid, rows, down, upa, elev)
 
+
+def _stream_segments(grid: DemGrid, flw: Any, upa: np.ndarray, basin: np.ndarray, stream_km2: float,
+                     ) -> list[tuple[int, int, np.ndarray]]:
+    """Stream segments from pyflwdir (cut at confluences and at :data:`MAX_REACH_KM`): (cell, downstream cell, xy)."""
     mask = basin & (upa >= stream_km2)
     if mask.sum() < 2:
         raise RiskmapInputError(f"{grid.label}: no stream of at least {stream_km2:g} km2 upstream area in the "
                                 f"outlet's basin ({np.nanmax(np.where(basin, upa, np.nan)):.1f} km2 at the "
                                 f"outlet); lower --stream-km2 or move the outlet onto a larger river")
     max_len = max(2, int(MAX_REACH_KM / (grid.res * 111.32)))
-    feats = flw.streams(mask=mask, max_len=max_len)
     rows = []
-    for f in feats:
+    for f in flw.streams(mask=mask, max_len=max_len):
         xy = np.asarray(f["geometry"]["coordinates"], dtype=float)
-        if len(xy) < 2:
-            continue
-        rows.append((int(f["properties"]["idx"]), int(f["properties"]["idx_ds"]), xy))
+        if len(xy) >= 2:
+            rows.append((int(f["properties"]["idx"]), int(f["properties"]["idx_ds"]), xy))
+    return rows
+
+
+def _link_segments(rows: list[tuple[int, int, np.ndarray]]) -> tuple[list[tuple[int, int, np.ndarray]], np.ndarray]:
+    """Downstream position of each segment (-1: outlet); the outlet pit's one-cell segment is dropped."""
     first = np.array([r[0] for r in rows])
     pos = {int(k): i for i, k in enumerate(first)}
     down = np.array([pos.get(ids, -1) for _, ids, _ in rows])
@@ -63,27 +72,22 @@ def extract_reaches(grid: DemGrid, flw: Any, upa: np.ndarray, basin: np.ndarray,
         newpos[keep] = np.arange(len(keep))
         down = np.where(down[keep] >= 0, newpos[np.maximum(down[keep], 0)], -1)
         rows = [rows[i] for i in keep]
+    return rows, down
+
+
+def _reach_table(grid: DemGrid, rows: list[tuple[int, int, np.ndarray]], down: np.ndarray, upa: np.ndarray,
+                 elev: np.ndarray) -> gpd.GeoDataFrame:
+    """The reaches layer: ids, geodesic length, distance to the outlet, Strahler order, upland area, slope."""
+    from riskmap.network import RiverNetwork, strahler_order
+
     geoms = [LineString(xy) for _, _, xy in rows]
     ends = np.array([xy[-2] for _, _, xy in rows])  # last own cell (the last vertex is the confluence)
-    starts = np.array([xy[0] for _, _, xy in rows])
-    last = np.array([xy[-1] for _, _, xy in rows])
     re, ce = _cells(grid, ends)
-    rs, cs = _cells(grid, starts)
-    rl, cl = _cells(grid, last)
+    rs, cs = _cells(grid, np.array([xy[0] for _, _, xy in rows]))
+    rl, cl = _cells(grid, np.array([xy[-1] for _, _, xy in rows]))
     length = np.asarray(geodesic_length_km(geoms), dtype=float)
-    z0, z1 = elev[rs, cs], elev[rl, cl]
-    slope = np.clip((z0 - z1) / np.maximum(length * 1000.0, 1.0), 0, None)
-    # upstream first: order so that each reach comes before its downstream reach is irrelevant here;
-    dist = np.full(len(rows), np.nan)
-    for i in range(len(rows)):
-        stack, j = [], i
-        while j >= 0 and np.isnan(dist[j]):
-            stack.append(j)
-            j = down[j]
-        base = 0.0 if j < 0 else dist[j] + length[j]
-        for s in reversed(stack):
-            dist[s] = base
-            base += length[s]
+    slope = np.clip((elev[rs, cs] - elev[rl, cl]) / np.maximum(length * 1000.0, 1.0), 0, None)
+    dist = RiverNetwork.from_positions(down, length_km=length).dist_to_outlet()
     ids = np.arange(1, len(rows) + 1)
     return gpd.GeoDataFrame({
         "reach_id": ids.astype("int64"),
