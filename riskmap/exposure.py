@@ -494,6 +494,8 @@ def _assess_basin(ix: _BasinIndex, rows: np.ndarray, lon: np.ndarray, lat: np.nd
     rsafe = np.where(ok, reach, 0)
     rid = np.where(ok, ix.reach_ids[rsafe], -1)
     cols["reach_id"][rows] = rid
+    for t in (ix.meta or {}).get("terminal_sinks", []):  # endorheic sub-basin: nothing beyond its lake
+        cols["continuation"][rows[ok & (ix.reach_sub[rsafe] == t["sub_basin"])]] = t.get("continuation")
     names = ix.reach_names[rsafe].copy()
     names[~ok] = None
     cols["reach_name"][rows] = names

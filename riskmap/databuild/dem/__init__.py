@@ -46,7 +46,7 @@ PosixPath('/tmp/rm/basins/moraca.gpkg')
 from __future__ import annotations
 
 from riskmap.databuild.dem.build import DemBuildOptions, build_from_dem, build_with_options, parse_outlet
-from riskmap.databuild.dem.bundled import BUNDLED_DEM_BASINS, build_bundled
+from riskmap.databuild.dem.bundled import BUNDLED_DEM_BASINS, BUNDLED_SINKS, build_bundled, bundled_sinks
 from riskmap.databuild.dem.conditioning import bundled_rivers, burn, read_burn
 from riskmap.databuild.dem.constants import (
     BURN_M,
@@ -74,7 +74,7 @@ from riskmap.databuild.dem.stems import NAMED_STEMS, name_stems
 from riskmap.databuild.dem.vectorise import extract_reaches, label_reaches, polygons, sub_basin_raster
 
 __all__ = [
-    "DemBuildOptions", "build_with_options",
+    "DemBuildOptions", "build_with_options", "BUNDLED_SINKS", "bundled_sinks",
     "BUNDLED_DEM_BASINS", "BURN_M", "DAM_SNAP_M", "DemGrid", "FLOWGRID_NODATA", "MAX_REACH_KM",
     "MAX_VOID_SHARE", "NAMED_STEMS", "NAME_M", "NAME_SHARE", "OUTLET_SNAP_KM", "RIPARIAN_MIN_KM2",
     "RIPARIAN_MIN_SHARE", "SAMPLE_M", "SEA_M", "SIMPLIFY_CELLS", "STREAM_KM2", "SUB_BASIN_MIN_SHARE",

@@ -64,6 +64,9 @@ class DemBuildOptions:
     allow_partial: bool = False
     display_name: str | None = None
     date: str | None = None
+    #: Terminal sinks bundled as sub-basins: (sub-basin label, lake polygon in lon/lat); the sink is the lake
+    #: cell of largest upstream area, made a pit: its catchment's reaches end there (downstream_id -1).
+    sinks: tuple[tuple[str, Any], ...] = ()
 
     @property
     def label(self) -> str:
@@ -86,7 +89,8 @@ class DemBuildOptions:
 def build_from_dem(dems: Sequence[str | Path] | str | Path, *, outlet: tuple[float, float], name: str,
                    burn_path: str | Path | None = None, stream_km2: float = STREAM_KM2,
                    data_dir: str | Path | None = None, allow_partial: bool = False,
-                   display_name: str | None = None, date: str | None = None) -> Path:
+                   display_name: str | None = None, date: str | None = None,
+                   sinks: Sequence[tuple[str, Any]] = ()) -> Path:
     """Build ``<data_dir>/basins/<name>.gpkg`` (and its basins.json / PROVENANCE entries) from a DEM.
 
     Parameters
@@ -109,6 +113,9 @@ def build_from_dem(dems: Sequence[str | Path] | str | Path, *, outlet: tuple[flo
         Display name for ``basins.json`` (default ``name``).
     date : str, optional
         Build date recorded in PROVENANCE (default: now, UTC).
+    sinks : sequence of (label, polygon), optional
+        Endorheic lakes whose catchments belong to the basin as terminal sub-basins (``label``):
+        their reaches end at the lake (no downstream country beyond it).
 
     Returns
     -------
@@ -116,7 +123,8 @@ def build_from_dem(dems: Sequence[str | Path] | str | Path, *, outlet: tuple[flo
         The written GeoPackage.
     """
     opts = DemBuildOptions(outlet=outlet, name=name, burn_path=burn_path, stream_km2=stream_km2,
-                           data_dir=data_dir, allow_partial=allow_partial, display_name=display_name, date=date)
+                           data_dir=data_dir, allow_partial=allow_partial, display_name=display_name, date=date,
+                           sinks=tuple(sinks))
     return build_with_options(dems, opts)
 
 
@@ -136,13 +144,17 @@ def build_with_options(dems: Sequence[str | Path] | str | Path, opts: DemBuildOp
     rivers = read_burn(opts.burn_path, grid.bounds) if opts.burn_path else bundled_rivers(grid.bounds, opts.data_dir)
     _refuse_burning_own_output(target, rivers, opts)
     burned, n_burn = burn(grid, rivers)
-    flw, upa, idx_out, basin, cover_note = _route_basin(grid, burned, opts)
+    flw, upa, idx_out, basin, cover_note, sink_cells = _route_basin(grid, burned, opts)
     ctx = _context(out, opts.data_dir)
-    reaches, lakes, sub_poly = _network(grid, flw, upa, basin, idx_out, rivers, ctx, opts)
+    reaches, lakes, sub_poly = _network(grid, flw, upa, basin, idx_out, rivers, ctx, opts, sink_cells)
     layers, geo = _layers(reaches, sub_poly, lakes, ctx, opts)
     write_layers(target, layers)
     fg = save_flowgrid(target, flw, grid, basin, ctx["countries"], layers["reaches"])
     entry = _meta_entry(out, opts, layers, geo, grid, rivers, cover_note, fg)
+    if sink_cells:
+        entry["terminal_sinks"] = _sink_entries(grid, sink_cells, layers["reaches"])
+        entry["notes"].append("Terminal sub-basins (endorheic, no outflow to the main stem; their reaches end at the "
+                              "lake): " + ", ".join(lab for _, lab in sink_cells) + ".")
     _write_meta(out, opts.name, entry)
     _write_provenance(out, opts.name, entry, grid, n_burn, opts.stream_km2, opts.date, time.perf_counter() - t0)
     clear_cache()
@@ -166,18 +178,50 @@ def _refuse_burning_own_output(target: Path, rivers: gpd.GeoDataFrame, opts: Dem
 
 
 def _route_basin(grid: DemGrid, burned: np.ndarray, opts: DemBuildOptions,
-                 ) -> tuple[Any, np.ndarray, int, np.ndarray, str | None]:
-    """D8 routing and upstream area, the outlet cell (a pit: the network ends there), basin mask, coverage note."""
+                 ) -> tuple[Any, np.ndarray, int, np.ndarray, str | None, list[tuple[int, str]]]:
+    """D8 routing and upstream area, the outlet cell (a pit: the network ends there), basin mask, coverage note.
+
+    With ``opts.sinks``, each sink lake's cell of largest upstream area is a pit too and its
+    catchment joins the basin mask; the last item lists (cell, label) of the sinks.
+    """
     flw, upa = route(grid, burned)
     idx_out = snap_outlet(grid, upa, opts.outlet, opts.stream_km2)
-    flw.add_pits(idxs=np.array([idx_out], dtype=np.intp))  # the network ends at the outlet
-    basin = flw.basins(idxs=np.array([idx_out], dtype=np.intp)).astype(bool)
-    cover_note = check_cover(grid, basin, idx_out, opts.allow_partial)
-    return flw, upa, idx_out, basin, cover_note
+    sink_cells = [(_sink_cell(grid, upa, poly, label), label) for label, poly in opts.sinks]
+    pits = np.array([idx_out, *[i for i, _ in sink_cells]], dtype=np.intp)
+    flw.add_pits(idxs=pits)  # the network ends at the outlet (and at the terminal lakes)
+    basin = flw.basins(idxs=pits).astype(bool)
+    main = flw.basins(idxs=pits[:1]).astype(bool)
+    cover_note = check_cover(grid, main, idx_out, opts.allow_partial)
+    return flw, upa, idx_out, basin, cover_note, sink_cells
+
+
+def _sink_cell(grid: DemGrid, upa: np.ndarray, poly: Any, label: str) -> int:
+    """Flat index of the cell of largest upstream area inside a sink lake polygon."""
+    from rasterio.features import rasterize
+
+    inside = rasterize([poly], out_shape=grid.shape, transform=grid.transform, fill=0, default_value=1,
+                       all_touched=False).astype(bool) & np.isfinite(grid.elev)
+    if not inside.any():
+        raise RiskmapInputError(f"{grid.label}: the sink lake of {label!r} is not on the DEM grid")
+    return int(np.flatnonzero(inside)[np.argmax(upa[inside])])
+
+
+def _sink_entries(grid: DemGrid, sink_cells: list[tuple[int, str]], reaches: gpd.GeoDataFrame) -> list[dict[str, Any]]:
+    """basins.json ``terminal_sinks``: label, lake cell (lon, lat), countries of its reaches."""
+    w = grid.shape[1]
+    out = []
+    for idx, label in sink_cells:
+        x, y = grid.transform * (idx % w + 0.5, idx // w + 0.5)
+        sub = reaches[reaches["sub_basin"] == label]
+        countries = sorted({c for v in sub["country"].dropna() for c in str(v).split("|")})
+        out.append({"sub_basin": label, "sink": [round(float(x), 5), round(float(y), 5)],
+                    "n_reaches": len(sub), "countries": countries,
+                    "continuation": "none: the lake is terminal (endorheic)"})
+    return out
 
 
 def _network(grid: DemGrid, flw: Any, upa: np.ndarray, basin: np.ndarray, idx_out: int, rivers: gpd.GeoDataFrame,
-             ctx: dict[str, gpd.GeoDataFrame], opts: DemBuildOptions,
+             ctx: dict[str, gpd.GeoDataFrame], opts: DemBuildOptions, sink_cells: list[tuple[int, str]] | None = None,
              ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame]:
     """Reaches (named, labelled, with sub-basins), the lakes near them and the sub-basin polygons."""
     reaches = extract_reaches(grid, flw, upa, basin, opts.stream_km2, grid.elev)
@@ -189,7 +233,7 @@ def _network(grid: DemGrid, flw: Any, upa: np.ndarray, basin: np.ndarray, idx_ou
     outlet_name = reaches.loc[reaches["downstream_id"] == -1].sort_values("upland_km2")["name"].iloc[-1]
     reaches = name_stems(reaches, outlet_name)
     main_label = f"{outlet_name} main" if outlet_name else f"{opts.label} main"
-    sub, labels = sub_basin_raster(flw, grid, reaches, basin, idx_out, main_label)
+    sub, labels = sub_basin_raster(flw, grid, reaches, basin, idx_out, main_label, sinks=sink_cells or ())
     sub_poly = polygons(grid, sub, labels)
     reaches["sub_basin"] = [labels.get(int(v), "unknown") for v in
                             sub[reaches["_row"].to_numpy(), reaches["_col"].to_numpy()]]

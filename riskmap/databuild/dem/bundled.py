@@ -6,6 +6,10 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+import geopandas as gpd
+import shapely
+
+from riskmap._errors import RiskmapInputError
 from riskmap.basins import read_meta
 from riskmap.databuild.dem.build import build_from_dem
 from riskmap.databuild.dem.join import join_downstream
@@ -17,6 +21,30 @@ from riskmap.databuild.dem.join import join_downstream
 BUNDLED_DEM_BASINS: dict[str, tuple[str, tuple[float, float], float]] = {
     "syr_darya": ("gebco-2023-15s-syr-darya/gebco_2023_15s_syr_darya.tif", (66.15, 44.427), 300.0),
 }
+
+#: Terminal sinks bundled with a DEM basin: basin id -> ((sub-basin label, lake file under the sources
+#: folder, layer, lake name), ...). The Arnasay-Aydarkul lakes (UZB) are an endorheic depression fed
+#: from the Syr Darya (Shardara spillway since 1969, drainage of the Golodnaya steppe): part of the
+#: Syr Darya basin in the usual delineations, with no outflow back to the river.
+BUNDLED_SINKS: dict[str, tuple[tuple[str, str, str, str], ...]] = {
+    "syr_darya": (("Arnasay-Aydarkul (terminal)",
+                   "natural-earth-10m-physical-v4.0.0/ne10m_physical_central_asia.gpkg", "lakes", "Aydar Ko\u2018l"),),
+}
+
+
+def bundled_sinks(sources: Path, bid: str) -> list[tuple[str, Any]]:
+    """(label, lake polygon) of :data:`BUNDLED_SINKS` for one basin, read from the sources folder."""
+    out = []
+    for label, rel, layer, lake in BUNDLED_SINKS.get(bid, ()):
+        path = sources / rel
+        if not path.is_file():
+            raise RiskmapInputError(f"{path}: not found (the {label!r} sink lake of {bid}); see its SOURCE.md")
+        g = gpd.read_file(path, layer=layer)
+        hit = g[g["name"] == lake]
+        if hit.empty:
+            raise RiskmapInputError(f"{path}: no lake named {lake!r} in layer {layer!r} (the {label!r} sink of {bid})")
+        out.append((label, shapely.union_all(hit.geometry.values)))
+    return out
 
 
 def build_bundled(sources: str | Path, out_dir: str | Path, *, date: str | None = None,
@@ -59,7 +87,8 @@ def build_bundled(sources: str | Path, out_dir: str | Path, *, date: str | None 
                 warnings.simplefilter("ignore")  # the basin meets the grid edge at the junction (joined below)
                 build_from_dem([sources / dem], outlet=junction, name=bid, burn_path=carto / f"{bid}.gpkg",
                                stream_km2=km2, data_dir=out, allow_partial=True,
-                               display_name=BASIN_SPECS[bid].name if bid in BASIN_SPECS else bid, date=date)
+                               display_name=BASIN_SPECS[bid].name if bid in BASIN_SPECS else bid, date=date,
+                               sinks=bundled_sinks(sources, bid))
             join_downstream(bid, bid, data_dir=out, carto_dir=carto, date=date)
             if plots and bid in BASIN_SPECS:
                 b = load_basin(bid, out)

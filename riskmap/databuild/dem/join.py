@@ -127,7 +127,7 @@ def _append_lower(r: pd.DataFrame, c: gpd.GeoDataFrame, keep: set[int], j: dict[
     """DEM reaches plus the lower course (the junction reach cut at the DEM outlet, new ids, distances shifted)."""
     from shapely.ops import substring
 
-    from riskmap.network import strahler_order
+    from riskmap.network import RiverNetwork, strahler_order
 
     ids = c["reach_id"].to_numpy()
     lower = c[c["reach_id"].isin(keep)].copy()
@@ -145,7 +145,9 @@ def _append_lower(r: pd.DataFrame, c: gpd.GeoDataFrame, keep: set[int], j: dict[
     base = float(lower.loc[lower["reach_id"] == newid[kid], "dist_to_outlet_km"].iloc[0]
                  + lower.loc[lower["reach_id"] == newid[kid], "length_km"].iloc[0])
     r = r.copy()
-    r["dist_to_outlet_km"] = np.round(r["dist_to_outlet_km"] + base, 4)
+    # only the reaches that drain to the junction move down (terminal sinks keep their own distances)
+    main = RiverNetwork.from_reaches(r).upstream_mask(int(j["out_reach"]["reach_id"]))
+    r.loc[main, "dist_to_outlet_km"] = np.round(r.loc[main, "dist_to_outlet_km"] + base, 4)
     r.loc[r["reach_id"] == j["out_reach"]["reach_id"], "downstream_id"] = newid[kid]
     for col in ("upland_km2", "slope"):
         if col not in lower:

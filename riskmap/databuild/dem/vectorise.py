@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import geopandas as gpd
@@ -173,12 +174,12 @@ def label_reaches(reaches: gpd.GeoDataFrame, rivers: gpd.GeoDataFrame, countries
 
 
 def sub_basin_raster(flw: Any, grid: DemGrid, reaches: gpd.GeoDataFrame, basin: np.ndarray, idx_out: int,
-                     main_label: str) -> tuple[np.ndarray, dict[int, str]]:
-    """Catchments of the named tributaries (>= :data:`SUB_BASIN_MIN_SHARE` of the basin) and the rest."""
+                     main_label: str, sinks: Sequence[tuple[int, str]] = ()) -> tuple[np.ndarray, dict[int, str]]:
+    """Catchments of the named tributaries (>= :data:`SUB_BASIN_MIN_SHARE` of the basin), of sinks, and the rest."""
     total = float(reaches["upland_km2"].max())
     w = grid.shape[1]
     outlet_name = reaches.loc[reaches["downstream_id"] == -1].sort_values("upland_km2")["name"].iloc[-1]
-    idxs, labels = [idx_out], [main_label]
+    idxs, labels = [idx_out, *[i for i, _ in sinks]], [main_label, *[lab for _, lab in sinks]]
     cand = reaches[reaches["name"].notna() & (reaches["name"] != outlet_name)]
     if len(cand):
         top = cand.sort_values("upland_km2", ascending=False).drop_duplicates("name")
