@@ -39,12 +39,31 @@ FACTORS_FILE = PARAMS_DIR / "river_length.toml"
 _KINDS = ("cartographic", "dem")
 
 
-@functools.lru_cache(maxsize=4)
-def length_factors(path: str | Path = FACTORS_FILE) -> dict[str, dict[str, Any]]:
-    """Per network kind: ``factor``, ``low``, ``high`` (true km / network km), ``n``, ``rivers``, ``date``."""
+def _read_factors(path: str | Path | None) -> dict[str, Any]:
+    """The factor file: a given path, or the bundled one (read as a package resource: zipped wheels too)."""
     from riskmap.params import _read_toml
 
-    t = _read_toml(Path(path), "river-length factor")
+    if path is not None:
+        return _read_toml(Path(path), "river-length factor")
+    import importlib.resources
+    import tomllib
+
+    try:
+        return tomllib.loads(importlib.resources.files("riskmap").joinpath("params", FACTORS_FILE.name)
+                             .read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+        raise RiskmapInputError(f"{FACTORS_FILE}: cannot read the bundled river-length factors ({e}); "
+                                f"rerun python -m riskmap.databuild.length_bias --write") from None
+
+
+@functools.lru_cache(maxsize=4)
+def length_factors(path: str | Path | None = None) -> dict[str, dict[str, Any]]:
+    """Per network kind: ``factor``, ``low``, ``high`` (true km / network km), ``n``, ``rivers``, ``date``.
+
+    ``path`` defaults to the bundled ``riskmap/params/river_length.toml``.
+    """
+    t = _read_factors(path)
+    path = path if path is not None else FACTORS_FILE
     out: dict[str, dict[str, Any]] = {}
     for kind in _KINDS:
         v = t.get(kind)
