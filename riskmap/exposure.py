@@ -33,6 +33,7 @@ from riskmap.basin_index import (_BasinIndex, _basin_index, _clean_codes,  # noq
                                  _PolygonLabeler, _resolve_basins, _SegmentIndex, clear_cache, format_continuation)
 from riskmap.exposure_basin import _assess_basin, _BasinSites
 from riskmap.flowgrid import load_flowgrid
+from riskmap.river_length import km_range as river_km_range, length_factors
 from riskmap.population import (POP_FIRST_KM, POP_RADIUS_KM, POPULATION_COLUMNS,  # noqa: F401  (re-exported)
                                 _population_columns, downstream_population, load_places)
 
@@ -65,11 +66,11 @@ EXPOSURE_CLASSES: tuple[str, ...] = ("very high", "high", "medium", "low", "outs
 VERY_HIGH_RIVER_KM = 10.0
 #: First border within this river distance (km) makes a transboundary site "high".
 HIGH_RIVER_KM = 50.0
-#: Cartographic river lines are shorter than the river: measured cartographic / DEM length on the
-#: Syr Darya main stem, Naryn town to Shardara (``benchmarks/dem_length_bias.py``, docs/hydrography.md).
-CARTO_LENGTH_RATIO = 0.87
-#: D8 flow paths through cell centres overstate a river's length by up to this factor (docs/hydrography.md).
-DEM_LENGTH_OVERSTATE = 1.08
+#: River-length bias factors (true km / network km) per network kind, measured against published
+#: river lengths (``riskmap/params/river_length.toml``, :mod:`riskmap.river_length`; docs/hydrography.md).
+#: Reach lengths are corrected when a basin is loaded; these give the spread of the corrected km.
+CARTO_LENGTH_FACTOR = length_factors()["cartographic"]
+DEM_LENGTH_FACTOR = length_factors()["dem"]
 
 # --------------------------------------------------------------------------
 # assess
@@ -287,17 +288,14 @@ def assess(sites: gpd.GeoDataFrame, basins: Any = None, *, max_snap_km: float = 
 
 
 def _km_range(km: np.ndarray, dem: np.ndarray, lower_bound: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Range of a river distance from the measured length bias of its network.
+    """Range of a bias-corrected river distance from the spread of its network's length factor.
 
-    Cartographic lines lose the meanders: the true length is between the map value and the map
-    value / :data:`CARTO_LENGTH_RATIO`. DEM (D8) paths overstate by up to :data:`DEM_LENGTH_OVERSTATE`:
-    between the value / that factor and the value. A lower bound (unmapped stretch measured as a
-    straight line) has no upper end (NaN).
+    ``km`` is already corrected (reach lengths are, on load: :func:`riskmap.river_length.correct_reaches`);
+    the ends use the smallest and largest published / network ratio measured on the route's network
+    kind (:data:`CARTO_LENGTH_FACTOR`, :data:`DEM_LENGTH_FACTOR`). A lower bound (unmapped stretch
+    measured as a straight line) has no upper end (NaN).
     """
-    lo = np.where(dem, km / DEM_LENGTH_OVERSTATE, km)
-    hi = np.where(dem, km, km / CARTO_LENGTH_RATIO)
-    hi = np.where(lower_bound, np.nan, hi)
-    return lo, hi
+    return river_km_range(km, dem, lower_bound, {"cartographic": CARTO_LENGTH_FACTOR, "dem": DEM_LENGTH_FACTOR})
 
 
 def _classify(has_path: np.ndarray, trans: np.ndarray, first_km: np.ndarray, on_water: np.ndarray,

@@ -150,6 +150,8 @@ def _write_reach(bs: _BasinSites, sub: np.ndarray, snap: _Snap, cols: dict[str, 
     cols["drainage_by"][rows] = snap.how
     rsafe = np.where(ok, reach, 0)
     cols["reach_id"][rows] = np.where(ok, ix.reach_ids[rsafe], -1)
+    for t in (ix.meta or {}).get("terminal_sinks", []):  # endorheic sub-basin: nothing beyond its lake
+        cols["continuation"][rows[ok & (ix.reach_sub[rsafe] == t["sub_basin"])]] = t.get("continuation")
     names = ix.reach_names[rsafe].copy()
     names[~ok] = None
     cols["reach_name"][rows] = names

@@ -32,6 +32,7 @@ from riskmap.basins import BASIN_IDS as BASINS
 from riskmap.basins import BASIN_NAMES, basins_dir, known_basins, resolve_basin
 from riskmap.basins import read_meta as _read_meta
 from riskmap.network import RiverNetwork
+from riskmap.river_length import correct_reaches
 
 LAYERS: tuple[str, ...] = ("outline", "sub_basins", "reaches", "lakes", "countries", "borders", "towns")
 
@@ -294,7 +295,9 @@ def _load(basin: str, d: str) -> Basin:
     for c in ("name", "waterbody"):
         r[c] = r[c].astype(object).where(r[c].notna(), None)
     r["is_border"] = r["is_border"].astype(bool)
-    meta = _read_meta(Path(d)).get(basin, {})
+    meta = dict(_read_meta(Path(d)).get(basin, {}))
+    # the one place where network km become bias-corrected river km (riskmap.river_length)
+    layers["reaches"], meta["river_length_correction"] = correct_reaches(r)
     out = Basin(name=meta.get("name", BASIN_NAMES.get(basin, basin)), id=basin, meta=meta, **layers)
     out.source_file = (str(path), hashlib.sha256(path.read_bytes()).hexdigest())
     return out

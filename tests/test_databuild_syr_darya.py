@@ -101,8 +101,10 @@ def test_border_only_where_river_follows_border(sd):
 
 def test_joined_network_reaches_the_aral(sd):
     r = sd.reaches
-    assert (r["downstream_id"] == -1).sum() == 1
-    out = r.loc[r["downstream_id"] == -1].geometry.iloc[0].coords[-1]
+    # two outlets since the Arnasay-Aydarkul sink is bundled: the North Aral Sea and the terminal lake
+    ends = r[r["downstream_id"] == -1]
+    assert len(ends) == 2 and (ends["sub_basin"] == SINK).sum() == 1
+    out = ends[ends["sub_basin"] != SINK].geometry.iloc[0].coords[-1]
     assert abs(out[0] - 60.9) < 0.2 and abs(out[1] - 46.1) < 0.2
     assert set(r.loc[r["downstream_id"] != -1, "downstream_id"]) <= set(r["reach_id"])
     assert 2000 < r["dist_to_outlet_km"].max() < 3100  # Naryn + Syr Darya: 3,019 km
@@ -117,3 +119,63 @@ def test_layers_follow_the_reference_contract(sd):
     assert (shapely.distance(last, nxt) < 1e-4).all()  # the junction included
     assert set(sd.countries["iso3"]) == set(sd.meta["riparian"])
     assert "CHN" in sd.meta["minor_shares_km2"]
+
+
+# ---------------------------------------------------------------- the Arnasay-Aydarkul terminal sub-basin
+
+SINK = "Arnasay-Aydarkul (terminal)"
+#: GeoNames cities500 coordinates; both drain to the Arnasay-Aydarkul depression on the GEBCO DEM
+GOLODNAYA = {"Yangiyer": (68.8225, 40.275), "Shahriston": (68.80929, 39.77447)}
+
+
+def test_sink_is_a_terminal_sub_basin_of_the_bundled_syr_darya():
+    b = load_basin("syr_darya")
+    sinks = b.meta["terminal_sinks"]
+    assert [s["sub_basin"] for s in sinks] == [SINK]
+    r = b.reaches
+    inside = r["sub_basin"] == SINK
+    assert inside.sum() == sinks[0]["n_reaches"] > 50
+    # its reaches end at the lake (their own outlet), never on the Syr Darya main stem
+    net = b.network
+    outlets = r.loc[r["downstream_id"] == -1, "reach_id"].astype(int)
+    main_outlet = max(outlets, key=lambda i: int(net.upstream_mask(i).sum()))  # the North Aral Sea mouth
+    assert not net.upstream_mask(main_outlet)[inside.to_numpy()].any()
+    ends = r[inside & (r["downstream_id"] == -1)]
+    assert len(ends) >= 1
+    lx, ly = sinks[0]["sink"]
+    assert 66.1 < lx < 68.1 and 40.5 < ly < 41.1  # inside the Aydar Ko'l bounds (Natural Earth lakes)
+    sub = b.sub_basins.set_index("sub_basin")
+    assert 10_000 < float(sub.loc[SINK, "area_km2"]) < 40_000
+    # the basin stays within the published range with the sink
+    lo, hi = b.meta["published_area_km2"]
+    assert lo <= float(b.outline["area_km2"].iloc[0]) <= hi
+
+
+def test_golodnaya_places_are_in_the_sink_with_nothing_beyond_the_lake(make_sites):
+    from riskmap.exposure import assess
+
+    b = load_basin("syr_darya")
+    out = assess(make_sites(list(GOLODNAYA.values()), ["UZB", "TJK"]), [b])
+    assert (out["basin"] == "syr_darya").all()
+    assert (out["sub_basin"] == SINK).all()
+    assert out["continuation"].str.startswith("none").all()  # no North Aral Sea beyond a terminal lake
+    for path in out["downstream_countries"]:
+        assert flatten_countries(list(path))[-1] == "UZB"  # the lake is in Uzbekistan
+
+
+def test_spill_into_the_sink_stops_at_the_lake():
+    import warnings
+
+    from riskmap.spill import simulate_spill
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = simulate_spill(GOLODNAYA["Yangiyer"], "1 t")
+    cp = res.checkpoints
+    assert cp["kind"].iloc[-1] == "outlet"
+    b = load_basin("syr_darya")
+    last = int(res.path["reach_id"].iloc[-1]) if "reach_id" in res.path else None
+    if last is not None:
+        assert b.reaches.set_index("reach_id").loc[last, "sub_basin"] == SINK
+    # far shorter than the Syr Darya to the North Aral Sea (over 2,000 km)
+    assert float(cp["river_km"].iloc[-1]) < 600
