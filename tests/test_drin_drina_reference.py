@@ -101,6 +101,11 @@ def test_divide_buffer_cap_is_recorded():
     ("Kalesija (Spreca -> Bosna)", 18.90713, 44.43765, None),
     # the upper Moraca (DEM anchors from the SRTM tile) is Drin, not Tara/Lim
     ("Kolasin (Tara)", 19.51653, 42.82229, "drina"),
+    # tributaries missing from both sources, anchored by sourced towns on them (basins.toml anchors):
+    # the Bulqiza river flows east to the Black Drin; the Janja past Ugljevik to the Drina
+    ("Bulqize chromium mining district (Bulqiza -> Black Drin)", 20.23, 41.49, "drin"),
+    ("Ugljevik power station (Rastosnica -> Janja -> Drina)", 18.968516, 44.683446, "drina"),
+    ("Klos (Mat)", 20.08722, 41.50694, None),
 ])
 def test_town_divides(name, lon, lat, basin):
     """Town-precision places on both sides of the Drin/Drina divides (GeoNames coordinates)."""
