@@ -1034,9 +1034,10 @@ def _river_limits(meta: Mapping[str, Any] | None) -> str:
     a = ACCURACY
     text = _("The river network and basin outlines are generalised. Tested on known places (docs/accuracy.md, "
              "{date}): the basin is right for {basin_right} of {basin_n} places, the downstream countries are in "
-             "the right order for {order_right} of {order_n}, but the river distance to the first border is within "
-             "the published range for only {km_in_range} of {km_n} places, with a median error of {median_error}, "
-             "mostly too short. River kilometres in this report are therefore best read as lower bounds.").format(
+             "the right order for {order_right} of {order_n}, and the river distance to the first border is within "
+             "the published range for {km_in_range} of {km_n} places, with a median error of {median_error}, "
+             "mostly too short. River kilometres are corrected for the measured length bias of the mapped lines "
+             "(docs/hydrography.md); read them with their low-high range.").format(
         date=a["date"] if _en() else format_date(a["date"]),
         basin_right=_accuracy_pct(a["basin_right"][0]), basin_n=a["basin_right"][1],
         order_right=_accuracy_pct(a["order_right"][0]), order_n=a["order_right"][1],

@@ -134,9 +134,7 @@ def basins():
 
 @pytest.mark.parametrize("bid", [
     "drin",
-    pytest.param("drina", marks=pytest.mark.xfail(strict=True, reason="bundled outline 19,270 km2, 1.5 % below the "
-                                                  "published 19,570-20,320 (the Drinjaca valley above the 22 km "
-                                                  "allocation cap is missing: Kladanj)")),
+    "drina",  # 19,704 km2 since the Janja anchors (2026-11-28); was 1.5 % below the range
     "syr_darya",
 ])
 def test_outline_area_within_published_range(basins, bid):

@@ -112,11 +112,13 @@ def _errors(res):
 
 def test_workbook_layout_validation_and_protection(blank, inventory):
     wb = openpyxl.load_workbook(blank)
-    assert wb.sheetnames == ["Instructions", "lists", "dam_reservoir", "mine", "tailings_metal",
+    # one sheet per category of the MNE Drina sites (the Kosovo-Montenegro gas interconnector is a pipeline)
+    assert wb.sheetnames == ["Instructions", "lists", "dam_reservoir", "mine", "pipeline", "tailings_metal",
                              "thermal_power_plant", "New sites", "_meta"]
     assert wb["lists"].sheet_state == "hidden" and wb["_meta"].sheet_state == "hidden"
     mne = inventory[(inventory["basin"] == "drina") & (inventory["country"] == "MNE")]
-    on_sheets = [wb[s].cell(r, 1).value for s in wb.sheetnames[2:6] for r in range(3, wb[s].max_row + 1)]
+    categories = wb.sheetnames[2:wb.sheetnames.index("New sites")]
+    on_sheets = [wb[s].cell(r, 1).value for s in categories for r in range(3, wb[s].max_row + 1)]
     assert sorted(on_sheets) == sorted(mne["site_id"])
     t = wb["tailings_metal"]
     assert t.protection.sheet
