@@ -81,7 +81,11 @@ def test_assess_km_is_corrected_with_a_range(make_sites):
     assert cor_dto == pytest.approx(raw_dto * rl.length_factors()["cartographic"]["factor"], rel=1e-6)
     f = rl.length_factors()["cartographic"]
     assert row["first_border_river_km_low"] < row["first_border_river_km"] < row["first_border_river_km_high"]
-    assert row["first_border_river_km_high"] / row["first_border_river_km"] == pytest.approx(f["high"] / f["factor"])
+    assert row["first_border_river_km_high"] / row["first_border_river_km"] == pytest.approx(
+        max(f["high"] / f["factor"], 1 + rl.MIN_RELATIVE_SPREAD))
+    # never narrower than +/- MIN_RELATIVE_SPREAD: two or three rivers do not measure a stretch's error
+    assert row["first_border_river_km_low"] / row["first_border_river_km"] == pytest.approx(
+        min(f["low"] / f["factor"], 1 - rl.MIN_RELATIVE_SPREAD))
     assert row["travel_time_h"] > 0
 
 
@@ -89,6 +93,10 @@ def test_km_range_lower_bound_has_no_high_end():
     f = {"dem": {"factor": 1.0, "low": 0.98, "high": 1.0}, "cartographic": {"factor": 1.12, "low": 1.11, "high": 1.23}}
     lo, hi = rl.km_range(np.array([10.0, 10.0]), np.array([False, False]), np.array([False, True]), f)
     assert np.isnan(hi[1]) and hi[0] > 10.0 > lo[0]
+    assert lo[0] == pytest.approx(9.0) and hi[0] == pytest.approx(11.0)  # the +/-10 % floor (1.23 / 1.12 < 1.1)
+    lo, hi = rl.km_range(np.array([10.0]), np.array([False]), np.array([False]),
+                         {**f, "cartographic": {"factor": 1.0, "low": 1.0, "high": 1.3}})
+    assert hi[0] == pytest.approx(13.0)  # a wider measured spread is kept
 
 
 def test_bad_factor_file_is_a_clear_error(tmp_path):
