@@ -663,7 +663,16 @@ def _amount(v: float) -> str:
 
 
 def _a(word: str) -> str:
-    return ("an " if word[:1].lower() in "aeiou" else "a ") + word
+    """English indefinite article by sound: ``an oil ...``, but ``a uranium ...`` (a "yoo" sound).
+
+    Examples
+    --------
+    >>> _a("oil refinery"), _a("uranium tailings"), _a("metal-ore tailings facility")
+    ('an oil refinery', 'a uranium tailings', 'a metal-ore tailings facility')
+    """
+    w = word.lower()
+    vowel = w[:1] in "aeiou" and not w.startswith(("uranium", "uni", "use", "eu", "one"))
+    return ("an " if vowel else "a ") + word
 
 
 def _what(category: str) -> str:
