@@ -13,7 +13,7 @@ Indices (see ``docs/hazard.md`` for every formula, default and worked example):
   (:mod:`riskmap.ranking`): sites without the data of an index are ranked on
   the category-typical hazard, and ``rank_basis`` says which.
 
-All weights and tables are data (``riskmap/params/*.toml``), loaded with
+All weights and tables are data (``riskmap/params/{wri,thi,priority,natech}.toml``), loaded with
 :func:`load_params`. The defaults are riskmap's own documented choices, not
 the official UNECE/ICPDR tables (which were not available); every result
 carries ``params_label`` saying which parameters produced it.

@@ -38,6 +38,9 @@ _OPEN_TABLES = {("thi", "toxicity"), ("thi", "toxicity_keywords"), ("priority", 
 
 #: Default bundled discharge/lake-volume table.
 DEFAULT_DISCHARGE_FILE = PARAMS_DIR / "discharge.toml"
+#: The files of the hazard index parameters (:func:`load_params`). The other files of ``params/`` have
+#: their own loaders (discharge, climate, contingency, river-length factors) and are not scoring keys.
+SCORING_PARAM_FILES: tuple[str, ...] = ("natech.toml", "priority.toml", "thi.toml", "wri.toml")
 
 
 def _read_toml(path: Path, what: str = "parameter") -> dict:
@@ -146,8 +149,8 @@ def load_params(path: str | Path | Mapping | None = None) -> dict:
     (100.0, 'riskmap defaults v1 (not official UNECE/ICPDR tables)')
     """
     params: dict[str, Any] = {}
-    for f in sorted(Path(PARAMS_DIR).glob("*.toml")):
-        params.update(_read_toml(f))
+    for name in SCORING_PARAM_FILES:
+        params.update(_read_toml(Path(PARAMS_DIR) / name))
     params["label"] = DEFAULT_LABEL
     if path is None:
         return params
