@@ -33,7 +33,7 @@ from riskmap.basin_index import (_BasinIndex, _basin_index, _clean_codes,  # noq
                                  _PolygonLabeler, _resolve_basins, _SegmentIndex, clear_cache, format_continuation)
 from riskmap.exposure_basin import _assess_basin, _BasinSites
 from riskmap.flowgrid import load_flowgrid
-from riskmap.river_length import km_range as river_km_range, length_factors
+from riskmap.river_length import km_range
 from riskmap.population import (POP_FIRST_KM, POP_RADIUS_KM, POPULATION_COLUMNS,  # noqa: F401  (re-exported)
                                 _population_columns, downstream_population, load_places)
 
@@ -66,11 +66,6 @@ EXPOSURE_CLASSES: tuple[str, ...] = ("very high", "high", "medium", "low", "outs
 VERY_HIGH_RIVER_KM = 10.0
 #: First border within this river distance (km) makes a transboundary site "high".
 HIGH_RIVER_KM = 50.0
-#: River-length bias factors (true km / network km) per network kind, measured against published
-#: river lengths (``riskmap/params/river_length.toml``, :mod:`riskmap.river_length`; docs/hydrography.md).
-#: Reach lengths are corrected when a basin is loaded; these give the spread of the corrected km.
-CARTO_LENGTH_FACTOR = length_factors()["cartographic"]
-DEM_LENGTH_FACTOR = length_factors()["dem"]
 
 # --------------------------------------------------------------------------
 # assess
@@ -287,17 +282,6 @@ def assess(sites: gpd.GeoDataFrame, basins: Any = None, *, max_snap_km: float = 
     return settle_computed(out, moved, "assess")
 
 
-def _km_range(km: np.ndarray, dem: np.ndarray, lower_bound: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Range of a bias-corrected river distance from the spread of its network's length factor.
-
-    ``km`` is already corrected (reach lengths are, on load: :func:`riskmap.river_length.correct_reaches`);
-    the ends use the smallest and largest published / network ratio measured on the route's network
-    kind (:data:`CARTO_LENGTH_FACTOR`, :data:`DEM_LENGTH_FACTOR`). A lower bound (unmapped stretch
-    measured as a straight line) has no upper end (NaN).
-    """
-    return river_km_range(km, dem, lower_bound, {"cartographic": CARTO_LENGTH_FACTOR, "dem": DEM_LENGTH_FACTOR})
-
-
 def _classify(has_path: np.ndarray, trans: np.ndarray, first_km: np.ndarray, on_water: np.ndarray,
               near: np.ndarray, basin: np.ndarray) -> np.ndarray:
     """The exposure-class rule (documented in ``docs/exposure.md``)."""
@@ -428,7 +412,7 @@ def _write_river_columns(out: gpd.GeoDataFrame, cols: dict[str, Any], idxs: list
     basis[has_path & crossed_overland] = "DEM flow path from the site's cell (border crossed overland)"
     out["first_border_river_km"] = fb
     lower_bound = alloc
-    out["first_border_river_km_low"], out["first_border_river_km_high"] = _km_range(
+    out["first_border_river_km_low"], out["first_border_river_km_high"] = km_range(  # river_length: the spread
         fb, cols["dem_network"], lower_bound)
     out["outlet_river_km"] = dto
     out["river_km_basis"] = _obj(out, basis)
