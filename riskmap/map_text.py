@@ -1,7 +1,7 @@
 """Human text for the basin maps: names instead of codes, and a short "why it matters" per site.
 
-Used by :mod:`riskmap.map_layers`; every string produced here is data (escaped
-by the map's JavaScript when shown), never markup.
+Used by :mod:`riskmap.map_sites`, :mod:`riskmap.map_basemap` and :mod:`riskmap.map_legend`;
+every string produced here is data (escaped by the map's JavaScript when shown), never markup.
 """
 
 from __future__ import annotations

@@ -56,20 +56,17 @@ from riskmap.map_assets import asset_text as _asset_text
 from riskmap.i18n import _, check_lang, current_lang, use_lang
 from riskmap.map_text import KOSOVO_NOTE, basin_display_name, country_name, js_catalogue, kosovo_note  # noqa: F401
 from riskmap.map_assets import js_json as _js_json
-from riskmap.map_layers import climate_layers
-from riskmap.map_layers import (  # noqa: F401 - constants re-exported from riskmap.maps
+from riskmap.map_basemap import _basemap_data, _bounds, _context_data, _downstream_table
+from riskmap.map_climate import climate_layers
+from riskmap.map_legend import _legend_html
+from riskmap.map_page import _elements, map_html  # noqa: F401 - _elements re-exported (tests)
+from riskmap.map_sites import POPUP_FIELDS, _site_data  # noqa: F401 - POPUP_FIELDS re-exported
+from riskmap.map_style import (  # noqa: F401 - constants re-exported from riskmap.maps
     _SHAPE_NAMES,
     _STYLE,
     APPROXIMATE_PRECISIONS,
     CATEGORY_SHAPES,
-    POPUP_FIELDS,
     SHAPE_PATHS,
-    _basemap_data,
-    _bounds,
-    _context_data,
-    _downstream_table,
-    _legend_html,
-    _site_data,
 )
 
 __all__ = [
@@ -495,79 +492,6 @@ def map_info(m: folium.Map) -> dict[str, Any]:
     if info is None:
         raise TypeError("map_info needs a map made by riskmap.maps.basin_map")
     return dict(info)
-
-
-def map_html(m: folium.Map) -> str:
-    """Render a map to ONE self-contained HTML document.
-
-    Every ``<script src>`` / ``<link rel=stylesheet href>`` pointing at a
-    known CDN file (Leaflet, Leaflet.markercluster, leaflet.fullscreen) is
-    replaced by the vendored file from ``riskmap/assets``, with CSS images as
-    ``data:`` URIs.
-
-    Parameters
-    ----------
-    m : folium.Map
-        Usually a :class:`RiskMap` from :func:`basin_map`.
-
-    Returns
-    -------
-    str
-        The HTML document.
-
-    Raises
-    ------
-    RiskmapError
-        If the map references an external script or stylesheet riskmap does
-        not vendor, or (without ``online_tiles``) any external resource.
-
-    Examples
-    --------
-    >>> html = map_html(basin_map("drina"))   # doctest: +SKIP
-    >>> external_references(html)             # doctest: +SKIP
-    []
-    """
-    _check_plugin_assets(m)
-    page = inline_assets(m.get_root().render(), allow_tiles=bool(getattr(m, "_riskmap_online_tiles", False)))
-    return _page_language(page, getattr(m, "_riskmap_lang", "en"), getattr(m, "_riskmap_title", None))
-
-
-def _page_language(page: str, lang: str, title: str | None) -> str:
-    """``<html lang="..">`` and the (escaped) map title as the page title, for a map not in English.
-
-    English pages stay exactly as folium writes them.
-    """
-    if lang == "en" or not page.startswith("<!DOCTYPE html>\n<html>\n<head>\n"):
-        return page
-    head = f'<!DOCTYPE html>\n<html lang="{_html.escape(lang)}">\n<head>\n'
-    if title:
-        head += f"<title>{_html.escape(title)}</title>\n"
-    return head + page[len("<!DOCTYPE html>\n<html>\n<head>\n"):]
-
-
-def _elements(element: Any) -> Any:
-    yield element
-    for child in getattr(element, "_children", {}).values():
-        yield from _elements(child)
-
-
-def _check_plugin_assets(m: folium.Map) -> None:
-    """Refuse, naming the folium element, any script or stylesheet riskmap cannot inline.
-
-    Raises
-    ------
-    RiskmapError
-        ``"folium element Draw (draw_1a2b) needs https://..., which riskmap does not vendor ..."``.
-    """
-    for el in _elements(m):
-        if el is m:
-            continue
-        for _name, url in list(getattr(el, "default_js", [])) + list(getattr(el, "default_css", [])):
-            if str(url).startswith(("http://", "https://", "//")) and not is_vendored(str(url)):
-                raise RiskmapError(
-                    f"folium element {type(el).__name__} ({el.get_name()}) needs {url}, which riskmap does "
-                    "not vendor in riskmap/assets, so the map cannot be saved as one offline file; remove "
-                    "that element, or add the file to riskmap/assets and riskmap.map_assets._ASSET_FOR")
 
 
 def save_map(m: folium.Map, path: str | Path, *, lang: str | None = None) -> Path:

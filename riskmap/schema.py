@@ -4,8 +4,8 @@ Every part of riskmap speaks this schema. It is the bottom layer of the
 package and imports nothing else from riskmap except the error types.
 
 The schema is documented for users in ``docs/schema.md``; the tables there are
-generated from :data:`COLUMNS` (see ``tests/test_schema.py``, which checks the
-two agree).
+generated from :data:`COLUMNS` by :func:`riskmap.schema_doc.schema_markdown` (see
+``tests/test_schema.py``, which checks the two agree).
 
 Missing values stay missing: numeric fields are ``NaN`` and text fields are
 ``None`` when the source does not give them. Nothing is ever filled with ``0``.
@@ -482,125 +482,14 @@ def settle_computed(out: pd.DataFrame, moved: dict[str, str], step: str) -> pd.D
     return out
 
 
-#: The Markdown of docs/schema.md before the column table (one item a line).
-_MD_INTRO: tuple[str, ...] = (
-    "# The riskmap site schema",
-    "",
-    "Generated from `riskmap/schema.py` by `riskmap.schema.schema_markdown()`; do not edit by hand.",
-    "",
-    "Every inventory record riskmap reads, writes or analyses has these columns, in this order, plus a",
-    "geometry: a WGS84 (EPSG:4326) point, or a polygon footprint / line (pipelines). In CSV and XLSX the",
-    "geometry is given as `lon`, `lat` (the point, or a representative point) and `geometry_wkt` (only for",
-    "non-point geometries). On input, `longitude`/`lng`/`x` and `latitude`/`y` are accepted as aliases, and",
-    "any vector format with a CRS is reprojected.",
-    "",
-    "**Missing values stay missing**: blank cells are read as missing (NaN for numbers) and are never",
-    "replaced by 0. A blank `status` means `unknown`; a blank `country` is derived from the location.",
-    "",
-    "| column | kind | required | description |",
-    "|---|---|---|---|",
-)
-
-#: The Markdown of docs/schema.md after the vocabularies (one item a line).
-_MD_REFERENCE: tuple[str, ...] = (
-    "",
-    "### `dam_condition`",
-    "",
-    "{dam_conditions}",
-    "",
-    "### `substances`",
-    "",
-    "A JSON list of objects `{\"name\": str, \"quantity_t\": number or null, \"wgk\": 1 | 2 | 3 | \"unknown\"}`:",
-    "the substance, its quantity in tonnes (null when unknown) and its German water hazard class",
-    "(WGK 1 slightly, 2 clearly, 3 strongly water-endangering). Example:",
-    "`[{\"name\": \"sodium cyanide\", \"quantity_t\": 12, \"wgk\": 3}]`.",
-    "",
-    "### `source_refs`",
-    "",
-    "A JSON list of `\"source:source_id\"` strings: every source record merged into the site.",
-    "",
-    "### `country`",
-    "",
-    "ISO 3166-1 alpha-3. Kosovo has no ISO code and uses `XKX`; Natural Earth's `KOS` is accepted and",
-    "converted with a warning, and the Baikonur lease `KAB` is Kazakhstan (`KAZ`).",
-    "",
-    "## Validation",
-    "",
-    "`riskmap validate FILE` (or `riskmap.read_sites(FILE)`, whose report is in",
-    "`sites.attrs[\"validation\"]`) reports every problem with the file, line/row, column, reason and a",
-    "suggested fix: missing required columns, unparseable numbers, coordinates out of range, probably",
-    "swapped latitude/longitude, coordinates that look projected (metres), empty or invalid geometries",
-    "(invalid ones are repaired with `make_valid` and reported as warnings), duplicate `site_id`, unknown",
-    "category, status, coordinate precision or country code (with the closest allowed value), bad",
-    "substance lists and dates. The lenient mode (default) keeps the good rows; `--strict` refuses the",
-    "file. The command exits 1 when there are errors.",
-    "",
-    "Also refused: numbers with underscores (`1_9.3`; Python would read 19.3), dates with anything after",
-    "the date (`2024-01-01garbage`; `YYYY-MM-DD` or an ISO date-time only), NaN or infinite coordinates",
-    "in a geometry or in `geometry_wkt`, `geometry_wkt` outside the lon/lat range (projected metres),",
-    "lines and polygons wider than 180 degrees of longitude (crossing the antimeridian: they would",
-    "become a band around the globe), two columns whose names differ only in case (`lon` and `LON`),",
-    "and XLSX formula cells that have no saved value (they would read as blank; open and save the",
-    "workbook in Excel or LibreOffice). A site at (0, 0), far from the three basins or outside every",
-    "country polygon (at sea) is kept with a warning.",
-    "",
-    "## Reading sites in every command",
-    "",
-    "Every command that reads a site file (`assess`, `score`, `matrix`, `map`, `report`, `export`,",
-    "`spill --sites`, `demo --sites`, `sites summary`) validates it the same way and:",
-    "",
-    "- prints on stderr how many rows it dropped and why (a tally by column and reason), pointing to",
-    "  `riskmap validate FILE` for the full list; `riskmap.read_sites` issues the same line as a",
-    "  `riskmap.RiskmapDataWarning` and returns the full report in `sites.attrs[\"validation\"]`;",
-    "- with `--strict`, refuses the file (exit 1, nothing written) when any row is invalid;",
-    "- refuses a file with no usable row at all (exit 1), e.g. a projected Shapefile without its `.prj`",
-    "  (give the CRS with `--crs EPSG:xxxx`, accepted by the same commands);",
-    "- reads the layer (GeoPackage) or sheet (XLSX) given with `--layer NAME` or `--layer INDEX`",
-    "  (0-based); without it, the first, with a warning naming all layers when there are several.",
-    "",
-    "The report (`riskmap report`) lists the dropped rows (row, line, column, reason) in its data-quality",
-    "section. No command writes over one of its inputs: an output path that is an input file (also",
-    "through a symbolic or hard link) is refused before anything is read or written.",
-    "",
-    "## Columns riskmap computes",
-    "",
-    "`assess` writes the exposure columns (`sub_basin`, `in_basin`, `border_km`, ... `exposure_class`:",
-    "docs/exposure.md) and `score` the hazard columns (`wri` ... `priority_score`, `priority_rank`,",
-    "`score_status`, `exposure_score`, `natech_fault_km` ...: docs/hazard.md). They are always computed",
-    "afresh. When an input file already has a column of one of those names, the file's values are kept",
-    "as `<name>_input` (e.g. `exposure_class_input`) and a warning names the column; when they equal",
-    "the computed values (a riskmap output read back), the copy is dropped. `country` is an inventory",
-    "column (only blanks are filled) and `basin`, written by `riskmap data build-sites`, is recomputed.",
-    "",
-)
-
-
-def schema_markdown() -> str:
-    """Render the schema as Markdown (the content of ``docs/schema.md``).
-
-    The column table and the vocabularies come from :data:`COLUMNS` and the vocabularies; the
-    prose around them from :data:`_MD_INTRO` and :data:`_MD_REFERENCE`. Regenerate the doc with
-    ``python -c "from riskmap.schema import schema_markdown; print(schema_markdown(), end='')" > docs/schema.md``.
-    """
-    out = list(_MD_INTRO)
-    out += [f"| `{c.name}` | {c.kind} | {'yes' if c.required else 'no'} | {c.description} |" for c in COLUMNS]
-    out += ["", "## Controlled vocabularies", ""]
-    for title, vocab in (("category", CATEGORIES), ("status", STATUSES),
-                         ("coord_precision", COORD_PRECISIONS)):
-        out += [f"### `{title}`", "", "| value | meaning |", "|---|---|"]
-        out += [f"| `{k}` | {v} |" for k, v in vocab.items()]
-        out.append("")
-    out.append("Tailings management facilities (the THI/TRI indices apply) are the categories "
-               + ", ".join(f"`{c}`" for c in sorted(TMF_CATEGORIES)) + ".")
-    out += _MD_REFERENCE
-    out[out.index("{dam_conditions}")] = ", ".join(f"`{d}`" for d in DAM_CONDITIONS)
-    return "\n".join(out)
-
-
 def __getattr__(name: str) -> Any:
-    """``validate_sites`` lives in :mod:`riskmap.validation`; it stays importable from here."""
+    """``validate_sites`` (:mod:`riskmap.validation`) and ``schema_markdown`` (:mod:`riskmap.schema_doc`), lazily."""
     if name == "validate_sites":
         from riskmap.validation import validate_sites
 
         return validate_sites
+    if name == "schema_markdown":
+        from riskmap.schema_doc import schema_markdown
+
+        return schema_markdown
     raise AttributeError(f"module 'riskmap.schema' has no attribute {name!r}")

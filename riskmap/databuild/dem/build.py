@@ -144,17 +144,17 @@ def build_with_options(dems: Sequence[str | Path] | str | Path, opts: DemBuildOp
     rivers = read_burn(opts.burn_path, grid.bounds) if opts.burn_path else bundled_rivers(grid.bounds, opts.data_dir)
     _refuse_burning_own_output(target, rivers, opts)
     burned, n_burn = burn(grid, rivers)
-    flw, upa, idx_out, basin, cover_note, sink_cells = _route_basin(grid, burned, opts)
+    routed = _route_basin(grid, burned, opts)
     ctx = _context(out, opts.data_dir)
-    reaches, lakes, sub_poly = _network(grid, flw, upa, basin, idx_out, rivers, ctx, opts, sink_cells)
+    reaches, lakes, sub_poly = _network(grid, routed, rivers, ctx, opts)
     layers, geo = _layers(reaches, sub_poly, lakes, ctx, opts)
     write_layers(target, layers)
-    fg = save_flowgrid(target, flw, grid, basin, ctx["countries"], layers["reaches"])
-    entry = _meta_entry(out, opts, layers, geo, grid, rivers, cover_note, fg)
-    if sink_cells:
-        entry["terminal_sinks"] = _sink_entries(grid, sink_cells, layers["reaches"])
+    fg = save_flowgrid(target, routed.flw, grid, routed.basin, ctx["countries"], layers["reaches"])
+    entry = _meta_entry(out, opts, layers, geo, grid, rivers, routed.cover_note, fg)
+    if routed.sink_cells:
+        entry["terminal_sinks"] = _sink_entries(grid, routed.sink_cells, layers["reaches"])
         entry["notes"].append("Terminal sub-basins (endorheic, no outflow to the main stem; their reaches end at the "
-                              "lake): " + ", ".join(lab for _, lab in sink_cells) + ".")
+                              "lake): " + ", ".join(lab for _, lab in routed.sink_cells) + ".")
     _write_meta(out, opts.name, entry)
     _write_provenance(out, opts.name, entry, grid, n_burn, opts.stream_km2, opts.date, time.perf_counter() - t0)
     clear_cache()
@@ -177,12 +177,39 @@ def _refuse_burning_own_output(target: Path, rivers: gpd.GeoDataFrame, opts: Dem
                                 f"--out REF`) and pass --burn REF/{opts.name}.gpkg")
 
 
-def _route_basin(grid: DemGrid, burned: np.ndarray, opts: DemBuildOptions,
-                 ) -> tuple[Any, np.ndarray, int, np.ndarray, str | None, list[tuple[int, str]]]:
+@dataclass(frozen=True)
+class _Routed:
+    """The routed DEM of a build (:func:`_route_basin`).
+
+    Attributes
+    ----------
+    flw : pyflwdir.FlwdirRaster
+        D8 flow directions, with pits at the outlet and at the terminal sinks.
+    upa : ndarray
+        Upstream area (km2) per cell.
+    idx_out : int
+        Flat index of the outlet cell.
+    basin : ndarray of bool
+        The basin mask (the outlet's catchment and the sinks').
+    cover_note : str or None
+        Where the DEM edge cuts the basin off (a partial build, ``allow_partial``); None when the DEM covers it.
+    sink_cells : list of (int, str)
+        (cell, sub-basin label) of each terminal sink; empty without ``sinks``.
+    """
+
+    flw: Any
+    upa: np.ndarray
+    idx_out: int
+    basin: np.ndarray
+    cover_note: str | None
+    sink_cells: list[tuple[int, str]]
+
+
+def _route_basin(grid: DemGrid, burned: np.ndarray, opts: DemBuildOptions) -> _Routed:
     """D8 routing and upstream area, the outlet cell (a pit: the network ends there), basin mask, coverage note.
 
     With ``opts.sinks``, each sink lake's cell of largest upstream area is a pit too and its
-    catchment joins the basin mask; the last item lists (cell, label) of the sinks.
+    catchment joins the basin mask; ``sink_cells`` lists (cell, label) of the sinks.
     """
     flw, upa = route(grid, burned)
     idx_out = snap_outlet(grid, upa, opts.outlet, opts.stream_km2)
@@ -192,7 +219,7 @@ def _route_basin(grid: DemGrid, burned: np.ndarray, opts: DemBuildOptions,
     basin = flw.basins(idxs=pits).astype(bool)
     main = flw.basins(idxs=pits[:1]).astype(bool)
     cover_note = check_cover(grid, main, idx_out, opts.allow_partial)
-    return flw, upa, idx_out, basin, cover_note, sink_cells
+    return _Routed(flw, upa, idx_out, basin, cover_note, sink_cells)
 
 
 def _sink_cell(grid: DemGrid, upa: np.ndarray, poly: Any, label: str) -> int:
@@ -220,11 +247,11 @@ def _sink_entries(grid: DemGrid, sink_cells: list[tuple[int, str]], reaches: gpd
     return out
 
 
-def _network(grid: DemGrid, flw: Any, upa: np.ndarray, basin: np.ndarray, idx_out: int, rivers: gpd.GeoDataFrame,
-             ctx: dict[str, gpd.GeoDataFrame], opts: DemBuildOptions, sink_cells: list[tuple[int, str]] | None = None,
-             ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame]:
+def _network(grid: DemGrid, routed: _Routed, rivers: gpd.GeoDataFrame, ctx: dict[str, gpd.GeoDataFrame],
+             opts: DemBuildOptions) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame]:
     """Reaches (named, labelled, with sub-basins), the lakes near them and the sub-basin polygons."""
-    reaches = extract_reaches(grid, flw, upa, basin, opts.stream_km2, grid.elev)
+    flw, basin = routed.flw, routed.basin
+    reaches = extract_reaches(grid, flw, routed.upa, basin, opts.stream_km2, grid.elev)
     env = shapely.box(*reaches.total_bounds).buffer(0.5)
     lakes = ctx["lakes"][ctx["lakes"].intersects(env)].drop_duplicates("name").reset_index(drop=True)
     reaches = label_reaches(reaches, rivers, ctx["countries"], ctx["borders"], lakes)
@@ -233,7 +260,7 @@ def _network(grid: DemGrid, flw: Any, upa: np.ndarray, basin: np.ndarray, idx_ou
     outlet_name = reaches.loc[reaches["downstream_id"] == -1].sort_values("upland_km2")["name"].iloc[-1]
     reaches = name_stems(reaches, outlet_name)
     main_label = f"{outlet_name} main" if outlet_name else f"{opts.label} main"
-    sub, labels = sub_basin_raster(flw, grid, reaches, basin, idx_out, main_label, sinks=sink_cells or ())
+    sub, labels = sub_basin_raster(flw, grid, reaches, basin, routed.idx_out, main_label, sinks=routed.sink_cells)
     sub_poly = polygons(grid, sub, labels)
     reaches["sub_basin"] = [labels.get(int(v), "unknown") for v in
                             sub[reaches["_row"].to_numpy(), reaches["_col"].to_numpy()]]
