@@ -133,6 +133,7 @@ def test_anchors_of_the_other_basin_are_other_seeds():
 
     class Net:
         crs = "EPSG:3035"
+        tributary_lines: list = []
 
     drin, drina = BASIN_SPECS["drin"], BASIN_SPECS["drina"]
     _, lab_drina = _anchor_seeds(Net(), drina, {"Drina main": 1, "Lim": 2, "Tara-Piva": 3})
@@ -151,13 +152,17 @@ def test_neighbour_river_points_resolve(sources_dir):
     from riskmap.databuild.reference.lines import neighbour_lines, resolve_points
     from riskmap.databuild.reference.specs import NEIGHBOUR_RIVERS
 
-    refs = [r for _, rr, _ in NEIGHBOUR_RIVERS["western_balkans"] for r in rr]
+    refs = [r for _, rr, _ in NEIGHBOUR_RIVERS["western_balkans"] for r in rr if isinstance(r, str)]
     xy = resolve_points(sources_dir, refs)
     assert xy["grdc:6660500"] == pytest.approx((20.036667, 41.606251))  # GRDC Mat at Shoshaj
     assert xy["grand:3937"] == pytest.approx((20.651042, 42.938843), abs=1e-6)  # Gazivode (Ibar)
     assert all(18.0 < x < 21.5 and 40.9 < y < 44.7 for x, y in xy.values())
     lines = neighbour_lines(sources_dir, "western_balkans", "EPSG:3035")
     assert len(lines) == len(NEIGHBOUR_RIVERS["western_balkans"]) and all(ln.length > 10_000 for ln in lines)
+    # a (lon, lat) of a cited publication is used as given: the Tamnava line ends at its mouth near Drazevac
+    names = [n for n, _, _ in NEIGHBOUR_RIVERS["western_balkans"]]
+    tamnava = gpd.GeoSeries([lines[names.index("Tamnava")]], crs="EPSG:3035").to_crs("EPSG:4326").iloc[0]
+    assert tamnava.coords[-1] == pytest.approx((20.2091, 44.5789), abs=1e-6)
     with pytest.raises(RiskmapInputError, match="geonames:1"):
         resolve_points(sources_dir, ["geonames:1"])
     with pytest.raises(RiskmapInputError, match="expected geonames"):
@@ -188,3 +193,45 @@ def test_srtm_moraca_against_the_cartographic_drin(sources_dir, tmp_path):
     assert 2000 <= res["dem_area_km2"] <= 3200  # Moraca at the lake 3,200 km2 incl. the Zeta beyond the tile
     # the cartographic Moraca is only its lower course (the upper Moraca is in neither source)
     assert res["carto_moraca_km"] < 0.5 * res["dem_moraca_km"]
+
+
+def test_tributary_lines_seed_their_own_basin_only(sources_dir):
+    """The Drinjaca seed line labels Drina cells of its sub-basin and is an 'other' seed of the Drin."""
+    from shapely import LineString
+
+    from riskmap.databuild.reference.lines import tributary_lines
+    from riskmap.databuild.reference.outlines import _anchor_seeds
+    from riskmap.databuild.reference.specs import BASIN_SPECS
+
+    lines = tributary_lines(sources_dir, "western_balkans", "EPSG:4326")
+    assert [(b, sb) for b, sb, _ in lines] == [("drina", "Drina main")]
+    # Vlasenica (GeoNames 3187524) to the Drinjaca mouth in the Zvornik reservoir (de.wikipedia)
+    assert lines[0][2].coords[0] == pytest.approx((18.94096, 44.18183), abs=1e-5)
+    assert lines[0][2].coords[-1] == pytest.approx((19.15806, 44.28639), abs=1e-6)
+
+    class Net:
+        crs = "EPSG:3035"
+        tributary_lines = [("drina", "Drina main", LineString([(5_000_000, 2_300_000), (5_030_000, 2_300_000)]))]
+
+    drina_labels = {"Drina main": 1, "Lim": 2, "Tara-Piva": 3}
+    _, lab_drina = _anchor_seeds(Net(), BASIN_SPECS["drina"], drina_labels)
+    _, lab_drin = _anchor_seeds(Net(), BASIN_SPECS["drin"], {"Drin main": 1})
+    n_line = len(lab_drina) - len(BASIN_SPECS["drina"].anchors) - len(BASIN_SPECS["drin"].anchors)
+    assert n_line > 10  # sampled along the 30 km line
+    assert (lab_drina == 1).sum() == n_line + sum(a[0] == "Drina main" for a in BASIN_SPECS["drina"].anchors)
+    assert (lab_drin == 0).sum() == n_line + len(BASIN_SPECS["drina"].anchors)
+
+
+def test_kladanj_drawn_in_without_being_a_seed():
+    """Kladanj (on the upper Drinjaca) is not a point of any seed line, yet lies in the Drina outline."""
+    from riskmap.databuild.reference.specs import BASIN_SPECS, NEIGHBOUR_RIVERS
+
+    used = {p for _, pts, _ in BASIN_SPECS["drina"].tributary_lines for p in pts}
+    used |= {p for _, pts, _ in NEIGHBOUR_RIVERS["western_balkans"] for p in pts}
+    assert "geonames:3198126" not in used
+    from riskmap.hydrography import load_basin
+
+    outline = load_basin("drina").outline.union_all()
+    assert outline.contains(shapely.Point(18.69274, 44.22669))
+    assert not outline.contains(shapely.Point(18.58065, 44.1277))  # Olovo, on the Krivaja (-> Bosna)
+    assert not outline.contains(shapely.Point(19.89821, 44.27513))  # Valjevo, on the Kolubara

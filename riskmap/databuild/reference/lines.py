@@ -18,6 +18,7 @@ from shapely.ops import substring
 from riskmap._geo import aeqd_for_bounds
 from riskmap._iso3 import ISO3_NAMES
 from riskmap.databuild.reference.specs import (
+    BASIN_SPECS,
     DAM_SOURCES,
     EXTRA_LINKS,
     GSHHG_LEVELS,
@@ -147,6 +148,9 @@ class RegionNetwork:
     other_points: np.ndarray = field(default_factory=lambda: np.empty((0, 2)))
     #: projected seed lines of neighbouring rivers missing from both networks ("other"), see NEIGHBOUR_RIVERS
     other_lines: list[LineString] = field(default_factory=list)
+    #: projected tributary seed lines of the region's basins: (basin id, sub-basin, line), see
+    #: ``BasinSpec.tributary_lines``
+    tributary_lines: list[tuple[str, str, LineString]] = field(default_factory=list)
 
 
 def _load_region_lines(sources: Path, region: str, crs) -> tuple[list[LineString], list[str], gpd.GeoDataFrame]:
@@ -380,7 +384,7 @@ def build_region_network(sources: Path, region: str, countries: gpd.GeoDataFrame
     land = shapely.union_all(cp.geometry.values)
     return RegionNetwork(region, crs, gdf, node_xy, lakes, ne, cp.reset_index(drop=True),
                          bp.reset_index(drop=True), land, _unmapped_points(sources, region, crs),
-                         neighbour_lines(sources, region, crs))
+                         neighbour_lines(sources, region, crs), tributary_lines(sources, region, crs))
 
 
 def _unmapped_points(sources: Path, region: str, crs) -> np.ndarray:
@@ -434,15 +438,34 @@ def resolve_points(sources: Path, refs: list[str]) -> dict[str, tuple[float, flo
             found.update({f"{kind}:{i}": (float(x), float(y)) for i, x, y in zip(d[idcol], d[xcol], d[ycol])})
     missing = [r for r in refs if r not in found]
     if missing:
-        raise RiskmapInputError(f"specs.toml neighbour_rivers: {', '.join(missing)} not found in the point sources")
+        raise RiskmapInputError(f"specs.toml neighbour_rivers / basins.toml tributary_lines: {', '.join(missing)} "
+                                "not found in the point sources")
     return found
 
 
 def neighbour_lines(sources: Path, region: str, crs) -> list[LineString]:
-    """Projected seed lines of the region's :data:`NEIGHBOUR_RIVERS` (straight between their sourced points)."""
+    """Projected seed lines of the region's :data:`NEIGHBOUR_RIVERS` (straight between their sourced points).
+
+    Points are references (``geonames:ID``, ``grdc:NO``, ``grand:ID``) or ``(lon, lat)`` of a cited publication.
+    """
     specs = NEIGHBOUR_RIVERS.get(region, [])
     if not specs:
         return []
-    xy = resolve_points(sources, sorted({r for _, refs, _ in specs for r in refs}))
-    lines = [LineString([xy[r] for r in refs]) for _, refs, _ in specs]
+    xy = resolve_points(sources, sorted({r for _, refs, _ in specs for r in refs if isinstance(r, str)}))
+    lines = [LineString([xy[r] if isinstance(r, str) else r for r in refs]) for _, refs, _ in specs]
     return list(gpd.GeoSeries(lines, crs="EPSG:4326").to_crs(crs).values)
+
+
+def tributary_lines(sources: Path, region: str, crs) -> list[tuple[str, str, LineString]]:
+    """Projected (basin id, sub-basin, line) of the ``tributary_lines`` of the region's basins.
+
+    Each line runs straight between its points: sourced references (``geonames:ID``, ``grdc:NO``,
+    ``grand:ID``, resolved by :func:`resolve_points`) or ``(lon, lat)`` pairs of a cited publication.
+    """
+    specs = [(b.id, sb, pts) for b in BASIN_SPECS.values() if b.region == region for sb, pts, _ in b.tributary_lines]
+    if not specs:
+        return []
+    xy = resolve_points(sources, sorted({p for *_, pts in specs for p in pts if isinstance(p, str)}))
+    lines = [LineString([xy[p] if isinstance(p, str) else p for p in pts]) for *_, pts in specs]
+    proj = gpd.GeoSeries(lines, crs="EPSG:4326").to_crs(crs).values
+    return [(bid, sb, ln) for (bid, sb, _), ln in zip(specs, proj)]

@@ -64,8 +64,8 @@ def _seeds(net: RegionNetwork, spec: BasinSpec, R: gpd.GeoDataFrame, reaches: gp
 def _anchor_seeds(net: RegionNetwork, spec: BasinSpec, lab_of: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
     """Projected anchor seeds of :func:`allocate` and their labels.
 
-    The basin's own anchors are labelled by sub-basin, the anchors of the region's other basins
-    "other" (0), so that two basins of one region never both take a tributary valley.
+    The basin's own anchors and tributary seed lines are labelled by sub-basin, those of the region's
+    other basins "other" (0), so that two basins of one region never both take a tributary valley.
     """
     xy, lab = [], []
     for other in BASIN_SPECS.values():
@@ -78,10 +78,19 @@ def _anchor_seeds(net: RegionNetwork, spec: BasinSpec, lab_of: dict[str, int]) -
             elif sb_label in lab_of:
                 xy.append((ax, ay))
                 lab.append(lab_of[sb_label])
-    if not xy:
-        return np.empty((0, 2)), np.empty(0, int)
-    pts = gpd.GeoSeries(gpd.points_from_xy(*np.asarray(xy).T), crs="EPSG:4326").to_crs(net.crs)
-    return shapely.get_coordinates(pts.values), np.asarray(lab, int)
+    out_xy, out_lab = [np.empty((0, 2))], [np.empty(0, int)]
+    if xy:
+        pts = gpd.GeoSeries(gpd.points_from_xy(*np.asarray(xy).T), crs="EPSG:4326").to_crs(net.crs)
+        out_xy.append(shapely.get_coordinates(pts.values))
+        out_lab.append(np.asarray(lab, int))
+    for bid, sb_label, line in net.tributary_lines:  # already projected
+        label = 0 if bid != spec.id else lab_of.get(sb_label)
+        if label is None:
+            continue
+        pts = _sample(line, SEED_M)
+        out_xy.append(pts)
+        out_lab.append(np.full(len(pts), label))
+    return np.vstack(out_xy), np.concatenate(out_lab)
 
 
 @dataclass

@@ -76,8 +76,9 @@ UNMAPPED_SYSTEMS: dict[str, list[tuple[str, tuple[int, ...], str]]] = {
 POINT_SOURCES: dict[str, tuple[str, str]] = {k: (v["folder"], v["file"]) for k, v in _T["point_sources"].items()}
 #: Neighbouring rivers missing from both networks, drawn as "other" allocation seed lines through sourced
 #: points on them (name, point references downstream, note); see ``specs.toml``.
-NEIGHBOUR_RIVERS: dict[str, list[tuple[str, tuple[str, ...], str]]] = {
-    r: [(u["name"], tuple(u["points"]), u["note"]) for u in _T.get("neighbour_rivers", {}).get(r, [])]
+NEIGHBOUR_RIVERS: dict[str, list[tuple[str, tuple[str | tuple[float, float], ...], str]]] = {
+    r: [(u["name"], tuple(p if isinstance(p, str) else _xy(p) for p in u["points"]), u["note"])
+        for u in _T.get("neighbour_rivers", {}).get(r, [])]
     for r in REGIONS}
 #: Lake names by location (NE leaves Ohrid and Prespa unnamed); (lon, lat) inside the polygon.
 LAKE_NAMES: dict[str, list[tuple[str, str, tuple[float, float]]]] = {
@@ -128,6 +129,10 @@ class BasinSpec:
     #: (sub-basin, (lon, lat), note): allocation seeds for tributaries missing from both networks,
     #: at a sourced location on the tributary (the point is a seed only, never a reach).
     anchors: list[tuple[str, tuple[float, float], str]] = field(default_factory=list)
+    #: (sub-basin, points downstream, note): allocation seed lines for tributaries missing from both
+    #: networks, straight between sourced points on them (``geonames:ID``/``grdc:NO``/``grand:ID`` references,
+    #: or ``(lon, lat)`` of a cited publication); seeds only, never reaches.
+    tributary_lines: list[tuple[str, tuple[str | tuple[float, float], ...], str]] = field(default_factory=list)
     #: largest divide buffer (km) for sites outside the outline (``basins.json`` ``divide_buffer_max_km``,
     #: read by :func:`riskmap.exposure.assess`); None: the per-precision buffer unchanged.
     divide_buffer_max_km: float | None = None
@@ -146,6 +151,8 @@ def _spec(bid: str, t: dict[str, Any]) -> BasinSpec:
     t["distributaries"] = [(_xy(x["mouth"]), _xy(x["split"])) for x in t.get("distributaries", [])]
     t["upstream_names"] = [(x["name"], _xy(x["point"]), tuple(x["replace"])) for x in t.get("upstream_names", [])]
     t["anchors"] = [(x["sub_basin"], _xy(x["point"]), x["note"]) for x in t.get("anchors", [])]
+    t["tributary_lines"] = [(x["sub_basin"], tuple(p if isinstance(p, str) else _xy(p) for p in x["points"]), x["note"])
+                            for x in t.get("tributary_lines", [])]
     for key in ("exclude_countries", "notes"):
         if key in t:
             t[key] = tuple(t[key])
