@@ -53,7 +53,16 @@ def _accuracy_pct(text: str) -> str:
 
 
 def border_stretches(sites: pd.DataFrame) -> list[dict[str, Any]]:
-    """Border waters (``"BIH|SRB"``) with the number of upstream sites and how many reach them within 50 km."""
+    """Border waters (``"BIH|SRB"``) with the number of upstream sites and how many reach them within 50 km.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> sites = pd.DataFrame({"downstream_countries": [["BIH", "BIH|SRB"], ["MNE", "BIH", "BIH|SRB"]],
+    ...                       "first_border_river_km": [12.0, 80.0]})
+    >>> border_stretches(sites)
+    [{'code': 'BIH|SRB', 'label': 'Bosnia and Herzegovina – Serbia', 'n': 2, 'near': 1}]
+    """
     if "downstream_countries" not in sites.columns:
         return []
     km = pd.to_numeric(sites.get("first_border_river_km"), errors="coerce")
@@ -72,7 +81,16 @@ def border_stretches(sites: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 def short_warning(sites: pd.DataFrame, ranked_no: pd.Series | None = None) -> list[dict[str, Any]]:
-    """Sites whose spill reaches a border in less than :data:`SHORT_WARNING_H` hours (fastest first)."""
+    """Sites whose spill reaches a border in less than :data:`SHORT_WARNING_H` hours (fastest first).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> sites = pd.DataFrame({"name": ["Slow", "Fast"], "country": ["MNE", "BIH"],
+    ...                       "travel_time_h": [22.0, 3.3], "priority_rank": [2, 1]})
+    >>> short_warning(sites)
+    [{'name': 'Fast', 'country': 'Bosnia and Herzegovina', 'hours': '3', 'no': '1'}]
+    """
     if "travel_time_h" not in sites.columns:
         return []
     h = pd.to_numeric(sites["travel_time_h"], errors="coerce")

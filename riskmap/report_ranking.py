@@ -26,6 +26,12 @@ def ranking_frame(sites: pd.DataFrame) -> pd.DataFrame:
     The ranking itself is the sites' ``priority_rank``: the one ranking of
     :func:`riskmap.hazard.score` (sites without site data ranked on their
     category's typical hazard, ``rank_basis``), never recomputed here.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> ranking_frame(pd.DataFrame({"score_status": ["scored", "insufficient data"]}))["basis"].tolist()
+    ['scored', 'insufficient data']
     """
     out = sites.reset_index(drop=True).copy()
     out["basis"] = out["score_status"] if "score_status" in out.columns else pd.Series(None, index=out.index)
@@ -65,7 +71,13 @@ def first_border(codes: Any, own: Any) -> str | None:
 
 
 def foreign_downstream(codes: Any, own: Any) -> list[str]:
-    """Countries downstream other than the site's own, in path order."""
+    """Countries downstream other than the site's own, in path order (border pairs split).
+
+    Examples
+    --------
+    >>> foreign_downstream(["BIH", "BIH|SRB", "SRB"], "BIH")
+    ['SRB']
+    """
     return list(dict.fromkeys(p for p in _parts(codes) if _missing(own) or p != str(own)))
 
 
@@ -199,7 +211,15 @@ ANNEX_COLUMNS: tuple[tuple[str, str, int], ...] = (
 
 
 def annex_headers() -> list[str]:
-    """The headers of the annex table (:data:`ANNEX_COLUMNS`) in the output language."""
+    """The headers of the annex table (:data:`ANNEX_COLUMNS`) in the output language.
+
+    Examples
+    --------
+    >>> from riskmap.i18n import use_lang
+    >>> with use_lang("ru"):
+    ...     annex_headers()[:2]
+    ['балл приоритетности', 'в т. ч. опасность']
+    """
     return [_(h) for _c, h, _d in ANNEX_COLUMNS]
 
 
