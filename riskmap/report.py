@@ -31,7 +31,6 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -40,8 +39,7 @@ import pandas as pd
 
 from riskmap._iso3 import KOSOVO_NOTE, kosovo_note
 from riskmap._errors import RiskmapInputError
-from riskmap._paths import DATA_DIR
-from riskmap.basins import BASIN_NAMES, reference_name_label, resolve_basin
+from riskmap.basins import BASIN_NAMES, reference_name_label
 from riskmap.i18n import N_, _, country_name, current_lang, format_date, format_int, format_number, ngettext, use_lang
 from riskmap.io import atomic_write_text, sha256_file
 from riskmap.natech import climate_section
@@ -50,32 +48,36 @@ from riskmap.report_figures import basin_part as _part
 from riskmap.report_figures import class_column as _class_column  # noqa: F401 - old private name
 from riskmap.report_figures import map_figure as _map_figure
 from riskmap.report_pdf import html_to_pdf
-from riskmap.report_sections import (  # noqa: F401 - re-exported (public names and the old private ones)
-    ANNEX_COLUMNS,
-    annex_headers,
+from riskmap.report_prepare import (  # noqa: F401 - re-exported (moved from this module)
+    ReportInputs,
+    _input_files,
+    _read_json,
+    assessment_basins,
+    prepare_inputs,
+    report_inputs,
+)
+from riskmap.report_prose import executive_summary, key_findings, limitations_context, recommendations_context
+from riskmap.report_quality import (  # noqa: F401 - re-exported (the old private names)
     MAX_DROPPED_LISTED,
-    TOP_N,
-    _MAIN_TERMS,
-    _MATRIX_LABELS,
     _QUALITY_FIELDS,
-    _as_dict,
-    _as_list,
-    _country_sections,
-    _counts,
     _coverage_context,
     _dropped_rows_context,
-    _fmt,
-    _looks_iso,
-    _matrix_context,
     _methodology_context,
-    _missing,
-    _provenance_sources,
     _quality_context,
     _returns_context,
+)
+from riskmap.report_ranking import TOP_N, ANNEX_COLUMNS, annex_headers, ranking_context, ranking_frame  # noqa: F401
+from riskmap.report_sources import _provenance_sources, _sources_context  # noqa: F401 - re-exported
+from riskmap.report_tables import _MAIN_TERMS, _MATRIX_LABELS, _country_sections, _matrix_context  # noqa: F401
+from riskmap.report_tables import _site_rows, _top_sites  # noqa: F401 - re-exported (the old private names)
+from riskmap.report_values import (  # noqa: F401 - re-exported (the old private names)
+    _as_dict,
+    _as_list,
+    _counts,
+    _fmt,
+    _looks_iso,
+    _missing,
     _sha256_bytes,
-    _site_rows,
-    _sources_context,
-    _top_sites,
     _version,
     country_label,
 )
@@ -109,51 +111,6 @@ _SUMMARY_HEADINGS = {"Sites by category": N_("Category"), "Sites by country": N_
                      "Sites by status": N_("Status"), "Sites by exposure class": N_("Exposure class")}
 
 
-
-@dataclass
-class ReportInputs:
-    """Everything a report is rendered from (already loaded, assessed and scored).
-
-    Attributes
-    ----------
-    basin_id : str
-        ``drin``, ``drina`` or ``syr_darya`` (any id for synthetic inputs).
-    sites : geopandas.GeoDataFrame
-        The basin's sites with exposure and hazard columns (those missing are
-        reported as not computed).
-    basin : Basin or dict, optional
-        ``riskmap.hydrography.Basin`` (or a dict with the same keys):
-        ``outline``, ``reaches``, ``lakes``, ``countries``, ``borders``,
-        ``towns``, ``meta``.
-    matrix : pandas.DataFrame, optional
-        Transboundary exposure matrix (``riskmap.exposure.exposure_matrix``).
-    sites_provenance, basins_provenance : dict, optional
-        Contents of ``data/sites/PROVENANCE.json`` and ``data/basins/PROVENANCE.json``.
-    interactive_map : str, optional
-        File name (relative to the report) of the interactive map.
-    input_files : dict, optional
-        Label -> path of input files whose SHA-256 goes into the footer.
-    basin_name : str, optional
-        Display name (default from the basin's meta or the id).
-    other_provenance : dict, optional
-        Use (e.g. ``"Natech screening"``) -> provenance dict of further inputs
-        (``data/natech/PROVENANCE.json``); their sources are cited too.
-    validation : riskmap.schema.ValidationReport, optional
-        The validation report of the input file; its dropped rows (row,
-        column, reason) are listed in the data-quality section.
-    """
-
-    basin_id: str
-    sites: gpd.GeoDataFrame
-    basin: Any = None
-    matrix: pd.DataFrame | None = None
-    sites_provenance: dict | None = None
-    basins_provenance: dict | None = None
-    interactive_map: str | None = None
-    input_files: dict[str, Path] = field(default_factory=dict)
-    basin_name: str | None = None
-    other_provenance: dict[str, dict] = field(default_factory=dict)
-    validation: Any = None
 
 
 #: The static map prints the rank number of this many top sites.
@@ -195,7 +152,7 @@ def _source_titles(sources: list[dict[str, Any]]) -> dict[str, str]:
 def _country(code: Any) -> str:
     """A country (or ``"BIH|SRB"`` border pair) in the output language; Kosovo gets its asterisk.
 
-    English is :func:`riskmap.report_sections.country_label` unchanged; other
+    English is :func:`riskmap.i18n.country_label` unchanged; other
     languages take the names from :func:`riskmap.i18n.country_name` (CLDR/UNTERM).
     """
     if current_lang() == "en":
@@ -210,7 +167,7 @@ def _country(code: Any) -> str:
 
 
 def _num(v: Any, digits: int = 2) -> str:
-    """A table value in the output language (English: :func:`riskmap.report_sections._fmt` unchanged)."""
+    """A table value in the output language (English: :func:`riskmap.report_values._fmt` unchanged)."""
     import numpy as np
 
     if current_lang() == "en" or _missing(v):
@@ -261,8 +218,6 @@ def report_context(inputs: ReportInputs, *, generated_at: _dt.datetime | None = 
 
 
 def _report_context(inputs: ReportInputs, *, generated_at: _dt.datetime | None = None) -> dict[str, Any]:
-    from riskmap.report_sections import ranking_context, ranking_frame
-
     sites = _checked_sites(inputs.sites)
     sites = ranking_frame(sites)
     meta = _part(inputs.basin, "meta") or {}
@@ -363,8 +318,6 @@ def _basin_facts(basin: Any, meta: dict) -> dict[str, Any]:
 def _ranking_parts(sites: pd.DataFrame, inputs: ReportInputs, name: str, ranking: list[dict[str, Any]],
                    meta: dict) -> dict[str, Any]:
     """What the ranking feeds: the numbered map, summary, findings, ranking table, limitations, recommendations."""
-    from riskmap.report_sections import executive_summary, key_findings, limitations_context, recommendations_context
-
     numbers = sites["priority_rank"] if "priority_rank" in sites.columns else None
     title = ngettext("{basin} basin: {n} site", "{basin} basin: {n} sites", len(sites)).format(
         basin=name, n=_count(len(sites)))
@@ -507,78 +460,6 @@ def render_report(inputs: ReportInputs, out_dir: str | os.PathLike, *, pdf: bool
         return path
 
 
-def _read_json(p: Path) -> dict | None:
-    if not p.is_file():
-        return None
-    try:
-        return json.loads(p.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as e:
-        raise RiskmapInputError(f"{p}: cannot read provenance JSON: {e}") from None
-
-
-def assessment_basins(basin: str, data_dir: str | Path | None = None) -> list[str]:
-    """Every basin whose hydrography is in the data folder (``basin`` included): what sites are assessed against.
-
-    Sites are assessed against all of them and then the basin's are selected,
-    so a site near a divide belongs to one basin only, in every output.
-    """
-    from riskmap.hydrography import list_basins
-
-    data = Path(data_dir) if data_dir is not None else DATA_DIR
-    found = [b for b in list_basins(data_dir) if (data / "basins" / f"{b}.gpkg").is_file()]
-    return found if basin in found else [*found, basin]
-
-
-def prepare_inputs(basin: str, *, sites: gpd.GeoDataFrame | str | os.PathLike | None = None,
-                   data_dir: str | Path | None = None, read: Any = None,
-                   score_options: Any = None) -> ReportInputs:
-    """Read, assess and score the sites of one basin, then gather the report's inputs.
-
-    The steps are :func:`riskmap.pipeline.prepare` (always run: a file that
-    already carries computed columns is assessed and scored again) followed
-    by :func:`report_inputs`.
-
-    Parameters
-    ----------
-    basin : str
-        ``drin``, ``drina`` or ``syr_darya``.
-    sites : geopandas.GeoDataFrame or path, optional
-        Sites to use instead of the bundled inventory.
-    data_dir : path, optional
-        Alternative ``data/`` folder.
-    read : riskmap.pipeline.ReadOptions, optional
-        How a site file is read (``strict``, ``layer``, ``crs``).
-    score_options : riskmap.pipeline.ScoreOptions, optional
-        Scoring parameters and rasters (the CLI's ``--params``, ``--raster``).
-
-    The sites are assessed against every basin and then the basin's are
-    selected, so that a site near a divide belongs to one basin only and the
-    report, map, export and demo show the same inventory of a basin.
-
-    Examples
-    --------
-    >>> inputs = prepare_inputs("drina")  # doctest: +SKIP
-    """
-    from riskmap.pipeline import prepare
-
-    basin = resolve_basin(basin, data_dir)  # "Drina" / "DRINA" name the drina basin (riskmap.basins)
-    prepared = prepare(sites, basins=assessment_basins(basin, data_dir), read=read, data_dir=data_dir,
-                       score_options=score_options)
-    return report_inputs(basin, prepared, data_dir=data_dir, score_options=score_options)
-
-
-def _input_files(basin: str, data: Path, source: Path | None) -> dict[str, Path]:
-    files: dict[str, Path] = {}
-    if source is not None and source.resolve() == (data / "sites" / "sites.csv").resolve():
-        files["site inventory"] = source
-    for label, f in (("basin hydrography", data / "basins" / f"{basin}.gpkg"),
-                     ("basin metadata", data / "basins" / "basins.json"),
-                     ("site provenance", data / "sites" / "PROVENANCE.json"),
-                     ("hydrography provenance", data / "basins" / "PROVENANCE.json")):
-        if f.is_file():
-            files[label] = f
-    return files
-
 
 def _screened(sites: pd.DataFrame) -> bool:
     """Whether any site is ranked on the category-typical hazard (the report then says why)."""
@@ -586,42 +467,6 @@ def _screened(sites: pd.DataFrame) -> bool:
 
     return "rank_basis" in sites.columns and bool((sites["rank_basis"] == RANK_BASIS_CATEGORY).any())
 
-
-def report_inputs(basin: str, prepared: Any, *, data_dir: str | Path | None = None,
-                  score_options: Any = None) -> ReportInputs:
-    """The report's inputs from prepared sites (:func:`riskmap.pipeline.prepare`); no analysis reruns.
-
-    Parameters
-    ----------
-    basin : str
-        Basin id; the sites are narrowed to those assessed in it.
-    prepared : riskmap.pipeline.Prepared
-        Read, assessed and (normally) scored sites.
-    data_dir : path, optional
-        Alternative ``data/`` folder (basin, provenance files).
-    score_options : riskmap.pipeline.ScoreOptions, optional
-        Not used: the sites carry their one ranking from the score step (kept for callers).
-
-    Examples
-    --------
-    >>> from riskmap.pipeline import prepare
-    >>> report_inputs("drina", prepare(basins=["drina"])).basin_id
-    'drina'
-    """
-    from riskmap.hydrography import load_basin
-    from riskmap.pipeline import exposure_matrix_of
-
-    data = Path(data_dir) if data_dir is not None else DATA_DIR
-    b = load_basin(basin, data_dir=data_dir) if data_dir is not None else load_basin(basin)
-    if prepared.assessed:
-        prepared = prepared.subset(prepared.sites["basin"].astype(object) == basin)
-    return ReportInputs(
-        basin_id=basin, sites=prepared.sites, basin=b, matrix=exposure_matrix_of(prepared, basin),
-        sites_provenance=_read_json(data / "sites" / "PROVENANCE.json"),
-        basins_provenance=_read_json(data / "basins" / "PROVENANCE.json"),
-        other_provenance={k: v for k, v in {
-            "Natech screening": _read_json(data / "natech" / "PROVENANCE.json")}.items() if v},
-        input_files=_input_files(basin, data, prepared.source), validation=prepared.validation)
 
 
 def build_report(basin: str | ReportInputs, out_dir: str | os.PathLike, *,

@@ -1,0 +1,156 @@
+"""Values in the report's words: numbers, counts, shares, exposure classes and table cells in the output language.
+
+The small helpers every section of the report shares (:mod:`riskmap.report_sources`,
+:mod:`riskmap.report_tables`, :mod:`riskmap.report_quality`,
+:mod:`riskmap.report_ranking`, :mod:`riskmap.report_prose`). English output is
+as written; other languages group thousands and use their decimal sign
+(:func:`riskmap.i18n.format_number`). Messages belong to the gettext domain
+``report_text``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from typing import Any
+from collections.abc import Iterable
+
+import numpy as np
+import pandas as pd
+
+from riskmap._text import is_missing
+from riskmap.i18n import _, country_label, current_lang, format_int, format_number, pgettext
+from riskmap.report_figures import EXPOSURE_ORDER as _EXPOSURE_ORDER
+
+
+def _en() -> bool:
+    """True when the output language is English (the source language: text as written)."""
+    return current_lang() == "en"
+
+
+def _int(n: Any) -> str:
+    """A count in a sentence: as written in English (``1234``), grouped in other languages (``1 234``)."""
+    return str(n) if _en() else format_int(n)
+
+
+def _dec(x: float, digits: int = 0) -> str:
+    """A number in a sentence with ``digits`` decimals: ``12.5`` in English, ``12,5`` in Russian."""
+    return f"{x:.{digits}f}" if _en() else format_number(x, digits)
+
+
+def _cap(text: str) -> str:
+    """``text`` with its first letter in upper case (the rest untouched)."""
+    return text[:1].upper() + text[1:]
+
+
+def exposure_name(code: Any) -> str:
+    """Name of an exposure class in the output language (``very high`` -> ``очень высокий``).
+
+    Examples
+    --------
+    >>> exposure_name("very high"), exposure_name(None)
+    ('very high', 'unknown')
+    """
+    if _missing(code) or code == "unknown":
+        return _("unknown")
+    names = {"very high": pgettext("exposure class", "very high"), "high": pgettext("exposure class", "high"),
+             "medium": pgettext("exposure class", "medium"), "low": pgettext("exposure class", "low"),
+             "outside": pgettext("exposure class", "outside")}
+    return names.get(str(code), str(code))
+
+
+def _value_label(key: Any) -> str:
+    """Default label of a counted value: exposure classes and "unknown" in the output language, else as is."""
+    return exposure_name(key) if key in _EXPOSURE_ORDER or key == "unknown" else str(key)
+
+
+_missing = is_missing
+
+
+def _fmt(v: Any, digits: int = 2) -> str:
+    """Format a value for a table cell; missing values read 'unknown'."""
+    if _missing(v):
+        return _("unknown")
+    if isinstance(v, (bool, np.bool_)):
+        return _("yes") if v else _("no")
+    if isinstance(v, (int, np.integer)):
+        return f"{int(v):,}" if _en() else format_int(int(v))
+    if isinstance(v, (float, np.floating)):
+        f = float(v)
+        if f.is_integer() and abs(f) >= 1000:
+            return f"{int(f):,}" if _en() else format_int(f)
+        return f"{f:,.{digits}f}" if _en() else format_number(f, digits)
+    if isinstance(v, (list, tuple)):
+        return " → ".join(country_label(x) if isinstance(x, str) and _looks_iso(x) else str(x) for x in v)
+    return str(v)
+
+
+def _looks_iso(x: str) -> bool:
+    return all(len(p) == 3 and p.isupper() for p in x.split("|"))
+
+
+def _as_list(v: Any) -> list:
+    if isinstance(v, (list, tuple)):
+        return list(v)
+    if isinstance(v, np.ndarray):
+        return v.tolist()
+    if isinstance(v, str) and v.startswith("["):
+        try:
+            out = json.loads(v)
+            return out if isinstance(out, list) else []
+        except json.JSONDecodeError:
+            return []
+    return []
+
+
+def _as_dict(v: Any) -> dict:
+    if isinstance(v, dict):
+        return v
+    if isinstance(v, str) and v.startswith("{"):
+        try:
+            out = json.loads(v)
+            return out if isinstance(out, dict) else {}
+        except json.JSONDecodeError:
+            return {}
+    return {}
+
+
+def _counts(series: pd.Series, order: Iterable[str] | None = None, label=_value_label) -> list[dict[str, Any]]:
+    """Counts of values (missing counted as 'unknown'), in vocabulary order then by count.
+
+    ``label`` names a value; the default shows exposure classes and "unknown" in the output language.
+    """
+    s = series.astype(object).where(series.notna(), "unknown").map(str)
+    vc = s.value_counts()
+    keys = [k for k in (order or []) if k in vc.index]
+    keys += sorted((k for k in vc.index if k not in keys), key=lambda k: (-vc[k], k))
+    total = int(vc.sum())
+    return [{"key": k, "label": label(k), "n": int(vc[k]),
+             "pct": (100.0 * vc[k] / total) if total else float("nan")} for k in keys]
+
+
+def _sha256_bytes(b: bytes) -> str:
+    return hashlib.sha256(b).hexdigest()
+
+
+def _version() -> str:
+    """Package version and the data's date and checksum, e.g. ``0.1.0 (data 2026-11-27 sha256:932f068c69c2)``."""
+    from riskmap._about import version_label
+
+    return version_label()
+
+
+def _finite(v: Any) -> float | None:
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return None
+    return f if math.isfinite(f) else None
+
+
+def _share(n: int, total: int) -> str:
+    """``n`` as a share of ``total``: ``25 %`` (a no-break space before the sign in Russian)."""
+    if _en():
+        return f"{100.0 * n / total:.0f} %" if total else "0 %"
+    return format_number(100.0 * n / total if total else 0.0, 0) + "\u00a0%"
