@@ -22,6 +22,14 @@ Only the public spill API is used (``locate_release``, ``simulate_spill``,
 ``SpillResult.checkpoints`` columns of ``riskmap.spill.CHECKPOINT_COLUMNS``;
 optional range columns ``peak_mg_l_low``, ``leading_edge_h_low`` ... and
 ``population`` are shown when the spill model provides them).
+
+This module writes the documents and re-exports the names of its parts:
+:mod:`riskmap.contingency_params` (parameters, contacts),
+:mod:`riskmap.contingency_scenario` (site selection, release scenario),
+:mod:`riskmap.contingency_cards` (scenario cards), :mod:`riskmap.contingency_matrix`
+(notification matrix, plan), :mod:`riskmap.contingency_annex` (HTML),
+:mod:`riskmap.contingency_climate` (climate section) and
+:mod:`riskmap.contingency_text` (texts in the output language).
 """
 
 from __future__ import annotations
