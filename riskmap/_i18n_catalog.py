@@ -40,7 +40,7 @@ DOMAIN_FILES: tuple[tuple[str, str], ...] = (
     ("report_prose.py", "report_text"),
     ("report*.py", "report"),
     ("templates/report*.j2", "report"),
-    ("contingency.py", "contingency"),
+    ("contingency*.py", "contingency"),
     ("exercise.py", "exercise"),
     ("templates/contingency_exercise*.j2", "exercise"),
     ("templates/contingency*.j2", "contingency"),

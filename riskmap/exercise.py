@@ -1,6 +1,6 @@
 """Tabletop-exercise packs from a spill scenario (``riskmap exercise``).
 
-From one site's scenario card (:func:`riskmap.contingency.scenario_card`)
+From one site's scenario card (:func:`riskmap.contingency_cards.scenario_card`)
 :func:`build_exercise` writes
 
 - a **facilitator pack** (HTML): the timed list of injects in wall-clock time
@@ -107,7 +107,7 @@ def parse_start(value: str | _dt.datetime | None) -> _dt.datetime:
 def clock_at(start: _dt.datetime, hours: float) -> str:
     """Wall-clock time ``hours`` after ``start``, to the minute (``"unknown"`` when not finite)."""
     if hours is None or not math.isfinite(float(hours)):
-        from riskmap.contingency import _unknown
+        from riskmap.contingency_text import _unknown
 
         return _unknown()
     return (start + _dt.timedelta(minutes=round(float(hours) * 60.0))).strftime(_CLOCK)
@@ -118,7 +118,7 @@ def _parts(country: Any) -> list[str]:
 
 
 def _arrival_decisions(kind: str, name: str, countries: list[str], population: Any) -> tuple[tuple[str, str], ...]:
-    from riskmap.contingency import _loc
+    from riskmap.contingency_text import _loc
 
     if kind == "border":
         what = _("sample at the {place} crossing and share results with the upstream country; "
@@ -147,7 +147,7 @@ def exercise_injects(card: Any, start: _dt.datetime, params: Mapping[str, Any]) 
     the first report and the notification decisions at the exercise design
     times of ``params["exercise"]``.
     """
-    from riskmap.contingency import _code_or_label, checkpoint_label, kind_label
+    from riskmap.contingency_text import _code_or_label, checkpoint_label, kind_label
 
     ex = params["exercise"]
     origin = str(card.site["country"])
@@ -190,13 +190,13 @@ def exercise_injects(card: Any, start: _dt.datetime, params: Mapping[str, Any]) 
 
 
 def _num(v: Any) -> str:
-    from riskmap.contingency import _h
+    from riskmap.contingency_text import _h
 
     return _h(None if v is None or pd.isna(v) else float(v))
 
 
 def _mg(v: Any) -> str:
-    from riskmap.contingency import _mg as mg
+    from riskmap.contingency_text import _mg as mg
 
     return mg(None if v is None or pd.isna(v) else float(v))
 
@@ -219,7 +219,9 @@ class ExercisePack:
 
 
 def _context(pack: ExercisePack, contacts: pd.DataFrame, params: Mapping[str, Any]) -> dict[str, Any]:
-    from riskmap.contingency import _card_context, _kosovo_note, country_label, date_time_text, sop_context
+    from riskmap.contingency_annex import _card_context, sop_context
+    from riskmap.contingency_text import _kosovo_note, date_time_text
+    from riskmap.i18n import country_label
     from riskmap.report_sections import _version
 
     card = _card_context(pack.card, contacts)
@@ -278,15 +280,11 @@ def build_exercise(basin: str, site_id: str, out_dir: str | Path, *, start: str 
 def _build_exercise(basin: str, site_id: str, out_dir: str | Path, *, start: Any, params: Any, contacts: Any,
                     inventory: Any, data_dir: Any) -> ExercisePack:
     from riskmap.basins import resolve_basin
-    from riskmap.contingency import (
-        _csv_text,
-        _environment,
-        load_contingency_params,
-        read_contacts,
-        basin_sites,
-        scenario_card,
-        select_sites,
-    )
+    from riskmap.contingency import _csv_text
+    from riskmap.contingency_annex import _environment
+    from riskmap.contingency_cards import scenario_card
+    from riskmap.contingency_params import load_contingency_params, read_contacts
+    from riskmap.contingency_scenario import basin_sites, select_sites
     from riskmap.hydrography import load_basin
     from riskmap.io import atomic_write_text
     from riskmap.pipeline import read_step

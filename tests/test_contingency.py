@@ -245,3 +245,28 @@ def test_select_sites_top_and_ids():
         ct.select_sites(sites, "x", "a,zz", 5)
     with pytest.raises(RiskmapInputError, match="no site with a transboundary"):
         ct.select_sites(sites.assign(transboundary_downstream=False), "x", None, 5)
+
+
+def test_options_and_keyword_overrides(tmp_path, monkeypatch):
+    """build_contingency takes a ContingencyOptions, keywords override its fields, unknown keywords fail."""
+    with pytest.raises(RiskmapInputError, match="no-such-site"):
+        ct.build_contingency("drina", tmp_path / "x", ct.ContingencyOptions(sites="no-such-site", pdf=False))
+    assert not (tmp_path / "x").exists()
+    seen = {}
+    monkeypatch.setattr(ct, "_build_contingency", lambda basin, out, opts: seen.setdefault("opts", opts))
+    opts = ct.ContingencyOptions(sites="top:2", pdf=False, lang="ru")
+    ct.build_contingency("drina", tmp_path, opts, sites="top:1")
+    assert seen["opts"] == ct.ContingencyOptions(sites="top:1", pdf=False, lang="ru")
+    assert opts.sites == "top:2"  # the caller's options are not changed
+    with pytest.raises(TypeError, match="no_such_option"):
+        ct.build_contingency("drina", tmp_path, no_such_option=1)
+
+
+def test_split_modules_keep_the_public_names():
+    """riskmap.contingency still offers every name of its parts that callers used (issue 14 split)."""
+    from riskmap import contingency_cards, contingency_params, contingency_scenario
+
+    assert [n for n in ct.__all__ if not hasattr(ct, n)] == []
+    assert ct.scenario_card is contingency_cards.scenario_card
+    assert ct.load_contingency_params is contingency_params.load_contingency_params
+    assert ct.basin_sites is contingency_scenario.basin_sites
