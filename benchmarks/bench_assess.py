@@ -25,7 +25,7 @@ roughly twice the CPU times, so CPU times are quoted), before -> after the speed
 
 - bundled inventory, cached index, assess + score CPU s (best of 5, the two trees alternated):
   1.18 -> 0.94 (assess 0.86 -> 0.60, score 0.31 -> 0.33: the lakes layer is now read by score, which
-  uses it, not by load_basin). Target 0.6 s: not met. Where the rest goes (pyinstrument, cached index):
+  uses it, not by load_basin); a later run at load 2.1-2.5: 1.09 -> 0.80 (assess 0.81 -> 0.50). Target 0.6 s: not met. Where the rest goes (pyinstrument, cached index):
   index-cache read and decode ~0.15 (BLAKE2b + read of 20 MB, now 15 MB; WKB polygons), first k-d tree
   builds ~0.07, downstream population ~0.1, the DEM flow grid of the Syr Darya (load + walk, riskmap.flowgrid)
   ~0.12, Natech layers and distances ~0.2, scores and ranking ~0.15, load_basin (reaches) ~0.08.
