@@ -29,6 +29,7 @@ from riskmap._geo import aeqd_for_bounds
 from riskmap.basins import BASIN_IDS
 from riskmap.index_cache import (INDEX_CACHE_VERSION, _index_cache_file,  # noqa: F401  (re-exported)
                                  _read_index_cache, _write_index_cache)
+from riskmap.hydrography import load_basin
 from riskmap.network import network_of
 from riskmap.spatial_index import (_GRID_MIN_POINTS, _STEP_DEG, _PolygonLabeler,  # noqa: F401  (re-exported)
                                    _SegmentIndex, _geoms_from_arrays, _geoms_to_arrays)
@@ -203,7 +204,9 @@ def _index_to_arrays(ix: _BasinIndex) -> dict[str, np.ndarray]:
     for k, s in enumerate(subs):
         sel, sidx = ix.sub_reach_idx[s]
         a[f"sub{k}.sel"] = sel
-        a.update(sidx.to_arrays(f"sub{k}."))
+        # the vertices of a sub-basin's index are those of its reaches in the basin's: not stored twice
+        a.update({name: arr for name, arr in sidx.to_arrays(f"sub{k}.").items()
+                  if not name.endswith(_SUB_DERIVED)})
     if ix.shared_lakes is not None:
         a.update(ix.shared_lakes[0].to_arrays("lakes_lab."))
         a.update(ix.shared_lakes[1].to_arrays("lakes_shore."))
@@ -216,6 +219,7 @@ def _index_from_arrays(a: dict[str, np.ndarray]) -> _BasinIndex | None:
         head = json.loads(a["head"].tobytes().decode("utf-8"))
         seg = _SegmentIndex.from_arrays
         text = {f: np.array(head[f], dtype=object) for f in _TEXT_FIELDS}
+        a = {**a, **_sub_vertices(a, len(head["subs"]))}
         subs = {s: (a[f"sub{k}.sel"].astype(np.intp), seg(a, f"sub{k}.")) for k, s in enumerate(head["subs"])}
         shared = ((_PolygonLabeler.from_arrays(a, "lakes_lab."), seg(a, "lakes_shore."))
                   if head["shared"] else None)
@@ -232,6 +236,35 @@ def _index_from_arrays(a: dict[str, np.ndarray]) -> _BasinIndex | None:
             reach_proj=_geoms_from_arrays(a, "reach_proj."), **text, **{f: a[f] for f in _ARRAY_FIELDS})
     except (KeyError, ValueError, TypeError, UnicodeDecodeError, pyproj.exceptions.ProjError):
         return None
+
+
+#: Arrays of a sub-basin's reach index left out of the cache: :func:`_sub_vertices` takes them from the basin's.
+_SUB_DERIVED = (".xy", ".vpart", ".vline")
+
+
+def _sub_vertices(a: dict[str, np.ndarray], n_subs: int) -> dict[str, np.ndarray]:
+    """The vertex arrays of each sub-basin's reach index (and its coarse copy), from the basin's reach index.
+
+    A sub-basin's index is built from its reaches ``sel`` (sorted), densified (or simplified) each on
+    its own, so its vertices are those of the basin's index whose line is in ``sel``, in the same
+    order; its lines and parts are numbered within it.
+    """
+    out: dict[str, np.ndarray] = {}
+    for k in range(n_subs):
+        sel = a[f"sub{k}.sel"].astype(np.intp)
+        for level in ("", "coarse."):
+            src, dst = f"reach_idx.{level}", f"sub{k}.{level}"
+            if f"{dst}size" not in a:
+                continue
+            vline = a[f"{src}vline"].astype(np.intp)
+            pos = np.full(int(max(vline.max(initial=-1), sel.max(initial=-1))) + 1, -1, dtype=np.intp)
+            pos[sel] = np.arange(len(sel))  # line of the basin -> line of the sub-basin
+            keep = pos[vline] >= 0
+            vpart = a[f"{src}vpart"][keep]
+            out[f"{dst}xy"] = a[f"{src}xy"].reshape(-1, 2)[keep]
+            out[f"{dst}vline"] = pos[vline[keep]]
+            out[f"{dst}vpart"] = np.cumsum(np.r_[False, vpart[1:] != vpart[:-1]]) if len(vpart) else vpart
+    return out
 
 
 def _ll(gdf: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame | None:
@@ -418,8 +451,6 @@ def _resolve_basins(basins: Any, data_dir: Any) -> list[Any]:
     out = []
     for b in basins:
         if isinstance(b, str):
-            from riskmap.hydrography import load_basin
-
             out.append(load_basin(b, data_dir=data_dir))
         else:
             out.append(b)

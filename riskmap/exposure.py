@@ -94,13 +94,16 @@ def _site_points(sites: gpd.GeoDataFrame, idxs: list[_BasinIndex] | None = None,
     if len(other):  # lines (pipelines) and footprints
         rp = shapely.point_on_surface(arr[other])
         best = np.zeros(len(other))
+        ob = shapely.bounds(arr[other])
         for ix in idxs or []:
-            part = shapely.intersection(arr[other], ix.outline)
-            size = np.where(shapely.get_dimensions(arr[other]) == 1, shapely.length(part), shapely.area(part))
-            better = size > best
+            x0, y0, x1, y1 = ix.bounds  # sites off the outline's box: no part inside, nothing to intersect
+            meet = np.flatnonzero((ob[:, 2] >= x0) & (ob[:, 0] <= x1) & (ob[:, 3] >= y0) & (ob[:, 1] <= y1))
+            part = shapely.intersection(arr[other][meet], ix.outline)
+            size = np.where(shapely.get_dimensions(arr[other][meet]) == 1, shapely.length(part), shapely.area(part))
+            better = size > best[meet]
             if better.any():
-                best[better] = size[better]
-                rp[better] = shapely.point_on_surface(part[better])
+                best[meet[better]] = size[better]
+                rp[meet[better]] = shapely.point_on_surface(part[better])
         miss = best == 0  # wholly outside: the point of the site nearest to a basin (divide buffer)
         if miss.any() and idxs:
             near_d = np.full(int(miss.sum()), np.inf)

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from riskmap.natech import _corridors, _natech_classes, load_natech_layers
+from riskmap.natech import _corridors, _natech_classes, climate_scenarios, load_natech_layers
 from riskmap.rasters import buffer_km, sample, zonal_stats
 
 __all__ = ["NATECH_COLUMNS", "add_site_context"]
@@ -118,8 +118,6 @@ def _raster_columns(out: gpd.GeoDataFrame, rasters: Mapping[str, Any], corridors
         if name == "flood_depth":
             flood_depth = out[col].to_numpy()
     if climate:
-        from riskmap.natech import climate_scenarios
-
         for c, v in climate_scenarios(out, climate).items():
             out[c] = v.to_numpy()
     return flood_depth

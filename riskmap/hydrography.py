@@ -142,6 +142,16 @@ class Basin:
     def __post_init__(self) -> None:
         self._table: pd.DataFrame | None = None
 
+    def __getattr__(self, name: str) -> Any:
+        """A layer of a basin from :func:`load_basin` not read yet: read it now (once)."""
+        lazy = self.__dict__.get("_lazy_layers")
+        if not lazy or name not in lazy:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        value = _read_layer(lazy[name], name)
+        self.__dict__[name] = value
+        lazy.pop(name, None)
+        return value
+
     @functools.cached_property
     def network(self) -> RiverNetwork:
         """The basin's :class:`riskmap.network.RiverNetwork` (built once, on first use).
@@ -278,27 +288,46 @@ class Basin:
         return table
 
 
+def _read_layer(path: Path, layer: str) -> gpd.GeoDataFrame:
+    """One layer of a basin GeoPackage (:class:`RiskmapInputError` naming the file and layer when unreadable)."""
+    try:
+        return gpd.read_file(path, layer=layer)
+    except Exception as e:  # noqa: BLE001
+        raise RiskmapInputError(f"{path}: cannot read layer {layer!r}: {e}") from None
+
+
 @functools.lru_cache(maxsize=16)
 def _load(basin: str, d: str) -> Basin:
+    """The basin of ``<d>/<basin>.gpkg``: ``reaches`` read now, the other layers on first use.
+
+    Every layer is checked to exist here (a file without one is refused at load time, as before);
+    assessing and scoring need only the reaches and lakes, so the others are not read unless asked for.
+    """
     path = Path(d) / f"{basin}.gpkg"
     if not path.is_file():
         raise RiskmapInputError(f"{path}: basin file not found; run `riskmap data build-reference`")
-    layers: dict[str, gpd.GeoDataFrame] = {}
+    try:
+        present = {str(name) for name, _ in pyogrio.list_layers(path)}
+    except Exception as e:  # noqa: BLE001
+        raise RiskmapInputError(f"{path}: cannot read the basin file: {e}") from None
     for lyr in LAYERS:
-        try:
-            layers[lyr] = gpd.read_file(path, layer=lyr)
-        except Exception as e:  # noqa: BLE001
-            raise RiskmapInputError(f"{path}: cannot read layer {lyr!r}: {e}") from None
-    if "dams" in {name for name, _ in pyogrio.list_layers(path)}:
-        layers["dams"] = gpd.read_file(path, layer="dams")
-    r = layers["reaches"]
+        if lyr not in present:
+            raise RiskmapInputError(f"{path}: cannot read layer {lyr!r}: no such layer")
+    r = _read_layer(path, "reaches")
     for c in ("name", "waterbody"):
         r[c] = r[c].astype(object).where(r[c].notna(), None)
     r["is_border"] = r["is_border"].astype(bool)
     meta = dict(_read_meta(Path(d)).get(basin, {}))
     # the one place where network km become bias-corrected river km (riskmap.river_length)
-    layers["reaches"], meta["river_length_correction"] = correct_reaches(r)
-    out = Basin(name=meta.get("name", BASIN_NAMES.get(basin, basin)), id=basin, meta=meta, **layers)
+    reaches, meta["river_length_correction"] = correct_reaches(r)
+    out = Basin.__new__(Basin)
+    out.__dict__.update(name=meta.get("name", BASIN_NAMES.get(basin, basin)), id=basin, meta=meta,
+                        reaches=reaches)
+    lazy = [lyr for lyr in LAYERS if lyr != "reaches"] + (["dams"] if "dams" in present else [])
+    if "dams" not in present:
+        out.dams = gpd.GeoDataFrame(geometry=[], crs="EPSG:4326")
+    out.__dict__["_lazy_layers"] = {lyr: path for lyr in lazy}
+    out.__post_init__()
     out.source_file = (str(path), hashlib.sha256(path.read_bytes()).hexdigest())
     return out
 

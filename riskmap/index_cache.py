@@ -20,11 +20,12 @@ from typing import Any
 
 import numpy as np
 import pyproj
+import scipy
 import shapely
 
 
 #: Bump when the layout of the per-basin index changes (invalidates the index-cache files).
-INDEX_CACHE_VERSION = 3
+INDEX_CACHE_VERSION = 4
 #: Suffix of the index-cache files (``.pkl``: pickles of version 1, removed when a basin's file is rewritten).
 _SUFFIX = ".idx"
 
@@ -58,8 +59,6 @@ def _index_cache_file(basin: Any) -> Path | None:
 @functools.lru_cache(maxsize=1)
 def _module_digest() -> str:
     """Digest of the code an index depends on: basin_index, spatial_index, network, flowgrid, _geo, library versions."""
-    import scipy
-
     from riskmap import _geo, basin_index, flowgrid, network, spatial_index
 
     h = hashlib.sha256()
@@ -139,7 +138,9 @@ def _read_index_cache(path: Path) -> dict[str, np.ndarray] | None:
     key = _cache_secret()
     try:
         with open(path, "rb") as f:
-            blob = bytearray(f.read())  # writable: the arrays are views into it
+            blob = bytearray(os.fstat(f.fileno()).st_size)  # writable: the arrays are views into it
+            if f.readinto(blob) != len(blob):
+                return None
     except OSError:
         return None
     if key is None or len(blob) < 40:

@@ -10,6 +10,8 @@ hazard indices.
 
 from __future__ import annotations
 
+import re
+import warnings
 from pathlib import Path
 from collections.abc import Mapping
 from typing import Any
@@ -18,31 +20,231 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from scipy.spatial import cKDTree
 
 from riskmap._columns import _num, _step_ge, _step_le, _text
-from riskmap._errors import RiskmapInputError
+from riskmap import hydrography
+from riskmap._errors import RiskmapDataWarning, RiskmapInputError
 from riskmap._paths import DATA_DIR
 from riskmap.network import network_of
-from riskmap.params import _params
-from riskmap.rasters import _local_groups, buffer_km
+from riskmap.params import _params, _read_toml
+from riskmap.rasters import _local_groups, buffer_km, sample, zonal_stats
+from riskmap.spatial_index import _WGS84, _lonlat_to, _project
+from riskmap.schema import TMF_CATEGORIES
 
 __all__ = ["NO_CLIMATE_DATA", "climate_scenarios", "climate_section", "load_climate_params", "load_natech_layers",
            "natech", "parse_scenario_key"]
 
 
-def _distance_km(geoms: gpd.GeoSeries, layer: gpd.GeoDataFrame | gpd.GeoSeries) -> np.ndarray:
-    """Distance in km from each geometry to the nearest feature of ``layer`` (local AEQD)."""
+#: Layers with fewer vertices are projected whole (:func:`_distance_km`): the prefilter costs more.
+_PREFILTER_MIN_VERTICES = 20_000
+#: Shortest length (km) of one degree of latitude on the WGS84 ellipsoid (at the equator) and longest one
+#: of longitude (equator): the degree pads of :func:`_padded_boxes` use them so that they never fall short.
+_KM_PER_DEG_LAT_MIN = 110.574
+_KM_PER_DEG_LON_EQ = 111.321
+
+
+def _padded_boxes(bounds: np.ndarray, km: np.ndarray) -> np.ndarray:
+    """Lon/lat boxes (rows minx, miny, maxx, maxy) around ``bounds`` rows, outside which lies farther than ``km``.
+
+    The pads are 25 % larger than needed: a point outside a box in latitude is at least
+    ``1.25 * km`` (geodesic) from every point of the bounds; one outside it in longitude but inside
+    it in latitude (so both at most ``lat_max`` from the equator) at least ``1.25 * km`` along the
+    parallel of ``lat_max``, which the haversine formula bounds from below to well within the
+    margin for pads of a few degrees.
+    """
+    minx, miny, maxx, maxy = bounds.T
+    pad_lat = 1.25 * km / _KM_PER_DEG_LAT_MIN
+    lat_max = np.minimum(np.fmax(np.abs(miny), np.abs(maxy)) + pad_lat, 90.0)
+    cos_max = np.cos(np.radians(lat_max))
+    pad_lon = np.where(cos_max > 0.1, 1.25 * km / (_KM_PER_DEG_LON_EQ * np.maximum(cos_max, 0.1)), 360.0)
+    return np.c_[minx - pad_lon, miny - pad_lat, maxx + pad_lon, maxy + pad_lat]
+
+
+def _meets(boxes: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """Which of the boxes ``lo``..``hi`` (lon/lat corners) may meet one of ``boxes``: a superset, never missing one.
+
+    Both are rounded out to the cells of one grid over the ``boxes`` (a summed-area table of the
+    cells they cover), so the test is a few array operations however many boxes there are.
+    """
+    x0, y0 = boxes[:, 0].min(), boxes[:, 1].min()
+    x1, y1 = boxes[:, 2].max(), boxes[:, 3].max()
+    cell = max((x1 - x0) / 512.0, (y1 - y0) / 512.0, 1e-6)
+    nx, ny = int((x1 - x0) // cell) + 1, int((y1 - y0) // cell) + 1
+
+    def ix(v: np.ndarray, size: int, origin: float) -> np.ndarray:
+        return np.clip(np.floor((v - origin) / cell), 0, size - 1).astype(np.intp)
+
+    diff = np.zeros((ny + 1, nx + 1), dtype=np.int64)
+    c0, c1 = ix(boxes[:, 0], nx, x0), ix(boxes[:, 2], nx, x0) + 1
+    r0, r1 = ix(boxes[:, 1], ny, y0), ix(boxes[:, 3], ny, y0) + 1
+    for r, c, v in ((r0, c0, 1), (r0, c1, -1), (r1, c0, -1), (r1, c1, 1)):
+        np.add.at(diff, (r, c), v)
+    sat = np.zeros((ny + 1, nx + 1), dtype=np.int64)
+    sat[1:, 1:] = np.cumsum(np.cumsum(diff.cumsum(0).cumsum(1)[:ny, :nx] > 0, 0), 1)
+    inside = (hi[:, 0] >= x0) & (lo[:, 0] <= x1) & (hi[:, 1] >= y0) & (lo[:, 1] <= y1)
+    a0, a1 = ix(lo[:, 0], nx, x0), ix(hi[:, 0], nx, x0) + 1
+    b0, b1 = ix(lo[:, 1], ny, y0), ix(hi[:, 1], ny, y0) + 1
+    return inside & ((sat[b1, a1] - sat[b0, a1] - sat[b1, a0] + sat[b0, a0]) > 0)
+
+
+def _segments(lay: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Vertices (lon/lat) of the line features of ``lay`` and the first vertex of each of their segments."""
+    line = lay[np.isin(shapely.get_type_id(lay), (1, 5))]
+    multi = shapely.get_type_id(line) == 5
+    if multi.any():  # parts of a MultiLineString: no segment between them
+        line = np.r_[line[~multi], shapely.get_parts(line[multi])]
+    xy, part = shapely.get_coordinates(line, return_index=True)
+    return xy, np.flatnonzero(part[1:] == part[:-1])
+
+
+def _bend_km(geoms: np.ndarray) -> np.ndarray:
+    """Per geometry, how far (km) a straight projected segment between two of its vertices may stray from its lon/lat box.
+
+    A straight segment in lon/lat and one in the local AEQD differ by about the sagitta
+    ``L**2 / (8 R) * (tan|lat| + 1)`` (L its length, R the Earth's radius); this returns four times
+    that for the longest segment of each geometry (lengths taken from degrees at the equator's
+    111.3 km, an overestimate), plus 0.5 km.
+    """
+    xy, owner = shapely.get_coordinates(geoms, return_index=True)
+    a = np.flatnonzero(owner[1:] == owner[:-1])
+    longest = np.zeros(len(geoms))
+    if len(a):
+        km = np.hypot(*(xy[a + 1] - xy[a]).T) * _KM_PER_DEG_LON_EQ
+        tan = np.tan(np.radians(np.minimum(np.fmax(np.abs(xy[a, 1]), np.abs(xy[a + 1, 1])), 80.0)))
+        np.maximum.at(longest, owner[a], km * km * (1.0 + tan) / 6371.0 * 0.5)
+    return longest + 0.5
+
+
+#: Lines are covered by boxes around their vertices, densified to this step (degrees).
+_LINE_STEP_DEG = 0.05
+
+
+def _site_boxes(g: np.ndarray, km: np.ndarray) -> np.ndarray:
+    """Boxes (:func:`_padded_boxes`) holding everything within ``km`` of each geometry.
+
+    Points and polygons: one box around the bounds (a polygon's inside counts); lines: one box
+    around each vertex once densified to :data:`_LINE_STEP_DEG`, padded by half a step more
+    (at most 0.025 degree, under 2.8 km), so that a long pipeline does not take a box over its whole extent.
+    """
+    line = np.isin(shapely.get_type_id(g), (1, 5))
+    boxes = [_padded_boxes(shapely.bounds(g[~line]), km[~line])]
+    if line.any():
+        xy, owner = shapely.get_coordinates(shapely.segmentize(g[line], _LINE_STEP_DEG), return_index=True)
+        boxes.append(_padded_boxes(np.c_[xy, xy], km[line][owner] + 2.8))
+    return np.concatenate(boxes)
+
+
+def _near_m(pts: np.ndarray, boxes: np.ndarray, lay: np.ndarray, seg: tuple[np.ndarray, np.ndarray],
+            crs: Any) -> np.ndarray:
+    """Distance (m, ``crs``) from each of ``pts`` (projected) to the nearest feature part meeting ``boxes``.
+
+    Line features count by their segments meeting the boxes (``seg``: :func:`_segments`), as lines of
+    consecutive ones: a distance to a line is the least of the distances to its segments, so the same
+    number when the nearest segment is among them, and only their vertices are projected. Other
+    features (lakes) count whole. ``inf`` where nothing meets the boxes.
+    """
+    dist = np.full(len(pts), np.inf)
+    xy, a = seg
+    a = a[_meets(boxes, np.minimum(xy[a], xy[a + 1]), np.maximum(xy[a], xy[a + 1]))]
+    if len(a):  # runs of consecutive segments (within one part) as lines
+        last = np.r_[a[1:] != a[:-1] + 1, True]
+        v = np.sort(np.r_[a, a[last] + 1])
+        run = np.searchsorted(np.flatnonzero(last), np.searchsorted(a, v, side="right") - 1)
+        px, py = _lonlat_to(crs).transform(xy[v, 0], xy[v, 1])
+        lines = shapely.linestrings(np.asarray(px), np.asarray(py), indices=run)
+        (gi, _), d = shapely.STRtree(lines).query_nearest(pts, return_distance=True, all_matches=False)
+        dist[gi] = d
+    other = np.flatnonzero(~np.isin(shapely.get_type_id(lay), (1, 5)))
+    if len(other):
+        ob = shapely.bounds(lay[other])
+        oi = other[_meets(boxes, ob[:, :2], ob[:, 2:])]
+        if len(oi):
+            lv = _project(lay[oi], _WGS84, crs)
+            (gi, _), d = shapely.STRtree(lv).query_nearest(pts, return_distance=True, all_matches=False)
+            dist[gi] = np.fmin(dist[gi], d)
+    return dist
+
+
+def _vertex_bound_m(g: np.ndarray, gp: np.ndarray, xy: np.ndarray, crs: Any) -> np.ndarray:
+    """Per geometry, the least projected distance (m) from one of its vertices to a nearby vertex ``xy`` of the layer.
+
+    No feature of the layer is farther than that from the geometry (``gp``: ``g`` projected).
+    """
+    out = np.full(len(g), np.inf)
+    c, owner = shapely.get_coordinates(g, return_index=True)
+    cp = shapely.get_coordinates(gp)
+    if not len(xy) or not len(c) or len(cp) != len(c):
+        return out
+    lat0 = np.cos(np.radians(np.clip(np.median(xy[:, 1]), -80, 80)))
+    _, j = cKDTree(np.c_[xy[:, 0] * lat0, xy[:, 1]]).query(np.c_[c[:, 0] * lat0, c[:, 1]])
+    vx, vy = _lonlat_to(crs).transform(xy[j, 0], xy[j, 1])
+    np.minimum.at(out, owner, np.hypot(np.asarray(vx) - cp[:, 0], np.asarray(vy) - cp[:, 1]))
+    return out
+
+
+
+def _nearest_km(g: gpd.GeoSeries, lay: gpd.GeoSeries, crs: Any, prefilter: bool) -> np.ndarray:
+    """Distance (km) in ``crs`` from each geometry of ``g`` (lon/lat) to the nearest of ``lay``.
+
+    The same numbers as projecting the whole layer (slow for the local AEQD), from the parts of
+    ``lay`` (lon/lat) near each geometry only: the projected distance ``u`` from its vertices to nearby
+    vertices of the layer (:func:`_vertex_bound_m`) bounds the distance to the nearest feature, and the
+    AEQD never shortens a distance (its scale is 1 along the radius and at least 1 across it), so that
+    feature has a part within ``u`` (geodesic) of the geometry, inside its box of :func:`_padded_boxes`
+    (padded by 25 % and by :func:`_bend_km` of the geometry and of the layer, for the slight bend of a
+    straight projected segment in lon/lat); :func:`_near_m` measures the
+    parts meeting the boxes. A projected vertex is the same number whichever vertices are projected
+    with it, so the distances are those of the whole layer; where a geometry's nearest part is not
+    within ``u`` after all, or ``prefilter`` is False, the whole layer is projected.
+    """
+    out = np.full(len(g), np.nan)
+    gp = _project(g.values, g.crs, crs)
+    todo = np.arange(len(g)) if prefilter else np.zeros(0, np.intp)
+    rest = np.zeros(0, np.intp) if prefilter else np.arange(len(g))
+    if len(todo):
+        seg = _segments(lay.values)
+        u = _vertex_bound_m(g.values, gp, shapely.get_coordinates(lay.values), crs) * (1 + 1e-9) + 1e-3
+        bend = _bend_km(g.values) + float(_bend_km(lay.values).max(initial=0.0))
+        whole = _padded_boxes(shapely.bounds(g.values), np.where(np.isfinite(u), u / 1000.0, 0.0) + bend)
+        # boxes over the antimeridian or a pole: lon/lat boxes do not hold the neighbourhood; whole layer
+        fin = np.flatnonzero(np.isfinite(u) & (whole[:, 0] >= -180) & (whole[:, 2] <= 180)
+                             & (whole[:, 1] >= -90) & (whole[:, 3] <= 90))
+        bend_km = bend[fin]
+        d = np.full(len(todo), np.inf)
+        if len(fin):
+            boxes = _site_boxes(g.values[fin], u[fin] / 1000.0 + bend_km)
+            d[fin] = _near_m(gp[fin], boxes, lay.values, seg, crs)
+        ok = d <= u
+        out[ok] = d[ok] / 1000.0
+        rest = np.flatnonzero(~ok)
+    if len(rest):
+        (gi, _), d = shapely.STRtree(_project(lay.values, lay.crs, crs)).query_nearest(
+            gp[rest], return_distance=True, all_matches=False)
+        out[rest[gi]] = d / 1000.0
+    return out
+
+
+def _distance_km(geoms: gpd.GeoSeries, layer: gpd.GeoDataFrame | gpd.GeoSeries,
+                 only: np.ndarray | None = None) -> np.ndarray:
+    """Distance in km from each geometry to the nearest feature of ``layer`` (local AEQD per region group).
+
+    ``only`` (bool per geometry): measure these only, NaN elsewhere (the region groups, and so the
+    projections, are those of all the geometries).
+    """
     out = np.full(len(geoms), np.nan)
     lay = layer.geometry if isinstance(layer, gpd.GeoDataFrame) else layer
     lay = lay[~(lay.isna() | lay.is_empty)]
     if not len(lay):
         return out
+    # a layer in lon/lat with many vertices: only its parts near the sites are projected (same numbers)
+    prefilter = (lay.crs is not None and lay.crs.equals("EPSG:4326")
+                 and int(shapely.get_num_coordinates(lay.values).sum()) >= _PREFILTER_MIN_VERTICES)
     for crs, pos in _local_groups(geoms):
-        g = geoms.iloc[pos].to_crs(crs).values
-        lv = lay.to_crs(crs).values
-        tree = shapely.STRtree(lv)
-        (gi, _), d = tree.query_nearest(g, return_distance=True, all_matches=False)
-        out[pos[gi]] = d / 1000.0
+        if only is not None:
+            pos = pos[only[pos]]
+        if len(pos):
+            out[pos] = _nearest_km(geoms.iloc[pos], lay, crs, prefilter)
     return out
 
 
@@ -54,8 +256,8 @@ def _max_within(geoms: gpd.GeoSeries, points: gpd.GeoDataFrame, col: str, radius
     if not len(pts):
         return out
     for crs, pos in _local_groups(geoms):
-        g = geoms.iloc[pos].to_crs(crs).values
-        tree = shapely.STRtree(pts.geometry.to_crs(crs).values)
+        g = _project(geoms.values[pos], geoms.crs, crs)
+        tree = shapely.STRtree(_project(pts.geometry.values, pts.crs, crs))
         gi, pj = tree.query(g, predicate="dwithin", distance=radius_km * 1000.0)
         sub = np.full(len(pos), -np.inf)
         v = vals[pj]
@@ -120,10 +322,10 @@ def natech(sites: gpd.GeoDataFrame, *, faults: gpd.GeoDataFrame | None = None,
     f_cls = _step_le(fault_km, p["fault_km"], "max_km")
     # NaN only when both layers are missing; with one layer the class comes from it alone
     seismic = np.fmax(f_cls, mw_cls)
-    water_km = _distance_km(g, water) if water is not None else np.full(n, np.nan)
-    if water is not None and "basin" in sites.columns:
-        outside = _text(sites, "basin").isna().to_numpy()
-        water_km[outside] = np.nan
+    water_km = np.full(n, np.nan)
+    if water is not None:  # rows outside every basin stay NaN: not measured
+        inside = ~_text(sites, "basin").isna().to_numpy() if "basin" in sites.columns else np.ones(n, dtype=bool)
+        water_km = _distance_km(g, water, only=inside)
     flood = _step_le(water_km, p["water_km"], "max_km")
     if flood_depth is not None:
         depth = np.asarray(flood_depth, dtype="float64")
@@ -157,10 +359,6 @@ def load_natech_layers(sites: pd.DataFrame | None = None, data_dir: str | Path |
         f = d / "natech" / f"{name}.gpkg"
         if f.exists():
             out[name] = gpd.read_file(f, layer=name)
-    try:
-        from riskmap import hydrography  # analysis layer: allowed
-    except ImportError:
-        return out
     wanted = None
     if sites is not None and "basin" in sites.columns:
         wanted = {b for b in _text(sites, "basin").dropna().unique()}
@@ -179,10 +377,9 @@ def load_natech_layers(sites: pd.DataFrame | None = None, data_dir: str | Path |
         basins[b] = bas
         for lay in (bas.reaches, bas.lakes):
             if lay is not None and len(lay):
-                parts.append(gpd.GeoDataFrame(geometry=lay.geometry.to_crs("EPSG:4326").values,
-                                              crs="EPSG:4326"))
+                parts.append(lay.geometry.to_crs("EPSG:4326").to_numpy())
     if parts:
-        out["water"] = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs="EPSG:4326")
+        out["water"] = gpd.GeoDataFrame(geometry=gpd.GeoSeries(np.concatenate(parts), crs="EPSG:4326"))
     if basins:
         out["basins"] = basins
     return out
@@ -235,8 +432,6 @@ def parse_scenario_key(key: str) -> tuple[str, str] | None:
     >>> parse_scenario_key("flood:present"), parse_scenario_key("flood_depth")
     (('flood', 'present'), None)
     """
-    import re
-
     if ":" not in str(key):
         return None
     hazard, _, scen = str(key).partition(":")
@@ -250,8 +445,6 @@ def parse_scenario_key(key: str) -> tuple[str, str] | None:
 
 def load_climate_params(path: str | Path | Mapping | None = None) -> dict[str, Any]:
     """The climate class tables: the shipped ``params/climate.toml`` or a user file / dict of the same shape."""
-    from riskmap.params import _read_toml
-
     if isinstance(path, Mapping):
         p: dict[str, Any] = dict(path)
         where = "<climate params>"
@@ -280,9 +473,6 @@ def _classify(values: np.ndarray, steps: list[Mapping[str, Any]] | None) -> np.n
 
 def _scenario_values(sites: gpd.GeoDataFrame, path: Any) -> np.ndarray:
     """Value per site: the pixel at the site, raised by the footprint maximum of TMF polygons."""
-    from riskmap.rasters import sample, zonal_stats
-    from riskmap.schema import TMF_CATEGORIES
-
     vals = sample(sites, path)
     geom = sites.geometry
     poly = geom.notna().to_numpy() & np.isin(shapely.get_type_id(geom.values), [3, 6])
@@ -326,10 +516,6 @@ def climate_scenarios(sites: gpd.GeoDataFrame, rasters: Mapping[str, Any], param
     --------
     >>> climate_scenarios(sites, {"flood:present": "a.tif", "flood:2050": "b.tif"})  # doctest: +SKIP
     """
-    import warnings
-
-    from riskmap._errors import RiskmapDataWarning
-
     p = load_climate_params(params)
     by_hazard: dict[str, list[tuple[str, Any]]] = {}
     for key, path in rasters.items():

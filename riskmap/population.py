@@ -24,6 +24,7 @@ from riskmap._errors import RiskmapInputError
 from riskmap._geo import aeqd_for_bounds
 from riskmap.basin_index import _basin_index, _resolve_basins
 from riskmap.network import network_of
+from riskmap.spatial_index import _project
 
 
 __all__ = ["POPULATION_COLUMNS", "downstream_population", "load_places"]
@@ -44,7 +45,7 @@ def load_places(path: Any = None) -> gpd.GeoDataFrame:
 
     Columns: ``geonameid``, ``name``, ``country`` (ISO3), ``population``, ``basin_box``, geometry (EPSG:4326).
     """
-    from riskmap._paths import DATA_DIR
+    from riskmap._paths import DATA_DIR  # read when called: tests and the CLI may point it elsewhere
 
     p = Path(path) if path is not None else DATA_DIR / "sites" / "places.csv"
     if not p.exists():
@@ -199,7 +200,7 @@ def _place_pairs(basin: Any, places: gpd.GeoDataFrame, radius_km: float) -> dict
     pad = radius_km / 60.0 + 0.05
     sel = (places.geometry.x.between(x0 - 2 * pad, x1 + 2 * pad) & places.geometry.y.between(y0 - pad, y1 + pad))
     pl_idx = np.flatnonzero(sel.to_numpy())
-    pl_geom = places.geometry.iloc[pl_idx].to_crs(crs).to_numpy()
+    pl_geom = _project_points(places.geometry.iloc[pl_idx], crs)
     pi, ri = shapely.STRtree(rgeom).query(pl_geom, predicate="dwithin", distance=radius_km * 1000.0)
     return {"crs": crs, "rgeom": rgeom, "net": network_of(basin), "rlen": shapely.length(rgeom) / 1000.0,
             "pi": pi, "ri": ri, "d": shapely.distance(pl_geom[pi], rgeom[ri]),
@@ -234,12 +235,8 @@ def _path_matrix(down: np.ndarray, upos: np.ndarray) -> np.ndarray:
 
 def _project_points(pts: gpd.GeoSeries, crs: Any) -> np.ndarray:
     """Points (EPSG:4326) in ``crs``: the transformation :meth:`geopandas.GeoSeries.to_crs` applies, without its frames."""
-    from pyproj import Transformer
-
-    tr = Transformer.from_crs(pts.crs, crs, always_xy=True)
     arr = pts.to_numpy()
-    x, y = tr.transform(shapely.get_x(arr), shapely.get_y(arr))
-    out = shapely.points(np.asarray(x, dtype=float), np.asarray(y, dtype=float))
+    out = _project(arr, pts.crs, crs)
     out[shapely.is_missing(arr) | shapely.is_empty(arr)] = None
     return out
 

@@ -355,3 +355,35 @@ def test_provenance_lists_dam_sources():
     assert all(len(s["sha256"]) == 64 for s in prov["sources"])
     assert any("Global Hydropower Tracker" in x["attribution"] and x["licence"] == "CC BY 4.0"
                for x in prov["licences"])
+
+
+def test_layers_read_on_first_use_equal_the_file(tmp_path):
+    """``load_basin`` reads the reaches at once and the other layers when first used: the same frames."""
+    import shutil
+
+    import pyogrio
+    from geopandas.testing import assert_geodataframe_equal
+
+    from riskmap.hydrography import clear_cache
+
+    d = tmp_path / "basins"
+    d.mkdir()
+    for f in ("drina.gpkg", "basins.json"):
+        shutil.copy(BASINS_DIR / f, d / f)
+    clear_cache()
+    b = load_basin("drina", data_dir=d)
+    assert "towns" not in vars(b) and "reaches" in vars(b)
+    for lyr in ("outline", "sub_basins", "lakes", "countries", "borders", "towns", "dams"):
+        got = getattr(b, lyr)
+        assert lyr in vars(b)
+        assert_geodataframe_equal(got, gpd.read_file(d / "drina.gpkg", layer=lyr))
+    with pytest.raises(AttributeError):
+        b.no_such_layer  # noqa: B018
+    # a file without one of the layers is refused when loaded, not when the layer is first used
+    reaches = gpd.read_file(d / "drina.gpkg", layer="reaches")
+    (d / "drina.gpkg").unlink()
+    pyogrio.write_dataframe(reaches, d / "drina.gpkg", layer="reaches")
+    clear_cache()
+    with pytest.raises(RiskmapInputError, match="cannot read layer 'outline'"):
+        load_basin("drina", data_dir=d)
+    clear_cache()

@@ -148,3 +148,21 @@ def test_cache_file_holds_plain_arrays_and_replaces_old_pickles(cache_dir):
     blob[-1] ^= 1  # one flipped bit: not authenticated, ignored
     f.write_bytes(bytes(blob))
     assert index_cache._read_index_cache(f) is None
+
+
+def test_sub_basin_indexes_rebuilt_from_the_basin_index_are_the_built_ones(cache_dir):
+    """The cache keeps each sub-basin's reach vertices once (in the basin's reach index): read back, they are equal."""
+    from riskmap.basin_index import _build_index, _index_from_arrays, _index_to_arrays
+
+    for bid in ("drin", "drina"):
+        built = _build_index(load_basin(bid))
+        arrays = _index_to_arrays(built)
+        assert not [k for k in arrays if k.startswith("sub") and k.endswith((".xy", ".vpart", ".vline"))]
+        back = _index_from_arrays({k: np.array(v) for k, v in arrays.items()})
+        assert back is not None and list(back.sub_reach_idx) == list(built.sub_reach_idx)
+        for s, (sel, sidx) in built.sub_reach_idx.items():
+            sel2, sidx2 = back.sub_reach_idx[s]
+            assert np.array_equal(sel, sel2)
+            for a, b in ((sidx, sidx2), (sidx.coarse, sidx2.coarse)):
+                assert np.array_equal(a._xy, b._xy) and np.array_equal(a._vpart, b._vpart)
+                assert np.array_equal(a.vline, b.vline)
