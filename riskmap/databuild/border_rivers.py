@@ -13,7 +13,11 @@ basins, and meant for the DEM build) is:
    count (6 km: a river crossing a border line at an angle theta stays within ``NEAR_M`` of it for
    2 x 1.5 km / sin(theta), which is under 6 km for every crossing steeper than 30 degrees; a river
    that meets the border at a shallower angle runs along it). Gaps shorter than :data:`MAX_GAP_M` between
-   two runs of the same pair are bridged (where generalised lines drift apart for a bend).
+   two runs of the same pair are bridged (where generalised lines drift apart for a bend), and so is a
+   gap of any length that stays within :data:`FAR_M` (2 x ``NEAR_M``) of that same border all along
+   (hysteresis: a river that follows a border on both sides of a stretch and never leaves it by more than
+   3 km is still the border there, e.g. the Drina below the Bajina Basta dam, drawn 1.5-2.0 km off the
+   border line for 11 km).
 3. A reach is a border reach when at least :data:`MIN_SHARE` of its length lies in qualifying runs;
    its label is that border pair ``"A|B"`` (ISO3, sorted).
 
@@ -33,6 +37,7 @@ import pandas as pd
 import shapely
 
 __all__ = [
+    "FAR_M",
     "MAX_GAP_M",
     "MIN_RUN_M",
     "MIN_SHARE",
@@ -49,6 +54,8 @@ NEAR_M = 1500.0
 MIN_RUN_M = 6000.0
 #: Gaps (m) between two runs of the same border pair that are bridged.
 MAX_GAP_M = 3000.0
+#: A gap between two runs of the same pair is bridged, whatever its length, when it stays this close (m) to that border.
+FAR_M = 3000.0
 #: Share of a reach's length in qualifying runs that makes it a border reach.
 MIN_SHARE = 0.5
 #: Sample spacing (m) along the lines.
@@ -62,10 +69,12 @@ def _pair_codes(borders: gpd.GeoDataFrame) -> np.ndarray:
 
 
 def _runs(group: np.ndarray, pair: np.ndarray, step: np.ndarray | float, min_run_m: np.ndarray | float,
-          max_gap_m: float) -> np.ndarray:
+          max_gap_m: float, far: np.ndarray | None = None) -> np.ndarray:
     """Pair of each sample kept only in runs (per ``group``) of >= ``min_run_m``; '' elsewhere.
 
     ``pair`` is '' for samples not near a border; samples are in line order within each group.
+    ``far`` (optional) is the pair of the nearest border within :data:`FAR_M` of each sample: a gap
+    between two runs of one pair is bridged whatever its length when every sample of it has that pair.
     """
     n = len(pair)
     if n == 0:
@@ -82,7 +91,11 @@ def _runs(group: np.ndarray, pair: np.ndarray, step: np.ndarray | float, min_run
     gap = (rpair == "") & (np.r_[False, rgroup[1:] == rgroup[:-1]]) & (np.r_[rgroup[:-1] == rgroup[1:], False])
     prev_p = np.r_[[""], rpair[:-1]]
     next_p = np.r_[rpair[1:], [""]]
-    fill = gap & (rlen <= max_gap_m) & (prev_p == next_p) & (prev_p != "")
+    short = rlen <= max_gap_m
+    if far is not None:  # hysteresis: the whole gap stays within FAR_M of the flanking pair's border
+        off = far.astype(object) != prev_p[rid]
+        short = short | (np.bincount(rid, weights=off.astype(float), minlength=len(rlen)) == 0)
+    fill = gap & short & (prev_p == next_p) & (prev_p != "")
     rpair = np.where(fill, prev_p, rpair)
     pair = rpair[rid]
     # runs again after bridging; keep those long enough
@@ -133,9 +146,11 @@ def border_pairs_along(line_xy: shapely.LineString, borders_xy: gpd.GeoDataFrame
         sample_pts = shapely.line_interpolate_point(line_xy, d)
     elif step_m is None:
         raise TypeError("border_pairs_along: step_m is required with sample_pts")
-    near = _near_pairs(np.asarray(sample_pts), borders_xy.geometry.to_numpy(), _pair_codes(borders_xy), near_m)
+    bxy, codes = borders_xy.geometry.to_numpy(), _pair_codes(borders_xy)
+    near = _near_pairs(np.asarray(sample_pts), bxy, codes, near_m)
+    far = _near_pairs(np.asarray(sample_pts), bxy, codes, 2.0 * near_m)
     group = np.zeros(len(near), dtype=np.int64)
-    return _runs(group, near, float(step_m), min(min_run_m, 0.999 * line_xy.length), max_gap_m)
+    return _runs(group, near, float(step_m), min(min_run_m, 0.999 * line_xy.length), max_gap_m, far)
 
 
 def label_border_reaches(reaches: gpd.GeoDataFrame, borders: gpd.GeoDataFrame, *, near_m: float = NEAR_M,
@@ -175,7 +190,8 @@ def label_border_reaches(reaches: gpd.GeoDataFrame, borders: gpd.GeoDataFrame, *
     offs = np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n)
     pts = shapely.line_interpolate_point(geoms[group], (offs + 0.5) * step[group])
     near = _near_pairs(pts, b.geometry.to_numpy(), _pair_codes(b), near_m)
-    kept = _runs(group, near, step[group], np.minimum(min_run_m, 0.999 * length)[group], max_gap_m)
+    far = _near_pairs(pts, b.geometry.to_numpy(), _pair_codes(b), 2.0 * near_m)
+    kept = _runs(group, near, step[group], np.minimum(min_run_m, 0.999 * length)[group], max_gap_m, far)
     df = pd.DataFrame({"g": group, "p": kept, "w": step[group]})
     df = df[df["p"] != ""]
     if df.empty:
@@ -201,5 +217,5 @@ def rule_params() -> dict[str, float]:
     >>> rule_params()["near_m"]
     1500.0
     """
-    return {"near_m": NEAR_M, "min_run_m": MIN_RUN_M, "max_gap_m": MAX_GAP_M, "min_share": MIN_SHARE,
-            "sample_m": SAMPLE_M}
+    return {"near_m": NEAR_M, "min_run_m": MIN_RUN_M, "max_gap_m": MAX_GAP_M, "far_m": FAR_M,
+            "min_share": MIN_SHARE, "sample_m": SAMPLE_M}
