@@ -122,7 +122,8 @@ EXPOSURE_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("first_border_river_km_high", "number", "High end of that range, km (blank for a lower bound)"),
     ("outlet_river_km", "number", "Along-river distance to the basin outlet, km"),
     ("river_km_basis", "text", "How the river distances were measured: 'river', or a lower bound for sites "
-                               "allocated to a reach beyond the snap distance (see docs/exposure.md)"),
+                               "allocated to a reach beyond the snap distance or entering a shared lake at its shore "
+                               "(see docs/exposure.md)"),
     ("continuation", "text", "Waters and countries beyond the basin outlet (e.g. Sava, Danube)"),
     ("travel_time_h", "number", "Indicative travel time of a spill to the first border, hours"),
     ("transboundary_downstream", "bool", "True when a spill would reach another country downstream"),

@@ -321,7 +321,7 @@ def _new_columns(n: int, in_basin: np.ndarray) -> dict[str, Any]:
         "first_border_river_km": np.full(n, np.nan), "outlet_river_km": np.full(n, np.nan),
         "continuation": np.full(n, None, dtype=object), "on_border_water": np.zeros(n, dtype=bool),
         "reach_is_border": np.zeros(n, dtype=bool), "reach_frac": np.full(n, np.nan),
-        "cross_km": np.full(n, np.nan), "dem_network": np.zeros(n, dtype=bool),
+        "cross_km": np.full(n, np.nan), "dem_network": np.zeros(n, dtype=bool), "shore_km": np.full(n, np.nan),
     }
 
 
@@ -405,6 +405,11 @@ def _write_river_columns(out: gpd.GeoDataFrame, cols: dict[str, Any], idxs: list
     fb = np.where(crossed_off_map, np.fmin(cols["border_km"], snap), fb)
     basis[has_path & crossed_off_map] = "border crossed off the mapped network: straight line to border (lower bound)"
     dto = np.where(alloc, dto + snap, dto)
+    # A site allocated to a reach in a lake shared by countries, with the lake's shore within max_snap_km:
+    # its water enters the shared lake at the shore, not at the allocated reach's line in the lake's middle
+    lake = alloc & (cols["first_border_river_km"] == 0.0) & np.isfinite(cols["shore_km"])
+    fb = np.where(lake, cols["shore_km"], fb)
+    basis[has_path & lake] = "straight line to the shore of a shared lake (lower bound)"
     # DEM flow path: the overland path from the site's own cell is part of the route
     demp = cols["drainage_by"] == "dem flow path"
     crossed_overland = demp & np.isfinite(cols["cross_km"])

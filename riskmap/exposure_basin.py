@@ -65,7 +65,7 @@ def _assess_basin(bs: _BasinSites, cols: dict[str, Any], *, max_snap_km: float) 
         _dem_locate(bs, snap, cols)
     ok = _write_reach(bs, sub, snap, cols)
     _along_river(bs, origin, snap, ok, cols)
-    cols["on_border_water"][rows] = _on_border_water(bs, snap, ok, max_snap_km)
+    cols["on_border_water"][rows] = _on_border_water(bs, snap, ok, max_snap_km, cols)
 
 
 def _locate_polygons(bs: _BasinSites, cols: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
@@ -181,8 +181,12 @@ def _along_river(bs: _BasinSites, origin: np.ndarray, snap: _Snap, ok: np.ndarra
     cols["ds_code"][rows] = ix.ds_code[rsafe, ocode]
 
 
-def _on_border_water(bs: _BasinSites, snap: _Snap, ok: np.ndarray, max_snap_km: float) -> np.ndarray:
-    """Sites snapped to a border reach, or in or within ``max_snap_km`` of a lake shared by countries."""
+def _on_border_water(bs: _BasinSites, snap: _Snap, ok: np.ndarray, max_snap_km: float,
+                     cols: dict[str, Any]) -> np.ndarray:
+    """Sites snapped to a border reach, or in or within ``max_snap_km`` of a lake shared by countries.
+
+    Writes ``cols["shore_km"]``: km to the shore of that shared lake (0 inside it), NaN elsewhere.
+    """
     ix, lon, lat = bs.ix, bs.lon, bs.lat
     onw = ok & (snap.how == "river snap") & ix.reach_border[np.where(ok, snap.reach, 0)]
     if ix.shared_lakes is None:
@@ -195,9 +199,14 @@ def _on_border_water(bs: _BasinSites, snap: _Snap, ok: np.ndarray, max_snap_km: 
     if len(c):
         near = lab.label(lon[c], lat[c]) >= 0
         rest = c[~near]
-        near_shore = shore.nearest(bs.x[rest], bs.y[rest], max_dist=max_snap_km * 1000.0)["line"] >= 0
+        ns = shore.nearest(bs.x[rest], bs.y[rest], max_dist=max_snap_km * 1000.0)
+        near_shore = ns["line"] >= 0
         onw[c[near]] = True
         onw[rest[near_shore]] = True
+        shore_km = np.full(len(bs.rows), np.nan)
+        shore_km[c[near]] = 0.0
+        shore_km[rest[near_shore]] = ns["dist"][near_shore] / 1000.0
+        cols["shore_km"][bs.rows] = shore_km
     return onw
 
 

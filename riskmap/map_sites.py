@@ -132,6 +132,8 @@ def _value_names(column: str) -> dict[str, str]:
                     "river km basis", "straight line to allocated reach + river (lower bound)"),
                 "border crossed off the mapped network: straight line to border (lower bound)": pgettext(
                     "river km basis", "border crossed off the mapped network: straight line to border (lower bound)"),
+                "straight line to the shore of a shared lake (lower bound)": pgettext(
+                    "river km basis", "straight line to the shore of a shared lake (lower bound)"),
                 "dem flow path from the site's cell + river": pgettext(
                     "river km basis", "DEM flow path from the site's cell + river"),
                 "dem flow path from the site's cell (border crossed overland)": pgettext(

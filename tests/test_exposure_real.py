@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
+import shapely.ops
 
 from riskmap._geo import GEOD
 from riskmap.exposure import assess, exposure_matrix
@@ -157,3 +158,20 @@ def test_assess_agrees_with_the_inventory_basin(basins):
     # inside the DEM outline (the south Fergana valley up to the Alay crest), located on its own DEM cell
     assert kadamjay["basin"] == "syr_darya" and kadamjay["in_basin"]
     assert kadamjay["drainage_by"] in ("dem flow path", "river snap")
+
+
+def test_lake_ohrid_shore_towns_enter_the_shared_lake_at_its_shore(basins, make_sites):
+    """Pogradec (ALB) and Ohrid (MKD) lie about 1 km from Lake Ohrid, shared by both: their first border is
+    the lake's shore, not the straight line to the allocated reach in the middle of the lake (16 and 8 km)."""
+    out = assess(make_sites([(20.6528, 40.9025), (20.8016, 41.1231)], ["ALB", "MKD"]), [basins["drin"]])
+    lake = basins["drin"].lakes.to_crs(4326)
+    shore = lake.loc[lake["name"] == "Lake Ohrid"].geometry.iloc[0].boundary
+    for (lon, lat), km, basis in zip([(20.6528, 40.9025), (20.8016, 41.1231)], out["first_border_river_km"],
+                                     out["river_km_basis"]):
+        p = shapely.Point(lon, lat)
+        near = shapely.ops.nearest_points(shore, p)[0]
+        want = GEOD.inv(lon, lat, near.x, near.y)[2] / 1000.0
+        assert basis == "straight line to the shore of a shared lake (lower bound)"
+        assert km == pytest.approx(want, abs=0.1) and km < 2.0
+    assert list(out["downstream_countries"].iloc[0])[0] == "ALB|MKD"
+    assert (out["on_border_water"]).all()
