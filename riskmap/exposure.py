@@ -37,6 +37,10 @@ from riskmap.river_length import km_range
 from riskmap.population import (POP_FIRST_KM, POP_RADIUS_KM, POPULATION_COLUMNS,  # noqa: F401  (re-exported)
                                 _population_columns, downstream_population, load_places)
 
+#: ``river_km_basis`` of a site that enters a lake shared by countries at its shore (its first border is
+#: the straight line to the shore); :mod:`riskmap.spill_release` starts such a release at the shore too.
+SHARED_LAKE_SHORE = "straight line to the shore of a shared lake (lower bound)"
+
 __all__ = [
     "BASIN_IDS",
     "EXPOSURE_CLASSES",
@@ -409,7 +413,7 @@ def _write_river_columns(out: gpd.GeoDataFrame, cols: dict[str, Any], idxs: list
     # its water enters the shared lake at the shore, not at the allocated reach's line in the lake's middle
     lake = alloc & (cols["first_border_river_km"] == 0.0) & np.isfinite(cols["shore_km"])
     fb = np.where(lake, cols["shore_km"], fb)
-    basis[has_path & lake] = "straight line to the shore of a shared lake (lower bound)"
+    basis[has_path & lake] = SHARED_LAKE_SHORE
     # DEM flow path: the overland path from the site's own cell is part of the route
     demp = cols["drainage_by"] == "dem flow path"
     crossed_overland = demp & np.isfinite(cols["cross_km"])

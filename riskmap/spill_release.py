@@ -24,7 +24,7 @@ from riskmap._errors import RiskmapInputError
 from riskmap._geo import local_aeqd
 from riskmap.basins import basins_dir, known_basins
 from riskmap.discharge import _Network
-from riskmap.exposure import assess
+from riskmap.exposure import SHARED_LAKE_SHORE, assess
 
 if TYPE_CHECKING:
     from riskmap.spill_result import SpillOptions
@@ -109,6 +109,8 @@ def _origin(site: Any) -> tuple[str | None, float | None, shapely.Point | None]:
         pt = site if isinstance(site, shapely.Point) else None
         return None, None, pt
     c = site.get("country")
+    if not (isinstance(c, str) and c):
+        c = site.get("country_poly")  # assess: the country the point lies in
     origin = str(c) if isinstance(c, str) and c else None
     cross = None
     basis = site.get("river_km_basis")
@@ -176,6 +178,8 @@ def _on_assessed_reach(site: pd.Series, geom: Any, reaches: pd.DataFrame, net: _
     if given is not None and pd.notna(given) and 0 <= float(given) <= 1:
         frac = float(given)
     snap = site.get("snap_km")
+    if site.get("river_km_basis") == SHARED_LAKE_SHORE and pd.notna(site.get("first_border_river_km")):
+        snap = site["first_border_river_km"]  # assess: the water enters the shared lake at its shore
     return int(rid), frac, float(snap) if snap is not None and pd.notna(snap) else gl.distance(gp) / 1000
 
 
@@ -230,6 +234,11 @@ def locate_release(site_id: str, sites: gpd.GeoDataFrame | str | Path | None = N
     >>> simulate_spill(site, "10t", basin=basin)  # doctest: +SKIP
     """
     site = resolve_site(site_id, sites)
+    if isinstance(site, shapely.Point):  # a lon,lat release is located as assess locates a site there
+        try:
+            site, basin = _assessed_point(site, basin)
+        except RiskmapInputError:
+            pass  # in no basin: the nearest river within max_snap_km (find_basin below), or its clear error
     if isinstance(site, pd.Series):
         if basin is None and isinstance(site.get("basin"), str) and site.get("basin"):
             basin = site["basin"]
@@ -240,6 +249,25 @@ def locate_release(site_id: str, sites: gpd.GeoDataFrame | str | Path | None = N
         pt = site if not isinstance(site, pd.Series) else site.geometry.representative_point()
         basin = find_basin(pt, max_snap_km=max_snap_km)
     return site, basin
+
+
+def _assessed_point(pt: shapely.Point, basin: Any) -> tuple[pd.Series, str]:
+    """A ``lon,lat`` release located as :func:`assess` locates a site there, in the country it lies in.
+
+    River snap, allocation to a reach of its sub-basin, a shared lake's shore or the DEM flow path.
+
+    Raises
+    ------
+    RiskmapInputError
+        The point lies in no basin (the message of :func:`find_basin`).
+    """
+    row = pd.Series({"site_id": f"{pt.x:.5f},{pt.y:.5f}", "name": f"{pt.x:.4f}E {pt.y:.4f}N",
+                     "category": "other", "coord_precision": "exact", "geometry": pt})
+    located, basin = _assessed_release(row, basin)
+    if basin is None or located is row:
+        raise RiskmapInputError(f"{pt.x:.4f}E {pt.y:.4f}N is in none of the basins (Drin, Drina, Syr Darya or an "
+                                "imported one) and not near a river of their networks")
+    return located, str(basin)
 
 
 def _assessed_release(site: pd.Series, basin: Any) -> tuple[pd.Series, Any]:
@@ -326,5 +354,6 @@ def find_basin(point: shapely.Point, max_snap_km: float = 10.0, data_dir: Any = 
             best = (km, b)
     if best is None:
         raise RiskmapInputError(f"{point.x:.4f}E {point.y:.4f}N is not within {max_snap_km:g} km of a river "
-                                "of the Drin, Drina or Syr Darya networks: outside the basins")
+                                "of the Drin, Drina or Syr Darya networks: outside the basins (a point is "
+                                "given as lon,lat: longitude first)")
     return best[1]

@@ -378,3 +378,17 @@ def test_desert_tributary_of_a_losing_stretch_does_not_raise_the_main_stem():
     assert q[2] >= q[3] >= q[4] >= q[5]          # losing all along, the desert catchment adds nothing
     # the desert catchment itself: the lowest gauged yield (station C, 30 / 400 m3/s per km2), lost at its mouth
     assert q[6] == pytest.approx(30.0 / 400.0 * 5000.0)
+
+
+@needs_tables
+@pytest.mark.parametrize("point, origin, km_max", [("20.6528,40.9025", "ALB", 1.2), ("20.8016,41.1231", "MKD", 1.0)])
+def test_lake_ohrid_shore_release_enters_shared_water_at_the_shore(point, origin, km_max):
+    """Pogradec (ALB) and Ohrid (MKD), about 1 km from Lake Ohrid: a lon,lat release is located as assess
+    locates it (Pogradec is 16 km from any mapped river), and its first checkpoint is the border into the
+    shared lake at the shore, within an hour, not at the lake's outflow years later."""
+    from riskmap.spill import simulate_site
+
+    res = simulate_site(point, "10t")
+    first = res.checkpoints.iloc[0]
+    assert first["kind"] == "border" and first["checkpoint"] == f"border {origin} -> ALB|MKD"
+    assert first["river_km"] <= km_max and first["leading_edge_h"] < 1.0
