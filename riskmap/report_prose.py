@@ -15,7 +15,7 @@ import pandas as pd
 
 from riskmap.i18n import _, country_label, format_date, format_number, ngettext, use_lang
 from riskmap.report_ranking import foreign_downstream
-from riskmap.report_values import _as_list, _dec, _en, _finite, _fmt, _int, _share
+from riskmap.report_values import _as_list, _dec, _en, _finite, _fmt, _int, _name, _share
 from riskmap.schema import TMF_CATEGORIES
 
 
@@ -95,7 +95,7 @@ def short_warning(sites: pd.DataFrame, ranked_no: pd.Series | None = None) -> li
         return []
     h = pd.to_numeric(sites["travel_time_h"], errors="coerce")
     sub = sites[(h < SHORT_WARNING_H).to_numpy()].assign(_h=h).sort_values("_h", kind="stable")
-    return [{"name": _fmt(r.get("name")), "country": country_label(r.get("country")), "hours": _fmt(r["_h"], 0),
+    return [{"name": _name(r.get("name")), "country": country_label(r.get("country")), "hours": _fmt(r["_h"], 0),
              "no": _fmt(r.get("priority_rank"))} for r in sub.to_dict("records")]
 
 
@@ -332,7 +332,7 @@ def _limitations_context(sites: pd.DataFrame, meta: Mapping[str, Any] | None) ->
 
 def _short_warning_names(fast: list[dict[str, Any]]) -> str:
     """The first five sites with a short warning time, and how many more."""
-    names = ", ".join(_fmt(f["name"]) for f in fast[:5])
+    names = ", ".join(f["name"] for f in fast[:5])  # already _name()d
     return _("{names} and {n} more").format(names=names, n=_int(len(fast) - 5)) if len(fast) > 5 else names
 
 

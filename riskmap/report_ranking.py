@@ -13,7 +13,7 @@ from collections.abc import Mapping
 import pandas as pd
 
 from riskmap.i18n import N_, _, country_label, format_number, ngettext, use_lang
-from riskmap.report_values import _as_dict, _as_list, _cap, _dec, _en, _finite, _fmt, _missing, exposure_name
+from riskmap.report_values import _as_dict, _as_list, _cap, _dec, _en, _finite, _fmt, _missing, _name, exposure_name
 
 
 #: Number of sites listed in the top-priority table.
@@ -245,7 +245,7 @@ def _ranking_context(ranked: pd.DataFrame, n: int = TOP_N) -> list[dict[str, Any
     for r in top.to_dict("records"):
         terms = _as_dict(r.get("score_terms"))
         out.append({
-            "no": int(r["priority_rank"]), "name": _fmt(r.get("name")), "category": category_name(r.get("category")),
+            "no": int(r["priority_rank"]), "name": _name(r.get("name")), "category": category_name(r.get("category")),
             "country": country_label(r.get("country")), "exposure_class": exposure_name(r.get("exposure_class")),
             "basis": score_status_name(r.get("basis")), "reasons": why_reasons(r),
             "numbers": [_fmt(_finite(r.get(c, terms.get(c))), d) for c, _h, d in ANNEX_COLUMNS],

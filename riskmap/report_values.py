@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import unicodedata
 from typing import Any
 from collections.abc import Iterable
 
@@ -84,6 +85,27 @@ def _fmt(v: Any, digits: int = 2) -> str:
     if isinstance(v, (list, tuple)):
         return " → ".join(country_label(x) if isinstance(x, str) and _looks_iso(x) else str(x) for x in v)
     return str(v)
+
+
+#: Bidi classes that can reorder the text around a name (right-to-left letters and explicit controls).
+_BIDI_ACTIVE = frozenset({"R", "AL", "RLE", "RLO", "LRE", "LRO", "RLI", "LRI", "FSI", "PDF", "PDI"})
+
+
+def _name(v: Any) -> str:
+    """A site name for prose and tables (:func:`_fmt`), bidi-isolated when it holds right-to-left text or controls.
+
+    A name such as ``"abc\u202eexe.txt"`` would otherwise reverse the rest of the sentence it stands in
+    (in the HTML and in the PDF); FIRST STRONG ISOLATE ... POP DIRECTIONAL ISOLATE confines it.
+
+    Examples
+    --------
+    >>> _name("Trepca"), _name("abc\u202eexe") == "\u2068abc\u202eexe\u2069"
+    ('Trepca', True)
+    """
+    text = _fmt(v)
+    if any(unicodedata.bidirectional(ch) in _BIDI_ACTIVE for ch in text):
+        return "\u2068" + text + "\u2069"
+    return text
 
 
 def _looks_iso(x: str) -> bool:

@@ -310,3 +310,18 @@ def test_cli_map_report_demo_keep_site_text_literal(tmp_path):
     assert res.exit_code == 0, res.output
     assert not marker.exists()
     _check_map_file(tmp_path / "demo" / "drina_map.html", texts)
+
+
+def test_right_to_left_override_in_a_name_is_isolated_in_report_prose():
+    """A name with U+202E (RIGHT-TO-LEFT OVERRIDE) would reverse the rest of the report's sentence it stands in:
+    the prose isolates it (FSI ... PDI), plain names are left as they are."""
+    import pandas as pd
+
+    from riskmap.report_prose import recommendations_context, short_warning
+
+    sites = pd.DataFrame({"name": ["abc\u202eexe.txt", "Plain"], "country": ["KGZ", "KGZ"],
+                          "travel_time_h": [1.0, 2.0], "priority_rank": [1, 2]})
+    rows = short_warning(sites)
+    assert [r["name"] for r in rows] == ["\u2068abc\u202eexe.txt\u2069", "Plain"]
+    text = " ".join(r["text"] for r in recommendations_context(sites, []))
+    assert "\u2068abc\u202eexe.txt\u2069" in text
