@@ -179,3 +179,16 @@ def test_read_sites_takes_an_export_back_whole(sites, basin, report_matrix, tmp_
     assert len(want) and got["site_id"].tolist() == want["site_id"].tolist()
     assert got.geom_type.tolist() == want.geom_type.tolist()
     assert "LineString" in set(got.geom_type)
+
+
+def test_xlsx_refuses_a_cell_it_would_cut(sites, basin, tmp_path):
+    """An XLSX cell holds 32,767 characters: a longer name is refused with site, column and length (no silent
+    truncation, no file written); CSV keeps it whole."""
+    from riskmap import RiskmapInputError
+
+    s = sites.copy()
+    s.loc[s.index[0], "name"] = "x" * 40_000
+    out = tmp_path / "long.xlsx"
+    with pytest.raises(RiskmapInputError, match=r"column 'name': 40,000 characters.*32,767"):
+        ex.export(s, out, basin=basin)
+    assert not out.exists() and list(tmp_path.iterdir()) == []
