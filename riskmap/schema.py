@@ -288,7 +288,10 @@ class ValidationReport:
     def to_frame(self) -> pd.DataFrame:
         """The issues as a DataFrame (one row per issue)."""
         cols = ["severity", "file", "line", "row", "column", "reason", "fix"]
-        return pd.DataFrame([{c: getattr(i, c) for c in cols} for i in self.issues], columns=cols)
+        df = pd.DataFrame([{c: getattr(i, c) for c in cols} for i in self.issues], columns=cols)
+        for c in ("line", "row"):  # whole numbers, blank where an issue concerns the whole file (not 2.0 / NaN)
+            df[c] = pd.to_numeric(df[c], errors="coerce").astype("Int64")
+        return df
 
     def summary(self) -> str:
         """One line: rows read, kept, errors and warnings."""

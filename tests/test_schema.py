@@ -137,3 +137,18 @@ def test_schema_doc_is_generated_from_code():
         for v in vocab:
             assert f"`{v}`" in text, v
     assert text == schema.schema_markdown()
+
+
+def test_validation_report_frame_has_whole_line_and_row_numbers(tmp_path):
+    """``validate --report`` writes line/row as whole numbers (not 2.0), blank for a file-level issue."""
+    from riskmap.io import read_sites
+    from riskmap import RiskmapValidationError
+
+    f = tmp_path / "v.csv"
+    f.write_text("site_id,name,category,coord_precision,source,lon,lat\ns1,A,tailings_metal,exact,t,999,42\n")
+    with pytest.raises(RiskmapValidationError) as e:
+        read_sites(f)
+    df = e.value.report.to_frame()
+    assert str(df["line"].dtype) == "Int64" and df["line"].iloc[0] == 2 and df["row"].iloc[0] == 1
+    assert "2,1," in df.to_csv(index=False) and ",2.0," not in df.to_csv(index=False)
+    assert df["line"].isna().iloc[-1]
