@@ -17,6 +17,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+import shapely.ops
 
 from riskmap._errors import RiskmapValidationError
 from riskmap.i18n import _
@@ -330,11 +331,20 @@ def _lonlat_points(df: pd.DataFrame, cells: _Cells, lon_col: str, lat_col: str) 
     return out
 
 
+#: A lon/lat label point farther than this (km) from the row's WKT geometry is reported (the WKT is used).
+WKT_LONLAT_MAX_KM = 10.0
+
+
 def _wkt_geometries(wkts: list[Any], geoms: np.ndarray, cells: _Cells) -> None:
-    """Lines/polygons in tabular files: WKT wins over the lon/lat label point (in place)."""
+    """Lines/polygons in tabular files: WKT wins over the lon/lat label point (in place).
+
+    A label point farther than :data:`WKT_LONLAT_MAX_KM` from the WKT geometry is a warning: one of the
+    two is wrong, and the site is placed by the WKT.
+    """
     for i, w in enumerate(wkts):
         if cells.bad[i] or _blank(w):
             continue
+        label = geoms[i]
         try:
             geoms[i] = shapely.from_wkt(str(w))
         except shapely.errors.GEOSException as e:
@@ -346,6 +356,24 @@ def _wkt_geometries(wkts: list[Any], geoms: np.ndarray, cells: _Cells) -> None:
             cells.err(i, "geometry_wkt", _("WKT geometry has NaN or infinite coordinates"),
                       _("give real lon/lat coordinates"))
             cells.bad[i] = True
+            continue
+        km = _label_distance_km(label, geoms[i])
+        if km > WKT_LONLAT_MAX_KM:
+            cells.err(i, "geometry_wkt", _("the lon/lat point lies {km} km from the WKT geometry; the site is "
+                                           "placed by the WKT").format(km=f"{km:,.0f}"),
+                      _("check which of the two is right"), "warning")
+
+
+def _label_distance_km(label: Any, geom: Any) -> float:
+    """Geodesic km from a lon/lat label point to the nearest point of ``geom`` (0 without a usable label)."""
+    if not isinstance(label, shapely.Point) or label.is_empty or geom is None or geom.is_empty:
+        return 0.0
+    if not (-180 <= label.x <= 180 and -90 <= label.y <= 90):
+        return 0.0
+    from riskmap._geo import GEOD
+
+    near = shapely.ops.nearest_points(geom, label)[0]
+    return float(GEOD.inv(label.x, label.y, near.x, near.y)[2]) / 1000.0
 
 
 def _repair_geometries(geoms: np.ndarray, cells: _Cells) -> None:

@@ -152,3 +152,19 @@ def test_validation_report_frame_has_whole_line_and_row_numbers(tmp_path):
     assert str(df["line"].dtype) == "Int64" and df["line"].iloc[0] == 2 and df["row"].iloc[0] == 1
     assert "2,1," in df.to_csv(index=False) and ",2.0," not in df.to_csv(index=False)
     assert df["line"].isna().iloc[-1]
+
+
+def test_lonlat_far_from_the_wkt_geometry_is_a_warning(tmp_path):
+    """A row whose lon/lat point and WKT footprint are 4,100 km apart is kept (placed by the WKT) with a
+    warning naming the distance; a label point inside its footprint gives none."""
+    from riskmap.io import read_sites
+
+    wkt = '"POLYGON((69.6 40.8,69.7 40.8,69.7 40.9,69.6 40.8))"'
+    f = tmp_path / "w.csv"
+    f.write_text("site_id,name,category,coord_precision,source,lon,lat,geometry_wkt\n"
+                 f"s1,A,tailings_metal,exact,t,19.1,44.3,{wkt}\ns2,B,tailings_metal,exact,t,69.65,40.83,{wkt}\n")
+    sites = read_sites(f)
+    rep = sites.attrs["validation"]
+    assert len(sites) == 2 and sites.geometry.iloc[0].centroid.x > 69
+    warn = [str(i) for i in rep.warnings]
+    assert len(warn) == 1 and "row 1" in warn[0] and "4,100 km" in warn[0]
