@@ -13,6 +13,7 @@ import difflib
 import json
 import math
 import re
+import unicodedata
 from typing import Any
 from collections.abc import Callable, Iterable
 
@@ -227,8 +228,18 @@ def _v_required(c: Column, v: Any, s: str | None, cells: _Cells, i: int) -> Any:
     return s
 
 
+def _invisible(s: str) -> list[str]:
+    """Code points of the invisible format/control characters in ``s`` (zero-width spaces, bidi controls ...)."""
+    return [f"U+{ord(ch):04X}" for ch in s if unicodedata.category(ch) in ("Cf", "Cc", "Zl", "Zp")]
+
+
 def _v_unique_id(c: Column, v: Any, s: str | None, cells: _Cells, i: int) -> Any:
     if s is not None:
+        hidden = _invisible(s)
+        if hidden:  # "a1" and "a1<U+200B>" look alike but would be two sites
+            raise _Refused(_("site_id {value} contains invisible characters ({codes})").format(
+                value=repr(s), codes=", ".join(dict.fromkeys(hidden))),
+                _("remove them: a site_id must read the same as it looks"))
         if s in cells.ids_seen:
             raise _Refused(_("duplicate site_id {value} (first used in row {row})").format(
                 value=repr(s), row=cells.ids_seen[s] + 1), _("give every site a unique site_id"))

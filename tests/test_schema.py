@@ -168,3 +168,17 @@ def test_lonlat_far_from_the_wkt_geometry_is_a_warning(tmp_path):
     assert len(sites) == 2 and sites.geometry.iloc[0].centroid.x > 69
     warn = [str(i) for i in rep.warnings]
     assert len(warn) == 1 and "row 1" in warn[0] and "4,100 km" in warn[0]
+
+
+def test_site_id_with_invisible_characters_is_refused(tmp_path):
+    """'a1' and 'a1' + ZERO WIDTH SPACE look alike: the second row is refused, naming the code point."""
+    from riskmap.io import read_sites
+
+    f = tmp_path / "ids.csv"
+    f.write_text("site_id,name,category,coord_precision,source,lon,lat\n"
+                 "a1,A,tailings_metal,exact,t,19.5,42.1\na1\u200b,B,tailings_metal,exact,t,19.6,42.1\n",
+                 encoding="utf-8")
+    sites = read_sites(f)
+    assert list(sites["site_id"]) == ["a1"]
+    err = [str(i) for i in sites.attrs["validation"].errors]
+    assert len(err) == 1 and "U+200B" in err[0] and "row 2" in err[0]
