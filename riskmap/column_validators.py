@@ -35,7 +35,11 @@ def _to_number(v: Any, decimal_comma: bool) -> float:
     if isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool):
         f = float(v)
     else:
-        s = str(v).strip().replace("\u00a0", "").replace(" ", "")
+        s = str(v).strip().replace("\u00a0", " ").replace("\u202f", " ")
+        # spaces only as thousands separators ("12 345", "1 200 000,5"): "1 5" is not 15
+        if " " in s and not re.fullmatch(r"[+-]?\d{1,3}( \d{3})+([.,]\d+)?", s):
+            raise ValueError(_("{value} is not a number (spaces inside)").format(value=repr(v)))
+        s = s.replace(" ", "")
         if decimal_comma and s.count(",") == 1 and "." not in s:
             s = s.replace(",", ".")
         if "_" in s:  # Python's float() reads "1_9.3" as 19.3; no spreadsheet or survey means that

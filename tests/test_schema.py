@@ -182,3 +182,20 @@ def test_site_id_with_invisible_characters_is_refused(tmp_path):
     assert list(sites["site_id"]) == ["a1"]
     err = [str(i) for i in sites.attrs["validation"].errors]
     assert len(err) == 1 and "U+200B" in err[0] and "row 2" in err[0]
+
+
+@pytest.mark.parametrize("text, value", [("12 345", 12345.0), ("1 200 000.5", 1200000.5), ("1\u00a0234.5", 1234.5),
+                                         ("1 5", None), ("12 34", None), ("1 2345", None)])
+def test_spaces_in_numbers_only_as_thousands_separators(tmp_path, text, value):
+    from riskmap.io import read_sites
+
+    f = tmp_path / "n.csv"
+    f.write_text("site_id,name,category,coord_precision,source,lon,lat,dam_height_m\n"
+                 f's1,A,tailings_metal,exact,t,19.5,42.1,"{text}"\n', encoding="utf-8")
+    from riskmap import RiskmapValidationError
+
+    if value is None:
+        with pytest.raises(RiskmapValidationError, match="spaces inside"):
+            read_sites(f)
+    else:
+        assert read_sites(f)["dam_height_m"].iloc[0] == value
