@@ -117,6 +117,36 @@ def _in_aoi(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
     return inside
 
 
+#: A point site farther than this (km) from the country it names is reported (border towns keep a margin).
+COUNTRY_MISMATCH_KM = 5.0
+
+
+def _country_mismatch_warnings(sites: gpd.GeoDataFrame, countries: gpd.GeoDataFrame, rows: np.ndarray,
+                               err: Any) -> None:
+    """Warn where a point site's ``country`` is not the country it lies in (and it is not near that one)."""
+    given = sites["country"].to_numpy(dtype=object)
+    geoms = np.asarray(sites.geometry.values, dtype=object)
+    cand = np.flatnonzero(pd.notna(given) & (shapely.get_type_id(geoms) == 0))
+    if not len(cand):
+        return
+    c = countries.to_crs("EPSG:4326")[["iso3", "geometry"]]
+    j = gpd.sjoin(gpd.GeoDataFrame(geometry=geoms[cand], crs="EPSG:4326"), c, how="left", predicate="within")
+    lies = j[~j.index.duplicated(keep="first")]["iso3"].reindex(range(len(cand))).to_numpy(dtype=object)
+    odd = np.flatnonzero(pd.notna(lies) & (lies != given[cand]))
+    by_code = dict(zip(c["iso3"], c.geometry))
+    from riskmap._geo import GEOD
+
+    for k in odd:
+        i, pt, own = cand[k], geoms[cand[k]], by_code.get(given[cand[k]])
+        km = float("inf") if own is None else float(GEOD.inv(
+            pt.x, pt.y, *shapely.get_coordinates(shapely.ops.nearest_points(own, pt)[0])[0])[2]) / 1000.0
+        if km > COUNTRY_MISMATCH_KM:
+            err(rows[i], "country", _("country {given} given, but the site lies in {lies}").format(
+                given=given[i], lies=lies[k]),
+                _("check the country code or the coordinates (the site's position decides the downstream path)"),
+                "warning")
+
+
 def _derive_country(sites: gpd.GeoDataFrame, countries: gpd.GeoDataFrame) -> None:
     """Fill blank ``country`` values from country polygons (in place)."""
     blank = sites["country"].isna().to_numpy()
@@ -212,6 +242,7 @@ def validate_sites(
     _location_warnings(np.asarray(sites.geometry.values, dtype=object), np.flatnonzero(~cells.bad), countries,
                        cells.err)
     if countries is not None and len(sites):
+        _country_mismatch_warnings(sites, countries, np.flatnonzero(~cells.bad), cells.err)
         _derive_country(sites, countries)
     report.n_kept = len(sites)
     report.issues.sort(key=lambda i: (i.row is not None, i.row or 0))

@@ -199,3 +199,19 @@ def test_spaces_in_numbers_only_as_thousands_separators(tmp_path, text, value):
             read_sites(f)
     else:
         assert read_sites(f)["dam_height_m"].iloc[0] == value
+
+
+def test_a_country_code_the_location_contradicts_is_a_warning(tmp_path):
+    """Zvornik (BIH) given as ALB and Shkoder (ALB) given as MNE are reported; Zvornik as BIH is not, nor a
+    town within the border margin."""
+    from riskmap.io import read_sites
+
+    f = tmp_path / "c.csv"
+    f.write_text("site_id,name,category,coord_precision,source,lon,lat,country\n"
+                 "c1,Z,tailings_metal,exact,t,19.1022,44.3864,ALB\nc2,Y,tailings_metal,exact,t,19.1022,44.3864,BIH\n"
+                 "c3,X,tailings_metal,exact,t,19.5126,42.0693,MNE\n"
+                 "c4,M,tailings_metal,exact,t,19.1065,44.3734,BIH\n", encoding="utf-8")  # Mali Zvornik (SRB), 1 km
+    sites = read_sites(f)
+    warn = [str(i) for i in sites.attrs["validation"].warnings]
+    assert len(warn) == 2 and "ALB given, but the site lies in BIH" in warn[0] and "row 3" in warn[1]
+    assert list(sites["country"]) == ["ALB", "BIH", "MNE", "BIH"]  # kept as given: data, not corrected
