@@ -215,3 +215,27 @@ def test_extra_columns_are_kept_not_dropped(tmp_path):
     s = riskmap.read_sites(p, strict=True)
     assert s.loc[0, "my_code"] == "K-7" and s.loc[0, "basin"] == "drina"
     assert list(s.columns[: len(column_names())]) == column_names()
+
+
+def test_tab_delimited_csv_is_read(tmp_path):
+    from riskmap.io import read_sites
+
+    f = tmp_path / "t.csv"
+    f.write_text("site_id\tname\tcategory\tcoord_precision\tsource\tlon\tlat\n"
+                 "s1\tA, with a comma\ttailings_metal\texact\tt\t19.5\t42.1\n", encoding="utf-8")
+    s = read_sites(f)
+    assert list(s["name"]) == ["A, with a comma"] and s.geometry.iloc[0].x == 19.5
+
+
+def test_line_numbers_count_physical_lines_after_a_multiline_field(tmp_path):
+    """A quoted name over three lines: the next record's error names its physical line (5), and row 2."""
+    from riskmap.io import read_sites
+
+    f = tmp_path / "m.csv"
+    f.write_text('site_id,name,category,coord_precision,source,lon,lat\n'
+                 's1,"multi\nline\nname",tailings_metal,exact,t,19.5,42.1\n'
+                 's2,B,tailings_metal,exact,t,999,42.1\n', encoding="utf-8")
+    s = read_sites(f, strict=False)
+    err = [str(i) for i in s.attrs["validation"].errors]
+    assert len(err) == 1 and "line 5, row 2" in err[0]
+    assert s["name"].iloc[0] == "multi\nline\nname"

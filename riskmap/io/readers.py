@@ -76,6 +76,23 @@ def _raise_csv_field_limit() -> None:
             limit //= 2
 
 
+
+def _csv_records(text: str, delim: str, path: Path) -> tuple[list[list[str]], list[int]]:
+    """The records of a CSV text and the physical line each starts on (quoted fields may span lines)."""
+    reader = csv.reader(_io.StringIO(text, newline=""), delimiter=delim, strict=True)
+    rows: list[list[str]] = []
+    starts: list[int] = []
+    prev = 0
+    try:
+        for r in reader:
+            rows.append(r)
+            starts.append(prev + 1)
+            prev = reader.line_num
+    except csv.Error as e:
+        raise RiskmapInputError(_("{path}: malformed CSV: {error}; check quotes on that line").format(
+            path=path, error=e)) from None
+    return rows, starts
+
 def _read_csv_raw(path: Path, report: ValidationReport) -> tuple[pd.DataFrame, bool]:
     """Read a CSV as strings. Returns (frame, decimal_comma)."""
     _raise_csv_field_limit()
@@ -92,14 +109,11 @@ def _read_csv_raw(path: Path, report: ValidationReport) -> tuple[pd.DataFrame, b
         raise RiskmapInputError(_("{path}: the file contains NUL bytes; it is not a text CSV").format(path=path))
     lines = text.splitlines()
     header = next((ln for ln in lines if ln.strip()), "")
-    delim = ";" if header.count(";") > header.count(",") else ","
-    try:
-        rows = list(csv.reader(_io.StringIO(text, newline=""), delimiter=delim, strict=True))
-    except csv.Error as e:
-        raise RiskmapInputError(_("{path}: malformed CSV: {error}; check quotes on that line").format(
-            path=path, error=e)) from None
+    delim = max((",", ";", "\t"), key=lambda d: (header.count(d), d == ","))  # comma on a tie
+    rows, starts = _csv_records(text, delim, path)
     while rows and not any(c.strip() for c in rows[0]):
         rows.pop(0)
+        starts.pop(0)
     if not rows:
         raise RiskmapInputError(_("{path}: the file is empty (no header line)").format(path=path))
     head = [h.strip() for h in rows[0]]
@@ -111,7 +125,7 @@ def _read_csv_raw(path: Path, report: ValidationReport) -> tuple[pd.DataFrame, b
     lines_of: list[int] = []
     rows_of: list[int] = []
     n_data = 0
-    for k, r in enumerate(rows[1:], start=2):
+    for k, r in zip(starts[1:], rows[1:]):  # k: the physical line the record starts on
         if not any(c.strip() for c in r):
             continue
         n_data += 1
