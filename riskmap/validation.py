@@ -229,6 +229,7 @@ def validate_sites(
         if "geometry_wkt" in lower:
             _wkt_geometries(df[lower["geometry_wkt"]].tolist(), geoms, cells)
     bad_before_geom = cells.bad.copy()
+    _flatten_geometries(geoms, cells)
     _repair_geometries(geoms, cells)
     n_out_of_range = _check_lonlat_range(geoms, cells, has_geom)
     out = _column_values(df, cells)
@@ -405,6 +406,24 @@ def _label_distance_km(label: Any, geom: Any) -> float:
 
     near = shapely.ops.nearest_points(geom, label)[0]
     return float(GEOD.inv(label.x, label.y, near.x, near.y)[2]) / 1000.0
+
+
+def _flatten_geometries(geoms: np.ndarray, cells: _Cells) -> None:
+    """2-D geometries, one-point MultiPoints as Points (in place): one geometry type per output layer.
+
+    Z (and M) values are dropped with one warning per row: riskmap works on the map plane, and one 3-D
+    site turned the whole GeoPackage layer 3-D.
+    """
+    ok = np.flatnonzero(~cells.bad)
+    g = np.asarray(geoms[ok], dtype=object)
+    has_z = np.asarray(shapely.has_z(g), dtype=bool)
+    for i in ok[has_z]:
+        cells.err(i, "geometry", _("Z coordinates dropped (riskmap works in 2-D)"),
+                  _("nothing to do, or give 2-D coordinates"), "warning")
+    g = shapely.force_2d(g)
+    single = (shapely.get_type_id(g) == 4) & (shapely.get_num_geometries(g) == 1)
+    g[single] = shapely.get_geometry(g[single], 0)
+    geoms[ok] = g
 
 
 def _repair_geometries(geoms: np.ndarray, cells: _Cells) -> None:

@@ -239,3 +239,26 @@ def test_line_numbers_count_physical_lines_after_a_multiline_field(tmp_path):
     err = [str(i) for i in s.attrs["validation"].errors]
     assert len(err) == 1 and "line 5, row 2" in err[0]
     assert s["name"].iloc[0] == "multi\nline\nname"
+
+
+def test_z_dropped_and_one_point_multipoints_are_points(tmp_path):
+    """One 3-D point no longer makes the whole layer 3-D, and a one-point MultiPoint is a Point."""
+    import json
+
+    import shapely
+
+    from riskmap.io import read_sites
+
+    def feat(sid, geom):
+        return {"type": "Feature", "geometry": geom, "properties": {
+            "site_id": sid, "name": sid, "category": "tailings_metal", "coord_precision": "exact", "source": "t"}}
+
+    f = tmp_path / "z.geojson"
+    f.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        feat("z1", {"type": "Point", "coordinates": [19.5, 42.1, 100]}),
+        feat("z2", {"type": "MultiPoint", "coordinates": [[19.6, 42.1]]}),
+        feat("z3", {"type": "Point", "coordinates": [19.7, 42.1]})]}))
+    s = read_sites(f)
+    assert not shapely.has_z(s.geometry.values).any() and set(s.geometry.geom_type) == {"Point"}
+    warn = [str(i) for i in s.attrs["validation"].warnings]
+    assert len(warn) == 1 and "Z coordinates dropped" in warn[0] and "row 1" in warn[0]
