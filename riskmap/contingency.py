@@ -104,7 +104,7 @@ def _csv_text(df: pd.DataFrame) -> str:
 
     out = df.copy()
     for c in out.columns:
-        if out[c].dtype == object:
+        if out[c].dtype == object or pd.api.types.is_string_dtype(out[c]):  # pandas 3: text columns are "str"
             out[c] = out[c].map(lambda v: neutralise_formula(v if not isinstance(v, list) else "; ".join(v)))
     return out.to_csv(index=False, lineterminator="\n", float_format="%.4g", quoting=csv.QUOTE_NONNUMERIC)
 

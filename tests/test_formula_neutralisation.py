@@ -74,3 +74,31 @@ def test_merges_csv_neutralises_pandas3_string_columns():
     assert rows[0]["kept"] == "'=HYPERLINK(\"x\")" and rows[1]["kept"] == "ok"
     assert rows[0]["missing"] == "'@SUM(1)" and rows[1]["missing"] == ""  # missing stays blank
     assert rows[0]["n"] == "1"
+
+
+FORMULAS = ['=HYPERLINK("http://evil","x")', "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)"]
+
+
+def test_contingency_and_exercise_csvs_neutralise_every_text_cell(tmp_path):
+    """A site named with a formula: no cell of the contingency or exercise CSVs starts with a formula trigger
+    (the contingency writer skipped pandas 3 'str' columns: timelines and notifications kept =HYPERLINK)."""
+    f = tmp_path / "h.csv"
+    rows = [f"s{k},\"{name.replace(chr(34), chr(34) * 2)}\",tailings_metal,exact,t,19.5126,42.0693"
+            for k, name in enumerate(FORMULAS)]
+    f.write_text("site_id,name,category,coord_precision,source,lon,lat\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    r = CliRunner().invoke(main, ["contingency", "drin", "--sites-file", str(f), "--sites", "s0,s1,s2,s3",
+                                  "--no-pdf", "-o", str(tmp_path / "c")])
+    assert r.exit_code == 0, r.output
+    r = CliRunner().invoke(main, ["exercise", "drin", "--site", "s0", "--sites-file", str(f),
+                                  "-o", str(tmp_path / "e")])
+    assert r.exit_code == 0, r.output
+    assert list((tmp_path / "e").glob("*.csv"))
+    files = sorted((tmp_path / "c").glob("*.csv")) + sorted((tmp_path / "e").glob("*.csv"))
+    assert len(files) >= 3
+    seen = 0
+    for p in files:
+        for row in csv.reader(p.read_text(encoding="utf-8").splitlines()):
+            for cell in row:
+                assert not cell.startswith(("=", "+", "@", "\t", "\r")) and not cell.startswith("-2+3"), (p.name, cell)
+                seen += any(cell.startswith("'" + name) for name in FORMULAS)
+    assert seen >= 4
