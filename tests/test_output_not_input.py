@@ -29,13 +29,20 @@ def inv(tmp_path):
 
 
 def _aliases(inv):
-    """The input itself, a relative-looking spelling, a symlink and a hard link to it."""
+    """The input itself, other spellings, symbolic links (plain, relative, chained, via a folder), a hard link."""
     d = inv.parent
     sym = d / "link.csv"
     sym.symlink_to(inv)
+    rel = d / "rel.csv"
+    rel.symlink_to(inv.name)
+    chain = d / "chain.csv"
+    chain.symlink_to(sym)
+    folder = d / "folder_link"
+    folder.symlink_to(d, target_is_directory=True)
     hard = d / "hard.csv"
     os.link(inv, hard)
-    return {"same": inv, "dotted": d / "." / ".." / d.name / inv.name, "symlink": sym, "hardlink": hard}
+    return {"same": inv, "dotted": d / "." / ".." / d.name / inv.name, "symlink": sym, "relative symlink": rel,
+            "chained symlinks": chain, "linked folder": folder / inv.name, "hardlink": hard}
 
 
 CASES = {
@@ -49,7 +56,8 @@ CASES = {
 }
 
 
-@pytest.mark.parametrize("how", ["same", "dotted", "symlink", "hardlink"])
+@pytest.mark.parametrize("how", ["same", "dotted", "symlink", "relative symlink", "chained symlinks",
+                                 "linked folder", "hardlink"])
 @pytest.mark.parametrize("cmd", sorted(CASES))
 def test_output_over_input_is_refused(cmd, how, inv):
     out = _aliases(inv)[how]
@@ -60,6 +68,7 @@ def test_output_over_input_is_refused(cmd, how, inv):
     assert "Traceback" not in res.output
     assert inv.read_bytes() == before
     assert [p.name for p in inv.parent.iterdir() if p.name.startswith(".")] == []  # no temporary file
+    assert out.is_symlink() == (how in ("symlink", "relative symlink", "chained symlinks"))  # links kept
 
 
 def test_score_refuses_to_overwrite_its_params_file(inv, tmp_path):
@@ -110,3 +119,18 @@ def test_import_hydrosheds_refuses_to_overwrite_its_input(tmp_path):
                                     "--outlet", "19.33,44.90", "--name", "drina_hs", "--out", str(tmp_path)])
     assert res.exit_code == 2 and "would overwrite the input file" in res.output
     assert basins.read_bytes() == b"not really a geopackage"
+
+
+def test_helper_sees_through_links_on_both_sides(tmp_path):
+    real = tmp_path / "real.csv"
+    real.write_text(CSV)
+    given = tmp_path / "given.csv"
+    given.symlink_to(real)  # the input is named through one link ...
+    out = tmp_path / "out.csv"
+    out.symlink_to(given)  # ... and the output is a link to that link
+    with pytest.raises(RiskmapInputError, match=f"^{out}: the output would overwrite the input file {given}"):
+        check_output_not_input(out, [given])
+    dangling = tmp_path / "dangling.csv"
+    dangling.symlink_to(tmp_path / "new.csv")
+    check_output_not_input(dangling, [given])  # a link to a file that is not an input: accepted
+    assert real.read_text() == CSV

@@ -13,6 +13,7 @@ import io as _io
 import json
 import os
 import signal
+import stat
 import subprocess
 import sys
 import textwrap
@@ -502,3 +503,166 @@ def test_output_under_a_file_gives_one_line_error_not_traceback(tmp_path, drina_
     assert r.exit_code == 1
     assert "riskmap: error:" in r.output and "afile" in r.output
     assert (tmp_path / "afile").read_text() == "x"  # nothing overwritten
+
+
+# --------------------------------------------------------------------------
+# outputs that are symbolic links, named pipes, folders: written through or refused
+# --------------------------------------------------------------------------
+
+
+@pytest.fixture()
+def no_hang():
+    """Fail (instead of hanging the suite) if a write blocks, e.g. by opening a named pipe."""
+    def _timeout(signum, frame):  # noqa: ARG001
+        raise TimeoutError("the write blocked: it opened the named pipe")
+
+    old = signal.signal(signal.SIGALRM, _timeout)
+    signal.alarm(60)
+    yield
+    signal.alarm(0)
+    signal.signal(signal.SIGALRM, old)
+
+
+def _write_text(path: Path) -> None:
+    rio.atomic_write_text(path, "new\n")
+
+
+def _write_sites_as(ext: str):
+    def write(path: Path) -> None:
+        rio.write_sites(_points(2, "new"), path.with_suffix(ext) if path.suffix != ext else path)
+    return write
+
+
+WRITERS = {"text": _write_text, "csv": _write_sites_as(".csv"), "gpkg": _write_sites_as(".gpkg"),
+           "shp": _write_sites_as(".shp"),
+           "layers": lambda p: rio.write_layers(p, {"sites": _points(2, "new")})}
+
+
+@pytest.mark.parametrize("writer", sorted(WRITERS))
+def test_named_pipe_output_is_refused_and_kept(tmp_path, writer, no_hang):
+    fifo = tmp_path / {"csv": "p.csv", "shp": "p.shp"}.get(writer, "p.gpkg")
+    os.mkfifo(fifo)
+    with pytest.raises(RiskmapOutputError) as info:
+        WRITERS[writer](fifo)
+    assert str(info.value).startswith(f"{fifo}: cannot write the output: it is a named pipe (FIFO), "
+                                      "not a regular file")
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)  # still the pipe, not replaced by a file
+    assert sorted(p.name for p in tmp_path.iterdir()) == [fifo.name]  # no temporary file
+
+
+def test_link_to_a_named_pipe_is_refused_naming_both(tmp_path, no_hang):
+    fifo = tmp_path / "p.csv"
+    os.mkfifo(fifo)
+    link = tmp_path / "out.csv"
+    link.symlink_to(fifo)
+    with pytest.raises(RiskmapOutputError, match=f"^{link}: .* it links to {fifo}, which is a named pipe"):
+        rio.atomic_write_text(link, "new\n")
+    assert link.is_symlink() and stat.S_ISFIFO(os.stat(link).st_mode)
+    assert _leftovers(tmp_path) == []
+
+
+@pytest.mark.parametrize("writer", ["text", "csv", "gpkg", "layers"])
+def test_folder_output_is_refused(tmp_path, writer):
+    folder = tmp_path / ("out.gpkg" if writer in ("gpkg", "layers") else "out.csv")
+    folder.mkdir()
+    (folder / "keep.txt").write_text("x")
+    with pytest.raises(RiskmapOutputError, match=f"^{folder}: cannot write the output: it is a directory, "
+                                                 "not a regular file"):
+        WRITERS[writer](folder)
+    assert folder.is_dir() and [p.name for p in folder.iterdir()] == ["keep.txt"]
+    assert _leftovers(tmp_path) == []
+
+
+@pytest.mark.parametrize("writer", ["text", "csv", "gpkg", "layers"])
+def test_symlink_output_is_written_through(tmp_path, writer):
+    ext = ".gpkg" if writer in ("gpkg", "layers") else ".csv"
+    (tmp_path / "real").mkdir()
+    target = tmp_path / "real" / f"t{ext}"
+    target.write_text("old\n")
+    link = tmp_path / f"s{ext}"
+    link.symlink_to(Path("real") / target.name)  # a relative link
+    WRITERS[writer](link)
+    assert link.is_symlink() and os.readlink(link) == str(Path("real") / target.name)  # still the same link
+    assert target.is_file() and not target.is_symlink()
+    if writer == "text":
+        assert target.read_text() == "new\n"
+    else:
+        assert rio.read_sites(link)["site_id"].tolist() == ["new0", "new1"]
+    assert _leftovers(tmp_path) == [] and _leftovers(tmp_path / "real") == []
+
+
+def test_chain_of_links_writes_the_final_file(tmp_path):
+    target = tmp_path / "t.csv"
+    target.write_text("old\n")
+    (tmp_path / "a.csv").symlink_to(target)
+    (tmp_path / "b.csv").symlink_to(tmp_path / "a.csv")
+    assert rio.atomic_write_text(tmp_path / "b.csv", "new\n") == tmp_path / "b.csv"
+    assert target.read_text() == "new\n"
+    assert (tmp_path / "a.csv").is_symlink() and (tmp_path / "b.csv").is_symlink()
+
+
+def test_dangling_symlink_output_creates_its_target(tmp_path):
+    link = tmp_path / "s.csv"
+    link.symlink_to(tmp_path / "later" / "t.csv")
+    rio.atomic_write_text(link, "new\n")
+    assert link.is_symlink() and (tmp_path / "later" / "t.csv").read_text() == "new\n"
+    assert _leftovers(tmp_path) == [] and _leftovers(tmp_path / "later") == []
+
+
+def test_symlink_loop_output_is_a_clean_error(tmp_path):
+    (tmp_path / "a.csv").symlink_to(tmp_path / "b.csv")
+    (tmp_path / "b.csv").symlink_to(tmp_path / "a.csv")
+    with pytest.raises(RiskmapOutputError, match=f"^{tmp_path / 'a.csv'}: cannot write the output"):
+        rio.atomic_write_text(tmp_path / "a.csv", "new\n")
+    assert (tmp_path / "a.csv").is_symlink() and (tmp_path / "b.csv").is_symlink()
+
+
+def test_shapefile_link_writes_the_set_next_to_the_target(tmp_path):
+    (tmp_path / "real").mkdir()
+    rio.write_sites(_points(3, "old"), tmp_path / "real" / "t.shp")
+    link = tmp_path / "s.shp"
+    link.symlink_to(tmp_path / "real" / "t.shp")
+    rio.write_sites(_points(2, "new"), link)
+    assert link.is_symlink()
+    assert gpd.read_file(tmp_path / "real" / "t.shp")["site_id"].tolist() == ["new0", "new1"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["real", "s.shp"]
+
+
+def test_shapefile_with_a_linked_component_is_refused(tmp_path):
+    rio.write_sites(_points(3, "old"), tmp_path / "t.shp")
+    elsewhere = tmp_path / "elsewhere.dbf"
+    os.replace(tmp_path / "t.dbf", elsewhere)
+    (tmp_path / "t.dbf").symlink_to(elsewhere)
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    with pytest.raises(RiskmapOutputError, match="its component file .*t.dbf is a symbolic link"):
+        rio.write_sites(_points(2, "new"), tmp_path / "t.shp")
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
+    assert (tmp_path / "t.dbf").is_symlink()
+
+
+def test_cli_refuses_a_named_pipe_output_with_exit_1(tmp_path, drina_rows, rows_to_csv, no_hang):
+    header, rows = drina_rows
+    f = rows_to_csv(tmp_path / "x.csv", header, rows)
+    fifo = tmp_path / "p.csv"
+    os.mkfifo(fifo)
+    r = CliRunner().invoke(main, ["assess", str(f), "-o", str(fifo)])
+    assert isinstance(r.exception, SystemExit), repr(r.exception)
+    assert r.exit_code == 1
+    assert f"riskmap: error: {fifo}: cannot write the output: it is a named pipe (FIFO), not a regular file" \
+        in r.output
+    assert "Traceback" not in r.output and "wrote" not in r.output
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode) and _leftovers(tmp_path) == []
+
+
+def test_cli_writes_through_a_symlink_output(tmp_path, drina_rows, rows_to_csv):
+    header, rows = drina_rows
+    f = rows_to_csv(tmp_path / "x.csv", header, rows)
+    (tmp_path / "real").mkdir()
+    target = tmp_path / "real" / "t.csv"
+    target.write_text("old\n")
+    link = tmp_path / "s.csv"
+    link.symlink_to(target)
+    r = CliRunner().invoke(main, ["assess", str(f), "-o", str(link)])
+    assert r.exit_code == 0, r.output
+    assert link.is_symlink() and os.readlink(link) == str(target)
+    assert rio.read_sites(target)["site_id"].tolist() == [row["site_id"] for row in rows]

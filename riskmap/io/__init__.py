@@ -25,6 +25,7 @@ from riskmap.io.atomic import (
     atomic_write_bytes,
     atomic_write_text,
     check_output_not_input,
+    output_target,
     remove_stale_temps,
     sha256_file,
 )
@@ -68,6 +69,7 @@ __all__ = [
     "TMP_PREFIX",
     "dropped_rows_message",
     "check_output_not_input",
+    "output_target",
     "list_layers",
 ]
 

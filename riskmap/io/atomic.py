@@ -6,6 +6,7 @@ import contextlib
 import hashlib
 import os
 import shutil
+import stat
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -129,6 +130,82 @@ def _output_error(path: Path, e: BaseException) -> RiskmapOutputError:
                               "(an existing file is unchanged)")
 
 
+#: What a path that is not a regular file is, for messages (``stat`` test, description).
+_NOT_REGULAR = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a named pipe (FIFO)"),
+                (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+                (stat.S_ISSOCK, "a socket"), (stat.S_ISLNK, "a symbolic link"))
+
+
+def _kind_error(path: Path, mode: int, where: str = "it is") -> RiskmapOutputError | None:
+    """The refusal of output ``path`` whose existing file (``mode``) is not a regular file, else ``None``."""
+    if stat.S_ISREG(mode):
+        return None
+    kind = next((name for test, name in _NOT_REGULAR if test(mode)), "not a file")
+    return RiskmapOutputError(f"{path}: cannot write the output: {where} {kind}, not a regular file; "
+                              "riskmap writes outputs only to regular files; nothing was written")
+
+
+def output_target(path: str | os.PathLike) -> Path:
+    """The file an output path is written to, refusing anything that is not a regular file.
+
+    A symbolic link is followed (through a chain of links) to the file it
+    points to: riskmap writes that file, so the link stays a link and shows the
+    new content. A dangling link is followed too: its target is written as a
+    new output. An existing output (or link target) that is not a regular
+    file (a directory, a named pipe, a device, a socket) is refused: riskmap
+    never replaces it with a file and never writes into it.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The user's output path.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path`` itself, or the path a symbolic link at ``path`` resolves to.
+
+    Raises
+    ------
+    RiskmapOutputError
+        If the output is not a regular file (or a link loop), naming ``path``.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> (d / "real.csv").write_text("a\\n")
+    2
+    >>> (d / "link.csv").symlink_to(d / "real.csv")
+    >>> output_target(d / "link.csv") == (d / "real.csv").resolve()
+    True
+    >>> output_target(d)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    riskmap._errors.RiskmapOutputError: ...: cannot write the output: it is a directory, not a regular file; ...
+    """
+    path = Path(path)
+    target = Path(os.path.realpath(path)) if path.is_symlink() else path
+    try:
+        mode = os.stat(target).st_mode
+    except FileNotFoundError:
+        return target  # a new output (or the missing target of a dangling link)
+    except OSError as e:  # a link loop, no permission to look
+        raise _output_error(path, e) from None
+    err = _kind_error(path, mode, "it is" if target == path else f"it links to {target}, which is")
+    if err is not None:
+        raise err
+    return target
+
+
+def _recheck_target(path: Path, target: Path) -> None:
+    """Refuse, just before the rename, a target that was replaced by a non-regular file meanwhile."""
+    with contextlib.suppress(FileNotFoundError):
+        err = _kind_error(path, os.lstat(target).st_mode, "it is" if target == path else f"{target} is")
+        if err is not None:
+            raise err
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike, suffix: str | None = None) -> Iterator[Path]:
     """Yield a temporary path next to ``path``; rename it onto ``path`` on success.
@@ -140,6 +217,12 @@ def atomic_path(path: str | os.PathLike, suffix: str | None = None) -> Iterator[
     failure) becomes a :class:`~riskmap.RiskmapOutputError` naming ``path``,
     never the temporary name. Temporary files of earlier writes of ``path``
     whose process was killed are removed first (:func:`remove_stale_temps`).
+
+    A symbolic link at ``path`` is written through: the temporary file is
+    made next to the file it points to and renamed onto that file, so the
+    link stays a link (:func:`output_target`). An existing ``path`` that is
+    not a regular file (a directory, named pipe, device or socket) is refused
+    with a :class:`~riskmap.RiskmapOutputError` before anything is written.
 
     Examples
     --------
@@ -153,16 +236,18 @@ def atomic_path(path: str | os.PathLike, suffix: str | None = None) -> Iterator[
     ['out.txt']
     """
     path = Path(path)
+    target = output_target(path)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        remove_stale_temps(path)
-        tmp_path = _make_tmp_name(path, path.suffix if suffix is None else suffix)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        remove_stale_temps(target)
+        tmp_path = _make_tmp_name(target, path.suffix if suffix is None else suffix)
     except OSError as e:
         raise _output_error(path, e) from None
     try:
         try:
             yield tmp_path
-            os.replace(tmp_path, path)
+            _recheck_target(path, target)
+            os.replace(tmp_path, target)
         except RiskmapError:
             raise
         except _WRITE_ERRORS as e:

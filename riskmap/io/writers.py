@@ -17,8 +17,8 @@ import shapely
 
 from riskmap._errors import (RiskmapInputError)
 from riskmap.schema import column_names
-from riskmap.io.atomic import (_USE_ARROW, _WRITE_ERRORS, _make_tmp_name, _output_error, atomic_path,
-                               atomic_write_bytes, remove_stale_temps)
+from riskmap.io.atomic import (_USE_ARROW, _WRITE_ERRORS, _kind_error, _make_tmp_name, _output_error, atomic_path,
+                               atomic_write_bytes, output_target, remove_stale_temps)
 from riskmap.io.cells import _json_columns, _neutralise_column, json_cells, neutralise_formula, xlsx_safe_frame
 from riskmap.io.formats import SHAPEFILE_NAMES, _format_of
 
@@ -276,15 +276,28 @@ def _replace(src: Path, dst: Path) -> None:
     os.replace(src, dst)
 
 
-def _shapefile_set(path: Path) -> list[Path]:
-    """Existing component files of the Shapefile ``path`` (same stem, known extensions, any case)."""
+def _shapefile_entries(path: Path) -> list[Path]:
+    """Existing entries of any kind named like a component of the Shapefile ``path`` (any case)."""
     stem = path.name[: -len(path.suffix)] if path.suffix else path.name
     try:
         return sorted(e for e in path.parent.iterdir()
-                      if e.is_file() and e.name[: len(stem)] == stem
-                      and e.name[len(stem):].lower() in SHAPEFILE_PARTS)
+                      if e.name[: len(stem)] == stem and e.name[len(stem):].lower() in SHAPEFILE_PARTS)
     except OSError:
         return []
+
+
+def _shapefile_set(path: Path) -> list[Path]:
+    """Existing component files of the Shapefile ``path`` (same stem, known extensions, any case)."""
+    return [e for e in _shapefile_entries(path) if e.is_file()]
+
+
+def _check_shapefile_parts(path: Path, target: Path) -> None:
+    """Refuse to replace a Shapefile component that is not a regular file (a link, a pipe, a folder ...)."""
+    for e in _shapefile_entries(target):
+        with contextlib.suppress(FileNotFoundError):
+            err = _kind_error(path, os.lstat(e).st_mode, f"its component file {e} is")
+            if err is not None:
+                raise err
 
 
 def _write_shapefile(gdf: gpd.GeoDataFrame, path: Path) -> Path:
@@ -296,12 +309,14 @@ def _write_shapefile(gdf: gpd.GeoDataFrame, path: Path) -> Path:
     exception), the new components moved so far are removed and the old set
     is moved back, so ``.shp``, ``.shx`` and ``.dbf`` always agree.
     """
+    out, path = path, output_target(path)  # a link to a .shp: the set is written next to the linked file
+    _check_shapefile_parts(out, path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         remove_stale_temps(path)
         tmpdir = _make_tmp_name(path, "", directory=True)
     except OSError as e:
-        raise _output_error(path, e) from None
+        raise _output_error(out, e) from None
     try:
         new_dir = tmpdir / "new"
         old_dir = tmpdir / "old"
@@ -312,7 +327,7 @@ def _write_shapefile(gdf: gpd.GeoDataFrame, path: Path) -> Path:
                 warnings.simplefilter("ignore")
                 gdf.to_file(new_dir / path.name, driver="ESRI Shapefile", encoding="UTF-8")
         except _WRITE_ERRORS as e:
-            raise _output_error(path, e) from None
+            raise _output_error(out, e) from None
         new_parts = sorted(new_dir.iterdir())
         old_parts = _shapefile_set(path)
         moved_old: list[Path] = []
@@ -332,11 +347,11 @@ def _write_shapefile(gdf: gpd.GeoDataFrame, path: Path) -> Path:
                 with contextlib.suppress(OSError):
                     os.replace(old_dir / f.name, f)
             if isinstance(e, _WRITE_ERRORS):
-                raise _output_error(path, e) from None
+                raise _output_error(out, e) from None
             raise
     finally:
         shutil.rmtree(tmpdir, ignore_errors=True)
-    return path
+    return out
 
 
 def write_layers(path: str | os.PathLike, layers: Mapping[str, gpd.GeoDataFrame | pd.DataFrame],
