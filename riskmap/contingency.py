@@ -100,13 +100,13 @@ __all__ = [
 
 
 def _csv_text(df: pd.DataFrame) -> str:
-    from riskmap.io import neutralise_formula
+    from riskmap.io import csv_text
 
     out = df.copy()
-    for c in out.columns:
-        if out[c].dtype == object or pd.api.types.is_string_dtype(out[c]):  # pandas 3: text columns are "str"
-            out[c] = out[c].map(lambda v: neutralise_formula(v if not isinstance(v, list) else "; ".join(v)))
-    return out.to_csv(index=False, lineterminator="\n", float_format="%.4g", quoting=csv.QUOTE_NONNUMERIC)
+    for c in out.columns:  # list cells as "a; b"; text in every column (object or string dtype) neutralised
+        if out[c].dtype == object:
+            out[c] = out[c].map(lambda v: "; ".join(v) if isinstance(v, list) else v)
+    return csv_text(out, float_format="%.4g", quoting=csv.QUOTE_NONNUMERIC)
 
 
 def _generated() -> str:

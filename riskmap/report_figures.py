@@ -16,6 +16,7 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
+from riskmap._console import console_text
 from riskmap.i18n import N_, _, country_name, current_lang, town_name
 
 __all__ = ["map_figure", "basin_part", "EXPOSURE_ORDER", "CLASS_COLOURS"]
@@ -59,8 +60,19 @@ def class_colours(classes: list[str]) -> dict[str, str]:
 
 
 def mpl_text(text: Any) -> str:
-    """Text for a matplotlib label shown literally: ``$`` would start mathtext (and can crash the plot)."""
-    return str(text).replace("$", r"\$")
+    """Text for a matplotlib label shown literally.
+
+    ``$`` would start mathtext (and can crash the plot); control characters
+    (ESC, BEL, tab, bidi controls, ...) have no glyph and are shown as the
+    console shows them (``\\x1b``), so no "Glyph missing" warning is raised.
+    Line feeds are kept.
+
+    Examples
+    --------
+    >>> mpl_text("Tre\\x1b[2Jp $5")
+    'Tre\\\\x1b[2Jp \\\\$5'
+    """
+    return console_text(text, multiline=True).replace("$", r"\$")
 
 
 def class_column(sites: pd.DataFrame) -> str | None:

@@ -71,28 +71,19 @@ def write_batch_summary(summary: pd.DataFrame, path: str | Path) -> Path:
     riskmap.RiskmapInputError
         ``path`` is not a ``.csv`` file.
     """
-    from riskmap.io import atomic_write_text, neutralise_formula
+    from riskmap.io import atomic_write_text, csv_text
 
     p = Path(path)
     if p.suffix.lower() != ".csv":
         raise RiskmapInputError(f"{p}: the summary of a spill batch is written as .csv, not {p.suffix!r}")
-    tab = summary.copy()
-    for c in tab.columns:  # pandas 3 infers a string dtype for text: not only object columns hold text
-        if tab[c].dtype == object or pd.api.types.is_string_dtype(tab[c]):
-            tab[c] = tab[c].astype(object).map(neutralise_formula)
-    return atomic_write_text(p, tab.to_csv(index=False, lineterminator="\n", float_format="%.6g",
-                                           quoting=csv.QUOTE_NONNUMERIC))
+    return atomic_write_text(p, csv_text(summary, float_format="%.6g", quoting=csv.QUOTE_NONNUMERIC))
 
 
 def _write_csv(result: SpillResult, p: Path) -> Path:
     """The checkpoint table as CSV and the scenario beside it as JSON (:func:`scenario_sidecar`)."""
     from riskmap._about import version_string
-    from riskmap.io import atomic_write_text, neutralise_formula
+    from riskmap.io import atomic_write_text, csv_text
 
-    out = result.table().copy()
-    for c in out.columns:
-        if out[c].dtype == object or pd.api.types.is_string_dtype(out[c]):
-            out[c] = out[c].astype(object).map(neutralise_formula)
     # the scenario (parameters, uncertainty, assumptions) is free text holding user text (the
     # site name): it goes to a JSON sidecar, never into CSV lines a spreadsheet would split into
     # cells; the CSV is the checkpoint table only, every text cell quoted and formula-neutralised
@@ -102,8 +93,7 @@ def _write_csv(result: SpillResult, p: Path) -> Path:
          "assumptions": list(result.assumptions), "table": p.name,
          "generated_by": version_string()},
         ensure_ascii=False, indent=1, sort_keys=True, default=str) + "\n")
-    return atomic_write_text(p, out.to_csv(index=False, lineterminator="\n", float_format="%.6g",
-                                           quoting=csv.QUOTE_NONNUMERIC))
+    return atomic_write_text(p, csv_text(result.table(), float_format="%.6g", quoting=csv.QUOTE_NONNUMERIC))
 
 
 def _plot_png_base64(result: SpillResult) -> str:

@@ -102,3 +102,114 @@ def test_contingency_and_exercise_csvs_neutralise_every_text_cell(tmp_path):
                 assert not cell.startswith(("=", "+", "@", "\t", "\r")) and not cell.startswith("-2+3"), (p.name, cell)
                 seen += any(cell.startswith("'" + name) for name in FORMULAS)
     assert seen >= 4
+
+
+# ---------------------------------------------------------------- every CSV-writing command, one helper
+
+#: Hostile names: formulas, a command, a sum that is not a number, tab/CR-prefixed formulas.
+HOSTILE = FORMULAS + ["\t=1+1", "\r=2+2"]
+#: A cell a spreadsheet would run: starts with a trigger and is not a plain signed number.
+_TRIGGER = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _formula_cells(path, *, delimiter=","):
+    """Every cell of the CSV ``path`` a spreadsheet would evaluate as a formula (plain numbers excepted)."""
+    from riskmap.io.cells import _PLAIN_NUMBER
+
+    text = path.read_text(encoding="utf-8-sig")
+    return [c for row in csv.reader(text.splitlines(), delimiter=delimiter) for c in row
+            if c.startswith(_TRIGGER) and not _PLAIN_NUMBER.fullmatch(c.replace(",", "."))]
+
+
+def _hostile_sites(path):
+    with path.open("w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(["site_id", "name", "category", "coord_precision", "source", "lon", "lat", "basin", "=w"])
+        for k, name in enumerate(HOSTILE):
+            w.writerow([f"s{k}", name, "tailings_metal", "exact", name, 19.5126, 42.0693, "drin", "-2.5"])
+        w.writerow(["s9", "bad", "=HYPERLINK(\"c\")", "exact", "@SUM(A1)", 19.5126, 42.0693, "drin", "-2.5"])
+    return path
+
+
+def test_every_csv_command_neutralises_hostile_text(tmp_path, monkeypatch):
+    """spill (site and --all), validate --report, matrix --out, questionnaire merge, assess and export -o .csv
+    with hostile names: no cell starts with a formula trigger, the hostile text is there (quoted), numbers
+    (``-2.5`` in the weight column, negative sums) stay numbers."""
+    monkeypatch.chdir(tmp_path)
+    f = _hostile_sites(tmp_path / "+cmd.csv")  # the validate report names the file as given
+    ret = tmp_path / "ret.csv"
+    ret.write_text("site_id;dam_condition;respondent_source;respondent_date\n"
+                   "lit-former-brskovo-mine-tailings-mojkovac;=HYPERLINK(\"x\");@SUM(A1);2026-11-03\n"
+                   "lit-suplja-stijena-pb-zn-mine-flotation-tailings-inc;-2+3;+cmd|calc;-2+3\n", encoding="utf-8")
+    runs = {
+        "spill.csv": ["spill", "s0", "--sites", f, "--mass", "10t", "-o", "spill.csv"],
+        "batch.csv": ["spill", "--all", "drin", "--sites", f, "--top", "9", "--mass", "10t", "-o", "batch.csv"],
+        "report.csv": ["validate", "+cmd.csv", "--report", "report.csv"],
+        "matrix.csv": ["matrix", f, "--weight", "=w", "--out", "matrix.csv"],
+        "q": ["questionnaire", "merge", ret, "-o", "q", "--no-score"],
+        "assess.csv": ["assess", f, "-o", "assess.csv"],
+        "export.csv": ["export", "drin", "--sites", f, "-o", "export.csv"],
+    }
+    for out, args in runs.items():
+        r = CliRunner().invoke(main, [str(a) for a in args])
+        assert (tmp_path / out).exists(), (out, r.output)
+    files = sorted(tmp_path.glob("*.csv")) + sorted((tmp_path / "q").glob("*.csv"))
+    files = [p for p in files if p.name not in ("+cmd.csv", "ret.csv")]
+    assert len(files) >= 10
+    for p in files:
+        assert _formula_cells(p) == [], p.name
+    quoted = {p.name: sum(c.startswith("'") for row in csv.reader(p.read_text(encoding="utf-8").splitlines())
+                          for c in row) for p in files}
+    for name in ("batch.csv", "report.csv", "assess.csv", "export.csv", "issues.csv"):
+        assert quoted[name] >= 1, (name, quoted)
+    batch = list(csv.DictReader((tmp_path / "batch.csv").open(encoding="utf-8")))
+    assert {"'" + n.lstrip("\t\r") for n in HOSTILE} <= {b["name"] for b in batch}
+    rows = list(csv.reader((tmp_path / "matrix.csv").open(encoding="utf-8")))  # weighted by "-2.5": a number
+    assert float(rows[1][-1]) < 0 and not rows[1][-1].startswith("'")
+
+
+def test_neutralise_frame_text_of_every_dtype_numbers_stay_numbers():
+    import pandas as pd
+
+    from riskmap.io import csv_text, neutralise_frame
+
+    df = pd.DataFrame({"s": pd.Series(HOSTILE, dtype="string"), "o": pd.Series(HOSTILE, dtype=object),
+                       "n": [-2.5] * len(HOSTILE), "t": ["-2.5"] * len(HOSTILE), "@x": [1] * len(HOSTILE)})
+    out = neutralise_frame(df)
+    assert list(out.columns) == ["s", "o", "n", "t", "'@x"]
+    assert out["s"].tolist() == out["o"].tolist() == ["'" + h for h in HOSTILE]
+    assert out["s"].dtype == df["s"].dtype and out["n"].dtype == df["n"].dtype  # no dtype change
+    assert out["n"].tolist() == [-2.5] * len(HOSTILE) and out["t"].tolist() == ["-2.5"] * len(HOSTILE)
+    assert df["s"].tolist() == HOSTILE  # the input is not modified
+    rows = list(csv.reader(csv_text(df, quoting=csv.QUOTE_NONNUMERIC).splitlines()))
+    assert rows[1][2] == "-2.5" and all(not c.startswith(_TRIGGER) for r in rows for c in r[:2])
+
+
+def test_figure_labels_show_control_characters_without_glyph_warnings():
+    import warnings
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from riskmap.report_figures import mpl_text
+
+    assert mpl_text("a\x1b[2Jb\u202e $1\nc") == "a\\x1b[2Jb\\u202e \\$1\nc"
+    fig, ax = plt.subplots()
+    ax.set_title(mpl_text("Tailings \x1b[31m\x07 pond"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # "Glyph 27 missing" was a UserWarning
+        fig.canvas.draw()
+    plt.close(fig)
+
+
+def test_contingency_route_map_of_an_esc_name_warns_nothing(tmp_path, recwarn):
+    f = tmp_path / "esc.csv"
+    f.write_text("site_id,name,category,coord_precision,source,lon,lat\n"
+                 "s0,Pond \x1b[2J\x1b]0;owned\x07,tailings_metal,exact,t,19.5126,42.0693\n", encoding="utf-8")
+    r = CliRunner().invoke(main, ["contingency", "drin", "--sites-file", str(f), "--sites", "s0", "--no-pdf",
+                                  "-o", str(tmp_path / "c")])
+    assert r.exit_code == 0, r.output
+    assert (tmp_path / "c" / "drin_scenario_cards.html").exists()
+    assert not [str(w.message) for w in recwarn if "Glyph" in str(w.message)]

@@ -123,7 +123,7 @@ def matrix_cmd(sites_file: Path | None, basin: str | None, weight: str | None, o
     by `riskmap assess` is assessed again; equal columns are not duplicated).
     """
     from riskmap.exposure import exposure_matrix
-    from riskmap.io import atomic_write_text, neutralise_formula
+    from riskmap.io import atomic_write_text, csv_text
 
     src = sites_file or SITES_CSV
     if not src.exists():
@@ -135,8 +135,7 @@ def matrix_cmd(sites_file: Path | None, basin: str | None, weight: str | None, o
     _print_matrices(assessed, basin=basin, weight=weight)
     if out is not None:
         m = exposure_matrix(assessed, basin=basin, weight=weight).reset_index()
-        m = m.map(neutralise_formula) if hasattr(m, "map") else m
-        atomic_write_text(out, m.to_csv(index=False, lineterminator="\n"))
+        atomic_write_text(out, csv_text(m))
         _echo(_("matrix -> {path}").format(path=out))
 
 @main.command("score")

@@ -42,7 +42,7 @@ def validate(file: Path, strict: bool, crs: str | None, layer: str | None, repor
     Each problem names the file, line/row, column, reason and a fix. Exits 1
     when there are errors, 0 otherwise (warnings alone do not fail).
     """
-    from riskmap.io import atomic_write_text, neutralise_formula, read_sites
+    from riskmap.io import atomic_write_text, csv_text, read_sites
 
     _not_input(report_out, file)
     try:
@@ -54,8 +54,8 @@ def validate(file: Path, strict: bool, crs: str | None, layer: str | None, repor
         report = e.report
     _echo(str(report))
     if report_out is not None:
-        issues = report.to_frame().astype(object).map(neutralise_formula)  # file names, values: user text
-        atomic_write_text(report_out, issues.to_csv(index=False, lineterminator="\n"))
+        # file names, values: user text
+        atomic_write_text(report_out, csv_text(report.to_frame().astype(object)))
     if report.errors or (strict and report.issues and not report.ok):
         sys.exit(1)
 

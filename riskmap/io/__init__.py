@@ -29,7 +29,8 @@ from riskmap.io.atomic import (
     remove_stale_temps,
     sha256_file,
 )
-from riskmap.io.cells import _unneutralise, json_cells, neutralise_array, neutralise_formula, xlsx_safe_frame
+from riskmap.io.cells import (_unneutralise, csv_text, json_cells, neutralise_array, neutralise_formula,
+                              neutralise_frame, xlsx_safe_frame)
 from riskmap.io.formats import FORMATS, SHAPEFILE_NAMES, _format_of
 from riskmap.io.readers import (
     EXPORT_SITE_LAYERS,
@@ -63,6 +64,8 @@ __all__ = [
     "sites_to_table",
     "neutralise_formula",
     "neutralise_array",
+    "neutralise_frame",
+    "csv_text",
     "json_cells",
     "sha256_file",
     "remove_stale_temps",

@@ -115,6 +115,46 @@ def _neutralise_column(values: Any) -> Any:
     return out
 
 
+def neutralise_frame(df: pd.DataFrame, *, headers: bool = True) -> pd.DataFrame:
+    """A copy of ``df`` with every text cell (and header) formula-neutralised: the one helper for tables.
+
+    Every CSV riskmap writes goes through this function (or :func:`csv_text`,
+    which calls it). Object columns and pandas string columns (the pandas 3
+    default for text) are both treated; numeric columns keep their dtype, and
+    numbers in object columns stay numbers (:func:`neutralise_formula`).
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"name": ["=1+1", "Bor"], "km": [-2.5, 3.0], "=x": ["-2+3", "-2.5"]})
+    >>> neutralise_frame(df).to_dict("list")
+    {'name': ["'=1+1", 'Bor'], 'km': [-2.5, 3.0], "'=x": ["'-2+3", '-2.5']}
+    """
+    out = df.copy()
+    for c in out.columns:
+        col = out[c]
+        if col.dtype == object or pd.api.types.is_string_dtype(col):
+            new = _neutralise_column(col)
+            if new is not col:
+                out[c] = new
+    if headers:
+        out.columns = [neutralise_formula(c) for c in out.columns]
+    return out
+
+
+def csv_text(df: pd.DataFrame, **to_csv: Any) -> str:
+    """``df`` as CSV text (no index, ``\\n`` line ends) with every text cell and header neutralised.
+
+    Keyword arguments are passed to :meth:`pandas.DataFrame.to_csv`
+    (``float_format``, ``quoting``, ...).
+
+    Examples
+    --------
+    >>> csv_text(pd.DataFrame({"name": ["@SUM(A1)"], "v": [-2.5]}))
+    "name,v\\n'@SUM(A1),-2.5\\n"
+    """
+    return neutralise_frame(df).to_csv(index=False, lineterminator="\n", **to_csv)
+
+
 def _unneutralise(value: Any) -> Any:
     if isinstance(value, str) and len(value) > 1 and value[0] == "'" and value[1] in "=+-@\t\r":
         return value[1:]

@@ -18,7 +18,7 @@ from riskmap._errors import RiskmapInputError
 from riskmap.i18n import _
 from riskmap.io import (
     atomic_write_text,
-    neutralise_formula,
+    csv_text,
     read_sites,
     sha256_file,
     write_sites,
@@ -372,11 +372,7 @@ def write_merge(result: MergeResult, out_dir: str | Path, inputs: Iterable[str |
 
 
 def _csv_text(df: pd.DataFrame) -> str:
-    d = df.copy()
-    for c in d.columns:
-        if d[c].dtype == object or pd.api.types.is_string_dtype(d[c]):
-            d[c] = d[c].astype(object).map(neutralise_formula)
-    return d.to_csv(index=False, lineterminator="\n")
+    return csv_text(df)
 
 
 def return_files(returns_dir: str | Path) -> list[Path]:
