@@ -51,10 +51,12 @@ def basin_sites(raw: Any, basin_id: str, data_dir: str | Path | None = None) -> 
     data_dir : path, optional
         Alternative ``data/`` folder.
     """
-    from riskmap.pipeline import prepare
+    from riskmap.pipeline import basin_step, prepare
     from riskmap.report import assessment_basins
 
-    return prepare(raw, basins=assessment_basins(basin_id, data_dir), data_dir=data_dir).sites
+    prepared = prepare(raw, basins=assessment_basins(basin_id, data_dir), data_dir=data_dir)
+    basin_step(prepared, basin_id)  # says how many sites of the file lie outside the basin
+    return prepared.sites
 
 
 def select_sites(sites: pd.DataFrame, basin_id: str, spec: str | Sequence[str] | None, top_n: int) -> pd.DataFrame:

@@ -83,6 +83,10 @@ class Inject:
     decisions: tuple[tuple[str, str], ...] = field(default=())
 
 
+#: Years accepted for ``--start``: the injects' clock (start + hours, weeks at most) stays a valid date.
+_START_YEARS = (1900, 2999)
+
+
 def parse_start(value: str | _dt.datetime | None) -> _dt.datetime:
     """The exercise start (``"2027-05-12 06:00"``) as a naive datetime (local time as given).
 
@@ -93,9 +97,17 @@ def parse_start(value: str | _dt.datetime | None) -> _dt.datetime:
     """
     if value is None:
         value = DEFAULT_START
-    if isinstance(value, _dt.datetime):
-        return value.replace(second=0, microsecond=0, tzinfo=None)
-    m = re.fullmatch(r"\s*(\d{4}-\d{2}-\d{2})[ T](\d{1,2}):(\d{2})\s*", str(value))
+    start = (value.replace(second=0, microsecond=0, tzinfo=None) if isinstance(value, _dt.datetime)
+             else _read_start(str(value)))
+    if not _START_YEARS[0] <= start.year <= _START_YEARS[1]:
+        raise RiskmapInputError(f"--start: {str(value)!r} is out of range; give a year from {_START_YEARS[0]} "
+                                f"to {_START_YEARS[1]} (the exercise clock runs on from it)")
+    return start
+
+
+def _read_start(value: str) -> _dt.datetime:
+    """``YYYY-MM-DD HH:MM`` as a datetime, or a :class:`RiskmapInputError` naming ``--start``."""
+    m = re.fullmatch(r"\s*(\d{4}-\d{2}-\d{2})[ T](\d{1,2}):(\d{2})\s*", value)
     if not m:
         raise RiskmapInputError(f"--start: cannot read {value!r}; write e.g. \"{DEFAULT_START}\" (YYYY-MM-DD HH:MM)")
     try:

@@ -26,7 +26,7 @@ from riskmap.io import atomic_write_text, read_sites
 
 __all__ = ["run_all", "prepare", "prepare_sites", "pdf_available", "Prepared", "ReadOptions",
            "AssessOptions", "ScoreOptions", "read_step", "assess_step", "score_step", "exposure_matrix_of",
-           "write_map_and_report"]
+           "write_map_and_report", "LeftOut", "basin_step"]
 
 
 @dataclass(frozen=True)
@@ -78,10 +78,119 @@ class Prepared:
     assessed: bool = False
     scored: bool = False
     steps: tuple[str, ...] = field(default=())
+    left_out: LeftOut | None = None
 
     def subset(self, mask: Any) -> Prepared:
         """The same preparation for a row subset (e.g. one basin)."""
         return replace(self, sites=self.sites[mask])
+
+
+@dataclass(frozen=True)
+class LeftOut:
+    """Sites of the input left out of one basin's outputs because they lie outside it.
+
+    Attributes
+    ----------
+    basin : str
+        The basin chosen.
+    n_input, n_kept : int
+        Sites of the input (after validation) and those in ``basin``.
+    elsewhere : tuple of (basin id, count)
+        Left-out sites per other bundled basin.
+    no_basin : int
+        Left-out sites in no bundled basin.
+    """
+
+    basin: str
+    n_input: int
+    n_kept: int
+    elsewhere: tuple[tuple[str, int], ...] = ()
+    no_basin: int = 0
+
+    @property
+    def n(self) -> int:
+        """Number of sites left out."""
+        return self.n_input - self.n_kept
+
+    def message(self, file: str | None = None) -> str:
+        """The console/report sentence: how many sites were left out, and where they lie."""
+        from riskmap.i18n import ngettext
+
+        where = [_("{n} in {basin}").format(n=format_int(n), basin=basin_label(b))
+                 for b, n in self.elsewhere]
+        if self.no_basin:
+            where.append(_("{n} in no bundled basin").format(n=format_int(self.no_basin)))
+        src = file or _("the input")
+        if self.n_kept == 0:
+            return ngettext("no site of {file} lies in the {basin} basin: its {n} site is left out ({where})",
+                            "no site of {file} lies in the {basin} basin: all {n} are left out ({where})",
+                            self.n).format(file=src, basin=basin_label(self.basin), n=format_int(self.n),
+                                           where=", ".join(where))
+        return ngettext("{n} of the {total} sites of {file} is left out: outside the {basin} basin ({where})",
+                        "{n} of the {total} sites of {file} are left out: outside the {basin} basin ({where})",
+                        self.n).format(n=format_int(self.n), total=format_int(self.n_input), file=src,
+                                       basin=basin_label(self.basin), where=", ".join(where))
+
+
+def _left_out(sites: pd.DataFrame, basin: str) -> tuple[Any, LeftOut]:
+    """The mask of ``basin``'s sites and the count of the others, per basin they lie in."""
+    where = sites["basin"].astype("string") if "basin" in sites.columns else pd.Series(pd.NA, index=sites.index,
+                                                                                      dtype="string")
+    mask = where.eq(basin).fillna(False).to_numpy(dtype=bool)
+    other = where[~mask]
+    counts = other.value_counts(dropna=True).sort_index()
+    return mask, LeftOut(basin=basin, n_input=len(sites), n_kept=int(mask.sum()),
+                         elsewhere=tuple((str(b), int(n)) for b, n in counts.items()),
+                         no_basin=int(other.isna().sum()))
+
+
+def _from_bundled(prepared: Prepared) -> bool:
+    """True when the sites are the bundled inventory (its other basins are not "left out")."""
+    file = getattr(prepared.validation, "file", None) or prepared.source
+    try:
+        return file is not None and Path(str(file)).resolve() == bundled_inventory().resolve()
+    except OSError:
+        return False
+
+
+def basin_step(prepared: Prepared, basin: str, *, warn: bool = True) -> Prepared:
+    """The sites of one basin: the one place a basin's sites are selected, saying how many are left out.
+
+    Sites of a user's file outside ``basin`` are counted per basin they lie in
+    (``Prepared.left_out``) and, with ``warn``, stated in a
+    :class:`riskmap.RiskmapDataWarning` (the command line prints it); the
+    bundled inventory's other basins are not a warning.
+
+    Parameters
+    ----------
+    prepared : Prepared
+        Assessed sites (:func:`prepare`).
+    basin : str
+        Basin id.
+    warn : bool
+        Warn when sites of a user's file are left out.
+
+    Returns
+    -------
+    Prepared
+        The subset, with ``left_out``.
+
+    Examples
+    --------
+    >>> p = basin_step(prepare(score=False), "drina")
+    >>> set(p.sites["basin"]), p.left_out.n_kept == len(p.sites)
+    ({'drina'}, True)
+    """
+    mask, left = _left_out(prepared.sites, basin)
+    if warn and left.n and not _from_bundled(prepared):
+        import warnings
+
+        from riskmap._errors import RiskmapDataWarning
+
+        file = getattr(prepared.validation, "file", None) or prepared.source
+        warnings.warn(left.message(Path(str(file)).name if file is not None else None), RiskmapDataWarning,
+                      stacklevel=2)
+    return replace(prepared, sites=prepared.sites[mask], left_out=left, steps=(*prepared.steps, "basin"))
 
 
 def bundled_inventory(data_dir: str | Path | None = None) -> Path:

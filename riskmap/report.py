@@ -238,7 +238,7 @@ def _report_context(inputs: ReportInputs, *, generated_at: _dt.datetime | None =
         "interactive_map": inputs.interactive_map, "matrix": matrix,
         **_ranking_parts(sites, inputs, name, ranking, meta),
         "countries": _country_sections(sites, riparian, _source_titles(sources)),
-        "quality": {**_quality_context(sites), "dropped": _dropped_rows_context(inputs.validation),
+        "quality": {**_quality_context(sites), "dropped": _dropped_rows_context(inputs.validation, inputs.left_out),
                     **_returns_context(inputs.sites_provenance)},
         "method": _methodology_context(sites),
         "sources": sources,

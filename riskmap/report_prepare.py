@@ -56,6 +56,8 @@ class ReportInputs:
     validation : riskmap.schema.ValidationReport, optional
         The validation report of the input file; its dropped rows (row,
         column, reason) are listed in the data-quality section.
+    left_out : riskmap.pipeline.LeftOut, optional
+        Sites of the input file outside the basin (stated in the same section).
     """
 
     basin_id: str
@@ -69,6 +71,7 @@ class ReportInputs:
     basin_name: str | None = None
     other_provenance: dict[str, dict] = field(default_factory=dict)
     validation: Any = None
+    left_out: Any = None
 
 
 def _read_json(p: Path) -> dict | None:
@@ -166,16 +169,17 @@ def report_inputs(basin: str, prepared: Any, *, data_dir: str | Path | None = No
     'drina'
     """
     from riskmap.hydrography import load_basin
-    from riskmap.pipeline import exposure_matrix_of
+    from riskmap.pipeline import basin_step, exposure_matrix_of
 
     data = Path(data_dir) if data_dir is not None else DATA_DIR
     b = load_basin(basin, data_dir=data_dir) if data_dir is not None else load_basin(basin)
     if prepared.assessed:
-        prepared = prepared.subset(prepared.sites["basin"].astype(object) == basin)
+        prepared = basin_step(prepared, basin)  # says how many sites of the file lie outside the basin
     return ReportInputs(
         basin_id=basin, sites=prepared.sites, basin=b, matrix=exposure_matrix_of(prepared, basin),
         sites_provenance=_read_json(data / "sites" / "PROVENANCE.json"),
         basins_provenance=_read_json(data / "basins" / "PROVENANCE.json"),
         other_provenance={k: v for k, v in {
             "Natech screening": _read_json(data / "natech" / "PROVENANCE.json")}.items() if v},
-        input_files=_input_files(basin, data, prepared.source), validation=prepared.validation)
+        input_files=_input_files(basin, data, prepared.source), validation=prepared.validation,
+        left_out=prepared.left_out)

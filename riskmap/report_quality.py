@@ -38,15 +38,23 @@ _QUALITY_FIELDS: tuple[tuple[str, frozenset[str] | None], ...] = (
 MAX_DROPPED_LISTED = 200
 
 
-def _dropped_rows_context(report: Any) -> dict[str, Any] | None:
-    """Rows of the input file that failed validation (row, line, column, reason), or None."""
-    if report is None or report.n_rows - report.n_kept <= 0:
+def _dropped_rows_context(report: Any, left_out: Any = None) -> dict[str, Any] | None:
+    """Rows of the input file that failed validation (row, line, column, reason), or None.
+
+    ``left_out`` (a :class:`riskmap.pipeline.LeftOut`) adds the sentence on the
+    valid sites outside the report's basin (``outside``).
+    """
+    file = Path(str(report.file)).name if report is not None and getattr(report, "file", None) else None
+    outside = left_out.message(file) if left_out is not None and left_out.n else None
+    if (report is None or report.n_rows - report.n_kept <= 0) and outside is None:
         return None
+    if report is None or report.n_rows - report.n_kept <= 0:
+        return {"file": file, "n_rows": 0, "n_dropped": 0, "rows": [], "more": 0, "outside": outside}
     rows = [{"row": i.row, "line": i.line if i.line is not None else "", "column": i.column or "",
              "reason": i.reason} for i in report.errors if i.row is not None]
-    return {"file": Path(str(report.file)).name, "n_rows": report.n_rows,
+    return {"file": file, "n_rows": report.n_rows,
             "n_dropped": report.n_rows - report.n_kept, "rows": rows[:MAX_DROPPED_LISTED],
-            "more": max(0, len(rows) - MAX_DROPPED_LISTED)}
+            "more": max(0, len(rows) - MAX_DROPPED_LISTED), "outside": outside}
 
 
 def _quality_context(sites: pd.DataFrame) -> dict[str, Any]:

@@ -57,7 +57,6 @@ import pandas as pd
 from riskmap._errors import RiskmapInputError
 from riskmap.basins import known_basins
 from riskmap.discharge import _Network, assign_discharge
-from riskmap.exposure import assess
 from riskmap.params import DEFAULT_DISCHARGE_FILE, load_discharge_table  # noqa: F401  (re-exported)
 from riskmap.spill_assumptions import _assumptions, _path_assumptions, _transit_assumptions, _uncertainty
 from riskmap.spill_checkpoints import (TOWN_BUFFER_KM, TOWN_CHECKPOINT_MIN_POP,  # noqa: F401  (re-exported)
@@ -301,27 +300,27 @@ def simulate_site(site_id: str, mass_kg: float | str, duration_h: float | str = 
 
 def priority_sites(basin: str, top: int = 10, sites: gpd.GeoDataFrame | str | Path | None = None
                    ) -> gpd.GeoDataFrame:
-    """The ``top`` priority sites of ``basin``, assessed (``exposure.assess``) and ranked (``hazard.rank``).
+    """The ``top`` priority sites of ``basin`` on the one ranking (:func:`riskmap.pipeline.prepare`).
 
-    Ranked sites come first by ``priority_rank``; when fewer than ``top`` are
-    ranked, unranked sites of the basin with a downstream path follow, by
-    ``site_id`` (stated in the ``selection`` column).
+    The sites (a file, a frame, or None for the bundled inventory) are
+    validated, assessed against every basin and scored as the report sees
+    them; sites of a file outside ``basin`` are counted in a warning
+    (:func:`riskmap.pipeline.basin_step`). Ranked sites come first by
+    ``priority_rank``; when fewer than ``top`` are ranked, unranked sites of
+    the basin with a downstream path follow, by ``site_id`` (stated in the
+    ``selection`` column).
     """
-    from riskmap._paths import DATA_DIR
-    from riskmap.hazard import rank, score
-    from riskmap.io import read_sites
+    from riskmap.pipeline import basin_step, prepare
+    from riskmap.report import assessment_basins
 
     if basin not in set(known_basins()):
         raise RiskmapInputError(f"unknown basin {basin!r}; known: {', '.join(sorted(known_basins()))}")
     if top < 1:
         raise RiskmapInputError(f"--top must be at least 1, got {top}")
-    inv = (read_sites(Path(sites) if sites is not None else DATA_DIR / "sites" / "sites.csv")
-           if sites is None or isinstance(sites, (str, Path)) else sites)
-    mine = inv[inv["basin"] == basin]
-    if mine.empty:
+    ranked = basin_step(prepare(sites, basins=assessment_basins(basin)), basin).sites
+    if ranked.empty:
         raise RiskmapInputError(f"no site of the inventory lies in basin {basin!r}")
-    ranked = rank(score(assess(mine)))
-    ranked = ranked[ranked["reach_id"].notna()]
+    ranked = ranked[ranked["reach_id"].notna()].copy()
     ranked["selection"] = np.where(ranked["priority_rank"].notna(), "priority rank", "unranked (filler)")
     order = ranked.assign(_r=ranked["priority_rank"].astype("Float64").fillna(np.inf)).sort_values(["_r", "site_id"])
     return order.drop(columns="_r").head(top)

@@ -6,6 +6,8 @@ import subprocess
 import sys
 
 import click
+import pandas as pd
+import pytest
 from click.testing import CliRunner
 
 from riskmap.cli import main
@@ -62,3 +64,39 @@ def test_public_api_names_resolve():
     for name in riskmap.__all__:
         assert getattr(riskmap, name) is not None, name
     assert callable(riskmap.assess) and callable(riskmap.basin_map) and callable(riskmap.export_sites)
+
+
+def test_spill_all_on_a_plain_site_file(tmp_path):
+    """A site file without a ``basin`` column goes through the pipeline (was KeyError: 'basin')."""
+    p = tmp_path / "places.csv"
+    p.write_text("site_id,name,category,coord_precision,source,lon,lat\n"
+                 "zvornik,Zvornik,other,town,test,19.1025,44.3865\n"
+                 "foca,Foca,other,town,test,18.7783,43.5065\n"
+                 "shkoder,Shkoder,other,town,test,19.5126,42.0693\n")
+    out = tmp_path / "batch.csv"
+    res = CliRunner().invoke(main, ["spill", "--all", "drina", "--sites", str(p), "--mass", "10t", "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    rows = pd.read_csv(out)
+    assert sorted(rows["site_id"]) == ["foca", "zvornik"]
+    assert rows["error"].isna().all() and (rows["first_border_km"] > 0).all()
+    err = res.stderr if hasattr(res, "stderr") else res.output
+    assert "1 of the 3 sites of places.csv is left out: outside the Drina basin (1 in Drin)" in err
+
+
+@pytest.mark.parametrize("start, message", [
+    ("9999-12-31 23:59", "--start: '9999-12-31 23:59' is out of range"),
+    ("2027-02-30 06:00", "--start: '2027-02-30 06:00' is not a valid date and time"),
+    ("tomorrow", "--start: cannot read 'tomorrow'"),
+])
+def test_exercise_bad_start_is_an_error_naming_the_option(start, message, tmp_path):
+    res = CliRunner().invoke(main, ["exercise", "drina", "--site", "gem-gcpt-L100000100104", "--start", start,
+                                    "-o", str(tmp_path / "o")])
+    assert res.exit_code == 2, res.output
+    assert message in (res.stderr if hasattr(res, "stderr") else res.output)
+    assert "Traceback" not in res.output and not (tmp_path / "o").exists()
+
+
+def test_build_reference_bad_date_is_a_usage_error(tmp_path):
+    res = CliRunner().invoke(main, ["data", "build-reference", "--date", "9999-99-99", "--sources", str(tmp_path)])
+    assert res.exit_code == 2
+    assert "Invalid value for '--date'" in res.output

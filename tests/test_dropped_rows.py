@@ -170,3 +170,76 @@ def test_tally_groups_reasons_without_the_values(tmp_path):
     msg = str(rec[0].message)
     assert "3 of 4 rows dropped (2 category: unknown category; 1 too many fields)" in msg
     assert "minee" not in msg and "mineral" not in msg  # values (user text) stay in the full report
+
+
+# ---------------------------------------------------------------- sites outside the chosen basin
+# 7 valid rows: 4 in the Drina basin, 1 in the Drin (Shkoder), 1 in the Syr Darya (Almalyk), 1 in no bundled
+# basin (Paris). The basin-scoped commands say how many were left out and where they lie.
+SEVEN = [
+    "d1,Mine A,mine,exact,test,19.3563,43.3563",
+    "d2,Mine B,mine,exact,test,18.78,43.51",
+    "d3,Zvornik,other,town,test,19.1025,44.3865",
+    "d4,Visegrad,other,town,test,19.2925,43.7825",
+    "x1,Shkoder,other,town,test,19.5126,42.0693",
+    "x2,Almalyk,mine,exact,test,69.5981,40.8447",
+    "x3,Paris,other,town,test,2.3522,48.8566",
+]
+OUTSIDE_DRINA = "3 of the 7 sites of seven.csv are left out: outside the Drina basin (1 in Drin, 1 in Syr Darya, " \
+                "1 in no bundled basin)"
+
+
+@pytest.fixture()
+def seven_csv(tmp_path):
+    p = tmp_path / "seven.csv"
+    p.write_text(HEADER + "\n".join(SEVEN) + "\n")
+    return p
+
+
+BASIN_COMMANDS = {
+    "map": lambda p, d: ["map", "drina", "--sites", str(p), "-o", str(d / "m.html"), "--no-score"],
+    "export": lambda p, d: ["export", "drina", "--sites", str(p), "-o", str(d / "out.csv")],
+    "matrix": lambda p, d: ["matrix", str(p), "--basin", "drina"],
+    "contingency": lambda p, d: ["contingency", "drina", "--sites-file", str(p), "--sites", "d1", "-o",
+                                 str(d / "c"), "--no-pdf"],
+}
+
+
+@pytest.mark.parametrize("name", sorted(BASIN_COMMANDS))
+def test_basin_commands_say_how_many_sites_lie_outside(name, seven_csv, tmp_path):
+    res = CliRunner().invoke(main, BASIN_COMMANDS[name](seven_csv, tmp_path))
+    assert res.exit_code == 0, res.output
+    assert _stderr(res).count(OUTSIDE_DRINA) == 1, _stderr(res)
+
+
+def test_export_of_a_basin_without_sites_of_the_file_warns(seven_csv, tmp_path):
+    drina_only = tmp_path / "drina_only.csv"
+    drina_only.write_text(HEADER + "\n".join(SEVEN[:4]) + "\n")
+    res = CliRunner().invoke(main, ["export", "syr_darya", "--sites", str(drina_only), "-o", str(tmp_path / "x.csv")])
+    assert res.exit_code == 0, res.output
+    assert "no site of drina_only.csv lies in the Syr Darya basin: all 4 are left out (4 in Drina)" in _stderr(res)
+    assert "(0 sites)" in res.output
+
+
+def test_report_states_the_sites_outside_the_basin(seven_csv, tmp_path):
+    res = CliRunner().invoke(main, ["report", "drina", "--sites", str(seven_csv), "-o", str(tmp_path / "r"),
+                                    "--no-pdf"])
+    assert res.exit_code == 0, res.output
+    assert OUTSIDE_DRINA in _stderr(res)
+    html = (tmp_path / "r" / "drina_report.html").read_text()
+    quality = html[html.index('id="quality"'):]
+    assert f'<p class="intro" id="left-out">{OUTSIDE_DRINA}.</p>' in quality
+    assert 'id="dropped-rows"' not in quality  # every row was valid: no table of failed rows
+
+
+def test_one_site_in_another_basin_gives_a_clear_warning(tmp_path):
+    p = tmp_path / "syronly.csv"
+    p.write_text(HEADER + SEVEN[5] + "\n")
+    res = CliRunner().invoke(main, ["report", "drina", "--sites", str(p), "-o", str(tmp_path / "r"), "--no-pdf"])
+    assert res.exit_code == 0, res.output
+    assert "no site of syronly.csv lies in the Drina basin: its 1 site is left out (1 in Syr Darya)" in _stderr(res)
+
+
+def test_bundled_inventory_other_basins_are_not_a_warning(tmp_path):
+    res = CliRunner().invoke(main, ["export", "drina", "-o", str(tmp_path / "x.csv")])
+    assert res.exit_code == 0, res.output
+    assert "left out" not in _stderr(res)

@@ -100,3 +100,27 @@ def test_export_of_prepared_sites_carries_the_matrix(prepared_drina, tmp_path):
     unassessed = pipeline.prepare(DRINA, assess=False, score=False)
     p2 = export(unassessed, tmp_path / "u.xlsx", basin="drina")
     assert "note" in pd.read_excel(p2, sheet_name="exposure_matrix").columns
+
+
+def test_basin_step_counts_the_sites_left_out_per_basin(tmp_path):
+    import warnings
+
+    from riskmap import RiskmapDataWarning
+    from riskmap.pipeline import basin_step, prepare
+
+    p = tmp_path / "three.csv"
+    p.write_text("site_id,name,category,coord_precision,source,lon,lat\n"
+                 "d1,Mine A,mine,exact,test,19.3563,43.3563\n"
+                 "x2,Almalyk,mine,exact,test,69.5981,40.8447\n"
+                 "x3,Paris,other,town,test,2.3522,48.8566\n")
+    prepared = prepare(p, score=False)
+    with pytest.warns(RiskmapDataWarning, match=r"2 of the 3 sites of three.csv are left out"):
+        drina = basin_step(prepared, "drina")
+    assert list(drina.sites["site_id"]) == ["d1"]
+    left = drina.left_out
+    assert (left.n_input, left.n_kept, left.n, left.elsewhere, left.no_basin) == (3, 1, 2, (("syr_darya", 1),), 1)
+    assert drina.steps[-1] == "basin"
+    with warnings.catch_warnings():  # the bundled inventory's other basins are no warning
+        warnings.simplefilter("error", RiskmapDataWarning)
+        bundled = basin_step(prepare(score=False), "drina")
+    assert bundled.left_out.n > 0 and set(bundled.sites["basin"]) == {"drina"}

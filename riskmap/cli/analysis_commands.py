@@ -124,12 +124,14 @@ def matrix_cmd(sites_file: Path | None, basin: str | None, weight: str | None, o
     """
     from riskmap.exposure import exposure_matrix
     from riskmap.io import atomic_write_text, csv_text
+    from riskmap.pipeline import basin_step
 
     src = sites_file or SITES_CSV
     if not src.exists():
         _fail(_("{path} not found; give a SITES_FILE or run `riskmap data build-sites`").format(path=src))
     _not_input(out, src)
-    assessed = _prepare(src, strict, layer, crs, basins=[basin] if basin else None, score=False).sites
+    prepared = _prepare(src, strict, layer, crs, score=False)  # all basins: a site belongs to one, as in the report
+    assessed = (basin_step(prepared, basin) if basin else prepared).sites  # basin_step: how many lie outside it
     if weight is not None and weight not in assessed.columns:
         _fail(_("--weight {column}: no such column in {path}").format(column=repr(weight), path=src))
     _print_matrices(assessed, basin=basin, weight=weight)

@@ -20,12 +20,26 @@ from riskmap.cli._base import (
 # [hydrography commands]
 
 
+def _iso_date(_ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """``--date``: an ISO 8601 date or date and time (recorded as given), else a usage error naming the option."""
+    import datetime as _dt
+
+    if value is None:
+        return None
+    try:
+        _dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise click.BadParameter(f"{value!r}: write an ISO 8601 date, e.g. 2026-01-31 or 2026-01-31T12:00:00Z",
+                                 param=param) from None
+    return value
+
+
 @data.command("build-reference")
 @SOURCES_OPTION
 @DATA_DIR_OPTION
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Output folder (default: data/basins).")
-@click.option("--date", "build_date", default=None,
+@click.option("--date", "build_date", default=None, callback=_iso_date,
               help="Build date for PROVENANCE (default: $SOURCE_DATE_EPOCH or now, UTC).")
 @click.option("--no-plots", is_flag=True, help="Skip the PNG overviews.")
 def build_reference_cmd(sources: Path | None, data_dir: Path | None, out_dir: Path | None,

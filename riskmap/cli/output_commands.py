@@ -76,13 +76,13 @@ def _map_sites(basin: str, src: Path, read: tuple[bool, str | None, str | None],
     ``read`` is ``(strict, layer, crs)``. A scoring failure is a warning: the map then colours the
     sites by exposure class.
     """
-    from riskmap.pipeline import score_step
+    from riskmap.pipeline import basin_step, score_step
     from riskmap.report import assessment_basins
 
     strict, layer, crs = read
     prepared = _prepare(src, strict, layer, crs, score=False,
                         basins=assessment_basins(basin))  # all basins, then this one's sites
-    prepared = prepared.subset((prepared.sites["basin"].astype(object) == basin).to_numpy())
+    prepared = basin_step(prepared, basin)  # warns how many sites of the file lie outside BASIN
     if options is not None:
         try:
             prepared = score_step(prepared, options=options)
