@@ -20,6 +20,7 @@ import shapely
 import shapely.ops
 
 from riskmap._errors import RiskmapValidationError
+from riskmap._geo import geodesic_distance_km
 from riskmap.i18n import _
 from riskmap.schema import (_BY_NAME, AOI_BOXES, COLUMNS, REQUIRED_COLUMNS, ValidationReport, _blank)
 
@@ -134,12 +135,9 @@ def _country_mismatch_warnings(sites: gpd.GeoDataFrame, countries: gpd.GeoDataFr
     lies = j[~j.index.duplicated(keep="first")]["iso3"].reindex(range(len(cand))).to_numpy(dtype=object)
     odd = np.flatnonzero(pd.notna(lies) & (lies != given[cand]))
     by_code = dict(zip(c["iso3"], c.geometry))
-    from riskmap._geo import GEOD
-
     for k in odd:
         i, pt, own = cand[k], geoms[cand[k]], by_code.get(given[cand[k]])
-        km = float("inf") if own is None else float(GEOD.inv(
-            pt.x, pt.y, *shapely.get_coordinates(shapely.ops.nearest_points(own, pt)[0])[0])[2]) / 1000.0
+        km = float("inf") if own is None else _km_to_nearest(pt, own)
         if km > COUNTRY_MISMATCH_KM:
             err(rows[i], "country", _("country {given} given, but the site lies in {lies}").format(
                 given=given[i], lies=lies[k]),
@@ -402,10 +400,13 @@ def _label_distance_km(label: Any, geom: Any) -> float:
         return 0.0
     if not (-180 <= label.x <= 180 and -90 <= label.y <= 90):
         return 0.0
-    from riskmap._geo import GEOD
+    return _km_to_nearest(label, geom)
 
-    near = shapely.ops.nearest_points(geom, label)[0]
-    return float(GEOD.inv(label.x, label.y, near.x, near.y)[2]) / 1000.0
+
+def _km_to_nearest(pt: shapely.Point, geom: Any) -> float:
+    """Geodesic km from a lon/lat point to the nearest point of a lon/lat geometry."""
+    near = shapely.ops.nearest_points(geom, pt)[0]
+    return float(geodesic_distance_km(pt.x, pt.y, near.x, near.y))
 
 
 def _flatten_geometries(geoms: np.ndarray, cells: _Cells) -> None:
