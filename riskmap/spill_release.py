@@ -22,7 +22,7 @@ import shapely
 
 from riskmap._errors import RiskmapInputError
 from riskmap._geo import local_aeqd
-from riskmap.basins import basins_dir, known_basins
+from riskmap.basins import basins_dir, known_basins, resolve_basin
 from riskmap.discharge import _Network
 from riskmap.exposure import SHARED_LAKE_SHORE, assess
 
@@ -235,10 +235,9 @@ def locate_release(site_id: str, sites: gpd.GeoDataFrame | str | Path | None = N
     """
     site = resolve_site(site_id, sites)
     if isinstance(site, shapely.Point):  # a lon,lat release is located as assess locates a site there
-        try:
-            site, basin = _assessed_point(site, basin)
-        except RiskmapInputError:
-            pass  # in no basin: the nearest river within max_snap_km (find_basin below), or its clear error
+        located = _assessed_point(site, basin)
+        if located is not None:  # else: the nearest river within max_snap_km (find_basin below), or its error
+            site, basin = located
     if isinstance(site, pd.Series):
         if basin is None and isinstance(site.get("basin"), str) and site.get("basin"):
             basin = site["basin"]
@@ -251,23 +250,25 @@ def locate_release(site_id: str, sites: gpd.GeoDataFrame | str | Path | None = N
     return site, basin
 
 
-def _assessed_point(pt: shapely.Point, basin: Any) -> tuple[pd.Series, str]:
+def _assessed_point(pt: shapely.Point, basin: Any) -> tuple[pd.Series, str] | None:
     """A ``lon,lat`` release located as :func:`assess` locates a site there, in the country it lies in.
 
     River snap, allocation to a reach of its sub-basin, a shared lake's shore or the DEM flow path.
-
-    Raises
-    ------
-    RiskmapInputError
-        The point lies in no basin (the message of :func:`find_basin`).
+    None where ``assess`` places it on no reach (outside every basin), or in another basin than the
+    ``basin`` asked for (the point then snaps to that basin's network, as before).
     """
     row = pd.Series({"site_id": f"{pt.x:.5f},{pt.y:.5f}", "name": f"{pt.x:.4f}E {pt.y:.4f}N",
                      "category": "other", "coord_precision": "exact", "geometry": pt})
-    located, basin = _assessed_release(row, basin)
-    if basin is None or located is row:
-        raise RiskmapInputError(f"{pt.x:.4f}E {pt.y:.4f}N is in none of the basins (Drin, Drina, Syr Darya or an "
-                                "imported one) and not near a river of their networks")
-    return located, str(basin)
+    located, _ = _assessed_release(row, None)
+    where = located.get("basin") if located is not row else None
+    if not isinstance(where, str) or not where:
+        return None
+    if basin is not None:
+        asked = resolve_basin(basin) if isinstance(basin, str) else getattr(basin, "id", basin)
+        if asked != where:
+            return None
+        return located, basin
+    return located, where
 
 
 def _assessed_release(site: pd.Series, basin: Any) -> tuple[pd.Series, Any]:

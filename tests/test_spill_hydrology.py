@@ -392,3 +392,22 @@ def test_lake_ohrid_shore_release_enters_shared_water_at_the_shore(point, origin
     first = res.checkpoints.iloc[0]
     assert first["kind"] == "border" and first["checkpoint"] == f"border {origin} -> ALB|MKD"
     assert first["river_km"] <= km_max and first["leading_edge_h"] < 1.0
+
+
+@needs_tables
+def test_lonlat_release_in_another_basin_than_asked_snaps_in_the_asked_one():
+    """Pogradec lies in the Drin: asked for the Drina, the release is not moved to the Drin's network; it
+    snaps to the Drina's (and is refused there: no Drina river within 10 km)."""
+    import shapely
+
+    from riskmap import RiskmapInputError
+    from riskmap.spill_release import locate_release
+
+    site, basin = locate_release("20.6528,40.9025")
+    assert basin == "drin" and site["reach_id"] >= 0
+    site, basin = locate_release("20.6528,40.9025", basin="drina")
+    assert basin == "drina" and isinstance(site, shapely.Point)
+    with pytest.raises(RiskmapInputError):
+        from riskmap.spill import simulate_site
+
+        simulate_site("20.6528,40.9025", "10t", basin="drina")
