@@ -12,6 +12,7 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
+from riskmap._errors import RiskmapInputError
 from riskmap.export import (
     HUMAN_HEADERS,
     XLSX_DATA_SHEET,
@@ -73,8 +74,6 @@ def _refuse_long_cells(table: pd.DataFrame, path: Path) -> None:
     RiskmapInputError
         A text cell is longer than :data:`XLSX_MAX_CELL_CHARS`.
     """
-    from riskmap._errors import RiskmapInputError
-
     for col in table.columns:
         if table[col].dtype != object and not pd.api.types.is_string_dtype(table[col]):
             continue
