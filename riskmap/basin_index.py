@@ -123,6 +123,7 @@ class _BasinIndex:
     reach_dto: np.ndarray
     reach_border: np.ndarray
     reach_sub: np.ndarray
+    reach_next: np.ndarray  # position of the reach below when it starts where this one ends (-1 otherwise)
     reach_idx: _SegmentIndex | None
     sub_reach_idx: dict[str, tuple[np.ndarray, _SegmentIndex]]
     origins: dict[str, int]
@@ -173,7 +174,7 @@ def _basin_index(basin: Any) -> _BasinIndex:
 #: Text (object array) fields of :class:`_BasinIndex`, kept as JSON in the index cache.
 _TEXT_FIELDS = ("sub_names", "country_codes", "border_a", "border_b", "reach_names", "reach_country", "reach_sub")
 #: Numeric array fields of :class:`_BasinIndex`.
-_ARRAY_FIELDS = ("reach_ids", "reach_len", "reach_dto", "reach_border", "exit_up", "ds_code")
+_ARRAY_FIELDS = ("reach_ids", "reach_len", "reach_dto", "reach_border", "reach_next", "exit_up", "ds_code")
 
 
 def _json_text(v: Any) -> str | float | None:
@@ -319,7 +320,7 @@ def _reach_parts(basin: Any, bid: str, proj: Any) -> dict[str, Any]:
         empty = np.array([], dtype=object)
         return dict(reach_ids=np.zeros(0, np.int64), reach_names=empty, reach_country=empty, reach_sub=empty,
                     reach_len=np.zeros(0), reach_dto=np.zeros(0), reach_border=np.zeros(0, bool),
-                    reach_idx=None, sub_reach_idx={}, down=np.zeros(0, np.intp), order=np.zeros(0, np.intp))
+                    reach_next=np.zeros(0, np.intp), reach_idx=None, sub_reach_idx={}, down=np.zeros(0, np.intp), order=np.zeros(0, np.intp))
     net = network_of(basin, name=f"basin {bid!r}")
     country = _text_column(reaches, "country")
     border = (reaches["is_border"].fillna(False).to_numpy(dtype=bool).copy() if "is_border" in reaches
@@ -335,9 +336,25 @@ def _reach_parts(basin: Any, bid: str, proj: Any) -> dict[str, Any]:
     return dict(reach_ids=net.ids, reach_names=_text_column(reaches, "name"), reach_country=country,
                 reach_sub=sub, reach_len=reaches["length_km"].to_numpy(dtype=float),
                 reach_dto=reaches["dist_to_outlet_km"].to_numpy(dtype=float), reach_border=border,
-                reach_idx=_SegmentIndex(rgeom), sub_reach_idx=sub_reach_idx,
+                reach_next=_joined_below(rgeom, net.down), reach_idx=_SegmentIndex(rgeom), sub_reach_idx=sub_reach_idx,
                 # each reach after its downstream reach (raises on a cycle)
                 down=net.down, order=net.flow_order)
+
+
+def _joined_below(rgeom: np.ndarray, down: np.ndarray, tol_m: float = 1.0) -> np.ndarray:
+    """Per reach, the position of the reach below when that one starts where this one ends (within ``tol_m``), else -1.
+
+    Not joined: a reach with none below, or one whose water reaches the next by a link that is
+    not a shared node (a karst link, a gap in the lines).
+    """
+    out = np.full(len(rgeom), -1, dtype=np.intp)
+    has = np.flatnonzero(down >= 0)
+    if len(has):
+        end = shapely.get_point(rgeom[has], -1)
+        start = shapely.get_point(rgeom[down[has]], 0)
+        ok = shapely.distance(end, start) <= tol_m
+        out[has[ok]] = down[has[ok]]
+    return out
 
 
 def _downstream_tables(r: dict[str, Any], riparian: Iterable[str]
@@ -427,7 +444,7 @@ def _build_index(basin: Any) -> _BasinIndex:
         country_codes=country_codes, country_lab=country_lab, border_a=border_a, border_b=border_b,
         border_idx=border_idx, reach_ids=r["reach_ids"], reach_names=r["reach_names"],
         reach_country=r["reach_country"], reach_len=r["reach_len"], reach_dto=r["reach_dto"],
-        reach_border=r["reach_border"], reach_sub=r["reach_sub"], reach_idx=r["reach_idx"],
+        reach_border=r["reach_border"], reach_sub=r["reach_sub"], reach_next=r["reach_next"], reach_idx=r["reach_idx"],
         sub_reach_idx=r["sub_reach_idx"], origins=origins, exit_up=exit_up, ds_code=ds_code, ds_lists=ds_lists,
         shared_lakes=shared, shared_bounds=shared_bounds, continuation=format_continuation(meta), meta=meta,
         **_population_reaches(basin))

@@ -122,7 +122,7 @@ def _snap_to_network(bs: _BasinSites, sub: np.ndarray, max_snap_km: float) -> _S
                  np.where(r["line"] >= 0, "river snap", "basin allocation").astype(object))
     far = np.flatnonzero(snap.reach < 0)
     if not len(far):
-        return snap
+        return _past_the_end(ix, snap)
     fsub = sub[far]
     for s in pd.unique(fsub):
         grp = far[fsub == s] if s is not None else far[pd.isna(fsub)]
@@ -136,6 +136,21 @@ def _snap_to_network(bs: _BasinSites, sub: np.ndarray, max_snap_km: float) -> _S
             got = rr["line"] >= 0
             snap.reach[grp[got]] = rr["line"][got]
         snap.dist[grp[got]], snap.frac[grp[got]] = rr["dist"][got], rr["frac"][got]
+    return _past_the_end(ix, snap)
+
+
+def _past_the_end(ix: Any, snap: _Snap) -> _Snap:
+    """Sites snapped to the very end of a reach start on the reach below, where that one starts at the same node.
+
+    At a confluence the node ends two reaches and starts a third, all at the same distance from the
+    site; the water is in the reach below whichever of them the nearest-segment search returned.
+    """
+    end = np.flatnonzero((snap.reach >= 0) & (snap.frac >= 1.0 - 1e-9))
+    if len(end):
+        nxt = ix.reach_next[snap.reach[end]]
+        go = nxt >= 0
+        snap.reach[end[go]] = nxt[go]
+        snap.frac[end[go]] = 0.0
     return snap
 
 

@@ -37,6 +37,8 @@ _DC = np.zeros(256, dtype=np.int64)
 _MOVES = np.zeros(256, dtype=bool)
 for _code, (_r, _c) in _D8_STEPS.items():
     _DR[_code], _DC[_code], _MOVES[_code] = _r, _c, True
+#: Batches of at least this many distinct start cells keep a memo of step lengths (one float per grid cell).
+_MEMO_MIN_SITES = 2000
 
 
 @dataclass(frozen=True)
@@ -49,10 +51,12 @@ class FlowGrid:
         uint8 pyflwdir D8 codes (247 outside the basin).
     transform : tuple of float
         Affine ``(a, b, c, d, e, f)`` of the grid (lon/lat).
-    reach_at : numpy.ndarray
-        Per cell (flattened), the ``reach_id`` of the stream cell, -1 elsewhere.
-    frac_at : numpy.ndarray
-        Per cell, the position of the cell along its reach (0 upstream end, 1 downstream end).
+    stream_cell : numpy.ndarray
+        Sorted flat indexes of the stream cells (the cells of the reaches' vertices).
+    stream_reach : numpy.ndarray
+        The ``reach_id`` of each stream cell.
+    stream_frac : numpy.ndarray
+        The position of each stream cell along its reach (0 upstream end, 1 downstream end).
     country : numpy.ndarray
         Per cell, 1-based index into ``country_codes`` (0: no country).
     country_codes : numpy.ndarray
@@ -61,8 +65,9 @@ class FlowGrid:
 
     d8: np.ndarray
     transform: tuple[float, ...]
-    reach_at: np.ndarray
-    frac_at: np.ndarray
+    stream_cell: np.ndarray
+    stream_reach: np.ndarray
+    stream_frac: np.ndarray
     country: np.ndarray
     country_codes: np.ndarray
 
@@ -76,8 +81,16 @@ class FlowGrid:
         r, col = np.divmod(idx, self.shape[1])
         return c + (col + 0.5) * a, f + (r + 0.5) * e
 
-    def _step_km(self, cells: np.ndarray, nxt: np.ndarray, memo: np.ndarray) -> np.ndarray:
-        """Geodesic km from each cell centre to the next cell's, each distinct cell computed once (``memo``)."""
+    def _step_km(self, cells: np.ndarray, nxt: np.ndarray, memo: np.ndarray | None) -> np.ndarray:
+        """Geodesic km from each cell centre to the next cell's.
+
+        With a ``memo`` (one slot per cell of the grid, for large batches whose paths converge) each
+        distinct cell is computed once.
+        """
+        if memo is None:
+            x0, y0 = self._centre(cells)
+            x1, y1 = self._centre(nxt)
+            return np.asarray(GEOD.inv(x0, y0, x1, y1)[2]) / 1000.0
         need = np.isnan(memo[cells])
         if need.any():
             u, first = np.unique(cells[need], return_index=True)
@@ -85,6 +98,14 @@ class FlowGrid:
             x1, y1 = self._centre(nxt[need][first])
             memo[u] = np.asarray(GEOD.inv(x0, y0, x1, y1)[2]) / 1000.0
         return memo[cells]
+
+    def _stream(self, cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``reach_id`` (-1: not a stream cell) and position along the reach of the flat cells ``cells``."""
+        if not len(self.stream_cell):
+            return np.full(len(cells), -1, dtype=np.int64), np.full(len(cells), np.nan)
+        i = np.minimum(np.searchsorted(self.stream_cell, cells), len(self.stream_cell) - 1)
+        hit = self.stream_cell[i] == cells
+        return np.where(hit, self.stream_reach[i], -1), np.where(hit, self.stream_frac[i], np.nan)
 
     def cells(self, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
         """Flat cell index of each point inside the basin's cells, -1 elsewhere."""
@@ -131,8 +152,9 @@ class FlowGrid:
         km = np.zeros(n)
         cross = np.full(n, np.nan)
         own = np.where(start >= 0, self.country[np.maximum(start, 0)], 0)
-        active = (start >= 0) & (self.reach_at[np.maximum(start, 0)] < 0)
-        memo = np.full(h * w, np.nan)
+        active = (start >= 0) & (self._stream(start)[0] < 0)
+        # a memo of the grid's size pays for large batches only (the same numbers either way)
+        memo = np.full(h * w, np.nan) if n >= _MEMO_MIN_SITES else None
         for _ in range(MAX_STEPS):
             a = np.flatnonzero(active)
             if not len(a):
@@ -143,24 +165,26 @@ class FlowGrid:
             cur[stop] = -1
             active[stop] = False
             a = a[moves]
+            code = code[moves]
             r, c = np.divmod(cur[a], w)
-            r2, c2 = r + _DR[d8[cur[a]]], c + _DC[d8[cur[a]]]
+            r2, c2 = r + _DR[code], c + _DC[code]
             off = (r2 < 0) | (r2 >= h) | (c2 < 0) | (c2 >= w)
             nxt = np.where(off, -1, r2 * w + c2)
             off |= d8[np.maximum(nxt, 0)] == NODATA
             cur[a[off]] = -1
             active[a[off]] = False
-            a, nxt = a[~off], nxt[~off]
-            km[a] += self._step_km(cur[a], nxt, memo)  # paths converge: each cell's step once
+            keep = ~off
+            a, nxt = a[keep], nxt[keep]
+            km[a] += self._step_km(cur[a], nxt, memo)
             leave = np.isnan(cross[a]) & (own[a] > 0) & (self.country[nxt] != own[a]) & (self.country[nxt] > 0)
             cross[a[leave]] = km[a[leave]]
             cur[a] = nxt
-            active[a] = self.reach_at[nxt] < 0
+            active[a] = self._stream(nxt)[0] < 0
         cur[active] = -1  # longer than MAX_STEPS: left to the cartographic rule
         got = cur >= 0
-        safe = np.maximum(cur, 0)
-        return {"reach_id": np.where(got, self.reach_at[safe], -1),
-                "frac": np.where(got, self.frac_at[safe], np.nan),
+        reach, frac = self._stream(np.maximum(cur, 0))
+        return {"reach_id": np.where(got, reach, -1),
+                "frac": np.where(got, frac, np.nan),
                 "overland_km": np.where(got, km, np.nan),
                 "cross_km": np.where(got, cross, np.nan)}
 
@@ -248,15 +272,15 @@ def _build(path: str, table: tuple[np.ndarray, np.ndarray, np.ndarray]) -> FlowG
         raise RiskmapInputError(f"{path}: the flow grid does not match the basin's reaches (a DEM reach lies "
                                 f"off the grid); rebuild the basin")
     cell = row * w + col
-    reach_at = np.full(h * w, -1, dtype=np.int32)
-    frac_at = np.full(h * w, np.nan, dtype=np.float32)
-    # a reach's last vertex is the confluence cell of its downstream reach: own vertices first,
-    # then last vertices only where no reach owns the cell (the outlet pit)
-    is_last = xyl[:, 2] > 0
-    for sel in (is_last, ~is_last):  # later writes win: own vertices override
-        reach_at[cell[sel]] = ids[sel]
-        frac_at[cell[sel]] = frac[sel]
-    fg = FlowGrid(d8=d8, transform=t, reach_at=reach_at, frac_at=frac_at,
+    # a reach's last vertex is the confluence cell of its downstream reach: own vertices win, a
+    # last vertex counts only where no reach owns the cell (the outlet pit). Sorted by cell, last
+    # vertices before own ones, table order kept (stable): each cell's winner is its group's last row.
+    order = np.lexsort((xyl[:, 2] <= 0, cell))
+    cell, ids, frac = cell[order], ids[order], frac[order]
+    first = np.diff(cell, prepend=-1) != 0
+    pick = np.r_[np.flatnonzero(first)[1:], len(cell)] - 1
+    fg = FlowGrid(d8=d8, transform=t, stream_cell=cell[first], stream_reach=ids[pick].astype(np.int64),
+                  stream_frac=frac[pick].astype(np.float32).astype(float),
                   country=z["country"].astype(np.uint8).ravel(),
                   country_codes=np.asarray(z["country_codes"]).astype(object))
     return fg

@@ -25,7 +25,7 @@ import shapely
 
 
 #: Bump when the layout of the per-basin index changes (invalidates the index-cache files).
-INDEX_CACHE_VERSION = 4
+INDEX_CACHE_VERSION = 5
 #: Suffix of the index-cache files (``.pkl``: pickles of version 1, removed when a basin's file is rewritten).
 _SUFFIX = ".idx"
 

@@ -177,7 +177,9 @@ def _vertex_bound_m(g: np.ndarray, gp: np.ndarray, xy: np.ndarray, crs: Any) -> 
     if not len(xy) or not len(c) or len(cp) != len(c):
         return out
     lat0 = np.cos(np.radians(np.clip(np.median(xy[:, 1]), -80, 80)))
-    _, j = cKDTree(np.c_[xy[:, 0] * lat0, xy[:, 1]]).query(np.c_[c[:, 0] * lat0, c[:, 1]])
+    # unbalanced: twice as fast to build; of equidistant vertices it may pick another, which only moves the bound
+    tree = cKDTree(np.c_[xy[:, 0] * lat0, xy[:, 1]], balanced_tree=False, compact_nodes=False)
+    _, j = tree.query(np.c_[c[:, 0] * lat0, c[:, 1]])
     vx, vy = _lonlat_to(crs).transform(xy[j, 0], xy[j, 1])
     np.minimum.at(out, owner, np.hypot(np.asarray(vx) - cp[:, 0], np.asarray(vy) - cp[:, 1]))
     return out

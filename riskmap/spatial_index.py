@@ -143,6 +143,9 @@ class _SegmentIndex:
     if still unproven, solved with shapely's STRtree.
     """
 
+    #: Arrays read by :meth:`from_arrays`, turned into the search arrays on first use (:meth:`__getattr__`).
+    _pending: dict[str, np.ndarray]
+
     def __init__(self, lines: np.ndarray, step: float = _STEP_M, coarse: bool = True) -> None:
         lines = np.asarray(lines, dtype=object)
         self.coarse: _SegmentIndex | None = None
@@ -207,6 +210,8 @@ class _SegmentIndex:
     def tree(self) -> Any:
         """:class:`scipy.spatial.cKDTree` of the vertices (None without any), built on first use."""
         if self._tree is None and self.n:
+            # balanced (the default): an unbalanced tree builds twice as fast but returns another of
+            # equidistant vertices (a confluence node is shared by three reaches), so another reach
             self._tree = cKDTree(self._xy)
         return self._tree
 
@@ -229,19 +234,35 @@ class _SegmentIndex:
 
     @classmethod
     def from_arrays(cls, a: dict[str, np.ndarray], prefix: str) -> _SegmentIndex:
-        """The index saved by :meth:`to_arrays` (same answers; the k-d tree is rebuilt on first use)."""
+        """The index saved by :meth:`to_arrays` (same answers; the k-d tree is rebuilt on first use).
+
+        The segment arrays are derived on first use (:meth:`__getattr__`): a cached basin index holds
+        many indexes of which a small batch of sites uses a few.
+        """
         self = cls.__new__(cls)
         self.coarse = cls.from_arrays(a, prefix + "coarse.") if f"{prefix}coarse.xy" in a else None
-        n_lines, step = a[f"{prefix}size"]
-        self._setup(a[f"{prefix}xy"].reshape(-1, 2), a[f"{prefix}vpart"].astype(np.intp),
-                    a[f"{prefix}vline"].astype(np.intp), int(n_lines), float(step))
-        if f"{prefix}grid" in a:
-            x0, y0, cell = (float(v) for v in a[f"{prefix}grid"])
-            h, w = (int(v) for v in a[f"{prefix}grid_shape"])
-            self._grid = (x0, y0, cell, _Runs((h, w), a[f"{prefix}grid_starts"], a[f"{prefix}grid_values"]))
-        if f"{prefix}vlon" in a:
-            self._lonlat(a[f"{prefix}vlon"], a[f"{prefix}vlat"])
+        self._pending = {k[len(prefix):]: v for k, v in a.items()
+                         if k.startswith(prefix) and not k.startswith(prefix + "coarse.")}
         return self
+
+    def __getattr__(self, name: str) -> Any:
+        """Finish an index read by :meth:`from_arrays` on the first use of one of its arrays."""
+        pending = self.__dict__.pop("_pending", None)
+        if pending is None:
+            raise AttributeError(name)
+        self._finish(pending)
+        return getattr(self, name)
+
+    def _finish(self, a: dict[str, np.ndarray]) -> None:
+        n_lines, step = a["size"]
+        self._setup(a["xy"].reshape(-1, 2), a["vpart"].astype(np.intp), a["vline"].astype(np.intp),
+                    int(n_lines), float(step))
+        if "grid" in a:
+            x0, y0, cell = (float(v) for v in a["grid"])
+            h, w = (int(v) for v in a["grid_shape"])
+            self._grid = (x0, y0, cell, _Runs((h, w), a["grid_starts"], a["grid_values"]))
+        if "vlon" in a:
+            self._lonlat(a["vlon"], a["vlat"])
 
     def attach_lonlat(self, to_ll: pyproj.Transformer) -> None:
         """Keep vertex lon/lat so that nearest points come back in lon/lat too."""

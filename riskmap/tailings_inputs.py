@@ -27,26 +27,31 @@ def _toxicity(frame: pd.DataFrame, p: dict) -> tuple[np.ndarray, np.ndarray, lis
     tox = p["toxicity"]
     kw = p["toxicity_keywords"]
     bycat = p["toxicity_by_category"]
-    ttype = _text(frame, "tailings_type").str.lower().fillna("")
-    tokens = ttype.map(lambda t: set(re.split(r"[^a-z0-9]+", t)) - {""})
-    cat = _text(frame, "category")
-    kind = pd.Series([None] * len(frame), index=frame.index, dtype=object)
     for word, k in kw.items():
         if k not in tox:
             raise RiskmapInputError(f"thi.toxicity_keywords: '{word}' points to unknown toxicity key '{k}'")
-        w = str(word).lower()
-        if len(w) < 5:
-            found = tokens.map(lambda ts, w=w: w in ts)
-        else:
-            found = ttype.str.contains(w, regex=False)
-        hit = kind.isna() & found
-        kind[hit] = k
+    ttype = _text(frame, "tailings_type").str.lower().fillna("")
+    cat = _text(frame, "category")
+    # a few distinct texts among many rows: each matched once
+    kinds = {t: _keyword_kind(t, kw) for t in pd.unique(ttype)}
+    kind = pd.Series(ttype.map(kinds).to_numpy(dtype=object), index=frame.index, dtype=object)
+    kind[kind.isna()] = None
     from_cat = kind.isna() & cat.isin([c for c in bycat if c != "category_default"])
     kind[from_cat] = cat[from_cat].map(bycat)
     proxy = kind.isna().to_numpy() & cat.isin(list(TMF_CATEGORIES)).to_numpy()
     kind[proxy] = bycat["category_default"]
     value = kind.map(lambda k: float(tox[k]) if k is not None else np.nan).to_numpy(dtype="float64")
     return value, proxy, kind.tolist()
+
+
+def _keyword_kind(text: str, keywords: dict) -> Any:
+    """The toxicity key of the first keyword found in ``text`` (lower case): words under 5 letters as whole tokens."""
+    tokens = set(re.split(r"[^a-z0-9]+", text)) - {""}
+    for word, k in keywords.items():
+        w = str(word).lower()
+        if (w in tokens) if len(w) < 5 else (w in text):
+            return k
+    return None
 
 
 _NUM = r"(\d+(?:[.,]\d+)*)"

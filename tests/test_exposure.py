@@ -279,3 +279,12 @@ def test_allocated_site_distances_include_the_unmapped_stretch(basin):
     snapped = _one(basin, (20.1, 43.11), max_snap_km=5)
     assert snapped.river_km_basis == "river"
     assert snapped.outlet_river_km < r.outlet_river_km
+
+
+@pytest.mark.parametrize("pt", [(20.65, 43.05), (20.7, 43.0), (20.61, 43.09)])
+def test_site_nearest_a_node_starts_on_the_reach_below(basin, pt):
+    """Beyond the bend where r2 ends and r3 starts the nearest river point is the node itself, as near on
+    both reaches; the water is in r3 whichever the search returns (it returned r2 at its end for two of them)."""
+    r = _one(basin, pt)
+    assert r["reach_id"] == 3 and r["reach_frac"] == 0.0
+    assert r["downstream_countries"] == ["BBB|CCC", "CCC"]

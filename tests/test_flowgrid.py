@@ -177,3 +177,20 @@ def test_sites_sharing_a_cell_get_the_same_answer_as_alone():
         alone = g.locate(lon[i:i + 1], lat[i:i + 1])
         for k, v in alone.items():
             np.testing.assert_array_equal(batch[k][i:i + 1], v)
+
+
+def test_large_batches_give_the_same_numbers_as_small_ones():
+    """Large batches keep a memo of step lengths (one slot per grid cell); the numbers are those of small ones."""
+    b = load_basin("syr_darya")
+    g = flowgrid.load_flowgrid(b)
+    assert g is not None
+    rng = np.random.default_rng(5)
+    x0, y0, x1, y1 = b.outline.to_crs("EPSG:4326").total_bounds
+    n = flowgrid._MEMO_MIN_SITES + 500
+    lon, lat = rng.uniform(x0, x1, n), rng.uniform(y0, y1, n)
+    big = g.locate(lon, lat)
+    assert (big["overland_km"] > 0).sum() > 200
+    for s in (slice(0, 300), slice(n - 300, n)):
+        small = g.locate(lon[s], lat[s])
+        for k, v in small.items():
+            np.testing.assert_array_equal(big[k][s], v)
