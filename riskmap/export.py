@@ -43,6 +43,7 @@ from riskmap.io import (
     read_export_site_layers,
     _format_of,
     _table_to_csv_bytes,
+    output_format,
     atomic_write_bytes,
     _unneutralise,
     json_cells,
@@ -402,14 +403,11 @@ def export(sites: gpd.GeoDataFrame | Prepared, path: str | os.PathLike, fmt: str
         from riskmap.hydrography import load_basin
 
         basin = load_basin(basin)
-    if fmt is not None:
-        fmt = fmt.lower()
-        if fmt not in EXPORT_FORMATS:
-            raise RiskmapInputError(f"{path}: unknown export format {fmt!r}; use one of {sorted(EXPORT_FORMATS)}")
-    else:
-        fmt = _format_of(path, None)
-        if fmt not in EXPORT_FORMATS:
-            raise RiskmapInputError(f"{path}: cannot export to {fmt!r}; use one of {sorted(EXPORT_FORMATS)}")
+    if fmt is not None and fmt.lower() not in EXPORT_FORMATS:
+        raise RiskmapInputError(f"{path}: unknown export format {fmt!r}; use one of {sorted(EXPORT_FORMATS)}")
+    fmt = output_format(path, fmt.lower() if fmt else None)  # never one format under another's extension
+    if fmt not in EXPORT_FORMATS:
+        raise RiskmapInputError(f"{path}: cannot export to {fmt!r}; use one of {sorted(EXPORT_FORMATS)}")
     if excel and fmt != "csv":
         raise RiskmapInputError(f"{path}: the Excel option applies to CSV only, not {fmt}")
     if fmt == "csv":

@@ -84,3 +84,48 @@ def test_demo_and_export_share_one_inventory_params_and_a_clean_progress(tmp_pat
     exp = pd.read_csv(tmp_path / "x.csv", dtype=str)
     assert sorted(exp["site_id"]) == sorted(demo_csv["site_id"])  # one inventory per basin
     assert f"({len(demo_csv)} sites)" in r.output
+
+
+# ------------------------------------------------- output format and extension agree (hostile-input probe)
+
+_ONE_SITE = ("site_id,name,category,lon,lat,source,coord_precision\n"
+             "a,Mine,mine,19.3,43.3,survey,exact\n")
+
+
+def _one_site(tmp_path):
+    p = tmp_path / "sites.csv"
+    p.write_text(_ONE_SITE, encoding="utf-8")
+    return p
+
+
+@pytest.mark.parametrize("args,name", [
+    (["validate", "{src}", "--report", "{out}"], "r.xlsx"),
+    (["matrix", "{src}", "-o", "{out}"], "m.gpkg"),
+    (["export", "drina", "--format", "gpkg", "-o", "{out}"], "x.csv"),
+    (["export", "drina", "--format", "csv", "-o", "{out}"], "x.xlsx"),
+    (["assess", "{src}", "-o", "{out}"], "a.pdf"),
+])
+def test_an_output_is_never_written_under_another_formats_extension(tmp_path, args, name):
+    src, out = _one_site(tmp_path), tmp_path / name
+    r = CliRunner().invoke(main, [a.format(src=src, out=out) for a in args])
+    assert r.exit_code == 2, r.output
+    assert name in r.output and "Traceback" not in r.output
+    assert not out.exists()
+
+
+def test_write_sites_refuses_a_format_that_contradicts_the_extension(tmp_path):
+    from riskmap._errors import RiskmapInputError
+    from riskmap.io import read_sites, write_sites
+
+    sites = read_sites(_one_site(tmp_path))
+    with pytest.raises(RiskmapInputError, match="extension '.csv' is for csv files, not gpkg"):
+        write_sites(sites, tmp_path / "x.csv", fmt="gpkg")
+    assert not (tmp_path / "x.csv").exists()
+    assert write_sites(sites, tmp_path / "x.gpkg", fmt="gpkg").is_file()  # agreeing: written
+
+
+def test_validate_report_csv_is_still_written(tmp_path):
+    out = tmp_path / "issues.csv"
+    r = CliRunner().invoke(main, ["validate", str(_one_site(tmp_path)), "--report", str(out)])
+    assert r.exit_code == 0, r.output
+    assert out.read_text(encoding="utf-8").startswith("severity,file,")

@@ -183,6 +183,33 @@ def _not_input(outputs: Any, *inputs: Any) -> None:
     check_output_not_input(outputs, [i for i in inputs if i is not None])
 
 
+#: Extensions of other documents than CSV, refused for a CSV output (besides riskmap's own formats).
+_NOT_CSV = (".xls", ".ods", ".html", ".htm", ".pdf", ".png", ".zip")
+
+
+def _csv_output(path: Path | None, option: str) -> None:
+    """Refuse a CSV output named with another format's extension (``--report r.xlsx``), before any work."""
+    from riskmap.io import FORMATS
+
+    if path is None:
+        return
+    ext = path.suffix.lower()
+    if FORMATS.get(ext, "csv") != "csv" or ext in _NOT_CSV:
+        raise click.BadParameter(_("{path}: this option writes a CSV file, not {ext}; name the file .csv").format(
+            path=path, ext=repr(path.suffix)), param_hint=option)
+
+
+def _output_format(path: Path, fmt: str | None, option: str = "--out") -> str:
+    """The format of an output file (:func:`riskmap.io.output_format`), checked before any work."""
+    from riskmap._errors import RiskmapInputError
+    from riskmap.io import output_format
+
+    try:
+        return output_format(path, fmt)
+    except RiskmapInputError as e:
+        raise click.BadParameter(str(e), param_hint=option) from None
+
+
 def score_options(f: Callable) -> Callable:
     """``--params`` and ``--raster``: how every command that scores sites scores them."""
     f = click.option("--raster", "raster_opts", multiple=True, metavar="NAME=PATH",

@@ -13,6 +13,8 @@ from riskmap._console import console_text
 from riskmap.i18n import _, ngettext, pgettext
 from riskmap.cli._base import (
     SITES_CSV,
+    _csv_output,
+    _output_format,
     _echo,
     _fail,
     _not_input,
@@ -87,6 +89,7 @@ def assess_cmd(sites_file: Path | None, out: Path, max_snap_km: float, near_bord
     if not src.exists():
         _fail(_("{path} not found; give a SITES_FILE or run `riskmap data build-sites`").format(path=src))
     _not_input(out, src)
+    _output_format(out, None)
     opts = AssessOptions(max_snap_km=max_snap_km, near_border_km=near_border_km, velocity_ms=velocity)
     assessed = _prepare(src, strict, layer, crs, basins=list(basins) or None, score=False,
                         assess_options=opts).sites
@@ -130,6 +133,7 @@ def matrix_cmd(sites_file: Path | None, basin: str | None, weight: str | None, o
     if not src.exists():
         _fail(_("{path} not found; give a SITES_FILE or run `riskmap data build-sites`").format(path=src))
     _not_input(out, src)
+    _csv_output(out, "--out")
     prepared = _prepare(src, strict, layer, crs, score=False)  # all basins: a site belongs to one, as in the report
     assessed = (basin_step(prepared, basin) if basin else prepared).sites  # basin_step: how many lie outside it
     if weight is not None and weight not in assessed.columns:
@@ -160,6 +164,7 @@ def score_cmd(sites_file: Path | None, out: Path, params_file: Path | None, rast
         _fail(_("{path} not found; give a SITES_FILE").format(path=src))
     options = _score_options(params_file, raster_opts)
     _not_input(out, src, params_file, *(options.rasters or {}).values())
+    _output_format(out, None)
     params = options.params
     scored = _prepare(src, strict, layer, crs, score_options=options).sites
     write_sites(scored, out)

@@ -17,6 +17,7 @@ from riskmap.cli._base import (
     SITES_CSV,
     _echo,
     _not_input,
+    _output_format,
     _prepare,
     _read_sites,
     _score_options,
@@ -173,7 +174,8 @@ def export_cmd(basin: str, fmt: str | None, out: Path, sites_file: Path | None, 
 
     options = _score_options(params_file, raster_opts)
     _not_input(out, sites_file or SITES_CSV, params_file, *(options.rasters or {}).values())
-    if excel and (fmt or out.suffix.lower().lstrip(".")) != "csv":
+    out_fmt = _output_format(out, fmt)  # never one format under another's extension (before any work)
+    if excel and out_fmt != "csv":
         raise click.BadParameter(_("{path}: --excel applies to CSV output only").format(path=out),
                                  param_hint="--excel")
     inputs = _report_inputs(basin, sites_file, strict, layer, crs, options)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 
 from riskmap._errors import (RiskmapInputError)
+from riskmap.i18n import _
 
 
 #: Extension -> format name.
@@ -52,4 +53,28 @@ def _format_of(path: Path, fmt: str | None) -> str:
         raise RiskmapInputError(
             f"{path}: cannot tell the format from the extension {path.suffix!r}; "
             f"use one of {', '.join(sorted(FORMATS))}")
+    return f
+
+
+def output_format(path: Path, fmt: str | None) -> str:
+    """The format to write ``path`` in: ``fmt``, else the extension's; refused when the two disagree.
+
+    One format is never written under another format's extension (``--format gpkg -o x.csv``);
+    an unknown extension with an explicit ``fmt`` is accepted.
+
+    Examples
+    --------
+    >>> output_format(Path("x.gpkg"), None)
+    'gpkg'
+    >>> output_format(Path("x.csv"), "gpkg")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    riskmap._errors.RiskmapInputError: x.csv: the extension '.csv' is for csv files, not gpkg; ...
+    """
+    f = _format_of(path, fmt)
+    ext = FORMATS.get(path.suffix.lower())
+    if ext is not None and ext != f:
+        raise RiskmapInputError(_("{path}: the extension {ext} is for {ext_format} files, not {format}; name the "
+                                  "output with a {format} extension or drop the format option").format(
+            path=path, ext=repr(path.suffix), ext_format=ext, format=f))
     return f
