@@ -40,6 +40,7 @@ import shapely.ops
 
 from riskmap._errors import RiskmapInputError
 from riskmap.io import (
+    DISPLAY_HEADERS,
     read_export_site_layers,
     _format_of,
     _table_to_csv_bytes,
@@ -165,40 +166,9 @@ HAZARD_DETAIL_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("exposure_score", "number", "Exposure part of the priority score, 0 to 1"),
 )
 
-#: Short human headers of the XLSX ``sites`` sheet (machine names: ``data_dictionary`` sheet, column
-#: ``column``; other columns keep their machine name as header).
-HUMAN_HEADERS: dict[str, str] = {
-    "site_id": "Site ID", "name": "Name", "category": "Category", "status": "Status",
-    "country": "Country", "coord_precision": "Coordinate precision", "source": "Source",
-    "source_id": "Source record ID", "source_url": "Source link", "licence": "Licence",
-    "last_verified": "Last verified", "source_refs": "All source references",
-    "substances": "Hazardous substances", "tailings_volume_m3": "Tailings volume (m³)",
-    "tailings_area_ha": "Tailings area (ha)", "dam_height_m": "Dam height (m)",
-    "tailings_type": "Tailings type", "dam_condition": "Dam condition",
-    "reservoir_volume_m3": "Reservoir volume (m³)", "capacity_mw": "Capacity (MW)",
-    "capacity_t_yr": "Capacity (t/year)", "notes": "Notes", "name_source": "Name from",
-    "alt_names": "Other names", "field_sources": "Field values supplied by",
-    "lon": "Longitude (WGS84)", "lat": "Latitude (WGS84)", "geometry_wkt": "Line geometry (WKT)",
-    "basin": "Basin", "sub_basin": "Sub-basin", "in_basin": "Inside basin outline",
-    "country_check": "Country check", "border_km": "Distance to border (km)",
-    "border_neighbour": "Country across nearest border", "reach_id": "River reach ID",
-    "reach_name": "River reach", "snap_km": "Distance to river (km)", "drainage_by": "Drainage found by",
-    "downstream_countries": "Countries downstream",
-    "first_border_river_km": "River km to first border", "outlet_river_km": "River km to basin outlet",
-    "river_km_basis": "River km basis", "continuation": "Beyond the basin outlet",
-    "travel_time_h": "Travel time to first border (h)",
-    "transboundary_downstream": "Transboundary downstream", "near_border": "Near a border",
-    "on_border_water": "On border water", "exposure_class": "Exposure class",
-    "wri": "Water Risk Index (WRI)", "wri_band": "WRI band", "thi": "Tailings Hazard Index (THI)",
-    "tri": "Tailings Risk Index (TRI)", "natech_seismic": "Natech seismic score",
-    "natech_flood": "Natech flood score", "hazard_score": "Hazard score", "priority_score": "Priority score",
-    "priority_rank": "Priority rank", "rank_basis": "Rank based on", "score_status": "Score status",
-    "completeness": "Data completeness",
-    "score_terms": "Priority score terms", "score_reason": "Why it ranks here",
-    "params_label": "Parameter set", "natech_fault_km": "Distance to active fault (km)",
-    "natech_max_mw": "Largest nearby earthquake (Mw)", "natech_water_km": "Distance to water (km)",
-    "exposure_score": "Exposure score",
-}
+#: Short human headers of the XLSX ``sites`` sheet and the ``--excel`` CSV (defined in
+#: :mod:`riskmap.io.formats`, where the readers map them back to the machine names).
+HUMAN_HEADERS = DISPLAY_HEADERS
 
 #: XLSX number formats of the ``sites`` sheet; kilometres and hours are also rounded to 1 decimal.
 _ONE_DECIMAL = ("border_km", "snap_km", "first_border_river_km", "outlet_river_km", "travel_time_h",
@@ -378,7 +348,9 @@ def export(sites: gpd.GeoDataFrame | Prepared, path: str | os.PathLike, fmt: str
         lists as ``A; B; C``, kilometres and hours rounded to 1 decimal) as
         UTF-8 with BOM, ``;`` separator and decimal comma, which Excel opens
         with split columns and correct letters in any locale. Not read back by
-        :func:`read_export` (the default CSV is the machine-readable one).
+        :func:`read_export` (the default CSV is the machine-readable one);
+        :func:`riskmap.read_sites` (``riskmap validate``, ``assess`` ...) reads it,
+        mapping the display headers back to the machine names.
 
     Returns
     -------

@@ -22,7 +22,7 @@ from riskmap.i18n import _
 from riskmap.schema import ValidationReport
 from riskmap.validation import validate_sites
 from riskmap.io.cells import _unneutralise
-from riskmap.io.formats import _SHAPEFILE_BACK, _format_of
+from riskmap.io.formats import _SHAPEFILE_BACK, _format_of, machine_headers
 
 
 
@@ -361,6 +361,7 @@ def read_table(path: str | os.PathLike, *, layer: str | int | None = None, fmt: 
     df = _read_raw(path, fmt, layer, opts)
     if fmt == "shp":
         df = df.rename(columns=_SHAPEFILE_BACK)
+    df = df.rename(columns=machine_headers(list(df.columns)))  # an export's display headers ("Site ID")
     if crs is not None:
         df = _apply_crs(df, crs, path, opts["decimal_comma"])
     for c in df.columns:
