@@ -129,3 +129,36 @@ def test_validate_report_csv_is_still_written(tmp_path):
     r = CliRunner().invoke(main, ["validate", str(_one_site(tmp_path)), "--report", str(out)])
     assert r.exit_code == 0, r.output
     assert out.read_text(encoding="utf-8").startswith("severity,file,")
+
+
+@pytest.mark.parametrize("args", [
+    ["spill", "x", "--mass", "1t", "--max-snap-km", "-1"],
+    ["spill", "--all", "drina", "--mass", "1t", "--top", "0"],
+    ["spill", "x", "--mass", "1t", "--threshold", "-0.5"],
+    ["assess", "{src}", "-o", "{out}", "--max-snap-km", "-1"],
+    ["data", "build-sites", "--buffer-km", "-2"],
+    ["data", "build-from-dem", "dem.tif", "--outlet", "19,43", "--name", "n", "--stream-km2", "0"],
+])
+def test_negative_numeric_options_are_refused_while_parsing(tmp_path, args):
+    src, out = _one_site(tmp_path), tmp_path / "o.csv"
+    r = CliRunner().invoke(main, [a.format(src=src, out=out) for a in args])
+    assert r.exit_code == 2, r.output
+    assert "Invalid value for" in r.output and "Traceback" not in r.output
+    assert not out.exists()
+
+
+def test_a_negative_layer_index_is_refused(tmp_path):
+    import openpyxl
+
+    p = tmp_path / "two.xlsx"
+    wb = openpyxl.Workbook()
+    wb.active.title = "first"
+    wb.active.append(["site_id", "name", "category", "lon", "lat", "source", "coord_precision"])
+    wb.active.append(["a", "Mine", "mine", 19.3, 43.3, "survey", "exact"])
+    wb.create_sheet("second")
+    wb.save(p)
+    r = CliRunner().invoke(main, ["validate", str(p), "--layer", "-1"])
+    assert r.exit_code == 2, r.output
+    assert "no sheet '-1'" in r.output and "0-based index" in r.output
+    r = CliRunner().invoke(main, ["validate", str(p), "--layer", "0"])
+    assert r.exit_code == 0, r.output

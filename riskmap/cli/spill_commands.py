@@ -59,20 +59,20 @@ def _sig(v) -> str:  # noqa: ANN001
 @click.argument("site_id", required=False)
 @click.option("--all", "all_basin", type=BASIN, default=None,
               help="Batch: run the scenario for the priority sites of this basin (one summary row each).")
-@click.option("--top", type=int, default=10, show_default=True, help="With --all: how many priority sites.")
+@click.option("--top", type=click.IntRange(min=1), default=10, show_default=True, help="With --all: how many priority sites.")
 @click.option("--mass", required=True, help="Released mass, e.g. 10t, 500kg.")
 @click.option("--duration", default="0", show_default=True, help="Release duration, e.g. 2h, 30min (0 = instantaneous).")
 @click.option("--discharge", default="mean", show_default=True,
               help="mean, low, or a discharge TOML file (format of riskmap/params/discharge.toml).")
 @click.option("--model", type=click.Choice(["jobson", "jobson-max", "ade"]), default="jobson", show_default=True,
               help="Jobson (1996) most-probable / maximum-probable velocity, or 1-D advection-dispersion.")
-@click.option("--threshold", type=float, default=0.01, show_default=True,
+@click.option("--threshold", type=click.FloatRange(min=0, min_open=True), default=0.01, show_default=True,
               help="Concentration threshold (mg/L) for the 'hours above threshold' column.")
 @click.option("--basin", type=BASIN, default=None,
               help="Basin (default: the site's basin, or the nearest network for lon,lat).")
 @click.option("--sites", "sites_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               default=None, help="Inventory holding SITE_ID (default: data/sites/sites.csv).")
-@click.option("--max-snap-km", type=float, default=10.0, show_default=True,
+@click.option("--max-snap-km", type=click.FloatRange(min=0), default=10.0, show_default=True,
               help="Farthest distance from the mapped river network at which a point is still accepted.")
 @click.option("-o", "--out", "out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also write the result: .html (table, plot, assumptions), .csv or .geojson (timestamped path).")

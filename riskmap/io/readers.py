@@ -214,7 +214,7 @@ def _choose_layer(path: Path, names: list[str], layer: str | int | None, what: s
     key = str(layer).strip()
     if key in names:
         return key
-    if key.lstrip("-").isdigit() and -len(names) <= int(key) < len(names):
+    if key.isdigit() and int(key) < len(names):  # 0-based; a negative index is refused, not counted from the end
         return names[int(key)]
     raise RiskmapInputError(f"{path}: no {what} {layer!r}; the file has {', '.join(map(repr, names))} "
                             f"(give a name or a 0-based index)")
