@@ -265,6 +265,10 @@ def _require_columns(df: pd.DataFrame, report: ValidationReport, has_geom: bool,
     missing = [c for c in REQUIRED_COLUMNS if c not in df.columns]
     if not has_geom and (lon_col is None or lat_col is None):
         missing.append("lon/lat (or a geometry)")
+    if missing and len(df) == 0:  # an empty FeatureCollection or layer: no columns to speak of
+        report.add(None, None, _("the file has no features (no sites, no data rows)"),
+                   _("check that this is the file meant; an empty layer or FeatureCollection has nothing to read"))
+        raise RiskmapValidationError(report)
     if missing:
         for c in missing:
             report.add(None, c, _("required column is missing"),

@@ -530,3 +530,50 @@ def test_property_params_bytes_never_traceback(tmp_path_factory, raw):
         load_params(p)
     except RiskmapInputError:
         pass
+
+
+# ------------------------------------------------------------------ hostile/careless files (probe, stop 27)
+
+
+def test_empty_feature_collection_says_the_file_has_no_features(tmp_path):
+    p = tmp_path / "empty.geojson"
+    p.write_text('{"type": "FeatureCollection", "features": []}', encoding="utf-8")
+    r = CliRunner().invoke(main, ["validate", str(p)])
+    assert r.exit_code == 1, r.output
+    assert "the file has no features" in r.output
+    assert "required column is missing" not in r.output
+
+
+_HEADER = "site_id;name;category;lon;lat;source;coord_precision"
+
+
+@pytest.mark.parametrize("title", ["Hazardous sites of the Drina basin, 2026\n\n",
+                                   "Hazardous sites of the Drina basin;;;;;;\n"])
+def test_csv_title_line_above_the_header_is_skipped_with_a_warning(tmp_path, title):
+    p = tmp_path / "titled.csv"
+    p.write_text(f"{title}{_HEADER}\na;Mine;mine;19,3;43,3;survey;exact\nb;Mine;minee;19,3;43,3;survey;exact\n",
+                 encoding="utf-8")
+    with pytest.warns(RiskmapDataWarning, match="a title above the header row was skipped"):
+        sites = riskmap.read_sites(p)
+    assert sites["site_id"].tolist() == ["a"]
+    assert sites.geometry.iloc[0].x == pytest.approx(19.3)
+    report = sites.attrs["validation"]
+    header_line = title.count("\n") + 1
+    err = report.errors[0]
+    assert err.column == "category" and err.line == header_line + 2  # lines still count from the file's top
+    assert f"the header is line {header_line}" in report.warnings[0].reason
+
+
+def test_xlsx_title_row_above_the_header_is_skipped(tmp_path):
+    import openpyxl
+
+    p = tmp_path / "titled.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["Sites of the Drina basin"])
+    ws.append(_HEADER.split(";"))
+    ws.append(["a", "Mine", "mine", 19.3, 43.3, "survey", "exact"])
+    wb.save(p)
+    r = CliRunner().invoke(main, ["validate", str(p)])
+    assert r.exit_code == 0, r.output
+    assert "1 kept" in r.output and "the header is line 2" in r.output

@@ -120,12 +120,13 @@ def output_format(path: Path, fmt: str | None) -> str:
 def machine_headers(columns: list[str]) -> dict[str, str]:
     """Renames of display headers (``Site ID``, any case) to machine names (``site_id``).
 
-    A display header is left alone when its machine name is a column too.
+    A display header is left alone when its machine name (any case) is a column too: ``Name`` stays
+    ``Name``, which validation reads as ``name`` anyway.
 
     Examples
     --------
     >>> machine_headers(["Site ID", "Name", "lat", "Latitude (WGS84)", "my column"])
-    {'Site ID': 'site_id', 'Name': 'name'}
+    {'Site ID': 'site_id'}
     """
     present = {str(c).strip().lower() for c in columns}
     out = {}
@@ -134,3 +135,40 @@ def machine_headers(columns: list[str]) -> dict[str, str]:
         if name is not None and name not in present and name not in out.values():
             out[c] = name
     return out
+
+
+#: Header names that mark a row as the header row (schema columns, display headers, coordinate columns).
+_KNOWN_HEADERS = {*_MACHINE_NAMES, *(k.casefold() for k in DISPLAY_HEADERS),
+                  "lon", "lat", "longitude", "latitude", "lng", "long", "x", "y", "geometry_wkt"}
+
+
+def known_headers(cells: list[object]) -> int:
+    """How many cells are known column names (schema names, display headers, coordinate columns; any case)."""
+    return sum(1 for v in cells if v is not None and str(v).strip().lstrip("\ufeff").strip("\"").casefold()
+               in _KNOWN_HEADERS)
+
+
+def header_row_index(rows: list[list[object]], look: int = 10) -> int:
+    """The index of the header row among the first ``look`` rows: 0, or the row below title lines.
+
+    Hand-made tables often carry a title line (and blank lines) above the header. A later row is
+    the header when it holds at least two known column names (``site_id``, ``Name``, ``lat`` ...),
+    the first row holds fewer, and every row above it has fewer filled cells than it.
+
+    Examples
+    --------
+    >>> header_row_index([["Sites of the Drina basin", ""], ["site_id", "name"], ["a", "Mine"]])
+    1
+    >>> header_row_index([["site_id", "name"], ["a", "Mine"]])
+    0
+    """
+    def filled(r: list[object]) -> int:
+        return sum(1 for v in r if v is not None and str(v).strip() and str(v) != "nan")
+
+
+    if not rows or known_headers(rows[0]) >= 2:
+        return 0
+    for k, r in enumerate(rows[1:look], start=1):
+        if known_headers(r) >= 2 and all(filled(above) < filled(r) for above in rows[:k]):
+            return k
+    return 0
