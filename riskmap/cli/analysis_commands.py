@@ -113,7 +113,9 @@ def _echo_exposure_counts(assessed: Any, out: Path) -> None:
 @click.argument("sites_file", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--basin", type=BASIN, default=None,
               help="Show one basin only.")
-@click.option("--weight", default=None, help="Sum this column (e.g. hazard_score) instead of counting sites.")
+@click.option("--weight", default=None,
+              help="Sum this numeric column (e.g. capacity_mw, or hazard_score of a file written by "
+                   "`riskmap score`) instead of counting sites.")
 @click.option("-o", "--out", "out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also write the matrix as CSV.")
 @site_read_options
@@ -136,13 +138,46 @@ def matrix_cmd(sites_file: Path | None, basin: str | None, weight: str | None, o
     _csv_output(out, "--out")
     prepared = _prepare(src, strict, layer, crs, score=False)  # all basins: a site belongs to one, as in the report
     assessed = (basin_step(prepared, basin) if basin else prepared).sites  # basin_step: how many lie outside it
-    if weight is not None and weight not in assessed.columns:
-        _fail(_("--weight {column}: no such column in {path}").format(column=repr(weight), path=src))
+    if weight is not None:
+        assessed, weight = _weight_column(assessed, weight, src)
     _print_matrices(assessed, basin=basin, weight=weight)
     if out is not None:
         m = exposure_matrix(assessed, basin=basin, weight=weight).reset_index()
         atomic_write_text(out, csv_text(m))
         _echo(_("matrix -> {path}").format(path=out))
+
+def _weight_column(assessed: Any, weight: str, src: Path) -> tuple[Any, str]:
+    """The sites and the numeric column ``--weight`` names (any case, a display header, or lon/lat).
+
+    Refuses, naming the column and a value, a column that is missing or holds text.
+    """
+    import numpy as np
+    import pandas as pd
+
+    from riskmap.io import machine_headers
+
+    key = machine_headers([weight]).get(weight, weight).strip()
+    lower = {str(c).lower(): c for c in assessed.columns}
+    if key.lower() in ("lon", "lat", "longitude", "latitude") and key.lower() not in lower:
+        pts = assessed.geometry.representative_point()
+        assessed = assessed.assign(**{key: pts.x if key.lower().startswith("lon") else pts.y})
+        lower[key.lower()] = key
+    col = lower.get(key.lower())
+    numeric = ", ".join(str(c) for c in assessed.select_dtypes("number").columns[:10])
+    if col is None:
+        _fail(_("--weight {column}: no such column in {path}; numeric columns: {columns}").format(
+            column=repr(weight), path=src, columns=numeric))
+    values = assessed[col]
+    nums = pd.to_numeric(values.where(values.map(lambda v: isinstance(v, (int, float, np.number, str))), None),
+                         errors="coerce")
+    text = values.notna() & nums.isna() & ~values.map(lambda v: isinstance(v, str) and not v.strip())
+    if text.any():
+        _fail(_("--weight {column}: the column holds text, not numbers ({n} of {total} values, e.g. {example}); "
+                "choose a numeric column: {columns}").format(
+            column=repr(weight), n=int(text.sum()), total=len(values), example=repr(str(values[text].iloc[0])[:40]),
+            columns=numeric))
+    return assessed.assign(**{col: nums.astype(float)}), str(col)
+
 
 @main.command("score")
 @click.argument("sites_file", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
