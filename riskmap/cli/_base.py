@@ -96,6 +96,23 @@ class _Group(click.Group):
 LANG_ENV = "RISKMAP_LANG"
 
 
+class _LangChoice(click.Choice):
+    """``--lang``'s choice; a bad value from ``$RISKMAP_LANG`` is refused naming the variable, not only the option."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        try:
+            return super().convert(value, param, ctx)
+        except click.BadParameter:
+            from click.core import ParameterSource
+
+            if ctx is None or param is None or param.name is None or \
+                    ctx.get_parameter_source(param.name) is not ParameterSource.ENVIRONMENT:
+                raise
+            self.fail(_("{value} comes from the environment variable {env} and is not one of {choices}; set "
+                        "{env} to en or ru, or unset it").format(
+                value=repr(value), env=LANG_ENV, choices=", ".join(repr(c) for c in self.choices)), param, ctx)
+
+
 def lang_option(f: Callable) -> Callable:
     """``--lang en|ru``: run the whole command in that language (:func:`riskmap.i18n.use_lang`).
 
@@ -111,7 +128,7 @@ def lang_option(f: Callable) -> Callable:
             return f(*args, **kwargs)
 
     return click.option(
-        "--lang", type=click.Choice(LANGUAGES, case_sensitive=False), default=None, envvar=LANG_ENV,
+        "--lang", type=_LangChoice(LANGUAGES, case_sensitive=False), default=None, envvar=LANG_ENV,
         help=f"Language of the documents and messages: en (English) or ru (Russian). "
              f"Default: ${LANG_ENV}, else en.")(wrapper)
 
