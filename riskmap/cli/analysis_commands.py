@@ -176,7 +176,7 @@ def _weight_column(assessed: Any, weight: str, src: Path) -> tuple[Any, str]:
                 "choose a numeric column: {columns}").format(
             column=repr(weight), n=int(text.sum()), total=len(values), example=repr(str(values[text].iloc[0])[:40]),
             columns=numeric))
-    return assessed.assign(**{col: nums.astype(float)}), str(col)
+    return assessed.assign(**{str(col): nums.astype(float)}), str(col)
 
 
 @main.command("score")

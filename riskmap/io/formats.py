@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 
@@ -129,7 +130,7 @@ def machine_headers(columns: list[str]) -> dict[str, str]:
     {'Site ID': 'site_id'}
     """
     present = {str(c).strip().lower() for c in columns}
-    out = {}
+    out: dict[str, str] = {}
     for c in columns:
         name = _MACHINE_NAMES.get(str(c).strip().casefold())
         if name is not None and name not in present and name not in out.values():
@@ -142,13 +143,13 @@ _KNOWN_HEADERS = {*_MACHINE_NAMES, *(k.casefold() for k in DISPLAY_HEADERS),
                   "lon", "lat", "longitude", "latitude", "lng", "long", "x", "y", "geometry_wkt"}
 
 
-def known_headers(cells: list[object]) -> int:
+def known_headers(cells: Sequence[object]) -> int:
     """How many cells are known column names (schema names, display headers, coordinate columns; any case)."""
     return sum(1 for v in cells if v is not None and str(v).strip().lstrip("\ufeff").strip("\"").casefold()
                in _KNOWN_HEADERS)
 
 
-def header_row_index(rows: list[list[object]], look: int = 10) -> int:
+def header_row_index(rows: Sequence[Sequence[object]], look: int = 10) -> int:
     """The index of the header row among the first ``look`` rows: 0, or the row below title lines.
 
     Hand-made tables often carry a title line (and blank lines) above the header. A later row is
@@ -162,7 +163,7 @@ def header_row_index(rows: list[list[object]], look: int = 10) -> int:
     >>> header_row_index([["site_id", "name"], ["a", "Mine"]])
     0
     """
-    def filled(r: list[object]) -> int:
+    def filled(r: Sequence[object]) -> int:
         return sum(1 for v in r if v is not None and str(v).strip() and str(v) != "nan")
 
 
