@@ -162,3 +162,18 @@ def test_a_negative_layer_index_is_refused(tmp_path):
     assert "no sheet '-1'" in r.output and "0-based index" in r.output
     r = CliRunner().invoke(main, ["validate", str(p), "--layer", "0"])
     assert r.exit_code == 0, r.output
+
+
+@pytest.mark.parametrize("args", [["spill", "x", "--mass", "1t", "-o", "{out}.xlsx"],
+                                  ["spill", "--all", "drina", "--mass", "1t", "-o", "{out}.html"]])
+def test_spill_output_type_is_checked_before_any_work(tmp_path, args, monkeypatch):
+    from riskmap import spill as sp
+
+    def no_work(*a, **k):
+        raise AssertionError("the scenario ran before the output was checked")
+
+    monkeypatch.setattr(sp, "simulate_site", no_work)
+    monkeypatch.setattr(sp, "priority_sites", no_work)
+    r = CliRunner().invoke(main, [a.format(out=tmp_path / "res") for a in args])
+    assert r.exit_code == 2, r.output
+    assert "AssertionError" not in repr(r.exception) and not list(tmp_path.iterdir())

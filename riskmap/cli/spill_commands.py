@@ -93,6 +93,11 @@ def spill_cmd(site_id: str | None, all_basin: str | None, top: int, mass: str, d
     _not_input(out, sites_file or SITES_CSV, disch_file)
     if (site_id is None) == (all_basin is None):
         raise click.UsageError(_("give either SITE_ID or --all BASIN"))
+    if all_basin is not None and out is not None and out.suffix.lower() != ".csv":  # before any work
+        raise click.UsageError(_("with --all, -o must be a .csv file (the summary table)"))
+    if out is not None and out.suffix.lower() not in (".csv", ".geojson", ".json", ".html", ".htm"):
+        raise click.BadParameter(_("{path}: the spill result is written as .csv, .geojson or .html").format(
+            path=out), param_hint="--out")
     sp.parse_mass(mass)  # refuse a mass without a unit before any work
     inventory = _read_sites(sites_file, strict, layer, crs) if sites_file is not None else None  # else: bundled
     options = dict(discharge=discharge, model=model, threshold_mg_l=threshold, max_snap_km=max_snap_km)
