@@ -104,6 +104,7 @@ def _one_site(tmp_path):
     (["export", "drina", "--format", "gpkg", "-o", "{out}"], "x.csv"),
     (["export", "drina", "--format", "csv", "-o", "{out}"], "x.xlsx"),
     (["assess", "{src}", "-o", "{out}"], "a.pdf"),
+    (["export", "drina", "-o", "{out}"], "x.shp"),
 ])
 def test_an_output_is_never_written_under_another_formats_extension(tmp_path, args, name):
     src, out = _one_site(tmp_path), tmp_path / name

@@ -90,7 +90,8 @@ def spill_cmd(site_id: str | None, all_basin: str | None, top: int, mass: str, d
     from riskmap import spill as sp
 
     disch_file = Path(discharge) if discharge not in ("mean", "low") else None
-    _not_input(out, sites_file or SITES_CSV, disch_file)
+    sidecar = sp.scenario_sidecar(out) if out is not None and out.suffix.lower() == ".csv" else None
+    _not_input([out, sidecar], sites_file or SITES_CSV, disch_file)  # the scenario JSON beside a CSV too
     if (site_id is None) == (all_basin is None):
         raise click.UsageError(_("give either SITE_ID or --all BASIN"))
     if all_basin is not None and out is not None and out.suffix.lower() != ".csv":  # before any work
