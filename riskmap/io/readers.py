@@ -161,6 +161,8 @@ def _delimiter(lines: list[str]) -> str:
 def _title_skipped(path: Path, report: ValidationReport, title: list[list[Any]], first: int, header: int) -> None:
     """Report (and warn) the title lines skipped above the header row of a table."""
     text = " ".join(str(v).strip() for r in title for v in r if v is not None and str(v).strip() and str(v) != "nan")
+    if not text:  # blank rows above the header: nothing to tell
+        return
     reason = _("line {first}: a title above the header row was skipped ({text}); the header is line {header}").format(
         first=first, text=repr(text[:80]), header=header)
     report.add(None, None, reason, _("nothing to do; or delete the title line so the header is the first line"),
