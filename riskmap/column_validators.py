@@ -146,7 +146,25 @@ def _v_number(c: Column, v: Any, s: str | None, cells: _Cells, i: int) -> Any:
     return f
 
 
+def _display_substances(s: str) -> list[dict[str, Any]]:
+    """``chlorine, quantity_t 50, wgk 2; ...`` (an export's display table) as substance objects."""
+    items = []
+    for part in (p for p in s.split(";") if p.strip()):
+        item: dict[str, Any] = {}
+        name = []
+        for bit in (b.strip() for b in part.split(",")):
+            key, _sp, val = bit.partition(" ")
+            if key in ("quantity_t", "wgk") and val.strip():
+                item[key] = val.strip()
+            else:
+                name.append(bit)
+        items.append({"name": ", ".join(name), **item})
+    return items
+
+
 def _v_substances(c: Column, v: Any, s: str | None, cells: _Cells, i: int) -> Any:
+    if s is not None and not s.lstrip().startswith("["):
+        v = _display_substances(s)  # the --excel CSV's display of the list
     try:
         return format_substances(parse_substances(v))
     except ValueError as e:
@@ -155,7 +173,23 @@ def _v_substances(c: Column, v: Any, s: str | None, cells: _Cells, i: int) -> An
                            example='[{"name": "sodium cyanide", "quantity_t": 12, "wgk": 3}]')) from None
 
 
+def _display_list(s: str) -> str:
+    """The ``A; B; C`` text of a list in an export's display table (``--excel`` CSV) as a JSON list."""
+    return json.dumps([p.strip() for p in s.split(";") if p.strip()], ensure_ascii=False, separators=(",", ":"))
+
+
+def _display_object(s: str) -> str:
+    """The ``key: value; ...`` text of an object in an export's display table as a JSON object."""
+    pairs = [p.partition(":") for p in s.split(";") if p.strip()]
+    if not all(sep and k.strip() for k, sep, _v in pairs):
+        raise ValueError(s)
+    return json.dumps({k.strip(): val.strip() for k, _s, val in pairs}, ensure_ascii=False, sort_keys=True,
+                      separators=(",", ":"))
+
+
 def _v_source_refs(c: Column, v: Any, s: str | None, cells: _Cells, i: int) -> Any:
+    if s is not None and not s.lstrip().startswith("["):
+        s = _display_list(s)  # "A; B": the --excel CSV's display of the list
     if s is not None:
         try:
             refs = json.loads(s)
@@ -171,6 +205,8 @@ def _v_source_refs(c: Column, v: Any, s: str | None, cells: _Cells, i: int) -> A
 def _v_field_sources(c: Column, v: Any, s: str | None, cells: _Cells, i: int) -> Any:
     if s is not None:
         try:
+            if not s.lstrip().startswith("{"):
+                s = _display_object(s)  # "field: text; ...": the --excel CSV's display of the object
             fs = json.loads(s)
             if not isinstance(fs, dict) or not all(isinstance(x, str) for x in fs.values()):
                 raise ValueError

@@ -19,12 +19,11 @@ from riskmap.export import (
     _ONE_DECIMAL,
     _XLSX_NUMBER_FORMATS,
     _column_kinds,
-    _neutralise_frame,
     export_table,
 )
 from riskmap.export_dictionary import data_dictionary
 from riskmap.export_layers import _basin_part, _blank
-from riskmap.io import atomic_path, neutralise_formula, xlsx_safe_frame
+from riskmap.io import atomic_path, json_cells, neutralise_formula, neutralise_frame, xlsx_safe_frame
 from riskmap.pipeline import Prepared, exposure_matrix_of
 
 
@@ -43,11 +42,11 @@ def export_xlsx(sites: gpd.GeoDataFrame | Prepared, path: Path, *, basin: Any,
         m = matrix.copy()
         if m.index.name is not None or not isinstance(m.index, pd.RangeIndex):
             m = m.reset_index()
-        sheets["exposure_matrix"] = _neutralise_frame(m)
+        sheets["exposure_matrix"] = _text_sheet(m)
     else:
         sheets["exposure_matrix"] = pd.DataFrame(
             {"note": ["no exposure matrix: the sites were not assessed for a basin"]})
-    sheets["data_dictionary"] = _neutralise_frame(data_dictionary())
+    sheets["data_dictionary"] = _text_sheet(data_dictionary())
     sheets[XLSX_DATA_SHEET] = table
     _refuse_long_cells(table, path)
     with atomic_path(path) as tmp:
@@ -86,6 +85,16 @@ def _refuse_long_cells(table: pd.DataFrame, path: Path) -> None:
                 f"{path}: site {sid!r}, column {col!r}: {int(n.iloc[i]):,} characters, more than an XLSX cell holds "
                 f"({XLSX_MAX_CELL_CHARS:,}); {int(long.sum())} cell(s) in that column. Shorten the text, or export "
                 "CSV or GeoPackage, which keep it whole")
+
+
+def _text_sheet(df: pd.DataFrame) -> pd.DataFrame:
+    """A small sheet (matrix, dictionary): lists as JSON, text neutralised by the one io helper."""
+    out = df.copy()
+    for c in out.columns:
+        cells = json_cells(out[c], sort_keys=True)
+        if cells is not out[c]:
+            out[c] = cells
+    return neutralise_frame(out)
 
 
 def _list_text(v: Any) -> Any:

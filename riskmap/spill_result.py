@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from riskmap._console import console_text
 from riskmap.i18n import _, format_number
 from riskmap.spill_checkpoints import TOWN_BUFFER_KM, checkpoint_label
 
@@ -188,7 +189,7 @@ class SpillResult:
         if ax is None:
             _fig, ax = plt.subplots(figsize=(9, 4.5))
         for name, (t, c) in self.curves.items():
-            ax.plot(t, c, label=checkpoint_label(name).replace("$", r"\$"))  # "$" would start mathtext
+            ax.plot(t, c, label=_legend_label(checkpoint_label(name)))
         thr = self.params.get("threshold_mg_l")
         if thr:
             ax.axhline(thr, color="k", ls=":", lw=1,
@@ -209,3 +210,18 @@ class SpillResult:
             mass=format_number(self.params.get("mass_kg", float("nan")), 0), model=self.params.get("model")))
         ax.legend(fontsize=7, loc="upper right")
         return ax
+
+
+def _legend_label(text: Any) -> str:
+    """A checkpoint name (data: towns, water bodies) as a legend label shown literally.
+
+    ``$`` would start mathtext, control characters have no glyph (shown escaped, as on
+    the console) and matplotlib hides a label starting with ``_`` (a space keeps it).
+
+    Examples
+    --------
+    >>> _legend_label("_Lake $5\x1b[2J")
+    ' _Lake \\\\$5\\\\x1b[2J'
+    """
+    label = console_text(text).replace("$", r"\$")
+    return " " + label if label.startswith("_") else label

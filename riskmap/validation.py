@@ -224,6 +224,8 @@ def validate_sites(
     else:
         assert lon_col is not None and lat_col is not None  # _require_columns refused the file otherwise
         geoms = _lonlat_points(df, cells, lon_col, lat_col)
+        for used, aliases in ((lon_col, _LON_ALIASES), (lat_col, _LAT_ALIASES)):
+            _duplicate_coordinates(df, cells, used, [lower[a] for a in aliases[:-1] if a in lower], geoms)
         if "geometry_wkt" in lower:
             _wkt_geometries(df[lower["geometry_wkt"]].tolist(), geoms, cells)
     bad_before_geom = cells.bad.copy()
@@ -231,6 +233,7 @@ def validate_sites(
     _repair_geometries(geoms, cells)
     n_out_of_range = _check_lonlat_range(geoms, cells, has_geom)
     out = _column_values(df, cells)
+    _extent_warnings(geoms, out["category"], cells, "geometry" if has_geom else "geometry_wkt")
     sites = _assemble(df, out, geoms, cells.bad, {lon_col, lat_col, "geometry_wkt", "geometry"})
     if has_geom and df.geometry.crs is None and n_out_of_range and n_out_of_range == int((~bad_before_geom).sum()):
         report.add(None, "geometry",
@@ -265,6 +268,10 @@ def _require_columns(df: pd.DataFrame, report: ValidationReport, has_geom: bool,
     missing = [c for c in REQUIRED_COLUMNS if c not in df.columns]
     if not has_geom and (lon_col is None or lat_col is None):
         missing.append("lon/lat (or a geometry)")
+    if missing and len(df) == 0:  # an empty FeatureCollection or layer: no columns to speak of
+        report.add(None, None, _("the file has no features (no sites, no data rows)"),
+                   _("check that this is the file meant; an empty layer or FeatureCollection has nothing to read"))
+        raise RiskmapValidationError(report)
     if missing:
         for c in missing:
             report.add(None, c, _("required column is missing"),
@@ -359,6 +366,33 @@ def _lonlat_points(df: pd.DataFrame, cells: _Cells, lon_col: str, lat_col: str) 
     out = np.asarray(pts, dtype=object)
     out[bad] = None
     return out
+
+
+def _duplicate_coordinates(df: pd.DataFrame, cells: _Cells, used: str, present: list[str], geoms: np.ndarray) -> None:
+    """Two columns for one coordinate (``lon`` and ``longitude``): say which is used, refuse rows where they differ.
+
+    ``present`` are the degree columns of one axis found in the file (``x``/``y`` are not compared:
+    they may hold projected metres beside the degrees).
+    """
+    others = [c for c in present if c != used]
+    if not others:
+        return
+    cells.err(None, used, _("columns {columns} give the same coordinate; {used} is used").format(
+        columns=", ".join(repr(c) for c in [used, *others]), used=repr(used)),
+        _("keep one column, or check that they agree"), "warning")
+    for other in others:
+        for i, (a, b) in enumerate(zip(df[used].tolist(), df[other].tolist())):
+            if cells.bad[i] or _blank(a) or _blank(b):
+                continue
+            try:
+                x, y = _to_number(a, cells.decimal_comma), _to_number(b, cells.decimal_comma)
+            except ValueError:
+                x, y = a, b
+            if x != y and not (isinstance(x, float) and isinstance(y, float) and abs(x - y) < 1e-7):
+                cells.err(i, other, _("{used} is {a} but {other} is {b}: the two columns disagree").format(
+                    used=used, a=a, other=other, b=b), _("correct one of them, or delete the column not meant"))
+                cells.bad[i] = True
+                geoms[i] = None
 
 
 #: A lon/lat label point farther than this (km) from the row's WKT geometry is reported (the WKT is used).
@@ -472,6 +506,26 @@ def _check_lonlat_range(geoms: np.ndarray, cells: _Cells, has_geom: bool) -> int
             _("split it at 180 degrees, or check the coordinates' signs"))
     cells.bad[cand[outside | wide]] = True
     return int(outside.sum())
+
+
+#: Largest plausible extent (km, bounding-box diagonal) of one site's line or area; pipelines are longer.
+MAX_SITE_EXTENT_KM = {"pipeline": 2500.0, None: 500.0}
+
+
+def _extent_warnings(geoms: np.ndarray, categories: list[Any], cells: _Cells, column: str) -> None:
+    """Warn about a site line or area larger than any one site (a 4,000 km line: wrong coordinates?)."""
+    cand = np.flatnonzero(~cells.bad & (shapely.get_type_id(np.asarray(geoms, dtype=object)) > 0))
+    if not len(cand):
+        return
+    b = shapely.bounds(np.asarray(geoms[cand], dtype=object))
+    km = np.atleast_1d(geodesic_distance_km(b[:, 0], b[:, 1], b[:, 2], b[:, 3]))
+    for k, i in enumerate(cand):
+        limit = MAX_SITE_EXTENT_KM.get(categories[i], MAX_SITE_EXTENT_KM[None])
+        if km[k] > limit:
+            cells.err(i, column, _("the site's geometry spans {km} km, more than {limit} km for one {category} site "
+                                   "(wrong coordinates, or several sites in one feature)").format(
+                km=f"{km[k]:,.0f}", limit=f"{limit:,.0f}", category=categories[i]),
+                _("check the coordinates; split it into one feature per site"), "warning")
 
 
 def _column_values(df: pd.DataFrame, cells: _Cells) -> dict[str, list[Any]]:

@@ -173,3 +173,12 @@ def test_questionnaire_merge_reports_in_russian(tmp_path):
     issues = (tmp_path / "m" / "issues.csv").read_text(encoding="utf-8")
     assert issues.splitlines()[0] == "severity,file,line,row,column,reason,fix"  # machine columns stay English
     assert "неизвестное значение category" in issues
+
+
+def test_a_bad_language_from_the_environment_names_the_variable(tmp_path):
+    r = CliRunner(env={"RISKMAP_LANG": "de"}).invoke(main, ["export", "drina", "-o", str(tmp_path / "x.csv")])
+    assert r.exit_code == 2
+    assert "'de' comes from the environment variable RISKMAP_LANG" in r.output
+    r = CliRunner(env={"RISKMAP_LANG": None}).invoke(main, ["export", "drina", "-o", str(tmp_path / "x.csv"),
+                                                           "--lang", "de"])
+    assert r.exit_code == 2 and "RISKMAP_LANG" not in r.output  # the option was the source

@@ -84,3 +84,97 @@ def test_demo_and_export_share_one_inventory_params_and_a_clean_progress(tmp_pat
     exp = pd.read_csv(tmp_path / "x.csv", dtype=str)
     assert sorted(exp["site_id"]) == sorted(demo_csv["site_id"])  # one inventory per basin
     assert f"({len(demo_csv)} sites)" in r.output
+
+
+# ------------------------------------------------- output format and extension agree (hostile-input probe)
+
+_ONE_SITE = ("site_id,name,category,lon,lat,source,coord_precision\n"
+             "a,Mine,mine,19.3,43.3,survey,exact\n")
+
+
+def _one_site(tmp_path):
+    p = tmp_path / "sites.csv"
+    p.write_text(_ONE_SITE, encoding="utf-8")
+    return p
+
+
+@pytest.mark.parametrize("args,name", [
+    (["validate", "{src}", "--report", "{out}"], "r.xlsx"),
+    (["matrix", "{src}", "-o", "{out}"], "m.gpkg"),
+    (["export", "drina", "--format", "gpkg", "-o", "{out}"], "x.csv"),
+    (["export", "drina", "--format", "csv", "-o", "{out}"], "x.xlsx"),
+    (["assess", "{src}", "-o", "{out}"], "a.pdf"),
+    (["export", "drina", "-o", "{out}"], "x.shp"),
+])
+def test_an_output_is_never_written_under_another_formats_extension(tmp_path, args, name):
+    src, out = _one_site(tmp_path), tmp_path / name
+    r = CliRunner().invoke(main, [a.format(src=src, out=out) for a in args])
+    assert r.exit_code == 2, r.output
+    assert name in r.output and "Traceback" not in r.output
+    assert not out.exists()
+
+
+def test_write_sites_refuses_a_format_that_contradicts_the_extension(tmp_path):
+    from riskmap._errors import RiskmapInputError
+    from riskmap.io import read_sites, write_sites
+
+    sites = read_sites(_one_site(tmp_path))
+    with pytest.raises(RiskmapInputError, match="extension '.csv' is for csv files, not gpkg"):
+        write_sites(sites, tmp_path / "x.csv", fmt="gpkg")
+    assert not (tmp_path / "x.csv").exists()
+    assert write_sites(sites, tmp_path / "x.gpkg", fmt="gpkg").is_file()  # agreeing: written
+
+
+def test_validate_report_csv_is_still_written(tmp_path):
+    out = tmp_path / "issues.csv"
+    r = CliRunner().invoke(main, ["validate", str(_one_site(tmp_path)), "--report", str(out)])
+    assert r.exit_code == 0, r.output
+    assert out.read_text(encoding="utf-8").startswith("severity,file,")
+
+
+@pytest.mark.parametrize("args", [
+    ["spill", "x", "--mass", "1t", "--max-snap-km", "-1"],
+    ["spill", "--all", "drina", "--mass", "1t", "--top", "0"],
+    ["spill", "x", "--mass", "1t", "--threshold", "-0.5"],
+    ["assess", "{src}", "-o", "{out}", "--max-snap-km", "-1"],
+    ["data", "build-sites", "--buffer-km", "-2"],
+    ["data", "build-from-dem", "dem.tif", "--outlet", "19,43", "--name", "n", "--stream-km2", "0"],
+])
+def test_negative_numeric_options_are_refused_while_parsing(tmp_path, args):
+    src, out = _one_site(tmp_path), tmp_path / "o.csv"
+    r = CliRunner().invoke(main, [a.format(src=src, out=out) for a in args])
+    assert r.exit_code == 2, r.output
+    assert "Invalid value for" in r.output and "Traceback" not in r.output
+    assert not out.exists()
+
+
+def test_a_negative_layer_index_is_refused(tmp_path):
+    import openpyxl
+
+    p = tmp_path / "two.xlsx"
+    wb = openpyxl.Workbook()
+    wb.active.title = "first"
+    wb.active.append(["site_id", "name", "category", "lon", "lat", "source", "coord_precision"])
+    wb.active.append(["a", "Mine", "mine", 19.3, 43.3, "survey", "exact"])
+    wb.create_sheet("second")
+    wb.save(p)
+    r = CliRunner().invoke(main, ["validate", str(p), "--layer", "-1"])
+    assert r.exit_code == 2, r.output
+    assert "no sheet '-1'" in r.output and "0-based index" in r.output
+    r = CliRunner().invoke(main, ["validate", str(p), "--layer", "0"])
+    assert r.exit_code == 0, r.output
+
+
+@pytest.mark.parametrize("args", [["spill", "x", "--mass", "1t", "-o", "{out}.xlsx"],
+                                  ["spill", "--all", "drina", "--mass", "1t", "-o", "{out}.html"]])
+def test_spill_output_type_is_checked_before_any_work(tmp_path, args, monkeypatch):
+    from riskmap import spill as sp
+
+    def no_work(*a, **k):
+        raise AssertionError("the scenario ran before the output was checked")
+
+    monkeypatch.setattr(sp, "simulate_site", no_work)
+    monkeypatch.setattr(sp, "priority_sites", no_work)
+    r = CliRunner().invoke(main, [a.format(out=tmp_path / "res") for a in args])
+    assert r.exit_code == 2, r.output
+    assert "AssertionError" not in repr(r.exception) and not list(tmp_path.iterdir())

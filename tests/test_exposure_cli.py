@@ -70,3 +70,25 @@ def test_weighted_matrix_all_missing_weights_stay_missing(drina_rows, tmp_path, 
                 assert m.loc[origin, c] == 0
     a["w"] = 2.0  # fully known weights: twice the counts
     assert (exposure_matrix(a, weight="w") == 2 * counts).all().all()
+
+
+def _two_sites(tmp_path):
+    p = tmp_path / "two.csv"
+    p.write_text("site_id,name,category,lon,lat,source,coord_precision,owner,staff\n"
+                 "a,Mine A,mine,19.3563,43.3563,survey,exact,Company,10\n"
+                 "b,Mine B,mine,19.36,43.35,survey,exact,Other,\n", encoding="utf-8")
+    return p
+
+
+def test_matrix_weight_on_a_text_column_is_a_clear_error(tmp_path):
+    r = CliRunner().invoke(main, ["matrix", str(_two_sites(tmp_path)), "--weight", "owner"])
+    assert r.exit_code == 2, r.output
+    assert "--weight 'owner': the column holds text, not numbers (2 of 2 values, e.g. 'Company')" in r.output
+    assert "nan" not in r.output
+
+
+@pytest.mark.parametrize("weight,total", [("lat", "86.7"), ("LAT", "86.7"), ("Staff", "10")])
+def test_matrix_weight_takes_the_files_real_column_names(tmp_path, weight, total):
+    r = CliRunner().invoke(main, ["matrix", str(_two_sites(tmp_path)), "--weight", weight])
+    assert r.exit_code == 0, r.output
+    assert "no such column" not in r.output and total in r.output

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 
 import openpyxl
+import pandas as pd
 from click.testing import CliRunner
 
 from riskmap.cli import main
@@ -213,3 +214,31 @@ def test_contingency_route_map_of_an_esc_name_warns_nothing(tmp_path, recwarn):
     assert r.exit_code == 0, r.output
     assert (tmp_path / "c" / "drin_scenario_cards.html").exists()
     assert not [str(w.message) for w in recwarn if "Glyph" in str(w.message)]
+
+
+def test_hydrology_tables_are_neutralised(tmp_path, monkeypatch):
+    """gauges.csv and reservoirs.csv carry station and dam names from the sources: neutralised like every CSV."""
+    import types
+
+    import geopandas as gpd
+
+    import riskmap.hydrography
+    from riskmap.databuild import hydrology as hy
+
+    (tmp_path / "src" / hy.GRAND_SRC).parent.mkdir(parents=True)
+    (tmp_path / "src" / hy.GRAND_SRC).write_text("GRAND_ID\n1\n", encoding="utf-8")
+    reaches = gpd.GeoDataFrame(geometry=[], crs="EPSG:4326")
+    monkeypatch.setattr(riskmap.hydrography, "load_basin", lambda b, data_dir=None: types.SimpleNamespace(
+        reaches=reaches))
+    monkeypatch.setattr(hy, "_read_gauges", lambda sources: pd.DataFrame())
+    monkeypatch.setattr(hy, "_cited_lakes", lambda: [])
+    monkeypatch.setattr(hy, "_place_gauges", lambda g, b, r: pd.DataFrame(
+        {"station": [f"=HYPERLINK(\"http://x/{b}\")"], "status": ["used"], "area_km2": [-1.5]}))
+    monkeypatch.setattr(hy, "_match_reservoirs", lambda grand, b, r, cited: pd.DataFrame(
+        {"name": ["@SUM(A1)"], "volume_m3": [1.0]}))
+    monkeypatch.setattr(hy, "_write_provenance", lambda *a: None)
+    hy.build_hydrology(tmp_path / "src", tmp_path / "out", build_date="2026-11-28")
+    gauges = (tmp_path / "out" / "gauges.csv").read_text(encoding="utf-8")
+    assert "'=HYPERLINK" in gauges and "\n=" not in gauges
+    assert ",-1.5" in gauges  # numbers stay numbers
+    assert "'@SUM(A1)" in (tmp_path / "out" / "reservoirs.csv").read_text(encoding="utf-8")

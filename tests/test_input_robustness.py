@@ -530,3 +530,79 @@ def test_property_params_bytes_never_traceback(tmp_path_factory, raw):
         load_params(p)
     except RiskmapInputError:
         pass
+
+
+# ------------------------------------------------------------------ hostile/careless files (probe, stop 27)
+
+
+def test_empty_feature_collection_says_the_file_has_no_features(tmp_path):
+    p = tmp_path / "empty.geojson"
+    p.write_text('{"type": "FeatureCollection", "features": []}', encoding="utf-8")
+    r = CliRunner().invoke(main, ["validate", str(p)])
+    assert r.exit_code == 1, r.output
+    assert "the file has no features" in r.output
+    assert "required column is missing" not in r.output
+
+
+_HEADER = "site_id;name;category;lon;lat;source;coord_precision"
+
+
+@pytest.mark.parametrize("title", ["Hazardous sites of the Drina basin, 2026\n\n",
+                                   "Hazardous sites of the Drina basin;;;;;;\n"])
+def test_csv_title_line_above_the_header_is_skipped_with_a_warning(tmp_path, title):
+    p = tmp_path / "titled.csv"
+    p.write_text(f"{title}{_HEADER}\na;Mine;mine;19,3;43,3;survey;exact\nb;Mine;minee;19,3;43,3;survey;exact\n",
+                 encoding="utf-8")
+    with pytest.warns(RiskmapDataWarning, match="a title above the header row was skipped"):
+        sites = riskmap.read_sites(p)
+    assert sites["site_id"].tolist() == ["a"]
+    assert sites.geometry.iloc[0].x == pytest.approx(19.3)
+    report = sites.attrs["validation"]
+    header_line = title.count("\n") + 1
+    err = report.errors[0]
+    assert err.column == "category" and err.line == header_line + 2  # lines still count from the file's top
+    assert f"the header is line {header_line}" in report.warnings[0].reason
+
+
+def test_xlsx_title_row_above_the_header_is_skipped(tmp_path):
+    import openpyxl
+
+    p = tmp_path / "titled.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["Sites of the Drina basin"])
+    ws.append(_HEADER.split(";"))
+    ws.append(["a", "Mine", "mine", 19.3, 43.3, "survey", "exact"])
+    wb.save(p)
+    r = CliRunner().invoke(main, ["validate", str(p)])
+    assert r.exit_code == 0, r.output
+    assert "1 kept" in r.output and "the header is line 2" in r.output
+
+
+def test_lon_and_longitude_both_present_warns_and_refuses_rows_where_they_disagree(tmp_path):
+    p = tmp_path / "both.csv"
+    p.write_text("site_id,name,category,lon,longitude,lat,latitude,source,coord_precision\n"
+                 "a,A,mine,19.3,19.3,43.3,43.3,s,exact\n"
+                 "b,B,mine,19.3,20.3,43.3,43.3,s,exact\n"
+                 "c,C,mine,19.3,,43.3,43.30,s,exact\n", encoding="utf-8")
+    with pytest.warns(RiskmapDataWarning, match="1 of 3 rows dropped"):
+        sites = riskmap.read_sites(p)
+    assert sites["site_id"].tolist() == ["a", "c"]
+    report = sites.attrs["validation"]
+    assert {w.reason for w in report.warnings} == {
+        "columns 'lon', 'longitude' give the same coordinate; 'lon' is used",
+        "columns 'lat', 'latitude' give the same coordinate; 'lat' is used"}
+    (err,) = report.errors
+    assert err.row == 2 and err.column == "longitude" and "19.3 but longitude is 20.3" in err.reason
+
+
+def test_a_site_line_thousands_of_km_long_is_a_warning(tmp_path):
+    p = tmp_path / "long.csv"
+    p.write_text("site_id,name,category,lon,lat,geometry_wkt,source,coord_precision\n"
+                 'a,A,mine,19.3,43.3,"LINESTRING (19.3 43.3, 60 60)",s,exact\n'
+                 'b,B,pipeline,19.3,43.3,"LINESTRING (19.3 43.3, 25 44)",s,exact\n', encoding="utf-8")
+    r = CliRunner().invoke(main, ["validate", str(p)])
+    assert r.exit_code == 0, r.output  # a warning: the site is kept, the user told
+    assert "1 warnings" in r.output
+    assert "row 1, column 'geometry_wkt': the site's geometry spans 3,295 km, more than 500 km for one mine" in r.output
+    assert "row 2" not in r.output  # a 470 km pipeline is plausible

@@ -134,3 +134,16 @@ def test_helper_sees_through_links_on_both_sides(tmp_path):
     dangling.symlink_to(tmp_path / "new.csv")
     check_output_not_input(dangling, [given])  # a link to a file that is not an input: accepted
     assert real.read_text() == CSV
+
+
+def test_spill_csv_sidecar_hard_linked_to_an_input_is_refused(tmp_path):
+    """``spill -o x.csv`` also writes ``x.scenario.json``: a hard link of an input there is refused too."""
+    disch = tmp_path / "discharge.toml"
+    disch.write_text("# discharge table\n", encoding="utf-8")
+    os.link(disch, tmp_path / "res.scenario.json")
+    r = CliRunner().invoke(main, ["spill", "19.3,43.3", "--mass", "1t", "--discharge", str(disch),
+                                  "-o", str(tmp_path / "res.csv")])
+    assert r.exit_code == 2, r.output
+    assert "res.scenario.json: the output would overwrite the input file" in r.output
+    assert disch.read_text(encoding="utf-8") == "# discharge table\n"
+    assert not (tmp_path / "res.csv").exists()

@@ -300,7 +300,7 @@ def test_mass_without_unit_is_refused_naming_the_units():
     (["spill", KAP, "--mass", "1t", "--duration", "-2h"], "duration"),
     (["spill", "no-such-site", "--mass", "1t"], "not found"),
     (["spill", "0.5,0.5", "--mass", "1t"], "outside the basins"),
-    (["spill", "--all", "drina", "--top", "0", "--mass", "1t"], "at least 1"),
+    (["spill", "--all", "drina", "--top", "0", "--mass", "1t"], "Invalid value for '--top'"),
     (["spill", "--mass", "1t"], "SITE_ID or --all"),
 ])
 def test_cli_bad_input_exits_non_zero_with_a_clear_message(args, msg):

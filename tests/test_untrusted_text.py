@@ -325,3 +325,31 @@ def test_right_to_left_override_in_a_name_is_isolated_in_report_prose():
     assert [r["name"] for r in rows] == ["\u2068abc\u202eexe.txt\u2069", "Plain"]
     text = " ".join(r["text"] for r in recommendations_context(sites, []))
     assert "\u2068abc\u202eexe.txt\u2069" in text
+
+
+def test_spill_plot_legend_shows_checkpoint_names_literally():
+    """Checkpoint names (towns, water bodies: data) reach the plot legend as they are: no mathtext, no
+    glyph-less control characters, and a name starting with '_' is not hidden by matplotlib."""
+    import warnings
+
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    from riskmap.spill_result import SpillResult
+
+    t = np.linspace(0, 10, 11)
+    names = ["_Lake", "Tre$5$p", "Bor\x1b[2J"]
+    res = SpillResult(checkpoints=pd.DataFrame(), assumptions=[], uncertainty={}, path=gpd.GeoDataFrame(),
+                      curves={n: (t, np.exp(-(t - k - 2) ** 2)) for k, n in enumerate(names)},
+                      params={"mass_kg": 1000.0, "model": "jobson"})
+    fig, ax = plt.subplots()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a missing glyph or a mathtext parse would warn or fail
+        res.plot(ax=ax)
+        fig.canvas.draw()
+    shown = [t.get_text() for t in ax.get_legend().get_texts()]
+    plt.close(fig)
+    assert shown == [" _Lake", r"Tre\$5\$p", r"Bor\x1b[2J"]

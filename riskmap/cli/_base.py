@@ -96,6 +96,23 @@ class _Group(click.Group):
 LANG_ENV = "RISKMAP_LANG"
 
 
+class _LangChoice(click.Choice):
+    """``--lang``'s choice; a bad value from ``$RISKMAP_LANG`` is refused naming the variable, not only the option."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        try:
+            return super().convert(value, param, ctx)
+        except click.BadParameter:
+            from click.core import ParameterSource
+
+            if ctx is None or param is None or param.name is None or \
+                    ctx.get_parameter_source(param.name) is not ParameterSource.ENVIRONMENT:
+                raise
+            self.fail(_("{value} comes from the environment variable {env} and is not one of {choices}; set "
+                        "{env} to en or ru, or unset it").format(
+                value=repr(value), env=LANG_ENV, choices=", ".join(repr(c) for c in self.choices)), param, ctx)
+
+
 def lang_option(f: Callable) -> Callable:
     """``--lang en|ru``: run the whole command in that language (:func:`riskmap.i18n.use_lang`).
 
@@ -111,7 +128,7 @@ def lang_option(f: Callable) -> Callable:
             return f(*args, **kwargs)
 
     return click.option(
-        "--lang", type=click.Choice(LANGUAGES, case_sensitive=False), default=None, envvar=LANG_ENV,
+        "--lang", type=_LangChoice(LANGUAGES, case_sensitive=False), default=None, envvar=LANG_ENV,
         help=f"Language of the documents and messages: en (English) or ru (Russian). "
              f"Default: ${LANG_ENV}, else en.")(wrapper)
 
@@ -181,6 +198,33 @@ def _not_input(outputs: Any, *inputs: Any) -> None:
     from riskmap.io import check_output_not_input
 
     check_output_not_input(outputs, [i for i in inputs if i is not None])
+
+
+#: Extensions of other documents than CSV, refused for a CSV output (besides riskmap's own formats).
+_NOT_CSV = (".xls", ".ods", ".html", ".htm", ".pdf", ".png", ".zip")
+
+
+def _csv_output(path: Path | None, option: str) -> None:
+    """Refuse a CSV output named with another format's extension (``--report r.xlsx``), before any work."""
+    from riskmap.io import FORMATS
+
+    if path is None:
+        return
+    ext = path.suffix.lower()
+    if FORMATS.get(ext, "csv") != "csv" or ext in _NOT_CSV:
+        raise click.BadParameter(_("{path}: this option writes a CSV file, not {ext}; name the file .csv").format(
+            path=path, ext=repr(path.suffix)), param_hint=option)
+
+
+def _output_format(path: Path, fmt: str | None, option: str = "--out") -> str:
+    """The format of an output file (:func:`riskmap.io.output_format`), checked before any work."""
+    from riskmap._errors import RiskmapInputError
+    from riskmap.io import output_format
+
+    try:
+        return output_format(path, fmt)
+    except RiskmapInputError as e:
+        raise click.BadParameter(str(e), param_hint=option) from None
 
 
 def score_options(f: Callable) -> Callable:

@@ -13,6 +13,8 @@ from riskmap._console import console_text
 from riskmap.i18n import _, ngettext, pgettext
 from riskmap.cli._base import (
     SITES_CSV,
+    _csv_output,
+    _output_format,
     _echo,
     _fail,
     _not_input,
@@ -87,6 +89,7 @@ def assess_cmd(sites_file: Path | None, out: Path, max_snap_km: float, near_bord
     if not src.exists():
         _fail(_("{path} not found; give a SITES_FILE or run `riskmap data build-sites`").format(path=src))
     _not_input(out, src)
+    _output_format(out, None)
     opts = AssessOptions(max_snap_km=max_snap_km, near_border_km=near_border_km, velocity_ms=velocity)
     assessed = _prepare(src, strict, layer, crs, basins=list(basins) or None, score=False,
                         assess_options=opts).sites
@@ -110,7 +113,9 @@ def _echo_exposure_counts(assessed: Any, out: Path) -> None:
 @click.argument("sites_file", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--basin", type=BASIN, default=None,
               help="Show one basin only.")
-@click.option("--weight", default=None, help="Sum this column (e.g. hazard_score) instead of counting sites.")
+@click.option("--weight", default=None,
+              help="Sum this numeric column (e.g. capacity_mw, or hazard_score of a file written by "
+                   "`riskmap score`) instead of counting sites.")
 @click.option("-o", "--out", "out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also write the matrix as CSV.")
 @site_read_options
@@ -130,15 +135,49 @@ def matrix_cmd(sites_file: Path | None, basin: str | None, weight: str | None, o
     if not src.exists():
         _fail(_("{path} not found; give a SITES_FILE or run `riskmap data build-sites`").format(path=src))
     _not_input(out, src)
+    _csv_output(out, "--out")
     prepared = _prepare(src, strict, layer, crs, score=False)  # all basins: a site belongs to one, as in the report
     assessed = (basin_step(prepared, basin) if basin else prepared).sites  # basin_step: how many lie outside it
-    if weight is not None and weight not in assessed.columns:
-        _fail(_("--weight {column}: no such column in {path}").format(column=repr(weight), path=src))
+    if weight is not None:
+        assessed, weight = _weight_column(assessed, weight, src)
     _print_matrices(assessed, basin=basin, weight=weight)
     if out is not None:
         m = exposure_matrix(assessed, basin=basin, weight=weight).reset_index()
         atomic_write_text(out, csv_text(m))
         _echo(_("matrix -> {path}").format(path=out))
+
+def _weight_column(assessed: Any, weight: str, src: Path) -> tuple[Any, str]:
+    """The sites and the numeric column ``--weight`` names (any case, a display header, or lon/lat).
+
+    Refuses, naming the column and a value, a column that is missing or holds text.
+    """
+    import numpy as np
+    import pandas as pd
+
+    from riskmap.io import machine_headers
+
+    key = machine_headers([weight]).get(weight, weight).strip()
+    lower = {str(c).lower(): c for c in assessed.columns}
+    if key.lower() in ("lon", "lat", "longitude", "latitude") and key.lower() not in lower:
+        pts = assessed.geometry.representative_point()
+        assessed = assessed.assign(**{key: pts.x if key.lower().startswith("lon") else pts.y})
+        lower[key.lower()] = key
+    col = lower.get(key.lower())
+    numeric = ", ".join(str(c) for c in assessed.select_dtypes("number").columns[:10])
+    if col is None:
+        _fail(_("--weight {column}: no such column in {path}; numeric columns: {columns}").format(
+            column=repr(weight), path=src, columns=numeric))
+    values = assessed[col]
+    nums = pd.to_numeric(values.where(values.map(lambda v: isinstance(v, (int, float, np.number, str))), None),
+                         errors="coerce")
+    text = values.notna() & nums.isna() & ~values.map(lambda v: isinstance(v, str) and not v.strip())
+    if text.any():
+        _fail(_("--weight {column}: the column holds text, not numbers ({n} of {total} values, e.g. {example}); "
+                "choose a numeric column: {columns}").format(
+            column=repr(weight), n=int(text.sum()), total=len(values), example=repr(str(values[text].iloc[0])[:40]),
+            columns=numeric))
+    return assessed.assign(**{str(col): nums.astype(float)}), str(col)
+
 
 @main.command("score")
 @click.argument("sites_file", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
@@ -160,6 +199,7 @@ def score_cmd(sites_file: Path | None, out: Path, params_file: Path | None, rast
         _fail(_("{path} not found; give a SITES_FILE").format(path=src))
     options = _score_options(params_file, raster_opts)
     _not_input(out, src, params_file, *(options.rasters or {}).values())
+    _output_format(out, None)
     params = options.params
     scored = _prepare(src, strict, layer, crs, score_options=options).sites
     write_sites(scored, out)

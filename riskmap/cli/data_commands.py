@@ -97,7 +97,7 @@ def import_hydrosheds_cmd(basins_path: Path, rivers_path: Path, outlet: str, nam
 @click.option("--name", required=True, help="Basin identifier for the output file (e.g. moraca_dem).")
 @click.option("--burn", "burn_path", type=click.Path(path_type=Path), default=None,
               help="River lines to burn into the DEM (default: the bundled reaches crossing the DEM).")
-@click.option("--stream-km2", type=float, default=None,
+@click.option("--stream-km2", type=click.FloatRange(min=0, min_open=True), default=None,
               help="Upstream area (km2) from which a cell is a river (default 100).")
 @click.option("--allow-partial", is_flag=True,
               help="Build a basin cut off by the DEM edge (warns) instead of refusing.")
@@ -146,7 +146,7 @@ def build_from_dem_cmd(dems: tuple[Path, ...], outlet: str, name: str, burn_path
 @DATA_DIR_OPTION
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Output folder (default: data/sites).")
-@click.option("--buffer-km", type=float, default=None,
+@click.option("--buffer-km", type=click.FloatRange(min=0), default=None,
               help="One divide buffer (km) around the basin outlines for every site "
                    "(default: by coordinate precision, exact 2 ... town 10 km).")
 def build_sites_cmd(sources: Path | None, data_dir: Path | None, out_dir: Path | None,

@@ -17,6 +17,7 @@ from riskmap.cli._base import (
     SITES_CSV,
     _echo,
     _not_input,
+    _output_format,
     _prepare,
     _read_sites,
     _score_options,
@@ -152,9 +153,13 @@ def report_cmd(basin: str, out_dir: Path, pdf: bool, sites_file: Path | None, pa
         _echo(_("wrote {path}").format(path=path.with_suffix(".pdf")))
 
 
+#: The formats of ``riskmap export`` (:data:`riskmap.export.EXPORT_FORMATS`).
+_EXPORT_CHOICES = ["csv", "gpkg", "xlsx", "geojson", "parquet"]
+
+
 @main.command("export")
 @click.argument("basin", type=_BASIN_CHOICE)
-@click.option("--format", "fmt", type=click.Choice(["csv", "gpkg", "xlsx", "geojson", "parquet"]),
+@click.option("--format", "fmt", type=click.Choice(_EXPORT_CHOICES),
               default=None, help="Output format (default: from the file extension).")
 @click.option("-o", "--out", "out", type=click.Path(dir_okay=False, path_type=Path), required=True,
               help="Output file.")
@@ -173,7 +178,11 @@ def export_cmd(basin: str, fmt: str | None, out: Path, sites_file: Path | None, 
 
     options = _score_options(params_file, raster_opts)
     _not_input(out, sites_file or SITES_CSV, params_file, *(options.rasters or {}).values())
-    if excel and (fmt or out.suffix.lower().lstrip(".")) != "csv":
+    out_fmt = _output_format(out, fmt)  # never one format under another's extension (before any work)
+    if out_fmt not in _EXPORT_CHOICES:
+        raise click.BadParameter(_("{path}: riskmap exports {formats}, not {format}").format(
+            path=out, formats=", ".join(_EXPORT_CHOICES), format=out_fmt), param_hint="--out")
+    if excel and out_fmt != "csv":
         raise click.BadParameter(_("{path}: --excel applies to CSV output only").format(path=out),
                                  param_hint="--excel")
     inputs = _report_inputs(basin, sites_file, strict, layer, crs, options)

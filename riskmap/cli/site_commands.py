@@ -14,6 +14,7 @@ from riskmap._errors import RiskmapDataWarning, RiskmapValidationError
 from riskmap.i18n import _, ngettext
 from riskmap.cli._base import (
     SITES_CSV,
+    _csv_output,
     _echo,
     _fail,
     _Group,
@@ -45,6 +46,7 @@ def validate(file: Path, strict: bool, crs: str | None, layer: str | None, repor
     from riskmap.io import atomic_write_text, csv_text, read_sites
 
     _not_input(report_out, file)
+    _csv_output(report_out, "--report")
     try:
         with warnings.catch_warnings():  # the full report is printed below
             warnings.simplefilter("ignore", RiskmapDataWarning)

@@ -59,20 +59,20 @@ def _sig(v) -> str:  # noqa: ANN001
 @click.argument("site_id", required=False)
 @click.option("--all", "all_basin", type=BASIN, default=None,
               help="Batch: run the scenario for the priority sites of this basin (one summary row each).")
-@click.option("--top", type=int, default=10, show_default=True, help="With --all: how many priority sites.")
+@click.option("--top", type=click.IntRange(min=1), default=10, show_default=True, help="With --all: how many priority sites.")
 @click.option("--mass", required=True, help="Released mass, e.g. 10t, 500kg.")
 @click.option("--duration", default="0", show_default=True, help="Release duration, e.g. 2h, 30min (0 = instantaneous).")
 @click.option("--discharge", default="mean", show_default=True,
               help="mean, low, or a discharge TOML file (format of riskmap/params/discharge.toml).")
 @click.option("--model", type=click.Choice(["jobson", "jobson-max", "ade"]), default="jobson", show_default=True,
               help="Jobson (1996) most-probable / maximum-probable velocity, or 1-D advection-dispersion.")
-@click.option("--threshold", type=float, default=0.01, show_default=True,
+@click.option("--threshold", type=click.FloatRange(min=0, min_open=True), default=0.01, show_default=True,
               help="Concentration threshold (mg/L) for the 'hours above threshold' column.")
 @click.option("--basin", type=BASIN, default=None,
               help="Basin (default: the site's basin, or the nearest network for lon,lat).")
 @click.option("--sites", "sites_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               default=None, help="Inventory holding SITE_ID (default: data/sites/sites.csv).")
-@click.option("--max-snap-km", type=float, default=10.0, show_default=True,
+@click.option("--max-snap-km", type=click.FloatRange(min=0), default=10.0, show_default=True,
               help="Farthest distance from the mapped river network at which a point is still accepted.")
 @click.option("-o", "--out", "out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also write the result: .html (table, plot, assumptions), .csv or .geojson (timestamped path).")
@@ -90,9 +90,15 @@ def spill_cmd(site_id: str | None, all_basin: str | None, top: int, mass: str, d
     from riskmap import spill as sp
 
     disch_file = Path(discharge) if discharge not in ("mean", "low") else None
-    _not_input(out, sites_file or SITES_CSV, disch_file)
+    sidecar = sp.scenario_sidecar(out) if out is not None and out.suffix.lower() == ".csv" else None
+    _not_input([out, sidecar], sites_file or SITES_CSV, disch_file)  # the scenario JSON beside a CSV too
     if (site_id is None) == (all_basin is None):
         raise click.UsageError(_("give either SITE_ID or --all BASIN"))
+    if all_basin is not None and out is not None and out.suffix.lower() != ".csv":  # before any work
+        raise click.UsageError(_("with --all, -o must be a .csv file (the summary table)"))
+    if out is not None and out.suffix.lower() not in (".csv", ".geojson", ".json", ".html", ".htm"):
+        raise click.BadParameter(_("{path}: the spill result is written as .csv, .geojson or .html").format(
+            path=out), param_hint="--out")
     sp.parse_mass(mass)  # refuse a mass without a unit before any work
     inventory = _read_sites(sites_file, strict, layer, crs) if sites_file is not None else None  # else: bundled
     options = dict(discharge=discharge, model=model, threshold_mg_l=threshold, max_snap_km=max_snap_km)

@@ -39,7 +39,7 @@ import shapely
 
 from riskmap._errors import RiskmapInputError
 from riskmap._geo import local_aeqd
-from riskmap.io import atomic_write_text, sha256_file
+from riskmap.io import atomic_write_text, csv_text, sha256_file
 
 __all__ = ["BASINS", "EXCLUDED_GAUGES", "GAUGES_SRC", "GRAND_SRC", "build_hydrology"]
 
@@ -277,8 +277,9 @@ def build_hydrology(sources: str | Path, out_dir: str | Path, *, build_date: str
         res.append(_match_reservoirs(grand, b, reaches, cited))
     gauges_df = pd.concat(gauges, ignore_index=True)
     res_df = pd.concat(res, ignore_index=True)
-    atomic_write_text(out / "gauges.csv", gauges_df.to_csv(index=False, lineterminator="\n"))
-    atomic_write_text(out / "reservoirs.csv", res_df.to_csv(index=False, lineterminator="\n"))
+    # station, river and dam names are source text: neutralised like every CSV riskmap writes
+    atomic_write_text(out / "gauges.csv", csv_text(gauges_df))
+    atomic_write_text(out / "reservoirs.csv", csv_text(res_df))
     date = build_date or _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     _write_provenance(out, sources, date, gauges_df, res_df)
     return dict(gauges=len(gauges_df), gauges_used=int((gauges_df["status"] == "used").sum()),

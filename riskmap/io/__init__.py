@@ -31,7 +31,8 @@ from riskmap.io.atomic import (
 )
 from riskmap.io.cells import (_unneutralise, csv_text, json_cells, neutralise_array, neutralise_formula,
                               neutralise_frame, xlsx_safe_frame)
-from riskmap.io.formats import FORMATS, SHAPEFILE_NAMES, _format_of
+from riskmap.io.formats import (DISPLAY_HEADERS, FORMATS, SHAPEFILE_NAMES, _format_of, machine_headers,
+                                output_format)
 from riskmap.io.readers import (
     EXPORT_SITE_LAYERS,
     _bundled_countries,
@@ -73,6 +74,9 @@ __all__ = [
     "dropped_rows_message",
     "check_output_not_input",
     "output_target",
+    "output_format",
+    "DISPLAY_HEADERS",
+    "machine_headers",
     "list_layers",
 ]
 

@@ -22,7 +22,7 @@ from riskmap.i18n import _
 from riskmap.schema import ValidationReport
 from riskmap.validation import validate_sites
 from riskmap.io.cells import _unneutralise
-from riskmap.io.formats import _SHAPEFILE_BACK, _format_of
+from riskmap.io.formats import _SHAPEFILE_BACK, _format_of, header_row_index, known_headers, machine_headers
 
 
 
@@ -107,13 +107,15 @@ def _read_csv_raw(path: Path, report: ValidationReport) -> tuple[pd.DataFrame, b
                                                  offset=e.start)) from None
     if "\x00" in text:
         raise RiskmapInputError(_("{path}: the file contains NUL bytes; it is not a text CSV").format(path=path))
-    lines = text.splitlines()
-    header = next((ln for ln in lines if ln.strip()), "")
-    delim = max((",", ";", "\t"), key=lambda d: (header.count(d), d == ","))  # comma on a tie
+    delim = _delimiter([ln for ln in text.splitlines()[:20] if ln.strip()])
     rows, starts = _csv_records(text, delim, path)
     while rows and not any(c.strip() for c in rows[0]):
         rows.pop(0)
         starts.pop(0)
+    k = header_row_index(rows)  # a title line above the header row: skipped, with a warning
+    if k:
+        _title_skipped(path, report, rows[:k], starts[0], starts[k])
+        rows, starts = rows[k:], starts[k:]
     if not rows:
         raise RiskmapInputError(_("{path}: the file is empty (no header line)").format(path=path))
     head = [h.strip() for h in rows[0]]
@@ -142,6 +144,30 @@ def _read_csv_raw(path: Path, report: ValidationReport) -> tuple[pd.DataFrame, b
     df.attrs["rows"] = rows_of
     report.n_rows = n_data
     return df, delim == ";"
+
+
+def _delimiter(lines: list[str]) -> str:
+    """The delimiter of a CSV: the one that splits a line into known column names, else the header line's.
+
+    A title line above the header (``Sites of the Drina basin, 2026``) does not decide it.
+    """
+    best = max(((known_headers(ln.split(d)), d) for ln in lines[:10] for d in (",", ";", "\t")), default=(0, ","))
+    if best[0] >= 2:
+        return best[1]
+    header = lines[0] if lines else ""
+    return max((",", ";", "\t"), key=lambda d: (header.count(d), d == ","))  # comma on a tie
+
+
+def _title_skipped(path: Path, report: ValidationReport, title: list[list[Any]], first: int, header: int) -> None:
+    """Report (and warn) the title lines skipped above the header row of a table."""
+    text = " ".join(str(v).strip() for r in title for v in r if v is not None and str(v).strip() and str(v) != "nan")
+    if not text:  # blank rows above the header: nothing to tell
+        return
+    reason = _("line {first}: a title above the header row was skipped ({text}); the header is line {header}").format(
+        first=first, text=repr(text[:80]), header=header)
+    report.add(None, None, reason, _("nothing to do; or delete the title line so the header is the first line"),
+               "warning")
+    warnings.warn(f"{path}: {reason}", RiskmapDataWarning, stacklevel=5)
 
 
 def _check_crs(crs: Any, path: Path) -> None:
@@ -214,15 +240,17 @@ def _choose_layer(path: Path, names: list[str], layer: str | int | None, what: s
     key = str(layer).strip()
     if key in names:
         return key
-    if key.lstrip("-").isdigit() and -len(names) <= int(key) < len(names):
+    if key.isdigit() and int(key) < len(names):  # 0-based; a negative index is refused, not counted from the end
         return names[int(key)]
     raise RiskmapInputError(f"{path}: no {what} {layer!r}; the file has {', '.join(map(repr, names))} "
                             f"(give a name or a 0-based index)")
 
 
 def _drop_uncached_formulas(path: Path, sheet: str, df: pd.DataFrame, report: ValidationReport,
-                            opts: dict[str, Any]) -> pd.DataFrame:
+                            opts: dict[str, Any], first: int = 2) -> pd.DataFrame:
     """Report formula cells that have no cached value (they would read as blank) and drop their rows.
+
+    ``first`` is the sheet row (1-based) of the first data row.
 
     Excel stores the last computed value of a formula; files written by scripts
     (openpyxl, some exporters) often do not, and reading them gives a blank.
@@ -233,7 +261,7 @@ def _drop_uncached_formulas(path: Path, sheet: str, df: pd.DataFrame, report: Va
     try:
         ws = wb[sheet]
         hits: list[tuple[int, int, str]] = []
-        for r, row in enumerate(ws.iter_rows(min_row=2, values_only=True)):
+        for r, row in enumerate(ws.iter_rows(min_row=first, values_only=True)):
             for j, v in enumerate(row):
                 if isinstance(v, str) and v.startswith("=") and r < len(df) and j < df.shape[1] \
                         and _blank_cell(df.iat[r, j]):
@@ -247,9 +275,9 @@ def _drop_uncached_formulas(path: Path, sheet: str, df: pd.DataFrame, report: Va
     for r, j, v in hits:
         report.add(r + 1, str(df.columns[j]),
                    _("formula {formula} has no saved value (it would read as blank)").format(formula=repr(v[:60])),
-                   _("open the file in Excel or LibreOffice and save it, or paste the values"), "error", r + 2)
+                   _("open the file in Excel or LibreOffice and save it, or paste the values"), "error", r + first)
     keep = [i for i in range(len(df)) if i not in set(bad_rows)]
-    opts.update(line_offset=None, lines=[i + 2 for i in keep], rows=[i + 1 for i in keep])
+    opts.update(line_offset=None, lines=[i + first for i in keep], rows=[i + 1 for i in keep])
     return df.iloc[keep].reset_index(drop=True)
 
 
@@ -265,9 +293,13 @@ def _read_xlsx(path: Path, layer: str | int | None, report: ValidationReport, op
     sheet = _choose_layer(path, sheets, layer, "sheet", report)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        df = pd.read_excel(path, sheet_name=sheet, dtype=object, engine="openpyxl")
-    opts["line_offset"] = 2
-    return _drop_uncached_formulas(path, sheet, df, report, opts)
+        top = pd.read_excel(path, sheet_name=sheet, dtype=object, engine="openpyxl", header=None, nrows=10)
+        k = header_row_index(top.astype(object).values.tolist())  # a title line above the header: skipped
+        df = pd.read_excel(path, sheet_name=sheet, dtype=object, engine="openpyxl", header=k)
+    if k:
+        _title_skipped(path, report, top.values.tolist()[:k], 1, k + 1)
+    opts["line_offset"] = k + 2
+    return _drop_uncached_formulas(path, sheet, df, report, opts, first=k + 2)
 
 
 def _read_parquet(path: Path) -> pd.DataFrame:
@@ -361,6 +393,7 @@ def read_table(path: str | os.PathLike, *, layer: str | int | None = None, fmt: 
     df = _read_raw(path, fmt, layer, opts)
     if fmt == "shp":
         df = df.rename(columns=_SHAPEFILE_BACK)
+    df = df.rename(columns=machine_headers(list(df.columns)))  # an export's display headers ("Site ID")
     if crs is not None:
         df = _apply_crs(df, crs, path, opts["decimal_comma"])
     for c in df.columns:

@@ -20,7 +20,7 @@ from riskmap.schema import column_names
 from riskmap.io.atomic import (_USE_ARROW, _WRITE_ERRORS, _kind_error, _make_tmp_name, _output_error, atomic_path,
                                atomic_write_bytes, output_target, remove_stale_temps)
 from riskmap.io.cells import _json_columns, _neutralise_column, json_cells, neutralise_formula, xlsx_safe_frame
-from riskmap.io.formats import SHAPEFILE_NAMES, _format_of
+from riskmap.io.formats import SHAPEFILE_NAMES, output_format
 
 
 # --------------------------------------------------------------------------
@@ -228,7 +228,7 @@ def write_sites(sites: gpd.GeoDataFrame, path: str | os.PathLike, *, fmt: str | 
     >>> write_sites(sites, "out/sites.gpkg")  # doctest: +SKIP
     """
     path = Path(path)
-    fmt = _format_of(path, fmt)
+    fmt = output_format(path, fmt)
     if fmt in ("csv", "xlsx"):
         table = sites_to_table(sites)
         if fmt == "csv":

@@ -400,6 +400,7 @@ def build_reference(sources: Path | str, out_dir: Path | str, *, date: str | Non
     from riskmap.io import atomic_write_text, write_layers
 
     t0 = time.time()
+    _build_date(date)  # a bad $SOURCE_DATE_EPOCH fails here, before the build, not at its end
     sources, out_dir = Path(sources), Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     for key in SOURCES.values():
@@ -431,11 +432,26 @@ def build_reference(sources: Path | str, out_dir: Path | str, *, date: str | Non
 
 
 def _build_date(date: str | None) -> str:
+    """``date``, else ``$SOURCE_DATE_EPOCH`` (whole seconds since 1970, checked), else now; ISO 8601, UTC.
+
+    Examples
+    --------
+    >>> _build_date("2026-01-31")
+    '2026-01-31'
+    """
     if date:
         return date
     sde = os.environ.get("SOURCE_DATE_EPOCH")
     if sde:
-        return _dt.datetime.fromtimestamp(int(sde), tz=_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        try:
+            when = _dt.datetime.fromtimestamp(int(sde.strip()), tz=_dt.UTC)
+        except (ValueError, OverflowError, OSError):
+            from riskmap._errors import RiskmapInputError
+
+            raise RiskmapInputError(
+                f"SOURCE_DATE_EPOCH={sde!r}: not a whole number of seconds since 1970-01-01 (the reproducible "
+                "build date); set it to e.g. 1767225600, or unset it") from None
+        return when.strftime("%Y-%m-%dT%H:%M:%SZ")
     return _dt.datetime.now(tz=_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
