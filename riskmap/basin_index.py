@@ -320,7 +320,8 @@ def _reach_parts(basin: Any, bid: str, proj: Any) -> dict[str, Any]:
         empty = np.array([], dtype=object)
         return dict(reach_ids=np.zeros(0, np.int64), reach_names=empty, reach_country=empty, reach_sub=empty,
                     reach_len=np.zeros(0), reach_dto=np.zeros(0), reach_border=np.zeros(0, bool),
-                    reach_next=np.zeros(0, np.intp), reach_idx=None, sub_reach_idx={}, down=np.zeros(0, np.intp), order=np.zeros(0, np.intp))
+                    reach_next=np.zeros(0, np.intp), reach_idx=None, sub_reach_idx={}, down=np.zeros(0, np.intp),
+                    order=np.zeros(0, np.intp))
     net = network_of(basin, name=f"basin {bid!r}")
     country = _text_column(reaches, "country")
     border = (reaches["is_border"].fillna(False).to_numpy(dtype=bool).copy() if "is_border" in reaches

@@ -273,6 +273,22 @@ def _invisible(s: str) -> list[str]:
     return [f"U+{ord(ch):04X}" for ch in s if unicodedata.category(ch) in ("Cf", "Cc", "Zl", "Zp")]
 
 
+#: Characters that have no place in a site's text and can mislead a reader: C0/C1 controls (tab and line
+#: breaks excepted: multi-line notes), bidi embeddings/overrides/isolates ("Trojan source"), zero-width space, BOM.
+_SUSPECT = frozenset(chr(c) for c in (*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), *range(0x7F, 0xA0),
+                                      *range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x200B, 0xFEFF))
+
+
+def _v_suspect_chars(c: Column, v: Any, s: str | None, cells: _Cells, i: int) -> Any:
+    """Warn about control and invisible characters (:data:`_SUSPECT`); the text is kept as given."""
+    if s is not None and not _SUSPECT.isdisjoint(s):
+        codes = ", ".join(dict.fromkeys(f"U+{ord(ch):04X}" for ch in s if ch in _SUSPECT))
+        cells.err(i, c.name, _("contains control or invisible characters ({codes}); kept as given").format(
+            codes=codes),
+                  _("remove them unless they are meant (a copy from a terminal or a PDF?)"), "warning")
+    return s
+
+
 def _v_unique_id(c: Column, v: Any, s: str | None, cells: _Cells, i: int) -> Any:
     if s is not None:
         hidden = _invisible(s)
@@ -308,6 +324,7 @@ def validators_for(c: Column) -> tuple[_Validator, ...]:
         return (_v_number,)
     if c.name == "substances":
         return (_v_substances,)
-    chain = _COLUMN_VALIDATORS.get(c.name, ()) + ((_v_vocabulary,) if c.vocabulary else ())
+    chain = (() if c.name == "site_id" else (_v_suspect_chars,))  # site_id: refused (_v_unique_id)
+    chain += _COLUMN_VALIDATORS.get(c.name, ()) + ((_v_vocabulary,) if c.vocabulary else ())
     chain += ((_v_date,) if c.kind == "date" else ()) + (_v_required,)
     return chain + ((_v_unique_id,) if c.name == "site_id" else ())

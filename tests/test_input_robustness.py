@@ -606,3 +606,21 @@ def test_a_site_line_thousands_of_km_long_is_a_warning(tmp_path):
     assert "1 warnings" in r.output
     assert "row 1, column 'geometry_wkt': the site's geometry spans 3,295 km, more than 500 km for one mine" in r.output
     assert "row 2" not in r.output  # a 470 km pipeline is plausible
+
+
+def test_control_and_bidi_characters_in_text_are_a_warning(tmp_path):
+    """An escape sequence or a bidi override in a name or note is kept (data) but the user is told where."""
+    p = tmp_path / "ctl.csv"
+    p.write_text("site_id,name,category,lon,lat,source,coord_precision,notes\n"
+                 "a,Kumtor\x07 \x1b[31mred,mine,19.3,43.3,s,exact,fine\n"
+                 "b,B,mine,19.3,43.3,s,exact,\u202egnirts desrever\n"
+                 "c,C,mine,19.3,43.3,s,exact,\"two\tcolumns\nand two lines\"\n", encoding="utf-8")
+    r = CliRunner().invoke(main, ["validate", str(p)])
+    assert r.exit_code == 0, r.output
+    assert "3 rows read, 3 kept, 0 errors, 2 warnings" in r.output
+    assert "row 1, column 'name': contains control or invisible characters (U+0007, U+001B)" in r.output
+    assert "row 2, column 'notes': contains control or invisible characters (U+202E)" in r.output
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        sites = riskmap.read_sites(p)
+    assert sites["name"].iloc[0] == "Kumtor\x07 \x1b[31mred"  # kept as given

@@ -522,3 +522,17 @@ def test_spill_notes_and_statement_in_russian():
     assert "неопределённость расхода воды: измеренный на гидрологических постах ±10\u00a0%" in \
         res.uncertainty["statement"]
     assert label == "граница Кыргызстан → Узбекистан"
+
+
+def test_cli_table_shows_a_creek_discharge_not_zero():
+    """Bozymchak's first checkpoint is on a creek well under 1 m3/s: the table said 0 (missing is never 0)."""
+    from click.testing import CliRunner
+
+    from riskmap.cli import main
+
+    r = CliRunner().invoke(main, ["spill", "fineprint-bozymchak", "--mass", "1t"], env={"COLUMNS": "250"})
+    assert r.exit_code == 0, r.output
+    row = next(line for line in r.output.splitlines() if "border KGZ -> UZB" in line)
+    cells = [c.strip() for c in row.split("│")]
+    q = cells[9]
+    assert q != "0" and 0 < float(q) < 5, row

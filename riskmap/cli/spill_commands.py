@@ -55,6 +55,18 @@ def _sig(v) -> str:  # noqa: ANN001
     return text if current_lang() == "en" else text.replace(".", ",")
 
 
+def _flow(v) -> str:  # noqa: ANN001
+    """A discharge (m3/s): whole numbers from 10 up, two significant digits below (a creek's 0.35 is not 0)."""
+    import pandas as pd
+
+    if v is None or pd.isna(v):
+        return "-"
+    if abs(v) >= 10:
+        return _num(v, 0)
+    text = f"{v:.2g}"
+    return text if current_lang() == "en" else text.replace(".", ",")
+
+
 @main.command("spill")
 @click.argument("site_id", required=False)
 @click.option("--all", "all_basin", type=BASIN, default=None,
@@ -167,7 +179,7 @@ def _result_table(res: SpillResult) -> Table:
                   f(r.river_km),
                   f"{f(r.leading_edge_h)} ({f(r.leading_edge_h_low)}-{f(r.leading_edge_h_high)})", f(r.peak_time_h),
                   f"{g(r.peak_mg_l)} ({g(r.peak_mg_l_low)}-{g(r.peak_mg_l_high)})", f(r.above_threshold_h),
-                  escape(console_text(r.country)), f(r.discharge_m3s, 0),
+                  escape(console_text(r.country)), _flow(r.discharge_m3s),
                   escape(console_text(r.discharge_basis)) + (
                       "" if pd.isna(r.volume_source) or not r.volume_source
                       else _("; volume {source}").format(source=escape(console_text(r.volume_source)))),
