@@ -324,7 +324,7 @@ def validators_for(c: Column) -> tuple[_Validator, ...]:
         return (_v_number,)
     if c.name == "substances":
         return (_v_substances,)
-    chain = (() if c.name == "site_id" else (_v_suspect_chars,))  # site_id: refused (_v_unique_id)
+    chain: tuple[_Validator, ...] = () if c.name == "site_id" else (_v_suspect_chars,)  # site_id: _v_unique_id
     chain += _COLUMN_VALIDATORS.get(c.name, ()) + ((_v_vocabulary,) if c.vocabulary else ())
     chain += ((_v_date,) if c.kind == "date" else ()) + (_v_required,)
     return chain + ((_v_unique_id,) if c.name == "site_id" else ())

@@ -20,12 +20,12 @@ import pandas as pd
 from riskmap._errors import RiskmapInputError
 from riskmap.i18n import _, current_lang, format_percent
 from riskmap.spill_result import CHECKPOINT_COLUMNS
-from riskmap.spill_routing import _LakeUnknown, _route, _RouteContext, _Routed, _routed_metrics
+from riskmap.spill_routing import _LakeUnknown, _route, _RouteContext, _Routed, _routed_metrics, _sig
 
 if TYPE_CHECKING:
     from riskmap.spill_result import SpillOptions
 
-__all__ = ["MIN_MIXED_TP_H"]
+__all__ = ["MIN_MIXED_TP_H", "in_mixing_zone"]
 
 MIN_MIXED_TP_H = 1.0         # closer than 1 h travel the cloud is not laterally mixed
 
@@ -158,6 +158,31 @@ def _range_columns(cp: dict[str, Any], res: dict[str, _Routed], mass: float, thr
     return out
 
 
+def in_mixing_zone(peak_time_h: float, mixed_in_lake: bool = False) -> bool:
+    """Whether a checkpoint lies in the mixing zone: peak reached within :data:`MIN_MIXED_TP_H` of travel.
+
+    There the cloud is not yet mixed across the river, so the table gives no cross-section peak
+    concentration (``peak_mg_l`` is NaN) and says why. A checkpoint reached through a mixed lake
+    is never in it.
+
+    Examples
+    --------
+    >>> in_mixing_zone(0.5), in_mixing_zone(1.5), in_mixing_zone(0.5, mixed_in_lake=True)
+    (True, False, False)
+    >>> in_mixing_zone(float("nan"))
+    False
+    """
+    return bool(np.isfinite(peak_time_h) and peak_time_h < MIN_MIXED_TP_H and not mixed_in_lake)
+
+
+def _unmixed_note(tpeak: float, cpeak: float) -> str:
+    """The note of a checkpoint in the mixing zone: why no peak, and the fully mixed value for scale."""
+    return _("within the mixing zone ({hours} h of travel, under {limit} h): the cloud is not yet mixed across "
+             "the river, so no cross-section peak is given; fully mixed it would be {conc} mg/L, the plume near "
+             "the release bank is more concentrated and the far bank less").format(
+        hours=_sig(tpeak, 2), limit=_sig(MIN_MIXED_TP_H, 2), conc=_sig(cpeak))
+
+
 def _checkpoint_row(cp: dict[str, Any], main: _Routed, fast: _Routed, mass: float, threshold: float
                     ) -> tuple[dict[str, Any], tuple[np.ndarray, np.ndarray] | None]:
     """One row of the checkpoint table and the concentration curve there (None when stopped)."""
@@ -171,9 +196,7 @@ def _checkpoint_row(cp: dict[str, Any], main: _Routed, fast: _Routed, mass: floa
     sig, qx, note = main.signal, main.q, main.note
     csig = sig.flux / qx * 1e3
     keep = csig >= 1e-4 * max(csig.max(), 1e-300)
-    unmixed = ""
-    if m["tpeak"] < MIN_MIXED_TP_H and not main.mixed_in_lake:
-        unmixed = "within 1 h of the release: cloud not yet mixed across the river, peak not reliable"
+    unmixed = _unmixed_note(m["tpeak"], m["cpeak"]) if in_mixing_zone(m["tpeak"], main.mixed_in_lake) else ""
     row = dict(
         checkpoint=cp["name"], kind=cp["kind"], river_km=round(cp["km"], 2),
         leading_edge_h=m["leading"], peak_time_h=m["tpeak"],

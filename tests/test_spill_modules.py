@@ -128,6 +128,42 @@ def test_river_checkpoint_within_an_hour_is_flagged():
     res = spill.simulate_spill(2, 1000, reaches=_two_reach(l2=1.0), discharge=_table())
     out = res.checkpoints.set_index("checkpoint").loc["outlet"]
     assert out["peak_time_h"] < 1.0 and np.isnan(out["peak_mg_l"]) and "not yet mixed" in out["note"]
+    assert out["note"].startswith("within the mixing zone (")
+
+
+def test_mixing_zone_note_gives_the_fully_mixed_value(monkeypatch):
+    """The note of a checkpoint in the mixing zone states the value the model gives when fully mixed."""
+    import riskmap.spill_table as st
+
+    res = spill.simulate_spill(2, 1000, reaches=_two_reach(l2=1.0), discharge=_table())
+    note = res.checkpoints.set_index("checkpoint").loc["outlet", "note"]
+    assert st.in_mixing_zone(0.5) and not st.in_mixing_zone(1.0) and not st.in_mixing_zone(np.nan)
+    monkeypatch.setattr(st, "MIN_MIXED_TP_H", 0.0)  # no mixing zone: the model's cross-section peak
+    mixed = spill.simulate_spill(2, 1000, reaches=_two_reach(l2=1.0), discharge=_table())
+    peak = float(mixed.checkpoints.set_index("checkpoint").loc["outlet", "peak_mg_l"])
+    assert np.isfinite(peak) and peak > 0
+    assert f"fully mixed it would be {peak:.3g} mg/L" in note
+
+
+@pytest.mark.parametrize("lang, label", [("en", "mixing zone"), ("ru", "зона смешения")])
+def test_cli_table_says_mixing_zone_instead_of_a_dash(lang, label):
+    """The checkpoint table states why a checkpoint ~1 km below the release has no peak (was '- (---)')."""
+    from rich.console import Console
+
+    from riskmap.cli.spill_commands import _result_table
+
+    with use_lang(lang):
+        res = spill.simulate_spill(2, 1000, reaches=_two_reach(l2=1.0), discharge=_table())
+        con = Console(width=400, record=True)
+        con.print(_result_table(res))
+        text = con.export_text()
+    row = next(line for line in text.splitlines() if line.startswith("│ outlet"))
+    assert row.count(label) == 2 and "(---)" not in row
+    far = spill.simulate_spill(2, 1000, reaches=_two_reach(l2=30.0), discharge=_table())
+    con = Console(width=400, record=True)
+    con.print(_result_table(far))
+    row = next(line for line in con.export_text().splitlines() if line.startswith("│ outlet"))
+    assert "mixing zone" not in row and np.isfinite(far.checkpoints["peak_mg_l"].iloc[-1])
 
 
 # ------------------------------------------------------------------ the API the CLI calls

@@ -173,18 +173,35 @@ def _result_table(res: SpillResult) -> Table:
                 pgettext("cli table", "Q m3/s"), pgettext("cli table", "basis"),
                 pgettext("cli table", "pop.")):
         t.add_column(escape(col), overflow="fold")
-    f, g = _num, _sig
+    f = _num
     for r in res.table().itertuples(index=False):
         t.add_row(escape(console_text(r.checkpoint)), escape(console_text(r.kind)),
                   f(r.river_km),
                   f"{f(r.leading_edge_h)} ({f(r.leading_edge_h_low)}-{f(r.leading_edge_h_high)})", f(r.peak_time_h),
-                  f"{g(r.peak_mg_l)} ({g(r.peak_mg_l_low)}-{g(r.peak_mg_l_high)})", f(r.above_threshold_h),
+                  *_peak_cells(r),
                   escape(console_text(r.country)), _flow(r.discharge_m3s),
                   escape(console_text(r.discharge_basis)) + (
                       "" if pd.isna(r.volume_source) or not r.volume_source
                       else _("; volume {source}").format(source=escape(console_text(r.volume_source)))),
                   "-" if pd.isna(r.population) else format_int(int(r.population)))
     return t
+
+
+def _peak_cells(r) -> tuple[str, str]:  # noqa: ANN001
+    """The peak mg/L (range) and hours-above-threshold cells of a checkpoint row.
+
+    A checkpoint in the mixing zone (peak within about 1 h of travel) has no cross-section peak:
+    its cells say so instead of showing ``-`` (the row's note gives the reason and the fully
+    mixed value).
+    """
+    import pandas as pd
+
+    from riskmap.spill_table import in_mixing_zone
+
+    if pd.isna(r.peak_mg_l) and in_mixing_zone(float(r.peak_time_h)):
+        return pgettext("cli table", "mixing zone (see note)"), pgettext("cli table", "mixing zone")
+    return (f"{_sig(r.peak_mg_l)} ({_sig(r.peak_mg_l_low)}-{_sig(r.peak_mg_l_high)})",
+            _num(r.above_threshold_h))
 
 
 def _spill_batch(basin: str, top: int, inventory, mass: str, duration: str, out: Path | None, **opts) -> None:
