@@ -25,9 +25,13 @@ from riskmap.spill_routing import _LakeUnknown, _route, _RouteContext, _Routed, 
 if TYPE_CHECKING:
     from riskmap.spill_result import SpillOptions
 
-__all__ = ["MIN_MIXED_TP_H", "in_mixing_zone"]
+__all__ = ["MAX_DILUTE_MG_L", "MIN_MIXED_TP_H", "in_mixing_zone"]
 
 MIN_MIXED_TP_H = 1.0         # closer than 1 h travel the cloud is not laterally mixed
+#: Above this peak (mg/L = g/m3: 100 g/L, a tenth of the water's own mass) the release is no longer a
+#: trace carried by the river but a good part of what flows (a slurry, a tailings flow): the dilution
+#: model's number is kept and flagged.
+MAX_DILUTE_MG_L = 1e5
 
 
 def _checkpoint_table(pr: pd.DataFrame, cps: list[dict[str, Any]], mass: float, ctx: _RouteContext,
@@ -183,6 +187,15 @@ def _unmixed_note(tpeak: float, cpeak: float) -> str:
         hours=_sig(tpeak, 2), limit=_sig(MIN_MIXED_TP_H, 2), conc=_sig(cpeak))
 
 
+def _dense_note(cpeak: float) -> str:
+    """The note of a checkpoint whose peak is beyond a dilution model (:data:`MAX_DILUTE_MG_L`), else ''."""
+    if not (np.isfinite(cpeak) and cpeak > MAX_DILUTE_MG_L):
+        return ""
+    return _("peak {conc} mg/L is over {limit} g/L: the release is a large part of the river's own flow there "
+             "(a slurry or tailings flow, not a dissolved trace), which a dilution model does not describe; read "
+             "it as undiluted").format(conc=_sig(cpeak), limit=_sig(MAX_DILUTE_MG_L / 1000.0))
+
+
 def _checkpoint_row(cp: dict[str, Any], main: _Routed, fast: _Routed, mass: float, threshold: float
                     ) -> tuple[dict[str, Any], tuple[np.ndarray, np.ndarray] | None]:
     """One row of the checkpoint table and the concentration curve there (None when stopped)."""
@@ -203,5 +216,6 @@ def _checkpoint_row(cp: dict[str, Any], main: _Routed, fast: _Routed, mass: floa
         peak_mg_l=np.nan if unmixed else m["cpeak"], above_threshold_h=np.nan if unmixed else m["above"],
         country=cp["country"], leading_edge_h_fast=min(mf["leading"], m["leading"]),
         peak_mg_l_high=np.nan if unmixed else max(mf["cpeak"], m["cpeak"]), discharge_m3s=qx,
-        note="; ".join(x for x in (note, unmixed) if x), _lon=cp["lon"], _lat=cp["lat"])
+        note="; ".join(x for x in (note, unmixed, _dense_note(m["cpeak"])) if x),
+        _lon=cp["lon"], _lat=cp["lat"])
     return row, (sig.t[keep], csig[keep])

@@ -207,3 +207,18 @@ def test_write_batch_summary_neutralises_and_refuses_other_types(tmp_path: Path)
     assert [p.name for p in tmp_path.iterdir()] == ["b.csv"]  # no temporary file left
     with pytest.raises(RiskmapInputError, match=r"\.csv"):
         spill.write_batch_summary(summary, tmp_path / "b.html")
+
+
+def test_a_peak_beyond_dilution_is_flagged_not_hidden():
+    """1,000 t into a creek of about half a cubic metre a second is not a dissolved trace (Bozymchak, real data):
+    the model's peak stays in the table, the note says it is beyond a dilution model; 1 t is not flagged."""
+    import riskmap.spill_table as st
+
+    big = spill.simulate_spill("fineprint-bozymchak", 1_000_000).checkpoints
+    small = spill.simulate_spill("fineprint-bozymchak", 1_000).checkpoints
+    first = big.index[big["kind"] == "border"][0]
+    assert big.loc[first, "peak_mg_l"] > st.MAX_DILUTE_MG_L
+    assert "which a dilution model does not describe" in big.loc[first, "note"]
+    assert f"peak {big.loc[first, 'peak_mg_l']:.3g} mg/L" in big.loc[first, "note"]
+    assert small.loc[first, "peak_mg_l"] < st.MAX_DILUTE_MG_L
+    assert not small["note"].str.contains("dilution model", regex=False).any()
