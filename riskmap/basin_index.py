@@ -433,7 +433,8 @@ def _build_index(basin: Any) -> _BasinIndex:
     to_ll = pyproj.Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
     proj = _projector(to_xy)
     sub_names, sub_lab = _labelled_polygons(basin.sub_basins, "sub_basin")
-    country_codes, country_lab = _labelled_polygons(basin.countries, "iso3")
+    # every country with land in the outline (Basin.land_countries), not only the riparians
+    country_codes, country_lab = _labelled_polygons(getattr(basin, "land_countries", basin.countries), "iso3")
     border_a, border_b, border_idx = _border_parts(basin, proj, to_ll)
     r = _reach_parts(basin, bid, proj)
     meta = dict(getattr(basin, "meta", None) or {})

@@ -20,6 +20,10 @@ from riskmap.flowgrid import FlowGrid
 
 __all__: list[str] = []
 
+#: Border lines whose vertices lie within this distance (m) of a site's nearest border point meet there
+#: (a tripoint), so they are equally near the site.
+_TRIPOINT_M = 1.0
+
 
 @dataclass
 class _BasinSites:
@@ -104,10 +108,33 @@ def _border_distance(bs: _BasinSites, origin: np.ndarray, cols: dict[str, Any]) 
     o = origin[ok]
     nb = np.where(a == o, b, np.where(b == o, a, None)).astype(object)
     odd = np.flatnonzero(pd.isna(nb))
-    nb[odd] = [f"{p}|{q}" for p, q in zip(a[odd], b[odd])]  # site on neither side
+    if len(odd):  # site on neither side: a tie at a tripoint, or really nearest a border of two others
+        nb[odd] = _neighbour_at_tripoint(ix, r["nx"][ok][odd], r["ny"][ok][odd], o[odd], a[odd], b[odd])
     tmp = np.full(m, None, dtype=object)
     tmp[ok] = nb
     cols["border_neighbour"][bs.rows] = tmp
+
+
+def _neighbour_at_tripoint(ix: Any, nx: np.ndarray, ny: np.ndarray, origin: np.ndarray, a: np.ndarray,
+                           b: np.ndarray) -> np.ndarray:
+    """Neighbour of sites whose nearest border line separates two other countries.
+
+    When that nearest point is a vertex shared with a border of the site's own country
+    (a tripoint: every line through it is equally near), the country across that border
+    (the first such line in the borders table); otherwise ``"A|B"`` as found (the site
+    really is nearest a border between two other countries, or lies in no known country).
+    The k-d tree searches only these few sites; the nearest search itself returns one
+    of the tied lines by its internal order, which is not a rule.
+    """
+    idx = ix.border_idx
+    hits = idx.tree.query_ball_point(np.c_[nx, ny], r=_TRIPOINT_M)
+    out = np.empty(len(nx), dtype=object)
+    for i, (h, o) in enumerate(zip(hits, origin)):  # tie rows only (a few per thousand sites)
+        across = [ix.border_b[ln] if ix.border_a[ln] == o else ix.border_a[ln]
+                  for ln in np.unique(idx.vline[np.asarray(h, dtype=np.intp)])
+                  if o is not None and o in (ix.border_a[ln], ix.border_b[ln])]
+        out[i] = across[0] if across else f"{a[i]}|{b[i]}"
+    return out
 
 
 def _snap_to_network(bs: _BasinSites, sub: np.ndarray, max_snap_km: float) -> _Snap:

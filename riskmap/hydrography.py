@@ -26,6 +26,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio
+import shapely
 
 from riskmap._errors import RiskmapInputError
 from riskmap.basins import BASIN_IDS as BASINS
@@ -138,6 +139,9 @@ class Basin:
     #: (path, sha256) of the GeoPackage read by :func:`load_basin`; None for a basin built or
     #: modified in memory (``dataclasses.replace`` resets it). Keys the exposure index cache.
     source_file: tuple[str, str] | None = field(default=None, init=False, compare=False, repr=False)
+    #: (path, sha256) of ``countries.gpkg`` beside the basin file (every country, riparian or not);
+    #: None when there is none or for a basin built in memory. Read by :attr:`land_countries`.
+    countries_file: tuple[str, str] | None = field(default=None, init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         self._table: pd.DataFrame | None = None
@@ -151,6 +155,30 @@ class Basin:
         self.__dict__[name] = value
         lazy.pop(name, None)
         return value
+
+    @functools.cached_property
+    def land_countries(self) -> gpd.GeoDataFrame:
+        """Every country with land inside the outline, riparian or not (``iso3``, ``name``, geometry).
+
+        The ``countries`` layer lists the riparians only (at least 20 km2 and 2 % of the basin);
+        a site in a smaller share (the Albanian headwaters of the Lim in the Drina basin) still
+        lies in a country, which :func:`riskmap.exposure.assess` reads from here. From
+        ``countries.gpkg`` beside the basin file (:attr:`countries_file`); the ``countries``
+        layer when there is none.
+
+        Examples
+        --------
+        >>> b = load_basin("drina")
+        >>> sorted(b.countries["iso3"]), "ALB" in set(b.land_countries["iso3"])
+        (['BIH', 'MNE', 'SRB'], True)
+        """
+        src = self.countries_file
+        if src is None:
+            return self.countries
+        every = _read_layer(Path(src[0]), "countries")
+        outline = shapely.union_all(self.outline.to_crs(every.crs).geometry.to_numpy())
+        keep = every[every.intersects(outline)][["iso3", "name", "geometry"]]
+        return keep.sort_values("iso3").reset_index(drop=True).to_crs("EPSG:4326")
 
     @functools.cached_property
     def network(self) -> RiverNetwork:
@@ -329,6 +357,9 @@ def _load(basin: str, d: str) -> Basin:
     out.__dict__["_lazy_layers"] = {lyr: path for lyr in lazy}
     out.__post_init__()
     out.source_file = (str(path), hashlib.sha256(path.read_bytes()).hexdigest())
+    every = Path(d) / "countries.gpkg"
+    if every.is_file():
+        out.countries_file = (str(every), hashlib.sha256(every.read_bytes()).hexdigest())
     return out
 
 

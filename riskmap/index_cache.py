@@ -25,7 +25,7 @@ import shapely
 
 
 #: Bump when the layout of the per-basin index changes (invalidates the index-cache files).
-INDEX_CACHE_VERSION = 5
+INDEX_CACHE_VERSION = 6
 #: Suffix of the index-cache files (``.pkl``: pickles of version 1, removed when a basin's file is rewritten).
 _SUFFIX = ".idx"
 
@@ -49,7 +49,8 @@ def _index_cache_file(basin: Any) -> Path | None:
         return None
     gpkg, digest = src
     h = hashlib.sha256()
-    for part in (digest, json.dumps(getattr(basin, "meta", None) or {}, sort_keys=True, default=str),
+    every = getattr(basin, "countries_file", None)  # the countries sites are located in (Basin.land_countries)
+    for part in (digest, every[1] if every else "-", json.dumps(getattr(basin, "meta", None) or {}, sort_keys=True, default=str),
                  str(INDEX_CACHE_VERSION), _module_digest()):
         h.update(part.encode("utf-8") + b"\0")
     folder = Path(setting) if setting else _user_cache_dir() / "index-cache"

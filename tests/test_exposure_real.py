@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
 import shapely
 import shapely.ops
 
+from riskmap import DATA_DIR
 from riskmap._geo import GEOD
 from riskmap.exposure import assess, exposure_matrix
 
@@ -175,3 +177,49 @@ def test_lake_ohrid_shore_towns_enter_the_shared_lake_at_its_shore(basins, make_
         assert km == pytest.approx(want, abs=0.1) and km < 2.0
     assert list(out["downstream_countries"].iloc[0])[0] == "ALB|MKD"
     assert (out["on_border_water"]).all()
+
+
+def _random_in(outline, n, seed):
+    rng = np.random.default_rng(seed)
+    x0, y0, x1, y1 = outline.bounds
+    lon, lat = rng.uniform(x0, x1, 4 * n), rng.uniform(y0, y1, 4 * n)
+    keep = shapely.contains_xy(outline, lon, lat)
+    return list(zip(lon[keep][:n], lat[keep][:n]))
+
+
+def test_every_point_of_an_outline_lies_in_a_country(basins, make_sites):
+    """Riparian or not: the Albanian headwaters of the Lim (Drina) are Albania, not unknown."""
+    every = gpd.read_file(DATA_DIR / "basins" / "countries.gpkg", layer="countries")
+    for bid, b in basins.items():
+        outline = shapely.union_all(b.outline.to_crs(4326).geometry.to_numpy())
+        out = assess(make_sites(_random_in(outline, 3000, 11)), [b])
+        assert out["country"].notna().all(), (bid, int(out["country"].isna().sum()))
+        riparian = set(b.countries["iso3"])
+        for iso, geom in zip(every["iso3"], every.geometry):
+            part = geom.intersection(outline)
+            if iso in riparian or part.area < 1e-4:  # < about 1 km2
+                continue
+            pt = part.point_on_surface()
+            got = assess(make_sites([(pt.x, pt.y)]), [b]).iloc[0]
+            assert got["country"] == iso and got["country_check"] == "derived from location", (bid, iso)
+    lim = every.geometry[every["iso3"] == "ALB"].iloc[0].intersection(
+        shapely.union_all(basins["drina"].outline.to_crs(4326).geometry.to_numpy()))
+    assert lim.area > 0.005  # about 50 km2 or more of the Drina basin is Albanian (the Vermosh, Lim headwaters)
+    pt = lim.point_on_surface()
+    got = assess(make_sites([(pt.x, pt.y)], ["ALB"]), [basins["drina"]]).iloc[0]
+    assert got["country_check"] == "ok" and list(got["downstream_countries"])[0] == "MNE"
+
+
+def test_a_site_by_a_tripoint_gets_a_neighbour_of_its_own_country(basins, make_sites):
+    """The nearest border point is a tripoint: the neighbour is across a border of the site's country.
+
+    Near the MNE/SRB/XKX tripoint a Kosovo site is equally near three lines; it got 'MNE|SRB' (neither
+    side) by the search's internal order. Over random sites no neighbour is a pair any more.
+    """
+    got = assess(make_sites([(20.3714, 42.73588)]), [basins["drin"]]).iloc[0]
+    assert got["country"] == "XKX" and got["border_neighbour"] in {"MNE", "SRB"}
+    for bid, b in basins.items():
+        outline = shapely.union_all(b.outline.to_crs(4326).geometry.to_numpy())
+        out = assess(make_sites(_random_in(outline, 4000, 5)), [b])
+        pairs = out["border_neighbour"].dropna().astype(str)
+        assert not pairs.str.contains("|", regex=False).any(), (bid, pairs[pairs.str.contains("|", regex=False)])
