@@ -101,8 +101,9 @@ EXPOSURE_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("basin", "text", "Basin identifier the site is assigned to (drin, drina, syr_darya)"),
     ("sub_basin", "text", "Sub-basin the site lies in (e.g. Lim, White Drin, Naryn)"),
     ("in_basin", "bool", "True when the site lies inside the basin outline (False: within the divide buffer)"),
-    ("country_check", "text", "Given country against the location: 'ok', 'differs: location is in XXX', "
-                              "'derived from location' or 'not checked (outside the basin countries)'"),
+    ("country_check", "text", "Given country against the location: 'ok', 'differs: location is in XXX' "
+                              "(', N km from the border line; given country used' when the path starts in the "
+                              "given country), 'derived from location' or 'not checked (outside the basin countries)'"),
     ("border_km", "number", "Geodesic distance to the nearest international border, km"),
     ("border_neighbour", "text", "ISO3 code of the country across the nearest border"),
     ("reach_id", "integer", "Identifier of the river reach the site drains to (reaches layer of the basin; -1 when none)"),

@@ -326,6 +326,7 @@ def _new_columns(n: int, in_basin: np.ndarray) -> dict[str, Any]:
         "continuation": np.full(n, None, dtype=object), "on_border_water": np.zeros(n, dtype=bool),
         "reach_is_border": np.zeros(n, dtype=bool), "reach_frac": np.full(n, np.nan),
         "cross_km": np.full(n, np.nan), "dem_network": np.zeros(n, dtype=bool), "shore_km": np.full(n, np.nan),
+        "given_origin": np.zeros(n, dtype=bool),
     }
 
 
@@ -345,6 +346,9 @@ def _write_location_columns(out: gpd.GeoDataFrame, cols: dict[str, Any], given: 
     check[has_given & has_poly & (given == poly)] = "ok"
     diff = has_given & has_poly & (given != poly)
     check[diff] = np.array([f"differs: location is in {p}" for p in poly[diff]], dtype=object)
+    near = np.flatnonzero(diff & cols["given_origin"])  # the path starts in the given country (exposure_basin)
+    check[near] = [f"differs: location is in {p}, {k:.1f} km from the border line; given country used"
+                   for p, k in zip(poly[near], cols["border_km"][near])]
     check[~has_given & has_poly] = "derived from location"
     check[~has_poly] = "not checked (outside the basin countries)"
     out["basin"] = _obj(out, cols["basin"])

@@ -20,6 +20,11 @@ from riskmap.flowgrid import FlowGrid
 
 __all__: list[str] = []
 
+#: A given country that differs from the location polygon but is the country across a border at most this
+#: far (km) starts the path: Natural Earth 1:10m border lines are off by a km or two in places (GeoNames'
+#: Quvasoy, UZB, lies in KGZ by them, 2.1 km from the line, and got "first border 0 km").
+GIVEN_ACROSS_BORDER_KM = 3.0
+
 #: Border lines whose vertices lie within this distance (m) of a site's nearest border point meet there
 #: (a tripoint), so they are equally near the site.
 _TRIPOINT_M = 1.0
@@ -68,6 +73,7 @@ def _assess_basin(bs: _BasinSites, cols: dict[str, Any], *, max_snap_km: float) 
     if bs.grid is not None:  # sites on the DEM: their own cell's flow path (docs/hydrography.md)
         _dem_locate(bs, snap, cols)
     ok = _write_reach(bs, sub, snap, cols)
+    origin = _given_across_a_near_border(bs, origin, snap, ok, cols)
     _along_river(bs, origin, snap, ok, cols)
     cols["on_border_water"][rows] = _on_border_water(bs, snap, ok, max_snap_km, cols)
 
@@ -113,6 +119,34 @@ def _border_distance(bs: _BasinSites, origin: np.ndarray, cols: dict[str, Any]) 
     tmp = np.full(m, None, dtype=object)
     tmp[ok] = nb
     cols["border_neighbour"][bs.rows] = tmp
+
+
+def _given_across_a_near_border(bs: _BasinSites, origin: np.ndarray, snap: _Snap, ok: np.ndarray,
+                                cols: dict[str, Any]) -> np.ndarray:
+    """The origin with the given country where the location polygon differs only by a near border line.
+
+    Where a site's given country is the neighbour across its nearest border, at most
+    :data:`GIVEN_ACROSS_BORDER_KM` away, and the reach its water joins is in the given country
+    too, the border line (not the given country) is the likely error: the path starts in the
+    given country, the neighbour becomes the polygon's country, an overland crossing of that
+    line on the DEM no longer counts as the first border, and ``given_origin`` marks the row
+    (``country_check`` says so). Elsewhere the location decides (the Farkhad dam, given as UZB,
+    stands by a reach of the Farkhad reservoir in TJK: its water starts in TJK).
+    """
+    rows, given = bs.rows, bs.given
+    poly, nb, km = cols["country_poly"][rows], cols["border_neighbour"][rows], cols["border_km"][rows]
+    cand = np.flatnonzero(ok & pd.notna(given) & pd.notna(poly) & (given != poly) & (nb == given)
+                          & (km <= GIVEN_ACROSS_BORDER_KM))
+    if not len(cand):
+        return origin
+    rc = bs.ix.reach_country[snap.reach[cand]]
+    use = cand[[g in str(r).split("|") for g, r in zip(given[cand], rc)]]  # candidates only: a few
+    cols["border_neighbour"][rows[use]] = poly[use]
+    cols["given_origin"][rows[use]] = True
+    cols["cross_km"][rows[use]] = np.nan
+    out = origin.copy()
+    out[use] = given[use]
+    return out
 
 
 def _neighbour_at_tripoint(ix: Any, nx: np.ndarray, ny: np.ndarray, origin: np.ndarray, a: np.ndarray,

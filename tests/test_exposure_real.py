@@ -223,3 +223,33 @@ def test_a_site_by_a_tripoint_gets_a_neighbour_of_its_own_country(basins, make_s
         out = assess(make_sites(_random_in(outline, 4000, 5)), [b])
         pairs = out["border_neighbour"].dropna().astype(str)
         assert not pairs.str.contains("|", regex=False).any(), (bid, pairs[pairs.str.contains("|", regex=False)])
+
+
+def test_a_given_country_across_a_near_border_line_starts_the_path(basins, make_sites):
+    """Natural Earth puts Quvasoy (UZB, GeoNames 1513331) 2.1 km inside KGZ; the Kuvasay there is a UZB reach.
+
+    Given UZB, the path starts in UZB: first border where the Syr Darya enters Tajikistan, not 0 km.
+    Given a country that is not across that border, or no country, the location decides.
+    """
+    pts = [(71.98026, 40.29721)] * 3
+    out = assess(make_sites(pts, ["UZB", "KAZ", None]), [basins["syr_darya"]])
+    uzb, kaz, none = (out.iloc[i] for i in range(3))
+    assert uzb["country"] == "UZB" and uzb["border_neighbour"] == "KGZ"
+    assert uzb["country_check"].startswith("differs: location is in KGZ, 2.1 km from the border line")
+    assert uzb["first_border_river_km"] > 100 and "KGZ" not in uzb["downstream_countries"]
+    assert list(uzb["downstream_countries"])[:2] == ["TJK|UZB", "TJK"]
+    for r in (kaz, none):  # the path starts in KGZ (the polygon): the water is in UZB at once
+        assert r["first_border_river_km"] == 0.0 and list(r["downstream_countries"])[0] == "UZB"
+    assert kaz["country_check"] == "differs: location is in KGZ" and none["country"] == "KGZ"
+
+
+def test_a_given_country_does_not_move_water_that_the_data_put_across_the_border(basins, make_sites):
+    """The Farkhad dam (GEM GHPT L604107, given UZB) is 1.7 km inside TJK by Natural Earth, by a reach of the
+    Farkhad reservoir in TJK: its water starts in TJK and reaches UZB within 2 km (the location decides)."""
+    from riskmap import read_sites
+
+    sites = read_sites(DATA_DIR / "sites" / "sites.csv")
+    farkhad = sites[sites["site_id"] == "gem-ghpt-L604107"]
+    got = assess(farkhad, [basins["syr_darya"]]).iloc[0]
+    assert got["country"] == "UZB" and got["country_check"] == "differs: location is in TJK"
+    assert list(got["downstream_countries"]) == ["UZB", "KAZ"] and got["first_border_river_km"] < 3
