@@ -30,9 +30,9 @@ NEAR_BORDER_RIVER_KM = 50.0
 #: Measured accuracy of the hydrography on known places (docs/accuracy.md, "Figures on the bundled data").
 #: tests/test_report_publication.py checks that each value is still the one in docs/accuracy.md.
 ACCURACY: dict[str, Any] = {
-    "date": "2026-11-28",
-    "basin_right": ("98.5 %", "195"),
-    "order_right": ("98.5 %", "130"),
+    "date": "2026-11-29",
+    "basin_right": ("99.5 %", "200"),
+    "order_right": ("99.2 %", "130"),
     "km_in_range": ("95.7 %", "23"),
     "km_median_error": "14.1 %",
 }

@@ -93,7 +93,7 @@ def test_divide_buffer_cap_is_recorded():
     ("Mavrovi Anovi (Radika)", 20.75723, 41.70224, "drin"),
     ("Valbone (Valbona)", 19.89167, 42.45139, "drin"),
     pytest.param("Sjenica (Uvac)", 19.99944, 43.27306, "drina", marks=pytest.mark.xfail(
-        strict=True, reason="Uvac above the Sjenica reservoir missing from both river sources: 1.5 km outside")),
+        strict=True, reason="Vapa/upper Uvac missing from both river sources, no sourced point on them: 1.5 km outside")),
     # neighbour rivers missing from both river sources, seeded from sourced points (specs.toml neighbour_rivers)
     ("Rubik (Fan -> Mat)", 19.78611, 41.77444, None),
     ("Perrenjas (Shkumbin)", 20.54889, 41.07306, None),
@@ -106,6 +106,11 @@ def test_divide_buffer_cap_is_recorded():
     ("Bulqize chromium mining district (Bulqiza -> Black Drin)", 20.23, 41.49, "drin"),
     ("Ugljevik power station (Rastosnica -> Janja -> Drina)", 18.968516, 44.683446, "drina"),
     ("Klos (Mat)", 20.08722, 41.50694, None),
+    # the Serbian Jadar is a Drina tributary seed line; the Sava-side lowland (Semberija, Macva) is seeded "other"
+    ("Osecina (Jadar)", 19.60139, 44.37306, "drina"),
+    ("Bijeljina (Semberija -> Sava)", 19.21437, 44.75874, None),
+    ("Bogatic (Macva -> Zasavica -> Sava)", 19.48056, 44.8375, None),
+    ("Janja (Janja -> Drina)", 19.24691, 44.66554, "drina"),
 ])
 def test_town_divides(name, lon, lat, basin):
     """Town-precision places on both sides of the Drin/Drina divides (GeoNames coordinates)."""
@@ -156,13 +161,18 @@ def test_neighbour_river_points_resolve(sources_dir):
     xy = resolve_points(sources_dir, refs)
     assert xy["grdc:6660500"] == pytest.approx((20.036667, 41.606251))  # GRDC Mat at Shoshaj
     assert xy["grand:3937"] == pytest.approx((20.651042, 42.938843), abs=1e-6)  # Gazivode (Ibar)
-    assert all(18.0 < x < 21.5 and 40.9 < y < 44.7 for x, y in xy.values())
+    assert all(18.0 < x < 21.5 and 40.9 < y < 45.0 for x, y in xy.values())
+    assert xy["geonames:3191810"] == pytest.approx((19.4228, 44.94326), abs=1e-5)  # Ravnje on the Zasavica
     lines = neighbour_lines(sources_dir, "western_balkans", "EPSG:3035")
-    assert len(lines) == len(NEIGHBOUR_RIVERS["western_balkans"]) and all(ln.length > 10_000 for ln in lines)
+    # every line is a real stretch of valley (the shortest, Velika Obarska - Ostojicevo in the Semberija, is 8 km)
+    assert len(lines) == len(NEIGHBOUR_RIVERS["western_balkans"]) and all(ln.length > 5_000 for ln in lines)
     # a (lon, lat) of a cited publication is used as given: the Tamnava line ends at its mouth near Drazevac
     names = [n for n, _, _ in NEIGHBOUR_RIVERS["western_balkans"]]
     tamnava = gpd.GeoSeries([lines[names.index("Tamnava")]], crs="EPSG:3035").to_crs("EPSG:4326").iloc[0]
     assert tamnava.coords[-1] == pytest.approx((20.2091, 44.5789), abs=1e-6)
+    # ... and the Kolubara line starts at the Obnica-Jablanica confluence by Valjevo (de.wikipedia)
+    kolubara = gpd.GeoSeries([lines[names.index("Kolubara (from Valjevo)")]], crs="EPSG:3035").to_crs("EPSG:4326").iloc[0]
+    assert kolubara.coords[0] == pytest.approx((19.87056, 44.26139), abs=1e-6)
     with pytest.raises(RiskmapInputError, match="geonames:1"):
         resolve_points(sources_dir, ["geonames:1"])
     with pytest.raises(RiskmapInputError, match="expected geonames"):
@@ -196,7 +206,7 @@ def test_srtm_moraca_against_the_cartographic_drin(sources_dir, tmp_path):
 
 
 def test_tributary_lines_seed_their_own_basin_only(sources_dir):
-    """The Drinjaca seed line labels Drina cells of its sub-basin and is an 'other' seed of the Drin."""
+    """The Drinjaca and Jadar seed lines label Drina cells of their sub-basin and are 'other' seeds of the Drin."""
     from shapely import LineString
 
     from riskmap.databuild.reference.lines import tributary_lines
@@ -204,10 +214,14 @@ def test_tributary_lines_seed_their_own_basin_only(sources_dir):
     from riskmap.databuild.reference.specs import BASIN_SPECS
 
     lines = tributary_lines(sources_dir, "western_balkans", "EPSG:4326")
-    assert [(b, sb) for b, sb, _ in lines] == [("drina", "Drina main")]
+    assert [(b, sb) for b, sb, _ in lines] == [("drina", "Drina main"), ("drina", "Drina main")]
     # Vlasenica (GeoNames 3187524) to the Drinjaca mouth in the Zvornik reservoir (de.wikipedia)
     assert lines[0][2].coords[0] == pytest.approx((18.94096, 44.18183), abs=1e-5)
     assert lines[0][2].coords[-1] == pytest.approx((19.15806, 44.28639), abs=1e-6)
+    # the Jadar from its source on the Vlasic past Gornji Dobric and Kozjak to its mouth (en/de.wikipedia)
+    assert lines[1][2].coords[0] == pytest.approx((19.65, 44.32472), abs=1e-6)
+    assert lines[1][2].coords[1] == pytest.approx((19.30858, 44.58286), abs=1e-5)
+    assert lines[1][2].coords[-1] == pytest.approx((19.30667, 44.68889), abs=1e-6)
 
     class Net:
         crs = "EPSG:3035"
