@@ -41,8 +41,10 @@ from riskmap.questionnaire.fields import (
            questionnaire_sites,
 )
 from riskmap.questionnaire.merge import (
+           Inventory,
            MergeResult,
            merge_returns,
+           read_inventory,
            return_files,
            returns_step,
            score_change,
@@ -53,4 +55,4 @@ from riskmap.questionnaire.workbook import write_questionnaire
 
 __all__ = ["FIELDS", "N_SUBSTANCES", "TERMS", "write_questionnaire", "read_return", "merge_returns",
            "write_merge", "ReturnData", "MergeResult", "questionnaire_sites", "return_files", "returns_step",
-           "score_change", "Field"]
+           "score_change", "Field", "Inventory", "read_inventory"]

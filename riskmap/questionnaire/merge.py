@@ -6,6 +6,7 @@ import dataclasses
 import difflib
 import json
 import math
+import warnings
 from pathlib import Path
 from typing import Any
 from collections.abc import Iterable
@@ -14,18 +15,24 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from riskmap._errors import RiskmapInputError
+from riskmap._errors import RiskmapDataWarning, RiskmapInputError
 from riskmap.i18n import _
 from riskmap.io import (
+    _table_to_csv_bytes,
+    atomic_write_bytes,
     atomic_write_text,
+    check_output_not_input,
+    neutralise_frame,
+    sites_to_table,
     csv_text,
     read_sites,
+    read_table,
     sha256_file,
     write_sites,
 )
 from riskmap.questionnaire.fields import SITES_CSV
 from riskmap.questionnaire.returns import ReturnData, _col_name, _Issues, read_return
-from riskmap.schema import ValidationReport, validate_sites
+from riskmap.schema import ValidationIssue, ValidationReport, validate_sites
 
 # --------------------------------------------------------------------------- merging
 
@@ -49,7 +56,13 @@ class MergeResult:
     new_ids : list of str
         ``site_id`` of the added sites.
     files : list of dict
-        ``file``, ``sha256``, ``country``, ``basin`` of each return merged.
+        ``file``, ``sha256``, ``country``, ``basin`` of each return given, and ``duplicate_of`` (the
+        file with the same content that was merged instead, or None).
+    invalid : pandas.DataFrame
+        The inventory rows that failed validation (as read, index = position in the file): kept
+        unchanged in the merged ``sites.csv`` (:func:`write_merge`), nothing merged into them.
+    positions : list of int, optional
+        Position in the inventory file of each inventory row of ``sites`` (None: in order).
     """
 
     sites: gpd.GeoDataFrame
@@ -58,6 +71,66 @@ class MergeResult:
     report: ValidationReport
     new_ids: list[str]
     files: list[dict[str, Any]]
+    invalid: pd.DataFrame = dataclasses.field(default_factory=pd.DataFrame)
+    positions: list[int] | None = None
+
+
+@dataclasses.dataclass
+class Inventory:
+    """An inventory file as read for a merge: the valid sites and, kept aside, the rows that failed validation.
+
+    Attributes
+    ----------
+    sites : geopandas.GeoDataFrame
+        The valid rows (:func:`riskmap.io.read_sites`).
+    invalid : pandas.DataFrame
+        The rows that failed validation, as read (index = position in the file).
+    positions : list of int
+        Position in the file of each row of ``sites``.
+    report : riskmap.schema.ValidationReport
+        The validation report of the file.
+    n_unreadable : int
+        Rows that could not be read at all (a CSV line with too many fields): reported, not in ``invalid``.
+    """
+
+    sites: gpd.GeoDataFrame
+    invalid: pd.DataFrame
+    positions: list[int]
+    report: ValidationReport
+    n_unreadable: int = 0
+
+
+_POS = "__riskmap_position"
+
+
+def read_inventory(path: str | Path) -> Inventory:
+    """Read the inventory a merge goes into, keeping the rows that fail validation aside (never dropped).
+
+    The merge cannot fill a row that fails validation, but :func:`write_merge`
+    writes it back unchanged at its place, and :func:`merge_returns` reports
+    it (row, site id, reasons).
+
+    Examples
+    --------
+    >>> inv = read_inventory(SITES_CSV)
+    >>> len(inv.invalid)
+    0
+    """
+    from riskmap.io import _bundled_countries  # noqa: PLC0415
+
+    with warnings.catch_warnings():  # every dropped row is reported by the merge instead
+        warnings.simplefilter("ignore", RiskmapDataWarning)
+        sites = read_sites(path)
+    raw, opts = read_table(path)
+    raw = raw.reset_index(drop=True)
+    tagged = raw.copy()
+    tagged[_POS] = range(len(raw))
+    valid, _rep = validate_sites(tagged, file=str(path), strict=False, line_offset=opts["line_offset"],
+                                 decimal_comma=opts["decimal_comma"], countries=_bundled_countries())
+    positions = [int(x) for x in valid[_POS]]
+    invalid = pd.DataFrame(raw).drop(index=positions)
+    report = sites.attrs["validation"]
+    return Inventory(sites, invalid, positions, report, max(0, report.n_rows - len(raw)))
 
 
 def _missing(v: Any) -> bool:
@@ -85,28 +158,76 @@ def _new_site_id(country: str, name: str, taken: set[str]) -> str:
     return sid
 
 
-def merge_returns(files: Iterable[str | Path], sites: gpd.GeoDataFrame | None = None) -> MergeResult:
+def merge_returns(files: Iterable[str | Path], sites: gpd.GeoDataFrame | Inventory | None = None) -> MergeResult:
     """Merge returned questionnaires into an inventory, with provenance and conflicts.
 
     Files are merged in the order given: for a blank field, the first return
-    that answers it fills it and a later, different answer is a conflict.
+    that answers it fills it and a later, different answer is a conflict. A
+    file with the same content (SHA-256) as one merged before (the same file
+    given twice, or a copy) is reported and merged once. Edits of the fixed
+    columns are reported, never applied.
 
     Parameters
     ----------
     files : paths
         Returned ``.xlsx`` workbooks or ``.csv`` files.
-    sites : geopandas.GeoDataFrame, optional
-        The inventory (default: the bundled ``data/sites/sites.csv``).
+    sites : geopandas.GeoDataFrame or Inventory, optional
+        The inventory (default: the bundled ``data/sites/sites.csv``). An
+        :class:`Inventory` (:func:`read_inventory`) also carries the rows that
+        failed validation: they are reported and kept in the result.
 
     Examples
     --------
     >>> res = merge_returns(["mne_returned.xlsx"])  # doctest: +SKIP
     >>> res.conflicts  # doctest: +SKIP
     """
-    state = _MergeState.start(read_sites(SITES_CSV) if sites is None else sites)
+    inv = sites if isinstance(sites, Inventory) else None
+    state = _MergeState.start(read_sites(SITES_CSV) if sites is None else inv.sites if inv else sites)
+    if inv is not None:
+        _report_invalid_inventory(state, inv)
+    seen: dict[str, str] = {}
     for f in files:
-        _merge_file(state, f)
-    return state.result()
+        digest = sha256_file(f) if Path(f).is_file() else ""
+        if digest and digest in seen:
+            _skip_duplicate(state, f, digest, seen[digest])
+            continue
+        seen[digest] = str(f)
+        _merge_file(state, f, digest)
+    res = state.result()
+    if inv is not None:
+        res.invalid, res.positions = inv.invalid, inv.positions
+    return res
+
+
+def _skip_duplicate(state: _MergeState, f: str | Path, digest: str, first: str) -> None:
+    """Report a return whose content was merged already (same SHA-256) and record it as not merged."""
+    same = Path(first).resolve() == Path(f).resolve()
+    reason = (_("the same file is given twice; merged once") if same else
+              _("same content (SHA-256 {sha}) as {first}: a duplicate, merged once").format(
+                  sha=digest[:12], first=first))
+    state.report.issues.append(ValidationIssue(str(f), None, None, reason, _("give each return once"), "warning"))
+    state.file_info.append({"file": Path(f).name, "sha256": digest, "country": None, "basin": None,
+                            "duplicate_of": Path(first).name})
+
+
+def _report_invalid_inventory(state: _MergeState, inv: Inventory) -> None:
+    """Report the inventory rows that failed validation: their errors and that they are kept, not merged into."""
+    n = len(inv.invalid)
+    if not n and not inv.n_unreadable:
+        return
+    state.report.issues.extend(i for i in inv.report.issues if i.severity == "error")
+    fix = _("fix those rows (riskmap validate {file}) and merge again").format(file=inv.report.file)
+    rows = n + len(inv.positions) + inv.n_unreadable
+    if n:
+        state.report.issues.append(ValidationIssue(inv.report.file, None, None, _(
+            "{n} of {rows} inventory rows fail validation: kept unchanged in the merged sites.csv, no return value "
+            "merged into them").format(n=n, rows=rows), fix, "warning"))
+    if inv.n_unreadable:
+        state.report.issues.append(ValidationIssue(inv.report.file, None, None, _(
+            "{n} of {rows} inventory rows could not be read at all (see the errors above): they are not in the "
+            "merged sites.csv").format(n=inv.n_unreadable, rows=rows), fix, "error"))
+    if "site_id" in inv.invalid.columns:
+        state.invalid_ids = {str(x).strip() for x in inv.invalid["site_id"] if not _missing(x)}
 
 
 _NEW_SITE_MEASURES = ("tailings_volume_m3", "tailings_area_ha", "dam_height_m", "tailings_type", "dam_condition",
@@ -125,6 +246,7 @@ class _MergeState:
     new_rows: list[dict] = dataclasses.field(default_factory=list)
     new_geoms: list[Any] = dataclasses.field(default_factory=list)
     file_info: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    invalid_ids: set[str] = dataclasses.field(default_factory=set)
 
     @classmethod
     def start(cls, base: gpd.GeoDataFrame) -> _MergeState:
@@ -158,13 +280,14 @@ class _MergeState:
                            self.file_info)
 
 
-def _merge_file(state: _MergeState, f: str | Path) -> None:
-    """Merge one returned questionnaire into ``state``."""
+def _merge_file(state: _MergeState, f: str | Path, digest: str) -> None:
+    """Merge one returned questionnaire (SHA-256 ``digest``) into ``state``."""
     ret = read_return(f)
-    state.file_info.append({"file": Path(f).name, "sha256": sha256_file(f), "country": ret.country,
-                            "basin": ret.basin})
+    state.file_info.append({"file": Path(f).name, "sha256": digest, "country": ret.country,
+                            "basin": ret.basin, "duplicate_of": None})
     state.report.issues.extend(ret.report.issues)
     rep = _Issues(state.report, str(f))
+    _check_fixed(state, ret, f, rep)
     touched: dict[int, list[str]] = {}
     for v in ret.values.to_dict("records"):
         _merge_value(state, ret, f, rep, v, touched)
@@ -175,6 +298,71 @@ def _merge_file(state: _MergeState, f: str | Path) -> None:
         state.set(i, "notes", "; ".join(filter(None, [cur if isinstance(cur, str) else "", note])))
     if ret.new_sites:
         _add_new_sites(state, ret, f, rep)
+
+
+#: Fixed column of a site sheet -> inventory column it shows.
+_FIXED_SOURCE = {"inventory_status": "status", "inventory_source": "source"}
+
+
+def _check_fixed(state: _MergeState, ret: ReturnData, f: str | Path, rep: _Issues) -> None:
+    """Report every fixed (locked) cell of the return that differs from the inventory; nothing is applied."""
+    for c in ret.fixed:
+        i = state.pos.get(c["site_id"])
+        if i is None:
+            continue
+        old = _fixed_value(state.out, i, c["key"])
+        if _fixed_same(c["key"], old, c["value"]):
+            continue
+        shown_old, shown_new = _shown(old), _shown(c["value"])
+        rep.add(c["sheet"], c["row"], c["column"],
+                _("fixed column changed: {old} -> {new}; not applied (the inventory keeps {old})").format(
+                    old=shown_old, new=shown_new),
+                _("fixed columns are not merged: to correct the inventory, give the correct value and your "
+                  "source in the comment column"), "warning")
+        state.prov.append({"site_id": c["site_id"], "field": c["key"], "value": c["value"], "previous": old,
+                           "action": "ignored: fixed column", "source": None, "respondent_source": None,
+                           "file": Path(f).name, "sheet": c["sheet"], "row": c["row"], "column": c["column"]})
+
+
+def _shown(v: Any) -> str:
+    """A value in a message: quoted and shortened, ``blank`` when missing."""
+    if _missing(v):
+        return _("blank")
+    text = f"{v:.7g}" if isinstance(v, float) else str(v)
+    return repr(text if len(text) <= 80 else text[:77] + "...")
+
+
+def _fixed_value(out: gpd.GeoDataFrame, i: int, key: str) -> Any:
+    """The inventory's value of fixed column ``key`` at row position ``i`` (as the workbook writes it)."""
+    if key in ("lon", "lat"):
+        g = out.geometry.iat[i]
+        if g is None or g.is_empty:
+            return None
+        pt = g if g.geom_type == "Point" else g.representative_point()
+        return round(float(pt.x if key == "lon" else pt.y), 6)
+    col = _FIXED_SOURCE.get(key, key)
+    v = out[col].iat[i] if col in out.columns else None
+    return v.item() if isinstance(v, np.generic) else v
+
+
+def _fixed_same(key: str, old: Any, new: Any) -> bool:
+    """Whether the returned fixed cell ``new`` still shows the inventory's ``old`` value."""
+    from riskmap.questionnaire.returns import _parse_list  # noqa: PLC0415
+
+    if _missing(old) or _missing(new):
+        return _missing(old) and _missing(new)
+    if key in ("lon", "lat"):
+        try:
+            x = float(new) if not isinstance(new, str) else float(new.strip().replace(",", "."))
+        except ValueError:
+            return False
+        return abs(x - float(old)) <= 2e-6
+    if key in ("coord_precision", "inventory_status"):
+        try:
+            new = _parse_list(new, "status" if key == "inventory_status" else key)[0]
+        except ValueError:
+            return False
+    return str(old).strip() == str(new).strip()
 
 
 def _merge_value(state: _MergeState, ret: ReturnData, f: str | Path, rep: _Issues, v: dict[str, Any],
@@ -224,6 +412,13 @@ def _merge_value(state: _MergeState, ret: ReturnData, f: str | Path, rep: _Issue
 def _reject_unknown_site(state: _MergeState, rep: _Issues, v: dict[str, Any], base_row: dict[str, Any]) -> None:
     """Report an answer for a ``site_id`` that is not in the inventory (naming the closest id)."""
     sid = v["site_id"]
+    if sid in state.invalid_ids:
+        rep.add(v["sheet"], v["row"], "site_id",
+                _("site {value} is in the inventory but its row fails validation; the row's values were not "
+                  "merged").format(value=repr(sid)),
+                _("fix the inventory row (riskmap validate), then merge this return again"))
+        state.prov.append({**base_row, "previous": None, "action": "rejected: invalid inventory row"})
+        return
     close = difflib.get_close_matches(sid, list(state.pos), n=1, cutoff=0.6)
     reason = (_("site_id {value} is not in the inventory (closest: {closest}); the row's values were "
                 "not merged").format(value=repr(sid), closest=repr(close[0])) if close else
@@ -351,17 +546,25 @@ def _basin_of(point: Any, expected: str | None, rep: _Issues, row: dict) -> str 
 def write_merge(result: MergeResult, out_dir: str | Path, inputs: Iterable[str | Path] = ()) -> list[Path]:
     """Write a merge: ``sites.csv``, ``provenance.csv``, ``conflicts.csv``, ``issues.csv``, ``returns.json``.
 
-    Refuses to write over any of ``inputs`` (the returns and the inventory read).
+    Refuses to write over any of ``inputs`` (the returns and the inventory read), also
+    through a symbolic or hard link (``os.path.samefile``). The inventory rows
+    that failed validation (``result.invalid``) are written back unchanged at
+    their place in ``sites.csv``.
     """
     out_dir = Path(out_dir)
     targets = [out_dir / n for n in ("sites.csv", "provenance.csv", "conflicts.csv", "issues.csv", "returns.json")]
-    ins = {Path(p).resolve() for p in inputs}
+    ins = [Path(p) for p in inputs]
     for t in targets:
-        if t.resolve() in ins:
+        try:
+            check_output_not_input(t, ins)
+        except RiskmapInputError:
             raise RiskmapInputError(_("{path}: is an input of this merge; choose another output folder").format(
-                path=t))
+                path=t)) from None
     out_dir.mkdir(parents=True, exist_ok=True)
-    write_sites(result.sites, targets[0])
+    if result.invalid.empty:
+        write_sites(result.sites, targets[0])
+    else:
+        atomic_write_bytes(targets[0], _table_to_csv_bytes(_with_invalid_rows(result)))
 
     atomic_write_text(targets[1], _csv_text(result.provenance))
     atomic_write_text(targets[2], _csv_text(result.conflicts))
@@ -369,6 +572,28 @@ def write_merge(result: MergeResult, out_dir: str | Path, inputs: Iterable[str |
     atomic_write_text(targets[4], json.dumps({"returns": result.files, "new_sites": result.new_ids},
                                              indent=2, ensure_ascii=False) + "\n")
     return targets
+
+
+def _with_invalid_rows(result: MergeResult) -> pd.DataFrame:
+    """The merged sites as a CSV table with the inventory rows that failed validation back at their place."""
+    table = sites_to_table(result.sites)
+    n_inv = len(result.sites) - len(result.new_ids)
+    positions = result.positions if result.positions is not None else list(range(n_inv))
+    order = [float(p) for p in positions] + [math.inf] * len(result.new_ids)
+    raw = pd.DataFrame(result.invalid).copy()
+    if isinstance(raw, gpd.GeoDataFrame):  # a vector inventory: the geometry as lon/lat or WKT
+        geom = raw.geometry
+        is_pt = (geom.geom_type == "Point").to_numpy()
+        raw["lon"] = [g.x if p else None for g, p in zip(geom, is_pt)]
+        raw["lat"] = [g.y if p else None for g, p in zip(geom, is_pt)]
+        raw["geometry_wkt"] = [None if p or g is None else g.wkt for g, p in zip(geom, is_pt)]
+        raw = pd.DataFrame(raw.drop(columns=[geom.name]))
+    raw = neutralise_frame(raw.astype(object).where(raw.notna(), None))
+    table["__order"] = order
+    raw["__order"] = [float(i) for i in raw.index]
+    full = pd.concat([table, raw], ignore_index=True, sort=False)
+    full = full.sort_values("__order", kind="mergesort").drop(columns="__order")
+    return full.reset_index(drop=True)
 
 
 def _csv_text(df: pd.DataFrame) -> str:
