@@ -280,7 +280,7 @@ def test_csv_with_bom_semicolons_and_decimal_commas(tmp_path, inventory):
     ret = tmp_path / "bom.csv"
     ret.write_bytes(("\ufeffsite_id;tailings_volume_m3;tailings_area_ha;respondent_source;respondent_date\r\n"
                      f"{BRSKOVO};2500000;12,5;Katastar, 2025;03.11.2026\r\n"
-                     f"{SUPLJA};=1+1;abc;;\r\n").encode("utf-8"))
+                     f"{SUPLJA};=1+1;abc;;\r\n").encode())
     res = merge_returns([ret], inventory)
     s = res.sites.set_index("site_id")
     assert s.loc[BRSKOVO, "tailings_volume_m3"] == 2_500_000 and s.loc[BRSKOVO, "tailings_area_ha"] == 12.5
@@ -298,3 +298,19 @@ def test_csv_with_bom_semicolons_and_decimal_commas(tmp_path, inventory):
     latin.write_bytes(f"site_id;tailings_type\n{BRSKOVO};jalovište\n".encode("cp1250"))
     with pytest.raises(riskmap.RiskmapInputError, match=r"line 2: the file is not UTF-8 .*save it as UTF-8"):
         read_return(latin)
+
+
+def test_vector_inventory_rows_failing_validation_keep_their_location(tmp_path, inventory):
+    from riskmap.questionnaire import read_inventory, write_merge
+
+    gpkg = tmp_path / "inv.gpkg"
+    part = inventory.head(4).copy()
+    part.loc[1, "category"] = "bogus"
+    part.to_file(gpkg, driver="GPKG")
+    inv = read_inventory(gpkg)
+    assert inv.positions == [0, 2, 3] and inv.invalid.index.tolist() == [1]
+    write_merge(merge_returns([], inv), tmp_path / "m", inputs=[gpkg])
+    out = pd.read_csv(tmp_path / "m" / "sites.csv")
+    assert out["site_id"].tolist() == part["site_id"].tolist()
+    assert out.loc[1, "category"] == "bogus"
+    assert (out.loc[1, "lon"], out.loc[1, "lat"]) == pytest.approx((part.geometry.iloc[1].x, part.geometry.iloc[1].y))

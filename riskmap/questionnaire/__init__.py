@@ -28,7 +28,8 @@ questionnaires. This module runs that loop (design: ``docs/questionnaire.md``):
 
 Modules: :mod:`~riskmap.questionnaire.fields` (what is asked),
 :mod:`~riskmap.questionnaire.workbook` (writing), :mod:`~riskmap.questionnaire.returns`
-(reading), :mod:`~riskmap.questionnaire.merge` (merging and the build step).
+(reading), :mod:`~riskmap.questionnaire.merge` (merging and the build step), :mod:`~riskmap.questionnaire.inventory`
+(the inventory's invalid rows and fixed columns in a merge).
 """
 
 from __future__ import annotations
@@ -40,11 +41,10 @@ from riskmap.questionnaire.fields import (
            Field,
            questionnaire_sites,
 )
+from riskmap.questionnaire.inventory import Inventory, read_inventory
 from riskmap.questionnaire.merge import (
-           Inventory,
            MergeResult,
            merge_returns,
-           read_inventory,
            return_files,
            returns_step,
            score_change,

@@ -6,7 +6,6 @@ import dataclasses
 import difflib
 import json
 import math
-import warnings
 from pathlib import Path
 from typing import Any
 from collections.abc import Iterable
@@ -15,22 +14,27 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from riskmap._errors import RiskmapDataWarning, RiskmapInputError
+from riskmap._errors import RiskmapInputError
 from riskmap.i18n import _
 from riskmap.io import (
     _table_to_csv_bytes,
     atomic_write_bytes,
     atomic_write_text,
     check_output_not_input,
-    neutralise_frame,
-    sites_to_table,
     csv_text,
     read_sites,
-    read_table,
     sha256_file,
     write_sites,
 )
 from riskmap.questionnaire.fields import SITES_CSV
+from riskmap.questionnaire.inventory import (
+    Inventory,
+    _fixed_same,
+    _fixed_value,
+    _missing,
+    _shown,
+    with_invalid_rows,
+)
 from riskmap.questionnaire.returns import ReturnData, _col_name, _Issues, read_return
 from riskmap.schema import ValidationIssue, ValidationReport, validate_sites
 
@@ -73,68 +77,6 @@ class MergeResult:
     files: list[dict[str, Any]]
     invalid: pd.DataFrame = dataclasses.field(default_factory=pd.DataFrame)
     positions: list[int] | None = None
-
-
-@dataclasses.dataclass
-class Inventory:
-    """An inventory file as read for a merge: the valid sites and, kept aside, the rows that failed validation.
-
-    Attributes
-    ----------
-    sites : geopandas.GeoDataFrame
-        The valid rows (:func:`riskmap.io.read_sites`).
-    invalid : pandas.DataFrame
-        The rows that failed validation, as read (index = position in the file).
-    positions : list of int
-        Position in the file of each row of ``sites``.
-    report : riskmap.schema.ValidationReport
-        The validation report of the file.
-    n_unreadable : int
-        Rows that could not be read at all (a CSV line with too many fields): reported, not in ``invalid``.
-    """
-
-    sites: gpd.GeoDataFrame
-    invalid: pd.DataFrame
-    positions: list[int]
-    report: ValidationReport
-    n_unreadable: int = 0
-
-
-_POS = "__riskmap_position"
-
-
-def read_inventory(path: str | Path) -> Inventory:
-    """Read the inventory a merge goes into, keeping the rows that fail validation aside (never dropped).
-
-    The merge cannot fill a row that fails validation, but :func:`write_merge`
-    writes it back unchanged at its place, and :func:`merge_returns` reports
-    it (row, site id, reasons).
-
-    Examples
-    --------
-    >>> inv = read_inventory(SITES_CSV)
-    >>> len(inv.invalid)
-    0
-    """
-    from riskmap.io import _bundled_countries  # noqa: PLC0415
-
-    with warnings.catch_warnings():  # every dropped row is reported by the merge instead
-        warnings.simplefilter("ignore", RiskmapDataWarning)
-        sites = read_sites(path)
-    raw, opts = read_table(path)
-    raw = raw.reset_index(drop=True)
-    tagged = raw.copy()
-    tagged[_POS] = range(len(raw))
-    valid, _rep = validate_sites(tagged, file=str(path), strict=False, line_offset=opts["line_offset"],
-                                 decimal_comma=opts["decimal_comma"], countries=_bundled_countries())
-    positions = [int(x) for x in valid[_POS]]
-    invalid = pd.DataFrame(raw).drop(index=positions)
-    report = sites.attrs["validation"]
-    return Inventory(sites, invalid, positions, report, max(0, report.n_rows - len(raw)))
-
-
-def _missing(v: Any) -> bool:
-    return v is None or (isinstance(v, float) and math.isnan(v)) or (isinstance(v, str) and not v.strip())
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -300,10 +242,6 @@ def _merge_file(state: _MergeState, f: str | Path, digest: str) -> None:
         _add_new_sites(state, ret, f, rep)
 
 
-#: Fixed column of a site sheet -> inventory column it shows.
-_FIXED_SOURCE = {"inventory_status": "status", "inventory_source": "source"}
-
-
 def _check_fixed(state: _MergeState, ret: ReturnData, f: str | Path, rep: _Issues) -> None:
     """Report every fixed (locked) cell of the return that differs from the inventory; nothing is applied."""
     for c in ret.fixed:
@@ -322,47 +260,6 @@ def _check_fixed(state: _MergeState, ret: ReturnData, f: str | Path, rep: _Issue
         state.prov.append({"site_id": c["site_id"], "field": c["key"], "value": c["value"], "previous": old,
                            "action": "ignored: fixed column", "source": None, "respondent_source": None,
                            "file": Path(f).name, "sheet": c["sheet"], "row": c["row"], "column": c["column"]})
-
-
-def _shown(v: Any) -> str:
-    """A value in a message: quoted and shortened, ``blank`` when missing."""
-    if _missing(v):
-        return _("blank")
-    text = f"{v:.7g}" if isinstance(v, float) else str(v)
-    return repr(text if len(text) <= 80 else text[:77] + "...")
-
-
-def _fixed_value(out: gpd.GeoDataFrame, i: int, key: str) -> Any:
-    """The inventory's value of fixed column ``key`` at row position ``i`` (as the workbook writes it)."""
-    if key in ("lon", "lat"):
-        g = out.geometry.iat[i]
-        if g is None or g.is_empty:
-            return None
-        pt = g if g.geom_type == "Point" else g.representative_point()
-        return round(float(pt.x if key == "lon" else pt.y), 6)
-    col = _FIXED_SOURCE.get(key, key)
-    v = out[col].iat[i] if col in out.columns else None
-    return v.item() if isinstance(v, np.generic) else v
-
-
-def _fixed_same(key: str, old: Any, new: Any) -> bool:
-    """Whether the returned fixed cell ``new`` still shows the inventory's ``old`` value."""
-    from riskmap.questionnaire.returns import _parse_list  # noqa: PLC0415
-
-    if _missing(old) or _missing(new):
-        return _missing(old) and _missing(new)
-    if key in ("lon", "lat"):
-        try:
-            x = float(new) if not isinstance(new, str) else float(new.strip().replace(",", "."))
-        except ValueError:
-            return False
-        return abs(x - float(old)) <= 2e-6
-    if key in ("coord_precision", "inventory_status"):
-        try:
-            new = _parse_list(new, "status" if key == "inventory_status" else key)[0]
-        except ValueError:
-            return False
-    return str(old).strip() == str(new).strip()
 
 
 def _merge_value(state: _MergeState, ret: ReturnData, f: str | Path, rep: _Issues, v: dict[str, Any],
@@ -564,7 +461,8 @@ def write_merge(result: MergeResult, out_dir: str | Path, inputs: Iterable[str |
     if result.invalid.empty:
         write_sites(result.sites, targets[0])
     else:
-        atomic_write_bytes(targets[0], _table_to_csv_bytes(_with_invalid_rows(result)))
+        atomic_write_bytes(targets[0], _table_to_csv_bytes(with_invalid_rows(
+            result.sites, len(result.new_ids), result.invalid, result.positions)))
 
     atomic_write_text(targets[1], _csv_text(result.provenance))
     atomic_write_text(targets[2], _csv_text(result.conflicts))
@@ -572,28 +470,6 @@ def write_merge(result: MergeResult, out_dir: str | Path, inputs: Iterable[str |
     atomic_write_text(targets[4], json.dumps({"returns": result.files, "new_sites": result.new_ids},
                                              indent=2, ensure_ascii=False) + "\n")
     return targets
-
-
-def _with_invalid_rows(result: MergeResult) -> pd.DataFrame:
-    """The merged sites as a CSV table with the inventory rows that failed validation back at their place."""
-    table = sites_to_table(result.sites)
-    n_inv = len(result.sites) - len(result.new_ids)
-    positions = result.positions if result.positions is not None else list(range(n_inv))
-    order = [float(p) for p in positions] + [math.inf] * len(result.new_ids)
-    raw = pd.DataFrame(result.invalid).copy()
-    if isinstance(raw, gpd.GeoDataFrame):  # a vector inventory: the geometry as lon/lat or WKT
-        geom = raw.geometry
-        is_pt = (geom.geom_type == "Point").to_numpy()
-        raw["lon"] = [g.x if p else None for g, p in zip(geom, is_pt)]
-        raw["lat"] = [g.y if p else None for g, p in zip(geom, is_pt)]
-        raw["geometry_wkt"] = [None if p or g is None else g.wkt for g, p in zip(geom, is_pt)]
-        raw = pd.DataFrame(raw.drop(columns=[geom.name]))
-    raw = neutralise_frame(raw.astype(object).where(raw.notna(), None))
-    table["__order"] = order
-    raw["__order"] = [float(i) for i in raw.index]
-    full = pd.concat([table, raw], ignore_index=True, sort=False)
-    full = full.sort_values("__order", kind="mergesort").drop(columns="__order")
-    return full.reset_index(drop=True)
 
 
 def _csv_text(df: pd.DataFrame) -> str:
