@@ -314,3 +314,43 @@ def test_vector_inventory_rows_failing_validation_keep_their_location(tmp_path, 
     assert out["site_id"].tolist() == part["site_id"].tolist()
     assert out.loc[1, "category"] == "bogus"
     assert (out.loc[1, "lon"], out.loc[1, "lat"]) == pytest.approx((part.geometry.iloc[1].x, part.geometry.iloc[1].y))
+
+
+def test_error_values_null_words_and_changed_ids_without_answers(tmp_path, blank, inventory):
+    wb = openpyxl.load_workbook(blank)
+    t = wb["tailings_metal"]
+    r, r2 = _row(t, BRSKOVO), _row(t, SUPLJA)
+    t.cell(r, _col(t, "tailings_volume_m3"), "#REF!")  # openpyxl stores it as an error cell, as Excel does
+    assert t.cell(r, _col(t, "tailings_volume_m3")).data_type == "e"
+    t.cell(r, _col(t, "tailings_area_ha"), "NULL")  # left by a database export
+    t.cell(r, _col(t, "respondent_source"), "nan")  # left by a pandas export
+    t.cell(r, _col(t, "dam_height_m"), 12)
+    t.cell(r2, _col(t, "site_id"), "lit-suplja-stijena-renamed")  # no answers in that row
+    p = tmp_path / "exported.xlsx"
+    wb.save(p)
+    res = merge_returns([p], inventory)
+    got = {(i.row, i.column): (i.severity, i.reason) for i in res.report.issues}
+    assert got[(r, "K (tailings_volume_m3)")] == (
+        "error", "spreadsheet error value '#REF!' (a formula that failed); the cell was not read")
+    assert got[(r, "L (tailings_area_ha)")] == ("warning", "'NULL' read as blank (unknown)")
+    assert got[(r, "Y (respondent_source)")] == ("warning", "'nan' read as blank (unknown)")
+    assert got[(r2, "site_id")] == ("warning", "site_id 'lit-suplja-stijena-renamed' is not in the inventory; "
+                                               "the row has no answers")
+    s = res.sites.set_index("site_id")
+    assert s.loc[BRSKOVO, "dam_height_m"] == 12 and pd.isna(s.loc[BRSKOVO, "tailings_volume_m3"])
+    assert json.loads(s.loc[BRSKOVO, "field_sources"]) == {"dam_height_m": "questionnaire MNE undated"}
+
+
+def test_returns_folder_lists_a_duplicate_as_not_merged(tmp_path, blank, inventory):
+    from riskmap.questionnaire import returns_step
+
+    d = tmp_path / "returns"
+    d.mkdir()
+    _answer(blank, d / "a.xlsx")
+    shutil.copy(d / "a.xlsx", d / "b.xlsx")
+    merged, files, info = returns_step(d)(inventory)
+    assert len(merged) == len(inventory) + 1  # the new site once
+    assert [ln for ln in info["lines"] if "not merged again" in ln] == [
+        f"- `b.xlsx` (country from the inventory, basin n/a): sha256 {info['files'][0]['sha256']}; same content "
+        "as `a.xlsx`, not merged again"]
+    assert "same content (SHA-256" in files["returns_issues.csv"]

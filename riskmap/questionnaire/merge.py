@@ -243,10 +243,19 @@ def _merge_file(state: _MergeState, f: str | Path, digest: str) -> None:
 
 
 def _check_fixed(state: _MergeState, ret: ReturnData, f: str | Path, rep: _Issues) -> None:
-    """Report every fixed (locked) cell of the return that differs from the inventory; nothing is applied."""
+    """Report every fixed (locked) cell of the return that differs from the inventory; nothing is applied.
+
+    A changed ``site_id`` on a row without answers is a warning too (with answers it is an error, on merging).
+    """
+    answered = set(zip(ret.values["sheet"], ret.values["row"]))
     for c in ret.fixed:
         i = state.pos.get(c["site_id"])
         if i is None:
+            if (c["sheet"], c["row"]) not in answered and c["site_id"] not in state.invalid_ids:
+                answered.add((c["sheet"], c["row"]))  # once per row
+                rep.add(c["sheet"], c["row"], "site_id", _("site_id {value} is not in the inventory; the row has no "
+                                                           "answers").format(value=repr(c["site_id"])),
+                        _("the id column is protected: restore the id from the blank questionnaire"), "warning")
             continue
         old = _fixed_value(state.out, i, c["key"])
         if _fixed_same(c["key"], old, c["value"]):
@@ -510,7 +519,8 @@ def returns_step(returns_dir: str | Path) -> Any:
             change = {"error": f"not scored: {type(e).__name__}: {e}"}
         acts = res.provenance["action"].value_counts()
         lines = [f"- `{f['file']}` ({f['country'] or 'country from the inventory'}, {f['basin'] or 'basin n/a'}): "
-                 f"sha256 {f['sha256']}" for f in res.files]
+                 f"sha256 {f['sha256']}" + (f"; same content as `{f['duplicate_of']}`, not merged again"
+                                            if f.get("duplicate_of") else "") for f in res.files]
         lines += ["", f"Values filled: {int(acts.get('filled', 0))}; confirmed: {int(acts.get('confirmed', 0))}; "
                   f"conflicts (previous value kept): {len(res.conflicts)}; new sites: {len(res.new_ids)}; "
                   f"problems reported: {len(res.report.errors)} errors, {len(res.report.warnings)} warnings "

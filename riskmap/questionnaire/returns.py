@@ -156,6 +156,9 @@ def _parse_date(v: Any) -> str:
     raise ValueError(_("{value} is not a date").format(value=repr(v)))
 
 
+#: Cell texts that mean "no value" (left by exports from pandas, R or databases): read as blank, with a warning.
+NULL_WORDS = frozenset({"nan", "none", "null", "n/a", "#n/a", "<na>", "nat"})
+
 #: A date this many days after today is an error (not read); closer to today, a warning (clock or time zone).
 FUTURE_DAYS_ERROR = 31
 
@@ -270,6 +273,11 @@ class _Table:
     def is_new(self) -> bool:
         """Whether this is the New sites sheet."""
         return "new_site_name" in self.keys
+
+    def is_error(self, r: int, k: str) -> bool:
+        """Whether the cell of key ``k`` in row index ``r`` holds a spreadsheet error value (``#REF!``)."""
+        i = self.keys.get(k)
+        return i is not None and i < len(self.types[r]) and self.types[r][i] == "e"
 
     def cell(self, r: int, k: str) -> tuple[Any, str | None, bool]:
         """``(value, column letter, is a formula)`` of key ``k`` in row index ``r``."""
@@ -392,6 +400,16 @@ def _parse_answers(issues: _Issues, table: _Table, r: int,
                                                   "only); the cell was not read").format(formula=repr(str(v)[:60])),
                        _("type the value itself"))
             failed.add(k)
+            continue
+        if table.is_error(r, k):
+            issues.add(table.sheet, r + 1, col, _("spreadsheet error value {value} (a formula that failed); the "
+                                                  "cell was not read").format(value=repr(str(v)[:20])),
+                       _("type the value itself"))
+            failed.add(k)
+            continue
+        if isinstance(v, str) and v.strip().lower() in NULL_WORDS:
+            issues.add(table.sheet, r + 1, col, _("{value} read as blank (unknown)").format(value=repr(v.strip())),
+                       _("leave unknown cells blank"), "warning")
             continue
         try:
             parsed[k], note, fix = _parse_answer(k, v)
