@@ -354,3 +354,22 @@ def test_returns_folder_lists_a_duplicate_as_not_merged(tmp_path, blank, invento
         f"- `b.xlsx` (country from the inventory, basin n/a): sha256 {info['files'][0]['sha256']}; same content "
         "as `a.xlsx`, not merged again"]
     assert "same content (SHA-256" in files["returns_issues.csv"]
+
+
+def test_repeated_column_and_a_date_in_a_number_cell(tmp_path, blank, inventory):
+    ret = tmp_path / "twice.csv"  # the volume column twice: the first is read, the second reported
+    ret.write_text(f"site_id;tailings_volume_m3;tailings_volume_m3\n{BRSKOVO};100;200\n", encoding="utf-8")
+    res = merge_returns([ret], inventory)
+    assert res.sites.set_index("site_id").loc[BRSKOVO, "tailings_volume_m3"] == 100
+    err = {(i.row, i.column): i.reason for i in res.report.errors}
+    assert err == {(1, "C (tailings_volume_m3)"): "column 'tailings_volume_m3' appears again (first in column B); "
+                                                  "the values of this one were not read"}
+    wb = openpyxl.load_workbook(blank)
+    t = wb["tailings_metal"]
+    r = _row(t, BRSKOVO)
+    t.cell(r, _col(t, "tailings_area_ha"), dt.datetime(2026, 5, 1))  # '1.5' after a locale's autocorrection
+    p = tmp_path / "date_in_number.xlsx"
+    wb.save(p)
+    err = {(i.row, i.column): i.reason for i in read_return(p).report.errors}
+    assert err == {(r, "L (tailings_area_ha)"): "a date or time (2026-05-01T00:00:00) where a number is expected "
+                                                "(the spreadsheet may have turned the number into a date)"}

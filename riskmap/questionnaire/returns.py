@@ -115,6 +115,9 @@ def _parse_number(v: Any, f: Field) -> float:
     """
     if isinstance(v, bool):
         raise ValueError(_("{value} is not a number").format(value=repr(v)))
+    if isinstance(v, (_dt.date, _dt.time)):  # Excel turns 1.5 into 1 May in some locales
+        raise ValueError(_("a date or time ({value}) where a number is expected (the spreadsheet may have "
+                           "turned the number into a date)").format(value=v.isoformat()))
     if isinstance(v, (int, float, np.integer, np.floating)):
         x = float(v)
     else:
@@ -344,7 +347,17 @@ def _table_keys(issues: _Issues, table: _Table) -> int | None:
             issues.add(sheet, hdr_row + 1, _col_name(table.letters[i], k[1:]),
                        _("column header {header} not recognised; its values were not read").format(header=repr(k[1:])),
                        _("restore the header from the blank questionnaire"), "error")
-    table.keys = {k: i for i, k in hmap.items() if not k.startswith("?")}
+    table.keys = {}
+    for i, k in hmap.items():
+        if k.startswith("?"):
+            continue
+        if k in table.keys:  # a repeated column: the first is read, never silently the last
+            issues.add(sheet, hdr_row + 1, _col_name(table.letters[i], k),
+                       _("column {key} appears again (first in column {first}); the values of this one were not "
+                         "read").format(key=repr(k), first=table.letters[table.keys[k]]),
+                       _("keep one column per key"), "error")
+            continue
+        table.keys[k] = i
     first = hdr_row + 1
     if first < len(values):  # skip the label row under the keys
         id_key = "new_site_name" if table.is_new else "site_id"
