@@ -10,7 +10,7 @@ import click
 
 from riskmap._cli_basin import BASIN
 
-from riskmap._errors import RiskmapDataWarning, RiskmapValidationError
+from riskmap._errors import RiskmapDataWarning, RiskmapInputError, RiskmapValidationError
 from riskmap.i18n import _, ngettext
 from riskmap.cli._base import (
     SITES_CSV,
@@ -128,7 +128,9 @@ def questionnaire_write_cmd(basin: str, country: str, out: Path, sites_file: Pat
     from riskmap.questionnaire import questionnaire_sites, write_questionnaire
 
     path = sites_file or SITES_CSV
-    if out.resolve() == path.resolve():
+    try:  # also a symbolic or hard link to the inventory (os.path.samefile)
+        _not_input(out, path)
+    except RiskmapInputError:
         _fail(_("{path}: is the inventory read; choose another output file").format(path=out))
     inv = read_sites(path)
     write_questionnaire(basin, country, out, sites=inv)  # in the language of --lang (the context)
@@ -152,25 +154,33 @@ def questionnaire_merge_cmd(files: tuple[Path, ...], out: Path, sites_file: Path
     from rich.console import Console
     from rich.markup import escape
 
-    from riskmap.io import read_sites
-    from riskmap.questionnaire import merge_returns, score_change, write_merge
+    from riskmap.questionnaire import merge_returns, read_inventory, score_change, write_merge
 
     path = sites_file or SITES_CSV
-    inv = read_sites(path)
+    inv = read_inventory(path)  # rows failing validation are kept aside, reported and written back
     res = merge_returns(files, inv)
     write_merge(res, out, inputs=[*files, path])
     console = Console(stderr=True)
     for issue in res.report.issues:
         console.print(escape(str(issue)), soft_wrap=True)  # cell text is data, not markup
     acts = res.provenance["action"].value_counts()
+    n_dup = sum(1 for f in res.files if f.get("duplicate_of"))
+    if n_dup:
+        _echo(ngettext("{n} return skipped: same content as a return merged before (issues.csv)",
+                       "{n} returns skipped: same content as a return merged before (issues.csv)", n_dup).format(
+            n=n_dup))
+    if len(res.invalid):
+        _echo(ngettext("{n} inventory row fails validation: kept unchanged in sites.csv, nothing merged into it",
+                       "{n} inventory rows fail validation: kept unchanged in sites.csv, nothing merged into them",
+                       len(res.invalid)).format(n=len(res.invalid)))
     _echo(_("merged {files} return(s) into {out}/sites.csv: {filled} values filled, {confirmed} confirmed, "
             "{conflicts} conflicts (previous kept, see conflicts.csv), {new} new sites; {errors} errors and "
             "{warnings} warnings (issues.csv)").format(
-        files=len(files), out=out, filled=int(acts.get("filled", 0)), confirmed=int(acts.get("confirmed", 0)),
+        files=len(files) - n_dup, out=out, filled=int(acts.get("filled", 0)), confirmed=int(acts.get("confirmed", 0)),
         conflicts=len(res.conflicts), new=len(res.new_ids), errors=len(res.report.errors),
         warnings=len(res.report.warnings)))
     if score:
-        ch = score_change(inv, res)
+        ch = score_change(inv.sites, res)
         _echo(_("scores: {moved} of {touched} touched sites moved from 'insufficient data' to a score "
                 "({before} were insufficient before, {after} after)").format(
             moved=ch["moved"], touched=ch["touched"], before=ch["before_insufficient"],

@@ -28,7 +28,8 @@ questionnaires. This module runs that loop (design: ``docs/questionnaire.md``):
 
 Modules: :mod:`~riskmap.questionnaire.fields` (what is asked),
 :mod:`~riskmap.questionnaire.workbook` (writing), :mod:`~riskmap.questionnaire.returns`
-(reading), :mod:`~riskmap.questionnaire.merge` (merging and the build step).
+(reading), :mod:`~riskmap.questionnaire.merge` (merging and the build step), :mod:`~riskmap.questionnaire.inventory`
+(the inventory's invalid rows and fixed columns in a merge).
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from riskmap.questionnaire.fields import (
            Field,
            questionnaire_sites,
 )
+from riskmap.questionnaire.inventory import Inventory, read_inventory
 from riskmap.questionnaire.merge import (
            MergeResult,
            merge_returns,
@@ -53,4 +55,4 @@ from riskmap.questionnaire.workbook import write_questionnaire
 
 __all__ = ["FIELDS", "N_SUBSTANCES", "TERMS", "write_questionnaire", "read_return", "merge_returns",
            "write_merge", "ReturnData", "MergeResult", "questionnaire_sites", "return_files", "returns_step",
-           "score_change", "Field"]
+           "score_change", "Field", "Inventory", "read_inventory"]

@@ -17,15 +17,26 @@ import pandas as pd
 from riskmap._errors import RiskmapInputError
 from riskmap.i18n import _
 from riskmap.io import (
+    _table_to_csv_bytes,
+    atomic_write_bytes,
     atomic_write_text,
+    check_output_not_input,
     csv_text,
     read_sites,
     sha256_file,
     write_sites,
 )
 from riskmap.questionnaire.fields import SITES_CSV
+from riskmap.questionnaire.inventory import (
+    Inventory,
+    _fixed_same,
+    _fixed_value,
+    _missing,
+    _shown,
+    with_invalid_rows,
+)
 from riskmap.questionnaire.returns import ReturnData, _col_name, _Issues, read_return
-from riskmap.schema import ValidationReport, validate_sites
+from riskmap.schema import ValidationIssue, ValidationReport, validate_sites
 
 # --------------------------------------------------------------------------- merging
 
@@ -49,7 +60,13 @@ class MergeResult:
     new_ids : list of str
         ``site_id`` of the added sites.
     files : list of dict
-        ``file``, ``sha256``, ``country``, ``basin`` of each return merged.
+        ``file``, ``sha256``, ``country``, ``basin`` of each return given, and ``duplicate_of`` (the
+        file with the same content that was merged instead, or None).
+    invalid : pandas.DataFrame
+        The inventory rows that failed validation (as read, index = position in the file): kept
+        unchanged in the merged ``sites.csv`` (:func:`write_merge`), nothing merged into them.
+    positions : list of int, optional
+        Position in the inventory file of each inventory row of ``sites`` (None: in order).
     """
 
     sites: gpd.GeoDataFrame
@@ -58,10 +75,8 @@ class MergeResult:
     report: ValidationReport
     new_ids: list[str]
     files: list[dict[str, Any]]
-
-
-def _missing(v: Any) -> bool:
-    return v is None or (isinstance(v, float) and math.isnan(v)) or (isinstance(v, str) and not v.strip())
+    invalid: pd.DataFrame = dataclasses.field(default_factory=pd.DataFrame)
+    positions: list[int] | None = None
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -85,28 +100,76 @@ def _new_site_id(country: str, name: str, taken: set[str]) -> str:
     return sid
 
 
-def merge_returns(files: Iterable[str | Path], sites: gpd.GeoDataFrame | None = None) -> MergeResult:
+def merge_returns(files: Iterable[str | Path], sites: gpd.GeoDataFrame | Inventory | None = None) -> MergeResult:
     """Merge returned questionnaires into an inventory, with provenance and conflicts.
 
     Files are merged in the order given: for a blank field, the first return
-    that answers it fills it and a later, different answer is a conflict.
+    that answers it fills it and a later, different answer is a conflict. A
+    file with the same content (SHA-256) as one merged before (the same file
+    given twice, or a copy) is reported and merged once. Edits of the fixed
+    columns are reported, never applied.
 
     Parameters
     ----------
     files : paths
         Returned ``.xlsx`` workbooks or ``.csv`` files.
-    sites : geopandas.GeoDataFrame, optional
-        The inventory (default: the bundled ``data/sites/sites.csv``).
+    sites : geopandas.GeoDataFrame or Inventory, optional
+        The inventory (default: the bundled ``data/sites/sites.csv``). An
+        :class:`Inventory` (:func:`read_inventory`) also carries the rows that
+        failed validation: they are reported and kept in the result.
 
     Examples
     --------
     >>> res = merge_returns(["mne_returned.xlsx"])  # doctest: +SKIP
     >>> res.conflicts  # doctest: +SKIP
     """
-    state = _MergeState.start(read_sites(SITES_CSV) if sites is None else sites)
+    inv = sites if isinstance(sites, Inventory) else None
+    state = _MergeState.start(read_sites(SITES_CSV) if sites is None else inv.sites if inv else sites)
+    if inv is not None:
+        _report_invalid_inventory(state, inv)
+    seen: dict[str, str] = {}
     for f in files:
-        _merge_file(state, f)
-    return state.result()
+        digest = sha256_file(f) if Path(f).is_file() else ""
+        if digest and digest in seen:
+            _skip_duplicate(state, f, digest, seen[digest])
+            continue
+        seen[digest] = str(f)
+        _merge_file(state, f, digest)
+    res = state.result()
+    if inv is not None:
+        res.invalid, res.positions = inv.invalid, inv.positions
+    return res
+
+
+def _skip_duplicate(state: _MergeState, f: str | Path, digest: str, first: str) -> None:
+    """Report a return whose content was merged already (same SHA-256) and record it as not merged."""
+    same = Path(first).resolve() == Path(f).resolve()
+    reason = (_("the same file is given twice; merged once") if same else
+              _("same content (SHA-256 {sha}) as {first}: a duplicate, merged once").format(
+                  sha=digest[:12], first=first))
+    state.report.issues.append(ValidationIssue(str(f), None, None, reason, _("give each return once"), "warning"))
+    state.file_info.append({"file": Path(f).name, "sha256": digest, "country": None, "basin": None,
+                            "duplicate_of": Path(first).name})
+
+
+def _report_invalid_inventory(state: _MergeState, inv: Inventory) -> None:
+    """Report the inventory rows that failed validation: their errors and that they are kept, not merged into."""
+    n = len(inv.invalid)
+    if not n and not inv.n_unreadable:
+        return
+    state.report.issues.extend(i for i in inv.report.issues if i.severity == "error")
+    fix = _("fix those rows (riskmap validate {file}) and merge again").format(file=inv.report.file)
+    rows = n + len(inv.positions) + inv.n_unreadable
+    if n:
+        state.report.issues.append(ValidationIssue(inv.report.file, None, None, _(
+            "{n} of {rows} inventory rows fail validation: kept unchanged in the merged sites.csv, no return value "
+            "merged into them").format(n=n, rows=rows), fix, "warning"))
+    if inv.n_unreadable:
+        state.report.issues.append(ValidationIssue(inv.report.file, None, None, _(
+            "{n} of {rows} inventory rows could not be read at all (see the errors above): they are not in the "
+            "merged sites.csv").format(n=inv.n_unreadable, rows=rows), fix, "error"))
+    if "site_id" in inv.invalid.columns:
+        state.invalid_ids = {str(x).strip() for x in inv.invalid["site_id"] if not _missing(x)}
 
 
 _NEW_SITE_MEASURES = ("tailings_volume_m3", "tailings_area_ha", "dam_height_m", "tailings_type", "dam_condition",
@@ -125,6 +188,7 @@ class _MergeState:
     new_rows: list[dict] = dataclasses.field(default_factory=list)
     new_geoms: list[Any] = dataclasses.field(default_factory=list)
     file_info: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    invalid_ids: set[str] = dataclasses.field(default_factory=set)
 
     @classmethod
     def start(cls, base: gpd.GeoDataFrame) -> _MergeState:
@@ -158,13 +222,14 @@ class _MergeState:
                            self.file_info)
 
 
-def _merge_file(state: _MergeState, f: str | Path) -> None:
-    """Merge one returned questionnaire into ``state``."""
+def _merge_file(state: _MergeState, f: str | Path, digest: str) -> None:
+    """Merge one returned questionnaire (SHA-256 ``digest``) into ``state``."""
     ret = read_return(f)
-    state.file_info.append({"file": Path(f).name, "sha256": sha256_file(f), "country": ret.country,
-                            "basin": ret.basin})
+    state.file_info.append({"file": Path(f).name, "sha256": digest, "country": ret.country,
+                            "basin": ret.basin, "duplicate_of": None})
     state.report.issues.extend(ret.report.issues)
     rep = _Issues(state.report, str(f))
+    _check_fixed(state, ret, f, rep)
     touched: dict[int, list[str]] = {}
     for v in ret.values.to_dict("records"):
         _merge_value(state, ret, f, rep, v, touched)
@@ -175,6 +240,35 @@ def _merge_file(state: _MergeState, f: str | Path) -> None:
         state.set(i, "notes", "; ".join(filter(None, [cur if isinstance(cur, str) else "", note])))
     if ret.new_sites:
         _add_new_sites(state, ret, f, rep)
+
+
+def _check_fixed(state: _MergeState, ret: ReturnData, f: str | Path, rep: _Issues) -> None:
+    """Report every fixed (locked) cell of the return that differs from the inventory; nothing is applied.
+
+    A changed ``site_id`` on a row without answers is a warning too (with answers it is an error, on merging).
+    """
+    answered = set(zip(ret.values["sheet"], ret.values["row"]))
+    for c in ret.fixed:
+        i = state.pos.get(c["site_id"])
+        if i is None:
+            if (c["sheet"], c["row"]) not in answered and c["site_id"] not in state.invalid_ids:
+                answered.add((c["sheet"], c["row"]))  # once per row
+                rep.add(c["sheet"], c["row"], "site_id", _("site_id {value} is not in the inventory; the row has no "
+                                                           "answers").format(value=repr(c["site_id"])),
+                        _("the id column is protected: restore the id from the blank questionnaire"), "warning")
+            continue
+        old = _fixed_value(state.out, i, c["key"])
+        if _fixed_same(c["key"], old, c["value"]):
+            continue
+        shown_old, shown_new = _shown(old), _shown(c["value"])
+        rep.add(c["sheet"], c["row"], c["column"],
+                _("fixed column changed: {old} -> {new}; not applied (the inventory keeps {old})").format(
+                    old=shown_old, new=shown_new),
+                _("fixed columns are not merged: to correct the inventory, give the correct value and your "
+                  "source in the comment column"), "warning")
+        state.prov.append({"site_id": c["site_id"], "field": c["key"], "value": c["value"], "previous": old,
+                           "action": "ignored: fixed column", "source": None, "respondent_source": None,
+                           "file": Path(f).name, "sheet": c["sheet"], "row": c["row"], "column": c["column"]})
 
 
 def _merge_value(state: _MergeState, ret: ReturnData, f: str | Path, rep: _Issues, v: dict[str, Any],
@@ -224,6 +318,13 @@ def _merge_value(state: _MergeState, ret: ReturnData, f: str | Path, rep: _Issue
 def _reject_unknown_site(state: _MergeState, rep: _Issues, v: dict[str, Any], base_row: dict[str, Any]) -> None:
     """Report an answer for a ``site_id`` that is not in the inventory (naming the closest id)."""
     sid = v["site_id"]
+    if sid in state.invalid_ids:
+        rep.add(v["sheet"], v["row"], "site_id",
+                _("site {value} is in the inventory but its row fails validation; the row's values were not "
+                  "merged").format(value=repr(sid)),
+                _("fix the inventory row (riskmap validate), then merge this return again"))
+        state.prov.append({**base_row, "previous": None, "action": "rejected: invalid inventory row"})
+        return
     close = difflib.get_close_matches(sid, list(state.pos), n=1, cutoff=0.6)
     reason = (_("site_id {value} is not in the inventory (closest: {closest}); the row's values were "
                 "not merged").format(value=repr(sid), closest=repr(close[0])) if close else
@@ -351,17 +452,26 @@ def _basin_of(point: Any, expected: str | None, rep: _Issues, row: dict) -> str 
 def write_merge(result: MergeResult, out_dir: str | Path, inputs: Iterable[str | Path] = ()) -> list[Path]:
     """Write a merge: ``sites.csv``, ``provenance.csv``, ``conflicts.csv``, ``issues.csv``, ``returns.json``.
 
-    Refuses to write over any of ``inputs`` (the returns and the inventory read).
+    Refuses to write over any of ``inputs`` (the returns and the inventory read), also
+    through a symbolic or hard link (``os.path.samefile``). The inventory rows
+    that failed validation (``result.invalid``) are written back unchanged at
+    their place in ``sites.csv``.
     """
     out_dir = Path(out_dir)
     targets = [out_dir / n for n in ("sites.csv", "provenance.csv", "conflicts.csv", "issues.csv", "returns.json")]
-    ins = {Path(p).resolve() for p in inputs}
+    ins = [Path(p) for p in inputs]
     for t in targets:
-        if t.resolve() in ins:
+        try:
+            check_output_not_input(t, ins)
+        except RiskmapInputError:
             raise RiskmapInputError(_("{path}: is an input of this merge; choose another output folder").format(
-                path=t))
+                path=t)) from None
     out_dir.mkdir(parents=True, exist_ok=True)
-    write_sites(result.sites, targets[0])
+    if result.invalid.empty:
+        write_sites(result.sites, targets[0])
+    else:
+        atomic_write_bytes(targets[0], _table_to_csv_bytes(with_invalid_rows(
+            result.sites, len(result.new_ids), result.invalid, result.positions)))
 
     atomic_write_text(targets[1], _csv_text(result.provenance))
     atomic_write_text(targets[2], _csv_text(result.conflicts))
@@ -409,7 +519,8 @@ def returns_step(returns_dir: str | Path) -> Any:
             change = {"error": f"not scored: {type(e).__name__}: {e}"}
         acts = res.provenance["action"].value_counts()
         lines = [f"- `{f['file']}` ({f['country'] or 'country from the inventory'}, {f['basin'] or 'basin n/a'}): "
-                 f"sha256 {f['sha256']}" for f in res.files]
+                 f"sha256 {f['sha256']}" + (f"; same content as `{f['duplicate_of']}`, not merged again"
+                                            if f.get("duplicate_of") else "") for f in res.files]
         lines += ["", f"Values filled: {int(acts.get('filled', 0))}; confirmed: {int(acts.get('confirmed', 0))}; "
                   f"conflicts (previous value kept): {len(res.conflicts)}; new sites: {len(res.new_ids)}; "
                   f"problems reported: {len(res.report.errors)} errors, {len(res.report.warnings)} warnings "

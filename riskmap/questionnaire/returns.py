@@ -53,6 +53,10 @@ class ReturnData:
     new_sites : list of dict
         One dict per new site (schema-like keys plus ``sheet``, ``row``, ``respondent_*``).
     report : riskmap.schema.ValidationReport
+    fixed : list of dict
+        The fixed (locked) cells of the site sheets as returned: ``site_id``, ``key``, ``value``,
+        ``sheet``, ``row``, ``column``; the merge compares them with the inventory and reports
+        every change (fixed columns are never merged).
     """
 
     file: str
@@ -61,6 +65,7 @@ class ReturnData:
     values: pd.DataFrame
     new_sites: list[dict[str, Any]]
     report: ValidationReport
+    fixed: list[dict[str, Any]] = dataclasses.field(default_factory=list)
 
 
 class _Issues:
@@ -110,6 +115,9 @@ def _parse_number(v: Any, f: Field) -> float:
     """
     if isinstance(v, bool):
         raise ValueError(_("{value} is not a number").format(value=repr(v)))
+    if isinstance(v, (_dt.date, _dt.time)):  # Excel turns 1.5 into 1 May in some locales
+        raise ValueError(_("a date or time ({value}) where a number is expected (the spreadsheet may have "
+                           "turned the number into a date)").format(value=v.isoformat()))
     if isinstance(v, (int, float, np.integer, np.floating)):
         x = float(v)
     else:
@@ -149,6 +157,48 @@ def _parse_date(v: Any) -> str:
     if re.fullmatch(r"\d{4}(-\d{2})?", s):
         return s
     raise ValueError(_("{value} is not a date").format(value=repr(v)))
+
+
+#: Cell texts that mean "no value" (left by exports from pandas, R or databases): read as blank, with a warning.
+NULL_WORDS = frozenset({"nan", "none", "null", "n/a", "#n/a", "<na>", "nat"})
+
+#: A date this many days after today is an error (not read); closer to today, a warning (clock or time zone).
+FUTURE_DAYS_ERROR = 31
+
+
+def _today() -> _dt.date:
+    """Today (UTC), the reference for dates in the future."""
+    return _dt.datetime.now(_dt.UTC).date()
+
+
+def _date_start(value: str) -> _dt.date:
+    """The first day of a date read by :func:`_parse_date` (``YYYY-MM-DD``, ``YYYY-MM`` or ``YYYY``)."""
+    parts = [int(p) for p in value.split("-")]
+    return _dt.date(parts[0], *(parts[1:] + [1, 1])[:2])
+
+
+def _future_date(value: str, today: _dt.date | None = None) -> tuple[str, str] | None:
+    """``(severity, reason)`` when the date ``value`` is after today, else None.
+
+    Examples
+    --------
+    >>> _future_date("2031-01-01", _dt.date(2026, 11, 29))[0]
+    'error'
+    >>> _future_date("2026-12", _dt.date(2026, 11, 29))[0]
+    'warning'
+    >>> _future_date("2026", _dt.date(2026, 11, 29)) is None
+    True
+    """
+    today = today or _today()
+    start = _date_start(value)
+    if start <= today:
+        return None
+    days = (start - today).days
+    if days > FUTURE_DAYS_ERROR:
+        return "error", _("date {value} is in the future ({days} days after today, {today}); not read").format(
+            value=value, days=days, today=today.isoformat())
+    return "warning", _("date {value} is after today ({today}); kept, check it").format(
+        value=value, today=today.isoformat())
 
 
 def _parse_list(v: Any, vocab_key: str) -> tuple[str, str | None]:
@@ -220,11 +270,17 @@ class _Table:
     types: list[list[str]]
     letters: list[str]
     keys: dict[str, int] = dataclasses.field(default_factory=dict)
+    text_only: bool = False  # a CSV: every cell is text, a plain number in it is no news
 
     @property
     def is_new(self) -> bool:
         """Whether this is the New sites sheet."""
         return "new_site_name" in self.keys
+
+    def is_error(self, r: int, k: str) -> bool:
+        """Whether the cell of key ``k`` in row index ``r`` holds a spreadsheet error value (``#REF!``)."""
+        i = self.keys.get(k)
+        return i is not None and i < len(self.types[r]) and self.types[r][i] == "e"
 
     def cell(self, r: int, k: str) -> tuple[Any, str | None, bool]:
         """``(value, column letter, is a formula)`` of key ``k`` in row index ``r``."""
@@ -238,7 +294,7 @@ class _Table:
 
 
 def _read_table_rows(issues: _Issues, table: _Table, merged: list[str], values_out: list[dict],
-                     new_out: list[dict]) -> None:
+                     new_out: list[dict], fixed_out: list[dict] | None = None) -> None:
     """Read the answers of one sheet.
 
     One row of ``values_out`` is a (site, field) answer, one dict of ``new_out`` a new site; every
@@ -252,7 +308,26 @@ def _read_table_rows(issues: _Issues, table: _Table, merged: list[str], values_o
                                              "the other cells count as blank").format(cells=rng),
                    _("unmerge the cells and fill each row"), "warning")
     for r in range(first, len(table.values)):
+        if fixed_out is not None and not table.is_new:
+            _read_fixed_cells(table, r, fixed_out)
         _read_answer_row(issues, table, r, values_out, new_out)
+
+
+#: Fixed columns compared with the inventory on merging (``known_values`` is a summary written for reading).
+FIXED_COMPARED = ("name", "basin", "lon", "lat", "coord_precision", "inventory_status", "inventory_source")
+
+
+def _read_fixed_cells(table: _Table, r: int, fixed_out: list[dict]) -> None:
+    """Record the fixed cells of site-sheet row index ``r`` (with a site id) for the merge to compare."""
+    sid_v = table.cell(r, "site_id")[0]
+    if _is_blank(sid_v):
+        return
+    for k in FIXED_COMPARED:
+        if k not in table.keys:
+            continue
+        v, letter, formula = table.cell(r, k)
+        fixed_out.append({"site_id": str(sid_v).strip(), "key": k, "value": None if _is_blank(v) else v,
+                          "formula": formula, "sheet": table.sheet, "row": r + 1, "column": _col_name(letter, k)})
 
 
 def _table_keys(issues: _Issues, table: _Table) -> int | None:
@@ -272,7 +347,17 @@ def _table_keys(issues: _Issues, table: _Table) -> int | None:
             issues.add(sheet, hdr_row + 1, _col_name(table.letters[i], k[1:]),
                        _("column header {header} not recognised; its values were not read").format(header=repr(k[1:])),
                        _("restore the header from the blank questionnaire"), "error")
-    table.keys = {k: i for i, k in hmap.items() if not k.startswith("?")}
+    table.keys = {}
+    for i, k in hmap.items():
+        if k.startswith("?"):
+            continue
+        if k in table.keys:  # a repeated column: the first is read, never silently the last
+            issues.add(sheet, hdr_row + 1, _col_name(table.letters[i], k),
+                       _("column {key} appears again (first in column {first}); the values of this one were not "
+                         "read").format(key=repr(k), first=table.letters[table.keys[k]]),
+                       _("keep one column per key"), "error")
+            continue
+        table.keys[k] = i
     first = hdr_row + 1
     if first < len(values):  # skip the label row under the keys
         id_key = "new_site_name" if table.is_new else "site_id"
@@ -311,8 +396,8 @@ def _read_answer_row(issues: _Issues, table: _Table, r: int, values_out: list[di
 
 
 def _is_blank(v: Any) -> bool:
-    """Whether a cell value is empty (None, "" or only white space)."""
-    return v in (None, "") or (isinstance(v, str) and not v.strip())
+    """Whether a cell value is empty (None, "", only white space, or a float NaN: a missing CSV field)."""
+    return v is None or (isinstance(v, float) and math.isnan(v)) or (isinstance(v, str) and not v.strip())
 
 
 def _parse_answers(issues: _Issues, table: _Table, r: int,
@@ -329,15 +414,30 @@ def _parse_answers(issues: _Issues, table: _Table, r: int,
                        _("type the value itself"))
             failed.add(k)
             continue
+        if table.is_error(r, k):
+            issues.add(table.sheet, r + 1, col, _("spreadsheet error value {value} (a formula that failed); the "
+                                                  "cell was not read").format(value=repr(str(v)[:20])),
+                       _("type the value itself"))
+            failed.add(k)
+            continue
+        if isinstance(v, str) and v.strip().lower() in NULL_WORDS:
+            issues.add(table.sheet, r + 1, col, _("{value} read as blank (unknown)").format(value=repr(v.strip())),
+                       _("leave unknown cells blank"), "warning")
+            continue
         try:
             parsed[k], note, fix = _parse_answer(k, v)
         except ValueError as e:
             issues.add(table.sheet, r + 1, col, str(e), _fix_for(k))
             failed.add(k)
             continue
-        if note:
+        if note and not (table.text_only and k in FIELDS and FIELDS[k].kind == "number" and _plain(v)):
             issues.add(table.sheet, r + 1, col, note, fix, "warning")
     return parsed, failed
+
+
+def _plain(v: Any) -> bool:
+    """Whether text ``v`` is a plain number with a decimal point (``2500000``, ``12.5``): no warning in a CSV."""
+    return bool(re.fullmatch(r"\s*-?\d+(\.\d+)?\s*", str(v)))
 
 
 def _parse_answer(k: str, v: Any) -> tuple[Any, str | None, str]:
@@ -359,7 +459,11 @@ def _parse_answer(k: str, v: Any) -> tuple[Any, str | None, str]:
                 _("none needed")
         return x, None, ""
     if f.kind == "date":
-        return _parse_date(v), None, ""
+        d = _parse_date(v)
+        future = _future_date(d)
+        if future and future[0] == "error":
+            raise ValueError(future[1])
+        return d, future[1] if future else None, _("give the date of the information (YYYY-MM-DD)")
     if f.kind == "list":
         value, note = _parse_list(v, "wgk" if k.endswith("_wgk") else k)
         return value, note, translated
@@ -391,6 +495,51 @@ def _gather_substances(issues: _Issues, table: _Table, r: int, parsed: dict[str,
         parsed["substances"] = format_substances(parse_substances(subs))
 
 
+def _csv_rows(path: Path) -> list[list[Any]]:
+    """The cells of a CSV return (UTF-8 with or without BOM; comma, semicolon or tab), blank cells as None.
+
+    The delimiter is the one that splits a line into known column keys (as for
+    inventories), so ``1,5`` in a semicolon file stays one cell; short rows are
+    padded with blanks.
+    """
+    import csv
+    import io
+
+    from riskmap.io.readers import _delimiter, _raise_csv_field_limit  # noqa: PLC0415 - as for inventories
+
+    _raise_csv_field_limit()
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise RiskmapInputError(_("{path}: line {line}: the file is not UTF-8 (byte {byte} at offset {offset}); "
+                                  "save it as UTF-8 (in Excel: 'CSV UTF-8')").format(
+            path=path, line=raw[: e.start].count(b"\n") + 1, byte=f"0x{raw[e.start]:02x}", offset=e.start)) from None
+    if "\x00" in text:
+        raise RiskmapInputError(_("{path}: the file contains NUL bytes; it is not a text CSV").format(path=path))
+    if not text.strip():
+        raise RiskmapInputError(_("{path}: the file is empty (no header line)").format(path=path))
+    delim = _delimiter([ln for ln in text.splitlines()[:20] if ln.strip()])
+    try:
+        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delim, strict=True))
+    except csv.Error as e:
+        raise RiskmapInputError(_("{path}: malformed CSV: {error}; check quotes on that line").format(
+            path=path, error=e)) from None
+    return [[None if _is_blank(v) else v for v in r] for r in rows]
+
+
+def _check_generated(issues: _Issues, generated: Any) -> None:
+    """Warn when the workbook's generation date (``_meta``) is after today: the workbook was tampered with."""
+    try:
+        future = _future_date(_parse_date(generated)) if not _is_blank(generated) else None
+    except ValueError:
+        future = None
+    if future:
+        issues.add("_meta", None, "generated", _("the workbook says it was generated on {date}, after today; "
+                                                 "read anyway").format(date=generated),
+                   _("return the workbook riskmap wrote, not an edited copy"), "warning")
+
+
 def read_return(path: str | Path) -> ReturnData:
     """Read one returned questionnaire (``.xlsx``, or ``.csv`` with the same column keys).
 
@@ -408,6 +557,7 @@ def read_return(path: str | Path) -> ReturnData:
     issues = _Issues(report, str(path))
     values: list[dict] = []
     new: list[dict] = []
+    fixed: list[dict] = []
     country = basin = None
     suffix = path.suffix.lower()
     if not path.exists():
@@ -423,6 +573,7 @@ def read_return(path: str | Path) -> ReturnData:
         if "_meta" in wb.sheetnames:
             meta = {str(r[0]): r[1] for r in wb["_meta"].iter_rows(values_only=True) if r and r[0]}
             country, basin = meta.get("country"), meta.get("basin")
+            _check_generated(issues, meta.get("generated"))
         else:
             issues.add(None, None, None, _("no _meta sheet: country and basin unknown (taken from the inventory per "
                                            "site)"),
@@ -432,23 +583,18 @@ def read_return(path: str | Path) -> ReturnData:
                 continue
             vals, types, letters = _sheet_rows(ws)
             _read_table_rows(issues, _Table(ws.title, vals, types, letters),
-                             [str(r) for r in ws.merged_cells.ranges], values, new)
+                             [str(r) for r in ws.merged_cells.ranges], values, new, fixed)
     elif suffix == ".csv":
-        try:
-            df = pd.read_csv(path, dtype=str, keep_default_na=False, sep=None, engine="python", header=None,
-                             encoding="utf-8-sig")
-        except Exception as e:  # noqa: BLE001
-            raise RiskmapInputError(_("{path}: cannot read the CSV ({error})").format(
-                path=path, error=f"{type(e).__name__}: {e}")) from None
-        vals = [[None if v == "" else v for v in r] for r in df.to_numpy().tolist()]
+        vals = _csv_rows(path)
         types = [["s"] * len(r) for r in vals]
         from openpyxl.utils import get_column_letter
 
-        table = _Table("csv", vals, types, [get_column_letter(i + 1) for i in range(df.shape[1])])
-        _read_table_rows(issues, table, [], values, new)
+        ncol = max((len(r) for r in vals), default=0)
+        table = _Table("csv", vals, types, [get_column_letter(i + 1) for i in range(ncol)], text_only=True)
+        _read_table_rows(issues, table, [], values, new, fixed)
     else:
         raise RiskmapInputError(_("{path}: a questionnaire return is an .xlsx workbook or a .csv file").format(
             path=path))
     cols = ["site_id", "field", "value", "sheet", "row", "column", "respondent_source", "respondent_date", "comment"]
     report.n_rows = len(values) + len(new)
-    return ReturnData(str(path), country, basin, pd.DataFrame(values, columns=cols), new, report)
+    return ReturnData(str(path), country, basin, pd.DataFrame(values, columns=cols), new, report, fixed)

@@ -12,7 +12,7 @@ from riskmap._errors import RiskmapInputError
 from riskmap._iso3 import ISO3_CODES
 from riskmap.basins import REFERENCE_BASINS
 from riskmap.i18n import N_, _, country_name, current_lang, format_date, format_number, ngettext, use_lang
-from riskmap.io import atomic_path, neutralise_formula, read_sites
+from riskmap.io import atomic_path, check_output_not_input, neutralise_formula, read_sites
 from riskmap.questionnaire.fields import (
     _ALWAYS,
     _DEFAULT_FIELDS,
@@ -211,6 +211,8 @@ def _write_questionnaire(basin: str, country: str, path: Path, *, sites: pd.Data
     if path.suffix.lower() != ".xlsx":
         raise RiskmapInputError(_("{path}: the questionnaire is an .xlsx workbook; give a file name ending in "
                                   ".xlsx").format(path=path))
+    if sites is None:  # never over the inventory read (also through a link)
+        check_output_not_input(path, [SITES_CSV])
     country = country.strip().upper()
     sel = _selected_sites(basin, country, read_sites(SITES_CSV) if sites is None else sites)
     today = today or _dt.datetime.now(_dt.UTC).date().isoformat()
