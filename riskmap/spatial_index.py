@@ -23,7 +23,6 @@ import geopandas as gpd
 import numpy as np
 import pyproj
 import shapely
-from geopandas.array import transform as _gpd_transform
 from scipy import ndimage
 from scipy.spatial import cKDTree
 
@@ -79,7 +78,9 @@ def _project(geoms: np.ndarray, src: pyproj.CRS | None, crs: pyproj.CRS) -> np.n
     From lon/lat through :func:`_lonlat_to`; from any other CRS through ``to_crs`` itself.
     """
     if src is not None and src == _WGS84:
-        return _gpd_transform(np.asarray(geoms, dtype=object), _lonlat_to(crs).transform)
+        tr = _lonlat_to(crs)
+        return shapely.transform(np.asarray(geoms, dtype=object),
+                                 lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1])))
     return gpd.GeoSeries(geoms, crs=src).to_crs(crs).values
 
 
