@@ -91,7 +91,8 @@ def downstream_population(assessed: pd.DataFrame, basins: Any = None, places: gp
     near one of its reaches, positioned at its nearest reach of the path
     (km from the path's start: lengths of the reaches above plus the position
     on that reach). A place counts for a site when it lies at or below the
-    site's own position on the start reach. Sums of GeoNames population:
+    site's own position on the start reach: where its route joins it (``reach_frac``; the
+    nearest point of the reach when the frame has none). Sums of GeoNames population:
 
     - ``downstream_pop_first_km``: the first ``first_km`` km of the path;
     - ``downstream_pop_to_border``: up to ``first_border_river_km`` (the whole
@@ -171,7 +172,7 @@ def _site_inputs(assessed: pd.DataFrame) -> dict[str, Any]:
     snap = num("snap_km")
     return {
         "basin": assessed["basin"].to_numpy(dtype=object) if "basin" in assessed.columns else np.full(n, None),
-        "rid": num("reach_id"), "fb": num("first_border_river_km"),
+        "rid": num("reach_id"), "fb": num("first_border_river_km"), "frac": num("reach_frac"),
         "never_leaves": (tb == False).fillna(False).to_numpy(dtype=bool),  # noqa: E712 - nullable boolean
         "offset": np.where(alloc & ~np.isnan(snap), snap, 0.0),
         "pts": _representative_points(geom) if geom is not None else None,
@@ -218,9 +219,21 @@ def _basin_population(out: dict[str, np.ndarray], rows: np.ndarray, site: dict[s
     for bad in starts[upos < 0][:1]:
         net.position(int(bad))  # raises the network's own message
     along = _places_along(pairs, _path_matrix(net.down, upos))
-    pts = _project_points(site["pts"].iloc[rows], pairs["crs"])
-    s_site = shapely.line_locate_point(pairs["rgeom"][upos[group]], pts) / 1000.0
-    _fill(out, rows, group, site, along, s_site, first_km)
+    _fill(out, rows, group, site, along, _site_km(pairs, upos[group], rows, site), first_km)
+
+
+def _site_km(pairs: dict[str, Any], reach: np.ndarray, rows: np.ndarray, site: dict[str, Any]) -> np.ndarray:
+    """Km of each site along its start reach: where its route joins it (``reach_frac`` of :func:`assess`).
+
+    Rows without a ``reach_frac`` (a frame from elsewhere) take the nearest point of the reach.
+    """
+    frac = site["frac"][rows]
+    s_site = frac * pairs["rlen"][reach]
+    miss = np.flatnonzero(~np.isfinite(frac))
+    if len(miss):
+        pts = _project_points(site["pts"].iloc[rows[miss]], pairs["crs"])
+        s_site[miss] = shapely.line_locate_point(pairs["rgeom"][reach[miss]], pts) / 1000.0
+    return s_site
 
 
 def _path_matrix(down: np.ndarray, upos: np.ndarray) -> np.ndarray:

@@ -126,3 +126,23 @@ def test_per_path_prefix_sums_equal_one_path_at_a_time():
         got = _prefix(values, bounds)
         want = np.concatenate([np.r_[0.0, np.cumsum(values[a:b])] for a, b in zip(bounds[:-1], bounds[1:])])
         assert np.array_equal(got, want)
+
+
+def test_the_site_counts_from_where_its_route_joins_its_reach():
+    """Places on the start reach above where the route joins it (``reach_frac``) are not downstream.
+
+    Gorazde (BIH, on the Drina) lies part-way along its reach; a route joining the reach at its
+    upstream end counts the town, one joining below it does not; without ``reach_frac`` (a frame
+    from elsewhere) the nearest point of the reach is the site's position.
+    """
+    pts = gpd.GeoDataFrame({"site_id": ["g"], "country": ["BIH"]},
+                           geometry=[Point(18.9756, 43.6675)], crs="EPSG:4326")
+    a = assess(pts, "drina")
+    got = {}
+    for frac in (0.0, 1.0, np.nan):
+        b = a.copy()
+        b["reach_frac"] = frac
+        got[frac if frac == frac else "none"] = downstream_population(b, "drina").iloc[0]
+    assert got[0.0]["downstream_pop_total"] > got[1.0]["downstream_pop_total"]
+    assert got[0.0]["downstream_places_first_km"] == got[1.0]["downstream_places_first_km"] + 1
+    assert got["none"]["downstream_pop_total"] == a["downstream_pop_total"].iloc[0]

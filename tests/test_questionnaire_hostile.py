@@ -95,7 +95,7 @@ def test_merge_keeps_inventory_rows_that_fail_validation(tmp_path, blank):
     assert "2 inventory rows fail validation: kept unchanged in sites.csv" in r.output
     issues = pd.read_csv(tmp_path / "m" / "issues.csv")
     assert issues["reason"].str.contains("unknown category 'factory of dreams'").any()
-    assert issues["reason"].str.contains("2 of 214 inventory rows fail validation").any()
+    assert issues["reason"].str.contains("2 of 213 inventory rows fail validation").any()
     assert issues["reason"].str.contains(f"site '{PLJEVLJA_TPP}' is in the inventory but its row fails "
                                          "validation").any()
     prov = pd.read_csv(tmp_path / "m" / "provenance.csv")

@@ -21,6 +21,7 @@ under construction > closed > planned). GEM's location accuracy gives
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from pathlib import Path
 from collections.abc import Callable
@@ -49,6 +50,23 @@ def _attr(tracker: str, release: str) -> str:
 def _prec(values: pd.Series, path: Path) -> pd.Series:
     return map_values(values.str.strip().str.lower(), mappings()["coord_precision"]["gem"],
                       "location accuracy", str(path))
+
+
+def _approximate_on_a_river_outside(accuracy: pd.Series, river: pd.Series) -> pd.Series:
+    """True where the coordinate is approximate and the river is one of ``mappings.toml`` ``[rivers_outside]``.
+
+    Examples
+    --------
+    >>> _approximate_on_a_river_outside(pd.Series(["approximate", "exact", "approximate"]),
+    ...                                 pd.Series(["Zerafshan River", "Zerafshan River", "Pskem River"])).tolist()
+    [True, False, False]
+    """
+    names = sorted(mappings().get("rivers_outside", {}), key=len, reverse=True)
+    if not names:
+        return pd.Series(False, index=river.index)
+    pattern = r"^\s*(?:" + "|".join(re.escape(n) for n in names) + r")\b"
+    outside = river.fillna("").str.contains(pattern, case=False, regex=True)
+    return (accuracy.fillna("").str.strip().str.lower() == "approximate") & outside
 
 
 def _status(values: pd.Series, table: str, path: Path) -> pd.Series:
@@ -145,6 +163,9 @@ def read_ghpt(sources_dir: Path) -> SourceResult:
     ok = valid_xy(first["lng"], first["lat"])
     dropped["no coordinates"] += int((~ok).sum())
     first, st, cap, text, last = first[ok], st[ok], cap[ok], text[ok], last[ok]
+    keep = ~_approximate_on_a_river_outside(first["location_accuracy"], first["river_/_watercourse"])
+    dropped["approximate coordinate on a river outside the three basins"] += int((~keep).sum())
+    first, st, cap, text, last = first[keep], st[keep], cap[keep], text[keep], last[keep]
     ids = first.index.to_series()
     key = "gem-ghpt"
     notes = (text + "; technology " + first["technology_type"] +
