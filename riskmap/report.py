@@ -67,7 +67,7 @@ from riskmap.report_quality import (  # noqa: F401 - re-exported (the old privat
     _returns_context,
 )
 from riskmap.report_ranking import TOP_N, ANNEX_COLUMNS, annex_headers, ranking_context, ranking_frame  # noqa: F401
-from riskmap.report_sources import _provenance_sources, _sources_context  # noqa: F401 - re-exported
+from riskmap.report_sources import _sources_context, provenance_sources  # noqa: F401 - re-exported
 from riskmap.report_tables import _MAIN_TERMS, _MATRIX_LABELS, _country_sections, _matrix_context  # noqa: F401
 from riskmap.report_tables import _site_rows, _top_sites  # noqa: F401 - re-exported (the old private names)
 from riskmap.report_values import (  # noqa: F401 - re-exported (the old private names)

@@ -38,8 +38,8 @@ from riskmap.report_values import (  # noqa: F401 - re-exported
 )
 from riskmap.report_sources import (  # noqa: F401 - re-exported
     _USED_FOR,
-    _provenance_sources,
     _source_entry,
+    provenance_sources,
     _sources_context,
     _walk_sources,
 )

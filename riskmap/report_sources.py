@@ -65,8 +65,33 @@ def _walk_sources(node: Any, out: list[dict[str, Any]], depth: int = 0) -> None:
             _walk_sources(v, out, depth + 1)
 
 
-def _provenance_sources(prov: dict | None) -> list[dict[str, Any]]:
-    """Flatten a PROVENANCE.json into source entries (tolerant of its layout)."""
+def provenance_sources(prov: dict | None) -> list[dict[str, Any]]:
+    """Flatten a PROVENANCE.json into source entries (tolerant of its layout).
+
+    The report's list of sources reads the provenance of the inventory, the hydrography and
+    the Natech layers through this: one entry per dataset, its file checksums merged.
+
+    Parameters
+    ----------
+    prov : dict or None
+        A parsed PROVENANCE.json (None: no provenance).
+
+    Returns
+    -------
+    list of dict
+        One entry per dataset: ``name``, ``licence``, ``attribution``, ``url``, ``date``,
+        ``title``, ``path`` and ``files`` ((path, sha256) pairs).
+
+    Examples
+    --------
+    >>> e = provenance_sources({"sources": [
+    ...     {"dataset": "GeoNames", "path": "geonames/cities500.txt", "sha256": "ab12", "licence": "CC BY 4.0"},
+    ...     {"dataset": "GeoNames", "path": "geonames/admin1.txt", "sha256": "cd34"}]})
+    >>> [(x["name"], x["licence"], x["files"]) for x in e]
+    [('GeoNames', 'CC BY 4.0', [('geonames/cities500.txt', 'ab12'), ('geonames/admin1.txt', 'cd34')])]
+    >>> provenance_sources(None)
+    []
+    """
     out: list[dict[str, Any]] = []
 
     _walk_sources(prov, out)
@@ -111,7 +136,7 @@ def _sources_context(sites: pd.DataFrame, provs: list[tuple[str, dict | None]]) 
     entries: dict[str, dict[str, Any]] = {}
     prov_entries: list[tuple[str, dict[str, Any]]] = []
     for used_for, p in provs:
-        for e in _provenance_sources(p):
+        for e in provenance_sources(p):
             prov_entries.append((used_for, e))
 
     def find_prov(name: str) -> dict[str, Any] | None:

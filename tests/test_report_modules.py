@@ -19,7 +19,7 @@ FORMER_NAMES = {
     "report_values": ("_en", "_int", "_dec", "_cap", "exposure_name", "_value_label", "_missing", "_fmt",
                       "_looks_iso", "_as_list", "_as_dict", "_counts", "_sha256_bytes", "_version", "_finite",
                       "_share"),
-    "report_sources": ("_source_entry", "_walk_sources", "_provenance_sources", "_USED_FOR", "_sources_context"),
+    "report_sources": ("_source_entry", "_walk_sources", "provenance_sources", "_USED_FOR", "_sources_context"),
     "report_tables": ("_MAIN_TERMS", "_top_sites", "_MATRIX_LABELS", "_matrix_context", "_site_rows",
                       "_country_sections"),
     "report_quality": ("_QUALITY_FIELDS", "MAX_DROPPED_LISTED", "_dropped_rows_context", "_quality_context",
@@ -57,7 +57,7 @@ def test_moved_report_names_still_come_from_report():
 
     for name in ("ReportInputs", "prepare_inputs", "report_inputs", "assessment_basins"):
         assert getattr(report, name) is getattr(report_prepare, name), name
-    assert report._provenance_sources is report_sources._provenance_sources
+    assert report.provenance_sources is report_sources.provenance_sources
 
 
 def test_split_modules_keep_their_messages_in_report_text():
