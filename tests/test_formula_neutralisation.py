@@ -8,6 +8,7 @@ Each test failed before its fix (formula header cells in CSV/XLSX, an unneutrali
 from __future__ import annotations
 
 import csv
+import re
 
 import openpyxl
 import pandas as pd
@@ -65,13 +66,19 @@ def test_validate_report_csv_is_formula_neutralised(tmp_path, drina_rows, monkey
 
 
 def test_merges_csv_neutralises_pandas3_string_columns():
+    """merges.csv and places.csv of the inventory build are written by ``csv_text``: pandas 3 text columns too."""
+    import inspect
+
     import pandas as pd
 
-    from riskmap.databuild.sites.build import _merges_csv
+    from riskmap.databuild.sites import build
+    from riskmap.io import csv_text
 
+    src = inspect.getsource(build)
+    assert 'atomic_write_text(out / "merges.csv", csv_text(' in src and 'out / "places.csv", csv_text(' in src
     df = pd.DataFrame({"kept": ["=HYPERLINK(\"x\")", "ok"], "n": [1, 2], "missing": ["@SUM(1)", None]})
     assert pd.api.types.is_string_dtype(df["kept"])  # the pandas 3 default, not object
-    rows = list(csv.DictReader(_merges_csv(df).splitlines()))
+    rows = list(csv.DictReader(csv_text(df).splitlines()))
     assert rows[0]["kept"] == "'=HYPERLINK(\"x\")" and rows[1]["kept"] == "ok"
     assert rows[0]["missing"] == "'@SUM(1)" and rows[1]["missing"] == ""  # missing stays blank
     assert rows[0]["n"] == "1"
@@ -111,15 +118,15 @@ def test_contingency_and_exercise_csvs_neutralise_every_text_cell(tmp_path):
 HOSTILE = FORMULAS + ["\t=1+1", "\r=2+2"]
 #: A cell a spreadsheet would run: starts with a trigger and is not a plain signed number.
 _TRIGGER = ("=", "+", "-", "@", "\t", "\r")
+#: A plain signed number (``-2.5``, ``+1e3``): a spreadsheet reads it as a number, not a formula.
+PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 
 
 def _formula_cells(path, *, delimiter=","):
     """Every cell of the CSV ``path`` a spreadsheet would evaluate as a formula (plain numbers excepted)."""
-    from riskmap.io.cells import _PLAIN_NUMBER
-
     text = path.read_text(encoding="utf-8-sig")
     return [c for row in csv.reader(text.splitlines(), delimiter=delimiter) for c in row
-            if c.startswith(_TRIGGER) and not _PLAIN_NUMBER.fullmatch(c.replace(",", "."))]
+            if c.startswith(_TRIGGER) and not PLAIN_NUMBER.fullmatch(c.replace(",", "."))]
 
 
 def _hostile_sites(path):
