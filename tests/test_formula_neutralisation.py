@@ -223,29 +223,24 @@ def test_contingency_route_map_of_an_esc_name_warns_nothing(tmp_path, recwarn):
     assert not [str(w.message) for w in recwarn if "Glyph" in str(w.message)]
 
 
-def test_hydrology_tables_are_neutralised(tmp_path, monkeypatch):
+def test_hydrology_tables_are_neutralised(tmp_path):
     """gauges.csv and reservoirs.csv carry station and dam names from the sources: neutralised like every CSV."""
-    import types
-
-    import geopandas as gpd
-
-    import riskmap.hydrography
     from riskmap.databuild import hydrology as hy
 
-    (tmp_path / "src" / hy.GRAND_SRC).parent.mkdir(parents=True)
-    (tmp_path / "src" / hy.GRAND_SRC).write_text("GRAND_ID\n1\n", encoding="utf-8")
-    reaches = gpd.GeoDataFrame(geometry=[], crs="EPSG:4326")
-    monkeypatch.setattr(riskmap.hydrography, "load_basin", lambda b, data_dir=None: types.SimpleNamespace(
-        reaches=reaches))
-    monkeypatch.setattr(hy, "_read_gauges", lambda sources: pd.DataFrame())
-    monkeypatch.setattr(hy, "_cited_lakes", lambda: [])
-    monkeypatch.setattr(hy, "_place_gauges", lambda g, b, r: pd.DataFrame(
-        {"station": [f"=HYPERLINK(\"http://x/{b}\")"], "status": ["used"], "area_km2": [-1.5]}))
-    monkeypatch.setattr(hy, "_match_reservoirs", lambda grand, b, r, cited: pd.DataFrame(
-        {"name": ["@SUM(A1)"], "volume_m3": [1.0]}))
-    monkeypatch.setattr(hy, "_write_provenance", lambda *a: None)
-    hy.build_hydrology(tmp_path / "src", tmp_path / "out", build_date="2026-11-28")
+    src = tmp_path / "src"
+    for rel in (hy.GAUGES_SRC, hy.GRAND_SRC):
+        (src / rel).parent.mkdir(parents=True)
+    # a station off the network (its name is kept) at a negative longitude, and the Zvornik dam of GRanD
+    (src / hy.GAUGES_SRC).write_text(
+        "grdc_no,river,station,country,lat,long,area,lta_discharge,boxes,m_start,m_end\n"
+        '1,NOWHERE,"=HYPERLINK(""http://x/drina"")",BA,44.0,-1.5,100,5.5,drina,1990,2000\n', encoding="utf-8")
+    (src / hy.GRAND_SRC).write_text("GRAND_ID,DamName,DamLon,DamLat,TotalVol_mcm,boxes\n"
+                                    "7,@SUM(A1) Zvornik,19.118,44.407,89,drina\n", encoding="utf-8")
+    (tmp_path / "out").mkdir()
+    res = hy.build_hydrology(src, tmp_path / "out", build_date="2026-11-28")
+    assert res["gauges"] == 1
     gauges = (tmp_path / "out" / "gauges.csv").read_text(encoding="utf-8")
-    assert "'=HYPERLINK" in gauges and "\n=" not in gauges
-    assert ",-1.5" in gauges  # numbers stay numbers
-    assert "'@SUM(A1)" in (tmp_path / "out" / "reservoirs.csv").read_text(encoding="utf-8")
+    assert "'=HYPERLINK" in gauges and "\n=" not in gauges and ",=" not in gauges
+    assert ",-1.5," in gauges  # numbers stay numbers
+    reservoirs = (tmp_path / "out" / "reservoirs.csv").read_text(encoding="utf-8")
+    assert ",'@SUM(A1) Zvornik," in reservoirs and ",@SUM" not in reservoirs
