@@ -11,7 +11,6 @@ import csv
 import re
 
 import openpyxl
-import pandas as pd
 from click.testing import CliRunner
 
 from riskmap.cli import main

@@ -14,7 +14,6 @@ import riskmap
 from riskmap import spill
 from riskmap._errors import RiskmapInputError
 from riskmap.i18n import use_lang
-from riskmap.spill_result import SpillOptions
 from test_spill import _lake_net, _table, _two_reach
 
 _PKG = Path(riskmap.__file__).resolve().parent

@@ -15,7 +15,8 @@ from riskmap.databuild.sites.dedupe import dedupe_sites, name_key, name_score, t
 from riskmap.inventory import HAZARD_FIELDS, print_summary, summarize_sites
 
 __all__ = [
-    "SourceResult", "make_sites", "map_values", "mappings", "BASINS", "DIVIDE_BUFFER_KM", "BuildResult", "assign_basins", "basin_regions",
+    "SourceResult", "make_sites", "map_values", "mappings",
+    "BASINS", "DIVIDE_BUFFER_KM", "BuildResult", "assign_basins", "basin_regions",
     "build_inventory", "build_sites", "derive_countries", "read_all_sources", "dedupe_sites", "name_key",
     "name_score", "transliterate", "HAZARD_FIELDS", "print_summary", "summarize_sites",
 ]
