@@ -492,7 +492,7 @@ def read_export(path: str | os.PathLike, *, layer: str = "sites") -> gpd.GeoData
 #: Names defined in the modules split off this one (riskmap.export_dictionary, riskmap.export_xlsx),
 #: importable from here as before.
 _MOVED = {"data_dictionary": "riskmap.export_dictionary", "data_dictionary_markdown": "riskmap.export_dictionary",
-          "write_data_dictionary": "riskmap.export_dictionary", "_list_text": "riskmap.export_xlsx"}
+          "write_data_dictionary": "riskmap.export_dictionary", "list_text": "riskmap.export_xlsx"}
 
 
 def __getattr__(name: str) -> Any:
