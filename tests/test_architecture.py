@@ -47,7 +47,7 @@ PENDING = {
     ("test_contingency_ru.py", "_h"), ("test_contingency_ru.py", "_mass_text"),
     ("test_export.py", "_column_kinds"),
     ("test_export_usable.py", "_list_text"),
-    ("test_exposure.py", "_PolygonLabeler"), ("test_exposure.py", "_SegmentIndex"),
+    ("test_exposure.py", "PolygonLabeler"), ("test_exposure.py", "SegmentIndex"),
     ("test_flowgrid.py", "_MEMO_MIN_SITES"), ("test_flowgrid.py", "_build"), ("test_flowgrid.py", "_reach_table"),
     ("test_maps.py", "_ASSET_FOR"), ("test_maps.py", "_downstream_table"), ("test_maps.py", "_elements"),
     ("test_maps.py", "_legend_html"), ("test_maps.py", "_value_name"),
