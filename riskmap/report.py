@@ -46,7 +46,7 @@ from riskmap.natech import climate_section
 from riskmap.report_figures import EXPOSURE_ORDER as _EXPOSURE_ORDER
 from riskmap.report_figures import basin_part as _part
 from riskmap.report_figures import class_column as _class_column  # noqa: F401 - old private name
-from riskmap.report_figures import map_figure as _map_figure
+from riskmap.report_figures import map_figure
 from riskmap.report_pdf import html_to_pdf
 from riskmap.report_prepare import (  # noqa: F401 - re-exported (moved from this module)
     ReportInputs,
@@ -322,7 +322,7 @@ def _ranking_parts(sites: pd.DataFrame, inputs: ReportInputs, name: str, ranking
     title = ngettext("{basin} basin: {n} site", "{basin} basin: {n} sites", len(sites)).format(
         basin=name, n=_count(len(sites)))
     return {
-        "map_png": _map_figure(sites, inputs.basin, title, numbers=numbers, max_numbers=MAP_NUMBERED),
+        "map_png": map_figure(sites, inputs.basin, title, numbers=numbers, max_numbers=MAP_NUMBERED),
         "map_numbered": MAP_NUMBERED,
         "executive_summary": executive_summary(sites, ranking, name),
         "findings": key_findings(sites, ranking),

@@ -77,7 +77,7 @@ def test_inventory_report_of_real_basin(basin, real_sites, sites_provenance):
 
 
 def test_drin_inventory_names_kosovo_with_footnote(real_sites, sites_provenance, monkeypatch):
-    monkeypatch.setattr(rp, "_map_figure", lambda *a, **k: "data:image/png;base64,")
+    monkeypatch.setattr(rp, "map_figure", lambda *a, **k: "data:image/png;base64,")
     sub = real_sites[real_sites["basin"] == "drin"]
     if not (sub["country"] == "XKX").any():
         pytest.skip("no Kosovo site in the current inventory")
