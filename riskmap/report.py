@@ -62,13 +62,13 @@ from riskmap.report_quality import (  # noqa: F401 - re-exported (the old privat
     _QUALITY_FIELDS,
     _coverage_context,
     _dropped_rows_context,
-    _methodology_context,
-    _quality_context,
+    methodology_context,
+    quality_context,
     _returns_context,
 )
 from riskmap.report_ranking import TOP_N, ANNEX_COLUMNS, annex_headers, ranking_context, ranking_frame  # noqa: F401
-from riskmap.report_sources import _sources_context, provenance_sources  # noqa: F401 - re-exported
-from riskmap.report_tables import _MAIN_TERMS, _MATRIX_LABELS, _country_sections, _matrix_context  # noqa: F401
+from riskmap.report_sources import sources_context, provenance_sources  # noqa: F401 - re-exported
+from riskmap.report_tables import _MAIN_TERMS, _MATRIX_LABELS, country_sections, _matrix_context  # noqa: F401
 from riskmap.report_tables import _site_rows, _top_sites  # noqa: F401 - re-exported (the old private names)
 from riskmap.report_values import (  # noqa: F401 - re-exported (the old private names)
     _as_dict,
@@ -237,10 +237,10 @@ def _report_context(inputs: ReportInputs, *, generated_at: _dt.datetime | None =
         "climate": climate_section(sites),  # Natech under climate change (user's scenario rasters), or None
         "interactive_map": inputs.interactive_map, "matrix": matrix,
         **_ranking_parts(sites, inputs, name, ranking, meta),
-        "countries": _country_sections(sites, riparian, _source_titles(sources)),
-        "quality": {**_quality_context(sites), "dropped": _dropped_rows_context(inputs.validation, inputs.left_out),
+        "countries": country_sections(sites, riparian, _source_titles(sources)),
+        "quality": {**quality_context(sites), "dropped": _dropped_rows_context(inputs.validation, inputs.left_out),
                     **_returns_context(inputs.sites_provenance)},
-        "method": _methodology_context(sites),
+        "method": methodology_context(sites),
         "sources": sources,
         **_footer_parts(generated_at),
     }
@@ -270,7 +270,7 @@ def _sources(sites: pd.DataFrame, inputs: ReportInputs) -> list[dict[str, Any]]:
     """The cited sources with their reader labels, breakable URLs and uses in the output language."""
     from riskmap.report_labels import source_name
 
-    sources = _sources_context(sites, [("site inventory", inputs.sites_provenance),
+    sources = sources_context(sites, [("site inventory", inputs.sites_provenance),
                                        ("basin hydrography", inputs.basins_provenance),
                                        *sorted(inputs.other_provenance.items())])
     titles = _source_titles(sources)
@@ -375,7 +375,7 @@ def provenance_record(inputs: ReportInputs, *, generated_at: _dt.datetime | None
 
     Written next to the report as ``<basin>_report_provenance.json`` (not in the report body).
     """
-    ctx_sources = _sources_context(inputs.sites, [("site inventory", inputs.sites_provenance),
+    ctx_sources = sources_context(inputs.sites, [("site inventory", inputs.sites_provenance),
                                                   ("basin hydrography", inputs.basins_provenance),
                                                   *sorted(inputs.other_provenance.items())])
     when = generated_at or _generation_time()

@@ -57,7 +57,27 @@ def _dropped_rows_context(report: Any, left_out: Any = None) -> dict[str, Any] |
             "more": max(0, len(rows) - MAX_DROPPED_LISTED), "outside": outside}
 
 
-def _quality_context(sites: pd.DataFrame) -> dict[str, Any]:
+def quality_context(sites: pd.DataFrame) -> dict[str, Any]:
+    """The report's data-quality section: coordinate precision, missing and filled hazard fields.
+
+    Parameters
+    ----------
+    sites : pandas.DataFrame
+        The basin's sites (as ranked for the report).
+
+    Returns
+    -------
+    dict
+        ``precision`` (counts and shares per coordinate precision), ``precision_help``,
+        ``missing`` (share of sites missing each hazard field that applies to them),
+        ``coverage``, ``coverage_fields`` and ``questionnaire_sites``; labels in the current language.
+
+    Examples
+    --------
+    >>> s = pd.DataFrame({"category": ["mine", "mine"], "coord_precision": ["exact", "approximate"]})
+    >>> [(r["key"], r["n"], float(r["pct"])) for r in quality_context(s)["precision"]]
+    [('exact', 1, 50.0), ('approximate', 1, 50.0)]
+    """
     from riskmap.report_labels import category_name, drainage_name, field_name, precision_name, score_status_name
 
     q: dict[str, Any] = {"precision": _counts(sites["coord_precision"], COORD_PRECISIONS, precision_name)
@@ -156,7 +176,26 @@ def _filled_by_text(text: Any) -> Any:
     return "; ".join(parts)
 
 
-def _methodology_context(sites: pd.DataFrame) -> dict[str, Any]:
+def methodology_context(sites: pd.DataFrame) -> dict[str, Any]:
+    """The report's methodology section: the exposure rule, the classes and the parameters used.
+
+    Parameters
+    ----------
+    sites : pandas.DataFrame
+        The basin's sites (as ranked for the report).
+
+    Returns
+    -------
+    dict
+        ``rule`` (river km of the classes, divide buffer), ``exposure_classes``, ``has_exposure``,
+        ``has_hazard``, ``n_proxy``, ``params_labels`` and ``defaults_used``.
+
+    Examples
+    --------
+    >>> m = methodology_context(pd.DataFrame({"category": ["mine"]}))
+    >>> m["has_exposure"], m["has_hazard"], sorted(m["rule"])
+    (False, False, ['divide_km', 'high_km', 'very_high_km'])
+    """
     labels = sorted({str(x) for x in sites.get("params_label", pd.Series(dtype=object)).dropna()})
     have = set(sites.columns)
     rule = None

@@ -40,13 +40,13 @@ from riskmap.report_sources import (  # noqa: F401 - re-exported
     _USED_FOR,
     _source_entry,
     provenance_sources,
-    _sources_context,
+    sources_context,
     _walk_sources,
 )
 from riskmap.report_tables import (  # noqa: F401 - re-exported
     _MAIN_TERMS,
     _MATRIX_LABELS,
-    _country_sections,
+    country_sections,
     _matrix_context,
     _site_rows,
     _top_sites,
@@ -57,8 +57,8 @@ from riskmap.report_quality import (  # noqa: F401 - re-exported
     _coverage_context,
     _dropped_rows_context,
     _filled_by_text,
-    _methodology_context,
-    _quality_context,
+    methodology_context,
+    quality_context,
     _returns_context,
 )
 from riskmap.report_ranking import (  # noqa: F401 - re-exported

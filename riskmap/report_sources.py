@@ -1,6 +1,6 @@
 """The report's sources: provenance files flattened into cited datasets with licence, attribution and checksums.
 
-:func:`_sources_context` lists every source of the site inventory (the
+:func:`sources_context` lists every source of the site inventory (the
 ``source`` column) and every dataset a ``PROVENANCE.json`` names, for the
 "Sources" chapter and the provenance record written beside the report.
 Messages belong to the gettext domain ``report_text``.
@@ -127,11 +127,30 @@ def provenance_sources(prov: dict | None) -> list[dict[str, Any]]:
 _USED_FOR = (N_("site inventory"), N_("basin hydrography"), N_("Natech screening"))
 
 
-def _sources_context(sites: pd.DataFrame, provs: list[tuple[str, dict | None]]) -> list[dict[str, Any]]:
+def sources_context(sites: pd.DataFrame, provs: list[tuple[str, dict | None]]) -> list[dict[str, Any]]:
     """One entry per source: every inventory source plus every provenance source.
 
     ``used_for`` is shown in the output language ("site inventory", "basin
     hydrography" and any other text the catalogue holds; else as given).
+
+    Parameters
+    ----------
+    sites : pandas.DataFrame
+        The sites (their ``source``, ``licence`` and ``last_verified`` columns).
+    provs : list of (str, dict or None)
+        What each provenance file is used for, and the parsed file.
+
+    Returns
+    -------
+    list of dict
+        Per source: ``name``, ``title``, ``licence``, ``attribution``, ``url``, ``date``,
+        ``sha256``, ``files``, ``n_sites``, ``verified`` and ``used_for``.
+
+    Examples
+    --------
+    >>> s = pd.DataFrame({"source": ["GEM", "GEM"], "licence": ["CC BY 4.0", "CC BY 4.0"]})
+    >>> [(e["name"], e["n_sites"], e["used_for"]) for e in sources_context(s, [("site inventory", None)])]
+    [('GEM', 2, 'site inventory')]
     """
     entries: dict[str, dict[str, Any]] = {}
     prov_entries: list[tuple[str, dict[str, Any]]] = []

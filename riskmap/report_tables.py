@@ -115,8 +115,31 @@ def _site_rows(sub: pd.DataFrame, titles: Mapping[str, str] | None = None) -> li
                                                           get("coord_precision"), get("source"))]
 
 
-def _country_sections(sites: pd.DataFrame, riparian: list[str],
+def country_sections(sites: pd.DataFrame, riparian: list[str],
                       titles: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
+    """One report section per country: the riparian countries first, then any other, then "unknown".
+
+    Parameters
+    ----------
+    sites : pandas.DataFrame
+        The basin's sites (as ranked for the report).
+    riparian : list of str
+        ISO3 codes of the basin's riparian countries, in the basin's order.
+    titles : mapping, optional
+        Source name -> title, for the sites' sources.
+
+    Returns
+    -------
+    list of dict
+        Per country: ``code``, ``label`` (in the current language), ``n`` sites, ``by_category``,
+        ``by_status``, ``transboundary``, ``top`` sites, ``sites`` and ``reaches``.
+
+    Examples
+    --------
+    >>> s = pd.DataFrame({"site_id": ["a"], "name": ["A"], "category": ["mine"], "country": ["SRB"]})
+    >>> [(c["code"], c["label"], c["n"]) for c in country_sections(s, ["BIH", "SRB"])]
+    [('BIH', 'Bosnia and Herzegovina', 0), ('SRB', 'Serbia', 1)]
+    """
     from riskmap.report_labels import category_name, status_name
 
     country = (sites["country"].astype(object).map(lambda v: "unknown" if _missing(v) else str(v))

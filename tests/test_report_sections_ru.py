@@ -53,9 +53,9 @@ def _build(sites: pd.DataFrame, meta: dict, basin_name: str) -> dict:
         "limitations": rs.limitations_context(ranked, meta),
         "recommendations": rs.recommendations_context(ranked, ranking),
         "ranking": ranking,
-        "quality": rs._quality_context(ranked),
-        "method": rs._methodology_context(ranked),
-        "countries": rs._country_sections(ranked, list(meta.get("riparian") or [])),
+        "quality": rs.quality_context(ranked),
+        "method": rs.methodology_context(ranked),
+        "countries": rs.country_sections(ranked, list(meta.get("riparian") or [])),
     }
 
 
@@ -356,7 +356,7 @@ def test_sources_are_described_in_russian(assessed_sites):
     sites = assessed_sites()
     prov = {"sources": [{"name": "natural-earth", "licence": None, "url": "https://example.org"}]}
     with use_lang("ru"):
-        src = rs._sources_context(sites, [("site inventory", None), ("Natech screening", prov)])
+        src = rs.sources_context(sites, [("site inventory", None), ("Natech screening", prov)])
     inv = {e["name"]: e for e in src}
     assert inv["literature-sites"]["used_for"] == "перечень объектов"
     assert inv["literature-sites"]["verified"] == "2026-11-01"  # dates stay ISO (data)
