@@ -64,16 +64,7 @@ def lonlat_transformer(crs: pyproj.CRS) -> pyproj.Transformer:
     pipeline ``from_crs`` chooses for it (degrees to radians, then the projection on the WGS84
     ellipsoid; no datum change), which gives the same numbers and is made some 50 times faster
     (``from_crs`` searches the PROJ database: ~10 ms, as long as projecting thousands of vertices).
-
-    Parameters
-    ----------
-    crs : pyproj.CRS
-        The target CRS.
-
-    Returns
-    -------
-    pyproj.Transformer
-        Transformer from lon/lat (degrees) to ``crs``.
+    ``crs`` is a :class:`pyproj.CRS`; the result a :class:`pyproj.Transformer` from lon/lat (degrees).
 
     Examples
     --------
@@ -159,14 +150,8 @@ class SegmentIndex:
     ``best + step / 2``; the others are re-queried with more neighbours and,
     if still unproven, solved with shapely's STRtree.
 
-    Parameters
-    ----------
-    lines : numpy.ndarray of shapely geometries
-        The lines, in a projected CRS (metres).
-    step : float
-        Densification step (m).
-    coarse : bool
-        Also keep a simplified copy for far points (see :meth:`nearest`).
+    ``lines``: array of shapely lines in a projected CRS (metres); ``step``: densification step (m);
+    ``coarse``: also keep a simplified copy for far points (see :meth:`nearest`).
 
     Examples
     --------
@@ -384,22 +369,11 @@ class SegmentIndex:
                 exact_within: float = 1000.0) -> dict[str, np.ndarray]:
         """Nearest segment of every point.
 
-        Parameters
-        ----------
-        x, y : numpy.ndarray
-            The points (same CRS as the lines).
-        max_dist : float, optional
-            Farthest distance searched (m); farther points get ``line`` -1.
-        k : int
-            Vertices looked at first per point.
-        exact_within : float
-            Distances up to this (m) are exact.
+        ``x``, ``y``: the points (CRS of the lines); ``max_dist``: farthest distance searched (m);
+        ``k``: vertices looked at first per point; ``exact_within``: distances up to this (m) are exact.
 
-        Returns
-        -------
-        dict of numpy.ndarray
-            ``line`` (line index, -1 if none within ``max_dist``), ``dist`` (m), ``nx``, ``ny``
-            (nearest point) and ``frac`` (position of the nearest point along its line part, 0..1).
+        Returns a dict of arrays: ``line`` (line index, -1 if none within ``max_dist``), ``dist`` (m),
+        ``nx``, ``ny`` (nearest point) and ``frac`` (position of the nearest point along its line part, 0..1).
         """
         x = np.ascontiguousarray(x, dtype=float)
         y = np.ascontiguousarray(y, dtype=float)
@@ -515,12 +489,8 @@ class PolygonLabeler:
     result equals an exact point-in-polygon join (boundary points excepted).
     Overlapping polygons: the first one wins.
 
-    Parameters
-    ----------
-    polygons : sequence of shapely geometries
-        The polygons (lon/lat); None or empty ones contain nothing.
-    max_cells : float
-        Largest number of cells of the lookup grid.
+    ``polygons``: shapely polygons (lon/lat; None or empty ones contain nothing); ``max_cells``: the
+    largest number of cells of the lookup grid.
 
     Examples
     --------
@@ -572,18 +542,7 @@ class PolygonLabeler:
         return cls(list(_geoms_from_arrays(a, prefix)), max_cells=float(a[f"{prefix}max_cells"][0]))
 
     def label(self, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
-        """Index of the polygon containing each point, -1 for none.
-
-        Parameters
-        ----------
-        lon, lat : numpy.ndarray
-            The points.
-
-        Returns
-        -------
-        numpy.ndarray of int
-            The first polygon containing each point, or -1.
-        """
+        """Index of the (first) polygon containing each point (``lon``, ``lat`` arrays), -1 for none."""
         out = np.full(len(lon), -1, dtype=np.intp)
         if len(lon) == 0:
             return out
