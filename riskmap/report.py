@@ -73,8 +73,8 @@ from riskmap.report_tables import _site_rows, _top_sites  # noqa: F401 - re-expo
 from riskmap.report_values import (  # noqa: F401 - re-exported (the old private names)
     _as_dict,
     _as_list,
-    _counts,
-    _fmt,
+    count_rows,
+    cell_text,
     _looks_iso,
     _missing,
     _sha256_bytes,
@@ -167,11 +167,11 @@ def _country(code: Any) -> str:
 
 
 def _num(v: Any, digits: int = 2) -> str:
-    """A table value in the output language (English: :func:`riskmap.report_values._fmt` unchanged)."""
+    """A table value in the output language (English: :func:`riskmap.report_values.cell_text` unchanged)."""
     import numpy as np
 
     if current_lang() == "en" or _missing(v):
-        return _fmt(v, digits) if current_lang() == "en" else _("unknown")
+        return cell_text(v, digits) if current_lang() == "en" else _("unknown")
     if isinstance(v, (bool, np.bool_)):
         return _("yes") if v else _("no")
     if isinstance(v, (int, np.integer)):
@@ -286,13 +286,13 @@ def _summary(sites: pd.DataFrame, riparian: list[str]) -> dict[str, list]:
     from riskmap.report_labels import category_name, exposure_name, status_name
 
     summary = {
-        "Sites by category": _counts(sites["category"], CATEGORIES, category_name),
-        "Sites by country": _counts(sites["country"], riparian, _country)
+        "Sites by category": count_rows(sites["category"], CATEGORIES, category_name),
+        "Sites by country": count_rows(sites["country"], riparian, _country)
         if "country" in sites.columns else [],
-        "Sites by status": _counts(sites["status"], STATUSES, status_name) if "status" in sites.columns else [],
+        "Sites by status": count_rows(sites["status"], STATUSES, status_name) if "status" in sites.columns else [],
     }
     if "exposure_class" in sites.columns:
-        summary["Sites by exposure class"] = _counts(sites["exposure_class"], _EXPOSURE_ORDER, exposure_name)
+        summary["Sites by exposure class"] = count_rows(sites["exposure_class"], _EXPOSURE_ORDER, exposure_name)
     return summary
 
 
@@ -394,8 +394,22 @@ def provenance_record(inputs: ReportInputs, *, generated_at: _dt.datetime | None
 # --------------------------------------------------------------------------
 
 
-def _environment():
-    """The report's Jinja environment: autoescape, gettext (``{{ _("...") }}``) in the current language."""
+def jinja_environment() -> Any:
+    """The report's Jinja environment: autoescape, gettext (``{{ _("...") }}``) in the current language.
+
+    Its filters format for the language the template is rendered in: ``fmt`` (numbers, "unknown"
+    when missing), ``count``, ``pct0``, ``country`` and ``exposure``.
+
+    Returns
+    -------
+    jinja2.Environment
+        Loading riskmap's ``templates/``; undefined names are errors.
+
+    Examples
+    --------
+    >>> jinja_environment().from_string("{{ 12345.5 | fmt(1) }} {{ none | fmt }} {{ '<b>' }}").render()
+    '12,345.5 unknown &lt;b&gt;'
+    """
     import jinja2
 
     from riskmap import i18n
@@ -426,7 +440,7 @@ def report_html(inputs: ReportInputs, *, generated_at: _dt.datetime | None = Non
     """
     with use_lang(lang):
         ctx = _report_context(inputs, generated_at=generated_at)
-        return _environment().get_template("report.html.j2").render(**ctx)
+        return jinja_environment().get_template("report.html.j2").render(**ctx)
 
 
 def render_report(inputs: ReportInputs, out_dir: str | os.PathLike, *, pdf: bool = True,

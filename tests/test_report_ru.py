@@ -148,7 +148,7 @@ def test_russian_numbers_dates_and_units(html_ru):
     assert "November" not in html_ru
     assert "пронумерованы первые 20" in html_ru  # the sentence keeps its own word order
     # the Jinja filters of the report format numbers for the language: decimal comma, no-break thousands
-    env = rp._environment()
+    env = rp.jinja_environment()
     with use_lang("ru"):
         got = env.from_string("{{ 0.41 | fmt }}|{{ 12345.5 | fmt(1) }}|{{ 1234 | count }}|{{ none | fmt }}").render()
     assert got == "0,41|12\u00a0345,5|1\u00a0234|неизвестно"
