@@ -420,7 +420,8 @@ def jinja_environment() -> Any:
         autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
         extensions=["jinja2.ext.i18n"])
     env.policies["ext.i18n.trimmed"] = True  # as the catalogue is extracted (riskmap._i18n_catalog)
-    env.install_gettext_callables(gettext=i18n.gettext, ngettext=i18n.ngettext, newstyle=True)
+    # install_gettext_callables is added by the jinja2.ext.i18n extension (not in the stubs)
+    env.install_gettext_callables(gettext=i18n.gettext, ngettext=i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.filters["fmt"] = _num
     env.filters["country"] = _country
     env.filters["count"] = _count
