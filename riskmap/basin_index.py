@@ -1,8 +1,8 @@
 """Per-basin lookup index of the exposure engine.
 
 For each basin riskmap precomputes once: a lookup grid for the sub-basin and
-country polygons (``_PolygonLabeler``), k-d trees over the densified reaches
-and borders (``_SegmentIndex``; both in :mod:`riskmap.spatial_index`), and
+country polygons (``PolygonLabeler``), k-d trees over the densified reaches
+and borders (``SegmentIndex``; both in :mod:`riskmap.spatial_index`), and
 per reach x origin country tables of what lies downstream (``_BasinIndex``).
 The index is kept in memory (:func:`clear_cache` empties it) and in the
 user's cache folder (:mod:`riskmap.index_cache`), keyed by the basin data's
@@ -31,8 +31,8 @@ from riskmap.index_cache import (INDEX_CACHE_VERSION, _index_cache_file,  # noqa
                                  _read_index_cache, _write_index_cache)
 from riskmap.hydrography import load_basin
 from riskmap.network import network_of
-from riskmap.spatial_index import (_GRID_MIN_POINTS, _STEP_DEG, _PolygonLabeler,  # noqa: F401  (re-exported)
-                                   _SegmentIndex, _geoms_from_arrays, _geoms_to_arrays)
+from riskmap.spatial_index import (_GRID_MIN_POINTS, _STEP_DEG, PolygonLabeler,  # noqa: F401  (re-exported)
+                                   SegmentIndex, _geoms_from_arrays, _geoms_to_arrays)
 
 __all__ = ["BASIN_IDS", "clear_cache", "format_continuation"]
 
@@ -107,15 +107,15 @@ class _BasinIndex:
     to_xy: pyproj.Transformer
     to_ll: pyproj.Transformer
     outline: shapely.Geometry
-    outline_lab: _PolygonLabeler
-    outline_edge: _SegmentIndex
+    outline_lab: PolygonLabeler
+    outline_edge: SegmentIndex
     sub_names: np.ndarray
-    sub_lab: _PolygonLabeler
+    sub_lab: PolygonLabeler
     country_codes: np.ndarray
-    country_lab: _PolygonLabeler
+    country_lab: PolygonLabeler
     border_a: np.ndarray
     border_b: np.ndarray
-    border_idx: _SegmentIndex | None
+    border_idx: SegmentIndex | None
     reach_ids: np.ndarray
     reach_names: np.ndarray
     reach_country: np.ndarray
@@ -124,13 +124,13 @@ class _BasinIndex:
     reach_border: np.ndarray
     reach_sub: np.ndarray
     reach_next: np.ndarray  # position of the reach below when it starts where this one ends (-1 otherwise)
-    reach_idx: _SegmentIndex | None
-    sub_reach_idx: dict[str, tuple[np.ndarray, _SegmentIndex]]
+    reach_idx: SegmentIndex | None
+    sub_reach_idx: dict[str, tuple[np.ndarray, SegmentIndex]]
     origins: dict[str, int]
     exit_up: np.ndarray  # (n_reaches, n_origins + 1): upstream-end dto of first reach not in origin
     ds_code: np.ndarray  # (n_reaches, n_origins + 1): code into ds_lists
     ds_lists: list[tuple[str, ...]]
-    shared_lakes: tuple[_PolygonLabeler, _SegmentIndex] | None
+    shared_lakes: tuple[PolygonLabeler, SegmentIndex] | None
     shared_bounds: tuple[float, float, float, float]
     continuation: str | None
     meta: dict[str, Any] = field(default_factory=dict)
@@ -218,17 +218,17 @@ def _index_from_arrays(a: dict[str, np.ndarray]) -> _BasinIndex | None:
     """The basin index saved by :func:`_index_to_arrays`; None when the arrays do not make one (rebuilt)."""
     try:
         head = json.loads(a["head"].tobytes().decode("utf-8"))
-        seg = _SegmentIndex.from_arrays
+        seg = SegmentIndex.from_arrays
         text = {f: np.array(head[f], dtype=object) for f in _TEXT_FIELDS}
         a = {**a, **_sub_vertices(a, len(head["subs"]))}
         subs = {s: (a[f"sub{k}.sel"].astype(np.intp), seg(a, f"sub{k}.")) for k, s in enumerate(head["subs"])}
-        shared = ((_PolygonLabeler.from_arrays(a, "lakes_lab."), seg(a, "lakes_shore."))
+        shared = ((PolygonLabeler.from_arrays(a, "lakes_lab."), seg(a, "lakes_shore."))
                   if head["shared"] else None)
         return _BasinIndex(
             id=head["id"], bounds=tuple(head["bounds"]), to_xy=pyproj.Transformer.from_pipeline(head["to_xy"]),
             to_ll=pyproj.Transformer.from_pipeline(head["to_ll"]), outline=shapely.from_wkb(a["outline"].tobytes()),
-            outline_lab=_PolygonLabeler.from_arrays(a, "outline_lab."), outline_edge=seg(a, "outline_edge."),
-            sub_lab=_PolygonLabeler.from_arrays(a, "sub_lab."), country_lab=_PolygonLabeler.from_arrays(a, "country_lab."),
+            outline_lab=PolygonLabeler.from_arrays(a, "outline_lab."), outline_edge=seg(a, "outline_edge."),
+            sub_lab=PolygonLabeler.from_arrays(a, "sub_lab."), country_lab=PolygonLabeler.from_arrays(a, "country_lab."),
             border_idx=seg(a, "border_idx.") if head["border"] else None,
             reach_idx=seg(a, "reach_idx.") if head["reach"] else None, sub_reach_idx=subs,
             origins=head["origins"], ds_lists=[tuple(t) for t in head["ds_lists"]], shared_lakes=shared,
@@ -284,22 +284,22 @@ def _projector(to_xy: pyproj.Transformer) -> Any:
     return proj
 
 
-def _labelled_polygons(gdf: gpd.GeoDataFrame | None, column: str) -> tuple[np.ndarray, _PolygonLabeler]:
+def _labelled_polygons(gdf: gpd.GeoDataFrame | None, column: str) -> tuple[np.ndarray, PolygonLabeler]:
     """(labels, lookup) of a polygon layer; empty when the layer is missing or empty."""
     gdf = _ll(gdf)
     if gdf is None or not len(gdf):
-        return np.array([], dtype=object), _PolygonLabeler([])
-    return gdf[column].map(_str_or_none).to_numpy(dtype=object), _PolygonLabeler(list(gdf.geometry.to_numpy()))
+        return np.array([], dtype=object), PolygonLabeler([])
+    return gdf[column].map(_str_or_none).to_numpy(dtype=object), PolygonLabeler(list(gdf.geometry.to_numpy()))
 
 
 def _border_parts(basin: Any, proj: Any, to_ll: pyproj.Transformer
-                  ) -> tuple[np.ndarray, np.ndarray, _SegmentIndex | None]:
+                  ) -> tuple[np.ndarray, np.ndarray, SegmentIndex | None]:
     """Country codes on either side of each border line and the border lines' segment index."""
     borders = _ll(basin.borders)
     if borders is None or not len(borders):
         empty = np.array([], dtype=object)
         return empty, empty, None
-    border_idx = _SegmentIndex(proj(borders.geometry.to_numpy()))
+    border_idx = SegmentIndex(proj(borders.geometry.to_numpy()))
     border_idx.attach_lonlat(to_ll)
     return (borders["iso3_a"].map(_str_or_none).to_numpy(dtype=object),
             borders["iso3_b"].map(_str_or_none).to_numpy(dtype=object), border_idx)
@@ -329,15 +329,15 @@ def _reach_parts(basin: Any, bid: str, proj: Any) -> dict[str, Any]:
     border |= np.array(["|" in (c or "") for c in country], dtype=bool)
     sub = _text_column(reaches, "sub_basin")
     rgeom = proj(reaches.geometry.to_numpy())
-    sub_reach_idx: dict[str, tuple[np.ndarray, _SegmentIndex]] = {}
+    sub_reach_idx: dict[str, tuple[np.ndarray, SegmentIndex]] = {}
     for s in pd.unique(sub):
         if s is not None:
             sel = np.flatnonzero(sub == s)
-            sub_reach_idx[s] = (sel, _SegmentIndex(rgeom[sel]))
+            sub_reach_idx[s] = (sel, SegmentIndex(rgeom[sel]))
     return dict(reach_ids=net.ids, reach_names=_text_column(reaches, "name"), reach_country=country,
                 reach_sub=sub, reach_len=reaches["length_km"].to_numpy(dtype=float),
                 reach_dto=reaches["dist_to_outlet_km"].to_numpy(dtype=float), reach_border=border,
-                reach_next=_joined_below(rgeom, net.down), reach_idx=_SegmentIndex(rgeom), sub_reach_idx=sub_reach_idx,
+                reach_next=_joined_below(rgeom, net.down), reach_idx=SegmentIndex(rgeom), sub_reach_idx=sub_reach_idx,
                 # each reach after its downstream reach (raises on a cycle)
                 down=net.down, order=net.flow_order)
 
@@ -404,7 +404,7 @@ def _downstream_tables(r: dict[str, Any], riparian: Iterable[str]
 
 
 def _shared_lakes(basin: Any, proj: Any
-                  ) -> tuple[tuple[_PolygonLabeler, _SegmentIndex] | None, tuple[float, float, float, float]]:
+                  ) -> tuple[tuple[PolygonLabeler, SegmentIndex] | None, tuple[float, float, float, float]]:
     """Lookup (inside: lon/lat labeller; near the shore: projected segments) of the lakes shared by countries."""
     lakes = _ll(getattr(basin, "lakes", None))
     nan4 = (math.nan, math.nan, math.nan, math.nan)
@@ -416,7 +416,7 @@ def _shared_lakes(basin: Any, proj: Any
     if not len(geoms):
         return None, nan4
     x0, y0, x1, y1 = (float(v) for v in shapely.total_bounds(geoms))
-    return (_PolygonLabeler(list(geoms)), _SegmentIndex(proj(shapely.boundary(geoms)))), (x0, y0, x1, y1)
+    return (PolygonLabeler(list(geoms)), SegmentIndex(proj(shapely.boundary(geoms)))), (x0, y0, x1, y1)
 
 
 def _build_index(basin: Any) -> _BasinIndex:
@@ -441,8 +441,8 @@ def _build_index(basin: Any) -> _BasinIndex:
     origins, exit_up, ds_code, ds_lists = _downstream_tables(r, meta.get("riparian") or [])
     shared, shared_bounds = _shared_lakes(basin, proj)
     return _BasinIndex(
-        id=bid, bounds=bounds, to_xy=to_xy, to_ll=to_ll, outline=outline, outline_lab=_PolygonLabeler([outline]),
-        outline_edge=_SegmentIndex(proj([shapely.boundary(outline)])), sub_names=sub_names, sub_lab=sub_lab,
+        id=bid, bounds=bounds, to_xy=to_xy, to_ll=to_ll, outline=outline, outline_lab=PolygonLabeler([outline]),
+        outline_edge=SegmentIndex(proj([shapely.boundary(outline)])), sub_names=sub_names, sub_lab=sub_lab,
         country_codes=country_codes, country_lab=country_lab, border_a=border_a, border_b=border_b,
         border_idx=border_idx, reach_ids=r["reach_ids"], reach_names=r["reach_names"],
         reach_country=r["reach_country"], reach_len=r["reach_len"], reach_dto=r["reach_dto"],

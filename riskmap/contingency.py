@@ -47,7 +47,7 @@ import pandas as pd
 from riskmap._errors import RiskmapInputError
 from riskmap.contingency_annex import SOP_STEPS, plan_html, sop_context
 from riskmap.contingency_annex import TO_BE_SUPPLIED as TO_BE_SUPPLIED
-from riskmap.contingency_annex import _contacts_for as _contacts_for
+from riskmap.contingency_annex import contacts_for as contacts_for
 from riskmap.contingency_annex import _environment as _environment
 from riskmap.contingency_annex import plan_context as plan_context
 from riskmap.contingency_cards import ScenarioCard, notification_table, scenario_card
@@ -67,8 +67,8 @@ from riskmap.contingency_scenario import basin_sites as basin_sites
 from riskmap.contingency_scenario import release_scenario, select_sites
 from riskmap.contingency_scenario import site_facts as site_facts
 from riskmap.contingency_text import UNKNOWN as UNKNOWN
-from riskmap.contingency_text import _h as _h
-from riskmap.contingency_text import _mass_text as _mass_text
+from riskmap.contingency_text import decimal_text as decimal_text
+from riskmap.contingency_text import mass_text as mass_text
 from riskmap.contingency_text import checkpoint_label, date_time_text, kind_label
 from riskmap.i18n import _, country_label, use_lang
 

@@ -19,10 +19,10 @@ from riskmap.contingency_cards import ScenarioCard
 from riskmap.contingency_matrix import ContingencyPlan
 from riskmap.contingency_text import (
     _discharge_label,
-    _h,
+    decimal_text,
     _kosovo_note,
     _loc,
-    _mass_text,
+    mass_text,
     _mg,
     _missing,
     _parts,
@@ -34,7 +34,7 @@ from riskmap.contingency_text import (
 )
 from riskmap.i18n import N_, _, country_label, current_lang, use_lang
 
-__all__ = ["SOP_STEPS", "TO_BE_SUPPLIED", "plan_context", "plan_html", "sop_context"]
+__all__ = ["SOP_STEPS", "TO_BE_SUPPLIED", "contacts_for", "plan_context", "plan_html", "sop_context"]
 
 #: The harmonised SOP steps of the checklist structure (title, what the riparians complete).
 #: (English as written, marked for the catalogue: show them with ``riskmap.i18n._``.)
@@ -51,7 +51,28 @@ SOP_STEPS: tuple[tuple[str, str], ...] = (
 TO_BE_SUPPLIED = N_("to be supplied")
 
 
-def _contacts_for(contacts: pd.DataFrame, country: str) -> list[str]:
+def contacts_for(contacts: pd.DataFrame, country: str) -> list[str]:
+    """The contact points of ``country`` as shown on a scenario card: ``role · organisation · contact``.
+
+    Parameters
+    ----------
+    contacts : pandas.DataFrame
+        The contact table (:func:`riskmap.contingency.read_contacts`).
+    country : str
+        ISO3 code.
+
+    Returns
+    -------
+    list of str
+        One line per contact, or the "to be supplied" text (in the current language) when the
+        country has none: never an empty list.
+
+    Examples
+    --------
+    >>> c = pd.DataFrame({"country": ["KGZ"], "role": ["POC"], "organisation": ["Ministry"], "contact": [""]})
+    >>> contacts_for(c, "KGZ"), contacts_for(c, "UZB") == [_(TO_BE_SUPPLIED)]
+    (['POC · Ministry'], True)
+    """
     sub = contacts[contacts["country"] == country]
     return [" · ".join(x for x in (r.role, r.organisation, r.contact) if x) for r in sub.itertuples()] \
         or [_(TO_BE_SUPPLIED)]
@@ -60,16 +81,18 @@ def _contacts_for(contacts: pd.DataFrame, country: str) -> list[str]:
 def _card_context(card: ScenarioCard, contacts: pd.DataFrame) -> dict[str, Any]:
     rows = [{"checkpoint": checkpoint_label(r.checkpoint, r.kind, r.country), "kind": kind_label(r.kind),
              "country": " / ".join(country_label(c) for c in _parts(r.country)),
-             "km": _h(r.river_km), "lead": _h(r.leading_edge_h), "lead_fast": _h(r.leading_edge_h_fast),
-             "peak": _h(r.peak_time_h), "conc": _mg(r.peak_mg_l),
-             "range": f"{_mg(r.peak_mg_l_low)}–{_mg(r.peak_mg_l_high)}", "above": _h(r.above_threshold_h),
+             "km": decimal_text(r.river_km), "lead": decimal_text(r.leading_edge_h),
+             "lead_fast": decimal_text(r.leading_edge_h_fast),
+             "peak": decimal_text(r.peak_time_h), "conc": _mg(r.peak_mg_l),
+             "range": f"{_mg(r.peak_mg_l_low)}–{_mg(r.peak_mg_l_high)}", "above": decimal_text(r.above_threshold_h),
              "population": _population(r.population) if r.kind == "town" else "",
              "note": r.note} for r in card.timeline.itertuples(index=False)]
     notes = [{"notified": country_label(r.notified), "notified_code": r.notified,
               "origin": country_label(r.origin), "upstream": " / ".join(country_label(c) for c in _parts(r.upstream)),
-              "checkpoint": checkpoint_label(r.checkpoint), "central": _h(r.warning_h), "fast": _h(r.warning_h_fast),
-              "contacts_origin": _contacts_for(contacts, r.origin),
-              "contacts_notified": _contacts_for(contacts, r.notified)}
+              "checkpoint": checkpoint_label(r.checkpoint), "central": decimal_text(r.warning_h),
+              "fast": decimal_text(r.warning_h_fast),
+              "contacts_origin": contacts_for(contacts, r.origin),
+              "contacts_notified": contacts_for(contacts, r.notified)}
              for r in card.notifications.itertuples(index=False)]
     s = card.site
     return {"site": {**s, "country_label": country_label(s["country"]),
@@ -78,11 +101,11 @@ def _card_context(card: ScenarioCard, contacts: pd.DataFrame) -> dict[str, Any]:
                      "rank": _unknown() if _missing(s["priority_rank"]) else f"{float(s['priority_rank']):.0f}"},
             "anchor": "card-" + re.sub(r"[^a-z0-9]+", "-", s["site_id"].lower()),
             "known": card.known, "unknown": card.unknown, "scenario": card.scenario,
-            "mass": _mass_text(card.scenario["mass_kg"]),
+            "mass": mass_text(card.scenario["mass_kg"]),
             "duration": _("{value} h").format(value=_loc(f"{card.scenario['duration_h']:g}")),
             "model": card.result.params.get("model"), "discharge": _discharge_label(card.result.params.get("discharge")),
             "threshold": _loc(f"{card.result.params.get('threshold_mg_l', float('nan')):g}"),
-            "snap": _h(card.site.get("snap_km")),
+            "snap": decimal_text(card.site.get("snap_km")),
             "uncertainty": card.result.uncertainty.get("statement", ""),
             "timeline": rows, "notifications": notes, "route_png": card.route_png, "gaps": card.gaps}
 
@@ -94,7 +117,7 @@ def _matrix_context(plan: ContingencyPlan) -> dict[str, Any]:
     origins, notified = sorted(pairs["origin"].unique()), sorted(pairs["notified"].unique())
     cells: dict[str, dict[str, str]] = {o: {n: "" for n in notified} for o in origins}
     for r in pairs.itertuples(index=False):
-        fast, central = _h(r.min_warning_h_fast), _h(r.min_warning_h)
+        fast, central = decimal_text(r.min_warning_h_fast), decimal_text(r.min_warning_h)
         txt = _("{fast} h (central {central} h)").format(fast=fast, central=central)
         if r.unknown_time:
             txt = _("before the first checkpoint (time unknown)") if pd.isna(r.min_warning_h) else \
@@ -118,7 +141,7 @@ def _checkpoints_context(plan: ContingencyPlan) -> list[dict[str, Any]]:
     out = out.sort_values(["lead_fast", "checkpoint"], kind="mergesort", na_position="last")
     return [{"checkpoint": checkpoint_label(r.checkpoint, r.kind, r.country), "kind": kind_label(r.kind),
              "country": " / ".join(country_label(c) for c in _parts(r.country)),
-             "lead_fast": _h(r.lead_fast), "lead": _h(r.lead), "n": int(r.n)} for r in out.itertuples()]
+             "lead_fast": decimal_text(r.lead_fast), "lead": decimal_text(r.lead), "n": int(r.n)} for r in out.itertuples()]
 
 
 def plan_context(plan: ContingencyPlan, generated: str) -> dict[str, Any]:

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from riskmap._errors import RiskmapInputError
-from riskmap.contingency_text import _fmt_value, _loc, _mass_text, _missing, _value_label
+from riskmap.contingency_text import _fmt_value, _loc, mass_text, _missing, _value_label
 from riskmap.i18n import N_, _
 
 __all__ = ["basin_sites", "release_scenario", "select_sites", "site_facts"]
@@ -151,12 +151,12 @@ def release_scenario(site: Mapping[str, Any], params: Mapping[str, Any]) -> dict
             notes.append(_("capped at max_mass_kg = {max} kg").format(max=_loc(f"{tail['max_mass_kg']:g}")))
             mass = float(tail["max_mass_kg"])
         basis = _("{mass} of dissolved contaminant from a release of {released} m³ of tailings").format(
-            mass=_mass_text(mass), released=_loc(f"{released:,.6g}"))
+            mass=mass_text(mass), released=_loc(f"{released:,.6g}"))
         return {"mass_kg": mass, "duration_h": float(meta["duration_h"]), "basis": basis, "assumptions": notes,
                 "volume_known": True}
     stored = _("stored quantity unknown")
     what = _("tailings volume unknown") if site.get("category") in tail["categories"] else stored
-    basis = _(str(meta["nominal_basis"])).replace("{mass}", _mass_text(nominal))
+    basis = _(str(meta["nominal_basis"])).replace("{mass}", mass_text(nominal))
     if what != stored:
         basis = basis.replace(stored, what)
     return {"mass_kg": nominal, "duration_h": float(meta["duration_h"]), "basis": basis,

@@ -16,7 +16,7 @@ import pandas as pd
 
 from riskmap.i18n import _, country_label, current_lang, pgettext
 
-__all__ = ["checkpoint_label", "date_time_text", "kind_label"]
+__all__ = ["checkpoint_label", "date_time_text", "decimal_text", "kind_label", "mass_text"]
 
 UNKNOWN = "unknown"
 
@@ -115,13 +115,49 @@ def _fmt_value(v: Any, unit: str) -> str:
     return f"{v} {unit}".strip()
 
 
-def _mass_text(kg: float) -> str:
+def mass_text(kg: float) -> str:
+    """A released mass in the current language: tonnes from 1,000 kg, else kilograms (4 significant digits).
+
+    Parameters
+    ----------
+    kg : float
+        The mass in kilograms.
+
+    Returns
+    -------
+    str
+        E.g. ``"10 t"`` (Russian ``"10 т"``) or ``"500 kg"``.
+
+    Examples
+    --------
+    >>> mass_text(10_000.0), mass_text(500.0)
+    ('10 t', '500 kg')
+    """
     if kg >= 1000:
         return _("{value} t").format(value=_loc(f"{kg / 1000:,.4g}"))
     return _("{value} kg").format(value=_loc(f"{kg:,.4g}"))
 
 
-def _h(v: Any) -> str:
+def decimal_text(v: Any) -> str:
+    """A number with one decimal and grouped thousands in the current language; "unknown" when missing.
+
+    The hours and river km of the scenario cards and the exercise packs.
+
+    Parameters
+    ----------
+    v : object
+        A number, None or NaN.
+
+    Returns
+    -------
+    str
+        E.g. ``"1,234.6"`` (Russian ``"1 234,6"``), or the word for unknown.
+
+    Examples
+    --------
+    >>> decimal_text(1234.56), decimal_text(float("nan"))
+    ('1,234.6', 'unknown')
+    """
     if v is None or (isinstance(v, float) and not math.isfinite(v)) or pd.isna(v):
         return _unknown()
     return _loc(f"{v:,.1f}")

@@ -202,9 +202,9 @@ def exercise_injects(card: Any, start: _dt.datetime, params: Mapping[str, Any]) 
 
 
 def _num(v: Any) -> str:
-    from riskmap.contingency_text import _h
+    from riskmap.contingency_text import decimal_text
 
-    return _h(None if v is None or pd.isna(v) else float(v))
+    return decimal_text(None if v is None or pd.isna(v) else float(v))
 
 
 def _mg(v: Any) -> str:

@@ -42,12 +42,12 @@ from riskmap.io import (
     DISPLAY_HEADERS,
     read_export_site_layers,
     _format_of,
-    _table_to_csv_bytes,
     output_format,
     atomic_write_bytes,
     _unneutralise,
     json_cells,
     sites_to_table,
+    table_to_csv_bytes,
     table_to_excel_csv_bytes,
     write_layers,
     write_sites,
@@ -358,7 +358,7 @@ def export(sites: gpd.GeoDataFrame | Prepared, path: str | os.PathLike, fmt: str
             from riskmap.export_xlsx import human_table
 
             return atomic_write_bytes(path, table_to_excel_csv_bytes(human_table(export_table(sites))))
-        return atomic_write_bytes(path, _table_to_csv_bytes(export_table(sites)))
+        return atomic_write_bytes(path, table_to_csv_bytes(export_table(sites)))
     if fmt == "xlsx":
         from riskmap.export_xlsx import export_xlsx
 
@@ -493,7 +493,7 @@ def read_export(path: str | os.PathLike, *, layer: str = "sites") -> gpd.GeoData
 #: Names defined in the modules split off this one (riskmap.export_dictionary, riskmap.export_xlsx),
 #: importable from here as before.
 _MOVED = {"data_dictionary": "riskmap.export_dictionary", "data_dictionary_markdown": "riskmap.export_dictionary",
-          "write_data_dictionary": "riskmap.export_dictionary", "_list_text": "riskmap.export_xlsx"}
+          "write_data_dictionary": "riskmap.export_dictionary", "list_text": "riskmap.export_xlsx"}
 
 
 def __getattr__(name: str) -> Any:

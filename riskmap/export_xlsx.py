@@ -97,8 +97,31 @@ def _text_sheet(df: pd.DataFrame) -> pd.DataFrame:
     return neutralise_frame(out)
 
 
-def _list_text(v: Any) -> Any:
-    """A parsed JSON cell as plain text: lists as ``A; B; C``, objects as ``key: value; ...``."""
+def list_text(v: Any) -> Any:
+    """A parsed JSON cell as plain text: lists as ``A; B; C``, objects as ``key: value; ...``.
+
+    The human sheet of the XLSX export and the ``--excel`` CSV show list and object cells
+    (downstream countries, substances ...) this way; blank items are left out.
+
+    Parameters
+    ----------
+    v : object
+        A parsed cell (list, dict or anything else).
+
+    Returns
+    -------
+    object
+        The text of a list or dict; any other value unchanged.
+
+    Examples
+    --------
+    >>> list_text(["BIH", "BIH|SRB", "SRB"])
+    'BIH; BIH|SRB; SRB'
+    >>> list_text([{"name": "cyanide", "quantity_t": 5.0, "wgk": 3}])
+    'cyanide, quantity_t 5, wgk 3'
+    >>> list_text({"a": 1.5, "b": None}), list_text("plain")
+    ('a: 1.5', 'plain')
+    """
     def one(x: Any) -> str:
         if isinstance(x, dict):
             return ", ".join(f"{k} {one(w)}" if k != "name" else one(w)
@@ -130,7 +153,7 @@ def human_table(table: pd.DataFrame) -> pd.DataFrame:
     out = table.copy()
     for c in out.columns:
         if kinds.get(c) == "json":
-            out[c] = out[c].map(_parsed_json).map(_list_text).map(neutralise_formula)
+            out[c] = out[c].map(_parsed_json).map(list_text).map(neutralise_formula)
         elif c in _ONE_DECIMAL:
             out[c] = pd.to_numeric(out[c], errors="coerce").round(1)
     out.columns = [HUMAN_HEADERS.get(c, c) for c in out.columns]

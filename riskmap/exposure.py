@@ -30,7 +30,7 @@ from riskmap.schema import set_aside_computed, settle_computed
 from riskmap._errors import RiskmapInputError
 from riskmap.basins import BASIN_IDS
 from riskmap.basin_index import (_BasinIndex, _basin_index, _clean_codes,  # noqa: F401  (re-exported)
-                                 _PolygonLabeler, _resolve_basins, _SegmentIndex, clear_cache, format_continuation)
+                                 PolygonLabeler, _resolve_basins, SegmentIndex, clear_cache, format_continuation)
 from riskmap.exposure_basin import _assess_basin, _BasinSites
 from riskmap.flowgrid import load_flowgrid
 from riskmap.river_length import km_range

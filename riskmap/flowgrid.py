@@ -38,7 +38,7 @@ _MOVES = np.zeros(256, dtype=bool)
 for _code, (_r, _c) in _D8_STEPS.items():
     _DR[_code], _DC[_code], _MOVES[_code] = _r, _c, True
 #: Batches of at least this many distinct start cells keep a memo of step lengths (one float per grid cell).
-_MEMO_MIN_SITES = 2000
+MEMO_MIN_SITES = 2000
 
 
 @dataclass(frozen=True)
@@ -154,7 +154,7 @@ class FlowGrid:
         own = np.where(start >= 0, self.country[np.maximum(start, 0)], 0)
         active = (start >= 0) & (self._stream(start)[0] < 0)
         # a memo of the grid's size pays for large batches only (the same numbers either way)
-        memo = np.full(h * w, np.nan) if n >= _MEMO_MIN_SITES else None
+        memo = np.full(h * w, np.nan) if n >= MEMO_MIN_SITES else None
         for _ in range(MAX_STEPS):
             a = np.flatnonzero(active)
             if not len(a):

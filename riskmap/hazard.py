@@ -40,13 +40,7 @@ from riskmap.natech import load_natech_layers, natech  # noqa: F401  (re-exporte
 from riskmap.params import DEFAULT_LABEL, _params, load_params  # noqa: F401  (re-exported)
 from riskmap.ranking import category_hazard, data_hazard, exposure_score, n_foreign, priority, rank
 from riskmap.schema import TMF_CATEGORIES, parse_substances, set_aside_computed, settle_computed
-from riskmap.tailings_inputs import (  # noqa: F401  (_volume_from_notes re-exported: tests, old private name)
-    _thi_management,
-    _thi_natural,
-    _thi_volume,
-    _toxicity,
-    _volume_from_notes,
-)
+from riskmap.tailings_inputs import _thi_management, _thi_natural, _thi_volume, _toxicity
 
 __all__ = [
     "DEFAULT_LABEL",

@@ -16,13 +16,13 @@ from typing import Any
 
 from riskmap._errors import RiskmapError
 
-__all__ = ["ASSETS_DIR", "asset_text", "external_references", "inline_assets", "is_vendored", "js_json"]
+__all__ = ["ASSETS_DIR", "VENDORED_ASSETS", "asset_text", "external_references", "inline_assets", "is_vendored", "js_json"]
 
 #: Folder of the vendored JavaScript/CSS (see ``assets/README.md``).
 ASSETS_DIR = Path(__file__).resolve().parent / "assets"
 
-# Known CDN file -> (vendored asset, package the URL must name).
-_ASSET_FOR: dict[str, tuple[str, str]] = {
+#: Known CDN file -> (vendored asset, package the URL must name): the files riskmap inlines.
+VENDORED_ASSETS: dict[str, tuple[str, str]] = {
     "leaflet.js": ("leaflet/leaflet.js", "leaflet"),
     "leaflet.css": ("leaflet/leaflet.css", "leaflet"),
     "leaflet.markercluster.js": ("leaflet.markercluster/leaflet.markercluster.js", "markercluster"),
@@ -49,7 +49,7 @@ def is_vendored(url: str) -> bool:
     False
     """
     name = url.rsplit("/", 1)[-1].split("?", 1)[0]
-    hit = _ASSET_FOR.get(name)
+    hit = VENDORED_ASSETS.get(name)
     return hit is not None and hit[1] in url
 
 
@@ -133,7 +133,7 @@ def _vendored(url: str) -> str:
     if not is_vendored(url):
         raise RiskmapError(f"the map needs {url}, which riskmap does not vendor in riskmap/assets; "
                            "remove the element that adds it or use riskmap's own layers")
-    return _ASSET_FOR[url.rsplit("/", 1)[-1].split("?", 1)[0]][0]
+    return VENDORED_ASSETS[url.rsplit("/", 1)[-1].split("?", 1)[0]][0]
 
 
 @cache

@@ -12,7 +12,7 @@ The public names (and the private ones tests and documents use) stay importable 
 from __future__ import annotations
 
 from riskmap.map_assets import (  # noqa: F401 - re-exported
-    _ASSET_FOR,
+    VENDORED_ASSETS,
     ASSETS_DIR,
     external_references,
     inline_assets,

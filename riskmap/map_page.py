@@ -90,4 +90,4 @@ def _check_plugin_assets(m: folium.Map) -> None:
                 raise RiskmapError(
                     f"folium element {type(el).__name__} ({el.get_name()}) needs {url}, which riskmap does "
                     "not vendor in riskmap/assets, so the map cannot be saved as one offline file; remove "
-                    "that element, or add the file to riskmap/assets and riskmap.map_assets._ASSET_FOR")
+                    "that element, or add the file to riskmap/assets and riskmap.map_assets.VENDORED_ASSETS")

@@ -46,7 +46,7 @@ from riskmap._about import version_text as _version_string
 from riskmap._errors import RiskmapError, RiskmapInputError
 from riskmap.io import atomic_write_text
 from riskmap.map_assets import (  # noqa: F401 - re-exported
-    _ASSET_FOR,
+    VENDORED_ASSETS,
     ASSETS_DIR,
     external_references,
     inline_assets,
@@ -59,7 +59,7 @@ from riskmap.map_assets import js_json as _js_json
 from riskmap.map_basemap import _basemap_data, _bounds, _context_data, _downstream_table
 from riskmap.map_climate import climate_layers
 from riskmap.map_legend import _legend_html
-from riskmap.map_page import _elements, map_html  # noqa: F401 - _elements re-exported (tests)
+from riskmap.map_page import map_html
 from riskmap.map_sites import POPUP_FIELDS, _site_data  # noqa: F401 - POPUP_FIELDS re-exported
 from riskmap.map_style import (  # noqa: F401 - constants re-exported from riskmap.maps
     _SHAPE_NAMES,

@@ -28,8 +28,8 @@ from riskmap._errors import RiskmapDataWarning, RiskmapInputError
 from riskmap._paths import DATA_DIR
 from riskmap.network import network_of
 from riskmap.params import _params, _read_toml
-from riskmap.rasters import _local_groups, buffer_km, sample, zonal_stats
-from riskmap.spatial_index import _WGS84, _lonlat_to, _project
+from riskmap.rasters import buffer_km, local_groups, sample, zonal_stats
+from riskmap.spatial_index import _WGS84, _project, lonlat_transformer
 from riskmap.schema import TMF_CATEGORIES
 
 __all__ = ["NO_CLIMATE_DATA", "climate_scenarios", "climate_section", "load_climate_params", "load_natech_layers",
@@ -37,7 +37,7 @@ __all__ = ["NO_CLIMATE_DATA", "climate_scenarios", "climate_section", "load_clim
 
 
 #: Layers with fewer vertices are projected whole (:func:`_distance_km`): the prefilter costs more.
-_PREFILTER_MIN_VERTICES = 20_000
+PREFILTER_MIN_VERTICES = 20_000
 #: Shortest length (km) of one degree of latitude on the WGS84 ellipsoid (at the equator) and longest one
 #: of longitude (equator): the degree pads of :func:`_padded_boxes` use them so that they never fall short.
 _KM_PER_DEG_LAT_MIN = 110.574
@@ -151,7 +151,7 @@ def _near_m(pts: np.ndarray, boxes: np.ndarray, lay: np.ndarray, seg: tuple[np.n
         last = np.r_[a[1:] != a[:-1] + 1, True]
         v = np.sort(np.r_[a, a[last] + 1])
         run = np.searchsorted(np.flatnonzero(last), np.searchsorted(a, v, side="right") - 1)
-        px, py = _lonlat_to(crs).transform(xy[v, 0], xy[v, 1])
+        px, py = lonlat_transformer(crs).transform(xy[v, 0], xy[v, 1])
         lines = shapely.linestrings(np.asarray(px), np.asarray(py), indices=run)
         (gi, _), d = shapely.STRtree(lines).query_nearest(pts, return_distance=True, all_matches=False)
         dist[gi] = d
@@ -180,7 +180,7 @@ def _vertex_bound_m(g: np.ndarray, gp: np.ndarray, xy: np.ndarray, crs: Any) -> 
     # unbalanced: twice as fast to build; of equidistant vertices it may pick another, which only moves the bound
     tree = cKDTree(np.c_[xy[:, 0] * lat0, xy[:, 1]], balanced_tree=False, compact_nodes=False)
     _, j = tree.query(np.c_[c[:, 0] * lat0, c[:, 1]])
-    vx, vy = _lonlat_to(crs).transform(xy[j, 0], xy[j, 1])
+    vx, vy = lonlat_transformer(crs).transform(xy[j, 0], xy[j, 1])
     np.minimum.at(out, owner, np.hypot(np.asarray(vx) - cp[:, 0], np.asarray(vy) - cp[:, 1]))
     return out
 
@@ -241,8 +241,8 @@ def _distance_km(geoms: gpd.GeoSeries, layer: gpd.GeoDataFrame | gpd.GeoSeries,
         return out
     # a layer in lon/lat with many vertices: only its parts near the sites are projected (same numbers)
     prefilter = (lay.crs is not None and lay.crs.equals("EPSG:4326")
-                 and int(shapely.get_num_coordinates(lay.values).sum()) >= _PREFILTER_MIN_VERTICES)
-    for crs, pos in _local_groups(geoms):
+                 and int(shapely.get_num_coordinates(lay.values).sum()) >= PREFILTER_MIN_VERTICES)
+    for crs, pos in local_groups(geoms):
         if only is not None:
             pos = pos[only[pos]]
         if len(pos):
@@ -257,7 +257,7 @@ def _max_within(geoms: gpd.GeoSeries, points: gpd.GeoDataFrame, col: str, radius
     vals = pd.to_numeric(pts[col], errors="coerce").to_numpy(dtype="float64")
     if not len(pts):
         return out
-    for crs, pos in _local_groups(geoms):
+    for crs, pos in local_groups(geoms):
         g = _project(geoms.values[pos], geoms.crs, crs)
         tree = shapely.STRtree(_project(pts.geometry.values, pts.crs, crs))
         gi, pj = tree.query(g, predicate="dwithin", distance=radius_km * 1000.0)

@@ -27,7 +27,7 @@ from riskmap.network import network_of
 from riskmap.spatial_index import _project
 
 
-__all__ = ["POPULATION_COLUMNS", "downstream_population", "load_places"]
+__all__ = ["POPULATION_COLUMNS", "downstream_population", "load_places", "prefix_sums_per_path", "searchsorted_per_path"]
 
 
 #: Columns added by :func:`downstream_population` (and by :func:`assess`).
@@ -282,8 +282,36 @@ def _places_along(pairs: dict[str, Any], paths: np.ndarray) -> dict[str, np.ndar
             "bounds": np.searchsorted(eg[o], np.arange(n_g + 1))}
 
 
-def _bisect(a: np.ndarray, lo: np.ndarray, hi: np.ndarray, v: np.ndarray, right: bool) -> np.ndarray:
-    """``lo + numpy.searchsorted(a[lo:hi], v, side)`` for every query at once (NaN sorts last, as in numpy)."""
+def searchsorted_per_path(a: np.ndarray, lo: np.ndarray, hi: np.ndarray, v: np.ndarray, right: bool) -> np.ndarray:
+    """``lo + numpy.searchsorted(a[lo:hi], v, side)`` for every query at once (NaN sorts last, as in numpy).
+
+    One bisection for all sites: each query ``v[i]`` is searched in its own sorted slice
+    ``a[lo[i]:hi[i]]`` of the places along the paths, all queries advancing together.
+
+    Parameters
+    ----------
+    a : numpy.ndarray
+        Concatenated sorted slices (one per path).
+    lo, hi : numpy.ndarray
+        Start and end (exclusive) in ``a`` of each query's slice.
+    v : numpy.ndarray
+        The values searched (NaN is placed after every number).
+    right : bool
+        ``side="right"`` of :func:`numpy.searchsorted` when true, else ``"left"``.
+
+    Returns
+    -------
+    numpy.ndarray
+        Index into ``a`` of each insertion point.
+
+    Examples
+    --------
+    >>> a = np.array([1.0, 3.0, 5.0, 2.0, 4.0])  # two paths: a[0:3] and a[3:5]
+    >>> searchsorted_per_path(a, np.array([0, 3]), np.array([3, 5]), np.array([3.0, 3.0]), right=False).tolist()
+    [1, 4]
+    >>> searchsorted_per_path(a, np.array([0, 3]), np.array([3, 5]), np.array([3.0, np.nan]), right=True).tolist()
+    [2, 5]
+    """
     lo, hi = lo.copy(), hi.copy()
     big = np.isnan(v)
     while True:
@@ -297,11 +325,28 @@ def _bisect(a: np.ndarray, lo: np.ndarray, hi: np.ndarray, v: np.ndarray, right:
         hi = np.where(act & ~up, mid, hi)
 
 
-def _prefix(values: np.ndarray, bounds: np.ndarray) -> np.ndarray:
+def prefix_sums_per_path(values: np.ndarray, bounds: np.ndarray) -> np.ndarray:
     """Per-path prefix sums: path ``g``'s sums at ``[bounds[g] + g, bounds[g + 1] + g]`` (a leading 0 each).
 
     Each path's sums are accumulated from 0 in order, as for one path at a time; whole numbers
     (GeoNames populations) take one global pass, which gives the same numbers exactly.
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        Concatenated values of all paths.
+    bounds : numpy.ndarray
+        Path ``g`` is ``values[bounds[g]:bounds[g + 1]]`` (``len(paths) + 1`` entries).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``len(values) + len(paths)`` sums: each path's cumulative sums after a 0.
+
+    Examples
+    --------
+    >>> prefix_sums_per_path(np.array([1.0, 2.0, 3.0, 4.0]), np.array([0, 2, 2, 4])).tolist()
+    [0.0, 1.0, 3.0, 0.0, 0.0, 3.0, 7.0]
     """
     n_g = len(bounds) - 1
     out = np.zeros(len(values) + n_g)
@@ -326,14 +371,14 @@ def _fill(out: dict[str, np.ndarray], rows: np.ndarray, group: np.ndarray, site:
     s_pl, bounds = along["s"], along["bounds"]
     start, end = bounds[group], bounds[group + 1]
     off = site["offset"][rows]
-    lo = _bisect(s_pl, start, end, s_site, right=False)  # first place at or below the site
+    lo = searchsorted_per_path(s_pl, start, end, s_site, right=False)  # first place at or below the site
 
     def upto(km: np.ndarray) -> np.ndarray:
         """Index past the last place within ``km`` along-path km of the site (km counted from the site)."""
-        return np.maximum(_bisect(s_pl, start, end, s_site + km - off, right=True), lo)
+        return np.maximum(searchsorted_per_path(s_pl, start, end, s_site + km - off, right=True), lo)
 
     pop = along["pop"]
-    cum = _prefix(pop, bounds)
+    cum = prefix_sums_per_path(pop, bounds)
     hi_first = upto(np.full(len(rows), first_km))
     out["downstream_pop_first_km"][rows] = cum[hi_first + group] - cum[lo + group]
     out["downstream_places_first_km"][rows] = hi_first - lo
@@ -354,7 +399,7 @@ def _by_country(along: dict[str, np.ndarray], group: np.ndarray, lo: np.ndarray,
     g, a, b = group[first], lo[first], end[first]
     cols = []
     for c in codes:
-        cc = _prefix(np.where(ctry == c, pop, 0.0), along["bounds"])
+        cc = prefix_sums_per_path(np.where(ctry == c, pop, 0.0), along["bounds"])
         cols.append(cc[b + g] - cc[a + g])
     per = np.stack(cols, axis=1) if codes else np.zeros((len(uniq), 0))
     texts = np.array([json.dumps({c: int(v) for c, v in zip(codes, u) if v > 0}, sort_keys=True)

@@ -27,7 +27,7 @@ from riskmap._errors import RiskmapInputError
 from riskmap._geo import local_aeqd
 from riskmap.schema import AOI_BOXES
 
-__all__ = ["sample", "zonal_stats", "buffer_km", "STATS"]
+__all__ = ["sample", "zonal_stats", "buffer_km", "local_groups", "STATS"]
 
 #: Statistics :func:`zonal_stats` can compute.
 STATS = ("mean", "max", "min", "sum", "median", "std", "count")
@@ -42,16 +42,30 @@ def _aeqd(lon0: float, lat0: float) -> pyproj.CRS:
     return local_aeqd(round(lon0, 4), round(lat0, 4))
 
 
-def _local_groups(geoms: gpd.GeoSeries) -> Iterator[tuple[pyproj.CRS, np.ndarray]]:
+def local_groups(geoms: gpd.GeoSeries) -> Iterator[tuple[pyproj.CRS, np.ndarray]]:
     """Split geometries (EPSG:4326) into regional groups, each with a local AEQD CRS.
 
     Sites inside one of riskmap's AOI boxes share a projection centred on that
     box; any others are grouped by 10-degree cell and centred on their mean.
     Within ~1000 km of the centre, AEQD distance errors stay below 0.5 %.
+    Measuring in each group's CRS gives the distances of :func:`buffer_km`,
+    :func:`riskmap.natech.natech` and the hazard context.
+
+    Parameters
+    ----------
+    geoms : geopandas.GeoSeries
+        Geometries with a CRS (or in lon/lat without one); missing and empty ones are in no group.
 
     Yields
     ------
     (crs, positions) : (pyproj.CRS, numpy.ndarray of int)
+        A group's local AEQD and the positions of its geometries in ``geoms``.
+
+    Examples
+    --------
+    >>> pts = gpd.GeoSeries(gpd.points_from_xy([19.3, 19.4, 70.9], [43.6, 43.7, 40.8]), crs="EPSG:4326")
+    >>> [pos.tolist() for _crs, pos in local_groups(pts)]
+    [[0, 1], [2]]
     """
     g = geoms.to_crs("EPSG:4326") if geoms.crs is not None else geoms
     valid = ~(g.isna() | g.is_empty).to_numpy()
@@ -111,7 +125,7 @@ def buffer_km(geoms: gpd.GeoSeries | gpd.GeoDataFrame, radius_km: float) -> gpd.
     if not (radius_km > 0 and math.isfinite(radius_km)):
         raise RiskmapInputError(f"buffer radius must be a positive number of km, got {radius_km!r}")
     out = np.full(len(g), None, dtype=object)
-    for crs, pos in _local_groups(g):
+    for crs, pos in local_groups(g):
         proj = g.iloc[pos].to_crs(crs)
         buf = gpd.GeoSeries(shapely.buffer(proj.values, radius_km * 1000.0, quad_segs=16), crs=crs)
         out[pos] = buf.to_crs("EPSG:4326").values

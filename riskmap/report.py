@@ -46,7 +46,7 @@ from riskmap.natech import climate_section
 from riskmap.report_figures import EXPOSURE_ORDER as _EXPOSURE_ORDER
 from riskmap.report_figures import basin_part as _part
 from riskmap.report_figures import class_column as _class_column  # noqa: F401 - old private name
-from riskmap.report_figures import map_figure as _map_figure
+from riskmap.report_figures import map_figure
 from riskmap.report_pdf import html_to_pdf
 from riskmap.report_prepare import (  # noqa: F401 - re-exported (moved from this module)
     ReportInputs,
@@ -62,19 +62,19 @@ from riskmap.report_quality import (  # noqa: F401 - re-exported (the old privat
     _QUALITY_FIELDS,
     _coverage_context,
     _dropped_rows_context,
-    _methodology_context,
-    _quality_context,
+    methodology_context,
+    quality_context,
     _returns_context,
 )
 from riskmap.report_ranking import TOP_N, ANNEX_COLUMNS, annex_headers, ranking_context, ranking_frame  # noqa: F401
-from riskmap.report_sources import _provenance_sources, _sources_context  # noqa: F401 - re-exported
-from riskmap.report_tables import _MAIN_TERMS, _MATRIX_LABELS, _country_sections, _matrix_context  # noqa: F401
+from riskmap.report_sources import sources_context, provenance_sources  # noqa: F401 - re-exported
+from riskmap.report_tables import _MAIN_TERMS, _MATRIX_LABELS, country_sections, _matrix_context  # noqa: F401
 from riskmap.report_tables import _site_rows, _top_sites  # noqa: F401 - re-exported (the old private names)
 from riskmap.report_values import (  # noqa: F401 - re-exported (the old private names)
     _as_dict,
     _as_list,
-    _counts,
-    _fmt,
+    count_rows,
+    cell_text,
     _looks_iso,
     _missing,
     _sha256_bytes,
@@ -167,11 +167,11 @@ def _country(code: Any) -> str:
 
 
 def _num(v: Any, digits: int = 2) -> str:
-    """A table value in the output language (English: :func:`riskmap.report_values._fmt` unchanged)."""
+    """A table value in the output language (English: :func:`riskmap.report_values.cell_text` unchanged)."""
     import numpy as np
 
     if current_lang() == "en" or _missing(v):
-        return _fmt(v, digits) if current_lang() == "en" else _("unknown")
+        return cell_text(v, digits) if current_lang() == "en" else _("unknown")
     if isinstance(v, (bool, np.bool_)):
         return _("yes") if v else _("no")
     if isinstance(v, (int, np.integer)):
@@ -237,10 +237,10 @@ def _report_context(inputs: ReportInputs, *, generated_at: _dt.datetime | None =
         "climate": climate_section(sites),  # Natech under climate change (user's scenario rasters), or None
         "interactive_map": inputs.interactive_map, "matrix": matrix,
         **_ranking_parts(sites, inputs, name, ranking, meta),
-        "countries": _country_sections(sites, riparian, _source_titles(sources)),
-        "quality": {**_quality_context(sites), "dropped": _dropped_rows_context(inputs.validation, inputs.left_out),
+        "countries": country_sections(sites, riparian, _source_titles(sources)),
+        "quality": {**quality_context(sites), "dropped": _dropped_rows_context(inputs.validation, inputs.left_out),
                     **_returns_context(inputs.sites_provenance)},
-        "method": _methodology_context(sites),
+        "method": methodology_context(sites),
         "sources": sources,
         **_footer_parts(generated_at),
     }
@@ -270,7 +270,7 @@ def _sources(sites: pd.DataFrame, inputs: ReportInputs) -> list[dict[str, Any]]:
     """The cited sources with their reader labels, breakable URLs and uses in the output language."""
     from riskmap.report_labels import source_name
 
-    sources = _sources_context(sites, [("site inventory", inputs.sites_provenance),
+    sources = sources_context(sites, [("site inventory", inputs.sites_provenance),
                                        ("basin hydrography", inputs.basins_provenance),
                                        *sorted(inputs.other_provenance.items())])
     titles = _source_titles(sources)
@@ -286,13 +286,13 @@ def _summary(sites: pd.DataFrame, riparian: list[str]) -> dict[str, list]:
     from riskmap.report_labels import category_name, exposure_name, status_name
 
     summary = {
-        "Sites by category": _counts(sites["category"], CATEGORIES, category_name),
-        "Sites by country": _counts(sites["country"], riparian, _country)
+        "Sites by category": count_rows(sites["category"], CATEGORIES, category_name),
+        "Sites by country": count_rows(sites["country"], riparian, _country)
         if "country" in sites.columns else [],
-        "Sites by status": _counts(sites["status"], STATUSES, status_name) if "status" in sites.columns else [],
+        "Sites by status": count_rows(sites["status"], STATUSES, status_name) if "status" in sites.columns else [],
     }
     if "exposure_class" in sites.columns:
-        summary["Sites by exposure class"] = _counts(sites["exposure_class"], _EXPOSURE_ORDER, exposure_name)
+        summary["Sites by exposure class"] = count_rows(sites["exposure_class"], _EXPOSURE_ORDER, exposure_name)
     return summary
 
 
@@ -322,7 +322,7 @@ def _ranking_parts(sites: pd.DataFrame, inputs: ReportInputs, name: str, ranking
     title = ngettext("{basin} basin: {n} site", "{basin} basin: {n} sites", len(sites)).format(
         basin=name, n=_count(len(sites)))
     return {
-        "map_png": _map_figure(sites, inputs.basin, title, numbers=numbers, max_numbers=MAP_NUMBERED),
+        "map_png": map_figure(sites, inputs.basin, title, numbers=numbers, max_numbers=MAP_NUMBERED),
         "map_numbered": MAP_NUMBERED,
         "executive_summary": executive_summary(sites, ranking, name),
         "findings": key_findings(sites, ranking),
@@ -375,7 +375,7 @@ def provenance_record(inputs: ReportInputs, *, generated_at: _dt.datetime | None
 
     Written next to the report as ``<basin>_report_provenance.json`` (not in the report body).
     """
-    ctx_sources = _sources_context(inputs.sites, [("site inventory", inputs.sites_provenance),
+    ctx_sources = sources_context(inputs.sites, [("site inventory", inputs.sites_provenance),
                                                   ("basin hydrography", inputs.basins_provenance),
                                                   *sorted(inputs.other_provenance.items())])
     when = generated_at or _generation_time()
@@ -394,8 +394,22 @@ def provenance_record(inputs: ReportInputs, *, generated_at: _dt.datetime | None
 # --------------------------------------------------------------------------
 
 
-def _environment():
-    """The report's Jinja environment: autoescape, gettext (``{{ _("...") }}``) in the current language."""
+def jinja_environment() -> Any:
+    """The report's Jinja environment: autoescape, gettext (``{{ _("...") }}``) in the current language.
+
+    Its filters format for the language the template is rendered in: ``fmt`` (numbers, "unknown"
+    when missing), ``count``, ``pct0``, ``country`` and ``exposure``.
+
+    Returns
+    -------
+    jinja2.Environment
+        Loading riskmap's ``templates/``; undefined names are errors.
+
+    Examples
+    --------
+    >>> jinja_environment().from_string("{{ 12345.5 | fmt(1) }} {{ none | fmt }} {{ '<b>' }}").render()
+    '12,345.5 unknown &lt;b&gt;'
+    """
     import jinja2
 
     from riskmap import i18n
@@ -406,7 +420,8 @@ def _environment():
         autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
         extensions=["jinja2.ext.i18n"])
     env.policies["ext.i18n.trimmed"] = True  # as the catalogue is extracted (riskmap._i18n_catalog)
-    env.install_gettext_callables(gettext=i18n.gettext, ngettext=i18n.ngettext, newstyle=True)
+    # install_gettext_callables is added by the jinja2.ext.i18n extension (not in the stubs)
+    env.install_gettext_callables(gettext=i18n.gettext, ngettext=i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.filters["fmt"] = _num
     env.filters["country"] = _country
     env.filters["count"] = _count
@@ -426,7 +441,7 @@ def report_html(inputs: ReportInputs, *, generated_at: _dt.datetime | None = Non
     """
     with use_lang(lang):
         ctx = _report_context(inputs, generated_at=generated_at)
-        return _environment().get_template("report.html.j2").render(**ctx)
+        return jinja_environment().get_template("report.html.j2").render(**ctx)
 
 
 def render_report(inputs: ReportInputs, out_dir: str | os.PathLike, *, pdf: bool = True,

@@ -10,7 +10,7 @@ from riskmap._errors import RiskmapError
 from riskmap.i18n import _
 from riskmap.io import atomic_path
 
-__all__ = ["html_to_pdf", "find_browser", "BROWSER_ENV"]
+__all__ = ["html_to_pdf", "find_browser", "browser_install_paths", "playwright_chromium", "BROWSER_ENV"]
 
 #: Environment variable naming the browser executable to print with (checked first).
 BROWSER_ENV = "RISKMAP_CHROMIUM"
@@ -20,8 +20,22 @@ BROWSER_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome
                  "microsoft-edge", "microsoft-edge-stable", "msedge")
 
 
-def _common_paths() -> list[Path]:
-    """Usual install places of Chromium, Chrome and Edge on Windows and macOS."""
+def browser_install_paths() -> list[Path]:
+    """Usual install places of Chromium, Chrome and Edge on Windows and macOS.
+
+    :func:`find_browser` looks there after ``PATH`` (``%PROGRAMFILES%``, ``%PROGRAMFILES(X86)%``,
+    ``%LOCALAPPDATA%``, ``/Applications`` and ``~/Applications``).
+
+    Returns
+    -------
+    list of pathlib.Path
+        Candidate executables, in the order they are tried (they need not exist).
+
+    Examples
+    --------
+    >>> any(p.name == "Google Chrome" for p in browser_install_paths())
+    True
+    """
     out: list[Path] = []
     for var in ("PROGRAMFILES", "PROGRAMFILES(X86)", "LOCALAPPDATA"):
         base = os.environ.get(var)
@@ -58,14 +72,27 @@ def find_browser() -> str | None:
         hit = shutil.which(name)
         if hit:
             return hit
-    for p in _common_paths():
+    for p in browser_install_paths():
         if p.is_file():
             return str(p)
-    return _playwright_chromium()
+    return playwright_chromium()
 
 
-def _playwright_chromium() -> str | None:
-    """Playwright's downloaded Chromium, when Playwright is installed and has one (no browser is started)."""
+def playwright_chromium() -> str | None:
+    """Playwright's downloaded Chromium, when Playwright is installed and has one (no browser is started).
+
+    The last place :func:`find_browser` looks (``playwright install chromium`` puts it there).
+
+    Returns
+    -------
+    str or None
+        The executable, or None without Playwright or its Chromium.
+
+    Examples
+    --------
+    >>> playwright_chromium()  # doctest: +SKIP
+    '/root/.cache/ms-playwright/chromium-1140/chrome-linux/chrome'
+    """
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:

@@ -15,7 +15,7 @@ import pandas as pd
 
 from riskmap.i18n import _, country_label, format_date, format_number, ngettext, use_lang
 from riskmap.report_ranking import foreign_downstream
-from riskmap.report_values import _as_list, _dec, _en, _finite, _fmt, _int, _name, _share
+from riskmap.report_values import _as_list, _dec, _en, _finite, cell_text, _int, _name, share_text
 from riskmap.schema import TMF_CATEGORIES
 
 
@@ -38,8 +38,24 @@ ACCURACY: dict[str, Any] = {
 }
 
 
-def _site_word(n: int) -> str:
-    """``1 site``, ``3 sites`` (Russian ``1 объект``, ``3 объекта``, ``5 объектов``)."""
+def site_count_text(n: int) -> str:
+    """``1 site``, ``3 sites`` (Russian ``1 объект``, ``3 объекта``, ``5 объектов``).
+
+    Parameters
+    ----------
+    n : int
+        Number of sites.
+
+    Returns
+    -------
+    str
+        The number (grouped in Russian) and the word in its plural form for ``n`` in the current language.
+
+    Examples
+    --------
+    >>> site_count_text(1), site_count_text(1234)
+    ('1 site', '1234 sites')
+    """
     return ngettext("{n} site", "{n} sites", n).format(n=_int(n))
 
 
@@ -95,8 +111,8 @@ def short_warning(sites: pd.DataFrame, ranked_no: pd.Series | None = None) -> li
         return []
     h = pd.to_numeric(sites["travel_time_h"], errors="coerce")
     sub = sites[(h < SHORT_WARNING_H).to_numpy()].assign(_h=h).sort_values("_h", kind="stable")
-    return [{"name": _name(r.get("name")), "country": country_label(r.get("country")), "hours": _fmt(r["_h"], 0),
-             "no": _fmt(r.get("priority_rank"))} for r in sub.to_dict("records")]
+    return [{"name": _name(r.get("name")), "country": country_label(r.get("country")), "hours": cell_text(r["_h"], 0),
+             "no": cell_text(r.get("priority_rank"))} for r in sub.to_dict("records")]
 
 
 def data_gaps(sites: pd.DataFrame) -> list[dict[str, Any]]:
@@ -115,7 +131,7 @@ def data_gaps(sites: pd.DataFrame) -> list[dict[str, Any]]:
                                   status_unknown=("status_unknown", "sum"), approx=("approx", "sum"))
     g = g.sort_values(["insufficient", "n"], ascending=False)
     return [{"country": country_label(c), "n": int(r.n), "insufficient": int(r.insufficient),
-             "insufficient_pct": _share(int(r.insufficient), int(r.n)), "status_unknown": int(r.status_unknown),
+             "insufficient_pct": share_text(int(r.insufficient), int(r.n)), "status_unknown": int(r.status_unknown),
              "approx": int(r.approx)} for c, r in g.iterrows()]
 
 
@@ -143,10 +159,10 @@ def _spill_paragraph(sites: pd.DataFrame) -> str:
     vh = int((sites.get("exposure_class") == "very high").sum()) if "exposure_class" in sites.columns else 0
     who = pd.Series([c for codes, own in zip(sites["downstream_countries"], sites["country"])
                      for c in foreign_downstream(codes, own)]).value_counts()
-    whom = ", ".join(f"{country_label(c)} ({_site_word(int(k))})" for c, k in who.head(4).items())
+    whom = ", ".join(f"{country_label(c)} ({site_count_text(int(k))})" for c, k in who.head(4).items())
     cross = ngettext("A spill from {n} site ({share}) would cross an international border downstream",
                      "A spill from {n} sites ({share}) would cross an international border downstream",
-                     tb).format(n=_int(tb), share=_share(tb, n))
+                     tb).format(n=_int(tb), share=share_text(tb, n))
     near = ngettext("{n} site lies on border water or reaches a border within a short distance (very high exposure)",
                     "{n} sites lie on border water or reach a border within a short distance (very high exposure)",
                     vh).format(n=_int(vh))
@@ -165,7 +181,7 @@ def _unknown_paragraph(sites: pd.DataFrame, basis: pd.Series) -> str:
                     "substances, capacity), so its hazard is estimated from its category only",
                     "Much is unknown: for {n} sites ({share}) the public sources give no quantity (volume, "
                     "substances, capacity), so their hazard is estimated from their category only",
-                    ins).format(n=_int(ins), share=_share(ins, n))
+                    ins).format(n=_int(ins), share=share_text(ins, n))
     status = ngettext("the operating status of {n} site is not known", "the operating status of {n} sites is not known",
                       st).format(n=_int(st))
     return (_("{first}; {second}.").format(first=gaps, second=status) + " "
@@ -222,7 +238,7 @@ def _key_findings(sites: pd.DataFrame, ranking: list[dict[str, Any]]) -> list[st
         return out
     cat = sites["category"].value_counts()
     out.append(_("The largest group is {group} ({share} of the sites).").format(
-        group=category_plural(cat.index[0], int(cat.iloc[0])), share=_share(int(cat.iloc[0]), n)))
+        group=category_plural(cat.index[0], int(cat.iloc[0])), share=share_text(int(cat.iloc[0]), n)))
     tmf = int(sites["category"].isin(TMF_CATEGORIES).sum())
     if tmf:
         out.append(ngettext("{n} site is a tailings facility, the category behind the worst transboundary accidents "
@@ -307,7 +323,7 @@ def _limitations_context(sites: pd.DataFrame, meta: Mapping[str, Any] | None) ->
             "national registers. For {insufficient} of {n} sites ({share}) the sources give no quantity (tailings "
             "volume, substances, capacity); their hazard is the typical hazard of their category. Missing values "
             "are never replaced by zero. Sites that no public source records are missing altogether.",
-            n).format(insufficient=_int(ins), n=_int(n), share=_share(ins, n))})
+            n).format(insufficient=_int(ins), n=_int(n), share=share_text(ins, n))})
     if n and "coord_precision" in sites.columns:
         exact = int((sites["coord_precision"] == "exact").sum())
         out.append({"title": _("Locations"), "text": ngettext(
@@ -315,7 +331,7 @@ def _limitations_context(sites: pd.DataFrame, meta: Mapping[str, Any] | None) ->
             "by the nearest town, which can place a site on the wrong side of a divide or river.",
             "{exact} of {n} sites ({share}) are located to about 100 m; the others only approximately (a few km) or "
             "by the nearest town, which can place a site on the wrong side of a divide or river.",
-            n).format(exact=_int(exact), n=_int(n), share=_share(exact, n))})
+            n).format(exact=_int(exact), n=_int(n), share=share_text(exact, n))})
     out.append({"title": _("River distances and basins"), "text": _river_limits(meta)})
     out.append({"title": _("Travel times"), "text":
                 _("Hours to the first border assume a constant flow speed of 1 m/s; real speeds vary several-fold "

@@ -15,7 +15,7 @@ import pandas as pd
 
 from riskmap.i18n import _, country_label, current_lang
 from riskmap.report_figures import EXPOSURE_ORDER as _EXPOSURE_ORDER
-from riskmap.report_values import _as_dict, _counts, _fmt, _missing, _share, exposure_name
+from riskmap.report_values import _as_dict, count_rows, cell_text, _missing, share_text, exposure_name
 from riskmap.schema import COORD_PRECISIONS, DIVIDE_BUFFER_KM, TMF_CATEGORIES
 
 
@@ -57,10 +57,30 @@ def _dropped_rows_context(report: Any, left_out: Any = None) -> dict[str, Any] |
             "more": max(0, len(rows) - MAX_DROPPED_LISTED), "outside": outside}
 
 
-def _quality_context(sites: pd.DataFrame) -> dict[str, Any]:
+def quality_context(sites: pd.DataFrame) -> dict[str, Any]:
+    """The report's data-quality section: coordinate precision, missing and filled hazard fields.
+
+    Parameters
+    ----------
+    sites : pandas.DataFrame
+        The basin's sites (as ranked for the report).
+
+    Returns
+    -------
+    dict
+        ``precision`` (counts and shares per coordinate precision), ``precision_help``,
+        ``missing`` (share of sites missing each hazard field that applies to them),
+        ``coverage``, ``coverage_fields`` and ``questionnaire_sites``; labels in the current language.
+
+    Examples
+    --------
+    >>> s = pd.DataFrame({"category": ["mine", "mine"], "coord_precision": ["exact", "approximate"]})
+    >>> [(r["key"], r["n"], float(r["pct"])) for r in quality_context(s)["precision"]]
+    [('exact', 1, 50.0), ('approximate', 1, 50.0)]
+    """
     from riskmap.report_labels import category_name, drainage_name, field_name, precision_name, score_status_name
 
-    q: dict[str, Any] = {"precision": _counts(sites["coord_precision"], COORD_PRECISIONS, precision_name)
+    q: dict[str, Any] = {"precision": count_rows(sites["coord_precision"], COORD_PRECISIONS, precision_name)
                          if "coord_precision" in sites.columns else []}
     q["precision_help"] = {k: _(v) for k, v in COORD_PRECISIONS.items()}
     rows = []
@@ -78,16 +98,16 @@ def _quality_context(sites: pd.DataFrame) -> dict[str, Any]:
                      "applies_to": _("all sites") if cats is None
                      else ", ".join(sorted(category_name(c) for c in cats)),
                      "n": n_rel, "missing": miss,
-                     "share": _share(miss, n_rel) if n_rel else _("no such sites")})
+                     "share": share_text(miss, n_rel) if n_rel else _("no such sites")})
     q["missing"] = rows
     if "score_status" in sites.columns:
-        q["score_status"] = _counts(sites["basis"] if "basis" in sites.columns else sites["score_status"],
+        q["score_status"] = count_rows(sites["basis"] if "basis" in sites.columns else sites["score_status"],
                                     ("scored", "proxy", "insufficient data"), score_status_name)
     if "completeness" in sites.columns:
         c = pd.to_numeric(sites["completeness"], errors="coerce")
-        q["completeness_mean"] = _fmt(c.mean()) if c.notna().any() else _("unknown")
+        q["completeness_mean"] = cell_text(c.mean()) if c.notna().any() else _("unknown")
     if "drainage_by" in sites.columns:
-        q["drainage_by"] = _counts(sites["drainage_by"], ("dem flow path", "river snap", "basin allocation", "none"),
+        q["drainage_by"] = count_rows(sites["drainage_by"], ("dem flow path", "river snap", "basin allocation", "none"),
                                    drainage_name)
     q.update(_coverage_context(sites))
     return q
@@ -125,9 +145,9 @@ def _coverage_context(sites: pd.DataFrame) -> dict[str, Any]:
         top = sites.loc[tot.nlargest(10).index]
         out["population"] = [{
             "name": r.get("name"), "country": country_label(r.get("country")),
-            "first": _fmt(r.get("downstream_pop_first_km"), 0), "border": _fmt(r.get("downstream_pop_to_border"), 0),
-            "total": _fmt(r.get("downstream_pop_total"), 0),
-            "by": ", ".join(f"{country_label(k)} {_fmt(v, 0)}"
+            "first": cell_text(r.get("downstream_pop_first_km"), 0), "border": cell_text(r.get("downstream_pop_to_border"), 0),
+            "total": cell_text(r.get("downstream_pop_total"), 0),
+            "by": ", ".join(f"{country_label(k)} {cell_text(v, 0)}"
                             for k, v in _as_dict(r.get("downstream_pop_by_country")).items()),
         } for r in top.to_dict("records") if pd.notna(r.get("downstream_pop_total"))]
     return out
@@ -156,7 +176,26 @@ def _filled_by_text(text: Any) -> Any:
     return "; ".join(parts)
 
 
-def _methodology_context(sites: pd.DataFrame) -> dict[str, Any]:
+def methodology_context(sites: pd.DataFrame) -> dict[str, Any]:
+    """The report's methodology section: the exposure rule, the classes and the parameters used.
+
+    Parameters
+    ----------
+    sites : pandas.DataFrame
+        The basin's sites (as ranked for the report).
+
+    Returns
+    -------
+    dict
+        ``rule`` (river km of the classes, divide buffer), ``exposure_classes``, ``has_exposure``,
+        ``has_hazard``, ``n_proxy``, ``params_labels`` and ``defaults_used``.
+
+    Examples
+    --------
+    >>> m = methodology_context(pd.DataFrame({"category": ["mine"]}))
+    >>> m["has_exposure"], m["has_hazard"], sorted(m["rule"])
+    (False, False, ['divide_km', 'high_km', 'very_high_km'])
+    """
     labels = sorted({str(x) for x in sites.get("params_label", pd.Series(dtype=object)).dropna()})
     have = set(sites.columns)
     rule = None
@@ -175,7 +214,7 @@ def _methodology_context(sites: pd.DataFrame) -> dict[str, Any]:
         "defaults_used": any("default" in lbl.lower() for lbl in labels),
         "has_exposure": "exposure_class" in have,
         "has_hazard": "priority_score" in have,
-        "exposure_classes": _counts(sites["exposure_class"], _EXPOSURE_ORDER, exposure_name)
+        "exposure_classes": count_rows(sites["exposure_class"], _EXPOSURE_ORDER, exposure_name)
         if "exposure_class" in have else [],
         "n_proxy": int((sites["score_status"] == "proxy").sum()) if "score_status" in have else None,
     }

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 import pandas as pd
 
 from riskmap.i18n import N_, _, country_label, format_number, ngettext, use_lang
-from riskmap.report_values import _as_dict, _as_list, _cap, _dec, _en, _finite, _fmt, _missing, _name, exposure_name
+from riskmap.report_values import _as_dict, _as_list, _cap, _dec, _en, _finite, cell_text, _missing, _name, exposure_name
 
 
 #: Number of sites listed in the top-priority table.
@@ -85,16 +85,32 @@ def _quantity(r: Mapping[str, Any]) -> str | None:
     tv, rv = _finite(r.get("tailings_volume_m3")), _finite(r.get("reservoir_volume_m3"))
     mw = _finite(r.get("capacity_mw"))
     if tv:
-        return _("about {amount} m³ of tailings").format(amount=_amount(tv))
+        return _("about {amount} m³ of tailings").format(amount=amount_text(tv))
     if rv:
-        return _("a reservoir of about {amount} m³").format(amount=_amount(rv))
+        return _("a reservoir of about {amount} m³").format(amount=amount_text(rv))
     if mw:
         return _("a capacity of {mw} MW").format(mw=f"{mw:,.0f}" if _en() else format_number(mw, 0))
     return None
 
 
-def _amount(v: float) -> str:
-    """A large amount in words: ``1.2 billion``, ``3.4 million`` (Russian ``1,2 млрд``, ``3,4 млн``)."""
+def amount_text(v: float) -> str:
+    """A large amount in words: ``1.2 billion``, ``3.4 million`` (Russian ``1,2 млрд``, ``3,4 млн``).
+
+    Parameters
+    ----------
+    v : float
+        The amount (people, cubic metres ...).
+
+    Returns
+    -------
+    str
+        Billions and millions with one decimal, smaller amounts as grouped whole numbers.
+
+    Examples
+    --------
+    >>> amount_text(2.5e9), amount_text(3.42e6), amount_text(12_345.0)
+    ('2.5 billion', '3.4 million', '12,345')
+    """
     if v >= 1e9:
         return _("{x} billion").format(x=_dec(v / 1e9, 1))
     if v >= 1e6:
@@ -182,7 +198,7 @@ def why_reasons(r: Mapping[str, Any], max_reasons: int = 4) -> list[str]:
     pop = _finite(r.get("downstream_pop_total"))
     if pop:
         if pop >= 1e6:
-            out.append(_("Towns downstream: at least {amount} people.").format(amount=_amount(pop)))
+            out.append(_("Towns downstream: at least {amount} people.").format(amount=amount_text(pop)))
         else:
             people = f"{pop:,.0f}" if _en() else format_number(pop, 0)
             out.append(ngettext("Towns downstream: at least {n} person.", "Towns downstream: at least {n} people.",
@@ -248,6 +264,6 @@ def _ranking_context(ranked: pd.DataFrame, n: int = TOP_N) -> list[dict[str, Any
             "no": int(r["priority_rank"]), "name": _name(r.get("name")), "category": category_name(r.get("category")),
             "country": country_label(r.get("country")), "exposure_class": exposure_name(r.get("exposure_class")),
             "basis": score_status_name(r.get("basis")), "reasons": why_reasons(r),
-            "numbers": [_fmt(_finite(r.get(c, terms.get(c))), d) for c, _h, d in ANNEX_COLUMNS],
+            "numbers": [cell_text(_finite(r.get(c, terms.get(c))), d) for c, _h, d in ANNEX_COLUMNS],
         })
     return out

@@ -1,6 +1,6 @@
 """The report's sources: provenance files flattened into cited datasets with licence, attribution and checksums.
 
-:func:`_sources_context` lists every source of the site inventory (the
+:func:`sources_context` lists every source of the site inventory (the
 ``source`` column) and every dataset a ``PROVENANCE.json`` names, for the
 "Sources" chapter and the provenance record written beside the report.
 Messages belong to the gettext domain ``report_text``.
@@ -65,8 +65,33 @@ def _walk_sources(node: Any, out: list[dict[str, Any]], depth: int = 0) -> None:
             _walk_sources(v, out, depth + 1)
 
 
-def _provenance_sources(prov: dict | None) -> list[dict[str, Any]]:
-    """Flatten a PROVENANCE.json into source entries (tolerant of its layout)."""
+def provenance_sources(prov: dict | None) -> list[dict[str, Any]]:
+    """Flatten a PROVENANCE.json into source entries (tolerant of its layout).
+
+    The report's list of sources reads the provenance of the inventory, the hydrography and
+    the Natech layers through this: one entry per dataset, its file checksums merged.
+
+    Parameters
+    ----------
+    prov : dict or None
+        A parsed PROVENANCE.json (None: no provenance).
+
+    Returns
+    -------
+    list of dict
+        One entry per dataset: ``name``, ``licence``, ``attribution``, ``url``, ``date``,
+        ``title``, ``path`` and ``files`` ((path, sha256) pairs).
+
+    Examples
+    --------
+    >>> e = provenance_sources({"sources": [
+    ...     {"dataset": "GeoNames", "path": "geonames/cities500.txt", "sha256": "ab12", "licence": "CC BY 4.0"},
+    ...     {"dataset": "GeoNames", "path": "geonames/admin1.txt", "sha256": "cd34"}]})
+    >>> [(x["name"], x["licence"], x["files"]) for x in e]
+    [('GeoNames', 'CC BY 4.0', [('geonames/cities500.txt', 'ab12'), ('geonames/admin1.txt', 'cd34')])]
+    >>> provenance_sources(None)
+    []
+    """
     out: list[dict[str, Any]] = []
 
     _walk_sources(prov, out)
@@ -102,16 +127,35 @@ def _provenance_sources(prov: dict | None) -> list[dict[str, Any]]:
 _USED_FOR = (N_("site inventory"), N_("basin hydrography"), N_("Natech screening"))
 
 
-def _sources_context(sites: pd.DataFrame, provs: list[tuple[str, dict | None]]) -> list[dict[str, Any]]:
+def sources_context(sites: pd.DataFrame, provs: list[tuple[str, dict | None]]) -> list[dict[str, Any]]:
     """One entry per source: every inventory source plus every provenance source.
 
     ``used_for`` is shown in the output language ("site inventory", "basin
     hydrography" and any other text the catalogue holds; else as given).
+
+    Parameters
+    ----------
+    sites : pandas.DataFrame
+        The sites (their ``source``, ``licence`` and ``last_verified`` columns).
+    provs : list of (str, dict or None)
+        What each provenance file is used for, and the parsed file.
+
+    Returns
+    -------
+    list of dict
+        Per source: ``name``, ``title``, ``licence``, ``attribution``, ``url``, ``date``,
+        ``sha256``, ``files``, ``n_sites``, ``verified`` and ``used_for``.
+
+    Examples
+    --------
+    >>> s = pd.DataFrame({"source": ["GEM", "GEM"], "licence": ["CC BY 4.0", "CC BY 4.0"]})
+    >>> [(e["name"], e["n_sites"], e["used_for"]) for e in sources_context(s, [("site inventory", None)])]
+    [('GEM', 2, 'site inventory')]
     """
     entries: dict[str, dict[str, Any]] = {}
     prov_entries: list[tuple[str, dict[str, Any]]] = []
     for used_for, p in provs:
-        for e in _provenance_sources(p):
+        for e in provenance_sources(p):
             prov_entries.append((used_for, e))
 
     def find_prov(name: str) -> dict[str, Any] | None:

@@ -16,7 +16,7 @@ import pandas as pd
 from riskmap.i18n import N_, _, country_label
 from riskmap.report_figures import EXPOSURE_ORDER as _EXPOSURE_ORDER
 from riskmap.report_ranking import TOP_N, foreign_downstream
-from riskmap.report_values import _as_dict, _as_list, _counts, _fmt, _looks_iso, _missing, exposure_name
+from riskmap.report_values import _as_dict, _as_list, count_rows, cell_text, _looks_iso, _missing, exposure_name
 from riskmap.schema import CATEGORIES, STATUSES
 
 
@@ -44,15 +44,15 @@ def _top_sites(sites: pd.DataFrame, n: int = TOP_N) -> list[dict[str, Any]]:
         main += [k for k in sorted(terms) if k.startswith("priority_") and k not in main]
         other = [k for k in sorted(terms) if k not in main]
         out.append({
-            "rank": _fmt(r.get("priority_rank")), "site_id": r.get("site_id"), "name": r.get("name"),
+            "rank": cell_text(r.get("priority_rank")), "site_id": r.get("site_id"), "name": r.get("name"),
             "category": r.get("category"), "country": country_label(r.get("country")),
-            "exposure_class": exposure_name(r.get("exposure_class")), "score": _fmt(r.get("priority_score"), 3),
-            "status": _fmt(r.get("score_status")), "completeness": _fmt(r.get("completeness")),
-            "downstream": _fmt(_as_list(r.get("downstream_countries")) or None),
-            "first_border_km": _fmt(r.get("first_border_river_km"), 1),
-            "reason": _fmt(r.get("score_reason")),
-            "terms": [(k, _fmt(terms[k], 3)) for k in main],
-            "other_terms": "; ".join(f"{k}: {_fmt(terms[k], 3)}" for k in other),
+            "exposure_class": exposure_name(r.get("exposure_class")), "score": cell_text(r.get("priority_score"), 3),
+            "status": cell_text(r.get("score_status")), "completeness": cell_text(r.get("completeness")),
+            "downstream": cell_text(_as_list(r.get("downstream_countries")) or None),
+            "first_border_km": cell_text(r.get("first_border_river_km"), 1),
+            "reason": cell_text(r.get("score_reason")),
+            "terms": [(k, cell_text(terms[k], 3)) for k in main],
+            "other_terms": "; ".join(f"{k}: {cell_text(terms[k], 3)}" for k in other),
         })
     return out
 
@@ -81,8 +81,8 @@ def _matrix_context(matrix: pd.DataFrame | None) -> dict[str, Any] | None:
         "index_name": index_name.replace("_", " "),
         "columns": [country_label(c) if _looks_iso(c) else _(_MATRIX_LABELS[c]) if c in _MATRIX_LABELS else c
                     for c in cols],
-        "rows": [{"label": country_label(i) if isinstance(i, str) and _looks_iso(i) else _fmt(i),
-                  "values": [_fmt(v) for v in row]} for i, row in zip(m.index, m.to_numpy())],
+        "rows": [{"label": country_label(i) if isinstance(i, str) and _looks_iso(i) else cell_text(i),
+                  "values": [cell_text(v) for v in row]} for i, row in zip(m.index, m.to_numpy())],
         "codes": [str(i) for i in m.index] + cols,
     }
 
@@ -107,7 +107,7 @@ def _site_rows(sub: pd.DataFrame, titles: Mapping[str, str] | None = None) -> li
         return rows[c].tolist() if c in rows.columns else [None] * n
 
     basis = get("basis") if "basis" in rows.columns else get("score_status")
-    return [{"no": _fmt(no) if not _missing(no) else "", "name": nm, "category": category_name(cat),
+    return [{"no": cell_text(no) if not _missing(no) else "", "name": nm, "category": category_name(cat),
              "status": status_name(st), "exposure_class": exposure_name(ex), "basis": score_status_name(b),
              "coord_precision": precision_name(pr), "source": source_name(src, titles)}
             for no, nm, cat, st, ex, b, pr, src in zip(get("priority_rank"), get("name"), get("category"),
@@ -115,8 +115,31 @@ def _site_rows(sub: pd.DataFrame, titles: Mapping[str, str] | None = None) -> li
                                                           get("coord_precision"), get("source"))]
 
 
-def _country_sections(sites: pd.DataFrame, riparian: list[str],
+def country_sections(sites: pd.DataFrame, riparian: list[str],
                       titles: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
+    """One report section per country: the riparian countries first, then any other, then "unknown".
+
+    Parameters
+    ----------
+    sites : pandas.DataFrame
+        The basin's sites (as ranked for the report).
+    riparian : list of str
+        ISO3 codes of the basin's riparian countries, in the basin's order.
+    titles : mapping, optional
+        Source name -> title, for the sites' sources.
+
+    Returns
+    -------
+    list of dict
+        Per country: ``code``, ``label`` (in the current language), ``n`` sites, ``by_category``,
+        ``by_status``, ``transboundary``, ``top`` sites, ``sites`` and ``reaches``.
+
+    Examples
+    --------
+    >>> s = pd.DataFrame({"site_id": ["a"], "name": ["A"], "category": ["mine"], "country": ["SRB"]})
+    >>> [(c["code"], c["label"], c["n"]) for c in country_sections(s, ["BIH", "SRB"])]
+    [('BIH', 'Bosnia and Herzegovina', 0), ('SRB', 'Serbia', 1)]
+    """
     from riskmap.report_labels import category_name, status_name
 
     country = (sites["country"].astype(object).map(lambda v: "unknown" if _missing(v) else str(v))
@@ -134,11 +157,11 @@ def _country_sections(sites: pd.DataFrame, riparian: list[str],
                              for c in foreign_downstream(codes_, own)], dtype=object).value_counts()
         out.append({
             "code": code, "label": country_label(code), "n": len(sub),
-            "by_category": _counts(sub["category"], CATEGORIES, category_name) if len(sub) else [],
-            "by_status": _counts(sub["status"], STATUSES, status_name)
+            "by_category": count_rows(sub["category"], CATEGORIES, category_name) if len(sub) else [],
+            "by_status": count_rows(sub["status"], STATUSES, status_name)
             if len(sub) and "status" in sub.columns else [],
             "transboundary": tb,
-            "reaches": [f"{country_label(c)} ({_fmt(int(k))})" for c, k in foreign.items()],
+            "reaches": [f"{country_label(c)} ({cell_text(int(k))})" for c, k in foreign.items()],
             "top": _top_sites(sub, 5),
             "sites": _site_rows(sub, titles),
         })

@@ -69,8 +69,27 @@ def _value_label(key: Any) -> str:
 _missing = is_missing
 
 
-def _fmt(v: Any, digits: int = 2) -> str:
-    """Format a value for a table cell; missing values read 'unknown'."""
+def cell_text(v: Any, digits: int = 2) -> str:
+    """Format a value for a table cell in the current language; missing values read 'unknown'.
+
+    Parameters
+    ----------
+    v : object
+        A number, bool, list of codes, text, or a missing value.
+    digits : int
+        Decimals of a fractional number.
+
+    Returns
+    -------
+    str
+        Grouped thousands and ``digits`` decimals (Russian: no-break-space thousands, decimal comma),
+        yes/no, ``A → B`` for a list (ISO3 codes as country names), or the text.
+
+    Examples
+    --------
+    >>> cell_text(1234.5, 1), cell_text(12345), cell_text(True), cell_text(None), cell_text(["BIH", "SRB"])
+    ('1,234.5', '12,345', 'yes', 'unknown', 'Bosnia and Herzegovina → Serbia')
+    """
     if _missing(v):
         return _("unknown")
     if isinstance(v, (bool, np.bool_)):
@@ -92,7 +111,7 @@ _BIDI_ACTIVE = frozenset({"R", "AL", "RLE", "RLO", "LRE", "LRO", "RLI", "LRI", "
 
 
 def _name(v: Any) -> str:
-    """A site name for prose and tables (:func:`_fmt`), bidi-isolated when it holds right-to-left text or controls.
+    """A site name for prose and tables (:func:`cell_text`), bidi-isolated when it holds right-to-left text or controls.
 
     A name such as ``"abc\u202eexe.txt"`` would otherwise reverse the rest of the sentence it stands in
     (in the HTML and in the PDF); FIRST STRONG ISOLATE ... POP DIRECTIONAL ISOLATE confines it.
@@ -102,7 +121,7 @@ def _name(v: Any) -> str:
     >>> _name("Trepca"), _name("abc\u202eexe") == "\u2068abc\u202eexe\u2069"
     ('Trepca', True)
     """
-    text = _fmt(v)
+    text = cell_text(v)
     if any(unicodedata.bidirectional(ch) in _BIDI_ACTIVE for ch in text):
         return "\u2068" + text + "\u2069"
     return text
@@ -138,10 +157,29 @@ def _as_dict(v: Any) -> dict:
     return {}
 
 
-def _counts(series: pd.Series, order: Iterable[str] | None = None, label=_value_label) -> list[dict[str, Any]]:
+def count_rows(series: pd.Series, order: Iterable[str] | None = None, label=_value_label) -> list[dict[str, Any]]:
     """Counts of values (missing counted as 'unknown'), in vocabulary order then by count.
 
     ``label`` names a value; the default shows exposure classes and "unknown" in the output language.
+
+    Parameters
+    ----------
+    series : pandas.Series
+        The values.
+    order : iterable of str, optional
+        The vocabulary: its values come first, in this order; the others follow by count.
+    label : callable
+        Value -> its label.
+
+    Returns
+    -------
+    list of dict
+        Per value: ``key``, ``label``, ``n`` and ``pct`` (share of all values, %).
+
+    Examples
+    --------
+    >>> [(r["key"], r["label"], r["n"]) for r in count_rows(pd.Series(["high", None, "high"]), ("very high", "high"))]
+    [('high', 'high', 2), ('unknown', 'unknown', 1)]
     """
     s = series.astype(object).where(series.notna(), "unknown").map(str)
     vc = s.value_counts()
@@ -171,8 +209,24 @@ def _finite(v: Any) -> float | None:
     return f if math.isfinite(f) else None
 
 
-def _share(n: int, total: int) -> str:
-    """``n`` as a share of ``total``: ``25 %`` (a no-break space before the sign in Russian)."""
+def share_text(n: int, total: int) -> str:
+    """``n`` as a share of ``total``: ``25 %`` (a no-break space before the sign in Russian).
+
+    Parameters
+    ----------
+    n, total : int
+        The part and the whole (0 % when the whole is 0).
+
+    Returns
+    -------
+    str
+        The rounded percentage.
+
+    Examples
+    --------
+    >>> share_text(1, 3), share_text(0, 0)
+    ('33 %', '0 %')
+    """
     if _en():
         return f"{100.0 * n / total:.0f} %" if total else "0 %"
     return format_number(100.0 * n / total if total else 0.0, 0) + "\u00a0%"

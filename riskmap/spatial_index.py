@@ -1,9 +1,9 @@
 """Vectorised point lookups used by the exposure index: nearest line vertex and point-in-polygon.
 
-``_SegmentIndex`` finds the nearest of many projected lines for millions of
+``SegmentIndex`` finds the nearest of many projected lines for millions of
 points (k-d trees over densified vertices, a coarse copy far from the
 lines, an exact fallback where the approximation could matter);
-``_PolygonLabeler`` labels lon/lat points with the polygon they fall in
+``PolygonLabeler`` labels lon/lat points with the polygon they fall in
 (a lookup grid for large batches, exact tests at the cell edges). Used by
 :mod:`riskmap.basin_index`.
 """
@@ -31,7 +31,7 @@ from scipy.spatial import cKDTree
 
 # Densification step (m) of reaches and borders for the k-d tree search: the
 # distance error of the nearest-segment search is at most half of it, and is
-# removed entirely (exact fallback) where it could matter (see _SegmentIndex).
+# removed entirely (exact fallback) where it could matter (see SegmentIndex).
 _STEP_M = 250.0
 _STEP_DEG = 0.0025
 # Far from the lines (beyond _FAR_M) the search runs on a coarse copy: simplified
@@ -56,13 +56,21 @@ _WGS84 = pyproj.CRS("EPSG:4326")
 
 
 @functools.lru_cache(maxsize=32)
-def _lonlat_to(crs: pyproj.CRS) -> pyproj.Transformer:
+def lonlat_transformer(crs: pyproj.CRS) -> pyproj.Transformer:
     """EPSG:4326 -> ``crs`` (``always_xy``): the transformation ``Transformer.from_crs`` makes, made once per CRS.
 
     For riskmap's local AEQD (:func:`riskmap._geo.local_aeqd`) it is made directly from the PROJ
     pipeline ``from_crs`` chooses for it (degrees to radians, then the projection on the WGS84
     ellipsoid; no datum change), which gives the same numbers and is made some 50 times faster
     (``from_crs`` searches the PROJ database: ~10 ms, as long as projecting thousands of vertices).
+    ``crs`` is a :class:`pyproj.CRS`; the result a :class:`pyproj.Transformer` from lon/lat (degrees).
+
+    Examples
+    --------
+    >>> from riskmap._geo import local_aeqd
+    >>> x, y = lonlat_transformer(local_aeqd(19.5, 42.5)).transform(19.5, 43.5)
+    >>> round(abs(x), 3), round(y / 1000.0, 1)  # 1 degree north of the centre: 111 km
+    (0.0, 111.1)
     """
     m = _LOCAL_AEQD.match(crs.srs or "")
     if m is None:
@@ -75,10 +83,10 @@ def _lonlat_to(crs: pyproj.CRS) -> pyproj.Transformer:
 def _project(geoms: np.ndarray, src: pyproj.CRS | None, crs: pyproj.CRS) -> np.ndarray:
     """Geometries (CRS ``src``) in ``crs``: the numbers :meth:`geopandas.GeoSeries.to_crs` gives, without its frames.
 
-    From lon/lat through :func:`_lonlat_to`; from any other CRS through ``to_crs`` itself.
+    From lon/lat through :func:`lonlat_transformer`; from any other CRS through ``to_crs`` itself.
     """
     if src is not None and src == _WGS84:
-        tr = _lonlat_to(crs)
+        tr = lonlat_transformer(crs)
         return shapely.transform(np.asarray(geoms, dtype=object),
                                  lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1])))
     return gpd.GeoSeries(geoms, crs=src).to_crs(crs).values
@@ -128,7 +136,7 @@ def _geoms_from_arrays(a: dict[str, np.ndarray], prefix: str) -> np.ndarray:
     return shapely.from_wkb(np.array(parts, dtype=object)) if parts else np.array([], dtype=object)
 
 
-class _SegmentIndex:
+class SegmentIndex:
     """Nearest-segment search over many lines, vectorised over query points.
 
     Lines (projected, metres) are densified to ``step`` and their vertices
@@ -142,6 +150,16 @@ class _SegmentIndex:
     is provably resolved when its k-th vertex is farther than
     ``best + step / 2``; the others are re-queried with more neighbours and,
     if still unproven, solved with shapely's STRtree.
+
+    ``lines``: array of shapely lines in a projected CRS (metres); ``step``: densification step (m);
+    ``coarse``: also keep a simplified copy for far points (see :meth:`nearest`).
+
+    Examples
+    --------
+    >>> idx = SegmentIndex(np.array([shapely.LineString([(0, 0), (1000, 0)])], dtype=object), step=100.0)
+    >>> r = idx.nearest(np.array([500.0]), np.array([30.0]))
+    >>> int(r["line"][0]), float(r["dist"][0]), float(r["frac"][0])
+    (0, 30.0, 0.5)
     """
 
     #: Arrays read by :meth:`from_arrays`, turned into the search arrays on first use (:meth:`__getattr__`).
@@ -149,9 +167,9 @@ class _SegmentIndex:
 
     def __init__(self, lines: np.ndarray, step: float = _STEP_M, coarse: bool = True) -> None:
         lines = np.asarray(lines, dtype=object)
-        self.coarse: _SegmentIndex | None = None
+        self.coarse: SegmentIndex | None = None
         if coarse and step < _COARSE_STEP_M:
-            self.coarse = _SegmentIndex(shapely.simplify(lines, _COARSE_TOL_M), _COARSE_STEP_M, coarse=False)
+            self.coarse = SegmentIndex(shapely.simplify(lines, _COARSE_TOL_M), _COARSE_STEP_M, coarse=False)
         parts, owner = shapely.get_parts(shapely.segmentize(lines, step), return_index=True)
         keep = ~shapely.is_empty(parts)
         parts, owner = parts[keep], owner[keep]
@@ -234,7 +252,7 @@ class _SegmentIndex:
         return a
 
     @classmethod
-    def from_arrays(cls, a: dict[str, np.ndarray], prefix: str) -> _SegmentIndex:
+    def from_arrays(cls, a: dict[str, np.ndarray], prefix: str) -> SegmentIndex:
         """The index saved by :meth:`to_arrays` (same answers; the k-d tree is rebuilt on first use).
 
         The segment arrays are derived on first use (:meth:`__getattr__`): a cached basin index holds
@@ -352,9 +370,11 @@ class _SegmentIndex:
                 exact_within: float = 1000.0) -> dict[str, np.ndarray]:
         """Nearest segment of every point.
 
-        Returns a dict of arrays: ``line`` (line index, -1 if none within
-        ``max_dist``), ``dist`` (m), ``nx``, ``ny`` (nearest point) and
-        ``frac`` (position of the nearest point along its line part, 0..1).
+        ``x``, ``y``: the points (CRS of the lines); ``max_dist``: farthest distance searched (m);
+        ``k``: vertices looked at first per point; ``exact_within``: distances up to this (m) are exact.
+
+        Returns a dict of arrays: ``line`` (line index, -1 if none within ``max_dist``), ``dist`` (m),
+        ``nx``, ``ny`` (nearest point) and ``frac`` (position of the nearest point along its line part, 0..1).
         """
         x = np.ascontiguousarray(x, dtype=float)
         y = np.ascontiguousarray(y, dtype=float)
@@ -460,7 +480,7 @@ class _SegmentIndex:
             out["nlat"][ok] = self.vlat[bseg[ok]] + bt[ok] * self.dlat[bseg[ok]]
 
 
-class _PolygonLabeler:
+class PolygonLabeler:
     """Point-in-polygon labelling through a lookup grid plus exact tests.
 
     The polygons (lon/lat) are burnt into a grid; cells touched by any
@@ -469,6 +489,15 @@ class _PolygonLabeler:
     exactly with :func:`shapely.contains_xy` on the prepared polygons, so the
     result equals an exact point-in-polygon join (boundary points excepted).
     Overlapping polygons: the first one wins.
+
+    ``polygons``: shapely polygons (lon/lat; None or empty ones contain nothing); ``max_cells``: the
+    largest number of cells of the lookup grid.
+
+    Examples
+    --------
+    >>> lab = PolygonLabeler([shapely.box(19, 42, 20, 43), shapely.box(20, 42, 21, 43)])
+    >>> lab.label(np.array([19.5, 20.5, 25.0]), np.array([42.5, 42.5, 42.5])).tolist()
+    [0, 1, -1]
     """
 
     def __init__(self, polygons: Sequence[shapely.Geometry], max_cells: float = 6e6) -> None:
@@ -509,12 +538,12 @@ class _PolygonLabeler:
         return {**_geoms_to_arrays(self.polys, prefix), f"{prefix}max_cells": np.array([self.max_cells])}
 
     @classmethod
-    def from_arrays(cls, a: dict[str, np.ndarray], prefix: str) -> _PolygonLabeler:
+    def from_arrays(cls, a: dict[str, np.ndarray], prefix: str) -> PolygonLabeler:
         """The labeller saved by :meth:`to_arrays`."""
         return cls(list(_geoms_from_arrays(a, prefix)), max_cells=float(a[f"{prefix}max_cells"][0]))
 
     def label(self, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
-        """Index of the polygon containing each point, -1 for none."""
+        """Index of the (first) polygon containing each point (``lon``, ``lat`` arrays), -1 for none."""
         out = np.full(len(lon), -1, dtype=np.intp)
         if len(lon) == 0:
             return out

@@ -19,7 +19,7 @@ from riskmap._columns import _num, _text
 from riskmap._errors import RiskmapInputError
 from riskmap.schema import TMF_CATEGORIES
 
-__all__: list[str] = []
+__all__ = ["volume_from_notes"]
 
 
 def _toxicity(frame: pd.DataFrame, p: dict) -> tuple[np.ndarray, np.ndarray, list[str | None]]:
@@ -70,15 +70,34 @@ def _parse_number(s: str) -> float:
     return float(s.replace(",", ""))
 
 
-def _volume_from_notes(text: Any, tonnes_per_m3: float) -> tuple[float, str | None]:
+def volume_from_notes(text: Any, tonnes_per_m3: float) -> tuple[float, str | None]:
     """Largest tailings volume (m³) stated in a free-text note, with the matched text.
+
+    The hazard score reads it as a labelled proxy when a tailings site has no volume
+    (``thi.volume_from_notes`` in the parameters). Volumes (``Mm3``, ``million m3``) are taken
+    as stated, masses (``Mt``, ``t``) are divided by ``tonnes_per_m3``; sizes in ha, m and km2,
+    money and people are not volumes.
+
+    Parameters
+    ----------
+    text : object
+        The note (None or NaN: no note).
+    tonnes_per_m3 : float
+        Dry density used to turn a stated mass into a volume.
+
+    Returns
+    -------
+    tuple of (float, str or None)
+        The largest volume in m³ (NaN when the note states none) and the text it was read from.
 
     Examples
     --------
-    >>> _volume_from_notes("23 tailings, ~3 Mm3 over 44 ha; 22-25 m high", 1.5)
+    >>> volume_from_notes("23 tailings, ~3 Mm3 over 44 ha; 22-25 m high", 1.5)
     (3000000.0, '3 Mm3')
-    >>> _volume_from_notes("about 7.5 Mt of red mud", 1.5)
+    >>> volume_from_notes("about 7.5 Mt of red mud", 1.5)
     (5000000.0, '7.5 Mt')
+    >>> volume_from_notes("closed in 1990; 3,500 residents; 50 km2", 1.5)
+    (nan, None)
     """
     if text is None or (isinstance(text, float) and math.isnan(text)):
         return np.nan, None
@@ -107,7 +126,7 @@ def _thi_volume(sites: pd.DataFrame, p: dict, is_tmf: np.ndarray) -> dict[str, A
     if vn.get("enabled", False) and "notes" in sites.columns:
         notes = sites["notes"].tolist()
         for i in np.flatnonzero(np.isnan(vol) & is_tmf):
-            v, txt = _volume_from_notes(notes[i], float(vn["tonnes_per_m3"]))
+            v, txt = volume_from_notes(notes[i], float(vn["tonnes_per_m3"]))
             if np.isfinite(v):
                 vol[i], vol_proxy[i], vol_txt[i] = v, True, txt
     vol_ok = np.isfinite(vol) & (vol >= float(p["capacity_min_m3"]))

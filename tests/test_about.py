@@ -142,8 +142,16 @@ def test_data_builds_never_write_into_an_installed_package(tmp_path, monkeypatch
     r = CliRunner().invoke(main, ["data", "build-natech", "--sources", str(src)])
     assert r.exit_code == 2
     assert "installed as a package" in r.output and "--data-dir" in r.output and "RISKMAP_DATA_DIR" in r.output
-    assert cli._build_out(None, tmp_path / "mine", "natech") == tmp_path / "mine" / "natech"
-    assert cli._build_out(tmp_path / "x", tmp_path / "mine", "natech") == tmp_path / "x"
+    # with a folder named, the build goes there: --data-dir DIR -> DIR/natech, --out wins over it
+    import riskmap.databuild.natech as natech_build
+
+    went: list[Path] = []
+    monkeypatch.setattr(natech_build, "build_natech",
+                        lambda sources, out: went.append(out) or {"faults": 0, "earthquakes": 0, "out_dir": out})
+    base = ["data", "build-natech", "--sources", str(src), "--data-dir", str(tmp_path / "mine")]
+    assert CliRunner().invoke(main, base).exit_code == 0
+    assert CliRunner().invoke(main, [*base, "--out", str(tmp_path / "x")]).exit_code == 0
+    assert went == [tmp_path / "mine" / "natech", tmp_path / "x"]
 
 
 # ------------------------------------------------------------------ optional extras

@@ -38,7 +38,7 @@ def test_export_serves_the_names_of_its_split_modules():
     assert export.data_dictionary_markdown is export_dictionary.data_dictionary_markdown
     assert export.write_data_dictionary is export_dictionary.write_data_dictionary
     assert export.XLSX_DATA_SHEET == "sites_data"
-    assert export._list_text is export_xlsx._list_text
+    assert export.list_text is export_xlsx.list_text
     namespace: dict[str, object] = {}
     exec("from riskmap.export import *", namespace)  # noqa: S102 - a fixed import statement
     assert set(export.__all__) <= set(namespace)

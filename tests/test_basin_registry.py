@@ -14,7 +14,6 @@ import pytest
 import shapely
 from click.testing import CliRunner
 
-from riskmap import _paths
 from riskmap import RiskmapInputError
 from riskmap.basins import BASIN_IDS, BASIN_NAMES, basin_name, known_basins, resolve_basin
 from riskmap.cli import main
@@ -110,7 +109,7 @@ def imported_data_dir(hydrosheds, tmp_path):
     return data
 
 
-def test_imported_basin_is_known_by_name(imported_data_dir, monkeypatch):
+def test_imported_basin_is_known_by_name(imported_data_dir):
     assert known_basins(imported_data_dir) == {"synthetic_river": "synthetic_river"}
     assert resolve_basin("Synthetic_River", imported_data_dir) == "synthetic_river"
     assert load_basin("SYNTHETIC_RIVER", data_dir=imported_data_dir).id == "synthetic_river"
@@ -118,9 +117,13 @@ def test_imported_basin_is_known_by_name(imported_data_dir, monkeypatch):
         resolve_basin("drina", imported_data_dir)
     # the spill's basin search sees imported basins too
     assert find_basin(shapely.Point(0.75, 0.2), data_dir=imported_data_dir) == "synthetic_river"
-    # with riskmap reading this folder, the default registry lists it
-    monkeypatch.setattr(_paths, "DATA_DIR", imported_data_dir)
-    assert list_basins() == ["synthetic_river"] and resolve_basin("synthetic river") == "synthetic_river"
+    # with riskmap reading this folder ($RISKMAP_DATA_DIR), the default registry lists it
+    code = ("from riskmap import list_basins; from riskmap.basins import resolve_basin; "
+            "print(list_basins(), resolve_basin('synthetic river'))")
+    env = {**os.environ, "RISKMAP_DATA_DIR": str(imported_data_dir), "PYTHONPATH": str(REPO)}
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "['synthetic_river'] synthetic_river"
 
 
 def test_imported_display_name_resolves(imported_data_dir):

@@ -14,20 +14,20 @@ SITES_CSV = riskmap.DATA_DIR / "sites" / "sites.csv"
 
 #: command -> (arguments, the function it calls first that does real work: patched to see the language)
 COMMANDS = {
-    "map": (["map", "drina", "-o", "{out}/m.html"], "riskmap.cli.output_commands._prepare"),
-    "report": (["report", "drina", "-o", "{out}", "--no-pdf"], "riskmap.cli.output_commands._report_inputs"),
-    "export": (["export", "drina", "-o", "{out}/x.csv"], "riskmap.cli.output_commands._report_inputs"),
+    "map": (["map", "drina", "-o", "{out}/m.html"], "riskmap.pipeline.prepare"),
+    "report": (["report", "drina", "-o", "{out}", "--no-pdf"], "riskmap.report.prepare_inputs"),
+    "export": (["export", "drina", "-o", "{out}/x.csv"], "riskmap.report.prepare_inputs"),
     "demo": (["demo", "-o", "{out}", "--basin", "drina", "--no-pdf"], "riskmap.pipeline.run_all"),
     "contingency": (["contingency", "drina", "-o", "{out}", "--no-pdf"], "riskmap.contingency.build_contingency"),
     "exercise": (["exercise", "drina", "--site", "x", "-o", "{out}"], "riskmap.exercise.build_exercise"),
     "spill": (["spill", "x", "--mass", "10t"], "riskmap.spill.locate_release"),
     "questionnaire": (["questionnaire", "drina", "--country", "MNE", "-o", "{out}/q.xlsx"],
                       "riskmap.questionnaire.write_questionnaire"),
-    "sites summary": (["sites", "summary"], "riskmap.cli.site_commands._read_sites"),
+    "sites summary": (["sites", "summary"], "riskmap.pipeline.read_step"),
     "validate": (["validate", str(SITES_CSV)], "riskmap.io.read_sites"),
-    "assess": (["assess", "-o", "{out}/a.csv"], "riskmap.cli.analysis_commands._prepare"),
-    "matrix": (["matrix"], "riskmap.cli.analysis_commands._prepare"),
-    "score": (["score", "-o", "{out}/s.csv"], "riskmap.cli.analysis_commands._prepare"),
+    "assess": (["assess", "-o", "{out}/a.csv"], "riskmap.pipeline.prepare"),
+    "matrix": (["matrix"], "riskmap.pipeline.prepare"),
+    "score": (["score", "-o", "{out}/s.csv"], "riskmap.pipeline.prepare"),
 }
 
 
@@ -70,7 +70,7 @@ def test_riskmap_lang_environment_variable_is_the_default(tmp_path, monkeypatch)
         seen.append(i18n.current_lang())
         raise RiskmapInputError("stop")
 
-    monkeypatch.setattr("riskmap.cli.output_commands._report_inputs", fake)
+    monkeypatch.setattr("riskmap.report.prepare_inputs", fake)
     args = _args("export", tmp_path)
     CliRunner(env={"RISKMAP_LANG": "ru"}).invoke(main, args)
     CliRunner(env={"RISKMAP_LANG": "ru"}).invoke(main, [*args, "--lang", "en"])  # the option wins

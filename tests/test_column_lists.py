@@ -34,6 +34,8 @@ def test_one_divide_buffer_table():
 
 
 def test_one_ellipsoid_and_local_projection():
+    # private on purpose: "one definition" is about the modules' own aliases of the ellipsoid and the
+    # local projection (an architecture invariant: no public face)
     from riskmap import rasters, spill
     from riskmap.databuild.sites import dedupe, grand
 

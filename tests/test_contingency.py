@@ -231,7 +231,7 @@ def test_contacts_template_is_empty_and_bad_files_are_named(tmp_path):
     f.write_text("country,role,organisation,contact\nkgz,POC,Ministry,+996 000\n", encoding="utf-8")
     c = ct.read_contacts(f)
     assert c["country"].tolist() == ["KGZ"]
-    assert ct._contacts_for(c, "UZB") == [ct.TO_BE_SUPPLIED]
+    assert ct.contacts_for(c, "UZB") == [ct.TO_BE_SUPPLIED]
 
 
 def test_select_sites_top_and_ids():

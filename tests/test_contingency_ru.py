@@ -267,11 +267,11 @@ def test_labels_in_russian_and_english():
             "место поступления в реку (Узбекистан): до первого контрольного створа"
         assert ct.checkpoint_label("Khujand", "town", "TJK") == "Худжанд"  # Natural Earth NAME_RU
         assert ct.checkpoint_label("Pljevlja", "town", "MNE") == "Pljevlja"  # no cited Russian name: as given
-        assert ct._h(1234.56) == "1\u00a0234,6" and ct._h(np.nan) == "неизвестно"
-        assert ct._mass_text(10_000.0) == "10 т" and ct._mass_text(500.0) == "500 кг"
+        assert ct.decimal_text(1234.56) == "1\u00a0234,6" and ct.decimal_text(np.nan) == "неизвестно"
+        assert ct.mass_text(10_000.0) == "10 т" and ct.mass_text(500.0) == "500 кг"
         assert [s["step"] for s in ct.sop_context()][-1] == "Отбой"
     assert ct.checkpoint_label("border UZB -> TJK", "border") == "border UZB -> TJK"
-    assert ct._h(1234.56) == "1,234.6" and ct._mass_text(10_000.0) == "10 t"
+    assert ct.decimal_text(1234.56) == "1,234.6" and ct.mass_text(10_000.0) == "10 t"
 
 
 def test_release_scenario_in_russian():

@@ -133,7 +133,7 @@ def test_upper_moraca_is_in_the_drin_not_the_drina():
 
 def test_anchors_of_the_other_basin_are_other_seeds():
     """A Drin anchor is an 'other' seed of the Drina allocation and a Drin seed of the Drin's."""
-    from riskmap.databuild.reference.outlines import _anchor_seeds
+    from riskmap.databuild.reference.outlines import anchor_seeds
     from riskmap.databuild.reference.specs import BASIN_SPECS
 
     class Net:
@@ -141,12 +141,12 @@ def test_anchors_of_the_other_basin_are_other_seeds():
         tributary_lines: list = []
 
     drin, drina = BASIN_SPECS["drin"], BASIN_SPECS["drina"]
-    _, lab_drina = _anchor_seeds(Net(), drina, {"Drina main": 1, "Lim": 2, "Tara-Piva": 3})
+    _, lab_drina = anchor_seeds(Net(), drina, {"Drina main": 1, "Lim": 2, "Tara-Piva": 3})
     n_drin = len(drin.anchors)
     own = {lab: sum(a[0] == name for a in drina.anchors) for name, lab in (("Drina main", 1), ("Lim", 2))}
     assert n_drin > 30 and (lab_drina == 0).sum() == n_drin and own[2] >= 2
     assert all((lab_drina == lab).sum() == k for lab, k in own.items())
-    _, lab_drin = _anchor_seeds(Net(), drin, {"Black Drin": 1, "Drin main": 2, "Moraca-Skadar": 3,
+    _, lab_drin = anchor_seeds(Net(), drin, {"Black Drin": 1, "Drin main": 2, "Moraca-Skadar": 3,
                                               "White Drin": 4})
     assert (lab_drin > 0).sum() == n_drin and (lab_drin == 0).sum() == len(drina.anchors)
 
@@ -210,7 +210,7 @@ def test_tributary_lines_seed_their_own_basin_only(sources_dir):
     from shapely import LineString
 
     from riskmap.databuild.reference.lines import tributary_lines
-    from riskmap.databuild.reference.outlines import _anchor_seeds
+    from riskmap.databuild.reference.outlines import anchor_seeds
     from riskmap.databuild.reference.specs import BASIN_SPECS
 
     lines = tributary_lines(sources_dir, "western_balkans", "EPSG:4326")
@@ -228,8 +228,8 @@ def test_tributary_lines_seed_their_own_basin_only(sources_dir):
         tributary_lines = [("drina", "Drina main", LineString([(5_000_000, 2_300_000), (5_030_000, 2_300_000)]))]
 
     drina_labels = {"Drina main": 1, "Lim": 2, "Tara-Piva": 3}
-    _, lab_drina = _anchor_seeds(Net(), BASIN_SPECS["drina"], drina_labels)
-    _, lab_drin = _anchor_seeds(Net(), BASIN_SPECS["drin"], {"Drin main": 1})
+    _, lab_drina = anchor_seeds(Net(), BASIN_SPECS["drina"], drina_labels)
+    _, lab_drin = anchor_seeds(Net(), BASIN_SPECS["drin"], {"Drin main": 1})
     n_line = len(lab_drina) - len(BASIN_SPECS["drina"].anchors) - len(BASIN_SPECS["drin"].anchors)
     assert n_line > 10  # sampled along the 30 km line
     assert (lab_drina == 1).sum() == n_line + sum(a[0] == "Drina main" for a in BASIN_SPECS["drina"].anchors)

@@ -48,9 +48,15 @@ def _missing(v) -> bool:
     return v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v))
 
 
+def _column_kinds() -> dict[str, str]:
+    """The documented kind (text, number, json ...) of every export column, from the data dictionary."""
+    dd = ex.data_dictionary()
+    return dict(zip(dd["column"], dd["kind"]))
+
+
 def assert_same_sites(mem: gpd.GeoDataFrame, back: gpd.GeoDataFrame) -> None:
     """Every export column of the in-memory frame equals the re-read one (value and type)."""
-    kinds = ex._column_kinds()
+    kinds = _column_kinds()
     assert len(back) == len(mem)
     assert back.crs is not None and back.crs.equals("EPSG:4326")
     mem = mem.reset_index(drop=True)
@@ -142,7 +148,7 @@ def test_csv_is_utf8_json_and_formula_safe(sites, tmp_path):
     assert byid.loc["s1", "downstream_countries"] == '["XKX","ALB","ALB|MNE"]'
     assert byid.loc["s1", "score_terms"] == '{"exposure":1.0,"tri":0.9}'
     # no cell anywhere starts a formula
-    kinds = ex._column_kinds()
+    kinds = _column_kinds()
     for col in table.columns:
         if kinds.get(col, "text") in ("text", "json", "date"):
             assert not table[col].str.match(r"^[=+\-@]").any(), col

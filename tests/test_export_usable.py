@@ -63,10 +63,10 @@ def test_xlsx_sites_sheet_is_human(sites, basin, report_matrix, tmp_path):
 
 
 def test_list_text():
-    assert ex._list_text(["BIH", "BIH|SRB", "SRB"]) == "BIH; BIH|SRB; SRB"
-    assert ex._list_text([{"name": "cyanide", "quantity_t": 5.0, "wgk": 3}]) == "cyanide, quantity_t 5, wgk 3"
-    assert ex._list_text({"a": 1.5, "b": None}) == "a: 1.5"
-    assert ex._list_text("plain") == "plain"
+    assert ex.list_text(["BIH", "BIH|SRB", "SRB"]) == "BIH; BIH|SRB; SRB"
+    assert ex.list_text([{"name": "cyanide", "quantity_t": 5.0, "wgk": 3}]) == "cyanide, quantity_t 5, wgk 3"
+    assert ex.list_text({"a": 1.5, "b": None}) == "a: 1.5"
+    assert ex.list_text("plain") == "plain"
 
 
 # ----------------------------------------------------------------- CSV for Excel

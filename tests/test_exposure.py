@@ -12,7 +12,7 @@ import shapely
 from fixtures import exposure as F
 from riskmap import RiskmapInputError
 from riskmap._geo import GEOD, geodesic_distance_km
-from riskmap.exposure import (EXPOSURE_COLUMNS, _PolygonLabeler, _SegmentIndex, assess,
+from riskmap.exposure import (EXPOSURE_COLUMNS, PolygonLabeler, SegmentIndex, assess,
                               exposure_matrix, format_continuation)
 
 
@@ -216,7 +216,7 @@ def test_format_continuation():
 def test_segment_index_exact_against_shapely():
     rng = np.random.default_rng(3)
     lines = np.array([shapely.LineString(rng.uniform(0, 20000, (6, 2))) for _ in range(30)], dtype=object)
-    idx = _SegmentIndex(lines, step=500.0)
+    idx = SegmentIndex(lines, step=500.0)
     x, y = rng.uniform(-5000, 25000, 400), rng.uniform(-5000, 25000, 400)
     r = idx.nearest(x, y, k=8)
     pts = shapely.points(x, y)
@@ -234,7 +234,7 @@ def test_segment_index_exact_against_shapely():
 def test_polygon_labeler_matches_contains():
     rng = np.random.default_rng(5)
     polys = [shapely.Point(19 + i * 0.5, 43).buffer(0.3, 64) for i in range(3)]
-    lab = _PolygonLabeler(polys, max_cells=2e4)
+    lab = PolygonLabeler(polys, max_cells=2e4)
     lon, lat = rng.uniform(18.5, 20.5, 5000), rng.uniform(42.6, 43.4, 5000)
     got = lab.label(lon, lat)
     want = np.full(len(lon), -1)

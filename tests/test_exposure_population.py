@@ -102,7 +102,7 @@ def test_real_sites_get_population_columns():
 
 def test_vectorised_bisection_matches_searchsorted_per_path():
     """One bisection for all sites equals numpy.searchsorted on each path's slice (ties, empty paths, NaN)."""
-    from riskmap.population import _bisect
+    from riskmap.population import searchsorted_per_path
 
     rng = np.random.default_rng(4)
     sizes = np.array([0, 5, 1, 12, 0, 7])
@@ -112,18 +112,18 @@ def test_vectorised_bisection_matches_searchsorted_per_path():
     v = rng.integers(-1, 8, 400).astype(float)
     v[::37] = np.nan
     for side in ("left", "right"):
-        got = _bisect(a, bounds[group], bounds[group + 1], v, right=side == "right")
+        got = searchsorted_per_path(a, bounds[group], bounds[group + 1], v, right=side == "right")
         want = [bounds[g] + np.searchsorted(a[bounds[g]:bounds[g + 1]], x, side=side) for g, x in zip(group, v)]
         assert got.tolist() == want
 
 
 def test_per_path_prefix_sums_equal_one_path_at_a_time():
     """Whole numbers (one global pass) and fractions (path by path) give each path's own cumulative sums."""
-    from riskmap.population import _prefix
+    from riskmap.population import prefix_sums_per_path
 
     bounds = np.array([0, 3, 3, 7])
     for values in (np.array([1000.0, 2500, 7, 12, 3, 99999, 1]), np.array([0.1, 0.2, 0.3, 1e-17, 1.0, 0.7, 2.2])):
-        got = _prefix(values, bounds)
+        got = prefix_sums_per_path(values, bounds)
         want = np.concatenate([np.r_[0.0, np.cumsum(values[a:b])] for a, b in zip(bounds[:-1], bounds[1:])])
         assert np.array_equal(got, want)
 

@@ -7,6 +7,7 @@ bundled Syr Darya (built from GEBCO 2023 15") checks real places whose routes ar
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 
 import geopandas as gpd
 import numpy as np
@@ -29,7 +30,8 @@ def _grid(d8: np.ndarray, reaches: gpd.GeoDataFrame, country: np.ndarray | None 
     np.savez_compressed(f, d8=d8.astype(np.uint8), country=cc, country_codes=np.array(codes, dtype="U3"),
                         transform=np.array([RES, 0, 0.0, 0, -RES, 1.0]),
                         reach_ids=reaches["reach_id"].to_numpy("int64"))
-    return flowgrid._build(str(f), flowgrid._reach_table(reaches))
+    basin = SimpleNamespace(source_file=[str(tmp / "x.gpkg")], reaches=reaches)  # its grid: x.flowdir.npz
+    return flowgrid.load_flowgrid(basin)
 
 
 def _centre(r: int, c: int) -> tuple[float, float]:
@@ -186,7 +188,7 @@ def test_large_batches_give_the_same_numbers_as_small_ones():
     assert g is not None
     rng = np.random.default_rng(5)
     x0, y0, x1, y1 = b.outline.to_crs("EPSG:4326").total_bounds
-    n = flowgrid._MEMO_MIN_SITES + 500
+    n = flowgrid.MEMO_MIN_SITES + 500
     lon, lat = rng.uniform(x0, x1, n), rng.uniform(y0, y1, n)
     big = g.locate(lon, lat)
     assert (big["overland_km"] > 0).sum() > 200

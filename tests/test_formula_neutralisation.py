@@ -8,9 +8,9 @@ Each test failed before its fix (formula header cells in CSV/XLSX, an unneutrali
 from __future__ import annotations
 
 import csv
+import re
 
 import openpyxl
-import pandas as pd
 from click.testing import CliRunner
 
 from riskmap.cli import main
@@ -65,13 +65,19 @@ def test_validate_report_csv_is_formula_neutralised(tmp_path, drina_rows, monkey
 
 
 def test_merges_csv_neutralises_pandas3_string_columns():
+    """merges.csv and places.csv of the inventory build are written by ``csv_text``: pandas 3 text columns too."""
+    import inspect
+
     import pandas as pd
 
-    from riskmap.databuild.sites.build import _merges_csv
+    from riskmap.databuild.sites import build
+    from riskmap.io import csv_text
 
+    src = inspect.getsource(build)
+    assert 'atomic_write_text(out / "merges.csv", csv_text(' in src and 'out / "places.csv", csv_text(' in src
     df = pd.DataFrame({"kept": ["=HYPERLINK(\"x\")", "ok"], "n": [1, 2], "missing": ["@SUM(1)", None]})
     assert pd.api.types.is_string_dtype(df["kept"])  # the pandas 3 default, not object
-    rows = list(csv.DictReader(_merges_csv(df).splitlines()))
+    rows = list(csv.DictReader(csv_text(df).splitlines()))
     assert rows[0]["kept"] == "'=HYPERLINK(\"x\")" and rows[1]["kept"] == "ok"
     assert rows[0]["missing"] == "'@SUM(1)" and rows[1]["missing"] == ""  # missing stays blank
     assert rows[0]["n"] == "1"
@@ -111,15 +117,15 @@ def test_contingency_and_exercise_csvs_neutralise_every_text_cell(tmp_path):
 HOSTILE = FORMULAS + ["\t=1+1", "\r=2+2"]
 #: A cell a spreadsheet would run: starts with a trigger and is not a plain signed number.
 _TRIGGER = ("=", "+", "-", "@", "\t", "\r")
+#: A plain signed number (``-2.5``, ``+1e3``): a spreadsheet reads it as a number, not a formula.
+PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 
 
 def _formula_cells(path, *, delimiter=","):
     """Every cell of the CSV ``path`` a spreadsheet would evaluate as a formula (plain numbers excepted)."""
-    from riskmap.io.cells import _PLAIN_NUMBER
-
     text = path.read_text(encoding="utf-8-sig")
     return [c for row in csv.reader(text.splitlines(), delimiter=delimiter) for c in row
-            if c.startswith(_TRIGGER) and not _PLAIN_NUMBER.fullmatch(c.replace(",", "."))]
+            if c.startswith(_TRIGGER) and not PLAIN_NUMBER.fullmatch(c.replace(",", "."))]
 
 
 def _hostile_sites(path):
@@ -216,29 +222,24 @@ def test_contingency_route_map_of_an_esc_name_warns_nothing(tmp_path, recwarn):
     assert not [str(w.message) for w in recwarn if "Glyph" in str(w.message)]
 
 
-def test_hydrology_tables_are_neutralised(tmp_path, monkeypatch):
+def test_hydrology_tables_are_neutralised(tmp_path):
     """gauges.csv and reservoirs.csv carry station and dam names from the sources: neutralised like every CSV."""
-    import types
-
-    import geopandas as gpd
-
-    import riskmap.hydrography
     from riskmap.databuild import hydrology as hy
 
-    (tmp_path / "src" / hy.GRAND_SRC).parent.mkdir(parents=True)
-    (tmp_path / "src" / hy.GRAND_SRC).write_text("GRAND_ID\n1\n", encoding="utf-8")
-    reaches = gpd.GeoDataFrame(geometry=[], crs="EPSG:4326")
-    monkeypatch.setattr(riskmap.hydrography, "load_basin", lambda b, data_dir=None: types.SimpleNamespace(
-        reaches=reaches))
-    monkeypatch.setattr(hy, "_read_gauges", lambda sources: pd.DataFrame())
-    monkeypatch.setattr(hy, "_cited_lakes", lambda: [])
-    monkeypatch.setattr(hy, "_place_gauges", lambda g, b, r: pd.DataFrame(
-        {"station": [f"=HYPERLINK(\"http://x/{b}\")"], "status": ["used"], "area_km2": [-1.5]}))
-    monkeypatch.setattr(hy, "_match_reservoirs", lambda grand, b, r, cited: pd.DataFrame(
-        {"name": ["@SUM(A1)"], "volume_m3": [1.0]}))
-    monkeypatch.setattr(hy, "_write_provenance", lambda *a: None)
-    hy.build_hydrology(tmp_path / "src", tmp_path / "out", build_date="2026-11-28")
+    src = tmp_path / "src"
+    for rel in (hy.GAUGES_SRC, hy.GRAND_SRC):
+        (src / rel).parent.mkdir(parents=True)
+    # a station off the network (its name is kept) at a negative longitude, and the Zvornik dam of GRanD
+    (src / hy.GAUGES_SRC).write_text(
+        "grdc_no,river,station,country,lat,long,area,lta_discharge,boxes,m_start,m_end\n"
+        '1,NOWHERE,"=HYPERLINK(""http://x/drina"")",BA,44.0,-1.5,100,5.5,drina,1990,2000\n', encoding="utf-8")
+    (src / hy.GRAND_SRC).write_text("GRAND_ID,DamName,DamLon,DamLat,TotalVol_mcm,boxes\n"
+                                    "7,@SUM(A1) Zvornik,19.118,44.407,89,drina\n", encoding="utf-8")
+    (tmp_path / "out").mkdir()
+    res = hy.build_hydrology(src, tmp_path / "out", build_date="2026-11-28")
+    assert res["gauges"] == 1
     gauges = (tmp_path / "out" / "gauges.csv").read_text(encoding="utf-8")
-    assert "'=HYPERLINK" in gauges and "\n=" not in gauges
-    assert ",-1.5" in gauges  # numbers stay numbers
-    assert "'@SUM(A1)" in (tmp_path / "out" / "reservoirs.csv").read_text(encoding="utf-8")
+    assert "'=HYPERLINK" in gauges and "\n=" not in gauges and ",=" not in gauges
+    assert ",-1.5," in gauges  # numbers stay numbers
+    reservoirs = (tmp_path / "out" / "reservoirs.csv").read_text(encoding="utf-8")
+    assert ",'@SUM(A1) Zvornik," in reservoirs and ",@SUM" not in reservoirs

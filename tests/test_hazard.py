@@ -358,9 +358,9 @@ def test_tri_function_direct():
     (None, None, None),
 ])
 def test_volume_from_notes(note, m3, txt):
-    from riskmap.hazard import _volume_from_notes
+    from riskmap.tailings_inputs import volume_from_notes
 
-    v, t = _volume_from_notes(note, 1.5)
+    v, t = volume_from_notes(note, 1.5)
     if m3 is None:
         assert math.isnan(v) and t is None
     else:

@@ -213,11 +213,11 @@ def test_real_inventory_scores_honestly(data_dir):
 
 def _whole_layer_km(geoms: gpd.GeoSeries, layer: gpd.GeoDataFrame) -> np.ndarray:
     """The reference: every feature of the layer projected, in each region group's local AEQD."""
-    from riskmap.rasters import _local_groups
+    from riskmap.rasters import local_groups
 
     out = np.full(len(geoms), np.nan)
     lay = layer.geometry[~(layer.geometry.isna() | layer.geometry.is_empty)]
-    for crs, pos in _local_groups(geoms):
+    for crs, pos in local_groups(geoms):
         tree = shapely.STRtree(lay.to_crs(crs).values)
         (gi, _), d = tree.query_nearest(geoms.iloc[pos].to_crs(crs).values, return_distance=True, all_matches=False)
         out[pos[gi]] = d / 1000.0
@@ -237,11 +237,12 @@ def test_prefiltered_distances_equal_the_whole_layer_on_real_data(monkeypatch):
     pts = gpd.GeoSeries(gpd.points_from_xy(rng.uniform(14, 82, 600), rng.uniform(35, 48, 600)), crs="EPSG:4326")
     lines = gpd.GeoSeries(shapely.linestrings(np.stack([rng.uniform(60, 78, (40, 3)), rng.uniform(39, 46, (40, 3))],
                                                        axis=-1)), crs="EPSG:4326")
-    monkeypatch.setattr(nt, "_PREFILTER_MIN_VERTICES", 0)  # the faults too
+    monkeypatch.setattr(nt, "PREFILTER_MIN_VERTICES", 0)  # the faults too
     for geoms in (sites.geometry.to_crs("EPSG:4326"), pts, lines):
         geoms = geoms.reset_index(drop=True)
-        for name in ("water", "faults"):
-            got = nt._distance_km(geoms, layers[name])
+        screened = nt.natech(gpd.GeoDataFrame(geometry=geoms), faults=layers["faults"], water=layers["water"])
+        for name, col in (("water", "natech_water_km"), ("faults", "natech_fault_km")):
+            got = screened[col].to_numpy()
             want = _whole_layer_km(geoms, layers[name])
             assert np.array_equal(got, want, equal_nan=True), name
             assert np.isfinite(got).all()
@@ -251,15 +252,15 @@ def test_prefiltered_distances_equal_the_whole_layer_on_real_data(monkeypatch):
 def test_local_aeqd_transformer_equals_from_crs():
     """The AEQD transformer made from its pipeline gives the numbers of ``Transformer.from_crs``."""
     from riskmap._geo import local_aeqd
-    from riskmap.spatial_index import _lonlat_to
+    from riskmap.spatial_index import lonlat_transformer
 
     rng = np.random.default_rng(3)
     for lon, lat in ((19.5, 42.5), (69.0, 42.0), (19.4321, 43.8765), (-120.5, 60.25)):
         crs = local_aeqd(lon, lat)
         x, y = lon + rng.uniform(-20, 20, 20_000), lat + rng.uniform(-20, 20, 20_000)
-        ours = _lonlat_to(crs).transform(x, y)
+        ours = lonlat_transformer(crs).transform(x, y)
         ref = pyproj.Transformer.from_crs("EPSG:4326", crs, always_xy=True).transform(x, y)
         assert np.array_equal(ours[0], ref[0]) and np.array_equal(ours[1], ref[1])
     other = pyproj.CRS("EPSG:32634")  # any other CRS: from_crs itself
-    assert _lonlat_to(other).transform(20.0, 42.0) == pyproj.Transformer.from_crs(
+    assert lonlat_transformer(other).transform(20.0, 42.0) == pyproj.Transformer.from_crs(
         "EPSG:4326", other, always_xy=True).transform(20.0, 42.0)

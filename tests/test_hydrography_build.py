@@ -41,18 +41,18 @@ def test_rebuild_matches_bundled_data(sources_dir, tmp_path):
 
 
 def test_build_date_from_source_date_epoch(monkeypatch):
-    from riskmap.databuild.reference.products import _build_date
+    from riskmap.databuild.reference import build_date
 
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "0")
-    assert _build_date(None) == "1970-01-01T00:00:00Z"
-    assert _build_date("2026-01-01") == "2026-01-01"
+    assert build_date(None) == "1970-01-01T00:00:00Z"
+    assert build_date("2026-01-01") == "2026-01-01"
 
 
 def test_synthetic_dams_rule():
     """The dam rule keeps operating, exact, >= 50 MW plants near a reach, one row per location."""
     import pandas as pd
 
-    from riskmap.databuild.reference import products as rb
+    from riskmap.databuild.reference import ghpt_dams
 
     reaches = gpd.GeoDataFrame({"reach_id": [1, 2], "name": ["A", None]},
                                geometry=[shapely.LineString([(20.0, 42.0), (20.1, 42.0)]),
@@ -78,21 +78,21 @@ def test_synthetic_dams_rule():
             src / "gem-trackers" / "hydropower_ghpt_2024-05_aoi.csv", index=False)
         from riskmap._geo import aeqd_for_bounds
 
-        d = rb._dams(src, reaches, aeqd_for_bounds((19.5, 41.5, 21.5, 42.5)))
+        d = ghpt_dams(src, reaches, aeqd_for_bounds((19.5, 41.5, 21.5, 42.5)))
     assert list(d["name"]) == ["Near"]
     assert d["capacity_mw"].iloc[0] == 600.0 and d["reach_id"].iloc[0] == 1 and d["river"].iloc[0] == "A"
 
 
 def test_a_bad_source_date_epoch_is_a_clear_error_before_the_build(monkeypatch, tmp_path):
     from riskmap._errors import RiskmapInputError
-    from riskmap.databuild.reference.products import _build_date, build_reference
+    from riskmap.databuild.reference import build_date, build_reference
 
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
-    assert _build_date(None) == "2026-01-01T00:00:00Z"
+    assert build_date(None) == "2026-01-01T00:00:00Z"
     for bad in ("yesterday", "1.5e9", "9" * 30):
         monkeypatch.setenv("SOURCE_DATE_EPOCH", bad)
         with pytest.raises(RiskmapInputError, match="SOURCE_DATE_EPOCH=.*not a whole number of seconds"):
-            _build_date(None)
+            build_date(None)
     with pytest.raises(RiskmapInputError, match="SOURCE_DATE_EPOCH"):
         build_reference(tmp_path / "no sources", tmp_path / "out")
     assert not (tmp_path / "out").exists()  # refused before anything was made

@@ -231,15 +231,37 @@ def test_no_function_rebinds_the_gettext_alias():
     assert bad == [], "rename the throwaway variable (e.g. _i): " + ", ".join(bad)
 
 
-def test_demo_index_and_progress_follow_the_language():
-    from riskmap.pipeline import _index_html
+def _demo_index(out: Path, monkeypatch) -> str:
+    """``run_all``'s index.html, the maps, reports and CSVs faked: Drina 35 sites with a PDF, Syr Darya 1,221 without."""
+    from types import SimpleNamespace
 
-    rows = [("drina", 35, "drina_map.html", "drina_report.html", "drina_report.pdf", "drina_sites.csv"),
-            ("syr_darya", 1221, "s_map.html", "s_report.html", None, "s.csv")]
-    en = _index_html(rows)
+    import riskmap.export
+    import riskmap.report
+    from riskmap import pipeline
+
+    n_sites = {"drina": 35, "syr_darya": 1221}
+
+    def fake_outputs(inputs, out_dir, pdf=True):
+        b = inputs.basin_id
+        if b == "drina":
+            (Path(out_dir) / f"{b}_report.pdf").write_bytes(b"%PDF")
+        return Path(out_dir) / f"{b}_map.html", Path(out_dir) / f"{b}_report.html"
+
+    monkeypatch.setattr(pipeline, "prepare", lambda *a, **k: None)
+    monkeypatch.setattr(riskmap.report, "report_inputs",
+                        lambda b, prepared, **k: SimpleNamespace(basin_id=b, sites=range(n_sites[b])))
+    monkeypatch.setattr(pipeline, "write_map_and_report", fake_outputs)
+    monkeypatch.setattr(riskmap.export, "export", lambda sites, path, **k: Path(path))
+    index = pipeline.run_all(out, basins=["drina", "syr_darya"], pdf=False)
+    return index.read_text(encoding="utf-8")
+
+
+def test_demo_index_and_progress_follow_the_language(tmp_path, monkeypatch):
+    en = _demo_index(tmp_path / "en", monkeypatch)
     assert '<html lang="en">' in en and "interactive map" in en and "Syr Darya" in en
+    assert 'href="drina_report.pdf"' in en and 'href="syr_darya_report.pdf"' not in en
     with i18n.use_lang("ru"):
-        ru = _index_html(rows)
+        ru = _demo_index(tmp_path / "ru", monkeypatch)
     assert '<html lang="ru">' in ru
     ru = re.sub(r'href="[^"]*"', "", ru)  # file names are not text
     for word in ("interactive map", "report", "sites", "generated", "Kosovo", "Syr Darya", "outputs"):
@@ -275,11 +297,18 @@ def test_no_translated_literal_inside_an_f_string():
     assert bad == [], "move the _() call out of the f-string: " + ", ".join(bad)
 
 
-def test_default_parameter_label_is_shown_in_the_output_language():
-    from riskmap.map_layers import _value_name
+def test_default_parameter_label_is_shown_in_the_output_language(synthetic_basin, synthetic_sites):
+    """The shipped defaults' label is shown in the map's language; a user's own label as written."""
+    import html as _html
+
+    from riskmap.maps import basin_map, map_html
     from riskmap.params import DEFAULT_LABEL
 
-    assert _value_name("params_label", DEFAULT_LABEL) == DEFAULT_LABEL
-    with i18n.use_lang("ru"):
-        assert _value_name("params_label", DEFAULT_LABEL).startswith("параметры riskmap по умолчанию")
-        assert _value_name("params_label", "my ministry's table 2026") == "my ministry's table 2026"  # user's own
+    sites = synthetic_sites()
+    own = "my ministry's table 2026"
+    sites["params_label"] = [DEFAULT_LABEL] * (len(sites) - 1) + [own]
+    en = _html.unescape(map_html(basin_map(synthetic_basin(), sites)))
+    assert DEFAULT_LABEL in en and own in en and "параметры riskmap по умолчанию" not in en
+    ru = _html.unescape(map_html(basin_map(synthetic_basin(), sites, lang="ru")))
+    assert "параметры riskmap по умолчанию" in ru and DEFAULT_LABEL not in ru
+    assert own in ru  # the user's own label as written

@@ -109,6 +109,8 @@ def test_planted_cache_file_is_never_unpickled(cache_dir, tmp_path, monkeypatch,
     """A pickle in a cache file is never loaded: without this user's tag, nor with it (arrays only)."""
     import pickle
 
+    # private on purpose: planting a file with this user's own tag needs the cache's secret and MAC
+    # (the cache file format has no public face; assess is what reads it)
     from riskmap import index_cache
 
     b = load_basin("drina")
@@ -130,6 +132,7 @@ def test_planted_cache_file_is_never_unpickled(cache_dir, tmp_path, monkeypatch,
 
 def test_cache_file_holds_plain_arrays_and_replaces_old_pickles(cache_dir):
     """The file holds plain arrays (no object arrays, no pickle); a version-1 ``.pkl`` of the basin is removed."""
+    # private on purpose: the cache file format (its reader and packer) has no public face
     from riskmap import index_cache
 
     b = load_basin("drina")
@@ -152,6 +155,7 @@ def test_cache_file_holds_plain_arrays_and_replaces_old_pickles(cache_dir):
 
 def test_sub_basin_indexes_rebuilt_from_the_basin_index_are_the_built_ones(cache_dir):
     """The cache keeps each sub-basin's reach vertices once (in the basin's reach index): read back, they are equal."""
+    # private on purpose: the index <-> cache arrays round trip is the cache file format (no public face)
     from riskmap.basin_index import _build_index, _index_from_arrays, _index_to_arrays
 
     for bid in ("drin", "drina"):

@@ -324,7 +324,7 @@ def test_vendored_assets_are_documented_and_licensed():
         for f in (root / folder).rglob("*"):
             if f.is_file() and f.name != "LICENSE" and f.parent.name != "images":
                 assert f.name in readme, f"{f} not documented in assets/README.md"
-    for name, (rel, _pkg) in maps._ASSET_FOR.items():
+    for name, (rel, _pkg) in maps.VENDORED_ASSETS.items():
         assert (root / rel).is_file(), rel
 
 
@@ -475,14 +475,13 @@ def test_map_modules_read_on_one_screen(name):
 
 
 def test_former_map_layers_names_still_importable():
-    """``riskmap.map_layers`` and ``riskmap.maps`` re-export the names that moved to the ``map_*`` modules."""
-    from riskmap import map_basemap, map_climate, map_layers, map_legend, map_page, map_sites, map_style
+    """``riskmap.map_layers`` and ``riskmap.maps`` re-export the public names that moved to the ``map_*`` modules."""
+    from riskmap import map_basemap, map_climate, map_layers, map_page, map_sites, map_style
 
-    assert map_layers._value_name is map_sites._value_name
     assert map_layers.POPUP_ROWS is map_sites.POPUP_ROWS and maps.POPUP_FIELDS is map_sites.POPUP_FIELDS
-    assert map_layers._downstream_table is map_basemap._downstream_table
+    assert map_layers.FILTERS is map_sites.FILTERS and map_layers.POPUP_GROUPS is map_sites.POPUP_GROUPS
+    assert map_layers.CONTEXT_MARGIN_DEG is map_basemap.CONTEXT_MARGIN_DEG
     assert map_layers.climate_layers is map_climate.climate_layers
-    assert map_layers._legend_html is map_legend._legend_html
     assert maps.CATEGORY_SHAPES is map_layers.CATEGORY_SHAPES is map_style.CATEGORY_SHAPES
     assert maps.SHAPE_PATHS is map_style.SHAPE_PATHS and maps.APPROXIMATE_PRECISIONS is map_style.APPROXIMATE_PRECISIONS
-    assert maps.map_html is map_page.map_html and maps._elements is map_page._elements
+    assert maps.map_html is map_page.map_html

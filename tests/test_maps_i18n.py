@@ -17,7 +17,7 @@ from riskmap import maps
 from riskmap import RiskmapInputError
 from riskmap import DATA_DIR
 from riskmap.i18n import use_lang
-from riskmap.map_text import _js_messages, country_name, countries_text, js_catalogue, why_texts
+from riskmap.map_text import JS_RUNTIME, country_name, countries_text, js_catalogue, why_texts
 
 CYRILLIC = re.compile("[\u0400-\u04ff]")
 #: Text that needs no translation: numbers, percentages and ranges.
@@ -39,13 +39,33 @@ def _texts(markup: str) -> list[str]:
     return [html.unescape(t).strip() for t in re.findall(r">([^<]+)<", markup) if t.strip()]
 
 
+def _walk(element):
+    """The folium element and all its descendants (branca's children)."""
+    yield element
+    for child in element._children.values():
+        yield from _walk(child)
+
+
 def _layer_names(m: folium.Map) -> list[str]:
-    return [el.layer_name for el in maps._elements(m) if isinstance(el, (folium.FeatureGroup,
-                                                                         folium.plugins.MarkerCluster))]
+    return [el.layer_name for el in _walk(m) if isinstance(el, (folium.FeatureGroup, folium.plugins.MarkerCluster))]
+
+
+def _runtime_messages() -> tuple[list[str], list[tuple[str, str]]]:
+    """The ``t(...)`` and ``ngettext(...)`` messages of the map's JavaScript, read here with Babel (the reference)."""
+    from babel.messages.extract import extract_javascript
+
+    singles, plurals = [], []
+    with open(JS_RUNTIME, "rb") as fh:
+        for _line, func, msg, _comments in extract_javascript(fh, {"t": None, "ngettext": (1, 2)}, [], {}):
+            if func == "ngettext":
+                plurals.append(tuple(msg[:2]))
+            elif func == "t":
+                singles.append(msg)
+    return list(dict.fromkeys(singles)), list(dict.fromkeys(plurals))
 
 
 def test_js_catalogue_has_every_message_of_the_runtime():
-    singles, plurals = _js_messages()
+    singles, plurals = _runtime_messages()
     assert len(singles) >= 30 and "Filter sites" in singles and "No site found" in singles
     assert ("{n} of {total} site shown", "{n} of {total} sites shown") in plurals
     with use_lang("ru"):

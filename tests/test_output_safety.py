@@ -173,8 +173,8 @@ _KILL_SCRIPT = textwrap.dedent("""
     from fixtures.report import assessed_sites, fake_basin
     from riskmap.export import export
     if sys.argv[3] == "cli":
-        from riskmap.cli import _exit_on_sigterm
-        _exit_on_sigterm()
+        from riskmap.cli import main
+        main.callback()  # what the riskmap command runs first (its group callback)
     orig = gpd.GeoDataFrame.to_file
 
     def slow(self, *a, **k):
@@ -331,24 +331,26 @@ def test_shapefile_failure_midway_keeps_the_old_set_consistent(tmp_path, monkeyp
     rio.write_sites(_points(3, "old"), target)
     before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
     assert {".shp", ".shx", ".dbf", ".prj"} <= {Path(n).suffix for n in before}
-    calls = {"n": 0}
-    from riskmap.io import writers
-
-    real = writers._replace
+    real = os.replace
+    moves = {"aside": 0, "in": 0, "failed": False}
 
     def flaky(src, dst):
-        calls["n"] += 1
-        if calls["n"] == len(before) + 2:  # the old set moved aside, one new component moved in
+        into_place = Path(dst).parent == tmp_path
+        if into_place and not moves["failed"] and moves["in"] == 1:  # the old set moved aside, one new moved in
+            moves["failed"] = moves["aside"] == len(before)
             raise OSError(28, "No space left on device")
+        if not moves["failed"]:
+            moves["in" if into_place else "aside"] += 1
         real(src, dst)
 
-    monkeypatch.setattr(writers, "_replace", flaky)
+    monkeypatch.setattr(os, "replace", flaky)
     with pytest.raises(RiskmapOutputError, match="sites.shp"):
         rio.write_sites(_points(5, "new"), target)
+    assert moves["failed"], moves  # the disk filled up half-way through the swap of the two sets
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before  # old set intact, no temp dir
     back = gpd.read_file(target)
     assert back["site_id"].tolist() == ["old0", "old1", "old2"]
-    monkeypatch.setattr(writers, "_replace", real)
+    monkeypatch.setattr(os, "replace", real)
     (tmp_path / "sites.qix").write_bytes(b"stale index of the old set")
     rio.write_sites(_points(5, "new"), target)
     assert gpd.read_file(target)["site_id"].tolist() == [f"new{i}" for i in range(5)]
@@ -378,26 +380,38 @@ def test_csv_round_trip_of_a_300k_character_note(tmp_path):
 # --------------------------------------------------------------------------
 
 
-def test_fast_csv_writer_matches_pandas_and_quotes_carriage_returns():
+def _pandas_csv(table: pd.DataFrame) -> bytes:
+    return table.to_csv(index=False, lineterminator="\n", na_rep="").encode("utf-8")
+
+
+def _without_pandas_writer(monkeypatch) -> None:
+    """From here on ``DataFrame.to_csv`` fails: the bytes can only come from the column-wise (Arrow) writer."""
+    def refuse(*a, **k):
+        raise AssertionError("pandas' row writer was used, not the column-wise one")
+
+    monkeypatch.setattr(pd.DataFrame, "to_csv", refuse)
+
+
+def test_fast_csv_writer_matches_pandas_and_quotes_carriage_returns(monkeypatch):
     table = pd.DataFrame({
         "a": ["x,y", 'q"q', "l\nl", "", None, " sp ", "é", "plain"],
         "b": [1.5, np.nan, 1e-5, 1e16, -0.0, 3.0, np.inf, 2 / 3],
         "c": pd.array([1, None, 3, 4, 5, 6, 7, 8], dtype="Int64"),
         "d": pd.array([True, None, False, True, True, True, True, True], dtype="boolean"),
         "e": [True, False] * 4, "f": np.arange(8), "g,h": ["a"] * 8})
-    fast = rio._fast_csv_bytes(table)
-    assert fast is not None
-    assert fast == table.to_csv(index=False, lineterminator="\n", na_rep="").encode("utf-8")
+    want = _pandas_csv(table)
+    _without_pandas_writer(monkeypatch)
+    assert rio.table_to_csv_bytes(table) == want
     cr = pd.DataFrame({"a": ["c\rc", "d"]})
-    assert rio._table_to_csv_bytes(cr) == b'a\n"c\rc"\nd\n'  # RFC 4180: a CR inside a field is quoted
+    assert rio.table_to_csv_bytes(cr) == b'a\n"c\rc"\nd\n'  # RFC 4180: a CR inside a field is quoted
 
 
-def test_demo_csv_export_is_unchanged_on_the_bundled_sites(tmp_path):
+def test_demo_csv_export_is_unchanged_on_the_bundled_sites(tmp_path, monkeypatch):
     """The bundled inventory exports the same bytes through the fast writer as through pandas."""
     sites = riskmap.read_sites(REPO / "data" / "sites" / "sites.csv")
-    table = ex.export_table(sites)
-    assert rio._fast_csv_bytes(table) == table.to_csv(index=False, lineterminator="\n",
-                                                      na_rep="").encode("utf-8")
+    want = _pandas_csv(ex.export_table(sites))
+    _without_pandas_writer(monkeypatch)
+    assert ex.export(sites, tmp_path / "sites.csv").read_bytes() == want
 
 
 # --------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+import riskmap
 from fixtures.report import (  # builders for inputs() (not a test), also used by test_report_ru
     XSS_IMG,
     XSS_SCRIPT,
@@ -89,7 +90,7 @@ _PIXEL = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAA
 @pytest.fixture
 def fast_figures(monkeypatch):
     """Skip the matplotlib figures in tests that are not about them (keeps the suite fast)."""
-    monkeypatch.setattr(rp, "_map_figure", lambda *a, **k: _PIXEL)
+    monkeypatch.setattr(rp, "map_figure", lambda *a, **k: _PIXEL)
 
 
 @pytest.fixture(scope="module")
@@ -243,14 +244,15 @@ def test_footer_version_date_and_checksums_in_a_provenance_file(html, tmp_path, 
     from riskmap.export import export_table
 
     foot = html.split("<footer>")[1]
-    assert f"riskmap {rp._display_version()}" in foot
+    readable = f"{riskmap.__version__} (data {riskmap.data_info()['date']})"  # the checksum only in the provenance
+    assert f"riskmap {readable}" in foot and "sha256:" not in foot
     assert "2026-11-27 03:00 UTC" in foot
     digest = hashlib.sha256(export_table(assessed_sites()).to_csv(index=False, lineterminator="\n")
                             .encode("utf-8")).hexdigest()
     assert digest not in html and "ab" * 32 not in html  # no checksum in the report body
     rp.render_report(inputs(), tmp_path, pdf=False, generated_at=WHEN)
     prov = json.loads((tmp_path / "drin_report_provenance.json").read_text(encoding="utf-8"))
-    assert prov["report"] == "drin_report.html" and prov["riskmap"] == rp._version()
+    assert prov["report"] == "drin_report.html" and "riskmap " + prov["riskmap"] == riskmap.version_string()
     assert digest in [c["sha256"] for c in prov["inputs"]]
     assert "ab" * 32 in [s["sha256"] for s in prov["sources"]]  # source checksum from provenance
 

@@ -33,8 +33,8 @@ def test_found_on_path_by_any_usual_name(name, tmp_path, monkeypatch):
     monkeypatch.delenv("RISKMAP_CHROMIUM", raising=False)
     exe = _fake_exe(tmp_path / name)
     monkeypatch.setenv("PATH", str(tmp_path))
-    monkeypatch.setattr(report_pdf, "_common_paths", lambda: [])
-    monkeypatch.setattr(report_pdf, "_playwright_chromium", lambda: None)
+    monkeypatch.setattr(report_pdf, "browser_install_paths", lambda: [])
+    monkeypatch.setattr(report_pdf, "playwright_chromium", lambda: None)
     assert report_pdf.find_browser() == str(exe)
 
 
@@ -45,9 +45,9 @@ def test_windows_and_macos_install_folders(tmp_path, monkeypatch):
     edge.parent.mkdir(parents=True)
     _fake_exe(edge)
     monkeypatch.setenv("PROGRAMFILES(X86)", str(tmp_path))
-    monkeypatch.setattr(report_pdf, "_playwright_chromium", lambda: None)
+    monkeypatch.setattr(report_pdf, "playwright_chromium", lambda: None)
     assert report_pdf.find_browser() == str(edge)
-    assert any("Google Chrome.app" in str(p) for p in report_pdf._common_paths())
+    assert any("Google Chrome.app" in str(p) for p in report_pdf.browser_install_paths())
 
 
 def test_no_browser_is_a_clear_error(tmp_path, monkeypatch):

@@ -16,19 +16,19 @@ PARTS = ("report_values", "report_sources", "report_tables", "report_quality", "
 
 #: Every top-level name the former ``report_sections`` defined, and the module that defines it now.
 FORMER_NAMES = {
-    "report_values": ("_en", "_int", "_dec", "_cap", "exposure_name", "_value_label", "_missing", "_fmt",
-                      "_looks_iso", "_as_list", "_as_dict", "_counts", "_sha256_bytes", "_version", "_finite",
-                      "_share"),
-    "report_sources": ("_source_entry", "_walk_sources", "_provenance_sources", "_USED_FOR", "_sources_context"),
+    "report_values": ("_en", "_int", "_dec", "_cap", "exposure_name", "_value_label", "_missing", "cell_text",
+                      "_looks_iso", "_as_list", "_as_dict", "count_rows", "_sha256_bytes", "_version", "_finite",
+                      "share_text"),
+    "report_sources": ("_source_entry", "_walk_sources", "provenance_sources", "_USED_FOR", "sources_context"),
     "report_tables": ("_MAIN_TERMS", "_top_sites", "_MATRIX_LABELS", "_matrix_context", "_site_rows",
-                      "_country_sections"),
-    "report_quality": ("_QUALITY_FIELDS", "MAX_DROPPED_LISTED", "_dropped_rows_context", "_quality_context",
-                       "_returns_context", "_coverage_context", "_filled_by_text", "_methodology_context"),
+                      "country_sections"),
+    "report_quality": ("_QUALITY_FIELDS", "MAX_DROPPED_LISTED", "_dropped_rows_context", "quality_context",
+                       "_returns_context", "_coverage_context", "_filled_by_text", "methodology_context"),
     "report_ranking": ("TOP_N", "ranking_frame", "_parts", "_first_border_parts", "first_border",
-                       "foreign_downstream", "_quantity", "_amount", "_a", "_what", "_and", "_border_reason",
+                       "foreign_downstream", "_quantity", "amount_text", "_a", "_what", "_and", "_border_reason",
                        "_basis_reason", "why_reasons", "ANNEX_COLUMNS", "annex_headers", "ranking_context",
                        "_ranking_context"),
-    "report_prose": ("SHORT_WARNING_H", "NEAR_BORDER_RIVER_KM", "ACCURACY", "_site_word", "_accuracy_pct",
+    "report_prose": ("SHORT_WARNING_H", "NEAR_BORDER_RIVER_KM", "ACCURACY", "site_count_text", "_accuracy_pct",
                      "border_stretches", "short_warning", "data_gaps", "_inventory_paragraph", "_spill_paragraph",
                      "_unknown_paragraph", "executive_summary", "_executive_summary", "key_findings",
                      "_key_findings", "_river_limits", "limitations_context", "_limitations_context",
@@ -57,7 +57,7 @@ def test_moved_report_names_still_come_from_report():
 
     for name in ("ReportInputs", "prepare_inputs", "report_inputs", "assessment_basins"):
         assert getattr(report, name) is getattr(report_prepare, name), name
-    assert report._provenance_sources is report_sources._provenance_sources
+    assert report.provenance_sources is report_sources.provenance_sources
 
 
 def test_split_modules_keep_their_messages_in_report_text():

@@ -59,7 +59,7 @@ def test_inventory_report_of_real_basin(basin, real_sites, sites_provenance):
     prec = {r[0]: int(r[2]) for r in table(t, id="coord-precision")[1:]}
     assert prec == {precision_name(k): v for k, v in sub["coord_precision"].value_counts().items()}
     cited = {r[0]: r for r in table(t, id="sources-table")[1:]}
-    titles = {e["name"]: e["title"] for e in rp._provenance_sources(sites_provenance) if e.get("title")}
+    titles = {e["name"]: e["title"] for e in rp.provenance_sources(sites_provenance) if e.get("title")}
     for src, n in sub["source"].value_counts().items():
         label = source_name(src, titles)
         assert label in cited, src
@@ -77,7 +77,7 @@ def test_inventory_report_of_real_basin(basin, real_sites, sites_provenance):
 
 
 def test_drin_inventory_names_kosovo_with_footnote(real_sites, sites_provenance, monkeypatch):
-    monkeypatch.setattr(rp, "_map_figure", lambda *a, **k: "data:image/png;base64,")
+    monkeypatch.setattr(rp, "map_figure", lambda *a, **k: "data:image/png;base64,")
     sub = real_sites[real_sites["basin"] == "drin"]
     if not (sub["country"] == "XKX").any():
         pytest.skip("no Kosovo site in the current inventory")
@@ -137,12 +137,12 @@ def test_full_report_of_real_basin(basin, tmp_path):
     cited = {r[0]: r for r in table(t, id="sources-table")[1:]}
     titles = {e["name"]: e["title"] for p in (inputs.sites_provenance, inputs.basins_provenance,
                                               *inputs.other_provenance.values())
-              for e in rp._provenance_sources(p) if e.get("title")}
+              for e in rp.provenance_sources(p) if e.get("title")}
     assert {source_name(s, titles) for s in sites["source"]} <= set(cited)
     # every source of every provenance file used is cited, with its licence and attribution
     provs = [inputs.sites_provenance, inputs.basins_provenance, *inputs.other_provenance.values()]
     for prov in provs:
-        for e in rp._provenance_sources(prov):
+        for e in rp.provenance_sources(prov):
             label = source_name(e["name"], titles)
             assert label in cited, e["name"]
             assert cited[label][3] == (e.get("licence") or "not stated")

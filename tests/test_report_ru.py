@@ -148,7 +148,7 @@ def test_russian_numbers_dates_and_units(html_ru):
     assert "November" not in html_ru
     assert "пронумерованы первые 20" in html_ru  # the sentence keeps its own word order
     # the Jinja filters of the report format numbers for the language: decimal comma, no-break thousands
-    env = rp._environment()
+    env = rp.jinja_environment()
     with use_lang("ru"):
         got = env.from_string("{{ 0.41 | fmt }}|{{ 12345.5 | fmt(1) }}|{{ 1234 | count }}|{{ none | fmt }}").render()
     assert got == "0,41|12\u00a0345,5|1\u00a0234|неизвестно"
@@ -163,7 +163,7 @@ def test_russian_report_keeps_data_and_escapes_it(html_ru):
 
 
 def test_names_inside_translated_sentences_are_escaped(monkeypatch):
-    monkeypatch.setattr(rp, "_map_figure", lambda *a, **k: "data:image/png;base64,")
+    monkeypatch.setattr(rp, "map_figure", lambda *a, **k: "data:image/png;base64,")
     html = rp.report_html(inputs(basin_name='<b onmouseover="x">Дрин</b>'), generated_at=WHEN, lang="ru")
     assert "<b onmouseover" not in html
     assert "Бассейн реки &lt;b onmouseover=&#34;x&#34;&gt;Дрин&lt;/b&gt;" in html
@@ -259,7 +259,7 @@ def test_russian_map_figure_renders_cyrillic_without_missing_glyphs(monkeypatch,
     monkeypatch.setattr(matplotlib.axes.Axes, "annotate", annotate)
     with warnings.catch_warnings(record=True) as caught, use_lang("ru"):
         warnings.simplefilter("always")
-        uri = rp._map_figure(assessed_sites(), fake_basin(), "Бассейн реки Дрин: 8 объектов", numbers=None)
+        uri = rp.map_figure(assessed_sites(), fake_basin(), "Бассейн реки Дрин: 8 объектов", numbers=None)
     assert uri.startswith("data:image/png;base64,")
     glyphs = [str(w.message) for w in caught if "glyph" in str(w.message).lower()]
     assert glyphs == []

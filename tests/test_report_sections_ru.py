@@ -53,9 +53,9 @@ def _build(sites: pd.DataFrame, meta: dict, basin_name: str) -> dict:
         "limitations": rs.limitations_context(ranked, meta),
         "recommendations": rs.recommendations_context(ranked, ranking),
         "ranking": ranking,
-        "quality": rs._quality_context(ranked),
-        "method": rs._methodology_context(ranked),
-        "countries": rs._country_sections(ranked, list(meta.get("riparian") or [])),
+        "quality": rs.quality_context(ranked),
+        "method": rs.methodology_context(ranked),
+        "countries": rs.country_sections(ranked, list(meta.get("riparian") or [])),
     }
 
 
@@ -79,7 +79,7 @@ def _data_values(sites: pd.DataFrame, basin_name: str) -> list[str]:
     counts = sites["category"].value_counts()
     for code in CATEGORY_NAMES:
         name = category_name(code)
-        vals |= {name, rs._cap(name), name.capitalize()}
+        vals |= {name, name[:1].upper() + name[1:], name.capitalize()}  # as at the start of a sentence
         vals |= {category_plural(code, int(k)) for k in counts.to_numpy()}
     vals |= {status_name(c) for c in STATUS_NAMES} | {precision_name(c) for c in PRECISION_NAMES}
     vals |= {score_status_name(c) for c in SCORE_STATUS_NAMES}
@@ -203,7 +203,7 @@ def test_syr_darya_in_russian_names_countries_by_un_terminology(real):
                                      (21, "объект"), (22, "объекта"), (25, "объектов")])
 def test_russian_plural_of_site_counts(n, word):
     with use_lang("ru"):
-        assert rs._site_word(n) == f"{n} {word}"
+        assert rs.site_count_text(n) == f"{n} {word}"
         summary = rs.executive_summary(_sites(n), [], "Нарын")
         assert summary[0].startswith(f"Перечень включает {n} {word} в бассейне реки Нарын: ")
 
@@ -230,10 +230,10 @@ def test_russian_numbers_and_units():
            "travel_time_h": 6.8, "downstream_pop_total": 1_234_567.0, "natech_fault_km": 3.2}
     with use_lang("ru"):
         why = rs.why_reasons(big)
-        assert rs._fmt(1234.5, 1) == "1\u00a0234,5" and rs._fmt(12345) == "12\u00a0345"
-        assert rs._fmt(True) == "да" and rs._fmt(None) == "неизвестно"
-        assert rs._share(1, 3) == "33\u00a0%"
-        assert rs._amount(2.5e9) == "2,5 млрд" and rs._amount(12_345.0) == "12\u00a0345"
+        assert rs.cell_text(1234.5, 1) == "1\u00a0234,5" and rs.cell_text(12345) == "12\u00a0345"
+        assert rs.cell_text(True) == "да" and rs.cell_text(None) == "неизвестно"
+        assert rs.share_text(1, 3) == "33\u00a0%"
+        assert rs.amount_text(2.5e9) == "2,5 млрд" and rs.amount_text(12_345.0) == "12\u00a0345"
     assert why[0] == "Аварийный сброс достигает границы страны Узбекистан примерно через 25 км по руслу (около 7 ч)."
     assert "(около 25,0 млн м³ хвостов); балл рассчитан по данным объекта." in why[1]
     assert why[2] == "Далее по течению: Узбекистан, Казахстан."
@@ -253,7 +253,7 @@ def test_russian_labels_of_countries_classes_and_tables():
             ["очень высокий", "вне бассейна", "неизвестно"]
         assert rs.annex_headers()[5] == "км по руслу до первой границы"
         assert rs.first_border(["KGZ", "KGZ|UZB"], "KGZ") == "граница (Кыргызстан – Узбекистан)"
-        counts = rs._counts(pd.Series(["high", None, "high"]), ("very high", "high"))
+        counts = rs.count_rows(pd.Series(["high", None, "high"]), ("very high", "high"))
         assert [(c["key"], c["label"], c["n"]) for c in counts] == [("high", "высокий", 2),
                                                                   ("unknown", "неизвестно", 1)]
     # the language is a context: outside it the labels are English again
@@ -356,7 +356,7 @@ def test_sources_are_described_in_russian(assessed_sites):
     sites = assessed_sites()
     prov = {"sources": [{"name": "natural-earth", "licence": None, "url": "https://example.org"}]}
     with use_lang("ru"):
-        src = rs._sources_context(sites, [("site inventory", None), ("Natech screening", prov)])
+        src = rs.sources_context(sites, [("site inventory", None), ("Natech screening", prov)])
     inv = {e["name"]: e for e in src}
     assert inv["literature-sites"]["used_for"] == "перечень объектов"
     assert inv["literature-sites"]["verified"] == "2026-11-01"  # dates stay ISO (data)

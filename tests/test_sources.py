@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from riskmap._paths import DATA_DIR, default_sources_dir
 from riskmap.io import read_sites
 from riskmap.schema import CATEGORIES, COORD_PRECISIONS, STATUSES
-from riskmap.databuild.sites import _common
+from riskmap.databuild.sites import make_sites, map_values, mappings
 from riskmap.databuild.sites.build import assign_basins, build_inventory, build_sites, derive_countries
 from riskmap.databuild.sites.dedupe import dedupe_sites, name_key, name_score, transliterate
 from riskmap.databuild.sites.literature import literature_category, literature_precision, literature_status
@@ -94,7 +94,7 @@ def _raw(path: str) -> pd.DataFrame:
     ("usgs", "usgs-pge-ni-cr-index/nicrpge_aoi.csv", "Record_tp"),
 ])
 def test_status_tables_cover_every_source_value(table, path, column):
-    mapping = _common.mappings()["status"][table]
+    mapping = mappings()["status"][table]
     present = set(_raw(path)[column].str.strip())
     assert present - set(mapping) == set(), f"unmapped {column} values in {path}"
     for v in mapping.values():
@@ -103,7 +103,7 @@ def test_status_tables_cover_every_source_value(table, path, column):
 
 @needs_sources
 def test_category_and_precision_tables_cover_every_source_value():
-    m = _common.mappings()
+    m = mappings()
     gppd = _raw("wri-gppd/gppd_v130_aoi.csv")
     assert set(gppd["primary_fuel"]) <= set(m["category"]["gppd"])
     assert set(gppd["geolocation_source"]) <= set(m["coord_precision"]["gppd"])
@@ -145,8 +145,7 @@ def test_literature_values_all_map():
 
 def test_unmapped_value_raises():
     with pytest.raises(Exception, match="not in riskmap/databuild/sites/mappings.toml"):
-        _common.map_values(pd.Series(["operating", "brand-new-status"]),
-                           _common.mappings()["status"]["gem_gcpt"], "status", "x.csv")
+        map_values(pd.Series(["operating", "brand-new-status"]), mappings()["status"]["gem_gcpt"], "status", "x.csv")
     with pytest.raises(Exception, match="matches no rule"):
         literature_status(pd.Series(["something unheard of"]))
 
@@ -197,9 +196,8 @@ def test_kosovo_records_under_serbia_get_xkx(built):
 
 
 def _countries():
-    from riskmap.databuild.sites.build import _country_polygons
-
-    return _country_polygons(DATA_DIR, SRC)[0]
+    """The country polygons the inventory build reads (data/basins/countries.gpkg)."""
+    return gpd.read_file(DATA_DIR / "basins" / "countries.gpkg", layer="countries")[["iso3", "geometry"]].to_crs(4326)
 
 
 # --------------------------------------------------------------- de-duplication (synthetic)
@@ -212,8 +210,6 @@ def _site(sid, name, src, x, y, cat="thermal_power_plant", cap=np.nan, prec="exa
 
 
 def _frame(rows):
-    from riskmap.databuild.sites._common import make_sites
-
     df = pd.DataFrame(rows)
     return make_sites({c: df[c] for c in df.columns if c != "geometry"}, df["geometry"])
 
@@ -481,7 +477,7 @@ def test_grand_location_rule_fills_a_dam_without_id(tmp_path):
     (tmp_path / "grand-reservoirs" / "grand_dams_riskmap_boxes.csv").write_text(
         "GRAND_ID,DamName,DamLon,DamLat,TotalVol_mcm\n1,Alpha_Dam,19.0,43.0,100\n2,Beta,19.5,43.0,50\n"
         "3,Gamma,20.0,43.0,-999\n", encoding="utf-8")
-    sites = _common.make_sites({
+    sites = make_sites({
         "site_id": ["a", "b", "c", "d"], "name": ["Alpha hydro", "Somewhere", "Far", "Gamma"],
         "category": "dam_reservoir", "coord_precision": "exact", "source": "x", "source_refs": '["x:1"]',
     }, shapely.points([(19.02, 43.0), (19.505, 43.0), (19.3, 43.0), (20.0, 43.0)]))
@@ -498,7 +494,7 @@ def test_name_sites_replaces_placeholders_and_disambiguates():
 
     places = gpd.GeoDataFrame({"name": ["Foča", "Goražde"], "population": [12000.0, 20000.0]},
                               geometry=shapely.points([(18.78, 43.50), (18.97, 43.67)]), crs="EPSG:4326")
-    sites = _common.make_sites({
+    sites = make_sites({
         "site_id": ["g1", "g2", "k1", "k2", "k3"],
         "name": ["Dam (GeoDAR 1)", "Dam (GeoDAR 2)", "Kam", "Kam", "Kam"],
         "category": ["dam_reservoir", "dam_reservoir", "mine", "mine", "dam_reservoir"],

@@ -14,8 +14,6 @@ import riskmap
 from riskmap import spill
 from riskmap._errors import RiskmapInputError
 from riskmap.i18n import use_lang
-from riskmap.spill_result import SpillOptions
-from riskmap.spill_routing import _route, _RouteContext, _Routed
 from test_spill import _lake_net, _table, _two_reach
 
 _PKG = Path(riskmap.__file__).resolve().parent
@@ -77,36 +75,46 @@ def test_spill_modules_read_on_one_screen(name):
 # ------------------------------------------------------------------ routing returns data
 
 
-def _context(lakes=(_LAKE,)) -> tuple[pd.DataFrame, _RouteContext]:
-    path = spill._spill_path(10, SpillOptions(reaches=_lake_net(), discharge=_table(lakes=list(lakes))))
-    table = _table(lakes=list(lakes))
-    return path.pr, _RouteContext.of(path.pr, "jobson", 0.0, table, unknown_as_river=True)
+def _lake_run(mass: float = 1000.0, lakes=(_LAKE,), **kw) -> pd.DataFrame:
+    """Checkpoints of a release on reach 10 of the lake network, with a town inside Lake Testo (km 16-24)."""
+    import geopandas as gpd
+    import shapely
+
+    towns = gpd.GeoDataFrame({"name": ["Mid"], "population": [50_000], "country": ["ALB"]},
+                             geometry=[shapely.Point(19.25, 44.0)], crs=4326)
+    res = spill.simulate_spill(10, mass, reaches=_lake_net(), towns=towns, discharge=_table(lakes=list(lakes)), **kw)
+    return res.checkpoints.set_index("checkpoint")
 
 
-def test_route_returns_lakes_and_notes_as_data():
-    pr, ctx = _context()
-    above = _route(ctx, 10.0, 1000.0, "Vp")          # in the river above the lake
-    below = _route(ctx, float(pr["cum_end_km"].iloc[-1]), 1000.0, "Vp")  # the outlet, below it
-    assert isinstance(above, _Routed) and isinstance(below, _Routed)
-    assert above.lakes == () and above.notes == () and above.note == "" and not above.mixed_in_lake
-    assert above.analytic is not None  # river only, instantaneous: Jobson's closed form
-    assert len(below.lakes) == 1 and below.lakes[0].startswith("Lake Testo: 1e+08 m3 (cited)")
-    assert below.mixed_in_lake and below.analytic is None
-    assert below.note == "after lake(s) " + below.lakes[0]
-    inside = _route(ctx, 20.0, 1000.0, "Vp")          # km 16-24 is the lake
-    assert inside.notes == ("inside Lake Testo: outflow concentration of the mixed lake",)
-    # the lake's transit is kept per kg: a second routing below it gives the same signal for any mass
-    again = _route(ctx, float(pr["cum_end_km"].iloc[-1]), 2000.0, "Vp")
-    assert np.allclose(again.signal.flux, 2 * below.signal.flux)
+def test_lakes_and_notes_reach_the_checkpoints():
+    t = _lake_run()
+    above, inside, below = t.loc["border MNE -> ALB|MNE"], t.loc["Mid"], t.loc["outlet"]
+    assert above["river_km"] == 16.0 and inside["river_km"] == 20.0
+    assert above["note"] == ""  # in the river above the lake: no lake, no note
+    # river only, instantaneous: Jobson's closed form (Q/Qa = 1), not the numerical signal
+    closed = 857 * above["peak_time_h"] ** -0.76 * 1000 / (1e6 * above["discharge_m3s"]) * 1e3
+    assert above["peak_mg_l"] == pytest.approx(closed, rel=1e-9)
+    lake = "Lake Testo: 1e+08 m3 (user table), residence 30.9 d, plug-flow delay 3.09 d then mixed"
+    assert below["note"] == f"after lake(s) {lake}"
+    assert inside["note"] == f"after lake(s) {lake}; inside Lake Testo: outflow concentration of the mixed lake"
+    # mixed in the lake: peak outflow ~ M / (0.9 V), the same at every checkpoint at its outlet
+    mixed = 1000 / (0.9 * 1e8) * 1e3
+    for cp in ("Mid", "Lake Testo (outflow)", "border ALB|MNE -> ALB"):
+        assert t.loc[cp, "peak_mg_l"] == pytest.approx(mixed, rel=0.01), cp
+    # the lake's transit is kept per kg: below it the peaks scale with the mass
+    again = _lake_run(2000.0)
+    assert np.allclose(again["peak_mg_l"].to_numpy(), 2 * t["peak_mg_l"].to_numpy(), rtol=1e-9)
 
 
 def test_unknown_lake_note_and_stop_reason_are_data():
-    pr, ctx = _context(lakes=())
-    r = _route(ctx, float(pr["cum_end_km"].iloc[-1]), 1000.0, "Vp")
-    assert r.lakes == () and not r.mixed_in_lake
-    assert r.notes[0].startswith("Lake Testo: no cited volume, routed as river")
-    stopped = _Routed(None, np.nan, stop_reason="path crosses Lake Testo")
-    assert stopped.note == "path crosses Lake Testo"
+    t = _lake_run(lakes=())
+    assert "after lake(s)" not in t.loc["outlet", "note"] and np.isfinite(t.loc["outlet", "peak_mg_l"])
+    assert t.loc["outlet", "note"].startswith("Lake Testo: no cited volume, routed as river")
+    stopped = _lake_run(lakes=(), on_unknown_lake="stop")
+    assert stopped.loc["border MNE -> ALB|MNE", "note"] == "" and np.isfinite(stopped["peak_mg_l"].iloc[0])
+    for cp in ("Lake Testo (outflow)", "outlet"):
+        assert stopped.loc[cp, "note"].startswith("path crosses Lake Testo, whose volume is not in the discharge")
+        assert np.isnan(stopped.loc[cp, "peak_mg_l"])
 
 
 @pytest.mark.parametrize("lang", ["en", "ru"])
@@ -150,18 +158,18 @@ def test_cli_table_says_mixing_zone_instead_of_a_dash(lang, label):
     """The checkpoint table states why a checkpoint ~1 km below the release has no peak (was '- (---)')."""
     from rich.console import Console
 
-    from riskmap.cli.spill_commands import _result_table
+    from riskmap.cli.spill_commands import result_table
 
     with use_lang(lang):
         res = spill.simulate_spill(2, 1000, reaches=_two_reach(l2=1.0), discharge=_table())
         con = Console(width=400, record=True)
-        con.print(_result_table(res))
+        con.print(result_table(res))
         text = con.export_text()
     row = next(line for line in text.splitlines() if line.startswith("│ outlet"))
     assert row.count(label) == 2 and "(---)" not in row
     far = spill.simulate_spill(2, 1000, reaches=_two_reach(l2=30.0), discharge=_table())
     con = Console(width=400, record=True)
-    con.print(_result_table(far))
+    con.print(result_table(far))
     row = next(line for line in con.export_text().splitlines() if line.startswith("│ outlet"))
     assert "mixing zone" not in row and np.isfinite(far.checkpoints["peak_mg_l"].iloc[-1])
 

@@ -23,7 +23,7 @@ from riskmap.cli import (  # noqa: F401 - importing a command module registers i
     site_commands,
     spill_commands,
 )
-from riskmap.cli._base import SITES_CSV, _build_out, _exit_on_sigterm, main  # noqa: F401
+from riskmap.cli._base import SITES_CSV, main  # noqa: F401
 
 __all__ = ["main"]
 

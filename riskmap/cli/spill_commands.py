@@ -133,7 +133,7 @@ def _print_result(res: SpillResult) -> None:
     from rich.markup import escape
 
     con = Console(width=max(Console().width, 150))
-    con.print(_result_table(res))
+    con.print(result_table(res))
     p = res.params
     if p.get("snap_km"):
         con.print("[bold]" + escape(_("km and hours include")) + "[/bold] " + escape(
@@ -155,8 +155,30 @@ def _print_result(res: SpillResult) -> None:
         con.print(f"  - {console_text(a)}", markup=False, highlight=False)
 
 
-def _result_table(res: SpillResult) -> Table:
-    """The checkpoint table of a spill scenario as a rich Table (every text escaped)."""
+def result_table(res: SpillResult) -> Table:
+    """The checkpoint table of a spill scenario as a rich Table (every text escaped).
+
+    The table ``riskmap spill`` prints, in the current language: one row per checkpoint
+    with its hours and peak (ranges in brackets); a checkpoint in the mixing zone says so
+    instead of showing a dash.
+
+    Parameters
+    ----------
+    res : riskmap.SpillResult
+        The scenario (:func:`riskmap.simulate_spill`).
+
+    Returns
+    -------
+    rich.table.Table
+        The table, ready for ``rich.console.Console.print``.
+
+    Examples
+    --------
+    >>> import riskmap
+    >>> t = result_table(riskmap.simulate_spill((19.29, 43.78), 1000, basin="drina"))
+    >>> [c.header for c in t.columns][:3], t.row_count > 1
+    (['checkpoint', 'kind', 'km'], True)
+    """
     import pandas as pd
     from rich.markup import escape
     from rich.table import Table

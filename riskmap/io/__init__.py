@@ -45,9 +45,8 @@ from riskmap.io.readers import (
 )
 from riskmap.io.writers import (
     SHAPEFILE_PARTS,
-    _fast_csv_bytes,
-    _table_to_csv_bytes,
     sites_to_table,
+    table_to_csv_bytes,
     table_to_excel_csv_bytes,
     write_layers,
     write_sites,
@@ -63,6 +62,7 @@ __all__ = [
     "atomic_write_text",
     "atomic_write_bytes",
     "sites_to_table",
+    "table_to_csv_bytes",
     "neutralise_formula",
     "neutralise_array",
     "neutralise_frame",

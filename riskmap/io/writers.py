@@ -69,12 +69,29 @@ def sites_to_table(sites: gpd.GeoDataFrame, *, neutralise: bool = True) -> pd.Da
     return table
 
 
-def _table_to_csv_bytes(table: pd.DataFrame) -> bytes:
+def table_to_csv_bytes(table: pd.DataFrame) -> bytes:
     """The table as UTF-8 CSV: exactly the bytes of ``DataFrame.to_csv`` (minimal quoting, ``\\n``).
 
     Built column-wise with Arrow compute kernels (:func:`_fast_csv_bytes`) when
     every column has a plain type, which is many times faster than pandas'
-    row writer for large tables; any other table goes through pandas.
+    row writer for large tables; any other table goes through pandas. The CSV
+    outputs of :func:`write_sites` and :func:`riskmap.export.export` are written
+    with it. Text cells must already be formula-neutralised.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        The table (its index is not written; missing values are empty cells).
+
+    Returns
+    -------
+    bytes
+        The CSV, UTF-8 without BOM, lines ending in ``\\n``.
+
+    Examples
+    --------
+    >>> table_to_csv_bytes(pd.DataFrame({"name": ["Bajina Bašta", "a,b"], "km": [1.5, None]}))
+    b'name,km\\nBajina Ba\\xc5\\xa1ta,1.5\\n"a,b",\\n'
     """
     fast = _fast_csv_bytes(table)
     if fast is not None:
@@ -232,7 +249,7 @@ def write_sites(sites: gpd.GeoDataFrame, path: str | os.PathLike, *, fmt: str | 
     if fmt in ("csv", "xlsx"):
         table = sites_to_table(sites)
         if fmt == "csv":
-            return atomic_write_bytes(path, _table_to_csv_bytes(table))
+            return atomic_write_bytes(path, table_to_csv_bytes(table))
         with atomic_path(path) as tmp:
             with pd.ExcelWriter(tmp, engine="openpyxl") as xw:
                 xlsx_safe_frame(table).to_excel(xw, sheet_name=layer[:31], index=False)
@@ -269,11 +286,6 @@ def write_sites(sites: gpd.GeoDataFrame, path: str | os.PathLike, *, fmt: str | 
 
 #: Component files of a Shapefile (lower case; the set is replaced as a whole).
 SHAPEFILE_PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg", ".qix", ".sbn", ".sbx", ".shp.xml")
-
-
-def _replace(src: Path, dst: Path) -> None:
-    """``os.replace``; one place tests can make fail midway."""
-    os.replace(src, dst)
 
 
 def _shapefile_entries(path: Path) -> list[Path]:
@@ -334,10 +346,10 @@ def _write_shapefile(gdf: gpd.GeoDataFrame, path: Path) -> Path:
         moved_new: list[Path] = []
         try:
             for f in old_parts:
-                _replace(f, old_dir / f.name)
+                os.replace(f, old_dir / f.name)
                 moved_old.append(f)
             for f in new_parts:
-                _replace(f, path.parent / f.name)
+                os.replace(f, path.parent / f.name)
                 moved_new.append(path.parent / f.name)
         except BaseException as e:
             for f in moved_new:

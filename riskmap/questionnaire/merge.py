@@ -17,7 +17,7 @@ import pandas as pd
 from riskmap._errors import RiskmapInputError
 from riskmap.i18n import _
 from riskmap.io import (
-    _table_to_csv_bytes,
+    table_to_csv_bytes,
     atomic_write_bytes,
     atomic_write_text,
     check_output_not_input,
@@ -470,7 +470,7 @@ def write_merge(result: MergeResult, out_dir: str | Path, inputs: Iterable[str |
     if result.invalid.empty:
         write_sites(result.sites, targets[0])
     else:
-        atomic_write_bytes(targets[0], _table_to_csv_bytes(with_invalid_rows(
+        atomic_write_bytes(targets[0], table_to_csv_bytes(with_invalid_rows(
             result.sites, len(result.new_ids), result.invalid, result.positions)))
 
     atomic_write_text(targets[1], _csv_text(result.provenance))

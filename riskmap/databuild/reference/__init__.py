@@ -35,7 +35,7 @@ Method (details and tolerances in ``docs/hydrography.md``):
    the dam's reach marks its reservoir (``waterbody``), whose extent is unknown.
 """
 
-from riskmap.databuild.reference.products import build_reference, write_provenance
+from riskmap.databuild.reference.products import build_date, build_reference, ghpt_dams, write_provenance
 from riskmap.databuild.reference.specs import BASIN_SPECS, DAM_SOURCES, SOURCES, BasinSpec
 
-__all__ = ["build_reference", "write_provenance", "BASIN_SPECS", "BasinSpec", "DAM_SOURCES", "SOURCES"]
+__all__ = ["build_date", "build_reference", "ghpt_dams", "write_provenance", "BASIN_SPECS", "BasinSpec", "DAM_SOURCES", "SOURCES"]

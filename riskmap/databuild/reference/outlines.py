@@ -55,17 +55,39 @@ def _seeds(net: RegionNetwork, spec: BasinSpec, R: gpd.GeoDataFrame, reaches: gp
     if len(net.other_points):
         sx.append(np.asarray(net.other_points, float))
         sl.append(np.zeros(len(net.other_points), int))
-    ax_, al_ = _anchor_seeds(net, spec, lab_of)
+    ax_, al_ = anchor_seeds(net, spec, lab_of)
     sx.append(ax_)
     sl.append(al_)
     return np.vstack(sx), np.concatenate(sl)
 
 
-def _anchor_seeds(net: RegionNetwork, spec: BasinSpec, lab_of: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
+def anchor_seeds(net: RegionNetwork, spec: BasinSpec, lab_of: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
     """Projected anchor seeds of :func:`allocate` and their labels.
 
     The basin's own anchors and tributary seed lines are labelled by sub-basin, those of the region's
     other basins "other" (0), so that two basins of one region never both take a tributary valley.
+
+    Parameters
+    ----------
+    net : RegionNetwork
+        The region's network (its ``crs`` and projected ``tributary_lines`` are read).
+    spec : BasinSpec
+        The basin being allocated.
+    lab_of : dict of str to int
+        Label of each of the basin's sub-basins (an anchor of another sub-basin is left out).
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        Projected seed points (n, 2) and their labels (0: another basin of the region).
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> net = SimpleNamespace(crs="EPSG:3035", tributary_lines=[])
+    >>> xy, lab = anchor_seeds(net, BASIN_SPECS["drina"], {"Lim": 2})
+    >>> xy.shape[1], set(lab.tolist()) <= {0, 2}, int((lab == 0).sum()) == len(BASIN_SPECS["drin"].anchors)
+    (2, True, True)
     """
     xy, lab = [], []
     for other in BASIN_SPECS.values():

@@ -127,8 +127,8 @@ def _towns(sources: Path, spec: BasinSpec, outline, crs) -> gpd.GeoDataFrame:
     return t.sort_values(["country", "name"]).reset_index(drop=True)
 
 
-def _dams(sources: Path, reaches: gpd.GeoDataFrame, crs,
-          lakes: gpd.GeoDataFrame | None = None) -> gpd.GeoDataFrame:
+def ghpt_dams(sources: Path, reaches: gpd.GeoDataFrame, crs: Any,
+              lakes: gpd.GeoDataFrame | None = None) -> gpd.GeoDataFrame:
     """Operating large hydropower dams (GEM GHPT) on the basin network, one row per location.
 
     A dam is kept when it is operating, its ``location_accuracy`` is ``exact``, its capacity is at
@@ -138,6 +138,39 @@ def _dams(sources: Path, reaches: gpd.GeoDataFrame, crs,
     ``reservoir`` is the mapped lake/reservoir polygon within :data:`DAM_SNAP_M` of the dam (e.g.
     Kairakkum -> "Kayrakkum reservoir"), else "<name> reservoir" (its extent unknown; the dam's reach
     is the marker), or None for diversion plants (:data:`DAM_NO_RESERVOIR`).
+
+    Parameters
+    ----------
+    sources : pathlib.Path
+        Folder of the public source datasets (the GHPT table of :data:`DAM_SOURCES`).
+    reaches : geopandas.GeoDataFrame
+        The basin's reaches (``reach_id``, ``name``).
+    crs : pyproj.CRS or str
+        Projected CRS (metres) in which distances are measured.
+    lakes : geopandas.GeoDataFrame, optional
+        Mapped lakes and reservoirs (``name``).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        One row per dam location (``name``, ``river``, ``capacity_mw``, ``reach_id``, ``dist_km``,
+        ``plants``, ``reservoir``, ``marks_reservoir``, ``source``), sorted by name; EPSG:4326.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from shapely import LineString
+    >>> reaches = gpd.GeoDataFrame({"reach_id": [1], "name": ["Drina"]},
+    ...                            geometry=[LineString([(19.0, 44.0), (19.1, 44.0)])], crs=4326)
+    >>> with tempfile.TemporaryDirectory() as t:
+    ...     folder = Path(t) / DAM_SOURCES["ghpt"][0]
+    ...     folder.mkdir()
+    ...     pd.DataFrame({"project_name": ["Test hydroelectric plant"], "capacity_(mw)": [100],
+    ...                   "status": ["operating"], "location_accuracy": ["exact"], "lng": [19.05],
+    ...                   "lat": [44.001], "river_/_watercourse": [None]}).to_csv(folder / DAM_SOURCES["ghpt"][1])
+    ...     dams = ghpt_dams(Path(t), reaches, "EPSG:3035")
+    >>> dams[["name", "river", "capacity_mw", "reach_id", "reservoir"]].values.tolist()
+    [['Test', 'Drina', 100.0, 1, 'Test reservoir']]
     """
     d = pd.read_csv(sources / DAM_SOURCES["ghpt"][0] / DAM_SOURCES["ghpt"][1])
     cap = pd.to_numeric(d["capacity_(mw)"], errors="coerce")
@@ -290,7 +323,7 @@ def build_basin(sources: Path, spec: BasinSpec, net: RegionNetwork, countries: g
     """All layers and metadata of one basin (nothing written)."""
     edges, basin_idx = basin_tree(net, spec)
     reaches = finish_reaches(build_reaches(net, spec, edges), net, spec)
-    dams = _dams(sources, reaches, net.crs, net.lakes)
+    dams = ghpt_dams(sources, reaches, net.crs, net.lakes)
     # the dam's reach marks the reservoir (its extent is unknown here); mapped lakes keep their name
     for wb, rid in zip(dams["reservoir"][dams["marks_reservoir"]], dams["reach_id"][dams["marks_reservoir"]]):
         m = (reaches["reach_id"] == rid).values & pd.isna(reaches["waterbody"]).values
@@ -400,7 +433,7 @@ def build_reference(sources: Path | str, out_dir: Path | str, *, date: str | Non
     from riskmap.io import atomic_write_text, write_layers
 
     t0 = time.time()
-    _build_date(date)  # a bad $SOURCE_DATE_EPOCH fails here, before the build, not at its end
+    build_date(date)  # a bad $SOURCE_DATE_EPOCH fails here, before the build, not at its end
     sources, out_dir = Path(sources), Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     for key in SOURCES.values():
@@ -431,13 +464,33 @@ def build_reference(sources: Path | str, out_dir: Path | str, *, date: str | Non
     return meta_all
 
 
-def _build_date(date: str | None) -> str:
+def build_date(date: str | None) -> str:
     """``date``, else ``$SOURCE_DATE_EPOCH`` (whole seconds since 1970, checked), else now; ISO 8601, UTC.
+
+    The date recorded in PROVENANCE.json of a reference build (reproducible builds set
+    ``SOURCE_DATE_EPOCH``).
+
+    Parameters
+    ----------
+    date : str or None
+        The date given by the user, kept as given.
+
+    Returns
+    -------
+    str
+        The build date.
+
+    Raises
+    ------
+    riskmap.RiskmapInputError
+        ``SOURCE_DATE_EPOCH`` is not a whole number of seconds.
 
     Examples
     --------
-    >>> _build_date("2026-01-31")
+    >>> build_date("2026-01-31")
     '2026-01-31'
+    >>> len(build_date(None))  # $SOURCE_DATE_EPOCH or now: 2026-01-01T00:00:00Z
+    20
     """
     if date:
         return date
@@ -484,7 +537,7 @@ def write_provenance(sources: Path, out_dir: Path, meta: dict[str, Any], *, date
     prov = {
         "product": "riskmap reference hydrography (data/basins)",
         "riskmap_version": rv,
-        "build_date": _build_date(date),
+        "build_date": build_date(date),
         "builder": "riskmap data build-reference (riskmap/databuild/reference/)",
         "sources": files,
         "licences": LICENCES,

@@ -8,14 +8,15 @@ One module per source family (:mod:`~riskmap.databuild.sites.gppd`,
 status mapping tables are data: ``riskmap/databuild/sites/mappings.toml``.
 """
 
-from riskmap.databuild.sites._common import SourceResult, mappings
+from riskmap.databuild.sites._common import SourceResult, make_sites, map_values, mappings
 from riskmap.databuild.sites.build import (BASINS, DIVIDE_BUFFER_KM, BuildResult, assign_basins, basin_regions,
                                    build_inventory, build_sites, derive_countries, read_all_sources)
 from riskmap.databuild.sites.dedupe import dedupe_sites, name_key, name_score, transliterate
 from riskmap.inventory import HAZARD_FIELDS, print_summary, summarize_sites
 
 __all__ = [
-    "SourceResult", "mappings", "BASINS", "DIVIDE_BUFFER_KM", "BuildResult", "assign_basins", "basin_regions",
+    "SourceResult", "make_sites", "map_values", "mappings",
+    "BASINS", "DIVIDE_BUFFER_KM", "BuildResult", "assign_basins", "basin_regions",
     "build_inventory", "build_sites", "derive_countries", "read_all_sources", "dedupe_sites", "name_key",
     "name_score", "transliterate", "HAZARD_FIELDS", "print_summary", "summarize_sites",
 ]

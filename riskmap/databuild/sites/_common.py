@@ -119,7 +119,38 @@ def country_codes(names: pd.Series) -> pd.Series:
 
 
 def map_values(values: pd.Series, table: dict[str, str], what: str, source: str) -> pd.Series:
-    """Map raw values through a table; a value absent from the table raises."""
+    """Map raw values through a table; a value absent from the table raises.
+
+    The importers map each source's status and category words through ``mappings.toml``
+    (:func:`mappings`): a new word in a source release stops the build instead of being guessed.
+
+    Parameters
+    ----------
+    values : pandas.Series
+        Raw values (stripped before the look-up).
+    table : dict of str to str
+        Raw value -> riskmap value (``"drop:<reason>"`` drops the row).
+    what : str
+        The field, for the error message.
+    source : str
+        The source file, for the error message.
+
+    Returns
+    -------
+    pandas.Series
+        The mapped values.
+
+    Raises
+    ------
+    riskmap.RiskmapInputError
+        A value is not in the table (all such values are listed).
+
+    Examples
+    --------
+    >>> map_values(pd.Series([" operating", "retired"]), {"operating": "operating", "retired": "closed"},
+    ...            "status", "x.csv").tolist()
+    ['operating', 'closed']
+    """
     raw = values.astype(str).str.strip()
     missing = sorted(set(raw) - set(table))
     if missing:
@@ -136,7 +167,32 @@ def split_drop(mapped: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 
 def make_sites(data: dict[str, Any], geometry: Any, index: pd.Index | None = None) -> gpd.GeoDataFrame:
-    """Assemble a schema-ordered GeoDataFrame from column values."""
+    """Assemble a schema-ordered GeoDataFrame from column values.
+
+    Every column of the site schema is present, in its order: numbers as floats (NaN when
+    absent), text as objects (None when absent or blank).
+
+    Parameters
+    ----------
+    data : dict
+        Column name -> values (a sequence of the geometry's length, or one scalar for all rows).
+    geometry : sequence of shapely geometries
+        The sites' geometries in EPSG:4326.
+    index : pandas.Index, optional
+        Unused: the result has a 0..n-1 index.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        The sites (EPSG:4326).
+
+    Examples
+    --------
+    >>> import shapely
+    >>> s = make_sites({"site_id": ["a"], "name": [" "], "capacity_mw": [12]}, [shapely.Point(19.0, 43.0)])
+    >>> s.loc[0, "site_id"], s.loc[0, "name"], float(s.loc[0, "capacity_mw"]), s.crs.to_epsg()
+    ('a', None, 12.0, 4326)
+    """
     n = len(geometry)
     frame = pd.DataFrame(index=range(n))
     for c in COLUMNS:

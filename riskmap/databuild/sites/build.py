@@ -39,7 +39,7 @@ from riskmap.schema import DIVIDE_BUFFER_KM as DIVIDE_BUFFER_BY_PRECISION
 from riskmap._errors import RiskmapInputError, RiskmapValidationError
 from riskmap._geo import local_aeqd
 from riskmap._paths import DATA_DIR
-from riskmap.io import atomic_write_text, neutralise_formula, read_sites, write_sites
+from riskmap.io import atomic_write_text, csv_text, read_sites, write_sites
 from riskmap.schema import column_names
 from riskmap.basin_assign import BASINS, assign_basins, divide_buffers, outline_regions
 from riskmap.databuild.sites._common import SourceResult, sha256
@@ -342,14 +342,6 @@ def _sources_md(prov: dict[str, Any], res: BuildResult) -> str:
     return "\n".join(lines)
 
 
-def _merges_csv(merges: pd.DataFrame) -> str:
-    out = merges.copy()
-    for c in out.columns:  # pandas >= 3 stores text as the "str" dtype, not object
-        if out[c].dtype == object or pd.api.types.is_string_dtype(out[c]):
-            out[c] = out[c].astype(object).map(neutralise_formula)
-    return out.to_csv(index=False, lineterminator="\n")
-
-
 def build_sites(sources_dir: str | Path, out_dir: str | Path | None = None, *, data_dir: str | Path | None = None,
                 buffer_km: float | None = None, after: Any = None) -> BuildResult:
     """Build and write the default inventory.
@@ -397,7 +389,7 @@ def build_sites(sources_dir: str | Path, out_dir: str | Path | None = None, *, d
     if not report.ok:
         raise RiskmapValidationError(report)
     write_sites(res.sites, out / "sites.gpkg")
-    atomic_write_text(out / "merges.csv", _merges_csv(res.merges))
+    atomic_write_text(out / "merges.csv", csv_text(res.merges))
     for name, text in extra_files.items():
         atomic_write_text(out / name, text)
     if res.places is not None:
@@ -405,7 +397,7 @@ def build_sites(sources_dir: str | Path, out_dir: str | Path | None = None, *, d
         pl["lon"] = res.places.geometry.x.round(5)
         pl["lat"] = res.places.geometry.y.round(5)
         pl["population"] = pl["population"].astype("int64")
-        atomic_write_text(out / "places.csv", _merges_csv(pl))
+        atomic_write_text(out / "places.csv", csv_text(pl))
     names_path = write_town_names(sources_dir, out)
     prov = _provenance(res, sources_dir, buffer_km)
     n_names = sum(1 for _ in open(names_path, encoding="utf-8")) - 1
