@@ -25,6 +25,7 @@ from riskmap.i18n import _
 from riskmap.schema import (_BY_NAME, AOI_BOXES, COLUMNS, REQUIRED_COLUMNS, ValidationReport, _blank)
 
 from riskmap.column_validators import _Cells, _Refused, _text_val, _to_number, validators_for
+from riskmap.site_geometry import flatten_collections
 
 __all__ = ["validate_sites", "validators_for"]
 
@@ -229,6 +230,7 @@ def validate_sites(
         if "geometry_wkt" in lower:
             _wkt_geometries(df[lower["geometry_wkt"]].tolist(), geoms, cells)
     bad_before_geom = cells.bad.copy()
+    flatten_collections(geoms, cells, "geometry" if has_geom else "geometry_wkt")
     _flatten_geometries(geoms, cells)
     _repair_geometries(geoms, cells)
     n_out_of_range = _check_lonlat_range(geoms, cells, has_geom)

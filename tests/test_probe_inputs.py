@@ -1,0 +1,88 @@
+"""Hostile and real-world inputs found by the new-user probe (November 2026).
+
+Each test pins one defect the probe found: a GeometryCollection site, a spurious
+warning of ``riskmap spill lon,lat``, header cells Excel leaves blank or
+repeats, a GeoJSON date GDAL cannot parse, coordinates in degrees-minutes-seconds.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import riskmap
+from riskmap.cli import main
+
+_PROPS = {"category": "mine", "coord_precision": "exact", "source": "probe"}
+
+
+def _feature(site_id: str, geometry: dict | None, **props: object) -> dict:
+    return {"type": "Feature", "properties": {"site_id": site_id, "name": f"Site {site_id}", **_PROPS, **props},
+            "geometry": geometry}
+
+
+def _geojson(path: Path, features: list[dict]) -> Path:
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}), encoding="utf-8")
+    return path
+
+
+def _issues(report, column: str) -> list[str]:
+    return [i.reason for i in report.issues if i.column == column]
+
+
+# ---------------------------------------------------------------- GeometryCollection sites
+
+_SQUARE = [[19.30, 43.70], [19.31, 43.70], [19.31, 43.71], [19.30, 43.71], [19.30, 43.70]]
+_SQUARE2 = [[19.50, 43.70], [19.51, 43.70], [19.51, 43.71], [19.50, 43.71], [19.50, 43.70]]
+
+
+def test_geometry_collection_of_one_kind_becomes_its_multi_geometry(tmp_path):
+    """A collection of polygons is the site's footprint (a polygon layer in the GeoPackage), with a warning."""
+    f = _geojson(tmp_path / "gc.geojson", [
+        _feature("polys", {"type": "GeometryCollection", "geometries": [
+            {"type": "Polygon", "coordinates": [_SQUARE]}, {"type": "Polygon", "coordinates": [_SQUARE2]}]}),
+        _feature("points", {"type": "GeometryCollection", "geometries": [
+            {"type": "Point", "coordinates": [19.3, 43.7]}, {"type": "Point", "coordinates": [19.4, 43.8]}]}),
+    ])
+    sites = riskmap.read_sites(f)
+    kinds = dict(zip(sites["site_id"], sites.geom_type))
+    assert kinds == {"polys": "MultiPolygon", "points": "MultiPoint"}
+    assert len(_issues(sites.attrs["validation"], "geometry")) == 2
+    out = riskmap.export_sites(riskmap.score(riskmap.assess(sites)), tmp_path / "gc.gpkg", basin="drina")
+    import pyogrio
+
+    layer_types = {str(n): str(t) for n, t in pyogrio.list_layers(out)}
+    assert layer_types["site_areas"] == "MultiPolygon"
+
+
+def test_geometry_collection_mixing_kinds_is_refused_with_its_row(tmp_path):
+    """A point and a line in one collection: which is the site? Refused, naming the row (was: kept, and the
+    GeoPackage ``site_areas`` layer became of 'Unknown' geometry type)."""
+    f = _geojson(tmp_path / "mixed.geojson", [
+        _feature("ok", {"type": "Point", "coordinates": [19.29, 43.78]}),
+        _feature("gc", {"type": "GeometryCollection", "geometries": [
+            {"type": "Point", "coordinates": [19.3, 43.7]},
+            {"type": "LineString", "coordinates": [[19.3, 43.7], [19.4, 43.8]]}]}),
+    ])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        sites = riskmap.read_sites(f)
+    assert list(sites["site_id"]) == ["ok"]
+    bad = [i for i in sites.attrs["validation"].issues if i.severity == "error"]
+    assert len(bad) == 1 and bad[0].row == 2 and bad[0].column == "geometry"
+    assert "GeometryCollection" in bad[0].reason and "point" in bad[0].reason and "line" in bad[0].reason
+
+
+def test_geometry_collection_in_wkt_column_is_refused_too(tmp_path):
+    f = tmp_path / "gc.csv"
+    f.write_text("site_id,name,category,coord_precision,source,lon,lat,geometry_wkt\n"
+                 "a,A,mine,exact,probe,19.3,43.7,\"GEOMETRYCOLLECTION (POINT (19.3 43.7), "
+                 "LINESTRING (19.3 43.7, 19.4 43.8))\"\n", encoding="utf-8")
+    res = CliRunner().invoke(main, ["validate", str(f)])
+    assert res.exit_code == 1
+    assert "line 2, row 1, column 'geometry_wkt'" in res.output and "GeometryCollection" in res.output
+
