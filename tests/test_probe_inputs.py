@@ -86,3 +86,21 @@ def test_geometry_collection_in_wkt_column_is_refused_too(tmp_path):
     assert res.exit_code == 1
     assert "line 2, row 1, column 'geometry_wkt'" in res.output and "GeometryCollection" in res.output
 
+
+# ---------------------------------------------------------------- spill from lon,lat
+
+
+def test_spill_from_lon_lat_gives_no_warning_about_columns_the_user_never_gave():
+    """``riskmap spill 19.29,43.78`` (Visegrad) warned that "the input has column(s) 'country_check'":
+    the point was assessed twice and the second pass saw the first one's columns."""
+    from riskmap._errors import RiskmapDataWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        site, basin = riskmap.spill.locate_release("19.29,43.78")
+    assert basin == "drina" and site["country"] == "BIH"
+    assert [str(w.message) for w in caught if issubclass(w.category, RiskmapDataWarning)] == []
+    res = CliRunner().invoke(main, ["spill", "19.29,43.78", "--mass", "10t"])
+    assert res.exit_code == 0, res.output
+    assert "country_check" not in res.output and "warning" not in res.output
+
