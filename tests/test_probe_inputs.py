@@ -104,3 +104,21 @@ def test_spill_from_lon_lat_gives_no_warning_about_columns_the_user_never_gave()
     assert res.exit_code == 0, res.output
     assert "country_check" not in res.output and "warning" not in res.output
 
+
+# ---------------------------------------------------------------- GeoJSON dates
+
+
+def test_geojson_impossible_date_is_a_cell_error_not_a_refused_file(tmp_path):
+    """GDAL typed ``last_verified`` as a date and '2024-02-30' stopped the whole file with "cannot read as
+    geojson: ValueError: day is out of range for month" (no row, no column)."""
+    f = _geojson(tmp_path / "dates.geojson", [
+        _feature("a", {"type": "Point", "coordinates": [19.29, 43.78]}, last_verified="2024-02-03"),
+        _feature("b", {"type": "Point", "coordinates": [19.30, 43.70]}, last_verified="2024-02-30"),
+        _feature("c", {"type": "Point", "coordinates": [19.31, 43.71]}, last_verified="2024-03-01"),
+    ])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        sites = riskmap.read_sites(f)
+    assert dict(zip(sites["site_id"], sites["last_verified"])) == {"a": "2024-02-03", "c": "2024-03-01"}
+    bad = [i for i in sites.attrs["validation"].issues if i.severity == "error"]
+    assert [(i.row, i.column) for i in bad] == [(2, "last_verified")] and "2024-02-30" in bad[0].reason

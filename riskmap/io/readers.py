@@ -321,6 +321,8 @@ def _read_vector(path: Path, fmt: str, layer: str | int | None, report: Validati
                     and bool({"site_lines", "site_areas"} & set(names)))
     if not export_sites and (fmt == "gpkg" or layer is not None):
         kw["layer"] = _choose_layer(path, names, layer, "layer", report)
+    if fmt == "geojson":  # dates as text: '2024-02-30' is then a cell error, not a refused file
+        kw["DATE_AS_STRING"] = "YES"
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         if export_sites:  # a riskmap export: point, line (and area) sites, in export order (fid)
