@@ -122,3 +122,54 @@ def test_geojson_impossible_date_is_a_cell_error_not_a_refused_file(tmp_path):
     assert dict(zip(sites["site_id"], sites["last_verified"])) == {"a": "2024-02-03", "c": "2024-03-01"}
     bad = [i for i in sites.attrs["validation"].issues if i.severity == "error"]
     assert [(i.row, i.column) for i in bad] == [(2, "last_verified")] and "2024-02-30" in bad[0].reason
+
+
+# ---------------------------------------------------------------- header rows Excel leaves behind
+
+_HEAD = "site_id;name;category;coord_precision;source;lon;lat"
+
+
+def test_csv_with_trailing_nameless_columns_from_excel_is_read(tmp_path):
+    """``...;lat;;;`` (Excel's trailing empty columns) was refused: "duplicate column names ['']"."""
+    f = tmp_path / "excel.csv"
+    f.write_bytes(("\ufeff" + _HEAD + ";;;\r\na;Mine A;mine;town;probe;19,36;43,36;;;\r\n").encode("utf-8"))
+    sites = riskmap.read_sites(f)
+    assert list(sites["site_id"]) == ["a"] and sites.geometry.iloc[0].x == pytest.approx(19.36)
+    assert "" not in sites.columns and not any(str(c).startswith("column_") for c in sites.columns)
+    assert sites.attrs["validation"].issues == []
+
+
+def test_nameless_column_holding_values_is_kept_and_named_with_a_warning(tmp_path):
+    """A value under a blank header cell is kept as ``column_<n>`` and reported (it was kept as a column
+    with the empty name in CSV, and as pandas' 'Unnamed: 7' in XLSX, without a word)."""
+    import openpyxl
+
+    f = tmp_path / "stray.csv"
+    f.write_text(_HEAD + ";;\na;Mine A;mine;town;probe;19,36;43,36;;see the permit\n", encoding="utf-8")
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(_HEAD.split(";") + [None, None])
+    ws.append(["a", "Mine A", "mine", "town", "probe", 19.36, 43.36, None, "see the permit"])
+    wb.save(tmp_path / "stray.xlsx")
+    for path in (f, tmp_path / "stray.xlsx"):
+        sites = riskmap.read_sites(path)
+        assert sites.loc[0, "column_9"] == "see the permit", path
+        assert "column_8" not in sites.columns and not any(str(c).startswith("Unnamed") for c in sites.columns)
+        (issue,) = sites.attrs["validation"].issues
+        assert issue.severity == "warning" and issue.column == "column_9" and "line 2" in issue.reason
+
+
+def test_repeated_column_name_in_a_workbook_is_refused_like_in_csv(tmp_path):
+    """XLSX ``name ... name`` was read as 'name' and 'name.1' in silence (CSV refuses it)."""
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(_HEAD.split(";") + ["name"])
+    ws.append(["a", "Mine A", "mine", "town", "probe", 19.36, 43.36, "Other name"])
+    wb.save(tmp_path / "dup.xlsx")
+    res = CliRunner().invoke(main, ["validate", str(tmp_path / "dup.xlsx")])
+    assert res.exit_code != 0 and "Traceback" not in res.output
+    assert "dup.xlsx: line 1: duplicate column names ['name']" in res.output
+    with pytest.raises(riskmap.RiskmapInputError, match="duplicate column names"):
+        riskmap.read_sites(tmp_path / "dup.xlsx")

@@ -22,6 +22,7 @@ from riskmap.i18n import _
 from riskmap.schema import ValidationReport
 from riskmap.validation import validate_sites
 from riskmap.io.cells import _unneutralise
+from riskmap.io.headers import check_header, header_names, resolve_nameless_columns
 from riskmap.io.formats import _SHAPEFILE_BACK, _format_of, header_row_index, known_headers, machine_headers
 
 
@@ -118,11 +119,8 @@ def _read_csv_raw(path: Path, report: ValidationReport) -> tuple[pd.DataFrame, b
         rows, starts = rows[k:], starts[k:]
     if not rows:
         raise RiskmapInputError(_("{path}: the file is empty (no header line)").format(path=path))
-    head = [h.strip() for h in rows[0]]
-    if len(set(head)) != len(head):
-        dup = sorted({h for h in head if head.count(h) > 1})
-        raise RiskmapInputError(_("{path}: line 1: duplicate column names {names}; rename them").format(
-            path=path, names=dup))
+    head = header_names(rows[0])
+    check_header(head, path, starts[0])
     body: list[list[str]] = []
     lines_of: list[int] = []
     rows_of: list[int] = []
@@ -139,7 +137,7 @@ def _read_csv_raw(path: Path, report: ValidationReport) -> tuple[pd.DataFrame, b
         body.append(r + [""] * (len(head) - len(r)))
         lines_of.append(k)
         rows_of.append(n_data)
-    df = pd.DataFrame(body, columns=head, dtype=object)
+    df = resolve_nameless_columns(pd.DataFrame(body, columns=head, dtype=object), report, None, lines_of)
     df.attrs["lines"] = lines_of
     df.attrs["rows"] = rows_of
     report.n_rows = n_data
@@ -298,8 +296,12 @@ def _read_xlsx(path: Path, layer: str | int | None, report: ValidationReport, op
         df = pd.read_excel(path, sheet_name=sheet, dtype=object, engine="openpyxl", header=k)
     if k:
         _title_skipped(path, report, top.values.tolist()[:k], 1, k + 1)
+    head = header_names(top.iloc[k].tolist()) if len(top) > k else []  # pandas' 'Unnamed: 7', 'name.1' undone
+    df.columns = (head + [""] * df.shape[1])[: df.shape[1]]
+    check_header(list(df.columns), path, k + 1)
     opts["line_offset"] = k + 2
-    return _drop_uncached_formulas(path, sheet, df, report, opts, first=k + 2)
+    df = _drop_uncached_formulas(path, sheet, df, report, opts, first=k + 2)
+    return resolve_nameless_columns(df, report, opts.get("line_offset"), opts.get("lines"))
 
 
 def _read_parquet(path: Path) -> pd.DataFrame:

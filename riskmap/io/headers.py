@@ -1,0 +1,78 @@
+"""The header row of a CSV or a worksheet: repeated names refused, nameless columns resolved.
+
+Excel leaves nameless columns behind (a cell once formatted right of the
+table: ``site_id;name;...;lat;;;``) and lets a name repeat. The same rules hold
+for CSV and XLSX: a repeated name is refused (which of the two columns is
+meant?); a nameless column without any value is dropped; a nameless column
+holding values is kept as ``column_<n>`` with a warning, never dropped in silence.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from riskmap._errors import RiskmapInputError
+from riskmap.i18n import _
+from riskmap.schema import ValidationReport, _blank
+
+__all__ = ["check_header", "header_names", "resolve_nameless_columns"]
+
+
+def header_names(cells: list[Any]) -> list[str]:
+    """The header cells as column names: stripped text, ``""`` for a blank cell.
+
+    Examples
+    --------
+    >>> header_names([" site_id", None, float("nan"), 2024])
+    ['site_id', '', '', '2024']
+    """
+    return ["" if _blank(v) else str(v).strip() for v in cells]
+
+
+def check_header(head: list[str], path: Path, line: int) -> None:
+    """Refuse a header in which a (non-blank) column name repeats.
+
+    Raises
+    ------
+    RiskmapInputError
+        Naming the file, the header line and the repeated names.
+    """
+    named = [h for h in head if h]
+    dup = sorted({h for h in named if named.count(h) > 1})
+    if dup:
+        raise RiskmapInputError(_("{path}: line {line}: duplicate column names {names}; rename them").format(
+            path=path, line=line, names=dup))
+
+
+def resolve_nameless_columns(df: pd.DataFrame, report: ValidationReport, first_line: int | None,
+                             lines: list[int] | None = None) -> pd.DataFrame:
+    """Drop nameless columns without values; name the others ``column_<n>`` (1-based position) and warn.
+
+    ``lines`` are the file lines of the rows of ``df`` (CSV), else row ``i`` is
+    on line ``first_line + i`` (a worksheet).
+    """
+    names = [str(c) for c in df.columns]
+    if "" not in names:
+        return df
+    keep: list[int] = []
+    for j, name in enumerate(names):
+        if name:
+            keep.append(j)
+            continue
+        filled = [i for i, v in enumerate(df.iloc[:, j].tolist()) if not _blank(v) and str(v).strip()]
+        if not filled:
+            continue
+        keep.append(j)
+        names[j] = f"column_{j + 1}"
+        line = lines[filled[0]] if lines else (None if first_line is None else first_line + filled[0])
+        report.add(None, names[j], _("column {n} has no name in the header row but holds {count} value(s), "
+                                     "the first on line {line}; kept as '{name}'").format(
+                                         n=j + 1, count=len(filled), line=line, name=names[j]),
+                   _("give the column a name in the header row, or delete it"), "warning")
+    out = df.iloc[:, keep].copy()
+    out.columns = [names[j] for j in keep]
+    out.attrs = dict(df.attrs)
+    return out
