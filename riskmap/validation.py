@@ -20,6 +20,7 @@ import shapely
 import shapely.ops
 
 from riskmap._errors import RiskmapValidationError
+from riskmap._dms import dms_to_decimal
 from riskmap._geo import geodesic_distance_km
 from riskmap.i18n import _
 from riskmap.schema import (_BY_NAME, AOI_BOXES, COLUMNS, REQUIRED_COLUMNS, ValidationReport, _blank)
@@ -328,8 +329,11 @@ def _parse_coordinates(df: pd.DataFrame, cells: _Cells, lon_col: str, lat_col: s
             try:
                 arr[i] = _to_number(v, cells.decimal_comma)
             except ValueError as e:
+                dms = dms_to_decimal(str(v))
                 cells.err(i, col, _("unparseable coordinate: {error}").format(error=e),
-                          _("write decimal degrees with a point, e.g. 43.3563"))
+                          _("write decimal degrees with a point, e.g. 43.3563") if dms is None else
+                          _("it is in degrees, minutes and seconds: write {value} (decimal degrees)").format(
+                              value=f"{dms:.6g}".replace(".", "," if cells.decimal_comma else ".")))
                 cells.bad[i] = True
     return lons, lats
 

@@ -173,3 +173,25 @@ def test_repeated_column_name_in_a_workbook_is_refused_like_in_csv(tmp_path):
     assert "dup.xlsx: line 1: duplicate column names ['name']" in res.output
     with pytest.raises(riskmap.RiskmapInputError, match="duplicate column names"):
         riskmap.read_sites(tmp_path / "dup.xlsx")
+
+
+# ---------------------------------------------------------------- degrees, minutes, seconds
+
+
+def test_dms_coordinates_are_refused_with_the_decimal_value_to_write(tmp_path):
+    """``19°37'29"E`` was refused with the generic "e.g. 43.3563": the fix now gives the decimal value."""
+    f = tmp_path / "dms.csv"
+    f.write_text("site_id,name,category,coord_precision,source,lon,lat\n"
+                 "a,Vau i Dejes,dam_reservoir,town,probe,\"19°37'29\"\"E\",\"42°0'36\"\"N\"\n"
+                 "b,Plain,mine,town,probe,not a number,42.01\n", encoding="utf-8")
+    res = CliRunner().invoke(main, ["validate", str(f)])
+    assert res.exit_code == 1
+    assert "line 2, row 1, column 'lon'" in res.output and "write 19.6247 (decimal degrees)" in res.output
+    assert "line 2, row 1, column 'lat'" in res.output and "write 42.01 (decimal degrees)" in res.output
+    assert "line 3, row 2, column 'lon'" in res.output and "e.g. 43.3563" in res.output
+    res = CliRunner().invoke(main, ["validate", str(f), "--lang", "ru"])
+    assert "запишите 19.6247 (десятичные градусы)" in res.output
+    f.write_text("site_id;name;category;coord_precision;source;lon;lat\n"
+                 "a;Vau i Dejes;dam_reservoir;town;probe;19°37'29\"E;42,01\n", encoding="utf-8")
+    res = CliRunner().invoke(main, ["validate", str(f)])
+    assert "write 19,6247 (decimal degrees)" in res.output  # the file's decimal comma
