@@ -266,7 +266,7 @@ def assess(sites: gpd.GeoDataFrame, basins: Any = None, *, max_snap_km: float = 
     bsel, in_basin = _basin_of_sites(idxs, lon, lat, _divide_buffers(sites, divide_buffer_km),
                                      _divide_buffer_caps(bobjs, divide_buffer_km))
     cols = _new_columns(n, in_basin)
-    given = _clean_codes(sites["country"]) if "country" in sites.columns else np.full(n, None, dtype=object)
+    given = _given_countries(sites)
     for k, ix in enumerate(idxs):
         rows = np.flatnonzero(bsel == k)
         if len(rows):
@@ -327,6 +327,25 @@ def _new_columns(n: int, in_basin: np.ndarray) -> dict[str, Any]:
         "reach_is_border": np.zeros(n, dtype=bool), "reach_frac": np.full(n, np.nan),
         "cross_km": np.full(n, np.nan), "dem_network": np.zeros(n, dtype=bool), "shore_km": np.full(n, np.nan),
     }
+
+
+def _given_countries(sites: gpd.GeoDataFrame) -> np.ndarray:
+    """The ``country`` codes the file gave.
+
+    Codes :func:`riskmap.read_sites` filled in from the location (``attrs["country_derived"]``,
+    by ``site_id``), and codes an assessed file read back marks ``derived from location`` in its
+    ``country_check`` (set aside as ``country_check_input``), count as not given.
+    """
+    n = len(sites)
+    if "country" not in sites.columns:
+        return np.full(n, None, dtype=object)
+    given = np.array(_clean_codes(sites["country"]), dtype=object)  # a writable copy
+    derived = sites.attrs.get("country_derived")
+    if derived and "site_id" in sites.columns:
+        given[sites["site_id"].astype(str).isin(set(derived)).to_numpy()] = None
+    if "country_check_input" in sites.columns:
+        given[(sites["country_check_input"].astype(object) == "derived from location").to_numpy()] = None
+    return given
 
 
 def _obj(out: pd.DataFrame, v: np.ndarray) -> pd.Series:

@@ -148,7 +148,11 @@ def _country_mismatch_warnings(sites: gpd.GeoDataFrame, countries: gpd.GeoDataFr
 
 
 def _derive_country(sites: gpd.GeoDataFrame, countries: gpd.GeoDataFrame) -> None:
-    """Fill blank ``country`` values from country polygons (in place)."""
+    """Fill blank ``country`` values from country polygons (in place).
+
+    The ``site_id`` of every filled row goes to ``sites.attrs["country_derived"]``, so that
+    :func:`riskmap.assess` says ``derived from location``, not ``ok``, in ``country_check``.
+    """
     blank = sites["country"].isna().to_numpy()
     if not blank.any():
         return
@@ -158,6 +162,8 @@ def _derive_country(sites: gpd.GeoDataFrame, countries: gpd.GeoDataFrame) -> Non
     j = j[~j.index.duplicated(keep="first")]
     sites.loc[blank, "country"] = j["iso3"].reindex(sites.index[blank]).where(
         j["iso3"].notna(), None).to_numpy()
+    filled = blank & sites["country"].notna().to_numpy()
+    sites.attrs["country_derived"] = sorted(str(v) for v in sites.loc[filled, "site_id"])
 
 
 def validate_sites(

@@ -195,3 +195,42 @@ def test_dms_coordinates_are_refused_with_the_decimal_value_to_write(tmp_path):
                  "a;Vau i Dejes;dam_reservoir;town;probe;19°37'29\"E;42,01\n", encoding="utf-8")
     res = CliRunner().invoke(main, ["validate", str(f)])
     assert "write 19,6247 (decimal degrees)" in res.output  # the file's decimal comma
+
+
+# ---------------------------------------------------------------- a country the file did not give
+
+
+def test_country_filled_from_the_location_is_not_reported_as_checked(tmp_path):
+    """A file without countries: ``country_check`` said 'ok' (given and location agree) for every site,
+    because ``read_sites`` had already filled the blanks; 'derived from location' never reached a user.
+    Quvasoy (GeoNames 1513331, UZB) lies 2 km from the Natural Earth border and is placed in KGZ: the
+    column must not claim that anyone's code was checked there."""
+    f = tmp_path / "places.csv"
+    f.write_text("site_id,name,category,coord_precision,source,country,lon,lat\n"
+                 "quvasoy,Quvasoy,chemical_plant,town,geonames,,71.98026,40.29721\n"
+                 "chinoz,Chinoz,chemical_plant,town,geonames,UZB,68.76128,40.93633\n"
+                 "vau,Vau i Dejes,dam_reservoir,town,geonames,,19.62472,42.01\n", encoding="utf-8")
+    out = tmp_path / "assessed.csv"
+    res = CliRunner().invoke(main, ["assess", str(f), "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    got = riskmap.read_export(out).set_index("site_id")
+    assert got.loc["quvasoy", "country_check"] == "derived from location"
+    assert got.loc["vau", ["country", "country_check"]].tolist() == ["ALB", "derived from location"]
+    assert got.loc["chinoz", ["country", "country_check"]].tolist() == ["UZB", "ok"]
+
+
+
+def test_derived_country_survives_a_round_trip_through_an_assessed_file(tmp_path):
+    """An assessed file read back keeps 'derived from location' (and gives no '_input' column warning)."""
+    from riskmap._errors import RiskmapDataWarning
+
+    f = tmp_path / "p.csv"
+    f.write_text("site_id,name,category,coord_precision,source,lon,lat\n"
+                 "vau,Vau i Dejes,dam_reservoir,town,geonames,19.62472,42.01\n", encoding="utf-8")
+    first = tmp_path / "a.csv"
+    assert CliRunner().invoke(main, ["assess", str(f), "-o", str(first)]).exit_code == 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RiskmapDataWarning)
+        again = riskmap.assess(riskmap.read_sites(first))
+    assert again.loc[0, "country_check"] == "derived from location"
+    assert not [c for c in again.columns if c.endswith("_input")]
