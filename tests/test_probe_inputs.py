@@ -219,6 +219,44 @@ def test_country_filled_from_the_location_is_not_reported_as_checked(tmp_path):
     assert got.loc["chinoz", ["country", "country_check"]].tolist() == ["UZB", "ok"]
 
 
+# ---------------------------------------------------------------- Shapefiles that do not state their encoding
+
+
+def _shapefile(path: Path, encoding: str, *, cpg: bool) -> Path:
+    import geopandas as gpd
+    import shapely
+
+    g = gpd.GeoDataFrame({"site_id": ["a"], "name": ["Бајина Башта"], "category": ["mine"],
+                          "coord_prec": ["town"], "source": ["probe"]},
+                         geometry=[shapely.Point(19.5675, 43.97)], crs=4326)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        g.to_file(path, encoding=encoding)
+    if not cpg:
+        path.with_suffix(".cpg").unlink()
+    return path
+
+
+def test_shapefile_without_cpg_in_cp1251_warns_that_its_text_is_garbled(tmp_path):
+    """Cyrillic names in CP1251 without a .cpg came out as 'Áà¼èíà Áàøòà' without a word."""
+    from riskmap._errors import RiskmapDataWarning
+
+    f = _shapefile(tmp_path / "cyr.shp", "cp1251", cpg=False)
+    with pytest.warns(RiskmapDataWarning, match="states no text encoding"):
+        sites = riskmap.read_sites(f)
+    (issue,) = sites.attrs["validation"].issues
+    assert issue.column == "name" and "cyr.cpg" in issue.fix and "CP1251" in issue.fix
+    (f.with_suffix(".cpg")).write_text("CP1251", encoding="ascii")  # the fix the message gives
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RiskmapDataWarning)
+        assert riskmap.read_sites(f).loc[0, "name"] == "Бајина Башта"
+
+
+def test_shapefile_without_cpg_in_utf8_is_read_as_utf8(tmp_path):
+    f = _shapefile(tmp_path / "utf.shp", "UTF-8", cpg=False)
+    sites = riskmap.read_sites(f)
+    assert sites.loc[0, "name"] == "Бајина Башта" and sites.attrs["validation"].issues == []
+
 
 def test_derived_country_survives_a_round_trip_through_an_assessed_file(tmp_path):
     """An assessed file read back keeps 'derived from location' (and gives no '_input' column warning)."""

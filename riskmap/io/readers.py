@@ -22,6 +22,7 @@ from riskmap.i18n import _
 from riskmap.schema import ValidationReport
 from riskmap.validation import validate_sites
 from riskmap.io.cells import _unneutralise
+from riskmap.io.shp_encoding import shapefile_text_check
 from riskmap.io.headers import check_header, header_names, resolve_nameless_columns
 from riskmap.io.formats import _SHAPEFILE_BACK, _format_of, header_row_index, known_headers, machine_headers
 
@@ -334,6 +335,8 @@ def _read_vector(path: Path, fmt: str, layer: str | int | None, report: Validati
     for w in caught[:5]:
         report.add(None, "geometry", f"GDAL: {str(w.message)[:200]}",
                    "check the file's geometries", "warning")
+    if fmt == "shp":  # no .cpg: re-read as UTF-8 when it is, else warn about garbled text
+        df = shapefile_text_check(path, df, report, lambda enc: gpd.read_file(path, encoding=enc, **kw))
     return df
 
 
