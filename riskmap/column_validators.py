@@ -303,6 +303,20 @@ def _v_unique_id(c: Column, v: Any, s: str | None, cells: _Cells, i: int) -> Any
     return s
 
 
+#: An identifier Excel rewrote in scientific notation ("123456789012" shown and saved as "1,23457E+11").
+_EXCEL_EXPONENT = re.compile(r"[+-]?\d[.,]\d+E[+-]?\d+", re.IGNORECASE)
+
+
+def _v_excel_id(c: Column, v: Any, s: str | None, cells: _Cells, i: int) -> Any:
+    """Warn about an identifier Excel saved in scientific notation: its other digits are lost."""
+    if s is not None and _EXCEL_EXPONENT.fullmatch(s):
+        cells.err(i, c.name, _("{value} looks like a long number Excel saved in scientific notation: the digits "
+                               "after the first few are lost").format(value=repr(s)),
+                  _("take the identifiers from the source again; in Excel, format the column as Text before "
+                    "pasting or opening the file"), "warning")
+    return s
+
+
 _Validator = Callable[[Column, Any, Any, _Cells, int], Any]
 
 #: Column-specific checks, run before the vocabulary, date, required and uniqueness checks.
@@ -311,6 +325,8 @@ _COLUMN_VALIDATORS: dict[str, tuple[_Validator, ...]] = {
     "field_sources": (_v_field_sources,),
     "dam_condition": (_v_dam_condition,),
     "country": (_v_country,),
+    "site_id": (_v_excel_id,),
+    "source_id": (_v_excel_id,),
 }
 
 

@@ -272,3 +272,18 @@ def test_derived_country_survives_a_round_trip_through_an_assessed_file(tmp_path
         again = riskmap.assess(riskmap.read_sites(first))
     assert again.loc[0, "country_check"] == "derived from location"
     assert not [c for c in again.columns if c.endswith("_input")]
+
+
+# ---------------------------------------------------------------- identifiers Excel shortened
+
+
+def test_identifier_in_excel_scientific_notation_is_warned_about(tmp_path):
+    """'1,23457E+11' (Excel's display of 123456789012, saved so) was kept as the site_id without a word."""
+    f = tmp_path / "excel.csv"
+    f.write_text("site_id;name;category;coord_precision;source;source_id;lon;lat\n"
+                 "1,23457E+11;Mine A;mine;town;probe;4.5E+15;19,36;43,36\n"
+                 "1E5-b;Mine B;mine;town;probe;12345;19,37;43,37\n", encoding="utf-8")
+    sites = riskmap.read_sites(f)
+    assert list(sites["site_id"]) == ["1,23457E+11", "1E5-b"]  # kept: a warning, not a refusal
+    got = [(i.row, i.column, i.severity) for i in sites.attrs["validation"].issues]
+    assert got == [(1, "site_id", "warning"), (1, "source_id", "warning")]
