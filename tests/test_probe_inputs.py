@@ -287,3 +287,20 @@ def test_identifier_in_excel_scientific_notation_is_warned_about(tmp_path):
     assert list(sites["site_id"]) == ["1,23457E+11", "1E5-b"]  # kept: a warning, not a refusal
     got = [(i.row, i.column, i.severity) for i in sites.attrs["validation"].issues]
     assert got == [(1, "site_id", "warning"), (1, "source_id", "warning")]
+
+
+# ---------------------------------------------------------------- UTF-16 text
+
+
+def test_utf16_with_bom_is_read_and_without_bom_named_as_such(tmp_path):
+    """Excel's "Unicode Text" (UTF-16 with BOM, tabs) was refused as "not UTF-8 (byte 0xff at offset 0)";
+    UTF-16 without a BOM as "contains NUL bytes; it is not a text CSV"."""
+    text = ("site_id\tname\tcategory\tcoord_precision\tsource\tlon\tlat\n"
+            "a\tБајина Башта\tmine\ttown\tprobe\t19.5675\t43.97\n")
+    (tmp_path / "u16.txt").write_bytes(text.encode("utf-16"))
+    sites = riskmap.read_sites(tmp_path / "u16.txt")
+    assert sites.loc[0, "name"] == "Бајина Башта" and sites.attrs["validation"].ok
+    (tmp_path / "u16le.csv").write_bytes(text.replace("\t", ",").encode("utf-16-le"))
+    res = CliRunner().invoke(main, ["validate", str(tmp_path / "u16le.csv")])
+    assert res.exit_code != 0 and "Traceback" not in res.output
+    assert "looks like UTF-16 text without a byte order mark" in res.output

@@ -22,6 +22,7 @@ from riskmap.i18n import _
 from riskmap.schema import ValidationReport
 from riskmap.validation import validate_sites
 from riskmap.io.cells import _unneutralise
+from riskmap.io.text_decode import decode_csv_bytes
 from riskmap.io.shp_encoding import shapefile_text_check
 from riskmap.io.headers import check_header, header_names, resolve_nameless_columns
 from riskmap.io.formats import _SHAPEFILE_BACK, _format_of, header_row_index, known_headers, machine_headers
@@ -98,17 +99,7 @@ def _csv_records(text: str, delim: str, path: Path) -> tuple[list[list[str]], li
 def _read_csv_raw(path: Path, report: ValidationReport) -> tuple[pd.DataFrame, bool]:
     """Read a CSV as strings. Returns (frame, decimal_comma)."""
     _raise_csv_field_limit()
-    raw = path.read_bytes()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        line = raw[: e.start].count(b"\n") + 1
-        raise RiskmapInputError(
-            _("{path}: line {line}: the file is not UTF-8 (byte {byte} at offset {offset}); save it as UTF-8 "
-              "(in Excel: 'CSV UTF-8')").format(path=path, line=line, byte=f"0x{raw[e.start]:02x}",
-                                                 offset=e.start)) from None
-    if "\x00" in text:
-        raise RiskmapInputError(_("{path}: the file contains NUL bytes; it is not a text CSV").format(path=path))
+    text = decode_csv_bytes(path.read_bytes(), path)  # UTF-8, or UTF-16 with its BOM
     delim = _delimiter([ln for ln in text.splitlines()[:20] if ln.strip()])
     rows, starts = _csv_records(text, delim, path)
     while rows and not any(c.strip() for c in rows[0]):
