@@ -304,3 +304,12 @@ def test_utf16_with_bom_is_read_and_without_bom_named_as_such(tmp_path):
     res = CliRunner().invoke(main, ["validate", str(tmp_path / "u16le.csv")])
     assert res.exit_code != 0 and "Traceback" not in res.output
     assert "looks like UTF-16 text without a byte order mark" in res.output
+
+
+def test_derived_country_of_a_site_outside_every_basin_is_kept(tmp_path):
+    """Kucove (Albania, Devoll/Seman basin): the country read_sites derived must not be blanked by assess."""
+    f = tmp_path / "p.csv"
+    f.write_text("site_id,name,category,coord_precision,source,lon,lat\n"
+                 "kucove,Kucove refinery,oil_refinery_depot,town,geonames,19.91667,40.80028\n", encoding="utf-8")
+    got = riskmap.assess(riskmap.read_sites(f))
+    assert got.loc[0, ["basin", "country"]].tolist()[1] == "ALB" and not isinstance(got.loc[0, "basin"], str)
