@@ -219,6 +219,7 @@ def validate_sites(
     (True, 1)
     """
     report = ValidationReport(file=file, n_rows=len(df))
+    cell_issues = df.attrs.get("coordinate_issues") or {}  # x/y cells read with --crs (riskmap.io)
     df = _normalised_columns(df, report)
     lower = {c.lower(): c for c in df.columns}
     cells = _Cells(report, len(df), line_offset, decimal_comma)
@@ -239,7 +240,7 @@ def validate_sites(
     bad_before_geom = cells.bad.copy()
     flatten_collections(geoms, cells, "geometry" if has_geom else "geometry_wkt")
     _flatten_geometries(geoms, cells)
-    _repair_geometries(geoms, cells)
+    _repair_geometries(geoms, cells, cell_issues)
     n_out_of_range = _check_lonlat_range(geoms, cells, has_geom)
     out = _column_values(df, cells)
     _extent_warnings(geoms, out["category"], cells, "geometry" if has_geom else "geometry_wkt")
@@ -473,14 +474,15 @@ def _flatten_geometries(geoms: np.ndarray, cells: _Cells) -> None:
     geoms[ok] = g
 
 
-def _repair_geometries(geoms: np.ndarray, cells: _Cells) -> None:
-    """Refuse empty geometries; repair invalid ones with ``make_valid`` and warn (in place)."""
+def _repair_geometries(geoms: np.ndarray, cells: _Cells, cell_issues: dict[int, Any]) -> None:
+    """Refuse empty geometries (with the x/y cell's reason when known); repair invalid ones and warn (in place)."""
     for i in range(cells.n):
         if cells.bad[i]:
             continue
         gm = geoms[i]
         if gm is None or gm.is_empty:
-            cells.err(i, "geometry", _("geometry is empty"), _("give a point (lon/lat) or a polygon footprint"))
+            cells.err(i, *cell_issues.get(i, ("geometry", _("geometry is empty"),
+                                               _("give a point (lon/lat) or a polygon footprint"))))
             cells.bad[i] = True
             continue
         if not gm.is_valid:

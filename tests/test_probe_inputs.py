@@ -313,3 +313,23 @@ def test_derived_country_of_a_site_outside_every_basin_is_kept(tmp_path):
                  "kucove,Kucove refinery,oil_refinery_depot,town,geonames,19.91667,40.80028\n", encoding="utf-8")
     got = riskmap.assess(riskmap.read_sites(f))
     assert got.loc[0, ["basin", "country"]].tolist()[1] == "ALB" and not isinstance(got.loc[0, "basin"], str)
+
+
+# ---------------------------------------------------------------- x/y columns read with --crs
+
+
+def test_bad_projected_coordinate_names_its_column_and_value(tmp_path):
+    """With --crs, '38611x' or a blank x was reported as "column 'geometry': geometry is empty" (the file
+    has no such column); the x cell and its value are named now, and '386 119' reads as 386119 like
+    every other number."""
+    f = tmp_path / "utm.csv"
+    f.write_text("site_id,name,category,coord_precision,source,x,y\n"
+                 "a,A,mine,town,probe,386119,4651800\n"
+                 "b,B,mine,town,probe,38611x,4651800\n"
+                 "c,C,mine,town,probe,386119,\n"
+                 "d,D,mine,town,probe,386 119,4651800\n", encoding="utf-8")
+    res = CliRunner().invoke(main, ["validate", str(f), "--crs", "EPSG:32634"])
+    assert res.exit_code == 1, res.output
+    assert "line 3, row 2, column 'x': unparseable coordinate: '38611x' is not a number" in res.output
+    assert "line 4, row 3, column 'y': coordinate is blank" in res.output
+    assert "geometry is empty" not in res.output and "2 kept" in res.output

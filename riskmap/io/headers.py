@@ -18,7 +18,7 @@ from riskmap._errors import RiskmapInputError
 from riskmap.i18n import _
 from riskmap.schema import ValidationReport, _blank
 
-__all__ = ["check_header", "header_names", "resolve_nameless_columns"]
+__all__ = ["check_header", "crs_coordinates", "header_names", "resolve_nameless_columns"]
 
 
 def header_names(cells: list[Any]) -> list[str]:
@@ -75,4 +75,35 @@ def resolve_nameless_columns(df: pd.DataFrame, report: ValidationReport, first_l
     out = df.iloc[:, keep].copy()
     out.columns = [names[j] for j in keep]
     out.attrs = dict(df.attrs)
+    return out
+
+
+def crs_coordinates(values: list[Any], column: str, crs: Any, decimal_comma: bool,
+                    issues: dict[int, tuple[str, str, str]]) -> list[float]:
+    """The numbers of an x or y column read with ``--crs``; NaN where blank or unparseable, the reason in ``issues``.
+
+    ``issues`` maps a row (0-based) to ``(column, reason, fix)``, first problem of the row only.
+
+    Examples
+    --------
+    >>> issues = {}
+    >>> crs_coordinates(["386119", "386 119", "38611x", ""], "x", "EPSG:32634", False, issues)[:2]
+    [386119.0, 386119.0]
+    >>> sorted(issues), issues[2][1]
+    ([2, 3], "unparseable coordinate: '38611x' is not a number")
+    """
+    from riskmap.column_validators import _to_number
+
+    fix = _("write the number in the units of the CRS given with --crs ({crs})").format(crs=crs)
+    out: list[float] = []
+    for i, v in enumerate(values):
+        if _blank(v) or not str(v).strip():
+            issues.setdefault(i, (column, _("coordinate is blank"), fix))
+            out.append(float("nan"))
+            continue
+        try:
+            out.append(_to_number(v, decimal_comma))
+        except ValueError as e:
+            issues.setdefault(i, (column, _("unparseable coordinate: {error}").format(error=e), fix))
+            out.append(float("nan"))
     return out

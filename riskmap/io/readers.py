@@ -24,7 +24,7 @@ from riskmap.validation import validate_sites
 from riskmap.io.cells import _unneutralise
 from riskmap.io.text_decode import decode_csv_bytes
 from riskmap.io.shp_encoding import shapefile_text_check
-from riskmap.io.headers import check_header, header_names, resolve_nameless_columns
+from riskmap.io.headers import check_header, crs_coordinates, header_names, resolve_nameless_columns
 from riskmap.io.formats import _SHAPEFILE_BACK, _format_of, header_row_index, known_headers, machine_headers
 
 
@@ -360,10 +360,12 @@ def _apply_crs(df: pd.DataFrame, crs: Any, path: Path, decimal_comma: bool) -> p
     yc = next((lower[a] for a in ("y", "lat", "latitude", "northing") if a in lower), None)
     if xc is None or yc is None:
         raise RiskmapInputError(_("{path}: crs={crs} given but no x/y columns found").format(path=path, crs=repr(crs)))
-    xs = pd.to_numeric(df[xc].astype(str).str.replace(",", ".") if decimal_comma else df[xc], errors="coerce")
-    ys = pd.to_numeric(df[yc].astype(str).str.replace(",", ".") if decimal_comma else df[yc], errors="coerce")
+    issues: dict[int, tuple[str, str, str]] = {}
+    xs, ys = (crs_coordinates(df[c].tolist(), str(c), crs, decimal_comma, issues) for c in (xc, yc))
     pts = [shapely.Point(x, y) if np.isfinite(x) and np.isfinite(y) else None for x, y in zip(xs, ys)]
-    return gpd.GeoDataFrame(df.drop(columns=[xc, yc]), geometry=pts, crs=crs)
+    out = gpd.GeoDataFrame(df.drop(columns=[xc, yc]), geometry=pts, crs=crs)
+    out.attrs["coordinate_issues"] = issues  # the cells' own reasons, for validate_sites
+    return out
 
 
 def read_table(path: str | os.PathLike, *, layer: str | int | None = None, fmt: str | None = None,
