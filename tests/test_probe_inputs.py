@@ -333,3 +333,21 @@ def test_bad_projected_coordinate_names_its_column_and_value(tmp_path):
     assert "line 3, row 2, column 'x': unparseable coordinate: '38611x' is not a number" in res.output
     assert "line 4, row 3, column 'y': coordinate is blank" in res.output
     assert "geometry is empty" not in res.output and "2 kept" in res.output
+
+
+def test_crs_option_that_contradicts_the_file_is_reported(tmp_path):
+    """``--crs EPSG:4326`` on a GeoPackage in UTM 34N was ignored without a word (the file's CRS wins)."""
+    import geopandas as gpd
+    import shapely
+
+    from riskmap._errors import RiskmapDataWarning
+
+    g = gpd.GeoDataFrame({"site_id": ["a"], "name": ["A"], "category": ["mine"], "coord_precision": ["town"],
+                          "source": ["probe"]}, geometry=[shapely.Point(19.36, 43.36)], crs=4326).to_crs(32634)
+    g.to_file(tmp_path / "utm.gpkg")
+    with pytest.warns(RiskmapDataWarning, match="--crs EPSG:4326 is not used: the file declares its own CRS"):
+        sites = riskmap.read_sites(tmp_path / "utm.gpkg", crs="EPSG:4326")
+    assert sites.geometry.iloc[0].x == pytest.approx(19.36)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RiskmapDataWarning)
+        riskmap.read_sites(tmp_path / "utm.gpkg", crs="EPSG:32634")  # agrees: nothing to say

@@ -18,7 +18,7 @@ from riskmap._errors import RiskmapInputError
 from riskmap.i18n import _
 from riskmap.schema import ValidationReport, _blank
 
-__all__ = ["check_header", "crs_coordinates", "header_names", "resolve_nameless_columns"]
+__all__ = ["check_header", "crs_conflict", "crs_coordinates", "header_names", "resolve_nameless_columns"]
 
 
 def header_names(cells: list[Any]) -> list[str]:
@@ -107,3 +107,21 @@ def crs_coordinates(values: list[Any], column: str, crs: Any, decimal_comma: boo
             issues.setdefault(i, (column, _("unparseable coordinate: {error}").format(error=e), fix))
             out.append(float("nan"))
     return out
+
+
+def crs_conflict(df: pd.DataFrame, crs: Any, path: Path, report: ValidationReport) -> None:
+    """Warn when ``--crs`` differs from the CRS the file declares (the file's own is used)."""
+    import warnings
+
+    import pyproj
+
+    from riskmap._errors import RiskmapDataWarning
+
+    own = getattr(df, "crs", None) if hasattr(df, "_geometry_column_name") else None
+    if own is None or own.equals(pyproj.CRS.from_user_input(crs)):
+        return
+    reason = _("--crs {given} is not used: the file declares its own CRS, {own}").format(
+        given=crs, own=own.to_string())
+    fix = _("drop --crs, or fix the file's CRS if it is wrong")
+    report.add(None, "geometry", reason, fix, "warning")
+    warnings.warn(f"{path}: {reason}", RiskmapDataWarning, stacklevel=4)

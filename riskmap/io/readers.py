@@ -24,7 +24,7 @@ from riskmap.validation import validate_sites
 from riskmap.io.cells import _unneutralise
 from riskmap.io.text_decode import decode_csv_bytes
 from riskmap.io.shp_encoding import shapefile_text_check
-from riskmap.io.headers import check_header, crs_coordinates, header_names, resolve_nameless_columns
+from riskmap.io.headers import check_header, crs_conflict, crs_coordinates, header_names, resolve_nameless_columns
 from riskmap.io.formats import _SHAPEFILE_BACK, _format_of, header_row_index, known_headers, machine_headers
 
 
@@ -395,6 +395,7 @@ def read_table(path: str | os.PathLike, *, layer: str | int | None = None, fmt: 
         df = df.rename(columns=_SHAPEFILE_BACK)
     df = df.rename(columns=machine_headers(list(df.columns)))  # an export's display headers ("Site ID")
     if crs is not None:
+        crs_conflict(df, crs, path, opts["report"])
         df = _apply_crs(df, crs, path, opts["decimal_comma"])
     for c in df.columns:
         if c != getattr(df, "_geometry_column_name", None) and df[c].dtype == object:
