@@ -351,3 +351,38 @@ def test_crs_option_that_contradicts_the_file_is_reported(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error", RiskmapDataWarning)
         riskmap.read_sites(tmp_path / "utm.gpkg", crs="EPSG:32634")  # agrees: nothing to say
+
+
+# ---------------------------------------------------------------- flood depth rasters with undeclared nodata
+
+
+def test_negative_flood_depth_is_unknown_not_dry(tmp_path):
+    """A flood-depth raster whose nodata (-9999) is not declared: a site outside every basin (no distance
+    to water: flood class unknown) read "dry", class 0. Now the depth is unknown, with a warning, and the
+    class comes from the distance to water alone (unknown outside the basins)."""
+    import numpy as np
+    import rasterio
+    from rasterio.transform import from_origin
+
+    from riskmap._errors import RiskmapDataWarning
+
+    def raster(name: str, value: float) -> Path:
+        path = tmp_path / name
+        with rasterio.open(path, "w", driver="GTiff", height=60, width=60, count=1, dtype="float32",
+                           crs="EPSG:4326", transform=from_origin(18.0, 44.5, 0.05, 0.05)) as dst:
+            dst.write(np.full((60, 60), value, dtype="float32"), 1)
+        return path
+
+    f = tmp_path / "p.csv"
+    f.write_text("site_id,name,category,coord_precision,source,lon,lat\n"
+                 "sekovici,Sekovici,mine,town,geonames,18.85532,44.29896\n"
+                 "sarajevo,Sarajevo plant,chemical_plant,town,probe,18.41,43.86\n", encoding="utf-8")
+    assessed = riskmap.assess(riskmap.read_sites(f))
+    no_raster = riskmap.score(assessed)["natech_flood"]
+    assert no_raster.isna().tolist() == [False, True]  # Sarajevo: outside the basins, not measured
+    with pytest.warns(RiskmapDataWarning, match=r"2 sites have a negative flood depth \(lowest -9999 m"):
+        undeclared = riskmap.score(assessed, rasters={"flood_depth": raster("nodata.tif", -9999.0)})
+    assert undeclared["natech_flood"].iloc[0] == no_raster.iloc[0]
+    assert np.isnan(undeclared["natech_flood"].iloc[1])  # was 0: "dry"
+    deep = riskmap.score(assessed, rasters={"flood_depth": raster("deep.tif", 2.0)})
+    assert deep["natech_flood"].notna().all() and deep["natech_flood"].iloc[1] > 0
