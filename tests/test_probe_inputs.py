@@ -386,3 +386,25 @@ def test_negative_flood_depth_is_unknown_not_dry(tmp_path):
     assert np.isnan(undeclared["natech_flood"].iloc[1])  # was 0: "dry"
     deep = riskmap.score(assessed, rasters={"flood_depth": raster("deep.tif", 2.0)})
     assert deep["natech_flood"].notna().all() and deep["natech_flood"].iloc[1] > 0
+
+
+# ---------------------------------------------------------------- an output folder holding an input
+
+
+def test_contingency_and_exercise_never_write_over_their_contacts_file(tmp_path):
+    """``contingency --contacts out/drina_timelines.csv -o out`` wrote the timelines over the contacts
+    file (only the folder itself was compared with the inputs)."""
+    contacts = tmp_path / "drina_timelines.csv"
+    text = "country,role,organisation,contact\nSRB,civil protection,Sector for Emergency Management,+381\n"
+    contacts.write_text(text, encoding="utf-8")
+    res = CliRunner().invoke(main, ["contingency", "drina", "--contacts", str(contacts), "--sites", "top:1",
+                                    "--no-pdf", "-o", str(tmp_path)])
+    assert res.exit_code != 0 and "would overwrite the input file" in res.output
+    sid = "gem-gcpt-L100000100104"
+    injects = tmp_path / f"{sid}_exercise_injects.csv"
+    injects.write_text(text, encoding="utf-8")
+    res = CliRunner().invoke(main, ["exercise", "drina", "--site", sid, "--contacts", str(injects),
+                                    "-o", str(tmp_path)])
+    assert res.exit_code != 0 and "would overwrite the input file" in res.output
+    assert contacts.read_text(encoding="utf-8") == text and injects.read_text(encoding="utf-8") == text
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([contacts.name, injects.name])
