@@ -253,13 +253,34 @@ def _v_country(c: Column, v: Any, s: str | None, cells: _Cells, i: int) -> Any:
     return code
 
 
+def _date_hint(s: str) -> str | None:
+    """The ISO date a cell probably means, or None when unsure (``2/1/2024``).
+
+    ``01.02.2024`` is day first, as written in the basins' countries; ``45000`` an Excel serial day
+    number (1900 date system).
+    """
+    try:
+        m = re.fullmatch(r"(\d{1,2})\.(\d{1,2})\.(\d{4})", s)
+        if m:
+            return _dt.date(int(m[3]), int(m[2]), int(m[1])).isoformat()
+        m = re.fullmatch(r"(\d{5})(\.0+)?", s)
+        if m and 20000 <= int(m[1]) <= 80000:
+            return (_dt.date(1899, 12, 30) + _dt.timedelta(days=int(m[1]))).isoformat()
+    except ValueError:  # 31.02.2024
+        return None
+    return None
+
+
 def _v_date(c: Column, v: Any, s: str | None, cells: _Cells, i: int) -> Any:
     if s is None:
         return s
     try:
         return _parse_date(v, s)
     except ValueError:
-        raise _Refused(_("unparseable date {value}").format(value=repr(s)), _("write the date as YYYY-MM-DD")) from None
+        hint = _date_hint(s)
+        raise _Refused(_("unparseable date {value}").format(value=repr(s)),
+                       _("write the date as YYYY-MM-DD") if hint is None else
+                       _("write the date as YYYY-MM-DD (here probably {date})").format(date=hint)) from None
 
 
 def _v_required(c: Column, v: Any, s: str | None, cells: _Cells, i: int) -> Any:

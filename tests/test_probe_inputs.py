@@ -408,3 +408,25 @@ def test_contingency_and_exercise_never_write_over_their_contacts_file(tmp_path)
     assert res.exit_code != 0 and "would overwrite the input file" in res.output
     assert contacts.read_text(encoding="utf-8") == text and injects.read_text(encoding="utf-8") == text
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([contacts.name, injects.name])
+
+
+# ---------------------------------------------------------------- dates Excel rewrote
+
+
+def test_excel_rewritten_dates_get_the_probable_iso_date_in_the_fix(tmp_path):
+    """'01.02.2024' (day first, as written in the basins' countries) and an Excel serial day (45000) get the
+    ISO date they probably mean in the fix; an ambiguous '2/1/2024' keeps the plain fix."""
+    f = tmp_path / "dates.csv"
+    f.write_text("site_id;name;category;coord_precision;source;last_verified;lon;lat\n"
+                 "a;A;mine;town;probe;01.02.2024;19,36;43,36\n"
+                 "b;B;mine;town;probe;45000;19,37;43,37\n"
+                 "c;C;mine;town;probe;2/1/2024;19,38;43,38\n"
+                 "d;D;mine;town;probe;31.02.2024;19,39;43,39\n", encoding="utf-8")
+    res = CliRunner().invoke(main, ["validate", str(f)])
+    assert res.exit_code == 1
+    out = res.output
+    assert "row 1, column 'last_verified': unparseable date '01.02.2024'. Fix: write the date as YYYY-MM-DD " \
+           "(here probably 2024-02-01)" in out
+    assert "(here probably 2023-03-15)" in out
+    assert "unparseable date '2/1/2024'. Fix: write the date as YYYY-MM-DD\n" in out
+    assert "unparseable date '31.02.2024'. Fix: write the date as YYYY-MM-DD\n" in out
