@@ -339,7 +339,7 @@ def _parse_coordinates(df: pd.DataFrame, cells: _Cells, lon_col: str, lat_col: s
                 dms = dms_to_decimal(str(v))
                 cells.err(i, col, _("unparseable coordinate: {error}").format(error=e),
                           _("write decimal degrees with a point, e.g. 43.3563") if dms is None else
-                          _("it is in degrees, minutes and seconds: write {value} (decimal degrees)").format(
+                          _("it is written in degrees, minutes, seconds: write {value} (decimal degrees)").format(
                               value=f"{dms:.6g}".replace(".", "," if cells.decimal_comma else ".")))
                 cells.bad[i] = True
     return lons, lats
