@@ -44,12 +44,16 @@ def _kind_names(dims: set[int]) -> str:
 
 
 def _one_kind(parts: list[Any], dim: int) -> Any:
-    """The multi-geometry (or single geometry) of parts of one dimension; polygons are merged."""
-    if dim == 2:
-        return shapely.union_all(parts)
+    """The multi-geometry (or single geometry) of simple parts of one dimension.
+
+    Polygons are not merged here: overlapping or invalid ones make an invalid
+    MultiPolygon, which the validation's repair step fixes with ``make_valid``
+    and reports (a union of invalid polygons would raise a GEOS error).
+    """
     if len(parts) == 1:
         return parts[0]
-    return shapely.multipoints(parts) if dim == 0 else shapely.multilinestrings(parts)
+    make = {0: shapely.multipoints, 1: shapely.multilinestrings, 2: shapely.multipolygons}[dim]
+    return make(parts)
 
 
 def flatten_collections(geoms: np.ndarray, cells: Any, column: str) -> None:
@@ -75,6 +79,6 @@ def flatten_collections(geoms: np.ndarray, cells: Any, column: str) -> None:
             cells.bad[i] = True
             continue
         geoms[i] = _one_kind(parts, dims.pop())
-        cells.err(i, column, _("a GeometryCollection of {n} parts, read as a {type}").format(
+        cells.err(i, column, _("a GeometryCollection, read as a {type} ({n} part(s))").format(
             n=len(parts), type=geoms[i].geom_type),
                   _("nothing to do, or write the site as that geometry type"), "warning")

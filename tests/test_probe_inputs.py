@@ -430,3 +430,20 @@ def test_excel_rewritten_dates_get_the_probable_iso_date_in_the_fix(tmp_path):
     assert "(here probably 2023-03-15)" in out
     assert "unparseable date '2/1/2024'. Fix: write the date as YYYY-MM-DD\n" in out
     assert "unparseable date '31.02.2024'. Fix: write the date as YYYY-MM-DD\n" in out
+
+
+def test_geometry_collection_of_invalid_polygons_is_repaired_not_a_traceback(tmp_path):
+    """A bow-tie polygon in a collection made the first version of the collection fix raise a GEOS
+    TopologyException (a union of invalid polygons); the parts are now repaired like any invalid footprint."""
+    bow = [[19.3, 43.7], [19.31, 43.71], [19.31, 43.7], [19.3, 43.71], [19.3, 43.7]]
+    f = _geojson(tmp_path / "bow.geojson", [
+        _feature("bow", {"type": "GeometryCollection", "geometries": [
+            {"type": "Polygon", "coordinates": [bow]}, {"type": "Polygon", "coordinates": [_SQUARE]}]}),
+        _feature("empty", {"type": "GeometryCollection", "geometries": []}),
+    ])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        sites = riskmap.read_sites(f)
+    assert list(sites["site_id"]) == ["bow"] and sites.geometry.is_valid.all()
+    reasons = [i.reason for i in sites.attrs["validation"].issues]
+    assert any("repaired with make_valid" in r for r in reasons) and any("geometry is empty" in r for r in reasons)
