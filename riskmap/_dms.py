@@ -28,7 +28,7 @@ def _num(text: str | None) -> float:
 def dms_to_decimal(text: str) -> float | None:
     """Decimal degrees of a degrees-minutes-seconds coordinate, or None when ``text`` is not one.
 
-    S and W give negative values; minutes and seconds must be below 60.
+    S and W give negative values; degrees must be at most 180, minutes and seconds below 60.
 
     Examples
     --------
@@ -38,14 +38,14 @@ def dms_to_decimal(text: str) -> float | None:
     42.01
     >>> dms_to_decimal("S 12 30")
     -12.5
-    >>> dms_to_decimal("abc") is None, dms_to_decimal("19°75'") is None
-    (True, True)
+    >>> dms_to_decimal("abc") is None, dms_to_decimal("19°75'") is None, dms_to_decimal("1506 43") is None
+    (True, True, True)
     """
     m = _DMS.match(str(text))
     if not m or (m["h1"] and m["h2"]):
         return None
     deg, mins, secs = _num(m["d"]), _num(m["m"]), _num(m["s"])
-    if mins >= 60 or secs >= 60 or (m["s"] and not m["m"]):
+    if deg > 180 or mins >= 60 or secs >= 60 or (m["s"] and not m["m"]):
         return None
     value = deg + mins / 60 + secs / 3600
     hemi = (m["h1"] or m["h2"] or "").upper()
