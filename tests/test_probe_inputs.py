@@ -447,3 +447,17 @@ def test_geometry_collection_of_invalid_polygons_is_repaired_not_a_traceback(tmp
     assert list(sites["site_id"]) == ["bow"] and sites.geometry.is_valid.all()
     reasons = [i.reason for i in sites.attrs["validation"].issues]
     assert any("repaired with make_valid" in r for r in reasons) and any("geometry is empty" in r for r in reasons)
+
+
+def test_nameless_column_named_like_an_existing_one_gets_a_free_name(tmp_path):
+    """A worksheet whose header already has 'column_7' and a value in the nameless 7th column crashed with
+    "'DataFrame' object has no attribute 'dtype'" (two columns named column_7); found by fuzzing."""
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["column_7", "site_id", "name", "category", "coord_precision", "source", None, "lon", "lat"])
+    ws.append(["x", "a", "A", "mine", "town", "probe", "stray", 19.36, 43.36])
+    wb.save(tmp_path / "clash.xlsx")
+    sites = riskmap.read_sites(tmp_path / "clash.xlsx")
+    assert sites.loc[0, "column_7"] == "x" and sites.loc[0, "column_7_2"] == "stray"

@@ -47,6 +47,15 @@ def check_header(head: list[str], path: Path, line: int) -> None:
             path=path, line=line, names=dup))
 
 
+def _free_name(name: str, taken: list[str]) -> str:
+    """``name``, or ``name_2``, ``name_3`` ... when the header already has it."""
+    k, out = 1, name
+    while out in taken:
+        k += 1
+        out = f"{name}_{k}"
+    return out
+
+
 def resolve_nameless_columns(df: pd.DataFrame, report: ValidationReport, first_line: int | None,
                              lines: list[int] | None = None) -> pd.DataFrame:
     """Drop nameless columns without values; name the others ``column_<n>`` (1-based position) and warn.
@@ -66,7 +75,7 @@ def resolve_nameless_columns(df: pd.DataFrame, report: ValidationReport, first_l
         if not filled:
             continue
         keep.append(j)
-        names[j] = f"column_{j + 1}"
+        names[j] = _free_name(f"column_{j + 1}", names)
         line = lines[filled[0]] if lines else (None if first_line is None else first_line + filled[0])
         report.add(None, names[j], _("column {n} has no name in the header row but holds {count} value(s), "
                                      "the first on line {line}; kept as '{name}'").format(
