@@ -461,3 +461,17 @@ def test_nameless_column_named_like_an_existing_one_gets_a_free_name(tmp_path):
     wb.save(tmp_path / "clash.xlsx")
     sites = riskmap.read_sites(tmp_path / "clash.xlsx")
     assert sites.loc[0, "column_7"] == "x" and sites.loc[0, "column_7_2"] == "stray"
+
+
+def test_geopackage_export_without_point_sites_keeps_a_point_sites_layer(tmp_path):
+    """Only footprints: the empty ``sites`` layer was of geometry type 'Unknown' (found by fuzzing exports)."""
+    import pyogrio
+
+    f = _geojson(tmp_path / "areas.geojson", [
+        _feature("area", {"type": "Polygon", "coordinates": [_SQUARE]}, category="tailings_metal")])
+    out = riskmap.export_sites(riskmap.score(riskmap.assess(riskmap.read_sites(f))), tmp_path / "a.gpkg",
+                               basin="drina")
+    types = {str(n): str(t) for n, t in pyogrio.list_layers(out)}
+    assert types["sites"] == "Point" and types["site_areas"] in ("Polygon", "MultiPolygon")
+    back = riskmap.read_export(out)
+    assert list(back["site_id"]) == ["area"]
