@@ -253,13 +253,34 @@ def _v_country(c: Column, v: Any, s: str | None, cells: _Cells, i: int) -> Any:
     return code
 
 
+def _date_hint(s: str) -> str | None:
+    """The ISO date a cell probably means, or None when unsure (``2/1/2024``).
+
+    ``01.02.2024`` is day first, as written in the basins' countries; ``45000`` an Excel serial day
+    number (1900 date system).
+    """
+    try:
+        m = re.fullmatch(r"(\d{1,2})\.(\d{1,2})\.(\d{4})", s)
+        if m:
+            return _dt.date(int(m[3]), int(m[2]), int(m[1])).isoformat()
+        m = re.fullmatch(r"(\d{5})(\.0+)?", s)
+        if m and 20000 <= int(m[1]) <= 80000:
+            return (_dt.date(1899, 12, 30) + _dt.timedelta(days=int(m[1]))).isoformat()
+    except ValueError:  # 31.02.2024
+        return None
+    return None
+
+
 def _v_date(c: Column, v: Any, s: str | None, cells: _Cells, i: int) -> Any:
     if s is None:
         return s
     try:
         return _parse_date(v, s)
     except ValueError:
-        raise _Refused(_("unparseable date {value}").format(value=repr(s)), _("write the date as YYYY-MM-DD")) from None
+        hint = _date_hint(s)
+        raise _Refused(_("unparseable date {value}").format(value=repr(s)),
+                       _("write the date as YYYY-MM-DD") if hint is None else
+                       _("write the date as YYYY-MM-DD (here probably {date})").format(date=hint)) from None
 
 
 def _v_required(c: Column, v: Any, s: str | None, cells: _Cells, i: int) -> Any:
@@ -303,6 +324,20 @@ def _v_unique_id(c: Column, v: Any, s: str | None, cells: _Cells, i: int) -> Any
     return s
 
 
+#: An identifier Excel rewrote in scientific notation ("123456789012" shown and saved as "1,23457E+11").
+_EXCEL_EXPONENT = re.compile(r"[+-]?\d[.,]\d+E[+-]?\d+", re.IGNORECASE)
+
+
+def _v_excel_id(c: Column, v: Any, s: str | None, cells: _Cells, i: int) -> Any:
+    """Warn about an identifier Excel saved in scientific notation: its other digits are lost."""
+    if s is not None and _EXCEL_EXPONENT.fullmatch(s):
+        cells.err(i, c.name, _("{value} looks like a long number Excel saved in scientific notation: the digits "
+                               "after the first few are lost").format(value=repr(s)),
+                  _("take the identifiers from the source again; in Excel, format the column as Text before "
+                    "pasting or opening the file"), "warning")
+    return s
+
+
 _Validator = Callable[[Column, Any, Any, _Cells, int], Any]
 
 #: Column-specific checks, run before the vocabulary, date, required and uniqueness checks.
@@ -311,6 +346,8 @@ _COLUMN_VALIDATORS: dict[str, tuple[_Validator, ...]] = {
     "field_sources": (_v_field_sources,),
     "dam_condition": (_v_dam_condition,),
     "country": (_v_country,),
+    "site_id": (_v_excel_id,),
+    "source_id": (_v_excel_id,),
 }
 
 

@@ -75,6 +75,7 @@ from riskmap.i18n import _, country_label, use_lang
 __all__ = [
     "CONTACTS_TEMPLATE",
     "CONTACT_COLUMNS",
+    "CONTINGENCY_FILES",
     "DEFAULT_CONTINGENCY_FILE",
     "PARAM_TEXTS",
     "SOP_STEPS",
@@ -84,6 +85,7 @@ __all__ = [
     "build_contingency",
     "checkpoint_label",
     "climate_section_html",
+    "contingency_outputs",
     "country_label",
     "date_time_text",
     "kind_label",
@@ -154,6 +156,22 @@ class ContingencyOptions:
     pdf: bool = True
     data_dir: str | Path | None = None
     lang: str | None = None
+
+
+#: The files :func:`build_contingency` writes in its output folder, after ``<basin>_``.
+CONTINGENCY_FILES = ("contingency_annex.html", "contingency_annex.pdf", "scenario_cards.html", "scenario_cards.pdf",
+                     "notifications.csv", "notification_matrix.csv", "timelines.csv")
+
+
+def contingency_outputs(basin: str, out_dir: str | Path) -> list[Path]:
+    """Every file :func:`build_contingency` may write for ``basin`` in ``out_dir`` (checked against the inputs).
+
+    Examples
+    --------
+    >>> [p.name for p in contingency_outputs("drina", "out")][:2]
+    ['drina_contingency_annex.html', 'drina_contingency_annex.pdf']
+    """
+    return [Path(out_dir) / f"{basin}_{name}" for name in CONTINGENCY_FILES]
 
 
 def build_contingency(basin: str, out_dir: str | Path, options: ContingencyOptions | None = None,

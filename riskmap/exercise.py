@@ -42,7 +42,8 @@ import pandas as pd
 from riskmap._errors import RiskmapInputError
 from riskmap.i18n import _, current_lang, use_lang
 
-__all__ = ["DEFAULT_START", "ExercisePack", "Inject", "build_exercise", "exercise_injects", "parse_start"]
+__all__ = ["DEFAULT_START", "ExercisePack", "Inject", "build_exercise", "exercise_injects", "exercise_outputs",
+           "parse_start"]
 
 #: Default start of the exercise scenario (wall clock, local time as given).
 DEFAULT_START = "2027-05-12 06:00"
@@ -253,6 +254,24 @@ def _context(pack: ExercisePack, contacts: pd.DataFrame, params: Mapping[str, An
             "params_label": _(params["meta"]["label"]), "lang": current_lang(), "kosovo_note": _kosovo_note(codes)}
 
 
+def _file_stem(site_id: str) -> str:
+    """The site id as it starts the pack's file names (letters, digits, ``._-``; at most 80)."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", str(site_id))[:80]
+
+
+def exercise_outputs(site_id: str, out_dir: str | Path) -> list[Path]:
+    """Every file :func:`build_exercise` writes for ``site_id`` in ``out_dir`` (checked against the inputs).
+
+    Examples
+    --------
+    >>> [p.name for p in exercise_outputs("a b", "out")][-1]
+    'a-b_exercise_injects.csv'
+    """
+    stem = _file_stem(site_id)
+    return [Path(out_dir) / f"{stem}_exercise_{which}.html" for which in ("facilitator", "participant", "evaluation")
+            ] + [Path(out_dir) / f"{stem}_exercise_injects.csv"]
+
+
 def build_exercise(basin: str, site_id: str, out_dir: str | Path, *, start: str | _dt.datetime | None = None,
                    params: str | Path | Mapping | None = None, contacts: str | Path | None = None,
                    inventory: Any = None, data_dir: str | Path | None = None,
@@ -317,7 +336,7 @@ def _build_exercise(basin: str, site_id: str, out_dir: str | Path, *, start: Any
     env = _environment()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    stem = re.sub(r"[^A-Za-z0-9._-]+", "-", str(site_id))[:80]
+    stem = _file_stem(site_id)
     for which in ("facilitator", "participant", "evaluation"):
         html = env.get_template(f"contingency_exercise_{which}.html.j2").render(**ctx)
         pack.files.append(atomic_write_text(out / f"{stem}_exercise_{which}.html", html))

@@ -371,7 +371,8 @@ def export(sites: gpd.GeoDataFrame | Prepared, path: str | os.PathLike, fmt: str
         layers: dict[str, Any] = _site_layers(frame)
         layers.update(_basin_layers(sites, basin))
         styles = {name: layer_qml(name) for name in layers if layer_qml(name)}
-        return write_layers(path, layers, metadata=version_metadata(), styles=styles)  # type: ignore[arg-type]
+        return write_layers(path, layers, metadata=version_metadata(), styles=styles,  # type: ignore[arg-type]
+                            empty_types={"sites": "Point"})  # no point site: still a point layer
     return write_sites(frame, path, fmt=fmt)
 
 

@@ -266,7 +266,7 @@ def assess(sites: gpd.GeoDataFrame, basins: Any = None, *, max_snap_km: float = 
     bsel, in_basin = _basin_of_sites(idxs, lon, lat, _divide_buffers(sites, divide_buffer_km),
                                      _divide_buffer_caps(bobjs, divide_buffer_km))
     cols = _new_columns(n, in_basin)
-    given = _clean_codes(sites["country"]) if "country" in sites.columns else np.full(n, None, dtype=object)
+    given, derived = _given_countries(sites)
     for k, ix in enumerate(idxs):
         rows = np.flatnonzero(bsel == k)
         if len(rows):
@@ -275,6 +275,7 @@ def assess(sites: gpd.GeoDataFrame, basins: Any = None, *, max_snap_km: float = 
     # ---- assemble ---------------------------------------------------------
     out = sites.copy()
     _write_location_columns(out, cols, given)
+    _keep_derived_country(out, derived)
     has_path, trans, fb = _write_river_columns(out, cols, idxs, velocity_ms)
     _write_exposure_flags(out, cols, has_path, trans, fb, near_border_km)
     # ---- downstream population: GeoNames places along the path (data/sites/places.csv) ----
@@ -328,6 +329,36 @@ def _new_columns(n: int, in_basin: np.ndarray) -> dict[str, Any]:
         "cross_km": np.full(n, np.nan), "dem_network": np.zeros(n, dtype=bool), "shore_km": np.full(n, np.nan),
         "given_origin": np.zeros(n, dtype=bool),
     }
+
+
+def _keep_derived_country(out: gpd.GeoDataFrame, derived: np.ndarray) -> None:
+    """Put back the country ``read_sites`` derived where assess found none (a site outside every basin)."""
+    back = pd.notna(derived) & out["country"].isna().to_numpy()
+    if back.any():
+        out.loc[back, "country"] = derived[back]
+
+
+def _given_countries(sites: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """The ``country`` codes the file gave, and those it did not give but were derived (None elsewhere).
+
+    Codes :func:`riskmap.read_sites` filled in from the location (``attrs["country_derived"]``,
+    by ``site_id``), and codes an assessed file read back marks ``derived from location`` in its
+    ``country_check`` (set aside as ``country_check_input``), count as not given.
+    """
+    n = len(sites)
+    if "country" not in sites.columns:
+        return np.full(n, None, dtype=object), np.full(n, None, dtype=object)
+    given = np.array(_clean_codes(sites["country"]), dtype=object)  # a writable copy
+    not_given = np.zeros(n, dtype=bool)
+    ids = sites.attrs.get("country_derived")
+    if ids and "site_id" in sites.columns:
+        not_given |= sites["site_id"].astype(str).isin(set(ids)).to_numpy()
+    if "country_check_input" in sites.columns:
+        not_given |= (sites["country_check_input"].astype(object) == "derived from location").to_numpy()
+    derived = np.full(n, None, dtype=object)
+    derived[not_given] = given[not_given]
+    given[not_given] = None
+    return given, derived
 
 
 def _obj(out: pd.DataFrame, v: np.ndarray) -> pd.Series:

@@ -102,6 +102,29 @@ def _corridor_stats(corridors: gpd.GeoSeries, path: Any, n: int) -> tuple[np.nda
     return cm, cx
 
 
+def _plausible_depth(depth: np.ndarray, path: Any) -> np.ndarray:
+    """Flood depths with negative values (nodata the raster does not declare, e.g. -9999) as unknown, and warn.
+
+    A negative depth is no depth: taken as it is it read as "dry" (flood class 0).
+    """
+    neg = np.isfinite(depth) & (depth < 0)
+    if not neg.any():
+        return depth
+    import warnings
+
+    from riskmap._errors import RiskmapDataWarning
+    from riskmap.i18n import ngettext
+
+    warnings.warn(ngettext(
+        "{path}: {n} site has a negative flood depth ({lowest} m: nodata the raster does not declare?); "
+        "taken as unknown, its flood class comes from the distance to water only",
+        "{path}: {n} sites have a negative flood depth (lowest {lowest} m: nodata the raster does not "
+        "declare?); taken as unknown, their flood class comes from the distance to water only",
+        int(neg.sum())).format(path=path, n=int(neg.sum()), lowest=f"{float(depth[neg].min()):g}"),
+        RiskmapDataWarning, stacklevel=2)
+    return np.where(neg, np.nan, depth)
+
+
 def _raster_columns(out: gpd.GeoDataFrame, rasters: Mapping[str, Any], corridors: gpd.GeoSeries | None,
                     site_buffer_km: float) -> np.ndarray | None:
     """``raster_<name>`` columns (value, site and corridor statistics) and climate scenarios; the flood depth."""
@@ -116,7 +139,7 @@ def _raster_columns(out: gpd.GeoDataFrame, rasters: Mapping[str, Any], corridors
         if corridors is not None:
             out[f"{col}_corridor_mean"], out[f"{col}_corridor_max"] = _corridor_stats(corridors, path, len(out))
         if name == "flood_depth":
-            flood_depth = out[col].to_numpy()
+            flood_depth = _plausible_depth(out[col].to_numpy(dtype="float64"), path)
     if climate:
         for c, v in climate_scenarios(out, climate).items():
             out[c] = v.to_numpy()

@@ -236,8 +236,9 @@ def locate_release(site_id: str, sites: gpd.GeoDataFrame | str | Path | None = N
     site = resolve_site(site_id, sites)
     if isinstance(site, shapely.Point):  # a lon,lat release is located as assess locates a site there
         located = _assessed_point(site, basin)
-        if located is not None:  # else: the nearest river within max_snap_km (find_basin below), or its error
-            site, basin = located
+        if located is not None:  # already assessed (once: a second pass would warn about its own columns)
+            return located
+        # else: the nearest river within max_snap_km (find_basin below), or its error
     if isinstance(site, pd.Series):
         if basin is None and isinstance(site.get("basin"), str) and site.get("basin"):
             basin = site["basin"]

@@ -20,11 +20,13 @@ import shapely
 import shapely.ops
 
 from riskmap._errors import RiskmapValidationError
+from riskmap._dms import dms_to_decimal
 from riskmap._geo import geodesic_distance_km
 from riskmap.i18n import _
 from riskmap.schema import (_BY_NAME, AOI_BOXES, COLUMNS, REQUIRED_COLUMNS, ValidationReport, _blank)
 
 from riskmap.column_validators import _Cells, _Refused, _text_val, _to_number, validators_for
+from riskmap.site_geometry import flatten_collections
 
 __all__ = ["validate_sites", "validators_for"]
 
@@ -146,7 +148,11 @@ def _country_mismatch_warnings(sites: gpd.GeoDataFrame, countries: gpd.GeoDataFr
 
 
 def _derive_country(sites: gpd.GeoDataFrame, countries: gpd.GeoDataFrame) -> None:
-    """Fill blank ``country`` values from country polygons (in place)."""
+    """Fill blank ``country`` values from country polygons (in place).
+
+    The ``site_id`` of every filled row goes to ``sites.attrs["country_derived"]``, so that
+    :func:`riskmap.assess` says ``derived from location``, not ``ok``, in ``country_check``.
+    """
     blank = sites["country"].isna().to_numpy()
     if not blank.any():
         return
@@ -156,6 +162,8 @@ def _derive_country(sites: gpd.GeoDataFrame, countries: gpd.GeoDataFrame) -> Non
     j = j[~j.index.duplicated(keep="first")]
     sites.loc[blank, "country"] = j["iso3"].reindex(sites.index[blank]).where(
         j["iso3"].notna(), None).to_numpy()
+    filled = blank & sites["country"].notna().to_numpy()
+    sites.attrs["country_derived"] = sorted(str(v) for v in sites.loc[filled, "site_id"])
 
 
 def validate_sites(
@@ -211,6 +219,7 @@ def validate_sites(
     (True, 1)
     """
     report = ValidationReport(file=file, n_rows=len(df))
+    cell_issues = df.attrs.get("coordinate_issues") or {}  # x/y cells read with --crs (riskmap.io)
     df = _normalised_columns(df, report)
     lower = {c.lower(): c for c in df.columns}
     cells = _Cells(report, len(df), line_offset, decimal_comma)
@@ -229,8 +238,9 @@ def validate_sites(
         if "geometry_wkt" in lower:
             _wkt_geometries(df[lower["geometry_wkt"]].tolist(), geoms, cells)
     bad_before_geom = cells.bad.copy()
+    flatten_collections(geoms, cells, "geometry" if has_geom else "geometry_wkt")
     _flatten_geometries(geoms, cells)
-    _repair_geometries(geoms, cells)
+    _repair_geometries(geoms, cells, cell_issues)
     n_out_of_range = _check_lonlat_range(geoms, cells, has_geom)
     out = _column_values(df, cells)
     _extent_warnings(geoms, out["category"], cells, "geometry" if has_geom else "geometry_wkt")
@@ -326,8 +336,11 @@ def _parse_coordinates(df: pd.DataFrame, cells: _Cells, lon_col: str, lat_col: s
             try:
                 arr[i] = _to_number(v, cells.decimal_comma)
             except ValueError as e:
+                dms = dms_to_decimal(str(v))
                 cells.err(i, col, _("unparseable coordinate: {error}").format(error=e),
-                          _("write decimal degrees with a point, e.g. 43.3563"))
+                          _("write decimal degrees with a point, e.g. 43.3563") if dms is None else
+                          _("it is written in degrees, minutes, seconds: write {value} (decimal degrees)").format(
+                              value=f"{dms:.6g}".replace(".", "," if cells.decimal_comma else ".")))
                 cells.bad[i] = True
     return lons, lats
 
@@ -461,14 +474,15 @@ def _flatten_geometries(geoms: np.ndarray, cells: _Cells) -> None:
     geoms[ok] = g
 
 
-def _repair_geometries(geoms: np.ndarray, cells: _Cells) -> None:
-    """Refuse empty geometries; repair invalid ones with ``make_valid`` and warn (in place)."""
+def _repair_geometries(geoms: np.ndarray, cells: _Cells, cell_issues: dict[int, Any]) -> None:
+    """Refuse empty geometries (with the x/y cell's reason when known); repair invalid ones and warn (in place)."""
     for i in range(cells.n):
         if cells.bad[i]:
             continue
         gm = geoms[i]
         if gm is None or gm.is_empty:
-            cells.err(i, "geometry", _("geometry is empty"), _("give a point (lon/lat) or a polygon footprint"))
+            cells.err(i, *cell_issues.get(i, ("geometry", _("geometry is empty"),
+                                               _("give a point (lon/lat) or a polygon footprint"))))
             cells.bad[i] = True
             continue
         if not gm.is_valid:

@@ -52,9 +52,9 @@ def contingency_cmd(basin: str, sites_spec: str | None, params_file: Path | None
     the documented defaults (riskmap/params/contingency.toml). Method and
     limits: docs/contingency.md.
     """
-    from riskmap.contingency import build_contingency
+    from riskmap.contingency import build_contingency, contingency_outputs
 
-    _not_input(out, sites_file or SITES_CSV, params_file, contacts_file)
+    _not_input([out, *contingency_outputs(basin, out)], sites_file or SITES_CSV, params_file, contacts_file)
     inventory = _read_sites(sites_file, strict, layer, crs) if sites_file is not None else None
     plan = build_contingency(basin, out, sites=sites_spec, params=params_file, contacts=contacts_file,
                              inventory=inventory, pdf=not no_pdf)
@@ -98,10 +98,10 @@ def exercise_cmd(basin: str, site_id: str, start: str, params_file: Path | None,
     --start; the participant pack holds no model result. Same inputs give
     byte-identical files. Method: docs/contingency.md.
     """
-    from riskmap.exercise import build_exercise, parse_start
+    from riskmap.exercise import build_exercise, exercise_outputs, parse_start
 
     parse_start(start)  # refuse a bad time before any work
-    _not_input(out, sites_file or SITES_CSV, params_file, contacts_file)
+    _not_input([out, *exercise_outputs(site_id, out)], sites_file or SITES_CSV, params_file, contacts_file)
     inventory = _read_sites(sites_file, strict, layer, crs) if sites_file is not None else None
     pack = build_exercise(basin, site_id, out, start=start, params=params_file, contacts=contacts_file,
                           inventory=inventory)

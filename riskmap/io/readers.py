@@ -22,6 +22,9 @@ from riskmap.i18n import _
 from riskmap.schema import ValidationReport
 from riskmap.validation import validate_sites
 from riskmap.io.cells import _unneutralise
+from riskmap.io.text_decode import decode_csv_bytes
+from riskmap.io.shp_encoding import shapefile_text_check
+from riskmap.io.headers import check_header, crs_conflict, crs_coordinates, header_names, resolve_nameless_columns
 from riskmap.io.formats import _SHAPEFILE_BACK, _format_of, header_row_index, known_headers, machine_headers
 
 
@@ -96,17 +99,7 @@ def _csv_records(text: str, delim: str, path: Path) -> tuple[list[list[str]], li
 def _read_csv_raw(path: Path, report: ValidationReport) -> tuple[pd.DataFrame, bool]:
     """Read a CSV as strings. Returns (frame, decimal_comma)."""
     _raise_csv_field_limit()
-    raw = path.read_bytes()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        line = raw[: e.start].count(b"\n") + 1
-        raise RiskmapInputError(
-            _("{path}: line {line}: the file is not UTF-8 (byte {byte} at offset {offset}); save it as UTF-8 "
-              "(in Excel: 'CSV UTF-8')").format(path=path, line=line, byte=f"0x{raw[e.start]:02x}",
-                                                 offset=e.start)) from None
-    if "\x00" in text:
-        raise RiskmapInputError(_("{path}: the file contains NUL bytes; it is not a text CSV").format(path=path))
+    text = decode_csv_bytes(path.read_bytes(), path)  # UTF-8, or UTF-16 with its BOM
     delim = _delimiter([ln for ln in text.splitlines()[:20] if ln.strip()])
     rows, starts = _csv_records(text, delim, path)
     while rows and not any(c.strip() for c in rows[0]):
@@ -118,11 +111,8 @@ def _read_csv_raw(path: Path, report: ValidationReport) -> tuple[pd.DataFrame, b
         rows, starts = rows[k:], starts[k:]
     if not rows:
         raise RiskmapInputError(_("{path}: the file is empty (no header line)").format(path=path))
-    head = [h.strip() for h in rows[0]]
-    if len(set(head)) != len(head):
-        dup = sorted({h for h in head if head.count(h) > 1})
-        raise RiskmapInputError(_("{path}: line 1: duplicate column names {names}; rename them").format(
-            path=path, names=dup))
+    head = header_names(rows[0])
+    check_header(head, path, starts[0])
     body: list[list[str]] = []
     lines_of: list[int] = []
     rows_of: list[int] = []
@@ -139,7 +129,7 @@ def _read_csv_raw(path: Path, report: ValidationReport) -> tuple[pd.DataFrame, b
         body.append(r + [""] * (len(head) - len(r)))
         lines_of.append(k)
         rows_of.append(n_data)
-    df = pd.DataFrame(body, columns=head, dtype=object)
+    df = resolve_nameless_columns(pd.DataFrame(body, columns=head, dtype=object), report, None, lines_of)
     df.attrs["lines"] = lines_of
     df.attrs["rows"] = rows_of
     report.n_rows = n_data
@@ -298,8 +288,12 @@ def _read_xlsx(path: Path, layer: str | int | None, report: ValidationReport, op
         df = pd.read_excel(path, sheet_name=sheet, dtype=object, engine="openpyxl", header=k)
     if k:
         _title_skipped(path, report, top.values.tolist()[:k], 1, k + 1)
+    head = header_names(top.iloc[k].tolist()) if len(top) > k else []  # pandas' 'Unnamed: 7', 'name.1' undone
+    df.columns = (head + [""] * df.shape[1])[: df.shape[1]]
+    check_header(list(df.columns), path, k + 1)
     opts["line_offset"] = k + 2
-    return _drop_uncached_formulas(path, sheet, df, report, opts, first=k + 2)
+    df = _drop_uncached_formulas(path, sheet, df, report, opts, first=k + 2)
+    return resolve_nameless_columns(df, report, opts.get("line_offset"), opts.get("lines"))
 
 
 def _read_parquet(path: Path) -> pd.DataFrame:
@@ -321,6 +315,8 @@ def _read_vector(path: Path, fmt: str, layer: str | int | None, report: Validati
                     and bool({"site_lines", "site_areas"} & set(names)))
     if not export_sites and (fmt == "gpkg" or layer is not None):
         kw["layer"] = _choose_layer(path, names, layer, "layer", report)
+    if fmt == "geojson":  # dates as text: '2024-02-30' is then a cell error, not a refused file
+        kw["DATE_AS_STRING"] = "YES"
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         if export_sites:  # a riskmap export: point, line (and area) sites, in export order (fid)
@@ -330,6 +326,8 @@ def _read_vector(path: Path, fmt: str, layer: str | int | None, report: Validati
     for w in caught[:5]:
         report.add(None, "geometry", f"GDAL: {str(w.message)[:200]}",
                    "check the file's geometries", "warning")
+    if fmt == "shp":  # no .cpg: re-read as UTF-8 when it is, else warn about garbled text
+        df = shapefile_text_check(path, df, report, lambda enc: gpd.read_file(path, encoding=enc, **kw))
     return df
 
 
@@ -362,10 +360,12 @@ def _apply_crs(df: pd.DataFrame, crs: Any, path: Path, decimal_comma: bool) -> p
     yc = next((lower[a] for a in ("y", "lat", "latitude", "northing") if a in lower), None)
     if xc is None or yc is None:
         raise RiskmapInputError(_("{path}: crs={crs} given but no x/y columns found").format(path=path, crs=repr(crs)))
-    xs = pd.to_numeric(df[xc].astype(str).str.replace(",", ".") if decimal_comma else df[xc], errors="coerce")
-    ys = pd.to_numeric(df[yc].astype(str).str.replace(",", ".") if decimal_comma else df[yc], errors="coerce")
+    issues: dict[int, tuple[str, str, str]] = {}
+    xs, ys = (crs_coordinates(df[c].tolist(), str(c), crs, decimal_comma, issues) for c in (xc, yc))
     pts = [shapely.Point(x, y) if np.isfinite(x) and np.isfinite(y) else None for x, y in zip(xs, ys)]
-    return gpd.GeoDataFrame(df.drop(columns=[xc, yc]), geometry=pts, crs=crs)
+    out = gpd.GeoDataFrame(df.drop(columns=[xc, yc]), geometry=pts, crs=crs)
+    out.attrs["coordinate_issues"] = issues  # the cells' own reasons, for validate_sites
+    return out
 
 
 def read_table(path: str | os.PathLike, *, layer: str | int | None = None, fmt: str | None = None,
@@ -395,6 +395,7 @@ def read_table(path: str | os.PathLike, *, layer: str | int | None = None, fmt: 
         df = df.rename(columns=_SHAPEFILE_BACK)
     df = df.rename(columns=machine_headers(list(df.columns)))  # an export's display headers ("Site ID")
     if crs is not None:
+        crs_conflict(df, crs, path, opts["report"])
         df = _apply_crs(df, crs, path, opts["decimal_comma"])
     for c in df.columns:
         if c != getattr(df, "_geometry_column_name", None) and df[c].dtype == object:

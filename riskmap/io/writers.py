@@ -367,7 +367,8 @@ def _write_shapefile(gdf: gpd.GeoDataFrame, path: Path) -> Path:
 
 
 def write_layers(path: str | os.PathLike, layers: Mapping[str, gpd.GeoDataFrame | pd.DataFrame],
-                 metadata: Mapping[str, str] | None = None, styles: Mapping[str, str] | None = None) -> Path:
+                 metadata: Mapping[str, str] | None = None, styles: Mapping[str, str] | None = None,
+                 empty_types: Mapping[str, str] | None = None) -> Path:
     """Write several layers into one GeoPackage, atomically (all or nothing).
 
     Non-spatial DataFrames are written as attribute tables. ``metadata``
@@ -375,6 +376,8 @@ def write_layers(path: str | os.PathLike, layers: Mapping[str, gpd.GeoDataFrame 
     GeoPackage metadata. ``styles`` (layer -> QGIS QML) are stored in QGIS's
     ``layer_styles`` table as each layer's default style, so QGIS opens the
     layers styled. An integer ``fid`` column becomes the feature id.
+    ``empty_types`` (layer -> geometry type, e.g. ``Point``) is the type of a
+    layer written without features (GDAL would call it 'Unknown').
     """
     meta = dict(metadata) if metadata else None
     path = Path(path)
@@ -382,7 +385,9 @@ def write_layers(path: str | os.PathLike, layers: Mapping[str, gpd.GeoDataFrame 
         for name, frame in layers.items():
             if isinstance(frame, gpd.GeoDataFrame):
                 out = _json_columns(frame.copy())
-                out.to_file(tmp, layer=name, driver="GPKG", use_arrow=_USE_ARROW, metadata=meta)
+                kind = (empty_types or {}).get(name) if out.empty else None
+                out.to_file(tmp, layer=name, driver="GPKG", use_arrow=_USE_ARROW, metadata=meta,
+                            **({"geometry_type": kind} if kind else {}))
             else:
                 import pyogrio
 
