@@ -103,7 +103,8 @@ EXPOSURE_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("in_basin", "bool", "True when the site lies inside the basin outline (False: within the divide buffer)"),
     ("country_check", "text", "Given country against the location: 'ok', 'differs: location is in XXX' "
                               "(', N km from the border line; given country used' when the path starts in the "
-                              "given country), 'derived from location' or 'not checked (outside the basin countries)'"),
+                              "given country), 'derived from location', 'not checked (outside the basins)' or "
+                              "'not checked (outside the basin countries)' (in a basin, in no country polygon)"),
     ("border_km", "number", "Geodesic distance to the nearest international border, km"),
     ("border_neighbour", "text", "ISO3 code of the country across the nearest border"),
     ("reach_id", "integer", "Identifier of the river reach the site drains to (reaches layer of the basin; -1 when none)"),

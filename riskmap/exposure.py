@@ -382,6 +382,7 @@ def _write_location_columns(out: gpd.GeoDataFrame, cols: dict[str, Any], given: 
                    for p, k in zip(poly[near], cols["border_km"][near])]
     check[~has_given & has_poly] = "derived from location"
     check[~has_poly] = "not checked (outside the basin countries)"
+    check[~has_poly & pd.isna(cols["basin"])] = "not checked (outside the basins)"
     out["basin"] = _obj(out, cols["basin"])
     out["sub_basin"] = _obj(out, cols["sub_basin"])
     out["in_basin"] = cols["in_basin"]

@@ -83,6 +83,7 @@ def test_outside_sites_kept_and_flagged(hot):
         r = hot.loc[name]
         assert pd.isna(r.basin) and not r.in_basin and r.drainage_by == "none"
         assert r.exposure_class == "outside"
+        assert r.country_check == "not checked (outside the basins)"  # not "outside the basin countries"
     assert len(hot) == 6
 
 
