@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,7 +45,7 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
-from riskmap._errors import RiskmapInputError
+from riskmap._errors import RiskmapDataWarning, RiskmapInputError
 from riskmap.contingency_annex import SOP_STEPS, plan_html, sop_context
 from riskmap.contingency_annex import TO_BE_SUPPLIED as TO_BE_SUPPLIED
 from riskmap.contingency_annex import contacts_for as contacts_for
@@ -207,6 +208,16 @@ def build_contingency(basin: str, out_dir: str | Path, options: ContingencyOptio
         return _build_contingency(basin, out_dir, opts)
 
 
+def _warn_unused_contacts(cont: pd.DataFrame, riparian: list[str], basin_id: str, path: Any) -> None:
+    """Warn (:class:`riskmap.RiskmapDataWarning`) about contact rows of countries the plan never names."""
+    unused = sorted(set(cont["country"]) - set(riparian)) if len(cont) and riparian else []
+    if unused:
+        n = int(cont["country"].isin(unused).sum())
+        warnings.warn(_("{file}: {n} contact row(s) of {codes} not used: not a country of the {basin} basin "
+                        "({riparian})").format(file=path, n=n, codes=", ".join(unused), basin=basin_id,
+                                                riparian=", ".join(riparian)), RiskmapDataWarning, stacklevel=3)
+
+
 def _build_contingency(basin: str, out_dir: str | Path, opts: ContingencyOptions) -> ContingencyPlan:
     from riskmap.basins import basin_name, resolve_basin
     from riskmap.hydrography import load_basin
@@ -226,6 +237,7 @@ def _build_contingency(basin: str, out_dir: str | Path, opts: ContingencyOptions
     b = load_basin(basin_id, opts.data_dir) if opts.data_dir is not None else load_basin(basin_id)
     cards = [scenario_card(row, basin_id, par, inventory=raw, basin=b) for _, row in chosen.iterrows()]
     riparian = [str(c) for c in (b.meta.get("riparian") or [])]
+    _warn_unused_contacts(cont, riparian, basin_id, opts.contacts)
     plan = ContingencyPlan(basin_id, basin_name(basin_id), riparian, cards, cont, par)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

@@ -20,6 +20,7 @@ from typing import Any
 import pandas as pd
 
 from riskmap._errors import RiskmapInputError
+from riskmap._iso3 import ISO3_NAMES
 from riskmap._paths import PARAMS_DIR
 from riskmap.i18n import N_
 
@@ -163,6 +164,9 @@ def read_contacts(path: str | Path | None) -> pd.DataFrame:
             raise RiskmapInputError(f"{p}: row {i}, column country: {rec['country']!r} is not an ISO3 code "
                                     "(e.g. KGZ, UZB, BIH)")
         rec["country"] = rec["country"].upper()
+        if rec["country"] not in ISO3_NAMES:
+            raise RiskmapInputError(f"{p}: row {i}, column country: {rec['country']!r} is not a country code "
+                                    "(ISO 3166-1 alpha-3, or XKX for Kosovo)")
         if not (rec["organisation"] or rec["contact"]):
             raise RiskmapInputError(f"{p}: row {i}: neither organisation nor contact given")
         out.append(rec)

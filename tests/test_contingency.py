@@ -232,6 +232,20 @@ def test_contacts_template_is_empty_and_bad_files_are_named(tmp_path):
     c = ct.read_contacts(f)
     assert c["country"].tolist() == ["KGZ"]
     assert ct.contacts_for(c, "UZB") == [ct.TO_BE_SUPPLIED]
+    f.write_text("country,role,organisation,contact\nXXX,POC,Ministry,+1\n", encoding="utf-8")
+    with pytest.raises(RiskmapInputError, match=r"row 2, column country: 'XXX' is not a country code"):
+        ct.read_contacts(f)
+
+
+def test_contacts_of_countries_outside_the_plan_are_reported(tmp_path):
+    """A contact row of a country the basin does not have (KGZ for the Drina) is not used silently."""
+    contacts = tmp_path / "contacts.csv"
+    contacts.write_text("country,role,organisation,contact\nBIH,POC,Ministry,+387\nKGZ,POC,Ministry,+996\n",
+                        encoding="utf-8")
+    res = CliRunner().invoke(main, ["contingency", "Drina", "--sites", "top:1", "--no-pdf",
+                                    "--contacts", str(contacts), "-o", str(tmp_path / "out")])
+    assert res.exit_code == 0, res.output
+    assert "1 contact row(s) of KGZ not used: not a country of the drina basin (BIH, MNE, SRB)" in res.output
 
 
 def test_select_sites_top_and_ids():
