@@ -17,7 +17,7 @@ import pandas as pd
 import shapely
 
 from riskmap.natech import _corridors, _natech_classes, climate_scenarios, load_natech_layers
-from riskmap.rasters import buffer_km, sample, zonal_stats
+from riskmap.rasters import buffer_km, check_raster_name, sample, zonal_stats
 
 __all__ = ["NATECH_COLUMNS", "add_site_context"]
 
@@ -129,6 +129,8 @@ def _raster_columns(out: gpd.GeoDataFrame, rasters: Mapping[str, Any], corridors
                     site_buffer_km: float) -> np.ndarray | None:
     """``raster_<name>`` columns (value, site and corridor statistics) and climate scenarios; the flood depth."""
     flood_depth = None
+    for name in rasters:
+        check_raster_name(name)
     climate = {k: v for k, v in rasters.items() if ":" in str(k)}  # HAZARD:SCENARIO (natech.climate_scenarios)
     for name, path in ((k, v) for k, v in rasters.items() if k not in climate):
         col = f"raster_{name}"

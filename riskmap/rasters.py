@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from collections.abc import Iterable, Iterator, Sequence
 
 import geopandas as gpd
@@ -27,7 +28,7 @@ from riskmap._errors import RiskmapInputError
 from riskmap._geo import local_aeqd
 from riskmap.schema import AOI_BOXES
 
-__all__ = ["sample", "zonal_stats", "buffer_km", "local_groups", "STATS"]
+__all__ = ["sample", "zonal_stats", "buffer_km", "local_groups", "check_raster_name", "STATS"]
 
 #: Statistics :func:`zonal_stats` can compute.
 STATS = ("mean", "max", "min", "sum", "median", "std", "count")
@@ -36,6 +37,29 @@ STATS = ("mean", "max", "min", "sum", "median", "std", "count")
 # --------------------------------------------------------------------------
 # Local projections (km-true distances and buffers)
 # --------------------------------------------------------------------------
+
+
+#: A raster name becomes column ``raster_<name>``: letters, digits and ``_``, then optionally
+#: ``:<scenario>`` for a climate scenario of a Natech hazard (``flood:2050``).
+_RASTER_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,39}(?::[A-Za-z0-9_.-]{1,40})?")
+
+
+def check_raster_name(name: str) -> str:
+    """``name`` when it can name a raster (and its ``raster_<name>`` columns), else :class:`RiskmapInputError`.
+
+    Examples
+    --------
+    >>> check_raster_name("flood_depth"), check_raster_name("flood:2050")
+    ('flood_depth', 'flood:2050')
+    >>> check_raster_name("bad name")
+    Traceback (most recent call last):
+    ...
+    riskmap._errors.RiskmapInputError: raster name 'bad name': use letters, digits and _ (e.g. flood_depth), optionally :SCENARIO
+    """
+    if not _RASTER_NAME.fullmatch(str(name)):
+        raise RiskmapInputError(f"raster name {str(name)!r}: use letters, digits and _ (e.g. flood_depth), "
+                                "optionally :SCENARIO")
+    return str(name)
 
 
 def _aeqd(lon0: float, lat0: float) -> pyproj.CRS:

@@ -178,3 +178,19 @@ def test_spill_output_type_is_checked_before_any_work(tmp_path, args, monkeypatc
     r = CliRunner().invoke(main, [a.format(out=tmp_path / "res") for a in args])
     assert r.exit_code == 2, r.output
     assert "AssertionError" not in repr(r.exception) and not list(tmp_path.iterdir())
+
+
+def test_a_raster_name_that_cannot_name_a_column_is_refused(tmp_path):
+    """``--raster 'bad name=x.tif'`` made a column 'raster_bad name'; the API refuses it too."""
+    tif = tmp_path / "x.tif"
+    tif.write_bytes(b"not read: the name is checked first")
+    r = CliRunner().invoke(main, ["export", "drina", "-o", str(tmp_path / "x.csv"), "--raster", f"bad name={tif}"])
+    assert r.exit_code == 2 and "the name may hold letters, digits and _ only" in r.output, r.output
+    assert not (tmp_path / "x.csv").exists()
+    from riskmap import RiskmapInputError
+    from riskmap.hazard import score
+    from riskmap.io import read_sites
+
+    sites = read_sites(DATA_DIR / "sites" / "sites.csv").head(2)
+    with pytest.raises(RiskmapInputError, match="raster name 'a<b'"):
+        score(sites, rasters={"a<b": tif})

@@ -23,6 +23,7 @@ from riskmap._console import console_text
 from riskmap._errors import (
     RiskmapDataWarning,
     RiskmapError,
+    RiskmapInputError,
     RiskmapOutputError,
     RiskmapValidationError,
 )
@@ -243,12 +244,18 @@ def _score_options(params_file: Path | None, raster_opts: tuple[str, ...]) -> An
     """The :class:`riskmap.pipeline.ScoreOptions` of ``--params``/``--raster`` (checked before any work)."""
     from riskmap.params import load_params
     from riskmap.pipeline import ScoreOptions
+    from riskmap.rasters import check_raster_name
 
     rasters: dict[str, Path] = {}
     for opt in raster_opts:
         name, sep, path = opt.partition("=")
         if not sep or not name.strip() or not path.strip():
             _fail(_("--raster {value}: write NAME=PATH, e.g. --raster flood_depth=depth.tif").format(value=repr(opt)))
+        try:
+            check_raster_name(name.strip())
+        except RiskmapInputError:
+            _fail(_("--raster {value}: the name may hold letters, digits and _ only (e.g. flood_depth), "
+                    "optionally :SCENARIO").format(value=repr(opt)))
         if not Path(path).is_file():
             _fail(_("--raster {value}: file {path} not found").format(value=repr(opt), path=path))
         rasters[name.strip()] = Path(path)
