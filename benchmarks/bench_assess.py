@@ -20,19 +20,21 @@ Wall time and process CPU time (all threads) are printed; on a shared machine
 the CPU time is the steadier figure. The per-basin precomputation (lookup grids, k-d trees, downstream tables) is
 done once per process and cached; it is timed separately ("index build").
 
-Last measured (2026-11-28, 2-core machine shared with other helpers, load average 2.8-4: wall times
-roughly twice the CPU times, so CPU times are quoted), before -> after the speed work of issue 14 item 8:
+Last measured (2026-11-29, stop 28, quiet 2-core machine, load average < 1):
 
-- bundled inventory, cached index, assess + score CPU s (best of 5, the two trees alternated):
-  1.18 -> 0.94 (assess 0.86 -> 0.60, score 0.31 -> 0.33: the lakes layer is now read by score, which
-  uses it, not by load_basin); a later run at load 2.1-2.5: 1.09 -> 0.80 (assess 0.81 -> 0.50). Target 0.6 s: not met. Where the rest goes (pyinstrument, cached index):
-  index-cache read and decode ~0.15 (BLAKE2b + read of 20 MB, now 15 MB; WKB polygons), first k-d tree
-  builds ~0.07, downstream population ~0.1, the DEM flow grid of the Syr Darya (load + walk, riskmap.flowgrid)
-  ~0.12, Natech layers and distances ~0.2, scores and ranking ~0.15, load_basin (reaches) ~0.08.
-- 1M sites, warm: assess CPU 25.4 s -> 19.4 s against a bare sjoin of 1.4-1.5 s (CPU ratio 16.8x -> 14.1x;
-  target 3x: not met). Half of the time is the nearest-segment searches (reach snap, basin allocation,
-  border), a quarter the downstream population (projection of the sites to the reaches' AEQD,
-  line_locate_point), then the DEM flow-grid walk and the geodesic border distances.
+- bundled inventory (213 sites), cached index, assess + score: 0.38 s wall / 0.37 s CPU (assess 0.27,
+  score 0.11); without the cache 1.44 s. Target 0.6 s: met. (Stop 27 quoted 0.76-0.80 s CPU measured
+  under a load average of 2-4 with helpers running; the same code measured 0.45 s on a quiet machine
+  at the start of stop 28.)
+- 1M sites, warm: assess 7.17 s wall / 7.97 s CPU against a bare sjoin of 0.85 s: 8.4x wall, 9.4x CPU
+  (start of stop 28, same machine: 12.54 s, 11.0x; the gain is the downstream population reading each
+  site's position on its reach from ``reach_frac`` instead of projecting every site again and calling
+  ``line_locate_point``). Target 3x: NOT met. Where the time goes (cProfile, 300k sites, 2.34 s): the
+  exact nearest-segment searches (reach snap, basin allocation, border) 0.88 s, the DEM flow-grid walk of
+  the Syr Darya sites 0.48 s, geodesic border distances (pyproj Geod.inv) 0.27 s, downstream population
+  0.18 s, projecting the sites 0.16 s. A bare ``sjoin`` is one point-in-polygon test per site; 3x of it
+  leaves no room for an exact nearest-segment search, so meeting the target needs approximate lookups
+  (per-cell answer grids) that riskmap does not make today.
 """
 
 from __future__ import annotations
