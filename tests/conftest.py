@@ -15,7 +15,7 @@ from shapely import LineString, box
 from riskmap._paths import DATA_DIR, default_sources_dir
 
 #: The synthetic basins and sites (tests/fixtures/): each module defines its fixtures.
-pytest_plugins = ("fixtures.exposure", "fixtures.maps", "fixtures.report")
+pytest_plugins = ("fixtures.exposure", "fixtures.maps", "fixtures.questionnaire", "fixtures.report")
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 

@@ -13,85 +13,66 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-import riskmap
 from riskmap.io import read_sites
-from riskmap.questionnaire import merge_returns, read_return, score_change, write_questionnaire
+from riskmap.questionnaire import merge_returns, read_return, score_change
+from fixtures.questionnaire import BRSKOVO, PLJEVLJA_TPP, SITES_CSV, SUPLJA, col, row_of
 
-SITES_CSV = riskmap.DATA_DIR / "sites" / "sites.csv"
-BRSKOVO = "lit-former-brskovo-mine-tailings-mojkovac"
-SUPLJA = "lit-suplja-stijena-pb-zn-mine-flotation-tailings-inc"
 MRATINJE = "gem-ghpt-L602495"
 KRUSEVO = "gem-ghpt-L604259"
-PLJEVLJA_TPP = "gem-gcpt-L100000103049"
 
 
-@pytest.fixture(scope="module")
-def inventory():
-    return read_sites(SITES_CSV)
 
 
-@pytest.fixture(scope="module")
-def blank(inventory, tmp_path_factory):
-    return write_questionnaire("drina", "MNE", tmp_path_factory.mktemp("q") / "mne_drina.xlsx", sites=inventory,
-                               today="2026-11-27")
-
-
-def _col(ws, key):
-    return next(c.column for c in ws[1] if c.value == key)
-
-
-def _row(ws, sid):
-    return next(r for r in range(3, ws.max_row + 1) if ws.cell(r, _col(ws, "site_id")).value == sid)
 
 
 def _fill(blank: Path, out: Path) -> Path:
     """Plausible answers plus the planted mistakes of issue 17."""
     wb = openpyxl.load_workbook(blank)
     t = wb["tailings_metal"]
-    r = _row(t, BRSKOVO)
-    t.cell(r, _col(t, "tailings_volume_m3"), 2_500_000)
-    t.cell(r, _col(t, "dam_condition"), "loše")  # Montenegrin: poor
-    t.cell(r, _col(t, "substance_1_name"), "lead (Pb) in tailings")
-    t.cell(r, _col(t, "substance_1_quantity_t"), "1200,5")  # decimal comma, typed as text
-    t.cell(r, _col(t, "substance_1_wgk"), 3)
-    t.cell(r, _col(t, "respondent_source"), "Cadastre of mining waste, Ministry of Ecology")
-    t.cell(r, _col(t, "respondent_date"), "03.11.2026")  # date as text
-    t.cell(r, _col(t, "tailings_area_ha"), "about twenty")  # planted: text in a numeric cell
-    r2 = _row(t, SUPLJA)
-    t.cell(r2, _col(t, "tailings_volume_m3"), 6_000_000)
-    t.cell(r2, _col(t, "dam_condition"), "fair")
-    t.cell(r2, _col(t, "dam_height_m"), "=10*4")  # formula: not evaluated
-    t.cell(r2, _col(t, "respondent_source"), "Operator report 2025")
-    t.cell(r2, _col(t, "respondent_date"), dt.date(2026, 10, 1))
+    r = row_of(t, BRSKOVO)
+    t.cell(r, col(t, "tailings_volume_m3"), 2_500_000)
+    t.cell(r, col(t, "dam_condition"), "loše")  # Montenegrin: poor
+    t.cell(r, col(t, "substance_1_name"), "lead (Pb) in tailings")
+    t.cell(r, col(t, "substance_1_quantity_t"), "1200,5")  # decimal comma, typed as text
+    t.cell(r, col(t, "substance_1_wgk"), 3)
+    t.cell(r, col(t, "respondent_source"), "Cadastre of mining waste, Ministry of Ecology")
+    t.cell(r, col(t, "respondent_date"), "03.11.2026")  # date as text
+    t.cell(r, col(t, "tailings_area_ha"), "about twenty")  # planted: text in a numeric cell
+    r2 = row_of(t, SUPLJA)
+    t.cell(r2, col(t, "tailings_volume_m3"), 6_000_000)
+    t.cell(r2, col(t, "dam_condition"), "fair")
+    t.cell(r2, col(t, "dam_height_m"), "=10*4")  # formula: not evaluated
+    t.cell(r2, col(t, "respondent_source"), "Operator report 2025")
+    t.cell(r2, col(t, "respondent_date"), dt.date(2026, 10, 1))
     d = wb["dam_reservoir"]
-    r3 = _row(d, MRATINJE)
-    d.cell(r3, _col(d, "reservoir_volume_m3"), -880_000_000)  # planted: negative volume
-    d.cell(r3, _col(d, "dam_height_m"), 220)
-    d.cell(r3, _col(d, "respondent_source"), "EPCG")
-    d.cell(r3, _col(d, "respondent_date"), "2026-11-01")
-    r4 = _row(d, KRUSEVO)
-    d.cell(r4, _col(d, "site_id"), "gem-ghpt-L604299")  # planted: changed site id
-    d.cell(r4, _col(d, "dam_height_m"), 133)
+    r3 = row_of(d, MRATINJE)
+    d.cell(r3, col(d, "reservoir_volume_m3"), -880_000_000)  # planted: negative volume
+    d.cell(r3, col(d, "dam_height_m"), 220)
+    d.cell(r3, col(d, "respondent_source"), "EPCG")
+    d.cell(r3, col(d, "respondent_date"), "2026-11-01")
+    r4 = row_of(d, KRUSEVO)
+    d.cell(r4, col(d, "site_id"), "gem-ghpt-L604299")  # planted: changed site id
+    d.cell(r4, col(d, "dam_height_m"), 133)
     p = wb["thermal_power_plant"]
-    r5 = _row(p, PLJEVLJA_TPP)
-    p.cell(r5, _col(p, "substance_1_name"), "heavy fuel oil")
-    p.cell(r5, _col(p, "substance_1_quantity_t"), 800)
-    p.cell(r5, _col(p, "substance_1_wgk"), "2")
-    p.cell(r5, _col(p, "respondent_source"), "Seveso notification")
-    p.cell(r5, _col(p, "respondent_date"), "2026-09-30")
+    r5 = row_of(p, PLJEVLJA_TPP)
+    p.cell(r5, col(p, "substance_1_name"), "heavy fuel oil")
+    p.cell(r5, col(p, "substance_1_quantity_t"), 800)
+    p.cell(r5, col(p, "substance_1_wgk"), "2")
+    p.cell(r5, col(p, "respondent_source"), "Seveso notification")
+    p.cell(r5, col(p, "respondent_date"), "2026-09-30")
     n = wb["New sites"]
-    n.cell(3, _col(n, "new_site_name"), "Gradac flotation tailings pond")
-    n.cell(3, _col(n, "category"), "jalovište")  # Montenegrin: tailings
-    n.cell(3, _col(n, "lon"), "19,3611")
-    n.cell(3, _col(n, "lat"), 43.3692)
-    n.cell(3, _col(n, "coord_precision"), "approximate")
-    n.cell(3, _col(n, "tailings_volume_m3"), 350_000)
-    n.cell(3, _col(n, "respondent_source"), "Municipality of Pljevlja")
-    n.cell(3, _col(n, "respondent_date"), "2026-11-02")
-    n.cell(4, _col(n, "new_site_name"), "Unknown works")
-    n.cell(4, _col(n, "category"), "factory of dreams")  # planted: unknown category
-    n.cell(4, _col(n, "lon"), 19.2)
-    n.cell(4, _col(n, "lat"), 43.2)
+    n.cell(3, col(n, "new_site_name"), "Gradac flotation tailings pond")
+    n.cell(3, col(n, "category"), "jalovište")  # Montenegrin: tailings
+    n.cell(3, col(n, "lon"), "19,3611")
+    n.cell(3, col(n, "lat"), 43.3692)
+    n.cell(3, col(n, "coord_precision"), "approximate")
+    n.cell(3, col(n, "tailings_volume_m3"), 350_000)
+    n.cell(3, col(n, "respondent_source"), "Municipality of Pljevlja")
+    n.cell(3, col(n, "respondent_date"), "2026-11-02")
+    n.cell(4, col(n, "new_site_name"), "Unknown works")
+    n.cell(4, col(n, "category"), "factory of dreams")  # planted: unknown category
+    n.cell(4, col(n, "lon"), 19.2)
+    n.cell(4, col(n, "lat"), 43.2)
     wb.save(out)
     return out
 
@@ -122,18 +103,18 @@ def test_workbook_layout_validation_and_protection(blank, inventory):
     assert sorted(on_sheets) == sorted(mne["site_id"])
     t = wb["tailings_metal"]
     assert t.protection.sheet
-    r = _row(t, BRSKOVO)
-    assert t.cell(r, 1).protection.locked and not t.cell(r, _col(t, "tailings_volume_m3")).protection.locked
-    assert "Tailings volume (m3)" == t.cell(2, _col(t, "tailings_volume_m3")).value
-    assert "tailings_type = Pb-Zn (literature)" in t.cell(r, _col(t, "known_values")).value
+    r = row_of(t, BRSKOVO)
+    assert t.cell(r, 1).protection.locked and not t.cell(r, col(t, "tailings_volume_m3")).protection.locked
+    assert "Tailings volume (m3)" == t.cell(2, col(t, "tailings_volume_m3")).value
+    assert "tailings_type = Pb-Zn (literature)" in t.cell(r, col(t, "known_values")).value
     dvs = {str(dv.sqref).split(":")[0][0]: dv for dv in t.data_validations.dataValidation}
-    letter = t.cell(1, _col(t, "dam_condition")).column_letter
+    letter = t.cell(1, col(t, "dam_condition")).column_letter
     assert dvs[letter].type == "list" and dvs[letter].formula1.startswith("lists!")
-    vol = t.cell(1, _col(t, "tailings_volume_m3")).column_letter
+    vol = t.cell(1, col(t, "tailings_volume_m3")).column_letter
     assert dvs[vol].type == "decimal" and dvs[vol].formula1 == "0"
-    assert _col(t, "respondent_source") and _col(t, "respondent_date")
+    assert col(t, "respondent_source") and col(t, "respondent_date")
     n = wb["New sites"]
-    assert not n.cell(10, _col(n, "lon")).protection.locked
+    assert not n.cell(10, col(n, "lon")).protection.locked
     assert "New sites" in "\n".join(str(c.value) for c in wb["Instructions"]["A"])
 
 
@@ -202,9 +183,9 @@ def test_conflicts_keep_the_previous_value(returned, merged, tmp_path):
     # a second return answering the same fields differently: conflicts, nothing overwritten
     wb = openpyxl.load_workbook(returned)
     t = wb["tailings_metal"]
-    r = _row(t, BRSKOVO)
-    t.cell(r, _col(t, "tailings_volume_m3"), 3_100_000)
-    t.cell(r, _col(t, "dam_condition"), "poor")
+    r = row_of(t, BRSKOVO)
+    t.cell(r, col(t, "tailings_volume_m3"), 3_100_000)
+    t.cell(r, col(t, "dam_condition"), "poor")
     second = tmp_path / "second.xlsx"
     wb.save(second)
     res = merge_returns([second], merged.sites)
@@ -221,17 +202,17 @@ def test_moved_columns_renamed_sheet_merged_cells_csv(blank, tmp_path):
     t = wb["tailings_metal"]
     t.protection.sheet = False
     t.title = "Jalovišta"  # renamed sheet: read by its header, not its name
-    vcol, ccol = _col(t, "tailings_volume_m3"), _col(t, "comment")
+    vcol, ccol = col(t, "tailings_volume_m3"), col(t, "comment")
     for r in range(1, t.max_row + 1):  # move a column: swap volume and comment
         a, b = t.cell(r, vcol).value, t.cell(r, ccol).value
         t.cell(r, vcol, b)
         t.cell(r, ccol, a)
-    r = _row(t, BRSKOVO)
+    r = row_of(t, BRSKOVO)
     t.cell(r, ccol, "1.234.567,5")
-    t.cell(r, _col(t, "respondent_date"), "2026-11")
-    t.merge_cells(start_row=r, start_column=_col(t, "respondent_source"), end_row=r + 1,
-                  end_column=_col(t, "respondent_source"))
-    t.cell(r, _col(t, "respondent_source"), "Inspection 2026")
+    t.cell(r, col(t, "respondent_date"), "2026-11")
+    t.merge_cells(start_row=r, start_column=col(t, "respondent_source"), end_row=r + 1,
+                  end_column=col(t, "respondent_source"))
+    t.cell(r, col(t, "respondent_source"), "Inspection 2026")
     p = tmp_path / "moved.xlsx"
     wb.save(p)
     ret = read_return(p)
@@ -317,8 +298,8 @@ def test_libreoffice_round_trip_keeps_validation_and_protection(blank, returned,
     assert t.protection.sheet and wb["lists"].sheet_state == "hidden"
     types = {dv.type for dv in t.data_validations.dataValidation}
     assert {"list", "decimal", "date"} <= types
-    r = _row(t, BRSKOVO)
-    assert t.cell(r, 1).protection.locked and not t.cell(r, _col(t, "dam_condition")).protection.locked
+    r = row_of(t, BRSKOVO)
+    assert t.cell(r, 1).protection.locked and not t.cell(r, col(t, "dam_condition")).protection.locked
     lo = merge_returns([outdir / returned.name], inventory)
     ours = merge_returns([returned], inventory)
     key = ["site_id", "field", "action"]

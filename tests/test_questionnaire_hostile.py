@@ -17,46 +17,28 @@ import riskmap
 from riskmap.cli import main
 from riskmap.io import read_sites
 from riskmap.questionnaire import merge_returns, read_return, write_questionnaire
+from fixtures.questionnaire import BRSKOVO, PLJEVLJA_TPP, SITES_CSV, SUPLJA, col, row_of
 
-SITES_CSV = riskmap.DATA_DIR / "sites" / "sites.csv"
-BRSKOVO = "lit-former-brskovo-mine-tailings-mojkovac"
-SUPLJA = "lit-suplja-stijena-pb-zn-mine-flotation-tailings-inc"
-PLJEVLJA_TPP = "gem-gcpt-L100000103049"
 UGLJEVIK_TPP = "gem-gcpt-L100000100104"
 
 
-@pytest.fixture(scope="module")
-def inventory():
-    return read_sites(SITES_CSV)
 
 
-@pytest.fixture(scope="module")
-def blank(inventory, tmp_path_factory):
-    return write_questionnaire("drina", "MNE", tmp_path_factory.mktemp("hq") / "mne_drina.xlsx", sites=inventory,
-                               today="2026-11-27")
-
-
-def _col(ws, key):
-    return next(c.column for c in ws[1] if c.value == key)
-
-
-def _row(ws, sid):
-    return next(r for r in range(3, ws.max_row + 1) if ws.cell(r, _col(ws, "site_id")).value == sid)
 
 
 def _answer(blank: Path, out: Path, date: object = "2026-11-01", new_site: bool = True) -> Path:
     """A plain, correct return: Brskovo's volume, and a new site."""
     wb = openpyxl.load_workbook(blank)
     t = wb["tailings_metal"]
-    r = _row(t, BRSKOVO)
-    t.cell(r, _col(t, "tailings_volume_m3"), 2_500_000)
-    t.cell(r, _col(t, "respondent_source"), "Cadastre")
-    t.cell(r, _col(t, "respondent_date"), date)
+    r = row_of(t, BRSKOVO)
+    t.cell(r, col(t, "tailings_volume_m3"), 2_500_000)
+    t.cell(r, col(t, "respondent_source"), "Cadastre")
+    t.cell(r, col(t, "respondent_date"), date)
     if new_site:
         n = wb["New sites"]
         for k, v in {"new_site_name": "Gradac tailings", "category": "tailings_metal", "lon": 19.3611,
                      "lat": 43.3692, "coord_precision": "approximate", "respondent_date": "2026-11-02"}.items():
-            n.cell(3, _col(n, k), v)
+            n.cell(3, col(n, k), v)
     wb.save(out)
     return out
 
@@ -135,14 +117,14 @@ def test_fixed_column_edits_are_reported_and_not_applied(tmp_path, blank, invent
     wb = openpyxl.load_workbook(blank)
     t = wb["tailings_metal"]
     t.protection.sheet = False  # the respondent unprotected the sheet
-    r = _row(t, BRSKOVO)
-    old_name, old_lon = t.cell(r, _col(t, "name")).value, t.cell(r, _col(t, "lon")).value
-    t.cell(r, _col(t, "name"), "Brskovo (renamed)")
-    t.cell(r, _col(t, "lon"), 19.9)
-    t.cell(r, _col(t, "inventory_status"), "operating")
-    r2 = _row(t, SUPLJA)  # a row without any answer: its edit is reported too
-    old_lat = t.cell(r2, _col(t, "lat")).value
-    t.cell(r2, _col(t, "lat")).value = None
+    r = row_of(t, BRSKOVO)
+    old_name, old_lon = t.cell(r, col(t, "name")).value, t.cell(r, col(t, "lon")).value
+    t.cell(r, col(t, "name"), "Brskovo (renamed)")
+    t.cell(r, col(t, "lon"), 19.9)
+    t.cell(r, col(t, "inventory_status"), "operating")
+    r2 = row_of(t, SUPLJA)  # a row without any answer: its edit is reported too
+    old_lat = t.cell(r2, col(t, "lat")).value
+    t.cell(r2, col(t, "lat")).value = None
     p = tmp_path / "edited.xlsx"
     wb.save(p)
     res = merge_returns([p], inventory)
@@ -248,15 +230,15 @@ def test_merge_refuses_an_output_hard_linked_to_an_input(tmp_path, blank):
 def test_hostile_cells_are_reported_or_kept_as_text(tmp_path, blank, inventory):
     wb = openpyxl.load_workbook(blank)
     t = wb["tailings_metal"]
-    r = _row(t, BRSKOVO)
-    t.cell(r, _col(t, "tailings_volume_m3"), "9" * 400)  # huge
-    t.cell(r, _col(t, "tailings_area_ha"), 1e300)
-    t.cell(r, _col(t, "comment"), '=HYPERLINK("http://evil.example","click")')
+    r = row_of(t, BRSKOVO)
+    t.cell(r, col(t, "tailings_volume_m3"), "9" * 400)  # huge
+    t.cell(r, col(t, "tailings_area_ha"), 1e300)
+    t.cell(r, col(t, "comment"), '=HYPERLINK("http://evil.example","click")')
     n = wb["New sites"]
     name = "Jalovište \u202eevil\u202c 💥"
     for k, v in {"new_site_name": name, "category": "mine", "lon": 19.3, "lat": 43.3,
                  "coord_precision": "approximate", "capacity_t_yr": "-5", "respondent_date": "2026-11-02"}.items():
-        n.cell(3, _col(n, k), v)
+        n.cell(3, col(n, k), v)
     p = tmp_path / "hostile.xlsx"
     wb.save(p)
     res = merge_returns([p], inventory)
@@ -319,13 +301,13 @@ def test_vector_inventory_rows_failing_validation_keep_their_location(tmp_path, 
 def test_error_values_null_words_and_changed_ids_without_answers(tmp_path, blank, inventory):
     wb = openpyxl.load_workbook(blank)
     t = wb["tailings_metal"]
-    r, r2 = _row(t, BRSKOVO), _row(t, SUPLJA)
-    t.cell(r, _col(t, "tailings_volume_m3"), "#REF!")  # openpyxl stores it as an error cell, as Excel does
-    assert t.cell(r, _col(t, "tailings_volume_m3")).data_type == "e"
-    t.cell(r, _col(t, "tailings_area_ha"), "NULL")  # left by a database export
-    t.cell(r, _col(t, "respondent_source"), "nan")  # left by a pandas export
-    t.cell(r, _col(t, "dam_height_m"), 12)
-    t.cell(r2, _col(t, "site_id"), "lit-suplja-stijena-renamed")  # no answers in that row
+    r, r2 = row_of(t, BRSKOVO), row_of(t, SUPLJA)
+    t.cell(r, col(t, "tailings_volume_m3"), "#REF!")  # openpyxl stores it as an error cell, as Excel does
+    assert t.cell(r, col(t, "tailings_volume_m3")).data_type == "e"
+    t.cell(r, col(t, "tailings_area_ha"), "NULL")  # left by a database export
+    t.cell(r, col(t, "respondent_source"), "nan")  # left by a pandas export
+    t.cell(r, col(t, "dam_height_m"), 12)
+    t.cell(r2, col(t, "site_id"), "lit-suplja-stijena-renamed")  # no answers in that row
     p = tmp_path / "exported.xlsx"
     wb.save(p)
     res = merge_returns([p], inventory)
@@ -366,8 +348,8 @@ def test_repeated_column_and_a_date_in_a_number_cell(tmp_path, blank, inventory)
                                                   "the values of this one were not read"}
     wb = openpyxl.load_workbook(blank)
     t = wb["tailings_metal"]
-    r = _row(t, BRSKOVO)
-    t.cell(r, _col(t, "tailings_area_ha"), dt.datetime(2026, 5, 1))  # '1.5' after a locale's autocorrection
+    r = row_of(t, BRSKOVO)
+    t.cell(r, col(t, "tailings_area_ha"), dt.datetime(2026, 5, 1))  # '1.5' after a locale's autocorrection
     p = tmp_path / "date_in_number.xlsx"
     wb.save(p)
     err = {(i.row, i.column): i.reason for i in read_return(p).report.errors}
