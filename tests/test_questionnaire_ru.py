@@ -9,19 +9,12 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-import riskmap
 from riskmap import i18n
-from riskmap.io import read_sites
 from riskmap.questionnaire import merge_returns, read_return, write_questionnaire
 from riskmap.questionnaire.fields import FIELDS, vocabulary_labels
 from riskmap.schema import CATEGORIES, STATUSES
 
-SITES_CSV = riskmap.DATA_DIR / "sites" / "sites.csv"
 
-
-@pytest.fixture(scope="module")
-def inventory():
-    return read_sites(SITES_CSV)
 
 
 @pytest.fixture(scope="module")
