@@ -249,3 +249,17 @@ def test_kladanj_drawn_in_without_being_a_seed():
     assert outline.contains(shapely.Point(18.69274, 44.22669))
     assert not outline.contains(shapely.Point(18.58065, 44.1277))  # Olovo, on the Krivaja (-> Bosna)
     assert not outline.contains(shapely.Point(19.89821, 44.27513))  # Valjevo, on the Kolubara
+
+
+def test_the_lakes_of_the_drin_lie_inside_its_outline():
+    """Lake Prespa has no surface outflow; 53 km2 of it were outside the Drin before its shores were seeds."""
+    import geopandas as gpd
+    import shapely
+
+    from riskmap import DATA_DIR
+
+    path = DATA_DIR / "basins" / "drin.gpkg"
+    outline = shapely.union_all(gpd.read_file(path, layer="outline").to_crs(32634).geometry.to_numpy())
+    lakes = gpd.read_file(path, layer="lakes").to_crs(32634)
+    for name, geom in zip(lakes["name"], lakes.geometry):
+        assert geom.difference(outline).area < 1e6, name  # under 1 km2 outside

@@ -170,6 +170,31 @@ def _label_cells(net: RegionNetwork, spec: BasinSpec, grid: _Grid, seeds: np.nda
     return lab, other_or_sea
 
 
+def _closed_lake_shores(lab: np.ndarray, other_or_sea: np.ndarray, net: RegionNetwork, spec: BasinSpec,
+                        R: gpd.GeoDataFrame, grid: _Grid, seeds: np.ndarray, lab_of: dict[str, int]) -> None:
+    """Give the land around the shores of ``spec.shore_lakes`` to the lake (in place).
+
+    A lake with no surface outflow is seeded only by its link line, so neighbouring lines took part of
+    the lake itself (53 km2 of Lake Prespa). Land cells within ``spec.shore_max_km`` of such a lake's
+    shore and nearer to that shore than to any seed take the sub-basin of the lake's reaches.
+    """
+    lake_sub = dict(zip(R["waterbody"], R["sub_basin"]))
+    for name, g in zip(net.lakes["name"], net.lakes.geometry):
+        if name not in spec.shore_lakes or name not in lake_sub:
+            continue
+        shore = np.vstack([_sample(ring, SEED_M) for ring in _explode_lines([shapely.boundary(g)])])
+        land = net.land
+        shapely.prepare(land)
+        near = np.flatnonzero(shapely.contains_xy(land, grid.x, grid.y))
+        xy = np.c_[grid.x[near], grid.y[near]]
+        ds, _ = cKDTree(shore).query(xy, distance_upper_bound=spec.shore_max_km * 1000.0)
+        da, _ = cKDTree(seeds).query(xy)
+        inside = shapely.contains_xy(g, xy[:, 0], xy[:, 1])
+        take = near[(np.isfinite(ds) & (ds < da)) | inside]
+        lab[take] = lab_of[lake_sub[name]]
+        other_or_sea[take] = False
+
+
 def _fill_gaps(arr: np.ndarray, other_or_sea: np.ndarray, grid: _Grid, seeds: np.ndarray,
                seed_lab: np.ndarray) -> None:
     """Give enclosed gaps left by the distance cap (not land of another river system) their nearest label."""
@@ -221,6 +246,7 @@ def allocate(net: RegionNetwork, spec: BasinSpec, reaches: gpd.GeoDataFrame,
     seeds, seed_lab = _seeds(net, spec, R, reaches, basin_idx, lab_of)
     grid = _grid(R, GRID_M[spec.region])
     lab, other_or_sea = _label_cells(net, spec, grid, seeds, seed_lab, lab_of)
+    _closed_lake_shores(lab, other_or_sea, net, spec, R, grid, seeds, lab_of)
     arr = lab.reshape(grid.ny, grid.nx)
     _fill_gaps(arr, other_or_sea, grid, seeds, seed_lab)
     return _polygonise(arr, grid, net, spec, labels, lab_of)

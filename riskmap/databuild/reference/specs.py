@@ -136,6 +136,11 @@ class BasinSpec:
     #: largest divide buffer (km) for sites outside the outline (``basins.json`` ``divide_buffer_max_km``,
     #: read by :func:`riskmap.exposure.assess`); None: the per-precision buffer unchanged.
     divide_buffer_max_km: float | None = None
+    #: lakes of the basin with no surface outflow (a karst link or channel is their only reach): land
+    #: within ``shore_max_km`` of their shore and nearer to it than to any line drains to the lake and
+    #: takes the sub-basin of the lake's reaches (:func:`riskmap.databuild.reference.outlines.allocate`).
+    shore_lakes: tuple[str, ...] = ()
+    shore_max_km: float = 10.0
     sub_basin_note: str = ""
     notes: tuple[str, ...] = ()
     towns_note: str = ""
@@ -153,7 +158,7 @@ def _spec(bid: str, t: dict[str, Any]) -> BasinSpec:
     t["anchors"] = [(x["sub_basin"], _xy(x["point"]), x["note"]) for x in t.get("anchors", [])]
     t["tributary_lines"] = [(x["sub_basin"], tuple(p if isinstance(p, str) else _xy(p) for p in x["points"]), x["note"])
                             for x in t.get("tributary_lines", [])]
-    for key in ("exclude_countries", "notes"):
+    for key in ("exclude_countries", "notes", "shore_lakes"):
         if key in t:
             t[key] = tuple(t[key])
     return BasinSpec(id=bid, **t)
