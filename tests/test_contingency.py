@@ -261,16 +261,15 @@ def test_select_sites_top_and_ids():
         ct.select_sites(sites.assign(transboundary_downstream=False), "x", None, 5)
 
 
-def test_options_and_keyword_overrides(tmp_path, monkeypatch):
+def test_options_and_keyword_overrides(tmp_path):
     """build_contingency takes a ContingencyOptions, keywords override its fields, unknown keywords fail."""
     with pytest.raises(RiskmapInputError, match="no-such-site"):
         ct.build_contingency("drina", tmp_path / "x", ct.ContingencyOptions(sites="no-such-site", pdf=False))
     assert not (tmp_path / "x").exists()
-    seen = {}
-    monkeypatch.setattr(ct, "_build_contingency", lambda basin, out, opts: seen.setdefault("opts", opts))
     opts = ct.ContingencyOptions(sites="top:2", pdf=False, lang="ru")
-    ct.build_contingency("drina", tmp_path, opts, sites="top:1")
-    assert seen["opts"] == ct.ContingencyOptions(sites="top:1", pdf=False, lang="ru")
+    plan = ct.build_contingency("drina", tmp_path / "ru", opts, sites="top:1")  # the keyword wins over opts
+    assert len(plan.cards) == 1 and not list((tmp_path / "ru").glob("*.pdf"))
+    assert 'lang="ru"' in (tmp_path / "ru" / "drina_contingency_annex.html").read_text(encoding="utf-8")
     assert opts.sites == "top:2"  # the caller's options are not changed
     with pytest.raises(TypeError, match="no_such_option"):
         ct.build_contingency("drina", tmp_path, no_such_option=1)
