@@ -69,9 +69,15 @@ def _assess_basin(bs: _BasinSites, cols: dict[str, Any], *, max_snap_km: float) 
     if ix.reach_idx is None:
         cols["sub_basin"][rows] = sub
         return
-    snap = _snap_to_network(bs, sub, max_snap_km)
-    if bs.grid is not None:  # sites on the DEM: their own cell's flow path (docs/hydrography.md)
-        _dem_locate(bs, snap, cols)
+    if bs.grid is None:
+        snap = _snap_to_network(bs, sub, max_snap_km)
+    else:  # sites on the DEM: their own cell's flow path (docs/hydrography.md); the others snap
+        snap = _dem_locate(bs, cols)
+        rest = np.flatnonzero(snap.reach < 0)
+        if len(rest):
+            other = _snap_to_network(bs, sub, max_snap_km, rest)
+            snap.reach[rest], snap.dist[rest], snap.frac[rest], snap.how[rest] = (
+                other.reach, other.dist, other.frac, other.how)
     ok = _write_reach(bs, sub, snap, cols)
     origin = _given_across_a_near_border(bs, origin, snap, ok, cols)
     _along_river(bs, origin, snap, ok, cols)
@@ -171,14 +177,18 @@ def _neighbour_at_tripoint(ix: Any, nx: np.ndarray, ny: np.ndarray, origin: np.n
     return out
 
 
-def _snap_to_network(bs: _BasinSites, sub: np.ndarray, max_snap_km: float) -> _Snap:
+def _snap_to_network(bs: _BasinSites, sub: np.ndarray, max_snap_km: float, idx: np.ndarray | None = None) -> _Snap:
     """Nearest reach within ``max_snap_km`` ("river snap"), else the nearest reach of the sub-basin ("basin allocation").
 
     Sites outside the sub-basin polygons (divide buffer, slivers) take the nearest reach of the basin.
+    ``idx``: only these sites (positions in ``bs``; the result has one row each).
     """
     ix = bs.ix
     assert ix.reach_idx is not None
-    r = ix.reach_idx.nearest(bs.x, bs.y, max_dist=max_snap_km * 1000.0)
+    x, y = (bs.x, bs.y) if idx is None else (bs.x[idx], bs.y[idx])
+    if idx is not None:
+        sub = sub[idx]
+    r = ix.reach_idx.nearest(x, y, max_dist=max_snap_km * 1000.0)
     snap = _Snap(r["line"].copy(), r["dist"].copy(), r["frac"].copy(),
                  np.where(r["line"] >= 0, "river snap", "basin allocation").astype(object))
     far = np.flatnonzero(snap.reach < 0)
@@ -189,11 +199,11 @@ def _snap_to_network(bs: _BasinSites, sub: np.ndarray, max_snap_km: float) -> _S
         grp = far[fsub == s] if s is not None else far[pd.isna(fsub)]
         if s is not None and s in ix.sub_reach_idx:
             sel, sidx = ix.sub_reach_idx[s]
-            rr = sidx.nearest(bs.x[grp], bs.y[grp])
+            rr = sidx.nearest(x[grp], y[grp])
             got = rr["line"] >= 0
             snap.reach[grp[got]] = sel[rr["line"][got]]
         else:
-            rr = ix.reach_idx.nearest(bs.x[grp], bs.y[grp])
+            rr = ix.reach_idx.nearest(x[grp], y[grp])
             got = rr["line"] >= 0
             snap.reach[grp[got]] = rr["line"][got]
         snap.dist[grp[got]], snap.frac[grp[got]] = rr["dist"][got], rr["frac"][got]
@@ -286,18 +296,22 @@ def _on_border_water(bs: _BasinSites, snap: _Snap, ok: np.ndarray, max_snap_km: 
     return onw
 
 
-def _dem_locate(bs: _BasinSites, snap: _Snap, cols: dict[str, Any]) -> None:
-    """Replace the nearest-reach snap by the DEM flow path where the site's cell is on the grid.
+def _dem_locate(bs: _BasinSites, cols: dict[str, Any]) -> _Snap:
+    """Each site's reach by the DEM flow path from its own cell (reach -1 where the grid gives none).
 
-    ``drainage_by`` becomes "dem flow path" (``snap_km`` = overland km to the first stream cell),
-    or stays "river snap" for a site whose own cell is a stream cell (``snap_km`` 0).
+    ``drainage_by`` is "dem flow path" (``snap_km`` = overland km to the first stream cell), or
+    "river snap" for a site whose own cell is a stream cell (``snap_km`` 0). The sites left at
+    reach -1 are snapped to the network by :func:`_snap_to_network`.
     """
     assert bs.grid is not None
+    m = len(bs.rows)
+    snap = _Snap(np.full(m, -1, dtype=np.intp), np.full(m, np.nan), np.full(m, np.nan),
+                 np.full(m, "basin allocation", dtype=object))
     loc = bs.grid.locate(bs.lon, bs.lat)
     pos = pd.Index(bs.ix.reach_ids).get_indexer(loc["reach_id"])
     dem = (loc["reach_id"] >= 0) & (pos >= 0)
     if not dem.any():
-        return
+        return snap
     snap.reach[dem] = pos[dem]
     snap.frac[dem] = loc["frac"][dem]
     snap.dist[dem] = loc["overland_km"][dem] * 1000.0
@@ -306,3 +320,4 @@ def _dem_locate(bs: _BasinSites, snap: _Snap, cols: dict[str, Any]) -> None:
     snap.how[on_stream] = "river snap"
     cols["cross_km"][bs.rows[dem]] = loc["cross_km"][dem]
     cols["dem_network"][bs.rows[dem]] = True
+    return snap
