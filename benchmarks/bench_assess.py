@@ -22,19 +22,21 @@ done once per process and cached; it is timed separately ("index build").
 
 Last measured (2026-11-29, stop 28, quiet 2-core machine, load average < 1):
 
-- bundled inventory (213 sites), cached index, assess + score: 0.38 s wall / 0.37 s CPU (assess 0.27,
-  score 0.11); without the cache 1.44 s. Target 0.6 s: met. (Stop 27 quoted 0.76-0.80 s CPU measured
+- bundled inventory (213 sites), cached index, assess + score: 0.36 s wall / 0.36 s CPU (assess 0.25,
+  score 0.11); without the cache 1.48 s. Target 0.6 s: met. (Stop 27 quoted 0.76-0.80 s CPU measured
   under a load average of 2-4 with helpers running; the same code measured 0.45 s on a quiet machine
   at the start of stop 28.)
-- 1M sites, warm: assess 7.17 s wall / 7.97 s CPU against a bare sjoin of 0.85 s: 8.4x wall, 9.4x CPU
-  (start of stop 28, same machine: 12.54 s, 11.0x; the gain is the downstream population reading each
+- 1M sites, warm: assess 6.84 s wall / 7.56 s CPU against a bare sjoin of 0.88 s: 7.8x wall, 8.6x CPU
+  (start of stop 28, same machine: 12.54 s, 11.0x). The gains: the downstream population reads each
   site's position on its reach from ``reach_frac`` instead of projecting every site again and calling
-  ``line_locate_point``). Target 3x: NOT met. Where the time goes (cProfile, 300k sites, 2.34 s): the
-  exact nearest-segment searches (reach snap, basin allocation, border) 0.88 s, the DEM flow-grid walk of
-  the Syr Darya sites 0.48 s, geodesic border distances (pyproj Geod.inv) 0.27 s, downstream population
-  0.18 s, projecting the sites 0.16 s. A bare ``sjoin`` is one point-in-polygon test per site; 3x of it
-  leaves no room for an exact nearest-segment search, so meeting the target needs approximate lookups
-  (per-cell answer grids) that riskmap does not make today.
+  ``line_locate_point`` (12.5 -> 7.2 s), and sites on the DEM grid are no longer snapped to the network
+  before their flow path replaces the snap (7.2 -> 6.8 s). Target 3x: NOT met. Where the time goes
+  (cProfile, 300k sites, 2.34 s before the second change): the exact nearest-segment searches (reach
+  snap, basin allocation, border) 0.88 s, the DEM flow-grid walk of the Syr Darya sites 0.48 s, geodesic
+  border distances (pyproj Geod.inv) 0.27 s, downstream population 0.18 s, projecting the sites 0.16 s.
+  A bare ``sjoin`` is one point-in-polygon test per site; 3x of it leaves no room for an exact
+  nearest-segment search, so meeting the target needs approximate lookups (per-cell answer grids) that
+  riskmap does not make today.
 """
 
 from __future__ import annotations
