@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from riskmap.natech import _corridors, _natech_classes, climate_scenarios, load_natech_layers
+from riskmap.natech import _corridors, _natech_classes, _plausible_depth, climate_scenarios, load_natech_layers
 from riskmap.rasters import buffer_km, check_raster_name, sample, zonal_stats
 
 __all__ = ["NATECH_COLUMNS", "add_site_context"]
@@ -100,29 +100,6 @@ def _corridor_stats(corridors: gpd.GeoSeries, path: Any, n: int) -> tuple[np.nda
         cm[okc.to_numpy()] = cs["mean"].to_numpy()
         cx[okc.to_numpy()] = cs["max"].to_numpy()
     return cm, cx
-
-
-def _plausible_depth(depth: np.ndarray, path: Any) -> np.ndarray:
-    """Flood depths with negative values (nodata the raster does not declare, e.g. -9999) as unknown, and warn.
-
-    A negative depth is no depth: taken as it is it read as "dry" (flood class 0).
-    """
-    neg = np.isfinite(depth) & (depth < 0)
-    if not neg.any():
-        return depth
-    import warnings
-
-    from riskmap._errors import RiskmapDataWarning
-    from riskmap.i18n import ngettext
-
-    warnings.warn(ngettext(
-        "{path}: {n} site has a negative flood depth ({lowest} m: nodata the raster does not declare?); "
-        "taken as unknown, its flood class comes from the distance to water only",
-        "{path}: {n} sites have a negative flood depth (lowest {lowest} m: nodata the raster does not "
-        "declare?); taken as unknown, their flood class comes from the distance to water only",
-        int(neg.sum())).format(path=path, n=int(neg.sum()), lowest=f"{float(depth[neg].min()):g}"),
-        RiskmapDataWarning, stacklevel=2)
-    return np.where(neg, np.nan, depth)
 
 
 def _raster_columns(out: gpd.GeoDataFrame, rasters: Mapping[str, Any], corridors: gpd.GeoSeries | None,

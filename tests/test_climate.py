@@ -197,3 +197,12 @@ def test_report_and_map_commands_carry_the_climate_scenarios(tmp_path, rasters, 
     r = CliRunner().invoke(main, ["report", "drina", "-o", str(tmp_path / "rep0"), "--no-pdf", "--sites", str(src)])
     assert r.exit_code == 0, r.output
     assert 'id="climate"' not in (tmp_path / "rep0" / "drina_report.html").read_text(encoding="utf-8")
+
+
+def test_a_negative_scenario_flood_depth_is_no_data_not_dry(tmp_path, rasters, drina_sites):
+    """A scenario raster whose nodata (-9999) is not declared: the sites read no data, not class 0 ("dry")."""
+    undeclared = _write(tmp_path / "undeclared.tif", np.full((ROWS, COLS), -9999.0), nodata=None)
+    with pytest.warns(RiskmapDataWarning, match=r"12 sites have a negative flood depth \(lowest -9999 m"):
+        out = climate_scenarios(drina_sites, {"flood:present": rasters["present"], "flood:2050": undeclared})
+    assert (out["climate_flood_2050_status"] == "no data").all()
+    assert out["climate_flood_2050_class"].isna().all() and (out["climate_flood_change"] == "2050: no data").all()
