@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from riskmap.natech import _corridors, _natech_classes, _plausible_depth, climate_scenarios, load_natech_layers
-from riskmap.rasters import buffer_km, check_raster_name, sample, zonal_stats
+from riskmap.natech import _corridors, _natech_classes, climate_scenarios, load_natech_layers
+from riskmap.rasters import buffer_km, check_raster_name, plausible_flood_depth, sample, zonal_stats
 
 __all__ = ["NATECH_COLUMNS", "add_site_context"]
 
@@ -118,7 +118,7 @@ def _raster_columns(out: gpd.GeoDataFrame, rasters: Mapping[str, Any], corridors
         if corridors is not None:
             out[f"{col}_corridor_mean"], out[f"{col}_corridor_max"] = _corridor_stats(corridors, path, len(out))
         if name == "flood_depth":
-            flood_depth = _plausible_depth(out[col].to_numpy(dtype="float64"), path)
+            flood_depth = plausible_flood_depth(out[col].to_numpy(dtype="float64"), path)
     if climate:
         for c, v in climate_scenarios(out, climate).items():
             out[c] = v.to_numpy()

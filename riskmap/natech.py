@@ -28,7 +28,7 @@ from riskmap._errors import RiskmapDataWarning, RiskmapInputError
 from riskmap._paths import DATA_DIR
 from riskmap.network import network_of
 from riskmap.params import _params, _read_toml
-from riskmap.rasters import buffer_km, local_groups, sample, zonal_stats
+from riskmap.rasters import buffer_km, local_groups, plausible_flood_depth, sample, zonal_stats
 from riskmap.spatial_index import _WGS84, _project, lonlat_transformer
 from riskmap.schema import TMF_CATEGORIES
 
@@ -486,29 +486,6 @@ def _scenario_values(sites: gpd.GeoDataFrame, path: Any) -> np.ndarray:
     return vals
 
 
-def _plausible_depth(depth: np.ndarray, path: Any) -> np.ndarray:
-    """Flood depths with negative values (nodata the raster does not declare, e.g. -9999) as unknown, and warn.
-
-    A negative depth is no depth: taken as it is it read as "dry" (flood class 0).
-    """
-    neg = np.isfinite(depth) & (depth < 0)
-    if not neg.any():
-        return depth
-    import warnings
-
-    from riskmap._errors import RiskmapDataWarning
-    from riskmap.i18n import ngettext
-
-    warnings.warn(ngettext(
-        "{path}: {n} site has a negative flood depth ({lowest} m: nodata the raster does not declare?); "
-        "taken as unknown, its flood class comes from the distance to water only",
-        "{path}: {n} sites have a negative flood depth (lowest {lowest} m: nodata the raster does not "
-        "declare?); taken as unknown, their flood class comes from the distance to water only",
-        int(neg.sum())).format(path=path, n=int(neg.sum()), lowest=f"{float(depth[neg].min()):g}"),
-        RiskmapDataWarning, stacklevel=2)
-    return np.where(neg, np.nan, depth)
-
-
 def climate_scenarios(sites: gpd.GeoDataFrame, rasters: Mapping[str, Any], params: Any = None) -> pd.DataFrame:
     """Sample hazard rasters per climate scenario at the sites and class them, with the change.
 
@@ -555,7 +532,7 @@ def climate_scenarios(sites: gpd.GeoDataFrame, rasters: Mapping[str, Any], param
         for scen, path in scens:
             v = _scenario_values(sites, path)
             if hazard == "flood":  # a negative depth is nodata the raster does not declare, not "dry"
-                v = _plausible_depth(v, f"{path} ({hazard}:{scen})")
+                v = plausible_flood_depth(v, f"{path} ({hazard}:{scen})")
             if len(v) and not np.isfinite(v).any():
                 warnings.warn(f"climate raster {hazard}:{scen} ({path}) gives no data at any of the {len(v)} "
                               "sites (outside the raster or nodata there)", RiskmapDataWarning, stacklevel=2)

@@ -17,6 +17,7 @@ import math
 import os
 import re
 from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -28,7 +29,7 @@ from riskmap._errors import RiskmapInputError
 from riskmap._geo import local_aeqd
 from riskmap.schema import AOI_BOXES
 
-__all__ = ["sample", "zonal_stats", "buffer_km", "local_groups", "check_raster_name", "STATS"]
+__all__ = ["sample", "zonal_stats", "buffer_km", "local_groups", "check_raster_name", "plausible_flood_depth", "STATS"]
 
 #: Statistics :func:`zonal_stats` can compute.
 STATS = ("mean", "max", "min", "sum", "median", "std", "count")
@@ -60,6 +61,37 @@ def check_raster_name(name: str) -> str:
         raise RiskmapInputError(f"raster name {str(name)!r}: use letters, digits and _ (e.g. flood_depth), "
                                 "optionally :SCENARIO")
     return str(name)
+
+
+def plausible_flood_depth(depth: np.ndarray, path: Any) -> np.ndarray:
+    """Flood depths with negative values (nodata the raster does not declare, e.g. -9999) as unknown, and warn.
+
+    A negative depth is no depth: taken as it is it read as "dry" (flood class 0).
+
+    Examples
+    --------
+    >>> import warnings
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")
+    ...     plausible_flood_depth(np.array([0.5, -9999.0, np.nan]), "depth.tif").tolist()
+    [0.5, nan, nan]
+    """
+    neg = np.isfinite(depth) & (depth < 0)
+    if not neg.any():
+        return depth
+    import warnings
+
+    from riskmap._errors import RiskmapDataWarning
+    from riskmap.i18n import ngettext
+
+    warnings.warn(ngettext(
+        "{path}: {n} site has a negative flood depth ({lowest} m: nodata the raster does not declare?); "
+        "taken as unknown, its flood class comes from the distance to water only",
+        "{path}: {n} sites have a negative flood depth (lowest {lowest} m: nodata the raster does not "
+        "declare?); taken as unknown, their flood class comes from the distance to water only",
+        int(neg.sum())).format(path=path, n=int(neg.sum()), lowest=f"{float(depth[neg].min()):g}"),
+        RiskmapDataWarning, stacklevel=2)
+    return np.where(neg, np.nan, depth)
 
 
 def _aeqd(lon0: float, lat0: float) -> pyproj.CRS:
