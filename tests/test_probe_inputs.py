@@ -475,3 +475,21 @@ def test_geopackage_export_without_point_sites_keeps_a_point_sites_layer(tmp_pat
     assert types["sites"] == "Point" and types["site_areas"] in ("Polygon", "MultiPolygon")
     back = riskmap.read_export(out)
     assert list(back["site_id"]) == ["area"]
+
+
+def test_geojson_ids_keep_the_digits_of_the_file(tmp_path):
+    """An id column mixing integers and decimals is typed Real by GDAL: 123456789012345678 came back as
+    1.2345678901234568e+17 (with a misleading "Excel" warning); the file's own text is kept."""
+    import json
+
+    from riskmap import read_sites
+
+    feats = [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [19.3, 43.7]},
+              "properties": {"site_id": sid, "name": f"S{i}", "category": "mine", "coord_precision": "exact",
+                             "source": "probe", "source_id": 987654321098765432}}
+             for i, sid in enumerate([123456789012345678, 17.5, 18])]
+    f = tmp_path / "ids.geojson"
+    f.write_text(json.dumps({"type": "FeatureCollection", "features": feats}), encoding="utf-8")
+    sites = read_sites(f)
+    assert sites["site_id"].tolist() == ["123456789012345678", "17.5", "18"]
+    assert sites["source_id"].tolist() == ["987654321098765432"] * 3

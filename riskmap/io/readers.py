@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io as _io
 import math
+import json
 import os
 import re
 import sys
@@ -328,6 +329,37 @@ def _read_vector(path: Path, fmt: str, layer: str | int | None, report: Validati
                    "check the file's geometries", "warning")
     if fmt == "shp":  # no .cpg: re-read as UTF-8 when it is, else warn about garbled text
         df = shapefile_text_check(path, df, report, lambda enc: gpd.read_file(path, encoding=enc, **kw))
+    if fmt == "geojson":
+        df = _geojson_ids_as_written(path, df)
+    return df
+
+
+#: Identifier columns GDAL may type as Real in a GeoJSON file (ids mixing 17 and 17.0, or over 2**53).
+_ID_COLUMNS = ("site_id", "source_id")
+
+
+def _geojson_ids_as_written(path: Path, df: pd.DataFrame) -> pd.DataFrame:
+    """Identifier columns GDAL read as numbers, put back as the text of the file.
+
+    A GeoJSON id column holding integers and decimals (or integers past 2**53) is typed Real by
+    GDAL, so ``123456789012345678`` came back as ``1.2345678901234568e+17`` with its last digits
+    lost. The file's own text of each number is kept (``17`` stays ``17``).
+    """
+    cols = [c for c in _ID_COLUMNS if c in df.columns and pd.api.types.is_numeric_dtype(df[c])]
+    if not cols:
+        return df
+    try:
+        with open(path, encoding="utf-8") as f:
+            doc = json.load(f, parse_int=str, parse_float=str)
+        feats = doc.get("features") if isinstance(doc, dict) else None
+    except (OSError, ValueError, RecursionError):
+        return df
+    if not isinstance(feats, list) or len(feats) != len(df):
+        return df
+    props = [ft.get("properties") or {} if isinstance(ft, dict) else {} for ft in feats]
+    df = df.copy()
+    for c in cols:
+        df[c] = pd.Series([None if p.get(c) is None else str(p.get(c)) for p in props], index=df.index, dtype=object)
     return df
 
 
