@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 import os
 import re
+import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
@@ -25,19 +26,15 @@ import pandas as pd
 import pyproj
 import shapely
 
-from riskmap._errors import RiskmapInputError
+from riskmap._errors import RiskmapDataWarning, RiskmapInputError
 from riskmap._geo import local_aeqd
+from riskmap.i18n import ngettext
 from riskmap.schema import AOI_BOXES
 
 __all__ = ["sample", "zonal_stats", "buffer_km", "local_groups", "check_raster_name", "plausible_flood_depth", "STATS"]
 
 #: Statistics :func:`zonal_stats` can compute.
 STATS = ("mean", "max", "min", "sum", "median", "std", "count")
-
-
-# --------------------------------------------------------------------------
-# Local projections (km-true distances and buffers)
-# --------------------------------------------------------------------------
 
 
 #: A raster name becomes column ``raster_<name>``: letters, digits and ``_``, then optionally
@@ -79,11 +76,6 @@ def plausible_flood_depth(depth: np.ndarray, path: Any) -> np.ndarray:
     neg = np.isfinite(depth) & (depth < 0)
     if not neg.any():
         return depth
-    import warnings
-
-    from riskmap._errors import RiskmapDataWarning
-    from riskmap.i18n import ngettext
-
     warnings.warn(ngettext(
         "{path}: {n} site has a negative flood depth ({lowest} m: nodata the raster does not declare?); "
         "taken as unknown, its flood class comes from the distance to water only",
@@ -92,6 +84,11 @@ def plausible_flood_depth(depth: np.ndarray, path: Any) -> np.ndarray:
         int(neg.sum())).format(path=path, n=int(neg.sum()), lowest=f"{float(depth[neg].min()):g}"),
         RiskmapDataWarning, stacklevel=2)
     return np.where(neg, np.nan, depth)
+
+
+# --------------------------------------------------------------------------
+# Local projections (km-true distances and buffers)
+# --------------------------------------------------------------------------
 
 
 def _aeqd(lon0: float, lat0: float) -> pyproj.CRS:
