@@ -139,16 +139,21 @@ def _grid(R: gpd.GeoDataFrame, cell: float, pad: float = 150_000.0) -> _Grid:
     return _Grid(x0, y1, cell, nx, ny, X.ravel(), Y.ravel())
 
 
-def _label_cells(net: RegionNetwork, spec: BasinSpec, grid: _Grid, seeds: np.ndarray, seed_lab: np.ndarray,
-                 lab_of: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
-    """Label of every cell (0: not the basin) and the mask of cells nearest to an "other" seed or sea.
-
-    Land cells take the label of their nearest seed, then lose it beyond ``max_alloc_km`` of the
-    basin's own seeds, in ``exclude_countries`` and outside the ``corridor_km`` of a sub-basin.
-    """
+def _land_cells(net: RegionNetwork, grid: _Grid) -> np.ndarray:
+    """Flat indexes of the grid cells whose centre is on land."""
     land = net.land
     shapely.prepare(land)
-    q = np.flatnonzero(shapely.contains_xy(land, grid.x, grid.y))
+    return np.flatnonzero(shapely.contains_xy(land, grid.x, grid.y))
+
+
+def _label_cells(net: RegionNetwork, spec: BasinSpec, grid: _Grid, q: np.ndarray, seeds: np.ndarray,
+                 seed_lab: np.ndarray, lab_of: dict[str, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Label of every cell (0: not the basin), mask of cells nearest an "other" seed or sea, seed distances.
+
+    Land cells (``q``) take the label of their nearest seed, then lose it beyond ``max_alloc_km`` of
+    the basin's own seeds, in ``exclude_countries`` and outside the ``corridor_km`` of a sub-basin.
+    The distances returned are those of the land cells to their nearest seed.
+    """
     xy = np.c_[grid.x[q], grid.y[q]]
     lab = np.zeros(grid.x.size, dtype=np.int32)
     d, nearest = cKDTree(seeds).query(xy)
@@ -167,32 +172,29 @@ def _label_cells(net: RegionNetwork, spec: BasinSpec, grid: _Grid, seeds: np.nda
             lab[q[(lab[q] == lab_of[sb]) & (d > km * 1000.0)]] = 0
     other_or_sea = np.ones(grid.x.size, bool)
     other_or_sea[q] = seed_lab[nearest] == 0
-    return lab, other_or_sea
+    return lab, other_or_sea, d
 
 
-def _closed_lake_shores(lab: np.ndarray, other_or_sea: np.ndarray, net: RegionNetwork, spec: BasinSpec,
-                        R: gpd.GeoDataFrame, grid: _Grid, seeds: np.ndarray, lab_of: dict[str, int]) -> None:
-    """Give the land around the shores of ``spec.shore_lakes`` to the lake (in place).
+def _closed_lake_shores(net: RegionNetwork, spec: BasinSpec, R: gpd.GeoDataFrame, grid: _Grid, q: np.ndarray,
+                        dq: np.ndarray) -> list[tuple[np.ndarray, str]]:
+    """The cells around the shores of ``spec.shore_lakes`` that drain to the lake, with its sub-basin.
 
     A lake with no surface outflow is seeded only by its link line, so neighbouring lines took part of
-    the lake itself (53 km2 of Lake Prespa). Land cells within ``spec.shore_max_km`` of such a lake's
-    shore and nearer to that shore than to any seed take the sub-basin of the lake's reaches.
+    the lake itself (53 km2 of Lake Prespa). Land cells (``q``, at ``dq`` from their nearest seed)
+    within ``spec.shore_max_km`` of such a lake's shore and nearer to that shore than to any seed, and
+    the cells in the lake, take the sub-basin of the lake's reaches.
     """
     lake_sub = dict(zip(R["waterbody"], R["sub_basin"]))
+    xy = np.c_[grid.x[q], grid.y[q]]
+    out = []
     for name, g in zip(net.lakes["name"], net.lakes.geometry):
         if name not in spec.shore_lakes or name not in lake_sub:
             continue
         shore = np.vstack([_sample(ring, SEED_M) for ring in _explode_lines([shapely.boundary(g)])])
-        land = net.land
-        shapely.prepare(land)
-        near = np.flatnonzero(shapely.contains_xy(land, grid.x, grid.y))
-        xy = np.c_[grid.x[near], grid.y[near]]
         ds, _ = cKDTree(shore).query(xy, distance_upper_bound=spec.shore_max_km * 1000.0)
-        da, _ = cKDTree(seeds).query(xy)
         inside = shapely.contains_xy(g, xy[:, 0], xy[:, 1])
-        take = near[(np.isfinite(ds) & (ds < da)) | inside]
-        lab[take] = lab_of[lake_sub[name]]
-        other_or_sea[take] = False
+        out.append((q[(np.isfinite(ds) & (ds < dq)) | inside], lake_sub[name]))
+    return out
 
 
 def _fill_gaps(arr: np.ndarray, other_or_sea: np.ndarray, grid: _Grid, seeds: np.ndarray,
@@ -245,8 +247,11 @@ def allocate(net: RegionNetwork, spec: BasinSpec, reaches: gpd.GeoDataFrame,
     lab_of = {s: i + 1 for i, s in enumerate(labels)}
     seeds, seed_lab = _seeds(net, spec, R, reaches, basin_idx, lab_of)
     grid = _grid(R, GRID_M[spec.region])
-    lab, other_or_sea = _label_cells(net, spec, grid, seeds, seed_lab, lab_of)
-    _closed_lake_shores(lab, other_or_sea, net, spec, R, grid, seeds, lab_of)
+    q = _land_cells(net, grid)
+    lab, other_or_sea, dq = _label_cells(net, spec, grid, q, seeds, seed_lab, lab_of)
+    for take, sub in _closed_lake_shores(net, spec, R, grid, q, dq):
+        lab[take] = lab_of[sub]
+        other_or_sea[take] = False
     arr = lab.reshape(grid.ny, grid.nx)
     _fill_gaps(arr, other_or_sea, grid, seeds, seed_lab)
     return _polygonise(arr, grid, net, spec, labels, lab_of)
