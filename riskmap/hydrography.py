@@ -17,7 +17,6 @@ Examples
 from __future__ import annotations
 
 import functools
-import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,6 +31,7 @@ from riskmap._errors import RiskmapInputError
 from riskmap.basins import BASIN_IDS as BASINS
 from riskmap.basins import BASIN_NAMES, basins_dir, known_basins, resolve_basin
 from riskmap.basins import read_meta as _read_meta
+from riskmap.io.atomic import sha256_file
 from riskmap.network import RiverNetwork
 from riskmap.river_length import correct_reaches
 
@@ -356,11 +356,17 @@ def _load(basin: str, d: str) -> Basin:
         out.dams = gpd.GeoDataFrame(geometry=[], crs="EPSG:4326")
     out.__dict__["_lazy_layers"] = {lyr: path for lyr in lazy}
     out.__post_init__()
-    out.source_file = (str(path), hashlib.sha256(path.read_bytes()).hexdigest())
+    out.source_file = (str(path), sha256_file(path))
     every = Path(d) / "countries.gpkg"
     if every.is_file():
-        out.countries_file = (str(every), hashlib.sha256(every.read_bytes()).hexdigest())
+        out.countries_file = (str(every), _shared_file_digest(str(every), every.stat().st_mtime_ns))
     return out
+
+
+@functools.lru_cache(maxsize=8)
+def _shared_file_digest(path: str, mtime_ns: int) -> str:
+    """SHA-256 of a file every basin of a folder reads (``countries.gpkg``): hashed once, not once per basin."""
+    return sha256_file(path)
 
 
 def load_basin(basin: str, data_dir: str | Path | None = None) -> Basin:
