@@ -185,9 +185,9 @@ def _snap_to_network(bs: _BasinSites, sub: np.ndarray, max_snap_km: float, idx: 
     """
     ix = bs.ix
     assert ix.reach_idx is not None
-    x, y = (bs.x, bs.y) if idx is None else (bs.x[idx], bs.y[idx])
+    x, y = bs.x, bs.y
     if idx is not None:
-        sub = sub[idx]
+        x, y, sub = x[idx], y[idx], sub[idx]
     r = ix.reach_idx.nearest(x, y, max_dist=max_snap_km * 1000.0)
     snap = _Snap(r["line"].copy(), r["dist"].copy(), r["frac"].copy(),
                  np.where(r["line"] >= 0, "river snap", "basin allocation").astype(object))
