@@ -10,27 +10,22 @@ import openpyxl
 import pytest
 
 from riskmap import i18n
-from riskmap.questionnaire import merge_returns, read_return, write_questionnaire
+from riskmap.questionnaire import merge_returns, read_return
 from riskmap.questionnaire.fields import FIELDS, vocabulary_labels
 from riskmap.schema import CATEGORIES, STATUSES
+from fixtures.questionnaire import blank_workbook, col
 
 
 
 
 @pytest.fixture(scope="module")
 def blank_ru(inventory, tmp_path_factory):
-    return write_questionnaire("syr_darya", "KGZ", tmp_path_factory.mktemp("qru") / "kgz.xlsx", sites=inventory,
-                               today="2026-11-27", lang="ru")
+    return blank_workbook(inventory, tmp_path_factory, "syr_darya", "KGZ", lang="ru")
 
 
 @pytest.fixture(scope="module")
 def blank_en(inventory, tmp_path_factory):
-    return write_questionnaire("syr_darya", "KGZ", tmp_path_factory.mktemp("qen") / "kgz.xlsx", sites=inventory,
-                               today="2026-11-27")
-
-
-def _col(ws, key):
-    return next(c.column for c in ws[1] if c.value == key)
+    return blank_workbook(inventory, tmp_path_factory, "syr_darya", "KGZ")
 
 
 def _first_row_with_key(ws) -> int:
@@ -64,8 +59,8 @@ def test_russian_workbook_sheets_labels_lists_and_messages(blank_ru, inventory):
     assert not set(words["category"]) & set(CATEGORIES)
     # fixed cells shown in Russian, ids and names as they are
     r = 3
-    assert t.cell(r, _col(t, "site_id")).value in set(inventory["site_id"])
-    assert t.cell(r, _col(t, "inventory_status")).value in vocabulary_labels_ru("status")
+    assert t.cell(r, col(t, "site_id")).value in set(inventory["site_id"])
+    assert t.cell(r, col(t, "inventory_status")).value in vocabulary_labels_ru("status")
     # Excel messages
     msgs = {(dv.errorTitle, dv.error) for dv in t.data_validations.dataValidation}
     assert ("Нет в списке", "Выберите значение из списка (или оставьте пустым).") in msgs
@@ -91,7 +86,7 @@ def test_english_workbook_is_unchanged_by_the_language_layer(blank_en):
 
 def _site_row(ws, n: int = 0) -> tuple[int, str]:
     r = 3 + n
-    return r, ws.cell(r, _col(ws, "site_id")).value
+    return r, ws.cell(r, col(ws, "site_id")).value
 
 
 @pytest.fixture(scope="module")
@@ -100,33 +95,33 @@ def returned_ru(blank_ru):
     wb = openpyxl.load_workbook(blank_ru)
     t = wb["tailings_uranium"]
     r, sid = _site_row(t)
-    t.cell(r, _col(t, "status"), "заброшенный (без оператора)")
-    t.cell(r, _col(t, "tailings_volume_m3"), "1 234,5")  # typed as text: space thousands, decimal comma
-    t.cell(r, _col(t, "tailings_area_ha"), 12.75)  # a real number cell
-    t.cell(r, _col(t, "dam_height_m"), "45,5")
-    t.cell(r, _col(t, "dam_condition"), "Плохое")  # any case
-    t.cell(r, _col(t, "substance_1_name"), "радий-226 в хвостах")
-    t.cell(r, _col(t, "substance_1_quantity_t"), "1\u00a0200,75")  # no-break space, as Excel in Russian writes it
-    t.cell(r, _col(t, "substance_1_wgk"), "неизвестно")
-    t.cell(r, _col(t, "respondent_source"), "Реестр хвостохранилищ, МЧС КР")
-    t.cell(r, _col(t, "respondent_date"), "03.11.2026")
+    t.cell(r, col(t, "status"), "заброшенный (без оператора)")
+    t.cell(r, col(t, "tailings_volume_m3"), "1 234,5")  # typed as text: space thousands, decimal comma
+    t.cell(r, col(t, "tailings_area_ha"), 12.75)  # a real number cell
+    t.cell(r, col(t, "dam_height_m"), "45,5")
+    t.cell(r, col(t, "dam_condition"), "Плохое")  # any case
+    t.cell(r, col(t, "substance_1_name"), "радий-226 в хвостах")
+    t.cell(r, col(t, "substance_1_quantity_t"), "1\u00a0200,75")  # no-break space, as Excel in Russian writes it
+    t.cell(r, col(t, "substance_1_wgk"), "неизвестно")
+    t.cell(r, col(t, "respondent_source"), "Реестр хвостохранилищ, МЧС КР")
+    t.cell(r, col(t, "respondent_date"), "03.11.2026")
     r2, sid2 = _site_row(t, 1)
-    t.cell(r2, _col(t, "status"), "рекультивированный или в процессе рекультивации")
-    t.cell(r2, _col(t, "tailings_volume_m3"), "1,234")  # planted: ambiguous
-    t.cell(r2, _col(t, "dam_condition"), "удовлетворительное")
-    t.cell(r2, _col(t, "respondent_date"), dt.date(2026, 10, 1))
+    t.cell(r2, col(t, "status"), "рекультивированный или в процессе рекультивации")
+    t.cell(r2, col(t, "tailings_volume_m3"), "1,234")  # planted: ambiguous
+    t.cell(r2, col(t, "dam_condition"), "удовлетворительное")
+    t.cell(r2, col(t, "respondent_date"), dt.date(2026, 10, 1))
     n = wb["Новые объекты"]
-    n.cell(3, _col(n, "new_site_name"), "Хвостохранилище Каджи-Сай")
-    n.cell(3, _col(n, "category"), "Хвостохранилище или отвал (урановое наследие)")
-    n.cell(3, _col(n, "lon"), "76,5321")
-    n.cell(3, _col(n, "lat"), 42.1329)
-    n.cell(3, _col(n, "coord_precision"), "приблизительные")
-    n.cell(3, _col(n, "status"), "закрытый (без рекультивации)")
-    n.cell(3, _col(n, "respondent_source"), "Министерство природных ресурсов")
-    n.cell(4, _col(n, "new_site_name"), "Неизвестный завод")
-    n.cell(4, _col(n, "category"), "Завод грёз")  # planted: unknown category, in Russian
-    n.cell(4, _col(n, "lon"), 72.1)
-    n.cell(4, _col(n, "lat"), 41.1)
+    n.cell(3, col(n, "new_site_name"), "Хвостохранилище Каджи-Сай")
+    n.cell(3, col(n, "category"), "Хвостохранилище или отвал (урановое наследие)")
+    n.cell(3, col(n, "lon"), "76,5321")
+    n.cell(3, col(n, "lat"), 42.1329)
+    n.cell(3, col(n, "coord_precision"), "приблизительные")
+    n.cell(3, col(n, "status"), "закрытый (без рекультивации)")
+    n.cell(3, col(n, "respondent_source"), "Министерство природных ресурсов")
+    n.cell(4, col(n, "new_site_name"), "Неизвестный завод")
+    n.cell(4, col(n, "category"), "Завод грёз")  # planted: unknown category, in Russian
+    n.cell(4, col(n, "lon"), 72.1)
+    n.cell(4, col(n, "lat"), 41.1)
     out = blank_ru.with_name("kgz_returned.xlsx")
     wb.save(out)
     return out, sid, sid2
@@ -177,13 +172,13 @@ def test_english_workbook_returned_with_russian_words_and_russian_workbook_with_
         wb = openpyxl.load_workbook(blank)
         t = wb["tailings_metal"]
         r, sid = _site_row(t)
-        t.cell(r, _col(t, "status"), words[0])
-        t.cell(r, _col(t, "tailings_volume_m3"), words[2])
+        t.cell(r, col(t, "status"), words[0])
+        t.cell(r, col(t, "tailings_volume_m3"), words[2])
         n = wb[wb.sheetnames[-2]]
-        n.cell(3, _col(n, "new_site_name"), "X")
-        n.cell(3, _col(n, "category"), words[1])
-        n.cell(3, _col(n, "lon"), 72.0)
-        n.cell(3, _col(n, "lat"), 41.0)
+        n.cell(3, col(n, "new_site_name"), "X")
+        n.cell(3, col(n, "category"), words[1])
+        n.cell(3, col(n, "lon"), 72.0)
+        n.cell(3, col(n, "lat"), 41.0)
         out = tmp_path / f"{blank.parent.name}.xlsx"
         wb.save(out)
         ret = read_return(out)
