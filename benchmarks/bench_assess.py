@@ -27,7 +27,7 @@ Last measured (2026-11-29, stop 29, 2-core machine shared with two other jobs, l
   6.3-7.1x wall, 6.7-7.1x CPU (before: 7.89-8.02 s wall / 8.40-8.56 s CPU, 8.0x). 100k: 0.72 s
   (before 0.97-1.06 s). 300k under cProfile: 2.51 -> 1.95 s. The gain: the sites on the Syr Darya DEM
   grid are answered from a per-cell table (entry stream cell, overland km, country-crossing km of
-  every cell, built once per process on the first batch of 5,000 grid sites: about 1 s, 85 MB in
+  every cell, built once per process on the first batch of 5,000 grid sites: about 1 s, 52 MB in
   memory, not in the index cache; ``riskmap.flowgrid.FlowGrid``) instead of walking each batch down
   the flow directions (0.47 s of the 300k run). Same answers: the walk now sums each path back from
   the stream cell, as the table does, so the km columns differ from stop 28's by at most 2e-15
