@@ -379,10 +379,9 @@ class SegmentIndex:
         x = np.ascontiguousarray(x, dtype=float)
         y = np.ascontiguousarray(y, dtype=float)
         m = len(x)
-        out = {"line": np.full(m, -1, dtype=np.intp), "dist": np.full(m, np.nan),
-               "nx": np.full(m, np.nan), "ny": np.full(m, np.nan), "frac": np.full(m, np.nan)}
         if m == 0 or self.tree is None:
-            return out
+            return {"line": np.full(m, -1, dtype=np.intp), "dist": np.full(m, np.nan),
+                    "nx": np.full(m, np.nan), "ny": np.full(m, np.nan), "frac": np.full(m, np.nan)}
         ub = np.inf if max_dist is None else max_dist + self.step
         half = self.step / 2 + 1e-6
         if max_dist is None and self.coarse is not None and self.coarse.tree is not None:
@@ -397,6 +396,7 @@ class SegmentIndex:
                 is_fine[maybe_far[far]] = False
                 fine = np.flatnonzero(is_fine)
                 rn = self._nearest_fine(x[fine], y[fine], ub, half, k, exact_within, near_ub[fine])
+                out: dict[str, np.ndarray] = {}
                 for key in rn:
                     out[key] = np.empty(m, dtype=rn[key].dtype)
                     out[key][fine] = rn[key]
