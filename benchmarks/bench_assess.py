@@ -20,20 +20,25 @@ Wall time and process CPU time (all threads) are printed; on a shared machine
 the CPU time is the steadier figure. The per-basin precomputation (lookup grids, k-d trees, downstream tables) is
 done once per process and cached; it is timed separately ("index build").
 
-Last measured (2026-11-29, stop 29, 2-core machine shared with two other jobs, load average 0.7-1.4;
-"before" is the code of stop 28 run in the same minutes, alternately with "after"):
+Last measured (2026-11-29, stop 29, 2-core machine shared with two other jobs, load average 1.3-2.0;
+"before" is the code of stop 28 run in the same minutes, alternately with "after", twice each):
 
-- 1M sites, warm: assess 6.46-7.11 s wall / 6.79-7.12 s CPU against a bare sjoin of 1.00-1.02 s:
-  6.3-7.1x wall, 6.7-7.1x CPU (before: 7.89-8.02 s wall / 8.40-8.56 s CPU, 8.0x). 100k: 0.72 s
-  (before 0.97-1.06 s). 300k under cProfile: 2.51 -> 1.95 s. The gain: the sites on the Syr Darya DEM
-  grid are answered from a per-cell table (entry stream cell, overland km, country-crossing km of
-  every cell, built once per process on the first batch of 5,000 grid sites: about 1 s, 52 MB in
-  memory, not in the index cache; ``riskmap.flowgrid.FlowGrid``) instead of walking each batch down
-  the flow directions (0.47 s of the 300k run). Same answers: the walk now sums each path back from
-  the stream cell, as the table does, so the km columns differ from stop 28's by at most 2e-15
-  relative (summation order) and the table equals the walk bit for bit (tests/test_flowgrid.py).
-- bundled inventory (213 sites), cached index, assess + score: unchanged (0.39-0.50 s wall,
-  0.39-0.41 s CPU under load 2 for both codes; 0.36 s on a quiet machine at stop 28). The index cache
+- 1M sites, warm: assess 6.59-7.92 s wall / 7.41-7.45 s CPU against a bare sjoin of 1.11-1.18 s:
+  5.9-6.7x wall, 6.5-6.7x CPU (before: 8.60-8.98 s wall / 8.53-9.15 s CPU against 1.06 s: 8.1-8.5x
+  wall, 8.1-8.7x CPU). 100k: 0.81-0.96 s (before 1.12-1.17 s). 300k under cProfile: 2.51 -> 1.95 s
+  from the first change alone. The gains: the sites on the Syr Darya DEM grid are answered from a
+  per-cell table (entry stream cell, overland km, country-crossing km of every cell, built once per
+  process on the first batch of 5,000 grid sites: about 1 s, 52 MB in memory, not in the index cache;
+  ``riskmap.flowgrid.FlowGrid``) instead of walking each batch down the flow directions (0.47 s of the
+  300k run); then glue at 1M sites: country codes and divide buffers worked out once per distinct
+  value (0.19 s and 0.06 s), exposure classes without one string per site (0.11 s), the population's
+  representative points only where a row lacks ``reach_frac`` (0.1 s), the nearest-search bounds and
+  result arrays made once. Same answers: the walk now sums each path back from the stream cell, as the
+  table does, so the km columns differ from stop 28's by at most 2e-15 relative (summation order)
+  and the table equals the walk bit for bit (tests/test_flowgrid.py); every other column is identical
+  (bundled inventory and 100k random sites compared column by column after each change).
+- bundled inventory (213 sites), cached index, assess + score: unchanged (0.43-0.45 s after, 0.42-0.48 s
+  before, wall = CPU, load 1.9; 0.36 s on a quiet machine at stop 28). The index cache
   is unchanged too (20.7 MB for the three basins): the DEM table is built lazily, not cached.
 - Target 3x: NOT met, and not reachable with today's answers. At 1M sites (same process, load ~1.1):
   sjoin 1.06 s (3x = 3.18 s); projecting the sites to the basins' local AEQD 0.60 s, the
