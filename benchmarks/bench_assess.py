@@ -20,23 +20,41 @@ Wall time and process CPU time (all threads) are printed; on a shared machine
 the CPU time is the steadier figure. The per-basin precomputation (lookup grids, k-d trees, downstream tables) is
 done once per process and cached; it is timed separately ("index build").
 
-Last measured (2026-11-29, stop 28, quiet 2-core machine, load average < 1):
+Last measured (2026-11-29, stop 29, 2-core machine shared with two other jobs, load average 1.3-2.0;
+"before" is the code of stop 28 run in the same minutes, alternately with "after", twice each):
 
-- bundled inventory (213 sites), cached index, assess + score: 0.36 s wall / 0.36 s CPU (assess 0.25,
-  score 0.11); without the cache 1.48 s. Target 0.6 s: met. (Stop 27 quoted 0.76-0.80 s CPU measured
-  under a load average of 2-4 with helpers running; the same code measured 0.45 s on a quiet machine
-  at the start of stop 28.)
-- 1M sites, warm: assess 6.84 s wall / 7.56 s CPU against a bare sjoin of 0.88 s: 7.8x wall, 8.6x CPU
-  (start of stop 28, same machine: 12.54 s, 11.0x). The gains: the downstream population reads each
-  site's position on its reach from ``reach_frac`` instead of projecting every site again and calling
-  ``line_locate_point`` (12.5 -> 7.2 s), and sites on the DEM grid are no longer snapped to the network
-  before their flow path replaces the snap (7.2 -> 6.8 s). Target 3x: NOT met. Where the time goes
-  (cProfile, 300k sites, 2.34 s before the second change): the exact nearest-segment searches (reach
-  snap, basin allocation, border) 0.88 s, the DEM flow-grid walk of the Syr Darya sites 0.48 s, geodesic
-  border distances (pyproj Geod.inv) 0.27 s, downstream population 0.18 s, projecting the sites 0.16 s.
-  A bare ``sjoin`` is one point-in-polygon test per site; 3x of it leaves no room for an exact
-  nearest-segment search, so meeting the target needs approximate lookups (per-cell answer grids) that
-  riskmap does not make today.
+- 1M sites, warm: assess 6.59-7.92 s wall / 7.41-7.45 s CPU against a bare sjoin of 1.11-1.18 s:
+  5.9-6.7x wall, 6.5-6.7x CPU (before: 8.60-8.98 s wall / 8.53-9.15 s CPU against 1.06 s: 8.1-8.5x
+  wall, 8.1-8.7x CPU). 100k: 0.81-0.96 s (before 1.12-1.17 s). 300k under cProfile: 2.51 -> 1.95 s
+  from the first change alone. The gains: the sites on the Syr Darya DEM grid are answered from a
+  per-cell table (entry stream cell, overland km, country-crossing km of every cell, built once per
+  process on the first batch of 5,000 grid sites: about 1 s, 52 MB in memory, not in the index cache;
+  ``riskmap.flowgrid.FlowGrid``) instead of walking each batch down the flow directions (0.47 s of the
+  300k run); then glue at 1M sites: country codes and divide buffers worked out once per distinct
+  value (0.19 s and 0.06 s), exposure classes without one string per site (0.11 s), the population's
+  representative points only where a row lacks ``reach_frac`` (0.1 s), the nearest-search bounds and
+  result arrays made once. Same answers: the walk now sums each path back from the stream cell, as the
+  table does, so the km columns differ from stop 28's by at most 2e-15 relative (summation order)
+  and the table equals the walk bit for bit (tests/test_flowgrid.py); every other column is identical
+  (bundled inventory and 100k random sites compared column by column after each change).
+- bundled inventory (213 sites), cached index, assess + score: unchanged (0.43-0.45 s after, 0.42-0.48 s
+  before, wall = CPU, load 1.9; 0.36 s on a quiet machine at stop 28). The index cache
+  is unchanged too (20.7 MB for the three basins): the DEM table is built lazily, not cached.
+- Target 3x: NOT met, and not reachable with today's answers. At 1M sites (same process, load ~1.1):
+  sjoin 1.06 s (3x = 3.18 s); projecting the sites to the basins' local AEQD 0.60 s, the
+  nearest-border search 1.60 s and the geodesic border distances 0.49 s already take 2.69 s, before the
+  reach snap / basin allocation searches (about 1.3 s), the polygons and the downstream tables. The
+  nearest-segment searches are k-d tree searches over densified vertices (beyond 20 km, over a coarse
+  copy of the lines): a per-cell candidate grid would give the exact nearest segment, which is not
+  always their answer. Measured on 100k random sites: the exact border distance differs for 1.7 %
+  (Drin), 2.1 % (Drina) and 4.7 % (Syr Darya) of the sites, by +12 m to -19 m (5e-4 relative), beyond
+  20 km (the coarse copy; within 20 km they agree to the millimetre); reach snaps within 5 km have the
+  same distances, but 0.3-0.8 % of them are ties at shared nodes that the k-d tree breaks by its
+  internal order. Meeting 3x needs those answers to change (exact search, an explicit tie rule): a
+  decision, not an optimisation.
+
+Stop 28 (quiet machine, load average < 1): 1M sites 6.84 s wall / 7.56 s CPU against 0.88 s (7.8x); bundled
+inventory 0.36 s (target 0.6 s: met).
 """
 
 from __future__ import annotations
@@ -112,9 +130,10 @@ def main(sizes: list[int]) -> None:
     basins = load_basins()
     outlines = pd.concat([b.outline.to_crs(4326)[["basin", "geometry"]] for b in basins], ignore_index=True)
     t = time.perf_counter()
-    # large enough that the lookup grids (built for batches of riskmap.exposure._GRID_MIN_POINTS or more) exist
-    assess(random_sites(basins, 20_000, seed=99), basins)
-    print(f"index build + 20k warm-up sites (3 basins, once per process; index from the on-disk cache when present, "
+    # large enough that the lookup grids (built for batches of riskmap.spatial_index._GRID_MIN_POINTS or more)
+    # and the DEM per-cell table (riskmap.flowgrid.TABLE_MIN_CELLS sites on the grid: ~8k of these) exist
+    assess(random_sites(basins, 30_000, seed=99), basins)
+    print(f"index build + 30k warm-up sites (3 basins, once per process; index from the on-disk cache when present, "
           f"RISKMAP_INDEX_CACHE=off to time the build): {time.perf_counter() - t:.2f} s")
     print(f"{'sites':>9} | {'assess s':>8} {'cpu s':>6} {'sites/s':>10} | {'sjoin s':>8} {'cpu s':>6} "
           f"{'sites/s':>10} | ratio")

@@ -53,10 +53,16 @@ def _union(geoms: Iterable[Any]) -> shapely.Geometry | None:
 
 
 def _clean_codes(col: pd.Series) -> np.ndarray:
-    """Text column -> object array of stripped upper-case strings, None where blank (vectorised)."""
-    s = col.astype("string").str.strip().str.upper()
+    """Text column -> object array of stripped upper-case strings, None where blank (vectorised).
+
+    Each distinct value is cleaned once (a column of a million sites holds a few codes).
+    """
+    codes, uniques = pd.factorize(col, use_na_sentinel=True)
+    s = pd.Series(uniques).astype("string").str.strip().str.upper()
     s = s.where(s.str.len() > 0)
-    return s.astype(object).where(s.notna(), None).to_numpy(dtype=object)
+    clean = np.full(len(s) + 1, None, dtype=object)  # code -1 (missing): the last slot, None
+    clean[:-1] = s.astype(object).where(s.notna(), None).to_numpy(dtype=object)
+    return clean[codes]
 
 
 def _str_or_none(v: Any) -> str | None:

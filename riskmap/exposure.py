@@ -130,7 +130,8 @@ def _divide_buffers(sites: gpd.GeoDataFrame, divide_buffer_km: float | None) -> 
         return np.full(n, float(divide_buffer_km))
     table = DIVIDE_BUFFER_BY_PRECISION
     prec = sites["coord_precision"] if "coord_precision" in sites.columns else pd.Series([None] * n)
-    buf = pd.Series(prec.to_numpy(dtype=object)).map(table).to_numpy(dtype="float64")
+    codes, uniq = pd.factorize(pd.Series(prec.to_numpy(dtype=object)), use_na_sentinel=True)  # few distinct
+    buf = np.append(pd.Series(uniq, dtype=object).map(table).to_numpy(dtype="float64"), np.nan)[codes]
     buf = np.where(np.isnan(buf), table["exact"], buf)
     not_pt = ~(shapely.get_type_id(sites.geometry.to_numpy()) == 0)
     return np.where(not_pt, np.fmax(buf, table["lines"]), buf)
@@ -295,12 +296,13 @@ def _classify(has_path: np.ndarray, trans: np.ndarray, first_km: np.ndarray, on_
     """The exposure-class rule (documented in ``docs/exposure.md``)."""
     fk = np.nan_to_num(first_km, nan=np.inf)
     in_b = pd.notna(basin)
-    return np.select(
+    k = np.select(  # positions in EXPOSURE_CLASSES: one string object per class, not one per site
         [~in_b,
          has_path & (on_water | (trans & (fk <= VERY_HIGH_RIVER_KM))),
          (trans & (fk <= HIGH_RIVER_KM)) | near,
          trans],
-        ["outside", "very high", "high", "medium"], default="low").astype(object)
+        [4, 0, 1, 2], default=3)
+    return np.array(EXPOSURE_CLASSES, dtype=object)[k]
 
 
 def _check_options(sites: Any, max_snap_km: float, near_border_km: float, velocity_ms: float,

@@ -14,7 +14,7 @@ Bottom layer: depends on numpy, shapely and pyproj only (no pyflwdir/numba at ru
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +39,11 @@ for _code, (_r, _c) in _D8_STEPS.items():
     _DR[_code], _DC[_code], _MOVES[_code] = _r, _c, True
 #: Batches of at least this many distinct start cells keep a memo of step lengths (one float per grid cell).
 MEMO_MIN_SITES = 2000
+#: Batches of at least this many sites on the grid use (and on first use build) the per-cell table
+#: of :meth:`FlowGrid._table`: every cell's entry into the network, answered by an array look-up.
+TABLE_MIN_CELLS = 5000
+#: Grids of more cells than this keep the walk (the table takes about 12 bytes a cell in memory).
+TABLE_MAX_CELLS = 10_000_000
 
 
 @dataclass(frozen=True)
@@ -70,6 +75,12 @@ class FlowGrid:
     stream_frac: np.ndarray
     country: np.ndarray
     country_codes: np.ndarray
+    _memo: dict[str, Any] = field(default_factory=dict, init=False, compare=False, repr=False)
+
+    @property
+    def cell_table_ready(self) -> bool:
+        """True once the per-cell table answers this grid's batches (see :data:`TABLE_MIN_CELLS`)."""
+        return self._memo.get("table") is not None
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -138,20 +149,30 @@ class FlowGrid:
             enters a cell of another country than the site's own cell; NaN when it does not).
         """
         cells = self.cells(lon, lat)
+        table = self._memo.get("table")
+        if table is None and "table" not in self._memo and np.count_nonzero(cells >= 0) >= TABLE_MIN_CELLS:
+            table = self._table()
+        if table is not None:  # every cell answered once for all (same numbers as the walk)
+            return self._lookup(cells, table)
         uniq, inv = np.unique(cells, return_inverse=True)  # sites sharing a cell share its path: walk each once
         walked = self._walk(uniq)
         return {k: v[np.asarray(inv).reshape(-1)] for k, v in walked.items()}
 
     def _walk(self, start: np.ndarray) -> dict[str, np.ndarray]:
-        """:meth:`locate` for the flat cell indexes ``start`` (-1: off the grid)."""
+        """:meth:`locate` for the flat cell indexes ``start`` (-1: off the grid).
+
+        The steps are walked downstream, then summed back from the stream cell (``km`` of a cell is
+        its step plus the km of the next cell): the very sums of the per-cell table
+        (:meth:`_table`), so that a batch gives the same numbers whichever way it is answered.
+        """
         n = len(start)
         d8 = self.d8.ravel()
         w = self.shape[1]
         h = self.shape[0]
         cur = start.copy()
-        km = np.zeros(n)
-        cross = np.full(n, np.nan)
         own = np.where(start >= 0, self.country[np.maximum(start, 0)], 0)
+        first_cross = np.full(n, -1, dtype=np.int64)  # the step at which the path enters another country
+        steps: list[tuple[np.ndarray, np.ndarray]] = []  # (sites, km) of every step, in walking order
         active = (start >= 0) & (self._stream(start)[0] < 0)
         # a memo of the grid's size pays for large batches only (the same numbers either way)
         memo = np.full(h * w, np.nan) if n >= MEMO_MIN_SITES else None
@@ -175,18 +196,110 @@ class FlowGrid:
             active[a[off]] = False
             keep = ~off
             a, nxt = a[keep], nxt[keep]
-            km[a] += self._step_km(cur[a], nxt, memo)
-            leave = np.isnan(cross[a]) & (own[a] > 0) & (self.country[nxt] != own[a]) & (self.country[nxt] > 0)
-            cross[a[leave]] = km[a[leave]]
+            steps.append((a, self._step_km(cur[a], nxt, memo)))
+            leave = (first_cross[a] < 0) & (own[a] > 0) & (self.country[nxt] != own[a]) & (self.country[nxt] > 0)
+            first_cross[a[leave]] = len(steps) - 1
             cur[a] = nxt
             active[a] = self._stream(nxt)[0] < 0
         cur[active] = -1  # longer than MAX_STEPS: left to the cartographic rule
+        km, cross = _fold_back(n, steps, first_cross)
         got = cur >= 0
         reach, frac = self._stream(np.maximum(cur, 0))
         return {"reach_id": np.where(got, reach, -1),
                 "frac": np.where(got, frac, np.nan),
                 "overland_km": np.where(got, km, np.nan),
                 "cross_km": np.where(got, cross, np.nan)}
+
+    def _lookup(self, cells: np.ndarray, table: tuple[np.ndarray, ...]) -> dict[str, np.ndarray]:
+        """:meth:`locate` for the flat cells ``cells`` (-1: off the grid) from the per-cell table."""
+        pos, km, cross_cell, cross_km = table
+        c = np.maximum(cells, 0)
+        p = np.where(cells >= 0, pos[c], -1)
+        got = p >= 0
+        ps = np.maximum(p, 0)
+        i = np.minimum(np.searchsorted(cross_cell, c), max(len(cross_cell) - 1, 0))
+        crossing = got & (cross_cell[i] == c) if len(cross_cell) else np.zeros(len(c), dtype=bool)
+        return {"reach_id": np.where(got, self.stream_reach[ps], -1),
+                "frac": np.where(got, self.stream_frac[ps], np.nan),
+                "overland_km": np.where(got, km[c], np.nan),
+                "cross_km": np.where(crossing, cross_km[i] if len(cross_km) else np.nan, np.nan)}
+
+    def _table(self) -> tuple[np.ndarray, ...] | None:
+        """Per grid cell, what :meth:`_walk` gives for a site in it (None: this grid keeps the walk).
+
+        Per cell, the stream cell its flow path enters (position in ``stream_cell``, -1 none) and
+        the overland km to it; then the cells whose path enters another country (sorted, a few per
+        cent of them) and the km at which it does. Built once per grid, kept in memory (about 12
+        bytes a cell: 52 MB for the bundled Syr Darya, built in about 1 s), on the first batch of
+        :data:`TABLE_MIN_CELLS` sites on the grid or more. One vectorised pass per path length going
+        up from the stream cells (each cell is reached once, from the cell it flows into), with the
+        step lengths and sums of :meth:`_walk`, so every cell holds what walking it would give. None
+        for a grid of more than :data:`TABLE_MAX_CELLS` cells, or with cells of no country inside the
+        basin (the crossing then depends on the start cell's country further than one step): those
+        grids keep the walk.
+        """
+        if "table" in self._memo:
+            return self._memo["table"]
+        d8 = self.d8.ravel()
+        if len(d8) > TABLE_MAX_CELLS or (self.country[d8 != NODATA] == 0).any():
+            self._memo["table"] = None
+            return None
+        src, dst = self._flow_edges(d8)
+        up = src[np.argsort(dst, kind="stable")]  # the cells flowing into each cell, by cell
+        ptr = np.zeros(len(d8) + 1, dtype=np.int64)
+        np.cumsum(np.bincount(dst, minlength=len(d8)), out=ptr[1:])
+        pos = np.full(len(d8), -1, dtype=np.int32)
+        pos[self.stream_cell] = np.arange(len(self.stream_cell), dtype=np.int32)
+        km = np.full(len(d8), np.nan)
+        km[self.stream_cell] = 0.0
+        cross = np.full(len(d8), np.nan)
+        frontier = self.stream_cell
+        for _ in range(MAX_STEPS):  # the cells MAX_STEPS or fewer steps above a stream cell
+            cnt = ptr[frontier + 1] - ptr[frontier]
+            total = int(cnt.sum())
+            if not total:
+                break
+            parent = np.repeat(frontier, cnt)
+            child = up[np.repeat(ptr[frontier] - np.cumsum(cnt) + cnt, cnt) + np.arange(total)]
+            step = self._step_km(child, parent, None)
+            km[child] = step + km[parent]
+            pos[child] = pos[parent]
+            leave = self.country[parent] != self.country[child]
+            cross[child] = np.where(leave, step, step + cross[parent])
+            frontier = child
+        crossing = np.flatnonzero(np.isfinite(cross))
+        self._memo["table"] = (pos, km, crossing, cross[crossing])
+        return self._memo["table"]
+
+    def _flow_edges(self, d8: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Every non-stream cell that flows into a cell of the basin, and that cell (flat indexes)."""
+        h, w = self.shape
+        src = np.flatnonzero(_MOVES[d8])
+        code = d8[src]
+        r, c = np.divmod(src, w)
+        r2, c2 = r + _DR[code], c + _DC[code]
+        ok = (r2 >= 0) & (r2 < h) & (c2 >= 0) & (c2 < w)
+        src, dst = src[ok], (r2 * w + c2)[ok]
+        ok = d8[dst] != NODATA
+        ok[np.isin(src, self.stream_cell)] = False  # a walk ends at its first stream cell
+        return src[ok], dst[ok]
+
+
+def _fold_back(n: int, steps: list[tuple[np.ndarray, np.ndarray]], first_cross: np.ndarray,
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """Overland km of each site and km at its first country change, summed from the path's end.
+
+    ``steps``: the sites and step lengths of each step of :meth:`FlowGrid._walk`, in order;
+    ``first_cross``: per site, the step entering another country (-1: none).
+    """
+    km = np.zeros(n)
+    cross = np.full(n, np.nan)
+    for j in range(len(steps) - 1, -1, -1):
+        a, s = steps[j]
+        km[a] = s + km[a]
+        fc = first_cross[a]
+        cross[a] = np.where(fc == j, s, s + cross[a])  # NaN after the crossing (and without one)
+    return km, cross
 
 
 def flowgrid_file(basin: Any) -> Path | None:

@@ -146,7 +146,7 @@ def downstream_population(assessed: pd.DataFrame, basins: Any = None, places: gp
     places = load_places() if places is None else places.to_crs("EPSG:4326")
     bmap = {b.id: b for b in _resolve_basins(basins, data_dir)}
     site = _site_inputs(assessed)
-    if site["pts"] is None:
+    if site["geom"] is None:
         return _frame(out, assessed.index, radius_km, first_km)
     for bid, basin in bmap.items():
         rows = np.flatnonzero((site["basin"] == bid) & np.isfinite(site["rid"]))
@@ -175,7 +175,7 @@ def _site_inputs(assessed: pd.DataFrame) -> dict[str, Any]:
         "rid": num("reach_id"), "fb": num("first_border_river_km"), "frac": num("reach_frac"),
         "never_leaves": (tb == False).fillna(False).to_numpy(dtype=bool),  # noqa: E712 - nullable boolean
         "offset": np.where(alloc & ~np.isnan(snap), snap, 0.0),
-        "pts": _representative_points(geom) if geom is not None else None,
+        "geom": geom,  # representative points taken only where needed (_site_km)
     }
 
 
@@ -231,7 +231,7 @@ def _site_km(pairs: dict[str, Any], reach: np.ndarray, rows: np.ndarray, site: d
     s_site = frac * pairs["rlen"][reach]
     miss = np.flatnonzero(~np.isfinite(frac))
     if len(miss):
-        pts = _project_points(site["pts"].iloc[rows[miss]], pairs["crs"])
+        pts = _project_points(_representative_points(site["geom"].iloc[rows[miss]]), pairs["crs"])
         s_site[miss] = shapely.line_locate_point(pairs["rgeom"][reach[miss]], pts) / 1000.0
     return s_site
 

@@ -379,23 +379,24 @@ class SegmentIndex:
         x = np.ascontiguousarray(x, dtype=float)
         y = np.ascontiguousarray(y, dtype=float)
         m = len(x)
-        out = {"line": np.full(m, -1, dtype=np.intp), "dist": np.full(m, np.nan),
-               "nx": np.full(m, np.nan), "ny": np.full(m, np.nan), "frac": np.full(m, np.nan)}
         if m == 0 or self.tree is None:
-            return out
+            return {"line": np.full(m, -1, dtype=np.intp), "dist": np.full(m, np.nan),
+                    "nx": np.full(m, np.nan), "ny": np.full(m, np.nan), "frac": np.full(m, np.nan)}
         ub = np.inf if max_dist is None else max_dist + self.step
         half = self.step / 2 + 1e-6
         if max_dist is None and self.coarse is not None and self.coarse.tree is not None:
             # far points: the coarse copy is accurate enough (see _FAR_M); near ones: fine search.
             # The grid bound is >= the true distance, so points under _FAR_M are surely near.
-            maybe_far = np.flatnonzero(self._upper_bound(x, y) > _FAR_M)
+            near_ub = self._upper_bound(x, y)
+            maybe_far = np.flatnonzero(near_ub > _FAR_M)
             if len(maybe_far):
                 rc = self.coarse.nearest(x[maybe_far], y[maybe_far], k=k, exact_within=0.0)
                 far = rc["dist"] > _FAR_M
                 is_fine = np.ones(m, dtype=bool)
                 is_fine[maybe_far[far]] = False
                 fine = np.flatnonzero(is_fine)
-                rn = self._nearest_fine(x[fine], y[fine], ub, half, k, exact_within)
+                rn = self._nearest_fine(x[fine], y[fine], ub, half, k, exact_within, near_ub[fine])
+                out: dict[str, np.ndarray] = {}
                 for key in rn:
                     out[key] = np.empty(m, dtype=rn[key].dtype)
                     out[key][fine] = rn[key]
@@ -403,8 +404,8 @@ class SegmentIndex:
                 return out
         return self._nearest_fine(x, y, ub, half, k, exact_within)
 
-    def _nearest_fine(self, x: np.ndarray, y: np.ndarray, ub: float, half: float,
-                      k: int = 2, exact_within: float = 1000.0) -> dict[str, np.ndarray]:
+    def _nearest_fine(self, x: np.ndarray, y: np.ndarray, ub: float, half: float, k: int = 2,
+                      exact_within: float = 1000.0, near_ub: np.ndarray | None = None) -> dict[str, np.ndarray]:
         m = len(x)
         out = {"line": np.full(m, -1, dtype=np.intp), "dist": np.full(m, np.nan),
                "nx": np.full(m, np.nan), "ny": np.full(m, np.nan), "frac": np.full(m, np.nan)}
@@ -412,10 +413,11 @@ class SegmentIndex:
             out["nlon"], out["nlat"] = np.full(m, np.nan), np.full(m, np.nan)
         if m == 0:
             return out
-        bd, bseg, bt, unsure = self._run(x, y, k, ub, half, exact_within)
+        near_ub = self._upper_bound(x, y) if near_ub is None else near_ub  # computed once per point
+        bd, bseg, bt, unsure = self._run(x, y, k, ub, half, exact_within, near_ub)
         if unsure.any():
             ui = np.flatnonzero(unsure)
-            bd2, bseg2, bt2, uns2 = self._run(x[ui], y[ui], 24, ub, half, exact_within)
+            bd2, bseg2, bt2, uns2 = self._run(x[ui], y[ui], 24, ub, half, exact_within, near_ub[ui])
             bd[ui], bseg[ui], bt[ui] = bd2, bseg2, bt2
             if uns2.any():
                 vi = ui[uns2]
@@ -426,11 +428,15 @@ class SegmentIndex:
         self._write(out, ok, bd, bseg, bt)
         return out
 
-    def _k_nearest(self, xs: np.ndarray, ys: np.ndarray, kk: int, ub: float) -> tuple[np.ndarray, np.ndarray]:
-        """Distances and indexes of the ``kk`` nearest vertices (k-d tree; ``n`` where none within the bound)."""
+    def _k_nearest(self, xs: np.ndarray, ys: np.ndarray, kk: int, ub: float, near_ub: np.ndarray,
+                   ) -> tuple[np.ndarray, np.ndarray]:
+        """Distances and indexes of the ``kk`` nearest vertices (k-d tree; ``n`` where none within the bound).
+
+        ``near_ub``: :meth:`_upper_bound` of the points.
+        """
         # per-point search radius: a vertex known to be near, plus room for k-1 more
         # (k-d tree queries are fast only when bounded); bucketed in 5 % steps
-        bound = np.minimum(self._upper_bound(xs, ys) + (kk + 1) * self.step, ub)
+        bound = np.minimum(near_ub + (kk + 1) * self.step, ub)
         lvl = np.ceil(np.log(np.maximum(bound, 1.0)) / np.log(1.05)).astype(np.int64)
         dk = np.full((len(xs), kk), np.inf)
         ik = np.full((len(xs), kk), self.n, dtype=np.intp)
@@ -455,11 +461,11 @@ class SegmentIndex:
                 query(j)
         return dk, ik
 
-    def _run(self, xs: np.ndarray, ys: np.ndarray, kk: int, ub: float, half: float, exact_within: float
-             ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    def _run(self, xs: np.ndarray, ys: np.ndarray, kk: int, ub: float, half: float, exact_within: float,
+             near_ub: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Best segment near the ``kk`` nearest vertices, and which points are not provably resolved."""
         kk = int(min(kk, self.n))
-        dk, ik = self._k_nearest(xs, ys, kk, ub)
+        dk, ik = self._k_nearest(xs, ys, kk, ub, near_ub)
         bd, bseg, bt = self._best(xs, ys, ik)
         unsure = np.isfinite(dk[:, -1]) & (dk[:, -1] < bd + half) & (bd <= exact_within)
         return bd, bseg, bt, unsure

@@ -6,6 +6,7 @@ bundled Syr Darya (built from GEBCO 2023 15") checks real places whose routes ar
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -85,6 +86,45 @@ def test_off_grid_outside_basin_and_pits_are_not_located(tmp_path):
     r = g.locate(np.array([p[0] for p in pts]), np.array([p[1] for p in pts]))
     assert list(r["reach_id"]) == [-1, -1, -1, -1]
     assert np.isnan(r["overland_km"]).all() and np.isnan(r["frac"]).all()
+
+
+def _same_answers(big: dict[str, np.ndarray], small: dict[str, np.ndarray], s: slice | np.ndarray) -> None:
+    for k, v in small.items():
+        np.testing.assert_array_equal(big[k][s], v, err_msg=k)
+
+
+def test_per_cell_table_gives_the_walk_numbers(tmp_path):
+    """Batches of TABLE_MIN_CELLS sites or more, answered by the per-cell table, get the walk's numbers.
+
+    Country change, pit, outside cell and off-grid point included.
+    """
+    d8, reaches = _river_row2(tmp_path)
+    d8[0, 0] = flowgrid.NODATA
+    d8[4, 0] = 0  # a pit off the network
+    cc = np.ones((5, 6), np.uint8)
+    cc[:2, :] = 2
+    cc[3:, 3:] = 2
+    g = _grid(d8, reaches, country=cc, tmp=tmp_path)
+    pts = [_centre(r, c) for r in range(5) for c in range(6)] + [(5.0, 5.0)]
+    lon, lat = np.array([p[0] for p in pts]), np.array([p[1] for p in pts])
+    walked = dataclasses.replace(g).locate(lon, lat)  # a fresh grid, few sites: walked
+    reps = 2 * flowgrid.TABLE_MIN_CELLS // len(pts)
+    big = g.locate(np.tile(lon, reps), np.tile(lat, reps))
+    assert g.cell_table_ready
+    assert (walked["reach_id"] >= 0).sum() == 28 and np.isfinite(walked["cross_km"]).sum() >= 4
+    for k in range(reps):
+        _same_answers(big, walked, slice(k * len(pts), (k + 1) * len(pts)))
+
+
+def test_grid_with_cells_of_no_country_keeps_the_walk(tmp_path):
+    d8, reaches = _river_row2(tmp_path)
+    cc = np.ones((5, 6), np.uint8)
+    cc[0, 0] = 0
+    g = _grid(d8, reaches, country=cc, tmp=tmp_path)
+    x, y = _centre(0, 1)
+    r = g.locate(np.full(flowgrid.TABLE_MIN_CELLS, x), np.full(flowgrid.TABLE_MIN_CELLS, y))
+    assert not g.cell_table_ready
+    assert (r["reach_id"] == 7).all()
 
 
 def test_flowgrid_not_matching_the_reaches_is_refused(tmp_path):
@@ -196,3 +236,19 @@ def test_large_batches_give_the_same_numbers_as_small_ones():
         small = g.locate(lon[s], lat[s])
         for k, v in small.items():
             np.testing.assert_array_equal(big[k][s], v)
+
+
+@needs_grid
+def test_bundled_per_cell_table_equals_the_walk():
+    """The Syr Darya per-cell table (large batches) gives exactly the walk's answers (small batches, fresh grid)."""
+    b = load_basin("syr_darya")
+    g = dataclasses.replace(flowgrid.load_flowgrid(b))  # a grid of this test's own
+    rng = np.random.default_rng(11)
+    x0, y0, x1, y1 = b.outline.to_crs("EPSG:4326").total_bounds
+    n = 6 * flowgrid.TABLE_MIN_CELLS  # about a quarter of the box is on the grid
+    lon, lat = rng.uniform(x0, x1, n), rng.uniform(y0, y1, n)
+    big = g.locate(lon, lat)
+    assert g.cell_table_ready
+    assert (big["overland_km"] > 0).sum() > 1000 and np.isfinite(big["cross_km"]).sum() > 50
+    for s in (slice(0, 400), slice(n - 400, n)):
+        _same_answers(big, dataclasses.replace(g).locate(lon[s], lat[s]), s)
