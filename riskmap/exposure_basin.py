@@ -132,12 +132,16 @@ def _given_across_a_near_border(bs: _BasinSites, origin: np.ndarray, snap: _Snap
     """The origin with the given country where the location polygon differs only by a near border line.
 
     Where a site's given country is the neighbour across its nearest border, at most
-    :data:`GIVEN_ACROSS_BORDER_KM` away, and the reach its water joins is in the given country
-    too, the border line (not the given country) is the likely error: the path starts in the
-    given country, the neighbour becomes the polygon's country, an overland crossing of that
-    line on the DEM no longer counts as the first border, and ``given_origin`` marks the row
-    (``country_check`` says so). Elsewhere the location decides (the Farkhad dam, given as UZB,
-    stands by a reach of the Farkhad reservoir in TJK: its water starts in TJK).
+    :data:`GIVEN_ACROSS_BORDER_KM` away, the border line (not the given country) is the likely
+    error, in two cases. (1) The reach its water joins is in the given country too: the path
+    starts in the given country, and an overland crossing of that line on the DEM no longer
+    counts as the first border (Quvasoy). (2) The reach is in the polygon's country and the path
+    from there never enters the given country: the water leaves the given country at the line,
+    so the path starts in the given country with the polygon's country first, at 0 km (Kara-Suu,
+    KGZ, 1.5 km inside UZB by Natural Earth). In both the neighbour becomes the polygon's country
+    and ``given_origin`` marks the row (``country_check`` says so). Elsewhere the location decides
+    (the Farkhad dam, given as UZB, stands by a reach of the Farkhad reservoir in TJK and its water
+    enters UZB at once: the path starts in TJK).
     """
     rows, given = bs.rows, bs.given
     poly, nb, km = cols["country_poly"][rows], cols["border_neighbour"][rows], cols["border_km"][rows]
@@ -146,13 +150,25 @@ def _given_across_a_near_border(bs: _BasinSites, origin: np.ndarray, snap: _Snap
     if not len(cand):
         return origin
     rc = bs.ix.reach_country[snap.reach[cand]]
-    use = cand[[g in str(r).split("|") for g, r in zip(given[cand], rc)]]  # candidates only: a few
+    in_given = np.array([g in str(r).split("|") for g, r in zip(given[cand], rc)], dtype=bool)
+    never = cand[~in_given][_never_enters(bs.ix, snap.reach[cand[~in_given]], poly[cand[~in_given]],
+                                          given[cand[~in_given]])]
+    use = np.concatenate([cand[in_given], never])  # candidates only: a few
     cols["border_neighbour"][rows[use]] = poly[use]
     cols["given_origin"][rows[use]] = True
-    cols["cross_km"][rows[use]] = np.nan
+    cols["cross_km"][rows[cand[in_given]]] = np.nan
+    dem = never[snap.how[never] == "dem flow path"]
+    cols["cross_km"][rows[dem]] = 0.0  # by the data, the site already lies across the line
     out = origin.copy()
     out[use] = given[use]
     return out
+
+
+def _never_enters(ix: _BasinIndex, reach: np.ndarray, poly: np.ndarray, given: np.ndarray) -> np.ndarray:
+    """True where the downstream path from ``reach``, starting in ``poly``, never enters ``given``."""
+    codes = [ix.origins.get(str(p), ix.exit_up.shape[1] - 1) for p in poly]
+    lists = [ix.ds_lists[ix.ds_code[r, c]] for r, c in zip(reach, codes)]
+    return np.array([all(g not in str(e).split("|") for e in t) for g, t in zip(given, lists)], dtype=bool)
 
 
 def _neighbour_at_tripoint(ix: Any, nx: np.ndarray, ny: np.ndarray, origin: np.ndarray, a: np.ndarray,

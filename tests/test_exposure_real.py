@@ -247,6 +247,27 @@ def test_a_given_country_across_a_near_border_line_starts_the_path(basins, make_
     assert kaz["country_check"] == "differs: location is in KGZ" and none["country"] == "KGZ"
 
 
+def test_a_given_country_across_a_near_border_line_whose_water_never_returns_leaves_at_the_line(basins,
+                                                                                              make_sites):
+    """Natural Earth puts Kara-Suu (KGZ, GeoNames 1528091) 1.5 km inside UZB, and its DEM flow path joins a UZB
+    reach of the Fergana valley that never re-enters KGZ.
+
+    Given KGZ, the water leaves KGZ at the line: UZB first, at 0 km (it was TJK at 231 km, UZB missing). Given
+    no country, or one not across that border, the location decides (the path starts in UZB).
+    """
+    pts = [(72.86666, 40.7046)] * 3
+    out = assess(make_sites(pts, ["KGZ", "KAZ", None]), [basins["syr_darya"]])
+    kgz, kaz, none = (out.iloc[i] for i in range(3))
+    assert kgz["country"] == "KGZ" and kgz["border_neighbour"] == "UZB"
+    assert kgz["country_check"] == "differs: location is in UZB, 1.5 km from the border line; given country used"
+    assert list(kgz["downstream_countries"])[:3] == ["UZB", "TJK|UZB", "TJK"]
+    assert kgz["first_border_river_km"] == 0.0
+    assert kgz["river_km_basis"] == "DEM flow path from the site's cell (border crossed overland)"
+    for r in (kaz, none):
+        assert list(r["downstream_countries"])[:2] == ["TJK|UZB", "TJK"] and r["first_border_river_km"] > 200
+    assert kaz["country_check"] == "differs: location is in UZB" and none["country"] == "UZB"
+
+
 def test_a_given_country_does_not_move_water_that_the_data_put_across_the_border(basins, make_sites):
     """The Farkhad dam (GEM GHPT L604107, given UZB) is 1.7 km inside TJK by Natural Earth, by a reach of the
     Farkhad reservoir in TJK: its water starts in TJK and reaches UZB within 2 km (the location decides)."""
