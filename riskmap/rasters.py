@@ -28,10 +28,11 @@ import shapely
 
 from riskmap._errors import RiskmapDataWarning, RiskmapInputError
 from riskmap._geo import local_aeqd
-from riskmap.i18n import ngettext
+from riskmap.i18n import _, ngettext
 from riskmap.schema import AOI_BOXES
 
-__all__ = ["sample", "zonal_stats", "buffer_km", "local_groups", "check_raster_name", "plausible_flood_depth", "STATS"]
+__all__ = ["sample", "zonal_stats", "buffer_km", "local_groups", "check_raster_name", "plausible_flood_depth",
+           "warn_if_no_value", "STATS"]
 
 #: Statistics :func:`zonal_stats` can compute.
 STATS = ("mean", "max", "min", "sum", "median", "std", "count")
@@ -209,6 +210,20 @@ def _open(raster_path):
 def _check_band(src, band: int, path) -> None:
     if not (1 <= int(band) <= src.count):
         raise RiskmapInputError(f"{path}: band {band} does not exist (the raster has {src.count} band(s))")
+    dtype = str(src.dtypes[int(band) - 1])
+    if not np.issubdtype(_numpy_dtype(dtype), np.integer) and not np.issubdtype(_numpy_dtype(dtype), np.floating):
+        raise RiskmapInputError(_(
+            "{path}: band {band} holds {dtype} values, not real numbers; riskmap reads integer or floating-point "
+            "rasters. Fix: convert the band (e.g. gdal_translate -ot Float32 IN.tif OUT.tif)").format(
+            path=path, band=band, dtype=dtype))
+
+
+def _numpy_dtype(name: str) -> np.dtype:
+    """The numpy type of a GDAL/rasterio band type name (``complex_int16`` and unknown names as complex)."""
+    try:
+        return np.dtype(name)
+    except TypeError:
+        return np.dtype("complex128")
 
 
 def _pixel_window(src, bounds: Sequence[float]) -> tuple[int, int, int, int] | None:
@@ -226,8 +241,45 @@ def _pixel_window(src, bounds: Sequence[float]) -> tuple[int, int, int, int] | N
 
 
 def _valid_values(arr: np.ma.MaskedArray) -> np.ndarray:
+    """Pixel values as floats, nodata and non-finite pixels (``inf``: no measurement) as ``NaN``."""
     vals = np.ma.filled(arr.astype("float64"), np.nan)
+    vals[~np.isfinite(vals)] = np.nan
     return vals
+
+
+def _lonlat_bounds(raster_path: str | os.PathLike) -> str:
+    """The raster's extent in degrees (``lon 18.5..21.5, lat 41..44.5``), or its native bounds and CRS."""
+    from rasterio.warp import transform_bounds
+
+    with _open(raster_path) as src:
+        try:
+            x0, y0, x1, y1 = transform_bounds(src.crs, "EPSG:4326", *src.bounds)
+        except Exception:  # noqa: BLE001 - a CRS pyproj cannot transform: show the native bounds
+            b = src.bounds
+            return f"{b.left:g}..{b.right:g}, {b.bottom:g}..{b.top:g} ({src.crs})"
+    return f"lon {x0:.4g}..{x1:.4g}, lat {y0:.4g}..{y1:.4g}"
+
+
+def warn_if_no_value(values: np.ndarray, raster_path: str | os.PathLike, name: str) -> None:
+    """Warn (:class:`RiskmapDataWarning`) when a raster gives no value at any site.
+
+    Every site outside the raster or on nodata pixels means the raster's columns are
+    unknown for the whole file: usually a raster of another area, or a wrong CRS.
+
+    Examples
+    --------
+    >>> warn_if_no_value(np.array([0.5, np.nan]), "depth.tif", "flood_depth")  # a value: no warning
+    """
+    if not len(values) or np.isfinite(values).any():
+        return
+    n = len(values)
+    warnings.warn(ngettext(
+        "{path}: raster {name} gives no value at the {n} site (outside the raster, which covers {bounds}, or on "
+        "nodata pixels): check the raster's area and CRS; its columns are unknown",
+        "{path}: raster {name} gives no value at any of the {n} sites (outside the raster, which covers "
+        "{bounds}, or on nodata pixels): check the raster's area and CRS; its columns are unknown",
+        n).format(path=os.fspath(raster_path), name=name, n=n, bounds=_lonlat_bounds(raster_path)),
+        RiskmapDataWarning, stacklevel=2)
 
 
 def sample(points: gpd.GeoSeries | gpd.GeoDataFrame, raster_path: str | os.PathLike,

@@ -1,0 +1,197 @@
+"""Hostile inputs found by the second new-user probe (November 2026).
+
+Each test pins one defect: a raster that covers none of the sites (wrong CRS or area) gave
+all-unknown columns in silence, a complex-valued band was read as unknown, an infinite pixel
+read as a flood of class 3, a contacts row with an unquoted comma lost its last fields, a
+HydroSHEDS file with a feature without geometry or with no feature at all ended in a traceback.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import rasterio
+from click.testing import CliRunner
+from rasterio.transform import from_origin
+
+import riskmap
+from riskmap import RiskmapDataWarning, RiskmapInputError
+from riskmap.cli import main
+from riskmap.contingency_params import load_contingency_params, read_contacts
+from riskmap.i18n import use_lang
+from riskmap.rasters import sample
+
+_SITES = ("site_id,name,category,coord_precision,source,lon,lat\n"
+          "s1,Alpha,mine,exact,probe,19.30,43.70\n"
+          "s2,Beta,tailings_metal,exact,probe,19.45,43.85\n")
+
+
+def _raster(path: Path, values: np.ndarray, *, crs: str | None = "EPSG:4326",
+            transform=None, nodata: float | None = None) -> Path:
+    """A one-band GeoTIFF of ``values`` (default: 0.01-degree pixels from 18.5 E, 44.5 N)."""
+    profile = {"driver": "GTiff", "height": values.shape[0], "width": values.shape[1], "count": 1,
+               "dtype": values.dtype, "transform": transform or from_origin(18.5, 44.5, 0.01, 0.01)}
+    if crs:
+        profile["crs"] = crs
+    if nodata is not None:
+        profile["nodata"] = nodata
+    with rasterio.open(path, "w", **profile) as dst:
+        dst.write(values, 1)
+    return path
+
+
+@pytest.fixture(scope="module")
+def assessed(tmp_path_factory):
+    f = tmp_path_factory.mktemp("sites") / "sites.csv"
+    f.write_text(_SITES, encoding="utf-8")
+    return riskmap.assess(riskmap.read_sites(f))
+
+
+# ---------------------------------------------------------------- rasters
+
+
+def test_raster_of_another_area_warns_with_its_extent(assessed, tmp_path):
+    """A UTM raster 15 km east of both sites: every raster column unknown, and the user is told where it lies."""
+    utm = _raster(tmp_path / "pop.tif", np.ones((300, 300), np.float32), crs="EPSG:32634",
+                  transform=from_origin(380000, 4850000, 100, 100))
+    with pytest.warns(RiskmapDataWarning, match=r"pop\.tif: raster pop gives no value at any of the 2 sites "
+                                                r"\(outside the raster, which covers lon 19\.51\.\.19\.89"):
+        out = riskmap.score(assessed, rasters={"pop": utm})
+    assert out["raster_pop"].isna().all() and out["raster_pop_site_max"].isna().all()
+
+
+def test_all_nodata_raster_warns_in_russian_too(assessed, tmp_path):
+    empty = _raster(tmp_path / "depth.tif", np.full((300, 300), -9999, np.float32), nodata=-9999)
+    with use_lang("ru"), pytest.warns(RiskmapDataWarning, match="не даёт значения ни для одного из 2 объектов"):
+        riskmap.score(assessed, rasters={"flood_depth": empty})
+
+
+def test_raster_covering_a_site_gives_no_coverage_warning(assessed, tmp_path):
+    one = _raster(tmp_path / "one.tif", np.full((1, 1), 2.0, np.float32),
+                  transform=from_origin(19.295, 43.705, 0.01, 0.01))  # a 1x1-pixel raster over site s1
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RiskmapDataWarning)
+        out = riskmap.score(assessed, rasters={"pop": one})
+    assert out.set_index("site_id").loc["s1", "raster_pop"] == 2.0
+
+
+def test_complex_raster_is_refused_naming_band_and_type(assessed, tmp_path):
+    cplx = _raster(tmp_path / "cplx.tif", np.ones((50, 50), np.complex64))
+    with pytest.raises(RiskmapInputError, match=r"cplx\.tif: band 1 holds complex64 values, not real numbers.*"
+                                                r"gdal_translate -ot Float32"):
+        riskmap.score(assessed, rasters={"flood_depth": cplx})
+    res = CliRunner().invoke(main, ["score", "--raster", f"pop={cplx}", "-o", str(tmp_path / "o.csv"),
+                                    "--lang", "ru", str(_sites_file(tmp_path))])
+    assert res.exit_code == 2 and "Traceback" not in res.output
+    assert "канал 1 содержит значения типа complex64" in res.output
+    assert not (tmp_path / "o.csv").exists()
+
+
+def _sites_file(tmp_path: Path) -> Path:
+    f = tmp_path / "sites.csv"
+    f.write_text(_SITES, encoding="utf-8")
+    return f
+
+
+def test_infinite_pixel_is_unknown_not_a_deep_flood(assessed, tmp_path):
+    """``inf`` is no depth: it read as class 3 ('deep flood') at the site while the site buffer said unknown."""
+    inf = _raster(tmp_path / "inf.tif", np.full((300, 300), np.inf, np.float32))
+    pts = gpd.GeoSeries(gpd.points_from_xy([19.3], [43.7]), crs="EPSG:4326")
+    assert np.isnan(sample(pts, inf)).all()
+    with pytest.warns(RiskmapDataWarning, match="gives no value"):
+        out = riskmap.score(assessed, rasters={"flood_depth": inf})
+    assert out["raster_flood_depth"].isna().all()
+    plain = riskmap.score(assessed)
+    assert out["natech_flood"].tolist() == plain["natech_flood"].tolist()  # the distance proxy, not class 3
+
+
+# ---------------------------------------------------------------- contacts
+
+
+def _contacts(tmp_path: Path, text: str) -> Path:
+    f = tmp_path / "contacts.csv"
+    f.write_text(text, encoding="utf-8")
+    return f
+
+
+def test_contacts_row_with_an_unquoted_comma_is_refused_not_cut(tmp_path):
+    """The phone number after 'Ministry of Interior, Sector ...' was dropped without a word."""
+    f = _contacts(tmp_path, "country,role,organisation,contact\n"
+                            "SRB,focal point,Ministry of Interior, Sector for Emergency Management,+381 11 123\n")
+    with pytest.raises(RiskmapInputError, match=r"contacts\.csv: row 2: 5 fields, the header has 4; put values "
+                                                r"holding a comma in double quotes"):
+        read_contacts(f)
+    with use_lang("ru"), pytest.raises(RiskmapInputError, match=r"строка 2: полей 5, а в заголовке 4"):
+        read_contacts(f)
+
+
+def test_contacts_quoted_comma_and_empty_trailing_fields_are_read(tmp_path):
+    f = _contacts(tmp_path, "country,role,organisation,contact\n"
+                            'SRB,focal point,"Ministry of Interior, Sector for Emergency Management",+381 11 123,,\n')
+    c = read_contacts(f)
+    assert c.to_dict("records") == [{"country": "SRB", "role": "focal point",
+                                     "organisation": "Ministry of Interior, Sector for Emergency Management",
+                                     "contact": "+381 11 123"}]
+
+
+def test_contacts_repeated_column_is_refused(tmp_path):
+    f = _contacts(tmp_path, "country,role,organisation,contact,contact\nSRB,a,b,c,d\n")
+    with pytest.raises(RiskmapInputError, match=r"row 1: column\(s\) contact appear more than once"):
+        read_contacts(f)
+
+
+def test_contingency_cli_refuses_the_cut_contact_and_writes_nothing(tmp_path):
+    f = _contacts(tmp_path, "country,role,organisation,contact\nBIH,a,b,c,d\n")
+    out = tmp_path / "out"
+    res = CliRunner().invoke(main, ["contingency", "drina", "--sites", "top:1", "--no-pdf", "--contacts", str(f),
+                                    "-o", str(out)])
+    assert res.exit_code == 2 and "Traceback" not in res.output
+    assert "row 2: 5 fields, the header has 4" in res.output
+    assert not out.exists() or not any(out.iterdir())
+
+
+# ---------------------------------------------------------------- contingency parameters
+
+
+def test_contingency_table_written_as_a_value_is_named_as_such(tmp_path):
+    """``meta = 5`` was reported as "unknown table [meta]; known: exercise, meta, tailings"."""
+    f = tmp_path / "p.toml"
+    f.write_text("meta = 5\n", encoding="utf-8")
+    with pytest.raises(RiskmapInputError, match=r"p\.toml: meta must be a table \(\[meta\] followed by its keys\), "
+                                                r"got 5"):
+        load_contingency_params(f)
+
+
+# ---------------------------------------------------------------- HydroSHEDS import
+
+
+def test_hydrosheds_river_without_geometry_is_a_clear_error(hydrosheds, tmp_path):
+    from riskmap.databuild.hydrosheds import import_hydrosheds
+
+    bp, rp, out = hydrosheds
+    r = gpd.read_file(rp)
+    r.loc[1, "geometry"] = None
+    bad = tmp_path / "no_geom.shp"
+    r.to_file(bad)
+    with pytest.raises(RiskmapInputError, match=r"no_geom\.shp: 1 HydroRIVERS feature\(s\) without a geometry "
+                                                r"\(first: row 2\)"):
+        import_hydrosheds(bp, bad, outlet=(0.75, 0.04), name="x", out_dir=out)
+    assert not (out / "x.gpkg").exists()
+
+
+def test_hydrosheds_file_without_features_is_a_clear_error(hydrosheds, tmp_path):
+    from riskmap.databuild.hydrosheds import import_hydrosheds
+
+    bp, rp, out = hydrosheds
+    empty = tmp_path / "empty.shp"
+    gpd.read_file(rp).iloc[0:0].to_file(empty)
+    res = CliRunner().invoke(main, ["data", "import-hydrosheds", "--basins", str(bp), "--rivers", str(empty),
+                                    "--outlet", "0.75,0.04", "--name", "x", "--out", str(out)])
+    assert res.exit_code == 2 and "Traceback" not in res.output
+    assert "empty.shp: the HydroRIVERS file has no features" in res.output
+    with pytest.raises(RiskmapInputError, match="has no features"):
+        import_hydrosheds(bp, empty, outlet=(0.75, 0.04), name="x", out_dir=out)
