@@ -195,3 +195,36 @@ def test_hydrosheds_file_without_features_is_a_clear_error(hydrosheds, tmp_path)
     assert "empty.shp: the HydroRIVERS file has no features" in res.output
     with pytest.raises(RiskmapInputError, match="has no features"):
         import_hydrosheds(bp, empty, outlet=(0.75, 0.04), name="x", out_dir=out)
+
+
+# ---------------------------------------------------------------- matrix --weight
+
+
+def _capacities(tmp_path: Path) -> Path:
+    f = tmp_path / "cap.csv"
+    f.write_text("site_id,name,category,coord_precision,source,lon,lat,capacity_mw\n"
+                 "s1,A,thermal_power_plant,exact,probe,19.30,43.70,300\n"
+                 "s2,B,thermal_power_plant,exact,probe,19.45,43.85,\n", encoding="utf-8")
+    return f
+
+
+@pytest.mark.parametrize("lang,unknown,said", [
+    ("en", "unknown", "cap.csv: 1 of 2 sites has no capacity_mw: the sums leave it out (unknown, not 0)"),
+    ("ru", "неизвестно", "cap.csv: у 1 объекта из 2 нет значения capacity_mw"),
+])
+def test_matrix_weight_says_unknown_and_counts_the_sites_without_a_value(tmp_path, lang, unknown, said):
+    """The terminal printed 'nan' for a sum of unknown weights and skipped the sites without one in silence."""
+    res = CliRunner().invoke(main, ["matrix", str(_capacities(tmp_path)), "--weight", "capacity_mw", "--lang", lang])
+    assert res.exit_code == 0, res.output
+    assert "nan" not in res.output.lower()
+    assert unknown in res.output and "300" in res.output
+    assert said in " ".join(res.output.split())
+
+
+def test_matrix_weight_known_everywhere_warns_nothing(tmp_path):
+    f = _capacities(tmp_path)
+    f.write_text(f.read_text(encoding="utf-8").replace("19.85,\n", "19.85,50\n").replace("43.85,\n", "43.85,50\n"),
+                 encoding="utf-8")
+    res = CliRunner().invoke(main, ["matrix", str(f), "--weight", "capacity_mw"])
+    assert res.exit_code == 0, res.output
+    assert "warning" not in res.output and "unknown" not in res.output
