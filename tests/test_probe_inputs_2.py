@@ -228,3 +228,39 @@ def test_matrix_weight_known_everywhere_warns_nothing(tmp_path):
     res = CliRunner().invoke(main, ["matrix", str(f), "--weight", "capacity_mw"])
     assert res.exit_code == 0, res.output
     assert "warning" not in res.output and "unknown" not in res.output
+
+
+# ---------------------------------------------------------------- Shapefile parts
+
+
+def _shapefile(path: Path, name: str = "Рудник Бор") -> Path:
+    g = gpd.GeoDataFrame({"site_id": ["s1"], "name": [name], "category": ["mine"], "coord_prec": ["exact"],
+                          "source": ["probe"]}, geometry=gpd.points_from_xy([19.3], [43.7]), crs="EPSG:4326")
+    g.to_file(path, encoding="cp1251")
+    return path
+
+
+@pytest.mark.parametrize("part", [".dbf", ".shx"])
+def test_shapefile_without_its_dbf_or_shx_is_refused_naming_the_part(tmp_path, part):
+    """Without its .dbf the file read as geometries only ('required column site_id is missing, found: geometry');
+    without its .shx GDAL's advice was to set SHAPE_RESTORE_SHX."""
+    shp = _shapefile(tmp_path / "sites.shp")
+    shp.with_suffix(part).unlink()
+    with pytest.raises(RiskmapInputError, match=rf"sites\.shp: the Shapefile's \{part} file\(s\) are missing beside "
+                                                r"it .* copy every file of the Shapefile \(sites\.shp, \.shx, \.dbf"):
+        riskmap.read_sites(shp)
+    res = CliRunner().invoke(main, ["validate", str(shp)])
+    assert res.exit_code == 2 and "Traceback" not in res.output and "SHAPE_RESTORE_SHX" not in res.output
+
+
+def test_shapefile_with_brackets_in_its_name_reads_its_own_parts_not_a_neighbours(tmp_path):
+    """``u[1].shp`` was globbed as ``u[1].*``, which matches ``u1.cpg``: the neighbour's .cpg hid the missing one."""
+    shp = _shapefile(tmp_path / "u[1].shp")
+    (tmp_path / "u[1].cpg").unlink()
+    (tmp_path / "u1.cpg").write_text("1251", encoding="ascii")
+    with pytest.warns(RiskmapDataWarning):
+        sites = riskmap.read_sites(shp)
+    assert [i.column for i in sites.attrs["validation"].issues] == ["name"]
+    assert "no .cpg file" in sites.attrs["validation"].issues[0].reason
+    (tmp_path / "u[1].cpg").write_text("1251", encoding="ascii")
+    assert riskmap.read_sites(shp)["name"].tolist() == ["Рудник Бор"]
