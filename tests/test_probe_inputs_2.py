@@ -264,3 +264,33 @@ def test_shapefile_with_brackets_in_its_name_reads_its_own_parts_not_a_neighbour
     assert "no .cpg file" in sites.attrs["validation"].issues[0].reason
     (tmp_path / "u[1].cpg").write_text("1251", encoding="ascii")
     assert riskmap.read_sites(shp)["name"].tolist() == ["Рудник Бор"]
+
+
+# ---------------------------------------------------------------- basin imports over the reference basins
+
+
+def test_import_under_a_reference_basin_name_never_replaces_it(hydrosheds, tmp_path, monkeypatch):
+    """``riskmap data import-hydrosheds --name drina`` wrote a bare HydroSHEDS basin over data/basins/drina.gpkg."""
+    import riskmap._paths
+    import riskmap.cli._base
+
+    bp, rp, out = hydrosheds
+    data = tmp_path / "data"
+    (data / "basins").mkdir(parents=True)
+    for f in ("countries.gpkg",):
+        (data / "basins" / f).write_bytes((out / f).read_bytes())
+    bundled = data / "basins" / "drina.gpkg"
+    bundled.write_bytes(b"the curated basin")
+    monkeypatch.setattr(riskmap._paths, "DATA_DIR", data)
+    monkeypatch.setattr(riskmap.cli._base, "DATA_DIR", data)
+    monkeypatch.setattr(riskmap.cli._base, "data_dir_is_writable_default", lambda: True)
+    args = ["data", "import-hydrosheds", "--basins", str(bp), "--rivers", str(rp), "--outlet", "0.75,0.04"]
+    res = CliRunner().invoke(main, [*args, "--name", "drina"])
+    assert res.exit_code == 2, res.output
+    assert "--name drina: drina is a reference basin of riskmap" in res.output and "drina_hydrosheds" in res.output
+    assert bundled.read_bytes() == b"the curated basin"
+    res = CliRunner().invoke(main, ["data", "build-from-dem", "x.tif", "--outlet", "0.75,0.04", "--name", "drina"])
+    assert res.exit_code == 2 and "reference basin" in res.output
+    res = CliRunner().invoke(main, [*args, "--name", "drina", "--out", str(out)])  # the user's own folder
+    assert res.exit_code == 0, res.output
+    assert (out / "drina.gpkg").is_file() and bundled.read_bytes() == b"the curated basin"
