@@ -12,7 +12,6 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
-from riskmap._errors import RiskmapInputError
 from riskmap.export import (
     HUMAN_HEADERS,
     XLSX_DATA_SHEET,
@@ -24,6 +23,7 @@ from riskmap.export import (
 from riskmap.export_dictionary import data_dictionary
 from riskmap.export_layers import _basin_part, _blank
 from riskmap.io import atomic_path, json_cells, neutralise_formula, neutralise_frame, xlsx_safe_frame
+from riskmap.io.cells import refuse_long_xlsx_cells
 from riskmap.pipeline import Prepared, exposure_matrix_of
 
 
@@ -48,7 +48,7 @@ def export_xlsx(sites: gpd.GeoDataFrame | Prepared, path: Path, *, basin: Any,
             {"note": ["no exposure matrix: the sites were not assessed for a basin"]})
     sheets["data_dictionary"] = _text_sheet(data_dictionary())
     sheets[XLSX_DATA_SHEET] = table
-    _refuse_long_cells(table, path)
+    refuse_long_xlsx_cells(table, path)
     with atomic_path(path) as tmp:
         with pd.ExcelWriter(tmp, engine="openpyxl") as xw:
             from riskmap._about import version_string
@@ -59,32 +59,6 @@ def export_xlsx(sites: gpd.GeoDataFrame | Prepared, path: Path, *, basin: Any,
                 _style_sheet(xw.sheets[name], df, table.columns if name == "sites" else None)
             xw.sheets[XLSX_DATA_SHEET].sheet_state = "hidden"
     return path
-
-
-#: The most characters an XLSX cell holds (Excel's limit; openpyxl would cut longer text with a warning).
-XLSX_MAX_CELL_CHARS = 32_767
-
-
-def _refuse_long_cells(table: pd.DataFrame, path: Path) -> None:
-    """Refuse a workbook that would cut a cell: name the site, the column and the length; CSV/GPKG keep it whole.
-
-    Raises
-    ------
-    RiskmapInputError
-        A text cell is longer than :data:`XLSX_MAX_CELL_CHARS`.
-    """
-    for col in table.columns:
-        if table[col].dtype != object and not pd.api.types.is_string_dtype(table[col]):
-            continue
-        n = table[col].map(lambda v: len(v) if isinstance(v, str) else 0)
-        long = n > XLSX_MAX_CELL_CHARS
-        if long.any():
-            i = int(long.to_numpy().argmax())
-            sid = table["site_id"].iloc[i] if "site_id" in table.columns else i + 1
-            raise RiskmapInputError(
-                f"{path}: site {sid!r}, column {col!r}: {int(n.iloc[i]):,} characters, more than an XLSX cell holds "
-                f"({XLSX_MAX_CELL_CHARS:,}); {int(long.sum())} cell(s) in that column. Shorten the text, or export "
-                "CSV or GeoPackage, which keep it whole")
 
 
 def _text_sheet(df: pd.DataFrame) -> pd.DataFrame:

@@ -294,3 +294,24 @@ def test_import_under_a_reference_basin_name_never_replaces_it(hydrosheds, tmp_p
     res = CliRunner().invoke(main, [*args, "--name", "drina", "--out", str(out)])  # the user's own folder
     assert res.exit_code == 0, res.output
     assert (out / "drina.gpkg").is_file() and bundled.read_bytes() == b"the curated basin"
+
+
+# ---------------------------------------------------------------- XLSX cells of assess/score -o
+
+
+@pytest.mark.parametrize("cmd", ["assess", "score"])
+def test_assess_and_score_xlsx_refuse_a_cell_excel_cannot_hold_like_export(tmp_path, cmd):
+    """``score -o x.xlsx`` cut a 100,000-character note to 32,767 with a raw Python UserWarning (data lost);
+    ``export --format xlsx`` already refused it."""
+    f = tmp_path / "long.csv"
+    f.write_text(_SITES.replace("\ns2,", f",\"{'x' * 100_000}\"\ns2,", 1).replace(",lat\n", ",lat,notes\n", 1),
+                 encoding="utf-8")
+    out = tmp_path / "o.xlsx"
+    res = CliRunner().invoke(main, [cmd, str(f), "-o", str(out), "--lang", "ru"])
+    assert res.exit_code == 2, res.output
+    assert "site 's1', column 'notes'" not in res.output  # the message is translated
+    assert "объект 's1', столбец 'notes': символов 100,000, больше, чем вмещает ячейка XLSX" in res.output
+    assert not out.exists() and not list(tmp_path.glob("*.tmp*"))
+    res = CliRunner().invoke(main, [cmd, str(f), "-o", str(tmp_path / "o.csv")])  # CSV keeps it whole
+    assert res.exit_code == 0, res.output
+    assert len(riskmap.read_sites(tmp_path / "o.csv").set_index("site_id").loc["s1", "notes"]) == 100_000

@@ -11,6 +11,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from riskmap._errors import RiskmapInputError
+from riskmap.i18n import _
 from riskmap.io.formats import _FORMULA_START
 
 
@@ -242,3 +244,34 @@ def _json_columns(df: pd.DataFrame) -> pd.DataFrame:
             if cells is not col:
                 df[c] = cells
     return df
+
+
+#: The most characters an XLSX cell holds (Excel's limit; openpyxl would cut longer text with a warning).
+XLSX_MAX_CELL_CHARS = 32_767
+
+
+def refuse_long_xlsx_cells(table: pd.DataFrame, path: Any) -> None:
+    """Refuse a workbook that would cut a cell: name the site, the column and the length; CSV/GPKG keep it whole.
+
+    Raises
+    ------
+    RiskmapInputError
+        A text cell is longer than :data:`XLSX_MAX_CELL_CHARS`.
+
+    Examples
+    --------
+    >>> refuse_long_xlsx_cells(pd.DataFrame({"site_id": ["a"], "notes": ["short"]}), "out.xlsx")
+    """
+    for col in table.columns:
+        if table[col].dtype != object and not pd.api.types.is_string_dtype(table[col]):
+            continue
+        n = table[col].map(lambda v: len(v) if isinstance(v, str) else 0)
+        long = n > XLSX_MAX_CELL_CHARS
+        if long.any():
+            i = int(long.to_numpy().argmax())
+            sid = table["site_id"].iloc[i] if "site_id" in table.columns else i + 1
+            raise RiskmapInputError(_(
+                "{path}: site {site}, column {column}: {n} characters, more than an XLSX cell holds ({limit}); "
+                "{cells} cell(s) in that column. Shorten the text, or export CSV or GeoPackage, which keep it whole"
+            ).format(path=path, site=repr(sid), column=repr(col), n=f"{int(n.iloc[i]):,}",
+                     limit=f"{XLSX_MAX_CELL_CHARS:,}", cells=int(long.sum())))
