@@ -56,6 +56,17 @@ def _check_number(value: Any, path: Path, key: str, lo: float, hi: float) -> flo
     return float(value)
 
 
+def _check_categories(categories: list[Any], path: Path) -> None:
+    """``tailings.categories``: schema category names only (an unknown name would match no site, in silence)."""
+    from riskmap.schema import CATEGORIES
+
+    bad = [c for c in categories if not isinstance(c, str) or c not in CATEGORIES]
+    if bad:
+        raise RiskmapInputError(_("{path}: tailings.categories: not a site category: {bad}; use any of "
+                                  "{known}").format(path=path, bad=", ".join(repr(b) for b in bad),
+                                                    known=", ".join(CATEGORIES)))
+
+
 def load_contingency_params(path: str | Path | Mapping | None = None) -> dict[str, Any]:
     """The release-scenario parameters: the shipped defaults, overridden by a user TOML file or dict.
 
@@ -112,6 +123,7 @@ def load_contingency_params(path: str | Path | Mapping | None = None) -> dict[st
     _check_number(t["release_fraction"], where, "tailings.release_fraction", 1e-9, 1)
     _check_number(t["dissolved_load_kg_m3"], where, "tailings.dissolved_load_kg_m3", 0, 1e3)
     _check_number(t["max_mass_kg"], where, "tailings.max_mass_kg", 1e-3, 1e8)
+    _check_categories(t["categories"], where)
     if m["model"] not in ("jobson", "jobson-max", "ade"):
         raise RiskmapInputError(f"{where}: meta.model: {m['model']!r} is not jobson, jobson-max or ade")
     e = out["exercise"]

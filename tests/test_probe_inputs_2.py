@@ -315,3 +315,27 @@ def test_assess_and_score_xlsx_refuse_a_cell_excel_cannot_hold_like_export(tmp_p
     res = CliRunner().invoke(main, [cmd, str(f), "-o", str(tmp_path / "o.csv")])  # CSV keeps it whole
     assert res.exit_code == 0, res.output
     assert len(riskmap.read_sites(tmp_path / "o.csv").set_index("site_id").loc["s1", "notes"]) == 100_000
+
+
+# ---------------------------------------------------------------- contingency selections and tailings categories
+
+
+@pytest.mark.parametrize("categories,shown", [('[1, 2]', "1, 2"), ('["tailings"]', "'tailings'")])
+def test_tailings_categories_that_match_no_site_are_refused(tmp_path, categories, shown):
+    """``categories = ["tailings"]`` (not a schema category) silently turned the tailings release rule off."""
+    f = tmp_path / "p.toml"
+    f.write_text(f"[tailings]\ncategories = {categories}\n", encoding="utf-8")
+    with pytest.raises(RiskmapInputError, match=rf"p\.toml: tailings\.categories: not a site category: {shown}; "
+                                                r"use any of tailings_metal, tailings_uranium"):
+        load_contingency_params(f)
+    f.write_text('[tailings]\ncategories = ["tailings_metal", "tailings_ash"]\n', encoding="utf-8")
+    assert load_contingency_params(f)["tailings"]["categories"] == ["tailings_metal", "tailings_ash"]
+
+
+def test_contingency_site_given_twice_gets_one_card_and_a_warning(tmp_path):
+    sid = "lit-suplja-stijena-pb-zn-mine-flotation-tailings-inc"
+    res = CliRunner().invoke(main, ["contingency", "drina", "--sites", f"{sid},{sid}", "--no-pdf",
+                                    "-o", str(tmp_path / "c")])
+    assert res.exit_code == 0, res.output
+    assert f"--sites: {sid} given more than once; one card per site" in res.output
+    assert res.output.count("card: ") == 1
