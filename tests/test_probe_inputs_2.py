@@ -339,3 +339,23 @@ def test_contingency_site_given_twice_gets_one_card_and_a_warning(tmp_path):
     assert res.exit_code == 0, res.output
     assert f"--sites: {sid} given more than once; one card per site" in res.output
     assert res.output.count("card: ") == 1
+
+
+# ---------------------------------------------------------------- text lost to an encoding
+
+
+def test_geojson_lone_surrogate_escape_is_reported_not_silently_replaced(tmp_path):
+    """GDAL reads ``"A\\ud800B"`` (valid JSON, no valid character) as ``A\\ufffdB``: the name changed without a word."""
+    f = tmp_path / "s.geojson"
+    f.write_text('{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {"site_id": "s1", '
+                 '"name": "A\\ud800B", "category": "mine", "coord_precision": "exact", "source": "p"}, '
+                 '"geometry": {"type": "Point", "coordinates": [19.3, 43.7]}}, {"type": "Feature", "properties": '
+                 '{"site_id": "s2", "name": "pair \\ud83d\\ude00", "category": "mine", "coord_precision": "exact", '
+                 '"source": "p"}, "geometry": {"type": "Point", "coordinates": [19.4, 43.7]}}]}', encoding="ascii")
+    sites = riskmap.read_sites(f)
+    issues = sites.attrs["validation"].issues
+    assert [(i.row, i.column) for i in issues] == [(1, "name")]  # the surrogate pair (an emoji) is fine
+    assert "U+FFFD" in issues[0].reason and "wrong text encoding" in issues[0].reason
+    assert sites["name"].tolist() == ["A\ufffdB", "pair \U0001F600"]  # kept as read
+    res = CliRunner().invoke(main, ["validate", str(f), "--lang", "ru"])
+    assert res.exit_code == 0 and "знак символа, потерянного из-за неверной кодировки" in res.output
