@@ -345,6 +345,36 @@ def sample(points: gpd.GeoSeries | gpd.GeoDataFrame, raster_path: str | os.PathL
     return out
 
 
+#: Most pixels :func:`zonal_stats` reads at once: a long corridor over a 10 m raster spans a window of
+#: about 10^9 pixels (8 GB as floats), read strip by strip instead.
+ZONAL_STRIP_PIXELS = 4_000_000
+
+
+def _values_inside(src: Any, band: int, geom: Any, win: tuple[int, int, int, int],
+                   all_touched: bool) -> tuple[np.ndarray, bool]:
+    """The finite values of the pixels of window ``win`` inside ``geom``, and whether any pixel was inside.
+
+    The window is read in strips of at most :data:`ZONAL_STRIP_PIXELS` pixels, so memory follows the
+    pixels inside the geometry, not its bounding box.
+    """
+    from rasterio.features import geometry_mask
+    from rasterio.windows import Window
+
+    r0, r1, c0, c1 = win
+    step = max(1, ZONAL_STRIP_PIXELS // max(c1 - c0, 1))
+    parts, any_inside = [], False
+    for top in range(r0, r1, step):
+        w = Window(c0, top, c1 - c0, min(step, r1 - top))
+        inside = geometry_mask([geom], out_shape=(int(w.height), int(w.width)), transform=src.window_transform(w),
+                               invert=True, all_touched=all_touched)
+        if not inside.any():
+            continue
+        any_inside = True
+        vals = _valid_values(src.read(band, window=w, masked=True))[inside]
+        parts.append(vals[np.isfinite(vals)])
+    return (np.concatenate(parts) if parts else np.empty(0)), any_inside
+
+
 def zonal_stats(geoms: gpd.GeoSeries | gpd.GeoDataFrame, raster_path: str | os.PathLike,
                 stats: Iterable[str] = ("mean", "max"), band: int = 1,
                 all_touched: bool = False) -> pd.DataFrame:
@@ -377,9 +407,6 @@ def zonal_stats(geoms: gpd.GeoSeries | gpd.GeoDataFrame, raster_path: str | os.P
     --------
     >>> zonal_stats(buffer_km(sites, 1.0), "population.tif", stats=("sum",))  # doctest: +SKIP
     """
-    from rasterio.features import geometry_mask
-    from rasterio.windows import Window
-
     stats = tuple(stats)
     bad = [s for s in stats if s not in STATS]
     if bad:
@@ -397,17 +424,9 @@ def zonal_stats(geoms: gpd.GeoSeries | gpd.GeoDataFrame, raster_path: str | os.P
             win = _pixel_window(src, shapely.bounds(geom))
             if win is None:
                 continue
-            r0, r1, c0, c1 = win
-            w = Window(c0, r0, c1 - c0, r1 - r0)
-            arr = _valid_values(src.read(band, window=w, masked=True))
-            wt = src.window_transform(w)
-            inside = geometry_mask([geom], out_shape=arr.shape, transform=wt, invert=True,
-                                   all_touched=all_touched)
-            if not inside.any() and not all_touched:
-                inside = geometry_mask([geom], out_shape=arr.shape, transform=wt, invert=True,
-                                       all_touched=True)
-            vals = arr[inside]
-            vals = vals[np.isfinite(vals)]
+            vals, any_inside = _values_inside(src, band, geom, win, all_touched)
+            if not any_inside and not all_touched:  # smaller than a pixel: every pixel it touches
+                vals, _any = _values_inside(src, band, geom, win, True)
             if "count" in res:
                 res["count"][i] = len(vals)
             if not len(vals):
