@@ -409,3 +409,30 @@ def test_long_corridor_over_a_10_m_raster_reads_strips_not_its_bounding_box(tmp_
         tracemalloc.stop()
     assert out.loc[0, "max"] == 0.5 and out.loc[0, "count"] > 0
     assert peak < 250e6, f"{peak / 1e6:.0f} MB"  # 1,294 MB before, about 100 MB in strips
+
+
+# ---------------------------------------------------------------- questionnaire of hostile names
+
+
+def test_questionnaire_of_escape_and_formula_names_is_written_and_merges_without_false_changes(tmp_path):
+    """A site name with ESC ended ``questionnaire write`` in openpyxl's IllegalCharacterError traceback; names
+    starting with ``=``, ``@`` or ``-`` came back from an untouched workbook as 'fixed column changed'."""
+    import openpyxl
+
+    names = ["\x1b[31mRED\x1b[0m\x07", "=cmd|' /C calc'!A0", "@SUM(1)", "-1+2", "Plain"]
+    f = tmp_path / "inv.csv"
+    f.write_text("site_id,name,category,coord_precision,source,lon,lat,country,basin\n" + "".join(
+        f'q{i},"{n.replace(chr(34), chr(34) * 2)}",mine,exact,probe,{19.3 + i * 0.01},43.7,BIH,drina\n'
+        for i, n in enumerate(names)), encoding="utf-8")
+    wb_path = tmp_path / "q.xlsx"
+    res = CliRunner().invoke(main, ["questionnaire", "drina", "--country", "BIH", "--sites", str(f),
+                                    "-o", str(wb_path)])
+    assert res.exit_code == 0 and "Traceback" not in res.output, res.output
+    cells = [c for ws in openpyxl.load_workbook(wb_path) for row in ws.iter_rows() for c in row]
+    shown = {c.value for c in cells if isinstance(c.value, str)}
+    assert "_x001B_[31mRED_x001B_[0m_x0007_" in shown and "'=cmd|' /C calc'!A0" in shown
+    assert not [c for c in cells if c.data_type == "f" and "cmd" in str(c.value)]
+    res = CliRunner().invoke(main, ["questionnaire", "merge", str(wb_path), "--sites", str(f),
+                                    "-o", str(tmp_path / "m")])
+    assert res.exit_code == 0, res.output
+    assert "fixed column changed" not in res.output and "0 errors and 0 warnings" in res.output

@@ -54,6 +54,21 @@ def neutralise_formula(value: Any) -> Any:
 _XLSX_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
+def xlsx_safe_text(v: Any) -> Any:
+    """A text cell an XLSX sheet can hold: C0 control characters as the format's ``_x001B_`` escapes.
+
+    Other values are returned unchanged.
+
+    Examples
+    --------
+    >>> xlsx_safe_text("\x1b[31mRED"), xlsx_safe_text(5)
+    ('_x001B_[31mRED', 5)
+    """
+    if isinstance(v, str) and _XLSX_ILLEGAL.search(v):
+        return _XLSX_ILLEGAL.sub(lambda m: f"_x{ord(m.group(0)):04X}_", v)
+    return v
+
+
 def xlsx_safe_frame(df: pd.DataFrame) -> pd.DataFrame:
     """Text cells and headers an XLSX sheet can hold: control characters as OOXML escapes.
 
@@ -62,12 +77,7 @@ def xlsx_safe_frame(df: pd.DataFrame) -> pd.DataFrame:
     ``_x001B_``, the spreadsheet format's own escape (Excel shows the
     character).
     """
-
-    def fix(v: Any) -> Any:
-        if isinstance(v, str) and _XLSX_ILLEGAL.search(v):
-            return _XLSX_ILLEGAL.sub(lambda m: f"_x{ord(m.group(0)):04X}_", v)
-        return v
-
+    fix = xlsx_safe_text
     out = df.copy()
     for c in out.columns:
         if out[c].dtype == object or pd.api.types.is_string_dtype(out[c]):
