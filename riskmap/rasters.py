@@ -196,20 +196,22 @@ def _open(raster_path):
 
     p = os.fspath(raster_path)
     if not os.path.exists(p):
-        raise RiskmapInputError(f"{p}: raster file not found")
+        raise RiskmapInputError(_("{path}: raster file not found").format(path=p))
     try:
         src = rasterio.open(p)
     except Exception as e:  # noqa: BLE001 - rasterio raises several kinds
-        raise RiskmapInputError(f"{p}: cannot open as a raster ({e})") from None
+        raise RiskmapInputError(_("{path}: cannot open as a raster ({error})").format(path=p, error=e)) from None
     if src.crs is None:
         src.close()
-        raise RiskmapInputError(f"{p}: raster has no CRS; assign one (e.g. gdal_edit.py -a_srs EPSG:4326)")
+        raise RiskmapInputError(_("{path}: raster has no CRS; assign one (e.g. gdal_edit.py -a_srs EPSG:4326)").format(
+            path=p))
     return src
 
 
 def _check_band(src, band: int, path) -> None:
     if not (1 <= int(band) <= src.count):
-        raise RiskmapInputError(f"{path}: band {band} does not exist (the raster has {src.count} band(s))")
+        raise RiskmapInputError(_("{path}: band {band} does not exist (the raster has {n} band(s))").format(
+            path=path, band=band, n=src.count))
     dtype = str(src.dtypes[int(band) - 1])
     if not np.issubdtype(_numpy_dtype(dtype), np.integer) and not np.issubdtype(_numpy_dtype(dtype), np.floating):
         raise RiskmapInputError(_(

@@ -436,3 +436,18 @@ def test_questionnaire_of_escape_and_formula_names_is_written_and_merges_without
                                     "-o", str(tmp_path / "m")])
     assert res.exit_code == 0, res.output
     assert "fixed column changed" not in res.output and "0 errors and 0 warnings" in res.output
+
+
+def test_raster_errors_are_translated(tmp_path):
+    """The raster errors (no CRS, unreadable, missing band) were English under ``--lang ru``."""
+    nocrs = _raster(tmp_path / "nocrs.tif", np.ones((5, 5), np.float32), crs=None)
+    text = tmp_path / "text.tif"
+    text.write_text("not a raster", encoding="utf-8")
+    pts = gpd.GeoSeries(gpd.points_from_xy([19.3], [43.7]), crs="EPSG:4326")
+    with use_lang("ru"):
+        with pytest.raises(RiskmapInputError, match="nocrs.tif: у растра нет системы координат"):
+            sample(pts, nocrs)
+        with pytest.raises(RiskmapInputError, match="text.tif: не удаётся открыть как растр"):
+            sample(pts, text)
+        with pytest.raises(RiskmapInputError, match=r"канала 2 нет \(каналов в растре: 1\)"):
+            sample(pts, _raster(tmp_path / "one.tif", np.ones((5, 5), np.float32)), band=2)
