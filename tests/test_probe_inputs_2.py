@@ -451,3 +451,10 @@ def test_raster_errors_are_translated(tmp_path):
             sample(pts, text)
         with pytest.raises(RiskmapInputError, match=r"канала 2 нет \(каналов в растре: 1\)"):
             sample(pts, _raster(tmp_path / "one.tif", np.ones((5, 5), np.float32)), band=2)
+
+
+def test_score_summary_names_the_statuses_in_russian(tmp_path):
+    """``riskmap score --lang ru`` printed '(insufficient data: 2)' in a Russian sentence."""
+    res = CliRunner().invoke(main, ["score", str(_sites_file(tmp_path)), "-o", str(tmp_path / "s.csv"), "--lang", "ru"])
+    assert res.exit_code == 0, res.output
+    assert "(недостаточно данных: 2)" in res.output and "insufficient" not in res.output

@@ -235,4 +235,12 @@ def score_cmd(sites_file: Path | None, out: Path, params_file: Path | None, rast
     st = scored["score_status"].value_counts()
     _echo(ngettext("{n} site scored ({statuses}); parameters: {params} -> {out}",
                    "{n} sites scored ({statuses}); parameters: {params} -> {out}", len(scored)).format(
-        n=len(scored), statuses=", ".join(f"{k}: {v}" for k, v in st.items()), params=params["label"], out=out))
+        n=len(scored), statuses=", ".join(f"{_status_word(k)}: {v}" for k, v in st.items()), params=params["label"],
+        out=out))
+
+
+def _status_word(status: Any) -> str:
+    """A ``score_status`` value in the output language (an unknown value as it is)."""
+    words = {"scored": pgettext("score status", "scored"), "proxy": pgettext("score status", "proxy"),
+             "insufficient data": pgettext("score status", "insufficient data")}
+    return words.get(str(status), str(status))
