@@ -19,6 +19,7 @@ from click.testing import CliRunner
 from rasterio.transform import from_origin
 
 import riskmap
+import riskmap._paths
 from riskmap import RiskmapDataWarning, RiskmapInputError
 from riskmap.cli import main
 from riskmap.contingency_params import load_contingency_params, read_contacts
@@ -458,3 +459,25 @@ def test_score_summary_names_the_statuses_in_russian(tmp_path):
     res = CliRunner().invoke(main, ["score", str(_sites_file(tmp_path)), "-o", str(tmp_path / "s.csv"), "--lang", "ru"])
     assert res.exit_code == 0, res.output
     assert "(недостаточно данных: 2)" in res.output and "insufficient" not in res.output
+
+
+# ---------------------------------------------------------------- a site exactly on a border line
+
+
+def test_site_exactly_on_a_border_vertex_gets_a_country_and_its_downstream_path(tmp_path):
+    """A site on a vertex of the BIH-SRB border (the Drina) lay in no country polygon: no country,
+    'not checked (outside the basin countries)' and no downstream country, without a word."""
+    f = tmp_path / "on_border.csv"
+    f.write_text("site_id,name,category,coord_precision,source,lon,lat\n"
+                 "b1,On the border,mine,exact,probe,19.4484559,44.1444384\n", encoding="utf-8")
+    import shapely
+
+    c = gpd.read_file(riskmap._paths.DATA_DIR / "basins" / "countries.gpkg", layer="countries").set_index("iso3")
+    pt = shapely.Point(19.4484559, 44.1444384)
+    assert c.loc["BIH", "geometry"].touches(pt) and c.loc["SRB", "geometry"].touches(pt)  # on both boundaries
+    sites = riskmap.read_sites(f)
+    assert [(i.column, i.severity) for i in sites.attrs["validation"].issues] == [("country", "warning")]
+    assert "lies exactly on the border of BIH and SRB" in sites.attrs["validation"].issues[0].reason
+    a = riskmap.assess(sites).iloc[0]
+    assert a["country"] in ("BIH", "SRB") and a["country_check"] == "derived from location"
+    assert "BIH|SRB" in str(a["downstream_countries"]) and a["basin"] == "drina"
