@@ -307,6 +307,10 @@ def _v_suspect_chars(c: Column, v: Any, s: str | None, cells: _Cells, i: int) ->
         cells.err(i, c.name, _("contains control or invisible characters ({codes}); kept as given").format(
             codes=codes),
                   _("remove them unless they are meant (a copy from a terminal or a PDF?)"), "warning")
+    if s is not None and "\ufffd" in s:  # GDAL and decoders put it for bytes that were no valid text
+        cells.err(i, c.name, _("contains U+FFFD (\ufffd), the mark of a character lost to a wrong text encoding "
+                               "(e.g. an invalid escape in a GeoJSON file); kept as given"),
+                  _("correct the text in the source and save it as UTF-8"), "warning")
     return s
 
 

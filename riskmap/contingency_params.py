@@ -22,7 +22,7 @@ import pandas as pd
 from riskmap._errors import RiskmapInputError
 from riskmap._iso3 import ISO3_NAMES
 from riskmap._paths import PARAMS_DIR
-from riskmap.i18n import N_
+from riskmap.i18n import N_, _
 
 __all__ = ["CONTACTS_TEMPLATE", "CONTACT_COLUMNS", "DEFAULT_CONTINGENCY_FILE", "PARAM_TEXTS", "load_contingency_params",
            "read_contacts"]
@@ -54,6 +54,17 @@ def _check_number(value: Any, path: Path, key: str, lo: float, hi: float) -> flo
     if not lo <= float(value) <= hi:
         raise RiskmapInputError(f"{path}: {key}: {value!r} is outside {lo:g}..{hi:g}")
     return float(value)
+
+
+def _check_categories(categories: list[Any], path: Path) -> None:
+    """``tailings.categories``: schema category names only (an unknown name would match no site, in silence)."""
+    from riskmap.schema import CATEGORIES
+
+    bad = [c for c in categories if not isinstance(c, str) or c not in CATEGORIES]
+    if bad:
+        raise RiskmapInputError(_("{path}: tailings.categories: not a site category: {bad}; use any of "
+                                  "{known}").format(path=path, bad=", ".join(repr(b) for b in bad),
+                                                    known=", ".join(CATEGORIES)))
 
 
 def load_contingency_params(path: str | Path | Mapping | None = None) -> dict[str, Any]:
@@ -91,8 +102,11 @@ def load_contingency_params(path: str | Path | Mapping | None = None) -> dict[st
         user = _read_toml(where, "contingency parameter")
     out = copy.deepcopy(base)
     for table, values in user.items():
-        if table not in base or not isinstance(values, Mapping):
+        if table not in base:
             raise RiskmapInputError(f"{where}: unknown table [{table}]; known: {', '.join(sorted(base))}")
+        if not isinstance(values, Mapping):
+            raise RiskmapInputError(_("{path}: {table} must be a table ([{table}] followed by its keys), got {value}")
+                                    .format(path=where, table=table, value=repr(values)))
         for key, v in values.items():
             if key not in base[table]:
                 raise RiskmapInputError(f"{where}: [{table}] unknown key {key!r}; known: {', '.join(base[table])}")
@@ -109,6 +123,7 @@ def load_contingency_params(path: str | Path | Mapping | None = None) -> dict[st
     _check_number(t["release_fraction"], where, "tailings.release_fraction", 1e-9, 1)
     _check_number(t["dissolved_load_kg_m3"], where, "tailings.dissolved_load_kg_m3", 0, 1e3)
     _check_number(t["max_mass_kg"], where, "tailings.max_mass_kg", 1e-3, 1e8)
+    _check_categories(t["categories"], where)
     if m["model"] not in ("jobson", "jobson-max", "ade"):
         raise RiskmapInputError(f"{where}: meta.model: {m['model']!r} is not jobson, jobson-max or ade")
     e = out["exercise"]
@@ -124,12 +139,15 @@ def read_contacts(path: str | Path | None) -> pd.DataFrame:
 
     ``country`` is an ISO3 code (``KGZ``) as used in the basin data. Text is kept as
     data (never interpreted); the shipped template
-    (``riskmap/params/contacts_template.csv``) holds the header only.
+    (``riskmap/params/contacts_template.csv``) holds the header only. A row with more
+    fields than the header (an unquoted comma in an organisation or a phone list) is
+    refused rather than cut.
 
     Raises
     ------
     RiskmapInputError
-        Missing file or column, an empty or non-ISO3 country, naming file, row and column.
+        Missing file or column, a repeated column, a row with more fields than the header,
+        an empty or non-ISO3 country, naming file, row and column.
 
     Examples
     --------
@@ -139,35 +157,68 @@ def read_contacts(path: str | Path | None) -> pd.DataFrame:
     if path is None:
         return pd.DataFrame(columns=list(CONTACT_COLUMNS))
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise RiskmapInputError(f"{p}: contacts file not found") from None
-    except UnicodeDecodeError:
-        raise RiskmapInputError(f"{p}: not UTF-8 text; save the contacts file as UTF-8 CSV") from None
-    except IsADirectoryError:
-        raise RiskmapInputError(f"{p}: is a folder, not a contacts file") from None
-    rows = list(csv.reader(_io.StringIO(text)))
-    if not rows:
-        raise RiskmapInputError(f"{p}: empty file; expected the header {','.join(CONTACT_COLUMNS)}")
-    header = [h.strip().lower() for h in rows[0]]
-    missing = [c for c in CONTACT_COLUMNS if c not in header]
-    if missing:
-        raise RiskmapInputError(f"{p}: row 1: missing column(s) {', '.join(missing)}; "
-                                f"expected {','.join(CONTACT_COLUMNS)}")
+    rows = _contact_rows(p)
+    header = _contact_header(p, rows)
     out = []
     for i, r in enumerate(rows[1:], start=2):
         if not any(x.strip() for x in r):
             continue
-        rec = {c: (r[header.index(c)].strip() if header.index(c) < len(r) else "") for c in CONTACT_COLUMNS}
-        if not re.fullmatch(r"[A-Za-z]{3}", rec["country"]):
-            raise RiskmapInputError(f"{p}: row {i}, column country: {rec['country']!r} is not an ISO3 code "
-                                    "(e.g. KGZ, UZB, BIH)")
-        rec["country"] = rec["country"].upper()
-        if rec["country"] not in ISO3_NAMES:
-            raise RiskmapInputError(f"{p}: row {i}, column country: {rec['country']!r} is not a country code "
-                                    "(ISO 3166-1 alpha-3, or XKX for Kosovo)")
-        if not (rec["organisation"] or rec["contact"]):
-            raise RiskmapInputError(f"{p}: row {i}: neither organisation nor contact given")
-        out.append(rec)
+        if any(x.strip() for x in r[len(header):]):  # empty trailing fields (Excel) are harmless
+            raise RiskmapInputError(_(
+                "{path}: row {row}: {n} fields, the header has {m}; put values holding a comma in double quotes "
+                '(e.g. "Ministry of Interior, Sector for Emergency Management")').format(
+                path=p, row=i, n=len(r), m=len(header)))
+        out.append(_contact_record(p, i, {c: (r[header.index(c)].strip() if header.index(c) < len(r) else "")
+                                          for c in CONTACT_COLUMNS}))
     return pd.DataFrame(out, columns=list(CONTACT_COLUMNS))
+
+
+def _contact_rows(p: Path) -> list[list[str]]:
+    """The CSV rows of contacts file ``p`` (its header first)."""
+    try:
+        text = p.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise RiskmapInputError(_("{path}: contacts file not found").format(path=p)) from None
+    except UnicodeDecodeError:
+        raise RiskmapInputError(_("{path}: not UTF-8 text; save the contacts file as UTF-8 CSV").format(
+            path=p)) from None
+    except IsADirectoryError:
+        raise RiskmapInputError(_("{path}: is a folder, not a contacts file").format(path=p)) from None
+    try:
+        return list(csv.reader(_io.StringIO(text)))
+    except csv.Error as e:
+        raise RiskmapInputError(_("{path}: malformed CSV: {error}; check quotes on that line").format(
+            path=p, error=e)) from None
+
+
+def _contact_header(p: Path, rows: list[list[str]]) -> list[str]:
+    """The lower-case header of a contacts file, with every column of :data:`CONTACT_COLUMNS`, none repeated."""
+    if not rows:
+        raise RiskmapInputError(_("{path}: empty file; expected the header {header}").format(
+            path=p, header=",".join(CONTACT_COLUMNS)))
+    header = [h.strip().lower() for h in rows[0]]
+    missing = [c for c in CONTACT_COLUMNS if c not in header]
+    if missing:
+        raise RiskmapInputError(_("{path}: row 1: missing column(s) {missing}; expected {header}").format(
+            path=p, missing=", ".join(missing), header=",".join(CONTACT_COLUMNS)))
+    repeated = sorted({c for c in CONTACT_COLUMNS if header.count(c) > 1})
+    if repeated:
+        raise RiskmapInputError(_("{path}: row 1: column(s) {columns} appear more than once; keep one of each")
+                                .format(path=p, columns=", ".join(repeated)))
+    return header
+
+
+def _contact_record(p: Path, row: int, rec: dict[str, str]) -> dict[str, str]:
+    """One contact with its country checked (ISO3) and upper-cased."""
+    if not re.fullmatch(r"[A-Za-z]{3}", rec["country"]):
+        raise RiskmapInputError(_("{path}: row {row}, column country: {value} is not an ISO3 code "
+                                  "(e.g. KGZ, UZB, BIH)").format(path=p, row=row, value=repr(rec["country"])))
+    rec["country"] = rec["country"].upper()
+    if rec["country"] not in ISO3_NAMES:
+        raise RiskmapInputError(_("{path}: row {row}, column country: {value} is not a country code "
+                                  "(ISO 3166-1 alpha-3, or XKX for Kosovo)").format(
+            path=p, row=row, value=repr(rec["country"])))
+    if not (rec["organisation"] or rec["contact"]):
+        raise RiskmapInputError(_("{path}: row {row}: neither organisation nor contact given").format(
+            path=p, row=row))
+    return rec

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from riskmap._errors import RiskmapInputError
+from riskmap._errors import RiskmapDataWarning, RiskmapInputError
 from riskmap.contingency_text import _fmt_value, _loc, mass_text, _missing, _value_label
 from riskmap.i18n import N_, _
 
@@ -94,6 +95,11 @@ def select_sites(sites: pd.DataFrame, basin_id: str, spec: str | Sequence[str] |
     ids = [s.strip() for s in (spec.split(",") if isinstance(spec, str) else spec) if str(s).strip()]
     if not ids:
         raise RiskmapInputError("--sites: no site id given")
+    repeated = sorted({i for i in ids if ids.count(i) > 1})
+    if repeated:  # one card per site: a repeated id would give the same card twice
+        warnings.warn(_("--sites: {ids} given more than once; one card per site").format(ids=", ".join(repeated)),
+                      RiskmapDataWarning, stacklevel=2)
+        ids = list(dict.fromkeys(ids))
     known = set(sites["site_id"].astype(str))
     bad = [i for i in ids if i not in known]
     if bad:

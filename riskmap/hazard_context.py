@@ -17,7 +17,7 @@ import pandas as pd
 import shapely
 
 from riskmap.natech import _corridors, _natech_classes, climate_scenarios, load_natech_layers
-from riskmap.rasters import buffer_km, check_raster_name, plausible_flood_depth, sample, zonal_stats
+from riskmap.rasters import buffer_km, check_raster_name, plausible_flood_depth, sample, warn_if_no_value, zonal_stats
 
 __all__ = ["NATECH_COLUMNS", "add_site_context"]
 
@@ -112,6 +112,7 @@ def _raster_columns(out: gpd.GeoDataFrame, rasters: Mapping[str, Any], corridors
     for name, path in ((k, v) for k, v in rasters.items() if k not in climate):
         col = f"raster_{name}"
         out[col] = sample(out, path)
+        warn_if_no_value(out[col].to_numpy(dtype="float64"), path, name)
         st = zonal_stats(buffer_km(out, site_buffer_km), path, stats=("mean", "max"))
         out[f"{col}_site_mean"] = st["mean"].to_numpy()
         out[f"{col}_site_max"] = st["max"].to_numpy()

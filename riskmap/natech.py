@@ -11,7 +11,6 @@ hazard indices.
 from __future__ import annotations
 
 import re
-import warnings
 from pathlib import Path
 from collections.abc import Mapping
 from typing import Any
@@ -24,11 +23,11 @@ from scipy.spatial import cKDTree
 
 from riskmap._columns import _num, _step_ge, _step_le, _text
 from riskmap import hydrography
-from riskmap._errors import RiskmapDataWarning, RiskmapInputError
+from riskmap._errors import RiskmapInputError
 from riskmap._paths import DATA_DIR
 from riskmap.network import network_of
 from riskmap.params import _params, _read_toml
-from riskmap.rasters import buffer_km, local_groups, plausible_flood_depth, sample, zonal_stats
+from riskmap.rasters import buffer_km, local_groups, plausible_flood_depth, sample, warn_if_no_value, zonal_stats
 from riskmap.spatial_index import _WGS84, _project, lonlat_transformer
 from riskmap.schema import TMF_CATEGORIES
 
@@ -533,9 +532,7 @@ def climate_scenarios(sites: gpd.GeoDataFrame, rasters: Mapping[str, Any], param
             v = _scenario_values(sites, path)
             if hazard == "flood":  # a negative depth is nodata the raster does not declare, not "dry"
                 v = plausible_flood_depth(v, f"{path} ({hazard}:{scen})")
-            if len(v) and not np.isfinite(v).any():
-                warnings.warn(f"climate raster {hazard}:{scen} ({path}) gives no data at any of the {len(v)} "
-                              "sites (outside the raster or nodata there)", RiskmapDataWarning, stacklevel=2)
+            warn_if_no_value(v, path, f"{hazard}:{scen}")
             col = f"climate_{hazard}_{scen}"
             out[col] = v
             classes[scen] = _classify(v, steps)

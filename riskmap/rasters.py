@@ -28,10 +28,11 @@ import shapely
 
 from riskmap._errors import RiskmapDataWarning, RiskmapInputError
 from riskmap._geo import local_aeqd
-from riskmap.i18n import ngettext
+from riskmap.i18n import _, ngettext
 from riskmap.schema import AOI_BOXES
 
-__all__ = ["sample", "zonal_stats", "buffer_km", "local_groups", "check_raster_name", "plausible_flood_depth", "STATS"]
+__all__ = ["sample", "zonal_stats", "buffer_km", "local_groups", "check_raster_name", "plausible_flood_depth",
+           "warn_if_no_value", "STATS"]
 
 #: Statistics :func:`zonal_stats` can compute.
 STATS = ("mean", "max", "min", "sum", "median", "std", "count")
@@ -195,20 +196,36 @@ def _open(raster_path):
 
     p = os.fspath(raster_path)
     if not os.path.exists(p):
-        raise RiskmapInputError(f"{p}: raster file not found")
+        raise RiskmapInputError(_("{path}: raster file not found").format(path=p))
     try:
         src = rasterio.open(p)
     except Exception as e:  # noqa: BLE001 - rasterio raises several kinds
-        raise RiskmapInputError(f"{p}: cannot open as a raster ({e})") from None
+        raise RiskmapInputError(_("{path}: cannot open as a raster ({error})").format(path=p, error=e)) from None
     if src.crs is None:
         src.close()
-        raise RiskmapInputError(f"{p}: raster has no CRS; assign one (e.g. gdal_edit.py -a_srs EPSG:4326)")
+        raise RiskmapInputError(_("{path}: raster has no CRS; assign one (e.g. gdal_edit.py -a_srs EPSG:4326)").format(
+            path=p))
     return src
 
 
 def _check_band(src, band: int, path) -> None:
     if not (1 <= int(band) <= src.count):
-        raise RiskmapInputError(f"{path}: band {band} does not exist (the raster has {src.count} band(s))")
+        raise RiskmapInputError(_("{path}: band {band} does not exist (the raster has {n} band(s))").format(
+            path=path, band=band, n=src.count))
+    dtype = str(src.dtypes[int(band) - 1])
+    if not np.issubdtype(_numpy_dtype(dtype), np.integer) and not np.issubdtype(_numpy_dtype(dtype), np.floating):
+        raise RiskmapInputError(_(
+            "{path}: band {band} holds {dtype} values, not real numbers; riskmap reads integer or floating-point "
+            "rasters. Fix: convert the band (e.g. gdal_translate -ot Float32 IN.tif OUT.tif)").format(
+            path=path, band=band, dtype=dtype))
+
+
+def _numpy_dtype(name: str) -> np.dtype:
+    """The numpy type of a GDAL/rasterio band type name (``complex_int16`` and unknown names as complex)."""
+    try:
+        return np.dtype(name)
+    except TypeError:
+        return np.dtype("complex128")
 
 
 def _pixel_window(src, bounds: Sequence[float]) -> tuple[int, int, int, int] | None:
@@ -226,8 +243,45 @@ def _pixel_window(src, bounds: Sequence[float]) -> tuple[int, int, int, int] | N
 
 
 def _valid_values(arr: np.ma.MaskedArray) -> np.ndarray:
+    """Pixel values as floats, nodata and non-finite pixels (``inf``: no measurement) as ``NaN``."""
     vals = np.ma.filled(arr.astype("float64"), np.nan)
+    vals[~np.isfinite(vals)] = np.nan
     return vals
+
+
+def _lonlat_bounds(raster_path: str | os.PathLike) -> str:
+    """The raster's extent in degrees (``lon 18.5..21.5, lat 41..44.5``), or its native bounds and CRS."""
+    from rasterio.warp import transform_bounds
+
+    with _open(raster_path) as src:
+        try:
+            x0, y0, x1, y1 = transform_bounds(src.crs, "EPSG:4326", *src.bounds)
+        except Exception:  # noqa: BLE001 - a CRS pyproj cannot transform: show the native bounds
+            b = src.bounds
+            return f"{b.left:g}..{b.right:g}, {b.bottom:g}..{b.top:g} ({src.crs})"
+    return f"lon {x0:.4g}..{x1:.4g}, lat {y0:.4g}..{y1:.4g}"
+
+
+def warn_if_no_value(values: np.ndarray, raster_path: str | os.PathLike, name: str) -> None:
+    """Warn (:class:`RiskmapDataWarning`) when a raster gives no value at any site.
+
+    Every site outside the raster or on nodata pixels means the raster's columns are
+    unknown for the whole file: usually a raster of another area, or a wrong CRS.
+
+    Examples
+    --------
+    >>> warn_if_no_value(np.array([0.5, np.nan]), "depth.tif", "flood_depth")  # a value: no warning
+    """
+    if not len(values) or np.isfinite(values).any():
+        return
+    n = len(values)
+    warnings.warn(ngettext(
+        "{path}: raster {name} gives no value at the {n} site (outside the raster, which covers {bounds}, or on "
+        "nodata pixels): check the raster's area and CRS; its columns are unknown",
+        "{path}: raster {name} gives no value at any of the {n} sites (outside the raster, which covers "
+        "{bounds}, or on nodata pixels): check the raster's area and CRS; its columns are unknown",
+        n).format(path=os.fspath(raster_path), name=name, n=n, bounds=_lonlat_bounds(raster_path)),
+        RiskmapDataWarning, stacklevel=2)
 
 
 def sample(points: gpd.GeoSeries | gpd.GeoDataFrame, raster_path: str | os.PathLike,
@@ -293,6 +347,36 @@ def sample(points: gpd.GeoSeries | gpd.GeoDataFrame, raster_path: str | os.PathL
     return out
 
 
+#: Most pixels :func:`zonal_stats` reads at once: a long corridor over a 10 m raster spans a window of
+#: about 10^9 pixels (8 GB as floats), read strip by strip instead.
+ZONAL_STRIP_PIXELS = 4_000_000
+
+
+def _values_inside(src: Any, band: int, geom: Any, win: tuple[int, int, int, int],
+                   all_touched: bool) -> tuple[np.ndarray, bool]:
+    """The finite values of the pixels of window ``win`` inside ``geom``, and whether any pixel was inside.
+
+    The window is read in strips of at most :data:`ZONAL_STRIP_PIXELS` pixels, so memory follows the
+    pixels inside the geometry, not its bounding box.
+    """
+    from rasterio.features import geometry_mask
+    from rasterio.windows import Window
+
+    r0, r1, c0, c1 = win
+    step = max(1, ZONAL_STRIP_PIXELS // max(c1 - c0, 1))
+    parts, any_inside = [], False
+    for top in range(r0, r1, step):
+        w = Window(c0, top, c1 - c0, min(step, r1 - top))
+        inside = geometry_mask([geom], out_shape=(int(w.height), int(w.width)), transform=src.window_transform(w),
+                               invert=True, all_touched=all_touched)
+        if not inside.any():
+            continue
+        any_inside = True
+        vals = _valid_values(src.read(band, window=w, masked=True))[inside]
+        parts.append(vals[np.isfinite(vals)])
+    return (np.concatenate(parts) if parts else np.empty(0)), any_inside
+
+
 def zonal_stats(geoms: gpd.GeoSeries | gpd.GeoDataFrame, raster_path: str | os.PathLike,
                 stats: Iterable[str] = ("mean", "max"), band: int = 1,
                 all_touched: bool = False) -> pd.DataFrame:
@@ -325,9 +409,6 @@ def zonal_stats(geoms: gpd.GeoSeries | gpd.GeoDataFrame, raster_path: str | os.P
     --------
     >>> zonal_stats(buffer_km(sites, 1.0), "population.tif", stats=("sum",))  # doctest: +SKIP
     """
-    from rasterio.features import geometry_mask
-    from rasterio.windows import Window
-
     stats = tuple(stats)
     bad = [s for s in stats if s not in STATS]
     if bad:
@@ -345,17 +426,9 @@ def zonal_stats(geoms: gpd.GeoSeries | gpd.GeoDataFrame, raster_path: str | os.P
             win = _pixel_window(src, shapely.bounds(geom))
             if win is None:
                 continue
-            r0, r1, c0, c1 = win
-            w = Window(c0, r0, c1 - c0, r1 - r0)
-            arr = _valid_values(src.read(band, window=w, masked=True))
-            wt = src.window_transform(w)
-            inside = geometry_mask([geom], out_shape=arr.shape, transform=wt, invert=True,
-                                   all_touched=all_touched)
-            if not inside.any() and not all_touched:
-                inside = geometry_mask([geom], out_shape=arr.shape, transform=wt, invert=True,
-                                       all_touched=True)
-            vals = arr[inside]
-            vals = vals[np.isfinite(vals)]
+            vals, any_inside = _values_inside(src, band, geom, win, all_touched)
+            if not any_inside and not all_touched:  # smaller than a pixel: every pixel it touches
+                vals, _any = _values_inside(src, band, geom, win, True)
             if "count" in res:
                 res["count"][i] = len(vals)
             if not len(vals):

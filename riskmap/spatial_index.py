@@ -493,7 +493,8 @@ class PolygonLabeler:
     polygon boundary (dilated by one cell) are marked "mixed". A point in a
     pure cell takes the cell's label; a point in a mixed cell is tested
     exactly with :func:`shapely.contains_xy` on the prepared polygons, so the
-    result equals an exact point-in-polygon join (boundary points excepted).
+    result equals an exact point-in-polygon join. A point in no interior that lies on a
+    boundary (a site exactly on a border line) takes the first polygon it touches.
     Overlapping polygons: the first one wins.
 
     ``polygons``: shapely polygons (lon/lat; None or empty ones contain nothing); ``max_cells``: the
@@ -577,6 +578,26 @@ class PolygonLabeler:
                 continue
             idx = todo[sel]
             hit = shapely.contains_xy(p, lon[idx], lat[idx])
+            out[idx[hit]] = i
+            todo = np.setdiff1d(todo, idx[hit], assume_unique=True)
+        return self._on_boundary(lon, lat, todo, out)
+
+    def _on_boundary(self, lon: np.ndarray, lat: np.ndarray, todo: np.ndarray, out: np.ndarray) -> np.ndarray:
+        """Points in no polygon's interior that lie on a boundary take the first polygon they touch.
+
+        A site exactly on a border line (a vertex shared by two countries) was in no country at all.
+        """
+        for i, p in enumerate(self.polys):
+            if len(todo) == 0:
+                break
+            if p is None or p.is_empty:
+                continue
+            bx0, by0, bx1, by1 = self.bboxes[i]
+            sel = (lon[todo] >= bx0) & (lon[todo] <= bx1) & (lat[todo] >= by0) & (lat[todo] <= by1)
+            if not sel.any():
+                continue
+            idx = todo[sel]
+            hit = shapely.intersects_xy(p, lon[idx], lat[idx])
             out[idx[hit]] = i
             todo = np.setdiff1d(todo, idx[hit], assume_unique=True)
         return out

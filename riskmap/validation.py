@@ -166,6 +166,21 @@ def _derive_country(sites: gpd.GeoDataFrame, countries: gpd.GeoDataFrame) -> Non
     sites.attrs["country_derived"] = sorted(str(v) for v in sites.loc[filled, "site_id"])
 
 
+def _on_border_warnings(sites: gpd.GeoDataFrame, countries: gpd.GeoDataFrame, rows: np.ndarray, err: Any) -> None:
+    """Warn where a site without a country lies exactly on a border line: its location names no one country."""
+    blank = np.flatnonzero(sites["country"].isna().to_numpy())
+    if not len(blank):
+        return
+    pts = gpd.GeoDataFrame(geometry=sites.geometry.iloc[blank].representative_point().to_numpy(), crs=sites.crs)
+    j = gpd.sjoin(pts, countries[["iso3", "geometry"]].to_crs(sites.crs), how="inner", predicate="intersects")
+    for k, codes in j.groupby(level=0)["iso3"]:
+        if codes.nunique() > 1:
+            err(rows[blank[int(k)]], "country", _("the site lies exactly on the border of {codes}: its location "
+                                                  "names no one country (assess takes one of them)").format(
+                codes=" and ".join(sorted(set(codes)))),
+                _("give the country in the 'country' column"), "warning")
+
+
 def validate_sites(
     df: pd.DataFrame,
     *,
@@ -256,6 +271,7 @@ def validate_sites(
     if countries is not None and len(sites):
         _country_mismatch_warnings(sites, countries, np.flatnonzero(~cells.bad), cells.err)
         _derive_country(sites, countries)
+        _on_border_warnings(sites, countries, np.flatnonzero(~cells.bad), cells.err)
     report.n_kept = len(sites)
     report.issues.sort(key=lambda i: (i.row is not None, i.row or 0))
     if strict and not report.ok:

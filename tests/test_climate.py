@@ -107,7 +107,7 @@ def test_other_crs_gives_the_same_values(rasters, drina_sites):
 
 def test_bad_rasters_give_no_data_or_a_clear_error(rasters, drina_sites):
     for bad in ("nodata", "far"):
-        with pytest.warns(RiskmapDataWarning, match="gives no data at any of the 12 sites"):
+        with pytest.warns(RiskmapDataWarning, match="gives no value at any of the 12 sites"):
             out = climate_scenarios(drina_sites, {"flood:present": rasters["present"], "flood:2050": rasters[bad]})
         assert (out["climate_flood_2050_status"] == "no data").all()
         assert out["climate_flood_2050"].isna().all() and out["climate_flood_2050_class"].isna().all()

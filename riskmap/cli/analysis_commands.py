@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import math
+import warnings
 from pathlib import Path
 from typing import Any
 
 import click
+from rich.markup import escape as escape_markup
 
 from riskmap._cli_basin import BASIN
 
 from riskmap._console import console_text
+from riskmap._errors import RiskmapDataWarning
 from riskmap.i18n import _, ngettext, pgettext
 from riskmap.cli._base import (
     SITES_CSV,
@@ -53,9 +57,33 @@ def _print_matrices(assessed, basin: str | None = None, weight: str | None = Non
         for c in (pgettext("cli table", "transboundary"), pgettext("cli table", "sites")):
             t.add_column(escape(c), justify="right", no_wrap=True)
         for origin, row in sub.iterrows():
-            t.add_row(escape(console_text(origin)), *[(f"{row[c]:g}" if row[c] else "·") for c in ds_cols],
-                      f"{row['transboundary']:g}", f"{row['sites']:g}")
+            t.add_row(escape(console_text(origin)), *[_matrix_cell(row[c], "·") for c in ds_cols],
+                      _matrix_cell(row["transboundary"]), _matrix_cell(row["sites"]))
         console.print(t)
+
+
+def _matrix_cell(x: Any, zero: str | None = None) -> str:
+    """A matrix number for the terminal: ``unknown`` (translated) for a sum of unknown weights, never ``nan``."""
+    from riskmap.i18n import UNKNOWN
+
+    if math.isnan(float(x)):
+        return escape_markup(_(UNKNOWN))
+    if zero is not None and not x:
+        return zero
+    return f"{x:g}"
+
+
+def _warn_unknown_weights(assessed: Any, column: str, src: Path) -> None:
+    """Say how many sites in a basin have no ``--weight`` value: the sums leave them out (never as 0)."""
+    in_basin = assessed["basin"].notna() if "basin" in assessed.columns else None
+    values = assessed[column] if in_basin is None else assessed.loc[in_basin, column]
+    n, total = int(values.isna().sum()), len(values)
+    if n:
+        warnings.warn(ngettext(
+            "{path}: {n} of {total} sites has no {column}: the sums leave it out (unknown, not 0); a sum of only "
+            "such sites is unknown",
+            "{path}: {n} of {total} sites have no {column}: the sums leave them out (unknown, not 0); a sum of only "
+            "such sites is unknown", n).format(path=src, n=n, total=total, column=column), RiskmapDataWarning, stacklevel=2)
 
 
 @main.command("assess")
@@ -140,6 +168,7 @@ def matrix_cmd(sites_file: Path | None, basin: str | None, weight: str | None, o
     assessed = (basin_step(prepared, basin) if basin else prepared).sites  # basin_step: how many lie outside it
     if weight is not None:
         assessed, weight = _weight_column(assessed, weight, src)
+        _warn_unknown_weights(assessed, weight, src)
     _print_matrices(assessed, basin=basin, weight=weight)
     if out is not None:
         m = exposure_matrix(assessed, basin=basin, weight=weight).reset_index()
@@ -206,4 +235,12 @@ def score_cmd(sites_file: Path | None, out: Path, params_file: Path | None, rast
     st = scored["score_status"].value_counts()
     _echo(ngettext("{n} site scored ({statuses}); parameters: {params} -> {out}",
                    "{n} sites scored ({statuses}); parameters: {params} -> {out}", len(scored)).format(
-        n=len(scored), statuses=", ".join(f"{k}: {v}" for k, v in st.items()), params=params["label"], out=out))
+        n=len(scored), statuses=", ".join(f"{_status_word(k)}: {v}" for k, v in st.items()), params=params["label"],
+        out=out))
+
+
+def _status_word(status: Any) -> str:
+    """A ``score_status`` value in the output language (an unknown value as it is)."""
+    words = {"scored": pgettext("score status", "scored"), "proxy": pgettext("score status", "proxy"),
+             "insufficient data": pgettext("score status", "insufficient data")}
+    return words.get(str(status), str(status))

@@ -20,6 +20,24 @@ from riskmap.cli._base import (
 # [hydrography commands]
 
 
+def _not_a_reference_basin(name: str, out: Path) -> None:
+    """Refuse to import a basin under a reference basin's name into riskmap's own data folder.
+
+    ``--name drina`` would replace the curated ``data/basins/drina.gpkg`` (lakes, towns, river names, border
+    stretches) and its ``basins.json`` entry with a bare import; elsewhere (``--out``, ``--data-dir``) it is the
+    user's own folder.
+    """
+    import os
+
+    from riskmap._paths import DATA_DIR
+    from riskmap.basins import REFERENCE_BASINS
+
+    if name in REFERENCE_BASINS and os.path.realpath(out) == os.path.realpath(DATA_DIR / "basins"):
+        _fail(f"--name {name}: {name} is a reference basin of riskmap (built by `riskmap data build-reference`); "
+              f"this would replace {out / (name + '.gpkg')}. Choose another name (e.g. {name}_hydrosheds), or "
+              f"write into another folder with --out or --data-dir")
+
+
 def _iso_date(_ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
     """``--date``: an ISO 8601 date or date and time (recorded as given), else a usage error naming the option."""
     import datetime as _dt
@@ -85,6 +103,7 @@ def import_hydrosheds_cmd(basins_path: Path, rivers_path: Path, outlet: str, nam
     except ValueError:
         _fail(f"--outlet must be LON,LAT (got {outlet!r})")
     out = _build_out(out_dir, data_dir, "basins")
+    _not_a_reference_basin(name, out)
     _not_input([out / f"{name}.gpkg", out / "basins.json"], basins_path, rivers_path)
     path = import_hydrosheds(basins_path, rivers_path, outlet=(lon, lat), name=name, out_dir=out)
     click.echo(f"written {path}")
@@ -117,6 +136,7 @@ def build_from_dem_cmd(dems: tuple[Path, ...], outlet: str, name: str, burn_path
     from riskmap.databuild.dem import STREAM_KM2, build_from_dem, parse_outlet
 
     out = _build_out(None, data_dir, "basins")
+    _not_a_reference_basin(name, out)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         path = build_from_dem(list(dems), outlet=parse_outlet(outlet), name=name, burn_path=burn_path,

@@ -50,6 +50,12 @@ def _read(path: Path, columns: tuple[str, ...], kind: str) -> gpd.GeoDataFrame:
         raise RiskmapInputError(f"{path}: {kind} file lacks column(s) {', '.join(missing)} "
                                 f"(expected {', '.join(columns)})")
     gdf = gdf.rename(columns={upper[c]: c for c in columns})
+    if not len(gdf):
+        raise RiskmapInputError(f"{path}: the {kind} file has no features")
+    empty = np.flatnonzero((gdf.geometry.isna() | gdf.geometry.is_empty).to_numpy())
+    if len(empty):
+        raise RiskmapInputError(f"{path}: {len(empty)} {kind} feature(s) without a geometry (first: row "
+                                f"{int(empty[0]) + 1}); remove them or use the original HydroSHEDS file")
     if gdf.crs is None:
         gdf = gdf.set_crs("EPSG:4326")
     gdf = gdf.to_crs("EPSG:4326")

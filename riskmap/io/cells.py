@@ -11,6 +11,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from riskmap._errors import RiskmapInputError
+from riskmap.i18n import _
 from riskmap.io.formats import _FORMULA_START
 
 
@@ -52,6 +54,21 @@ def neutralise_formula(value: Any) -> Any:
 _XLSX_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
+def xlsx_safe_text(v: Any) -> Any:
+    """A text cell an XLSX sheet can hold: C0 control characters as the format's ``_x001B_`` escapes.
+
+    Other values are returned unchanged.
+
+    Examples
+    --------
+    >>> xlsx_safe_text("\x1b[31mRED"), xlsx_safe_text(5)
+    ('_x001B_[31mRED', 5)
+    """
+    if isinstance(v, str) and _XLSX_ILLEGAL.search(v):
+        return _XLSX_ILLEGAL.sub(lambda m: f"_x{ord(m.group(0)):04X}_", v)
+    return v
+
+
 def xlsx_safe_frame(df: pd.DataFrame) -> pd.DataFrame:
     """Text cells and headers an XLSX sheet can hold: control characters as OOXML escapes.
 
@@ -60,12 +77,7 @@ def xlsx_safe_frame(df: pd.DataFrame) -> pd.DataFrame:
     ``_x001B_``, the spreadsheet format's own escape (Excel shows the
     character).
     """
-
-    def fix(v: Any) -> Any:
-        if isinstance(v, str) and _XLSX_ILLEGAL.search(v):
-            return _XLSX_ILLEGAL.sub(lambda m: f"_x{ord(m.group(0)):04X}_", v)
-        return v
-
+    fix = xlsx_safe_text
     out = df.copy()
     for c in out.columns:
         if out[c].dtype == object or pd.api.types.is_string_dtype(out[c]):
@@ -242,3 +254,34 @@ def _json_columns(df: pd.DataFrame) -> pd.DataFrame:
             if cells is not col:
                 df[c] = cells
     return df
+
+
+#: The most characters an XLSX cell holds (Excel's limit; openpyxl would cut longer text with a warning).
+XLSX_MAX_CELL_CHARS = 32_767
+
+
+def refuse_long_xlsx_cells(table: pd.DataFrame, path: Any) -> None:
+    """Refuse a workbook that would cut a cell: name the site, the column and the length; CSV/GPKG keep it whole.
+
+    Raises
+    ------
+    RiskmapInputError
+        A text cell is longer than :data:`XLSX_MAX_CELL_CHARS`.
+
+    Examples
+    --------
+    >>> refuse_long_xlsx_cells(pd.DataFrame({"site_id": ["a"], "notes": ["short"]}), "out.xlsx")
+    """
+    for col in table.columns:
+        if table[col].dtype != object and not pd.api.types.is_string_dtype(table[col]):
+            continue
+        n = table[col].map(lambda v: len(v) if isinstance(v, str) else 0)
+        long = n > XLSX_MAX_CELL_CHARS
+        if long.any():
+            i = int(long.to_numpy().argmax())
+            sid = table["site_id"].iloc[i] if "site_id" in table.columns else i + 1
+            raise RiskmapInputError(_(
+                "{path}: site {site}, column {column}: {n} characters, more than an XLSX cell holds ({limit}); "
+                "{cells} cell(s) in that column. Shorten the text, or export CSV or GeoPackage, which keep it whole"
+            ).format(path=path, site=repr(sid), column=repr(col), n=f"{int(n.iloc[i]):,}",
+                     limit=f"{XLSX_MAX_CELL_CHARS:,}", cells=int(long.sum())))

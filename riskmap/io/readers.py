@@ -24,7 +24,7 @@ from riskmap.schema import ValidationReport
 from riskmap.validation import validate_sites
 from riskmap.io.cells import _unneutralise
 from riskmap.io.text_decode import decode_csv_bytes
-from riskmap.io.shp_encoding import shapefile_text_check
+from riskmap.io.shp_encoding import require_parts, shapefile_text_check
 from riskmap.io.headers import check_header, crs_conflict, crs_coordinates, header_names, resolve_nameless_columns
 from riskmap.io.formats import _SHAPEFILE_BACK, _format_of, header_row_index, known_headers, machine_headers
 
@@ -318,6 +318,8 @@ def _read_vector(path: Path, fmt: str, layer: str | int | None, report: Validati
         kw["layer"] = _choose_layer(path, names, layer, "layer", report)
     if fmt == "geojson":  # dates as text: '2024-02-30' is then a cell error, not a refused file
         kw["DATE_AS_STRING"] = "YES"
+    if fmt == "shp":  # GDAL reads a .shp without .dbf as geometries only
+        require_parts(path)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         if export_sites:  # a riskmap export: point, line (and area) sites, in export order (fid)

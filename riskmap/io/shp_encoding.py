@@ -16,11 +16,11 @@ from typing import Any
 
 import pandas as pd
 
-from riskmap._errors import RiskmapDataWarning
+from riskmap._errors import RiskmapDataWarning, RiskmapInputError
 from riskmap.i18n import _
 from riskmap.schema import ValidationReport
 
-__all__ = ["undeclared_encoding", "shapefile_text_check"]
+__all__ = ["missing_parts", "require_parts", "undeclared_encoding", "shapefile_text_check"]
 
 #: Byte offset of the language driver id (code page) in a dBASE header.
 _LDID_OFFSET = 29
@@ -29,10 +29,32 @@ _LDID_OFFSET = 29
 def _sibling(path: Path, suffix: str) -> Path | None:
     """The component file of a Shapefile with ``suffix`` in any case, or None."""
     stem = path.name[: -len(path.suffix)]
-    for e in path.parent.glob(f"{stem}.*"):
-        if e.suffix.lower() == suffix:
-            return e
-    return None
+    try:  # names compared, not globbed: a '[' or '*' in the file name is a character, not a pattern
+        found = [e for e in path.parent.iterdir() if e.name[: -len(e.suffix) or None] == stem]
+    except OSError:
+        return None
+    return next((e for e in sorted(found) if e.suffix.lower() == suffix), None)
+
+
+def missing_parts(path: Path) -> list[str]:
+    """The required component files (``.shx``, ``.dbf``) missing beside the Shapefile ``path``.
+
+    Examples
+    --------
+    >>> missing_parts(Path("/nonexistent/sites.shp"))
+    ['.shx', '.dbf']
+    """
+    return [s for s in (".shx", ".dbf") if _sibling(path, s) is None]
+
+
+def require_parts(path: Path) -> None:
+    """Refuse a Shapefile whose ``.shx`` or ``.dbf`` is missing (:class:`RiskmapInputError` naming them)."""
+    missing = missing_parts(path)
+    if missing:
+        raise RiskmapInputError(_(
+            "{path}: the Shapefile's {parts} file(s) are missing beside it (the .dbf holds the columns, the .shx "
+            "the index); copy every file of the Shapefile ({stem}.shp, .shx, .dbf, .prj, .cpg) into one folder"
+        ).format(path=path, parts=", ".join(missing), stem=path.stem))
 
 
 def undeclared_encoding(path: Path) -> bool:

@@ -19,7 +19,8 @@ from riskmap._errors import (RiskmapInputError)
 from riskmap.schema import column_names
 from riskmap.io.atomic import (_USE_ARROW, _WRITE_ERRORS, _kind_error, _make_tmp_name, _output_error, atomic_path,
                                atomic_write_bytes, output_target, remove_stale_temps)
-from riskmap.io.cells import _json_columns, _neutralise_column, json_cells, neutralise_formula, xlsx_safe_frame
+from riskmap.io.cells import (_json_columns, _neutralise_column, json_cells, neutralise_formula,
+                              refuse_long_xlsx_cells, xlsx_safe_frame)
 from riskmap.io.formats import SHAPEFILE_NAMES, output_format
 
 
@@ -250,6 +251,7 @@ def write_sites(sites: gpd.GeoDataFrame, path: str | os.PathLike, *, fmt: str | 
         table = sites_to_table(sites)
         if fmt == "csv":
             return atomic_write_bytes(path, table_to_csv_bytes(table))
+        refuse_long_xlsx_cells(table, path)  # openpyxl would cut the cell to 32,767 characters with a warning
         with atomic_path(path) as tmp:
             with pd.ExcelWriter(tmp, engine="openpyxl") as xw:
                 xlsx_safe_frame(table).to_excel(xw, sheet_name=layer[:31], index=False)

@@ -14,7 +14,8 @@ import pandas as pd
 
 from riskmap._errors import RiskmapDataWarning
 from riskmap.i18n import _
-from riskmap.io import neutralise_frame, read_sites, read_table, sites_to_table
+from riskmap.io import neutralise_formula, neutralise_frame, read_sites, read_table, sites_to_table
+from riskmap.io.cells import xlsx_safe_text
 from riskmap.questionnaire.fields import SITES_CSV  # noqa: F401 - the doctest's inventory
 from riskmap.schema import ValidationReport, validate_sites
 
@@ -123,7 +124,10 @@ def _fixed_same(key: str, old: Any, new: Any) -> bool:
             new = _parse_list(new, "status" if key == "inventory_status" else key)[0]
         except ValueError:
             return False
-    return str(old).strip() == str(new).strip()
+    if str(old).strip() == str(new).strip():
+        return True
+    # the workbook shows formula-like text with an apostrophe and control characters as _x001B_ escapes
+    return str(xlsx_safe_text(neutralise_formula(str(old)))).strip() == str(new).strip()
 
 
 def with_invalid_rows(sites: gpd.GeoDataFrame, n_new: int, invalid: pd.DataFrame,

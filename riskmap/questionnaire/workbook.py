@@ -13,6 +13,7 @@ from riskmap._iso3 import ISO3_CODES
 from riskmap.basins import REFERENCE_BASINS
 from riskmap.i18n import N_, _, country_name, current_lang, format_date, format_number, ngettext, use_lang
 from riskmap.io import atomic_path, check_output_not_input, neutralise_formula, read_sites
+from riskmap.io.cells import xlsx_safe_text
 from riskmap.questionnaire.fields import (
     _ALWAYS,
     _DEFAULT_FIELDS,
@@ -140,7 +141,7 @@ def _write_sheet(wb: Any, title: str, keys: list[str], fixed: set[str], rows: li
     n = len(rows) + n_blank
     for r, row in enumerate(rows, 3):
         for c, v in enumerate(row, 1):
-            ws.cell(r, c, neutralise_formula(v) if isinstance(v, str) else v)
+            ws.cell(r, c, xlsx_safe_text(neutralise_formula(v)) if isinstance(v, str) else v)  # ESC in a name
     for c, k in enumerate(keys, 1):
         for r in range(3, 3 + n):
             cell = ws.cell(r, c)
