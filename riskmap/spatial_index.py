@@ -583,18 +583,13 @@ class PolygonLabeler:
         return self._on_boundary(lon, lat, todo, out)
 
     def _on_boundary(self, lon: np.ndarray, lat: np.ndarray, todo: np.ndarray, out: np.ndarray) -> np.ndarray:
-        """Points in no polygon's interior that lie on a boundary take the first polygon they touch.
-
-        A site exactly on a border line (a vertex shared by two countries) was in no country at all.
-        """
+        """Points in no interior but on a boundary (a site exactly on a border) take the first polygon touched."""
         for i, p in enumerate(self.polys):
             if len(todo) == 0:
                 break
-            if p is None or p.is_empty:
-                continue
-            bx0, by0, bx1, by1 = self.bboxes[i]
+            bx0, by0, bx1, by1 = self.bboxes[i]  # NaN for a missing polygon: selects nothing
             sel = (lon[todo] >= bx0) & (lon[todo] <= bx1) & (lat[todo] >= by0) & (lat[todo] <= by1)
-            if not sel.any():
+            if p is None or p.is_empty or not sel.any():
                 continue
             idx = todo[sel]
             hit = shapely.intersects_xy(p, lon[idx], lat[idx])
