@@ -296,12 +296,13 @@ def _classify(has_path: np.ndarray, trans: np.ndarray, first_km: np.ndarray, on_
     """The exposure-class rule (documented in ``docs/exposure.md``)."""
     fk = np.nan_to_num(first_km, nan=np.inf)
     in_b = pd.notna(basin)
-    k = np.select(  # positions in EXPOSURE_CLASSES: one string object per class, not one per site
+    at = EXPOSURE_CLASSES.index  # positions in EXPOSURE_CLASSES: one string object per class, not per site
+    k = np.select(
         [~in_b,
          has_path & (on_water | (trans & (fk <= VERY_HIGH_RIVER_KM))),
          (trans & (fk <= HIGH_RIVER_KM)) | near,
          trans],
-        [4, 0, 1, 2], default=3)
+        [at("outside"), at("very high"), at("high"), at("medium")], default=at("low"))
     return np.array(EXPOSURE_CLASSES, dtype=object)[k]
 
 

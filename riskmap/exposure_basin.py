@@ -151,8 +151,8 @@ def _given_across_a_near_border(bs: _BasinSites, origin: np.ndarray, snap: _Snap
         return origin
     rc = bs.ix.reach_country[snap.reach[cand]]
     in_given = np.array([g in str(r).split("|") for g, r in zip(given[cand], rc)], dtype=bool)
-    never = cand[~in_given][_never_enters(bs.ix, snap.reach[cand[~in_given]], poly[cand[~in_given]],
-                                          given[cand[~in_given]])]
+    other = cand[~in_given]
+    never = other[_never_enters(bs.ix, snap.reach[other], poly[other], given[other])]
     use = np.concatenate([cand[in_given], never])  # candidates only: a few
     cols["border_neighbour"][rows[use]] = poly[use]
     cols["given_origin"][rows[use]] = True

@@ -77,12 +77,11 @@ def xlsx_safe_frame(df: pd.DataFrame) -> pd.DataFrame:
     ``_x001B_``, the spreadsheet format's own escape (Excel shows the
     character).
     """
-    fix = xlsx_safe_text
     out = df.copy()
     for c in out.columns:
         if out[c].dtype == object or pd.api.types.is_string_dtype(out[c]):
-            out[c] = out[c].map(fix)
-    out.columns = [fix(c) for c in out.columns]
+            out[c] = out[c].map(xlsx_safe_text)
+    out.columns = [xlsx_safe_text(c) for c in out.columns]
     return out
 
 
