@@ -166,9 +166,14 @@ def _given_across_a_near_border(bs: _BasinSites, origin: np.ndarray, snap: _Snap
 
 def _never_enters(ix: _BasinIndex, reach: np.ndarray, poly: np.ndarray, given: np.ndarray) -> np.ndarray:
     """True where the downstream path from ``reach``, starting in ``poly``, never enters ``given``."""
-    codes = [ix.origins.get(str(p), ix.exit_up.shape[1] - 1) for p in poly]
-    lists = [ix.ds_lists[ix.ds_code[r, c]] for r, c in zip(reach, codes)]
+    lists = [ix.ds_lists[c] for c in ix.ds_code[reach, _origin_codes(ix, poly)]]
     return np.array([all(g not in str(e).split("|") for e in t) for g, t in zip(given, lists)], dtype=bool)
+
+
+def _origin_codes(ix: _BasinIndex, countries: Any) -> np.ndarray:
+    """Column of ``ix.exit_up``/``ix.ds_code`` for each country (the last one: a country no reach is in)."""
+    code = pd.Index(list(ix.origins)).get_indexer(pd.Series(countries, dtype=object))
+    return np.where(code >= 0, code, ix.exit_up.shape[1] - 1)
 
 
 def _neighbour_at_tripoint(ix: Any, nx: np.ndarray, ny: np.ndarray, origin: np.ndarray, a: np.ndarray,
@@ -268,12 +273,8 @@ def _along_river(bs: _BasinSites, origin: np.ndarray, snap: _Snap, ok: np.ndarra
     rsafe = np.where(ok, snap.reach, 0)
     L = ix.reach_len[rsafe]
     site_dto = ix.reach_dto[rsafe] + (1.0 - np.nan_to_num(snap.frac, nan=0.0)) * L
-    n_o = ix.exit_up.shape[1]
-    okeys = pd.Index(list(ix.origins))
-    ocode = okeys.get_indexer(pd.Series(origin, dtype=object))
-    ocode = np.where(ocode >= 0, ocode, n_o - 1)  # a country no reach is in
-    rc = okeys.get_indexer(pd.Series(ix.reach_country, dtype=object))
-    rc = np.where(rc >= 0, rc, n_o - 1)
+    ocode = _origin_codes(ix, origin)
+    rc = _origin_codes(ix, ix.reach_country)
     ocode = np.where(pd.notna(origin), ocode, rc[rsafe])  # unknown origin: the reach's country
     ex = ix.exit_up[rsafe, ocode]
     first = np.maximum(site_dto - ex, 0.0)
